@@ -1,0 +1,75 @@
+/** Shapes shared by the agent loop, the providers and the tools. */
+
+export interface Usage {
+  /** uncached input tokens */
+  input: number;
+  /** cached input tokens read */
+  cache: number;
+  /** input tokens written to the provider's cache (priced apart where the provider charges for it) */
+  cache_write: number;
+  output: number;
+  web_search: number;
+  /** number of web searches */
+  searches: number;
+}
+
+export const zeroUsage = (): Usage => ({ input: 0, cache: 0, cache_write: 0, output: 0, web_search: 0, searches: 0 });
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export type Message =
+  | { role: "system"; content: string }
+  | { role: "user"; content: string }
+  | { role: "assistant"; content: string; tool_calls?: ToolCall[] }
+  | { role: "tool"; tool_call_id: string; name: string; content: string };
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments */
+  parameters: Record<string, unknown>;
+}
+
+export interface WebSearchRecord {
+  query: string;
+  results: { title: string; url: string; snippet: string }[];
+}
+
+export interface ModelRequest {
+  /** model name without the provider prefix, e.g. `gpt-4o-mini` */
+  model: string;
+  messages: Message[];
+  tools: ToolSpec[];
+  /** 1-based run number of the step (the sim model's `@fail transient n` counts runs) */
+  runNo: number;
+  signal: AbortSignal;
+  /** streamed text as it arrives, where the provider streams */
+  onText?: (delta: string) => void;
+}
+
+export interface ModelResponse {
+  content: string;
+  tool_calls: ToolCall[];
+  usage: Usage;
+  /** searches the provider ran itself (native web search) */
+  searches: WebSearchRecord[];
+}
+
+export interface Provider {
+  call(req: ModelRequest): Promise<ModelResponse>;
+}
+
+/** Thrown by providers and tools. `transient` errors are retried with backoff. */
+export class StepError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,45 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export type ErrorCode =
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "payload_too_large"
+  | "unprocessable"
+  | "rate_limited"
+  | "internal";
+
+const statusOf: Record<ErrorCode, ContentfulStatusCode> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unprocessable: 422,
+  rate_limited: 429,
+  internal: 500,
+};
+
+/** The one error type the API turns into `{"error": {code, message, details?, request_id}}`. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.status = statusOf[code];
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) => new ApiError("bad_request", message, details);
+export const notFound = (what: string) => new ApiError("not_found", `${what} not found`);
+export const conflict = (message: string, details?: unknown) => new ApiError("conflict", message, details);
+export const unprocessable = (message: string, details?: unknown) => new ApiError("unprocessable", message, details);
+export const forbidden = (message: string) => new ApiError("forbidden", message);
+export const unauthorized = (message = "a valid API token or session is required") => new ApiError("unauthorized", message);

@@ -1,0 +1,90 @@
+import { z } from "zod";
+
+/** Plans: a DAG of steps. Step ids are unique across the whole plan, nested bodies included. */
+
+export const stepId = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, "a step id is 1–64 letters, digits, _ or -, starting with a letter or _");
+
+export const retrySchema = z.object({
+  max_attempts: z.number().int().min(1).max(20).default(3),
+  backoff: z
+    .object({
+      initial_ms: z.number().int().min(0).max(3_600_000).default(1000),
+      max_ms: z.number().int().min(0).max(86_400_000).default(60_000),
+    })
+    .default({ initial_ms: 1000, max_ms: 60_000 }),
+});
+
+const common = {
+  id: stepId,
+  name: z.string().max(200).optional(),
+  depends_on: z.array(stepId).max(1000).default([]),
+};
+
+export const agentStepSchema = z.object({
+  ...common,
+  kind: z.literal("agent"),
+  agent: z.string().min(1).max(100),
+  instructions: z.string().max(100_000).default(""),
+  tools: z.array(z.string().max(200)).max(64).default([]),
+  approval: z.boolean().default(false),
+  retry: retrySchema.optional(),
+  timeout_s: z.number().int().min(1).max(86_400).optional(),
+});
+
+export const loopStepSchema = z.object({
+  ...common,
+  kind: z.literal("loop"),
+  over: stepId,
+  concurrency: z.number().int().min(1).max(1000).default(10),
+  get body() {
+    return z.array(stepSchema).min(1).max(100);
+  },
+});
+
+export const branchStepSchema = z.object({
+  ...common,
+  kind: z.literal("branch"),
+  on: stepId,
+  get cases() {
+    return z.record(z.string().max(200), z.array(stepSchema).max(100));
+  },
+  get default() {
+    return z.array(stepSchema).max(100).default([]);
+  },
+});
+
+/** `kind` may be omitted for agent steps. */
+export const stepSchema = z.preprocess(
+  (v) => (v && typeof v === "object" && !("kind" in v) ? { ...v, kind: "agent" } : v),
+  z.discriminatedUnion("kind", [agentStepSchema, loopStepSchema, branchStepSchema]),
+);
+
+export const paramSchema = z.object({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a param name is letters, digits or _"),
+  description: z.string().max(2000).default(""),
+  required: z.boolean().default(false),
+  default: z.string().max(100_000).optional(),
+});
+
+export const planSchema = z.object({
+  name: z.string().min(1).max(200),
+  description: z.string().max(10_000).default(""),
+  params: z.array(paramSchema).max(100).default([]),
+  steps: z.array(stepSchema).min(1),
+  /** A step whose output is the task's output; else the last finished step's. */
+  output: stepId.optional(),
+});
+
+export type AgentStep = z.infer<typeof agentStepSchema>;
+export type LoopStep = z.infer<typeof loopStepSchema>;
+export type BranchStep = z.infer<typeof branchStepSchema>;
+export type Step = AgentStep | LoopStep | BranchStep;
+export type Param = z.infer<typeof paramSchema>;
+export type Plan = z.infer<typeof planSchema>;
+export type RetryPolicy = z.infer<typeof retrySchema>;
+export type PlanInput = z.input<typeof planSchema>;
+
+export const DEFAULT_RETRY: RetryPolicy = { max_attempts: 3, backoff: { initial_ms: 1000, max_ms: 60_000 } };
+export const DEFAULT_TIMEOUT_S = 600;
