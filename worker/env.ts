@@ -1,13 +1,11 @@
 import type { TaskRunner } from "./task/runner";
 import type { OrgFeed } from "./live/org-feed";
-import type { TriggerClock } from "./triggers/clock";
 
 export interface Bindings {
   DB: D1Database;
   ASSETS: Fetcher;
   TASK_RUNNER: DurableObjectNamespace<TaskRunner>;
   ORG_FEED: DurableObjectNamespace<OrgFeed>;
-  TRIGGER_CLOCK: DurableObjectNamespace<TriggerClock>;
   FLIGHTDECK_ADMIN_TOKEN?: string;
   OPENAI_API_KEY?: string;
   OPENAI_BASE_URL?: string;

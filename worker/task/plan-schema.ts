@@ -33,20 +33,36 @@ export const agentStepSchema = z.object({
   timeout_s: z.number().int().min(1).max(86_400).optional(),
 });
 
-export const loopStepSchema = z.object({
+const loopBase = z.object({
   ...common,
   kind: z.literal("loop"),
   over: stepId,
   concurrency: z.number().int().min(1).max(1000).default(10),
+});
+
+const branchBase = z.object({
+  ...common,
+  kind: z.literal("branch"),
+  on: stepId,
+});
+
+// Recursive schemas need their types spelled out, or TypeScript infers `any` for every step.
+export type AgentStep = z.infer<typeof agentStepSchema>;
+export type LoopStep = z.output<typeof loopBase> & { body: Step[] };
+export type BranchStep = z.output<typeof branchBase> & { cases: Record<string, Step[]>; default: Step[] };
+export type Step = AgentStep | LoopStep | BranchStep;
+type StepInput =
+  | (Omit<z.input<typeof agentStepSchema>, "kind"> & { kind?: "agent" })
+  | (z.input<typeof loopBase> & { body: StepInput[] })
+  | (z.input<typeof branchBase> & { cases: Record<string, StepInput[]>; default?: StepInput[] });
+
+export const loopStepSchema = loopBase.extend({
   get body() {
     return z.array(stepSchema).min(1).max(100);
   },
 });
 
-export const branchStepSchema = z.object({
-  ...common,
-  kind: z.literal("branch"),
-  on: stepId,
+export const branchStepSchema = branchBase.extend({
   get cases() {
     return z.record(z.string().max(200), z.array(stepSchema).max(100));
   },
@@ -56,7 +72,7 @@ export const branchStepSchema = z.object({
 });
 
 /** `kind` may be omitted for agent steps. */
-export const stepSchema = z.preprocess(
+export const stepSchema: z.ZodType<Step, StepInput> = z.preprocess(
   (v) => (v && typeof v === "object" && !("kind" in v) ? { ...v, kind: "agent" } : v),
   z.discriminatedUnion("kind", [agentStepSchema, loopStepSchema, branchStepSchema]),
 );
@@ -77,10 +93,6 @@ export const planSchema = z.object({
   output: stepId.optional(),
 });
 
-export type AgentStep = z.infer<typeof agentStepSchema>;
-export type LoopStep = z.infer<typeof loopStepSchema>;
-export type BranchStep = z.infer<typeof branchStepSchema>;
-export type Step = AgentStep | LoopStep | BranchStep;
 export type Param = z.infer<typeof paramSchema>;
 export type Plan = z.infer<typeof planSchema>;
 export type RetryPolicy = z.infer<typeof retrySchema>;

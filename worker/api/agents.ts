@@ -1,0 +1,124 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { conflict, notFound } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { requireRole } from "../lib/roles";
+import { iso } from "../lib/time";
+import { newApp } from "./app";
+import { Agent, body, errors, json, LIMITS, Page } from "./schemas";
+
+const MODEL = /^(sim|openai:[\w.:/-]{1,100}|anthropic:[\w.:/-]{1,100})$/;
+const TOOL = /^(ask_human|http_fetch|web_search|spawn_task|mcp:https?:\/\/\S{1,500})$/;
+
+const AgentInput = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "an agent name is 1–64 lowercase letters, digits, _ or -"),
+    model: z.string().regex(MODEL, "model is `sim`, `openai:<model>` or `anthropic:<model>`"),
+    system_prompt: z.string().max(LIMITS.systemPrompt).default(""),
+    tools: z.array(z.string().regex(TOOL, "a tool is ask_human, http_fetch, web_search, spawn_task or mcp:<url>")).max(32).default([]),
+    max_turns: z.number().int().min(1).max(1000).default(20),
+    max_cost: z.number().positive().max(1_000_000).nullable().default(null),
+  })
+  .strict()
+  .openapi("AgentInput");
+
+interface AgentRow {
+  id: string;
+  name: string;
+  model: string;
+  system_prompt: string;
+  tools: string;
+  max_turns: number;
+  max_cost_nanos: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const toAgent = (r: AgentRow): z.infer<typeof Agent> => ({
+  id: r.id,
+  name: r.name,
+  model: r.model,
+  system_prompt: r.system_prompt,
+  tools: JSON.parse(r.tools) as string[],
+  max_turns: r.max_turns,
+  max_cost: r.max_cost_nanos == null ? null : r.max_cost_nanos / 1e9,
+  created_at: iso(r.created_at)!,
+  updated_at: iso(r.updated_at)!,
+});
+
+const Id = z.object({ id: z.string().min(1).max(100) });
+const COLS = "id, name, model, system_prompt, tools, max_turns, max_cost_nanos, created_at, updated_at";
+
+async function findAgent(d1: D1Database, orgId: string, idOrName: string): Promise<AgentRow> {
+  const row = await d1.prepare(`SELECT ${COLS} FROM agents WHERE org_id = ? AND (id = ? OR name = ?)`).bind(orgId, idOrName, idOrName).first<AgentRow>();
+  if (!row) throw notFound("agent");
+  return row;
+}
+
+const isUniqueViolation = (e: unknown) => String(e).includes("UNIQUE");
+
+export const agentsApi = newApp()
+  .openapi(
+    createRoute({ method: "get", path: "/", tags: ["agents"], summary: "List agents", responses: { 200: json(Page(Agent)), ...errors(401) } }),
+    async (c) => {
+      const { results } = await c.env.DB.prepare(`SELECT ${COLS} FROM agents WHERE org_id = ? ORDER BY name`).bind(c.get("principal").org_id).all<AgentRow>();
+      return c.json({ items: results.map(toAgent), next_cursor: null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "post", path: "/", tags: ["agents"], summary: "Create an agent", request: { body: body(AgentInput) }, responses: { 201: json(Agent, "Created"), ...errors(400, 401, 403, 409) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const a = c.req.valid("json");
+      const now = Date.now();
+      const id = newId("agt");
+      try {
+        await c.env.DB.prepare(
+          `INSERT INTO agents (id, org_id, name, model, system_prompt, tools, max_turns, max_cost_nanos, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+          .bind(id, p.org_id, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), now, now)
+          .run();
+      } catch (e) {
+        if (isUniqueViolation(e)) throw conflict(`an agent named ${a.name} already exists`);
+        throw e;
+      }
+      return c.json(toAgent(await findAgent(c.env.DB, p.org_id, id)), 201);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/{id}", tags: ["agents"], summary: "Get an agent by id or name", request: { params: Id }, responses: { 200: json(Agent), ...errors(401, 404) } }),
+    async (c) => c.json(toAgent(await findAgent(c.env.DB, c.get("principal").org_id, c.req.valid("param").id)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "put", path: "/{id}", tags: ["agents"], summary: "Replace an agent (running tasks keep the version they started with)",
+      request: { params: Id, body: body(AgentInput) }, responses: { 200: json(Agent), ...errors(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const current = await findAgent(c.env.DB, p.org_id, c.req.valid("param").id);
+      const a = c.req.valid("json");
+      try {
+        await c.env.DB.prepare(
+          `UPDATE agents SET name = ?, model = ?, system_prompt = ?, tools = ?, max_turns = ?, max_cost_nanos = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
+        )
+          .bind(a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), Date.now(), current.id, p.org_id)
+          .run();
+      } catch (e) {
+        if (isUniqueViolation(e)) throw conflict(`an agent named ${a.name} already exists`);
+        throw e;
+      }
+      return c.json(toAgent(await findAgent(c.env.DB, p.org_id, current.id)), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "delete", path: "/{id}", tags: ["agents"], summary: "Delete an agent", request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const current = await findAgent(c.env.DB, p.org_id, c.req.valid("param").id);
+      await c.env.DB.prepare("DELETE FROM agents WHERE id = ? AND org_id = ?").bind(current.id, p.org_id).run();
+      return c.body(null, 204);
+    },
+  );

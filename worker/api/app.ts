@@ -1,0 +1,34 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../lib/context";
+import { ApiError } from "../lib/errors";
+import { log } from "../lib/log";
+
+/** Every sub-app is built here so validation failures share one error shape. */
+export function newApp() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+        throw new ApiError("bad_request", `invalid request: ${issues.map((i) => `${i.path || "body"}: ${i.message}`).join("; ")}`, issues);
+      }
+    },
+  });
+}
+
+export function errorResponse(err: Error, c: Context<AppEnv>): Response {
+  const request_id = c.get("requestId");
+  if (err instanceof ApiError) {
+    const body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), request_id } };
+    return c.json(body, err.status, err.headers);
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    const code = status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : "bad_request";
+    const message = status === 400 && /JSON/i.test(err.message) ? "the request body is not valid JSON" : err.message || "bad request";
+    return c.json({ error: { code, message, request_id } }, status);
+  }
+  log("error", "unhandled error", { request_id, error: String(err), stack: err.stack });
+  return c.json({ error: { code: "internal", message: "internal error", request_id } }, 500);
+}

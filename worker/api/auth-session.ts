@@ -1,0 +1,55 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { principalForToken, SESSION_COOKIE } from "../lib/auth";
+import { newSecret, sha256Hex } from "../lib/crypto";
+import { unauthorized } from "../lib/errors";
+import { newApp } from "./app";
+import { body, errors, json } from "./schemas";
+
+const SESSION_TTL_S = 7 * 24 * 3600;
+
+const SessionInfo = z.object({
+  org: z.object({ id: z.string(), name: z.string() }),
+  token: z.object({ id: z.string(), name: z.string(), role: z.enum(["viewer", "member", "admin"]) }),
+});
+
+/** Sign-in exchanges an API token for an HttpOnly cookie; the token itself never reaches browser storage. */
+export const authSessionPublicApi = newApp().openapi(
+  createRoute({
+    method: "post", path: "/", tags: ["auth"], summary: "Sign in with an API token (sets an HttpOnly session cookie)",
+    request: { body: body(z.object({ token: z.string().min(1).max(200) })) },
+    responses: { 200: json(SessionInfo), ...errors(400, 401) },
+  }),
+  async (c) => {
+    const p = await principalForToken(c.env.DB, c.req.valid("json").token);
+    if (!p) throw unauthorized("unknown or revoked API token");
+    const sid = newSecret("fds");
+    const now = Date.now();
+    await c.env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+      .bind(await sha256Hex(sid), p.token_id, p.org_id, now, now + SESSION_TTL_S * 1000)
+      .run();
+    const secure = new URL(c.req.url).protocol === "https:";
+    setCookie(c, SESSION_COOKIE, sid, { httpOnly: true, sameSite: "Strict", path: "/", secure, maxAge: SESSION_TTL_S });
+    const org = await c.env.DB.prepare("SELECT id, name FROM orgs WHERE id = ?").bind(p.org_id).first<{ id: string; name: string }>();
+    return c.json({ org: org!, token: { id: p.token_id, name: p.token_name, role: p.role } }, 200);
+  },
+);
+
+export const authSessionApi = newApp()
+  .openapi(
+    createRoute({ method: "get", path: "/", tags: ["auth"], summary: "Who is signed in", responses: { 200: json(SessionInfo), ...errors(401) } }),
+    async (c) => {
+      const p = c.get("principal");
+      const org = await c.env.DB.prepare("SELECT id, name FROM orgs WHERE id = ?").bind(p.org_id).first<{ id: string; name: string }>();
+      return c.json({ org: org!, token: { id: p.token_id, name: p.token_name, role: p.role } }, 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "delete", path: "/", tags: ["auth"], summary: "Sign out", responses: { 204: { description: "Signed out" }, ...errors(401) } }),
+    async (c) => {
+      const sid = getCookie(c, SESSION_COOKIE);
+      if (sid) await c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ?").bind(await sha256Hex(sid)).run();
+      deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      return c.body(null, 204);
+    },
+  );

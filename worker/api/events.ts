@@ -1,0 +1,21 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ApiError } from "../lib/errors";
+import { newApp } from "./app";
+import { errors } from "./schemas";
+import { sseResponse } from "./sse";
+
+export const eventsApi = newApp().openapi(
+  createRoute({
+    method: "get", path: "/", tags: ["events"], summary: "SSE: task summaries of the whole organization; `Last-Event-ID` resumes within the replay window",
+    responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(401, 429) },
+  }),
+  async (c) => {
+    const p = c.get("principal");
+    const raw = c.req.header("last-event-id") ?? c.req.query("last_event_id");
+    const last = raw != null && /^\d+$/.test(raw) ? Number(raw) : null;
+    const feed = c.env.ORG_FEED.get(c.env.ORG_FEED.idFromName(p.org_id));
+    const stream = await feed.subscribe(last, Number(c.env.MAX_STREAMS_PER_ORG ?? 1000));
+    if (!stream) throw new ApiError("rate_limited", "too many open streams for this organization", undefined, { "retry-after": "5" });
+    return sseResponse(stream);
+  },
+);

@@ -1,0 +1,57 @@
+import type { Bindings } from "../env";
+import type { TaskSource } from "../db/schema";
+import type { TaskListItem } from "../db/task-row";
+import type { Principal } from "../lib/context";
+import { notFound, unprocessable } from "../lib/errors";
+import { createTask } from "../task/create";
+import { resolveInputs } from "../task/params";
+import type { Plan } from "../task/plan-schema";
+import { createdBy } from "./principal";
+
+export interface PlanRecord {
+  id: string;
+  name: string;
+  description: string;
+  version: number;
+  definition: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export async function findPlan(d1: D1Database, orgId: string, id: string): Promise<PlanRecord> {
+  const row = await d1
+    .prepare(
+      `SELECT p.id, p.name, p.description, p.version, v.definition, p.created_at, p.updated_at
+       FROM plans p JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version WHERE p.id = ? AND p.org_id = ?`,
+    )
+    .bind(id, orgId)
+    .first<PlanRecord>();
+  if (!row) throw notFound("plan");
+  return row;
+}
+
+/** Starts a task on the plan's current version; the task keeps that exact version. */
+export async function runPlan(
+  env: Bindings,
+  p: Principal,
+  planId: string,
+  o: { inputs: Record<string, unknown>; title?: string; max_cost_nanos?: number | null; source: TaskSource; trigger_id?: string | null },
+): Promise<TaskListItem> {
+  const record = await findPlan(env.DB, p.org_id, planId);
+  const plan = JSON.parse(record.definition) as Plan;
+  const resolved = resolveInputs(plan.params, o.inputs);
+  if (!resolved.ok) throw unprocessable(`invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
+  return createTask(env, {
+    org_id: p.org_id,
+    title: o.title ?? plan.name,
+    description: plan.description,
+    source: o.source,
+    created_by: createdBy(p),
+    plan,
+    plan_id: record.id,
+    plan_version: record.version,
+    inputs: resolved.values,
+    max_cost_nanos: o.max_cost_nanos ?? null,
+    trigger_id: o.trigger_id ?? null,
+  });
+}

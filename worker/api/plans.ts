@@ -1,0 +1,123 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { badRequest, unprocessable } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { requireRole } from "../lib/roles";
+import { iso } from "../lib/time";
+import { type Plan, planSchema } from "../task/plan-schema";
+import { validatePlan } from "../task/validate";
+import { newApp } from "./app";
+import { findPlan, type PlanRecord, runPlan } from "./plan-run";
+import { sourceOf } from "./principal";
+import { body, errors, json, LIMITS, Page, TaskListItem } from "./schemas";
+
+const PlanView = z
+  .object({ id: z.string(), name: z.string(), description: z.string(), version: z.number().int(), definition: z.record(z.string(), z.unknown()), created_at: z.string(), updated_at: z.string() })
+  .openapi("Plan");
+const VersionView = z.object({ version: z.number().int(), definition: z.record(z.string(), z.unknown()), created_at: z.string() });
+const Id = z.object({ id: z.string().min(1).max(100) });
+const PlanBody = z.record(z.string(), z.unknown()).openapi("PlanDefinition", { description: "name, description, params[], steps[] (see DESIGN.md)" });
+const RunBody = z
+  .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: z.number().positive().max(1_000_000).optional() })
+  .strict();
+
+const toView = (r: PlanRecord) => ({
+  id: r.id, name: r.name, description: r.description, version: r.version,
+  definition: JSON.parse(r.definition) as Record<string, unknown>, created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)!,
+});
+
+/** Schema errors are 400; a well-formed plan that cannot run (unknown agent, cycle, bad reference) is 422 naming the step. */
+async function checkedPlan(d1: D1Database, orgId: string, raw: unknown): Promise<Plan> {
+  const parsed = planSchema.safeParse(raw);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    throw badRequest(`invalid plan: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
+  }
+  const { results } = await d1.prepare("SELECT name FROM agents WHERE org_id = ?").bind(orgId).all<{ name: string }>();
+  const issues = validatePlan(parsed.data, new Set(results.map((r) => r.name)));
+  if (issues.length) throw unprocessable(`invalid plan: ${issues.map((i) => `${i.step ? `step ${i.step}: ` : ""}${i.message}`).join("; ")}`, issues);
+  return parsed.data;
+}
+
+export const plansApi = newApp()
+  .openapi(
+    createRoute({ method: "get", path: "/", tags: ["plans"], summary: "List plans", responses: { 200: json(Page(PlanView)), ...errors(401) } }),
+    async (c) => {
+      const { results } = await c.env.DB.prepare(
+        `SELECT p.id, p.name, p.description, p.version, v.definition, p.created_at, p.updated_at FROM plans p
+         JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version WHERE p.org_id = ? ORDER BY p.created_at DESC`,
+      )
+        .bind(c.get("principal").org_id)
+        .all<PlanRecord>();
+      return c.json({ items: results.map(toView), next_cursor: null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "post", path: "/", tags: ["plans"], summary: "Create a plan (version 1)", request: { body: body(PlanBody) }, responses: { 201: json(PlanView, "Created"), ...errors(400, 401, 403, 422) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const plan = await checkedPlan(c.env.DB, p.org_id, c.req.valid("json"));
+      const id = newId("pln");
+      const now = Date.now();
+      await c.env.DB.batch([
+        c.env.DB.prepare("INSERT INTO plans (id, org_id, name, description, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)").bind(id, p.org_id, plan.name, plan.description, now, now),
+        c.env.DB.prepare("INSERT INTO plan_versions (plan_id, version, definition, created_at) VALUES (?, 1, ?, ?)").bind(id, JSON.stringify(plan), now),
+      ]);
+      return c.json(toView(await findPlan(c.env.DB, p.org_id, id)), 201);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/{id}", tags: ["plans"], summary: "Get a plan (current version)", request: { params: Id }, responses: { 200: json(PlanView), ...errors(401, 404) } }),
+    async (c) => c.json(toView(await findPlan(c.env.DB, c.get("principal").org_id, c.req.valid("param").id)), 200),
+  )
+  .openapi(
+    createRoute({ method: "put", path: "/{id}", tags: ["plans"], summary: "Save a new version", request: { params: Id, body: body(PlanBody) }, responses: { 200: json(PlanView), ...errors(400, 401, 403, 404, 409, 422) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const current = await findPlan(c.env.DB, p.org_id, c.req.valid("param").id);
+      const plan = await checkedPlan(c.env.DB, p.org_id, c.req.valid("json"));
+      const now = Date.now();
+      const next = current.version + 1;
+      // Conditional on the version we read: two concurrent saves cannot both become version N+1.
+      const [bump] = await c.env.DB.batch([
+        c.env.DB.prepare("UPDATE plans SET name = ?, description = ?, version = ?, updated_at = ? WHERE id = ? AND org_id = ? AND version = ?").bind(plan.name, plan.description, next, now, current.id, p.org_id, current.version),
+        c.env.DB.prepare("INSERT OR IGNORE INTO plan_versions (plan_id, version, definition, created_at) SELECT ?, ?, ?, ? WHERE changes() = 1").bind(current.id, next, JSON.stringify(plan), now),
+      ]);
+      if (bump.meta.changes !== 1) throw unprocessable("the plan changed while saving; reload and try again");
+      return c.json(toView(await findPlan(c.env.DB, p.org_id, current.id)), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "delete", path: "/{id}", tags: ["plans"], summary: "Delete a plan (tasks keep the version they ran)", request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const current = await findPlan(c.env.DB, p.org_id, c.req.valid("param").id);
+      await c.env.DB.batch([
+        c.env.DB.prepare("DELETE FROM plan_versions WHERE plan_id = ?").bind(current.id),
+        c.env.DB.prepare("DELETE FROM plans WHERE id = ? AND org_id = ?").bind(current.id, p.org_id),
+      ]);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/{id}/versions", tags: ["plans"], summary: "Every saved version, newest first", request: { params: Id }, responses: { 200: json(Page(VersionView)), ...errors(401, 404) } }),
+    async (c) => {
+      const current = await findPlan(c.env.DB, c.get("principal").org_id, c.req.valid("param").id);
+      const { results } = await c.env.DB.prepare("SELECT version, definition, created_at FROM plan_versions WHERE plan_id = ? ORDER BY version DESC")
+        .bind(current.id)
+        .all<{ version: number; definition: string; created_at: number }>();
+      return c.json({ items: results.map((v) => ({ version: v.version, definition: JSON.parse(v.definition) as Record<string, unknown>, created_at: iso(v.created_at)! })), next_cursor: null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "post", path: "/{id}/run", tags: ["plans"], summary: "Start a task on the current version", request: { params: Id, body: body(RunBody) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 422) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "member");
+      const { inputs, title, max_cost } = c.req.valid("json");
+      const task = await runPlan(c.env, p, c.req.valid("param").id, { inputs, title, max_cost_nanos: max_cost == null ? null : Math.round(max_cost * 1e9), source: sourceOf(p) });
+      return c.json(task, 201);
+    },
+  );

@@ -1,0 +1,129 @@
+import { z } from "@hono/zod-openapi";
+import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
+
+/** Request and response shapes of the API: validation, the OpenAPI document and the web app's types all come from here. */
+
+export const LIMITS = {
+  title: 200,
+  description: 20_000,
+  agentName: 64,
+  systemPrompt: 20_000,
+  answers: 20,
+  answer: 20_000,
+  comment: 20_000,
+} as const;
+
+export const Tokens = z.object({ input: z.number().int(), cache: z.number().int(), output: z.number().int(), web_search: z.number().int() }).openapi("Tokens");
+
+export const CreatedBy = z.object({ type: z.enum(["token", "trigger", "agent"]), id: z.string(), name: z.string() });
+
+export const PendingItem = z.object({
+  kind: z.enum(["question", "approval", "budget"]),
+  step: z.string(),
+  call_id: z.string().optional(),
+  question: z.string().optional(),
+});
+
+export const TaskListItem = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    description: z.string(),
+    status: z.enum(TASK_STATUSES),
+    source: z.enum(TASK_SOURCES),
+    agent: z.string().nullable(),
+    agents: z.array(z.string()),
+    created_by: CreatedBy,
+    parent_id: z.string().nullable(),
+    rerun_of: z.string().nullable(),
+    trigger_id: z.string().nullable(),
+    plan_id: z.string().nullable(),
+    plan_version: z.number().int().nullable(),
+    session_id: z.string(),
+    output: z.string().nullable(),
+    created_at: z.string(),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+    progress: z.object({ done: z.number().int(), total: z.number().int() }),
+    tokens: Tokens,
+    searches: z.number().int(),
+    cost: z.number().openapi({ description: "USD" }),
+    pending: z.array(PendingItem),
+  })
+  .openapi("TaskListItem");
+
+export const RunView = z.object({
+  run_no: z.number().int(),
+  status: z.string(),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  error: z.string().nullable(),
+  feedback: z.string().nullable(),
+  tokens: Tokens,
+  searches: z.number().int(),
+  cost: z.number(),
+});
+
+export const StepView: z.ZodType = z.lazy(() =>
+  z.object({
+    id: z.string().openapi({ description: "the step's address, e.g. `emails[2].draft`" }),
+    step_id: z.string(),
+    name: z.string(),
+    kind: z.enum(["agent", "loop", "iteration", "branch"]),
+    agent: z.string().nullable(),
+    status: z.enum(["pending", "running", "waiting", "completed", "failed", "skipped", "cancelled"]),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+    duration_ms: z.number().nullable(),
+    output_preview: z.string().nullable(),
+    output: z.string().nullable(),
+    error: z.string().nullable(),
+    tokens: Tokens,
+    searches: z.number().int(),
+    cost: z.number(),
+    retry_at: z.string().nullable(),
+    runs: z.array(RunView),
+    item: z.string().nullable().optional(),
+    index: z.number().int().nullable().optional(),
+    iterations: z.array(StepView).optional(),
+    steps: z.array(StepView).optional(),
+  }),
+);
+
+export const TaskDetail = TaskListItem.extend({
+  plan: z.record(z.string(), z.unknown()),
+  inputs: z.record(z.string(), z.string()),
+  steps: z.array(StepView),
+}).openapi("TaskDetail");
+
+export const Page = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+
+export const ErrorBody = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional(), request_id: z.string() }),
+  })
+  .openapi("Error");
+
+export const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, { description: "error", content: { "application/json": { schema: ErrorBody } } }]));
+
+export const json = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({ description, content: { "application/json": { schema } } });
+
+export const body = <T extends z.ZodTypeAny>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+
+export const Agent = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    model: z.string(),
+    system_prompt: z.string(),
+    tools: z.array(z.string()),
+    max_turns: z.number().int(),
+    max_cost: z.number().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Agent");
+
+export type TaskListItemT = z.infer<typeof TaskListItem>;
+export type AgentT = z.infer<typeof Agent>;

@@ -1,0 +1,177 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { decodeCursor, findTask, listTasks, taskSummary } from "../db/task-queries";
+import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
+import { ApiError, badRequest, notFound } from "../lib/errors";
+import { requireRole } from "../lib/roles";
+import { createTask, singleStepPlan, taskStub } from "../task/create";
+import type { RpcResult } from "../task/runner";
+import { newApp } from "./app";
+import { createdBy, sourceOf } from "./principal";
+import { body, errors, json, LIMITS, Page, TaskDetail, TaskListItem } from "./schemas";
+import { runPlan } from "./plan-run";
+import { sseResponse } from "./sse";
+
+const Filters = z.object({
+  status: z.enum(TASK_STATUSES).optional(),
+  source: z.enum(TASK_SOURCES).optional(),
+  agent: z.string().max(LIMITS.agentName).optional(),
+  q: z.string().max(500).optional(),
+});
+
+const ListQuery = Filters.extend({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+const maxCost = z.number().positive().max(1_000_000).optional().openapi({ description: "budget in USD" });
+
+const CreateFromAgent = z.object({
+  agent: z.string().min(1).max(LIMITS.agentName),
+  title: z.string().trim().min(1).max(LIMITS.title),
+  description: z.string().max(LIMITS.description).default(""),
+  max_cost: maxCost,
+});
+const CreateFromPlan = z.object({
+  plan_id: z.string().min(1).max(100),
+  inputs: z.record(z.string(), z.unknown()).default({}),
+  title: z.string().trim().min(1).max(LIMITS.title).optional(),
+  max_cost: maxCost,
+});
+const CreateTask = z.union([CreateFromAgent.strict(), CreateFromPlan.strict()]).openapi("CreateTask");
+
+const IdParam = z.object({ id: z.string().min(1).max(100) });
+const StepParam = IdParam.extend({ step: z.string().min(1).max(300) });
+
+export function unwrap<T>(r: RpcResult<T>): T {
+  if (r.ok) return r.value;
+  throw new ApiError(r.code, r.message);
+}
+
+export async function requireTask(env: { DB: D1Database }, orgId: string, id: string) {
+  const row = await findTask(env.DB, orgId, id);
+  if (!row) throw notFound("task");
+  return row;
+}
+
+export const tasksApi = newApp()
+  .openapi(
+    createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 413, 422) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "member");
+      const input = c.req.valid("json");
+      const budget = input.max_cost == null ? null : Math.round(input.max_cost * 1e9);
+      if ("plan_id" in input) {
+        const task = await runPlan(c.env, p, input.plan_id, { inputs: input.inputs, title: input.title, max_cost_nanos: budget, source: sourceOf(p) });
+        return c.json(task, 201);
+      }
+      const task = await createTask(c.env, {
+        org_id: p.org_id,
+        title: input.title,
+        description: input.description,
+        source: sourceOf(p),
+        created_by: createdBy(p),
+        plan: singleStepPlan(input.agent, input.title, input.description),
+        max_cost_nanos: budget,
+      });
+      return c.json(task, 201);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/", tags: ["tasks"], summary: "List tasks, newest first", request: { query: ListQuery }, responses: { 200: json(Page(TaskListItem)), ...errors(400, 401) } }),
+    async (c) => {
+      const { cursor, limit, ...filters } = c.req.valid("query");
+      const before = cursor ? decodeCursor(cursor) : null;
+      if (cursor && before == null) throw badRequest("invalid cursor");
+      return c.json(await listTasks(c.env.DB, c.get("principal").org_id, filters, before, limit), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get", path: "/summary", tags: ["tasks"], summary: "Counts per status and the first 5 of each group",
+      request: { query: Filters },
+      responses: { 200: json(z.object({ counts: z.record(z.string(), z.union([z.number(), z.string()])), groups: z.record(z.string(), Page(TaskListItem)) })), ...errors(400, 401) },
+    }),
+    async (c) => c.json(await taskSummary(c.env.DB, c.get("principal").org_id, c.req.valid("query")), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get", path: "/{id}", tags: ["tasks"], summary: "Task detail: steps, runs, tokens, cost",
+      request: { params: IdParam, query: z.object({ wait: z.coerce.number().int().min(0).max(60).optional() }) },
+      responses: { 200: json(TaskDetail), ...errors(401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await requireTask(c.env, c.get("principal").org_id, id);
+      const detail = await taskStub(c.env, id).detail();
+      if (!detail) throw notFound("task");
+      return c.json(detail as z.infer<typeof TaskDetail>, 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "delete", path: "/{id}", tags: ["tasks"], summary: "Cancel a task", request: { params: IdParam }, responses: { 200: json(TaskListItem), ...errors(401, 403, 404, 409) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "member");
+      const { id } = c.req.valid("param");
+      await requireTask(c.env, p.org_id, id);
+      const stub = taskStub(c.env, id);
+      unwrap(await stub.cancel("cancelled by " + p.token_name));
+      await stub.settled();
+      return c.json((await stub.detail()) as z.infer<typeof TaskListItem>, 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "post", path: "/{id}/steps/{step}/approve", tags: ["tasks"], summary: "Approve a step's output", request: { params: StepParam }, responses: { 200: json(z.object({ ok: z.literal(true) })), ...errors(401, 403, 404, 409) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "member");
+      const { id, step } = c.req.valid("param");
+      await requireTask(c.env, p.org_id, id);
+      unwrap(await taskStub(c.env, id).approve(step));
+      return c.json({ ok: true as const }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post", path: "/{id}/steps/{step}/reject", tags: ["tasks"], summary: "Reject a step's output: it runs again with the comment as feedback",
+      request: { params: StepParam, body: body(z.object({ comment: z.string().min(1).max(LIMITS.comment) })) },
+      responses: { 200: json(z.object({ ok: z.literal(true) })), ...errors(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "member");
+      const { id, step } = c.req.valid("param");
+      await requireTask(c.env, p.org_id, id);
+      unwrap(await taskStub(c.env, id).reject(step, c.req.valid("json").comment));
+      return c.json({ ok: true as const }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get", path: "/{id}/steps/{step}/runs/{n}/trace", tags: ["tasks"], summary: "One run's full trace",
+      request: { params: StepParam.extend({ n: z.coerce.number().int().min(1) }) },
+      responses: { 200: json(z.record(z.string(), z.unknown())), ...errors(401, 404) },
+    }),
+    async (c) => {
+      const { id, step, n } = c.req.valid("param");
+      await requireTask(c.env, c.get("principal").org_id, id);
+      const trace = await taskStub(c.env, id).trace(step, n);
+      if (!trace) throw notFound(`run ${n} of step ${step}`);
+      return c.json(trace as unknown as Record<string, unknown>, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get", path: "/{id}/events", tags: ["events"], summary: "SSE stream of one task: history first, then live",
+      request: { params: IdParam },
+      responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await requireTask(c.env, c.get("principal").org_id, id);
+      const last = Number(c.req.header("last-event-id") ?? c.req.query("last_event_id") ?? 0);
+      const stream = await taskStub(c.env, id).events(Number.isFinite(last) && last > 0 ? Math.floor(last) : 0);
+      return sseResponse(stream);
+    },
+  );

@@ -1,0 +1,11 @@
+import type { Price } from "../agents/cost";
+import { defaultPrice } from "../agents/pricing-defaults";
+import type { Bindings } from "../env";
+
+/** The organization's price for a model (USD micro-dollars per 1M tokens), else the built-in default, else zero. */
+export async function priceFor(env: Bindings, orgId: string, model: string): Promise<Price> {
+  const row = await env.DB.prepare("SELECT input, cache, cache_write, output, web_search, per_search FROM pricing WHERE org_id = ? AND model = ?")
+    .bind(orgId, model)
+    .first<Price>();
+  return row ?? defaultPrice(model) ?? { input: 0, cache: 0, cache_write: 0, output: 0, web_search: 0, per_search: 0 };
+}

@@ -1,0 +1,148 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** D1: the searchable index and the organization's settings. Never the source of truth for a task's internals. */
+
+export const ROLES = ["viewer", "member", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+export const TASK_STATUSES = ["pending", "in_progress", "needs_input", "failed", "completed", "cancelled"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const TASK_SOURCES = ["dashboard", "api", "agent", "cron", "webhook"] as const;
+export type TaskSource = (typeof TASK_SOURCES)[number];
+
+export const orgs = sqliteTable("orgs", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+  created_at: integer("created_at").notNull(),
+});
+
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: text("id").primaryKey(),
+    org_id: text("org_id").notNull(),
+    name: text("name").notNull(),
+    role: text("role", { enum: ROLES }).notNull(),
+    token_hash: text("token_hash").notNull(),
+    instance_admin: integer("instance_admin", { mode: "boolean" }).notNull().default(false),
+    created_at: integer("created_at").notNull(),
+    revoked_at: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_tokens_hash").on(t.token_hash), index("api_tokens_org").on(t.org_id, t.created_at)],
+);
+
+export const authSessions = sqliteTable(
+  "auth_sessions",
+  {
+    id_hash: text("id_hash").primaryKey(),
+    token_id: text("token_id").notNull(),
+    org_id: text("org_id").notNull(),
+    created_at: integer("created_at").notNull(),
+    expires_at: integer("expires_at").notNull(),
+  },
+  (t) => [index("auth_sessions_token").on(t.token_id)],
+);
+
+export const agents = sqliteTable(
+  "agents",
+  {
+    id: text("id").primaryKey(),
+    org_id: text("org_id").notNull(),
+    name: text("name").notNull(),
+    model: text("model").notNull(),
+    system_prompt: text("system_prompt").notNull(),
+    tools: text("tools", { mode: "json" }).$type<string[]>().notNull(),
+    max_turns: integer("max_turns").notNull(),
+    max_cost_nanos: integer("max_cost_nanos"),
+    created_at: integer("created_at").notNull(),
+    updated_at: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("agents_org_name").on(t.org_id, t.name)],
+);
+
+export const plans = sqliteTable(
+  "plans",
+  {
+    id: text("id").primaryKey(),
+    org_id: text("org_id").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull(),
+    version: integer("version").notNull(),
+    created_at: integer("created_at").notNull(),
+    updated_at: integer("updated_at").notNull(),
+  },
+  (t) => [index("plans_org").on(t.org_id, t.created_at)],
+);
+
+export const planVersions = sqliteTable(
+  "plan_versions",
+  {
+    plan_id: text("plan_id").notNull(),
+    version: integer("version").notNull(),
+    definition: text("definition").notNull(),
+    created_at: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.plan_id, t.version] })],
+);
+
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    org_id: text("org_id").notNull(),
+    title: text("title").notNull(),
+    description: text("description").notNull(),
+    status: text("status", { enum: TASK_STATUSES }).notNull(),
+    source: text("source", { enum: TASK_SOURCES }).notNull(),
+    agent: text("agent"),
+    agents: text("agents").notNull().default("[]"),
+    created_by: text("created_by").notNull(),
+    parent_id: text("parent_id"),
+    rerun_of: text("rerun_of"),
+    trigger_id: text("trigger_id"),
+    session_id: text("session_id").notNull(),
+    plan_id: text("plan_id"),
+    plan_version: integer("plan_version"),
+    progress_done: integer("progress_done").notNull().default(0),
+    progress_total: integer("progress_total").notNull().default(0),
+    tokens_input: integer("tokens_input").notNull().default(0),
+    tokens_cache: integer("tokens_cache").notNull().default(0),
+    tokens_output: integer("tokens_output").notNull().default(0),
+    tokens_web_search: integer("tokens_web_search").notNull().default(0),
+    searches: integer("searches").notNull().default(0),
+    cost_nanos: integer("cost_nanos").notNull().default(0),
+    pending: text("pending").notNull().default("[]"),
+    output: text("output"),
+    index_version: integer("index_version").notNull().default(0),
+    created_at: integer("created_at").notNull(),
+    started_at: integer("started_at"),
+    finished_at: integer("finished_at"),
+  },
+  (t) => [
+    uniqueIndex("tasks_id").on(t.id),
+    uniqueIndex("tasks_session").on(t.session_id),
+    index("tasks_org_seq").on(t.org_id, t.seq),
+    index("tasks_org_status_seq").on(t.org_id, t.status, t.seq),
+    index("tasks_org_source_seq").on(t.org_id, t.source, t.seq),
+    index("tasks_org_agent_seq").on(t.org_id, t.agent, t.seq),
+    index("tasks_parent").on(t.parent_id),
+  ],
+);
+
+export const pricing = sqliteTable(
+  "pricing",
+  {
+    org_id: text("org_id").notNull(),
+    model: text("model").notNull(),
+    input: integer("input").notNull(),
+    cache: integer("cache").notNull(),
+    cache_write: integer("cache_write").notNull(),
+    output: integer("output").notNull(),
+    web_search: integer("web_search").notNull(),
+    per_search: integer("per_search").notNull(),
+    updated_at: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.org_id, t.model] })],
+);

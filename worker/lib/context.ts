@@ -1,0 +1,16 @@
+import type { Role } from "../db/schema";
+import type { Bindings } from "../env";
+
+export interface Principal {
+  org_id: string;
+  token_id: string;
+  token_name: string;
+  role: Role;
+  instance_admin: boolean;
+  via: "bearer" | "session";
+}
+
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: { principal: Principal; requestId: string };
+}

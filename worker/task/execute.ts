@@ -1,0 +1,214 @@
+import type { Price } from "../agents/cost";
+import { answerPending, type LoopOutcome, runAgentLoop, type TurnRecord } from "../agents/loop";
+import { priceFor } from "../db/pricing";
+import { providerFor } from "../agents/providers";
+import { createToolHost } from "../agents/tools";
+import { StepError } from "../agents/types";
+import { spawnChildTask } from "./create";
+import { iterationOf, referencedOutputs } from "./dag";
+import { DEFAULT_RETRY, DEFAULT_TIMEOUT_S } from "./plan-schema";
+import { backoffDelayMs, shouldRetry } from "./retry";
+import type { RpcResult, TaskRunner } from "./runner";
+import { runKey } from "./runner";
+import { type StoredNode, type StoredRun, loadTurns, saveNode, saveRun, saveTurn } from "./store";
+import { renderTemplate } from "./template";
+
+/** Runs one agent step's current run inside the TaskRunner, turn by durable turn. */
+export class RunExecutor {
+  constructor(private readonly t: TaskRunner) {}
+
+  async run(key: string, ac: AbortController): Promise<void> {
+    const t = this.t;
+    const meta = t.meta!;
+    const node = t.node(key);
+    const step = t.agentStep(node);
+    const agent = meta.agents[step.agent];
+    const run = t.runs.get(runKey(key, node.runs))!;
+    if (!run.price) {
+      run.price = JSON.stringify(await priceFor(t.bindings, meta.org_id, agent.model));
+      saveRun(t.db, run);
+    }
+    if (ac.signal.aborted) return;
+    const price = JSON.parse(run.price) as Price;
+    const turns = loadTurns<TurnRecord>(t.db, key, run.run_no);
+    let counted = turns.length;
+    const { item, index } = iterationOf(t.graph, key);
+    let instructions = renderTemplate(step.instructions, {
+      params: meta.inputs,
+      steps: referencedOutputs(t.index, t.graph, step, key),
+      item,
+      index,
+    });
+    if (run.feedback) instructions += `\n\nA reviewer rejected your previous answer. Their feedback:\n${run.feedback}`;
+    const timeoutMs = (step.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000;
+    const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s`, true)), timeoutMs);
+    try {
+      const outcome = await runAgentLoop({
+        agent,
+        instructions,
+        runNo: run.run_no,
+        turns,
+        provider: providerFor(agent.model, t.bindings),
+        tools: createToolHost({ env: t.bindings, names: agent.tools }),
+        price,
+        signal: ac.signal,
+        saveTurn: (turn) => {
+          if (!this.current(key, ac)) throw new StepError("run was stopped", false);
+          t.state.storage.transactionSync(() => {
+            saveTurn(t.db, key, run.run_no, turn.turn_no, turn);
+            if (turn.turn_no > counted) {
+              counted = turn.turn_no;
+              t.addUsage(run, turn.usage, turn.cost_nanos);
+              saveRun(t.db, run);
+              t.emitTurn(node, run.run_no, turn.turn_no, turn.usage);
+            }
+          });
+          t.sync.soon();
+        },
+        checkBudget: (estimate) => this.withinBudget(agent.name, estimate),
+      });
+      if (!this.current(key, ac)) return;
+      await this.onOutcome(node, run, outcome);
+    } catch (e) {
+      if (!this.current(key, ac)) return;
+      const err = ac.signal.aborted && ac.signal.reason instanceof StepError ? ac.signal.reason : e;
+      this.onError(node, run, err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private current(key: string, ac: AbortController): boolean {
+    return this.t.inflight.get(key) === ac && this.t.node(key).status === "running";
+  }
+
+  private async onOutcome(node: StoredNode, run: StoredRun, outcome: LoopOutcome): Promise<void> {
+    const t = this.t;
+    const now = Date.now();
+    if (outcome.kind === "spawn") {
+      const child = await spawnChildTask(t.bindings, t.meta!, outcome.args);
+      const turns = loadTurns<TurnRecord>(t.db, node.key, run.run_no);
+      const result = child.ok ? JSON.stringify({ task_id: child.value.id, status: child.value.status }) : `error: ${child.message}`;
+      const turn = answerPending(turns, outcome.call_id, result);
+      saveTurn(t.db, node.key, run.run_no, turn.turn_no, turn);
+      // continue the same run: the scheduler relaunches running nodes that are not in flight
+      t.inflight.delete(node.key);
+      return;
+    }
+    t.state.storage.transactionSync(() => {
+      if (outcome.kind === "completed") {
+        run.status = "completed";
+        run.finished_at = now;
+        saveRun(t.db, run);
+        if (t.agentStep(node).approval) {
+          node.status = "waiting";
+          node.output = outcome.output;
+          node.waiting = { kind: "approval" };
+          saveNode(t.db, node);
+          t.emitStep(node);
+        } else {
+          t.finishNode(node, "completed", outcome.output, null, now);
+        }
+        return;
+      }
+      run.status = "waiting";
+      saveRun(t.db, run);
+      node.status = "waiting";
+      if (outcome.kind === "ask") {
+        const callId = t.newCall(node, run.run_no, "question", outcome.call_id, outcome.question);
+        node.waiting = { kind: "question", call_id: callId, question: outcome.question };
+      } else {
+        const question = `The next model turn could pass the budget (spent ${usd(outcome.spent_nanos)}, next turn up to ${usd(outcome.next_turn_estimate_nanos)}). Raise the budget or stop?`;
+        const callId = t.newCall(node, run.run_no, "budget", null, question);
+        node.waiting = { kind: "budget", call_id: callId, question };
+      }
+      saveNode(t.db, node);
+      t.emitStep(node);
+    });
+  }
+
+  private onError(node: StoredNode, run: StoredRun, e: unknown): void {
+    const t = this.t;
+    const now = Date.now();
+    const err = e instanceof StepError ? e : new StepError(e instanceof Error ? e.message : String(e), false);
+    const policy = t.agentStep(node).retry ?? DEFAULT_RETRY;
+    t.state.storage.transactionSync(() => {
+      run.status = "failed";
+      run.error = err.message;
+      run.finished_at = now;
+      saveRun(t.db, run);
+      if (shouldRetry(err, node.runs, policy)) {
+        node.status = "pending";
+        node.error = err.message;
+        node.retry_at = now + backoffDelayMs(node.runs, policy, Math.random, err.retryAfterMs);
+        saveNode(t.db, node);
+        t.emitStep(node);
+      } else {
+        t.finishNode(node, "failed", null, err.message, now);
+      }
+    });
+  }
+
+  /** Budgets: the task's own `max_cost` and the agent's, against what this task has spent (on that agent). */
+  private withinBudget(agentName: string, estimateNanos: number): boolean {
+    const t = this.t;
+    const meta = t.meta!;
+    if (meta.max_cost_nanos != null && t.totals.cost_nanos + estimateNanos > meta.max_cost_nanos) return false;
+    const agentMax = meta.agents[agentName]?.max_cost_nanos;
+    if (agentMax != null) {
+      let spent = 0;
+      for (const r of t.runs.values()) if (t.agentStep(t.node(r.node_key)).agent === agentName) spent += r.cost_nanos;
+      if (spent + estimateNanos > agentMax) return false;
+    }
+    return true;
+  }
+
+  budgetAnswer(answers: string[]): RpcResult<"stop" | "raise"> {
+    const t = this.t;
+    if (answers[0] === "stop") return { ok: true, value: "stop" };
+    if (answers[0] === "raise" && answers.length === 2) {
+      const usdValue = Number(answers[1]);
+      const nanos = Math.round(usdValue * 1e9);
+      if (!Number.isFinite(usdValue) || nanos <= t.totals.cost_nanos) {
+        return { ok: false, code: "unprocessable", message: `the new budget must be a number of USD above what is spent (${usd(t.totals.cost_nanos)})` };
+      }
+      const meta = t.meta!;
+      meta.max_cost_nanos = nanos;
+      for (const a of Object.values(meta.agents)) if (a.max_cost_nanos != null && a.max_cost_nanos < nanos) a.max_cost_nanos = nanos;
+      t.persistMeta();
+      return { ok: true, value: "raise" };
+    }
+    return { ok: false, code: "unprocessable", message: 'a budget answer is ["stop"] or ["raise", "<usd>"]' };
+  }
+
+  answerQuestion(node: StoredNode, runNo: number, toolCallId: string, answer: string): void {
+    const turns = loadTurns<TurnRecord>(this.t.db, node.key, runNo);
+    const turn = answerPending(turns, toolCallId, answer);
+    saveTurn(this.t.db, node.key, runNo, turn.turn_no, turn);
+  }
+
+  trace(key: string, run: StoredRun) {
+    const t = this.t;
+    const node = t.node(key);
+    const agent = t.meta!.agents[t.agentStep(node).agent];
+    const turns = loadTurns<TurnRecord>(t.db, key, run.run_no);
+    return {
+      step: key,
+      run_no: run.run_no,
+      status: run.status,
+      agent: agent.name,
+      model: agent.model,
+      system_prompt: agent.system_prompt,
+      started_at: new Date(run.started_at).toISOString(),
+      finished_at: run.finished_at ? new Date(run.finished_at).toISOString() : null,
+      error: run.error,
+      feedback: run.feedback,
+      tokens: { input: run.usage.input, cache: run.usage.cache, output: run.usage.output, web_search: run.usage.web_search },
+      searches: run.usage.searches,
+      cost: run.cost_nanos / 1e9,
+      turns: turns.map((tr) => ({ ...tr, started_at: new Date(tr.started_at).toISOString(), finished_at: new Date(tr.finished_at).toISOString(), cost: tr.cost_nanos / 1e9 })),
+    };
+  }
+}
+
+const usd = (nanos: number) => `$${(nanos / 1e9).toFixed(6)}`;

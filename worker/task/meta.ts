@@ -1,0 +1,41 @@
+import type { TaskSource } from "../db/schema";
+import type { Plan } from "./plan-schema";
+
+export interface CreatedBy {
+  type: "token" | "trigger" | "agent";
+  id: string;
+  name: string;
+}
+
+export interface AgentSnapshot {
+  id: string;
+  name: string;
+  model: string;
+  system_prompt: string;
+  tools: string[];
+  max_turns: number;
+  max_cost_nanos: number | null;
+}
+
+/** Everything a task is started with; kept whole in its object so it runs the exact plan version it was given. */
+export interface TaskMeta {
+  id: string;
+  org_id: string;
+  title: string;
+  description: string;
+  source: TaskSource;
+  created_by: CreatedBy;
+  parent_id: string | null;
+  rerun_of: string | null;
+  trigger_id: string | null;
+  session_id: string;
+  plan: Plan;
+  plan_id: string | null;
+  plan_version: number | null;
+  inputs: Record<string, string>;
+  agents: Record<string, AgentSnapshot>;
+  max_cost_nanos: number | null;
+  /** outputs reused from the task this one reruns, by node key */
+  reused: Record<string, string>;
+  created_at: number;
+}

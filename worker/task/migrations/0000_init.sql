@@ -1,0 +1,76 @@
+CREATE TABLE `calls` (
+	`call_id` text PRIMARY KEY NOT NULL,
+	`node_key` text NOT NULL,
+	`run_no` integer NOT NULL,
+	`kind` text NOT NULL,
+	`tool_call_id` text,
+	`question` text,
+	`created_at` integer NOT NULL,
+	`answered_at` integer,
+	`answer` text
+);
+--> statement-breakpoint
+CREATE TABLE `events` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`type` text NOT NULL,
+	`data` text NOT NULL,
+	`at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `nodes` (
+	`key` text PRIMARY KEY NOT NULL,
+	`step_id` text NOT NULL,
+	`kind` text NOT NULL,
+	`parent` text,
+	`deps` text NOT NULL,
+	`iteration` integer,
+	`item` text,
+	`status` text NOT NULL,
+	`output` text,
+	`error` text,
+	`started_at` integer,
+	`finished_at` integer,
+	`runs` integer DEFAULT 0 NOT NULL,
+	`retry_at` integer,
+	`waiting` text,
+	`seq` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `runs` (
+	`node_key` text NOT NULL,
+	`run_no` integer NOT NULL,
+	`status` text NOT NULL,
+	`started_at` integer NOT NULL,
+	`finished_at` integer,
+	`error` text,
+	`feedback` text,
+	`price` text NOT NULL,
+	`input` integer DEFAULT 0 NOT NULL,
+	`cache` integer DEFAULT 0 NOT NULL,
+	`cache_write` integer DEFAULT 0 NOT NULL,
+	`output` integer DEFAULT 0 NOT NULL,
+	`web_search` integer DEFAULT 0 NOT NULL,
+	`searches` integer DEFAULT 0 NOT NULL,
+	`cost_nanos` integer DEFAULT 0 NOT NULL,
+	PRIMARY KEY(`node_key`, `run_no`)
+);
+--> statement-breakpoint
+CREATE TABLE `task` (
+	`id` text PRIMARY KEY NOT NULL,
+	`org_id` text NOT NULL,
+	`meta` text NOT NULL,
+	`status` text NOT NULL,
+	`output` text,
+	`index_version` integer DEFAULT 0 NOT NULL,
+	`created_at` integer NOT NULL,
+	`started_at` integer,
+	`finished_at` integer
+);
+--> statement-breakpoint
+CREATE TABLE `turns` (
+	`node_key` text NOT NULL,
+	`run_no` integer NOT NULL,
+	`turn_no` integer NOT NULL,
+	`data` text NOT NULL,
+	PRIMARY KEY(`node_key`, `run_no`, `turn_no`)
+);

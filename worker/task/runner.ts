@@ -1,0 +1,522 @@
+import { DurableObject } from "cloudflare:workers";
+import { desc, eq } from "drizzle-orm";
+import type { Bindings } from "../env";
+import type { IndexRow, PendingItem } from "../db/task-row";
+import type { TaskStatus } from "../db/schema";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+import type { Usage } from "../agents/types";
+import { StepError } from "../agents/types";
+import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
+import { type TaskEvent, SSE_HEARTBEAT, sseFrame } from "./events";
+import { IndexSync } from "./index-sync";
+import type { TaskMeta } from "./meta";
+import type { AgentStep } from "./plan-schema";
+import * as s from "./storage-schema";
+import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, nodeFromRow, openStore, runFromRow, saveNode, saveRun } from "./store";
+import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
+import { RunExecutor } from "./execute";
+import { taskDetail } from "./view";
+
+export const MAX_LOOP_ITEMS = 10_000;
+const HEARTBEAT_ALARM_MS = 30_000;
+const SSE_KEEPALIVE_MS = 15_000;
+const MAX_CLIENT_BACKLOG = 256 * 1024;
+const FINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
+
+export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string };
+const ok = <T>(value: T): RpcResult<T> => ({ ok: true, value });
+const fail = (code: "not_found" | "conflict" | "unprocessable", message: string): RpcResult<never> => ({ ok: false, code, message });
+
+/**
+ * One task. Owns its plan snapshot, node states, runs, turns and event log in
+ * its own SQLite, drives the DAG (ready steps start at once, concurrently), and
+ * uses its alarm only for wake-ups that must survive eviction: retry backoff and
+ * resuming work after a restart.
+ */
+export class TaskRunner extends DurableObject<Bindings> {
+  db!: Db;
+  meta: TaskMeta | null = null;
+  status: TaskStatus = "pending";
+  output: string | null = null;
+  startedAt: number | null = null;
+  finishedAt: number | null = null;
+  lastEventId = 0;
+  index!: StepIndex;
+  graph: Graph = graphOf([]);
+  runs = new Map<string, StoredRun>();
+  totals: Totals = zeroTotals();
+  private nextSeq = 0;
+  private alarmAt: number | null = null;
+  readonly inflight = new Map<string, AbortController>();
+  private readonly subscribers = new Set<WritableStreamDefaultWriter<Uint8Array>>();
+  private keepalive: ReturnType<typeof setInterval> | null = null;
+  readonly sync: IndexSync;
+  readonly executor: RunExecutor;
+
+  readonly bindings: Bindings;
+  readonly state: DurableObjectState;
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.bindings = env;
+    this.state = ctx;
+    this.sync = new IndexSync(env, () => this.indexRow());
+    this.executor = new RunExecutor(this);
+    ctx.blockConcurrencyWhile(async () => {
+      this.db = openStore(ctx.storage);
+      this.load();
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  private load(): void {
+    const row = this.db.select().from(s.taskRow).get();
+    if (!row) return;
+    this.meta = JSON.parse(row.meta) as TaskMeta;
+    this.status = row.status as TaskStatus;
+    this.output = row.output;
+    this.startedAt = row.started_at;
+    this.finishedAt = row.finished_at;
+    this.lastEventId = this.db.select({ id: s.eventRows.id }).from(s.eventRows).orderBy(desc(s.eventRows.id)).limit(1).get()?.id ?? 0;
+    this.index = indexPlan(this.meta.plan);
+    const nodes = this.db.select().from(s.nodeRows).orderBy(s.nodeRows.seq).all().map(nodeFromRow);
+    this.graph = graphOf(nodes);
+    this.nextSeq = nodes.length;
+    for (const r of this.db.select().from(s.runRows).all().map(runFromRow)) {
+      this.runs.set(runKey(r.node_key, r.run_no), r);
+      addInto(this.totals, r.usage, r.cost_nanos);
+    }
+  }
+
+  // ---- RPC surface ----
+
+  /** Idempotent: a second start of the same task is a no-op. */
+  async start(meta: TaskMeta): Promise<void> {
+    if (this.meta) return;
+    this.meta = meta;
+    this.index = indexPlan(meta.plan);
+    this.ctx.storage.transactionSync(() => {
+      this.db
+        .insert(s.taskRow)
+        .values({ id: meta.id, org_id: meta.org_id, meta: JSON.stringify(meta), status: "pending", created_at: meta.created_at })
+        .run();
+      for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.db, spec, this.nextSeq++));
+      this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
+    });
+    this.pump();
+  }
+
+  async detail() {
+    if (!this.meta) return null;
+    return taskDetail(this);
+  }
+
+  async cancel(reason = "cancelled"): Promise<RpcResult> {
+    if (!this.meta) return fail("not_found", "task not found");
+    if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      for (const n of this.nodes()) {
+        if (TERMINAL.has(n.status)) continue;
+        n.status = "cancelled";
+        n.error = reason;
+        n.finished_at = n.started_at ? now : null;
+        n.waiting = null;
+        n.retry_at = null;
+        saveNode(this.db, n);
+        const run = this.runs.get(runKey(n.key, n.runs));
+        if (run && (run.status === "running" || run.status === "waiting")) {
+          run.status = "cancelled";
+          run.finished_at = now;
+          saveRun(this.db, run);
+        }
+      }
+    });
+    for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
+    this.inflight.clear();
+    this.setStatus("cancelled");
+    await this.ctx.storage.deleteAlarm();
+    this.alarmAt = null;
+    await this.cancelChildren();
+    return ok(null);
+  }
+
+  async respond(callId: string, answers: string[]): Promise<RpcResult> {
+    const call = this.db.select().from(s.callRows).where(eq(s.callRows.call_id, callId)).get();
+    if (!call) return fail("not_found", `no question with call_id ${callId} in this session`);
+    if (call.answered_at) return fail("conflict", "this question was already answered");
+    if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
+    const node = this.node(call.node_key);
+    if (call.kind === "budget") {
+      const verdict = this.executor.budgetAnswer(answers);
+      if (!verdict.ok) return verdict;
+      this.markAnswered(callId, answers);
+      if (verdict.value === "stop") {
+        await this.cancel("stopped at the budget limit");
+        return ok(null);
+      }
+    } else {
+      this.markAnswered(callId, answers);
+      this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
+    }
+    this.ctx.storage.transactionSync(() => {
+      node.status = "running";
+      node.waiting = null;
+      saveNode(this.db, node);
+      const run = this.runs.get(runKey(node.key, node.runs))!;
+      run.status = "running";
+      saveRun(this.db, run);
+      this.emitStep(node);
+    });
+    this.launch(node.key);
+    this.pump();
+    return ok(null);
+  }
+
+  async approve(key: string): Promise<RpcResult> {
+    const node = this.graph.nodes.get(key) as StoredNode | undefined;
+    if (!node || node.kind !== "agent" || node.status === "skipped") return fail("not_found", `no step ${key} in this task`);
+    if (node.status !== "waiting" || node.waiting?.kind !== "approval") return fail("conflict", `step ${key} is not waiting for approval`);
+    this.ctx.storage.transactionSync(() => {
+      node.status = "completed";
+      node.waiting = null;
+      node.finished_at = Date.now();
+      saveNode(this.db, node);
+      this.emitStep(node);
+    });
+    this.pump();
+    return ok(null);
+  }
+
+  async reject(key: string, comment: string): Promise<RpcResult> {
+    const node = this.graph.nodes.get(key) as StoredNode | undefined;
+    if (!node || node.kind !== "agent" || node.status === "skipped") return fail("not_found", `no step ${key} in this task`);
+    if (node.status !== "waiting" || node.waiting?.kind !== "approval") return fail("conflict", `step ${key} is not waiting for approval`);
+    this.ctx.storage.transactionSync(() => {
+      node.waiting = null;
+      node.output = null;
+      this.beginRun(node, Date.now(), comment);
+    });
+    this.launch(key);
+    this.pump();
+    return ok(null);
+  }
+
+  async trace(key: string, runNo: number) {
+    const run = this.runs.get(runKey(key, runNo));
+    if (!run) return null;
+    return this.executor.trace(key, run);
+  }
+
+  /** SSE: stored events after `lastId`, then live ones. Returned over RPC, so no devtools proxy sits in the path. */
+  async events(lastId: number): Promise<ReadableStream<Uint8Array>> {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    let cursor = lastId;
+    for (;;) {
+      const batch = eventsAfter(this.db, cursor);
+      for (const e of batch) void writer.write(sseFrame(e.id, e.type, JSON.parse(e.data))).catch(() => {});
+      if (batch.length < 1000) break;
+      cursor = batch[batch.length - 1].id;
+    }
+    if (FINAL.has(this.status)) {
+      void writer.close().catch(() => {});
+    } else {
+      this.subscribers.add(writer);
+      writer.closed.catch(() => {}).finally(() => this.subscribers.delete(writer));
+      this.keepalive ??= setInterval(() => this.heartbeat(), SSE_KEEPALIVE_MS);
+    }
+    return readable;
+  }
+
+  async alarm(): Promise<void> {
+    this.alarmAt = null;
+    if (!this.meta || FINAL.has(this.status)) return;
+    this.pump();
+  }
+
+  /** For tests and `?wait=`: resolves when the index row has caught up. */
+  async settled(): Promise<TaskStatus> {
+    await this.sync.flushed();
+    return this.status;
+  }
+
+  // ---- the scheduler loop ----
+
+  pump(): void {
+    if (!this.meta || FINAL.has(this.status)) return;
+    const now = Date.now();
+    for (const n of this.nodes()) {
+      if (n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key)) this.launch(n.key);
+    }
+    const toStart: string[] = [];
+    this.ctx.storage.transactionSync(() => {
+      for (;;) {
+        let applied = 0;
+        for (const a of nextActions(this.meta!.plan, this.index, this.graph)) if (this.apply(a, now, toStart)) applied++;
+        if (!applied) break;
+      }
+    });
+    for (const key of toStart) this.launch(key);
+    this.refreshStatus();
+    this.armAlarm();
+  }
+
+  private apply(a: Action, now: number, toStart: string[]): boolean {
+    const node = this.node(a.key);
+    switch (a.type) {
+      case "start_agent": {
+        if (node.retry_at && node.retry_at > now) return false;
+        const reused = this.meta!.reused[node.key];
+        if (reused !== undefined) {
+          Object.assign(node, { status: "completed", output: reused, started_at: now, finished_at: now });
+          saveNode(this.db, node);
+          this.emitStep(node);
+          return true;
+        }
+        node.retry_at = null;
+        this.beginRun(node, now, null);
+        toStart.push(node.key);
+        return true;
+      }
+      case "start_iteration":
+        Object.assign(node, { status: "running", started_at: now });
+        saveNode(this.db, node);
+        return true;
+      case "expand_loop":
+        if (a.nodes.length / 2 > MAX_LOOP_ITEMS) {
+          this.finishNode(node, "failed", null, `the loop has more than ${MAX_LOOP_ITEMS} items`, now);
+          return true;
+        }
+        for (const spec of a.nodes) addNode(this.graph, insertNode(this.db, spec, this.nextSeq++));
+        Object.assign(node, { status: "running", started_at: now });
+        saveNode(this.db, node);
+        this.emitStep(node);
+        return true;
+      case "take_branch":
+        for (const spec of a.nodes) addNode(this.graph, insertNode(this.db, spec, this.nextSeq++));
+        Object.assign(node, { status: "running", started_at: now });
+        saveNode(this.db, node);
+        this.emitStep(node);
+        return true;
+      case "complete":
+        this.finishNode(node, "completed", a.output, null, now);
+        return true;
+      case "fail":
+        this.finishNode(node, "failed", null, a.error, now);
+        return true;
+    }
+  }
+
+  beginRun(node: StoredNode, now: number, feedback: string | null): void {
+    node.runs += 1;
+    node.status = "running";
+    node.started_at ??= now;
+    node.finished_at = null;
+    node.error = null;
+    saveNode(this.db, node);
+    const run: StoredRun = {
+      node_key: node.key, run_no: node.runs, status: "running", started_at: now, finished_at: null, error: null,
+      feedback, price: "", usage: zeroTotals().usage, cost_nanos: 0,
+    };
+    this.runs.set(runKey(node.key, run.run_no), run);
+    saveRun(this.db, run);
+    this.emitStep(node);
+  }
+
+  finishNode(node: StoredNode, status: "completed" | "failed", output: string | null, error: string | null, now: number): void {
+    Object.assign(node, { status, output, error, finished_at: now, waiting: null });
+    saveNode(this.db, node);
+    this.emitStep(node);
+  }
+
+  private launch(key: string): void {
+    const ac = new AbortController();
+    this.inflight.set(key, ac);
+    void this.executor
+      .run(key, ac)
+      .catch((e) => log("error", "run crashed", { task_id: this.meta?.id, step: key, error: String(e), stack: (e as Error).stack }))
+      .finally(() => {
+        if (this.inflight.get(key) === ac) this.inflight.delete(key);
+        this.pump();
+      });
+  }
+
+  private refreshStatus(): void {
+    if (FINAL.has(this.status)) return;
+    const next = taskStatus(this.graph);
+    if (next !== this.status) this.setStatus(next);
+    else this.sync.soon();
+  }
+
+  private setStatus(next: TaskStatus): void {
+    const now = Date.now();
+    this.status = next;
+    if (next === "in_progress") this.startedAt ??= now;
+    if (FINAL.has(next)) {
+      this.finishedAt = now;
+      this.output = this.taskOutput();
+      if (next === "failed") this.stopSiblings(now);
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.db
+        .update(s.taskRow)
+        .set({ status: next, output: this.output, started_at: this.startedAt, finished_at: this.finishedAt })
+        .run();
+      this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
+    });
+    this.sync.now();
+    if (FINAL.has(next)) this.closeSubscribers();
+  }
+
+  private stopSiblings(now: number): void {
+    for (const ac of this.inflight.values()) ac.abort(new StepError("stopped: another step failed", false));
+    this.inflight.clear();
+    this.ctx.storage.transactionSync(() => {
+      for (const n of this.nodes()) {
+        if (TERMINAL.has(n.status)) continue;
+        Object.assign(n, { status: "cancelled", error: "stopped: another step failed", finished_at: n.started_at ? now : null, waiting: null, retry_at: null });
+        saveNode(this.db, n);
+      }
+    });
+    void this.ctx.storage.deleteAlarm();
+  }
+
+  private taskOutput(): string | null {
+    const plan = this.meta!.plan;
+    if (plan.output) return this.graph.nodes.get(plan.output)?.output ?? null;
+    for (let i = plan.steps.length - 1; i >= 0; i--) {
+      const n = this.graph.nodes.get(plan.steps[i].id);
+      if (n?.status === "completed") return n.output;
+    }
+    return null;
+  }
+
+  /** Re-arm to the earliest wake-up: a retry's backoff, or a heartbeat while work runs (to resume after eviction). */
+  private armAlarm(): void {
+    let at: number | null = null;
+    let running = false;
+    for (const n of this.nodes()) {
+      if (n.status === "pending" && n.retry_at) at = Math.min(at ?? Infinity, n.retry_at);
+      if (n.status === "running" && n.kind === "agent") running = true;
+    }
+    if (running) at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HEARTBEAT_ALARM_MS);
+    if (at === this.alarmAt) return;
+    this.alarmAt = at;
+    if (at == null) void this.ctx.storage.deleteAlarm();
+    else void this.ctx.storage.setAlarm(Math.max(at, Date.now() + 1));
+  }
+
+  private async cancelChildren(): Promise<void> {
+    const { results } = await this.env.DB.prepare(
+      "SELECT id FROM tasks WHERE parent_id = ? AND status IN ('pending', 'in_progress', 'needs_input')",
+    )
+      .bind(this.meta!.id)
+      .all<{ id: string }>();
+    await Promise.all(results.map((r) => this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(r.id)).cancel("parent task cancelled")));
+  }
+
+  // ---- helpers ----
+
+  persistMeta(): void {
+    this.db.update(s.taskRow).set({ meta: JSON.stringify(this.meta) }).run();
+  }
+
+  nodes(): IterableIterator<StoredNode> {
+    return this.graph.nodes.values() as IterableIterator<StoredNode>;
+  }
+
+  node(key: string): StoredNode {
+    return this.graph.nodes.get(key) as StoredNode;
+  }
+
+  agentStep(node: StoredNode): AgentStep {
+    return this.index.get(node.step_id)!.step as AgentStep;
+  }
+
+  private markAnswered(callId: string, answers: string[]): void {
+    this.db.update(s.callRows).set({ answered_at: Date.now(), answer: JSON.stringify(answers) }).where(eq(s.callRows.call_id, callId)).run();
+  }
+
+  newCall(node: StoredNode, runNo: number, kind: "question" | "budget", toolCallId: string | null, question: string): string {
+    const callId = newId("call");
+    this.db.insert(s.callRows).values({ call_id: callId, node_key: node.key, run_no: runNo, kind, tool_call_id: toolCallId, question, created_at: Date.now() }).run();
+    return callId;
+  }
+
+  addUsage(run: StoredRun, usage: Usage, costNanos: number): void {
+    addInto({ usage: run.usage, cost_nanos: 0 }, usage, 0);
+    run.cost_nanos += costNanos;
+    addInto(this.totals, usage, costNanos);
+  }
+
+  emit(event: TaskEvent): void {
+    const id = appendEvent(this.db, event.type, event, Date.now());
+    this.lastEventId = id;
+    const frame = sseFrame(id, event.type, event);
+    for (const w of this.subscribers) {
+      if ((w.desiredSize ?? 0) < -MAX_CLIENT_BACKLOG) {
+        // A client this far behind resumes from the log with Last-Event-ID instead of holding everyone's memory.
+        this.subscribers.delete(w);
+        void w.abort().catch(() => {});
+        continue;
+      }
+      void w.write(frame).catch(() => this.subscribers.delete(w));
+    }
+  }
+
+  emitStep(node: StoredNode): void {
+    this.emit({ type: "step.updated", task_id: this.meta!.id, step: node.key, status: node.status, run_no: node.runs, error: node.error });
+  }
+
+  emitTurn(node: StoredNode, runNo: number, turnNo: number, usage: Usage): void {
+    this.emit({ type: "run.turn", task_id: this.meta!.id, step: node.key, run_no: runNo, turn_no: turnNo, tokens: tokensView(usage) });
+  }
+
+  private heartbeat(): void {
+    if (this.subscribers.size === 0 && this.keepalive) {
+      clearInterval(this.keepalive);
+      this.keepalive = null;
+      return;
+    }
+    for (const w of this.subscribers) void w.write(SSE_HEARTBEAT).catch(() => this.subscribers.delete(w));
+  }
+
+  private closeSubscribers(): void {
+    for (const w of this.subscribers) void w.close().catch(() => {});
+    this.subscribers.clear();
+  }
+
+  pendingItems(): PendingItem[] {
+    const out: PendingItem[] = [];
+    for (const n of this.nodes()) {
+      if (n.status !== "waiting" || !n.waiting) continue;
+      if (n.waiting.kind === "approval") out.push({ kind: "approval", step: n.key });
+      else out.push({ kind: n.waiting.kind, step: n.key, call_id: n.waiting.call_id, question: n.waiting.question });
+    }
+    return out;
+  }
+
+  indexRow(): IndexRow {
+    const m = this.meta!;
+    const p = progress(this.graph);
+    const u = this.totals.usage;
+    return {
+      id: m.id, org_id: m.org_id, title: m.title, description: m.description, status: this.status, source: m.source,
+      agent: primaryAgent(m), agents: JSON.stringify(Object.keys(m.agents)), created_by: JSON.stringify(m.created_by),
+      parent_id: m.parent_id, rerun_of: m.rerun_of, trigger_id: m.trigger_id, session_id: m.session_id, plan_id: m.plan_id,
+      plan_version: m.plan_version, progress_done: p.done, progress_total: p.total, tokens_input: u.input, tokens_cache: u.cache,
+      tokens_output: u.output, tokens_web_search: u.web_search, searches: u.searches, cost_nanos: this.totals.cost_nanos,
+      pending: JSON.stringify(this.pendingItems()), output: this.output, index_version: this.lastEventId, created_at: m.created_at,
+      started_at: this.startedAt, finished_at: this.finishedAt,
+    };
+  }
+}
+
+export const runKey = (key: string, runNo: number) => `${key}#${runNo}`;
+
+export function primaryAgent(m: TaskMeta): string | null {
+  const first = m.plan.steps.find((st) => st.kind === "agent");
+  return first && first.kind === "agent" ? first.agent : (Object.keys(m.agents)[0] ?? null);
+}
