@@ -1,0 +1,80 @@
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export const ADMIN = "fd_test_admin_token";
+export const BASE = "http://flightdeck.test";
+
+type Json = Record<string, unknown> | unknown[];
+
+/** A request through the real Worker; the body is always read, so no stream is left open. */
+export async function api(method: string, path: string, opts: { token?: string | null; body?: unknown; headers?: Record<string, string>; raw?: string } = {}) {
+  const headers: Record<string, string> = { ...opts.headers };
+  const token = opts.token === undefined ? ADMIN : opts.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  let payload: string | undefined = opts.raw;
+  if (opts.body !== undefined) {
+    headers["content-type"] = "application/json";
+    payload = JSON.stringify(opts.body);
+  } else if (opts.raw !== undefined) headers["content-type"] ??= "application/json";
+  const res = await exports.default.fetch(new Request(`${BASE}/api/v1${path}`, { method, headers, body: payload }));
+  const text = await res.text();
+  let json: Json | null = null;
+  try {
+    json = text ? (JSON.parse(text) as Json) : null;
+  } catch {
+    json = null;
+  }
+  return { status: res.status, headers: res.headers, json: json as any, text };
+}
+
+export function expectError(res: { status: number; json: any }, status: number, code?: string) {
+  expect(res.status, JSON.stringify(res.json)).toBe(status);
+  expect(res.json.error).toBeTruthy();
+  expect(typeof res.json.error.message).toBe("string");
+  expect(typeof res.json.error.request_id).toBe("string");
+  if (code) expect(res.json.error.code).toBe(code);
+}
+
+export async function createTask(body: Record<string, unknown>, token = ADMIN) {
+  const res = await api("POST", "/tasks", { body, token });
+  expect(res.status, JSON.stringify(res.json)).toBe(201);
+  return res.json as { id: string; session_id: string; status: string };
+}
+
+export const taskStub = (id: string) => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
+
+/** Waits (in real time, polling the API) until the task's status is one of `statuses`. */
+export async function waitForStatus(id: string, statuses: string[], timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api("GET", `/tasks/${id}`);
+    if (statuses.includes(res.json?.status)) {
+      await taskStub(id).settled();
+      return (await api("GET", `/tasks/${id}`)).json;
+    }
+    if (Date.now() > deadline) throw new Error(`task ${id} is ${res.json?.status}, wanted ${statuses.join("|")}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Makes a token with a role in the default organization, straight in D1. */
+export async function tokenWithRole(role: "viewer" | "member" | "admin", orgId = "org_default") {
+  const token = `fd_test_${role}_${crypto.randomUUID()}`;
+  const bytes = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  const hash = [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  await env.DB.prepare("INSERT INTO api_tokens (id, org_id, name, role, token_hash, instance_admin, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)")
+    .bind(`tok_${crypto.randomUUID()}`, orgId, `${role} token`, role, hash, Date.now())
+    .run();
+  return token;
+}
+
+export async function makeOrg(id: string) {
+  await env.DB.prepare("INSERT OR IGNORE INTO orgs (id, name, settings, created_at) VALUES (?, ?, '{}', ?)").bind(id, id, Date.now()).run();
+  await env.DB.prepare(
+    "INSERT OR IGNORE INTO agents (id, org_id, name, model, system_prompt, tools, max_turns, created_at, updated_at) VALUES (?, ?, 'researcher', 'sim', '', '[]', 20, 0, 0)",
+  )
+    .bind(`agt_${id}_researcher`, id)
+    .run();
+  return tokenWithRole("admin", id);
+}

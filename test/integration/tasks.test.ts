@@ -1,0 +1,189 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ADMIN, api, createTask, expectError, makeOrg, taskStub, tokenWithRole, waitForStatus } from "../helpers";
+
+describe("health and auth", () => {
+  it("answers health without auth", async () => {
+    const res = await api("GET", "/health", { token: null });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ ok: true, d1: true, durable_objects: true });
+  });
+
+  it("refuses requests without a valid token", async () => {
+    expectError(await api("GET", "/tasks", { token: null }), 401, "unauthorized");
+    expectError(await api("GET", "/tasks", { token: "fd_nope" }), 401, "unauthorized");
+    expectError(await api("GET", "/tasks", { token: null, headers: { authorization: "Basic abc" } }), 401, "unauthorized");
+  });
+
+  it("returns a request id on every response and in error bodies", async () => {
+    const res = await api("GET", "/tasks/tsk_missing");
+    expectError(res, 404, "not_found");
+    expect(res.headers.get("x-request-id")).toBe(res.json.error.request_id);
+  });
+
+  it("seeds a default organization with ready sim agents", async () => {
+    const res = await api("GET", "/agents");
+    expect(res.status).toBe(200);
+    const names = res.json.items.map((a: { name: string }) => a.name);
+    expect(names).toContain("researcher");
+    expect(res.json.items.every((a: { model: string }) => a.model === "sim")).toBe(true);
+  });
+});
+
+describe("POST /tasks", () => {
+  it("creates a one-step task that runs to completion with tokens and cost", async () => {
+    const task = await createTask({ agent: "researcher", title: "Market analysis Q1", description: "Analyze Q1 market trends\n@output SaaS grew 12%" });
+    expect(task).toMatchObject({ title: "Market analysis Q1", status: "pending", source: "api", agent: "researcher" });
+    expect(task.session_id).toMatch(/^ses_/);
+    const done = await waitForStatus(task.id, ["completed"]);
+    expect(done.output).toBe("SaaS grew 12%");
+    expect(done.progress).toEqual({ done: 1, total: 1 });
+    expect(done.created_by).toMatchObject({ type: "token", name: "bootstrap admin" });
+    expect(done.steps).toHaveLength(1);
+    const [step] = done.steps;
+    expect(step).toMatchObject({ id: "main", agent: "researcher", status: "completed", output: "SaaS grew 12%" });
+    expect(step.runs).toHaveLength(1);
+    expect(step.runs[0].status).toBe("completed");
+    expect(done.tokens.input).toBeGreaterThan(0);
+    expect(done.tokens.output).toBeGreaterThan(0);
+    expect(done.tokens).toEqual(step.tokens);
+    expect(done.cost).toBeGreaterThan(0);
+    expect(done.started_at).not.toBeNull();
+    expect(done.finished_at).not.toBeNull();
+    const row = await env.DB.prepare("SELECT status, tokens_output, cost_nanos FROM tasks WHERE id = ?").bind(task.id).first<{ status: string; tokens_output: number; cost_nanos: number }>();
+    expect(row).toMatchObject({ status: "completed", tokens_output: done.tokens.output });
+    expect(row!.cost_nanos / 1e9).toBeCloseTo(done.cost, 12);
+  });
+
+  it("fails a task whose step fails permanently, with the error on the run", async () => {
+    const task = await createTask({ agent: "researcher", title: "doomed", description: "@fail permanent" });
+    const done = await waitForStatus(task.id, ["failed"]);
+    expect(done.steps[0].status).toBe("failed");
+    expect(done.steps[0].runs).toHaveLength(1);
+    expect(done.steps[0].runs[0].error).toBeTruthy();
+  });
+
+  it("rejects bad input with 400 and changes nothing", async () => {
+    const before = await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>();
+    expectError(await api("POST", "/tasks", { body: { agent: "researcher" } }), 400, "bad_request");
+    expectError(await api("POST", "/tasks", { body: { agent: "researcher", title: "", description: "x" } }), 400);
+    expectError(await api("POST", "/tasks", { body: { agent: 5, title: "t" } }), 400);
+    expectError(await api("POST", "/tasks", { body: { agent: "researcher", title: "x".repeat(201) } }), 400);
+    expectError(await api("POST", "/tasks", { body: { agent: "researcher", title: "t", bogus: 1 } }), 400);
+    expectError(await api("POST", "/tasks", { raw: "{not json" }), 400, "bad_request");
+    expectError(await api("POST", "/tasks", { body: [1, 2] }), 400);
+    const after = await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>();
+    expect(after!.n).toBe(before!.n);
+  });
+
+  it("answers 422 for an unknown agent", async () => {
+    const res = await api("POST", "/tasks", { body: { agent: "nobody", title: "t", description: "d" } });
+    expectError(res, 422, "unprocessable");
+    expect(res.json.error.message).toContain("nobody");
+  });
+
+  it("answers 413 for a body over the limit", async () => {
+    const res = await api("POST", "/tasks", { body: { agent: "researcher", title: "t", description: "x".repeat(1_100_000) } });
+    expectError(res, 413, "payload_too_large");
+  });
+
+  it("lets a viewer read but not create", async () => {
+    const viewer = await tokenWithRole("viewer");
+    expect((await api("GET", "/tasks", { token: viewer })).status).toBe(200);
+    expectError(await api("POST", "/tasks", { token: viewer, body: { agent: "researcher", title: "t" } }), 403, "forbidden");
+    const member = await tokenWithRole("member");
+    await createTask({ agent: "researcher", title: "by a member", description: "@output ok" }, member);
+  });
+});
+
+describe("GET /tasks", () => {
+  it("filters by status, source, agent and name, newest first, with a cursor", async () => {
+    const tag = `zebra${Date.now()}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await createTask({ agent: "researcher", title: `${tag} number ${i}`, description: "@output x" })).id);
+    await Promise.all(ids.map((id) => waitForStatus(id, ["completed"])));
+    const page1 = await api("GET", `/tasks?q=${tag}&limit=2`);
+    expect(page1.status).toBe(200);
+    expect(page1.json.items.map((t: { id: string }) => t.id)).toEqual([ids[4], ids[3]]);
+    expect(page1.json.next_cursor).toBeTruthy();
+    const page2 = await api("GET", `/tasks?q=${tag}&limit=2&cursor=${page1.json.next_cursor}`);
+    expect(page2.json.items.map((t: { id: string }) => t.id)).toEqual([ids[2], ids[1]]);
+    const page3 = await api("GET", `/tasks?q=${tag}&limit=2&cursor=${page2.json.next_cursor}`);
+    expect(page3.json.items.map((t: { id: string }) => t.id)).toEqual([ids[0]]);
+    expect(page3.json.next_cursor).toBeNull();
+
+    expect((await api("GET", `/tasks?q=${tag.slice(0, 4)}&status=completed&source=api&agent=researcher`)).json.items.length).toBeGreaterThanOrEqual(5);
+    expect((await api("GET", `/tasks?q=${tag}&status=failed`)).json.items).toEqual([]);
+    expect((await api("GET", `/tasks?q=${tag}&source=dashboard`)).json.items).toEqual([]);
+    expect((await api("GET", `/tasks?q=${tag}&agent=writer`)).json.items).toEqual([]);
+  });
+
+  it("treats any search text as plain words", async () => {
+    for (const q of ['"', "AND", "a OR b", "NEAR(x y)", "*", "title:x", "-x", "'; DROP TABLE tasks; --", "🙂", "((("]) {
+      const res = await api("GET", `/tasks?q=${encodeURIComponent(q)}`);
+      expect(res.status, q).toBe(200);
+    }
+  });
+
+  it("validates list parameters", async () => {
+    expectError(await api("GET", "/tasks?limit=0"), 400);
+    expectError(await api("GET", "/tasks?limit=101"), 400);
+    expectError(await api("GET", "/tasks?status=bogus"), 400);
+    expectError(await api("GET", "/tasks?cursor=!!!"), 400);
+  });
+
+  it("summarizes per status with the first five of each group", async () => {
+    const res = await api("GET", "/tasks/summary");
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.json.counts).sort()).toEqual(["cancelled", "completed", "failed", "in_progress", "needs_input", "pending"]);
+    expect(res.json.groups.completed.items.length).toBeLessThanOrEqual(5);
+  });
+});
+
+describe("DELETE /tasks/{id}", () => {
+  it("cancels a running task at once and is 409 afterwards", async () => {
+    const task = await createTask({ agent: "researcher", title: "slow", description: "@delay 5000\n@output never" });
+    await waitForStatus(task.id, ["in_progress"]);
+    const res = await api("DELETE", `/tasks/${task.id}`);
+    expect(res.status).toBe(200);
+    expect(res.json.status).toBe("cancelled");
+    const detail = (await api("GET", `/tasks/${task.id}`)).json;
+    expect(detail.status).toBe("cancelled");
+    expect(detail.steps[0].status).toBe("cancelled");
+    expect(await taskStub(task.id).settled()).toBe("cancelled");
+    expectError(await api("DELETE", `/tasks/${task.id}`), 409, "conflict");
+  });
+
+  it("is 404 for unknown tasks and for another organization's", async () => {
+    expectError(await api("DELETE", "/tasks/tsk_nope"), 404);
+    const other = await makeOrg("org_other_cancel");
+    const task = await createTask({ agent: "researcher", title: "mine", description: "@delay 2000" });
+    expectError(await api("DELETE", `/tasks/${task.id}`, { token: other }), 404);
+    expectError(await api("GET", `/tasks/${task.id}`, { token: other }), 404);
+    expect((await api("DELETE", `/tasks/${task.id}`, { token: ADMIN })).status).toBe(200);
+  });
+});
+
+describe("ask_human and the respond endpoint", () => {
+  it("waits for a person, resumes with the answer, and refuses a second answer", async () => {
+    const task = await createTask({ agent: "researcher", title: "ask", description: "@ask Which segment?\n@output done" });
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+    expect(waiting.pending).toHaveLength(1);
+    const [pending] = waiting.pending;
+    expect(pending).toMatchObject({ kind: "question", step: "main", question: "Which segment?" });
+    expect(pending.call_id).toBeTruthy();
+    const path = `/sessions/${waiting.session_id}/respond`;
+    expectError(await api("POST", path, { body: { call_id: "call_unknown", answers: ["x"] } }), 404);
+    expectError(await api("POST", "/sessions/ses_unknown/respond", { body: { call_id: pending.call_id, answers: ["x"] } }), 404);
+    expectError(await api("POST", path, { body: { call_id: pending.call_id, answers: [] } }), 400);
+    const ok = await api("POST", path, { body: { call_id: pending.call_id, answers: ["Focus on enterprise segment"] } });
+    expect(ok.status).toBe(200);
+    const done = await waitForStatus(task.id, ["completed"]);
+    expect(done.pending).toEqual([]);
+    expect(done.output).toBe("done");
+    expectError(await api("POST", path, { body: { call_id: pending.call_id, answers: ["again"] } }), 409, "conflict");
+    const trace = await api("GET", `/tasks/${task.id}/steps/main/runs/1/trace`);
+    expect(trace.status).toBe(200);
+    expect(JSON.stringify(trace.json.turns)).toContain("Focus on enterprise segment");
+  });
+});
