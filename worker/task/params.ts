@@ -1,0 +1,81 @@
+import type { Param } from "./plan-schema";
+
+/**
+ * Turns a run's `inputs` into the string values templates see.
+ *
+ * - strings pass as they are; numbers, booleans and bigints are stringified;
+ *   objects and arrays become JSON;
+ * - `null` and `undefined` count as not given, so the default applies;
+ * - a required param needs a value (an empty string is not one) unless it has a default;
+ * - an optional param with neither value nor default is the empty string, so every
+ *   declared param is defined for templates;
+ * - inputs the plan does not declare are refused, since a typo would otherwise
+ *   silently fall back to the default.
+ */
+
+export const MAX_PARAM_VALUE_CHARS = 100_000;
+
+export interface ParamIssue {
+  param: string;
+  message: string;
+}
+
+export type ResolvedInputs = { ok: true; values: Record<string, string> } | { ok: false; issues: ParamIssue[] };
+
+export function resolveInputs(params: Param[], inputs: Record<string, unknown>): ResolvedInputs {
+  const issues: ParamIssue[] = [];
+  const declared = new Set(params.map((p) => p.name));
+  const values: Record<string, string> = {};
+
+  for (const name of Object.keys(inputs)) {
+    if (!declared.has(name)) {
+      const known = params.length ? `; the plan declares ${params.map((p) => p.name).join(", ")}` : "; the plan declares none";
+      issues.push({ param: name, message: `unknown param${known}` });
+    }
+  }
+
+  for (const p of params) {
+    const raw = Object.hasOwn(inputs, p.name) ? inputs[p.name] : undefined;
+    const given = stringify(raw);
+    if (given.ok === false) {
+      issues.push({ param: p.name, message: given.message });
+      continue;
+    }
+    const value = given.value ?? p.default;
+    if (p.required && (value === undefined || value === "")) {
+      issues.push({ param: p.name, message: "is required" });
+      continue;
+    }
+    if (value !== undefined && value.length > MAX_PARAM_VALUE_CHARS) {
+      issues.push({ param: p.name, message: `is longer than ${MAX_PARAM_VALUE_CHARS} characters` });
+      continue;
+    }
+    // defineProperty keeps a param named like an Object.prototype member an own, plain value
+    Object.defineProperty(values, p.name, { value: value ?? "", enumerable: true, writable: true, configurable: true });
+  }
+
+  return issues.length ? { ok: false, issues } : { ok: true, values };
+}
+
+function stringify(v: unknown): { ok: true; value: string | undefined } | { ok: false; message: string } {
+  switch (typeof v) {
+    case "undefined":
+      return { ok: true, value: undefined };
+    case "string":
+      return { ok: true, value: v };
+    case "number":
+      return Number.isFinite(v) ? { ok: true, value: String(v) } : { ok: false, message: "must be a finite number" };
+    case "boolean":
+    case "bigint":
+      return { ok: true, value: String(v) };
+    case "object":
+      if (v === null) return { ok: true, value: undefined };
+      try {
+        return { ok: true, value: JSON.stringify(v) };
+      } catch {
+        return { ok: false, message: "is not JSON-serializable" };
+      }
+    default:
+      return { ok: false, message: `a ${typeof v} is not a valid value` };
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Step templates: `{{params.x}}`, `{{steps.<id>.output}}`, `{{item}}`, `{{index}}`,
+ * with optional whitespace inside the braces.
+ *
+ * Rendering is one pass: a substituted value is never expanded again, so an
+ * output that happens to contain `{{…}}` cannot inject a reference.
+ * A reference with no value (an undeclared param, a step that has not run or was
+ * skipped, `{{item}}` outside a loop) renders as the empty string; saving a plan
+ * rejects such references up front (validate.ts), so at run time this only
+ * happens for steps of a branch not taken.
+ * Braces that are not a reference (`{{ foo }}`, `{ "json": 1 }`) are left as they are.
+ */
+
+export type TemplateRef =
+  | { kind: "param"; name: string; start: number; end: number }
+  | { kind: "step"; id: string; start: number; end: number }
+  | { kind: "item"; start: number; end: number }
+  | { kind: "index"; start: number; end: number }
+  /** Starts like a reference (`{{params.`, `{{steps.`, `{{item`, `{{index`) but is not one. */
+  | { kind: "invalid"; text: string; start: number; end: number };
+
+export interface TemplateVars {
+  params: Record<string, string>;
+  steps: Record<string, string | undefined>;
+  item?: string;
+  index?: number;
+}
+
+const REF =
+  /\{\{\s*(?:params\.([A-Za-z_][A-Za-z0-9_]*)|steps\.([A-Za-z_][A-Za-z0-9_-]*)\.output|(item)|(index))\s*\}\}/y;
+const CANDIDATE = /\{\{\s*(?:params|steps|item|index)\b[^{}]*\}\}/g;
+
+export function templateRefs(text: string): TemplateRef[] {
+  const refs: TemplateRef[] = [];
+  for (const m of text.matchAll(CANDIDATE)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    REF.lastIndex = start;
+    const r = REF.exec(text);
+    if (!r || REF.lastIndex !== end) refs.push({ kind: "invalid", text: m[0], start, end });
+    else if (r[1] !== undefined) refs.push({ kind: "param", name: r[1], start, end });
+    else if (r[2] !== undefined) refs.push({ kind: "step", id: r[2], start, end });
+    else if (r[3] !== undefined) refs.push({ kind: "item", start, end });
+    else refs.push({ kind: "index", start, end });
+  }
+  return refs;
+}
+
+export function renderTemplate(text: string, vars: TemplateVars): string {
+  const refs = templateRefs(text);
+  if (refs.length === 0) return text;
+  let out = "";
+  let at = 0;
+  for (const ref of refs) {
+    out += text.slice(at, ref.start) + valueOf(ref, vars, text);
+    at = ref.end;
+  }
+  return out + text.slice(at);
+}
+
+function valueOf(ref: TemplateRef, vars: TemplateVars, text: string): string {
+  switch (ref.kind) {
+    case "param":
+      return Object.hasOwn(vars.params, ref.name) ? vars.params[ref.name] : "";
+    case "step":
+      return (Object.hasOwn(vars.steps, ref.id) ? vars.steps[ref.id] : undefined) ?? "";
+    case "item":
+      return vars.item ?? "";
+    case "index":
+      return vars.index === undefined ? "" : String(vars.index);
+    case "invalid":
+      return text.slice(ref.start, ref.end);
+  }
+}

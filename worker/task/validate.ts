@@ -1,0 +1,261 @@
+import type { Plan, Step } from "./plan-schema";
+import { templateRefs } from "./template";
+
+/**
+ * Graph rules of a plan, checked at save (the zod schema has already checked shapes).
+ *
+ * Scopes: a step sees its siblings and whatever its enclosing loop or branch sees,
+ * never its own ancestors nor steps nested inside other loops or branches.
+ * A container (loop, branch) finishes after the steps inside it, so a nested step
+ * that depends on an outer step makes the container wait for that step too.
+ */
+
+export interface PlanIssue {
+  step?: string;
+  path: string;
+  message: string;
+}
+
+export const MAX_PLAN_STEPS = 1000;
+
+export interface FlatStep {
+  step: Step;
+  /** JSON path of the step, e.g. `steps[2].body[0]` */
+  path: string;
+  /** JSON path of the array holding it, e.g. `steps[2].body` */
+  scope: string;
+  /** enclosing loop and branch ids, outermost first */
+  ancestors: string[];
+  /** enclosing loop ids, outermost first */
+  loops: string[];
+  /** index of the enclosing loop or branch in the same array, null at top level */
+  parent: number | null;
+}
+
+/** Every step of the plan, nested ones included, in document order (a parent before its children). */
+export function allSteps(plan: Plan): FlatStep[] {
+  const out: FlatStep[] = [];
+  const visit = (steps: Step[], scope: string, ancestors: string[], loops: string[], parent: number | null) => {
+    steps.forEach((step, i) => {
+      const path = `${scope}[${i}]`;
+      const at = out.length;
+      out.push({ step, path, scope, ancestors, loops, parent });
+      const inner = [...ancestors, step.id];
+      if (step.kind === "loop") visit(step.body, `${path}.body`, inner, [...loops, step.id], at);
+      if (step.kind === "branch") {
+        for (const [value, body] of Object.entries(step.cases)) visit(body, `${path}.cases${key(value)}`, inner, loops, at);
+        visit(step.default, `${path}.default`, inner, loops, at);
+      }
+    });
+  };
+  visit(plan.steps, "steps", [], [], null);
+  return out;
+}
+
+export function countSteps(plan: Plan): number {
+  let n = 0;
+  const visit = (steps: Step[]) => {
+    for (const step of steps) {
+      n++;
+      if (step.kind === "loop") visit(step.body);
+      if (step.kind === "branch") {
+        for (const body of Object.values(step.cases)) visit(body);
+        visit(step.default);
+      }
+    }
+  };
+  visit(plan.steps);
+  return n;
+}
+
+function key(value: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(value) ? `.${value}` : `[${JSON.stringify(value)}]`;
+}
+
+interface Node {
+  flat: FlatStep;
+  /** scopes this step sees, its own first */
+  sees: Set<string>;
+  /** dependencies that resolved to visible steps, as node indices with their JSON path */
+  deps: { to: number; path: string }[];
+  parent: number | null;
+  children: number[];
+}
+
+export function validatePlan(plan: Plan, knownAgents: Set<string>): PlanIssue[] {
+  const total = countSteps(plan);
+  if (total > MAX_PLAN_STEPS) {
+    return [{ path: "steps", message: `a plan has at most ${MAX_PLAN_STEPS} steps, nested ones included; this one has ${total}` }];
+  }
+  const issues: PlanIssue[] = [];
+  const flat = allSteps(plan);
+  const byId = new Map<string, number>();
+  const nodes: Node[] = [];
+
+  flat.forEach((f, i) => {
+    const parent = f.parent;
+    const sees = new Set(parent === null ? [f.scope] : [f.scope, ...nodes[parent].sees]);
+    nodes.push({ flat: f, sees, deps: [], parent, children: [] });
+    if (parent !== null) nodes[parent].children.push(i);
+    const first = byId.get(f.step.id);
+    if (first === undefined) byId.set(f.step.id, i);
+    else issues.push({ step: f.step.id, path: `${f.path}.id`, message: `duplicate step id "${f.step.id}" (first used at ${flat[first].path})` });
+  });
+
+  const isAncestor = (a: number, of: number): boolean => {
+    for (let p = nodes[of].parent; p !== null; p = nodes[p].parent) if (p === a) return true;
+    return false;
+  };
+
+  const resolve = (from: number, id: string, path: string, what: string): number | null => {
+    const stepId = nodes[from].flat.step.id;
+    const to = byId.get(id);
+    let problem: string | null = null;
+    if (to === undefined) problem = `${what} "${id}" is not a step of this plan`;
+    else if (to === from) problem = `${what} "${id}" is the step itself`;
+    else if (isAncestor(to, from)) problem = `${what} "${id}" encloses this step`;
+    else if (!nodes[from].sees.has(nodes[to].flat.scope)) {
+      problem = `${what} "${id}" is not visible here: it is nested in another loop or branch`;
+    }
+    if (problem !== null) {
+      issues.push({ step: stepId, path, message: problem });
+      return null;
+    }
+    return to as number;
+  };
+
+  nodes.forEach((node, i) => {
+    const { step, path } = node.flat;
+    const seen = new Set<string>();
+    step.depends_on.forEach((id, j) => {
+      const at = `${path}.depends_on[${j}]`;
+      if (seen.has(id)) {
+        issues.push({ step: step.id, path: at, message: `"${id}" is listed twice in depends_on` });
+        return;
+      }
+      seen.add(id);
+      const to = resolve(i, id, at, "depends_on");
+      if (to !== null) node.deps.push({ to, path: at });
+    });
+    if (step.kind === "loop") {
+      const to = resolve(i, step.over, `${path}.over`, "over");
+      if (to !== null) node.deps.push({ to, path: `${path}.over` });
+    }
+    if (step.kind === "branch") {
+      const to = resolve(i, step.on, `${path}.on`, "on");
+      if (to !== null) node.deps.push({ to, path: `${path}.on` });
+      checkCases(step, path, issues);
+    }
+    if (step.kind === "agent" && !knownAgents.has(step.agent)) {
+      issues.push({ step: step.id, path: `${path}.agent`, message: `unknown agent "${step.agent}"` });
+    }
+  });
+
+  findCycles(nodes, issues);
+  checkTemplates(plan, nodes, byId, issues);
+  checkOutput(plan, nodes, byId, issues);
+  return issues;
+}
+
+function checkCases(step: Extract<Step, { kind: "branch" }>, path: string, issues: PlanIssue[]) {
+  const norm = new Map<string, string>();
+  for (const value of Object.keys(step.cases)) {
+    const k = value.trim().toLowerCase();
+    const prior = norm.get(k);
+    if (prior !== undefined) {
+      issues.push({
+        step: step.id,
+        path: `${path}.cases${key(value)}`,
+        message: `case "${value}" is the same as case "${prior}": cases match trimmed and case-insensitively`,
+      });
+    } else norm.set(k, value);
+  }
+}
+
+/**
+ * Edges: a step waits for its dependencies, and a container waits for its children.
+ * Iterative DFS (plans may be deep); each back edge is reported once, on the step
+ * whose dependency closes the cycle.
+ */
+function findCycles(nodes: Node[], issues: PlanIssue[]) {
+  const edges = nodes.map((n) => [
+    ...n.deps,
+    ...n.children.map((c) => ({ to: c, path: nodes[c].flat.path })),
+  ]);
+  const state = new Uint8Array(nodes.length); // 0 new, 1 on stack, 2 done
+  for (let root = 0; root < nodes.length; root++) {
+    if (state[root]) continue;
+    const stack: { n: number; e: number }[] = [{ n: root, e: 0 }];
+    state[root] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const edge = edges[top.n][top.e++];
+      if (!edge) {
+        state[top.n] = 2;
+        stack.pop();
+        continue;
+      }
+      if (state[edge.to] === 0) {
+        state[edge.to] = 1;
+        stack.push({ n: edge.to, e: 0 });
+      } else if (state[edge.to] === 1) {
+        const cycle = [...stack.slice(stack.findIndex((f) => f.n === edge.to)).map((f) => f.n), edge.to];
+        const ids = cycle.map((n) => nodes[n].flat.step.id);
+        const holds = cycle.some((n, k) => k > 0 && nodes[n].parent === cycle[k - 1]);
+        const id = nodes[top.n].flat.step.id;
+        issues.push({
+          step: id,
+          path: edge.path,
+          message: `dependency cycle: ${ids.join(" → ")}${holds ? " (a loop or branch waits for the steps inside it)" : ""}`,
+        });
+      }
+    }
+  }
+}
+
+function upstreamOf(start: number, nodes: Node[]): Set<number> {
+  const seen = new Set<number>();
+  const todo: number[] = [];
+  const pushDeps = (n: number) => {
+    for (let p: number | null = n; p !== null; p = nodes[p].parent) {
+      for (const d of nodes[p].deps) if (!seen.has(d.to)) (seen.add(d.to), todo.push(d.to));
+    }
+  };
+  pushDeps(start);
+  while (todo.length) pushDeps(todo.pop() as number);
+  return seen;
+}
+
+function checkTemplates(plan: Plan, nodes: Node[], byId: Map<string, number>, issues: PlanIssue[]) {
+  const params = new Set(plan.params.map((p) => p.name));
+  nodes.forEach((node, i) => {
+    const { step, path, loops } = node.flat;
+    if (step.kind !== "agent") return;
+    const at = `${path}.instructions`;
+    let upstream: Set<number> | null = null;
+    for (const ref of templateRefs(step.instructions)) {
+      const text = step.instructions.slice(ref.start, ref.end);
+      const report = (message: string) => issues.push({ step: step.id, path: at, message: `${text}: ${message}` });
+      if (ref.kind === "invalid") report("not a valid reference; use {{params.<name>}}, {{steps.<id>.output}}, {{item}} or {{index}}");
+      else if (ref.kind === "param" && !params.has(ref.name)) report(`no param "${ref.name}" is declared`);
+      else if ((ref.kind === "item" || ref.kind === "index") && loops.length === 0) report("only available inside a loop body");
+      else if (ref.kind === "step") {
+        const to = byId.get(ref.id);
+        if (to === undefined) report(`"${ref.id}" is not a step of this plan`);
+        else {
+          upstream ??= upstreamOf(i, nodes);
+          if (!upstream.has(to)) report(`step "${ref.id}" is not upstream of "${step.id}"; add it to depends_on`);
+        }
+      }
+    }
+  });
+}
+
+function checkOutput(plan: Plan, nodes: Node[], byId: Map<string, number>, issues: PlanIssue[]) {
+  if (plan.output === undefined) return;
+  const to = byId.get(plan.output);
+  if (to === undefined) issues.push({ path: "output", message: `output "${plan.output}" is not a step of this plan` });
+  else if (nodes[to].flat.loops.length > 0) {
+    issues.push({ path: "output", message: `output "${plan.output}" is inside a loop body, which runs once per item; name the loop instead` });
+  }
+}

@@ -1,0 +1,64 @@
+import { Cron } from "croner";
+
+/**
+ * Cron triggers: 5 fields (minute hour day month weekday) or 6 with seconds first,
+ * read in an IANA timezone. Day-of-month and day-of-week combine with OR, as in Vixie cron.
+ */
+
+export type CronCheck = { ok: true } | { ok: false; message: string };
+
+const FIELDS_HELP = 'expected 5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first';
+// Any 5/6-field schedule that ever fires does so within 28 years (weekday/leap-year cycle).
+const PROBE_FROM = new Date("2000-01-01T00:00:00Z");
+
+export function validateCron(expr: string, tz: string): CronCheck {
+  const fields = expr.trim().split(/\s+/).filter(Boolean);
+  if (fields.length !== 5 && fields.length !== 6) {
+    return { ok: false, message: `${FIELDS_HELP}; got ${fields.length}` };
+  }
+  if (!isTimeZone(tz)) return { ok: false, message: `unknown timezone "${tz}"; use an IANA name such as "Europe/Paris" or "UTC"` };
+  let job: Cron;
+  try {
+    job = schedule(fields.join(" "), tz);
+  } catch (e) {
+    return { ok: false, message: (e instanceof Error ? e.message : String(e)).replace(/^CronPattern: /, "") };
+  }
+  if (job.nextRun(PROBE_FROM) === null) return { ok: false, message: "this schedule never fires" };
+  return { ok: true };
+}
+
+/** The first fire strictly after `after`. Throws on an invalid expression. */
+export function nextFire(expr: string, tz: string, after: Date): Date {
+  const next = parse(expr, tz).nextRun(after);
+  if (next === null) throw new Error("this schedule never fires");
+  return next;
+}
+
+/**
+ * Whether the schedule was due at least once in (lastFiredAt, now]. The caller runs
+ * the trigger once however many fires were missed, then waits for nextFire(now).
+ */
+export function missedFire(expr: string, tz: string, lastFiredAt: Date, now: Date): boolean {
+  const next = parse(expr, tz).nextRun(lastFiredAt);
+  return next !== null && next.getTime() <= now.getTime();
+}
+
+function parse(expr: string, tz: string): Cron {
+  const check = validateCron(expr, tz);
+  if (!check.ok) throw new Error(`invalid cron "${expr}": ${check.message}`);
+  return schedule(expr.trim().split(/\s+/).join(" "), tz);
+}
+
+function schedule(pattern: string, tz: string): Cron {
+  return new Cron(pattern, { timezone: tz, mode: "5-or-6-parts" });
+}
+
+function isTimeZone(tz: string): boolean {
+  if (!tz) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
