@@ -10,6 +10,7 @@ import { createdBy, sourceOf } from "./principal";
 import { body, errors, json, LIMITS, Page, TaskDetail, TaskListItem } from "./schemas";
 import { runPlan } from "./plan-run";
 import { sseResponse } from "./sse";
+import { resolveInputs } from "../task/params";
 
 const Filters = z.object({
   status: z.enum(TASK_STATUSES).optional(),
@@ -96,14 +97,17 @@ export const tasksApi = newApp()
   )
   .openapi(
     createRoute({
-      method: "get", path: "/{id}", tags: ["tasks"], summary: "Task detail: steps, runs, tokens, cost",
+      method: "get", path: "/{id}", tags: ["tasks"], summary: "Task detail: steps, runs, tokens, cost; `wait` (seconds, ≤ 60) holds the answer until the task finishes or needs input",
       request: { params: IdParam, query: z.object({ wait: z.coerce.number().int().min(0).max(60).optional() }) },
       responses: { 200: json(TaskDetail), ...errors(401, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
+      const { wait } = c.req.valid("query");
       await requireTask(c.env, c.get("principal").org_id, id);
-      const detail = await taskStub(c.env, id).detail();
+      const stub = taskStub(c.env, id);
+      if (wait) await stub.waitForResult(wait * 1000);
+      const detail = await stub.detail();
       if (!detail) throw notFound("task");
       return c.json(detail as z.infer<typeof TaskDetail>, 200);
     },
@@ -159,6 +163,32 @@ export const tasksApi = newApp()
       const trace = await taskStub(c.env, id).trace(step, n);
       if (!trace) throw notFound(`run ${n} of step ${step}`);
       return c.json(trace as unknown as Record<string, unknown>, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post", path: "/{id}/rerun", tags: ["tasks"], summary: "A new task that reuses the outputs upstream of from_step and runs the rest",
+      request: { params: IdParam, body: body(z.object({ from_step: z.string().min(1).max(100), inputs: z.record(z.string(), z.unknown()).optional(), title: z.string().trim().min(1).max(LIMITS.title).optional() }).strict()) },
+      responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 422) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "member");
+      const { id } = c.req.valid("param");
+      const { from_step, inputs, title } = c.req.valid("json");
+      await requireTask(c.env, p.org_id, id);
+      const { meta, reused } = unwrap(await taskStub(c.env, id).rerunSeed(from_step));
+      let values = meta.inputs;
+      if (inputs) {
+        const resolved = resolveInputs(meta.plan.params, { ...meta.inputs, ...inputs });
+        if (!resolved.ok) throw new ApiError("unprocessable", `invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
+        values = resolved.values;
+      }
+      const task = await createTask(c.env, {
+        org_id: p.org_id, title: title ?? meta.title, description: meta.description, source: sourceOf(p), created_by: createdBy(p),
+        plan: meta.plan, plan_id: meta.plan_id, plan_version: meta.plan_version, inputs: values, rerun_of: id, reused, max_cost_nanos: meta.max_cost_nanos,
+      });
+      return c.json(task, 201);
     },
   )
   .openapi(

@@ -51,6 +51,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   readonly inflight = new Map<string, AbortController>();
   private readonly subscribers = new Set<WritableStreamDefaultWriter<Uint8Array>>();
   private keepalive: ReturnType<typeof setInterval> | null = null;
+  private readonly waiters = new Set<() => void>();
   readonly sync: IndexSync;
   readonly executor: RunExecutor;
 
@@ -236,6 +237,20 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.pump();
   }
 
+  /** `?wait=`: resolves once the task finishes or needs a person, or after `timeoutMs`. */
+  async waitForResult(timeoutMs: number): Promise<TaskStatus> {
+    if (!this.meta || FINAL.has(this.status) || this.status === "needs_input") return this.status;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.waiters.add(done);
+    });
+    return this.status;
+  }
+
   /** For tests and `?wait=`: resolves when the index row has caught up. */
   async settled(): Promise<TaskStatus> {
     await this.sync.flushed();
@@ -268,13 +283,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     switch (a.type) {
       case "start_agent": {
         if (node.retry_at && node.retry_at > now) return false;
-        const reused = this.meta!.reused[node.key];
-        if (reused !== undefined) {
-          Object.assign(node, { status: "completed", output: reused, started_at: now, finished_at: now });
-          saveNode(this.db, node);
-          this.emitStep(node);
-          return true;
-        }
+        if (this.reuse(node, now)) return true;
         node.retry_at = null;
         this.beginRun(node, now, null);
         toStart.push(node.key);
@@ -285,6 +294,7 @@ export class TaskRunner extends DurableObject<Bindings> {
         saveNode(this.db, node);
         return true;
       case "expand_loop":
+        if (this.reuse(node, now)) return true;
         if (a.nodes.length / 2 > MAX_LOOP_ITEMS) {
           this.finishNode(node, "failed", null, `the loop has more than ${MAX_LOOP_ITEMS} items`, now);
           return true;
@@ -295,6 +305,7 @@ export class TaskRunner extends DurableObject<Bindings> {
         this.emitStep(node);
         return true;
       case "take_branch":
+        if (this.reuse(node, now)) return true;
         for (const spec of a.nodes) addNode(this.graph, insertNode(this.db, spec, this.nextSeq++));
         Object.assign(node, { status: "running", started_at: now });
         saveNode(this.db, node);
@@ -307,6 +318,39 @@ export class TaskRunner extends DurableObject<Bindings> {
         this.finishNode(node, "failed", null, a.error, now);
         return true;
     }
+  }
+
+  /** A rerun takes the outputs of the steps upstream of where it restarts from the task it reruns. */
+  private reuse(node: StoredNode, now: number): boolean {
+    const reused = this.meta!.reused[node.key];
+    if (reused === undefined) return false;
+    Object.assign(node, { status: "completed", output: reused, started_at: now, finished_at: now });
+    saveNode(this.db, node);
+    this.emitStep(node);
+    return true;
+  }
+
+  /** What a rerun from `fromStep` needs: the plan, inputs and the outputs of every top-level step upstream of it. */
+  async rerunSeed(fromStep: string): Promise<RpcResult<{ meta: TaskMeta; reused: Record<string, string> }>> {
+    if (!this.meta) return fail("not_found", "task not found");
+    const top = this.graph.nodes.get(fromStep);
+    if (!top || top.parent !== null) return fail("unprocessable", `from_step must be a top-level step of this task's plan; ${fromStep} is not`);
+    const upstream = new Set<string>();
+    const visit = (key: string) => {
+      for (const d of this.graph.nodes.get(key)?.deps ?? []) {
+        if (upstream.has(d)) continue;
+        upstream.add(d);
+        visit(d);
+      }
+    };
+    visit(fromStep);
+    const reused: Record<string, string> = {};
+    for (const key of upstream) {
+      const n = this.graph.nodes.get(key)!;
+      if (n.status !== "completed") return fail("unprocessable", `step ${key}, upstream of ${fromStep}, did not complete; rerun from it instead`);
+      reused[key] = n.output ?? "";
+    }
+    return ok({ meta: this.meta, reused });
   }
 
   beginRun(node: StoredNode, now: number, feedback: string | null): void {
@@ -368,6 +412,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     });
     this.sync.now();
     if (FINAL.has(next)) this.closeSubscribers();
+    if (FINAL.has(next) || next === "needs_input") {
+      for (const wake of this.waiters) wake();
+      this.waiters.clear();
+    }
   }
 
   private stopSiblings(now: number): void {
