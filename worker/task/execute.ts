@@ -15,7 +15,18 @@ import { renderTemplate } from "./template";
 
 /** Runs one agent step's current run inside the TaskRunner, turn by durable turn. */
 export class RunExecutor {
+  /** Prices read from D1, reused for a few seconds so a 1,000-step plan is not 1,000 D1 reads. */
+  private readonly prices = new Map<string, { price: Price; at: number }>();
+
   constructor(private readonly t: TaskRunner) {}
+
+  private async price(model: string): Promise<Price> {
+    const hit = this.prices.get(model);
+    if (hit && Date.now() - hit.at < PRICE_TTL_MS) return hit.price;
+    const price = await priceFor(this.t.bindings, this.t.meta!.org_id, model);
+    this.prices.set(model, { price, at: Date.now() });
+    return price;
+  }
 
   async run(key: string, ac: AbortController): Promise<void> {
     const t = this.t;
@@ -25,7 +36,7 @@ export class RunExecutor {
     const agent = meta.agents[step.agent];
     const run = t.runs.get(runKey(key, node.runs))!;
     if (!run.price) {
-      run.price = JSON.stringify(await priceFor(t.bindings, meta.org_id, agent.model));
+      run.price = JSON.stringify(await this.price(agent.model));
       saveRun(t.db, run);
     }
     if (ac.signal.aborted) return;
@@ -211,4 +222,5 @@ export class RunExecutor {
   }
 }
 
+const PRICE_TTL_MS = 5_000;
 const usd = (nanos: number) => `$${(nanos / 1e9).toFixed(6)}`;
