@@ -1,0 +1,125 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { newWebhookSecret, secretBytes, signWebhook, verifyWebhook } from "../../../worker/triggers/webhook-signature";
+
+// Test vector from the Standard Webhooks reference libraries.
+const VECTOR = {
+  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+  timestamp: 1614265330,
+  body: '{"test": 2432232314}',
+  signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+};
+const headers = (signature: string, id = VECTOR.id, ts = String(VECTOR.timestamp)) => ({
+  "webhook-id": id,
+  "webhook-timestamp": ts,
+  "webhook-signature": signature,
+});
+
+describe("signWebhook", () => {
+  it("matches the Standard Webhooks test vector", async () => {
+    expect(await signWebhook(VECTOR.secret, VECTOR.id, VECTOR.timestamp, VECTOR.body)).toBe(VECTOR.signature);
+  });
+
+  it("signs bytes the same as the equivalent string", async () => {
+    const bytes = new TextEncoder().encode(VECTOR.body);
+    expect(await signWebhook(VECTOR.secret, VECTOR.id, VECTOR.timestamp, bytes)).toBe(VECTOR.signature);
+  });
+
+  it("refuses a malformed secret", async () => {
+    await expect(signWebhook("nope", "id", 1, "")).rejects.toThrow(/whsec_/);
+    await expect(signWebhook("whsec_", "id", 1, "")).rejects.toThrow(/whsec_/);
+    await expect(signWebhook("whsec_***", "id", 1, "")).rejects.toThrow(/whsec_/);
+  });
+});
+
+describe("verifyWebhook", () => {
+  const now = VECTOR.timestamp + 10;
+
+  it("accepts the test vector", async () => {
+    expect(await verifyWebhook(VECTOR.secret, headers(VECTOR.signature), VECTOR.body, now)).toEqual({ ok: true, id: VECTOR.id, timestamp: VECTOR.timestamp });
+  });
+
+  it("reads a Headers object case-insensitively", async () => {
+    const h = new Headers({ "Webhook-Id": VECTOR.id, "WEBHOOK-TIMESTAMP": String(VECTOR.timestamp), "webhook-signature": VECTOR.signature });
+    expect((await verifyWebhook(VECTOR.secret, h, VECTOR.body, now)).ok).toBe(true);
+  });
+
+  it("accepts when any of several signatures matches, ignoring other versions", async () => {
+    const sig = `v1a,abcd v1,${btoa("x".repeat(32))} junk ${VECTOR.signature}`;
+    expect((await verifyWebhook(VECTOR.secret, headers(sig), VECTOR.body, now)).ok).toBe(true);
+  });
+
+  it("rejects a tampered body, id or timestamp", async () => {
+    const bad = async (h: ReturnType<typeof headers>, body = VECTOR.body) => verifyWebhook(VECTOR.secret, h, body, now);
+    expect(await bad(headers(VECTOR.signature), VECTOR.body + " ")).toMatchObject({ ok: false, reason: "bad_signature" });
+    expect(await bad(headers(VECTOR.signature, "msg_other"))).toMatchObject({ ok: false, reason: "bad_signature" });
+    expect(await bad(headers(VECTOR.signature, VECTOR.id, String(VECTOR.timestamp + 1)))).toMatchObject({ ok: false, reason: "bad_signature" });
+  });
+
+  it("rejects a signature made with another secret", async () => {
+    const other = newWebhookSecret(new Uint8Array(24).fill(7));
+    const sig = await signWebhook(other, VECTOR.id, VECTOR.timestamp, VECTOR.body);
+    expect(await verifyWebhook(VECTOR.secret, headers(sig), VECTOR.body, now)).toMatchObject({ ok: false, reason: "bad_signature" });
+  });
+
+  it("rejects malformed signatures without throwing", async () => {
+    for (const sig of ["v1,", "v1,!!!", "v1", "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="]) {
+      expect(await verifyWebhook(VECTOR.secret, headers(sig), VECTOR.body, now), sig).toMatchObject({ ok: false, reason: "bad_signature" });
+    }
+  });
+
+  it("reports missing headers by name", async () => {
+    const r = await verifyWebhook(VECTOR.secret, { "webhook-id": VECTOR.id }, VECTOR.body, now);
+    expect(r).toEqual({ ok: false, reason: "missing_headers", message: "missing webhook-timestamp, webhook-signature" });
+    expect(await verifyWebhook(VECTOR.secret, headers(" "), VECTOR.body, now)).toMatchObject({ reason: "missing_headers" });
+  });
+
+  it("rejects a timestamp that is not whole seconds", async () => {
+    for (const ts of ["1614265330.5", "-1", "abc", "1e9"]) {
+      expect(await verifyWebhook(VECTOR.secret, headers(VECTOR.signature, VECTOR.id, ts), VECTOR.body, now), ts).toMatchObject({ reason: "invalid_timestamp" });
+    }
+  });
+
+  it("rejects stale and future timestamps beyond the tolerance, checked before the signature", async () => {
+    const at = (t: number, tol?: number) => verifyWebhook(VECTOR.secret, headers(VECTOR.signature), VECTOR.body, t, tol);
+    expect((await at(VECTOR.timestamp + 300)).ok).toBe(true);
+    expect((await at(VECTOR.timestamp - 300)).ok).toBe(true);
+    expect(await at(VECTOR.timestamp + 301)).toMatchObject({ ok: false, reason: "stale_timestamp" });
+    expect(await at(VECTOR.timestamp - 301)).toMatchObject({ ok: false, reason: "stale_timestamp" });
+    expect(await at(VECTOR.timestamp + 60, 30)).toMatchObject({ ok: false, reason: "stale_timestamp" });
+  });
+
+  it("verifies what it signs, for any id, body and fresh timestamp (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.string({ minLength: 1 }).filter((s) => s.trim() === s && !/\s/.test(s)),
+        fc.string(),
+        fc.integer({ min: 0, max: 4_000_000_000 }),
+        fc.integer({ min: -300, max: 300 }),
+        async (key, id, body, ts, skew) => {
+          const secret = newWebhookSecret(key);
+          const sig = await signWebhook(secret, id, ts, body);
+          expect(sig).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+          expect((await verifyWebhook(secret, headers(sig, id, String(ts)), body, ts + skew)).ok).toBe(true);
+          expect((await verifyWebhook(secret, headers(sig, id, String(ts)), `${body}x`, ts + skew)).ok).toBe(false);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe("newWebhookSecret", () => {
+  it("is whsec_ and base64 of 32 random bytes", () => {
+    const s = newWebhookSecret();
+    expect(s).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(secretBytes(s)).toHaveLength(32);
+    expect(newWebhookSecret()).not.toBe(s);
+  });
+
+  it("encodes injected bytes", () => {
+    expect(newWebhookSecret(new Uint8Array([0, 1, 2]))).toBe("whsec_AAEC");
+  });
+});
