@@ -146,3 +146,78 @@ export const pricing = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.org_id, t.model] })],
 );
+
+export const TRIGGER_KINDS = ["cron", "webhook"] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+
+/** Cron and webhook triggers start tasks from a saved plan. A webhook's secret is kept as is: verifying an HMAC needs the key. */
+export const triggers = sqliteTable(
+  "triggers",
+  {
+    id: text("id").primaryKey(),
+    org_id: text("org_id").notNull(),
+    kind: text("kind", { enum: TRIGGER_KINDS }).notNull(),
+    plan_id: text("plan_id").notNull(),
+    title: text("title"),
+    cron: text("cron"),
+    timezone: text("timezone"),
+    inputs: text("inputs").notNull().default("{}"),
+    secret: text("secret"),
+    paused: integer("paused").notNull().default(0),
+    created_by: text("created_by").notNull(),
+    created_at: integer("created_at").notNull(),
+    updated_at: integer("updated_at").notNull(),
+    last_fired_at: integer("last_fired_at"),
+    next_fire_at: integer("next_fire_at"),
+    last_task_id: text("last_task_id"),
+    last_error: text("last_error"),
+  },
+  (t) => [index("triggers_org").on(t.org_id, t.created_at)],
+);
+
+/** `webhook-id`s already accepted, so a redelivery starts nothing. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    trigger_id: text("trigger_id").notNull(),
+    webhook_id: text("webhook_id").notNull(),
+    task_id: text("task_id"),
+    received_at: integer("received_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.trigger_id, t.webhook_id] }), index("webhook_deliveries_received").on(t.received_at)],
+);
+
+/** A reserved key has `status` null until its first request finishes; `owner` tells the reserving request apart. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    org_id: text("org_id").notNull(),
+    token_id: text("token_id").notNull(),
+    key: text("key").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    owner: text("owner").notNull(),
+    status: integer("status"),
+    response: text("response"),
+    created_at: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.org_id, t.token_id, t.key] }), index("idempotency_keys_created").on(t.created_at)],
+);
+
+export const ACTOR_TYPES = ["token", "trigger", "agent"] as const;
+
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    org_id: text("org_id").notNull(),
+    at: integer("at").notNull(),
+    actor_type: text("actor_type", { enum: ACTOR_TYPES }).notNull(),
+    actor_id: text("actor_id").notNull(),
+    actor_name: text("actor_name").notNull(),
+    action: text("action").notNull(),
+    target_type: text("target_type").notNull(),
+    target_id: text("target_id").notNull(),
+    details: text("details"),
+  },
+  (t) => [index("audit_log_org_seq").on(t.org_id, t.seq)],
+);
