@@ -32,6 +32,8 @@ export interface ToolSpec {
   description: string;
   /** JSON Schema of the arguments */
   parameters: Record<string, unknown>;
+  /** a capability the provider may serve natively (Anthropic's server-side web search) instead of calling the tool */
+  native?: "web_search";
 }
 
 export interface WebSearchRecord {
@@ -57,6 +59,11 @@ export interface ModelResponse {
   usage: Usage;
   /** searches the provider ran itself (native web search) */
   searches: WebSearchRecord[];
+  /**
+   * The model stopped mid-answer without asking for a tool (Anthropic's `pause_turn`, the sim after `@search`):
+   * the loop sends the conversation back for another turn instead of taking `content` as the final answer.
+   */
+  paused?: boolean;
 }
 
 export interface Provider {

@@ -1,0 +1,49 @@
+import { type Price, usdToMicros } from "./cost";
+
+type UsdPrice = { [K in keyof Price]?: number } & { input: number; output: number };
+
+/**
+ * Editable defaults in USD per 1M tokens (`per_search` USD per search), list prices as published by the vendors.
+ * An organization's own pricing rows override these.
+ */
+const DEFAULTS_USD: Record<string, UsdPrice> = {
+  sim: { input: 0.1, cache: 0.01, output: 0.4, web_search: 0.1, per_search: 0.001 },
+  "openai:gpt-4o": { input: 2.5, cache: 1.25, output: 10 },
+  "openai:gpt-4o-mini": { input: 0.15, cache: 0.075, output: 0.6 },
+  "openai:gpt-4.1": { input: 2, cache: 0.5, output: 8 },
+  "openai:gpt-4.1-mini": { input: 0.4, cache: 0.1, output: 1.6 },
+  "openai:gpt-4.1-nano": { input: 0.1, cache: 0.025, output: 0.4 },
+  "openai:o3": { input: 2, cache: 0.5, output: 8 },
+  "openai:o4-mini": { input: 1.1, cache: 0.275, output: 4.4 },
+  "anthropic:claude-opus-4": { input: 15, cache: 1.5, cache_write: 18.75, output: 75, per_search: 0.01 },
+  "anthropic:claude-sonnet-4": { input: 3, cache: 0.3, cache_write: 3.75, output: 15, per_search: 0.01 },
+  "anthropic:claude-3-7-sonnet": { input: 3, cache: 0.3, cache_write: 3.75, output: 15, per_search: 0.01 },
+  "anthropic:claude-3-5-sonnet": { input: 3, cache: 0.3, cache_write: 3.75, output: 15, per_search: 0.01 },
+  "anthropic:claude-haiku-4-5": { input: 1, cache: 0.1, cache_write: 1.25, output: 5, per_search: 0.01 },
+  "anthropic:claude-3-5-haiku": { input: 0.8, cache: 0.08, cache_write: 1, output: 4, per_search: 0.01 },
+};
+
+const toMicros = (p: UsdPrice): Price => ({
+  input: usdToMicros(p.input),
+  cache: usdToMicros(p.cache ?? 0),
+  cache_write: usdToMicros(p.cache_write ?? 0),
+  output: usdToMicros(p.output),
+  web_search: usdToMicros(p.web_search ?? 0),
+  per_search: usdToMicros(p.per_search ?? 0),
+});
+
+export const DEFAULT_PRICES: Readonly<Record<string, Price>> = Object.fromEntries(
+  Object.entries(DEFAULTS_USD).map(([model, p]) => [model, toMicros(p)]),
+);
+
+/**
+ * The default price of an agent model (`sim`, `openai:<m>`, `anthropic:<m>`): the longest known name the model
+ * starts with, so dated snapshots (`claude-sonnet-4-20250514`) find their family.
+ */
+export function defaultPrice(model: string): Price | undefined {
+  let best: string | undefined;
+  for (const known of Object.keys(DEFAULT_PRICES)) {
+    if ((model === known || model.startsWith(`${known}-`)) && (!best || known.length > best.length)) best = known;
+  }
+  return best ? { ...DEFAULT_PRICES[best] } : undefined;
+}

@@ -1,0 +1,78 @@
+import { type ModelResponse, type Provider, StepError, type WebSearchRecord } from "../types";
+import { messageResponseSchema, toWireRequest, toWireTools } from "./anthropic-wire";
+import { DEFAULT_PROVIDER_TIMEOUT_MS, providerExchange, throwIfFailed } from "./http";
+
+export interface AnthropicOptions {
+  apiKey?: string;
+  baseUrl?: string;
+  timeoutMs?: number;
+  maxTokens?: number;
+}
+
+const NAME = "anthropic";
+const API_VERSION = "2023-06-01";
+const DEFAULT_MAX_TOKENS = 8192;
+
+/** Anthropic Messages, non-streaming: `onText` receives the whole text once the answer is in. */
+export function createAnthropicProvider(o: AnthropicOptions): Provider {
+  const url = `${(o.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, "")}/v1/messages`;
+  const timeoutMs = o.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
+  return {
+    call: (req) =>
+      providerExchange(NAME, req.signal, timeoutMs, async (signal) => {
+        const body = {
+          model: req.model,
+          max_tokens: o.maxTokens ?? DEFAULT_MAX_TOKENS,
+          ...toWireRequest(req.messages),
+          ...(req.tools.length ? { tools: toWireTools(req.tools) } : {}),
+        };
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-api-key": o.apiKey ?? "", "anthropic-version": API_VERSION },
+          body: JSON.stringify(body),
+          signal,
+        });
+        await throwIfFailed(NAME, res);
+        const answer = readMessage(await res.json());
+        if (answer.content) req.onText?.(answer.content);
+        return answer;
+      }),
+  };
+}
+
+function readMessage(json: unknown): ModelResponse {
+  const parsed = messageResponseSchema.safeParse(json);
+  if (!parsed.success) throw new StepError(`${NAME}: unexpected response shape`, true);
+  const { content, usage, stop_reason } = parsed.data;
+  let text = "";
+  const tool_calls: ModelResponse["tool_calls"] = [];
+  const queries = new Map<string, string>();
+  const searches: WebSearchRecord[] = [];
+  for (const block of content) {
+    if (block.type === "text") text += block.text;
+    else if (block.type === "tool_use") tool_calls.push({ id: block.id, name: block.name, arguments: block.input });
+    else if (block.type === "server_tool_use") queries.set(block.id, typeof block.input.query === "string" ? block.input.query : "");
+    else if (block.type === "web_search_tool_result") {
+      const results = Array.isArray(block.content) ? block.content : [];
+      searches.push({
+        query: queries.get(block.tool_use_id) ?? "",
+        results: results.map((r) => ({ title: r.title ?? "", url: r.url ?? "", snippet: "" })),
+      });
+    }
+  }
+  return {
+    content: text,
+    tool_calls,
+    // Anthropic bills search results as ordinary input tokens, so `web_search` tokens stay 0 here.
+    usage: {
+      input: usage.input_tokens,
+      cache: usage.cache_read_input_tokens ?? 0,
+      cache_write: usage.cache_creation_input_tokens ?? 0,
+      output: usage.output_tokens,
+      web_search: 0,
+      searches: usage.server_tool_use?.web_search_requests ?? 0,
+    },
+    searches,
+    paused: stop_reason === "pause_turn" && tool_calls.length === 0,
+  };
+}

@@ -1,0 +1,85 @@
+import { type ModelRequest, type ModelResponse, type Provider, StepError } from "../types";
+import { DEFAULT_PROVIDER_TIMEOUT_MS, parseArguments, providerExchange, throwIfFailed } from "./http";
+import { sseEvents } from "./sse";
+import { chunkSchema, completionSchema, toUsage, toWireMessages, toWireTools } from "./openai-wire";
+
+export interface OpenAIOptions {
+  apiKey?: string;
+  baseUrl?: string;
+  timeoutMs?: number;
+}
+
+const NAME = "openai";
+
+/**
+ * Any OpenAI-compatible Chat Completions endpoint. It streams when someone listens for text (`onText`), and asks
+ * for usage in the stream's last chunk; otherwise it makes one plain request.
+ */
+export function createOpenAIProvider(o: OpenAIOptions): Provider {
+  const url = `${(o.baseUrl ?? "https://api.openai.com/v1").replace(/\/+$/, "")}/chat/completions`;
+  const timeoutMs = o.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
+  return {
+    call: (req) =>
+      providerExchange(NAME, req.signal, timeoutMs, async (signal) => {
+        const stream = req.onText !== undefined;
+        const body = {
+          model: req.model,
+          messages: toWireMessages(req.messages),
+          ...(req.tools.length ? { tools: toWireTools(req.tools) } : {}),
+          ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+        };
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}) },
+          body: JSON.stringify(body),
+          signal,
+        });
+        await throwIfFailed(NAME, res);
+        return stream ? readStream(res, req) : readCompletion(res);
+      }),
+  };
+}
+
+async function readCompletion(res: Response): Promise<ModelResponse> {
+  const parsed = completionSchema.safeParse(await res.json());
+  if (!parsed.success) throw new StepError(`${NAME}: unexpected response shape`, true);
+  const { message } = parsed.data.choices[0];
+  return {
+    content: message.content ?? "",
+    tool_calls: (message.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, arguments: parseArguments(c.function.arguments) })),
+    usage: toUsage(parsed.data.usage),
+    searches: [],
+  };
+}
+
+async function readStream(res: Response, req: ModelRequest): Promise<ModelResponse> {
+  if (!res.body) throw new StepError(`${NAME}: empty stream`, true);
+  let content = "";
+  let finished = false;
+  let usage = toUsage(null);
+  const calls = new Map<number, { id: string; name: string; args: string }>();
+  for await (const event of sseEvents(res.body)) {
+    if (event.data === "[DONE]") break;
+    const chunk = chunkSchema.safeParse(JSON.parse(event.data));
+    if (!chunk.success) throw new StepError(`${NAME}: unexpected stream chunk`, true);
+    if (chunk.data.usage) usage = toUsage(chunk.data.usage);
+    for (const choice of chunk.data.choices) {
+      if (choice.finish_reason) finished = true;
+      const delta = choice.delta;
+      if (delta?.content) {
+        content += delta.content;
+        req.onText?.(delta.content);
+      }
+      for (const d of delta?.tool_calls ?? []) {
+        const call = calls.get(d.index) ?? { id: "", name: "", args: "" };
+        call.id ||= d.id ?? "";
+        call.name += d.function?.name ?? "";
+        call.args += d.function?.arguments ?? "";
+        calls.set(d.index, call);
+      }
+    }
+  }
+  if (!finished) throw new StepError(`${NAME}: the stream ended before the answer did`, true);
+  const tool_calls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => ({ id: c.id, name: c.name, arguments: parseArguments(c.args) }));
+  return { content, tool_calls, usage, searches: [] };
+}

@@ -1,0 +1,58 @@
+import { sleep } from "../abort";
+import type { Price } from "../cost";
+import { DEFAULT_PRICES } from "../pricing-defaults";
+import { tokensOf } from "../tokens";
+import { offlineResults } from "../tools/web-search";
+import { type ModelRequest, type ModelResponse, type Provider, StepError, type ToolCall, zeroUsage } from "../types";
+import { type SimScript, parseSimScript } from "./sim-script";
+import { simOutputTokens, simPromptTokens } from "./sim-tokens";
+
+export const simPrice: Price = DEFAULT_PRICES.sim;
+
+/**
+ * The offline, deterministic model. It reads directives from the first user message (see DESIGN.md, "The sim
+ * model"); the turn it is on is the number of assistant messages already in the conversation.
+ */
+export const simProvider: Provider = {
+  async call(req: ModelRequest): Promise<ModelResponse> {
+    const script = parseSimScript(req.messages.find((m) => m.role === "user")?.content ?? "");
+    const turn = req.messages.filter((m) => m.role === "assistant").length;
+    if (script.delayMs > 0) await sleep(script.delayMs, req.signal);
+    if (turn === 0 && script.fail) {
+      if (!script.fail.transient) throw new StepError("sim: permanent failure (@fail permanent)", false);
+      if (req.runNo <= script.fail.runs) throw new StepError(`sim: transient failure on run ${req.runNo} (@fail transient ${script.fail.runs})`, true);
+    }
+    const prompt = simPromptTokens(req.messages, req.tools);
+    const action = script.actions[turn];
+    const usage = { ...zeroUsage(), ...prompt };
+
+    if (action?.kind === "search") {
+      const results = offlineResults(action.query);
+      usage.output = simOutputTokens("", [], action.query);
+      usage.web_search = tokensOf(JSON.stringify(results));
+      usage.searches = 1;
+      return { content: "", tool_calls: [], usage, searches: [{ query: action.query, results }], paused: true };
+    }
+    if (action) {
+      const call: ToolCall =
+        action.kind === "ask"
+          ? { id: `sim_call_${turn + 1}`, name: "ask_human", arguments: { question: action.question } }
+          : { id: `sim_call_${turn + 1}`, name: action.name, arguments: action.args };
+      usage.output = simOutputTokens("", [call]);
+      return { content: "", tool_calls: [call], usage, searches: [] };
+    }
+    const content = script.output ?? summary(script);
+    req.onText?.(content);
+    usage.output = simOutputTokens(content, []);
+    return { content, tool_calls: [], usage, searches: [] };
+  },
+};
+
+const SUMMARY_CHARS = 200;
+
+function summary(script: SimScript): string {
+  if (!script.text) return "Done.";
+  const chars = [...script.text];
+  const text = chars.length > SUMMARY_CHARS ? `${chars.slice(0, SUMMARY_CHARS).join("")}…` : script.text;
+  return `Done: ${text}`;
+}
