@@ -4,6 +4,7 @@ import type { TaskListItem } from "../db/task-row";
 import type { Principal } from "../lib/context";
 import { notFound, unprocessable } from "../lib/errors";
 import { createTask } from "../task/create";
+import type { CreatedBy } from "../task/meta";
 import { resolveInputs } from "../task/params";
 import type { Plan } from "../task/plan-schema";
 import { createdBy } from "./principal";
@@ -30,10 +31,13 @@ export async function findPlan(d1: D1Database, orgId: string, id: string): Promi
   return row;
 }
 
+/** Who starts a plan: a token's principal, or a trigger acting for its organization. */
+export type PlanStarter = Principal | { org_id: string; created_by: CreatedBy };
+
 /** Starts a task on the plan's current version; the task keeps that exact version. */
 export async function runPlan(
   env: Bindings,
-  p: Principal,
+  p: PlanStarter,
   planId: string,
   o: { inputs: Record<string, unknown>; title?: string; max_cost_nanos?: number | null; source: TaskSource; trigger_id?: string | null },
 ): Promise<TaskListItem> {
@@ -46,7 +50,7 @@ export async function runPlan(
     title: o.title ?? plan.name,
     description: plan.description,
     source: o.source,
-    created_by: createdBy(p),
+    created_by: "created_by" in p ? p.created_by : createdBy(p),
     plan,
     plan_id: record.id,
     plan_version: record.version,
