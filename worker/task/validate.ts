@@ -76,10 +76,25 @@ interface Node {
   flat: FlatStep;
   /** scopes this step sees, its own first */
   sees: Set<string>;
-  /** dependencies that resolved to visible steps, as node indices with their JSON path */
-  deps: { to: number; path: string }[];
+  /** dependencies that resolved to visible steps */
+  deps: Edge[];
   parent: number | null;
   children: number[];
+}
+
+/** `dep`: index in depends_on, or OVER_ON for a loop's `over` / a branch's `on`, or CHILD. */
+interface Edge {
+  to: number;
+  dep: number;
+}
+const OVER_ON = -1;
+const CHILD = -2;
+
+function edgePath(nodes: Node[], from: number, e: Edge): string {
+  const { step, path } = nodes[from].flat;
+  if (e.dep === CHILD) return nodes[e.to].flat.path;
+  if (e.dep === OVER_ON) return `${path}.${step.kind === "loop" ? "over" : "on"}`;
+  return `${path}.depends_on[${e.dep}]`;
 }
 
 export function validatePlan(plan: Plan, knownAgents: Set<string>): PlanIssue[] {
@@ -107,7 +122,8 @@ export function validatePlan(plan: Plan, knownAgents: Set<string>): PlanIssue[] 
     return false;
   };
 
-  const resolve = (from: number, id: string, path: string, what: string): number | null => {
+  // Paths are built only for issues: a dense plan has up to a million edges.
+  const resolve = (from: number, id: string, dep: number, what: string) => {
     const stepId = nodes[from].flat.step.id;
     const to = byId.get(id);
     let problem: string | null = null;
@@ -118,32 +134,24 @@ export function validatePlan(plan: Plan, knownAgents: Set<string>): PlanIssue[] 
       problem = `${what} "${id}" is not visible here: it is nested in another loop or branch`;
     }
     if (problem !== null) {
-      issues.push({ step: stepId, path, message: problem });
-      return null;
-    }
-    return to as number;
+      issues.push({ step: stepId, path: edgePath(nodes, from, { to: from, dep }), message: problem });
+    } else nodes[from].deps.push({ to: to as number, dep });
   };
 
   nodes.forEach((node, i) => {
     const { step, path } = node.flat;
     const seen = new Set<string>();
     step.depends_on.forEach((id, j) => {
-      const at = `${path}.depends_on[${j}]`;
       if (seen.has(id)) {
-        issues.push({ step: step.id, path: at, message: `"${id}" is listed twice in depends_on` });
+        issues.push({ step: step.id, path: `${path}.depends_on[${j}]`, message: `"${id}" is listed twice in depends_on` });
         return;
       }
       seen.add(id);
-      const to = resolve(i, id, at, "depends_on");
-      if (to !== null) node.deps.push({ to, path: at });
+      resolve(i, id, j, "depends_on");
     });
-    if (step.kind === "loop") {
-      const to = resolve(i, step.over, `${path}.over`, "over");
-      if (to !== null) node.deps.push({ to, path: `${path}.over` });
-    }
+    if (step.kind === "loop") resolve(i, step.over, OVER_ON, "over");
     if (step.kind === "branch") {
-      const to = resolve(i, step.on, `${path}.on`, "on");
-      if (to !== null) node.deps.push({ to, path: `${path}.on` });
+      resolve(i, step.on, OVER_ON, "on");
       checkCases(step, path, issues);
     }
     if (step.kind === "agent" && !knownAgents.has(step.agent)) {
@@ -178,10 +186,7 @@ function checkCases(step: Extract<Step, { kind: "branch" }>, path: string, issue
  * whose dependency closes the cycle.
  */
 function findCycles(nodes: Node[], issues: PlanIssue[]) {
-  const edges = nodes.map((n) => [
-    ...n.deps,
-    ...n.children.map((c) => ({ to: c, path: nodes[c].flat.path })),
-  ]);
+  const edges = nodes.map((n) => [...n.deps, ...n.children.map((c) => ({ to: c, dep: CHILD }))]);
   const state = new Uint8Array(nodes.length); // 0 new, 1 on stack, 2 done
   for (let root = 0; root < nodes.length; root++) {
     if (state[root]) continue;
@@ -205,7 +210,7 @@ function findCycles(nodes: Node[], issues: PlanIssue[]) {
         const id = nodes[top.n].flat.step.id;
         issues.push({
           step: id,
-          path: edge.path,
+          path: edgePath(nodes, top.n, edge),
           message: `dependency cycle: ${ids.join(" → ")}${holds ? " (a loop or branch waits for the steps inside it)" : ""}`,
         });
       }
@@ -213,26 +218,45 @@ function findCycles(nodes: Node[], issues: PlanIssue[]) {
   }
 }
 
-function upstreamOf(start: number, nodes: Node[]): Set<number> {
-  const seen = new Set<number>();
-  const todo: number[] = [];
-  const pushDeps = (n: number) => {
-    for (let p: number | null = n; p !== null; p = nodes[p].parent) {
-      for (const d of nodes[p].deps) if (!seen.has(d.to)) (seen.add(d.to), todo.push(d.to));
+/**
+ * up(x) = each dependency d with up(d), plus up(enclosing step): as bitsets over node
+ * indices, memoized, so a dense 1,000-step plan stays a few milliseconds. A node met
+ * again while in progress (only possible on a cycle, already reported) counts as empty.
+ */
+function upstreamSets(nodes: Node[]): (i: number) => Uint32Array {
+  const words = Math.ceil(nodes.length / 32);
+  const memo: (Uint32Array | null | undefined)[] = new Array(nodes.length);
+  const empty = new Uint32Array(words);
+  const up = (i: number): Uint32Array => {
+    const known = memo[i];
+    if (known) return known;
+    if (known === null) return empty;
+    memo[i] = null;
+    const set = new Uint32Array(words);
+    const merge = (other: Uint32Array) => {
+      for (let w = 0; w < words; w++) set[w] |= other[w];
+    };
+    for (const d of nodes[i].deps) {
+      set[d.to >>> 5] |= 1 << (d.to & 31);
+      merge(up(d.to));
     }
+    const parent = nodes[i].parent;
+    if (parent !== null) merge(up(parent));
+    memo[i] = set;
+    return set;
   };
-  pushDeps(start);
-  while (todo.length) pushDeps(todo.pop() as number);
-  return seen;
+  return up;
 }
+
+const has = (set: Uint32Array, i: number) => (set[i >>> 5] & (1 << (i & 31))) !== 0;
 
 function checkTemplates(plan: Plan, nodes: Node[], byId: Map<string, number>, issues: PlanIssue[]) {
   const params = new Set(plan.params.map((p) => p.name));
+  const upstream = upstreamSets(nodes);
   nodes.forEach((node, i) => {
     const { step, path, loops } = node.flat;
     if (step.kind !== "agent") return;
     const at = `${path}.instructions`;
-    let upstream: Set<number> | null = null;
     for (const ref of templateRefs(step.instructions)) {
       const text = step.instructions.slice(ref.start, ref.end);
       const report = (message: string) => issues.push({ step: step.id, path: at, message: `${text}: ${message}` });
@@ -242,9 +266,8 @@ function checkTemplates(plan: Plan, nodes: Node[], byId: Map<string, number>, is
       else if (ref.kind === "step") {
         const to = byId.get(ref.id);
         if (to === undefined) report(`"${ref.id}" is not a step of this plan`);
-        else {
-          upstream ??= upstreamOf(i, nodes);
-          if (!upstream.has(to)) report(`step "${ref.id}" is not upstream of "${step.id}"; add it to depends_on`);
+        else if (!has(upstream(i), to)) {
+          report(`step "${ref.id}" is not upstream of "${step.id}"; add it to depends_on`);
         }
       }
     }

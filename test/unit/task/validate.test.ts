@@ -195,6 +195,21 @@ describe("validatePlan: templates", () => {
   });
 });
 
+describe("validatePlan: scale", () => {
+  it("checks a dense 1,000-step plan (every step depends on all earlier ones)", () => {
+    const steps = Array.from({ length: MAX_PLAN_STEPS }, (_, i) =>
+      a(`s${i}`, { depends_on: Array.from({ length: i }, (_, j) => `s${j}`), instructions: i ? `{{steps.s0.output}} {{steps.s${i - 1}.output}}` : "" }),
+    );
+    expect(check(steps)).toEqual([]);
+  });
+
+  it("sees upstream through a 1,000-step chain", () => {
+    const steps = Array.from({ length: MAX_PLAN_STEPS }, (_, i) => a(`s${i}`, { depends_on: i ? [`s${i - 1}`] : [] }));
+    steps[MAX_PLAN_STEPS - 1] = a("last", { depends_on: [`s${MAX_PLAN_STEPS - 2}`], instructions: "{{steps.s0.output}}" });
+    expect(check(steps)).toEqual([]);
+  });
+});
+
 describe("validatePlan: output and limits", () => {
   it("output must name an existing step outside loop bodies", () => {
     expect(check([a("x")], { output: "nope" })).toEqual([{ path: "output", message: expect.stringContaining("not a step") }]);
