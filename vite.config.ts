@@ -1,0 +1,18 @@
+import { defineConfig } from "vite";
+import solid from "vite-plugin-solid";
+import path from "node:path";
+
+export default defineConfig({
+  root: path.join(import.meta.dirname, "web"),
+  plugins: [solid()],
+  build: {
+    outDir: path.join(import.meta.dirname, "web/dist"),
+    emptyOutDir: true,
+    target: "es2022",
+    // The polyfill would be fine under CSP, but modern browsers do not need it.
+    modulePreload: { polyfill: false },
+  },
+  server: {
+    proxy: { "/api": { target: process.env.FLIGHTDECK_URL ?? "http://localhost:8443", changeOrigin: false } },
+  },
+});

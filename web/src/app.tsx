@@ -1,0 +1,28 @@
+import { Navigate, Route, Router } from "@solidjs/router";
+import { lazy } from "solid-js";
+import { Shell } from "./components/shell";
+import { SignInPage } from "./pages/sign-in/sign-in-page";
+
+const BoardPage = lazy(() => import("./pages/tasks/board-page").then((m) => ({ default: m.BoardPage })));
+const TablePage = lazy(() => import("./pages/tasks/table-page").then((m) => ({ default: m.TablePage })));
+const TaskDetailPage = lazy(() => import("./pages/task-detail/task-detail-page").then((m) => ({ default: m.TaskDetailPage })));
+const PlansPage = lazy(() => import("./pages/plans/plans-page").then((m) => ({ default: m.PlansPage })));
+const AgentsPage = lazy(() => import("./pages/agents/agents-page").then((m) => ({ default: m.AgentsPage })));
+const SettingsPage = lazy(() => import("./pages/settings/settings-page").then((m) => ({ default: m.SettingsPage })));
+
+export function App() {
+  return (
+    <Router>
+      <Route path="/sign-in" component={SignInPage} />
+      <Route path="/" component={Shell}>
+        <Route path="/" component={BoardPage} />
+        <Route path="/tasks" component={TablePage} />
+        <Route path="/tasks/:id" component={TaskDetailPage} />
+        <Route path="/plans/:id?" component={PlansPage} />
+        <Route path="/agents" component={AgentsPage} />
+        <Route path="/settings" component={SettingsPage} />
+        <Route path="*" component={() => <Navigate href="/" />} />
+      </Route>
+    </Router>
+  );
+}

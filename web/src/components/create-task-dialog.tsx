@@ -1,0 +1,76 @@
+import { createSignal, For, Show } from "solid-js";
+import { api } from "../api";
+import type { TaskListItem } from "../api-types";
+import { errorMessage } from "../lib/format";
+import { createLoader } from "../lib/loader";
+import { Modal } from "./modal";
+import { ErrorLine } from "./task-actions";
+import { toast } from "./toast";
+
+/** The document's Create Task form: agent, title, description; the task starts at once. */
+export function CreateTaskDialog(props: { onClose: () => void; onCreated: (t: TaskListItem) => void }) {
+  const agents = createLoader(() => api.agents.list());
+  const [agent, setAgent] = createSignal("");
+  const [title, setTitle] = createSignal("");
+  const [description, setDescription] = createSignal("");
+  const [busy, setBusy] = createSignal(false);
+  const [err, setErr] = createSignal<string | null>(null);
+
+  const chosen = () => agent() || agents.data?.items[0]?.name || "";
+
+  const submit = async (e: SubmitEvent) => {
+    e.preventDefault();
+    if (!chosen()) return setErr("Choose an agent.");
+    if (!title().trim()) return setErr("Give the task a title.");
+    setBusy(true);
+    setErr(null);
+    try {
+      const t = await api.tasks.create({ agent: chosen(), title: title().trim(), description: description() });
+      toast(`Task “${t.title ?? title()}” created`);
+      props.onCreated(t);
+      props.onClose();
+    } catch (e2) {
+      setErr(errorMessage(e2));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal open onClose={props.onClose} title="Create task">
+      <form class="stack" onSubmit={submit}>
+        <label class="field">
+          <span>Agent</span>
+          <select value={chosen()} onChange={(e) => setAgent(e.currentTarget.value)} disabled={!agents.data}>
+            <Show when={agents.data} fallback={<option value="">{agents.error ? "Could not load agents" : "Loading agents…"}</option>}>
+              <For each={agents.data?.items ?? []} fallback={<option value="">No agents yet</option>}>
+                {(a) => (
+                  <option value={a.name}>
+                    {a.name} · {a.model}
+                  </option>
+                )}
+              </For>
+            </Show>
+          </select>
+        </label>
+        <label class="field">
+          <span>Title</span>
+          <input type="text" maxlength="200" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="Market analysis Q1" required />
+        </label>
+        <label class="field">
+          <span>Description</span>
+          <textarea rows={6} value={description()} onInput={(e) => setDescription(e.currentTarget.value)} placeholder="Detailed instructions for the agent — this becomes its message." />
+        </label>
+        <ErrorLine text={err()} />
+        <div class="modal-actions">
+          <button class="btn" type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button class="btn btn-primary" type="submit" disabled={busy()}>
+            {busy() ? "Creating…" : "Create task"}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

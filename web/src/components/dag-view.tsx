@@ -1,0 +1,156 @@
+import { createMemo, For, Show } from "solid-js";
+import type { PlanStep, Step, StepStatus } from "../api-types";
+import { STATUS_LABEL } from "../lib/format";
+
+interface Node {
+  id: string;
+  label: string;
+  kind: string;
+  deps: { id: string; label?: string }[];
+  layer: number;
+  row: number;
+}
+
+const W = 168;
+const H = 46;
+const GX = 56;
+const GY = 18;
+
+function collect(steps: PlanStep[], out: Map<string, Node>, implicit?: { id: string; label?: string }) {
+  const inner = new Set(steps.map((s) => s.id));
+  for (const s of steps) {
+    const deps: Node["deps"] = (s.depends_on ?? []).map((id) => ({ id }));
+    if (s.kind === "loop") deps.push({ id: s.over, label: "over" });
+    if (s.kind === "branch") deps.push({ id: s.on, label: "on" });
+    // Steps that start a nested body hang off their loop or branch.
+    if (implicit && !(s.depends_on ?? []).some((d) => inner.has(d))) deps.push(implicit);
+    out.set(s.id, { id: s.id, label: s.name || s.id, kind: s.kind ?? "agent", deps, layer: 0, row: 0 });
+    if (s.kind === "loop") collect(s.body, out, { id: s.id, label: "each" });
+    if (s.kind === "branch") {
+      for (const [value, body] of Object.entries(s.cases)) collect(body, out, { id: s.id, label: value });
+      if (s.default?.length) collect(s.default, out, { id: s.id, label: "default" });
+    }
+  }
+}
+
+function layout(steps: PlanStep[]): Node[] {
+  const nodes = new Map<string, Node>();
+  collect(steps, nodes);
+  const memo = new Map<string, number>();
+  const depth = (id: string, seen: Set<string>): number => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    const n = nodes.get(id);
+    if (!n || seen.has(id)) return 0;
+    seen.add(id);
+    const d = n.deps.reduce((m, dep) => (nodes.has(dep.id) ? Math.max(m, depth(dep.id, seen) + 1) : m), 0);
+    memo.set(id, d);
+    return d;
+  };
+  const rows = new Map<number, number>();
+  for (const n of nodes.values()) {
+    n.layer = depth(n.id, new Set());
+    n.row = rows.get(n.layer) ?? 0;
+    rows.set(n.layer, n.row + 1);
+  }
+  return [...nodes.values()];
+}
+
+/** Status per plan step id; loop body steps aggregate their iterations. */
+export function statusIndex(steps: Step[]): Map<string, StepStatus> {
+  const all = new Map<string, StepStatus[]>();
+  const visit = (list: Step[] | undefined) => {
+    for (const s of list ?? []) {
+      const base = s.id.replace(/^.*\]\./, "").replace(/\[\d+\]$/, "");
+      if (s.kind !== "iteration") all.set(base, [...(all.get(base) ?? []), s.status]);
+      visit(s.iterations);
+      visit(s.steps);
+    }
+  };
+  visit(steps);
+  const out = new Map<string, StepStatus>();
+  for (const [id, list] of all) out.set(id, aggregate(list));
+  return out;
+}
+
+function aggregate(list: StepStatus[]): StepStatus {
+  if (list.length === 1) return list[0];
+  const has = (...s: StepStatus[]) => list.some((x) => s.includes(x));
+  if (has("failed")) return "failed";
+  if (has("needs_input", "waiting")) return "needs_input";
+  if (has("running", "in_progress")) return "running";
+  if (list.every((x) => x === "completed" || x === "skipped")) return list.every((x) => x === "skipped") ? "skipped" : "completed";
+  if (has("cancelled")) return "cancelled";
+  return "pending";
+}
+
+export function DagView(props: { plan: PlanStep[]; steps: Step[] }) {
+  const nodes = createMemo(() => layout(props.plan));
+  const status = createMemo(() => statusIndex(props.steps));
+  const pos = (n: Node) => ({ x: 8 + n.layer * (W + GX), y: 8 + n.row * (H + GY) });
+  const size = () => {
+    const ns = nodes();
+    const layers = Math.max(0, ...ns.map((n) => n.layer)) + 1;
+    const rows = Math.max(0, ...ns.map((n) => n.row)) + 1;
+    return { w: 16 + layers * W + (layers - 1) * GX, h: 16 + rows * H + (rows - 1) * GY };
+  };
+  const byId = createMemo(() => new Map(nodes().map((n) => [n.id, n])));
+  const st = (id: string): StepStatus => status().get(id) ?? "pending";
+
+  return (
+    <figure class="dag">
+      <svg viewBox={`0 0 ${size().w} ${size().h}`} width={size().w} height={size().h} role="img" aria-label="Plan graph coloured by step status">
+        <defs>
+          <marker id="dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+            <path d="M0 0L10 5L0 10z" class="dag-arrow" />
+          </marker>
+        </defs>
+        <For each={nodes()}>
+          {(n) => (
+            <For each={n.deps.filter((d) => byId().has(d.id))}>
+              {(d) => {
+                const a = () => pos(byId().get(d.id)!);
+                const b = () => pos(n);
+                const path = () => {
+                  const x1 = a().x + W;
+                  const y1 = a().y + H / 2;
+                  const x2 = b().x - 2;
+                  const y2 = b().y + H / 2;
+                  const mx = (x1 + x2) / 2;
+                  return `M${x1} ${y1}C${mx} ${y1} ${mx} ${y2} ${x2} ${y2}`;
+                };
+                return (
+                  <g class={`dag-edge ${st(n.id) === "skipped" ? "is-skipped" : ""}`}>
+                    <path d={path()} marker-end="url(#dag-arrow)" />
+                    <Show when={d.label && d.label !== "over" && d.label !== "on"}>
+                      <text x={(a().x + W + b().x) / 2} y={(a().y + b().y) / 2 + H / 2 - 6} class="dag-edge-label" text-anchor="middle">
+                        {d.label}
+                      </text>
+                    </Show>
+                  </g>
+                );
+              }}
+            </For>
+          )}
+        </For>
+        <For each={nodes()}>
+          {(n) => (
+            <g class={`dag-node status-${st(n.id)}`} transform={`translate(${pos(n).x} ${pos(n).y})`} data-step={n.id} data-status={st(n.id)}>
+              <title>
+                {n.label} ({n.kind}): {STATUS_LABEL[st(n.id)] ?? st(n.id)}
+              </title>
+              <rect width={W} height={H} rx="10" />
+              <circle cx="16" cy={H / 2} r="5" class="dag-dot" />
+              <text x="30" y="19" class="dag-label">
+                {n.label.length > 19 ? n.label.slice(0, 18) + "…" : n.label}
+              </text>
+              <text x="30" y="35" class="dag-sub">
+                {n.kind} · {STATUS_LABEL[st(n.id)] ?? st(n.id)}
+              </text>
+            </g>
+          )}
+        </For>
+      </svg>
+    </figure>
+  );
+}

@@ -1,0 +1,103 @@
+import { A, useLocation, useNavigate, type RouteSectionProps } from "@solidjs/router";
+import { createSignal, onCleanup, onMount, Show, Suspense } from "solid-js";
+import { api, onUnauthorized } from "../api";
+import { orgFeedState, startOrgFeed, stopOrgFeed } from "../lib/live";
+import { loadSession, session, setSession } from "../lib/session";
+import { theme, toggleTheme } from "../lib/theme";
+import { ConnectionIndicator } from "./connection-indicator";
+import { Icon, type IconName } from "./icons";
+import { Loading } from "./states";
+import { Toasts } from "./toast";
+
+const NAV: { href: string; label: string; icon: IconName; end?: boolean }[] = [
+  { href: "/", label: "Tasks", icon: "board", end: true },
+  { href: "/tasks", label: "Task table", icon: "table", end: true },
+  { href: "/plans", label: "Plans", icon: "plans" },
+  { href: "/agents", label: "Agents", icon: "agents" },
+  { href: "/settings", label: "Settings", icon: "settings" },
+];
+
+export function Shell(props: RouteSectionProps) {
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [ready, setReady] = createSignal(false);
+
+  const toSignIn = () => {
+    stopOrgFeed();
+    setSession(null);
+    const next = location.pathname + location.search;
+    navigate(`/sign-in${next && next !== "/" ? `?next=${encodeURIComponent(next)}` : ""}`, { replace: true });
+  };
+
+  onMount(async () => {
+    onUnauthorized(toSignIn);
+    const s = await loadSession();
+    if (!s) return toSignIn();
+    setReady(true);
+    startOrgFeed();
+  });
+  onCleanup(stopOrgFeed);
+
+  const signOut = async () => {
+    try {
+      await api.session.signOut();
+    } finally {
+      stopOrgFeed();
+      setSession(null);
+      navigate("/sign-in", { replace: true });
+    }
+  };
+
+  return (
+    <div class="app">
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <aside class="sidebar">
+        <A href="/" class="brand" aria-label="Flightdeck home">
+          <img src="/favicon.svg" alt="" width="26" height="26" />
+          <span>Flightdeck</span>
+        </A>
+        <nav aria-label="Main">
+          <ul class="nav">
+            {NAV.map((n) => (
+              <li>
+                <A href={n.href} end={n.end} activeClass="active" class="nav-link">
+                  <Icon name={n.icon} />
+                  <span>{n.label}</span>
+                </A>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div class="sidebar-foot">
+          <ConnectionIndicator state={orgFeedState()} />
+          <Show when={session()}>
+            {(s) => (
+              <div class="whoami">
+                <span class="org">{s().org.name}</span>
+                <span class="muted small">
+                  {s().token.name} · {s().token.role}
+                </span>
+              </div>
+            )}
+          </Show>
+          <div class="row gap-xs">
+            <button class="btn btn-ghost btn-icon" type="button" onClick={toggleTheme} aria-label={theme() === "dark" ? "Switch to light theme" : "Switch to dark theme"} title="Toggle theme">
+              <Icon name={theme() === "dark" ? "sun" : "moon"} />
+            </button>
+            <button class="btn btn-ghost btn-sm" type="button" onClick={signOut}>
+              <Icon name="out" /> Sign out
+            </button>
+          </div>
+        </div>
+      </aside>
+      <main id="main" class="main" tabindex="-1">
+        <Show when={ready()} fallback={<Loading label="Checking your session…" />}>
+          <Suspense fallback={<Loading />}>{props.children}</Suspense>
+        </Show>
+      </main>
+      <Toasts />
+    </div>
+  );
+}

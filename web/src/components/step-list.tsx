@@ -1,0 +1,118 @@
+import { createSignal, For, Show } from "solid-js";
+import type { Step } from "../api-types";
+import { durationBetween, fmtCompact, fmtCost, fmtDate, fmtDuration, fmtInt, totalTokens } from "../lib/format";
+import { StatusBadge } from "./status-badge";
+import { TraceModal } from "./trace-modal";
+
+function visible(steps: Step[] | undefined): Step[] {
+  return (steps ?? []).filter((s) => s.status !== "skipped");
+}
+
+function duration(s: Step): number | null {
+  return s.duration_ms ?? durationBetween(s.started_at, s.finished_at);
+}
+
+/** Steps in execution order; loop iterations nested under their loop; skipped branches hidden. */
+export function StepList(props: { taskId: string; steps: Step[]; detailed?: boolean }) {
+  const [trace, setTrace] = createSignal<Step | null>(null);
+  return (
+    <>
+      <ol class="steps" aria-label="Steps">
+        <For each={visible(props.steps)}>{(s) => <StepRow step={s} depth={0} detailed={props.detailed} onTrace={setTrace} />}</For>
+      </ol>
+      <Show when={trace()}>{(s) => <TraceModal taskId={props.taskId} step={s()} onClose={() => setTrace(null)} />}</Show>
+    </>
+  );
+}
+
+function StepRow(props: { step: Step; depth: number; detailed?: boolean; onTrace: (s: Step) => void }) {
+  const s = () => props.step;
+  const children = () => visible([...(s().iterations ?? []), ...(s().steps ?? [])]);
+  const [open, setOpen] = createSignal(true);
+  const label = () => s().name || s().id;
+  const hasTrace = () => s().kind === "agent" || s().kind === "iteration" || (s().runs?.length ?? 0) > 0;
+  return (
+    <li class={`step depth-${Math.min(props.depth, 3)}`} data-step={s().id} data-status={s().status}>
+      <div class="step-row">
+        <div class="step-main">
+          <Show when={children().length > 0}>
+            <button class={`btn btn-icon btn-ghost caret ${open() ? "open" : ""}`} type="button" aria-expanded={open()} aria-label={`${open() ? "Collapse" : "Expand"} ${label()}`} onClick={() => setOpen(!open())}>
+              ›
+            </button>
+          </Show>
+          <div class="step-title">
+            <span class="step-name">{label()}</span>
+            <span class="muted small">
+              {s().kind === "iteration" || s().item !== undefined ? `item ${typeof s().item === "string" ? s().item : JSON.stringify(s().item)}` : s().kind}
+              {s().agent ? ` · ${s().agent}` : ""}
+              <Show when={(s().runs?.length ?? 0) > 1}> · {s().runs.length} runs</Show>
+            </span>
+          </div>
+        </div>
+        <StatusBadge status={s().status} />
+        <span class="step-metric" title="Duration">
+          {fmtDuration(duration(s()))}
+        </span>
+        <span class="step-metric" title={`Tokens: ${fmtInt(totalTokens(s().tokens))}`}>
+          {fmtCompact(totalTokens(s().tokens))} tok
+        </span>
+        <span class="step-metric" title="Cost">
+          {fmtCost(s().cost)}
+        </span>
+        <span class="step-trace">
+          <Show when={hasTrace()}>
+            <button class="btn btn-ghost btn-sm" type="button" onClick={() => props.onTrace(s())} aria-label={`Open trace of ${label()}`}>
+              Trace
+            </button>
+          </Show>
+        </span>
+      </div>
+      <Show when={s().error}>
+        <p class="step-error">{s().error}</p>
+      </Show>
+      <Show when={s().output_preview}>
+        <p class="step-output" title="Output preview">
+          {s().output_preview}
+        </p>
+      </Show>
+      <Show when={props.detailed && (s().runs?.length ?? 0) > 1}>
+        <table class="runs">
+          <caption class="sr-only">Runs of {label()}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Run</th>
+              <th scope="col">Status</th>
+              <th scope="col">Started</th>
+              <th scope="col">Duration</th>
+              <th scope="col">Tokens</th>
+              <th scope="col">Cost</th>
+              <th scope="col">Error</th>
+            </tr>
+          </thead>
+          <tbody>
+            <For each={s().runs}>
+              {(r) => (
+                <tr>
+                  <td>#{r.run_no}</td>
+                  <td>
+                    <StatusBadge status={r.status === "running" ? "running" : (r.status as Step["status"])} />
+                  </td>
+                  <td>{fmtDate(r.started_at)}</td>
+                  <td>{fmtDuration(durationBetween(r.started_at, r.finished_at))}</td>
+                  <td>{fmtCompact(totalTokens(r.tokens))}</td>
+                  <td>{fmtCost(r.cost)}</td>
+                  <td class="muted">{r.error ?? ""}</td>
+                </tr>
+              )}
+            </For>
+          </tbody>
+        </table>
+      </Show>
+      <Show when={children().length > 0 && open()}>
+        <ol class="steps nested">
+          <For each={children()}>{(c) => <StepRow step={c} depth={props.depth + 1} detailed={props.detailed} onTrace={props.onTrace} />}</For>
+        </ol>
+      </Show>
+    </li>
+  );
+}

@@ -1,0 +1,227 @@
+import { A } from "@solidjs/router";
+import { createSignal, Show } from "solid-js";
+import { api } from "../api";
+import type { PendingItem, TaskListItem } from "../api-types";
+import { CANCELLABLE, errorMessage } from "../lib/format";
+import { canWrite } from "../lib/session";
+import { Modal } from "./modal";
+import { toast } from "./toast";
+
+type Dialog = { kind: "cancel" } | { kind: "respond"; item: PendingItem } | { kind: "reject"; item: PendingItem } | { kind: "budget"; item: PendingItem } | null;
+
+/** Cancel, Provide input, Approve / Reject, View details — for a row, a card or the detail header. */
+export function TaskActions(props: { task: TaskListItem; onChanged?: () => void; showView?: boolean; size?: "sm" | "md" }) {
+  const [dialog, setDialog] = createSignal<Dialog>(null);
+  const [busy, setBusy] = createSignal(false);
+  const [text, setText] = createSignal("");
+  const [raise, setRaise] = createSignal("");
+  const [err, setErr] = createSignal<string | null>(null);
+
+  const first = (kind: PendingItem["kind"]) => props.task.pending?.find((p) => p.kind === kind);
+  const btn = () => `btn btn-${props.size ?? "sm"}`;
+
+  const open = (d: Dialog) => {
+    setText("");
+    setRaise("");
+    setErr(null);
+    setDialog(d);
+  };
+  const close = () => setDialog(null);
+
+  const run = async (what: () => Promise<unknown>, ok: string) => {
+    setBusy(true);
+    setErr(null);
+    try {
+      await what();
+      toast(ok);
+      close();
+      props.onChanged?.();
+    } catch (e) {
+      if (dialog()) setErr(errorMessage(e));
+      else toast(errorMessage(e), "error");
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const approve = (item: PendingItem) => run(() => api.tasks.approve(props.task.id, item.step), `Approved “${item.step}”`);
+
+  const title = () => props.task.title;
+  const d = dialog;
+
+  return (
+    <div class="actions" role="group" aria-label={`Actions for ${title()}`}>
+      <Show when={canWrite()}>
+        <Show when={first("question")}>
+          {(q) => (
+            <button class={`${btn()} btn-primary`} type="button" onClick={() => open({ kind: "respond", item: q() })}>
+              Provide input
+            </button>
+          )}
+        </Show>
+        <Show when={first("approval")}>
+          {(a) => (
+            <>
+              <button class={`${btn()} btn-primary`} type="button" disabled={busy()} onClick={() => approve(a())}>
+                Approve
+              </button>
+              <button class={btn()} type="button" onClick={() => open({ kind: "reject", item: a() })}>
+                Reject
+              </button>
+            </>
+          )}
+        </Show>
+        <Show when={first("budget")}>
+          {(b) => (
+            <button class={`${btn()} btn-primary`} type="button" onClick={() => open({ kind: "budget", item: b() })}>
+              Budget…
+            </button>
+          )}
+        </Show>
+        <Show when={CANCELLABLE.has(props.task.status)}>
+          <button class={`${btn()} btn-danger-ghost`} type="button" onClick={() => open({ kind: "cancel" })}>
+            Cancel
+          </button>
+        </Show>
+      </Show>
+      <Show when={props.showView}>
+        <A class={`${btn()} btn-ghost`} href={`/tasks/${props.task.id}`}>
+          View details
+        </A>
+      </Show>
+
+      <Show when={d()?.kind === "cancel"}>
+      <Modal open onClose={close} title="Cancel task?" size="sm">
+        <p>
+          <strong>{title()}</strong> stops at once; running steps are cancelled and nothing further runs.
+        </p>
+        <ErrorLine text={err()} />
+        <div class="modal-actions">
+          <button class="btn" type="button" onClick={close}>
+            Keep it
+          </button>
+          <button class="btn btn-danger" type="button" disabled={busy()} onClick={() => run(() => api.tasks.cancel(props.task.id), "Task cancelled")}>
+            Cancel task
+          </button>
+        </div>
+      </Modal>
+      </Show>
+
+      <Show when={d()?.kind === "respond"}>
+      <Modal open onClose={close} title="Provide input">
+        <form
+          class="stack"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const it = d();
+            if (!it || it.kind !== "respond" || !it.item.call_id) return;
+            if (!text().trim()) return setErr("Write an answer first.");
+            const callId = it.item.call_id;
+            void run(() => api.tasks.respond(props.task.session_id, callId, [text().trim()]), "Answer sent");
+          }}
+        >
+          <div class="question">
+            <span class="muted small">The agent asks{d()?.kind === "respond" ? ` (step ${(d() as { item: PendingItem }).item.step})` : ""}:</span>
+            <p>{(d() as { item?: PendingItem } | null)?.item?.question ?? "—"}</p>
+          </div>
+          <label class="field">
+            <span>Your answer</span>
+            <textarea rows={4} value={text()} onInput={(e) => setText(e.currentTarget.value)} />
+          </label>
+          <ErrorLine text={err()} />
+          <div class="modal-actions">
+            <button class="btn" type="button" onClick={close}>
+              Not now
+            </button>
+            <button class="btn btn-primary" type="submit" disabled={busy()}>
+              Send answer
+            </button>
+          </div>
+        </form>
+      </Modal>
+      </Show>
+
+      <Show when={d()?.kind === "reject"}>
+      <Modal open onClose={close} title="Reject step output">
+        <form
+          class="stack"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const it = d();
+            if (!it || it.kind !== "reject") return;
+            void run(() => api.tasks.reject(props.task.id, it.item.step, text().trim()), `Rejected “${it.item.step}”`);
+          }}
+        >
+          <label class="field">
+            <span>Comment</span>
+            <textarea rows={3} value={text()} onInput={(e) => setText(e.currentTarget.value)} placeholder="What should change?" />
+          </label>
+          <ErrorLine text={err()} />
+          <div class="modal-actions">
+            <button class="btn" type="button" onClick={close}>
+              Back
+            </button>
+            <button class="btn btn-danger" type="submit" disabled={busy()}>
+              Reject
+            </button>
+          </div>
+        </form>
+      </Modal>
+      </Show>
+
+      <Show when={d()?.kind === "budget"}>
+      <Modal open onClose={close} title="Budget reached">
+        <div class="stack">
+          <p>{(d() as { item?: PendingItem } | null)?.item?.question ?? "The task reached its cost limit. Stop it, or raise the limit to continue."}</p>
+          <label class="field">
+            <span>New limit (USD)</span>
+            <input type="number" min="0" step="0.01" inputmode="decimal" value={raise()} onInput={(e) => setRaise(e.currentTarget.value)} />
+          </label>
+          <ErrorLine text={err()} />
+          <div class="modal-actions">
+            <button
+              class="btn btn-danger"
+              type="button"
+              disabled={busy()}
+              onClick={() => {
+                const it = d();
+                if (it?.kind === "budget" && it.item.call_id) {
+                  const id = it.item.call_id;
+                  void run(() => api.tasks.respond(props.task.session_id, id, ["stop"]), "Task will stop");
+                }
+              }}
+            >
+              Stop
+            </button>
+            <button
+              class="btn btn-primary"
+              type="button"
+              disabled={busy()}
+              onClick={() => {
+                const it = d();
+                if (!(Number(raise()) > 0)) return setErr("Enter a limit above zero.");
+                if (it?.kind === "budget" && it.item.call_id) {
+                  const id = it.item.call_id;
+                  void run(() => api.tasks.respond(props.task.session_id, id, ["raise", String(Number(raise()))]), "Limit raised");
+                }
+              }}
+            >
+              Raise and continue
+            </button>
+          </div>
+        </div>
+      </Modal>
+      </Show>
+    </div>
+  );
+}
+
+export function ErrorLine(props: { text: string | null }) {
+  return (
+    <Show when={props.text}>
+      <p class="form-error" role="alert">
+        {props.text}
+      </p>
+    </Show>
+  );
+}

@@ -1,0 +1,183 @@
+import { createEffect, createSignal, For, on, Show } from "solid-js";
+import { api } from "../api";
+import type { Message, Step, Trace, Turn } from "../api-types";
+import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, pretty } from "../lib/format";
+import { createLoader } from "../lib/loader";
+import { Modal } from "./modal";
+import { ErrorState, Loading } from "./states";
+import { StatusBadge } from "./status-badge";
+
+/** One step's execution trace, a tab per run so attempts can be compared. */
+export function TraceModal(props: { taskId: string; step: Step; onClose: () => void }) {
+  const runs = () => (props.step.runs?.length ? props.step.runs.map((r) => r.run_no) : [1]);
+  const [run, setRun] = createSignal(runs()[runs().length - 1]);
+  const trace = createLoader<Trace>(() => api.tasks.trace(props.taskId, props.step.id, run()), { immediate: false });
+  createEffect(on(run, () => void trace.refresh()));
+  let tabs!: HTMLDivElement;
+
+  const onKey = (e: KeyboardEvent) => {
+    const list = runs();
+    const i = list.indexOf(run());
+    let next = i;
+    if (e.key === "ArrowRight") next = (i + 1) % list.length;
+    else if (e.key === "ArrowLeft") next = (i - 1 + list.length) % list.length;
+    else if (e.key === "Home") next = 0;
+    else if (e.key === "End") next = list.length - 1;
+    else return;
+    e.preventDefault();
+    setRun(list[next]);
+    tabs.querySelector<HTMLButtonElement>(`[data-run="${list[next]}"]`)?.focus();
+  };
+
+  return (
+    <Modal open onClose={props.onClose} title={`Trace · ${props.step.name || props.step.id}`} size="lg">
+      <div class="tabs" role="tablist" aria-label="Runs" ref={tabs} onKeyDown={onKey}>
+        <For each={runs()}>
+          {(n) => {
+            const meta = () => props.step.runs?.find((r) => r.run_no === n);
+            return (
+              <button role="tab" type="button" class="tab" data-run={n} id={`run-tab-${n}`} aria-selected={run() === n} aria-controls="run-panel" tabindex={run() === n ? 0 : -1} onClick={() => setRun(n)}>
+                Run {n}
+                <Show when={meta()}>{(m) => <StatusBadge status={m().status as Step["status"]} />}</Show>
+              </button>
+            );
+          }}
+        </For>
+      </div>
+      <div role="tabpanel" id="run-panel" aria-labelledby={`run-tab-${run()}`} class="trace">
+        <Show when={trace.data && !trace.error} fallback={<Show when={trace.error} fallback={<Loading label="Loading trace…" />}>{<ErrorState error={trace.error} retry={trace.refresh} title="Could not load the trace" />}</Show>}>
+          {(() => {
+            const t = () => trace.data!;
+            return (
+              <>
+                <div class="trace-head">
+                  <StatusBadge status={t().status as Step["status"]} />
+                  <span class="muted small">
+                    {fmtDateFull(t().started_at)} · {fmtDuration(durationBetween(t().started_at, t().finished_at))} · {t().turns.length} turns
+                  </span>
+                </div>
+                <Show when={t().error}>
+                  <p class="step-error">{t().error}</p>
+                </Show>
+                <details class="trace-block" open>
+                  <summary>System prompt</summary>
+                  <pre class="code">{t().system_prompt || "(none)"}</pre>
+                </details>
+                <ol class="turns">
+                  <For each={t().turns} fallback={<li class="muted">No turns recorded yet.</li>}>
+                    {(turn, i) => <TurnView turn={turn} prev={i() > 0 ? t().turns[i() - 1] : null} />}
+                  </For>
+                </ol>
+              </>
+            );
+          })()}
+        </Show>
+      </div>
+    </Modal>
+  );
+}
+
+function contentText(c: unknown): string {
+  if (c === null || c === undefined) return "";
+  if (typeof c === "string") return c;
+  if (Array.isArray(c)) return c.map((p) => (typeof p === "object" && p !== null && "text" in p ? String((p as { text: unknown }).text) : pretty(p))).join("\n");
+  return pretty(c);
+}
+
+export function MessageView(props: { m: Message }) {
+  return (
+    <div class={`msg msg-${props.m.role}`}>
+      <span class="msg-role">{props.m.role}</span>
+      <Show when={contentText(props.m.content)}>
+        <pre class="msg-text">{contentText(props.m.content)}</pre>
+      </Show>
+      <For each={props.m.tool_calls ?? []}>
+        {(c) => (
+          <pre class="code small">
+            → {c.name}({pretty(c.arguments)})
+          </pre>
+        )}
+      </For>
+    </div>
+  );
+}
+
+function TurnView(props: { turn: Turn; prev: Turn | null }) {
+  const fresh = () => props.turn.sent.slice(props.prev ? props.prev.sent.length : 0);
+  const u = () => props.turn.usage;
+  return (
+    <li class="turn">
+      <header class="turn-head">
+        <strong>Turn {props.turn.turn_no}</strong>
+        <span class="chips">
+          <span class="chip" title="Uncached input tokens">in {fmtInt(u().input)}</span>
+          <span class="chip" title="Cached input tokens">cache {fmtInt(u().cache)}</span>
+          <span class="chip" title="Output tokens">out {fmtInt(u().output)}</span>
+          <Show when={u().web_search > 0}>
+            <span class="chip" title="Web search tokens">search {fmtInt(u().web_search)}</span>
+          </Show>
+          <span class="chip chip-cost">{fmtCost(props.turn.cost)}</span>
+          <span class="muted small">{fmtDuration(durationBetween(props.turn.started_at, props.turn.finished_at))}</span>
+        </span>
+      </header>
+      <details class="trace-block">
+        <summary>
+          Sent · {fresh().length} new message{fresh().length === 1 ? "" : "s"} ({props.turn.sent.length} in request)
+        </summary>
+        <For each={fresh()}>{(m) => <MessageView m={m} />}</For>
+      </details>
+      <Show when={props.turn.content}>
+        <div class="msg msg-assistant">
+          <span class="msg-role">model</span>
+          <pre class="msg-text">{props.turn.content}</pre>
+        </div>
+      </Show>
+      <For each={props.turn.tool_calls}>
+        {(c) => {
+          const r = () => props.turn.tool_results.find((x) => x.call_id === c.id);
+          return (
+            <div class="tool">
+              <div class="tool-call">
+                <span class="tool-name">{c.name}</span>
+                <pre class="code small">{pretty(c.arguments)}</pre>
+              </div>
+              <Show when={r()}>
+                {(res) => (
+                  <div class={`tool-result ${res().error ? "is-error" : ""}`}>
+                    <span class="muted small">
+                      result{res().truncated ? " (truncated)" : ""}
+                      {res().error ? ` · error: ${res().error}` : ""}
+                    </span>
+                    <pre class="code small">{pretty(res().result)}</pre>
+                  </div>
+                )}
+              </Show>
+            </div>
+          );
+        }}
+      </For>
+      <For each={props.turn.searches}>
+        {(s) => (
+          <div class="search">
+            <div class="search-q">
+              Web search: <strong>{s.query}</strong>
+            </div>
+            <ul class="search-results">
+              <For each={s.results}>
+                {(r) => (
+                  <li>
+                    <a href={r.url} target="_blank" rel="noopener noreferrer">
+                      {r.title}
+                    </a>
+                    <span class="muted small url">{r.url}</span>
+                    <p class="small">{r.snippet}</p>
+                  </li>
+                )}
+              </For>
+            </ul>
+          </div>
+        )}
+      </For>
+    </li>
+  );
+}

@@ -1,0 +1,101 @@
+import type { StepStatus, TaskStatus, Tokens } from "../api-types";
+
+export const STATUS_LABEL: Record<StepStatus, string> = {
+  needs_input: "Approval Required",
+  in_progress: "Running",
+  running: "Running",
+  pending: "Waiting",
+  waiting: "Waiting for input",
+  failed: "Failed",
+  completed: "Finished",
+  cancelled: "Cancelled",
+  skipped: "Skipped",
+};
+
+/** Board order: what needs a person first, then what moves, then what is done. */
+export const BOARD_GROUPS: readonly TaskStatus[] = ["needs_input", "in_progress", "pending", "failed", "completed", "cancelled"];
+
+export const CANCELLABLE: ReadonlySet<string> = new Set(["pending", "in_progress", "needs_input"]);
+
+const num = new Intl.NumberFormat("en-US");
+const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+
+export function fmtInt(n: number): string {
+  return num.format(n);
+}
+
+export function fmtCompact(n: number): string {
+  return n < 10_000 ? num.format(n) : compact.format(n);
+}
+
+export function totalTokens(t: Tokens | null | undefined): number {
+  if (!t) return 0;
+  return t.input + t.cache + t.output + t.web_search;
+}
+
+export function fmtCost(usd: number | null | undefined): string {
+  const v = usd ?? 0;
+  if (v === 0) return "$0.00";
+  if (v < 0.01) return "$" + v.toFixed(4);
+  if (v < 100) return "$" + v.toFixed(2);
+  return "$" + num.format(Math.round(v));
+}
+
+export function fmtDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || ms < 0) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${Math.round(s % 60)}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export function durationBetween(start: string | null, end: string | null, now = Date.now()): number | null {
+  if (!start) return null;
+  const a = Date.parse(start);
+  const b = end ? Date.parse(end) : now;
+  return Number.isFinite(a) && Number.isFinite(b) ? b - a : null;
+}
+
+const dateFmt = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+const fullFmt = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "medium" });
+
+export function fmtDate(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "—" : dateFmt.format(d);
+}
+
+export function fmtDateFull(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : fullFmt.format(d);
+}
+
+export function fmtRelative(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return "—";
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return "—";
+  const s = Math.round((now - t) / 1000);
+  if (s < 45) return "just now";
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
+  return fmtDate(iso);
+}
+
+export function pretty(v: unknown): string {
+  if (typeof v === "string") {
+    try {
+      return JSON.stringify(JSON.parse(v), null, 2);
+    } catch {
+      return v;
+    }
+  }
+  if (v === undefined) return "";
+  return JSON.stringify(v, null, 2);
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

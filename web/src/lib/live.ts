@@ -1,0 +1,75 @@
+import { createSignal, onCleanup } from "solid-js";
+import { openStream, orgEventsPath, type StreamState } from "../api";
+import type { TaskListItem } from "../api-types";
+
+export type LiveEvent = { type: "task"; task: TaskListItem; created: boolean } | { type: "reset" };
+type Listener = (e: LiveEvent) => void;
+
+const [orgFeedState, setOrgFeedState] = createSignal<StreamState>("closed");
+export { orgFeedState };
+
+const listeners = new Set<Listener>();
+let stop: (() => void) | null = null;
+
+const TYPES = ["task.created", "task.updated", "task.deleted", "reset"] as const;
+
+function asTask(data: unknown): TaskListItem | null {
+  if (typeof data !== "object" || data === null) return null;
+  const inner = "task" in data ? (data as { task: unknown }).task : data;
+  if (typeof inner === "object" && inner !== null && "id" in inner && "status" in inner) return inner as TaskListItem;
+  return null;
+}
+
+export function startOrgFeed(): void {
+  if (stop) return;
+  stop = openStream(
+    orgEventsPath,
+    TYPES,
+    ({ type, data }) => {
+      let ev: LiveEvent | null = null;
+      if (type === "reset") ev = { type: "reset" };
+      else {
+        const task = asTask(data);
+        if (task) ev = { type: "task", task, created: type === "task.created" };
+      }
+      if (ev) for (const l of listeners) l(ev);
+    },
+    (s) => {
+      // A reconnect may have missed events the server could not replay: refetch.
+      if (s === "open" && orgFeedState() !== "open" && wasOpen) for (const l of listeners) l({ type: "reset" });
+      if (s === "open") wasOpen = true;
+      setOrgFeedState(s);
+    },
+  );
+}
+let wasOpen = false;
+
+export function stopOrgFeed(): void {
+  stop?.();
+  stop = null;
+  wasOpen = false;
+  setOrgFeedState("closed");
+}
+
+/** Subscribe for the lifetime of the calling component. */
+export function onLive(fn: Listener): void {
+  listeners.add(fn);
+  onCleanup(() => listeners.delete(fn));
+}
+
+/** Calls fn at most once per `ms`, trailing. */
+export function throttle(fn: () => void, ms: number): () => void {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  let last = 0;
+  const run = () => {
+    t = undefined;
+    last = Date.now();
+    fn();
+  };
+  const wrapped = () => {
+    if (t) return;
+    t = setTimeout(run, Math.max(0, last + ms - Date.now()));
+  };
+  onCleanup(() => clearTimeout(t));
+  return wrapped;
+}

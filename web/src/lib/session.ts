@@ -1,0 +1,33 @@
+import { createSignal } from "solid-js";
+import { api } from "../api";
+import type { SessionInfo } from "../api-types";
+
+const [session, setSession] = createSignal<SessionInfo | null>(null);
+export { session, setSession };
+
+let inflight: Promise<SessionInfo | null> | null = null;
+
+/** Resolves the cookie session once; null when signed out. */
+export function loadSession(): Promise<SessionInfo | null> {
+  if (session()) return Promise.resolve(session());
+  inflight ??= api.session
+    .get()
+    .then((s) => {
+      setSession(s);
+      return s;
+    })
+    .catch(() => null)
+    .finally(() => {
+      inflight = null;
+    });
+  return inflight;
+}
+
+export function canWrite(): boolean {
+  const r = session()?.token.role;
+  return r === "member" || r === "admin";
+}
+
+export function isAdmin(): boolean {
+  return session()?.token.role === "admin";
+}

@@ -1,0 +1,92 @@
+import { createSignal } from "solid-js";
+import { api } from "../../api";
+import type { Agent, AgentInput } from "../../api-types";
+import { Modal } from "../../components/modal";
+import { ErrorLine } from "../../components/task-actions";
+import { toast } from "../../components/toast";
+import { errorMessage } from "../../lib/format";
+
+export function AgentForm(props: { agent: Agent | null; onClose: () => void; onSaved: () => void }) {
+  const a = props.agent;
+  const [name, setName] = createSignal(a?.name ?? "");
+  const [model, setModel] = createSignal(a?.model ?? "sim");
+  const [prompt, setPrompt] = createSignal(a?.system_prompt ?? "");
+  const [tools, setTools] = createSignal((a?.tools ?? []).join(", "));
+  const [maxTurns, setMaxTurns] = createSignal(String(a?.max_turns ?? 10));
+  const [err, setErr] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+
+  const submit = async (e: SubmitEvent) => {
+    e.preventDefault();
+    const input: AgentInput = {
+      name: name().trim(),
+      model: model().trim(),
+      system_prompt: prompt(),
+      tools: tools()
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+      max_turns: Number(maxTurns()),
+    };
+    if (!input.name) return setErr("Name is required.");
+    if (!Number.isInteger(input.max_turns) || input.max_turns < 1) return setErr("Max turns must be a whole number of at least 1.");
+    setBusy(true);
+    setErr(null);
+    try {
+      if (a) await api.agents.update(a.id, input);
+      else await api.agents.create(input);
+      toast(a ? "Agent saved" : "Agent created");
+      props.onSaved();
+      props.onClose();
+    } catch (e2) {
+      setErr(errorMessage(e2));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal open onClose={props.onClose} title={a ? `Edit ${a.name}` : "New agent"}>
+      <form class="stack" onSubmit={submit}>
+        <div class="grid-2">
+          <label class="field">
+            <span>Name</span>
+            <input type="text" value={name()} onInput={(e) => setName(e.currentTarget.value)} required />
+          </label>
+          <label class="field">
+            <span>Model</span>
+            <input type="text" list="model-hints" value={model()} onInput={(e) => setModel(e.currentTarget.value)} required />
+            <datalist id="model-hints">
+              <option value="sim" />
+              <option value="openai:gpt-4o-mini" />
+              <option value="anthropic:claude-sonnet-4-5" />
+            </datalist>
+          </label>
+        </div>
+        <label class="field">
+          <span>System prompt</span>
+          <textarea rows={6} value={prompt()} onInput={(e) => setPrompt(e.currentTarget.value)} />
+        </label>
+        <div class="grid-2">
+          <label class="field">
+            <span>Tools (comma separated)</span>
+            <input type="text" value={tools()} onInput={(e) => setTools(e.currentTarget.value)} placeholder="web_search, ask_human" />
+          </label>
+          <label class="field">
+            <span>Max turns</span>
+            <input type="number" min="1" value={maxTurns()} onInput={(e) => setMaxTurns(e.currentTarget.value)} />
+          </label>
+        </div>
+        <ErrorLine text={err()} />
+        <div class="modal-actions">
+          <button class="btn" type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button class="btn btn-primary" type="submit" disabled={busy()}>
+            {a ? "Save" : "Create agent"}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

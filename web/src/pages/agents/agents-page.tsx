@@ -1,0 +1,91 @@
+import { createSignal, For, Show } from "solid-js";
+import { api } from "../../api";
+import type { Agent } from "../../api-types";
+import { Icon } from "../../components/icons";
+import { Modal } from "../../components/modal";
+import { EmptyState, ErrorState, Skeleton } from "../../components/states";
+import { toast } from "../../components/toast";
+import { errorMessage } from "../../lib/format";
+import { createLoader } from "../../lib/loader";
+import { isAdmin } from "../../lib/session";
+import { AgentForm } from "./agent-form";
+
+export function AgentsPage() {
+  const agents = createLoader(() => api.agents.list());
+  const [editing, setEditing] = createSignal<Agent | "new" | null>(null);
+  const [deleting, setDeleting] = createSignal<Agent | null>(null);
+
+  const remove = async (a: Agent) => {
+    try {
+      await api.agents.remove(a.id);
+      toast(`Deleted ${a.name}`);
+      setDeleting(null);
+      void agents.refresh();
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    }
+  };
+
+  return (
+    <section class="page" aria-labelledby="agents-title">
+      <header class="page-head">
+        <div>
+          <h1 id="agents-title">Agents</h1>
+          <p class="muted">A model with a system prompt and tools. Steps and tasks name the agent that does the work.</p>
+        </div>
+        <Show when={isAdmin()}>
+          <button class="btn btn-primary" type="button" onClick={() => setEditing("new")}>
+            <Icon name="plus" /> New agent
+          </button>
+        </Show>
+      </header>
+      <Show when={agents.data} fallback={<Show when={agents.error} fallback={<Skeleton rows={4} />}>{<ErrorState error={agents.error} retry={agents.refresh} />}</Show>}>
+        <div class="cards-grid">
+          <For each={agents.data?.items} fallback={<EmptyState title="No agents yet">Create one to start running tasks.</EmptyState>}>
+            {(a) => (
+              <article class="card agent-card" aria-label={a.name}>
+                <header class="row space-between">
+                  <h2 class="h3">{a.name}</h2>
+                  <span class="tag">{a.model}</span>
+                </header>
+                <p class="muted clamp-3">{a.system_prompt || "No system prompt."}</p>
+                <div class="row gap-xs wrap">
+                  <For each={a.tools} fallback={<span class="muted small">No tools</span>}>{(t) => <span class="chip">{t}</span>}</For>
+                </div>
+                <footer class="row space-between">
+                  <span class="muted small">max {a.max_turns} turns</span>
+                  <Show when={isAdmin()}>
+                    <div class="row gap-xs">
+                      <button class="btn btn-sm" type="button" onClick={() => setEditing(a)} aria-label={`Edit ${a.name}`}>
+                        Edit
+                      </button>
+                      <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setDeleting(a)} aria-label={`Delete ${a.name}`}>
+                        Delete
+                      </button>
+                    </div>
+                  </Show>
+                </footer>
+              </article>
+            )}
+          </For>
+        </div>
+      </Show>
+      <Show when={editing()}>{(e) => <AgentForm agent={e() === "new" ? null : (e() as Agent)} onClose={() => setEditing(null)} onSaved={() => void agents.refresh()} />}</Show>
+      <Show when={deleting()}>
+        {(a) => (
+          <Modal open onClose={() => setDeleting(null)} title={`Delete ${a().name}?`} size="sm">
+            <p>Tasks that already ran keep their history. New tasks can no longer use this agent.</p>
+            <div class="modal-actions">
+              <button class="btn" type="button" onClick={() => setDeleting(null)}>
+                Keep
+              </button>
+              <button class="btn btn-danger" type="button" onClick={() => remove(a())}>
+                Delete agent
+              </button>
+            </div>
+          </Modal>
+        )}
+      </Show>
+    </section>
+  );
+}

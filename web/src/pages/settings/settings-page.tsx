@@ -1,0 +1,54 @@
+import { useSearchParams } from "@solidjs/router";
+import { For, Match, Switch } from "solid-js";
+import { AuditSection } from "./audit-section";
+import { PricingSection } from "./pricing-section";
+import { TokensSection } from "./tokens-section";
+import { TriggersSection } from "./triggers-section";
+
+const TABS = [
+  { id: "pricing", label: "Pricing" },
+  { id: "tokens", label: "API tokens" },
+  { id: "triggers", label: "Triggers" },
+  { id: "audit", label: "Audit log" },
+] as const;
+type TabId = (typeof TABS)[number]["id"];
+
+export function SettingsPage() {
+  const [params, setParams] = useSearchParams<{ tab?: string }>();
+  const tab = (): TabId => (TABS.some((t) => t.id === params.tab) ? (params.tab as TabId) : "pricing");
+  return (
+    <section class="page" aria-labelledby="settings-title">
+      <header class="page-head">
+        <div>
+          <h1 id="settings-title">Settings</h1>
+          <p class="muted">Pricing, access and automation for your organization.</p>
+        </div>
+      </header>
+      <div class="tabs tabs-underline" role="tablist" aria-label="Settings sections">
+        <For each={TABS}>
+          {(t) => (
+            <button role="tab" type="button" class="tab" aria-selected={tab() === t.id} aria-controls="settings-panel" onClick={() => setParams({ tab: t.id }, { replace: true })}>
+              {t.label}
+            </button>
+          )}
+        </For>
+      </div>
+      <div id="settings-panel" role="tabpanel" class="stack">
+        <Switch>
+          <Match when={tab() === "pricing"}>
+            <PricingSection />
+          </Match>
+          <Match when={tab() === "tokens"}>
+            <TokensSection />
+          </Match>
+          <Match when={tab() === "triggers"}>
+            <TriggersSection />
+          </Match>
+          <Match when={tab() === "audit"}>
+            <AuditSection />
+          </Match>
+        </Switch>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,146 @@
+import { createSignal, For, Show } from "solid-js";
+import { api } from "../../api";
+import type { ApiToken } from "../../api-types";
+import { Modal } from "../../components/modal";
+import { EmptyState, ErrorState, Skeleton } from "../../components/states";
+import { ErrorLine } from "../../components/task-actions";
+import { toast } from "../../components/toast";
+import { errorMessage, fmtDate } from "../../lib/format";
+import { createLoader } from "../../lib/loader";
+import { isAdmin, session } from "../../lib/session";
+
+export function TokensSection() {
+  const tokens = createLoader(() => api.tokens.list());
+  const [name, setName] = createSignal("");
+  const [role, setRole] = createSignal("member");
+  const [err, setErr] = createSignal<string | null>(null);
+  const [secret, setSecret] = createSignal<string | null>(null);
+  const [revoking, setRevoking] = createSignal<ApiToken | null>(null);
+
+  const create = async (e: SubmitEvent) => {
+    e.preventDefault();
+    if (!name().trim()) return setErr("Name the token.");
+    setErr(null);
+    try {
+      const t = await api.tokens.create(name().trim(), role());
+      setName("");
+      setSecret(t.token ?? null);
+      void tokens.refresh();
+    } catch (e2) {
+      setErr(errorMessage(e2));
+    }
+  };
+
+  const revoke = async (t: ApiToken) => {
+    try {
+      await api.tokens.revoke(t.id);
+      toast(`Revoked ${t.name}`);
+      setRevoking(null);
+      void tokens.refresh();
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    }
+  };
+
+  return (
+    <div class="card stack">
+      <h2>API tokens</h2>
+      <p class="muted small">Tokens are stored hashed; a new token is shown once. Revoking a token ends its dashboard sessions.</p>
+      <Show when={tokens.data} fallback={<Show when={tokens.error} fallback={<Skeleton rows={3} />}>{<ErrorState error={tokens.error} retry={tokens.refresh} />}</Show>}>
+        <div class="table-wrap">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Role</th>
+                <th scope="col">Created</th>
+                <th scope="col">Status</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              <For each={tokens.data?.items}>
+                {(t) => (
+                  <tr>
+                    <td>
+                      {t.name}
+                      <Show when={t.id === session()?.token.id}>
+                        <span class="tag tag-accent">this session</span>
+                      </Show>
+                    </td>
+                    <td>
+                      <span class="tag">{t.role}</span>
+                    </td>
+                    <td>{fmtDate(t.created_at)}</td>
+                    <td>{t.revoked_at ? <span class="muted">revoked {fmtDate(t.revoked_at)}</span> : "active"}</td>
+                    <td>
+                      <Show when={isAdmin() && !t.revoked_at}>
+                        <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setRevoking(t)} aria-label={`Revoke ${t.name}`}>
+                          Revoke
+                        </button>
+                      </Show>
+                    </td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+          <Show when={!tokens.data?.items.length}>
+            <EmptyState title="No tokens" />
+          </Show>
+        </div>
+      </Show>
+      <Show when={isAdmin()}>
+        <form class="row gap-sm wrap align-end" onSubmit={create} aria-label="Create token">
+          <label class="field">
+            <span>Token name</span>
+            <input type="text" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="ci-bot" />
+          </label>
+          <label class="field">
+            <span>Role</span>
+            <select value={role()} onChange={(e) => setRole(e.currentTarget.value)}>
+              <option value="viewer">viewer</option>
+              <option value="member">member</option>
+              <option value="admin">admin</option>
+            </select>
+          </label>
+          <button class="btn btn-primary" type="submit">
+            Create token
+          </button>
+        </form>
+        <ErrorLine text={err()} />
+      </Show>
+      <Show when={secret()}>
+        <Modal open onClose={() => setSecret(null)} title="Your new token" size="sm">
+          <p>Copy it now — it will not be shown again.</p>
+          <input class="code-input" type="text" readOnly value={secret()!} aria-label="New token" onFocus={(e) => e.currentTarget.select()} />
+          <div class="modal-actions">
+            <button class="btn" type="button" onClick={() => void navigator.clipboard?.writeText(secret()!).then(() => toast("Copied"))}>
+              Copy
+            </button>
+            <button class="btn btn-primary" type="button" onClick={() => setSecret(null)}>
+              Done
+            </button>
+          </div>
+        </Modal>
+      </Show>
+      <Show when={revoking()}>
+        {(t) => (
+          <Modal open onClose={() => setRevoking(null)} title={`Revoke ${t().name}?`} size="sm">
+            <p>Anything using this token stops working at once, including its dashboard sessions.</p>
+            <div class="modal-actions">
+              <button class="btn" type="button" onClick={() => setRevoking(null)}>
+                Keep
+              </button>
+              <button class="btn btn-danger" type="button" onClick={() => revoke(t())}>
+                Revoke
+              </button>
+            </div>
+          </Modal>
+        )}
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,157 @@
+import { createSignal, For, Show } from "solid-js";
+import { api } from "../../api";
+import type { Trigger } from "../../api-types";
+import { Modal } from "../../components/modal";
+import { EmptyState, ErrorState, Skeleton } from "../../components/states";
+import { ErrorLine } from "../../components/task-actions";
+import { toast } from "../../components/toast";
+import { errorMessage, fmtDate } from "../../lib/format";
+import { createLoader } from "../../lib/loader";
+import { isAdmin } from "../../lib/session";
+
+export function TriggersSection() {
+  const triggers = createLoader(() => api.triggers.list());
+  const plans = createLoader(() => api.plans.list());
+  const [kind, setKind] = createSignal<"cron" | "webhook">("cron");
+  const [planId, setPlanId] = createSignal("");
+  const [cron, setCron] = createSignal("0 9 * * 1-5");
+  const [inputs, setInputs] = createSignal("{}");
+  const [err, setErr] = createSignal<string | null>(null);
+  const [secret, setSecret] = createSignal<Trigger | null>(null);
+
+  const planName = (id: string) => plans.data?.items.find((p) => p.id === id)?.name ?? id;
+  const chosenPlan = () => planId() || plans.data?.items[0]?.id || "";
+
+  const create = async (e: SubmitEvent) => {
+    e.preventDefault();
+    setErr(null);
+    let parsed: Record<string, string>;
+    try {
+      parsed = JSON.parse(inputs() || "{}") as Record<string, string>;
+    } catch {
+      return setErr("Inputs must be a JSON object, e.g. {\"topic\": \"pricing\"}.");
+    }
+    if (!chosenPlan()) return setErr("Choose a plan.");
+    try {
+      const t = await api.triggers.create({ plan_id: chosenPlan(), kind: kind(), ...(kind() === "cron" ? { cron: cron().trim() } : {}), inputs: parsed });
+      toast("Trigger created");
+      if (t.secret) setSecret(t);
+      void triggers.refresh();
+    } catch (e2) {
+      setErr(errorMessage(e2));
+    }
+  };
+
+  const remove = async (t: Trigger) => {
+    try {
+      await api.triggers.remove(t.id);
+      toast("Trigger deleted");
+      void triggers.refresh();
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    }
+  };
+
+  return (
+    <div class="card stack">
+      <h2>Triggers</h2>
+      <p class="muted small">Cron schedules and signed webhooks that start tasks from saved plans.</p>
+      <Show when={triggers.data} fallback={<Show when={triggers.error} fallback={<Skeleton rows={3} />}>{<ErrorState error={triggers.error} retry={triggers.refresh} />}</Show>}>
+        <div class="table-wrap">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">Kind</th>
+                <th scope="col">Plan</th>
+                <th scope="col">Schedule / endpoint</th>
+                <th scope="col">Next run</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              <For each={triggers.data?.items}>
+                {(t) => (
+                  <tr>
+                    <td>
+                      <span class="tag">{t.kind}</span>
+                    </td>
+                    <td>{planName(t.plan_id)}</td>
+                    <td>
+                      <code>{t.kind === "cron" ? (t.cron ?? t.schedule) : `POST /hooks/${t.id}`}</code>
+                    </td>
+                    <td>{t.next_run_at ? fmtDate(t.next_run_at) : "—"}</td>
+                    <td>
+                      <Show when={isAdmin()}>
+                        <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => remove(t)} aria-label={`Delete trigger ${t.id}`}>
+                          Delete
+                        </button>
+                      </Show>
+                    </td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+          <Show when={!triggers.data?.items.length}>
+            <EmptyState title="No triggers">Schedule a plan or give it a webhook.</EmptyState>
+          </Show>
+        </div>
+      </Show>
+      <Show when={isAdmin()}>
+        <form class="stack" onSubmit={create} aria-label="Create trigger">
+          <h3>New trigger</h3>
+          <div class="grid-3">
+            <label class="field">
+              <span>Kind</span>
+              <select value={kind()} onChange={(e) => setKind(e.currentTarget.value as "cron" | "webhook")}>
+                <option value="cron">cron</option>
+                <option value="webhook">webhook</option>
+              </select>
+            </label>
+            <label class="field">
+              <span>Plan</span>
+              <select value={chosenPlan()} onChange={(e) => setPlanId(e.currentTarget.value)}>
+                <For each={plans.data?.items ?? []} fallback={<option value="">No plans</option>}>
+                  {(p) => <option value={p.id}>{p.name}</option>}
+                </For>
+              </select>
+            </label>
+            <Show when={kind() === "cron"}>
+              <label class="field">
+                <span>Cron expression</span>
+                <input type="text" value={cron()} onInput={(e) => setCron(e.currentTarget.value)} />
+              </label>
+            </Show>
+          </div>
+          <label class="field">
+            <span>Inputs (JSON)</span>
+            <textarea class="code-input" rows={3} value={inputs()} onInput={(e) => setInputs(e.currentTarget.value)} />
+          </label>
+          <ErrorLine text={err()} />
+          <div class="row">
+            <button class="btn btn-primary" type="submit">
+              Create trigger
+            </button>
+          </div>
+        </form>
+      </Show>
+      <Show when={secret()}>
+        {(t) => (
+          <Modal open onClose={() => setSecret(null)} title="Webhook secret" size="sm">
+            <p>
+              Sign requests to <code>POST /hooks/{t().id}</code> with this secret (Standard Webhooks). It is shown once.
+            </p>
+            <input class="code-input" type="text" readOnly value={t().secret ?? ""} aria-label="Webhook secret" />
+            <div class="modal-actions">
+              <button class="btn btn-primary" type="button" onClick={() => setSecret(null)}>
+                Done
+              </button>
+            </div>
+          </Modal>
+        )}
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+import { useNavigate, useSearchParams } from "@solidjs/router";
+import { createSignal, onMount, Show } from "solid-js";
+import { api, ApiError } from "../../api";
+import { loadSession, setSession } from "../../lib/session";
+
+export function SignInPage() {
+  const navigate = useNavigate();
+  const [params] = useSearchParams<{ next?: string }>();
+  const [token, setToken] = createSignal("");
+  const [error, setError] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+
+  const target = () => {
+    const n = params.next;
+    return n && n.startsWith("/") && !n.startsWith("//") ? n : "/";
+  };
+
+  onMount(async () => {
+    if (await loadSession()) navigate(target(), { replace: true });
+  });
+
+  const submit = async (e: SubmitEvent) => {
+    e.preventDefault();
+    if (!token().trim()) return setError("Enter an API token.");
+    setBusy(true);
+    setError(null);
+    try {
+      const s = await api.session.signIn(token().trim());
+      setToken("");
+      setSession(s.org ? s : await api.session.get());
+      navigate(target(), { replace: true });
+    } catch (err) {
+      setError(err instanceof ApiError && err.status === 401 ? "That token is not valid, or it was revoked." : err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main class="signin">
+      <form class="signin-card card" onSubmit={submit} aria-labelledby="signin-title">
+        <div class="brand brand-lg">
+          <img src="/favicon.svg" alt="" width="36" height="36" />
+          <span>Flightdeck</span>
+        </div>
+        <h1 id="signin-title">Sign in</h1>
+        <p class="muted">Use an API token of your organization. The dashboard keeps a session cookie, never the token.</p>
+        <label class="field">
+          <span>API token</span>
+          <input type="password" name="token" autocomplete="current-password" value={token()} onInput={(e) => setToken(e.currentTarget.value)} aria-invalid={error() ? "true" : undefined} aria-describedby={error() ? "signin-error" : undefined} autofocus />
+        </label>
+        <Show when={error()}>
+          <p id="signin-error" class="form-error" role="alert">
+            {error()}
+          </p>
+        </Show>
+        <button class="btn btn-primary btn-block" type="submit" disabled={busy()}>
+          {busy() ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+    </main>
+  );
+}

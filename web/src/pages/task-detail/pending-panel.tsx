@@ -1,0 +1,120 @@
+import { createSignal, For, Match, Switch } from "solid-js";
+import { api } from "../../api";
+import type { PendingItem, TaskDetail } from "../../api-types";
+import { ErrorLine } from "../../components/task-actions";
+import { toast } from "../../components/toast";
+import { errorMessage } from "../../lib/format";
+import { canWrite } from "../../lib/session";
+
+/** What the task waits for from a person: answers, approvals, budget decisions. */
+export function PendingPanel(props: { task: TaskDetail; onChanged: () => void }) {
+  return (
+    <section class="card pending-panel" aria-labelledby="pending-title">
+      <h2 id="pending-title">Needs your input</h2>
+      <For each={props.task.pending}>{(p) => <PendingRow task={props.task} item={p} onChanged={props.onChanged} />}</For>
+    </section>
+  );
+}
+
+function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () => void }) {
+  const [text, setText] = createSignal("");
+  const [busy, setBusy] = createSignal(false);
+  const [err, setErr] = createSignal<string | null>(null);
+  const step = () => props.task.steps.find((s) => s.id === props.item.step);
+  const fieldId = () => `pending-${props.item.step}-${props.item.call_id ?? props.item.kind}`.replace(/[^\w-]/g, "_");
+
+  const run = async (what: () => Promise<unknown>, ok: string) => {
+    setBusy(true);
+    setErr(null);
+    try {
+      await what();
+      toast(ok);
+      setText("");
+      props.onChanged();
+    } catch (e) {
+      setErr(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="pending-item" data-kind={props.item.kind} data-step={props.item.step}>
+      <Switch>
+        <Match when={props.item.kind === "question"}>
+          <form
+            class="stack"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (!text().trim()) return setErr("Write an answer first.");
+              void run(() => api.tasks.respond(props.task.session_id, props.item.call_id ?? "", [text().trim()]), "Answer sent");
+            }}
+          >
+            <p class="question">
+              <span class="muted small">Step {props.item.step} asks</span>
+              <strong>{props.item.question}</strong>
+            </p>
+            <label class="field" for={fieldId()}>
+              <span>Your answer</span>
+            </label>
+            <textarea id={fieldId()} rows={3} value={text()} disabled={!canWrite()} onInput={(e) => setText(e.currentTarget.value)} />
+            <ErrorLine text={err()} />
+            <div class="row">
+              <button class="btn btn-primary" type="submit" disabled={busy() || !canWrite()}>
+                Send answer
+              </button>
+            </div>
+          </form>
+        </Match>
+        <Match when={props.item.kind === "approval"}>
+          <div class="stack">
+            <p class="question">
+              <span class="muted small">Review the output of</span>
+              <strong>{step()?.name || props.item.step}</strong>
+            </p>
+            <pre class="code output-preview">{step()?.output ?? step()?.output_preview ?? "(no output)"}</pre>
+            <label class="field">
+              <span>Comment (for a rejection)</span>
+              <input type="text" value={text()} onInput={(e) => setText(e.currentTarget.value)} disabled={!canWrite()} />
+            </label>
+            <ErrorLine text={err()} />
+            <div class="row gap-sm">
+              <button class="btn btn-primary" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.approve(props.task.id, props.item.step), "Approved")}>
+                Approve
+              </button>
+              <button class="btn btn-danger-ghost" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.reject(props.task.id, props.item.step, text().trim()), "Rejected")}>
+                Reject
+              </button>
+            </div>
+          </div>
+        </Match>
+        <Match when={props.item.kind === "budget"}>
+          <div class="stack">
+            <p class="question">
+              <span class="muted small">Budget reached at step {props.item.step}</span>
+              <strong>{props.item.question ?? "Stop the task, or raise its limit to continue."}</strong>
+            </p>
+            <label class="field field-inline">
+              <span>New limit (USD)</span>
+              <input type="number" min="0" step="0.01" value={text()} onInput={(e) => setText(e.currentTarget.value)} />
+            </label>
+            <ErrorLine text={err()} />
+            <div class="row gap-sm">
+              <button class="btn btn-danger" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.respond(props.task.session_id, props.item.call_id ?? "", ["stop"]), "Task will stop")}>
+                Stop
+              </button>
+              <button
+                class="btn btn-primary"
+                type="button"
+                disabled={busy() || !canWrite()}
+                onClick={() => (Number(text()) > 0 ? run(() => api.tasks.respond(props.task.session_id, props.item.call_id ?? "", ["raise", String(Number(text()))]), "Limit raised") : setErr("Enter a limit above zero."))}
+              >
+                Raise and continue
+              </button>
+            </div>
+          </div>
+        </Match>
+      </Switch>
+    </div>
+  );
+}

@@ -1,0 +1,193 @@
+import { A, useParams } from "@solidjs/router";
+import { createEffect, createSignal, on, onCleanup, Show } from "solid-js";
+import { api, ApiError, openStream, taskEventsPath, type StreamState } from "../../api";
+import type { TaskDetail } from "../../api-types";
+import { ConnectionIndicator } from "../../components/connection-indicator";
+import { DagView } from "../../components/dag-view";
+import { Progress } from "../../components/progress";
+import { EmptyState, ErrorState, Loading } from "../../components/states";
+import { StatusBadge } from "../../components/status-badge";
+import { StepList } from "../../components/step-list";
+import { TaskActions } from "../../components/task-actions";
+import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, totalTokens } from "../../lib/format";
+import { throttle } from "../../lib/live";
+import { createLoader } from "../../lib/loader";
+import { Conversation } from "./conversation";
+import { PendingPanel } from "./pending-panel";
+
+const TASK_EVENTS = ["task.updated", "step.updated", "run.turn", "run.text", "task.created", "reset"] as const;
+
+export function TaskDetailPage() {
+  const params = useParams<{ id: string }>();
+  const task = createLoader<TaskDetail>(() => api.tasks.get(params.id), { immediate: false });
+  const [stream, setStream] = createSignal<StreamState>("connecting");
+  const refetch = throttle(() => void task.refresh(), 300);
+
+  createEffect(
+    on(
+      () => params.id,
+      (id) => {
+        void task.refresh();
+        const stop = openStream(taskEventsPath(id), TASK_EVENTS, refetch, (s) => {
+          if (s === "open" && stream() !== "open") refetch();
+          setStream(s);
+        });
+        onCleanup(stop);
+      },
+    ),
+  );
+
+  const notFound = () => task.error instanceof ApiError && task.error.status === 404;
+
+  return (
+    <section class="page">
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <A href="/">Tasks</A>
+        <span aria-hidden="true">/</span>
+        <span aria-current="page">{task.data?.title ?? params.id}</span>
+      </nav>
+      <Show
+        when={task.data?.id === params.id ? task.data : undefined}
+        fallback={
+          <Show when={task.error} fallback={<Loading label="Loading task…" />}>
+            <Show when={notFound()} fallback={<ErrorState error={task.error} retry={task.refresh} title="Could not load this task" />}>
+              <EmptyState title="Task not found">It may belong to another organization, or the link is wrong.</EmptyState>
+            </Show>
+          </Show>
+        }
+      >
+        {(t) => <Detail task={t()} stream={stream()} onChanged={refetch} />}
+      </Show>
+    </section>
+  );
+}
+
+function Detail(props: { task: TaskDetail; stream: StreamState; onChanged: () => void }) {
+  const t = () => props.task;
+  const single = () => {
+    const s = t().steps;
+    return s.length === 1 && s[0].kind === "agent" ? s[0] : null;
+  };
+  return (
+    <>
+      <header class="page-head detail-head">
+        <div class="stack-xs">
+          <h1>{t().title}</h1>
+          <div class="row gap-sm wrap">
+            <StatusBadge status={t().status} />
+            <span class="tag">{t().source}</span>
+            <span class="muted small">
+              by {t().created_by?.name ?? "—"} · {fmtDateFull(t().created_at)}
+            </span>
+            <ConnectionIndicator state={props.stream} label="Task stream" />
+          </div>
+        </div>
+        <TaskActions task={t()} onChanged={props.onChanged} size="md" />
+      </header>
+
+      <Show when={t().pending?.length}>
+        <PendingPanel task={t()} onChanged={props.onChanged} />
+      </Show>
+
+      <div class="stats">
+        <Stat label="Progress">
+          <span>
+            {t().progress.done}/{t().progress.total} steps
+          </span>
+          <Progress done={t().progress.done} total={t().progress.total} status={t().status} />
+        </Stat>
+        <Stat label="Duration">{fmtDuration(durationBetween(t().started_at, t().finished_at))}</Stat>
+        <Stat label="Tokens" title={`total ${fmtInt(totalTokens(t().tokens))}`}>
+          <span>{fmtInt(totalTokens(t().tokens))}</span>
+          <span class="muted small">
+            in {fmtInt(t().tokens.input)} · cache {fmtInt(t().tokens.cache)} · out {fmtInt(t().tokens.output)} · search {fmtInt(t().tokens.web_search)}
+          </span>
+        </Stat>
+        <Stat label="Searches">{fmtInt(t().searches)}</Stat>
+        <Stat label="Cost">
+          <span class="stat-strong" data-testid="task-cost">
+            {fmtCost(t().cost)}
+          </span>
+        </Stat>
+      </div>
+
+      <Show when={t().description}>
+        <details class="card" open={!single()}>
+          <summary>
+            <h2 class="inline-h">Description</h2>
+          </summary>
+          <pre class="prose-pre">{t().description}</pre>
+        </details>
+      </Show>
+
+      <Show when={t().plan?.steps?.length}>
+        <section class="card" aria-labelledby="dag-title">
+          <h2 id="dag-title">Plan</h2>
+          <div class="dag-scroll">
+            <DagView plan={t().plan!.steps} steps={t().steps} />
+          </div>
+        </section>
+      </Show>
+
+      <section class="card" aria-labelledby="steps-title">
+        <h2 id="steps-title">Steps</h2>
+        <Show when={t().steps.length} fallback={<EmptyState title="No steps yet" />}>
+          <StepList taskId={t().id} steps={t().steps} detailed />
+        </Show>
+      </section>
+
+      <Show when={single()}>
+        {(s) => (
+          <Show when={s().runs?.length} fallback={<EmptyState title="The agent has not started yet" />}>
+            <Conversation taskId={t().id} step={s()} />
+          </Show>
+        )}
+      </Show>
+
+      <Show when={t().output}>
+        <section class="card" aria-labelledby="out-title">
+          <h2 id="out-title">Output</h2>
+          <pre class="prose-pre">{t().output}</pre>
+        </section>
+      </Show>
+
+      <dl class="meta-grid muted small">
+        <dt>Task id</dt>
+        <dd>
+          <code>{t().id}</code>
+        </dd>
+        <dt>Session</dt>
+        <dd>
+          <code>{t().session_id}</code>
+        </dd>
+        <Show when={t().parent_id}>
+          <dt>Parent</dt>
+          <dd>
+            <A href={`/tasks/${t().parent_id}`}>{t().parent_id}</A>
+          </dd>
+        </Show>
+        <Show when={t().plan_id}>
+          <dt>Plan</dt>
+          <dd>
+            <A href={`/plans/${t().plan_id}`}>
+              {t().plan_id} v{t().plan_version}
+            </A>
+          </dd>
+        </Show>
+        <dt>Started</dt>
+        <dd>{fmtDateFull(t().started_at) || "—"}</dd>
+        <dt>Finished</dt>
+        <dd>{fmtDateFull(t().finished_at) || "—"}</dd>
+      </dl>
+    </>
+  );
+}
+
+function Stat(props: { label: string; title?: string; children: import("solid-js").JSX.Element }) {
+  return (
+    <div class="stat" title={props.title}>
+      <span class="stat-label">{props.label}</span>
+      <div class="stat-value">{props.children}</div>
+    </div>
+  );
+}

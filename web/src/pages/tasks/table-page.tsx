@@ -1,0 +1,184 @@
+import { A, useSearchParams } from "@solidjs/router";
+import { createEffect, createSignal, For, on, Show } from "solid-js";
+import { api } from "../../api";
+import type { TaskSource, TaskStatus } from "../../api-types";
+import { CreateTaskDialog } from "../../components/create-task-dialog";
+import { Icon } from "../../components/icons";
+import { Pager } from "../../components/pager";
+import { Progress } from "../../components/progress";
+import { EmptyState, ErrorState, Skeleton } from "../../components/states";
+import { StatusBadge } from "../../components/status-badge";
+import { TaskActions } from "../../components/task-actions";
+import { fmtCompact, fmtCost, fmtDateFull, fmtRelative, totalTokens } from "../../lib/format";
+import { onLive, throttle } from "../../lib/live";
+import { createLoader } from "../../lib/loader";
+import { canWrite } from "../../lib/session";
+import { SearchBox } from "./search-box";
+
+const STATUSES: TaskStatus[] = ["pending", "in_progress", "completed", "failed", "cancelled", "needs_input"];
+const SOURCES: TaskSource[] = ["agent", "api", "dashboard", "cron", "webhook"];
+const LIMIT = 20;
+
+type Filters = { status?: string; source?: string; agent?: string; q?: string };
+
+/** Document 003: the admin task table with status, source and agent filters. */
+export function TablePage() {
+  const [params, setParams] = useSearchParams<Filters>();
+  const [cursors, setCursors] = createSignal<(string | null)[]>([null]);
+  const [creating, setCreating] = createSignal(false);
+  const agents = createLoader(() => api.agents.list());
+
+  const filters = () => ({ status: (params.status ?? "") as TaskStatus | "", source: (params.source ?? "") as TaskSource | "", agent: params.agent ?? "", q: params.q ?? "" });
+  const page = createLoader(() => api.tasks.list({ ...filters(), cursor: cursors().at(-1) ?? null, limit: LIMIT }), { immediate: false });
+
+  createEffect(on([() => JSON.stringify(filters()), cursors], () => void page.refresh()));
+
+  const setFilter = (k: keyof Filters, v: string) => {
+    setCursors([null]);
+    setParams({ [k]: v || undefined }, { replace: true });
+  };
+
+  const liveRefresh = throttle(() => void page.refresh(), 600);
+  onLive((ev) => {
+    if (ev.type === "task" && page.data) {
+      const i = page.data.items.findIndex((t) => t.id === ev.task.id);
+      if (i >= 0) page.mutate((d) => ({ ...d, items: d.items.map((t) => (t.id === ev.task.id ? ev.task : t)) }));
+      // New tasks only show on the first page; other changes may move rows across filters.
+      if (cursors().length === 1 || i >= 0) liveRefresh();
+    } else liveRefresh();
+  });
+
+  const anyFilter = () => Object.values(filters()).some(Boolean);
+
+  return (
+    <section class="page" aria-labelledby="table-title">
+      <header class="page-head">
+        <div>
+          <h1 id="table-title">Task table</h1>
+          <p class="muted">Every task, newest first — created from the dashboard, the API, triggers or other agents.</p>
+        </div>
+        <Show when={canWrite()}>
+          <button class="btn btn-primary" type="button" onClick={() => setCreating(true)}>
+            <Icon name="plus" /> Create task
+          </button>
+        </Show>
+      </header>
+
+      <div class="filters" role="group" aria-label="Filters">
+        <SearchBox value={filters().q} onSearch={(v) => setFilter("q", v)} label="Search tasks by name" />
+        <label class="field field-inline">
+          <span>Status</span>
+          <select value={filters().status} onChange={(e) => setFilter("status", e.currentTarget.value)}>
+            <option value="">All</option>
+            <For each={STATUSES}>{(s) => <option value={s}>{s}</option>}</For>
+          </select>
+        </label>
+        <label class="field field-inline">
+          <span>Source</span>
+          <select value={filters().source} onChange={(e) => setFilter("source", e.currentTarget.value)}>
+            <option value="">All</option>
+            <For each={SOURCES}>{(s) => <option value={s}>{s}</option>}</For>
+          </select>
+        </label>
+        <label class="field field-inline">
+          <span>Agent</span>
+          <select value={filters().agent} onChange={(e) => setFilter("agent", e.currentTarget.value)}>
+            <option value="">All</option>
+            <For each={agents.data?.items ?? []}>{(a) => <option value={a.name}>{a.name}</option>}</For>
+            <Show when={filters().agent && !agents.data?.items.some((a) => a.name === filters().agent)}>
+              <option value={filters().agent}>{filters().agent}</option>
+            </Show>
+          </select>
+        </label>
+        <Show when={anyFilter()}>
+          <button
+            class="btn btn-ghost btn-sm"
+            type="button"
+            onClick={() => {
+              setCursors([null]);
+              setParams({ status: undefined, source: undefined, agent: undefined, q: undefined }, { replace: true });
+            }}
+          >
+            Clear filters
+          </button>
+        </Show>
+      </div>
+
+      <Show when={page.error}>
+        <ErrorState error={page.error} retry={page.refresh} title="Could not load tasks" />
+      </Show>
+      <Show when={page.data} fallback={<Show when={!page.error}>{<Skeleton rows={6} />}</Show>}>
+        {(d) => (
+          <div class={`table-wrap ${page.loading ? "is-refreshing" : ""}`} aria-busy={page.loading}>
+            <table class="table" aria-label="Tasks">
+              <thead>
+                <tr>
+                  <th scope="col">Task</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Agent</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Progress</th>
+                  <th scope="col" class="num">
+                    Tokens
+                  </th>
+                  <th scope="col" class="num">
+                    Cost
+                  </th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                <For each={d().items}>
+                  {(t) => (
+                    <tr data-task-id={t.id} data-status={t.status}>
+                      <td class="cell-title">
+                        <A href={`/tasks/${t.id}`} class="link-strong">
+                          {t.title}
+                        </A>
+                        <span class="muted small">{t.created_by?.name}</span>
+                      </td>
+                      <td>
+                        <StatusBadge status={t.status} label={t.status} />
+                      </td>
+                      <td>
+                        <span class="tag">{t.source}</span>
+                      </td>
+                      <td>{t.agent ?? "—"}</td>
+                      <td>
+                        <time datetime={t.created_at} title={fmtDateFull(t.created_at)}>
+                          {fmtRelative(t.created_at)}
+                        </time>
+                      </td>
+                      <td class="cell-progress">
+                        <Progress done={t.progress.done} total={t.progress.total} status={t.status} />
+                        <span class="small muted">
+                          {t.progress.done}/{t.progress.total}
+                        </span>
+                      </td>
+                      <td class="num">{fmtCompact(totalTokens(t.tokens))}</td>
+                      <td class="num">{fmtCost(t.cost)}</td>
+                      <td class="cell-actions">
+                        <TaskActions task={t} onChanged={liveRefresh} showView />
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </tbody>
+            </table>
+            <Show when={d().items.length === 0}>
+              <EmptyState title={anyFilter() ? "No tasks match these filters" : "No tasks yet"}>{anyFilter() ? "Try clearing a filter." : "Create one to get started."}</EmptyState>
+            </Show>
+          </div>
+        )}
+      </Show>
+      <Pager label="Tasks" page={cursors().length} hasPrev={cursors().length > 1} hasNext={!!page.data?.next_cursor} onPrev={() => setCursors((c) => c.slice(0, -1))} onNext={() => setCursors((c) => [...c, page.data?.next_cursor ?? null])} />
+
+      <Show when={creating()}>
+        <CreateTaskDialog onClose={() => setCreating(false)} onCreated={() => liveRefresh()} />
+      </Show>
+    </section>
+  );
+}
