@@ -1,11 +1,15 @@
 import type { TaskRunner } from "./task/runner";
 import type { OrgFeed } from "./live/org-feed";
+import type { RateLimiter } from "./lib/rate-limit";
+import type { TriggerClock } from "./triggers/clock";
 
 export interface Bindings {
   DB: D1Database;
   ASSETS: Fetcher;
   TASK_RUNNER: DurableObjectNamespace<TaskRunner>;
   ORG_FEED: DurableObjectNamespace<OrgFeed>;
+  TRIGGER_CLOCK: DurableObjectNamespace<TriggerClock>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   FLIGHTDECK_ADMIN_TOKEN?: string;
   OPENAI_API_KEY?: string;
   OPENAI_BASE_URL?: string;

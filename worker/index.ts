@@ -1,14 +1,18 @@
 import { Hono } from "hono";
 import { api } from "./api";
+import { hooksApi } from "./api/hooks";
 import type { Bindings } from "./env";
 import { securityHeaders } from "./lib/security-headers";
 
 export { TaskRunner } from "./task/runner";
 export { OrgFeed } from "./live/org-feed";
+export { TriggerClock } from "./triggers/clock";
+export { RateLimiter } from "./lib/rate-limit";
 
 const app = new Hono<{ Bindings: Bindings }>();
 
 app.route("/api/v1", api);
+app.route("/hooks", hooksApi);
 app.all("/api/*", (c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, request_id: crypto.randomUUID() } }, 404));
 app.get("*", async (c) => securityHeaders(await c.env.ASSETS.fetch(c.req.raw)));
 

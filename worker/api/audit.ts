@@ -1,0 +1,116 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import { actorOf, auditStatement } from "../lib/audit";
+import type { AppEnv } from "../lib/context";
+import { badRequest } from "../lib/errors";
+import { log } from "../lib/log";
+import { requireRole } from "../lib/roles";
+import { iso } from "../lib/time";
+import { newApp } from "./app";
+import { errors, json, Page } from "./schemas";
+
+const AuditItem = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    actor: z.object({ type: z.enum(["token", "trigger", "agent"]), id: z.string(), name: z.string() }),
+    action: z.string(),
+    target: z.object({ type: z.string(), id: z.string() }),
+    details: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .openapi("AuditEntry");
+
+interface AuditRow {
+  seq: number;
+  at: number;
+  actor_type: "token" | "trigger" | "agent";
+  actor_id: string;
+  actor_name: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  details: string | null;
+}
+
+const Query = z.object({
+  cursor: z.string().max(40).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  action: z.string().max(64).optional(),
+});
+
+const encodeCursor = (seq: number) => `a${seq.toString(36)}`;
+const decodeCursor = (c: string) => (/^a[0-9a-z]{1,12}$/.test(c) ? parseInt(c.slice(1), 36) : null);
+
+export const auditApi = newApp().openapi(
+  createRoute({
+    method: "get", path: "/", tags: ["audit"], summary: "Who did what, newest first (admins)",
+    request: { query: Query }, responses: { 200: json(Page(AuditItem)), ...errors(400, 401, 403) },
+  }),
+  async (c) => {
+    const p = c.get("principal");
+    requireRole(p, "admin");
+    const { cursor, limit, action } = c.req.valid("query");
+    const before = cursor ? decodeCursor(cursor) : Number.MAX_SAFE_INTEGER;
+    if (before == null) throw badRequest("invalid cursor");
+    const { results } = await c.env.DB.prepare(
+      `SELECT seq, at, actor_type, actor_id, actor_name, action, target_type, target_id, details FROM audit_log
+       WHERE org_id = ? AND seq < ? ${action ? "AND action = ?" : ""} ORDER BY seq DESC LIMIT ?`,
+    )
+      .bind(...[p.org_id, before, ...(action ? [action] : []), limit + 1])
+      .all<AuditRow>();
+    const page = results.slice(0, limit);
+    return c.json({
+      items: page.map((r) => ({
+        id: encodeCursor(r.seq), at: iso(r.at)!, actor: { type: r.actor_type, id: r.actor_id, name: r.actor_name }, action: r.action,
+        target: { type: r.target_type, id: r.target_id }, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
+      })),
+      next_cursor: results.length > limit ? encodeCursor(page[page.length - 1].seq) : null,
+    }, 200);
+  },
+);
+
+type Target = { action: string; type: string; id: string; details?: Record<string, unknown> };
+type Rule = [method: string, path: RegExp, target: (m: RegExpExecArray, res: Record<string, unknown>) => Target];
+
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+/** Mutations whose routes make no D1 batch of their own to carry an audit row; tokens, triggers and orgs audit in their batches. */
+const RULES: Rule[] = [
+  ["POST", /^\/tasks$/, (_, r) => ({ action: "task.create", type: "task", id: str(r.id) })],
+  ["DELETE", /^\/tasks\/([^/]+)$/, (m) => ({ action: "task.cancel", type: "task", id: m[1] })],
+  ["POST", /^\/tasks\/([^/]+)\/steps\/([^/]+)\/approve$/, (m) => ({ action: "step.approve", type: "task", id: m[1], details: { step: decodeURIComponent(m[2]) } })],
+  ["POST", /^\/tasks\/([^/]+)\/steps\/([^/]+)\/reject$/, (m) => ({ action: "step.reject", type: "task", id: m[1], details: { step: decodeURIComponent(m[2]) } })],
+  ["POST", /^\/tasks\/([^/]+)\/rerun$/, (m, r) => ({ action: "task.rerun", type: "task", id: str(r.id), details: { rerun_of: m[1] } })],
+  ["POST", /^\/sessions\/([^/]+)\/respond$/, (m, r) => ({ action: "session.respond", type: "task", id: str(r.task_id), details: { session_id: m[1] } })],
+  ["POST", /^\/agents$/, (_, r) => ({ action: "agent.create", type: "agent", id: str(r.id), details: { name: r.name } })],
+  ["PUT", /^\/agents\/([^/]+)$/, (m, r) => ({ action: "agent.update", type: "agent", id: str(r.id) || m[1] })],
+  ["DELETE", /^\/agents\/([^/]+)$/, (m) => ({ action: "agent.delete", type: "agent", id: decodeURIComponent(m[1]) })],
+  ["POST", /^\/plans$/, (_, r) => ({ action: "plan.create", type: "plan", id: str(r.id), details: { name: r.name } })],
+  ["PUT", /^\/plans\/([^/]+)$/, (m, r) => ({ action: "plan.update", type: "plan", id: m[1], details: { version: r.version } })],
+  ["DELETE", /^\/plans\/([^/]+)$/, (m) => ({ action: "plan.delete", type: "plan", id: m[1] })],
+  ["POST", /^\/plans\/([^/]+)\/run$/, (m, r) => ({ action: "task.create", type: "task", id: str(r.id), details: { plan_id: m[1] } })],
+  ["PUT", /^\/pricing\/([^/]+)$/, (m) => ({ action: "pricing.update", type: "model", id: decodeURIComponent(m[1]) })],
+];
+
+/**
+ * Records successful mutations after the response is made. These routes write
+ * through Durable Objects or their own code, so the row goes out in `waitUntil`,
+ * off the request's path.
+ */
+export const auditMutations = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  if (c.req.method === "GET" || c.res.status >= 300 || c.res.headers.get("idempotent-replayed")) return;
+  const path = c.req.path.replace(/^.*?\/api\/v1/, "");
+  for (const [method, re, target] of RULES) {
+    const m = method === c.req.method ? re.exec(path) : null;
+    if (!m) continue;
+    const needsBody = c.res.status !== 204 && c.res.headers.get("content-type")?.includes("json");
+    const res = needsBody ? ((await c.res.clone().json().catch(() => ({}))) as Record<string, unknown>) : {};
+    const t = target(m, res);
+    if (!t.id) return;
+    const p = c.get("principal");
+    const stmt = auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: t.action, target_type: t.type, target_id: t.id, details: t.details });
+    c.executionCtx.waitUntil(stmt.run().catch((e: unknown) => log("error", "audit write failed", { error: String(e), action: t.action })));
+    return;
+  }
+});

@@ -1,0 +1,70 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import type { AppEnv } from "../lib/context";
+import { ApiError, badRequest, conflict, notFound } from "../lib/errors";
+import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
+import { fireTrigger, loadTrigger } from "../triggers/fire";
+import { verifyWebhook } from "../triggers/webhook-signature";
+import { errorResponse } from "./app";
+
+const DEDUP_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * `POST /hooks/{trigger_id}`: no bearer token; the Standard Webhooks signature
+ * made with the trigger's secret is the credential. The JSON body becomes the
+ * plan's inputs; a repeated `webhook-id` is acknowledged and starts nothing.
+ */
+export const hooksApi = new Hono<AppEnv>();
+
+hooksApi.use("*", requestId({ headerName: "x-request-id" }));
+hooksApi.use("*", (c, next) =>
+  bodyLimit({
+    maxSize: Number(c.env.MAX_BODY_BYTES ?? 1_048_576),
+    onError: () => {
+      throw new ApiError("payload_too_large", `the request body is larger than ${c.env.MAX_BODY_BYTES ?? 1_048_576} bytes`);
+    },
+  })(c, next),
+);
+
+hooksApi.post("/:trigger_id", async (c) => {
+  const id = c.req.param("trigger_id");
+  const verdict = await checkRate(c.env, `hook:${id}`);
+  if (!verdict.ok) throw rateLimited(verdict, rateLimitPerMinute(c.env));
+  const raw = await c.req.text();
+  const t = id.length <= 100 ? await loadTrigger(c.env.DB, id) : null;
+  if (!t || t.kind !== "webhook" || !t.secret) throw notFound("webhook trigger");
+  const check = await verifyWebhook(t.secret, c.req.raw.headers, raw, Math.floor(Date.now() / 1000));
+  if (!check.ok) throw new ApiError("unauthorized", `webhook signature refused: ${check.message}`, { reason: check.reason });
+  if (t.paused) throw conflict("this trigger is paused");
+  let inputs: unknown;
+  try {
+    inputs = raw.trim() ? JSON.parse(raw) : {};
+  } catch {
+    throw badRequest("the request body is not valid JSON");
+  }
+  if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) throw badRequest("the body must be a JSON object: it becomes the plan's inputs");
+
+  const d1 = c.env.DB;
+  const now = Date.now();
+  const [claim] = await d1.batch([
+    d1.prepare("INSERT INTO webhook_deliveries (trigger_id, webhook_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind(t.id, check.id, now),
+    d1.prepare("DELETE FROM webhook_deliveries WHERE rowid IN (SELECT rowid FROM webhook_deliveries WHERE received_at < ? LIMIT 20)").bind(now - DEDUP_MS),
+  ]);
+  if (claim.meta.changes !== 1) {
+    const seen = await d1.prepare("SELECT task_id FROM webhook_deliveries WHERE trigger_id = ? AND webhook_id = ?").bind(t.id, check.id).first<{ task_id: string | null }>();
+    return c.json({ duplicate: true, webhook_id: check.id, task_id: seen?.task_id ?? null }, 200);
+  }
+  try {
+    const also = (taskId: string) => [d1.prepare("UPDATE webhook_deliveries SET task_id = ? WHERE trigger_id = ? AND webhook_id = ?").bind(taskId, t.id, check.id)];
+    const task = await fireTrigger(c.env, t, { inputs: inputs as Record<string, unknown>, also });
+    return c.json({ duplicate: false, webhook_id: check.id, task_id: task.id, task }, 202);
+  } catch (e) {
+    // Not started, so a redelivery of the same id may try again.
+    await d1.prepare("DELETE FROM webhook_deliveries WHERE trigger_id = ? AND webhook_id = ?").bind(t.id, check.id).run();
+    throw e;
+  }
+});
+
+hooksApi.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, request_id: c.get("requestId") } }, 404));
+hooksApi.onError(errorResponse);

@@ -1,0 +1,79 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../lib/context";
+import { sha256Hex } from "../lib/crypto";
+import { ApiError, badRequest, conflict } from "../lib/errors";
+
+const TTL_MS = 24 * 3600 * 1000;
+const WAIT_STEP_MS = 25;
+const WAIT_MAX_MS = 10_000;
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+interface KeyRow {
+  fingerprint: string;
+  owner: string;
+  status: number | null;
+  response: string | null;
+}
+
+/**
+ * `Idempotency-Key` on a POST: the first request reserves the key with a
+ * conditional insert (so concurrent duplicates cannot both run), later ones with
+ * the same body get its status and body back, with another body a 422. Keys are
+ * scoped to the organization and token and expire after a day. Only successes are
+ * kept: a failed request releases the key so it can be retried.
+ */
+export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
+  const key = c.req.header("idempotency-key");
+  if (c.req.method !== "POST" || key === undefined) return next();
+  if (!KEY.test(key)) throw badRequest("Idempotency-Key must be 1–255 visible ASCII characters");
+  const p = c.get("principal");
+  const d1 = c.env.DB;
+  const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
+  const owner = crypto.randomUUID();
+  const pk = [p.org_id, p.token_id, key] as const;
+  const select = d1.prepare("SELECT fingerprint, owner, status, response FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
+
+  const deadline = Date.now() + WAIT_MAX_MS;
+  for (;;) {
+    const now = Date.now();
+    const [, read] = await d1.batch<KeyRow>([
+      d1.prepare(
+        `INSERT INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (org_id, token_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, owner = excluded.owner,
+           status = NULL, response = NULL, created_at = excluded.created_at
+         WHERE idempotency_keys.created_at < ?`,
+      ).bind(...pk, fingerprint, owner, now, now - TTL_MS),
+      select,
+    ]);
+    let row: KeyRow | undefined = read.results[0];
+    if (row?.owner === owner) break;
+    // Someone else holds the key: wait for its result, or for it to be released.
+    while (row && row.status == null && row.fingerprint === fingerprint && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, WAIT_STEP_MS));
+      row = (await select.first<KeyRow>()) ?? undefined;
+    }
+    if (!row) continue;
+    if (row.fingerprint !== fingerprint) {
+      throw new ApiError("unprocessable", "this Idempotency-Key was already used with a different request", { idempotency_key: key });
+    }
+    if (row.status == null) throw conflict("a request with this Idempotency-Key is still in progress; retry later");
+    return c.body(row.response ?? "", row.status as 200, { "content-type": "application/json", "idempotent-replayed": "true" });
+  }
+
+  const release = d1.prepare("DELETE FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(...pk, owner);
+  try {
+    await next();
+  } catch (e) {
+    await release.run();
+    throw e;
+  }
+  if (c.res.status < 200 || c.res.status >= 300) {
+    await release.run();
+    return;
+  }
+  const text = await c.res.clone().text();
+  await d1.batch([
+    d1.prepare("UPDATE idempotency_keys SET status = ?, response = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(c.res.status, text, ...pk, owner),
+    d1.prepare("DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT 20)").bind(Date.now() - TTL_MS),
+  ]);
+});

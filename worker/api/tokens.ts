@@ -1,0 +1,84 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ROLES, type Role } from "../db/schema";
+import { actorOf, auditStatement } from "../lib/audit";
+import { BOOTSTRAP_TOKEN_ID } from "../lib/bootstrap";
+import { newSecret, sha256Hex } from "../lib/crypto";
+import { conflict, notFound } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { requireRole } from "../lib/roles";
+import { iso } from "../lib/time";
+import { newApp } from "./app";
+import { body, errors, json, Page } from "./schemas";
+
+const TokenView = z
+  .object({ id: z.string(), name: z.string(), role: z.enum(ROLES), instance_admin: z.boolean(), created_at: z.string(), revoked_at: z.string().nullable() })
+  .openapi("Token");
+const NewToken = z.object({ id: z.string(), token: z.string().openapi({ description: "the secret, shown this once" }), name: z.string(), role: z.enum(ROLES), created_at: z.string() }).openapi("NewToken");
+const CreateToken = z.object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) }).strict();
+const Id = z.object({ id: z.string().min(1).max(100) });
+
+interface TokenRow {
+  id: string;
+  name: string;
+  role: Role;
+  instance_admin: number;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const toView = (r: TokenRow) => ({ id: r.id, name: r.name, role: r.role, instance_admin: r.instance_admin === 1, created_at: iso(r.created_at)!, revoked_at: iso(r.revoked_at) });
+
+/** The statements that make a token; the caller batches them with whatever else goes with it. */
+export async function newTokenStatements(d1: D1Database, orgId: string, name: string, role: Role, now: number) {
+  const id = newId("tok");
+  const token = newSecret();
+  const stmt = d1
+    .prepare("INSERT INTO api_tokens (id, org_id, name, role, token_hash, instance_admin, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)")
+    .bind(id, orgId, name, role, await sha256Hex(token), now);
+  return { stmt, created: { id, token, name, role, created_at: iso(now)! } };
+}
+
+export const tokensApi = newApp()
+  .openapi(
+    createRoute({ method: "post", path: "/", tags: ["tokens"], summary: "Create an API token; the secret is in this response only", request: { body: body(CreateToken) }, responses: { 201: json(NewToken, "Created"), ...errors(400, 401, 403) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const { name, role } = c.req.valid("json");
+      const now = Date.now();
+      const { stmt, created } = await newTokenStatements(c.env.DB, p.org_id, name, role, now);
+      await c.env.DB.batch([stmt, auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "token.create", target_type: "token", target_id: created.id, details: { name, role } }, now)]);
+      return c.json(created, 201);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/", tags: ["tokens"], summary: "The organization's tokens, never their secrets", request: { query: z.object({ include_revoked: z.enum(["true", "false"]).optional() }) }, responses: { 200: json(Page(TokenView)), ...errors(401, 403) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const all = c.req.valid("query").include_revoked === "true";
+      const { results } = await c.env.DB.prepare(
+        `SELECT id, name, role, instance_admin, created_at, revoked_at FROM api_tokens WHERE org_id = ? ${all ? "" : "AND revoked_at IS NULL"} ORDER BY created_at DESC, id DESC`,
+      )
+        .bind(p.org_id)
+        .all<TokenRow>();
+      return c.json({ items: results.map(toView), next_cursor: null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "delete", path: "/{id}", tags: ["tokens"], summary: "Revoke a token at once, ending its dashboard sessions", request: { params: Id }, responses: { 204: { description: "Revoked" }, ...errors(401, 403, 404, 409) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const { id } = c.req.valid("param");
+      if (id === BOOTSTRAP_TOKEN_ID) throw conflict("the bootstrap token comes from FLIGHTDECK_ADMIN_TOKEN; change that instead");
+      const d1 = c.env.DB;
+      const [revoke] = await d1.batch([
+        d1.prepare("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND org_id = ? AND revoked_at IS NULL").bind(Date.now(), id, p.org_id),
+        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "token.revoke", target_type: "token", target_id: id }, Date.now(), true),
+        d1.prepare("DELETE FROM auth_sessions WHERE token_id = ? AND org_id = ?").bind(id, p.org_id),
+      ]);
+      if (revoke.meta.changes !== 1) throw notFound("token");
+      return c.body(null, 204);
+    },
+  );

@@ -1,0 +1,161 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Bindings } from "../env";
+import { actorOf, auditStatement } from "../lib/audit";
+import type { Principal } from "../lib/context";
+import { notFound, unprocessable } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { requireRole } from "../lib/roles";
+import { iso } from "../lib/time";
+import { resolveInputs } from "../task/params";
+import type { Plan } from "../task/plan-schema";
+import { validateCron } from "../triggers/cron";
+import { fireTrigger, loadTrigger, type TriggerRow } from "../triggers/fire";
+import { newWebhookSecret } from "../triggers/webhook-signature";
+import { newApp } from "./app";
+import { findPlan } from "./plan-run";
+import { createdBy } from "./principal";
+import { body, CreatedBy, errors, json, LIMITS, Page, TaskListItem } from "./schemas";
+
+const Inputs = z.record(z.string(), z.unknown()).default({});
+const Title = z.string().trim().min(1).max(LIMITS.title).optional();
+const PlanId = z.string().min(1).max(100);
+const CreateTrigger = z
+  .discriminatedUnion("kind", [
+    z.object({ kind: z.literal("cron"), plan_id: PlanId, cron: z.string().min(1).max(200), timezone: z.string().min(1).max(64).default("UTC"), inputs: Inputs, title: Title }).strict(),
+    z.object({ kind: z.literal("webhook"), plan_id: PlanId, inputs: Inputs, title: Title }).strict(),
+  ])
+  .openapi("CreateTrigger");
+
+const TriggerView = z
+  .object({
+    id: z.string(), kind: z.enum(["cron", "webhook"]), plan_id: z.string(), title: z.string().nullable(), cron: z.string().nullable(), timezone: z.string().nullable(),
+    inputs: z.record(z.string(), z.unknown()), paused: z.boolean(), created_by: CreatedBy, created_at: z.string(), last_fired_at: z.string().nullable(),
+    next_fire_at: z.string().nullable(), last_task_id: z.string().nullable(), last_error: z.string().nullable(),
+    webhook_url: z.string().nullable().openapi({ description: "POST here, signed per Standard Webhooks" }),
+  })
+  .openapi("Trigger");
+const NewTrigger = TriggerView.extend({ secret: z.string().nullable().openapi({ description: "the webhook's `whsec_…` secret, shown this once" }) }).openapi("NewTrigger");
+const Id = z.object({ id: z.string().min(1).max(100) });
+
+const toView = (t: TriggerRow, origin: string) => ({
+  id: t.id, kind: t.kind, plan_id: t.plan_id, title: t.title, cron: t.cron, timezone: t.timezone, inputs: JSON.parse(t.inputs) as Record<string, unknown>,
+  paused: t.paused === 1, created_by: JSON.parse(t.created_by) as z.infer<typeof CreatedBy>, created_at: iso(t.created_at)!, last_fired_at: iso(t.last_fired_at),
+  next_fire_at: t.paused ? null : iso(t.next_fire_at), last_task_id: t.last_task_id, last_error: t.last_error,
+  webhook_url: t.kind === "webhook" ? `${origin}/hooks/${t.id}` : null,
+});
+
+const clock = (env: Bindings, id: string) => env.TRIGGER_CLOCK.get(env.TRIGGER_CLOCK.idFromName(id));
+
+async function requireTrigger(env: Bindings, p: Principal, id: string): Promise<TriggerRow> {
+  const t = await loadTrigger(env.DB, id, p.org_id);
+  if (!t) throw notFound("trigger");
+  return t;
+}
+
+/** Pauses or resumes; a resumed cron trigger skips what it missed while paused. */
+async function setPaused(env: Bindings, p: Principal, id: string, paused: boolean): Promise<TriggerRow> {
+  const t = await requireTrigger(env, p, id);
+  const now = Date.now();
+  const next = !paused && t.kind === "cron" ? await clock(env, t.id).arm(t.id, t.cron!, t.timezone!, now) : null;
+  await env.DB.batch([
+    env.DB.prepare("UPDATE triggers SET paused = ?, updated_at = ?, next_fire_at = ? WHERE id = ? AND org_id = ?").bind(paused ? 1 : 0, now, next, t.id, p.org_id),
+    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: paused ? "trigger.pause" : "trigger.resume", target_type: "trigger", target_id: t.id }, now),
+  ]);
+  return { ...t, paused: paused ? 1 : 0, updated_at: now, next_fire_at: next };
+}
+
+export const triggersApi = newApp()
+  .openapi(
+    createRoute({
+      method: "post", path: "/", tags: ["triggers"], summary: "Create a cron or webhook trigger on a saved plan",
+      request: { body: body(CreateTrigger) }, responses: { 201: json(NewTrigger, "Created"), ...errors(400, 401, 403, 422) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const input = c.req.valid("json");
+      const plan = await findPlan(c.env.DB, p.org_id, input.plan_id).catch(() => {
+        throw unprocessable(`unknown plan ${input.plan_id}`, { plan_id: input.plan_id });
+      });
+      if (input.kind === "cron") {
+        const check = validateCron(input.cron, input.timezone);
+        if (!check.ok) throw unprocessable(`invalid cron: ${check.message}`, { cron: input.cron, timezone: input.timezone });
+        // Saved inputs must already satisfy the plan: nothing adds to them when the clock fires.
+        const resolved = resolveInputs((JSON.parse(plan.definition) as Plan).params, input.inputs);
+        if (!resolved.ok) throw unprocessable(`invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
+      }
+      const now = Date.now();
+      const t: TriggerRow = {
+        id: newId("trg"), org_id: p.org_id, kind: input.kind, plan_id: plan.id, title: input.title ?? null,
+        cron: input.kind === "cron" ? input.cron.trim().split(/\s+/).join(" ") : null, timezone: input.kind === "cron" ? input.timezone : null,
+        inputs: JSON.stringify(input.inputs), secret: input.kind === "webhook" ? newWebhookSecret() : null, paused: 0,
+        created_by: JSON.stringify(createdBy(p)), created_at: now, updated_at: now, last_fired_at: null, next_fire_at: null, last_task_id: null, last_error: null,
+      };
+      // Armed first: a trigger row with no alarm would never fire; an alarm with no row stops itself.
+      if (t.kind === "cron") t.next_fire_at = await clock(c.env, t.id).arm(t.id, t.cron!, t.timezone!, now);
+      await c.env.DB.batch([
+        c.env.DB.prepare(
+          `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, secret, paused, created_by, created_at, updated_at, next_fire_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
+        ).bind(t.id, t.org_id, t.kind, t.plan_id, t.title, t.cron, t.timezone, t.inputs, t.secret, t.created_by, now, now, t.next_fire_at),
+        auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.create", target_type: "trigger", target_id: t.id, details: { kind: t.kind, plan_id: t.plan_id } }, now),
+      ]);
+      return c.json({ ...toView(t, new URL(c.req.url).origin), secret: t.secret }, 201);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/", tags: ["triggers"], summary: "List triggers", responses: { 200: json(Page(TriggerView)), ...errors(401) } }),
+    async (c) => {
+      const { results } = await c.env.DB.prepare("SELECT * FROM triggers WHERE org_id = ? ORDER BY created_at DESC, id DESC").bind(c.get("principal").org_id).all<TriggerRow>();
+      const origin = new URL(c.req.url).origin;
+      return c.json({ items: results.map((t) => toView(t, origin)), next_cursor: null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/{id}", tags: ["triggers"], summary: "Get a trigger", request: { params: Id }, responses: { 200: json(TriggerView), ...errors(401, 404) } }),
+    async (c) => c.json(toView(await requireTrigger(c.env, c.get("principal"), c.req.valid("param").id), new URL(c.req.url).origin), 200),
+  )
+  .openapi(
+    createRoute({ method: "delete", path: "/{id}", tags: ["triggers"], summary: "Delete a trigger; it fires no more", request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const { id } = c.req.valid("param");
+      const [del] = await c.env.DB.batch([
+        c.env.DB.prepare("DELETE FROM triggers WHERE id = ? AND org_id = ?").bind(id, p.org_id),
+        auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.delete", target_type: "trigger", target_id: id }, Date.now(), true),
+        c.env.DB.prepare("DELETE FROM webhook_deliveries WHERE trigger_id = ? AND changes() > 0").bind(id),
+      ]);
+      if (del.meta.changes !== 1) throw notFound("trigger");
+      await clock(c.env, id).stop();
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({ method: "post", path: "/{id}/pause", tags: ["triggers"], summary: "Pause: it fires no more until resumed", request: { params: Id }, responses: { 200: json(TriggerView), ...errors(401, 403, 404) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      return c.json(toView(await setPaused(c.env, p, c.req.valid("param").id, true), new URL(c.req.url).origin), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "post", path: "/{id}/resume", tags: ["triggers"], summary: "Resume from the next scheduled time", request: { params: Id }, responses: { 200: json(TriggerView), ...errors(401, 403, 404) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      return c.json(toView(await setPaused(c.env, p, c.req.valid("param").id, false), new URL(c.req.url).origin), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "post", path: "/{id}/run", tags: ["triggers"], summary: "Start a task from the trigger now, with its saved inputs", request: { params: Id }, responses: { 201: json(TaskListItem, "Created"), ...errors(401, 403, 404, 422) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "member");
+      const t = await requireTrigger(c.env, p, c.req.valid("param").id);
+      const also = (taskId: string) => [
+        auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.run", target_type: "trigger", target_id: t.id, details: { task_id: taskId } }),
+      ];
+      return c.json(await fireTrigger(c.env, t, { also }), 201);
+    },
+  );

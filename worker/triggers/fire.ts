@@ -1,0 +1,63 @@
+import type { TriggerKind } from "../db/schema";
+import type { TaskListItem } from "../db/task-row";
+import type { Bindings } from "../env";
+import { runPlan } from "../api/plan-run";
+import { type Actor, auditStatement } from "../lib/audit";
+import { log } from "../lib/log";
+
+export interface TriggerRow {
+  id: string;
+  org_id: string;
+  kind: TriggerKind;
+  plan_id: string;
+  title: string | null;
+  cron: string | null;
+  timezone: string | null;
+  inputs: string;
+  secret: string | null;
+  paused: number;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  last_fired_at: number | null;
+  next_fire_at: number | null;
+  last_task_id: string | null;
+  last_error: string | null;
+}
+
+export async function loadTrigger(d1: D1Database, id: string, orgId?: string): Promise<TriggerRow | null> {
+  const sql = `SELECT * FROM triggers WHERE id = ?${orgId ? " AND org_id = ?" : ""}`;
+  return d1.prepare(sql).bind(...(orgId ? [id, orgId] : [id])).first<TriggerRow>();
+}
+
+export const triggerActor = (t: TriggerRow): Actor => ({ type: "trigger", id: t.id, name: t.title ?? `${t.kind} trigger` });
+
+/**
+ * Starts a task from the trigger's plan: its saved inputs, overlaid with the
+ * webhook's body. Records the outcome on the trigger and in the audit log in one batch.
+ */
+export async function fireTrigger(
+  env: Bindings,
+  t: TriggerRow,
+  o: { inputs?: Record<string, unknown>; also?: (taskId: string) => D1PreparedStatement[] } = {},
+): Promise<TaskListItem> {
+  const saved = JSON.parse(t.inputs) as Record<string, unknown>;
+  const by = triggerActor(t);
+  const d1 = env.DB;
+  try {
+    const task = await runPlan(env, { org_id: t.org_id, created_by: by }, t.plan_id, {
+      inputs: { ...saved, ...o.inputs }, title: t.title ?? undefined, source: t.kind, trigger_id: t.id,
+    });
+    await d1.batch([
+      d1.prepare("UPDATE triggers SET last_task_id = ?, last_error = NULL WHERE id = ?").bind(task.id, t.id),
+      auditStatement(d1, { org_id: t.org_id, actor: by, action: "task.create", target_type: "task", target_id: task.id, details: { trigger_id: t.id } }),
+      ...(o.also?.(task.id) ?? []),
+    ]);
+    return task;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    log("warn", "trigger fire failed", { trigger_id: t.id, error: message });
+    await d1.prepare("UPDATE triggers SET last_error = ? WHERE id = ?").bind(message.slice(0, 2000), t.id).run();
+    throw e;
+  }
+}
