@@ -1,0 +1,133 @@
+import { estimateTurnNanos } from "./budget";
+import { type Price, costNanos } from "./cost";
+import { parseModel } from "./providers";
+import { capResult } from "./tools/cap";
+import { type ToolHost, isSuspension } from "./tools/host";
+import { type TurnRecord, conversationOf, isFinal } from "./turn";
+import { type Message, type Provider, StepError, type ToolSpec } from "./types";
+
+export type { ToolResultRecord, TurnRecord } from "./turn";
+
+export interface AgentConfig {
+  id: string;
+  name: string;
+  model: string;
+  system_prompt: string;
+  tools: string[];
+  max_turns: number;
+}
+
+export type LoopOutcome =
+  | { kind: "completed"; output: string }
+  | { kind: "ask"; call_id: string; question: string }
+  | { kind: "spawn"; call_id: string; args: Record<string, unknown> }
+  /** `spent_nanos` is what this run has spent so far */
+  | { kind: "budget"; spent_nanos: number; next_turn_estimate_nanos: number };
+
+export interface LoopOptions {
+  agent: AgentConfig;
+  instructions: string;
+  runNo: number;
+  /** this run's stored turns, oldest first: the loop resumes after them */
+  turns: TurnRecord[];
+  provider: Provider;
+  tools: ToolHost;
+  price: Price;
+  /** called after the model answers and after each tool result; the caller writes the turn durably before returning */
+  saveTurn(t: TurnRecord): void | Promise<void>;
+  /** false stops the loop with a `budget` outcome instead of the turn */
+  checkBudget(nextTurnEstimateNanos: number): boolean;
+  signal: AbortSignal;
+  onText?(delta: string): void;
+  now?(): number;
+}
+
+/**
+ * Runs an agent until it answers, asks a person, spawns a sub-task or would pass its budget. Resumable: the
+ * conversation is rebuilt from `turns`, and only tool calls without a stored result are run.
+ */
+export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
+  const now = o.now ?? Date.now;
+  const model = parseModel(o.agent.model).name;
+  const turns = [...o.turns];
+  let specs: ToolSpec[] | undefined;
+  for (;;) {
+    const last = turns.at(-1);
+    if (last && isFinal(last)) return { kind: "completed", output: last.content };
+    if (turns.length >= o.agent.max_turns) {
+      throw new StepError(`the agent used all of its ${o.agent.max_turns} turns without a final answer`, false);
+    }
+    if (last) {
+      const suspended = await finishToolCalls(turns, o, now);
+      if (suspended) return suspended;
+    }
+    specs ??= await o.tools.specs(o.signal);
+    const sent = turns.length ? [] : firstMessages(o.agent, o.instructions);
+    const messages = [...conversationOf(turns), ...sent];
+    const estimate = estimateTurnNanos(messages, specs, last, o.price);
+    if (!o.checkBudget(estimate)) {
+      return { kind: "budget", spent_nanos: turns.reduce((s, t) => s + t.cost_nanos, 0), next_turn_estimate_nanos: estimate };
+    }
+    o.signal.throwIfAborted();
+    const started_at = now();
+    const res = await o.provider.call({ model, messages, tools: specs, runNo: o.runNo, signal: o.signal, onText: o.onText });
+    const turn: TurnRecord = {
+      turn_no: turns.length + 1,
+      started_at,
+      finished_at: now(),
+      sent,
+      content: res.content,
+      tool_calls: res.tool_calls,
+      tool_results: res.tool_calls.map((c) => ({ call_id: c.id, name: c.name, result: null })),
+      searches: res.searches,
+      ...(res.paused ? { paused: true } : {}),
+      usage: res.usage,
+      cost_nanos: costNanos(res.usage, o.price),
+    };
+    await o.saveTurn(turn);
+    turns.push(turn);
+  }
+}
+
+function firstMessages(agent: AgentConfig, instructions: string): Message[] {
+  const sent: Message[] = agent.system_prompt ? [{ role: "system", content: agent.system_prompt }] : [];
+  sent.push({ role: "user", content: instructions });
+  return sent;
+}
+
+/** Runs the last turn's unfinished tool calls in order, saving after each; stops at the first that suspends. */
+async function finishToolCalls(turns: TurnRecord[], o: LoopOptions, now: () => number): Promise<LoopOutcome | undefined> {
+  const i = turns.length - 1;
+  for (const pending of turns[i].tool_results.filter((r) => r.result === null)) {
+    const call = turns[i].tool_calls.find((c) => c.id === pending.call_id);
+    if (!call) throw new StepError(`turn ${turns[i].turn_no} has a result for an unknown call ${pending.call_id}`, false);
+    const out = await o.tools.execute(call, o.signal);
+    if (isSuspension(out)) {
+      return out.suspend === "ask" ? { kind: "ask", call_id: call.id, question: out.question } : { kind: "spawn", call_id: call.id, args: out.args };
+    }
+    turns[i] = withResult(turns[i], call.id, {
+      result: out.result,
+      ...(out.truncated ? { truncated: true } : {}),
+      ...(out.error ? { error: out.error } : {}),
+      finished_at: now(),
+    });
+    await o.saveTurn(turns[i]);
+  }
+  return undefined;
+}
+
+function withResult(turn: TurnRecord, callId: string, done: { result: string; truncated?: boolean; error?: string; finished_at: number }): TurnRecord {
+  return { ...turn, tool_results: turn.tool_results.map((r) => (r.call_id === callId ? { ...r, ...done } : r)) };
+}
+
+/** Fills a suspended call's result (a person's answer, a spawned task's id); the caller stores the returned turn. */
+export function answerPending(turns: TurnRecord[], call_id: string, answer: string, now = Date.now()): TurnRecord {
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const r = turns[i].tool_results.find((x) => x.call_id === call_id);
+    if (!r) continue;
+    if (r.result !== null) throw new StepError(`call ${call_id} is already answered`, false);
+    const capped = capResult(answer);
+    return withResult(turns[i], call_id, { ...capped, finished_at: now });
+  }
+  throw new StepError(`no call ${call_id} waits for an answer`, false);
+}

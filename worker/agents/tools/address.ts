@@ -1,0 +1,22 @@
+import ipaddr from "ipaddr.js";
+
+const LOCAL_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa"];
+
+/**
+ * Why `http_fetch` refuses a URL, or undefined when it may be fetched. Only what the URL itself says is checked:
+ * Workers cannot resolve DNS, so a public name that points at a private address is not caught here (deployed,
+ * a Worker's fetch reaches the public internet only; locally, leave HTTP_FETCH_ALLOW_PRIVATE unset).
+ */
+export function refusedUrlReason(url: URL): string | undefined {
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `only http and https URLs can be fetched, not ${url.protocol}`;
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase().replace(/\.$/, "");
+  if (ipaddr.isValid(host)) {
+    let ip = ipaddr.parse(host);
+    if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+    const range = ip.range();
+    return range === "unicast" ? undefined : `${host} is a ${range} address`;
+  }
+  if (host === "localhost" || LOCAL_SUFFIXES.some((s) => host.endsWith(s))) return `${host} is a local name`;
+  if (!host.includes(".")) return `${host} is not a public host name`;
+  return undefined;
+}

@@ -1,0 +1,101 @@
+import { z } from "zod";
+import type { ToolSpec } from "../types";
+import { refusedUrlReason } from "./address";
+import { ToolError } from "./tool-error";
+
+export const HTTP_FETCH_MAX_BYTES = 1024 * 1024;
+export const HTTP_FETCH_TIMEOUT_MS = 15_000;
+const MAX_REDIRECTS = 5;
+
+export const httpFetchSpec: ToolSpec = {
+  name: "http_fetch",
+  description: "Fetch a URL over HTTP(S). Returns the status line, the content type and the body as text (at most 1 MB).",
+  parameters: {
+    type: "object",
+    properties: {
+      url: { type: "string", description: "absolute http or https URL" },
+      method: { type: "string", enum: ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] },
+      headers: { type: "object", additionalProperties: { type: "string" } },
+      body: { type: "string" },
+    },
+    required: ["url"],
+  },
+};
+
+const argsSchema = z.object({
+  url: z.string(),
+  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]).default("GET"),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+});
+
+export interface HttpFetchOptions {
+  allowPrivate: boolean;
+  maxBytes?: number;
+  timeoutMs?: number;
+}
+
+/** One request, following redirects by hand so every hop passes the address check. */
+export async function httpFetch(raw: Record<string, unknown>, o: HttpFetchOptions, signal: AbortSignal): Promise<{ result: string; truncated?: true }> {
+  const parsed = argsSchema.safeParse(raw);
+  if (!parsed.success) throw new ToolError(`invalid arguments: ${z.prettifyError(parsed.error)}`);
+  let { method, body } = parsed.data;
+  const timeoutMs = o.timeoutMs ?? HTTP_FETCH_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const combined = AbortSignal.any([signal, timeout]);
+  let url = parseUrl(parsed.data.url);
+  try {
+    for (let hop = 0; ; hop++) {
+      const refused = o.allowPrivate ? undefined : refusedUrlReason(url);
+      if (refused) throw new ToolError(`refused: ${refused}`);
+      const res = await fetch(url, { method, headers: parsed.data.headers, body: method === "GET" || method === "HEAD" ? undefined : body, redirect: "manual", signal: combined });
+      const location = res.headers.get("location");
+      if (res.status >= 300 && res.status < 400 && location) {
+        await res.body?.cancel();
+        if (hop >= MAX_REDIRECTS) throw new ToolError(`more than ${MAX_REDIRECTS} redirects`);
+        url = parseUrl(location, url);
+        if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
+          method = "GET";
+          body = undefined;
+        }
+        continue;
+      }
+      const { text, truncated } = await readCapped(res, o.maxBytes ?? HTTP_FETCH_MAX_BYTES);
+      const head = `HTTP ${res.status} ${res.statusText}\ncontent-type: ${res.headers.get("content-type") ?? ""}\n\n`;
+      return truncated ? { result: `${head}${text}\n[truncated: the body is larger than ${o.maxBytes ?? HTTP_FETCH_MAX_BYTES} bytes]`, truncated } : { result: head + text };
+    }
+  } catch (e) {
+    if (signal.aborted) throw signal.reason;
+    if (timeout.aborted) throw new ToolError(`no complete answer within ${timeoutMs} ms`);
+    if (e instanceof ToolError) throw e;
+    throw new ToolError(`fetch failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function parseUrl(s: string, base?: URL): URL {
+  try {
+    return new URL(s, base);
+  } catch {
+    throw new ToolError(`not a valid URL: ${s}`);
+  }
+}
+
+async function readCapped(res: Response, maxBytes: number): Promise<{ text: string; truncated?: true }> {
+  if (!res.body) return { text: "" };
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { text: text + decoder.decode() };
+    const room = maxBytes - size;
+    if (value.byteLength > room) {
+      text += decoder.decode(value.subarray(0, room));
+      await reader.cancel();
+      return { text, truncated: true };
+    }
+    size += value.byteLength;
+    text += decoder.decode(value, { stream: true });
+  }
+}

@@ -1,0 +1,102 @@
+import type { Bindings } from "../../env";
+import { StepError, type ToolCall, type ToolSpec } from "../types";
+import { askHumanSpec, spawnTaskSpec } from "./builtins";
+import { capResult } from "./cap";
+import type { ToolHost, ToolOutcome } from "./host";
+import { httpFetch, httpFetchSpec } from "./http-fetch";
+import { McpClient } from "./mcp";
+import { ToolError } from "./tool-error";
+import { type SearchBackend, offlineSearch, webSearchSpec } from "./web-search";
+
+export type { ToolHost, ToolOutcome, ToolResult, ToolSuspension } from "./host";
+export { isSuspension } from "./host";
+
+type Runner = (args: Record<string, unknown>, signal: AbortSignal) => Promise<ToolOutcome>;
+
+export interface ToolHostOptions {
+  env: Pick<Bindings, "HTTP_FETCH_ALLOW_PRIVATE">;
+  /** the agent's tools: `ask_human`, `http_fetch`, `web_search`, `spawn_task`, or `mcp:<url>` for all of a server's tools */
+  names: string[];
+  search?: SearchBackend;
+  httpFetch?: { maxBytes?: number; timeoutMs?: number };
+  mcpTimeoutMs?: number;
+}
+
+/**
+ * Offers and runs an agent's tools. When two sources offer the same tool name the first listed wins. Results are
+ * capped (see cap.ts) and tool failures go back to the model as text rather than failing the run.
+ */
+export function createToolHost(o: ToolHostOptions): ToolHost {
+  let catalog: Promise<Map<string, { spec: ToolSpec; run: Runner }>> | undefined;
+  const load = (signal: AbortSignal) => {
+    catalog ??= buildCatalog(o, signal).catch((e: unknown) => {
+      catalog = undefined;
+      throw e;
+    });
+    return catalog;
+  };
+  return {
+    specs: async (signal) => [...(await load(signal)).values()].map((t) => t.spec),
+    execute: async (call: ToolCall, signal: AbortSignal): Promise<ToolOutcome> => {
+      const tool = (await load(signal)).get(call.name);
+      if (!tool) return failed(`the tool ${call.name} is not available to this agent`);
+      try {
+        const out = await tool.run(call.arguments, signal);
+        return "suspend" in out ? out : { ...capResult(out.result), ...(out.truncated ? { truncated: true } : {}) };
+      } catch (e) {
+        if (signal.aborted) throw signal.reason;
+        return failed(e instanceof Error ? e.message : String(e));
+      }
+    },
+  };
+}
+
+const failed = (message: string): ToolOutcome => ({ result: `error: ${message}`, error: message });
+
+async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Map<string, { spec: ToolSpec; run: Runner }>> {
+  const tools = new Map<string, { spec: ToolSpec; run: Runner }>();
+  const add = (spec: ToolSpec, run: Runner) => {
+    if (!tools.has(spec.name)) tools.set(spec.name, { spec, run });
+  };
+  const search = o.search ?? offlineSearch;
+  for (const name of o.names) {
+    if (name.startsWith("mcp:")) {
+      const client = new McpClient(name.slice(4), o.mcpTimeoutMs);
+      let specs: ToolSpec[];
+      try {
+        specs = await client.listTools(signal);
+      } catch (e) {
+        if (signal.aborted) throw signal.reason;
+        throw new StepError(`MCP server ${name.slice(4)} could not list its tools: ${e instanceof Error ? e.message : String(e)}`, true);
+      }
+      for (const spec of specs) add(spec, async (args, s) => ({ result: await client.callTool(spec.name, args, s) }));
+      continue;
+    }
+    switch (name) {
+      case "ask_human":
+        add(askHumanSpec, async (args) => ({ suspend: "ask", question: requireString(args, "question") }));
+        break;
+      case "spawn_task":
+        add(spawnTaskSpec, async (args) => {
+          for (const key of ["title", "description", "agent"]) requireString(args, key);
+          return { suspend: "spawn", args };
+        });
+        break;
+      case "http_fetch":
+        add(httpFetchSpec, (args, s) => httpFetch(args, { allowPrivate: o.env.HTTP_FETCH_ALLOW_PRIVATE === "true", ...o.httpFetch }, s));
+        break;
+      case "web_search":
+        add(webSearchSpec, async (args, s) => ({ result: JSON.stringify(await search.search(requireString(args, "query"), s)) }));
+        break;
+      default:
+        throw new StepError(`unknown tool "${name}": use ask_human, http_fetch, web_search, spawn_task or mcp:<url>`, false);
+    }
+  }
+  return tools;
+}
+
+function requireString(args: Record<string, unknown>, key: string): string {
+  const v = args[key];
+  if (typeof v !== "string" || !v.trim()) throw new ToolError(`"${key}" must be a non-empty string`);
+  return v;
+}

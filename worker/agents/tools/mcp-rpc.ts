@@ -1,0 +1,102 @@
+import { z } from "zod";
+import { sseEvents } from "../providers/sse";
+import { ToolError } from "./tool-error";
+
+const PROTOCOL_VERSION = "2025-06-18";
+
+const responseSchema = z.object({
+  jsonrpc: z.literal("2.0"),
+  id: z.union([z.string(), z.number()]).nullish(),
+  result: z.unknown().optional(),
+  error: z.object({ code: z.number(), message: z.string() }).optional(),
+});
+
+/**
+ * JSON-RPC over MCP's Streamable HTTP transport: every message is a POST; the server answers with JSON or with
+ * an event stream that carries the response among other messages. Keeps the session id the server hands out.
+ */
+export class McpSession {
+  private sessionId: string | undefined;
+  private protocolVersion: string | undefined;
+  private nextId = 1;
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    readonly url: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async request(method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+    await this.initialize(signal);
+    try {
+      return await this.send(method, params, signal);
+    } catch (e) {
+      if (!(e instanceof SessionExpired)) throw e;
+      this.ready = undefined;
+      await this.initialize(signal);
+      return this.send(method, params, signal);
+    }
+  }
+
+  private initialize(signal: AbortSignal): Promise<void> {
+    this.ready ??= (async () => {
+      this.sessionId = undefined;
+      this.protocolVersion = undefined;
+      const result = await this.send(
+        "initialize",
+        { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: "flightdeck", version: "0.1.0" } },
+        signal,
+      );
+      const version = z.object({ protocolVersion: z.string() }).safeParse(result);
+      this.protocolVersion = version.success ? version.data.protocolVersion : PROTOCOL_VERSION;
+      await this.post({ jsonrpc: "2.0", method: "notifications/initialized" }, signal).then((r) => r.body?.cancel());
+    })().catch((e: unknown) => {
+      this.ready = undefined;
+      throw e;
+    });
+    return this.ready;
+  }
+
+  private async send(method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+    const id = this.nextId++;
+    const res = await this.post({ jsonrpc: "2.0", id, method, params }, signal);
+    if (res.status === 404 && this.sessionId && method !== "initialize") throw new SessionExpired();
+    if (!res.ok) throw new ToolError(`MCP server ${this.url} answered HTTP ${res.status} to ${method}`);
+    const sid = res.headers.get("mcp-session-id");
+    if (sid) this.sessionId = sid;
+    const message = await this.responseTo(id, res);
+    if (message.error) throw new ToolError(`MCP error ${message.error.code}: ${message.error.message}`);
+    return message.result;
+  }
+
+  private post(body: unknown, signal: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    if (this.sessionId) headers["mcp-session-id"] = this.sessionId;
+    if (this.protocolVersion) headers["mcp-protocol-version"] = this.protocolVersion;
+    return fetch(this.url, { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) });
+  }
+
+  private async responseTo(id: number, res: Response): Promise<z.infer<typeof responseSchema>> {
+    const type = res.headers.get("content-type") ?? "";
+    if (type.includes("text/event-stream") && res.body) {
+      for await (const event of sseEvents(res.body)) {
+        const found = pick(id, JSON.parse(event.data));
+        if (found) return found;
+      }
+    } else {
+      const found = pick(id, await res.json());
+      if (found) return found;
+    }
+    throw new ToolError(`MCP server ${this.url} sent no response to request ${id}`);
+  }
+}
+
+class SessionExpired extends Error {}
+
+function pick(id: number, json: unknown): z.infer<typeof responseSchema> | undefined {
+  for (const m of Array.isArray(json) ? json : [json]) {
+    const parsed = responseSchema.safeParse(m);
+    if (parsed.success && parsed.data.id === id) return parsed.data;
+  }
+  return undefined;
+}

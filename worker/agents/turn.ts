@@ -1,0 +1,46 @@
+import type { Message, ToolCall, Usage, WebSearchRecord } from "./types";
+
+export interface ToolResultRecord {
+  call_id: string;
+  name: string;
+  /** null until the call has finished (or, for ask_human and spawn_task, been answered) */
+  result: string | null;
+  truncated?: boolean;
+  error?: string;
+  finished_at?: number;
+}
+
+/** One model turn as stored: what it added to the conversation, the model's answer, and its tool results. */
+export interface TurnRecord {
+  turn_no: number;
+  started_at: number;
+  /** when the model's answer arrived */
+  finished_at: number;
+  /** messages this turn added besides the earlier turns' answers and tool results: the system prompt and instructions on turn 1 */
+  sent: Message[];
+  content: string;
+  tool_calls: ToolCall[];
+  tool_results: ToolResultRecord[];
+  /** searches the model ran itself */
+  searches: WebSearchRecord[];
+  /** the model stopped mid-answer; the next turn continues it */
+  paused?: boolean;
+  usage: Usage;
+  cost_nanos: number;
+}
+
+/** The conversation as the next turn sends it, rebuilt from stored turns. */
+export function conversationOf(turns: TurnRecord[]): Message[] {
+  const messages: Message[] = [];
+  for (const t of turns) {
+    messages.push(...t.sent);
+    messages.push(t.tool_calls.length ? { role: "assistant", content: t.content, tool_calls: t.tool_calls } : { role: "assistant", content: t.content });
+    for (const r of t.tool_results) {
+      if (r.result !== null) messages.push({ role: "tool", tool_call_id: r.call_id, name: r.name, content: r.result });
+    }
+  }
+  return messages;
+}
+
+/** A turn is final when the model answered without asking for tools and without pausing. */
+export const isFinal = (t: TurnRecord): boolean => t.tool_calls.length === 0 && !t.paused;
