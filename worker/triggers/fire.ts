@@ -3,6 +3,7 @@ import type { TaskListItem } from "../db/task-row";
 import type { Bindings } from "../env";
 import { runPlan } from "../api/plan-run";
 import { type Actor, auditStatement } from "../lib/audit";
+import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 
 export interface TriggerRow {
@@ -56,7 +57,7 @@ export async function fireTrigger(
     return task;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    log("warn", "trigger fire failed", { trigger_id: t.id, error: message });
+    if (!(e instanceof ApiError)) log("warn", "trigger fire failed", { trigger_id: t.id, error: message });
     await d1.prepare("UPDATE triggers SET last_error = ? WHERE id = ?").bind(message.slice(0, 2000), t.id).run();
     throw e;
   }

@@ -1,0 +1,177 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { api, expectError, tokenWithRole } from "../helpers";
+
+const plan = {
+  name: "Daily digest",
+  params: [{ name: "topic", required: true }],
+  steps: [{ id: "digest", agent: "researcher", instructions: "Digest of {{params.topic}}\n@output digest done" }],
+};
+
+async function makePlan() {
+  const res = await api("POST", "/plans", { body: plan });
+  expect(res.status, res.text).toBe(201);
+  return res.json.id as string;
+}
+
+async function makeCron(body: Record<string, unknown>) {
+  const res = await api("POST", "/triggers", { body: { kind: "cron", plan_id: await makePlan(), inputs: { topic: "edge" }, ...body } });
+  expect(res.status, res.text).toBe(201);
+  return res.json;
+}
+
+const clock = (id: string) => env.TRIGGER_CLOCK.get(env.TRIGGER_CLOCK.idFromName(id));
+
+async function tasksOf(triggerId: string) {
+  const { results } = await env.DB.prepare("SELECT id, source, trigger_id, created_by, title FROM tasks WHERE trigger_id = ? ORDER BY seq").bind(triggerId).all<Record<string, string>>();
+  return results;
+}
+
+/** Pretends the trigger last fired (and was last changed) `agoMs` ago, as after downtime. */
+async function rewind(id: string, agoMs: number) {
+  const at = Date.now() - agoMs;
+  await env.DB.prepare("UPDATE triggers SET last_fired_at = ?, updated_at = ? WHERE id = ?").bind(at, at, id).run();
+}
+
+describe("cron triggers", () => {
+  it("creates a trigger armed for its next fire, and lists it without any secret", async () => {
+    const t = await makeCron({ cron: "0 9 * * 1-5", timezone: "Europe/Paris", title: "Weekday digest" });
+    expect(t).toMatchObject({ kind: "cron", cron: "0 9 * * 1-5", timezone: "Europe/Paris", title: "Weekday digest", inputs: { topic: "edge" }, paused: false, secret: null, webhook_url: null });
+    expect(t.id).toMatch(/^trg_/);
+    expect(t.created_by).toMatchObject({ type: "token", name: "bootstrap admin" });
+    const next = Date.parse(t.next_fire_at);
+    expect(next).toBeGreaterThan(Date.now());
+    expect(new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" }).format(next)).toBe("09:00");
+    expect(await clock(t.id).nextAlarm()).toBe(next);
+
+    const got = await api("GET", `/triggers/${t.id}`);
+    expect(got.json).toMatchObject({ id: t.id, cron: "0 9 * * 1-5" });
+    expect(got.json.secret).toBeUndefined();
+    const list = await api("GET", "/triggers");
+    expect(list.json.items.map((x: { id: string }) => x.id)).toContain(t.id);
+    expect(list.json.next_cursor).toBeNull();
+  });
+
+  it("accepts 6-field expressions with seconds, and UTC by default", async () => {
+    const t = await makeCron({ cron: "30 0 12 * * *" });
+    expect(t.timezone).toBe("UTC");
+    expect(new Date(t.next_fire_at).toISOString()).toMatch(/T12:00:30\.000Z$/);
+  });
+
+  it("fires a task from the plan with source cron, the trigger's id and the trigger as creator", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *", title: "New year" });
+    await rewind(t.id, 2 * 365 * 24 * 3600 * 1000);
+    expect(await runDurableObjectAlarm(clock(t.id))).toBe(true);
+    const tasks = await tasksOf(t.id);
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]).toMatchObject({ source: "cron", trigger_id: t.id, title: "New year" });
+    expect(JSON.parse(tasks[0].created_by)).toEqual({ type: "trigger", id: t.id, name: "New year" });
+    const detail = await api("GET", `/tasks/${tasks[0].id}`);
+    expect(detail.json).toMatchObject({ source: "cron", trigger_id: t.id, inputs: { topic: "edge" }, created_by: { type: "trigger", id: t.id } });
+    const after = await api("GET", `/triggers/${t.id}`);
+    expect(after.json.last_task_id).toBe(tasks[0].id);
+    expect(Date.parse(after.json.last_fired_at)).toBeGreaterThan(Date.now() - 60_000);
+    // Re-armed for next year; an early wake-up starts nothing.
+    expect(await clock(t.id).nextAlarm()).toBe(Date.parse(after.json.next_fire_at));
+    expect(Date.parse(after.json.next_fire_at)).toBeGreaterThan(Date.now());
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await tasksOf(t.id)).toHaveLength(1);
+  });
+
+  it("after downtime runs a missed fire once, not once per miss", async () => {
+    const t = await makeCron({ cron: "*/5 * * * *" });
+    await rewind(t.id, 5 * 3600 * 1000);
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await tasksOf(t.id)).toHaveLength(1);
+    const alarm = await clock(t.id).nextAlarm();
+    expect(alarm).toBeGreaterThan(Date.now());
+    expect(alarm! - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+  });
+
+  it("fires on its own under the real alarm, and stops once deleted", async () => {
+    const t = await makeCron({ cron: "* * * * * *" });
+    const deadline = Date.now() + 8000;
+    while ((await tasksOf(t.id)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect((await tasksOf(t.id)).length).toBeGreaterThanOrEqual(1);
+    expect((await api("DELETE", `/triggers/${t.id}`)).status).toBe(204);
+    const n = (await tasksOf(t.id)).length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await tasksOf(t.id)).length).toBe(n);
+    expect(await clock(t.id).nextAlarm()).toBeNull();
+    expectError(await api("GET", `/triggers/${t.id}`), 404, "not_found");
+  });
+
+  it("pauses (no fire, no next time) and resumes without catching up", async () => {
+    const t = await makeCron({ cron: "0 * * * *" });
+    const paused = await api("POST", `/triggers/${t.id}/pause`);
+    expect(paused.json).toMatchObject({ paused: true, next_fire_at: null });
+    await rewind(t.id, 5 * 3600 * 1000);
+    await env.DB.prepare("UPDATE triggers SET paused = 1 WHERE id = ?").bind(t.id).run();
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await tasksOf(t.id)).toHaveLength(0);
+    const resumed = await api("POST", `/triggers/${t.id}/resume`);
+    expect(resumed.json.paused).toBe(false);
+    expect(Date.parse(resumed.json.next_fire_at)).toBeGreaterThan(Date.now());
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await tasksOf(t.id)).toHaveLength(0);
+  });
+
+  it("runs now on request, with its saved inputs", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    const res = await api("POST", `/triggers/${t.id}/run`);
+    expect(res.status, res.text).toBe(201);
+    expect(res.json).toMatchObject({ source: "cron", trigger_id: t.id, created_by: { type: "trigger", id: t.id } });
+  });
+
+  it("records a fire that cannot start (plan deleted) as the trigger's last error", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    expect((await api("DELETE", `/plans/${t.plan_id}`)).status).toBe(204);
+    await rewind(t.id, 2 * 365 * 24 * 3600 * 1000);
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await tasksOf(t.id)).toHaveLength(0);
+    const after = await api("GET", `/triggers/${t.id}`);
+    expect(after.json.last_error).toMatch(/plan not found/);
+    expect(await clock(t.id).nextAlarm()).toBeGreaterThan(Date.now());
+  });
+
+  it("refuses invalid triggers", async () => {
+    const plan_id = await makePlan();
+    const bad = (body: Record<string, unknown>) => api("POST", "/triggers", { body: { kind: "cron", plan_id, inputs: { topic: "x" }, cron: "* * * * *", ...body } });
+    expectError(await bad({ cron: "* * *" }), 422, "unprocessable");
+    expectError(await bad({ cron: "61 * * * *" }), 422, "unprocessable");
+    expectError(await bad({ cron: "0 0 30 2 *" }), 422, "unprocessable");
+    expectError(await bad({ timezone: "Mars/Olympus" }), 422, "unprocessable");
+    expectError(await bad({ plan_id: "pln_missing" }), 422, "unprocessable");
+    expectError(await bad({ inputs: {} }), 422, "unprocessable");
+    expectError(await bad({ inputs: { topic: "x", nope: 1 } }), 422, "unprocessable");
+    expectError(await bad({ cron: undefined }), 400, "bad_request");
+    expectError(await bad({ kind: "email" }), 400, "bad_request");
+    expectError(await bad({ secret: "whsec_x" }), 400, "bad_request");
+    expectError(await api("POST", "/triggers", { body: { kind: "webhook" } }), 400, "bad_request");
+    expectError(await api("DELETE", "/triggers/trg_missing"), 404, "not_found");
+    expectError(await api("POST", "/triggers/trg_missing/pause"), 404, "not_found");
+  });
+
+  it("is managed by admins; members and viewers read", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    for (const role of ["member", "viewer"] as const) {
+      const tok = await tokenWithRole(role);
+      expect((await api("GET", "/triggers", { token: tok })).status).toBe(200);
+      expectError(await api("POST", "/triggers", { token: tok, body: { kind: "webhook", plan_id: t.plan_id } }), 403, "forbidden");
+      expectError(await api("DELETE", `/triggers/${t.id}`, { token: tok }), 403, "forbidden");
+      expectError(await api("POST", `/triggers/${t.id}/pause`, { token: tok }), 403, "forbidden");
+    }
+    expectError(await api("POST", `/triggers/${t.id}/run`, { token: await tokenWithRole("viewer") }), 403, "forbidden");
+    expect((await api("POST", `/triggers/${t.id}/run`, { token: await tokenWithRole("member") })).status).toBe(201);
+  });
+
+  it("a clock whose trigger row is gone stops itself", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    await env.DB.prepare("DELETE FROM triggers WHERE id = ?").bind(t.id).run();
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await clock(t.id).nextAlarm()).toBeNull();
+    await runInDurableObject(clock(t.id), async (_o, state) => {
+      expect(await state.storage.get("trigger_id")).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,126 @@
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { signWebhook } from "../../worker/triggers/webhook-signature";
+import { api, BASE, expectError } from "../helpers";
+
+const plan = {
+  name: "On push",
+  params: [{ name: "repo", required: true }, { name: "ref", default: "main" }],
+  steps: [{ id: "review", agent: "reviewer", instructions: "Review {{params.repo}}@{{params.ref}}\n@output reviewed" }],
+};
+
+async function makeWebhook(extra: Record<string, unknown> = {}) {
+  const p = await api("POST", "/plans", { body: plan });
+  const res = await api("POST", "/triggers", { body: { kind: "webhook", plan_id: p.json.id, title: "Push hook", ...extra } });
+  expect(res.status, res.text).toBe(201);
+  return res.json as { id: string; secret: string; webhook_url: string; plan_id: string };
+}
+
+async function deliver(triggerId: string, secret: string, payload: unknown, o: { id?: string; ts?: number; sig?: string; headers?: Record<string, string> } = {}) {
+  const body = typeof payload === "string" ? payload : JSON.stringify(payload);
+  const id = o.id ?? `msg_${crypto.randomUUID()}`;
+  const ts = o.ts ?? Math.floor(Date.now() / 1000);
+  const sig = o.sig ?? (await signWebhook(secret, id, ts, body));
+  const res = await exports.default.fetch(
+    new Request(`${BASE}/hooks/${triggerId}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": sig, ...o.headers },
+      body,
+    }),
+  );
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null, text, id };
+}
+
+const tasksOf = async (triggerId: string) =>
+  (await env.DB.prepare("SELECT id FROM tasks WHERE trigger_id = ?").bind(triggerId).all<{ id: string }>()).results;
+
+describe("webhook triggers", () => {
+  it("returns the whsec_ secret once, on creation", async () => {
+    const t = await makeWebhook();
+    expect(t.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(t.webhook_url).toBe(`${BASE}/hooks/${t.id}`);
+    const got = await api("GET", `/triggers/${t.id}`);
+    expect(got.text).not.toContain(t.secret);
+    expect((await api("GET", "/triggers")).text).not.toContain(t.secret);
+  });
+
+  it("starts a task from a signed delivery: the JSON body is the plan's inputs", async () => {
+    const t = await makeWebhook();
+    const res = await deliver(t.id, t.secret, { repo: "acme/site", ref: "v2" });
+    expect(res.status, res.text).toBe(202);
+    expect(res.json).toMatchObject({ duplicate: false, webhook_id: res.id, task: { source: "webhook", trigger_id: t.id, title: "Push hook" } });
+    const detail = await api("GET", `/tasks/${res.json.task_id}`);
+    expect(detail.json).toMatchObject({ source: "webhook", trigger_id: t.id, inputs: { repo: "acme/site", ref: "v2" }, created_by: { type: "trigger", id: t.id, name: "Push hook" } });
+  });
+
+  it("acknowledges a repeated webhook-id and starts nothing, even concurrently", async () => {
+    const t = await makeWebhook();
+    const first = await deliver(t.id, t.secret, { repo: "a/b" }, { id: "msg_once" });
+    expect(first.status).toBe(202);
+    const again = await deliver(t.id, t.secret, { repo: "a/b" }, { id: "msg_once" });
+    expect(again.status).toBe(200);
+    expect(again.json).toEqual({ duplicate: true, webhook_id: "msg_once", task_id: first.json.task_id });
+    const burst = await Promise.all(Array.from({ length: 8 }, () => deliver(t.id, t.secret, { repo: "c/d" }, { id: "msg_burst" })));
+    expect(burst.filter((r) => r.status === 202)).toHaveLength(1);
+    expect(burst.filter((r) => r.status === 200)).toHaveLength(7);
+    expect(await tasksOf(t.id)).toHaveLength(2);
+  });
+
+  it("refuses a bad signature, a stale or future timestamp and missing headers with 401 JSON errors", async () => {
+    const t = await makeWebhook();
+    const other = await makeWebhook();
+    const now = Math.floor(Date.now() / 1000);
+    expectError(await deliver(t.id, other.secret, { repo: "x" }), 401, "unauthorized");
+    expectError(await deliver(t.id, t.secret, { repo: "x" }, { sig: "v1,AAAA" }), 401, "unauthorized");
+    const signedOther = await signWebhook(t.secret, "msg_1", now, JSON.stringify({ repo: "x" }));
+    expectError(await deliver(t.id, t.secret, { repo: "tampered" }, { id: "msg_1", ts: now, sig: signedOther }), 401, "unauthorized");
+    const stale = await deliver(t.id, t.secret, { repo: "x" }, { ts: now - 600 });
+    expectError(stale, 401, "unauthorized");
+    expect(stale.json.error.details).toEqual({ reason: "stale_timestamp" });
+    expectError(await deliver(t.id, t.secret, { repo: "x" }, { ts: now + 600 }), 401, "unauthorized");
+    expectError(await deliver(t.id, t.secret, { repo: "x" }, { headers: { "webhook-id": "" } }), 401, "unauthorized");
+    expect(await tasksOf(t.id)).toHaveLength(0);
+  });
+
+  it("answers 404 for an unknown trigger or a cron trigger's id, 400 for a body that is not a JSON object, 422 for inputs the plan refuses", async () => {
+    const t = await makeWebhook();
+    expectError(await deliver("trg_nope", t.secret, {}), 404, "not_found");
+    const cron = await api("POST", "/triggers", { body: { kind: "cron", plan_id: t.plan_id, cron: "0 0 1 1 *", inputs: { repo: "x" } } });
+    expectError(await deliver(cron.json.id, t.secret, {}), 404, "not_found");
+    expectError(await deliver(t.id, t.secret, "{not json"), 400, "bad_request");
+    expectError(await deliver(t.id, t.secret, [1, 2]), 400, "bad_request");
+    const refused = await deliver(t.id, t.secret, { repo: "x", unknown: 1 }, { id: "msg_retry" });
+    expectError(refused, 422, "unprocessable");
+    expectError(await deliver(t.id, t.secret, {}), 422, "unprocessable");
+    // A refused delivery is not remembered, so the sender may retry it.
+    const retry = await deliver(t.id, t.secret, { repo: "x" }, { id: "msg_retry" });
+    expect(retry.status).toBe(202);
+    expect((await api("GET", `/triggers/${t.id}`)).json.last_error).toBeNull();
+  });
+
+  it("merges the trigger's saved inputs under the body's", async () => {
+    const t = await makeWebhook({ inputs: { repo: "saved/repo", ref: "dev" } });
+    const res = await deliver(t.id, t.secret, { ref: "hotfix" });
+    const detail = await api("GET", `/tasks/${res.json.task_id}`);
+    expect(detail.json.inputs).toEqual({ repo: "saved/repo", ref: "hotfix" });
+  });
+
+  it("refuses deliveries while paused and after deletion", async () => {
+    const t = await makeWebhook();
+    await api("POST", `/triggers/${t.id}/pause`);
+    expectError(await deliver(t.id, t.secret, { repo: "x" }), 409, "conflict");
+    await api("POST", `/triggers/${t.id}/resume`);
+    expect((await deliver(t.id, t.secret, { repo: "x" })).status).toBe(202);
+    expect((await api("DELETE", `/triggers/${t.id}`)).status).toBe(204);
+    expectError(await deliver(t.id, t.secret, { repo: "x" }), 404, "not_found");
+  });
+
+  it("needs no bearer token, and one does not stand in for a signature", async () => {
+    const t = await makeWebhook();
+    const res = await exports.default.fetch(new Request(`${BASE}/hooks/${t.id}`, { method: "POST", headers: { authorization: "Bearer fd_test_admin_token" }, body: "{}" }));
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+  });
+});
