@@ -1,4 +1,6 @@
-// Local mirror of the API contract (DESIGN.md) until worker/api/schemas.ts exports the inferred types.
+// Types of the API. Where worker/api/schemas.ts exports an inferred type it is re-exported here;
+// the rest mirror DESIGN.md (the worker's step view is a lazy zod type that infers as unknown).
+import type { AgentT, TaskListItemT } from "../../worker/api/schemas";
 
 export type TaskStatus = "pending" | "in_progress" | "needs_input" | "failed" | "completed" | "cancelled";
 export type TaskSource = "dashboard" | "api" | "agent" | "cron" | "webhook";
@@ -26,34 +28,12 @@ export interface PendingItem {
   question?: string;
 }
 
-export interface TaskListItem {
-  id: string;
-  title: string;
-  description: string;
-  status: TaskStatus;
-  source: TaskSource;
-  agent: string | null;
-  agents: string[];
-  created_by: Creator;
-  parent_id: string | null;
-  rerun_of: string | null;
-  trigger_id: string | null;
-  plan_id?: string | null;
-  plan_version?: number | null;
-  session_id: string;
-  output: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  progress: { done: number; total: number };
-  tokens: Tokens;
-  searches: number;
-  cost: number;
-  pending: PendingItem[];
-}
+export type TaskListItem = TaskListItemT;
 
 export interface Run {
   run_no: number;
+  feedback?: string | null;
+  searches?: number;
   status: string;
   started_at: string | null;
   finished_at: string | null;
@@ -79,8 +59,11 @@ export interface Step {
   runs: Run[];
   iterations?: Step[];
   steps?: Step[];
-  item?: unknown;
-  index?: number;
+  step_id?: string;
+  searches?: number;
+  retry_at?: string | null;
+  item?: string | null;
+  index?: number | null;
 }
 
 export interface PlanParam {
@@ -127,18 +110,10 @@ export interface PlanDefinition {
 export interface TaskDetail extends TaskListItem {
   steps: Step[];
   plan?: { steps: PlanStep[]; params?: PlanParam[] } | null;
+  inputs?: Record<string, string>;
 }
 
-export interface Agent {
-  id: string;
-  name: string;
-  model: string;
-  system_prompt: string;
-  tools: string[];
-  max_turns: number;
-  created_at?: string;
-  updated_at?: string;
-}
+export type Agent = AgentT;
 export type AgentInput = Pick<Agent, "name" | "model" | "system_prompt" | "tools" | "max_turns">;
 
 export interface Plan extends Partial<PlanDefinition> {
@@ -246,15 +221,20 @@ export interface Trigger {
   id: string;
   plan_id: string;
   kind: "cron" | "webhook";
-  name?: string;
-  cron?: string | null;
-  schedule?: string | null;
-  inputs?: Record<string, string>;
-  enabled?: boolean;
-  created_at?: string;
-  next_run_at?: string | null;
+  title: string | null;
+  cron: string | null;
+  timezone: string | null;
+  inputs: Record<string, unknown>;
+  paused: boolean;
+  created_by: Creator;
+  created_at: string;
+  last_fired_at: string | null;
+  next_fire_at: string | null;
+  last_task_id: string | null;
+  last_error: string | null;
+  webhook_url: string | null;
   /** Webhook secret, only in the create response. */
-  secret?: string;
+  secret?: string | null;
 }
 
 export interface Price {
@@ -270,12 +250,11 @@ export interface Price {
 
 export interface AuditEntry {
   id: string;
-  at?: string;
-  created_at?: string;
+  at: string;
+  actor: Creator;
   action: string;
-  actor?: unknown;
-  target?: unknown;
-  details?: unknown;
+  target: { type: string; id: string };
+  details: Record<string, unknown> | null;
 }
 
 export interface ApiErrorBody {

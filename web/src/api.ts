@@ -145,9 +145,11 @@ export const api = {
   },
   triggers: {
     list: () => request<Page<Trigger>>("GET", "/triggers"),
-    create: (t: { plan_id: string; kind: "cron" | "webhook"; cron?: string; inputs: Record<string, string>; name?: string }) =>
+    create: (t: { plan_id: string; kind: "cron" | "webhook"; cron?: string; inputs: Record<string, unknown>; title?: string }) =>
       request<Trigger>("POST", "/triggers", t),
     remove: (id: string) => request<unknown>("DELETE", `/triggers/${enc(id)}`),
+    setPaused: (id: string, paused: boolean) => request<Trigger>("POST", `/triggers/${enc(id)}/${paused ? "pause" : "resume"}`, {}),
+    runNow: (id: string) => request<TaskListItem>("POST", `/triggers/${enc(id)}/run`, {}),
   },
   audit: {
     list: (cursor?: string | null) => request<Page<AuditEntry>>("GET", "/audit", undefined, { query: { cursor, limit: 50 } }),

@@ -38,12 +38,14 @@ export function AuditSection() {
               <For each={audit.data?.items}>
                 {(e) => (
                   <tr>
-                    <td title={fmtDateFull(e.at ?? e.created_at)}>{fmtDate(e.at ?? e.created_at)}</td>
+                    <td title={fmtDateFull(e.at)}>{fmtDate(e.at)}</td>
                     <td>{describe(e.actor)}</td>
                     <td>
                       <code>{e.action}</code>
                     </td>
-                    <td class="muted">{describe(e.target)}</td>
+                    <td class="muted">
+                      {e.target.type} <code>{e.target.id}</code>
+                    </td>
                   </tr>
                 )}
               </For>

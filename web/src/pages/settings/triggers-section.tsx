@@ -25,9 +25,9 @@ export function TriggersSection() {
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
     setErr(null);
-    let parsed: Record<string, string>;
+    let parsed: Record<string, unknown>;
     try {
-      parsed = JSON.parse(inputs() || "{}") as Record<string, string>;
+      parsed = JSON.parse(inputs() || "{}") as Record<string, unknown>;
     } catch {
       return setErr("Inputs must be a JSON object, e.g. {\"topic\": \"pricing\"}.");
     }
@@ -39,6 +39,16 @@ export function TriggersSection() {
       void triggers.refresh();
     } catch (e2) {
       setErr(errorMessage(e2));
+    }
+  };
+
+  const act = async (fn: () => Promise<unknown>, ok: string) => {
+    try {
+      await fn();
+      toast(ok);
+      void triggers.refresh();
+    } catch (e) {
+      toast(errorMessage(e), "error");
     }
   };
 
@@ -79,14 +89,25 @@ export function TriggersSection() {
                     </td>
                     <td>{planName(t.plan_id)}</td>
                     <td>
-                      <code>{t.kind === "cron" ? (t.cron ?? t.schedule) : `POST /hooks/${t.id}`}</code>
+                      <code>{t.kind === "cron" ? `${t.cron ?? ""} (${t.timezone ?? "UTC"})` : (t.webhook_url ?? `POST /hooks/${t.id}`)}</code>
+                      <Show when={t.last_error}>
+                        <div class="form-error small">{t.last_error}</div>
+                      </Show>
                     </td>
-                    <td>{t.next_run_at ? fmtDate(t.next_run_at) : "—"}</td>
+                    <td>{t.paused ? <span class="tag">paused</span> : t.next_fire_at ? fmtDate(t.next_fire_at) : "—"}</td>
                     <td>
                       <Show when={isAdmin()}>
-                        <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => remove(t)} aria-label={`Delete trigger ${t.id}`}>
-                          Delete
-                        </button>
+                        <div class="actions">
+                          <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.runNow(t.id), "Task started")}>
+                            Run now
+                          </button>
+                          <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.setPaused(t.id, !t.paused), t.paused ? "Resumed" : "Paused")}>
+                            {t.paused ? "Resume" : "Pause"}
+                          </button>
+                          <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => remove(t)} aria-label={`Delete trigger ${t.id}`}>
+                            Delete
+                          </button>
+                        </div>
                       </Show>
                     </td>
                   </tr>
@@ -141,7 +162,7 @@ export function TriggersSection() {
         {(t) => (
           <Modal open onClose={() => setSecret(null)} title="Webhook secret" size="sm">
             <p>
-              Sign requests to <code>POST /hooks/{t().id}</code> with this secret (Standard Webhooks). It is shown once.
+              Sign requests to <code>{t().webhook_url ?? `POST /hooks/${t().id}`}</code> with this secret (Standard Webhooks). It is shown once.
             </p>
             <input class="code-input" type="text" readOnly value={t().secret ?? ""} aria-label="Webhook secret" />
             <div class="modal-actions">

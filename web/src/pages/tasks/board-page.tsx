@@ -84,6 +84,16 @@ export function BoardPage() {
     liveRefresh();
   });
 
+  /** Shows a new task at once (from the create response); the live feed and refetch take it from there. */
+  const insert = (t: TaskListItem) => {
+    const g = groups[t.status];
+    if (!g || g.cursors.length > 1 || g.items.some((x) => x.id === t.id)) return;
+    if (q() && !t.title.toLowerCase().includes(q().toLowerCase())) return;
+    setGroups(t.status, "items", (items) => [t, ...items].slice(0, PAGE));
+    if (typeof g.count === "number") setGroups(t.status, "count", g.count + 1);
+    liveRefresh();
+  };
+
   const search = (v: string) => {
     setParams({ q: v || undefined }, { replace: true });
     batch(() => BOARD_GROUPS.forEach((s) => setGroups(s, { cursors: [null], next: null, loading: true })));
@@ -163,7 +173,7 @@ export function BoardPage() {
       </div>
 
       <Show when={creating()}>
-        <CreateTaskDialog onClose={() => setCreating(false)} onCreated={() => liveRefresh()} />
+        <CreateTaskDialog onClose={() => setCreating(false)} onCreated={insert} />
       </Show>
     </section>
   );

@@ -177,7 +177,15 @@ export function TablePage() {
       <Pager label="Tasks" page={cursors().length} hasPrev={cursors().length > 1} hasNext={!!page.data?.next_cursor} onPrev={() => setCursors((c) => c.slice(0, -1))} onNext={() => setCursors((c) => [...c, page.data?.next_cursor ?? null])} />
 
       <Show when={creating()}>
-        <CreateTaskDialog onClose={() => setCreating(false)} onCreated={() => liveRefresh()} />
+        <CreateTaskDialog
+          onClose={() => setCreating(false)}
+          onCreated={(t) => {
+            const f = filters();
+            const matches = (!f.status || f.status === t.status) && (!f.source || f.source === t.source) && (!f.agent || f.agent === t.agent) && (!f.q || t.title.toLowerCase().includes(f.q.toLowerCase()));
+            if (matches && cursors().length === 1) page.mutate((d) => (d.items.some((x) => x.id === t.id) ? d : { ...d, items: [t, ...d.items].slice(0, LIMIT) }));
+            liveRefresh();
+          }}
+        />
       </Show>
     </section>
   );

@@ -1,0 +1,214 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { apiCall, launchBrowser, shot, signIn, startApp, uid, type App, type Browser } from "./helpers";
+
+interface Created {
+  id: string;
+  status: string;
+  session_id: string;
+}
+
+let app: App;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+  page = browser.page;
+  await signIn(page, app);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+/** Creates a task through the dashboard's Create Task form on the current page. */
+async function createFromForm(title: string, description: string, agent = "researcher"): Promise<void> {
+  await page.getByRole("button", { name: "Create task" }).first().click();
+  const dialog = page.getByRole("dialog", { name: "Create task" });
+  await dialog.getByLabel("Agent").selectOption(agent);
+  await dialog.getByLabel("Title").fill(title);
+  await dialog.getByLabel("Description").fill(description);
+  await dialog.getByRole("button", { name: "Create task" }).click();
+  await dialog.waitFor({ state: "detached" });
+}
+
+const card = (title: string) => page.locator(`article.task-card[aria-label="${title}"]`);
+const row = (title: string) => page.locator("tr[data-task-id]", { has: page.getByRole("link", { name: title, exact: true }) });
+
+describe("dashboard", () => {
+  it("signs in with a cookie session, never storing the token, and signs out", async () => {
+    const cookies = await browser.context.cookies(app.url);
+    const session = cookies.find((c) => c.httpOnly);
+    expect(session, "an HttpOnly session cookie").toBeTruthy();
+    expect(session?.sameSite).toBe("Strict");
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    expect(stored).not.toContain(app.token);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API token").waitFor();
+    await page.goto(`${app.url}/tasks`);
+    await page.getByLabel("API token").waitFor();
+    await shot(page, "01-sign-in");
+
+    await page.getByLabel("API token").fill("fd_wrong_token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: /not valid/ }).waitFor();
+
+    await page.getByLabel("API token").fill(app.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Task table" }).waitFor();
+  });
+
+  it("creates a task from the form and watches it go Waiting → Running → Finished without a reload", async () => {
+    await page.goto(`${app.url}/`);
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+    await page.locator('.conn[data-state="open"]').first().waitFor();
+    const title = `Lifecycle ${uid()}`;
+    // Record every group the card shows up in, and mark the document so a reload would be noticed.
+    await page.evaluate((t) => {
+      const w = window as unknown as { __seen: string[]; __noReload: boolean };
+      w.__seen = [];
+      w.__noReload = true;
+      const note = () => {
+        const g = document.querySelector(`article.task-card[aria-label="${t}"]`)?.closest("[data-group]")?.getAttribute("data-group");
+        if (g && w.__seen.at(-1) !== g) w.__seen.push(g);
+      };
+      new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    }, title);
+
+    await createFromForm(title, "Summarize the quarter.\n@delay 1500\n@search saas market q1\n@output All done.");
+    await page.locator(`[data-group="pending"] article.task-card[aria-label="${title}"], [data-group="in_progress"] article.task-card[aria-label="${title}"]`).first().waitFor();
+    await shot(page, "02-board-created");
+    await page.locator(`[data-group="in_progress"] article.task-card[aria-label="${title}"]`).waitFor({ timeout: 20_000 });
+    await shot(page, "03-board-running");
+    await page.locator(`[data-group="completed"] article.task-card[aria-label="${title}"]`).waitFor({ timeout: 30_000 });
+
+    const { seen, noReload } = await page.evaluate(() => {
+      const w = window as unknown as { __seen: string[]; __noReload?: boolean };
+      return { seen: w.__seen, noReload: w.__noReload === true };
+    });
+    expect(noReload).toBe(true);
+    expect(seen).toEqual(["pending", "in_progress", "completed"]);
+
+    // The card expands into its execution breakdown, with live totals.
+    await card(title).getByRole("button", { name: title }).click();
+    await card(title).locator(".step").first().waitFor();
+    await expect.poll(() => card(title).locator("dd").nth(0).textContent()).toBe("1");
+    await shot(page, "04-board-finished-expanded");
+  });
+
+  it("answers an agent's question from the task table", async () => {
+    await page.goto(`${app.url}/tasks`);
+    const title = `Question ${uid()}`;
+    await createFromForm(title, "@ask Which segment should I focus on?\n@output Focused as asked.");
+    const r = row(title);
+    await r.and(page.locator('[data-status="needs_input"]')).waitFor({ timeout: 20_000 });
+    await r.getByRole("button", { name: "Provide input" }).click();
+    const dialog = page.getByRole("dialog", { name: "Provide input" });
+    await dialog.getByText("Which segment should I focus on?").waitFor();
+    await shot(page, "05-provide-input");
+    await dialog.getByLabel("Your answer").fill("Focus on the enterprise segment");
+    await dialog.getByRole("button", { name: "Send answer" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await r.and(page.locator('[data-status="completed"]')).waitFor({ timeout: 20_000 });
+
+    // The single-agent task reads as a conversation that includes the answer.
+    await r.getByRole("link", { name: title }).click();
+    await page.getByRole("heading", { name: "Conversation" }).waitFor();
+    await page.locator(".conversation").getByText("Focus on the enterprise segment").first().waitFor();
+    await shot(page, "06-conversation");
+  });
+
+  it("approves a step of a plan that needs review, and shows the plan DAG by live status", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Review flow ${uid()}`,
+      params: [{ name: "topic", required: true }],
+      steps: [
+        { id: "draft", kind: "agent", agent: "writer", instructions: "Draft about {{params.topic}}\n@output Draft v1", approval: true },
+        { id: "publish", kind: "agent", agent: "writer", instructions: "@output Published", depends_on: ["draft"] },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, { inputs: { topic: "pricing" }, title: `Approval ${uid()}` });
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const panel = page.getByRole("region", { name: "Needs your input" });
+    await panel.getByRole("button", { name: "Approve" }).waitFor({ timeout: 20_000 });
+    await page.locator('.dag-node[data-step="draft"]').waitFor();
+    await shot(page, "07-approval-required");
+    await panel.getByRole("button", { name: "Approve" }).click();
+    await page.locator('.detail-head .badge[data-status="completed"]').waitFor({ timeout: 20_000 });
+    await page.locator('.dag-node[data-step="publish"][data-status="completed"]').waitFor();
+    await shot(page, "08-approved-finished");
+  });
+
+  it("cancels a running task", async () => {
+    await page.goto(`${app.url}/tasks`);
+    const title = `Cancel me ${uid()}`;
+    await createFromForm(title, "@delay 30000\n@output never");
+    const r = row(title);
+    await r.getByRole("button", { name: "Cancel" }).click();
+    const dialog = page.getByRole("dialog", { name: "Cancel task?" });
+    await dialog.getByRole("button", { name: "Cancel task" }).click();
+    await r.and(page.locator('[data-status="cancelled"]')).waitFor({ timeout: 20_000 });
+    await expect(r.getByRole("button", { name: "Cancel" }).count()).resolves.toBe(0);
+    await shot(page, "09-cancelled");
+  });
+
+  it("searches the board by name and filters the table by status, source and agent", async () => {
+    const tag = uid();
+    const viaApi = `Zebra ${tag} via api`;
+    await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: viaApi, description: "@output ok" });
+    await page.goto(`${app.url}/tasks`);
+    const viaForm = `Zebra ${tag} via form`;
+    await createFromForm(viaForm, "@output ok", "researcher");
+
+    await page.goto(`${app.url}/`);
+    await page.getByRole("searchbox", { name: "Search tasks by name" }).fill(`zebra ${tag}`);
+    await expect.poll(() => page.locator("article.task-card").count(), { timeout: 10_000 }).toBe(2);
+    await card(viaApi).waitFor();
+    await card(viaForm).waitFor();
+    await shot(page, "10-board-search");
+
+    await page.goto(`${app.url}/tasks?q=${encodeURIComponent(`zebra ${tag}`)}`);
+    await row(viaApi).waitFor();
+    await row(viaForm).waitFor();
+    await page.getByLabel("Source").selectOption("api");
+    await row(viaForm).waitFor({ state: "detached" });
+    await row(viaApi).waitFor();
+    await page.getByLabel("Source").selectOption("");
+    await page.getByLabel("Agent").selectOption("researcher");
+    await row(viaApi).waitFor({ state: "detached" });
+    await row(viaForm).waitFor();
+    await page.getByLabel("Agent").selectOption("");
+    await row(viaApi).and(page.locator('[data-status="completed"]')).waitFor({ timeout: 20_000 });
+    await page.getByLabel("Status").selectOption("failed");
+    await page.getByText("No tasks match these filters").waitFor();
+    await page.getByLabel("Status").selectOption("completed");
+    await row(viaApi).waitFor();
+    await shot(page, "11-table-filtered");
+  });
+
+  it("opens a step's trace in a keyboard-accessible dialog", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Trace ${uid()}`, description: "@search edge computing trends\n@output Summary written." });
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await page.locator('.detail-head .badge[data-status="completed"]').waitFor({ timeout: 20_000 });
+    const open = page.getByRole("button", { name: /^Open trace of / }).first();
+    await open.click();
+    const dialog = page.getByRole("dialog", { name: /^Trace/ });
+    await dialog.getByRole("tab", { name: /Run 1/ }).waitFor();
+    await dialog.getByText("System prompt").waitFor();
+    await dialog.getByText("Turn 1", { exact: true }).waitFor();
+    await dialog.getByText(/Web search:/).first().waitFor();
+    await dialog.getByText("edge computing trends").first().waitFor();
+    await shot(page, "12-trace");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(() => open.evaluate((el) => el === document.activeElement)).toBe(true);
+  });
+
+  it("saw no CSP violations or page errors", () => {
+    expect(browser.problems).toEqual([]);
+  });
+});

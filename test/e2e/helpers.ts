@@ -1,0 +1,154 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+
+/** Shared pieces of the browser tests: the real app as `npm start` starts it, and Debian's Chromium. */
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+export const SHOTS = path.join(ROOT, "test-results/e2e");
+export const ADMIN_TOKEN = "fd_e2e_admin_token_0123456789abcdef";
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export interface App {
+  url: string;
+  token: string;
+  stop: () => Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `node scripts/start.mjs` on a free port with a fresh data dir and waits for its ready line. */
+export async function startApp(timeoutMs = 110_000): Promise<App> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(tmpdir(), "flightdeck-e2e-"));
+  const child: ChildProcess = spawn(process.execPath, ["scripts/start.mjs"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      FLIGHTDECK_DATA_DIR: dataDir,
+      FLIGHTDECK_ADMIN_TOKEN: ADMIN_TOKEN,
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let log = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`app did not become ready in ${timeoutMs} ms:\n${log.slice(-4000)}`)), timeoutMs);
+    const onData = (b: Buffer) => {
+      log += b.toString();
+      const m = /Flightdeck ready on (http:\/\/\S+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`app exited with ${code} before ready:\n${log.slice(-4000)}`));
+    });
+  });
+  return {
+    url,
+    token: ADMIN_TOKEN,
+    stop: async () => {
+      if (child.exitCode === null && child.pid) {
+        const exited = new Promise<void>((r) => child.once("exit", () => r()));
+        try {
+          process.kill(-child.pid, "SIGTERM");
+        } catch {
+          /* already gone */
+        }
+        const t = setTimeout(() => {
+          try {
+            if (child.pid) process.kill(-child.pid, "SIGKILL");
+          } catch {
+            /* already gone */
+          }
+        }, 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and CSP violations seen so far. */
+  problems: string[];
+  close: () => Promise<void>;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const profile = mkdtempSync(path.join(tmpdir(), "flightdeck-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    viewport: { width: 1400, height: 950 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  return {
+    context,
+    page,
+    problems,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+export async function signIn(page: Page, app: App): Promise<void> {
+  await page.goto(`${app.url}/sign-in`);
+  await page.getByLabel("API token").fill(app.token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+}
+
+/** Calls the API with the admin bearer token (for setup the UI does not cover, e.g. plans). */
+export async function apiCall<T>(app: App, method: string, p: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${app.url}/api/v1${p}`, {
+    method,
+    headers: { authorization: `Bearer ${app.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${text}`);
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+export function uid(): string {
+  return Math.random().toString(36).slice(2, 8);
+}
