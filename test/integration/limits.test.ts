@@ -1,0 +1,112 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { RateLimiter } from "../../worker/lib/rate-limit";
+import { MAX_PLAN_STEPS } from "../../worker/task/validate";
+import { MAX_LOOP_ITEMS } from "../../worker/task/runner";
+import { api, BASE, createTask, expectError, makeOrg, waitForStatus } from "../helpers";
+
+const tokenId = async (token: string) => (await api("GET", "/auth/session", { token })).json.token.id as string;
+const limiter = (key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
+const perMinute = Number(env.RATE_LIMIT_PER_MIN);
+
+describe("sizes", () => {
+  it("refuses a body over MAX_BODY_BYTES with 413, on the API and on webhooks", async () => {
+    const big = "x".repeat(Number(env.MAX_BODY_BYTES) + 1);
+    expectError(await api("POST", "/tasks", { raw: JSON.stringify({ agent: "researcher", title: "t", description: big }) }), 413, "payload_too_large");
+    expectError(await api("POST", "/plans", { raw: JSON.stringify({ name: big }) }), 413, "payload_too_large");
+    const res = await exports.default.fetch(new Request(`${BASE}/hooks/trg_any`, { method: "POST", body: big }));
+    expect(res.status).toBe(413);
+  });
+
+  it("caps titles at 200 characters and descriptions at 20,000", async () => {
+    expect((await api("POST", "/tasks", { body: { agent: "researcher", title: "t".repeat(200), description: "d".repeat(20_000) } })).status).toBe(201);
+    expectError(await api("POST", "/tasks", { body: { agent: "researcher", title: "t".repeat(201) } }), 400, "bad_request");
+    expectError(await api("POST", "/tasks", { body: { agent: "researcher", title: "t", description: "d".repeat(20_001) } }), 400, "bad_request");
+  });
+
+  it(`caps plans at ${MAX_PLAN_STEPS} steps`, async () => {
+    const steps = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `s${i}`, agent: "researcher", instructions: "" }));
+    expect((await api("POST", "/plans", { body: { name: "max", steps: steps(MAX_PLAN_STEPS) } })).status).toBe(201);
+    const res = await api("POST", "/plans", { body: { name: "too many", steps: steps(MAX_PLAN_STEPS + 1) } });
+    expectError(res, 422, "unprocessable");
+    expect(res.json.error.message).toContain(`at most ${MAX_PLAN_STEPS} steps`);
+  });
+
+  it(`fails a loop over more than ${MAX_LOOP_ITEMS} items`, async () => {
+    const items = JSON.stringify(Array.from({ length: MAX_LOOP_ITEMS + 1 }, (_, i) => i));
+    const plan = await api("POST", "/plans", {
+      body: { name: "huge loop", steps: [{ id: "list", agent: "researcher", instructions: `@output ${items}` }, { id: "each", kind: "loop", over: "list", depends_on: ["list"], body: [{ id: "do", agent: "researcher", instructions: "{{item}}" }] }] },
+    });
+    expect(plan.status, plan.text).toBe(201);
+    const task = await api("POST", `/plans/${plan.json.id}/run`, { body: {} });
+    const done = await waitForStatus(task.json.id, ["failed"], 20_000);
+    const loop = done.steps.find((s: { id: string }) => s.id === "each");
+    expect(loop.error).toContain(`more than ${MAX_LOOP_ITEMS} items`);
+  });
+});
+
+describe("rate limit per token", () => {
+  it("counts each token in one place and answers 429 with retry-after past RATE_LIMIT_PER_MIN", async () => {
+    const msLeft = 60_000 - (Date.now() % 60_000);
+    if (msLeft < 5000) await new Promise((r) => setTimeout(r, msLeft + 50));
+    const token = await makeOrg("org_rate");
+    const id = await tokenId(token);
+    const ok = await api("GET", "/tasks", { token });
+    expect(ok.status).toBe(200);
+    const remaining = Number(ok.headers.get("x-ratelimit-remaining"));
+    expect(remaining).toBe(perMinute - 2);
+    // Spend the rest of this minute's allowance straight on the token's counter.
+    await runInDurableObject(limiter(`token:${id}`), (o: RateLimiter) => {
+      Object.assign(o, { count: perMinute });
+    });
+    const res = await api("GET", "/tasks", { token });
+    expectError(res, 429, "rate_limited");
+    const retry = Number(res.headers.get("retry-after"));
+    expect(retry).toBeGreaterThanOrEqual(1);
+    expect(retry).toBeLessThanOrEqual(60);
+    expectError(await api("POST", "/tasks", { token, body: { agent: "researcher", title: "t" } }), 429, "rate_limited");
+    // Other tokens are not affected.
+    expect((await api("GET", "/tasks")).status).toBe(200);
+  });
+
+  it("opens a new window each minute", async () => {
+    const stub = limiter(`unit:${crypto.randomUUID()}`);
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000 + 59_000;
+    expect(await stub.hit(2, t0)).toEqual({ ok: true, remaining: 1, reset: 1 });
+    expect((await stub.hit(2, t0 + 500)).ok).toBe(true);
+    expect(await stub.hit(2, t0 + 900)).toEqual({ ok: false, remaining: 0, reset: 1 });
+    expect(await stub.hit(2, t0 + 1000)).toEqual({ ok: true, remaining: 1, reset: 60 });
+  });
+
+  it("costs one small Durable Object call a request", async () => {
+    const stub = limiter(`bench:${crypto.randomUUID()}`);
+    const n = 500;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await stub.hit(1_000_000);
+    const perCall = (performance.now() - t0) / n;
+    console.log(`rate limiter: ${perCall.toFixed(3)} ms per check (sequential, ${n} calls)`);
+    expect(perCall).toBeLessThan(5);
+  });
+});
+
+describe("open streams per organization", () => {
+  it("refuses a stream past MAX_STREAMS_PER_ORG with 429 and retry-after", async () => {
+    const token = await makeOrg("org_streams");
+    const max = Number(env.MAX_STREAMS_PER_ORG);
+    const feed = env.ORG_FEED.get(env.ORG_FEED.idFromName("org_streams"));
+    const open: ReadableStreamDefaultReader<Uint8Array>[] = [];
+    for (let i = 0; i < max; i++) {
+      const s = await feed.subscribe(null, max);
+      expect(s).not.toBeNull();
+      const reader = s!.getReader();
+      await reader.read(); // the `ready` frame, so no write is pending when the stream is cancelled
+      open.push(reader);
+    }
+    expect(await feed.openStreams()).toBe(max);
+    const res = await api("GET", "/events", { token });
+    expectError(res, 429, "rate_limited");
+    expect(res.headers.get("retry-after")).toBeTruthy();
+    await Promise.all(open.map((r) => r.cancel()));
+  });
+});
