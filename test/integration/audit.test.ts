@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { api, expectError } from "../helpers";
+
+type Entry = { id: string; at: string; actor: { type: string; id: string; name: string }; action: string; target: { type: string; id: string }; details: Record<string, unknown> | null };
+
+async function newOrg(name: string) {
+  const res = await api("POST", "/orgs", { body: { name } });
+  expect(res.status).toBe(201);
+  return res.json.token as { id: string; token: string };
+}
+
+/** Task actions are written after the response (waitUntil), so wait for them. */
+async function entry(token: string, action: string, targetId: string): Promise<Entry> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const res = await api("GET", `/audit?action=${action}&limit=100`, { token });
+    const found = (res.json.items as Entry[]).find((e) => e.target.id === targetId);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${action} for ${targetId} in ${res.text}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("audit log", () => {
+  it("records token and trigger changes with who did them", async () => {
+    const { id: adminId, token } = await newOrg("Audit tokens");
+    const made = await api("POST", "/tokens", { token, body: { name: "bot", role: "member" } });
+    await api("DELETE", `/tokens/${made.json.id}`, { token });
+    const plan = await api("POST", "/plans", { token, body: { name: "p", steps: [{ id: "s", agent: "writer", instructions: "@output x" }] } });
+    const trig = await api("POST", "/triggers", { token, body: { kind: "webhook", plan_id: plan.json.id } });
+    await api("POST", `/triggers/${trig.json.id}/pause`, { token });
+    await api("POST", `/triggers/${trig.json.id}/run`, { token });
+    await api("DELETE", `/triggers/${trig.json.id}`, { token });
+
+    const created = await entry(token, "token.create", made.json.id);
+    expect(created).toMatchObject({ actor: { type: "token", id: adminId, name: "admin" }, target: { type: "token" }, details: { name: "bot", role: "member" } });
+    expect(created.at).toMatch(/Z$/);
+    await entry(token, "token.revoke", made.json.id);
+    expect((await entry(token, "trigger.create", trig.json.id)).details).toEqual({ kind: "webhook", plan_id: plan.json.id });
+    await entry(token, "trigger.pause", trig.json.id);
+    await entry(token, "trigger.run", trig.json.id);
+    await entry(token, "trigger.delete", trig.json.id);
+    // A failed change leaves no entry.
+    await api("DELETE", `/tokens/${made.json.id}`, { token });
+    const revokes = await api("GET", "/audit?action=token.revoke", { token });
+    expect(revokes.json.items).toHaveLength(1);
+  });
+
+  it("records task create, cancel, approve, reject and respond, and agent and plan changes", async () => {
+    const { token } = await newOrg("Audit tasks");
+    const t1 = await api("POST", "/tasks", { token, body: { agent: "writer", title: "ask", description: "@ask Which segment?" } });
+    const waiting = await waitForStatusAs(token, t1.json.id, "needs_input");
+    await api("POST", `/sessions/${waiting.session_id}/respond`, { token, body: { call_id: waiting.pending[0].call_id, answers: ["enterprise"] } });
+    expect((await entry(token, "task.create", t1.json.id)).actor.type).toBe("token");
+    expect((await entry(token, "session.respond", t1.json.id)).details).toEqual({ session_id: waiting.session_id });
+
+    const plan = await api("POST", "/plans", { token, body: { name: "review me", steps: [{ id: "draft", agent: "writer", instructions: "@output v1", approval: true }] } });
+    const t2 = await api("POST", `/plans/${plan.json.id}/run`, { token, body: {} });
+    await waitForStatusAs(token, t2.json.id, "needs_input");
+    await api("POST", `/tasks/${t2.json.id}/steps/draft/reject`, { token, body: { comment: "shorter" } });
+    await waitForStatusAs(token, t2.json.id, "needs_input");
+    await api("POST", `/tasks/${t2.json.id}/steps/draft/approve`, { token });
+    expect((await entry(token, "task.create", t2.json.id)).details).toEqual({ plan_id: plan.json.id });
+    expect((await entry(token, "step.reject", t2.json.id)).details).toEqual({ step: "draft" });
+    expect((await entry(token, "step.approve", t2.json.id)).details).toEqual({ step: "draft" });
+
+    const t3 = await api("POST", "/tasks", { token, body: { agent: "writer", title: "slow", description: "@delay 5000" } });
+    expect((await api("DELETE", `/tasks/${t3.json.id}`, { token })).status).toBe(200);
+    await entry(token, "task.cancel", t3.json.id);
+
+    const agent = await api("POST", "/agents", { token, body: { name: "auditor", model: "sim" } });
+    await api("PUT", `/agents/${agent.json.id}`, { token, body: { name: "auditor", model: "sim", system_prompt: "x" } });
+    await api("DELETE", `/agents/${agent.json.id}`, { token });
+    await entry(token, "agent.create", agent.json.id);
+    await entry(token, "agent.update", agent.json.id);
+    await entry(token, "agent.delete", agent.json.id);
+    await api("PUT", `/plans/${plan.json.id}`, { token, body: { name: "review me", steps: [{ id: "draft", agent: "writer", instructions: "@output v2" }] } });
+    await api("DELETE", `/plans/${plan.json.id}`, { token });
+    await entry(token, "plan.create", plan.json.id);
+    expect((await entry(token, "plan.update", plan.json.id)).details).toEqual({ version: 2 });
+    await entry(token, "plan.delete", plan.json.id);
+  });
+
+  it("does not record a replayed idempotent request twice, nor a refused one", async () => {
+    const { token } = await newOrg("Audit replays");
+    const body = { agent: "writer", title: "once" };
+    const a = await api("POST", "/tasks", { token, body, headers: { "idempotency-key": "k1" } });
+    await api("POST", "/tasks", { token, body, headers: { "idempotency-key": "k1" } });
+    await api("POST", "/tasks", { token, body: { agent: "nobody", title: "refused" } });
+    await entry(token, "task.create", a.json.id);
+    await new Promise((r) => setTimeout(r, 100));
+    const all = await api("GET", "/audit?action=task.create", { token });
+    expect(all.json.items).toHaveLength(1);
+  });
+
+  it("pages newest first with an opaque cursor, for admins of the organization only", async () => {
+    const { token } = await newOrg("Audit pages");
+    for (let i = 0; i < 5; i++) await api("POST", "/tokens", { token, body: { name: `t${i}`, role: "viewer" } });
+    const seen: Entry[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await api("GET", `/audit?limit=2${cursor ? `&cursor=${cursor}` : ""}`, { token });
+      expect(res.status).toBe(200);
+      expect(res.json.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.json.items);
+      cursor = res.json.next_cursor;
+    } while (cursor);
+    // The five tokens, then the organization's first admin token made with it.
+    expect(seen.map((e) => e.details?.name)).toEqual(["t4", "t3", "t2", "t1", "t0", "admin"]);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
+
+    expectError(await api("GET", "/audit?cursor=zzz", { token }), 400, "bad_request");
+    expectError(await api("GET", "/audit?limit=101", { token }), 400, "bad_request");
+    const member = await api("POST", "/tokens", { token, body: { name: "m", role: "member" } });
+    expectError(await api("GET", "/audit", { token: member.json.token }), 403, "forbidden");
+    const other = await api("GET", "/audit?limit=100");
+    expect(other.text).not.toContain(member.json.id);
+  });
+});
+
+async function waitForStatusAs(token: string, id: string, status: string) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await api("GET", `/tasks/${id}`, { token });
+    if (res.json.status === status) return res.json;
+    if (Date.now() > deadline) throw new Error(`task ${id} is ${res.json.status}, wanted ${status}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
