@@ -1,0 +1,111 @@
+import { type FakeServer, type Json, isObject, listen, sendJson } from "./listen";
+
+export const ANTHROPIC_KEY = "test-anthropic-key";
+
+/**
+ * A Messages API server. The request's `model` picks the scenario: echo, tools, search, pause, rate-limit,
+ * overloaded, server-error, malformed, hang, bad-request. Malformed conversations get a 400 like the real API.
+ */
+export function startAnthropic(): Promise<FakeServer> {
+  return listen((req, raw, res) => {
+    if (req.method !== "POST" || req.url !== "/v1/messages") return sendJson(res, 404, apiError("not_found_error", "not found"));
+    if (req.headers["x-api-key"] !== ANTHROPIC_KEY) return sendJson(res, 401, apiError("authentication_error", "invalid x-api-key"));
+    if (req.headers["anthropic-version"] !== "2023-06-01") return sendJson(res, 400, apiError("invalid_request_error", "anthropic-version header is required"));
+    const body = JSON.parse(raw) as Json;
+    const invalid = validate(body);
+    if (invalid) return sendJson(res, 400, apiError("invalid_request_error", invalid));
+    const messages = body.messages as { role: string; content: Json[] }[];
+    const lastBlock = messages[messages.length - 1].content.at(-1) as Json;
+    switch (body.model) {
+      case "rate-limit":
+        return sendJson(res, 429, apiError("rate_limit_error", "Number of requests has exceeded your rate limit"), { "retry-after": "3" });
+      case "overloaded":
+        return sendJson(res, 529, apiError("overloaded_error", "Overloaded"));
+      case "server-error":
+        return sendJson(res, 500, apiError("api_error", "Internal server error"));
+      case "bad-request":
+        return sendJson(res, 400, apiError("invalid_request_error", "messages: text content blocks must be non-empty"));
+      case "malformed":
+        res.writeHead(200, { "content-type": "application/json" });
+        return void res.end("<html>oops</html>");
+      case "hang":
+        return;
+      case "tools": {
+        if (lastBlock.type === "tool_result") {
+          return sendJson(res, 200, message(body, [{ type: "text", text: `tool said: ${String(lastBlock.content)}` }], "end_turn", usage(20, 700, 60, 12)));
+        }
+        const tool = ((body.tools as Json[] | undefined) ?? []).find((t) => !t.type);
+        if (!tool) return sendJson(res, 400, apiError("invalid_request_error", "scenario tools needs a tool"));
+        const text = String(lastBlock.text ?? "");
+        const input = text.startsWith("{") ? (JSON.parse(text) as Json) : {};
+        return sendJson(res, 200, message(body, [{ type: "text", text: "Let me check." }, { type: "tool_use", id: "toolu_01", name: tool.name, input }], "tool_use", usage(50, 0, 700, 30)));
+      }
+      case "search": {
+        if (!((body.tools as Json[] | undefined) ?? []).some((t) => t.type === "web_search_20250305")) {
+          return sendJson(res, 400, apiError("invalid_request_error", "scenario search needs the web_search server tool"));
+        }
+        const content = [
+          { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: { query: "flightdeck agents" } },
+          {
+            type: "web_search_tool_result",
+            tool_use_id: "srvtoolu_1",
+            content: [{ type: "web_search_result", title: "Flightdeck", url: "https://example.com/flightdeck", encrypted_content: "abc", page_age: null }],
+          },
+          { type: "text", text: "Found it." },
+        ];
+        return sendJson(res, 200, message(body, content, "end_turn", { ...usage(1000, 0, 0, 50), server_tool_use: { web_search_requests: 1 } }));
+      }
+      case "pause":
+        if (messages.length === 1) return sendJson(res, 200, message(body, [{ type: "text", text: "Searching…" }], "pause_turn", usage(10, 0, 0, 3)));
+        return sendJson(res, 200, message(body, [{ type: "text", text: "resumed" }], "end_turn", usage(12, 0, 0, 2)));
+      default:
+        return sendJson(res, 200, message(body, [{ type: "text", text: `echo: ${String(lastBlock.text)}` }], "end_turn", usage(100, 0, 0, 8)));
+    }
+  });
+}
+
+const apiError = (type: string, msg: string) => ({ type: "error", error: { type, message: msg } });
+
+const usage = (input: number, cacheRead: number, cacheWrite: number, output: number) => ({
+  input_tokens: input,
+  cache_read_input_tokens: cacheRead,
+  cache_creation_input_tokens: cacheWrite,
+  output_tokens: output,
+});
+
+const message = (body: Json, content: Json[], stop: string, u: Json) => ({
+  id: "msg_01",
+  type: "message",
+  role: "assistant",
+  model: body.model,
+  content,
+  stop_reason: stop,
+  stop_sequence: null,
+  usage: u,
+});
+
+function validate(body: Json): string | undefined {
+  if (typeof body.model !== "string") return "model: Field required";
+  if (typeof body.max_tokens !== "number") return "max_tokens: Field required";
+  if (body.system !== undefined && typeof body.system !== "string" && !Array.isArray(body.system)) return "system: must be a string or text blocks";
+  if (!Array.isArray(body.messages) || !body.messages.length) return "messages: at least one message is required";
+  let expected = "user";
+  let toolUses = new Set<string>();
+  for (const m of body.messages as unknown[]) {
+    if (!isObject(m) || m.role !== expected) return `messages: roles must alternate, starting with user`;
+    if (!Array.isArray(m.content) || !m.content.length) return "messages: content must be non-empty blocks";
+    const ids = new Set<string>();
+    for (const b of m.content as unknown[]) {
+      if (!isObject(b)) return "messages: blocks must be objects";
+      if (b.type === "text" && !b.text) return "messages: text content blocks must be non-empty";
+      if (b.type === "tool_use") {
+        if (m.role !== "assistant" || !isObject(b.input)) return "messages: tool_use needs an object input in an assistant message";
+        ids.add(String(b.id));
+      }
+      if (b.type === "tool_result" && (m.role !== "user" || !toolUses.has(String(b.tool_use_id)))) return `messages: tool_result for unknown tool_use_id ${String(b.tool_use_id)}`;
+    }
+    toolUses = ids;
+    expected = expected === "user" ? "assistant" : "user";
+  }
+  return undefined;
+}

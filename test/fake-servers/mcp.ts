@@ -1,0 +1,69 @@
+import type { ServerResponse } from "node:http";
+import { type FakeServer, type Json, listen, sendJson } from "./listen";
+
+const TOOLS = [
+  { name: "add", description: "Add two numbers", inputSchema: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] } },
+  { name: "echo", description: "Echo text", inputSchema: { type: "object", properties: { text: { type: "string" } } } },
+  { name: "fail", description: "Always fails", inputSchema: { type: "object", properties: {} } },
+  { name: "forget_session", description: "Ends the caller's session", inputSchema: { type: "object", properties: {} } },
+];
+
+/**
+ * A Streamable HTTP MCP server: `/mcp` answers with JSON, `/mcp-sse` with an event stream that sends a log
+ * notification before each response. Tools are listed over two pages. `/stats` reports how many sessions began.
+ */
+export function startMcp(): Promise<FakeServer> {
+  const sessions = new Set<string>();
+  let started = 0;
+  return listen((req, raw, res) => {
+    if (req.url === "/stats") return sendJson(res, 200, { sessions_started: started });
+    const sse = req.url === "/mcp-sse";
+    if (req.method !== "POST" || (req.url !== "/mcp" && !sse)) return sendJson(res, 404, { error: "not found" });
+    const accept = req.headers.accept ?? "";
+    if (!accept.includes("application/json") || !accept.includes("text/event-stream")) return sendJson(res, 406, { error: "Accept must list application/json and text/event-stream" });
+    const msg = JSON.parse(raw) as Json;
+    const reply = (result: unknown, headers: Record<string, string> = {}) => respond(res, sse, { jsonrpc: "2.0", id: msg.id, result }, headers);
+    const fail = (code: number, message: string) => respond(res, sse, { jsonrpc: "2.0", id: msg.id, error: { code, message } });
+    if (msg.method === "initialize") {
+      const id = `sess-${++started}`;
+      sessions.add(id);
+      return reply({ protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "fake-mcp", version: "1.0.0" } }, { "mcp-session-id": id });
+    }
+    const session = String(req.headers["mcp-session-id"] ?? "");
+    if (!session) return sendJson(res, 400, { jsonrpc: "2.0", id: msg.id ?? null, error: { code: -32000, message: "Mcp-Session-Id header is required" } });
+    if (!sessions.has(session)) return sendJson(res, 404, { jsonrpc: "2.0", id: msg.id ?? null, error: { code: -32001, message: "Session not found" } });
+    if (msg.method === "notifications/initialized") {
+      res.writeHead(202);
+      return void res.end();
+    }
+    const params = (msg.params ?? {}) as Json;
+    if (msg.method === "tools/list") {
+      return params.cursor === "page-2" ? reply({ tools: TOOLS.slice(2) }) : reply({ tools: TOOLS.slice(0, 2), nextCursor: "page-2" });
+    }
+    if (msg.method === "tools/call") {
+      const args = (params.arguments ?? {}) as Json;
+      switch (params.name) {
+        case "add":
+          return reply({ content: [{ type: "text", text: String(Number(args.a) + Number(args.b)) }] });
+        case "echo":
+          return reply({ content: [{ type: "text", text: String(args.text) }] });
+        case "fail":
+          return reply({ content: [{ type: "text", text: "boom" }], isError: true });
+        case "forget_session":
+          sessions.delete(session);
+          return reply({ content: [{ type: "text", text: "forgotten" }] });
+        default:
+          return fail(-32602, `Unknown tool: ${String(params.name)}`);
+      }
+    }
+    return fail(-32601, `Method not found: ${String(msg.method)}`);
+  });
+}
+
+function respond(res: ServerResponse, sse: boolean, message: Json, headers: Record<string, string> = {}): void {
+  if (!sse) return sendJson(res, 200, message, headers);
+  res.writeHead(200, { "content-type": "text/event-stream", ...headers });
+  res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "working" } })}\n\n`);
+  res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  res.end();
+}

@@ -1,0 +1,95 @@
+import type { ServerResponse } from "node:http";
+import { type FakeServer, type Json, isObject, listen, sendJson, sendSse } from "./listen";
+
+export const OPENAI_KEY = "test-openai-key";
+
+/**
+ * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit,
+ * server-error, malformed, hang, bad-request. Requests that break the wire protocol get a 400 like the real API.
+ */
+export function startOpenAI(): Promise<FakeServer> {
+  return listen((req, raw, res) => {
+    if (req.method !== "POST" || req.url !== "/v1/chat/completions") return sendJson(res, 404, { error: { message: "not found" } });
+    if (req.headers.authorization !== `Bearer ${OPENAI_KEY}`) return sendJson(res, 401, { error: { message: "Incorrect API key provided", type: "invalid_request_error" } });
+    const body = JSON.parse(raw) as Json;
+    const invalid = validate(body);
+    if (invalid) return sendJson(res, 400, { error: { message: invalid, type: "invalid_request_error" } });
+    const messages = body.messages as Json[];
+    const last = messages[messages.length - 1];
+    switch (body.model) {
+      case "rate-limit":
+        return sendJson(res, 429, { error: { message: "Rate limit reached", type: "requests" } }, { "retry-after": "7" });
+      case "server-error":
+        return sendJson(res, 500, { error: { message: "The server had an error" } });
+      case "bad-request":
+        return sendJson(res, 400, { error: { message: "Unsupported parameter: 'foo'" } });
+      case "malformed":
+        res.writeHead(200, { "content-type": "application/json" });
+        return void res.end('{"choices": [');
+      case "hang":
+        return;
+      case "cached":
+        return answer(res, body, { content: "cached answer" }, usage(2000, 1536, 42));
+      case "tools": {
+        if (last.role === "tool") return answer(res, body, { content: `tool said: ${String(last.content)}` }, usage(400, 256, 9));
+        const tool = ((body.tools as Json[] | undefined) ?? [])[0]?.function as Json | undefined;
+        if (!tool) return sendJson(res, 400, { error: { message: "scenario tools needs a tool" } });
+        const args = String(last.content).startsWith("{") ? String(last.content) : "{}";
+        return answer(res, body, { content: null, tool_calls: [{ id: "call_abc", type: "function", function: { name: tool.name, arguments: args } }] }, usage(300, 0, 25));
+      }
+      default:
+        return answer(res, body, { content: `echo: ${String(last.content)}` }, usage(120, 0, 7));
+    }
+  });
+}
+
+const usage = (prompt: number, cached: number, completion: number) => ({
+  prompt_tokens: prompt,
+  completion_tokens: completion,
+  total_tokens: prompt + completion,
+  prompt_tokens_details: { cached_tokens: cached },
+});
+
+type Answer = { content: string | null; tool_calls?: { id: string; type: string; function: { name: unknown; arguments: string } }[] };
+
+function answer(res: ServerResponse, body: Json, message: Answer, u: ReturnType<typeof usage>): void {
+  const finish = message.tool_calls ? "tool_calls" : "stop";
+  if (!body.stream) {
+    return sendJson(res, 200, { id: "chatcmpl-1", object: "chat.completion", model: body.model, choices: [{ index: 0, message: { role: "assistant", ...message }, finish_reason: finish }], usage: u });
+  }
+  const chunk = (delta: Json, finish_reason: string | null = null) => ({ id: "chatcmpl-1", object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason }] });
+  const events: unknown[] = [chunk({ role: "assistant", content: "" })];
+  // split the text and the tool-call arguments across chunks, as real streams do
+  for (const piece of (message.content ?? "").match(/.{1,4}/gs) ?? []) events.push(chunk({ content: piece }));
+  for (const [index, call] of (message.tool_calls ?? []).entries()) {
+    events.push(chunk({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.function.name, arguments: "" } }] }));
+    for (const piece of call.function.arguments.match(/.{1,5}/gs) ?? []) events.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+  }
+  events.push(chunk({}, finish));
+  const streamOptions = body.stream_options as Json | undefined;
+  if (streamOptions?.include_usage) events.push({ id: "chatcmpl-1", object: "chat.completion.chunk", choices: [], usage: u });
+  sendSse(res, events, true);
+}
+
+function validate(body: Json): string | undefined {
+  if (typeof body.model !== "string") return "model is required";
+  if (!Array.isArray(body.messages) || !body.messages.length) return "messages must be a non-empty array";
+  for (const t of (body.tools as unknown[] | undefined) ?? []) {
+    if (!isObject(t) || t.type !== "function" || !isObject(t.function) || typeof t.function.name !== "string") return "tools must be function tools";
+  }
+  const open = new Set<string>();
+  for (const m of body.messages as unknown[]) {
+    if (!isObject(m)) return "each message must be an object";
+    if (m.role === "assistant") {
+      open.clear();
+      for (const c of (m.tool_calls as unknown[] | undefined) ?? []) {
+        if (!isObject(c) || c.type !== "function" || !isObject(c.function) || typeof c.function.arguments !== "string") return "tool_calls must carry function arguments as a string";
+        open.add(String(c.id));
+      }
+    } else if (m.role === "tool") {
+      if (!open.has(String(m.tool_call_id))) return `tool message for unknown tool_call_id ${String(m.tool_call_id)}`;
+      if (typeof m.content !== "string") return "tool content must be a string";
+    } else if (!["system", "user", "developer"].includes(String(m.role))) return `unknown role ${String(m.role)}`;
+  }
+  return undefined;
+}

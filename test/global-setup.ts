@@ -1,0 +1,14 @@
+import type { TestProject } from "vitest/node";
+import { startAnthropic } from "./fake-servers/anthropic";
+import { startHttp } from "./fake-servers/http";
+import { startMcp } from "./fake-servers/mcp";
+import { startOpenAI } from "./fake-servers/openai";
+
+/** Starts the fake provider, MCP and HTTP servers on loopback ports for the tests that run in workerd. */
+export default async function ({ provide }: TestProject) {
+  const [openai, anthropic, mcp, http] = await Promise.all([startOpenAI(), startAnthropic(), startMcp(), startHttp()]);
+  provide("fakeServers", { openai: openai.port, anthropic: anthropic.port, mcp: mcp.port, http: http.port });
+  return async () => {
+    await Promise.all([openai, anthropic, mcp, http].map((s) => s.close()));
+  };
+}

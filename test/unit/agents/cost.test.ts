@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { costNanos, microsToUsd, usdToMicros } from "../../../worker/agents/cost";
+import { DEFAULT_PRICES, defaultPrice } from "../../../worker/agents/pricing-defaults";
+import { simPrice } from "../../../worker/agents/providers/sim";
+
+const usage = (u: Partial<Record<"input" | "cache" | "cache_write" | "output" | "web_search" | "searches", number>>) => ({
+  input: 0, cache: 0, cache_write: 0, output: 0, web_search: 0, searches: 0, ...u,
+});
+
+describe("costNanos", () => {
+  it("prices every token kind and each search, in integer nano-USD", () => {
+    // gpt-4o-like prices: $2.50 in, $1.25 cached, $3.75 cache write, $10 out, $0.10 search tokens per 1M; $0.01 a search
+    const price = { input: 2_500_000, cache: 1_250_000, cache_write: 3_750_000, output: 10_000_000, web_search: 100_000, per_search: 10_000 };
+    // $0.0025 + $0.000625 + $0.00075 + $0.003 + $0.00001 + 2 × $0.01 = $0.026885
+    expect(costNanos(usage({ input: 1000, cache: 500, cache_write: 200, output: 300, web_search: 100, searches: 2 }), price)).toBe(26_885_000);
+  });
+
+  it("rounds the token part to the nearest nano-USD", () => {
+    const price = { input: 1, cache: 0, cache_write: 0, output: 0, web_search: 0, per_search: 0 };
+    expect(costNanos(usage({ input: 499 }), price)).toBe(0);
+    expect(costNanos(usage({ input: 500 }), price)).toBe(1);
+    expect(costNanos(usage({ input: 1500 }), price)).toBe(2);
+  });
+
+  it("is zero for zero usage", () => {
+    expect(costNanos(usage({}), simPrice)).toBe(0);
+  });
+});
+
+describe("prices", () => {
+  it("converts USD to integer micro-USD and back", () => {
+    expect(usdToMicros(0.075)).toBe(75_000);
+    expect(usdToMicros(18.75)).toBe(18_750_000);
+    expect(microsToUsd(275_000)).toBe(0.275);
+  });
+
+  it("gives sim a small non-zero default price", () => {
+    expect(simPrice).toEqual({ input: 100_000, cache: 10_000, cache_write: 0, output: 400_000, web_search: 100_000, per_search: 1_000 });
+    expect(defaultPrice("sim")).toEqual(simPrice);
+  });
+
+  it("finds a model's family by its longest known name", () => {
+    expect(defaultPrice("openai:gpt-4o-mini-2024-07-18")).toEqual({ input: 150_000, cache: 75_000, cache_write: 0, output: 600_000, web_search: 0, per_search: 0 });
+    expect(defaultPrice("openai:gpt-4o")).toEqual(DEFAULT_PRICES["openai:gpt-4o"]);
+    expect(defaultPrice("openai:gpt-4o")?.input).toBe(2_500_000);
+    expect(defaultPrice("openai:gpt-4.1-mini")?.output).toBe(1_600_000);
+    expect(defaultPrice("anthropic:claude-sonnet-4-20250514")).toEqual({ input: 3_000_000, cache: 300_000, cache_write: 3_750_000, output: 15_000_000, web_search: 0, per_search: 10_000 });
+    expect(defaultPrice("anthropic:claude-3-5-haiku-latest")?.input).toBe(800_000);
+  });
+
+  it("has no default for unknown models or look-alike names", () => {
+    expect(defaultPrice("openai:gpt-5-turbo")).toBeUndefined();
+    expect(defaultPrice("openai:gpt-4omni")).toBeUndefined();
+    expect(defaultPrice("gpt-4o")).toBeUndefined();
+  });
+
+  it("returns a copy, so callers cannot change the defaults", () => {
+    const p = defaultPrice("sim");
+    if (p) p.input = 1;
+    expect(DEFAULT_PRICES.sim.input).toBe(100_000);
+  });
+});
