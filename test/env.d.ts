@@ -3,6 +3,10 @@ import type { Bindings } from "../worker/env";
 
 declare global {
   namespace Cloudflare {
+    interface GlobalProps {
+      mainModule: typeof import("../worker/index");
+      durableNamespaces: "TaskRunner" | "OrgFeed" | "TriggerClock" | "RateLimiter";
+    }
     interface Env extends Bindings {
       TEST_MIGRATIONS: D1Migration[];
     }
