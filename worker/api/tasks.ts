@@ -160,7 +160,7 @@ export const tasksApi = newApp()
     async (c) => {
       const { id, step, n } = c.req.valid("param");
       await requireTask(c.env, c.get("principal").org_id, id);
-      const trace = await taskStub(c.env, id).trace(step, n);
+      const trace = await taskStub(c.env, id).runTrace(step, n);
       if (!trace) throw notFound(`run ${n} of step ${step}`);
       return c.json(trace as unknown as Record<string, unknown>, 200);
     },

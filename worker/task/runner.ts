@@ -204,7 +204,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     return ok(null);
   }
 
-  async trace(key: string, runNo: number) {
+  async runTrace(key: string, runNo: number) {
     const run = this.runs.get(runKey(key, runNo));
     if (!run) return null;
     return this.executor.trace(key, run);
