@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { costNanos } from "../../../worker/agents/cost";
+import { runAgentLoop } from "../../../worker/agents/loop";
+import { DEFAULT_PRICES } from "../../../worker/agents/pricing-defaults";
+import { providerFor } from "../../../worker/agents/providers";
+import { createAnthropicProvider } from "../../../worker/agents/providers/anthropic";
+import { createToolHost } from "../../../worker/agents/tools";
+import type { TurnRecord } from "../../../worker/agents/turn";
+import { ANTHROPIC_KEY } from "../../fake-servers/anthropic";
+import { agent, fakeHost } from "../../unit/agents/loop-helpers";
+import { local, request, servers, stepError } from "./helpers";
+
+const provider = (timeoutMs?: number) => createAnthropicProvider({ apiKey: ANTHROPIC_KEY, baseUrl: local(servers().anthropic), timeoutMs });
+const sonnet = DEFAULT_PRICES["anthropic:claude-sonnet-4"];
+
+const loop = (model: string, tools: Parameters<typeof runAgentLoop>[0]["tools"], turns: TurnRecord[], instructions = "hi") =>
+  runAgentLoop({
+    agent: agent({ model: `anthropic:${model}` }),
+    instructions,
+    runNo: 1,
+    turns: [],
+    provider: provider(),
+    tools,
+    price: sonnet,
+    saveTurn: (t) => void (turns[t.turn_no - 1] = t),
+    checkBudget: () => true,
+    signal: new AbortController().signal,
+  });
+
+describe("Anthropic provider against a Messages server", () => {
+  it("sends the system prompt apart and reads usage", async () => {
+    let streamed = "";
+    const res = await provider().call(request("echo", { onText: (d) => (streamed += d) }));
+    expect(res).toEqual({ content: "echo: hi", tool_calls: [], usage: { input: 100, cache: 0, cache_write: 0, output: 8, web_search: 0, searches: 0 }, searches: [], paused: false });
+    expect(streamed).toBe("echo: hi");
+  });
+
+  it("does the tool_use / tool_result round trip with cache reads and writes priced exactly", async () => {
+    const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
+    const { host, executed } = fakeHost([lookup], { lookup: (c) => ({ result: `found ${String(c.arguments.q)}` }) });
+    const turns: TurnRecord[] = [];
+    expect(await loop("tools", host, turns, '{"q":"hotels"}')).toEqual({ kind: "completed", output: "tool said: found hotels" });
+    expect(executed).toEqual([{ id: "toolu_01", name: "lookup", arguments: { q: "hotels" } }]);
+    expect(turns[0].content).toBe("Let me check.");
+    expect(turns.map((t) => t.usage)).toEqual([
+      { input: 50, cache: 0, cache_write: 700, output: 30, web_search: 0, searches: 0 },
+      { input: 20, cache: 700, cache_write: 60, output: 12, web_search: 0, searches: 0 },
+    ]);
+    // $3/M in, $0.30/M cache read, $3.75/M cache write, $15/M out:
+    // 50×3 + 700×3.75 + 30×15 = 3225 → 3,225,000 nano; 20×3 + 700×0.3 + 60×3.75 + 12×15 = 675 → 675,000
+    expect(turns.map((t) => t.cost_nanos)).toEqual([3_225_000, 675_000]);
+  });
+
+  it("offers web_search as the native server tool and records its searches", async () => {
+    const turns: TurnRecord[] = [];
+    const host = createToolHost({ env: {}, names: ["web_search"] });
+    expect(await loop("search", host, turns)).toEqual({ kind: "completed", output: "Found it." });
+    expect(turns[0].searches).toEqual([{ query: "flightdeck agents", results: [{ title: "Flightdeck", url: "https://example.com/flightdeck", snippet: "" }] }]);
+    expect(turns[0].usage).toEqual({ input: 1000, cache: 0, cache_write: 0, output: 50, web_search: 0, searches: 1 });
+    // 1000 × $3/M + 50 × $15/M + 1 search × $0.01
+    expect(costNanos(turns[0].usage, sonnet)).toBe(3_750_000 + 10_000_000);
+  });
+
+  it("continues a paused turn", async () => {
+    const turns: TurnRecord[] = [];
+    const { host } = fakeHost([], {});
+    expect(await loop("pause", host, turns)).toEqual({ kind: "completed", output: "resumed" });
+    expect(turns.map((t) => t.paused ?? false)).toEqual([true, false]);
+  });
+
+  it("treats 429 as transient and honours retry-after", async () => {
+    const e = await stepError(provider().call(request("rate-limit")));
+    expect([e.transient, e.retryAfterMs]).toEqual([true, 3000]);
+  });
+
+  it("treats 529 overloaded and 500 as transient", async () => {
+    const overloaded = await stepError(provider().call(request("overloaded")));
+    expect([overloaded.transient, overloaded.message]).toEqual([true, "anthropic: HTTP 529: Overloaded"]);
+    expect((await stepError(provider().call(request("server-error")))).transient).toBe(true);
+  });
+
+  it("treats other 4xx as permanent", async () => {
+    const e = await stepError(provider().call(request("bad-request")));
+    expect([e.transient, e.message]).toEqual([false, "anthropic: HTTP 400: messages: text content blocks must be non-empty"]);
+    const wrongKey = await stepError(createAnthropicProvider({ apiKey: "nope", baseUrl: local(servers().anthropic) }).call(request("echo")));
+    expect([wrongKey.transient, wrongKey.message]).toEqual([false, "anthropic: HTTP 401: invalid x-api-key"]);
+  });
+
+  it("treats malformed JSON and a hang past the timeout as transient", async () => {
+    expect((await stepError(provider().call(request("malformed")))).message).toBe("anthropic: malformed JSON in the response");
+    const hang = await stepError(provider(300).call(request("hang")));
+    expect([hang.transient, hang.message]).toEqual([true, "anthropic: no complete answer within 300 ms"]);
+  });
+
+  it("is chosen by providerFor with the base URL and key from the environment", async () => {
+    const p = providerFor("anthropic:echo", { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: local(servers().anthropic) });
+    expect((await p.call(request("echo"))).content).toBe("echo: hi");
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { createToolHost } from "../../../worker/agents/tools";
+import { local, servers } from "./helpers";
+
+const signal = () => new AbortController().signal;
+const fetchCall = (args: Record<string, unknown>) => ({ id: "c1", name: "http_fetch", arguments: args });
+const host = (o: Parameters<typeof createToolHost>[0]["httpFetch"] = {}) => createToolHost({ env: { HTTP_FETCH_ALLOW_PRIVATE: "true" }, names: ["http_fetch"], httpFetch: o });
+
+describe("http_fetch against a real server", () => {
+  it("returns the status, content type and body", async () => {
+    expect(await host().execute(fetchCall({ url: local(servers().http, "/hello") }), signal())).toEqual({
+      result: "HTTP 200 OK\ncontent-type: text/plain; charset=utf-8\n\nhello from the fake server",
+    });
+  });
+
+  it("sends the method, headers and body", async () => {
+    const out = await host().execute(fetchCall({ url: local(servers().http, "/echo"), method: "POST", headers: { "x-test": "yes" }, body: "ping" }), signal());
+    const body = (out as { result: string }).result.split("\n\n")[1];
+    expect(JSON.parse(body)).toEqual({ method: "POST", body: "ping", test_header: "yes" });
+  });
+
+  it("reports error statuses as results", async () => {
+    expect(await host().execute(fetchCall({ url: local(servers().http, "/missing") }), signal())).toEqual({ result: "HTTP 404 Not Found\ncontent-type: text/plain\n\nnope" });
+  });
+
+  it("follows redirects, but not forever", async () => {
+    expect((await host().execute(fetchCall({ url: local(servers().http, "/redirect") }), signal())) as { result: string }).toMatchObject({
+      result: expect.stringContaining("hello from the fake server"),
+    });
+    expect(await host().execute(fetchCall({ url: local(servers().http, "/redirect-loop") }), signal())).toMatchObject({ error: "more than 5 redirects" });
+  });
+
+  it("stops reading at the size limit and marks the cut", async () => {
+    const small = await host({ maxBytes: 1000 }).execute(fetchCall({ url: local(servers().http, "/big") }), signal());
+    expect(small).toMatchObject({ truncated: true });
+    const text = (small as { result: string }).result;
+    expect(text).toBe(`HTTP 200 OK\ncontent-type: text/plain\n\n${"a".repeat(1000)}\n[truncated: the body is larger than 1000 bytes]`);
+    // 2 MB body: 1 MB read, then the 256 KB result cap
+    const big = await host().execute(fetchCall({ url: local(servers().http, "/big") }), signal());
+    expect(big).toMatchObject({ truncated: true, result: expect.stringMatching(/\[truncated: kept the first 262144 of \d+ bytes\]$/) });
+  });
+
+  it("gives up at the time limit", async () => {
+    expect(await host({ timeoutMs: 200 }).execute(fetchCall({ url: local(servers().http, "/slow") }), signal())).toMatchObject({ error: "no complete answer within 200 ms" });
+  });
+
+  it("refuses loopback unless private addresses are allowed", async () => {
+    const strict = createToolHost({ env: {}, names: ["http_fetch"] });
+    expect(await strict.execute(fetchCall({ url: local(servers().http, "/hello") }), signal())).toMatchObject({ error: "refused: 127.0.0.1 is a loopback address" });
+  });
+});

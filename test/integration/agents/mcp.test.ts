@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { runAgentLoop } from "../../../worker/agents/loop";
+import { simPrice, simProvider } from "../../../worker/agents/providers/sim";
+import { createToolHost } from "../../../worker/agents/tools";
+import { StepError } from "../../../worker/agents/types";
+import { agent } from "../../unit/agents/loop-helpers";
+import { local, servers } from "./helpers";
+
+const signal = () => new AbortController().signal;
+const call = (name: string, args: Record<string, unknown> = {}) => ({ id: "c1", name, arguments: args });
+
+describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path) => {
+  const url = () => `mcp:${local(servers().mcp, path)}`;
+
+  it("lists every tool of the server, across pages", async () => {
+    const specs = await createToolHost({ env: {}, names: [url()] }).specs(signal());
+    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "forget_session"]);
+    expect(specs[0]).toEqual({
+      name: "add",
+      description: "Add two numbers",
+      parameters: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] },
+    });
+  });
+
+  it("calls tools in one session and reports tool errors as results", async () => {
+    const host = createToolHost({ env: {}, names: [url()] });
+    expect(await host.execute(call("add", { a: 2, b: 3 }), signal())).toEqual({ result: "5" });
+    expect(await host.execute(call("echo", { text: "héllo" }), signal())).toEqual({ result: "héllo" });
+    expect(await host.execute(call("fail"), signal())).toEqual({ result: "error: boom" });
+  });
+
+  it("starts a new session when the server forgets the old one", async () => {
+    const host = createToolHost({ env: {}, names: [url()] });
+    expect(await host.execute(call("forget_session"), signal())).toEqual({ result: "forgotten" });
+    expect(await host.execute(call("add", { a: 1, b: 1 }), signal())).toEqual({ result: "2" });
+  });
+
+  it("runs as an agent's tools in the loop", async () => {
+    const turns: unknown[] = [];
+    const outcome = await runAgentLoop({
+      agent: agent({ tools: [url()] }),
+      instructions: '@tool add {"a":20,"b":22}\n@output added',
+      runNo: 1,
+      turns: [],
+      provider: simProvider,
+      tools: createToolHost({ env: {}, names: [url()] }),
+      price: simPrice,
+      saveTurn: (t) => void turns.push(t),
+      checkBudget: () => true,
+      signal: signal(),
+    });
+    expect(outcome).toEqual({ kind: "completed", output: "added" });
+    expect(turns[1]).toMatchObject({ tool_results: [{ call_id: "sim_call_1", name: "add", result: "42" }] });
+  });
+});
+
+describe("MCP failures", () => {
+  it("turns a JSON-RPC error into a tool error result", async () => {
+    const host = createToolHost({ env: {}, names: [`mcp:${local(servers().mcp, "/mcp")}`] });
+    await host.specs(signal());
+    // bypass the catalog: a name the server does not know is refused by the host itself
+    expect(await host.execute(call("nope"), signal())).toMatchObject({ error: "the tool nope is not available to this agent" });
+  });
+
+  it("fails the run transiently when a server cannot list its tools", async () => {
+    const err = await createToolHost({ env: {}, names: [`mcp:${local(servers().mcp, "/missing")}`] }).specs(signal()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect((err as StepError).transient).toBe(true);
+    expect((err as StepError).message).toContain("answered HTTP 404 to initialize");
+  });
+});

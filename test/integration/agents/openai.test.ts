@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { costNanos } from "../../../worker/agents/cost";
+import { runAgentLoop } from "../../../worker/agents/loop";
+import { DEFAULT_PRICES } from "../../../worker/agents/pricing-defaults";
+import { providerFor } from "../../../worker/agents/providers";
+import { createOpenAIProvider } from "../../../worker/agents/providers/openai";
+import type { TurnRecord } from "../../../worker/agents/turn";
+import { OPENAI_KEY } from "../../fake-servers/openai";
+import { agent, fakeHost } from "../../unit/agents/loop-helpers";
+import { local, request, servers, stepError } from "./helpers";
+
+const provider = (timeoutMs?: number) => createOpenAIProvider({ apiKey: OPENAI_KEY, baseUrl: local(servers().openai, "/v1"), timeoutMs });
+const gpt4o = DEFAULT_PRICES["openai:gpt-4o"];
+
+describe("OpenAI-compatible provider against a Chat Completions server", () => {
+  it("answers and reads usage", async () => {
+    const res = await provider().call(request("echo"));
+    expect(res).toEqual({ content: "echo: hi", tool_calls: [], usage: { input: 120, cache: 0, cache_write: 0, output: 7, web_search: 0, searches: 0 }, searches: [] });
+  });
+
+  it("counts cached prompt tokens apart and prices them exactly", async () => {
+    const res = await provider().call(request("cached"));
+    expect(res.usage).toEqual({ input: 464, cache: 1536, cache_write: 0, output: 42, web_search: 0, searches: 0 });
+    // 464 × $2.50/M + 1536 × $1.25/M + 42 × $10/M = $0.00116 + $0.00192 + $0.00042
+    expect(costNanos(res.usage, gpt4o)).toBe(3_500_000);
+  });
+
+  it("streams text deltas and reads usage from the last chunk", async () => {
+    let streamed = "";
+    const deltas: string[] = [];
+    const res = await provider().call(request("cached", { onText: (d) => (deltas.push(d), (streamed += d)) }));
+    expect(streamed).toBe("cached answer");
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(res.usage).toEqual({ input: 464, cache: 1536, cache_write: 0, output: 42, web_search: 0, searches: 0 });
+  });
+
+  it.each([false, true])("does the tool_calls round trip through the loop (streaming: %s)", async (streaming) => {
+    const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
+    const { host, executed } = fakeHost([lookup], { lookup: (c) => ({ result: `found ${String(c.arguments.q)}` }) });
+    const turns: TurnRecord[] = [];
+    const outcome = await runAgentLoop({
+      agent: agent({ model: "openai:tools" }),
+      instructions: '{"q":"flights"}',
+      runNo: 1,
+      turns: [],
+      provider: provider(),
+      tools: host,
+      price: gpt4o,
+      saveTurn: (t) => void (turns[t.turn_no - 1] = t),
+      checkBudget: () => true,
+      signal: new AbortController().signal,
+      ...(streaming ? { onText: () => {} } : {}),
+    });
+    expect(executed).toEqual([{ id: "call_abc", name: "lookup", arguments: { q: "flights" } }]);
+    // the server answers only when the tool message matches its call id
+    expect(outcome).toEqual({ kind: "completed", output: "tool said: found flights" });
+    expect(turns.map((t) => t.usage)).toEqual([
+      { input: 300, cache: 0, cache_write: 0, output: 25, web_search: 0, searches: 0 },
+      { input: 144, cache: 256, cache_write: 0, output: 9, web_search: 0, searches: 0 },
+    ]);
+    // 300 × 2.5 + 25 × 10 = 1000 micro-USD·M⁻¹ → 1,000,000 nano; 144 × 2.5 + 256 × 1.25 + 9 × 10 = 770 → 770,000
+    expect(turns.map((t) => t.cost_nanos)).toEqual([1_000_000, 770_000]);
+  });
+
+  it("treats 429 as transient and honours retry-after", async () => {
+    const e = await stepError(provider().call(request("rate-limit")));
+    expect(e.transient).toBe(true);
+    expect(e.retryAfterMs).toBe(7000);
+    expect(e.message).toContain("Rate limit reached");
+  });
+
+  it("treats 5xx as transient", async () => {
+    const e = await stepError(provider().call(request("server-error")));
+    expect([e.transient, e.message]).toEqual([true, "openai: HTTP 500: The server had an error"]);
+  });
+
+  it("treats other 4xx as permanent", async () => {
+    expect((await stepError(provider().call(request("bad-request")))).transient).toBe(false);
+    const wrongKey = createOpenAIProvider({ apiKey: "nope", baseUrl: local(servers().openai, "/v1") });
+    const e = await stepError(wrongKey.call(request("echo")));
+    expect([e.transient, e.message]).toEqual([false, "openai: HTTP 401: Incorrect API key provided"]);
+  });
+
+  it("treats malformed JSON as transient", async () => {
+    const e = await stepError(provider().call(request("malformed")));
+    expect([e.transient, e.message]).toEqual([true, "openai: malformed JSON in the response"]);
+  });
+
+  it("times out a hung request as transient", async () => {
+    const t0 = Date.now();
+    const e = await stepError(provider(300).call(request("hang")));
+    expect([e.transient, e.message]).toEqual([true, "openai: no complete answer within 300 ms"]);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it("treats a refused connection as transient", async () => {
+    const e = await stepError(createOpenAIProvider({ apiKey: OPENAI_KEY, baseUrl: "http://127.0.0.1:1/v1" }).call(request("echo")));
+    expect(e.transient).toBe(true);
+    expect(e.message).toMatch(/^openai: network error/);
+  });
+
+  it("re-throws the caller's abort reason", async () => {
+    const ac = new AbortController();
+    const pending = provider().call(request("hang", { signal: ac.signal }));
+    ac.abort(new Error("cancelled by a person"));
+    await expect(pending).rejects.toThrow("cancelled by a person");
+  });
+
+  it("is chosen by providerFor with the base URL and key from the environment", async () => {
+    const p = providerFor("openai:echo", { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: local(servers().openai, "/v1") });
+    expect((await p.call(request("echo"))).content).toBe("echo: hi");
+  });
+});
