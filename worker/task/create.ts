@@ -28,7 +28,7 @@ export interface NewTask {
 
 /** A task made from `{agent, title, description}` alone is a one-step plan. */
 export function singleStepPlan(agent: string, title: string, description: string): Plan {
-  return { name: title, description: "", params: [], steps: [{ id: "main", kind: "agent", agent, instructions: description, depends_on: [], tools: [], approval: false }] };
+  return { name: title, description: "", params: [], steps: [{ id: "main", name: title, kind: "agent", agent, instructions: description, depends_on: [], tools: [], approval: false }] };
 }
 
 interface AgentRow {
@@ -90,15 +90,15 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
     id: meta.id, org_id: meta.org_id, title: meta.title, description: meta.description, status: "pending", source: meta.source,
     agent: primaryAgent(meta), agents: JSON.stringify(names), created_by: JSON.stringify(meta.created_by), parent_id: meta.parent_id,
     rerun_of: meta.rerun_of, trigger_id: meta.trigger_id, session_id: meta.session_id, plan_id: meta.plan_id, plan_version: meta.plan_version,
-    progress_done: 0, progress_total: 0, tokens_input: 0, tokens_cache: 0, tokens_output: 0, tokens_web_search: 0, searches: 0,
+    progress_done: 0, progress_total: t.plan.steps.filter((st) => st.kind === "agent").length, tokens_input: 0, tokens_cache: 0, tokens_output: 0, tokens_web_search: 0, searches: 0,
     cost_nanos: 0, pending: "[]", output: null, index_version: 0, created_at: now, started_at: null, finished_at: null,
   };
   await env.DB.prepare(
     `INSERT INTO tasks (id, org_id, title, description, status, source, agent, agents, created_by, parent_id, rerun_of, trigger_id,
-       session_id, plan_id, plan_version, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       session_id, plan_id, plan_version, progress_total, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
     .bind(row.id, row.org_id, row.title, row.description, row.source, row.agent, row.agents, row.created_by, row.parent_id,
-      row.rerun_of, row.trigger_id, row.session_id, row.plan_id, row.plan_version, now)
+      row.rerun_of, row.trigger_id, row.session_id, row.plan_id, row.plan_version, row.progress_total, now)
     .run();
   await taskStub(env, meta.id).start(meta);
   return toListItem(row);
