@@ -1,8 +1,15 @@
 import { type FakeServer, listen, sendJson } from "./listen";
 
-/** Plain HTTP for `http_fetch`: text, JSON echo, a 2 MB body, redirects, a 404 and a request that never ends. */
+/** Plain HTTP for `http_fetch`: text, JSON echo, a 2 MB body, redirects, a 404, a request that never ends, and call counters. */
 export function startHttp(): Promise<FakeServer> {
+  const counts = new Map<string, number>();
   return listen((req, body, res) => {
+    const counter = /^\/(count|counts)\/([\w-]+)$/.exec(req.url ?? "");
+    if (counter) {
+      const [, verb, key] = counter;
+      if (verb === "count") counts.set(key, (counts.get(key) ?? 0) + 1);
+      return sendJson(res, 200, { key, count: counts.get(key) ?? 0 });
+    }
     switch (req.url) {
       case "/hello":
         res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });

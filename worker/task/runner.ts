@@ -232,9 +232,11 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   async alarm(): Promise<void> {
+    // The alarm's own time is the clock: wake-ups due by then are due now, even if it fires early.
+    const scheduled = this.alarmAt ?? Date.now();
     this.alarmAt = null;
     if (!this.meta || FINAL.has(this.status)) return;
-    this.pump();
+    this.pump(Math.max(Date.now(), scheduled));
   }
 
   /** `?wait=`: resolves once the task finishes or needs a person, or after `timeoutMs`. */
@@ -259,9 +261,8 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   // ---- the scheduler loop ----
 
-  pump(): void {
+  pump(now = Date.now()): void {
     if (!this.meta || FINAL.has(this.status)) return;
-    const now = Date.now();
     for (const n of this.nodes()) {
       if (n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key)) this.launch(n.key);
     }

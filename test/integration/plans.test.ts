@@ -1,0 +1,238 @@
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, inject, it } from "vitest";
+import type { TaskRunner } from "../../worker/task/runner";
+import { api, expectError, taskStub, waitForStatus } from "../helpers";
+
+async function savePlan(plan: Record<string, unknown>) {
+  const res = await api("POST", "/plans", { body: plan });
+  expect(res.status, JSON.stringify(res.json)).toBe(201);
+  return res.json as { id: string; version: number };
+}
+
+async function runPlan(id: string, body: Record<string, unknown> = {}) {
+  const res = await api("POST", `/plans/${id}/run`, { body });
+  expect(res.status, JSON.stringify(res.json)).toBe(201);
+  return res.json as { id: string; session_id: string };
+}
+
+const step = (id: string, instructions: string, extra: Record<string, unknown> = {}) => ({ id, agent: "researcher", instructions, ...extra });
+
+describe("/plans", () => {
+  it("saves versions and keeps the version a task ran", async () => {
+    const plan = await savePlan({ name: "digest", params: [{ name: "topic", required: true }], steps: [step("a", "@output about {{params.topic}}")] });
+    expect(plan.version).toBe(1);
+    const updated = await api("PUT", `/plans/${plan.id}`, { body: { name: "digest", params: [{ name: "topic", required: true }], steps: [step("a", "@output v2 {{params.topic}}")] } });
+    expect(updated.json.version).toBe(2);
+    const versions = await api("GET", `/plans/${plan.id}/versions`);
+    expect(versions.json.items.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    const task = await runPlan(plan.id, { inputs: { topic: "otters" } });
+    await api("PUT", `/plans/${plan.id}`, { body: { name: "digest", params: [{ name: "topic", required: true }], steps: [step("a", "@output v3")] } });
+    const done = await waitForStatus(task.id, ["completed"]);
+    expect(done.plan_version).toBe(2);
+    expect(done.output).toBe("v2 otters");
+    expect((await api("GET", "/plans")).json.items.some((p: { id: string }) => p.id === plan.id)).toBe(true);
+    expect((await api("DELETE", `/plans/${plan.id}`)).status).toBe(204);
+    expectError(await api("GET", `/plans/${plan.id}`), 404);
+    expect((await api("GET", `/tasks/${task.id}`)).json.plan.steps[0].instructions).toBe("@output v2 {{params.topic}}");
+  });
+
+  it("refuses invalid plans with 422 naming the step, and saves nothing", async () => {
+    const before = (await api("GET", "/plans")).json.items.length;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ name: "p", steps: [step("a", "x"), step("a", "y")] }, "a"],
+      [{ name: "p", steps: [{ id: "a", agent: "ghost", instructions: "x" }] }, "a"],
+      [{ name: "p", steps: [step("a", "x", { depends_on: ["nope"] })] }, "a"],
+      [{ name: "p", steps: [step("a", "x", { depends_on: ["b"] }), step("b", "y", { depends_on: ["a"] })] }, "b"],
+      [{ name: "p", steps: [{ id: "l", kind: "loop", over: "zzz", body: [step("b", "x")] }] }, "l"],
+      [{ name: "p", steps: [step("a", "{{steps.b.output}}"), step("b", "x")] }, "a"],
+      [{ name: "p", steps: [step("a", "{{params.missing}}")] }, "a"],
+    ];
+    for (const [plan, bad] of cases) {
+      const res = await api("POST", "/plans", { body: plan });
+      expectError(res, 422, "unprocessable");
+      expect(res.json.error.details.some((d: { step?: string }) => d.step === bad), JSON.stringify(res.json)).toBe(true);
+    }
+    expectError(await api("POST", "/plans", { body: { name: "p", steps: [] } }), 400);
+    expectError(await api("POST", "/plans", { body: { steps: [step("a", "x")] } }), 400);
+    expect((await api("GET", "/plans")).json.items.length).toBe(before);
+  });
+
+  it("checks params at run: 422 naming the missing or unknown one", async () => {
+    const plan = await savePlan({ name: "p", params: [{ name: "topic", required: true }, { name: "tone", default: "dry" }], steps: [step("a", "@output {{params.topic}} {{params.tone}}")] });
+    const missing = await api("POST", `/plans/${plan.id}/run`, { body: { inputs: {} } });
+    expectError(missing, 422);
+    expect(missing.json.error.message).toContain("topic");
+    expectError(await api("POST", `/plans/${plan.id}/run`, { body: { inputs: { topic: "x", bogus: 1 } } }), 422);
+    expectError(await api("POST", "/plans/pln_nope/run", { body: { inputs: {} } }), 404);
+    const task = await runPlan(plan.id, { inputs: { topic: "tea" } });
+    expect((await waitForStatus(task.id, ["completed"])).output).toBe("tea dry");
+  });
+});
+
+describe("running plans", () => {
+  it("runs independent steps in parallel and dependents when their dependencies finish", async () => {
+    const plan = await savePlan({
+      name: "fan",
+      steps: [step("a", "@delay 300\n@output A"), step("b", "@delay 300\n@output B"), step("c", "@output {{steps.a.output}}+{{steps.b.output}}", { depends_on: ["a", "b"] })],
+    });
+    const task = await runPlan(plan.id);
+    const done = await waitForStatus(task.id, ["completed"]);
+    const [a, b, c] = done.steps;
+    expect(Date.parse(b.started_at)).toBeLessThan(Date.parse(a.finished_at));
+    expect(Date.parse(a.started_at)).toBeLessThan(Date.parse(b.finished_at));
+    expect(Date.parse(c.started_at)).toBeGreaterThanOrEqual(Math.max(Date.parse(a.finished_at), Date.parse(b.finished_at)));
+    expect(done.output).toBe("A+B");
+  });
+
+  it("fans a loop out per item, each iteration a nested sub-step with its own tokens", async () => {
+    const plan = await savePlan({
+      name: "loop",
+      steps: [
+        step("list", '@output ["ann", "bob", "cy"]'),
+        { id: "emails", kind: "loop", over: "list", concurrency: 2, body: [step("draft", "@output Dear {{item}} #{{index}}")] },
+      ],
+    });
+    const done = await waitForStatus((await runPlan(plan.id)).id, ["completed"]);
+    const loop = done.steps.find((s: { id: string }) => s.id === "emails");
+    expect(loop.kind).toBe("loop");
+    expect(loop.iterations.map((i: { item: string }) => i.item)).toEqual(["ann", "bob", "cy"]);
+    expect(loop.iterations[2].steps[0]).toMatchObject({ id: "emails[2].draft", status: "completed", output: "Dear cy #2" });
+    expect(JSON.parse(loop.output)).toEqual(["Dear ann #0", "Dear bob #1", "Dear cy #2"]);
+    const sum = loop.iterations.reduce((n: number, i: { tokens: { output: number } }) => n + i.tokens.output, 0);
+    expect(sum).toBe(loop.tokens.output);
+    expect(loop.iterations[0].tokens.output).toBeGreaterThan(0);
+    expect(done.progress).toEqual({ done: 4, total: 4 });
+    const trace = await api("GET", `/tasks/${done.id}/steps/${encodeURIComponent("emails[1].draft")}/runs/1/trace`);
+    expect(trace.status).toBe(200);
+  });
+
+  it("runs only the matching branch and hides the others", async () => {
+    const plan = await savePlan({
+      name: "branch",
+      steps: [
+        step("triage", "@output  Urgent "),
+        { id: "route", kind: "branch", on: "triage", cases: { urgent: [step("page", "@output paged")], low: [step("ticket", "@output ticketed")] }, default: [step("ignore", "@output ignored")] },
+        step("after", "@output after {{steps.route.output}}", { depends_on: ["route"] }),
+      ],
+    });
+    const done = await waitForStatus((await runPlan(plan.id)).id, ["completed"]);
+    const ids = JSON.stringify(done.steps);
+    expect(ids).toContain('"page"');
+    expect(ids).not.toContain('"ticket"');
+    expect(ids).not.toContain('"ignore"');
+    expect(done.output).toBe("after paged");
+  });
+
+  it("waits for approval, and a rejection runs the step again with the feedback", async () => {
+    const plan = await savePlan({ name: "review", steps: [step("draft", "@output first draft", { approval: true }), step("send", "@output sent", { depends_on: ["draft"] })] });
+    const task = await runPlan(plan.id);
+    let t = await waitForStatus(task.id, ["needs_input"]);
+    expect(t.pending).toEqual([{ kind: "approval", step: "draft" }]);
+    expect(t.steps[1].status).toBe("pending");
+    expectError(await api("POST", `/tasks/${task.id}/steps/send/approve`), 409);
+    expectError(await api("POST", `/tasks/${task.id}/steps/nope/approve`), 404);
+    expectError(await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: {} }), 400);
+    expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "shorter please" } })).status).toBe(200);
+    t = await waitForStatus(task.id, ["needs_input"]);
+    expect(t.steps[0].runs.map((r: { run_no: number }) => r.run_no)).toEqual([1, 2]);
+    expect(t.steps[0].runs[1].feedback).toBe("shorter please");
+    const trace = await api("GET", `/tasks/${task.id}/steps/draft/runs/2/trace`);
+    expect(JSON.stringify(trace.json.turns[0].sent)).toContain("shorter please");
+    expect((await api("POST", `/tasks/${task.id}/steps/draft/approve`)).status).toBe(200);
+    expectError(await api("POST", `/tasks/${task.id}/steps/draft/approve`), 409);
+    t = await waitForStatus(task.id, ["completed"]);
+    expect(t.output).toBe("sent");
+  });
+
+  it("retries transient failures with backoff woken by the alarm, each run recorded", async () => {
+    const plan = await savePlan({ name: "flaky", steps: [step("a", "@fail transient 2\n@output finally", { retry: { max_attempts: 3, backoff: { initial_ms: 60_000, max_ms: 60_000 } } })] });
+    const task = await runPlan(plan.id);
+    const stub = taskStub(task.id);
+    const waitRuns = async (n: number) => {
+      for (let i = 0; i < 200; i++) {
+        const d = (await api("GET", `/tasks/${task.id}`)).json;
+        if (d.steps[0].runs.length >= n && d.steps[0].runs[n - 1].status !== "running") return d;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error("runs did not appear");
+    };
+    let d = await waitRuns(1);
+    expect(d.status).toBe("pending");
+    expect(d.steps[0].retry_at).not.toBeNull();
+    expect(Date.parse(d.steps[0].retry_at) - Date.now()).toBeGreaterThan(1000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    d = await waitRuns(2);
+    expect(d.steps[0].runs[1].status).toBe("failed");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    d = await waitForStatus(task.id, ["completed"]);
+    expect(d.steps[0].runs.map((r: { status: string }) => r.status)).toEqual(["failed", "failed", "completed"]);
+    expect(d.output).toBe("finally");
+  });
+
+  it("fails at once on a permanent error and stops running siblings", async () => {
+    const plan = await savePlan({ name: "boom", steps: [step("bad", "@fail permanent"), step("slow", "@delay 3000\n@output late")] });
+    const done = await waitForStatus((await runPlan(plan.id)).id, ["failed"]);
+    expect(done.steps[0].runs).toHaveLength(1);
+    expect(done.steps[1].status).toBe("cancelled");
+  });
+
+  it("times out a step past timeout_s", async () => {
+    const plan = await savePlan({ name: "slow", steps: [step("a", "@delay 5000\n@output late", { timeout_s: 1, retry: { max_attempts: 1 } })] });
+    const done = await waitForStatus((await runPlan(plan.id)).id, ["failed"], 8000);
+    expect(done.steps[0].error).toContain("timed out");
+  });
+
+  it("cancel stops everything, alarms included", async () => {
+    const plan = await savePlan({ name: "c", steps: [step("a", "@fail transient 5", { retry: { max_attempts: 5, backoff: { initial_ms: 60_000, max_ms: 60_000 } } })] });
+    const task = await runPlan(plan.id);
+    const stub = taskStub(task.id);
+    for (let i = 0; i < 200 && !(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())); i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await api("DELETE", `/tasks/${task.id}`)).status).toBe(200);
+    expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).toBeNull();
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
+  });
+
+  it("reruns from a step, reusing the outputs upstream of it", async () => {
+    const plan = await savePlan({ name: "rr", steps: [step("a", "@output A"), step("b", "@fail permanent", { depends_on: ["a"] }), step("c", "@output C", { depends_on: ["b"] })] });
+    const first = await waitForStatus((await runPlan(plan.id)).id, ["failed"]);
+    expectError(await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "nope" } }), 422);
+    expectError(await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "c" } }), 422);
+    const rerun = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b" } });
+    expect(rerun.status).toBe(201);
+    expect(rerun.json.rerun_of).toBe(first.id);
+    const again = await waitForStatus(rerun.json.id, ["failed"]);
+    expect(again.steps[0]).toMatchObject({ id: "a", status: "completed", output: "A", runs: [] });
+    expect(again.steps[1].runs).toHaveLength(1);
+  });
+});
+
+describe("durability", () => {
+  it("resumes after the object is broken mid-run without repeating a finished tool call", async () => {
+    const { http } = inject("fakeServers");
+    const key = `k${crypto.randomUUID().slice(0, 8)}`;
+    await api("POST", "/agents", { body: { name: "fetcher", model: "sim", tools: ["http_fetch"], max_turns: 10 } });
+    const url = (what: string) => `http://127.0.0.1:${http}/count/${key}-${what}`;
+    const plan = await savePlan({
+      name: "durable",
+      steps: [{ id: "a", agent: "fetcher", instructions: `@delay 150\n@tool http_fetch {"url": "${url("one")}"}\n@tool http_fetch {"url": "${url("two")}"}\n@output done` }],
+    });
+    const task = await runPlan(plan.id);
+    const stub = taskStub(task.id) as DurableObjectStub<TaskRunner>;
+    // wait until the first tool call's result is stored
+    for (let i = 0; ; i++) {
+      const stored = await runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ data: string }>("SELECT data FROM turns ORDER BY turn_no").toArray());
+      if (stored.some((t) => JSON.parse(t.data).tool_results.some((r: { result: string | null }) => r.result !== null))) break;
+      if (i > 300) throw new Error("the first tool call never finished");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await abortAllDurableObjects();
+    // a fresh instance wakes on the heartbeat alarm and resumes from the stored turns
+    expect(await runDurableObjectAlarm(taskStub(task.id))).toBe(true);
+    const done = await waitForStatus(task.id, ["completed"], 10_000);
+    expect(done.output).toBe("done");
+    const count = async (what: string) => (await (await fetch(`http://127.0.0.1:${http}/counts/${key}-${what}`)).json() as { count: number }).count;
+    expect(await count("one")).toBe(1);
+    expect(await count("two")).toBe(1);
+    expect(env).toBeTruthy();
+  });
+});
