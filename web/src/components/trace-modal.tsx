@@ -86,7 +86,7 @@ function contentText(c: unknown): string {
 
 export function MessageView(props: { m: Message }) {
   return (
-    <div class={`msg msg-${props.m.role}`}>
+    <div class={`msg msg-${props.m.role.replace(/\s+/g, "-")}`}>
       <span class="msg-role">{props.m.role}</span>
       <Show when={contentText(props.m.content)}>
         <pre class="msg-text">{contentText(props.m.content)}</pre>
@@ -102,8 +102,14 @@ export function MessageView(props: { m: Message }) {
   );
 }
 
+/** A turn's `sent` may repeat the whole history or carry only what is new; show what is new either way. */
+export function newMessages(turn: Turn, prev: Turn | null): Message[] {
+  if (!prev || prev.sent.length === 0 || turn.sent.length < prev.sent.length) return turn.sent;
+  return JSON.stringify(turn.sent[0]) === JSON.stringify(prev.sent[0]) ? turn.sent.slice(prev.sent.length) : turn.sent;
+}
+
 function TurnView(props: { turn: Turn; prev: Turn | null }) {
-  const fresh = () => props.turn.sent.slice(props.prev ? props.prev.sent.length : 0);
+  const fresh = () => newMessages(props.turn, props.prev);
   const u = () => props.turn.usage;
   return (
     <li class="turn">

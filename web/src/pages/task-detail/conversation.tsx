@@ -2,22 +2,34 @@ import { createEffect, For, on, Show } from "solid-js";
 import { api } from "../../api";
 import type { Message, Step, Trace } from "../../api-types";
 import { ErrorState, Skeleton } from "../../components/states";
-import { MessageView } from "../../components/trace-modal";
+import { MessageView, newMessages } from "../../components/trace-modal";
 import { pretty } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 
 /** A single-agent task reads as a conversation: what it was asked, tool calls, answers, its reply. */
+function questionOf(args: unknown): string {
+  if (typeof args === "object" && args !== null && "question" in args) return String((args as { question: unknown }).question);
+  return pretty(args);
+}
+
 export function Conversation(props: { taskId: string; step: Step }) {
   const lastRun = () => props.step.runs?.at(-1)?.run_no ?? 1;
   const trace = createLoader<Trace>(() => api.tasks.trace(props.taskId, props.step.id, lastRun()), { immediate: false });
   createEffect(on(() => [lastRun(), props.step.status, props.step.tokens?.output, props.step.runs?.length] as const, () => void trace.refresh()));
 
+  /** Rebuilt turn by turn: what was sent, what the model said and called, and what came back (a person's answers included). */
   const messages = (t: Trace): Message[] => {
-    const last = t.turns.at(-1);
-    if (!last) return [];
-    const out = last.sent.filter((m) => m.role !== "system");
-    if (last.content || last.tool_calls.length) out.push({ role: "assistant", content: last.content, tool_calls: last.tool_calls });
-    for (const r of last.tool_results) out.push({ role: "tool", name: r.name, content: r.error ? `error: ${r.error}` : pretty(r.result) });
+    const out: Message[] = [];
+    t.turns.forEach((turn, i) => {
+      for (const m of newMessages(turn, i > 0 ? t.turns[i - 1] : null)) if (m.role !== "system" && m.role !== "tool") out.push(m);
+      const calls = turn.tool_calls.filter((c) => c.name !== "ask_human");
+      for (const c of turn.tool_calls.filter((x) => x.name === "ask_human")) out.push({ role: "agent asks", content: questionOf(c.arguments) });
+      if (turn.content || calls.length) out.push({ role: "assistant", content: turn.content, tool_calls: calls });
+      for (const r of turn.tool_results) {
+        const human = r.name === "ask_human";
+        out.push({ role: human ? "you" : "tool", name: r.name, content: r.error ? `error: ${r.error}` : human && typeof r.result === "string" ? r.result : pretty(r.result) });
+      }
+    });
     return out;
   };
 

@@ -1,5 +1,5 @@
 import { useSearchParams } from "@solidjs/router";
-import { batch, createSignal, For, onMount, Show } from "solid-js";
+import { batch, createEffect, createSignal, For, on, Show } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
 import { api } from "../../api";
 import type { TaskListItem, TaskStatus } from "../../api-types";
@@ -71,7 +71,8 @@ export function BoardPage() {
 
   const liveRefresh = throttle(() => void refresh(), 500);
 
-  onMount(() => void refresh());
+  // Runs on mount and whenever the search changes (the URL updates after navigation settles).
+  createEffect(on(q, () => void refresh()));
 
   onLive((ev) => {
     if (ev.type === "task") {
@@ -97,7 +98,6 @@ export function BoardPage() {
   const search = (v: string) => {
     setParams({ q: v || undefined }, { replace: true });
     batch(() => BOARD_GROUPS.forEach((s) => setGroups(s, { cursors: [null], next: null, loading: true })));
-    void refresh();
   };
 
   const go = (s: TaskStatus, dir: 1 | -1) => {

@@ -68,21 +68,21 @@ export function TablePage() {
         <SearchBox value={filters().q} onSearch={(v) => setFilter("q", v)} label="Search tasks by name" />
         <label class="field field-inline">
           <span>Status</span>
-          <select value={filters().status} onChange={(e) => setFilter("status", e.currentTarget.value)}>
+          <select aria-label="Status" value={filters().status} onChange={(e) => setFilter("status", e.currentTarget.value)}>
             <option value="">All</option>
             <For each={STATUSES}>{(s) => <option value={s}>{s}</option>}</For>
           </select>
         </label>
         <label class="field field-inline">
           <span>Source</span>
-          <select value={filters().source} onChange={(e) => setFilter("source", e.currentTarget.value)}>
+          <select aria-label="Source" value={filters().source} onChange={(e) => setFilter("source", e.currentTarget.value)}>
             <option value="">All</option>
             <For each={SOURCES}>{(s) => <option value={s}>{s}</option>}</For>
           </select>
         </label>
         <label class="field field-inline">
           <span>Agent</span>
-          <select value={filters().agent} onChange={(e) => setFilter("agent", e.currentTarget.value)}>
+          <select aria-label="Agent" value={filters().agent} onChange={(e) => setFilter("agent", e.currentTarget.value)}>
             <option value="">All</option>
             <For each={agents.data?.items ?? []}>{(a) => <option value={a.name}>{a.name}</option>}</For>
             <Show when={filters().agent && !agents.data?.items.some((a) => a.name === filters().agent)}>
