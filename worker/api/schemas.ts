@@ -94,6 +94,7 @@ export const TaskDetail = TaskListItem.extend({
   plan: z.record(z.string(), z.unknown()),
   inputs: z.record(z.string(), z.string()),
   steps: z.array(StepView),
+  children: z.object({ count: z.number().int(), cost: z.number(), tokens: Tokens }).openapi({ description: "direct sub-tasks' totals, apart from the task's own" }),
 }).openapi("TaskDetail");
 
 export const Page = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });

@@ -54,6 +54,18 @@ export async function requireTask(env: { DB: D1Database }, orgId: string, id: st
   return row;
 }
 
+/** Sub-tasks' spend, shown on the parent apart from its own. */
+async function childrenTotals(d1: D1Database, orgId: string, id: string) {
+  const r = await d1
+    .prepare(
+      `SELECT count(*) AS count, coalesce(sum(cost_nanos), 0) AS cost_nanos, coalesce(sum(tokens_input), 0) AS input, coalesce(sum(tokens_cache), 0) AS cache,
+         coalesce(sum(tokens_output), 0) AS output, coalesce(sum(tokens_web_search), 0) AS web_search FROM tasks WHERE org_id = ? AND parent_id = ?`,
+    )
+    .bind(orgId, id)
+    .first<{ count: number; cost_nanos: number; input: number; cache: number; output: number; web_search: number }>();
+  return { count: r!.count, cost: r!.cost_nanos / 1e9, tokens: { input: r!.input, cache: r!.cache, output: r!.output, web_search: r!.web_search } };
+}
+
 export const tasksApi = newApp()
   .openapi(
     createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 413, 422) } }),
@@ -107,9 +119,9 @@ export const tasksApi = newApp()
       await requireTask(c.env, c.get("principal").org_id, id);
       const stub = taskStub(c.env, id);
       if (wait) await stub.waitForResult(wait * 1000);
-      const detail = await stub.detail();
+      const [detail, children] = await Promise.all([stub.detail(), childrenTotals(c.env.DB, c.get("principal").org_id, id)]);
       if (!detail) throw notFound("task");
-      return c.json(detail as z.infer<typeof TaskDetail>, 200);
+      return c.json({ ...detail, children } as z.infer<typeof TaskDetail>, 200);
     },
   )
   .openapi(

@@ -98,11 +98,15 @@ export class RunExecutor {
     const now = Date.now();
     if (outcome.kind === "spawn") {
       const child = await spawnChildTask(t.bindings, t.meta!, outcome.args);
-      const turns = loadTurns<TurnRecord>(t.db, node.key, run.run_no);
-      const result = child.ok ? JSON.stringify({ task_id: child.value.id, status: child.value.status }) : `error: ${child.message}`;
-      const turn = answerPending(turns, outcome.call_id, result);
-      saveTurn(t.db, node.key, run.run_no, turn.turn_no, turn);
-      // continue the same run: the scheduler relaunches running nodes that are not in flight
+      if (!this.current(node.key, t.inflight.get(node.key)!)) return;
+      if (child.ok && outcome.args.wait === true && !FINISHED.has(child.value.status)) {
+        node.waiting = { kind: "child", task_id: child.value.id, tool_call_id: outcome.call_id };
+        saveNode(t.db, node);
+      } else {
+        const result = child.ok ? JSON.stringify({ task_id: child.value.id, status: child.value.status }) : `error: ${child.message}`;
+        this.answerQuestion(node, run.run_no, outcome.call_id, result);
+      }
+      // the run goes on: the scheduler relaunches running steps that are not in flight (and not waiting on a child)
       t.inflight.delete(node.key);
       return;
     }
@@ -192,6 +196,14 @@ export class RunExecutor {
     return { ok: false, code: "unprocessable", message: 'a budget answer is ["stop"] or ["raise", "<usd>"]' };
   }
 
+  /** A sub-task this step waited for has finished: its result becomes the tool call's result. */
+  childFinished(node: StoredNode, child: { id: string; status: string; output: string | null }): void {
+    if (node.waiting?.kind !== "child") return;
+    this.answerQuestion(node, node.runs, node.waiting.tool_call_id, JSON.stringify({ task_id: child.id, status: child.status, output: child.output }));
+    node.waiting = null;
+    saveNode(this.t.db, node);
+  }
+
   answerQuestion(node: StoredNode, runNo: number, toolCallId: string, answer: string): void {
     const turns = loadTurns<TurnRecord>(this.t.db, node.key, runNo);
     const turn = answerPending(turns, toolCallId, answer);
@@ -223,4 +235,5 @@ export class RunExecutor {
 }
 
 const PRICE_TTL_MS = 5_000;
+const FINISHED = new Set(["completed", "failed", "cancelled"]);
 const usd = (nanos: number) => `$${(nanos / 1e9).toFixed(6)}`;

@@ -236,7 +236,25 @@ export class TaskRunner extends DurableObject<Bindings> {
     const scheduled = this.alarmAt ?? Date.now();
     this.alarmAt = null;
     if (!this.meta || FINAL.has(this.status)) return;
+    await this.pollChildren();
     this.pump(Math.max(Date.now(), scheduled));
+  }
+
+  /** A child reports when it finishes; the heartbeat alarm also looks, in case that report was lost. */
+  async childFinished(child: { id: string; status: TaskStatus; output: string | null }): Promise<void> {
+    for (const n of this.nodes()) {
+      if (n.waiting?.kind !== "child" || n.waiting.task_id !== child.id) continue;
+      this.ctx.storage.transactionSync(() => this.executor.childFinished(n, child));
+      this.pump();
+    }
+  }
+
+  private async pollChildren(): Promise<void> {
+    for (const n of this.nodes()) {
+      if (n.waiting?.kind !== "child") continue;
+      const row = await this.env.DB.prepare("SELECT id, status, output FROM tasks WHERE id = ?").bind(n.waiting.task_id).first<{ id: string; status: TaskStatus; output: string | null }>();
+      if (row && FINAL.has(row.status)) this.ctx.storage.transactionSync(() => this.executor.childFinished(n, row));
+    }
   }
 
   /** `?wait=`: resolves once the task finishes or needs a person, or after `timeoutMs`. */
@@ -264,7 +282,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   pump(now = Date.now()): void {
     if (!this.meta || FINAL.has(this.status)) return;
     for (const n of this.nodes()) {
-      if (n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key)) this.launch(n.key);
+      if (n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child") this.launch(n.key);
     }
     const toStart: string[] = [];
     this.ctx.storage.transactionSync(() => {
@@ -412,11 +430,21 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
     });
     this.sync.now();
-    if (FINAL.has(next)) this.closeSubscribers();
+    if (FINAL.has(next)) {
+      this.closeSubscribers();
+      if (this.meta!.parent_id) void this.notifyParent();
+    }
     if (FINAL.has(next) || next === "needs_input") {
       for (const wake of this.waiters) wake();
       this.waiters.clear();
     }
+  }
+
+  private async notifyParent(): Promise<void> {
+    const m = this.meta!;
+    await this.sync.flushed();
+    const parent = this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(m.parent_id!));
+    await parent.childFinished({ id: m.id, status: this.status, output: this.output }).catch((e) => log("warn", "parent notification failed", { task_id: m.id, parent_id: m.parent_id, error: String(e) }));
   }
 
   private stopSiblings(now: number): void {
@@ -540,8 +568,9 @@ export class TaskRunner extends DurableObject<Bindings> {
   pendingItems(): PendingItem[] {
     const out: PendingItem[] = [];
     for (const n of this.nodes()) {
-      if (n.status !== "waiting" || !n.waiting) continue;
+      if (!n.waiting) continue;
       if (n.waiting.kind === "approval") out.push({ kind: "approval", step: n.key });
+      else if (n.waiting.kind === "child") continue;
       else out.push({ kind: n.waiting.kind, step: n.key, call_id: n.waiting.call_id, question: n.waiting.question });
     }
     return out;

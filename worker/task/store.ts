@@ -9,7 +9,9 @@ import * as s from "./storage-schema";
 export type Waiting =
   | { kind: "approval" }
   | { kind: "question"; call_id: string; question: string }
-  | { kind: "budget"; call_id: string; question: string };
+  | { kind: "budget"; call_id: string; question: string }
+  /** not a person: the run waits for a sub-task it spawned with `wait` */
+  | { kind: "child"; task_id: string; tool_call_id: string };
 
 export interface StoredNode extends NodeState {
   error: string | null;

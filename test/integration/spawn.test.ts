@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { api, createTask, waitForStatus } from "../helpers";
+
+describe("spawn_task", () => {
+  it("starts a child task with source agent; the parent waits for its result and shows its cost apart", async () => {
+    const parent = await createTask({
+      agent: "planner",
+      title: "delegate",
+      description: '@tool spawn_task {"title": "sub job", "description": "@output child result", "agent": "writer", "wait": true}\n@output parent done',
+    });
+    const done = await waitForStatus(parent.id, ["completed"]);
+    expect(done.output).toBe("parent done");
+    const kids = (await api("GET", `/tasks?source=agent&q=sub`)).json.items.filter((t: { parent_id: string }) => t.parent_id === parent.id);
+    expect(kids).toHaveLength(1);
+    const child = await waitForStatus(kids[0].id, ["completed"]);
+    expect(child).toMatchObject({ source: "agent", parent_id: parent.id, output: "child result", created_by: { type: "agent", id: parent.id } });
+    expect(done.children.count).toBe(1);
+    expect(done.children.cost).toBeCloseTo(child.cost, 12);
+    expect(done.cost).toBeGreaterThan(0);
+    const trace = (await api("GET", `/tasks/${parent.id}/steps/main/runs/1/trace`)).json;
+    const result = trace.turns[0].tool_results[0].result;
+    expect(JSON.parse(result)).toMatchObject({ task_id: child.id, status: "completed", output: "child result" });
+  });
+
+  it("cancelling the parent cancels its children", async () => {
+    const parent = await createTask({
+      agent: "planner",
+      title: "delegate slow",
+      description: '@tool spawn_task {"title": "slow sub", "description": "@delay 5000\\n@output late", "agent": "writer", "wait": true}\n@output never',
+    });
+    let childId: string | undefined;
+    for (let i = 0; i < 300 && !childId; i++) {
+      childId = (await api("GET", "/tasks?source=agent")).json.items.find((t: { parent_id: string }) => t.parent_id === parent.id)?.id;
+      if (!childId) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(childId).toBeTruthy();
+    await waitForStatus(childId!, ["in_progress"]);
+    expect((await waitForStatus(parent.id, ["in_progress"])).pending).toEqual([]);
+    expect((await api("DELETE", `/tasks/${parent.id}`)).status).toBe(200);
+    expect((await waitForStatus(childId!, ["cancelled"])).status).toBe("cancelled");
+  });
+});
