@@ -1,7 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { RateLimiter } from "../../worker/lib/rate-limit";
 import { MAX_PLAN_STEPS } from "../../worker/task/validate";
 import { MAX_LOOP_ITEMS } from "../../worker/task/runner";
 import { api, BASE, createTask, expectError, makeOrg, waitForStatus } from "../helpers";
@@ -57,7 +56,7 @@ describe("rate limit per token", () => {
     const remaining = Number(ok.headers.get("x-ratelimit-remaining"));
     expect(remaining).toBe(perMinute - 2);
     // Spend the rest of this minute's allowance straight on the token's counter.
-    await runInDurableObject(limiter(`token:${id}`), (o: RateLimiter) => {
+    await runInDurableObject(limiter(`token:${id}`), (o) => {
       Object.assign(o, { count: perMinute });
     });
     const res = await api("GET", "/tasks", { token });

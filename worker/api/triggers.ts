@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Bindings } from "../env";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
-import { notFound, unprocessable } from "../lib/errors";
+import { ApiError, notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
@@ -74,8 +74,8 @@ export const triggersApi = newApp()
       const p = c.get("principal");
       requireRole(p, "admin");
       const input = c.req.valid("json");
-      const plan = await findPlan(c.env.DB, p.org_id, input.plan_id).catch(() => {
-        throw unprocessable(`unknown plan ${input.plan_id}`, { plan_id: input.plan_id });
+      const plan = await findPlan(c.env.DB, p.org_id, input.plan_id).catch((e: unknown) => {
+        throw e instanceof ApiError && e.code === "not_found" ? unprocessable(`unknown plan ${input.plan_id}`, { plan_id: input.plan_id }) : e;
       });
       if (input.kind === "cron") {
         const check = validateCron(input.cron, input.timezone);
