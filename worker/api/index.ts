@@ -13,6 +13,7 @@ import { healthApi } from "./health";
 import { idempotency } from "./idempotency";
 import { orgsApi } from "./orgs";
 import { plansApi } from "./plans";
+import { pricingApi } from "./pricing";
 import { sessionsApi } from "./sessions";
 import { tasksApi } from "./tasks";
 import { tokensApi } from "./tokens";
@@ -54,6 +55,7 @@ authed.route("/triggers", triggersApi);
 authed.route("/tokens", tokensApi);
 authed.route("/orgs", orgsApi);
 authed.route("/audit", auditApi);
+authed.route("/pricing", pricingApi);
 api.route("/", authed);
 
 api.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, request_id: c.get("requestId") } }, 404));

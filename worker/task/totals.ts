@@ -18,6 +18,6 @@ export function addInto(into: Totals, usage: Usage, cost_nanos: number): void {
   into.cost_nanos += cost_nanos;
 }
 
-export const nanosToUsd = (n: number): number => n / 1e9;
+export { nanosToUsd } from "../agents/cost";
 
 export const tokensView = (u: Usage) => ({ input: u.input, cache: u.cache, output: u.output, web_search: u.web_search });

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { api, createTask, expectError, tokenWithRole, waitForStatus } from "../helpers";
+
+const usd = (t: { input: number; cache: number; output: number; web_search: number }, searches: number, p: { input: number; cache: number; output: number; web_search: number; per_search: number }) =>
+  (t.input * p.input + t.cache * p.cache + t.output * p.output + t.web_search * p.web_search) / 1e6 + searches * p.per_search;
+
+describe("pricing and cost", () => {
+  it("lists editable defaults, and an organization price overrides them", async () => {
+    const list = (await api("GET", "/pricing")).json.items;
+    expect(list.find((p: { model: string }) => p.model === "sim")).toMatchObject({ source: "default" });
+    expect(list.some((p: { model: string }) => p.model.startsWith("openai:"))).toBe(true);
+    expectError(await api("PUT", "/pricing/sim", { body: { input: -1, cache: 0, output: 0 } }), 400);
+    expectError(await api("PUT", "/pricing/gpt", { body: { input: 1, cache: 0, output: 0 } }), 400);
+    const member = await tokenWithRole("member");
+    expectError(await api("PUT", "/pricing/sim", { token: member, body: { input: 1, cache: 0, output: 0 } }), 403);
+    expectError(await api("DELETE", "/pricing/openai:nothing-set"), 404);
+  });
+
+  it("computes cost exactly from tokens with the price in force when the run started, and keeps it", async () => {
+    const p1 = { input: 1, cache: 0.5, output: 2, web_search: 3, per_search: 0.01 };
+    expect((await api("PUT", "/pricing/sim", { body: p1 })).json).toMatchObject({ ...p1, source: "organization" });
+    const first = await waitForStatus((await createTask({ agent: "researcher", title: "priced", description: "@search otters\n@output done" })).id, ["completed"]);
+    expect(first.searches).toBe(1);
+    expect(first.tokens.web_search).toBeGreaterThan(0);
+    expect(first.cost).toBeCloseTo(usd(first.tokens, first.searches, p1), 12);
+
+    const p2 = { input: 10, cache: 5, output: 20, web_search: 30, per_search: 0.1 };
+    await api("PUT", "/pricing/sim", { body: p2 });
+    const again = (await api("GET", `/tasks/${first.id}`)).json;
+    expect(again.cost).toBe(first.cost);
+    const second = await waitForStatus((await createTask({ agent: "researcher", title: "priced 2", description: "@search otters\n@output done" })).id, ["completed"]);
+    expect(second.cost).toBeCloseTo(usd(second.tokens, second.searches, p2), 12);
+    expect((await api("DELETE", "/pricing/sim")).status).toBe(204);
+  });
+});
+
+describe("budgets", () => {
+  it("asks to raise or stop before a turn could pass the task's budget, and continues when raised", async () => {
+    const task = await createTask({ agent: "researcher", title: "budgeted", description: "@search a\n@search b\n@output done", max_cost: 0.0000001 });
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+    const [q] = waiting.pending;
+    expect(q).toMatchObject({ kind: "budget", step: "main" });
+    expect(q.question).toContain("budget");
+    const path = `/sessions/${waiting.session_id}/respond`;
+    expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", "-1"] } }), 422);
+    expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["maybe"] } }), 422);
+    expect((await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", "10"] } })).status).toBe(200);
+    const done = await waitForStatus(task.id, ["completed"]);
+    expect(done.cost).toBeLessThan(10);
+    expect(done.output).toBe("done");
+  });
+
+  it("stops the task when told to", async () => {
+    const task = await createTask({ agent: "researcher", title: "budget stop", description: "@output x", max_cost: 0.0000001 });
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+    const res = await api("POST", `/sessions/${waiting.session_id}/respond`, { body: { call_id: waiting.pending[0].call_id, answers: ["stop"] } });
+    expect(res.status).toBe(200);
+    const done = await waitForStatus(task.id, ["cancelled"]);
+    expect(done.cost).toBeLessThanOrEqual(0.0000001);
+  });
+
+  it("applies an agent's max_cost too", async () => {
+    await api("POST", "/agents", { body: { name: "frugal", model: "sim", max_cost: 0.0000001 } });
+    const task = await createTask({ agent: "frugal", title: "agent budget", description: "@output x" });
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+    expect(waiting.pending[0].kind).toBe("budget");
+  });
+});

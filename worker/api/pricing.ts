@@ -1,0 +1,99 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { type Price, microsToUsd, usdToMicros } from "../agents/cost";
+import { DEFAULT_PRICES } from "../agents/pricing-defaults";
+import { notFound } from "../lib/errors";
+import { requireRole } from "../lib/roles";
+import { iso } from "../lib/time";
+import { newApp } from "./app";
+import { body, errors, json, Page } from "./schemas";
+
+const usdPer1M = z.number().min(0).max(100_000);
+const PriceInput = z
+  .object({
+    input: usdPer1M,
+    cache: usdPer1M,
+    cache_write: usdPer1M.optional(),
+    output: usdPer1M,
+    web_search: usdPer1M.optional(),
+    per_search: z.number().min(0).max(1000).optional().openapi({ description: "USD per web search" }),
+  })
+  .strict()
+  .openapi("PriceInput", { description: "USD per 1M tokens; per_search USD per search" });
+
+const PriceView = z
+  .object({
+    model: z.string(),
+    input: z.number(),
+    cache: z.number(),
+    cache_write: z.number(),
+    output: z.number(),
+    web_search: z.number(),
+    per_search: z.number(),
+    source: z.enum(["organization", "default"]),
+    updated_at: z.string().nullable(),
+  })
+  .openapi("Price");
+
+const Model = z.object({ model: z.string().regex(/^(sim|openai:[\w.:/-]{1,100}|anthropic:[\w.:/-]{1,100})$/, "model is `sim`, `openai:<model>` or `anthropic:<model>`") });
+
+type Row = Price & { model: string; updated_at: number };
+
+const view = (model: string, p: Price, source: "organization" | "default", updated_at: number | null) => ({
+  model,
+  input: microsToUsd(p.input),
+  cache: microsToUsd(p.cache),
+  cache_write: microsToUsd(p.cache_write),
+  output: microsToUsd(p.output),
+  web_search: microsToUsd(p.web_search),
+  per_search: microsToUsd(p.per_search),
+  source,
+  updated_at: iso(updated_at),
+});
+
+/** Per-organization prices over editable built-in defaults. A run keeps the price it started with, so edits never rewrite history. */
+export const pricingApi = newApp()
+  .openapi(
+    createRoute({ method: "get", path: "/", tags: ["pricing"], summary: "Prices in force: the organization's, then the defaults", responses: { 200: json(Page(PriceView)), ...errors(401) } }),
+    async (c) => {
+      const { results } = await c.env.DB.prepare("SELECT model, input, cache, cache_write, output, web_search, per_search, updated_at FROM pricing WHERE org_id = ?")
+        .bind(c.get("principal").org_id)
+        .all<Row>();
+      const own = new Map(results.map((r) => [r.model, r]));
+      const items = [...results.map((r) => view(r.model, r, "organization", r.updated_at))];
+      for (const [model, p] of Object.entries(DEFAULT_PRICES)) if (!own.has(model)) items.push(view(model, p, "default", null));
+      items.sort((a, b) => a.model.localeCompare(b.model));
+      return c.json({ items, next_cursor: null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "put", path: "/{model}", tags: ["pricing"], summary: "Set the organization's price for a model", request: { params: Model, body: body(PriceInput) }, responses: { 200: json(PriceView), ...errors(400, 401, 403) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const { model } = c.req.valid("param");
+      const b = c.req.valid("json");
+      const price: Price = {
+        input: usdToMicros(b.input), cache: usdToMicros(b.cache), cache_write: usdToMicros(b.cache_write ?? 0), output: usdToMicros(b.output),
+        web_search: usdToMicros(b.web_search ?? 0), per_search: usdToMicros(b.per_search ?? 0),
+      };
+      const now = Date.now();
+      await c.env.DB.prepare(
+        `INSERT INTO pricing (org_id, model, input, cache, cache_write, output, web_search, per_search, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(org_id, model) DO UPDATE SET input = excluded.input, cache = excluded.cache, cache_write = excluded.cache_write, output = excluded.output,
+           web_search = excluded.web_search, per_search = excluded.per_search, updated_at = excluded.updated_at`,
+      )
+        .bind(p.org_id, model, price.input, price.cache, price.cache_write, price.output, price.web_search, price.per_search, now)
+        .run();
+      return c.json(view(model, price, "organization", now), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "delete", path: "/{model}", tags: ["pricing"], summary: "Remove the organization's price (the default applies again)", request: { params: Model }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const res = await c.env.DB.prepare("DELETE FROM pricing WHERE org_id = ? AND model = ?").bind(p.org_id, c.req.valid("param").model).run();
+      if (res.meta.changes === 0) throw notFound("price for this model");
+      return c.body(null, 204);
+    },
+  );
