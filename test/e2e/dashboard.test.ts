@@ -148,11 +148,12 @@ describe("dashboard", () => {
     const title = `Cancel me ${uid()}`;
     await createFromForm(title, "@delay 30000\n@output never");
     const r = row(title);
-    await r.getByRole("button", { name: "Cancel" }).click();
+    await r.getByRole("button", { name: "Cancel", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: "Cancel task?" });
     await dialog.getByRole("button", { name: "Cancel task" }).click();
+    await dialog.waitFor({ state: "detached" });
     await r.and(page.locator('[data-status="cancelled"]')).waitFor({ timeout: 20_000 });
-    await expect(r.getByRole("button", { name: "Cancel" }).count()).resolves.toBe(0);
+    await expect.poll(() => r.getByRole("button", { name: "Cancel", exact: true }).count()).toBe(0);
     await shot(page, "09-cancelled");
   });
 
@@ -206,6 +207,35 @@ describe("dashboard", () => {
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached" });
     await expect.poll(() => open.evaluate((el) => el === document.activeElement)).toBe(true);
+  });
+
+  it("marks plan validation errors on their line and runs a plan from its params form", async () => {
+    const plan = await apiCall<{ id: string; name: string }>(app, "POST", "/plans", {
+      name: `Params ${uid()}`,
+      params: [{ name: "topic", required: true }],
+      steps: [{ id: "write", kind: "agent", agent: "writer", instructions: "Write about {{params.topic}}\n@output Wrote it." }],
+    });
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    const editor = page.getByLabel("Plan JSON");
+    await editor.waitFor();
+    const bad = { name: plan.name, steps: [{ id: "write", agent: "writer" }, { id: "check", agent: "nobody", depends_on: ["ghost"] }] };
+    await editor.fill(JSON.stringify(bad));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    const issues = page.getByRole("list", { name: "Validation errors" });
+    await issues.getByText(/ghost/).waitFor();
+    // Each issue names a line, and the gutter marks that line.
+    const line = Number((await issues.locator(".issue-line").first().textContent())?.replace(/\D/g, ""));
+    expect(line).toBeGreaterThan(1);
+    expect(await page.locator(".gutter .gl.is-error").allTextContents()).toContain(String(line));
+    await shot(page, "13-plan-validation");
+
+    await page.getByRole("button", { name: "Revert" }).click();
+    await page.getByRole("tab", { name: "Run" }).click();
+    await page.getByLabel(/^topic/).fill("pricing pages");
+    await page.getByRole("button", { name: "Run plan" }).click();
+    await page.waitForURL(/\/tasks\/tsk_/);
+    await page.locator('.detail-head .badge[data-status="completed"]').waitFor({ timeout: 20_000 });
+    await page.locator('.dag-node[data-step="write"][data-status="completed"]').waitFor();
   });
 
   it("saw no CSP violations or page errors", () => {

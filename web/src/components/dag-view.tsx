@@ -7,6 +7,8 @@ interface Node {
   label: string;
   kind: string;
   deps: { id: string; label?: string }[];
+  /** The branch whose case holds this step, if any. */
+  branch?: string;
   layer: number;
   row: number;
 }
@@ -16,7 +18,7 @@ const H = 46;
 const GX = 56;
 const GY = 18;
 
-function collect(steps: PlanStep[], out: Map<string, Node>, implicit?: { id: string; label?: string }) {
+function collect(steps: PlanStep[], out: Map<string, Node>, implicit?: { id: string; label?: string }, branch?: string) {
   const inner = new Set(steps.map((s) => s.id));
   for (const s of steps) {
     const deps: Node["deps"] = (s.depends_on ?? []).map((id) => ({ id }));
@@ -24,11 +26,11 @@ function collect(steps: PlanStep[], out: Map<string, Node>, implicit?: { id: str
     if (s.kind === "branch") deps.push({ id: s.on, label: "on" });
     // Steps that start a nested body hang off their loop or branch.
     if (implicit && !(s.depends_on ?? []).some((d) => inner.has(d))) deps.push(implicit);
-    out.set(s.id, { id: s.id, label: s.name || s.id, kind: s.kind ?? "agent", deps, layer: 0, row: 0 });
-    if (s.kind === "loop") collect(s.body, out, { id: s.id, label: "each" });
+    out.set(s.id, { id: s.id, label: s.name || s.id, kind: s.kind ?? "agent", deps, branch, layer: 0, row: 0 });
+    if (s.kind === "loop") collect(s.body, out, { id: s.id, label: "each" }, branch);
     if (s.kind === "branch") {
-      for (const [value, body] of Object.entries(s.cases)) collect(body, out, { id: s.id, label: value });
-      if (s.default?.length) collect(s.default, out, { id: s.id, label: "default" });
+      for (const [value, body] of Object.entries(s.cases)) collect(body, out, { id: s.id, label: value }, s.id);
+      if (s.default?.length) collect(s.default, out, { id: s.id, label: "default" }, s.id);
     }
   }
 }
@@ -95,7 +97,14 @@ export function DagView(props: { plan: PlanStep[]; steps: Step[] }) {
     return { w: 16 + layers * W + (layers - 1) * GX, h: 16 + rows * H + (rows - 1) * GY };
   };
   const byId = createMemo(() => new Map(nodes().map((n) => [n.id, n])));
-  const st = (id: string): StepStatus => status().get(id) ?? "pending";
+  /** A step the task never ran sits on a branch path not taken once that branch has decided. */
+  const st = (id: string): StepStatus => {
+    const known = status().get(id);
+    if (known) return known;
+    const b = byId().get(id)?.branch;
+    const bs = b ? st(b) : null;
+    return bs && bs !== "pending" && bs !== "skipped" ? "skipped" : bs === "skipped" ? "skipped" : "pending";
+  };
 
   return (
     <figure class="dag">

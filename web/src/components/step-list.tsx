@@ -30,7 +30,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; onTrace
   const children = () => visible([...(s().iterations ?? []), ...(s().steps ?? [])]);
   const [open, setOpen] = createSignal(true);
   const label = () => s().name || s().id;
-  const hasTrace = () => s().kind === "agent" || s().kind === "iteration" || (s().runs?.length ?? 0) > 0;
+  const hasTrace = () => (s().runs?.length ?? 0) > 0;
   return (
     <li class={`step depth-${Math.min(props.depth, 3)}`} data-step={s().id} data-status={s().status}>
       <div class="step-row">

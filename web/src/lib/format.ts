@@ -36,7 +36,8 @@ export function totalTokens(t: Tokens | null | undefined): number {
 export function fmtCost(usd: number | null | undefined): string {
   const v = usd ?? 0;
   if (v === 0) return "$0.00";
-  if (v < 0.01) return "$" + v.toFixed(4);
+  // Small amounts keep two significant digits: sim runs cost fractions of a cent.
+  if (v < 0.01) return "$" + v.toFixed(Math.min(8, 1 - Math.floor(Math.log10(v))));
   if (v < 100) return "$" + v.toFixed(2);
   return "$" + num.format(Math.round(v));
 }

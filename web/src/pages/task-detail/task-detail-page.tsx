@@ -16,11 +16,13 @@ import { Conversation } from "./conversation";
 import { PendingPanel } from "./pending-panel";
 
 const TASK_EVENTS = ["task.updated", "step.updated", "run.turn", "run.text", "task.created", "reset"] as const;
+const FINAL: ReadonlySet<string> = new Set(["completed", "failed", "cancelled"]);
 
 export function TaskDetailPage() {
   const params = useParams<{ id: string }>();
   const task = createLoader<TaskDetail>(() => api.tasks.get(params.id), { immediate: false });
   const [stream, setStream] = createSignal<StreamState>("connecting");
+  const [ended, setEnded] = createSignal(false);
   const refetch = throttle(() => void task.refresh(), 300);
 
   createEffect(
@@ -32,7 +34,18 @@ export function TaskDetailPage() {
           if (s === "open" && stream() !== "open") refetch();
           setStream(s);
         });
-        onCleanup(stop);
+        // A finished task's stream has nothing more to say; the server ends it and we stop reconnecting.
+        createEffect(() => {
+          if (task.data?.id === id && FINAL.has(task.data.status)) {
+            stop();
+            setStream("closed");
+            setEnded(true);
+          }
+        });
+        onCleanup(() => {
+          stop();
+          setEnded(false);
+        });
       },
     ),
   );
@@ -56,13 +69,13 @@ export function TaskDetailPage() {
           </Show>
         }
       >
-        {(t) => <Detail task={t()} stream={stream()} onChanged={refetch} />}
+        {(t) => <Detail task={t()} stream={ended() ? null : stream()} onChanged={refetch} />}
       </Show>
     </section>
   );
 }
 
-function Detail(props: { task: TaskDetail; stream: StreamState; onChanged: () => void }) {
+function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged: () => void }) {
   const t = () => props.task;
   const single = () => {
     const s = t().steps;
@@ -79,7 +92,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState; onChanged: () =>
             <span class="muted small">
               by {t().created_by?.name ?? "—"} · {fmtDateFull(t().created_at)}
             </span>
-            <ConnectionIndicator state={props.stream} label="Task stream" />
+            <Show when={props.stream}>{(s) => <ConnectionIndicator state={s()} label="Task stream" />}</Show>
           </div>
         </div>
         <TaskActions task={t()} onChanged={props.onChanged} size="md" />
