@@ -49,3 +49,13 @@ describe("http_fetch against a real server", () => {
     expect(await strict.execute(fetchCall({ url: local(servers().http, "/hello") }), signal())).toMatchObject({ error: "refused: 127.0.0.1 is a loopback address" });
   });
 });
+
+describe("the fake HTTP server's counters", () => {
+  it("count each fetch once", async () => {
+    const key = crypto.randomUUID();
+    const counts = async () => ((await (await fetch(local(servers().http, `/counts/${key}`))).json()) as { count: number }).count;
+    expect(await counts()).toBe(0);
+    expect(await host().execute(fetchCall({ url: local(servers().http, `/count/${key}`) }), signal())).toMatchObject({ result: expect.stringContaining(`"count":1`) });
+    expect(await counts()).toBe(1);
+  });
+});
