@@ -1,7 +1,9 @@
 import { Hono } from "hono";
+import { requestId } from "hono/request-id";
 import { api } from "./api";
 import { hooksApi } from "./api/hooks";
 import type { Bindings } from "./env";
+import { requestLog } from "./lib/log";
 import { securityHeaders } from "./lib/security-headers";
 
 export { TaskRunner } from "./task/runner";
@@ -13,7 +15,9 @@ const app = new Hono<{ Bindings: Bindings }>();
 
 app.route("/api/v1", api);
 app.route("/hooks", hooksApi);
-app.all("/api/*", (c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, request_id: crypto.randomUUID() } }, 404));
+app.all("/api/*", requestId({ headerName: "x-request-id" }), requestLog, (c) =>
+  c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, request_id: c.get("requestId") } }, 404),
+);
 app.get("*", async (c) => securityHeaders(await c.env.ASSETS.fetch(c.req.raw)));
 
 export default app;

@@ -3,6 +3,7 @@ import { requestId } from "hono/request-id";
 import { authenticate } from "../lib/auth";
 import { ensureBootstrapped } from "../lib/bootstrap";
 import { ApiError } from "../lib/errors";
+import { requestLog } from "../lib/log";
 import { rateLimit } from "../lib/rate-limit";
 import { agentsApi } from "./agents";
 import { auditApi, auditMutations } from "./audit";
@@ -11,6 +12,7 @@ import { authSessionApi, authSessionPublicApi } from "./auth-session";
 import { eventsApi } from "./events";
 import { healthApi } from "./health";
 import { idempotency } from "./idempotency";
+import { docsApi } from "./openapi";
 import { orgsApi } from "./orgs";
 import { plansApi } from "./plans";
 import { pricingApi } from "./pricing";
@@ -22,6 +24,9 @@ import { triggersApi } from "./triggers";
 const api = newApp();
 
 api.use("*", requestId({ headerName: "x-request-id" }));
+api.use("*", requestLog);
+// Ahead of bootstrapping, so an unreachable D1 is a 503 report here rather than a 500.
+const withHealth = api.route("/health", healthApi);
 api.use("*", async (c, next) => {
   await ensureBootstrapped(c.env);
   await next();
@@ -35,9 +40,8 @@ api.use("*", (c, next) =>
   })(c, next),
 );
 
-api.route("/health", healthApi);
 api.post("/auth/session", (c, next) => next());
-api.route("/auth/session", authSessionPublicApi);
+const publicRoutes = withHealth.route("/auth/session", authSessionPublicApi).route("/", docsApi(() => api));
 
 const authed = newApp();
 authed.use("*", authenticate);
@@ -45,20 +49,24 @@ authed.use("*", rateLimit);
 authed.use("*", auditMutations);
 authed.use("/tasks", idempotency);
 authed.use("/plans/:id/run", idempotency);
-authed.route("/auth/session", authSessionApi);
-authed.route("/tasks", tasksApi);
-authed.route("/sessions", sessionsApi);
-authed.route("/agents", agentsApi);
-authed.route("/plans", plansApi);
-authed.route("/events", eventsApi);
-authed.route("/triggers", triggersApi);
-authed.route("/tokens", tokensApi);
-authed.route("/orgs", orgsApi);
-authed.route("/audit", auditApi);
-authed.route("/pricing", pricingApi);
-api.route("/", authed);
+// Chained so the mounted routes' types add up to AppType, which the typed client reads.
+const authedRoutes = authed
+  .route("/auth/session", authSessionApi)
+  .route("/tasks", tasksApi)
+  .route("/sessions", sessionsApi)
+  .route("/agents", agentsApi)
+  .route("/plans", plansApi)
+  .route("/events", eventsApi)
+  .route("/triggers", triggersApi)
+  .route("/tokens", tokensApi)
+  .route("/orgs", orgsApi)
+  .route("/audit", auditApi)
+  .route("/pricing", pricingApi);
+const routes = api.route("/", authedRoutes);
 
 api.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, request_id: c.get("requestId") } }, 404));
 api.onError(errorResponse);
 
 export { api };
+/** The whole API's routes and schemas as one type, for `hc<AppType>` (web/src/client). */
+export type AppType = typeof publicRoutes | typeof routes;

@@ -88,7 +88,7 @@ export const StepView: z.ZodType = z.lazy(() =>
     iterations: z.array(StepView).optional(),
     steps: z.array(StepView).optional(),
   }),
-);
+).openapi("Step");
 
 export const TaskDetail = TaskListItem.extend({
   plan: z.record(z.string(), z.unknown()),
