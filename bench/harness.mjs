@@ -1,0 +1,122 @@
+// Starts the product and the peer worker in local workerd through wrangler's
+// unstable_startWorker with the devtools inspector off, each on its own port and
+// its own throwaway state directory, plus small helpers the benchmarks share.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+process.env.WRANGLER_SEND_METRICS = "false";
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+
+const wranglerBin = path.join(root, "node_modules/wrangler/bin/wrangler.js");
+
+function devOptions(persist) {
+  return { remote: false, persist, inspector: false, watch: false, logLevel: "error", server: { hostname: "127.0.0.1", port: 0 } };
+}
+
+async function start(config, persist, bindings = {}) {
+  const { unstable_startWorker } = await import("wrangler");
+  const worker = await unstable_startWorker({ config, bindings, dev: devOptions(persist) });
+  await worker.ready;
+  const url = (await worker.url).origin;
+  return { worker, url };
+}
+
+/** The real app, as `npm start` runs it, with its limits raised so the load is not refused. */
+export async function startProduct(dir, { profile = false } = {}) {
+  const stateDir = path.join(dir, profile ? "profile" : "product");
+  mkdirSync(stateDir, { recursive: true });
+  execFileSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, CI: "true" },
+  });
+  const token = `fd_${randomBytes(30).toString("base64url")}`;
+  const config = path.join(root, profile ? "bench/profile/wrangler.toml" : "wrangler.toml");
+  const before = workerdPids();
+  const { worker, url } = await start(config, stateDir, {
+    FLIGHTDECK_ADMIN_TOKEN: { type: "plain_text", value: token },
+    RATE_LIMIT_PER_MIN: { type: "plain_text", value: "1000000000" },
+    MAX_STREAMS_PER_ORG: { type: "plain_text", value: "100000" },
+  });
+  const health = await fetch(`${url}/api/v1/health`).then((r) => r.json());
+  if (!health.ok) throw new Error(`product not healthy: ${JSON.stringify(health)}`);
+  const pids = workerdPids().filter((p) => !before.includes(p));
+  return { worker, url, token, stateDir, pids };
+}
+
+export async function startPeer(dir) {
+  const stateDir = path.join(dir, "peer");
+  mkdirSync(stateDir, { recursive: true });
+  const before = workerdPids();
+  const peer = await start(path.join(root, "bench/peer/wrangler.toml"), stateDir);
+  return { ...peer, pids: workerdPids().filter((p) => !before.includes(p)) };
+}
+
+/** workerd processes started by this process (wrangler spawns one per worker). */
+export function workerdPids() {
+  const out = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/s.exec(stat);
+      if (comm === "workerd" && Number(rest.split(" ")[1]) === process.pid) out.push(Number(pid));
+    } catch {}
+  }
+  return out;
+}
+
+const lastTicks = new Map();
+
+/** CPU seconds (user + system) used so far by these processes; one that exited keeps its last reading. */
+export function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = /\) (.*)$/s.exec(readFileSync(`/proc/${pid}/stat`, "utf8"))[1].split(" ");
+      lastTicks.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {}
+    ticks += lastTicks.get(pid) ?? 0;
+  }
+  return ticks / 100;
+}
+
+export function scratchDir() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "flightdeck-bench-"));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A JSON API client for the product. */
+export function client(url, token) {
+  return async function api(method, p, body) {
+    const res = await fetch(`${url}/api/v1${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+}
+
+export async function post(url, body) {
+  const res = await fetch(url, { method: "POST", body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`POST ${url} → ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export const median = (values) => percentile(values, 50);
+export const round = (v, digits = 2) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,145 @@
+import { DurableObject, WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+
+interface Env {
+  DB: D1Database;
+  COMMITTER: DurableObjectNamespace<Committer>;
+  BROADCASTER: DurableObjectNamespace<Broadcaster>;
+  CHAIN: Workflow<{ n: number }>;
+}
+
+/** The Workflows peer: N sequential `step.do` calls; the first and last stamp the clock. */
+export class ChainWorkflow extends WorkflowEntrypoint<Env, { n: number }> {
+  async run(event: WorkflowEvent<{ n: number }>, step: WorkflowStep) {
+    const n = event.payload.n;
+    let first = 0;
+    let last = 0;
+    for (let i = 0; i < n; i++) {
+      const at = await step.do(`s${i}`, async () => Date.now());
+      if (i === 0) first = at;
+      last = at;
+    }
+    return { first, last, n };
+  }
+}
+
+/** The floor: one durable SQLite commit per step, sequential or all at once. */
+export class Committer extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS steps (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT NOT NULL)");
+  }
+
+  private async commit(i: number): Promise<void> {
+    this.ctx.storage.sql.exec("INSERT INTO steps (v) VALUES (?)", `step ${i}`);
+    await this.ctx.storage.sync();
+  }
+
+  async chain(n: number): Promise<{ ms: number }> {
+    const t0 = performance.now();
+    const s0 = Date.now();
+    for (let i = 0; i < n; i++) await this.commit(i);
+    return { ms: Math.max(performance.now() - t0, Date.now() - s0) };
+  }
+
+  async fan(n: number): Promise<{ ms: number }> {
+    const s0 = Date.now();
+    await Promise.all(Array.from({ length: n }, (_, i) => this.commit(i)));
+    return { ms: Date.now() - s0 };
+  }
+
+  /** The bare create's Durable Object call: one row in the object's own SQLite. */
+  async start(id: string, title: string): Promise<void> {
+    this.ctx.storage.sql.exec("INSERT INTO steps (v) VALUES (?)", `${id} ${title}`);
+  }
+}
+
+/** A bare SSE broadcaster: log the event in SQLite, then write it to every client. Streams go back over RPC. */
+export class Broadcaster extends DurableObject<Env> {
+  private readonly clients = new Set<WritableStreamDefaultWriter<Uint8Array>>();
+  private lastId = 0;
+  private readonly enc = new TextEncoder();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS feed (id INTEGER PRIMARY KEY, data TEXT NOT NULL)");
+  }
+
+  async subscribe(): Promise<ReadableStream<Uint8Array>> {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    void writer.write(this.enc.encode(`event: ready\ndata: {}\n\n`));
+    this.clients.add(writer);
+    writer.closed.catch(() => {}).finally(() => this.clients.delete(writer));
+    return readable;
+  }
+
+  async clientCount(): Promise<number> {
+    return this.clients.size;
+  }
+
+  async publish(count: number): Promise<number> {
+    for (let k = 0; k < count; k++) {
+      const id = ++this.lastId;
+      const data = JSON.stringify({ seq: id, at: Date.now() });
+      this.ctx.storage.sql.exec("INSERT INTO feed (id, data) VALUES (?, ?)", id, data);
+      const frame = this.enc.encode(`id: ${id}\nevent: bench\ndata: ${data}\n\n`);
+      for (const w of this.clients) void w.write(frame).catch(() => this.clients.delete(w));
+    }
+    return this.lastId;
+  }
+}
+
+let ready: Promise<unknown> | null = null;
+const ensureTable = (env: Env) =>
+  (ready ??= env.DB.prepare(
+    "CREATE TABLE IF NOT EXISTS bare_tasks (id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL)",
+  ).run());
+
+const json = (v: unknown, status = 200) => Response.json(v, { status });
+
+export default {
+  async fetch(req: Request, env: Env): Promise<Response> {
+    const url = new URL(req.url);
+    const n = Number(url.searchParams.get("n") ?? 200);
+    switch (`${req.method} ${url.pathname}`) {
+      case "POST /create": {
+        // The bare endpoint: one D1 insert and one Durable Object call.
+        await ensureTable(env);
+        const body = (await req.json()) as { title: string; description: string };
+        const id = `bt_${crypto.randomUUID()}`;
+        await env.DB.prepare("INSERT INTO bare_tasks (id, title, description, status, created_at) VALUES (?, ?, ?, 'pending', ?)")
+          .bind(id, body.title, body.description, Date.now())
+          .run();
+        await env.COMMITTER.get(env.COMMITTER.idFromName(id)).start(id, body.title);
+        return json({ id, status: "pending" }, 201);
+      }
+      case "POST /floor/chain":
+        return json(await env.COMMITTER.get(env.COMMITTER.idFromName(`chain-${crypto.randomUUID()}`)).chain(n));
+      case "POST /floor/fan":
+        return json(await env.COMMITTER.get(env.COMMITTER.idFromName(`fan-${crypto.randomUUID()}`)).fan(n));
+      case "POST /workflow": {
+        const t0 = Date.now();
+        const instance = await env.CHAIN.create({ params: { n } });
+        for (;;) {
+          const s = await instance.status();
+          if (s.status === "complete") {
+            const out = s.output as { first: number; last: number; n: number };
+            return json({ ...out, wall_ms: Date.now() - t0 });
+          }
+          if (s.status === "errored" || s.status === "terminated") return json({ error: s.error ?? s.status }, 500);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+      case "GET /sse": {
+        const stream = await env.BROADCASTER.get(env.BROADCASTER.idFromName("feed")).subscribe();
+        return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
+      }
+      case "POST /publish":
+        return json({ last: await env.BROADCASTER.get(env.BROADCASTER.idFromName("feed")).publish(Number(url.searchParams.get("count") ?? 1)) });
+      case "GET /clients":
+        return json({ n: await env.BROADCASTER.get(env.BROADCASTER.idFromName("feed")).clientCount() });
+      default:
+        return json({ error: "not found" }, 404);
+    }
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// `npm run bench`: the app in local workerd (wrangler unstable_startWorker, devtools
+// inspector off) against peers and floors in the same workerd build, in one run.
+// Writes bench/results.json and prints a table. `--profile` adds a counting run
+// (bench/profile/) that says where a step, a loop item and a create spend.
+import { existsSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { benchBundle } from "./bundle.mjs";
+import { benchCreate } from "./create.mjs";
+import { client, root, scratchDir, startPeer, startProduct } from "./harness.mjs";
+import { benchSse } from "./sse.mjs";
+import { benchFanout, benchStepOverhead, chainPlan, fanoutPlan } from "./steps.mjs";
+
+const args = new Set(process.argv.slice(2));
+const started = performance.now();
+const log = (msg) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${msg}`);
+const results = [];
+const scratch = scratchDir();
+let product;
+let peer;
+
+async function stage(name, fn) {
+  log(name);
+  try {
+    const r = await fn();
+    if (r) results.push(...(Array.isArray(r) ? r : [r]));
+  } catch (e) {
+    log(`  ${name} failed: ${e.stack ?? e}`);
+    results.push({ id: name, value: null, unit: "", notes: `failed: ${String(e.message ?? e)}` });
+  }
+}
+
+try {
+  await stage("bundle_gz_kb", () => benchBundle({ outDir: path.join(scratch.dir, "dist") }));
+  if (!existsSync(path.join(root, "web/dist/index.html"))) await stage("build web/dist for the Worker's assets", () => void benchBundle({ outDir: path.join(root, "web/dist") }));
+
+  log("starting the product and the peer worker (unstable_startWorker, inspector off)");
+  product = await startProduct(scratch.dir);
+  peer = await startPeer(scratch.dir);
+  const api = client(product.url, product.token);
+
+  await stage("step_overhead_ms", () => benchStepOverhead({ api, peerUrl: peer.url, reps: 3, log }));
+  await stage("fanout_1000_s", () => benchFanout({ api, peerUrl: peer.url, reps: 2, log }));
+  await stage("create", () => benchCreate({ productUrl: product.url, token: product.token, peerUrl: peer.url, duration: 10, log }));
+  await stage("sse_p99_ms", () => benchSse({ productUrl: product.url, token: product.token, peerUrl: peer.url, log }));
+
+  // bench/search.mjs (owned separately) seeds 1M index rows, so it runs last.
+  const searchFile = path.join(root, "bench/search.mjs");
+  if (existsSync(searchFile)) {
+    const { benchSearch } = await import(searchFile);
+    await stage("search_p95_ms_1m", () =>
+      benchSearch({ productUrl: product.url, token: product.token, stateDir: product.stateDir, scratchDir: scratch.dir, root, log }),
+    );
+  } else {
+    results.push({ id: "search_p95_ms_1m", value: null, unit: "ms", goal: "p95 ≤ 30 ms", notes: "not measured: bench/search.mjs (export async function benchSearch(opts)) is not there yet" });
+  }
+
+  if (args.has("--profile")) {
+    await product.worker.dispose();
+    product = null;
+    const { profile } = await import("./profile.mjs");
+    const prof = await startProduct(scratch.dir, { profile: true });
+    try {
+      const out = await profile(prof, { plans: { chain: chainPlan, fanout: fanoutPlan }, log });
+      writeFileSync(path.join(root, "bench/profile.json"), `${JSON.stringify({ at: new Date().toISOString(), profile: out }, null, 2)}\n`);
+    } finally {
+      await prof.worker.dispose();
+    }
+  }
+} finally {
+  await product?.worker.dispose().catch(() => {});
+  await peer?.worker.dispose().catch(() => {});
+  scratch.remove();
+}
+
+const machine = {
+  runner: "wrangler unstable_startWorker, local workerd, devtools inspector off, persisted state in a scratch dir",
+  wrangler: (await import(path.join(root, "node_modules/wrangler/package.json"), { with: { type: "json" } })).default.version,
+  node: process.version,
+  cpus: os.cpus().length,
+  load_average_at_end: os.loadavg().map((l) => Number(l.toFixed(2))),
+  duration_s: Math.round((performance.now() - started) / 1000),
+};
+writeFileSync(path.join(root, "bench/results.json"), `${JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2)}\n`);
+
+const cell = (v) => (v == null ? "—" : typeof v === "boolean" ? (v ? "met" : "MISSED") : String(v));
+const rows = results.map((r) => [r.id, cell(r.value), r.unit ?? "", cell(r.peer_value), cell(r.ratio), cell(r.floor_value), r.lost == null ? "" : String(r.lost), r.goal ? cell(r.met) : ""]);
+const head = ["id", "value", "unit", "peer", "ratio", "floor", "lost", "goal"];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join("  ");
+console.log(`\n${line(head)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${rows.map(line).join("\n")}`);
+console.log(`\n${machine.runner}; ${machine.cpus} cores, load ${machine.load_average_at_end.join(" ")}; ${machine.duration_s} s. Written to bench/results.json`);
