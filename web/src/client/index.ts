@@ -21,7 +21,12 @@ export interface ClientOptions {
 export function createClient(opts: ClientOptions = {}) {
   const base = `${(opts.baseUrl ?? "").replace(/\/+$/, "")}/api/v1`;
   const headers = { ...opts.headers, ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) };
-  return hc<AppType>(base, { fetch: opts.fetch, headers, init: opts.init });
+  // Called unbound: a browser's fetch refuses any other `this`.
+  const send: typeof fetch = (input, init) =>
+    (opts.fetch ?? globalThis.fetch)(input, init).catch((e: unknown) => {
+      throw new ApiError(0, "network", "Cannot reach the server. Check your connection and try again.", null, e instanceof Error ? e.message : String(e));
+    });
+  return hc<AppType>(base, { fetch: send, headers, init: opts.init });
 }
 
 export type FlightdeckClient = ReturnType<typeof createClient>;

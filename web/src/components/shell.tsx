@@ -1,5 +1,5 @@
 import { A, useLocation, useNavigate, type RouteSectionProps } from "@solidjs/router";
-import { createSignal, onCleanup, onMount, Show, Suspense } from "solid-js";
+import { onCleanup, onMount, Show, Suspense } from "solid-js";
 import { api, onUnauthorized } from "../api";
 import { orgFeedState, startOrgFeed, stopOrgFeed } from "../lib/live";
 import { loadSession, session, setSession } from "../lib/session";
@@ -20,7 +20,6 @@ const NAV: { href: string; label: string; icon: IconName; end?: boolean }[] = [
 export function Shell(props: RouteSectionProps) {
   const navigate = useNavigate();
   const location = useLocation();
-  const [ready, setReady] = createSignal(false);
 
   const toSignIn = () => {
     stopOrgFeed();
@@ -29,11 +28,11 @@ export function Shell(props: RouteSectionProps) {
     navigate(`/sign-in${next && next !== "/" ? `?next=${encodeURIComponent(next)}` : ""}`, { replace: true });
   };
 
+  // The page renders at once and loads in parallel with the session check: any 401 routes to sign-in.
+  onUnauthorized(toSignIn);
   onMount(async () => {
-    onUnauthorized(toSignIn);
     const s = await loadSession();
     if (!s) return toSignIn();
-    setReady(true);
     startOrgFeed();
   });
   onCleanup(stopOrgFeed);
@@ -93,9 +92,7 @@ export function Shell(props: RouteSectionProps) {
         </div>
       </aside>
       <main id="main" class="main" tabindex="-1">
-        <Show when={ready()} fallback={<Loading label="Checking your session…" />}>
-          <Suspense fallback={<Loading />}>{props.children}</Suspense>
-        </Show>
+        <Suspense fallback={<Loading />}>{props.children}</Suspense>
       </main>
       <Toasts />
     </div>
