@@ -21,6 +21,23 @@ export function ftsQuery(q: string): string | null {
   return words.slice(0, 16).map((w) => `"${w}"*`).join(" ");
 }
 
+const hex = (s: string) => Array.from(new TextEncoder().encode(s), (b) => b.toString(16).padStart(2, "0")).join("");
+
+/**
+ * The `tasks_search` MATCH for an organization, its filters and the words typed.
+ * Filter tags are scoped to the organization (see migrations/0003_tasks_search.sql),
+ * so FTS5 only walks that organization's postings.
+ */
+export function searchMatch(orgId: string, f: TaskFilters, words: string): string {
+  const tags: string[] = [];
+  if (f.status) tags.push(`s${hex(`${orgId} ${f.status}`)}`);
+  if (f.source) tags.push(`r${hex(`${orgId} ${f.source}`)}`);
+  if (f.agent) tags.push(`a${hex(`${orgId} ${f.agent}`)}`);
+  if (!tags.length) tags.push(`o${hex(orgId)}`);
+  const terms = words.split(" ").map((w) => `{title description} : ${w}`);
+  return [...tags.map((t) => `tags : "${t}"`), ...terms].join(" AND ");
+}
+
 export const encodeCursor = (seq: number) => btoa(`s:${seq}`).replace(/=+$/, "");
 export function decodeCursor(cursor: string): number | null {
   try {
@@ -37,17 +54,52 @@ function where(orgId: string, f: TaskFilters, beforeSeq: number | null): { sql: 
   if (f.status) (parts.push("status = ?"), args.push(f.status));
   if (f.source) (parts.push("source = ?"), args.push(f.source));
   if (f.agent) (parts.push("agent = ?"), args.push(f.agent));
-  if (f.q !== undefined) {
-    const match = ftsQuery(f.q);
-    if (match) (parts.push("seq IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)"), args.push(match));
-  }
   if (beforeSeq != null) (parts.push("seq < ?"), args.push(beforeSeq));
   return { sql: parts.join(" AND "), args };
 }
 
+/** The rowids of the newest `limit` matches, newest first: FTS5 walks its postings in rowid order and stops early. */
+function matchSubquery(orgId: string, f: TaskFilters, words: string, beforeSeq: number | null, limit: number) {
+  const before = beforeSeq == null ? "" : " AND rowid < ?";
+  return {
+    sql: `SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH ?${before} ORDER BY rowid DESC LIMIT ?`,
+    args: [searchMatch(orgId, f, words), ...(beforeSeq == null ? [] : [beforeSeq]), limit],
+  };
+}
+
 function pageStatement(d1: D1Database, orgId: string, f: TaskFilters, beforeSeq: number | null, limit: number) {
+  const words = f.q === undefined ? null : ftsQuery(f.q);
+  if (words) {
+    const m = matchSubquery(orgId, f, words, beforeSeq, limit + 1);
+    // org_id again: the tags already scope the match, this keeps a stray token from ever crossing organizations.
+    return d1.prepare(`SELECT seq, ${COLUMNS} FROM tasks WHERE seq IN (${m.sql}) AND org_id = ? ORDER BY seq DESC`).bind(...m.args, orgId);
+  }
   const w = where(orgId, f, beforeSeq);
   return d1.prepare(`SELECT seq, ${COLUMNS} FROM tasks WHERE ${w.sql} ORDER BY seq DESC LIMIT ?`).bind(...w.args, limit + 1);
+}
+
+/** Capped count and first page of one status group; with words, one FTS5 walk serves both. */
+function groupStatement(d1: D1Database, orgId: string, f: TaskFilters, perGroup: number) {
+  const words = f.q === undefined ? null : ftsQuery(f.q);
+  if (words) {
+    const m = matchSubquery(orgId, f, words, null, COUNT_CAP + 1);
+    return d1
+      .prepare(
+        `WITH m AS MATERIALIZED (${m.sql})
+         SELECT c.n, t.* FROM (SELECT count(*) AS n FROM m) AS c
+         LEFT JOIN (SELECT seq, ${COLUMNS} FROM tasks WHERE seq IN (SELECT seq FROM m ORDER BY seq DESC LIMIT ?) AND org_id = ?) AS t
+         ORDER BY t.seq DESC`,
+      )
+      .bind(...m.args, perGroup + 1, orgId);
+  }
+  const w = where(orgId, f, null);
+  return d1
+    .prepare(
+      `SELECT c.n, t.* FROM (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE ${w.sql} LIMIT ?)) AS c
+       LEFT JOIN (SELECT seq, ${COLUMNS} FROM tasks WHERE ${w.sql} ORDER BY seq DESC LIMIT ?) AS t
+       ORDER BY t.seq DESC`,
+    )
+    .bind(...w.args, COUNT_CAP + 1, ...w.args, perGroup + 1);
 }
 
 type Row = IndexRow & { seq: number };
@@ -66,20 +118,14 @@ export async function listTasks(d1: D1Database, orgId: string, f: TaskFilters, c
 /** Per-status counts (capped) and the first page of every group, in one D1 round trip. */
 export async function taskSummary(d1: D1Database, orgId: string, f: TaskFilters, perGroup = 5) {
   const statuses = f.status ? [f.status] : [...TASK_STATUSES];
-  const stmts = statuses.flatMap((status) => {
-    const w = where(orgId, { ...f, status }, null);
-    return [
-      d1.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE ${w.sql} LIMIT ?)`).bind(...w.args, COUNT_CAP + 1),
-      pageStatement(d1, orgId, { ...f, status }, null, perGroup),
-    ];
-  });
-  const results = await d1.batch(stmts);
+  const results = await d1.batch<Row & { n: number }>(statuses.map((status) => groupStatement(d1, orgId, { ...f, status }, perGroup)));
   const counts: Record<string, number | string> = {};
   const groups: Record<string, ReturnType<typeof toPage>> = {};
   statuses.forEach((status, i) => {
-    const n = (results[2 * i].results[0] as { n: number }).n;
+    const rows = results[i].results;
+    const n = rows[0]?.n ?? 0;
     counts[status] = n > COUNT_CAP ? `${COUNT_CAP}+` : n;
-    groups[status] = toPage(results[2 * i + 1].results as Row[], perGroup);
+    groups[status] = toPage(rows.filter((r) => r.seq != null), perGroup);
   });
   return { counts, groups };
 }
