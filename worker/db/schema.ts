@@ -55,6 +55,8 @@ export const agents = sqliteTable(
     tools: text("tools", { mode: "json" }).$type<string[]>().notNull(),
     max_turns: integer("max_turns").notNull(),
     max_cost_nanos: integer("max_cost_nanos"),
+    /** tasks using this agent that may run at once; null: only the organization's cap applies */
+    max_concurrency: integer("max_concurrency"),
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
   },
@@ -220,4 +222,26 @@ export const auditLog = sqliteTable(
     details: text("details"),
   },
   (t) => [index("audit_log_org_seq").on(t.org_id, t.seq)],
+);
+
+/**
+ * Spend per task, UTC day, agent and model, written with the task's index row. It outlives a purged
+ * task, so the monthly cap and the spend report do not shrink when tasks are deleted.
+ */
+export const spend = sqliteTable(
+  "spend",
+  {
+    org_id: text("org_id").notNull(),
+    task_id: text("task_id").notNull(),
+    day: text("day").notNull(),
+    agent: text("agent").notNull(),
+    model: text("model").notNull(),
+    cost_nanos: integer("cost_nanos").notNull(),
+    tokens_input: integer("tokens_input").notNull(),
+    tokens_cache: integer("tokens_cache").notNull(),
+    tokens_output: integer("tokens_output").notNull(),
+    tokens_web_search: integer("tokens_web_search").notNull(),
+    searches: integer("searches").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.task_id, t.day, t.agent, t.model] }), index("spend_org_day").on(t.org_id, t.day, t.cost_nanos)],
 );
