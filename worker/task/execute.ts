@@ -17,6 +17,8 @@ import { renderTemplate } from "./template";
 export class RunExecutor {
   /** Prices read from D1, reused for a few seconds so a 1,000-step plan is not 1,000 D1 reads. */
   private readonly prices = new Map<string, { price: Price; at: number }>();
+  /** Text of turns still being generated, by step: shown in the trace before the turn is stored. */
+  private readonly live = new Map<string, string>();
 
   constructor(private readonly t: TaskRunner) {}
 
@@ -53,6 +55,11 @@ export class RunExecutor {
     if (run.feedback) instructions += `\n\nA reviewer rejected your previous answer. Their feedback:\n${run.feedback}`;
     const timeoutMs = (step.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000;
     const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s`, true)), timeoutMs);
+    const text = new TextStream((delta) => {
+      if (!this.current(key, ac)) return;
+      this.live.set(key, (this.live.get(key) ?? "") + delta);
+      t.emit({ type: "run.text", task_id: meta.id, step: key, run_no: run.run_no, delta });
+    });
     try {
       const outcome = await runAgentLoop({
         agent,
@@ -63,8 +70,12 @@ export class RunExecutor {
         tools: createToolHost({ env: t.bindings, names: agent.tools }),
         price,
         signal: ac.signal,
+        onText: (delta) => text.push(delta),
         saveTurn: (turn) => {
           if (!this.current(key, ac)) throw new StepError("run was stopped", false);
+          // the stored turn holds the whole text: what has not been streamed yet need not be
+          text.close();
+          this.live.delete(key);
           t.state.storage.transactionSync(() => {
             saveTurn(t.db, key, run.run_no, turn.turn_no, turn);
             if (turn.turn_no > counted) {
@@ -86,6 +97,8 @@ export class RunExecutor {
       this.onError(node, run, err);
     } finally {
       clearTimeout(timer);
+      text.close();
+      this.live.delete(key);
     }
   }
 
@@ -229,11 +242,40 @@ export class RunExecutor {
       tokens: { input: run.usage.input, cache: run.usage.cache, output: run.usage.output, web_search: run.usage.web_search },
       searches: run.usage.searches,
       cost: run.cost_nanos / 1e9,
+      live_text: run.status === "running" ? (this.live.get(key) ?? null) : null,
       turns: turns.map((tr) => ({ ...tr, started_at: new Date(tr.started_at).toISOString(), finished_at: new Date(tr.finished_at).toISOString(), cost: tr.cost_nanos / 1e9 })),
     };
   }
 }
 
 const PRICE_TTL_MS = 5_000;
+const TEXT_FLUSH_MS = 100;
+
+/** Coalesces a model's streamed text into a few events a second: each event is a storage write. */
+class TextStream {
+  private buffer = "";
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly emit: (delta: string) => void) {}
+
+  push(delta: string): void {
+    this.buffer += delta;
+    this.timer ??= setTimeout(() => this.flush(), TEXT_FLUSH_MS);
+  }
+
+  private flush(): void {
+    this.timer = null;
+    if (!this.buffer) return;
+    const delta = this.buffer;
+    this.buffer = "";
+    this.emit(delta);
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.buffer = "";
+  }
+}
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
 const usd = (nanos: number) => `$${(nanos / 1e9).toFixed(6)}`;

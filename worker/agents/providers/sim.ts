@@ -17,7 +17,9 @@ export const simProvider: Provider = {
   async call(req: ModelRequest): Promise<ModelResponse> {
     const script = parseSimScript(req.messages.find((m) => m.role === "user")?.content ?? "");
     const turn = req.messages.filter((m) => m.role === "assistant").length;
-    if (script.delayMs > 0) await sleep(script.delayMs, req.signal);
+    // A final answer with a listener streams its text across the delay, as a real model would.
+    const streams = req.onText !== undefined && script.delayMs > 0 && !script.actions[turn];
+    if (script.delayMs > 0 && !streams) await sleep(script.delayMs, req.signal);
     if (turn === 0 && script.fail) {
       if (!script.fail.transient) throw new StepError("sim: permanent failure (@fail permanent)", false);
       if (req.runNo <= script.fail.runs) throw new StepError(`sim: transient failure on run ${req.runNo} (@fail transient ${script.fail.runs})`, true);
@@ -42,13 +44,25 @@ export const simProvider: Provider = {
       return { content: "", tool_calls: [call], usage, searches: [] };
     }
     const content = script.output ?? summary(script);
-    req.onText?.(content);
+    if (streams) await streamText(content, script.delayMs, req.onText!, req.signal);
+    else req.onText?.(content);
     usage.output = simOutputTokens(content, []);
     return { content, tool_calls: [], usage, searches: [] };
   },
 };
 
 const SUMMARY_CHARS = 200;
+const STREAM_CHUNKS = 8;
+
+async function streamText(content: string, delayMs: number, onText: (d: string) => void, signal: AbortSignal): Promise<void> {
+  const words = content.split(/(?<=\s)/);
+  const per = Math.max(1, Math.ceil(words.length / STREAM_CHUNKS));
+  const chunks = Math.ceil(words.length / per);
+  for (let i = 0; i < chunks; i++) {
+    await sleep(delayMs / chunks, signal);
+    onText(words.slice(i * per, (i + 1) * per).join(""));
+  }
+}
 
 function summary(script: SimScript): string {
   if (!script.text) return "Done.";

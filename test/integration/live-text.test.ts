@@ -1,0 +1,45 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ADMIN, BASE, createTask, waitForStatus } from "../helpers";
+
+async function readEvents(id: string, until: (type: string) => boolean) {
+  const res = await exports.default.fetch(new Request(`${BASE}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${ADMIN}` } }));
+  expect(res.headers.get("content-type")).toContain("text/event-stream");
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const events: { type: string; data: Record<string, unknown> }[] = [];
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const type = /^event: (.*)$/m.exec(frame)?.[1];
+        const data = /^data: (.*)$/m.exec(frame)?.[1];
+        if (type && data) events.push({ type, data: JSON.parse(data) });
+        if (type && until(type)) return events;
+      }
+    }
+  } finally {
+    await reader.cancel();
+  }
+  return events;
+}
+
+describe("live model output", () => {
+  it("streams a turn's text while it runs, before the turn is stored", async () => {
+    const task = await createTask({ agent: "writer", title: "stream", description: "@delay 800\n@output one two three four five six seven eight nine ten" });
+    const events = await readEvents(task.id, (type) => type === "run.turn");
+    const texts = events.filter((e) => e.type === "run.text");
+    expect(texts.length).toBeGreaterThan(1);
+    const turnAt = events.findIndex((e) => e.type === "run.turn");
+    expect(events.findIndex((e) => e.type === "run.text")).toBeLessThan(turnAt);
+    const streamed = texts.map((e) => e.data.delta).join("");
+    expect("one two three four five six seven eight nine ten".startsWith(streamed)).toBe(true);
+    expect(streamed.length).toBeGreaterThan(0);
+    await waitForStatus(task.id, ["completed"]);
+  });
+});
