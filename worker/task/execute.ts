@@ -67,7 +67,7 @@ export class RunExecutor {
         runNo: run.run_no,
         turns,
         provider: providerFor(agent.model, t.bindings),
-        tools: createToolHost({ env: t.bindings, names: agent.tools }),
+        tools: createToolHost({ env: t.bindings, names: [...new Set([...agent.tools, ...step.tools])] }),
         price,
         signal: ac.signal,
         onText: (delta) => text.push(delta),
