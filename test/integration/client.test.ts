@@ -56,6 +56,11 @@ describe("typed client", () => {
     await expect(unwrap(client().tasks.$post({ json: { agent: "ghost", title: "t" } }))).rejects.toMatchObject({ status: 422, code: "unprocessable" });
   });
 
+  it("turns a transport failure into ApiError status 0, code network", async () => {
+    const offline = createClient({ baseUrl: BASE, fetch: () => Promise.reject(new TypeError("Failed to fetch")) });
+    await expect(unwrap(offline.health.$get())).rejects.toMatchObject({ name: "ApiError", status: 0, code: "network", details: "Failed to fetch" });
+  });
+
   it("reads public endpoints without a token, and builds URLs for streams", async () => {
     const anon = client(undefined);
     const health = await unwrap(anon.health.$get());
