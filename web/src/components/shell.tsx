@@ -22,6 +22,8 @@ export function Shell(props: RouteSectionProps) {
   const location = useLocation();
 
   const toSignIn = () => {
+    // Several requests may fail with 401 at once; only the first one routes.
+    if (location.pathname.startsWith("/sign-in")) return;
     stopOrgFeed();
     setSession(null);
     const next = location.pathname + location.search;
@@ -30,6 +32,7 @@ export function Shell(props: RouteSectionProps) {
 
   // The page renders at once and loads in parallel with the session check: any 401 routes to sign-in.
   onUnauthorized(toSignIn);
+  onCleanup(() => onUnauthorized(() => undefined));
   onMount(async () => {
     const s = await loadSession();
     if (!s) return toSignIn();

@@ -12,7 +12,7 @@ export function SignInPage() {
 
   const target = () => {
     const n = params.next;
-    return n && n.startsWith("/") && !n.startsWith("//") ? n : "/";
+    return n && n.startsWith("/") && !n.startsWith("//") && !n.startsWith("/sign-in") ? n : "/";
   };
 
   onMount(async () => {
