@@ -4,6 +4,9 @@ import { priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
 import { createToolHost } from "../agents/tools";
 import { StepError } from "../agents/types";
+import { log } from "../lib/log";
+import { maskTurn } from "../lib/mask";
+import { OrgGuard } from "../spend/guard";
 import { spawnChildTask } from "./create";
 import { iterationOf, referencedOutputs } from "./dag";
 import { DEFAULT_RETRY, DEFAULT_TIMEOUT_S } from "./plan-schema";
@@ -20,7 +23,14 @@ export class RunExecutor {
   /** Text of turns still being generated, by step: shown in the trace before the turn is stored. */
   private readonly live = new Map<string, string>();
 
-  constructor(private readonly t: TaskRunner) {}
+  /** The organization's monthly spend cap and secrets to mask, read at run starts. */
+  readonly org: OrgGuard;
+  /** Steps whose last budget check failed on the organization's cap rather than their own budget. */
+  private readonly capBlocked = new Set<string>();
+
+  constructor(private readonly t: TaskRunner) {
+    this.org = new OrgGuard(t.bindings, () => t.meta!.org_id, () => t.meta!.id);
+  }
 
   private async price(model: string): Promise<Price> {
     const hit = this.prices.get(model);
@@ -41,6 +51,8 @@ export class RunExecutor {
       run.price = JSON.stringify(await this.price(agent.model));
       saveRun(t.db, run);
     }
+    // Fails open: a D1 hiccup keeps the last reading (or none) rather than failing the run.
+    await this.org.refresh().catch((e) => log("warn", "organization limits not read", { task_id: meta.id, error: String(e) }));
     if (ac.signal.aborted) return;
     const price = JSON.parse(run.price) as Price;
     const turns = loadTurns<TurnRecord>(t.db, key, run.run_no);
@@ -57,6 +69,7 @@ export class RunExecutor {
     const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s`, true)), timeoutMs);
     const text = new TextStream((delta) => {
       if (!this.current(key, ac)) return;
+      delta = this.org.mask(delta);
       this.live.set(key, (this.live.get(key) ?? "") + delta);
       t.emit({ type: "run.text", task_id: meta.id, step: key, run_no: run.run_no, delta });
     });
@@ -77,7 +90,7 @@ export class RunExecutor {
           text.close();
           this.live.delete(key);
           t.state.storage.transactionSync(() => {
-            saveTurn(t.db, key, run.run_no, turn.turn_no, turn);
+            saveTurn(t.db, key, run.run_no, turn.turn_no, maskTurn(turn, this.org.mask));
             if (turn.turn_no > counted) {
               counted = turn.turn_no;
               t.addUsage(run, turn.usage, turn.cost_nanos);
@@ -87,7 +100,7 @@ export class RunExecutor {
           });
           t.sync.soon();
         },
-        checkBudget: (estimate) => this.withinBudget(agent.name, estimate),
+        checkBudget: (estimate) => this.withinBudget(agent.name, estimate, key),
       });
       if (!this.current(key, ac)) return;
       await this.onOutcome(node, run, outcome);
@@ -145,6 +158,12 @@ export class RunExecutor {
       if (outcome.kind === "ask") {
         const callId = t.newCall(node, run.run_no, "question", outcome.call_id, outcome.question);
         node.waiting = { kind: "question", call_id: callId, question: outcome.question };
+      } else if (this.capBlocked.delete(node.key)) {
+        const { cap_nanos, spent_nanos } = this.org.monthSpent(this.ownMonthNanos());
+        const question = `The organization's monthly spend cap (${usd(cap_nanos ?? 0)}) is reached: ${usd(spent_nanos)} spent this month, next turn up to ${usd(outcome.next_turn_estimate_nanos)}. Raise this task's budget to let it go on past the cap, or stop?`;
+        const callId = t.newCall(node, run.run_no, "budget", null, question);
+        t.state.storage.kv.put(CAP_CALL, callId);
+        node.waiting = { kind: "budget", call_id: callId, question };
       } else {
         const question = `The next model turn could pass the budget (spent ${usd(outcome.spent_nanos)}, next turn up to ${usd(outcome.next_turn_estimate_nanos)}). Raise the budget or stop?`;
         const callId = t.newCall(node, run.run_no, "budget", null, question);
@@ -177,8 +196,11 @@ export class RunExecutor {
     });
   }
 
-  /** Budgets: the task's own `max_cost` and the agent's, against what this task has spent (on that agent). */
-  private withinBudget(agentName: string, estimateNanos: number): boolean {
+  /**
+   * Budgets: the task's own `max_cost` and the agent's, against what this task has spent (on that agent);
+   * then the organization's monthly cap, unless a person let this task go past it.
+   */
+  private withinBudget(agentName: string, estimateNanos: number, key: string): boolean {
     const t = this.t;
     const meta = t.meta!;
     if (meta.max_cost_nanos != null && t.totals.cost_nanos + estimateNanos > meta.max_cost_nanos) return false;
@@ -188,10 +210,24 @@ export class RunExecutor {
       for (const r of t.runs.values()) if (t.agentStep(t.node(r.node_key)).agent === agentName) spent += r.cost_nanos;
       if (spent + estimateNanos > agentMax) return false;
     }
+    if (t.state.storage.kv.get(CAP_WAIVED) === undefined && this.org.overCap(this.ownMonthNanos(), estimateNanos)) {
+      this.capBlocked.add(key);
+      return false;
+    }
     return true;
   }
 
-  budgetAnswer(answers: string[]): RpcResult<"stop" | "raise"> {
+  /** This task's spend in the current month, by the day its runs started (as the spend ledger counts it). */
+  private ownMonthNanos(): number {
+    const t = this.t;
+    const start = Date.parse(`${this.org.month}T00:00:00Z`);
+    if (t.meta!.created_at >= start) return t.totals.cost_nanos;
+    let n = 0;
+    for (const r of t.runs.values()) if (r.started_at >= start) n += r.cost_nanos;
+    return n;
+  }
+
+  budgetAnswer(answers: string[], callId?: string): RpcResult<"stop" | "raise"> {
     const t = this.t;
     if (answers[0] === "stop") return { ok: true, value: "stop" };
     if (answers[0] === "raise" && answers.length === 2) {
@@ -204,6 +240,7 @@ export class RunExecutor {
       meta.max_cost_nanos = nanos;
       for (const a of Object.values(meta.agents)) if (a.max_cost_nanos != null && a.max_cost_nanos < nanos) a.max_cost_nanos = nanos;
       t.persistMeta();
+      if (callId !== undefined && t.state.storage.kv.get(CAP_CALL) === callId) t.state.storage.kv.put(CAP_WAIVED, true);
       return { ok: true, value: "raise" };
     }
     return { ok: false, code: "unprocessable", message: 'a budget answer is ["stop"] or ["raise", "<usd>"]' };
@@ -220,7 +257,7 @@ export class RunExecutor {
   answerQuestion(node: StoredNode, runNo: number, toolCallId: string, answer: string): void {
     const turns = loadTurns<TurnRecord>(this.t.db, node.key, runNo);
     const turn = answerPending(turns, toolCallId, answer);
-    saveTurn(this.t.db, node.key, runNo, turn.turn_no, turn);
+    saveTurn(this.t.db, node.key, runNo, turn.turn_no, maskTurn(turn, this.org.mask));
   }
 
   trace(key: string, run: StoredRun) {
@@ -249,6 +286,9 @@ export class RunExecutor {
 }
 
 const PRICE_TTL_MS = 5_000;
+/** The call id of the organization spend-cap question, and whether a person let the task go past the cap. */
+const CAP_CALL = "spend_cap_call";
+const CAP_WAIVED = "spend_cap_waived";
 const TEXT_FLUSH_MS = 100;
 
 /** Coalesces a model's streamed text into a few events a second: each event is a storage write. */

@@ -2,6 +2,7 @@ import type { IndexRow } from "../db/task-row";
 import { toListItem } from "../db/task-row";
 import type { Bindings } from "../env";
 import { log } from "../lib/log";
+import { ledgerStatements, type SpendRow } from "../spend/ledger";
 
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -9,7 +10,8 @@ const PROGRESS_INTERVAL_MS = 250;
  * Keeps the task's D1 index row and the org feed in step with the object.
  * Status changes go out at once; progress-only changes (tokens, cost, step
  * counts) are coalesced to a few writes a second. `index_version` makes the
- * write conditional, so a late write can never overwrite a newer one.
+ * write conditional, so a late write can never overwrite a newer one. The
+ * task's spend ledger rows go in the same batch.
  */
 export class IndexSync {
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -18,18 +20,19 @@ export class IndexSync {
   constructor(
     private readonly env: Bindings,
     private readonly snapshot: () => IndexRow,
+    private readonly ledger: () => SpendRow[] = () => [],
   ) {}
 
   now(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.enqueue(this.snapshot());
+    this.enqueue(this.snapshot(), this.ledger());
   }
 
   soon(): void {
     this.timer ??= setTimeout(() => {
       this.timer = null;
-      this.enqueue(this.snapshot());
+      this.enqueue(this.snapshot(), this.ledger());
     }, PROGRESS_INTERVAL_MS);
   }
 
@@ -39,13 +42,13 @@ export class IndexSync {
     return this.writing;
   }
 
-  private enqueue(row: IndexRow): void {
-    this.writing = this.writing.then(() => this.write(row));
+  private enqueue(row: IndexRow, spend: SpendRow[]): void {
+    this.writing = this.writing.then(() => this.write(row, spend));
   }
 
-  private async write(row: IndexRow, attempt = 0): Promise<void> {
+  private async write(row: IndexRow, spend: SpendRow[], attempt = 0): Promise<void> {
     try {
-      await this.env.DB.prepare(
+      const update = this.env.DB.prepare(
         `UPDATE tasks SET status = ?, agent = ?, agents = ?, progress_done = ?, progress_total = ?, tokens_input = ?, tokens_cache = ?,
            tokens_output = ?, tokens_web_search = ?, searches = ?, cost_nanos = ?, pending = ?, output = ?, started_at = ?,
            finished_at = ?, index_version = ?
@@ -55,15 +58,16 @@ export class IndexSync {
           row.status, row.agent, row.agents, row.progress_done, row.progress_total, row.tokens_input, row.tokens_cache,
           row.tokens_output, row.tokens_web_search, row.searches, row.cost_nanos, row.pending, row.output, row.started_at,
           row.finished_at, row.index_version, row.id, row.index_version,
-        )
-        .run();
+        );
+      if (spend.length) await this.env.DB.batch([update, ...ledgerStatements(this.env.DB, row.org_id, row.id, spend)]);
+      else await update.run();
       const feed = this.env.ORG_FEED.get(this.env.ORG_FEED.idFromName(row.org_id));
       await feed.publish("task.updated", toListItem(row));
     } catch (e) {
       log("warn", "index write failed", { task_id: row.id, attempt, error: String(e) });
       if (attempt < 5) {
         await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-        return this.write(row, attempt + 1);
+        return this.write(row, spend, attempt + 1);
       }
     }
   }

@@ -10,6 +10,10 @@ import { StepError } from "../agents/types";
 import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
 import { type TaskEvent, SSE_HEARTBEAT, sseFrame } from "./events";
 import { IndexSync } from "./index-sync";
+import { notifyTransition } from "../notify/enqueue";
+import { hold, markAdmitted, queueState, releaseSlot, requestSlot } from "../queue/admission";
+import type { AdmitReply } from "../queue/org-queue";
+import { spendRows } from "../spend/ledger";
 import type { TaskMeta } from "./meta";
 import type { AgentStep } from "./plan-schema";
 import * as s from "./storage-schema";
@@ -22,6 +26,8 @@ export const MAX_LOOP_ITEMS = 10_000;
 const HEARTBEAT_ALARM_MS = 30_000;
 const SSE_KEEPALIVE_MS = 15_000;
 const MAX_CLIENT_BACKLOG = 256 * 1024;
+/** A task its organization's queue has not acknowledged yet is offered again this soon. */
+const HELD_RETRY_MS = 10_000;
 const FINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
 
 export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string };
@@ -62,7 +68,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     super(ctx, env);
     this.bindings = env;
     this.state = ctx;
-    this.sync = new IndexSync(env, () => this.indexRow());
+    this.sync = new IndexSync(env, () => this.indexRow(), () => this.spendRows());
     this.executor = new RunExecutor(this);
     ctx.blockConcurrencyWhile(async () => {
       this.db = openStore(ctx.storage);
@@ -103,9 +109,40 @@ export class TaskRunner extends DurableObject<Bindings> {
         .values({ id: meta.id, org_id: meta.org_id, meta: JSON.stringify(meta), status: "pending", created_at: meta.created_at })
         .run();
       for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.db, spec, this.nextSeq++));
+      hold(this.ctx.storage);
       this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
     });
+    await this.offerToQueue();
+  }
+
+  /** The organization's queue says this task may run now. Idempotent. */
+  async admit(): Promise<AdmitReply> {
+    if (!this.meta) return "unknown";
+    if (FINAL.has(this.status)) return "finished";
+    if (queueState(this.ctx.storage) !== undefined) markAdmitted(this.ctx.storage);
     this.pump();
+    return "started";
+  }
+
+  private async offerToQueue(): Promise<void> {
+    if (await requestSlot(this.env, this.ctx.storage, this.meta!)) this.pump();
+    else this.armAlarm();
+  }
+
+  /** Deletes everything this task stored (plan, steps, runs, traces, events); only once it has finished. */
+  async purge(): Promise<RpcResult> {
+    if (!this.meta) return ok(null);
+    if (!FINAL.has(this.status)) return fail("conflict", `task is ${this.status}; only a finished task can be deleted`);
+    await this.sync.flushed();
+    this.closeSubscribers();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.meta = null;
+    this.alarmAt = null;
+    this.graph = graphOf([]);
+    this.runs.clear();
+    this.totals = zeroTotals();
+    return ok(null);
   }
 
   async detail() {
@@ -150,7 +187,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const node = this.node(call.node_key);
     if (call.kind === "budget") {
-      const verdict = this.executor.budgetAnswer(answers);
+      const verdict = this.executor.budgetAnswer(answers, callId);
       if (!verdict.ok) return verdict;
       this.markAnswered(callId, answers);
       if (verdict.value === "stop") {
@@ -236,6 +273,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     const scheduled = this.alarmAt ?? Date.now();
     this.alarmAt = null;
     if (!this.meta || FINAL.has(this.status)) return;
+    if (queueState(this.ctx.storage) === "held") return this.offerToQueue();
     await this.pollChildren();
     this.pump(Math.max(Date.now(), scheduled));
   }
@@ -280,7 +318,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   // ---- the scheduler loop ----
 
   pump(now = Date.now()): void {
-    if (!this.meta || FINAL.has(this.status)) return;
+    if (!this.meta || FINAL.has(this.status) || queueState(this.ctx.storage) !== undefined) return;
     for (const n of this.nodes()) {
       if (n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child") this.launch(n.key);
     }
@@ -430,8 +468,10 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
     });
     this.sync.now();
+    void notifyTransition(this.env, this.indexRow());
     if (FINAL.has(next)) {
       this.closeSubscribers();
+      this.ctx.waitUntil(releaseSlot(this.env, this.meta!));
       if (this.meta!.parent_id) void this.notifyParent();
     }
     if (FINAL.has(next) || next === "needs_input") {
@@ -479,6 +519,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (n.status === "running" && n.kind === "agent") running = true;
     }
     if (running) at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HEARTBEAT_ALARM_MS);
+    if (queueState(this.ctx.storage) === "held") at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HELD_RETRY_MS);
     if (at === this.alarmAt) return;
     this.alarmAt = at;
     if (at == null) void this.ctx.storage.deleteAlarm();
@@ -574,6 +615,14 @@ export class TaskRunner extends DurableObject<Bindings> {
       else out.push({ kind: n.waiting.kind, step: n.key, call_id: n.waiting.call_id, question: n.waiting.question });
     }
     return out;
+  }
+
+  spendRows() {
+    const m = this.meta!;
+    return spendRows(this.runs.values(), (r) => {
+      const agent = this.agentStep(this.node(r.node_key)).agent;
+      return { agent, model: m.agents[agent]?.model ?? "unknown" };
+    });
   }
 
   indexRow(): IndexRow {

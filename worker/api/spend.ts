@@ -1,0 +1,55 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { badRequest } from "../lib/errors";
+import { readOrgSettings } from "../lib/org-settings";
+import { monthStart, utcDay } from "../spend/ledger";
+import { monthToDate, SPEND_GROUPS, spendReport } from "../spend/report";
+import { newApp } from "./app";
+import { errors, json, Tokens } from "./schemas";
+
+const MAX_DAYS = 366;
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a day is YYYY-MM-DD").refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && utcDay(Date.parse(`${d}T00:00:00Z`)) === d, "not a calendar day");
+
+const Query = z.object({
+  from: Day.optional().openapi({ description: "first UTC day, included; default: the first of this month" }),
+  to: Day.optional().openapi({ description: "last UTC day, included; default: today" }),
+  group: z.enum(SPEND_GROUPS).default("day"),
+});
+
+const Item = z.object({ key: z.string().openapi({ description: "the day, agent or model" }), cost: z.number().openapi({ description: "USD" }), tokens: Tokens, searches: z.number().int(), tasks: z.number().int() });
+
+const Report = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    group: z.enum(SPEND_GROUPS),
+    total: z.number().openapi({ description: "USD over the range" }),
+    month: z.object({ start: z.string(), spent: z.number(), cap: z.number().nullable() }).openapi({ description: "this calendar month (UTC) against the organization's cap" }),
+    items: z.array(Item),
+    next_cursor: z.null(),
+  })
+  .openapi("SpendReport");
+
+/** Spend by day, agent or model, from the ledger (which keeps the spend of deleted tasks). */
+export const spendApi = newApp().openapi(
+  createRoute({ method: "get", path: "/", tags: ["spend"], summary: "Spend by day, agent or model", request: { query: Query }, responses: { 200: json(Report), ...errors(400, 401) } }),
+  async (c) => {
+    const orgId = c.get("principal").org_id;
+    const now = Date.now();
+    const q = c.req.valid("query");
+    const from = q.from ?? monthStart(now);
+    const to = q.to ?? utcDay(now);
+    if (from > to) throw badRequest("invalid request: from is after to");
+    if ((Date.parse(to) - Date.parse(from)) / 86_400_000 >= MAX_DAYS) throw badRequest(`invalid request: the range is at most ${MAX_DAYS} days`);
+    const [items, spent, settings] = await Promise.all([spendReport(c.env.DB, orgId, from, to, q.group), monthToDate(c.env.DB, orgId, now), readOrgSettings(c.env.DB, orgId)]);
+    return c.json(
+      {
+        from, to, group: q.group,
+        total: items.reduce((n, i) => n + i.cost_nanos, 0) / 1e9,
+        month: { start: monthStart(now), spent: spent / 1e9, cap: settings.monthly_spend_cap_nanos == null ? null : settings.monthly_spend_cap_nanos / 1e9 },
+        items: items.map(({ cost_nanos, ...i }) => ({ ...i, cost: cost_nanos / 1e9 })),
+        next_cursor: null,
+      },
+      200,
+    );
+  },
+);

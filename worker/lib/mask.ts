@@ -1,0 +1,81 @@
+import type { TurnRecord } from "../agents/turn";
+
+export const MASK = "[masked]";
+
+/** Shapes of well-known credentials, masked in every organization's traces. */
+export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
+  /\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}/g,
+  /(?<=\bBearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\bgh[pousr]_[A-Za-z0-9]{30,}/g,
+  /\bgithub_pat_[A-Za-z0-9_]{30,}/g,
+  /\bAKIA[0-9A-Z]{16}\b/g,
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
+  /\bAIza[0-9A-Za-z_-]{35}/g,
+  /\bfd_[a-z0-9]{40}\b/g,
+  /\bwhsec_[A-Za-z0-9+/=]{16,}/g,
+  /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g,
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+];
+
+/** Literal secrets shorter than this are not masked: they would match ordinary text. */
+const MIN_LITERAL = 8;
+
+/** Replaces every literal secret (a string) and every match of a pattern (a RegExp) with `[masked]`. */
+export function maskSecrets(text: string, patterns: readonly (string | RegExp)[]): string {
+  let out = text;
+  for (const p of patterns) {
+    if (typeof p === "string") {
+      if (p.length >= MIN_LITERAL && out.includes(p)) out = out.split(p).join(MASK);
+    } else {
+      out = out.replace(p.global ? p : new RegExp(p.source, p.flags + "g"), MASK);
+    }
+  }
+  return out;
+}
+
+export type Masker = (text: string) => string;
+
+/** An organization's pattern is a regular expression that must compile and must not match the empty string. */
+export function checkPattern(source: string): string | null {
+  let re: RegExp;
+  try {
+    re = new RegExp(source, "g");
+  } catch (e) {
+    return e instanceof Error ? e.message : "invalid regular expression";
+  }
+  return re.test("") ? "the pattern matches the empty string" : null;
+}
+
+/** The masker for one organization: provider keys first (longest first), then its own patterns, then the common shapes. */
+export function makeMasker(providerKeys: readonly (string | undefined)[], orgPatterns: readonly string[]): Masker {
+  const literals = providerKeys.filter((k): k is string => !!k).sort((a, b) => b.length - a.length);
+  const own = orgPatterns.filter((p) => checkPattern(p) === null).map((p) => new RegExp(p, "g"));
+  const all: (string | RegExp)[] = [...literals, ...own, ...COMMON_SECRET_PATTERNS];
+  return (text) => maskSecrets(text, all);
+}
+
+export const providerKeysOf = (env: { OPENAI_API_KEY?: string; ANTHROPIC_API_KEY?: string }) => [env.OPENAI_API_KEY, env.ANTHROPIC_API_KEY];
+
+/** Every string in a JSON-like value, masked; the value itself is not changed. */
+export function maskDeep<T>(value: T, mask: Masker): T {
+  if (typeof value === "string") return mask(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => maskDeep(v, mask)) as T;
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = maskDeep(v, mask);
+    return out as T;
+  }
+  return value;
+}
+
+/** A turn as it is stored: what was said, tool arguments and results, searches — not the ids that tie them together. */
+export function maskTurn(turn: TurnRecord, mask: Masker): TurnRecord {
+  return {
+    ...turn,
+    sent: turn.sent.map((m) => ({ ...m, content: mask(m.content) })),
+    content: mask(turn.content),
+    tool_calls: turn.tool_calls.map((c) => ({ ...c, arguments: maskDeep(c.arguments, mask) })),
+    tool_results: turn.tool_results.map((r) => ({ ...r, result: r.result === null ? null : mask(r.result), ...(r.error === undefined ? {} : { error: mask(r.error) }) })),
+    searches: turn.searches.map((s) => maskDeep(s, mask)),
+  };
+}

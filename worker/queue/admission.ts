@@ -1,0 +1,49 @@
+import type { Bindings } from "../env";
+import { log } from "../lib/log";
+import type { TaskMeta } from "../task/meta";
+import type { QueuedTask } from "./org-queue";
+
+/**
+ * A task's side of the queue, kept in its own storage: "held" until the
+ * organization's queue has it, "queued" while it waits there, and absent once
+ * admitted (tasks from before caps existed have no key and run as before).
+ */
+const KEY = "queue";
+export type QueueState = "held" | "queued" | undefined;
+
+export const orgQueue = (env: Bindings, orgId: string) => env.ORG_QUEUE.get(env.ORG_QUEUE.idFromName(orgId));
+
+export const queueState = (storage: DurableObjectStorage): QueueState => storage.kv.get<QueueState>(KEY);
+export const hold = (storage: DurableObjectStorage) => storage.kv.put(KEY, "held");
+export const markAdmitted = (storage: DurableObjectStorage) => void storage.kv.delete(KEY);
+
+export function queuedTask(meta: TaskMeta): QueuedTask {
+  return { org_id: meta.org_id, task_id: meta.id, created_at: meta.created_at, agents: Object.keys(meta.agents), bypass: meta.parent_id !== null };
+}
+
+/** Hands the task to its organization's queue. True when it may run now; on failure it stays held and is offered again later. */
+export async function requestSlot(env: Bindings, storage: DurableObjectStorage, meta: TaskMeta): Promise<boolean> {
+  try {
+    const admitted = await orgQueue(env, meta.org_id).enqueue(queuedTask(meta));
+    if (queueState(storage) === undefined) return true;
+    if (admitted) markAdmitted(storage);
+    else storage.kv.put(KEY, "queued");
+    return admitted;
+  } catch (e) {
+    log("warn", "task not yet queued", { task_id: meta.id, error: String(e) });
+    return false;
+  }
+}
+
+/** A finished task gives its slot (or its place in line) back; the queue's sweep catches a release that never arrives. */
+export async function releaseSlot(env: Bindings, meta: TaskMeta): Promise<void> {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      await orgQueue(env, meta.org_id).release(meta.id);
+      return;
+    } catch (e) {
+      log("warn", "slot release failed", { task_id: meta.id, attempt, error: String(e) });
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
+}

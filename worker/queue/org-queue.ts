@@ -1,0 +1,232 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Bindings } from "../env";
+import { log } from "../lib/log";
+import { DEFAULT_MAX_CONCURRENT_TASKS, readOrgSettings } from "../lib/org-settings";
+import { admissible, agentCounts, type Caps, type Entry, fullAgents } from "./admit";
+
+const SCHEMA_VERSION = 1;
+const CAPS_TTL_MS = 30_000;
+/** An admitted task that has not confirmed its start is told again this soon. */
+const ACK_RETRY_MS = 5_000;
+/** While tasks run, their slots are checked against the index this often, in case a release was lost. */
+const SWEEP_MS = 60_000;
+const BATCH = 64;
+
+export interface QueuedTask {
+  org_id: string;
+  task_id: string;
+  created_at: number;
+  agents: string[];
+  /** sub-tasks take a slot but never wait: their parent may be waiting on them, holding its own slot */
+  bypass: boolean;
+}
+
+export type AdmitReply = "started" | "finished" | "unknown";
+
+/**
+ * One per organization: the concurrency caps. Its SQLite keeps the tasks that
+ * wait for a slot (in arrival order) and the slots of the tasks that run. A
+ * slot is taken from admission until the task is completed, failed or
+ * cancelled; a task waiting for a person keeps it. Admission is written here
+ * before the task is told, and told again until it confirms, so a restart
+ * loses nothing; the task ignores a second start.
+ */
+export class OrgQueue extends DurableObject<Bindings> {
+  private readonly sql: SqlStorage;
+  private caps: { value: Caps; at: number } | null = null;
+  private running = new Map<string, Entry>();
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => {
+      this.migrate();
+      for (const r of this.sql.exec<{ task_id: string; agents: string }>("SELECT task_id, agents FROM slots")) {
+        this.running.set(r.task_id, { task_id: r.task_id, agents: JSON.parse(r.agents) as string[] });
+      }
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  private migrate(): void {
+    if (this.ctx.storage.kv.get<number>("schema") === SCHEMA_VERSION) return;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS waiting (task_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, agents TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS waiting_order ON waiting (created_at, task_id);
+      CREATE TABLE IF NOT EXISTS waiting_agents (agent TEXT NOT NULL, task_id TEXT NOT NULL, PRIMARY KEY (agent, task_id));
+      CREATE TABLE IF NOT EXISTS slots (task_id TEXT PRIMARY KEY, agents TEXT NOT NULL, admitted_at INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0);
+    `);
+    this.ctx.storage.kv.put("schema", SCHEMA_VERSION);
+  }
+
+  // ---- RPC surface ----
+
+  /** Idempotent. True when the task may start now; otherwise it waits and is admitted later. */
+  async enqueue(t: QueuedTask): Promise<boolean> {
+    this.ctx.storage.kv.put("org_id", t.org_id);
+    // Nothing awaits between this check and the write below, so two arrivals cannot both take the last slot.
+    const caps = await this.loadCaps(t.org_id);
+    if (this.running.has(t.task_id)) {
+      this.sql.exec("UPDATE slots SET acked = 1 WHERE task_id = ?", t.task_id);
+      return true;
+    }
+    const known = this.sql.exec("SELECT 1 FROM waiting WHERE task_id = ?", t.task_id).toArray().length > 0;
+    if (!known) {
+      const waitingAny = this.sql.exec("SELECT 1 FROM waiting LIMIT 1").toArray().length > 0;
+      const fits = t.bypass || (!waitingAny && admissible(caps, [...this.running.values()], [t]).length === 1);
+      if (fits) {
+        this.takeSlot(t.task_id, t.agents, true);
+        this.armAlarm();
+        return true;
+      }
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("INSERT INTO waiting (task_id, created_at, agents) VALUES (?, ?, ?)", t.task_id, t.created_at, JSON.stringify(t.agents));
+        for (const a of t.agents) this.sql.exec("INSERT OR IGNORE INTO waiting_agents (agent, task_id) VALUES (?, ?)", a, t.task_id);
+      });
+    }
+    await this.admitReady();
+    return this.running.has(t.task_id);
+  }
+
+  /** The task finished (or was cancelled while it waited): its slot or its place in line goes. */
+  async release(taskId: string): Promise<void> {
+    this.drop(taskId);
+    await this.admitReady();
+  }
+
+  /** Caps changed: read them again and start what now fits. */
+  async refresh(): Promise<void> {
+    this.caps = null;
+    await this.admitReady();
+  }
+
+  async snapshot(): Promise<{ running: string[]; waiting: string[] }> {
+    const waiting = this.sql.exec<{ task_id: string }>("SELECT task_id FROM waiting ORDER BY created_at, task_id LIMIT 1000").toArray().map((r) => r.task_id);
+    return { running: [...this.running.keys()], waiting };
+  }
+
+  async counts(): Promise<{ running: number; waiting: number }> {
+    const [{ n }] = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM waiting").toArray();
+    return { running: this.running.size, waiting: n };
+  }
+
+  async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const unacked = this.sql.exec<{ task_id: string }>("SELECT task_id FROM slots WHERE acked = 0").toArray().map((r) => r.task_id);
+    await this.tell(unacked);
+    await this.sweep();
+    await this.admitReady();
+    this.armAlarm();
+  }
+
+  // ---- admission ----
+
+  private async admitReady(): Promise<void> {
+    const orgId = this.ctx.storage.kv.get<string>("org_id");
+    if (!orgId) return;
+    const caps = await this.loadCaps(orgId);
+    const admitted: string[] = [];
+    for (;;) {
+      if (this.running.size >= caps.org) break;
+      const full = fullAgents(caps, agentCounts(this.running.values()));
+      const batch = this.sql
+        .exec<{ task_id: string; agents: string }>(
+          `SELECT task_id, agents FROM waiting w
+           WHERE NOT EXISTS (SELECT 1 FROM waiting_agents a WHERE a.task_id = w.task_id AND a.agent IN (${full.map(() => "?").join(",")}))
+           ORDER BY created_at, task_id LIMIT ?`,
+          ...full,
+          BATCH,
+        )
+        .toArray()
+        .map((r) => ({ task_id: r.task_id, agents: JSON.parse(r.agents) as string[] }));
+      const picks = admissible(caps, [...this.running.values()], batch);
+      if (picks.length === 0) break;
+      const byId = new Map(batch.map((b) => [b.task_id, b]));
+      this.ctx.storage.transactionSync(() => {
+        for (const id of picks) {
+          this.sql.exec("DELETE FROM waiting WHERE task_id = ?", id);
+          this.sql.exec("DELETE FROM waiting_agents WHERE task_id = ?", id);
+          this.takeSlot(id, byId.get(id)!.agents, false);
+        }
+      });
+      admitted.push(...picks);
+    }
+    if (admitted.length) {
+      this.armAlarm();
+      await this.tell(admitted);
+    }
+  }
+
+  private takeSlot(taskId: string, agents: string[], acked: boolean): void {
+    this.sql.exec("INSERT OR REPLACE INTO slots (task_id, agents, admitted_at, acked) VALUES (?, ?, ?, ?)", taskId, JSON.stringify(agents), Date.now(), acked ? 1 : 0);
+    this.running.set(taskId, { task_id: taskId, agents });
+  }
+
+  private drop(taskId: string): void {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM slots WHERE task_id = ?", taskId);
+      this.sql.exec("DELETE FROM waiting WHERE task_id = ?", taskId);
+      this.sql.exec("DELETE FROM waiting_agents WHERE task_id = ?", taskId);
+    });
+    this.running.delete(taskId);
+  }
+
+  /** Tells admitted tasks to start; one that has finished (cancelled while it waited) gives its slot back. */
+  private async tell(ids: string[]): Promise<void> {
+    const freed: string[] = [];
+    await Promise.all(
+      ids.map(async (id) => {
+        try {
+          const reply = await this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(id)).admit();
+          if (reply === "started") this.sql.exec("UPDATE slots SET acked = 1 WHERE task_id = ?", id);
+          else freed.push(id);
+        } catch (e) {
+          log("warn", "task admission not confirmed", { task_id: id, error: String(e) });
+        }
+      }),
+    );
+    for (const id of freed) this.drop(id);
+    if (freed.length) await this.admitReady();
+  }
+
+  /** Slots whose task the index already shows finished or gone: the task's own release was lost. */
+  private async sweep(): Promise<void> {
+    const ids = [...this.running.keys()];
+    for (let i = 0; i < ids.length; i += 90) {
+      const chunk = ids.slice(i, i + 90);
+      const { results } = await this.env.DB.prepare(`SELECT id, status FROM tasks WHERE id IN (${chunk.map(() => "?").join(",")})`)
+        .bind(...chunk)
+        .all<{ id: string; status: string }>();
+      const live = new Map(results.map((r) => [r.id, r.status]));
+      for (const id of chunk) {
+        const status = live.get(id);
+        if (status === undefined || status === "completed" || status === "failed" || status === "cancelled") this.drop(id);
+      }
+    }
+  }
+
+  private async loadCaps(orgId: string): Promise<Caps> {
+    if (this.caps && Date.now() - this.caps.at < CAPS_TTL_MS) return this.caps.value;
+    const [settings, agents] = await Promise.all([
+      readOrgSettings(this.env.DB, orgId),
+      this.env.DB.prepare("SELECT name, max_concurrency FROM agents WHERE org_id = ? AND max_concurrency IS NOT NULL").bind(orgId).all<{ name: string; max_concurrency: number }>(),
+    ]);
+    const value: Caps = {
+      org: settings.max_concurrent_tasks ?? DEFAULT_MAX_CONCURRENT_TASKS,
+      agents: Object.fromEntries(agents.results.map((a) => [a.name, a.max_concurrency])),
+    };
+    this.caps = { value, at: Date.now() };
+    return value;
+  }
+
+  private armAlarm(): void {
+    if (this.running.size === 0) return;
+    const unacked = this.sql.exec("SELECT 1 FROM slots WHERE acked = 0 LIMIT 1").toArray().length > 0;
+    const at = Date.now() + (unacked ? ACK_RETRY_MS : SWEEP_MS);
+    // Only ever brought forward: re-arming on every arrival would keep pushing the sweep away.
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+}

@@ -1,0 +1,62 @@
+import type { StoredRun } from "../task/store";
+
+export interface SpendRow {
+  day: string;
+  agent: string;
+  model: string;
+  cost_nanos: number;
+  tokens_input: number;
+  tokens_cache: number;
+  tokens_output: number;
+  tokens_web_search: number;
+  searches: number;
+}
+
+/** UTC day of a time, `YYYY-MM-DD`. */
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** First UTC day of the month of a time. */
+export const monthStart = (ms: number) => `${utcDay(ms).slice(0, 7)}-01`;
+
+/** A task's spend by the UTC day its runs started, agent and model. */
+export function spendRows(runs: Iterable<StoredRun>, agentOf: (run: StoredRun) => { agent: string; model: string }): SpendRow[] {
+  const rows = new Map<string, SpendRow>();
+  for (const r of runs) {
+    if (r.cost_nanos === 0 && r.usage.input === 0 && r.usage.output === 0) continue;
+    const { agent, model } = agentOf(r);
+    const day = utcDay(r.started_at);
+    const key = `${day}\u0000${agent}\u0000${model}`;
+    let row = rows.get(key);
+    if (!row) rows.set(key, (row = { day, agent, model, cost_nanos: 0, tokens_input: 0, tokens_cache: 0, tokens_output: 0, tokens_web_search: 0, searches: 0 }));
+    row.cost_nanos += r.cost_nanos;
+    row.tokens_input += r.usage.input;
+    row.tokens_cache += r.usage.cache;
+    row.tokens_output += r.usage.output;
+    row.tokens_web_search += r.usage.web_search;
+    row.searches += r.usage.searches;
+  }
+  return [...rows.values()];
+}
+
+const COLS = ["cost_nanos", "tokens_input", "tokens_cache", "tokens_output", "tokens_web_search", "searches"] as const;
+const ROWS_PER_STATEMENT = 50;
+
+/**
+ * Upserts of absolute values that only ever grow (`max`), so a late or
+ * repeated write never lowers what a newer one wrote.
+ */
+export function ledgerStatements(d1: D1Database, orgId: string, taskId: string, rows: SpendRow[]): D1PreparedStatement[] {
+  const out: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+    out.push(
+      d1
+        .prepare(
+          `INSERT INTO spend (org_id, task_id, day, agent, model, ${COLS.join(", ")}) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}
+           ON CONFLICT(task_id, day, agent, model) DO UPDATE SET ${COLS.map((c) => `${c} = max(${c}, excluded.${c})`).join(", ")}`,
+        )
+        .bind(...chunk.flatMap((r) => [orgId, taskId, r.day, r.agent, r.model, ...COLS.map((c) => r[c])])),
+    );
+  }
+  return out;
+}

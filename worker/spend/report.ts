@@ -1,0 +1,60 @@
+import { monthStart, utcDay } from "./ledger";
+
+export const SPEND_GROUPS = ["day", "agent", "model"] as const;
+export type SpendGroup = (typeof SPEND_GROUPS)[number];
+
+export interface SpendItem {
+  key: string;
+  cost_nanos: number;
+  tokens: { input: number; cache: number; output: number; web_search: number };
+  searches: number;
+  tasks: number;
+}
+
+interface Row {
+  key: string;
+  cost_nanos: number;
+  input: number;
+  cache: number;
+  output: number;
+  web_search: number;
+  searches: number;
+  tasks: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Every UTC day from `from` to `to`, both included. */
+export function daysBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS) out.push(utcDay(t));
+  return out;
+}
+
+const empty = (key: string): SpendItem => ({ key, cost_nanos: 0, tokens: { input: 0, cache: 0, output: 0, web_search: 0 }, searches: 0, tasks: 0 });
+
+/**
+ * Spend from the ledger between two UTC days (both included), by day (every
+ * day present, zeros included, oldest first) or by agent or model (costliest first).
+ */
+export async function spendReport(d1: D1Database, orgId: string, from: string, to: string, group: SpendGroup): Promise<SpendItem[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT ${group} AS key, sum(cost_nanos) AS cost_nanos, sum(tokens_input) AS input, sum(tokens_cache) AS cache, sum(tokens_output) AS output,
+         sum(tokens_web_search) AS web_search, sum(searches) AS searches, count(DISTINCT task_id) AS tasks
+       FROM spend WHERE org_id = ? AND day >= ? AND day <= ? GROUP BY ${group} ORDER BY ${group === "day" ? "key" : "cost_nanos DESC, key"}`,
+    )
+    .bind(orgId, from, to)
+    .all<Row>();
+  const items = results.map((r): SpendItem => ({
+    key: r.key, cost_nanos: r.cost_nanos, tokens: { input: r.input, cache: r.cache, output: r.output, web_search: r.web_search }, searches: r.searches, tasks: r.tasks,
+  }));
+  if (group !== "day") return items;
+  const byDay = new Map(items.map((i) => [i.key, i]));
+  return daysBetween(from, to).map((d) => byDay.get(d) ?? empty(d));
+}
+
+export async function monthToDate(d1: D1Database, orgId: string, now = Date.now()): Promise<number> {
+  const row = await d1.prepare("SELECT coalesce(sum(cost_nanos), 0) AS n FROM spend WHERE org_id = ? AND day >= ?").bind(orgId, monthStart(now)).first<{ n: number }>();
+  return row?.n ?? 0;
+}
