@@ -5,7 +5,7 @@ declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("../worker/index");
-      durableNamespaces: "TaskRunner" | "OrgFeed" | "TriggerClock" | "RateLimiter";
+      durableNamespaces: "TaskRunner" | "OrgFeed" | "TriggerClock" | "RateLimiter" | "OrgQueue" | "RetentionJanitor";
     }
     interface Env extends Bindings {
       TEST_MIGRATIONS: D1Migration[];

@@ -2,6 +2,8 @@ import type { TaskRunner } from "./task/runner";
 import type { OrgFeed } from "./live/org-feed";
 import type { RateLimiter } from "./lib/rate-limit";
 import type { TriggerClock } from "./triggers/clock";
+import type { OrgQueue } from "./queue/org-queue";
+import type { RetentionJanitor } from "./retention/janitor";
 
 export interface Bindings {
   DB: D1Database;
@@ -10,6 +12,8 @@ export interface Bindings {
   ORG_FEED: DurableObjectNamespace<OrgFeed>;
   TRIGGER_CLOCK: DurableObjectNamespace<TriggerClock>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  ORG_QUEUE: DurableObjectNamespace<OrgQueue>;
+  RETENTION_JANITOR: DurableObjectNamespace<RetentionJanitor>;
   FLIGHTDECK_ADMIN_TOKEN?: string;
   OPENAI_API_KEY?: string;
   OPENAI_BASE_URL?: string;

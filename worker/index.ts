@@ -10,6 +10,8 @@ export { TaskRunner } from "./task/runner";
 export { OrgFeed } from "./live/org-feed";
 export { TriggerClock } from "./triggers/clock";
 export { RateLimiter } from "./lib/rate-limit";
+export { OrgQueue } from "./queue/org-queue";
+export { RetentionJanitor } from "./retention/janitor";
 
 const app = new Hono<{ Bindings: Bindings }>();
 
