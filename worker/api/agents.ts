@@ -3,6 +3,7 @@ import { conflict, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
+import { orgQueue } from "../queue/admission";
 import { newApp } from "./app";
 import { Agent, body, errors, json, LIMITS, Page } from "./schemas";
 
@@ -17,6 +18,7 @@ const AgentInput = z
     tools: z.array(z.string().regex(TOOL, "a tool is ask_human, http_fetch, web_search, spawn_task or mcp:<url>")).max(32).default([]),
     max_turns: z.number().int().min(1).max(1000).default(20),
     max_cost: z.number().positive().max(1_000_000).nullable().default(null),
+    max_concurrency: z.number().int().min(1).max(10_000).nullable().default(null).openapi({ description: "tasks using this agent that may run at once; null: only the organization's cap" }),
   })
   .strict()
   .openapi("AgentInput");
@@ -29,6 +31,7 @@ interface AgentRow {
   tools: string;
   max_turns: number;
   max_cost_nanos: number | null;
+  max_concurrency: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -41,12 +44,13 @@ const toAgent = (r: AgentRow): z.infer<typeof Agent> => ({
   tools: JSON.parse(r.tools) as string[],
   max_turns: r.max_turns,
   max_cost: r.max_cost_nanos == null ? null : r.max_cost_nanos / 1e9,
+  max_concurrency: r.max_concurrency,
   created_at: iso(r.created_at)!,
   updated_at: iso(r.updated_at)!,
 });
 
 const Id = z.object({ id: z.string().min(1).max(100) });
-const COLS = "id, name, model, system_prompt, tools, max_turns, max_cost_nanos, created_at, updated_at";
+const COLS = "id, name, model, system_prompt, tools, max_turns, max_cost_nanos, max_concurrency, created_at, updated_at";
 
 async function findAgent(d1: D1Database, orgId: string, idOrName: string): Promise<AgentRow> {
   const row = await d1.prepare(`SELECT ${COLS} FROM agents WHERE org_id = ? AND (id = ? OR name = ?)`).bind(orgId, idOrName, idOrName).first<AgentRow>();
@@ -74,14 +78,15 @@ export const agentsApi = newApp()
       const id = newId("agt");
       try {
         await c.env.DB.prepare(
-          `INSERT INTO agents (id, org_id, name, model, system_prompt, tools, max_turns, max_cost_nanos, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO agents (id, org_id, name, model, system_prompt, tools, max_turns, max_cost_nanos, max_concurrency, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-          .bind(id, p.org_id, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), now, now)
+          .bind(id, p.org_id, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, now, now)
           .run();
       } catch (e) {
         if (isUniqueViolation(e)) throw conflict(`an agent named ${a.name} already exists`);
         throw e;
       }
+      if (a.max_concurrency != null) await orgQueue(c.env, p.org_id).refresh();
       return c.json(toAgent(await findAgent(c.env.DB, p.org_id, id)), 201);
     },
   )
@@ -101,14 +106,15 @@ export const agentsApi = newApp()
       const a = c.req.valid("json");
       try {
         await c.env.DB.prepare(
-          `UPDATE agents SET name = ?, model = ?, system_prompt = ?, tools = ?, max_turns = ?, max_cost_nanos = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
+          `UPDATE agents SET name = ?, model = ?, system_prompt = ?, tools = ?, max_turns = ?, max_cost_nanos = ?, max_concurrency = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
         )
-          .bind(a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), Date.now(), current.id, p.org_id)
+          .bind(a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, Date.now(), current.id, p.org_id)
           .run();
       } catch (e) {
         if (isUniqueViolation(e)) throw conflict(`an agent named ${a.name} already exists`);
         throw e;
       }
+      if (a.max_concurrency !== current.max_concurrency || a.name !== current.name) await orgQueue(c.env, p.org_id).refresh();
       return c.json(toAgent(await findAgent(c.env.DB, p.org_id, current.id)), 200);
     },
   )
@@ -119,6 +125,7 @@ export const agentsApi = newApp()
       requireRole(p, "admin");
       const current = await findAgent(c.env.DB, p.org_id, c.req.valid("param").id);
       await c.env.DB.prepare("DELETE FROM agents WHERE id = ? AND org_id = ?").bind(current.id, p.org_id).run();
+      if (current.max_concurrency != null) await orgQueue(c.env, p.org_id).refresh();
       return c.body(null, 204);
     },
   );

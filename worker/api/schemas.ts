@@ -121,6 +121,7 @@ export const Agent = z
     tools: z.array(z.string()),
     max_turns: z.number().int(),
     max_cost: z.number().nullable(),
+    max_concurrency: z.number().int().nullable().openapi({ description: "tasks using this agent that may run at once; null: only the organization's cap" }),
     created_at: z.string(),
     updated_at: z.string(),
   })
