@@ -10,6 +10,8 @@ import { createdBy, sourceOf } from "./principal";
 import { body, errors, json, LIMITS, Page, TaskDetail, TaskListItem } from "./schemas";
 import { runPlan } from "./plan-run";
 import { sseResponse } from "./sse";
+import { purgeTask } from "../retention/purge";
+import { actorOf, auditStatement } from "../lib/audit";
 import { resolveInputs } from "../task/params";
 
 const Filters = z.object({
@@ -135,6 +137,21 @@ export const tasksApi = newApp()
       unwrap(await stub.cancel("cancelled by " + p.token_name));
       await stub.settled();
       return c.json((await stub.detail()) as z.infer<typeof TaskListItem>, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete", path: "/{id}/purge", tags: ["tasks"], summary: "Delete a finished task for good: its index row, storage and traces (admins); its spend stays in the report",
+      request: { params: IdParam }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const { id } = c.req.valid("param");
+      await requireTask(c.env, p.org_id, id);
+      const audit = auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "task.purge", target_type: "task", target_id: id });
+      unwrap(await purgeTask(c.env, p.org_id, id, [audit]));
+      return c.body(null, 204);
     },
   )
   .openapi(
