@@ -17,6 +17,8 @@ import { orgsApi } from "./orgs";
 import { plansApi } from "./plans";
 import { pricingApi } from "./pricing";
 import { sessionsApi } from "./sessions";
+import { settingsApi } from "./settings";
+import { spendApi } from "./spend";
 import { tasksApi } from "./tasks";
 import { tokensApi } from "./tokens";
 import { triggersApi } from "./triggers";
@@ -61,7 +63,9 @@ const authedRoutes = authed
   .route("/tokens", tokensApi)
   .route("/orgs", orgsApi)
   .route("/audit", auditApi)
-  .route("/pricing", pricingApi);
+  .route("/pricing", pricingApi)
+  .route("/settings", settingsApi)
+  .route("/spend", spendApi);
 const routes = api.route("/", authedRoutes);
 
 api.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, request_id: c.get("requestId") } }, 404));
