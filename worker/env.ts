@@ -4,6 +4,7 @@ import type { RateLimiter } from "./lib/rate-limit";
 import type { TriggerClock } from "./triggers/clock";
 import type { OrgQueue } from "./queue/org-queue";
 import type { RetentionJanitor } from "./retention/janitor";
+import type { Notifier } from "./notify/notifier";
 
 export interface Bindings {
   DB: D1Database;
@@ -14,6 +15,7 @@ export interface Bindings {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   ORG_QUEUE: DurableObjectNamespace<OrgQueue>;
   RETENTION_JANITOR: DurableObjectNamespace<RetentionJanitor>;
+  NOTIFIER: DurableObjectNamespace<Notifier>;
   FLIGHTDECK_ADMIN_TOKEN?: string;
   OPENAI_API_KEY?: string;
   OPENAI_BASE_URL?: string;

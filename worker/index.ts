@@ -12,6 +12,7 @@ export { TriggerClock } from "./triggers/clock";
 export { RateLimiter } from "./lib/rate-limit";
 export { OrgQueue } from "./queue/org-queue";
 export { RetentionJanitor } from "./retention/janitor";
+export { Notifier } from "./notify/notifier";
 
 const app = new Hono<{ Bindings: Bindings }>();
 

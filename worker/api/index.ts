@@ -10,9 +10,11 @@ import { auditApi, auditMutations } from "./audit";
 import { errorResponse, newApp } from "./app";
 import { authSessionApi, authSessionPublicApi } from "./auth-session";
 import { eventsApi } from "./events";
+import { exportApi } from "./export";
 import { healthApi } from "./health";
 import { idempotency } from "./idempotency";
 import { docsApi } from "./openapi";
+import { notificationsApi } from "./notifications";
 import { orgsApi } from "./orgs";
 import { plansApi } from "./plans";
 import { pricingApi } from "./pricing";
@@ -54,6 +56,8 @@ authed.use("/plans/:id/run", idempotency);
 // Chained so the mounted routes' types add up to AppType, which the typed client reads.
 const authedRoutes = authed
   .route("/auth/session", authSessionApi)
+  // Ahead of /tasks, whose /{id} would take "export" for an id.
+  .route("/tasks/export", exportApi)
   .route("/tasks", tasksApi)
   .route("/sessions", sessionsApi)
   .route("/agents", agentsApi)
@@ -65,7 +69,8 @@ const authedRoutes = authed
   .route("/audit", auditApi)
   .route("/pricing", pricingApi)
   .route("/settings", settingsApi)
-  .route("/spend", spendApi);
+  .route("/spend", spendApi)
+  .route("/notifications", notificationsApi);
 const routes = api.route("/", authedRoutes);
 
 api.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, request_id: c.get("requestId") } }, 404));

@@ -9,6 +9,8 @@ import { newApp } from "./app";
 import { createdBy, sourceOf } from "./principal";
 import { body, errors, json, LIMITS, Page, TaskDetail, TaskListItem } from "./schemas";
 import { runPlan } from "./plan-run";
+import { rangeOf, TaskListFilters } from "./export";
+import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
 import { sseResponse } from "./sse";
 import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
@@ -21,7 +23,7 @@ const Filters = z.object({
   q: z.string().max(500).optional(),
 });
 
-const ListQuery = Filters.extend({
+const ListQuery = TaskListFilters.extend({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
@@ -93,12 +95,18 @@ export const tasksApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/", tags: ["tasks"], summary: "List tasks, newest first", request: { query: ListQuery }, responses: { 200: json(Page(TaskListItem)), ...errors(400, 401) } }),
+    createRoute({ method: "get", path: "/", tags: ["tasks"], summary: "List tasks: newest first, or by `sort`; `created_from`/`created_to` bound the creation date", request: { query: ListQuery }, responses: { 200: json(Page(TaskListItem)), ...errors(400, 401) } }),
     async (c) => {
-      const { cursor, limit, ...filters } = c.req.valid("query");
+      const { cursor, limit, sort, created_from, created_to, ...filters } = c.req.valid("query");
+      const orgId = c.get("principal").org_id;
+      if (sort !== "newest" || created_from || created_to) {
+        const at = cursor ? decodeSortCursor(sort, cursor) : null;
+        if (cursor && at == null) throw badRequest(`invalid cursor for sort=${sort}`);
+        return c.json(await listTasksSorted(c.env.DB, orgId, filters, rangeOf({ created_from, created_to }), sort, at, limit), 200);
+      }
       const before = cursor ? decodeCursor(cursor) : null;
       if (cursor && before == null) throw badRequest("invalid cursor");
-      return c.json(await listTasks(c.env.DB, c.get("principal").org_id, filters, before, limit), 200);
+      return c.json(await listTasks(c.env.DB, orgId, filters, before, limit), 200);
     },
   )
   .openapi(

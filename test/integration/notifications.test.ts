@@ -1,0 +1,298 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, inject, it } from "vitest";
+import { RETRY_DELAYS_MS, retryDelay, MAX_ATTEMPTS } from "../../worker/notify/backoff";
+import { notifyTransition } from "../../worker/notify/enqueue";
+import { refusedSubscriptionUrl } from "../../worker/notify/url";
+import type { IndexRow } from "../../worker/db/task-row";
+import { api, createTask, expectError, makeOrg as makeBareOrg, taskStub, tokenWithRole } from "../helpers";
+
+interface Received {
+  id: string;
+  timestamp: string;
+  body: string;
+  verified: boolean;
+  status: number;
+}
+
+const receiver = () => `http://127.0.0.1:${inject("fakeServers").receiver}`;
+const inboxUrl = (key: string) => `${receiver()}/in/${key}`;
+const configure = (key: string, cfg: { secret?: string; fail?: number }) =>
+  fetch(`${receiver()}/config/${key}`, { method: "PUT", body: JSON.stringify(cfg) }).then((r) => r.text());
+const received = async (key: string): Promise<Received[]> => ((await (await fetch(`${receiver()}/log/${key}`)).json()) as { received: Received[] }).received;
+const notifier = (orgId: string) => env.NOTIFIER.get(env.NOTIFIER.idFromName(orgId));
+
+/** Polls until `check` passes (deliveries go out from the Notifier's alarm, in real time). */
+async function until<T>(fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (check(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** An organization whose `researcher` may ask people questions. */
+async function makeOrg(orgId: string) {
+  const token = await makeBareOrg(orgId);
+  await env.DB.prepare("UPDATE agents SET tools = '[\"ask_human\"]' WHERE org_id = ?").bind(orgId).run();
+  return token;
+}
+
+/** waitForStatus for a task of another organization than the default one. */
+async function waitForStatus(id: string, statuses: string[], token: string) {
+  await until(() => api("GET", `/tasks/${id}`, { token }), (r) => statuses.includes(r.json?.status));
+  await taskStub(id).settled();
+  return (await api("GET", `/tasks/${id}`, { token })).json;
+}
+
+/** An organization of its own (so other tests' tasks notify nobody here), a subscription and a receiver inbox with its secret. */
+async function setup(events: string[] = ["task.completed", "task.failed", "task.needs_input"], fail = 0) {
+  const orgId = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+  const token = await makeOrg(orgId);
+  const key = crypto.randomUUID();
+  const sub = await api("POST", "/notifications/subscriptions", { token, body: { url: inboxUrl(key), events, description: "ops" } });
+  expect(sub.status, sub.text).toBe(201);
+  await configure(key, { secret: sub.json.secret, fail });
+  return { orgId, token, key, sub: sub.json as { id: string; secret: string } };
+}
+
+const deliveries = async (token: string, query = "") => (await api("GET", `/notifications/deliveries${query}`, { token })).json.items as Record<string, unknown>[];
+
+describe("subscriptions", () => {
+  it("creates with the secret shown once, lists, changes, rotates and deletes (admins only)", async () => {
+    const orgId = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(orgId);
+    const created = await api("POST", "/notifications/subscriptions", { token, body: { url: "https://hooks.example.com/fd", events: ["task.failed", "task.completed", "task.failed"] } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.json).toMatchObject({ url: "https://hooks.example.com/fd", events: ["task.completed", "task.failed"], enabled: true, description: "" });
+    expect(created.json.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    const id = created.json.id as string;
+
+    const list = await api("GET", "/notifications/subscriptions", { token });
+    expect(list.json.items.map((s: { id: string }) => s.id)).toEqual([id]);
+    expect(list.text).not.toContain(created.json.secret);
+    expect((await api("GET", `/notifications/subscriptions/${id}`, { token })).text).not.toContain(created.json.secret);
+
+    const patched = await api("PATCH", `/notifications/subscriptions/${id}`, { token, body: { enabled: false, events: ["task.needs_input"] } });
+    expect(patched.json).toMatchObject({ enabled: false, events: ["task.needs_input"], url: "https://hooks.example.com/fd" });
+    const rotated = await api("POST", `/notifications/subscriptions/${id}/rotate-secret`, { token });
+    expect(rotated.json.secret).toMatch(/^whsec_/);
+    expect(rotated.json.secret).not.toBe(created.json.secret);
+
+    const audit = await api("GET", "/audit", { token });
+    expect(audit.json.items.map((a: { action: string }) => a.action)).toEqual(expect.arrayContaining(["subscription.create", "subscription.update", "subscription.rotate_secret"]));
+
+    expect((await api("DELETE", `/notifications/subscriptions/${id}`, { token })).status).toBe(204);
+    expectError(await api("GET", `/notifications/subscriptions/${id}`, { token }), 404, "not_found");
+    expectError(await api("DELETE", `/notifications/subscriptions/${id}`, { token }), 404, "not_found");
+  });
+
+  it("answers 400, 401, 403, 404 and 422 where it should", async () => {
+    const { token, sub } = await setup();
+    const member = await tokenWithRole("member");
+    expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: [] } }), 400, "bad_request");
+    expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: ["task.started"] } }), 400);
+    expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "not a url", events: ["task.failed"] } }), 400);
+    expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: ["task.failed"], extra: 1 } }), 400);
+    expectError(await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: {} }), 400);
+    expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "ftp://x.example.com/", events: ["task.failed"] } }), 422, "unprocessable");
+    expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://user:pw@x.example.com/", events: ["task.failed"] } }), 422);
+    expectError(await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { url: "file:///etc/passwd" } }), 422);
+    expectError(await api("GET", "/notifications/subscriptions", { token: null }), 401);
+    expectError(await api("GET", "/notifications/subscriptions", { token: member }), 403, "forbidden");
+    expectError(await api("POST", "/notifications/subscriptions", { token: member, body: { url: "https://x.example.com", events: ["task.failed"] } }), 403);
+    expectError(await api("GET", "/notifications/deliveries", { token: member }), 403);
+    // Another organization's subscription does not exist for this one.
+    expectError(await api("GET", `/notifications/subscriptions/${sub.id}`), 404);
+    expectError(await api("PATCH", `/notifications/subscriptions/${sub.id}`, { body: { enabled: false } }), 404);
+    expectError(await api("GET", "/notifications/deliveries?cursor=zzz", { token }), 400);
+  });
+
+  it("applies http_fetch's address rules unless HTTP_FETCH_ALLOW_PRIVATE is true", () => {
+    for (const url of ["http://127.0.0.1:8080/x", "http://localhost/x", "http://10.0.0.2/", "http://[::1]/", "http://printer.local/", "http://intranet/"]) {
+      expect(refusedSubscriptionUrl(url, undefined), url).toBeTruthy();
+      expect(refusedSubscriptionUrl(url, "true"), url).toBeUndefined();
+    }
+    expect(refusedSubscriptionUrl("https://hooks.example.com/a?b=c", undefined)).toBeUndefined();
+    expect(refusedSubscriptionUrl("ftp://hooks.example.com/", "true")).toMatch(/http/);
+  });
+
+  it("caps an organization at 25 subscriptions (409)", async () => {
+    const token = await makeOrg(`org_ntf_${crypto.randomUUID().slice(0, 8)}`);
+    const body = { url: "https://hooks.example.com/x", events: ["task.failed"] };
+    const results = await Promise.all(Array.from({ length: 27 }, () => api("POST", "/notifications/subscriptions", { token, body })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(25);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(2);
+  });
+});
+
+describe("backoff", () => {
+  it("waits 5 s, 1 min, 5 min, 30 min, 2 h and 6 h (±10 %), then gives up", () => {
+    expect(MAX_ATTEMPTS).toBe(7);
+    expect(RETRY_DELAYS_MS).toEqual([5_000, 60_000, 300_000, 1_800_000, 7_200_000, 21_600_000]);
+    expect(retryDelay(1, () => 0)).toBe(4_500);
+    expect(retryDelay(1, () => 1)).toBe(5_500);
+    expect(retryDelay(6, () => 0.5)).toBe(21_600_000);
+    expect(retryDelay(7)).toBeNull();
+    expect(retryDelay(0)).toBeNull();
+  });
+});
+
+describe("delivery", () => {
+  it("sends one signed message per transition, verified by the receiver with the secret", async () => {
+    const { token, key, orgId, sub } = await setup();
+    const task = await createTask({ agent: "researcher", title: "Notify me", description: "@output all done" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    const got = await until(() => received(key), (r) => r.length >= 1);
+    expect(got).toHaveLength(1);
+    expect(got[0].verified).toBe(true);
+    const body = JSON.parse(got[0].body);
+    expect(body).toMatchObject({ type: "task.completed", data: { id: task.id, status: "completed", title: "Notify me", output: "all done" } });
+    expect(Date.parse(body.timestamp)).toBeGreaterThan(0);
+    expect(Math.abs(Number(got[0].timestamp) - Date.now() / 1000)).toBeLessThan(60);
+
+    const log = await until(() => deliveries(token), (d) => d.length >= 1);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ subscription_id: sub.id, message_id: got[0].id, event: "task.completed", task_id: task.id, attempt: 1, outcome: "delivered", response_status: 204, error: null, next_attempt_at: null });
+
+    // The same transition handed over again (a retried RPC) queues nothing.
+    const row = await env.DB.prepare("SELECT * FROM tasks WHERE id = ?").bind(task.id).first<IndexRow>();
+    const again = await runInDurableObject(notifier(orgId), async (o) => {
+      await notifyTransition(env, row!);
+      return o.pending();
+    });
+    expect(again).toEqual([]);
+    expect(await runDurableObjectAlarm(notifier(orgId))).toBe(false);
+    expect(await received(key)).toHaveLength(1);
+  });
+
+  it("a task asked twice notifies needs_input twice, and only the events subscribed to", async () => {
+    const { token, key } = await setup(["task.needs_input"]);
+    const task = await createTask({ agent: "researcher", title: "Two questions", description: "@ask First?\n@ask Second?\n@output ok" }, token);
+    for (let i = 0; i < 2; i++) {
+      const waiting = await waitForStatus(task.id, ["needs_input"], token);
+      await until(() => received(key), (r) => r.length >= i + 1);
+      const res = await api("POST", `/sessions/${waiting.session_id}/respond`, { token, body: { call_id: waiting.pending[0].call_id, answers: [`answer ${i}`] } });
+      expect(res.status, res.text).toBe(200);
+      await until(() => api("GET", `/tasks/${task.id}`, { token }), (r) => r.json.pending.every((p: { call_id: string }) => p.call_id !== waiting.pending[0].call_id));
+    }
+    await waitForStatus(task.id, ["completed"], token);
+    await taskStub(task.id).settled();
+    const got = await received(key);
+    expect(got.map((g) => JSON.parse(g.body).type)).toEqual(["task.needs_input", "task.needs_input"]);
+    expect(new Set(got.map((g) => g.id)).size).toBe(2);
+    expect(got.every((g) => g.verified)).toBe(true);
+    expect(JSON.parse(got[0].body).data.pending[0]).toMatchObject({ kind: "question", question: "First?" });
+  });
+
+  it("retries after a 500 with backoff, stepping the alarm, with the same webhook-id, and logs each attempt", async () => {
+    const { token, key, orgId } = await setup(["task.failed"], 1);
+    const task = await createTask({ agent: "researcher", title: "Breaks", description: "@fail permanent" }, token);
+    await waitForStatus(task.id, ["failed"], token);
+    await until(() => received(key), (r) => r.length >= 1);
+    const first = await until(() => deliveries(token), (d) => d.length >= 1);
+    expect(first[0]).toMatchObject({ attempt: 1, outcome: "retrying", response_status: 500, error: "HTTP 500", event: "task.failed" });
+    const wait = Date.parse(first[0].next_attempt_at as string) - Date.parse(first[0].created_at as string);
+    expect(wait).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[0] * 0.9);
+    expect(wait).toBeLessThanOrEqual(RETRY_DELAYS_MS[0] * 1.1);
+    const queued = await runInDurableObject(notifier(orgId), (o) => o.pending());
+    expect(queued).toEqual([expect.objectContaining({ attempts: 1 })]);
+
+    expect(await runDurableObjectAlarm(notifier(orgId))).toBe(true);
+    const got = await received(key);
+    expect(got.map((g) => g.status)).toEqual([500, 204]);
+    expect(got[0].id).toBe(got[1].id);
+    expect(got.every((g) => g.verified)).toBe(true);
+    const log = await deliveries(token);
+    expect(log.map((d) => [d.attempt, d.outcome])).toEqual([[2, "delivered"], [1, "retrying"]]);
+    expect(await runInDurableObject(notifier(orgId), (o) => o.pending())).toEqual([]);
+  });
+
+  it("gives up after 7 attempts against a receiver that keeps failing", async () => {
+    const { token, key, orgId } = await setup(["task.completed"], 1000);
+    const task = await createTask({ agent: "researcher", title: "Nobody listens", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    await until(() => received(key), (r) => r.length >= 1);
+    for (let i = 0; i < 10 && (await runInDurableObject(notifier(orgId), (o) => o.pending())).length; i++) await runDurableObjectAlarm(notifier(orgId));
+    const got = await received(key);
+    expect(got).toHaveLength(MAX_ATTEMPTS);
+    expect(new Set(got.map((g) => g.id)).size).toBe(1);
+    const log = await deliveries(token);
+    expect(log.map((d) => d.attempt)).toEqual([7, 6, 5, 4, 3, 2, 1]);
+    expect(log[0]).toMatchObject({ outcome: "failed", next_attempt_at: null });
+    expect(log.slice(1).every((d) => d.outcome === "retrying")).toBe(true);
+    for (let n = 1; n < MAX_ATTEMPTS; n++) {
+      const d = log[MAX_ATTEMPTS - n];
+      const wait = Date.parse(d.next_attempt_at as string) - Date.parse(d.created_at as string);
+      expect(wait, `after attempt ${n}`).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[n - 1] * 0.9);
+      expect(wait, `after attempt ${n}`).toBeLessThanOrEqual(RETRY_DELAYS_MS[n - 1] * 1.1);
+    }
+    expect(await runDurableObjectAlarm(notifier(orgId))).toBe(false);
+  });
+
+  it("sends nothing to a disabled subscription, and drops what was queued once it is disabled", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed"], 1);
+    await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } });
+    const quiet = await createTask({ agent: "researcher", title: "Quiet", description: "@output x" }, token);
+    await waitForStatus(quiet.id, ["completed"], token);
+    await taskStub(quiet.id).settled();
+    await runDurableObjectAlarm(notifier(orgId));
+    expect(await received(key)).toHaveLength(0);
+
+    await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: true } });
+    const loud = await createTask({ agent: "researcher", title: "Loud", description: "@output x" }, token);
+    await waitForStatus(loud.id, ["completed"], token);
+    await until(() => received(key), (r) => r.length >= 1);
+    expect((await runInDurableObject(notifier(orgId), (o) => o.pending())).length).toBe(1);
+    await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } });
+    await runDurableObjectAlarm(notifier(orgId));
+    expect(await runInDurableObject(notifier(orgId), (o) => o.pending())).toEqual([]);
+    expect(await received(key)).toHaveLength(1);
+  });
+
+  it("pages the delivery log and filters it by subscription and task", async () => {
+    const { token, key, sub } = await setup(["task.completed"]);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = await createTask({ agent: "researcher", title: `Logged ${i}`, description: "@output x" }, token);
+      await waitForStatus(t.id, ["completed"], token);
+      ids.push(t.id);
+    }
+    await until(() => received(key), (r) => r.length >= 3);
+    await until(() => deliveries(token), (d) => d.length >= 3);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { json: { items: { task_id: string }[]; next_cursor: string | null } } = await api("GET", `/notifications/deliveries?limit=2${cursor ? `&cursor=${cursor}` : ""}`, { token });
+      seen.push(...page.json.items.map((d) => d.task_id));
+      cursor = page.json.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+    expect((await deliveries(token, `?task_id=${ids[1]}`)).map((d) => d.task_id)).toEqual([ids[1]]);
+    expect(await deliveries(token, `?subscription_id=${sub.id}`)).toHaveLength(3);
+    expect(await deliveries(token, "?subscription_id=sub_other")).toHaveLength(0);
+  });
+});
+
+describe("inbox", () => {
+  it("lists the organization's needs_input tasks, the asking token's own first, for every role", async () => {
+    const orgId = `org_inbox_${crypto.randomUUID().slice(0, 8)}`;
+    const admin = await makeOrg(orgId);
+    const member = await tokenWithRole("member", orgId);
+    const viewer = await tokenWithRole("viewer", orgId);
+    const mine = await createTask({ agent: "researcher", title: "Mine", description: "@ask Which?\n@output ok" }, member);
+    const theirs = await createTask({ agent: "researcher", title: "Theirs", description: "@ask Which?\n@output ok" }, admin);
+    const done = await createTask({ agent: "researcher", title: "Done", description: "@output ok" }, member);
+    await Promise.all([waitForStatus(mine.id, ["needs_input"], admin), waitForStatus(theirs.id, ["needs_input"], admin), waitForStatus(done.id, ["completed"], admin)]);
+
+    const forMember = await api("GET", "/notifications/inbox", { token: member });
+    expect(forMember.status).toBe(200);
+    expect(forMember.json.count).toBe(2);
+    expect(forMember.json.items.map((t: { id: string; mine: boolean }) => [t.id, t.mine])).toEqual([[mine.id, true], [theirs.id, false]]);
+    const forAdmin = await api("GET", "/notifications/inbox", { token: admin });
+    expect(forAdmin.json.items.map((t: { id: string }) => t.id)).toEqual([theirs.id, mine.id]);
+    expect((await api("GET", "/notifications/inbox", { token: viewer })).json.count).toBe(2);
+    expectError(await api("GET", "/notifications/inbox", { token: null }), 401);
+  });
+});

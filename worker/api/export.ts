@@ -1,0 +1,111 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
+import { allTasksSorted, type ListRange, moreThan, type SortedRow, TASK_SORTS } from "../db/task-sort";
+import { toListItem } from "../db/task-row";
+import { badRequest } from "../lib/errors";
+import { iso } from "../lib/time";
+import { newApp } from "./app";
+import { errors, LIMITS } from "./schemas";
+
+export const EXPORT_CAP = 10_000;
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+const IsoDate = z
+  .string()
+  .max(40)
+  .refine((s) => (DATE.test(s) || DATETIME.test(s)) && !Number.isNaN(Date.parse(s)), { message: "an ISO date (2026-05-01) or date-time with offset (2026-05-01T09:00:00Z)" });
+
+/** The list filters every task list shares: what to show, in which order, created when. */
+export const TaskListFilters = z.object({
+  status: z.enum(TASK_STATUSES).optional(),
+  source: z.enum(TASK_SOURCES).optional(),
+  agent: z.string().max(LIMITS.agentName).optional(),
+  q: z.string().max(500).optional(),
+  sort: z.enum(TASK_SORTS).default("newest").openapi({ description: "newest or oldest (creation), cost or duration (highest first; unfinished tasks last)" }),
+  created_from: IsoDate.optional().openapi({ description: "created at or after; a date means its start (UTC)" }),
+  created_to: IsoDate.optional().openapi({ description: "created at or before; a date means through its end (UTC)" }),
+});
+
+/** Date-only bounds cover whole UTC days; the upper bound becomes exclusive. */
+export function rangeOf(q: { created_from?: string; created_to?: string }): ListRange {
+  const from = q.created_from == null ? undefined : Date.parse(DATE.test(q.created_from) ? `${q.created_from}T00:00:00Z` : q.created_from);
+  const to = q.created_to == null ? undefined : DATE.test(q.created_to) ? Date.parse(`${q.created_to}T00:00:00Z`) + 86_400_000 : Date.parse(q.created_to) + 1;
+  if (from != null && to != null && from >= to) throw badRequest("created_from must be before created_to");
+  return { created_from: from, created_to: to };
+}
+
+const CSV_COLUMNS = [
+  "id", "title", "status", "source", "agent", "created_by", "created_at", "started_at", "finished_at", "duration_ms", "cost_usd",
+  "tokens_input", "tokens_cache", "tokens_output", "tokens_web_search", "searches", "steps_done", "steps_total", "parent_id", "trigger_id", "plan_id",
+] as const;
+
+/**
+ * RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. Text that a
+ * spreadsheet would run as a formula (= + - @, tab, CR first) gets a leading apostrophe.
+ */
+export function csvField(v: string | number | null): string {
+  if (v == null) return "";
+  if (typeof v === "number") return String(v);
+  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function csvLine(r: SortedRow): string {
+  const by = JSON.parse(r.created_by) as { name: string };
+  const values: (string | number | null)[] = [
+    r.id, r.title, r.status, r.source, r.agent, by.name, iso(r.created_at), iso(r.started_at), iso(r.finished_at), r.duration_ms, r.cost_nanos / 1e9,
+    r.tokens_input, r.tokens_cache, r.tokens_output, r.tokens_web_search, r.searches, r.progress_done, r.progress_total, r.parent_id, r.trigger_id, r.plan_id,
+  ];
+  return values.map(csvField).join(",") + "\r\n";
+}
+
+const ExportQuery = TaskListFilters.extend({ format: z.enum(["csv", "json"]).default("csv") });
+
+export const exportApi = newApp().openapi(
+  createRoute({
+    method: "get", path: "/", tags: ["tasks"],
+    summary: `Export the filtered list as CSV or JSON (an array of tasks), streamed, in the list's order; at most ${EXPORT_CAP.toLocaleString("en")} rows (x-export-truncated: true when more matched)`,
+    request: { query: ExportQuery },
+    responses: {
+      200: { description: "the tasks", content: { "text/csv": { schema: z.string() }, "application/json": { schema: z.array(z.record(z.string(), z.unknown())) } } },
+      ...errors(400, 401),
+    },
+  }),
+  async (c) => {
+    const { format, sort, created_from, created_to, ...filters } = c.req.valid("query");
+    const range = rangeOf({ created_from, created_to });
+    const orgId = c.get("principal").org_id;
+    const truncated = await moreThan(c.env.DB, orgId, filters, range, EXPORT_CAP);
+    const rows = allTasksSorted(c.env.DB, orgId, filters, range, sort, EXPORT_CAP);
+    const enc = new TextEncoder();
+    let first = true;
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(enc.encode(format === "csv" ? CSV_COLUMNS.join(",") + "\r\n" : "["));
+      },
+      async pull(controller) {
+        let chunk = "";
+        for (let i = 0; i < 100; i++) {
+          const next = await rows.next();
+          if (next.done) {
+            controller.enqueue(enc.encode(chunk + (format === "json" ? "]\n" : "")));
+            controller.close();
+            return;
+          }
+          chunk += format === "csv" ? csvLine(next.value) : (first ? "" : ",") + JSON.stringify(toListItem(next.value));
+          first = false;
+        }
+        controller.enqueue(enc.encode(chunk));
+      },
+    });
+    const stamp = new Date().toISOString().slice(0, 10);
+    return c.body(stream, 200, {
+      "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
+      "content-disposition": `attachment; filename="tasks-${stamp}.${format}"`,
+      "cache-control": "no-store",
+      "x-export-cap": String(EXPORT_CAP),
+      "x-export-truncated": String(truncated),
+    });
+  },
+);

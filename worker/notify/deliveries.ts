@@ -1,0 +1,58 @@
+import { iso } from "../lib/time";
+import type { NotifyEvent } from "./events";
+
+export type DeliveryOutcome = "delivered" | "retrying" | "failed";
+
+/** One attempt to deliver one message to one subscription. */
+export interface DeliveryAttempt {
+  org_id: string;
+  subscription_id: string;
+  message_id: string;
+  event_type: NotifyEvent;
+  task_id: string;
+  attempt: number;
+  outcome: DeliveryOutcome;
+  response_status: number | null;
+  error: string | null;
+  duration_ms: number;
+  next_attempt_at: number | null;
+  created_at: number;
+}
+
+type DeliveryRow = DeliveryAttempt & { seq: number };
+
+/** Idempotent per (message, attempt): an alarm that runs twice logs an attempt once. */
+export function logAttempt(d1: D1Database, a: DeliveryAttempt): Promise<D1Result> {
+  return d1
+    .prepare(
+      `INSERT OR IGNORE INTO notification_deliveries (org_id, subscription_id, message_id, event_type, task_id, attempt, outcome, response_status, error,
+         duration_ms, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(a.org_id, a.subscription_id, a.message_id, a.event_type, a.task_id, a.attempt, a.outcome, a.response_status, a.error, a.duration_ms, a.next_attempt_at, a.created_at)
+    .run();
+}
+
+const encodeCursor = (seq: number) => `d${seq.toString(36)}`;
+export const decodeDeliveryCursor = (c: string) => (/^d[0-9a-z]{1,12}$/.test(c) ? parseInt(c.slice(1), 36) : null);
+
+/** Newest first, keyset on `seq`. */
+export async function listDeliveries(d1: D1Database, orgId: string, f: { subscription_id?: string; task_id?: string }, before: number | null, limit: number) {
+  const parts = ["org_id = ?"];
+  const args: unknown[] = [orgId];
+  if (f.subscription_id) (parts.push("subscription_id = ?"), args.push(f.subscription_id));
+  if (f.task_id) (parts.push("task_id = ?"), args.push(f.task_id));
+  if (before != null) (parts.push("seq < ?"), args.push(before));
+  const { results } = await d1
+    .prepare(`SELECT * FROM notification_deliveries WHERE ${parts.join(" AND ")} ORDER BY seq DESC LIMIT ?`)
+    .bind(...args, limit + 1)
+    .all<DeliveryRow>();
+  const page = results.slice(0, limit);
+  return {
+    items: page.map((r) => ({
+      id: encodeCursor(r.seq), subscription_id: r.subscription_id, message_id: r.message_id, event: r.event_type, task_id: r.task_id,
+      attempt: r.attempt, outcome: r.outcome, response_status: r.response_status, error: r.error, duration_ms: r.duration_ms,
+      next_attempt_at: iso(r.next_attempt_at), created_at: iso(r.created_at)!,
+    })),
+    next_cursor: results.length > limit ? encodeCursor(page[page.length - 1].seq) : null,
+  };
+}

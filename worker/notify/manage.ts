@@ -1,0 +1,75 @@
+import type { Bindings } from "../env";
+import { actorOf, auditStatement } from "../lib/audit";
+import type { Principal } from "../lib/context";
+import { badRequest, conflict, notFound, unprocessable } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { newWebhookSecret } from "../triggers/webhook-signature";
+import type { NotifyEvent } from "./events";
+import { findSubscription, MAX_SUBSCRIPTIONS_PER_ORG, type SubscriptionRow } from "./subscriptions";
+import { refusedSubscriptionUrl } from "./url";
+
+export interface SubscriptionInput {
+  url: string;
+  events: NotifyEvent[];
+  description: string;
+  enabled: boolean;
+}
+
+function checkUrl(env: Bindings, url: string): void {
+  const refused = refusedSubscriptionUrl(url, env.HTTP_FETCH_ALLOW_PRIVATE);
+  if (refused === "not a valid URL") throw badRequest(`invalid request: url: ${refused}`);
+  if (refused) throw unprocessable(`this URL cannot receive notifications: ${refused}`, { url });
+}
+
+const unique = (events: NotifyEvent[]) => [...new Set(events)].sort();
+
+export async function createSubscription(env: Bindings, p: Principal, input: SubscriptionInput): Promise<SubscriptionRow> {
+  checkUrl(env, input.url);
+  const now = Date.now();
+  const s: SubscriptionRow = {
+    id: newId("sub"), org_id: p.org_id, url: input.url, events: JSON.stringify(unique(input.events)), secret: newWebhookSecret(),
+    description: input.description, enabled: input.enabled ? 1 : 0, created_by: JSON.stringify(actorOf(p)), created_at: now, updated_at: now,
+  };
+  // Conditional insert: the cap holds even when two admins add subscriptions at once.
+  const [ins] = await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO notification_subscriptions (id, org_id, url, events, secret, description, enabled, created_by, created_at, updated_at)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM notification_subscriptions WHERE org_id = ?) < ?`,
+    ).bind(s.id, s.org_id, s.url, s.events, s.secret, s.description, s.enabled, s.created_by, now, now, p.org_id, MAX_SUBSCRIPTIONS_PER_ORG),
+    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "subscription.create", target_type: "subscription", target_id: s.id, details: { url: s.url } }, now, true),
+  ]);
+  if (ins.meta.changes !== 1) throw conflict(`an organization has at most ${MAX_SUBSCRIPTIONS_PER_ORG} subscriptions; delete one first`);
+  return s;
+}
+
+export async function updateSubscription(env: Bindings, p: Principal, id: string, patch: Partial<SubscriptionInput>, rotateSecret = false): Promise<SubscriptionRow> {
+  const s = await findSubscription(env.DB, p.org_id, id);
+  if (!s) throw notFound("subscription");
+  if (patch.url !== undefined) checkUrl(env, patch.url);
+  const now = Date.now();
+  const next: SubscriptionRow = {
+    ...s,
+    url: patch.url ?? s.url,
+    events: patch.events ? JSON.stringify(unique(patch.events)) : s.events,
+    description: patch.description ?? s.description,
+    enabled: patch.enabled === undefined ? s.enabled : patch.enabled ? 1 : 0,
+    secret: rotateSecret ? newWebhookSecret() : s.secret,
+    updated_at: now,
+  };
+  const action = rotateSecret ? "subscription.rotate_secret" : "subscription.update";
+  const [upd] = await env.DB.batch([
+    env.DB.prepare("UPDATE notification_subscriptions SET url = ?, events = ?, description = ?, enabled = ?, secret = ?, updated_at = ? WHERE id = ? AND org_id = ?")
+      .bind(next.url, next.events, next.description, next.enabled, next.secret, now, id, p.org_id),
+    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action, target_type: "subscription", target_id: id, details: rotateSecret ? undefined : { ...patch } }, now, true),
+  ]);
+  if (upd.meta.changes !== 1) throw notFound("subscription");
+  return next;
+}
+
+export async function deleteSubscription(env: Bindings, p: Principal, id: string): Promise<void> {
+  const [del] = await env.DB.batch([
+    env.DB.prepare("DELETE FROM notification_subscriptions WHERE id = ? AND org_id = ?").bind(id, p.org_id),
+    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "subscription.delete", target_type: "subscription", target_id: id }, Date.now(), true),
+  ]);
+  if (del.meta.changes !== 1) throw notFound("subscription");
+}

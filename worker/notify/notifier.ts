@@ -1,0 +1,138 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Bindings } from "../env";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+import { retryDelay } from "./backoff";
+import { sendSigned } from "./deliver";
+import { logAttempt, type DeliveryOutcome } from "./deliveries";
+import { type NotifyEvent, payloadOf, type TaskTransition } from "./events";
+import { findSubscription, subscribersOf } from "./subscriptions";
+import { refusedSubscriptionUrl } from "./url";
+
+const SCHEMA_VERSION = 1;
+const BATCH = 50;
+const CONCURRENCY = 6;
+const SEEN_TTL_MS = 7 * 24 * 3_600_000;
+
+interface OutboxRow extends Record<string, SqlStorageValue> {
+  message_id: string;
+  org_id: string;
+  subscription_id: string;
+  event_type: string;
+  task_id: string;
+  payload: string;
+  attempts: number;
+  next_at: number;
+}
+
+/**
+ * One per organization: the durable outbox of its outgoing notifications. A task transition is
+ * recorded once (keyed by the transition), fanned out to one message per subscription, and each
+ * message is delivered from the alarm and retried with backoff until it succeeds or runs out of
+ * attempts; every attempt is written to the D1 delivery log.
+ */
+export class Notifier extends DurableObject<Bindings> {
+  private alarmAt: number | null = null;
+  private readonly inflight = new Set<string>();
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      this.migrate();
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  private migrate(): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL)");
+    const v = sql.exec<{ v: number }>("SELECT v FROM meta WHERE k = 'schema'").toArray()[0]?.v ?? 0;
+    if (v >= SCHEMA_VERSION) return;
+    sql.exec("CREATE TABLE IF NOT EXISTS seen (event_key TEXT PRIMARY KEY, at INTEGER NOT NULL)");
+    sql.exec(`CREATE TABLE IF NOT EXISTS outbox (message_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, subscription_id TEXT NOT NULL, event_type TEXT NOT NULL,
+      task_id TEXT NOT NULL, payload TEXT NOT NULL, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, created_at INTEGER NOT NULL)`);
+    sql.exec("CREATE INDEX IF NOT EXISTS outbox_next ON outbox (next_at)");
+    sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('schema', ?)", SCHEMA_VERSION);
+  }
+
+  /** Idempotent per `t.key`: a repeated hand-over of the same transition queues nothing. Returns the messages queued. */
+  async enqueue(t: TaskTransition): Promise<number> {
+    const sql = this.ctx.storage.sql;
+    if (sql.exec("SELECT 1 FROM seen WHERE event_key = ?", t.key).toArray().length) return 0;
+    const subs = await subscribersOf(this.env.DB, t.org_id, t.type);
+    const payload = payloadOf(t);
+    let queued = 0;
+    this.ctx.storage.transactionSync(() => {
+      if (sql.exec("INSERT OR IGNORE INTO seen (event_key, at) VALUES (?, ?)", t.key, t.at).rowsWritten === 0) return;
+      for (const s of subs) {
+        sql.exec(
+          "INSERT INTO outbox (message_id, org_id, subscription_id, event_type, task_id, payload, attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+          newId("msg"), t.org_id, s.id, t.type, t.task_id, payload, t.at, t.at,
+        );
+        queued++;
+      }
+    });
+    if (queued) await this.arm(Date.now());
+    return queued;
+  }
+
+  /** Messages not yet delivered nor given up on (for tests and the settings page). */
+  async pending(): Promise<{ message_id: string; subscription_id: string; attempts: number; next_at: number }[]> {
+    return this.ctx.storage.sql
+      .exec<OutboxRow>("SELECT * FROM outbox ORDER BY next_at")
+      .toArray()
+      .map((r) => ({ message_id: r.message_id, subscription_id: r.subscription_id, attempts: r.attempts, next_at: r.next_at }));
+  }
+
+  async alarm(): Promise<void> {
+    // The alarm's own time is the clock: what was due by then is due now, even when it fires early.
+    const now = Math.max(Date.now(), this.alarmAt ?? 0);
+    this.alarmAt = null;
+    const due = this.ctx.storage.sql
+      .exec<OutboxRow>("SELECT * FROM outbox WHERE next_at <= ? ORDER BY next_at LIMIT ?", now, BATCH)
+      .toArray()
+      .filter((r) => !this.inflight.has(r.message_id));
+    for (let i = 0; i < due.length; i += CONCURRENCY) await Promise.all(due.slice(i, i + CONCURRENCY).map((r) => this.attempt(r)));
+    this.ctx.storage.sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - SEEN_TTL_MS);
+    const next = this.ctx.storage.sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM outbox").one().at;
+    if (next != null) await this.arm(next, true);
+  }
+
+  private async attempt(row: OutboxRow): Promise<void> {
+    this.inflight.add(row.message_id);
+    try {
+      const orgId = row.org_id;
+      const sub = await findSubscription(this.env.DB, orgId, row.subscription_id);
+      if (!sub || sub.enabled !== 1) {
+        this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
+        return;
+      }
+      const attempt = row.attempts + 1;
+      const refused = refusedSubscriptionUrl(sub.url, this.env.HTTP_FETCH_ALLOW_PRIVATE);
+      const result = refused
+        ? { ok: false, status: null, error: `refused: ${refused}`, duration_ms: 0 }
+        : await sendSigned(sub.url, sub.secret, row.message_id, row.payload);
+      const now = Date.now();
+      const delay = result.ok || refused ? null : retryDelay(attempt);
+      const outcome: DeliveryOutcome = result.ok ? "delivered" : delay == null ? "failed" : "retrying";
+      const nextAt = delay == null ? null : now + delay;
+      if (nextAt == null) this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
+      else this.ctx.storage.sql.exec("UPDATE outbox SET attempts = ?, next_at = ? WHERE message_id = ?", attempt, nextAt, row.message_id);
+      await logAttempt(this.env.DB, {
+        org_id: orgId, subscription_id: row.subscription_id, message_id: row.message_id, event_type: row.event_type as NotifyEvent,
+        task_id: row.task_id, attempt, outcome, response_status: result.status, error: result.error, duration_ms: result.duration_ms,
+        next_attempt_at: nextAt, created_at: now,
+      }).catch((e: unknown) => log("warn", "delivery log write failed", { message_id: row.message_id, attempt, error: String(e) }));
+    } finally {
+      this.inflight.delete(row.message_id);
+    }
+  }
+
+  /** Re-arms to `at` when that is earlier than what is set; inside alarm() always strictly in the future. */
+  private async arm(at: number, fromAlarm = false): Promise<void> {
+    const when = fromAlarm ? Math.max(at, Date.now() + 10) : Math.max(at, Date.now());
+    if (!fromAlarm && this.alarmAt != null && this.alarmAt <= when) return;
+    this.alarmAt = when;
+    await this.ctx.storage.setAlarm(when);
+  }
+}

@@ -1,0 +1,52 @@
+import { iso } from "../lib/time";
+import type { NotifyEvent } from "./events";
+
+/** A webhook subscription as D1 keeps it; `events` is a JSON array, `secret` the `whsec_…` signing key. */
+export interface SubscriptionRow {
+  id: string;
+  org_id: string;
+  url: string;
+  events: string;
+  secret: string;
+  description: string;
+  enabled: number;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export const MAX_SUBSCRIPTIONS_PER_ORG = 25;
+
+export function subscriptionView(s: SubscriptionRow) {
+  return {
+    id: s.id,
+    url: s.url,
+    events: JSON.parse(s.events) as NotifyEvent[],
+    description: s.description,
+    enabled: s.enabled === 1,
+    created_by: JSON.parse(s.created_by) as { type: "token" | "trigger" | "agent"; id: string; name: string },
+    created_at: iso(s.created_at)!,
+    updated_at: iso(s.updated_at)!,
+  };
+}
+
+export async function findSubscription(d1: D1Database, orgId: string, id: string): Promise<SubscriptionRow | null> {
+  return d1.prepare("SELECT * FROM notification_subscriptions WHERE id = ? AND org_id = ?").bind(id, orgId).first<SubscriptionRow>();
+}
+
+export async function listSubscriptions(d1: D1Database, orgId: string): Promise<SubscriptionRow[]> {
+  const { results } = await d1
+    .prepare("SELECT * FROM notification_subscriptions WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")
+    .bind(orgId, MAX_SUBSCRIPTIONS_PER_ORG)
+    .all<SubscriptionRow>();
+  return results;
+}
+
+/** The enabled subscriptions of an organization that want `event`. */
+export async function subscribersOf(d1: D1Database, orgId: string, event: NotifyEvent): Promise<SubscriptionRow[]> {
+  const { results } = await d1
+    .prepare("SELECT * FROM notification_subscriptions WHERE org_id = ? AND enabled = 1 AND EXISTS (SELECT 1 FROM json_each(events) WHERE value = ?)")
+    .bind(orgId, event)
+    .all<SubscriptionRow>();
+  return results;
+}
