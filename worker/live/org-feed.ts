@@ -1,10 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
-import { SSE_HEARTBEAT, sseFrame } from "../task/events";
+import { heartbeatMs, SSE_HEARTBEAT, sseFrame, sseStream } from "../task/events";
 
-const REPLAY_WINDOW = 1000;
-const KEEPALIVE_MS = 15_000;
-const MAX_CLIENT_BACKLOG = 256 * 1024;
+export const REPLAY_WINDOW = 1000;
 
 /**
  * One per organization: fans task summaries out to every open dashboard.
@@ -14,6 +12,7 @@ const MAX_CLIENT_BACKLOG = 256 * 1024;
 export class OrgFeed extends DurableObject<Bindings> {
   private readonly clients = new Set<WritableStreamDefaultWriter<Uint8Array>>();
   private keepalive: ReturnType<typeof setInterval> | null = null;
+  private keepaliveMs = 0;
   private lastId = 0;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
@@ -31,7 +30,7 @@ export class OrgFeed extends DurableObject<Bindings> {
     if (id % 100 === 0) this.ctx.storage.sql.exec("DELETE FROM feed WHERE id <= ?", id - REPLAY_WINDOW);
     const frame = sseFrame(id, type, data);
     for (const w of this.clients) {
-      if ((w.desiredSize ?? 0) < -MAX_CLIENT_BACKLOG) {
+      if ((w.desiredSize ?? 0) < 0) {
         this.drop(w);
         continue;
       }
@@ -44,30 +43,40 @@ export class OrgFeed extends DurableObject<Bindings> {
     return this.clients.size;
   }
 
-  /** `lastEventId` null: live only. Returns null when the organization's stream limit is reached. */
-  async subscribe(lastEventId: number | null, maxStreams: number): Promise<ReadableStream<Uint8Array> | null> {
+  /**
+   * `lastEventId` null: live only. Returns null when the organization's stream limit is reached.
+   * `heartbeat` overrides the keepalive interval (tests).
+   */
+  async subscribe(lastEventId: number | null, maxStreams: number, heartbeat?: number): Promise<ReadableStream<Uint8Array> | null> {
     if (this.clients.size >= maxStreams) return null;
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    if (lastEventId != null && lastEventId < this.lastId) {
-      const oldest = this.ctx.storage.sql.exec<{ id: number | null }>("SELECT min(id) AS id FROM feed WHERE id > ?", this.lastId - REPLAY_WINDOW).one().id;
-      if (oldest == null || lastEventId < oldest - 1 || lastEventId > this.lastId) {
-        void writer.write(sseFrame(this.lastId, "reset", { reason: "your last event is older than the replay window; refetch" }));
-      } else {
-        for (const row of this.ctx.storage.sql.exec<{ id: number; type: string; data: string }>(
-          "SELECT id, type, data FROM feed WHERE id > ? ORDER BY id",
-          lastEventId,
-        )) {
-          void writer.write(sseFrame(row.id, row.type, JSON.parse(row.data)));
-        }
-      }
-    } else {
-      void writer.write(sseFrame(null, "ready", { last_event_id: this.lastId }));
+    const { readable, writer } = sseStream();
+    if (lastEventId == null || lastEventId === this.lastId) {
+      void writer.write(sseFrame(null, "ready", { last_event_id: this.lastId })).catch(() => {});
+    } else if (!this.replay(writer, lastEventId)) {
+      void writer.write(sseFrame(this.lastId, "reset", { reason: "your last event is older than the replay window; refetch" })).catch(() => {});
     }
     this.clients.add(writer);
     writer.closed.catch(() => {}).finally(() => this.clients.delete(writer));
-    this.keepalive ??= setInterval(() => this.heartbeat(), KEEPALIVE_MS);
+    this.startKeepalive(heartbeatMs(this.env, heartbeat));
     return readable;
+  }
+
+  /** Writes every event after `lastEventId`; false when that id is outside the window (or from a feed that was reset). */
+  private replay(writer: WritableStreamDefaultWriter<Uint8Array>, lastEventId: number): boolean {
+    if (lastEventId > this.lastId) return false;
+    const oldest = this.ctx.storage.sql.exec<{ id: number | null }>("SELECT min(id) AS id FROM feed WHERE id > ?", this.lastId - REPLAY_WINDOW).one().id;
+    if (oldest == null || lastEventId < oldest - 1) return false;
+    for (const row of this.ctx.storage.sql.exec<{ id: number; type: string; data: string }>("SELECT id, type, data FROM feed WHERE id > ? ORDER BY id", lastEventId)) {
+      void writer.write(sseFrame(row.id, row.type, JSON.parse(row.data))).catch(() => {});
+    }
+    return true;
+  }
+
+  private startKeepalive(ms: number): void {
+    if (this.keepalive && this.keepaliveMs <= ms) return;
+    if (this.keepalive) clearInterval(this.keepalive);
+    this.keepaliveMs = ms;
+    this.keepalive = setInterval(() => this.heartbeat(), ms);
   }
 
   private drop(w: WritableStreamDefaultWriter<Uint8Array>): void {

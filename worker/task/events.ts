@@ -18,3 +18,22 @@ export function sseFrame(id: number | string | null, type: string, data: unknown
 }
 
 export const SSE_HEARTBEAT = encoder.encode(": heartbeat\n\n");
+
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** Bytes a client may fall behind before it is dropped; it resumes from the log with Last-Event-ID. */
+export const MAX_CLIENT_BACKLOG = 256 * 1024;
+
+/** `SSE_HEARTBEAT_MS` in the environment overrides the interval (short-timeout proxies, tests). */
+export function heartbeatMs(env: object, override?: number): number {
+  const ms = override ?? Number((env as { SSE_HEARTBEAT_MS?: string }).SSE_HEARTBEAT_MS);
+  return Number.isFinite(ms) && ms >= 10 ? ms : DEFAULT_HEARTBEAT_MS;
+}
+
+/** A stream whose writer's `desiredSize` counts queued bytes, so a slow client shows up as a negative size. */
+export function sseStream(): { readable: ReadableStream<Uint8Array>; writer: WritableStreamDefaultWriter<Uint8Array> } {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>(undefined, {
+    highWaterMark: MAX_CLIENT_BACKLOG,
+    size: (chunk) => chunk.byteLength,
+  });
+  return { readable, writer: writable.getWriter() };
+}

@@ -1,0 +1,211 @@
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ADMIN, api, BASE, createTask, expectError, makeOrg, waitForStatus } from "../helpers";
+
+interface Frame {
+  id: string | null;
+  event: string;
+  data: unknown;
+  comment?: string;
+}
+
+/** Reads SSE frames until `until` says stop or the time runs out; the reader is always cancelled. */
+async function readFrames(body: ReadableStream<Uint8Array>, until: (frames: Frame[]) => boolean, timeoutMs = 8000): Promise<Frame[]> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const frames: Frame[] = [];
+  let buf = "";
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!until(frames)) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const next = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), left))]);
+      if (next === null || next.done) break;
+      buf += decoder.decode(next.value, { stream: true });
+      let end: number;
+      while ((end = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        const f: Frame = { id: null, event: "message", data: null };
+        for (const line of block.split("\n")) {
+          if (line.startsWith(":")) f.comment = line.slice(1).trim();
+          else if (line.startsWith("id: ")) f.id = line.slice(4);
+          else if (line.startsWith("event: ")) f.event = line.slice(7);
+          else if (line.startsWith("data: ")) f.data = JSON.parse(line.slice(6));
+        }
+        frames.push(f);
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return frames;
+}
+
+async function stream(path: string, headers: Record<string, string> = { authorization: `Bearer ${ADMIN}` }) {
+  return exports.default.fetch(new Request(`${BASE}/api/v1${path}`, { headers }));
+}
+
+const ids = (frames: Frame[]) => frames.filter((f) => f.id != null).map((f) => Number(f.id));
+const isFinal = (f: Frame) => f.event === "task.updated" && ["completed", "failed", "cancelled"].includes((f.data as { status: string }).status);
+
+describe("per-task stream", () => {
+  it("sends history then live events, and Last-Event-ID resumes with exactly the missed ones", async () => {
+    const task = await createTask({ agent: "researcher", title: "sse live", description: "@ask Which region?\n@output done" });
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+
+    const res = await stream(`/tasks/${task.id}/events`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const reading = readFrames(res.body!, (fs) => fs.some(isFinal));
+    // Give the history time to arrive before the live part starts.
+    await new Promise((r) => setTimeout(r, 100));
+    const answer = await api("POST", `/sessions/${waiting.session_id}/respond`, { body: { call_id: waiting.pending[0].call_id, answers: ["EMEA"] } });
+    expect(answer.status).toBe(200);
+    const all = await reading;
+    const seen = ids(all);
+    expect(seen.length).toBeGreaterThan(4);
+    expect(seen[0]).toBe(1);
+    seen.forEach((id, i) => expect(id).toBe(i + 1));
+    const statuses = all.filter((f) => f.event === "task.updated").map((f) => (f.data as { status: string }).status);
+    expect(statuses).toContain("needs_input");
+    expect(statuses[statuses.length - 1]).toBe("completed");
+
+    // Reconnect across a gap: everything after the given id, in order, nothing twice; a finished task's stream ends.
+    const cut = seen[Math.floor(seen.length / 2)];
+    const resumed = await readFrames((await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${ADMIN}`, "last-event-id": String(cut) })).body!, () => false, 3000);
+    expect(ids(resumed)).toEqual(seen.filter((id) => id > cut));
+    expect(resumed.map((f) => f.event)).toEqual(all.filter((f) => f.id != null && Number(f.id) > cut).map((f) => f.event));
+  });
+
+  it("resumes a live task without loss: missed history first, then new events", async () => {
+    const task = await createTask({ agent: "researcher", title: "sse resume live", description: "@ask First?\n@ask Second?\n@output done" });
+    const first = await waitForStatus(task.id, ["needs_input"]);
+    const before = await readFrames((await stream(`/tasks/${task.id}/events`)).body!, (fs) => fs.some((f) => (f.data as { status?: string })?.status === "needs_input"));
+    const last = Math.max(...ids(before));
+    await api("POST", `/sessions/${first.session_id}/respond`, { body: { call_id: first.pending[0].call_id, answers: ["one"] } });
+    const second = await waitForStatus(task.id, ["needs_input"]);
+    expect(second.pending[0].call_id).not.toBe(first.pending[0].call_id);
+    // Events happened while we were away; reconnect, then let the task finish live.
+    const res = await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${ADMIN}`, "last-event-id": String(last) });
+    const reading = readFrames(res.body!, (fs) => fs.some(isFinal));
+    await new Promise((r) => setTimeout(r, 100));
+    await api("POST", `/sessions/${second.session_id}/respond`, { body: { call_id: second.pending[0].call_id, answers: ["two"] } });
+    const got = ids(await reading);
+    expect(got[0]).toBe(last + 1);
+    got.forEach((id, i) => expect(id).toBe(last + 1 + i));
+  });
+
+  it("is 404 for another organization's task and 401 without credentials", async () => {
+    const other = await makeOrg(`org_sse_${crypto.randomUUID().slice(0, 8)}`);
+    const task = await createTask({ agent: "researcher", title: "private", description: "@output x" });
+    expectError(await api("GET", `/tasks/${task.id}/events`, { token: other }), 404);
+    expectError(await api("GET", `/tasks/${task.id}/events`, { token: null }), 401);
+    expectError(await api("GET", "/events", { token: null }), 401);
+  });
+
+  it("authenticates with the dashboard session cookie", async () => {
+    const signIn = await api("POST", "/auth/session", { token: null, body: { token: ADMIN } });
+    expect(signIn.status).toBe(200);
+    const cookie = /fd_session=([^;]+)/.exec(signIn.headers.get("set-cookie") ?? "")?.[1];
+    expect(cookie).toBeTruthy();
+    const task = await createTask({ agent: "researcher", title: "cookie stream", description: "@output x" });
+    await waitForStatus(task.id, ["completed"]);
+    const taskFrames = await readFrames((await stream(`/tasks/${task.id}/events`, { cookie: `fd_session=${cookie}` })).body!, (fs) => fs.some(isFinal));
+    expect(taskFrames.some(isFinal)).toBe(true);
+    const res = await stream("/events", { cookie: `fd_session=${cookie}` });
+    expect(res.status).toBe(200);
+    const feed = await readFrames(res.body!, (fs) => fs.length > 0);
+    expect(feed[0].event).toBe("ready");
+    expectError(await api("GET", "/events", { token: null, headers: { cookie: "fd_session=fds_not_a_session" } }), 401);
+  });
+});
+
+describe("organization feed", () => {
+  const feedOf = (org: string) => env.ORG_FEED.get(env.ORG_FEED.idFromName(org));
+
+  it("carries task changes of its organization only", async () => {
+    const org = `org_feed_${crypto.randomUUID().slice(0, 8)}`;
+    const other = await makeOrg(org);
+    const mine = await stream("/events", { authorization: `Bearer ${other}` });
+    const reading = readFrames(mine.body!, (fs) => fs.some((f) => f.event === "task.updated" && (f.data as { status: string }).status === "completed"));
+    await new Promise((r) => setTimeout(r, 50));
+    const elsewhere = await createTask({ agent: "researcher", title: "not for you", description: "@output x" });
+    const task = await createTask({ agent: "researcher", title: "feed me", description: "@output x" }, other);
+    const frames = await reading;
+    const taskIds = frames.filter((f) => f.event === "task.updated").map((f) => (f.data as { id: string }).id);
+    expect(taskIds).toContain(task.id);
+    expect(taskIds).not.toContain(elsewhere.id);
+  });
+
+  it("replays inside the window and sends reset outside it", { timeout: 60_000 }, async () => {
+    const feed = feedOf(`org_window_${crypto.randomUUID()}`);
+    for (let i = 1; i <= 30; i++) await feed.publish("task.updated", { n: i });
+    const inside = await readFrames((await feed.subscribe(20, 10))!, (fs) => fs.length >= 10);
+    expect(ids(inside)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    expect(inside.map((f) => (f.data as { n: number }).n)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+
+    const upToDate = await readFrames((await feed.subscribe(30, 10))!, (fs) => fs.length >= 1);
+    expect(upToDate[0].event).toBe("ready");
+    const fromFuture = await readFrames((await feed.subscribe(31, 10))!, (fs) => fs.length >= 1);
+    expect(fromFuture[0].event).toBe("reset");
+
+    await Promise.all(Array.from({ length: 1100 }, (_, i) => feed.publish("task.updated", { n: 31 + i })));
+    const old = await readFrames((await feed.subscribe(5, 10))!, (fs) => fs.length >= 1);
+    expect(old[0].event).toBe("reset");
+    expect(Number(old[0].id)).toBe(1130);
+    const edge = await readFrames((await feed.subscribe(1125, 10))!, (fs) => fs.length >= 5);
+    expect(ids(edge)).toEqual([1126, 1127, 1128, 1129, 1130]);
+  });
+
+  it("delivers live events after the replay, without duplicates", async () => {
+    const feed = feedOf(`org_live_${crypto.randomUUID()}`);
+    for (let i = 1; i <= 5; i++) await feed.publish("task.updated", { n: i });
+    const s = (await feed.subscribe(2, 10))!;
+    const reading = readFrames(s, (fs) => fs.length >= 8);
+    for (let i = 6; i <= 10; i++) await feed.publish("task.updated", { n: i });
+    expect(ids(await reading)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it("sends heartbeats on idle streams at the configured interval", async () => {
+    const feed = feedOf(`org_hb_${crypto.randomUUID()}`);
+    const frames = await readFrames((await feed.subscribe(null, 10, 50))!, (fs) => fs.filter((f) => f.comment === "heartbeat").length >= 2, 3000);
+    expect(frames.filter((f) => f.comment === "heartbeat").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("refuses streams past the organization's limit (429 over HTTP)", async () => {
+    const feed = feedOf(`org_limit_${crypto.randomUUID()}`);
+    const a = (await feed.subscribe(null, 2))!;
+    const b = (await feed.subscribe(null, 2))!;
+    expect(await feed.subscribe(null, 2)).toBeNull();
+    await a.cancel();
+    await b.cancel();
+    // The route turns the refusal into 429 with retry-after.
+    const org = `org_http_limit_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    const open: ReadableStream<Uint8Array>[] = [];
+    const max = Number(env.MAX_STREAMS_PER_ORG ?? 1000);
+    try {
+      for (let i = 0; i < max; i++) open.push((await feedOf(org).subscribe(null, max))!);
+      const res = await api("GET", "/events", { token });
+      expectError(res, 429, "rate_limited");
+      expect(res.headers.get("retry-after")).toBeTruthy();
+    } finally {
+      await Promise.all(open.map((s) => s.cancel().catch(() => {})));
+    }
+  });
+
+  it("drops a client that stops reading, and keeps serving the others", async () => {
+    const feed = feedOf(`org_slow_${crypto.randomUUID()}`);
+    const slow = (await feed.subscribe(null, 10))!;
+    const fast = (await feed.subscribe(null, 10))!;
+    const reading = readFrames(fast, (fs) => fs.length >= 201, 15_000);
+    const big = "x".repeat(4000);
+    for (let i = 0; i < 200; i++) await feed.publish("task.updated", { i, big });
+    expect((await reading).length).toBe(201);
+    expect(await feed.openStreams()).toBeLessThanOrEqual(1);
+    await slow.cancel().catch(() => {});
+  });
+});

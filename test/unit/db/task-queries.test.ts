@@ -1,0 +1,83 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ftsQuery, listTasks, searchMatch, taskSummary } from "../../../worker/db/task-queries";
+import type { TaskStatus } from "../../../worker/db/schema";
+import { INDEX_COLUMNS, type IndexRow } from "../../../worker/db/task-row";
+import { IndexSync } from "../../../worker/task/index-sync";
+
+describe("ftsQuery", () => {
+  it("keeps only words, each a quoted prefix term", () => {
+    expect(ftsQuery('market "analysis" OR NEAR(x y) -z title:q*')).toBe('"market"* "analysis"* "OR"* "NEAR"* "x"* "y"* "z"* "title"* "q"*');
+    expect(ftsQuery("  ")).toBeNull();
+    expect(ftsQuery('"*:^()-+')).toBeNull();
+    expect(ftsQuery("ﬁle Ⅻ")).toBe('"file"* "XII"*');
+    expect(ftsQuery(Array.from({ length: 40 }, (_, i) => `w${i}`).join(" "))!.split(" ")).toHaveLength(16);
+  });
+});
+
+describe("searchMatch", () => {
+  it("scopes to the organization, or to its filter tags when there are filters", () => {
+    expect(searchMatch("org_a", {}, '"co"*')).toBe('tags : "o6f72675f61" AND {title description} : "co"*');
+    const m = searchMatch("org_a", { status: "failed", agent: "writer" }, '"x"* "y"*');
+    expect(m).toBe(
+      `tags : "s${hex("org_a failed")}" AND tags : "a${hex("org_a writer")}" AND {title description} : "x"* AND {title description} : "y"*`,
+    );
+  });
+});
+
+const hex = (s: string) => [...new TextEncoder().encode(s)].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+async function insertTask(org: string, id: string, title: string, status: TaskStatus = "pending") {
+  await env.DB.prepare(
+    "INSERT INTO tasks (id, org_id, title, description, status, source, agent, created_by, session_id, created_at) VALUES (?, ?, ?, 'some description', ?, 'api', 'researcher', '{}', ?, ?)",
+  )
+    .bind(id, org, title, status, `ses_${id}`, Date.now())
+    .run();
+  return (await env.DB.prepare(`SELECT ${INDEX_COLUMNS.join(", ")} FROM tasks WHERE id = ?`).bind(id).first<IndexRow>())!;
+}
+
+describe("the search index follows the task index", () => {
+  it("indexes inserts, status and agent changes, and deletes", async () => {
+    const org = `org_trg_${crypto.randomUUID().slice(0, 8)}`;
+    const id = `tsk_trg_${crypto.randomUUID()}`;
+    await insertTask(org, id, "zebra crossing");
+    const found = async (f: Parameters<typeof listTasks>[2]) => (await listTasks(env.DB, org, f, null, 10)).items.map((t) => t.id);
+    expect(await found({ q: "zeb" })).toEqual([id]);
+    expect(await found({ q: "zeb", status: "pending" })).toEqual([id]);
+    await env.DB.prepare("UPDATE tasks SET status = 'failed', agent = 'writer', progress_done = 3 WHERE id = ?").bind(id).run();
+    expect(await found({ q: "zeb", status: "pending" })).toEqual([]);
+    expect(await found({ q: "zeb", status: "failed", agent: "writer" })).toEqual([id]);
+    expect(await found({ q: "zeb", agent: "researcher" })).toEqual([]);
+    await env.DB.prepare("UPDATE tasks SET title = 'yak shaving' WHERE id = ?").bind(id).run();
+    expect(await found({ q: "zeb" })).toEqual([]);
+    expect(await found({ q: "yak" })).toEqual([id]);
+    await env.DB.prepare("DELETE FROM tasks WHERE id = ?").bind(id).run();
+    expect(await found({ q: "yak" })).toEqual([]);
+    expect((await taskSummary(env.DB, org, { q: "yak" })).counts.failed).toBe(0);
+  });
+});
+
+describe("concurrent writers to the index", () => {
+  it("the highest index_version wins, whatever order the writes land in", async () => {
+    const org = `org_race_${crypto.randomUUID().slice(0, 8)}`;
+    const id = `tsk_race_${crypto.randomUUID()}`;
+    const base = await insertTask(org, id, "racing writers");
+    const statuses: TaskStatus[] = ["pending", "in_progress", "needs_input", "in_progress"];
+    const versions = Array.from({ length: 24 }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
+    const writers = versions.map((v) => {
+      const row: IndexRow = { ...base, index_version: v, progress_done: v, status: v === 24 ? "completed" : statuses[v % statuses.length] };
+      return new IndexSync(env, () => row);
+    });
+    writers.forEach((w) => w.now());
+    await Promise.all(writers.map((w) => w.flushed()));
+    const row = await env.DB.prepare("SELECT status, index_version, progress_done FROM tasks WHERE id = ?").bind(id).first();
+    expect(row).toEqual({ status: "completed", index_version: 24, progress_done: 24 });
+    // A late, older write after the newest changes nothing.
+    const late = new IndexSync(env, () => ({ ...base, index_version: 3, status: "pending" }));
+    late.now();
+    await late.flushed();
+    expect((await env.DB.prepare("SELECT status, index_version FROM tasks WHERE id = ?").bind(id).first())).toEqual({ status: "completed", index_version: 24 });
+    const s = await taskSummary(env.DB, org, { q: "racing" });
+    expect(s.counts).toEqual({ pending: 0, in_progress: 0, needs_input: 0, failed: 0, completed: 1, cancelled: 0 });
+  });
+});
