@@ -5,6 +5,7 @@ import worker from "../../worker/index";
 import { checkHealth } from "../../worker/api/health";
 import { healthApi } from "../../worker/api/health";
 import { API_BASE, METHODS, PUBLIC_OPERATIONS } from "../../worker/api/openapi";
+import { MAX_SUBSCRIPTIONS_PER_ORG } from "../../worker/notify/subscriptions";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
 import { ADMIN, api, BASE, createTask, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
 
@@ -105,12 +106,15 @@ async function exhaust(key: string) {
     Object.assign(o, { window: Math.floor(Date.now() / 60_000), count: Number.MAX_SAFE_INTEGER });
   });
 }
+const limitedKeys: string[] = [];
 async function limitedToken() {
   const token = await tokenWithRole("admin");
   const { json } = await api("GET", "/auth/session", { token });
-  await exhaust(`token:${json.token.id}`);
+  limitedKeys.push(`token:${json.token.id}`);
   return token;
 }
+/** The counters are per minute, so they are spent again just before each 429 request. */
+const spendLimits = () => Promise.all(limitedKeys.map(exhaust));
 
 const big = "x".repeat(Number(env.MAX_BODY_BYTES ?? 1_048_576) + 1);
 const j = (v: unknown) => JSON.stringify(v);
@@ -143,7 +147,7 @@ async function buildCases(): Promise<Case[]> {
   const paused = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id } })).json;
   await api("POST", `/triggers/${paused.id}/pause`);
   const limitedHook = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id } })).json;
-  await exhaust(`hook:${limitedHook.id}`);
+  limitedKeys.push(`hook:${limitedHook.id}`);
   const asking = await createTask({ agent: "researcher", title: "asks", description: "@ask Which segment?\n@output ok" });
   const waiting = await waitForStatus(asking.id, ["needs_input"]);
   const budget = await createTask({ agent: "researcher", title: "budget", description: "@output x", max_cost: 0.0000001 });
@@ -152,6 +156,7 @@ async function buildCases(): Promise<Case[]> {
   const cookie = await signIn();
   const agentName = `oas-${crypto.randomUUID().slice(0, 8)}`;
   const agent = { name: agentName, model: "sim" };
+  const subscription = { url: "https://example.com/flightdeck-hook", events: ["task.completed"] };
 
   const s = status;
   const cases: Case[] = [
@@ -259,6 +264,35 @@ async function buildCases(): Promise<Case[]> {
     { op: "POST /triggers", status: 422, run: () => s("POST", v1("/triggers"), { body: j({ kind: "webhook", plan_id: "pln_missing" }) }) },
     { op: "POST /hooks/{trigger_id}", status: 429, run: () => deliver(limitedHook.id, limitedHook.secret, j({})) },
     { op: "DELETE /triggers/{id}", status: 204, run: () => s("DELETE", v1(`/triggers/${paused.id}`)) },
+    { op: "DELETE /tasks/{id}/purge", status: 204, run: () => s("DELETE", v1(`/tasks/${done.id}/purge`)) },
+    // settings and spend (changes in an organization of its own)
+    { op: "GET /settings", status: 200, run: () => s("GET", v1("/settings")) },
+    { op: "PATCH /settings", status: 200, run: () => s("PATCH", v1("/settings"), { token: other, body: j({ mask_patterns: [] }) }) },
+    { op: "PATCH /settings", status: 403, run: () => s("PATCH", v1("/settings"), { token: member, body: j({ mask_patterns: [] }) }) },
+    { op: "GET /spend", status: 200, run: () => s("GET", v1("/spend?group=agent")) },
+    { op: "GET /spend", status: 400, run: () => s("GET", v1("/spend?group=planet")) },
+    // notifications
+    { op: "POST /notifications/subscriptions", status: 201, run: () => s("POST", v1("/notifications/subscriptions"), { token: other, body: j(subscription) }) },
+    { op: "GET /notifications/subscriptions", status: 200, run: () => s("GET", v1("/notifications/subscriptions"), { token: other }) },
+    { op: "GET /notifications/subscriptions", status: 403, run: () => s("GET", v1("/notifications/subscriptions"), { token: member }) },
+    { op: "GET /notifications/subscriptions/{id}", status: 404, run: () => s("GET", v1("/notifications/subscriptions/sub_missing")) },
+    { op: "POST /notifications/subscriptions", status: 422, run: () => s("POST", v1("/notifications/subscriptions"), { token: other, body: j({ ...subscription, url: "ftp://example.com/hook" }) }) },
+    {
+      op: "POST /notifications/subscriptions",
+      status: 409,
+      run: async () => {
+        for (let i = 0; i < MAX_SUBSCRIPTIONS_PER_ORG; i++) await s("POST", v1("/notifications/subscriptions"), { token: other, body: j(subscription) });
+        return s("POST", v1("/notifications/subscriptions"), { token: other, body: j(subscription) });
+      },
+    },
+    {
+      op: "DELETE /notifications/subscriptions/{id}",
+      status: 204,
+      run: async () => {
+        const list = (await api("GET", "/notifications/subscriptions", { token: other })).json;
+        return s("DELETE", v1(`/notifications/subscriptions/${list.items[0].id}`), { token: other });
+      },
+    },
     // health and the document itself
     { op: "GET /health", status: 200, run: () => s("GET", v1("/health"), { token: null }) },
     { op: "GET /openapi.json", status: 200, run: () => s("GET", v1("/openapi.json"), { token: null }) },
@@ -271,7 +305,34 @@ async function buildCases(): Promise<Case[]> {
       },
     },
   ];
-  return cases;
+  return [...cases, ...genericCases(cases, limited)];
+}
+
+/**
+ * What middleware answers the same way on every route: no token (401), rate limited (429),
+ * body too large (413), malformed JSON (400). One each per family that documents it and
+ * has no hand-picked case for it.
+ */
+function genericCases(picked: Case[], limited: string): Case[] {
+  const family = (key: string) => ops().find((o) => o.key === key)?.op.tags[0];
+  const have = new Set(picked.map((c) => `${family(c.op)} ${c.status}`));
+  const out: Case[] = [];
+  for (const { key, method, path, op } of ops()) {
+    if (PUBLIC_OPERATIONS.has(key)) continue;
+    const url = fill(fullPath(path, op));
+    const body = op.requestBody ? "{}" : undefined;
+    const add = (st: number, run: () => Promise<number>) => {
+      const k = `${op.tags[0]} ${st}`;
+      if (have.has(k) || !(String(st) in op.responses)) return;
+      have.add(k);
+      out.push({ op: key, status: st, run });
+    };
+    add(401, () => status(method, url, { token: null, body }));
+    add(429, () => status(method, url, { token: limited, body }));
+    if (op.requestBody) add(413, () => status(method, url, { body: big }));
+    if (op.requestBody) add(400, () => status(method, url, { body: "{" }));
+  }
+  return out;
 }
 
 describe("every documented status is reachable", () => {
@@ -283,6 +344,7 @@ describe("every documented status is reachable", () => {
       const o = byKey.get(c.op);
       expect(o, `${c.op} is documented`).toBeTruthy();
       expect(Object.keys(o!.op.responses), `${c.op} documents ${c.status}`).toContain(String(c.status));
+      if (c.status === 429) await spendLimits();
       expect(await c.run(), `${c.op} → ${c.status}`).toBe(c.status);
       covered.add(`${o!.op.tags[0]} ${c.status}`);
     }
