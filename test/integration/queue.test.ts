@@ -1,0 +1,182 @@
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { api, expectError, makeOrg, tokenWithRole } from "../helpers";
+
+/** A fresh organization (so caps are its own) with an admin token. */
+async function org(name: string, maxConcurrent: number) {
+  const id = `org_${name}_${crypto.randomUUID().slice(0, 8)}`;
+  const token = await makeOrg(id);
+  await api("PUT", "/agents/researcher", { token, body: { name: "researcher", model: "sim", tools: ["ask_human"] } });
+  const res = await api("PATCH", "/settings", { token, body: { max_concurrent_tasks: maxConcurrent } });
+  expect(res.status, JSON.stringify(res.json)).toBe(200);
+  // A fresh stub each time: one taken before abortAllDurableObjects() is broken after it.
+  return { id, token, get queue() { return env.ORG_QUEUE.get(env.ORG_QUEUE.idFromName(id)); } };
+}
+
+async function create(token: string, title: string, agent = "researcher") {
+  const res = await api("POST", "/tasks", { token, body: { agent, title, description: "@ask go on?\n@output done" } });
+  expect(res.status, JSON.stringify(res.json)).toBe(201);
+  return res.json.id as string;
+}
+
+async function detail(token: string, id: string) {
+  return (await api("GET", `/tasks/${id}`, { token })).json;
+}
+
+async function waitFor(token: string, id: string, statuses: string[], timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await detail(token, id);
+    if (statuses.includes(d.status)) return d;
+    if (Date.now() > deadline) throw new Error(`task ${id} is ${d.status}, wanted ${statuses.join("|")}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function answer(token: string, id: string) {
+  const d = await waitFor(token, id, ["needs_input"]);
+  const res = await api("POST", `/sessions/${d.session_id}/respond`, { token, body: { call_id: d.pending[0].call_id, answers: ["yes"] } });
+  expect(res.status, JSON.stringify(res.json)).toBe(200);
+}
+
+const statuses = async (token: string, ids: string[]) => Promise.all(ids.map(async (id) => (await detail(token, id)).status as string));
+const active = (s: string[]) => s.filter((x) => x === "in_progress" || x === "needs_input").length;
+
+describe("concurrency caps", () => {
+  it("queues tasks past the organization's cap and starts them in arrival order as slots free, across restarts, each once", async () => {
+    const o = await org("fifo", 1);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await create(o.token, `fifo ${i}`));
+    await waitFor(o.token, ids[0], ["needs_input"]);
+    expect(await statuses(o.token, ids)).toEqual(["needs_input", "pending", "pending", "pending"]);
+    expect(await o.queue.snapshot()).toEqual({ running: [ids[0]], waiting: ids.slice(1) });
+
+    for (let i = 0; i < ids.length; i++) {
+      // Every object restarts from its storage: nothing queued is lost, nothing starts twice.
+      await abortAllDurableObjects();
+      const now = await statuses(o.token, ids);
+      expect(now.slice(0, i)).toEqual(Array(i).fill("completed"));
+      expect(now.slice(i + 1)).toEqual(Array(ids.length - i - 1).fill("pending"));
+      expect(await o.queue.snapshot()).toEqual({ running: [ids[i]], waiting: ids.slice(i + 1) });
+      await answer(o.token, ids[i]);
+      await waitFor(o.token, ids[i], ["completed"]);
+      if (i + 1 < ids.length) await waitFor(o.token, ids[i + 1], ["needs_input"]);
+      expect(active(await statuses(o.token, ids))).toBeLessThanOrEqual(1);
+    }
+
+    const done = await Promise.all(ids.map((id) => detail(o.token, id)));
+    for (const d of done) {
+      expect(d.status).toBe("completed");
+      expect(d.steps[0].runs).toHaveLength(1);
+    }
+    const started = done.map((d) => Date.parse(d.started_at));
+    expect([...started].sort((a, b) => a - b)).toEqual(started);
+    expect(await o.queue.snapshot()).toEqual({ running: [], waiting: [] });
+  });
+
+  it("an admission written but never delivered (a crash in between) is delivered by the queue's alarm", async () => {
+    const o = await org("crash", 1);
+    const first = await create(o.token, "first");
+    const second = await create(o.token, "second");
+    await waitFor(o.token, first, ["needs_input"]);
+    await runInDurableObject(o.queue, (_q, state) => {
+      state.storage.sql.exec("DELETE FROM slots");
+      state.storage.sql.exec("DELETE FROM waiting");
+      state.storage.sql.exec("DELETE FROM waiting_agents");
+      state.storage.sql.exec("INSERT INTO slots (task_id, agents, admitted_at, acked) VALUES (?, '[\"researcher\"]', 0, 0)", second);
+    });
+    await abortAllDurableObjects();
+    expect((await detail(o.token, second)).status).toBe("pending");
+    expect(await runDurableObjectAlarm(o.queue)).toBe(true);
+    await waitFor(o.token, second, ["needs_input"]);
+    expect((await detail(o.token, second)).steps[0].runs).toHaveLength(1);
+  });
+
+  it("a second start or admission of a task does nothing", async () => {
+    const o = await org("idem", 5);
+    const id = await create(o.token, "idem");
+    await waitFor(o.token, id, ["needs_input"]);
+    const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
+    expect(await stub.admit()).toBe("started");
+    expect(await o.queue.enqueue({ org_id: o.id, task_id: id, created_at: Date.now(), agents: ["researcher"], bypass: false })).toBe(true);
+    expect((await o.queue.snapshot()).running).toEqual([id]);
+    await answer(o.token, id);
+    const d = await waitFor(o.token, id, ["completed"]);
+    expect(d.steps[0].runs).toHaveLength(1);
+    expect(await stub.admit()).toBe("finished");
+  });
+
+  it("holds an agent to its own cap without holding back other agents", async () => {
+    const o = await org("agentcap", 10);
+    const created = await api("POST", "/agents", { token: o.token, body: { name: "solo", model: "sim", tools: ["ask_human"], max_concurrency: 1 } });
+    expect(created.json.max_concurrency).toBe(1);
+    const a1 = await create(o.token, "solo 1", "solo");
+    const a2 = await create(o.token, "solo 2", "solo");
+    const r1 = await create(o.token, "other", "researcher");
+    await waitFor(o.token, a1, ["needs_input"]);
+    await waitFor(o.token, r1, ["needs_input"]);
+    expect((await detail(o.token, a2)).status).toBe("pending");
+    await answer(o.token, a1);
+    await waitFor(o.token, a2, ["needs_input"]);
+
+    // Raising the agent's cap starts what now fits at once.
+    const a3 = await create(o.token, "solo 3", "solo");
+    expect((await detail(o.token, a3)).status).toBe("pending");
+    const put = await api("PUT", "/agents/solo", { token: o.token, body: { name: "solo", model: "sim", tools: ["ask_human"], max_concurrency: 2 } });
+    expect(put.status).toBe(200);
+    await waitFor(o.token, a3, ["needs_input"]);
+  });
+
+  it("a task cancelled while it waits leaves the line and never starts", async () => {
+    const o = await org("cancel", 1);
+    const first = await create(o.token, "first");
+    const second = await create(o.token, "second");
+    const third = await create(o.token, "third");
+    await waitFor(o.token, first, ["needs_input"]);
+    const res = await api("DELETE", `/tasks/${second}`, { token: o.token });
+    expect(res.status).toBe(200);
+    expect(res.json.status).toBe("cancelled");
+    expect((await o.queue.snapshot()).waiting).toEqual([third]);
+    await answer(o.token, first);
+    await waitFor(o.token, third, ["needs_input"]);
+    const d = await detail(o.token, second);
+    expect(d.status).toBe("cancelled");
+    expect(d.steps[0].runs).toHaveLength(0);
+  });
+
+  it("raising the organization's cap starts waiting tasks at once", async () => {
+    const o = await org("raise", 1);
+    const ids = [await create(o.token, "r0"), await create(o.token, "r1"), await create(o.token, "r2")];
+    await waitFor(o.token, ids[0], ["needs_input"]);
+    const settings = await api("GET", "/settings", { token: o.token });
+    expect(settings.json).toMatchObject({ max_concurrent_tasks: 1, queue: { running: 1, waiting: 2 } });
+    await api("PATCH", "/settings", { token: o.token, body: { max_concurrent_tasks: 3 } });
+    await waitFor(o.token, ids[1], ["needs_input"]);
+    await waitFor(o.token, ids[2], ["needs_input"]);
+  });
+
+  it("sub-tasks never wait behind the cap their parent holds", async () => {
+    const o = await org("child", 1);
+    await api("POST", "/agents", { token: o.token, body: { name: "planner", model: "sim", tools: ["spawn_task"] } });
+    const res = await api("POST", "/tasks", {
+      token: o.token,
+      body: { agent: "planner", title: "parent", description: '@tool spawn_task {"agent": "researcher", "title": "child", "description": "@output hi", "wait": true}\n@output parent done' },
+    });
+    const parent = await waitFor(o.token, res.json.id, ["completed"]);
+    expect(parent.output).toBe("parent done");
+  });
+
+  it("validates caps and needs the admin role to change them", async () => {
+    const o = await org("validate", 2);
+    expectError(await api("PATCH", "/settings", { token: o.token, body: { max_concurrent_tasks: 0 } }), 400);
+    expectError(await api("PATCH", "/settings", { token: o.token, body: { max_concurrent_tasks: 1.5 } }), 400);
+    expectError(await api("PATCH", "/settings", { token: o.token, body: { unknown: 1 } }), 400);
+    expectError(await api("POST", "/agents", { token: o.token, body: { name: "bad", model: "sim", max_concurrency: 0 } }), 400);
+    const member = await tokenWithRole("member", o.id);
+    expectError(await api("PATCH", "/settings", { token: member, body: { max_concurrent_tasks: 5 } }), 403);
+    expect((await api("GET", "/settings", { token: member })).json.max_concurrent_tasks).toBe(2);
+    const reset = await api("PATCH", "/settings", { token: o.token, body: { max_concurrent_tasks: null } });
+    expect(reset.json).toMatchObject({ max_concurrent_tasks: null, defaults: { max_concurrent_tasks: 100 } });
+    expectError(await api("GET", "/settings", { token: null }), 401);
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import type { TurnRecord } from "../../../worker/agents/turn";
+import { checkPattern, makeMasker, MASK, maskDeep, maskSecrets, maskTurn } from "../../../worker/lib/mask";
+
+const usage = { input: 1, cache: 0, cache_write: 0, output: 1, web_search: 0, searches: 0 };
+
+describe("maskSecrets", () => {
+  it("masks literal secrets and pattern matches, and leaves other text alone", () => {
+    expect(maskSecrets("key=abcdefgh1234 and abcdefgh1234", ["abcdefgh1234"])).toBe(`key=${MASK} and ${MASK}`);
+    expect(maskSecrets("order ACME-123456 shipped", [/ACME-\d{6}/])).toBe(`order ${MASK} shipped`);
+    expect(maskSecrets("nothing to see", ["abcdefgh1234", /ACME-\d{6}/])).toBe("nothing to see");
+  });
+
+  it("does not mask short literals, which would match ordinary words", () => {
+    expect(maskSecrets("a key of x", ["x"])).toBe("a key of x");
+  });
+
+  it("masks common key shapes", () => {
+    const m = makeMasker([], []);
+    expect(m("use sk-proj-abcdefghijklmnopqrstuv now")).toBe(`use ${MASK} now`);
+    expect(m("sk-ant-api03-abcdefghijklmnop")).toBe(MASK);
+    expect(m("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc")).toBe(`Authorization: Bearer ${MASK}`);
+    expect(m("ghp_" + "a".repeat(36))).toBe(MASK);
+    expect(m("AKIAABCDEFGHIJKLMNOP")).toBe(MASK);
+    expect(m("fd_" + "a1".repeat(20))).toBe(MASK);
+    expect(m("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----")).toBe(MASK);
+    expect(m("a sketch of skies")).toBe("a sketch of skies");
+  });
+
+  it("masks provider keys from the environment and the organization's patterns", () => {
+    const m = makeMasker(["my-openai-key-123", undefined], ["ACME-\\d{6}", "("]);
+    expect(m("k=my-openai-key-123 id=ACME-654321")).toBe(`k=${MASK} id=${MASK}`);
+  });
+
+  it("checks an organization's pattern", () => {
+    expect(checkPattern("ACME-\\d+")).toBeNull();
+    expect(checkPattern("(")).toMatch(/./);
+    expect(checkPattern("a*")).toBe("the pattern matches the empty string");
+  });
+});
+
+describe("maskTurn", () => {
+  const turn: TurnRecord = {
+    turn_no: 1,
+    started_at: 1,
+    finished_at: 2,
+    sent: [{ role: "user", content: "token sk-abcdefghijklmnopqrstu" }],
+    content: "calling with sk-abcdefghijklmnopqrstu",
+    tool_calls: [{ id: "call_sk-abcdefghijklmnopqrstu", name: "http_fetch", arguments: { headers: { authorization: "Bearer abcdefghijkl" }, list: ["sk-abcdefghijklmnopqrstu"] } }],
+    tool_results: [{ call_id: "call_sk-abcdefghijklmnopqrstu", name: "http_fetch", result: "echo sk-abcdefghijklmnopqrstu", error: "sk-abcdefghijklmnopqrstu" }],
+    searches: [{ query: "sk-abcdefghijklmnopqrstu", results: [{ title: "t", url: "u", snippet: "sk-abcdefghijklmnopqrstu" }] }],
+    usage,
+    cost_nanos: 5,
+  };
+
+  it("masks what was said, tool arguments and results, searches — not the ids tying them together", () => {
+    const masked = maskTurn(turn, makeMasker([], []));
+    expect(JSON.stringify({ ...masked, tool_calls: masked.tool_calls.map((c) => ({ ...c, id: "" })), tool_results: masked.tool_results.map((r) => ({ ...r, call_id: "" })) })).not.toContain("sk-abc");
+    expect(masked.tool_calls[0].id).toBe(turn.tool_calls[0].id);
+    expect(masked.tool_results[0].call_id).toBe(turn.tool_results[0].call_id);
+    expect(masked.tool_calls[0].arguments).toEqual({ headers: { authorization: `Bearer ${MASK}` }, list: [MASK] });
+    expect(masked.usage).toEqual(usage);
+    expect(masked.cost_nanos).toBe(5);
+  });
+
+  it("leaves the turn it was given unchanged", () => {
+    const before = JSON.stringify(turn);
+    maskTurn(turn, makeMasker([], []));
+    maskDeep(turn, makeMasker([], []));
+    expect(JSON.stringify(turn)).toBe(before);
+  });
+});
