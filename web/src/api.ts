@@ -1,91 +1,35 @@
-import type {
-  Agent,
-  AgentInput,
-  ApiErrorBody,
-  ApiToken,
-  AuditEntry,
-  Page,
-  Plan,
-  PlanDefinition,
-  PlanVersion,
-  Price,
-  SessionInfo,
-  TaskDetail,
-  TaskListItem,
-  TaskSource,
-  TaskStatus,
-  TaskSummary,
-  Trace,
-  Trigger,
-} from "./api-types";
+import type { AgentInput, Page, Plan, PlanDefinition, PlanVersion, PriceInput, Role, TaskDetail, TaskSource, TaskStatus, TaskSummary, Trace } from "./api-types";
+import type { ClientResponse } from "hono/client";
+import { ApiError, createClient, type Ok, unwrap } from "./client";
 
-/** The one module that talks HTTP and SSE to the Worker. Same origin, cookie session. */
+/** The one module that talks HTTP and SSE to the Worker: the typed client (same origin, cookie session) and EventSource. */
+
+export { ApiError };
 
 const BASE = "/api/v1";
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+const fd = createClient();
 
 let unauthorized: (() => void) | null = null;
-/** Called on every 401 (except the sign-in call itself) so the app can route to sign-in. */
+/** Called on every 401 (except the sign-in calls themselves) so the app can route to sign-in. */
 export function onUnauthorized(fn: () => void): void {
   unauthorized = fn;
 }
 
-type Query = Record<string, string | number | null | undefined>;
-
-function qs(query: Query | undefined): string {
-  if (!query) return "";
-  const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") p.set(k, String(v));
-  const s = p.toString();
-  return s ? `?${s}` : "";
-}
-
-function isErrorBody(v: unknown): v is ApiErrorBody {
-  return typeof v === "object" && v !== null && "error" in v && typeof (v as ApiErrorBody).error === "object";
-}
-
-async function request<T>(method: string, path: string, body?: unknown, opts: { query?: Query; quiet401?: boolean } = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  let res: Response;
+async function call<R extends ClientResponse<unknown, number, string>>(req: Promise<R>, quiet401 = false): Promise<Ok<R>> {
   try {
-    res = await fetch(BASE + path + qs(opts.query), {
-      method,
-      headers,
-      credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, "network", "Cannot reach the server. Check your connection and try again.");
+    return await unwrap(req);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401 && !quiet401) unauthorized?.();
+    throw e;
   }
-  const text = await res.text();
-  let data: unknown = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = text;
-    }
-  }
-  if (!res.ok) {
-    if (res.status === 401 && !opts.quiet401) unauthorized?.();
-    if (isErrorBody(data)) throw new ApiError(res.status, data.error.code, data.error.message, data.error.details);
-    throw new ApiError(res.status, "http_" + res.status, res.statusText || `Request failed (${res.status})`);
-  }
-  return data as T;
 }
 
-const enc = encodeURIComponent;
+/** Query values as the API takes them: strings, empty ones left out. */
+function query<T extends Record<string, string | number | null | undefined>>(q: T): { [K in keyof T]?: string } {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== "") out[k] = String(v);
+  return out as { [K in keyof T]?: string };
+}
 
 export interface TaskFilters {
   status?: TaskStatus | "";
@@ -98,61 +42,65 @@ export interface TaskFilters {
 
 export type CreateTaskInput = { agent: string; title: string; description: string } | { plan_id: string; inputs: Record<string, string>; title?: string };
 
+const filters = (f: TaskFilters) => {
+  const { status, source, ...rest } = f;
+  return { ...query(rest), ...(status ? { status } : {}), ...(source ? { source } : {}) };
+};
+
 export const api = {
   session: {
-    get: () => request<SessionInfo>("GET", "/auth/session", undefined, { quiet401: true }),
-    signIn: (token: string) => request<SessionInfo>("POST", "/auth/session", { token }, { quiet401: true }),
-    signOut: () => request<unknown>("DELETE", "/auth/session", undefined, { quiet401: true }),
+    get: () => call(fd.auth.session.$get(), true),
+    signIn: (token: string) => call(fd.auth.session.$post({ json: { token } }), true),
+    signOut: () => call(fd.auth.session.$delete(), true),
   },
   tasks: {
-    summary: (f: { q?: string; source?: string; agent?: string }) => request<TaskSummary>("GET", "/tasks/summary", undefined, { query: f }),
-    list: (f: TaskFilters) => request<Page<TaskListItem>>("GET", "/tasks", undefined, { query: { ...f } }),
-    get: (id: string) => request<TaskDetail>("GET", `/tasks/${enc(id)}`),
-    create: (input: CreateTaskInput) => request<TaskListItem>("POST", "/tasks", input),
-    cancel: (id: string) => request<unknown>("DELETE", `/tasks/${enc(id)}`),
+    summary: (f: Pick<TaskFilters, "q" | "source" | "agent">) => call(fd.tasks.summary.$get({ query: filters(f) })) as Promise<TaskSummary>,
+    list: (f: TaskFilters) => call(fd.tasks.$get({ query: filters(f) })),
+    get: (id: string) => call(fd.tasks[":id"].$get({ param: { id }, query: {} })) as Promise<TaskDetail>,
+    create: (input: CreateTaskInput) => call(fd.tasks.$post({ json: input })),
+    cancel: (id: string) => call(fd.tasks[":id"].$delete({ param: { id } })),
     respond: (sessionId: string, callId: string, answers: string[]) =>
-      request<unknown>("POST", `/sessions/${enc(sessionId)}/respond`, { call_id: callId, answers }),
-    approve: (id: string, step: string) => request<unknown>("POST", `/tasks/${enc(id)}/steps/${enc(step)}/approve`, {}),
-    reject: (id: string, step: string, comment: string) =>
-      request<unknown>("POST", `/tasks/${enc(id)}/steps/${enc(step)}/reject`, { comment }),
+      call(fd.sessions[":session_id"].respond.$post({ param: { session_id: sessionId }, json: { call_id: callId, answers } })),
+    approve: (id: string, step: string) => call(fd.tasks[":id"].steps[":step"].approve.$post({ param: { id, step } })),
+    reject: (id: string, step: string, comment: string) => call(fd.tasks[":id"].steps[":step"].reject.$post({ param: { id, step }, json: { comment } })),
     trace: (id: string, step: string, runNo: number) =>
-      request<Trace>("GET", `/tasks/${enc(id)}/steps/${enc(step)}/runs/${runNo}/trace`),
+      call(fd.tasks[":id"].steps[":step"].runs[":n"].trace.$get({ param: { id, step, n: String(runNo) } })) as Promise<Trace>,
   },
   agents: {
-    list: () => request<Page<Agent>>("GET", "/agents", undefined, { query: { limit: 100 } }),
-    create: (a: AgentInput) => request<Agent>("POST", "/agents", a),
-    update: (id: string, a: AgentInput) => request<Agent>("PUT", `/agents/${enc(id)}`, a),
-    remove: (id: string) => request<unknown>("DELETE", `/agents/${enc(id)}`),
+    list: () => call(fd.agents.$get()),
+    create: (a: AgentInput) => call(fd.agents.$post({ json: a })),
+    update: (id: string, a: AgentInput) => call(fd.agents[":id"].$put({ param: { id }, json: a })),
+    remove: (id: string) => call(fd.agents[":id"].$delete({ param: { id } })),
   },
   plans: {
-    list: (cursor?: string | null) => request<Page<Plan>>("GET", "/plans", undefined, { query: { cursor, limit: 50 } }),
-    get: (id: string) => request<Plan>("GET", `/plans/${enc(id)}`),
-    create: (def: PlanDefinition) => request<Plan>("POST", "/plans", def),
-    update: (id: string, def: PlanDefinition) => request<Plan>("PUT", `/plans/${enc(id)}`, def),
-    remove: (id: string) => request<unknown>("DELETE", `/plans/${enc(id)}`),
-    versions: (id: string) => request<Page<PlanVersion>>("GET", `/plans/${enc(id)}/versions`),
-    run: (id: string, inputs: Record<string, string>, title?: string) =>
-      request<TaskListItem>("POST", `/plans/${enc(id)}/run`, { inputs, ...(title ? { title } : {}) }),
+    list: () => call(fd.plans.$get()) as Promise<Page<Plan>>,
+    get: (id: string) => call(fd.plans[":id"].$get({ param: { id } })) as Promise<Plan>,
+    create: (def: PlanDefinition) => call(fd.plans.$post({ json: def })) as Promise<Plan>,
+    update: (id: string, def: PlanDefinition) => call(fd.plans[":id"].$put({ param: { id }, json: def })) as Promise<Plan>,
+    remove: (id: string) => call(fd.plans[":id"].$delete({ param: { id } })),
+    versions: (id: string) => call(fd.plans[":id"].versions.$get({ param: { id } })) as Promise<Page<PlanVersion>>,
+    run: (id: string, inputs: Record<string, string>, title?: string) => call(fd.plans[":id"].run.$post({ param: { id }, json: { inputs, ...(title ? { title } : {}) } })),
   },
   pricing: {
-    list: () => request<Page<Price>>("GET", "/pricing"),
-    put: (model: string, p: Omit<Price, "model" | "updated_at">) => request<Price>("PUT", `/pricing/${enc(model)}`, p),
+    list: () => call(fd.pricing.$get()),
+    put: (model: string, p: PriceInput) => call(fd.pricing[":model"].$put({ param: { model }, json: p })),
+    revert: (model: string) => call(fd.pricing[":model"].$delete({ param: { model } })),
   },
   tokens: {
-    list: () => request<Page<ApiToken>>("GET", "/tokens"),
-    create: (name: string, role: string) => request<ApiToken>("POST", "/tokens", { name, role }),
-    revoke: (id: string) => request<unknown>("DELETE", `/tokens/${enc(id)}`),
+    list: () => call(fd.tokens.$get({ query: {} })),
+    create: (name: string, role: Role) => call(fd.tokens.$post({ json: { name, role } })),
+    revoke: (id: string) => call(fd.tokens[":id"].$delete({ param: { id } })),
   },
   triggers: {
-    list: () => request<Page<Trigger>>("GET", "/triggers"),
+    list: () => call(fd.triggers.$get()),
     create: (t: { plan_id: string; kind: "cron" | "webhook"; cron?: string; inputs: Record<string, unknown>; title?: string }) =>
-      request<Trigger>("POST", "/triggers", t),
-    remove: (id: string) => request<unknown>("DELETE", `/triggers/${enc(id)}`),
-    setPaused: (id: string, paused: boolean) => request<Trigger>("POST", `/triggers/${enc(id)}/${paused ? "pause" : "resume"}`, {}),
-    runNow: (id: string) => request<TaskListItem>("POST", `/triggers/${enc(id)}/run`, {}),
+      call(fd.triggers.$post({ json: t.kind === "cron" ? { ...t, kind: "cron", cron: t.cron ?? "" } : { plan_id: t.plan_id, kind: "webhook", inputs: t.inputs, title: t.title } })),
+    remove: (id: string) => call(fd.triggers[":id"].$delete({ param: { id } })),
+    setPaused: (id: string, paused: boolean) => call(paused ? fd.triggers[":id"].pause.$post({ param: { id } }) : fd.triggers[":id"].resume.$post({ param: { id } })),
+    runNow: (id: string) => call(fd.triggers[":id"].run.$post({ param: { id } })),
   },
   audit: {
-    list: (cursor?: string | null) => request<Page<AuditEntry>>("GET", "/audit", undefined, { query: { cursor, limit: 50 } }),
+    list: (cursor?: string | null) => call(fd.audit.$get({ query: query({ cursor, limit: 50 }) })),
   },
 };
 
@@ -161,6 +109,8 @@ export type StreamState = "connecting" | "open" | "closed";
 export interface StreamEvent {
   type: string;
   data: unknown;
+  /** The server's event id: a stream opened anew replays from the start, so ids tell what was seen. */
+  id: number;
 }
 
 /**
@@ -180,7 +130,7 @@ export function openStream(path: string, types: readonly string[], onEvent: (e: 
     } catch {
       data = ev.data;
     }
-    onEvent({ type, data });
+    onEvent({ type, data, id: Number(ev.lastEventId) || 0 });
   };
 
   const connect = () => {
@@ -212,4 +162,4 @@ export function openStream(path: string, types: readonly string[], onEvent: (e: 
 }
 
 export const orgEventsPath = "/events";
-export const taskEventsPath = (id: string) => `/tasks/${enc(id)}/events`;
+export const taskEventsPath = (id: string) => `/tasks/${encodeURIComponent(id)}/events`;

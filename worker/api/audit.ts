@@ -114,3 +114,5 @@ export const auditMutations = createMiddleware<AppEnv>(async (c, next) => {
     return;
   }
 });
+
+export type AuditEntryT = z.infer<typeof AuditItem>;

@@ -53,3 +53,5 @@ export const authSessionApi = newApp()
       return c.body(null, 204);
     },
   );
+
+export type SessionInfoT = z.infer<typeof SessionInfo>;

@@ -121,3 +121,6 @@ export const plansApi = newApp()
       return c.json(task, 201);
     },
   );
+
+export type PlanT = z.infer<typeof PlanView>;
+export type PlanVersionT = z.infer<typeof VersionView>;

@@ -97,3 +97,6 @@ export const pricingApi = newApp()
       return c.body(null, 204);
     },
   );
+
+export type PriceT = z.infer<typeof PriceView>;
+export type PriceInputT = z.infer<typeof PriceInput>;

@@ -1,5 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
+import type { TaskEvent } from "../task/events";
+import type { RunExecutor } from "../task/execute";
+import type { Param, PlanInput } from "../task/plan-schema";
+import type { StepView as StepViewShape } from "../task/view";
 
 /** Request and response shapes of the API: validation, the OpenAPI document and the web app's types all come from here. */
 
@@ -64,7 +68,8 @@ export const RunView = z.object({
   cost: z.number(),
 });
 
-export const StepView: z.ZodType = z.lazy(() =>
+// Recursive, so its type is spelled out (worker/task/view.ts); the schema must agree with it.
+export const StepView: z.ZodType<StepViewShape> = z.lazy(() =>
   z.object({
     id: z.string().openapi({ description: "the step's address, e.g. `emails[2].draft`" }),
     step_id: z.string(),
@@ -129,3 +134,25 @@ export const Agent = z
 
 export type TaskListItemT = z.infer<typeof TaskListItem>;
 export type AgentT = z.infer<typeof Agent>;
+export type TokensT = z.infer<typeof Tokens>;
+export type CreatedByT = z.infer<typeof CreatedBy>;
+export type PendingItemT = z.infer<typeof PendingItem>;
+export type RunViewT = z.infer<typeof RunView>;
+export type StepViewT = z.infer<typeof StepView>;
+export type TaskDetailT = z.infer<typeof TaskDetail>;
+export type ErrorBodyT = z.infer<typeof ErrorBody>;
+export type PageT<T> = { items: T[]; next_cursor: string | null };
+/** A run's trace as the task's object answers it (the route passes it through unchanged). */
+export type TraceT = ReturnType<RunExecutor["trace"]>;
+export type TraceTurnT = TraceT["turns"][number];
+/** A plan definition as written (agent steps may omit `kind`); a stored one is also of this type. */
+export type PlanDefinitionT = PlanInput;
+export type PlanStepT = PlanInput["steps"][number];
+export type PlanParamT = Param;
+export type TaskEventT = TaskEvent;
+export type { AuditEntryT } from "./audit";
+export type { SessionInfoT } from "./auth-session";
+export type { PlanT, PlanVersionT } from "./plans";
+export type { PriceT, PriceInputT } from "./pricing";
+export type { NewTokenT, TokenT } from "./tokens";
+export type { NewTriggerT, TriggerT } from "./triggers";

@@ -82,3 +82,6 @@ export const tokensApi = newApp()
       return c.body(null, 204);
     },
   );
+
+export type TokenT = z.infer<typeof TokenView>;
+export type NewTokenT = z.infer<typeof NewToken>;

@@ -159,3 +159,6 @@ export const triggersApi = newApp()
       return c.json(await fireTrigger(c.env, t, { also }), 201);
     },
   );
+
+export type TriggerT = z.infer<typeof TriggerView>;
+export type NewTriggerT = z.infer<typeof NewTrigger>;

@@ -1,6 +1,7 @@
-import { createEffect, createSignal, For, on, Show } from "solid-js";
-import { api } from "../api";
-import type { Message, Step, Trace, Turn } from "../api-types";
+import { createEffect, createSignal, For, on, onCleanup, Show } from "solid-js";
+import { api, openStream, taskEventsPath } from "../api";
+import type { Step, TaskEvent, Trace, Turn } from "../api-types";
+import { throttle } from "../lib/live";
 import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, pretty } from "../lib/format";
 import { createLoader } from "../lib/loader";
 import { Modal } from "./modal";
@@ -14,6 +15,37 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
   const trace = createLoader<Trace>(() => api.tasks.trace(props.taskId, props.step.id, run()), { immediate: false });
   createEffect(on(run, () => void trace.refresh()));
   let tabs!: HTMLDivElement;
+
+  // While the run generates, its text streams in over the task's events; a stored turn or a status change refetches the trace.
+  const [streamed, setStreamed] = createSignal<string | null>(null);
+  const refetch = throttle(() => void trace.refresh(), 250);
+  const running = () => trace.data?.run_no === run() && trace.data.status === "running";
+  createEffect(
+    on([run, running], ([n, live]) => {
+      setStreamed(null);
+      if (!live) return;
+      let text = "";
+      let lastId = 0;
+      const stop = openStream(
+        taskEventsPath(props.taskId),
+        ["run.text", "run.turn", "step.updated"],
+        ({ type, data, id }) => {
+          if (id && id <= lastId) return;
+          lastId = id || lastId;
+          const e = data as TaskEvent;
+          if (e.type !== type || e.type === "task.updated" || e.step !== props.step.id || e.run_no !== n) return;
+          if (e.type === "run.text") setStreamed((text += e.delta));
+          else {
+            if (e.type === "run.turn") setStreamed((text = ""));
+            refetch();
+          }
+        },
+        () => {},
+      );
+      onCleanup(stop);
+    }),
+  );
+  const liveText = () => streamed() ?? trace.data?.live_text ?? "";
 
   const onKey = (e: KeyboardEvent) => {
     const list = runs();
@@ -64,9 +96,27 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                   <pre class="code">{t().system_prompt || "(none)"}</pre>
                 </details>
                 <ol class="turns">
-                  <For each={t().turns} fallback={<li class="muted">No turns recorded yet.</li>}>
+                  <For each={t().turns} fallback={<Show when={!running()}>{<li class="muted">No turns recorded yet.</li>}</Show>}>
                     {(turn, i) => <TurnView turn={turn} prev={i() > 0 ? t().turns[i() - 1] : null} />}
                   </For>
+                  <Show when={running()}>
+                    <li class="turn turn-live" aria-busy="true">
+                      <header class="turn-head">
+                        <strong>Turn {t().turns.length + 1}</strong>
+                        <span class="live-pill">
+                          <span class="dot" aria-hidden="true" />
+                          generating
+                        </span>
+                      </header>
+                      <div class="msg msg-assistant">
+                        <span class="msg-role">model</span>
+                        <pre class="msg-text live-text" data-testid="live-text">
+                          {liveText()}
+                          <span class="caret-blink" aria-hidden="true" />
+                        </pre>
+                      </div>
+                    </li>
+                  </Show>
                 </ol>
               </>
             );
@@ -84,7 +134,15 @@ function contentText(c: unknown): string {
   return pretty(c);
 }
 
-export function MessageView(props: { m: Message }) {
+/** A message as shown: the model's own (see `Message`) or one the conversation view adds, e.g. a person's answer. */
+export interface ChatMessage {
+  role: string;
+  content?: unknown;
+  name?: string;
+  tool_calls?: { name: string; arguments: unknown }[];
+}
+
+export function MessageView(props: { m: ChatMessage }) {
   return (
     <div class={`msg msg-${props.m.role.replace(/\s+/g, "-")}`}>
       <span class="msg-role">{props.m.role}</span>
@@ -103,7 +161,7 @@ export function MessageView(props: { m: Message }) {
 }
 
 /** A turn's `sent` may repeat the whole history or carry only what is new; show what is new either way. */
-export function newMessages(turn: Turn, prev: Turn | null): Message[] {
+export function newMessages(turn: Turn, prev: Turn | null): Turn["sent"] {
   if (!prev || prev.sent.length === 0 || turn.sent.length < prev.sent.length) return turn.sent;
   return JSON.stringify(turn.sent[0]) === JSON.stringify(prev.sent[0]) ? turn.sent.slice(prev.sent.length) : turn.sent;
 }

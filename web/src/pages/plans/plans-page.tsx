@@ -23,8 +23,7 @@ const TEMPLATE: PlanDefinition = {
 };
 
 export function definitionOf(p: Plan): PlanDefinition {
-  if (p.definition) return p.definition;
-  return { name: p.name, description: p.description ?? "", params: p.params ?? [], steps: p.steps ?? [], ...(p.output ? { output: p.output } : {}) };
+  return p.definition;
 }
 
 function isIssueList(v: unknown): v is PlanIssue[] {

@@ -1,53 +1,103 @@
 import { createSignal, For, Show } from "solid-js";
 import { api } from "../../api";
 import type { Price } from "../../api-types";
+import { Modal } from "../../components/modal";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
-import { errorMessage } from "../../lib/format";
+import { errorMessage, fmtDate } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
 
 const FIELDS = ["input", "cache", "cache_write", "output", "web_search", "per_search"] as const;
 type Field = (typeof FIELDS)[number];
 const LABEL: Record<Field, string> = { input: "Input", cache: "Cache read", cache_write: "Cache write", output: "Output", web_search: "Web search", per_search: "Per search" };
+const MODEL_RE = /^(sim|openai:[\w.:/-]{1,100}|anthropic:[\w.:/-]{1,100})$/;
+const EMPTY: Record<Field, string> = { input: "", cache: "", cache_write: "", output: "", web_search: "", per_search: "" };
 
+/** Up to 6 decimals, no trailing zeros: prices are often fractions of a dollar. */
+const usd = (n: number) => `$${Number(n.toFixed(6)).toString()}`;
+
+/** The organization's prices over the built-in defaults: edit one, or revert it to the default. */
 export function PricingSection() {
   const prices = createLoader(() => api.pricing.list());
   const [model, setModel] = createSignal("");
-  const [vals, setVals] = createSignal<Record<Field, string>>({ input: "", cache: "", cache_write: "", output: "", web_search: "", per_search: "" });
+  const [editing, setEditing] = createSignal<string | null>(null);
+  const [vals, setVals] = createSignal<Record<Field, string>>(EMPTY);
   const [err, setErr] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+  const [reverting, setReverting] = createSignal<Price | null>(null);
+  let modelInput!: HTMLInputElement;
+  let inputField!: HTMLInputElement;
 
   const edit = (p: Price) => {
+    setErr(null);
+    setEditing(p.model);
     setModel(p.model);
-    setVals(Object.fromEntries(FIELDS.map((f) => [f, String(p[f] ?? 0)])) as Record<Field, string>);
+    setVals(Object.fromEntries(FIELDS.map((f) => [f, String(p[f])])) as Record<Field, string>);
+    modelInput.scrollIntoView({ block: "center", behavior: "smooth" });
+    inputField.focus({ preventScroll: true });
+    inputField.select();
+  };
+
+  const reset = () => {
+    setErr(null);
+    setEditing(null);
+    setModel("");
+    setVals(EMPTY);
   };
 
   const save = async (e: SubmitEvent) => {
     e.preventDefault();
     setErr(null);
-    if (!model().trim()) return setErr("Model is required.");
+    const m = model().trim();
+    if (!m) return setErr("Model is required.");
+    if (!MODEL_RE.test(m)) return setErr("Model is “sim”, “openai:<model>” or “anthropic:<model>”.");
     const n = Object.fromEntries(FIELDS.map((f) => [f, vals()[f] === "" ? 0 : Number(vals()[f])])) as Record<Field, number>;
     if (Object.values(n).some((x) => !Number.isFinite(x) || x < 0)) return setErr("Prices are non-negative numbers.");
+    setBusy(true);
     try {
-      await api.pricing.put(model().trim(), n);
-      toast(`Pricing saved for ${model().trim()}`);
-      void prices.refresh();
+      await api.pricing.put(m, n);
+      toast(`Price saved for ${m}`);
+      reset();
+      await prices.refresh();
     } catch (e2) {
       setErr(errorMessage(e2));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const revert = async (p: Price) => {
+    setBusy(true);
+    try {
+      await api.pricing.revert(p.model);
+      await prices.refresh();
+      const back = prices.data?.items.find((x) => x.model === p.model);
+      toast(back ? `${p.model} is back on the default price` : `Price for ${p.model} removed`);
+      if (editing() === p.model) reset();
+      setReverting(null);
+    } catch (e2) {
+      toast(errorMessage(e2), "error");
+    } finally {
+      setBusy(false);
     }
   };
 
   return (
     <div class="card stack">
       <h2>Model pricing</h2>
-      <p class="muted small">USD per 1M tokens; “per search” is USD per web search. New prices apply to runs that start after saving.</p>
+      <p class="muted small">
+        USD per 1M tokens; “per search” is USD per web search. <strong>Default</strong> prices are built in; an <strong>organization</strong> price overrides
+        one until you revert it. New prices apply to runs that start after saving.
+      </p>
       <Show when={prices.data} fallback={<Show when={prices.error} fallback={<Skeleton rows={3} />}>{<ErrorState error={prices.error} retry={prices.refresh} />}</Show>}>
         <div class="table-wrap">
-          <table class="table">
+          <table class="table pricing-table">
             <thead>
               <tr>
                 <th scope="col">Model</th>
+                <th scope="col">Source</th>
                 <For each={FIELDS}>
                   {(f) => (
                     <th scope="col" class="num">
@@ -63,16 +113,30 @@ export function PricingSection() {
             <tbody>
               <For each={prices.data?.items}>
                 {(p) => (
-                  <tr>
-                    <td>
+                  <tr data-model={p.model} data-source={p.source} class={editing() === p.model ? "is-editing" : ""}>
+                    <th scope="row">
                       <code>{p.model}</code>
-                    </td>
-                    <For each={FIELDS}>{(f) => <td class="num">{p[f] ?? 0}</td>}</For>
+                    </th>
                     <td>
+                      <Show when={p.source === "organization"} fallback={<span class="tag">Default</span>}>
+                        <span class="tag tag-accent" title={p.updated_at ? `Set ${fmtDate(p.updated_at)}` : undefined}>
+                          Organization
+                        </span>
+                      </Show>
+                    </td>
+                    <For each={FIELDS}>{(f) => <td class="num">{usd(p[f])}</td>}</For>
+                    <td class="actions-cell">
                       <Show when={isAdmin()}>
-                        <button class="btn btn-sm btn-ghost" type="button" onClick={() => edit(p)} aria-label={`Edit pricing for ${p.model}`}>
-                          Edit
-                        </button>
+                        <div class="row gap-sm nowrap">
+                          <button class="btn btn-sm btn-ghost" type="button" onClick={() => edit(p)} aria-label={`Edit pricing for ${p.model}`}>
+                            Edit
+                          </button>
+                          <Show when={p.source === "organization"}>
+                            <button class="btn btn-sm btn-ghost" type="button" onClick={() => setReverting(p)} aria-label={`Revert pricing for ${p.model}`}>
+                              Revert
+                            </button>
+                          </Show>
+                        </div>
                       </Show>
                     </td>
                   </tr>
@@ -86,29 +150,71 @@ export function PricingSection() {
         </div>
       </Show>
       <Show when={isAdmin()}>
-        <form class="stack" onSubmit={save} aria-label="Set pricing">
-          <h3>Set a price</h3>
+        <form class="stack pricing-form" onSubmit={save} aria-labelledby="pricing-form-title" novalidate>
+          <h3 id="pricing-form-title">{editing() ? `Edit the price of ${editing()}` : "Set a price"}</h3>
           <div class="grid-4">
             <label class="field">
               <span>Model</span>
-              <input type="text" value={model()} onInput={(e) => setModel(e.currentTarget.value)} placeholder="openai:gpt-4o-mini" />
+              <input
+                ref={modelInput}
+                type="text"
+                value={model()}
+                onInput={(e) => setModel(e.currentTarget.value)}
+                placeholder="openai:gpt-4o-mini"
+                readOnly={editing() !== null}
+                autocomplete="off"
+                spellcheck={false}
+              />
             </label>
             <For each={FIELDS}>
-              {(f) => (
+              {(f, i) => (
                 <label class="field">
-                  <span>{LABEL[f]}</span>
-                  <input type="number" min="0" step="any" value={vals()[f]} onInput={(e) => setVals({ ...vals(), [f]: e.currentTarget.value })} />
+                  <span>
+                    {LABEL[f]} <span class="muted small">{f === "per_search" ? "USD / search" : "USD / 1M"}</span>
+                  </span>
+                  <input
+                    ref={(el) => i() === 0 && (inputField = el)}
+                    type="number"
+                    min="0"
+                    step="any"
+                    inputmode="decimal"
+                    value={vals()[f]}
+                    onInput={(e) => setVals({ ...vals(), [f]: e.currentTarget.value })}
+                  />
                 </label>
               )}
             </For>
           </div>
           <ErrorLine text={err()} />
-          <div class="row">
-            <button class="btn btn-primary" type="submit">
+          <div class="row gap-sm">
+            <button class="btn btn-primary" type="submit" disabled={busy()}>
               Save price
             </button>
+            <Show when={editing() || model() || Object.values(vals()).some(Boolean)}>
+              <button class="btn btn-ghost" type="button" onClick={reset}>
+                Cancel
+              </button>
+            </Show>
           </div>
         </form>
+      </Show>
+      <Show when={reverting()}>
+        {(p) => (
+          <Modal open title="Revert price?" size="sm" onClose={() => setReverting(null)}>
+            <p>
+              Remove the organization’s price for <code>{p().model}</code>? The built-in default applies again to runs that start after this; finished runs
+              keep what they cost.
+            </p>
+            <div class="modal-actions">
+              <button class="btn btn-ghost" type="button" onClick={() => setReverting(null)}>
+                Keep it
+              </button>
+              <button class="btn btn-danger" type="button" disabled={busy()} onClick={() => void revert(p())}>
+                Revert to default
+              </button>
+            </div>
+          </Modal>
+        )}
       </Show>
     </div>
   );

@@ -1,6 +1,6 @@
 import { createSignal, For, Show } from "solid-js";
 import { api } from "../../api";
-import type { ApiToken } from "../../api-types";
+import type { ApiToken, Role } from "../../api-types";
 import { Modal } from "../../components/modal";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
@@ -12,7 +12,7 @@ import { isAdmin, session } from "../../lib/session";
 export function TokensSection() {
   const tokens = createLoader(() => api.tokens.list());
   const [name, setName] = createSignal("");
-  const [role, setRole] = createSignal("member");
+  const [role, setRole] = createSignal<Role>("member");
   const [err, setErr] = createSignal<string | null>(null);
   const [secret, setSecret] = createSignal<string | null>(null);
   const [revoking, setRevoking] = createSignal<ApiToken | null>(null);
@@ -100,7 +100,7 @@ export function TokensSection() {
           </label>
           <label class="field">
             <span>Role</span>
-            <select value={role()} onChange={(e) => setRole(e.currentTarget.value)}>
+            <select value={role()} onChange={(e) => setRole(e.currentTarget.value as Role)}>
               <option value="viewer">viewer</option>
               <option value="member">member</option>
               <option value="admin">admin</option>

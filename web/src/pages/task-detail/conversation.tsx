@@ -1,8 +1,8 @@
 import { createEffect, For, on, Show } from "solid-js";
 import { api } from "../../api";
-import type { Message, Step, Trace } from "../../api-types";
+import type { Step, Trace } from "../../api-types";
 import { ErrorState, Skeleton } from "../../components/states";
-import { MessageView, newMessages } from "../../components/trace-modal";
+import { type ChatMessage, MessageView, newMessages } from "../../components/trace-modal";
 import { pretty } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 
@@ -18,8 +18,8 @@ export function Conversation(props: { taskId: string; step: Step }) {
   createEffect(on(() => [lastRun(), props.step.status, props.step.tokens?.output, props.step.runs?.length] as const, () => void trace.refresh()));
 
   /** Rebuilt turn by turn: what was sent, what the model said and called, and what came back (a person's answers included). */
-  const messages = (t: Trace): Message[] => {
-    const out: Message[] = [];
+  const messages = (t: Trace): ChatMessage[] => {
+    const out: ChatMessage[] = [];
     t.turns.forEach((turn, i) => {
       for (const m of newMessages(turn, i > 0 ? t.turns[i - 1] : null)) if (m.role !== "system" && m.role !== "tool") out.push(m);
       const calls = turn.tool_calls.filter((c) => c.name !== "ask_human");
