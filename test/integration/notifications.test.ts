@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { RETRY_DELAYS_MS, retryDelay, MAX_ATTEMPTS } from "../../worker/notify/backoff";
 import { notifyTransition } from "../../worker/notify/enqueue";
@@ -158,11 +158,8 @@ describe("delivery", () => {
 
     // The same transition handed over again (a retried RPC) queues nothing.
     const row = await env.DB.prepare("SELECT * FROM tasks WHERE id = ?").bind(task.id).first<IndexRow>();
-    const again = await runInDurableObject(notifier(orgId), async (o) => {
-      await notifyTransition(env, row!);
-      return o.pending();
-    });
-    expect(again).toEqual([]);
+    await notifyTransition(env, row!);
+    expect(await notifier(orgId).pending()).toEqual([]);
     expect(await runDurableObjectAlarm(notifier(orgId))).toBe(false);
     expect(await received(key)).toHaveLength(1);
   });
@@ -196,7 +193,7 @@ describe("delivery", () => {
     const wait = Date.parse(first[0].next_attempt_at as string) - Date.parse(first[0].created_at as string);
     expect(wait).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[0] * 0.9);
     expect(wait).toBeLessThanOrEqual(RETRY_DELAYS_MS[0] * 1.1);
-    const queued = await runInDurableObject(notifier(orgId), (o) => o.pending());
+    const queued = await notifier(orgId).pending();
     expect(queued).toEqual([expect.objectContaining({ attempts: 1 })]);
 
     expect(await runDurableObjectAlarm(notifier(orgId))).toBe(true);
@@ -206,7 +203,7 @@ describe("delivery", () => {
     expect(got.every((g) => g.verified)).toBe(true);
     const log = await deliveries(token);
     expect(log.map((d) => [d.attempt, d.outcome])).toEqual([[2, "delivered"], [1, "retrying"]]);
-    expect(await runInDurableObject(notifier(orgId), (o) => o.pending())).toEqual([]);
+    expect(await notifier(orgId).pending()).toEqual([]);
   });
 
   it("gives up after 7 attempts against a receiver that keeps failing", async () => {
@@ -214,7 +211,7 @@ describe("delivery", () => {
     const task = await createTask({ agent: "researcher", title: "Nobody listens", description: "@output x" }, token);
     await waitForStatus(task.id, ["completed"], token);
     await until(() => received(key), (r) => r.length >= 1);
-    for (let i = 0; i < 10 && (await runInDurableObject(notifier(orgId), (o) => o.pending())).length; i++) await runDurableObjectAlarm(notifier(orgId));
+    for (let i = 0; i < 10 && (await notifier(orgId).pending()).length; i++) await runDurableObjectAlarm(notifier(orgId));
     const got = await received(key);
     expect(got).toHaveLength(MAX_ATTEMPTS);
     expect(new Set(got.map((g) => g.id)).size).toBe(1);
@@ -244,10 +241,10 @@ describe("delivery", () => {
     const loud = await createTask({ agent: "researcher", title: "Loud", description: "@output x" }, token);
     await waitForStatus(loud.id, ["completed"], token);
     await until(() => received(key), (r) => r.length >= 1);
-    expect((await runInDurableObject(notifier(orgId), (o) => o.pending())).length).toBe(1);
+    expect((await notifier(orgId).pending()).length).toBe(1);
     await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } });
     await runDurableObjectAlarm(notifier(orgId));
-    expect(await runInDurableObject(notifier(orgId), (o) => o.pending())).toEqual([]);
+    expect(await notifier(orgId).pending()).toEqual([]);
     expect(await received(key)).toHaveLength(1);
   });
 
