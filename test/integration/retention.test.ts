@@ -1,0 +1,91 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { api, createTask, expectError, makeOrg, taskStub, tokenWithRole, waitForStatus } from "../helpers";
+
+const DAY = 86_400_000;
+
+async function storedTables(id: string) {
+  return runInDurableObject(taskStub(id), (_t, state) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'turns'").toArray().length);
+}
+
+describe("deleting a finished task", () => {
+  it("removes its index row, its storage and its traces, and keeps its spend", async () => {
+    const t = await createTask({ agent: "researcher", title: "to purge", description: "@search otters\n@output done" });
+    const done = await waitForStatus(t.id, ["completed"]);
+    expect(done.cost).toBeGreaterThan(0);
+    expect(await storedTables(t.id)).toBe(1);
+    const spendBefore = await env.DB.prepare("SELECT sum(cost_nanos) AS n FROM spend WHERE task_id = ?").bind(t.id).first<{ n: number }>();
+    expect(spendBefore!.n).toBe(Math.round(done.cost * 1e9));
+
+    const res = await api("DELETE", `/tasks/${t.id}/purge`);
+    expect(res.status).toBe(204);
+    expectError(await api("GET", `/tasks/${t.id}`), 404);
+    expectError(await api("GET", `/tasks/${t.id}/steps/main/runs/1/trace`), 404);
+    expect((await api("GET", "/tasks?q=purge")).json.items.map((i: { id: string }) => i.id)).not.toContain(t.id);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE id = ?").bind(t.id).first("n")).toBe(0);
+    expect(await runInDurableObject(taskStub(t.id), async (_t, state) => ({ alarm: await state.storage.getAlarm(), meta: _t.meta }))).toEqual({ alarm: null, meta: null });
+    expect(await storedTables(t.id)).toBe(0);
+    const spendAfter = await env.DB.prepare("SELECT sum(cost_nanos) AS n FROM spend WHERE task_id = ?").bind(t.id).first<{ n: number }>();
+    expect(spendAfter!.n).toBe(spendBefore!.n);
+    expectError(await api("DELETE", `/tasks/${t.id}/purge`), 404);
+    const audit = await api("GET", "/audit?action=task.purge");
+    expect(audit.json.items[0]).toMatchObject({ action: "task.purge", target: { type: "task", id: t.id } });
+  });
+
+  it("refuses a task that has not finished, and needs the admin role", async () => {
+    const t = await createTask({ agent: "researcher", title: "still asking", description: "@ask ok?\n@output x" });
+    await waitForStatus(t.id, ["needs_input"]);
+    expectError(await api("DELETE", `/tasks/${t.id}/purge`), 409, "conflict");
+    const member = await tokenWithRole("member");
+    expectError(await api("DELETE", `/tasks/${t.id}/purge`, { token: member }), 403);
+    // DELETE without /purge still cancels, as before.
+    expect((await api("DELETE", `/tasks/${t.id}`)).json.status).toBe("cancelled");
+    expectError(await api("DELETE", `/tasks/${t.id}/purge`, { token: member }), 403);
+    expect((await api("DELETE", `/tasks/${t.id}/purge`)).status).toBe(204);
+  });
+
+  it("is confined to the caller's organization", async () => {
+    const other = await makeOrg(`org_ret_${crypto.randomUUID().slice(0, 8)}`);
+    const t = await createTask({ agent: "researcher", title: "mine", description: "@output x" });
+    await waitForStatus(t.id, ["completed"]);
+    expectError(await api("DELETE", `/tasks/${t.id}/purge`, { token: other }), 404);
+    expect((await api("GET", `/tasks/${t.id}`)).status).toBe(200);
+  });
+});
+
+describe("retention period", () => {
+  it("an alarm deletes the organization's finished tasks older than the period, and nothing else", async () => {
+    const orgId = `org_ret_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(orgId);
+    const mk = async (title: string, description: string) => (await api("POST", "/tasks", { token, body: { agent: "researcher", title, description } })).json.id as string;
+    const old = await mk("old", "@output old");
+    const recent = await mk("recent", "@output recent");
+    const waiting = await mk("waiting", "@delay 60000\n@output never");
+    for (const id of [old, recent]) await taskStub(id).settled();
+    const deadline = Date.now() + 5000;
+    while ((await env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(recent).first("status")) !== "completed" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Pretend `old` (and the running one) finished or started long ago.
+    await env.DB.prepare("UPDATE tasks SET finished_at = ? WHERE id = ?").bind(Date.now() - 10 * DAY, old).run();
+    await env.DB.prepare("UPDATE tasks SET created_at = ? WHERE id = ?").bind(Date.now() - 10 * DAY, waiting).run();
+
+    expectError(await api("PATCH", "/settings", { token, body: { retention_days: 0 } }), 400);
+    const res = await api("PATCH", "/settings", { token, body: { retention_days: 7 } });
+    expect(res.json.retention_days).toBe(7);
+    const janitor = env.RETENTION_JANITOR.get(env.RETENTION_JANITOR.idFromName(orgId));
+    // The first sweep is due at once; it may already have run on its own.
+    await runDurableObjectAlarm(janitor);
+
+    expect((await api("GET", `/tasks/${old}`, { token })).status).toBe(404);
+    expect((await api("GET", `/tasks/${recent}`, { token })).status).toBe(200);
+    expect((await api("GET", `/tasks/${waiting}`, { token })).status).toBe(200);
+    // The next sweep is armed about an hour out.
+    const next = await janitor.nextSweep();
+    expect(next! - Date.now()).toBeGreaterThan(50 * 60_000);
+
+    // Without a period the janitor stops.
+    await api("PATCH", "/settings", { token, body: { retention_days: null } });
+    expect(await runDurableObjectAlarm(janitor)).toBe(true);
+    expect(await janitor.nextSweep()).toBeNull();
+    await api("DELETE", `/tasks/${waiting}`, { token });
+  });
+});

@@ -1,0 +1,113 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { api, expectError, makeOrg, tokenWithRole } from "../helpers";
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+async function org(settings: Record<string, unknown> = {}) {
+  const id = `org_spend_${crypto.randomUUID().slice(0, 8)}`;
+  const token = await makeOrg(id);
+  await api("PUT", "/agents/researcher", { token, body: { name: "researcher", model: "sim", tools: ["ask_human", "web_search"] } });
+  if (Object.keys(settings).length) expect((await api("PATCH", "/settings", { token, body: settings })).status).toBe(200);
+  return { id, token };
+}
+
+async function run(token: string, body: Record<string, unknown>, statuses: string[]) {
+  const res = await api("POST", "/tasks", { token, body });
+  expect(res.status, JSON.stringify(res.json)).toBe(201);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const d = (await api("GET", `/tasks/${res.json.id}`, { token })).json;
+    if (statuses.includes(d.status)) {
+      await env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(d.id)).settled();
+      return (await api("GET", `/tasks/${d.id}`, { token })).json;
+    }
+    if (Date.now() > deadline) throw new Error(`task is ${d.status}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("spend report", () => {
+  it("reports spend by day, agent and model from the tasks' runs", async () => {
+    const o = await org();
+    await api("POST", "/agents", { token: o.token, body: { name: "scribe", model: "sim" } });
+    const a = await run(o.token, { agent: "researcher", title: "a", description: "@search otters\n@output a" }, ["completed"]);
+    const b = await run(o.token, { agent: "scribe", title: "b", description: "@output b" }, ["completed"]);
+    const total = a.cost + b.cost;
+    expect(total).toBeGreaterThan(0);
+
+    const byAgent = (await api("GET", "/spend?group=agent", { token: o.token })).json;
+    expect(byAgent.items.map((i: { key: string }) => i.key).sort()).toEqual(["researcher", "scribe"]);
+    const researcher = byAgent.items.find((i: { key: string }) => i.key === "researcher");
+    expect(researcher.cost).toBeCloseTo(a.cost, 12);
+    expect(researcher).toMatchObject({ tokens: a.tokens, searches: 1, tasks: 1 });
+    expect(byAgent.total).toBeCloseTo(total, 12);
+
+    const byModel = (await api("GET", "/spend?group=model", { token: o.token })).json;
+    expect(byModel.items).toHaveLength(1);
+    expect(byModel.items[0]).toMatchObject({ key: "sim", tasks: 2 });
+
+    const byDay = (await api("GET", "/spend", { token: o.token })).json;
+    expect(byDay.group).toBe("day");
+    expect(byDay.from).toBe(`${today().slice(0, 7)}-01`);
+    expect(byDay.to).toBe(today());
+    expect(byDay.items.at(-1).key).toBe(today());
+    expect(byDay.items.at(-1).cost).toBeCloseTo(total, 12);
+    expect(byDay.items).toHaveLength(Number(today().slice(8)));
+    expect(byDay.month.spent).toBeCloseTo(total, 12);
+    expect(byDay.next_cursor).toBeNull();
+
+    const viewer = await tokenWithRole("viewer", o.id);
+    expect((await api("GET", "/spend?from=2020-01-01&to=2020-01-03", { token: viewer })).json).toMatchObject({ total: 0, items: [{ key: "2020-01-01", cost: 0 }, { key: "2020-01-02" }, { key: "2020-01-03" }] });
+    // Deleting a task does not take its spend out of the report.
+    expect((await api("DELETE", `/tasks/${b.id}/purge`, { token: o.token })).status).toBe(204);
+    expect((await api("GET", "/spend?group=agent", { token: o.token })).json.total).toBeCloseTo(total, 12);
+  });
+
+  it("validates the range and the grouping", async () => {
+    expectError(await api("GET", "/spend?from=2026-02-30"), 400);
+    expectError(await api("GET", "/spend?from=yesterday"), 400);
+    expectError(await api("GET", "/spend?from=2026-03-02&to=2026-03-01"), 400);
+    expectError(await api("GET", "/spend?from=2020-01-01&to=2026-01-01"), 400);
+    expectError(await api("GET", "/spend?group=week"), 400);
+    expectError(await api("GET", "/spend", { token: null }), 401);
+  });
+});
+
+describe("monthly spend cap", () => {
+  it("pauses tasks with a budget question once the organization's month reaches its cap", async () => {
+    const o = await org({ monthly_spend_cap: 0.0000001 });
+    expect((await api("GET", "/settings", { token: o.token })).json.monthly_spend_cap).toBe(0.0000001);
+    const waiting = await run(o.token, { agent: "researcher", title: "capped", description: "@output x" }, ["needs_input"]);
+    expect(waiting.pending[0]).toMatchObject({ kind: "budget", step: "main" });
+    expect(waiting.pending[0].question).toContain("monthly spend cap");
+    const respond = (d: { session_id: string; pending: { call_id: string }[] }, answers: string[]) =>
+      api("POST", `/sessions/${d.session_id}/respond`, { token: o.token, body: { call_id: d.pending[0].call_id, answers } });
+
+    // A person may let this one task go on past the cap, up to a budget of its own.
+    expect((await respond(waiting, ["raise", "10"])).status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    let done = waiting;
+    while (done.status !== "completed" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      done = (await api("GET", `/tasks/${waiting.id}`, { token: o.token })).json;
+    }
+    expect(done.status).toBe("completed");
+
+    // The next task asks again, and stops when told.
+    const next = await run(o.token, { agent: "researcher", title: "capped 2", description: "@output y" }, ["needs_input"]);
+    expect(next.pending[0].question).toContain("monthly spend cap");
+    expect((await respond(next, ["stop"])).status).toBe(200);
+
+    // Lifting the cap lets new tasks run.
+    await api("PATCH", "/settings", { token: o.token, body: { monthly_spend_cap: null } });
+    expect((await run(o.token, { agent: "researcher", title: "free", description: "@output z" }, ["completed", "needs_input"])).status).toBe("completed");
+  });
+
+  it("does not stop an organization under its cap", async () => {
+    const o = await org({ monthly_spend_cap: 100 });
+    expect((await run(o.token, { agent: "researcher", title: "cheap", description: "@output z" }, ["completed", "needs_input"])).status).toBe("completed");
+    expectError(await api("PATCH", "/settings", { token: o.token, body: { monthly_spend_cap: -1 } }), 400);
+    expectError(await api("PATCH", "/settings", { token: o.token, body: { monthly_spend_cap: 0 } }), 400);
+  });
+});
