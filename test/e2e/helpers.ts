@@ -12,12 +12,6 @@ export const SHOTS = path.join(ROOT, "test-results/e2e");
 export const ADMIN_TOKEN = "fd_e2e_admin_token_0123456789abcdef";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-export interface App {
-  url: string;
-  token: string;
-  stop: () => Promise<void>;
-}
-
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -31,10 +25,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `node scripts/start.mjs` on a free port with a fresh data dir and waits for its ready line. */
-export async function startApp(timeoutMs = 110_000): Promise<App> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(tmpdir(), "flightdeck-e2e-"));
+/** Spawns `node scripts/start.mjs` on `port` over `dataDir` and resolves once it prints its ready line. */
+async function spawnApp(port: number, dataDir: string, timeoutMs: number): Promise<{ child: ChildProcess; url: string }> {
   const child: ChildProcess = spawn(process.execPath, ["scripts/start.mjs"], {
     cwd: ROOT,
     env: {
@@ -66,28 +58,55 @@ export async function startApp(timeoutMs = 110_000): Promise<App> {
       reject(new Error(`app exited with ${code} before ready:\n${log.slice(-4000)}`));
     });
   });
+  return { child, url };
+}
+
+/** Ends the app's whole process group: SIGTERM, then SIGKILL after 5 s. */
+async function killApp(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || !child.pid) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    /* already gone */
+  }
+  const t = setTimeout(() => {
+    try {
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }, 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+export interface App {
+  url: string;
+  token: string;
+  dataDir: string;
+  /** Stops the server, keeps its data dir, and starts it again on the same port (a dropped connection, a deploy). */
+  restart: (downMs?: number) => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/** Starts the app as `npm start` does, on a free port with a fresh data dir (or `dataDir`, e.g. one seeded beforehand). */
+export async function startApp(timeoutMs = 110_000, opts: { dataDir?: string } = {}): Promise<App> {
+  const port = await freePort();
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), "flightdeck-e2e-"));
+  let { child, url } = await spawnApp(port, dataDir, timeoutMs);
   return {
     url,
     token: ADMIN_TOKEN,
+    dataDir,
+    restart: async (downMs = 0) => {
+      await killApp(child);
+      if (downMs) await new Promise((r) => setTimeout(r, downMs));
+      ({ child, url } = await spawnApp(port, dataDir, timeoutMs));
+    },
     stop: async () => {
-      if (child.exitCode === null && child.pid) {
-        const exited = new Promise<void>((r) => child.once("exit", () => r()));
-        try {
-          process.kill(-child.pid, "SIGTERM");
-        } catch {
-          /* already gone */
-        }
-        const t = setTimeout(() => {
-          try {
-            if (child.pid) process.kill(-child.pid, "SIGKILL");
-          } catch {
-            /* already gone */
-          }
-        }, 5000);
-        await exited;
-        clearTimeout(t);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
+      await killApp(child);
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
