@@ -99,7 +99,7 @@ export function client(url, token) {
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${text.slice(0, 300)}`);
+    if (!res.ok || !text) throw new Error(`${method} ${p} → ${res.status} ${text.slice(0, 300) || "(empty body)"}`);
     return JSON.parse(text);
   };
 }

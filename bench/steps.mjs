@@ -34,13 +34,15 @@ export function fanoutPlan(n) {
 /** Runs a saved plan to the end; `wall` is from the run request to the finished task. */
 async function runToEnd(api, planId) {
   const t0 = performance.now();
+  const requested = Date.now();
   const task = await api("POST", `/plans/${planId}/run`, { inputs: {} });
+  const runReturned = performance.now();
   let detail;
   do detail = await api("GET", `/tasks/${task.id}?wait=60`);
   while (!["completed", "failed", "cancelled"].includes(detail.status));
   const wall = performance.now() - t0;
   if (detail.status !== "completed") throw new Error(`task ${task.id} ended ${detail.status}`);
-  return { detail, wall };
+  return { detail, wall, toFinish: Date.parse(detail.finished_at) - requested, runMs: runReturned - t0 };
 }
 
 /** Per step: from the first step's start to the last one's, over n − 1 intervals, the way the Workflow peer stamps it. */
@@ -87,19 +89,23 @@ export async function benchStepOverhead({ api, peerUrl, reps = 3, log }) {
 export async function benchFanout({ api, peerUrl, reps = 2, log }) {
   const plan = await api("POST", "/plans", fanoutPlan(ITEMS));
   const walls = [];
+  const finish = [];
   const loops = [];
   const floors = [];
+  const runs = [];
   for (let r = 0; r < reps; r++) {
-    const { detail, wall } = await runToEnd(api, plan.id);
+    const { detail, wall, toFinish, runMs } = await runToEnd(api, plan.id);
+    finish.push(toFinish / 1000);
+    runs.push(runMs / 1000);
     const loop = detail.steps.find((s) => s.id === "each");
     const done = (loop.iterations ?? []).filter((it) => it.status === "completed").length;
     if (done !== ITEMS) throw new Error(`fan-out: ${done} of ${ITEMS} iterations completed`);
     walls.push(wall / 1000);
     loops.push((ms(loop.finished_at) - ms(loop.started_at)) / 1000);
     floors.push((await post(`${peerUrl}/floor/fan?n=${ITEMS}`)).ms / 1000);
-    log(`  fan-out run ${r + 1}: ${walls.at(-1).toFixed(2)} s wall (loop ${loops.at(-1).toFixed(2)} s), floor ${floors.at(-1).toFixed(3)} s`);
+    log(`  fan-out run ${r + 1}: finished ${finish.at(-1).toFixed(2)} s after the request (loop ${loops.at(-1).toFixed(2)} s; POST /run answered after ${runs.at(-1).toFixed(2)} s, detail read back after ${walls.at(-1).toFixed(2)} s), floor ${floors.at(-1).toFixed(3)} s`);
   }
-  const value = median(walls);
+  const value = median(finish);
   const fl = median(floors);
   return {
     id: "fanout_1000_s",
@@ -109,7 +115,7 @@ export async function benchFanout({ api, peerUrl, reps = 2, log }) {
     floor_value: round(fl, 3),
     goal: "≤ 1 s",
     met: value <= 1,
-    notes: `loop over ${ITEMS} items, concurrency ${ITEMS}, one zero-delay sim step per item; run request to finished task, median of ${reps}; ` +
-      `loop span alone ${round(median(loops), 3)} s. Floor: ${ITEMS} concurrent SQLite write + storage.sync() in one bare DO; ratio = value / floor.`,
+    notes: `loop over ${ITEMS} items, concurrency ${ITEMS}, one zero-delay sim step per item; from the run request to the task's finished_at, median of ${reps}; ` +
+      `loop span alone ${round(median(loops), 3)} s; POST /run answered after ${runs.map((v) => round(v, 1)).join(", ")} s; the finished detail (GET ?wait=60) came back after ${walls.map((v) => round(v, 1)).join(", ")} s. Floor: ${ITEMS} concurrent SQLite write + storage.sync() in one bare DO; ratio = value / floor.`,
   };
 }
