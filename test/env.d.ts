@@ -5,7 +5,7 @@ declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("../worker/index");
-      durableNamespaces: "TaskRunner" | "OrgFeed" | "TriggerClock" | "RateLimiter" | "OrgQueue" | "RetentionJanitor" | "Notifier";
+      durableNamespaces: "TaskRunner" | "OrgFeed" | "TriggerClock" | "RateLimiter" | "ChatConversation" | "OrgQueue" | "RetentionJanitor" | "Notifier";
     }
     interface Env extends Bindings {
       TEST_MIGRATIONS: D1Migration[];
@@ -15,6 +15,6 @@ declare global {
 
 declare module "vitest" {
   export interface ProvidedContext {
-    fakeServers: { openai: number; anthropic: number; mcp: number; http: number; receiver: number };
+    fakeServers: { openai: number; anthropic: number; mcp: number; http: number; receiver: number; planner: number };
   }
 }

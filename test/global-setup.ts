@@ -3,13 +3,14 @@ import { startAnthropic } from "./fake-servers/anthropic";
 import { startHttp } from "./fake-servers/http";
 import { startMcp } from "./fake-servers/mcp";
 import { startOpenAI } from "./fake-servers/openai";
+import { startPlanner } from "./fake-servers/planner";
 import { startReceiver } from "./fake-servers/receiver";
 
 /** Starts the fake provider, MCP and HTTP servers on loopback ports for the tests that run in workerd. */
 export default async function ({ provide }: TestProject) {
-  const [openai, anthropic, mcp, http, receiver] = await Promise.all([startOpenAI(), startAnthropic(), startMcp(), startHttp(), startReceiver()]);
-  provide("fakeServers", { openai: openai.port, anthropic: anthropic.port, mcp: mcp.port, http: http.port, receiver: receiver.port });
+  const [openai, anthropic, mcp, http, receiver, planner] = await Promise.all([startOpenAI(), startAnthropic(), startMcp(), startHttp(), startReceiver(), startPlanner()]);
+  provide("fakeServers", { openai: openai.port, anthropic: anthropic.port, mcp: mcp.port, http: http.port, receiver: receiver.port, planner: planner.port });
   return async () => {
-    await Promise.all([openai, anthropic, mcp, http, receiver].map((s) => s.close()));
+    await Promise.all([openai, anthropic, mcp, http, receiver, planner].map((s) => s.close()));
   };
 }

@@ -2,6 +2,7 @@ import type { TaskRunner } from "./task/runner";
 import type { OrgFeed } from "./live/org-feed";
 import type { RateLimiter } from "./lib/rate-limit";
 import type { TriggerClock } from "./triggers/clock";
+import type { ChatConversation } from "./chat/conversation";
 import type { OrgQueue } from "./queue/org-queue";
 import type { RetentionJanitor } from "./retention/janitor";
 import type { Notifier } from "./notify/notifier";
@@ -13,6 +14,7 @@ export interface Bindings {
   ORG_FEED: DurableObjectNamespace<OrgFeed>;
   TRIGGER_CLOCK: DurableObjectNamespace<TriggerClock>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  CHAT: DurableObjectNamespace<ChatConversation>;
   ORG_QUEUE: DurableObjectNamespace<OrgQueue>;
   RETENTION_JANITOR: DurableObjectNamespace<RetentionJanitor>;
   NOTIFIER: DurableObjectNamespace<Notifier>;

@@ -9,6 +9,7 @@ import { agentsApi } from "./agents";
 import { auditApi, auditMutations } from "./audit";
 import { errorResponse, newApp } from "./app";
 import { authSessionApi, authSessionPublicApi } from "./auth-session";
+import { chatApi } from "./chat";
 import { eventsApi } from "./events";
 import { exportApi } from "./export";
 import { healthApi } from "./health";
@@ -70,7 +71,8 @@ const authedRoutes = authed
   .route("/pricing", pricingApi)
   .route("/settings", settingsApi)
   .route("/spend", spendApi)
-  .route("/notifications", notificationsApi);
+  .route("/notifications", notificationsApi)
+  .route("/chat", chatApi);
 const routes = api.route("/", authedRoutes);
 
 api.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, request_id: c.get("requestId") } }, 404));

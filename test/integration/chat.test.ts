@@ -1,0 +1,235 @@
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import { OPENAI_KEY } from "../fake-servers/openai";
+import { ADMIN, api, BASE, expectError, tokenWithRole, waitForStatus } from "../helpers";
+import { servers } from "./agents/helpers";
+
+const REQUEST = "Research the top competitors. Write a summary of their pricing. Send it to the team.";
+
+async function start(body: Record<string, unknown> = {}, token = ADMIN) {
+  const res = await api("POST", "/chat", { body, token });
+  expect(res.status, JSON.stringify(res.json)).toBe(201);
+  return res.json;
+}
+
+async function say(id: string, content: string) {
+  const res = await api("POST", `/chat/${id}/messages`, { body: { content } });
+  expect(res.status, JSON.stringify(res.json)).toBe(200);
+  return res.json;
+}
+
+/** SSE frames of a streamed reply: `[event, data]` pairs. */
+function frames(text: string): [string, any][] {
+  return text
+    .split("\n\n")
+    .filter((f) => f.includes("event: "))
+    .map((f) => [/event: (.+)/.exec(f)![1], JSON.parse(/data: (.+)/.exec(f)![1])]);
+}
+
+async function addAgent(name: string, model: string) {
+  const res = await api("POST", "/agents", { body: { name, model, system_prompt: "You plan work." } });
+  expect(res.status, JSON.stringify(res.json)).toBe(201);
+}
+
+describe("chat under the offline planner", () => {
+  it("drafts one step per sentence with the org's agents, and approval on the risky step", async () => {
+    const conv = await start({ message: REQUEST });
+    expect(conv.id).toMatch(/^cnv_/);
+    expect(conv.planner).toEqual({ agent: "planner", model: "sim" });
+    const { draft } = conv;
+    expect(draft.version).toBe(1);
+    expect(draft.plan.steps.map((s: any) => [s.id, s.agent, s.depends_on, s.approval])).toEqual([
+      ["research_top_competitors", "researcher", [], false],
+      ["write_summary_pricing", "writer", ["research_top_competitors"], false],
+      ["send_team", "writer", ["write_summary_pricing"], true],
+    ]);
+    expect(draft.plan.steps[1].instructions).toContain("{{steps.research_top_competitors.output}}");
+    expect(draft.changes.added.map((s: any) => s.id)).toHaveLength(3);
+    expect(conv.messages.map((m: any) => m.role)).toEqual(["user", "assistant"]);
+    // the draft is a plan POST /plans accepts as it is
+    expect((await api("POST", "/plans", { body: draft.plan })).status).toBe(201);
+  });
+
+  it("turns 'for each' lines into loops and answers the same draft for the same words", async () => {
+    const text = "Find our open leads\nFor each lead, draft a personal email\nSend the emails";
+    const a = (await start({ message: text })).draft.plan;
+    const b = (await start({ message: text })).draft.plan;
+    expect(a).toEqual(b);
+    expect(a.steps[1]).toMatchObject({ kind: "loop", id: "each_lead", over: "find_open_leads", body: [{ agent: "writer" }] });
+    expect(a.steps[1].body[0].instructions).toContain("{{item}}");
+    expect(a.steps[2]).toMatchObject({ depends_on: ["each_lead"], approval: true });
+  });
+
+  it("refines the draft and shows what changed", async () => {
+    const conv = await start({ message: "Collect the brief. Research pricing. Research features. Write a comparison. Email it to the team." });
+    const r1 = await say(conv.id, "Run the research in parallel");
+    expect(r1.draft.version).toBe(2);
+    const byId = (plan: any) => Object.fromEntries(plan.steps.map((s: any) => [s.id, s]));
+    expect(byId(r1.draft.plan).research_features.depends_on).toEqual(["collect_brief"]);
+    expect(byId(r1.draft.plan).write_comparison.depends_on).toEqual(["research_pricing", "research_features"]);
+    expect(r1.draft.changes).toMatchObject({ from_version: 1, added: [], removed: [] });
+    expect(r1.draft.changes.changed.map((c: any) => c.id)).toContain("research_features");
+
+    const r2 = await say(conv.id, "Add a review step before sending.");
+    const steps = byId(r2.draft.plan);
+    expect(steps.review_before_sending).toMatchObject({ agent: "reviewer", depends_on: ["write_comparison"] });
+    expect(steps.email_team.depends_on).toEqual(["review_before_sending"]);
+    expect(r2.draft.changes.added).toEqual([{ id: "review_before_sending", name: "Review before sending" }]);
+    expect(r2.draft.changes.summary[0]).toBe("added review_before_sending (Review before sending)");
+
+    const draft = await api("GET", `/chat/${conv.id}/draft`);
+    expect(draft.json.version).toBe(3);
+    expect(draft.json.changes.from_version).toBe(2);
+  });
+
+  it("streams the reply over SSE", async () => {
+    const conv = await start();
+    expect(conv.draft).toBeNull();
+    const res = await exports.default.fetch(
+      new Request(`${BASE}/api/v1/chat/${conv.id}/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify({ content: REQUEST }),
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const events = frames(await res.text());
+    const types = events.map(([t]) => t);
+    expect(types[0]).toBe("message.created");
+    expect(types.filter((t) => t === "reply.delta").length).toBeGreaterThan(3);
+    expect(types.slice(-2)).toEqual(["draft.created", "reply.done"]);
+    const streamed = events.filter(([t]) => t === "reply.delta").map(([, d]) => d.text).join("");
+    expect(streamed).toBe(events.at(-1)![1].message.content);
+    expect((await api("GET", `/chat/${conv.id}`)).json.draft.version).toBe(1);
+  });
+
+  it("runs the draft as a task (api for a bearer token) and it completes", async () => {
+    const conv = await start({ message: "Research the market. Write a short report." });
+    const res = await api("POST", `/chat/${conv.id}/run`, { body: { title: "From chat" } });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    expect(res.json).toMatchObject({ title: "From chat", source: "api", plan_id: null, agents: ["researcher", "writer"] });
+    const done = await waitForStatus(res.json.id, ["completed"]);
+    expect(done.steps.map((s: any) => s.step_id)).toEqual(["research_market", "write_short_report"]);
+    const view = (await api("GET", `/chat/${conv.id}`)).json;
+    expect(view.messages.at(-1)).toMatchObject({ role: "event", content: `Started task ${res.json.id} from draft 1.` });
+  });
+
+  it("runs with source dashboard for a cookie session", async () => {
+    const conv = await start({ message: "Research the market." });
+    const login = await api("POST", "/auth/session", { token: null, body: { token: ADMIN } });
+    const cookie = login.headers.get("set-cookie")!.split(";")[0];
+    const res = await api("POST", `/chat/${conv.id}/run`, { token: null, body: {}, headers: { cookie, origin: BASE } });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    expect(res.json.source).toBe("dashboard");
+  });
+
+  it("saves a new plan, then a new version of it", async () => {
+    const conv = await start({ message: "Research the market. Write a short report." });
+    const first = await api("POST", `/chat/${conv.id}/save`);
+    expect(first.status, JSON.stringify(first.json)).toBe(201);
+    expect(first.json).toMatchObject({ version: 1, name: conv.draft.plan.name });
+    await say(conv.id, "Add a review step before the report");
+    const second = await api("POST", `/chat/${conv.id}/save`);
+    expect(second.status).toBe(200);
+    expect(second.json).toMatchObject({ id: first.json.id, version: 2 });
+    expect(second.json.definition.steps.map((s: any) => s.id)).toContain("review_before_report");
+    const versions = await api("GET", `/plans/${first.json.id}/versions`);
+    expect(versions.json.items.map((v: any) => v.version)).toEqual([2, 1]);
+  });
+
+  it("starts from a saved plan, and Save makes its next version", async () => {
+    const plan = (await api("POST", "/plans", { body: { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news" }] } })).json;
+    const conv = await start({ plan_id: plan.id });
+    expect(conv).toMatchObject({ plan_id: plan.id, plan_version: 1, draft: { version: 1 } });
+    await say(conv.id, "Then write a digest of the news");
+    const saved = await api("POST", `/chat/${conv.id}/save`);
+    expect(saved.status).toBe(200);
+    expect(saved.json).toMatchObject({ id: plan.id, version: 2 });
+    expect(saved.json.definition.steps.map((s: any) => [s.id, s.depends_on])).toEqual([["scan", []], ["write_digest_news", ["scan"]]]);
+  });
+
+  it("answers the errors of every endpoint", async () => {
+    const viewer = await tokenWithRole("viewer");
+    const member = await tokenWithRole("member");
+    const empty = await start();
+    expectError(await api("POST", "/chat", { body: { message: "" } }), 400, "bad_request");
+    expectError(await api("POST", "/chat", { body: { plan_id: "pln_missing" } }), 422, "unprocessable");
+    expectError(await api("POST", "/chat", { body: { planner: "ghost" } }), 422, "unprocessable");
+    expectError(await api("POST", "/chat", { body: {}, token: viewer }), 403, "forbidden");
+    expectError(await api("POST", "/chat", { body: {}, token: null }), 401);
+    expectError(await api("GET", "/chat/cnv_0000000000000000"), 404, "not_found");
+    expectError(await api("GET", "/chat/nope"), 404, "not_found");
+    expectError(await api("GET", `/chat/${empty.id}/draft`), 409, "conflict");
+    expectError(await api("POST", `/chat/${empty.id}/run`, { body: {} }), 409, "conflict");
+    expectError(await api("POST", `/chat/${empty.id}/save`), 409, "conflict");
+    expectError(await api("POST", `/chat/${empty.id}/messages`, { body: { content: "hi" }, token: viewer }), 403);
+    expect((await api("GET", `/chat/${empty.id}`, { token: viewer })).status).toBe(200);
+    const drafted = await start({ message: "Research the market." });
+    expectError(await api("POST", `/chat/${drafted.id}/save`, { token: member }), 403);
+    expectError(await api("POST", `/chat/${drafted.id}/run`, { body: { inputs: { nope: "x" } } }), 422);
+    // another organization's conversation is not found
+    const other = await api("POST", "/orgs", { body: { name: "Chat other" } });
+    expectError(await api("GET", `/chat/${drafted.id}`, { token: other.json.token.token ?? other.json.token }), 404);
+  });
+});
+
+describe("chat with a model planner", () => {
+  const saved = { key: env.OPENAI_API_KEY, url: env.OPENAI_BASE_URL };
+  afterEach(() => Object.assign(env, { OPENAI_API_KEY: saved.key, OPENAI_BASE_URL: saved.url }));
+  const useFake = () => Object.assign(env, { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `http://127.0.0.1:${servers().planner}/v1` });
+  const stats = async () => (await fetch(`http://127.0.0.1:${servers().planner}/stats`)).json() as Promise<{ calls: Record<string, number>; last_messages: any[] }>;
+
+  it("sends an invalid draft back with its validation errors, and keeps the valid one", async () => {
+    useFake();
+    const name = `planner-${crypto.randomUUID().slice(0, 6)}`;
+    await addAgent(name, "openai:repair");
+    const before = (await stats()).calls.repair ?? 0;
+    const conv = await start({ planner: name });
+    const res = await exports.default.fetch(
+      new Request(`${BASE}/api/v1/chat/${conv.id}/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify({ content: "Research the market, then write it up" }),
+      }),
+    );
+    const events = frames(await res.text());
+    expect(events.map(([t]) => t).filter((t) => t.startsWith("draft."))).toEqual(["draft.attempt", "draft.invalid", "draft.attempt", "draft.created"]);
+    const invalid = events.find(([t]) => t === "draft.invalid")![1];
+    expect(invalid.issues.map((i: any) => i.message)).toEqual(expect.arrayContaining(['unknown agent "ghost"', 'depends_on "nowhere" is not a step of this plan']));
+    expect((await stats()).calls.repair - before).toBe(2);
+    const last = (await stats()).last_messages;
+    expect(last[0].content).toContain("- researcher");
+    expect(last.at(-1)).toMatchObject({ role: "tool", tool_call_id: expect.any(String) });
+    expect(last.at(-1).content).toContain('unknown agent "ghost"');
+    const view = (await api("GET", `/chat/${conv.id}`)).json;
+    expect(view.draft.plan.name).toBe("Market brief");
+    expect(view.messages.at(-1)).toMatchObject({ role: "assistant", content: "Fixed: research then write.", draft_version: 1, failed: false });
+  });
+
+  it("gives up after the bounded number of attempts with a clear failure, keeping the draft", async () => {
+    useFake();
+    const name = `planner-${crypto.randomUUID().slice(0, 6)}`;
+    await addAgent(name, "openai:never");
+    const before = (await stats()).calls.never ?? 0;
+    const conv = await start({ planner: name });
+    const reply = await say(conv.id, "Research the market");
+    expect((await stats()).calls.never - before).toBe(3);
+    expect(reply.draft).toBeNull();
+    expect(reply.message).toMatchObject({ role: "assistant", failed: true });
+    expect(reply.message.content).toMatch(/could not make a valid plan after 3 attempts/);
+    expect(reply.message.issues.length).toBeGreaterThan(0);
+    expectError(await api("GET", `/chat/${conv.id}/draft`), 409);
+  });
+
+  it("reports a model that cannot be reached as a failed reply", async () => {
+    Object.assign(env, { OPENAI_API_KEY: "wrong", OPENAI_BASE_URL: `http://127.0.0.1:${servers().planner}/v1` });
+    const name = `planner-${crypto.randomUUID().slice(0, 6)}`;
+    await addAgent(name, "openai:repair");
+    const conv = await start({ planner: name });
+    const reply = await say(conv.id, "Research the market");
+    expect(reply.message).toMatchObject({ failed: true });
+    expect(reply.message.content).toMatch(/planner's model failed/);
+  });
+});

@@ -1,0 +1,140 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Bindings } from "../env";
+import { sseFrame } from "../task/events";
+import type { Plan } from "../task/plan-schema";
+import { diffPlans } from "./diff";
+import { planReply } from "./planner";
+import { loadOrgAgents } from "./org";
+import { type ConversationMeta, ConversationStore } from "./store";
+import type { ChatEvent, ConversationView, DraftView, ReplyResult } from "./types";
+
+export type ChatRpc<T> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict"; message: string };
+const ok = <T>(value: T): ChatRpc<T> => ({ ok: true, value });
+const missing: ChatRpc<never> = { ok: false, code: "not_found", message: "conversation not found" };
+
+/**
+ * One planning conversation. Owns its messages and every draft in its own SQLite, and runs the
+ * planner itself: one reply at a time (a second message while one is drafted is a conflict), and a
+ * reply finishes and is stored even if the person who asked has gone.
+ */
+export class ChatConversation extends DurableObject<Bindings> {
+  private readonly store: ConversationStore;
+  private busy = false;
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.store = new ConversationStore(ctx.storage.sql);
+    ctx.blockConcurrencyWhile(async () => this.store.migrate());
+  }
+
+  async create(meta: ConversationMeta, initial: { plan: Plan; note: string } | null): Promise<ChatRpc<ConversationView>> {
+    if (this.store.meta()) return { ok: false, code: "conflict", message: "conversation already exists" };
+    this.ctx.storage.transactionSync(() => {
+      this.store.saveMeta(meta);
+      if (initial) {
+        const draft = this.store.addDraft(initial.plan, diffPlans(null, initial.plan, null));
+        this.store.addMessage({ role: "event", content: initial.note, draft_version: draft.version });
+      }
+    });
+    return ok(this.view(meta));
+  }
+
+  async get(orgId: string): Promise<ChatRpc<ConversationView>> {
+    const meta = this.owned(orgId);
+    return meta ? ok(this.view(meta)) : missing;
+  }
+
+  async currentDraft(orgId: string): Promise<ChatRpc<DraftView | null>> {
+    return this.owned(orgId) ? ok(this.store.latestDraft()) : missing;
+  }
+
+  /** Answers when the reply is done. */
+  async send(orgId: string, content: string): Promise<ChatRpc<ReplyResult>> {
+    const meta = this.owned(orgId);
+    if (!meta) return missing;
+    if (this.busy) return busy;
+    return ok(await this.reply(meta, content, () => {}));
+  }
+
+  /** The same reply as server-sent events, as it is drafted. */
+  async sendStreaming(orgId: string, content: string): Promise<ChatRpc<ReadableStream<Uint8Array>>> {
+    const meta = this.owned(orgId);
+    if (!meta) return missing;
+    if (this.busy) return busy;
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    let open = true;
+    let n = 0;
+    const emit = (e: ChatEvent) => {
+      if (open) void writer.write(sseFrame(++n, e.type, e)).catch(() => (open = false));
+    };
+    this.busy = true;
+    this.ctx.waitUntil(
+      this.reply(meta, content, emit)
+        .catch(() => emit({ type: "reply.done", message: this.store.addMessage({ role: "assistant", content: "The planner failed unexpectedly.", failed: true }) }))
+        .finally(() => void writer.close().catch(() => {})),
+    );
+    return ok(readable);
+  }
+
+  async noteSaved(orgId: string, planId: string, version: number, draftVersion: number): Promise<ChatRpc<null>> {
+    const meta = this.owned(orgId);
+    if (!meta) return missing;
+    this.ctx.storage.transactionSync(() => {
+      this.store.saveMeta({ ...meta, plan_id: planId, plan_version: version });
+      this.store.addMessage({ role: "event", content: `Saved draft ${draftVersion} as plan ${planId} version ${version}.`, draft_version: draftVersion });
+    });
+    return ok(null);
+  }
+
+  async noteRun(orgId: string, taskId: string, draftVersion: number): Promise<ChatRpc<null>> {
+    if (!this.owned(orgId)) return missing;
+    this.store.addMessage({ role: "event", content: `Started task ${taskId} from draft ${draftVersion}.`, draft_version: draftVersion });
+    return ok(null);
+  }
+
+  private owned(orgId: string): ConversationMeta | null {
+    const meta = this.store.meta();
+    return meta && meta.org_id === orgId ? meta : null;
+  }
+
+  private view(meta: ConversationMeta): ConversationView {
+    return {
+      id: meta.id, planner: meta.planner, plan_id: meta.plan_id, plan_version: meta.plan_version, busy: this.busy,
+      messages: this.store.messages(), draft: this.store.latestDraft(), created_at: new Date(meta.created_at).toISOString(),
+    };
+  }
+
+  private async reply(meta: ConversationMeta, content: string, emit: (e: ChatEvent) => void): Promise<ReplyResult> {
+    this.busy = true;
+    try {
+      const history = this.store.messages().flatMap((m) => (m.role === "event" ? [] : [{ role: m.role, content: m.content }]));
+      const asked = this.store.addMessage({ role: "user", content });
+      emit({ type: "message.created", message: asked });
+      const agents = await loadOrgAgents(this.env.DB, meta.org_id);
+      const plannerAgent = meta.planner.agent ? agents.find((a) => a.name === meta.planner.agent) : undefined;
+      const planner = plannerAgent ? { agent: plannerAgent.name, model: plannerAgent.model } : meta.planner;
+      const previous = this.store.latestDraft();
+      const out = await planReply({
+        env: this.env, planner, plannerPrompt: plannerAgent?.system_prompt ?? meta.planner_prompt, agents,
+        history, message: content, draft: previous?.plan ?? null, emit,
+      });
+      if (!out.ok) {
+        const message = this.store.addMessage({ role: "assistant", content: out.reply, failed: true, issues: out.issues });
+        emit({ type: "reply.done", message });
+        return { message, draft: null };
+      }
+      const { draft, message } = this.ctx.storage.transactionSync(() => {
+        const d = this.store.addDraft(out.plan, diffPlans(previous?.plan ?? null, out.plan, previous?.version ?? null));
+        return { draft: d, message: this.store.addMessage({ role: "assistant", content: out.reply, draft_version: d.version }) };
+      });
+      emit({ type: "draft.created", draft });
+      emit({ type: "reply.done", message });
+      return { message, draft };
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+const busy: ChatRpc<never> = { ok: false, code: "conflict", message: "the planner is still answering the previous message" };

@@ -1,0 +1,47 @@
+import type { Plan, Step } from "../task/plan-schema";
+import { allSteps } from "../task/validate";
+import type { DraftChanges, StepChange } from "./types";
+
+const label = (s: Step) => s.name || s.id;
+
+/** Comparable fields of a step, nested bodies left out (their steps are compared on their own). */
+function fieldsOf(step: Step, scope: string): Record<string, unknown> {
+  const { id: _id, ...rest } = step;
+  const own: Record<string, unknown> = { ...rest, scope };
+  delete own.body;
+  delete own.cases;
+  delete own.default;
+  if (step.kind === "branch") own.case_values = Object.keys(step.cases);
+  return own;
+}
+
+/** What changed from one draft to the next, step by step (matched by id, nested steps included). */
+export function diffPlans(prev: Plan | null, next: Plan, fromVersion: number | null): DraftChanges {
+  const before = new Map(prev ? allSteps(prev).map((f) => [f.step.id, f]) : []);
+  const after = new Map(allSteps(next).map((f) => [f.step.id, f]));
+  const added: StepChange[] = [];
+  const removed: StepChange[] = [];
+  const changed: StepChange[] = [];
+  for (const [id, f] of after) {
+    const old = before.get(id);
+    if (!old) {
+      added.push({ id, name: label(f.step) });
+      continue;
+    }
+    const a = fieldsOf(old.step, old.scope);
+    const b = fieldsOf(f.step, f.scope);
+    const fields = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+    if (fields.length) changed.push({ id, name: label(f.step), fields: fields.map((k) => (k === "scope" ? "position" : k)) });
+  }
+  for (const [id, f] of before) if (!after.has(id)) removed.push({ id, name: label(f.step) });
+  const plan_fields = prev
+    ? (["name", "description", "params", "output"] as const).filter((k) => JSON.stringify(prev[k]) !== JSON.stringify(next[k]))
+    : [];
+  const summary = [
+    ...added.map((s) => `added ${s.id} (${s.name})`),
+    ...removed.map((s) => `removed ${s.id} (${s.name})`),
+    ...changed.map((s) => `changed ${s.id}: ${(s.fields ?? []).join(", ")}`),
+    ...plan_fields.map((k) => `changed the plan's ${k}`),
+  ];
+  return { from_version: fromVersion, added, removed, changed, plan_fields: [...plan_fields], summary };
+}

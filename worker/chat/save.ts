@@ -1,0 +1,34 @@
+import { findPlan, type PlanRecord } from "../api/plan-run";
+import { actorOf, auditStatement } from "../lib/audit";
+import type { Principal } from "../lib/context";
+import { unprocessable } from "../lib/errors";
+import { newId } from "../lib/ids";
+import type { Plan } from "../task/plan-schema";
+
+/**
+ * A draft becomes a plan: a new version of the plan the conversation came from (or was saved as),
+ * else a new plan. The version bump is conditional on the version read, as `PUT /plans/{id}` does.
+ */
+export async function saveDraft(d1: D1Database, p: Principal, planId: string | null, plan: Plan): Promise<{ record: PlanRecord; created: boolean }> {
+  const now = Date.now();
+  const actor = actorOf(p);
+  const current = planId ? await findPlan(d1, p.org_id, planId).catch(() => null) : null;
+  if (!current) {
+    const id = newId("pln");
+    await d1.batch([
+      d1.prepare("INSERT INTO plans (id, org_id, name, description, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)").bind(id, p.org_id, plan.name, plan.description, now, now),
+      d1.prepare("INSERT INTO plan_versions (plan_id, version, definition, created_at) VALUES (?, 1, ?, ?)").bind(id, JSON.stringify(plan), now),
+      auditStatement(d1, { org_id: p.org_id, actor, action: "plan.create", target_type: "plan", target_id: id, details: { name: plan.name, via: "chat" } }, now),
+    ]);
+    return { record: await findPlan(d1, p.org_id, id), created: true };
+  }
+  const next = current.version + 1;
+  const [bump] = await d1.batch([
+    d1.prepare("UPDATE plans SET name = ?, description = ?, version = ?, updated_at = ? WHERE id = ? AND org_id = ? AND version = ?")
+      .bind(plan.name, plan.description, next, now, current.id, p.org_id, current.version),
+    d1.prepare("INSERT OR IGNORE INTO plan_versions (plan_id, version, definition, created_at) SELECT ?, ?, ?, ? WHERE changes() = 1").bind(current.id, next, JSON.stringify(plan), now),
+    auditStatement(d1, { org_id: p.org_id, actor, action: "plan.update", target_type: "plan", target_id: current.id, details: { version: next, via: "chat" } }, now, true),
+  ]);
+  if (bump.meta.changes !== 1) throw unprocessable("the plan changed while saving; try again");
+  return { record: await findPlan(d1, p.org_id, current.id), created: false };
+}

@@ -1,0 +1,109 @@
+import type { Plan, Step } from "../../task/plan-schema";
+import type { OrgAgent } from "../types";
+import { matchAgent, needsApproval, pickTools } from "./agents";
+import { agentStep, relink } from "./plan-edit";
+import { listItems, segments, sentenceCase, slug, uniqueId } from "./text";
+
+const PARALLEL = /\s*,?\s*\b(?:in parallel|at the same time|simultaneously|concurrently)\b\s*,?/i;
+const LOOP_LEAD = /^(?:for (?:each|every)|per)\s+(.+?)\s*[,:]\s*(.+)$/i;
+const LOOP_TAIL = /^(.+?)\s+for (?:each|every)\s+(.+)$/i;
+const BRANCH = /^if\s+(.+?)\s*,\s*(?:then\s+)?(.+?)(?:\s*[,;]?\s*(?:otherwise|else)\s*,?\s*(.+))?$/i;
+
+/** Builds steps one segment at a time, chaining each to what came before unless asked to run in parallel. */
+export class SimDrafter {
+  readonly taken: Set<string>;
+  /** what the next sequential step waits for */
+  private frontier: string[];
+  /** the dependencies of the current parallel group */
+  private groupDeps: string[] = [];
+
+  constructor(
+    private readonly agents: OrgAgent[],
+    readonly steps: Step[],
+    taken: Set<string>,
+    frontier: string[],
+  ) {
+    this.taken = taken;
+    this.frontier = frontier;
+  }
+
+  add(text: string): void {
+    const parallel = PARALLEL.test(text);
+    const clean = text.replace(PARALLEL, " ").replace(/\s+/g, " ").trim().replace(/^,\s*/, "");
+    const fan = parallel ? fanOut(clean) : null;
+    // "Research A, B and C in parallel": the items run side by side; a lone "… in parallel" runs beside the step before it
+    if (parallel && !fan) {
+      this.frontier = [...this.frontier, ...this.build(clean, this.groupDeps, null)];
+      return;
+    }
+    const made = this.build(clean, this.frontier, fan);
+    this.groupDeps = this.frontier;
+    this.frontier = made;
+  }
+
+  private agentStep(text: string, deps: string[], idText = text) {
+    const agent = matchAgent(text, this.agents);
+    const info = this.agents.find((a) => a.name === agent);
+    return agentStep({
+      id: uniqueId(slug(idText), this.taken), name: sentenceCase(text), agent, text: sentenceCase(text, 2000),
+      tools: pickTools(text, info), approval: needsApproval(text), deps,
+    });
+  }
+
+  /** The steps this segment adds at top level (ids the next step waits for). */
+  private build(text: string, deps: string[], fan: string[] | null): string[] {
+    const loop = LOOP_LEAD.exec(text) ?? swap(LOOP_TAIL.exec(text));
+    if (loop) return [this.loop(loop[1], loop[2], deps)];
+    const branch = BRANCH.exec(text);
+    if (branch) return this.branch(branch[1], branch[2], branch[3], deps);
+    const made = (fan ?? [text]).map((t) => this.agentStep(t, [...deps]));
+    this.steps.push(...made);
+    return made.map((s) => s.id);
+  }
+
+  private loop(items: string, action: string, deps: string[]): string {
+    let over: string;
+    let rest = deps;
+    if (deps.length === 1) [over, rest] = [deps[0], []];
+    else {
+      const list = this.agentStep(`List the ${items} to work on, one per line`, [...deps], `list ${items}`);
+      this.steps.push(list);
+      [over, rest] = [list.id, []];
+    }
+    const body = this.agentStep(`${action} for this ${singular(items)}: {{item}}`, [], action);
+    const id = uniqueId(`each_${slug(items, 2)}`, this.taken);
+    this.steps.push({ id, name: sentenceCase(`For each ${items}: ${action}`), kind: "loop", over, concurrency: 10, depends_on: rest, body: [body] });
+    return id;
+  }
+
+  private branch(condition: string, then: string, otherwise: string | undefined, deps: string[]): string[] {
+    const check = this.agentStep(`Decide whether ${condition}. Answer only yes or no`, [...deps], `check ${condition}`);
+    check.tools = [];
+    this.steps.push(check);
+    const yes = this.agentStep(then, [], then);
+    const no = otherwise ? [this.agentStep(otherwise, [], otherwise)] : [];
+    const id = uniqueId(slug(`if ${condition}`, 3), this.taken);
+    this.steps.push({ id, name: sentenceCase(`If ${condition}`), kind: "branch", on: check.id, depends_on: [], cases: { yes: [yes] }, default: no });
+    return [id];
+  }
+}
+
+const swap = (m: RegExpExecArray | null): [string, string, string] | null => (m ? [m[0], m[2], m[1]] : null);
+
+const singular = (s: string) => s.replace(/^(?:the|our|my|all)\s+/i, "").replace(/ies$/i, "y").replace(/(?<!s)s$/i, "");
+
+/** "Research the market, competitors and pricing" → one step per item, each with the verb. */
+function fanOut(text: string): string[] | null {
+  const m = /^(\S+)\s+(.+)$/.exec(text);
+  if (!m) return null;
+  const items = listItems(m[2]);
+  return items.length > 1 ? items.map((i) => `${m[1]} ${i}`) : null;
+}
+
+/** A first draft from a plain-language request: one step per sentence or line. */
+export function draftFromRequest(request: string, agents: OrgAgent[]): Plan {
+  const parts = segments(request);
+  const d = new SimDrafter(agents, [], new Set(), []);
+  for (const part of parts.length ? parts : [request.trim() || "Do the work"]) d.add(part);
+  return relink({ name: sentenceCase(parts[0] ?? "New plan", 60), description: request.trim().slice(0, 2000), params: [], steps: d.steps });
+}

@@ -1,0 +1,31 @@
+import type { Plan, Step } from "../../task/plan-schema";
+import type { OrgAgent } from "../types";
+import { draftFromRequest } from "./draft";
+import { refineDraft } from "./refine";
+
+function outline(steps: Step[], depth = 0): string[] {
+  const pad = "  ".repeat(depth);
+  return steps.flatMap((s) => {
+    const after = s.depends_on.length ? ` — after ${s.depends_on.join(", ")}` : "";
+    if (s.kind === "agent") return [`${pad}- ${s.id} (${s.agent}${s.approval ? ", needs approval" : ""})${after}`];
+    if (s.kind === "loop") return [`${pad}- ${s.id}: for each item of ${s.over}${after}`, ...outline(s.body, depth + 1)];
+    return [
+      `${pad}- ${s.id}: branch on ${s.on}${after}`,
+      ...Object.entries(s.cases).flatMap(([v, body]) => [`${pad}  when "${v}":`, ...outline(body, depth + 2)]),
+      ...(s.default.length ? [`${pad}  otherwise:`, ...outline(s.default, depth + 2)] : []),
+    ];
+  });
+}
+
+/**
+ * The offline planner: a first message drafts one step per sentence or line; later
+ * messages refine the draft. Deterministic, so the chat panel works with no key.
+ */
+export function simPlanner(message: string, draft: Plan | null, agents: OrgAgent[]): { plan: Plan; reply: string } {
+  if (!draft) {
+    const plan = draftFromRequest(message, agents);
+    return { plan, reply: [`Here is a draft with ${plan.steps.length} top-level step${plan.steps.length === 1 ? "" : "s"}:`, ...outline(plan.steps)].join("\n") };
+  }
+  const { plan, notes } = refineDraft(draft, message, agents);
+  return { plan, reply: [...notes, "", "The draft now reads:", ...outline(plan.steps)].join("\n") };
+}

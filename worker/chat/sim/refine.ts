@@ -1,0 +1,117 @@
+import type { Plan, Step } from "../../task/plan-schema";
+import type { OrgAgent } from "../types";
+import { matchAgent, needsApproval } from "./agents";
+import { SimDrafter, draftFromRequest } from "./draft";
+import { agentStep, everyStep, findSteps, insertAfter, insertBefore, locate, parallelize, relink, removeStep, sinks, stepIds } from "./plan-edit";
+import { segments, sentenceCase, slug, uniqueId } from "./text";
+
+type Edit = (plan: Plan, m: RegExpExecArray, ctx: Ctx) => string;
+interface Ctx {
+  agents: OrgAgent[];
+  taken: Set<string>;
+}
+
+const names = (steps: Step[]) => steps.map((s) => s.id).join(", ");
+const missing = (what: string) => `I found no step matching "${what}".`;
+
+/** A target phrase: by name first, else "sending"/"publishing"-style words find the risky step. */
+function target(plan: Plan, phrase: string): Step | undefined {
+  const hit = findSteps(plan, phrase)[0];
+  if (hit) return hit;
+  if (needsApproval(phrase)) return everyStep(plan.steps).find((s) => s.kind === "agent" && needsApproval(s.name ?? s.instructions));
+  return undefined;
+}
+
+const EDITS: [RegExp, Edit][] = [
+  [/^(?:rename|call)\s+(?:the plan|it|this)\s+(?:to\s+)?["“]?(.+?)["”]?$/i, (plan, m) => ((plan.name = m[1].slice(0, 200)), `Renamed the plan to "${plan.name}".`)],
+  [
+    /^(?:remove|delete|drop)\s+(?:the\s+)?(.+?)(?:\s+steps?)?$/i,
+    (plan, m) => {
+      const hits = findSteps(plan, m[1]);
+      if (!hits.length) return missing(m[1]);
+      const gone = hits.filter((s) => removeStep(plan, s.id));
+      return gone.length ? `Removed ${names(gone)}.` : `I kept ${names(hits)}: other steps need it.`;
+    },
+  ],
+  [
+    /^(?:no|without|remove|drop|skip)\s+(?:the\s+)?approval\s+(?:for|on|from|of)\s+(?:the\s+)?(.+)$/i,
+    (plan, m) => setApproval(plan, m[1], false),
+  ],
+  [
+    /^(?:require|add|ask for|needs?)\s+(?:an?\s+)?approval\s+(?:for|on|of|before)\s+(?:the\s+)?(.+)$|^(?:let me|i want to|i'll)\s+approve\s+(?:the\s+)?(.+)$/i,
+    (plan, m) => setApproval(plan, m[1] ?? m[2], true),
+  ],
+  [
+    /^add\s+(?:an?\s+)?(.+?)\s+step\s+(before|after)\s+(?:the\s+)?(.+)$/i,
+    (plan, m, ctx) => {
+      const anchor = target(plan, m[3]);
+      if (!anchor) return missing(m[3]);
+      const text = `${sentenceCase(m[1])} ${m[2].toLowerCase() === "before" ? "the work before" : "the result of"}: ${anchor.name ?? anchor.id}`;
+      const step = agentStep({ id: uniqueId(slug(`${m[1]} ${m[2]} ${m[3]}`, 4), ctx.taken), name: sentenceCase(`${m[1]} ${m[2]} ${m[3]}`), agent: matchAgent(m[1], ctx.agents), text });
+      const ok = m[2].toLowerCase() === "before" ? insertBefore(plan, anchor.id, step) : insertAfter(plan, anchor.id, step);
+      return ok ? `Added ${step.id} ${m[2].toLowerCase()} ${anchor.id}.` : missing(m[3]);
+    },
+  ],
+  [
+    /^(?:run|do|make)\s+(?:the\s+|all\s+(?:the\s+)?)?(.+?)\s+(?:steps?\s+)?(?:in parallel|at the same time|concurrently)$/i,
+    (plan, m) => {
+      const all = /^(?:everything|them|it all|all|steps)$/i.test(m[1]);
+      const hits = all ? plan.steps : findSteps(plan, m[1]);
+      if (!hits.length) return missing(m[1]);
+      const first = locate(plan.steps, hits[0].id);
+      const same = hits.filter((s) => first?.list.some((x) => x.id === s.id));
+      if (same.length === 1) {
+        const s = same[0];
+        if (s.kind === "loop") return ((s.concurrency = Math.max(s.concurrency, 25)), `${s.id} now runs up to ${s.concurrency} items at once.`);
+        const before = s.depends_on.filter((d) => first?.list.some((x) => x.id === d));
+        if (!before.length) return `${s.id} already waits for nothing.`;
+        parallelize(plan, [...before, s.id]);
+        return `${s.id} now runs beside ${before.join(", ")}.`;
+      }
+      parallelize(plan, same.map((s) => s.id));
+      return `${names(same)} now run in parallel.`;
+    },
+  ],
+  [
+    /^(?:use|have|let)\s+(?:the\s+)?([\w-]+)(?:\s+agent)?\s+(?:for|do|handle|write|run)\s+(?:the\s+)?(.+)$/i,
+    (plan, m, ctx) => {
+      const agent = ctx.agents.find((a) => a.name.toLowerCase() === m[1].toLowerCase());
+      if (!agent) return `There is no agent named "${m[1]}".`;
+      const hits = findSteps(plan, m[2]).filter((s) => s.kind === "agent");
+      for (const s of hits) if (s.kind === "agent") s.agent = agent.name;
+      return hits.length ? `${names(hits)} → ${agent.name}.` : missing(m[2]);
+    },
+  ],
+];
+
+function setApproval(plan: Plan, phrase: string, on: boolean): string {
+  const hit = target(plan, phrase);
+  const hits = (hit ? [hit, ...findSteps(plan, phrase)] : []).filter((s, i, a) => s.kind === "agent" && a.indexOf(s) === i);
+  for (const s of hits) if (s.kind === "agent") s.approval = on;
+  return hits.length ? `${names(hits)}: ${on ? "waits for your approval" : "no approval needed"}.` : missing(phrase);
+}
+
+/** Applies a reply to the draft: known edits ("add a review step before sending", "run the research in parallel"…), else new steps at the end. */
+export function refineDraft(draft: Plan, message: string, agents: OrgAgent[]): { plan: Plan; notes: string[] } {
+  const restart = /^(?:start over|start again|instead|redo it)\b[:,.]?\s*(.*)$/is.exec(message.trim());
+  if (restart) return { plan: draftFromRequest(restart[1] || draft.description, agents), notes: ["Started over with a new draft."] };
+  const plan = structuredClone(draft);
+  const ctx: Ctx = { agents, taken: stepIds(plan) };
+  const notes: string[] = [];
+  const appended: string[] = [];
+  for (const part of segments(message)) {
+    const edit = EDITS.find(([re]) => re.test(part));
+    if (edit) {
+      notes.push(edit[1](plan, edit[0].exec(part)!, ctx));
+      continue;
+    }
+    appended.push(part.replace(/^(?:also|and|please)\s+|^add\s+(?:an?\s+)?step\s+(?:to|that)\s+/i, ""));
+  }
+  if (appended.length) {
+    const d = new SimDrafter(agents, plan.steps, ctx.taken, sinks(plan.steps));
+    const before = plan.steps.length;
+    for (const part of appended) d.add(part);
+    notes.push(`Added ${plan.steps.slice(before).map((s) => s.id).join(", ")} at the end.`);
+  }
+  return { plan: relink(plan), notes };
+}

@@ -1,0 +1,51 @@
+/** Plain-language helpers of the offline planner: deterministic, no model. */
+
+const LEAD = /^(?:\d+[.)]\s*|[-*•]\s*|step\s+\d+\s*[:.)-]?\s*|(?:first|firstly|then|next|after that|afterwards|finally|lastly|and)\b[,:]?\s*)+/i;
+
+/** One segment per line, and per sentence within a line; "…, then …" splits too. */
+export function segments(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    for (const sentence of line.split(/(?<=[.!?;])\s+/)) {
+      for (const part of sentence.split(/,?\s+(?:and\s+)?then\s+/i)) {
+        const clean = part.replace(LEAD, "").replace(/[\s.!?;]+$/, "").trim();
+        if (clean) out.push(clean);
+      }
+    }
+  }
+  return out;
+}
+
+export const words = (text: string): string[] => text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+
+const STOP = new Set(["the", "a", "an", "to", "of", "for", "and", "or", "on", "in", "with", "about", "our", "my", "your", "their", "it", "them", "this", "that", "these", "those", "each", "every", "all", "please", "me", "us", "into", "from", "by", "at"]);
+
+/** A step id from the first meaningful words: `Research the market` → `research_market`. */
+export function slug(text: string, max = 3): string {
+  const w = words(text).filter((x) => !STOP.has(x)).slice(0, max);
+  const s = (w.length ? w : ["step"]).join("_").slice(0, 48);
+  return /^[a-z_]/.test(s) ? s : `step_${s}`;
+}
+
+export function uniqueId(base: string, taken: Set<string>): string {
+  let id = base;
+  for (let n = 2; taken.has(id); n++) id = `${base}_${n}`;
+  taken.add(id);
+  return id;
+}
+
+export function sentenceCase(text: string, max = 80): string {
+  const t = text.trim().replace(/\s+/g, " ");
+  const cut = t.length > max ? `${t.slice(0, max - 1).trimEnd()}…` : t;
+  return cut.charAt(0).toUpperCase() + cut.slice(1);
+}
+
+/** "the market, competitors and pricing" → three items; a single item stays one. */
+export function listItems(text: string): string[] {
+  return text
+    .split(/\s*,\s*(?:and\s+|or\s+)?|\s+and\s+/i)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export const hasWord = (text: string, re: RegExp) => re.test(text.toLowerCase());

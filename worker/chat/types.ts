@@ -1,0 +1,86 @@
+import type { Plan } from "../task/plan-schema";
+import type { PlanIssue } from "../task/validate";
+
+/** Shapes of a planning conversation, shared by the Durable Object, the API and (with `import type`) the dashboard. */
+
+export interface OrgAgent {
+  name: string;
+  model: string;
+  system_prompt: string;
+  tools: string[];
+}
+
+export interface PlannerInfo {
+  /** the planner agent's name, or null for the built-in offline planner */
+  agent: string | null;
+  model: string;
+}
+
+export interface StepChange {
+  id: string;
+  name: string;
+  /** fields that differ from the previous draft, e.g. `depends_on`, `approval` */
+  fields?: string[];
+}
+
+export interface DraftChanges {
+  /** the draft these changes are measured from; null for the first draft */
+  from_version: number | null;
+  added: StepChange[];
+  removed: StepChange[];
+  changed: StepChange[];
+  /** plan-level fields that changed: name, description, params, output */
+  plan_fields: string[];
+  /** one line per change, for people */
+  summary: string[];
+}
+
+export interface DraftView {
+  version: number;
+  plan: Plan;
+  changes: DraftChanges;
+  created_at: string;
+}
+
+export type MessageRole = "user" | "assistant" | "event";
+
+export interface ChatMessage {
+  seq: number;
+  role: MessageRole;
+  content: string;
+  /** the draft an assistant reply produced */
+  draft_version: number | null;
+  /** an assistant reply that could not produce a valid draft */
+  failed: boolean;
+  /** the last validation issues of a failed reply */
+  issues?: PlanIssue[];
+  created_at: string;
+}
+
+export interface ConversationView {
+  id: string;
+  planner: PlannerInfo;
+  /** the saved plan this conversation edits, once it came from one or was saved */
+  plan_id: string | null;
+  plan_version: number | null;
+  busy: boolean;
+  messages: ChatMessage[];
+  draft: DraftView | null;
+  created_at: string;
+}
+
+/** Server-sent events of one planner reply, in order; the stream ends after `reply.done`. */
+export type ChatEvent =
+  | { type: "message.created"; message: ChatMessage }
+  | { type: "reply.delta"; text: string }
+  | { type: "draft.attempt"; attempt: number; max_attempts: number }
+  | { type: "draft.invalid"; attempt: number; issues: PlanIssue[] }
+  | { type: "draft.created"; draft: DraftView }
+  | { type: "reply.done"; message: ChatMessage };
+
+export interface ReplyResult {
+  message: ChatMessage;
+  draft: DraftView | null;
+}
+
+export type { Plan, PlanIssue };
