@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { TaskRunner } from "../../worker/task/runner";
 import { api, createTask, expectError, makeOrg, taskStub, tokenWithRole, waitForStatus } from "../helpers";
 
 const DAY = 86_400_000;
@@ -23,7 +24,7 @@ describe("deleting a finished task", () => {
     expectError(await api("GET", `/tasks/${t.id}/steps/main/runs/1/trace`), 404);
     expect((await api("GET", "/tasks?q=purge")).json.items.map((i: { id: string }) => i.id)).not.toContain(t.id);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE id = ?").bind(t.id).first("n")).toBe(0);
-    expect(await runInDurableObject(taskStub(t.id), async (_t, state) => ({ alarm: await state.storage.getAlarm(), meta: _t.meta }))).toEqual({ alarm: null, meta: null });
+    expect(await runInDurableObject(taskStub(t.id), async (runner, state) => ({ alarm: await state.storage.getAlarm(), meta: (runner as unknown as TaskRunner).meta }))).toEqual({ alarm: null, meta: null });
     expect(await storedTables(t.id)).toBe(0);
     const spendAfter = await env.DB.prepare("SELECT sum(cost_nanos) AS n FROM spend WHERE task_id = ?").bind(t.id).first<{ n: number }>();
     expect(spendAfter!.n).toBe(spendBefore!.n);

@@ -1,6 +1,8 @@
 import { useSearchParams } from "@solidjs/router";
 import { For, Match, Switch } from "solid-js";
 import { AuditSection } from "./audit-section";
+import { LimitsSection } from "./limits-section";
+import { NotificationsSection } from "./notifications-section";
 import { PricingSection } from "./pricing-section";
 import { TokensSection } from "./tokens-section";
 import { TriggersSection } from "./triggers-section";
@@ -10,6 +12,8 @@ const TABS = [
   { id: "tokens", label: "API tokens" },
   { id: "triggers", label: "Triggers" },
   { id: "audit", label: "Audit log" },
+  { id: "notifications", label: "Notifications" },
+  { id: "limits", label: "Limits & spend" },
 ] as const;
 type TabId = (typeof TABS)[number]["id"];
 
@@ -46,6 +50,12 @@ export function SettingsPage() {
           </Match>
           <Match when={tab() === "audit"}>
             <AuditSection />
+          </Match>
+          <Match when={tab() === "notifications"}>
+            <NotificationsSection />
+          </Match>
+          <Match when={tab() === "limits"}>
+            <LimitsSection />
           </Match>
         </Switch>
       </div>

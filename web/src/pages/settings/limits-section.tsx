@@ -1,0 +1,94 @@
+import { createSignal, Show } from "solid-js";
+import { createClient, unwrap } from "../../client";
+import { ErrorState, Skeleton } from "../../components/states";
+import { ErrorLine } from "../../components/task-actions";
+import { toast } from "../../components/toast";
+import { errorMessage } from "../../lib/format";
+import { createLoader } from "../../lib/loader";
+import { isAdmin } from "../../lib/session";
+import { SpendSection } from "./spend-section";
+
+const fd = createClient();
+
+const num = (s: string): number | null => (s.trim() === "" ? null : Number(s));
+
+/** Concurrency, retention, the monthly spend cap and masked patterns; then the spend report. */
+export function LimitsSection() {
+  const settings = createLoader(() => unwrap(fd.settings.$get()));
+  const [err, setErr] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+
+  const save = async (e: SubmitEvent) => {
+    e.preventDefault();
+    setErr(null);
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    const body = {
+      max_concurrent_tasks: num(String(f.get("max_concurrent_tasks") ?? "")),
+      retention_days: num(String(f.get("retention_days") ?? "")),
+      monthly_spend_cap: num(String(f.get("monthly_spend_cap") ?? "")),
+      mask_patterns: String(f.get("mask_patterns") ?? "")
+        .split("\n")
+        .map((p) => p.trim())
+        .filter(Boolean),
+    };
+    if ([body.max_concurrent_tasks, body.retention_days, body.monthly_spend_cap].some((n) => n !== null && (!Number.isFinite(n) || n <= 0))) {
+      return setErr("Limits are positive numbers, or empty for the default.");
+    }
+    setBusy(true);
+    try {
+      await unwrap(fd.settings.$patch({ json: body }));
+      toast("Limits saved");
+      await settings.refresh();
+    } catch (e2) {
+      setErr(errorMessage(e2));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <div class="card stack" data-section="limits">
+        <h2>Limits</h2>
+        <Show when={settings.data} fallback={<Show when={settings.error} fallback={<Skeleton rows={3} />}>{<ErrorState error={settings.error} retry={settings.refresh} />}</Show>}>
+          {(s) => (
+            <form class="stack" onSubmit={save} aria-labelledby="limits-title" novalidate>
+              <p class="muted small" id="limits-title">
+                {s().queue.running} running · {s().queue.waiting} waiting for a slot. A task holds its slot from start until it finishes, also while it waits for a person;
+                sub-tasks never wait. Retention deletes finished tasks (their spend stays in the report). Patterns are masked in traces, besides provider keys and
+                common key shapes.
+              </p>
+              <div class="grid-4">
+                <label class="field">
+                  <span>Concurrent tasks</span>
+                  <input name="max_concurrent_tasks" type="number" min="1" step="1" value={s().max_concurrent_tasks ?? ""} placeholder={`${s().defaults.max_concurrent_tasks} (default)`} disabled={!isAdmin()} />
+                </label>
+                <label class="field">
+                  <span>Keep finished tasks (days)</span>
+                  <input name="retention_days" type="number" min="1" step="1" value={s().retention_days ?? ""} placeholder="forever" disabled={!isAdmin()} />
+                </label>
+                <label class="field">
+                  <span>Monthly spend cap (USD)</span>
+                  <input name="monthly_spend_cap" type="number" min="0" step="any" value={s().monthly_spend_cap ?? ""} placeholder="no cap" disabled={!isAdmin()} />
+                </label>
+              </div>
+              <label class="field">
+                <span>Masked patterns (one regular expression a line)</span>
+                <textarea name="mask_patterns" rows="3" spellcheck={false} value={s().mask_patterns.join("\n")} disabled={!isAdmin()} />
+              </label>
+              <ErrorLine text={err()} />
+              <Show when={isAdmin()}>
+                <div class="row gap-sm">
+                  <button class="btn btn-primary" type="submit" disabled={busy()}>
+                    Save limits
+                  </button>
+                </div>
+              </Show>
+            </form>
+          )}
+        </Show>
+      </div>
+      <SpendSection />
+    </>
+  );
+}

@@ -1,0 +1,62 @@
+import { For, Show } from "solid-js";
+import { fmtCost } from "../../lib/format";
+
+export interface Bar {
+  key: string;
+  cost: number;
+}
+
+const W = 640;
+const H = 180;
+const PAD = { top: 12, right: 8, bottom: 22, left: 56 };
+
+/** Bars of spend per key, drawn as SVG (no chart library); a monthly cap shows as a line when it fits the scale. */
+export function SpendChart(props: { bars: Bar[]; label: string; cap?: number | null }) {
+  const max = () => Math.max(...props.bars.map((b) => b.cost), 0) || 1;
+  const plotW = W - PAD.left - PAD.right;
+  const plotH = H - PAD.top - PAD.bottom;
+  const slot = () => plotW / Math.max(props.bars.length, 1);
+  const y = (v: number) => PAD.top + plotH - (v / max()) * plotH;
+  const every = () => Math.max(1, Math.ceil(props.bars.length / 8));
+  return (
+    <svg class="spend-chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={props.label} style={{ width: "100%", height: "auto", "max-height": "240px" }}>
+      <For each={[0, 0.5, 1]}>
+        {(f) => (
+          <g>
+            <line x1={PAD.left} x2={W - PAD.right} y1={y(max() * f)} y2={y(max() * f)} stroke="var(--border)" />
+            <text x={PAD.left - 6} y={y(max() * f) + 4} text-anchor="end" font-size="10" fill="currentColor" opacity="0.6">
+              {fmtCost(max() * f)}
+            </text>
+          </g>
+        )}
+      </For>
+      <For each={props.bars}>
+        {(b, i) => (
+          <g>
+            <rect
+              x={PAD.left + i() * slot() + slot() * 0.15}
+              y={y(b.cost)}
+              width={Math.max(slot() * 0.7, 1)}
+              height={Math.max(PAD.top + plotH - y(b.cost), b.cost > 0 ? 1 : 0)}
+              rx="2"
+              fill="var(--accent)"
+              data-key={b.key}
+            >
+              <title>{`${b.key}: ${fmtCost(b.cost)}`}</title>
+            </rect>
+            <Show when={i() % every() === 0}>
+              <text x={PAD.left + i() * slot() + slot() / 2} y={H - 6} text-anchor="middle" font-size="10" fill="currentColor" opacity="0.6">
+                {b.key.length > 10 ? b.key.slice(5) : b.key}
+              </text>
+            </Show>
+          </g>
+        )}
+      </For>
+      <Show when={props.cap != null && props.cap <= max()}>
+        <line x1={PAD.left} x2={W - PAD.right} y1={y(props.cap!)} y2={y(props.cap!)} stroke="var(--danger)" stroke-dasharray="4 3">
+          <title>{`Monthly cap ${fmtCost(props.cap!)}`}</title>
+        </line>
+      </Show>
+    </svg>
+  );
+}
