@@ -14,12 +14,14 @@ import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
 import { canWrite } from "../../lib/session";
 import { SearchBox } from "./search-box";
+import { ExportMenu } from "../../components/export-menu";
+import { SortControls } from "../../components/sort-controls";
 
 const STATUSES: TaskStatus[] = ["pending", "in_progress", "completed", "failed", "cancelled", "needs_input"];
 const SOURCES: TaskSource[] = ["agent", "api", "dashboard", "cron", "webhook"];
 const LIMIT = 20;
 
-type Filters = { status?: string; source?: string; agent?: string; q?: string };
+type Filters = { status?: string; source?: string; agent?: string; q?: string; sort?: string; created_from?: string; created_to?: string };
 
 /** Document 003: the admin task table with status, source and agent filters. */
 export function TablePage() {
@@ -28,7 +30,7 @@ export function TablePage() {
   const [creating, setCreating] = createSignal(false);
   const agents = createLoader(() => api.agents.list());
 
-  const filters = () => ({ status: (params.status ?? "") as TaskStatus | "", source: (params.source ?? "") as TaskSource | "", agent: params.agent ?? "", q: params.q ?? "" });
+  const filters = () => ({ status: (params.status ?? "") as TaskStatus | "", source: (params.source ?? "") as TaskSource | "", agent: params.agent ?? "", q: params.q ?? "", sort: params.sort ?? "", created_from: params.created_from ?? "", created_to: params.created_to ?? "" });
   const page = createLoader(() => api.tasks.list({ ...filters(), cursor: cursors().at(-1) ?? null, limit: LIMIT }), { immediate: false });
 
   createEffect(on([() => JSON.stringify(filters()), cursors], () => void page.refresh()));
@@ -90,13 +92,15 @@ export function TablePage() {
             </Show>
           </select>
         </label>
+        <SortControls value={filters()} onChange={setFilter} />
+        <ExportMenu filters={filters()} />
         <Show when={anyFilter()}>
           <button
             class="btn btn-ghost btn-sm"
             type="button"
             onClick={() => {
               setCursors([null]);
-              setParams({ status: undefined, source: undefined, agent: undefined, q: undefined }, { replace: true });
+              setParams({ status: undefined, source: undefined, agent: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined }, { replace: true });
             }}
           >
             Clear filters

@@ -1,0 +1,109 @@
+import { A, useLocation } from "@solidjs/router";
+import { createEffect, createSignal, For, on, onCleanup, onMount, Show } from "solid-js";
+import { createClient, unwrap } from "../client";
+import { onLive, throttle } from "../lib/live";
+import { createLoader } from "../lib/loader";
+import "./inbox-badge.css";
+
+const fd = createClient();
+
+/** A pending item's one-line summary: the question asked, or what needs deciding. */
+function waitingFor(t: { pending: { kind: string; question?: string; step: string }[] }): string {
+  const p = t.pending[0];
+  if (!p) return "Needs input";
+  if (p.kind === "approval") return `Approve the output of ${p.step}`;
+  if (p.kind === "budget") return "Budget reached: stop or raise";
+  return p.question ?? "A question";
+}
+
+/**
+ * What waits for the signed-in person: every task of the organization in `needs_input`, the ones
+ * this token created first. Live: any task change that enters or leaves `needs_input` refetches.
+ */
+export function InboxBadge() {
+  const inbox = createLoader(() => unwrap(fd.notifications.inbox.$get()));
+  const [open, setOpen] = createSignal(false);
+  const location = useLocation();
+  let root!: HTMLDivElement;
+
+  const refresh = throttle(() => void inbox.refresh(), 400);
+  onLive((ev) => {
+    if (ev.type === "reset") return refresh();
+    const listed = inbox.data?.items.some((t) => t.id === ev.task.id);
+    if (ev.task.status === "needs_input" || listed) refresh();
+  });
+
+  const onDocClick = (e: MouseEvent) => {
+    if (open() && !root.contains(e.target as Node)) setOpen(false);
+  };
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === "Escape" && open()) setOpen(false);
+  };
+  onMount(() => {
+    document.addEventListener("click", onDocClick);
+    document.addEventListener("keydown", onKey);
+  });
+  onCleanup(() => {
+    document.removeEventListener("click", onDocClick);
+    document.removeEventListener("keydown", onKey);
+  });
+
+  const count = () => inbox.data?.count ?? 0;
+  const label = () => (count() === 0 ? "Nothing waits for you" : `${count()} ${count() === 1 ? "task waits" : "tasks wait"} for input`);
+  createEffect(on(() => location.pathname, () => setOpen(false), { defer: true }));
+
+  return (
+    <div class="inbox" ref={root} data-count={count()}>
+      <button
+        type="button"
+        class="inbox-button"
+        aria-haspopup="true"
+        aria-expanded={open()}
+        aria-controls="inbox-panel"
+        aria-label={label()}
+        title={label()}
+        onClick={() => {
+          setOpen(!open());
+          if (open()) void inbox.refresh();
+        }}
+      >
+        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">
+          <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9" />
+          <path d="M10.3 21a1.94 1.94 0 0 0 3.4 0" />
+        </svg>
+        <Show when={count() !== 0}>
+          <span class="inbox-count" data-testid="inbox-count">
+            {count()}
+          </span>
+        </Show>
+      </button>
+      <Show when={open()}>
+        <div id="inbox-panel" class="inbox-panel" role="region" aria-label="Waiting for you">
+          <div class="inbox-head">
+            <strong>Waiting for input</strong>
+            <span class="muted small">{count() === 0 ? "nothing" : count()}</span>
+          </div>
+          <Show when={inbox.data?.items.length} fallback={<p class="muted small inbox-empty">No task needs an answer or an approval.</p>}>
+            <ul class="inbox-list">
+              <For each={inbox.data?.items}>
+                {(t) => (
+                  <li>
+                    <A href={`/tasks/${t.id}`} class="inbox-item" onClick={() => setOpen(false)}>
+                      <span class="inbox-title">
+                        {t.title}
+                        <Show when={t.mine}>
+                          <span class="tag tag-accent">yours</span>
+                        </Show>
+                      </span>
+                      <span class="muted small">{waitingFor(t)}</span>
+                    </A>
+                  </li>
+                )}
+              </For>
+            </ul>
+          </Show>
+        </div>
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,213 @@
+import { A } from "@solidjs/router";
+import { createSignal, For, Show } from "solid-js";
+import { createClient, unwrap } from "../../client";
+import { Modal } from "../../components/modal";
+import { EmptyState, ErrorState, Skeleton } from "../../components/states";
+import { ErrorLine } from "../../components/task-actions";
+import { toast } from "../../components/toast";
+import { errorMessage, fmtDate } from "../../lib/format";
+import { createLoader } from "../../lib/loader";
+import { isAdmin } from "../../lib/session";
+
+const fd = createClient();
+const EVENTS = ["task.completed", "task.failed", "task.needs_input"] as const;
+type EventName = (typeof EVENTS)[number];
+type Delivery = { id: string; subscription_id: string; event: string; task_id: string; attempt: number; outcome: string; response_status: number | null; error: string | null; duration_ms: number; next_attempt_at: string | null; created_at: string };
+
+/** Outgoing webhooks: subscriptions (admins), the signing secret shown once, and every delivery attempt. */
+export function NotificationsSection() {
+  const subs = createLoader(() => unwrap(fd.notifications.subscriptions.$get()));
+  const [log, setLog] = createSignal<Delivery[]>([]);
+  const [next, setNext] = createSignal<string | null>(null);
+  const [logError, setLogError] = createSignal<unknown>(null);
+  const [url, setUrl] = createSignal("");
+  const [description, setDescription] = createSignal("");
+  const [events, setEvents] = createSignal<EventName[]>([...EVENTS]);
+  const [err, setErr] = createSignal<string | null>(null);
+  const [secret, setSecret] = createSignal<string | null>(null);
+
+  const loadLog = async (more = false) => {
+    try {
+      const page = await unwrap(fd.notifications.deliveries.$get({ query: { limit: "25", ...(more && next() ? { cursor: next()! } : {}) } }));
+      setLog((l) => (more ? [...l, ...page.items] : page.items));
+      setNext(page.next_cursor);
+      setLogError(null);
+    } catch (e) {
+      setLogError(e);
+    }
+  };
+  void loadLog();
+
+  const create = async (e: SubmitEvent) => {
+    e.preventDefault();
+    if (!url().trim()) return setErr("Enter the URL that receives the events.");
+    if (!events().length) return setErr("Pick at least one event.");
+    setErr(null);
+    try {
+      const s = await unwrap(fd.notifications.subscriptions.$post({ json: { url: url().trim(), events: events(), description: description().trim() } }));
+      setUrl("");
+      setDescription("");
+      setSecret(s.secret);
+      void subs.refresh();
+    } catch (e2) {
+      setErr(errorMessage(e2));
+    }
+  };
+  const setEnabled = async (id: string, enabled: boolean) => {
+    try {
+      await unwrap(fd.notifications.subscriptions[":id"].$patch({ param: { id }, json: { enabled } }));
+      void subs.refresh();
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    }
+  };
+  const remove = async (id: string) => {
+    try {
+      await unwrap(fd.notifications.subscriptions[":id"].$delete({ param: { id } }));
+      toast("Subscription deleted");
+      void subs.refresh();
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    }
+  };
+  const toggleEvent = (ev: EventName, on: boolean) => setEvents((l) => (on ? [...new Set([...l, ev])] : l.filter((x) => x !== ev)));
+
+  return (
+    <Show when={isAdmin()} fallback={<div class="card"><h2>Notifications</h2><p class="muted">Only admins manage webhook subscriptions.</p></div>}>
+      <div class="card stack">
+        <h2>Webhook subscriptions</h2>
+        <p class="muted small">
+          Flightdeck POSTs <code>task.completed</code>, <code>task.failed</code> and <code>task.needs_input</code> to these URLs, signed per Standard Webhooks
+          (<code>webhook-id</code>, <code>webhook-timestamp</code>, <code>webhook-signature</code>). A failed delivery is retried after 5 s, 1 min, 5 min, 30 min, 2 h and 6 h.
+        </p>
+        <Show when={subs.data} fallback={<Show when={subs.error} fallback={<Skeleton rows={2} />}>{<ErrorState error={subs.error} retry={subs.refresh} />}</Show>}>
+          <div class="table-wrap">
+            <table class="table" aria-label="Subscriptions">
+              <thead>
+                <tr>
+                  <th scope="col">URL</th>
+                  <th scope="col">Events</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Enabled</th>
+                  <th scope="col"><span class="sr-only">Actions</span></th>
+                </tr>
+              </thead>
+              <tbody>
+                <For each={subs.data?.items}>
+                  {(s) => (
+                    <tr data-subscription-id={s.id}>
+                      <td class="cell-title">
+                        <code>{s.url}</code>
+                        <Show when={s.description}><span class="muted small">{s.description}</span></Show>
+                      </td>
+                      <td>
+                        <For each={s.events}>{(e) => <span class="tag">{e}</span>}</For>
+                      </td>
+                      <td>{fmtDate(s.created_at)}</td>
+                      <td>
+                        <input type="checkbox" checked={s.enabled} aria-label={`Enabled: ${s.url}`} onChange={(e) => void setEnabled(s.id, e.currentTarget.checked)} />
+                      </td>
+                      <td>
+                        <button class="btn btn-sm btn-danger-ghost" type="button" aria-label={`Delete ${s.url}`} onClick={() => void remove(s.id)}>
+                          Delete
+                        </button>
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </tbody>
+            </table>
+            <Show when={!subs.data?.items.length}>
+              <EmptyState title="No subscriptions">Add a URL below to hear about finished, failed and waiting tasks.</EmptyState>
+            </Show>
+          </div>
+        </Show>
+        <form class="stack" onSubmit={create} aria-label="Add subscription">
+          <div class="row gap-sm wrap align-end">
+            <label class="field">
+              <span>Endpoint URL</span>
+              <input type="url" value={url()} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://example.com/hooks/flightdeck" size={40} />
+            </label>
+            <label class="field">
+              <span>Description</span>
+              <input type="text" value={description()} onInput={(e) => setDescription(e.currentTarget.value)} placeholder="on-call channel" />
+            </label>
+          </div>
+          <fieldset class="row gap-sm wrap">
+            <legend class="small muted">Events</legend>
+            <For each={EVENTS}>
+              {(ev) => (
+                <label class="row gap-xs">
+                  <input type="checkbox" checked={events().includes(ev)} onChange={(e) => toggleEvent(ev, e.currentTarget.checked)} />
+                  <code>{ev}</code>
+                </label>
+              )}
+            </For>
+          </fieldset>
+          <div>
+            <button class="btn btn-primary" type="submit">Add subscription</button>
+          </div>
+          <ErrorLine text={err()} />
+        </form>
+      </div>
+
+      <div class="card stack">
+        <div class="row gap-sm" style={{ "justify-content": "space-between" }}>
+          <h2>Delivery log</h2>
+          <button class="btn btn-sm" type="button" onClick={() => void loadLog()}>Refresh</button>
+        </div>
+        <Show when={logError()}>
+          <ErrorState error={logError()} retry={() => void loadLog()} />
+        </Show>
+        <div class="table-wrap">
+          <table class="table" aria-label="Deliveries">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Event</th>
+                <th scope="col">Task</th>
+                <th scope="col" class="num">Attempt</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Answer</th>
+              </tr>
+            </thead>
+            <tbody>
+              <For each={log()}>
+                {(d) => (
+                  <tr data-outcome={d.outcome}>
+                    <td>{fmtDate(d.created_at)}</td>
+                    <td><code>{d.event}</code></td>
+                    <td><A href={`/tasks/${d.task_id}`}>{d.task_id}</A></td>
+                    <td class="num">{d.attempt}</td>
+                    <td>
+                      <span class={`tag ${d.outcome === "delivered" ? "tag-accent" : ""}`}>{d.outcome}</span>
+                      <Show when={d.next_attempt_at}><span class="muted small"> next {fmtDate(d.next_attempt_at!)}</span></Show>
+                    </td>
+                    <td class="small">{d.response_status ?? "—"} {d.error && d.error !== `HTTP ${d.response_status}` ? d.error : ""} <span class="muted">{d.duration_ms} ms</span></td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+          <Show when={!log().length && !logError()}>
+            <EmptyState title="No deliveries yet" />
+          </Show>
+        </div>
+        <Show when={next()}>
+          <button class="btn btn-sm" type="button" onClick={() => void loadLog(true)}>Older deliveries</button>
+        </Show>
+      </div>
+
+      <Show when={secret()}>
+        <Modal open onClose={() => setSecret(null)} title="Signing secret" size="sm">
+          <p>Verify each delivery's <code>webhook-signature</code> with this secret. Copy it now — it will not be shown again.</p>
+          <input class="code-input" type="text" readOnly value={secret()!} aria-label="Signing secret" onFocus={(e) => e.currentTarget.select()} />
+          <div class="modal-actions">
+            <button class="btn" type="button" onClick={() => void navigator.clipboard?.writeText(secret()!).then(() => toast("Copied"))}>Copy</button>
+            <button class="btn btn-primary" type="button" onClick={() => setSecret(null)}>Done</button>
+          </div>
+        </Modal>
+      </Show>
+    </Show>
+  );
+}
