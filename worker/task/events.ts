@@ -13,8 +13,13 @@ export type TaskEventType = TaskEvent["type"];
 const encoder = new TextEncoder();
 
 export function sseFrame(id: number | string | null, type: string, data: unknown): Uint8Array {
+  return sseFrameJson(id, type, JSON.stringify(data));
+}
+
+/** For data already serialized (stored events): JSON has no raw newlines, so it is one `data:` line. */
+export function sseFrameJson(id: number | string | null, type: string, json: string): Uint8Array {
   const idLine = id == null ? "" : `id: ${id}\n`;
-  return encoder.encode(`${idLine}event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+  return encoder.encode(`${idLine}event: ${type}\ndata: ${json}\n\n`);
 }
 
 export const SSE_HEARTBEAT = encoder.encode(": heartbeat\n\n");

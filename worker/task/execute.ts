@@ -19,7 +19,7 @@ import { renderTemplate } from "./template";
 /** Runs one agent step's current run inside the TaskRunner, turn by durable turn. */
 export class RunExecutor {
   /** Prices read from D1, reused for a few seconds so a 1,000-step plan is not 1,000 D1 reads. */
-  private readonly prices = new Map<string, { price: Price; at: number }>();
+  private readonly prices = new Map<string, { price: Promise<Price>; at: number }>();
   /** Text of turns still being generated, by step: shown in the trace before the turn is stored. */
   private readonly live = new Map<string, string>();
 
@@ -35,8 +35,10 @@ export class RunExecutor {
   private async price(model: string): Promise<Price> {
     const hit = this.prices.get(model);
     if (hit && Date.now() - hit.at < PRICE_TTL_MS) return hit.price;
-    const price = await priceFor(this.t.bindings, this.t.meta!.org_id, model);
+    // one read shared by every run that starts meanwhile (a loop's fan-out starts them together)
+    const price = priceFor(this.t.bindings, this.t.meta!.org_id, model);
     this.prices.set(model, { price, at: Date.now() });
+    price.catch(() => this.prices.delete(model));
     return price;
   }
 
@@ -47,15 +49,13 @@ export class RunExecutor {
     const step = t.agentStep(node);
     const agent = meta.agents[step.agent];
     const run = t.runs.get(runKey(key, node.runs))!;
-    if (!run.price) {
-      run.price = JSON.stringify(await this.price(agent.model));
-      saveRun(t.db, run);
-    }
+    // stored with the run's first write below: the price in force when it started
+    if (!run.price) run.price = JSON.stringify(await this.price(agent.model));
     // Fails open: a D1 hiccup keeps the last reading (or none) rather than failing the run.
     await this.org.refresh().catch((e) => log("warn", "organization limits not read", { task_id: meta.id, error: String(e) }));
     if (ac.signal.aborted) return;
     const price = JSON.parse(run.price) as Price;
-    const turns = loadTurns<TurnRecord>(t.db, key, run.run_no);
+    const turns = loadTurns<TurnRecord>(t.sql, key, run.run_no);
     let counted = turns.length;
     const { item, index } = iterationOf(t.graph, key);
     let instructions = renderTemplate(step.instructions, {
@@ -90,11 +90,11 @@ export class RunExecutor {
           text.close();
           this.live.delete(key);
           t.state.storage.transactionSync(() => {
-            saveTurn(t.db, key, run.run_no, turn.turn_no, maskTurn(turn, this.org.mask));
+            saveTurn(t.sql, key, run.run_no, turn.turn_no, maskTurn(turn, this.org.mask));
             if (turn.turn_no > counted) {
               counted = turn.turn_no;
               t.addUsage(run, turn.usage, turn.cost_nanos);
-              saveRun(t.db, run);
+              saveRun(t.sql, run);
               t.emitTurn(node, run.run_no, turn.turn_no, turn.usage);
             }
           });
@@ -127,7 +127,7 @@ export class RunExecutor {
       if (!this.current(node.key, t.inflight.get(node.key)!)) return;
       if (child.ok && outcome.args.wait === true && !FINISHED.has(child.value.status)) {
         node.waiting = { kind: "child", task_id: child.value.id, tool_call_id: outcome.call_id };
-        saveNode(t.db, node);
+        saveNode(t.sql, node);
       } else {
         const result = child.ok ? JSON.stringify({ task_id: child.value.id, status: child.value.status }) : `error: ${child.message}`;
         this.answerQuestion(node, run.run_no, outcome.call_id, result);
@@ -140,12 +140,12 @@ export class RunExecutor {
       if (outcome.kind === "completed") {
         run.status = "completed";
         run.finished_at = now;
-        saveRun(t.db, run);
+        saveRun(t.sql, run);
         if (t.agentStep(node).approval) {
           node.status = "waiting";
           node.output = outcome.output;
           node.waiting = { kind: "approval" };
-          saveNode(t.db, node);
+          saveNode(t.sql, node);
           t.emitStep(node);
         } else {
           t.finishNode(node, "completed", outcome.output, null, now);
@@ -153,7 +153,7 @@ export class RunExecutor {
         return;
       }
       run.status = "waiting";
-      saveRun(t.db, run);
+      saveRun(t.sql, run);
       node.status = "waiting";
       if (outcome.kind === "ask") {
         const callId = t.newCall(node, run.run_no, "question", outcome.call_id, outcome.question);
@@ -169,7 +169,7 @@ export class RunExecutor {
         const callId = t.newCall(node, run.run_no, "budget", null, question);
         node.waiting = { kind: "budget", call_id: callId, question };
       }
-      saveNode(t.db, node);
+      saveNode(t.sql, node);
       t.emitStep(node);
     });
   }
@@ -183,12 +183,12 @@ export class RunExecutor {
       run.status = "failed";
       run.error = err.message;
       run.finished_at = now;
-      saveRun(t.db, run);
+      saveRun(t.sql, run);
       if (shouldRetry(err, node.runs, policy)) {
         node.status = "pending";
         node.error = err.message;
         node.retry_at = now + backoffDelayMs(node.runs, policy, Math.random, err.retryAfterMs);
-        saveNode(t.db, node);
+        saveNode(t.sql, node);
         t.emitStep(node);
       } else {
         t.finishNode(node, "failed", null, err.message, now);
@@ -251,20 +251,20 @@ export class RunExecutor {
     if (node.waiting?.kind !== "child") return;
     this.answerQuestion(node, node.runs, node.waiting.tool_call_id, JSON.stringify({ task_id: child.id, status: child.status, output: child.output }));
     node.waiting = null;
-    saveNode(this.t.db, node);
+    saveNode(this.t.sql, node);
   }
 
   answerQuestion(node: StoredNode, runNo: number, toolCallId: string, answer: string): void {
-    const turns = loadTurns<TurnRecord>(this.t.db, node.key, runNo);
+    const turns = loadTurns<TurnRecord>(this.t.sql, node.key, runNo);
     const turn = answerPending(turns, toolCallId, answer);
-    saveTurn(this.t.db, node.key, runNo, turn.turn_no, maskTurn(turn, this.org.mask));
+    saveTurn(this.t.sql, node.key, runNo, turn.turn_no, maskTurn(turn, this.org.mask));
   }
 
   trace(key: string, run: StoredRun) {
     const t = this.t;
     const node = t.node(key);
     const agent = t.meta!.agents[t.agentStep(node).agent];
-    const turns = loadTurns<TurnRecord>(t.db, key, run.run_no);
+    const turns = loadTurns<TurnRecord>(t.sql, key, run.run_no);
     return {
       step: key,
       run_no: run.run_no,

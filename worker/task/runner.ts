@@ -8,7 +8,7 @@ import { log } from "../lib/log";
 import type { Usage } from "../agents/types";
 import { StepError } from "../agents/types";
 import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
-import { type TaskEvent, SSE_HEARTBEAT, sseFrame } from "./events";
+import { type TaskEvent, SSE_HEARTBEAT, sseFrameJson } from "./events";
 import { IndexSync } from "./index-sync";
 import { notifyTransition } from "../notify/enqueue";
 import { hold, markAdmitted, queueState, releaseSlot, requestSlot } from "../queue/admission";
@@ -42,6 +42,7 @@ const fail = (code: "not_found" | "conflict" | "unprocessable", message: string)
  */
 export class TaskRunner extends DurableObject<Bindings> {
   db!: Db;
+  sql!: SqlStorage;
   meta: TaskMeta | null = null;
   status: TaskStatus = "pending";
   output: string | null = null;
@@ -72,6 +73,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.executor = new RunExecutor(this);
     ctx.blockConcurrencyWhile(async () => {
       this.db = openStore(ctx.storage);
+      this.sql = ctx.storage.sql;
       this.load();
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -108,7 +110,7 @@ export class TaskRunner extends DurableObject<Bindings> {
         .insert(s.taskRow)
         .values({ id: meta.id, org_id: meta.org_id, meta: JSON.stringify(meta), status: "pending", created_at: meta.created_at })
         .run();
-      for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.db, spec, this.nextSeq++));
+      for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
       hold(this.ctx.storage);
       this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
     });
@@ -120,12 +122,12 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (!this.meta) return "unknown";
     if (FINAL.has(this.status)) return "finished";
     if (queueState(this.ctx.storage) !== undefined) markAdmitted(this.ctx.storage);
-    this.pump();
+    this.schedulePump();
     return "started";
   }
 
   private async offerToQueue(): Promise<void> {
-    if (await requestSlot(this.env, this.ctx.storage, this.meta!)) this.pump();
+    if (await requestSlot(this.env, this.ctx.storage, this.meta!)) this.schedulePump();
     else this.armAlarm();
   }
 
@@ -162,12 +164,12 @@ export class TaskRunner extends DurableObject<Bindings> {
         n.finished_at = n.started_at ? now : null;
         n.waiting = null;
         n.retry_at = null;
-        saveNode(this.db, n);
+        saveNode(this.sql, n);
         const run = this.runs.get(runKey(n.key, n.runs));
         if (run && (run.status === "running" || run.status === "waiting")) {
           run.status = "cancelled";
           run.finished_at = now;
-          saveRun(this.db, run);
+          saveRun(this.sql, run);
         }
       }
     });
@@ -201,10 +203,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.ctx.storage.transactionSync(() => {
       node.status = "running";
       node.waiting = null;
-      saveNode(this.db, node);
+      saveNode(this.sql, node);
       const run = this.runs.get(runKey(node.key, node.runs))!;
       run.status = "running";
-      saveRun(this.db, run);
+      saveRun(this.sql, run);
       this.emitStep(node);
     });
     this.launch(node.key);
@@ -220,7 +222,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       node.status = "completed";
       node.waiting = null;
       node.finished_at = Date.now();
-      saveNode(this.db, node);
+      saveNode(this.sql, node);
       this.emitStep(node);
     });
     this.pump();
@@ -253,8 +255,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     const writer = writable.getWriter();
     let cursor = lastId;
     for (;;) {
-      const batch = eventsAfter(this.db, cursor);
-      for (const e of batch) void writer.write(sseFrame(e.id, e.type, JSON.parse(e.data))).catch(() => {});
+      const batch = eventsAfter(this.sql, cursor);
+      for (const e of batch) void writer.write(sseFrameJson(e.id, e.type, e.data)).catch(() => {});
       if (batch.length < 1000) break;
       cursor = batch[batch.length - 1].id;
     }
@@ -348,7 +350,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       }
       case "start_iteration":
         Object.assign(node, { status: "running", started_at: now });
-        saveNode(this.db, node);
+        saveNode(this.sql, node);
         return true;
       case "expand_loop":
         if (this.reuse(node, now)) return true;
@@ -356,16 +358,16 @@ export class TaskRunner extends DurableObject<Bindings> {
           this.finishNode(node, "failed", null, `the loop has more than ${MAX_LOOP_ITEMS} items`, now);
           return true;
         }
-        for (const spec of a.nodes) addNode(this.graph, insertNode(this.db, spec, this.nextSeq++));
+        for (const spec of a.nodes) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
         Object.assign(node, { status: "running", started_at: now });
-        saveNode(this.db, node);
+        saveNode(this.sql, node);
         this.emitStep(node);
         return true;
       case "take_branch":
         if (this.reuse(node, now)) return true;
-        for (const spec of a.nodes) addNode(this.graph, insertNode(this.db, spec, this.nextSeq++));
+        for (const spec of a.nodes) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
         Object.assign(node, { status: "running", started_at: now });
-        saveNode(this.db, node);
+        saveNode(this.sql, node);
         this.emitStep(node);
         return true;
       case "complete":
@@ -382,7 +384,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     const reused = this.meta!.reused[node.key];
     if (reused === undefined) return false;
     Object.assign(node, { status: "completed", output: reused, started_at: now, finished_at: now });
-    saveNode(this.db, node);
+    saveNode(this.sql, node);
     this.emitStep(node);
     return true;
   }
@@ -416,19 +418,19 @@ export class TaskRunner extends DurableObject<Bindings> {
     node.started_at ??= now;
     node.finished_at = null;
     node.error = null;
-    saveNode(this.db, node);
+    saveNode(this.sql, node);
     const run: StoredRun = {
       node_key: node.key, run_no: node.runs, status: "running", started_at: now, finished_at: null, error: null,
       feedback, price: "", usage: zeroTotals().usage, cost_nanos: 0,
     };
     this.runs.set(runKey(node.key, run.run_no), run);
-    saveRun(this.db, run);
+    saveRun(this.sql, run);
     this.emitStep(node);
   }
 
   finishNode(node: StoredNode, status: "completed" | "failed", output: string | null, error: string | null, now: number): void {
     Object.assign(node, { status, output, error, finished_at: now, waiting: null });
-    saveNode(this.db, node);
+    saveNode(this.sql, node);
     this.emitStep(node);
   }
 
@@ -440,8 +442,20 @@ export class TaskRunner extends DurableObject<Bindings> {
       .catch((e) => log("error", "run crashed", { task_id: this.meta?.id, step: key, error: String(e), stack: (e as Error).stack }))
       .finally(() => {
         if (this.inflight.get(key) === ac) this.inflight.delete(key);
-        this.pump();
+        this.schedulePump();
       });
+  }
+
+  private pumpScheduled = false;
+
+  /** Runs that finish together (a loop's fan-out) share one scheduling pass instead of one each. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setTimeout(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    }, 0);
   }
 
   private refreshStatus(): void {
@@ -494,7 +508,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       for (const n of this.nodes()) {
         if (TERMINAL.has(n.status)) continue;
         Object.assign(n, { status: "cancelled", error: "stopped: another step failed", finished_at: n.started_at ? now : null, waiting: null, retry_at: null });
-        saveNode(this.db, n);
+        saveNode(this.sql, n);
       }
     });
     void this.ctx.storage.deleteAlarm();
@@ -570,9 +584,10 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   emit(event: TaskEvent): void {
-    const id = appendEvent(this.db, event.type, event, Date.now());
+    const json = JSON.stringify(event);
+    const id = appendEvent(this.sql, event.type, json, Date.now());
     this.lastEventId = id;
-    const frame = sseFrame(id, event.type, event);
+    const frame = sseFrameJson(id, event.type, json);
     for (const w of this.subscribers) {
       if ((w.desiredSize ?? 0) < -MAX_CLIENT_BACKLOG) {
         // A client this far behind resumes from the log with Last-Event-ID instead of holding everyone's memory.

@@ -1,4 +1,3 @@
-import { and, asc, eq, gt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import type { Usage } from "../agents/types";
@@ -63,28 +62,25 @@ export const nodeFromRow = (r: typeof s.nodeRows.$inferSelect): StoredNode => ({
   seq: r.seq,
 });
 
-export function insertNode(db: Db, spec: NodeSpec, seq: number): StoredNode {
+/**
+ * The hot path (a loop of 1,000 items writes these tens of thousands of times) goes
+ * straight to the object's SQLite with fixed statements, which the runtime caches
+ * prepared; the query builder costs more than the write itself here.
+ */
+export function insertNode(sql: SqlStorage, spec: NodeSpec, seq: number): StoredNode {
   const node: StoredNode = { ...spec, output: null, error: null, started_at: null, finished_at: null, runs: 0, retry_at: null, waiting: null, seq };
-  db.insert(s.nodeRows)
-    .values({ ...spec, deps: JSON.stringify(spec.deps), seq })
-    .run();
+  sql.exec(
+    "INSERT INTO nodes (key, step_id, kind, parent, deps, iteration, item, status, runs, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+    spec.key, spec.step_id, spec.kind, spec.parent, JSON.stringify(spec.deps), spec.iteration, spec.item, spec.status, seq,
+  );
   return node;
 }
 
-export function saveNode(db: Db, n: StoredNode): void {
-  db.update(s.nodeRows)
-    .set({
-      status: n.status,
-      output: n.output,
-      error: n.error,
-      started_at: n.started_at,
-      finished_at: n.finished_at,
-      runs: n.runs,
-      retry_at: n.retry_at,
-      waiting: n.waiting ? JSON.stringify(n.waiting) : null,
-    })
-    .where(eq(s.nodeRows.key, n.key))
-    .run();
+export function saveNode(sql: SqlStorage, n: StoredNode): void {
+  sql.exec(
+    "UPDATE nodes SET status = ?, output = ?, error = ?, started_at = ?, finished_at = ?, runs = ?, retry_at = ?, waiting = ? WHERE key = ?",
+    n.status, n.output, n.error, n.started_at, n.finished_at, n.runs, n.retry_at, n.waiting ? JSON.stringify(n.waiting) : null, n.key,
+  );
 }
 
 export const runFromRow = (r: typeof s.runRows.$inferSelect): StoredRun => ({
@@ -100,48 +96,37 @@ export const runFromRow = (r: typeof s.runRows.$inferSelect): StoredRun => ({
   cost_nanos: r.cost_nanos,
 });
 
-export function saveRun(db: Db, r: StoredRun): void {
-  const row = {
-    node_key: r.node_key,
-    run_no: r.run_no,
-    status: r.status,
-    started_at: r.started_at,
-    finished_at: r.finished_at,
-    error: r.error,
-    feedback: r.feedback,
-    price: r.price,
-    ...r.usage,
-    cost_nanos: r.cost_nanos,
-  };
-  db.insert(s.runRows)
-    .values(row)
-    .onConflictDoUpdate({ target: [s.runRows.node_key, s.runRows.run_no], set: row })
-    .run();
+export function saveRun(sql: SqlStorage, r: StoredRun): void {
+  const u = r.usage;
+  sql.exec(
+    `INSERT INTO runs (node_key, run_no, status, started_at, finished_at, error, feedback, price, input, cache, cache_write, output, web_search, searches, cost_nanos)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (node_key, run_no) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at, error = excluded.error,
+       feedback = excluded.feedback, price = excluded.price, input = excluded.input, cache = excluded.cache, cache_write = excluded.cache_write,
+       output = excluded.output, web_search = excluded.web_search, searches = excluded.searches, cost_nanos = excluded.cost_nanos`,
+    r.node_key, r.run_no, r.status, r.started_at, r.finished_at, r.error, r.feedback, r.price,
+    u.input, u.cache, u.cache_write, u.output, u.web_search, u.searches, r.cost_nanos,
+  );
 }
 
-export function loadTurns<T>(db: Db, key: string, runNo: number): T[] {
-  return db
-    .select({ data: s.turnRows.data })
-    .from(s.turnRows)
-    .where(and(eq(s.turnRows.node_key, key), eq(s.turnRows.run_no, runNo)))
-    .orderBy(asc(s.turnRows.turn_no))
-    .all()
+export function loadTurns<T>(sql: SqlStorage, key: string, runNo: number): T[] {
+  return sql
+    .exec<{ data: string }>("SELECT data FROM turns WHERE node_key = ? AND run_no = ? ORDER BY turn_no", key, runNo)
+    .toArray()
     .map((r) => JSON.parse(r.data) as T);
 }
 
-export function saveTurn(db: Db, key: string, runNo: number, turnNo: number, data: unknown): void {
-  const row = { node_key: key, run_no: runNo, turn_no: turnNo, data: JSON.stringify(data) };
-  db.insert(s.turnRows)
-    .values(row)
-    .onConflictDoUpdate({ target: [s.turnRows.node_key, s.turnRows.run_no, s.turnRows.turn_no], set: { data: row.data } })
-    .run();
+export function saveTurn(sql: SqlStorage, key: string, runNo: number, turnNo: number, data: unknown): void {
+  sql.exec(
+    "INSERT INTO turns (node_key, run_no, turn_no, data) VALUES (?, ?, ?, ?) ON CONFLICT (node_key, run_no, turn_no) DO UPDATE SET data = excluded.data",
+    key, runNo, turnNo, JSON.stringify(data),
+  );
 }
 
-export function appendEvent(db: Db, type: string, data: unknown, at: number): number {
-  const [row] = db.insert(s.eventRows).values({ type, data: JSON.stringify(data), at }).returning({ id: s.eventRows.id }).all();
-  return row.id;
+export function appendEvent(sql: SqlStorage, type: string, json: string, at: number): number {
+  return sql.exec<{ id: number }>("INSERT INTO events (type, data, at) VALUES (?, ?, ?) RETURNING id", type, json, at).one().id;
 }
 
-export function eventsAfter(db: Db, id: number, limit = 1000) {
-  return db.select().from(s.eventRows).where(gt(s.eventRows.id, id)).orderBy(asc(s.eventRows.id)).limit(limit).all();
+export function eventsAfter(sql: SqlStorage, id: number, limit = 1000) {
+  return sql.exec<{ id: number; type: string; data: string }>("SELECT id, type, data FROM events WHERE id > ? ORDER BY id LIMIT ?", id, limit).toArray();
 }
