@@ -153,6 +153,7 @@ async function buildCases(): Promise<Case[]> {
   const budget = await createTask({ agent: "researcher", title: "budget", description: "@output x", max_cost: 0.0000001 });
   const overBudget = await waitForStatus(budget.id, ["needs_input"]);
   const done = await waitForStatus((await createTask({ agent: "researcher", title: "done", description: "@output ok" })).id, ["completed"]);
+  const purgeable = await waitForStatus((await createTask({ agent: "researcher", title: "purge me", description: "@output ok" })).id, ["completed"]);
   const cookie = await signIn();
   const agentName = `oas-${crypto.randomUUID().slice(0, 8)}`;
   const agent = { name: agentName, model: "sim" };
@@ -171,6 +172,13 @@ async function buildCases(): Promise<Case[]> {
     { op: "POST /tasks", status: 413, run: () => s("POST", v1("/tasks"), { body: big }) },
     { op: "POST /tasks", status: 422, run: () => s("POST", v1("/tasks"), { body: j({ agent: "ghost", title: "t" }) }) },
     { op: "GET /tasks", status: 429, run: () => s("GET", v1("/tasks"), { token: limited }) },
+    { op: "DELETE /tasks/{id}/purge", status: 204, run: () => s("DELETE", v1(`/tasks/${purgeable.id}/purge`)) },
+    // settings and spend
+    { op: "GET /settings", status: 200, run: () => s("GET", v1("/settings")) },
+    { op: "PATCH /settings", status: 400, run: () => s("PATCH", v1("/settings"), { body: j({ max_concurrent_tasks: 0 }) }) },
+    { op: "PATCH /settings", status: 403, run: () => s("PATCH", v1("/settings"), { token: member, body: j({}) }) },
+    { op: "GET /spend", status: 200, run: () => s("GET", v1("/spend")) },
+    { op: "GET /spend", status: 400, run: () => s("GET", v1("/spend?group=week")) },
     // events
     { op: "GET /tasks/{id}/events", status: 200, run: () => s("GET", v1(`/tasks/${done.id}/events`)) },
     { op: "GET /tasks/{id}/events", status: 400, run: () => s("GET", v1(`/tasks/${"x".repeat(101)}/events`)) },
