@@ -152,7 +152,7 @@ export function NotificationsSection() {
       </div>
 
       <div class="card stack">
-        <div class="row gap-sm" style={{ "justify-content": "space-between" }}>
+        <div class="row gap-sm">
           <h2>Delivery log</h2>
           <button class="btn btn-sm" type="button" onClick={() => void loadLog()}>Refresh</button>
         </div>

@@ -1,0 +1,77 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { apiCall, launchBrowser, shot, signIn, startApp, uid, type App, type Browser } from "./helpers";
+
+let app: App;
+let browser: Browser;
+let page: Page;
+const tag = uid();
+const titles = [`Export ${tag} a`, `Export ${tag}, "b"`, `Export ${tag} c`];
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+  page = browser.page;
+  await signIn(page, app);
+  for (const title of titles) {
+    const t = await apiCall<{ id: string }>(app, "POST", "/tasks", { agent: "researcher", title, description: "@output ok" });
+    for (let i = 0; i < 200; i++) {
+      if ((await apiCall<{ status: string }>(app, "GET", `/tasks/${t.id}`)).status === "completed") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+const rowTitles = () => page.locator("tr[data-task-id] .cell-title a").allTextContents();
+
+async function download(label: string): Promise<string> {
+  await page.getByText("Export", { exact: true }).click();
+  const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("menuitem", { name: label }).click()]);
+  return readFileSync((await file.path())!, "utf8");
+}
+
+describe("task table: sort, date range and export", () => {
+  it("sorts oldest first, filters by date, and keeps both in the URL", async () => {
+    await page.goto(`${app.url}/tasks?q=${encodeURIComponent(`Export ${tag}`)}`);
+    await expect.poll(rowTitles).toEqual([...titles].reverse());
+    await page.getByLabel("Sort").selectOption("oldest");
+    await expect.poll(rowTitles).toEqual(titles);
+    expect(page.url()).toContain("sort=oldest");
+
+    const today = new Date().toISOString().slice(0, 10);
+    await page.getByLabel("Created from").fill(today);
+    await page.getByLabel("Created to").fill(today);
+    await expect.poll(() => page.url()).toContain(`created_to=${today}`);
+    await expect.poll(rowTitles).toEqual(titles);
+    await page.getByLabel("Created from").fill("2001-01-01");
+    await page.getByLabel("Created to").fill("2001-01-02");
+    await page.getByText("No tasks match these filters").waitFor();
+    await page.getByLabel("Created from").fill(today);
+    await page.getByLabel("Created to").fill(today);
+    await expect.poll(rowTitles).toEqual(titles);
+    await shot(page, "export-01-sorted");
+  });
+
+  it("downloads the filtered list in the table's order as CSV and JSON", async () => {
+    const csv = await download("Download CSV");
+    const lines = csv.split("\r\n").filter(Boolean);
+    expect(lines[0]).toMatch(/^id,title,status,source,/);
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toContain(`,${titles[0]},completed,`);
+    expect(lines[2]).toContain(`,"Export ${tag}, ""b""",completed,`);
+    expect(lines[3]).toContain(`,${titles[2]},completed,`);
+
+    const json = JSON.parse(await download("Download JSON")) as { title: string; status: string }[];
+    expect(json.map((t) => t.title)).toEqual(titles);
+    expect(json.every((t) => t.status === "completed")).toBe(true);
+    await page.getByRole("button", { name: "Clear filters" }).click();
+    expect(page.url()).not.toContain("sort=");
+    expect(browser.problems).toEqual([]);
+  });
+});

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { apiCall, launchBrowser, shot, signIn, startApp, uid, type App, type Browser } from "./helpers";
+
+interface Task {
+  id: string;
+  status: string;
+  session_id: string;
+  pending: { call_id: string }[];
+}
+
+let app: App;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+  page = browser.page;
+  await signIn(page, app);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+async function waitFor(id: string, status: string): Promise<Task> {
+  for (let i = 0; i < 200; i++) {
+    const t = await apiCall<Task>(app, "GET", `/tasks/${id}`);
+    if (t.status === status) return t;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`task ${id} never reached ${status}`);
+}
+
+const badge = () => page.locator(".inbox-button");
+const count = () => page.getByTestId("inbox-count");
+
+describe("notifications in the dashboard", () => {
+  it("adds a webhook subscription, shows its secret once, and lists it", async () => {
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    await page.getByRole("heading", { name: "Webhook subscriptions" }).waitFor();
+    const url = `https://hooks.example.com/fd-${uid()}`;
+    await page.getByLabel("Endpoint URL").fill(url);
+    await page.getByLabel("Description").fill("on-call");
+    await page.getByRole("button", { name: "Add subscription" }).click();
+    const dialog = page.getByRole("dialog", { name: "Signing secret" });
+    const secret = await dialog.getByLabel("Signing secret").inputValue();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    await shot(page, "notifications-01-secret");
+    await dialog.getByRole("button", { name: "Done" }).click();
+    const row = page.locator("tr[data-subscription-id]", { hasText: url });
+    await row.waitFor();
+    await expect(row.locator(".tag").allTextContents()).resolves.toEqual(["task.completed", "task.failed", "task.needs_input"]);
+    await page.reload();
+    await row.waitFor();
+    expect(await page.content()).not.toContain(secret);
+
+    // Disabling through the checkbox sticks.
+    await row.getByRole("checkbox").uncheck();
+    await expect.poll(async () => (await apiCall<{ items: { url: string; enabled: boolean }[] }>(app, "GET", "/notifications/subscriptions")).items.find((s) => s.url === url)?.enabled).toBe(false);
+    await row.getByRole("checkbox").check();
+    await expect.poll(async () => (await apiCall<{ items: { url: string; enabled: boolean }[] }>(app, "GET", "/notifications/subscriptions")).items.find((s) => s.url === url)?.enabled).toBe(true);
+  });
+
+  it("counts what waits for input in the badge, live, and lists it with a link to the task", async () => {
+    await page.goto(`${app.url}/tasks`);
+    await page.locator('.conn[data-state="open"]').first().waitFor();
+    const before = Number((await count().count()) ? await count().textContent() : 0);
+    const title = `Needs you ${uid()}`;
+    const created = await apiCall<Task>(app, "POST", "/tasks", { agent: "researcher", title, description: "@ask Which market?\n@output ok" });
+    const waiting = await waitFor(created.id, "needs_input");
+    await expect.poll(async () => ((await count().count()) ? Number(await count().textContent()) : 0), { timeout: 15_000 }).toBe(before + 1);
+    expect(await badge().getAttribute("aria-label")).toMatch(/wait/);
+
+    await badge().click();
+    const panel = page.getByRole("region", { name: "Waiting for you" });
+    const item = panel.getByRole("link", { name: new RegExp(title) });
+    await item.waitFor();
+    expect(await item.textContent()).toContain("Which market?");
+    await shot(page, "notifications-02-inbox");
+    await item.click();
+    await page.waitForURL(`**/tasks/${created.id}`);
+    await expect(panel.isVisible()).resolves.toBe(false);
+
+    await apiCall(app, "POST", `/sessions/${waiting.session_id}/respond`, { call_id: waiting.pending[0].call_id, answers: ["EU"] });
+    await waitFor(created.id, "completed");
+    await expect.poll(async () => ((await count().count()) ? Number(await count().textContent()) : 0), { timeout: 15_000 }).toBe(before);
+  });
+
+  it("shows every delivery attempt in the delivery log", async () => {
+    const title = `Logged ${uid()}`;
+    const created = await apiCall<Task>(app, "POST", "/tasks", { agent: "researcher", title, description: "@output done" });
+    await waitFor(created.id, "completed");
+    // The subscription's host is not reachable from here: the attempt fails and is scheduled again.
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const row = page.locator("table[aria-label=Deliveries] tr", { has: page.getByRole("link", { name: created.id }) });
+    await expect
+      .poll(async () => {
+        await page.getByRole("button", { name: "Refresh" }).click();
+        return row.count();
+      }, { timeout: 30_000, intervals: [500] })
+      .toBeGreaterThan(0);
+    expect(await row.first().getAttribute("data-outcome")).toBe("retrying");
+    expect(await row.first().textContent()).toContain("task.completed");
+    expect(await row.first().textContent()).toMatch(/next/);
+    await shot(page, "notifications-03-log");
+    expect(browser.problems).toEqual([]);
+  });
+});
