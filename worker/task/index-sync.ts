@@ -16,6 +16,7 @@ const PROGRESS_INTERVAL_MS = 250;
 export class IndexSync {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private writing: Promise<void> = Promise.resolve();
+  private queued = false;
 
   constructor(
     private readonly env: Bindings,
@@ -26,13 +27,13 @@ export class IndexSync {
   now(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.enqueue(this.snapshot(), this.ledger());
+    this.enqueue();
   }
 
   soon(): void {
     this.timer ??= setTimeout(() => {
       this.timer = null;
-      this.enqueue(this.snapshot(), this.ledger());
+      this.enqueue();
     }, PROGRESS_INTERVAL_MS);
   }
 
@@ -42,8 +43,18 @@ export class IndexSync {
     return this.writing;
   }
 
-  private enqueue(row: IndexRow, spend: SpendRow[]): void {
-    this.writing = this.writing.then(() => this.write(row, spend));
+  /**
+   * At most one write waits behind the one in flight, and it reads the state when it
+   * starts: changes made meanwhile (a short task's in_progress then completed) land as
+   * one write of the latest row instead of one each.
+   */
+  private enqueue(): void {
+    if (this.queued) return;
+    this.queued = true;
+    this.writing = this.writing.then(() => {
+      this.queued = false;
+      return this.write(this.snapshot(), this.ledger());
+    });
   }
 
   private async write(row: IndexRow, spend: SpendRow[], attempt = 0): Promise<void> {
