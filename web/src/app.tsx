@@ -10,6 +10,7 @@ const TablePage = lazy(() => import("./pages/tasks/table-page").then((m) => ({ d
 const TaskDetailPage = lazy(() => import("./pages/task-detail/task-detail-page").then((m) => ({ default: m.TaskDetailPage })));
 const PlansPage = lazy(() => import("./pages/plans/plans-page").then((m) => ({ default: m.PlansPage })));
 const AgentsPage = lazy(() => import("./pages/agents/agents-page").then((m) => ({ default: m.AgentsPage })));
+const ChatPage = lazy(() => import("./pages/chat/chat-page").then((m) => ({ default: m.ChatPage })));
 const SettingsPage = lazy(() => import("./pages/settings/settings-page").then((m) => ({ default: m.SettingsPage })));
 
 export function App() {
@@ -20,6 +21,7 @@ export function App() {
         <Route path="/" component={BoardPage} />
         <Route path="/tasks" component={TablePage} />
         <Route path="/tasks/:id" component={TaskDetailPage} />
+        <Route path="/chat/:id?" component={ChatPage} />
         <Route path="/plans/:id?" component={PlansPage} />
         <Route path="/agents" component={AgentsPage} />
         <Route path="/settings" component={SettingsPage} />

@@ -12,6 +12,7 @@ import { Toasts } from "./toast";
 const NAV: { href: string; label: string; icon: IconName; end?: boolean }[] = [
   { href: "/", label: "Tasks", icon: "board", end: true },
   { href: "/tasks", label: "Task table", icon: "table", end: true },
+  { href: "/chat", label: "Chat", icon: "steps" },
   { href: "/plans", label: "Plans", icon: "plans" },
   { href: "/agents", label: "Agents", icon: "agents" },
   { href: "/settings", label: "Settings", icon: "settings" },

@@ -1,0 +1,29 @@
+import { For, Show } from "solid-js";
+import type { ChatMessage } from "../pages/chat/chat-api";
+
+const ROLE: Record<ChatMessage["role"], string> = { user: "You", assistant: "Planner", event: "Note" };
+
+/** The conversation with the planner; a reply being written shows as it streams. */
+export function ChatTranscript(props: { messages: ChatMessage[]; streaming: string | null; status: string | null }) {
+  return (
+    <ol class="chat-transcript conversation" aria-label="Conversation with the planner" aria-live="polite">
+      <For each={props.messages} fallback={<li class="muted">Describe the work in plain language: one sentence or line per step works best.</li>}>
+        {(m) => (
+          <li class={`msg chat-msg msg-${m.role}${m.failed ? " is-failed" : ""}`} data-role={m.role}>
+            <span class="msg-role">
+              {ROLE[m.role]}
+              <Show when={m.draft_version != null && m.role === "assistant"}> · draft {m.draft_version}</Show>
+            </span>
+            <div class="msg-text chat-text">{m.content}</div>
+          </li>
+        )}
+      </For>
+      <Show when={props.streaming !== null}>
+        <li class="msg chat-msg msg-assistant is-streaming" data-role="streaming">
+          <span class="msg-role">Planner{props.status ? ` · ${props.status}` : ""}</span>
+          <div class="msg-text chat-text">{props.streaming || "…"}</div>
+        </li>
+      </Show>
+    </ol>
+  );
+}

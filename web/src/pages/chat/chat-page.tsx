@@ -1,0 +1,189 @@
+import { useNavigate, useParams, useSearchParams } from "@solidjs/router";
+import { createEffect, createSignal, on, Show } from "solid-js";
+import { createStore, produce } from "solid-js/store";
+import { ChatDraft } from "../../components/chat-draft";
+import { ChatTranscript } from "../../components/chat-transcript";
+import { Icon } from "../../components/icons";
+import { EmptyState, ErrorState, Skeleton } from "../../components/states";
+import { toast } from "../../components/toast";
+import { errorMessage } from "../../lib/format";
+import { canWrite, isAdmin } from "../../lib/session";
+import { type ChatEvent, chatApi, type ConversationView } from "./chat-api";
+import "./chat.css";
+
+/** Describe the work, get a plan, refine it by replying, then run or save it. */
+export function ChatPage() {
+  const params = useParams<{ id?: string }>();
+  const [search] = useSearchParams<{ plan?: string }>();
+  const navigate = useNavigate();
+  const [conv, setConv] = createStore<{ view: ConversationView | null; error: unknown; loading: boolean }>({ view: null, error: null, loading: false });
+  const [text, setText] = createSignal("");
+  const [streaming, setStreaming] = createSignal<string | null>(null);
+  const [status, setStatus] = createSignal<string | null>(null);
+  const [acting, setActing] = createSignal(false);
+  let localId: string | null = null;
+
+  const load = async (id: string) => {
+    setConv({ loading: true, error: null });
+    try {
+      setConv({ view: await chatApi.get(id), loading: false });
+    } catch (e) {
+      setConv({ error: e, loading: false });
+    }
+  };
+  createEffect(on(() => params.id, (id) => {
+    if (!id) return setConv({ view: null, error: null });
+    if (id !== localId) void load(id);
+  }));
+  createEffect(on(() => search.plan, async (planId) => {
+    if (!planId || params.id) return;
+    try {
+      const view = await chatApi.start({ plan_id: planId });
+      localId = view.id;
+      setConv({ view });
+      navigate(`/chat/${view.id}`, { replace: true });
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    }
+  }));
+
+  const onEvent = (e: ChatEvent) => {
+    switch (e.type) {
+      case "message.created":
+        return setConv("view", "messages", (m) => [...m, e.message]);
+      case "reply.delta":
+        return setStreaming((s) => (s ?? "") + e.text);
+      case "draft.attempt":
+        return setStatus(e.attempt > 1 ? `fixing the draft (attempt ${e.attempt} of ${e.max_attempts})` : "drafting");
+      case "draft.invalid":
+        return setStatus(`draft ${e.attempt} had ${e.issues.length} problem${e.issues.length === 1 ? "" : "s"}`);
+      case "draft.created":
+        return setConv("view", "draft", e.draft);
+      case "reply.done":
+        setStreaming(null);
+        setStatus(null);
+        return setConv("view", "messages", (m) => [...m, e.message]);
+    }
+  };
+
+  const send = async (ev: Event) => {
+    ev.preventDefault();
+    const content = text().trim();
+    if (!content || streaming() !== null) return;
+    try {
+      let view = conv.view;
+      if (!view) {
+        view = await chatApi.start();
+        localId = view.id;
+        setConv({ view });
+        navigate(`/chat/${view.id}`, { replace: true });
+      }
+      setText("");
+      setStreaming("");
+      await chatApi.send(view.id, content, onEvent);
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    } finally {
+      setStreaming(null);
+      setStatus(null);
+    }
+  };
+
+  const run = async () => {
+    const view = conv.view;
+    if (!view) return;
+    setActing(true);
+    try {
+      const task = await chatApi.run(view.id);
+      toast(`Started “${task.title}”`);
+      navigate(`/tasks/${task.id}`);
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    } finally {
+      setActing(false);
+    }
+  };
+
+  const save = async () => {
+    const view = conv.view;
+    if (!view) return;
+    setActing(true);
+    try {
+      const plan = await chatApi.save(view.id);
+      toast(`Saved as “${plan.name}” version ${plan.version}`);
+      setConv("view", produce((v) => v && Object.assign(v, { plan_id: plan.id, plan_version: plan.version })));
+      await load(view.id);
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    } finally {
+      setActing(false);
+    }
+  };
+
+  const newChat = () => {
+    localId = null;
+    setConv({ view: null, error: null });
+    navigate("/chat");
+  };
+
+  return (
+    <section class="page chat-page" aria-labelledby="chat-title">
+      <header class="page-head">
+        <div>
+          <h1 id="chat-title">Chat</h1>
+          <p class="muted">Describe the work; the planner drafts a plan you can refine, run, or save.</p>
+        </div>
+        <div class="actions">
+          <Show when={conv.view}>
+            <button class="btn" type="button" onClick={newChat}>
+              <Icon name="plus" /> New chat
+            </button>
+          </Show>
+          <Show when={conv.view?.draft && isAdmin()}>
+            <button class="btn" type="button" disabled={acting() || streaming() !== null} onClick={save}>
+              {conv.view?.plan_id ? "Save new version" : "Save as plan"}
+            </button>
+          </Show>
+          <Show when={conv.view?.draft && canWrite()}>
+            <button class="btn btn-primary" type="button" disabled={acting() || streaming() !== null} onClick={run}>
+              Run
+            </button>
+          </Show>
+        </div>
+      </header>
+      <Show when={!conv.error} fallback={<ErrorState error={conv.error} retry={() => params.id && load(params.id)} title="Could not load the conversation" />}>
+        <div class="chat-layout">
+          <div class="card chat-pane">
+            <Show when={!conv.loading || conv.view} fallback={<Skeleton rows={3} />}>
+              <Show when={conv.view?.planner}>
+                {(p) => <p class="muted small">Planner: {p().agent ? `${p().agent} (${p().model})` : "offline"}{conv.view?.plan_id ? ` · editing ${conv.view.plan_id} v${conv.view.plan_version}` : ""}</p>}
+              </Show>
+              <ChatTranscript messages={conv.view?.messages ?? []} streaming={streaming()} status={status()} />
+            </Show>
+            <form class="chat-composer" onSubmit={send}>
+              <label class="field">
+                <span>Message to the planner</span>
+                <textarea
+                  rows={4}
+                  value={text()}
+                  onInput={(e) => setText(e.currentTarget.value)}
+                  onKeyDown={(e) => e.key === "Enter" && (e.ctrlKey || e.metaKey) && void send(e)}
+                  placeholder={conv.view?.draft ? "e.g. Add a review step before sending" : "e.g. Research our top competitors. Write a summary of their pricing. Send it to the team."}
+                  disabled={!canWrite()}
+                />
+              </label>
+              <button class="btn btn-primary" type="submit" disabled={!text().trim() || streaming() !== null || !canWrite()}>
+                Send
+              </button>
+            </form>
+          </div>
+          <div class="card chat-pane">
+            <Show when={conv.view?.draft} fallback={<EmptyState title="No draft yet">The planner's draft appears here as a step list and a graph.</EmptyState>}>
+              {(d) => <ChatDraft draft={d()} />}
+            </Show>
+          </div>
+        </div>
+      </Show>
+    </section>
+  );
+}
