@@ -1,12 +1,17 @@
-import { For, Show } from "solid-js";
+import { createEffect, For, Show } from "solid-js";
 import type { ChatMessage } from "../pages/chat/chat-api";
 
 const ROLE: Record<ChatMessage["role"], string> = { user: "You", assistant: "Planner", event: "Note" };
 
 /** The conversation with the planner; a reply being written shows as it streams. */
 export function ChatTranscript(props: { messages: ChatMessage[]; streaming: string | null; status: string | null }) {
+  let list: HTMLOListElement | undefined;
+  createEffect(() => {
+    void [props.messages.length, props.streaming];
+    if (list) list.scrollTop = list.scrollHeight;
+  });
   return (
-    <ol class="chat-transcript conversation" aria-label="Conversation with the planner" aria-live="polite">
+    <ol ref={list} class="chat-transcript conversation" aria-label="Conversation with the planner" aria-live="polite">
       <For each={props.messages} fallback={<li class="muted">Describe the work in plain language: one sentence or line per step works best.</li>}>
         {(m) => (
           <li class={`msg chat-msg msg-${m.role}${m.failed ? " is-failed" : ""}`} data-role={m.role}>

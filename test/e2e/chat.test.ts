@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { apiCall, launchBrowser, shot, signIn, startApp, type App, type Browser } from "./helpers";
+
+let app: App;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+  page = browser.page;
+  await signIn(page, app);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+async function say(text: string): Promise<void> {
+  const before = await page.locator('.chat-msg[data-role="assistant"]').count();
+  await page.getByLabel("Message to the planner").fill(text);
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await expect.poll(() => page.locator('.chat-msg[data-role="assistant"]').count(), { timeout: 15_000 }).toBe(before + 1);
+}
+
+describe("chat panel", () => {
+  it("drafts a plan from plain language, refines it, saves and runs it", async () => {
+    await page.getByRole("link", { name: "Chat" }).click();
+    await page.getByRole("heading", { name: "Chat", exact: true }).waitFor();
+    await say("Research the top competitors. Write a summary of their pricing. Send it to the team.");
+    await page.waitForURL(/\/chat\/cnv_/);
+
+    const steps = page.locator("section[aria-label=Steps] .chat-step");
+    await expect.poll(() => steps.evaluateAll((els) => els.map((e) => e.getAttribute("data-step")))).toEqual(["research_top_competitors", "write_summary_pricing", "send_team"]);
+    await expect.poll(() => page.locator('.chat-step[data-step="send_team"]').textContent()).toContain("needs approval");
+    await expect.poll(() => page.locator(".dag-node").count()).toBe(3);
+    expect(await page.locator(".chat-changes").textContent()).toContain("First draft");
+    await shot(page, "chat-first-draft");
+
+    await say("Add a review step before sending");
+    await expect.poll(() => page.locator('.chat-step[data-step="review_before_sending"]').getAttribute("class")).toContain("is-added");
+    expect(await page.locator(".chat-changes").textContent()).toContain("added review_before_sending");
+    await expect.poll(() => page.locator(".dag-node").count()).toBe(4);
+    await shot(page, "chat-refined");
+
+    // the conversation survives a reload
+    await page.reload();
+    await expect.poll(() => page.locator(".chat-step").count()).toBe(4);
+    expect(await page.locator('.chat-msg[data-role="user"]').count()).toBe(2);
+
+    await page.getByRole("button", { name: "Save as plan" }).click();
+    await page.getByRole("button", { name: "Save new version" }).waitFor();
+    const plans = await apiCall<{ items: { name: string; version: number }[] }>(app, "GET", "/plans");
+    expect(plans.items.some((p) => p.name === "Research the top competitors" && p.version === 1)).toBe(true);
+
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await page.waitForURL(/\/tasks\/tsk_/);
+    const id = page.url().split("/tasks/")[1];
+    const task = await apiCall<{ source: string; agents: string[] }>(app, "GET", `/tasks/${id}`);
+    expect(task.source).toBe("dashboard");
+    expect(task.agents).toEqual(expect.arrayContaining(["researcher", "writer", "reviewer"]));
+    expect(browser.problems).toEqual([]);
+  });
+});
