@@ -301,6 +301,13 @@ async function buildCases(): Promise<Case[]> {
         return s("DELETE", v1(`/notifications/subscriptions/${list.items[0].id}`), { token: other });
       },
     },
+    // chat
+    { op: "POST /chat", status: 201, run: () => s("POST", v1("/chat"), { body: j({ message: "Research the market." }) }) },
+    { op: "GET /chat/{id}", status: 200, run: async () => s("GET", v1(`/chat/${(await api("POST", "/chat", { body: {} })).json.id}`)) },
+    { op: "POST /chat", status: 403, run: () => s("POST", v1("/chat"), { token: viewer, body: j({}) }) },
+    { op: "GET /chat/{id}", status: 404, run: () => s("GET", v1("/chat/cnv_0000000000000000")) },
+    { op: "GET /chat/{id}/draft", status: 409, run: async () => s("GET", v1(`/chat/${(await api("POST", "/chat", { body: {} })).json.id}/draft`)) },
+    { op: "POST /chat", status: 422, run: () => s("POST", v1("/chat"), { body: j({ plan_id: "pln_missing" }) }) },
     // health and the document itself
     { op: "GET /health", status: 200, run: () => s("GET", v1("/health"), { token: null }) },
     { op: "GET /openapi.json", status: 200, run: () => s("GET", v1("/openapi.json"), { token: null }) },
