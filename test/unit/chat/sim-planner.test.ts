@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import { checkDraft } from "../../../worker/chat/check";
+import { simPlanner } from "../../../worker/chat/sim";
+import { matchAgent, needsApproval } from "../../../worker/chat/sim/agents";
+import { segments } from "../../../worker/chat/sim/text";
+import type { Plan, Step } from "../../../worker/task/plan-schema";
+
+const AGENTS = [
+  { name: "researcher", model: "sim", system_prompt: "You are a careful researcher.", tools: ["web_search", "http_fetch", "ask_human"] },
+  { name: "writer", model: "sim", system_prompt: "You write clear prose.", tools: ["ask_human"] },
+  { name: "reviewer", model: "sim", system_prompt: "You review work.", tools: ["ask_human"] },
+  { name: "planner", model: "sim", system_prompt: "You break work into steps.", tools: [] },
+];
+const KNOWN = new Set(AGENTS.map((a) => a.name));
+
+const draft = (text: string) => simPlanner(text, null, AGENTS).plan;
+const refine = (plan: Plan, text: string) => simPlanner(text, plan, AGENTS).plan;
+const valid = (plan: Plan) => expect(checkDraft(plan, KNOWN)).toMatchObject({ ok: true });
+const deps = (plan: Plan) => Object.fromEntries(plan.steps.map((s: Step) => [s.id, s.depends_on]));
+
+describe("the offline planner's reading", () => {
+  it("splits lines, sentences and ', then' clauses, dropping list markers", () => {
+    expect(segments("1. Find leads\n- Score them. Then rank them; email the top 3")).toEqual(["Find leads", "Score them", "rank them", "email the top 3"]);
+    expect(segments("Research the market, then write a memo")).toEqual(["Research the market", "write a memo"]);
+  });
+
+  it("matches agents by name first, then by role words, else a worker that is not the planner", () => {
+    expect(matchAgent("Have the reviewer research prices", AGENTS)).toBe("reviewer");
+    expect(matchAgent("Proofread the memo", AGENTS)).toBe("reviewer");
+    expect(matchAgent("Summarize the findings", AGENTS)).toBe("writer");
+    expect(matchAgent("Investigate churn", AGENTS)).toBe("researcher");
+    expect(matchAgent("Water the plants", AGENTS)).toBe("researcher");
+    expect(matchAgent("Draft a note", [{ name: "scribe", model: "sim", system_prompt: "You are a writer.", tools: [] }])).toBe("scribe");
+  });
+
+  it("flags risky steps and steps the person wants to approve", () => {
+    expect(needsApproval("Send it to the team")).toBe(true);
+    expect(needsApproval("Publish the post")).toBe(true);
+    expect(needsApproval("Email the summary to Ana")).toBe(true);
+    expect(needsApproval("Draft an email to each lead")).toBe(false);
+    expect(needsApproval("Write the memo so I can approve it")).toBe(true);
+    expect(needsApproval("Research the market")).toBe(false);
+  });
+});
+
+describe("first drafts", () => {
+  it("chains one step per sentence, feeding each its inputs, with tools the agent has", () => {
+    const plan = draft("Search the web for the latest edge computing news. Summarize it. Send it to me.");
+    valid(plan);
+    expect(plan.steps.map((s) => s.id)).toEqual(["search_web_latest", "summarize", "send"]);
+    expect(plan.steps[0]).toMatchObject({ agent: "researcher", tools: ["web_search"], approval: false });
+    expect(plan.steps[1]).toMatchObject({ agent: "writer", depends_on: ["search_web_latest"], instructions: "Summarize it\n\nInputs:\n- {{steps.search_web_latest.output}}" });
+    expect(plan.steps[2]).toMatchObject({ approval: true });
+  });
+
+  it("fans 'A, B and C in parallel' out into independent steps that the next one waits for", () => {
+    const plan = draft("Research pricing, features and reviews in parallel. Write a comparison.");
+    valid(plan);
+    expect(deps(plan)).toEqual({ research_pricing: [], research_features: [], research_reviews: [], write_comparison: ["research_pricing", "research_features", "research_reviews"] });
+  });
+
+  it("runs a lone '… in parallel' sentence beside the step before it", () => {
+    const plan = draft("Collect the brief. Research pricing. Check the news in parallel. Write a memo.");
+    valid(plan);
+    expect(deps(plan)).toEqual({ collect_brief: [], research_pricing: ["collect_brief"], check_news: ["collect_brief"], write_memo: ["research_pricing", "check_news"] });
+  });
+
+  it("turns 'for each' into a loop over the step before, or over a new list step", () => {
+    const a = draft("For each customer, write a thank-you note");
+    valid(a);
+    expect(a.steps.map((s) => [s.id, s.kind])).toEqual([["list_customer", "agent"], ["each_customer", "loop"]]);
+    const b = draft("Find the open invoices. Send a reminder for each invoice.");
+    valid(b);
+    expect(b.steps[1]).toMatchObject({ kind: "loop", over: "find_open_invoices", body: [{ kind: "agent", approval: true }] });
+  });
+
+  it("turns 'if …, … otherwise …' into a decision step and a branch", () => {
+    const plan = draft("Review the contract. If it has risky clauses, ask legal for a review, otherwise sign it.");
+    valid(plan);
+    const branch = plan.steps.find((s) => s.kind === "branch");
+    expect(branch).toMatchObject({ on: "check_has_risky", cases: { yes: [{ kind: "agent" }] }, default: [{ kind: "agent" }] });
+    expect(plan.steps.find((s) => s.id === "check_has_risky")).toMatchObject({ depends_on: ["review_contract"] });
+  });
+
+  it("is deterministic", () => {
+    const text = "Find leads\nFor each lead, draft an email\nSend the emails";
+    expect(simPlanner(text, null, AGENTS)).toEqual(simPlanner(text, null, AGENTS));
+  });
+});
+
+describe("refinements", () => {
+  const base = () => draft("Collect the brief. Research pricing. Research features. Write a comparison. Email it to the team.");
+
+  it("adds a review step before sending", () => {
+    const plan = refine(base(), "Add a review step before sending");
+    valid(plan);
+    expect(deps(plan)).toMatchObject({ review_before_sending: ["write_comparison"], email_team: ["review_before_sending"] });
+    expect(plan.steps.find((s) => s.id === "review_before_sending")).toMatchObject({ agent: "reviewer" });
+  });
+
+  it("runs the research in parallel without closing a cycle", () => {
+    const plan = refine(base(), "run the research in parallel");
+    valid(plan);
+    expect(deps(plan)).toMatchObject({ research_pricing: ["collect_brief"], research_features: ["collect_brief"], write_comparison: ["research_pricing", "research_features"] });
+  });
+
+  it("removes, renames, reassigns and toggles approval", () => {
+    let plan = refine(base(), "Remove the features step");
+    expect(deps(plan).write_comparison).toEqual(["research_pricing"]);
+    plan = refine(plan, "Rename it to Pricing watch");
+    expect(plan.name).toBe("Pricing watch");
+    plan = refine(plan, "Use the reviewer for the comparison");
+    expect(plan.steps.find((s) => s.id === "write_comparison")).toMatchObject({ agent: "reviewer" });
+    plan = refine(plan, "No approval for the email");
+    expect(plan.steps.find((s) => s.id === "email_team")).toMatchObject({ approval: false });
+    plan = refine(plan, "Require approval for the comparison");
+    expect(plan.steps.find((s) => s.id === "write_comparison")).toMatchObject({ approval: true });
+    valid(plan);
+  });
+
+  it("appends anything else as new steps after the last ones, and can start over", () => {
+    const plan = refine(base(), "Also translate the comparison into French");
+    valid(plan);
+    expect(plan.steps.at(-1)).toMatchObject({ id: "translate_comparison_french", depends_on: ["email_team"] });
+    const fresh = refine(plan, "Start over: Scan the news. Write a digest.");
+    expect(fresh.steps.map((s) => s.id)).toEqual(["scan_news", "write_digest"]);
+  });
+
+  it("says so when a reply names no step", () => {
+    const { reply, plan } = simPlanner("Remove the banana step", base(), AGENTS);
+    expect(reply).toContain('I found no step matching "banana"');
+    expect(plan.steps).toHaveLength(5);
+  });
+});
