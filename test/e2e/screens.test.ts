@@ -1,0 +1,154 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiCall, launchBrowser, SHOTS, signIn, startApp, uid, type App, type Browser } from "./helpers";
+
+/** Every page in light and dark, on a laptop and a phone, for a person to look at; plus the checks a screenshot cannot make. */
+
+let app: App;
+let browser: Browser;
+let page: Page;
+let taskId = "";
+let planId = "";
+
+const SIZES = [
+  { name: "desktop", width: 1280, height: 800 },
+  { name: "phone", width: 390, height: 844 },
+] as const;
+const THEMES = ["light", "dark"] as const;
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+  page = browser.page;
+  await signIn(page, app);
+
+  const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+    name: `Weekly digest ${uid()}`,
+    description: "Collect items, draft one note per item, then publish.",
+    params: [{ name: "topic", required: true, description: "What the digest is about" }],
+    steps: [
+      { id: "collect", kind: "agent", agent: "researcher", instructions: '@search {{params.topic}}\n@output ["pricing", "churn", "onboarding"]' },
+      { id: "notes", kind: "loop", over: "collect", depends_on: ["collect"], body: [{ id: "draft", kind: "agent", agent: "writer", instructions: "@output Note on {{item}}" }] },
+      { id: "publish", kind: "agent", agent: "writer", instructions: "@output Published", depends_on: ["notes"] },
+    ],
+  });
+  planId = plan.id;
+  const task = await apiCall<{ id: string }>(app, "POST", `/plans/${plan.id}/run`, { inputs: { topic: "SaaS retention" }, title: "Weekly digest: SaaS retention" });
+  taskId = task.id;
+  await seedTask({ agent: "researcher", title: "Market analysis Q1 for the enterprise segment across EMEA and North America", description: "@search saas market q1\n@output Done." });
+  await seedTask({ agent: "researcher", title: "Which segment first?", description: "@ask Which segment should I focus on?\n@output ok" });
+  await seedTask({ agent: "writer", title: "Long draft", description: "@delay 600000\n@output never" });
+  await seedTask({ agent: "writer", title: "Flaky upstream", description: "@fail permanent" });
+  await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 9 * * 1", inputs: { topic: "weekly" }, title: "Monday digest" });
+  // `wait` holds the answer until the task finishes.
+  const done = await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}?wait=30`);
+  if (done.status !== "completed") throw new Error(`plan task ended ${done.status}`);
+});
+
+/** Seed tasks are scenery: one the server refuses is retried, and logged rather than failing the screenshots. */
+async function seedTask(body: Record<string, unknown>): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    try {
+      await apiCall(app, "POST", "/tasks", body);
+      return;
+    } catch (e) {
+      if (i === 2) console.warn(`seed task not created: ${String(e)}`);
+      else await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+const overflows: string[] = [];
+
+async function capture(name: string, ready: () => Promise<unknown>): Promise<void> {
+  const dir = path.join(SHOTS, "screens");
+  mkdirSync(dir, { recursive: true });
+  for (const size of SIZES) {
+    await page.setViewportSize({ width: size.width, height: size.height });
+    for (const theme of THEMES) {
+      await page.emulateMedia({ colorScheme: theme, reducedMotion: "reduce" });
+      await ready();
+      // Nothing may overflow the viewport sideways (tables scroll inside their own box).
+      const wide = await page.evaluate(() => {
+        const w = document.documentElement.clientWidth;
+        if (document.documentElement.scrollWidth <= w) return [];
+        return [...document.querySelectorAll<HTMLElement>("body *")]
+          .filter((el) => el.getBoundingClientRect().right > w + 1 && !el.closest(".table-wrap, .dag, .tabs, pre, .editor"))
+          .slice(0, 3)
+          .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}`);
+      });
+      if (wide.length) overflows.push(`${name} ${size.name} ${theme}: ${wide.join(", ")}`);
+      await page.screenshot({ path: path.join(dir, `${name}-${theme}-${size.name}.png`), fullPage: size.name === "desktop" });
+    }
+  }
+}
+
+describe("screens", () => {
+  it("every page, light and dark, 1280×800 and 390×844", async () => {
+    const go = (p: string, wait: () => Promise<unknown>) => async () => {
+      await page.goto(`${app.url}${p}`);
+      await wait();
+    };
+    await capture("board", go("/", () => page.locator('[data-group="completed"] article.task-card').first().waitFor()));
+    await capture("table", go("/tasks", () => page.locator("tr[data-task-id]").first().waitFor()));
+    await capture("task-detail", go(`/tasks/${taskId}`, () => page.locator('.dag-node[data-step="publish"][data-status="completed"]').waitFor()));
+    await capture("trace", async () => {
+      await page.goto(`${app.url}/tasks/${taskId}`);
+      await page.getByRole("button", { name: /^Open trace of / }).first().click();
+      await page.getByRole("dialog", { name: /^Trace/ }).getByText("Turn 1", { exact: true }).waitFor();
+    });
+    await capture("create-task", async () => {
+      await page.goto(`${app.url}/tasks`);
+      await page.getByRole("button", { name: "Create task" }).first().click();
+      await page.getByRole("dialog", { name: "Create task" }).getByLabel("Title").waitFor();
+    });
+    await capture("plans", go("/plans", () => page.getByRole("heading", { name: "Plans" }).first().waitFor()));
+    await capture("plan-editor", go(`/plans/${planId}`, () => page.getByLabel("Plan JSON").waitFor()));
+    await capture("agents", go("/agents", () => page.getByText("researcher").first().waitFor()));
+    for (const tab of ["pricing", "tokens", "triggers", "audit"]) {
+      await capture(`settings-${tab}`, go(`/settings?tab=${tab}`, () => page.locator("#settings-panel table, #settings-panel .state-empty").first().waitFor()));
+    }
+    await capture("not-found", go("/tasks/tsk_missing", () => page.getByText("Task not found").waitFor()));
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await capture("sign-in", go("/sign-in", () => page.getByLabel("API token").waitFor()));
+    await signIn(page, app);
+    // Nothing may make the page scroll sideways (tables, code and the DAG scroll inside their own box).
+    expect(overflows).toEqual([]);
+  }, 300_000);
+
+  it("reaches every control by keyboard with a visible focus ring", async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${app.url}/`);
+    await page.locator("article.task-card").first().waitFor();
+    const seen: { tag: string; label: string; ring: boolean }[] = [];
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press("Tab");
+      const f = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return null;
+        const cs = getComputedStyle(el);
+        const ring = (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== "none";
+        return { tag: el.tagName.toLowerCase(), label: (el.getAttribute("aria-label") ?? el.textContent ?? "").trim().slice(0, 40), ring };
+      });
+      if (f) seen.push(f);
+    }
+    const noRing = seen.filter((s) => !s.ring);
+    expect(noRing, `focused without a visible ring: ${JSON.stringify(noRing)}`).toEqual([]);
+    // The cards open from the keyboard.
+    const cardButton = page.locator("article.task-card button.task-card-head").first();
+    await cardButton.focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => cardButton.getAttribute("aria-expanded")).toBe("true");
+  });
+
+  it("saw no CSP violations or page errors", () => {
+    expect(browser.problems).toEqual([]);
+  });
+});
