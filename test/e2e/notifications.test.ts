@@ -100,7 +100,7 @@ describe("notifications in the dashboard", () => {
       .poll(async () => {
         await page.getByRole("button", { name: "Refresh" }).click();
         return row.count();
-      }, { timeout: 30_000, intervals: [500] })
+      }, { timeout: 30_000, interval: 500 })
       .toBeGreaterThan(0);
     expect(await row.first().getAttribute("data-outcome")).toBe("retrying");
     expect(await row.first().textContent()).toContain("task.completed");
