@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error plain ESM without types: the search benchmark's seed, reused so both measure the same index
 import { seedSql } from "../../bench/search-seed.mjs";
 import { apiCall, launchBrowser, shot, signIn, startApp, type App, type Browser } from "./helpers";
 

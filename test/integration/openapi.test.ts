@@ -122,7 +122,7 @@ const v1 = (p: string) => `${API_BASE}${p}`;
 
 /** Statuses the routes document that these requests cannot reach yet; each names why. */
 const KNOWN_UNREACHABLE: Record<string, string> = {
-  "PUT /plans/{id} 409": "a save that loses the version race is answered 422, not the documented 409",
+  "PUT /plans/{id} 409": "only a save that loses the version race to another save between its read and its write",
 };
 
 async function signIn() {

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { requestLog } from "../lib/log";
 import type { AppEnv } from "../lib/context";
 import { ApiError, badRequest, conflict, notFound } from "../lib/errors";
 import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
@@ -18,6 +19,7 @@ const DEDUP_MS = 7 * 24 * 3600 * 1000;
 export const hooksApi = new Hono<AppEnv>();
 
 hooksApi.use("*", requestId({ headerName: "x-request-id" }));
+hooksApi.use("*", requestLog);
 hooksApi.use("*", (c, next) =>
   bodyLimit({
     maxSize: Number(c.env.MAX_BODY_BYTES ?? 1_048_576),

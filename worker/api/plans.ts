@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { badRequest, unprocessable } from "../lib/errors";
+import { badRequest, conflict, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
@@ -84,7 +84,7 @@ export const plansApi = newApp()
         c.env.DB.prepare("UPDATE plans SET name = ?, description = ?, version = ?, updated_at = ? WHERE id = ? AND org_id = ? AND version = ?").bind(plan.name, plan.description, next, now, current.id, p.org_id, current.version),
         c.env.DB.prepare("INSERT OR IGNORE INTO plan_versions (plan_id, version, definition, created_at) SELECT ?, ?, ?, ? WHERE changes() = 1").bind(current.id, next, JSON.stringify(plan), now),
       ]);
-      if (bump.meta.changes !== 1) throw unprocessable("the plan changed while saving; reload and try again");
+      if (bump.meta.changes !== 1) throw conflict("the plan changed while saving; reload and try again");
       return c.json(toView(await findPlan(c.env.DB, p.org_id, current.id)), 200);
     },
   )

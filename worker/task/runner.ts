@@ -4,7 +4,7 @@ import type { Bindings } from "../env";
 import type { IndexRow, PendingItem } from "../db/task-row";
 import type { TaskStatus } from "../db/schema";
 import { newId } from "../lib/ids";
-import { log } from "../lib/log";
+import { log, logTaskEvent } from "../lib/log";
 import type { Usage } from "../agents/types";
 import { StepError } from "../agents/types";
 import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
@@ -587,6 +587,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     const json = JSON.stringify(event);
     const id = appendEvent(this.sql, event.type, json, Date.now());
     this.lastEventId = id;
+    logTaskEvent(id, event);
     const frame = sseFrameJson(id, event.type, json);
     for (const w of this.subscribers) {
       if ((w.desiredSize ?? 0) < -MAX_CLIENT_BACKLOG) {
