@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { OPENAI_KEY } from "../fake-servers/openai";
@@ -172,6 +172,18 @@ describe("chat under the offline planner", () => {
     // another organization's conversation is not found
     const other = await api("POST", "/orgs", { body: { name: "Chat other" } });
     expectError(await api("GET", `/chat/${drafted.id}`, { token: other.json.token.token ?? other.json.token }), 404);
+  });
+});
+
+describe("one reply at a time", () => {
+  it("answers 409 to a message sent while the planner is still answering", async () => {
+    const conv = await start();
+    const obj = env.CHAT.get(env.CHAT.idFromName(conv.id));
+    await runInDurableObject(obj, (o) => void Object.assign(o, { busy: true }));
+    expectError(await api("POST", `/chat/${conv.id}/messages`, { body: { content: "Research the market" } }), 409, "conflict");
+    expect((await api("GET", `/chat/${conv.id}`)).json.busy).toBe(true);
+    await runInDurableObject(obj, (o) => void Object.assign(o, { busy: false }));
+    expect((await say(conv.id, "Research the market")).draft.version).toBe(1);
   });
 });
 

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { ChatRpc } from "../chat/conversation";
-import { checkDraft } from "../chat/check";
-import { loadOrgAgents, resolvePlanner } from "../chat/org";
+import { resolvePlanner } from "../chat/org";
+import { recheck, runDraft } from "../chat/run";
 import { saveDraft } from "../chat/save";
+import { Conversation, Draft, Id, Reply, Run, SavedPlan, Send, Start } from "../chat/schemas";
 import type { Bindings } from "../env";
 import { actorOf, auditStatement } from "../lib/audit";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
@@ -10,56 +11,12 @@ import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
-import { createTask } from "../task/create";
 import type { Plan } from "../task/plan-schema";
-import { resolveInputs } from "../task/params";
 import { newApp } from "./app";
 import { findPlan } from "./plan-run";
-import { createdBy, sourceOf } from "./principal";
-import { body, errors, json, LIMITS, TaskListItem } from "./schemas";
+import { createdBy } from "./principal";
+import { body, errors, json, TaskListItem } from "./schemas";
 import { sseResponse } from "./sse";
-
-const PlanJson = z.record(z.string(), z.unknown());
-const Issue = z.object({ step: z.string().optional(), path: z.string(), message: z.string() });
-const StepChange = z.object({ id: z.string(), name: z.string(), fields: z.array(z.string()).optional() });
-const Draft = z
-  .object({
-    version: z.number().int(),
-    plan: PlanJson,
-    changes: z.object({
-      from_version: z.number().int().nullable(), added: z.array(StepChange), removed: z.array(StepChange), changed: z.array(StepChange),
-      plan_fields: z.array(z.string()), summary: z.array(z.string()),
-    }),
-    created_at: z.string(),
-  })
-  .openapi("ChatDraft");
-const Message = z
-  .object({
-    seq: z.number().int(), role: z.enum(["user", "assistant", "event"]), content: z.string(), draft_version: z.number().int().nullable(),
-    failed: z.boolean(), issues: z.array(Issue).optional(), created_at: z.string(),
-  })
-  .openapi("ChatMessage");
-const Conversation = z
-  .object({
-    id: z.string(), planner: z.object({ agent: z.string().nullable(), model: z.string() }), plan_id: z.string().nullable(), plan_version: z.number().int().nullable(),
-    busy: z.boolean(), messages: z.array(Message), draft: Draft.nullable(), created_at: z.string(),
-  })
-  .openapi("ChatConversation");
-const Reply = z.object({ message: Message, draft: Draft.nullable() }).openapi("ChatReply");
-const SavedPlan = z.object({ id: z.string(), name: z.string(), description: z.string(), version: z.number().int(), definition: PlanJson, created_at: z.string(), updated_at: z.string() });
-
-const Id = z.object({ id: z.string().min(1).max(100) });
-const Start = z
-  .object({
-    message: z.string().trim().min(1).max(LIMITS.description).optional().openapi({ description: "the first request; the answer then holds the first draft" }),
-    plan_id: z.string().min(1).max(100).optional().openapi({ description: "refine a saved plan: its current version is the first draft, and Save makes a new version" }),
-    planner: z.string().min(1).max(LIMITS.agentName).optional().openapi({ description: "the planner agent; default the organization's `planner_agent` setting, else `planner`, else the offline planner" }),
-  })
-  .strict();
-const Send = z.object({ content: z.string().trim().min(1).max(LIMITS.description) }).strict();
-const Run = z
-  .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: z.number().positive().max(1_000_000).optional() })
-  .strict();
 
 const stub = (env: Bindings, id: string) => env.CHAT.get(env.CHAT.idFromName(id));
 const ID_SHAPE = /^cnv_[0-9a-z]{16}$/;
@@ -135,15 +92,7 @@ export const chatApi = newApp()
       const id = c.req.valid("param").id;
       const { inputs, title, max_cost } = c.req.valid("json");
       const draft = await draftOf(c.env, p.org_id, id);
-      // the organization's agents may have changed since the draft was made
-      const checked = checkDraft(draft.plan, new Set((await loadOrgAgents(c.env.DB, p.org_id)).map((a) => a.name)));
-      if (!checked.ok) throw unprocessable(`the draft is no longer valid: ${checked.issues.map((i) => i.message).join("; ")}`, checked.issues);
-      const resolved = resolveInputs(checked.plan.params, inputs);
-      if (!resolved.ok) throw unprocessable(`invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
-      const task = await createTask(c.env, {
-        org_id: p.org_id, title: title ?? checked.plan.name, description: checked.plan.description, source: sourceOf(p), created_by: createdBy(p),
-        plan: checked.plan, inputs: resolved.values, max_cost_nanos: max_cost == null ? null : Math.round(max_cost * 1e9),
-      });
+      const task = await runDraft(c.env, p, draft.plan, { inputs, title, max_cost });
       const audit = auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "task.create", target_type: "task", target_id: task.id, details: { conversation_id: id, draft_version: draft.version } });
       c.executionCtx.waitUntil(audit.run().catch((e: unknown) => log("error", "audit write failed", { error: String(e), action: "task.create" })));
       unwrap(await stub(c.env, id).noteRun(p.org_id, task.id, draft.version));
@@ -162,9 +111,7 @@ export const chatApi = newApp()
       const obj = conversation(c.env, id);
       const view = unwrap(await obj.get(p.org_id));
       const draft = await draftOf(c.env, p.org_id, id);
-      const checked = checkDraft(draft.plan, new Set((await loadOrgAgents(c.env.DB, p.org_id)).map((a) => a.name)));
-      if (!checked.ok) throw unprocessable(`the draft is no longer valid: ${checked.issues.map((i) => i.message).join("; ")}`, checked.issues);
-      const { record, created } = await saveDraft(c.env.DB, p, view.plan_id, checked.plan);
+      const { record, created } = await saveDraft(c.env.DB, p, view.plan_id, await recheck(c.env.DB, p.org_id, draft.plan));
       unwrap(await obj.noteSaved(p.org_id, record.id, record.version, draft.version));
       const saved = {
         id: record.id, name: record.name, description: record.description, version: record.version,

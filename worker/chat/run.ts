@@ -1,0 +1,28 @@
+import { createdBy, sourceOf } from "../api/principal";
+import type { TaskListItem } from "../db/task-row";
+import type { Bindings } from "../env";
+import type { Principal } from "../lib/context";
+import { unprocessable } from "../lib/errors";
+import { createTask } from "../task/create";
+import { resolveInputs } from "../task/params";
+import type { Plan } from "../task/plan-schema";
+import { checkDraft } from "./check";
+import { loadOrgAgents } from "./org";
+
+/** A draft checked again at run or save time: the organization's agents may have changed since it was made. */
+export async function recheck(d1: D1Database, orgId: string, plan: Plan): Promise<Plan> {
+  const checked = checkDraft(plan, new Set((await loadOrgAgents(d1, orgId)).map((a) => a.name)));
+  if (!checked.ok) throw unprocessable(`the draft is no longer valid: ${checked.issues.map((i) => i.message).join("; ")}`, checked.issues);
+  return checked.plan;
+}
+
+/** Starts a task from a draft at once: source `dashboard` for a cookie session, `api` for a bearer token. */
+export async function runDraft(env: Bindings, p: Principal, draft: Plan, o: { inputs: Record<string, unknown>; title?: string; max_cost?: number }): Promise<TaskListItem> {
+  const plan = await recheck(env.DB, p.org_id, draft);
+  const resolved = resolveInputs(plan.params, o.inputs);
+  if (!resolved.ok) throw unprocessable(`invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
+  return createTask(env, {
+    org_id: p.org_id, title: o.title ?? plan.name, description: plan.description, source: sourceOf(p), created_by: createdBy(p),
+    plan, inputs: resolved.values, max_cost_nanos: o.max_cost == null ? null : Math.round(o.max_cost * 1e9),
+  });
+}

@@ -1,0 +1,47 @@
+import { z } from "@hono/zod-openapi";
+import { LIMITS } from "../api/schemas";
+
+/** The chat API's request and response shapes: validation and the OpenAPI document come from here. */
+
+const PlanJson = z.record(z.string(), z.unknown());
+const Issue = z.object({ step: z.string().optional(), path: z.string(), message: z.string() });
+const StepChange = z.object({ id: z.string(), name: z.string(), fields: z.array(z.string()).optional() });
+export const Draft = z
+  .object({
+    version: z.number().int(),
+    plan: PlanJson,
+    changes: z.object({
+      from_version: z.number().int().nullable(), added: z.array(StepChange), removed: z.array(StepChange), changed: z.array(StepChange),
+      plan_fields: z.array(z.string()), summary: z.array(z.string()),
+    }),
+    created_at: z.string(),
+  })
+  .openapi("ChatDraft");
+export const Message = z
+  .object({
+    seq: z.number().int(), role: z.enum(["user", "assistant", "event"]), content: z.string(), draft_version: z.number().int().nullable(),
+    failed: z.boolean(), issues: z.array(Issue).optional(), created_at: z.string(),
+  })
+  .openapi("ChatMessage");
+export const Conversation = z
+  .object({
+    id: z.string(), planner: z.object({ agent: z.string().nullable(), model: z.string() }), plan_id: z.string().nullable(), plan_version: z.number().int().nullable(),
+    busy: z.boolean(), messages: z.array(Message), draft: Draft.nullable(), created_at: z.string(),
+  })
+  .openapi("ChatConversation");
+export const Reply = z.object({ message: Message, draft: Draft.nullable() }).openapi("ChatReply");
+export const SavedPlan = z.object({ id: z.string(), name: z.string(), description: z.string(), version: z.number().int(), definition: PlanJson, created_at: z.string(), updated_at: z.string() });
+
+export const Id = z.object({ id: z.string().min(1).max(100) });
+export const Start = z
+  .object({
+    message: z.string().trim().min(1).max(LIMITS.description).optional().openapi({ description: "the first request; the answer then holds the first draft" }),
+    plan_id: z.string().min(1).max(100).optional().openapi({ description: "refine a saved plan: its current version is the first draft, and Save makes a new version" }),
+    planner: z.string().min(1).max(LIMITS.agentName).optional().openapi({ description: "the planner agent; default the organization's `planner_agent` setting, else `planner`, else the offline planner" }),
+  })
+  .strict();
+export const Send = z.object({ content: z.string().trim().min(1).max(LIMITS.description) }).strict();
+export const Run = z
+  .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: z.number().positive().max(1_000_000).optional() })
+  .strict();
+
