@@ -1,7 +1,7 @@
 import { findPlan, type PlanRecord } from "../api/plan-run";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
-import { unprocessable } from "../lib/errors";
+import { conflict } from "../lib/errors";
 import { newId } from "../lib/ids";
 import type { Plan } from "../task/plan-schema";
 
@@ -29,6 +29,6 @@ export async function saveDraft(d1: D1Database, p: Principal, planId: string | n
     d1.prepare("INSERT OR IGNORE INTO plan_versions (plan_id, version, definition, created_at) SELECT ?, ?, ?, ? WHERE changes() = 1").bind(current.id, next, JSON.stringify(plan), now),
     auditStatement(d1, { org_id: p.org_id, actor, action: "plan.update", target_type: "plan", target_id: current.id, details: { version: next, via: "chat" } }, now, true),
   ]);
-  if (bump.meta.changes !== 1) throw unprocessable("the plan changed while saving; try again");
+  if (bump.meta.changes !== 1) throw conflict("the plan changed while saving; try again");
   return { record: await findPlan(d1, p.org_id, current.id), created: false };
 }
