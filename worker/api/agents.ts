@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { AgentRow } from "../db/agent-row";
 import { conflict, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
@@ -23,18 +24,6 @@ const AgentInput = z
   .strict()
   .openapi("AgentInput");
 
-interface AgentRow {
-  id: string;
-  name: string;
-  model: string;
-  system_prompt: string;
-  tools: string;
-  max_turns: number;
-  max_cost_nanos: number | null;
-  max_concurrency: number | null;
-  created_at: number;
-  updated_at: number;
-}
 
 const toAgent = (r: AgentRow): z.infer<typeof Agent> => ({
   id: r.id,

@@ -1,3 +1,4 @@
+import type { AgentRow as FullAgentRow } from "../db/agent-row";
 import type { TaskListItem } from "../db/task-row";
 import { toListItem, type IndexRow } from "../db/task-row";
 import type { TaskSource } from "../db/schema";
@@ -31,15 +32,7 @@ export function singleStepPlan(agent: string, title: string, description: string
   return { name: title, description: "", params: [], steps: [{ id: "main", name: title, kind: "agent", agent, instructions: description, depends_on: [], tools: [], approval: false }] };
 }
 
-interface AgentRow {
-  id: string;
-  name: string;
-  model: string;
-  system_prompt: string;
-  tools: string;
-  max_turns: number;
-  max_cost_nanos: number | null;
-}
+type AgentRow = Pick<FullAgentRow, "id" | "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost_nanos">;
 
 export async function loadAgents(env: Bindings, orgId: string, names: string[]): Promise<Record<string, AgentSnapshot>> {
   if (names.length === 0) return {};

@@ -1,4 +1,5 @@
 import type { TaskSource } from "../db/schema";
+import type { AgentConfig } from "../agents/loop";
 import type { Plan } from "./plan-schema";
 
 export interface CreatedBy {
@@ -7,13 +8,8 @@ export interface CreatedBy {
   name: string;
 }
 
-export interface AgentSnapshot {
-  id: string;
-  name: string;
-  model: string;
-  system_prompt: string;
-  tools: string[];
-  max_turns: number;
+/** The agent as the task started with it: later edits to the agent do not change a running task. */
+export interface AgentSnapshot extends AgentConfig {
   max_cost_nanos: number | null;
 }
 
