@@ -6,6 +6,8 @@ const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrat
 
 export default defineConfig({
   test: {
+    // The Worker's info-level JSON access and task-event lines are dropped from the output; warnings and errors still show.
+    onConsoleLog: (line) => (line.startsWith('{"level":"info"') ? false : undefined),
     projects: [
       {
         plugins: [
