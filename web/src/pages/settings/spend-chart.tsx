@@ -19,7 +19,7 @@ export function SpendChart(props: { bars: Bar[]; label: string; cap?: number | n
   const y = (v: number) => PAD.top + plotH - (v / max()) * plotH;
   const every = () => Math.max(1, Math.ceil(props.bars.length / 8));
   return (
-    <svg class="spend-chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={props.label} style={{ width: "100%", height: "auto", "max-height": "240px" }}>
+    <svg class="spend-chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={props.label}>
       <For each={[0, 0.5, 1]}>
         {(f) => (
           <g>

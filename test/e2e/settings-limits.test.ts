@@ -1,0 +1,49 @@
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiCall, launchBrowser, shot, signIn, startApp, uid, type App, type Browser } from "./helpers";
+
+let app: App;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+  page = browser.page;
+  await signIn(page, app);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+describe("Settings › Limits & spend", () => {
+  it("saves the organization's limits and charts its spend by day, agent and model", async () => {
+    const title = `spend ${uid()}`;
+    const task = await apiCall<{ id: string }>(app, "POST", "/tasks", { agent: "researcher", title, description: "@search costs\n@output done" });
+    for (let i = 0; i < 200; i++) {
+      const t = await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}`);
+      if (t.status === "completed") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    await page.goto(`${app.url}/settings?tab=limits`);
+    await page.getByLabel("Concurrent tasks").fill("7");
+    await page.getByLabel("Monthly spend cap (USD)").fill("12.5");
+    await page.getByRole("button", { name: "Save limits" }).click();
+    await expect
+      .poll(async () => (await apiCall<{ max_concurrent_tasks: number | null; monthly_spend_cap: number | null }>(app, "GET", "/settings")), { interval: 100, timeout: 10_000 })
+      .toMatchObject({ max_concurrent_tasks: 7, monthly_spend_cap: 12.5 });
+
+    const chart = page.locator("svg.spend-chart");
+    await chart.waitFor();
+    expect(await chart.getAttribute("aria-label")).toMatch(/in total/);
+    await page.getByRole("button", { name: "By model" }).click();
+    await page.locator("table tbody tr", { hasText: "sim" }).first().waitFor();
+    await page.getByRole("button", { name: "By agent" }).click();
+    await page.locator("table tbody tr", { hasText: "researcher" }).first().waitFor();
+    await shot(page, "settings-limits-spend");
+    expect(browser.problems).toEqual([]);
+  });
+});
