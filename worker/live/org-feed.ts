@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
-import { heartbeatMs, SSE_HEARTBEAT, sseFrame, sseStream } from "../task/events";
+import { heartbeatMs, sseFrame, sseFrameJson, sseStream } from "../task/events";
+import { Subscribers } from "./subscribers";
 
 export const REPLAY_WINDOW = 1000;
 
@@ -10,9 +11,7 @@ export const REPLAY_WINDOW = 1000;
  * from before the window gets a `reset` event and refetches.
  */
 export class OrgFeed extends DurableObject<Bindings> {
-  private readonly clients = new Set<WritableStreamDefaultWriter<Uint8Array>>();
-  private keepalive: ReturnType<typeof setInterval> | null = null;
-  private keepaliveMs = 0;
+  private readonly clients = new Subscribers();
   private lastId = 0;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
@@ -28,14 +27,7 @@ export class OrgFeed extends DurableObject<Bindings> {
     const json = JSON.stringify(data);
     this.ctx.storage.sql.exec("INSERT INTO feed (id, type, data) VALUES (?, ?, ?)", id, type, json);
     if (id % 100 === 0) this.ctx.storage.sql.exec("DELETE FROM feed WHERE id <= ?", id - REPLAY_WINDOW);
-    const frame = sseFrame(id, type, data);
-    for (const w of this.clients) {
-      if ((w.desiredSize ?? 0) < 0) {
-        this.drop(w);
-        continue;
-      }
-      void w.write(frame).catch(() => this.drop(w));
-    }
+    this.clients.broadcast(sseFrameJson(id, type, json));
     return id;
   }
 
@@ -55,9 +47,7 @@ export class OrgFeed extends DurableObject<Bindings> {
     } else if (!this.replay(writer, lastEventId)) {
       void writer.write(sseFrame(this.lastId, "reset", { reason: "your last event is older than the replay window; refetch" })).catch(() => {});
     }
-    this.clients.add(writer);
-    writer.closed.catch(() => {}).finally(() => this.clients.delete(writer));
-    this.startKeepalive(heartbeatMs(this.env, heartbeat));
+    this.clients.add(writer, heartbeatMs(this.env, heartbeat));
     return readable;
   }
 
@@ -67,29 +57,8 @@ export class OrgFeed extends DurableObject<Bindings> {
     const oldest = this.ctx.storage.sql.exec<{ id: number | null }>("SELECT min(id) AS id FROM feed WHERE id > ?", this.lastId - REPLAY_WINDOW).one().id;
     if (oldest == null || lastEventId < oldest - 1) return false;
     for (const row of this.ctx.storage.sql.exec<{ id: number; type: string; data: string }>("SELECT id, type, data FROM feed WHERE id > ? ORDER BY id", lastEventId)) {
-      void writer.write(sseFrame(row.id, row.type, JSON.parse(row.data))).catch(() => {});
+      void writer.write(sseFrameJson(row.id, row.type, row.data)).catch(() => {});
     }
     return true;
-  }
-
-  private startKeepalive(ms: number): void {
-    if (this.keepalive && this.keepaliveMs <= ms) return;
-    if (this.keepalive) clearInterval(this.keepalive);
-    this.keepaliveMs = ms;
-    this.keepalive = setInterval(() => this.heartbeat(), ms);
-  }
-
-  private drop(w: WritableStreamDefaultWriter<Uint8Array>): void {
-    this.clients.delete(w);
-    void w.abort().catch(() => {});
-  }
-
-  private heartbeat(): void {
-    if (this.clients.size === 0 && this.keepalive) {
-      clearInterval(this.keepalive);
-      this.keepalive = null;
-      return;
-    }
-    for (const w of this.clients) void w.write(SSE_HEARTBEAT).catch(() => this.drop(w));
   }
 }

@@ -8,7 +8,8 @@ import { log, logTaskEvent } from "../lib/log";
 import type { Usage } from "../agents/types";
 import { StepError } from "../agents/types";
 import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
-import { type TaskEvent, SSE_HEARTBEAT, sseFrameJson } from "./events";
+import { Subscribers } from "../live/subscribers";
+import { heartbeatMs, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
 import { notifyTransition } from "../notify/enqueue";
 import { hold, markAdmitted, queueState, releaseSlot, requestSlot } from "../queue/admission";
@@ -24,8 +25,6 @@ import { taskDetail } from "./view";
 
 export const MAX_LOOP_ITEMS = 10_000;
 const HEARTBEAT_ALARM_MS = 30_000;
-const SSE_KEEPALIVE_MS = 15_000;
-const MAX_CLIENT_BACKLOG = 256 * 1024;
 /** A task its organization's queue has not acknowledged yet is offered again this soon. */
 const HELD_RETRY_MS = 10_000;
 const FINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
@@ -56,8 +55,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   private nextSeq = 0;
   private alarmAt: number | null = null;
   readonly inflight = new Map<string, AbortController>();
-  private readonly subscribers = new Set<WritableStreamDefaultWriter<Uint8Array>>();
-  private keepalive: ReturnType<typeof setInterval> | null = null;
+  private readonly subscribers = new Subscribers();
   private readonly waiters = new Set<() => void>();
   readonly sync: IndexSync;
   readonly executor: RunExecutor;
@@ -136,7 +134,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (!this.meta) return ok(null);
     if (!FINAL.has(this.status)) return fail("conflict", `task is ${this.status}; only a finished task can be deleted`);
     await this.sync.flushed();
-    this.closeSubscribers();
+    this.subscribers.closeAll();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.meta = null;
@@ -251,8 +249,7 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   /** SSE: stored events after `lastId`, then live ones. Returned over RPC, so no devtools proxy sits in the path. */
   async events(lastId: number): Promise<ReadableStream<Uint8Array>> {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
+    const { readable, writer } = sseStream();
     let cursor = lastId;
     for (;;) {
       const batch = eventsAfter(this.sql, cursor);
@@ -263,9 +260,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (FINAL.has(this.status)) {
       void writer.close().catch(() => {});
     } else {
-      this.subscribers.add(writer);
-      writer.closed.catch(() => {}).finally(() => this.subscribers.delete(writer));
-      this.keepalive ??= setInterval(() => this.heartbeat(), SSE_KEEPALIVE_MS);
+      this.subscribers.add(writer, heartbeatMs(this.env));
     }
     return readable;
   }
@@ -484,7 +479,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.sync.now();
     void notifyTransition(this.env, this.indexRow());
     if (FINAL.has(next)) {
-      this.closeSubscribers();
+      this.subscribers.closeAll();
       this.ctx.waitUntil(releaseSlot(this.env, this.meta!));
       if (this.meta!.parent_id) void this.notifyParent();
     }
@@ -588,16 +583,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     const id = appendEvent(this.sql, event.type, json, Date.now());
     this.lastEventId = id;
     logTaskEvent(id, event);
-    const frame = sseFrameJson(id, event.type, json);
-    for (const w of this.subscribers) {
-      if ((w.desiredSize ?? 0) < -MAX_CLIENT_BACKLOG) {
-        // A client this far behind resumes from the log with Last-Event-ID instead of holding everyone's memory.
-        this.subscribers.delete(w);
-        void w.abort().catch(() => {});
-        continue;
-      }
-      void w.write(frame).catch(() => this.subscribers.delete(w));
-    }
+    this.subscribers.broadcast(sseFrameJson(id, event.type, json));
   }
 
   emitStep(node: StoredNode): void {
@@ -606,20 +592,6 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   emitTurn(node: StoredNode, runNo: number, turnNo: number, usage: Usage): void {
     this.emit({ type: "run.turn", task_id: this.meta!.id, step: node.key, run_no: runNo, turn_no: turnNo, tokens: tokensView(usage) });
-  }
-
-  private heartbeat(): void {
-    if (this.subscribers.size === 0 && this.keepalive) {
-      clearInterval(this.keepalive);
-      this.keepalive = null;
-      return;
-    }
-    for (const w of this.subscribers) void w.write(SSE_HEARTBEAT).catch(() => this.subscribers.delete(w));
-  }
-
-  private closeSubscribers(): void {
-    for (const w of this.subscribers) void w.close().catch(() => {});
-    this.subscribers.clear();
   }
 
   pendingItems(): PendingItem[] {
