@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { api, createTask, expectError } from "../helpers";
+
+describe("GET /tasks/{id}?wait=", () => {
+  it("holds the answer until the task finishes, and returns its output", async () => {
+    const task = await createTask({ agent: "writer", title: "wait for me", description: "@delay 400\n@output the result" });
+    const started = Date.now();
+    const res = await api("GET", `/tasks/${task.id}?wait=20`);
+    expect(res.status).toBe(200);
+    expect(res.json.status).toBe("completed");
+    expect(res.json.output).toBe("the result");
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("returns as soon as the task needs input", async () => {
+    const task = await createTask({ agent: "writer", title: "asks", description: "@ask Which tone?\n@output ok" });
+    const res = await api("GET", `/tasks/${task.id}?wait=20`);
+    expect(res.json.status).toBe("needs_input");
+    expect(res.json.pending[0]).toMatchObject({ kind: "question", question: "Which tone?" });
+  });
+
+  it("gives up after the time asked for, answering with the task as it is", async () => {
+    const task = await createTask({ agent: "writer", title: "slow", description: "@delay 5000\n@output late" });
+    const started = Date.now();
+    const res = await api("GET", `/tasks/${task.id}?wait=1`);
+    expect(res.status).toBe(200);
+    expect(["pending", "in_progress"]).toContain(res.json.status);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect((await api("DELETE", `/tasks/${task.id}`)).status).toBe(200);
+  });
+
+  it("bounds the wait to 60 seconds", async () => {
+    expectError(await api("GET", "/tasks/tsk_x?wait=61"), 400);
+    expectError(await api("GET", "/tasks/tsk_x?wait=-1"), 400);
+  });
+});
