@@ -37,9 +37,15 @@ export interface StoredRun {
 
 export type Db = ReturnType<typeof drizzle>;
 
+/** The newest migration's tag: an object that has applied it skips the migrator on every later wake-up. */
+const SCHEMA = migrations.journal.entries.at(-1)!.tag;
+
 export function openStore(storage: DurableObjectStorage): Db {
   const db = drizzle(storage, { logger: false });
-  migrate(db, migrations);
+  if (storage.kv.get<string>("schema") !== SCHEMA) {
+    migrate(db, migrations);
+    storage.kv.put("schema", SCHEMA);
+  }
   return db;
 }
 
