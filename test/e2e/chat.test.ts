@@ -1,22 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { apiCall, launchBrowser, shot, signIn, startApp, type App, type Browser } from "./helpers";
+import { apiCall, shot, type App, type Browser, closeDashboard, openDashboard } from "./helpers";
 
 let app: App;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-  page = browser.page;
-  await signIn(page, app);
+  ({ app, browser, page } = await openDashboard());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+afterAll(() => closeDashboard({ app, browser }));
 
 async function say(text: string): Promise<void> {
   const before = await page.locator('.chat-msg[data-role="assistant"]').count();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { apiCall, launchBrowser, shot, signIn, startApp, uid, type App, type Browser } from "./helpers";
+import { apiCall, shot, uid, type App, type Browser, closeDashboard, openDashboard } from "./helpers";
 
 interface Created {
   id: string;
@@ -13,16 +13,10 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-  page = browser.page;
-  await signIn(page, app);
+  ({ app, browser, page } = await openDashboard());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+afterAll(() => closeDashboard({ app, browser }));
 
 /** Creates a task through the dashboard's Create Task form on the current page. */
 async function createFromForm(title: string, description: string, agent = "researcher"): Promise<void> {

@@ -171,3 +171,22 @@ export async function apiCall<T>(app: App, method: string, p: string, body?: unk
 export function uid(): string {
   return Math.random().toString(36).slice(2, 8);
 }
+
+export interface Dashboard {
+  app: App;
+  browser: Browser;
+  page: Page;
+}
+
+/** The app as `npm start` runs it, and a browser signed in to it. */
+export async function openDashboard(): Promise<Dashboard> {
+  const app = await startApp();
+  const browser = await launchBrowser();
+  await signIn(browser.page, app);
+  return { app, browser, page: browser.page };
+}
+
+export async function closeDashboard(d: Partial<Dashboard>): Promise<void> {
+  await d.browser?.close();
+  await d.app?.stop();
+}

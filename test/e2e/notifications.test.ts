@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { apiCall, launchBrowser, shot, signIn, startApp, uid, type App, type Browser } from "./helpers";
+import { apiCall, shot, uid, type App, type Browser, closeDashboard, openDashboard } from "./helpers";
 
 interface Task {
   id: string;
@@ -14,16 +14,10 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-  page = browser.page;
-  await signIn(page, app);
+  ({ app, browser, page } = await openDashboard());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+afterAll(() => closeDashboard({ app, browser }));
 
 async function waitFor(id: string, status: string): Promise<Task> {
   for (let i = 0; i < 200; i++) {

@@ -1,22 +1,16 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiCall, launchBrowser, shot, signIn, startApp, uid, type App, type Browser } from "./helpers";
+import { apiCall, shot, uid, type App, type Browser, closeDashboard, openDashboard } from "./helpers";
 
 let app: App;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-  page = browser.page;
-  await signIn(page, app);
+  ({ app, browser, page } = await openDashboard());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+afterAll(() => closeDashboard({ app, browser }));
 
 describe("Settings › Limits & spend", () => {
   it("saves the organization's limits and charts its spend by day, agent and model", async () => {
