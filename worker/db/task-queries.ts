@@ -78,19 +78,27 @@ function pageStatement(d1: D1Database, orgId: string, f: TaskFilters, beforeSeq:
   return d1.prepare(`SELECT seq, ${COLUMNS} FROM tasks WHERE ${w.sql} ORDER BY seq DESC LIMIT ?`).bind(...w.args, limit + 1);
 }
 
-/** Capped count and first page of one status group; with words, one FTS5 walk serves both. */
+/**
+ * Capped count and first page of one status group. With words, the count walks the matches in FTS5's own
+ * (ascending) rowid order, which is much cheaper than walking them backwards, and any 1001 of them decide "1000+".
+ * When they are all there, the newest come from that set; only a capped group walks again, newest first, and stops
+ * after a page.
+ */
 function groupStatement(d1: D1Database, orgId: string, f: TaskFilters, perGroup: number) {
   const words = f.q === undefined ? null : ftsQuery(f.q);
   if (words) {
-    const m = matchSubquery(orgId, f, words, null, COUNT_CAP + 1);
     return d1
       .prepare(
-        `WITH m AS MATERIALIZED (${m.sql})
-         SELECT c.n, t.* FROM (SELECT count(*) AS n FROM m) AS c
-         LEFT JOIN (SELECT seq, ${COLUMNS} FROM tasks WHERE seq IN (SELECT seq FROM m ORDER BY seq DESC LIMIT ?) AND org_id = ?) AS t
+        `WITH m AS MATERIALIZED (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH ?1 LIMIT ?2),
+         c AS MATERIALIZED (SELECT count(*) AS n FROM m)
+         SELECT c.n, t.* FROM c LEFT JOIN (SELECT seq, ${COLUMNS} FROM tasks WHERE seq IN (
+           SELECT seq FROM (SELECT seq FROM m ORDER BY seq DESC LIMIT (SELECT iif(n < ?2, ?3, 0) FROM c))
+           UNION ALL
+           SELECT seq FROM (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH ?1 ORDER BY rowid DESC LIMIT (SELECT iif(n < ?2, 0, ?3) FROM c))
+         ) AND org_id = ?4) AS t
          ORDER BY t.seq DESC`,
       )
-      .bind(...m.args, perGroup + 1, orgId);
+      .bind(searchMatch(orgId, f, words), COUNT_CAP + 1, perGroup + 1, orgId);
   }
   const w = where(orgId, f, null);
   return d1
