@@ -23,19 +23,71 @@ export function ftsQuery(q: string): string | null {
 
 const hex = (s: string) => Array.from(new TextEncoder().encode(s), (b) => b.toString(16).padStart(2, "0")).join("");
 
-/**
- * The `tasks_search` MATCH for an organization, its filters and the words typed.
- * Filter tags are scoped to the organization (see migrations/0003_tasks_search.sql),
- * so FTS5 only walks that organization's postings.
- */
-export function searchMatch(orgId: string, f: TaskFilters, words: string): string {
+/** Filter tags scoped to the organization (see migrations/0003_tasks_search.sql); without filters, the organization's own. */
+function filterTags(orgId: string, f: TaskFilters): string[] {
   const tags: string[] = [];
   if (f.status) tags.push(`s${hex(`${orgId} ${f.status}`)}`);
   if (f.source) tags.push(`r${hex(`${orgId} ${f.source}`)}`);
   if (f.agent) tags.push(`a${hex(`${orgId} ${f.agent}`)}`);
   if (!tags.length) tags.push(`o${hex(orgId)}`);
-  const terms = words.split(" ").map((w) => `{title description} : ${w}`);
-  return [...tags.map((t) => `tags : "${t}"`), ...terms].join(" AND ");
+  return tags.map((t) => `tags : "${t}"`);
+}
+
+const inText = (term: string) => `{title description} : ${term}`;
+
+/**
+ * The `tasks_search` MATCH for an organization, its filters and the words typed.
+ * Filter tags are scoped to the organization, so FTS5 only walks that organization's postings.
+ */
+export function searchMatch(orgId: string, f: TaskFilters, words: string): string {
+  return [...filterTags(orgId, f), ...words.split(" ").map(inText)].join(" AND ");
+}
+
+/** The longest prefix with its own FTS5 index (migrations/0003: prefix='2 3 4 5 6'). */
+const INDEXED_PREFIX = 6;
+/** How many whole terms a longer word may stand for before it stays a prefix. */
+const MAX_TERMS = 16;
+/** A word whose folding is plain lowercase (so it compares with the vocabulary as it is) and longer than any prefix index. */
+const LONG_WORD = new RegExp(`^"([A-Za-z0-9]{${INDEXED_PREFIX + 1},})"\\*$`);
+
+/**
+ * The whole terms a long word starts, as the MATCH text `{title description} : ("pricing" OR "pricings")`.
+ * The vocabulary (migrations/0006) is read in term order, one seek per term: `>= term || char(0)` starts
+ * after a term without reading its postings. With more than MAX_TERMS, the word stays a prefix.
+ */
+function wholeTerms(word: string): { sql: string; args: unknown[] } {
+  const end = word.slice(0, -1) + String.fromCharCode(word.charCodeAt(word.length - 1) + 1);
+  return {
+    sql: `(WITH RECURSIVE t(term, n) AS (
+             SELECT ?, 1
+             UNION ALL
+             SELECT (SELECT v.term FROM tasks_search_terms AS v WHERE v.term >= t.term || char(0) AND v.term < ? LIMIT 1), t.n + 1
+             FROM t WHERE t.term IS NOT NULL AND t.n <= ${MAX_TERMS})
+           SELECT iif(count(term) > ${MAX_TERMS}, ?, ? || group_concat('"' || replace(term, '"', '""') || '"', ' OR ') || ')') FROM t)`,
+    args: [word, end, inText(`"${word}"*`), inText("(")],
+  };
+}
+
+/**
+ * `searchMatch` as an SQL expression. FTS5 answers a prefix longer than its longest prefix index by merging the
+ * postings of every term it starts, in every organization, again in each statement; a long word instead becomes
+ * the OR of the whole terms it starts (`wholeTerms`), which FTS5 seeks in like any other term.
+ */
+function matchExpression(orgId: string, f: TaskFilters, words: string): { sql: string; args: unknown[] } {
+  const plain = filterTags(orgId, f);
+  const sql: string[] = [];
+  const args: unknown[] = [];
+  for (const w of words.split(" ")) {
+    const long = LONG_WORD.exec(w)?.[1].toLowerCase();
+    if (!long) {
+      plain.push(inText(w));
+      continue;
+    }
+    const e = wholeTerms(long);
+    sql.push(e.sql);
+    args.push(...e.args);
+  }
+  return { sql: ["?", ...sql].join(" || ' AND ' || "), args: [plain.join(" AND "), ...args] };
 }
 
 export const encodeCursor = (seq: number) => btoa(`s:${seq}`).replace(/=+$/, "");
@@ -61,9 +113,10 @@ function where(orgId: string, f: TaskFilters, beforeSeq: number | null): { sql: 
 /** The rowids of the newest `limit` matches, newest first: FTS5 walks its postings in rowid order and stops early. */
 function matchSubquery(orgId: string, f: TaskFilters, words: string, beforeSeq: number | null, limit: number) {
   const before = beforeSeq == null ? "" : " AND rowid < ?";
+  const m = matchExpression(orgId, f, words);
   return {
-    sql: `SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH ?${before} ORDER BY rowid DESC LIMIT ?`,
-    args: [searchMatch(orgId, f, words), ...(beforeSeq == null ? [] : [beforeSeq]), limit],
+    sql: `SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH ${m.sql}${before} ORDER BY rowid DESC LIMIT ?`,
+    args: [...m.args, ...(beforeSeq == null ? [] : [beforeSeq]), limit],
   };
 }
 
@@ -87,18 +140,22 @@ function pageStatement(d1: D1Database, orgId: string, f: TaskFilters, beforeSeq:
 function groupStatement(d1: D1Database, orgId: string, f: TaskFilters, perGroup: number) {
   const words = f.q === undefined ? null : ftsQuery(f.q);
   if (words) {
+    const m = matchExpression(orgId, f, words);
+    const n = m.args.length;
     return d1
       .prepare(
-        `WITH m AS MATERIALIZED (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH ?1 LIMIT ?2),
+        `WITH q AS MATERIALIZED (SELECT ${m.sql} AS q),
+         m AS MATERIALIZED (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH (SELECT q FROM q) LIMIT ?${n + 1}),
          c AS MATERIALIZED (SELECT count(*) AS n FROM m)
          SELECT c.n, t.* FROM c LEFT JOIN (SELECT seq, ${COLUMNS} FROM tasks WHERE seq IN (
-           SELECT seq FROM (SELECT seq FROM m ORDER BY seq DESC LIMIT (SELECT iif(n < ?2, ?3, 0) FROM c))
+           SELECT seq FROM (SELECT seq FROM m ORDER BY seq DESC LIMIT (SELECT iif(n < ?${n + 1}, ?${n + 2}, 0) FROM c))
            UNION ALL
-           SELECT seq FROM (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH ?1 ORDER BY rowid DESC LIMIT (SELECT iif(n < ?2, 0, ?3) FROM c))
-         ) AND org_id = ?4) AS t
+           SELECT seq FROM (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH (SELECT q FROM q) ORDER BY rowid DESC
+             LIMIT (SELECT iif(n < ?${n + 1}, 0, ?${n + 2}) FROM c))
+         ) AND org_id = ?${n + 3}) AS t
          ORDER BY t.seq DESC`,
       )
-      .bind(searchMatch(orgId, f, words), COUNT_CAP + 1, perGroup + 1, orgId);
+      .bind(...m.args, COUNT_CAP + 1, perGroup + 1, orgId);
   }
   const w = where(orgId, f, null);
   return d1

@@ -81,3 +81,30 @@ describe("concurrent writers to the index", () => {
     expect(s.counts).toEqual({ pending: 0, in_progress: 0, needs_input: 0, failed: 0, completed: 1, cancelled: 0 });
   });
 });
+
+describe("words longer than the prefix indexes", () => {
+  it("match every term they start, and only those, in lists and summaries", async () => {
+    const org = `org_long_${crypto.randomUUID().slice(0, 8)}`;
+    const id = () => `tsk_long_${crypto.randomUUID()}`;
+    const exact = await insertTask(org, id(), "Pricing review");
+    const longer = await insertTask(org, id(), "pricingmodel draft", "failed");
+    await insertTask(org, id(), "pricinx typo");
+    await insertTask(org, id(), "pricin stub");
+    const ids = async (q: string) => (await listTasks(env.DB, org, { q }, null, 10)).items.map((t) => t.id);
+    expect(await ids("pricing")).toEqual([longer.id, exact.id]);
+    expect(await ids("PRICINGM")).toEqual([longer.id]);
+    expect(await ids("pricingmodels")).toEqual([]);
+    expect(await ids("pricing review")).toEqual([exact.id]);
+    const s = await taskSummary(env.DB, org, { q: "pricing" });
+    expect(s.counts).toEqual({ pending: 1, in_progress: 0, needs_input: 0, failed: 1, completed: 0, cancelled: 0 });
+    expect(s.groups.failed.items.map((t) => t.id)).toEqual([longer.id]);
+  });
+
+  it("stay a prefix when they start more terms than the query takes", async () => {
+    const org = `org_many_${crypto.randomUUID().slice(0, 8)}`;
+    const rows = await Promise.all(Array.from({ length: 40 }, (_, i) => insertTask(org, `tsk_many_${crypto.randomUUID()}`, `manyterms${i.toString(36)}x`)));
+    const found = (await listTasks(env.DB, org, { q: "manyterms" }, null, 100)).items.map((t) => t.id);
+    expect(found.sort()).toEqual(rows.map((r) => r.id).sort());
+    expect((await taskSummary(env.DB, org, { q: "MANYTERMS" })).counts.pending).toBe(40);
+  });
+});
