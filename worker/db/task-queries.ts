@@ -63,18 +63,18 @@ function wholeTerms(word: string): { sql: string; args: unknown[] } {
              UNION ALL
              SELECT (SELECT v.term FROM tasks_search_terms AS v WHERE v.term >= t.term || char(0) AND v.term < ? LIMIT 1), t.n + 1
              FROM t WHERE t.term IS NOT NULL AND t.n <= ${MAX_TERMS})
-           SELECT iif(count(term) > ${MAX_TERMS}, ?, ? || group_concat('"' || replace(term, '"', '""') || '"', ' OR ') || ')') FROM t)`,
-    args: [word, end, inText(`"${word}"*`), inText("(")],
+           SELECT iif(count(term) > ${MAX_TERMS}, ?, '${inText("(")}' || group_concat('"' || replace(term, '"', '""') || '"', ' OR ') || ')') FROM t)`,
+    args: [word, end, inText(`"${word}"*`)],
   };
 }
 
 /**
- * `searchMatch` as an SQL expression. FTS5 answers a prefix longer than its longest prefix index by merging the
- * postings of every term it starts, in every organization, again in each statement; a long word instead becomes
- * the OR of the whole terms it starts (`wholeTerms`), which FTS5 seeks in like any other term.
+ * The words of `searchMatch` as an SQL expression. FTS5 answers a prefix longer than its longest prefix index by
+ * merging the postings of every term it starts, in every organization, again in each query; a long word instead
+ * becomes the OR of the whole terms it starts (`wholeTerms`), which FTS5 seeks in like any other term.
  */
-function matchExpression(orgId: string, f: TaskFilters, words: string): { sql: string; args: unknown[] } {
-  const plain = filterTags(orgId, f);
+function wordsExpression(words: string): { sql: string; args: unknown[] } {
+  const plain: string[] = [];
   const sql: string[] = [];
   const args: unknown[] = [];
   for (const w of words.split(" ")) {
@@ -87,7 +87,18 @@ function matchExpression(orgId: string, f: TaskFilters, words: string): { sql: s
     sql.push(e.sql);
     args.push(...e.args);
   }
-  return { sql: ["?", ...sql].join(" || ' AND ' || "), args: [plain.join(" AND "), ...args] };
+  if (plain.length) (sql.unshift("?"), args.unshift(plain.join(" AND ")));
+  return { sql: sql.join(" || ' AND ' || "), args };
+}
+
+/**
+ * What `tasks_search` answers: words, or two filters and more, whose tag postings FTS5 intersects in rowid order
+ * (one `tasks` index range would walk past every row of the other filter). Null when one index range answers.
+ */
+function textMatch(orgId: string, f: TaskFilters): { tags: string; words: { sql: string; args: unknown[] } | null } | null {
+  const words = f.q === undefined ? null : ftsQuery(f.q);
+  if (!words && [f.status, f.source, f.agent].filter(Boolean).length < 2) return null;
+  return { tags: filterTags(orgId, f).join(" AND "), words: words ? wordsExpression(words) : null };
 }
 
 export const encodeCursor = (seq: number) => btoa(`s:${seq}`).replace(/=+$/, "");
@@ -110,61 +121,54 @@ function where(orgId: string, f: TaskFilters, beforeSeq: number | null): { sql: 
   return { sql: parts.join(" AND "), args };
 }
 
-/** The rowids of the newest `limit` matches, newest first: FTS5 walks its postings in rowid order and stops early. */
-function matchSubquery(orgId: string, f: TaskFilters, words: string, beforeSeq: number | null, limit: number) {
-  const before = beforeSeq == null ? "" : " AND rowid < ?";
-  const m = matchExpression(orgId, f, words);
-  return {
-    sql: `SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH ${m.sql}${before} ORDER BY rowid DESC LIMIT ?`,
-    args: [...m.args, ...(beforeSeq == null ? [] : [beforeSeq]), limit],
-  };
-}
-
 function pageStatement(d1: D1Database, orgId: string, f: TaskFilters, beforeSeq: number | null, limit: number) {
-  const words = f.q === undefined ? null : ftsQuery(f.q);
-  if (words) {
-    const m = matchSubquery(orgId, f, words, beforeSeq, limit + 1);
+  const m = textMatch(orgId, f);
+  if (m) {
+    // The newest matches: FTS5 walks its postings in rowid order and stops after a page.
+    const match = m.words ? `? || ' AND ' || ${m.words.sql}` : "?";
+    const before = beforeSeq == null ? "" : " AND rowid < ?";
     // org_id again: the tags already scope the match, this keeps a stray token from ever crossing organizations.
-    return d1.prepare(`SELECT seq, ${COLUMNS} FROM tasks WHERE seq IN (${m.sql}) AND org_id = ? ORDER BY seq DESC`).bind(...m.args, orgId);
+    return d1
+      .prepare(
+        `SELECT seq, ${COLUMNS} FROM tasks WHERE seq IN (
+           SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${match}${before} ORDER BY rowid DESC LIMIT ?
+         ) AND org_id = ? ORDER BY seq DESC`,
+      )
+      .bind(m.tags, ...(m.words?.args ?? []), ...(beforeSeq == null ? [] : [beforeSeq]), limit + 1, orgId);
   }
   const w = where(orgId, f, beforeSeq);
   return d1.prepare(`SELECT seq, ${COLUMNS} FROM tasks WHERE ${w.sql} ORDER BY seq DESC LIMIT ?`).bind(...w.args, limit + 1);
 }
 
 /**
- * Capped count and first page of one status group. With words, the count walks the matches in FTS5's own
- * (ascending) rowid order, which is much cheaper than walking them backwards, and any 1001 of them decide "1000+".
- * When they are all there, the newest come from that set; only a capped group walks again, newest first, and stops
- * after a page.
+ * Capped count and first page of one status group, as rows `(n, seq, …columns)`; `match` is the SQL of the
+ * group's MATCH text, or null for an index range of `tasks`. A match's count walks FTS5's postings in their own
+ * (ascending) rowid order, much cheaper than backwards, and any COUNT_CAP + 1 of them decide the cap. When they
+ * are all there, the newest come from that set; only a capped group walks again, newest first, for its page.
  */
-function groupStatement(d1: D1Database, orgId: string, f: TaskFilters, perGroup: number) {
-  const words = f.q === undefined ? null : ftsQuery(f.q);
-  if (words) {
-    const m = matchExpression(orgId, f, words);
-    const n = m.args.length;
-    return d1
-      .prepare(
-        `WITH q AS MATERIALIZED (SELECT ${m.sql} AS q),
-         m AS MATERIALIZED (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH (SELECT q FROM q) LIMIT ?${n + 1}),
-         c AS MATERIALIZED (SELECT count(*) AS n FROM m)
-         SELECT c.n, t.* FROM c LEFT JOIN (SELECT seq, ${COLUMNS} FROM tasks WHERE seq IN (
-           SELECT seq FROM (SELECT seq FROM m ORDER BY seq DESC LIMIT (SELECT iif(n < ?${n + 1}, ?${n + 2}, 0) FROM c))
-           UNION ALL
-           SELECT seq FROM (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH (SELECT q FROM q) ORDER BY rowid DESC
-             LIMIT (SELECT iif(n < ?${n + 1}, 0, ?${n + 2}) FROM c))
-         ) AND org_id = ?${n + 3}) AS t
-         ORDER BY t.seq DESC`,
-      )
-      .bind(...m.args, COUNT_CAP + 1, perGroup + 1, orgId);
+function groupQuery(orgId: string, f: TaskFilters, match: string | null, args: unknown[], perGroup: number): { sql: string; args: unknown[] } {
+  const cap = COUNT_CAP + 1;
+  const page = perGroup + 1;
+  if (match) {
+    return {
+      sql: `WITH q AS MATERIALIZED (SELECT ${match} AS q),
+        m AS MATERIALIZED (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH (SELECT q FROM q) LIMIT ${cap}),
+        c AS MATERIALIZED (SELECT count(*) AS n FROM m)
+        SELECT c.n, t.* FROM c LEFT JOIN (SELECT seq, ${COLUMNS} FROM tasks WHERE seq IN (
+          SELECT seq FROM (SELECT seq FROM m ORDER BY seq DESC LIMIT (SELECT iif(n < ${cap}, ${page}, 0) FROM c))
+          UNION ALL
+          SELECT seq FROM (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH (SELECT q FROM q) ORDER BY rowid DESC
+            LIMIT (SELECT iif(n < ${cap}, 0, ${page}) FROM c))
+        ) AND org_id = ?) AS t`,
+      args: [...args, orgId],
+    };
   }
   const w = where(orgId, f, null);
-  return d1
-    .prepare(
-      `SELECT c.n, t.* FROM (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE ${w.sql} LIMIT ?)) AS c
-       LEFT JOIN (SELECT seq, ${COLUMNS} FROM tasks WHERE ${w.sql} ORDER BY seq DESC LIMIT ?) AS t
-       ORDER BY t.seq DESC`,
-    )
-    .bind(...w.args, COUNT_CAP + 1, ...w.args, perGroup + 1);
+  return {
+    sql: `SELECT c.n, t.* FROM (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE ${w.sql} LIMIT ${cap})) AS c
+      LEFT JOIN (SELECT seq, ${COLUMNS} FROM tasks WHERE ${w.sql} ORDER BY seq DESC LIMIT ${page}) AS t`,
+    args: [...w.args, ...w.args],
+  };
 }
 
 type Row = IndexRow & { seq: number };
@@ -180,19 +184,44 @@ export async function listTasks(d1: D1Database, orgId: string, f: TaskFilters, c
   return toPage(results, limit);
 }
 
-/** Per-status counts (capped) and the first page of every group, in one D1 round trip. */
+/** UNION ALL of the selects, nested so no compound has more than D1's limit of 5 terms. */
+function compound(selects: string[]): string {
+  if (selects.length <= 5) return selects.join(" UNION ALL ");
+  const half = Math.ceil(selects.length / 2);
+  return [selects.slice(0, half), selects.slice(half)].map((s) => `SELECT * FROM (${compound(s)})`).join(" UNION ALL ");
+}
+
+/**
+ * Per-status counts (capped) and the first page of every group, in one statement: the words are expanded once
+ * (`w`) for every group's match.
+ */
 export async function taskSummary(d1: D1Database, orgId: string, f: TaskFilters, perGroup = 5) {
+  if (!Number.isInteger(perGroup) || perGroup < 1) throw new RangeError(`perGroup ${perGroup}`);
   const statuses = f.status ? [f.status] : [...TASK_STATUSES];
-  const results = await d1.batch<Row & { n: number }>(statuses.map((status) => groupStatement(d1, orgId, { ...f, status }, perGroup)));
+  const words = f.q === undefined ? null : ftsQuery(f.q);
+  const w = words ? wordsExpression(words) : null;
+  const groups = statuses.map((status) => {
+    const g = { ...f, status };
+    const m = textMatch(orgId, g);
+    return groupQuery(orgId, g, m && (w ? "? || ' AND ' || (SELECT w FROM w)" : "?"), m ? [m.tags] : [], perGroup);
+  });
+  const sql =
+    (w ? `WITH w AS MATERIALIZED (SELECT ${w.sql} AS w) ` : "") +
+    compound(groups.map((g, i) => `SELECT ${i} AS g, * FROM (${g.sql})`)) +
+    " ORDER BY g, seq DESC";
+  const { results } = await d1
+    .prepare(sql)
+    .bind(...(w?.args ?? []), ...groups.flatMap((g) => g.args))
+    .all<Row & { g: number; n: number }>();
   const counts: Record<string, number | string> = {};
-  const groups: Record<string, ReturnType<typeof toPage>> = {};
+  const pages: Record<string, ReturnType<typeof toPage>> = {};
   statuses.forEach((status, i) => {
-    const rows = results[i].results;
+    const rows = results.filter((r) => r.g === i);
     const n = rows[0]?.n ?? 0;
     counts[status] = n > COUNT_CAP ? `${COUNT_CAP}+` : n;
-    groups[status] = toPage(rows.filter((r) => r.seq != null), perGroup);
+    pages[status] = toPage(rows.filter((r) => r.seq != null), perGroup);
   });
-  return { counts, groups };
+  return { counts, groups: pages };
 }
 
 export async function findTask(d1: D1Database, orgId: string, id: string): Promise<IndexRow | null> {

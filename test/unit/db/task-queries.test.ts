@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ftsQuery, listTasks, searchMatch, taskSummary } from "../../../worker/db/task-queries";
+import { decodeCursor, ftsQuery, listTasks, searchMatch, taskSummary } from "../../../worker/db/task-queries";
 import type { TaskStatus } from "../../../worker/db/schema";
 import { INDEX_COLUMNS, type IndexRow } from "../../../worker/db/task-row";
 import { IndexSync } from "../../../worker/task/index-sync";
@@ -106,5 +106,37 @@ describe("words longer than the prefix indexes", () => {
     const found = (await listTasks(env.DB, org, { q: "manyterms" }, null, 100)).items.map((t) => t.id);
     expect(found.sort()).toEqual(rows.map((r) => r.id).sort());
     expect((await taskSummary(env.DB, org, { q: "MANYTERMS" })).counts.pending).toBe(40);
+  });
+
+  it("fit in one statement, as many as a query takes", async () => {
+    const org = `org_words_${crypto.randomUUID().slice(0, 8)}`;
+    const words = Array.from({ length: 16 }, (_, i) => `longerword${i.toString(36)}`);
+    const row = await insertTask(org, `tsk_words_${crypto.randomUUID()}`, words.join(" "));
+    const q = words.map((w) => w.slice(0, 9)).join(" ");
+    expect((await listTasks(env.DB, org, { q, status: "pending", agent: "researcher" }, null, 5)).items.map((t) => t.id)).toEqual([row.id]);
+    expect((await taskSummary(env.DB, org, { q, source: "api" })).counts.pending).toBe(1);
+  });
+});
+
+describe("two filters and more without words", () => {
+  it("intersect the filter tags, in lists and summaries", async () => {
+    const org = `org_filters_${crypto.randomUUID().slice(0, 8)}`;
+    const id = () => `tsk_filters_${crypto.randomUUID()}`;
+    const a = await insertTask(org, id(), "one", "failed");
+    await insertTask(org, id(), "two", "pending");
+    const c = await insertTask(org, id(), "three", "failed");
+    await env.DB.prepare("UPDATE tasks SET agent = 'writer' WHERE id IN (?, ?)").bind(a.id, c.id).run();
+    const d = await insertTask(org, id(), "four", "failed");
+    const ids = async (f: Parameters<typeof listTasks>[2], cursor: number | null = null) => listTasks(env.DB, org, f, cursor, 1);
+    const first = await ids({ status: "failed", agent: "writer" });
+    expect(first.items.map((t) => t.id)).toEqual([c.id]);
+    const second = await ids({ status: "failed", agent: "writer" }, decodeCursor(first.next_cursor!));
+    expect(second.items.map((t) => t.id)).toEqual([a.id]);
+    expect(second.next_cursor).toBeNull();
+    expect((await ids({ status: "failed", source: "api", agent: "researcher" })).items.map((t) => t.id)).toEqual([d.id]);
+    expect((await ids({ status: "failed", agent: "" })).items.map((t) => t.id)).toEqual([d.id]);
+    const s = await taskSummary(env.DB, org, { agent: "writer", source: "api" });
+    expect(s.counts).toEqual({ pending: 0, in_progress: 0, needs_input: 0, failed: 2, completed: 0, cancelled: 0 });
+    expect(s.groups.failed.items.map((t) => t.id)).toEqual([c.id, a.id]);
   });
 });
