@@ -71,15 +71,19 @@ function wholeTerms(word: string): { sql: string; args: unknown[] } {
 /**
  * The words of `searchMatch` as an SQL expression. FTS5 answers a prefix longer than its longest prefix index by
  * merging the postings of every term it starts, in every organization, again in each query; a long word instead
- * becomes the OR of the whole terms it starts (`wholeTerms`), which FTS5 seeks in like any other term.
+ * becomes the OR of the whole terms it starts (`wholeTerms`), which FTS5 seeks in like any other term. `scans`
+ * tells that a prefix stays without an index (one letter, or a long word whose folding is not plain lowercase).
  */
-function wordsExpression(words: string): { sql: string; args: unknown[] } {
+function wordsExpression(words: string): { sql: string; args: unknown[]; scans: boolean } {
   const plain: string[] = [];
   const sql: string[] = [];
   const args: unknown[] = [];
+  let scans = false;
   for (const w of words.split(" ")) {
     const long = LONG_WORD.exec(w)?.[1].toLowerCase();
     if (!long) {
+      const chars = [...w].length - 3;
+      scans ||= chars < 2 || chars > INDEXED_PREFIX;
       plain.push(inText(w));
       continue;
     }
@@ -88,7 +92,7 @@ function wordsExpression(words: string): { sql: string; args: unknown[] } {
     args.push(...e.args);
   }
   if (plain.length) (sql.unshift("?"), args.unshift(plain.join(" AND ")));
-  return { sql: sql.join(" || ' AND ' || "), args };
+  return { sql: sql.join(" || ' AND ' || "), args, scans };
 }
 
 /**
@@ -145,22 +149,24 @@ function pageStatement(d1: D1Database, orgId: string, f: TaskFilters, beforeSeq:
  * group's MATCH text, or null for an index range of `tasks`. A match's count walks FTS5's postings in their own
  * (ascending) rowid order, much cheaper than backwards, and any COUNT_CAP + 1 of them decide the cap. When they
  * are all there, the newest come from that set; only a capped group walks again, newest first, for its page.
+ * A prefix without an index costs a merge of its postings per walk, so then one walk, newest first, serves both.
  */
-function groupQuery(orgId: string, f: TaskFilters, match: string | null, args: unknown[], perGroup: number): { sql: string; args: unknown[] } {
+function groupQuery(orgId: string, f: TaskFilters, match: { sql: string; args: unknown[]; scans: boolean } | null, perGroup: number) {
   const cap = COUNT_CAP + 1;
   const page = perGroup + 1;
   if (match) {
+    const walk = (order: string, limit: string) => `SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH (SELECT q FROM q)${order} LIMIT ${limit}`;
+    const [count, newest] = match.scans
+      ? [walk(" ORDER BY rowid DESC", `${cap}`), `SELECT seq FROM m ORDER BY seq DESC LIMIT ${page}`]
+      : [
+          walk("", `${cap}`),
+          `SELECT seq FROM (SELECT seq FROM m ORDER BY seq DESC LIMIT (SELECT iif(n < ${cap}, ${page}, 0) FROM c))
+           UNION ALL SELECT seq FROM (${walk(" ORDER BY rowid DESC", `(SELECT iif(n < ${cap}, 0, ${page}) FROM c)`)})`,
+        ];
     return {
-      sql: `WITH q AS MATERIALIZED (SELECT ${match} AS q),
-        m AS MATERIALIZED (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH (SELECT q FROM q) LIMIT ${cap}),
-        c AS MATERIALIZED (SELECT count(*) AS n FROM m)
-        SELECT c.n, t.* FROM c LEFT JOIN (SELECT seq, ${COLUMNS} FROM tasks WHERE seq IN (
-          SELECT seq FROM (SELECT seq FROM m ORDER BY seq DESC LIMIT (SELECT iif(n < ${cap}, ${page}, 0) FROM c))
-          UNION ALL
-          SELECT seq FROM (SELECT rowid AS seq FROM tasks_search WHERE tasks_search MATCH (SELECT q FROM q) ORDER BY rowid DESC
-            LIMIT (SELECT iif(n < ${cap}, 0, ${page}) FROM c))
-        ) AND org_id = ?) AS t`,
-      args: [...args, orgId],
+      sql: `WITH q AS MATERIALIZED (SELECT ${match.sql} AS q), m AS MATERIALIZED (${count}), c AS MATERIALIZED (SELECT count(*) AS n FROM m)
+        SELECT c.n, t.* FROM c LEFT JOIN (SELECT seq, ${COLUMNS} FROM tasks WHERE seq IN (${newest}) AND org_id = ?) AS t`,
+      args: [...match.args, orgId],
     };
   }
   const w = where(orgId, f, null);
@@ -203,7 +209,7 @@ export async function taskSummary(d1: D1Database, orgId: string, f: TaskFilters,
   const groups = statuses.map((status) => {
     const g = { ...f, status };
     const m = textMatch(orgId, g);
-    return groupQuery(orgId, g, m && (w ? "? || ' AND ' || (SELECT w FROM w)" : "?"), m ? [m.tags] : [], perGroup);
+    return groupQuery(orgId, g, m && { sql: w ? "? || ' AND ' || (SELECT w FROM w)" : "?", args: [m.tags], scans: w?.scans ?? false }, perGroup);
   });
   const sql =
     (w ? `WITH w AS MATERIALIZED (SELECT ${w.sql} AS w) ` : "") +
