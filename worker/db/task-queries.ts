@@ -33,14 +33,25 @@ function filterTags(orgId: string, f: TaskFilters): string[] {
   return tags.map((t) => `tags : "${t}"`);
 }
 
-const inText = (term: string) => `{title description} : ${term}`;
+/** What a hidden tag token can start with: one of `o s r a`, then hex digits (matched after case folding). */
+const TAG_START = /^[osra][0-9a-f]*$/i;
+
+/**
+ * `term` (a word's, or an expression over terms that start with `word`) limited to title and description. The
+ * column filter only matters for a word that could start a hidden tag token, and costs a check of every posting
+ * FTS5 walks past, so a plain word that cannot goes without it.
+ */
+const inText = (word: string, term: string) => (/^[a-z0-9]+$/i.test(word) && !TAG_START.test(word) ? term : `{title description} : ${term}`);
+
+/** The words of `ftsQuery`, each `"word"*`. */
+const quoted = (words: string) => words.split(" ").map((term) => ({ word: term.slice(1, -2), term }));
 
 /**
  * The `tasks_search` MATCH for an organization, its filters and the words typed.
  * Filter tags are scoped to the organization, so FTS5 only walks that organization's postings.
  */
 export function searchMatch(orgId: string, f: TaskFilters, words: string): string {
-  return [...filterTags(orgId, f), ...words.split(" ").map(inText)].join(" AND ");
+  return [...filterTags(orgId, f), ...quoted(words).map((w) => inText(w.word, w.term))].join(" AND ");
 }
 
 /** The longest prefix with its own FTS5 index (migrations/0003: prefix='2 3 4 5 6'). */
@@ -48,7 +59,7 @@ const INDEXED_PREFIX = 6;
 /** How many whole terms a longer word may stand for before it stays a prefix. */
 const MAX_TERMS = 16;
 /** A word whose folding is plain lowercase (so it compares with the vocabulary as it is) and longer than any prefix index. */
-const LONG_WORD = new RegExp(`^"([A-Za-z0-9]{${INDEXED_PREFIX + 1},})"\\*$`);
+const LONG_WORD = new RegExp(`^[A-Za-z0-9]{${INDEXED_PREFIX + 1},}$`);
 
 /**
  * The whole terms a long word starts, as the MATCH text `{title description} : ("pricing" OR "pricings")`.
@@ -63,8 +74,8 @@ function wholeTerms(word: string): { sql: string; args: unknown[] } {
              UNION ALL
              SELECT (SELECT v.term FROM tasks_search_terms AS v WHERE v.term >= t.term || char(0) AND v.term < ? LIMIT 1), t.n + 1
              FROM t WHERE t.term IS NOT NULL AND t.n <= ${MAX_TERMS})
-           SELECT iif(count(term) > ${MAX_TERMS}, ?, '${inText("(")}' || group_concat('"' || replace(term, '"', '""') || '"', ' OR ') || ')') FROM t)`,
-    args: [word, end, inText(`"${word}"*`)],
+           SELECT iif(count(term) > ${MAX_TERMS}, ?, '${inText(word, "(")}' || group_concat('"' || replace(term, '"', '""') || '"', ' OR ') || ')') FROM t)`,
+    args: [word, end, inText(word, `"${word}"*`)],
   };
 }
 
@@ -79,15 +90,14 @@ function wordsExpression(words: string): { sql: string; args: unknown[]; scans: 
   const sql: string[] = [];
   const args: unknown[] = [];
   let scans = false;
-  for (const w of words.split(" ")) {
-    const long = LONG_WORD.exec(w)?.[1].toLowerCase();
-    if (!long) {
-      const chars = [...w].length - 3;
+  for (const { word, term } of quoted(words)) {
+    if (!LONG_WORD.test(word)) {
+      const chars = [...word].length;
       scans ||= chars < 2 || chars > INDEXED_PREFIX;
-      plain.push(inText(w));
+      plain.push(inText(word, term));
       continue;
     }
-    const e = wholeTerms(long);
+    const e = wholeTerms(word.toLowerCase());
     sql.push(e.sql);
     args.push(...e.args);
   }

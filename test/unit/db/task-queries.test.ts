@@ -17,10 +17,15 @@ describe("ftsQuery", () => {
 
 describe("searchMatch", () => {
   it("scopes to the organization, or to its filter tags when there are filters", () => {
-    expect(searchMatch("org_a", {}, '"co"*')).toBe('tags : "o6f72675f61" AND {title description} : "co"*');
+    expect(searchMatch("org_a", {}, '"co"*')).toBe('tags : "o6f72675f61" AND "co"*');
     const m = searchMatch("org_a", { status: "failed", agent: "writer" }, '"x"* "y"*');
-    expect(m).toBe(
-      `tags : "s${hex("org_a failed")}" AND tags : "a${hex("org_a writer")}" AND {title description} : "x"* AND {title description} : "y"*`,
+    expect(m).toBe(`tags : "s${hex("org_a failed")}" AND tags : "a${hex("org_a writer")}" AND "x"* AND "y"*`);
+  });
+
+  it("keeps words that could start a hidden tag token out of the tags", () => {
+    expect(searchMatch("org_a", {}, '"S3"* "o6f7"* "a"* "café"* "x_y"* "sql"*')).toBe(
+      'tags : "o6f72675f61" AND {title description} : "S3"* AND {title description} : "o6f7"* AND {title description} : "a"* ' +
+        'AND {title description} : "café"* AND {title description} : "x_y"* AND "sql"*',
     );
   });
 });
