@@ -62,7 +62,7 @@ const MAX_TERMS = 16;
 const LONG_WORD = new RegExp(`^[A-Za-z0-9]{${INDEXED_PREFIX + 1},}$`);
 
 /**
- * The whole terms a long word starts, as the MATCH text `{title description} : ("pricing" OR "pricings")`.
+ * The whole terms a long word starts, as the MATCH text `("pricing" OR "pricings")` (`inText`).
  * The vocabulary (migrations/0006) is read in term order, one seek per term: `>= term || char(0)` starts
  * after a term without reading its postings. With more than MAX_TERMS, the word stays a prefix.
  */
