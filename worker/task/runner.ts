@@ -582,8 +582,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     const json = JSON.stringify(event);
     const id = appendEvent(this.sql, event.type, json, Date.now());
     this.lastEventId = id;
-    logTaskEvent(id, event);
-    this.subscribers.broadcast(sseFrameJson(id, event.type, json));
+    logTaskEvent(id, event, json);
+    if (this.subscribers.size) this.subscribers.broadcast(sseFrameJson(id, event.type, json));
   }
 
   emitStep(node: StoredNode): void {
