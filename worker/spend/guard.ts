@@ -14,6 +14,26 @@ interface Snapshot {
   at: number;
 }
 
+/** The organization's settings and what its other tasks spent this month, as read at `at`. */
+export interface OrgReading {
+  settings: string | null;
+  others_nanos: number;
+  month: string;
+  at: number;
+}
+
+export function orgReadingStatements(d1: D1Database, orgId: string, taskId: string, month: string): D1PreparedStatement[] {
+  return [
+    d1.prepare("SELECT settings FROM orgs WHERE id = ?").bind(orgId),
+    d1.prepare("SELECT coalesce(sum(cost_nanos), 0) AS n FROM spend WHERE org_id = ? AND day >= ? AND task_id != ?").bind(orgId, month, taskId),
+  ];
+}
+
+export function orgReading(results: D1Result[], month: string, at: number): OrgReading {
+  const [settings, spent] = results as [D1Result<{ settings: string }>, D1Result<{ n: number }>];
+  return { settings: settings.results[0]?.settings ?? null, others_nanos: spent.results[0]?.n ?? 0, month, at };
+}
+
 /**
  * What a task's runs need from their organization: the monthly spend cap, what
  * the other tasks spent this month, and the secrets to mask. Read at a run's
@@ -35,14 +55,15 @@ export class OrgGuard {
     return this.loading;
   }
 
+  /** A reading made elsewhere (the batch that created the task) counts as this guard's own. */
+  prime(r: OrgReading): void {
+    const s = parseOrgSettings(r.settings);
+    this.snap = { cap_nanos: s.monthly_spend_cap_nanos, others_nanos: r.others_nanos, month: r.month, mask: makeMasker(providerKeysOf(this.env), s.mask_patterns), at: r.at };
+  }
+
   private async load(now: number): Promise<void> {
     const month = monthStart(now);
-    const [settings, spent] = await this.env.DB.batch<{ settings?: string; n?: number }>([
-      this.env.DB.prepare("SELECT settings FROM orgs WHERE id = ?").bind(this.orgId()),
-      this.env.DB.prepare("SELECT coalesce(sum(cost_nanos), 0) AS n FROM spend WHERE org_id = ? AND day >= ? AND task_id != ?").bind(this.orgId(), month, this.taskId()),
-    ]);
-    const s = parseOrgSettings(settings.results[0]?.settings);
-    this.snap = { cap_nanos: s.monthly_spend_cap_nanos, others_nanos: spent.results[0]?.n ?? 0, month, mask: makeMasker(providerKeysOf(this.env), s.mask_patterns), at: now };
+    this.prime(orgReading(await this.env.DB.batch(orgReadingStatements(this.env.DB, this.orgId(), this.taskId(), month)), month, now));
   }
 
   /** Would a turn costing `estimate` take the organization past its monthly cap? */

@@ -14,6 +14,7 @@ import { backoffDelayMs, shouldRetry } from "./retry";
 import type { RpcResult, TaskRunner } from "./runner";
 import { runKey } from "./runner";
 import { type StoredNode, type StoredRun, loadTurns, saveNode, saveRun, saveTurn } from "./store";
+import type { WarmStart } from "./meta";
 import { renderTemplate } from "./template";
 
 /** Runs one agent step's current run inside the TaskRunner, turn by durable turn. */
@@ -30,6 +31,11 @@ export class RunExecutor {
 
   constructor(private readonly t: TaskRunner) {
     this.org = new OrgGuard(t.bindings, () => t.meta!.org_id, () => t.meta!.id);
+  }
+
+  prime(warm: WarmStart): void {
+    this.org.prime(warm.org);
+    for (const [model, price] of Object.entries(warm.prices)) this.prices.set(model, { price: Promise.resolve(price), at: warm.org.at });
   }
 
   private async price(model: string): Promise<Price> {

@@ -7,7 +7,7 @@ import { newId } from "../lib/ids";
 import { log, logTaskEvent } from "../lib/log";
 import type { Usage } from "../agents/types";
 import { StepError } from "../agents/types";
-import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
+import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, primaryAgent, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
 import { Subscribers } from "../live/subscribers";
 import { heartbeatMs, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
@@ -15,7 +15,7 @@ import { notifyTransition } from "../notify/enqueue";
 import { hold, markAdmitted, queueState, releaseSlot, requestSlot } from "../queue/admission";
 import type { AdmitReply } from "../queue/org-queue";
 import { spendRows } from "../spend/ledger";
-import type { TaskMeta } from "./meta";
+import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep } from "./plan-schema";
 import * as s from "./storage-schema";
 import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, nodeFromRow, openStore, runFromRow, saveNode, saveRun } from "./store";
@@ -99,9 +99,10 @@ export class TaskRunner extends DurableObject<Bindings> {
   // ---- RPC surface ----
 
   /** Idempotent: a second start of the same task is a no-op. */
-  async start(meta: TaskMeta): Promise<void> {
+  async start(meta: TaskMeta, warm?: WarmStart): Promise<void> {
     if (this.meta) return;
     this.meta = meta;
+    if (warm) this.executor.prime(warm);
     this.index = indexPlan(meta.plan);
     this.ctx.storage.transactionSync(() => {
       this.db
@@ -619,7 +620,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     const u = this.totals.usage;
     return {
       id: m.id, org_id: m.org_id, title: m.title, description: m.description, status: this.status, source: m.source,
-      agent: primaryAgent(m), agents: JSON.stringify(Object.keys(m.agents)), created_by: JSON.stringify(m.created_by),
+      agent: primaryAgent(m.plan, Object.keys(m.agents)), agents: JSON.stringify(Object.keys(m.agents)), created_by: JSON.stringify(m.created_by),
       parent_id: m.parent_id, rerun_of: m.rerun_of, trigger_id: m.trigger_id, session_id: m.session_id, plan_id: m.plan_id,
       plan_version: m.plan_version, progress_done: p.done, progress_total: p.total, tokens_input: u.input, tokens_cache: u.cache,
       tokens_output: u.output, tokens_web_search: u.web_search, searches: u.searches, cost_nanos: this.totals.cost_nanos,
@@ -631,7 +632,3 @@ export class TaskRunner extends DurableObject<Bindings> {
 
 export const runKey = (key: string, runNo: number) => `${key}#${runNo}`;
 
-export function primaryAgent(m: TaskMeta): string | null {
-  const first = m.plan.steps.find((st) => st.kind === "agent");
-  return first && first.kind === "agent" ? first.agent : (Object.keys(m.agents)[0] ?? null);
-}
