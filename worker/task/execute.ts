@@ -61,7 +61,7 @@ export class RunExecutor {
     await this.org.refresh().catch((e) => log("warn", "organization limits not read", { task_id: meta.id, error: String(e) }));
     if (ac.signal.aborted) return;
     const price = JSON.parse(run.price) as Price;
-    const turns = loadTurns<TurnRecord>(t.sql, key, run.run_no);
+    const turns = t.freshRuns.delete(runKey(key, run.run_no)) ? [] : loadTurns<TurnRecord>(t.sql, key, run.run_no);
     let counted = turns.length;
     const { item, index } = iterationOf(t.graph, key);
     let instructions = renderTemplate(step.instructions, {

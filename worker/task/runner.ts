@@ -18,7 +18,7 @@ import { spendRows } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep } from "./plan-schema";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, nodeFromRow, openStore, runFromRow, saveNode, saveRun } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, openStore, runFromRow, saveNode, saveRun } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { taskDetail } from "./view";
@@ -55,6 +55,8 @@ export class TaskRunner extends DurableObject<Bindings> {
   private nextSeq = 0;
   private alarmAt: number | null = null;
   readonly inflight = new Map<string, AbortController>();
+  /** Runs begun by this instance that have no stored turns yet, so their executor need not look. */
+  readonly freshRuns = new Set<string>();
   private readonly subscribers = new Subscribers();
   private readonly waiters = new Set<() => void>();
   readonly sync: IndexSync;
@@ -316,7 +318,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   // ---- the scheduler loop ----
 
   pump(now = Date.now()): void {
-    if (!this.meta || FINAL.has(this.status) || queueState(this.ctx.storage) !== undefined) return;
+    if (!this.meta || FINAL.has(this.status) || !this.admitted()) return;
     for (const n of this.nodes()) {
       if (n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child") this.launch(n.key);
     }
@@ -420,7 +422,8 @@ export class TaskRunner extends DurableObject<Bindings> {
       feedback, price: "", usage: zeroTotals().usage, cost_nanos: 0,
     };
     this.runs.set(runKey(node.key, run.run_no), run);
-    saveRun(this.sql, run);
+    insertRun(this.sql, run);
+    this.freshRuns.add(runKey(node.key, run.run_no));
     this.emitStep(node);
   }
 
@@ -443,6 +446,13 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   private pumpScheduled = false;
+  /** Admission is for good (held → queued → admitted, never back), so once seen it is not read again. */
+  private admittedSeen = false;
+
+  private admitted(): boolean {
+    this.admittedSeen ||= queueState(this.ctx.storage) === undefined;
+    return this.admittedSeen;
+  }
 
   /** Runs that finish together (a loop's fan-out) share one scheduling pass instead of one each. */
   private schedulePump(): void {
@@ -529,7 +539,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (n.status === "running" && n.kind === "agent") running = true;
     }
     if (running) at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HEARTBEAT_ALARM_MS);
-    if (queueState(this.ctx.storage) === "held") at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HELD_RETRY_MS);
+    if (!this.admitted() && queueState(this.ctx.storage) === "held") at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HELD_RETRY_MS);
     if (at === this.alarmAt) return;
     this.alarmAt = at;
     if (at == null) void this.ctx.storage.deleteAlarm();
@@ -581,7 +591,8 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   emit(event: TaskEvent): void {
     const json = JSON.stringify(event);
-    const id = appendEvent(this.sql, event.type, json, Date.now());
+    const id = this.lastEventId + 1;
+    appendEvent(this.sql, id, event.type, json, Date.now());
     this.lastEventId = id;
     logTaskEvent(id, event, json);
     if (this.subscribers.size) this.subscribers.broadcast(sseFrameJson(id, event.type, json));
