@@ -11,7 +11,8 @@ interface Snapshot {
   others_nanos: number;
   month: string;
   mask: Masker;
-  at: number;
+  /** good until the TTL runs out or the month ends, whichever comes first */
+  until: number;
 }
 
 /** The organization's settings and what its other tasks spent this month, as read at `at`. */
@@ -50,7 +51,7 @@ export class OrgGuard {
   ) {}
 
   refresh(now = Date.now()): Promise<void> {
-    if (this.snap && now - this.snap.at < TTL_MS && this.snap.month === monthStart(now)) return Promise.resolve();
+    if (this.snap && now < this.snap.until) return Promise.resolve();
     this.loading ??= this.load(now).finally(() => (this.loading = null));
     return this.loading;
   }
@@ -58,12 +59,18 @@ export class OrgGuard {
   /** A reading made elsewhere (the batch that created the task) counts as this guard's own. */
   prime(r: OrgReading): void {
     const s = parseOrgSettings(r.settings);
-    this.snap = { cap_nanos: s.monthly_spend_cap_nanos, others_nanos: r.others_nanos, month: r.month, mask: makeMasker(providerKeysOf(this.env), s.mask_patterns), at: r.at };
+    const until = Math.min(r.at + TTL_MS, nextMonthMs(r.month));
+    this.snap = { cap_nanos: s.monthly_spend_cap_nanos, others_nanos: r.others_nanos, month: r.month, mask: makeMasker(providerKeysOf(this.env), s.mask_patterns), until };
   }
 
   private async load(now: number): Promise<void> {
     const month = monthStart(now);
     this.prime(orgReading(await this.env.DB.batch(orgReadingStatements(this.env.DB, this.orgId(), this.taskId(), month)), month, now));
+  }
+
+  /** Whether the organization has a monthly cap at all: without one, nothing needs counting. */
+  get capped(): boolean {
+    return this.snap?.cap_nanos != null;
   }
 
   /** Would a turn costing `estimate` take the organization past its monthly cap? */
@@ -82,4 +89,9 @@ export class OrgGuard {
 
   /** Before the first read only the provider keys and common shapes apply. */
   mask: Masker = (text) => (this.snap ? this.snap.mask(text) : makeMasker(providerKeysOf(this.env), [])(text));
+}
+
+function nextMonthMs(month: string): number {
+  const d = new Date(`${month}T00:00:00Z`);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }

@@ -1,5 +1,6 @@
 import type { Price } from "../agents/cost";
 import { answerPending, type LoopOutcome, runAgentLoop, type TurnRecord } from "../agents/loop";
+import { isFinal } from "../agents/turn";
 import { priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
 import { createToolHost } from "../agents/tools";
@@ -71,6 +72,7 @@ export class RunExecutor {
       index,
     });
     if (run.feedback) instructions += `\n\nA reviewer rejected your previous answer. Their feedback:\n${run.feedback}`;
+    let unsavedRun = false;
     const timeoutMs = (step.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000;
     const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s`, true)), timeoutMs);
     const text = new TextStream((delta) => {
@@ -100,7 +102,9 @@ export class RunExecutor {
             if (turn.turn_no > counted) {
               counted = turn.turn_no;
               t.addUsage(run, turn.usage, turn.cost_nanos);
-              saveRun(t.sql, run);
+              // A final turn's usage goes out with the run's outcome, written next with no await between (same commit).
+              if (isFinal(turn)) unsavedRun = true;
+              else saveRun(t.sql, run);
               t.emitTurn(node, run.run_no, turn.turn_no, turn.usage);
             }
           });
@@ -110,6 +114,7 @@ export class RunExecutor {
       });
       if (!this.current(key, ac)) return;
       await this.onOutcome(node, run, outcome);
+      unsavedRun = false;
     } catch (e) {
       if (!this.current(key, ac)) return;
       const err = ac.signal.aborted && ac.signal.reason instanceof StepError ? ac.signal.reason : e;
@@ -118,6 +123,7 @@ export class RunExecutor {
       clearTimeout(timer);
       text.close();
       this.live.delete(key);
+      if (unsavedRun) saveRun(t.sql, run);
     }
   }
 
@@ -216,7 +222,7 @@ export class RunExecutor {
       for (const r of t.runs.values()) if (t.agentStep(t.node(r.node_key)).agent === agentName) spent += r.cost_nanos;
       if (spent + estimateNanos > agentMax) return false;
     }
-    if (t.state.storage.kv.get(CAP_WAIVED) === undefined && this.org.overCap(this.ownMonthNanos(), estimateNanos)) {
+    if (this.org.capped && this.org.overCap(this.ownMonthNanos(), estimateNanos) && t.state.storage.kv.get(CAP_WAIVED) === undefined) {
       this.capBlocked.add(key);
       return false;
     }
