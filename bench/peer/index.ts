@@ -89,11 +89,15 @@ export class Broadcaster extends DurableObject<Env> {
   }
 }
 
-let ready: Promise<unknown> | null = null;
-const ensureTable = (env: Env) =>
-  (ready ??= env.DB.prepare(
+let tableReady = false;
+/** Per request until it has worked once: a promise made in one request cannot be awaited by another in workerd. */
+async function ensureTable(env: Env): Promise<void> {
+  if (tableReady) return;
+  await env.DB.prepare(
     "CREATE TABLE IF NOT EXISTS bare_tasks (id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL)",
-  ).run());
+  ).run();
+  tableReady = true;
+}
 
 const json = (v: unknown, status = 200) => Response.json(v, { status });
 

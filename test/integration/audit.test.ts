@@ -9,7 +9,7 @@ async function newOrg(name: string) {
   return res.json.token as { id: string; token: string };
 }
 
-/** Task actions are written after the response (waitUntil), so wait for them. */
+/** Most task actions are written after the response (waitUntil), so wait for them. */
 async function entry(token: string, action: string, targetId: string): Promise<Entry> {
   const deadline = Date.now() + 5000;
   for (;;) {
@@ -91,6 +91,27 @@ describe("audit log", () => {
     await new Promise((r) => setTimeout(r, 100));
     const all = await api("GET", "/audit?action=task.create", { token });
     expect(all.json.items).toHaveLength(1);
+  });
+
+  it("writes a created task's entry with its index row, so both are there when the answer comes, and a refused one leaves neither", async () => {
+    const { token } = await newOrg("Audit creates");
+    const first = await api("POST", "/tasks", { token, body: { agent: "writer", title: "first", description: "@output v1" } });
+    const now = await api("GET", `/audit?action=task.create`, { token });
+    expect(now.json.items.map((e: Entry) => e.target.id)).toEqual([first.json.id]);
+    await waitForStatusAs(token, first.json.id, "completed");
+    const rerun = await api("POST", `/tasks/${first.json.id}/rerun`, { token, body: { from_step: "main" } });
+    expect(rerun.status).toBe(201);
+    const entries = await api("GET", `/audit?action=task.rerun`, { token });
+    expect(entries.json.items).toMatchObject([{ target: { type: "task", id: rerun.json.id }, details: { rerun_of: first.json.id } }]);
+
+    const ghost = await api("POST", "/agents", { token, body: { name: "ghost", model: "sim" } });
+    const plan = await api("POST", "/plans", { token, body: { name: "two agents", steps: [{ id: "a", agent: "writer", instructions: "x" }, { id: "b", agent: "ghost", instructions: "y" }] } });
+    expect(plan.status).toBe(201);
+    expect((await api("DELETE", `/agents/${ghost.json.id}`, { token })).status).toBe(204);
+    expectError(await api("POST", `/plans/${plan.json.id}/run`, { token, body: {} }), 422, "unprocessable");
+    const list = await api("GET", "/tasks?limit=100", { token });
+    expect(list.json.items.map((t: { id: string }) => t.id).sort()).toEqual([first.json.id, rerun.json.id].sort());
+    expect((await api("GET", "/audit?action=task.create", { token })).json.items).toHaveLength(1);
   });
 
   it("pages newest first with an opaque cursor, for admins of the organization only", async () => {

@@ -17,7 +17,7 @@ async function captureLogs(fn: () => Promise<unknown>): Promise<Line[]> {
       // not ours
     }
   };
-  const spies = [vi.spyOn(console, "log").mockImplementation(keep), vi.spyOn(console, "warn").mockImplementation(keep), vi.spyOn(console, "error").mockImplementation(keep)];
+  const spies = (["debug", "info", "log", "warn", "error"] as const).map((m) => vi.spyOn(console, m).mockImplementation(keep));
   try {
     await fn();
   } finally {
@@ -129,11 +129,14 @@ describe("structured logs", () => {
       withRequestId("req_task", async () => {
         logTaskEvent(7, { type: "step.updated", task_id: "tsk_1", step: "main", status: "running", run_no: 1 });
         logTaskEvent(8, { type: "run.text", task_id: "tsk_1", step: "main", run_no: 1, delta: "secret words" });
+        logTaskEvent(9, { task_id: "tsk_1", type: "run.turn", step: "main", run_no: 1, turn_no: 2, tokens: { input: 3, cache: 0, output: 4, web_search: 0 } });
       }),
     );
     expect(lines[0]).toMatchObject({ level: "info", msg: "task event", event: "step.updated", seq: 7, task_id: "tsk_1", step: "main", status: "running", request_id: "req_task" });
     expect(lines[1]).toMatchObject({ level: "debug", event: "run.text", seq: 8, chars: 12, request_id: "req_task" });
     expect(JSON.stringify(lines[1])).not.toContain("secret words");
+    // an event serialized in another key order takes the slower path to the same line
+    expect(lines[2]).toMatchObject({ level: "info", msg: "task event", event: "run.turn", seq: 9, task_id: "tsk_1", turn_no: 2, tokens: { output: 4 }, request_id: "req_task" });
   });
 });
 

@@ -74,13 +74,11 @@ type Rule = [method: string, path: RegExp, target: (m: RegExpExecArray, res: Rec
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
-/** Mutations whose routes make no D1 batch of their own to carry an audit row; tokens, triggers and orgs audit in their batches. */
+/** Mutations whose routes make no D1 batch of their own to carry an audit row; task creation, tokens, triggers and orgs audit in their batches. */
 const RULES: Rule[] = [
-  ["POST", /^\/tasks$/, (_, r) => ({ action: "task.create", type: "task", id: str(r.id) })],
   ["DELETE", /^\/tasks\/([^/]+)$/, (m) => ({ action: "task.cancel", type: "task", id: m[1] })],
   ["POST", /^\/tasks\/([^/]+)\/steps\/([^/]+)\/approve$/, (m) => ({ action: "step.approve", type: "task", id: m[1], details: { step: decodeURIComponent(m[2]) } })],
   ["POST", /^\/tasks\/([^/]+)\/steps\/([^/]+)\/reject$/, (m) => ({ action: "step.reject", type: "task", id: m[1], details: { step: decodeURIComponent(m[2]) } })],
-  ["POST", /^\/tasks\/([^/]+)\/rerun$/, (m, r) => ({ action: "task.rerun", type: "task", id: str(r.id), details: { rerun_of: m[1] } })],
   ["POST", /^\/sessions\/([^/]+)\/respond$/, (m, r) => ({ action: "session.respond", type: "task", id: str(r.task_id), details: { session_id: m[1] } })],
   ["POST", /^\/agents$/, (_, r) => ({ action: "agent.create", type: "agent", id: str(r.id), details: { name: r.name } })],
   ["PUT", /^\/agents\/([^/]+)$/, (m, r) => ({ action: "agent.update", type: "agent", id: str(r.id) || m[1] })],
@@ -88,7 +86,6 @@ const RULES: Rule[] = [
   ["POST", /^\/plans$/, (_, r) => ({ action: "plan.create", type: "plan", id: str(r.id), details: { name: r.name } })],
   ["PUT", /^\/plans\/([^/]+)$/, (m, r) => ({ action: "plan.update", type: "plan", id: m[1], details: { version: r.version } })],
   ["DELETE", /^\/plans\/([^/]+)$/, (m) => ({ action: "plan.delete", type: "plan", id: m[1] })],
-  ["POST", /^\/plans\/([^/]+)\/run$/, (m, r) => ({ action: "task.create", type: "task", id: str(r.id), details: { plan_id: m[1] } })],
   ["PUT", /^\/pricing\/([^/]+)$/, (m) => ({ action: "pricing.update", type: "model", id: decodeURIComponent(m[1]) })],
 ];
 

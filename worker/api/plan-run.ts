@@ -3,7 +3,7 @@ import type { TaskSource } from "../db/schema";
 import type { TaskListItem } from "../db/task-row";
 import type { Principal } from "../lib/context";
 import { notFound, unprocessable } from "../lib/errors";
-import { createTask } from "../task/create";
+import { createTask, type NewTask } from "../task/create";
 import type { CreatedBy } from "../task/meta";
 import { resolveInputs } from "../task/params";
 import type { Plan } from "../task/plan-schema";
@@ -39,7 +39,7 @@ export async function runPlan(
   env: Bindings,
   p: PlanStarter,
   planId: string,
-  o: { inputs: Record<string, unknown>; title?: string; max_cost_nanos?: number | null; source: TaskSource; trigger_id?: string | null },
+  o: { inputs: Record<string, unknown>; title?: string; max_cost_nanos?: number | null; source: TaskSource; trigger_id?: string | null; audit?: NewTask["audit"] },
 ): Promise<TaskListItem> {
   const record = await findPlan(env.DB, p.org_id, planId);
   const plan = JSON.parse(record.definition) as Plan;
@@ -57,5 +57,6 @@ export async function runPlan(
     inputs: resolved.values,
     max_cost_nanos: o.max_cost_nanos ?? null,
     trigger_id: o.trigger_id ?? null,
+    audit: o.audit,
   });
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { actorOf } from "../lib/audit";
 import { badRequest, conflict, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
@@ -117,7 +118,11 @@ export const plansApi = newApp()
       const p = c.get("principal");
       requireRole(p, "member");
       const { inputs, title, max_cost } = c.req.valid("json");
-      const task = await runPlan(c.env, p, c.req.valid("param").id, { inputs, title, max_cost_nanos: max_cost == null ? null : Math.round(max_cost * 1e9), source: sourceOf(p) });
+      const planId = c.req.valid("param").id;
+      const task = await runPlan(c.env, p, planId, {
+        inputs, title, max_cost_nanos: max_cost == null ? null : Math.round(max_cost * 1e9), source: sourceOf(p),
+        audit: { actor: actorOf(p), action: "task.create", details: { plan_id: planId } },
+      });
       return c.json(task, 201);
     },
   );

@@ -79,7 +79,9 @@ export const tasksApi = newApp()
       const input = c.req.valid("json");
       const budget = input.max_cost == null ? null : Math.round(input.max_cost * 1e9);
       if ("plan_id" in input) {
-        const task = await runPlan(c.env, p, input.plan_id, { inputs: input.inputs, title: input.title, max_cost_nanos: budget, source: sourceOf(p) });
+        const task = await runPlan(c.env, p, input.plan_id, {
+          inputs: input.inputs, title: input.title, max_cost_nanos: budget, source: sourceOf(p), audit: { actor: actorOf(p), action: "task.create" },
+        });
         return c.json(task, 201);
       }
       const task = await createTask(c.env, {
@@ -90,6 +92,7 @@ export const tasksApi = newApp()
         created_by: createdBy(p),
         plan: singleStepPlan(input.agent, input.title, input.description),
         max_cost_nanos: budget,
+        audit: { actor: actorOf(p), action: "task.create" },
       });
       return c.json(task, 201);
     },
@@ -224,6 +227,7 @@ export const tasksApi = newApp()
       const task = await createTask(c.env, {
         org_id: p.org_id, title: title ?? meta.title, description: meta.description, source: sourceOf(p), created_by: createdBy(p),
         plan: meta.plan, plan_id: meta.plan_id, plan_version: meta.plan_version, inputs: values, rerun_of: id, reused, max_cost_nanos: meta.max_cost_nanos,
+        audit: { actor: actorOf(p), action: "task.rerun", details: { rerun_of: id } },
       });
       return c.json(task, 201);
     },

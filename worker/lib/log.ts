@@ -12,20 +12,30 @@ type Level = "debug" | "info" | "warn" | "error";
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   const request_id = currentRequestId();
   const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...(request_id ? { request_id } : {}), ...fields });
-  if (level === "error") console.error(line);
-  else if (level === "warn") console.warn(line);
-  else console.log(line);
+  // The console method carries the level to Workers Logs; wrangler's local runner also skips its source-map pass for info and debug lines.
+  console[level](line);
 }
 
-/** One line per task event, keyed by its number in the task's log; streamed text is logged by size, at debug. */
-export function logTaskEvent(seq: number, event: TaskEvent): void {
+/**
+ * One line per task event, keyed by its number in the task's log; streamed text is logged by size, at debug.
+ * `json` is the event as the task already serialized it for its log: the line is spliced around it rather
+ * than built again, since a 200-step plan writes thousands of these.
+ */
+export function logTaskEvent(seq: number, event: TaskEvent, json = JSON.stringify(event)): void {
   if (event.type === "run.text") {
     const { delta, type, ...rest } = event;
     log("debug", "task event", { event: type, seq, ...rest, chars: delta.length });
     return;
   }
-  const { type, ...rest } = event;
-  log("info", "task event", { event: type, seq, ...rest });
+  const lead = `{"type":${JSON.stringify(event.type)},`;
+  if (!json.startsWith(lead)) {
+    const { type, ...rest } = event;
+    log("info", "task event", { event: type, seq, ...rest });
+    return;
+  }
+  const request_id = currentRequestId();
+  const head = JSON.stringify({ level: "info", msg: "task event", time: new Date().toISOString(), ...(request_id ? { request_id } : {}), event: event.type, seq });
+  console.info(`${head.slice(0, -1)},${json.slice(lead.length)}`);
 }
 
 /** After `requestId()`: the rest of the request runs under its id and ends with one access-log line. */

@@ -11,7 +11,28 @@ interface Snapshot {
   others_nanos: number;
   month: string;
   mask: Masker;
+  /** good until the TTL runs out or the month ends, whichever comes first */
+  until: number;
+}
+
+/** The organization's settings and what its other tasks spent this month, as read at `at`. */
+export interface OrgReading {
+  settings: string | null;
+  others_nanos: number;
+  month: string;
   at: number;
+}
+
+export function orgReadingStatements(d1: D1Database, orgId: string, taskId: string, month: string): D1PreparedStatement[] {
+  return [
+    d1.prepare("SELECT settings FROM orgs WHERE id = ?").bind(orgId),
+    d1.prepare("SELECT coalesce(sum(cost_nanos), 0) AS n FROM spend WHERE org_id = ? AND day >= ? AND task_id != ?").bind(orgId, month, taskId),
+  ];
+}
+
+export function orgReading(results: D1Result[], month: string, at: number): OrgReading {
+  const [settings, spent] = results as [D1Result<{ settings: string }>, D1Result<{ n: number }>];
+  return { settings: settings.results[0]?.settings ?? null, others_nanos: spent.results[0]?.n ?? 0, month, at };
 }
 
 /**
@@ -30,19 +51,26 @@ export class OrgGuard {
   ) {}
 
   refresh(now = Date.now()): Promise<void> {
-    if (this.snap && now - this.snap.at < TTL_MS && this.snap.month === monthStart(now)) return Promise.resolve();
+    if (this.snap && now < this.snap.until) return Promise.resolve();
     this.loading ??= this.load(now).finally(() => (this.loading = null));
     return this.loading;
   }
 
+  /** A reading made elsewhere (the batch that created the task) counts as this guard's own. */
+  prime(r: OrgReading): void {
+    const s = parseOrgSettings(r.settings);
+    const until = Math.min(r.at + TTL_MS, nextMonthMs(r.month));
+    this.snap = { cap_nanos: s.monthly_spend_cap_nanos, others_nanos: r.others_nanos, month: r.month, mask: makeMasker(providerKeysOf(this.env), s.mask_patterns), until };
+  }
+
   private async load(now: number): Promise<void> {
     const month = monthStart(now);
-    const [settings, spent] = await this.env.DB.batch<{ settings?: string; n?: number }>([
-      this.env.DB.prepare("SELECT settings FROM orgs WHERE id = ?").bind(this.orgId()),
-      this.env.DB.prepare("SELECT coalesce(sum(cost_nanos), 0) AS n FROM spend WHERE org_id = ? AND day >= ? AND task_id != ?").bind(this.orgId(), month, this.taskId()),
-    ]);
-    const s = parseOrgSettings(settings.results[0]?.settings);
-    this.snap = { cap_nanos: s.monthly_spend_cap_nanos, others_nanos: spent.results[0]?.n ?? 0, month, mask: makeMasker(providerKeysOf(this.env), s.mask_patterns), at: now };
+    this.prime(orgReading(await this.env.DB.batch(orgReadingStatements(this.env.DB, this.orgId(), this.taskId(), month)), month, now));
+  }
+
+  /** Whether the organization has a monthly cap at all: without one, nothing needs counting. */
+  get capped(): boolean {
+    return this.snap?.cap_nanos != null;
   }
 
   /** Would a turn costing `estimate` take the organization past its monthly cap? */
@@ -61,4 +89,9 @@ export class OrgGuard {
 
   /** Before the first read only the provider keys and common shapes apply. */
   mask: Masker = (text) => (this.snap ? this.snap.mask(text) : makeMasker(providerKeysOf(this.env), [])(text));
+}
+
+function nextMonthMs(month: string): number {
+  const d = new Date(`${month}T00:00:00Z`);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }

@@ -1,14 +1,19 @@
+import type { Price } from "../agents/cost";
 import type { AgentRow as FullAgentRow } from "../db/agent-row";
+import { agentPricesStatement, priceOrDefault } from "../db/pricing";
 import type { TaskListItem } from "../db/task-row";
 import { toListItem, type IndexRow } from "../db/task-row";
 import type { TaskSource } from "../db/schema";
 import type { Bindings } from "../env";
+import { type Actor, auditStatement } from "../lib/audit";
 import { unprocessable } from "../lib/errors";
 import { newId, newSortableId } from "../lib/ids";
-import { indexPlan } from "./dag";
-import type { AgentSnapshot, CreatedBy, TaskMeta } from "./meta";
+import { orgReading, orgReadingStatements } from "../spend/guard";
+import { monthStart } from "../spend/ledger";
+import { planAgents, primaryAgent } from "./dag";
+import type { AgentSnapshot, CreatedBy, TaskMeta, WarmStart } from "./meta";
 import type { Plan } from "./plan-schema";
-import { primaryAgent, type RpcResult } from "./runner";
+import type { RpcResult } from "./runner";
 
 export interface NewTask {
   org_id: string;
@@ -25,6 +30,8 @@ export interface NewTask {
   trigger_id?: string | null;
   reused?: Record<string, string>;
   max_cost_nanos?: number | null;
+  /** Written in the same D1 batch as the task's row (API requests; triggers and agents are not audited). */
+  audit?: { actor: Actor; action: string; details?: Record<string, unknown> };
 }
 
 /** A task made from `{agent, title, description}` alone is a one-step plan. */
@@ -34,66 +41,68 @@ export function singleStepPlan(agent: string, title: string, description: string
 
 type AgentRow = Pick<FullAgentRow, "id" | "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost_nanos">;
 
-export async function loadAgents(env: Bindings, orgId: string, names: string[]): Promise<Record<string, AgentSnapshot>> {
-  if (names.length === 0) return {};
-  const { results } = await env.DB.prepare(
+const agentsQuery = (env: Bindings, orgId: string, names: string[]) =>
+  env.DB.prepare(
     `SELECT id, name, model, system_prompt, tools, max_turns, max_cost_nanos FROM agents WHERE org_id = ? AND name IN (${names.map(() => "?").join(",")})`,
-  )
-    .bind(orgId, ...names)
-    .all<AgentRow>();
+  ).bind(orgId, ...names);
+
+/** In the order of `names`, which the index's `agents` column keeps too. */
+function snapshots(names: string[], rows: AgentRow[]): Record<string, AgentSnapshot> {
+  const byName = new Map(rows.map((r) => [r.name, r]));
   const out: Record<string, AgentSnapshot> = {};
-  for (const r of results) out[r.name] = { ...r, tools: JSON.parse(r.tools) as string[] };
+  for (const n of names) {
+    const r = byName.get(n);
+    if (r) out[n] = { ...r, tools: JSON.parse(r.tools) as string[] };
+  }
   return out;
 }
 
-export function planAgents(plan: Plan): string[] {
-  const names = new Set<string>();
-  for (const { step } of indexPlan(plan).values()) if (step.kind === "agent") names.add(step.agent);
-  return [...names];
-}
 
-/** Writes the index row, then hands the task to its own Durable Object, which runs it. */
+/**
+ * Writes the index row, then hands the task to its own Durable Object, which runs it.
+ * One D1 batch reads the agents' snapshots, inserts the row only if every agent exists
+ * (so an agent deleted meanwhile cannot slip through), writes the audit row, and reads
+ * what the first run needs (limits, prices) so the new object need not read them again.
+ */
 export async function createTask(env: Bindings, t: NewTask): Promise<TaskListItem> {
   const names = planAgents(t.plan);
-  const agents = await loadAgents(env, t.org_id, names);
-  const missing = names.filter((n) => !agents[n]);
-  if (missing.length) throw unprocessable(`unknown agent: ${missing.join(", ")}`, { agents: missing });
   const now = Date.now();
-  const meta: TaskMeta = {
-    id: newSortableId("tsk", now),
-    org_id: t.org_id,
-    title: t.title,
-    description: t.description,
-    source: t.source,
-    created_by: t.created_by,
-    parent_id: t.parent_id ?? null,
-    rerun_of: t.rerun_of ?? null,
-    trigger_id: t.trigger_id ?? null,
-    session_id: newId("ses"),
-    plan: t.plan,
-    plan_id: t.plan_id ?? null,
-    plan_version: t.plan_version ?? null,
-    inputs: t.inputs ?? {},
-    agents,
-    max_cost_nanos: t.max_cost_nanos ?? null,
-    reused: t.reused ?? {},
-    created_at: now,
-  };
+  const id = newSortableId("tsk", now);
   const row: IndexRow = {
-    id: meta.id, org_id: meta.org_id, title: meta.title, description: meta.description, status: "pending", source: meta.source,
-    agent: primaryAgent(meta), agents: JSON.stringify(names), created_by: JSON.stringify(meta.created_by), parent_id: meta.parent_id,
-    rerun_of: meta.rerun_of, trigger_id: meta.trigger_id, session_id: meta.session_id, plan_id: meta.plan_id, plan_version: meta.plan_version,
+    id, org_id: t.org_id, title: t.title, description: t.description, status: "pending", source: t.source,
+    agent: primaryAgent(t.plan, names), agents: JSON.stringify(names), created_by: JSON.stringify(t.created_by), parent_id: t.parent_id ?? null,
+    rerun_of: t.rerun_of ?? null, trigger_id: t.trigger_id ?? null, session_id: newId("ses"), plan_id: t.plan_id ?? null, plan_version: t.plan_version ?? null,
     progress_done: 0, progress_total: t.plan.steps.filter((st) => st.kind === "agent").length, tokens_input: 0, tokens_cache: 0, tokens_output: 0, tokens_web_search: 0, searches: 0,
     cost_nanos: 0, pending: "[]", output: null, index_version: 0, created_at: now, started_at: null, finished_at: null,
   };
-  await env.DB.prepare(
+  const allAgentsExist = names.length ? ` WHERE (SELECT count(*) FROM agents WHERE org_id = ? AND name IN (${names.map(() => "?").join(",")})) = ?` : "";
+  const insert = env.DB.prepare(
     `INSERT INTO tasks (id, org_id, title, description, status, source, agent, agents, created_by, parent_id, rerun_of, trigger_id,
-       session_id, plan_id, plan_version, progress_total, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  )
-    .bind(row.id, row.org_id, row.title, row.description, row.source, row.agent, row.agents, row.created_by, row.parent_id,
-      row.rerun_of, row.trigger_id, row.session_id, row.plan_id, row.plan_version, row.progress_total, now)
-    .run();
-  await taskStub(env, meta.id).start(meta);
+       session_id, plan_id, plan_version, progress_total, created_at) SELECT ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${allAgentsExist}`,
+  ).bind(
+    row.id, row.org_id, row.title, row.description, row.source, row.agent, row.agents, row.created_by, row.parent_id,
+    row.rerun_of, row.trigger_id, row.session_id, row.plan_id, row.plan_version, row.progress_total, now,
+    ...(names.length ? [t.org_id, ...names, names.length] : []),
+  );
+  const audit = t.audit
+    ? [auditStatement(env.DB, { org_id: t.org_id, actor: t.audit.actor, action: t.audit.action, target_type: "task", target_id: id, details: t.audit.details }, now, true)]
+    : [];
+  const month = monthStart(now);
+  const reads = [...orgReadingStatements(env.DB, t.org_id, id, month), ...(names.length ? [agentPricesStatement(env.DB, t.org_id, names), agentsQuery(env, t.org_id, names)] : [])];
+  const results = await env.DB.batch([...reads, insert, ...audit]);
+  const agents = names.length ? snapshots(names, (results[3] as D1Result<AgentRow>).results) : {};
+  const missing = names.filter((n) => !agents[n]);
+  if (missing.length) throw unprocessable(`unknown agent: ${missing.join(", ")}`, { agents: missing });
+  const meta: TaskMeta = {
+    id, org_id: t.org_id, title: t.title, description: t.description, source: t.source, created_by: t.created_by,
+    parent_id: row.parent_id, rerun_of: row.rerun_of, trigger_id: row.trigger_id, session_id: row.session_id,
+    plan: t.plan, plan_id: row.plan_id, plan_version: row.plan_version, inputs: t.inputs ?? {}, agents,
+    max_cost_nanos: t.max_cost_nanos ?? null, reused: t.reused ?? {}, created_at: now,
+  };
+  const prices: WarmStart["prices"] = {};
+  const own = names.length ? (results[2] as D1Result<Price & { model: string }>).results : [];
+  for (const a of Object.values(agents)) prices[a.model] = priceOrDefault(a.model, own.find((p) => p.model === a.model));
+  await taskStub(env, meta.id).start(meta, { org: orgReading(results.slice(0, 2), month, now), prices });
   return toListItem(row);
 }
 

@@ -62,6 +62,19 @@ export function indexPlan(plan: Plan): StepIndex {
   return index;
 }
 
+/** Every agent the plan names, nested steps included, in plan order. */
+export function planAgents(plan: Plan): string[] {
+  const names = new Set<string>();
+  for (const { step } of indexPlan(plan).values()) if (step.kind === "agent") names.add(step.agent);
+  return [...names];
+}
+
+/** The agent the index shows for a task: its first top-level agent step's, else the first it names. */
+export function primaryAgent(plan: Plan, names: string[]): string | null {
+  const first = plan.steps.find((st) => st.kind === "agent");
+  return first && first.kind === "agent" ? first.agent : (names[0] ?? null);
+}
+
 /** `emails[2].draft` → `emails[2].` ; `draft` → `` */
 export function prefixOf(key: string): string {
   const dot = key.lastIndexOf(".");

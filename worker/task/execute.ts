@@ -1,5 +1,6 @@
 import type { Price } from "../agents/cost";
 import { answerPending, type LoopOutcome, runAgentLoop, type TurnRecord } from "../agents/loop";
+import { isFinal } from "../agents/turn";
 import { priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
 import { createToolHost } from "../agents/tools";
@@ -14,6 +15,7 @@ import { backoffDelayMs, shouldRetry } from "./retry";
 import type { RpcResult, TaskRunner } from "./runner";
 import { runKey } from "./runner";
 import { type StoredNode, type StoredRun, loadTurns, saveNode, saveRun, saveTurn } from "./store";
+import type { WarmStart } from "./meta";
 import { renderTemplate } from "./template";
 
 /** Runs one agent step's current run inside the TaskRunner, turn by durable turn. */
@@ -30,6 +32,11 @@ export class RunExecutor {
 
   constructor(private readonly t: TaskRunner) {
     this.org = new OrgGuard(t.bindings, () => t.meta!.org_id, () => t.meta!.id);
+  }
+
+  prime(warm: WarmStart): void {
+    this.org.prime(warm.org);
+    for (const [model, price] of Object.entries(warm.prices)) this.prices.set(model, { price: Promise.resolve(price), at: warm.org.at });
   }
 
   private async price(model: string): Promise<Price> {
@@ -55,7 +62,7 @@ export class RunExecutor {
     await this.org.refresh().catch((e) => log("warn", "organization limits not read", { task_id: meta.id, error: String(e) }));
     if (ac.signal.aborted) return;
     const price = JSON.parse(run.price) as Price;
-    const turns = loadTurns<TurnRecord>(t.sql, key, run.run_no);
+    const turns = t.freshRuns.delete(runKey(key, run.run_no)) ? [] : loadTurns<TurnRecord>(t.sql, key, run.run_no);
     let counted = turns.length;
     const { item, index } = iterationOf(t.graph, key);
     let instructions = renderTemplate(step.instructions, {
@@ -65,6 +72,7 @@ export class RunExecutor {
       index,
     });
     if (run.feedback) instructions += `\n\nA reviewer rejected your previous answer. Their feedback:\n${run.feedback}`;
+    let unsavedRun = false;
     const timeoutMs = (step.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000;
     const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s`, true)), timeoutMs);
     const text = new TextStream((delta) => {
@@ -94,7 +102,9 @@ export class RunExecutor {
             if (turn.turn_no > counted) {
               counted = turn.turn_no;
               t.addUsage(run, turn.usage, turn.cost_nanos);
-              saveRun(t.sql, run);
+              // A final turn's usage goes out with the run's outcome, written next with no await between (same commit).
+              if (isFinal(turn)) unsavedRun = true;
+              else saveRun(t.sql, run);
               t.emitTurn(node, run.run_no, turn.turn_no, turn.usage);
             }
           });
@@ -104,6 +114,7 @@ export class RunExecutor {
       });
       if (!this.current(key, ac)) return;
       await this.onOutcome(node, run, outcome);
+      unsavedRun = false;
     } catch (e) {
       if (!this.current(key, ac)) return;
       const err = ac.signal.aborted && ac.signal.reason instanceof StepError ? ac.signal.reason : e;
@@ -112,6 +123,7 @@ export class RunExecutor {
       clearTimeout(timer);
       text.close();
       this.live.delete(key);
+      if (unsavedRun) saveRun(t.sql, run);
     }
   }
 
@@ -210,7 +222,7 @@ export class RunExecutor {
       for (const r of t.runs.values()) if (t.agentStep(t.node(r.node_key)).agent === agentName) spent += r.cost_nanos;
       if (spent + estimateNanos > agentMax) return false;
     }
-    if (t.state.storage.kv.get(CAP_WAIVED) === undefined && this.org.overCap(this.ownMonthNanos(), estimateNanos)) {
+    if (this.org.capped && this.org.overCap(this.ownMonthNanos(), estimateNanos) && t.state.storage.kv.get(CAP_WAIVED) === undefined) {
       this.capBlocked.add(key);
       return false;
     }

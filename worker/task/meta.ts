@@ -1,5 +1,7 @@
-import type { TaskSource } from "../db/schema";
+import type { Price } from "../agents/cost";
 import type { AgentConfig } from "../agents/loop";
+import type { TaskSource } from "../db/schema";
+import type { OrgReading } from "../spend/guard";
 import type { Plan } from "./plan-schema";
 
 export interface CreatedBy {
@@ -34,4 +36,13 @@ export interface TaskMeta {
   /** outputs reused from the task this one reruns, by node key */
   reused: Record<string, string>;
   created_at: number;
+}
+
+/**
+ * Read in the batch that created the task, so its first run starts without a D1 read of
+ * its own: the organization's limits and the prices of its agents' models, by model.
+ */
+export interface WarmStart {
+  org: OrgReading;
+  prices: Record<string, Price>;
 }

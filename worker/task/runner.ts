@@ -7,7 +7,7 @@ import { newId } from "../lib/ids";
 import { log, logTaskEvent } from "../lib/log";
 import type { Usage } from "../agents/types";
 import { StepError } from "../agents/types";
-import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
+import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, primaryAgent, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
 import { Subscribers } from "../live/subscribers";
 import { heartbeatMs, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
@@ -15,10 +15,10 @@ import { notifyTransition } from "../notify/enqueue";
 import { hold, markAdmitted, queueState, releaseSlot, requestSlot } from "../queue/admission";
 import type { AdmitReply } from "../queue/org-queue";
 import { spendRows } from "../spend/ledger";
-import type { TaskMeta } from "./meta";
+import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep } from "./plan-schema";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, nodeFromRow, openStore, runFromRow, saveNode, saveRun } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, openStore, runFromRow, saveNode, saveRun } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { taskDetail } from "./view";
@@ -55,6 +55,8 @@ export class TaskRunner extends DurableObject<Bindings> {
   private nextSeq = 0;
   private alarmAt: number | null = null;
   readonly inflight = new Map<string, AbortController>();
+  /** Runs begun by this instance that have no stored turns yet, so their executor need not look. */
+  readonly freshRuns = new Set<string>();
   private readonly subscribers = new Subscribers();
   private readonly waiters = new Set<() => void>();
   readonly sync: IndexSync;
@@ -99,9 +101,10 @@ export class TaskRunner extends DurableObject<Bindings> {
   // ---- RPC surface ----
 
   /** Idempotent: a second start of the same task is a no-op. */
-  async start(meta: TaskMeta): Promise<void> {
+  async start(meta: TaskMeta, warm?: WarmStart): Promise<void> {
     if (this.meta) return;
     this.meta = meta;
+    if (warm) this.executor.prime(warm);
     this.index = indexPlan(meta.plan);
     this.ctx.storage.transactionSync(() => {
       this.db
@@ -315,7 +318,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   // ---- the scheduler loop ----
 
   pump(now = Date.now()): void {
-    if (!this.meta || FINAL.has(this.status) || queueState(this.ctx.storage) !== undefined) return;
+    if (!this.meta || FINAL.has(this.status) || !this.admitted()) return;
     for (const n of this.nodes()) {
       if (n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child") this.launch(n.key);
     }
@@ -419,7 +422,8 @@ export class TaskRunner extends DurableObject<Bindings> {
       feedback, price: "", usage: zeroTotals().usage, cost_nanos: 0,
     };
     this.runs.set(runKey(node.key, run.run_no), run);
-    saveRun(this.sql, run);
+    insertRun(this.sql, run);
+    this.freshRuns.add(runKey(node.key, run.run_no));
     this.emitStep(node);
   }
 
@@ -442,6 +446,13 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   private pumpScheduled = false;
+  /** Admission is for good (held → queued → admitted, never back), so once seen it is not read again. */
+  private admittedSeen = false;
+
+  private admitted(): boolean {
+    this.admittedSeen ||= queueState(this.ctx.storage) === undefined;
+    return this.admittedSeen;
+  }
 
   /** Runs that finish together (a loop's fan-out) share one scheduling pass instead of one each. */
   private schedulePump(): void {
@@ -528,7 +539,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (n.status === "running" && n.kind === "agent") running = true;
     }
     if (running) at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HEARTBEAT_ALARM_MS);
-    if (queueState(this.ctx.storage) === "held") at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HELD_RETRY_MS);
+    if (!this.admitted() && queueState(this.ctx.storage) === "held") at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HELD_RETRY_MS);
     if (at === this.alarmAt) return;
     this.alarmAt = at;
     if (at == null) void this.ctx.storage.deleteAlarm();
@@ -580,10 +591,11 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   emit(event: TaskEvent): void {
     const json = JSON.stringify(event);
-    const id = appendEvent(this.sql, event.type, json, Date.now());
+    const id = this.lastEventId + 1;
+    appendEvent(this.sql, id, event.type, json, Date.now());
     this.lastEventId = id;
-    logTaskEvent(id, event);
-    this.subscribers.broadcast(sseFrameJson(id, event.type, json));
+    logTaskEvent(id, event, json);
+    if (this.subscribers.size) this.subscribers.broadcast(sseFrameJson(id, event.type, json));
   }
 
   emitStep(node: StoredNode): void {
@@ -619,7 +631,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     const u = this.totals.usage;
     return {
       id: m.id, org_id: m.org_id, title: m.title, description: m.description, status: this.status, source: m.source,
-      agent: primaryAgent(m), agents: JSON.stringify(Object.keys(m.agents)), created_by: JSON.stringify(m.created_by),
+      agent: primaryAgent(m.plan, Object.keys(m.agents)), agents: JSON.stringify(Object.keys(m.agents)), created_by: JSON.stringify(m.created_by),
       parent_id: m.parent_id, rerun_of: m.rerun_of, trigger_id: m.trigger_id, session_id: m.session_id, plan_id: m.plan_id,
       plan_version: m.plan_version, progress_done: p.done, progress_total: p.total, tokens_input: u.input, tokens_cache: u.cache,
       tokens_output: u.output, tokens_web_search: u.web_search, searches: u.searches, cost_nanos: this.totals.cost_nanos,
@@ -631,7 +643,3 @@ export class TaskRunner extends DurableObject<Bindings> {
 
 export const runKey = (key: string, runNo: number) => `${key}#${runNo}`;
 
-export function primaryAgent(m: TaskMeta): string | null {
-  const first = m.plan.steps.find((st) => st.kind === "agent");
-  return first && first.kind === "agent" ? first.agent : (Object.keys(m.agents)[0] ?? null);
-}

@@ -40,12 +40,26 @@ export type Db = ReturnType<typeof drizzle>;
 /** The newest migration's tag: an object that has applied it skips the migrator on every later wake-up. */
 const SCHEMA = migrations.journal.entries.at(-1)!.tag;
 
+/**
+ * A new object's whole schema in one `exec`, with the migrator's own bookkeeping, so a
+ * later migration still applies on top. Running the migrator statement by statement
+ * costs more than the rest of a short task's start.
+ */
+const FRESH = [
+  'CREATE TABLE "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)',
+  ...migrations.journal.entries.flatMap((e) => (migrations.migrations as Record<string, string>)[`m${String(e.idx).padStart(4, "0")}`].split("--> statement-breakpoint")),
+  ...migrations.journal.entries.map((e) => `INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES ('', ${e.when})`),
+].join(";\n");
+
 export function openStore(storage: DurableObjectStorage): Db {
   const db = drizzle(storage, { logger: false });
-  if (storage.kv.get<string>("schema") !== SCHEMA) {
-    migrate(db, migrations);
-    storage.kv.put("schema", SCHEMA);
-  }
+  const have = storage.kv.get<string>("schema");
+  if (have === SCHEMA) return db;
+  // objects from before the tag have tables but no tag
+  const empty = have === undefined && storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = '__drizzle_migrations'").toArray().length === 0;
+  if (empty) storage.sql.exec(FRESH);
+  else migrate(db, migrations);
+  storage.kv.put("schema", SCHEMA);
   return db;
 }
 
@@ -102,16 +116,24 @@ export const runFromRow = (r: typeof s.runRows.$inferSelect): StoredRun => ({
   cost_nanos: r.cost_nanos,
 });
 
-export function saveRun(sql: SqlStorage, r: StoredRun): void {
+export function insertRun(sql: SqlStorage, r: StoredRun): void {
   const u = r.usage;
   sql.exec(
     `INSERT INTO runs (node_key, run_no, status, started_at, finished_at, error, feedback, price, input, cache, cache_write, output, web_search, searches, cost_nanos)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (node_key, run_no) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at, error = excluded.error,
-       feedback = excluded.feedback, price = excluded.price, input = excluded.input, cache = excluded.cache, cache_write = excluded.cache_write,
-       output = excluded.output, web_search = excluded.web_search, searches = excluded.searches, cost_nanos = excluded.cost_nanos`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     r.node_key, r.run_no, r.status, r.started_at, r.finished_at, r.error, r.feedback, r.price,
     u.input, u.cache, u.cache_write, u.output, u.web_search, u.searches, r.cost_nanos,
+  );
+}
+
+/** A run's later writes: its status, price, usage and cost. */
+export function saveRun(sql: SqlStorage, r: StoredRun): void {
+  const u = r.usage;
+  sql.exec(
+    `UPDATE runs SET status = ?, finished_at = ?, error = ?, feedback = ?, price = ?, input = ?, cache = ?, cache_write = ?, output = ?,
+       web_search = ?, searches = ?, cost_nanos = ? WHERE node_key = ? AND run_no = ?`,
+    r.status, r.finished_at, r.error, r.feedback, r.price, u.input, u.cache, u.cache_write, u.output, u.web_search, u.searches, r.cost_nanos,
+    r.node_key, r.run_no,
   );
 }
 
@@ -129,8 +151,9 @@ export function saveTurn(sql: SqlStorage, key: string, runNo: number, turnNo: nu
   );
 }
 
-export function appendEvent(sql: SqlStorage, type: string, json: string, at: number): number {
-  return sql.exec<{ id: number }>("INSERT INTO events (type, data, at) VALUES (?, ?, ?) RETURNING id", type, json, at).one().id;
+/** Ids are given, not returned: the object is the log's only writer and knows its last id. */
+export function appendEvent(sql: SqlStorage, id: number, type: string, json: string, at: number): void {
+  sql.exec("INSERT INTO events (id, type, data, at) VALUES (?, ?, ?, ?)", id, type, json, at);
 }
 
 export function eventsAfter(sql: SqlStorage, id: number, limit = 1000) {
