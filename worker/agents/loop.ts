@@ -36,7 +36,8 @@ export interface LoopOptions {
   /** called after the model answers and after each tool result; the caller writes the turn durably before returning */
   saveTurn(t: TurnRecord): void | Promise<void>;
   /** false stops the loop with a `budget` outcome instead of the turn */
-  checkBudget(nextTurnEstimateNanos: number): boolean;
+  /** The estimate is worked out only if asked for: most runs have no budget to check it against. */
+  checkBudget(nextTurnEstimateNanos: () => number): boolean;
   signal: AbortSignal;
   onText?(delta: string): void;
   now?(): number;
@@ -64,9 +65,10 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
     specs ??= await o.tools.specs(o.signal);
     const sent = turns.length ? [] : firstMessages(o.agent, o.instructions);
     const messages = [...conversationOf(turns), ...sent];
-    const estimate = estimateTurnNanos(messages, specs, last, o.price);
-    if (!o.checkBudget(estimate)) {
-      return { kind: "budget", spent_nanos: turns.reduce((s, t) => s + t.cost_nanos, 0), next_turn_estimate_nanos: estimate };
+    let estimate: number | undefined;
+    const estimateNow = () => (estimate ??= estimateTurnNanos(messages, specs!, last, o.price));
+    if (!o.checkBudget(estimateNow)) {
+      return { kind: "budget", spent_nanos: turns.reduce((s, t) => s + t.cost_nanos, 0), next_turn_estimate_nanos: estimateNow() };
     }
     o.signal.throwIfAborted();
     const started_at = now();

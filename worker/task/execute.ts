@@ -212,17 +212,17 @@ export class RunExecutor {
    * Budgets: the task's own `max_cost` and the agent's, against what this task has spent (on that agent);
    * then the organization's monthly cap, unless a person let this task go past it.
    */
-  private withinBudget(agentName: string, estimateNanos: number, key: string): boolean {
+  private withinBudget(agentName: string, estimate: () => number, key: string): boolean {
     const t = this.t;
     const meta = t.meta!;
-    if (meta.max_cost_nanos != null && t.totals.cost_nanos + estimateNanos > meta.max_cost_nanos) return false;
+    if (meta.max_cost_nanos != null && t.totals.cost_nanos + estimate() > meta.max_cost_nanos) return false;
     const agentMax = meta.agents[agentName]?.max_cost_nanos;
     if (agentMax != null) {
       let spent = 0;
       for (const r of t.runs.values()) if (t.agentStep(t.node(r.node_key)).agent === agentName) spent += r.cost_nanos;
-      if (spent + estimateNanos > agentMax) return false;
+      if (spent + estimate() > agentMax) return false;
     }
-    if (this.org.capped && this.org.overCap(this.ownMonthNanos(), estimateNanos) && t.state.storage.kv.get(CAP_WAIVED) === undefined) {
+    if (this.org.capped && this.org.overCap(this.ownMonthNanos(), estimate()) && t.state.storage.kv.get(CAP_WAIVED) === undefined) {
       this.capBlocked.add(key);
       return false;
     }

@@ -108,7 +108,7 @@ describe("agent loop", () => {
       provider: simProvider,
       tools: host,
       saveTurn: store.save,
-      checkBudget: (e) => (estimates.push(e), estimates.length < 2),
+      checkBudget: (e) => (estimates.push(e()), estimates.length < 2),
     });
     const [t1] = store.load();
     expect(store.load()).toHaveLength(1);
