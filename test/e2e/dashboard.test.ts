@@ -160,7 +160,14 @@ describe("dashboard", () => {
     await createFromForm(viaForm, "@output ok", "researcher");
 
     await page.goto(`${app.url}/`);
-    await page.getByRole("searchbox", { name: "Search tasks by name" }).fill(`zebra ${tag}`);
+    // a lone letter waits for a second one, or for Enter
+    const box = page.getByRole("searchbox", { name: "Search tasks by name" });
+    await box.fill("z");
+    await page.waitForTimeout(600);
+    expect(new URL(page.url()).searchParams.get("q")).toBeNull();
+    await box.press("Enter");
+    await expect.poll(() => new URL(page.url()).searchParams.get("q")).toBe("z");
+    await box.fill(`zebra ${tag}`);
     await expect.poll(() => page.locator("article.task-card").count(), { timeout: 10_000 }).toBe(2);
     await card(viaApi).waitFor();
     await card(viaForm).waitFor();

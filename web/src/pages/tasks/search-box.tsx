@@ -1,7 +1,10 @@
 import { createSignal, onCleanup } from "solid-js";
 import { Icon } from "../../components/icons";
 
-/** Debounced search input; Enter searches at once, Escape clears. */
+/**
+ * Debounced search input; Enter searches at once, Escape clears. A lone letter waits for a second one (or Enter):
+ * as a prefix it matches nearly every task, which is slow on a large index and useless to read.
+ */
 export function SearchBox(props: { value: string; onSearch: (v: string) => void; label: string; placeholder?: string }) {
   const [v, setV] = createSignal(props.value);
   let t: ReturnType<typeof setTimeout> | undefined;
@@ -9,7 +12,7 @@ export function SearchBox(props: { value: string; onSearch: (v: string) => void;
   const fire = (now = false) => {
     clearTimeout(t);
     if (now) props.onSearch(v().trim());
-    else t = setTimeout(() => props.onSearch(v().trim()), 250);
+    else if ([...v().trim()].length !== 1) t = setTimeout(() => props.onSearch(v().trim()), 250);
   };
   return (
     <form
