@@ -1,5 +1,8 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { singleStepPlan } from "../../worker/task/create";
+import type { TaskMeta } from "../../worker/task/meta";
+import type { TaskRunner } from "../../worker/task/runner";
 import { api, expectError, makeOrg, tokenWithRole } from "../helpers";
 
 /** A fresh organization (so caps are its own) with an admin token. */
@@ -178,5 +181,29 @@ describe("concurrency caps", () => {
     const reset = await api("PATCH", "/settings", { token: o.token, body: { max_concurrent_tasks: null } });
     expect(reset.json).toMatchObject({ max_concurrent_tasks: null, defaults: { max_concurrent_tasks: 100 } });
     expectError(await api("GET", "/settings", { token: null }), 401);
+  });
+
+  it("answers the creator before the queue has the task, and offers a held task again from its alarm when that offer is lost", async () => {
+    const id = `tsk_held_${crypto.randomUUID()}`;
+    const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
+    const meta: TaskMeta = {
+      id, org_id: "org_default", title: "held", description: "@output ok", source: "api", created_by: { type: "token", id: "tok_bootstrap", name: "admin" },
+      parent_id: null, rerun_of: null, trigger_id: null, session_id: `ses_${crypto.randomUUID()}`, plan: singleStepPlan("writer", "held", "@output ok"),
+      plan_id: null, plan_version: null, inputs: {}, max_cost_nanos: null, reused: {}, created_at: Date.now(),
+      agents: { writer: { id: "agt_writer", name: "writer", model: "sim", system_prompt: "", tools: [], max_turns: 5, max_cost_nanos: null } },
+    };
+    await runInDurableObject(stub, async (o: TaskRunner, state) => {
+      const real = (o as unknown as { env: object }).env;
+      const unreachable = { get: () => ({ enqueue: () => Promise.reject(new Error("queue unreachable")) }), idFromName: (n: string) => n };
+      Object.defineProperty(o, "env", { value: { ...real, ORG_QUEUE: unreachable }, configurable: true });
+      await o.start(meta);
+      await new Promise((r) => setTimeout(r, 50));
+      Object.defineProperty(o, "env", { value: real, configurable: true });
+      expect(o.status).toBe("pending");
+      expect(state.storage.kv.get("queue")).toBe("held");
+      expect(await state.storage.getAlarm()).not.toBeNull();
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.waitForResult(5_000)).toBe("completed");
   });
 });

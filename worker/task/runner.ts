@@ -115,7 +115,10 @@ export class TaskRunner extends DurableObject<Bindings> {
       hold(this.ctx.storage);
       this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
     });
-    await this.offerToQueue();
+    // Held and stored, the task is accepted: its creator need not wait on the organization's queue (one object that
+    // every new task of the organization goes through). The held task's alarm offers it again if this offer is lost.
+    this.armAlarm();
+    void this.offerToQueue();
   }
 
   /** The organization's queue says this task may run now. Idempotent. */
