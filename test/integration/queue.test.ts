@@ -192,7 +192,8 @@ describe("concurrency caps", () => {
       plan_id: null, plan_version: null, inputs: {}, max_cost_nanos: null, reused: {}, created_at: Date.now(),
       agents: { writer: { id: "agt_writer", name: "writer", model: "sim", system_prompt: "", tools: [], max_turns: 5, max_cost_nanos: null } },
     };
-    await runInDurableObject(stub, async (o: TaskRunner, state) => {
+    await runInDurableObject(stub, async (instance, state) => {
+      const o = instance as unknown as TaskRunner;
       const real = (o as unknown as { env: object }).env;
       const unreachable = { get: () => ({ enqueue: () => Promise.reject(new Error("queue unreachable")) }), idFromName: (n: string) => n };
       Object.defineProperty(o, "env", { value: { ...real, ORG_QUEUE: unreachable }, configurable: true });

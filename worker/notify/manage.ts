@@ -3,7 +3,9 @@ import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
 import { badRequest, conflict, notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { log } from "../lib/log";
 import { newWebhookSecret } from "../triggers/webhook-signature";
+import { notifierStub } from "./enqueue";
 import type { NotifyEvent } from "./events";
 import { findSubscription, MAX_SUBSCRIPTIONS_PER_ORG, type SubscriptionRow } from "./subscriptions";
 import { refusedSubscriptionUrl } from "./url";
@@ -39,6 +41,7 @@ export async function createSubscription(env: Bindings, p: Principal, input: Sub
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "subscription.create", target_type: "subscription", target_id: s.id, details: { url: s.url } }, now, true),
   ]);
   if (ins.meta.changes !== 1) throw conflict(`an organization has at most ${MAX_SUBSCRIPTIONS_PER_ORG} subscriptions; delete one first`);
+  await subscriptionsChanged(env, p.org_id);
   return s;
 }
 
@@ -63,6 +66,7 @@ export async function updateSubscription(env: Bindings, p: Principal, id: string
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action, target_type: "subscription", target_id: id, details: rotateSecret ? undefined : { ...patch } }, now, true),
   ]);
   if (upd.meta.changes !== 1) throw notFound("subscription");
+  await subscriptionsChanged(env, p.org_id);
   return next;
 }
 
@@ -72,4 +76,12 @@ export async function deleteSubscription(env: Bindings, p: Principal, id: string
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "subscription.delete", target_type: "subscription", target_id: id }, Date.now(), true),
   ]);
   if (del.meta.changes !== 1) throw notFound("subscription");
+  await subscriptionsChanged(env, p.org_id);
+}
+
+/** The organization's Notifier keeps its subscriptions in memory; a lost telling is caught by its minute-long TTL. */
+async function subscriptionsChanged(env: Bindings, orgId: string): Promise<void> {
+  await notifierStub(env, orgId)
+    .subscriptionsChanged()
+    .catch((e: unknown) => log("warn", "notifier not told of a subscription change", { org_id: orgId, error: String(e) }));
 }

@@ -6,13 +6,15 @@ import { retryDelay } from "./backoff";
 import { sendSigned } from "./deliver";
 import { logAttempt, type DeliveryOutcome } from "./deliveries";
 import { type NotifyEvent, payloadOf, type TaskTransition } from "./events";
-import { findSubscription, subscribersOf } from "./subscriptions";
+import { enabledSubscriptions, findSubscription, type SubscriptionRow, wants } from "./subscriptions";
 import { refusedSubscriptionUrl } from "./url";
 
 const SCHEMA_VERSION = 1;
 const BATCH = 50;
 const CONCURRENCY = 6;
 const SEEN_TTL_MS = 7 * 24 * 3_600_000;
+/** Every subscription change tells this object at once; this only bounds a telling that was lost. */
+const SUBSCRIPTIONS_TTL_MS = 60_000;
 
 interface OutboxRow extends Record<string, SqlStorageValue> {
   message_id: string;
@@ -34,6 +36,9 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
 export class Notifier extends DurableObject<Bindings> {
   private alarmAt: number | null = null;
   private readonly inflight = new Set<string>();
+  /** The organization's enabled subscriptions, so a transition nobody wants costs no read. */
+  private subs: { rows: SubscriptionRow[]; at: number } | null = null;
+  private subsGeneration = 0;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -57,9 +62,11 @@ export class Notifier extends DurableObject<Bindings> {
 
   /** Idempotent per `t.key`: a repeated hand-over of the same transition queues nothing. Returns the messages queued. */
   async enqueue(t: TaskTransition): Promise<number> {
+    const subs = (await this.subscriptions(t.org_id)).filter((s) => wants(s, t.type));
+    // Nothing to queue, so nothing a repeated hand-over could queue twice: no need to remember the transition.
+    if (subs.length === 0) return 0;
     const sql = this.ctx.storage.sql;
     if (sql.exec("SELECT 1 FROM seen WHERE event_key = ?", t.key).toArray().length) return 0;
-    const subs = await subscribersOf(this.env.DB, t.org_id, t.type);
     const payload = payloadOf(t);
     let queued = 0;
     this.ctx.storage.transactionSync(() => {
@@ -74,6 +81,21 @@ export class Notifier extends DurableObject<Bindings> {
     });
     if (queued) await this.arm(Date.now());
     return queued;
+  }
+
+  /** A subscription was added, changed or deleted: read them again at the next transition. */
+  async subscriptionsChanged(): Promise<void> {
+    this.subs = null;
+    this.subsGeneration++;
+  }
+
+  private async subscriptions(orgId: string): Promise<SubscriptionRow[]> {
+    if (this.subs && Date.now() - this.subs.at < SUBSCRIPTIONS_TTL_MS) return this.subs.rows;
+    const generation = this.subsGeneration;
+    const rows = await enabledSubscriptions(this.env.DB, orgId);
+    // a change told while this read was in flight may not be in it
+    if (generation === this.subsGeneration) this.subs = { rows, at: Date.now() };
+    return rows;
   }
 
   /** Messages not yet delivered nor given up on (for tests and the settings page). */

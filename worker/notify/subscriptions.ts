@@ -42,11 +42,10 @@ export async function listSubscriptions(d1: D1Database, orgId: string): Promise<
   return results;
 }
 
-/** The enabled subscriptions of an organization that want `event`. */
-export async function subscribersOf(d1: D1Database, orgId: string, event: NotifyEvent): Promise<SubscriptionRow[]> {
-  const { results } = await d1
-    .prepare("SELECT * FROM notification_subscriptions WHERE org_id = ? AND enabled = 1 AND EXISTS (SELECT 1 FROM json_each(events) WHERE value = ?)")
-    .bind(orgId, event)
-    .all<SubscriptionRow>();
+/** An organization's enabled subscriptions, whatever events they want. */
+export async function enabledSubscriptions(d1: D1Database, orgId: string): Promise<SubscriptionRow[]> {
+  const { results } = await d1.prepare("SELECT * FROM notification_subscriptions WHERE org_id = ? AND enabled = 1").bind(orgId).all<SubscriptionRow>();
   return results;
 }
+
+export const wants = (s: SubscriptionRow, event: NotifyEvent) => (JSON.parse(s.events) as string[]).includes(event);
