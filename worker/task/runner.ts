@@ -80,7 +80,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   private load(): void {
-    const row = this.db.select().from(s.taskRow).get();
+    const [row] = this.sql.exec<typeof s.taskRow.$inferSelect>("SELECT * FROM task LIMIT 1").toArray();
     if (!row) return;
     this.meta = JSON.parse(row.meta) as TaskMeta;
     this.status = row.status as TaskStatus;
@@ -107,10 +107,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (warm) this.executor.prime(warm);
     this.index = indexPlan(meta.plan);
     this.ctx.storage.transactionSync(() => {
-      this.db
-        .insert(s.taskRow)
-        .values({ id: meta.id, org_id: meta.org_id, meta: JSON.stringify(meta), status: "pending", created_at: meta.created_at })
-        .run();
+      this.sql.exec("INSERT INTO task (id, org_id, meta, status, created_at) VALUES (?, ?, ?, 'pending', ?)", meta.id, meta.org_id, JSON.stringify(meta), meta.created_at);
       for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
       hold(this.ctx.storage);
       this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
@@ -484,10 +481,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (next === "failed") this.stopSiblings(now);
     }
     this.ctx.storage.transactionSync(() => {
-      this.db
-        .update(s.taskRow)
-        .set({ status: next, output: this.output, started_at: this.startedAt, finished_at: this.finishedAt })
-        .run();
+      this.sql.exec("UPDATE task SET status = ?, output = ?, started_at = ?, finished_at = ?", next, this.output, this.startedAt, this.finishedAt);
       this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
     });
     this.sync.now();
