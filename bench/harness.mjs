@@ -20,7 +20,8 @@ function devOptions(persist) {
 
 async function start(config, persist, bindings = {}) {
   const { unstable_startWorker } = await import("wrangler");
-  const worker = await unstable_startWorker({ config, bindings, dev: devOptions(persist) });
+  // As scripts/start.mjs: wrangler 4.86's unstable_startWorker does not derive the mode from `nodejs_compat` (workers-sdk#14617).
+  const worker = await unstable_startWorker({ config, bindings, build: { nodejsCompatMode: "v2" }, dev: devOptions(persist) });
   await worker.ready;
   const url = (await worker.url).origin;
   return { worker, url };

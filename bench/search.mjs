@@ -170,6 +170,7 @@ export async function benchSearch(opts = {}) {
   const worker = await unstable_startWorker({
     config: path.join(root, "wrangler.toml"),
     bindings: { FLIGHTDECK_ADMIN_TOKEN: { type: "plain_text", value: TOKEN }, RATE_LIMIT_PER_MIN: { type: "plain_text", value: "1000000" } },
+    build: { nodejsCompatMode: "v2" },
     dev: { remote: false, persist: stateDir, inspector: false, watch: false, logLevel: "warn", server: { hostname: "127.0.0.1", port } },
   });
   let times;

@@ -62,6 +62,9 @@ const { unstable_startWorker } = await import("wrangler");
 const worker = await unstable_startWorker({
   config: path.join(root, "wrangler.toml"),
   bindings: { FLIGHTDECK_ADMIN_TOKEN: { type: "plain_text", value: token } },
+  // wrangler 4.86's unstable_startWorker does not derive this from `nodejs_compat` as `wrangler dev` and deploy do
+  // (workers-sdk#14617): without it the dev bundle skips the Node.js compatibility layer and warns about node:* imports.
+  build: { nodejsCompatMode: "v2" },
   dev: {
     remote: false,
     persist: stateDir,
