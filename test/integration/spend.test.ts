@@ -55,6 +55,12 @@ describe("spend report", () => {
     expect(byDay.items.at(-1).cost).toBeCloseTo(total, 12);
     expect(byDay.items).toHaveLength(Number(today().slice(8)));
     expect(byDay.month.spent).toBeCloseTo(total, 12);
+    // the month's total row (kept by triggers as ledger rows are inserted and raised) is the ledger's sum
+    const sums = await env.DB.prepare(
+      `SELECT (SELECT sum(cost_nanos) FROM spend WHERE org_id = ?1) AS ledger, (SELECT sum(cost_nanos) FROM spend_months WHERE org_id = ?1) AS months`,
+    ).bind(o.id).first<{ ledger: number; months: number }>();
+    expect(sums!.months).toBe(sums!.ledger);
+    expect(sums!.ledger / 1e9).toBeCloseTo(total, 12);
     expect(byDay.next_cursor).toBeNull();
 
     const viewer = await tokenWithRole("viewer", o.id);

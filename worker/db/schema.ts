@@ -245,3 +245,14 @@ export const spend = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.task_id, t.day, t.agent, t.model] }), index("spend_org_day").on(t.org_id, t.day, t.cost_nanos)],
 );
+
+/** An organization's spend per month (its first day, YYYY-MM-01), kept from `spend` by triggers (migrations/0007). */
+export const spendMonths = sqliteTable(
+  "spend_months",
+  {
+    org_id: text("org_id").notNull(),
+    month: text("month").notNull(),
+    cost_nanos: integer("cost_nanos").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.org_id, t.month] })],
+);

@@ -26,7 +26,13 @@ export interface OrgReading {
 export function orgReadingStatements(d1: D1Database, orgId: string, taskId: string, month: string): D1PreparedStatement[] {
   return [
     d1.prepare("SELECT settings FROM orgs WHERE id = ?").bind(orgId),
-    d1.prepare("SELECT coalesce(sum(cost_nanos), 0) AS n FROM spend WHERE org_id = ? AND day >= ? AND task_id != ?").bind(orgId, month, taskId),
+    // the month's total (migrations/0007) less this task's own ledger rows: one row and a primary-key range, however many tasks ran
+    d1
+      .prepare(
+        `SELECT coalesce((SELECT cost_nanos FROM spend_months WHERE org_id = ?1 AND month = ?2), 0)
+           - coalesce((SELECT sum(cost_nanos) FROM spend WHERE task_id = ?3 AND day >= ?2), 0) AS n`,
+      )
+      .bind(orgId, month, taskId),
   ];
 }
 

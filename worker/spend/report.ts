@@ -55,6 +55,6 @@ export async function spendReport(d1: D1Database, orgId: string, from: string, t
 }
 
 export async function monthToDate(d1: D1Database, orgId: string, now = Date.now()): Promise<number> {
-  const row = await d1.prepare("SELECT coalesce(sum(cost_nanos), 0) AS n FROM spend WHERE org_id = ? AND day >= ?").bind(orgId, monthStart(now)).first<{ n: number }>();
+  const row = await d1.prepare("SELECT cost_nanos AS n FROM spend_months WHERE org_id = ? AND month = ?").bind(orgId, monthStart(now)).first<{ n: number }>();
   return row?.n ?? 0;
 }
