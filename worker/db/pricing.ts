@@ -1,6 +1,7 @@
 import type { Price } from "../agents/cost";
 import { defaultPrice } from "../agents/pricing-defaults";
 import type { Bindings } from "../env";
+import { placeholders } from "./sql";
 
 /** The organization's price for a model (USD micro-dollars per 1M tokens), else the built-in default, else zero. */
 export async function priceFor(env: Bindings, orgId: string, model: string): Promise<Price> {
@@ -18,6 +19,6 @@ export const agentPricesStatement = (d1: D1Database, orgId: string, agents: stri
   d1
     .prepare(
       `SELECT model, input, cache, cache_write, output, web_search, per_search FROM pricing
-       WHERE org_id = ? AND model IN (SELECT model FROM agents WHERE org_id = ? AND name IN (${agents.map(() => "?").join(",")}))`,
+       WHERE org_id = ? AND model IN (SELECT model FROM agents WHERE org_id = ? AND name IN (${placeholders(agents)}))`,
     )
     .bind(orgId, orgId, ...agents);

@@ -3,6 +3,7 @@ import type { Bindings } from "../env";
 import { log } from "../lib/log";
 import { DEFAULT_MAX_CONCURRENT_TASKS, readOrgSettings } from "../lib/org-settings";
 import { admissible, agentCounts, type Caps, type Entry, fullAgents } from "./admit";
+import { placeholders } from "../db/sql";
 
 const SCHEMA_VERSION = 1;
 const CAPS_TTL_MS = 30_000;
@@ -133,7 +134,7 @@ export class OrgQueue extends DurableObject<Bindings> {
       const batch = this.sql
         .exec<{ task_id: string; agents: string }>(
           `SELECT task_id, agents FROM waiting w
-           WHERE NOT EXISTS (SELECT 1 FROM waiting_agents a WHERE a.task_id = w.task_id AND a.agent IN (${full.map(() => "?").join(",")}))
+           WHERE NOT EXISTS (SELECT 1 FROM waiting_agents a WHERE a.task_id = w.task_id AND a.agent IN (${placeholders(full)}))
            ORDER BY created_at, task_id LIMIT ?`,
           ...full,
           BATCH,
@@ -195,7 +196,7 @@ export class OrgQueue extends DurableObject<Bindings> {
     const ids = [...this.running.keys()];
     for (let i = 0; i < ids.length; i += 90) {
       const chunk = ids.slice(i, i + 90);
-      const { results } = await this.env.DB.prepare(`SELECT id, status FROM tasks WHERE id IN (${chunk.map(() => "?").join(",")})`)
+      const { results } = await this.env.DB.prepare(`SELECT id, status FROM tasks WHERE id IN (${placeholders(chunk)})`)
         .bind(...chunk)
         .all<{ id: string; status: string }>();
       const live = new Map(results.map((r) => [r.id, r.status]));

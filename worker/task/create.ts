@@ -1,6 +1,7 @@
 import type { Price } from "../agents/cost";
 import type { AgentRow as FullAgentRow } from "../db/agent-row";
 import { agentPricesStatement, priceOrDefault } from "../db/pricing";
+import { placeholders } from "../db/sql";
 import type { TaskListItem } from "../db/task-row";
 import { toListItem, type IndexRow } from "../db/task-row";
 import type { TaskSource } from "../db/schema";
@@ -42,9 +43,10 @@ export function singleStepPlan(agent: string, title: string, description: string
 type AgentRow = Pick<FullAgentRow, "id" | "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost_nanos">;
 
 const agentsQuery = (env: Bindings, orgId: string, names: string[]) =>
-  env.DB.prepare(
-    `SELECT id, name, model, system_prompt, tools, max_turns, max_cost_nanos FROM agents WHERE org_id = ? AND name IN (${names.map(() => "?").join(",")})`,
-  ).bind(orgId, ...names);
+  env.DB.prepare(`SELECT id, name, model, system_prompt, tools, max_turns, max_cost_nanos FROM agents WHERE org_id = ? AND name IN (${placeholders(names)})`).bind(
+    orgId,
+    ...names,
+  );
 
 /** In the order of `names`, which the index's `agents` column keeps too. */
 function snapshots(names: string[], rows: AgentRow[]): Record<string, AgentSnapshot> {
@@ -57,6 +59,18 @@ function snapshots(names: string[], rows: AgentRow[]): Record<string, AgentSnaps
   return out;
 }
 
+/** The index row, inserted only if every agent the plan names exists in the organization. */
+function insertStatement(env: Bindings, row: IndexRow, names: string[]) {
+  return env.DB.prepare(
+    `INSERT INTO tasks (id, org_id, title, description, status, source, agent, agents, created_by, parent_id, rerun_of, trigger_id,
+       session_id, plan_id, plan_version, progress_total, created_at) SELECT ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+     WHERE (SELECT count(*) FROM agents WHERE org_id = ? AND name IN (${placeholders(names)})) = ?`,
+  ).bind(
+    row.id, row.org_id, row.title, row.description, row.source, row.agent, row.agents, row.created_by, row.parent_id,
+    row.rerun_of, row.trigger_id, row.session_id, row.plan_id, row.plan_version, row.progress_total, row.created_at,
+    row.org_id, ...names, names.length,
+  );
+}
 
 /**
  * Writes the index row, then hands the task to its own Durable Object, which runs it.
@@ -75,22 +89,18 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
     progress_done: 0, progress_total: t.plan.steps.filter((st) => st.kind === "agent").length, tokens_input: 0, tokens_cache: 0, tokens_output: 0, tokens_web_search: 0, searches: 0,
     cost_nanos: 0, pending: "[]", output: null, index_version: 0, created_at: now, started_at: null, finished_at: null,
   };
-  const allAgentsExist = names.length ? ` WHERE (SELECT count(*) FROM agents WHERE org_id = ? AND name IN (${names.map(() => "?").join(",")})) = ?` : "";
-  const insert = env.DB.prepare(
-    `INSERT INTO tasks (id, org_id, title, description, status, source, agent, agents, created_by, parent_id, rerun_of, trigger_id,
-       session_id, plan_id, plan_version, progress_total, created_at) SELECT ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${allAgentsExist}`,
-  ).bind(
-    row.id, row.org_id, row.title, row.description, row.source, row.agent, row.agents, row.created_by, row.parent_id,
-    row.rerun_of, row.trigger_id, row.session_id, row.plan_id, row.plan_version, row.progress_total, now,
-    ...(names.length ? [t.org_id, ...names, names.length] : []),
-  );
+  const month = monthStart(now);
   const audit = t.audit
     ? [auditStatement(env.DB, { org_id: t.org_id, actor: t.audit.actor, action: t.audit.action, target_type: "task", target_id: id, details: t.audit.details }, now, true)]
     : [];
-  const month = monthStart(now);
-  const reads = [...orgReadingStatements(env.DB, t.org_id, id, month), ...(names.length ? [agentPricesStatement(env.DB, t.org_id, names), agentsQuery(env, t.org_id, names)] : [])];
-  const results = await env.DB.batch([...reads, insert, ...audit]);
-  const agents = names.length ? snapshots(names, (results[3] as D1Result<AgentRow>).results) : {};
+  const [settings, spent, priceRows, agentRows] = await env.DB.batch([
+    ...orgReadingStatements(env.DB, t.org_id, id, month),
+    agentPricesStatement(env.DB, t.org_id, names),
+    agentsQuery(env, t.org_id, names),
+    insertStatement(env, row, names),
+    ...audit,
+  ]);
+  const agents = snapshots(names, (agentRows as D1Result<AgentRow>).results);
   const missing = names.filter((n) => !agents[n]);
   if (missing.length) throw unprocessable(`unknown agent: ${missing.join(", ")}`, { agents: missing });
   const meta: TaskMeta = {
@@ -99,10 +109,10 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
     plan: t.plan, plan_id: row.plan_id, plan_version: row.plan_version, inputs: t.inputs ?? {}, agents,
     max_cost_nanos: t.max_cost_nanos ?? null, reused: t.reused ?? {}, created_at: now,
   };
+  const own = (priceRows as D1Result<Price & { model: string }>).results;
   const prices: WarmStart["prices"] = {};
-  const own = names.length ? (results[2] as D1Result<Price & { model: string }>).results : [];
   for (const a of Object.values(agents)) prices[a.model] = priceOrDefault(a.model, own.find((p) => p.model === a.model));
-  await taskStub(env, meta.id).start(meta, { org: orgReading(results.slice(0, 2), month, now), prices });
+  await taskStub(env, meta.id).start(meta, { org: orgReading([settings, spent], month, now), prices });
   return toListItem(row);
 }
 
