@@ -18,13 +18,27 @@ function devOptions(persist) {
   return { remote: false, persist, inspector: false, watch: false, logLevel: "error", server: { hostname: "127.0.0.1", port: 0 } };
 }
 
-async function start(config, persist, bindings = {}) {
+async function start(config, persist, bindings = {}, extra = {}) {
   const { unstable_startWorker } = await import("wrangler");
   // As scripts/start.mjs: wrangler 4.86's unstable_startWorker does not derive the mode from `nodejs_compat` (workers-sdk#14617).
-  const worker = await unstable_startWorker({ config, bindings, build: { nodejsCompatMode: "v2" }, dev: devOptions(persist) });
+  const worker = await unstable_startWorker({ config, bindings, build: { nodejsCompatMode: "v2" }, dev: devOptions(persist), ...extra });
   await worker.ready;
   const url = (await worker.url).origin;
   return { worker, url };
+}
+
+/**
+ * The product Worker with the create benchmark's bare endpoint added (bench/peer/in-app.ts: issue 8's
+ * peer is "a bare endpoint in the same Worker"), from the product's own wrangler.toml.
+ */
+async function inAppPeer() {
+  const { unstable_readConfig } = await import("wrangler");
+  const { migrations } = unstable_readConfig({ config: path.join(root, "wrangler.toml") });
+  return {
+    entrypoint: path.join(root, "bench/peer/in-app.ts"),
+    bindings: { BENCH_BARE: { type: "durable_object_namespace", class_name: "BareCreate" } },
+    migrations: [...migrations, { tag: "bench-bare", new_sqlite_classes: ["BareCreate"] }],
+  };
 }
 
 /** The real app, as `npm start` runs it, with its limits raised so the load is not refused. */
@@ -39,11 +53,13 @@ export async function startProduct(dir, { profile = false } = {}) {
   const token = `fd_${randomBytes(30).toString("base64url")}`;
   const config = path.join(root, profile ? "bench/profile/wrangler.toml" : "wrangler.toml");
   const before = workerdPids();
+  const peer = profile ? { bindings: {} } : await inAppPeer();
   const { worker, url } = await start(config, stateDir, {
     FLIGHTDECK_ADMIN_TOKEN: { type: "plain_text", value: token },
     RATE_LIMIT_PER_MIN: { type: "plain_text", value: "1000000000" },
     MAX_STREAMS_PER_ORG: { type: "plain_text", value: "100000" },
-  });
+    ...peer.bindings,
+  }, profile ? {} : { entrypoint: peer.entrypoint, migrations: peer.migrations });
   const health = await fetch(`${url}/api/v1/health`).then((r) => r.json());
   if (!health.ok) throw new Error(`product not healthy: ${JSON.stringify(health)}`);
   const pids = workerdPids().filter((p) => !before.includes(p));
@@ -55,6 +71,8 @@ export async function startPeer(dir) {
   mkdirSync(stateDir, { recursive: true });
   const before = workerdPids();
   const peer = await start(path.join(root, "bench/peer/wrangler.toml"), stateDir);
+  // wrangler starts its second workerd with the first request
+  await fetch(`${peer.url}/clients`).then((r) => r.text());
   return { ...peer, pids: workerdPids().filter((p) => !before.includes(p)) };
 }
 

@@ -1,8 +1,12 @@
 import { DurableObject, WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { type BareCreate, bareCreate } from "./bare";
+
+export { BareCreate } from "./bare";
 
 interface Env {
   DB: D1Database;
   COMMITTER: DurableObjectNamespace<Committer>;
+  BARE: DurableObjectNamespace<BareCreate>;
   BROADCASTER: DurableObjectNamespace<Broadcaster>;
   CHAIN: Workflow<{ n: number }>;
 }
@@ -47,10 +51,6 @@ export class Committer extends DurableObject<Env> {
     return { ms: Date.now() - s0 };
   }
 
-  /** The bare create's Durable Object call: one row in the object's own SQLite. */
-  async start(id: string, title: string): Promise<void> {
-    this.ctx.storage.sql.exec("INSERT INTO steps (v) VALUES (?)", `${id} ${title}`);
-  }
 }
 
 /** A bare SSE broadcaster: log the event in SQLite, then write it to every client. Streams go back over RPC. */
@@ -89,16 +89,6 @@ export class Broadcaster extends DurableObject<Env> {
   }
 }
 
-let tableReady = false;
-/** Per request until it has worked once: a promise made in one request cannot be awaited by another in workerd. */
-async function ensureTable(env: Env): Promise<void> {
-  if (tableReady) return;
-  await env.DB.prepare(
-    "CREATE TABLE IF NOT EXISTS bare_tasks (id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL)",
-  ).run();
-  tableReady = true;
-}
-
 const json = (v: unknown, status = 200) => Response.json(v, { status });
 
 export default {
@@ -106,17 +96,8 @@ export default {
     const url = new URL(req.url);
     const n = Number(url.searchParams.get("n") ?? 200);
     switch (`${req.method} ${url.pathname}`) {
-      case "POST /create": {
-        // The bare endpoint: one D1 insert and one Durable Object call.
-        await ensureTable(env);
-        const body = (await req.json()) as { title: string; description: string };
-        const id = `bt_${crypto.randomUUID()}`;
-        await env.DB.prepare("INSERT INTO bare_tasks (id, title, description, status, created_at) VALUES (?, ?, ?, 'pending', ?)")
-          .bind(id, body.title, body.description, Date.now())
-          .run();
-        await env.COMMITTER.get(env.COMMITTER.idFromName(id)).start(id, body.title);
-        return json({ id, status: "pending" }, 201);
-      }
+      case "POST /create":
+        return bareCreate(req, env.DB, env.BARE);
       case "POST /floor/chain":
         return json(await env.COMMITTER.get(env.COMMITTER.idFromName(`chain-${crypto.randomUUID()}`)).chain(n));
       case "POST /floor/fan":
