@@ -1,6 +1,7 @@
 import type { TaskRunner } from "./task/runner";
 import type { OrgFeed } from "./live/org-feed";
 import type { RateLimiter } from "./lib/rate-limit";
+import type { TokenGate } from "./lib/token-gate";
 import type { TriggerClock } from "./triggers/clock";
 import type { ChatConversation } from "./chat/conversation";
 import type { OrgQueue } from "./queue/org-queue";
@@ -14,6 +15,7 @@ export interface Bindings {
   ORG_FEED: DurableObjectNamespace<OrgFeed>;
   TRIGGER_CLOCK: DurableObjectNamespace<TriggerClock>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  TOKEN_GATE: DurableObjectNamespace<TokenGate>;
   CHAT: DurableObjectNamespace<ChatConversation>;
   ORG_QUEUE: DurableObjectNamespace<OrgQueue>;
   RETENTION_JANITOR: DurableObjectNamespace<RetentionJanitor>;

@@ -10,6 +10,7 @@ export { TaskRunner } from "./task/runner";
 export { OrgFeed } from "./live/org-feed";
 export { TriggerClock } from "./triggers/clock";
 export { RateLimiter } from "./lib/rate-limit";
+export { TokenGate } from "./lib/token-gate";
 export { ChatConversation } from "./chat/conversation";
 export { OrgQueue } from "./queue/org-queue";
 export { RetentionJanitor } from "./retention/janitor";

@@ -7,6 +7,9 @@ import { healthApi } from "../../worker/api/health";
 import { API_BASE, METHODS, PUBLIC_OPERATIONS } from "../../worker/api/openapi";
 import { MAX_SUBSCRIPTIONS_PER_ORG } from "../../worker/notify/subscriptions";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
+import { sha256Hex } from "../../worker/lib/crypto";
+import type { RateLimiter } from "../../worker/lib/rate-limit";
+import { type TokenGate, tokenGate } from "../../worker/lib/token-gate";
 import { ADMIN, api, BASE, createTask, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
 
 interface Op {
@@ -98,23 +101,23 @@ describe("the OpenAPI document", () => {
 /** One representative request per documented status per route family (tag). */
 type Case = { op: string; status: number; run: () => Promise<number> };
 
-const limiter = (key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
-async function exhaust(key: string) {
+/** A token counts in its gate, a webhook trigger in its rate limiter; both keep a `counter`. */
+type Counted = DurableObjectStub<TokenGate> | DurableObjectStub<RateLimiter>;
+async function exhaust(stub: Counted) {
   const msLeft = 60_000 - (Date.now() % 60_000);
   if (msLeft < 2000) await new Promise((r) => setTimeout(r, msLeft + 50));
-  await runInDurableObject(limiter(key), (o) => {
-    Object.assign(o, { window: Math.floor(Date.now() / 60_000), count: Number.MAX_SAFE_INTEGER });
+  await runInDurableObject(stub as DurableObjectStub<RateLimiter>, (o) => {
+    Object.assign((o as unknown as RateLimiter).counter, { window: Math.floor(Date.now() / 60_000), count: Number.MAX_SAFE_INTEGER });
   });
 }
-const limitedKeys: string[] = [];
+const counted: Counted[] = [];
 async function limitedToken() {
   const token = await tokenWithRole("admin");
-  const { json } = await api("GET", "/auth/session", { token });
-  limitedKeys.push(`token:${json.token.id}`);
+  counted.push(tokenGate(env, await sha256Hex(token)));
   return token;
 }
 /** The counters are per minute, so they are spent again just before each 429 request. */
-const spendLimits = () => Promise.all(limitedKeys.map(exhaust));
+const spendLimits = () => Promise.all(counted.map(exhaust));
 
 const big = "x".repeat(Number(env.MAX_BODY_BYTES ?? 1_048_576) + 1);
 const j = (v: unknown) => JSON.stringify(v);
@@ -147,7 +150,7 @@ async function buildCases(): Promise<Case[]> {
   const paused = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id } })).json;
   await api("POST", `/triggers/${paused.id}/pause`);
   const limitedHook = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id } })).json;
-  limitedKeys.push(`hook:${limitedHook.id}`);
+  counted.push(env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`hook:${limitedHook.id}`)));
   const asking = await createTask({ agent: "researcher", title: "asks", description: "@ask Which segment?\n@output ok" });
   const waiting = await waitForStatus(asking.id, ["needs_input"]);
   const budget = await createTask({ agent: "researcher", title: "budget", description: "@output x", max_cost: 0.0000001 });

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { principalForToken, SESSION_COOKIE } from "../lib/auth";
+import { SESSION_COOKIE } from "../lib/auth";
+import { principalForToken } from "../lib/auth-lookup";
 import { newSecret, sha256Hex } from "../lib/crypto";
 import { unauthorized } from "../lib/errors";
 import { newApp } from "./app";

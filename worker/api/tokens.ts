@@ -1,12 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ROLES, type Role } from "../db/schema";
+import type { Bindings } from "../env";
 import { actorOf, auditStatement } from "../lib/audit";
 import { BOOTSTRAP_TOKEN_ID } from "../lib/bootstrap";
 import { newSecret, sha256Hex } from "../lib/crypto";
 import { conflict, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { log } from "../lib/log";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
+import { tokenGate, TRUST_MS } from "../lib/token-gate";
 import { newApp } from "./app";
 import { body, errors, json, Page } from "./schemas";
 
@@ -74,14 +77,25 @@ export const tokensApi = newApp()
       if (id === BOOTSTRAP_TOKEN_ID) throw conflict("the bootstrap token comes from FLIGHTDECK_ADMIN_TOKEN; change that instead");
       const d1 = c.env.DB;
       const [revoke] = await d1.batch([
-        d1.prepare("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND org_id = ? AND revoked_at IS NULL").bind(Date.now(), id, p.org_id),
+        d1.prepare("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND org_id = ? AND revoked_at IS NULL RETURNING token_hash").bind(Date.now(), id, p.org_id),
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "token.revoke", target_type: "token", target_id: id }, Date.now(), true),
         d1.prepare("DELETE FROM auth_sessions WHERE token_id = ? AND org_id = ?").bind(id, p.org_id),
       ]);
-      if (revoke.meta.changes !== 1) throw notFound("token");
+      const hash = (revoke.results as { token_hash: string }[])[0]?.token_hash;
+      if (!hash) throw notFound("token");
+      await forgetToken(c.env, hash);
       return c.body(null, 204);
     },
   );
+
+/** The token's gate trusts what it read for up to TRUST_MS; told now, it stops at once. */
+async function forgetToken(env: Bindings, hash: string): Promise<void> {
+  try {
+    await tokenGate(env, hash).forget();
+  } catch (e) {
+    log("error", "revoked token's gate not told; it lapses within its trust window", { error: String(e), trust_ms: TRUST_MS });
+  }
+}
 
 export type TokenT = z.infer<typeof TokenView>;
 export type NewTokenT = z.infer<typeof NewToken>;

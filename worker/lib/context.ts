@@ -1,5 +1,6 @@
 import type { Role } from "../db/schema";
 import type { Bindings } from "../env";
+import type { Verdict } from "./rate-limit";
 
 export interface Principal {
   org_id: string;
@@ -12,5 +13,5 @@ export interface Principal {
 
 export interface AppEnv {
   Bindings: Bindings;
-  Variables: { principal: Principal; requestId: string };
+  Variables: { principal: Principal; requestId: string; rate: Verdict };
 }

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { createMiddleware } from "hono/factory";
-import type { Bindings } from "../env";
 import type { AppEnv } from "./context";
+import type { Bindings } from "../env";
 import { ApiError } from "./errors";
 
 const WINDOW_MS = 60_000;
@@ -13,16 +13,15 @@ export interface Verdict {
   reset: number;
 }
 
-/**
- * One per token: a fixed one-minute window counted in memory. A single object
- * per token makes the count exact across isolates; losing it on eviction only
- * forgives an idle token, so it is never written to storage.
- */
-export class RateLimiter extends DurableObject<Bindings> {
-  private window = 0;
-  private count = 0;
+export const UNLIMITED: Verdict = { ok: true, remaining: Number.POSITIVE_INFINITY, reset: 0 };
 
-  async hit(limit: number, now = Date.now()): Promise<Verdict> {
+/** A fixed one-minute window counted in memory. */
+export class FixedWindow {
+  window = 0;
+  count = 0;
+
+  hit(limit: number, now = Date.now()): Verdict {
+    if (!(limit > 0)) return UNLIMITED;
     const window = Math.floor(now / WINDOW_MS);
     if (window !== this.window) {
       this.window = window;
@@ -35,11 +34,24 @@ export class RateLimiter extends DurableObject<Bindings> {
   }
 }
 
+/**
+ * One per key (a webhook trigger; API tokens count in their TokenGate): a single
+ * object per key makes the count exact across isolates; losing it on eviction only
+ * forgives an idle key, so it is never written to storage.
+ */
+export class RateLimiter extends DurableObject<Bindings> {
+  readonly counter = new FixedWindow();
+
+  async hit(limit: number, now = Date.now()): Promise<Verdict> {
+    return this.counter.hit(limit, now);
+  }
+}
+
 export const rateLimitPerMinute = (env: Bindings) => Number(env.RATE_LIMIT_PER_MIN ?? 6000);
 
 export async function checkRate(env: Bindings, key: string): Promise<Verdict> {
   const limit = rateLimitPerMinute(env);
-  if (!(limit > 0)) return { ok: true, remaining: Number.POSITIVE_INFINITY, reset: 0 };
+  if (!(limit > 0)) return UNLIMITED;
   return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key)).hit(limit);
 }
 
@@ -49,9 +61,9 @@ export function rateLimited(v: Verdict, limit: number): ApiError {
   });
 }
 
-/** After authentication: counts every request of the token, reads included. */
+/** After `authenticate`, which counted the request in its token's gate. */
 export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
-  const v = await checkRate(c.env, `token:${c.get("principal").token_id}`);
+  const v = c.get("rate");
   if (!v.ok) throw rateLimited(v, rateLimitPerMinute(c.env));
   await next();
   if (Number.isFinite(v.remaining)) c.header("x-ratelimit-remaining", String(v.remaining));

@@ -1,0 +1,44 @@
+import type { Role } from "../db/schema";
+import type { Principal } from "./context";
+import { sha256Hex } from "./crypto";
+
+interface TokenRow {
+  id: string;
+  org_id: string;
+  name: string;
+  role: Role;
+  instance_admin: number;
+  token_hash: string;
+}
+
+const toPrincipal = (row: TokenRow, via: Principal["via"]): Principal => ({
+  org_id: row.org_id,
+  token_id: row.id,
+  token_name: row.name,
+  role: row.role,
+  instance_admin: row.instance_admin === 1,
+  via,
+});
+
+export async function principalForTokenHash(d1: D1Database, hash: string, via: Principal["via"]): Promise<Principal | null> {
+  const row = await d1
+    .prepare("SELECT id, org_id, name, role, instance_admin, token_hash FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL")
+    .bind(hash)
+    .first<TokenRow>();
+  return row ? toPrincipal(row, via) : null;
+}
+
+export const principalForToken = async (d1: D1Database, token: string) => principalForTokenHash(d1, await sha256Hex(token), "bearer");
+
+/** The session's principal and the hash of its token, whose gate counts the session's requests too. */
+export async function principalForSession(d1: D1Database, sessionId: string): Promise<{ principal: Principal; token_hash: string } | null> {
+  const row = await d1
+    .prepare(
+      `SELECT t.id, t.org_id, t.name, t.role, t.instance_admin, t.token_hash FROM auth_sessions s
+       JOIN api_tokens t ON t.id = s.token_id
+       WHERE s.id_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL`,
+    )
+    .bind(await sha256Hex(sessionId), Date.now())
+    .first<TokenRow>();
+  return row ? { principal: toPrincipal(row, "session"), token_hash: row.token_hash } : null;
+}
