@@ -140,6 +140,32 @@ describe("organization feed", () => {
     expect(taskIds).not.toContain(elsewhere.id);
   });
 
+  it("hears of a start at once, while D1 takes it with the next write: a short task's row is written once, finished", async () => {
+    await env.DB.exec("CREATE TABLE IF NOT EXISTS test_index_writes (task_id TEXT NOT NULL, status TEXT NOT NULL)");
+    await env.DB.exec(
+      "CREATE TRIGGER IF NOT EXISTS test_count_index_writes AFTER UPDATE OF index_version ON tasks BEGIN INSERT INTO test_index_writes VALUES (new.id, new.status); END",
+    );
+    const feed = await stream("/events");
+    let shortId = "";
+    const done = (fs: Frame[]) => fs.some((f) => (f.data as { id?: string }).id === shortId && (f.data as { status?: string }).status === "completed");
+    const reading = readFrames(feed.body!, done);
+    await new Promise((r) => setTimeout(r, 50));
+    const short = await createTask({ agent: "researcher", title: "short", description: "@output x" });
+    shortId = short.id;
+    const seen = (await reading).filter((f) => (f.data as { id?: string }).id === short.id).map((f) => (f.data as { status: string }).status);
+    expect(seen).toEqual(["in_progress", "completed"]);
+    await waitForStatus(short.id, ["completed"]);
+    const writes = await env.DB.prepare("SELECT status FROM test_index_writes WHERE task_id = ?").bind(short.id).all<{ status: string }>();
+    expect(writes.results.map((w) => w.status)).toEqual(["completed"]);
+
+    const long = await createTask({ agent: "researcher", title: "long", description: "@delay 1500\n@output x" });
+    await waitForStatus(long.id, ["in_progress"]);
+    await new Promise((r) => setTimeout(r, 600));
+    const row = await env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(long.id).first<{ status: string }>();
+    expect(row?.status).toBe("in_progress");
+    await env.DB.exec("DROP TRIGGER test_count_index_writes");
+  });
+
   it("replays inside the window and sends reset outside it", { timeout: 60_000 }, async () => {
     const feed = feedOf(`org_window_${crypto.randomUUID()}`);
     for (let i = 1; i <= 30; i++) await feed.publish("task.updated", { n: i });

@@ -1,3 +1,4 @@
+import type { TaskStatus } from "../db/schema";
 import type { IndexRow } from "../db/task-row";
 import { toListItem } from "../db/task-row";
 import type { Bindings } from "../env";
@@ -8,10 +9,11 @@ const PROGRESS_INTERVAL_MS = 250;
 
 /**
  * Keeps the task's D1 index row and the org feed in step with the object.
- * Status changes go out at once; progress-only changes (tokens, cost, step
- * counts) are coalesced to a few writes a second. `index_version` makes the
- * write conditional, so a late write can never overwrite a newer one. The
- * task's spend ledger rows go in the same batch.
+ * Status changes go out at once, but a start reaches D1 with the next
+ * coalesced write: progress-only changes (tokens, cost, step counts) land a few
+ * times a second, and a task that finishes meanwhile lands once, finished.
+ * `index_version` makes the write conditional, so a late write can never
+ * overwrite a newer one. The task's spend ledger rows go in the same batch.
  */
 export class IndexSync {
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -28,6 +30,15 @@ export class IndexSync {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.enqueue();
+  }
+
+  /** A status change. The feed hears of a start at once; D1 with the next coalesced write. */
+  status(next: TaskStatus): void {
+    if (next !== "in_progress") return this.now();
+    const row = this.snapshot();
+    // behind any write in flight, so the feed's events stay in order
+    this.writing = this.writing.then(() => this.publish(row).catch((e: unknown) => log("warn", "feed publish failed", { task_id: row.id, error: String(e) })));
+    this.soon();
   }
 
   soon(): void {
@@ -57,6 +68,10 @@ export class IndexSync {
     });
   }
 
+  private async publish(row: IndexRow): Promise<void> {
+    await this.env.ORG_FEED.get(this.env.ORG_FEED.idFromName(row.org_id)).publish("task.updated", toListItem(row));
+  }
+
   private async write(row: IndexRow, spend: SpendRow[], attempt = 0): Promise<void> {
     try {
       const update = this.env.DB.prepare(
@@ -72,8 +87,7 @@ export class IndexSync {
         );
       if (spend.length) await this.env.DB.batch([update, ...ledgerStatements(this.env.DB, row.org_id, row.id, spend)]);
       else await update.run();
-      const feed = this.env.ORG_FEED.get(this.env.ORG_FEED.idFromName(row.org_id));
-      await feed.publish("task.updated", toListItem(row));
+      await this.publish(row);
     } catch (e) {
       log("warn", "index write failed", { task_id: row.id, attempt, error: String(e) });
       if (attempt < 5) {

@@ -484,7 +484,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.sql.exec("UPDATE task SET status = ?, output = ?, started_at = ?, finished_at = ?", next, this.output, this.startedAt, this.finishedAt);
       this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
     });
-    this.sync.now();
+    this.sync.status(next);
     void notifyTransition(this.env, this.indexRow());
     if (FINAL.has(next)) {
       this.subscribers.closeAll();
