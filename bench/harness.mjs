@@ -51,15 +51,15 @@ export async function startProduct(dir, { profile = false } = {}) {
     env: { ...process.env, CI: "true" },
   });
   const token = `fd_${randomBytes(30).toString("base64url")}`;
-  const config = path.join(root, profile ? "bench/profile/wrangler.toml" : "wrangler.toml");
+  const config = path.join(root, "wrangler.toml");
   const before = workerdPids();
-  const peer = profile ? { bindings: {} } : await inAppPeer();
+  const peer = profile ? { bindings: {}, entrypoint: path.join(root, "bench/profile/entry.ts") } : await inAppPeer();
   const { worker, url } = await start(config, stateDir, {
     FLIGHTDECK_ADMIN_TOKEN: { type: "plain_text", value: token },
     RATE_LIMIT_PER_MIN: { type: "plain_text", value: "1000000000" },
     MAX_STREAMS_PER_ORG: { type: "plain_text", value: "100000" },
     ...peer.bindings,
-  }, profile ? {} : { entrypoint: peer.entrypoint, migrations: peer.migrations });
+  }, { entrypoint: peer.entrypoint, ...(peer.migrations ? { migrations: peer.migrations } : {}) });
   const health = await fetch(`${url}/api/v1/health`).then((r) => r.json());
   if (!health.ok) throw new Error(`product not healthy: ${JSON.stringify(health)}`);
   const pids = workerdPids().filter((p) => !before.includes(p));

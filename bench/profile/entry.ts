@@ -5,7 +5,8 @@ import app from "../../worker/index";
 import { TaskRunner as ProductTaskRunner } from "../../worker/task/runner";
 import type { Bindings } from "../../worker/env";
 
-export { OrgFeed, TriggerClock, RateLimiter } from "../../worker/index";
+// Every other Durable Object class as the product exports it; TaskRunner is replaced below.
+export * from "../../worker/index";
 
 type Counts = Record<string, number>;
 let counts: Counts = {};
