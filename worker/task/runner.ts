@@ -75,7 +75,8 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.db = openStore(ctx.storage);
       this.sql = ctx.storage.sql;
       this.load();
-      this.alarmAt = await ctx.storage.getAlarm();
+      // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
+      if (this.meta) this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
