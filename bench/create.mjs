@@ -28,7 +28,15 @@ async function settle(productUrl, auth) {
   return performance.now() - t0;
 }
 
-const summary = (r) => ({ p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, ok: r["2xx"], bad: r.non2xx + r.errors + r.timeouts });
+/** What failed, so a failure can be told apart: statuses other than 2xx, socket errors, requests past the 30 s timeout. */
+function failures(r) {
+  const kinds = Object.entries(r.statusCodeStats ?? {}).filter(([code]) => !code.startsWith("2")).map(([code, s]) => `${s.count} × ${code}`);
+  if (r.errors - r.timeouts > 0) kinds.push(`${r.errors - r.timeouts} socket errors`);
+  if (r.timeouts) kinds.push(`${r.timeouts} timeouts`);
+  return kinds;
+}
+
+const summary = (r) => ({ p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, ok: r["2xx"], bad: r.non2xx + r.errors, failures: failures(r) });
 
 /** Rounds alternate ours and the bare endpoint, so a noisy moment on this shared machine falls on both; medians are reported. */
 export async function benchCreate({ productUrl, token, peerUrl, duration = 10, rounds = 3, log }) {
@@ -51,7 +59,7 @@ export async function benchCreate({ productUrl, token, peerUrl, duration = 10, r
     drains.push(await settle(productUrl, auth));
     peers.push(summary(await load(bare, plain, body, duration)));
     aparts.push(summary(await load(apart, plain, body, duration)));
-    const line = (x) => `p99 ${x.p99} ms, ${round(x.rps, 0)} req/s (${x.bad} failed)`;
+    const line = (x) => `p99 ${x.p99} ms, ${round(x.rps, 0)} req/s (${x.bad} failed${x.failures.length ? `: ${x.failures.join(", ")}` : ""})`;
     log(`  create round ${r + 1}: ours ${line(ours.at(-1))}; bare ${line(peers.at(-1))}; bare in its own Worker ${line(aparts.at(-1))}`);
   }
   const m = (xs, k) => median(xs.map((x) => x[k]));
@@ -70,7 +78,7 @@ export async function benchCreate({ productUrl, token, peerUrl, duration = 10, r
       ratio: round(p99 / peerP99, 3),
       goal: "p99 ≤ 1.5 × the bare endpoint's",
       met: p99 <= 1.5 * peerP99 && bad === 0,
-      notes: `${common}; p99 per round ours ${list(ours, "p99")} ms, bare ${list(peers, "p99")} ms; p50 ${m(ours, "p50")} ms vs bare ${m(peers, "p50")} ms; failed requests: ours ${bad}, bare ${peerBad}. The same bare create in its own Worker (no asset router, a smaller isolate): p99 ${m(aparts, "p99")} ms, ${round(m(aparts, "rps"), 1)} req/s. After each of our rounds the bare round waited for every task to finish: ${drains.map((d) => round(d / 1000, 1)).join(", ")} s.`,
+      notes: `${common}; p99 per round ours ${list(ours, "p99")} ms, bare ${list(peers, "p99")} ms; p50 ${m(ours, "p50")} ms vs bare ${m(peers, "p50")} ms; failed requests: ours ${bad}${bad ? ` (${ours.flatMap((x) => x.failures).join("; ")})` : ""}, bare ${peerBad}. The same bare create in its own Worker (no asset router, a smaller isolate): p99 ${m(aparts, "p99")} ms, ${round(m(aparts, "rps"), 1)} req/s. After each of our rounds the bare round waited for every task to finish: ${drains.map((d) => round(d / 1000, 1)).join(", ")} s.`,
     },
     {
       id: "create_rps",
