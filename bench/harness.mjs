@@ -53,13 +53,13 @@ export async function startProduct(dir, { profile = false } = {}) {
   const token = `fd_${randomBytes(30).toString("base64url")}`;
   const config = path.join(root, "wrangler.toml");
   const before = workerdPids();
-  const peer = profile ? { bindings: {}, entrypoint: path.join(root, "bench/profile/entry.ts") } : await inAppPeer();
+  const entry = profile ? { bindings: {}, entrypoint: path.join(root, "bench/profile/entry.ts") } : await inAppPeer();
   const { worker, url } = await start(config, stateDir, {
     FLIGHTDECK_ADMIN_TOKEN: { type: "plain_text", value: token },
     RATE_LIMIT_PER_MIN: { type: "plain_text", value: "1000000000" },
     MAX_STREAMS_PER_ORG: { type: "plain_text", value: "100000" },
-    ...peer.bindings,
-  }, { entrypoint: peer.entrypoint, ...(peer.migrations ? { migrations: peer.migrations } : {}) });
+    ...entry.bindings,
+  }, { entrypoint: entry.entrypoint, ...(entry.migrations ? { migrations: entry.migrations } : {}) });
   const health = await fetch(`${url}/api/v1/health`).then((r) => r.json());
   if (!health.ok) throw new Error(`product not healthy: ${JSON.stringify(health)}`);
   const pids = workerdPids().filter((p) => !before.includes(p));

@@ -1,6 +1,9 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { sha256Hex } from "../worker/lib/crypto";
+import type { RateLimiter } from "../worker/lib/rate-limit";
+import { type TokenGate, tokenGate } from "../worker/lib/token-gate";
 
 export const ADMIN = "fd_test_admin_token";
 export const BASE = "http://flightdeck.test";
@@ -77,4 +80,14 @@ export async function makeOrg(id: string) {
     .bind(`agt_${id}_researcher`, id)
     .run();
   return tokenWithRole("admin", id);
+}
+
+/** The object that authenticates and counts an API token's requests. */
+export const gateOf = async (token: string) => tokenGate(env, await sha256Hex(token));
+
+/** Spends a rate window (a TokenGate's or a RateLimiter's `counter`) for this minute, straight in its object. */
+export async function spendWindow(stub: DurableObjectStub<TokenGate> | DurableObjectStub<RateLimiter>, count = Number.MAX_SAFE_INTEGER): Promise<void> {
+  await runInDurableObject(stub as DurableObjectStub<RateLimiter>, (o) => {
+    Object.assign((o as unknown as RateLimiter).counter, { window: Math.floor(Date.now() / 60_000), count });
+  });
 }

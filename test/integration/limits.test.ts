@@ -1,11 +1,9 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_PLAN_STEPS } from "../../worker/task/validate";
 import { MAX_LOOP_ITEMS } from "../../worker/task/runner";
-import { sha256Hex } from "../../worker/lib/crypto";
-import { type TokenGate, tokenGate } from "../../worker/lib/token-gate";
-import { api, BASE, createTask, expectError, makeOrg, waitForStatus } from "../helpers";
+import { api, BASE, createTask, expectError, gateOf, makeOrg, spendWindow, waitForStatus } from "../helpers";
 
 const limiter = (key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
 const perMinute = Number(env.RATE_LIMIT_PER_MIN);
@@ -56,9 +54,7 @@ describe("rate limit per token", () => {
     const remaining = Number(ok.headers.get("x-ratelimit-remaining"));
     expect(remaining).toBe(perMinute - 1);
     // Spend the rest of this minute's allowance straight on the token's counter.
-    await runInDurableObject(tokenGate(env, await sha256Hex(token)), (o) => {
-      Object.assign((o as unknown as TokenGate).counter, { count: perMinute });
-    });
+    await spendWindow(await gateOf(token), perMinute);
     const res = await api("GET", "/tasks", { token });
     expectError(res, 429, "rate_limited");
     const retry = Number(res.headers.get("retry-after"));

@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
@@ -7,10 +7,9 @@ import { healthApi } from "../../worker/api/health";
 import { API_BASE, METHODS, PUBLIC_OPERATIONS } from "../../worker/api/openapi";
 import { MAX_SUBSCRIPTIONS_PER_ORG } from "../../worker/notify/subscriptions";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
-import { sha256Hex } from "../../worker/lib/crypto";
 import type { RateLimiter } from "../../worker/lib/rate-limit";
-import { type TokenGate, tokenGate } from "../../worker/lib/token-gate";
-import { ADMIN, api, BASE, createTask, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
+import type { TokenGate } from "../../worker/lib/token-gate";
+import { ADMIN, api, BASE, createTask, gateOf, makeOrg, spendWindow, tokenWithRole, waitForStatus } from "../helpers";
 
 interface Op {
   tags: string[];
@@ -101,19 +100,17 @@ describe("the OpenAPI document", () => {
 /** One representative request per documented status per route family (tag). */
 type Case = { op: string; status: number; run: () => Promise<number> };
 
-/** A token counts in its gate, a webhook trigger in its rate limiter; both keep a `counter`. */
+/** A token counts in its gate, a webhook trigger in its rate limiter. */
 type Counted = DurableObjectStub<TokenGate> | DurableObjectStub<RateLimiter>;
 async function exhaust(stub: Counted) {
   const msLeft = 60_000 - (Date.now() % 60_000);
   if (msLeft < 2000) await new Promise((r) => setTimeout(r, msLeft + 50));
-  await runInDurableObject(stub as DurableObjectStub<RateLimiter>, (o) => {
-    Object.assign((o as unknown as RateLimiter).counter, { window: Math.floor(Date.now() / 60_000), count: Number.MAX_SAFE_INTEGER });
-  });
+  await spendWindow(stub);
 }
 const counted: Counted[] = [];
 async function limitedToken() {
   const token = await tokenWithRole("admin");
-  counted.push(tokenGate(env, await sha256Hex(token)));
+  counted.push(await gateOf(token));
   return token;
 }
 /** The counters are per minute, so they are spent again just before each 429 request. */

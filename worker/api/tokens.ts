@@ -1,15 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ROLES, type Role } from "../db/schema";
-import type { Bindings } from "../env";
 import { actorOf, auditStatement } from "../lib/audit";
 import { BOOTSTRAP_TOKEN_ID } from "../lib/bootstrap";
 import { newSecret, sha256Hex } from "../lib/crypto";
 import { conflict, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { log } from "../lib/log";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
-import { tokenGate, TRUST_MS } from "../lib/token-gate";
+import { forgetToken } from "../lib/token-gate";
 import { newApp } from "./app";
 import { body, errors, json, Page } from "./schemas";
 
@@ -87,15 +85,6 @@ export const tokensApi = newApp()
       return c.body(null, 204);
     },
   );
-
-/** The token's gate trusts what it read for up to TRUST_MS; told now, it stops at once. */
-async function forgetToken(env: Bindings, hash: string): Promise<void> {
-  try {
-    await tokenGate(env, hash).forget();
-  } catch (e) {
-    log("error", "revoked token's gate not told; it lapses within its trust window", { error: String(e), trust_ms: TRUST_MS });
-  }
-}
 
 export type TokenT = z.infer<typeof TokenView>;
 export type NewTokenT = z.infer<typeof NewToken>;

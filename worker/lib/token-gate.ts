@@ -3,6 +3,7 @@ import type { Bindings } from "../env";
 import type { Principal } from "./context";
 import { FixedWindow, type Verdict } from "./rate-limit";
 import { principalForTokenHash } from "./auth-lookup";
+import { log } from "./log";
 
 /**
  * How long a gate trusts what it read before reading D1 again. Revocation tells the
@@ -54,3 +55,12 @@ export class TokenGate extends DurableObject<Bindings> {
 }
 
 export const tokenGate = (env: Bindings, hash: string) => env.TOKEN_GATE.get(env.TOKEN_GATE.idFromName(hash));
+
+/** After a revocation: the gate stops trusting the token at once rather than within TRUST_MS. */
+export async function forgetToken(env: Bindings, hash: string): Promise<void> {
+  try {
+    await tokenGate(env, hash).forget();
+  } catch (e) {
+    log("error", "revoked token's gate not told; it lapses within its trust window", { error: String(e), trust_ms: TRUST_MS });
+  }
+}
