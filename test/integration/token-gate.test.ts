@@ -15,8 +15,8 @@ describe("token gate", () => {
     expect((await api("GET", "/tasks", { token })).status).toBe(200);
     // ...until the window ends.
     await runInDurableObject(await gateOf(token), (o) => {
-      const known = (o as unknown as { known: { at: number } }).known;
-      known.at -= TRUST_MS;
+      const held = (o as unknown as { known: { held: { at: number } } }).known.held;
+      held.at -= TRUST_MS;
     });
     expectError(await api("GET", "/tasks", { token }), 401, "unauthorized");
   });

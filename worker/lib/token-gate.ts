@@ -4,6 +4,7 @@ import type { Principal } from "./context";
 import { FixedWindow, type Verdict } from "./rate-limit";
 import { principalForTokenHash } from "./auth-lookup";
 import { log } from "./log";
+import { TrustedReading } from "./trusted-reading";
 
 /**
  * How long a gate trusts what it read before reading D1 again. Revocation tells the
@@ -25,12 +26,10 @@ export interface Passage {
  */
 export class TokenGate extends DurableObject<Bindings> {
   readonly counter = new FixedWindow();
-  private known: { principal: Principal | null; at: number } | null = null;
-  /** bumped by `forget`: a D1 read that began before it is not kept */
-  private epoch = 0;
+  private readonly known = new TrustedReading<Principal | null>(TRUST_MS);
 
   async pass(hash: string, limit: number): Promise<Passage> {
-    const principal = await this.principal(hash);
+    const principal = await this.known.get(() => principalForTokenHash(this.env.DB, hash, "bearer"));
     return { principal, verdict: principal ? this.counter.hit(limit) : { ok: false, remaining: 0, reset: 0 } };
   }
 
@@ -40,17 +39,7 @@ export class TokenGate extends DurableObject<Bindings> {
   }
 
   async forget(): Promise<void> {
-    this.epoch++;
-    this.known = null;
-  }
-
-  private async principal(hash: string): Promise<Principal | null> {
-    const now = Date.now();
-    if (this.known && now - this.known.at < TRUST_MS) return this.known.principal;
-    const epoch = this.epoch;
-    const principal = await principalForTokenHash(this.env.DB, hash, "bearer");
-    if (epoch === this.epoch) this.known = { principal, at: now };
-    return principal;
+    this.known.forget();
   }
 }
 

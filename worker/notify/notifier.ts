@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { TrustedReading } from "../lib/trusted-reading";
 import type { Bindings } from "../env";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
@@ -37,8 +38,7 @@ export class Notifier extends DurableObject<Bindings> {
   private alarmAt: number | null = null;
   private readonly inflight = new Set<string>();
   /** The organization's enabled subscriptions, so a transition nobody wants costs no read. */
-  private subs: { rows: SubscriptionRow[]; at: number } | null = null;
-  private subsGeneration = 0;
+  private readonly subs = new TrustedReading<SubscriptionRow[]>(SUBSCRIPTIONS_TTL_MS);
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -62,7 +62,7 @@ export class Notifier extends DurableObject<Bindings> {
 
   /** Idempotent per `t.key`: a repeated hand-over of the same transition queues nothing. Returns the messages queued. */
   async enqueue(t: TaskTransition): Promise<number> {
-    const subs = (await this.subscriptions(t.org_id)).filter((s) => wants(s, t.type));
+    const subs = (await this.subs.get(() => enabledSubscriptions(this.env.DB, t.org_id))).filter((s) => wants(s, t.type));
     // Nothing to queue, so nothing a repeated hand-over could queue twice: no need to remember the transition.
     if (subs.length === 0) return 0;
     const sql = this.ctx.storage.sql;
@@ -85,17 +85,7 @@ export class Notifier extends DurableObject<Bindings> {
 
   /** A subscription was added, changed or deleted: read them again at the next transition. */
   async subscriptionsChanged(): Promise<void> {
-    this.subs = null;
-    this.subsGeneration++;
-  }
-
-  private async subscriptions(orgId: string): Promise<SubscriptionRow[]> {
-    if (this.subs && Date.now() - this.subs.at < SUBSCRIPTIONS_TTL_MS) return this.subs.rows;
-    const generation = this.subsGeneration;
-    const rows = await enabledSubscriptions(this.env.DB, orgId);
-    // a change told while this read was in flight may not be in it
-    if (generation === this.subsGeneration) this.subs = { rows, at: Date.now() };
-    return rows;
+    this.subs.forget();
   }
 
   /** Messages not yet delivered nor given up on (for tests and the settings page). */
