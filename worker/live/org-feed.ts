@@ -1,18 +1,24 @@
 import { DurableObject } from "cloudflare:workers";
+import { GroupCommit, type StatementRows } from "../db/group-commit";
+import type { SqlStatement } from "../db/sql";
 import type { Bindings } from "../env";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream } from "../task/events";
 import { Subscribers } from "./subscribers";
 
 export const REPLAY_WINDOW = 1000;
 
+export const orgFeed = (env: Bindings, orgId: string) => env.ORG_FEED.get(env.ORG_FEED.idFromName(orgId));
+
 /**
- * One per organization: fans task summaries out to every open dashboard.
- * Keeps a bounded replay window in its SQLite; a client that asks to resume
- * from before the window gets a `reset` event and refetches.
+ * One per organization: its tasks' writes to the D1 index go through here, group-committed (the
+ * writes that arrive together share one batch), and what they change fans out to every open
+ * dashboard once written. Keeps a bounded replay window in its SQLite; a client that asks to
+ * resume from before the window gets a `reset` event and refetches.
  */
 export class OrgFeed extends DurableObject<Bindings> {
   private readonly clients = new Subscribers();
   private lastId = 0;
+  private readonly writes = new GroupCommit(() => this.env.DB);
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -20,6 +26,13 @@ export class OrgFeed extends DurableObject<Bindings> {
       ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS feed (id INTEGER PRIMARY KEY, type TEXT NOT NULL, data TEXT NOT NULL)");
       this.lastId = (ctx.storage.sql.exec<{ id: number | null }>("SELECT max(id) AS id FROM feed").one().id ?? 0) as number;
     });
+  }
+
+  /** Runs the statements in the next group commit, then publishes `event` (if any); returns what each statement read. */
+  async commit(statements: SqlStatement[], event?: { type: string; data: unknown }): Promise<StatementRows> {
+    const rows = await this.writes.run(statements);
+    if (event) await this.publish(event.type, event.data);
+    return rows;
   }
 
   async publish(type: string, data: unknown): Promise<number> {

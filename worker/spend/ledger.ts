@@ -1,3 +1,4 @@
+import type { Prepares } from "../db/sql";
 import type { StoredRun } from "../task/store";
 
 export interface SpendRow {
@@ -45,8 +46,8 @@ const ROWS_PER_STATEMENT = 50;
  * Upserts of absolute values that only ever grow (`max`), so a late or
  * repeated write never lowers what a newer one wrote.
  */
-export function ledgerStatements(d1: D1Database, orgId: string, taskId: string, rows: SpendRow[]): D1PreparedStatement[] {
-  const out: D1PreparedStatement[] = [];
+export function ledgerStatements<S>(d1: Prepares<S>, orgId: string, taskId: string, rows: SpendRow[]): S[] {
+  const out: S[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
     out.push(

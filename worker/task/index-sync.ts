@@ -1,7 +1,9 @@
 import type { TaskStatus } from "../db/schema";
 import type { IndexRow } from "../db/task-row";
 import { toListItem } from "../db/task-row";
+import { asStatements } from "../db/sql";
 import type { Bindings } from "../env";
+import { orgFeed } from "../live/org-feed";
 import { log } from "../lib/log";
 import { ledgerStatements, type SpendRow } from "../spend/ledger";
 
@@ -69,25 +71,26 @@ export class IndexSync {
   }
 
   private async publish(row: IndexRow): Promise<void> {
-    await this.env.ORG_FEED.get(this.env.ORG_FEED.idFromName(row.org_id)).publish("task.updated", toListItem(row));
+    await orgFeed(this.env, row.org_id).publish("task.updated", toListItem(row));
   }
 
+  /** Through the organization's feed, which group-commits it with its other tasks' writes and then publishes it. */
   private async write(row: IndexRow, spend: SpendRow[], attempt = 0): Promise<void> {
     try {
-      const update = this.env.DB.prepare(
-        `UPDATE tasks SET status = ?, agent = ?, agents = ?, progress_done = ?, progress_total = ?, tokens_input = ?, tokens_cache = ?,
-           tokens_output = ?, tokens_web_search = ?, searches = ?, cost_nanos = ?, pending = ?, output = ?, started_at = ?,
-           finished_at = ?, index_version = ?
-         WHERE id = ? AND index_version < ?`,
-      )
+      const update = asStatements
+        .prepare(
+          `UPDATE tasks SET status = ?, agent = ?, agents = ?, progress_done = ?, progress_total = ?, tokens_input = ?, tokens_cache = ?,
+             tokens_output = ?, tokens_web_search = ?, searches = ?, cost_nanos = ?, pending = ?, output = ?, started_at = ?,
+             finished_at = ?, index_version = ?
+           WHERE id = ? AND index_version < ?`,
+        )
         .bind(
           row.status, row.agent, row.agents, row.progress_done, row.progress_total, row.tokens_input, row.tokens_cache,
           row.tokens_output, row.tokens_web_search, row.searches, row.cost_nanos, row.pending, row.output, row.started_at,
           row.finished_at, row.index_version, row.id, row.index_version,
         );
-      if (spend.length) await this.env.DB.batch([update, ...ledgerStatements(this.env.DB, row.org_id, row.id, spend)]);
-      else await update.run();
-      await this.publish(row);
+      const statements = [update, ...ledgerStatements(asStatements, row.org_id, row.id, spend)];
+      await orgFeed(this.env, row.org_id).commit(statements, { type: "task.updated", data: toListItem(row) });
     } catch (e) {
       log("warn", "index write failed", { task_id: row.id, attempt, error: String(e) });
       if (attempt < 5) {

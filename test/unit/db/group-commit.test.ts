@@ -1,0 +1,73 @@
+import { env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { GroupCommit } from "../../../worker/db/group-commit";
+import { asStatements } from "../../../worker/db/sql";
+
+/** The real D1, counting the batches it is sent. */
+function countingDb() {
+  const counts = { batches: 0, statements: [] as number[] };
+  const db = new Proxy(env.DB, {
+    get(target, key) {
+      if (key === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          counts.batches++;
+          counts.statements.push(statements.length);
+          return target.batch(statements);
+        };
+      }
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db, counts };
+}
+
+const put = (k: string, v: string) => asStatements.prepare("INSERT INTO gc_test (k, v) VALUES (?, ?)").bind(k, v);
+const get = (k: string) => asStatements.prepare("SELECT k, v FROM gc_test WHERE k = ?").bind(k);
+const stored = async (k: string) => (await env.DB.prepare("SELECT v FROM gc_test WHERE k = ?").bind(k).first<{ v: string }>())?.v ?? null;
+
+describe("GroupCommit", () => {
+  beforeAll(async () => {
+    await env.DB.prepare("CREATE TABLE IF NOT EXISTS gc_test (k TEXT PRIMARY KEY, v TEXT NOT NULL)").run();
+  });
+
+  it("sends the first caller at once and the callers that arrive meanwhile together, each getting its own rows", async () => {
+    const { db, counts } = countingDb();
+    const group = new GroupCommit(() => db);
+    const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => group.run([put(`a${i}`, `v${i}`), get(`a${i}`)])));
+    expect(counts.batches).toBe(2);
+    expect(counts.statements).toEqual([2, 10]);
+    replies.forEach((rows, i) => expect(rows).toEqual([[], [{ k: `a${i}`, v: `v${i}` }]]));
+    expect(await stored("a5")).toBe("v5");
+  });
+
+  it("keeps a caller's statements together, so changes() sees the caller's own previous statement", async () => {
+    const group = new GroupCommit(() => env.DB);
+    const ifWritten = (k: string) => asStatements.prepare("INSERT INTO gc_test (k, v) SELECT ?, 'audit' WHERE changes() > 0").bind(k);
+    const skipped = asStatements.prepare("INSERT OR IGNORE INTO gc_test (k, v) VALUES ('b0', 'again')").bind();
+    await group.run([put("b0", "first")]);
+    await Promise.all([group.run([put("b1", "x"), ifWritten("b1-audit")]), group.run([skipped, ifWritten("b0-audit")])]);
+    expect(await stored("b1-audit")).toBe("audit");
+    expect(await stored("b0-audit")).toBeNull();
+  });
+
+  it("fails only the caller whose statement fails; the others' writes land", async () => {
+    const { db, counts } = countingDb();
+    const group = new GroupCommit(() => db);
+    await group.run([put("c0", "taken")]);
+    const [first, bad, good] = await Promise.allSettled([group.run([put("c1", "one")]), group.run([put("c0", "duplicate")]), group.run([put("c2", "two")])]);
+    expect(first.status).toBe("fulfilled");
+    expect(bad.status).toBe("rejected");
+    expect(String((bad as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+    expect(good.status).toBe("fulfilled");
+    expect([await stored("c0"), await stored("c1"), await stored("c2")]).toEqual(["taken", "one", "two"]);
+    // the shared batch failed whole (nothing of it landed), then each of its callers went alone
+    expect(counts.statements).toEqual([1, 1, 2, 1, 1]);
+  });
+
+  it("answers an empty call without a batch", async () => {
+    const { db, counts } = countingDb();
+    expect(await new GroupCommit(() => db).run([])).toEqual([]);
+    expect(counts.batches).toBe(0);
+  });
+});
