@@ -13,21 +13,44 @@ export type QueueState = "held" | "queued" | undefined;
 
 export const orgQueue = (env: Bindings, orgId: string) => env.ORG_QUEUE.get(env.ORG_QUEUE.idFromName(orgId));
 
-export const queueState = (storage: DurableObjectStorage): QueueState => storage.kv.get<QueueState>(KEY);
-export const hold = (storage: DurableObjectStorage) => storage.kv.put(KEY, "held");
-export const markAdmitted = (storage: DurableObjectStorage) => void storage.kv.delete(KEY);
+/** The state in storage, mirrored in memory: every scheduling pass asks, and a storage read costs more than the question. */
+export class QueueSide {
+  private state: QueueState;
+
+  /** `fresh`: a new object, which has stored nothing to read. */
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    fresh: boolean,
+  ) {
+    this.state = fresh ? undefined : storage.kv.get<QueueState>(KEY);
+  }
+
+  get(): QueueState {
+    return this.state;
+  }
+
+  private set(next: QueueState): void {
+    if (next === undefined) this.storage.kv.delete(KEY);
+    else this.storage.kv.put(KEY, next);
+    this.state = next;
+  }
+
+  hold = () => this.set("held");
+  queued = () => this.set("queued");
+  admitted = () => this.set(undefined);
+}
 
 export function queuedTask(meta: TaskMeta): QueuedTask {
   return { org_id: meta.org_id, task_id: meta.id, created_at: meta.created_at, agents: Object.keys(meta.agents), bypass: meta.parent_id !== null };
 }
 
 /** Hands the task to its organization's queue. True when it may run now; on failure it stays held and is offered again later. */
-export async function requestSlot(env: Bindings, storage: DurableObjectStorage, meta: TaskMeta): Promise<boolean> {
+export async function requestSlot(env: Bindings, side: QueueSide, meta: TaskMeta): Promise<boolean> {
   try {
     const admitted = await orgQueue(env, meta.org_id).enqueue(queuedTask(meta));
-    if (queueState(storage) === undefined) return true;
-    if (admitted) markAdmitted(storage);
-    else storage.kv.put(KEY, "queued");
+    if (side.get() === undefined) return true;
+    if (admitted) side.admitted();
+    else side.queued();
     return admitted;
   } catch (e) {
     log("warn", "task not yet queued", { task_id: meta.id, error: String(e) });

@@ -37,12 +37,15 @@ export class OrgQueue extends DurableObject<Bindings> {
   private caps: { value: Caps; at: number } | null = null;
   private running = new Map<string, Entry>();
   private alarmAt: number | null = null;
+  /** Stored with the first task, which is the first call to need it. */
+  private orgId: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
+      this.orgId = ctx.storage.kv.get<string>("org_id");
       for (const r of this.sql.exec<{ task_id: string; agents: string }>("SELECT task_id, agents FROM slots")) {
         this.running.set(r.task_id, { task_id: r.task_id, agents: JSON.parse(r.agents) as string[] });
       }
@@ -65,7 +68,10 @@ export class OrgQueue extends DurableObject<Bindings> {
 
   /** Idempotent. True when the task may start now; otherwise it waits and is admitted later. */
   async enqueue(t: QueuedTask): Promise<boolean> {
-    this.ctx.storage.kv.put("org_id", t.org_id);
+    if (this.orgId !== t.org_id) {
+      this.ctx.storage.kv.put("org_id", t.org_id);
+      this.orgId = t.org_id;
+    }
     // Nothing awaits between this check and the write below, so two arrivals cannot both take the last slot.
     const caps = await this.loadCaps(t.org_id);
     if (this.running.has(t.task_id)) {
@@ -124,7 +130,7 @@ export class OrgQueue extends DurableObject<Bindings> {
   // ---- admission ----
 
   private async admitReady(): Promise<void> {
-    const orgId = this.ctx.storage.kv.get<string>("org_id");
+    const orgId = this.orgId;
     if (!orgId) return;
     const caps = await this.loadCaps(orgId);
     const admitted: string[] = [];

@@ -12,7 +12,7 @@ import { Subscribers } from "../live/subscribers";
 import { heartbeatMs, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
 import { notifyTransition } from "../notify/enqueue";
-import { hold, markAdmitted, queueState, releaseSlot, requestSlot } from "../queue/admission";
+import { QueueSide, releaseSlot, requestSlot } from "../queue/admission";
 import type { AdmitReply } from "../queue/org-queue";
 import { spendRows } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
@@ -54,6 +54,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   totals: Totals = zeroTotals();
   private nextSeq = 0;
   private alarmAt: number | null = null;
+  private queue!: QueueSide;
   readonly inflight = new Map<string, AbortController>();
   /** Runs begun by this instance that have no stored turns yet, so their executor need not look. */
   readonly freshRuns = new Set<string>();
@@ -75,6 +76,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.db = openStore(ctx.storage);
       this.sql = ctx.storage.sql;
       this.load();
+      this.queue = new QueueSide(ctx.storage, this.meta === null);
       // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
       if (this.meta) this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -110,7 +112,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("INSERT INTO task (id, org_id, meta, status, created_at) VALUES (?, ?, ?, 'pending', ?)", meta.id, meta.org_id, JSON.stringify(meta), meta.created_at);
       for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
-      hold(this.ctx.storage);
+      this.queue.hold();
       this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
     });
     // Held and stored, the task is accepted: its creator need not wait on the organization's queue (one object that
@@ -123,13 +125,13 @@ export class TaskRunner extends DurableObject<Bindings> {
   async admit(): Promise<AdmitReply> {
     if (!this.meta) return "unknown";
     if (FINAL.has(this.status)) return "finished";
-    if (queueState(this.ctx.storage) !== undefined) markAdmitted(this.ctx.storage);
+    if (this.queue.get() !== undefined) this.queue.admitted();
     this.schedulePump();
     return "started";
   }
 
   private async offerToQueue(): Promise<void> {
-    if (await requestSlot(this.env, this.ctx.storage, this.meta!)) this.schedulePump();
+    if (await requestSlot(this.env, this.queue, this.meta!)) this.schedulePump();
     else this.armAlarm();
   }
 
@@ -274,7 +276,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     const scheduled = this.alarmAt ?? Date.now();
     this.alarmAt = null;
     if (!this.meta || FINAL.has(this.status)) return;
-    if (queueState(this.ctx.storage) === "held") return this.offerToQueue();
+    if (this.queue.get() === "held") return this.offerToQueue();
     await this.pollChildren();
     this.pump(Math.max(Date.now(), scheduled));
   }
@@ -447,12 +449,9 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   private pumpScheduled = false;
-  /** Admission is for good (held → queued → admitted, never back), so once seen it is not read again. */
-  private admittedSeen = false;
 
   private admitted(): boolean {
-    this.admittedSeen ||= queueState(this.ctx.storage) === undefined;
-    return this.admittedSeen;
+    return this.queue.get() === undefined;
   }
 
   /** Runs that finish together (a loop's fan-out) share one scheduling pass instead of one each. */
@@ -537,7 +536,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (n.status === "running" && n.kind === "agent") running = true;
     }
     if (running) at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HEARTBEAT_ALARM_MS);
-    if (!this.admitted() && queueState(this.ctx.storage) === "held") at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HELD_RETRY_MS);
+    if (this.queue.get() === "held") at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HELD_RETRY_MS);
     if (at === this.alarmAt) return;
     this.alarmAt = at;
     if (at == null) void this.ctx.storage.deleteAlarm();
