@@ -36,6 +36,9 @@ export class OrgQueue extends DurableObject<Bindings> {
   private readonly sql: SqlStorage;
   private caps: { value: Caps; at: number } | null = null;
   private running = new Map<string, Entry>();
+  /** What the tables hold, kept in memory too: every task's arrival and release asks, and most find no one waiting. */
+  private unacked = new Set<string>();
+  private waitingCount = 0;
   private alarmAt: number | null = null;
   /** Stored with the first task, which is the first call to need it. */
   private orgId: string | undefined;
@@ -46,9 +49,11 @@ export class OrgQueue extends DurableObject<Bindings> {
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
       this.orgId = ctx.storage.kv.get<string>("org_id");
-      for (const r of this.sql.exec<{ task_id: string; agents: string }>("SELECT task_id, agents FROM slots")) {
+      for (const r of this.sql.exec<{ task_id: string; agents: string; acked: number }>("SELECT task_id, agents, acked FROM slots")) {
         this.running.set(r.task_id, { task_id: r.task_id, agents: JSON.parse(r.agents) as string[] });
+        if (!r.acked) this.unacked.add(r.task_id);
       }
+      this.waitingCount = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM waiting").one().n;
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
@@ -75,13 +80,12 @@ export class OrgQueue extends DurableObject<Bindings> {
     // Nothing awaits between this check and the write below, so two arrivals cannot both take the last slot.
     const caps = await this.loadCaps(t.org_id);
     if (this.running.has(t.task_id)) {
-      this.sql.exec("UPDATE slots SET acked = 1 WHERE task_id = ?", t.task_id);
+      this.acknowledge(t.task_id);
       return true;
     }
-    const known = this.sql.exec("SELECT 1 FROM waiting WHERE task_id = ?", t.task_id).toArray().length > 0;
+    const known = this.waitingCount > 0 && this.sql.exec("SELECT 1 FROM waiting WHERE task_id = ?", t.task_id).toArray().length > 0;
     if (!known) {
-      const waitingAny = this.sql.exec("SELECT 1 FROM waiting LIMIT 1").toArray().length > 0;
-      const fits = t.bypass || (!waitingAny && admissible(caps, [...this.running.values()], [t]).length === 1);
+      const fits = t.bypass || (this.waitingCount === 0 && admissible(caps, [...this.running.values()], [t]).length === 1);
       if (fits) {
         this.takeSlot(t.task_id, t.agents, true);
         this.armAlarm();
@@ -91,6 +95,7 @@ export class OrgQueue extends DurableObject<Bindings> {
         this.sql.exec("INSERT INTO waiting (task_id, created_at, agents) VALUES (?, ?, ?)", t.task_id, t.created_at, JSON.stringify(t.agents));
         for (const a of t.agents) this.sql.exec("INSERT OR IGNORE INTO waiting_agents (agent, task_id) VALUES (?, ?)", a, t.task_id);
       });
+      this.waitingCount++;
     }
     await this.admitReady();
     return this.running.has(t.task_id);
@@ -114,14 +119,12 @@ export class OrgQueue extends DurableObject<Bindings> {
   }
 
   async counts(): Promise<{ running: number; waiting: number }> {
-    const [{ n }] = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM waiting").toArray();
-    return { running: this.running.size, waiting: n };
+    return { running: this.running.size, waiting: this.waitingCount };
   }
 
   async alarm(): Promise<void> {
     this.alarmAt = null;
-    const unacked = this.sql.exec<{ task_id: string }>("SELECT task_id FROM slots WHERE acked = 0").toArray().map((r) => r.task_id);
-    await this.tell(unacked);
+    await this.tell([...this.unacked]);
     await this.sweep();
     await this.admitReady();
     this.armAlarm();
@@ -131,7 +134,7 @@ export class OrgQueue extends DurableObject<Bindings> {
 
   private async admitReady(): Promise<void> {
     const orgId = this.orgId;
-    if (!orgId) return;
+    if (!orgId || this.waitingCount === 0) return;
     const caps = await this.loadCaps(orgId);
     const admitted: string[] = [];
     for (;;) {
@@ -157,6 +160,7 @@ export class OrgQueue extends DurableObject<Bindings> {
           this.takeSlot(id, byId.get(id)!.agents, false);
         }
       });
+      this.waitingCount -= picks.length;
       admitted.push(...picks);
     }
     if (admitted.length) {
@@ -168,15 +172,28 @@ export class OrgQueue extends DurableObject<Bindings> {
   private takeSlot(taskId: string, agents: string[], acked: boolean): void {
     this.sql.exec("INSERT OR REPLACE INTO slots (task_id, agents, admitted_at, acked) VALUES (?, ?, ?, ?)", taskId, JSON.stringify(agents), Date.now(), acked ? 1 : 0);
     this.running.set(taskId, { task_id: taskId, agents });
+    if (acked) this.unacked.delete(taskId);
+    else this.unacked.add(taskId);
   }
 
+  private acknowledge(taskId: string): void {
+    if (!this.unacked.delete(taskId)) return;
+    this.sql.exec("UPDATE slots SET acked = 1 WHERE task_id = ?", taskId);
+  }
+
+  /** A task holds a slot or waits for one, never both: admission moves it in one transaction. */
   private drop(taskId: string): void {
-    this.ctx.storage.transactionSync(() => {
+    if (this.running.delete(taskId)) {
+      this.unacked.delete(taskId);
       this.sql.exec("DELETE FROM slots WHERE task_id = ?", taskId);
-      this.sql.exec("DELETE FROM waiting WHERE task_id = ?", taskId);
+      return;
+    }
+    if (this.waitingCount === 0) return;
+    this.ctx.storage.transactionSync(() => {
+      const removed = this.sql.exec("DELETE FROM waiting WHERE task_id = ?", taskId).rowsWritten;
       this.sql.exec("DELETE FROM waiting_agents WHERE task_id = ?", taskId);
+      this.waitingCount -= removed;
     });
-    this.running.delete(taskId);
   }
 
   /** Tells admitted tasks to start; one that has finished (cancelled while it waited) gives its slot back. */
@@ -186,7 +203,7 @@ export class OrgQueue extends DurableObject<Bindings> {
       ids.map(async (id) => {
         try {
           const reply = await this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(id)).admit();
-          if (reply === "started") this.sql.exec("UPDATE slots SET acked = 1 WHERE task_id = ?", id);
+          if (reply === "started") this.acknowledge(id);
           else freed.push(id);
         } catch (e) {
           log("warn", "task admission not confirmed", { task_id: id, error: String(e) });
@@ -229,8 +246,7 @@ export class OrgQueue extends DurableObject<Bindings> {
 
   private armAlarm(): void {
     if (this.running.size === 0) return;
-    const unacked = this.sql.exec("SELECT 1 FROM slots WHERE acked = 0 LIMIT 1").toArray().length > 0;
-    const at = Date.now() + (unacked ? ACK_RETRY_MS : SWEEP_MS);
+    const at = Date.now() + (this.unacked.size > 0 ? ACK_RETRY_MS : SWEEP_MS);
     // Only ever brought forward: re-arming on every arrival would keep pushing the sweep away.
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;

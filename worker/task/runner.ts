@@ -326,13 +326,18 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child") this.launch(n.key);
     }
     const toStart: string[] = [];
-    this.ctx.storage.transactionSync(() => {
-      for (;;) {
-        let applied = 0;
-        for (const a of nextActions(this.meta!.plan, this.index, this.graph)) if (this.apply(a, now, toStart)) applied++;
-        if (!applied) break;
-      }
-    });
+    let actions = nextActions(this.meta!.plan, this.index, this.graph);
+    // most passes (a run that just finished and recorded its own step) have nothing to apply: no transaction for them
+    if (actions.length) {
+      this.ctx.storage.transactionSync(() => {
+        for (;;) {
+          let applied = 0;
+          for (const a of actions) if (this.apply(a, now, toStart)) applied++;
+          if (!applied) break;
+          actions = nextActions(this.meta!.plan, this.index, this.graph);
+        }
+      });
+    }
     for (const key of toStart) this.launch(key);
     this.refreshStatus();
     this.armAlarm();
