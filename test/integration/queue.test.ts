@@ -1,5 +1,6 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { queuedTask } from "../../worker/queue/admission";
 import { singleStepPlan } from "../../worker/task/create";
 import type { TaskMeta } from "../../worker/task/meta";
 import type { TaskRunner } from "../../worker/task/runner";
@@ -181,6 +182,22 @@ describe("concurrency caps", () => {
     const reset = await api("PATCH", "/settings", { token: o.token, body: { max_concurrent_tasks: null } });
     expect(reset.json).toMatchObject({ max_concurrent_tasks: null, defaults: { max_concurrent_tasks: 100 } });
     expectError(await api("GET", "/settings", { token: null }), 401);
+  });
+
+  it("stores a task's admission with the write that starts its first step, and answers a repeated offer the same", async () => {
+    const o = await org("admitted", 2);
+    const id = await create(o.token, "admitted");
+    await waitFor(o.token, id, ["needs_input"]);
+    const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
+    const meta = await runInDurableObject(stub, async (instance, state) => {
+      expect(state.storage.kv.get("queue")).toBeUndefined();
+      return (instance as unknown as TaskRunner).meta!;
+    });
+    // had that write been lost, the task would wake held and offer itself again
+    expect(await o.queue.enqueue(queuedTask(meta))).toBe(true);
+    expect(await o.queue.snapshot()).toEqual({ running: [id], waiting: [] });
+    await answer(o.token, id);
+    await waitFor(o.token, id, ["completed"]);
   });
 
   it("answers the creator before the queue has the task, and offers a held task again from its alarm when that offer is lost", async () => {

@@ -16,6 +16,7 @@ export const orgQueue = (env: Bindings, orgId: string) => env.ORG_QUEUE.get(env.
 /** The state in storage, mirrored in memory: every scheduling pass asks, and a storage read costs more than the question. */
 export class QueueSide {
   private state: QueueState;
+  private unsaved = false;
 
   /** `fresh`: a new object, which has stored nothing to read. */
   constructor(
@@ -30,6 +31,7 @@ export class QueueSide {
   }
 
   private set(next: QueueState): void {
+    this.unsaved = false;
     if (next === undefined) this.storage.kv.delete(KEY);
     else this.storage.kv.put(KEY, next);
     this.state = next;
@@ -38,6 +40,24 @@ export class QueueSide {
   hold = () => this.set("held");
   queued = () => this.set("queued");
   admitted = () => this.set(undefined);
+
+  /**
+   * Admitted in the answer to its own offer: stored with the task's next write (the
+   * scheduling pass that starts it) rather than in a commit of its own. Were that write
+   * lost, the task would wake held and offer itself again, and the queue answers a
+   * repeated offer the same way.
+   */
+  admittedOnOffer(): void {
+    this.state = undefined;
+    this.unsaved = true;
+  }
+
+  /** Inside the caller's transaction. */
+  save(): void {
+    if (!this.unsaved) return;
+    this.storage.kv.delete(KEY);
+    this.unsaved = false;
+  }
 }
 
 export function queuedTask(meta: TaskMeta): QueuedTask {
@@ -49,7 +69,7 @@ export async function requestSlot(env: Bindings, side: QueueSide, meta: TaskMeta
   try {
     const admitted = await orgQueue(env, meta.org_id).enqueue(queuedTask(meta));
     if (side.get() === undefined) return true;
-    if (admitted) side.admitted();
+    if (admitted) side.admittedOnOffer();
     else side.queued();
     return admitted;
   } catch (e) {

@@ -330,6 +330,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     // most passes (a run that just finished and recorded its own step) have nothing to apply: no transaction for them
     if (actions.length) {
       this.ctx.storage.transactionSync(() => {
+        this.queue.save();
         for (;;) {
           let applied = 0;
           for (const a of actions) if (this.apply(a, now, toStart)) applied++;
