@@ -141,6 +141,7 @@ describe("concurrency caps", () => {
     expect(res.status).toBe(200);
     expect(res.json.status).toBe("cancelled");
     expect((await o.queue.snapshot()).waiting).toEqual([third]);
+    expect(await o.queue.counts()).toEqual({ running: 1, waiting: 1 });
     await answer(o.token, first);
     await waitFor(o.token, third, ["needs_input"]);
     const d = await detail(o.token, second);

@@ -190,9 +190,10 @@ export class OrgQueue extends DurableObject<Bindings> {
     }
     if (this.waitingCount === 0) return;
     this.ctx.storage.transactionSync(() => {
-      const removed = this.sql.exec("DELETE FROM waiting WHERE task_id = ?", taskId).rowsWritten;
+      // task_id is the key: at most the one row (whatever else rowsWritten may count)
+      const removed = this.sql.exec("DELETE FROM waiting WHERE task_id = ?", taskId).rowsWritten > 0;
       this.sql.exec("DELETE FROM waiting_agents WHERE task_id = ?", taskId);
-      this.waitingCount -= removed;
+      if (removed) this.waitingCount--;
     });
   }
 
