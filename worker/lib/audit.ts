@@ -1,4 +1,3 @@
-import type { Prepares } from "../db/sql";
 import type { CreatedBy } from "../task/meta";
 import type { Principal } from "./context";
 
@@ -20,7 +19,7 @@ export const actorOf = (p: Principal): Actor => ({ type: "token", id: p.token_id
  * auditing costs no extra round trip. `ifChanged` records only when the statement
  * just before it in the batch changed a row (a conditional update that may lose a race).
  */
-export function auditStatement<S>(d1: Prepares<S>, e: AuditEntry, now = Date.now(), ifChanged = false): S {
+export function auditStatement(d1: D1Database, e: AuditEntry, now = Date.now(), ifChanged = false): D1PreparedStatement {
   return d1
     .prepare(
       `INSERT INTO audit_log (org_id, at, actor_type, actor_id, actor_name, action, target_type, target_id, details)

@@ -1,7 +1,6 @@
 import type { Bindings } from "../env";
 import { type Masker, makeMasker, providerKeysOf } from "../lib/mask";
 import { parseOrgSettings } from "../lib/org-settings";
-import type { Prepares } from "../db/sql";
 import { monthStart } from "./ledger";
 
 const TTL_MS = 15_000;
@@ -24,7 +23,7 @@ export interface OrgReading {
   at: number;
 }
 
-export function orgReadingStatements<S>(d1: Prepares<S>, orgId: string, taskId: string, month: string): S[] {
+export function orgReadingStatements(d1: D1Database, orgId: string, taskId: string, month: string): D1PreparedStatement[] {
   return [
     d1.prepare("SELECT settings FROM orgs WHERE id = ?").bind(orgId),
     // the month's total (migrations/0007) less this task's own ledger rows: one row and a primary-key range, however many tasks ran
@@ -37,9 +36,9 @@ export function orgReadingStatements<S>(d1: Prepares<S>, orgId: string, taskId: 
   ];
 }
 
-/** From the rows `orgReadingStatements` read. */
-export function orgReading([settings, spent]: Record<string, unknown>[][], month: string, at: number): OrgReading {
-  return { settings: (settings[0]?.settings as string | undefined) ?? null, others_nanos: (spent[0]?.n as number | undefined) ?? 0, month, at };
+export function orgReading(results: D1Result[], month: string, at: number): OrgReading {
+  const [settings, spent] = results as [D1Result<{ settings: string }>, D1Result<{ n: number }>];
+  return { settings: settings.results[0]?.settings ?? null, others_nanos: spent.results[0]?.n ?? 0, month, at };
 }
 
 /**
@@ -72,8 +71,7 @@ export class OrgGuard {
 
   private async load(now: number): Promise<void> {
     const month = monthStart(now);
-    const read = await this.env.DB.batch<Record<string, unknown>>(orgReadingStatements(this.env.DB, this.orgId(), this.taskId(), month));
-    this.prime(orgReading(read.map((r) => r.results), month, now));
+    this.prime(orgReading(await this.env.DB.batch(orgReadingStatements(this.env.DB, this.orgId(), this.taskId(), month)), month, now));
   }
 
   /** Whether the organization has a monthly cap at all: without one, nothing needs counting. */

@@ -1,7 +1,7 @@
 import type { Price } from "../agents/cost";
 import type { AgentRow as FullAgentRow } from "../db/agent-row";
 import { agentPricesStatement, priceOrDefault } from "../db/pricing";
-import { type Prepares, placeholders } from "../db/sql";
+import { placeholders } from "../db/sql";
 import type { TaskListItem } from "../db/task-row";
 import { toListItem, type IndexRow } from "../db/task-row";
 import type { TaskSource } from "../db/schema";
@@ -42,8 +42,8 @@ export function singleStepPlan(agent: string, title: string, description: string
 
 type AgentRow = Pick<FullAgentRow, "id" | "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost_nanos">;
 
-const agentsQuery = <S>(d1: Prepares<S>, orgId: string, names: string[]) =>
-  d1.prepare(`SELECT id, name, model, system_prompt, tools, max_turns, max_cost_nanos FROM agents WHERE org_id = ? AND name IN (${placeholders(names)})`).bind(
+const agentsQuery = (env: Bindings, orgId: string, names: string[]) =>
+  env.DB.prepare(`SELECT id, name, model, system_prompt, tools, max_turns, max_cost_nanos FROM agents WHERE org_id = ? AND name IN (${placeholders(names)})`).bind(
     orgId,
     ...names,
   );
@@ -60,8 +60,8 @@ function snapshots(names: string[], rows: AgentRow[]): Record<string, AgentSnaps
 }
 
 /** The index row, inserted only if every agent the plan names exists in the organization. */
-function insertStatement<S>(d1: Prepares<S>, row: IndexRow, names: string[]) {
-  return d1.prepare(
+function insertStatement(env: Bindings, row: IndexRow, names: string[]) {
+  return env.DB.prepare(
     `INSERT INTO tasks (id, org_id, title, description, status, source, agent, agents, created_by, parent_id, rerun_of, trigger_id,
        session_id, plan_id, plan_version, progress_total, created_at) SELECT ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
      WHERE (SELECT count(*) FROM agents WHERE org_id = ? AND name IN (${placeholders(names)})) = ?`,
@@ -77,10 +77,10 @@ function insertStatement<S>(d1: Prepares<S>, row: IndexRow, names: string[]) {
  * One D1 batch reads the agents' snapshots, inserts the row only if every agent exists
  * (so an agent deleted meanwhile cannot slip through), writes the audit row, and reads
  * what the first run needs (limits, prices) so the new object need not read them again.
- * It goes to D1 directly, not through the organization's group commit (as the task's later
- * index writes do): creates that wait on one shared batch come back together, and their
- * tasks then start and finish in lockstep, bursts under which requests wait seconds to be
- * taken in (bench/README.md).
+ * It goes to D1 directly, not through the organization's group commit as the task's later
+ * index writes do: creates answered from one shared batch come back together, their tasks
+ * then start and finish in lockstep, and under such bursts requests waited seconds before
+ * the Worker took them in (bench/README.md, fourth session).
  */
 export async function createTask(env: Bindings, t: NewTask): Promise<TaskListItem> {
   const names = planAgents(t.plan);
@@ -97,15 +97,14 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
   const audit = t.audit
     ? [auditStatement(env.DB, { org_id: t.org_id, actor: t.audit.actor, action: t.audit.action, target_type: "task", target_id: id, details: t.audit.details }, now, true)]
     : [];
-  const read = await env.DB.batch<Record<string, unknown>>([
+  const [settings, spent, priceRows, agentRows] = await env.DB.batch([
     ...orgReadingStatements(env.DB, t.org_id, id, month),
     agentPricesStatement(env.DB, t.org_id, names),
-    agentsQuery(env.DB, t.org_id, names),
-    insertStatement(env.DB, row, names),
+    agentsQuery(env, t.org_id, names),
+    insertStatement(env, row, names),
     ...audit,
   ]);
-  const [settings, spent, priceRows, agentRows] = read.map((r) => r.results);
-  const agents = snapshots(names, agentRows as AgentRow[]);
+  const agents = snapshots(names, (agentRows as D1Result<AgentRow>).results);
   const missing = names.filter((n) => !agents[n]);
   if (missing.length) throw unprocessable(`unknown agent: ${missing.join(", ")}`, { agents: missing });
   const meta: TaskMeta = {
@@ -114,7 +113,7 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
     plan: t.plan, plan_id: row.plan_id, plan_version: row.plan_version, inputs: t.inputs ?? {}, agents,
     max_cost_nanos: t.max_cost_nanos ?? null, reused: t.reused ?? {}, created_at: now,
   };
-  const own = priceRows as unknown as (Price & { model: string })[];
+  const own = (priceRows as D1Result<Price & { model: string }>).results;
   const prices: WarmStart["prices"] = {};
   for (const a of Object.values(agents)) prices[a.model] = priceOrDefault(a.model, own.find((p) => p.model === a.model));
   await taskStub(env, meta.id).start(meta, { org: orgReading([settings, spent], month, now), prices });
