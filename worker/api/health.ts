@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Bindings } from "../env";
 import { log } from "../lib/log";
+import { orgFeed } from "../live/org-feed";
 import { newApp } from "./app";
 import { json } from "./schemas";
 
@@ -41,7 +42,7 @@ export async function checkHealth(env: Pick<Bindings, "DB" | "TASK_RUNNER" | "OR
   const [d1, task_runner, org_feed] = await Promise.all([
     probe(() => env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE id = 'health'").first()),
     probe(() => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName("health")).detail()),
-    probe(() => env.ORG_FEED.get(env.ORG_FEED.idFromName("health")).openStreams()),
+    probe(() => orgFeed(env, "health").openStreams()),
   ]);
   const durable_objects = task_runner.ok && org_feed.ok;
   return { ok: d1.ok && durable_objects, d1: d1.ok, durable_objects, version: "0.1.0", checks: { d1, task_runner, org_feed } };

@@ -7,7 +7,7 @@ import { Subscribers } from "./subscribers";
 
 export const REPLAY_WINDOW = 1000;
 
-export const orgFeed = (env: Bindings, orgId: string) => env.ORG_FEED.get(env.ORG_FEED.idFromName(orgId));
+export const orgFeed = (env: Pick<Bindings, "ORG_FEED">, orgId: string) => env.ORG_FEED.get(env.ORG_FEED.idFromName(orgId));
 
 /**
  * One per organization: its tasks' writes to the D1 index go through here, group-committed (the
