@@ -29,4 +29,6 @@ export interface Bindings {
   RATE_LIMIT_PER_MIN?: string;
   MAX_STREAMS_PER_ORG?: string;
   HTTP_FETCH_ALLOW_PRIVATE?: string;
+  /** debug | info (default) | warn | error */
+  LOG_LEVEL?: string;
 }

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { log, logTaskEvent } from "../../worker/lib/log";
+import { log, logTaskEvent, setLogLevel } from "../../worker/lib/log";
 import { currentRequestId, withRequestId } from "../../worker/lib/request-context";
 import { api, BASE, makeOrg } from "../helpers";
 
@@ -26,7 +26,10 @@ async function captureLogs(fn: () => Promise<unknown>): Promise<Line[]> {
   return lines;
 }
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  setLogLevel(undefined);
+});
 
 async function brokenAgentToken() {
   const org = `org_obs_${crypto.randomUUID().slice(0, 8)}`;
@@ -125,18 +128,60 @@ describe("structured logs", () => {
   });
 
   it("logs task events with the task, event type, sequence number and request id; streamed text by size only", async () => {
+    setLogLevel("debug");
     const lines = await captureLogs(async () =>
       withRequestId("req_task", async () => {
         logTaskEvent(7, { type: "step.updated", task_id: "tsk_1", step: "main", status: "running", run_no: 1 });
         logTaskEvent(8, { type: "run.text", task_id: "tsk_1", step: "main", run_no: 1, delta: "secret words" });
         logTaskEvent(9, { task_id: "tsk_1", type: "run.turn", step: "main", run_no: 1, turn_no: 2, tokens: { input: 3, cache: 0, output: 4, web_search: 0 } });
+        logTaskEvent(10, { type: "task.updated", task_id: "tsk_1", status: "completed", progress: { done: 1, total: 1 }, cost: 0 });
       }),
     );
-    expect(lines[0]).toMatchObject({ level: "info", msg: "task event", event: "step.updated", seq: 7, task_id: "tsk_1", step: "main", status: "running", request_id: "req_task" });
+    expect(lines[0]).toMatchObject({ level: "debug", msg: "task event", event: "step.updated", seq: 7, task_id: "tsk_1", step: "main", status: "running", request_id: "req_task" });
     expect(lines[1]).toMatchObject({ level: "debug", event: "run.text", seq: 8, chars: 12, request_id: "req_task" });
     expect(JSON.stringify(lines[1])).not.toContain("secret words");
     // an event serialized in another key order takes the slower path to the same line
-    expect(lines[2]).toMatchObject({ level: "info", msg: "task event", event: "run.turn", seq: 9, task_id: "tsk_1", turn_no: 2, tokens: { output: 4 }, request_id: "req_task" });
+    expect(lines[2]).toMatchObject({ level: "debug", msg: "task event", event: "run.turn", seq: 9, task_id: "tsk_1", turn_no: 2, tokens: { output: 4 }, request_id: "req_task" });
+    expect(lines[3]).toMatchObject({ level: "info", msg: "task event", event: "task.updated", seq: 10, status: "completed", request_id: "req_task" });
+  });
+
+  it("writes no line below LOG_LEVEL: at the default info a task's status changes are logged, its steps' events are not", async () => {
+    setLogLevel(undefined);
+    const token = await makeOrg(`org_lvl_${crypto.randomUUID().slice(0, 8)}`);
+    const lines = await captureLogs(async () => {
+      const created = await api("POST", "/tasks", { token, body: { agent: "researcher", title: "levels", description: "@output done" } });
+      expect(created.status).toBe(201);
+      const done = await api("GET", `/tasks/${created.json.id}?wait=10`, { token });
+      expect(done.json.status).toBe("completed");
+    });
+    const events = lines.filter((l) => l.msg === "task event");
+    expect(events.map((l) => [l.event, l.status])).toEqual([
+      ["task.updated", "pending"],
+      ["task.updated", "in_progress"],
+      ["task.updated", "completed"],
+    ]);
+    expect(lines.filter((l) => l.level === "debug")).toEqual([]);
+    expect(lines.filter((l) => l.msg === "request").length).toBe(2);
+
+    setLogLevel("warn");
+    const quiet = await captureLogs(async () => {
+      log("info", "not written");
+      log("warn", "written");
+    });
+    expect(quiet.map((l) => l.msg)).toEqual(["written"]);
+  });
+
+  it("falls back to info for an unknown LOG_LEVEL and says so once", async () => {
+    const lines = await captureLogs(async () => {
+      setLogLevel("loud");
+      log("debug", "not written");
+      log("info", "written");
+    });
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      ["warn", "unknown LOG_LEVEL; logging at info"],
+      ["info", "written"],
+    ]);
+    expect(lines[0]).toMatchObject({ log_level: "loud", levels: ["debug", "info", "warn", "error"] });
   });
 });
 
