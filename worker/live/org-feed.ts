@@ -6,6 +6,8 @@ import { heartbeatMs, sseFrame, sseFrameJson, sseStream } from "../task/events";
 import { Subscribers } from "./subscribers";
 
 export const REPLAY_WINDOW = 1000;
+/** How long a busy organization's index writes gather before their shared batch (worker/db/group-commit.ts). */
+export const INDEX_SETTLE_MS = 50;
 
 export const orgFeed = (env: Pick<Bindings, "ORG_FEED">, orgId: string) => env.ORG_FEED.get(env.ORG_FEED.idFromName(orgId));
 
@@ -18,7 +20,7 @@ export const orgFeed = (env: Pick<Bindings, "ORG_FEED">, orgId: string) => env.O
 export class OrgFeed extends DurableObject<Bindings> {
   private readonly clients = new Subscribers();
   private lastId = 0;
-  private readonly writes = new GroupCommit(() => this.env.DB);
+  private readonly writes = new GroupCommit(() => this.env.DB, INDEX_SETTLE_MS);
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);

@@ -65,6 +65,26 @@ describe("GroupCommit", () => {
     expect(counts.statements).toEqual([1, 1, 2, 1, 1]);
   });
 
+  it("under load, gathers the callers of a settle window after a batch into the next one; a caller that finds it idle goes at once", async () => {
+    const { db, counts } = countingDb();
+    const group = new GroupCommit(() => db, 200);
+    const sentAt: number[] = [];
+    const timed = (k: string) => group.run([put(k, k)]).then(() => sentAt.push(Date.now()));
+    await timed("d0");
+    // arrivals spread over the window after the first batch ended share the next batch
+    const spread = ["d1", "d2", "d3"].map((k, i) => new Promise((r) => setTimeout(r, 40 * i)).then(() => timed(k)));
+    await Promise.all(spread);
+    expect(counts.statements).toEqual([1, 3]);
+    expect(sentAt[1] - sentAt[0]).toBeGreaterThanOrEqual(150);
+    // idle for longer than the window: goes at once
+    await new Promise((r) => setTimeout(r, 250));
+    const t1 = Date.now();
+    await timed("d4");
+    expect(counts.statements).toEqual([1, 3, 1]);
+    expect(Date.now() - t1).toBeLessThan(150);
+    expect([await stored("d1"), await stored("d4")]).toEqual(["d1", "d4"]);
+  });
+
   it("answers an empty call without a batch", async () => {
     const { db, counts } = countingDb();
     expect(await new GroupCommit(() => db).run([])).toEqual([]);
