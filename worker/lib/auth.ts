@@ -10,20 +10,25 @@ import { tokenGate } from "./token-gate";
 
 export const SESSION_COOKIE = "fd_session";
 
-/** Hashes D1 has vouched for in this isolate: only these reach a TokenGate, so a made-up token costs a D1 read, never a new object. */
-const vouched = new Set<string>();
+/**
+ * Tokens D1 has vouched for in this isolate, with their hashes: only these reach a TokenGate, so a
+ * made-up token costs a D1 read, never a new object; and a known token is not hashed again on
+ * every request. Revocation is the gate's to answer, which drops the token from here.
+ */
+const vouched = new Map<string, string>();
 const VOUCHED_MAX = 10_000;
 
 async function bearer(env: Bindings, token: string): Promise<{ principal: Principal; verdict: Verdict }> {
-  const hash = await sha256Hex(token);
-  if (!vouched.has(hash)) {
+  let hash = vouched.get(token);
+  if (hash === undefined) {
+    hash = await sha256Hex(token);
     if (!(await principalForTokenHash(env.DB, hash, "bearer"))) throw unauthorized("unknown or revoked API token");
     if (vouched.size >= VOUCHED_MAX) vouched.clear();
-    vouched.add(hash);
+    vouched.set(token, hash);
   }
   const { principal, verdict } = await tokenGate(env, hash).pass(hash, rateLimitPerMinute(env));
   if (!principal) {
-    vouched.delete(hash);
+    vouched.delete(token);
     throw unauthorized("unknown or revoked API token");
   }
   return { principal, verdict };
