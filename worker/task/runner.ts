@@ -18,7 +18,7 @@ import { spendRows } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep } from "./plan-schema";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, openStore, runFromRow, saveNode, saveRun } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { taskDetail } from "./view";
@@ -40,7 +40,7 @@ const fail = (code: "not_found" | "conflict" | "unprocessable", message: string)
  * resuming work after a restart.
  */
 export class TaskRunner extends DurableObject<Bindings> {
-  db!: Db;
+  private builder: Db | null = null;
   sql!: SqlStorage;
   meta: TaskMeta | null = null;
   status: TaskStatus = "pending";
@@ -73,13 +73,18 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.sync = new IndexSync(env, () => this.indexRow(), () => this.spendRows());
     this.executor = new RunExecutor(this);
     ctx.blockConcurrencyWhile(async () => {
-      this.db = openStore(ctx.storage);
+      openStore(ctx.storage);
       this.sql = ctx.storage.sql;
       this.load();
       this.queue = new QueueSide(ctx.storage, this.meta === null);
       // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
       if (this.meta) this.alarmAt = await ctx.storage.getAlarm();
     });
+  }
+
+  /** Made on first use: a short task never needs it, and making one costs more than its statements. */
+  get db(): Db {
+    return (this.builder ??= queryBuilder(this.ctx.storage));
   }
 
   private load(): void {

@@ -51,17 +51,19 @@ const FRESH = [
   ...migrations.journal.entries.map((e) => `INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES ('', ${e.when})`),
 ].join(";\n");
 
-export function openStore(storage: DurableObjectStorage): Db {
-  const db = drizzle(storage, { logger: false });
+/** Brings the object's schema up to date: at once for a new object, through the migrator for an older one. */
+export function openStore(storage: DurableObjectStorage): void {
   const have = storage.kv.get<string>("schema");
-  if (have === SCHEMA) return db;
+  if (have === SCHEMA) return;
   // objects from before the tag have tables but no tag
   const empty = have === undefined && storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = '__drizzle_migrations'").toArray().length === 0;
   if (empty) storage.sql.exec(FRESH);
-  else migrate(db, migrations);
+  else migrate(queryBuilder(storage), migrations);
   storage.kv.put("schema", SCHEMA);
-  return db;
 }
+
+/** The hot paths use fixed statements; the rest reads through drizzle. */
+export const queryBuilder = (storage: DurableObjectStorage): Db => drizzle(storage, { logger: false });
 
 export const nodeFromRow = (r: typeof s.nodeRows.$inferSelect): StoredNode => ({
   key: r.key,
