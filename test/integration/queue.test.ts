@@ -201,6 +201,38 @@ describe("concurrency caps", () => {
     await waitFor(o.token, id, ["completed"]);
   });
 
+  it("frees a released slot at once and deletes its row with the queue's next write or within a second; a row a restart kept is swept", async () => {
+    const o = await org("release", 3);
+    const slotRows = () => runInDurableObject(o.queue, (_q, state) => state.storage.sql.exec<{ task_id: string }>("SELECT task_id FROM slots").toArray().map((r) => r.task_id));
+    const first = await create(o.token, "first");
+    await answer(o.token, first);
+    await waitFor(o.token, first, ["completed"]);
+    await o.queue.release(first);
+    expect(await o.queue.counts()).toEqual({ running: 0, waiting: 0 });
+    // the next write takes the row with it
+    const second = await create(o.token, "second");
+    await waitFor(o.token, second, ["needs_input"]);
+    expect(await slotRows()).toEqual([second]);
+    await answer(o.token, second);
+    await waitFor(o.token, second, ["completed"]);
+    // no write follows: the row goes within a second
+    await new Promise((r) => setTimeout(r, 1_300));
+    expect(await slotRows()).toEqual([]);
+
+    // a release lost to a restart leaves the finished task's row; it holds a slot until the sweep finds the task finished
+    await runInDurableObject(o.queue, (_q, state) => {
+      state.storage.sql.exec("INSERT INTO slots (task_id, agents, admitted_at, acked) VALUES (?, '[\"researcher\"]', 0, 1)", second);
+    });
+    await abortAllDurableObjects();
+    expect(await o.queue.counts()).toEqual({ running: 1, waiting: 0 });
+    const third = await create(o.token, "third");
+    await waitFor(o.token, third, ["needs_input"]);
+    expect(await runDurableObjectAlarm(o.queue)).toBe(true);
+    expect(await o.queue.snapshot()).toEqual({ running: [third], waiting: [] });
+    await answer(o.token, third);
+    await waitFor(o.token, third, ["completed"]);
+  });
+
   it("answers the creator before the queue has the task, and offers a held task again from its alarm when that offer is lost", async () => {
     const id = `tsk_held_${crypto.randomUUID()}`;
     const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));

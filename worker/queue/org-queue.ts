@@ -12,6 +12,8 @@ const ACK_RETRY_MS = 5_000;
 /** While tasks run, their slots are checked against the index this often, in case a release was lost. */
 const SWEEP_MS = 60_000;
 const BATCH = 64;
+/** A released slot's row is deleted with the queue's next write, or after this long. */
+const RELEASE_FLUSH_MS = 1_000;
 
 export interface QueuedTask {
   org_id: string;
@@ -39,6 +41,13 @@ export class OrgQueue extends DurableObject<Bindings> {
   /** What the tables hold, kept in memory too: every task's arrival and release asks, and most find no one waiting. */
   private unacked = new Set<string>();
   private waitingCount = 0;
+  /**
+   * Slots given back whose rows are still in the table. A release needs no commit of its own: a row
+   * that outlives its release only holds a slot back, never lets one task too many in — were the
+   * queue to restart first, the task would count as running until the sweep finds it finished.
+   */
+  private released = new Set<string>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private alarmAt: number | null = null;
   /** Stored with the first task, which is the first call to need it. */
   private orgId: string | undefined;
@@ -92,6 +101,7 @@ export class OrgQueue extends DurableObject<Bindings> {
         return true;
       }
       this.ctx.storage.transactionSync(() => {
+        this.flushReleased();
         this.sql.exec("INSERT INTO waiting (task_id, created_at, agents) VALUES (?, ?, ?)", t.task_id, t.created_at, JSON.stringify(t.agents));
         for (const a of t.agents) this.sql.exec("INSERT OR IGNORE INTO waiting_agents (agent, task_id) VALUES (?, ?)", a, t.task_id);
       });
@@ -170,6 +180,8 @@ export class OrgQueue extends DurableObject<Bindings> {
   }
 
   private takeSlot(taskId: string, agents: string[], acked: boolean): void {
+    this.released.delete(taskId);
+    this.flushReleased();
     this.sql.exec("INSERT OR REPLACE INTO slots (task_id, agents, admitted_at, acked) VALUES (?, ?, ?, ?)", taskId, JSON.stringify(agents), Date.now(), acked ? 1 : 0);
     this.running.set(taskId, { task_id: taskId, agents });
     if (acked) this.unacked.delete(taskId);
@@ -178,6 +190,7 @@ export class OrgQueue extends DurableObject<Bindings> {
 
   private acknowledge(taskId: string): void {
     if (!this.unacked.delete(taskId)) return;
+    this.flushReleased();
     this.sql.exec("UPDATE slots SET acked = 1 WHERE task_id = ?", taskId);
   }
 
@@ -185,16 +198,31 @@ export class OrgQueue extends DurableObject<Bindings> {
   private drop(taskId: string): void {
     if (this.running.delete(taskId)) {
       this.unacked.delete(taskId);
-      this.sql.exec("DELETE FROM slots WHERE task_id = ?", taskId);
+      this.released.add(taskId);
+      this.flushTimer ??= setTimeout(() => this.flushReleased(), RELEASE_FLUSH_MS);
       return;
     }
     if (this.waitingCount === 0) return;
     this.ctx.storage.transactionSync(() => {
+      this.flushReleased();
       // task_id is the key: at most the one row (whatever else rowsWritten may count)
       const removed = this.sql.exec("DELETE FROM waiting WHERE task_id = ?", taskId).rowsWritten > 0;
       this.sql.exec("DELETE FROM waiting_agents WHERE task_id = ?", taskId);
       if (removed) this.waitingCount--;
     });
+  }
+
+  /** Deletes the rows of released slots, in the caller's write when there is one. */
+  private flushReleased(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.released.size === 0) return;
+    const ids = [...this.released];
+    this.released.clear();
+    for (let i = 0; i < ids.length; i += 90) {
+      const chunk = ids.slice(i, i + 90);
+      this.sql.exec(`DELETE FROM slots WHERE task_id IN (${placeholders(chunk)})`, ...chunk);
+    }
   }
 
   /** Tells admitted tasks to start; one that has finished (cancelled while it waited) gives its slot back. */
