@@ -455,7 +455,11 @@ export class TaskRunner extends DurableObject<Bindings> {
       .catch((e) => log("error", "run crashed", { task_id: this.meta?.id, step: key, error: String(e), stack: (e as Error).stack }))
       .finally(() => {
         if (this.inflight.get(key) === ac) this.inflight.delete(key);
-        this.schedulePump();
+        // The run that ends the task finishes it in its own turn, one commit with its outcome. Any other
+        // waits for the next pass: runs that finish together share it, and a step's result is stored
+        // before the next step starts.
+        if (this.inflight.size === 0 && FINAL.has(taskStatus(this.graph))) this.pump();
+        else this.schedulePump();
       });
   }
 
