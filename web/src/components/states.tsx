@@ -45,3 +45,19 @@ export function EmptyState(props: { title: string; children?: JSX.Element }) {
     </div>
   );
 }
+
+/** What a loader's view needs: its data, its error and a retry. */
+export interface Loaded<T> {
+  readonly data: T | undefined;
+  readonly error: unknown;
+  refresh: () => Promise<void>;
+}
+
+/** A skeleton while the loader has nothing yet, its error with a retry, then the children. */
+export function LoadedView(props: { loader: Loaded<unknown>; children: JSX.Element }) {
+  return (
+    <Show when={props.loader.data} fallback={<Show when={props.loader.error} fallback={<Skeleton rows={3} />}>{<ErrorState error={props.loader.error} retry={props.loader.refresh} />}</Show>}>
+      {props.children}
+    </Show>
+  );
+}

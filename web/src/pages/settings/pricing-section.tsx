@@ -1,8 +1,8 @@
 import { createSignal, For, Show } from "solid-js";
 import { api } from "../../api";
 import type { Price } from "../../api-types";
+import { ListTable } from "../../components/list-table";
 import { Modal } from "../../components/modal";
-import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
@@ -91,64 +91,53 @@ export function PricingSection() {
         USD per 1M tokens; “per search” is USD per web search. <strong>Default</strong> prices are built in; an <strong>organization</strong> price overrides
         one until you revert it. New prices apply to runs that start after saving.
       </p>
-      <Show when={prices.data} fallback={<Show when={prices.error} fallback={<Skeleton rows={3} />}>{<ErrorState error={prices.error} retry={prices.refresh} />}</Show>}>
-        <div class="table-wrap">
-          <table class="table pricing-table">
-            <thead>
-              <tr>
-                <th scope="col">Model</th>
-                <th scope="col">Source</th>
-                <For each={FIELDS}>
-                  {(f) => (
-                    <th scope="col" class="num">
-                      {LABEL[f]}
-                    </th>
-                  )}
-                </For>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
+      <ListTable
+        loader={prices}
+        class="pricing-table"
+        columns={
+          <>
+            <th scope="col">Model</th>
+            <th scope="col">Source</th>
+            <For each={FIELDS}>
+              {(f) => (
+                <th scope="col" class="num">
+                  {LABEL[f]}
                 </th>
-              </tr>
-            </thead>
-            <tbody>
-              <For each={prices.data?.items}>
-                {(p) => (
-                  <tr data-model={p.model} data-source={p.source} class={editing() === p.model ? "is-editing" : ""}>
-                    <th scope="row">
-                      <code>{p.model}</code>
-                    </th>
-                    <td>
-                      <Show when={p.source === "organization"} fallback={<span class="tag">Default</span>}>
-                        <span class="tag tag-accent" title={p.updated_at ? `Set ${fmtDate(p.updated_at)}` : undefined}>
-                          Organization
-                        </span>
-                      </Show>
-                    </td>
-                    <For each={FIELDS}>{(f) => <td class="num">{usd(p[f])}</td>}</For>
-                    <td class="actions-cell">
-                      <Show when={isAdmin()}>
-                        <div class="row gap-sm nowrap">
-                          <button class="btn btn-sm btn-ghost" type="button" onClick={() => edit(p)} aria-label={`Edit pricing for ${p.model}`}>
-                            Edit
-                          </button>
-                          <Show when={p.source === "organization"}>
-                            <button class="btn btn-sm btn-ghost" type="button" onClick={() => setReverting(p)} aria-label={`Revert pricing for ${p.model}`}>
-                              Revert
-                            </button>
-                          </Show>
-                        </div>
-                      </Show>
-                    </td>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-          <Show when={!prices.data?.items.length}>
-            <EmptyState title="No prices set">Costs show as $0 until a model has a price.</EmptyState>
-          </Show>
-        </div>
-      </Show>
+              )}
+            </For>
+          </>
+        }
+        row={(p) => (
+          <tr data-model={p.model} data-source={p.source} class={editing() === p.model ? "is-editing" : ""}>
+            <th scope="row">
+              <code>{p.model}</code>
+            </th>
+            <td>
+              <Show when={p.source === "organization"} fallback={<span class="tag">Default</span>}>
+                <span class="tag tag-accent" title={p.updated_at ? `Set ${fmtDate(p.updated_at)}` : undefined}>
+                  Organization
+                </span>
+              </Show>
+            </td>
+            <For each={FIELDS}>{(f) => <td class="num">{usd(p[f])}</td>}</For>
+            <td class="actions-cell">
+              <Show when={isAdmin()}>
+                <div class="row gap-sm nowrap">
+                  <button class="btn btn-sm btn-ghost" type="button" onClick={() => edit(p)} aria-label={`Edit pricing for ${p.model}`}>
+                    Edit
+                  </button>
+                  <Show when={p.source === "organization"}>
+                    <button class="btn btn-sm btn-ghost" type="button" onClick={() => setReverting(p)} aria-label={`Revert pricing for ${p.model}`}>
+                      Revert
+                    </button>
+                  </Show>
+                </div>
+              </Show>
+            </td>
+          </tr>
+        )}
+        empty={{ title: "No prices set", text: "Costs show as $0 until a model has a price." }}
+      />
       <Show when={isAdmin()}>
         <form class="stack pricing-form" onSubmit={save} aria-labelledby="pricing-form-title" novalidate>
           <h3 id="pricing-form-title">{editing() ? `Edit the price of ${editing()}` : "Set a price"}</h3>

@@ -1,8 +1,8 @@
-import { createSignal, For, Show } from "solid-js";
+import { createSignal, Show } from "solid-js";
 import { api } from "../../api";
 import type { ApiToken, Role } from "../../api-types";
+import { ListTable } from "../../components/list-table";
 import { Modal } from "../../components/modal";
-import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
@@ -46,52 +46,40 @@ export function TokensSection() {
     <div class="card stack">
       <h2>API tokens</h2>
       <p class="muted small">Tokens are stored hashed; a new token is shown once. Revoking a token ends its dashboard sessions.</p>
-      <Show when={tokens.data} fallback={<Show when={tokens.error} fallback={<Skeleton rows={3} />}>{<ErrorState error={tokens.error} retry={tokens.refresh} />}</Show>}>
-        <div class="table-wrap">
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Created</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              <For each={tokens.data?.items}>
-                {(t) => (
-                  <tr>
-                    <td>
-                      {t.name}
-                      <Show when={t.id === session()?.token.id}>
-                        <span class="tag tag-accent">this session</span>
-                      </Show>
-                    </td>
-                    <td>
-                      <span class="tag">{t.role}</span>
-                    </td>
-                    <td>{fmtDate(t.created_at)}</td>
-                    <td>{t.revoked_at ? <span class="muted">revoked {fmtDate(t.revoked_at)}</span> : "active"}</td>
-                    <td>
-                      <Show when={isAdmin() && !t.revoked_at}>
-                        <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setRevoking(t)} aria-label={`Revoke ${t.name}`}>
-                          Revoke
-                        </button>
-                      </Show>
-                    </td>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-          <Show when={!tokens.data?.items.length}>
-            <EmptyState title="No tokens" />
-          </Show>
-        </div>
-      </Show>
+      <ListTable
+        loader={tokens}
+        columns={
+          <>
+            <th scope="col">Name</th>
+            <th scope="col">Role</th>
+            <th scope="col">Created</th>
+            <th scope="col">Status</th>
+          </>
+        }
+        row={(t) => (
+          <tr>
+            <td>
+              {t.name}
+              <Show when={t.id === session()?.token.id}>
+                <span class="tag tag-accent">this session</span>
+              </Show>
+            </td>
+            <td>
+              <span class="tag">{t.role}</span>
+            </td>
+            <td>{fmtDate(t.created_at)}</td>
+            <td>{t.revoked_at ? <span class="muted">revoked {fmtDate(t.revoked_at)}</span> : "active"}</td>
+            <td>
+              <Show when={isAdmin() && !t.revoked_at}>
+                <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setRevoking(t)} aria-label={`Revoke ${t.name}`}>
+                  Revoke
+                </button>
+              </Show>
+            </td>
+          </tr>
+        )}
+        empty={{ title: "No tokens" }}
+      />
       <Show when={isAdmin()}>
         <form class="row gap-sm wrap align-end" onSubmit={create} aria-label="Create token">
           <label class="field">

@@ -1,8 +1,8 @@
 import { createSignal, For, Show } from "solid-js";
 import { api } from "../../api";
 import type { Trigger } from "../../api-types";
+import { ListTable } from "../../components/list-table";
 import { Modal } from "../../components/modal";
-import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
@@ -66,60 +66,48 @@ export function TriggersSection() {
     <div class="card stack">
       <h2>Triggers</h2>
       <p class="muted small">Cron schedules and signed webhooks that start tasks from saved plans.</p>
-      <Show when={triggers.data} fallback={<Show when={triggers.error} fallback={<Skeleton rows={3} />}>{<ErrorState error={triggers.error} retry={triggers.refresh} />}</Show>}>
-        <div class="table-wrap">
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Kind</th>
-                <th scope="col">Plan</th>
-                <th scope="col">Schedule / endpoint</th>
-                <th scope="col">Next run</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              <For each={triggers.data?.items}>
-                {(t) => (
-                  <tr>
-                    <td>
-                      <span class="tag">{t.kind}</span>
-                    </td>
-                    <td>{planName(t.plan_id)}</td>
-                    <td>
-                      <code>{t.kind === "cron" ? `${t.cron ?? ""} (${t.timezone ?? "UTC"})` : (t.webhook_url ?? `POST /hooks/${t.id}`)}</code>
-                      <Show when={t.last_error}>
-                        <div class="form-error small">{t.last_error}</div>
-                      </Show>
-                    </td>
-                    <td>{t.paused ? <span class="tag">paused</span> : t.next_fire_at ? fmtDate(t.next_fire_at) : "—"}</td>
-                    <td>
-                      <Show when={isAdmin()}>
-                        <div class="actions">
-                          <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.runNow(t.id), "Task started")}>
-                            Run now
-                          </button>
-                          <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.setPaused(t.id, !t.paused), t.paused ? "Resumed" : "Paused")}>
-                            {t.paused ? "Resume" : "Pause"}
-                          </button>
-                          <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => remove(t)} aria-label={`Delete trigger ${t.id}`}>
-                            Delete
-                          </button>
-                        </div>
-                      </Show>
-                    </td>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-          <Show when={!triggers.data?.items.length}>
-            <EmptyState title="No triggers">Schedule a plan or give it a webhook.</EmptyState>
-          </Show>
-        </div>
-      </Show>
+      <ListTable
+        loader={triggers}
+        columns={
+          <>
+            <th scope="col">Kind</th>
+            <th scope="col">Plan</th>
+            <th scope="col">Schedule / endpoint</th>
+            <th scope="col">Next run</th>
+          </>
+        }
+        row={(t) => (
+          <tr>
+            <td>
+              <span class="tag">{t.kind}</span>
+            </td>
+            <td>{planName(t.plan_id)}</td>
+            <td>
+              <code>{t.kind === "cron" ? `${t.cron ?? ""} (${t.timezone ?? "UTC"})` : (t.webhook_url ?? `POST /hooks/${t.id}`)}</code>
+              <Show when={t.last_error}>
+                <div class="form-error small">{t.last_error}</div>
+              </Show>
+            </td>
+            <td>{t.paused ? <span class="tag">paused</span> : t.next_fire_at ? fmtDate(t.next_fire_at) : "—"}</td>
+            <td>
+              <Show when={isAdmin()}>
+                <div class="actions">
+                  <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.runNow(t.id), "Task started")}>
+                    Run now
+                  </button>
+                  <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.setPaused(t.id, !t.paused), t.paused ? "Resumed" : "Paused")}>
+                    {t.paused ? "Resume" : "Pause"}
+                  </button>
+                  <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => remove(t)} aria-label={`Delete trigger ${t.id}`}>
+                    Delete
+                  </button>
+                </div>
+              </Show>
+            </td>
+          </tr>
+        )}
+        empty={{ title: "No triggers", text: "Schedule a plan or give it a webhook." }}
+      />
       <Show when={isAdmin()}>
         <form class="stack" onSubmit={create} aria-label="Create trigger">
           <h3>New trigger</h3>
