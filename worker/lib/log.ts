@@ -21,7 +21,7 @@ export function setLogLevel(value: string | undefined): void {
   if (level < 0) log("warn", "unknown LOG_LEVEL; logging at info", { log_level: value, levels: LOG_LEVELS });
 }
 
-export function logs(level: Level): boolean {
+function logsAt(level: Level): boolean {
   if (threshold === undefined) setLogLevel((env as Partial<Bindings> | undefined)?.LOG_LEVEL);
   return LOG_LEVELS.indexOf(level) >= threshold!;
 }
@@ -31,7 +31,7 @@ export function logs(level: Level): boolean {
  * Lines written while handling a request carry its `request_id` unless the fields name one.
  */
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
-  if (!logs(level)) return;
+  if (!logsAt(level)) return;
   const request_id = currentRequestId();
   const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...(request_id ? { request_id } : {}), ...fields });
   // The console method carries the level to Workers Logs; wrangler's local runner also skips its source-map pass for info and debug lines.
@@ -46,7 +46,7 @@ export function log(level: Level, msg: string, fields: Record<string, unknown> =
  */
 export function logTaskEvent(seq: number, event: TaskEvent, json = JSON.stringify(event)): void {
   const level = event.type === "task.updated" ? "info" : "debug";
-  if (!logs(level)) return;
+  if (!logsAt(level)) return;
   if (event.type === "run.text") {
     const { delta, type, ...rest } = event;
     log("debug", "task event", { event: type, seq, ...rest, chars: delta.length });
