@@ -17,13 +17,18 @@ export const actorOf = (p: Principal): Actor => ({ type: "token", id: p.token_id
 /**
  * A statement, not a write: callers put it in the batch that makes the change, so
  * auditing costs no extra round trip. `ifChanged` records only when the statement
- * just before it in the batch changed a row (a conditional update that may lose a race).
+ * just before it in the batch changed a row (a conditional update that may lose a race):
+ * otherwise its time is NULL, which the NOT NULL column refuses and OR IGNORE skips.
+ * It stays a one-row VALUES insert, not an INSERT … SELECT … WHERE: SQLite gives a statement
+ * that may write several rows a journal of its own inside the batch's transaction, and the
+ * tasks' search index (FTS5) flushes its pending terms into the next such statement — whose
+ * journal then spills to a temporary file, made and deleted on every create.
  */
 export function auditStatement(d1: D1Database, e: AuditEntry, now = Date.now(), ifChanged = false): D1PreparedStatement {
   return d1
     .prepare(
-      `INSERT INTO audit_log (org_id, at, actor_type, actor_id, actor_name, action, target_type, target_id, details)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? ${ifChanged ? "WHERE changes() > 0" : ""}`,
+      `INSERT OR IGNORE INTO audit_log (org_id, at, actor_type, actor_id, actor_name, action, target_type, target_id, details)
+       VALUES (?, ${ifChanged ? "iif(changes() > 0, ?, NULL)" : "?"}, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(e.org_id, now, e.actor.type, e.actor.id, e.actor.name, e.action, e.target_type, e.target_id, e.details ? JSON.stringify(e.details) : null);
 }

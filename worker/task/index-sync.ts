@@ -89,7 +89,8 @@ export class IndexSync {
           row.tokens_output, row.tokens_web_search, row.searches, row.cost_nanos, row.pending, row.output, row.started_at,
           row.finished_at, row.index_version, row.id, row.index_version,
         );
-      const statements = [update, ...ledgerStatements(asStatements, row.org_id, row.id, spend)];
+      // the row last, as in the create (task/create.ts): its search index flushes at the next write of the batch
+      const statements = [...ledgerStatements(asStatements, row.org_id, row.id, spend), update];
       await orgFeed(this.env, row.org_id).commit(statements, { type: "task.updated", data: toListItem(row) });
     } catch (e) {
       log("warn", "index write failed", { task_id: row.id, attempt, error: String(e) });
