@@ -104,6 +104,27 @@ export function cpuSeconds(pids) {
   return ticks / 100;
 }
 
+/**
+ * Seconds the processes spent blocked on disk I/O (field 42 of /proc/<pid>/stat), or null when the
+ * kernel does not account it (`sysctl kernel.task_delayacct=1` turns it on). SQLite's commits run on
+ * workerd's event-loop thread, so a process blocked in fsync serves no request either: CPU alone
+ * undercounts what a write-heavy path costs.
+ */
+export function ioWaitSeconds(pids) {
+  try {
+    if (readFileSync("/proc/sys/kernel/task_delayacct", "utf8").trim() !== "1") return null;
+  } catch {
+    return null;
+  }
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      ticks += Number(/\) (.*)$/s.exec(readFileSync(`/proc/${pid}/stat`, "utf8"))[1].split(" ")[39]);
+    } catch {}
+  }
+  return ticks / 100;
+}
+
 export function scratchDir() {
   const dir = mkdtempSync(path.join(os.tmpdir(), "flightdeck-bench-"));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
