@@ -18,7 +18,7 @@ import { spendRows } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep } from "./plan-schema";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { taskDetail } from "./view";
@@ -41,6 +41,8 @@ const fail = (code: "not_found" | "conflict" | "unprocessable", message: string)
  */
 export class TaskRunner extends DurableObject<Bindings> {
   private builder: Db | null = null;
+  /** Nothing stored yet, not even the schema: the start makes it in the commit that stores the task. */
+  private unstored = false;
   sql!: SqlStorage;
   meta: TaskMeta | null = null;
   status: TaskStatus = "pending";
@@ -73,9 +75,9 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.sync = new IndexSync(env, () => this.indexRow(), () => this.spendRows());
     this.executor = new RunExecutor(this);
     ctx.blockConcurrencyWhile(async () => {
-      openStore(ctx.storage);
       this.sql = ctx.storage.sql;
-      this.load();
+      this.unstored = openStore(ctx.storage) === "new";
+      if (!this.unstored) this.load();
       this.queue = new QueueSide(ctx.storage, this.meta === null);
       // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
       if (this.meta) this.alarmAt = await ctx.storage.getAlarm();
@@ -115,11 +117,13 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (warm) this.executor.prime(warm);
     this.index = indexPlan(meta.plan);
     this.ctx.storage.transactionSync(() => {
+      if (this.unstored) createStore(this.ctx.storage);
       this.sql.exec("INSERT INTO task (id, org_id, meta, status, created_at) VALUES (?, ?, ?, 'pending', ?)", meta.id, meta.org_id, JSON.stringify(meta), meta.created_at);
       for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
       this.queue.hold();
       this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
     });
+    this.unstored = false;
     // Held and stored, the task is accepted: its creator need not wait on the organization's queue (one object that
     // every new task of the organization goes through). The held task's alarm offers it again if this offer is lost.
     this.armAlarm();
@@ -148,6 +152,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.subscribers.closeAll();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    this.unstored = true;
     this.meta = null;
     this.alarmAt = null;
     this.graph = graphOf([]);
@@ -192,6 +197,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   async respond(callId: string, answers: string[]): Promise<RpcResult> {
+    if (!this.meta) return fail("not_found", "task not found");
     const call = this.db.select().from(s.callRows).where(eq(s.callRows.call_id, callId)).get();
     if (!call) return fail("not_found", `no question with call_id ${callId} in this session`);
     if (call.answered_at) return fail("conflict", "this question was already answered");
@@ -261,6 +267,10 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** SSE: stored events after `lastId`, then live ones. Returned over RPC, so no devtools proxy sits in the path. */
   async events(lastId: number): Promise<ReadableStream<Uint8Array>> {
     const { readable, writer } = sseStream();
+    if (!this.meta) {
+      void writer.close().catch(() => {});
+      return readable;
+    }
     let cursor = lastId;
     for (;;) {
       const batch = eventsAfter(this.sql, cursor);

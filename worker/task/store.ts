@@ -51,14 +51,24 @@ const FRESH = [
   ...migrations.journal.entries.map((e) => `INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES ('', ${e.when})`),
 ].join(";\n");
 
-/** Brings the object's schema up to date: at once for a new object, through the migrator for an older one. */
-export function openStore(storage: DurableObjectStorage): void {
+/**
+ * Opens an object's store: "new" when it has stored nothing yet (its first write makes the schema,
+ * `createStore`, so a new task's schema and its start are one commit), otherwise brought up to date.
+ */
+export function openStore(storage: DurableObjectStorage): "new" | "open" {
   const have = storage.kv.get<string>("schema");
-  if (have === SCHEMA) return;
+  if (have === SCHEMA) return "open";
   // objects from before the tag have tables but no tag
-  const empty = have === undefined && storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = '__drizzle_migrations'").toArray().length === 0;
-  if (empty) storage.sql.exec(FRESH);
-  else migrate(queryBuilder(storage), migrations);
+  const tables = have !== undefined || storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = '__drizzle_migrations'").toArray().length > 0;
+  if (!tables) return "new";
+  migrate(queryBuilder(storage), migrations);
+  storage.kv.put("schema", SCHEMA);
+  return "open";
+}
+
+/** A new object's whole schema, in the caller's transaction. */
+export function createStore(storage: DurableObjectStorage): void {
+  storage.sql.exec(FRESH);
   storage.kv.put("schema", SCHEMA);
 }
 
