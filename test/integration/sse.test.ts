@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ADMIN, api, BASE, createTask, expectError, makeOrg, waitForStatus } from "../helpers";
@@ -168,31 +168,48 @@ describe("organization feed", () => {
 
   it("replays inside the window and sends reset outside it", { timeout: 60_000 }, async () => {
     const feed = feedOf(`org_window_${crypto.randomUUID()}`);
-    for (let i = 1; i <= 30; i++) await feed.publish("task.updated", { n: i });
-    const inside = await readFrames((await feed.subscribe(20, 10))!, (fs) => fs.length >= 10);
-    expect(ids(inside)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    const base = (await feed.publish("task.updated", { n: 1 })) - 1;
+    for (let i = 2; i <= 30; i++) await feed.publish("task.updated", { n: i });
+    const inside = await readFrames((await feed.subscribe(base + 20, 10))!, (fs) => fs.length >= 10);
+    expect(ids(inside)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30].map((n) => base + n));
     expect(inside.map((f) => (f.data as { n: number }).n)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
 
-    const upToDate = await readFrames((await feed.subscribe(30, 10))!, (fs) => fs.length >= 1);
+    const upToDate = await readFrames((await feed.subscribe(base + 30, 10))!, (fs) => fs.length >= 1);
     expect(upToDate[0].event).toBe("ready");
-    const fromFuture = await readFrames((await feed.subscribe(31, 10))!, (fs) => fs.length >= 1);
+    const fromFuture = await readFrames((await feed.subscribe(base + 31, 10))!, (fs) => fs.length >= 1);
     expect(fromFuture[0].event).toBe("reset");
 
     await Promise.all(Array.from({ length: 1100 }, (_, i) => feed.publish("task.updated", { n: 31 + i })));
-    const old = await readFrames((await feed.subscribe(5, 10))!, (fs) => fs.length >= 1);
+    const old = await readFrames((await feed.subscribe(base + 5, 10))!, (fs) => fs.length >= 1);
     expect(old[0].event).toBe("reset");
-    expect(Number(old[0].id)).toBe(1130);
-    const edge = await readFrames((await feed.subscribe(1125, 10))!, (fs) => fs.length >= 5);
-    expect(ids(edge)).toEqual([1126, 1127, 1128, 1129, 1130]);
+    expect(Number(old[0].id)).toBe(base + 1130);
+    const edge = await readFrames((await feed.subscribe(base + 1125, 10))!, (fs) => fs.length >= 5);
+    expect(ids(edge)).toEqual([1126, 1127, 1128, 1129, 1130].map((n) => base + n));
+    const oldest = await readFrames((await feed.subscribe(base + 130, 10))!, (fs) => fs.length >= 1000);
+    expect(ids(oldest)).toEqual(Array.from({ length: 1000 }, (_, i) => base + 131 + i));
+    expect((await readFrames((await feed.subscribe(base + 129, 10))!, (fs) => fs.length >= 1))[0].event).toBe("reset");
+  });
+
+  it("keeps its window in memory: a new instance's ids follow the last one's, and an id from before gets reset", async () => {
+    const name = `org_restart_${crypto.randomUUID()}`;
+    const before = await feedOf(name).publish("task.updated", { n: 1 });
+    // a new instance: the old one is gone, as after an eviction or a deploy
+    await runInDurableObject(feedOf(name), (_o, state) => state.abort("restart")).catch(() => {});
+    const after = await feedOf(name).publish("task.updated", { n: 2 });
+    expect(after).toBeGreaterThan(before);
+    const resumed = await readFrames((await feedOf(name).subscribe(before, 10))!, (fs) => fs.length >= 1);
+    expect(resumed[0].event).toBe("reset");
+    expect(Number(resumed[0].id)).toBe(after);
   });
 
   it("delivers live events after the replay, without duplicates", async () => {
     const feed = feedOf(`org_live_${crypto.randomUUID()}`);
-    for (let i = 1; i <= 5; i++) await feed.publish("task.updated", { n: i });
-    const s = (await feed.subscribe(2, 10))!;
+    const base = (await feed.publish("task.updated", { n: 1 })) - 1;
+    for (let i = 2; i <= 5; i++) await feed.publish("task.updated", { n: i });
+    const s = (await feed.subscribe(base + 2, 10))!;
     const reading = readFrames(s, (fs) => fs.length >= 8);
     for (let i = 6; i <= 10; i++) await feed.publish("task.updated", { n: i });
-    expect(ids(await reading)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(ids(await reading)).toEqual([3, 4, 5, 6, 7, 8, 9, 10].map((n) => base + n));
   });
 
   it("sends heartbeats on idle streams at the configured interval", async () => {

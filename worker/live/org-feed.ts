@@ -11,23 +11,32 @@ export const INDEX_SETTLE_MS = 50;
 
 export const orgFeed = (env: Pick<Bindings, "ORG_FEED">, orgId: string) => env.ORG_FEED.get(env.ORG_FEED.idFromName(orgId));
 
+/** Ids of one instance: its epoch (counted in storage, one write per wake-up) above the event's number. */
+const EPOCH_SHIFT = 2 ** 32;
+
 /**
  * One per organization: its tasks' writes to the D1 index go through here, group-committed (the
  * writes that arrive together share one batch), and what they change fans out to every open
- * dashboard once written. Keeps a bounded replay window in its SQLite; a client that asks to
- * resume from before the window gets a `reset` event and refetches.
+ * dashboard once written. Keeps a bounded replay window in memory: what a feed publishes is already
+ * stored where it came from (the index, the task's own log), so a window lost with the instance
+ * costs a client one `reset` (it refetches), not an event, and publishing costs no commit. Ids grow
+ * across instances (each wake-up's epoch is stored), so a client holding an id from before gets
+ * `reset`, never someone else's events.
  */
 export class OrgFeed extends DurableObject<Bindings> {
   private readonly clients = new Subscribers();
   private lastId = 0;
+  private readonly window: { id: number; type: string; json: string }[] = [];
   private readonly writes = new GroupCommit(() => this.env.DB, INDEX_SETTLE_MS);
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
-    ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS feed (id INTEGER PRIMARY KEY, type TEXT NOT NULL, data TEXT NOT NULL)");
-      this.lastId = (ctx.storage.sql.exec<{ id: number | null }>("SELECT max(id) AS id FROM feed").one().id ?? 0) as number;
-    });
+    const kv = ctx.storage.kv;
+    const epoch = (kv.get<number>("epoch") ?? 0) + 1;
+    // the window used to be a table: gone with the first wake-up that keeps it in memory
+    if (epoch === 1) ctx.storage.sql.exec("DROP TABLE IF EXISTS feed");
+    kv.put("epoch", epoch);
+    this.lastId = epoch * EPOCH_SHIFT;
   }
 
   /** Runs the statements in the next group commit, then publishes `event` (if any); returns what each statement read. */
@@ -40,8 +49,9 @@ export class OrgFeed extends DurableObject<Bindings> {
   async publish(type: string, data: unknown): Promise<number> {
     const id = ++this.lastId;
     const json = JSON.stringify(data);
-    this.ctx.storage.sql.exec("INSERT INTO feed (id, type, data) VALUES (?, ?, ?)", id, type, json);
-    if (id % 100 === 0) this.ctx.storage.sql.exec("DELETE FROM feed WHERE id <= ?", id - REPLAY_WINDOW);
+    this.window.push({ id, type, json });
+    // trimmed in steps, not on every event
+    if (this.window.length >= REPLAY_WINDOW + 100) this.window.splice(0, this.window.length - REPLAY_WINDOW);
     this.clients.broadcast(sseFrameJson(id, type, json));
     return id;
   }
@@ -66,14 +76,12 @@ export class OrgFeed extends DurableObject<Bindings> {
     return readable;
   }
 
-  /** Writes every event after `lastEventId`; false when that id is outside the window (or from a feed that was reset). */
+  /** Writes every event after `lastEventId`; false when that id is outside the window (or from another instance). */
   private replay(writer: WritableStreamDefaultWriter<Uint8Array>, lastEventId: number): boolean {
     if (lastEventId > this.lastId) return false;
-    const oldest = this.ctx.storage.sql.exec<{ id: number | null }>("SELECT min(id) AS id FROM feed WHERE id > ?", this.lastId - REPLAY_WINDOW).one().id;
-    if (oldest == null || lastEventId < oldest - 1) return false;
-    for (const row of this.ctx.storage.sql.exec<{ id: number; type: string; data: string }>("SELECT id, type, data FROM feed WHERE id > ? ORDER BY id", lastEventId)) {
-      void writer.write(sseFrameJson(row.id, row.type, row.data)).catch(() => {});
-    }
+    const oldest = this.lastId - Math.min(this.window.length, REPLAY_WINDOW) + 1;
+    if (lastEventId < oldest - 1) return false;
+    for (const e of this.window) if (e.id > lastEventId) void writer.write(sseFrameJson(e.id, e.type, e.json)).catch(() => {});
     return true;
   }
 }
