@@ -233,6 +233,25 @@ describe("concurrency caps", () => {
     await waitFor(o.token, third, ["completed"]);
   });
 
+  it("stores the slots of arrivals that come together in shared commits, answering each once its row is stored, within the cap", async () => {
+    const o = await org("together", 20);
+    const arrivals = Array.from({ length: 30 }, (_, i) => ({ org_id: o.id, task_id: `tsk_together_${i}`, created_at: i, agents: ["researcher"], bypass: false }));
+    const answers = await Promise.all(arrivals.map((t) => o.queue.enqueue(t)));
+    expect(answers.filter(Boolean)).toHaveLength(20);
+    const rows = await runInDurableObject(o.queue, (_q, state) => state.storage.sql.exec<{ task_id: string; acked: number }>("SELECT task_id, acked FROM slots").toArray());
+    expect(rows.map((r) => r.task_id).sort()).toEqual(arrivals.filter((_, i) => answers[i]).map((t) => t.task_id).sort());
+    expect(rows.every((r) => r.acked === 1)).toBe(true);
+    expect((await o.queue.counts()).running).toBe(20);
+
+    // a release that overtakes its arrival's commit leaves no row behind
+    const p = await org("overtaken", 5);
+    const late = { ...arrivals[0], org_id: p.id, task_id: "tsk_overtaken" };
+    await Promise.all([p.queue.enqueue(late), p.queue.release(late.task_id)]);
+    await new Promise((r) => setTimeout(r, 1_300));
+    expect(await runInDurableObject(p.queue, (_q, state) => state.storage.sql.exec("SELECT task_id FROM slots").toArray())).toEqual([]);
+    expect(await p.queue.counts()).toEqual({ running: 0, waiting: 0 });
+  });
+
   it("answers the creator before the queue has the task, and offers a held task again from its alarm when that offer is lost", async () => {
     const id = `tsk_held_${crypto.randomUUID()}`;
     const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));

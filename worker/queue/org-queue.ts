@@ -48,6 +48,15 @@ export class OrgQueue extends DurableObject<Bindings> {
    */
   private released = new Set<string>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Slots taken on arrival (counted in `running` at once, so the caps stay exact) whose rows wait for
+   * the next commit: arrivals while one commit is in flight share the next, and each is answered once
+   * its row is stored. Were the queue to restart first, nothing was answered: the task is still held
+   * and offers itself again.
+   */
+  private unstored = new Map<string, string[]>();
+  private slotsStored: Promise<void> | null = null;
+  private committing: Promise<void> = Promise.resolve();
   private alarmAt: number | null = null;
   /** Stored with the first task, which is the first call to need it. */
   private orgId: string | undefined;
@@ -90,15 +99,19 @@ export class OrgQueue extends DurableObject<Bindings> {
     const caps = await this.loadCaps(t.org_id);
     if (this.running.has(t.task_id)) {
       this.acknowledge(t.task_id);
+      if (this.unstored.has(t.task_id)) await this.storeSlots();
       return true;
     }
     const known = this.waitingCount > 0 && this.sql.exec("SELECT 1 FROM waiting WHERE task_id = ?", t.task_id).toArray().length > 0;
     if (!known) {
       const fits = t.bypass || (this.waitingCount === 0 && admissible(caps, [...this.running.values()], [t]).length === 1);
       if (fits) {
-        this.takeSlot(t.task_id, t.agents, true);
+        this.running.set(t.task_id, { task_id: t.task_id, agents: t.agents });
+        this.released.delete(t.task_id);
+        this.unstored.set(t.task_id, t.agents);
         this.armAlarm();
-        return true;
+        await this.storeSlots();
+        return this.running.has(t.task_id);
       }
       this.ctx.storage.transactionSync(() => {
         this.flushReleased();
@@ -179,6 +192,23 @@ export class OrgQueue extends DurableObject<Bindings> {
     }
   }
 
+  private storeSlots(): Promise<void> {
+    return (this.slotsStored ??= this.committing.then(() => {
+      this.slotsStored = null;
+      if (this.unstored.size) {
+        this.ctx.storage.transactionSync(() => {
+          this.flushReleased();
+          const now = Date.now();
+          for (const [taskId, agents] of this.unstored) {
+            this.sql.exec("INSERT OR REPLACE INTO slots (task_id, agents, admitted_at, acked) VALUES (?, ?, ?, 1)", taskId, JSON.stringify(agents), now);
+          }
+        });
+        this.unstored.clear();
+      }
+      return (this.committing = this.ctx.storage.sync());
+    }));
+  }
+
   private takeSlot(taskId: string, agents: string[], acked: boolean): void {
     this.released.delete(taskId);
     this.flushReleased();
@@ -196,6 +226,10 @@ export class OrgQueue extends DurableObject<Bindings> {
 
   /** A task holds a slot or waits for one, never both: admission moves it in one transaction. */
   private drop(taskId: string): void {
+    if (this.unstored.delete(taskId)) {
+      this.running.delete(taskId);
+      return;
+    }
     if (this.running.delete(taskId)) {
       this.unacked.delete(taskId);
       this.released.add(taskId);
