@@ -202,6 +202,20 @@ describe("organization feed", () => {
     expect(Number(resumed[0].id)).toBe(after);
   });
 
+  it("wraps its epochs before ids lose precision: an id from before the wrap gets reset", async () => {
+    const name = `org_wrap_${crypto.randomUUID()}`;
+    await feedOf(name).publish("task.updated", { n: 1 });
+    await runInDurableObject(feedOf(name), (_o, state) => state.storage.kv.put("epoch", 2 ** 20 - 1));
+    await runInDurableObject(feedOf(name), (_o, state) => state.abort("restart")).catch(() => {});
+    const last = await feedOf(name).publish("task.updated", { n: 2 });
+    expect(Number.isSafeInteger(last)).toBe(true);
+    await runInDurableObject(feedOf(name), (_o, state) => state.abort("restart")).catch(() => {});
+    const wrapped = await feedOf(name).publish("task.updated", { n: 3 });
+    expect(wrapped).toBeLessThan(last);
+    const resumed = await readFrames((await feedOf(name).subscribe(last, 10))!, (fs) => fs.length >= 1);
+    expect(resumed[0].event).toBe("reset");
+  });
+
   it("delivers live events after the replay, without duplicates", async () => {
     const feed = feedOf(`org_live_${crypto.randomUUID()}`);
     const base = (await feed.publish("task.updated", { n: 1 })) - 1;

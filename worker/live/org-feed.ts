@@ -13,6 +13,8 @@ export const orgFeed = (env: Pick<Bindings, "ORG_FEED">, orgId: string) => env.O
 
 /** Ids of one instance: its epoch (counted in storage, one write per wake-up) above the event's number. */
 const EPOCH_SHIFT = 2 ** 32;
+/** Epochs wrap before ids pass 2^53; an id from before the wrap is then ahead of the feed, which answers `reset`. */
+const EPOCHS = 2 ** 20;
 
 /**
  * One per organization: its tasks' writes to the D1 index go through here, group-committed (the
@@ -32,7 +34,7 @@ export class OrgFeed extends DurableObject<Bindings> {
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     const kv = ctx.storage.kv;
-    const epoch = (kv.get<number>("epoch") ?? 0) + 1;
+    const epoch = ((kv.get<number>("epoch") ?? 0) % EPOCHS) + 1;
     // the window used to be a table: gone with the first wake-up that keeps it in memory
     if (epoch === 1) ctx.storage.sql.exec("DROP TABLE IF EXISTS feed");
     kv.put("epoch", epoch);
