@@ -89,7 +89,7 @@ export class IndexSync {
           row.tokens_output, row.tokens_web_search, row.searches, row.cost_nanos, row.pending, row.output, row.started_at,
           row.finished_at, row.index_version, row.id, row.index_version,
         );
-      // the row last, as in the create (task/create.ts): its search index flushes at the next write of the batch
+      // the row last: its search index then flushes at the commit, not into a later statement's journal (lib/audit.ts)
       const statements = [...ledgerStatements(asStatements, row.org_id, row.id, spend), update];
       await orgFeed(this.env, row.org_id).commit(statements, { type: "task.updated", data: toListItem(row) });
     } catch (e) {
