@@ -252,40 +252,7 @@ describe("concurrency caps", () => {
     expect(await p.queue.counts()).toEqual({ running: 0, waiting: 0 });
   });
 
-  it("a task the queue admits at its start stores itself with the answer and, finishing at once, never sets an alarm", async () => {
-    const o = await org("noalarm", 5);
-    const res = await api("POST", "/tasks", { token: o.token, body: { agent: "researcher", title: "short", description: "@output done" } });
-    expect(res.status).toBe(201);
-    await waitFor(o.token, res.json.id, ["completed"]);
-    const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(res.json.id));
-    expect(await runInDurableObject(stub, async (_o, state) => ({ alarm: await state.storage.getAlarm(), queue: state.storage.kv.get("queue") }))).toEqual({ alarm: null, queue: undefined });
-  });
-
-  it("its sweep wakes a task that holds a slot but stopped without an alarm, and frees the slot of a task that never stored itself", async () => {
-    const o = await org("sweep", 5);
-    const res = await api("POST", "/tasks", { token: o.token, body: { agent: "researcher", title: "stopped", description: "@delay 1500\n@output done" } });
-    const id = res.json.id as string;
-    // running, and its index row says so; then its object stops and has no alarm to wake it
-    for (let i = 0; i < 100 && (await env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(id).first<{ status: string }>())?.status !== "in_progress"; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await runInDurableObject(env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id)), (_o, state) => state.storage.deleteAlarm());
-    // a task that stored its admission but whose object stopped before anything else could wake it
-    const orphan = `tsk_orphan_${crypto.randomUUID()}`;
-    await env.DB.prepare(
-      "INSERT INTO tasks (id, org_id, title, description, status, source, agent, agents, created_by, session_id, created_at) VALUES (?, ?, 'orphan', '', 'pending', 'api', 'researcher', '[\"researcher\"]', '{}', ?, ?)",
-    ).bind(orphan, o.id, `ses_${crypto.randomUUID()}`, Date.now()).run();
-    await runInDurableObject(o.queue, (_q, state) => {
-      state.storage.sql.exec("INSERT INTO slots (task_id, agents, admitted_at, acked) VALUES (?, '[\"researcher\"]', 0, 1)", orphan);
-    });
-    await abortAllDurableObjects();
-    expect(await o.queue.snapshot()).toEqual({ running: expect.arrayContaining([id, orphan]), waiting: [] });
-    expect(await runDurableObjectAlarm(o.queue)).toBe(true);
-    expect(await o.queue.snapshot()).toEqual({ running: [id], waiting: [] });
-    expect((await waitFor(o.token, id, ["completed"])).output).toBe("done");
-  });
-
-  it("stores a task its queue cannot be reached for as held, and offers it again from its alarm", async () => {
+  it("answers the creator before the queue has the task, and offers a held task again from its alarm when that offer is lost", async () => {
     const id = `tsk_held_${crypto.randomUUID()}`;
     const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
     const meta: TaskMeta = {

@@ -64,19 +64,7 @@ export function queuedTask(meta: TaskMeta): QueuedTask {
   return { org_id: meta.org_id, task_id: meta.id, created_at: meta.created_at, agents: Object.keys(meta.agents), bypass: meta.parent_id !== null };
 }
 
-export type Offer = "admitted" | "queued" | "unreachable";
-
-/** Offers a task that has stored nothing yet to its organization's queue (the task stores the answer with its start). */
-export async function offerSlot(env: Bindings, meta: TaskMeta): Promise<Offer> {
-  try {
-    return (await orgQueue(env, meta.org_id).enqueue(queuedTask(meta))) ? "admitted" : "queued";
-  } catch (e) {
-    log("warn", "task not yet queued", { task_id: meta.id, error: String(e) });
-    return "unreachable";
-  }
-}
-
-/** Hands a held task to its organization's queue again. True when it may run now; on failure it stays held and is offered again later. */
+/** Hands the task to its organization's queue. True when it may run now; on failure it stays held and is offered again later. */
 export async function requestSlot(env: Bindings, side: QueueSide, meta: TaskMeta): Promise<boolean> {
   try {
     const admitted = await orgQueue(env, meta.org_id).enqueue(queuedTask(meta));

@@ -120,9 +120,7 @@ export class OrgQueue extends DurableObject<Bindings> {
       });
       this.waitingCount++;
     }
-    // The arriving task's answer is this reply, not a call: it waits for the reply before it stores
-    // anything, and the others are told without this reply waiting on them.
-    await this.admitReady(t.task_id);
+    await this.admitReady();
     return this.running.has(t.task_id);
   }
 
@@ -157,8 +155,7 @@ export class OrgQueue extends DurableObject<Bindings> {
 
   // ---- admission ----
 
-  /** `arriving`: the task whose offer is being answered, which is admitted by the answer rather than told. */
-  private async admitReady(arriving?: string): Promise<void> {
+  private async admitReady(): Promise<void> {
     const orgId = this.orgId;
     if (!orgId || this.waitingCount === 0) return;
     const caps = await this.loadCaps(orgId);
@@ -191,9 +188,7 @@ export class OrgQueue extends DurableObject<Bindings> {
     }
     if (admitted.length) {
       this.armAlarm();
-      if (arriving === undefined) return this.tell(admitted);
-      if (admitted.includes(arriving)) this.acknowledge(arriving);
-      void this.tell(admitted.filter((id) => id !== arriving));
+      await this.tell(admitted);
     }
   }
 
@@ -282,15 +277,9 @@ export class OrgQueue extends DurableObject<Bindings> {
     if (freed.length) await this.admitReady();
   }
 
-  /**
-   * Slots whose task the index already shows finished or gone: the task's own release was lost. The
-   * tasks the index shows not yet started or running are told again: a task stores its admission with
-   * its start and keeps no alarm while it runs briefly, so this is what wakes one whose object stopped
-   * (it resumes, or answers that it is finished or unknown, which frees the slot).
-   */
+  /** Slots whose task the index already shows finished or gone: the task's own release was lost. */
   private async sweep(): Promise<void> {
-    const ids = [...this.running.keys()].filter((id) => !this.unstored.has(id));
-    const unfinished: string[] = [];
+    const ids = [...this.running.keys()];
     for (let i = 0; i < ids.length; i += 90) {
       const chunk = ids.slice(i, i + 90);
       const { results } = await this.env.DB.prepare(`SELECT id, status FROM tasks WHERE id IN (${placeholders(chunk)})`)
@@ -300,10 +289,8 @@ export class OrgQueue extends DurableObject<Bindings> {
       for (const id of chunk) {
         const status = live.get(id);
         if (status === undefined || status === "completed" || status === "failed" || status === "cancelled") this.drop(id);
-        else if (status === "pending" || status === "in_progress") unfinished.push(id);
       }
     }
-    await this.tell(unfinished.filter((id) => this.running.has(id)));
   }
 
   private async loadCaps(orgId: string): Promise<Caps> {

@@ -116,11 +116,7 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
   const own = (priceRows as D1Result<Price & { model: string }>).results;
   const prices: WarmStart["prices"] = {};
   for (const a of Object.values(agents)) prices[a.model] = priceOrDefault(a.model, own.find((p) => p.model === a.model));
-  const warm: WarmStart = { org: orgReading([settings, spent], month, now), prices };
-  // once more if the object reset mid-call: a second start of a stored task only offers it again
-  await taskStub(env, meta.id)
-    .start(meta, warm)
-    .catch(() => taskStub(env, meta.id).start(meta, warm));
+  await taskStub(env, meta.id).start(meta, { org: orgReading([settings, spent], month, now), prices });
   return toListItem(row);
 }
 

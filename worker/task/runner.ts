@@ -12,7 +12,7 @@ import { Subscribers } from "../live/subscribers";
 import { heartbeatMs, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
 import { notifyTransition } from "../notify/enqueue";
-import { offerSlot, QueueSide, releaseSlot, requestSlot } from "../queue/admission";
+import { QueueSide, releaseSlot, requestSlot } from "../queue/admission";
 import type { AdmitReply } from "../queue/org-queue";
 import { spendRows } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
@@ -110,37 +110,24 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   // ---- RPC surface ----
 
-  /**
-   * Asks the organization's queue first, then stores the task with the answer in one commit: a task the
-   * queue admits also starts its first step in it (and a short task finishes in it), with no alarm of its
-   * own — the queue holds its slot durably, and its sweep wakes a task that holds a slot without finishing.
-   * Only a task the queue could not be reached for is stored held, with an alarm that offers it again.
-   * Idempotent: a second start of a stored task only offers it again if it is still held.
-   */
+  /** Idempotent: a second start of the same task is a no-op. */
   async start(meta: TaskMeta, warm?: WarmStart): Promise<void> {
-    if (this.meta) {
-      if (this.queue.get() === "held") await this.offerToQueue();
-      return;
-    }
-    // nothing else reaches the object until the task is stored with the queue's answer
-    await this.ctx.blockConcurrencyWhile(async () => {
-      if (this.meta) return;
-      const offer = await offerSlot(this.env, meta);
-      this.meta = meta;
-      if (warm) this.executor.prime(warm);
-      this.index = indexPlan(meta.plan);
-      this.ctx.storage.transactionSync(() => {
-        if (this.unstored) createStore(this.ctx.storage);
-        this.sql.exec("INSERT INTO task (id, org_id, meta, status, created_at) VALUES (?, ?, ?, 'pending', ?)", meta.id, meta.org_id, JSON.stringify(meta), meta.created_at);
-        for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
-        if (offer === "queued") this.queue.queued();
-        if (offer === "unreachable") this.queue.hold();
-        this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
-      });
-      this.unstored = false;
-      if (offer === "admitted") this.pump();
-      else this.armAlarm();
+    if (this.meta) return;
+    this.meta = meta;
+    if (warm) this.executor.prime(warm);
+    this.index = indexPlan(meta.plan);
+    this.ctx.storage.transactionSync(() => {
+      if (this.unstored) createStore(this.ctx.storage);
+      this.sql.exec("INSERT INTO task (id, org_id, meta, status, created_at) VALUES (?, ?, ?, 'pending', ?)", meta.id, meta.org_id, JSON.stringify(meta), meta.created_at);
+      for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
+      this.queue.hold();
+      this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
     });
+    this.unstored = false;
+    // Held and stored, the task is accepted: its creator need not wait on the organization's queue (one object that
+    // every new task of the organization goes through). The held task's alarm offers it again if this offer is lost.
+    this.armAlarm();
+    void this.offerToQueue();
   }
 
   /** The organization's queue says this task may run now. Idempotent. */
