@@ -198,10 +198,7 @@ export class OrgQueue extends DurableObject<Bindings> {
       if (this.unstored.size) {
         this.ctx.storage.transactionSync(() => {
           this.flushReleased();
-          const now = Date.now();
-          for (const [taskId, agents] of this.unstored) {
-            this.sql.exec("INSERT OR REPLACE INTO slots (task_id, agents, admitted_at, acked) VALUES (?, ?, ?, 1)", taskId, JSON.stringify(agents), now);
-          }
+          for (const [taskId, agents] of this.unstored) this.writeSlot(taskId, agents, true);
         });
         this.unstored.clear();
       }
@@ -209,10 +206,14 @@ export class OrgQueue extends DurableObject<Bindings> {
     }));
   }
 
+  private writeSlot(taskId: string, agents: string[], acked: boolean): void {
+    this.sql.exec("INSERT OR REPLACE INTO slots (task_id, agents, admitted_at, acked) VALUES (?, ?, ?, ?)", taskId, JSON.stringify(agents), Date.now(), acked ? 1 : 0);
+  }
+
   private takeSlot(taskId: string, agents: string[], acked: boolean): void {
     this.released.delete(taskId);
     this.flushReleased();
-    this.sql.exec("INSERT OR REPLACE INTO slots (task_id, agents, admitted_at, acked) VALUES (?, ?, ?, ?)", taskId, JSON.stringify(agents), Date.now(), acked ? 1 : 0);
+    this.writeSlot(taskId, agents, acked);
     this.running.set(taskId, { task_id: taskId, agents });
     if (acked) this.unacked.delete(taskId);
     else this.unacked.add(taskId);
