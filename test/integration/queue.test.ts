@@ -243,13 +243,20 @@ describe("concurrency caps", () => {
     expect(rows.every((r) => r.acked === 1)).toBe(true);
     expect((await o.queue.counts()).running).toBe(20);
 
-    // a release that overtakes its arrival's commit leaves no row behind
+    // a release that comes with its arrival, in either order, leaves no slot behind
     const p = await org("overtaken", 5);
     const late = { ...arrivals[0], org_id: p.id, task_id: "tsk_overtaken" };
-    await Promise.all([p.queue.enqueue(late), p.queue.release(late.task_id)]);
+    const first = { ...late, task_id: "tsk_first" };
+    const second = { ...late, task_id: "tsk_second" };
+    const gone = { ...late, task_id: "tsk_gone" };
+    expect(await p.queue.enqueue(first)).toBe(true);
+    await Promise.all([p.queue.enqueue(second), p.queue.enqueue(late), p.queue.release(late.task_id)]);
+    await p.queue.release(gone.task_id);
+    expect(await p.queue.enqueue(gone)).toBe(false);
     await new Promise((r) => setTimeout(r, 1_300));
-    expect(await runInDurableObject(p.queue, (_q, state) => state.storage.sql.exec("SELECT task_id FROM slots").toArray())).toEqual([]);
-    expect(await p.queue.counts()).toEqual({ running: 0, waiting: 0 });
+    const stored = await runInDurableObject(p.queue, (_q, state) => state.storage.sql.exec<{ task_id: string }>("SELECT task_id FROM slots ORDER BY task_id").toArray());
+    expect(stored.map((r) => r.task_id)).toEqual([first.task_id, second.task_id]);
+    expect(await p.queue.counts()).toEqual({ running: 2, waiting: 0 });
   });
 
   it("answers the creator before the queue has the task, and offers a held task again from its alarm when that offer is lost", async () => {

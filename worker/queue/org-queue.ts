@@ -14,6 +14,8 @@ const SWEEP_MS = 60_000;
 const BATCH = 64;
 /** A released slot's row is deleted with the queue's next write, or after this long. */
 const RELEASE_FLUSH_MS = 1_000;
+/** Finished tasks remembered, so an offer that their release overtook takes no slot. */
+const FINISHED_KEPT = 1_000;
 
 export interface QueuedTask {
   org_id: string;
@@ -58,6 +60,12 @@ export class OrgQueue extends DurableObject<Bindings> {
   private slotsStored: Promise<void> | null = null;
   private committing: Promise<void> = Promise.resolve();
   private alarmAt: number | null = null;
+  /**
+   * Tasks that released: only a finished task does, so it never needs a slot again. A task cancelled while
+   * its offer is on the way releases before the queue has the offer; without this, the offer would then take
+   * a slot that only the sweep gives back. Kept in memory: after a restart the sweep is that fallback.
+   */
+  private finished = new Set<string>();
   /** Stored with the first task, which is the first call to need it. */
   private orgId: string | undefined;
 
@@ -97,6 +105,7 @@ export class OrgQueue extends DurableObject<Bindings> {
     }
     // Nothing awaits between this check and the write below, so two arrivals cannot both take the last slot.
     const caps = await this.loadCaps(t.org_id);
+    if (this.finished.has(t.task_id)) return false;
     if (this.running.has(t.task_id)) {
       this.acknowledge(t.task_id);
       if (this.unstored.has(t.task_id)) await this.storeSlots();
@@ -126,6 +135,8 @@ export class OrgQueue extends DurableObject<Bindings> {
 
   /** The task finished (or was cancelled while it waited): its slot or its place in line goes. */
   async release(taskId: string): Promise<void> {
+    this.finished.add(taskId);
+    if (this.finished.size > FINISHED_KEPT) this.finished.delete(this.finished.values().next().value!);
     this.drop(taskId);
     await this.admitReady();
   }
