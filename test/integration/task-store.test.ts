@@ -9,7 +9,7 @@ const object = (name: string) => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(
 
 const schemaOf = (storage: DurableObjectStorage) =>
   storage.sql
-    .exec<{ type: string; name: string; sql: string | null }>("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name")
+    .exec<{ type: string; name: string; sql: string | null }>("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
     .toArray()
     .map((r) => ({ ...r, sql: r.sql?.replace(/\s+/g, " ").replace(/\( /g, "(").replace(/ \)/g, ")").replace(/IF NOT EXISTS /g, "") ?? null }));
 
@@ -36,6 +36,31 @@ describe("a task object's storage schema", () => {
       expect(schemaOf(state.storage)).toEqual(migrated);
       expect(bookkeeping(state.storage)).toEqual(migratedBooks);
       expect(migratedBooks).toHaveLength(migrations.journal.entries.length);
+    });
+  });
+
+  it("brings an object made under the first migration up to date, keeping what it stored", async () => {
+    const first = { journal: { ...migrations.journal, entries: migrations.journal.entries.slice(0, 1) }, migrations: migrations.migrations };
+    let fresh: unknown;
+    await runInDurableObject(object("lean-fresh"), async (_o, state) => {
+      createStore(state.storage);
+      fresh = schemaOf(state.storage);
+    });
+    await runInDurableObject(object("lean-old"), async (_o, state) => {
+      migrate(drizzle(state.storage), first);
+      state.storage.kv.put("schema", first.journal.entries[0].tag);
+      state.storage.sql.exec("INSERT INTO task (id, org_id, meta, status, created_at) VALUES ('tsk_old', 'org', '{}', 'completed', 1)");
+      state.storage.sql.exec("INSERT INTO nodes (key, step_id, kind, deps, status, seq) VALUES ('a', 'a', 'agent', '[]', 'completed', 0)");
+      state.storage.sql.exec("INSERT INTO runs (node_key, run_no, status, started_at, price) VALUES ('a', 1, 'completed', 1, '{}')");
+      state.storage.sql.exec("INSERT INTO turns (node_key, run_no, turn_no, data) VALUES ('a', 1, 0, '{}')");
+      state.storage.sql.exec("INSERT INTO events (type, data, at) VALUES ('task.updated', '{}', 1), ('task.updated', '{}', 2)");
+      expect(openStore(state.storage)).toBe("open");
+      expect(schemaOf(state.storage)).toEqual(fresh);
+      expect(state.storage.sql.exec("SELECT id FROM events ORDER BY id").toArray()).toEqual([{ id: 1 }, { id: 2 }]);
+      const counts = state.storage.sql.exec("SELECT (SELECT count(*) FROM task) AS t, (SELECT count(*) FROM nodes) AS n, (SELECT count(*) FROM runs) AS r, (SELECT count(*) FROM turns) AS u").one();
+      expect(counts).toEqual({ t: 1, n: 1, r: 1, u: 1 });
+      // no table of ours keeps a second b-tree for its key
+      expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name != '__drizzle_migrations'").toArray()).toEqual([]);
     });
   });
 

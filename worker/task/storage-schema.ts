@@ -79,7 +79,7 @@ export const callRows = sqliteTable("calls", {
 });
 
 export const eventRows = sqliteTable("events", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
+  id: integer("id").primaryKey(),
   type: text("type").notNull(),
   data: text("data").notNull(),
   at: integer("at").notNull(),

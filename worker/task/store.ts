@@ -2,6 +2,7 @@ import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import type { Usage } from "../agents/types";
 import type { NodeSpec, NodeState, NodeStatus } from "./dag";
+import freshSchema from "./fresh-schema.sql";
 import migrations from "./migrations/migrations.js";
 import * as s from "./storage-schema";
 
@@ -43,11 +44,12 @@ const SCHEMA = migrations.journal.entries.at(-1)!.tag;
 /**
  * A new object's whole schema in one `exec`, with the migrator's own bookkeeping, so a
  * later migration still applies on top. Running the migrator statement by statement
- * costs more than the rest of a short task's start.
+ * costs more than the rest of a short task's start; running the migrations in one go would
+ * make tables that a later migration rebuilds.
  */
 const FRESH = [
   'CREATE TABLE "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)',
-  ...migrations.journal.entries.flatMap((e) => (migrations.migrations as Record<string, string>)[`m${String(e.idx).padStart(4, "0")}`].split("--> statement-breakpoint")),
+  freshSchema.trim().replace(/;$/, ""),
   ...migrations.journal.entries.map((e) => `INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES ('', ${e.when})`),
 ].join(";\n");
 
