@@ -28,16 +28,20 @@ async function start(config, persist, bindings = {}, extra = {}) {
 }
 
 /**
- * The product Worker with the create benchmark's bare endpoint added (bench/peer/in-app.ts: issue 8's
- * peer is "a bare endpoint in the same Worker"), from the product's own wrangler.toml.
+ * The product Worker with the create and SSE benchmarks' bare peers added (bench/peer/in-app.ts: issue 8
+ * measures against peers "in the same process", the create's "a bare endpoint in the same Worker"), from
+ * the product's own wrangler.toml.
  */
 async function inAppPeer() {
   const { unstable_readConfig } = await import("wrangler");
   const { migrations } = unstable_readConfig({ config: path.join(root, "wrangler.toml") });
   return {
     entrypoint: path.join(root, "bench/peer/in-app.ts"),
-    bindings: { BENCH_BARE: { type: "durable_object_namespace", class_name: "BareCreate" } },
-    migrations: [...migrations, { tag: "bench-bare", new_sqlite_classes: ["BareCreate"] }],
+    bindings: {
+      BENCH_BARE: { type: "durable_object_namespace", class_name: "BareCreate" },
+      BENCH_BROADCASTER: { type: "durable_object_namespace", class_name: "Broadcaster" },
+    },
+    migrations: [...migrations, { tag: "bench-bare", new_sqlite_classes: ["BareCreate", "Broadcaster"] }],
   };
 }
 
@@ -72,7 +76,7 @@ export async function startPeer(dir) {
   const before = workerdPids();
   const peer = await start(path.join(root, "bench/peer/wrangler.toml"), stateDir);
   // wrangler starts its second workerd with the first request
-  await fetch(`${peer.url}/clients`).then((r) => r.text());
+  await fetch(`${peer.url}/floor/chain?n=1`, { method: "POST" }).then((r) => r.text());
   return { ...peer, pids: workerdPids().filter((p) => !before.includes(p)) };
 }
 

@@ -1,18 +1,30 @@
-// The product Worker unchanged, plus the create benchmark's bare endpoint in the same
-// Worker, as issue 8 defines the peer: it shares the product's isolate, asset router
-// and D1 database. Started only by `npm run bench`; never deployed.
+// The product Worker unchanged, plus the bare peers issue 8 wants in the same process: the
+// create benchmark's bare endpoint (sharing the product's isolate, asset router and D1) and the
+// SSE benchmark's bare broadcaster. Started only by `npm run bench`; never deployed.
 import app from "../../worker/index";
 import type { Bindings } from "../../worker/env";
 import { type BareCreate, bareCreate } from "./bare";
+import type { Broadcaster } from "./broadcaster";
 
 export * from "../../worker/index";
 export { BareCreate } from "./bare";
+export { Broadcaster } from "./broadcaster";
 
-type Env = Bindings & { BENCH_BARE: DurableObjectNamespace<BareCreate> };
+type Env = Bindings & { BENCH_BARE: DurableObjectNamespace<BareCreate>; BENCH_BROADCASTER: DurableObjectNamespace<Broadcaster> };
 
 export default {
-  fetch(req: Request, env: Env, ctx: ExecutionContext) {
-    if (req.method === "POST" && new URL(req.url).pathname === "/__bench/create") return bareCreate(req, env.DB, env.BENCH_BARE);
-    return app.fetch(req, env, ctx);
+  async fetch(req: Request, env: Env, ctx: ExecutionContext) {
+    const url = new URL(req.url);
+    const feed = () => env.BENCH_BROADCASTER.get(env.BENCH_BROADCASTER.idFromName(url.searchParams.get("feed") ?? "feed"));
+    switch (`${req.method} ${url.pathname}`) {
+      case "POST /__bench/create":
+        return bareCreate(req, env.DB, env.BENCH_BARE);
+      case "GET /__bench/sse":
+        return new Response(await feed().subscribe(), { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
+      case "POST /__bench/publish":
+        return Response.json({ last: await feed().publish(Number(url.searchParams.get("count") ?? 1)) });
+      default:
+        return app.fetch(req, env, ctx);
+    }
   },
 } satisfies ExportedHandler<Env>;

@@ -7,7 +7,6 @@ interface Env {
   DB: D1Database;
   COMMITTER: DurableObjectNamespace<Committer>;
   BARE: DurableObjectNamespace<BareCreate>;
-  BROADCASTER: DurableObjectNamespace<Broadcaster>;
   CHAIN: Workflow<{ n: number }>;
 }
 
@@ -53,42 +52,6 @@ export class Committer extends DurableObject<Env> {
 
 }
 
-/** A bare SSE broadcaster: log the event in SQLite, then write it to every client. Streams go back over RPC. */
-export class Broadcaster extends DurableObject<Env> {
-  private readonly clients = new Set<WritableStreamDefaultWriter<Uint8Array>>();
-  private lastId = 0;
-  private readonly enc = new TextEncoder();
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS feed (id INTEGER PRIMARY KEY, data TEXT NOT NULL)");
-  }
-
-  async subscribe(): Promise<ReadableStream<Uint8Array>> {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    void writer.write(this.enc.encode(`event: ready\ndata: {}\n\n`));
-    this.clients.add(writer);
-    writer.closed.catch(() => {}).finally(() => this.clients.delete(writer));
-    return readable;
-  }
-
-  async clientCount(): Promise<number> {
-    return this.clients.size;
-  }
-
-  async publish(count: number): Promise<number> {
-    for (let k = 0; k < count; k++) {
-      const id = ++this.lastId;
-      const data = JSON.stringify({ seq: id, at: Date.now() });
-      this.ctx.storage.sql.exec("INSERT INTO feed (id, data) VALUES (?, ?)", id, data);
-      const frame = this.enc.encode(`id: ${id}\nevent: bench\ndata: ${data}\n\n`);
-      for (const w of this.clients) void w.write(frame).catch(() => this.clients.delete(w));
-    }
-    return this.lastId;
-  }
-}
-
 const json = (v: unknown, status = 200) => Response.json(v, { status });
 
 export default {
@@ -115,14 +78,6 @@ export default {
           await new Promise((r) => setTimeout(r, 5));
         }
       }
-      case "GET /sse": {
-        const stream = await env.BROADCASTER.get(env.BROADCASTER.idFromName("feed")).subscribe();
-        return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
-      }
-      case "POST /publish":
-        return json({ last: await env.BROADCASTER.get(env.BROADCASTER.idFromName("feed")).publish(Number(url.searchParams.get("count") ?? 1)) });
-      case "GET /clients":
-        return json({ n: await env.BROADCASTER.get(env.BROADCASTER.idFromName("feed")).clientCount() });
       default:
         return json({ error: "not found" }, 404);
     }
