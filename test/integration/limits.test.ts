@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { subscribeToFeed } from "../../worker/live/org-feed";
 import { MAX_PLAN_STEPS } from "../../worker/task/validate";
 import { MAX_LOOP_ITEMS } from "../../worker/task/runner";
 import { api, BASE, createTask, expectError, gateOf, makeOrg, spendWindow, waitForStatus } from "../helpers";
@@ -92,7 +93,7 @@ describe("open streams per organization", () => {
     const feed = env.ORG_FEED.get(env.ORG_FEED.idFromName("org_streams"));
     const open: ReadableStreamDefaultReader<Uint8Array>[] = [];
     for (let i = 0; i < max; i++) {
-      const s = await feed.subscribe(null, max);
+      const s = await subscribeToFeed(feed, null, max);
       expect(s).not.toBeNull();
       const reader = s!.getReader();
       await reader.read(); // the `ready` frame, so no write is pending when the stream is cancelled

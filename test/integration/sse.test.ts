@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { subscribeToFeed } from "../../worker/live/org-feed";
 import { ADMIN, api, BASE, createTask, expectError, makeOrg, waitForStatus } from "../helpers";
 
 interface Frame {
@@ -170,24 +171,24 @@ describe("organization feed", () => {
     const feed = feedOf(`org_window_${crypto.randomUUID()}`);
     const base = (await feed.publish("task.updated", { n: 1 })) - 1;
     for (let i = 2; i <= 30; i++) await feed.publish("task.updated", { n: i });
-    const inside = await readFrames((await feed.subscribe(base + 20, 10))!, (fs) => fs.length >= 10);
+    const inside = await readFrames((await subscribeToFeed(feed, base + 20, 10))!, (fs) => fs.length >= 10);
     expect(ids(inside)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30].map((n) => base + n));
     expect(inside.map((f) => (f.data as { n: number }).n)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
 
-    const upToDate = await readFrames((await feed.subscribe(base + 30, 10))!, (fs) => fs.length >= 1);
+    const upToDate = await readFrames((await subscribeToFeed(feed, base + 30, 10))!, (fs) => fs.length >= 1);
     expect(upToDate[0].event).toBe("ready");
-    const fromFuture = await readFrames((await feed.subscribe(base + 31, 10))!, (fs) => fs.length >= 1);
+    const fromFuture = await readFrames((await subscribeToFeed(feed, base + 31, 10))!, (fs) => fs.length >= 1);
     expect(fromFuture[0].event).toBe("reset");
 
     await Promise.all(Array.from({ length: 1100 }, (_, i) => feed.publish("task.updated", { n: 31 + i })));
-    const old = await readFrames((await feed.subscribe(base + 5, 10))!, (fs) => fs.length >= 1);
+    const old = await readFrames((await subscribeToFeed(feed, base + 5, 10))!, (fs) => fs.length >= 1);
     expect(old[0].event).toBe("reset");
     expect(Number(old[0].id)).toBe(base + 1130);
-    const edge = await readFrames((await feed.subscribe(base + 1125, 10))!, (fs) => fs.length >= 5);
+    const edge = await readFrames((await subscribeToFeed(feed, base + 1125, 10))!, (fs) => fs.length >= 5);
     expect(ids(edge)).toEqual([1126, 1127, 1128, 1129, 1130].map((n) => base + n));
-    const oldest = await readFrames((await feed.subscribe(base + 130, 10))!, (fs) => fs.length >= 1000);
+    const oldest = await readFrames((await subscribeToFeed(feed, base + 130, 10))!, (fs) => fs.length >= 1000);
     expect(ids(oldest)).toEqual(Array.from({ length: 1000 }, (_, i) => base + 131 + i));
-    expect((await readFrames((await feed.subscribe(base + 129, 10))!, (fs) => fs.length >= 1))[0].event).toBe("reset");
+    expect((await readFrames((await subscribeToFeed(feed, base + 129, 10))!, (fs) => fs.length >= 1))[0].event).toBe("reset");
   });
 
   it("keeps its window in memory: a new instance's ids follow the last one's, and an id from before gets reset", async () => {
@@ -197,7 +198,7 @@ describe("organization feed", () => {
     await runInDurableObject(feedOf(name), (_o, state) => state.abort("restart")).catch(() => {});
     const after = await feedOf(name).publish("task.updated", { n: 2 });
     expect(after).toBeGreaterThan(before);
-    const resumed = await readFrames((await feedOf(name).subscribe(before, 10))!, (fs) => fs.length >= 1);
+    const resumed = await readFrames((await subscribeToFeed(feedOf(name), before, 10))!, (fs) => fs.length >= 1);
     expect(resumed[0].event).toBe("reset");
     expect(Number(resumed[0].id)).toBe(after);
   });
@@ -212,7 +213,7 @@ describe("organization feed", () => {
     await runInDurableObject(feedOf(name), (_o, state) => state.abort("restart")).catch(() => {});
     const wrapped = await feedOf(name).publish("task.updated", { n: 3 });
     expect(wrapped).toBeLessThan(last);
-    const resumed = await readFrames((await feedOf(name).subscribe(last, 10))!, (fs) => fs.length >= 1);
+    const resumed = await readFrames((await subscribeToFeed(feedOf(name), last, 10))!, (fs) => fs.length >= 1);
     expect(resumed[0].event).toBe("reset");
   });
 
@@ -220,7 +221,7 @@ describe("organization feed", () => {
     const feed = feedOf(`org_live_${crypto.randomUUID()}`);
     const base = (await feed.publish("task.updated", { n: 1 })) - 1;
     for (let i = 2; i <= 5; i++) await feed.publish("task.updated", { n: i });
-    const s = (await feed.subscribe(base + 2, 10))!;
+    const s = (await subscribeToFeed(feed, base + 2, 10))!;
     const reading = readFrames(s, (fs) => fs.length >= 8);
     for (let i = 6; i <= 10; i++) await feed.publish("task.updated", { n: i });
     expect(ids(await reading)).toEqual([3, 4, 5, 6, 7, 8, 9, 10].map((n) => base + n));
@@ -228,15 +229,15 @@ describe("organization feed", () => {
 
   it("sends heartbeats on idle streams at the configured interval", async () => {
     const feed = feedOf(`org_hb_${crypto.randomUUID()}`);
-    const frames = await readFrames((await feed.subscribe(null, 10, 50))!, (fs) => fs.filter((f) => f.comment === "heartbeat").length >= 2, 3000);
+    const frames = await readFrames((await subscribeToFeed(feed, null, 10, 50))!, (fs) => fs.filter((f) => f.comment === "heartbeat").length >= 2, 3000);
     expect(frames.filter((f) => f.comment === "heartbeat").length).toBeGreaterThanOrEqual(2);
   });
 
   it("refuses streams past the organization's limit (429 over HTTP)", async () => {
     const feed = feedOf(`org_limit_${crypto.randomUUID()}`);
-    const a = (await feed.subscribe(null, 2))!;
-    const b = (await feed.subscribe(null, 2))!;
-    expect(await feed.subscribe(null, 2)).toBeNull();
+    const a = (await subscribeToFeed(feed, null, 2))!;
+    const b = (await subscribeToFeed(feed, null, 2))!;
+    expect(await subscribeToFeed(feed, null, 2)).toBeNull();
     await a.cancel();
     await b.cancel();
     // The route turns the refusal into 429 with retry-after.
@@ -245,7 +246,7 @@ describe("organization feed", () => {
     const open: ReadableStream<Uint8Array>[] = [];
     const max = Number(env.MAX_STREAMS_PER_ORG ?? 1000);
     try {
-      for (let i = 0; i < max; i++) open.push((await feedOf(org).subscribe(null, max))!);
+      for (let i = 0; i < max; i++) open.push((await subscribeToFeed(feedOf(org), null, max))!);
       const res = await api("GET", "/events", { token });
       expectError(res, 429, "rate_limited");
       expect(res.headers.get("retry-after")).toBeTruthy();
@@ -256,13 +257,43 @@ describe("organization feed", () => {
 
   it("drops a client that stops reading, and keeps serving the others", async () => {
     const feed = feedOf(`org_slow_${crypto.randomUUID()}`);
-    const slow = (await feed.subscribe(null, 10))!;
-    const fast = (await feed.subscribe(null, 10))!;
+    const slow = (await subscribeToFeed(feed, null, 10))!;
+    const fast = (await subscribeToFeed(feed, null, 10))!;
     const reading = readFrames(fast, (fs) => fs.length >= 201, 15_000);
     const big = "x".repeat(4000);
     for (let i = 0; i < 200; i++) await feed.publish("task.updated", { i, big });
     expect((await reading).length).toBe(201);
     expect(await feed.openStreams()).toBeLessThanOrEqual(1);
     await slow.cancel().catch(() => {});
+  });
+
+  it("lets go of a client that went away at the next write to its stream, so it holds none of the organization's stream slots", async () => {
+    const org = `org_gone_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    const gone = await stream("/events", { authorization: `Bearer ${token}` });
+    const staying = await stream("/events", { authorization: `Bearer ${token}` });
+    const reading = readFrames(staying.body!, (fs) => fs.some((f) => f.event === "task.updated"));
+    await readFrames(gone.body!, (fs) => fs.length > 0);
+    expect(await feedOf(org).openStreams()).toBe(2);
+    await feedOf(org).publish("task.updated", { id: "tsk_after" });
+    await expect.poll(() => feedOf(org).openStreams()).toBe(1);
+    expect((await reading).some((f) => (f.data as { id?: string } | null)?.id === "tsk_after")).toBe(true);
+
+    // a heartbeat is such a write too
+    const quiet = `org_quiet_${crypto.randomUUID()}`;
+    await (await subscribeToFeed(feedOf(quiet), null, 10, 50))!.cancel();
+    await expect.poll(() => feedOf(quiet).openStreams()).toBe(0);
+  });
+
+  it("lets go of a stream that took nothing for a whole heartbeat interval while writes waited (a client gone without a word)", async () => {
+    const feed = feedOf(`org_stalled_${crypto.randomUUID()}`);
+    const stalled = (await subscribeToFeed(feed, null, 10, 100))!;
+    const reader = stalled.getReader();
+    await reader.read();
+    // less than the backlog that drops a slow client, but more than the pipe between holds
+    const big = "x".repeat(4000);
+    for (let i = 0; i < 40; i++) await feed.publish("task.updated", { i, big });
+    await expect.poll(() => feed.openStreams(), { timeout: 3000 }).toBe(0);
+    await reader.cancel().catch(() => {});
   });
 });

@@ -3,6 +3,7 @@ import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { describe, expect, it } from "vitest";
 import migrations from "../../worker/task/migrations/migrations.js";
+import { streamRequest } from "../../worker/live/stream-fetch";
 import { createStore, openStore } from "../../worker/task/store";
 
 const object = (name: string) => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(`store-test-${name}-${crypto.randomUUID()}`));
@@ -79,7 +80,7 @@ describe("a task object's storage schema", () => {
     const stub = object("unstarted");
     expect(await stub.detail()).toBeNull();
     expect(await stub.respond("call_x", ["yes"])).toMatchObject({ ok: false, code: "not_found" });
-    expect(await new Response(await stub.events(0)).text()).toBe("");
+    expect(await (await stub.fetch(streamRequest({ last_event_id: 0 }))).text()).toBe("");
     await runInDurableObject(stub, async (_o, state) => {
       expect(state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('task', 'events', '__drizzle_migrations')").one().n).toBe(0);
       expect(state.storage.kv.get("schema")).toBeUndefined();

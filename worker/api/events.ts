@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../lib/errors";
-import { orgFeed } from "../live/org-feed";
+import { orgFeed, subscribeToFeed } from "../live/org-feed";
 import { newApp } from "./app";
 import { errors } from "./schemas";
 import { sseResponse } from "./sse";
@@ -14,8 +14,7 @@ export const eventsApi = newApp().openapi(
     const p = c.get("principal");
     const raw = c.req.header("last-event-id") ?? c.req.query("last_event_id");
     const last = raw != null && /^\d+$/.test(raw) ? Number(raw) : null;
-    const feed = orgFeed(c.env, p.org_id);
-    const stream = await feed.subscribe(last, Number(c.env.MAX_STREAMS_PER_ORG ?? 1000));
+    const stream = await subscribeToFeed(orgFeed(c.env, p.org_id), last, Number(c.env.MAX_STREAMS_PER_ORG ?? 1000));
     if (!stream) throw new ApiError("rate_limited", "too many open streams for this organization", undefined, { "retry-after": "5" });
     return sseResponse(stream);
   },

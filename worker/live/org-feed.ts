@@ -3,6 +3,7 @@ import { GroupCommit, type StatementRows } from "../db/group-commit";
 import type { SqlStatement } from "../db/sql";
 import type { Bindings } from "../env";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream } from "../task/events";
+import { numberParam, streamOf, streamRequest, streamResponse } from "./stream-fetch";
 import { Subscribers } from "./subscribers";
 
 export const REPLAY_WINDOW = 1000;
@@ -10,6 +11,16 @@ export const REPLAY_WINDOW = 1000;
 export const INDEX_SETTLE_MS = 50;
 
 export const orgFeed = (env: Pick<Bindings, "ORG_FEED">, orgId: string) => env.ORG_FEED.get(env.ORG_FEED.idFromName(orgId));
+
+/** An SSE stream of the feed: `lastEventId` null for live only; null when the organization's `maxStreams` are open. */
+export async function subscribeToFeed(
+  feed: ReturnType<typeof orgFeed>,
+  lastEventId: number | null,
+  maxStreams: number,
+  heartbeat?: number,
+): Promise<ReadableStream<Uint8Array> | null> {
+  return streamOf(await feed.fetch(streamRequest({ last_event_id: lastEventId, max_streams: maxStreams, heartbeat })));
+}
 
 /** Ids of one instance: its epoch (counted in storage, one write per wake-up) above the event's number. */
 const EPOCH_SHIFT = 2 ** 32;
@@ -63,10 +74,14 @@ export class OrgFeed extends DurableObject<Bindings> {
   }
 
   /**
-   * `lastEventId` null: live only. Returns null when the organization's stream limit is reached.
-   * `heartbeat` overrides the keepalive interval (tests).
+   * SSE (worker/live/stream-fetch.ts): `last_event_id` absent for live only, `max_streams` the
+   * organization's limit (429 when reached), `heartbeat` the keepalive interval (tests).
    */
-  async subscribe(lastEventId: number | null, maxStreams: number, heartbeat?: number): Promise<ReadableStream<Uint8Array> | null> {
+  async fetch(req: Request): Promise<Response> {
+    return streamResponse(this.subscribe(numberParam(req, "last_event_id"), numberParam(req, "max_streams") ?? Infinity, numberParam(req, "heartbeat") ?? undefined));
+  }
+
+  private subscribe(lastEventId: number | null, maxStreams: number, heartbeat?: number): ReadableStream<Uint8Array> | null {
     if (this.clients.size >= maxStreams) return null;
     const { readable, writer } = sseStream();
     if (lastEventId == null || lastEventId === this.lastId) {

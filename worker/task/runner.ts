@@ -8,6 +8,7 @@ import { log, logTaskEvent } from "../lib/log";
 import type { Usage } from "../agents/types";
 import { StepError } from "../agents/types";
 import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, primaryAgent, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
+import { numberParam, streamResponse } from "../live/stream-fetch";
 import { Subscribers } from "../live/subscribers";
 import { heartbeatMs, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
@@ -264,8 +265,12 @@ export class TaskRunner extends DurableObject<Bindings> {
     return this.executor.trace(key, run);
   }
 
-  /** SSE: stored events after `lastId`, then live ones. Returned over RPC, so no devtools proxy sits in the path. */
-  async events(lastId: number): Promise<ReadableStream<Uint8Array>> {
+  /** SSE (worker/live/stream-fetch.ts): stored events after `last_event_id`, then live ones. */
+  async fetch(req: Request): Promise<Response> {
+    return streamResponse(this.events(numberParam(req, "last_event_id") ?? 0));
+  }
+
+  private events(lastId: number): ReadableStream<Uint8Array> {
     const { readable, writer } = sseStream();
     if (!this.meta) {
       void writer.close().catch(() => {});
