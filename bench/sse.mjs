@@ -152,7 +152,7 @@ export async function benchSse({ productUrl, token, log }) {
     value: p99,
     unit: "ms",
     lost,
-    peer: "bare broadcaster DO in the same Worker (SQLite log + write to every stream, returned over RPC)",
+    peer: "bare broadcaster DO in the same Worker (SQLite log + write to every stream, streams as fetched bodies)",
     peer_value: peerP99,
     peer_lost: peerLost,
     ratio: round(p99 / Math.max(1, peerP99), 3),

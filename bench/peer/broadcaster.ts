@@ -1,6 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 
-/** A bare SSE broadcaster: log the event in SQLite, then write it to every client. Streams go back over RPC. */
+/**
+ * A bare SSE broadcaster: log the event in SQLite, then write it to every client. Streams go back as
+ * fetched bodies, as the product's do (a stream returned over RPC never learns that its client left).
+ */
 export class Broadcaster extends DurableObject {
   private readonly clients = new Set<WritableStreamDefaultWriter<Uint8Array>>();
   private lastId = 0;
@@ -11,7 +14,11 @@ export class Broadcaster extends DurableObject {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS feed (id INTEGER PRIMARY KEY, data TEXT NOT NULL)");
   }
 
-  async subscribe(): Promise<ReadableStream<Uint8Array>> {
+  async fetch(): Promise<Response> {
+    return new Response(this.subscribe(), { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
+  }
+
+  private subscribe(): ReadableStream<Uint8Array> {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
     void writer.write(this.enc.encode(`event: ready\ndata: {}\n\n`));

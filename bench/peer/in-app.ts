@@ -20,7 +20,7 @@ export default {
       case "POST /__bench/create":
         return bareCreate(req, env.DB, env.BENCH_BARE);
       case "GET /__bench/sse":
-        return new Response(await feed().subscribe(), { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
+        return feed().fetch(req);
       case "POST /__bench/publish":
         return Response.json({ last: await feed().publish(Number(url.searchParams.get("count") ?? 1)) });
       default:
