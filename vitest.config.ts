@@ -14,7 +14,8 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { TEST_MIGRATIONS: migrations, FLIGHTDECK_ADMIN_TOKEN: "fd_test_admin_token", HTTP_FETCH_ALLOW_PRIVATE: "true" },
+              // a small stream limit: the tests that fill it open that many streams
+              bindings: { TEST_MIGRATIONS: migrations, FLIGHTDECK_ADMIN_TOKEN: "fd_test_admin_token", HTTP_FETCH_ALLOW_PRIVATE: "true", MAX_STREAMS_PER_ORG: "50" },
             },
           }),
         ],
