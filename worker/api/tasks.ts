@@ -12,7 +12,7 @@ import { runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
 import { sseResponse } from "./sse";
-import { streamRequest } from "../live/stream-fetch";
+import { streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
 import { resolveInputs } from "../task/params";
@@ -244,6 +244,7 @@ export const tasksApi = newApp()
       await requireTask(c.env, c.get("principal").org_id, id);
       const last = Number(c.req.header("last-event-id") ?? c.req.query("last_event_id") ?? 0);
       const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0 }));
-      return sseResponse(res.body!);
+      // a task's stream is never refused (only an organization's feed has a limit)
+      return sseResponse((await streamOf(res))!);
     },
   );

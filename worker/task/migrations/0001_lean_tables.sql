@@ -1,6 +1,6 @@
 -- Every table but events is keyed by its primary key alone (WITHOUT ROWID: one b-tree each, not
 -- a table and its key's index), and events takes the ids the task gives it (no AUTOINCREMENT, so
--- no sqlite_sequence row to update on every event): a new task's first commit writes 20 pages, not 33.
+-- no sqlite_sequence row to update on every event): a short task's three commits write 22 pages, not 33.
 -- drizzle cannot declare WITHOUT ROWID: a later migration that rebuilds one of these tables must keep it.
 CREATE TABLE `calls_new` (
 	`call_id` text PRIMARY KEY NOT NULL,
