@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { fireTrigger, loadTrigger } from "../../worker/triggers/fire";
 import { api, expectError, tokenWithRole } from "../helpers";
 
 const plan = {
@@ -99,6 +100,26 @@ describe("cron triggers", () => {
     expect((await tasksOf(t.id)).length).toBe(n);
     expect(await clock(t.id).nextAlarm()).toBeNull();
     expectError(await api("GET", `/triggers/${t.id}`), 404, "not_found");
+  });
+
+  it("starts no task from a fire that loaded its trigger before a pause or a delete answered", async () => {
+    const t = await makeCron({ cron: "0 9 * * *" });
+    const loaded = (await loadTrigger(env.DB, t.id))!;
+    expect((await api("POST", `/triggers/${t.id}/pause`)).status).toBe(200);
+    await expect(fireTrigger(env, loaded)).rejects.toMatchObject({ code: "conflict" });
+    expect(await tasksOf(t.id)).toEqual([]);
+    expect((await api("GET", `/triggers/${t.id}`)).json.last_error).toMatch(/deleted or paused/);
+    // a person may still run a paused trigger by hand
+    const manual = await api("POST", `/triggers/${t.id}/run`);
+    expect(manual.status, manual.text).toBe(201);
+
+    expect((await api("POST", `/triggers/${t.id}/resume`)).status).toBe(200);
+    const started = await fireTrigger(env, (await loadTrigger(env.DB, t.id))!);
+    expect((await tasksOf(t.id)).map((x) => x.id)).toEqual([manual.json.id, started.id]);
+
+    expect((await api("DELETE", `/triggers/${t.id}`)).status).toBe(204);
+    await expect(fireTrigger(env, loaded)).rejects.toMatchObject({ code: "conflict" });
+    expect((await tasksOf(t.id)).map((x) => x.id)).toEqual([manual.json.id, started.id]);
   });
 
   it("pauses (no fire, no next time) and resumes without catching up", async () => {

@@ -7,7 +7,7 @@ import { toListItem, type IndexRow } from "../db/task-row";
 import type { TaskSource } from "../db/schema";
 import type { Bindings } from "../env";
 import { type Actor, auditStatement } from "../lib/audit";
-import { unprocessable } from "../lib/errors";
+import { conflict, unprocessable } from "../lib/errors";
 import { newId, newSortableId } from "../lib/ids";
 import { orgReading, orgReadingStatements } from "../spend/guard";
 import { monthStart } from "../spend/ledger";
@@ -29,6 +29,8 @@ export interface NewTask {
   parent_id?: string | null;
   rerun_of?: string | null;
   trigger_id?: string | null;
+  /** Whether the trigger was paused when it fired (a person's run-now): a fire of an unpaused one starts nothing once it is paused. */
+  trigger_paused?: boolean;
   reused?: Record<string, string>;
   max_cost_nanos?: number | null;
   /** Written in the same D1 batch as the task's row (API requests; triggers and agents are not audited). */
@@ -59,16 +61,21 @@ function snapshots(names: string[], rows: AgentRow[]): Record<string, AgentSnaps
   return out;
 }
 
-/** The index row, inserted only if every agent the plan names exists in the organization. */
-function insertStatement(env: Bindings, row: IndexRow, names: string[]) {
+/**
+ * The index row, inserted only if every agent the plan names exists in the organization, and, for a trigger's
+ * fire, only if the trigger is still there and not paused since the fire read it: a fire that loaded its trigger
+ * before a delete or a pause then starts nothing, so once either has answered, no task of the trigger starts.
+ */
+function insertStatement(env: Bindings, row: IndexRow, names: string[], triggerPaused: boolean) {
   return env.DB.prepare(
     `INSERT INTO tasks (id, org_id, title, description, status, source, agent, agents, created_by, parent_id, rerun_of, trigger_id,
        session_id, plan_id, plan_version, progress_total, created_at) SELECT ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-     WHERE (SELECT count(*) FROM agents WHERE org_id = ? AND name IN (${placeholders(names)})) = ?`,
+     WHERE (SELECT count(*) FROM agents WHERE org_id = ? AND name IN (${placeholders(names)})) = ?
+       AND (? IS NULL OR EXISTS (SELECT 1 FROM triggers WHERE id = ? AND paused <= ?))`,
   ).bind(
     row.id, row.org_id, row.title, row.description, row.source, row.agent, row.agents, row.created_by, row.parent_id,
     row.rerun_of, row.trigger_id, row.session_id, row.plan_id, row.plan_version, row.progress_total, row.created_at,
-    row.org_id, ...names, names.length,
+    row.org_id, ...names, names.length, row.trigger_id, row.trigger_id, triggerPaused ? 1 : 0,
   );
 }
 
@@ -97,16 +104,18 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
   const audit = t.audit
     ? [auditStatement(env.DB, { org_id: t.org_id, actor: t.audit.actor, action: t.audit.action, target_type: "task", target_id: id, details: t.audit.details }, now, true)]
     : [];
-  const [settings, spent, priceRows, agentRows] = await env.DB.batch([
+  const [settings, spent, priceRows, agentRows, inserted] = await env.DB.batch([
     ...orgReadingStatements(env.DB, t.org_id, id, month),
     agentPricesStatement(env.DB, t.org_id, names),
     agentsQuery(env, t.org_id, names),
-    insertStatement(env, row, names),
+    insertStatement(env, row, names, t.trigger_paused ?? false),
     ...audit,
   ]);
   const agents = snapshots(names, (agentRows as D1Result<AgentRow>).results);
   const missing = names.filter((n) => !agents[n]);
   if (missing.length) throw unprocessable(`unknown agent: ${missing.join(", ")}`, { agents: missing });
+  // changes counts what the row's triggers wrote too (its search index): none at all means no row
+  if (inserted.meta.changes === 0) throw conflict("the trigger was deleted or paused before this fire started its task", { trigger_id: row.trigger_id });
   const meta: TaskMeta = {
     id, org_id: t.org_id, title: t.title, description: t.description, source: t.source, created_by: t.created_by,
     parent_id: row.parent_id, rerun_of: row.rerun_of, trigger_id: row.trigger_id, session_id: row.session_id,

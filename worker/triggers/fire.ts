@@ -47,7 +47,7 @@ export async function fireTrigger(
   const d1 = env.DB;
   try {
     const task = await runPlan(env, { org_id: t.org_id, created_by: by }, t.plan_id, {
-      inputs: { ...saved, ...o.inputs }, title: t.title ?? undefined, source: t.kind, trigger_id: t.id,
+      inputs: { ...saved, ...o.inputs }, title: t.title ?? undefined, source: t.kind, trigger_id: t.id, trigger_paused: t.paused === 1,
     });
     await d1.batch([
       d1.prepare("UPDATE triggers SET last_task_id = ?, last_error = NULL WHERE id = ?").bind(task.id, t.id),
