@@ -19,9 +19,7 @@ export function ListTable<T>(props: {
           <thead>
             <tr>
               {props.columns}
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+              <ActionsHeader />
             </tr>
           </thead>
           <tbody>
@@ -33,5 +31,14 @@ export function ListTable<T>(props: {
         </Show>
       </div>
     </LoadedView>
+  );
+}
+
+/** The header of a row's actions column: named for screen readers, blank on screen. */
+export function ActionsHeader() {
+  return (
+    <th scope="col">
+      <span class="sr-only">Actions</span>
+    </th>
   );
 }

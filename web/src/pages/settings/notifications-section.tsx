@@ -2,6 +2,7 @@ import { A } from "@solidjs/router";
 import { createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
 import { Modal } from "../../components/modal";
+import { ActionsHeader } from "../../components/list-table";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
@@ -89,7 +90,7 @@ export function NotificationsSection() {
                   <th scope="col">Events</th>
                   <th scope="col">Created</th>
                   <th scope="col">Enabled</th>
-                  <th scope="col"><span class="sr-only">Actions</span></th>
+                  <ActionsHeader />
                 </tr>
               </thead>
               <tbody>

@@ -4,6 +4,7 @@ import { api } from "../../api";
 import type { TaskSource, TaskStatus } from "../../api-types";
 import { CreateTaskDialog } from "../../components/create-task-dialog";
 import { Icon } from "../../components/icons";
+import { ActionsHeader } from "../../components/list-table";
 import { Pager } from "../../components/pager";
 import { Progress } from "../../components/progress";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
@@ -129,9 +130,7 @@ export function TablePage() {
                   <th scope="col" class="num">
                     Cost
                   </th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
+                  <ActionsHeader />
                 </tr>
               </thead>
               <tbody>
