@@ -27,10 +27,6 @@ export class Broadcaster extends DurableObject {
     return readable;
   }
 
-  async clientCount(): Promise<number> {
-    return this.clients.size;
-  }
-
   async publish(count: number): Promise<number> {
     for (let k = 0; k < count; k++) {
       const id = ++this.lastId;
