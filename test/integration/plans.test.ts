@@ -1,6 +1,7 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import type { TaskRunner } from "../../worker/task/runner";
+import { HEARTBEAT_AFTER_MS, HEARTBEAT_MS } from "../../worker/task/wake";
 import { api, expectError, taskStub, waitForStatus } from "../helpers";
 
 async function savePlan(plan: Record<string, unknown>) {
@@ -226,13 +227,37 @@ describe("durability", () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     await abortAllDurableObjects();
-    // a fresh instance wakes on the heartbeat alarm and resumes from the stored turns
-    expect(await runDurableObjectAlarm(taskStub(task.id))).toBe(true);
+    // a run this young set no heartbeat: the organization's queue, sweeping the slots held for its interval,
+    // tells the task again, and a fresh instance resumes from the stored turns
+    expect(await runDurableObjectAlarm(taskStub(task.id))).toBe(false);
+    const queue = env.ORG_QUEUE.get(env.ORG_QUEUE.idFromName("org_default"));
+    await runInDurableObject(queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0 WHERE task_id = ?", task.id));
+    expect(await runDurableObjectAlarm(queue)).toBe(true);
     const done = await waitForStatus(task.id, ["completed"], 10_000);
     expect(done.output).toBe("done");
     const count = async (what: string) => (await (await fetch(`http://127.0.0.1:${http}/counts/${key}-${what}`)).json() as { count: number }).count;
     expect(await count("one")).toBe(1);
     expect(await count("two")).toBe(1);
     expect(env).toBeTruthy();
+  });
+
+  it("a run sets its heartbeat alarm once it has gone on for a while, and the task clears it when done", async () => {
+    const plan = await savePlan({ name: "long run", steps: [step("a", `@delay ${HEARTBEAT_AFTER_MS + 1_500}\n@output slow`)] });
+    const task = await runPlan(plan.id);
+    const stub = taskStub(task.id);
+    const alarm = () => runInDurableObject(stub, (_o, state) => state.storage.getAlarm());
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await alarm()).toBeNull();
+    let at: number | null = null;
+    while (at === null && Date.now() - started < HEARTBEAT_AFTER_MS + 1_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      at = await alarm();
+    }
+    expect(at).not.toBeNull();
+    expect(at!).toBeGreaterThan(started + HEARTBEAT_AFTER_MS);
+    expect(at!).toBeLessThanOrEqual(Date.now() + HEARTBEAT_MS);
+    expect((await waitForStatus(task.id, ["completed"], 10_000)).output).toBe("slow");
+    expect(await alarm()).toBeNull();
   });
 });

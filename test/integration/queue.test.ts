@@ -259,7 +259,39 @@ describe("concurrency caps", () => {
     expect(await p.queue.counts()).toEqual({ running: 2, waiting: 0 });
   });
 
-  it("answers the creator before the queue has the task, and offers a held task again from its alarm when that offer is lost", async () => {
+  it("answers the creator once the queue has the task, whose slot and first step are stored with its start, and no alarm", async () => {
+    const o = await org("offered", 5);
+    const res = await api("POST", "/tasks", { token: o.token, body: { agent: "researcher", title: "offered", description: "@delay 400\n@output done" } });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const id = res.json.id as string;
+    expect((await o.queue.snapshot()).running).toEqual([id]);
+    const stored = await runInDurableObject(env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id)), async (_o, state) => ({
+      queue: state.storage.kv.get("queue") ?? null,
+      alarm: await state.storage.getAlarm(),
+      steps: state.storage.sql.exec<{ status: string }>("SELECT status FROM nodes").toArray().map((r) => r.status),
+    }));
+    expect(stored).toEqual({ queue: null, alarm: null, steps: ["running"] });
+    await waitFor(o.token, id, ["completed"]);
+  });
+
+  it("a slot whose task never stored its start is freed at the sweep; a running task's slot is kept", async () => {
+    const o = await org("unstored", 5);
+    const lost = await create(o.token, "lost");
+    const kept = await create(o.token, "kept");
+    await waitFor(o.token, lost, ["needs_input"]);
+    await waitFor(o.token, kept, ["needs_input"]);
+    // as if the object had restarted before its start was stored: it knows no task, and the index shows it pending
+    await runInDurableObject(env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(lost)), (_o, state) => state.storage.deleteAll());
+    await env.DB.prepare("UPDATE tasks SET status = 'pending' WHERE id = ?").bind(lost).run();
+    await runInDurableObject(o.queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
+    await abortAllDurableObjects();
+    expect(await runDurableObjectAlarm(o.queue)).toBe(true);
+    expect(await o.queue.snapshot()).toEqual({ running: [kept], waiting: [] });
+    await answer(o.token, kept);
+    await waitFor(o.token, kept, ["completed"]);
+  });
+
+  it("stores a task whose offer fails as held, and offers it again from its alarm", async () => {
     const id = `tsk_held_${crypto.randomUUID()}`;
     const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
     const meta: TaskMeta = {

@@ -16,14 +16,15 @@ export const orgQueue = (env: Bindings, orgId: string) => env.ORG_QUEUE.get(env.
 /** The state in storage, mirrored in memory: every scheduling pass asks, and a storage read costs more than the question. */
 export class QueueSide {
   private state: QueueState;
-  private unsaved = false;
+  /** What storage holds; `save` writes a change that was not written at once. */
+  private stored: QueueState;
 
   /** `fresh`: a new object, which has stored nothing to read. */
   constructor(
     private readonly storage: DurableObjectStorage,
     fresh: boolean,
   ) {
-    this.state = fresh ? undefined : storage.kv.get<QueueState>(KEY);
+    this.state = this.stored = fresh ? undefined : storage.kv.get<QueueState>(KEY);
   }
 
   get(): QueueState {
@@ -31,32 +32,34 @@ export class QueueSide {
   }
 
   private set(next: QueueState): void {
-    this.unsaved = false;
-    if (next === undefined) this.storage.kv.delete(KEY);
-    else this.storage.kv.put(KEY, next);
     this.state = next;
+    this.save();
   }
 
-  hold = () => this.set("held");
   queued = () => this.set("queued");
   admitted = () => this.set(undefined);
 
+  /** A new task, offered before it stores anything: what the offer decides is stored with the task (`save`). */
+  offering(): void {
+    this.state = "held";
+  }
+
   /**
-   * Admitted in the answer to its own offer: stored with the task's next write (the
-   * scheduling pass that starts it) rather than in a commit of its own. Were that write
-   * lost, the task would wake held and offer itself again, and the queue answers a
-   * repeated offer the same way.
+   * Admitted in the answer to its own offer (or told to start while that offer was on its way):
+   * stored with the task's next write rather than in a commit of its own. Were that write lost,
+   * the task would wake held and offer itself again, and the queue answers a repeated offer the
+   * same way.
    */
   admittedOnOffer(): void {
     this.state = undefined;
-    this.unsaved = true;
   }
 
   /** Inside the caller's transaction. */
   save(): void {
-    if (!this.unsaved) return;
-    this.storage.kv.delete(KEY);
-    this.unsaved = false;
+    if (this.state === this.stored) return;
+    if (this.state === undefined) this.storage.kv.delete(KEY);
+    else this.storage.kv.put(KEY, this.state);
+    this.stored = this.state;
   }
 }
 

@@ -9,7 +9,7 @@ const SCHEMA_VERSION = 1;
 const CAPS_TTL_MS = 30_000;
 /** An admitted task that has not confirmed its start is told again this soon. */
 const ACK_RETRY_MS = 5_000;
-/** While tasks run, their slots are checked against the index this often, in case a release was lost. */
+/** While tasks run, their slots are checked against the index this often, in case a release was lost; a task that has held its slot this long is told again. */
 const SWEEP_MS = 60_000;
 const BATCH = 64;
 /** A released slot's row is deleted with the queue's next write, or after this long. */
@@ -289,9 +289,19 @@ export class OrgQueue extends DurableObject<Bindings> {
     if (freed.length) await this.admitReady();
   }
 
-  /** Slots whose task the index already shows finished or gone: the task's own release was lost. */
+  /**
+   * Slots whose task the index already shows finished or gone: the task's own release was lost. A task that has
+   * held its slot for a sweep's interval and still runs is told again: should its object have restarted before
+   * its run set a heartbeat (task/wake.ts), or before it stored its start, that wakes it (it resumes, or answers
+   * "unknown" and its slot goes). A live task just carries on.
+   */
   private async sweep(): Promise<void> {
+    const admittedAt = new Map(
+      this.sql.exec<{ task_id: string; admitted_at: number }>("SELECT task_id, admitted_at FROM slots").toArray().map((r) => [r.task_id, r.admitted_at]),
+    );
+    const before = Date.now() - SWEEP_MS;
     const ids = [...this.running.keys()];
+    const stale: string[] = [];
     for (let i = 0; i < ids.length; i += 90) {
       const chunk = ids.slice(i, i + 90);
       const { results } = await this.env.DB.prepare(`SELECT id, status FROM tasks WHERE id IN (${placeholders(chunk)})`)
@@ -301,8 +311,11 @@ export class OrgQueue extends DurableObject<Bindings> {
       for (const id of chunk) {
         const status = live.get(id);
         if (status === undefined || status === "completed" || status === "failed" || status === "cancelled") this.drop(id);
+        // a task waiting for a person has stored what it waits for, and the answer wakes it
+        else if (status !== "needs_input" && (admittedAt.get(id) ?? Infinity) <= before && !this.unacked.has(id)) stale.push(id);
       }
     }
+    if (stale.length) await this.tell(stale);
   }
 
   private async loadCaps(orgId: string): Promise<Caps> {

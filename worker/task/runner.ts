@@ -23,11 +23,9 @@ import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, ins
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { taskDetail } from "./view";
+import { nextWake } from "./wake";
 
 export const MAX_LOOP_ITEMS = 10_000;
-const HEARTBEAT_ALARM_MS = 30_000;
-/** A task its organization's queue has not acknowledged yet is offered again this soon. */
-const HELD_RETRY_MS = 10_000;
 const FINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
 
 export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string };
@@ -37,8 +35,8 @@ const fail = (code: "not_found" | "conflict" | "unprocessable", message: string)
 /**
  * One task. Owns its plan snapshot, node states, runs, turns and event log in
  * its own SQLite, drives the DAG (ready steps start at once, concurrently), and
- * uses its alarm only for wake-ups that must survive eviction: retry backoff and
- * resuming work after a restart.
+ * uses its alarm only for wake-ups that must survive eviction (./wake.ts): retry
+ * backoff, a long run's heartbeat, and offering a held task again.
  */
 export class TaskRunner extends DurableObject<Bindings> {
   private builder: Db | null = null;
@@ -57,7 +55,10 @@ export class TaskRunner extends DurableObject<Bindings> {
   totals: Totals = zeroTotals();
   private nextSeq = 0;
   private alarmAt: number | null = null;
+  private wakeCheck: ReturnType<typeof setTimeout> | null = null;
   private queue!: QueueSide;
+  /** A start on its way: it offers the task to its organization's queue before it stores anything. */
+  private startup: Promise<void> | null = null;
   readonly inflight = new Map<string, AbortController>();
   /** Runs begun by this instance that have no stored turns yet, so their executor need not look. */
   readonly freshRuns = new Set<string>();
@@ -111,29 +112,50 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   // ---- RPC surface ----
 
-  /** Idempotent: a second start of the same task is a no-op. */
+  /**
+   * Idempotent: a second start of the same task is a no-op. The task is offered to its organization's queue
+   * first, and stored with what the queue answered, in one commit with its first step's start when it may run
+   * at once: its creator is answered once the queue has it, so the queue's sweep is there should this object
+   * restart before the task stores its next wake-up. Should the offer fail, the task is stored held, and its
+   * alarm offers it again.
+   */
   async start(meta: TaskMeta, warm?: WarmStart): Promise<void> {
-    if (this.meta) return;
+    if (this.meta) return this.startup ?? undefined;
     this.meta = meta;
     if (warm) this.executor.prime(warm);
     this.index = indexPlan(meta.plan);
+    this.queue.offering();
+    this.startup = this.store(meta, requestSlot(this.env, this.queue, meta));
+    try {
+      await this.startup;
+    } finally {
+      this.startup = null;
+    }
+  }
+
+  private async store(meta: TaskMeta, offered: Promise<boolean>): Promise<void> {
+    const admitted = await offered;
     this.ctx.storage.transactionSync(() => {
       if (this.unstored) createStore(this.ctx.storage);
       this.sql.exec("INSERT INTO task (id, org_id, meta, status, created_at) VALUES (?, ?, ?, 'pending', ?)", meta.id, meta.org_id, JSON.stringify(meta), meta.created_at);
       for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
-      this.queue.hold();
+      this.queue.save();
       this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
     });
     this.unstored = false;
-    // Held and stored, the task is accepted: its creator need not wait on the organization's queue (one object that
-    // every new task of the organization goes through). The held task's alarm offers it again if this offer is lost.
-    this.armAlarm();
-    void this.offerToQueue();
+    // admitted, in the answer to the offer or meanwhile
+    if (admitted || this.queue.get() === undefined) this.pump();
+    else this.armAlarm();
   }
 
   /** The organization's queue says this task may run now. Idempotent. */
   async admit(): Promise<AdmitReply> {
     if (!this.meta) return "unknown";
+    // told while its own offer is on its way: the start stores and runs it (awaiting the start here could deadlock the queue)
+    if (this.startup) {
+      this.queue.admittedOnOffer();
+      return "started";
+    }
     if (FINAL.has(this.status)) return "finished";
     if (this.queue.get() !== undefined) this.queue.admitted();
     this.schedulePump();
@@ -147,6 +169,7 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   /** Deletes everything this task stored (plan, steps, runs, traces, events); only once it has finished. */
   async purge(): Promise<RpcResult> {
+    await this.startup;
     if (!this.meta) return ok(null);
     if (!FINAL.has(this.status)) return fail("conflict", `task is ${this.status}; only a finished task can be deleted`);
     await this.sync.flushed();
@@ -154,6 +177,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.unstored = true;
+    this.queue = new QueueSide(this.ctx.storage, true);
     this.meta = null;
     this.alarmAt = null;
     this.graph = graphOf([]);
@@ -163,11 +187,13 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   async detail() {
+    await this.startup;
     if (!this.meta) return null;
     return taskDetail(this);
   }
 
   async cancel(reason = "cancelled"): Promise<RpcResult> {
+    await this.startup;
     if (!this.meta) return fail("not_found", "task not found");
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const now = Date.now();
@@ -198,6 +224,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   async respond(callId: string, answers: string[]): Promise<RpcResult> {
+    await this.startup;
     if (!this.meta) return fail("not_found", "task not found");
     const call = this.db.select().from(s.callRows).where(eq(s.callRows.call_id, callId)).get();
     if (!call) return fail("not_found", `no question with call_id ${callId} in this session`);
@@ -231,6 +258,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   async approve(key: string): Promise<RpcResult> {
+    await this.startup;
     const node = this.graph.nodes.get(key) as StoredNode | undefined;
     if (!node || node.kind !== "agent" || node.status === "skipped") return fail("not_found", `no step ${key} in this task`);
     if (node.status !== "waiting" || node.waiting?.kind !== "approval") return fail("conflict", `step ${key} is not waiting for approval`);
@@ -246,6 +274,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   async reject(key: string, comment: string): Promise<RpcResult> {
+    await this.startup;
     const node = this.graph.nodes.get(key) as StoredNode | undefined;
     if (!node || node.kind !== "agent" || node.status === "skipped") return fail("not_found", `no step ${key} in this task`);
     if (node.status !== "waiting" || node.waiting?.kind !== "approval") return fail("conflict", `step ${key} is not waiting for approval`);
@@ -260,6 +289,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   async runTrace(key: string, runNo: number) {
+    await this.startup;
     const run = this.runs.get(runKey(key, runNo));
     if (!run) return null;
     return this.executor.trace(key, run);
@@ -267,6 +297,7 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   /** SSE (worker/live/stream-fetch.ts): stored events after `last_event_id`, then live ones. */
   async fetch(req: Request): Promise<Response> {
+    await this.startup;
     return streamResponse(this.events(numberParam(req, "last_event_id") ?? 0));
   }
 
@@ -303,6 +334,7 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   /** A child reports when it finishes; the heartbeat alarm also looks, in case that report was lost. */
   async childFinished(child: { id: string; status: TaskStatus; output: string | null }): Promise<void> {
+    await this.startup;
     for (const n of this.nodes()) {
       if (n.waiting?.kind !== "child" || n.waiting.task_id !== child.id) continue;
       this.ctx.storage.transactionSync(() => this.executor.childFinished(n, child));
@@ -320,6 +352,7 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   /** `?wait=`: resolves once the task finishes or needs a person, or after `timeoutMs`. */
   async waitForResult(timeoutMs: number): Promise<TaskStatus> {
+    await this.startup;
     if (!this.meta || FINAL.has(this.status) || this.status === "needs_input") return this.status;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, timeoutMs);
@@ -334,6 +367,7 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   /** For tests and `?wait=`: resolves when the index row has caught up. */
   async settled(): Promise<TaskStatus> {
+    await this.startup;
     await this.sync.flushed();
     return this.status;
   }
@@ -418,6 +452,7 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   /** What a rerun from `fromStep` needs: the plan, inputs and the outputs of every top-level step upstream of it. */
   async rerunSeed(fromStep: string): Promise<RpcResult<{ meta: TaskMeta; reused: Record<string, string> }>> {
+    await this.startup;
     if (!this.meta) return fail("not_found", "task not found");
     const top = this.graph.nodes.get(fromStep);
     if (!top || top.parent !== null) return fail("unprocessable", `from_step must be a top-level step of this task's plan; ${fromStep} is not`);
@@ -557,20 +592,33 @@ export class TaskRunner extends DurableObject<Bindings> {
     return null;
   }
 
-  /** Re-arm to the earliest wake-up: a retry's backoff, or a heartbeat while work runs (to resume after eviction). */
+  /** Re-arm to the earliest wake-up (./wake.ts); a young run's heartbeat is decided again, in memory, when it comes of age. */
   private armAlarm(): void {
-    let at: number | null = null;
-    let running = false;
+    const now = Date.now();
+    let retryAt: number | null = null;
+    let runningSince: number | null = null;
     for (const n of this.nodes()) {
-      if (n.status === "pending" && n.retry_at) at = Math.min(at ?? Infinity, n.retry_at);
-      if (n.status === "running" && n.kind === "agent") running = true;
+      if (n.status === "pending" && n.retry_at) retryAt = Math.min(retryAt ?? Infinity, n.retry_at);
+      if (n.status === "running" && n.kind === "agent") {
+        const since = this.runs.get(runKey(n.key, n.runs))?.started_at ?? n.started_at ?? now;
+        runningSince = Math.min(runningSince ?? Infinity, since);
+      }
     }
-    if (running) at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HEARTBEAT_ALARM_MS);
-    if (this.queue.get() === "held") at = Math.min(at ?? Infinity, this.alarmAt ?? Date.now() + HELD_RETRY_MS);
-    if (at === this.alarmAt) return;
-    this.alarmAt = at;
-    if (at == null) void this.ctx.storage.deleteAlarm();
-    else void this.ctx.storage.setAlarm(Math.max(at, Date.now() + 1));
+    const wake = nextWake({ now, alarmAt: this.alarmAt, retryAt, runningSince, held: this.queue.get() === "held" });
+    // one check at a time: when it comes, it decides again (and sets the next one if a younger run is still going)
+    if (wake.recheckAt === null && this.wakeCheck) {
+      clearTimeout(this.wakeCheck);
+      this.wakeCheck = null;
+    } else if (wake.recheckAt !== null && !this.wakeCheck) {
+      this.wakeCheck = setTimeout(() => {
+        this.wakeCheck = null;
+        if (this.meta && !FINAL.has(this.status)) this.armAlarm();
+      }, wake.recheckAt - now);
+    }
+    if (wake.alarmAt === this.alarmAt) return;
+    this.alarmAt = wake.alarmAt;
+    if (wake.alarmAt == null) void this.ctx.storage.deleteAlarm();
+    else void this.ctx.storage.setAlarm(Math.max(wake.alarmAt, now + 1));
   }
 
   private async cancelChildren(): Promise<void> {
