@@ -129,7 +129,7 @@ export const tasks = sqliteTable(
     index("tasks_org_status_seq").on(t.org_id, t.status, t.seq),
     index("tasks_org_source_seq").on(t.org_id, t.source, t.seq),
     index("tasks_org_agent_seq").on(t.org_id, t.agent, t.seq),
-    index("tasks_parent").on(t.parent_id),
+    index("tasks_parent").on(t.parent_id).where(sql`${t.parent_id} IS NOT NULL`),
   ],
 );
 

@@ -50,30 +50,35 @@ export function decodeSortCursor(sort: TaskSort, cursor: string): Position | nul
   return { key: keyed[1] === "n" ? null : Number(keyed[1]), seq: Number(keyed[2]) };
 }
 
-const ORDER: Record<TaskSort, string> = {
+/**
+ * The duration sort reads in two parts: finished tasks longest first (the index on duration holds only
+ * those, so a new task's row costs it no write), then the unfinished ones, which have no duration, newest first.
+ */
+type Order = "newest" | "oldest" | "cost" | "finished" | "unfinished";
+
+const ORDER: Record<Order, string> = {
   newest: "seq DESC",
   oldest: "seq ASC",
   cost: "cost_nanos DESC, seq DESC",
-  // SQLite sorts NULL lowest, so unfinished tasks come last when descending.
-  duration: "duration_ms DESC, seq DESC",
+  finished: "duration_ms DESC, seq DESC",
+  unfinished: "seq DESC",
 };
 
-function after(sort: TaskSort, at: Position): { sql: string; args: unknown[] } {
-  switch (sort) {
+function after(order: Order, at: Position): { sql: string; args: unknown[] } {
+  switch (order) {
     case "newest":
+    case "unfinished":
       return { sql: "seq < ?", args: [at.seq] };
     case "oldest":
       return { sql: "seq > ?", args: [at.seq] };
     case "cost":
       return { sql: "(cost_nanos, seq) < (?, ?)", args: [at.key, at.seq] };
-    case "duration":
-      return at.key == null
-        ? { sql: "(duration_ms IS NULL AND seq < ?)", args: [at.seq] }
-        : { sql: "((duration_ms, seq) < (?, ?) OR duration_ms IS NULL)", args: [at.key, at.seq] };
+    case "finished":
+      return { sql: "(duration_ms, seq) < (?, ?)", args: [at.key, at.seq] };
   }
 }
 
-function where(orgId: string, f: TaskFilters, range: ListRange, sort: TaskSort, at: Position | null) {
+function where(orgId: string, f: TaskFilters, range: ListRange, order: Order, at: Position | null) {
   const parts = ["org_id = ?"];
   const args: unknown[] = [orgId];
   if (f.status) (parts.push("status = ?"), args.push(f.status));
@@ -83,22 +88,32 @@ function where(orgId: string, f: TaskFilters, range: ListRange, sort: TaskSort, 
   if (range.created_to != null) (parts.push("created_at < ?"), args.push(range.created_to));
   const words = f.q === undefined ? null : ftsQuery(f.q);
   if (words) (parts.push("seq IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ?)"), args.push(searchMatch(orgId, f, words)));
+  if (order === "finished") parts.push("duration_ms IS NOT NULL");
+  if (order === "unfinished") parts.push("duration_ms IS NULL");
   if (at) {
-    const a = after(sort, at);
+    const a = after(order, at);
     parts.push(a.sql);
     args.push(...a.args);
   }
   return { sql: parts.join(" AND "), args };
 }
 
-/** One page of raw rows (limit + 1 to tell whether more follow). */
-export async function sortedRows(d1: D1Database, orgId: string, f: TaskFilters, range: ListRange, sort: TaskSort, at: Position | null, limit: number): Promise<Row[]> {
-  const w = where(orgId, f, range, sort, at);
+async function rowsIn(d1: D1Database, orgId: string, f: TaskFilters, range: ListRange, order: Order, at: Position | null, limit: number): Promise<Row[]> {
+  const w = where(orgId, f, range, order, at);
   const { results } = await d1
-    .prepare(`SELECT seq, duration_ms, ${COLUMNS} FROM tasks WHERE ${w.sql} ORDER BY ${ORDER[sort]} LIMIT ?`)
-    .bind(...w.args, limit + 1)
+    .prepare(`SELECT seq, duration_ms, ${COLUMNS} FROM tasks WHERE ${w.sql} ORDER BY ${ORDER[order]} LIMIT ?`)
+    .bind(...w.args, limit)
     .all<Row>();
   return results;
+}
+
+/** One page of raw rows (limit + 1 to tell whether more follow). */
+export async function sortedRows(d1: D1Database, orgId: string, f: TaskFilters, range: ListRange, sort: TaskSort, at: Position | null, limit: number): Promise<Row[]> {
+  if (sort !== "duration") return rowsIn(d1, orgId, f, range, sort, at, limit + 1);
+  // a cursor past the finished tasks (its key is null) continues among the unfinished ones
+  const finished = at === null || at.key !== null ? await rowsIn(d1, orgId, f, range, "finished", at, limit + 1) : [];
+  if (finished.length > limit) return finished;
+  return [...finished, ...(await rowsIn(d1, orgId, f, range, "unfinished", at?.key === null ? at : null, limit + 1 - finished.length))];
 }
 
 export async function listTasksSorted(
