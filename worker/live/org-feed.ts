@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { GroupCommit, type StatementRows } from "../db/group-commit";
-import type { SqlStatement } from "../db/sql";
+import { GroupCommit } from "../db/group-commit";
+import { type IndexUpdate, indexUpdateStatements } from "../db/index-update";
 import type { Bindings } from "../env";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream } from "../task/events";
 import { numberParam, streamOf, streamRequest, streamResponse } from "./stream-fetch";
@@ -40,7 +40,7 @@ export class OrgFeed extends DurableObject<Bindings> {
   private readonly clients = new Subscribers();
   private lastId = 0;
   private readonly window: { id: number; type: string; json: string }[] = [];
-  private readonly writes = new GroupCommit(() => this.env.DB, INDEX_SETTLE_MS);
+  private readonly writes = new GroupCommit<IndexUpdate>(() => this.env.DB, indexUpdateStatements, INDEX_SETTLE_MS);
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -52,11 +52,10 @@ export class OrgFeed extends DurableObject<Bindings> {
     this.lastId = epoch * EPOCH_SHIFT;
   }
 
-  /** Runs the statements in the next group commit, then publishes `event` (if any); returns what each statement read. */
-  async commit(statements: SqlStatement[], event?: { type: string; data: unknown }): Promise<StatementRows> {
-    const rows = await this.writes.run(statements);
-    if (event) await this.publish(event.type, event.data);
-    return rows;
+  /** Writes a task's index row in the next group commit, then publishes `event`. */
+  async writeIndex(update: IndexUpdate, event: { type: string; data: unknown }): Promise<void> {
+    await this.writes.run(update);
+    await this.publish(event.type, event.data);
   }
 
   async publish(type: string, data: unknown): Promise<number> {

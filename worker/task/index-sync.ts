@@ -77,21 +77,7 @@ export class IndexSync {
   /** Through the organization's feed, which group-commits it with its other tasks' writes and then publishes it. */
   private async write(row: IndexRow, spend: SpendRow[], attempt = 0): Promise<void> {
     try {
-      const update = asStatements
-        .prepare(
-          `UPDATE tasks SET status = ?, agent = ?, agents = ?, progress_done = ?, progress_total = ?, tokens_input = ?, tokens_cache = ?,
-             tokens_output = ?, tokens_web_search = ?, searches = ?, cost_nanos = ?, pending = ?, output = ?, started_at = ?,
-             finished_at = ?, index_version = ?
-           WHERE id = ? AND index_version < ?`,
-        )
-        .bind(
-          row.status, row.agent, row.agents, row.progress_done, row.progress_total, row.tokens_input, row.tokens_cache,
-          row.tokens_output, row.tokens_web_search, row.searches, row.cost_nanos, row.pending, row.output, row.started_at,
-          row.finished_at, row.index_version, row.id, row.index_version,
-        );
-      // the row last: its search index then flushes at the commit, not into a later statement's journal (lib/audit.ts)
-      const statements = [...ledgerStatements(asStatements, row.org_id, row.id, spend), update];
-      await orgFeed(this.env, row.org_id).commit(statements, { type: "task.updated", data: toListItem(row) });
+      await orgFeed(this.env, row.org_id).writeIndex({ row, ledger: ledgerStatements(asStatements, row.org_id, row.id, spend) }, { type: "task.updated", data: toListItem(row) });
     } catch (e) {
       log("warn", "index write failed", { task_id: row.id, attempt, error: String(e) });
       if (attempt < 5) {

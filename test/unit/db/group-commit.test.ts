@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GroupCommit } from "../../../worker/db/group-commit";
-import { asStatements } from "../../../worker/db/sql";
+import { asStatements, type SqlStatement } from "../../../worker/db/sql";
 
 /** The real D1, counting the batches it is sent. */
 function countingDb() {
@@ -22,8 +22,9 @@ function countingDb() {
   return { db, counts };
 }
 
+/** Callers' statements in arrival order, each caller's together. */
+const flat = (items: SqlStatement[][]) => items.flat();
 const put = (k: string, v: string) => asStatements.prepare("INSERT INTO gc_test (k, v) VALUES (?, ?)").bind(k, v);
-const get = (k: string) => asStatements.prepare("SELECT k, v FROM gc_test WHERE k = ?").bind(k);
 const stored = async (k: string) => (await env.DB.prepare("SELECT v FROM gc_test WHERE k = ?").bind(k).first<{ v: string }>())?.v ?? null;
 
 describe("GroupCommit", () => {
@@ -31,18 +32,27 @@ describe("GroupCommit", () => {
     await env.DB.prepare("CREATE TABLE IF NOT EXISTS gc_test (k TEXT PRIMARY KEY, v TEXT NOT NULL)").run();
   });
 
-  it("sends the first caller at once and the callers that arrive meanwhile together, each getting its own rows", async () => {
+  it("sends the first caller at once and the callers that arrive meanwhile together", async () => {
     const { db, counts } = countingDb();
-    const group = new GroupCommit(() => db);
-    const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => group.run([put(`a${i}`, `v${i}`), get(`a${i}`)])));
+    const group = new GroupCommit(() => db, flat);
+    await Promise.all(Array.from({ length: 6 }, (_, i) => group.run([put(`a${i}`, `v${i}`), put(`a${i}-2`, `w${i}`)])));
     expect(counts.batches).toBe(2);
     expect(counts.statements).toEqual([2, 10]);
-    replies.forEach((rows, i) => expect(rows).toEqual([[], [{ k: `a${i}`, v: `v${i}` }]]));
-    expect(await stored("a5")).toBe("v5");
+    expect([await stored("a0"), await stored("a5"), await stored("a5-2")]).toEqual(["v0", "v5", "w5"]);
+  });
+
+  it("builds a batch's statements from all its callers' items at once", async () => {
+    const { db, counts } = countingDb();
+    // one statement for every caller of a batch
+    const together = (items: [string, string][]) => [asStatements.prepare(`INSERT INTO gc_test (k, v) VALUES ${items.map(() => "(?, ?)").join(", ")}`).bind(...items.flat())];
+    const group = new GroupCommit<[string, string]>(() => db, together);
+    await Promise.all(["e0", "e1", "e2", "e3"].map((k) => group.run([k, k.toUpperCase()])));
+    expect(counts.statements).toEqual([1, 1]);
+    expect([await stored("e0"), await stored("e3")]).toEqual(["E0", "E3"]);
   });
 
   it("keeps a caller's statements together, so changes() sees the caller's own previous statement", async () => {
-    const group = new GroupCommit(() => env.DB);
+    const group = new GroupCommit(() => env.DB, flat);
     const ifWritten = (k: string) => asStatements.prepare("INSERT INTO gc_test (k, v) SELECT ?, 'audit' WHERE changes() > 0").bind(k);
     const skipped = asStatements.prepare("INSERT OR IGNORE INTO gc_test (k, v) VALUES ('b0', 'again')").bind();
     await group.run([put("b0", "first")]);
@@ -53,7 +63,7 @@ describe("GroupCommit", () => {
 
   it("fails only the caller whose statement fails; the others' writes land", async () => {
     const { db, counts } = countingDb();
-    const group = new GroupCommit(() => db);
+    const group = new GroupCommit(() => db, flat);
     await group.run([put("c0", "taken")]);
     const [first, bad, good] = await Promise.allSettled([group.run([put("c1", "one")]), group.run([put("c0", "duplicate")]), group.run([put("c2", "two")])]);
     expect(first.status).toBe("fulfilled");
@@ -67,7 +77,7 @@ describe("GroupCommit", () => {
 
   it("under load, gathers the callers of a settle window after a batch into the next one; a caller that finds it idle goes at once", async () => {
     const { db, counts } = countingDb();
-    const group = new GroupCommit(() => db, 200);
+    const group = new GroupCommit(() => db, flat, 200);
     const sentAt: number[] = [];
     const timed = (k: string) => group.run([put(k, k)]).then(() => sentAt.push(Date.now()));
     await timed("d0");
@@ -85,9 +95,9 @@ describe("GroupCommit", () => {
     expect([await stored("d1"), await stored("d4")]).toEqual(["d1", "d4"]);
   });
 
-  it("answers an empty call without a batch", async () => {
+  it("answers a call with nothing to write without a batch", async () => {
     const { db, counts } = countingDb();
-    expect(await new GroupCommit(() => db).run([])).toEqual([]);
+    await new GroupCommit(() => db, flat).run([]);
     expect(counts.batches).toBe(0);
   });
 });
