@@ -23,22 +23,19 @@ export interface OrgReading {
   at: number;
 }
 
-export function orgReadingStatements(d1: D1Database, orgId: string, taskId: string, month: string): D1PreparedStatement[] {
-  return [
-    d1.prepare("SELECT settings FROM orgs WHERE id = ?").bind(orgId),
-    // the month's total (migrations/0007) less this task's own ledger rows: one row and a primary-key range, however many tasks ran
-    d1
-      .prepare(
-        `SELECT coalesce((SELECT cost_nanos FROM spend_months WHERE org_id = ?1 AND month = ?2), 0)
-           - coalesce((SELECT sum(cost_nanos) FROM spend WHERE task_id = ?3 AND day >= ?2), 0) AS n`,
-      )
-      .bind(orgId, month, taskId),
-  ];
-}
+/**
+ * The columns of an `OrgReading`, for a SELECT of one row whose parameters are ?1 the organization, ?2 the
+ * month and ?3 the task: its settings, and the month's total (migrations/0007) less this task's own ledger
+ * rows (one row and a primary-key range, however many tasks ran).
+ */
+export const ORG_READING_COLUMNS = `(SELECT settings FROM orgs WHERE id = ?1) AS settings,
+  coalesce((SELECT cost_nanos FROM spend_months WHERE org_id = ?1 AND month = ?2), 0)
+    - coalesce((SELECT sum(cost_nanos) FROM spend WHERE task_id = ?3 AND day >= ?2), 0) AS others_nanos`;
 
-export function orgReading(results: D1Result[], month: string, at: number): OrgReading {
-  const [settings, spent] = results as [D1Result<{ settings: string }>, D1Result<{ n: number }>];
-  return { settings: settings.results[0]?.settings ?? null, others_nanos: spent.results[0]?.n ?? 0, month, at };
+export type OrgReadingRow = { settings: string | null; others_nanos: number };
+
+export function orgReading(row: OrgReadingRow | null, month: string, at: number): OrgReading {
+  return { settings: row?.settings ?? null, others_nanos: row?.others_nanos ?? 0, month, at };
 }
 
 /**
@@ -71,7 +68,8 @@ export class OrgGuard {
 
   private async load(now: number): Promise<void> {
     const month = monthStart(now);
-    this.prime(orgReading(await this.env.DB.batch(orgReadingStatements(this.env.DB, this.orgId(), this.taskId(), month)), month, now));
+    const row = await this.env.DB.prepare(`SELECT ${ORG_READING_COLUMNS}`).bind(this.orgId(), month, this.taskId()).first<OrgReadingRow>();
+    this.prime(orgReading(row, month, now));
   }
 
   /** Whether the organization has a monthly cap at all: without one, nothing needs counting. */

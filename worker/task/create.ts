@@ -1,6 +1,6 @@
 import type { Price } from "../agents/cost";
 import type { AgentRow as FullAgentRow } from "../db/agent-row";
-import { agentPricesStatement, priceOrDefault } from "../db/pricing";
+import { priceOrDefault } from "../db/pricing";
 import { placeholders } from "../db/sql";
 import type { TaskListItem } from "../db/task-row";
 import { toListItem, type IndexRow } from "../db/task-row";
@@ -9,7 +9,7 @@ import type { Bindings } from "../env";
 import { type Actor, auditStatement } from "../lib/audit";
 import { conflict, unprocessable } from "../lib/errors";
 import { newId, newSortableId } from "../lib/ids";
-import { orgReading, orgReadingStatements } from "../spend/guard";
+import { ORG_READING_COLUMNS, orgReading, type OrgReadingRow } from "../spend/guard";
 import { monthStart } from "../spend/ledger";
 import { planAgents, primaryAgent } from "./dag";
 import type { AgentSnapshot, CreatedBy, TaskMeta, WarmStart } from "./meta";
@@ -44,11 +44,33 @@ export function singleStepPlan(agent: string, title: string, description: string
 
 type AgentRow = Pick<FullAgentRow, "id" | "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost_nanos">;
 
-const agentsQuery = (env: Bindings, orgId: string, names: string[]) =>
-  env.DB.prepare(`SELECT id, name, model, system_prompt, tools, max_turns, max_cost_nanos FROM agents WHERE org_id = ? AND name IN (${placeholders(names)})`).bind(
-    orgId,
-    ...names,
-  );
+const AGENT_COLUMNS = ["id", "name", "model", "system_prompt", "tools", "max_turns", "max_cost_nanos"] as const satisfies readonly (keyof AgentRow)[];
+const PRICE_COLUMNS = ["input", "cache", "cache_write", "output", "web_search", "per_search"] as const satisfies readonly (keyof Price)[];
+
+interface CreateReading extends OrgReadingRow {
+  /** JSON: AGENT_COLUMNS per agent */
+  agents: string;
+  /** JSON: the model, then PRICE_COLUMNS, per price the organization set for the agents' models */
+  prices: string;
+}
+
+/**
+ * What a create reads, as one row: the organization's reading for the spend guard, the named agents and the
+ * organization's prices for their models. One statement rather than four: locally each statement of a D1
+ * batch costs its own preparation and bookkeeping, whatever it reads.
+ */
+function readingStatement(env: Bindings, orgId: string, taskId: string, month: string, names: string[]) {
+  const named = names.map((_, i) => `?${i + 4}`).join(", ");
+  return env.DB.prepare(
+    `SELECT ${ORG_READING_COLUMNS},
+       (SELECT json_group_array(json_array(${AGENT_COLUMNS.join(", ")})) FROM agents WHERE org_id = ?1 AND name IN (${named})) AS agents,
+       (SELECT json_group_array(json_array(model, ${PRICE_COLUMNS.join(", ")})) FROM pricing
+         WHERE org_id = ?1 AND model IN (SELECT model FROM agents WHERE org_id = ?1 AND name IN (${named}))) AS prices`,
+  ).bind(orgId, month, taskId, ...names);
+}
+
+/** A row that came back as a JSON array of `columns`' values. */
+const fromColumns = <T>(columns: readonly (keyof T & string)[], values: unknown[]) => Object.fromEntries(columns.map((c, i) => [c, values[i]])) as T;
 
 /** In the order of `names`, which the index's `agents` column keeps too. */
 function snapshots(names: string[], rows: AgentRow[]): Record<string, AgentSnapshot> {
@@ -81,9 +103,9 @@ function insertStatement(env: Bindings, row: IndexRow, names: string[], triggerP
 
 /**
  * Writes the index row, then hands the task to its own Durable Object, which runs it.
- * One D1 batch reads the agents' snapshots, inserts the row only if every agent exists
- * (so an agent deleted meanwhile cannot slip through), writes the audit row, and reads
- * what the first run needs (limits, prices) so the new object need not read them again.
+ * One D1 batch reads the agents' snapshots and what the first run needs (limits, prices,
+ * so the new object need not read them again), inserts the row only if every agent exists
+ * (so an agent deleted meanwhile cannot slip through), and writes the audit row.
  * It goes to D1 directly, not through the organization's group commit as the task's later
  * index writes do: creates answered from one shared batch come back together, their tasks
  * then start and finish in lockstep, and under such bursts requests waited seconds before
@@ -104,14 +126,10 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
   const audit = t.audit
     ? [auditStatement(env.DB, { org_id: t.org_id, actor: t.audit.actor, action: t.audit.action, target_type: "task", target_id: id, details: t.audit.details }, now, true)]
     : [];
-  const [settings, spent, priceRows, agentRows, inserted] = await env.DB.batch([
-    ...orgReadingStatements(env.DB, t.org_id, id, month),
-    agentPricesStatement(env.DB, t.org_id, names),
-    agentsQuery(env, t.org_id, names),
-    insertStatement(env, row, names, t.trigger_paused ?? false),
-    ...audit,
-  ]);
-  const agents = snapshots(names, (agentRows as D1Result<AgentRow>).results);
+  const [read, inserted] = await env.DB.batch([readingStatement(env, t.org_id, id, month, names), insertStatement(env, row, names, t.trigger_paused ?? false), ...audit]);
+  const reading = (read as D1Result<CreateReading>).results[0];
+  const agentRows = (JSON.parse(reading.agents) as unknown[][]).map((a) => fromColumns<AgentRow>(AGENT_COLUMNS, a));
+  const agents = snapshots(names, agentRows);
   const missing = names.filter((n) => !agents[n]);
   if (missing.length) throw unprocessable(`unknown agent: ${missing.join(", ")}`, { agents: missing });
   // changes counts what the row's triggers wrote too (its search index): none at all means no row
@@ -122,10 +140,10 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
     plan: t.plan, plan_id: row.plan_id, plan_version: row.plan_version, inputs: t.inputs ?? {}, agents,
     max_cost_nanos: t.max_cost_nanos ?? null, reused: t.reused ?? {}, created_at: now,
   };
-  const own = (priceRows as D1Result<Price & { model: string }>).results;
+  const own = new Map((JSON.parse(reading.prices) as unknown[][]).map(([model, ...p]) => [model as string, fromColumns<Price>(PRICE_COLUMNS, p)]));
   const prices: WarmStart["prices"] = {};
-  for (const a of Object.values(agents)) prices[a.model] = priceOrDefault(a.model, own.find((p) => p.model === a.model));
-  await taskStub(env, meta.id).start(meta, { org: orgReading([settings, spent], month, now), prices });
+  for (const a of Object.values(agents)) prices[a.model] = priceOrDefault(a.model, own.get(a.model));
+  await taskStub(env, meta.id).start(meta, { org: orgReading(reading, month, now), prices });
   return toListItem(row);
 }
 
