@@ -116,6 +116,8 @@ describe("concurrency caps", () => {
     expect(created.json.max_concurrency).toBe(1);
     const a1 = await create(o.token, "solo 1", "solo");
     const a2 = await create(o.token, "solo 2", "solo");
+    // "other" arrives while "solo 2" waits, so it joins the line and the queue tells it to start from there
+    // while its own offer is still on its way: its start stores and runs it (TaskRunner.admit during start)
     const r1 = await create(o.token, "other", "researcher");
     await waitFor(o.token, a1, ["needs_input"]);
     await waitFor(o.token, r1, ["needs_input"]);
