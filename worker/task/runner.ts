@@ -125,7 +125,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (warm) this.executor.prime(warm);
     this.index = indexPlan(meta.plan);
     this.queue.offering();
-    this.startup = this.store(meta, requestSlot(this.env, this.queue, meta));
+    this.startup = this.store(meta);
     try {
       await this.startup;
     } finally {
@@ -133,8 +133,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     }
   }
 
-  private async store(meta: TaskMeta, offered: Promise<boolean>): Promise<void> {
-    const admitted = await offered;
+  private async store(meta: TaskMeta): Promise<void> {
+    await requestSlot(this.env, this.queue, meta);
     this.ctx.storage.transactionSync(() => {
       if (this.unstored) createStore(this.ctx.storage);
       this.sql.exec("INSERT INTO task (id, org_id, meta, status, created_at) VALUES (?, ?, ?, 'pending', ?)", meta.id, meta.org_id, JSON.stringify(meta), meta.created_at);
@@ -144,7 +144,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     });
     this.unstored = false;
     // admitted, in the answer to the offer or meanwhile
-    if (admitted || this.queue.get() === undefined) this.pump();
+    if (this.queue.get() === undefined) this.pump();
     else this.armAlarm();
   }
 
