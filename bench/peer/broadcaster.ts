@@ -9,9 +9,9 @@ export class Broadcaster extends DurableObject {
   private lastId = 0;
   private readonly enc = new TextEncoder();
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS feed (id INTEGER PRIMARY KEY, data TEXT NOT NULL)");
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS feed (id INTEGER PRIMARY KEY, data TEXT NOT NULL)");
   }
 
   async fetch(): Promise<Response> {
