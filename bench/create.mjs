@@ -6,7 +6,8 @@ import { median, round, sleep } from "./harness.mjs";
 
 const CONNECTIONS = 50;
 
-function load(url, headers, body, duration) {
+/** One autocannon round of POSTs; resolves with autocannon's result. */
+export function load(url, headers, body, duration) {
   return new Promise((resolve, reject) => {
     autocannon({ url, method: "POST", connections: CONNECTIONS, duration, headers, body: JSON.stringify(body), timeout: 30 }, (err, res) =>
       err ? reject(err) : resolve(res),
