@@ -109,6 +109,24 @@ export function cpuSeconds(pids) {
 }
 
 /**
+ * Waits until the processes use under `cores` of CPU over a whole second (at most `maxMs`), so a
+ * benchmark does not start while the one before still runs on: tasks finishing, objects being
+ * evicted, a peer's workflows cleaning up. Without it that work lands in whichever side's round
+ * comes first. Returns how long it waited (ms).
+ */
+export async function quiet(pids, { cores = 0.05, maxMs = 30_000 } = {}) {
+  const t0 = performance.now();
+  let last = cpuSeconds(pids);
+  while (performance.now() - t0 < maxMs) {
+    await sleep(1000);
+    const now = cpuSeconds(pids);
+    if (now - last < cores) break;
+    last = now;
+  }
+  return performance.now() - t0;
+}
+
+/**
  * Seconds the processes spent blocked on disk I/O (field 42 of /proc/<pid>/stat), or null when the
  * kernel does not account it (`sysctl kernel.task_delayacct=1` turns it on). SQLite's commits run on
  * workerd's event-loop thread, so a process blocked in fsync serves no request either: CPU alone

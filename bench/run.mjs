@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { benchBundle } from "./bundle.mjs";
 import { benchCreate } from "./create.mjs";
-import { client, root, scratchDir, startPeer, startProduct } from "./harness.mjs";
+import { client, quiet, root, scratchDir, startPeer, startProduct } from "./harness.mjs";
 import { benchSse } from "./sse.mjs";
 import { benchFanout, benchStepOverhead, chainPlan, fanoutPlan } from "./steps.mjs";
 
@@ -22,6 +22,7 @@ let product;
 let peer;
 
 async function stage(name, fn) {
+  if (product && peer) log(`quiet after ${(await quiet([...product.pids, ...peer.pids]) / 1000).toFixed(1)} s`);
   log(name);
   try {
     const r = await fn();
