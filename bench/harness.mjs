@@ -95,12 +95,15 @@ export function workerdPids() {
 
 const lastTicks = new Map();
 
+/** The fields of a `/proc/…/stat` file after the command name (field 3 is index 0), so 14 (utime) is [11] and 42 (blkio ticks) [39]. */
+export const statFields = (file) => /\) (.*)$/s.exec(readFileSync(file, "utf8"))[1].split(" ");
+
 /** CPU seconds (user + system) used so far by these processes; one that exited keeps its last reading. */
 export function cpuSeconds(pids) {
   let ticks = 0;
   for (const pid of pids) {
     try {
-      const fields = /\) (.*)$/s.exec(readFileSync(`/proc/${pid}/stat`, "utf8"))[1].split(" ");
+      const fields = statFields(`/proc/${pid}/stat`);
       lastTicks.set(pid, Number(fields[11]) + Number(fields[12]));
     } catch {}
     ticks += lastTicks.get(pid) ?? 0;
@@ -141,7 +144,7 @@ export function ioWaitSeconds(pids) {
   let ticks = 0;
   for (const pid of pids) {
     try {
-      ticks += Number(/\) (.*)$/s.exec(readFileSync(`/proc/${pid}/stat`, "utf8"))[1].split(" ")[39]);
+      ticks += Number(statFields(`/proc/${pid}/stat`)[39]);
     } catch {}
   }
   return ticks / 100;

@@ -6,7 +6,7 @@
 // Not part of `npm run bench`. usage: node bench/thread-time.mjs [rounds = 2] [seconds = 10]
 import { readdirSync, readFileSync } from "node:fs";
 import { load } from "./create.mjs";
-import { round, scratchDir, sleep, startProduct } from "./harness.mjs";
+import { round, scratchDir, sleep, startProduct, statFields } from "./harness.mjs";
 
 const rounds = Number(process.argv[2] ?? 2);
 const seconds = Number(process.argv[3] ?? 10);
@@ -19,9 +19,8 @@ function threadTimes(pids) {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
         const [onCpu, runQueue] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").trim().split(" ").map(Number);
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        out.set(`${pid}/${tid}`, { cpu: onCpu / 1e9, runQueue: runQueue / 1e9, disk: Number(fields[39]) / 100 });
+        const disk = Number(statFields(`/proc/${pid}/task/${tid}/stat`)[39]) / 100;
+        out.set(`${pid}/${tid}`, { cpu: onCpu / 1e9, runQueue: runQueue / 1e9, disk });
       } catch {
         // the thread ended meanwhile
       }
