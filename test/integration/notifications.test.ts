@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { env, listDurableObjectIds, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { RETRY_DELAYS_MS, retryDelay, MAX_ATTEMPTS } from "../../worker/notify/backoff";
 import { notifyTransition } from "../../worker/notify/enqueue";
@@ -162,6 +162,26 @@ describe("delivery", () => {
     expect(await notifier(orgId).pending()).toEqual([]);
     expect(await runDurableObjectAlarm(notifier(orgId))).toBe(false);
     expect(await received(key)).toHaveLength(1);
+  });
+
+  it("costs an organization nobody subscribed for no call to its Notifier, and hears of a new subscription at once", async () => {
+    const orgId = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(orgId);
+    const unheard = await createTask({ agent: "researcher", title: "Nobody listens", description: "@output x" }, token);
+    await waitForStatus(unheard.id, ["completed"], token);
+    // the organization's feed has read that nobody subscribed by now, and keeps it in memory
+    await new Promise((r) => setTimeout(r, 100));
+    const notifierId = env.NOTIFIER.idFromName(orgId);
+    expect((await listDurableObjectIds(env.NOTIFIER)).some((id) => id.equals(notifierId))).toBe(false);
+
+    const key = crypto.randomUUID();
+    const sub = await api("POST", "/notifications/subscriptions", { token, body: { url: inboxUrl(key), events: ["task.completed"] } });
+    expect(sub.status, sub.text).toBe(201);
+    await configure(key, { secret: sub.json.secret });
+    const heard = await createTask({ agent: "researcher", title: "Now someone does", description: "@output y" }, token);
+    await waitForStatus(heard.id, ["completed"], token);
+    const got = await until(() => received(key), (r) => r.length >= 1);
+    expect(got.map((g) => JSON.parse(g.body).data.id)).toEqual([heard.id]);
   });
 
   it("a task asked twice notifies needs_input twice, and only the events subscribed to", async () => {

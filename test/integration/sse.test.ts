@@ -141,7 +141,7 @@ describe("organization feed", () => {
     expect(taskIds).not.toContain(elsewhere.id);
   });
 
-  it("hears of a start at once, while D1 takes it with the next write: a short task's row is written once, finished", async () => {
+  it("hears of a start in order with the run's end when that comes in the same turn, else on its own, while D1 takes it with the next write: a short task's row is written once, finished", async () => {
     await env.DB.exec("CREATE TABLE IF NOT EXISTS test_index_writes (task_id TEXT NOT NULL, status TEXT NOT NULL)");
     await env.DB.exec(
       "CREATE TRIGGER IF NOT EXISTS test_count_index_writes AFTER UPDATE OF index_version ON tasks BEGIN INSERT INTO test_index_writes VALUES (new.id, new.status); END",
@@ -159,7 +159,14 @@ describe("organization feed", () => {
     const writes = await env.DB.prepare("SELECT status FROM test_index_writes WHERE task_id = ?").bind(short.id).all<{ status: string }>();
     expect(writes.results.map((w) => w.status)).toEqual(["completed"]);
 
+    const longFeed = await stream("/events");
+    let longId = "";
+    const started = readFrames(longFeed.body!, (fs) => fs.some((f) => (f.data as { id?: string }).id === longId));
+    await new Promise((r) => setTimeout(r, 50));
     const long = await createTask({ agent: "researcher", title: "long", description: "@delay 1500\n@output x" });
+    longId = long.id;
+    // a run that goes on past its first turn: the feed hears of its start on its own, before it ends
+    expect((await started).filter((f) => (f.data as { id?: string }).id === long.id).map((f) => (f.data as { status: string }).status)).toEqual(["in_progress"]);
     await waitForStatus(long.id, ["in_progress"]);
     await new Promise((r) => setTimeout(r, 600));
     const row = await env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(long.id).first<{ status: string }>();

@@ -2,6 +2,9 @@ import { DurableObject } from "cloudflare:workers";
 import { GroupCommit } from "../db/group-commit";
 import { type IndexUpdate, indexUpdateStatements } from "../db/index-update";
 import type { Bindings } from "../env";
+import type { TaskTransition } from "../notify/events";
+import { handOver } from "../notify/enqueue";
+import { KnownSubscriptions } from "../notify/subscriptions";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream } from "../task/events";
 import { numberParam, streamOf, streamRequest, streamResponse } from "./stream-fetch";
 import { Subscribers } from "./subscribers";
@@ -9,6 +12,12 @@ import { Subscribers } from "./subscribers";
 export const REPLAY_WINDOW = 1000;
 /** How long a busy organization's index writes gather before their shared batch (worker/db/group-commit.ts). */
 export const INDEX_SETTLE_MS = 50;
+
+/** An event of the feed: its type and what it carries. */
+export interface FeedEvent {
+  type: string;
+  data: unknown;
+}
 
 export const orgFeed = (env: Pick<Bindings, "ORG_FEED">, orgId: string) => env.ORG_FEED.get(env.ORG_FEED.idFromName(orgId));
 
@@ -41,6 +50,7 @@ export class OrgFeed extends DurableObject<Bindings> {
   private lastId = 0;
   private readonly window: { id: number; type: string; json: string }[] = [];
   private readonly writes = new GroupCommit<IndexUpdate>(() => this.env.DB, indexUpdateStatements, INDEX_SETTLE_MS);
+  private readonly subscriptions = new KnownSubscriptions();
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -52,10 +62,30 @@ export class OrgFeed extends DurableObject<Bindings> {
     this.lastId = epoch * EPOCH_SHIFT;
   }
 
-  /** Writes a task's index row in the next group commit, then publishes `event`. */
-  async writeIndex(update: IndexUpdate, event: { type: string; data: unknown }): Promise<void> {
+  /**
+   * Writes a task's index row in the next group commit, then publishes `event`. `started`, a start the task
+   * had not published yet, goes out at once, before the write; `transitions` go to the organization's
+   * Notifier once the row is written, only when one of its subscriptions wants them: a task's write and its
+   * notifications share one call, and an organization nobody subscribed for pays no call for them.
+   */
+  async writeIndex(update: IndexUpdate, event: FeedEvent, started: FeedEvent | null = null, transitions: TaskTransition[] = []): Promise<void> {
+    if (started) await this.publish(started.type, started.data);
     await this.writes.run(update);
     await this.publish(event.type, event.data);
+    if (transitions.length) void this.handOver(transitions);
+  }
+
+  /** A subscription was added, changed or deleted (worker/notify/manage.ts). */
+  async subscriptionsChanged(): Promise<void> {
+    this.subscriptions.forget();
+  }
+
+  private async handOver(transitions: TaskTransition[]): Promise<void> {
+    for (const t of transitions) {
+      // a failed read hands the transition over anyway: the Notifier decides again
+      const wanted = await this.subscriptions.wanting(this.env.DB, t.org_id, t.type).then((subs) => subs.length > 0, () => true);
+      if (wanted) void handOver(this.env, t);
+    }
   }
 
   async publish(type: string, data: unknown): Promise<number> {

@@ -9,21 +9,24 @@ const ATTEMPTS = 6;
 export const notifierStub = (env: Bindings, orgId: string) => env.NOTIFIER.get(env.NOTIFIER.idFromName(orgId));
 
 /**
- * Hands a status transition to the organization's Notifier when it is one subscribers can want.
- * `index_version` is the id of the transition's own event in the task's log, so the key is unique
- * per transition and a retried hand-over is recognised and queues nothing twice.
+ * The transition a task's row records, when it is one subscribers can want. `index_version` is the id of
+ * the transition's own event in the task's log, so the key is unique per transition and a retried
+ * hand-over is recognised and queues nothing twice.
  */
-export function notifyTransition(env: Bindings, row: IndexRow): Promise<void> {
+export function transitionOf(row: IndexRow): TaskTransition | null {
   const type = eventForStatus(row.status);
-  if (!type) return Promise.resolve();
-  const t: TaskTransition = {
-    key: `${row.id}:${row.index_version}`, org_id: row.org_id, type, task_id: row.id,
-    at: row.finished_at ?? Date.now(), task: toListItem(row),
-  };
-  return handOver(env, t, 0);
+  if (!type) return null;
+  return { key: `${row.id}:${row.index_version}`, org_id: row.org_id, type, task_id: row.id, at: row.finished_at ?? Date.now(), task: toListItem(row) };
 }
 
-async function handOver(env: Bindings, t: TaskTransition, attempt: number): Promise<void> {
+/** Hands a status transition to the organization's Notifier when it is one subscribers can want. */
+export function notifyTransition(env: Bindings, row: IndexRow): Promise<void> {
+  const t = transitionOf(row);
+  return t ? handOver(env, t) : Promise.resolve();
+}
+
+/** To the organization's Notifier, retried with backoff: the Notifier records each transition once. */
+export async function handOver(env: Bindings, t: TaskTransition, attempt = 0): Promise<void> {
   try {
     await notifierStub(env, t.org_id).enqueue(t);
   } catch (e) {

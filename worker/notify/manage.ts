@@ -6,6 +6,7 @@ import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { notifierStub } from "./enqueue";
+import { orgFeed } from "../live/org-feed";
 import type { NotifyEvent } from "./events";
 import { findSubscription, MAX_SUBSCRIPTIONS_PER_ORG, type SubscriptionRow } from "./subscriptions";
 import { refusedSubscriptionUrl } from "./url";
@@ -79,9 +80,11 @@ export async function deleteSubscription(env: Bindings, p: Principal, id: string
   await subscriptionsChanged(env, p.org_id);
 }
 
-/** The organization's Notifier keeps its subscriptions in memory; a lost telling is caught by its minute-long TTL. */
+/**
+ * The organization's Notifier and its feed (which hands transitions over only when a subscription wants them)
+ * keep its subscriptions in memory; a lost telling is caught by their minute-long TTL.
+ */
 async function subscriptionsChanged(env: Bindings, orgId: string): Promise<void> {
-  await notifierStub(env, orgId)
-    .subscriptionsChanged()
-    .catch((e: unknown) => log("warn", "notifier not told of a subscription change", { org_id: orgId, error: String(e) }));
+  const tell = (who: string, call: Promise<void>) => call.catch((e: unknown) => log("warn", `${who} not told of a subscription change`, { org_id: orgId, error: String(e) }));
+  await Promise.all([tell("notifier", notifierStub(env, orgId).subscriptionsChanged()), tell("feed", orgFeed(env, orgId).subscriptionsChanged())]);
 }

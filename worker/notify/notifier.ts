@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import { TrustedReading } from "../lib/trusted-reading";
 import type { Bindings } from "../env";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
@@ -7,15 +6,13 @@ import { retryDelay } from "./backoff";
 import { sendSigned } from "./deliver";
 import { logAttempt, type DeliveryOutcome } from "./deliveries";
 import { type NotifyEvent, payloadOf, type TaskTransition } from "./events";
-import { enabledSubscriptions, findSubscription, type SubscriptionRow, wants } from "./subscriptions";
+import { findSubscription, KnownSubscriptions } from "./subscriptions";
 import { refusedSubscriptionUrl } from "./url";
 
 const SCHEMA_VERSION = 1;
 const BATCH = 50;
 const CONCURRENCY = 6;
 const SEEN_TTL_MS = 7 * 24 * 3_600_000;
-/** Every subscription change tells this object at once; this only bounds a telling that was lost. */
-const SUBSCRIPTIONS_TTL_MS = 60_000;
 
 interface OutboxRow extends Record<string, SqlStorageValue> {
   message_id: string;
@@ -37,8 +34,7 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
 export class Notifier extends DurableObject<Bindings> {
   private alarmAt: number | null = null;
   private readonly inflight = new Set<string>();
-  /** The organization's enabled subscriptions, so a transition nobody wants costs no read. */
-  private readonly subs = new TrustedReading<SubscriptionRow[]>(SUBSCRIPTIONS_TTL_MS);
+  private readonly subs = new KnownSubscriptions();
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -62,7 +58,7 @@ export class Notifier extends DurableObject<Bindings> {
 
   /** Idempotent per `t.key`: a repeated hand-over of the same transition queues nothing. Returns the messages queued. */
   async enqueue(t: TaskTransition): Promise<number> {
-    const subs = (await this.subs.get(() => enabledSubscriptions(this.env.DB, t.org_id))).filter((s) => wants(s, t.type));
+    const subs = await this.subs.wanting(this.env.DB, t.org_id, t.type);
     // Nothing to queue, so nothing a repeated hand-over could queue twice: no need to remember the transition.
     if (subs.length === 0) return 0;
     const sql = this.ctx.storage.sql;

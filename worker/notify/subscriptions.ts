@@ -1,4 +1,5 @@
 import { iso } from "../lib/time";
+import { TrustedReading } from "../lib/trusted-reading";
 import type { NotifyEvent } from "./events";
 
 /** A webhook subscription as D1 keeps it; `events` is a JSON array, `secret` the `whsec_…` signing key. */
@@ -49,3 +50,20 @@ export async function enabledSubscriptions(d1: D1Database, orgId: string): Promi
 }
 
 export const wants = (s: SubscriptionRow, event: NotifyEvent) => (JSON.parse(s.events) as string[]).includes(event);
+
+/** Every subscription change tells the objects that keep these in memory; this only bounds a telling that was lost. */
+const SUBSCRIPTIONS_TTL_MS = 60_000;
+
+/** An organization's enabled subscriptions, kept in an object's memory so a transition nobody wants costs no read. */
+export class KnownSubscriptions {
+  private readonly reading = new TrustedReading<SubscriptionRow[]>(SUBSCRIPTIONS_TTL_MS);
+
+  async wanting(d1: D1Database, orgId: string, event: NotifyEvent): Promise<SubscriptionRow[]> {
+    return (await this.reading.get(() => enabledSubscriptions(d1, orgId))).filter((s) => wants(s, event));
+  }
+
+  /** A subscription was added, changed or deleted: read them again at the next transition. */
+  forget(): void {
+    this.reading.forget();
+  }
+}

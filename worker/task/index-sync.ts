@@ -5,6 +5,8 @@ import { asStatements } from "../db/sql";
 import type { Bindings } from "../env";
 import { orgFeed } from "../live/org-feed";
 import { log } from "../lib/log";
+import type { TaskTransition } from "../notify/events";
+import { handOver } from "../notify/enqueue";
 import { ledgerStatements, type SpendRow } from "../spend/ledger";
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -15,12 +17,17 @@ const PROGRESS_INTERVAL_MS = 250;
  * coalesced write: progress-only changes (tokens, cost, step counts) land a few
  * times a second, and a task that finishes meanwhile lands once, finished.
  * `index_version` makes the write conditional, so a late write can never
- * overwrite a newer one. The task's spend ledger rows go in the same batch.
+ * overwrite a newer one. The task's spend ledger rows go in the same batch,
+ * and its notifications (worker/notify) in the same call to the feed.
  */
 export class IndexSync {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private writing: Promise<void> = Promise.resolve();
   private queued = false;
+  /** A start the feed has not heard of yet: it goes with the next write, or on its own once this turn is over. */
+  private started: IndexRow | null = null;
+  /** Transitions for the Notifier, each with the row of its own moment, handed over with the next write. */
+  private transitions: TaskTransition[] = [];
 
   constructor(
     private readonly env: Bindings,
@@ -34,12 +41,16 @@ export class IndexSync {
     this.enqueue();
   }
 
-  /** A status change. The feed hears of a start at once; D1 with the next coalesced write. */
-  status(next: TaskStatus): void {
+  /**
+   * A status change, with the transition subscribers may want. The feed hears of a start when this turn is
+   * over, on its own, or with the write of a status the task reached meanwhile (a short run's end): one call
+   * to the feed then carries both, in order. D1 hears of a start with the next coalesced write.
+   */
+  status(next: TaskStatus, transition: TaskTransition | null = null): void {
+    if (transition) this.transitions.push(transition);
     if (next !== "in_progress") return this.now();
-    const row = this.snapshot();
-    // behind any write in flight, so the feed's events stay in order
-    this.writing = this.writing.then(() => this.publish(row).catch((e: unknown) => log("warn", "feed publish failed", { task_id: row.id, error: String(e) })));
+    this.started = this.snapshot();
+    setTimeout(() => this.publishStart(), 0);
     this.soon();
   }
 
@@ -56,6 +67,15 @@ export class IndexSync {
     return this.writing;
   }
 
+  private publishStart(): void {
+    const row = this.started;
+    // a write already waiting carries it, in order
+    if (!row || this.queued) return;
+    this.started = null;
+    // behind any write in flight, so the feed's events stay in order
+    this.writing = this.writing.then(() => this.publish(row).catch((e: unknown) => log("warn", "feed publish failed", { task_id: row.id, error: String(e) })));
+  }
+
   /**
    * At most one write waits behind the one in flight, and it reads the state when it
    * starts: changes made meanwhile (a short task's in_progress then completed) land as
@@ -66,7 +86,9 @@ export class IndexSync {
     this.queued = true;
     this.writing = this.writing.then(() => {
       this.queued = false;
-      return this.write(this.snapshot(), this.ledger());
+      const started = this.started;
+      this.started = null;
+      return this.write(this.snapshot(), this.ledger(), started, this.transitions.splice(0));
     });
   }
 
@@ -75,15 +97,20 @@ export class IndexSync {
   }
 
   /** Through the organization's feed, which group-commits it with its other tasks' writes and then publishes it. */
-  private async write(row: IndexRow, spend: SpendRow[], attempt = 0): Promise<void> {
+  private async write(row: IndexRow, spend: SpendRow[], started: IndexRow | null, transitions: TaskTransition[], attempt = 0): Promise<void> {
     try {
-      await orgFeed(this.env, row.org_id).writeIndex({ row, ledger: ledgerStatements(asStatements, row.org_id, row.id, spend) }, { type: "task.updated", data: toListItem(row) });
+      const event = (r: IndexRow) => ({ type: "task.updated", data: toListItem(r) });
+      await orgFeed(this.env, row.org_id).writeIndex(
+        { row, ledger: ledgerStatements(asStatements, row.org_id, row.id, spend) }, event(row), started && event(started), transitions,
+      );
     } catch (e) {
       log("warn", "index write failed", { task_id: row.id, attempt, error: String(e) });
       if (attempt < 5) {
         await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-        return this.write(row, spend, attempt + 1);
+        return this.write(row, spend, started, transitions, attempt + 1);
       }
+      // the index write is given up on; the notifications are not
+      for (const t of transitions) void handOver(this.env, t);
     }
   }
 }

@@ -12,7 +12,7 @@ import { numberParam, streamResponse } from "../live/stream-fetch";
 import { Subscribers } from "../live/subscribers";
 import { heartbeatMs, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
-import { notifyTransition } from "../notify/enqueue";
+import { transitionOf } from "../notify/enqueue";
 import { QueueSide, releaseSlot, requestSlot } from "../queue/admission";
 import type { AdmitReply } from "../queue/org-queue";
 import { spendRows } from "../spend/ledger";
@@ -549,8 +549,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.sql.exec("UPDATE task SET status = ?, output = ?, started_at = ?, finished_at = ?", next, this.output, this.startedAt, this.finishedAt);
       this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
     });
-    this.sync.status(next);
-    void notifyTransition(this.env, this.indexRow());
+    this.sync.status(next, transitionOf(this.indexRow()));
     if (FINAL.has(next)) {
       this.subscribers.closeAll();
       this.ctx.waitUntil(releaseSlot(this.env, this.meta!));
