@@ -237,8 +237,7 @@ describe("durability", () => {
     // tells the task again, and a fresh instance resumes from the stored turns
     expect(await runDurableObjectAlarm(taskStub(task.id))).toBe(false);
     const queue = env.ORG_QUEUE.get(env.ORG_QUEUE.idFromName("org_default"));
-    // as if it had been admitted a sweep's interval ago
-    await runInDurableObject(queue, (q) => void (q as unknown as { admittedAt: Map<string, number> }).admittedAt.set(task.id, 0));
+    await runInDurableObject(queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0 WHERE task_id = ?", task.id));
     expect(await runDurableObjectAlarm(queue)).toBe(true);
     const done = await waitForStatus(task.id, ["completed"], 10_000);
     expect(done.output).toBe("done");

@@ -30,24 +30,16 @@ export type AdmitReply = "started" | "finished" | "unknown";
 
 /**
  * One per organization: the concurrency caps. Its SQLite keeps the tasks that
- * wait for a slot (in arrival order) and the slots of the tasks admitted from
- * that line. A slot is taken from admission until the task is completed, failed
- * or cancelled; a task waiting for a person keeps it. An admission from the line
- * is written here before the task is told, and told again until it confirms, so
- * a restart loses nothing; the task ignores a second start. A task that fits on
- * arrival is answered at once and its slot is kept in memory only: its index row
- * (written before it arrives, unfinished until it finishes) is its record, and a
- * restart counts every unfinished task of the organization that is not in line
- * as running again.
+ * wait for a slot (in arrival order) and the slots of the tasks that run. A
+ * slot is taken from admission until the task is completed, failed or
+ * cancelled; a task waiting for a person keeps it. Admission is written here
+ * before the task is told, and told again until it confirms, so a restart
+ * loses nothing; the task ignores a second start.
  */
 export class OrgQueue extends DurableObject<Bindings> {
   private readonly sql: SqlStorage;
   private caps: { value: Caps; at: number } | null = null;
   private running = new Map<string, Entry>();
-  /** When each running task was admitted (for one counted again after a restart, when it was created): the sweep tells the old ones again. */
-  private readonly admittedAt = new Map<string, number>();
-  /** The running tasks that have a row in `slots`: those admitted from the line. */
-  private readonly rows = new Set<string>();
   /** What the tables hold, kept in memory too: every task's arrival and release asks, and most find no one waiting. */
   private unacked = new Set<string>();
   private waitingCount = 0;
@@ -58,6 +50,15 @@ export class OrgQueue extends DurableObject<Bindings> {
    */
   private released = new Set<string>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Slots taken on arrival (counted in `running` at once, so the caps stay exact) whose rows wait for
+   * the next commit: arrivals while one commit is in flight share the next, and each is answered once
+   * its row is stored. Were the queue to restart first, nothing was answered: the task is still held
+   * and offers itself again.
+   */
+  private unstored = new Map<string, string[]>();
+  private slotsStored: Promise<void> | null = null;
+  private committing: Promise<void> = Promise.resolve();
   private alarmAt: number | null = null;
   /**
    * Tasks that released: only a finished task does, so it never needs a slot again. A task cancelled while
@@ -74,34 +75,13 @@ export class OrgQueue extends DurableObject<Bindings> {
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
       this.orgId = ctx.storage.kv.get<string>("org_id");
-      for (const r of this.sql.exec<{ task_id: string; agents: string; admitted_at: number; acked: number }>("SELECT task_id, agents, admitted_at, acked FROM slots")) {
+      for (const r of this.sql.exec<{ task_id: string; agents: string; acked: number }>("SELECT task_id, agents, acked FROM slots")) {
         this.running.set(r.task_id, { task_id: r.task_id, agents: JSON.parse(r.agents) as string[] });
-        this.admittedAt.set(r.task_id, r.admitted_at);
-        this.rows.add(r.task_id);
         if (!r.acked) this.unacked.add(r.task_id);
       }
       this.waitingCount = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM waiting").one().n;
-      if (this.orgId) await this.countUnfinished(this.orgId);
       this.alarmAt = await ctx.storage.getAlarm();
-      this.armAlarm();
     });
-  }
-
-  /**
-   * The tasks admitted on arrival, which left no row here: every unfinished task of the organization in
-   * the index that is not in line. That counts too many rather than too few (a held task that will offer
-   * itself again, a finished one whose last index write is still on its way), never letting one task too
-   * many in; the sweep gives back what the index shows finished, and a slot whose task knows nothing of it.
-   */
-  private async countUnfinished(orgId: string): Promise<void> {
-    const { results } = await this.env.DB.prepare("SELECT id, agents, created_at FROM tasks WHERE org_id = ? AND status IN ('pending', 'in_progress', 'needs_input')")
-      .bind(orgId)
-      .all<{ id: string; agents: string; created_at: number }>();
-    for (const r of results) {
-      if (this.running.has(r.id) || (this.waitingCount > 0 && this.sql.exec("SELECT 1 FROM waiting WHERE task_id = ?", r.id).toArray().length > 0)) continue;
-      this.running.set(r.id, { task_id: r.id, agents: JSON.parse(r.agents) as string[] });
-      this.admittedAt.set(r.id, r.created_at);
-    }
   }
 
   private migrate(): void {
@@ -123,11 +103,12 @@ export class OrgQueue extends DurableObject<Bindings> {
       this.ctx.storage.kv.put("org_id", t.org_id);
       this.orgId = t.org_id;
     }
-    // Nothing awaits between this check and taking the slot below, so two arrivals cannot both take the last slot.
+    // Nothing awaits between this check and the write below, so two arrivals cannot both take the last slot.
     const caps = await this.loadCaps(t.org_id);
     if (this.finished.has(t.task_id)) return false;
     if (this.running.has(t.task_id)) {
       this.acknowledge(t.task_id);
+      if (this.unstored.has(t.task_id)) await this.storeSlots();
       return true;
     }
     const known = this.waitingCount > 0 && this.sql.exec("SELECT 1 FROM waiting WHERE task_id = ?", t.task_id).toArray().length > 0;
@@ -135,9 +116,11 @@ export class OrgQueue extends DurableObject<Bindings> {
       const fits = t.bypass || (this.waitingCount === 0 && admissible(caps, [...this.running.values()], [t]).length === 1);
       if (fits) {
         this.running.set(t.task_id, { task_id: t.task_id, agents: t.agents });
-        this.admittedAt.set(t.task_id, Date.now());
+        this.released.delete(t.task_id);
+        this.unstored.set(t.task_id, t.agents);
         this.armAlarm();
-        return true;
+        await this.storeSlots();
+        return this.running.has(t.task_id);
       }
       this.ctx.storage.transactionSync(() => {
         this.flushReleased();
@@ -208,7 +191,7 @@ export class OrgQueue extends DurableObject<Bindings> {
         for (const id of picks) {
           this.sql.exec("DELETE FROM waiting WHERE task_id = ?", id);
           this.sql.exec("DELETE FROM waiting_agents WHERE task_id = ?", id);
-          this.takeSlot(id, byId.get(id)!.agents);
+          this.takeSlot(id, byId.get(id)!.agents, false);
         }
       });
       this.waitingCount -= picks.length;
@@ -220,16 +203,31 @@ export class OrgQueue extends DurableObject<Bindings> {
     }
   }
 
-  /** A slot for a task admitted from the line, stored before the task is told. */
-  private takeSlot(taskId: string, agents: string[]): void {
-    const now = Date.now();
+  private storeSlots(): Promise<void> {
+    return (this.slotsStored ??= this.committing.then(() => {
+      this.slotsStored = null;
+      if (this.unstored.size) {
+        this.ctx.storage.transactionSync(() => {
+          this.flushReleased();
+          for (const [taskId, agents] of this.unstored) this.writeSlot(taskId, agents, true);
+        });
+        this.unstored.clear();
+      }
+      return (this.committing = this.ctx.storage.sync());
+    }));
+  }
+
+  private writeSlot(taskId: string, agents: string[], acked: boolean): void {
+    this.sql.exec("INSERT OR REPLACE INTO slots (task_id, agents, admitted_at, acked) VALUES (?, ?, ?, ?)", taskId, JSON.stringify(agents), Date.now(), acked ? 1 : 0);
+  }
+
+  private takeSlot(taskId: string, agents: string[], acked: boolean): void {
     this.released.delete(taskId);
     this.flushReleased();
-    this.sql.exec("INSERT OR REPLACE INTO slots (task_id, agents, admitted_at, acked) VALUES (?, ?, ?, 0)", taskId, JSON.stringify(agents), now);
+    this.writeSlot(taskId, agents, acked);
     this.running.set(taskId, { task_id: taskId, agents });
-    this.admittedAt.set(taskId, now);
-    this.rows.add(taskId);
-    this.unacked.add(taskId);
+    if (acked) this.unacked.delete(taskId);
+    else this.unacked.add(taskId);
   }
 
   private acknowledge(taskId: string): void {
@@ -240,13 +238,14 @@ export class OrgQueue extends DurableObject<Bindings> {
 
   /** A task holds a slot or waits for one, never both: admission moves it in one transaction. */
   private drop(taskId: string): void {
+    if (this.unstored.delete(taskId)) {
+      this.running.delete(taskId);
+      return;
+    }
     if (this.running.delete(taskId)) {
-      this.admittedAt.delete(taskId);
       this.unacked.delete(taskId);
-      if (this.rows.delete(taskId)) {
-        this.released.add(taskId);
-        this.flushTimer ??= setTimeout(() => this.flushReleased(), RELEASE_FLUSH_MS);
-      }
+      this.released.add(taskId);
+      this.flushTimer ??= setTimeout(() => this.flushReleased(), RELEASE_FLUSH_MS);
       return;
     }
     if (this.waitingCount === 0) return;
@@ -297,6 +296,9 @@ export class OrgQueue extends DurableObject<Bindings> {
    * "unknown" and its slot goes). A live task just carries on.
    */
   private async sweep(): Promise<void> {
+    const admittedAt = new Map(
+      this.sql.exec<{ task_id: string; admitted_at: number }>("SELECT task_id, admitted_at FROM slots").toArray().map((r) => [r.task_id, r.admitted_at]),
+    );
     const before = Date.now() - SWEEP_MS;
     const ids = [...this.running.keys()];
     const stale: string[] = [];
@@ -310,7 +312,7 @@ export class OrgQueue extends DurableObject<Bindings> {
         const status = live.get(id);
         if (status === undefined || status === "completed" || status === "failed" || status === "cancelled") this.drop(id);
         // a task waiting for a person has stored what it waits for, and the answer wakes it
-        else if (status !== "needs_input" && (this.admittedAt.get(id) ?? Infinity) <= before && !this.unacked.has(id)) stale.push(id);
+        else if (status !== "needs_input" && (admittedAt.get(id) ?? Infinity) <= before && !this.unacked.has(id)) stale.push(id);
       }
     }
     if (stale.length) await this.tell(stale);
