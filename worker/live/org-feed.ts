@@ -72,7 +72,7 @@ export class OrgFeed extends DurableObject<Bindings> {
     if (started) await this.publish(started.type, started.data);
     await this.writes.run(update);
     await this.publish(event.type, event.data);
-    if (transitions.length) void this.handOver(transitions);
+    if (transitions.length) void this.notify(transitions);
   }
 
   /** A subscription was added, changed or deleted (worker/notify/manage.ts). */
@@ -80,7 +80,8 @@ export class OrgFeed extends DurableObject<Bindings> {
     this.subscriptions.forget();
   }
 
-  private async handOver(transitions: TaskTransition[]): Promise<void> {
+  /** To the Notifier, the transitions a subscription wants. */
+  private async notify(transitions: TaskTransition[]): Promise<void> {
     for (const t of transitions) {
       // a failed read hands the transition over anyway: the Notifier decides again
       const wanted = await this.subscriptions.wanting(this.env.DB, t.org_id, t.type).then((subs) => subs.length > 0, () => true);
