@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { GroupCommit } from "../../../worker/db/group-commit";
+import { GroupCommit, GroupCommitStalled } from "../../../worker/db/group-commit";
 import { asStatements, type SqlStatement } from "../../../worker/db/sql";
 
 /** The real D1, counting the batches it is sent. */
@@ -93,6 +93,26 @@ describe("GroupCommit", () => {
     expect(counts.statements).toEqual([1, 3, 1]);
     expect(Date.now() - t1).toBeLessThan(150);
     expect([await stored("d1"), await stored("d4")]).toEqual(["d1", "d4"]);
+  });
+
+  it("gives callers of a lost drain their writes back, and the next call starts a new drain", async () => {
+    // the first batch never answers, as when the call that started the drain is cancelled with its I/O
+    let lose = true;
+    const db = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "batch") return (statements: D1PreparedStatement[]) => (lose ? ((lose = false), new Promise(() => {})) : target.batch(statements));
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const group = new GroupCommit(() => db, flat, 0, 200);
+    const lost = group.run([put("f0", "lost")]);
+    const behind = group.run([put("f1", "behind")]);
+    await expect(lost).rejects.toBeInstanceOf(GroupCommitStalled);
+    await expect(behind).rejects.toBeInstanceOf(GroupCommitStalled);
+    // sent again, they go through a new drain
+    await Promise.all([group.run([put("f0", "again")]), group.run([put("f1", "again")])]);
+    expect([await stored("f0"), await stored("f1")]).toEqual(["again", "again"]);
   });
 
   it("answers a call with nothing to write without a batch", async () => {
