@@ -1,7 +1,7 @@
 import { env, listDurableObjectIds, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { RETRY_DELAYS_MS, retryDelay, MAX_ATTEMPTS } from "../../worker/notify/backoff";
-import { notifyTransition } from "../../worker/notify/enqueue";
+import { handOver, transitionOf } from "../../worker/notify/enqueue";
 import { refusedSubscriptionUrl } from "../../worker/notify/url";
 import type { IndexRow } from "../../worker/db/task-row";
 import { api, createTask, expectError, makeOrg as makeBareOrg, taskStub, tokenWithRole } from "../helpers";
@@ -158,7 +158,7 @@ describe("delivery", () => {
 
     // The same transition handed over again (a retried RPC) queues nothing.
     const row = await env.DB.prepare("SELECT * FROM tasks WHERE id = ?").bind(task.id).first<IndexRow>();
-    await notifyTransition(env, row!);
+    await handOver(env, transitionOf(row!)!);
     expect(await notifier(orgId).pending()).toEqual([]);
     expect(await runDurableObjectAlarm(notifier(orgId))).toBe(false);
     expect(await received(key)).toHaveLength(1);

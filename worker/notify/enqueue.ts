@@ -19,12 +19,6 @@ export function transitionOf(row: IndexRow): TaskTransition | null {
   return { key: `${row.id}:${row.index_version}`, org_id: row.org_id, type, task_id: row.id, at: row.finished_at ?? Date.now(), task: toListItem(row) };
 }
 
-/** Hands a status transition to the organization's Notifier when it is one subscribers can want. */
-export function notifyTransition(env: Bindings, row: IndexRow): Promise<void> {
-  const t = transitionOf(row);
-  return t ? handOver(env, t) : Promise.resolve();
-}
-
 /** To the organization's Notifier, retried with backoff: the Notifier records each transition once. */
 export async function handOver(env: Bindings, t: TaskTransition, attempt = 0): Promise<void> {
   try {
