@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { GroupCommit } from "../db/group-commit";
 import { type IndexUpdate, indexUpdateStatements } from "../db/index-update";
+import { type IndexRow, toListItem } from "../db/task-row";
 import type { Bindings } from "../env";
 import type { TaskTransition } from "../notify/events";
 import { handOver } from "../notify/enqueue";
@@ -12,12 +13,6 @@ import { Subscribers } from "./subscribers";
 export const REPLAY_WINDOW = 1000;
 /** How long a busy organization's index writes gather before their shared batch (worker/db/group-commit.ts). */
 export const INDEX_SETTLE_MS = 50;
-
-/** An event of the feed: its type and what it carries. */
-export interface FeedEvent {
-  type: string;
-  data: unknown;
-}
 
 export const orgFeed = (env: Pick<Bindings, "ORG_FEED">, orgId: string) => env.ORG_FEED.get(env.ORG_FEED.idFromName(orgId));
 
@@ -63,15 +58,16 @@ export class OrgFeed extends DurableObject<Bindings> {
   }
 
   /**
-   * Writes a task's index row in the next group commit, then publishes `event`. `started`, a start the task
-   * had not published yet, goes out at once, before the write; `transitions` go to the organization's
-   * Notifier once the row is written, only when one of its subscriptions wants them: a task's write and its
-   * notifications share one call, and an organization nobody subscribed for pays no call for them.
+   * Writes a task's index row in the next group commit, then publishes it as `task.updated`. `started`, the
+   * row of a start the task had not published yet, goes out at once, before the write; `transitions` go to
+   * the organization's Notifier once the row is written, only when one of its subscriptions wants them: a
+   * task's write and its notifications share one call, and an organization nobody subscribed for pays no
+   * call for them.
    */
-  async writeIndex(update: IndexUpdate, event: FeedEvent, started: FeedEvent | null = null, transitions: TaskTransition[] = []): Promise<void> {
-    if (started) await this.publish(started.type, started.data);
+  async writeIndex(update: IndexUpdate, started: IndexRow | null = null, transitions: TaskTransition[] = []): Promise<void> {
+    if (started) await this.publish("task.updated", toListItem(started));
     await this.writes.run(update);
-    await this.publish(event.type, event.data);
+    await this.publish("task.updated", toListItem(update.row));
     if (transitions.length) void this.notify(transitions);
   }
 

@@ -99,10 +99,7 @@ export class IndexSync {
   /** Through the organization's feed, which group-commits it with its other tasks' writes and then publishes it. */
   private async write(row: IndexRow, spend: SpendRow[], started: IndexRow | null, transitions: TaskTransition[], attempt = 0): Promise<void> {
     try {
-      const event = (r: IndexRow) => ({ type: "task.updated", data: toListItem(r) });
-      await orgFeed(this.env, row.org_id).writeIndex(
-        { row, ledger: ledgerStatements(asStatements, row.org_id, row.id, spend) }, event(row), started && event(started), transitions,
-      );
+      await orgFeed(this.env, row.org_id).writeIndex({ row, ledger: ledgerStatements(asStatements, row.org_id, row.id, spend) }, started, transitions);
     } catch (e) {
       log("warn", "index write failed", { task_id: row.id, attempt, error: String(e) });
       if (attempt < 5) {
