@@ -4,6 +4,7 @@ import { log } from "../lib/log";
 import { DEFAULT_MAX_CONCURRENT_TASKS, readOrgSettings } from "../lib/org-settings";
 import { admissible, agentCounts, type Caps, type Entry, fullAgents } from "./admit";
 import { placeholders } from "../db/sql";
+import { TrustedReading } from "../lib/trusted-reading";
 
 const SCHEMA_VERSION = 1;
 const CAPS_TTL_MS = 30_000;
@@ -38,7 +39,7 @@ export type AdmitReply = "started" | "finished" | "unknown";
  */
 export class OrgQueue extends DurableObject<Bindings> {
   private readonly sql: SqlStorage;
-  private caps: { value: Caps; at: number } | null = null;
+  private readonly caps = new TrustedReading<Caps>(CAPS_TTL_MS);
   private running = new Map<string, Entry>();
   /** What the tables hold, kept in memory too: every task's arrival and release asks, and most find no one waiting. */
   private unacked = new Set<string>();
@@ -143,7 +144,7 @@ export class OrgQueue extends DurableObject<Bindings> {
 
   /** Caps changed: read them again and start what now fits. */
   async refresh(): Promise<void> {
-    this.caps = null;
+    this.caps.forget();
     await this.admitReady();
   }
 
@@ -318,18 +319,17 @@ export class OrgQueue extends DurableObject<Bindings> {
     if (stale.length) await this.tell(stale);
   }
 
-  private async loadCaps(orgId: string): Promise<Caps> {
-    if (this.caps && Date.now() - this.caps.at < CAPS_TTL_MS) return this.caps.value;
-    const [settings, agents] = await Promise.all([
-      readOrgSettings(this.env.DB, orgId),
-      this.env.DB.prepare("SELECT name, max_concurrency FROM agents WHERE org_id = ? AND max_concurrency IS NOT NULL").bind(orgId).all<{ name: string; max_concurrency: number }>(),
-    ]);
-    const value: Caps = {
-      org: settings.max_concurrent_tasks ?? DEFAULT_MAX_CONCURRENT_TASKS,
-      agents: Object.fromEntries(agents.results.map((a) => [a.name, a.max_concurrency])),
-    };
-    this.caps = { value, at: Date.now() };
-    return value;
+  private loadCaps(orgId: string): Promise<Caps> {
+    return this.caps.get(async () => {
+      const [settings, agents] = await Promise.all([
+        readOrgSettings(this.env.DB, orgId),
+        this.env.DB.prepare("SELECT name, max_concurrency FROM agents WHERE org_id = ? AND max_concurrency IS NOT NULL").bind(orgId).all<{ name: string; max_concurrency: number }>(),
+      ]);
+      return {
+        org: settings.max_concurrent_tasks ?? DEFAULT_MAX_CONCURRENT_TASKS,
+        agents: Object.fromEntries(agents.results.map((a) => [a.name, a.max_concurrency])),
+      };
+    });
   }
 
   private armAlarm(): void {

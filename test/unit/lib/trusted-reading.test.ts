@@ -30,4 +30,42 @@ describe("TrustedReading", () => {
     expect(await stale).toBe("before the change");
     expect(await r.get(async () => "after the change")).toBe("after the change");
   });
+
+  it("shares a read on its way among the callers that come meanwhile", async () => {
+    let reads = 0;
+    let release!: () => void;
+    const answered = new Promise<void>((res) => (release = res));
+    const r = new TrustedReading<number>(60_000);
+    const read = async () => {
+      await answered;
+      return ++reads;
+    };
+    const together = [r.get(read), r.get(read), r.get(read)];
+    release();
+    expect(await Promise.all(together)).toEqual([1, 1, 1]);
+    expect(reads).toBe(1);
+  });
+
+  it("does not hand a read from before a forget to a caller after it", async () => {
+    const r = new TrustedReading<string>(60_000);
+    let release!: (v: string) => void;
+    const before = r.get(() => new Promise<string>((res) => (release = res)));
+    r.forget();
+    const after = r.get(async () => "after the change");
+    release("before the change");
+    expect(await before).toBe("before the change");
+    expect(await after).toBe("after the change");
+    expect(await r.get(async () => "unread")).toBe("after the change");
+  });
+
+  it("reads again after a shared read failed", async () => {
+    const r = new TrustedReading<string>(60_000);
+    let fail!: (e: Error) => void;
+    const first = r.get(() => new Promise<string>((_, rej) => (fail = rej)));
+    const joined = r.get(async () => "not read: it joins the read on its way");
+    fail(new Error("D1 unavailable"));
+    await expect(first).rejects.toThrow("D1 unavailable");
+    await expect(joined).rejects.toThrow("D1 unavailable");
+    expect(await r.get(async () => "read again")).toBe("read again");
+  });
 });
