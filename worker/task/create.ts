@@ -143,6 +143,11 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
   const own = new Map((JSON.parse(reading.prices) as unknown[][]).map(([model, ...p]) => [model as string, fromColumns<Price>(PRICE_COLUMNS, p)]));
   const prices: WarmStart["prices"] = {};
   for (const a of Object.values(agents)) prices[a.model] = priceOrDefault(a.model, own.get(a.model));
+  // One turn of the event loop between the index write and the task's start. Both are calls inside
+  // the process (locally D1 is an object too), and workerd reads new requests only between the turns
+  // such calls fill: without this hop, a burst of creates ran to its end before the next request was
+  // read, and a request that just missed the burst waited for all of it (bench/README.md, eleventh session).
+  await new Promise((resolve) => setTimeout(resolve, 0));
   await taskStub(env, meta.id).start(meta, { org: orgReading(reading, month, now), prices });
   return toListItem(row);
 }

@@ -143,8 +143,9 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
     });
     this.unstored = false;
-    // admitted, in the answer to the offer or meanwhile
-    if (this.queue.get() === undefined) this.pump();
+    // admitted, in the answer to the offer or meanwhile: the first step's start is stored with the task,
+    // and its run begins in the next macrotask, once the creator has its answer
+    if (this.queue.get() === undefined) this.pump(Date.now(), "next turn");
     else this.armAlarm();
   }
 
@@ -374,7 +375,12 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   // ---- the scheduler loop ----
 
-  pump(now = Date.now()): void {
+  /**
+   * Applies what the scheduler says and launches the runs it started. `launch: "next turn"` leaves them to
+   * the next pass, a macrotask later: a run of the zero-delay `sim` is all calls inside the process, and it
+   * should not hold up the answer to the call that started the task (see `store`).
+   */
+  pump(now = Date.now(), launch: "now" | "next turn" = "now"): void {
     if (!this.meta || FINAL.has(this.status) || !this.admitted()) return;
     for (const n of this.nodes()) {
       if (n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child") this.launch(n.key);
@@ -393,7 +399,9 @@ export class TaskRunner extends DurableObject<Bindings> {
         }
       });
     }
-    for (const key of toStart) this.launch(key);
+    // the next pass launches every running step not in flight, having checked the task is still going
+    if (launch === "now") for (const key of toStart) this.launch(key);
+    else if (toStart.length) this.schedulePump();
     this.refreshStatus();
     this.armAlarm();
   }
