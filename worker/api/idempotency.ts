@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../lib/context";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, badRequest, conflict } from "../lib/errors";
+import { delay } from "../lib/time";
 
 const TTL_MS = 24 * 3600 * 1000;
 const WAIT_STEP_MS = 25;
@@ -49,7 +50,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     if (row?.owner === owner) break;
     // Someone else holds the key: wait for its result, or for it to be released.
     while (row && row.status == null && row.fingerprint === fingerprint && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, WAIT_STEP_MS));
+      await delay(WAIT_STEP_MS);
       row = (await select.first<KeyRow>()) ?? undefined;
     }
     if (!row) continue;

@@ -1,4 +1,5 @@
 import type { SqlStatement } from "./sql";
+import { delay } from "../lib/time";
 
 interface Waiting<T> {
   item: T;
@@ -74,7 +75,7 @@ export class GroupCommit<T> {
     try {
       while (this.waiting.length) {
         const settle = this.lastEnded + this.settleMs - Date.now();
-        if (settle > 0) await new Promise((r) => setTimeout(r, settle));
+        if (settle > 0) await delay(settle);
         const callers = this.waiting.splice(0, MAX_CALLERS);
         this.progressAt = Date.now();
         try {

@@ -3,6 +3,7 @@ import { toListItem } from "../db/task-row";
 import type { Bindings } from "../env";
 import { log } from "../lib/log";
 import { eventForStatus, type TaskTransition } from "./events";
+import { delay } from "../lib/time";
 
 const ATTEMPTS = 6;
 
@@ -26,7 +27,7 @@ export async function handOver(env: Bindings, t: TaskTransition, attempt = 0): P
   } catch (e) {
     log("warn", "notification hand-over failed", { task_id: t.task_id, event: t.type, attempt, error: String(e) });
     if (attempt + 1 >= ATTEMPTS) return;
-    await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    await delay(200 * 2 ** attempt);
     return handOver(env, t, attempt + 1);
   }
 }

@@ -2,6 +2,7 @@ import type { Bindings } from "../env";
 import { log } from "../lib/log";
 import type { TaskMeta } from "../task/meta";
 import type { QueuedTask } from "./org-queue";
+import { delay } from "../lib/time";
 
 /**
  * A task's side of the queue, kept in its own storage: "held" until the
@@ -89,7 +90,7 @@ export async function releaseSlot(env: Bindings, meta: TaskMeta): Promise<void> 
       return;
     } catch (e) {
       log("warn", "slot release failed", { task_id: meta.id, attempt, error: String(e) });
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      await delay(100 * 2 ** attempt);
     }
   }
 }

@@ -15,6 +15,7 @@ import { planAgents, primaryAgent } from "./dag";
 import type { AgentSnapshot, CreatedBy, TaskMeta, WarmStart } from "./meta";
 import type { Plan } from "./plan-schema";
 import type { RpcResult } from "./runner";
+import { delay } from "../lib/time";
 
 export interface NewTask {
   org_id: string;
@@ -144,10 +145,10 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
   const prices: WarmStart["prices"] = {};
   for (const a of Object.values(agents)) prices[a.model] = priceOrDefault(a.model, own.get(a.model));
   // One turn of the event loop between the index write and the task's start. Both are calls inside
-  // the process (locally D1 is an object too), and workerd reads new requests only between the turns
-  // such calls fill: without this hop, a burst of creates ran to its end before the next request was
-  // read, and a request that just missed the burst waited for all of it (bench/README.md, eleventh session).
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  // the process (locally D1 is an object too); without this hop, a burst of creates ran to its end
+  // before workerd read the next request, and a request that just missed the burst waited for all of
+  // it (measured, and why inferred: bench/README.md, eleventh session).
+  await delay(0);
   await taskStub(env, meta.id).start(meta, { org: orgReading(reading, month, now), prices });
   return toListItem(row);
 }

@@ -8,6 +8,7 @@ import { log } from "../lib/log";
 import type { TaskTransition } from "../notify/events";
 import { handOver } from "../notify/enqueue";
 import { ledgerStatements, type SpendRow } from "../spend/ledger";
+import { delay } from "../lib/time";
 
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -103,7 +104,7 @@ export class IndexSync {
     } catch (e) {
       log("warn", "index write failed", { task_id: row.id, attempt, error: String(e) });
       if (attempt < 5) {
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+        await delay(200 * 2 ** attempt);
         return this.write(row, spend, started, transitions, attempt + 1);
       }
       // the index write is given up on; the notifications are not
