@@ -60,7 +60,7 @@ try {
   const api = client(product.url, product.token);
 
   await stage("step_overhead_ms", () => benchStepOverhead({ api, peerUrl: peer.url, reps: 5, log }));
-  await stage("create", () => benchCreate({ productUrl: product.url, token: product.token, peerUrl: peer.url, duration: 10, log }));
+  await stage("create", () => benchCreate({ productUrl: product.url, token: product.token, peerUrl: peer.url, pids: product.pids, duration: 10, log }));
   await stage("sse_p99_ms", () => benchSse({ productUrl: product.url, token: product.token, log }));
   // After a 1,000-item fan-out the app answers slowly for a while, so it runs after the latency benchmarks.
   await stage("fanout_1000_s", () => benchFanout({ api, peerUrl: peer.url, reps: 2, log }));
