@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { TrustedReading } from "../../../worker/lib/trusted-reading";
 
+/** A read that stays on its way until the test answers it. */
+function heldRead<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const read = () => new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { read, resolve: (v: T) => resolve(v), reject: (e: Error) => reject(e) };
+}
+
 describe("TrustedReading", () => {
   it("reads once within its TTL, and again once told to forget", async () => {
     let reads = 0;
@@ -23,10 +31,10 @@ describe("TrustedReading", () => {
 
   it("does not keep a read that was in flight when it was told to forget", async () => {
     const r = new TrustedReading<string>(60_000);
-    let release!: (v: string) => void;
-    const stale = r.get(() => new Promise<string>((res) => (release = res)));
+    const held = heldRead<string>();
+    const stale = r.get(held.read);
     r.forget();
-    release("before the change");
+    held.resolve("before the change");
     expect(await stale).toBe("before the change");
     expect(await r.get(async () => "after the change")).toBe("after the change");
   });
@@ -48,11 +56,11 @@ describe("TrustedReading", () => {
 
   it("does not hand a read from before a forget to a caller after it", async () => {
     const r = new TrustedReading<string>(60_000);
-    let release!: (v: string) => void;
-    const before = r.get(() => new Promise<string>((res) => (release = res)));
+    const held = heldRead<string>();
+    const before = r.get(held.read);
     r.forget();
     const after = r.get(async () => "after the change");
-    release("before the change");
+    held.resolve("before the change");
     expect(await before).toBe("before the change");
     expect(await after).toBe("after the change");
     expect(await r.get(async () => "unread")).toBe("after the change");
@@ -60,10 +68,10 @@ describe("TrustedReading", () => {
 
   it("reads again after a shared read failed", async () => {
     const r = new TrustedReading<string>(60_000);
-    let fail!: (e: Error) => void;
-    const first = r.get(() => new Promise<string>((_, rej) => (fail = rej)));
+    const held = heldRead<string>();
+    const first = r.get(held.read);
     const joined = r.get(async () => "not read: it joins the read on its way");
-    fail(new Error("D1 unavailable"));
+    held.reject(new Error("D1 unavailable"));
     await expect(first).rejects.toThrow("D1 unavailable");
     await expect(joined).rejects.toThrow("D1 unavailable");
     expect(await r.get(async () => "read again")).toBe("read again");
