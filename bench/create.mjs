@@ -42,7 +42,7 @@ async function settle(productUrl, auth) {
  * their eviction lands in no side's round. Both sides wait the same way: before, our round was
  * followed at once by the bare endpoint's, which paid for evicting our objects (about 1 ms of the
  * thread each, twice a bare object's), while the bare endpoint's objects were evicted during the
- * round of the bare create in its own Worker, when the product was idle (bench/README.md, twelfth
+ * round of the bare create in its own Worker, when the product was idle (bench/HISTORY.md, twelfth
  * session). Returns how long it waited (ms).
  */
 async function evicted(pids) {
@@ -63,7 +63,7 @@ function failures(r) {
 /**
  * Each round opens with all its connections sending at once, onto organization objects workerd evicted
  * while the product was idle: the slowest request sent in the first second, and the p99 of the rest,
- * say how much of a round's p99 that opening decides (bench/README.md, eleventh session).
+ * say how much of a round's p99 that opening decides (bench/HISTORY.md, eleventh session).
  */
 function opening(sent) {
   const first = sent.filter(([at]) => at < 1000).map(([, latency]) => latency);

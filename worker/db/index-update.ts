@@ -22,7 +22,7 @@ const UPDATE = `UPDATE tasks SET ${SET} FROM json_each(?) AS j WHERE tasks.id = 
  * rows' search index (FTS5) keeps what they change in memory until the next statement that opens a statement
  * journal or the commit; one UPDATE at the end means it flushes (and merges its segments) at the commit. One
  * UPDATE per task made each later statement flush the previous task's terms inside its own journal, which
- * outgrew SQLite's 64 KiB in memory and spilled to a temporary file (bench/README.md, eighth session).
+ * outgrew SQLite's 64 KiB in memory and spilled to a temporary file (bench/HISTORY.md, eighth session).
  */
 export function indexUpdateStatements(updates: IndexUpdate[]): SqlStatement[] {
   if (updates.length === 0) return [];

@@ -110,7 +110,7 @@ function insertStatement(env: Bindings, row: IndexRow, names: string[], triggerP
  * It goes to D1 directly, not through the organization's group commit as the task's later
  * index writes do: creates answered from one shared batch come back together, their tasks
  * then start and finish in lockstep, and under such bursts requests waited seconds before
- * the Worker took them in (bench/README.md, fourth session).
+ * the Worker took them in (bench/HISTORY.md, fourth session).
  */
 export async function createTask(env: Bindings, t: NewTask): Promise<TaskListItem> {
   const names = planAgents(t.plan);
@@ -147,7 +147,7 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
   // One turn of the event loop between the index write and the task's start. Both are calls inside
   // the process (locally D1 is an object too); without this hop, a burst of creates ran to its end
   // before workerd read the next request, and a request that just missed the burst waited for all of
-  // it (measured, and why inferred: bench/README.md, eleventh session).
+  // it (measured, and why inferred: bench/HISTORY.md, eleventh session).
   await delay(0);
   await taskStub(env, meta.id).start(meta, { org: orgReading(reading, month, now), prices });
   return toListItem(row);
