@@ -141,6 +141,28 @@ describe("organization feed", () => {
     expect(taskIds).not.toContain(elsewhere.id);
   });
 
+  it("lists a task that waits for a slot as soon as it is created, not when it starts", async () => {
+    const org = `org_wait_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    await api("PUT", "/agents/researcher", { token, body: { name: "researcher", model: "sim", tools: ["ask_human"] } });
+    expect((await api("PATCH", "/settings", { token, body: { max_concurrent_tasks: 1 } })).status).toBe(200);
+    const holder = await createTask({ agent: "researcher", title: "holds the slot", description: "@ask go on?\n@output x" }, token);
+    while ((await api("GET", `/tasks/${holder.id}`, { token })).json.status !== "needs_input") await new Promise((r) => setTimeout(r, 20));
+
+    const feed = await stream("/events", { authorization: `Bearer ${token}` });
+    let waitingId = "";
+    const reading = readFrames(feed.body!, (fs) => fs.some((f) => (f.data as { id?: string }).id === waitingId));
+    await new Promise((r) => setTimeout(r, 50));
+    const waiting = await createTask({ agent: "researcher", title: "waits for the slot", description: "@output x" }, token);
+    waitingId = waiting.id;
+    const heard = (await reading).filter((f) => f.event === "task.updated" && (f.data as { id: string }).id === waiting.id);
+    expect(heard.map((f) => (f.data as { status: string }).status)).toEqual(["pending"]);
+    expect(heard[0].data).toMatchObject({ id: waiting.id, title: "waits for the slot", status: "pending" });
+    expect((await api("GET", `/tasks/${waiting.id}`, { token })).json.status).toBe("pending");
+    await api("DELETE", `/tasks/${waiting.id}`, { token });
+    await api("DELETE", `/tasks/${holder.id}`, { token });
+  });
+
   it("hears of a start in order with the run's end when that comes in the same turn, else on its own, while D1 takes it with the next write: a short task's row is written once, finished", async () => {
     await env.DB.exec("CREATE TABLE IF NOT EXISTS test_index_writes (task_id TEXT NOT NULL, status TEXT NOT NULL)");
     await env.DB.exec(

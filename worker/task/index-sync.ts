@@ -68,12 +68,25 @@ export class IndexSync {
     return this.writing;
   }
 
+  /**
+   * A new task that waits for a slot: D1 has its row from the create, and the feed hears of it now rather
+   * than when it starts, so open dashboards list it while it waits. One that may run at once is heard of
+   * with its start.
+   */
+  announce(): void {
+    this.publishLater(this.snapshot());
+  }
+
   private publishStart(): void {
     const row = this.started;
     // a write already waiting carries it, in order
     if (!row || this.queued) return;
     this.started = null;
-    // behind any write in flight, so the feed's events stay in order
+    this.publishLater(row);
+  }
+
+  /** Behind any write in flight, so the feed's events stay in order. */
+  private publishLater(row: IndexRow): void {
     this.writing = this.writing.then(() => this.publish(row).catch((e: unknown) => log("warn", "feed publish failed", { task_id: row.id, error: String(e) })));
   }
 

@@ -146,7 +146,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     // admitted, in the answer to the offer or meanwhile: the first step's start is stored with the task,
     // and its run begins in the next macrotask, once the creator has its answer
     if (this.queue.get() === undefined) this.pump(Date.now(), "next turn");
-    else this.armAlarm();
+    else {
+      this.armAlarm();
+      this.sync.announce();
+    }
   }
 
   /** The organization's queue says this task may run now. Idempotent. */
