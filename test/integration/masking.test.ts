@@ -47,4 +47,13 @@ describe("secrets in traces", () => {
     expectError(await api("PATCH", "/settings", { token, body: { mask_patterns: ["x".repeat(201)] } }), 400);
     expect((await api("PATCH", "/settings", { token, body: { mask_patterns: [] } })).json.mask_patterns).toEqual([]);
   });
+
+  it("restores the default (none) with null, as the other settings", async () => {
+    const token = await makeOrg(`org_mask_${crypto.randomUUID().slice(0, 8)}`);
+    expect((await api("PATCH", "/settings", { token, body: { mask_patterns: ["ACME-\\d{6}"], retention_days: 30 } })).json.mask_patterns).toEqual(["ACME-\\d{6}"]);
+    const res = await api("PATCH", "/settings", { token, body: { mask_patterns: null } });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    expect(res.json).toMatchObject({ mask_patterns: [], retention_days: 30 });
+    expect((await api("GET", "/settings", { token })).json.mask_patterns).toEqual([]);
+  });
 });

@@ -25,7 +25,7 @@ const SettingsInput = z
     max_concurrent_tasks: z.number().int().min(1).max(10_000).nullable(),
     retention_days: z.number().int().min(1).max(3650).nullable(),
     monthly_spend_cap: z.number().positive().max(10_000_000).nullable(),
-    mask_patterns: z.array(z.string().min(1).max(200)).max(20),
+    mask_patterns: z.array(z.string().min(1).max(200)).max(20).nullable(),
   })
   .partial()
   .strict()
