@@ -81,6 +81,21 @@ describe("audit log", () => {
     await entry(token, "plan.delete", plan.json.id);
   });
 
+  it("records price changes and deletions, and an agent deleted by its name under its id", async () => {
+    const { token } = await newOrg("Audit prices");
+    expect((await api("PUT", "/pricing/openai:gpt-audit", { token, body: { input: 1, cache: 0.1, output: 2 } })).status).toBe(200);
+    expect((await api("DELETE", "/pricing/openai:gpt-audit", { token })).status).toBe(204);
+    await entry(token, "pricing.update", "openai:gpt-audit");
+    expect((await entry(token, "pricing.delete", "openai:gpt-audit")).target.type).toBe("model");
+
+    const agent = await api("POST", "/agents", { token, body: { name: "named", model: "sim" } });
+    expect((await api("DELETE", "/agents/named", { token })).status).toBe(204);
+    expect(await entry(token, "agent.delete", agent.json.id)).toMatchObject({ target: { type: "agent", id: agent.json.id }, details: { name: "named" } });
+    // a delete that finds nothing leaves no entry
+    expect((await api("DELETE", "/agents/named", { token })).status).toBe(404);
+    expect((await api("GET", "/audit?action=agent.delete", { token })).json.items).toHaveLength(1);
+  });
+
   it("does not record a replayed idempotent request twice, nor a refused one", async () => {
     const { token } = await newOrg("Audit replays");
     const body = { agent: "writer", title: "once" };

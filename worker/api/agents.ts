@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AgentRow } from "../db/agent-row";
+import { actorOf, auditStatement } from "../lib/audit";
 import { conflict, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
@@ -113,7 +114,12 @@ export const agentsApi = newApp()
       const p = c.get("principal");
       requireRole(p, "admin");
       const current = await findAgent(c.env.DB, p.org_id, c.req.valid("param").id);
-      await c.env.DB.prepare("DELETE FROM agents WHERE id = ? AND org_id = ?").bind(current.id, p.org_id).run();
+      const d1 = c.env.DB;
+      await d1.batch([
+        d1.prepare("DELETE FROM agents WHERE id = ? AND org_id = ?").bind(current.id, p.org_id),
+        // by its id, as its create and updates are, whether the path named it by id or by name
+        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "agent.delete", target_type: "agent", target_id: current.id, details: { name: current.name } }, Date.now(), true),
+      ]);
       if (current.max_concurrency != null) await orgQueue(c.env, p.org_id).refresh();
       return c.body(null, 204);
     },
