@@ -131,13 +131,13 @@ describe("structured logs", () => {
     setLogLevel("debug");
     const lines = await captureLogs(async () =>
       withRequestId("req_task", async () => {
-        logTaskEvent(7, { type: "step.updated", task_id: "tsk_1", step: "main", status: "running", run_no: 1 });
+        logTaskEvent(7, { type: "step.updated", task_id: "tsk_1", step: "main", status: "in_progress", run_no: 1 });
         logTaskEvent(8, { type: "run.text", task_id: "tsk_1", step: "main", run_no: 1, delta: "secret words" });
         logTaskEvent(9, { task_id: "tsk_1", type: "run.turn", step: "main", run_no: 1, turn_no: 2, tokens: { input: 3, cache: 0, output: 4, web_search: 0 } });
         logTaskEvent(10, { type: "task.updated", task_id: "tsk_1", status: "completed", progress: { done: 1, total: 1 }, cost: 0 });
       }),
     );
-    expect(lines[0]).toMatchObject({ level: "debug", msg: "task event", event: "step.updated", seq: 7, task_id: "tsk_1", step: "main", status: "running", request_id: "req_task" });
+    expect(lines[0]).toMatchObject({ level: "debug", msg: "task event", event: "step.updated", seq: 7, task_id: "tsk_1", step: "main", status: "in_progress", request_id: "req_task" });
     expect(lines[1]).toMatchObject({ level: "debug", event: "run.text", seq: 8, chars: 12, request_id: "req_task" });
     expect(JSON.stringify(lines[1])).not.toContain("secret words");
     // an event serialized in another key order takes the slower path to the same line

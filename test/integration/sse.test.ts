@@ -68,6 +68,9 @@ describe("per-task stream", () => {
     const all = await reading;
     const seen = ids(all);
     expect(seen.length).toBeGreaterThan(4);
+    // a step's events speak the task's words, as its detail does
+    const stepStatuses = all.filter((f) => f.event === "step.updated").map((f) => (f.data as { status: string }).status);
+    expect(new Set(stepStatuses)).toEqual(new Set(["in_progress", "needs_input", "completed"]));
     expect(seen[0]).toBe(1);
     seen.forEach((id, i) => expect(id).toBe(i + 1));
     const statuses = all.filter((f) => f.event === "task.updated").map((f) => (f.data as { status: string }).status);

@@ -143,7 +143,9 @@ describe("GET /tasks", () => {
 describe("DELETE /tasks/{id}", () => {
   it("cancels a running task at once and is 409 afterwards", async () => {
     const task = await createTask({ agent: "researcher", title: "slow", description: "@delay 5000\n@output never" });
-    await waitForStatus(task.id, ["in_progress"]);
+    const running = await waitForStatus(task.id, ["in_progress"]);
+    // a step speaks the task's words (DESIGN.md): running is in_progress
+    expect(running.steps[0].status).toBe("in_progress");
     const res = await api("DELETE", `/tasks/${task.id}`);
     expect(res.status).toBe(200);
     expect(res.json.status).toBe("cancelled");
@@ -168,6 +170,7 @@ describe("ask_human and the respond endpoint", () => {
   it("waits for a person, resumes with the answer, and refuses a second answer", async () => {
     const task = await createTask({ agent: "researcher", title: "ask", description: "@ask Which segment?\n@output done" });
     const waiting = await waitForStatus(task.id, ["needs_input"]);
+    expect(waiting.steps[0].status).toBe("needs_input");
     expect(waiting.pending).toHaveLength(1);
     const [pending] = waiting.pending;
     expect(pending).toMatchObject({ kind: "question", step: "main", question: "Which segment?" });

@@ -3,6 +3,7 @@ import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
 import type { TaskEvent } from "../task/events";
 import type { RunExecutor } from "../task/execute";
 import type { Param, PlanInput } from "../task/plan-schema";
+import { STEP_STATUSES } from "../task/step-status";
 import type { StepView as StepViewShape } from "../task/view";
 
 /** Request and response shapes of the API: validation, the OpenAPI document and the web app's types all come from here. */
@@ -76,7 +77,7 @@ export const StepView: z.ZodType<StepViewShape> = z.lazy(() =>
     name: z.string(),
     kind: z.enum(["agent", "loop", "iteration", "branch"]),
     agent: z.string().nullable(),
-    status: z.enum(["pending", "running", "waiting", "completed", "failed", "skipped", "cancelled"]),
+    status: z.enum(STEP_STATUSES),
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
     duration_ms: z.number().nullable(),

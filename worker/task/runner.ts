@@ -22,6 +22,7 @@ import * as s from "./storage-schema";
 import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
+import { stepStatus } from "./step-status";
 import { taskDetail } from "./view";
 import { nextWake } from "./wake";
 
@@ -684,7 +685,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   emitStep(node: StoredNode): void {
-    this.emit({ type: "step.updated", task_id: this.meta!.id, step: node.key, status: node.status, run_no: node.runs, error: node.error });
+    this.emit({ type: "step.updated", task_id: this.meta!.id, step: node.key, status: stepStatus(node.status), run_no: node.runs, error: node.error });
   }
 
   emitTurn(node: StoredNode, runNo: number, turnNo: number, usage: Usage): void {

@@ -79,8 +79,8 @@ function aggregate(list: StepStatus[]): StepStatus {
   if (list.length === 1) return list[0];
   const has = (...s: StepStatus[]) => list.some((x) => s.includes(x));
   if (has("failed")) return "failed";
-  if (has("needs_input", "waiting")) return "needs_input";
-  if (has("running", "in_progress")) return "running";
+  if (has("needs_input")) return "needs_input";
+  if (has("in_progress")) return "in_progress";
   if (list.every((x) => x === "completed" || x === "skipped")) return list.every((x) => x === "skipped") ? "skipped" : "completed";
   if (has("cancelled")) return "cancelled";
   return "pending";

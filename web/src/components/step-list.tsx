@@ -1,6 +1,6 @@
 import { createSignal, For, Show } from "solid-js";
 import type { Step } from "../api-types";
-import { durationBetween, fmtCompact, fmtCost, fmtDate, fmtDuration, fmtInt, totalTokens } from "../lib/format";
+import { durationBetween, fmtCompact, fmtCost, fmtDate, fmtDuration, fmtInt, runBadgeStatus, totalTokens } from "../lib/format";
 import { StatusBadge } from "./status-badge";
 import { TraceModal } from "./trace-modal";
 
@@ -95,7 +95,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; onTrace
                 <tr>
                   <td>#{r.run_no}</td>
                   <td>
-                    <StatusBadge status={r.status === "running" ? "running" : (r.status as Step["status"])} />
+                    <StatusBadge status={runBadgeStatus(r.status)} />
                   </td>
                   <td>{fmtDate(r.started_at)}</td>
                   <td>{fmtDuration(durationBetween(r.started_at, r.finished_at))}</td>

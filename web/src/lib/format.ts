@@ -3,14 +3,15 @@ import type { StepStatus, TaskStatus, Tokens } from "../api-types";
 export const STATUS_LABEL: Record<StepStatus, string> = {
   needs_input: "Approval Required",
   in_progress: "Running",
-  running: "Running",
   pending: "Waiting",
-  waiting: "Waiting for input",
   failed: "Failed",
   completed: "Finished",
   cancelled: "Cancelled",
   skipped: "Skipped",
 };
+
+/** A run's own words (`running`, `waiting`) in a step's, for its badge. */
+export const runBadgeStatus = (s: string): StepStatus => (s === "running" ? "in_progress" : s === "waiting" ? "needs_input" : (s as StepStatus));
 
 /** Board order: what needs a person first, then what moves, then what is done. */
 export const BOARD_GROUPS: readonly TaskStatus[] = ["needs_input", "in_progress", "pending", "failed", "completed", "cancelled"];

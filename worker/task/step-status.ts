@@ -1,0 +1,10 @@
+import type { NodeStatus } from "./dag";
+
+/** A step's status as the API gives it: a task's words (DESIGN.md), plus `skipped`. */
+export const STEP_STATUSES = ["pending", "in_progress", "needs_input", "completed", "failed", "skipped", "cancelled"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** The task's words for a step's state: a running step is `in_progress`, one waiting for a person `needs_input`. */
+export function stepStatus(s: NodeStatus): StepStatus {
+  return s === "running" ? "in_progress" : s === "waiting" ? "needs_input" : s;
+}
