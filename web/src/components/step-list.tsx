@@ -76,37 +76,40 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; onTrace
         </p>
       </Show>
       <Show when={props.detailed && (s().runs?.length ?? 0) > 1}>
-        <table class="runs">
-          <caption class="sr-only">Runs of {label()}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Run</th>
-              <th scope="col">Status</th>
-              <th scope="col">Started</th>
-              <th scope="col">Duration</th>
-              <th scope="col">Tokens</th>
-              <th scope="col">Cost</th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            <For each={s().runs}>
-              {(r) => (
-                <tr>
-                  <td>#{r.run_no}</td>
-                  <td>
-                    <StatusBadge status={runBadgeStatus(r.status)} />
-                  </td>
-                  <td>{fmtDate(r.started_at)}</td>
-                  <td>{fmtDuration(durationBetween(r.started_at, r.finished_at))}</td>
-                  <td>{fmtCompact(totalTokens(r.tokens))}</td>
-                  <td>{fmtCost(r.cost)}</td>
-                  <td class="muted">{r.error ?? ""}</td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
+        <div class="runs-wrap">
+          <table class="runs">
+            <caption class="sr-only">Runs of {label()}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Run</th>
+                <th scope="col">Status</th>
+                <th scope="col">Started</th>
+                <th scope="col">Duration</th>
+                <th scope="col">Tokens</th>
+                <th scope="col">Cost</th>
+                <th scope="col">Error</th>
+              </tr>
+            </thead>
+            <tbody>
+              <For each={s().runs}>
+                {(r, i) => (
+                  <tr>
+                    <td>#{r.run_no}</td>
+                    <td>
+                      {/* a rejection starts the next run with the reviewer's comment as its feedback */}
+                      <StatusBadge status={runBadgeStatus(r.status)} label={s().runs[i() + 1]?.feedback != null ? "Rejected" : undefined} />
+                    </td>
+                    <td>{fmtDate(r.started_at)}</td>
+                    <td>{fmtDuration(durationBetween(r.started_at, r.finished_at))}</td>
+                    <td>{fmtCompact(totalTokens(r.tokens))}</td>
+                    <td>{fmtCost(r.cost)}</td>
+                    <td class="muted">{r.error ?? ""}</td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+        </div>
       </Show>
       <Show when={children().length > 0 && open()}>
         <ol class="steps nested">

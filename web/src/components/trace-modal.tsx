@@ -205,7 +205,10 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
                 <span class="tool-name">{c.name}</span>
                 <pre class="code small">{pretty(c.arguments)}</pre>
               </div>
-              <Show when={r()}>
+              <Show when={r()?.result === null && !r()?.error}>
+                <p class="muted small tool-pending">{c.name === "ask_human" ? "waiting for an answer" : "waiting for the result"}</p>
+              </Show>
+              <Show when={r() && (r()!.result !== null || r()!.error) ? r() : undefined}>
                 {(res) => (
                   <div class={`tool-result ${res().error ? "is-error" : ""}`}>
                     <span class="muted small">

@@ -1,4 +1,5 @@
 import type { StepStatus, TaskStatus, Tokens } from "../api-types";
+import { clock } from "./clock";
 
 export const STATUS_LABEL: Record<StepStatus, string> = {
   needs_input: "Approval Required",
@@ -53,10 +54,11 @@ export function fmtDuration(ms: number | null | undefined): string {
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
-export function durationBetween(start: string | null, end: string | null, now = Date.now()): number | null {
+/** Until `end`, or, while something still runs, until now: read in a view, it counts up by itself (`clock`). */
+export function durationBetween(start: string | null, end: string | null, now?: number): number | null {
   if (!start) return null;
   const a = Date.parse(start);
-  const b = end ? Date.parse(end) : now;
+  const b = end ? Date.parse(end) : (now ?? clock());
   return Number.isFinite(a) && Number.isFinite(b) ? b - a : null;
 }
 

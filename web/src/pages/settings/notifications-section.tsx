@@ -97,9 +97,11 @@ export function NotificationsSection() {
                 <For each={subs.data?.items}>
                   {(s) => (
                     <tr data-subscription-id={s.id}>
-                      <td class="cell-title">
-                        <code>{s.url}</code>
-                        <Show when={s.description}><span class="muted small">{s.description}</span></Show>
+                      <td>
+                        <div class="cell-title">
+                          <code>{s.url}</code>
+                          <Show when={s.description}><span class="muted small">{s.description}</span></Show>
+                        </div>
                       </td>
                       <td>
                         <For each={s.events}>{(e) => <span class="tag">{e}</span>}</For>

@@ -12,6 +12,13 @@ function questionOf(args: unknown): string {
   return pretty(args);
 }
 
+/** Why there is nothing to show yet: no turn has finished. */
+function quiet(status: Step["status"]): string {
+  if (status === "pending") return "The agent has not started yet.";
+  if (status === "in_progress" || status === "needs_input") return "The agent is at work; its first turn is not finished yet.";
+  return "No turn of the agent was recorded.";
+}
+
 export function Conversation(props: { taskId: string; step: Step }) {
   const lastRun = () => props.step.runs?.at(-1)?.run_no ?? 1;
   const trace = createLoader<Trace>(() => api.tasks.trace(props.taskId, props.step.id, lastRun()), { immediate: false });
@@ -26,6 +33,8 @@ export function Conversation(props: { taskId: string; step: Step }) {
       for (const c of turn.tool_calls.filter((x) => x.name === "ask_human")) out.push({ role: "agent asks", content: questionOf(c.arguments) });
       if (turn.content || calls.length) out.push({ role: "assistant", content: turn.content, tool_calls: calls });
       for (const r of turn.tool_results) {
+        // a call not done yet (a question not answered) has nothing to show
+        if (r.result === null && !r.error) continue;
         const human = r.name === "ask_human";
         out.push({ role: human ? "you" : "tool", name: r.name, content: r.error ? `error: ${r.error}` : human && typeof r.result === "string" ? r.result : pretty(r.result) });
       }
@@ -39,7 +48,7 @@ export function Conversation(props: { taskId: string; step: Step }) {
       <Show when={trace.data} fallback={<Show when={trace.error} fallback={<Skeleton rows={2} />}>{<ErrorState error={trace.error} retry={trace.refresh} title="Could not load the conversation" />}</Show>}>
         {(t) => (
           <div class="conversation">
-            <For each={messages(t())} fallback={<p class="muted">The agent has not started yet.</p>}>
+            <For each={messages(t())} fallback={<p class="muted">{quiet(props.step.status)}</p>}>
               {(m) => <MessageView m={m} />}
             </For>
           </div>

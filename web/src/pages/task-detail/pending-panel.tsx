@@ -5,6 +5,7 @@ import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
 import { canWrite } from "../../lib/session";
+import { findStep } from "../../lib/steps";
 
 /** What the task waits for from a person: answers, approvals, budget decisions. */
 export function PendingPanel(props: { task: TaskDetail; onChanged: () => void }) {
@@ -20,7 +21,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
   const [text, setText] = createSignal("");
   const [busy, setBusy] = createSignal(false);
   const [err, setErr] = createSignal<string | null>(null);
-  const step = () => props.task.steps.find((s) => s.id === props.item.step);
+  const step = () => findStep(props.task.steps, props.item.step);
   const fieldId = () => `pending-${props.item.step}-${props.item.call_id ?? props.item.kind}`.replace(/[^\w-]/g, "_");
 
   const run = async (what: () => Promise<unknown>, ok: string) => {

@@ -35,8 +35,10 @@ export function TaskDetailPage() {
           setStream(s);
         });
         // A finished task's stream has nothing more to say; the server ends it and we stop reconnecting.
+        // Nor has an unknown one's (404).
         createEffect(() => {
-          if (task.data?.id === id && FINAL.has(task.data.status)) {
+          const gone = task.error instanceof ApiError && task.error.status === 404;
+          if (gone || (task.data?.id === id && FINAL.has(task.data.status))) {
             stop();
             setStream("closed");
             setEnded(true);

@@ -137,11 +137,13 @@ export function TablePage() {
                 <For each={d().items}>
                   {(t) => (
                     <tr data-task-id={t.id} data-status={t.status}>
-                      <td class="cell-title">
-                        <A href={`/tasks/${t.id}`} class="link-strong">
-                          {t.title}
-                        </A>
-                        <span class="muted small">{t.created_by?.name}</span>
+                      <td>
+                        <div class="cell-title">
+                          <A href={`/tasks/${t.id}`} class="link-strong">
+                            {t.title}
+                          </A>
+                          <span class="muted small">{t.created_by?.name}</span>
+                        </div>
                       </td>
                       <td>
                         <StatusBadge status={t.status} label={t.status} />
@@ -150,7 +152,7 @@ export function TablePage() {
                         <span class="tag">{t.source}</span>
                       </td>
                       <td>{t.agent ?? "—"}</td>
-                      <td>
+                      <td class="nowrap">
                         <time datetime={t.created_at} title={fmtDateFull(t.created_at)}>
                           {fmtRelative(t.created_at)}
                         </time>

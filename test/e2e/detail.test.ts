@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { apiCall, type App, type Browser, closeDashboard, openDashboard, uid } from "./helpers";
+
+interface Created {
+  id: string;
+  status: string;
+  pending: { kind: string; step: string }[];
+}
+
+let app: App;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  ({ app, browser, page } = await openDashboard());
+});
+
+afterAll(() => closeDashboard({ app, browser }));
+
+const badge = (status: string) => page.locator(`.detail-head .badge[data-status="${status}"]`);
+const pageWidth = () => page.evaluate(() => document.documentElement.scrollWidth);
+
+describe("task detail", () => {
+  it("shows each loop iteration's output for review", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Review loop ${uid()}`,
+      steps: [
+        { id: "list", agent: "writer", instructions: '@output ["acme", "globex"]' },
+        { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", agent: "writer", instructions: "@output Email to {{item}}", approval: true }] },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(2);
+
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const panel = page.getByRole("region", { name: "Needs your input" });
+    const review = panel.locator('.pending-item[data-kind="approval"][data-step="emails[1].draft"]');
+    await review.waitFor({ timeout: 20_000 });
+    await expect.poll(() => review.locator(".output-preview").textContent()).toBe("Email to globex");
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
+  it("counts a running task's duration up without a refresh", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Slow ${uid()}`, description: "@delay 8000\n@output late" });
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await badge("in_progress").waitFor({ timeout: 20_000 });
+    const duration = page.locator(".stat").filter({ hasText: "Duration" });
+    const first = await duration.textContent();
+    await expect.poll(() => duration.textContent(), { timeout: 5_000 }).not.toBe(first);
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
+  it("shows no reply to a question nobody has answered yet", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Ask ${uid()}`, description: "@ask Which region?\n@output done" });
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await badge("needs_input").waitFor({ timeout: 20_000 });
+    const conversation = page.getByRole("region", { name: "Conversation" });
+    await conversation.getByText("Which region?").first().waitFor();
+    expect(await conversation.textContent()).not.toContain("null");
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
+  it("stops listening for a task that does not exist", async () => {
+    const streams: string[] = [];
+    const count = (req: { url(): string }) => {
+      if (req.url().includes("/tasks/tsk_doesnotexist/events")) streams.push(req.url());
+    };
+    page.on("request", count);
+    await page.goto(`${app.url}/tasks/tsk_doesnotexist`);
+    await page.getByText(/not found/i).first().waitFor();
+    await page.waitForTimeout(4_000);
+    page.off("request", count);
+    expect(streams.length).toBeLessThanOrEqual(1);
+  });
+
+  it("keeps the task table and a long title's detail within a phone's width", async () => {
+    const long = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `x${"y".repeat(150)}${uid()}`, description: "@output ok" });
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${app.url}/tasks`);
+      await page.locator("tr[data-task-id]").first().waitFor({ timeout: 20_000 });
+      expect(await pageWidth()).toBeLessThanOrEqual(390);
+      await page.goto(`${app.url}/tasks/${long.id}`);
+      await badge("completed").waitFor({ timeout: 20_000 });
+      expect(await pageWidth()).toBeLessThanOrEqual(390);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+});

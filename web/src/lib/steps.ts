@@ -1,0 +1,11 @@
+import type { Step } from "../api-types";
+
+/** A step anywhere in the tree by its address (`main`, `emails[2].draft`): loop iterations and branch bodies included. */
+export function findStep(steps: Step[] | undefined, id: string): Step | undefined {
+  for (const s of steps ?? []) {
+    if (s.id === id) return s;
+    const found = findStep(s.iterations, id) ?? findStep(s.steps, id);
+    if (found) return found;
+  }
+  return undefined;
+}
