@@ -88,4 +88,15 @@ describe("task detail", () => {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
   });
+
+  it("keeps a row's actions in view in a task table wider than its box", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Needs an answer ${uid()} with a title long enough to widen the table`, description: "@ask Which one?\n@output ok" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("needs_input");
+    await page.goto(`${app.url}/tasks`);
+    const button = page.locator(`tr[data-task-id="${task.id}"]`).getByRole("button", { name: "Provide input" });
+    await button.waitFor({ timeout: 20_000 });
+    const [box, wrap] = await Promise.all([button.boundingBox(), page.locator(".table-wrap").boundingBox()]);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(wrap!.x + wrap!.width);
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
 });

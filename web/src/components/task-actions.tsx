@@ -1,4 +1,3 @@
-import { A } from "@solidjs/router";
 import { createSignal, Show } from "solid-js";
 import { api } from "../api";
 import type { PendingItem, TaskListItem } from "../api-types";
@@ -10,7 +9,7 @@ import { toast } from "./toast";
 type Dialog = { kind: "cancel" } | { kind: "respond"; item: PendingItem } | { kind: "reject"; item: PendingItem } | { kind: "budget"; item: PendingItem } | null;
 
 /** Cancel, Provide input, Approve / Reject, View details — for a row, a card or the detail header. */
-export function TaskActions(props: { task: TaskListItem; onChanged?: () => void; showView?: boolean; size?: "sm" | "md" }) {
+export function TaskActions(props: { task: TaskListItem; onChanged?: () => void; size?: "sm" | "md" }) {
   const [dialog, setDialog] = createSignal<Dialog>(null);
   const [busy, setBusy] = createSignal(false);
   const [text, setText] = createSignal("");
@@ -83,11 +82,6 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
             Cancel
           </button>
         </Show>
-      </Show>
-      <Show when={props.showView}>
-        <A class={`${btn()} btn-ghost`} href={`/tasks/${props.task.id}`}>
-          View details
-        </A>
       </Show>
 
       <Show when={d()?.kind === "cancel"}>

@@ -166,7 +166,7 @@ export function TablePage() {
                       <td class="num">{fmtCompact(totalTokens(t.tokens))}</td>
                       <td class="num">{fmtCost(t.cost)}</td>
                       <td class="cell-actions">
-                        <TaskActions task={t} onChanged={liveRefresh} showView />
+                        <TaskActions task={t} onChanged={liveRefresh} />
                       </td>
                     </tr>
                   )}
