@@ -105,6 +105,12 @@ describe("running plans", () => {
     expect(done.progress).toEqual({ done: 4, total: 4 });
     const trace = await api("GET", `/tasks/${done.id}/steps/${encodeURIComponent("emails[1].draft")}/runs/1/trace`);
     expect(trace.status).toBe(200);
+    // a loop is not reviewed itself (its steps are): 409 naming it, where an unknown step is 404
+    const loopReview = await api("POST", `/tasks/${done.id}/steps/emails/approve`);
+    expectError(loopReview, 409, "conflict");
+    expect(loopReview.json.error.message).toContain("emails is a loop");
+    expectError(await api("POST", `/tasks/${done.id}/steps/emails/reject`, { body: { comment: "no" } }), 409, "conflict");
+    expectError(await api("POST", `/tasks/${done.id}/steps/nothing/approve`), 404);
   });
 
   it("runs only the matching branch and hides the others", async () => {

@@ -264,8 +264,8 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   async approve(key: string): Promise<RpcResult> {
     await this.startup;
-    const node = this.graph.nodes.get(key) as StoredNode | undefined;
-    if (!node || node.kind !== "agent" || node.status === "skipped") return fail("not_found", `no step ${key} in this task`);
+    const node = this.reviewable(key);
+    if ("ok" in node) return node;
     if (node.status !== "waiting" || node.waiting?.kind !== "approval") return fail("conflict", `step ${key} is not waiting for approval`);
     this.ctx.storage.transactionSync(() => {
       node.status = "completed";
@@ -278,10 +278,18 @@ export class TaskRunner extends DurableObject<Bindings> {
     return ok(null);
   }
 
+  /** Only an agent step's output is reviewed: a loop or branch is 409 (its own steps are), an unknown or skipped one 404. */
+  private reviewable(key: string): StoredNode | RpcResult<never> {
+    const node = this.graph.nodes.get(key) as StoredNode | undefined;
+    if (!node || node.status === "skipped") return fail("not_found", `no step ${key} in this task`);
+    if (node.kind !== "agent") return fail("conflict", `step ${key} is a ${node.kind}: review the agent steps inside it`);
+    return node;
+  }
+
   async reject(key: string, comment: string): Promise<RpcResult> {
     await this.startup;
-    const node = this.graph.nodes.get(key) as StoredNode | undefined;
-    if (!node || node.kind !== "agent" || node.status === "skipped") return fail("not_found", `no step ${key} in this task`);
+    const node = this.reviewable(key);
+    if ("ok" in node) return node;
     if (node.status !== "waiting" || node.waiting?.kind !== "approval") return fail("conflict", `step ${key} is not waiting for approval`);
     this.ctx.storage.transactionSync(() => {
       node.waiting = null;
