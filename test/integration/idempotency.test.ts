@@ -19,6 +19,17 @@ describe("Idempotency-Key", () => {
     expect(await countTitled("idem once")).toBe(1);
   });
 
+  it("takes the same JSON written with other spacing or key order as the same request", async () => {
+    const key = crypto.randomUUID();
+    const first = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"idem spaced","description":"@output ok"}', headers: { "idempotency-key": key, "content-type": "application/json" } });
+    expect(first.status, first.text).toBe(201);
+    const again = await api("POST", "/tasks", { raw: '{ "description": "@output ok",\n  "title": "idem spaced", "agent": "researcher" }', headers: { "idempotency-key": key, "content-type": "application/json" } });
+    expect(again.status, again.text).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.text).toBe(first.text);
+    expect(await countTitled("idem spaced")).toBe(1);
+  });
+
   it("answers 422 for the same key with another body, or on another route", async () => {
     const key = crypto.randomUUID();
     expect((await post("/tasks", { agent: "researcher", title: "idem a" }, key)).status).toBe(201);

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../lib/context";
+import { canonicalJson } from "../lib/canonical-json";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, badRequest, conflict } from "../lib/errors";
 import { delay } from "../lib/time";
@@ -19,7 +20,7 @@ interface KeyRow {
 /**
  * `Idempotency-Key` on a POST: the first request reserves the key with a
  * conditional insert (so concurrent duplicates cannot both run), later ones with
- * the same body get its status and body back, with another body a 422. Keys are
+ * the same body (whatever its spacing or key order) get its status and body back, with another body a 422. Keys are
  * scoped to the organization and token and expire after a day. Only successes are
  * kept: a failed request releases the key so it can be retried.
  */
@@ -29,7 +30,11 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   if (!KEY.test(key)) throw badRequest("Idempotency-Key must be 1–255 visible ASCII characters");
   const p = c.get("principal");
   const d1 = c.env.DB;
-  const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
+  // the same request written with other spacing or key order is the same request; `raw` matches keys stored before that
+  const sent = await c.req.text();
+  const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${canonicalJson(sent)}`);
+  const raw = await sha256Hex(`${c.req.method} ${c.req.path}\n${sent}`);
+  const same = (f: string) => f === fingerprint || f === raw;
   const owner = crypto.randomUUID();
   const pk = [p.org_id, p.token_id, key] as const;
   const select = d1.prepare("SELECT fingerprint, owner, status, response FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
@@ -49,12 +54,12 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     let row: KeyRow | undefined = read.results[0];
     if (row?.owner === owner) break;
     // Someone else holds the key: wait for its result, or for it to be released.
-    while (row && row.status == null && row.fingerprint === fingerprint && Date.now() < deadline) {
+    while (row && row.status == null && same(row.fingerprint) && Date.now() < deadline) {
       await delay(WAIT_STEP_MS);
       row = (await select.first<KeyRow>()) ?? undefined;
     }
     if (!row) continue;
-    if (row.fingerprint !== fingerprint) {
+    if (!same(row.fingerprint)) {
       throw new ApiError("unprocessable", "this Idempotency-Key was already used with a different request", { idempotency_key: key });
     }
     if (row.status == null) throw conflict("a request with this Idempotency-Key is still in progress; retry later");
