@@ -86,6 +86,9 @@ function aggregate(list: StepStatus[]): StepStatus {
   return "pending";
 }
 
+/** Kind and status under a node's name, or the status alone when both would not fit the box. */
+const subLabel = (kind: string, status: string) => (kind.length + status.length + 3 > 20 ? status : `${kind} · ${status}`);
+
 export function DagView(props: { plan: PlanStep[]; steps: Step[] }) {
   const nodes = createMemo(() => layout(props.plan));
   const status = createMemo(() => statusIndex(props.steps));
@@ -154,7 +157,7 @@ export function DagView(props: { plan: PlanStep[]; steps: Step[] }) {
                 {n.label.length > 19 ? n.label.slice(0, 18) + "…" : n.label}
               </text>
               <text x="30" y="35" class="dag-sub">
-                {n.kind} · {STATUS_LABEL[st(n.id)] ?? st(n.id)}
+                {subLabel(n.kind, STATUS_LABEL[st(n.id)] ?? st(n.id))}
               </text>
             </g>
           )}
