@@ -89,7 +89,7 @@ describe("task detail", () => {
     }
   });
 
-  it("keeps a row's actions in view in a task table wider than its box", async () => {
+  it("keeps a row's actions in view in a task table wider than its box, and focuses the answer box of its dialog", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Needs an answer ${uid()} with a title long enough to widen the table`, description: "@ask Which one?\n@output ok" });
     await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("needs_input");
     await page.goto(`${app.url}/tasks`);
@@ -97,6 +97,11 @@ describe("task detail", () => {
     await button.waitFor({ timeout: 20_000 });
     const [box, wrap] = await Promise.all([button.boundingBox(), page.locator(".table-wrap").boundingBox()]);
     expect(box!.x + box!.width).toBeLessThanOrEqual(wrap!.x + wrap!.width);
+    // the answer box, not the dialog's Close button, takes the focus
+    await button.click();
+    await page.getByRole("dialog").waitFor();
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("TEXTAREA");
+    await page.keyboard.press("Escape");
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 });

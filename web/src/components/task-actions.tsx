@@ -120,7 +120,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
           </div>
           <label class="field">
             <span>Your answer</span>
-            <textarea rows={4} value={text()} onInput={(e) => setText(e.currentTarget.value)} />
+            <textarea autofocus rows={4} value={text()} onInput={(e) => setText(e.currentTarget.value)} />
           </label>
           <ErrorLine text={err()} />
           <div class="modal-actions">
@@ -148,7 +148,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
         >
           <label class="field">
             <span>Comment</span>
-            <textarea rows={3} value={text()} onInput={(e) => setText(e.currentTarget.value)} placeholder="What should change?" />
+            <textarea autofocus rows={3} value={text()} onInput={(e) => setText(e.currentTarget.value)} placeholder="What should change?" />
           </label>
           <ErrorLine text={err()} />
           <div class="modal-actions">
@@ -169,7 +169,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
           <p>{(d() as { item?: PendingItem } | null)?.item?.question ?? "The task reached its cost limit. Stop it, or raise the limit to continue."}</p>
           <label class="field">
             <span>New limit (USD)</span>
-            <input type="number" min="0" step="0.01" inputmode="decimal" value={raise()} onInput={(e) => setRaise(e.currentTarget.value)} />
+            <input autofocus type="number" min="0" step="0.01" inputmode="decimal" value={raise()} onInput={(e) => setRaise(e.currentTarget.value)} />
           </label>
           <ErrorLine text={err()} />
           <div class="modal-actions">
