@@ -72,6 +72,10 @@ describe("POST /tasks", () => {
     expectError(await api("POST", "/tasks", { body: { agent: "researcher", title: "t", bogus: 1 } }), 400);
     expectError(await api("POST", "/tasks", { raw: "{not json" }), 400, "bad_request");
     expectError(await api("POST", "/tasks", { body: [1, 2] }), 400);
+    // JSON sent as another media type is malformed too
+    const plain = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"t","description":"x"}', headers: { "content-type": "text/plain" } });
+    expectError(plain, 400, "bad_request");
+    expect(plain.json.error.message).toContain("Content-Type: application/json");
     const after = await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>();
     expect(after!.n).toBe(before!.n);
   });

@@ -24,6 +24,8 @@ export function errorResponse(err: Error, c: Context<AppEnv>): Response {
     return c.json(body, err.status, err.headers);
   }
   if (err instanceof HTTPException) {
+    // a body sent as another media type than JSON is a malformed request (DESIGN.md: 400), as a body that is not JSON is
+    if (err.status === 415) return c.json({ error: { code: "bad_request", message: "the request body must be JSON, sent with Content-Type: application/json", request_id } }, 400);
     const status = err.status;
     const code = status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : "bad_request";
     const message = status === 400 && /JSON/i.test(err.message) ? "the request body is not valid JSON" : err.message || "bad request";
