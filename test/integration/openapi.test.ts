@@ -170,6 +170,7 @@ async function buildCases(): Promise<Case[]> {
     { op: "GET /tasks/{id}", status: 404, run: () => s("GET", v1("/tasks/tsk_missing")) },
     { op: "DELETE /tasks/{id}", status: 409, run: () => s("DELETE", v1(`/tasks/${done.id}`)) },
     { op: "POST /tasks", status: 413, run: () => s("POST", v1("/tasks"), { body: big }) },
+    { op: "DELETE /tasks/{id}", status: 413, run: () => s("DELETE", v1("/tasks/tsk_x"), { body: big }) },
     { op: "POST /tasks", status: 422, run: () => s("POST", v1("/tasks"), { body: j({ agent: "ghost", title: "t" }) }) },
     { op: "POST /tasks", status: 422, run: () => s("POST", v1("/tasks"), { body: j({ plan_id: "pln_missing", inputs: {} }) }) },
     { op: "GET /tasks", status: 429, run: () => s("GET", v1("/tasks"), { token: limited }) },

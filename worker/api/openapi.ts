@@ -42,7 +42,8 @@ function addMiddlewareResponses(key: string, op: Operation, method: string): voi
     if (method !== "get") add(403, "Forbidden (role, or a cookie-authenticated request from another origin)");
   } else op.security = [];
   if (op.requestBody || op.parameters?.length) add(400, "Malformed or invalid request");
-  if (op.requestBody) add(413, "Body larger than MAX_BODY_BYTES");
+  // the limit applies to whatever body a request carries, also where the route reads none (a DELETE with a body)
+  if (op.requestBody || method !== "get") add(413, "Body larger than MAX_BODY_BYTES");
   if (IDEMPOTENT.has(key)) {
     op.parameters = [
       ...(op.parameters ?? []),
