@@ -3,6 +3,7 @@ import { answerPending, runAgentLoop } from "../../../worker/agents/loop";
 import { simPrice, simProvider } from "../../../worker/agents/providers/sim";
 import { createToolHost } from "../../../worker/agents/tools";
 import { StepError, type ToolSpec } from "../../../worker/agents/types";
+import { webSearchSpec } from "../../../worker/agents/tools/web-search";
 import { agent, clock, countingProvider, fakeHost, tok, turnStore } from "./loop-helpers";
 
 const lookup: ToolSpec = { name: "lookup", description: "Look up", parameters: { type: "object" } };
@@ -180,7 +181,7 @@ describe("agent loop", () => {
   });
 
   it("records a native search turn and continues after it", async () => {
-    const { host } = fakeHost([], {});
+    const { host } = fakeHost([webSearchSpec], {});
     const store = turnStore();
     const outcome = await runAgentLoop({ ...base(), agent: agent({ system_prompt: "" }), instructions: "@search cats\n@output meow", turns: [], provider: simProvider, tools: host, saveTurn: store.save });
     expect(outcome).toEqual({ kind: "completed", output: "meow" });
@@ -191,7 +192,7 @@ describe("agent loop", () => {
     expect(t1.usage.searches).toBe(1);
     expect(t1.cost_nanos).toBe(simCost(t1.usage));
     expect(t1.cost_nanos).toBeGreaterThan(1_000_000); // one search is $0.001
-    expect(t2.usage.cache).toBe(tok('{"role":"user","content":"@search cats\\n@output meow"}'));
+    expect(t2.usage.cache).toBe(tok(JSON.stringify([webSearchSpec]), '{"role":"user","content":"@search cats\\n@output meow"}'));
   });
 
   it("gives tool failures back to the model and goes on", async () => {

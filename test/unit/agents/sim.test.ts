@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { simProvider } from "../../../worker/agents/providers/sim";
 import { type Message, type ModelRequest, StepError, type ToolSpec } from "../../../worker/agents/types";
+import { webSearchSpec } from "../../../worker/agents/tools/web-search";
 
 /** ceil(UTF-8 bytes / 4) of the concatenated pieces, written out independently of the sim's code */
 const tok = (...pieces: string[]) => Math.ceil(new TextEncoder().encode(pieces.join("")).byteLength / 4);
@@ -106,8 +107,15 @@ describe("sim model", () => {
     expect(res.tool_calls).toEqual([{ id: "sim_call_1", name: "ping", arguments: {} }]);
   });
 
-  it("@search runs one native search with offline results, counted as web-search tokens, and pauses", async () => {
+  it("@search, for an agent without web search, asks for the web_search tool instead of searching", async () => {
     const res = await simProvider.call(req([{ role: "user", content: "@search edge agents\n@output found" }]));
+    expect(res.searches).toEqual([]);
+    expect(res.tool_calls).toEqual([{ id: "sim_call_1", name: "web_search", arguments: { query: "edge agents" } }]);
+    expect(res.usage.searches ?? 0).toBe(0);
+  });
+
+  it("@search, for an agent offered web search, runs one native search with offline results, counted as web-search tokens, and pauses", async () => {
+    const res = await simProvider.call(req([{ role: "user", content: "@search edge agents\n@output found" }], { tools: [webSearchSpec] }));
     const results = [
       { title: "edge agents — result 1", url: "https://search.invalid/edge-agents/1", snippet: 'Offline result 1 for "edge agents".' },
       { title: "edge agents — result 2", url: "https://search.invalid/edge-agents/2", snippet: 'Offline result 2 for "edge agents".' },
@@ -118,7 +126,7 @@ describe("sim model", () => {
     expect(res.tool_calls).toEqual([]);
     expect(res.content).toBe("");
     expect(res.usage).toEqual({
-      input: tok('{"role":"user","content":"@search edge agents\\n@output found"}'),
+      input: tok(JSON.stringify([webSearchSpec]), '{"role":"user","content":"@search edge agents\\n@output found"}'),
       cache: 0,
       cache_write: 0,
       output: tok('{"query":"edge agents"}'),

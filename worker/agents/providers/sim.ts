@@ -28,6 +28,13 @@ export const simProvider: Provider = {
     const action = script.actions[turn];
     const usage = { ...zeroUsage(), ...prompt };
 
+    // a model searches itself only when the agent offers it web search; otherwise it can only ask for the tool,
+    // which the agent then refuses, as for any tool it does not have
+    if (action?.kind === "search" && !req.tools.some((t) => t.native === "web_search")) {
+      const call: ToolCall = { id: `sim_call_${turn + 1}`, name: "web_search", arguments: { query: action.query } };
+      usage.output = simOutputTokens("", [call]);
+      return { content: "", tool_calls: [call], usage, searches: [] };
+    }
     if (action?.kind === "search") {
       const results = offlineResults(action.query);
       usage.output = simOutputTokens("", [], action.query);
