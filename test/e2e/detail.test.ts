@@ -104,4 +104,23 @@ describe("task detail", () => {
     await page.keyboard.press("Escape");
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
+
+  it("shows each step's duration in an expanded board card and on a phone's detail page", async () => {
+    const title = `Card steps ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@output ok" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    await page.goto(`${app.url}/`);
+    const card = page.locator(`article.task-card[aria-label="${title}"]`);
+    await card.getByRole("button", { name: title }).click();
+    await expect.poll(() => card.locator(".step .step-duration").first().isVisible()).toBe(true);
+    expect(await card.locator(".step .step-duration").first().textContent()).toMatch(/\d/);
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${app.url}/tasks/${task.id}`);
+      await badge("completed").waitFor({ timeout: 20_000 });
+      await expect.poll(() => page.locator(".step .step-duration").first().isVisible()).toBe(true);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
 });

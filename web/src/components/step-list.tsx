@@ -50,13 +50,13 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; onTrace
           </div>
         </div>
         <StatusBadge status={s().status} />
-        <span class="step-metric" title="Duration">
+        <span class="step-metric step-duration" title="Duration">
           {fmtDuration(duration(s()))}
         </span>
-        <span class="step-metric" title={`Tokens: ${fmtInt(totalTokens(s().tokens))}`}>
+        <span class="step-metric step-tokens" title={`Tokens: ${fmtInt(totalTokens(s().tokens))}`}>
           {fmtCompact(totalTokens(s().tokens))} tok
         </span>
-        <span class="step-metric" title="Cost">
+        <span class="step-metric step-cost" title="Cost">
           {fmtCost(s().cost)}
         </span>
         <span class="step-trace">
