@@ -123,4 +123,20 @@ describe("task detail", () => {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
   });
+
+  it("hides the branch paths not taken in the plan graph, as in the step list", async () => {
+    const agentStep = (id: string, instructions: string) => ({ id, agent: "writer", instructions });
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Branch graph ${uid()}`,
+      steps: [
+        agentStep("triage", "@output urgent"),
+        { id: "route", kind: "branch", on: "triage", cases: { urgent: [agentStep("page", "@output paged")], low: [agentStep("ticket", "@output ticketed")] }, default: [agentStep("ignore", "@output ignored")] },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await badge("completed").waitFor({ timeout: 20_000 });
+    await page.locator('.dag-node[data-step="page"][data-status="completed"]').waitFor();
+    expect(await page.locator('.dag-node[data-step="ticket"], .dag-node[data-step="ignore"]').count()).toBe(0);
+  });
 });

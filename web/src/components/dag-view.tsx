@@ -90,8 +90,29 @@ function aggregate(list: StepStatus[]): StepStatus {
 const subLabel = (kind: string, status: string) => (kind.length + status.length + 3 > 20 ? status : `${kind} · ${status}`);
 
 export function DagView(props: { plan: PlanStep[]; steps: Step[] }) {
-  const nodes = createMemo(() => layout(props.plan));
+  const planned = createMemo(() => layout(props.plan));
   const status = createMemo(() => statusIndex(props.steps));
+  const inPlan = createMemo(() => new Map(planned().map((n) => [n.id, n])));
+  /** A step the task never ran sits on a branch path not taken once that branch has decided. */
+  const st = (id: string): StepStatus => {
+    const known = status().get(id);
+    if (known) return known;
+    const b = inPlan().get(id)?.branch;
+    const bs = b ? st(b) : null;
+    return bs && bs !== "pending" && bs !== "skipped" ? "skipped" : bs === "skipped" ? "skipped" : "pending";
+  };
+  /** Branch paths not taken are hidden, as in the step list; each layer's rows close up behind them. */
+  const nodes = createMemo(() => {
+    const rows = new Map<number, number>();
+    return planned()
+      .filter((n) => st(n.id) !== "skipped")
+      .sort((a, b) => a.layer - b.layer || a.row - b.row)
+      .map((n) => {
+        const row = rows.get(n.layer) ?? 0;
+        rows.set(n.layer, row + 1);
+        return { ...n, row };
+      });
+  });
   const pos = (n: Node) => ({ x: 8 + n.layer * (W + GX), y: 8 + n.row * (H + GY) });
   const size = () => {
     const ns = nodes();
@@ -100,14 +121,6 @@ export function DagView(props: { plan: PlanStep[]; steps: Step[] }) {
     return { w: 16 + layers * W + (layers - 1) * GX, h: 16 + rows * H + (rows - 1) * GY };
   };
   const byId = createMemo(() => new Map(nodes().map((n) => [n.id, n])));
-  /** A step the task never ran sits on a branch path not taken once that branch has decided. */
-  const st = (id: string): StepStatus => {
-    const known = status().get(id);
-    if (known) return known;
-    const b = byId().get(id)?.branch;
-    const bs = b ? st(b) : null;
-    return bs && bs !== "pending" && bs !== "skipped" ? "skipped" : bs === "skipped" ? "skipped" : "pending";
-  };
 
   return (
     <figure class="dag">
@@ -132,7 +145,7 @@ export function DagView(props: { plan: PlanStep[]; steps: Step[] }) {
                   return `M${x1} ${y1}C${mx} ${y1} ${mx} ${y2} ${x2} ${y2}`;
                 };
                 return (
-                  <g class={`dag-edge ${st(n.id) === "skipped" ? "is-skipped" : ""}`}>
+                  <g class="dag-edge">
                     <path d={path()} marker-end="url(#dag-arrow)" />
                     <Show when={d.label && d.label !== "over" && d.label !== "on"}>
                       <text x={(a().x + W + b().x) / 2} y={(a().y + b().y) / 2 + H / 2 - 6} class="dag-edge-label" text-anchor="middle">
