@@ -172,7 +172,6 @@ async function buildCases(): Promise<Case[]> {
     { op: "POST /tasks", status: 413, run: () => s("POST", v1("/tasks"), { body: big }) },
     { op: "DELETE /tasks/{id}", status: 413, run: () => s("DELETE", v1("/tasks/tsk_x"), { body: big }) },
     { op: "POST /tasks", status: 422, run: () => s("POST", v1("/tasks"), { body: j({ agent: "ghost", title: "t" }) }) },
-    { op: "POST /tasks", status: 422, run: () => s("POST", v1("/tasks"), { body: j({ plan_id: "pln_missing", inputs: {} }) }) },
     { op: "GET /tasks", status: 429, run: () => s("GET", v1("/tasks"), { token: limited }) },
     { op: "DELETE /tasks/{id}/purge", status: 204, run: () => s("DELETE", v1(`/tasks/${purgeable.id}/purge`)) },
     // settings and spend

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { decodeCursor, findTask, listTasks, taskSummary } from "../db/task-queries";
 import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
-import { ApiError, badRequest, notFound, unprocessable } from "../lib/errors";
+import { ApiError, badRequest, notFound } from "../lib/errors";
 import { requireRole } from "../lib/roles";
 import { createTask, singleStepPlan, taskStub } from "../task/create";
 import type { RpcResult } from "../task/runner";
@@ -73,7 +73,7 @@ async function childrenTotals(d1: D1Database, orgId: string, id: string) {
 
 export const tasksApi = newApp()
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 413, 422) } }),
+    createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 413, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
@@ -82,9 +82,6 @@ export const tasksApi = newApp()
       if ("plan_id" in input) {
         const task = await runPlan(c.env, p, input.plan_id, {
           inputs: input.inputs, title: input.title, max_cost_nanos: budget, source: sourceOf(p), audit: { actor: actorOf(p), action: "task.create" },
-        }).catch((e: unknown) => {
-          // a plan named in the body is, like an agent, what the request cannot be done with (422); `/plans/{id}/run` names it in its path (404)
-          throw e instanceof ApiError && e.code === "not_found" ? unprocessable(`unknown plan: ${input.plan_id}`, { plan_id: input.plan_id }) : e;
         });
         return c.json(task, 201);
       }
