@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { apiCall, shot, type App, type Browser, closeDashboard, openDashboard } from "./helpers";
+import { apiCall, shot, type App, type Browser, useDashboard } from "./helpers";
 
 let app: App;
 let browser: Browser;
 let page: Page;
 
-beforeAll(async () => {
-  ({ app, browser, page } = await openDashboard());
-});
-
-afterAll(() => closeDashboard({ app, browser }));
+useDashboard((d) => ({ app, browser, page } = d));
 
 async function say(text: string): Promise<void> {
   const before = await page.locator('.chat-msg[data-role="assistant"]').count();

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 
 /** Shared pieces of the browser tests: the real app as `npm start` starts it, and Debian's Chromium. */
 
@@ -184,6 +185,16 @@ export async function openDashboard(): Promise<Dashboard> {
   const browser = await launchBrowser();
   await signIn(browser.page, app);
   return { app, browser, page: browser.page };
+}
+
+/** For a whole test file: the app and a signed-in browser, handed to `use` before its tests and closed after them. */
+export function useDashboard(use: (d: Dashboard) => void): void {
+  let opened: Dashboard | undefined;
+  beforeAll(async () => {
+    opened = await openDashboard();
+    use(opened);
+  });
+  afterAll(() => closeDashboard(opened ?? {}));
 }
 
 export async function closeDashboard(d: Partial<Dashboard>): Promise<void> {

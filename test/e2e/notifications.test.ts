@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { apiCall, shot, uid, type App, type Browser, closeDashboard, openDashboard } from "./helpers";
+import { apiCall, shot, uid, type App, type Browser, useDashboard } from "./helpers";
 
 interface Task {
   id: string;
@@ -13,11 +13,7 @@ let app: App;
 let browser: Browser;
 let page: Page;
 
-beforeAll(async () => {
-  ({ app, browser, page } = await openDashboard());
-});
-
-afterAll(() => closeDashboard({ app, browser }));
+useDashboard((d) => ({ app, browser, page } = d));
 
 async function waitFor(id: string, status: string): Promise<Task> {
   for (let i = 0; i < 200; i++) {

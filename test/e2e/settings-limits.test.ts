@@ -1,16 +1,12 @@
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiCall, shot, uid, type App, type Browser, closeDashboard, openDashboard } from "./helpers";
+import { describe, expect, it } from "vitest";
+import { apiCall, shot, uid, type App, type Browser, useDashboard } from "./helpers";
 
 let app: App;
 let browser: Browser;
 let page: Page;
 
-beforeAll(async () => {
-  ({ app, browser, page } = await openDashboard());
-});
-
-afterAll(() => closeDashboard({ app, browser }));
+useDashboard((d) => ({ app, browser, page } = d));
 
 describe("Settings › Limits & spend", () => {
   it("saves the organization's limits and charts its spend by day, agent and model", async () => {
