@@ -99,7 +99,7 @@ export function DagView(props: { plan: PlanStep[]; steps: Step[] }) {
     if (known) return known;
     const b = inPlan().get(id)?.branch;
     const bs = b ? st(b) : null;
-    return bs && bs !== "pending" && bs !== "skipped" ? "skipped" : bs === "skipped" ? "skipped" : "pending";
+    return bs && bs !== "pending" ? "skipped" : "pending";
   };
   /** Branch paths not taken are hidden, as in the step list; each layer's rows close up behind them. */
   const nodes = createMemo(() => {

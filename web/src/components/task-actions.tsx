@@ -8,7 +8,7 @@ import { toast } from "./toast";
 
 type Dialog = { kind: "cancel" } | { kind: "respond"; item: PendingItem } | { kind: "reject"; item: PendingItem } | { kind: "budget"; item: PendingItem } | null;
 
-/** Cancel, Provide input, Approve / Reject, View details — for a row, a card or the detail header. */
+/** Cancel, Provide input, Approve / Reject, Budget — for a row, a card or the detail header. */
 export function TaskActions(props: { task: TaskListItem; onChanged?: () => void; size?: "sm" | "md" }) {
   const [dialog, setDialog] = createSignal<Dialog>(null);
   const [busy, setBusy] = createSignal(false);

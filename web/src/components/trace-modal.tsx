@@ -161,6 +161,9 @@ export function MessageView(props: { m: ChatMessage }) {
 }
 
 /** A turn's `sent` may repeat the whole history or carry only what is new; show what is new either way. */
+/** A tool call not done yet: a question not answered, a sub-task not finished (its result is null until then). */
+export const notDone = (r: Turn["tool_results"][number]): boolean => r.result === null && !r.error;
+
 export function newMessages(turn: Turn, prev: Turn | null): Turn["sent"] {
   if (!prev || prev.sent.length === 0 || turn.sent.length < prev.sent.length) return turn.sent;
   return JSON.stringify(turn.sent[0]) === JSON.stringify(prev.sent[0]) ? turn.sent.slice(prev.sent.length) : turn.sent;
@@ -205,19 +208,20 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
                 <span class="tool-name">{c.name}</span>
                 <pre class="code small">{pretty(c.arguments)}</pre>
               </div>
-              <Show when={r()?.result === null && !r()?.error}>
-                <p class="muted small tool-pending">{c.name === "ask_human" ? "waiting for an answer" : "waiting for the result"}</p>
-              </Show>
-              <Show when={r() && (r()!.result !== null || r()!.error) ? r() : undefined}>
-                {(res) => (
-                  <div class={`tool-result ${res().error ? "is-error" : ""}`}>
-                    <span class="muted small">
-                      result{res().truncated ? " (truncated)" : ""}
-                      {res().error ? ` · error: ${res().error}` : ""}
-                    </span>
-                    <pre class="code small">{pretty(res().result)}</pre>
-                  </div>
-                )}
+              <Show when={r()}>
+                {(res) =>
+                  notDone(res()) ? (
+                    <p class="muted small tool-pending">{c.name === "ask_human" ? "waiting for an answer" : "waiting for the result"}</p>
+                  ) : (
+                    <div class={`tool-result ${res().error ? "is-error" : ""}`}>
+                      <span class="muted small">
+                        result{res().truncated ? " (truncated)" : ""}
+                        {res().error ? ` · error: ${res().error}` : ""}
+                      </span>
+                      <pre class="code small">{pretty(res().result)}</pre>
+                    </div>
+                  )
+                }
               </Show>
             </div>
           );

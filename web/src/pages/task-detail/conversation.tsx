@@ -2,7 +2,7 @@ import { createEffect, For, on, Show } from "solid-js";
 import { api } from "../../api";
 import type { Step, Trace } from "../../api-types";
 import { ErrorState, Skeleton } from "../../components/states";
-import { type ChatMessage, MessageView, newMessages } from "../../components/trace-modal";
+import { type ChatMessage, MessageView, newMessages, notDone } from "../../components/trace-modal";
 import { pretty } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 
@@ -33,8 +33,7 @@ export function Conversation(props: { taskId: string; step: Step }) {
       for (const c of turn.tool_calls.filter((x) => x.name === "ask_human")) out.push({ role: "agent asks", content: questionOf(c.arguments) });
       if (turn.content || calls.length) out.push({ role: "assistant", content: turn.content, tool_calls: calls });
       for (const r of turn.tool_results) {
-        // a call not done yet (a question not answered) has nothing to show
-        if (r.result === null && !r.error) continue;
+        if (notDone(r)) continue;
         const human = r.name === "ask_human";
         out.push({ role: human ? "you" : "tool", name: r.name, content: r.error ? `error: ${r.error}` : human && typeof r.result === "string" ? r.result : pretty(r.result) });
       }
