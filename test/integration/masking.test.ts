@@ -42,6 +42,10 @@ describe("secrets in traces", () => {
     const token = await makeOrg(`org_mask_${crypto.randomUUID().slice(0, 8)}`);
     expectError(await api("PATCH", "/settings", { token, body: { mask_patterns: ["("] } }), 400);
     expectError(await api("PATCH", "/settings", { token, body: { mask_patterns: ["a*"] } }), 400);
+    const slow = await api("PATCH", "/settings", { token, body: { mask_patterns: ["ACME-\\d{6}", "(a+)+$"] } });
+    expectError(slow, 400);
+    expect(slow.json.error.details).toEqual([{ path: "mask_patterns.1", message: expect.stringMatching(/exponential time/) }]);
+    expect((await api("GET", "/settings", { token })).json.mask_patterns).toEqual([]);
     expectError(await api("PATCH", "/settings", { token, body: { mask_patterns: [""] } }), 400);
     expectError(await api("PATCH", "/settings", { token, body: { mask_patterns: Array(21).fill("x") } }), 400);
     expectError(await api("PATCH", "/settings", { token, body: { mask_patterns: ["x".repeat(201)] } }), 400);

@@ -1,3 +1,4 @@
+import { analyse } from "scslre";
 import type { TurnRecord } from "../agents/turn";
 
 export const MASK = "[masked]";
@@ -35,15 +36,38 @@ export function maskSecrets(text: string, patterns: readonly (string | RegExp)[]
 
 export type Masker = (text: string) => string;
 
-/** An organization's pattern is a regular expression that must compile and must not match the empty string. */
+const verdicts = new Map<string, string | null>();
+
+/**
+ * An organization's pattern is a regular expression that must compile, must not match the empty string and
+ * must run in linear time: masking runs on every turn on the one thread that serves every organization, and a
+ * backtracking pattern such as `(a+)+$` (or `.*secret.*`, quadratic over a long tool result) would stall it.
+ */
 export function checkPattern(source: string): string | null {
+  let verdict = verdicts.get(source);
+  if (verdict === undefined) {
+    verdict = patternProblem(source);
+    if (verdicts.size > 1000) verdicts.clear();
+    verdicts.set(source, verdict);
+  }
+  return verdict;
+}
+
+function patternProblem(source: string): string | null {
   let re: RegExp;
   try {
     re = new RegExp(source, "g");
   } catch (e) {
     return e instanceof Error ? e.message : "invalid regular expression";
   }
-  return re.test("") ? "the pattern matches the empty string" : null;
+  if (re.test("")) return "the pattern matches the empty string";
+  const slow = analyse({ source, flags: "g" }, { maxReports: 1 }).reports[0];
+  if (!slow) return null;
+  const near = JSON.stringify(slow.character.literal.source);
+  const time = slow.exponential ? "exponential" : "polynomial";
+  return slow.type === "Move"
+    ? `the pattern can take ${time} time: a search for it can start at every character of a long text and run on from each (near ${near}); anchor it with \\b or a fixed prefix`
+    : `the pattern can take ${time} time: repeated parts of it can match the same text in many ways (near ${near}); repeat each part once`;
 }
 
 /** The masker for one organization: provider keys first (longest first), then its own patterns, then the common shapes. */

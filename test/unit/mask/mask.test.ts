@@ -37,6 +37,17 @@ describe("maskSecrets", () => {
     expect(checkPattern("(")).toMatch(/./);
     expect(checkPattern("a*")).toBe("the pattern matches the empty string");
   });
+
+  it("refuses a pattern that can backtrack for long, and keeps it out of the masker", () => {
+    expect(checkPattern("(a+)+$")).toMatch(/^the pattern can take exponential time: repeated parts/);
+    expect(checkPattern(".*secret.*")).toMatch(/^the pattern can take polynomial time: a search for it can start at every character/);
+    expect(checkPattern("[a-z]+@[a-z]+\\.com")).toMatch(/polynomial/);
+    expect(checkPattern("\\b[a-z]+@[a-z]+\\.com")).toBeNull();
+    expect(checkPattern("token:\\s*\\S+")).toBeNull();
+    const slow = "a".repeat(40) + "!";
+    const m = makeMasker([], ["(a+)+$", "ACME-\\d{6}"]);
+    expect(m(`${slow} ACME-123456`)).toBe(`${slow} ${MASK}`);
+  });
 });
 
 describe("maskTurn", () => {
