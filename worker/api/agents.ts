@@ -6,18 +6,18 @@ import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { orgQueue } from "../queue/admission";
+import { toolName } from "../task/plan-schema";
 import { newApp } from "./app";
 import { Agent, body, errors, json, LIMITS, Page } from "./schemas";
 
 const MODEL = /^(sim|openai:[\w.:/-]{1,100}|anthropic:[\w.:/-]{1,100})$/;
-const TOOL = /^(ask_human|http_fetch|web_search|spawn_task|mcp:https?:\/\/\S{1,500})$/;
 
 const AgentInput = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "an agent name is 1–64 lowercase letters, digits, _ or -"),
     model: z.string().regex(MODEL, "model is `sim`, `openai:<model>` or `anthropic:<model>`"),
     system_prompt: z.string().max(LIMITS.systemPrompt).default(""),
-    tools: z.array(z.string().regex(TOOL, "a tool is ask_human, http_fetch, web_search, spawn_task or mcp:<url>")).max(32).default([]),
+    tools: z.array(toolName).max(32).default([]),
     max_turns: z.number().int().min(1).max(1000).default(20),
     max_cost: z.number().positive().max(1_000_000).nullable().default(null),
     max_concurrency: z.number().int().min(1).max(10_000).nullable().default(null).openapi({ description: "tasks using this agent that may run at once; null: only the organization's cap" }),

@@ -1,15 +1,20 @@
 import { z } from "zod";
 
-/** Plans: a DAG of steps. Step ids are unique across the whole plan, nested bodies included. */
+/** Plans: a DAG of steps. Step ids are unique across the whole plan, nested bodies included. Unknown keys are refused: a misspelt `depends_on` or `approval` would otherwise drop an edge or a review without a word. */
 
 export const stepId = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, "a step id is 1–64 letters, digits, _ or -, starting with a letter or _");
 
-export const retrySchema = z.object({
+/** What an agent or a plan's step may be given: a built-in tool, or a remote MCP server's tools. */
+export const toolName = z
+  .string()
+  .regex(/^(ask_human|http_fetch|web_search|spawn_task|mcp:https?:\/\/\S{1,500})$/, "a tool is ask_human, http_fetch, web_search, spawn_task or mcp:<url>");
+
+export const retrySchema = z.strictObject({
   max_attempts: z.number().int().min(1).max(20).default(3),
   backoff: z
-    .object({
+    .strictObject({
       initial_ms: z.number().int().min(0).max(3_600_000).default(1000),
       max_ms: z.number().int().min(0).max(86_400_000).default(60_000),
     })
@@ -22,25 +27,25 @@ const common = {
   depends_on: z.array(stepId).max(1000).default([]),
 };
 
-export const agentStepSchema = z.object({
+export const agentStepSchema = z.strictObject({
   ...common,
   kind: z.literal("agent"),
   agent: z.string().min(1).max(100),
   instructions: z.string().max(100_000).default(""),
-  tools: z.array(z.string().max(200)).max(64).default([]),
+  tools: z.array(toolName).max(64).default([]),
   approval: z.boolean().default(false),
   retry: retrySchema.optional(),
   timeout_s: z.number().int().min(1).max(86_400).optional(),
 });
 
-const loopBase = z.object({
+const loopBase = z.strictObject({
   ...common,
   kind: z.literal("loop"),
   over: stepId,
   concurrency: z.number().int().min(1).max(1000).default(10),
 });
 
-const branchBase = z.object({
+const branchBase = z.strictObject({
   ...common,
   kind: z.literal("branch"),
   on: stepId,
@@ -77,14 +82,14 @@ export const stepSchema: z.ZodType<Step, StepInput> = z.preprocess(
   z.discriminatedUnion("kind", [agentStepSchema, loopStepSchema, branchStepSchema]),
 );
 
-export const paramSchema = z.object({
+export const paramSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a param name is letters, digits or _"),
   description: z.string().max(2000).default(""),
   required: z.boolean().default(false),
   default: z.string().max(100_000).optional(),
 });
 
-export const planSchema = z.object({
+export const planSchema = z.strictObject({
   name: z.string().min(1).max(200),
   description: z.string().max(10_000).default(""),
   params: z.array(paramSchema).max(100).default([]),

@@ -44,6 +44,8 @@ describe("http_fetch address check", () => {
     "http://0.0.0.0/",
     "http://[::1]/",
     "http://[::ffff:127.0.0.1]/",
+    "http://[::127.0.0.1]/",
+    "http://[::a00:1]/",
     "http://[fd00::1]/",
     "http://[fe80::1]/",
     "http://localhost:8080/",

@@ -13,6 +13,8 @@ export function refusedUrlReason(url: URL): string | undefined {
   if (ipaddr.isValid(host)) {
     let ip = ipaddr.parse(host);
     if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+    // ::a.b.c.d (deprecated, outside every range ipaddr.js names) can still reach a.b.c.d, loopback included
+    else if (ip.kind() === "ipv6" && ip.match(ipaddr.parse("::"), 96)) return `${host} is an IPv4-compatible address`;
     const range = ip.range();
     return range === "unicast" ? undefined : `${host} is a ${range} address`;
   }
