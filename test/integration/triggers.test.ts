@@ -144,9 +144,20 @@ describe("cron triggers", () => {
     expect(res.json).toMatchObject({ source: "cron", trigger_id: t.id, created_by: { type: "trigger", id: t.id } });
   });
 
-  it("records a fire that cannot start (plan deleted) as the trigger's last error", async () => {
+  it("keeps a plan its triggers start: deleting it is 409 naming them, and works once they are gone", async () => {
     const t = await makeCron({ cron: "0 0 1 1 *" });
+    const refused = await api("DELETE", `/plans/${t.plan_id}`);
+    expectError(refused, 409, "conflict");
+    expect(refused.json.error.details).toEqual([{ trigger_id: t.id, kind: "cron" }]);
+    expect((await api("GET", `/plans/${t.plan_id}`)).status).toBe(200);
+    expect((await api("POST", `/triggers/${t.id}/run`)).status).toBe(201);
+    expect((await api("DELETE", `/triggers/${t.id}`)).status).toBe(204);
     expect((await api("DELETE", `/plans/${t.plan_id}`)).status).toBe(204);
+  });
+
+  it("records a fire that cannot start (its plan gone, as a direct delete leaves it) as the trigger's last error", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    await env.DB.batch([env.DB.prepare("DELETE FROM plan_versions WHERE plan_id = ?").bind(t.plan_id), env.DB.prepare("DELETE FROM plans WHERE id = ?").bind(t.plan_id)]);
     await rewind(t.id, 2 * 365 * 24 * 3600 * 1000);
     await runDurableObjectAlarm(clock(t.id));
     expect(await tasksOf(t.id)).toHaveLength(0);

@@ -90,15 +90,26 @@ export const plansApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/{id}", tags: ["plans"], summary: "Delete a plan (tasks keep the version they ran)", request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404) } }),
+    createRoute({
+      method: "delete", path: "/{id}", tags: ["plans"], summary: "Delete a plan (tasks keep the version they ran); 409 while triggers start it",
+      request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404, 409) },
+    }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      const current = await findPlan(c.env.DB, p.org_id, c.req.valid("param").id);
-      await c.env.DB.batch([
-        c.env.DB.prepare("DELETE FROM plan_versions WHERE plan_id = ?").bind(current.id),
-        c.env.DB.prepare("DELETE FROM plans WHERE id = ? AND org_id = ?").bind(current.id, p.org_id),
+      const d1 = c.env.DB;
+      const current = await findPlan(d1, p.org_id, c.req.valid("param").id);
+      // a trigger made between the read and the delete keeps the plan too: the deletes are conditional on none
+      const unused = "NOT EXISTS (SELECT 1 FROM triggers WHERE plan_id = ?1)";
+      const [triggers] = await d1.batch<{ id: string; kind: string }>([
+        d1.prepare("SELECT id, kind FROM triggers WHERE plan_id = ?1 ORDER BY created_at").bind(current.id),
+        d1.prepare(`DELETE FROM plan_versions WHERE plan_id = ?1 AND ${unused}`).bind(current.id),
+        d1.prepare(`DELETE FROM plans WHERE id = ?1 AND org_id = ?2 AND ${unused}`).bind(current.id, p.org_id),
       ]);
+      if (triggers.results.length) {
+        const ids = triggers.results.map((t) => t.id);
+        throw conflict(`plan ${current.id} is started by ${ids.length === 1 ? "trigger" : "triggers"} ${ids.join(", ")}: delete ${ids.length === 1 ? "it" : "them"} first`, triggers.results.map((t) => ({ trigger_id: t.id, kind: t.kind })));
+      }
       return c.body(null, 204);
     },
   )
