@@ -39,7 +39,7 @@ describe("typed client", () => {
     const name = `client-${crypto.randomUUID().slice(0, 8)}`;
     const agent = await unwrap(fd.agents.$post({ json: { name, model: "sim", tools: ["ask_human"] } }));
     expect(agent).toMatchObject({ name, model: "sim", tools: ["ask_human"], max_turns: 20 });
-    const list = await unwrap(fd.agents.$get());
+    const list = await unwrap(fd.agents.$get({ query: {} }));
     expect(list.items.some((a) => a.name === name)).toBe(true);
     expect(await unwrap(fd.agents[":id"].$delete({ param: { id: agent.id } }))).toBeUndefined();
   });

@@ -225,6 +225,7 @@ async function buildCases(): Promise<Case[]> {
     { op: "POST /plans", status: 413, run: () => s("POST", v1("/plans"), { body: big }) },
     { op: "POST /plans", status: 422, run: () => s("POST", v1("/plans"), { body: j({ name: "p", steps: [{ id: "a", agent: "ghost", instructions: "x" }] }) }) },
     { op: "GET /plans", status: 429, run: () => s("GET", v1("/plans"), { token: limited }) },
+    { op: "DELETE /plans/{id}", status: 409, run: async () => s("DELETE", v1(`/plans/${(await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id, inputs: {} } })).json.plan_id}`)) },
     { op: "DELETE /plans/{id}", status: 204, run: async () => s("DELETE", v1(`/plans/${(await api("POST", "/plans", { body: { name: "gone", steps: [{ id: "a", agent: "researcher", instructions: "x" }] } })).json.id}`)) },
     // pricing (in an organization of its own, so no other test's costs move)
     { op: "PUT /pricing/{model}", status: 200, run: () => s("PUT", v1("/pricing/openai:oas"), { token: other, body: j({ input: 1, cache: 0.1, output: 2 }) }) },

@@ -58,3 +58,61 @@ describe("keyset pagination", () => {
     expect(end.json).toEqual({ items: [], next_cursor: null });
   });
 });
+
+/** Every page of a management list at `limit=2`, with `between` run after each page. */
+async function walkList(path: string, token: string, between: () => Promise<void> = async () => {}) {
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 100; page++) {
+    const sep = path.includes("?") ? "&" : "?";
+    const res = await api("GET", `${path}${sep}limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { token });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.items.length).toBeLessThanOrEqual(2);
+    seen.push(...res.json.items.map((x: { id?: string; name?: string; model?: string; version?: number }) => String(x.id ?? x.model ?? x.version)));
+    cursor = res.json.next_cursor;
+    if (!cursor) return seen;
+    await between();
+  }
+  throw new Error("pagination did not end");
+}
+
+describe("management lists page by cursor", () => {
+  it("agents, plans, versions, triggers, tokens, prices and subscriptions: every item once, a bad cursor or limit 400", async () => {
+    const token = await makeOrg(`org_lists_${crypto.randomUUID().slice(0, 8)}`);
+    const post = async (path: string, body: unknown, method = "POST") => {
+      const res = await api(method, path, { token, body });
+      expect(res.status, res.text).toBeLessThan(300);
+      return res.json;
+    };
+    for (let i = 0; i < 3; i++) await post("/agents", { name: `pager-${i}`, model: "sim" });
+    const plans = [];
+    for (let i = 0; i < 3; i++) plans.push(await post("/plans", { name: `p${i}`, steps: [{ id: "a", agent: "pager-0", instructions: "x" }] }));
+    for (let v = 2; v <= 5; v++) await post(`/plans/${plans[0].id}`, { name: `p0 v${v}`, steps: [{ id: "a", agent: "pager-0", instructions: "x" }] }, "PUT");
+    for (let i = 0; i < 3; i++) await post("/triggers", { kind: "webhook", plan_id: plans[i].id, inputs: {} });
+    for (let i = 0; i < 3; i++) await post("/tokens", { name: `t${i}`, role: "viewer" });
+    for (const m of ["openai:a", "openai:b", "openai:c"]) await post(`/pricing/${m}`, { input: 1, cache: 1, output: 1 }, "PUT");
+    for (let i = 0; i < 3; i++) await post("/notifications/subscriptions", { url: `https://example.com/hook${i}`, events: ["task.completed"] });
+
+    const whole = async (path: string) => {
+      const res = await api("GET", `${path}${path.includes("?") ? "&" : "?"}limit=100`, { token });
+      expect(res.json.next_cursor).toBeNull();
+      return res.json.items.map((x: { id?: string; model?: string; version?: number }) => String(x.id ?? x.model ?? x.version));
+    };
+    for (const path of ["/agents", "/plans", `/plans/${plans[0].id}/versions`, "/triggers", "/tokens", "/pricing", "/notifications/subscriptions"]) {
+      const all = await whole(path);
+      expect(all.length, path).toBeGreaterThan(2);
+      expect(await walkList(path, token), path).toEqual(all);
+      for (const bad of ["cursor=garbage", "cursor=W3t9XQ", "limit=0", "limit=101"]) {
+        const res = await api("GET", `${path}?${bad}`, { token });
+        expect(res.status, `${path}?${bad}: ${res.text}`).toBe(400);
+      }
+    }
+    expect(await whole(`/plans/${plans[0].id}/versions`)).toEqual(["5", "4", "3", "2", "1"]);
+
+    // a plan made between pages comes before the cursor (newest first), so the walk neither repeats nor skips
+    const before = await whole("/plans");
+    let n = 0;
+    const seen = await walkList("/plans", token, async () => void (await post("/plans", { name: `late${n++}`, steps: [{ id: "a", agent: "pager-0", instructions: "x" }] })));
+    expect(seen).toEqual(before);
+  });
+});

@@ -40,6 +40,18 @@ export interface TaskFilters {
   limit?: number;
 }
 
+/** Every page of a list the dashboard shows whole (agents, plans, prices, tokens, triggers), 100 items a request. */
+async function allPages<T>(page: (q: { limit: string; cursor?: string }) => Promise<{ items: T[]; next_cursor: string | null }>): Promise<{ items: T[]; next_cursor: null }> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const p = await page({ limit: "100", ...(cursor ? { cursor } : {}) });
+    items.push(...p.items);
+    cursor = p.next_cursor ?? undefined;
+  } while (cursor);
+  return { items, next_cursor: null };
+}
+
 export type CreateTaskInput = { agent: string; title: string; description: string } | { plan_id: string; inputs: Record<string, string>; title?: string };
 
 const filters = (f: TaskFilters) => {
@@ -67,32 +79,32 @@ export const api = {
       call(fd.tasks[":id"].steps[":step"].runs[":n"].trace.$get({ param: { id, step, n: String(runNo) } })) as Promise<Trace>,
   },
   agents: {
-    list: () => call(fd.agents.$get()),
+    list: () => allPages((query) => call(fd.agents.$get({ query }))),
     create: (a: AgentInput) => call(fd.agents.$post({ json: a })),
     update: (id: string, a: AgentInput) => call(fd.agents[":id"].$put({ param: { id }, json: a })),
     remove: (id: string) => call(fd.agents[":id"].$delete({ param: { id } })),
   },
   plans: {
-    list: () => call(fd.plans.$get()) as Promise<Page<Plan>>,
+    list: () => allPages((query) => call(fd.plans.$get({ query })) as Promise<Page<Plan>>),
     get: (id: string) => call(fd.plans[":id"].$get({ param: { id } })) as Promise<Plan>,
     create: (def: PlanDefinition) => call(fd.plans.$post({ json: def })) as Promise<Plan>,
     update: (id: string, def: PlanDefinition) => call(fd.plans[":id"].$put({ param: { id }, json: def })) as Promise<Plan>,
     remove: (id: string) => call(fd.plans[":id"].$delete({ param: { id } })),
-    versions: (id: string) => call(fd.plans[":id"].versions.$get({ param: { id } })) as Promise<Page<PlanVersion>>,
+    versions: (id: string) => allPages((query) => call(fd.plans[":id"].versions.$get({ param: { id }, query })) as Promise<Page<PlanVersion>>),
     run: (id: string, inputs: Record<string, string>, title?: string) => call(fd.plans[":id"].run.$post({ param: { id }, json: { inputs, ...(title ? { title } : {}) } })),
   },
   pricing: {
-    list: () => call(fd.pricing.$get()),
+    list: () => allPages((query) => call(fd.pricing.$get({ query }))),
     put: (model: string, p: PriceInput) => call(fd.pricing[":model"].$put({ param: { model }, json: p })),
     revert: (model: string) => call(fd.pricing[":model"].$delete({ param: { model } })),
   },
   tokens: {
-    list: () => call(fd.tokens.$get({ query: {} })),
+    list: () => allPages((query) => call(fd.tokens.$get({ query }))),
     create: (name: string, role: Role) => call(fd.tokens.$post({ json: { name, role } })),
     revoke: (id: string) => call(fd.tokens[":id"].$delete({ param: { id } })),
   },
   triggers: {
-    list: () => call(fd.triggers.$get()),
+    list: () => allPages((query) => call(fd.triggers.$get({ query }))),
     create: (t: { plan_id: string; kind: "cron" | "webhook"; cron?: string; inputs: Record<string, unknown>; title?: string }) =>
       call(fd.triggers.$post({ json: t.kind === "cron" ? { ...t, kind: "cron", cron: t.cron ?? "" } : { plan_id: t.plan_id, kind: "webhook", inputs: t.inputs, title: t.title } })),
     remove: (id: string) => call(fd.triggers[":id"].$delete({ param: { id } })),

@@ -9,6 +9,8 @@ import { orgQueue } from "../queue/admission";
 import { toolName } from "../task/plan-schema";
 import { newApp } from "./app";
 import { Agent, body, errors, json, LIMITS, Page } from "./schemas";
+import { type Keyset, keysetSql, pageOf } from "../db/keyset";
+import { cursorAfter, ListQuery } from "./list-query";
 
 const MODEL = /^(sim|openai:[\w.:/-]{1,100}|anthropic:[\w.:/-]{1,100})$/;
 
@@ -48,14 +50,18 @@ async function findAgent(d1: D1Database, orgId: string, idOrName: string): Promi
   return row;
 }
 
+const BY_NAME: Keyset = { columns: ["name"], types: ["string"], order: "ASC" };
+
 const isUniqueViolation = (e: unknown) => String(e).includes("UNIQUE");
 
 export const agentsApi = newApp()
   .openapi(
-    createRoute({ method: "get", path: "/", tags: ["agents"], summary: "List agents", responses: { 200: json(Page(Agent)), ...errors(401) } }),
+    createRoute({ method: "get", path: "/", tags: ["agents"], summary: "List agents, by name", request: { query: ListQuery }, responses: { 200: json(Page(Agent)), ...errors(400, 401) } }),
     async (c) => {
-      const { results } = await c.env.DB.prepare(`SELECT ${COLS} FROM agents WHERE org_id = ? ORDER BY name`).bind(c.get("principal").org_id).all<AgentRow>();
-      return c.json({ items: results.map(toAgent), next_cursor: null }, 200);
+      const { limit, cursor } = c.req.valid("query");
+      const page = keysetSql(BY_NAME, cursorAfter(BY_NAME, cursor), limit);
+      const { results } = await c.env.DB.prepare(`SELECT ${COLS} FROM agents WHERE org_id = ? ${page.where} ${page.tail}`).bind(c.get("principal").org_id, ...page.args).all<AgentRow>();
+      return c.json(pageOf(results, limit, (a) => [a.name], toAgent), 200);
     },
   )
   .openapi(

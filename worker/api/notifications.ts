@@ -5,7 +5,9 @@ import { decodeDeliveryCursor, listDeliveries } from "../notify/deliveries";
 import { NOTIFY_EVENTS } from "../notify/events";
 import { inbox } from "../notify/inbox";
 import { createSubscription, deleteSubscription, updateSubscription } from "../notify/manage";
-import { findSubscription, listSubscriptions, subscriptionView } from "../notify/subscriptions";
+import { findSubscription, listSubscriptions, NEWEST_SUBSCRIPTIONS, subscriptionView } from "../notify/subscriptions";
+import { pageOf } from "../db/keyset";
+import { cursorAfter, ListQuery } from "./list-query";
 import { newApp } from "./app";
 import { body, CreatedBy, errors, json, Page, TaskListItem } from "./schemas";
 
@@ -52,11 +54,16 @@ const tags = ["notifications"];
 
 export const notificationsApi = newApp()
   .openapi(
-    createRoute({ method: "get", path: "/subscriptions", tags, summary: "List webhook subscriptions (admins)", responses: { 200: json(Page(Subscription)), ...errors(401, 403) } }),
+    createRoute({
+      method: "get", path: "/subscriptions", tags, summary: "List webhook subscriptions, newest first (admins)",
+      request: { query: ListQuery }, responses: { 200: json(Page(Subscription)), ...errors(400, 401, 403) },
+    }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      return c.json({ items: (await listSubscriptions(c.env.DB, p.org_id)).map(subscriptionView), next_cursor: null }, 200);
+      const { limit, cursor } = c.req.valid("query");
+      const rows = await listSubscriptions(c.env.DB, p.org_id, cursorAfter(NEWEST_SUBSCRIPTIONS, cursor), limit);
+      return c.json(pageOf(rows, limit, (s) => [s.created_at, s.id], subscriptionView), 200);
     },
   )
   .openapi(

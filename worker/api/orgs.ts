@@ -7,6 +7,8 @@ import { iso } from "../lib/time";
 import { newApp } from "./app";
 import { body, errors, json, Page } from "./schemas";
 import { newTokenStatements } from "./tokens";
+import { type Keyset, keysetSql, pageOf } from "../db/keyset";
+import { cursorAfter, ListQuery } from "./list-query";
 
 const Org = z.object({ id: z.string(), name: z.string(), created_at: z.string() }).openapi("Org");
 const Created = z
@@ -25,6 +27,8 @@ interface OrgRow {
 const toView = (r: OrgRow) => ({ id: r.id, name: r.name, created_at: iso(r.created_at)! });
 
 /** Instance admins only: every other route is confined to the caller's organization. */
+const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
+
 export const orgsApi = newApp()
   .openapi(
     createRoute({
@@ -51,10 +55,12 @@ export const orgsApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/", tags: ["orgs"], summary: "Every organization (instance admins)", responses: { 200: json(Page(Org)), ...errors(401, 403) } }),
+    createRoute({ method: "get", path: "/", tags: ["orgs"], summary: "Every organization, newest first (instance admins)", request: { query: ListQuery }, responses: { 200: json(Page(Org)), ...errors(400, 401, 403) } }),
     async (c) => {
       requireInstanceAdmin(c.get("principal"));
-      const { results } = await c.env.DB.prepare("SELECT id, name, created_at FROM orgs ORDER BY created_at DESC, id DESC").all<OrgRow>();
-      return c.json({ items: results.map(toView), next_cursor: null }, 200);
+      const { limit, cursor } = c.req.valid("query");
+      const page = keysetSql(NEWEST, cursorAfter(NEWEST, cursor), limit);
+      const { results } = await c.env.DB.prepare(`SELECT id, name, created_at FROM orgs WHERE 1 ${page.where} ${page.tail}`).bind(...page.args).all<OrgRow>();
+      return c.json(pageOf(results, limit, (o) => [o.created_at, o.id], toView), 200);
     },
   );

@@ -10,6 +10,8 @@ import { newApp } from "./app";
 import { findPlan, type PlanRecord, runPlan } from "./plan-run";
 import { sourceOf } from "./principal";
 import { body, errors, json, LIMITS, Page, TaskListItem } from "./schemas";
+import { type Keyset, keysetSql, pageOf } from "../db/keyset";
+import { cursorAfter, ListQuery } from "./list-query";
 
 const PlanView = z
   .object({ id: z.string(), name: z.string(), description: z.string(), version: z.number().int(), definition: z.record(z.string(), z.unknown()), created_at: z.string(), updated_at: z.string() })
@@ -20,6 +22,9 @@ const PlanBody = z.record(z.string(), z.unknown()).openapi("PlanDefinition", { d
 const RunBody = z
   .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: z.number().positive().max(1_000_000).optional() })
   .strict();
+
+const NEWEST_PLANS: Keyset = { columns: ["p.created_at", "p.id"], types: ["number", "string"], order: "DESC" };
+const NEWEST_VERSIONS: Keyset = { columns: ["version"], types: ["number"], order: "DESC" };
 
 const toView = (r: PlanRecord) => ({
   id: r.id, name: r.name, description: r.description, version: r.version,
@@ -41,15 +46,17 @@ async function checkedPlan(d1: D1Database, orgId: string, raw: unknown): Promise
 
 export const plansApi = newApp()
   .openapi(
-    createRoute({ method: "get", path: "/", tags: ["plans"], summary: "List plans", responses: { 200: json(Page(PlanView)), ...errors(401) } }),
+    createRoute({ method: "get", path: "/", tags: ["plans"], summary: "List plans, newest first", request: { query: ListQuery }, responses: { 200: json(Page(PlanView)), ...errors(400, 401) } }),
     async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      const page = keysetSql(NEWEST_PLANS, cursorAfter(NEWEST_PLANS, cursor), limit);
       const { results } = await c.env.DB.prepare(
         `SELECT p.id, p.name, p.description, p.version, v.definition, p.created_at, p.updated_at FROM plans p
-         JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version WHERE p.org_id = ? ORDER BY p.created_at DESC`,
+         JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version WHERE p.org_id = ? ${page.where} ${page.tail}`,
       )
-        .bind(c.get("principal").org_id)
+        .bind(c.get("principal").org_id, ...page.args)
         .all<PlanRecord>();
-      return c.json({ items: results.map(toView), next_cursor: null }, 200);
+      return c.json(pageOf(results, limit, (r) => [r.created_at, r.id], toView), 200);
     },
   )
   .openapi(
@@ -114,13 +121,20 @@ export const plansApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/{id}/versions", tags: ["plans"], summary: "Every saved version, newest first", request: { params: Id }, responses: { 200: json(Page(VersionView)), ...errors(401, 404) } }),
+    createRoute({
+      method: "get", path: "/{id}/versions", tags: ["plans"], summary: "Every saved version, newest first",
+      request: { params: Id, query: ListQuery }, responses: { 200: json(Page(VersionView)), ...errors(400, 401, 404) },
+    }),
     async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      const after = cursorAfter(NEWEST_VERSIONS, cursor);
       const current = await findPlan(c.env.DB, c.get("principal").org_id, c.req.valid("param").id);
-      const { results } = await c.env.DB.prepare("SELECT version, definition, created_at FROM plan_versions WHERE plan_id = ? ORDER BY version DESC")
-        .bind(current.id)
+      const page = keysetSql(NEWEST_VERSIONS, after, limit);
+      const { results } = await c.env.DB.prepare(`SELECT version, definition, created_at FROM plan_versions WHERE plan_id = ? ${page.where} ${page.tail}`)
+        .bind(current.id, ...page.args)
         .all<{ version: number; definition: string; created_at: number }>();
-      return c.json({ items: results.map((v) => ({ version: v.version, definition: JSON.parse(v.definition) as Record<string, unknown>, created_at: iso(v.created_at)! })), next_cursor: null }, 200);
+      const view = (v: (typeof results)[number]) => ({ version: v.version, definition: JSON.parse(v.definition) as Record<string, unknown>, created_at: iso(v.created_at)! });
+      return c.json(pageOf(results, limit, (v) => [v.version], view), 200);
     },
   )
   .openapi(

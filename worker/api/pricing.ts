@@ -5,6 +5,8 @@ import { notFound } from "../lib/errors";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { newApp } from "./app";
+import { type Keyset, pageInMemory } from "../db/keyset";
+import { cursorAfter, ListQuery } from "./list-query";
 import { body, errors, json, Page } from "./schemas";
 
 const usdPer1M = z.number().min(0).max(100_000);
@@ -36,6 +38,8 @@ const PriceView = z
 
 const Model = z.object({ model: z.string().regex(/^(sim|openai:[\w.:/-]{1,100}|anthropic:[\w.:/-]{1,100})$/, "model is `sim`, `openai:<model>` or `anthropic:<model>`") });
 
+const BY_MODEL: Keyset = { columns: ["model"], types: ["string"], order: "ASC" };
+
 type Row = Price & { model: string; updated_at: number };
 
 const view = (model: string, p: Price, source: "organization" | "default", updated_at: number | null) => ({
@@ -53,16 +57,22 @@ const view = (model: string, p: Price, source: "organization" | "default", updat
 /** Per-organization prices over editable built-in defaults. A run keeps the price it started with, so edits never rewrite history. */
 export const pricingApi = newApp()
   .openapi(
-    createRoute({ method: "get", path: "/", tags: ["pricing"], summary: "Prices in force: the organization's, then the defaults", responses: { 200: json(Page(PriceView)), ...errors(401) } }),
+    createRoute({
+      method: "get", path: "/", tags: ["pricing"], summary: "Prices in force, by model: the organization's, else the defaults",
+      request: { query: ListQuery }, responses: { 200: json(Page(PriceView)), ...errors(400, 401) },
+    }),
     async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      const after = cursorAfter(BY_MODEL, cursor);
       const { results } = await c.env.DB.prepare("SELECT model, input, cache, cache_write, output, web_search, per_search, updated_at FROM pricing WHERE org_id = ?")
         .bind(c.get("principal").org_id)
         .all<Row>();
       const own = new Map(results.map((r) => [r.model, r]));
       const items = [...results.map((r) => view(r.model, r, "organization", r.updated_at))];
       for (const [model, p] of Object.entries(DEFAULT_PRICES)) if (!own.has(model)) items.push(view(model, p, "default", null));
-      items.sort((a, b) => a.model.localeCompare(b.model));
-      return c.json({ items, next_cursor: null }, 200);
+      // code-unit order, as the cursor compares
+      items.sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+      return c.json(pageInMemory(BY_MODEL, items, after, limit, (p) => [p.model], (p) => p), 200);
     },
   )
   .openapi(

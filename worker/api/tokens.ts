@@ -10,6 +10,8 @@ import { iso } from "../lib/time";
 import { forgetToken } from "../lib/token-gate";
 import { newApp } from "./app";
 import { body, errors, json, Page } from "./schemas";
+import { type Keyset, keysetSql, pageOf } from "../db/keyset";
+import { cursorAfter, ListQuery } from "./list-query";
 
 const TokenView = z
   .object({ id: z.string(), name: z.string(), role: z.enum(ROLES), instance_admin: z.boolean(), created_at: z.string(), revoked_at: z.string().nullable() })
@@ -39,6 +41,8 @@ export async function newTokenStatements(d1: D1Database, orgId: string, name: st
   return { stmt, created: { id, token, name, role, created_at: iso(now)! } };
 }
 
+const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
+
 export const tokensApi = newApp()
   .openapi(
     createRoute({ method: "post", path: "/", tags: ["tokens"], summary: "Create an API token; the secret is in this response only", request: { body: body(CreateToken) }, responses: { 201: json(NewToken, "Created"), ...errors(400, 401, 403) } }),
@@ -53,17 +57,18 @@ export const tokensApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/", tags: ["tokens"], summary: "The organization's tokens, never their secrets", request: { query: z.object({ include_revoked: z.enum(["true", "false"]).optional() }) }, responses: { 200: json(Page(TokenView)), ...errors(401, 403) } }),
+    createRoute({ method: "get", path: "/", tags: ["tokens"], summary: "The organization's tokens, never their secrets", request: { query: ListQuery.extend({ include_revoked: z.enum(["true", "false"]).optional() }) }, responses: { 200: json(Page(TokenView)), ...errors(400, 401, 403) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      const all = c.req.valid("query").include_revoked === "true";
+      const { include_revoked, limit, cursor } = c.req.valid("query");
+      const page = keysetSql(NEWEST, cursorAfter(NEWEST, cursor), limit);
       const { results } = await c.env.DB.prepare(
-        `SELECT id, name, role, instance_admin, created_at, revoked_at FROM api_tokens WHERE org_id = ? ${all ? "" : "AND revoked_at IS NULL"} ORDER BY created_at DESC, id DESC`,
+        `SELECT id, name, role, instance_admin, created_at, revoked_at FROM api_tokens WHERE org_id = ? ${include_revoked === "true" ? "" : "AND revoked_at IS NULL"} ${page.where} ${page.tail}`,
       )
-        .bind(p.org_id)
+        .bind(p.org_id, ...page.args)
         .all<TokenRow>();
-      return c.json({ items: results.map(toView), next_cursor: null }, 200);
+      return c.json(pageOf(results, limit, (t) => [t.created_at, t.id], toView), 200);
     },
   )
   .openapi(

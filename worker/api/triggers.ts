@@ -15,6 +15,8 @@ import { newApp } from "./app";
 import { findPlan } from "./plan-run";
 import { createdBy } from "./principal";
 import { body, CreatedBy, errors, json, LIMITS, Page, TaskListItem } from "./schemas";
+import { type Keyset, keysetSql, pageOf } from "../db/keyset";
+import { cursorAfter, ListQuery } from "./list-query";
 
 const Inputs = z.record(z.string(), z.unknown()).default({});
 const Title = z.string().trim().min(1).max(LIMITS.title).optional();
@@ -64,6 +66,8 @@ async function setPaused(env: Bindings, p: Principal, id: string, paused: boolea
   return { ...t, paused: paused ? 1 : 0, updated_at: now, next_fire_at: next };
 }
 
+const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
+
 export const triggersApi = newApp()
   .openapi(
     createRoute({
@@ -104,11 +108,13 @@ export const triggersApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/", tags: ["triggers"], summary: "List triggers", responses: { 200: json(Page(TriggerView)), ...errors(401) } }),
+    createRoute({ method: "get", path: "/", tags: ["triggers"], summary: "List triggers, newest first", request: { query: ListQuery }, responses: { 200: json(Page(TriggerView)), ...errors(400, 401) } }),
     async (c) => {
-      const { results } = await c.env.DB.prepare("SELECT * FROM triggers WHERE org_id = ? ORDER BY created_at DESC, id DESC").bind(c.get("principal").org_id).all<TriggerRow>();
+      const { limit, cursor } = c.req.valid("query");
+      const page = keysetSql(NEWEST, cursorAfter(NEWEST, cursor), limit);
+      const { results } = await c.env.DB.prepare(`SELECT * FROM triggers WHERE org_id = ? ${page.where} ${page.tail}`).bind(c.get("principal").org_id, ...page.args).all<TriggerRow>();
       const origin = new URL(c.req.url).origin;
-      return c.json({ items: results.map((t) => toView(t, origin)), next_cursor: null }, 200);
+      return c.json(pageOf(results, limit, (t) => [t.created_at, t.id], (t) => toView(t, origin)), 200);
     },
   )
   .openapi(

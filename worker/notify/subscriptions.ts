@@ -1,6 +1,7 @@
 import { iso } from "../lib/time";
 import { TrustedReading } from "../lib/trusted-reading";
 import type { NotifyEvent } from "./events";
+import { type Keyset, keysetSql } from "../db/keyset";
 
 /** A webhook subscription as D1 keeps it; `events` is a JSON array, `secret` the `whsec_…` signing key. */
 export interface SubscriptionRow {
@@ -35,11 +36,12 @@ export async function findSubscription(d1: D1Database, orgId: string, id: string
   return d1.prepare("SELECT * FROM notification_subscriptions WHERE id = ? AND org_id = ?").bind(id, orgId).first<SubscriptionRow>();
 }
 
-export async function listSubscriptions(d1: D1Database, orgId: string): Promise<SubscriptionRow[]> {
-  const { results } = await d1
-    .prepare("SELECT * FROM notification_subscriptions WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")
-    .bind(orgId, MAX_SUBSCRIPTIONS_PER_ORG)
-    .all<SubscriptionRow>();
+export const NEWEST_SUBSCRIPTIONS: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
+
+/** A page of an organization's subscriptions (one row more than `limit`, for `pageOf`). */
+export async function listSubscriptions(d1: D1Database, orgId: string, after: (number | string)[] | null, limit: number): Promise<SubscriptionRow[]> {
+  const page = keysetSql(NEWEST_SUBSCRIPTIONS, after, limit);
+  const { results } = await d1.prepare(`SELECT * FROM notification_subscriptions WHERE org_id = ? ${page.where} ${page.tail}`).bind(orgId, ...page.args).all<SubscriptionRow>();
   return results;
 }
 

@@ -17,7 +17,7 @@ type Delivery = { id: string; subscription_id: string; event: string; task_id: s
 
 /** Outgoing webhooks: subscriptions (admins), the signing secret shown once, and every delivery attempt. */
 export function NotificationsSection() {
-  const subs = createLoader(() => unwrap(fd.notifications.subscriptions.$get()));
+  const subs = createLoader(() => unwrap(fd.notifications.subscriptions.$get({ query: {} })) /* at most 25 (MAX_SUBSCRIPTIONS_PER_ORG): one page */);
   const [log, setLog] = createSignal<Delivery[]>([]);
   const [next, setNext] = createSignal<string | null>(null);
   const [logError, setLogError] = createSignal<unknown>(null);

@@ -1,0 +1,17 @@
+import { z } from "@hono/zod-openapi";
+import { decodeKeyCursor, type Keyset } from "../db/keyset";
+import { badRequest } from "../lib/errors";
+
+/** `limit` and `cursor` of every list but the tasks' and the audit log's (which have their own sorts and defaults). */
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(100).openapi({ description: "1–100, default 100" }),
+  cursor: z.string().max(400).optional().openapi({ description: "the previous page's next_cursor" }),
+});
+
+/** Where a page starts: after the cursor's key, or at the top; 400 for a cursor this list did not give out. */
+export function cursorAfter(k: Keyset, cursor: string | undefined) {
+  if (cursor === undefined) return null;
+  const key = decodeKeyCursor(k, cursor);
+  if (!key) throw badRequest("invalid cursor", [{ path: "cursor", message: "not a cursor of this list" }]);
+  return key;
+}
