@@ -107,6 +107,16 @@ describe("webhook triggers", () => {
     expect(detail.json.inputs).toEqual({ repo: "saved/repo", ref: "hotfix" });
   });
 
+  it("checks saved inputs against the plan when the trigger is made: unknown params and bad values 422, missing required ones left to deliveries", async () => {
+    const p = await api("POST", "/plans", { body: plan });
+    const make = (inputs: Record<string, unknown>) => api("POST", "/triggers", { body: { kind: "webhook", plan_id: p.json.id, inputs } });
+    const unknown = await make({ topic: "x" });
+    expectError(unknown, 422, "unprocessable");
+    expect(unknown.json.error.details).toEqual([{ param: "topic", message: expect.stringContaining("unknown param") }]);
+    expectError(await make({ repo: "x".repeat(100_001) }), 422, "unprocessable");
+    expect((await make({ ref: "dev" })).status).toBe(201);
+  });
+
   it("refuses deliveries while paused and after deletion", async () => {
     const t = await makeWebhook();
     await api("POST", `/triggers/${t.id}/pause`);

@@ -84,10 +84,11 @@ export const triggersApi = newApp()
       if (input.kind === "cron") {
         const check = validateCron(input.cron, input.timezone);
         if (!check.ok) throw unprocessable(`invalid cron: ${check.message}`, { cron: input.cron, timezone: input.timezone });
-        // Saved inputs must already satisfy the plan: nothing adds to them when the clock fires.
-        const resolved = resolveInputs((JSON.parse(plan.definition) as Plan).params, input.inputs);
-        if (!resolved.ok) throw unprocessable(`invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
       }
+      // A cron trigger's saved inputs must satisfy the plan: nothing adds to them when the clock fires. A webhook's
+      // deliveries add theirs, so only what is saved is checked (unknown params, values), not what is missing.
+      const resolved = resolveInputs((JSON.parse(plan.definition) as Plan).params, input.inputs, { partial: input.kind === "webhook" });
+      if (!resolved.ok) throw unprocessable(`invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
       const now = Date.now();
       const t: TriggerRow = {
         id: newId("trg"), org_id: p.org_id, kind: input.kind, plan_id: plan.id, title: input.title ?? null,

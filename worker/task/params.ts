@@ -22,7 +22,8 @@ export interface ParamIssue {
 
 export type ResolvedInputs = { ok: true; values: Record<string, string> } | { ok: false; issues: ParamIssue[] };
 
-export function resolveInputs(params: Param[], inputs: Record<string, unknown>): ResolvedInputs {
+/** `partial`: some inputs come later (a webhook trigger's saved inputs, which each delivery's body completes), so a required param may be missing. */
+export function resolveInputs(params: Param[], inputs: Record<string, unknown>, o: { partial?: boolean } = {}): ResolvedInputs {
   const issues: ParamIssue[] = [];
   const declared = new Set(params.map((p) => p.name));
   const values: Record<string, string> = {};
@@ -42,7 +43,7 @@ export function resolveInputs(params: Param[], inputs: Record<string, unknown>):
       continue;
     }
     const value = given.value ?? p.default;
-    if (p.required && (value === undefined || value === "")) {
+    if (p.required && (value === undefined || value === "") && !o.partial) {
       issues.push({ param: p.name, message: "is required" });
       continue;
     }
