@@ -76,6 +76,14 @@ describe("POST /tasks", () => {
     const plain = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"t","description":"x"}', headers: { "content-type": "text/plain" } });
     expectError(plain, 400, "bad_request");
     expect(plain.json.error.message).toContain("Content-Type: application/json");
+    // a body of neither shape is told what is wrong with the shape it came closest to
+    const noAgent = await api("POST", "/tasks", { body: { title: "t" } });
+    expect(noAgent.json.error.details).toEqual([{ path: "agent", message: expect.any(String) }]);
+    const badCost = await api("POST", "/tasks", { body: { agent: "researcher", title: "x", description: "y", max_cost: "1" } });
+    expect(badCost.json.error.details).toEqual([{ path: "max_cost", message: expect.stringContaining("number") }]);
+    expect(badCost.json.error.message).toMatch(/^invalid request: max_cost: /);
+    const badInputs = await api("POST", "/tasks", { body: { plan_id: "pln_x", inputs: "nope" } });
+    expect(badInputs.json.error.details).toEqual([{ path: "inputs", message: expect.any(String) }]);
     const after = await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>();
     expect(after!.n).toBe(before!.n);
   });

@@ -10,11 +10,23 @@ export function newApp() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const issues = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+        const issues = result.error.issues.flatMap(closestIssues).map((i) => ({ path: i.path.join("."), message: i.message }));
         throw new ApiError("bad_request", `invalid request: ${issues.map((i) => `${i.path || "body"}: ${i.message}`).join("; ")}`, issues);
       }
     },
   });
+}
+
+type Issue = { code: string; path: PropertyKey[]; message: string; errors?: Issue[][] };
+
+/**
+ * A body that matches no shape of a union (`{agent, title, …}` or `{plan_id, inputs, …}`) is told what is wrong
+ * with the shape it came closest to — the one with the fewest issues — rather than only "Invalid input".
+ */
+function closestIssues(issue: Issue): Issue[] {
+  if (issue.code !== "invalid_union" || !issue.errors?.length) return [issue];
+  const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
+  return closest.flatMap((i) => closestIssues({ ...i, path: [...issue.path, ...i.path] }));
 }
 
 export function errorResponse(err: Error, c: Context<AppEnv>): Response {
