@@ -92,6 +92,11 @@ describe("running plans", () => {
     expect(Date.parse(a.started_at)).toBeLessThan(Date.parse(b.finished_at));
     expect(Date.parse(c.started_at)).toBeGreaterThanOrEqual(Math.max(Date.parse(a.finished_at), Date.parse(b.finished_at)));
     expect(done.output).toBe("A+B");
+    // without `output`, the last top-level step in the plan's order, even when an earlier one finished later
+    const order = await savePlan({ name: "order", steps: [step("slow", "@delay 300\n@output SLOW"), step("quick", "@output QUICK")] });
+    const ordered = await waitForStatus((await runPlan(order.id)).id, ["completed"]);
+    expect(Date.parse(ordered.steps[0].finished_at)).toBeGreaterThan(Date.parse(ordered.steps[1].finished_at));
+    expect(ordered.output).toBe("QUICK");
   });
 
   it("fans a loop out per item, each iteration a nested sub-step with its own tokens", async () => {
@@ -196,6 +201,11 @@ describe("running plans", () => {
     const done = await waitForStatus((await runPlan(plan.id)).id, ["failed"]);
     expect(done.steps[0].runs).toHaveLength(1);
     expect(done.steps[1].status).toBe("cancelled");
+    // a failed task has no output of its own, even when a step completed before the failure
+    const partly = await savePlan({ name: "partly", steps: [step("ok", "@output fine"), step("bad", "@fail permanent", { depends_on: ["ok"] })] });
+    const failed = await waitForStatus((await runPlan(partly.id)).id, ["failed"]);
+    expect(failed.steps[0]).toMatchObject({ status: "completed", output: "fine" });
+    expect(failed.output).toBeNull();
   });
 
   it("times out a step past timeout_s", async () => {

@@ -94,7 +94,7 @@ export const planSchema = z.strictObject({
   description: z.string().max(10_000).default(""),
   params: z.array(paramSchema).max(100).default([]),
   steps: z.array(stepSchema).min(1),
-  /** A step whose output is the task's output; else the last finished step's. */
+  /** A step whose output is the task's output; else the last top-level step's, in the plan's order, that completed. */
   output: stepId.optional(),
 });
 

@@ -562,7 +562,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (next === "in_progress") this.startedAt ??= now;
     if (FINAL.has(next)) {
       this.finishedAt = now;
-      this.output = this.taskOutput();
+      // a task that failed or was cancelled has no result of its own; its steps keep their outputs
+      this.output = next === "completed" ? this.taskOutput() : null;
       if (next === "failed") this.stopSiblings(now);
     }
     this.ctx.storage.transactionSync(() => {
@@ -601,6 +602,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     void this.ctx.storage.deleteAlarm();
   }
 
+  /** The `output` step's, else the last top-level step's in the plan's order (not by time: parallel steps finish in any order). */
   private taskOutput(): string | null {
     const plan = this.meta!.plan;
     if (plan.output) return this.graph.nodes.get(plan.output)?.output ?? null;
