@@ -32,6 +32,24 @@ describe("pricing and cost", () => {
     expect(second.cost).toBeCloseTo(usd(second.tokens, second.searches, p2), 12);
     expect((await api("DELETE", "/pricing/sim")).status).toBe(204);
   });
+
+  it("a price changed while a task runs is in force for its every run that starts after the change answered", async () => {
+    const plain = (n: number) => ({ input: n, cache: n, output: n, web_search: 0, per_search: 0 });
+    await api("PUT", "/pricing/sim", { body: plain(1) });
+    const steps = [{ id: "a", agent: "researcher", instructions: "@ask go?\n@output a" }, { id: "b", agent: "researcher", depends_on: ["a"], instructions: "@output b" }];
+    const plan = (await api("POST", "/plans", { body: { name: "repriced", steps } })).json;
+    const task = (await api("POST", `/plans/${plan.id}/run`, { body: { inputs: {} } })).json;
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+    // the task object has read the old price a moment ago; the change answers only once no copy of it is trusted
+    expect((await api("PUT", "/pricing/sim", { body: plain(1000) })).status).toBe(200);
+    await api("POST", `/sessions/${waiting.session_id}/respond`, { body: { call_id: waiting.pending[0].call_id, answers: ["yes"] } });
+    const done = await waitForStatus(task.id, ["completed"]);
+    const [a, b] = done.steps;
+    expect(a.cost).toBeCloseTo(usd(a.tokens, 0, plain(1)), 12);
+    expect(b.cost).toBeCloseTo(usd(b.tokens, 0, plain(1000)), 12);
+    expect(b.cost).toBeGreaterThan(0);
+    expect((await api("DELETE", "/pricing/sim")).status).toBe(204);
+  });
 });
 
 describe("budgets", () => {

@@ -3,7 +3,8 @@ import { type Price, microsToUsd, usdToMicros } from "../agents/cost";
 import { DEFAULT_PRICES } from "../agents/pricing-defaults";
 import { notFound } from "../lib/errors";
 import { requireRole } from "../lib/roles";
-import { iso } from "../lib/time";
+import { delay, iso } from "../lib/time";
+import { PRICE_CACHE_MS } from "../db/pricing";
 import { newApp } from "./app";
 import { type Keyset, pageInMemory } from "../db/keyset";
 import { cursorAfter, ListQuery } from "./list-query";
@@ -76,7 +77,7 @@ export const pricingApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "put", path: "/{model}", tags: ["pricing"], summary: "Set the organization's price for a model", request: { params: Model, body: body(PriceInput) }, responses: { 200: json(PriceView), ...errors(400, 401, 403) } }),
+    createRoute({ method: "put", path: "/{model}", tags: ["pricing"], summary: "Set the organization's price for a model: in force for every run that starts after the answer", request: { params: Model, body: body(PriceInput) }, responses: { 200: json(PriceView), ...errors(400, 401, 403) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
@@ -94,16 +95,18 @@ export const pricingApi = newApp()
       )
         .bind(p.org_id, model, price.input, price.cache, price.cache_write, price.output, price.web_search, price.per_search, now)
         .run();
+      await delay(PRICE_CACHE_MS);
       return c.json(view(model, price, "organization", now), 200);
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/{model}", tags: ["pricing"], summary: "Remove the organization's price (the default applies again)", request: { params: Model }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404) } }),
+    createRoute({ method: "delete", path: "/{model}", tags: ["pricing"], summary: "Remove the organization's price: the default is in force for every run that starts after the answer", request: { params: Model }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const res = await c.env.DB.prepare("DELETE FROM pricing WHERE org_id = ? AND model = ?").bind(p.org_id, c.req.valid("param").model).run();
       if (res.meta.changes === 0) throw notFound("price for this model");
+      await delay(PRICE_CACHE_MS);
       return c.body(null, 204);
     },
   );

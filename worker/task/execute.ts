@@ -1,7 +1,7 @@
 import type { Price } from "../agents/cost";
 import { answerPending, type LoopOutcome, runAgentLoop, type TurnRecord } from "../agents/loop";
 import { isFinal } from "../agents/turn";
-import { priceFor } from "../db/pricing";
+import { PRICE_CACHE_MS, priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
 import { createToolHost } from "../agents/tools";
 import { StepError } from "../agents/types";
@@ -41,7 +41,7 @@ export class RunExecutor {
 
   private async price(model: string): Promise<Price> {
     const hit = this.prices.get(model);
-    if (hit && Date.now() - hit.at < PRICE_TTL_MS) return hit.price;
+    if (hit && Date.now() - hit.at < PRICE_CACHE_MS) return hit.price;
     // one read shared by every run that starts meanwhile (a loop's fan-out starts them together)
     const price = priceFor(this.t.bindings, this.t.meta!.org_id, model);
     this.prices.set(model, { price, at: Date.now() });
@@ -297,7 +297,6 @@ export class RunExecutor {
   }
 }
 
-const PRICE_TTL_MS = 5_000;
 /** The call id of the organization spend-cap question, and whether a person let the task go past the cap. */
 const CAP_CALL = "spend_cap_call";
 const CAP_WAIVED = "spend_cap_waived";
