@@ -16,6 +16,7 @@ import { streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
 import { resolveInputs } from "../task/params";
+import { lookForInterruptedCreates } from "../task/interrupted";
 
 const Filters = z.object({
   status: z.enum(TASK_STATUSES).optional(),
@@ -103,6 +104,7 @@ export const tasksApi = newApp()
     async (c) => {
       const { cursor, limit, sort, created_from, created_to, ...filters } = c.req.valid("query");
       const orgId = c.get("principal").org_id;
+      lookForInterruptedCreates(c.env, c.executionCtx, orgId);
       if (sort !== "newest" || created_from || created_to) {
         const at = cursor ? decodeSortCursor(sort, cursor) : null;
         if (cursor && at == null) throw badRequest(`invalid cursor for sort=${sort}`);
@@ -119,7 +121,10 @@ export const tasksApi = newApp()
       request: { query: Filters },
       responses: { 200: json(z.object({ counts: z.record(z.string(), z.union([z.number(), z.string()])), groups: z.record(z.string(), Page(TaskListItem)) })), ...errors(400, 401) },
     }),
-    async (c) => c.json(await taskSummary(c.env.DB, c.get("principal").org_id, c.req.valid("query")), 200),
+    async (c) => {
+      lookForInterruptedCreates(c.env, c.executionCtx, c.get("principal").org_id);
+      return c.json(await taskSummary(c.env.DB, c.get("principal").org_id, c.req.valid("query")), 200);
+    },
   )
   .openapi(
     createRoute({
@@ -134,7 +139,11 @@ export const tasksApi = newApp()
       const stub = taskStub(c.env, id);
       if (wait) await stub.waitForResult(wait * 1000);
       const [detail, children] = await Promise.all([stub.detail(), childrenTotals(c.env.DB, c.get("principal").org_id, id)]);
-      if (!detail) throw notFound("task");
+      if (!detail) {
+        // indexed, yet no object holds it: a create a restart interrupted, perhaps
+        lookForInterruptedCreates(c.env, c.executionCtx, c.get("principal").org_id);
+        throw notFound("task");
+      }
       return c.json({ ...detail, children } as z.infer<typeof TaskDetail>, 200);
     },
   )

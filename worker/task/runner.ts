@@ -19,7 +19,7 @@ import { spendRows } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep } from "./plan-schema";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, markAbandoned, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { stepStatus } from "./step-status";
@@ -43,6 +43,8 @@ export class TaskRunner extends DurableObject<Bindings> {
   private builder: Db | null = null;
   /** Nothing stored yet, not even the schema: the start makes it in the commit that stores the task. */
   private unstored = false;
+  /** its create was undone before it started (./interrupted.ts): a start that comes after all is refused */
+  private abandoned = false;
   sql!: SqlStorage;
   meta: TaskMeta | null = null;
   status: TaskStatus = "pending";
@@ -79,7 +81,9 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.executor = new RunExecutor(this);
     ctx.blockConcurrencyWhile(async () => {
       this.sql = ctx.storage.sql;
-      this.unstored = openStore(ctx.storage) === "new";
+      const store = openStore(ctx.storage);
+      this.unstored = store !== "open";
+      this.abandoned = store === "abandoned";
       if (!this.unstored) this.load();
       this.queue = new QueueSide(ctx.storage, this.meta === null);
       // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
@@ -122,6 +126,7 @@ export class TaskRunner extends DurableObject<Bindings> {
    */
   async start(meta: TaskMeta, warm?: WarmStart): Promise<void> {
     if (this.meta) return this.startup ?? undefined;
+    if (this.abandoned) throw new Error("this task's create was undone: it had not started a minute after its index row was written");
     this.meta = meta;
     if (warm) this.executor.prime(warm);
     this.index = indexPlan(meta.plan);
@@ -151,6 +156,20 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.armAlarm();
       this.sync.announce();
     }
+  }
+
+  /**
+   * Asked about a task whose index row its object has never written (./interrupted.ts): "stored", and the row is
+   * written now; or, when no start ever reached this object, "abandoned", after which none will.
+   */
+  async confirm(): Promise<"stored" | "abandoned"> {
+    if (this.meta) {
+      if (!this.startup) this.sync.soon();
+      return "stored";
+    }
+    if (!this.abandoned) markAbandoned(this.ctx.storage);
+    this.abandoned = true;
+    return "abandoned";
   }
 
   /** The organization's queue says this task may run now. Idempotent. */

@@ -53,13 +53,18 @@ const FRESH = [
   ...migrations.journal.entries.map((e) => `INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES ('', ${e.when})`),
 ].join(";\n");
 
+/** In place of the schema's tag: the object's create was undone before it started (./interrupted.ts), so it never will. */
+const ABANDONED = "abandoned";
+
 /**
  * Opens an object's store: "new" when it has stored nothing yet (its first write makes the schema,
- * `createStore`, so a new task's schema and its start are one commit), otherwise brought up to date.
+ * `createStore`, so a new task's schema and its start are one commit), "abandoned" when its create was
+ * undone, otherwise brought up to date.
  */
-export function openStore(storage: DurableObjectStorage): "new" | "open" {
+export function openStore(storage: DurableObjectStorage): "new" | "open" | "abandoned" {
   const have = storage.kv.get<string>("schema");
   if (have === SCHEMA) return "open";
+  if (have === ABANDONED) return "abandoned";
   // objects from before the tag have tables but no tag
   const tables = have !== undefined || storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = '__drizzle_migrations'").toArray().length > 0;
   if (!tables) return "new";
@@ -67,6 +72,8 @@ export function openStore(storage: DurableObjectStorage): "new" | "open" {
   storage.kv.put("schema", SCHEMA);
   return "open";
 }
+
+export const markAbandoned = (storage: DurableObjectStorage): void => storage.kv.put("schema", ABANDONED);
 
 /** A new object's whole schema, in the caller's transaction. */
 export function createStore(storage: DurableObjectStorage): void {

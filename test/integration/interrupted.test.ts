@@ -1,0 +1,64 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { taskStub } from "../../worker/task/create";
+import { INTERRUPTED_AFTER_MS, undoInterruptedCreates } from "../../worker/task/interrupted";
+import { api, makeOrg } from "../helpers";
+
+/** What a create leaves when the process stops between its D1 batch and its task's start: the row and its audit entry. */
+async function interruptedCreate(org: string, ageMs: number) {
+  const id = `tsk_cut_${crypto.randomUUID().slice(0, 8)}`;
+  const at = Date.now() - ageMs;
+  await env.DB.batch([
+    env.DB.prepare(
+      "INSERT INTO tasks (id, org_id, title, description, status, source, agent, created_by, session_id, created_at) VALUES (?, ?, 'cut off', '', 'pending', 'api', 'researcher', '{}', ?, ?)",
+    ).bind(id, org, `ses_${id}`, at),
+    env.DB.prepare(
+      "INSERT INTO audit_log (org_id, at, actor_type, actor_id, actor_name, action, target_type, target_id) VALUES (?, ?, 'token', 'tok_x', 'x', 'task.create', 'task', ?)",
+    ).bind(org, at, id),
+  ]);
+  return id;
+}
+
+const row = (id: string) => env.DB.prepare("SELECT status, index_version FROM tasks WHERE id = ?").bind(id).first<{ status: string; index_version: number }>();
+const auditOf = (id: string) => env.DB.prepare("SELECT action FROM audit_log WHERE target_id = ?").bind(id).all();
+
+describe("creates a restart interrupted", () => {
+  it("are undone once a minute old: row and audit entry gone, and a start arriving after all refused", async () => {
+    const org = `org_cut_${crypto.randomUUID().slice(0, 8)}`;
+    await makeOrg(org);
+    const young = await interruptedCreate(org, 1_000);
+    const old = await interruptedCreate(org, INTERRUPTED_AFTER_MS + 1_000);
+    expect(await undoInterruptedCreates(env, org)).toEqual([old]);
+    expect(await row(old)).toBeNull();
+    expect((await auditOf(old)).results).toEqual([]);
+    expect(await row(young)).not.toBeNull();
+    const late = await taskStub(env, old)
+      .start({ id: old } as never)
+      .then(() => null, (e: unknown) => e);
+    expect(String(late)).toMatch(/undone/);
+    expect(await undoInterruptedCreates(env, org, Date.now() + INTERRUPTED_AFTER_MS)).toEqual([young]);
+  });
+
+  it("leave a task its object holds alone (one queued behind a cap), and have it write its row", async () => {
+    const org = `org_cut_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    expect((await api("PATCH", "/settings", { token, body: { max_concurrent_tasks: 1 } })).status).toBe(200);
+    const first = (await api("POST", "/tasks", { token, body: { agent: "researcher", title: "holds the slot", description: "@delay 3000\n@output held" } })).json;
+    await expect.poll(async () => (await api("GET", `/tasks/${first.id}`, { token })).json.status).toBe("in_progress");
+    const queued = (await api("POST", "/tasks", { token, body: { agent: "researcher", title: "queued", description: "@output q" } })).json;
+    expect(await row(queued.id)).toMatchObject({ status: "pending", index_version: 0 });
+    expect(await undoInterruptedCreates(env, org, Date.now() + INTERRUPTED_AFTER_MS)).toEqual([]);
+    await expect.poll(async () => (await row(queued.id))?.index_version).toBeGreaterThan(0);
+    expect((await api("GET", `/tasks/${queued.id}`, { token })).json.status).toBe("pending");
+  });
+
+  it("are looked for when the tasks are listed, after the answer", async () => {
+    const org = `org_cut_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    const ghost = await interruptedCreate(org, INTERRUPTED_AFTER_MS + 1_000);
+    const listed = await api("GET", "/tasks", { token });
+    expect(listed.json.items.map((t: { id: string }) => t.id)).toContain(ghost);
+    await expect.poll(() => row(ghost)).toBeNull();
+    expect((await api("GET", "/tasks", { token })).json.items).toEqual([]);
+  });
+});

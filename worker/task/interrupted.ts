@@ -1,0 +1,42 @@
+import type { Bindings } from "../env";
+import { log } from "../lib/log";
+import { taskStub } from "./create";
+
+/**
+ * A create writes its task's index row, then starts the task's object (./create.ts). Should the process stop
+ * between the two, the row shows a pending task that no object holds: its detail is 404, it cannot be
+ * cancelled and it never runs. That create never answered, so it is undone as a refused one is: the object
+ * is marked so that a start arriving after all is refused, then the row and its audit entry go. A row is
+ * looked at once it is this old and its object has never written it (a task's object writes its row with
+ * its own version, always above 0).
+ */
+export const INTERRUPTED_AFTER_MS = 60_000;
+const BATCH = 50;
+
+/** When each organization was last looked at, in this isolate: at most once a minute. */
+const lastLook = new Map<string, number>();
+
+/** Called where such rows show (lists, summaries, a detail that is 404); the work runs after the answer. */
+export function lookForInterruptedCreates(env: Bindings, ctx: Pick<ExecutionContext, "waitUntil">, orgId: string, now = Date.now()): void {
+  if ((lastLook.get(orgId) ?? -Infinity) > now - INTERRUPTED_AFTER_MS) return;
+  lastLook.set(orgId, now);
+  ctx.waitUntil(undoInterruptedCreates(env, orgId, now).catch((e) => log("warn", "interrupted creates not undone", { org_id: orgId, error: String(e) })));
+}
+
+/** Undoes the organization's interrupted creates, up to a batch; returns their task ids. */
+export async function undoInterruptedCreates(env: Bindings, orgId: string, now = Date.now()): Promise<string[]> {
+  const { results } = await env.DB.prepare("SELECT id FROM tasks WHERE org_id = ? AND status = 'pending' AND index_version = 0 AND created_at < ? LIMIT ?")
+    .bind(orgId, now - INTERRUPTED_AFTER_MS, BATCH)
+    .all<{ id: string }>();
+  const undone: string[] = [];
+  for (const { id } of results) if ((await taskStub(env, id).confirm()) === "abandoned") undone.push(id);
+  if (!undone.length) return undone;
+  await env.DB.batch(
+    undone.flatMap((id) => [
+      env.DB.prepare("DELETE FROM tasks WHERE id = ? AND org_id = ? AND index_version = 0").bind(id, orgId),
+      env.DB.prepare("DELETE FROM audit_log WHERE org_id = ? AND target_type = 'task' AND target_id = ?").bind(orgId, id),
+    ]),
+  );
+  log("warn", "undid creates a restart interrupted", { org_id: orgId, task_ids: undone });
+  return undone;
+}
