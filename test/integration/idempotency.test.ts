@@ -1,5 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../../worker/lib/canonical-json";
+import { sha256Hex } from "../../worker/lib/crypto";
 import { api, expectError, makeOrg, tokenWithRole } from "../helpers";
 
 const post = (path: string, body: unknown, key: string, token?: string) => api("POST", path, { body, token, headers: { "idempotency-key": key } });
@@ -83,6 +85,26 @@ describe("Idempotency-Key", () => {
     await api("POST", "/tasks", { body });
     await api("POST", "/tasks", { body });
     expect(await countTitled("idem none")).toBe(2);
+  });
+
+  it("lets the next request take over a reservation left unanswered for a minute (its process stopped)", async () => {
+    const key = crypto.randomUUID();
+    const body = { agent: "researcher", title: "idem cut off" };
+    const seed = crypto.randomUUID();
+    await post("/tasks", { agent: "researcher", title: "idem seed" }, seed);
+    const { org_id, token_id } = (await env.DB.prepare("SELECT org_id, token_id FROM idempotency_keys WHERE key = ?").bind(seed).first<{ org_id: string; token_id: string }>())!;
+    const fingerprint = await sha256Hex(`POST /api/v1/tasks\n${canonicalJson(JSON.stringify(body))}`);
+    const reserve = (age: number) =>
+      env.DB.prepare("INSERT OR REPLACE INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, 'gone', ?)")
+        .bind(org_id, token_id, key, fingerprint, Date.now() - age)
+        .run();
+    await reserve(5_000);
+    expectError(await post("/tasks", body, key), 409, "conflict");
+    await reserve(61_000);
+    const retried = await post("/tasks", body, key);
+    expect(retried.status, retried.text).toBe(201);
+    expect((await post("/tasks", body, key)).headers.get("idempotent-replayed")).toBe("true");
+    expect(await countTitled("idem cut off")).toBe(1);
   });
 
   it("expires after a day", async () => {

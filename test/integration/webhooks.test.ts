@@ -64,8 +64,25 @@ describe("webhook triggers", () => {
     expect(again.json).toEqual({ duplicate: true, webhook_id: "msg_once", task_id: first.json.task_id });
     const burst = await Promise.all(Array.from({ length: 8 }, () => deliver(t.id, t.secret, { repo: "c/d" }, { id: "msg_burst" })));
     expect(burst.filter((r) => r.status === 202)).toHaveLength(1);
-    expect(burst.filter((r) => r.status === 200)).toHaveLength(7);
+    // the others are acknowledged as duplicates of its task, or, while it is still being handled, 409 so the sender retries
+    for (const r of burst.filter((x) => x.status !== 202)) {
+      if (r.status === 200) expect(r.json.task_id).toBe(burst.find((x) => x.status === 202)!.json.task_id);
+      else expectError(r, 409, "conflict");
+    }
     expect(await tasksOf(t.id)).toHaveLength(2);
+  });
+
+  it("lets a redelivery take over a claim its process never finished (a restart), and only after a minute", async () => {
+    const t = await makeWebhook();
+    const claim = (age: number) =>
+      env.DB.prepare("INSERT OR REPLACE INTO webhook_deliveries (trigger_id, webhook_id, received_at) VALUES (?, 'msg_cut', ?)").bind(t.id, Date.now() - age).run();
+    await claim(5_000);
+    expectError(await deliver(t.id, t.secret, { repo: "a/b" }, { id: "msg_cut" }), 409, "conflict");
+    expect(await tasksOf(t.id)).toHaveLength(0);
+    await claim(61_000);
+    const retried = await deliver(t.id, t.secret, { repo: "a/b" }, { id: "msg_cut" });
+    expect(retried.status, retried.text).toBe(202);
+    expect(await deliver(t.id, t.secret, { repo: "a/b" }, { id: "msg_cut" })).toMatchObject({ status: 200, json: { duplicate: true, task_id: retried.json.task_id } });
   });
 
   it("refuses a bad signature, a stale or future timestamp and missing headers with 401 JSON errors", async () => {

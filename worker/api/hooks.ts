@@ -8,8 +8,10 @@ import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
 import { fireTrigger, loadTrigger } from "../triggers/fire";
 import { verifyWebhook } from "../triggers/webhook-signature";
 import { errorResponse } from "./app";
+import { INTERRUPTED_AFTER_MS } from "../task/interrupted";
 
 const DEDUP_MS = 7 * 24 * 3600 * 1000;
+const CLAIM_MS = INTERRUPTED_AFTER_MS;
 
 /**
  * `POST /hooks/{trigger_id}`: no bearer token; the Standard Webhooks signature
@@ -50,12 +52,19 @@ hooksApi.post("/:trigger_id", async (c) => {
   const d1 = c.env.DB;
   const now = Date.now();
   const [claim] = await d1.batch([
-    d1.prepare("INSERT INTO webhook_deliveries (trigger_id, webhook_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind(t.id, check.id, now),
+    // a claim with no task after CLAIM_MS died with its process (the task's row and the claim's task_id are one batch): taken over
+    d1.prepare(
+      `INSERT INTO webhook_deliveries (trigger_id, webhook_id, received_at) VALUES (?, ?, ?)
+       ON CONFLICT (trigger_id, webhook_id) DO UPDATE SET received_at = excluded.received_at
+       WHERE webhook_deliveries.task_id IS NULL AND webhook_deliveries.received_at < ?`,
+    ).bind(t.id, check.id, now, now - CLAIM_MS),
     d1.prepare("DELETE FROM webhook_deliveries WHERE rowid IN (SELECT rowid FROM webhook_deliveries WHERE received_at < ? LIMIT 20)").bind(now - DEDUP_MS),
   ]);
   if (claim.meta.changes !== 1) {
     const seen = await d1.prepare("SELECT task_id FROM webhook_deliveries WHERE trigger_id = ? AND webhook_id = ?").bind(t.id, check.id).first<{ task_id: string | null }>();
-    return c.json({ duplicate: true, webhook_id: check.id, task_id: seen?.task_id ?? null }, 200);
+    // still being handled: not acknowledged, so the sender retries, and gets the task or takes the claim over
+    if (!seen?.task_id) throw conflict("a delivery with this webhook-id is being handled; retry later", { webhook_id: check.id });
+    return c.json({ duplicate: true, webhook_id: check.id, task_id: seen.task_id }, 200);
   }
   try {
     const also = (taskId: string) => [d1.prepare("UPDATE webhook_deliveries SET task_id = ? WHERE trigger_id = ? AND webhook_id = ?").bind(taskId, t.id, check.id)];

@@ -4,6 +4,7 @@ import { canonicalJson } from "../lib/canonical-json";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, badRequest, conflict } from "../lib/errors";
 import { delay } from "../lib/time";
+import { INTERRUPTED_AFTER_MS } from "../task/interrupted";
 
 const TTL_MS = 24 * 3600 * 1000;
 const WAIT_STEP_MS = 25;
@@ -22,7 +23,9 @@ interface KeyRow {
  * conditional insert (so concurrent duplicates cannot both run), later ones with
  * the same body (whatever its spacing or key order) get its status and body back, with another body a 422. Keys are
  * scoped to the organization and token and expire after a day. Only successes are
- * kept: a failed request releases the key so it can be retried.
+ * kept: a failed request releases the key so it can be retried, and a reservation still
+ * unanswered after a minute (its process stopped; a create is undone then too: task/interrupted.ts)
+ * is taken over by the next request with the key.
  */
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header("idempotency-key");
@@ -47,8 +50,8 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
         `INSERT INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (org_id, token_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, owner = excluded.owner,
            status = NULL, response = NULL, created_at = excluded.created_at
-         WHERE idempotency_keys.created_at < ?`,
-      ).bind(...pk, fingerprint, owner, now, now - TTL_MS),
+         WHERE idempotency_keys.created_at < ? OR (idempotency_keys.status IS NULL AND idempotency_keys.created_at < ?)`,
+      ).bind(...pk, fingerprint, owner, now, now - TTL_MS, now - INTERRUPTED_AFTER_MS),
       select,
     ]);
     let row: KeyRow | undefined = read.results[0];

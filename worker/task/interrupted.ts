@@ -35,6 +35,8 @@ export async function undoInterruptedCreates(env: Bindings, orgId: string, now =
     undone.flatMap((id) => [
       env.DB.prepare("DELETE FROM tasks WHERE id = ? AND org_id = ? AND index_version = 0").bind(id, orgId),
       env.DB.prepare("DELETE FROM audit_log WHERE org_id = ? AND target_type = 'task' AND target_id = ?").bind(orgId, id),
+      // a redelivery of the webhook that made it starts it again
+      env.DB.prepare("DELETE FROM webhook_deliveries WHERE task_id = ?").bind(id),
     ]),
   );
   log("warn", "undid creates a restart interrupted", { org_id: orgId, task_ids: undone });
