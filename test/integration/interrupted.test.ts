@@ -28,7 +28,7 @@ describe("creates a restart interrupted", () => {
     await makeOrg(org);
     const young = await interruptedCreate(org, 1_000);
     const old = await interruptedCreate(org, INTERRUPTED_AFTER_MS + 1_000);
-    expect(await undoInterruptedCreates(env, org)).toEqual([old]);
+    expect(await undoInterruptedCreates(env, org)).toEqual({ looked: 1, undone: [old] });
     expect(await row(old)).toBeNull();
     expect((await auditOf(old)).results).toEqual([]);
     expect(await row(young)).not.toBeNull();
@@ -36,7 +36,7 @@ describe("creates a restart interrupted", () => {
       .start({ id: old } as never)
       .then(() => null, (e: unknown) => e);
     expect(String(late)).toMatch(/undone/);
-    expect(await undoInterruptedCreates(env, org, Date.now() + INTERRUPTED_AFTER_MS)).toEqual([young]);
+    expect((await undoInterruptedCreates(env, org, Date.now() + INTERRUPTED_AFTER_MS)).undone).toEqual([young]);
   });
 
   it("leave a task its object holds alone (one queued behind a cap), and have it write its row", async () => {
@@ -47,7 +47,7 @@ describe("creates a restart interrupted", () => {
     await expect.poll(async () => (await api("GET", `/tasks/${first.id}`, { token })).json.status).toBe("in_progress");
     const queued = (await api("POST", "/tasks", { token, body: { agent: "researcher", title: "queued", description: "@output q" } })).json;
     expect(await row(queued.id)).toMatchObject({ status: "pending", index_version: 0 });
-    expect(await undoInterruptedCreates(env, org, Date.now() + INTERRUPTED_AFTER_MS)).toEqual([]);
+    expect((await undoInterruptedCreates(env, org, Date.now() + INTERRUPTED_AFTER_MS)).undone).toEqual([]);
     await expect.poll(async () => (await row(queued.id))?.index_version).toBeGreaterThan(0);
     expect((await api("GET", `/tasks/${queued.id}`, { token })).json.status).toBe("pending");
   });

@@ -12,6 +12,7 @@ import { taskStub } from "./create";
  */
 export const INTERRUPTED_AFTER_MS = 60_000;
 const BATCH = 50;
+const MAX_BATCHES = 20;
 
 /** When each organization was last looked at, in this isolate: at most once a minute. */
 const lastLook = new Map<string, number>();
@@ -20,17 +21,22 @@ const lastLook = new Map<string, number>();
 export function lookForInterruptedCreates(env: Bindings, ctx: Pick<ExecutionContext, "waitUntil">, orgId: string, now = Date.now()): void {
   if ((lastLook.get(orgId) ?? -Infinity) > now - INTERRUPTED_AFTER_MS) return;
   lastLook.set(orgId, now);
-  ctx.waitUntil(undoInterruptedCreates(env, orgId, now).catch((e) => log("warn", "interrupted creates not undone", { org_id: orgId, error: String(e) })));
+  ctx.waitUntil(undoAll(env, orgId, now).catch((e) => log("warn", "interrupted creates not undone", { org_id: orgId, error: String(e) })));
 }
 
-/** Undoes the organization's interrupted creates, up to a batch; returns their task ids. */
-export async function undoInterruptedCreates(env: Bindings, orgId: string, now = Date.now()): Promise<string[]> {
+/** Batch after batch while batches come back full (a restart under load cuts off many creates at once), up to a bound. */
+async function undoAll(env: Bindings, orgId: string, now: number): Promise<void> {
+  for (let i = 0; i < MAX_BATCHES && (await undoInterruptedCreates(env, orgId, now)).looked === BATCH; i++);
+}
+
+/** Looks at up to a batch of the organization's rows no object has written, and undoes the interrupted creates among them. */
+export async function undoInterruptedCreates(env: Bindings, orgId: string, now = Date.now()): Promise<{ looked: number; undone: string[] }> {
   const { results } = await env.DB.prepare("SELECT id FROM tasks WHERE org_id = ? AND status = 'pending' AND index_version = 0 AND created_at < ? LIMIT ?")
     .bind(orgId, now - INTERRUPTED_AFTER_MS, BATCH)
     .all<{ id: string }>();
   const undone: string[] = [];
   for (const { id } of results) if ((await taskStub(env, id).confirm()) === "abandoned") undone.push(id);
-  if (!undone.length) return undone;
+  if (!undone.length) return { looked: results.length, undone };
   await env.DB.batch(
     undone.flatMap((id) => [
       env.DB.prepare("DELETE FROM tasks WHERE id = ? AND org_id = ? AND index_version = 0").bind(id, orgId),
@@ -40,5 +46,5 @@ export async function undoInterruptedCreates(env: Bindings, orgId: string, now =
     ]),
   );
   log("warn", "undid creates a restart interrupted", { org_id: orgId, task_ids: undone });
-  return undone;
+  return { looked: results.length, undone };
 }
