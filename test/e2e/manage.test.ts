@@ -80,6 +80,45 @@ describe("plans", () => {
     expect(await page.getByLabel("Plan JSON").count()).toBe(0);
   });
 
+  it("deletes a plan after confirming, and shows why when triggers still start it", async () => {
+    const plan = await onePlan(`Doomed ${uid()}`, []);
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", inputs: {} });
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: `Delete ${plan.name}?` });
+    await dialog.getByRole("button", { name: "Delete plan" }).click();
+    await dialog.getByRole("alert").filter({ hasText: trigger.id }).waitFor();
+    expect(await apiCall(app, "GET", `/plans/${plan.id}`)).toBeTruthy();
+
+    await apiCall(app, "DELETE", `/triggers/${trigger.id}`);
+    await dialog.getByRole("button", { name: "Delete plan" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.waitForURL(/\/plans$/);
+    await expect.poll(() => page.getByRole("link", { name: new RegExp(plan.name) }).count()).toBe(0);
+    await expect(apiCall(app, "GET", `/plans/${plan.id}`)).rejects.toThrow(/404/);
+  });
+
+  it("says which version a run starts, and opens the version a task ran from its detail page", async () => {
+    const plan = await onePlan(`Versioned ${uid()}`, [{ name: "topic", default: "first" }]);
+    const v1task = await apiCall<{ id: string }>(app, "POST", `/plans/${plan.id}/run`, {});
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, params: [{ name: "subject", default: "second" }], steps: [{ id: "write2", kind: "agent", agent: "writer", instructions: "{{params.subject}}\n@output ok" }] });
+
+    await page.goto(`${app.url}/tasks/${v1task.id}`);
+    await page.getByRole("link", { name: `${plan.id} v1` }).click();
+    await page.waitForURL(`**/plans/${plan.id}?version=1`);
+    await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write"');
+    expect(await page.getByTestId("plan-version").textContent()).toContain("showing v1");
+
+    await page.getByRole("tab", { name: "Run" }).click();
+    expect(await page.getByTestId("runs-version").textContent()).toContain("Runs the current version, v2, not v1");
+    await page.getByRole("button", { name: "Run plan v2" }).waitFor();
+
+    await page.getByRole("tab", { name: "Versions" }).click();
+    await page.getByRole("button", { name: /^v2/ }).click();
+    await page.waitForURL(`**/plans/${plan.id}`);
+    await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write2"');
+  });
+
   it("saw no CSP violations or page errors", () => {
     expect(browser.problems).toEqual([]);
   });

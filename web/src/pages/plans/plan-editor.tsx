@@ -1,14 +1,17 @@
-import { createSignal, For, Show } from "solid-js";
+import { useSearchParams } from "@solidjs/router";
+import { createEffect, createMemo, createSignal, For, on, Show } from "solid-js";
 import { api, ApiError } from "../../api";
 import type { Plan, PlanDefinition, PlanIssue, PlanVersion } from "../../api-types";
-import { ErrorState, Loading, Skeleton } from "../../components/states";
+import { ErrorState, Loading } from "../../components/states";
 import { toast } from "../../components/toast";
-import { errorMessage, fmtDate } from "../../lib/format";
+import { errorMessage } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
 import { JsonEditor, type EditorIssue } from "./json-editor";
 import { lineFor, parseErrorLine, prettyWithLines } from "./json-paths";
+import { DeletePlanDialog } from "./delete-plan-dialog";
 import { RunPlanForm } from "./run-plan-form";
+import { VersionList } from "./version-list";
 
 export type PlanTab = "edit" | "run" | "versions";
 
@@ -26,8 +29,11 @@ function isIssueList(v: unknown): v is PlanIssue[] {
   return Array.isArray(v) && v.every((x) => typeof x === "object" && x !== null && "message" in x);
 }
 
-/** One plan (or a new one): its JSON, a form that runs it, and its versions. */
-export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab) => void; onSaved: (p: Plan) => void }) {
+/** A version number from the URL (`?version=2`, e.g. a task's "Plan … v2" link); null shows the current one. */
+const versionOf = (v: string | undefined): number | null => (v && /^[1-9]\d*$/.test(v) ? Number(v) : null);
+
+/** One plan (or a new one): its JSON (the current version, or the one `?version=` names), a form that runs it, and its versions. */
+export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab) => void; onSaved: (p: Plan) => void; onDeleted: () => void }) {
   const isNew = () => props.id === "new";
   const plan = createLoader<Plan>(() => api.plans.get(props.id), { immediate: false });
   const versions = createLoader(() => api.plans.versions(props.id), { immediate: false });
@@ -35,14 +41,28 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   const [issues, setIssues] = createSignal<EditorIssue[]>([]);
   const [err, setErr] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
+  const [deleting, setDeleting] = createSignal(false);
   const tab = (): PlanTab => (isNew() ? "edit" : props.tab);
-  const [viewing, setViewing] = createSignal<number | null>(null);
+  const [search, setSearch] = useSearchParams<{ version?: string }>();
+  const asked = () => versionOf(search.version);
+  /** The older version on show, if the URL names one: the current version is never "viewed". */
+  const older = createMemo(() => {
+    const v = asked();
+    if (v === null || v === plan.data?.version) return null;
+    return versions.data?.items.find((x) => x.version === v && x.definition) ?? null;
+  });
+  const viewing = () => older()?.version ?? null;
+  const missingVersion = () => asked() !== null && !!plan.data && asked() !== plan.data.version && !!versions.data && !older();
+  const setViewing = (v: number | null) => setSearch({ version: v ?? undefined }, { replace: true });
+  const shown = createMemo(() => older()?.definition ?? plan.data?.definition);
 
   if (isNew()) setText(prettyWithLines(TEMPLATE).text);
   else {
-    void plan.refresh().then(() => plan.data && setText(prettyWithLines(plan.data.definition).text));
+    void plan.refresh();
     void versions.refresh();
   }
+  // What is shown changes with the URL's version and when the plan loads; typing in between is kept.
+  createEffect(on(shown, (d) => d && setText(prettyWithLines(d).text)));
 
   const save = async () => {
     setErr(null);
@@ -79,9 +99,14 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   };
 
   const showVersion = (v: PlanVersion) => {
-    setViewing(v.version);
-    if (v.definition) setText(prettyWithLines(v.definition).text);
+    setViewing(v.version === plan.data?.version ? null : v.version);
     props.onTab("edit");
+  };
+  const revert = () => {
+    setIssues([]);
+    setErr(null);
+    setViewing(null);
+    if (plan.data) setText(prettyWithLines(plan.data.definition).text);
   };
 
   return (
@@ -91,12 +116,17 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
           <div>
             <h2>{isNew() ? "New plan" : plan.data?.name}</h2>
             <Show when={!isNew()}>
-              <span class="muted small">
+              <span class="muted small" data-testid="plan-version">
                 version {plan.data?.version}
-                {viewing() !== null && viewing() !== plan.data?.version ? ` · showing v${viewing()} (save to restore it)` : ""}
+                {viewing() !== null ? ` · showing v${viewing()} (save to restore it)` : ""}
               </span>
             </Show>
           </div>
+          <Show when={!isNew() && isAdmin()}>
+            <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setDeleting(true)}>
+              Delete
+            </button>
+          </Show>
           <div class="tabs" role="tablist" aria-label="Plan views">
             <For each={(isNew() ? ["edit"] : ["edit", "run", "versions"]) as ("edit" | "run" | "versions")[]}>
               {(k) => (
@@ -108,6 +138,11 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
           </div>
         </header>
         <Show when={tab() === "edit"}>
+          <Show when={missingVersion()}>
+            <p class="form-error" role="alert">
+              Version {asked()} of this plan does not exist; showing the current version.
+            </p>
+          </Show>
           <JsonEditor value={text()} onInput={setText} issues={issues()} label="Plan JSON" readOnly={!isAdmin()} />
           <Show when={err()}>
             <p class="form-error" role="alert">
@@ -120,7 +155,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
                 {busy() ? "Saving…" : isNew() ? "Create plan" : "Save new version"}
               </button>
               <Show when={!isNew() && plan.data}>
-                <button class="btn btn-ghost" type="button" onClick={() => (setIssues([]), setErr(null), setViewing(null), setText(prettyWithLines(plan.data!.definition).text))}>
+                <button class="btn btn-ghost" type="button" onClick={revert}>
                   Revert
                 </button>
               </Show>
@@ -129,25 +164,20 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
         </Show>
         {/* keyed on the version: a new save brings its own params and defaults */}
         <Show when={tab() === "run" && plan.data?.version} keyed>
-          <RunPlanForm planId={props.id} def={plan.data!.definition} />
+          <p class="muted small" data-testid="runs-version">
+            {viewing() !== null
+              ? `Runs the current version, v${plan.data?.version}, not v${viewing()} shown in the JSON tab: save v${viewing()} as a new version to run it.`
+              : `Runs the current version, v${plan.data?.version}.`}
+          </p>
+          <RunPlanForm planId={props.id} version={plan.data!.version} def={plan.data!.definition} />
         </Show>
         <Show when={tab() === "versions"}>
-          <Show when={versions.data} fallback={<Skeleton rows={3} />}>
-            <ul class="pick-list">
-              <For each={versions.data?.items}>
-                {(v) => (
-                  <li>
-                    <button type="button" class={`pick ${viewing() === v.version ? "active" : ""}`} onClick={() => (v.definition ? showVersion(v) : undefined)} disabled={!v.definition}>
-                      <span class="pick-title">v{v.version}</span>
-                      <span class="muted small">{fmtDate(v.created_at)}</span>
-                    </button>
-                  </li>
-                )}
-              </For>
-            </ul>
-          </Show>
+          <VersionList versions={versions.data?.items} current={plan.data?.version} shown={viewing() ?? plan.data?.version} onPick={showVersion} />
         </Show>
       </div>
+      <Show when={deleting() && plan.data}>
+        {(p) => <DeletePlanDialog plan={p()} onClose={() => setDeleting(false)} onDeleted={props.onDeleted} />}
+      </Show>
     </Show>
   );
 }

@@ -57,6 +57,7 @@ export function PlansPage() {
                 tab={tab()}
                 onTab={setTab}
                 onSaved={(p) => (void plans.refresh(), navigate(`/plans/${p.id}`, { replace: true }))}
+                onDeleted={() => (void plans.refresh(), navigate("/plans", { replace: true }))}
               />
             )}
           </Show>

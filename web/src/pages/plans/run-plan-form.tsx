@@ -7,7 +7,7 @@ import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
 
 /** Runs a saved plan: one field per declared param, defaults filled in. */
-export function RunPlanForm(props: { planId: string; def: PlanDefinition }) {
+export function RunPlanForm(props: { planId: string; version: number; def: PlanDefinition }) {
   const navigate = useNavigate();
   const [values, setValues] = createSignal<Record<string, string>>(Object.fromEntries((props.def.params ?? []).map((p) => [p.name, p.default ?? ""])));
   const [title, setTitle] = createSignal("");
@@ -59,7 +59,7 @@ export function RunPlanForm(props: { planId: string; def: PlanDefinition }) {
       <ErrorLine text={err()} />
       <div class="row">
         <button class="btn btn-primary" type="submit" disabled={busy()}>
-          {busy() ? "Starting…" : "Run plan"}
+          {busy() ? "Starting…" : `Run plan v${props.version}`}
         </button>
       </div>
     </form>
