@@ -54,3 +54,24 @@ describe("chat panel", () => {
     expect(browser.problems).toEqual([]);
   });
 });
+
+describe("chat history", () => {
+  it("shows the conversation again on Back after leaving it for a new chat", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing.");
+    await page.waitForURL(/\/chat\/cnv_/);
+    const url = page.url();
+    await expect.poll(() => page.locator(".chat-step").count()).toBeGreaterThan(0);
+    await page.getByRole("link", { name: "Chat" }).click();
+    await page.waitForURL(/\/chat$/);
+    await page.getByText("No draft yet").waitFor();
+    await page.goBack();
+    await page.waitForURL(url);
+    await expect.poll(() => page.locator(".chat-step").count()).toBeGreaterThan(0);
+    expect(await page.locator('.chat-msg[data-role="user"]').count()).toBe(1);
+    await page.goForward();
+    await page.getByText("No draft yet").waitFor();
+    expect(await page.locator('.chat-msg[data-role="user"]').count()).toBe(0);
+    expect(browser.problems).toEqual([]);
+  });
+});
