@@ -119,6 +119,46 @@ describe("plans", () => {
     await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write2"');
   });
 
+});
+
+/** A dialog holding a secret shown once stays open through Escape and a stray click, and copies. */
+async function holdsSecret(name: string, label: string): Promise<string> {
+  const dialog = page.getByRole("dialog", { name });
+  const secret = await dialog.getByLabel(label).inputValue();
+  expect(secret.length).toBeGreaterThan(10);
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Escape");
+  await page.mouse.click(5, 5);
+  expect(await dialog.isVisible()).toBe(true);
+  expect(await dialog.getByRole("button", { name: "Close" }).count()).toBe(0);
+  await dialog.getByRole("button", { name: "Copy" }).click();
+  await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+  await dialog.getByRole("button", { name: "I have copied it" }).click();
+  await dialog.waitFor({ state: "detached" });
+  return secret;
+}
+
+describe("secrets shown once", () => {
+  it("keeps a new API token's dialog open until it is copied", async () => {
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.url });
+    await page.goto(`${app.url}/settings?tab=tokens`);
+    await page.getByLabel("Token name").fill(`ci-${uid()}`);
+    await page.getByRole("button", { name: "Create token" }).click();
+    expect(await holdsSecret("Your new token", "New token")).toMatch(/^fd_/);
+  });
+
+  it("keeps a webhook trigger's secret dialog open until it is copied", async () => {
+    const plan = await onePlan(`Hooked ${uid()}`, []);
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const form = page.getByRole("form", { name: "Create trigger" });
+    await form.getByLabel("Kind").selectOption("webhook");
+    await form.getByLabel("Plan").selectOption(plan.id);
+    await form.getByRole("button", { name: "Create trigger" }).click();
+    await holdsSecret("Webhook secret", "Webhook secret");
+  });
+});
+
+describe("the page", () => {
   it("saw no CSP violations or page errors", () => {
     expect(browser.problems).toEqual([]);
   });

@@ -39,7 +39,7 @@ describe("notifications in the dashboard", () => {
     const secret = await dialog.getByLabel("Signing secret").inputValue();
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     await shot(page, "notifications-01-secret");
-    await dialog.getByRole("button", { name: "Done" }).click();
+    await dialog.getByRole("button", { name: "I have copied it" }).click();
     const row = page.locator("tr[data-subscription-id]", { hasText: url });
     await row.waitFor();
     await expect(row.locator(".tag").allTextContents()).resolves.toEqual(["task.completed", "task.failed", "task.needs_input"]);

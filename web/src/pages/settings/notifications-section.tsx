@@ -1,7 +1,7 @@
 import { createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
-import { Modal } from "../../components/modal";
 import { ActionsHeader } from "../../components/list-table";
+import { SecretDialog } from "../../components/secret-dialog";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
@@ -141,14 +141,11 @@ export function NotificationsSection() {
       <DeliveryLog subscriptions={subs.data?.items ?? []} />
 
       <Show when={secret()}>
-        <Modal open onClose={() => setSecret(null)} title="Signing secret" size="sm">
-          <p>Verify each delivery's <code>webhook-signature</code> with this secret. Copy it now — it will not be shown again.</p>
-          <input class="code-input" type="text" readOnly value={secret()!} aria-label="Signing secret" onFocus={(e) => e.currentTarget.select()} />
-          <div class="modal-actions">
-            <button class="btn" type="button" onClick={() => void navigator.clipboard?.writeText(secret()!).then(() => toast("Copied"))}>Copy</button>
-            <button class="btn btn-primary" type="button" onClick={() => setSecret(null)}>Done</button>
-          </div>
-        </Modal>
+        {(value) => (
+          <SecretDialog title="Signing secret" label="Signing secret" value={value()} onDone={() => setSecret(null)}>
+            <p>Verify each delivery's <code>webhook-signature</code> with this secret. Copy it now — it will not be shown again.</p>
+          </SecretDialog>
+        )}
       </Show>
     </Show>
   );

@@ -2,7 +2,7 @@ import { createSignal, For, Show } from "solid-js";
 import { api } from "../../api";
 import type { Trigger } from "../../api-types";
 import { ListTable } from "../../components/list-table";
-import { Modal } from "../../components/modal";
+import { SecretDialog } from "../../components/secret-dialog";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
@@ -148,17 +148,11 @@ export function TriggersSection() {
       </Show>
       <Show when={secret()}>
         {(t) => (
-          <Modal open onClose={() => setSecret(null)} title="Webhook secret" size="sm">
+          <SecretDialog title="Webhook secret" label="Webhook secret" value={t().secret ?? ""} onDone={() => setSecret(null)}>
             <p>
               Sign requests to <code>{t().webhook_url ?? `POST /hooks/${t().id}`}</code> with this secret (Standard Webhooks). It is shown once.
             </p>
-            <input class="code-input" type="text" readOnly value={t().secret ?? ""} aria-label="Webhook secret" />
-            <div class="modal-actions">
-              <button class="btn btn-primary" type="button" onClick={() => setSecret(null)}>
-                Done
-              </button>
-            </div>
-          </Modal>
+          </SecretDialog>
         )}
       </Show>
     </div>
