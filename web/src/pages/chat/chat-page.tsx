@@ -4,6 +4,7 @@ import { createStore, produce } from "solid-js/store";
 import { ChatDraft } from "../../components/chat-draft";
 import { ChatTranscript } from "../../components/chat-transcript";
 import { Icon } from "../../components/icons";
+import { RoleNote } from "../../components/role-gate";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
@@ -162,6 +163,9 @@ export function ChatPage() {
               <ChatTranscript messages={conv.view?.messages ?? []} streaming={streaming()} status={status()} />
             </Show>
             <form class="chat-composer" onSubmit={send}>
+              <Show when={!canWrite()}>
+                <RoleNote>Viewers can read conversations; writing to the planner needs a member or admin token.</RoleNote>
+              </Show>
               <label class="field">
                 <span>Message to the planner</span>
                 <textarea

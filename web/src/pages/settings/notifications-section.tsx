@@ -1,13 +1,13 @@
 import { createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
 import { ActionsHeader } from "../../components/list-table";
+import { AdminOnly } from "../../components/role-gate";
 import { SecretDialog } from "../../components/secret-dialog";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
-import { isAdmin } from "../../lib/session";
 import { DeliveryLog } from "./delivery-log";
 
 const fd = createClient();
@@ -16,6 +16,14 @@ type EventName = (typeof EVENTS)[number];
 
 /** Outgoing webhooks: subscriptions (admins), the signing secret shown once, and every delivery attempt. */
 export function NotificationsSection() {
+  return (
+    <AdminOnly title="Notifications" text="Only admins manage webhook subscriptions.">
+      <Subscriptions />
+    </AdminOnly>
+  );
+}
+
+function Subscriptions() {
   const subs = createLoader(() => unwrap(fd.notifications.subscriptions.$get({ query: {} })) /* at most 25 (MAX_SUBSCRIPTIONS_PER_ORG): one page */);
   const [url, setUrl] = createSignal("");
   const [description, setDescription] = createSignal("");
@@ -58,7 +66,7 @@ export function NotificationsSection() {
   const toggleEvent = (ev: EventName, on: boolean) => setEvents((l) => (on ? [...new Set([...l, ev])] : l.filter((x) => x !== ev)));
 
   return (
-    <Show when={isAdmin()} fallback={<div class="card"><h2>Notifications</h2><p class="muted">Only admins manage webhook subscriptions.</p></div>}>
+    <>
       <div class="card stack">
         <h2>Webhook subscriptions</h2>
         <p class="muted small">
@@ -147,6 +155,6 @@ export function NotificationsSection() {
           </SecretDialog>
         )}
       </Show>
-    </Show>
+    </>
   );
 }

@@ -2,6 +2,7 @@ import { createSignal, Show } from "solid-js";
 import { api } from "../../api";
 import type { ApiToken, Role } from "../../api-types";
 import { ListTable } from "../../components/list-table";
+import { AdminOnly } from "../../components/role-gate";
 import { Modal } from "../../components/modal";
 import { SecretDialog } from "../../components/secret-dialog";
 import { ErrorLine } from "../../components/task-actions";
@@ -11,6 +12,14 @@ import { createLoader } from "../../lib/loader";
 import { isAdmin, session } from "../../lib/session";
 
 export function TokensSection() {
+  return (
+    <AdminOnly title="API tokens" text="Only admins see and manage API tokens.">
+      <TokensManager />
+    </AdminOnly>
+  );
+}
+
+function TokensManager() {
   const tokens = createLoader(() => api.tokens.list());
   const [name, setName] = createSignal("");
   const [role, setRole] = createSignal<Role>("member");

@@ -7,7 +7,7 @@ import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
-import { isAdmin } from "../../lib/session";
+import { canWrite, isAdmin } from "../../lib/session";
 
 export function TriggersSection() {
   const triggers = createLoader(() => api.triggers.list());
@@ -90,19 +90,22 @@ export function TriggersSection() {
             </td>
             <td>{t.paused ? <span class="tag">paused</span> : t.next_fire_at ? fmtDate(t.next_fire_at) : "—"}</td>
             <td>
-              <Show when={isAdmin()}>
-                <div class="actions">
+              <div class="actions">
+                {/* members may start a trigger's task; changing the trigger is for admins */}
+                <Show when={canWrite()}>
                   <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.runNow(t.id), "Task started")}>
                     Run now
                   </button>
+                </Show>
+                <Show when={isAdmin()}>
                   <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.setPaused(t.id, !t.paused), t.paused ? "Resumed" : "Paused")}>
                     {t.paused ? "Resume" : "Pause"}
                   </button>
                   <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => remove(t)} aria-label={`Delete trigger ${t.id}`}>
                     Delete
                   </button>
-                </div>
-              </Show>
+                </Show>
+              </div>
             </td>
           </tr>
         )}
