@@ -26,6 +26,9 @@ describe("chat panel", () => {
     await expect.poll(() => steps.evaluateAll((els) => els.map((e) => e.getAttribute("data-step")))).toEqual(["research_top_competitors", "write_summary_pricing", "send_team"]);
     await expect.poll(() => page.locator('.chat-step[data-step="send_team"]').textContent()).toContain("needs approval");
     await expect.poll(() => page.locator(".dag-node").count()).toBe(3);
+    // A draft never ran: its graph shows each step's kind, no status.
+    expect(await page.locator(".dag-node[data-status]").count()).toBe(0);
+    expect(await page.locator(".dag-node .dag-sub").allTextContents()).toEqual(["agent", "agent", "agent"]);
     expect(await page.locator(".chat-changes").textContent()).toContain("First draft");
     await shot(page, "chat-first-draft");
 
