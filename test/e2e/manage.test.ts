@@ -121,6 +121,59 @@ describe("plans", () => {
 
 });
 
+interface TriggerView {
+  id: string;
+  plan_id: string;
+  timezone: string | null;
+  next_fire_at: string | null;
+}
+
+describe("triggers", () => {
+  it("creates a cron trigger in a chosen timezone", async () => {
+    const plan = await onePlan(`Zoned ${uid()}`, []);
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const form = page.getByRole("form", { name: "Create trigger" });
+    await form.getByLabel("Plan").selectOption(plan.id);
+    expect(await form.getByLabel("Timezone").inputValue()).toBe("UTC");
+    await form.getByLabel("Timezone").fill("Europe/Paris");
+    await form.getByRole("button", { name: "Create trigger" }).click();
+    await page.getByRole("cell", { name: /\(Europe\/Paris\)/ }).waitFor();
+    const made = (await apiCall<{ items: TriggerView[] }>(app, "GET", "/triggers")).items.find((t) => t.plan_id === plan.id);
+    expect(made?.timezone).toBe("Europe/Paris");
+  });
+
+  it("moves a trigger's Next run on after it fires, without a reload", async () => {
+    const plan = await onePlan(`Often ${uid()}`, []);
+    const trigger = await apiCall<TriggerView>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "*/5 * * * * *", inputs: {} });
+    try {
+      await page.goto(`${app.url}/settings?tab=triggers`);
+      const next = page.locator("tr", { has: page.getByRole("link", { name: plan.name }) }).getByTestId("next-run");
+      await next.waitFor();
+      const first = await next.getAttribute("title");
+      expect(first).toBeTruthy();
+      await expect.poll(() => next.getAttribute("title"), { timeout: 20_000, interval: 500 }).not.toBe(first);
+    } finally {
+      await apiCall(app, "DELETE", `/triggers/${trigger.id}`);
+    }
+  });
+
+  it("says when the plans could not be loaded, instead of 'No plans'", async () => {
+    const plan = await onePlan(`Hidden ${uid()}`, []);
+    await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", inputs: {} });
+    await page.route("**/api/v1/plans?**", (route) => route.fulfill({ status: 500, contentType: "application/json", body: JSON.stringify({ error: { code: "internal", message: "plans are down" } }) }));
+    try {
+      await page.goto(`${app.url}/settings?tab=triggers`);
+      await page.getByRole("alert").filter({ hasText: "Could not load the plans" }).filter({ hasText: "plans are down" }).waitFor();
+      const select = page.getByRole("form", { name: "Create trigger" }).getByLabel("Plan");
+      expect(await select.textContent()).toBe("Plans could not be loaded");
+      expect(await select.isDisabled()).toBe(true);
+      await page.locator("td code", { hasText: plan.id }).waitFor();
+    } finally {
+      await page.unroute("**/api/v1/plans?**");
+    }
+  });
+});
+
 /** A dialog holding a secret shown once stays open through Escape and a stray click, and copies. */
 async function holdsSecret(name: string, label: string): Promise<string> {
   const dialog = page.getByRole("dialog", { name });
