@@ -37,19 +37,24 @@ describe("a viewer", () => {
 
   it("sees the plan Run form disabled, with the reason", async () => {
     await page.goto(`${app.url}/plans/${planId}`);
+    await page.getByRole("note").filter({ hasText: "Only admins edit plans" }).waitFor();
+    expect(await page.getByRole("button", { name: "Delete", exact: true }).count()).toBe(0);
     await page.getByRole("tab", { name: "Run" }).click();
     await page.getByRole("note").filter({ hasText: "Viewers cannot run plans" }).waitFor();
     expect(await page.getByRole("button", { name: /^Run plan/ }).isDisabled()).toBe(true);
     expect(await page.getByLabel(/^topic/).isDisabled()).toBe(true);
   });
 
-  it("is told why the chat composer is disabled, and gets no trigger actions", async () => {
+  it("is told why the chat composer is disabled, and why triggers and prices have no controls", async () => {
     await page.goto(`${app.url}/chat`);
     await page.getByRole("note").filter({ hasText: "Viewers can read conversations" }).waitFor();
     expect(await page.getByLabel("Message to the planner").isDisabled()).toBe(true);
     await page.goto(`${app.url}/settings?tab=triggers`);
     await page.locator("#settings-panel table").waitFor();
     expect(await page.getByRole("button", { name: /Run now|Pause|Delete/ }).count()).toBe(0);
+    await page.getByRole("note").filter({ hasText: "Only admins create, pause and delete triggers." }).waitFor();
+    await page.goto(`${app.url}/settings?tab=pricing`);
+    await page.getByRole("note").filter({ hasText: "Only admins set prices." }).waitFor();
   });
 
   it("saw no CSP violations or page errors", () => {

@@ -2,6 +2,7 @@ import { useSearchParams } from "@solidjs/router";
 import { createEffect, createMemo, createSignal, For, on, Show } from "solid-js";
 import { api, ApiError } from "../../api";
 import type { Plan, PlanDefinition, PlanIssue, PlanVersion } from "../../api-types";
+import { RoleNote } from "../../components/role-gate";
 import { ErrorState, Loading } from "../../components/states";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
@@ -149,7 +150,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
               {err()}
             </p>
           </Show>
-          <Show when={isAdmin()}>
+          <Show when={isAdmin()} fallback={<RoleNote>Only admins edit plans; this is read-only.</RoleNote>}>
             <div class="row gap-sm">
               <button class="btn btn-primary" type="button" disabled={busy()} onClick={save}>
                 {busy() ? "Saving…" : isNew() ? "Create plan" : "Save new version"}

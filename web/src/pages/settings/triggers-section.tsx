@@ -3,6 +3,7 @@ import { createEffect, createSignal, onCleanup, Show } from "solid-js";
 import { api } from "../../api";
 import type { Trigger } from "../../api-types";
 import { ListTable } from "../../components/list-table";
+import { RoleNote } from "../../components/role-gate";
 import { SecretDialog } from "../../components/secret-dialog";
 import { ErrorState } from "../../components/states";
 import { toast } from "../../components/toast";
@@ -115,7 +116,7 @@ export function TriggersSection() {
         )}
         empty={{ title: "No triggers", text: "Schedule a plan or give it a webhook." }}
       />
-      <Show when={isAdmin()}>
+      <Show when={isAdmin()} fallback={<RoleNote>Only admins create, pause and delete triggers.</RoleNote>}>
         <TriggerForm
           plans={plans}
           onCreated={(t) => {
