@@ -123,19 +123,21 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
               </span>
             </Show>
           </div>
-          <Show when={!isNew() && isAdmin()}>
-            <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setDeleting(true)}>
-              Delete
-            </button>
-          </Show>
-          <div class="tabs" role="tablist" aria-label="Plan views">
-            <For each={(isNew() ? ["edit"] : ["edit", "run", "versions"]) as ("edit" | "run" | "versions")[]}>
-              {(k) => (
-                <button role="tab" type="button" class="tab" aria-selected={tab() === k} onClick={() => props.onTab(k)}>
-                  {k === "edit" ? "JSON" : k === "run" ? "Run" : "Versions"}
-                </button>
-              )}
-            </For>
+          <div class="row gap-sm wrap">
+            <div class="tabs" role="tablist" aria-label="Plan views">
+              <For each={(isNew() ? ["edit"] : ["edit", "run", "versions"]) as PlanTab[]}>
+                {(k) => (
+                  <button role="tab" type="button" class="tab" aria-selected={tab() === k} onClick={() => props.onTab(k)}>
+                    {k === "edit" ? "JSON" : k === "run" ? "Run" : "Versions"}
+                  </button>
+                )}
+              </For>
+            </div>
+            <Show when={!isNew() && isAdmin()}>
+              <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setDeleting(true)}>
+                Delete
+              </button>
+            </Show>
           </div>
         </header>
         <Show when={tab() === "edit"}>
