@@ -26,6 +26,9 @@ describe("chat panel", () => {
     await expect.poll(() => steps.evaluateAll((els) => els.map((e) => e.getAttribute("data-step")))).toEqual(["research_top_competitors", "write_summary_pricing", "send_team"]);
     await expect.poll(() => page.locator('.chat-step[data-step="send_team"]').textContent()).toContain("needs approval");
     await expect.poll(() => page.locator(".dag-node").count()).toBe(3);
+    // A draft never ran: its graph shows each step's kind, no status.
+    expect(await page.locator(".dag-node[data-status]").count()).toBe(0);
+    expect(await page.locator(".dag-node .dag-sub").allTextContents()).toEqual(["agent", "agent", "agent"]);
     expect(await page.locator(".chat-changes").textContent()).toContain("First draft");
     await shot(page, "chat-first-draft");
 
@@ -51,6 +54,27 @@ describe("chat panel", () => {
     const task = await apiCall<{ source: string; agents: string[] }>(app, "GET", `/tasks/${id}`);
     expect(task.source).toBe("dashboard");
     expect(task.agents).toEqual(expect.arrayContaining(["researcher", "writer", "reviewer"]));
+    expect(browser.problems).toEqual([]);
+  });
+});
+
+describe("chat history", () => {
+  it("shows the conversation again on Back after leaving it for a new chat", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing.");
+    await page.waitForURL(/\/chat\/cnv_/);
+    const url = page.url();
+    await expect.poll(() => page.locator(".chat-step").count()).toBeGreaterThan(0);
+    await page.getByRole("link", { name: "Chat" }).click();
+    await page.waitForURL(/\/chat$/);
+    await page.getByText("No draft yet").waitFor();
+    await page.goBack();
+    await page.waitForURL(url);
+    await expect.poll(() => page.locator(".chat-step").count()).toBeGreaterThan(0);
+    expect(await page.locator('.chat-msg[data-role="user"]').count()).toBe(1);
+    await page.goForward();
+    await page.getByText("No draft yet").waitFor();
+    expect(await page.locator('.chat-msg[data-role="user"]').count()).toBe(0);
     expect(browser.problems).toEqual([]);
   });
 });

@@ -135,4 +135,22 @@ describe("task detail", () => {
     await page.locator('.dag-node[data-step="page"][data-status="completed"]').waitFor();
     expect(await page.locator('.dag-node[data-step="ticket"], .dag-node[data-step="ignore"]').count()).toBe(0);
   });
+
+  it("cuts a long step name with … inside its box in the plan graph, the full name in its tooltip", async () => {
+    const name = "WWWW Market research across every European country and region";
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: `Long names ${uid()}`, steps: [{ id: "wide", name, agent: "writer", instructions: "@output ok" }] });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const node = page.locator('.dag-node[data-step="wide"]');
+    await node.waitFor();
+    const fit = await node.evaluate((g) => {
+      const box = g.querySelector("rect")!.getBoundingClientRect();
+      const label = g.querySelector<SVGTextElement>(".dag-label")!;
+      const text = label.getBoundingClientRect();
+      return { text: label.textContent ?? "", inside: text.right <= box.right, title: g.querySelector("title")?.textContent ?? "" };
+    });
+    expect(fit.text.endsWith("…")).toBe(true);
+    expect(fit.inside).toBe(true);
+    expect(fit.title).toContain(name);
+  });
 });

@@ -39,7 +39,7 @@ describe("notifications in the dashboard", () => {
     const secret = await dialog.getByLabel("Signing secret").inputValue();
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     await shot(page, "notifications-01-secret");
-    await dialog.getByRole("button", { name: "Done" }).click();
+    await dialog.getByRole("button", { name: "I have copied it" }).click();
     const row = page.locator("tr[data-subscription-id]", { hasText: url });
     await row.waitFor();
     await expect(row.locator(".tag").allTextContents()).resolves.toEqual(["task.completed", "task.failed", "task.needs_input"]);
@@ -97,5 +97,41 @@ describe("notifications in the dashboard", () => {
     expect(await row.first().textContent()).toMatch(/next/);
     await shot(page, "notifications-03-log");
     expect(browser.problems).toEqual([]);
+  });
+
+  it("names the subscription each delivery went to", async () => {
+    const second = await apiCall<{ id: string; url: string }>(app, "POST", "/notifications/subscriptions", { url: `https://second.example.com/fd-${uid()}`, events: ["task.completed"], description: "second team" });
+    const subs = await apiCall<{ items: { id: string; url: string }[] }>(app, "GET", "/notifications/subscriptions");
+    const created = await apiCall<Task>(app, "POST", "/tasks", { agent: "researcher", title: `Twice ${uid()}`, description: "@output done" });
+    await waitFor(created.id, "completed");
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const rows = page.locator("table[aria-label=Deliveries] tr", { has: page.getByRole("link", { name: created.id }) });
+    await expect
+      .poll(async () => {
+        await page.getByRole("button", { name: "Refresh" }).click();
+        return rows.count();
+      }, { timeout: 30_000, interval: 500 })
+      .toBeGreaterThanOrEqual(subs.items.length);
+    const named = await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector("td:nth-child(2)")?.textContent ?? ""));
+    expect(named.some((t) => t.includes(second.url) && t.includes("second team"))).toBe(true);
+    for (const s of subs.items) expect(named.some((t) => t.includes(s.url))).toBe(true);
+  });
+
+  it("styles the subscription form like the other forms: its URL field as the text fields, no browser border round the events", async () => {
+    await page.emulateMedia({ colorScheme: "dark" });
+    try {
+      await page.goto(`${app.url}/settings?tab=notifications`);
+      const look = (label: string) =>
+        page.getByLabel(label, { exact: true }).evaluate((el) => {
+          const cs = getComputedStyle(el);
+          return { background: cs.backgroundColor, border: cs.borderTopColor, radius: cs.borderTopLeftRadius, padding: cs.paddingLeft };
+        });
+      expect(await look("Endpoint URL")).toEqual(await look("Description"));
+      const events = page.locator("form[aria-label='Add subscription'] fieldset");
+      expect(await events.evaluate((el) => getComputedStyle(el).borderTopStyle)).toBe("none");
+      await shot(page, "notifications-04-form-dark");
+    } finally {
+      await page.emulateMedia({ colorScheme: "light" });
+    }
   });
 });

@@ -148,6 +148,32 @@ describe("screens", () => {
     await expect.poll(() => cardButton.getAttribute("aria-expanded")).toBe("true");
   });
 
+  it("skips to the content with the first Tab, and reaches the inbox bell where it is drawn, after the brand", async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${app.url}/`);
+    await page.locator("article.task-card").first().waitFor();
+    const focused = () => page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      return { id: el?.id ?? "", cls: el?.className ?? "", label: (el?.getAttribute("aria-label") ?? el?.textContent ?? "").trim().slice(0, 40) };
+    });
+    await page.keyboard.press("Tab");
+    expect((await focused()).label).toBe("Skip to content");
+    await page.keyboard.press("Enter");
+    expect((await focused()).id).toBe("main");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => !!document.activeElement?.closest("main"))).toBe(true);
+
+    await page.reload();
+    await page.locator("article.task-card").first().waitFor();
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press("Tab");
+      const f = await focused();
+      order.push(f.cls.includes("inbox-button") ? "bell" : f.label);
+    }
+    expect(order.slice(0, 4)).toEqual(["Skip to content", "Flightdeck home", "bell", "Tasks"]);
+  });
+
   it("saw no CSP violations or page errors", () => {
     expect(browser.problems).toEqual([]);
   });

@@ -29,10 +29,14 @@ describe("Settings › Limits & spend", () => {
     const chart = page.locator("svg.spend-chart");
     await chart.waitFor();
     expect(await chart.getAttribute("aria-label")).toMatch(/in total/);
+    // Names show as they are, never upper-cased: model ids are case-sensitive.
+    const rowName = (name: string) => page.locator("table tbody th", { hasText: name }).first();
     await page.getByRole("button", { name: "By model" }).click();
-    await page.locator("table tbody tr", { hasText: "sim" }).first().waitFor();
+    await rowName("sim").waitFor();
+    expect(await rowName("sim").innerText()).toBe("sim");
     await page.getByRole("button", { name: "By agent" }).click();
-    await page.locator("table tbody tr", { hasText: "researcher" }).first().waitFor();
+    await rowName("researcher").waitFor();
+    expect(await rowName("researcher").innerText()).toBe("researcher");
     await shot(page, "settings-limits-spend");
     expect(browser.problems).toEqual([]);
   });

@@ -55,7 +55,7 @@ export type PlanVersion = Omit<PlanVersionT, "definition"> & { definition: PlanD
 export type TaskDetail = Omit<TaskDetailT, "plan"> & { plan: PlanDefinition | null };
 
 export type Agent = AgentT;
-export type AgentInput = Pick<Agent, "name" | "model" | "system_prompt" | "tools" | "max_turns">;
+export type AgentInput = Pick<Agent, "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost" | "max_concurrency">;
 
 export type Trace = TraceT;
 export type Turn = TraceTurnT;

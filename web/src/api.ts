@@ -1,5 +1,5 @@
 import type { AgentInput, Page, Plan, PlanDefinition, PlanVersion, PriceInput, Role, TaskDetail, TaskSource, TaskStatus, TaskSummary, Trace } from "./api-types";
-import type { ClientResponse } from "hono/client";
+import type { ClientResponse, InferRequestType } from "hono/client";
 import { ApiError, createClient, type Ok, unwrap } from "./client";
 
 /** The one module that talks HTTP and SSE to the Worker: the typed client (same origin, cookie session) and EventSource. */
@@ -51,6 +51,9 @@ async function allPages<T>(page: (q: { limit: string; cursor?: string }) => Prom
   } while (cursor);
   return { items, next_cursor: null };
 }
+
+/** A new trigger as the API takes it (cron with its timezone, or webhook). */
+export type TriggerInput = InferRequestType<typeof fd.triggers.$post>["json"];
 
 export type CreateTaskInput = { agent: string; title: string; description: string } | { plan_id: string; inputs: Record<string, string>; title?: string };
 
@@ -105,8 +108,7 @@ export const api = {
   },
   triggers: {
     list: () => allPages((query) => call(fd.triggers.$get({ query }))),
-    create: (t: { plan_id: string; kind: "cron" | "webhook"; cron?: string; inputs: Record<string, unknown>; title?: string }) =>
-      call(fd.triggers.$post({ json: t.kind === "cron" ? { ...t, kind: "cron", cron: t.cron ?? "" } : { plan_id: t.plan_id, kind: "webhook", inputs: t.inputs, title: t.title } })),
+    create: (t: TriggerInput) => call(fd.triggers.$post({ json: t })),
     remove: (id: string) => call(fd.triggers[":id"].$delete({ param: { id } })),
     setPaused: (id: string, paused: boolean) => call(paused ? fd.triggers[":id"].pause.$post({ param: { id } }) : fd.triggers[":id"].resume.$post({ param: { id } })),
     runNow: (id: string) => call(fd.triggers[":id"].run.$post({ param: { id } })),

@@ -1,6 +1,5 @@
 import { Navigate, Route, Router } from "@solidjs/router";
 import { lazy } from "solid-js";
-import { InboxBadge } from "./components/inbox-badge";
 import { Shell } from "./components/shell";
 import { SignInPage } from "./pages/sign-in/sign-in-page";
 // The landing page ships in the entry chunk: one round trip less before the board is usable.
@@ -17,7 +16,7 @@ export function App() {
   return (
     <Router>
       <Route path="/sign-in" component={SignInPage} />
-      <Route path="/" component={(p) => (<><Shell {...p} /><InboxBadge /></>)}>
+      <Route path="/" component={Shell}>
         <Route path="/" component={BoardPage} />
         <Route path="/tasks" component={TablePage} />
         <Route path="/tasks/:id" component={TaskDetailPage} />

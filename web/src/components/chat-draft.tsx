@@ -88,7 +88,7 @@ export function ChatDraft(props: { draft: DraftView }) {
       </section>
       <section aria-label="Plan graph" class="chat-dag">
         <h3>Graph</h3>
-        <DagView plan={props.draft.plan.steps as unknown as PlanStep[]} steps={[]} />
+        <DagView plan={props.draft.plan.steps as unknown as PlanStep[]} />
       </section>
     </div>
   );

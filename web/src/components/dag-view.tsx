@@ -1,6 +1,7 @@
 import { createMemo, For, Show } from "solid-js";
 import type { PlanStep, Step, StepStatus } from "../api-types";
 import { STATUS_LABEL } from "../lib/format";
+import { FitText } from "./fit-text";
 
 interface Node {
   id: string;
@@ -89,10 +90,18 @@ function aggregate(list: StepStatus[]): StepStatus {
 /** Kind and status under a node's name, or the status alone when both would not fit the box. */
 const subLabel = (kind: string, status: string) => (kind.length + status.length + 3 > 20 ? status : `${kind} · ${status}`);
 
-export function DagView(props: { plan: PlanStep[]; steps: Step[] }) {
+/** Room for a node's text: the box less the dot on the left and a margin on the right. */
+const TEXT_W = W - 30 - 10;
+
+/**
+ * A plan's steps as a graph. With `steps` (a task's), each node shows its status and branch paths not
+ * taken are hidden; without them (a draft, never run) nodes show their kind alone.
+ */
+export function DagView(props: { plan: PlanStep[]; steps?: Step[] }) {
   const planned = createMemo(() => layout(props.plan));
-  const status = createMemo(() => statusIndex(props.steps));
+  const status = createMemo(() => statusIndex(props.steps ?? []));
   const inPlan = createMemo(() => new Map(planned().map((n) => [n.id, n])));
+  const ran = () => props.steps !== undefined;
   /** A step the task never ran sits on a branch path not taken once that branch has decided. */
   const st = (id: string): StepStatus => {
     const known = status().get(id);
@@ -124,7 +133,7 @@ export function DagView(props: { plan: PlanStep[]; steps: Step[] }) {
 
   return (
     <figure class="dag">
-      <svg viewBox={`0 0 ${size().w} ${size().h}`} width={size().w} height={size().h} role="img" aria-label="Plan graph coloured by step status">
+      <svg viewBox={`0 0 ${size().w} ${size().h}`} width={size().w} height={size().h} role="img" aria-label={ran() ? "Plan graph coloured by step status" : "Plan graph"}>
         <defs>
           <marker id="dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
             <path d="M0 0L10 5L0 10z" class="dag-arrow" />
@@ -160,18 +169,12 @@ export function DagView(props: { plan: PlanStep[]; steps: Step[] }) {
         </For>
         <For each={nodes()}>
           {(n) => (
-            <g class={`dag-node status-${st(n.id)}`} transform={`translate(${pos(n).x} ${pos(n).y})`} data-step={n.id} data-status={st(n.id)}>
-              <title>
-                {n.label} ({n.kind}): {STATUS_LABEL[st(n.id)] ?? st(n.id)}
-              </title>
+            <g class={ran() ? `dag-node status-${st(n.id)}` : "dag-node"} transform={`translate(${pos(n).x} ${pos(n).y})`} data-step={n.id} data-status={ran() ? st(n.id) : undefined}>
+              <title>{ran() ? `${n.label} (${n.kind}): ${STATUS_LABEL[st(n.id)] ?? st(n.id)}` : `${n.label} (${n.kind})`}</title>
               <rect width={W} height={H} rx="10" />
               <circle cx="16" cy={H / 2} r="5" class="dag-dot" />
-              <text x="30" y="19" class="dag-label">
-                {n.label.length > 19 ? n.label.slice(0, 18) + "…" : n.label}
-              </text>
-              <text x="30" y="35" class="dag-sub">
-                {subLabel(n.kind, STATUS_LABEL[st(n.id)] ?? st(n.id))}
-              </text>
+              <FitText x={30} y={19} width={TEXT_W} class="dag-label" text={n.label} />
+              <FitText x={30} y={35} width={TEXT_W} class="dag-sub" text={ran() ? subLabel(n.kind, STATUS_LABEL[st(n.id)] ?? st(n.id)) : n.kind} />
             </g>
           )}
         </For>

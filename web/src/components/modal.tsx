@@ -3,9 +3,11 @@ import { Icon } from "./icons";
 
 /**
  * A native <dialog> opened with showModal(): focus is trapped, the page behind is inert,
- * Escape closes it, and focus returns to the opener.
+ * Escape closes it, and focus returns to the opener. `dismissible={false}` leaves only the
+ * dialog's own buttons to close it: no Escape, backdrop click or close button.
  */
-export function Modal(props: { open: boolean; onClose: () => void; title: string; size?: "sm" | "md" | "lg"; children: JSX.Element; footer?: JSX.Element }) {
+export function Modal(props: { open: boolean; onClose: () => void; title: string; size?: "sm" | "md" | "lg"; children: JSX.Element; footer?: JSX.Element; dismissible?: boolean }) {
+  const dismissible = () => props.dismissible !== false;
   let dialog!: HTMLDialogElement;
   let opener: Element | null = null;
 
@@ -15,7 +17,9 @@ export function Modal(props: { open: boolean; onClose: () => void; title: string
       dialog.showModal();
     } else if (!props.open && dialog.open) dialog.close();
   });
+  let disposed = false;
   onCleanup(() => {
+    disposed = true;
     if (dialog?.open) dialog.close();
     restoreFocus();
   });
@@ -25,6 +29,8 @@ export function Modal(props: { open: boolean; onClose: () => void; title: string
     opener = null;
   };
   const onClose = () => {
+    // Should the browser close it anyway, it opens again.
+    if (!dismissible() && props.open && !disposed) return dialog.showModal();
     restoreFocus();
     if (props.open) props.onClose();
   };
@@ -35,21 +41,27 @@ export function Modal(props: { open: boolean; onClose: () => void; title: string
       class={`modal modal-${props.size ?? "md"}`}
       aria-label={props.title}
       onClose={onClose}
+      onKeyDown={(e) => {
+        // Escape's default is the browser's close request, which a second press makes uncancellable.
+        if (e.key === "Escape" && !dismissible()) e.preventDefault();
+      }}
       onCancel={(e) => {
         e.preventDefault();
-        props.onClose();
+        if (dismissible()) props.onClose();
       }}
       onClick={(e) => {
-        if (e.target === dialog) props.onClose();
+        if (e.target === dialog && dismissible()) props.onClose();
       }}
     >
       <Show when={props.open}>
         <div class="modal-inner">
           <header class="modal-head">
             <h2>{props.title}</h2>
-            <button class="btn btn-icon btn-ghost" type="button" onClick={() => props.onClose()} aria-label="Close">
-              <Icon name="close" />
-            </button>
+            <Show when={dismissible()}>
+              <button class="btn btn-icon btn-ghost" type="button" onClick={() => props.onClose()} aria-label="Close">
+                <Icon name="close" />
+              </button>
+            </Show>
           </header>
           <div class="modal-body">{props.children}</div>
           <Show when={props.footer}>

@@ -6,6 +6,7 @@ import { loadSession, session, setSession } from "../lib/session";
 import { theme, toggleTheme } from "../lib/theme";
 import { ConnectionIndicator } from "./connection-indicator";
 import { Icon, type IconName } from "./icons";
+import { InboxBadge } from "./inbox-badge";
 import { Loading } from "./states";
 import { Toasts } from "./toast";
 
@@ -21,6 +22,7 @@ const NAV: { href: string; label: string; icon: IconName; end?: boolean }[] = [
 export function Shell(props: RouteSectionProps) {
   const navigate = useNavigate();
   const location = useLocation();
+  let main!: HTMLElement;
 
   const toSignIn = () => {
     // Several requests may fail with 401 at once; only the first one routes.
@@ -53,7 +55,15 @@ export function Shell(props: RouteSectionProps) {
 
   return (
     <div class="app">
-      <a class="skip-link" href="#main">
+      {/* The router would only scroll to #main; focus has to move there too, or the next Tab starts over in the sidebar. */}
+      <a
+        class="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          main.focus();
+        }}
+      >
         Skip to content
       </a>
       <aside class="sidebar">
@@ -61,6 +71,7 @@ export function Shell(props: RouteSectionProps) {
           <img src="/favicon.svg" alt="" width="26" height="26" />
           <span>Flightdeck</span>
         </A>
+        <InboxBadge />
         <nav aria-label="Main">
           <ul class="nav">
             {NAV.map((n) => (
@@ -95,7 +106,7 @@ export function Shell(props: RouteSectionProps) {
           </div>
         </div>
       </aside>
-      <main id="main" class="main" tabindex="-1">
+      <main id="main" class="main" tabindex="-1" ref={main}>
         <Suspense fallback={<Loading />}>{props.children}</Suspense>
       </main>
       <Toasts />

@@ -6,6 +6,9 @@ import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
 
+/** An optional limit as typed: empty is no limit (null); anything else is its number, checked by the caller. */
+const orNull = (v: string): number | null => (v.trim() === "" ? null : Number(v));
+
 export function AgentForm(props: { agent: Agent | null; onClose: () => void; onSaved: () => void }) {
   const a = props.agent;
   const [name, setName] = createSignal(a?.name ?? "");
@@ -13,6 +16,8 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
   const [prompt, setPrompt] = createSignal(a?.system_prompt ?? "");
   const [tools, setTools] = createSignal((a?.tools ?? []).join(", "));
   const [maxTurns, setMaxTurns] = createSignal(String(a?.max_turns ?? 10));
+  const [maxCost, setMaxCost] = createSignal(a?.max_cost == null ? "" : String(a.max_cost));
+  const [maxConcurrency, setMaxConcurrency] = createSignal(a?.max_concurrency == null ? "" : String(a.max_concurrency));
   const [err, setErr] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
 
@@ -27,9 +32,14 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
         .map((t) => t.trim())
         .filter(Boolean),
       max_turns: Number(maxTurns()),
+      max_cost: orNull(maxCost()),
+      max_concurrency: orNull(maxConcurrency()),
     };
     if (!input.name) return setErr("Name is required.");
     if (!Number.isInteger(input.max_turns) || input.max_turns < 1) return setErr("Max turns must be a whole number of at least 1.");
+    if (input.max_cost !== null && !(input.max_cost > 0)) return setErr("Max cost must be an amount in USD above 0, or empty for no limit.");
+    if (input.max_concurrency !== null && !(Number.isInteger(input.max_concurrency) && input.max_concurrency >= 1))
+      return setErr("Max concurrent tasks must be a whole number of at least 1, or empty for no limit.");
     setBusy(true);
     setErr(null);
     try {
@@ -75,6 +85,16 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
           <label class="field">
             <span>Max turns</span>
             <input type="number" min="1" value={maxTurns()} onInput={(e) => setMaxTurns(e.currentTarget.value)} />
+          </label>
+        </div>
+        <div class="grid-2">
+          <label class="field">
+            <span>Max cost per task (USD)</span>
+            <input type="number" min="0" step="any" value={maxCost()} onInput={(e) => setMaxCost(e.currentTarget.value)} placeholder="no limit" />
+          </label>
+          <label class="field">
+            <span>Max concurrent tasks</span>
+            <input type="number" min="1" step="1" value={maxConcurrency()} onInput={(e) => setMaxConcurrency(e.currentTarget.value)} placeholder="no limit" />
           </label>
         </div>
         <ErrorLine text={err()} />

@@ -5,10 +5,14 @@ import { Icon } from "../../components/icons";
 import { Modal } from "../../components/modal";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { toast } from "../../components/toast";
-import { errorMessage } from "../../lib/format";
+import { errorMessage, fmtCost } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
 import { AgentForm } from "./agent-form";
+
+/** The agent's limits in a line: turns always, a cost or concurrency cap when set. */
+const limits = (a: Agent) =>
+  [`max ${a.max_turns} turns`, a.max_cost != null ? `${fmtCost(a.max_cost)} per task` : "", a.max_concurrency != null ? `${a.max_concurrency} at once` : ""].filter(Boolean).join(" · ");
 
 export function AgentsPage() {
   const agents = createLoader(() => api.agents.list());
@@ -53,7 +57,7 @@ export function AgentsPage() {
                   <For each={a.tools} fallback={<span class="muted small">No tools</span>}>{(t) => <span class="chip">{t}</span>}</For>
                 </div>
                 <footer class="row space-between">
-                  <span class="muted small">max {a.max_turns} turns</span>
+                  <span class="muted small">{limits(a)}</span>
                   <Show when={isAdmin()}>
                     <div class="row gap-xs">
                       <button class="btn btn-sm" type="button" onClick={() => setEditing(a)} aria-label={`Edit ${a.name}`}>

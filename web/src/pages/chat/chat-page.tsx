@@ -4,6 +4,7 @@ import { createStore, produce } from "solid-js/store";
 import { ChatDraft } from "../../components/chat-draft";
 import { ChatTranscript } from "../../components/chat-transcript";
 import { Icon } from "../../components/icons";
+import { RoleNote } from "../../components/role-gate";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
@@ -21,25 +22,28 @@ export function ChatPage() {
   const [streaming, setStreaming] = createSignal<string | null>(null);
   const [status, setStatus] = createSignal<string | null>(null);
   const [acting, setActing] = createSignal(false);
-  let localId: string | null = null;
 
   const load = async (id: string) => {
     setConv({ loading: true, error: null });
     try {
-      setConv({ view: await chatApi.get(id), loading: false });
+      const view = await chatApi.get(id);
+      // a slow answer for a conversation the route has left is dropped
+      if (params.id === id) setConv({ view, loading: false });
     } catch (e) {
-      setConv({ error: e, loading: false });
+      if (params.id === id) setConv({ error: e, loading: false });
     }
   };
+  // Whenever the route names another conversation than the one shown (a link, Back, Forward), load it.
   createEffect(on(() => params.id, (id) => {
-    if (!id) return setConv({ view: null, error: null });
-    if (id !== localId) void load(id);
+    if (!id) return setConv({ view: null, error: null, loading: false });
+    if (id === conv.view?.id) return;
+    setConv("view", null);
+    void load(id);
   }));
   createEffect(on(() => search.plan, async (planId) => {
     if (!planId || params.id) return;
     try {
       const view = await chatApi.start({ plan_id: planId });
-      localId = view.id;
       setConv({ view });
       navigate(`/chat/${view.id}`, { replace: true });
     } catch (e) {
@@ -74,7 +78,6 @@ export function ChatPage() {
       let view = conv.view;
       if (!view) {
         view = await chatApi.start();
-        localId = view.id;
         setConv({ view });
         navigate(`/chat/${view.id}`, { replace: true });
       }
@@ -121,7 +124,6 @@ export function ChatPage() {
   };
 
   const newChat = () => {
-    localId = null;
     setConv({ view: null, error: null });
     navigate("/chat");
   };
@@ -161,6 +163,9 @@ export function ChatPage() {
               <ChatTranscript messages={conv.view?.messages ?? []} streaming={streaming()} status={status()} />
             </Show>
             <form class="chat-composer" onSubmit={send}>
+              <Show when={!canWrite()}>
+                <RoleNote>Viewers can read conversations; writing to the planner needs a member or admin token.</RoleNote>
+              </Show>
               <label class="field">
                 <span>Message to the planner</span>
                 <textarea

@@ -1,6 +1,7 @@
 import { createSignal, For, Show } from "solid-js";
 import { api } from "../../api";
 import { Pager } from "../../components/pager";
+import { AdminOnly } from "../../components/role-gate";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { fmtDate, fmtDateFull } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
@@ -14,6 +15,14 @@ function describe(v: unknown): string {
 }
 
 export function AuditSection() {
+  return (
+    <AdminOnly title="Audit log" text="Only admins read the audit log.">
+      <AuditLog />
+    </AdminOnly>
+  );
+}
+
+function AuditLog() {
   const [cursors, setCursors] = createSignal<(string | null)[]>([null]);
   const audit = createLoader(() => api.audit.list(cursors().at(-1)));
   const go = (c: (string | null)[]) => {

@@ -1,5 +1,6 @@
 import { createSignal, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
+import { RoleNote } from "../../components/role-gate";
 import { ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
@@ -77,6 +78,9 @@ export function LimitsSection() {
                 <textarea name="mask_patterns" rows="3" spellcheck={false} value={s().mask_patterns.join("\n")} disabled={!isAdmin()} />
               </label>
               <ErrorLine text={err()} />
+              <Show when={!isAdmin()}>
+                <RoleNote>Only admins change limits.</RoleNote>
+              </Show>
               <Show when={isAdmin()}>
                 <div class="row gap-sm">
                   <button class="btn btn-primary" type="submit" disabled={busy()}>

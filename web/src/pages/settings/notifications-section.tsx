@@ -1,43 +1,35 @@
-import { A } from "@solidjs/router";
 import { createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
-import { Modal } from "../../components/modal";
 import { ActionsHeader } from "../../components/list-table";
+import { AdminOnly } from "../../components/role-gate";
+import { SecretDialog } from "../../components/secret-dialog";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
-import { isAdmin } from "../../lib/session";
+import { DeliveryLog } from "./delivery-log";
 
 const fd = createClient();
 const EVENTS = ["task.completed", "task.failed", "task.needs_input"] as const;
 type EventName = (typeof EVENTS)[number];
-type Delivery = { id: string; subscription_id: string; event: string; task_id: string; attempt: number; outcome: string; response_status: number | null; error: string | null; duration_ms: number; next_attempt_at: string | null; created_at: string };
 
 /** Outgoing webhooks: subscriptions (admins), the signing secret shown once, and every delivery attempt. */
 export function NotificationsSection() {
+  return (
+    <AdminOnly title="Notifications" text="Only admins manage webhook subscriptions.">
+      <Subscriptions />
+    </AdminOnly>
+  );
+}
+
+function Subscriptions() {
   const subs = createLoader(() => unwrap(fd.notifications.subscriptions.$get({ query: {} })) /* at most 25 (MAX_SUBSCRIPTIONS_PER_ORG): one page */);
-  const [log, setLog] = createSignal<Delivery[]>([]);
-  const [next, setNext] = createSignal<string | null>(null);
-  const [logError, setLogError] = createSignal<unknown>(null);
   const [url, setUrl] = createSignal("");
   const [description, setDescription] = createSignal("");
   const [events, setEvents] = createSignal<EventName[]>([...EVENTS]);
   const [err, setErr] = createSignal<string | null>(null);
   const [secret, setSecret] = createSignal<string | null>(null);
-
-  const loadLog = async (more = false) => {
-    try {
-      const page = await unwrap(fd.notifications.deliveries.$get({ query: { limit: "25", ...(more && next() ? { cursor: next()! } : {}) } }));
-      setLog((l) => (more ? [...l, ...page.items] : page.items));
-      setNext(page.next_cursor);
-      setLogError(null);
-    } catch (e) {
-      setLogError(e);
-    }
-  };
-  void loadLog();
 
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -74,7 +66,7 @@ export function NotificationsSection() {
   const toggleEvent = (ev: EventName, on: boolean) => setEvents((l) => (on ? [...new Set([...l, ev])] : l.filter((x) => x !== ev)));
 
   return (
-    <Show when={isAdmin()} fallback={<div class="card"><h2>Notifications</h2><p class="muted">Only admins manage webhook subscriptions.</p></div>}>
+    <>
       <div class="card stack">
         <h2>Webhook subscriptions</h2>
         <p class="muted small">
@@ -126,10 +118,10 @@ export function NotificationsSection() {
           </div>
         </Show>
         <form class="stack" onSubmit={create} aria-label="Add subscription">
-          <div class="row gap-sm wrap align-end">
+          <div class="grid-2">
             <label class="field">
               <span>Endpoint URL</span>
-              <input type="url" value={url()} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://example.com/hooks/flightdeck" size={40} />
+              <input type="url" value={url()} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://example.com/hooks/flightdeck" />
             </label>
             <label class="field">
               <span>Description</span>
@@ -137,7 +129,7 @@ export function NotificationsSection() {
             </label>
           </div>
           <fieldset class="row gap-sm wrap">
-            <legend class="small muted">Events</legend>
+            <legend>Events</legend>
             <For each={EVENTS}>
               {(ev) => (
                 <label class="row gap-xs">
@@ -154,63 +146,15 @@ export function NotificationsSection() {
         </form>
       </div>
 
-      <div class="card stack">
-        <div class="row gap-sm">
-          <h2>Delivery log</h2>
-          <button class="btn btn-sm" type="button" onClick={() => void loadLog()}>Refresh</button>
-        </div>
-        <Show when={logError()}>
-          <ErrorState error={logError()} retry={() => void loadLog()} />
-        </Show>
-        <div class="table-wrap">
-          <table class="table" aria-label="Deliveries">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Event</th>
-                <th scope="col">Task</th>
-                <th scope="col" class="num">Attempt</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Answer</th>
-              </tr>
-            </thead>
-            <tbody>
-              <For each={log()}>
-                {(d) => (
-                  <tr data-outcome={d.outcome}>
-                    <td>{fmtDate(d.created_at)}</td>
-                    <td><code>{d.event}</code></td>
-                    <td><A href={`/tasks/${d.task_id}`}>{d.task_id}</A></td>
-                    <td class="num">{d.attempt}</td>
-                    <td>
-                      <span class={`tag ${d.outcome === "delivered" ? "tag-accent" : ""}`}>{d.outcome}</span>
-                      <Show when={d.next_attempt_at}><span class="muted small"> next {fmtDate(d.next_attempt_at!)}</span></Show>
-                    </td>
-                    <td class="small">{d.response_status ?? "—"} {d.error && d.error !== `HTTP ${d.response_status}` ? d.error : ""} <span class="muted">{d.duration_ms} ms</span></td>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-          <Show when={!log().length && !logError()}>
-            <EmptyState title="No deliveries yet" />
-          </Show>
-        </div>
-        <Show when={next()}>
-          <button class="btn btn-sm" type="button" onClick={() => void loadLog(true)}>Older deliveries</button>
-        </Show>
-      </div>
+      <DeliveryLog subscriptions={subs.data?.items ?? []} />
 
       <Show when={secret()}>
-        <Modal open onClose={() => setSecret(null)} title="Signing secret" size="sm">
-          <p>Verify each delivery's <code>webhook-signature</code> with this secret. Copy it now — it will not be shown again.</p>
-          <input class="code-input" type="text" readOnly value={secret()!} aria-label="Signing secret" onFocus={(e) => e.currentTarget.select()} />
-          <div class="modal-actions">
-            <button class="btn" type="button" onClick={() => void navigator.clipboard?.writeText(secret()!).then(() => toast("Copied"))}>Copy</button>
-            <button class="btn btn-primary" type="button" onClick={() => setSecret(null)}>Done</button>
-          </div>
-        </Modal>
+        {(value) => (
+          <SecretDialog title="Signing secret" label="Signing secret" value={value()} onDone={() => setSecret(null)}>
+            <p>Verify each delivery's <code>webhook-signature</code> with this secret. Copy it now — it will not be shown again.</p>
+          </SecretDialog>
+        )}
       </Show>
-    </Show>
+    </>
   );
 }

@@ -2,6 +2,7 @@ import { createSignal, For, Show } from "solid-js";
 import { api } from "../../api";
 import type { Price } from "../../api-types";
 import { ListTable } from "../../components/list-table";
+import { RoleNote } from "../../components/role-gate";
 import { Modal } from "../../components/modal";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
@@ -138,7 +139,7 @@ export function PricingSection() {
         )}
         empty={{ title: "No prices set", text: "Costs show as $0 until a model has a price." }}
       />
-      <Show when={isAdmin()}>
+      <Show when={isAdmin()} fallback={<RoleNote>Only admins set prices.</RoleNote>}>
         <form class="stack pricing-form" onSubmit={save} aria-labelledby="pricing-form-title" novalidate>
           <h3 id="pricing-form-title">{editing() ? `Edit the price of ${editing()}` : "Set a price"}</h3>
           <div class="grid-4">

@@ -2,7 +2,9 @@ import { createSignal, Show } from "solid-js";
 import { api } from "../../api";
 import type { ApiToken, Role } from "../../api-types";
 import { ListTable } from "../../components/list-table";
+import { AdminOnly } from "../../components/role-gate";
 import { Modal } from "../../components/modal";
+import { SecretDialog } from "../../components/secret-dialog";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
@@ -10,6 +12,14 @@ import { createLoader } from "../../lib/loader";
 import { isAdmin, session } from "../../lib/session";
 
 export function TokensSection() {
+  return (
+    <AdminOnly title="API tokens" text="Only admins see and manage API tokens.">
+      <TokensManager />
+    </AdminOnly>
+  );
+}
+
+function TokensManager() {
   const tokens = createLoader(() => api.tokens.list());
   const [name, setName] = createSignal("");
   const [role, setRole] = createSignal<Role>("member");
@@ -101,18 +111,11 @@ export function TokensSection() {
         <ErrorLine text={err()} />
       </Show>
       <Show when={secret()}>
-        <Modal open onClose={() => setSecret(null)} title="Your new token" size="sm">
-          <p>Copy it now — it will not be shown again.</p>
-          <input class="code-input" type="text" readOnly value={secret()!} aria-label="New token" onFocus={(e) => e.currentTarget.select()} />
-          <div class="modal-actions">
-            <button class="btn" type="button" onClick={() => void navigator.clipboard?.writeText(secret()!).then(() => toast("Copied"))}>
-              Copy
-            </button>
-            <button class="btn btn-primary" type="button" onClick={() => setSecret(null)}>
-              Done
-            </button>
-          </div>
-        </Modal>
+        {(value) => (
+          <SecretDialog title="Your new token" label="New token" value={value()} onDone={() => setSecret(null)}>
+            <p>Copy it now — it will not be shown again.</p>
+          </SecretDialog>
+        )}
       </Show>
       <Show when={revoking()}>
         {(t) => (

@@ -1,46 +1,42 @@
-import { createSignal, For, Show } from "solid-js";
+import { A } from "@solidjs/router";
+import { createEffect, createSignal, onCleanup, Show } from "solid-js";
 import { api } from "../../api";
 import type { Trigger } from "../../api-types";
 import { ListTable } from "../../components/list-table";
-import { Modal } from "../../components/modal";
-import { ErrorLine } from "../../components/task-actions";
+import { RoleNote } from "../../components/role-gate";
+import { SecretDialog } from "../../components/secret-dialog";
+import { ErrorState } from "../../components/states";
 import { toast } from "../../components/toast";
-import { errorMessage, fmtDate } from "../../lib/format";
+import { errorMessage, fmtDate, fmtDateFull } from "../../lib/format";
+import { onLive } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
-import { isAdmin } from "../../lib/session";
+import { canWrite, isAdmin } from "../../lib/session";
+import { TriggerForm } from "./trigger-form";
+
+/** How long after a shown next run the list is read again, and how often while a fire is still not recorded. */
+const AFTER_FIRE_MS = 2_000;
+const OVERDUE_RETRY_MS = 10_000;
 
 export function TriggersSection() {
   const triggers = createLoader(() => api.triggers.list());
   const plans = createLoader(() => api.plans.list());
-  const [kind, setKind] = createSignal<"cron" | "webhook">("cron");
-  const [planId, setPlanId] = createSignal("");
-  const [cron, setCron] = createSignal("0 9 * * 1-5");
-  const [inputs, setInputs] = createSignal("{}");
-  const [err, setErr] = createSignal<string | null>(null);
   const [secret, setSecret] = createSignal<Trigger | null>(null);
 
-  const planName = (id: string) => plans.data?.items.find((p) => p.id === id)?.name ?? id;
-  const chosenPlan = () => planId() || plans.data?.items[0]?.id || "";
+  const planName = (id: string) => plans.data?.items.find((p) => p.id === id)?.name;
 
-  const create = async (e: SubmitEvent) => {
-    e.preventDefault();
-    setErr(null);
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(inputs() || "{}") as Record<string, unknown>;
-    } catch {
-      return setErr("Inputs must be a JSON object, e.g. {\"topic\": \"pricing\"}.");
-    }
-    if (!chosenPlan()) return setErr("Choose a plan.");
-    try {
-      const t = await api.triggers.create({ plan_id: chosenPlan(), kind: kind(), ...(kind() === "cron" ? { cron: cron().trim() } : {}), inputs: parsed });
-      toast("Trigger created");
-      if (t.secret) setSecret(t);
-      void triggers.refresh();
-    } catch (e2) {
-      setErr(errorMessage(e2));
-    }
-  };
+  // "Next run" moves once a cron fires: read the list again when the earliest shown one passes,
+  // and at once when the org feed reports a task a trigger started.
+  onLive((ev) => {
+    if (ev.type === "reset" || (ev.created && ev.task.trigger_id)) void triggers.refresh();
+  });
+  createEffect(() => {
+    const next = Math.min(...(triggers.data?.items ?? []).filter((t) => !t.paused && t.next_fire_at).map((t) => Date.parse(t.next_fire_at!)));
+    if (!Number.isFinite(next)) return;
+    const wait = next - Date.now();
+    // setTimeout takes at most 2^31-1 ms; a run further off is looked at again then.
+    const timer = setTimeout(() => void triggers.refresh(), Math.min(wait > 0 ? wait + AFTER_FIRE_MS : OVERDUE_RETRY_MS, 2 ** 31 - 1));
+    onCleanup(() => clearTimeout(timer));
+  });
 
   const act = async (fn: () => Promise<unknown>, ok: string) => {
     try {
@@ -66,6 +62,9 @@ export function TriggersSection() {
     <div class="card stack">
       <h2>Triggers</h2>
       <p class="muted small">Cron schedules and signed webhooks that start tasks from saved plans.</p>
+      <Show when={plans.error}>
+        <ErrorState error={plans.error} retry={plans.refresh} title="Could not load the plans: triggers show plan ids" />
+      </Show>
       <ListTable
         loader={triggers}
         columns={
@@ -81,84 +80,58 @@ export function TriggersSection() {
             <td>
               <span class="tag">{t.kind}</span>
             </td>
-            <td>{planName(t.plan_id)}</td>
+            <td>
+              <Show when={planName(t.plan_id)} fallback={<code>{t.plan_id}</code>}>
+                {(name) => <A href={`/plans/${t.plan_id}`}>{name()}</A>}
+              </Show>
+            </td>
             <td>
               <code>{t.kind === "cron" ? `${t.cron ?? ""} (${t.timezone ?? "UTC"})` : (t.webhook_url ?? `POST /hooks/${t.id}`)}</code>
               <Show when={t.last_error}>
                 <div class="form-error small">{t.last_error}</div>
               </Show>
             </td>
-            <td>{t.paused ? <span class="tag">paused</span> : t.next_fire_at ? fmtDate(t.next_fire_at) : "—"}</td>
+            <td title={t.next_fire_at ? fmtDateFull(t.next_fire_at) : undefined} data-testid="next-run">
+              {t.paused ? <span class="tag">paused</span> : t.next_fire_at ? fmtDate(t.next_fire_at) : "—"}
+            </td>
             <td>
-              <Show when={isAdmin()}>
-                <div class="actions">
+              <div class="actions">
+                {/* members may start a trigger's task; changing the trigger is for admins */}
+                <Show when={canWrite()}>
                   <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.runNow(t.id), "Task started")}>
                     Run now
                   </button>
+                </Show>
+                <Show when={isAdmin()}>
                   <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.setPaused(t.id, !t.paused), t.paused ? "Resumed" : "Paused")}>
                     {t.paused ? "Resume" : "Pause"}
                   </button>
                   <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => remove(t)} aria-label={`Delete trigger ${t.id}`}>
                     Delete
                   </button>
-                </div>
-              </Show>
+                </Show>
+              </div>
             </td>
           </tr>
         )}
         empty={{ title: "No triggers", text: "Schedule a plan or give it a webhook." }}
       />
-      <Show when={isAdmin()}>
-        <form class="stack" onSubmit={create} aria-label="Create trigger">
-          <h3>New trigger</h3>
-          <div class="grid-3">
-            <label class="field">
-              <span>Kind</span>
-              <select value={kind()} onChange={(e) => setKind(e.currentTarget.value as "cron" | "webhook")}>
-                <option value="cron">cron</option>
-                <option value="webhook">webhook</option>
-              </select>
-            </label>
-            <label class="field">
-              <span>Plan</span>
-              <select value={chosenPlan()} onChange={(e) => setPlanId(e.currentTarget.value)}>
-                <For each={plans.data?.items ?? []} fallback={<option value="">No plans</option>}>
-                  {(p) => <option value={p.id}>{p.name}</option>}
-                </For>
-              </select>
-            </label>
-            <Show when={kind() === "cron"}>
-              <label class="field">
-                <span>Cron expression</span>
-                <input type="text" value={cron()} onInput={(e) => setCron(e.currentTarget.value)} />
-              </label>
-            </Show>
-          </div>
-          <label class="field">
-            <span>Inputs (JSON)</span>
-            <textarea class="code-input" rows={3} value={inputs()} onInput={(e) => setInputs(e.currentTarget.value)} />
-          </label>
-          <ErrorLine text={err()} />
-          <div class="row">
-            <button class="btn btn-primary" type="submit">
-              Create trigger
-            </button>
-          </div>
-        </form>
+      <Show when={isAdmin()} fallback={<RoleNote>Only admins create, pause and delete triggers.</RoleNote>}>
+        <TriggerForm
+          plans={plans}
+          onCreated={(t) => {
+            if (t.secret) setSecret(t);
+            void triggers.refresh();
+          }}
+        />
       </Show>
       <Show when={secret()}>
         {(t) => (
-          <Modal open onClose={() => setSecret(null)} title="Webhook secret" size="sm">
+          <SecretDialog title="Webhook secret" label="Webhook secret" value={t().secret ?? ""} onDone={() => setSecret(null)}>
             <p>
               Sign requests to <code>{t().webhook_url ?? `POST /hooks/${t().id}`}</code> with this secret (Standard Webhooks). It is shown once.
             </p>
-            <input class="code-input" type="text" readOnly value={t().secret ?? ""} aria-label="Webhook secret" />
-            <div class="modal-actions">
-              <button class="btn btn-primary" type="button" onClick={() => setSecret(null)}>
-                Done
-              </button>
-            </div>
-          </Modal>
+          </SecretDialog>
         )}
       </Show>
     </div>

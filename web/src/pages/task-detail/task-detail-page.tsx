@@ -184,7 +184,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
         <Show when={t().plan_id}>
           <dt>Plan</dt>
           <dd>
-            <A href={`/plans/${t().plan_id}`}>
+            <A href={`/plans/${t().plan_id}${t().plan_version ? `?version=${t().plan_version}` : ""}`}>
               {t().plan_id} v{t().plan_version}
             </A>
           </dd>

@@ -1,0 +1,218 @@
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { apiCall, type App, type Browser, uid, useDashboard } from "./helpers";
+
+/** Agents, plans and triggers as an admin manages them in the dashboard. */
+
+let app: App;
+let browser: Browser;
+let page: Page;
+
+useDashboard((d) => ({ app, browser, page } = d));
+
+interface Agent {
+  id: string;
+  name: string;
+  max_cost: number | null;
+  max_concurrency: number | null;
+}
+
+const onePlan = (name: string, params: { name: string; required?: boolean; default?: string }[]) =>
+  apiCall<{ id: string; name: string; version: number }>(app, "POST", "/plans", {
+    name,
+    params,
+    steps: [{ id: "write", kind: "agent", agent: "writer", instructions: `${params.map((p) => `{{params.${p.name}}}`).join(" ")}\n@output ok` }],
+  });
+
+describe("agents", () => {
+  it("keeps an agent's cost and concurrency limits through an edit, and clears them when emptied", async () => {
+    const name = `limited-${uid()}`;
+    const created = await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim", max_cost: 2.5, max_concurrency: 3 });
+    await page.goto(`${app.url}/agents`);
+    await page.getByRole("button", { name: `Edit ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Edit ${name}` });
+    expect(await dialog.getByLabel("Max cost per task (USD)").inputValue()).toBe("2.5");
+    expect(await dialog.getByLabel("Max concurrent tasks").inputValue()).toBe("3");
+    await dialog.getByLabel("System prompt").fill("Be brief.");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const kept = (await apiCall<{ items: Agent[] }>(app, "GET", "/agents")).items.find((a) => a.id === created.id);
+    expect(kept).toMatchObject({ max_cost: 2.5, max_concurrency: 3 });
+
+    await page.getByRole("button", { name: `Edit ${name}` }).click();
+    await dialog.getByLabel("Max cost per task (USD)").fill("");
+    await dialog.getByLabel("Max concurrent tasks").fill("");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const cleared = (await apiCall<{ items: Agent[] }>(app, "GET", "/agents")).items.find((a) => a.id === created.id);
+    expect(cleared).toMatchObject({ max_cost: null, max_concurrency: null });
+  });
+});
+
+describe("plans", () => {
+  it("runs each plan with its own inputs and defaults after switching plans on the Run tab", async () => {
+    const a = await onePlan(`Alpha ${uid()}`, [{ name: "topic", required: true }]);
+    const b = await onePlan(`Beta ${uid()}`, [{ name: "region", default: "emea" }]);
+    await page.goto(`${app.url}/plans/${a.id}`);
+    await page.getByRole("tab", { name: "Run" }).click();
+    await page.getByLabel(/^topic/).fill("pricing");
+    await page.getByRole("link", { name: new RegExp(b.name) }).click();
+    await page.waitForURL(`**/plans/${b.id}`);
+    const form = page.getByRole("form", { name: "Run plan" });
+    await expect.poll(() => form.getByLabel(/^region/).inputValue()).toBe("emea");
+    expect(await form.getByLabel(/^topic/).count()).toBe(0);
+    await form.getByRole("button", { name: "Run plan" }).click();
+    await page.waitForURL(/\/tasks\/tsk_/);
+    const task = await apiCall<{ plan_id: string; status: string }>(app, "GET", `/tasks/${page.url().split("/tasks/")[1]}`);
+    expect(task.plan_id).toBe(b.id);
+  });
+
+  it("shows a plan deleted elsewhere as an error, not the plan open before", async () => {
+    const open = await onePlan(`Open ${uid()}`, []);
+    const gone = await onePlan(`Gone ${uid()}`, []);
+    await page.goto(`${app.url}/plans/${open.id}`);
+    await page.getByRole("heading", { name: open.name, level: 2 }).waitFor();
+    await apiCall(app, "DELETE", `/plans/${gone.id}`);
+    await page.getByRole("link", { name: new RegExp(gone.name) }).click();
+    await page.waitForURL(`**/plans/${gone.id}`);
+    await page.getByRole("alert").filter({ hasText: "Could not load this plan" }).waitFor();
+    expect(await page.getByRole("heading", { name: open.name, level: 2 }).count()).toBe(0);
+    expect(await page.getByLabel("Plan JSON").count()).toBe(0);
+  });
+
+  it("deletes a plan after confirming, and shows why when triggers still start it", async () => {
+    const plan = await onePlan(`Doomed ${uid()}`, []);
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", inputs: {} });
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: `Delete ${plan.name}?` });
+    await dialog.getByRole("button", { name: "Delete plan" }).click();
+    await dialog.getByRole("alert").filter({ hasText: trigger.id }).waitFor();
+    expect(await apiCall(app, "GET", `/plans/${plan.id}`)).toBeTruthy();
+
+    await apiCall(app, "DELETE", `/triggers/${trigger.id}`);
+    await dialog.getByRole("button", { name: "Delete plan" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.waitForURL(/\/plans$/);
+    await expect.poll(() => page.getByRole("link", { name: new RegExp(plan.name) }).count()).toBe(0);
+    await expect(apiCall(app, "GET", `/plans/${plan.id}`)).rejects.toThrow(/404/);
+  });
+
+  it("says which version a run starts, and opens the version a task ran from its detail page", async () => {
+    const plan = await onePlan(`Versioned ${uid()}`, [{ name: "topic", default: "first" }]);
+    const v1task = await apiCall<{ id: string }>(app, "POST", `/plans/${plan.id}/run`, {});
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, params: [{ name: "subject", default: "second" }], steps: [{ id: "write2", kind: "agent", agent: "writer", instructions: "{{params.subject}}\n@output ok" }] });
+
+    await page.goto(`${app.url}/tasks/${v1task.id}`);
+    await page.getByRole("link", { name: `${plan.id} v1` }).click();
+    await page.waitForURL(`**/plans/${plan.id}?version=1`);
+    await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write"');
+    expect(await page.getByTestId("plan-version").textContent()).toContain("showing v1");
+
+    await page.getByRole("tab", { name: "Run" }).click();
+    expect(await page.getByTestId("runs-version").textContent()).toContain("Runs the current version, v2, not v1");
+    await page.getByRole("button", { name: "Run plan v2" }).waitFor();
+
+    await page.getByRole("tab", { name: "Versions" }).click();
+    await page.getByRole("button", { name: /^v2/ }).click();
+    await page.waitForURL(`**/plans/${plan.id}`);
+    await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write2"');
+  });
+
+});
+
+interface TriggerView {
+  id: string;
+  plan_id: string;
+  timezone: string | null;
+  next_fire_at: string | null;
+}
+
+describe("triggers", () => {
+  it("creates a cron trigger in a chosen timezone", async () => {
+    const plan = await onePlan(`Zoned ${uid()}`, []);
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const form = page.getByRole("form", { name: "Create trigger" });
+    await form.getByLabel("Plan").selectOption(plan.id);
+    expect(await form.getByLabel("Timezone").inputValue()).toBe("UTC");
+    await form.getByLabel("Timezone").fill("Europe/Paris");
+    await form.getByRole("button", { name: "Create trigger" }).click();
+    await page.getByRole("cell", { name: /\(Europe\/Paris\)/ }).waitFor();
+    const made = (await apiCall<{ items: TriggerView[] }>(app, "GET", "/triggers")).items.find((t) => t.plan_id === plan.id);
+    expect(made?.timezone).toBe("Europe/Paris");
+  });
+
+  it("moves a trigger's Next run on after it fires, without a reload", async () => {
+    const plan = await onePlan(`Often ${uid()}`, []);
+    const trigger = await apiCall<TriggerView>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "*/5 * * * * *", inputs: {} });
+    try {
+      await page.goto(`${app.url}/settings?tab=triggers`);
+      const next = page.locator("tr", { has: page.getByRole("link", { name: plan.name }) }).getByTestId("next-run");
+      await next.waitFor();
+      const first = await next.getAttribute("title");
+      expect(first).toBeTruthy();
+      await expect.poll(() => next.getAttribute("title"), { timeout: 20_000, interval: 500 }).not.toBe(first);
+    } finally {
+      await apiCall(app, "DELETE", `/triggers/${trigger.id}`);
+    }
+  });
+
+  it("says when the plans could not be loaded, instead of 'No plans'", async () => {
+    const plan = await onePlan(`Hidden ${uid()}`, []);
+    await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", inputs: {} });
+    await page.route("**/api/v1/plans?**", (route) => route.fulfill({ status: 500, contentType: "application/json", body: JSON.stringify({ error: { code: "internal", message: "plans are down" } }) }));
+    try {
+      await page.goto(`${app.url}/settings?tab=triggers`);
+      await page.getByRole("alert").filter({ hasText: "Could not load the plans" }).filter({ hasText: "plans are down" }).waitFor();
+      const select = page.getByRole("form", { name: "Create trigger" }).getByLabel("Plan");
+      expect(await select.textContent()).toBe("Plans could not be loaded");
+      expect(await select.isDisabled()).toBe(true);
+      await page.locator("td code", { hasText: plan.id }).waitFor();
+    } finally {
+      await page.unroute("**/api/v1/plans?**");
+    }
+  });
+});
+
+/** A dialog holding a secret shown once stays open through Escape and a stray click, and copies. */
+async function holdsSecret(name: string, label: string): Promise<string> {
+  const dialog = page.getByRole("dialog", { name });
+  const secret = await dialog.getByLabel(label).inputValue();
+  expect(secret.length).toBeGreaterThan(10);
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Escape");
+  await page.mouse.click(5, 5);
+  expect(await dialog.isVisible()).toBe(true);
+  expect(await dialog.getByRole("button", { name: "Close" }).count()).toBe(0);
+  await dialog.getByRole("button", { name: "Copy" }).click();
+  await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+  await dialog.getByRole("button", { name: "I have copied it" }).click();
+  await dialog.waitFor({ state: "detached" });
+  return secret;
+}
+
+describe("secrets shown once", () => {
+  it("keeps a new API token's dialog open until it is copied", async () => {
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.url });
+    await page.goto(`${app.url}/settings?tab=tokens`);
+    await page.getByLabel("Token name").fill(`ci-${uid()}`);
+    await page.getByRole("button", { name: "Create token" }).click();
+    expect(await holdsSecret("Your new token", "New token")).toMatch(/^fd_/);
+  });
+
+  it("keeps a webhook trigger's secret dialog open until it is copied", async () => {
+    const plan = await onePlan(`Hooked ${uid()}`, []);
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const form = page.getByRole("form", { name: "Create trigger" });
+    await form.getByLabel("Kind").selectOption("webhook");
+    await form.getByLabel("Plan").selectOption(plan.id);
+    await form.getByRole("button", { name: "Create trigger" }).click();
+    await holdsSecret("Webhook secret", "Webhook secret");
+  });
+});
+
+describe("the page", () => {
+  it("saw no CSP violations or page errors", () => {
+    expect(browser.problems).toEqual([]);
+  });
+});

@@ -1,0 +1,63 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { apiCall, type App, type Browser, uid, useDashboard } from "./helpers";
+
+/** What a viewer sees: admin-only sections say so, and what a viewer may not do is disabled with the reason. */
+
+let app: App;
+let browser: Browser;
+let page: Page;
+let planId = "";
+
+useDashboard((d) => ({ app, browser, page } = d));
+
+beforeAll(async () => {
+  const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: `Viewed ${uid()}`, params: [{ name: "topic" }], steps: [{ id: "write", agent: "writer", instructions: "@output ok" }] });
+  planId = plan.id;
+  await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 9 * * 1", inputs: {} });
+  const viewer = await apiCall<{ token: string }>(app, "POST", "/tokens", { name: `viewer-${uid()}`, role: "viewer" });
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("API token").fill(viewer.token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+});
+
+describe("a viewer", () => {
+  it("is told that API tokens and the audit log are for admins, not shown an error", async () => {
+    for (const [tab, text] of [
+      ["tokens", "Only admins see and manage API tokens."],
+      ["audit", "Only admins read the audit log."],
+      ["notifications", "Only admins manage webhook subscriptions."],
+    ]) {
+      await page.goto(`${app.url}/settings?tab=${tab}`);
+      await page.getByRole("note").filter({ hasText: text }).waitFor();
+      expect(await page.getByText("Something went wrong").count()).toBe(0);
+    }
+  });
+
+  it("sees the plan Run form disabled, with the reason", async () => {
+    await page.goto(`${app.url}/plans/${planId}`);
+    await page.getByRole("note").filter({ hasText: "Only admins edit plans" }).waitFor();
+    expect(await page.getByRole("button", { name: "Delete", exact: true }).count()).toBe(0);
+    await page.getByRole("tab", { name: "Run" }).click();
+    await page.getByRole("note").filter({ hasText: "Viewers cannot run plans" }).waitFor();
+    expect(await page.getByRole("button", { name: /^Run plan/ }).isDisabled()).toBe(true);
+    expect(await page.getByLabel(/^topic/).isDisabled()).toBe(true);
+  });
+
+  it("is told why the chat composer is disabled, and why triggers and prices have no controls", async () => {
+    await page.goto(`${app.url}/chat`);
+    await page.getByRole("note").filter({ hasText: "Viewers can read conversations" }).waitFor();
+    expect(await page.getByLabel("Message to the planner").isDisabled()).toBe(true);
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    await page.locator("#settings-panel table").waitFor();
+    expect(await page.getByRole("button", { name: /Run now|Pause|Delete/ }).count()).toBe(0);
+    await page.getByRole("note").filter({ hasText: "Only admins create, pause and delete triggers." }).waitFor();
+    await page.goto(`${app.url}/settings?tab=pricing`);
+    await page.getByRole("note").filter({ hasText: "Only admins set prices." }).waitFor();
+  });
+
+  it("saw no CSP violations or page errors", () => {
+    expect(browser.problems).toEqual([]);
+  });
+});

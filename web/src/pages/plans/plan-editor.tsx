@@ -1,0 +1,186 @@
+import { useSearchParams } from "@solidjs/router";
+import { createEffect, createMemo, createSignal, For, on, Show } from "solid-js";
+import { api, ApiError } from "../../api";
+import type { Plan, PlanDefinition, PlanIssue, PlanVersion } from "../../api-types";
+import { RoleNote } from "../../components/role-gate";
+import { ErrorState, Loading } from "../../components/states";
+import { toast } from "../../components/toast";
+import { errorMessage } from "../../lib/format";
+import { createLoader } from "../../lib/loader";
+import { isAdmin } from "../../lib/session";
+import { JsonEditor, type EditorIssue } from "./json-editor";
+import { lineFor, parseErrorLine, prettyWithLines } from "./json-paths";
+import { DeletePlanDialog } from "./delete-plan-dialog";
+import { RunPlanForm } from "./run-plan-form";
+import { VersionList } from "./version-list";
+
+export type PlanTab = "edit" | "run" | "versions";
+
+const TEMPLATE: PlanDefinition = {
+  name: "New plan",
+  description: "",
+  params: [{ name: "topic", description: "What to research", required: true }],
+  steps: [
+    { id: "research", kind: "agent", agent: "researcher", instructions: "Research {{params.topic}}." },
+    { id: "summary", kind: "agent", agent: "writer", instructions: "Summarize:\n{{steps.research.output}}", depends_on: ["research"] },
+  ],
+};
+
+function isIssueList(v: unknown): v is PlanIssue[] {
+  return Array.isArray(v) && v.every((x) => typeof x === "object" && x !== null && "message" in x);
+}
+
+/** A version number from the URL (`?version=2`, e.g. a task's "Plan … v2" link); null shows the current one. */
+const versionOf = (v: string | undefined): number | null => (v && /^[1-9]\d*$/.test(v) ? Number(v) : null);
+
+/** One plan (or a new one): its JSON (the current version, or the one `?version=` names), a form that runs it, and its versions. */
+export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab) => void; onSaved: (p: Plan) => void; onDeleted: () => void }) {
+  const isNew = () => props.id === "new";
+  const plan = createLoader<Plan>(() => api.plans.get(props.id), { immediate: false });
+  const versions = createLoader(() => api.plans.versions(props.id), { immediate: false });
+  const [text, setText] = createSignal("");
+  const [issues, setIssues] = createSignal<EditorIssue[]>([]);
+  const [err, setErr] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+  const [deleting, setDeleting] = createSignal(false);
+  const tab = (): PlanTab => (isNew() ? "edit" : props.tab);
+  const [search, setSearch] = useSearchParams<{ version?: string }>();
+  const asked = () => versionOf(search.version);
+  /** The older version on show, if the URL names one: the current version is never "viewed". */
+  const older = createMemo(() => {
+    const v = asked();
+    if (v === null || v === plan.data?.version) return null;
+    return versions.data?.items.find((x) => x.version === v && x.definition) ?? null;
+  });
+  const viewing = () => older()?.version ?? null;
+  const missingVersion = () => asked() !== null && !!plan.data && asked() !== plan.data.version && !!versions.data && !older();
+  const setViewing = (v: number | null) => setSearch({ version: v ?? undefined }, { replace: true });
+  const shown = createMemo(() => older()?.definition ?? plan.data?.definition);
+
+  if (isNew()) setText(prettyWithLines(TEMPLATE).text);
+  else {
+    void plan.refresh();
+    void versions.refresh();
+  }
+  // What is shown changes with the URL's version and when the plan loads; typing in between is kept.
+  createEffect(on(shown, (d) => d && setText(prettyWithLines(d).text)));
+
+  const save = async () => {
+    setErr(null);
+    setIssues([]);
+    let def: PlanDefinition;
+    try {
+      def = JSON.parse(text()) as PlanDefinition;
+    } catch (e) {
+      const line = parseErrorLine(text(), errorMessage(e)) ?? 1;
+      setIssues([{ line, path: "", message: `Not valid JSON: ${errorMessage(e)}` }]);
+      return;
+    }
+    setBusy(true);
+    try {
+      const saved = isNew() ? await api.plans.create(def) : await api.plans.update(props.id, def);
+      toast(`Saved “${saved.name}” v${saved.version}`);
+      setViewing(null);
+      props.onSaved(saved);
+      if (!isNew()) {
+        void plan.refresh();
+        void versions.refresh();
+      }
+    } catch (e) {
+      if (e instanceof ApiError && isIssueList(e.details) && e.details.length) {
+        // Reformat so every path has a known line, then mark each issue on its line.
+        const { text: pretty, lines } = prettyWithLines(def);
+        setText(pretty);
+        setIssues(e.details.map((d) => ({ line: lineFor(lines, def, d), path: [d.step ? `step ${d.step}` : "", d.path].filter(Boolean).join(": "), message: d.message })));
+        setErr(e.message);
+      } else setErr(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const showVersion = (v: PlanVersion) => {
+    setViewing(v.version === plan.data?.version ? null : v.version);
+    props.onTab("edit");
+  };
+  const revert = () => {
+    setIssues([]);
+    setErr(null);
+    setViewing(null);
+    if (plan.data) setText(prettyWithLines(plan.data.definition).text);
+  };
+
+  return (
+    <Show when={isNew() || plan.data} fallback={<Show when={plan.error} fallback={<Loading />}>{<ErrorState error={plan.error} retry={plan.refresh} title="Could not load this plan" />}</Show>}>
+      <div class="card stack">
+        <header class="row space-between wrap">
+          <div>
+            <h2>{isNew() ? "New plan" : plan.data?.name}</h2>
+            <Show when={!isNew()}>
+              <span class="muted small" data-testid="plan-version">
+                version {plan.data?.version}
+                {viewing() !== null ? ` · showing v${viewing()} (save to restore it)` : ""}
+              </span>
+            </Show>
+          </div>
+          <div class="row gap-sm wrap">
+            <div class="tabs" role="tablist" aria-label="Plan views">
+              <For each={(isNew() ? ["edit"] : ["edit", "run", "versions"]) as PlanTab[]}>
+                {(k) => (
+                  <button role="tab" type="button" class="tab" aria-selected={tab() === k} onClick={() => props.onTab(k)}>
+                    {k === "edit" ? "JSON" : k === "run" ? "Run" : "Versions"}
+                  </button>
+                )}
+              </For>
+            </div>
+            <Show when={!isNew() && isAdmin()}>
+              <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setDeleting(true)}>
+                Delete
+              </button>
+            </Show>
+          </div>
+        </header>
+        <Show when={tab() === "edit"}>
+          <Show when={missingVersion()}>
+            <p class="form-error" role="alert">
+              Version {asked()} of this plan does not exist; showing the current version.
+            </p>
+          </Show>
+          <JsonEditor value={text()} onInput={setText} issues={issues()} label="Plan JSON" readOnly={!isAdmin()} />
+          <Show when={err()}>
+            <p class="form-error" role="alert">
+              {err()}
+            </p>
+          </Show>
+          <Show when={isAdmin()} fallback={<RoleNote>Only admins edit plans; this is read-only.</RoleNote>}>
+            <div class="row gap-sm">
+              <button class="btn btn-primary" type="button" disabled={busy()} onClick={save}>
+                {busy() ? "Saving…" : isNew() ? "Create plan" : "Save new version"}
+              </button>
+              <Show when={!isNew() && plan.data}>
+                <button class="btn btn-ghost" type="button" onClick={revert}>
+                  Revert
+                </button>
+              </Show>
+            </div>
+          </Show>
+        </Show>
+        {/* keyed on the version: a new save brings its own params and defaults */}
+        <Show when={tab() === "run" && plan.data?.version} keyed>
+          <p class="muted small" data-testid="runs-version">
+            {viewing() !== null
+              ? `Runs the current version, v${plan.data?.version}, not v${viewing()} shown in the JSON tab: save v${viewing()} as a new version to run it.`
+              : `Runs the current version, v${plan.data?.version}.`}
+          </p>
+          <RunPlanForm planId={props.id} version={plan.data!.version} def={plan.data!.definition} />
+        </Show>
+        <Show when={tab() === "versions"}>
+          <VersionList versions={versions.data?.items} current={plan.data?.version} shown={viewing() ?? plan.data?.version} onPick={showVersion} />
+        </Show>
+      </div>
+      <Show when={deleting() && plan.data}>
+        {(p) => <DeletePlanDialog plan={p()} onClose={() => setDeleting(false)} onDeleted={props.onDeleted} />}
+      </Show>
+    </Show>
+  );
+}

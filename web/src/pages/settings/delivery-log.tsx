@@ -1,0 +1,89 @@
+import { A } from "@solidjs/router";
+import { createSignal, For, Show } from "solid-js";
+import { createClient, unwrap } from "../../client";
+import { EmptyState, ErrorState } from "../../components/states";
+import { fmtDate } from "../../lib/format";
+
+const fd = createClient();
+const deliveries = (cursor: string | null) => unwrap(fd.notifications.deliveries.$get({ query: { limit: "25", ...(cursor ? { cursor } : {}) } }));
+type Delivery = Awaited<ReturnType<typeof deliveries>>["items"][number];
+
+/** Every delivery attempt, newest first, each naming the subscription it went to. */
+export function DeliveryLog(props: { subscriptions: readonly { id: string; url: string; description: string }[] }) {
+  const [log, setLog] = createSignal<Delivery[]>([]);
+  const [next, setNext] = createSignal<string | null>(null);
+  const [error, setError] = createSignal<unknown>(null);
+
+  const load = async (more = false) => {
+    try {
+      const page = await deliveries(more ? next() : null);
+      setLog((l) => (more ? [...l, ...page.items] : page.items));
+      setNext(page.next_cursor);
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  void load();
+  const subscription = (id: string) => props.subscriptions.find((s) => s.id === id);
+
+  return (
+    <div class="card stack">
+      <div class="row gap-sm">
+        <h2>Delivery log</h2>
+        <button class="btn btn-sm" type="button" onClick={() => void load()}>Refresh</button>
+      </div>
+      <Show when={error()}>
+        <ErrorState error={error()} retry={() => void load()} />
+      </Show>
+      <div class="table-wrap">
+        <table class="table" aria-label="Deliveries">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Subscription</th>
+              <th scope="col">Event</th>
+              <th scope="col">Task</th>
+              <th scope="col" class="num">Attempt</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Answer</th>
+            </tr>
+          </thead>
+          <tbody>
+            <For each={log()}>
+              {(d) => (
+                <tr data-outcome={d.outcome} data-subscription-id={d.subscription_id}>
+                  <td class="nowrap">{fmtDate(d.created_at)}</td>
+                  <td>
+                    <Show when={subscription(d.subscription_id)} fallback={<span class="muted small">{d.subscription_id} (deleted)</span>}>
+                      {(s) => (
+                        <div class="cell-title">
+                          <code>{s().url}</code>
+                          <Show when={s().description}><span class="muted small">{s().description}</span></Show>
+                        </div>
+                      )}
+                    </Show>
+                  </td>
+                  <td><code>{d.event}</code></td>
+                  <td><A href={`/tasks/${d.task_id}`}>{d.task_id}</A></td>
+                  <td class="num">{d.attempt}</td>
+                  <td>
+                    <span class={`tag ${d.outcome === "delivered" ? "tag-accent" : ""}`}>{d.outcome}</span>
+                    <Show when={d.next_attempt_at}><span class="muted small"> next {fmtDate(d.next_attempt_at!)}</span></Show>
+                  </td>
+                  <td class="small">{d.response_status ?? "—"} {d.error && d.error !== `HTTP ${d.response_status}` ? d.error : ""} <span class="muted">{d.duration_ms} ms</span></td>
+                </tr>
+              )}
+            </For>
+          </tbody>
+        </table>
+        <Show when={!log().length && !error()}>
+          <EmptyState title="No deliveries yet" />
+        </Show>
+      </div>
+      <Show when={next()}>
+        <button class="btn btn-sm" type="button" onClick={() => void load(true)}>Older deliveries</button>
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,92 @@
+import { createSignal, For, Show } from "solid-js";
+import { api, type TriggerInput } from "../../api";
+import type { Plan, Trigger } from "../../api-types";
+import type { Loaded } from "../../components/states";
+import { ErrorLine } from "../../components/task-actions";
+import { toast } from "../../components/toast";
+import { errorMessage } from "../../lib/format";
+
+/** IANA zone names the browser knows, for the timezone field's suggestions. */
+const zones = (): string[] => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []);
+
+/** Creates a cron or webhook trigger on a saved plan. */
+export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; onCreated: (t: Trigger) => void }) {
+  const [kind, setKind] = createSignal<"cron" | "webhook">("cron");
+  const [planId, setPlanId] = createSignal("");
+  const [cron, setCron] = createSignal("0 9 * * 1-5");
+  const [timezone, setTimezone] = createSignal("UTC");
+  const [inputs, setInputs] = createSignal("{}");
+  const [err, setErr] = createSignal<string | null>(null);
+  const chosenPlan = () => planId() || props.plans.data?.items[0]?.id || "";
+
+  const create = async (e: SubmitEvent) => {
+    e.preventDefault();
+    setErr(null);
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(inputs() || "{}") as Record<string, unknown>;
+    } catch {
+      return setErr('Inputs must be a JSON object, e.g. {"topic": "pricing"}.');
+    }
+    if (!chosenPlan()) return setErr("Choose a plan.");
+    const input: TriggerInput =
+      kind() === "cron"
+        ? { kind: "cron", plan_id: chosenPlan(), cron: cron().trim(), timezone: timezone().trim() || "UTC", inputs: parsed }
+        : { kind: "webhook", plan_id: chosenPlan(), inputs: parsed };
+    try {
+      const t = await api.triggers.create(input);
+      toast("Trigger created");
+      props.onCreated(t);
+    } catch (e2) {
+      setErr(errorMessage(e2));
+    }
+  };
+
+  return (
+    <form class="stack" onSubmit={create} aria-label="Create trigger">
+      <h3>New trigger</h3>
+      <div class="grid-4">
+        <label class="field">
+          <span>Kind</span>
+          <select value={kind()} onChange={(e) => setKind(e.currentTarget.value as "cron" | "webhook")}>
+            <option value="cron">cron</option>
+            <option value="webhook">webhook</option>
+          </select>
+        </label>
+        <label class="field">
+          <span>Plan</span>
+          <select value={chosenPlan()} onChange={(e) => setPlanId(e.currentTarget.value)} disabled={!props.plans.data} aria-invalid={props.plans.error ? "true" : undefined}>
+            <Show when={props.plans.data} fallback={<option value="">{props.plans.error ? "Plans could not be loaded" : "Loading plans…"}</option>}>
+              <For each={props.plans.data?.items ?? []} fallback={<option value="">No plans</option>}>
+                {(p) => <option value={p.id}>{p.name}</option>}
+              </For>
+            </Show>
+          </select>
+        </label>
+        <Show when={kind() === "cron"}>
+          <label class="field">
+            <span>Cron expression</span>
+            <input type="text" value={cron()} onInput={(e) => setCron(e.currentTarget.value)} />
+          </label>
+          <label class="field">
+            <span>Timezone</span>
+            <input type="text" list="timezone-names" value={timezone()} onInput={(e) => setTimezone(e.currentTarget.value)} placeholder="UTC" spellcheck={false} />
+            <datalist id="timezone-names">
+              <For each={zones()}>{(z) => <option value={z} />}</For>
+            </datalist>
+          </label>
+        </Show>
+      </div>
+      <label class="field">
+        <span>Inputs (JSON)</span>
+        <textarea class="code-input" rows={3} value={inputs()} onInput={(e) => setInputs(e.currentTarget.value)} />
+      </label>
+      <ErrorLine text={err()} />
+      <div class="row">
+        <button class="btn btn-primary" type="submit" disabled={!props.plans.data?.items.length}>
+          Create trigger
+        </button>
+      </div>
+    </form>
+  );
+}
