@@ -8,7 +8,7 @@ import { EmptyState, type Loaded, LoadedView } from "./states";
 export function ListTable<T>(props: {
   loader: Loaded<{ readonly items: readonly T[] }>;
   class?: string;
-  columns: JSX.Element;
+  columns: readonly Column[];
   row: (item: T) => JSX.Element;
   empty: { title: string; text?: string };
 }) {
@@ -16,12 +16,7 @@ export function ListTable<T>(props: {
     <LoadedView loader={props.loader}>
       <div class="table-wrap">
         <table class={props.class ? `table ${props.class}` : "table"}>
-          <thead>
-            <tr>
-              {props.columns}
-              <ActionsHeader />
-            </tr>
-          </thead>
+          <TableHead columns={props.columns} actions />
           <tbody>
             <For each={props.loader.data?.items}>{(item) => props.row(item)}</For>
           </tbody>
@@ -34,8 +29,25 @@ export function ListTable<T>(props: {
   );
 }
 
+/** A column's header: its label, and `num` for figures (right-aligned, as their cells). */
+export type Column = string | { label: string; num?: boolean };
+
+/** A table's header row: a `th` per column, then the actions column's when the rows have actions. */
+export function TableHead(props: { columns: readonly Column[]; actions?: boolean }) {
+  return (
+    <thead>
+      <tr>
+        <For each={props.columns}>{(c) => (typeof c === "string" ? <th scope="col">{c}</th> : <th scope="col" class={c.num ? "num" : undefined}>{c.label}</th>)}</For>
+        <Show when={props.actions}>
+          <ActionsHeader />
+        </Show>
+      </tr>
+    </thead>
+  );
+}
+
 /** The header of a row's actions column: named for screen readers, blank on screen. */
-export function ActionsHeader() {
+function ActionsHeader() {
   return (
     <th scope="col">
       <span class="sr-only">Actions</span>

@@ -3,6 +3,7 @@ import type { Step } from "../api-types";
 import { durationBetween, fmtCompact, fmtCost, fmtDate, fmtDuration, fmtInt, runBadgeStatus, totalTokens } from "../lib/format";
 import { StatusBadge } from "./status-badge";
 import { TraceModal } from "./trace-modal";
+import { TableHead } from "./list-table";
 
 function visible(steps: Step[] | undefined): Step[] {
   return (steps ?? []).filter((s) => s.status !== "skipped");
@@ -79,17 +80,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; onTrace
         <div class="runs-wrap">
           <table class="runs">
             <caption class="sr-only">Runs of {label()}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">Status</th>
-                <th scope="col">Started</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Tokens</th>
-                <th scope="col">Cost</th>
-                <th scope="col">Error</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Run", "Status", "Started", "Duration", "Tokens", "Cost", "Error"]} />
             <tbody>
               <For each={s().runs}>
                 {(r, i) => (

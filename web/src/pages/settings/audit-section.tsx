@@ -5,6 +5,7 @@ import { AdminOnly } from "../../components/role-gate";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { fmtDate, fmtDateFull } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
+import { TableHead } from "../../components/list-table";
 
 function describe(v: unknown): string {
   if (v === null || v === undefined) return "—";
@@ -35,14 +36,7 @@ function AuditLog() {
       <Show when={audit.data} fallback={<Show when={audit.error} fallback={<Skeleton rows={5} />}>{<ErrorState error={audit.error} retry={audit.refresh} />}</Show>}>
         <div class="table-wrap">
           <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-              </tr>
-            </thead>
+            <TableHead columns={["When", "Actor", "Action", "Target"]} />
             <tbody>
               <For each={audit.data?.items}>
                 {(e) => (

@@ -3,6 +3,7 @@ import { createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
 import { EmptyState, ErrorState } from "../../components/states";
 import { fmtDate } from "../../lib/format";
+import { TableHead } from "../../components/list-table";
 
 const fd = createClient();
 const deliveries = (cursor: string | null) => unwrap(fd.notifications.deliveries.$get({ query: { limit: "25", ...(cursor ? { cursor } : {}) } }));
@@ -38,17 +39,7 @@ export function DeliveryLog(props: { subscriptions: readonly { id: string; url: 
       </Show>
       <div class="table-wrap">
         <table class="table" aria-label="Deliveries">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Subscription</th>
-              <th scope="col">Event</th>
-              <th scope="col">Task</th>
-              <th scope="col" class="num">Attempt</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Answer</th>
-            </tr>
-          </thead>
+          <TableHead columns={["When", "Subscription", "Event", "Task", { label: "Attempt", num: true }, "Outcome", "Answer"]} />
           <tbody>
             <For each={log()}>
               {(d) => (

@@ -1,6 +1,6 @@
 import { createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
-import { ActionsHeader } from "../../components/list-table";
+import { TableHead } from "../../components/list-table";
 import { AdminOnly } from "../../components/role-gate";
 import { SecretDialog } from "../../components/secret-dialog";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
@@ -76,15 +76,7 @@ function Subscriptions() {
         <Show when={subs.data} fallback={<Show when={subs.error} fallback={<Skeleton rows={2} />}>{<ErrorState error={subs.error} retry={subs.refresh} />}</Show>}>
           <div class="table-wrap">
             <table class="table" aria-label="Subscriptions">
-              <thead>
-                <tr>
-                  <th scope="col">URL</th>
-                  <th scope="col">Events</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Enabled</th>
-                  <ActionsHeader />
-                </tr>
-              </thead>
+              <TableHead columns={["URL", "Events", "Created", "Enabled"]} actions />
               <tbody>
                 <For each={subs.data?.items}>
                   {(s) => (

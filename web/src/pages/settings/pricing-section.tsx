@@ -95,19 +95,7 @@ export function PricingSection() {
       <ListTable
         loader={prices}
         class="pricing-table"
-        columns={
-          <>
-            <th scope="col">Model</th>
-            <th scope="col">Source</th>
-            <For each={FIELDS}>
-              {(f) => (
-                <th scope="col" class="num">
-                  {LABEL[f]}
-                </th>
-              )}
-            </For>
-          </>
-        }
+        columns={["Model", "Source", ...FIELDS.map((f) => ({ label: LABEL[f], num: true }))]}
         row={(p) => (
           <tr data-model={p.model} data-source={p.source} class={editing() === p.model ? "is-editing" : ""}>
             <th scope="row">

@@ -4,6 +4,7 @@ import { ErrorState, Skeleton } from "../../components/states";
 import { fmtCost, fmtInt, totalTokens } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { SpendChart } from "./spend-chart";
+import { TableHead } from "../../components/list-table";
 
 const fd = createClient();
 type Group = "day" | "agent" | "model";
@@ -75,15 +76,7 @@ export function SpendSection() {
             <div class="table-wrap">
               <table class="table">
                 <caption class="sr-only">Spend {r().group === "day" ? "per day" : `per ${r().group}`}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{r().group === "day" ? "Day" : r().group === "agent" ? "Agent" : "Model"}</th>
-                    <th scope="col" class="num">Tasks</th>
-                    <th scope="col" class="num">Tokens</th>
-                    <th scope="col" class="num">Searches</th>
-                    <th scope="col" class="num">Cost</th>
-                  </tr>
-                </thead>
+                <TableHead columns={[r().group === "day" ? "Day" : r().group === "agent" ? "Agent" : "Model", ...["Tasks", "Tokens", "Searches", "Cost"].map((label) => ({ label, num: true }))]} />
                 <tbody>
                   <For each={r().group === "day" ? r().items.filter((i) => i.cost > 0 || i.tasks > 0) : r().items}>
                     {(i) => (

@@ -58,14 +58,7 @@ function TokensManager() {
       <p class="muted small">Tokens are stored hashed; a new token is shown once. Revoking a token ends its dashboard sessions.</p>
       <ListTable
         loader={tokens}
-        columns={
-          <>
-            <th scope="col">Name</th>
-            <th scope="col">Role</th>
-            <th scope="col">Created</th>
-            <th scope="col">Status</th>
-          </>
-        }
+        columns={["Name", "Role", "Created", "Status"]}
         row={(t) => (
           <tr>
             <td>

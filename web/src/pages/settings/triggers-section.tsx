@@ -67,14 +67,7 @@ export function TriggersSection() {
       </Show>
       <ListTable
         loader={triggers}
-        columns={
-          <>
-            <th scope="col">Kind</th>
-            <th scope="col">Plan</th>
-            <th scope="col">Schedule / endpoint</th>
-            <th scope="col">Next run</th>
-          </>
-        }
+        columns={["Kind", "Plan", "Schedule / endpoint", "Next run"]}
         row={(t) => (
           <tr>
             <td>

@@ -4,7 +4,7 @@ import { api } from "../../api";
 import type { TaskSource, TaskStatus } from "../../api-types";
 import { CreateTaskDialog } from "../../components/create-task-dialog";
 import { Icon } from "../../components/icons";
-import { ActionsHeader } from "../../components/list-table";
+import { TableHead } from "../../components/list-table";
 import { Pager } from "../../components/pager";
 import { Progress } from "../../components/progress";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
@@ -116,23 +116,7 @@ export function TablePage() {
         {(d) => (
           <div class={`table-wrap ${page.loading ? "is-refreshing" : ""}`} aria-busy={page.loading}>
             <table class="table" aria-label="Tasks">
-              <thead>
-                <tr>
-                  <th scope="col">Task</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Agent</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Progress</th>
-                  <th scope="col" class="num">
-                    Tokens
-                  </th>
-                  <th scope="col" class="num">
-                    Cost
-                  </th>
-                  <ActionsHeader />
-                </tr>
-              </thead>
+              <TableHead columns={["Task", "Status", "Source", "Agent", "Created", "Progress", { label: "Tokens", num: true }, { label: "Cost", num: true }]} actions />
               <tbody>
                 <For each={d().items}>
                   {(t) => (
