@@ -102,6 +102,14 @@ describe("per-task stream", () => {
     got.forEach((id, i) => expect(id).toBe(last + 1 + i));
   });
 
+  it("answers a Last-Event-ID the task never gave with reset (at its last id), then goes on live", async () => {
+    const task = await createTask({ agent: "researcher", title: "sse ahead", description: "@output done" });
+    await waitForStatus(task.id, ["completed"]);
+    const all = ids(await readFrames((await stream(`/tasks/${task.id}/events`)).body!, () => false, 1000));
+    const frames = await readFrames((await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${ADMIN}`, "last-event-id": "500" })).body!, () => false, 1000);
+    expect(frames).toEqual([{ id: String(Math.max(...all)), event: "reset", data: { reason: expect.stringContaining("ahead") } }]);
+  });
+
   it("is 404 for another organization's task and 401 without credentials", async () => {
     const other = await makeOrg(`org_sse_${crypto.randomUUID().slice(0, 8)}`);
     const task = await createTask({ agent: "researcher", title: "private", description: "@output x" });

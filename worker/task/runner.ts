@@ -10,7 +10,7 @@ import { StepError } from "../agents/types";
 import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, primaryAgent, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
 import { numberParam, streamResponse } from "../live/stream-fetch";
 import { Subscribers } from "../live/subscribers";
-import { heartbeatMs, sseFrameJson, sseStream, type TaskEvent } from "./events";
+import { heartbeatMs, sseFrame, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
 import { transitionOf } from "../notify/enqueue";
 import { QueueSide, releaseSlot, requestSlot } from "../queue/admission";
@@ -339,7 +339,9 @@ export class TaskRunner extends DurableObject<Bindings> {
       void writer.close().catch(() => {});
       return readable;
     }
-    let cursor = lastId;
+    // an id this task never gave (another task's, a typo): the client cannot know what it missed, so it refetches
+    if (lastId > this.lastEventId) void writer.write(sseFrame(this.lastEventId, "reset", { reason: "your last event is ahead of this task's stream; refetch" })).catch(() => {});
+    let cursor = Math.min(lastId, this.lastEventId);
     for (;;) {
       const batch = eventsAfter(this.sql, cursor);
       for (const e of batch) void writer.write(sseFrameJson(e.id, e.type, e.data)).catch(() => {});
