@@ -162,6 +162,8 @@ describe("DELETE /tasks/{id}", () => {
     expect(res.status).toBe(200);
     expect(res.json.status).toBe("cancelled");
     const detail = (await api("GET", `/tasks/${task.id}`)).json;
+    // the cancel answers the detail, as GET does
+    expect(res.json).toEqual({ ...detail, finished_at: res.json.finished_at });
     expect(detail.status).toBe("cancelled");
     expect(detail.steps[0].status).toBe("cancelled");
     expect(await taskStub(task.id).settled()).toBe("cancelled");

@@ -47,7 +47,7 @@ function addMiddlewareResponses(key: string, op: Operation, method: string): voi
   if (IDEMPOTENT.has(key)) {
     op.parameters = [
       ...(op.parameters ?? []),
-      { name: "idempotency-key", in: "header", required: false, description: "Replays the first result for the same key and body; another body with the same key is 422", schema: { type: "string", minLength: 1, maxLength: 255 } },
+      { name: "idempotency-key", in: "header", required: false, description: "Replays the first result for the same key and body; another body with the same key is 422; while the first is still running, a repeat waits up to 10 s, then is 409", schema: { type: "string", minLength: 1, maxLength: 255 } },
     ];
     add(422, "Unprocessable (or an Idempotency-Key reused with another body)");
   }

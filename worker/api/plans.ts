@@ -138,7 +138,7 @@ export const plansApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/{id}/run", tags: ["plans"], summary: "Start a task on the current version", request: { params: Id, body: body(RunBody) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 422) } }),
+    createRoute({ method: "post", path: "/{id}/run", tags: ["plans"], summary: "Start a task on the current version", request: { params: Id, body: body(RunBody) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 409, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");

@@ -74,7 +74,7 @@ async function childrenTotals(d1: D1Database, orgId: string, id: string) {
 
 export const tasksApi = newApp()
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 413, 422) } }),
+    createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 409, 413, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
@@ -148,7 +148,7 @@ export const tasksApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/{id}", tags: ["tasks"], summary: "Cancel a task", request: { params: IdParam }, responses: { 200: json(TaskListItem), ...errors(401, 403, 404, 409) } }),
+    createRoute({ method: "delete", path: "/{id}", tags: ["tasks"], summary: "Cancel a task; answers its detail as it stands once cancelled", request: { params: IdParam }, responses: { 200: json(TaskDetail), ...errors(401, 403, 404, 409) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
@@ -157,7 +157,8 @@ export const tasksApi = newApp()
       const stub = taskStub(c.env, id);
       unwrap(await stub.cancel("cancelled by " + p.token_name));
       await stub.settled();
-      return c.json((await stub.detail()) as z.infer<typeof TaskListItem>, 200);
+      const [detail, children] = await Promise.all([stub.detail(), childrenTotals(c.env.DB, p.org_id, id)]);
+      return c.json({ ...detail, children } as z.infer<typeof TaskDetail>, 200);
     },
   )
   .openapi(
