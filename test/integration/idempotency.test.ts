@@ -107,6 +107,39 @@ describe("Idempotency-Key", () => {
     expect(await countTitled("idem cut off")).toBe(1);
   });
 
+  it("after a restart, answers with the task a cut-off create made, or makes it when that create never started it", async () => {
+    const key = crypto.randomUUID();
+    const body = { agent: "researcher", title: `idem made ${key.slice(0, 6)}` };
+    const first = await post("/tasks", body, key);
+    expect(first.status).toBe(201);
+    const tie = () => env.DB.prepare("SELECT task_id FROM idempotency_keys WHERE key = ?").bind(key).first<{ task_id: string | null }>();
+    // the tie is written in the create's own batch
+    expect(await tie()).toEqual({ task_id: first.json.id });
+    // the process stopped after the task started, before the key stored the answer
+    const cutOff = () => env.DB.prepare("UPDATE idempotency_keys SET status = NULL, response = NULL, owner = 'gone', created_at = ? WHERE key = ?").bind(Date.now() - 61_000, key).run();
+    await cutOff();
+    const replayed = await post("/tasks", body, key);
+    expect(replayed.status, replayed.text).toBe(201);
+    expect(replayed.headers.get("idempotent-replayed")).toBe("true");
+    expect(replayed.json.id).toBe(first.json.id);
+    expect(await countTitled(body.title)).toBe(1);
+
+    // the process stopped after the task's row, before its object stored it: undone, and the retry makes the task
+    const ghostKey = crypto.randomUUID();
+    const ghostBody = { agent: "researcher", title: `idem ghost ${ghostKey.slice(0, 6)}` };
+    const made = await post("/tasks", ghostBody, ghostKey);
+    const ghost = `tsk_ghost_${ghostKey.slice(0, 8)}`;
+    await env.DB.batch([
+      env.DB.prepare("UPDATE tasks SET id = ?, index_version = 0, status = 'pending' WHERE id = ?").bind(ghost, made.json.id),
+      env.DB.prepare("UPDATE idempotency_keys SET task_id = ?, status = NULL, response = NULL, owner = 'gone', created_at = ? WHERE key = ?").bind(ghost, Date.now() - 61_000, ghostKey),
+    ]);
+    const retried = await post("/tasks", ghostBody, ghostKey);
+    expect(retried.status, retried.text).toBe(201);
+    expect(retried.headers.get("idempotent-replayed")).toBeNull();
+    expect(retried.json.id).not.toBe(ghost);
+    expect(await env.DB.prepare("SELECT id FROM tasks WHERE id = ?").bind(ghost).first()).toBeNull();
+  });
+
   it("expires after a day", async () => {
     const key = crypto.randomUUID();
     const body = { agent: "researcher", title: "idem expiry" };

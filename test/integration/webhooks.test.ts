@@ -124,6 +124,26 @@ describe("webhook triggers", () => {
     expect(detail.json.inputs).toEqual({ repo: "saved/repo", ref: "hotfix" });
   });
 
+  it("after a restart, acknowledges a delivery whose task started, and starts again one whose task never did", async () => {
+    const t = await makeWebhook();
+    const first = await deliver(t.id, t.secret, { repo: "a/b" }, { id: "msg_made" });
+    expect(first.status).toBe(202);
+    // the claim's task is written in the create's own batch; then the process stopped before the answer
+    await env.DB.prepare("UPDATE webhook_deliveries SET received_at = ? WHERE webhook_id = 'msg_made'").bind(Date.now() - 61_000).run();
+    expect(await deliver(t.id, t.secret, { repo: "a/b" }, { id: "msg_made" })).toMatchObject({ status: 200, json: { duplicate: true, task_id: first.json.task_id } });
+
+    const second = await deliver(t.id, t.secret, { repo: "c/d" }, { id: "msg_ghost" });
+    const ghost = "tsk_ghost_hook";
+    await env.DB.batch([
+      env.DB.prepare("UPDATE tasks SET id = ?, index_version = 0, status = 'pending' WHERE id = ?").bind(ghost, second.json.task_id),
+      env.DB.prepare("UPDATE webhook_deliveries SET task_id = ?, received_at = ? WHERE webhook_id = 'msg_ghost'").bind(ghost, Date.now() - 61_000),
+    ]);
+    const again = await deliver(t.id, t.secret, { repo: "c/d" }, { id: "msg_ghost" });
+    expect(again.status, again.text).toBe(202);
+    expect(again.json.task_id).not.toBe(ghost);
+    expect(await env.DB.prepare("SELECT id FROM tasks WHERE id = ?").bind(ghost).first()).toBeNull();
+  });
+
   it("checks saved inputs against the plan when the trigger is made: unknown params and bad values 422, missing required ones left to deliveries", async () => {
     const p = await api("POST", "/plans", { body: plan });
     const make = (inputs: Record<string, unknown>) => api("POST", "/triggers", { body: { kind: "webhook", plan_id: p.json.id, inputs } });

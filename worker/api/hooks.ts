@@ -8,7 +8,8 @@ import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
 import { fireTrigger, loadTrigger } from "../triggers/fire";
 import { verifyWebhook } from "../triggers/webhook-signature";
 import { errorResponse } from "./app";
-import { INTERRUPTED_AFTER_MS } from "../task/interrupted";
+import { taskWritten } from "../task/create";
+import { INTERRUPTED_AFTER_MS, requestTask } from "../task/interrupted";
 
 const DEDUP_MS = 7 * 24 * 3600 * 1000;
 const CLAIM_MS = INTERRUPTED_AFTER_MS;
@@ -51,23 +52,31 @@ hooksApi.post("/:trigger_id", async (c) => {
 
   const d1 = c.env.DB;
   const now = Date.now();
-  const [claim] = await d1.batch([
-    // a claim with no task after CLAIM_MS died with its process (the task's row and the claim's task_id are one batch): taken over
-    d1.prepare(
-      `INSERT INTO webhook_deliveries (trigger_id, webhook_id, received_at) VALUES (?, ?, ?)
-       ON CONFLICT (trigger_id, webhook_id) DO UPDATE SET received_at = excluded.received_at
-       WHERE webhook_deliveries.task_id IS NULL AND webhook_deliveries.received_at < ?`,
-    ).bind(t.id, check.id, now, now - CLAIM_MS),
-    d1.prepare("DELETE FROM webhook_deliveries WHERE rowid IN (SELECT rowid FROM webhook_deliveries WHERE received_at < ? LIMIT 20)").bind(now - DEDUP_MS),
-  ]);
-  if (claim.meta.changes !== 1) {
-    const seen = await d1.prepare("SELECT task_id FROM webhook_deliveries WHERE trigger_id = ? AND webhook_id = ?").bind(t.id, check.id).first<{ task_id: string | null }>();
+  const inHand = () => conflict("a delivery with this webhook-id is being handled; retry later", { webhook_id: check.id });
+  for (let attempt = 0; ; attempt++) {
+    const [claim] = await d1.batch([
+      // a claim with no task after CLAIM_MS died with its process (the task's row and the claim's task_id are one batch): taken over
+      d1.prepare(
+        `INSERT INTO webhook_deliveries (trigger_id, webhook_id, received_at) VALUES (?, ?, ?)
+         ON CONFLICT (trigger_id, webhook_id) DO UPDATE SET received_at = excluded.received_at
+         WHERE webhook_deliveries.task_id IS NULL AND webhook_deliveries.received_at < ?`,
+      ).bind(t.id, check.id, now, now - CLAIM_MS),
+      d1.prepare("DELETE FROM webhook_deliveries WHERE rowid IN (SELECT rowid FROM webhook_deliveries WHERE received_at < ? LIMIT 20)").bind(now - DEDUP_MS),
+    ]);
+    if (claim.meta.changes === 1) break;
+    const seen = await d1.prepare("SELECT task_id, received_at FROM webhook_deliveries WHERE trigger_id = ? AND webhook_id = ?").bind(t.id, check.id).first<{ task_id: string | null; received_at: number }>();
+    if (!seen && attempt === 0) continue;
     // still being handled: not acknowledged, so the sender retries, and gets the task or takes the claim over
-    if (!seen?.task_id) throw conflict("a delivery with this webhook-id is being handled; retry later", { webhook_id: check.id });
-    return c.json({ duplicate: true, webhook_id: check.id, task_id: seen.task_id }, 200);
+    if (!seen?.task_id) throw inHand();
+    // acknowledged only once the task's object holds it: a create cut off before its start is undone and started again
+    const fate = await requestTask(c.env, t.org_id, seen.task_id, seen.received_at, now);
+    if (fate === "stored") return c.json({ duplicate: true, webhook_id: check.id, task_id: seen.task_id }, 200);
+    if (fate === "pending" || attempt > 0) throw inHand();
   }
   try {
-    const also = (taskId: string) => [d1.prepare("UPDATE webhook_deliveries SET task_id = ? WHERE trigger_id = ? AND webhook_id = ?").bind(taskId, t.id, check.id)];
+    const also = (taskId: string) => [
+      d1.prepare(`UPDATE webhook_deliveries SET task_id = ?1 WHERE trigger_id = ?2 AND webhook_id = ?3 AND ${taskWritten.replace("?", "?1")}`).bind(taskId, t.id, check.id),
+    ];
     const task = await fireTrigger(c.env, t, { inputs: inputs as Record<string, unknown>, also });
     return c.json({ duplicate: false, webhook_id: check.id, task_id: task.id, task }, 202);
   } catch (e) {

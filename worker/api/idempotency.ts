@@ -4,7 +4,10 @@ import { canonicalJson } from "../lib/canonical-json";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, badRequest, conflict } from "../lib/errors";
 import { delay } from "../lib/time";
-import { INTERRUPTED_AFTER_MS } from "../task/interrupted";
+import { INTERRUPTED_AFTER_MS, requestTask } from "../task/interrupted";
+import { findTask } from "../db/task-queries";
+import { toListItem } from "../db/task-row";
+import { taskWritten } from "../task/create";
 
 const TTL_MS = 24 * 3600 * 1000;
 const WAIT_STEP_MS = 25;
@@ -16,6 +19,8 @@ interface KeyRow {
   owner: string;
   status: number | null;
   response: string | null;
+  created_at: number;
+  task_id: string | null;
 }
 
 /**
@@ -40,24 +45,25 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const same = (f: string) => f === fingerprint || f === raw;
   const owner = crypto.randomUUID();
   const pk = [p.org_id, p.token_id, key] as const;
-  const select = d1.prepare("SELECT fingerprint, owner, status, response FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
+  const select = d1.prepare("SELECT fingerprint, owner, status, response, created_at, task_id FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
 
   const deadline = Date.now() + WAIT_MAX_MS;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     const now = Date.now();
     const [, read] = await d1.batch<KeyRow>([
       d1.prepare(
         `INSERT INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (org_id, token_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, owner = excluded.owner,
            status = NULL, response = NULL, created_at = excluded.created_at
-         WHERE idempotency_keys.created_at < ? OR (idempotency_keys.status IS NULL AND idempotency_keys.created_at < ?)`,
+         WHERE idempotency_keys.created_at < ? OR (idempotency_keys.status IS NULL AND idempotency_keys.task_id IS NULL AND idempotency_keys.created_at < ?)`,
       ).bind(...pk, fingerprint, owner, now, now - TTL_MS, now - INTERRUPTED_AFTER_MS),
       select,
     ]);
     let row: KeyRow | undefined = read.results[0];
     if (row?.owner === owner) break;
     // Someone else holds the key: wait for its result, or for it to be released.
-    while (row && row.status == null && same(row.fingerprint) && Date.now() < deadline) {
+    const abandoned = (r: KeyRow) => r.task_id !== null && r.created_at < Date.now() - INTERRUPTED_AFTER_MS;
+    while (row && row.status == null && same(row.fingerprint) && !abandoned(row) && Date.now() < deadline) {
       await delay(WAIT_STEP_MS);
       row = (await select.first<KeyRow>()) ?? undefined;
     }
@@ -65,11 +71,26 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     if (!same(row.fingerprint)) {
       throw new ApiError("unprocessable", "this Idempotency-Key was already used with a different request", { idempotency_key: key });
     }
+    if (row.status == null && row.task_id && attempt < 2) {
+      // unanswered, but its create wrote a task (in the same batch as this tie): answered with that task once its
+      // object holds it; a create cut off before its start is undone, and this request makes the task
+      const fate = await requestTask(c.env, p.org_id, row.task_id, row.created_at);
+      if (fate === "undone") continue;
+      const task = fate === "stored" ? await findTask(d1, p.org_id, row.task_id) : null;
+      if (task) {
+        const response = JSON.stringify(toListItem(task));
+        await d1.prepare("UPDATE idempotency_keys SET status = 201, response = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(response, ...pk, row.owner).run();
+        return c.body(response, 201, { "content-type": "application/json", "idempotent-replayed": "true" });
+      }
+    }
     if (row.status == null) throw conflict("a request with this Idempotency-Key is still in progress; retry later");
     return c.body(row.response ?? "", row.status as 200, { "content-type": "application/json", "idempotent-replayed": "true" });
   }
 
   const release = d1.prepare("DELETE FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(...pk, owner);
+  c.set("idempotentTask", (taskId) => [
+    d1.prepare(`UPDATE idempotency_keys SET task_id = ?1 WHERE org_id = ?2 AND token_id = ?3 AND key = ?4 AND owner = ?5 AND ${taskWritten.replace("?", "?1")}`).bind(taskId, ...pk, owner),
+  ]);
   try {
     await next();
   } catch (e) {

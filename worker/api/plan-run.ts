@@ -39,7 +39,7 @@ export async function runPlan(
   env: Bindings,
   p: PlanStarter,
   planId: string,
-  o: { inputs: Record<string, unknown>; title?: string; max_cost_nanos?: number | null; source: TaskSource; trigger_id?: string | null; trigger_paused?: boolean; audit?: NewTask["audit"] },
+  o: { inputs: Record<string, unknown>; title?: string; max_cost_nanos?: number | null; source: TaskSource; trigger_id?: string | null; trigger_paused?: boolean; audit?: NewTask["audit"]; also?: NewTask["also"] },
 ): Promise<TaskListItem> {
   const record = await findPlan(env.DB, p.org_id, planId);
   const plan = JSON.parse(record.definition) as Plan;
@@ -59,5 +59,6 @@ export async function runPlan(
     trigger_id: o.trigger_id ?? null,
     trigger_paused: o.trigger_paused,
     audit: o.audit,
+    also: o.also,
   });
 }

@@ -147,6 +147,7 @@ export const plansApi = newApp()
       const task = await runPlan(c.env, p, planId, {
         inputs, title, max_cost_nanos: max_cost == null ? null : Math.round(max_cost * 1e9), source: sourceOf(p),
         audit: { actor: actorOf(p), action: "task.create", details: { plan_id: planId } },
+        also: c.get("idempotentTask"),
       });
       return c.json(task, 201);
     },

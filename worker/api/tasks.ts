@@ -83,6 +83,7 @@ export const tasksApi = newApp()
       if ("plan_id" in input) {
         const task = await runPlan(c.env, p, input.plan_id, {
           inputs: input.inputs, title: input.title, max_cost_nanos: budget, source: sourceOf(p), audit: { actor: actorOf(p), action: "task.create" },
+          also: c.get("idempotentTask"),
         });
         return c.json(task, 201);
       }
@@ -95,6 +96,7 @@ export const tasksApi = newApp()
         plan: singleStepPlan(input.agent, input.title, input.description),
         max_cost_nanos: budget,
         audit: { actor: actorOf(p), action: "task.create" },
+        also: c.get("idempotentTask"),
       });
       return c.json(task, 201);
     },

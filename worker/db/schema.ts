@@ -201,6 +201,8 @@ export const idempotencyKeys = sqliteTable(
     status: integer("status"),
     response: text("response"),
     created_at: integer("created_at").notNull(),
+    /** the task the create made, written in its D1 batch (migration 0009) */
+    task_id: text("task_id"),
   },
   (t) => [primaryKey({ columns: [t.org_id, t.token_id, t.key] }), index("idempotency_keys_created").on(t.created_at)],
 );

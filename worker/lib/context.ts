@@ -13,5 +13,11 @@ export interface Principal {
 
 export interface AppEnv {
   Bindings: Bindings;
-  Variables: { principal: Principal; requestId: string; rate: Verdict };
+  Variables: {
+    principal: Principal;
+    requestId: string;
+    rate: Verdict;
+    /** set under an Idempotency-Key: ties the key to the task its create makes, in the create's own D1 batch */
+    idempotentTask?: (taskId: string) => D1PreparedStatement[];
+  };
 }

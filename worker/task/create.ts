@@ -36,7 +36,12 @@ export interface NewTask {
   max_cost_nanos?: number | null;
   /** Written in the same D1 batch as the task's row (API requests; triggers and agents are not audited). */
   audit?: { actor: Actor; action: string; details?: Record<string, unknown> };
+  /** Also in that batch, run only once the row is in (`taskWritten`): what ties a request to its task (an Idempotency-Key, a webhook delivery). */
+  also?: (taskId: string) => D1PreparedStatement[];
 }
+
+/** `AND` this to a statement of `NewTask.also`, so it writes only when the create's row went in. */
+export const taskWritten = "EXISTS (SELECT 1 FROM tasks WHERE id = ?)";
 
 /** A task made from `{agent, title, description}` alone is a one-step plan. */
 export function singleStepPlan(agent: string, title: string, description: string): Plan {
@@ -127,7 +132,7 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
   const audit = t.audit
     ? [auditStatement(env.DB, { org_id: t.org_id, actor: t.audit.actor, action: t.audit.action, target_type: "task", target_id: id, details: t.audit.details }, now, true)]
     : [];
-  const [read, inserted] = await env.DB.batch([readingStatement(env, t.org_id, id, month, names), insertStatement(env, row, names, t.trigger_paused ?? false), ...audit]);
+  const [read, inserted] = await env.DB.batch([readingStatement(env, t.org_id, id, month, names), insertStatement(env, row, names, t.trigger_paused ?? false), ...audit, ...(t.also?.(id) ?? [])]);
   const reading = (read as D1Result<CreateReading>).results[0];
   const agentRows = (JSON.parse(reading.agents) as unknown[][]).map((a) => fromColumns<AgentRow>(AGENT_COLUMNS, a));
   const agents = snapshots(names, agentRows);

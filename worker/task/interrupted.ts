@@ -36,15 +36,34 @@ export async function undoInterruptedCreates(env: Bindings, orgId: string, now =
     .all<{ id: string }>();
   const undone: string[] = [];
   for (const { id } of results) if ((await taskStub(env, id).confirm()) === "abandoned") undone.push(id);
-  if (!undone.length) return { looked: results.length, undone };
+  if (undone.length) await undo(env, orgId, undone);
+  return { looked: results.length, undone };
+}
+
+/**
+ * For a retry that finds its request's first try unanswered but tied to a task (an Idempotency-Key, a webhook
+ * delivery; the tie is written in the create's own batch): "stored" when the task's object holds it, so the
+ * retry answers with it; "pending" while the first try may still be starting it (less than a minute); else
+ * the create is undone now ("undone") and the retry starts afresh.
+ */
+export async function requestTask(env: Bindings, orgId: string, taskId: string, since: number, now = Date.now()): Promise<"stored" | "pending" | "undone"> {
+  const stub = taskStub(env, taskId);
+  if (await stub.holds()) return "stored";
+  if (since > now - INTERRUPTED_AFTER_MS) return "pending";
+  if ((await stub.confirm()) === "stored") return "stored";
+  await undo(env, orgId, [taskId]);
+  return "undone";
+}
+
+async function undo(env: Bindings, orgId: string, ids: string[]): Promise<void> {
   await env.DB.batch(
-    undone.flatMap((id) => [
+    ids.flatMap((id) => [
       env.DB.prepare("DELETE FROM tasks WHERE id = ? AND org_id = ? AND index_version = 0").bind(id, orgId),
       env.DB.prepare("DELETE FROM audit_log WHERE org_id = ? AND target_type = 'task' AND target_id = ?").bind(orgId, id),
-      // a redelivery of the webhook that made it starts it again
+      // what tied a request to it goes too, so the request's retry starts it again
       env.DB.prepare("DELETE FROM webhook_deliveries WHERE task_id = ?").bind(id),
+      env.DB.prepare("DELETE FROM idempotency_keys WHERE org_id = ? AND task_id = ?").bind(orgId, id),
     ]),
   );
-  log("warn", "undid creates a restart interrupted", { org_id: orgId, task_ids: undone });
-  return { looked: results.length, undone };
+  log("warn", "undid creates a restart interrupted", { org_id: orgId, task_ids: ids });
 }

@@ -172,6 +172,11 @@ export class TaskRunner extends DurableObject<Bindings> {
     return "abandoned";
   }
 
+  /** Whether a start has reached this object (./interrupted.ts). */
+  async holds(): Promise<boolean> {
+    return this.meta !== null;
+  }
+
   /** The organization's queue says this task may run now. Idempotent. */
   async admit(): Promise<AdmitReply> {
     if (!this.meta) return "unknown";

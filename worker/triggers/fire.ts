@@ -40,19 +40,18 @@ export const triggerActor = (t: TriggerRow): Actor => ({ type: "trigger", id: t.
 export async function fireTrigger(
   env: Bindings,
   t: TriggerRow,
-  o: { inputs?: Record<string, unknown>; also?: (taskId: string) => D1PreparedStatement[] } = {},
+  o: { inputs?: Record<string, unknown>; /** in the create's own D1 batch (NewTask.also) */ also?: (taskId: string) => D1PreparedStatement[] } = {},
 ): Promise<TaskListItem> {
   const saved = JSON.parse(t.inputs) as Record<string, unknown>;
   const by = triggerActor(t);
   const d1 = env.DB;
   try {
     const task = await runPlan(env, { org_id: t.org_id, created_by: by }, t.plan_id, {
-      inputs: { ...saved, ...o.inputs }, title: t.title ?? undefined, source: t.kind, trigger_id: t.id, trigger_paused: t.paused === 1,
+      inputs: { ...saved, ...o.inputs }, title: t.title ?? undefined, source: t.kind, trigger_id: t.id, trigger_paused: t.paused === 1, also: o.also,
     });
     await d1.batch([
       d1.prepare("UPDATE triggers SET last_task_id = ?, last_error = NULL WHERE id = ?").bind(task.id, t.id),
       auditStatement(d1, { org_id: t.org_id, actor: by, action: "task.create", target_type: "task", target_id: task.id, details: { trigger_id: t.id } }),
-      ...(o.also?.(task.id) ?? []),
     ]);
     return task;
   } catch (e) {
