@@ -155,6 +155,19 @@ describe("cron triggers", () => {
     expect((await api("DELETE", `/plans/${t.plan_id}`)).status).toBe(204);
   });
 
+  it("never leaves a trigger on a deleted plan when the two race: one of them fails", async () => {
+    for (let i = 0; i < 15; i++) {
+      const plan_id = await makePlan();
+      const [made, deleted] = await Promise.all([
+        api("POST", "/triggers", { body: { kind: "cron", plan_id, cron: "0 0 1 1 *", inputs: { topic: "x" } } }),
+        api("DELETE", `/plans/${plan_id}`),
+      ]);
+      expect([made.status, deleted.status], made.text + deleted.text).not.toEqual([201, 204]);
+    }
+    const orphans = await env.DB.prepare("SELECT id FROM triggers WHERE plan_id NOT IN (SELECT id FROM plans)").all();
+    expect(orphans.results).toEqual([]);
+  });
+
   it("records a fire that cannot start (its plan gone, as a direct delete leaves it) as the trigger's last error", async () => {
     const t = await makeCron({ cron: "0 0 1 1 *" });
     await env.DB.batch([env.DB.prepare("DELETE FROM plan_versions WHERE plan_id = ?").bind(t.plan_id), env.DB.prepare("DELETE FROM plans WHERE id = ?").bind(t.plan_id)]);

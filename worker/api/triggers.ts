@@ -98,13 +98,16 @@ export const triggersApi = newApp()
       };
       // Armed first: a trigger row with no alarm would never fire; an alarm with no row stops itself.
       if (t.kind === "cron") t.next_fire_at = await clock(c.env, t.id).arm(t.id, t.cron!, t.timezone!, now);
-      await c.env.DB.batch([
+      // only while the plan is there: a delete of it between the read above and this write (409 while triggers
+      // start it) would otherwise leave a trigger firing into "plan not found"
+      const [inserted] = await c.env.DB.batch([
         c.env.DB.prepare(
           `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, secret, paused, created_by, created_at, updated_at, next_fire_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
-        ).bind(t.id, t.org_id, t.kind, t.plan_id, t.title, t.cron, t.timezone, t.inputs, t.secret, t.created_by, now, now, t.next_fire_at),
-        auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.create", target_type: "trigger", target_id: t.id, details: { kind: t.kind, plan_id: t.plan_id } }, now),
+           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM plans WHERE id = ? AND org_id = ?)`,
+        ).bind(t.id, t.org_id, t.kind, t.plan_id, t.title, t.cron, t.timezone, t.inputs, t.secret, t.created_by, now, now, t.next_fire_at, t.plan_id, t.org_id),
+        auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.create", target_type: "trigger", target_id: t.id, details: { kind: t.kind, plan_id: t.plan_id } }, now, true),
       ]);
+      if (inserted.meta.changes === 0) throw unprocessable(`unknown plan ${input.plan_id}`, { plan_id: input.plan_id });
       return c.json({ ...toView(t, new URL(c.req.url).origin), secret: t.secret }, 201);
     },
   )
