@@ -24,6 +24,11 @@ describe("/agents", () => {
     expectError(await api("POST", "/agents", { body: { ...agent, name: "m1", model: "gpt-4" } }), 400);
     expectError(await api("POST", "/agents", { body: { ...agent, name: "m2", tools: ["rm_rf"] } }), 400);
     expectError(await api("POST", "/agents", { body: { ...agent, name: "m3", max_turns: 0 } }), 400);
+    // a budget is kept in nano-dollars: one under a nano-dollar would be kept as 0, which no run fits in
+    expectError(await api("POST", "/agents", { body: { ...agent, name: "m4", max_cost: 1e-10 } }), 400);
+    expectError(await api("POST", "/tasks", { body: { agent: "researcher", title: "t", max_cost: 1e-12 } }), 400);
+    expectError(await api("PATCH", "/settings", { body: { monthly_spend_cap: 1e-10 } }), 400);
+    expect((await api("POST", "/agents", { body: { ...agent, name: "m5", max_cost: 1e-9 } })).json.max_cost).toBe(1e-9);
     expect((await api("POST", "/agents", { body: { ...agent, name: "dup" } })).status).toBe(201);
     expectError(await api("POST", "/agents", { body: { ...agent, name: "dup" } }), 409, "conflict");
   });

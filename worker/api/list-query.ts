@@ -8,10 +8,10 @@ export const ListQuery = z.object({
   cursor: z.string().max(400).optional().openapi({ description: "the previous page's next_cursor" }),
 });
 
-/** Where a page starts: after the cursor's key, or at the top; 400 for a cursor this list did not give out. */
+/** Where a page starts: after the cursor's key, or at the top; 400 for a cursor that is not a key of this list's shape. */
 export function cursorAfter(k: Keyset, cursor: string | undefined) {
   if (cursor === undefined) return null;
   const key = decodeKeyCursor(k, cursor);
-  if (!key) throw badRequest("invalid cursor", [{ path: "cursor", message: "not a cursor of this list" }]);
+  if (!key) throw badRequest("invalid cursor", [{ path: "cursor", message: "not a cursor of this list's shape" }]);
   return key;
 }

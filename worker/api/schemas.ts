@@ -103,6 +103,9 @@ export const TaskDetail = TaskListItem.extend({
   children: z.object({ count: z.number().int(), cost: z.number(), tokens: Tokens }).openapi({ description: "direct sub-tasks' totals, apart from the task's own" }),
 }).openapi("TaskDetail");
 
+/** A budget in USD, kept in whole nano-dollars: anything under one would be kept as 0, a budget nothing fits in. */
+export const usd = (max: number) => z.number().min(1e-9, "an amount in USD of at least 0.000000001").max(max);
+
 export const Page = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
 
 export const ErrorBody = z

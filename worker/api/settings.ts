@@ -7,7 +7,7 @@ import { DEFAULT_MAX_CONCURRENT_TASKS, type OrgSettings, readOrgSettings } from 
 import { requireRole } from "../lib/roles";
 import { orgQueue } from "../queue/admission";
 import { newApp } from "./app";
-import { body, errors, json } from "./schemas";
+import { body, errors, json, usd } from "./schemas";
 
 const Settings = z
   .object({
@@ -24,7 +24,7 @@ const SettingsInput = z
   .object({
     max_concurrent_tasks: z.number().int().min(1).max(10_000).nullable(),
     retention_days: z.number().int().min(1).max(3650).nullable(),
-    monthly_spend_cap: z.number().positive().max(10_000_000).nullable(),
+    monthly_spend_cap: usd(10_000_000).nullable(),
     mask_patterns: z.array(z.string().min(1).max(200)).max(20).nullable(),
   })
   .partial()
