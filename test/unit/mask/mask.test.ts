@@ -44,6 +44,10 @@ describe("maskSecrets", () => {
     expect(checkPattern("[a-z]+@[a-z]+\\.com")).toMatch(/polynomial/);
     expect(checkPattern("\\b[a-z]+@[a-z]+\\.com")).toBeNull();
     expect(checkPattern("token:\\s*\\S+")).toBeNull();
+    // a leading \b bounds nothing when the class after it holds "." too: every position of "a.a.a…" is a boundary
+    expect(checkPattern("\\b[\\w.+-]+@[\\w-]+\\.\\w+")).toMatch(/polynomial/);
+    expect(checkPattern("\\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}\\b")).toMatch(/polynomial/);
+    expect(checkPattern("\\bsk_live_\\w+")).toBeNull();
     const slow = "a".repeat(40) + "!";
     const m = makeMasker([], ["(a+)+$", "ACME-\\d{6}"]);
     expect(m(`${slow} ACME-123456`)).toBe(`${slow} ${MASK}`);
