@@ -80,8 +80,8 @@ hooksApi.post("/:trigger_id", async (c) => {
     const task = await fireTrigger(c.env, t, { inputs: inputs as Record<string, unknown>, also });
     return c.json({ duplicate: false, webhook_id: check.id, task_id: task.id, task }, 202);
   } catch (e) {
-    // Not started, so a redelivery of the same id may try again.
-    await d1.prepare("DELETE FROM webhook_deliveries WHERE trigger_id = ? AND webhook_id = ?").bind(t.id, check.id).run();
+    // No task written, so a redelivery of the same id may try again; one whose task was written is settled by it (requestTask)
+    await d1.prepare("DELETE FROM webhook_deliveries WHERE trigger_id = ? AND webhook_id = ? AND task_id IS NULL").bind(t.id, check.id).run();
     throw e;
   }
 });

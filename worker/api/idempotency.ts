@@ -87,7 +87,8 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     return c.body(row.response ?? "", row.status as 200, { "content-type": "application/json", "idempotent-replayed": "true" });
   }
 
-  const release = d1.prepare("DELETE FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(...pk, owner);
+  // a failure frees the key, unless its create wrote a task (then it failed starting it): a retry settles that one (requestTask)
+  const release = d1.prepare("DELETE FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ? AND task_id IS NULL").bind(...pk, owner);
   c.set("idempotentTask", (taskId) => [
     d1.prepare(`UPDATE idempotency_keys SET task_id = ?1 WHERE org_id = ?2 AND token_id = ?3 AND key = ?4 AND owner = ?5 AND ${taskWritten.replace("?", "?1")}`).bind(taskId, ...pk, owner),
   ]);
