@@ -79,19 +79,25 @@ describe("notifications in the dashboard", () => {
     await expect.poll(async () => ((await count().count()) ? Number(await count().textContent()) : 0), { timeout: 15_000 }).toBe(before);
   });
 
+  /** The delivery log's rows for a task, refreshed until there are at least `atLeast` of them. */
+  async function deliveryRows(taskId: string, atLeast: number) {
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const rows = page.locator("table[aria-label=Deliveries] tr", { has: page.getByRole("link", { name: taskId }) });
+    await expect
+      .poll(async () => {
+        await page.getByRole("button", { name: "Refresh" }).click();
+        return rows.count();
+      }, { timeout: 30_000, interval: 500 })
+      .toBeGreaterThanOrEqual(atLeast);
+    return rows;
+  }
+
   it("shows every delivery attempt in the delivery log", async () => {
     const title = `Logged ${uid()}`;
     const created = await apiCall<Task>(app, "POST", "/tasks", { agent: "researcher", title, description: "@output done" });
     await waitFor(created.id, "completed");
     // The subscription's host is not reachable from here: the attempt fails and is scheduled again.
-    await page.goto(`${app.url}/settings?tab=notifications`);
-    const row = page.locator("table[aria-label=Deliveries] tr", { has: page.getByRole("link", { name: created.id }) });
-    await expect
-      .poll(async () => {
-        await page.getByRole("button", { name: "Refresh" }).click();
-        return row.count();
-      }, { timeout: 30_000, interval: 500 })
-      .toBeGreaterThan(0);
+    const row = await deliveryRows(created.id, 1);
     expect(await row.first().getAttribute("data-outcome")).toBe("retrying");
     expect(await row.first().textContent()).toContain("task.completed");
     expect(await row.first().textContent()).toMatch(/next/);
@@ -104,14 +110,7 @@ describe("notifications in the dashboard", () => {
     const subs = await apiCall<{ items: { id: string; url: string }[] }>(app, "GET", "/notifications/subscriptions");
     const created = await apiCall<Task>(app, "POST", "/tasks", { agent: "researcher", title: `Twice ${uid()}`, description: "@output done" });
     await waitFor(created.id, "completed");
-    await page.goto(`${app.url}/settings?tab=notifications`);
-    const rows = page.locator("table[aria-label=Deliveries] tr", { has: page.getByRole("link", { name: created.id }) });
-    await expect
-      .poll(async () => {
-        await page.getByRole("button", { name: "Refresh" }).click();
-        return rows.count();
-      }, { timeout: 30_000, interval: 500 })
-      .toBeGreaterThanOrEqual(subs.items.length);
+    const rows = await deliveryRows(created.id, subs.items.length);
     const named = await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector("td:nth-child(2)")?.textContent ?? ""));
     expect(named.some((t) => t.includes(second.url) && t.includes("second team"))).toBe(true);
     for (const s of subs.items) expect(named.some((t) => t.includes(s.url))).toBe(true);
