@@ -8,7 +8,7 @@ import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
 import { fireTrigger, loadTrigger } from "../triggers/fire";
 import { verifyWebhook } from "../triggers/webhook-signature";
 import { errorResponse } from "./app";
-import { taskWritten } from "../task/create";
+import { tieToTask } from "../task/create";
 import { INTERRUPTED_AFTER_MS, requestTask } from "../task/interrupted";
 
 const DEDUP_MS = 7 * 24 * 3600 * 1000;
@@ -74,9 +74,7 @@ hooksApi.post("/:trigger_id", async (c) => {
     if (fate === "pending" || attempt > 0) throw inHand();
   }
   try {
-    const also = (taskId: string) => [
-      d1.prepare(`UPDATE webhook_deliveries SET task_id = ?1 WHERE trigger_id = ?2 AND webhook_id = ?3 AND ${taskWritten.replace("?", "?1")}`).bind(taskId, t.id, check.id),
-    ];
+    const also = tieToTask(d1, "webhook_deliveries", "trigger_id = ?2 AND webhook_id = ?3", t.id, check.id);
     const task = await fireTrigger(c.env, t, { inputs: inputs as Record<string, unknown>, also });
     return c.json({ duplicate: false, webhook_id: check.id, task_id: task.id, task }, 202);
   } catch (e) {

@@ -7,7 +7,7 @@ import { delay } from "../lib/time";
 import { INTERRUPTED_AFTER_MS, requestTask } from "../task/interrupted";
 import { findTask } from "../db/task-queries";
 import { toListItem } from "../db/task-row";
-import { taskWritten } from "../task/create";
+import { tieToTask } from "../task/create";
 
 const TTL_MS = 24 * 3600 * 1000;
 const WAIT_STEP_MS = 25;
@@ -28,9 +28,9 @@ interface KeyRow {
  * conditional insert (so concurrent duplicates cannot both run), later ones with
  * the same body (whatever its spacing or key order) get its status and body back, with another body a 422. Keys are
  * scoped to the organization and token and expire after a day. Only successes are
- * kept: a failed request releases the key so it can be retried, and a reservation still
- * unanswered after a minute (its process stopped; a create is undone then too: task/interrupted.ts)
- * is taken over by the next request with the key.
+ * kept: a failed request releases the key so it can be retried. The create's own D1 batch ties the key to its
+ * task (`tieToTask`), so after a restart a retry answers with the task that started, undoes and remakes one that
+ * never did (task/interrupted.ts), and takes over a reservation a minute old with no task.
  */
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header("idempotency-key");
@@ -89,9 +89,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
 
   // a failure frees the key, unless its create wrote a task (then it failed starting it): a retry settles that one (requestTask)
   const release = d1.prepare("DELETE FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ? AND task_id IS NULL").bind(...pk, owner);
-  c.set("idempotentTask", (taskId) => [
-    d1.prepare(`UPDATE idempotency_keys SET task_id = ?1 WHERE org_id = ?2 AND token_id = ?3 AND key = ?4 AND owner = ?5 AND ${taskWritten.replace("?", "?1")}`).bind(taskId, ...pk, owner),
-  ]);
+  c.set("idempotentTask", tieToTask(d1, "idempotency_keys", "org_id = ?2 AND token_id = ?3 AND key = ?4 AND owner = ?5", ...pk, owner));
   try {
     await next();
   } catch (e) {

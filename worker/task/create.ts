@@ -36,12 +36,19 @@ export interface NewTask {
   max_cost_nanos?: number | null;
   /** Written in the same D1 batch as the task's row (API requests; triggers and agents are not audited). */
   audit?: { actor: Actor; action: string; details?: Record<string, unknown> };
-  /** Also in that batch, run only once the row is in (`taskWritten`): what ties a request to its task (an Idempotency-Key, a webhook delivery). */
+  /** Also in that batch: what ties a request to its task (an Idempotency-Key, a webhook delivery; `tieToTask`). */
   also?: (taskId: string) => D1PreparedStatement[];
 }
 
-/** `AND` this to a statement of `NewTask.also`, so it writes only when the create's row went in. */
-export const taskWritten = "EXISTS (SELECT 1 FROM tasks WHERE id = ?)";
+/**
+ * For `NewTask.also`: records the new task's id in `table`'s rows that `where` picks (its parameters from ?2 on), in
+ * the create's own batch and only once the create's row went in, so the tie names a task exactly when one was written.
+ */
+export const tieToTask =
+  (d1: D1Database, table: "idempotency_keys" | "webhook_deliveries", where: string, ...args: unknown[]) =>
+  (taskId: string): D1PreparedStatement[] => [
+    d1.prepare(`UPDATE ${table} SET task_id = ?1 WHERE ${where} AND EXISTS (SELECT 1 FROM tasks WHERE id = ?1)`).bind(taskId, ...args),
+  ];
 
 /** A task made from `{agent, title, description}` alone is a one-step plan. */
 export function singleStepPlan(agent: string, title: string, description: string): Plan {
