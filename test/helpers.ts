@@ -47,14 +47,14 @@ export async function createTask(body: Record<string, unknown>, token = ADMIN) {
 
 export const taskStub = (id: string) => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
 
-/** Waits (in real time, polling the API) until the task's status is one of `statuses`. */
-export async function waitForStatus(id: string, statuses: string[], timeoutMs = 10_000) {
+/** Waits (in real time, polling the API as `token`) until the task's status is one of `statuses`. */
+export async function waitForStatus(id: string, statuses: string[], timeoutMs = 10_000, token = ADMIN) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await api("GET", `/tasks/${id}`);
+    const res = await api("GET", `/tasks/${id}`, { token });
     if (statuses.includes(res.json?.status)) {
       await taskStub(id).settled();
-      return (await api("GET", `/tasks/${id}`)).json;
+      return (await api("GET", `/tasks/${id}`, { token })).json;
     }
     if (Date.now() > deadline) throw new Error(`task ${id} is ${res.json?.status}, wanted ${statuses.join("|")}`);
     await new Promise((r) => setTimeout(r, 20));

@@ -65,6 +65,40 @@ describe("name search", () => {
     expect(await ids(`q=${tag}&status=needs_input`)).toEqual([]);
   });
 
+  it("filters by any agent of a task's plan, in lists, sorted lists, summaries and exports", async () => {
+    const tag = `za${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+    const token = await makeOrg(`org_agents_${tag}`);
+    expect((await api("POST", "/agents", { token, body: { name: "editor", model: "sim", system_prompt: "Edit." } })).status).toBe(201);
+    const plan = (await api("POST", "/plans", { token, body: { name: `${tag} plan`, steps: [
+      { id: "draft", name: "Draft", agent: "researcher", instructions: "@output draft" },
+      { id: "edit", name: "Edit", agent: "editor", instructions: "@output edited", depends_on: ["draft"] },
+    ] } })).json;
+    const both = (await api("POST", `/plans/${plan.id}/run`, { token, body: { inputs: {} } })).json;
+    const alone = await createTask({ agent: "researcher", title: `${tag} alone`, description: "@output x" }, token);
+    await waitForStatus(both.id, ["completed"], 10_000, token);
+    await waitForStatus(alone.id, ["completed"], 10_000, token);
+    expect(both.agent).toBe("researcher");
+    const ids = async (qs: string) => {
+      const res = await api("GET", `/tasks?${qs}`, { token });
+      expect(res.status, res.text).toBe(200);
+      return (res.json.items as { id: string }[]).map((t) => t.id);
+    };
+    expect(await ids("agent=editor")).toEqual([both.id]);
+    expect(await ids("agent=researcher")).toEqual([alone.id, both.id]);
+    expect(await ids("agent=editor&status=completed&source=api")).toEqual([both.id]);
+    expect(await ids(`agent=editor&q=${tag}`)).toEqual([both.id]);
+    expect(await ids("agent=editor&sort=cost")).toEqual([both.id]);
+    expect(await ids("agent=editor&sort=duration")).toEqual([both.id]);
+    expect(await ids("agent=nobody")).toEqual([]);
+    const summary = (await api("GET", "/tasks/summary?agent=editor", { token })).json;
+    expect(summary.counts.completed).toBe(1);
+    expect(summary.groups.completed.items.map((t: { id: string }) => t.id)).toEqual([both.id]);
+    const csv = await api("GET", "/tasks/export?format=csv&agent=editor", { token });
+    expect(csv.status).toBe(200);
+    expect(csv.text).toContain(both.id);
+    expect(csv.text).not.toContain(alone.id);
+  });
+
   it("summary with a search counts and groups the same matches, capping broad counts", async () => {
     const tag = `zs${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
     const org = `org_sum_${tag}`;

@@ -20,7 +20,7 @@ const IsoDate = z
 export const TaskListFilters = z.object({
   status: z.enum(TASK_STATUSES).optional(),
   source: z.enum(TASK_SOURCES).optional(),
-  agent: z.string().max(LIMITS.agentName).optional(),
+  agent: z.string().max(LIMITS.agentName).optional().openapi({ description: "tasks with this agent on any of their steps" }),
   q: z.string().max(500).optional(),
   sort: z.enum(TASK_SORTS).default("newest").openapi({ description: "newest or oldest (creation), cost or duration (highest first; unfinished tasks last)" }),
   created_from: IsoDate.optional().openapi({ description: "created at or after; a date means its start (UTC)" }),

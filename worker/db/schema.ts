@@ -128,7 +128,6 @@ export const tasks = sqliteTable(
     index("tasks_org_seq").on(t.org_id, t.seq),
     index("tasks_org_status_seq").on(t.org_id, t.status, t.seq),
     index("tasks_org_source_seq").on(t.org_id, t.source, t.seq),
-    index("tasks_org_agent_seq").on(t.org_id, t.agent, t.seq),
     index("tasks_parent").on(t.parent_id).where(sql`${t.parent_id} IS NOT NULL`),
   ],
 );

@@ -47,11 +47,11 @@ const inText = (word: string, term: string) => (/^[a-z0-9]+$/i.test(word) && !TA
 const quoted = (words: string) => words.split(" ").map((term) => ({ word: term.slice(1, -2), term }));
 
 /**
- * The `tasks_search` MATCH for an organization, its filters and the words typed.
+ * The `tasks_search` MATCH for an organization, its filters and the words typed (none: the filters alone).
  * Filter tags are scoped to the organization, so FTS5 only walks that organization's postings.
  */
-export function searchMatch(orgId: string, f: TaskFilters, words: string): string {
-  return [...filterTags(orgId, f), ...quoted(words).map((w) => inText(w.word, w.term))].join(" AND ");
+export function searchMatch(orgId: string, f: TaskFilters, words: string | null): string {
+  return [...filterTags(orgId, f), ...(words ? quoted(words).map((w) => inText(w.word, w.term)) : [])].join(" AND ");
 }
 
 /** The longest prefix with its own FTS5 index (migrations/0003: prefix='2 3 4 5 6'). */
@@ -106,12 +106,13 @@ function wordsExpression(words: string): { sql: string; args: unknown[]; scans: 
 }
 
 /**
- * What `tasks_search` answers: words, or two filters and more, whose tag postings FTS5 intersects in rowid order
- * (one `tasks` index range would walk past every row of the other filter). Null when one index range answers.
+ * What `tasks_search` answers: words, an agent (a task has as many as its plan: only the tags hold them all), or
+ * two filters and more, whose tag postings FTS5 intersects in rowid order (one `tasks` index range would walk
+ * past every row of the other filter). Null when one index range answers.
  */
 function textMatch(orgId: string, f: TaskFilters): { tags: string; words: { sql: string; args: unknown[] } | null } | null {
   const words = f.q === undefined ? null : ftsQuery(f.q);
-  if (!words && [f.status, f.source, f.agent].filter(Boolean).length < 2) return null;
+  if (!words && !f.agent && [f.status, f.source].filter(Boolean).length < 2) return null;
   return { tags: filterTags(orgId, f).join(" AND "), words: words ? wordsExpression(words) : null };
 }
 
@@ -125,12 +126,12 @@ export function decodeCursor(cursor: string): number | null {
   }
 }
 
+/** The filters `textMatch` leaves to an index range of `tasks`: at most a status or a source, never an agent. */
 function where(orgId: string, f: TaskFilters, beforeSeq: number | null): { sql: string; args: unknown[] } {
   const parts = ["org_id = ?"];
   const args: unknown[] = [orgId];
   if (f.status) (parts.push("status = ?"), args.push(f.status));
   if (f.source) (parts.push("source = ?"), args.push(f.source));
-  if (f.agent) (parts.push("agent = ?"), args.push(f.agent));
   if (beforeSeq != null) (parts.push("seq < ?"), args.push(beforeSeq));
   return { sql: parts.join(" AND "), args };
 }

@@ -83,11 +83,11 @@ function where(orgId: string, f: TaskFilters, range: ListRange, order: Order, at
   const args: unknown[] = [orgId];
   if (f.status) (parts.push("status = ?"), args.push(f.status));
   if (f.source) (parts.push("source = ?"), args.push(f.source));
-  if (f.agent) (parts.push("agent = ?"), args.push(f.agent));
   if (range.created_from != null) (parts.push("created_at >= ?"), args.push(range.created_from));
   if (range.created_to != null) (parts.push("created_at < ?"), args.push(range.created_to));
   const words = f.q === undefined ? null : ftsQuery(f.q);
-  if (words) (parts.push("seq IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ?)"), args.push(searchMatch(orgId, f, words)));
+  // a task's agents are all in its tags (migrations/0010), not in one column
+  if (words || f.agent) (parts.push("seq IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ?)"), args.push(searchMatch(orgId, f, words)));
   if (order === "finished") parts.push("duration_ms IS NOT NULL");
   if (order === "unfinished") parts.push("duration_ms IS NULL");
   if (at) {
