@@ -113,7 +113,7 @@ describe("dag scheduler", () => {
     };
     const p = plan(raw);
     expect(chooseCase(p.steps[1] as never, "  urgent \n")).toBe("Urgent");
-    expect(chooseCase(p.steps[1] as never, "meh")).toBe("default");
+    expect(chooseCase(p.steps[1] as never, "meh")).toBeNull();
     const { g, started } = simulate(p, (k) => (k === "triage" ? " URGENT " : `out:${k}`));
     expect(started).toEqual(["triage", "page", "after"]);
     expect(g.nodes.get("ticket")!.status).toBe("skipped");
@@ -121,6 +121,22 @@ describe("dag scheduler", () => {
     expect(g.nodes.get("route")!.output).toBe("out:page");
     const other = simulate(p, (k) => (k === "triage" ? "whatever" : `out:${k}`));
     expect(other.started).toEqual(["triage", "ignore", "after"]);
+  });
+
+  it("tells a case named \"default\" apart from the default path: only one of them runs", () => {
+    const p = plan({
+      name: "p",
+      steps: [
+        { id: "triage", agent: "x" },
+        { id: "route", kind: "branch", on: "triage", cases: { default: [{ id: "named", agent: "x" }] }, default: [{ id: "fallback", agent: "x" }] },
+      ],
+    });
+    const other = simulate(p, (k) => (k === "triage" ? "something else" : `out:${k}`));
+    expect(other.started).toEqual(["triage", "fallback"]);
+    expect(other.g.nodes.get("named")!.status).toBe("skipped");
+    const named = simulate(p, (k) => (k === "triage" ? " Default " : `out:${k}`));
+    expect(named.started).toEqual(["triage", "named"]);
+    expect(named.g.nodes.get("fallback")!.status).toBe("skipped");
   });
 
   it("derives task status with finished states first, then people, then work", () => {
