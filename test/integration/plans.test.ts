@@ -201,6 +201,24 @@ describe("running plans", () => {
     const done = await waitForStatus((await runPlan(plan.id)).id, ["failed"]);
     expect(done.steps[0].runs).toHaveLength(1);
     expect(done.steps[1].status).toBe("cancelled");
+    // the stopped sibling's run ends with it, rather than showing as running for good
+    expect(done.steps[1].runs).toEqual([expect.objectContaining({ run_no: 1, status: "cancelled", finished_at: expect.any(String) })]);
+    // an iteration that fails past its retries fails the loop, and no later iteration starts after it
+    const loop = await savePlan({
+      name: "loop boom",
+      steps: [
+        step("list", '@output ["ok", "bad", "later"]'),
+        {
+          id: "each", kind: "loop", over: "list", concurrency: 1,
+          body: [step("pick", "@output {{item}}"), { id: "route", kind: "branch", on: "pick", cases: { bad: [step("boom", "@fail permanent")] }, default: [step("fine", "@output fine")] }],
+        },
+      ],
+    });
+    const looped = await waitForStatus((await runPlan(loop.id)).id, ["failed"]);
+    const iterations = looped.steps[1].iterations;
+    expect(looped.steps[1]).toMatchObject({ status: "failed", error: "each[1] failed" });
+    expect(iterations.map((i: { status: string }) => i.status)).toEqual(["completed", "failed", "cancelled"]);
+    expect(iterations[2]).toMatchObject({ started_at: null, steps: [expect.objectContaining({ id: "each[2].pick", runs: [] }), expect.anything()] });
     // a failed task has no output of its own, even when a step completed before the failure
     const partly = await savePlan({ name: "partly", steps: [step("ok", "@output fine"), step("bad", "@fail permanent", { depends_on: ["ok"] })] });
     const failed = await waitForStatus((await runPlan(partly.id)).id, ["failed"]);

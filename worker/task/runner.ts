@@ -226,23 +226,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (!this.meta) return fail("not_found", "task not found");
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
-      for (const n of this.nodes()) {
-        if (TERMINAL.has(n.status)) continue;
-        n.status = "cancelled";
-        n.error = reason;
-        n.finished_at = n.started_at ? now : null;
-        n.waiting = null;
-        n.retry_at = null;
-        saveNode(this.sql, n);
-        const run = this.runs.get(runKey(n.key, n.runs));
-        if (run && (run.status === "running" || run.status === "waiting")) {
-          run.status = "cancelled";
-          run.finished_at = now;
-          saveRun(this.sql, run);
-        }
-      }
-    });
+    this.ctx.storage.transactionSync(() => this.stopUnfinished(reason, now));
     for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
     this.setStatus("cancelled");
@@ -430,6 +414,8 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.ctx.storage.transactionSync(() => {
         this.queue.save();
         for (;;) {
+          // once a step has failed the task fails: loops and branches take the failure up, but nothing new starts
+          if (taskStatus(this.graph) === "failed") actions = actions.filter((a) => a.type === "fail" || a.type === "complete");
           let applied = 0;
           for (const a of actions) if (this.apply(a, now, toStart)) applied++;
           if (!applied) break;
@@ -616,16 +602,26 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   private stopSiblings(now: number): void {
-    for (const ac of this.inflight.values()) ac.abort(new StepError("stopped: another step failed", false));
+    const reason = "stopped: another step failed";
+    for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
-    this.ctx.storage.transactionSync(() => {
-      for (const n of this.nodes()) {
-        if (TERMINAL.has(n.status)) continue;
-        Object.assign(n, { status: "cancelled", error: "stopped: another step failed", finished_at: n.started_at ? now : null, waiting: null, retry_at: null });
-        saveNode(this.sql, n);
-      }
-    });
+    this.ctx.storage.transactionSync(() => this.stopUnfinished(reason, now));
     void this.ctx.storage.deleteAlarm();
+  }
+
+  /** Every step not finished is cancelled, and so is its current run, which would otherwise show as running for good. */
+  private stopUnfinished(reason: string, now: number): void {
+    for (const n of this.nodes()) {
+      if (TERMINAL.has(n.status)) continue;
+      Object.assign(n, { status: "cancelled", error: reason, finished_at: n.started_at ? now : null, waiting: null, retry_at: null });
+      saveNode(this.sql, n);
+      const run = this.runs.get(runKey(n.key, n.runs));
+      if (run && (run.status === "running" || run.status === "waiting")) {
+        run.status = "cancelled";
+        run.finished_at = now;
+        saveRun(this.sql, run);
+      }
+    }
   }
 
   /** The `output` step's, else the last top-level step's in the plan's order (not by time: parallel steps finish in any order). */
