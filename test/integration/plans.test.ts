@@ -165,6 +165,17 @@ describe("running plans", () => {
     expect(t.output).toBe("sent");
   });
 
+  it("a run after a rejection has the whole retry budget again", async () => {
+    const plan = await savePlan({ name: "review retry", steps: [step("draft", "@output a draft", { approval: true, retry: { max_attempts: 2, backoff: { initial_ms: 0, max_ms: 0 } } })] });
+    const task = await runPlan(plan.id);
+    await waitForStatus(task.id, ["needs_input"]);
+    // the feedback is part of the prompt, so the sim model reads this line as a directive: runs 1 and 2 fail
+    expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "@fail transient 2" } })).status).toBe(200);
+    const t = await waitForStatus(task.id, ["needs_input", "failed"]);
+    expect(t.status).toBe("needs_input");
+    expect(t.steps[0].runs.map((r: { status: string }) => r.status)).toEqual(["completed", "failed", "completed"]);
+  });
+
   it("retries transient failures with backoff woken by the alarm, each run recorded", async () => {
     // full jitter: each wait is anywhere in [0, 1 h], so the step waits for its alarm, which the test rings
     const plan = await savePlan({ name: "flaky", steps: [step("a", "@fail transient 2\n@output finally", { retry: { max_attempts: 3, backoff: { initial_ms: 3_600_000, max_ms: 3_600_000 } } })] });

@@ -11,7 +11,7 @@ import { OrgGuard } from "../spend/guard";
 import { spawnChildTask } from "./create";
 import { iterationOf, referencedOutputs } from "./dag";
 import { DEFAULT_RETRY, DEFAULT_TIMEOUT_S } from "./plan-schema";
-import { backoffDelayMs, shouldRetry } from "./retry";
+import { attemptOf, backoffDelayMs, shouldRetry } from "./retry";
 import type { RpcResult, TaskRunner } from "./runner";
 import { runKey } from "./runner";
 import { type StoredNode, type StoredRun, loadTurns, saveNode, saveRun, saveTurn } from "./store";
@@ -196,10 +196,11 @@ export class RunExecutor {
       run.error = err.message;
       run.finished_at = now;
       saveRun(t.sql, run);
-      if (shouldRetry(err, node.runs, policy)) {
+      const attempt = attemptOf(Array.from({ length: node.runs }, (_, i) => t.runs.get(runKey(node.key, i + 1))?.status ?? "failed"));
+      if (shouldRetry(err, attempt, policy)) {
         node.status = "pending";
         node.error = err.message;
-        node.retry_at = now + backoffDelayMs(node.runs, policy, Math.random, err.retryAfterMs);
+        node.retry_at = now + backoffDelayMs(attempt, policy, Math.random, err.retryAfterMs);
         saveNode(t.sql, node);
         t.emitStep(node);
       } else {
