@@ -165,7 +165,7 @@ describe("running plans", () => {
     expect(t.output).toBe("sent");
   });
 
-  it("a run after a rejection has the whole retry budget again", async () => {
+  it("a run after a rejection has the whole retry budget again, and its retries keep the feedback", async () => {
     const plan = await savePlan({ name: "review retry", steps: [step("draft", "@output a draft", { approval: true, retry: { max_attempts: 2, backoff: { initial_ms: 0, max_ms: 0 } } })] });
     const task = await runPlan(plan.id);
     await waitForStatus(task.id, ["needs_input"]);
@@ -174,6 +174,10 @@ describe("running plans", () => {
     const t = await waitForStatus(task.id, ["needs_input", "failed"]);
     expect(t.status).toBe("needs_input");
     expect(t.steps[0].runs.map((r: { status: string }) => r.status)).toEqual(["completed", "failed", "completed"]);
+    // and the retry still carries the reviewer's feedback
+    expect(t.steps[0].runs.map((r: { feedback: string | null }) => r.feedback)).toEqual([null, "@fail transient 2", "@fail transient 2"]);
+    const trace = await api("GET", `/tasks/${task.id}/steps/draft/runs/3/trace`);
+    expect(JSON.stringify(trace.json.turns[0].sent)).toContain("@fail transient 2");
   });
 
   it("retries transient failures with backoff woken by the alarm, each run recorded", async () => {

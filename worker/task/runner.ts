@@ -437,7 +437,9 @@ export class TaskRunner extends DurableObject<Bindings> {
         if (node.retry_at && node.retry_at > now) return false;
         if (this.reuse(node, now)) return true;
         node.retry_at = null;
-        this.beginRun(node, now, null);
+        // a retry answers the same review as the run that failed
+        const failed = this.runs.get(runKey(node.key, node.runs));
+        this.beginRun(node, now, failed?.status === "failed" ? failed.feedback : null);
         toStart.push(node.key);
         return true;
       }
