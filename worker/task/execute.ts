@@ -136,7 +136,11 @@ export class RunExecutor {
     const now = Date.now();
     if (outcome.kind === "spawn") {
       const child = await spawnChildTask(t.bindings, t.meta!, outcome.args);
-      if (!this.current(node.key, t.inflight.get(node.key)!)) return;
+      if (!this.current(node.key, t.inflight.get(node.key)!)) {
+        // the task was cancelled (or failed, and this step would have waited) while the sub-task was being made: too late for its sweep
+        if (child.ok && (t.status === "cancelled" || (t.status === "failed" && outcome.args.wait === true))) t.stopChild(child.value.id);
+        return;
+      }
       if (child.ok && outcome.args.wait === true && !FINISHED.has(child.value.status)) {
         node.waiting = { kind: "child", task_id: child.value.id, tool_call_id: outcome.call_id };
         saveNode(t.sql, node);

@@ -607,8 +607,12 @@ export class TaskRunner extends DurableObject<Bindings> {
     const reason = "stopped: another step failed";
     for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
+    // a sub-task a stopped step waited for has no one left to take its result: it would run and spend for nothing
+    const awaited: string[] = [];
+    for (const n of this.nodes()) if (!TERMINAL.has(n.status) && n.waiting?.kind === "child") awaited.push(n.waiting.task_id);
     this.ctx.storage.transactionSync(() => this.stopUnfinished(reason, now));
     void this.ctx.storage.deleteAlarm();
+    for (const id of awaited) this.stopChild(id);
   }
 
   /** Every step not finished is cancelled, and so is its current run, which would otherwise show as running for good. */
@@ -664,6 +668,13 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.alarmAt = wake.alarmAt;
     if (wake.alarmAt == null) void this.ctx.storage.deleteAlarm();
     else void this.ctx.storage.setAlarm(Math.max(wake.alarmAt, now + 1));
+  }
+
+  /** A sub-task whose result this task, now finished, will never take. */
+  stopChild(id: string): void {
+    const reason = `parent task ${this.status}`;
+    const child = this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(id));
+    this.ctx.waitUntil(child.cancel(reason).then(() => {}, (e) => log("warn", "sub-task not cancelled", { task_id: this.meta!.id, child_id: id, error: String(e) })));
   }
 
   private async cancelChildren(): Promise<void> {
