@@ -44,6 +44,8 @@ interface Declared {
 
 export type StepIndex = Map<string, Declared>;
 
+export const MAX_LOOP_ITEMS = 10_000;
+
 export const TERMINAL: ReadonlySet<NodeStatus> = new Set(["completed", "failed", "skipped", "cancelled"]);
 const DONE: ReadonlySet<NodeStatus> = new Set(["completed", "skipped"]);
 
@@ -204,7 +206,9 @@ export function nextActions(plan: Plan, index: StepIndex, g: Graph): Action[] {
       if (step.kind === "agent") actions.push({ type: "start_agent", key: n.key });
       else if (step.kind === "loop") {
         const over = g.nodes.get(resolveKey(index, step.over, prefixOf(n.key)))!;
-        actions.push({ type: "expand_loop", key: n.key, nodes: expandLoop(index, step, n.key, loopItems(over.output ?? "")) });
+        const items = loopItems(over.output ?? "");
+        if (items.length > MAX_LOOP_ITEMS) actions.push({ type: "fail", key: n.key, error: `the loop has more than ${MAX_LOOP_ITEMS} items` });
+        else actions.push({ type: "expand_loop", key: n.key, nodes: expandLoop(index, step, n.key, items) });
       } else {
         const on = g.nodes.get(resolveKey(index, step.on, prefixOf(n.key)))!;
         const chosen = chooseCase(step, on.output ?? "");

@@ -26,7 +26,6 @@ import { stepStatus } from "./step-status";
 import { taskDetail } from "./view";
 import { nextWake } from "./wake";
 
-export const MAX_LOOP_ITEMS = 10_000;
 const FINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
 
 export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string };
@@ -449,10 +448,6 @@ export class TaskRunner extends DurableObject<Bindings> {
         return true;
       case "expand_loop":
         if (this.reuse(node, now)) return true;
-        if (a.nodes.length / 2 > MAX_LOOP_ITEMS) {
-          this.finishNode(node, "failed", null, `the loop has more than ${MAX_LOOP_ITEMS} items`, now);
-          return true;
-        }
         for (const spec of a.nodes) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
         Object.assign(node, { status: "running", started_at: now });
         saveNode(this.sql, node);

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  type Graph, type NodeState, addNode, chooseCase, graphOf, indexPlan, initialNodes, loopItems, nextActions, progress, resolveKey, taskStatus,
+  type Graph, type NodeState, MAX_LOOP_ITEMS, addNode, chooseCase, graphOf, indexPlan, initialNodes, loopItems, nextActions, progress, resolveKey, taskStatus,
 } from "../../../worker/task/dag";
 import { type Plan, planSchema } from "../../../worker/task/plan-schema";
 
@@ -88,6 +88,20 @@ describe("dag scheduler", () => {
     const { g } = simulate(p, (k) => (k === "top" ? "a\nb" : k.endsWith("mid") ? "1\n2\n3" : "ok"));
     expect(g.nodes.get("outer[1].inner[2].leaf")!.deps).toEqual(["outer[1].mid", "top"]);
     expect(taskStatus(g)).toBe("completed");
+  });
+
+  it(`expands a loop of up to ${MAX_LOOP_ITEMS} items, whatever the size of its body, and fails one over it`, () => {
+    const p = plan({ name: "p", steps: [{ id: "l", agent: "x" }, { id: "each", kind: "loop", over: "l", body: [{ id: "a", agent: "x" }, { id: "b", agent: "x" }, { id: "c", agent: "x" }] }] });
+    const index = indexPlan(p);
+    const actionFor = (items: number) => {
+      const g = graphOf(initialNodes(p, index).map((s) => ({ ...s, output: null })));
+      Object.assign(g.nodes.get("l")!, { status: "completed", output: JSON.stringify(Array.from({ length: items }, (_, i) => i)) });
+      return nextActions(p, index, g).find((a) => a.key === "each")!;
+    };
+    const full = actionFor(MAX_LOOP_ITEMS);
+    expect(full.type).toBe("expand_loop");
+    expect(full.type === "expand_loop" && full.nodes.filter((n) => n.kind === "iteration").length).toBe(MAX_LOOP_ITEMS);
+    expect(actionFor(MAX_LOOP_ITEMS + 1)).toEqual({ type: "fail", key: "each", error: `the loop has more than ${MAX_LOOP_ITEMS} items` });
   });
 
   it("never runs more loop iterations at once than its concurrency", () => {
