@@ -123,6 +123,9 @@ describe("running plans", () => {
     const loopReview = await api("POST", `/tasks/${done.id}/steps/emails/approve`);
     expectError(loopReview, 409, "conflict");
     expect(loopReview.json.error.message).toContain("emails is a loop");
+    const iterationReview = await api("POST", `/tasks/${done.id}/steps/${encodeURIComponent("emails[0]")}/approve`);
+    expectError(iterationReview, 409, "conflict");
+    expect(iterationReview.json.error.message).toContain("emails[0] is an iteration");
     expectError(await api("POST", `/tasks/${done.id}/steps/emails/reject`, { body: { comment: "no" } }), 409, "conflict");
     expectError(await api("POST", `/tasks/${done.id}/steps/nothing/approve`), 404);
   });

@@ -289,7 +289,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   private reviewable(key: string): StoredNode | RpcResult<never> {
     const node = this.graph.nodes.get(key) as StoredNode | undefined;
     if (!node || node.status === "skipped") return fail("not_found", `no step ${key} in this task`);
-    if (node.kind !== "agent") return fail("conflict", `step ${key} is a ${node.kind}: review the agent steps inside it`);
+    if (node.kind !== "agent") return fail("conflict", `step ${key} is ${node.kind === "iteration" ? "an" : "a"} ${node.kind}: review the agent steps inside it`);
     return node;
   }
 
