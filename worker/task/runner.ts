@@ -610,12 +610,16 @@ export class TaskRunner extends DurableObject<Bindings> {
     for (const id of awaited) this.stopChild(id);
   }
 
-  /** Every step not finished is cancelled, and so is its current run, which would otherwise show as running for good. */
+  /**
+   * Every step not finished is cancelled, and so is its current run, which would otherwise show as running for good.
+   * Those that had started say so on the stream, where a client may be following them; the rest were never announced.
+   */
   private stopUnfinished(reason: string, now: number): void {
     for (const n of this.nodes()) {
       if (TERMINAL.has(n.status)) continue;
       Object.assign(n, { status: "cancelled", error: reason, finished_at: n.started_at ? now : null, waiting: null, retry_at: null });
       saveNode(this.sql, n);
+      if (n.started_at) this.emitStep(n);
       const run = this.runs.get(runKey(n.key, n.runs));
       if (run && (run.status === "running" || run.status === "waiting")) {
         run.status = "cancelled";
