@@ -123,6 +123,9 @@ describe("running plans", () => {
     const loopReview = await api("POST", `/tasks/${done.id}/steps/emails/approve`);
     expectError(loopReview, 409, "conflict");
     expect(loopReview.json.error.message).toContain("emails is a loop");
+    const iterationReview = await api("POST", `/tasks/${done.id}/steps/${encodeURIComponent("emails[0]")}/approve`);
+    expectError(iterationReview, 409, "conflict");
+    expect(iterationReview.json.error.message).toContain("emails[0] is an iteration");
     expectError(await api("POST", `/tasks/${done.id}/steps/emails/reject`, { body: { comment: "no" } }), 409, "conflict");
     expectError(await api("POST", `/tasks/${done.id}/steps/nothing/approve`), 404);
   });
@@ -165,6 +168,21 @@ describe("running plans", () => {
     expect(t.output).toBe("sent");
   });
 
+  it("a run after a rejection has the whole retry budget again, and its retries keep the feedback", async () => {
+    const plan = await savePlan({ name: "review retry", steps: [step("draft", "@output a draft", { approval: true, retry: { max_attempts: 2, backoff: { initial_ms: 0, max_ms: 0 } } })] });
+    const task = await runPlan(plan.id);
+    await waitForStatus(task.id, ["needs_input"]);
+    // the feedback is part of the prompt, so the sim model reads this line as a directive: runs 1 and 2 fail
+    expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "@fail transient 2" } })).status).toBe(200);
+    const t = await waitForStatus(task.id, ["needs_input", "failed"]);
+    expect(t.status).toBe("needs_input");
+    expect(t.steps[0].runs.map((r: { status: string }) => r.status)).toEqual(["completed", "failed", "completed"]);
+    // and the retry still carries the reviewer's feedback
+    expect(t.steps[0].runs.map((r: { feedback: string | null }) => r.feedback)).toEqual([null, "@fail transient 2", "@fail transient 2"]);
+    const trace = await api("GET", `/tasks/${task.id}/steps/draft/runs/3/trace`);
+    expect(JSON.stringify(trace.json.turns[0].sent)).toContain("@fail transient 2");
+  });
+
   it("retries transient failures with backoff woken by the alarm, each run recorded", async () => {
     // full jitter: each wait is anywhere in [0, 1 h], so the step waits for its alarm, which the test rings
     const plan = await savePlan({ name: "flaky", steps: [step("a", "@fail transient 2\n@output finally", { retry: { max_attempts: 3, backoff: { initial_ms: 3_600_000, max_ms: 3_600_000 } } })] });
@@ -201,6 +219,24 @@ describe("running plans", () => {
     const done = await waitForStatus((await runPlan(plan.id)).id, ["failed"]);
     expect(done.steps[0].runs).toHaveLength(1);
     expect(done.steps[1].status).toBe("cancelled");
+    // the stopped sibling's run ends with it, rather than showing as running for good
+    expect(done.steps[1].runs).toEqual([expect.objectContaining({ run_no: 1, status: "cancelled", finished_at: expect.any(String) })]);
+    // an iteration that fails past its retries fails the loop, and no later iteration starts after it
+    const loop = await savePlan({
+      name: "loop boom",
+      steps: [
+        step("list", '@output ["ok", "bad", "later"]'),
+        {
+          id: "each", kind: "loop", over: "list", concurrency: 1,
+          body: [step("pick", "@output {{item}}"), { id: "route", kind: "branch", on: "pick", cases: { bad: [step("boom", "@fail permanent")] }, default: [step("fine", "@output fine")] }],
+        },
+      ],
+    });
+    const looped = await waitForStatus((await runPlan(loop.id)).id, ["failed"]);
+    const iterations = looped.steps[1].iterations;
+    expect(looped.steps[1]).toMatchObject({ status: "failed", error: "each[1] failed" });
+    expect(iterations.map((i: { status: string }) => i.status)).toEqual(["completed", "failed", "cancelled"]);
+    expect(iterations[2]).toMatchObject({ started_at: null, steps: [expect.objectContaining({ id: "each[2].pick", runs: [] }), expect.anything()] });
     // a failed task has no output of its own, even when a step completed before the failure
     const partly = await savePlan({ name: "partly", steps: [step("ok", "@output fine"), step("bad", "@fail permanent", { depends_on: ["ok"] })] });
     const failed = await waitForStatus((await runPlan(partly.id)).id, ["failed"]);

@@ -39,4 +39,30 @@ describe("spawn_task", () => {
     expect((await api("DELETE", `/tasks/${parent.id}`)).status).toBe(200);
     expect((await waitForStatus(childId!, ["cancelled"])).status).toBe("cancelled");
   });
+
+  it("a parent that fails cancels the sub-task its stopped step waited for, made or still being made", async () => {
+    // the sibling fails at once, while the sub-task is still being made; then later, once the step waits for it
+    for (const failAfterMs of [0, 2500]) {
+      const boom = { id: "boom", agent: "writer", instructions: "@fail permanent" };
+      const plan = await api("POST", "/plans", {
+        body: {
+          name: "delegate then fail",
+          steps: [
+            { id: "delegate", agent: "planner", instructions: '@tool spawn_task {"title": "orphan sub", "description": "@delay 6000\\n@output late", "agent": "writer", "wait": true}\n@output never' },
+            ...(failAfterMs ? [{ id: "wait", agent: "writer", instructions: `@delay ${failAfterMs}\n@output go` }, { ...boom, depends_on: ["wait"] }] : [boom]),
+          ],
+        },
+      });
+      const parent = (await api("POST", `/plans/${plan.json.id}/run`, { body: {} })).json;
+      expect((await waitForStatus(parent.id, ["failed"])).steps[0].status).toBe("cancelled");
+      let childId: string | undefined;
+      for (let i = 0; i < 300 && !childId; i++) {
+        childId = (await api("GET", "/tasks?source=agent")).json.items.find((t: { parent_id: string }) => t.parent_id === parent.id)?.id;
+        if (!childId) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(childId, `failing after ${failAfterMs} ms`).toBeTruthy();
+      const child = await waitForStatus(childId!, ["cancelled", "completed"]);
+      expect(child, `failing after ${failAfterMs} ms`).toMatchObject({ status: "cancelled", steps: [expect.objectContaining({ error: "parent task failed" })] });
+    }
+  });
 });

@@ -53,6 +53,24 @@ const ids = (frames: Frame[]) => frames.filter((f) => f.id != null).map((f) => N
 const isFinal = (f: Frame) => f.event === "task.updated" && ["completed", "failed", "cancelled"].includes((f.data as { status: string }).status);
 
 describe("per-task stream", () => {
+  it("says which started steps a cancel or a failure stopped, before the task's last event", async () => {
+    const plans = [
+      { name: "to cancel", steps: [{ id: "slow", agent: "writer", instructions: "@delay 5000\n@output late" }] },
+      { name: "to fail", steps: [{ id: "slow", agent: "writer", instructions: "@delay 5000\n@output late" }, { id: "wait", agent: "writer", instructions: "@delay 300\n@output go" }, { id: "bad", agent: "writer", instructions: "@fail permanent", depends_on: ["wait"] }] },
+    ];
+    for (const [i, plan] of plans.entries()) {
+      const saved = await api("POST", "/plans", { body: plan });
+      const task = (await api("POST", `/plans/${saved.json.id}/run`, { body: {} })).json;
+      await waitForStatus(task.id, ["in_progress"]);
+      if (i === 0) expect((await api("DELETE", `/tasks/${task.id}`)).status).toBe(200);
+      await waitForStatus(task.id, ["cancelled", "failed"]);
+      const frames = await readFrames((await stream(`/tasks/${task.id}/events`)).body!, (fs) => fs.some(isFinal), 3000);
+      const stopped = frames.findIndex((f) => f.event === "step.updated" && (f.data as { step: string }).step === "slow" && (f.data as { status: string }).status === "cancelled");
+      expect(stopped, plan.name).toBeGreaterThanOrEqual(0);
+      expect(stopped, plan.name).toBeLessThan(frames.findIndex(isFinal));
+    }
+  });
+
   it("sends history then live events, and Last-Event-ID resumes with exactly the missed ones", async () => {
     const task = await createTask({ agent: "researcher", title: "sse live", description: "@ask Which region?\n@output done" });
     const waiting = await waitForStatus(task.id, ["needs_input"]);

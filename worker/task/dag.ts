@@ -31,7 +31,8 @@ export type Action =
   | { type: "start_agent"; key: string }
   | { type: "start_iteration"; key: string }
   | { type: "expand_loop"; key: string; nodes: NodeSpec[] }
-  | { type: "take_branch"; key: string; case: string; nodes: NodeSpec[] }
+  /** `case` null: no case matched, the `default` path runs */
+  | { type: "take_branch"; key: string; case: string | null; nodes: NodeSpec[] }
   | { type: "complete"; key: string; output: string }
   | { type: "fail"; key: string; error: string };
 
@@ -42,6 +43,8 @@ interface Declared {
 }
 
 export type StepIndex = Map<string, Declared>;
+
+export const MAX_LOOP_ITEMS = 10_000;
 
 export const TERMINAL: ReadonlySet<NodeStatus> = new Set(["completed", "failed", "skipped", "cancelled"]);
 const DONE: ReadonlySet<NodeStatus> = new Set(["completed", "skipped"]);
@@ -140,15 +143,16 @@ export function expandLoop(index: StepIndex, loop: LoopStep, key: string, items:
   return nodes;
 }
 
-/** Trimmed, case-insensitive match of the upstream output against the case values, else `default`. */
-export function chooseCase(branch: BranchStep, output: string): string {
+/** Trimmed, case-insensitive match of the upstream output against the case values; null when none matches (`default` runs). */
+export function chooseCase(branch: BranchStep, output: string): string | null {
   const wanted = output.trim().toLowerCase();
-  return Object.keys(branch.cases).find((k) => k.trim().toLowerCase() === wanted) ?? "default";
+  return Object.keys(branch.cases).find((k) => k.trim().toLowerCase() === wanted) ?? null;
 }
 
-export function takeBranch(index: StepIndex, branch: BranchStep, key: string, chosen: string): NodeSpec[] {
+/** A case may itself be named "default": it is told apart from the `default` path by `chosen` being null. */
+export function takeBranch(index: StepIndex, branch: BranchStep, key: string, chosen: string | null): NodeSpec[] {
   const prefix = prefixOf(key);
-  const cases: [string, Step[]][] = [...Object.entries(branch.cases), ["default", branch.default]];
+  const cases: [string | null, Step[]][] = [...Object.entries(branch.cases), [null, branch.default]];
   return cases.flatMap(([name, steps]) => specsFor(index, steps, prefix, key, name === chosen ? "pending" : "skipped"));
 }
 
@@ -202,7 +206,9 @@ export function nextActions(plan: Plan, index: StepIndex, g: Graph): Action[] {
       if (step.kind === "agent") actions.push({ type: "start_agent", key: n.key });
       else if (step.kind === "loop") {
         const over = g.nodes.get(resolveKey(index, step.over, prefixOf(n.key)))!;
-        actions.push({ type: "expand_loop", key: n.key, nodes: expandLoop(index, step, n.key, loopItems(over.output ?? "")) });
+        const items = loopItems(over.output ?? "");
+        if (items.length > MAX_LOOP_ITEMS) actions.push({ type: "fail", key: n.key, error: `the loop has more than ${MAX_LOOP_ITEMS} items` });
+        else actions.push({ type: "expand_loop", key: n.key, nodes: expandLoop(index, step, n.key, items) });
       } else {
         const on = g.nodes.get(resolveKey(index, step.on, prefixOf(n.key)))!;
         const chosen = chooseCase(step, on.output ?? "");

@@ -11,7 +11,7 @@ import { OrgGuard } from "../spend/guard";
 import { spawnChildTask } from "./create";
 import { iterationOf, referencedOutputs } from "./dag";
 import { DEFAULT_RETRY, DEFAULT_TIMEOUT_S } from "./plan-schema";
-import { backoffDelayMs, shouldRetry } from "./retry";
+import { attemptOf, backoffDelayMs, shouldRetry } from "./retry";
 import type { RpcResult, TaskRunner } from "./runner";
 import { runKey } from "./runner";
 import { type StoredNode, type StoredRun, loadTurns, saveNode, saveRun, saveTurn } from "./store";
@@ -136,7 +136,11 @@ export class RunExecutor {
     const now = Date.now();
     if (outcome.kind === "spawn") {
       const child = await spawnChildTask(t.bindings, t.meta!, outcome.args);
-      if (!this.current(node.key, t.inflight.get(node.key)!)) return;
+      if (!this.current(node.key, t.inflight.get(node.key)!)) {
+        // the task was cancelled (or failed, and this step would have waited) while the sub-task was being made: too late for its sweep
+        if (child.ok && (t.status === "cancelled" || (t.status === "failed" && outcome.args.wait === true))) t.stopChild(child.value.id);
+        return;
+      }
       if (child.ok && outcome.args.wait === true && !FINISHED.has(child.value.status)) {
         node.waiting = { kind: "child", task_id: child.value.id, tool_call_id: outcome.call_id };
         saveNode(t.sql, node);
@@ -196,10 +200,11 @@ export class RunExecutor {
       run.error = err.message;
       run.finished_at = now;
       saveRun(t.sql, run);
-      if (shouldRetry(err, node.runs, policy)) {
+      const attempt = attemptOf(Array.from({ length: node.runs }, (_, i) => t.runs.get(runKey(node.key, i + 1))?.status ?? "failed"));
+      if (shouldRetry(err, attempt, policy)) {
         node.status = "pending";
         node.error = err.message;
-        node.retry_at = now + backoffDelayMs(node.runs, policy, Math.random, err.retryAfterMs);
+        node.retry_at = now + backoffDelayMs(attempt, policy, Math.random, err.retryAfterMs);
         saveNode(t.sql, node);
         t.emitStep(node);
       } else {

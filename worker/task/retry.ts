@@ -43,6 +43,17 @@ export function backoffDelayMs(
   return delay;
 }
 
+/**
+ * The attempt number of a step's last run, which just failed, given its runs' statuses in order: the failed
+ * runs right before it are earlier attempts; a completed one (a reviewer rejected its output) ends a try, so the
+ * run that follows a rejection has the whole retry budget again.
+ */
+export function attemptOf(statuses: readonly string[]): number {
+  let attempt = 1;
+  for (let i = statuses.length - 2; i >= 0 && statuses[i] === "failed"; i--) attempt++;
+  return attempt;
+}
+
 /** Transient errors retry until the policy's attempts are used up; permanent ones never do. */
 export function shouldRetry(error: { transient: boolean }, attempt: number, policy: RetryPolicy): boolean {
   return error.transient && attempt < policy.max_attempts;

@@ -26,7 +26,6 @@ import { stepStatus } from "./step-status";
 import { taskDetail } from "./view";
 import { nextWake } from "./wake";
 
-export const MAX_LOOP_ITEMS = 10_000;
 const FINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
 
 export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string };
@@ -226,23 +225,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (!this.meta) return fail("not_found", "task not found");
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
-      for (const n of this.nodes()) {
-        if (TERMINAL.has(n.status)) continue;
-        n.status = "cancelled";
-        n.error = reason;
-        n.finished_at = n.started_at ? now : null;
-        n.waiting = null;
-        n.retry_at = null;
-        saveNode(this.sql, n);
-        const run = this.runs.get(runKey(n.key, n.runs));
-        if (run && (run.status === "running" || run.status === "waiting")) {
-          run.status = "cancelled";
-          run.finished_at = now;
-          saveRun(this.sql, run);
-        }
-      }
-    });
+    this.ctx.storage.transactionSync(() => this.stopUnfinished(reason, now));
     for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
     this.setStatus("cancelled");
@@ -306,7 +289,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   private reviewable(key: string): StoredNode | RpcResult<never> {
     const node = this.graph.nodes.get(key) as StoredNode | undefined;
     if (!node || node.status === "skipped") return fail("not_found", `no step ${key} in this task`);
-    if (node.kind !== "agent") return fail("conflict", `step ${key} is a ${node.kind}: review the agent steps inside it`);
+    if (node.kind !== "agent") return fail("conflict", `step ${key} is ${node.kind === "iteration" ? "an" : "a"} ${node.kind}: review the agent steps inside it`);
     return node;
   }
 
@@ -430,6 +413,8 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.ctx.storage.transactionSync(() => {
         this.queue.save();
         for (;;) {
+          // once a step has failed the task fails: loops and branches take the failure up, but nothing new starts
+          if (taskStatus(this.graph) === "failed") actions = actions.filter((a) => a.type === "fail" || a.type === "complete");
           let applied = 0;
           for (const a of actions) if (this.apply(a, now, toStart)) applied++;
           if (!applied) break;
@@ -451,7 +436,9 @@ export class TaskRunner extends DurableObject<Bindings> {
         if (node.retry_at && node.retry_at > now) return false;
         if (this.reuse(node, now)) return true;
         node.retry_at = null;
-        this.beginRun(node, now, null);
+        // a retry answers the same review as the run that failed
+        const failed = this.runs.get(runKey(node.key, node.runs));
+        this.beginRun(node, now, failed?.status === "failed" ? failed.feedback : null);
         toStart.push(node.key);
         return true;
       }
@@ -461,10 +448,6 @@ export class TaskRunner extends DurableObject<Bindings> {
         return true;
       case "expand_loop":
         if (this.reuse(node, now)) return true;
-        if (a.nodes.length / 2 > MAX_LOOP_ITEMS) {
-          this.finishNode(node, "failed", null, `the loop has more than ${MAX_LOOP_ITEMS} items`, now);
-          return true;
-        }
         for (const spec of a.nodes) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
         Object.assign(node, { status: "running", started_at: now });
         saveNode(this.sql, node);
@@ -616,16 +599,34 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   private stopSiblings(now: number): void {
-    for (const ac of this.inflight.values()) ac.abort(new StepError("stopped: another step failed", false));
+    const reason = "stopped: another step failed";
+    for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
-    this.ctx.storage.transactionSync(() => {
-      for (const n of this.nodes()) {
-        if (TERMINAL.has(n.status)) continue;
-        Object.assign(n, { status: "cancelled", error: "stopped: another step failed", finished_at: n.started_at ? now : null, waiting: null, retry_at: null });
-        saveNode(this.sql, n);
-      }
-    });
+    // a sub-task a stopped step waited for has no one left to take its result: it would run and spend for nothing
+    const awaited: string[] = [];
+    for (const n of this.nodes()) if (!TERMINAL.has(n.status) && n.waiting?.kind === "child") awaited.push(n.waiting.task_id);
+    this.ctx.storage.transactionSync(() => this.stopUnfinished(reason, now));
     void this.ctx.storage.deleteAlarm();
+    for (const id of awaited) this.stopChild(id);
+  }
+
+  /**
+   * Every step not finished is cancelled, and so is its current run, which would otherwise show as running for good.
+   * Those that had started say so on the stream, where a client may be following them; the rest were never announced.
+   */
+  private stopUnfinished(reason: string, now: number): void {
+    for (const n of this.nodes()) {
+      if (TERMINAL.has(n.status)) continue;
+      Object.assign(n, { status: "cancelled", error: reason, finished_at: n.started_at ? now : null, waiting: null, retry_at: null });
+      saveNode(this.sql, n);
+      if (n.started_at) this.emitStep(n);
+      const run = this.runs.get(runKey(n.key, n.runs));
+      if (run && (run.status === "running" || run.status === "waiting")) {
+        run.status = "cancelled";
+        run.finished_at = now;
+        saveRun(this.sql, run);
+      }
+    }
   }
 
   /** The `output` step's, else the last top-level step's in the plan's order (not by time: parallel steps finish in any order). */
@@ -666,6 +667,13 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.alarmAt = wake.alarmAt;
     if (wake.alarmAt == null) void this.ctx.storage.deleteAlarm();
     else void this.ctx.storage.setAlarm(Math.max(wake.alarmAt, now + 1));
+  }
+
+  /** A sub-task whose result this task, now finished, will never take. */
+  stopChild(id: string): void {
+    const reason = `parent task ${this.status}`;
+    const child = this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(id));
+    this.ctx.waitUntil(child.cancel(reason).then(() => {}, (e) => log("warn", "sub-task not cancelled", { task_id: this.meta!.id, child_id: id, error: String(e) })));
   }
 
   private async cancelChildren(): Promise<void> {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  type Graph, type NodeState, addNode, chooseCase, graphOf, indexPlan, initialNodes, loopItems, nextActions, progress, resolveKey, taskStatus,
+  type Graph, type NodeState, MAX_LOOP_ITEMS, addNode, chooseCase, graphOf, indexPlan, initialNodes, loopItems, nextActions, progress, resolveKey, taskStatus,
 } from "../../../worker/task/dag";
 import { type Plan, planSchema } from "../../../worker/task/plan-schema";
 
@@ -90,6 +90,20 @@ describe("dag scheduler", () => {
     expect(taskStatus(g)).toBe("completed");
   });
 
+  it(`expands a loop of up to ${MAX_LOOP_ITEMS} items, whatever the size of its body, and fails one over it`, () => {
+    const p = plan({ name: "p", steps: [{ id: "l", agent: "x" }, { id: "each", kind: "loop", over: "l", body: [{ id: "a", agent: "x" }, { id: "b", agent: "x" }, { id: "c", agent: "x" }] }] });
+    const index = indexPlan(p);
+    const actionFor = (items: number) => {
+      const g = graphOf(initialNodes(p, index).map((s) => ({ ...s, output: null })));
+      Object.assign(g.nodes.get("l")!, { status: "completed", output: JSON.stringify(Array.from({ length: items }, (_, i) => i)) });
+      return nextActions(p, index, g).find((a) => a.key === "each")!;
+    };
+    const full = actionFor(MAX_LOOP_ITEMS);
+    expect(full.type).toBe("expand_loop");
+    expect(full.type === "expand_loop" && full.nodes.filter((n) => n.kind === "iteration").length).toBe(MAX_LOOP_ITEMS);
+    expect(actionFor(MAX_LOOP_ITEMS + 1)).toEqual({ type: "fail", key: "each", error: `the loop has more than ${MAX_LOOP_ITEMS} items` });
+  });
+
   it("never runs more loop iterations at once than its concurrency", () => {
     const p = plan({ name: "p", steps: [{ id: "l", agent: "x" }, { id: "each", kind: "loop", over: "l", concurrency: 3, body: [{ id: "w", agent: "x" }] }] });
     let peak = 0;
@@ -113,7 +127,7 @@ describe("dag scheduler", () => {
     };
     const p = plan(raw);
     expect(chooseCase(p.steps[1] as never, "  urgent \n")).toBe("Urgent");
-    expect(chooseCase(p.steps[1] as never, "meh")).toBe("default");
+    expect(chooseCase(p.steps[1] as never, "meh")).toBeNull();
     const { g, started } = simulate(p, (k) => (k === "triage" ? " URGENT " : `out:${k}`));
     expect(started).toEqual(["triage", "page", "after"]);
     expect(g.nodes.get("ticket")!.status).toBe("skipped");
@@ -121,6 +135,22 @@ describe("dag scheduler", () => {
     expect(g.nodes.get("route")!.output).toBe("out:page");
     const other = simulate(p, (k) => (k === "triage" ? "whatever" : `out:${k}`));
     expect(other.started).toEqual(["triage", "ignore", "after"]);
+  });
+
+  it("tells a case named \"default\" apart from the default path: only one of them runs", () => {
+    const p = plan({
+      name: "p",
+      steps: [
+        { id: "triage", agent: "x" },
+        { id: "route", kind: "branch", on: "triage", cases: { default: [{ id: "named", agent: "x" }] }, default: [{ id: "fallback", agent: "x" }] },
+      ],
+    });
+    const other = simulate(p, (k) => (k === "triage" ? "something else" : `out:${k}`));
+    expect(other.started).toEqual(["triage", "fallback"]);
+    expect(other.g.nodes.get("named")!.status).toBe("skipped");
+    const named = simulate(p, (k) => (k === "triage" ? " Default " : `out:${k}`));
+    expect(named.started).toEqual(["triage", "named"]);
+    expect(named.g.nodes.get("fallback")!.status).toBe("skipped");
   });
 
   it("derives task status with finished states first, then people, then work", () => {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RETRY, type RetryPolicy } from "../../../worker/task/plan-schema";
-import { MAX_RETRY_AFTER_MS, backoffDelayMs, shouldRetry } from "../../../worker/task/retry";
+import { MAX_RETRY_AFTER_MS, attemptOf, backoffDelayMs, shouldRetry } from "../../../worker/task/retry";
 
 const policy = (initial_ms: number, max_ms: number, max_attempts = 5): RetryPolicy => ({ max_attempts, backoff: { initial_ms, max_ms } });
 const one = () => 0.999999;
@@ -114,5 +114,15 @@ describe("shouldRetry", () => {
 
   it("with max_attempts 1 never retries", () => {
     expect(shouldRetry({ transient: true }, 1, policy(1, 1, 1))).toBe(false);
+  });
+});
+
+describe("attemptOf", () => {
+  it("counts the failed runs right before the last one, and starts again after a completed run", () => {
+    expect(attemptOf(["failed"])).toBe(1);
+    expect(attemptOf(["failed", "failed", "failed"])).toBe(3);
+    // completed, then rejected by a reviewer: the runs after it are a new try
+    expect(attemptOf(["completed", "failed"])).toBe(1);
+    expect(attemptOf(["failed", "completed", "completed", "failed", "failed"])).toBe(2);
   });
 });
