@@ -5,6 +5,7 @@ import { PRICE_CACHE_MS, priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
 import { createToolHost } from "../agents/tools";
 import { StepError } from "../agents/types";
+import { MAX_BUDGET_USD } from "../api/schemas";
 import { log } from "../lib/log";
 import { maskTurn } from "../lib/mask";
 import { OrgGuard } from "../spend/guard";
@@ -245,8 +246,8 @@ export class RunExecutor {
     if (answers[0] === "raise" && answers.length === 2) {
       const usdValue = Number(answers[1]);
       const nanos = Math.round(usdValue * 1e9);
-      if (!Number.isFinite(usdValue) || nanos <= t.totals.cost_nanos) {
-        return { ok: false, code: "unprocessable", message: `the new budget must be a number of USD above what is spent (${usd(t.totals.cost_nanos)})` };
+      if (!Number.isFinite(usdValue) || nanos <= t.totals.cost_nanos || usdValue > MAX_BUDGET_USD) {
+        return { ok: false, code: "unprocessable", message: `the new budget must be a number of USD above what is spent (${usd(t.totals.cost_nanos)}), at most ${MAX_BUDGET_USD}` };
       }
       const meta = t.meta!;
       meta.max_cost_nanos = nanos;
