@@ -169,6 +169,8 @@ describe("chat under the offline planner", () => {
     const drafted = await start({ message: "Research the market." });
     expectError(await api("POST", `/chat/${drafted.id}/save`, { token: member }), 403);
     expectError(await api("POST", `/chat/${drafted.id}/run`, { body: { inputs: { nope: "x" } } }), 422);
+    // a budget under a nano-dollar is kept as 0, which no turn fits in: refused as POST /tasks refuses it
+    expectError(await api("POST", `/chat/${drafted.id}/run`, { body: { max_cost: 1e-12 } }), 400, "bad_request");
     // another organization's conversation is not found
     const other = await api("POST", "/orgs", { body: { name: "Chat other" } });
     expectError(await api("GET", `/chat/${drafted.id}`, { token: other.json.token.token ?? other.json.token }), 404);

@@ -62,6 +62,8 @@ describe("budgets", () => {
     const path = `/sessions/${waiting.session_id}/respond`;
     expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", "-1"] } }), 422);
     expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["maybe"] } }), 422);
+    // held to the bound a task's max_cost has: 1e300 USD overflowed to no budget at all
+    for (const huge of ["1000001", "1e300"]) expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", huge] } }), 422);
     expect((await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", "10"] } })).status).toBe(200);
     const done = await waitForStatus(task.id, ["completed"]);
     expect(done.cost).toBeLessThan(10);

@@ -248,7 +248,7 @@ describe("delivery", () => {
     expect(await runDurableObjectAlarm(notifier(orgId))).toBe(false);
   });
 
-  it("sends nothing to a disabled subscription, and drops what was queued once it is disabled", async () => {
+  it("sends nothing to a disabled subscription, and drops what was queued once it is disabled, logging the drop", async () => {
     const { token, key, sub, orgId } = await setup(["task.completed"], 1);
     await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } });
     const quiet = await createTask({ agent: "researcher", title: "Quiet", description: "@output x" }, token);
@@ -266,6 +266,26 @@ describe("delivery", () => {
     await runDurableObjectAlarm(notifier(orgId));
     expect(await notifier(orgId).pending()).toEqual([]);
     expect(await received(key)).toHaveLength(1);
+    const log = await deliveries(token, `?task_id=${loud.id}`);
+    expect(log.map((d) => [d.attempt, d.outcome, d.error, d.next_attempt_at])).toEqual([
+      [2, "failed", "dropped: the subscription is disabled", null],
+      [1, "retrying", "HTTP 500", expect.any(String)],
+    ]);
+  });
+
+  it("logs a retrying message whose subscription was deleted as failed when its retry comes", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed"], 1);
+    const task = await createTask({ agent: "researcher", title: "Orphan", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    await until(() => deliveries(token), (d) => d.length >= 1);
+    expect((await api("DELETE", `/notifications/subscriptions/${sub.id}`, { token })).status).toBe(204);
+    await runDurableObjectAlarm(notifier(orgId));
+    expect(await notifier(orgId).pending()).toEqual([]);
+    expect(await received(key)).toHaveLength(1);
+    expect((await deliveries(token)).map((d) => [d.attempt, d.outcome, d.error])).toEqual([
+      [2, "failed", "dropped: the subscription was deleted"],
+      [1, "retrying", "HTTP 500"],
+    ]);
   });
 
   it("pages the delivery log and filters it by subscription and task", async () => {

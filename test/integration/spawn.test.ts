@@ -22,6 +22,17 @@ describe("spawn_task", () => {
     expect(JSON.parse(result)).toMatchObject({ task_id: child.id, status: "completed", output: "child result" });
   });
 
+  it("refuses a sub-task whose description passes the API's limit, telling the model why", async () => {
+    const args = JSON.stringify({ title: "too long", description: "x".repeat(20_001), agent: "writer" });
+    const plan = await api("POST", "/plans", { body: { name: "Spawns big", steps: [{ id: "a", agent: "planner", instructions: `@tool spawn_task ${args}\n@output parent done` }] } });
+    expect(plan.status, plan.text).toBe(201);
+    const parent = (await api("POST", `/plans/${plan.json.id}/run`, { body: { inputs: {} } })).json;
+    const done = await waitForStatus(parent.id, ["completed"]);
+    expect(done.children.count).toBe(0);
+    const trace = (await api("GET", `/tasks/${parent.id}/steps/a/runs/1/trace`)).json;
+    expect(trace.turns[0].tool_results[0].result).toBe("error: spawn_task's description is at most 20000 characters; this one has 20001");
+  });
+
   it("cancelling the parent cancels its children", async () => {
     const parent = await createTask({
       agent: "planner",

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
-import { api, BASE, expectError } from "../helpers";
+import { api, BASE, expectError, waitForStatus } from "../helpers";
 
 const plan = {
   name: "On push",
@@ -70,6 +70,20 @@ describe("webhook triggers", () => {
       else expectError(r, 409, "conflict");
     }
     expect(await tasksOf(t.id)).toHaveLength(2);
+  });
+
+  it("acknowledges a repeated webhook-id whose task has since been deleted, and starts nothing", async () => {
+    const t = await makeWebhook();
+    const first = await deliver(t.id, t.secret, { repo: "a/b" }, { id: "msg_purged" });
+    expect(first.status, first.text).toBe(202);
+    await waitForStatus(first.json.task_id, ["completed"]);
+    expect((await api("DELETE", `/tasks/${first.json.task_id}/purge`)).status).toBe(204);
+    // as much later as a redelivery would take over a claim whose create was cut off
+    await env.DB.prepare("UPDATE webhook_deliveries SET received_at = received_at - 120000 WHERE trigger_id = ?").bind(t.id).run();
+    const again = await deliver(t.id, t.secret, { repo: "a/b" }, { id: "msg_purged" });
+    expect(again.status, again.text).toBe(200);
+    expect(again.json).toEqual({ duplicate: true, webhook_id: "msg_purged", task_id: first.json.task_id });
+    expect(await tasksOf(t.id)).toHaveLength(0);
   });
 
   it("lets a redelivery take over a claim its process never finished (a restart), and only after a minute", async () => {

@@ -8,7 +8,7 @@ import { iso } from "../lib/time";
 import { orgQueue } from "../queue/admission";
 import { toolName } from "../task/plan-schema";
 import { newApp } from "./app";
-import { Agent, body, errors, json, LIMITS, Page, usd } from "./schemas";
+import { Agent, body, errors, json, LIMITS, MAX_BUDGET_USD, Page, usd } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { cursorAfter, ListQuery } from "./list-query";
 
@@ -21,7 +21,7 @@ const AgentInput = z
     system_prompt: z.string().max(LIMITS.systemPrompt).default(""),
     tools: z.array(toolName).max(32).default([]),
     max_turns: z.number().int().min(1).max(1000).default(20),
-    max_cost: usd(1_000_000).nullable().default(null),
+    max_cost: usd(MAX_BUDGET_USD).nullable().default(null),
     max_concurrency: z.number().int().min(1).max(10_000).nullable().default(null).openapi({ description: "tasks using this agent that may run at once; null: only the organization's cap" }),
   })
   .strict()

@@ -9,7 +9,7 @@ import { validatePlan } from "../task/validate";
 import { newApp } from "./app";
 import { findPlan, type PlanRecord, runPlan } from "./plan-run";
 import { sourceOf } from "./principal";
-import { body, errors, json, LIMITS, Page, TaskListItem, usd } from "./schemas";
+import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskListItem, usd } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { cursorAfter, ListQuery } from "./list-query";
 
@@ -20,7 +20,7 @@ const VersionView = z.object({ version: z.number().int(), definition: z.record(z
 const Id = z.object({ id: z.string().min(1).max(100) });
 const PlanBody = z.record(z.string(), z.unknown()).openapi("PlanDefinition", { description: "name, description, params[], steps[] (see DESIGN.md)" });
 const RunBody = z
-  .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: usd(1_000_000).optional() })
+  .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: usd(MAX_BUDGET_USD).optional() })
   .strict();
 
 const NEWEST_PLANS: Keyset = { columns: ["p.created_at", "p.id"], types: ["number", "string"], order: "DESC" };

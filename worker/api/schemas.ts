@@ -106,6 +106,9 @@ export const TaskDetail = TaskListItem.extend({
 /** A budget in USD, kept in whole nano-dollars: anything under one would be kept as 0, a budget nothing fits in. */
 export const usd = (max: number) => z.number().min(1e-9, "an amount in USD of at least 0.000000001").max(max);
 
+/** The most a task's or an agent's budget may be, set or raised. */
+export const MAX_BUDGET_USD = 1_000_000;
+
 export const Page = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
 
 export const ErrorBody = z

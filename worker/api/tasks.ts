@@ -7,7 +7,7 @@ import { createTask, singleStepPlan, taskStub } from "../task/create";
 import type { RpcResult } from "../task/runner";
 import { newApp } from "./app";
 import { createdBy, sourceOf } from "./principal";
-import { body, errors, json, LIMITS, Page, TaskDetail, TaskListItem, usd } from "./schemas";
+import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
 import { runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
@@ -30,7 +30,7 @@ const ListQuery = TaskListFilters.extend({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-const maxCost = usd(1_000_000).optional().openapi({ description: "budget in USD" });
+const maxCost = usd(MAX_BUDGET_USD).optional().openapi({ description: "budget in USD" });
 
 const CreateFromAgent = z.object({
   agent: z.string().min(1).max(LIMITS.agentName),

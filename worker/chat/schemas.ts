@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { LIMITS } from "../api/schemas";
+import { LIMITS, MAX_BUDGET_USD, usd } from "../api/schemas";
 
 /** The chat API's request and response shapes: validation and the OpenAPI document come from here. */
 
@@ -42,6 +42,6 @@ export const Start = z
   .strict();
 export const Send = z.object({ content: z.string().trim().min(1).max(LIMITS.description) }).strict();
 export const Run = z
-  .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: z.number().positive().max(1_000_000).optional() })
+  .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: usd(MAX_BUDGET_USD).optional() })
   .strict();
 

@@ -111,17 +111,18 @@ export class Notifier extends DurableObject<Bindings> {
     try {
       const orgId = row.org_id;
       const sub = await findSubscription(this.env.DB, orgId, row.subscription_id);
-      if (!sub || sub.enabled !== 1) {
+      const live = sub?.enabled === 1 ? sub : null;
+      // Never tried: dropped quietly. Tried and failed: logged as failed, else the log's last word on it stays "retrying".
+      if (!live && row.attempts === 0) {
         this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
         return;
       }
       const attempt = row.attempts + 1;
-      const refused = refusedSubscriptionUrl(sub.url, this.env.HTTP_FETCH_ALLOW_PRIVATE);
-      const result = refused
-        ? { ok: false, status: null, error: `refused: ${refused}`, duration_ms: 0 }
-        : await sendSigned(sub.url, sub.secret, row.message_id, row.payload);
+      const refused = live && refusedSubscriptionUrl(live.url, this.env.HTTP_FETCH_ALLOW_PRIVATE);
+      const stop = !live ? `dropped: the subscription ${sub ? "is disabled" : "was deleted"}` : refused ? `refused: ${refused}` : null;
+      const result = !live || stop ? { ok: false, status: null, error: stop, duration_ms: 0 } : await sendSigned(live.url, live.secret, row.message_id, row.payload);
       const now = Date.now();
-      const delay = result.ok || refused ? null : retryDelay(attempt);
+      const delay = result.ok || stop ? null : retryDelay(attempt);
       const outcome: DeliveryOutcome = result.ok ? "delivered" : delay == null ? "failed" : "retrying";
       const nextAt = delay == null ? null : now + delay;
       if (nextAt == null) this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);

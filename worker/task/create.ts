@@ -5,6 +5,7 @@ import { placeholders } from "../db/sql";
 import type { TaskListItem } from "../db/task-row";
 import { toListItem, type IndexRow } from "../db/task-row";
 import type { TaskSource } from "../db/schema";
+import { LIMITS } from "../api/schemas";
 import type { Bindings } from "../env";
 import { type Actor, auditStatement } from "../lib/audit";
 import { conflict, unprocessable } from "../lib/errors";
@@ -173,6 +174,10 @@ export async function spawnChildTask(env: Bindings, parent: TaskMeta, args: Reco
   const title = typeof args.title === "string" ? args.title.slice(0, 200) : "";
   const description = typeof args.description === "string" ? args.description : "";
   if (!agent || !title) return { ok: false, code: "unprocessable", message: "spawn_task needs agent and title" };
+  // the limit a task created through the API has; the model is told, so it can shorten it
+  if (description.length > LIMITS.description) {
+    return { ok: false, code: "unprocessable", message: `spawn_task's description is at most ${LIMITS.description} characters; this one has ${description.length}` };
+  }
   try {
     const task = await createTask(env, {
       org_id: parent.org_id,

@@ -5,6 +5,7 @@ import { PRICE_CACHE_MS, priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
 import { createToolHost } from "../agents/tools";
 import { StepError } from "../agents/types";
+import { MAX_BUDGET_USD } from "../api/schemas";
 import { log } from "../lib/log";
 import { maskTurn } from "../lib/mask";
 import { OrgGuard } from "../spend/guard";
@@ -178,7 +179,7 @@ export class RunExecutor {
         const { cap_nanos, spent_nanos } = this.org.monthSpent(this.ownMonthNanos());
         const question = `The organization's monthly spend cap (${usd(cap_nanos ?? 0)}) is reached: ${usd(spent_nanos)} spent this month, next turn up to ${usd(outcome.next_turn_estimate_nanos)}. Raise this task's budget to let it go on past the cap, or stop?`;
         const callId = t.newCall(node, run.run_no, "budget", null, question);
-        t.state.storage.kv.put(CAP_CALL, callId);
+        t.state.storage.kv.put(CAP_CALL, [...capCalls(t.state.storage.kv), callId]);
         node.waiting = { kind: "budget", call_id: callId, question };
       } else {
         const question = `The next model turn could pass the budget (spent ${usd(outcome.spent_nanos)}, next turn up to ${usd(outcome.next_turn_estimate_nanos)}). Raise the budget or stop?`;
@@ -250,14 +251,14 @@ export class RunExecutor {
     if (answers[0] === "raise" && answers.length === 2) {
       const usdValue = Number(answers[1]);
       const nanos = Math.round(usdValue * 1e9);
-      if (!Number.isFinite(usdValue) || nanos <= t.totals.cost_nanos) {
-        return { ok: false, code: "unprocessable", message: `the new budget must be a number of USD above what is spent (${usd(t.totals.cost_nanos)})` };
+      if (!Number.isFinite(usdValue) || nanos <= t.totals.cost_nanos || usdValue > MAX_BUDGET_USD) {
+        return { ok: false, code: "unprocessable", message: `the new budget must be a number of USD above what is spent (${usd(t.totals.cost_nanos)}), at most ${MAX_BUDGET_USD}` };
       }
       const meta = t.meta!;
       meta.max_cost_nanos = nanos;
       for (const a of Object.values(meta.agents)) if (a.max_cost_nanos != null && a.max_cost_nanos < nanos) a.max_cost_nanos = nanos;
       t.persistMeta();
-      if (callId !== undefined && t.state.storage.kv.get(CAP_CALL) === callId) t.state.storage.kv.put(CAP_WAIVED, true);
+      if (callId !== undefined && capCalls(t.state.storage.kv).includes(callId)) t.state.storage.kv.put(CAP_WAIVED, true);
       return { ok: true, value: "raise" };
     }
     return { ok: false, code: "unprocessable", message: 'a budget answer is ["stop"] or ["raise", "<usd>"]' };
@@ -302,9 +303,15 @@ export class RunExecutor {
   }
 }
 
-/** The call id of the organization spend-cap question, and whether a person let the task go past the cap. */
+/** The call ids of the organization spend-cap questions, and whether a person let the task go past the cap. */
 const CAP_CALL = "spend_cap_call";
 const CAP_WAIVED = "spend_cap_waived";
+
+/** Parallel steps each ask: a raise answering any of them lets the task past the cap. Objects from before kept one id. */
+function capCalls(kv: SyncKvStorage): string[] {
+  const v = kv.get<string | string[]>(CAP_CALL);
+  return v === undefined ? [] : typeof v === "string" ? [v] : v;
+}
 const TEXT_FLUSH_MS = 100;
 
 /** Coalesces a model's streamed text into a few events a second: each event is a storage write. */

@@ -19,7 +19,7 @@ import { spendRows } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep } from "./plan-schema";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, markAbandoned, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { stepStatus } from "./step-status";
@@ -44,6 +44,8 @@ export class TaskRunner extends DurableObject<Bindings> {
   private unstored = false;
   /** its create was undone before it started (./interrupted.ts): a start that comes after all is refused */
   private abandoned = false;
+  /** The task ran and was deleted: it held a task, so a retry of the request that made it is a duplicate. */
+  private purged = false;
   sql!: SqlStorage;
   meta: TaskMeta | null = null;
   status: TaskStatus = "pending";
@@ -83,6 +85,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       const store = openStore(ctx.storage);
       this.unstored = store !== "open";
       this.abandoned = store === "abandoned";
+      this.purged = store === "purged";
       if (!this.unstored) this.load();
       this.queue = new QueueSide(ctx.storage, this.meta === null);
       // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
@@ -126,6 +129,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   async start(meta: TaskMeta, warm?: WarmStart): Promise<void> {
     if (this.meta) return this.startup ?? undefined;
     if (this.abandoned) throw new Error("this task's create was undone: it had not started a minute after its index row was written");
+    if (this.purged) throw new Error("this task was deleted");
     this.meta = meta;
     if (warm) this.executor.prime(warm);
     this.index = indexPlan(meta.plan);
@@ -162,6 +166,7 @@ export class TaskRunner extends DurableObject<Bindings> {
    * written now; or, when no start ever reached this object, "abandoned", after which none will.
    */
   async confirm(): Promise<"stored" | "abandoned"> {
+    if (this.purged) return "stored";
     if (this.meta) {
       if (!this.startup) this.sync.soon();
       return "stored";
@@ -173,7 +178,7 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   /** Whether a start has reached this object (./interrupted.ts). */
   async holds(): Promise<boolean> {
-    return this.meta !== null;
+    return this.meta !== null || this.purged;
   }
 
   /** The organization's queue says this task may run now. Idempotent. */
@@ -204,6 +209,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.subscribers.closeAll();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    markPurged(this.ctx.storage);
+    this.purged = true;
     this.unstored = true;
     this.queue = new QueueSide(this.ctx.storage, true);
     this.meta = null;

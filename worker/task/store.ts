@@ -56,15 +56,19 @@ const FRESH = [
 /** In place of the schema's tag: the object's create was undone before it started (./interrupted.ts), so it never will. */
 const ABANDONED = "abandoned";
 
+/** In place of the schema's tag: the task ran and was deleted; kept so that a repeat of the request that made it is not taken for a create cut off. */
+const PURGED = "purged";
+
 /**
  * Opens an object's store: "new" when it has stored nothing yet (its first write makes the schema,
  * `createStore`, so a new task's schema and its start are one commit), "abandoned" when its create was
- * undone, otherwise brought up to date.
+ * undone, "purged" when the task was deleted, otherwise brought up to date.
  */
-export function openStore(storage: DurableObjectStorage): "new" | "open" | "abandoned" {
+export function openStore(storage: DurableObjectStorage): "new" | "open" | "abandoned" | "purged" {
   const have = storage.kv.get<string>("schema");
   if (have === SCHEMA) return "open";
   if (have === ABANDONED) return "abandoned";
+  if (have === PURGED) return "purged";
   // objects from before the tag have tables but no tag
   const tables = have !== undefined || storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = '__drizzle_migrations'").toArray().length > 0;
   if (!tables) return "new";
@@ -74,6 +78,7 @@ export function openStore(storage: DurableObjectStorage): "new" | "open" | "aban
 }
 
 export const markAbandoned = (storage: DurableObjectStorage): void => storage.kv.put("schema", ABANDONED);
+export const markPurged = (storage: DurableObjectStorage): void => storage.kv.put("schema", PURGED);
 
 /** A new object's whole schema, in the caller's transaction. */
 export function createStore(storage: DurableObjectStorage): void {
