@@ -1,4 +1,6 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { SPAWN_LIMITS } from "../../worker/task/create";
 import { api, createTask, waitForStatus } from "../helpers";
 
 describe("spawn_task", () => {
@@ -31,6 +33,48 @@ describe("spawn_task", () => {
     expect(done.children.count).toBe(0);
     const trace = (await api("GET", `/tasks/${parent.id}/steps/a/runs/1/trace`)).json;
     expect(trace.turns[0].tool_results[0].result).toBe("error: spawn_task's description is at most 20000 characters; this one has 20001");
+  });
+
+  it(`sub-tasks nest at most ${SPAWN_LIMITS.depth} levels deep: the deepest one's spawn_task is an error the model reads`, async () => {
+    const tag = `zn${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+    // level n's description makes level n + 1, down to one past the limit
+    let description = "@output bottom";
+    for (let level = SPAWN_LIMITS.depth + 1; level > 0; level--) {
+      const args = JSON.stringify({ title: `${tag} level ${level}`, description, agent: "planner" });
+      description = `@tool spawn_task ${args}\n@output level ${level - 1} done`;
+    }
+    await createTask({ agent: "planner", title: `${tag} level 0`, description });
+    const titles = async () => ((await api("GET", `/tasks?q=${tag}&limit=100`)).json.items as { id: string; title: string }[]);
+    let deepest: { id: string } | undefined;
+    for (let i = 0; i < 500 && !deepest; i++) {
+      deepest = (await titles()).find((t) => t.title === `${tag} level ${SPAWN_LIMITS.depth}`);
+      if (!deepest) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(deepest).toBeTruthy();
+    expect((await waitForStatus(deepest!.id, ["completed"])).output).toBe(`level ${SPAWN_LIMITS.depth} done`);
+    expect((await titles()).map((t) => t.title).sort()).toEqual(Array.from({ length: SPAWN_LIMITS.depth + 1 }, (_, i) => `${tag} level ${i}`).sort());
+    const trace = (await api("GET", `/tasks/${deepest!.id}/steps/main/runs/1/trace`)).json;
+    expect(trace.turns[0].tool_results[0].result).toBe(`error: sub-tasks nest at most ${SPAWN_LIMITS.depth} levels deep; do this part yourself`);
+  });
+
+  it(`a task makes at most ${SPAWN_LIMITS.children} sub-tasks`, async () => {
+    const parent = await createTask({
+      agent: "planner",
+      title: "delegate once too often",
+      description: '@delay 400\n@tool spawn_task {"title": "one more", "description": "@output x", "agent": "writer"}\n@output parent done',
+    });
+    // the children it already made, written while its first turn waits
+    const now = Date.now();
+    await env.DB.batch(Array.from({ length: SPAWN_LIMITS.children }, (_, i) =>
+      env.DB.prepare(
+        "INSERT INTO tasks (id, org_id, title, description, status, source, agent, created_by, parent_id, session_id, created_at) VALUES (?, 'org_default', 'made', '', 'completed', 'agent', 'writer', '{}', ?, ?, ?)",
+      ).bind(`${parent.id}_c${i}`, parent.id, `ses_${parent.id}_c${i}`, now),
+    ));
+    const done = await waitForStatus(parent.id, ["completed"]);
+    expect(done.output).toBe("parent done");
+    const trace = (await api("GET", `/tasks/${parent.id}/steps/main/runs/1/trace`)).json;
+    expect(trace.turns[0].tool_results[0].result).toBe(`error: a task makes at most ${SPAWN_LIMITS.children} sub-tasks; this one has made ${SPAWN_LIMITS.children}`);
+    await env.DB.prepare("DELETE FROM tasks WHERE parent_id = ?").bind(parent.id).run();
   });
 
   it("cancelling the parent cancels its children", async () => {

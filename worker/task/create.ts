@@ -168,6 +168,28 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
 
 export const taskStub = (env: Bindings, id: string) => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
 
+/**
+ * How far agents may delegate: a sub-task's sub-tasks nest at most `depth` levels below the task a person or a
+ * trigger started, and one task makes at most `children`. A model that keeps calling spawn_task would otherwise
+ * make tasks, and spend, without end (sub-tasks never wait for a slot).
+ */
+export const SPAWN_LIMITS = { depth: 5, children: 100 } as const;
+
+/** Why `parentId` may not make another sub-task, or null when it may. */
+async function spawnRoom(env: Bindings, parentId: string): Promise<string | null> {
+  const row = await env.DB.prepare(
+    `WITH RECURSIVE up(parent, depth) AS (
+       SELECT parent_id, 1 FROM tasks WHERE id = ?1
+       UNION ALL SELECT t.parent_id, up.depth + 1 FROM up JOIN tasks AS t ON t.id = up.parent WHERE up.depth <= ${SPAWN_LIMITS.depth})
+     SELECT (SELECT max(depth) FROM up) AS depth, (SELECT count(*) FROM tasks WHERE parent_id = ?1) AS children`,
+  )
+    .bind(parentId)
+    .first<{ depth: number | null; children: number }>();
+  if ((row?.depth ?? 1) > SPAWN_LIMITS.depth) return `sub-tasks nest at most ${SPAWN_LIMITS.depth} levels deep; do this part yourself`;
+  if ((row?.children ?? 0) >= SPAWN_LIMITS.children) return `a task makes at most ${SPAWN_LIMITS.children} sub-tasks; this one has made ${row!.children}`;
+  return null;
+}
+
 /** `spawn_task`: a child task with source `agent`, linked to its parent. */
 export async function spawnChildTask(env: Bindings, parent: TaskMeta, args: Record<string, unknown>): Promise<RpcResult<TaskListItem>> {
   const agent = typeof args.agent === "string" ? args.agent : "";
@@ -178,6 +200,8 @@ export async function spawnChildTask(env: Bindings, parent: TaskMeta, args: Reco
   if (description.length > LIMITS.description) {
     return { ok: false, code: "unprocessable", message: `spawn_task's description is at most ${LIMITS.description} characters; this one has ${description.length}` };
   }
+  const room = await spawnRoom(env, parent.id);
+  if (room) return { ok: false, code: "unprocessable", message: room };
   try {
     const task = await createTask(env, {
       org_id: parent.org_id,
