@@ -20,8 +20,12 @@ const app = new Hono<{ Bindings: Bindings }>();
 
 app.route("/api/v1", api);
 app.route("/hooks", hooksApi);
+// Past the routes, /api and /hooks answer the API's JSON error, never the dashboard's page (webhooks are POSTed).
 app.all("/api/*", requestId({ headerName: "x-request-id" }), requestLog, (c) =>
   c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, request_id: c.get("requestId") } }, 404),
+);
+app.all("/hooks/*", requestId({ headerName: "x-request-id" }), requestLog, (c) =>
+  c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}: a webhook is delivered with POST`, request_id: c.get("requestId") } }, 404),
 );
 app.get("*", async (c) => securityHeaders(await c.env.ASSETS.fetch(c.req.raw)));
 

@@ -120,6 +120,13 @@ describe("webhook triggers", () => {
     expectError(await deliver("trg_nope", t.secret, {}), 404, "not_found");
     const cron = await api("POST", "/triggers", { body: { kind: "cron", plan_id: t.plan_id, cron: "0 0 1 1 *", inputs: { repo: "x" } } });
     expectError(await deliver(cron.json.id, t.secret, {}), 404, "not_found");
+    // not the dashboard's page: a sender that GETs its URL (or a person who opens it) reads why
+    for (const method of ["GET", "PUT"]) {
+      const res = await exports.default.fetch(new Request(`${BASE}/hooks/${t.id}`, { method }));
+      expect(res.headers.get("content-type")).toContain("application/json");
+      expect((await res.json() as { error: { message: string } }).error.message).toBe(`no route ${method} /hooks/${t.id}: a webhook is delivered with POST`);
+      expect(res.status).toBe(404);
+    }
     expectError(await deliver(t.id, t.secret, "{not json"), 400, "bad_request");
     expectError(await deliver(t.id, t.secret, [1, 2]), 400, "bad_request");
     const refused = await deliver(t.id, t.secret, { repo: "x", unknown: 1 }, { id: "msg_retry" });
