@@ -5,7 +5,7 @@ export const OPENAI_KEY = "test-openai-key";
 
 /**
  * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit,
- * server-error, malformed, hang, bad-request. Requests that break the wire protocol get a 400 like the real API.
+ * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent). Requests that break the wire protocol get a 400 like the real API.
  */
 export function startOpenAI(): Promise<FakeServer> {
   return listen((req, raw, res) => {
@@ -23,6 +23,8 @@ export function startOpenAI(): Promise<FakeServer> {
         return sendJson(res, 500, { error: { message: "The server had an error" } });
       case "bad-request":
         return sendJson(res, 400, { error: { message: "Unsupported parameter: 'foo'" } });
+      case "quotes-key":
+        return sendJson(res, 401, { error: { message: `Key ${String(req.headers.authorization).slice(7)} is not allowed to use this model` } });
       case "malformed":
         res.writeHead(200, { "content-type": "application/json" });
         return void res.end('{"choices": [');

@@ -190,20 +190,22 @@ export class RunExecutor {
     const t = this.t;
     const now = Date.now();
     const err = e instanceof StepError ? e : new StepError(e instanceof Error ? e.message : String(e), false);
+    // a provider's error body may quote the key it was sent, or whatever a tool was given
+    const message = this.org.mask(err.message);
     const policy = t.agentStep(node).retry ?? DEFAULT_RETRY;
     t.state.storage.transactionSync(() => {
       run.status = "failed";
-      run.error = err.message;
+      run.error = message;
       run.finished_at = now;
       saveRun(t.sql, run);
       if (shouldRetry(err, node.runs, policy)) {
         node.status = "pending";
-        node.error = err.message;
+        node.error = message;
         node.retry_at = now + backoffDelayMs(node.runs, policy, Math.random, err.retryAfterMs);
         saveNode(t.sql, node);
         t.emitStep(node);
       } else {
-        t.finishNode(node, "failed", null, err.message, now);
+        t.finishNode(node, "failed", null, message, now);
       }
     });
   }
