@@ -5,7 +5,8 @@ export const OPENAI_KEY = "test-openai-key";
 
 /**
  * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit,
- * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent). Requests that break the wire protocol get a 400 like the real API.
+ * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent),
+ * fan-out (several tool calls in one turn). Requests that break the wire protocol get a 400 like the real API.
  */
 export function startOpenAI(): Promise<FakeServer> {
   return listen((req, raw, res) => {
@@ -38,6 +39,14 @@ export function startOpenAI(): Promise<FakeServer> {
         if (!tool) return sendJson(res, 400, { error: { message: "scenario tools needs a tool" } });
         const args = String(last.content).startsWith("{") ? String(last.content) : "{}";
         return answer(res, body, { content: null, tool_calls: [{ id: "call_abc", type: "function", function: { name: tool.name, arguments: args } }] }, usage(300, 0, 25));
+      }
+      case "fan-out": {
+        // the instructions are a JSON array of arguments: one call of the first tool for each, all in one turn
+        const results = messages.filter((m) => m.role === "tool").map((m) => String(m.content).length);
+        if (results.length) return answer(res, body, { content: `tool results of ${results.join(", ")} characters` }, usage(500, 0, 9));
+        const tool = ((body.tools as Json[] | undefined) ?? [])[0]?.function as Json;
+        const calls = (JSON.parse(String(last.content)) as Json[]).map((args, i) => ({ id: `call_${i + 1}`, type: "function", function: { name: tool.name, arguments: JSON.stringify(args) } }));
+        return answer(res, body, { content: null, tool_calls: calls }, usage(300, 0, 25));
       }
       default:
         return answer(res, body, { content: `echo: ${String(last.content)}` }, usage(120, 0, 7));

@@ -62,7 +62,7 @@ export class RunExecutor {
     await this.org.refresh().catch((e) => log("warn", "organization limits not read", { task_id: meta.id, error: String(e) }));
     if (ac.signal.aborted) return;
     const price = JSON.parse(run.price) as Price;
-    const turns = t.freshRuns.delete(runKey(key, run.run_no)) ? [] : loadTurns<TurnRecord>(t.sql, key, run.run_no);
+    const turns = t.freshRuns.delete(runKey(key, run.run_no)) ? [] : loadTurns(t.sql, key, run.run_no);
     let counted = turns.length;
     const { item, index } = iterationOf(t.graph, key);
     let instructions = renderTemplate(step.instructions, {
@@ -98,7 +98,7 @@ export class RunExecutor {
           text.close();
           this.live.delete(key);
           t.state.storage.transactionSync(() => {
-            saveTurn(t.sql, key, run.run_no, turn.turn_no, maskTurn(turn, this.org.mask));
+            saveTurn(t.sql, key, run.run_no, maskTurn(turn, this.org.mask));
             if (turn.turn_no > counted) {
               counted = turn.turn_no;
               t.addUsage(run, turn.usage, turn.cost_nanos);
@@ -269,16 +269,16 @@ export class RunExecutor {
   }
 
   answerQuestion(node: StoredNode, runNo: number, toolCallId: string, answer: string): void {
-    const turns = loadTurns<TurnRecord>(this.t.sql, node.key, runNo);
+    const turns = loadTurns(this.t.sql, node.key, runNo);
     const turn = answerPending(turns, toolCallId, answer);
-    saveTurn(this.t.sql, node.key, runNo, turn.turn_no, maskTurn(turn, this.org.mask));
+    saveTurn(this.t.sql, node.key, runNo, maskTurn(turn, this.org.mask));
   }
 
   trace(key: string, run: StoredRun) {
     const t = this.t;
     const node = t.node(key);
     const agent = t.meta!.agents[t.agentStep(node).agent];
-    const turns = loadTurns<TurnRecord>(t.sql, key, run.run_no);
+    const turns = loadTurns(t.sql, key, run.run_no);
     return {
       step: key,
       run_no: run.run_no,
