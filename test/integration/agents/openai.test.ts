@@ -62,6 +62,30 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect(turns.map((t) => t.cost_nanos)).toEqual([1_000_000, 770_000]);
   });
 
+  it.each([false, true])("does not run a call whose arguments are not JSON, and tells the model (streaming: %s)", async (streaming) => {
+    const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
+    const { host, executed } = fakeHost([lookup], { lookup: () => ({ result: "looked up" }) });
+    const turns: TurnRecord[] = [];
+    const outcome = await runAgentLoop({
+      agent: agent({ model: "openai:bad-arguments" }),
+      instructions: "look it up",
+      runNo: 1,
+      turns: [],
+      provider: provider(),
+      tools: host,
+      price: gpt4o,
+      saveTurn: (t) => void (turns[t.turn_no - 1] = t),
+      checkBudget: () => true,
+      signal: new AbortController().signal,
+      ...(streaming ? { onText: () => {} } : {}),
+    });
+    expect(executed).toEqual([]);
+    const error = 'the arguments are not a JSON object, so the tool was not run: "{\\"q\\": \\"fli"';
+    expect(turns[0].tool_calls).toEqual([{ id: "call_cut", name: "lookup", arguments: {}, invalid_arguments: '{"q": "fli' }]);
+    expect(turns[0].tool_results[0]).toMatchObject({ result: `error: ${error}`, error });
+    expect(outcome).toEqual({ kind: "completed", output: `tool said: error: ${error}` });
+  });
+
   it("treats 429 as transient and honours retry-after", async () => {
     const e = await stepError(provider().call(request("rate-limit")));
     expect(e.transient).toBe(true);

@@ -206,7 +206,7 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
             <div class="tool">
               <div class="tool-call">
                 <span class="tool-name">{c.name}</span>
-                <pre class="code small">{pretty(c.arguments)}</pre>
+                <pre class="code small">{c.invalid_arguments ?? pretty(c.arguments)}</pre>
               </div>
               <Show when={r()}>
                 {(res) =>

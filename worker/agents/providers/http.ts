@@ -1,4 +1,4 @@
-import { StepError } from "../types";
+import { StepError, type ToolCall } from "../types";
 
 /** Default time a provider call may take, body included. */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 120_000;
@@ -57,12 +57,13 @@ function errorMessage(body: string): string {
   return body;
 }
 
-/** Tool-call arguments as the model wrote them; text that is not a JSON object becomes `{}`. */
-export function parseArguments(raw: string): Record<string, unknown> {
+/** A tool call from the arguments text the model wrote; text that is not a JSON object is kept as `invalid_arguments`. */
+export function toolCallOf(id: string, name: string, raw: string): ToolCall {
   try {
     const v: unknown = JSON.parse(raw || "{}");
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) return { id, name, arguments: v as Record<string, unknown> };
   } catch {
-    return {};
+    // kept below, so the model is told and the trace shows what it wrote
   }
+  return { id, name, arguments: {}, invalid_arguments: raw };
 }

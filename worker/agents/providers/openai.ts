@@ -1,5 +1,5 @@
 import { type ModelRequest, type ModelResponse, type Provider, StepError } from "../types";
-import { DEFAULT_PROVIDER_TIMEOUT_MS, parseArguments, providerExchange, throwIfFailed } from "./http";
+import { DEFAULT_PROVIDER_TIMEOUT_MS, providerExchange, throwIfFailed, toolCallOf } from "./http";
 import { sseEvents } from "./sse";
 import { chunkSchema, completionSchema, toUsage, toWireMessages, toWireTools } from "./openai-wire";
 
@@ -46,7 +46,7 @@ async function readCompletion(res: Response): Promise<ModelResponse> {
   const { message } = parsed.data.choices[0];
   return {
     content: message.content ?? "",
-    tool_calls: (message.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, arguments: parseArguments(c.function.arguments) })),
+    tool_calls: (message.tool_calls ?? []).map((c) => toolCallOf(c.id, c.function.name, c.function.arguments)),
     usage: toUsage(parsed.data.usage),
     searches: [],
   };
@@ -80,6 +80,6 @@ async function readStream(res: Response, req: ModelRequest): Promise<ModelRespon
     }
   }
   if (!finished) throw new StepError(`${NAME}: the stream ended before the answer did`, true);
-  const tool_calls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => ({ id: c.id, name: c.name, arguments: parseArguments(c.args) }));
+  const tool_calls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => toolCallOf(c.id, c.name, c.args));
   return { content, tool_calls, usage, searches: [] };
 }
