@@ -4,7 +4,7 @@ import { type FakeServer, type Json, isObject, listen, sendJson } from "./listen
 export const ANTHROPIC_KEY = "test-anthropic-key";
 
 /**
- * A Messages API server. The request's `model` picks the scenario: echo, tools, search, pause, cut-tool, stream-overloaded, rate-limit,
+ * A Messages API server. The request's `model` picks the scenario: echo, tools, search, pause, cut-tool, stream-overloaded, ignores-stream, rate-limit,
  * overloaded, server-error, malformed, hang, bad-request. Malformed conversations get a 400 like the real API.
  */
 export function startAnthropic(): Promise<FakeServer> {
@@ -56,6 +56,8 @@ export function startAnthropic(): Promise<FakeServer> {
         ];
         return sendMessage(res, body, message(body, content, "end_turn", { ...usage(1000, 0, 0, 50), server_tool_use: { web_search_requests: 1 } }));
       }
+      case "ignores-stream":
+        return sendJson(res, 200, message(body, [{ type: "text", text: "whole answer" }], "end_turn", usage(100, 0, 0, 8)));
       case "cut-tool": {
         // max_tokens reached mid-way through a tool's input: streamed, the input JSON stops short
         const tool = ((body.tools as Json[] | undefined) ?? []).find((t) => !t.type);

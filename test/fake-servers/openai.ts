@@ -6,7 +6,8 @@ export const OPENAI_KEY = "test-openai-key";
 /**
  * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit,
  * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent),
- * fan-out (several tool calls in one turn), bad-arguments (a call's arguments cut off). Requests that break the wire protocol get a 400 like the real API.
+ * fan-out (several tool calls in one turn), bad-arguments (a call's arguments cut off),
+ * ignores-stream (plain JSON to a streamed request). Requests that break the wire protocol get a 400 like the real API.
  */
 export function startOpenAI(): Promise<FakeServer> {
   return listen((req, raw, res) => {
@@ -40,6 +41,8 @@ export function startOpenAI(): Promise<FakeServer> {
         const args = String(last.content).startsWith("{") ? String(last.content) : "{}";
         return answer(res, body, { content: null, tool_calls: [{ id: "call_abc", type: "function", function: { name: tool.name, arguments: args } }] }, usage(300, 0, 25));
       }
+      case "ignores-stream":
+        return answer(res, { ...body, stream: false }, { content: "whole answer" }, usage(120, 0, 7));
       case "bad-arguments": {
         // arguments cut off mid-string, as a model that ran out of tokens writes them
         if (last.role === "tool") return answer(res, body, { content: `tool said: ${String(last.content)}` }, usage(400, 256, 9));

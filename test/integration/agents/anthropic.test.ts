@@ -96,6 +96,12 @@ describe("Anthropic provider against a Messages server", () => {
     expect(turns.map((t) => t.paused ?? false)).toEqual([true, false]);
   });
 
+  it("reads a plain answer to a streamed request, as a server that ignores `stream` sends", async () => {
+    const deltas: string[] = [];
+    const res = await provider().call(request("ignores-stream", { onText: (d) => void deltas.push(d) }));
+    expect([res.content, deltas]).toEqual(["whole answer", ["whole answer"]]);
+  });
+
   it("treats 429 as transient and honours retry-after", async () => {
     const e = await stepError(provider().call(request("rate-limit")));
     expect([e.transient, e.retryAfterMs]).toEqual([true, 3000]);

@@ -86,6 +86,12 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect(outcome).toEqual({ kind: "completed", output: `tool said: error: ${error}` });
   });
 
+  it("reads a plain answer to a streamed request, as a server that ignores `stream` sends", async () => {
+    const deltas: string[] = [];
+    const res = await provider().call(request("ignores-stream", { onText: (d) => void deltas.push(d) }));
+    expect([res.content, deltas]).toEqual(["whole answer", ["whole answer"]]);
+  });
+
   it("treats 429 as transient and honours retry-after", async () => {
     const e = await stepError(provider().call(request("rate-limit")));
     expect(e.transient).toBe(true);

@@ -1,7 +1,7 @@
 import { type ModelResponse, type Provider, StepError, type WebSearchRecord } from "../types";
 import { readMessageStream } from "./anthropic-stream";
 import { messageResponseSchema, toWireRequest, toWireTools } from "./anthropic-wire";
-import { DEFAULT_PROVIDER_TIMEOUT_MS, providerExchange, throwIfFailed } from "./http";
+import { DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed } from "./http";
 
 export interface AnthropicOptions {
   apiKey?: string;
@@ -36,9 +36,11 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
           signal,
         });
         await throwIfFailed(NAME, res);
-        if (!stream) return readMessage(await res.json());
-        if (!res.body) throw new StepError(`${NAME}: empty stream`, true);
-        return readMessage(await readMessageStream(NAME, res.body, req.onText));
+        if (stream && isEventStream(res) && res.body) return readMessage(await readMessageStream(NAME, res.body, req.onText));
+        // a compatible server may answer a streamed request with the whole message
+        const answer = readMessage(await res.json());
+        if (stream && answer.content) req.onText?.(answer.content);
+        return answer;
       }),
   };
 }

@@ -36,6 +36,8 @@ export async function throwIfFailed(provider: string, res: Response): Promise<vo
   throw new StepError(message, transient, transient ? retryAfterMs(res.headers.get("retry-after")) : undefined);
 }
 
+export const isEventStream = (res: Response): boolean => (res.headers.get("content-type") ?? "").includes("text/event-stream");
+
 /** `retry-after` as seconds or an HTTP date, in milliseconds from now. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
   if (!header) return undefined;

@@ -1,5 +1,5 @@
 import { type ModelRequest, type ModelResponse, type Provider, StepError } from "../types";
-import { DEFAULT_PROVIDER_TIMEOUT_MS, providerExchange, throwIfFailed, toolCallOf } from "./http";
+import { DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed, toolCallOf } from "./http";
 import { sseEvents } from "./sse";
 import { chunkSchema, completionSchema, toUsage, toWireMessages, toWireTools } from "./openai-wire";
 
@@ -35,7 +35,11 @@ export function createOpenAIProvider(o: OpenAIOptions): Provider {
           signal,
         });
         await throwIfFailed(NAME, res);
-        return stream ? readStream(res, req) : readCompletion(res);
+        if (stream && isEventStream(res)) return readStream(res, req);
+        // a compatible server may ignore `stream` and answer with the whole completion
+        const answer = await readCompletion(res);
+        if (stream && answer.content) req.onText?.(answer.content);
+        return answer;
       }),
   };
 }
