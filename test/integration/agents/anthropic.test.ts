@@ -123,7 +123,7 @@ describe("Anthropic provider against a Messages server", () => {
   it("treats malformed JSON and a hang past the timeout as transient", async () => {
     expect((await stepError(provider().call(request("malformed")))).message).toBe("anthropic: malformed JSON in the response");
     const hang = await stepError(provider(300).call(request("hang")));
-    expect([hang.transient, hang.message]).toEqual([true, "anthropic: no complete answer within 300 ms"]);
+    expect([hang.transient, hang.message]).toEqual([true, "anthropic: nothing received for 300 ms"]);
   });
 
   it("is chosen by providerFor with the base URL and key from the environment", async () => {

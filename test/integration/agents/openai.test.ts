@@ -119,8 +119,13 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
   it("times out a hung request as transient", async () => {
     const t0 = Date.now();
     const e = await stepError(provider(300).call(request("hang")));
-    expect([e.transient, e.message]).toEqual([true, "openai: no complete answer within 300 ms"]);
+    expect([e.transient, e.message]).toEqual([true, "openai: nothing received for 300 ms"]);
     expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it("lets a stream that keeps sending run past the time limit", async () => {
+    const res = await provider(300).call(request("slow-stream", { onText: () => {} }));
+    expect(res.content).toBe("a slow but steady stream of text");
   });
 
   it("treats a refused connection as transient", async () => {

@@ -30,13 +30,13 @@ const eventSchema = z.discriminatedUnion("type", [
 /** Errors the API may send mid-stream that are worth a retry, as their HTTP statuses would be. */
 const TRANSIENT = new Set(["overloaded_error", "api_error", "rate_limit_error", "timeout_error"]);
 
-export async function readMessageStream(provider: string, body: ReadableStream<Uint8Array>, onText?: (delta: string) => void): Promise<unknown> {
+export async function readMessageStream(provider: string, body: ReadableStream<Uint8Array>, onText?: (delta: string) => void, alive?: () => void): Promise<unknown> {
   const blocks: Record<string, unknown>[] = [];
   const partialJson = new Map<number, string>();
   let usage: Record<string, unknown> = {};
   let stop_reason: string | null = null;
   let stopped = false;
-  for await (const event of sseEvents(body)) {
+  for await (const event of sseEvents(body, alive)) {
     const parsed = eventSchema.safeParse(JSON.parse(event.data));
     // event types added later are skipped, as the API asks of clients
     if (!parsed.success) continue;

@@ -20,7 +20,7 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
   const timeoutMs = o.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   return {
     call: (req) =>
-      providerExchange(NAME, req.signal, timeoutMs, async (signal) => {
+      providerExchange(NAME, req.signal, timeoutMs, async (signal, alive) => {
         const stream = req.onText !== undefined;
         const body = {
           model: req.model,
@@ -36,7 +36,7 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
           signal,
         });
         await throwIfFailed(NAME, res);
-        if (stream && isEventStream(res) && res.body) return readMessage(await readMessageStream(NAME, res.body, req.onText));
+        if (stream && isEventStream(res) && res.body) return readMessage(await readMessageStream(NAME, res.body, req.onText, alive));
         // a compatible server may answer a streamed request with the whole message
         const answer = readMessage(await res.json());
         if (stream && answer.content) req.onText?.(answer.content);

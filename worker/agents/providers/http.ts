@@ -1,29 +1,40 @@
 import { StepError, type ToolCall } from "../types";
 
-/** Default time a provider call may take, body included. */
+/**
+ * How long a provider may send nothing: before its answer starts, and between two pieces of a streamed one. A
+ * stream that goes on sending may run past it (a long answer, a slow local model); the step's timeout bounds it.
+ */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 120_000;
 
 const ERROR_BODY_CHARS = 500;
 
 /**
- * Runs one provider HTTP exchange under a time limit and maps every failure to a StepError: timeouts, network
- * errors and unparseable bodies are transient. An abort by the caller is re-thrown as the caller's reason.
+ * Runs one provider HTTP exchange and maps every failure to a StepError: silence past the time limit, network
+ * errors and unparseable bodies are transient. The exchange calls `alive` for each piece it receives, which
+ * restarts the limit. An abort by the caller is re-thrown as the caller's reason.
  */
 export async function providerExchange<T>(
   provider: string,
   signal: AbortSignal,
   timeoutMs: number,
-  exchange: (signal: AbortSignal) => Promise<T>,
+  exchange: (signal: AbortSignal, alive: () => void) => Promise<T>,
 ): Promise<T> {
-  const timeout = AbortSignal.timeout(timeoutMs);
+  const silence = new AbortController();
+  let timer = setTimeout(() => silence.abort(), timeoutMs);
+  const alive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => silence.abort(), timeoutMs);
+  };
   try {
-    return await exchange(AbortSignal.any([signal, timeout]));
+    return await exchange(AbortSignal.any([signal, silence.signal]), alive);
   } catch (e) {
     if (signal.aborted) throw signal.reason;
     if (e instanceof StepError) throw e;
-    if (timeout.aborted) throw new StepError(`${provider}: no complete answer within ${timeoutMs} ms`, true);
+    if (silence.signal.aborted) throw new StepError(`${provider}: nothing received for ${timeoutMs} ms`, true);
     if (e instanceof SyntaxError) throw new StepError(`${provider}: malformed JSON in the response`, true);
     throw new StepError(`${provider}: network error: ${e instanceof Error ? e.message : String(e)}`, true);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

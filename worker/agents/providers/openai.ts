@@ -20,7 +20,7 @@ export function createOpenAIProvider(o: OpenAIOptions): Provider {
   const timeoutMs = o.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   return {
     call: (req) =>
-      providerExchange(NAME, req.signal, timeoutMs, async (signal) => {
+      providerExchange(NAME, req.signal, timeoutMs, async (signal, alive) => {
         const stream = req.onText !== undefined;
         const body = {
           model: req.model,
@@ -35,7 +35,7 @@ export function createOpenAIProvider(o: OpenAIOptions): Provider {
           signal,
         });
         await throwIfFailed(NAME, res);
-        if (stream && isEventStream(res)) return readStream(res, req);
+        if (stream && isEventStream(res)) return readStream(res, req, alive);
         // a compatible server may ignore `stream` and answer with the whole completion
         const answer = await readCompletion(res);
         if (stream && answer.content) req.onText?.(answer.content);
@@ -56,13 +56,13 @@ async function readCompletion(res: Response): Promise<ModelResponse> {
   };
 }
 
-async function readStream(res: Response, req: ModelRequest): Promise<ModelResponse> {
+async function readStream(res: Response, req: ModelRequest, alive: () => void): Promise<ModelResponse> {
   if (!res.body) throw new StepError(`${NAME}: empty stream`, true);
   let content = "";
   let finished = false;
   let usage = toUsage(null);
   const calls = new Map<number, { id: string; name: string; args: string }>();
-  for await (const event of sseEvents(res.body)) {
+  for await (const event of sseEvents(res.body, alive)) {
     if (event.data === "[DONE]") break;
     const chunk = chunkSchema.safeParse(JSON.parse(event.data));
     if (!chunk.success) throw new StepError(`${NAME}: unexpected stream chunk`, true);
