@@ -294,7 +294,13 @@ export class RunExecutor {
       searches: run.usage.searches,
       cost: run.cost_nanos / 1e9,
       live_text: run.status === "running" ? (this.live.get(key) ?? null) : null,
-      turns: turns.map((tr) => ({ ...tr, started_at: new Date(tr.started_at).toISOString(), finished_at: new Date(tr.finished_at).toISOString(), cost: tr.cost_nanos / 1e9 })),
+      turns: turns.map((tr) => ({
+        ...tr,
+        started_at: new Date(tr.started_at).toISOString(),
+        finished_at: new Date(tr.finished_at).toISOString(),
+        tool_results: tr.tool_results.map(({ finished_at, ...r }) => ({ ...r, finished_at: finished_at === undefined ? null : new Date(finished_at).toISOString() })),
+        cost: tr.cost_nanos / 1e9,
+      })),
     };
   }
 }
