@@ -290,7 +290,8 @@ export class RunExecutor {
       finished_at: run.finished_at ? new Date(run.finished_at).toISOString() : null,
       error: run.error,
       feedback: run.feedback,
-      tokens: { input: run.usage.input, cache: run.usage.cache, output: run.usage.output, web_search: run.usage.web_search },
+      // cache_write too: Anthropic prices it apart, and without it the run's cost cannot be worked out from its tokens
+      tokens: { input: run.usage.input, cache: run.usage.cache, cache_write: run.usage.cache_write, output: run.usage.output, web_search: run.usage.web_search },
       searches: run.usage.searches,
       cost: run.cost_nanos / 1e9,
       live_text: run.status === "running" ? (this.live.get(key) ?? null) : null,
