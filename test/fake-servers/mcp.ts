@@ -7,6 +7,7 @@ const TOOLS = [
   { name: "fail", description: "Always fails", inputSchema: { type: "object", properties: {} } },
   { name: "forget_session", description: "Ends the caller's session", inputSchema: { type: "object", properties: {} } },
   { name: "files", description: "Returns a text and a binary resource", inputSchema: { type: "object", properties: {} } },
+  { name: "notes.read", description: "A dotted name, as MCP allows", inputSchema: { type: "object", properties: {} } },
 ];
 
 /**
@@ -57,6 +58,8 @@ export function startMcp(): Promise<FakeServer> {
               { type: "resource", resource: { uri: "file:///logo.png", mimeType: "image/png", blob: "iVBORw0KGgo".repeat(1000) } },
             ],
           });
+        case "notes.read":
+          return reply({ content: [{ type: "text", text: "the notes" }] });
         case "forget_session":
           sessions.delete(session);
           return reply({ content: [{ type: "text", text: "forgotten" }] });
