@@ -54,6 +54,12 @@ function applyMigrations() {
   );
 }
 
+/** The provider keys and base URLs set in this shell reach the Worker as secrets (wrangler passes no other environment). */
+const PROVIDER_VARS = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"];
+const providerBindings = Object.fromEntries(
+  PROVIDER_VARS.filter((k) => process.env[k]).map((k) => [k, { type: "secret_text", value: process.env[k] }]),
+);
+
 const { token, generated, file } = adminToken();
 buildDashboardIfStale();
 applyMigrations();
@@ -61,7 +67,7 @@ applyMigrations();
 const { unstable_startWorker } = await import("wrangler");
 const worker = await unstable_startWorker({
   config: path.join(root, "wrangler.toml"),
-  bindings: { FLIGHTDECK_ADMIN_TOKEN: { type: "plain_text", value: token } },
+  bindings: { ...providerBindings, FLIGHTDECK_ADMIN_TOKEN: { type: "plain_text", value: token } },
   // wrangler 4.86's unstable_startWorker does not derive this from `nodejs_compat` as `wrangler dev` and deploy do
   // (workers-sdk#14617): without it the dev bundle skips the Node.js compatibility layer and warns about node:* imports.
   build: { nodejsCompatMode: "v2" },

@@ -27,11 +27,12 @@ async function freePort(): Promise<number> {
 }
 
 /** Spawns `node scripts/start.mjs` on `port` over `dataDir` and resolves once it prints its ready line. */
-async function spawnApp(port: number, dataDir: string, timeoutMs: number): Promise<{ child: ChildProcess; url: string }> {
+async function spawnApp(port: number, dataDir: string, timeoutMs: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const child: ChildProcess = spawn(process.execPath, ["scripts/start.mjs"], {
     cwd: ROOT,
     env: {
       ...process.env,
+      ...env,
       PORT: String(port),
       FLIGHTDECK_DATA_DIR: dataDir,
       FLIGHTDECK_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -91,11 +92,14 @@ export interface App {
   stop: () => Promise<void>;
 }
 
-/** Starts the app as `npm start` does, on a free port with a fresh data dir (or `dataDir`, e.g. one seeded beforehand). */
-export async function startApp(timeoutMs = 110_000, opts: { dataDir?: string } = {}): Promise<App> {
+/**
+ * Starts the app as `npm start` does, on a free port with a fresh data dir (or `dataDir`, e.g. one seeded
+ * beforehand), with `env` added to the shell's environment (e.g. a provider's base URL).
+ */
+export async function startApp(timeoutMs = 110_000, opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<App> {
   const port = await freePort();
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), "flightdeck-e2e-"));
-  let { child, url } = await spawnApp(port, dataDir, timeoutMs);
+  let { child, url } = await spawnApp(port, dataDir, timeoutMs, opts.env);
   return {
     url,
     token: ADMIN_TOKEN,
@@ -103,7 +107,7 @@ export async function startApp(timeoutMs = 110_000, opts: { dataDir?: string } =
     restart: async (downMs = 0) => {
       await killApp(child);
       if (downMs) await new Promise((r) => setTimeout(r, downMs));
-      ({ child, url } = await spawnApp(port, dataDir, timeoutMs));
+      ({ child, url } = await spawnApp(port, dataDir, timeoutMs, opts.env));
     },
     stop: async () => {
       await killApp(child);

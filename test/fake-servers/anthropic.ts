@@ -1,9 +1,10 @@
+import type { ServerResponse } from "node:http";
 import { type FakeServer, type Json, isObject, listen, sendJson } from "./listen";
 
 export const ANTHROPIC_KEY = "test-anthropic-key";
 
 /**
- * A Messages API server. The request's `model` picks the scenario: echo, tools, search, pause, rate-limit,
+ * A Messages API server. The request's `model` picks the scenario: echo, tools, search, pause, cut-tool, stream-overloaded, ignores-stream, rate-limit,
  * overloaded, server-error, malformed, hang, bad-request. Malformed conversations get a 400 like the real API.
  */
 export function startAnthropic(): Promise<FakeServer> {
@@ -32,13 +33,13 @@ export function startAnthropic(): Promise<FakeServer> {
         return;
       case "tools": {
         if (lastBlock.type === "tool_result") {
-          return sendJson(res, 200, message(body, [{ type: "text", text: `tool said: ${String(lastBlock.content)}` }], "end_turn", usage(20, 700, 60, 12)));
+          return sendMessage(res, body, message(body, [{ type: "text", text: `tool said: ${String(lastBlock.content)}` }], "end_turn", usage(20, 700, 60, 12)));
         }
         const tool = ((body.tools as Json[] | undefined) ?? []).find((t) => !t.type);
         if (!tool) return sendJson(res, 400, apiError("invalid_request_error", "scenario tools needs a tool"));
         const text = String(lastBlock.text ?? "");
         const input = text.startsWith("{") ? (JSON.parse(text) as Json) : {};
-        return sendJson(res, 200, message(body, [{ type: "text", text: "Let me check." }, { type: "tool_use", id: "toolu_01", name: tool.name, input }], "tool_use", usage(50, 0, 700, 30)));
+        return sendMessage(res, body, message(body, [{ type: "text", text: "Let me check." }, { type: "tool_use", id: "toolu_01", name: tool.name, input }], "tool_use", usage(50, 0, 700, 30)));
       }
       case "search": {
         if (!((body.tools as Json[] | undefined) ?? []).some((t) => t.type === "web_search_20250305")) {
@@ -53,15 +54,55 @@ export function startAnthropic(): Promise<FakeServer> {
           },
           { type: "text", text: "Found it." },
         ];
-        return sendJson(res, 200, message(body, content, "end_turn", { ...usage(1000, 0, 0, 50), server_tool_use: { web_search_requests: 1 } }));
+        return sendMessage(res, body, message(body, content, "end_turn", { ...usage(1000, 0, 0, 50), server_tool_use: { web_search_requests: 1 } }));
       }
+      case "ignores-stream":
+        return sendJson(res, 200, message(body, [{ type: "text", text: "whole answer" }], "end_turn", usage(100, 0, 0, 8)));
+      case "cut-tool": {
+        // max_tokens reached mid-way through a tool's input: streamed, the input JSON stops short
+        const tool = ((body.tools as Json[] | undefined) ?? []).find((t) => !t.type);
+        return sendMessage(res, body, message(body, [{ type: "tool_use", id: "toolu_cut", name: tool?.name ?? "lookup", input: {}, partial_json: '{"q": "ho' }], "max_tokens", usage(40, 0, 0, 8192)));
+      }
+      case "stream-overloaded":
+        if (!body.stream) return sendJson(res, 400, apiError("invalid_request_error", "scenario stream-overloaded streams"));
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(`event: message_start\ndata: ${JSON.stringify({ type: "message_start", message: { ...message(body, [], "end_turn", usage(5, 0, 0, 1)), stop_reason: null } })}\n\n`);
+        res.write(`event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } })}\n\n`);
+        return void res.end();
       case "pause":
-        if (messages.length === 1) return sendJson(res, 200, message(body, [{ type: "text", text: "Searching…" }], "pause_turn", usage(10, 0, 0, 3)));
-        return sendJson(res, 200, message(body, [{ type: "text", text: "resumed" }], "end_turn", usage(12, 0, 0, 2)));
+        if (messages.length === 1) return sendMessage(res, body, message(body, [{ type: "text", text: "Searching…" }], "pause_turn", usage(10, 0, 0, 3)));
+        return sendMessage(res, body, message(body, [{ type: "text", text: "resumed" }], "end_turn", usage(12, 0, 0, 2)));
       default:
-        return sendJson(res, 200, message(body, [{ type: "text", text: `echo: ${String(lastBlock.text)}` }], "end_turn", usage(100, 0, 0, 8)));
+        return sendMessage(res, body, message(body, [{ type: "text", text: `echo: ${String(lastBlock.text)}` }], "end_turn", usage(100, 0, 0, 8)));
     }
   });
+}
+
+/** The message as one JSON body, or, when the request asks to stream, as the API's events with text and tool input in pieces. */
+function sendMessage(res: ServerResponse, body: Json, m: ReturnType<typeof message>): void {
+  if (!body.stream) return sendJson(res, 200, m);
+  const u = m.usage as Json;
+  const { output_tokens, server_tool_use, ...startUsage } = u;
+  const events: Json[] = [{ type: "message_start", message: { ...m, content: [], stop_reason: null, usage: { ...startUsage, output_tokens: 1 } } }, { type: "ping" }];
+  for (const [index, block] of m.content.entries()) {
+    if (block.type === "text") {
+      events.push({ type: "content_block_start", index, content_block: { type: "text", text: "" } });
+      for (const piece of String(block.text).match(/.{1,4}/gs) ?? []) events.push({ type: "content_block_delta", index, delta: { type: "text_delta", text: piece } });
+    } else if (block.type === "tool_use") {
+      events.push({ type: "content_block_start", index, content_block: { ...block, input: {} } });
+      const json = typeof block.partial_json === "string" ? block.partial_json : JSON.stringify(block.input);
+      for (const piece of json.match(/.{1,5}/gs) ?? []) events.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } });
+    } else {
+      events.push({ type: "content_block_start", index, content_block: block });
+    }
+    events.push({ type: "content_block_stop", index });
+  }
+  events.push({ type: "some_future_event" });
+  events.push({ type: "message_delta", delta: { stop_reason: m.stop_reason, stop_sequence: null }, usage: { output_tokens, ...(server_tool_use ? { server_tool_use } : {}) } });
+  events.push({ type: "message_stop" });
+  res.writeHead(200, { "content-type": "text/event-stream" });
+  for (const e of events) res.write(`event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`);
+  res.end();
 }
 
 const apiError = (type: string, msg: string) => ({ type: "error", error: { type, message: msg } });

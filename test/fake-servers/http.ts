@@ -1,6 +1,6 @@
 import { type FakeServer, listen, sendJson } from "./listen";
 
-/** Plain HTTP for `http_fetch`: text, JSON echo, a 2 MB body, redirects, a 404, a request that never ends, and call counters. */
+/** Plain HTTP for `http_fetch`: text, JSON echo, a 2 MB body, an image, redirects, a 404, a request that never ends, and call counters. */
 export function startHttp(): Promise<FakeServer> {
   const counts = new Map<string, number>();
   return listen((req, body, res) => {
@@ -20,6 +20,12 @@ export function startHttp(): Promise<FakeServer> {
         res.writeHead(200, { "content-type": "text/plain" });
         for (let i = 0; i < 32; i++) res.write("a".repeat(64 * 1024));
         return void res.end();
+      case "/png":
+        res.writeHead(200, { "content-type": "image/png", "content-length": "4096" });
+        return void res.end(Buffer.alloc(4096, 0x89));
+      case "/svg":
+        res.writeHead(200, { "content-type": "image/svg+xml" });
+        return void res.end("<svg/>");
       case "/redirect":
         res.writeHead(302, { location: "/hello" });
         return void res.end();

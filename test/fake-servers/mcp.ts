@@ -6,6 +6,8 @@ const TOOLS = [
   { name: "echo", description: "Echo text", inputSchema: { type: "object", properties: { text: { type: "string" } } } },
   { name: "fail", description: "Always fails", inputSchema: { type: "object", properties: {} } },
   { name: "forget_session", description: "Ends the caller's session", inputSchema: { type: "object", properties: {} } },
+  { name: "files", description: "Returns a text and a binary resource", inputSchema: { type: "object", properties: {} } },
+  { name: "notes.read", description: "A dotted name, as MCP allows", inputSchema: { type: "object", properties: {} } },
 ];
 
 /**
@@ -49,6 +51,15 @@ export function startMcp(): Promise<FakeServer> {
           return reply({ content: [{ type: "text", text: String(args.text) }] });
         case "fail":
           return reply({ content: [{ type: "text", text: "boom" }], isError: true });
+        case "files":
+          return reply({
+            content: [
+              { type: "resource", resource: { uri: "file:///notes.txt", mimeType: "text/plain", text: "the notes" } },
+              { type: "resource", resource: { uri: "file:///logo.png", mimeType: "image/png", blob: "iVBORw0KGgo".repeat(1000) } },
+            ],
+          });
+        case "notes.read":
+          return reply({ content: [{ type: "text", text: "the notes" }] });
         case "forget_session":
           sessions.delete(session);
           return reply({ content: [{ type: "text", text: "forgotten" }] });

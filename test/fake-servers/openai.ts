@@ -5,10 +5,12 @@ export const OPENAI_KEY = "test-openai-key";
 
 /**
  * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit,
- * server-error, malformed, hang, bad-request. Requests that break the wire protocol get a 400 like the real API.
+ * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent),
+ * fan-out (several tool calls in one turn), bad-arguments (a call's arguments cut off),
+ * ignores-stream (plain JSON to a streamed request), slow-stream. Requests that break the wire protocol get a 400 like the real API.
  */
 export function startOpenAI(): Promise<FakeServer> {
-  return listen((req, raw, res) => {
+  return listen(async (req, raw, res) => {
     if (req.method !== "POST" || req.url !== "/v1/chat/completions") return sendJson(res, 404, { error: { message: "not found" } });
     if (req.headers.authorization !== `Bearer ${OPENAI_KEY}`) return sendJson(res, 401, { error: { message: "Incorrect API key provided", type: "invalid_request_error" } });
     const body = JSON.parse(raw) as Json;
@@ -23,6 +25,8 @@ export function startOpenAI(): Promise<FakeServer> {
         return sendJson(res, 500, { error: { message: "The server had an error" } });
       case "bad-request":
         return sendJson(res, 400, { error: { message: "Unsupported parameter: 'foo'" } });
+      case "quotes-key":
+        return sendJson(res, 401, { error: { message: `Key ${String(req.headers.authorization).slice(7)} is not allowed to use this model` } });
       case "malformed":
         res.writeHead(200, { "content-type": "application/json" });
         return void res.end('{"choices": [');
@@ -36,6 +40,32 @@ export function startOpenAI(): Promise<FakeServer> {
         if (!tool) return sendJson(res, 400, { error: { message: "scenario tools needs a tool" } });
         const args = String(last.content).startsWith("{") ? String(last.content) : "{}";
         return answer(res, body, { content: null, tool_calls: [{ id: "call_abc", type: "function", function: { name: tool.name, arguments: args } }] }, usage(300, 0, 25));
+      }
+      case "slow-stream": {
+        // eight pieces 100 ms apart: longer in all than a short time limit, never silent for long
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        for (const piece of ["a ", "slow ", "but ", "steady ", "stream ", "of ", "text", ""]) {
+          await new Promise((r) => setTimeout(r, 100));
+          const chunk = piece ? { choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] } : { choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: usage(10, 0, 7) };
+          res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        }
+        return void res.end("data: [DONE]\n\n");
+      }
+      case "ignores-stream":
+        return answer(res, { ...body, stream: false }, { content: "whole answer" }, usage(120, 0, 7));
+      case "bad-arguments": {
+        // arguments cut off mid-string, as a model that ran out of tokens writes them
+        if (last.role === "tool") return answer(res, body, { content: `tool said: ${String(last.content)}` }, usage(400, 256, 9));
+        const tool = ((body.tools as Json[] | undefined) ?? [])[0]?.function as Json;
+        return answer(res, body, { content: null, tool_calls: [{ id: "call_cut", type: "function", function: { name: tool.name, arguments: '{"q": "fli' } }] }, usage(300, 0, 25));
+      }
+      case "fan-out": {
+        // the instructions are a JSON array of arguments: one call of the first tool for each, all in one turn
+        const results = messages.filter((m) => m.role === "tool").map((m) => String(m.content).length);
+        if (results.length) return answer(res, body, { content: `tool results of ${results.join(", ")} characters` }, usage(500, 0, 9));
+        const tool = ((body.tools as Json[] | undefined) ?? [])[0]?.function as Json;
+        const calls = (JSON.parse(String(last.content)) as Json[]).map((args, i) => ({ id: `call_${i + 1}`, type: "function", function: { name: tool.name, arguments: JSON.stringify(args) } }));
+        return answer(res, body, { content: null, tool_calls: calls }, usage(300, 0, 25));
       }
       default:
         return answer(res, body, { content: `echo: ${String(last.content)}` }, usage(120, 0, 7));

@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { ANTHROPIC_KEY } from "../fake-servers/anthropic";
 import { api, createTask, expectError, tokenWithRole, waitForStatus } from "../helpers";
 
 const usd = (t: { input: number; cache: number; output: number; web_search: number }, searches: number, p: { input: number; cache: number; output: number; web_search: number; per_search: number }) =>
@@ -14,6 +16,28 @@ describe("pricing and cost", () => {
     const member = await tokenWithRole("member");
     expectError(await api("PUT", "/pricing/sim", { token: member, body: { input: 1, cache: 0, output: 0 } }), 403);
     expectError(await api("DELETE", "/pricing/openai:nothing-set"), 404);
+  });
+
+  describe("with Anthropic's cache writes", () => {
+    const saved = { key: env.ANTHROPIC_API_KEY, url: env.ANTHROPIC_BASE_URL };
+    afterEach(() => Object.assign(env, { ANTHROPIC_API_KEY: saved.key, ANTHROPIC_BASE_URL: saved.url }));
+
+    it("the trace counts the tokens written to the cache, so its cost can be worked out from its tokens", async () => {
+      Object.assign(env, { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: `http://127.0.0.1:${inject("fakeServers").anthropic}` });
+      const price = { input: 3, cache: 0.3, cache_write: 3.75, output: 15, web_search: 0, per_search: 0 };
+      await api("PUT", "/pricing/anthropic:tools", { body: price });
+      await api("POST", "/agents", { body: { name: "cache-writer", model: "anthropic:tools", tools: ["ask_human"] } });
+      // a tool turn (50 in, 700 written, 30 out), then the answer (20 in, 700 read, 60 written, 12 out)
+      const task = await waitForStatus((await createTask({ agent: "cache-writer", title: "cache writes", description: '{"question": "?"}' })).id, ["needs_input"]);
+      await api("POST", `/sessions/${task.session_id}/respond`, { body: { call_id: task.pending[0].call_id, answers: ["yes"] } });
+      const done = await waitForStatus(task.id, ["completed"]);
+      const trace = (await api("GET", `/tasks/${task.id}/steps/main/runs/1/trace`)).json;
+      expect(trace.tokens).toEqual({ input: 70, cache: 700, cache_write: 760, output: 42, web_search: 0 });
+      const t = trace.tokens;
+      expect(trace.cost).toBeCloseTo((t.input * price.input + t.cache * price.cache + t.cache_write * price.cache_write + t.output * price.output) / 1e6, 12);
+      expect(done.cost).toBe(trace.cost);
+      expect((await api("DELETE", "/pricing/anthropic:tools")).status).toBe(204);
+    });
   });
 
   it("computes cost exactly from tokens with the price in force when the run started, and keeps it", async () => {

@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { OPENAI_KEY } from "../fake-servers/openai";
 import { api, waitForStatus } from "../helpers";
 
 describe("long runs", () => {
@@ -17,5 +19,29 @@ describe("long runs", () => {
     expect(trace.json.turns[999].content).toBe("finished");
     const sum = trace.json.turns.reduce((n: number, t: { usage: { output: number } }) => n + t.usage.output, 0);
     expect(sum).toBe(done.tokens.output);
+  });
+
+  describe("a turn of many large tool results", () => {
+    const saved = { key: env.OPENAI_API_KEY, url: env.OPENAI_BASE_URL };
+    afterEach(() => Object.assign(env, { OPENAI_API_KEY: saved.key, OPENAI_BASE_URL: saved.url }));
+
+    it("keeps each result whole up to its cap, past SQLite's 2 MB row limit for the turn", { timeout: 60_000 }, async () => {
+      const { openai, http } = inject("fakeServers");
+      Object.assign(env, { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `http://127.0.0.1:${openai}/v1` });
+      await api("POST", "/agents", { body: { name: "fan-out-fetcher", model: "openai:fan-out", tools: ["http_fetch"] } });
+      // ten 256 KB results: 2.5 MB for the turn
+      const calls = Array.from({ length: 10 }, () => ({ url: `http://127.0.0.1:${http}/big` }));
+      const task = (await api("POST", "/tasks", { body: { agent: "fan-out-fetcher", title: "many big fetches", description: JSON.stringify(calls) } })).json;
+      const done = await waitForStatus(task.id, ["completed", "failed"], 50_000);
+      expect(done.status, done.steps[0].error).toBe("completed");
+      const trace = await api("GET", `/tasks/${task.id}/steps/main/runs/1/trace`);
+      const results = trace.json.turns[0].tool_results as { call_id: string; result: string; truncated: boolean }[];
+      expect(results.map((r) => r.call_id)).toEqual(calls.map((_, i) => `call_${i + 1}`));
+      for (const r of results) {
+        expect(r.truncated).toBe(true);
+        expect(r.result).toMatch(/^HTTP 200 OK\n[\s\S]*\[truncated: kept the first 262144 of \d+ bytes\]$/);
+      }
+      expect(done.output).toBe(`tool results of ${results.map((r) => r.result.length).join(", ")} characters`);
+    });
   });
 });

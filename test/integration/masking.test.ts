@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { OPENAI_KEY } from "../fake-servers/openai";
 import { api, expectError, makeOrg } from "../helpers";
 
 async function finished(token: string, id: string, statuses: string[]) {
@@ -36,6 +37,23 @@ describe("secrets in traces", () => {
     // Not in the object's storage either: the turns as stored hold no secret.
     const stored = await env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(done.id)).runTrace("main", 1);
     expect(JSON.stringify(stored)).not.toContain(secret);
+  });
+
+  describe("with a provider that quotes its key in an error", () => {
+    const saved = { key: env.OPENAI_API_KEY, url: env.OPENAI_BASE_URL };
+    afterEach(() => Object.assign(env, { OPENAI_API_KEY: saved.key, OPENAI_BASE_URL: saved.url }));
+
+    it("masks the key in the run's and the step's error", async () => {
+      Object.assign(env, { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `http://127.0.0.1:${inject("fakeServers").openai}/v1` });
+      const token = await makeOrg(`org_mask_${crypto.randomUUID().slice(0, 8)}`);
+      await api("POST", "/agents", { token, body: { name: "leaky", model: "openai:quotes-key", tools: [] } });
+      const created = await api("POST", "/tasks", { token, body: { agent: "leaky", title: "leaky error", description: "hi" } });
+      const failed = await finished(token, created.json.id, ["failed"]);
+      const trace = await api("GET", `/tasks/${failed.id}/steps/main/runs/1/trace`, { token });
+      for (const text of [JSON.stringify(failed), trace.text]) expect(text).not.toContain(OPENAI_KEY);
+      expect(failed.steps[0].error).toBe("openai: HTTP 401: Key [masked] is not allowed to use this model");
+      expect(trace.json.error).toBe(failed.steps[0].error);
+    });
   });
 
   it("validates patterns", async () => {

@@ -1,6 +1,7 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import type { TaskRunner } from "../../worker/task/runner";
+import { loadTurns } from "../../worker/task/store";
 import { HEARTBEAT_AFTER_MS, HEARTBEAT_MS } from "../../worker/task/wake";
 import { api, expectError, taskStub, waitForStatus } from "../helpers";
 
@@ -288,8 +289,8 @@ describe("durability", () => {
     const stub = taskStub(task.id) as DurableObjectStub<TaskRunner>;
     // wait until the first tool call's result is stored
     for (let i = 0; ; i++) {
-      const stored = await runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ data: string }>("SELECT data FROM turns ORDER BY turn_no").toArray());
-      if (stored.some((t) => JSON.parse(t.data).tool_results.some((r: { result: string | null }) => r.result !== null))) break;
+      const stored = await runInDurableObject(stub, (_o, state) => loadTurns(state.storage.sql, "a", 1));
+      if (stored.some((t) => t.tool_results.some((r) => r.result !== null))) break;
       if (i > 300) throw new Error("the first tool call never finished");
       await new Promise((r) => setTimeout(r, 10));
     }

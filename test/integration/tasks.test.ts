@@ -202,5 +202,9 @@ describe("ask_human and the respond endpoint", () => {
     const trace = await api("GET", `/tasks/${task.id}/steps/main/runs/1/trace`);
     expect(trace.status).toBe(200);
     expect(JSON.stringify(trace.json.turns)).toContain("Focus on enterprise segment");
+    // every time in the trace is ISO-8601, a tool result's too (null while it waits)
+    const result = trace.json.turns[0].tool_results[0];
+    expect(result).toMatchObject({ call_id: expect.any(String), result: "Focus on enterprise segment", finished_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) });
+    expect(Date.parse(result.finished_at)).toBeGreaterThanOrEqual(Date.parse(trace.json.turns[0].finished_at));
   });
 });

@@ -2,7 +2,7 @@ import { estimateTurnNanos } from "./budget";
 import { type Price, costNanos } from "./cost";
 import { parseModel } from "./providers";
 import { capResult } from "./tools/cap";
-import { type ToolHost, isSuspension } from "./tools/host";
+import { type ToolHost, type ToolResult, isSuspension } from "./tools/host";
 import { type TurnRecord, conversationOf, isFinal } from "./turn";
 import { type Message, type Provider, StepError, type ToolSpec } from "./types";
 
@@ -103,7 +103,7 @@ async function finishToolCalls(turns: TurnRecord[], o: LoopOptions, now: () => n
   for (const pending of turns[i].tool_results.filter((r) => r.result === null)) {
     const call = turns[i].tool_calls.find((c) => c.id === pending.call_id);
     if (!call) throw new StepError(`turn ${turns[i].turn_no} has a result for an unknown call ${pending.call_id}`, false);
-    const out = await o.tools.execute(call, o.signal);
+    const out = call.invalid_arguments === undefined ? await o.tools.execute(call, o.signal) : invalidArguments(call.invalid_arguments);
     if (isSuspension(out)) {
       return out.suspend === "ask" ? { kind: "ask", call_id: call.id, question: out.question } : { kind: "spawn", call_id: call.id, args: out.args };
     }
@@ -116,6 +116,15 @@ async function finishToolCalls(turns: TurnRecord[], o: LoopOptions, now: () => n
     await o.saveTurn(turns[i]);
   }
   return undefined;
+}
+
+const SHOWN_ARGUMENT_CHARS = 200;
+
+/** A call whose arguments are not a JSON object is not run: running it with none could do what the model never asked. */
+function invalidArguments(raw: string): ToolResult {
+  const shown = raw.length > SHOWN_ARGUMENT_CHARS ? `${raw.slice(0, SHOWN_ARGUMENT_CHARS)}…` : raw;
+  const error = `the arguments are not a JSON object, so the tool was not run: ${JSON.stringify(shown)}`;
+  return { result: `error: ${error}`, error };
 }
 
 function withResult(turn: TurnRecord, callId: string, done: { result: string; truncated?: boolean; error?: string; finished_at: number }): TurnRecord {

@@ -19,6 +19,8 @@ export interface ToolCall {
   id: string;
   name: string;
   arguments: Record<string, unknown>;
+  /** what the model wrote when it was not a JSON object (cut off, malformed): `arguments` is then empty and the call is not run */
+  invalid_arguments?: string;
 }
 
 export type Message =

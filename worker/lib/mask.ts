@@ -113,7 +113,7 @@ export function maskTurn(turn: TurnRecord, mask: Masker): TurnRecord {
     ...turn,
     sent: turn.sent.map((m) => ({ ...m, content: mask(m.content) })),
     content: mask(turn.content),
-    tool_calls: turn.tool_calls.map((c) => ({ ...c, arguments: maskDeep(c.arguments, mask) })),
+    tool_calls: turn.tool_calls.map((c) => ({ ...c, arguments: maskDeep(c.arguments, mask), ...(c.invalid_arguments === undefined ? {} : { invalid_arguments: mask(c.invalid_arguments) }) })),
     tool_results: turn.tool_results.map((r) => ({ ...r, result: r.result === null ? null : mask(r.result), ...(r.error === undefined ? {} : { error: mask(r.error) }) })),
     searches: turn.searches.map((s) => maskDeep(s, mask)),
   };

@@ -63,7 +63,7 @@ export class RunExecutor {
     await this.org.refresh().catch((e) => log("warn", "organization limits not read", { task_id: meta.id, error: String(e) }));
     if (ac.signal.aborted) return;
     const price = JSON.parse(run.price) as Price;
-    const turns = t.freshRuns.delete(runKey(key, run.run_no)) ? [] : loadTurns<TurnRecord>(t.sql, key, run.run_no);
+    const turns = t.freshRuns.delete(runKey(key, run.run_no)) ? [] : loadTurns(t.sql, key, run.run_no);
     let counted = turns.length;
     const { item, index } = iterationOf(t.graph, key);
     let instructions = renderTemplate(step.instructions, {
@@ -99,7 +99,7 @@ export class RunExecutor {
           text.close();
           this.live.delete(key);
           t.state.storage.transactionSync(() => {
-            saveTurn(t.sql, key, run.run_no, turn.turn_no, maskTurn(turn, this.org.mask));
+            saveTurn(t.sql, key, run.run_no, maskTurn(turn, this.org.mask));
             if (turn.turn_no > counted) {
               counted = turn.turn_no;
               t.addUsage(run, turn.usage, turn.cost_nanos);
@@ -195,21 +195,23 @@ export class RunExecutor {
     const t = this.t;
     const now = Date.now();
     const err = e instanceof StepError ? e : new StepError(e instanceof Error ? e.message : String(e), false);
+    // a provider's error body may quote the key it was sent, or whatever a tool was given
+    const message = this.org.mask(err.message);
     const policy = t.agentStep(node).retry ?? DEFAULT_RETRY;
     t.state.storage.transactionSync(() => {
       run.status = "failed";
-      run.error = err.message;
+      run.error = message;
       run.finished_at = now;
       saveRun(t.sql, run);
       const attempt = attemptOf(Array.from({ length: node.runs }, (_, i) => t.runs.get(runKey(node.key, i + 1))?.status ?? "failed"));
       if (shouldRetry(err, attempt, policy)) {
         node.status = "pending";
-        node.error = err.message;
+        node.error = message;
         node.retry_at = now + backoffDelayMs(attempt, policy, Math.random, err.retryAfterMs);
         saveNode(t.sql, node);
         t.emitStep(node);
       } else {
-        t.finishNode(node, "failed", null, err.message, now);
+        t.finishNode(node, "failed", null, message, now);
       }
     });
   }
@@ -273,16 +275,16 @@ export class RunExecutor {
   }
 
   answerQuestion(node: StoredNode, runNo: number, toolCallId: string, answer: string): void {
-    const turns = loadTurns<TurnRecord>(this.t.sql, node.key, runNo);
+    const turns = loadTurns(this.t.sql, node.key, runNo);
     const turn = answerPending(turns, toolCallId, answer);
-    saveTurn(this.t.sql, node.key, runNo, turn.turn_no, maskTurn(turn, this.org.mask));
+    saveTurn(this.t.sql, node.key, runNo, maskTurn(turn, this.org.mask));
   }
 
   trace(key: string, run: StoredRun) {
     const t = this.t;
     const node = t.node(key);
     const agent = t.meta!.agents[t.agentStep(node).agent];
-    const turns = loadTurns<TurnRecord>(t.sql, key, run.run_no);
+    const turns = loadTurns(t.sql, key, run.run_no);
     return {
       step: key,
       run_no: run.run_no,
@@ -294,11 +296,18 @@ export class RunExecutor {
       finished_at: run.finished_at ? new Date(run.finished_at).toISOString() : null,
       error: run.error,
       feedback: run.feedback,
-      tokens: { input: run.usage.input, cache: run.usage.cache, output: run.usage.output, web_search: run.usage.web_search },
+      // cache_write too: Anthropic prices it apart, and without it the run's cost cannot be worked out from its tokens
+      tokens: { input: run.usage.input, cache: run.usage.cache, cache_write: run.usage.cache_write, output: run.usage.output, web_search: run.usage.web_search },
       searches: run.usage.searches,
       cost: run.cost_nanos / 1e9,
       live_text: run.status === "running" ? (this.live.get(key) ?? null) : null,
-      turns: turns.map((tr) => ({ ...tr, started_at: new Date(tr.started_at).toISOString(), finished_at: new Date(tr.finished_at).toISOString(), cost: tr.cost_nanos / 1e9 })),
+      turns: turns.map((tr) => ({
+        ...tr,
+        started_at: new Date(tr.started_at).toISOString(),
+        finished_at: new Date(tr.finished_at).toISOString(),
+        tool_results: tr.tool_results.map(({ finished_at, ...r }) => ({ ...r, finished_at: finished_at === undefined ? null : new Date(finished_at).toISOString() })),
+        cost: tr.cost_nanos / 1e9,
+      })),
     };
   }
 }

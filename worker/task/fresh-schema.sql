@@ -64,6 +64,14 @@ CREATE TABLE "task" (
 	`started_at` integer,
 	`finished_at` integer
 ) WITHOUT ROWID;
+CREATE TABLE `tool_results` (
+	`node_key` text NOT NULL,
+	`run_no` integer NOT NULL,
+	`turn_no` integer NOT NULL,
+	`call_id` text NOT NULL,
+	`result` text NOT NULL,
+	PRIMARY KEY(`node_key`, `run_no`, `turn_no`, `call_id`)
+) WITHOUT ROWID;
 CREATE TABLE "turns" (
 	`node_key` text NOT NULL,
 	`run_no` integer NOT NULL,

@@ -66,6 +66,19 @@ export const turnRows = sqliteTable(
   (t) => [primaryKey({ columns: [t.node_key, t.run_no, t.turn_no] })],
 );
 
+/** A turn's tool results, one row each: a turn of several large results would pass SQLite's row limit as one row. */
+export const toolResultRows = sqliteTable(
+  "tool_results",
+  {
+    node_key: text("node_key").notNull(),
+    run_no: integer("run_no").notNull(),
+    turn_no: integer("turn_no").notNull(),
+    call_id: text("call_id").notNull(),
+    result: text("result").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.node_key, t.run_no, t.turn_no, t.call_id] })],
+);
+
 export const callRows = sqliteTable("calls", {
   call_id: text("call_id").primaryKey(),
   node_key: text("node_key").notNull(),

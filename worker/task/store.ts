@@ -1,5 +1,6 @@
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import type { TurnRecord } from "../agents/turn";
 import type { Usage } from "../agents/types";
 import type { NodeSpec, NodeState, NodeStatus } from "./dag";
 import freshSchema from "./fresh-schema.sql";
@@ -163,17 +164,43 @@ export function saveRun(sql: SqlStorage, r: StoredRun): void {
   );
 }
 
-export function loadTurns<T>(sql: SqlStorage, key: string, runNo: number): T[] {
+/** A run's turns, oldest first, each with its tool results put back from their own rows. */
+export function loadTurns(sql: SqlStorage, key: string, runNo: number): TurnRecord[] {
+  const results = new Map<string, string>();
+  for (const r of sql.exec<{ turn_no: number; call_id: string; result: string }>(
+    "SELECT turn_no, call_id, result FROM tool_results WHERE node_key = ? AND run_no = ?",
+    key, runNo,
+  )) {
+    results.set(`${r.turn_no} ${r.call_id}`, r.result);
+  }
   return sql
     .exec<{ data: string }>("SELECT data FROM turns WHERE node_key = ? AND run_no = ? ORDER BY turn_no", key, runNo)
     .toArray()
-    .map((r) => JSON.parse(r.data) as T);
+    .map((row) => {
+      const turn = JSON.parse(row.data) as TurnRecord;
+      // turns stored before results had rows of their own hold them inline
+      const tool_results = turn.tool_results.map((r) => ({ ...r, result: results.get(`${turn.turn_no} ${r.call_id}`) ?? r.result }));
+      return { ...turn, tool_results };
+    });
 }
 
-export function saveTurn(sql: SqlStorage, key: string, runNo: number, turnNo: number, data: unknown): void {
+/**
+ * Stores a turn, each finished tool result in a row of its own: one row holding them all would pass SQLite's
+ * 2 MB row limit with a few large results (each is capped at 256 KB, but a turn may make many calls).
+ */
+export function saveTurn(sql: SqlStorage, key: string, runNo: number, turn: TurnRecord): void {
+  for (const r of turn.tool_results) {
+    if (r.result === null) continue;
+    sql.exec(
+      `INSERT INTO tool_results (node_key, run_no, turn_no, call_id, result) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (node_key, run_no, turn_no, call_id) DO UPDATE SET result = excluded.result WHERE result IS NOT excluded.result`,
+      key, runNo, turn.turn_no, r.call_id, r.result,
+    );
+  }
+  const stored = { ...turn, tool_results: turn.tool_results.map((r) => ({ ...r, result: null })) };
   sql.exec(
     "INSERT INTO turns (node_key, run_no, turn_no, data) VALUES (?, ?, ?, ?) ON CONFLICT (node_key, run_no, turn_no) DO UPDATE SET data = excluded.data",
-    key, runNo, turnNo, JSON.stringify(data),
+    key, runNo, turn.turn_no, JSON.stringify(stored),
   );
 }
 

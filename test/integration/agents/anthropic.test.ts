@@ -6,6 +6,7 @@ import { providerFor } from "../../../worker/agents/providers";
 import { createAnthropicProvider } from "../../../worker/agents/providers/anthropic";
 import { createToolHost } from "../../../worker/agents/tools";
 import type { TurnRecord } from "../../../worker/agents/turn";
+import type { ToolSpec } from "../../../worker/agents/types";
 import { ANTHROPIC_KEY } from "../../fake-servers/anthropic";
 import { agent, fakeHost } from "../../unit/agents/loop-helpers";
 import { local, request, servers, stepError } from "./helpers";
@@ -33,6 +34,33 @@ describe("Anthropic provider against a Messages server", () => {
     const res = await provider().call(request("echo", { onText: (d) => (streamed += d) }));
     expect(res).toEqual({ content: "echo: hi", tool_calls: [], usage: { input: 100, cache: 0, cache_write: 0, output: 8, web_search: 0, searches: 0 }, searches: [], paused: false });
     expect(streamed).toBe("echo: hi");
+  });
+
+  it("streams text as it comes when someone listens, with the same answer and usage", async () => {
+    const deltas: string[] = [];
+    const res = await provider().call(request("echo", { onText: (d) => void deltas.push(d) }));
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.join("")).toBe("echo: hi");
+    expect(res).toEqual(await provider().call(request("echo")));
+  });
+
+  it("puts a streamed tool call's input back together, and its usage and searches", async () => {
+    const lookup: ToolSpec = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
+    const ask = (model: string, text: string, tools = [lookup]) => request(model, { messages: [{ role: "user", content: text }], tools, onText: () => {} });
+    const tools = await provider().call(ask("tools", '{"q":"hotels"}'));
+    expect(tools).toMatchObject({ content: "Let me check.", tool_calls: [{ id: "toolu_01", name: "lookup", arguments: { q: "hotels" } }] });
+    expect(tools.usage).toEqual({ input: 50, cache: 0, cache_write: 700, output: 30, web_search: 0, searches: 0 });
+    const search = await provider().call(ask("search", "hi", [{ ...lookup, name: "web_search", native: "web_search" }]));
+    expect(search).toMatchObject({ content: "Found it.", searches: [{ query: "flightdeck agents" }] });
+    expect(search.usage).toEqual({ input: 1000, cache: 0, cache_write: 0, output: 50, web_search: 0, searches: 1 });
+    // input cut off at max_tokens: kept as written, not run with {}
+    const cut = await provider().call(ask("cut-tool", "hi"));
+    expect(cut.tool_calls).toEqual([{ id: "toolu_cut", name: "lookup", arguments: {}, invalid_arguments: '{"q": "ho' }]);
+  });
+
+  it("treats an overloaded error in the middle of a stream as transient", async () => {
+    const e = await stepError(provider().call(request("stream-overloaded", { onText: () => {} })));
+    expect([e.transient, e.message]).toEqual([true, "anthropic: Overloaded"]);
   });
 
   it("does the tool_use / tool_result round trip with cache reads and writes priced exactly", async () => {
@@ -68,6 +96,12 @@ describe("Anthropic provider against a Messages server", () => {
     expect(turns.map((t) => t.paused ?? false)).toEqual([true, false]);
   });
 
+  it("reads a plain answer to a streamed request, as a server that ignores `stream` sends", async () => {
+    const deltas: string[] = [];
+    const res = await provider().call(request("ignores-stream", { onText: (d) => void deltas.push(d) }));
+    expect([res.content, deltas]).toEqual(["whole answer", ["whole answer"]]);
+  });
+
   it("treats 429 as transient and honours retry-after", async () => {
     const e = await stepError(provider().call(request("rate-limit")));
     expect([e.transient, e.retryAfterMs]).toEqual([true, 3000]);
@@ -89,7 +123,7 @@ describe("Anthropic provider against a Messages server", () => {
   it("treats malformed JSON and a hang past the timeout as transient", async () => {
     expect((await stepError(provider().call(request("malformed")))).message).toBe("anthropic: malformed JSON in the response");
     const hang = await stepError(provider(300).call(request("hang")));
-    expect([hang.transient, hang.message]).toEqual([true, "anthropic: no complete answer within 300 ms"]);
+    expect([hang.transient, hang.message]).toEqual([true, "anthropic: nothing received for 300 ms"]);
   });
 
   it("is chosen by providerFor with the base URL and key from the environment", async () => {

@@ -40,6 +40,13 @@ describe("http_fetch against a real server", () => {
     expect(big).toMatchObject({ truncated: true, result: expect.stringMatching(/\[truncated: kept the first 262144 of \d+ bytes\]$/) });
   });
 
+  it("describes a body that is not text instead of returning its bytes", async () => {
+    expect(await host().execute(fetchCall({ url: local(servers().http, "/png") }), signal())).toEqual({
+      result: "HTTP 200 OK\ncontent-type: image/png\n\n[4096 bytes of image/png: not text, so not shown]",
+    });
+    expect(await host().execute(fetchCall({ url: local(servers().http, "/svg") }), signal())).toEqual({ result: "HTTP 200 OK\ncontent-type: image/svg+xml\n\n<svg/>" });
+  });
+
   it("gives up at the time limit", async () => {
     expect(await host({ timeoutMs: 200 }).execute(fetchCall({ url: local(servers().http, "/slow") }), signal())).toMatchObject({ error: "no complete answer within 200 ms" });
   });

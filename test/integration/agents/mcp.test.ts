@@ -14,7 +14,7 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
 
   it("lists every tool of the server, across pages", async () => {
     const specs = await createToolHost({ env: {}, names: [url()] }).specs(signal());
-    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "forget_session"]);
+    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "forget_session", "files", "notes_read"]);
     expect(specs[0]).toEqual({
       name: "add",
       description: "Add two numbers",
@@ -26,7 +26,18 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
     const host = createToolHost({ env: {}, names: [url()] });
     expect(await host.execute(call("add", { a: 2, b: 3 }), signal())).toEqual({ result: "5" });
     expect(await host.execute(call("echo", { text: "héllo" }), signal())).toEqual({ result: "héllo" });
-    expect(await host.execute(call("fail"), signal())).toEqual({ result: "error: boom" });
+    expect(await host.execute(call("fail"), signal())).toEqual({ result: "error: boom", error: "boom" });
+  });
+
+  it("offers a tool whose name providers refuse under one they accept, and calls it by its own", async () => {
+    const host = createToolHost({ env: {}, names: [url()] });
+    expect((await host.specs(signal())).filter((s) => !/^[a-zA-Z0-9_-]{1,64}$/.test(s.name))).toEqual([]);
+    expect(await host.execute(call("notes_read"), signal())).toEqual({ result: "the notes" });
+  });
+
+  it("gives a text resource's text and names a binary one rather than inlining its base64", async () => {
+    const host = createToolHost({ env: {}, names: [url()] });
+    expect(await host.execute(call("files"), signal())).toEqual({ result: "the notes\n[resource file:///logo.png: image/png, not text]" });
   });
 
   it("starts a new session when the server forgets the old one", async () => {

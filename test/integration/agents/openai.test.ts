@@ -62,6 +62,36 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect(turns.map((t) => t.cost_nanos)).toEqual([1_000_000, 770_000]);
   });
 
+  it.each([false, true])("does not run a call whose arguments are not JSON, and tells the model (streaming: %s)", async (streaming) => {
+    const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
+    const { host, executed } = fakeHost([lookup], { lookup: () => ({ result: "looked up" }) });
+    const turns: TurnRecord[] = [];
+    const outcome = await runAgentLoop({
+      agent: agent({ model: "openai:bad-arguments" }),
+      instructions: "look it up",
+      runNo: 1,
+      turns: [],
+      provider: provider(),
+      tools: host,
+      price: gpt4o,
+      saveTurn: (t) => void (turns[t.turn_no - 1] = t),
+      checkBudget: () => true,
+      signal: new AbortController().signal,
+      ...(streaming ? { onText: () => {} } : {}),
+    });
+    expect(executed).toEqual([]);
+    const error = 'the arguments are not a JSON object, so the tool was not run: "{\\"q\\": \\"fli"';
+    expect(turns[0].tool_calls).toEqual([{ id: "call_cut", name: "lookup", arguments: {}, invalid_arguments: '{"q": "fli' }]);
+    expect(turns[0].tool_results[0]).toMatchObject({ result: `error: ${error}`, error });
+    expect(outcome).toEqual({ kind: "completed", output: `tool said: error: ${error}` });
+  });
+
+  it("reads a plain answer to a streamed request, as a server that ignores `stream` sends", async () => {
+    const deltas: string[] = [];
+    const res = await provider().call(request("ignores-stream", { onText: (d) => void deltas.push(d) }));
+    expect([res.content, deltas]).toEqual(["whole answer", ["whole answer"]]);
+  });
+
   it("treats 429 as transient and honours retry-after", async () => {
     const e = await stepError(provider().call(request("rate-limit")));
     expect(e.transient).toBe(true);
@@ -89,8 +119,13 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
   it("times out a hung request as transient", async () => {
     const t0 = Date.now();
     const e = await stepError(provider(300).call(request("hang")));
-    expect([e.transient, e.message]).toEqual([true, "openai: no complete answer within 300 ms"]);
+    expect([e.transient, e.message]).toEqual([true, "openai: nothing received for 300 ms"]);
     expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it("lets a stream that keeps sending run past the time limit", async () => {
+    const res = await provider(300).call(request("slow-stream", { onText: () => {} }));
+    expect(res.content).toBe("a slow but steady stream of text");
   });
 
   it("treats a refused connection as transient", async () => {

@@ -179,6 +179,9 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
         <span class="chips">
           <span class="chip" title="Uncached input tokens">in {fmtInt(u().input)}</span>
           <span class="chip" title="Cached input tokens">cache {fmtInt(u().cache)}</span>
+          <Show when={u().cache_write > 0}>
+            <span class="chip" title="Input tokens written to the provider's cache (priced apart)">cache write {fmtInt(u().cache_write)}</span>
+          </Show>
           <span class="chip" title="Output tokens">out {fmtInt(u().output)}</span>
           <Show when={u().web_search > 0}>
             <span class="chip" title="Web search tokens">search {fmtInt(u().web_search)}</span>
@@ -206,7 +209,7 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
             <div class="tool">
               <div class="tool-call">
                 <span class="tool-name">{c.name}</span>
-                <pre class="code small">{pretty(c.arguments)}</pre>
+                <pre class="code small">{c.invalid_arguments ?? pretty(c.arguments)}</pre>
               </div>
               <Show when={r()}>
                 {(res) =>

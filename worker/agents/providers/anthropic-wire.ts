@@ -66,7 +66,14 @@ export const messageResponseSchema = z.object({
   content: z.array(
     z.discriminatedUnion("type", [
       z.object({ type: z.literal("text"), text: z.string() }),
-      z.object({ type: z.literal("tool_use"), id: z.string(), name: z.string(), input: z.record(z.string(), z.unknown()) }),
+      z.object({
+        type: z.literal("tool_use"),
+        id: z.string(),
+        name: z.string(),
+        input: z.record(z.string(), z.unknown()),
+        /** set by the stream reader when the streamed input was not a JSON object */
+        invalid_input: z.string().optional(),
+      }),
       z.object({ type: z.literal("server_tool_use"), id: z.string(), name: z.string(), input: z.record(z.string(), z.unknown()) }),
       z.object({
         type: z.literal("web_search_tool_result"),

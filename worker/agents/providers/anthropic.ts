@@ -1,6 +1,7 @@
 import { type ModelResponse, type Provider, StepError, type WebSearchRecord } from "../types";
+import { readMessageStream } from "./anthropic-stream";
 import { messageResponseSchema, toWireRequest, toWireTools } from "./anthropic-wire";
-import { DEFAULT_PROVIDER_TIMEOUT_MS, providerExchange, throwIfFailed } from "./http";
+import { DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed } from "./http";
 
 export interface AnthropicOptions {
   apiKey?: string;
@@ -13,18 +14,20 @@ const NAME = "anthropic";
 const API_VERSION = "2023-06-01";
 const DEFAULT_MAX_TOKENS = 8192;
 
-/** Anthropic Messages, non-streaming: `onText` receives the whole text once the answer is in. */
+/** Anthropic Messages. It streams when someone listens for text (`onText`); otherwise it makes one plain request. */
 export function createAnthropicProvider(o: AnthropicOptions): Provider {
   const url = `${(o.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, "")}/v1/messages`;
   const timeoutMs = o.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   return {
     call: (req) =>
-      providerExchange(NAME, req.signal, timeoutMs, async (signal) => {
+      providerExchange(NAME, req.signal, timeoutMs, async (signal, alive) => {
+        const stream = req.onText !== undefined;
         const body = {
           model: req.model,
           max_tokens: o.maxTokens ?? DEFAULT_MAX_TOKENS,
           ...toWireRequest(req.messages),
           ...(req.tools.length ? { tools: toWireTools(req.tools) } : {}),
+          ...(stream ? { stream: true } : {}),
         };
         const res = await fetch(url, {
           method: "POST",
@@ -33,8 +36,10 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
           signal,
         });
         await throwIfFailed(NAME, res);
+        if (stream && isEventStream(res) && res.body) return readMessage(await readMessageStream(NAME, res.body, req.onText, alive));
+        // a compatible server may answer a streamed request with the whole message
         const answer = readMessage(await res.json());
-        if (answer.content) req.onText?.(answer.content);
+        if (stream && answer.content) req.onText?.(answer.content);
         return answer;
       }),
   };
@@ -50,7 +55,9 @@ function readMessage(json: unknown): ModelResponse {
   const searches: WebSearchRecord[] = [];
   for (const block of content) {
     if (block.type === "text") text += block.text;
-    else if (block.type === "tool_use") tool_calls.push({ id: block.id, name: block.name, arguments: block.input });
+    else if (block.type === "tool_use") {
+      tool_calls.push({ id: block.id, name: block.name, arguments: block.input, ...(block.invalid_input === undefined ? {} : { invalid_arguments: block.invalid_input }) });
+    }
     else if (block.type === "server_tool_use") queries.set(block.id, typeof block.input.query === "string" ? block.input.query : "");
     else if (block.type === "web_search_tool_result") {
       const results = Array.isArray(block.content) ? block.content : [];

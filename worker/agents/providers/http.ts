@@ -1,29 +1,40 @@
-import { StepError } from "../types";
+import { StepError, type ToolCall } from "../types";
 
-/** Default time a provider call may take, body included. */
+/**
+ * How long a provider may send nothing: before its answer starts, and between two pieces of a streamed one. A
+ * stream that goes on sending may run past it (a long answer, a slow local model); the step's timeout bounds it.
+ */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 120_000;
 
 const ERROR_BODY_CHARS = 500;
 
 /**
- * Runs one provider HTTP exchange under a time limit and maps every failure to a StepError: timeouts, network
- * errors and unparseable bodies are transient. An abort by the caller is re-thrown as the caller's reason.
+ * Runs one provider HTTP exchange and maps every failure to a StepError: silence past the time limit, network
+ * errors and unparseable bodies are transient. The exchange calls `alive` for each piece it receives, which
+ * restarts the limit. An abort by the caller is re-thrown as the caller's reason.
  */
 export async function providerExchange<T>(
   provider: string,
   signal: AbortSignal,
   timeoutMs: number,
-  exchange: (signal: AbortSignal) => Promise<T>,
+  exchange: (signal: AbortSignal, alive: () => void) => Promise<T>,
 ): Promise<T> {
-  const timeout = AbortSignal.timeout(timeoutMs);
+  const silence = new AbortController();
+  let timer = setTimeout(() => silence.abort(), timeoutMs);
+  const alive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => silence.abort(), timeoutMs);
+  };
   try {
-    return await exchange(AbortSignal.any([signal, timeout]));
+    return await exchange(AbortSignal.any([signal, silence.signal]), alive);
   } catch (e) {
     if (signal.aborted) throw signal.reason;
     if (e instanceof StepError) throw e;
-    if (timeout.aborted) throw new StepError(`${provider}: no complete answer within ${timeoutMs} ms`, true);
+    if (silence.signal.aborted) throw new StepError(`${provider}: nothing received for ${timeoutMs} ms`, true);
     if (e instanceof SyntaxError) throw new StepError(`${provider}: malformed JSON in the response`, true);
     throw new StepError(`${provider}: network error: ${e instanceof Error ? e.message : String(e)}`, true);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -35,6 +46,8 @@ export async function throwIfFailed(provider: string, res: Response): Promise<vo
   const transient = res.status === 408 || res.status === 409 || res.status === 429 || res.status >= 500;
   throw new StepError(message, transient, transient ? retryAfterMs(res.headers.get("retry-after")) : undefined);
 }
+
+export const isEventStream = (res: Response): boolean => (res.headers.get("content-type") ?? "").includes("text/event-stream");
 
 /** `retry-after` as seconds or an HTTP date, in milliseconds from now. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
@@ -57,12 +70,13 @@ function errorMessage(body: string): string {
   return body;
 }
 
-/** Tool-call arguments as the model wrote them; text that is not a JSON object becomes `{}`. */
-export function parseArguments(raw: string): Record<string, unknown> {
+/** A tool call from the arguments text the model wrote; text that is not a JSON object is kept as `invalid_arguments`. */
+export function toolCallOf(id: string, name: string, raw: string): ToolCall {
   try {
     const v: unknown = JSON.parse(raw || "{}");
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) return { id, name, arguments: v as Record<string, unknown> };
   } catch {
-    return {};
+    // kept below, so the model is told and the trace shows what it wrote
   }
+  return { id, name, arguments: {}, invalid_arguments: raw };
 }

@@ -1,5 +1,5 @@
 import { type ModelRequest, type ModelResponse, type Provider, StepError } from "../types";
-import { DEFAULT_PROVIDER_TIMEOUT_MS, parseArguments, providerExchange, throwIfFailed } from "./http";
+import { DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed, toolCallOf } from "./http";
 import { sseEvents } from "./sse";
 import { chunkSchema, completionSchema, toUsage, toWireMessages, toWireTools } from "./openai-wire";
 
@@ -20,7 +20,7 @@ export function createOpenAIProvider(o: OpenAIOptions): Provider {
   const timeoutMs = o.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   return {
     call: (req) =>
-      providerExchange(NAME, req.signal, timeoutMs, async (signal) => {
+      providerExchange(NAME, req.signal, timeoutMs, async (signal, alive) => {
         const stream = req.onText !== undefined;
         const body = {
           model: req.model,
@@ -35,7 +35,11 @@ export function createOpenAIProvider(o: OpenAIOptions): Provider {
           signal,
         });
         await throwIfFailed(NAME, res);
-        return stream ? readStream(res, req) : readCompletion(res);
+        if (stream && isEventStream(res)) return readStream(res, req, alive);
+        // a compatible server may ignore `stream` and answer with the whole completion
+        const answer = await readCompletion(res);
+        if (stream && answer.content) req.onText?.(answer.content);
+        return answer;
       }),
   };
 }
@@ -46,19 +50,19 @@ async function readCompletion(res: Response): Promise<ModelResponse> {
   const { message } = parsed.data.choices[0];
   return {
     content: message.content ?? "",
-    tool_calls: (message.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, arguments: parseArguments(c.function.arguments) })),
+    tool_calls: (message.tool_calls ?? []).map((c) => toolCallOf(c.id, c.function.name, c.function.arguments)),
     usage: toUsage(parsed.data.usage),
     searches: [],
   };
 }
 
-async function readStream(res: Response, req: ModelRequest): Promise<ModelResponse> {
+async function readStream(res: Response, req: ModelRequest, alive: () => void): Promise<ModelResponse> {
   if (!res.body) throw new StepError(`${NAME}: empty stream`, true);
   let content = "";
   let finished = false;
   let usage = toUsage(null);
   const calls = new Map<number, { id: string; name: string; args: string }>();
-  for await (const event of sseEvents(res.body)) {
+  for await (const event of sseEvents(res.body, alive)) {
     if (event.data === "[DONE]") break;
     const chunk = chunkSchema.safeParse(JSON.parse(event.data));
     if (!chunk.success) throw new StepError(`${NAME}: unexpected stream chunk`, true);
@@ -80,6 +84,6 @@ async function readStream(res: Response, req: ModelRequest): Promise<ModelRespon
     }
   }
   if (!finished) throw new StepError(`${NAME}: the stream ended before the answer did`, true);
-  const tool_calls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => ({ id: c.id, name: c.name, arguments: parseArguments(c.args) }));
+  const tool_calls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => toolCallOf(c.id, c.name, c.args));
   return { content, tool_calls, usage, searches: [] };
 }

@@ -9,7 +9,7 @@ const MAX_REDIRECTS = 5;
 
 export const httpFetchSpec: ToolSpec = {
   name: "http_fetch",
-  description: "Fetch a URL over HTTP(S). Returns the status line, the content type and the body as text (at most 1 MB).",
+  description: "Fetch a URL over HTTP(S). Returns the status line, the content type and the body as text (at most 1 MB); a body that is not text (an image, a PDF) is only described.",
   parameters: {
     type: "object",
     properties: {
@@ -60,8 +60,14 @@ export async function httpFetch(raw: Record<string, unknown>, o: HttpFetchOption
         }
         continue;
       }
+      const type = res.headers.get("content-type") ?? "";
+      const head = `HTTP ${res.status} ${res.statusText}\ncontent-type: ${type}\n\n`;
+      if (type && !isTextType(type)) {
+        await res.body?.cancel();
+        const length = res.headers.get("content-length");
+        return { result: `${head}[${length ? `${length} bytes of ` : ""}${type.split(";")[0]}: not text, so not shown]` };
+      }
       const { text, truncated } = await readCapped(res, o.maxBytes ?? HTTP_FETCH_MAX_BYTES);
-      const head = `HTTP ${res.status} ${res.statusText}\ncontent-type: ${res.headers.get("content-type") ?? ""}\n\n`;
       return truncated ? { result: `${head}${text}\n[truncated: the body is larger than ${o.maxBytes ?? HTTP_FETCH_MAX_BYTES} bytes]`, truncated } : { result: head + text };
     }
   } catch (e) {
@@ -71,6 +77,13 @@ export async function httpFetch(raw: Record<string, unknown>, o: HttpFetchOption
     throw new ToolError(`fetch failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
+
+/**
+ * Bodies the model can read: text, JSON, XML, JavaScript, forms. Others (images, PDFs, archives) would reach it as
+ * up to 256 KB of mangled bytes, paid for as tokens. A body with no content type is read as text.
+ */
+export const isTextType = (contentType: string): boolean =>
+  /^\s*(?:text\/[\w.+-]+|[\w.-]+\/(?:[\w.-]+\+)?(?:json|xml)|application\/(?:javascript|ecmascript|x-www-form-urlencoded|x-ndjson|ndjson|yaml|x-yaml|toml|csv|graphql|sql))\s*(?:;|$)/i.test(contentType);
 
 function parseUrl(s: string, base?: URL): URL {
   try {

@@ -69,7 +69,7 @@ async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Ma
         if (signal.aborted) throw signal.reason;
         throw new StepError(`MCP server ${name.slice(4)} could not list its tools: ${e instanceof Error ? e.message : String(e)}`, true);
       }
-      for (const spec of specs) add(spec, async (args, s) => ({ result: await client.callTool(spec.name, args, s) }));
+      for (const spec of specs) add({ ...spec, name: modelToolName(spec.name) }, async (args, s) => ({ result: await client.callTool(spec.name, args, s) }));
       continue;
     }
     switch (name) {
@@ -94,6 +94,12 @@ async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Ma
   }
   return tools;
 }
+
+/**
+ * MCP allows tool names (`files.read`, `repo/search`) that OpenAI and Anthropic refuse with a 400 for the whole
+ * request (`^[a-zA-Z0-9_-]{1,64}$`); the model is offered such a tool under a name made of those characters.
+ */
+export const modelToolName = (name: string): string => name.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 64) || "tool";
 
 function requireString(args: Record<string, unknown>, key: string): string {
   const v = args[key];

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ToolSpec } from "../types";
 import { McpSession } from "./mcp-rpc";
+import { ToolError } from "./tool-error";
 
 export const MCP_TIMEOUT_MS = 30_000;
 const MAX_LIST_PAGES = 20;
@@ -15,6 +16,8 @@ const callSchema = z.object({
   structuredContent: z.unknown().optional(),
   isError: z.boolean().nullish(),
 });
+
+const resourceSchema = z.object({ uri: z.string(), mimeType: z.string().nullish(), text: z.string().optional() }).loose();
 
 /** The tools of one remote MCP server (Streamable HTTP). */
 export class McpClient {
@@ -38,16 +41,27 @@ export class McpClient {
     return specs;
   }
 
-  /** The tool's text content, one block per line; `isError` results come back as `error: …`. */
+  /**
+   * The tool's text content, one block per line; media and binary resources are named, not inlined (their base64
+   * would reach the model as text). An `isError` result is a tool error, so the trace marks it failed.
+   */
   async callTool(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<string> {
     const parsed = callSchema.parse(await this.session.request("tools/call", { name, arguments: args }, signal));
-    const parts = parsed.content.map((block) => {
-      if (block.type === "text" && typeof block.text === "string") return block.text;
-      if (block.type === "image" || block.type === "audio") return `[${block.type}: ${String(block.mimeType ?? "")}]`;
-      return JSON.stringify(block);
-    });
+    const parts = parsed.content.map(blockText);
     if (!parts.length && parsed.structuredContent !== undefined) parts.push(JSON.stringify(parsed.structuredContent));
     const text = parts.join("\n");
-    return parsed.isError ? `error: ${text}` : text;
+    if (parsed.isError) throw new ToolError(text);
+    return text;
   }
+}
+
+function blockText(block: z.infer<typeof callSchema>["content"][number]): string {
+  if (block.type === "text" && typeof block.text === "string") return block.text;
+  if (block.type === "image" || block.type === "audio") return `[${block.type}: ${String(block.mimeType ?? "")}]`;
+  const resource = block.type === "resource" ? resourceSchema.safeParse(block.resource) : undefined;
+  if (resource?.success) {
+    const r = resource.data;
+    return typeof r.text === "string" ? r.text : `[resource ${r.uri}: ${r.mimeType ?? "binary"}, not text]`;
+  }
+  return JSON.stringify(block);
 }
