@@ -72,6 +72,12 @@ describe("POST /tasks", () => {
     expectError(await api("POST", "/tasks", { body: { agent: "researcher", title: "t", bogus: 1 } }), 400);
     expectError(await api("POST", "/tasks", { raw: "{not json" }), 400, "bad_request");
     expectError(await api("POST", "/tasks", { body: [1, 2] }), 400);
+    // a lone surrogate is no text: D1 would keep U+FFFD where the task's object keeps the escape
+    const lone = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"a\\ud800b","description":"x"}' });
+    expectError(lone, 400, "bad_request");
+    expect(lone.json.error.details).toEqual([{ path: "title", message: expect.stringContaining("surrogate") }]);
+    expectError(await api("POST", "/plans", { raw: '{"name":"p","steps":[{"id":"a","agent":"researcher","instructions":"\\udc00"}]}' }), 400, "bad_request");
+    expectError(await api("PATCH", "/settings", { raw: '{"mask_patterns":["\\ud83d"]}' }), 400, "bad_request");
     // JSON sent as another media type is malformed too
     const plain = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"t","description":"x"}', headers: { "content-type": "text/plain" } });
     expectError(plain, 400, "bad_request");
@@ -86,6 +92,7 @@ describe("POST /tasks", () => {
     expect(badInputs.json.error.details).toEqual([{ path: "inputs", message: expect.any(String) }]);
     const after = await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>();
     expect(after!.n).toBe(before!.n);
+    expect((await api("POST", "/tasks", { body: { agent: "researcher", title: "paired \u{1F600} stays", description: "@output x" } })).status).toBe(201);
   });
 
   it("answers 422 for an unknown agent", async () => {

@@ -24,6 +24,7 @@ import { settingsApi } from "./settings";
 import { spendApi } from "./spend";
 import { tasksApi } from "./tasks";
 import { tokensApi } from "./tokens";
+import { wellFormedBody } from "./well-formed";
 import { triggersApi } from "./triggers";
 
 const api = newApp();
@@ -45,6 +46,7 @@ api.use("*", (c, next) =>
   })(c, next),
 );
 
+api.use("*", wellFormedBody);
 api.post("/auth/session", (c, next) => next());
 const publicRoutes = withHealth.route("/auth/session", authSessionPublicApi).route("/", docsApi(() => api));
 
