@@ -78,6 +78,10 @@ describe("POST /tasks", () => {
     expect(lone.json.error.details).toEqual([{ path: "title", message: expect.stringContaining("surrogate") }]);
     expectError(await api("POST", "/plans", { raw: '{"name":"p","steps":[{"id":"a","agent":"researcher","instructions":"\\udc00"}]}' }), 400, "bad_request");
     expectError(await api("PATCH", "/settings", { raw: '{"mask_patterns":["\\ud83d"]}' }), 400, "bad_request");
+    // nested deeper than the call stack goes: still a 400, wherever the surrogate is
+    const deep = (inner: string) => `{"agent":"researcher","title":"t","description":"x","x":${"[".repeat(100_000)}${inner}${"]".repeat(100_000)}}`;
+    expectError(await api("POST", "/tasks", { raw: deep("") }), 400, "bad_request");
+    expectError(await api("POST", "/tasks", { raw: deep('"\\ud800"') }), 400, "bad_request");
     // JSON sent as another media type is malformed too
     const plain = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"t","description":"x"}', headers: { "content-type": "text/plain" } });
     expectError(plain, 400, "bad_request");

@@ -7,14 +7,27 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 const JSON_TYPE = /^application\/([a-z-.]+\+)?json(;|$)/i;
 
-/** The JSON path of the first string or key of `value` that holds a lone UTF-16 surrogate, or null when all is text. */
-export function illFormedPath(value: unknown, path: string[] = []): string | null {
-  if (typeof value === "string") return LONE_SURROGATE.test(value) ? path.join(".") : null;
-  if (typeof value !== "object" || value === null) return null;
-  for (const [key, v] of Object.entries(value)) {
-    if (LONE_SURROGATE.test(key)) return [...path, key].join(".");
-    const found = illFormedPath(v, [...path, key]);
-    if (found !== null) return found;
+type At = { key: string; up: At } | null;
+function pathOf(at: At): string {
+  const keys: string[] = [];
+  for (let a = at; a; a = a.up) keys.push(a.key);
+  return keys.reverse().join(".");
+}
+
+/**
+ * The JSON path of a string or key of `value` that holds a lone UTF-16 surrogate, or null when all is
+ * text. Walked with a stack of its own, since a body may nest deeper than the call stack goes.
+ */
+export function illFormedPath(value: unknown): string | null {
+  const todo: [unknown, At][] = [[value, null]];
+  for (let next = todo.pop(); next; next = todo.pop()) {
+    const [v, at] = next;
+    if (typeof v === "string" && LONE_SURROGATE.test(v)) return pathOf(at);
+    if (typeof v !== "object" || v === null) continue;
+    for (const [key, child] of Object.entries(v)) {
+      if (LONE_SURROGATE.test(key)) return pathOf({ key, up: at });
+      todo.push([child, { key, up: at }]);
+    }
   }
   return null;
 }
