@@ -8,7 +8,7 @@ import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
 import { fireTrigger, loadTrigger } from "../triggers/fire";
 import { verifyWebhook } from "../triggers/webhook-signature";
 import { errorResponse } from "./app";
-import { refuseIllFormed } from "./well-formed";
+import { refuseUnfitBody } from "./well-formed";
 import { tieToTask } from "../task/create";
 import { INTERRUPTED_AFTER_MS, requestTask } from "../task/interrupted";
 
@@ -50,7 +50,7 @@ hooksApi.post("/:trigger_id", async (c) => {
     throw badRequest("the request body is not valid JSON");
   }
   if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) throw badRequest("the body must be a JSON object: it becomes the plan's inputs");
-  refuseIllFormed(inputs);
+  refuseUnfitBody(inputs);
 
   const d1 = c.env.DB;
   const now = Date.now();
