@@ -135,7 +135,7 @@ describe("per-task stream", () => {
   });
 });
 
-describe("a revoked token's streams", () => {
+describe("a revoked token's or signed-out session's streams", () => {
   /** Reads until the stream ends; false if it is still open after `ms`. */
   async function ends(body: ReadableStream<Uint8Array>, ms: number): Promise<boolean> {
     const reader = body.getReader();
@@ -171,6 +171,21 @@ describe("a revoked token's streams", () => {
     expect((await api("DELETE", `/tokens/${made.id}`)).status).toBe(204);
     expect(await Promise.all(ending)).toEqual([true, true, true, true]);
     await api("DELETE", `/tasks/${task.id}`);
+  });
+
+  it("end at once when their dashboard session signs out, while the token's other streams stay open", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "signs out", role: "viewer" } });
+    const signIn = await api("POST", "/auth/session", { token: null, body: { token: made.token } });
+    const cookie = signIn.headers.get("set-cookie")!.split(";")[0];
+    const bySession = await stream("/events", { cookie });
+    const byToken = await stream("/events", { authorization: `Bearer ${made.token}` });
+    const sessionEnds = ends(bySession.body!, 3000);
+    const tokenEnds = ends(byToken.body!, 1500);
+    await new Promise((r) => setTimeout(r, 100));
+    const out = await api("DELETE", "/auth/session", { token: null, headers: { cookie, origin: BASE } });
+    expect(out.status, out.text).toBe(204);
+    expect(await sessionEnds).toBe(true);
+    expect(await tokenEnds).toBe(false);
   });
 
   it("stay open while the token holds", async () => {

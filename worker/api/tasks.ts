@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { decodeCursor, findTask, listTasks, taskSummary } from "../db/task-queries";
 import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
 import { ApiError, badRequest, notFound } from "../lib/errors";
-import { endOnRevoke } from "../lib/end-on-revoke";
+import { whileAuthorized } from "../lib/while-authorized";
 import { requireRole } from "../lib/roles";
 import { createTask, singleStepPlan, taskStub } from "../task/create";
 import type { RpcResult } from "../task/runner";
@@ -258,6 +258,6 @@ export const tasksApi = newApp()
       const last = Number(c.req.header("last-event-id") ?? c.req.query("last_event_id") ?? 0);
       const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0 }));
       // a task's stream is never refused (only an organization's feed has a limit)
-      return sseResponse(endOnRevoke(c.env, c.get("tokenHash"), (await streamOf(res))!));
+      return sseResponse(whileAuthorized(c, (await streamOf(res))!));
     },
   );

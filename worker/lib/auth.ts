@@ -61,6 +61,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     const limit = rateLimitPerMinute(c.env);
     c.set("principal", session.principal);
     c.set("tokenHash", session.token_hash);
+    c.set("sessionId", sid);
     c.set("rate", limit > 0 ? await tokenGate(c.env, session.token_hash).count(limit) : UNLIMITED);
   }
   await next();

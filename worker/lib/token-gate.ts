@@ -58,6 +58,11 @@ export class TokenGate extends DurableObject<Bindings> {
 
   async forget(): Promise<void> {
     this.known.forget();
+    await this.wake();
+  }
+
+  /** Every open stream of the token checks again at once (a dashboard session of it has ended). */
+  async wake(): Promise<void> {
     for (const wake of [...this.watchers]) wake();
   }
 }
