@@ -163,6 +163,7 @@ describe("running plans", () => {
     expectError(await api("POST", `/tasks/${task.id}/steps/send/approve`), 409);
     expectError(await api("POST", `/tasks/${task.id}/steps/nope/approve`), 404);
     expectError(await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: {} }), 400);
+    expectError(await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "x", coment: "y" } }), 400, "bad_request");
     expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "shorter please" } })).status).toBe(200);
     t = await waitForStatus(task.id, ["needs_input"]);
     expect(t.steps[0].runs.map((r: { run_no: number }) => r.run_no)).toEqual([1, 2]);

@@ -204,6 +204,9 @@ describe("ask_human and the respond endpoint", () => {
     expectError(await api("POST", path, { body: { call_id: "call_unknown", answers: ["x"] } }), 404);
     expectError(await api("POST", "/sessions/ses_unknown/respond", { body: { call_id: pending.call_id, answers: ["x"] } }), 404);
     expectError(await api("POST", path, { body: { call_id: pending.call_id, answers: [] } }), 400);
+    // an unknown key is refused as every other body's is, and answers nothing
+    expectError(await api("POST", path, { body: { call_id: pending.call_id, answers: ["x"], anwser: "y" } }), 400, "bad_request");
+    expect((await api("GET", `/tasks/${task.id}`)).json.status).toBe("needs_input");
     const ok = await api("POST", path, { body: { call_id: pending.call_id, answers: ["Focus on enterprise segment"] } });
     expect(ok.status).toBe(200);
     const done = await waitForStatus(task.id, ["completed"]);

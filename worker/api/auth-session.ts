@@ -19,7 +19,7 @@ const SessionInfo = z.object({
 export const authSessionPublicApi = newApp().openapi(
   createRoute({
     method: "post", path: "/", tags: ["auth"], summary: "Sign in with an API token (sets an HttpOnly session cookie)",
-    request: { body: body(z.object({ token: z.string().min(1).max(200) })) },
+    request: { body: body(z.object({ token: z.string().min(1).max(200) }).strict()) },
     responses: { 200: json(SessionInfo), ...errors(400, 401) },
   }),
   async (c) => {
