@@ -82,6 +82,8 @@ describe("POST /tasks", () => {
     const deep = (inner: string) => `{"agent":"researcher","title":"t","description":"x","x":${"[".repeat(100_000)}${inner}${"]".repeat(100_000)}}`;
     expectError(await api("POST", "/tasks", { raw: deep("") }), 400, "bad_request");
     expectError(await api("POST", "/tasks", { raw: deep('"\\ud800"') }), 400, "bad_request");
+    // without credentials the answer is 401 first, as for any other body
+    expectError(await api("POST", "/tasks", { token: null, raw: deep('"\\ud800"') }), 401, "unauthorized");
     // JSON sent as another media type is malformed too
     const plain = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"t","description":"x"}', headers: { "content-type": "text/plain" } });
     expectError(plain, 400, "bad_request");

@@ -46,13 +46,13 @@ api.use("*", (c, next) =>
   })(c, next),
 );
 
-api.use("*", wellFormedBody);
 api.post("/auth/session", (c, next) => next());
 const publicRoutes = withHealth.route("/auth/session", authSessionPublicApi).route("/", docsApi(() => api));
 
 const authed = newApp();
 authed.use("*", authenticate);
 authed.use("*", rateLimit);
+authed.use("*", wellFormedBody);
 authed.use("*", auditMutations);
 authed.use("/tasks", idempotency);
 authed.use("/plans/:id/run", idempotency);
