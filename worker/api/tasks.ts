@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { decodeCursor, findTask, listTasks, taskSummary } from "../db/task-queries";
 import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
-import { ApiError, badRequest, notFound } from "../lib/errors";
-import { whileAuthorized } from "../lib/while-authorized";
+import { ApiError, badRequest, notFound, unauthorized } from "../lib/errors";
+import { lostAuthorization, whileAuthorized } from "../lib/while-authorized";
 import { requireRole } from "../lib/roles";
 import { createTask, singleStepPlan, taskStub } from "../task/create";
 import type { RpcResult } from "../task/runner";
@@ -140,7 +140,13 @@ export const tasksApi = newApp()
       const { wait } = c.req.valid("query");
       await requireTask(c.env, c.get("principal").org_id, id);
       const stub = taskStub(c.env, id);
-      if (wait) await stub.waitForResult(wait * 1000);
+      if (wait) {
+        // a token revoked (or a session signed out) while its request waits gets no answer after all
+        let waiting = true;
+        const lost = await Promise.race([stub.waitForResult(wait * 1000).then(() => false), lostAuthorization(c, () => waiting)]);
+        waiting = false;
+        if (lost) throw unauthorized("unknown or revoked API token");
+      }
       const [detail, children] = await Promise.all([stub.detail(), childrenTotals(c.env.DB, c.get("principal").org_id, id)]);
       if (!detail) {
         // indexed, yet no object holds it: a create a restart interrupted, perhaps

@@ -4,16 +4,25 @@ import type { AppEnv } from "./context";
 import { TRUST_MS, tokenGate } from "./token-gate";
 
 /**
- * `stream`, ended cleanly once the request's token is revoked or, for a dashboard session, once the
- * session ends (signed out, expired): at once when the token's gate is told, within TRUST_MS otherwise.
- * A gate or D1 that cannot be asked ends it too; the client reconnects (resuming with Last-Event-ID)
- * and authenticates again.
+ * True once the request's token is revoked or, for a dashboard session, the session has ended (signed
+ * out, expired): at once when the token's gate is told, within TRUST_MS otherwise. A gate or D1 that
+ * cannot be asked counts as ended; the client asks again and authenticates again. False once `open()`
+ * is, at the next check, no longer true.
  */
-export function whileAuthorized(c: Context<AppEnv>, stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+export async function lostAuthorization(c: Context<AppEnv>, open: () => boolean): Promise<boolean> {
   const { DB } = c.env;
   const tokenHash = c.get("tokenHash");
   const sessionId = c.get("sessionId");
   const gate = tokenGate(c.env, tokenHash);
+  while (open()) {
+    if (await gate.revokedWithin(tokenHash, TRUST_MS).catch(() => true)) return true;
+    if (open() && sessionId && !(await principalForSession(DB, sessionId).catch(() => null))) return true;
+  }
+  return false;
+}
+
+/** `stream`, ended cleanly once the request loses its authorization (above). */
+export function whileAuthorized(c: Context<AppEnv>, stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const reader = stream.getReader();
   const writer = writable.getWriter();
@@ -29,14 +38,7 @@ export function whileAuthorized(c: Context<AppEnv>, stream: ReadableStream<Uint8
       await writer.close().catch(() => {});
     }
   })();
-  void (async () => {
-    let ended = false;
-    while (open && !ended) {
-      ended = await gate.revokedWithin(tokenHash, TRUST_MS).catch(() => true);
-      if (!ended && open && sessionId) ended = !(await principalForSession(DB, sessionId).catch(() => null));
-    }
-    // a pending read then ends as a finished stream would, and the pump closes the client's side
-    if (open) await reader.cancel().catch(() => {});
-  })();
+  // a pending read then ends as a finished stream would, and the pump closes the client's side
+  void lostAuthorization(c, () => open).then((lost) => (lost && open ? reader.cancel().catch(() => {}) : undefined));
   return readable;
 }
