@@ -19,6 +19,9 @@ describe("dashboard session and CSRF", () => {
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
     expect(cookie).toMatch(/Path=\//);
+    const extra = await api("POST", "/auth/session", { token: null, body: { token: ADMIN, remember: true } });
+    expectError(extra, 400, "bad_request");
+    expect(extra.headers.get("set-cookie")).toBeNull();
   });
 
   it("refuses a cookie-authenticated mutation from another origin, or with no Origin, with 403", async () => {

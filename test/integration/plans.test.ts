@@ -65,7 +65,17 @@ describe("/plans", () => {
     const tool = await api("POST", "/plans", { body: { name: "p", steps: [step("a", "x", { tools: ["bogus_tool"] })] } });
     expectError(tool, 400);
     expect(tool.json.error.details[0]).toMatchObject({ path: "steps.0.tools.0", message: expect.stringContaining("a tool is ask_human") });
+    // loops nested 900 deep (within the 1,000 steps) overflowed the schema's recursion: a 500
+    const nested = (depth: number) => {
+      let inner: Record<string, unknown> = step("leaf", "x");
+      for (let i = 0; i < depth; i++) inner = { id: `l${i}`, kind: "loop", over: "src", body: [inner] };
+      return { name: "p", steps: [step("src", "x"), inner] };
+    };
+    const deep = await api("POST", "/plans", { body: nested(900) });
+    expectError(deep, 400, "bad_request");
+    expect(deep.json.error.message).toContain("nests deeper than 100 levels");
     expect((await api("GET", "/plans")).json.items.length).toBe(before);
+    expect((await api("POST", "/plans", { body: nested(20) })).status).toBe(201);
   });
 
   it("checks params at run: 422 naming the missing or unknown one", async () => {
@@ -157,6 +167,7 @@ describe("running plans", () => {
     expectError(await api("POST", `/tasks/${task.id}/steps/send/approve`), 409);
     expectError(await api("POST", `/tasks/${task.id}/steps/nope/approve`), 404);
     expectError(await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: {} }), 400);
+    expectError(await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "x", coment: "y" } }), 400, "bad_request");
     expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "shorter please" } })).status).toBe(200);
     t = await waitForStatus(task.id, ["needs_input"]);
     expect(t.steps[0].runs.map((r: { run_no: number }) => r.run_no)).toEqual([1, 2]);

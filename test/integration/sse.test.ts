@@ -153,6 +153,69 @@ describe("per-task stream", () => {
   });
 });
 
+describe("a revoked token's or signed-out session's streams", () => {
+  /** Reads until the stream ends; false if it is still open after `ms`. */
+  async function ends(body: ReadableStream<Uint8Array>, ms: number): Promise<boolean> {
+    const reader = body.getReader();
+    const deadline = Date.now() + ms;
+    try {
+      for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0) return false;
+        const next = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), left))]);
+        if (next === null) return false;
+        if (next.done) return true;
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }
+
+  it("end at once: the organization's feed and a task's stream, by bearer token and by its dashboard session", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "streams", role: "viewer" } });
+    const signIn = await api("POST", "/auth/session", { token: null, body: { token: made.token } });
+    const cookie = signIn.headers.get("set-cookie")!.split(";")[0];
+    const task = await createTask({ agent: "researcher", title: "watched", description: "@ask go on?\n@output x" });
+    await waitForStatus(task.id, ["needs_input"]);
+    const opened = await Promise.all([
+      stream("/events", { authorization: `Bearer ${made.token}` }),
+      stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${made.token}` }),
+      stream("/events", { cookie }),
+      stream(`/tasks/${task.id}/events`, { cookie }),
+    ]);
+    for (const res of opened) expect(res.status).toBe(200);
+    const ending = opened.map((res) => ends(res.body!, 3000));
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await api("DELETE", `/tokens/${made.id}`)).status).toBe(204);
+    expect(await Promise.all(ending)).toEqual([true, true, true, true]);
+    await api("DELETE", `/tasks/${task.id}`);
+  });
+
+  it("end at once when their dashboard session signs out, while the token's other streams stay open", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "signs out", role: "viewer" } });
+    const signIn = await api("POST", "/auth/session", { token: null, body: { token: made.token } });
+    const cookie = signIn.headers.get("set-cookie")!.split(";")[0];
+    const bySession = await stream("/events", { cookie });
+    const byToken = await stream("/events", { authorization: `Bearer ${made.token}` });
+    const sessionEnds = ends(bySession.body!, 3000);
+    const tokenEnds = ends(byToken.body!, 1500);
+    await new Promise((r) => setTimeout(r, 100));
+    const out = await api("DELETE", "/auth/session", { token: null, headers: { cookie, origin: BASE } });
+    expect(out.status, out.text).toBe(204);
+    expect(await sessionEnds).toBe(true);
+    expect(await tokenEnds).toBe(false);
+  });
+
+  it("stay open while the token holds", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "kept", role: "viewer" } });
+    const { json: other } = await api("POST", "/tokens", { body: { name: "revoked beside it", role: "viewer" } });
+    const res = await stream("/events", { authorization: `Bearer ${made.token}` });
+    const ending = ends(res.body!, 1000);
+    expect((await api("DELETE", `/tokens/${other.id}`)).status).toBe(204);
+    expect(await ending).toBe(false);
+  });
+});
+
 describe("organization feed", () => {
   const feedOf = (org: string) => env.ORG_FEED.get(env.ORG_FEED.idFromName(org));
 

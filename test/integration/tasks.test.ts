@@ -72,6 +72,18 @@ describe("POST /tasks", () => {
     expectError(await api("POST", "/tasks", { body: { agent: "researcher", title: "t", bogus: 1 } }), 400);
     expectError(await api("POST", "/tasks", { raw: "{not json" }), 400, "bad_request");
     expectError(await api("POST", "/tasks", { body: [1, 2] }), 400);
+    // a lone surrogate is no text: D1 would keep U+FFFD where the task's object keeps the escape
+    const lone = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"a\\ud800b","description":"x"}' });
+    expectError(lone, 400, "bad_request");
+    expect(lone.json.error.details).toEqual([{ path: "title", message: expect.stringContaining("surrogate") }]);
+    expectError(await api("POST", "/plans", { raw: '{"name":"p","steps":[{"id":"a","agent":"researcher","instructions":"\\udc00"}]}' }), 400, "bad_request");
+    expectError(await api("PATCH", "/settings", { raw: '{"mask_patterns":["\\ud83d"]}' }), 400, "bad_request");
+    // nested deeper than the call stack goes: still a 400, wherever the surrogate is
+    const deep = (inner: string) => `{"agent":"researcher","title":"t","description":"x","x":${"[".repeat(100_000)}${inner}${"]".repeat(100_000)}}`;
+    expectError(await api("POST", "/tasks", { raw: deep("") }), 400, "bad_request");
+    expectError(await api("POST", "/tasks", { raw: deep('"\\ud800"') }), 400, "bad_request");
+    // without credentials the answer is 401 first, as for any other body
+    expectError(await api("POST", "/tasks", { token: null, raw: deep('"\\ud800"') }), 401, "unauthorized");
     // JSON sent as another media type is malformed too
     const plain = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"t","description":"x"}', headers: { "content-type": "text/plain" } });
     expectError(plain, 400, "bad_request");
@@ -86,6 +98,7 @@ describe("POST /tasks", () => {
     expect(badInputs.json.error.details).toEqual([{ path: "inputs", message: expect.any(String) }]);
     const after = await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>();
     expect(after!.n).toBe(before!.n);
+    expect((await api("POST", "/tasks", { body: { agent: "researcher", title: "paired \u{1F600} stays", description: "@output x" } })).status).toBe(201);
   });
 
   it("answers 422 for an unknown agent", async () => {
@@ -193,6 +206,9 @@ describe("ask_human and the respond endpoint", () => {
     expectError(await api("POST", path, { body: { call_id: "call_unknown", answers: ["x"] } }), 404);
     expectError(await api("POST", "/sessions/ses_unknown/respond", { body: { call_id: pending.call_id, answers: ["x"] } }), 404);
     expectError(await api("POST", path, { body: { call_id: pending.call_id, answers: [] } }), 400);
+    // an unknown key is refused as every other body's is, and answers nothing
+    expectError(await api("POST", path, { body: { call_id: pending.call_id, answers: ["x"], anwser: "y" } }), 400, "bad_request");
+    expect((await api("GET", `/tasks/${task.id}`)).json.status).toBe("needs_input");
     const ok = await api("POST", path, { body: { call_id: pending.call_id, answers: ["Focus on enterprise segment"] } });
     expect(ok.status).toBe(200);
     const done = await waitForStatus(task.id, ["completed"]);

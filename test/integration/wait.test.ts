@@ -29,6 +29,18 @@ describe("GET /tasks/{id}?wait=", () => {
     expect((await api("DELETE", `/tasks/${task.id}`)).status).toBe(200);
   });
 
+  it("answers 401 at once when its token is revoked while it waits", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "waits", role: "viewer" } });
+    const task = await createTask({ agent: "writer", title: "outlives the token", description: "@delay 4000\n@output late" });
+    const started = Date.now();
+    const waiting = api("GET", `/tasks/${task.id}?wait=20`, { token: made.token });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await api("DELETE", `/tokens/${made.id}`)).status).toBe(204);
+    expectError(await waiting, 401, "unauthorized");
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect((await api("DELETE", `/tasks/${task.id}`)).status).toBe(200);
+  });
+
   it("bounds the wait to 60 seconds", async () => {
     expectError(await api("GET", "/tasks/tsk_x?wait=61"), 400);
     expectError(await api("GET", "/tasks/tsk_x?wait=-1"), 400);

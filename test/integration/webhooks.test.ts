@@ -129,6 +129,8 @@ describe("webhook triggers", () => {
     }
     expectError(await deliver(t.id, t.secret, "{not json"), 400, "bad_request");
     expectError(await deliver(t.id, t.secret, [1, 2]), 400, "bad_request");
+    expectError(await deliver(t.id, t.secret, '{"repo":"\\ud800"}'), 400, "bad_request");
+    expect(await tasksOf(t.id)).toEqual([]);
     const refused = await deliver(t.id, t.secret, { repo: "x", unknown: 1 }, { id: "msg_retry" });
     expectError(refused, 422, "unprocessable");
     expectError(await deliver(t.id, t.secret, {}), 422, "unprocessable");

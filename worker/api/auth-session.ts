@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { SESSION_COOKIE } from "../lib/auth";
+import { tokenGate } from "../lib/token-gate";
 import { principalForToken } from "../lib/auth-lookup";
 import { newSecret, sha256Hex } from "../lib/crypto";
 import { unauthorized } from "../lib/errors";
@@ -18,7 +19,7 @@ const SessionInfo = z.object({
 export const authSessionPublicApi = newApp().openapi(
   createRoute({
     method: "post", path: "/", tags: ["auth"], summary: "Sign in with an API token (sets an HttpOnly session cookie)",
-    request: { body: body(z.object({ token: z.string().min(1).max(200) })) },
+    request: { body: body(z.object({ token: z.string().min(1).max(200) }).strict()) },
     responses: { 200: json(SessionInfo), ...errors(400, 401) },
   }),
   async (c) => {
@@ -49,7 +50,11 @@ export const authSessionApi = newApp()
     createRoute({ method: "delete", path: "/", tags: ["auth"], summary: "Sign out", responses: { 204: { description: "Signed out" }, ...errors(401) } }),
     async (c) => {
       const sid = getCookie(c, SESSION_COOKIE);
-      if (sid) await c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ?").bind(await sha256Hex(sid)).run();
+      if (sid) {
+        await c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ?").bind(await sha256Hex(sid)).run();
+        // the session's open streams end now, not at their next check
+        await tokenGate(c.env, c.get("tokenHash")).wake().catch(() => {});
+      }
       deleteCookie(c, SESSION_COOKIE, { path: "/" });
       return c.body(null, 204);
     },

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { whileAuthorized } from "../lib/while-authorized";
 import { ApiError } from "../lib/errors";
 import { orgFeed, subscribeToFeed } from "../live/org-feed";
 import { newApp } from "./app";
@@ -16,6 +17,6 @@ export const eventsApi = newApp().openapi(
     const last = raw != null && /^\d+$/.test(raw) ? Number(raw) : null;
     const stream = await subscribeToFeed(orgFeed(c.env, p.org_id), last, Number(c.env.MAX_STREAMS_PER_ORG ?? 1000));
     if (!stream) throw new ApiError("rate_limited", "too many open streams for this organization", undefined, { "retry-after": "5" });
-    return sseResponse(stream);
+    return sseResponse(whileAuthorized(c, stream));
   },
 );

@@ -8,6 +8,7 @@ import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
 import { fireTrigger, loadTrigger } from "../triggers/fire";
 import { verifyWebhook } from "../triggers/webhook-signature";
 import { errorResponse } from "./app";
+import { refuseUnfitBody } from "./well-formed";
 import { tieToTask } from "../task/create";
 import { INTERRUPTED_AFTER_MS, requestTask } from "../task/interrupted";
 
@@ -49,6 +50,7 @@ hooksApi.post("/:trigger_id", async (c) => {
     throw badRequest("the request body is not valid JSON");
   }
   if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) throw badRequest("the body must be a JSON object: it becomes the plan's inputs");
+  refuseUnfitBody(inputs);
 
   const d1 = c.env.DB;
   const now = Date.now();

@@ -24,6 +24,7 @@ import { settingsApi } from "./settings";
 import { spendApi } from "./spend";
 import { tasksApi } from "./tasks";
 import { tokensApi } from "./tokens";
+import { wellFormedBody } from "./well-formed";
 import { triggersApi } from "./triggers";
 
 const api = newApp();
@@ -51,6 +52,7 @@ const publicRoutes = withHealth.route("/auth/session", authSessionPublicApi).rou
 const authed = newApp();
 authed.use("*", authenticate);
 authed.use("*", rateLimit);
+authed.use("*", wellFormedBody);
 authed.use("*", auditMutations);
 authed.use("/tasks", idempotency);
 authed.use("/plans/:id/run", idempotency);

@@ -12,6 +12,7 @@ const Respond = z
     call_id: z.string().min(1).max(100),
     answers: z.array(z.string().max(LIMITS.answer)).min(1).max(LIMITS.answers),
   })
+  .strict()
   .openapi("Respond");
 
 export const sessionsApi = newApp().openapi(

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { decodeCursor, findTask, listTasks, taskSummary } from "../db/task-queries";
 import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
-import { ApiError, badRequest, notFound } from "../lib/errors";
+import { ApiError, badRequest, notFound, unauthorized } from "../lib/errors";
+import { lostAuthorization, whileAuthorized } from "../lib/while-authorized";
 import { requireRole } from "../lib/roles";
 import { createTask, singleStepPlan, taskStub } from "../task/create";
 import type { RpcResult } from "../task/runner";
@@ -139,7 +140,13 @@ export const tasksApi = newApp()
       const { wait } = c.req.valid("query");
       await requireTask(c.env, c.get("principal").org_id, id);
       const stub = taskStub(c.env, id);
-      if (wait) await stub.waitForResult(wait * 1000);
+      if (wait) {
+        // a token revoked (or a session signed out) while its request waits gets no answer after all
+        let waiting = true;
+        const lost = await Promise.race([stub.waitForResult(wait * 1000).then(() => false), lostAuthorization(c, () => waiting)]);
+        waiting = false;
+        if (lost) throw unauthorized("unknown or revoked API token");
+      }
       const [detail, children] = await Promise.all([stub.detail(), childrenTotals(c.env.DB, c.get("principal").org_id, id)]);
       if (!detail) {
         // indexed, yet no object holds it: a create a restart interrupted, perhaps
@@ -192,7 +199,7 @@ export const tasksApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/{id}/steps/{step}/reject", tags: ["tasks"], summary: "Reject a step's output: it runs again with the comment as feedback",
-      request: { params: StepParam, body: body(z.object({ comment: z.string().min(1).max(LIMITS.comment) })) },
+      request: { params: StepParam, body: body(z.object({ comment: z.string().min(1).max(LIMITS.comment) }).strict()) },
       responses: { 200: json(z.object({ ok: z.literal(true) })), ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
@@ -257,6 +264,6 @@ export const tasksApi = newApp()
       const last = Number(c.req.header("last-event-id") ?? c.req.query("last_event_id") ?? 0);
       const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0 }));
       // a task's stream is never refused (only an organization's feed has a limit)
-      return sseResponse((await streamOf(res))!);
+      return sseResponse(whileAuthorized(c, (await streamOf(res))!));
     },
   );

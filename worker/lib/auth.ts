@@ -18,7 +18,7 @@ export const SESSION_COOKIE = "fd_session";
 const vouched = new Map<string, string>();
 const VOUCHED_MAX = 10_000;
 
-async function bearer(env: Bindings, token: string): Promise<{ principal: Principal; verdict: Verdict }> {
+async function bearer(env: Bindings, token: string): Promise<{ principal: Principal; verdict: Verdict; hash: string }> {
   let hash = vouched.get(token);
   if (hash === undefined) {
     hash = await sha256Hex(token);
@@ -31,7 +31,7 @@ async function bearer(env: Bindings, token: string): Promise<{ principal: Princi
     vouched.delete(token);
     throw unauthorized("unknown or revoked API token");
   }
-  return { principal, verdict };
+  return { principal, verdict, hash };
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -46,8 +46,9 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   if (header) {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw unauthorized("the Authorization header must be `Bearer <token>`");
-    const { principal, verdict } = await bearer(c.env, m[1]);
+    const { principal, verdict, hash } = await bearer(c.env, m[1]);
     c.set("principal", principal);
+    c.set("tokenHash", hash);
     c.set("rate", verdict);
   } else {
     const sid = getCookie(c, SESSION_COOKIE);
@@ -59,6 +60,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     }
     const limit = rateLimitPerMinute(c.env);
     c.set("principal", session.principal);
+    c.set("tokenHash", session.token_hash);
+    c.set("sessionId", sid);
     c.set("rate", limit > 0 ? await tokenGate(c.env, session.token_hash).count(limit) : UNLIMITED);
   }
   await next();

@@ -16,6 +16,10 @@ export interface AppEnv {
   Variables: {
     principal: Principal;
     requestId: string;
+    /** the hash of the API token the request came with, or of its session's token */
+    tokenHash: string;
+    /** the dashboard session cookie the request came with, when it came with no token */
+    sessionId?: string;
     rate: Verdict;
     /** set under an Idempotency-Key: ties the key to the task its create makes, in the create's own D1 batch */
     idempotentTask?: (taskId: string) => D1PreparedStatement[];

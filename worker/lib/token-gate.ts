@@ -27,6 +27,7 @@ export interface Passage {
 export class TokenGate extends DurableObject<Bindings> {
   readonly counter = new FixedWindow();
   private readonly known = new TrustedReading<Principal | null>(TRUST_MS);
+  private readonly watchers = new Set<() => void>();
 
   async pass(hash: string, limit: number): Promise<Passage> {
     const principal = await this.known.get(() => principalForTokenHash(this.env.DB, hash, "bearer"));
@@ -38,8 +39,31 @@ export class TokenGate extends DurableObject<Bindings> {
     return this.counter.hit(limit);
   }
 
+  /**
+   * True once the token is revoked, false while it still holds after `ms`: each open stream of the
+   * token asks again and again and ends at the first true. Revocation wakes every asker at once.
+   */
+  async revokedWithin(hash: string, ms: number): Promise<boolean> {
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.watchers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.watchers.add(wake);
+    });
+    return (await this.known.get(() => principalForTokenHash(this.env.DB, hash, "bearer"))) === null;
+  }
+
   async forget(): Promise<void> {
     this.known.forget();
+    await this.wake();
+  }
+
+  /** Every open stream of the token checks again at once (a dashboard session of it has ended). */
+  async wake(): Promise<void> {
+    for (const wake of [...this.watchers]) wake();
   }
 }
 

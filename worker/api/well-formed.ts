@@ -1,0 +1,57 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../lib/context";
+import { badRequest } from "../lib/errors";
+
+/** How deep a JSON body may nest: far more than any plan needs, far less than the recursive validators' stack allows. */
+export const MAX_JSON_DEPTH = 100;
+/** the methods of every route that reads a body (a DELETE's is ignored) */
+const WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
+const JSON_TYPE = /^application\/([a-z-.]+\+)?json(;|$)/i;
+const LONE_SURROGATE = /\p{Cs}/u;
+
+type At = { key: string; up: At; depth: number } | null;
+
+function pathOf(at: At): string {
+  const keys: string[] = [];
+  for (let a = at; a; a = a.up) keys.push(a.key);
+  return keys.reverse().join(".");
+}
+
+/**
+ * What makes a parsed JSON body unfit before any schema sees it, with its path: a string or key holding
+ * a lone UTF-16 surrogate, or nesting past MAX_JSON_DEPTH. Walked with a stack of its own, since a body
+ * may nest deeper than the call stack goes.
+ */
+export function bodyProblem(value: unknown): { path: string; message: string } | null {
+  const todo: [unknown, At][] = [[value, null]];
+  for (let next = todo.pop(); next; next = todo.pop()) {
+    const [v, at] = next;
+    if (typeof v === "string" && LONE_SURROGATE.test(v)) return { path: pathOf(at), message: "holds a lone UTF-16 surrogate, which is not text" };
+    if (typeof v !== "object" || v === null) continue;
+    const depth = (at?.depth ?? 0) + 1;
+    if (depth > MAX_JSON_DEPTH) return { path: pathOf(at), message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+    for (const [key, child] of Object.entries(v)) {
+      if (LONE_SURROGATE.test(key)) return { path: pathOf({ key, up: at, depth }), message: "holds a lone UTF-16 surrogate, which is not text" };
+      todo.push([child, { key, up: at, depth }]);
+    }
+  }
+  return null;
+}
+
+/** 400 naming the path of what `bodyProblem` finds. */
+export function refuseUnfitBody(body: unknown): void {
+  const problem = bodyProblem(body);
+  if (problem) throw badRequest(`invalid request: ${problem.path || "body"}: ${problem.message}`, [problem]);
+}
+
+/**
+ * JSON allows `"\ud800"`, which is no text: D1 stores it as U+FFFD while a task's object keeps it, so a
+ * list and a detail would disagree. And a body nested thousands deep overflows the schemas' recursion
+ * (a 500). Both are refused up front; malformed JSON is left to the route's validator.
+ */
+export const wellFormedBody = createMiddleware<AppEnv>(async (c, next) => {
+  if (WITH_BODY.has(c.req.method) && JSON_TYPE.test(c.req.header("content-type") ?? "")) {
+    refuseUnfitBody(await c.req.json().catch(() => undefined));
+  }
+  await next();
+});
