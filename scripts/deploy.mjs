@@ -21,7 +21,7 @@ const option = (name) => {
 const MB = 1024 * 1024;
 /** Workers' compressed script limits (free / paid) and static-asset limits. */
 const LIMITS = { gzipFree: 3 * MB, gzipPaid: 10 * MB, assetFile: 25 * MB, assetFiles: 20_000 };
-const SECRET_NAMES = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"];
+const SECRET_NAMES = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "WEB_SEARCH_URL"];
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
 function run(cmd, cmdArgs, { capture = false, input } = {}) {

@@ -54,8 +54,8 @@ function applyMigrations() {
   );
 }
 
-/** The provider keys and base URLs set in this shell reach the Worker as secrets (wrangler passes no other environment). */
-const PROVIDER_VARS = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"];
+/** The provider keys and base URLs, and the search endpoint, set in this shell reach the Worker as secrets (wrangler passes no other environment). */
+const PROVIDER_VARS = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "WEB_SEARCH_URL"];
 const providerBindings = Object.fromEntries(
   PROVIDER_VARS.filter((k) => process.env[k]).map((k) => [k, { type: "secret_text", value: process.env[k] }]),
 );

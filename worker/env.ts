@@ -29,6 +29,8 @@ export interface Bindings {
   RATE_LIMIT_PER_MIN?: string;
   MAX_STREAMS_PER_ORG?: string;
   HTTP_FETCH_ALLOW_PRIVATE?: string;
+  /** a SearXNG-compatible JSON search endpoint for `web_search` by models without a search of their own */
+  WEB_SEARCH_URL?: string;
   /** debug | info (default) | warn | error */
   LOG_LEVEL?: string;
 }

@@ -1,6 +1,9 @@
 import { type FakeServer, listen, sendJson } from "./listen";
 
-/** Plain HTTP for `http_fetch`: text, JSON echo, a 2 MB body, an image, redirects, a 404, a request that never ends, and call counters. */
+/**
+ * Plain HTTP for `http_fetch`: text, JSON echo, a 2 MB body, an image, redirects, a 404, a request that never ends, and call
+ * counters; and `/searx/search`, a SearXNG JSON search endpoint for `web_search`.
+ */
 export function startHttp(): Promise<FakeServer> {
   const counts = new Map<string, number>();
   return listen((req, body, res) => {
@@ -10,7 +13,14 @@ export function startHttp(): Promise<FakeServer> {
       if (verb === "count") counts.set(key, (counts.get(key) ?? 0) + 1);
       return sendJson(res, 200, { key, count: counts.get(key) ?? 0 });
     }
-    switch (req.url) {
+    const search = new URL(req.url ?? "/", "http://x");
+    if (search.pathname === "/searx/search") {
+      const q = search.searchParams.get("q") ?? "";
+      if (search.searchParams.get("format") !== "json" || q === "down") return sendJson(res, 503, { error: "unavailable" });
+      const results = Array.from({ length: 12 }, (_, i) => ({ title: `${q} #${i + 1}`, url: `https://example.org/${i + 1}`, content: `about ${q}`, engine: "fake" }));
+      return sendJson(res, 200, { query: q, results, number_of_results: 12 });
+    }
+    switch (search.pathname) {
       case "/hello":
         res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
         return void res.end("hello from the fake server");

@@ -66,3 +66,20 @@ describe("the fake HTTP server's counters", () => {
     expect(await counts()).toBe(1);
   });
 });
+
+describe("web_search against a SearXNG JSON endpoint (WEB_SEARCH_URL)", () => {
+  const search = (query: string, path = "/searx/search") =>
+    createToolHost({ env: { WEB_SEARCH_URL: local(servers().http, path) }, names: ["web_search"] }).execute({ id: "c1", name: "web_search", arguments: { query } }, signal());
+
+  it("gives the model the first ten results as title, url and snippet", async () => {
+    const out = (await search("solid signals")) as { result: string };
+    const results = JSON.parse(out.result);
+    expect(results).toHaveLength(10);
+    expect(results[0]).toEqual({ title: "solid signals #1", url: "https://example.org/1", snippet: "about solid signals" });
+  });
+
+  it("tells the model when the service fails or answers something else", async () => {
+    expect(await search("down")).toEqual({ result: "error: the search service answered 503", error: "the search service answered 503" });
+    expect(await search("x", "/echo")).toMatchObject({ error: "the search service's answer is not a SearXNG JSON result list" });
+  });
+});

@@ -77,9 +77,12 @@ describe("tool host", () => {
     expect((err as StepError).transient).toBe(false);
   });
 
-  it("runs web_search with offline results by default, or with a plugged-in backend", async () => {
-    const offline = await createToolHost({ env: {}, names: ["web_search"] }).execute({ id: "c1", name: "web_search", arguments: { query: "a b" } }, signal());
-    expect(JSON.parse((offline as { result: string }).result)[0]).toEqual({ title: "a b — result 1", url: "https://search.invalid/a-b/1", snippet: 'Offline result 1 for "a b".' });
+  it("tells the model web search is not set up when no WEB_SEARCH_URL is, never making results up; runs a plugged-in backend", async () => {
+    const none = await createToolHost({ env: {}, names: ["web_search"] }).execute({ id: "c1", name: "web_search", arguments: { query: "a b" } }, signal());
+    expect(none).toEqual({
+      result: "error: web search is not set up here: the operator sets WEB_SEARCH_URL (a SearXNG-compatible JSON endpoint); answer without it",
+      error: "web search is not set up here: the operator sets WEB_SEARCH_URL (a SearXNG-compatible JSON endpoint); answer without it",
+    });
     const custom = createToolHost({ env: {}, names: ["web_search"], search: { search: async (q) => [{ title: q, url: "u", snippet: "s" }] } });
     expect(await custom.execute({ id: "c1", name: "web_search", arguments: { query: "z" } }, signal())).toEqual({ result: '[{"title":"z","url":"u","snippet":"s"}]' });
   });

@@ -6,7 +6,7 @@ import type { ToolHost, ToolOutcome } from "./host";
 import { httpFetch, httpFetchSpec } from "./http-fetch";
 import { McpClient } from "./mcp";
 import { ToolError } from "./tool-error";
-import { type SearchBackend, offlineSearch, webSearchSpec } from "./web-search";
+import { type SearchBackend, searchBackendFor, webSearchSpec } from "./web-search";
 
 export type { ToolHost, ToolOutcome, ToolResult, ToolSuspension } from "./host";
 export { isSuspension } from "./host";
@@ -14,7 +14,7 @@ export { isSuspension } from "./host";
 type Runner = (args: Record<string, unknown>, signal: AbortSignal) => Promise<ToolOutcome>;
 
 export interface ToolHostOptions {
-  env: Pick<Bindings, "HTTP_FETCH_ALLOW_PRIVATE">;
+  env: Pick<Bindings, "HTTP_FETCH_ALLOW_PRIVATE" | "WEB_SEARCH_URL">;
   /** the agent's tools: `ask_human`, `http_fetch`, `web_search`, `spawn_task`, or `mcp:<url>` for all of a server's tools */
   names: string[];
   search?: SearchBackend;
@@ -58,7 +58,7 @@ async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Ma
   const add = (spec: ToolSpec, run: Runner) => {
     if (!tools.has(spec.name)) tools.set(spec.name, { spec, run });
   };
-  const search = o.search ?? offlineSearch;
+  const search = o.search ?? searchBackendFor(o.env);
   for (const name of o.names) {
     if (name.startsWith("mcp:")) {
       const client = new McpClient(name.slice(4), o.mcpTimeoutMs);

@@ -1,4 +1,6 @@
+import { z } from "zod";
 import type { ToolSpec, WebSearchRecord } from "../types";
+import { ToolError } from "./tool-error";
 
 export type SearchResult = WebSearchRecord["results"][number];
 
@@ -29,6 +31,49 @@ export function offlineResults(query: string): SearchResult[] {
   }));
 }
 
-export const offlineSearch: SearchBackend = {
-  search: async (query) => offlineResults(query),
+
+const SEARCH_TIMEOUT_MS = 15_000;
+const MAX_RESULTS = 10;
+
+const SearxngAnswer = z.object({
+  results: z.array(z.object({ title: z.string().catch(""), url: z.string(), content: z.string().optional().catch(undefined) }).loose()),
+});
+
+/**
+ * A SearXNG-compatible JSON endpoint (`GET <url>?q=…&format=json` → `{results: [{title, url, content}]}`), which
+ * self-hosted SearXNG and several hosted search APIs speak. The URL is the operator's choice, not the model's, so
+ * the private-address rule of http_fetch does not apply (as for MCP servers).
+ */
+export function searxngSearch(endpoint: string): SearchBackend {
+  return {
+    async search(query, signal) {
+      const url = new URL(endpoint);
+      url.searchParams.set("q", query);
+      url.searchParams.set("format", "json");
+      let res: Response;
+      try {
+        res = await fetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.any([signal, AbortSignal.timeout(SEARCH_TIMEOUT_MS)]) });
+      } catch (e) {
+        if (signal.aborted) throw signal.reason;
+        throw new ToolError(`the search service did not answer: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new ToolError(`the search service answered ${res.status}`);
+      }
+      const parsed = SearxngAnswer.safeParse(await res.json().catch(() => null));
+      if (!parsed.success) throw new ToolError("the search service's answer is not a SearXNG JSON result list");
+      return parsed.data.results.slice(0, MAX_RESULTS).map((r) => ({ title: r.title, url: r.url, snippet: r.content ?? "" }));
+    },
+  };
+}
+
+/** A model with no search of its own, and no search service configured: told so, never given made-up results. */
+export const noSearch: SearchBackend = {
+  search: async () => {
+    throw new ToolError("web search is not set up here: the operator sets WEB_SEARCH_URL (a SearXNG-compatible JSON endpoint); answer without it");
+  },
 };
+
+/** The backend for models that call `web_search` as a function (the sim and Anthropic models search natively). */
+export const searchBackendFor = (env: { WEB_SEARCH_URL?: string }): SearchBackend => (env.WEB_SEARCH_URL ? searxngSearch(env.WEB_SEARCH_URL) : noSearch);
