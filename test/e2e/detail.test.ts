@@ -37,6 +37,28 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("keeps a comment typed for one review with its step when another is approved elsewhere", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Three reviews ${uid()}`,
+      steps: [
+        { id: "list", agent: "writer", instructions: '@output ["a", "b", "c"]' },
+        { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", agent: "writer", instructions: "@output Email to {{item}}", approval: true }] },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(3);
+
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const review = (step: string) => page.locator(`.pending-item[data-step="${step}"]`);
+    const comment = (step: string) => review(step).getByLabel("Comment (for a rejection)");
+    await comment("emails[2].draft").fill("Too formal for c");
+    await apiCall(app, "POST", `/tasks/${task.id}/steps/emails[0].draft/approve`);
+    await review("emails[0].draft").waitFor({ state: "detached", timeout: 20_000 });
+    expect(await comment("emails[2].draft").inputValue()).toBe("Too formal for c");
+    expect(await comment("emails[1].draft").inputValue()).toBe("");
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
   it("counts a running task's duration up without a refresh", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Slow ${uid()}`, description: "@delay 8000\n@output late" });
     await page.goto(`${app.url}/tasks/${task.id}`);
