@@ -186,6 +186,16 @@ describe("dashboard", () => {
     await page.getByLabel("Status", { exact: true }).selectOption("completed");
     await row(viaApi).waitFor();
     await shot(page, "11-table-filtered");
+
+    // clearing the filters, or following the nav link to the unfiltered board, empties the search box too
+    await page.getByRole("button", { name: "Clear filters" }).click();
+    await expect.poll(() => new URL(page.url()).search).toBe("");
+    expect(await box.inputValue()).toBe("");
+    await page.goto(`${app.url}/?q=${encodeURIComponent(`zebra ${tag}`)}`);
+    await expect.poll(() => box.inputValue()).toBe(`zebra ${tag}`);
+    await page.getByRole("link", { name: "Tasks", exact: true }).click();
+    await expect.poll(() => new URL(page.url()).search).toBe("");
+    expect(await box.inputValue()).toBe("");
   });
 
   it("opens a step's trace in a keyboard-accessible dialog", async () => {
