@@ -107,6 +107,29 @@ describe("task detail", () => {
     }
   });
 
+  it("fits a loop's nested steps waiting for review within a phone's width", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Nested on a phone ${uid()}`,
+      steps: [
+        { id: "list", agent: "writer", instructions: '@output ["a", "b"]' },
+        { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", agent: "writer", instructions: "@output Email to {{item}}", approval: true }] },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(2);
+    await page.setViewportSize({ width: 375, height: 800 });
+    try {
+      await page.goto(`${app.url}/tasks/${task.id}`);
+      const trace = page.getByRole("button", { name: "Open trace of draft" });
+      await expect.poll(() => trace.count(), { timeout: 20_000 }).toBe(2);
+      expect(await pageWidth()).toBeLessThanOrEqual(375);
+      for (const box of await Promise.all((await trace.all()).map((b) => b.boundingBox()))) expect(box!.x + box!.width).toBeLessThanOrEqual(375);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
   it("keeps a row's actions in view in a task table wider than its box, and focuses the answer box of its dialog", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Needs an answer ${uid()} with a title long enough to widen the table`, description: "@ask Which one?\n@output ok" });
     await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("needs_input");
