@@ -52,6 +52,30 @@ describe("dashboard", () => {
     await page.getByRole("heading", { name: "Task table" }).waitFor();
   });
 
+  it("says the session ended when its token is revoked while the page is open, and signs in again", async () => {
+    const member = await apiCall<{ id: string; token: string }>(app, "POST", "/tokens", { name: `revoked-${uid()}`, role: "member" });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API token").fill(member.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+    expect(await page.getByText("Your session has ended").count()).toBe(0);
+
+    await apiCall(app, "DELETE", `/tokens/${member.id}`);
+    await page.getByRole("link", { name: "Task table" }).click();
+    await page.getByRole("status").filter({ hasText: "Your session has ended" }).waitFor({ timeout: 20_000 });
+    expect(new URL(page.url()).pathname).toBe("/sign-in");
+
+    await page.getByLabel("API token").fill(app.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Task table" }).waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API token").waitFor();
+    expect(await page.getByText("Your session has ended").count()).toBe(0);
+    await page.getByLabel("API token").fill(app.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+  });
+
   it("creates a task from the form and watches it go Waiting → Running → Finished without a reload", async () => {
     await page.goto(`${app.url}/`);
     await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
