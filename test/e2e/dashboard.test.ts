@@ -222,6 +222,25 @@ describe("dashboard", () => {
     expect(await box.inputValue()).toBe("");
   });
 
+  it("keeps the keyboard's focus on a board card that moves to another group after answering from it", async () => {
+    const title = `Keyboard answer ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask Which one?\n@output done" });
+    await page.goto(`${app.url}/`);
+    const inGroup = (status: string) => page.locator(`section[data-group="${status}"] article[data-task-id="${task.id}"]`);
+    await inGroup("needs_input").waitFor({ timeout: 20_000 });
+    await card(title).getByRole("button", { name: title }).focus();
+    await page.keyboard.press("Enter");
+    await card(title).getByRole("button", { name: "Provide input" }).focus();
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("The first");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Send answer");
+    await page.keyboard.press("Enter");
+    await inGroup("completed").waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
+  });
+
   it("opens a step's trace in a keyboard-accessible dialog", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Trace ${uid()}`, description: "@search edge computing trends\n@output Summary written." });
     await page.goto(`${app.url}/tasks/${task.id}`);

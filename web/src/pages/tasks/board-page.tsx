@@ -7,6 +7,7 @@ import { CreateTaskDialog } from "../../components/create-task-dialog";
 import { Icon } from "../../components/icons";
 import { Pager } from "../../components/pager";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
+import { followFocus } from "../../lib/follow-focus";
 import { BOARD_GROUPS, STATUS_LABEL } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
 import { canWrite } from "../../lib/session";
@@ -36,6 +37,7 @@ export function BoardPage() {
   const [loaded, setLoaded] = createSignal(false);
   const [creating, setCreating] = createSignal(false);
   let seq = 0;
+  const focus = followFocus("data-task-id", ".task-card-head");
 
   const q = () => params.q ?? "";
 
@@ -44,6 +46,7 @@ export function BoardPage() {
     if (mine !== seq) return;
     setGroups(s, "items", reconcile(page.items, { key: "id" }));
     setGroups(s, { next: page.next_cursor, loading: false });
+    focus.restore();
   };
 
   const refresh = async () => {
@@ -62,6 +65,7 @@ export function BoardPage() {
           }
         }
       });
+      focus.restore();
       await Promise.all(BOARD_GROUPS.filter((s) => groups[s].cursors.length > 1).map((s) => loadGroupPage(s, groups[s].cursors.at(-1) ?? null, mine)));
       setLoaded(true);
     } catch (e) {
