@@ -56,6 +56,8 @@ describe("task detail", () => {
     await review("emails[0].draft").waitFor({ state: "detached", timeout: 20_000 });
     expect(await comment("emails[2].draft").inputValue()).toBe("Too formal for c");
     expect(await comment("emails[1].draft").inputValue()).toBe("");
+    // the iterations' reviews share the step's name: each says which one it is
+    expect(await review("emails[2].draft").locator(".question strong").textContent()).toBe("draft (emails[2].draft)");
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 

@@ -77,7 +77,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
           <div class="stack">
             <p class="question">
               <span class="muted small">Review the output of</span>
-              <strong>{step()?.name || props.item.step}</strong>
+              <strong>{reviewLabel(step()?.name, props.item.step)}</strong>
             </p>
             <pre class="code output-preview">{step()?.output ?? step()?.output_preview ?? "(no output)"}</pre>
             <label class="field">
@@ -124,4 +124,9 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
       </Switch>
     </div>
   );
+}
+
+/** A step's name, with its address when that says more: a loop's iterations share the name (`draft`, `emails[2].draft`). */
+function reviewLabel(name: string | undefined, address: string): string {
+  return !name || name === address ? address : `${name} (${address})`;
 }
