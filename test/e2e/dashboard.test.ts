@@ -241,6 +241,18 @@ describe("dashboard", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
   });
 
+  it("keeps the board within a 375 px phone's width", async () => {
+    await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Phone board ${uid()}`, description: "@output ok" });
+    await page.setViewportSize({ width: 375, height: 800 });
+    try {
+      await page.goto(`${app.url}/`);
+      await page.locator("article.task-card").first().waitFor({ timeout: 20_000 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it("opens a step's trace in a keyboard-accessible dialog", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Trace ${uid()}`, description: "@search edge computing trends\n@output Summary written." });
     await page.goto(`${app.url}/tasks/${task.id}`);
