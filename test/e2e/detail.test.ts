@@ -61,6 +61,22 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("wraps a question with a long unbroken URL inside its panel and the bell's list", async () => {
+    const url = `https://example.com/${"q".repeat(300)}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Long ask ${uid()}`, description: `@ask Is ${url} right?\n@output ok` });
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const question = page.locator('.pending-item[data-kind="question"] .question');
+    await question.waitFor({ timeout: 20_000 });
+    expect(await pageWidth()).toBeLessThanOrEqual(await page.evaluate(() => window.innerWidth));
+    expect(await question.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+    await page.locator(".inbox-button").click();
+    const item = page.locator(`.inbox-item[href="/tasks/${task.id}"]`);
+    await item.waitFor();
+    expect(await item.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+    await page.keyboard.press("Escape");
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
   it("counts a running task's duration up without a refresh", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Slow ${uid()}`, description: "@delay 8000\n@output late" });
     await page.goto(`${app.url}/tasks/${task.id}`);
