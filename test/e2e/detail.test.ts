@@ -77,6 +77,17 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("wraps a long unbroken search query and its result URLs inside the trace", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Long search ${uid()}`, description: `@search ${"s".repeat(300)}\n@output ok` });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await page.getByRole("button", { name: /^Open trace of / }).first().click();
+    const search = page.getByRole("dialog").locator(".search").first();
+    await search.waitFor({ timeout: 20_000 });
+    expect(await search.evaluate((e) => [...e.querySelectorAll("*")].every((c) => c.getBoundingClientRect().right <= e.getBoundingClientRect().right + 0.5))).toBe(true);
+    await page.keyboard.press("Escape");
+  });
+
   it("counts a running task's duration up without a refresh", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Slow ${uid()}`, description: "@delay 8000\n@output late" });
     await page.goto(`${app.url}/tasks/${task.id}`);
