@@ -114,6 +114,24 @@ describe("dashboard", () => {
     await shot(page, "04-board-finished-expanded");
   });
 
+  it("keeps the Create task form open when a text selection dragged from it ends outside, and closes on a backdrop click", async () => {
+    await page.goto(`${app.url}/`);
+    await page.getByRole("button", { name: "Create task" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Create task" });
+    const description = dialog.getByLabel("Description");
+    await description.fill("Instructions that took a while to write");
+    const box = (await description.boundingBox())!;
+    await page.mouse.move(box.x + box.width - 10, box.y + 10);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width + 200, box.y + 20, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForTimeout(300);
+    expect(await dialog.count()).toBe(1);
+    expect(await description.inputValue()).toBe("Instructions that took a while to write");
+    await page.mouse.click(5, 5);
+    await dialog.waitFor({ state: "detached" });
+  });
+
   it("answers an agent's question from the task table", async () => {
     await page.goto(`${app.url}/tasks`);
     const title = `Question ${uid()}`;
