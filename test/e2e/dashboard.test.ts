@@ -259,6 +259,17 @@ describe("dashboard", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
   });
 
+  it("keeps a card open that moves to another group while its steps are watched", async () => {
+    await page.goto(`${app.url}/`);
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Watched ${uid()}`, description: "@delay 1500\n@output done" });
+    const inGroup = (status: string) => page.locator(`section[data-group="${status}"] article[data-task-id="${task.id}"]`);
+    await inGroup("in_progress").waitFor({ timeout: 20_000 });
+    await inGroup("in_progress").locator(".task-card-head").click();
+    await inGroup("completed").waitFor({ timeout: 20_000 });
+    expect(await inGroup("completed").locator(".task-card-head").getAttribute("aria-expanded")).toBe("true");
+    await inGroup("completed").locator(".step").first().waitFor();
+  });
+
   it("keeps the board within a 375 px phone's width", async () => {
     await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Phone board ${uid()}`, description: "@output ok" });
     await page.setViewportSize({ width: 375, height: 800 });

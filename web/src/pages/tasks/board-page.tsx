@@ -38,6 +38,7 @@ export function BoardPage() {
   const [creating, setCreating] = createSignal(false);
   let seq = 0;
   const focus = followFocus("data-task-id", ".task-card-head");
+  const expanded = new Set<string>();
 
   const q = () => params.q ?? "";
 
@@ -163,7 +164,7 @@ export function BoardPage() {
                 <Show when={!(g().loading && g().items.length === 0)} fallback={<Skeleton rows={2} />}>
                   <div class="group-items">
                     <For each={g().items} fallback={<EmptyState title={q() ? "No matches" : "Nothing here"} />}>
-                      {(t) => <TaskCard task={t} onChanged={liveRefresh} />}
+                      {(t) => <TaskCard task={t} onChanged={liveRefresh} expanded={expanded} />}
                     </For>
                   </div>
                 </Show>
