@@ -259,6 +259,21 @@ describe("dashboard", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
   });
 
+  it("keeps the keyboard's focus in a table row whose action button goes once used", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Table keys ${uid()}`, description: "@ask Which one?\n@output done" });
+    await page.goto(`${app.url}/tasks`);
+    const button = page.locator(`tr[data-task-id="${task.id}"]`).getByRole("button", { name: "Provide input" });
+    await button.waitFor({ timeout: 20_000 });
+    await button.focus();
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("The second");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await page.locator(`tr[data-task-id="${task.id}"][data-status="completed"]`).waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest("tr")?.getAttribute("data-task-id"))).toBe(task.id);
+  });
+
   it("keeps a card open that moves to another group while its steps are watched", async () => {
     await page.goto(`${app.url}/`);
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Watched ${uid()}`, description: "@delay 1500\n@output done" });

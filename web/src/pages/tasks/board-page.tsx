@@ -37,7 +37,7 @@ export function BoardPage() {
   const [loaded, setLoaded] = createSignal(false);
   const [creating, setCreating] = createSignal(false);
   let seq = 0;
-  const focus = followFocus("data-task-id", ".task-card-head");
+  followFocus("data-task-id", ".task-card-head");
   const expanded = new Set<string>();
 
   const q = () => params.q ?? "";
@@ -47,7 +47,6 @@ export function BoardPage() {
     if (mine !== seq) return;
     setGroups(s, "items", reconcile(page.items, { key: "id" }));
     setGroups(s, { next: page.next_cursor, loading: false });
-    focus.restore();
   };
 
   const refresh = async () => {
@@ -66,7 +65,6 @@ export function BoardPage() {
           }
         }
       });
-      focus.restore();
       await Promise.all(BOARD_GROUPS.filter((s) => groups[s].cursors.length > 1).map((s) => loadGroupPage(s, groups[s].cursors.at(-1) ?? null, mine)));
       setLoaded(true);
     } catch (e) {
