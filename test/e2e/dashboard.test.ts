@@ -52,6 +52,30 @@ describe("dashboard", () => {
     await page.getByRole("heading", { name: "Task table" }).waitFor();
   });
 
+  it("says the session ended when its token is revoked while the page is open, and signs in again", async () => {
+    const member = await apiCall<{ id: string; token: string }>(app, "POST", "/tokens", { name: `revoked-${uid()}`, role: "member" });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API token").fill(member.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+    expect(await page.getByText("Your session has ended").count()).toBe(0);
+
+    await apiCall(app, "DELETE", `/tokens/${member.id}`);
+    await page.getByRole("link", { name: "Task table" }).click();
+    await page.getByRole("status").filter({ hasText: "Your session has ended" }).waitFor({ timeout: 20_000 });
+    expect(new URL(page.url()).pathname).toBe("/sign-in");
+
+    await page.getByLabel("API token").fill(app.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Task table" }).waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API token").waitFor();
+    expect(await page.getByText("Your session has ended").count()).toBe(0);
+    await page.getByLabel("API token").fill(app.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+  });
+
   it("creates a task from the form and watches it go Waiting → Running → Finished without a reload", async () => {
     await page.goto(`${app.url}/`);
     await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
@@ -88,6 +112,24 @@ describe("dashboard", () => {
     await card(title).locator(".step").first().waitFor();
     await expect.poll(() => card(title).locator("dd").nth(0).textContent()).toBe("1");
     await shot(page, "04-board-finished-expanded");
+  });
+
+  it("keeps the Create task form open when a text selection dragged from it ends outside, and closes on a backdrop click", async () => {
+    await page.goto(`${app.url}/`);
+    await page.getByRole("button", { name: "Create task" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Create task" });
+    const description = dialog.getByLabel("Description");
+    await description.fill("Instructions that took a while to write");
+    const box = (await description.boundingBox())!;
+    await page.mouse.move(box.x + box.width - 10, box.y + 10);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width + 200, box.y + 20, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForTimeout(300);
+    expect(await dialog.count()).toBe(1);
+    expect(await description.inputValue()).toBe("Instructions that took a while to write");
+    await page.mouse.click(5, 5);
+    await dialog.waitFor({ state: "detached" });
   });
 
   it("answers an agent's question from the task table", async () => {
@@ -186,6 +228,73 @@ describe("dashboard", () => {
     await page.getByLabel("Status", { exact: true }).selectOption("completed");
     await row(viaApi).waitFor();
     await shot(page, "11-table-filtered");
+
+    // clearing the filters, or following the nav link to the unfiltered board, empties the search box too
+    await page.getByRole("button", { name: "Clear filters" }).click();
+    await expect.poll(() => new URL(page.url()).search).toBe("");
+    expect(await box.inputValue()).toBe("");
+    await page.goto(`${app.url}/?q=${encodeURIComponent(`zebra ${tag}`)}`);
+    await expect.poll(() => box.inputValue()).toBe(`zebra ${tag}`);
+    await page.getByRole("link", { name: "Tasks", exact: true }).click();
+    await expect.poll(() => new URL(page.url()).search).toBe("");
+    expect(await box.inputValue()).toBe("");
+  });
+
+  it("keeps the keyboard's focus on a board card that moves to another group after answering from it", async () => {
+    const title = `Keyboard answer ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask Which one?\n@output done" });
+    await page.goto(`${app.url}/`);
+    const inGroup = (status: string) => page.locator(`section[data-group="${status}"] article[data-task-id="${task.id}"]`);
+    await inGroup("needs_input").waitFor({ timeout: 20_000 });
+    await card(title).getByRole("button", { name: title }).focus();
+    await page.keyboard.press("Enter");
+    await card(title).getByRole("button", { name: "Provide input" }).focus();
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("The first");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Send answer");
+    await page.keyboard.press("Enter");
+    await inGroup("completed").waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
+  });
+
+  it("keeps the keyboard's focus in a table row whose action button goes once used", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Table keys ${uid()}`, description: "@ask Which one?\n@output done" });
+    await page.goto(`${app.url}/tasks`);
+    const button = page.locator(`tr[data-task-id="${task.id}"]`).getByRole("button", { name: "Provide input" });
+    await button.waitFor({ timeout: 20_000 });
+    await button.focus();
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("The second");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await page.locator(`tr[data-task-id="${task.id}"][data-status="completed"]`).waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest("tr")?.getAttribute("data-task-id"))).toBe(task.id);
+  });
+
+  it("keeps a card open that moves to another group while its steps are watched", async () => {
+    await page.goto(`${app.url}/`);
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Watched ${uid()}`, description: "@delay 1500\n@output done" });
+    const inGroup = (status: string) => page.locator(`section[data-group="${status}"] article[data-task-id="${task.id}"]`);
+    await inGroup("in_progress").waitFor({ timeout: 20_000 });
+    await inGroup("in_progress").locator(".task-card-head").click();
+    await inGroup("completed").waitFor({ timeout: 20_000 });
+    expect(await inGroup("completed").locator(".task-card-head").getAttribute("aria-expanded")).toBe("true");
+    await inGroup("completed").locator(".step").first().waitFor();
+  });
+
+  it("keeps the board within a 375 px phone's width", async () => {
+    await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Phone board ${uid()}`, description: "@output ok" });
+    await page.setViewportSize({ width: 375, height: 800 });
+    try {
+      await page.goto(`${app.url}/`);
+      await page.locator("article.task-card").first().waitFor({ timeout: 20_000 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
   });
 
   it("opens a step's trace in a keyboard-accessible dialog", async () => {

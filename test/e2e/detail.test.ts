@@ -37,6 +37,57 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("keeps a comment typed for one review with its step when another is approved elsewhere", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Three reviews ${uid()}`,
+      steps: [
+        { id: "list", agent: "writer", instructions: '@output ["a", "b", "c"]' },
+        { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", agent: "writer", instructions: "@output Email to {{item}}", approval: true }] },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(3);
+
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const review = (step: string) => page.locator(`.pending-item[data-step="${step}"]`);
+    const comment = (step: string) => review(step).getByLabel("Comment (for a rejection)");
+    await comment("emails[2].draft").fill("Too formal for c");
+    await apiCall(app, "POST", `/tasks/${task.id}/steps/emails[0].draft/approve`);
+    await review("emails[0].draft").waitFor({ state: "detached", timeout: 20_000 });
+    expect(await comment("emails[2].draft").inputValue()).toBe("Too formal for c");
+    expect(await comment("emails[1].draft").inputValue()).toBe("");
+    // the iterations' reviews share the step's name: each says which one it is
+    expect(await review("emails[2].draft").locator(".question strong").textContent()).toBe("draft (emails[2].draft)");
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
+  it("wraps a question with a long unbroken URL inside its panel and the bell's list", async () => {
+    const url = `https://example.com/${"q".repeat(300)}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Long ask ${uid()}`, description: `@ask Is ${url} right?\n@output ok` });
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const question = page.locator('.pending-item[data-kind="question"] .question');
+    await question.waitFor({ timeout: 20_000 });
+    expect(await pageWidth()).toBeLessThanOrEqual(await page.evaluate(() => window.innerWidth));
+    expect(await question.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+    await page.locator(".inbox-button").click();
+    const item = page.locator(`.inbox-item[href="/tasks/${task.id}"]`);
+    await item.waitFor();
+    expect(await item.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+    await page.keyboard.press("Escape");
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
+  it("wraps a long unbroken search query and its result URLs inside the trace", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Long search ${uid()}`, description: `@search ${"s".repeat(300)}\n@output ok` });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await page.getByRole("button", { name: /^Open trace of / }).first().click();
+    const search = page.getByRole("dialog").locator(".search").first();
+    await search.waitFor({ timeout: 20_000 });
+    expect(await search.evaluate((e) => [...e.querySelectorAll("*")].every((c) => c.getBoundingClientRect().right <= e.getBoundingClientRect().right + 0.5))).toBe(true);
+    await page.keyboard.press("Escape");
+  });
+
   it("counts a running task's duration up without a refresh", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Slow ${uid()}`, description: "@delay 8000\n@output late" });
     await page.goto(`${app.url}/tasks/${task.id}`);
@@ -83,6 +134,29 @@ describe("task detail", () => {
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
+  });
+
+  it("fits a loop's nested steps waiting for review within a phone's width", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Nested on a phone ${uid()}`,
+      steps: [
+        { id: "list", agent: "writer", instructions: '@output ["a", "b"]' },
+        { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", agent: "writer", instructions: "@output Email to {{item}}", approval: true }] },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(2);
+    await page.setViewportSize({ width: 375, height: 800 });
+    try {
+      await page.goto(`${app.url}/tasks/${task.id}`);
+      const trace = page.getByRole("button", { name: "Open trace of draft" });
+      await expect.poll(() => trace.count(), { timeout: 20_000 }).toBe(2);
+      expect(await pageWidth()).toBeLessThanOrEqual(375);
+      for (const box of await Promise.all((await trace.all()).map((b) => b.boundingBox()))) expect(box!.x + box!.width).toBeLessThanOrEqual(375);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
   it("keeps a row's actions in view in a task table wider than its box, and focuses the answer box of its dialog", async () => {

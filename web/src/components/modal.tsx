@@ -10,6 +10,9 @@ export function Modal(props: { open: boolean; onClose: () => void; title: string
   const dismissible = () => props.dismissible !== false;
   let dialog!: HTMLDialogElement;
   let opener: Element | null = null;
+  // A click's target is where press and release meet: a text selection dragged out of a field
+  // ends "on the backdrop" too. Only a press that began on the backdrop closes.
+  let pressedBackdrop = false;
 
   createEffect(() => {
     if (props.open && !dialog.open) {
@@ -49,8 +52,11 @@ export function Modal(props: { open: boolean; onClose: () => void; title: string
         e.preventDefault();
         if (dismissible()) props.onClose();
       }}
+      onPointerDown={(e) => {
+        pressedBackdrop = e.target === dialog;
+      }}
       onClick={(e) => {
-        if (e.target === dialog && dismissible()) props.onClose();
+        if (e.target === dialog && pressedBackdrop && dismissible()) props.onClose();
       }}
     >
       <Show when={props.open}>

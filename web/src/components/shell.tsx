@@ -2,7 +2,7 @@ import { A, useLocation, useNavigate, type RouteSectionProps } from "@solidjs/ro
 import { onCleanup, onMount, Show, Suspense } from "solid-js";
 import { api, onUnauthorized } from "../api";
 import { orgFeedState, startOrgFeed, stopOrgFeed } from "../lib/live";
-import { loadSession, session, setSession } from "../lib/session";
+import { loadSession, session, setSession, setSessionEnded } from "../lib/session";
 import { theme, toggleTheme } from "../lib/theme";
 import { ConnectionIndicator } from "./connection-indicator";
 import { Icon, type IconName } from "./icons";
@@ -28,6 +28,7 @@ export function Shell(props: RouteSectionProps) {
     // Several requests may fail with 401 at once; only the first one routes.
     if (location.pathname.startsWith("/sign-in")) return;
     stopOrgFeed();
+    if (session()) setSessionEnded(true);
     setSession(null);
     const next = location.pathname + location.search;
     navigate(`/sign-in${next && next !== "/" ? `?next=${encodeURIComponent(next)}` : ""}`, { replace: true });

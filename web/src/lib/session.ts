@@ -5,6 +5,10 @@ import type { SessionInfo } from "../api-types";
 const [session, setSession] = createSignal<SessionInfo | null>(null);
 export { session, setSession };
 
+/** Set when a session this page held stops working (revoked, signed out elsewhere), so sign-in can say why it shows. */
+const [sessionEnded, setSessionEnded] = createSignal(false);
+export { sessionEnded, setSessionEnded };
+
 let inflight: Promise<SessionInfo | null> | null = null;
 
 /** Resolves the cookie session once; null when signed out. */

@@ -1,7 +1,7 @@
 import { useNavigate, useSearchParams } from "@solidjs/router";
 import { createSignal, onMount, Show } from "solid-js";
 import { api, ApiError } from "../../api";
-import { loadSession, setSession } from "../../lib/session";
+import { loadSession, sessionEnded, setSession, setSessionEnded } from "../../lib/session";
 
 export function SignInPage() {
   const navigate = useNavigate();
@@ -27,6 +27,7 @@ export function SignInPage() {
     try {
       const s = await api.session.signIn(token().trim());
       setToken("");
+      setSessionEnded(false);
       setSession(s.org ? s : await api.session.get());
       navigate(target(), { replace: true });
     } catch (err) {
@@ -45,6 +46,11 @@ export function SignInPage() {
         </div>
         <h1 id="signin-title">Sign in</h1>
         <p class="muted">Use an API token of your organization. The dashboard keeps a session cookie, never the token.</p>
+        <Show when={sessionEnded()}>
+          <p class="form-notice" role="status">
+            Your session has ended: its token was revoked, or you signed out in another tab. Sign in again to go on.
+          </p>
+        </Show>
         <label class="field">
           <span>API token</span>
           <input type="password" name="token" autocomplete="current-password" value={token()} onInput={(e) => setToken(e.currentTarget.value)} aria-invalid={error() ? "true" : undefined} aria-describedby={error() ? "signin-error" : undefined} autofocus />

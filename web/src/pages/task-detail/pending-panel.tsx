@@ -1,4 +1,4 @@
-import { createSignal, For, Match, Switch } from "solid-js";
+import { createMemo, createSignal, For, Match, Show, Switch } from "solid-js";
 import { api } from "../../api";
 import type { PendingItem, TaskDetail } from "../../api-types";
 import { ErrorLine } from "../../components/task-actions";
@@ -9,13 +9,19 @@ import { findStep } from "../../lib/steps";
 
 /** What the task waits for from a person: answers, approvals, budget decisions. */
 export function PendingPanel(props: { task: TaskDetail; onChanged: () => void }) {
+  // Rows are keyed by what they wait for, not by their place: when one is settled elsewhere, the
+  // answer or comment typed into another must stay with its own step.
+  const keys = createMemo(() => props.task.pending.map(pendingKey));
+  const item = (k: string) => props.task.pending.find((p) => pendingKey(p) === k);
   return (
     <section class="card pending-panel" aria-labelledby="pending-title">
       <h2 id="pending-title">Needs your input</h2>
-      <For each={props.task.pending}>{(p) => <PendingRow task={props.task} item={p} onChanged={props.onChanged} />}</For>
+      <For each={keys()}>{(k) => <Show when={item(k)}>{(p) => <PendingRow task={props.task} item={p()} onChanged={props.onChanged} />}</Show>}</For>
     </section>
   );
 }
+
+const pendingKey = (p: PendingItem) => `${p.kind} ${p.step} ${p.call_id ?? ""}`;
 
 function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () => void }) {
   const [text, setText] = createSignal("");
@@ -71,7 +77,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
           <div class="stack">
             <p class="question">
               <span class="muted small">Review the output of</span>
-              <strong>{step()?.name || props.item.step}</strong>
+              <strong>{reviewLabel(step()?.name, props.item.step)}</strong>
             </p>
             <pre class="code output-preview">{step()?.output ?? step()?.output_preview ?? "(no output)"}</pre>
             <label class="field">
@@ -118,4 +124,9 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
       </Switch>
     </div>
   );
+}
+
+/** A step's name, with its address when that says more: a loop's iterations share the name (`draft`, `emails[2].draft`). */
+function reviewLabel(name: string | undefined, address: string): string {
+  return !name || name === address ? address : `${name} (${address})`;
 }

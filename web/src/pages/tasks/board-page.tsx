@@ -7,6 +7,7 @@ import { CreateTaskDialog } from "../../components/create-task-dialog";
 import { Icon } from "../../components/icons";
 import { Pager } from "../../components/pager";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
+import { followFocus } from "../../lib/follow-focus";
 import { BOARD_GROUPS, STATUS_LABEL } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
 import { canWrite } from "../../lib/session";
@@ -36,6 +37,8 @@ export function BoardPage() {
   const [loaded, setLoaded] = createSignal(false);
   const [creating, setCreating] = createSignal(false);
   let seq = 0;
+  followFocus("data-task-id", ".task-card-head");
+  const expanded = new Set<string>();
 
   const q = () => params.q ?? "";
 
@@ -159,7 +162,7 @@ export function BoardPage() {
                 <Show when={!(g().loading && g().items.length === 0)} fallback={<Skeleton rows={2} />}>
                   <div class="group-items">
                     <For each={g().items} fallback={<EmptyState title={q() ? "No matches" : "Nothing here"} />}>
-                      {(t) => <TaskCard task={t} onChanged={liveRefresh} />}
+                      {(t) => <TaskCard task={t} onChanged={liveRefresh} expanded={expanded} />}
                     </For>
                   </div>
                 </Show>

@@ -1,4 +1,4 @@
-import { createSignal, onCleanup } from "solid-js";
+import { createEffect, createSignal, on, onCleanup } from "solid-js";
 import { Icon } from "../../components/icons";
 
 /**
@@ -8,12 +8,28 @@ import { Icon } from "../../components/icons";
 export function SearchBox(props: { value: string; onSearch: (v: string) => void; label: string; placeholder?: string }) {
   const [v, setV] = createSignal(props.value);
   let t: ReturnType<typeof setTimeout> | undefined;
+  let sent = props.value;
   onCleanup(() => clearTimeout(t));
+  const send = () => props.onSearch((sent = v().trim()));
   const fire = (now = false) => {
     clearTimeout(t);
-    if (now) props.onSearch(v().trim());
-    else if ([...v().trim()].length !== 1) t = setTimeout(() => props.onSearch(v().trim()), 250);
+    if (now) send();
+    else if ([...v().trim()].length !== 1) t = setTimeout(send, 250);
   };
+  // The search can change without us (Clear filters, a link to the unfiltered page, Back): show it.
+  // Only a value we did not send counts, so text typed since the last search is never overwritten.
+  createEffect(
+    on(
+      () => props.value,
+      (value) => {
+        if (value === sent) return;
+        clearTimeout(t);
+        sent = value;
+        setV(value);
+      },
+      { defer: true },
+    ),
+  );
   return (
     <form
       role="search"

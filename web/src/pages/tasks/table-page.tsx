@@ -12,6 +12,7 @@ import { StatusBadge } from "../../components/status-badge";
 import { TaskActions } from "../../components/task-actions";
 import { fmtCompact, fmtCost, fmtDateFull, fmtRelative, totalTokens } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
+import { followFocus } from "../../lib/follow-focus";
 import { createLoader } from "../../lib/loader";
 import { canWrite } from "../../lib/session";
 import { SearchBox } from "./search-box";
@@ -30,6 +31,7 @@ export function TablePage() {
   const [cursors, setCursors] = createSignal<(string | null)[]>([null]);
   const [creating, setCreating] = createSignal(false);
   const agents = createLoader(() => api.agents.list());
+  followFocus("data-task-id", "a");
 
   const filters = () => ({ status: (params.status ?? "") as TaskStatus | "", source: (params.source ?? "") as TaskSource | "", agent: params.agent ?? "", q: params.q ?? "", sort: params.sort ?? "", created_from: params.created_from ?? "", created_to: params.created_to ?? "" });
   const page = createLoader(() => api.tasks.list({ ...filters(), cursor: cursors().at(-1) ?? null, limit: LIMIT }), { immediate: false });

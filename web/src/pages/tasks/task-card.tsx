@@ -10,9 +10,19 @@ import { TaskActions } from "../../components/task-actions";
 import { fmtCompact, fmtCost, fmtDateFull, fmtInt, fmtRelative, totalTokens } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 
-/** A board card; expanding it loads the execution breakdown and keeps it fresh while live updates arrive. */
-export function TaskCard(props: { task: TaskListItem; onChanged: () => void }) {
-  const [open, setOpen] = createSignal(false);
+/**
+ * A board card; expanding it loads the execution breakdown and keeps it fresh while live updates arrive.
+ * `expanded` holds the ids of the board's open cards: a card that moves to another status group is
+ * drawn anew there, and opens again.
+ */
+export function TaskCard(props: { task: TaskListItem; onChanged: () => void; expanded?: Set<string> }) {
+  const [open, setOpen] = createSignal(props.expanded?.has(props.task.id) ?? false);
+  const toggle = () => {
+    const o = !open();
+    setOpen(o);
+    if (o) props.expanded?.add(props.task.id);
+    else props.expanded?.delete(props.task.id);
+  };
   const detail = createLoader<TaskDetail>(() => api.tasks.get(props.task.id), { immediate: false });
   createEffect(
     on(
@@ -26,7 +36,7 @@ export function TaskCard(props: { task: TaskListItem; onChanged: () => void }) {
   const bodyId = () => `card-body-${t().id}`;
   return (
     <article class={`task-card ${open() ? "is-open" : ""}`} data-task-id={t().id} aria-label={t().title}>
-      <button class="task-card-head" type="button" aria-expanded={open()} aria-controls={bodyId()} onClick={() => setOpen(!open())}>
+      <button class="task-card-head" type="button" aria-expanded={open()} aria-controls={bodyId()} onClick={toggle}>
         <span class="task-card-title">{t().title}</span>
         <StatusBadge status={t().status} />
       </button>
