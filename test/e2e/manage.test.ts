@@ -200,14 +200,21 @@ describe("secrets shown once", () => {
     expect(await holdsSecret("Your new token", "New token")).toMatch(/^fd_/);
   });
 
-  it("keeps a webhook trigger's secret dialog open until it is copied", async () => {
-    const plan = await onePlan(`Hooked ${uid()}`, []);
+  it("keeps a webhook trigger's secret dialog open until it is copied, and saves the params it takes from a sender's body", async () => {
+    const plan = await onePlan(`Hooked ${uid()}`, [{ name: "repo", required: true }]);
     await page.goto(`${app.url}/settings?tab=triggers`);
     const form = page.getByRole("form", { name: "Create trigger" });
     await form.getByLabel("Kind").selectOption("webhook");
     await form.getByLabel("Plan").selectOption(plan.id);
+    const map = form.getByLabel("Params from the body (JSON, optional)");
+    await map.fill('{"repo": "repository.full_name"');
+    await form.getByRole("button", { name: "Create trigger" }).click();
+    await form.getByText("Params from the body must be a JSON object of dot paths").waitFor();
+    await map.fill('{"repo": "repository.full_name"}');
     await form.getByRole("button", { name: "Create trigger" }).click();
     await holdsSecret("Webhook secret", "Webhook secret");
+    const triggers = await apiCall<{ items: { plan_id: string; input_map: Record<string, string> | null }[] }>(app, "GET", "/triggers");
+    expect(triggers.items.find((t) => t.plan_id === plan.id)?.input_map).toEqual({ repo: "repository.full_name" });
   });
 });
 

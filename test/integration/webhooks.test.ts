@@ -140,6 +140,34 @@ describe("webhook triggers", () => {
     expect((await api("GET", `/triggers/${t.id}`)).json.last_error).toBeNull();
   });
 
+  it("with an input_map, fills params from fields of a sender's own body and ignores the rest", async () => {
+    const t = await makeWebhook({ inputs: { ref: "main" }, input_map: { repo: "repository.full_name", ref: "commits.1.id" } });
+    expect((await api("GET", `/triggers/${t.id}`)).json.input_map).toEqual({ repo: "repository.full_name", ref: "commits.1.id" });
+    const push = { ref: "refs/heads/x", repository: { full_name: "acme/api", owner: { login: "acme" } }, commits: [{ id: "c1" }, { id: "c2" }], sender: { id: 7 } };
+    const res = await deliver(t.id, t.secret, push);
+    expect(res.status, res.text).toBe(202);
+    expect((await api("GET", `/tasks/${res.json.task_id}`)).json.inputs).toEqual({ repo: "acme/api", ref: "c2" });
+    // a field the body lacks leaves the saved input, or the param's default; a required one missing is 422
+    const short = await deliver(t.id, t.secret, { repository: { full_name: "acme/web" }, commits: [] });
+    expect(short.status, short.text).toBe(202);
+    expect((await api("GET", `/tasks/${short.json.task_id}`)).json.inputs).toEqual({ repo: "acme/web", ref: "main" });
+    expectError(await deliver(t.id, t.secret, { commits: [{ id: "a" }, { id: "b" }] }), 422, "unprocessable");
+    // any JSON body may carry the fields, an array too
+    const list = await makeWebhook({ input_map: { repo: "0.name" } });
+    const fromList = await deliver(list.id, list.secret, [{ name: "acme/list" }]);
+    expect(fromList.status, fromList.text).toBe(202);
+    expect((await api("GET", `/tasks/${fromList.json.task_id}`)).json.inputs).toMatchObject({ repo: "acme/list" });
+  });
+
+  it("refuses an input_map naming params the plan does not have (422) or paths that are not dot paths (400), and one on a cron trigger", async () => {
+    const before = (await api("GET", "/triggers")).json.items.length;
+    expectError(await api("POST", "/triggers", { body: { kind: "webhook", plan_id: (await api("POST", "/plans", { body: plan })).json.id, input_map: { nope: "a.b" } } }), 422, "unprocessable");
+    const p = (await api("POST", "/plans", { body: plan })).json.id;
+    for (const path of ["", "a..b", "a b", ".x"]) expectError(await api("POST", "/triggers", { body: { kind: "webhook", plan_id: p, input_map: { repo: path } } }), 400, "bad_request");
+    expectError(await api("POST", "/triggers", { body: { kind: "cron", plan_id: p, cron: "0 0 * * *", inputs: { repo: "x" }, input_map: { repo: "a" } } }), 400, "bad_request");
+    expect((await api("GET", "/triggers")).json.items.length).toBe(before);
+  });
+
   it("merges the trigger's saved inputs under the body's", async () => {
     const t = await makeWebhook({ inputs: { repo: "saved/repo", ref: "dev" } });
     const res = await deliver(t.id, t.secret, { ref: "hotfix" });

@@ -6,6 +6,7 @@ import type { AppEnv } from "../lib/context";
 import { ApiError, badRequest, conflict, notFound } from "../lib/errors";
 import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
 import { fireTrigger, loadTrigger } from "../triggers/fire";
+import { mapInputs } from "../triggers/input-map";
 import { verifyWebhook } from "../triggers/webhook-signature";
 import { errorResponse } from "./app";
 import { refuseUnfitBody } from "./well-formed";
@@ -49,8 +50,11 @@ hooksApi.post("/:trigger_id", async (c) => {
   } catch {
     throw badRequest("the request body is not valid JSON");
   }
-  if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) throw badRequest("the body must be a JSON object: it becomes the plan's inputs");
+  if (t.input_map === null && (typeof inputs !== "object" || inputs === null || Array.isArray(inputs))) {
+    throw badRequest("the body must be a JSON object: it becomes the plan's inputs (or give the trigger an input_map)");
+  }
   refuseUnfitBody(inputs);
+  if (t.input_map !== null) inputs = mapInputs(inputs, JSON.parse(t.input_map) as Record<string, string>);
 
   const d1 = c.env.DB;
   const now = Date.now();

@@ -9,6 +9,7 @@ import { iso } from "../lib/time";
 import { resolveInputs } from "../task/params";
 import type { Plan } from "../task/plan-schema";
 import { validateCron } from "../triggers/cron";
+import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, type TriggerRow } from "../triggers/fire";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
@@ -21,17 +22,21 @@ import { cursorAfter, ListQuery } from "./list-query";
 const Inputs = z.record(z.string(), z.unknown()).default({});
 const Title = z.string().trim().min(1).max(LIMITS.title).optional();
 const PlanId = z.string().min(1).max(100);
+const InputMap = z
+  .record(z.string().min(1).max(100), z.string().regex(INPUT_PATH, "a dot path into the body: repository.full_name, commits.0.id"))
+  .refine((m) => Object.keys(m).length <= 50, "at most 50 params")
+  .openapi({ description: "plan params filled from the delivery's JSON body by dot path (`repository.full_name`, `commits.0.id`); the rest of the body is ignored. Without it, the body is the inputs", example: { repo: "repository.full_name", sha: "after" } });
 const CreateTrigger = z
   .discriminatedUnion("kind", [
     z.object({ kind: z.literal("cron"), plan_id: PlanId, cron: z.string().min(1).max(200), timezone: z.string().min(1).max(64).default("UTC"), inputs: Inputs, title: Title }).strict(),
-    z.object({ kind: z.literal("webhook"), plan_id: PlanId, inputs: Inputs, title: Title }).strict(),
+    z.object({ kind: z.literal("webhook"), plan_id: PlanId, inputs: Inputs, input_map: InputMap.optional(), title: Title }).strict(),
   ])
   .openapi("CreateTrigger");
 
 const TriggerView = z
   .object({
     id: z.string(), kind: z.enum(["cron", "webhook"]), plan_id: z.string(), title: z.string().nullable(), cron: z.string().nullable(), timezone: z.string().nullable(),
-    inputs: z.record(z.string(), z.unknown()), paused: z.boolean(), created_by: CreatedBy, created_at: z.string(), last_fired_at: z.string().nullable(),
+    inputs: z.record(z.string(), z.unknown()), input_map: z.record(z.string(), z.string()).nullable(), paused: z.boolean(), created_by: CreatedBy, created_at: z.string(), last_fired_at: z.string().nullable(),
     next_fire_at: z.string().nullable(), last_task_id: z.string().nullable(), last_error: z.string().nullable(),
     webhook_url: z.string().nullable().openapi({ description: "POST here, signed per Standard Webhooks" }),
   })
@@ -41,7 +46,7 @@ const Id = z.object({ id: z.string().min(1).max(100) });
 
 const toView = (t: TriggerRow, origin: string) => ({
   id: t.id, kind: t.kind, plan_id: t.plan_id, title: t.title, cron: t.cron, timezone: t.timezone, inputs: JSON.parse(t.inputs) as Record<string, unknown>,
-  paused: t.paused === 1, created_by: JSON.parse(t.created_by) as z.infer<typeof CreatedBy>, created_at: iso(t.created_at)!, last_fired_at: iso(t.last_fired_at),
+  input_map: t.input_map === null ? null : (JSON.parse(t.input_map) as Record<string, string>), paused: t.paused === 1, created_by: JSON.parse(t.created_by) as z.infer<typeof CreatedBy>, created_at: iso(t.created_at)!, last_fired_at: iso(t.last_fired_at),
   next_fire_at: t.paused ? null : iso(t.next_fire_at), last_task_id: t.last_task_id, last_error: t.last_error,
   webhook_url: t.kind === "webhook" ? `${origin}/hooks/${t.id}` : null,
 });
@@ -87,13 +92,20 @@ export const triggersApi = newApp()
       }
       // A cron trigger's saved inputs must satisfy the plan: nothing adds to them when the clock fires. A webhook's
       // deliveries add theirs, so only what is saved is checked (unknown params, values), not what is missing.
-      const resolved = resolveInputs((JSON.parse(plan.definition) as Plan).params, input.inputs, { partial: input.kind === "webhook" });
+      const params = (JSON.parse(plan.definition) as Plan).params;
+      const resolved = resolveInputs(params, input.inputs, { partial: input.kind === "webhook" });
       if (!resolved.ok) throw unprocessable(`invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
+      const inputMap = input.kind === "webhook" ? input.input_map : undefined;
+      const unmapped = Object.keys(inputMap ?? {}).filter((name) => !params.some((p) => p.name === name));
+      if (unmapped.length) {
+        const known = params.length ? `; the plan declares ${params.map((p) => p.name).join(", ")}` : "; the plan declares none";
+        throw unprocessable(`input_map names unknown params: ${unmapped.join(", ")}${known}`, unmapped.map((param) => ({ param, message: "unknown param" })));
+      }
       const now = Date.now();
       const t: TriggerRow = {
         id: newId("trg"), org_id: p.org_id, kind: input.kind, plan_id: plan.id, title: input.title ?? null,
         cron: input.kind === "cron" ? input.cron.trim().split(/\s+/).join(" ") : null, timezone: input.kind === "cron" ? input.timezone : null,
-        inputs: JSON.stringify(input.inputs), secret: input.kind === "webhook" ? newWebhookSecret() : null, paused: 0,
+        inputs: JSON.stringify(input.inputs), input_map: inputMap ? JSON.stringify(inputMap) : null, secret: input.kind === "webhook" ? newWebhookSecret() : null, paused: 0,
         created_by: JSON.stringify(createdBy(p)), created_at: now, updated_at: now, last_fired_at: null, next_fire_at: null, last_task_id: null, last_error: null,
       };
       // Armed first: a trigger row with no alarm would never fire; an alarm with no row stops itself.
@@ -102,9 +114,9 @@ export const triggersApi = newApp()
       // start it) would otherwise leave a trigger firing into "plan not found"
       const [inserted] = await c.env.DB.batch([
         c.env.DB.prepare(
-          `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, secret, paused, created_by, created_at, updated_at, next_fire_at)
-           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM plans WHERE id = ? AND org_id = ?)`,
-        ).bind(t.id, t.org_id, t.kind, t.plan_id, t.title, t.cron, t.timezone, t.inputs, t.secret, t.created_by, now, now, t.next_fire_at, t.plan_id, t.org_id),
+          `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, input_map, secret, paused, created_by, created_at, updated_at, next_fire_at)
+           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM plans WHERE id = ? AND org_id = ?)`,
+        ).bind(t.id, t.org_id, t.kind, t.plan_id, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, now, t.next_fire_at, t.plan_id, t.org_id),
         auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.create", target_type: "trigger", target_id: t.id, details: { kind: t.kind, plan_id: t.plan_id } }, now, true),
       ]);
       if (inserted.meta.changes === 0) throw unprocessable(`unknown plan ${input.plan_id}`, { plan_id: input.plan_id });

@@ -163,6 +163,8 @@ export const triggers = sqliteTable(
     cron: text("cron"),
     timezone: text("timezone"),
     inputs: text("inputs").notNull().default("{}"),
+    /** JSON {param: dot path}: a webhook's inputs from fields of its body; null, the body is the inputs */
+    input_map: text("input_map"),
     secret: text("secret"),
     paused: integer("paused").notNull().default(0),
     created_by: text("created_by").notNull(),

@@ -15,6 +15,7 @@ export interface TriggerRow {
   cron: string | null;
   timezone: string | null;
   inputs: string;
+  input_map: string | null;
   secret: string | null;
   paused: number;
   created_by: string;

@@ -16,6 +16,7 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
   const [cron, setCron] = createSignal("0 9 * * 1-5");
   const [timezone, setTimezone] = createSignal("UTC");
   const [inputs, setInputs] = createSignal("{}");
+  const [inputMap, setInputMap] = createSignal("");
   const [err, setErr] = createSignal<string | null>(null);
   const chosenPlan = () => planId() || props.plans.data?.items[0]?.id || "";
 
@@ -28,11 +29,17 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
     } catch {
       return setErr('Inputs must be a JSON object, e.g. {"topic": "pricing"}.');
     }
+    let map: Record<string, string> | undefined;
+    try {
+      map = kind() === "webhook" && inputMap().trim() ? (JSON.parse(inputMap()) as Record<string, string>) : undefined;
+    } catch {
+      return setErr('Params from the body must be a JSON object of dot paths, e.g. {"repo": "repository.full_name"}.');
+    }
     if (!chosenPlan()) return setErr("Choose a plan.");
     const input: TriggerInput =
       kind() === "cron"
         ? { kind: "cron", plan_id: chosenPlan(), cron: cron().trim(), timezone: timezone().trim() || "UTC", inputs: parsed }
-        : { kind: "webhook", plan_id: chosenPlan(), inputs: parsed };
+        : { kind: "webhook", plan_id: chosenPlan(), inputs: parsed, ...(map ? { input_map: map } : {}) };
     try {
       const t = await api.triggers.create(input);
       toast("Trigger created");
@@ -81,6 +88,22 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
         <span>Inputs (JSON)</span>
         <textarea class="code-input" rows={3} value={inputs()} onInput={(e) => setInputs(e.currentTarget.value)} />
       </label>
+      <Show when={kind() === "webhook"}>
+        <label class="field">
+          <span>Params from the body (JSON, optional)</span>
+          <textarea
+            class="code-input"
+            rows={2}
+            value={inputMap()}
+            onInput={(e) => setInputMap(e.currentTarget.value)}
+            placeholder='{"repo": "repository.full_name", "sha": "after"}'
+            aria-describedby="input-map-help"
+          />
+          <small id="input-map-help" class="muted">
+            Each param from a field of the sender's body, by dot path; the rest of the body is ignored. Empty: the body itself is the inputs.
+          </small>
+        </label>
+      </Show>
       <ErrorLine text={err()} />
       <div class="row">
         <button class="btn btn-primary" type="submit" disabled={!props.plans.data?.items.length}>
