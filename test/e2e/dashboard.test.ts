@@ -175,6 +175,25 @@ describe("dashboard", () => {
     await shot(page, "08-approved-finished");
   });
 
+  it("fits the task table in its box at 1280, 1440 and 1920 px, and in a 375 px phone's width", async () => {
+    await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Wide row with a long title that goes on and on ${uid()}`, description: "@ask Which segment?\n@output ok" });
+    try {
+      for (const width of [1280, 1440, 1920]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.goto(`${app.url}/tasks`);
+        await page.getByRole("button", { name: "Provide input" }).first().waitFor({ timeout: 20_000 });
+        const fit = await page.evaluate(() => ({ table: document.querySelector("table.table")!.scrollWidth, box: document.querySelector(".table-wrap")!.clientWidth }));
+        expect(fit.table, `at ${width} px`).toBeLessThanOrEqual(fit.box);
+      }
+      await page.setViewportSize({ width: 375, height: 800 });
+      await page.goto(`${app.url}/tasks`);
+      await page.locator("tr[data-task-id]").first().waitFor({ timeout: 20_000 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it("cancels a running task", async () => {
     await page.goto(`${app.url}/tasks`);
     const title = `Cancel me ${uid()}`;
