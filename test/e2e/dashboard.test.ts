@@ -175,6 +175,29 @@ describe("dashboard", () => {
     await shot(page, "08-approved-finished");
   });
 
+  it("reviews a loop's iterations from a table row, each output shown before it is approved", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Row review ${uid()}`,
+      steps: [
+        { id: "list", kind: "agent", agent: "researcher", instructions: '@output ["Acme", "Globex"]' },
+        { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", kind: "agent", agent: "writer", instructions: "@output Dear {{item}}", approval: true }] },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, { inputs: {}, title: `Row review ${uid()}` });
+    await expect.poll(async () => (await apiCall<{ pending: unknown[] }>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(2);
+    await page.goto(`${app.url}/tasks`);
+    await page.locator(`tr[data-task-id="${task.id}"]`).getByRole("button", { name: "Review…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Review step output" });
+    await dialog.getByText("Dear Acme", { exact: true }).waitFor();
+    await dialog.getByText("1 of 2 waiting for review", { exact: false }).waitFor();
+    await dialog.getByRole("button", { name: "Approve" }).click();
+    await dialog.getByText("Dear Globex", { exact: true }).waitFor();
+    expect(await dialog.locator("[data-review-step]").textContent()).toBe("draft (emails[1].draft)");
+    await dialog.getByRole("button", { name: "Approve" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.locator(`tr[data-task-id="${task.id}"][data-status="completed"]`).waitFor({ timeout: 20_000 });
+  });
+
   it("fits the task table in its box at 1280, 1440 and 1920 px, and in a 375 px phone's width", async () => {
     await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Wide row with a long title that goes on and on ${uid()}`, description: "@ask Which segment?\n@output ok" });
     try {

@@ -5,7 +5,7 @@ import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
 import { canWrite } from "../../lib/session";
-import { findStep } from "../../lib/steps";
+import { findStep, reviewLabel } from "../../lib/steps";
 
 /** What the task waits for from a person: answers, approvals, budget decisions. */
 export function PendingPanel(props: { task: TaskDetail; onChanged: () => void }) {
@@ -124,9 +124,4 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
       </Switch>
     </div>
   );
-}
-
-/** A step's name, with its address when that says more: a loop's iterations share the name (`draft`, `emails[2].draft`). */
-function reviewLabel(name: string | undefined, address: string): string {
-  return !name || name === address ? address : `${name} (${address})`;
 }
