@@ -190,6 +190,16 @@ describe("dashboard", () => {
     const dialog = page.getByRole("dialog", { name: "Review step output" });
     await dialog.getByText("Dear Acme", { exact: true }).waitFor();
     await dialog.getByText("1 of 2 waiting for review", { exact: false }).waitFor();
+    await page.setViewportSize({ width: 375, height: 800 });
+    try {
+      for (const b of await dialog.locator(".modal-actions > *").all()) {
+        const box = (await b.boundingBox())!;
+        expect(box.x).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width).toBeLessThanOrEqual(375);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
     await dialog.getByRole("button", { name: "Approve" }).click();
     await dialog.getByText("Dear Globex", { exact: true }).waitFor();
     expect(await dialog.locator("[data-review-step]").textContent()).toBe("draft (emails[1].draft)");
