@@ -203,7 +203,12 @@ describe("dashboard", () => {
     await dialog.getByRole("button", { name: "Approve" }).click();
     await dialog.getByText("Dear Globex", { exact: true }).waitFor();
     expect(await dialog.locator("[data-review-step]").textContent()).toBe("draft (emails[1].draft)");
+    // approved elsewhere meanwhile: the dialog says so and shows what waits now
+    await apiCall(app, "POST", `/tasks/${task.id}/steps/${encodeURIComponent("emails[1].draft")}/approve`);
     await dialog.getByRole("button", { name: "Approve" }).click();
+    await dialog.getByRole("alert").waitFor();
+    await dialog.getByText("Nothing of this task waits for review now.").waitFor();
+    await dialog.locator(".modal-actions").getByRole("button", { name: "Close" }).click();
     await dialog.waitFor({ state: "detached" });
     await page.locator(`tr[data-task-id="${task.id}"][data-status="completed"]`).waitFor({ timeout: 20_000 });
   });

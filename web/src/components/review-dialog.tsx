@@ -35,6 +35,8 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
       if (!next?.pending.some((p) => p.kind === "approval")) props.onClose();
     } catch (e) {
       setErr(errorMessage(e));
+      // settled elsewhere meanwhile (409): show what waits now rather than the stale one
+      void refetch();
     } finally {
       setBusy(false);
     }
