@@ -175,6 +175,63 @@ describe("dashboard", () => {
     await shot(page, "08-approved-finished");
   });
 
+  it("reviews a loop's iterations from a table row, each output shown before it is approved", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Row review ${uid()}`,
+      steps: [
+        { id: "list", kind: "agent", agent: "researcher", instructions: '@output ["Acme", "Globex"]' },
+        { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", kind: "agent", agent: "writer", instructions: "@output Dear {{item}}", approval: true }] },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, { inputs: {}, title: `Row review ${uid()}` });
+    await expect.poll(async () => (await apiCall<{ pending: unknown[] }>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(2);
+    await page.goto(`${app.url}/tasks`);
+    await page.locator(`tr[data-task-id="${task.id}"]`).getByRole("button", { name: "Review…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Review step output" });
+    await dialog.getByText("Dear Acme", { exact: true }).waitFor();
+    await dialog.getByText("1 of 2 waiting for review", { exact: false }).waitFor();
+    await page.setViewportSize({ width: 375, height: 800 });
+    try {
+      for (const b of await dialog.locator(".modal-actions > *").all()) {
+        const box = (await b.boundingBox())!;
+        expect(box.x).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width).toBeLessThanOrEqual(375);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+    await dialog.getByRole("button", { name: "Approve" }).click();
+    await dialog.getByText("Dear Globex", { exact: true }).waitFor();
+    expect(await dialog.locator("[data-review-step]").textContent()).toBe("draft (emails[1].draft)");
+    // approved elsewhere meanwhile: the dialog says so and shows what waits now
+    await apiCall(app, "POST", `/tasks/${task.id}/steps/${encodeURIComponent("emails[1].draft")}/approve`);
+    await dialog.getByRole("button", { name: "Approve" }).click();
+    await dialog.getByRole("alert").waitFor();
+    await dialog.getByText("Nothing of this task waits for review now.").waitFor();
+    await dialog.locator(".modal-actions").getByRole("button", { name: "Close" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.locator(`tr[data-task-id="${task.id}"][data-status="completed"]`).waitFor({ timeout: 20_000 });
+  });
+
+  it("fits the task table in its box at 1280, 1440 and 1920 px, and in a 375 px phone's width", async () => {
+    await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Wide row with a long title that goes on and on ${uid()}`, description: "@ask Which segment?\n@output ok" });
+    try {
+      for (const width of [1280, 1440, 1920]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.goto(`${app.url}/tasks`);
+        await page.getByRole("button", { name: "Provide input" }).first().waitFor({ timeout: 20_000 });
+        const fit = await page.evaluate(() => ({ table: document.querySelector("table.table")!.scrollWidth, box: document.querySelector(".table-wrap")!.clientWidth }));
+        expect(fit.table, `at ${width} px`).toBeLessThanOrEqual(fit.box);
+      }
+      await page.setViewportSize({ width: 375, height: 800 });
+      await page.goto(`${app.url}/tasks`);
+      await page.locator("tr[data-task-id]").first().waitFor({ timeout: 20_000 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it("cancels a running task", async () => {
     await page.goto(`${app.url}/tasks`);
     const title = `Cancel me ${uid()}`;

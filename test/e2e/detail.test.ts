@@ -61,6 +61,31 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("hands the focus to the next question once one is answered, then to the task's heading", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Two questions ${uid()}`,
+      steps: [
+        { id: "a", agent: "writer", instructions: "@ask First?\n@output one" },
+        { id: "b", agent: "writer", instructions: "@ask Second?\n@output two" },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(2);
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const item = (step: string) => page.locator(`.pending-item[data-step="${step}"]`);
+    await item("a").getByLabel("Your answer").focus();
+    await page.keyboard.type("the first");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await item("a").waitFor({ state: "detached", timeout: 20_000 });
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest(".pending-item")?.getAttribute("data-step"))).toBe("b");
+    await page.keyboard.type("the second");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await badge("completed").waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
+  });
+
   it("wraps a question with a long unbroken URL inside its panel and the bell's list", async () => {
     const url = `https://example.com/${"q".repeat(300)}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Long ask ${uid()}`, description: `@ask Is ${url} right?\n@output ok` });

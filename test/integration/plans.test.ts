@@ -180,6 +180,23 @@ describe("running plans", () => {
     expect(t.output).toBe("sent");
   });
 
+  it("a loop and its iterations read needs_input while a step inside waits for approval", async () => {
+    const plan = await savePlan({
+      name: "loop review",
+      steps: [step("list", '@output ["a", "b"]'), { id: "emails", kind: "loop", over: "list", body: [step("draft", "@output hi {{item}}", { approval: true })] }],
+    });
+    const task = await runPlan(plan.id);
+    let t = await waitForStatus(task.id, ["needs_input"]);
+    while (t.pending.length < 2) t = (await api("GET", `/tasks/${task.id}`)).json;
+    const loop = t.steps[1];
+    expect(loop.status).toBe("needs_input");
+    expect(loop.iterations.map((i: { status: string }) => i.status)).toEqual(["needs_input", "needs_input"]);
+    expect((await api("POST", `/tasks/${task.id}/steps/emails[0].draft/approve`)).status).toBe(200);
+    t = (await api("GET", `/tasks/${task.id}`)).json;
+    expect(t.steps[1].iterations[0].status).toBe("completed");
+    expect(t.steps[1].status).toBe("needs_input");
+  });
+
   it("a run after a rejection has the whole retry budget again, and its retries keep the feedback", async () => {
     const plan = await savePlan({ name: "review retry", steps: [step("draft", "@output a draft", { approval: true, retry: { max_attempts: 2, backoff: { initial_ms: 0, max_ms: 0 } } })] });
     const task = await runPlan(plan.id);

@@ -8,3 +8,8 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 export function stepStatus(s: NodeStatus): StepStatus {
   return s === "running" ? "in_progress" : s === "waiting" ? "needs_input" : s;
 }
+
+/** A loop, iteration or branch waits on a person when a step inside it does: the task's precedence, applied to its part. */
+export function containerStatus(own: StepStatus, kids: readonly StepStatus[]): StepStatus {
+  return own === "in_progress" && kids.includes("needs_input") ? "needs_input" : own;
+}

@@ -1,6 +1,6 @@
 import { toListItem } from "../db/task-row";
 import { iso } from "../lib/time";
-import { type StepStatus, stepStatus } from "./step-status";
+import { containerStatus, type StepStatus, stepStatus } from "./step-status";
 import type { StoredNode } from "./store";
 import type { TaskRunner } from "./runner";
 import { runKey } from "./runner";
@@ -65,7 +65,7 @@ export function taskDetail(t: TaskRunner) {
       name: n.kind === "iteration" ? `${step?.name ?? n.step_id} #${(n.iteration ?? 0) + 1}` : (step?.name ?? n.step_id),
       kind: n.kind,
       agent: step?.kind === "agent" ? step.agent : null,
-      status: stepStatus(n.status),
+      status: containerStatus(stepStatus(n.status), kidViews.map((k) => k.status)),
       started_at: iso(n.started_at),
       finished_at: iso(n.finished_at),
       duration_ms: n.started_at && n.finished_at ? n.finished_at - n.started_at : null,

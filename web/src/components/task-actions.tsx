@@ -4,11 +4,12 @@ import type { PendingItem, TaskListItem } from "../api-types";
 import { CANCELLABLE, errorMessage } from "../lib/format";
 import { canWrite } from "../lib/session";
 import { Modal } from "./modal";
+import { ReviewDialog } from "./review-dialog";
 import { toast } from "./toast";
 
-type Dialog = { kind: "cancel" } | { kind: "respond"; item: PendingItem } | { kind: "reject"; item: PendingItem } | { kind: "budget"; item: PendingItem } | null;
+type Dialog = { kind: "cancel" } | { kind: "respond"; item: PendingItem } | { kind: "review" } | { kind: "budget"; item: PendingItem } | null;
 
-/** Cancel, Provide input, Approve / Reject, Budget — for a row, a card or the detail header. */
+/** Cancel, Provide input, Review (approve or reject, seeing the output), Budget — for a row, a card or the detail header. */
 export function TaskActions(props: { task: TaskListItem; onChanged?: () => void; size?: "sm" | "md" }) {
   const [dialog, setDialog] = createSignal<Dialog>(null);
   const [busy, setBusy] = createSignal(false);
@@ -43,8 +44,6 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
     }
   };
 
-  const approve = (item: PendingItem) => run(() => api.tasks.approve(props.task.id, item.step), `Approved “${item.step}”`);
-
   const title = () => props.task.title;
   const d = dialog;
 
@@ -59,16 +58,9 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
           )}
         </Show>
         <Show when={first("approval")}>
-          {(a) => (
-            <>
-              <button class={`${btn()} btn-primary`} type="button" disabled={busy()} onClick={() => approve(a())}>
-                Approve
-              </button>
-              <button class={btn()} type="button" onClick={() => open({ kind: "reject", item: a() })}>
-                Reject
-              </button>
-            </>
-          )}
+          <button class={`${btn()} btn-primary`} type="button" onClick={() => open({ kind: "review" })}>
+            Review…
+          </button>
         </Show>
         <Show when={first("budget")}>
           {(b) => (
@@ -135,32 +127,8 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
       </Modal>
       </Show>
 
-      <Show when={d()?.kind === "reject"}>
-      <Modal open onClose={close} title="Reject step output">
-        <form
-          class="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            const it = d();
-            if (!it || it.kind !== "reject") return;
-            void run(() => api.tasks.reject(props.task.id, it.item.step, text().trim()), `Rejected “${it.item.step}”`);
-          }}
-        >
-          <label class="field">
-            <span>Comment</span>
-            <textarea autofocus rows={3} value={text()} onInput={(e) => setText(e.currentTarget.value)} placeholder="What should change?" />
-          </label>
-          <ErrorLine text={err()} />
-          <div class="modal-actions">
-            <button class="btn" type="button" onClick={close}>
-              Back
-            </button>
-            <button class="btn btn-danger" type="submit" disabled={busy()}>
-              Reject
-            </button>
-          </div>
-        </form>
-      </Modal>
+      <Show when={d()?.kind === "review"}>
+        <ReviewDialog task={props.task} onClose={close} onChanged={props.onChanged} />
       </Show>
 
       <Show when={d()?.kind === "budget"}>

@@ -9,3 +9,8 @@ export function findStep(steps: Step[] | undefined, id: string): Step | undefine
   }
   return undefined;
 }
+
+/** A step's name, with its address when that says more: a loop's iterations share the name (`draft`, `emails[2].draft`). */
+export function reviewLabel(name: string | undefined, address: string): string {
+  return !name || name === address ? address : `${name} (${address})`;
+}

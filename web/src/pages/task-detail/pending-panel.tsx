@@ -1,11 +1,11 @@
-import { createMemo, createSignal, For, Match, Show, Switch } from "solid-js";
+import { createMemo, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
 import { api } from "../../api";
 import type { PendingItem, TaskDetail } from "../../api-types";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
 import { canWrite } from "../../lib/session";
-import { findStep } from "../../lib/steps";
+import { findStep, reviewLabel } from "../../lib/steps";
 
 /** What the task waits for from a person: answers, approvals, budget decisions. */
 export function PendingPanel(props: { task: TaskDetail; onChanged: () => void }) {
@@ -28,6 +28,11 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
   const [busy, setBusy] = createSignal(false);
   const [err, setErr] = createSignal<string | null>(null);
   const step = () => findStep(props.task.steps, props.item.step);
+  let row!: HTMLDivElement;
+  let focused = false;
+  onCleanup(() => {
+    if (focused || row.contains(document.activeElement)) queueMicrotask(focusAfterSettled);
+  });
   const fieldId = () => `pending-${props.item.step}-${props.item.call_id ?? props.item.kind}`.replace(/[^\w-]/g, "_");
 
   const run = async (what: () => Promise<unknown>, ok: string) => {
@@ -46,7 +51,16 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
   };
 
   return (
-    <div class="pending-item" data-kind={props.item.kind} data-step={props.item.step}>
+    <div
+      ref={row}
+      class="pending-item"
+      data-kind={props.item.kind}
+      data-step={props.item.step}
+      onFocusIn={() => (focused = true)}
+      // A button disabled while its request runs, or the row's removal, drops focus to the page with no
+      // relatedTarget: the focus is still this row's to hand on.
+      onFocusOut={(e) => e.relatedTarget && !row.contains(e.relatedTarget as Node) && (focused = false)}
+    >
       <Switch>
         <Match when={props.item.kind === "question"}>
           <form
@@ -126,7 +140,10 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
   );
 }
 
-/** A step's name, with its address when that says more: a loop's iterations share the name (`draft`, `emails[2].draft`). */
-function reviewLabel(name: string | undefined, address: string): string {
-  return !name || name === address ? address : `${name} (${address})`;
+/** Once the item that held the focus is settled and gone, the next one waiting takes it; with none left, the task's heading (its status beside it). */
+function focusAfterSettled(): void {
+  const active = document.activeElement;
+  if (active && active !== document.body) return;
+  const next = document.querySelector<HTMLElement>(".pending-panel .pending-item :is(textarea, input, button):not(:disabled)");
+  (next ?? document.querySelector<HTMLElement>(".detail-head h1"))?.focus();
 }

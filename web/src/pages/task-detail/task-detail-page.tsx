@@ -87,7 +87,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
     <>
       <header class="page-head detail-head">
         <div class="stack-xs">
-          <h1>{t().title}</h1>
+          <h1 tabindex="-1">{t().title}</h1>
           <div class="row gap-sm wrap">
             <StatusBadge status={t().status} />
             <span class="tag">{t().source}</span>

@@ -117,8 +117,8 @@ export function TablePage() {
       <Show when={page.data} fallback={<Show when={!page.error}>{<Skeleton rows={6} />}</Show>}>
         {(d) => (
           <div class={`table-wrap ${page.loading ? "is-refreshing" : ""}`} aria-busy={page.loading}>
-            <table class="table" aria-label="Tasks">
-              <TableHead columns={["Task", "Status", "Source", "Agent", "Created", "Progress", { label: "Tokens", num: true }, { label: "Cost", num: true }]} actions />
+            <table class="table table-tasks" aria-label="Tasks">
+              <TableHead columns={["Task", "Status", "Source · Agent", "Created", "Progress", { label: "Tokens", num: true }, { label: "Cost", num: true }]} actions />
               <tbody>
                 <For each={d().items}>
                   {(t) => (
@@ -135,9 +135,11 @@ export function TablePage() {
                         <StatusBadge status={t.status} label={t.status} />
                       </td>
                       <td>
-                        <span class="tag">{t.source}</span>
+                        <div class="cell-stack">
+                          <span class="tag">{t.source}</span>
+                          <span>{t.agent ?? "—"}</span>
+                        </div>
                       </td>
-                      <td>{t.agent ?? "—"}</td>
                       <td class="nowrap">
                         <time datetime={t.created_at} title={fmtDateFull(t.created_at)}>
                           {fmtRelative(t.created_at)}

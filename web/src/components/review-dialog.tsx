@@ -1,0 +1,90 @@
+import { A } from "@solidjs/router";
+import { createResource, createSignal, Show } from "solid-js";
+import { api } from "../api";
+import type { TaskListItem } from "../api-types";
+import { errorMessage } from "../lib/format";
+import { findStep, reviewLabel } from "../lib/steps";
+import { Modal } from "./modal";
+import { Loading } from "./states";
+import { ErrorLine } from "./task-actions";
+import { toast } from "./toast";
+
+/** Review from a card or a row: the output being approved is shown first, then the next one waiting, until none is left. */
+export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; onChanged?: () => void }) {
+  const [detail, { refetch }] = createResource(() => props.task.id, (id) => api.tasks.get(id));
+  const [comment, setComment] = createSignal("");
+  const [busy, setBusy] = createSignal(false);
+  const [err, setErr] = createSignal<string | null>(null);
+
+  const waiting = () => detail()?.pending.filter((p) => p.kind === "approval") ?? [];
+  const item = () => waiting()[0];
+  const step = () => (item() ? findStep(detail()?.steps, item()!.step) : undefined);
+
+  const decide = async (what: "approve" | "reject") => {
+    const it = item();
+    if (!it) return;
+    setBusy(true);
+    setErr(null);
+    try {
+      if (what === "approve") await api.tasks.approve(props.task.id, it.step);
+      else await api.tasks.reject(props.task.id, it.step, comment().trim());
+      toast(`${what === "approve" ? "Approved" : "Rejected"} “${it.step}”`);
+      setComment("");
+      props.onChanged?.();
+      const next = await refetch();
+      if (!next?.pending.some((p) => p.kind === "approval")) props.onClose();
+    } catch (e) {
+      setErr(errorMessage(e));
+      // settled elsewhere meanwhile (409): show what waits now rather than the stale one
+      void refetch();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal open onClose={props.onClose} title="Review step output">
+      <div class="stack">
+        <Show when={!detail.error} fallback={<ErrorLine text={errorMessage(detail.error)} />}>
+          <Show when={detail.latest} fallback={<Loading label="Loading the output…" />}>
+            <Show when={item()} fallback={<p>Nothing of this task waits for review now.</p>}>
+              {(it) => (
+                <>
+                  <p class="question">
+                    <span class="muted small">Review the output of</span>
+                    <strong data-review-step={it().step}>{reviewLabel(step()?.name, it().step)}</strong>
+                    <Show when={waiting().length > 1}>
+                      <span class="muted small">1 of {waiting().length} waiting for review; the next one follows</span>
+                    </Show>
+                  </p>
+                  <pre class="code output-preview">{step()?.output ?? step()?.output_preview ?? "(no output)"}</pre>
+                  <label class="field">
+                    <span>Comment (for a rejection)</span>
+                    <input type="text" value={comment()} onInput={(e) => setComment(e.currentTarget.value)} placeholder="What should change?" />
+                  </label>
+                </>
+              )}
+            </Show>
+          </Show>
+        </Show>
+        <ErrorLine text={err()} />
+        <div class="modal-actions">
+          <A class="btn btn-ghost" href={`/tasks/${props.task.id}`} onClick={props.onClose}>
+            Open task
+          </A>
+          <button class="btn" type="button" onClick={props.onClose}>
+            Close
+          </button>
+          <Show when={item()}>
+            <button class="btn btn-danger-ghost" type="button" disabled={busy()} onClick={() => void decide("reject")}>
+              Reject
+            </button>
+            <button class="btn btn-primary" type="button" disabled={busy()} onClick={() => void decide("approve")}>
+              Approve
+            </button>
+          </Show>
+        </div>
+      </div>
+    </Modal>
+  );
+}
