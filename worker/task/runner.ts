@@ -19,7 +19,7 @@ import { spendRows } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep } from "./plan-schema";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, carryTurns, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { stepStatus } from "./step-status";
@@ -443,9 +443,10 @@ export class TaskRunner extends DurableObject<Bindings> {
         if (node.retry_at && node.retry_at > now) return false;
         if (this.reuse(node, now)) return true;
         node.retry_at = null;
-        // a retry answers the same review as the run that failed
+        // a retry answers the same review as the run that failed, and goes on from where it stopped
         const failed = this.runs.get(runKey(node.key, node.runs));
-        this.beginRun(node, now, failed?.status === "failed" ? failed.feedback : null);
+        if (failed?.status === "failed") this.beginRun(node, now, failed.feedback, failed.run_no);
+        else this.beginRun(node, now, null);
         toStart.push(node.key);
         return true;
       }
@@ -510,7 +511,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     return ok({ meta: this.meta, reused });
   }
 
-  beginRun(node: StoredNode, now: number, feedback: string | null): void {
+  beginRun(node: StoredNode, now: number, feedback: string | null, resumes?: number): void {
     node.runs += 1;
     node.status = "running";
     node.started_at ??= now;
@@ -523,7 +524,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     };
     this.runs.set(runKey(node.key, run.run_no), run);
     insertRun(this.sql, run);
-    this.freshRuns.add(runKey(node.key, run.run_no));
+    const carried = resumes === undefined ? 0 : carryTurns(this.sql, node.key, resumes, run.run_no);
+    if (carried === 0) this.freshRuns.add(runKey(node.key, run.run_no));
     this.emitStep(node);
   }
 
