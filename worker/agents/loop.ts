@@ -54,6 +54,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
   let specs: ToolSpec[] | undefined;
   for (;;) {
     const last = turns.at(-1);
+    if (last && isCutOff(last)) throw cutOffError(last);
     if (last && isFinal(last)) return { kind: "completed", output: last.content };
     if (turns.length >= o.agent.max_turns) {
       throw new StepError(`the agent used all of its ${o.agent.max_turns} turns without a final answer`, false);
@@ -83,6 +84,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
       tool_results: res.tool_calls.map((c) => ({ call_id: c.id, name: c.name, result: null })),
       searches: res.searches,
       ...(res.paused ? { paused: true } : {}),
+      ...(res.cut_off ? { cut_off: res.cut_off } : {}),
       usage: res.usage,
       cost_nanos: costNanos(res.usage, o.price),
     };
@@ -90,6 +92,15 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
     turns.push(turn);
   }
 }
+
+/** A tool call cut off is not run (`invalidArguments`) and the model is told; a cut-off answer cannot become the step's output. */
+const isCutOff = (t: TurnRecord): boolean => t.cut_off !== undefined && t.tool_calls.length === 0;
+
+const cutOffError = (t: TurnRecord) =>
+  new StepError(
+    `the model's answer was cut off at its output token limit (${t.cut_off}) after ${t.usage.output} output tokens, so it is not taken as the step's output; turn ${t.turn_no} of the trace holds what it wrote`,
+    false,
+  );
 
 function firstMessages(agent: AgentConfig, instructions: string): Message[] {
   const sent: Message[] = agent.system_prompt ? [{ role: "system", content: agent.system_prompt }] : [];

@@ -30,6 +30,8 @@ export interface TurnRecord {
    * trace counts its tokens and cost, so here they are zero. Its unfinished tool calls are this run's to finish.
    */
   carried_from?: number;
+  /** the answer stopped at the model's output token limit (the provider's reason): not a final answer */
+  cut_off?: string;
   usage: Usage;
   cost_nanos: number;
 }

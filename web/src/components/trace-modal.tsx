@@ -192,6 +192,9 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
             <span class="chip" title="Web search tokens">search {fmtInt(u().web_search)}</span>
           </Show>
           <span class="chip chip-cost">{fmtCost(props.turn.cost)}</span>
+          <Show when={props.turn.cut_off}>
+            <span class="chip" title="The answer stopped at the model's output token limit, so it did not become the step's output">cut off: {props.turn.cut_off}</span>
+          </Show>
           <span class="muted small">{fmtDuration(durationBetween(props.turn.started_at, props.turn.finished_at))}</span>
         </span>
       </header>
