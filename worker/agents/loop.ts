@@ -20,7 +20,8 @@ export interface AgentConfig {
 export type LoopOutcome =
   | { kind: "completed"; output: string }
   | { kind: "ask"; call_id: string; question: string }
-  | { kind: "spawn"; call_id: string; args: Record<string, unknown> }
+  /** `call`: the call within the step, `<run>/<turn>/<call id>`, the run the one that made the turn (a retry carries it) */
+  | { kind: "spawn"; call_id: string; call: string; args: Record<string, unknown> }
   /** `spent_nanos` is what this run has spent so far */
   | { kind: "budget"; spent_nanos: number; next_turn_estimate_nanos: number };
 
@@ -116,7 +117,8 @@ async function finishToolCalls(turns: TurnRecord[], o: LoopOptions, now: () => n
     if (!call) throw new StepError(`turn ${turns[i].turn_no} has a result for an unknown call ${pending.call_id}`, false);
     const out = call.invalid_arguments === undefined ? await o.tools.execute(call, o.signal) : invalidArguments(call.invalid_arguments);
     if (isSuspension(out)) {
-      return out.suspend === "ask" ? { kind: "ask", call_id: call.id, question: out.question } : { kind: "spawn", call_id: call.id, args: out.args };
+      if (out.suspend === "ask") return { kind: "ask", call_id: call.id, question: out.question };
+      return { kind: "spawn", call_id: call.id, call: `${turns[i].carried_from ?? o.runNo}/${turns[i].turn_no}/${call.id}`, args: out.args };
     }
     turns[i] = withResult(turns[i], call.id, {
       result: out.result,

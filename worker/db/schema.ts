@@ -121,6 +121,8 @@ export const tasks = sqliteTable(
     created_at: integer("created_at").notNull(),
     started_at: integer("started_at"),
     finished_at: integer("finished_at"),
+    /** a sub-task's: the parent's spawn_task call that made it (migration 0011) */
+    spawn_call: text("spawn_call"),
   },
   (t) => [
     uniqueIndex("tasks_id").on(t.id),
@@ -129,6 +131,7 @@ export const tasks = sqliteTable(
     index("tasks_org_status_seq").on(t.org_id, t.status, t.seq),
     index("tasks_org_source_seq").on(t.org_id, t.source, t.seq),
     index("tasks_parent").on(t.parent_id).where(sql`${t.parent_id} IS NOT NULL`),
+    uniqueIndex("tasks_spawn_call").on(t.parent_id, t.spawn_call).where(sql`${t.spawn_call} IS NOT NULL`),
   ],
 );
 
