@@ -111,6 +111,7 @@ export const tasks = sqliteTable(
     progress_total: integer("progress_total").notNull().default(0),
     tokens_input: integer("tokens_input").notNull().default(0),
     tokens_cache: integer("tokens_cache").notNull().default(0),
+    tokens_cache_write: integer("tokens_cache_write").notNull().default(0),
     tokens_output: integer("tokens_output").notNull().default(0),
     tokens_web_search: integer("tokens_web_search").notNull().default(0),
     searches: integer("searches").notNull().default(0),

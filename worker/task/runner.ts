@@ -772,7 +772,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       id: m.id, org_id: m.org_id, title: m.title, description: m.description, status: this.status, source: m.source,
       agent: primaryAgent(m.plan, Object.keys(m.agents)), agents: JSON.stringify(Object.keys(m.agents)), created_by: JSON.stringify(m.created_by),
       parent_id: m.parent_id, rerun_of: m.rerun_of, trigger_id: m.trigger_id, session_id: m.session_id, plan_id: m.plan_id,
-      plan_version: m.plan_version, progress_done: p.done, progress_total: p.total, tokens_input: u.input, tokens_cache: u.cache,
+      plan_version: m.plan_version, progress_done: p.done, progress_total: p.total, tokens_input: u.input, tokens_cache: u.cache, tokens_cache_write: u.cache_write,
       tokens_output: u.output, tokens_web_search: u.web_search, searches: u.searches, cost_nanos: this.totals.cost_nanos,
       pending: JSON.stringify(this.pendingItems()), output: this.output, index_version: this.lastEventId, created_at: m.created_at,
       started_at: this.startedAt, finished_at: this.finishedAt,
