@@ -123,6 +123,25 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("keeps a person's answer in the conversation of a retry, which shows the turns it carried from the failed run", async () => {
+    const task = await apiCall<Created & { session_id: string; pending: { call_id: string }[] }>(app, "POST", "/tasks", { agent: "writer", title: `Flaky ask ${uid()}`, description: "@ask Which region?\n@fail transient 1\n@output done" });
+    let waiting = task;
+    await expect.poll(async () => (waiting = await apiCall(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("needs_input");
+    await apiCall(app, "POST", `/sessions/${waiting.session_id}/respond`, { call_id: waiting.pending[0].call_id, answers: ["EMEA"] });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const conversation = page.getByRole("region", { name: "Conversation" });
+    await conversation.getByText("EMEA").first().waitFor({ timeout: 20_000 });
+    // asked once (the instructions quote it too), answered once
+    expect(await conversation.locator(".msg-agent-asks").count()).toBe(1);
+    expect(await conversation.locator(".msg-you").count()).toBe(1);
+    await page.getByRole("button", { name: /^Open trace of / }).first().click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("tab", { name: /Run 2/ }).waitFor();
+    await dialog.getByText("from run 1").first().waitFor({ timeout: 20_000 });
+    await page.keyboard.press("Escape");
+  });
+
   it("shows no reply to a question nobody has answered yet", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Ask ${uid()}`, description: "@ask Which region?\n@output done" });
     await page.goto(`${app.url}/tasks/${task.id}`);

@@ -7,7 +7,7 @@ export const OPENAI_KEY = "test-openai-key";
  * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit,
  * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent),
  * fan-out (several tool calls in one turn), bad-arguments (a call's arguments cut off),
- * ignores-stream (plain JSON to a streamed request), slow-stream. Requests that break the wire protocol get a 400 like the real API.
+ * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length). Requests that break the wire protocol get a 400 like the real API.
  */
 export function startOpenAI(): Promise<FakeServer> {
   return listen(async (req, raw, res) => {
@@ -51,6 +51,9 @@ export function startOpenAI(): Promise<FakeServer> {
         }
         return void res.end("data: [DONE]\n\n");
       }
+      case "cut-off":
+        // the completion's token limit reached mid-sentence
+        return answer(res, body, { content: "The three risks are: first, the" }, usage(50, 0, 16), "length");
       case "ignores-stream":
         return answer(res, { ...body, stream: false }, { content: "whole answer" }, usage(120, 0, 7));
       case "bad-arguments": {
@@ -82,8 +85,7 @@ const usage = (prompt: number, cached: number, completion: number) => ({
 
 type Answer = { content: string | null; tool_calls?: { id: string; type: string; function: { name: unknown; arguments: string } }[] };
 
-function answer(res: ServerResponse, body: Json, message: Answer, u: ReturnType<typeof usage>): void {
-  const finish = message.tool_calls ? "tool_calls" : "stop";
+function answer(res: ServerResponse, body: Json, message: Answer, u: ReturnType<typeof usage>, finish = message.tool_calls ? "tool_calls" : "stop"): void {
   if (!body.stream) {
     return sendJson(res, 200, { id: "chatcmpl-1", object: "chat.completion", model: body.model, choices: [{ index: 0, message: { role: "assistant", ...message }, finish_reason: finish }], usage: u });
   }

@@ -36,6 +36,11 @@ describe("pricing and cost", () => {
       const t = trace.tokens;
       expect(trace.cost).toBeCloseTo((t.input * price.input + t.cache * price.cache + t.cache_write * price.cache_write + t.output * price.output) / 1e6, 12);
       expect(done.cost).toBe(trace.cost);
+      // the detail's task, step and run, and the list item, count them too: their costs add up from what they show
+      const tokens = { input: 70, cache: 700, cache_write: 760, output: 42, web_search: 0 };
+      expect([done.tokens, done.steps[0].tokens, done.steps[0].runs[0].tokens]).toEqual([tokens, tokens, tokens]);
+      const listed = (await api("GET", "/tasks?agent=cache-writer&limit=100")).json.items.find((x: { id: string }) => x.id === task.id);
+      expect(listed.tokens).toEqual(tokens);
       expect((await api("DELETE", "/pricing/anthropic:tools")).status).toBe(204);
     });
   });

@@ -71,6 +71,8 @@ describe("GET /tasks/export", () => {
     );
     expect(rows[1][col("cost_usd")]).toBe("0.005");
     expect(rows[1][col("duration_ms")]).toBe("2500");
+    // Anthropic's cache writes are priced apart: without them a row's cost cannot be worked out from its tokens
+    expect(rows.slice(1).map((r) => r[col("tokens_cache_write")])).toEqual(titles.map(() => "0"));
     expect(rows[1][col("created_at")]).toBe(new Date(T0 + 4000).toISOString());
     expect(rows.every((r) => r.length === rows[0].length)).toBe(true);
   });

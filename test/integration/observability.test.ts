@@ -133,7 +133,7 @@ describe("structured logs", () => {
       withRequestId("req_task", async () => {
         logTaskEvent(7, { type: "step.updated", task_id: "tsk_1", step: "main", status: "in_progress", run_no: 1 });
         logTaskEvent(8, { type: "run.text", task_id: "tsk_1", step: "main", run_no: 1, delta: "secret words" });
-        logTaskEvent(9, { task_id: "tsk_1", type: "run.turn", step: "main", run_no: 1, turn_no: 2, tokens: { input: 3, cache: 0, output: 4, web_search: 0 } });
+        logTaskEvent(9, { task_id: "tsk_1", type: "run.turn", step: "main", run_no: 1, turn_no: 2, tokens: { input: 3, cache: 0, cache_write: 0, output: 4, web_search: 0 } });
         logTaskEvent(10, { type: "task.updated", task_id: "tsk_1", status: "completed", progress: { done: 1, total: 1 }, cost: 0 });
       }),
     );

@@ -212,6 +212,34 @@ describe("running plans", () => {
     expect(JSON.stringify(trace.json.turns[0].sent)).toContain("@fail transient 2");
   });
 
+  it("a retry goes on from where the failed run stopped: a person's answer is not asked for again, nor a tool call repeated", async () => {
+    const instructions = '@ask Which colour?\n@tool http_fetch {"url": "http://127.0.0.1:1/"}\n@fail transient 1\n@output done';
+    const plan = await savePlan({ name: "ask then flake", steps: [step("a", instructions, { retry: { max_attempts: 2, backoff: { initial_ms: 0, max_ms: 0 } } })] });
+    const task = await runPlan(plan.id);
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+    const path = `/sessions/${waiting.session_id}/respond`;
+    expect((await api("POST", path, { body: { call_id: waiting.pending[0].call_id, answers: ["blue"] } })).status).toBe(200);
+    const t = await waitForStatus(task.id, ["completed", "failed", "needs_input"]);
+    expect(t.status).toBe("completed");
+    expect(t.output).toBe("done");
+    const [a] = t.steps;
+    expect(a.runs.map((r: { status: string }) => r.status)).toEqual(["failed", "completed"]);
+    const one = (await api("GET", `/tasks/${task.id}/steps/a/runs/1/trace`)).json;
+    const two = (await api("GET", `/tasks/${task.id}/steps/a/runs/2/trace`)).json;
+    // run 2 holds run 1's turns, marked as run 1's and free here, then its own answer
+    expect(two.turns.map((x: { carried_from?: number }) => x.carried_from ?? null)).toEqual([1, 1, null]);
+    expect(two.turns[0].tool_results[0].result).toBe("blue");
+    expect(two.turns[1].tool_results[0].result).toBe(one.turns[1].tool_results[0].result);
+    expect(two.turns.slice(0, 2).map((x: { cost: number; usage: { input: number } }) => [x.cost, x.usage.input])).toEqual([[0, 0], [0, 0]]);
+    expect(two.turns[2].content).toBe("done");
+    // each run's tokens are its own turns', and the step's are the sum of its runs'
+    const sum = (turns: { usage: { input: number; output: number } }[]) => turns.reduce((n, x) => n + x.usage.input + x.usage.output, 0);
+    expect(one.tokens.input + one.tokens.output).toBe(sum(one.turns));
+    expect(two.tokens.input + two.tokens.output).toBe(sum(two.turns));
+    expect(a.tokens.input + a.tokens.output).toBe(sum(one.turns) + sum(two.turns));
+    expect(a.runs[1].cost).toBeCloseTo(two.cost, 12);
+  });
+
   it("retries transient failures with backoff woken by the alarm, each run recorded", async () => {
     // full jitter: each wait is anywhere in [0, 1 h], so the step waits for its alarm, which the test rings
     const plan = await savePlan({ name: "flaky", steps: [step("a", "@fail transient 2\n@output finally", { retry: { max_attempts: 3, backoff: { initial_ms: 3_600_000, max_ms: 3_600_000 } } })] });

@@ -1,7 +1,9 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SPAWN_LIMITS } from "../../worker/task/create";
-import { api, createTask, waitForStatus } from "../helpers";
+import type { TaskRunner } from "../../worker/task/runner";
+import { saveNode } from "../../worker/task/store";
+import { api, createTask, taskStub, waitForStatus } from "../helpers";
 
 describe("spawn_task", () => {
   it("starts a child task with source agent; the parent waits for its result and shows its cost apart", async () => {
@@ -22,6 +24,28 @@ describe("spawn_task", () => {
     const trace = (await api("GET", `/tasks/${parent.id}/steps/main/runs/1/trace`)).json;
     const result = trace.turns[0].tool_results[0].result;
     expect(JSON.parse(result)).toMatchObject({ task_id: child.id, status: "completed", output: "child result" });
+  });
+
+  it("a call resumed after its object stopped between making the sub-task and storing its id finds that sub-task", async () => {
+    const tag = `zs${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+    const args = JSON.stringify({ title: `${tag} child`, description: "@delay 1500\n@output child result", agent: "writer", wait: true });
+    const parent = await createTask({ agent: "planner", title: `${tag} parent`, description: `@tool spawn_task ${args}\n@output parent done` });
+    const kids = async () => ((await api("GET", `/tasks?q=${tag}&source=agent`)).json.items as { id: string }[]);
+    for (let i = 0; i < 200 && (await kids()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // what storage holds when the object stops right after the child's create: the call has no child and no result
+    await runInDurableObject(taskStub(parent.id), async (inst: TaskRunner) => {
+      for (let i = 0; i < 200 && inst.node("main").waiting?.kind !== "child"; i++) await new Promise((r) => setTimeout(r, 10));
+      const node = inst.node("main");
+      node.waiting = null;
+      saveNode(inst.sql, node);
+      inst.inflight.delete("main");
+      inst.pump();
+    });
+    const done = await waitForStatus(parent.id, ["completed"]);
+    expect(await kids()).toHaveLength(1);
+    expect(done.children.count).toBe(1);
+    const trace = (await api("GET", `/tasks/${parent.id}/steps/main/runs/1/trace`)).json;
+    expect(JSON.parse(trace.turns[0].tool_results[0].result)).toMatchObject({ task_id: (await kids())[0].id, status: "completed", output: "child result" });
   });
 
   it("refuses a sub-task whose description passes the API's limit, telling the model why", async () => {

@@ -20,7 +20,8 @@ export interface AgentConfig {
 export type LoopOutcome =
   | { kind: "completed"; output: string }
   | { kind: "ask"; call_id: string; question: string }
-  | { kind: "spawn"; call_id: string; args: Record<string, unknown> }
+  /** `call`: the call within the step, `<run>/<turn>/<call id>`, the run the one that made the turn (a retry carries it) */
+  | { kind: "spawn"; call_id: string; call: string; args: Record<string, unknown> }
   /** `spent_nanos` is what this run has spent so far */
   | { kind: "budget"; spent_nanos: number; next_turn_estimate_nanos: number };
 
@@ -54,6 +55,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
   let specs: ToolSpec[] | undefined;
   for (;;) {
     const last = turns.at(-1);
+    if (last && isCutOff(last)) throw cutOffError(last);
     if (last && isFinal(last)) return { kind: "completed", output: last.content };
     if (turns.length >= o.agent.max_turns) {
       throw new StepError(`the agent used all of its ${o.agent.max_turns} turns without a final answer`, false);
@@ -83,6 +85,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
       tool_results: res.tool_calls.map((c) => ({ call_id: c.id, name: c.name, result: null })),
       searches: res.searches,
       ...(res.paused ? { paused: true } : {}),
+      ...(res.cut_off ? { cut_off: res.cut_off } : {}),
       usage: res.usage,
       cost_nanos: costNanos(res.usage, o.price),
     };
@@ -90,6 +93,15 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
     turns.push(turn);
   }
 }
+
+/** A tool call cut off is not run (`invalidArguments`) and the model is told; a cut-off answer cannot become the step's output. */
+const isCutOff = (t: TurnRecord): boolean => t.cut_off !== undefined && t.tool_calls.length === 0;
+
+const cutOffError = (t: TurnRecord) =>
+  new StepError(
+    `the model's answer was cut off at its output token limit (${t.cut_off}) after ${t.usage.output} output tokens, so it is not taken as the step's output; turn ${t.turn_no} of the trace holds what it wrote`,
+    false,
+  );
 
 function firstMessages(agent: AgentConfig, instructions: string): Message[] {
   const sent: Message[] = agent.system_prompt ? [{ role: "system", content: agent.system_prompt }] : [];
@@ -105,7 +117,8 @@ async function finishToolCalls(turns: TurnRecord[], o: LoopOptions, now: () => n
     if (!call) throw new StepError(`turn ${turns[i].turn_no} has a result for an unknown call ${pending.call_id}`, false);
     const out = call.invalid_arguments === undefined ? await o.tools.execute(call, o.signal) : invalidArguments(call.invalid_arguments);
     if (isSuspension(out)) {
-      return out.suspend === "ask" ? { kind: "ask", call_id: call.id, question: out.question } : { kind: "spawn", call_id: call.id, args: out.args };
+      if (out.suspend === "ask") return { kind: "ask", call_id: call.id, question: out.question };
+      return { kind: "spawn", call_id: call.id, call: `${turns[i].carried_from ?? o.runNo}/${turns[i].turn_no}/${call.id}`, args: out.args };
     }
     turns[i] = withResult(turns[i], call.id, {
       result: out.result,

@@ -25,6 +25,13 @@ export interface TurnRecord {
   searches: WebSearchRecord[];
   /** the model stopped mid-answer; the next turn continues it */
   paused?: boolean;
+  /**
+   * A retry resumes the conversation of the run that failed: this turn was made by run `carried_from`, whose
+   * trace counts its tokens and cost, so here they are zero. Its unfinished tool calls are this run's to finish.
+   */
+  carried_from?: number;
+  /** the answer stopped at the model's output token limit (the provider's reason): not a final answer */
+  cut_off?: string;
   usage: Usage;
   cost_nanos: number;
 }

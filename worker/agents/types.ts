@@ -66,6 +66,8 @@ export interface ModelResponse {
    * the loop sends the conversation back for another turn instead of taking `content` as the final answer.
    */
   paused?: boolean;
+  /** The model hit its output token limit (OpenAI's `finish_reason: "length"`, Anthropic's `stop_reason: "max_tokens"`): the provider's words for it. */
+  cut_off?: string;
 }
 
 export interface Provider {

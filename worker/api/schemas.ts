@@ -18,7 +18,15 @@ export const LIMITS = {
   comment: 20_000,
 } as const;
 
-export const Tokens = z.object({ input: z.number().int(), cache: z.number().int(), output: z.number().int(), web_search: z.number().int() }).openapi("Tokens");
+export const Tokens = z
+  .object({
+    input: z.number().int(),
+    cache: z.number().int(),
+    cache_write: z.number().int().openapi({ description: "input tokens written to the provider's prompt cache (Anthropic), priced at the price's `cache_write`" }),
+    output: z.number().int(),
+    web_search: z.number().int(),
+  })
+  .openapi("Tokens");
 
 export const CreatedBy = z.object({ type: z.enum(["token", "trigger", "agent"]), id: z.string(), name: z.string() });
 

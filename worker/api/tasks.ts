@@ -66,11 +66,11 @@ async function childrenTotals(d1: D1Database, orgId: string, id: string) {
   const r = await d1
     .prepare(
       `SELECT count(*) AS count, coalesce(sum(cost_nanos), 0) AS cost_nanos, coalesce(sum(tokens_input), 0) AS input, coalesce(sum(tokens_cache), 0) AS cache,
-         coalesce(sum(tokens_output), 0) AS output, coalesce(sum(tokens_web_search), 0) AS web_search FROM tasks WHERE org_id = ? AND parent_id = ?`,
+         coalesce(sum(tokens_cache_write), 0) AS cache_write, coalesce(sum(tokens_output), 0) AS output, coalesce(sum(tokens_web_search), 0) AS web_search FROM tasks WHERE org_id = ? AND parent_id = ?`,
     )
     .bind(orgId, id)
-    .first<{ count: number; cost_nanos: number; input: number; cache: number; output: number; web_search: number }>();
-  return { count: r!.count, cost: r!.cost_nanos / 1e9, tokens: { input: r!.input, cache: r!.cache, output: r!.output, web_search: r!.web_search } };
+    .first<{ count: number; cost_nanos: number; input: number; cache: number; cache_write: number; output: number; web_search: number }>();
+  return { count: r!.count, cost: r!.cost_nanos / 1e9, tokens: { input: r!.input, cache: r!.cache, cache_write: r!.cache_write, output: r!.output, web_search: r!.web_search } };
 }
 
 export const tasksApi = newApp()

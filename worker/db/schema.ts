@@ -111,6 +111,7 @@ export const tasks = sqliteTable(
     progress_total: integer("progress_total").notNull().default(0),
     tokens_input: integer("tokens_input").notNull().default(0),
     tokens_cache: integer("tokens_cache").notNull().default(0),
+    tokens_cache_write: integer("tokens_cache_write").notNull().default(0),
     tokens_output: integer("tokens_output").notNull().default(0),
     tokens_web_search: integer("tokens_web_search").notNull().default(0),
     searches: integer("searches").notNull().default(0),
@@ -121,6 +122,8 @@ export const tasks = sqliteTable(
     created_at: integer("created_at").notNull(),
     started_at: integer("started_at"),
     finished_at: integer("finished_at"),
+    /** a sub-task's: the parent's spawn_task call that made it (migration 0012) */
+    spawn_call: text("spawn_call"),
   },
   (t) => [
     uniqueIndex("tasks_id").on(t.id),
@@ -129,6 +132,7 @@ export const tasks = sqliteTable(
     index("tasks_org_status_seq").on(t.org_id, t.status, t.seq),
     index("tasks_org_source_seq").on(t.org_id, t.source, t.seq),
     index("tasks_parent").on(t.parent_id).where(sql`${t.parent_id} IS NOT NULL`),
+    uniqueIndex("tasks_spawn_call").on(t.parent_id, t.spawn_call).where(sql`${t.spawn_call} IS NOT NULL`),
   ],
 );
 

@@ -22,6 +22,7 @@ export interface IndexRow {
   progress_total: number;
   tokens_input: number;
   tokens_cache: number;
+  tokens_cache_write: number;
   tokens_output: number;
   tokens_web_search: number;
   searches: number;
@@ -63,7 +64,7 @@ export function toListItem(r: IndexRow) {
     started_at: iso(r.started_at),
     finished_at: iso(r.finished_at),
     progress: { done: r.progress_done, total: r.progress_total },
-    tokens: { input: r.tokens_input, cache: r.tokens_cache, output: r.tokens_output, web_search: r.tokens_web_search },
+    tokens: { input: r.tokens_input, cache: r.tokens_cache, cache_write: r.tokens_cache_write, output: r.tokens_output, web_search: r.tokens_web_search },
     searches: r.searches,
     cost: r.cost_nanos / 1e9,
     pending: JSON.parse(r.pending) as PendingItem[],
@@ -75,6 +76,6 @@ export type TaskListItem = ReturnType<typeof toListItem>;
 export const INDEX_COLUMNS = [
   "id", "org_id", "title", "description", "status", "source", "agent", "agents", "created_by", "parent_id", "rerun_of",
   "trigger_id", "session_id", "plan_id", "plan_version", "progress_done", "progress_total", "tokens_input", "tokens_cache",
-  "tokens_output", "tokens_web_search", "searches", "cost_nanos", "pending", "output", "index_version", "created_at",
+  "tokens_cache_write", "tokens_output", "tokens_web_search", "searches", "cost_nanos", "pending", "output", "index_version", "created_at",
   "started_at", "finished_at",
 ] as const satisfies readonly (keyof IndexRow)[];

@@ -17,6 +17,8 @@ import type { AgentSnapshot, CreatedBy, TaskMeta, WarmStart } from "./meta";
 import type { Plan } from "./plan-schema";
 import type { RpcResult } from "./runner";
 import { delay } from "../lib/time";
+import { findTask } from "../db/task-queries";
+import { INTERRUPTED_AFTER_MS, requestTask } from "./interrupted";
 
 export interface NewTask {
   org_id: string;
@@ -29,6 +31,8 @@ export interface NewTask {
   plan_version?: number | null;
   inputs?: Record<string, string>;
   parent_id?: string | null;
+  /** a sub-task's: the parent's spawn_task call that made it, written with its row */
+  spawn_call?: string | null;
   rerun_of?: string | null;
   trigger_id?: string | null;
   /** Whether the trigger was paused when it fired (a person's run-now): a fire of an unpaused one starts nothing once it is paused. */
@@ -102,15 +106,15 @@ function snapshots(names: string[], rows: AgentRow[]): Record<string, AgentSnaps
  * fire, only if the trigger is still there and not paused since the fire read it: a fire that loaded its trigger
  * before a delete or a pause then starts nothing, so once either has answered, no task of the trigger starts.
  */
-function insertStatement(env: Bindings, row: IndexRow, names: string[], triggerPaused: boolean) {
+function insertStatement(env: Bindings, row: IndexRow, names: string[], triggerPaused: boolean, spawnCall: string | null) {
   return env.DB.prepare(
     `INSERT INTO tasks (id, org_id, title, description, status, source, agent, agents, created_by, parent_id, rerun_of, trigger_id,
-       session_id, plan_id, plan_version, progress_total, created_at) SELECT ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+       session_id, plan_id, plan_version, progress_total, created_at, spawn_call) SELECT ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
      WHERE (SELECT count(*) FROM agents WHERE org_id = ? AND name IN (${placeholders(names)})) = ?
        AND (? IS NULL OR EXISTS (SELECT 1 FROM triggers WHERE id = ? AND paused <= ?))`,
   ).bind(
     row.id, row.org_id, row.title, row.description, row.source, row.agent, row.agents, row.created_by, row.parent_id,
-    row.rerun_of, row.trigger_id, row.session_id, row.plan_id, row.plan_version, row.progress_total, row.created_at,
+    row.rerun_of, row.trigger_id, row.session_id, row.plan_id, row.plan_version, row.progress_total, row.created_at, spawnCall,
     row.org_id, ...names, names.length, row.trigger_id, row.trigger_id, triggerPaused ? 1 : 0,
   );
 }
@@ -133,14 +137,14 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
     id, org_id: t.org_id, title: t.title, description: t.description, status: "pending", source: t.source,
     agent: primaryAgent(t.plan, names), agents: JSON.stringify(names), created_by: JSON.stringify(t.created_by), parent_id: t.parent_id ?? null,
     rerun_of: t.rerun_of ?? null, trigger_id: t.trigger_id ?? null, session_id: newId("ses"), plan_id: t.plan_id ?? null, plan_version: t.plan_version ?? null,
-    progress_done: 0, progress_total: t.plan.steps.filter((st) => st.kind === "agent").length, tokens_input: 0, tokens_cache: 0, tokens_output: 0, tokens_web_search: 0, searches: 0,
+    progress_done: 0, progress_total: t.plan.steps.filter((st) => st.kind === "agent").length, tokens_input: 0, tokens_cache: 0, tokens_cache_write: 0, tokens_output: 0, tokens_web_search: 0, searches: 0,
     cost_nanos: 0, pending: "[]", output: null, index_version: 0, created_at: now, started_at: null, finished_at: null,
   };
   const month = monthStart(now);
   const audit = t.audit
     ? [auditStatement(env.DB, { org_id: t.org_id, actor: t.audit.actor, action: t.audit.action, target_type: "task", target_id: id, details: t.audit.details }, now, true)]
     : [];
-  const [read, inserted] = await env.DB.batch([readingStatement(env, t.org_id, id, month, names), insertStatement(env, row, names, t.trigger_paused ?? false), ...audit, ...(t.also?.(id) ?? [])]);
+  const [read, inserted] = await env.DB.batch([readingStatement(env, t.org_id, id, month, names), insertStatement(env, row, names, t.trigger_paused ?? false, t.spawn_call ?? null), ...audit, ...(t.also?.(id) ?? [])]);
   const reading = (read as D1Result<CreateReading>).results[0];
   const agentRows = (JSON.parse(reading.agents) as unknown[][]).map((a) => fromColumns<AgentRow>(AGENT_COLUMNS, a));
   const agents = snapshots(names, agentRows);
@@ -190,8 +194,29 @@ async function spawnRoom(env: Bindings, parentId: string): Promise<string | null
   return null;
 }
 
-/** `spawn_task`: a child task with source `agent`, linked to its parent. */
-export async function spawnChildTask(env: Bindings, parent: TaskMeta, args: Record<string, unknown>): Promise<RpcResult<TaskListItem>> {
+/**
+ * The sub-task `call` (the parent's step, run, turn and tool call) already made, if any: the parent's object may
+ * have stopped after making it and before storing its id. One whose create was cut off before its start is
+ * undone (./interrupted.ts) once it is a minute old, so the call makes it again.
+ */
+async function spawnedBy(env: Bindings, parent: TaskMeta, call: string): Promise<TaskListItem | null> {
+  for (;;) {
+    const row = await env.DB.prepare("SELECT id, created_at FROM tasks WHERE parent_id = ? AND spawn_call = ?").bind(parent.id, call).first<{ id: string; created_at: number }>();
+    if (!row) return null;
+    const fate = await requestTask(env, parent.org_id, row.id, row.created_at);
+    if (fate === "undone") return null;
+    if (fate === "stored") {
+      const child = await findTask(env.DB, parent.org_id, row.id);
+      return child && toListItem(child);
+    }
+    await delay(row.created_at + INTERRUPTED_AFTER_MS - Date.now() + 100);
+  }
+}
+
+/** `spawn_task`: a child task with source `agent`, linked to its parent and to the call that made it. */
+export async function spawnChildTask(env: Bindings, parent: TaskMeta, args: Record<string, unknown>, call: string): Promise<RpcResult<TaskListItem>> {
+  const made = await spawnedBy(env, parent, call);
+  if (made) return { ok: true, value: made };
   const agent = typeof args.agent === "string" ? args.agent : "";
   const title = typeof args.title === "string" ? args.title.slice(0, 200) : "";
   const description = typeof args.description === "string" ? args.description : "";
@@ -211,6 +236,7 @@ export async function spawnChildTask(env: Bindings, parent: TaskMeta, args: Reco
       created_by: { type: "agent", id: parent.id, name: parent.title },
       plan: singleStepPlan(agent, title, description),
       parent_id: parent.id,
+      spawn_call: call,
     });
     return { ok: true, value: task };
   } catch (e) {

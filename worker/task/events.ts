@@ -5,7 +5,7 @@ import type { StepStatus } from "./step-status";
 export type TaskEvent =
   | { type: "task.updated"; task_id: string; status: TaskStatus; progress: { done: number; total: number }; cost: number }
   | { type: "step.updated"; task_id: string; step: string; status: StepStatus; run_no: number; error?: string | null }
-  | { type: "run.turn"; task_id: string; step: string; run_no: number; turn_no: number; tokens: { input: number; cache: number; output: number; web_search: number } }
+  | { type: "run.turn"; task_id: string; step: string; run_no: number; turn_no: number; tokens: { input: number; cache: number; cache_write: number; output: number; web_search: number } }
   | { type: "run.text"; task_id: string; step: string; run_no: number; delta: string };
 
 export type TaskEventType = TaskEvent["type"];

@@ -136,7 +136,7 @@ export class RunExecutor {
     const t = this.t;
     const now = Date.now();
     if (outcome.kind === "spawn") {
-      const child = await spawnChildTask(t.bindings, t.meta!, outcome.args);
+      const child = await spawnChildTask(t.bindings, t.meta!, outcome.args, `${node.key}/${outcome.call}`);
       if (!this.current(node.key, t.inflight.get(node.key)!)) {
         // the task was cancelled (or failed, and this step would have waited) while the sub-task was being made: too late for its sweep
         if (child.ok && (t.status === "cancelled" || (t.status === "failed" && outcome.args.wait === true))) t.stopChild(child.value.id);
@@ -146,7 +146,9 @@ export class RunExecutor {
         node.waiting = { kind: "child", task_id: child.value.id, tool_call_id: outcome.call_id };
         saveNode(t.sql, node);
       } else {
-        const result = child.ok ? JSON.stringify({ task_id: child.value.id, status: child.value.status }) : `error: ${child.message}`;
+        // a call resumed after a restart may find its sub-task already finished
+        const output = outcome.args.wait === true && child.ok ? { output: child.value.output } : {};
+        const result = child.ok ? JSON.stringify({ task_id: child.value.id, status: child.value.status, ...output }) : `error: ${child.message}`;
         this.answerQuestion(node, run.run_no, outcome.call_id, result);
       }
       // the run goes on: the scheduler relaunches running steps that are not in flight (and not waiting on a child)

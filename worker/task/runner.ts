@@ -19,7 +19,7 @@ import { spendRows } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep } from "./plan-schema";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, carryTurns, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { stepStatus } from "./step-status";
@@ -443,9 +443,10 @@ export class TaskRunner extends DurableObject<Bindings> {
         if (node.retry_at && node.retry_at > now) return false;
         if (this.reuse(node, now)) return true;
         node.retry_at = null;
-        // a retry answers the same review as the run that failed
+        // a retry answers the same review as the run that failed, and goes on from where it stopped
         const failed = this.runs.get(runKey(node.key, node.runs));
-        this.beginRun(node, now, failed?.status === "failed" ? failed.feedback : null);
+        if (failed?.status === "failed") this.beginRun(node, now, failed.feedback, failed.run_no);
+        else this.beginRun(node, now, null);
         toStart.push(node.key);
         return true;
       }
@@ -510,7 +511,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     return ok({ meta: this.meta, reused });
   }
 
-  beginRun(node: StoredNode, now: number, feedback: string | null): void {
+  beginRun(node: StoredNode, now: number, feedback: string | null, resumes?: number): void {
     node.runs += 1;
     node.status = "running";
     node.started_at ??= now;
@@ -523,7 +524,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     };
     this.runs.set(runKey(node.key, run.run_no), run);
     insertRun(this.sql, run);
-    this.freshRuns.add(runKey(node.key, run.run_no));
+    const carried = resumes === undefined ? 0 : carryTurns(this.sql, node.key, resumes, run.run_no);
+    if (carried === 0) this.freshRuns.add(runKey(node.key, run.run_no));
     this.emitStep(node);
   }
 
@@ -770,7 +772,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       id: m.id, org_id: m.org_id, title: m.title, description: m.description, status: this.status, source: m.source,
       agent: primaryAgent(m.plan, Object.keys(m.agents)), agents: JSON.stringify(Object.keys(m.agents)), created_by: JSON.stringify(m.created_by),
       parent_id: m.parent_id, rerun_of: m.rerun_of, trigger_id: m.trigger_id, session_id: m.session_id, plan_id: m.plan_id,
-      plan_version: m.plan_version, progress_done: p.done, progress_total: p.total, tokens_input: u.input, tokens_cache: u.cache,
+      plan_version: m.plan_version, progress_done: p.done, progress_total: p.total, tokens_input: u.input, tokens_cache: u.cache, tokens_cache_write: u.cache_write,
       tokens_output: u.output, tokens_web_search: u.web_search, searches: u.searches, cost_nanos: this.totals.cost_nanos,
       pending: JSON.stringify(this.pendingItems()), output: this.output, index_version: this.lastEventId, created_at: m.created_at,
       started_at: this.startedAt, finished_at: this.finishedAt,

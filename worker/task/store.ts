@@ -1,7 +1,7 @@
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import type { TurnRecord } from "../agents/turn";
-import type { Usage } from "../agents/types";
+import { type Usage, zeroUsage } from "../agents/types";
 import type { NodeSpec, NodeState, NodeStatus } from "./dag";
 import freshSchema from "./fresh-schema.sql";
 import migrations from "./migrations/migrations.js";
@@ -202,6 +202,17 @@ export function saveTurn(sql: SqlStorage, key: string, runNo: number, turn: Turn
     "INSERT INTO turns (node_key, run_no, turn_no, data) VALUES (?, ?, ?, ?) ON CONFLICT (node_key, run_no, turn_no) DO UPDATE SET data = excluded.data",
     key, runNo, turn.turn_no, JSON.stringify(stored),
   );
+}
+
+/**
+ * A retry starts where the failed run stopped: its turns are copied into the new run, marked as carried and
+ * costing nothing there, so no question a person answered is asked again and no finished tool call runs again.
+ * Returns how many turns were carried.
+ */
+export function carryTurns(sql: SqlStorage, key: string, fromRun: number, toRun: number): number {
+  const turns = loadTurns(sql, key, fromRun);
+  for (const t of turns) saveTurn(sql, key, toRun, { ...t, carried_from: t.carried_from ?? fromRun, usage: zeroUsage(), cost_nanos: 0 });
+  return turns.length;
 }
 
 /** Ids are given, not returned: the object is the log's only writer and knows its last id. */

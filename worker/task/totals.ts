@@ -20,4 +20,4 @@ export function addInto(into: Totals, usage: Usage, cost_nanos: number): void {
 
 export { nanosToUsd } from "../agents/cost";
 
-export const tokensView = (u: Usage) => ({ input: u.input, cache: u.cache, output: u.output, web_search: u.web_search });
+export const tokensView = (u: Usage) => ({ input: u.input, cache: u.cache, cache_write: u.cache_write, output: u.output, web_search: u.web_search });

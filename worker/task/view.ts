@@ -21,11 +21,11 @@ export interface StepView {
   output_preview: string | null;
   output: string | null;
   error: string | null;
-  tokens: { input: number; cache: number; output: number; web_search: number };
+  tokens: ReturnType<typeof tokensView>;
   searches: number;
   cost: number;
   retry_at: string | null;
-  runs: { run_no: number; status: string; started_at: string; finished_at: string | null; error: string | null; feedback: string | null; tokens: { input: number; cache: number; output: number; web_search: number }; searches: number; cost: number }[];
+  runs: { run_no: number; status: string; started_at: string; finished_at: string | null; error: string | null; feedback: string | null; tokens: ReturnType<typeof tokensView>; searches: number; cost: number }[];
   item?: string | null;
   index?: number | null;
   case?: string;

@@ -58,6 +58,16 @@ describe("Anthropic provider against a Messages server", () => {
     expect(cut.tool_calls).toEqual([{ id: "toolu_cut", name: "lookup", arguments: {}, invalid_arguments: '{"q": "ho' }]);
   });
 
+  it("fails the run when the answer stops at max_tokens, keeping the turn", async () => {
+    const turns: TurnRecord[] = [];
+    const e = await stepError(loop("cut-off", fakeHost([], {}).host, turns));
+    expect(e.transient).toBe(false);
+    expect(e.message).toContain('cut off at its output token limit (stop_reason "max_tokens") after 16 output tokens');
+    expect(turns[0]).toMatchObject({ content: "The three risks are: first, the", cut_off: 'stop_reason "max_tokens"' });
+    const plain = await provider().call(request("cut-off"));
+    expect(plain.cut_off).toBe('stop_reason "max_tokens"');
+  });
+
   it("treats an overloaded error in the middle of a stream as transient", async () => {
     const e = await stepError(provider().call(request("stream-overloaded", { onText: () => {} })));
     expect([e.transient, e.message]).toEqual([true, "anthropic: Overloaded"]);

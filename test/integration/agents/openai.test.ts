@@ -86,6 +86,30 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect(outcome).toEqual({ kind: "completed", output: `tool said: error: ${error}` });
   });
 
+  it.each([false, true])("fails the run when the answer is cut off at the token limit, keeping the turn (streaming: %s)", async (streaming) => {
+    const turns: TurnRecord[] = [];
+    const run = runAgentLoop({
+      agent: agent({ model: "openai:cut-off" }),
+      instructions: "list the risks",
+      runNo: 1,
+      turns: [],
+      provider: provider(),
+      tools: fakeHost([], {}).host,
+      price: gpt4o,
+      saveTurn: (t) => void (turns[t.turn_no - 1] = t),
+      checkBudget: () => true,
+      signal: new AbortController().signal,
+      ...(streaming ? { onText: () => {} } : {}),
+    });
+    const e = await stepError(run);
+    expect(e.transient).toBe(false);
+    expect(e.message).toContain('cut off at its output token limit (finish_reason "length") after 16 output tokens');
+    expect(turns[0]).toMatchObject({ content: "The three risks are: first, the", cut_off: 'finish_reason "length"', usage: { output: 16 } });
+    // resumed from its stored turns, it fails the same way rather than taking the cut answer
+    const again = runAgentLoop({ agent: agent({ model: "openai:cut-off" }), instructions: "x", runNo: 1, turns, provider: provider(), tools: fakeHost([], {}).host, price: gpt4o, saveTurn: () => {}, checkBudget: () => true, signal: new AbortController().signal });
+    expect((await stepError(again)).message).toContain("cut off");
+  });
+
   it("reads a plain answer to a streamed request, as a server that ignores `stream` sends", async () => {
     const deltas: string[] = [];
     const res = await provider().call(request("ignores-stream", { onText: (d) => void deltas.push(d) }));

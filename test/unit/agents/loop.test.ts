@@ -177,7 +177,7 @@ describe("agent loop", () => {
       tools: host,
       saveTurn: store.save,
     });
-    expect(outcome).toEqual({ kind: "spawn", call_id: "sim_call_1", args: { title: "Sub", description: "do it", agent: "writer", wait: true } });
+    expect(outcome).toEqual({ kind: "spawn", call_id: "sim_call_1", call: "1/1/sim_call_1", args: { title: "Sub", description: "do it", agent: "writer", wait: true } });
   });
 
   it("records a native search turn and continues after it", async () => {

@@ -159,6 +159,15 @@ describe("sim model", () => {
     expect(later.content).toBe("ok");
   });
 
+  it("@fail after @ask, @tool or @search lines fails before the turn that follows them", async () => {
+    const asked: Message[] = [{ role: "user", content: "@ask Which?\n@fail transient 1\n@output ok" }];
+    expect((await simProvider.call(req(asked, { runNo: 1 }))).tool_calls[0].name).toBe("ask_human");
+    const after: Message[] = [...asked, { role: "assistant", content: "", tool_calls: [{ id: "sim_call_1", name: "ask_human", arguments: {} }] }, { role: "tool", tool_call_id: "sim_call_1", name: "ask_human", content: "this" }];
+    const err = await simProvider.call(req(after, { runNo: 1 })).catch((e: unknown) => e);
+    expect((err as StepError).transient).toBe(true);
+    expect((await simProvider.call(req(after, { runNo: 2 }))).content).toBe("ok");
+  });
+
   it("@fail permanent fails every run with a permanent error", async () => {
     const err = await simProvider.call(req([{ role: "user", content: "@fail permanent" }], { runNo: 5 })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StepError);

@@ -176,6 +176,11 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
     <li class="turn">
       <header class="turn-head">
         <strong>Turn {props.turn.turn_no}</strong>
+        <Show when={props.turn.carried_from !== undefined}>
+          <span class="chip" title="This run went on from where the failed run stopped: the turn's tokens and cost are counted in that run's trace">
+            from run {props.turn.carried_from}
+          </span>
+        </Show>
         <span class="chips">
           <span class="chip" title="Uncached input tokens">in {fmtInt(u().input)}</span>
           <span class="chip" title="Cached input tokens">cache {fmtInt(u().cache)}</span>
@@ -187,6 +192,9 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
             <span class="chip" title="Web search tokens">search {fmtInt(u().web_search)}</span>
           </Show>
           <span class="chip chip-cost">{fmtCost(props.turn.cost)}</span>
+          <Show when={props.turn.cut_off}>
+            <span class="chip" title="The answer stopped at the model's output token limit, so it did not become the step's output">cut off: {props.turn.cut_off}</span>
+          </Show>
           <span class="muted small">{fmtDuration(durationBetween(props.turn.started_at, props.turn.finished_at))}</span>
         </span>
       </header>

@@ -30,9 +30,10 @@ export function fmtCompact(n: number): string {
   return n < 10_000 ? num.format(n) : compact.format(n);
 }
 
-export function totalTokens(t: Tokens | null | undefined): number {
+/** The spend report's tokens have no cache writes (its ledger does not keep them). */
+export function totalTokens(t: (Omit<Tokens, "cache_write"> & { cache_write?: number }) | null | undefined): number {
   if (!t) return 0;
-  return t.input + t.cache + t.output + t.web_search;
+  return t.input + t.cache + (t.cache_write ?? 0) + t.output + t.web_search;
 }
 
 export function fmtCost(usd: number | null | undefined): string {

@@ -81,5 +81,6 @@ function readMessage(json: unknown): ModelResponse {
     },
     searches,
     paused: stop_reason === "pause_turn" && tool_calls.length === 0,
+    ...(stop_reason === "max_tokens" ? { cut_off: 'stop_reason "max_tokens"' } : {}),
   };
 }

@@ -47,19 +47,20 @@ export function createOpenAIProvider(o: OpenAIOptions): Provider {
 async function readCompletion(res: Response): Promise<ModelResponse> {
   const parsed = completionSchema.safeParse(await res.json());
   if (!parsed.success) throw new StepError(`${NAME}: unexpected response shape`, true);
-  const { message } = parsed.data.choices[0];
+  const { message, finish_reason } = parsed.data.choices[0];
   return {
     content: message.content ?? "",
     tool_calls: (message.tool_calls ?? []).map((c) => toolCallOf(c.id, c.function.name, c.function.arguments)),
     usage: toUsage(parsed.data.usage),
     searches: [],
+    ...cutOff(finish_reason),
   };
 }
 
 async function readStream(res: Response, req: ModelRequest, alive: () => void): Promise<ModelResponse> {
   if (!res.body) throw new StepError(`${NAME}: empty stream`, true);
   let content = "";
-  let finished = false;
+  let finished: string | null = null;
   let usage = toUsage(null);
   const calls = new Map<number, { id: string; name: string; args: string }>();
   for await (const event of sseEvents(res.body, alive)) {
@@ -68,7 +69,7 @@ async function readStream(res: Response, req: ModelRequest, alive: () => void): 
     if (!chunk.success) throw new StepError(`${NAME}: unexpected stream chunk`, true);
     if (chunk.data.usage) usage = toUsage(chunk.data.usage);
     for (const choice of chunk.data.choices) {
-      if (choice.finish_reason) finished = true;
+      if (choice.finish_reason) finished = choice.finish_reason;
       const delta = choice.delta;
       if (delta?.content) {
         content += delta.content;
@@ -85,5 +86,7 @@ async function readStream(res: Response, req: ModelRequest, alive: () => void): 
   }
   if (!finished) throw new StepError(`${NAME}: the stream ended before the answer did`, true);
   const tool_calls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => toolCallOf(c.id, c.name, c.args));
-  return { content, tool_calls, usage, searches: [] };
+  return { content, tool_calls, usage, searches: [], ...cutOff(finished) };
 }
+
+const cutOff = (finishReason: string | null | undefined) => (finishReason === "length" ? { cut_off: 'finish_reason "length"' } : {});

@@ -11,7 +11,8 @@ export interface SimScript {
   /** `@ask`, `@tool` and `@search`, one turn each, in order */
   actions: SimAction[];
   delayMs: number;
-  fail?: { transient: true; runs: number } | { transient: false };
+  /** `at`: the turn it fails before, the number of `@ask`, `@tool` and `@search` lines above it (0: the first) */
+  fail?: ({ transient: true; runs: number } | { transient: false }) & { at: number };
   /** the instructions without directive lines, whitespace collapsed */
   text: string;
 }
@@ -53,7 +54,7 @@ export function parseSimScript(instructions: string): SimScript {
         break;
       }
       case "fail":
-        script.fail = parseFail(line, arg);
+        script.fail = { ...parseFail(line, arg), at: script.actions.length };
         break;
       default:
         text.push(line);
@@ -79,7 +80,7 @@ function parseTool(line: string, arg: string): SimAction {
   return { kind: "tool", name: m[1], args: args as Record<string, unknown> };
 }
 
-function parseFail(line: string, arg: string): SimScript["fail"] {
+function parseFail(line: string, arg: string): { transient: true; runs: number } | { transient: false } {
   const [kind, n] = arg.split(/\s+/);
   if (kind === "permanent") return { transient: false };
   if (kind === "transient") {

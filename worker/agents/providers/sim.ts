@@ -20,7 +20,7 @@ export const simProvider: Provider = {
     // A final answer with a listener streams its text across the delay, as a real model would.
     const streams = req.onText !== undefined && script.delayMs > 0 && !script.actions[turn];
     if (script.delayMs > 0 && !streams) await sleep(script.delayMs, req.signal);
-    if (turn === 0 && script.fail) {
+    if (script.fail && turn === script.fail.at) {
       if (!script.fail.transient) throw new StepError("sim: permanent failure (@fail permanent)", false);
       if (req.runNo <= script.fail.runs) throw new StepError(`sim: transient failure on run ${req.runNo} (@fail transient ${script.fail.runs})`, true);
     }

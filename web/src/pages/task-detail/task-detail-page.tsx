@@ -115,7 +115,8 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
         <Stat label="Tokens" title={`total ${fmtInt(totalTokens(t().tokens))}`}>
           <span>{fmtInt(totalTokens(t().tokens))}</span>
           <span class="muted small">
-            in {fmtInt(t().tokens.input)} · cache {fmtInt(t().tokens.cache)} · out {fmtInt(t().tokens.output)} · search {fmtInt(t().tokens.web_search)}
+            in {fmtInt(t().tokens.input)} · cache {fmtInt(t().tokens.cache)}
+            {t().tokens.cache_write > 0 ? ` · cache write ${fmtInt(t().tokens.cache_write)}` : ""} · out {fmtInt(t().tokens.output)} · search {fmtInt(t().tokens.web_search)}
           </span>
         </Stat>
         <Stat label="Searches">{fmtInt(t().searches)}</Stat>

@@ -64,7 +64,7 @@ export function TaskCard(props: { task: TaskListItem; onChanged: () => void; exp
         </div>
         <div>
           <dt>Tokens</dt>
-          <dd title={`in ${fmtInt(t().tokens.input)} · cache ${fmtInt(t().tokens.cache)} · out ${fmtInt(t().tokens.output)} · search ${fmtInt(t().tokens.web_search)}`}>{fmtCompact(totalTokens(t().tokens))}</dd>
+          <dd title={`in ${fmtInt(t().tokens.input)} · cache ${fmtInt(t().tokens.cache)}${t().tokens.cache_write > 0 ? ` · cache write ${fmtInt(t().tokens.cache_write)}` : ""} · out ${fmtInt(t().tokens.output)} · search ${fmtInt(t().tokens.web_search)}`}>{fmtCompact(totalTokens(t().tokens))}</dd>
         </div>
         <div>
           <dt>Cost</dt>
