@@ -378,6 +378,31 @@ describe("every route takes only what it declares", () => {
   });
 });
 
+describe("a route that takes no body", () => {
+  it("refuses one (400 naming its keys) rather than dropping it, and changes nothing", async () => {
+    const asking = await createTask({ agent: "researcher", title: "asks", description: "@ask Which segment?\n@output ok" });
+    await waitForStatus(asking.id, ["needs_input"]);
+    const refused = await api("DELETE", `/tasks/${asking.id}`, { body: { reason: "duplicate" } });
+    expectError(refused, 400, "bad_request");
+    expect(refused.json.error.message).toContain('this route takes no body (unknown key "reason")');
+    expect(refused.json.error.details).toEqual([{ path: "reason", message: "unknown key: this route takes no body" }]);
+    expect((await api("GET", `/tasks/${asking.id}`)).json.status).toBe("needs_input");
+    expectError(await api("DELETE", `/tasks/${asking.id}`, { raw: "[1]" }), 400, "bad_request");
+    expectError(await api("DELETE", `/tasks/${asking.id}`, { raw: "not json", headers: { "content-type": "text/plain" } }), 400, "bad_request");
+    // an empty object is what many clients send for "nothing": it is no body
+    expect((await api("DELETE", `/tasks/${asking.id}`, { body: {} })).json.status).toBe("cancelled");
+    for (const { key, method, path, op } of ops()) {
+      if (method === "GET" || op.requestBody) continue;
+      const res = await exports.default.fetch(
+        new Request(`${BASE}${fill(fullPath(path, op))}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: j({ bogus: 1 }) }),
+      );
+      const body = (await res.json()) as { error?: { details?: unknown } };
+      expect(res.status, key).toBe(400);
+      expect(body.error?.details, key).toEqual([{ path: "bogus", message: "unknown key: this route takes no body" }]);
+    }
+  });
+});
+
 describe("every documented status is reachable", () => {
   it("answers each documented status of each route family with a representative request", async () => {
     const cases = await buildCases();

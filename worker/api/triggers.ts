@@ -28,6 +28,8 @@ const CreateTrigger = z
   ])
   .openapi("CreateTrigger");
 
+const RunTrigger = z.object({ inputs: z.record(z.string(), z.unknown()).optional() }).strict().openapi("RunTrigger");
+
 const TriggerView = z
   .object({
     id: z.string(), kind: z.enum(["cron", "webhook"]), plan_id: z.string(), title: z.string().nullable(), cron: z.string().nullable(), timezone: z.string().nullable(),
@@ -158,15 +160,21 @@ export const triggersApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/{id}/run", tags: ["triggers"], summary: "Start a task from the trigger now, with its saved inputs", request: { params: Id }, responses: { 201: json(TaskListItem, "Created"), ...errors(401, 403, 404, 422) } }),
+    createRoute({
+      method: "post", path: "/{id}/run", tags: ["triggers"], summary: "Start a task from the trigger now: its saved inputs, overlaid with the body's `inputs` (as a webhook delivery's are)",
+      request: { params: Id, body: { required: false, content: { "application/json": { schema: RunTrigger } } } }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 422) },
+    }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
       const t = await requireTrigger(c.env, p, c.req.valid("param").id);
+      const { inputs } = c.req.valid("json");
       const also = (taskId: string) => [
-        auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.run", target_type: "trigger", target_id: t.id, details: { task_id: taskId } }),
+        auditStatement(c.env.DB, {
+          org_id: p.org_id, actor: actorOf(p), action: "trigger.run", target_type: "trigger", target_id: t.id, details: { task_id: taskId, ...(inputs ? { inputs } : {}) },
+        }),
       ];
-      return c.json(await fireTrigger(c.env, t, { also }), 201);
+      return c.json(await fireTrigger(c.env, t, { inputs, also }), 201);
     },
   );
 
