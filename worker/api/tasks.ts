@@ -9,7 +9,7 @@ import type { RpcResult } from "../task/runner";
 import { newApp } from "./app";
 import { createdBy, sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
-import { runPlan } from "./plan-run";
+import { findNamedPlan, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
 import { LastEventQuery, sseResponse } from "./sse";
@@ -75,14 +75,14 @@ async function childrenTotals(d1: D1Database, orgId: string, id: string) {
 
 export const tasksApi = newApp()
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 409, 413, 422) } }),
+    createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 409, 413, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
       const input = c.req.valid("json");
       const budget = input.max_cost == null ? null : Math.round(input.max_cost * 1e9);
       if ("plan_id" in input) {
-        const task = await runPlan(c.env, p, input.plan_id, {
+        const task = await runPlan(c.env, p, await findNamedPlan(c.env.DB, p.org_id, input.plan_id), {
           inputs: input.inputs, title: input.title, max_cost_nanos: budget, source: sourceOf(p), audit: { actor: actorOf(p), action: "task.create" },
           also: c.get("idempotentTask"),
         });
