@@ -177,7 +177,7 @@ async function buildCases(): Promise<Case[]> {
     // settings and spend
     { op: "GET /settings", status: 200, run: () => s("GET", v1("/settings")) },
     { op: "PATCH /settings", status: 400, run: () => s("PATCH", v1("/settings"), { body: j({ max_concurrent_tasks: 0 }) }) },
-    { op: "PATCH /settings", status: 403, run: () => s("PATCH", v1("/settings"), { token: member, body: j({}) }) },
+    { op: "PATCH /settings", status: 403, run: () => s("PATCH", v1("/settings"), { token: member, body: j({ retention_days: 30 }) }) },
     { op: "GET /spend", status: 200, run: () => s("GET", v1("/spend")) },
     { op: "GET /spend", status: 400, run: () => s("GET", v1("/spend?group=week")) },
     // events
