@@ -67,6 +67,6 @@ describe("typed client", () => {
     expect(health).toMatchObject({ ok: true, d1: true, durable_objects: true });
     const doc = await unwrap(anon["openapi.json"].$get());
     expect(doc.openapi).toBe("3.1.0");
-    expect(anon.tasks[":id"].events.$url({ param: { id: "tsk_1" } }).pathname).toBe("/api/v1/tasks/tsk_1/events");
+    expect(anon.tasks[":id"].events.$url({ param: { id: "tsk_1" }, query: {} }).pathname).toBe("/api/v1/tasks/tsk_1/events");
   });
 });

@@ -9,7 +9,7 @@ import { MAX_SUBSCRIPTIONS_PER_ORG } from "../../worker/notify/subscriptions";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
 import type { RateLimiter } from "../../worker/lib/rate-limit";
 import type { TokenGate } from "../../worker/lib/token-gate";
-import { ADMIN, api, BASE, createTask, gateOf, makeOrg, spendWindow, tokenWithRole, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, spendWindow, tokenWithRole, waitForStatus } from "../helpers";
 
 interface Op {
   tags: string[];
@@ -177,7 +177,7 @@ async function buildCases(): Promise<Case[]> {
     // settings and spend
     { op: "GET /settings", status: 200, run: () => s("GET", v1("/settings")) },
     { op: "PATCH /settings", status: 400, run: () => s("PATCH", v1("/settings"), { body: j({ max_concurrent_tasks: 0 }) }) },
-    { op: "PATCH /settings", status: 403, run: () => s("PATCH", v1("/settings"), { token: member, body: j({}) }) },
+    { op: "PATCH /settings", status: 403, run: () => s("PATCH", v1("/settings"), { token: member, body: j({ retention_days: 30 }) }) },
     { op: "GET /spend", status: 200, run: () => s("GET", v1("/spend")) },
     { op: "GET /spend", status: 400, run: () => s("GET", v1("/spend?group=week")) },
     // events
@@ -327,7 +327,7 @@ async function buildCases(): Promise<Case[]> {
 
 /**
  * What middleware answers the same way on every route: no token (401), rate limited (429),
- * body too large (413), malformed JSON (400). One each per family that documents it and
+ * body too large (413), malformed JSON or an unknown query parameter (400). One each per family that documents it and
  * has no hand-picked case for it.
  */
 function genericCases(picked: Case[], limited: string): Case[] {
@@ -335,7 +335,6 @@ function genericCases(picked: Case[], limited: string): Case[] {
   const have = new Set(picked.map((c) => `${family(c.op)} ${c.status}`));
   const out: Case[] = [];
   for (const { key, method, path, op } of ops()) {
-    if (PUBLIC_OPERATIONS.has(key)) continue;
     const url = fill(fullPath(path, op));
     const body = op.requestBody ? "{}" : undefined;
     const add = (st: number, run: () => Promise<number>) => {
@@ -344,6 +343,8 @@ function genericCases(picked: Case[], limited: string): Case[] {
       have.add(k);
       out.push({ op: key, status: st, run });
     };
+    if (key !== "POST /hooks/{trigger_id}") add(400, () => status(method, `${url}?unknown_param=1`, { token: PUBLIC_OPERATIONS.has(key) ? null : ADMIN, body }));
+    if (PUBLIC_OPERATIONS.has(key)) continue;
     add(401, () => status(method, url, { token: null, body }));
     add(429, () => status(method, url, { token: limited, body }));
     if (op.requestBody) add(413, () => status(method, url, { body: big }));
@@ -351,6 +352,56 @@ function genericCases(picked: Case[], limited: string): Case[] {
   }
   return out;
 }
+
+describe("every route takes only what it declares", () => {
+  it("refuses an unknown query parameter with 400 naming it, rather than ignoring a misspelt filter", async () => {
+    const misspelt = await api("GET", "/tasks?agnet=writer");
+    expectError(misspelt, 400, "bad_request");
+    expect(misspelt.json.error.message).toContain('unknown query parameter "agnet" (it takes status, source, agent, q,');
+    expect(misspelt.json.error.details).toEqual([{ path: "agnet", message: "unknown query parameter" }]);
+    const exported = await api("GET", "/tasks/export?stauts=failed&format=json");
+    expectError(exported, 400, "bad_request");
+    expect(exported.json.error.details).toEqual([{ path: "stauts", message: "unknown query parameter" }]);
+    expect((await api("GET", "/tasks/summary?status=failed&limit=5")).json.error.details).toEqual([{ path: "limit", message: "unknown query parameter" }]);
+    expect((await api("GET", "/settings?x=1&y=2")).json.error.message).toContain('unknown query parameters "x", "y" (this route takes none)');
+    // the declared ones still work, the streams' resume point included
+    expect((await api("GET", "/tasks?agent=writer&limit=1")).status).toBe(200);
+    expect(await status("GET", v1("/events?last_event_id=0"))).toBe(200);
+    for (const { key, method, path, op } of ops()) {
+      if (key === "POST /hooks/{trigger_id}") continue; // outside the API: a webhook sender's URL is its own
+      const url = fill(fullPath(path, op));
+      const res = await exports.default.fetch(new Request(`${BASE}${url}?bogus=1`, { method, headers: { authorization: `Bearer ${ADMIN}` } }));
+      const body = (await res.json()) as { error?: { details?: unknown } };
+      expect(res.status, key).toBe(400);
+      expect(body.error?.details, key).toEqual([{ path: "bogus", message: "unknown query parameter" }]);
+    }
+  });
+});
+
+describe("a route that takes no body", () => {
+  it("refuses one (400 naming its keys) rather than dropping it, and changes nothing", async () => {
+    const asking = await createTask({ agent: "researcher", title: "asks", description: "@ask Which segment?\n@output ok" });
+    await waitForStatus(asking.id, ["needs_input"]);
+    const refused = await api("DELETE", `/tasks/${asking.id}`, { body: { reason: "duplicate" } });
+    expectError(refused, 400, "bad_request");
+    expect(refused.json.error.message).toContain('this route takes no body (unknown key "reason")');
+    expect(refused.json.error.details).toEqual([{ path: "reason", message: "unknown key: this route takes no body" }]);
+    expect((await api("GET", `/tasks/${asking.id}`)).json.status).toBe("needs_input");
+    expectError(await api("DELETE", `/tasks/${asking.id}`, { raw: "[1]" }), 400, "bad_request");
+    expectError(await api("DELETE", `/tasks/${asking.id}`, { raw: "not json", headers: { "content-type": "text/plain" } }), 400, "bad_request");
+    // an empty object is what many clients send for "nothing": it is no body
+    expect((await api("DELETE", `/tasks/${asking.id}`, { body: {} })).json.status).toBe("cancelled");
+    for (const { key, method, path, op } of ops()) {
+      if (method === "GET" || op.requestBody) continue;
+      const res = await exports.default.fetch(
+        new Request(`${BASE}${fill(fullPath(path, op))}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: j({ bogus: 1 }) }),
+      );
+      const body = (await res.json()) as { error?: { details?: unknown } };
+      expect(res.status, key).toBe(400);
+      expect(body.error?.details, key).toEqual([{ path: "bogus", message: "unknown key: this route takes no body" }]);
+    }
+  });
+});
 
 describe("every documented status is reachable", () => {
   it("answers each documented status of each route family with a representative request", async () => {

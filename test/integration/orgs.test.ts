@@ -58,9 +58,11 @@ describe("/orgs", () => {
       const body = method === "POST" ? {} : undefined;
       expectError(await api(method, path, { token: b, body }), 404, "not_found");
     }
-    expectError(await api("POST", `/tasks`, { token: b, body: { plan_id: madePlan.json.id } }), 404);
+    // named in a body, another organization's plan is unknown as any plan would be (422, as an unknown agent)
+    expectError(await api("POST", `/tasks`, { token: b, body: { plan_id: madePlan.json.id } }), 422, "unprocessable");
     expectError(await api("POST", `/sessions/${task.json.session_id}/respond`, { token: b, body: { call_id: "x", answers: ["y"] } }), 404);
-    expectError(await api("POST", "/tasks", { token: b, body: { plan_id: madePlan.json.id, inputs: {} } }), 404);
+    expectError(await api("POST", "/tasks", { token: b, body: { plan_id: madePlan.json.id, inputs: {} } }), 422, "unprocessable");
+    expectError(await api("POST", "/triggers", { token: b, body: { kind: "webhook", plan_id: madePlan.json.id } }), 422, "unprocessable");
 
     for (const path of ["/tasks", "/tasks?q=secret", "/plans", "/triggers", "/tokens", "/audit"]) {
       const res = await api("GET", path, { token: b });

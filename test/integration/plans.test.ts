@@ -88,6 +88,20 @@ describe("/plans", () => {
     const task = await runPlan(plan.id, { inputs: { topic: "tea" } });
     expect((await waitForStatus(task.id, ["completed"])).output).toBe("tea dry");
   });
+
+  it("answers an unknown plan named in a body 422, as an unknown agent is, wherever it is named (404 is for the path's own resource)", async () => {
+    const unknown = { error: { code: "unprocessable", message: 'unknown plan "pln_nope"', details: { plan_id: "pln_nope" } } };
+    for (const [path, body] of [
+      ["/tasks", { plan_id: "pln_nope", inputs: {} }],
+      ["/triggers", { kind: "webhook", plan_id: "pln_nope" }],
+      ["/chat", { plan_id: "pln_nope" }],
+    ] as const) {
+      const res = await api("POST", path, { body });
+      expectError(res, 422);
+      expect(res.json, path).toMatchObject(unknown);
+    }
+    expectError(await api("POST", "/tasks", { body: { agent: "ghost", title: "t" } }), 422, "unprocessable");
+  });
 });
 
 describe("running plans", () => {

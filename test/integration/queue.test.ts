@@ -178,6 +178,13 @@ describe("concurrency caps", () => {
     expectError(await api("PATCH", "/settings", { token: o.token, body: { max_concurrent_tasks: 0 } }), 400);
     expectError(await api("PATCH", "/settings", { token: o.token, body: { max_concurrent_tasks: 1.5 } }), 400);
     expectError(await api("PATCH", "/settings", { token: o.token, body: { unknown: 1 } }), 400);
+    // an empty change is refused as a subscription's is, and leaves no audit entry
+    const audited = async () => (await api("GET", "/audit?action=settings.update", { token: o.token })).json.items.length;
+    const before = await audited();
+    const empty = await api("PATCH", "/settings", { token: o.token, body: {} });
+    expectError(empty, 400, "bad_request");
+    expect(empty.json.error.message).toContain("change at least one field");
+    expect(await audited()).toBe(before);
     expectError(await api("POST", "/agents", { token: o.token, body: { name: "bad", model: "sim", max_concurrency: 0 } }), 400);
     const member = await tokenWithRole("member", o.id);
     expectError(await api("PATCH", "/settings", { token: member, body: { max_concurrent_tasks: 5 } }), 403);

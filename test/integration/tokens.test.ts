@@ -79,6 +79,33 @@ describe("/tokens", () => {
     expect(theirs.json.items.map((t: { id: string }) => t.id)).toEqual([org.token.id]);
     expect((await api("GET", "/tasks", { token: org.token.token })).status).toBe(200);
   });
+
+  it("never revokes an organization's last admin token (409 saying why), even when two admins revoke each other at once", async () => {
+    const { json: org } = await api("POST", "/orgs", { body: { name: "Last Admin" } });
+    const first = org.token as { id: string; token: string };
+    const session = await fetchSession(first.token);
+    const alone = await api("DELETE", `/tokens/${first.id}`, { token: first.token });
+    expectError(alone, 409, "conflict");
+    expect(alone.json.error.message).toContain("last admin token");
+    // nothing changed: the token, its session, and no audit entry
+    expect((await api("GET", "/tokens", { token: first.token })).status).toBe(200);
+    expect((await api("GET", "/tasks", { token: null, headers: { cookie: session } })).status).toBe(200);
+    expect((await api("GET", "/audit?action=token.revoke", { token: first.token })).json.items).toEqual([]);
+    // other roles go as before; with a second admin the first can go, then the second is the last
+    const viewer = (await api("POST", "/tokens", { token: first.token, body: { name: "v", role: "viewer" } })).json;
+    expect((await api("DELETE", `/tokens/${viewer.id}`, { token: first.token })).status).toBe(204);
+    const second = (await api("POST", "/tokens", { token: first.token, body: { name: "second", role: "admin" } })).json;
+    expect((await api("DELETE", `/tokens/${first.id}`, { token: second.token })).status).toBe(204);
+    expectError(await api("DELETE", `/tokens/${second.id}`, { token: second.token }), 409, "conflict");
+    expectError(await api("DELETE", `/tokens/${first.id}`, { token: second.token }), 404, "not_found");
+
+    const third = (await api("POST", "/tokens", { token: second.token, body: { name: "third", role: "admin" } })).json;
+    const [a, b] = await Promise.all([api("DELETE", `/tokens/${third.id}`, { token: second.token }), api("DELETE", `/tokens/${second.id}`, { token: third.token })]);
+    // one wins; the other is refused (409), or finds its own token already gone (401)
+    expect([a.status, b.status].filter((st) => st === 204)).toHaveLength(1);
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM api_tokens WHERE org_id = ? AND role = 'admin' AND revoked_at IS NULL").bind(org.org.id).first<{ n: number }>();
+    expect(left!.n).toBe(1);
+  });
 });
 
 async function fetchSession(token: string): Promise<string> {

@@ -144,6 +144,27 @@ describe("cron triggers", () => {
     expect(res.json).toMatchObject({ source: "cron", trigger_id: t.id, created_by: { type: "trigger", id: t.id } });
   });
 
+  it("runs now with the body's inputs over the saved ones, as a webhook delivery's are", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    const res = await api("POST", `/triggers/${t.id}/run`, { body: { inputs: { topic: "by hand" } } });
+    expect(res.status, res.text).toBe(201);
+    const detail = await api("GET", `/tasks/${res.json.id}`);
+    expect(detail.json.inputs).toEqual({ topic: "by hand" });
+    const audit = await api("GET", "/audit?action=trigger.run&limit=1");
+    expect(audit.json.items[0]).toMatchObject({ target: { id: t.id }, details: { task_id: res.json.id, inputs: { topic: "by hand" } } });
+    // {} (or no body) keeps the saved inputs; a webhook trigger that saved none can be run by hand with them
+    const plain = await api("POST", `/triggers/${t.id}/run`, { body: {} });
+    expect((await api("GET", `/tasks/${plain.json.id}`)).json.inputs).toEqual({ topic: "edge" });
+    const hook = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: t.plan_id } })).json;
+    expectError(await api("POST", `/triggers/${hook.id}/run`), 422, "unprocessable");
+    expect((await api("POST", `/triggers/${hook.id}/run`, { body: { inputs: { topic: "ok" } } })).status).toBe(201);
+    // what the run does not take is refused, and starts nothing
+    const before = (await tasksOf(t.id)).length;
+    expectError(await api("POST", `/triggers/${t.id}/run`, { body: { inputs: { topic: "x" }, title: "mine" } }), 400, "bad_request");
+    expectError(await api("POST", `/triggers/${t.id}/run`, { body: { inputs: { nope: "x" } } }), 422, "unprocessable");
+    expect((await tasksOf(t.id)).length).toBe(before);
+  });
+
   it("keeps a plan its triggers start: deleting it is 409 naming them, and works once they are gone", async () => {
     const t = await makeCron({ cron: "0 0 1 1 *" });
     const refused = await api("DELETE", `/plans/${t.plan_id}`);

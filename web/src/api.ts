@@ -111,7 +111,7 @@ export const api = {
     create: (t: TriggerInput) => call(fd.triggers.$post({ json: t })),
     remove: (id: string) => call(fd.triggers[":id"].$delete({ param: { id } })),
     setPaused: (id: string, paused: boolean) => call(paused ? fd.triggers[":id"].pause.$post({ param: { id } }) : fd.triggers[":id"].resume.$post({ param: { id } })),
-    runNow: (id: string) => call(fd.triggers[":id"].run.$post({ param: { id } })),
+    runNow: (id: string) => call(fd.triggers[":id"].run.$post({ param: { id }, json: {} })),
   },
   audit: {
     list: (cursor?: string | null) => call(fd.audit.$get({ query: query({ cursor, limit: 50 }) })),

@@ -4,10 +4,11 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../lib/context";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
+import { declaredOnly } from "./declared-only";
 
-/** Every sub-app is built here so validation failures share one error shape. */
+/** Every sub-app is built here so validation failures share one error shape, and every route refuses what it does not declare. */
 export function newApp() {
-  return new OpenAPIHono<AppEnv>({
+  const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
         const issues = result.error.issues.flatMap(closestIssues).map((i) => ({ path: i.path.join("."), message: i.message }));
@@ -15,6 +16,9 @@ export function newApp() {
       }
     },
   });
+  const register = app.openapi;
+  app.openapi = ((route, handler, hook) => register(declaredOnly(route), handler, hook)) as typeof register;
+  return app;
 }
 
 type Issue = { code: string; path: PropertyKey[]; message: string; errors?: Issue[][] };

@@ -4,16 +4,17 @@ import { ApiError } from "../lib/errors";
 import { orgFeed, subscribeToFeed } from "../live/org-feed";
 import { newApp } from "./app";
 import { errors } from "./schemas";
-import { sseResponse } from "./sse";
+import { LastEventQuery, sseResponse } from "./sse";
 
 export const eventsApi = newApp().openapi(
   createRoute({
     method: "get", path: "/", tags: ["events"], summary: "SSE: task summaries of the whole organization; `Last-Event-ID` resumes within the replay window",
-    responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(401, 429) },
+    request: { query: LastEventQuery },
+    responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(400, 401, 429) },
   }),
   async (c) => {
     const p = c.get("principal");
-    const raw = c.req.header("last-event-id") ?? c.req.query("last_event_id");
+    const raw = c.req.header("last-event-id") ?? c.req.valid("query").last_event_id;
     const last = raw != null && /^\d+$/.test(raw) ? Number(raw) : null;
     const stream = await subscribeToFeed(orgFeed(c.env, p.org_id), last, Number(c.env.MAX_STREAMS_PER_ORG ?? 1000));
     if (!stream) throw new ApiError("rate_limited", "too many open streams for this organization", undefined, { "retry-after": "5" });

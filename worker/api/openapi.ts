@@ -28,7 +28,8 @@ const errorResponse = (description: string) => ({ description, content: { "appli
 /**
  * Statuses that middleware, not the route, can answer: auth and the rate limit on
  * every authenticated operation, the body limit and JSON parsing wherever a body is
- * read, the Origin check on cookie-authenticated mutations.
+ * read, the Origin check on cookie-authenticated mutations, and on every operation an
+ * unknown query parameter (and, where the route takes no body, any body but `{}`).
  */
 function addMiddlewareResponses(key: string, op: Operation, method: string): void {
   const responses = (op.responses ??= {});
@@ -41,7 +42,8 @@ function addMiddlewareResponses(key: string, op: Operation, method: string): voi
     add(429, "Rate limited (`retry-after` says when to retry)");
     if (method !== "get") add(403, "Forbidden (role, or a cookie-authenticated request from another origin)");
   } else op.security = [];
-  if (op.requestBody || op.parameters?.length) add(400, "Malformed or invalid request");
+  // every route refuses a query parameter it does not declare, and a body where it takes none (declared-only.ts)
+  add(400, "Malformed or invalid request, or one with an unknown query parameter (or a body where the route takes none)");
   // the limit applies to whatever body a request carries, also where the route reads none (a DELETE with a body)
   if (op.requestBody || method !== "get") add(413, "Body larger than MAX_BODY_BYTES");
   if (IDEMPOTENT.has(key)) {

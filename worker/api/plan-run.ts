@@ -2,7 +2,7 @@ import type { Bindings } from "../env";
 import type { TaskSource } from "../db/schema";
 import type { TaskListItem } from "../db/task-row";
 import type { Principal } from "../lib/context";
-import { notFound, unprocessable } from "../lib/errors";
+import { ApiError, notFound, unprocessable } from "../lib/errors";
 import { createTask, type NewTask } from "../task/create";
 import type { CreatedBy } from "../task/meta";
 import { resolveInputs } from "../task/params";
@@ -31,27 +31,34 @@ export async function findPlan(d1: D1Database, orgId: string, id: string): Promi
   return row;
 }
 
+/** A plan that a request's body names: unknown is 422, as an unknown agent is; 404 is for the path's own resource. */
+export async function findNamedPlan(d1: D1Database, orgId: string, id: string): Promise<PlanRecord> {
+  return findPlan(d1, orgId, id).catch((e: unknown) => {
+    throw e instanceof ApiError && e.code === "not_found" ? unprocessable(`unknown plan "${id}"`, { plan_id: id }) : e;
+  });
+}
+
 /** Who starts a plan: a token's principal, or a trigger acting for its organization. */
 export type PlanStarter = Principal | { org_id: string; created_by: CreatedBy };
 
-/** Starts a task on the plan's current version; the task keeps that exact version. */
+/** Starts a task on the plan's current version (read here when given by id); the task keeps that exact version. */
 export async function runPlan(
   env: Bindings,
   p: PlanStarter,
-  planId: string,
+  plan: string | PlanRecord,
   o: { inputs: Record<string, unknown>; title?: string; max_cost_nanos?: number | null; source: TaskSource; trigger_id?: string | null; trigger_paused?: boolean; audit?: NewTask["audit"]; also?: NewTask["also"] },
 ): Promise<TaskListItem> {
-  const record = await findPlan(env.DB, p.org_id, planId);
-  const plan = JSON.parse(record.definition) as Plan;
-  const resolved = resolveInputs(plan.params, o.inputs);
+  const record = typeof plan === "string" ? await findPlan(env.DB, p.org_id, plan) : plan;
+  const definition = JSON.parse(record.definition) as Plan;
+  const resolved = resolveInputs(definition.params, o.inputs);
   if (!resolved.ok) throw unprocessable(`invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
   return createTask(env, {
     org_id: p.org_id,
-    title: o.title ?? plan.name,
-    description: plan.description,
+    title: o.title ?? definition.name,
+    description: definition.description,
     source: o.source,
     created_by: "created_by" in p ? p.created_by : createdBy(p),
-    plan,
+    plan: definition,
     plan_id: record.id,
     plan_version: record.version,
     inputs: resolved.values,

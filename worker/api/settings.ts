@@ -29,7 +29,9 @@ const SettingsInput = z
   })
   .partial()
   .strict()
-  .openapi("OrgSettingsInput", { description: "only the fields given change; null restores the default" });
+  // as a subscription's PATCH: an empty change is a mistake, not an audited no-op
+  .refine((v) => Object.keys(v).length > 0, { message: "change at least one field" })
+  .openapi("OrgSettingsInput", { description: "only the fields given change (at least one); null restores the default" });
 
 async function view(env: Bindings, orgId: string, s: OrgSettings) {
   const queue = await orgQueue(env, orgId).counts();

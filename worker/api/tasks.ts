@@ -9,10 +9,10 @@ import type { RpcResult } from "../task/runner";
 import { newApp } from "./app";
 import { createdBy, sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
-import { runPlan } from "./plan-run";
+import { findNamedPlan, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
-import { sseResponse } from "./sse";
+import { LastEventQuery, sseResponse } from "./sse";
 import { streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
@@ -75,14 +75,14 @@ async function childrenTotals(d1: D1Database, orgId: string, id: string) {
 
 export const tasksApi = newApp()
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 409, 413, 422) } }),
+    createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 409, 413, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
       const input = c.req.valid("json");
       const budget = input.max_cost == null ? null : Math.round(input.max_cost * 1e9);
       if ("plan_id" in input) {
-        const task = await runPlan(c.env, p, input.plan_id, {
+        const task = await runPlan(c.env, p, await findNamedPlan(c.env.DB, p.org_id, input.plan_id), {
           inputs: input.inputs, title: input.title, max_cost_nanos: budget, source: sourceOf(p), audit: { actor: actorOf(p), action: "task.create" },
           also: c.get("idempotentTask"),
         });
@@ -255,13 +255,13 @@ export const tasksApi = newApp()
   .openapi(
     createRoute({
       method: "get", path: "/{id}/events", tags: ["events"], summary: "SSE stream of one task: history first, then live",
-      request: { params: IdParam },
-      responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(401, 404) },
+      request: { params: IdParam, query: LastEventQuery },
+      responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       await requireTask(c.env, c.get("principal").org_id, id);
-      const last = Number(c.req.header("last-event-id") ?? c.req.query("last_event_id") ?? 0);
+      const last = Number(c.req.header("last-event-id") ?? c.req.valid("query").last_event_id ?? 0);
       const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0 }));
       // a task's stream is never refused (only an organization's feed has a limit)
       return sseResponse(whileAuthorized(c, (await streamOf(res))!));

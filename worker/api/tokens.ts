@@ -72,20 +72,30 @@ export const tokensApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/{id}", tags: ["tokens"], summary: "Revoke a token at once, ending its dashboard sessions", request: { params: Id }, responses: { 204: { description: "Revoked" }, ...errors(401, 403, 404, 409) } }),
+    createRoute({ method: "delete", path: "/{id}", tags: ["tokens"], summary: "Revoke a token at once, ending its dashboard sessions; never the organization's last admin token (409)", request: { params: Id }, responses: { 204: { description: "Revoked" }, ...errors(401, 403, 404, 409) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const { id } = c.req.valid("param");
       if (id === BOOTSTRAP_TOKEN_ID) throw conflict("the bootstrap token comes from FLIGHTDECK_ADMIN_TOKEN; change that instead");
       const d1 = c.env.DB;
+      // Never the last admin token: without one nobody could manage the organization again. Checked in the
+      // update itself, so two admins revoking each other at once cannot both win.
       const [revoke] = await d1.batch([
-        d1.prepare("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND org_id = ? AND revoked_at IS NULL RETURNING token_hash").bind(Date.now(), id, p.org_id),
+        d1.prepare(
+          `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND org_id = ? AND revoked_at IS NULL
+             AND (role <> 'admin' OR EXISTS (SELECT 1 FROM api_tokens o WHERE o.org_id = ? AND o.role = 'admin' AND o.revoked_at IS NULL AND o.id <> ?))
+           RETURNING token_hash`,
+        ).bind(Date.now(), id, p.org_id, p.org_id, id),
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "token.revoke", target_type: "token", target_id: id }, Date.now(), true),
-        d1.prepare("DELETE FROM auth_sessions WHERE token_id = ? AND org_id = ?").bind(id, p.org_id),
+        d1.prepare("DELETE FROM auth_sessions WHERE token_id = ? AND org_id = ? AND changes() > 0").bind(id, p.org_id),
       ]);
       const hash = (revoke.results as { token_hash: string }[])[0]?.token_hash;
-      if (!hash) throw notFound("token");
+      if (!hash) {
+        const left = await d1.prepare("SELECT role FROM api_tokens WHERE id = ? AND org_id = ? AND revoked_at IS NULL").bind(id, p.org_id).first<{ role: Role }>();
+        if (left?.role === "admin") throw conflict("this is the organization's last admin token: create another admin token first, or nobody could manage the organization");
+        throw notFound("token");
+      }
       await forgetToken(c.env, hash);
       return c.body(null, 204);
     },

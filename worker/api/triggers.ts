@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Bindings } from "../env";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
-import { ApiError, notFound, unprocessable } from "../lib/errors";
+import { notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
@@ -13,7 +13,7 @@ import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, type TriggerRow } from "../triggers/fire";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
-import { findPlan } from "./plan-run";
+import { findNamedPlan } from "./plan-run";
 import { createdBy } from "./principal";
 import { body, CreatedBy, errors, json, LIMITS, Page, TaskListItem } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
@@ -32,6 +32,8 @@ const CreateTrigger = z
     z.object({ kind: z.literal("webhook"), plan_id: PlanId, inputs: Inputs, input_map: InputMap.optional(), title: Title }).strict(),
   ])
   .openapi("CreateTrigger");
+
+const RunTrigger = z.object({ inputs: z.record(z.string(), z.unknown()).optional() }).strict().openapi("RunTrigger");
 
 const TriggerView = z
   .object({
@@ -83,9 +85,7 @@ export const triggersApi = newApp()
       const p = c.get("principal");
       requireRole(p, "admin");
       const input = c.req.valid("json");
-      const plan = await findPlan(c.env.DB, p.org_id, input.plan_id).catch((e: unknown) => {
-        throw e instanceof ApiError && e.code === "not_found" ? unprocessable(`unknown plan ${input.plan_id}`, { plan_id: input.plan_id }) : e;
-      });
+      const plan = await findNamedPlan(c.env.DB, p.org_id, input.plan_id);
       if (input.kind === "cron") {
         const check = validateCron(input.cron, input.timezone);
         if (!check.ok) throw unprocessable(`invalid cron: ${check.message}`, { cron: input.cron, timezone: input.timezone });
@@ -119,7 +119,7 @@ export const triggersApi = newApp()
         ).bind(t.id, t.org_id, t.kind, t.plan_id, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, now, t.next_fire_at, t.plan_id, t.org_id),
         auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.create", target_type: "trigger", target_id: t.id, details: { kind: t.kind, plan_id: t.plan_id } }, now, true),
       ]);
-      if (inserted.meta.changes === 0) throw unprocessable(`unknown plan ${input.plan_id}`, { plan_id: input.plan_id });
+      if (inserted.meta.changes === 0) throw unprocessable(`unknown plan "${input.plan_id}"`, { plan_id: input.plan_id });
       return c.json({ ...toView(t, new URL(c.req.url).origin), secret: t.secret }, 201);
     },
   )
@@ -170,15 +170,21 @@ export const triggersApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/{id}/run", tags: ["triggers"], summary: "Start a task from the trigger now, with its saved inputs", request: { params: Id }, responses: { 201: json(TaskListItem, "Created"), ...errors(401, 403, 404, 422) } }),
+    createRoute({
+      method: "post", path: "/{id}/run", tags: ["triggers"], summary: "Start a task from the trigger now: its saved inputs, overlaid with the body's `inputs` (as a webhook delivery's are)",
+      request: { params: Id, body: { required: false, content: { "application/json": { schema: RunTrigger } } } }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 422) },
+    }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
       const t = await requireTrigger(c.env, p, c.req.valid("param").id);
+      const { inputs } = c.req.valid("json");
       const also = (taskId: string) => [
-        auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.run", target_type: "trigger", target_id: t.id, details: { task_id: taskId } }),
+        auditStatement(c.env.DB, {
+          org_id: p.org_id, actor: actorOf(p), action: "trigger.run", target_type: "trigger", target_id: t.id, details: { task_id: taskId, ...(inputs ? { inputs } : {}) },
+        }),
       ];
-      return c.json(await fireTrigger(c.env, t, { also }), 201);
+      return c.json(await fireTrigger(c.env, t, { inputs, also }), 201);
     },
   );
 

@@ -4,7 +4,7 @@ import { badRequest } from "../lib/errors";
 
 /** How deep a JSON body may nest: far more than any plan needs, far less than the recursive validators' stack allows. */
 export const MAX_JSON_DEPTH = 100;
-/** the methods of every route that reads a body (a DELETE's is ignored) */
+/** the methods of every route that reads a body (a DELETE takes none: declared-only.ts refuses one) */
 const WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 const JSON_TYPE = /^application\/([a-z-.]+\+)?json(;|$)/i;
 const LONE_SURROGATE = /\p{Cs}/u;

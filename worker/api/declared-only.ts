@@ -1,0 +1,53 @@
+import type { RouteConfig } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../lib/context";
+import { badRequest } from "../lib/errors";
+
+/**
+ * A route takes only what it declares. A misspelt filter (`?agnet=writer`) would otherwise
+ * list or export everything, and a body sent where none is read (`{"inputs": …}` on a run
+ * with no body) would be dropped in silence: both are 400 naming what is unknown.
+ */
+export function declaredOnly<R extends RouteConfig>(route: R): R {
+  const query = route.request?.query;
+  if (query && !("shape" in query)) throw new Error(`${route.method} ${route.path}: a query schema must be an object`);
+  const known = Object.keys((query as { shape?: object } | undefined)?.shape ?? {});
+  const guards = [knownQueryOnly(known)];
+  if (!route.request?.body && route.method !== "get") guards.push(noBody);
+  const own = route.middleware ? (Array.isArray(route.middleware) ? route.middleware : [route.middleware]) : [];
+  return { ...route, middleware: [...guards, ...own] };
+}
+
+function knownQueryOnly(known: string[]) {
+  const takes = known.length ? `it takes ${known.join(", ")}` : "this route takes none";
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const unknown = Object.keys(c.req.queries()).filter((k) => !known.includes(k));
+    if (unknown.length) {
+      const list = unknown.map((k) => `"${k}"`).join(", ");
+      throw badRequest(`invalid request: unknown query parameter${unknown.length > 1 ? "s" : ""} ${list} (${takes})`, unknown.map((k) => ({ path: k, message: "unknown query parameter" })));
+    }
+    await next();
+  });
+}
+
+/** The keys of a JSON object body, or null for anything else (not JSON, or another JSON value). */
+function objectKeys(text: string): string[] | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? Object.keys(value) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Nothing, or an empty JSON object (what many clients send for "no data"), is no body; anything else is refused. */
+const noBody = createMiddleware<AppEnv>(async (c, next) => {
+  const text = (await c.req.text()).trim();
+  const keys = text === "" ? [] : objectKeys(text);
+  if (keys === null) throw badRequest("invalid request: this route takes no body", [{ path: "", message: "this route takes no body" }]);
+  if (keys.length) {
+    const list = keys.map((k) => `"${k}"`).join(", ");
+    throw badRequest(`invalid request: this route takes no body (unknown key${keys.length > 1 ? "s" : ""} ${list})`, keys.map((k) => ({ path: k, message: "unknown key: this route takes no body" })));
+  }
+  await next();
+});
