@@ -4,6 +4,7 @@ import { runAgentLoop } from "../../../worker/agents/loop";
 import { DEFAULT_PRICES } from "../../../worker/agents/pricing-defaults";
 import { providerFor } from "../../../worker/agents/providers";
 import { createOpenAIProvider } from "../../../worker/agents/providers/openai";
+import type { ToolHost } from "../../../worker/agents/tools";
 import type { TurnRecord } from "../../../worker/agents/turn";
 import { OPENAI_KEY } from "../../fake-servers/openai";
 import { agent, fakeHost } from "../../unit/agents/loop-helpers";
@@ -11,6 +12,25 @@ import { local, request, servers, stepError } from "./helpers";
 
 const provider = (timeoutMs?: number) => createOpenAIProvider({ apiKey: OPENAI_KEY, baseUrl: local(servers().openai, "/v1"), timeoutMs });
 const gpt4o = DEFAULT_PRICES["openai:gpt-4o"];
+
+/** The agent loop on `model` against the fake server, saving its turns into `turns`. */
+function runLoop(model: string, instructions: string, host: ToolHost, o: { streaming?: boolean; turns?: TurnRecord[] } = {}) {
+  const turns = o.turns ?? [];
+  const outcome = runAgentLoop({
+    agent: agent({ model }),
+    instructions,
+    runNo: 1,
+    turns: [...turns],
+    provider: provider(),
+    tools: host,
+    price: gpt4o,
+    saveTurn: (t) => void (turns[t.turn_no - 1] = t),
+    checkBudget: () => true,
+    signal: new AbortController().signal,
+    ...(o.streaming ? { onText: () => {} } : {}),
+  });
+  return { outcome, turns };
+}
 
 describe("OpenAI-compatible provider against a Chat Completions server", () => {
   it("answers and reads usage", async () => {
@@ -37,20 +57,8 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
   it.each([false, true])("does the tool_calls round trip through the loop (streaming: %s)", async (streaming) => {
     const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
     const { host, executed } = fakeHost([lookup], { lookup: (c) => ({ result: `found ${String(c.arguments.q)}` }) });
-    const turns: TurnRecord[] = [];
-    const outcome = await runAgentLoop({
-      agent: agent({ model: "openai:tools" }),
-      instructions: '{"q":"flights"}',
-      runNo: 1,
-      turns: [],
-      provider: provider(),
-      tools: host,
-      price: gpt4o,
-      saveTurn: (t) => void (turns[t.turn_no - 1] = t),
-      checkBudget: () => true,
-      signal: new AbortController().signal,
-      ...(streaming ? { onText: () => {} } : {}),
-    });
+    const { outcome: done, turns } = runLoop("openai:tools", '{"q":"flights"}', host, { streaming });
+    const outcome = await done;
     expect(executed).toEqual([{ id: "call_abc", name: "lookup", arguments: { q: "flights" } }]);
     // the server answers only when the tool message matches its call id
     expect(outcome).toEqual({ kind: "completed", output: "tool said: found flights" });
@@ -65,20 +73,8 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
   it.each([false, true])("does not run a call whose arguments are not JSON, and tells the model (streaming: %s)", async (streaming) => {
     const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
     const { host, executed } = fakeHost([lookup], { lookup: () => ({ result: "looked up" }) });
-    const turns: TurnRecord[] = [];
-    const outcome = await runAgentLoop({
-      agent: agent({ model: "openai:bad-arguments" }),
-      instructions: "look it up",
-      runNo: 1,
-      turns: [],
-      provider: provider(),
-      tools: host,
-      price: gpt4o,
-      saveTurn: (t) => void (turns[t.turn_no - 1] = t),
-      checkBudget: () => true,
-      signal: new AbortController().signal,
-      ...(streaming ? { onText: () => {} } : {}),
-    });
+    const { outcome: done, turns } = runLoop("openai:bad-arguments", "look it up", host, { streaming });
+    const outcome = await done;
     expect(executed).toEqual([]);
     const error = 'the arguments are not a JSON object, so the tool was not run: "{\\"q\\": \\"fli"';
     expect(turns[0].tool_calls).toEqual([{ id: "call_cut", name: "lookup", arguments: {}, invalid_arguments: '{"q": "fli' }]);
@@ -87,27 +83,14 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
   });
 
   it.each([false, true])("fails the run when the answer is cut off at the token limit, keeping the turn (streaming: %s)", async (streaming) => {
-    const turns: TurnRecord[] = [];
-    const run = runAgentLoop({
-      agent: agent({ model: "openai:cut-off" }),
-      instructions: "list the risks",
-      runNo: 1,
-      turns: [],
-      provider: provider(),
-      tools: fakeHost([], {}).host,
-      price: gpt4o,
-      saveTurn: (t) => void (turns[t.turn_no - 1] = t),
-      checkBudget: () => true,
-      signal: new AbortController().signal,
-      ...(streaming ? { onText: () => {} } : {}),
-    });
+    const { outcome: run, turns } = runLoop("openai:cut-off", "list the risks", fakeHost([], {}).host, { streaming });
     const e = await stepError(run);
     expect(e.transient).toBe(false);
     expect(e.message).toContain('cut off at its output token limit (finish_reason "length") after 16 output tokens');
     expect(turns[0]).toMatchObject({ content: "The three risks are: first, the", cut_off: 'finish_reason "length"', usage: { output: 16 } });
     // resumed from its stored turns, it fails the same way rather than taking the cut answer
-    const again = runAgentLoop({ agent: agent({ model: "openai:cut-off" }), instructions: "x", runNo: 1, turns, provider: provider(), tools: fakeHost([], {}).host, price: gpt4o, saveTurn: () => {}, checkBudget: () => true, signal: new AbortController().signal });
-    expect((await stepError(again)).message).toContain("cut off");
+    const again = runLoop("openai:cut-off", "x", fakeHost([], {}).host, { turns });
+    expect((await stepError(again.outcome)).message).toContain("cut off");
   });
 
   it("reads a plain answer to a streamed request, as a server that ignores `stream` sends", async () => {
