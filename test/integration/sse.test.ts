@@ -154,7 +154,7 @@ describe("per-task stream", () => {
 });
 
 describe("a revoked token's or signed-out session's streams", () => {
-  /** Reads until the stream ends; false if it is still open after `ms`. */
+  /** Reads until the stream ends (cut off, as a lost authorization ends it, or done); false if it is still open after `ms`. */
   async function ends(body: ReadableStream<Uint8Array>, ms: number): Promise<boolean> {
     const reader = body.getReader();
     const deadline = Date.now() + ms;
@@ -162,7 +162,7 @@ describe("a revoked token's or signed-out session's streams", () => {
       for (;;) {
         const left = deadline - Date.now();
         if (left <= 0) return false;
-        const next = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), left))]);
+        const next = await Promise.race([reader.read().catch(() => ({ done: true as const })), new Promise<null>((r) => setTimeout(() => r(null), left))]);
         if (next === null) return false;
         if (next.done) return true;
       }

@@ -21,24 +21,23 @@ export async function lostAuthorization(c: Context<AppEnv>, open: () => boolean)
   return false;
 }
 
-/** `stream`, ended cleanly once the request loses its authorization (above). */
+/**
+ * `stream`, cut off once the request loses its authorization (above): an EventSource then reconnects and
+ * is refused (401). The chunks go through workerd's own pipe, never through JavaScript: a JS pump, which
+ * could end the stream cleanly instead, cost each of 500 streams a read and a write per event on the
+ * thread that also fans the events out, and tripled the SSE benchmark's p99 (bench/HISTORY.md, fifteenth
+ * session). workerd's pipe ignores `preventAbort`, so a cut is the only way to stop it early.
+ */
 export function whileAuthorized(c: Context<AppEnv>, stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  const reader = stream.getReader();
-  const writer = writable.getWriter();
+  const { readable, writable } = new IdentityTransformStream();
+  const lost = new AbortController();
   let open = true;
-  void (async () => {
-    try {
-      for (let next = await reader.read(); !next.done; next = await reader.read()) await writer.write(next.value);
-    } catch {
-      // the client is gone (the write failed) or the source failed: either way, let go of both ends
-    } finally {
+  void stream
+    .pipeTo(writable, { signal: lost.signal })
+    .catch(() => {})
+    .finally(() => {
       open = false;
-      await reader.cancel().catch(() => {});
-      await writer.close().catch(() => {});
-    }
-  })();
-  // a pending read then ends as a finished stream would, and the pump closes the client's side
-  void lostAuthorization(c, () => open).then((lost) => (lost && open ? reader.cancel().catch(() => {}) : undefined));
+    });
+  void lostAuthorization(c, () => open).then((gone) => (gone && open ? lost.abort() : undefined));
   return readable;
 }
