@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { apiCall, shot, uid, type App, type Browser, useDashboard } from "./helpers";
+import { apiCall, loopOfReviews, runUntilWaiting, shot, uid, type App, type Browser, useDashboard } from "./helpers";
 
 interface Created {
   id: string;
@@ -176,15 +176,8 @@ describe("dashboard", () => {
   });
 
   it("reviews a loop's iterations from a table row, each output shown before it is approved", async () => {
-    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
-      name: `Row review ${uid()}`,
-      steps: [
-        { id: "list", kind: "agent", agent: "researcher", instructions: '@output ["Acme", "Globex"]' },
-        { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", kind: "agent", agent: "writer", instructions: "@output Dear {{item}}", approval: true }] },
-      ],
-    });
-    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, { inputs: {}, title: `Row review ${uid()}` });
-    await expect.poll(async () => (await apiCall<{ pending: unknown[] }>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(2);
+    const steps = loopOfReviews(["Acme", "Globex"], { listAgent: "researcher", draft: "Dear {{item}}" });
+    const task = await runUntilWaiting(app, `Row review ${uid()}`, steps, 2, { inputs: {}, title: `Row review ${uid()}` });
     await page.goto(`${app.url}/tasks`);
     await page.locator(`tr[data-task-id="${task.id}"]`).getByRole("button", { name: "Review…" }).click();
     const dialog = page.getByRole("dialog", { name: "Review step output" });

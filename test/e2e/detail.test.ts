@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { apiCall, type App, type Browser, useDashboard, uid } from "./helpers";
+import { apiCall, type App, type Browser, loopOfReviews, runUntilWaiting, useDashboard, uid } from "./helpers";
 
 interface Created {
   id: string;
@@ -19,15 +19,7 @@ const pageWidth = () => page.evaluate(() => document.documentElement.scrollWidth
 
 describe("task detail", () => {
   it("shows each loop iteration's output for review", async () => {
-    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
-      name: `Review loop ${uid()}`,
-      steps: [
-        { id: "list", agent: "writer", instructions: '@output ["acme", "globex"]' },
-        { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", agent: "writer", instructions: "@output Email to {{item}}", approval: true }] },
-      ],
-    });
-    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
-    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(2);
+    const task = await runUntilWaiting(app, `Review loop ${uid()}`, loopOfReviews(["acme", "globex"]), 2);
 
     await page.goto(`${app.url}/tasks/${task.id}`);
     const panel = page.getByRole("region", { name: "Needs your input" });
@@ -38,15 +30,7 @@ describe("task detail", () => {
   });
 
   it("keeps a comment typed for one review with its step when another is approved elsewhere", async () => {
-    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
-      name: `Three reviews ${uid()}`,
-      steps: [
-        { id: "list", agent: "writer", instructions: '@output ["a", "b", "c"]' },
-        { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", agent: "writer", instructions: "@output Email to {{item}}", approval: true }] },
-      ],
-    });
-    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
-    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(3);
+    const task = await runUntilWaiting(app, `Three reviews ${uid()}`, loopOfReviews(["a", "b", "c"]), 3);
 
     await page.goto(`${app.url}/tasks/${task.id}`);
     const review = (step: string) => page.locator(`.pending-item[data-step="${step}"]`);
@@ -62,15 +46,10 @@ describe("task detail", () => {
   });
 
   it("hands the focus to the next question once one is answered, then to the task's heading", async () => {
-    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
-      name: `Two questions ${uid()}`,
-      steps: [
-        { id: "a", agent: "writer", instructions: "@ask First?\n@output one" },
-        { id: "b", agent: "writer", instructions: "@ask Second?\n@output two" },
-      ],
-    });
-    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
-    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(2);
+    const task = await runUntilWaiting(app, `Two questions ${uid()}`, [
+      { id: "a", agent: "writer", instructions: "@ask First?\n@output one" },
+      { id: "b", agent: "writer", instructions: "@ask Second?\n@output two" },
+    ], 2);
     await page.goto(`${app.url}/tasks/${task.id}`);
     const item = (step: string) => page.locator(`.pending-item[data-step="${step}"]`);
     await item("a").getByLabel("Your answer").focus();
@@ -181,15 +160,7 @@ describe("task detail", () => {
   });
 
   it("fits a loop's nested steps waiting for review within a phone's width", async () => {
-    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
-      name: `Nested on a phone ${uid()}`,
-      steps: [
-        { id: "list", agent: "writer", instructions: '@output ["a", "b"]' },
-        { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", agent: "writer", instructions: "@output Email to {{item}}", approval: true }] },
-      ],
-    });
-    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
-    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).pending.length, { timeout: 20_000 }).toBe(2);
+    const task = await runUntilWaiting(app, `Nested on a phone ${uid()}`, loopOfReviews(["a", "b"]), 2);
     await page.setViewportSize({ width: 375, height: 800 });
     try {
       await page.goto(`${app.url}/tasks/${task.id}`);

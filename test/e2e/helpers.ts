@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 
 /** Shared pieces of the browser tests: the real app as `npm start` starts it, and Debian's Chromium. */
 
@@ -171,6 +171,23 @@ export async function apiCall<T>(app: App, method: string, p: string, body?: unk
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${text}`);
   return (text ? JSON.parse(text) : null) as T;
+}
+
+/** A list step, then a loop whose `draft` step of each item waits for review: `emails[i].draft`. */
+export function loopOfReviews(items: string[], o: { listAgent?: string; draft?: string } = {}): unknown[] {
+  return [
+    { id: "list", agent: o.listAgent ?? "writer", instructions: `@output ${JSON.stringify(items)}` },
+    { id: "emails", kind: "loop", over: "list", body: [{ id: "draft", agent: "writer", instructions: `@output ${o.draft ?? "Email to {{item}}"}`, approval: true }] },
+  ];
+}
+
+/** Saves `steps` as a plan named `name`, runs it (with `run`'s body) and waits until `waiting` items wait for a person. */
+export async function runUntilWaiting(app: App, name: string, steps: unknown[], waiting: number, run: Record<string, unknown> = {}): Promise<{ id: string }> {
+  const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name, steps });
+  const task = await apiCall<{ id: string }>(app, "POST", `/plans/${plan.id}/run`, run);
+  const pending = async () => (await apiCall<{ pending: unknown[] }>(app, "GET", `/tasks/${task.id}`)).pending.length;
+  await expect.poll(pending, { timeout: 20_000 }).toBe(waiting);
+  return task;
 }
 
 export function uid(): string {
