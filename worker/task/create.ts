@@ -218,7 +218,7 @@ export async function spawnChildTask(env: Bindings, parent: TaskMeta, args: Reco
   const made = await spawnedBy(env, parent, call);
   if (made) return { ok: true, value: made };
   const agent = typeof args.agent === "string" ? args.agent : "";
-  const title = typeof args.title === "string" ? args.title.slice(0, 200) : "";
+  const title = typeof args.title === "string" ? args.title.slice(0, LIMITS.title) : "";
   const description = typeof args.description === "string" ? args.description : "";
   if (!agent || !title) return { ok: false, code: "unprocessable", message: "spawn_task needs agent and title" };
   // the limit a task created through the API has; the model is told, so it can shorten it
