@@ -3,8 +3,9 @@ import { createResource, createSignal, Show } from "solid-js";
 import { api } from "../api";
 import type { TaskListItem } from "../api-types";
 import { errorMessage } from "../lib/format";
-import { findStep, reviewLabel } from "../lib/steps";
+import { findStep } from "../lib/steps";
 import { Modal } from "./modal";
+import { ReviewOutput } from "./review-output";
 import { Loading } from "./states";
 import { ErrorLine } from "./task-actions";
 import { toast } from "./toast";
@@ -49,20 +50,14 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
           <Show when={detail.latest} fallback={<Loading label="Loading the output…" />}>
             <Show when={item()} fallback={<p>Nothing of this task waits for review now.</p>}>
               {(it) => (
-                <>
-                  <p class="question">
-                    <span class="muted small">Review the output of</span>
-                    <strong data-review-step={it().step}>{reviewLabel(step()?.name, it().step)}</strong>
-                    <Show when={waiting().length > 1}>
-                      <span class="muted small">1 of {waiting().length} waiting for review; the next one follows</span>
-                    </Show>
-                  </p>
-                  <pre class="code output-preview">{step()?.output ?? step()?.output_preview ?? "(no output)"}</pre>
-                  <label class="field">
-                    <span>Comment (for a rejection)</span>
-                    <input type="text" value={comment()} onInput={(e) => setComment(e.currentTarget.value)} placeholder="What should change?" />
-                  </label>
-                </>
+                <ReviewOutput
+                  step={step()}
+                  address={it().step}
+                  comment={comment()}
+                  onComment={setComment}
+                  placeholder="What should change?"
+                  note={waiting().length > 1 ? <span class="muted small">1 of {waiting().length} waiting for review; the next one follows</span> : undefined}
+                />
               )}
             </Show>
           </Show>

@@ -5,7 +5,8 @@ import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
 import { canWrite } from "../../lib/session";
-import { findStep, reviewLabel } from "../../lib/steps";
+import { findStep } from "../../lib/steps";
+import { ReviewOutput } from "../../components/review-output";
 
 /** What the task waits for from a person: answers, approvals, budget decisions. */
 export function PendingPanel(props: { task: TaskDetail; onChanged: () => void }) {
@@ -89,15 +90,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
         </Match>
         <Match when={props.item.kind === "approval"}>
           <div class="stack">
-            <p class="question">
-              <span class="muted small">Review the output of</span>
-              <strong>{reviewLabel(step()?.name, props.item.step)}</strong>
-            </p>
-            <pre class="code output-preview">{step()?.output ?? step()?.output_preview ?? "(no output)"}</pre>
-            <label class="field">
-              <span>Comment (for a rejection)</span>
-              <input type="text" value={text()} onInput={(e) => setText(e.currentTarget.value)} disabled={!canWrite()} />
-            </label>
+            <ReviewOutput step={step()} address={props.item.step} comment={text()} onComment={setText} disabled={!canWrite()} />
             <ErrorLine text={err()} />
             <div class="row gap-sm">
               <button class="btn btn-primary" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.approve(props.task.id, props.item.step), "Approved")}>

@@ -1,0 +1,30 @@
+import { type JSX, Show } from "solid-js";
+import type { Step } from "../api-types";
+import { reviewLabel } from "../lib/steps";
+
+/** What a review shows, wherever it is made: the step waiting, its output, and the comment a rejection sends. */
+export function ReviewOutput(props: {
+  step: Step | undefined;
+  address: string;
+  comment: string;
+  onComment: (text: string) => void;
+  disabled?: boolean;
+  placeholder?: string;
+  /** under the step's name, e.g. how many more wait */
+  note?: JSX.Element;
+}) {
+  return (
+    <>
+      <p class="question">
+        <span class="muted small">Review the output of</span>
+        <strong data-review-step={props.address}>{reviewLabel(props.step?.name, props.address)}</strong>
+        <Show when={props.note}>{props.note}</Show>
+      </p>
+      <pre class="code output-preview">{props.step?.output ?? props.step?.output_preview ?? "(no output)"}</pre>
+      <label class="field">
+        <span>Comment (for a rejection)</span>
+        <input type="text" value={props.comment} onInput={(e) => props.onComment(e.currentTarget.value)} disabled={props.disabled} placeholder={props.placeholder} />
+      </label>
+    </>
+  );
+}
