@@ -254,6 +254,28 @@ describe("running plans", () => {
     expect(a.runs[1].cost).toBeCloseTo(two.cost, 12);
   });
 
+  it("a retry has all of the agent's max_turns: the turns it carries from the failed run are not counted again", async () => {
+    expect((await api("POST", "/agents", { body: { name: "two-turns", model: "sim", tools: ["ask_human"], max_turns: 2 } })).status).toBe(201);
+    // run 1 makes one turn and fails; run 2 carries it and makes two of its own
+    const plan = await savePlan({
+      name: "turns after a retry",
+      steps: [{ id: "a", agent: "two-turns", instructions: "@ask First?\n@fail transient 1\n@ask Second?\n@output done", retry: { max_attempts: 2, backoff: { initial_ms: 0, max_ms: 0 } } }],
+    });
+    const task = await runPlan(plan.id);
+    let t = await waitForStatus(task.id, ["needs_input"]);
+    expect((await api("POST", `/sessions/${t.session_id}/respond`, { body: { call_id: t.pending[0].call_id, answers: ["one"] } })).status).toBe(200);
+    // the first question's answer lets run 1 go on to its failure, then run 2 asks the second
+    for (let i = 0; i < 200 && t.status !== "failed" && t.pending[0]?.question !== "Second?"; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      t = (await api("GET", `/tasks/${task.id}`)).json;
+    }
+    expect(t.pending[0]?.question, JSON.stringify(t.steps[0].runs)).toBe("Second?");
+    expect((await api("POST", `/sessions/${t.session_id}/respond`, { body: { call_id: t.pending[0].call_id, answers: ["two"] } })).status).toBe(200);
+    t = await waitForStatus(task.id, ["completed", "failed"]);
+    expect(t.steps[0].runs.map((r: { status: string; error: string | null }) => [r.status, r.error])).toEqual([["failed", expect.stringContaining("transient")], ["completed", null]]);
+    expect(t.output).toBe("done");
+  });
+
   it("retries transient failures with backoff woken by the alarm, each run recorded", async () => {
     // full jitter: each wait is anywhere in [0, 1 h], so the step waits for its alarm, which the test rings
     const plan = await savePlan({ name: "flaky", steps: [step("a", "@fail transient 2\n@output finally", { retry: { max_attempts: 3, backoff: { initial_ms: 3_600_000, max_ms: 3_600_000 } } })] });

@@ -57,7 +57,8 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
     const last = turns.at(-1);
     if (last && isCutOff(last)) throw cutOffError(last);
     if (last && isFinal(last)) return { kind: "completed", output: last.content };
-    if (turns.length >= o.agent.max_turns) {
+    // turns carried from a failed run were that run's: a retry has all of its own
+    if (turns.filter((t) => t.carried_from === undefined).length >= o.agent.max_turns) {
       throw new StepError(`the agent used all of its ${o.agent.max_turns} turns without a final answer`, false);
     }
     if (last) {
