@@ -187,7 +187,7 @@ describe("running plans", () => {
     expect(t.steps[0].runs.map((r: { run_no: number }) => r.run_no)).toEqual([1, 2]);
     expect(t.steps[0].runs[1].feedback).toBe("shorter please");
     const trace = await api("GET", `/tasks/${task.id}/steps/draft/runs/2/trace`);
-    expect(JSON.stringify(trace.json.turns[0].sent)).toContain("shorter please");
+    expect(JSON.stringify(trace.json.turns.at(-1).sent)).toContain("shorter please");
     expect((await api("POST", `/tasks/${task.id}/steps/draft/approve`)).status).toBe(200);
     expectError(await api("POST", `/tasks/${task.id}/steps/draft/approve`), 409);
     t = await waitForStatus(task.id, ["completed"]);
@@ -215,7 +215,7 @@ describe("running plans", () => {
     const plan = await savePlan({ name: "review retry", steps: [step("draft", "@output a draft", { approval: true, retry: { max_attempts: 2, backoff: { initial_ms: 0, max_ms: 0 } } })] });
     const task = await runPlan(plan.id);
     await waitForStatus(task.id, ["needs_input"]);
-    // the feedback is part of the prompt, so the sim model reads this line as a directive: runs 1 and 2 fail
+    // the feedback is the next message of the conversation, so the sim model reads this line as a directive: runs 1 and 2 fail
     expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "@fail transient 2" } })).status).toBe(200);
     const t = await waitForStatus(task.id, ["needs_input", "failed"]);
     expect(t.status).toBe("needs_input");
@@ -223,7 +223,38 @@ describe("running plans", () => {
     // and the retry still carries the reviewer's feedback
     expect(t.steps[0].runs.map((r: { feedback: string | null }) => r.feedback)).toEqual([null, "@fail transient 2", "@fail transient 2"]);
     const trace = await api("GET", `/tasks/${task.id}/steps/draft/runs/3/trace`);
-    expect(JSON.stringify(trace.json.turns[0].sent)).toContain("@fail transient 2");
+    expect(JSON.stringify(trace.json.turns.at(-1).sent)).toContain("@fail transient 2");
+  });
+
+  it("a run after a rejection goes on from the rejected run's conversation: a question answered there is not asked again", async () => {
+    const plan = await savePlan({ name: "ask then review", steps: [step("draft", "@ask Which tone?\n@output a {{params.x}} draft", { approval: true })], params: [{ name: "x", default: "plain" }] });
+    const task = await runPlan(plan.id);
+    let t = await waitForStatus(task.id, ["needs_input"]);
+    expect((await api("POST", `/sessions/${t.session_id}/respond`, { body: { call_id: t.pending[0].call_id, answers: ["formal"] } })).status).toBe(200);
+    t = await waitForStatus(task.id, ["needs_input"]);
+    expect(t.pending).toEqual([{ kind: "approval", step: "draft" }]);
+    expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "shorter please" } })).status).toBe(200);
+    t = await waitForStatus(task.id, ["needs_input"]);
+    // straight back to review, with no second "Which tone?"
+    expect(t.pending).toEqual([{ kind: "approval", step: "draft" }]);
+    expect(t.steps[0].output).toBe("a plain draft");
+    const two = (await api("GET", `/tasks/${task.id}/steps/draft/runs/2/trace`)).json;
+    // run 1's question, its answer and the rejected answer, free here; then the feedback and a new answer
+    expect(two.turns.map((x: { carried_from?: number }) => x.carried_from ?? null)).toEqual([1, 1, null]);
+    expect(two.turns[0].tool_results[0].result).toBe("formal");
+    expect(two.turns[2].sent).toEqual([{ role: "user", content: "A reviewer rejected your previous answer. Their feedback:\nshorter please" }]);
+    expect(two.tokens.input + two.tokens.cache).toBeGreaterThan(0);
+    expect(t.steps[0].runs[1].cost).toBeCloseTo(two.turns[2].cost, 12);
+    // the reviewer may ask for more: the feedback's own directives script the turns after it
+    expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "@ask Who reads it?\n@output a short draft" } })).status).toBe(200);
+    t = await waitForStatus(task.id, ["needs_input"]);
+    expect(t.pending).toMatchObject([{ kind: "question", question: "Who reads it?" }]);
+    expect((await api("POST", `/sessions/${t.session_id}/respond`, { body: { call_id: t.pending[0].call_id, answers: ["the board"] } })).status).toBe(200);
+    t = await waitForStatus(task.id, ["needs_input"]);
+    expect(t.pending).toEqual([{ kind: "approval", step: "draft" }]);
+    expect(t.steps[0].output).toBe("a short draft");
+    expect((await api("POST", `/tasks/${task.id}/steps/draft/approve`)).status).toBe(200);
+    expect((await waitForStatus(task.id, ["completed"])).output).toBe("a short draft");
   });
 
   it("a retry goes on from where the failed run stopped: a person's answer is not asked for again, nor a tool call repeated", async () => {

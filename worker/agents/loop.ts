@@ -31,6 +31,8 @@ export interface LoopOptions {
   runNo: number;
   /** this run's stored turns, oldest first: the loop resumes after them */
   turns: TurnRecord[];
+  /** A person's reply to a carried final answer (a reviewer's feedback): the conversation goes on from it rather than ending there. */
+  followUp?: string;
   provider: Provider;
   tools: ToolHost;
   price: Price;
@@ -56,7 +58,8 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
   for (;;) {
     const last = turns.at(-1);
     if (last && isCutOff(last)) throw cutOffError(last);
-    if (last && isFinal(last)) return { kind: "completed", output: last.content };
+    const followUp = last && isFinal(last) && last.carried_from !== undefined ? o.followUp : undefined;
+    if (last && isFinal(last) && followUp === undefined) return { kind: "completed", output: last.content };
     // turns carried from a failed run were that run's: a retry has all of its own
     if (turns.filter((t) => t.carried_from === undefined).length >= o.agent.max_turns) {
       throw new StepError(`the agent used all of its ${o.agent.max_turns} turns without a final answer`, false);
@@ -66,7 +69,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
       if (suspended) return suspended;
     }
     specs ??= await o.tools.specs(o.signal);
-    const sent = turns.length ? [] : firstMessages(o.agent, o.instructions);
+    const sent: Message[] = !turns.length ? firstMessages(o.agent, o.instructions) : followUp !== undefined ? [{ role: "user", content: followUp }] : [];
     const messages = [...conversationOf(turns), ...sent];
     let estimate: number | undefined;
     const estimateNow = () => (estimate ??= estimateTurnNanos(messages, specs!, last, o.price));

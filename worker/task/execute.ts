@@ -72,7 +72,9 @@ export class RunExecutor {
       item,
       index,
     });
-    if (run.feedback) instructions += `\n\nA reviewer rejected your previous answer. Their feedback:\n${run.feedback}`;
+    // the run after a rejection goes on from the rejected run's conversation (its answered questions included), told why
+    const feedback = run.feedback ? `A reviewer rejected your previous answer. Their feedback:\n${run.feedback}` : undefined;
+    if (feedback && turns.length === 0) instructions += `\n\n${feedback}`;
     let unsavedRun = false;
     const timeoutMs = (step.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000;
     const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s`, true)), timeoutMs);
@@ -88,6 +90,7 @@ export class RunExecutor {
         instructions,
         runNo: run.run_no,
         turns,
+        followUp: feedback,
         provider: providerFor(agent.model, t.bindings),
         tools: createToolHost({ env: t.bindings, names: [...new Set([...agent.tools, ...step.tools])] }),
         price,

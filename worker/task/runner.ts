@@ -308,7 +308,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.ctx.storage.transactionSync(() => {
       node.waiting = null;
       node.output = null;
-      this.beginRun(node, Date.now(), comment);
+      this.beginRun(node, Date.now(), comment, node.runs);
     });
     this.launch(key);
     this.pump();

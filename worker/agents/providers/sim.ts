@@ -3,7 +3,7 @@ import type { Price } from "../cost";
 import { DEFAULT_PRICES } from "../pricing-defaults";
 import { tokensOf } from "../tokens";
 import { offlineResults } from "../tools/web-search";
-import { type ModelRequest, type ModelResponse, type Provider, StepError, type ToolCall, zeroUsage } from "../types";
+import { type Message, type ModelRequest, type ModelResponse, type Provider, StepError, type ToolCall, zeroUsage } from "../types";
 import { type SimScript, parseSimScript } from "./sim-script";
 import { simOutputTokens, simPromptTokens } from "./sim-tokens";
 
@@ -11,12 +11,14 @@ export const simPrice: Price = DEFAULT_PRICES.sim;
 
 /**
  * The offline, deterministic model. It reads directives from the first user message (see DESIGN.md, "The sim
- * model"); the turn it is on is the number of assistant messages already in the conversation.
+ * model"); the turn it is on is the number of assistant messages already in the conversation (after a
+ * reviewer's feedback, since that message).
  */
 export const simProvider: Provider = {
   async call(req: ModelRequest): Promise<ModelResponse> {
-    const script = parseSimScript(req.messages.find((m) => m.role === "user")?.content ?? "");
-    const turn = req.messages.filter((m) => m.role === "assistant").length;
+    const { script, turn } = scriptAndTurn(req.messages);
+    // unique in the whole conversation, which a reviewer's feedback continues
+    const callId = `sim_call_${req.messages.filter((m) => m.role === "assistant").length + 1}`;
     // A final answer with a listener streams its text across the delay, as a real model would.
     const streams = req.onText !== undefined && script.delayMs > 0 && !script.actions[turn];
     if (script.delayMs > 0 && !streams) await sleep(script.delayMs, req.signal);
@@ -31,7 +33,7 @@ export const simProvider: Provider = {
     // a model searches itself only when the agent offers it web search; otherwise it can only ask for the tool,
     // which the agent then refuses, as for any tool it does not have
     if (action?.kind === "search" && !req.tools.some((t) => t.native === "web_search")) {
-      const call: ToolCall = { id: `sim_call_${turn + 1}`, name: "web_search", arguments: { query: action.query } };
+      const call: ToolCall = { id: callId, name: "web_search", arguments: { query: action.query } };
       usage.output = simOutputTokens("", [call]);
       return { content: "", tool_calls: [call], usage, searches: [] };
     }
@@ -45,8 +47,8 @@ export const simProvider: Provider = {
     if (action) {
       const call: ToolCall =
         action.kind === "ask"
-          ? { id: `sim_call_${turn + 1}`, name: "ask_human", arguments: { question: action.question } }
-          : { id: `sim_call_${turn + 1}`, name: action.name, arguments: action.args };
+          ? { id: callId, name: "ask_human", arguments: { question: action.question } }
+          : { id: callId, name: action.name, arguments: action.args };
       usage.output = simOutputTokens("", [call]);
       return { content: "", tool_calls: [call], usage, searches: [] };
     }
@@ -57,6 +59,21 @@ export const simProvider: Provider = {
     return { content, tool_calls: [], usage, searches: [] };
   },
 };
+
+/**
+ * The instructions script the model, turn by turn. A later user message (a reviewer's feedback) scripts the turns
+ * after it with its own `@ask`, `@tool`, `@search` and `@fail` lines; without them the model answers at once.
+ */
+function scriptAndTurn(messages: Message[]): { script: SimScript; turn: number } {
+  const users = messages.filter((m) => m.role === "user");
+  const first = parseSimScript(users[0]?.content ?? "");
+  const assistants = (from: number) => messages.slice(from).filter((m) => m.role === "assistant").length;
+  if (users.length < 2) return { script: first, turn: assistants(0) };
+  const last = users.at(-1)!;
+  const later = parseSimScript(last.content);
+  const script = { ...first, actions: later.actions, fail: later.fail, output: later.output ?? first.output, delayMs: later.delayMs || first.delayMs };
+  return { script, turn: assistants(messages.lastIndexOf(last)) };
+}
 
 const SUMMARY_CHARS = 200;
 const STREAM_CHUNKS = 8;
