@@ -41,6 +41,11 @@ describe("pricing and cost", () => {
       expect([done.tokens, done.steps[0].tokens, done.steps[0].runs[0].tokens]).toEqual([tokens, tokens, tokens]);
       const listed = (await api("GET", "/tasks?agent=cache-writer&limit=100")).json.items.find((x: { id: string }) => x.id === task.id);
       expect(listed.tokens).toEqual(tokens);
+      // and so does the spend ledger, written with the index row: the report's tokens are the task's
+      await env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(task.id)).settled();
+      const spent = (await api("GET", "/spend?group=agent")).json.items.find((i: { key: string }) => i.key === "cache-writer");
+      expect(spent).toMatchObject({ tokens, tasks: 1 });
+      expect(spent.cost).toBeCloseTo(done.cost, 12);
       expect((await api("DELETE", "/pricing/anthropic:tools")).status).toBe(204);
     });
   });

@@ -15,7 +15,7 @@ const Query = z.object({
   group: z.enum(SPEND_GROUPS).default("day"),
 });
 
-const Item = z.object({ key: z.string().openapi({ description: "the day, agent or model" }), cost: z.number().openapi({ description: "USD" }), tokens: Tokens.omit({ cache_write: true }), searches: z.number().int(), tasks: z.number().int() });
+const Item = z.object({ key: z.string().openapi({ description: "the day, agent or model" }), cost: z.number().openapi({ description: "USD" }), tokens: Tokens, searches: z.number().int(), tasks: z.number().int() });
 
 const Report = z
   .object({

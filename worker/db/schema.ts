@@ -246,6 +246,7 @@ export const spend = sqliteTable(
     cost_nanos: integer("cost_nanos").notNull(),
     tokens_input: integer("tokens_input").notNull(),
     tokens_cache: integer("tokens_cache").notNull(),
+    tokens_cache_write: integer("tokens_cache_write").notNull().default(0),
     tokens_output: integer("tokens_output").notNull(),
     tokens_web_search: integer("tokens_web_search").notNull(),
     searches: integer("searches").notNull(),

@@ -8,6 +8,7 @@ export interface SpendRow {
   cost_nanos: number;
   tokens_input: number;
   tokens_cache: number;
+  tokens_cache_write: number;
   tokens_output: number;
   tokens_web_search: number;
   searches: number;
@@ -23,23 +24,25 @@ export const monthStart = (ms: number) => `${utcDay(ms).slice(0, 7)}-01`;
 export function spendRows(runs: Iterable<StoredRun>, agentOf: (run: StoredRun) => { agent: string; model: string }): SpendRow[] {
   const rows = new Map<string, SpendRow>();
   for (const r of runs) {
-    if (r.cost_nanos === 0 && r.usage.input === 0 && r.usage.output === 0) continue;
+    const u = r.usage;
+    if (r.cost_nanos === 0 && u.input + u.cache + u.cache_write + u.output + u.web_search + u.searches === 0) continue;
     const { agent, model } = agentOf(r);
     const day = utcDay(r.started_at);
     const key = `${day}\u0000${agent}\u0000${model}`;
     let row = rows.get(key);
-    if (!row) rows.set(key, (row = { day, agent, model, cost_nanos: 0, tokens_input: 0, tokens_cache: 0, tokens_output: 0, tokens_web_search: 0, searches: 0 }));
+    if (!row) rows.set(key, (row = { day, agent, model, cost_nanos: 0, tokens_input: 0, tokens_cache: 0, tokens_cache_write: 0, tokens_output: 0, tokens_web_search: 0, searches: 0 }));
     row.cost_nanos += r.cost_nanos;
-    row.tokens_input += r.usage.input;
-    row.tokens_cache += r.usage.cache;
-    row.tokens_output += r.usage.output;
-    row.tokens_web_search += r.usage.web_search;
-    row.searches += r.usage.searches;
+    row.tokens_input += u.input;
+    row.tokens_cache += u.cache;
+    row.tokens_cache_write += u.cache_write;
+    row.tokens_output += u.output;
+    row.tokens_web_search += u.web_search;
+    row.searches += u.searches;
   }
   return [...rows.values()];
 }
 
-const COLS = ["cost_nanos", "tokens_input", "tokens_cache", "tokens_output", "tokens_web_search", "searches"] as const;
+const COLS = ["cost_nanos", "tokens_input", "tokens_cache", "tokens_cache_write", "tokens_output", "tokens_web_search", "searches"] as const;
 const ROWS_PER_STATEMENT = 50;
 
 /**
@@ -53,7 +56,7 @@ export function ledgerStatements<S>(d1: Prepares<S>, orgId: string, taskId: stri
     out.push(
       d1
         .prepare(
-          `INSERT INTO spend (org_id, task_id, day, agent, model, ${COLS.join(", ")}) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}
+          `INSERT INTO spend (org_id, task_id, day, agent, model, ${COLS.join(", ")}) VALUES ${chunk.map(() => `(?, ?, ?, ?, ?, ${COLS.map(() => "?").join(", ")})`).join(", ")}
            ON CONFLICT(task_id, day, agent, model) DO UPDATE SET ${COLS.map((c) => `${c} = max(${c}, excluded.${c})`).join(", ")}`,
         )
         .bind(...chunk.flatMap((r) => [orgId, taskId, r.day, r.agent, r.model, ...COLS.map((c) => r[c])])),

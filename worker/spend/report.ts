@@ -6,7 +6,7 @@ export type SpendGroup = (typeof SPEND_GROUPS)[number];
 export interface SpendItem {
   key: string;
   cost_nanos: number;
-  tokens: { input: number; cache: number; output: number; web_search: number };
+  tokens: { input: number; cache: number; cache_write: number; output: number; web_search: number };
   searches: number;
   tasks: number;
 }
@@ -16,6 +16,7 @@ interface Row {
   cost_nanos: number;
   input: number;
   cache: number;
+  cache_write: number;
   output: number;
   web_search: number;
   searches: number;
@@ -31,7 +32,7 @@ export function daysBetween(from: string, to: string): string[] {
   return out;
 }
 
-const empty = (key: string): SpendItem => ({ key, cost_nanos: 0, tokens: { input: 0, cache: 0, output: 0, web_search: 0 }, searches: 0, tasks: 0 });
+const empty = (key: string): SpendItem => ({ key, cost_nanos: 0, tokens: { input: 0, cache: 0, cache_write: 0, output: 0, web_search: 0 }, searches: 0, tasks: 0 });
 
 /**
  * Spend from the ledger between two UTC days (both included), by day (every
@@ -40,14 +41,14 @@ const empty = (key: string): SpendItem => ({ key, cost_nanos: 0, tokens: { input
 export async function spendReport(d1: D1Database, orgId: string, from: string, to: string, group: SpendGroup): Promise<SpendItem[]> {
   const { results } = await d1
     .prepare(
-      `SELECT ${group} AS key, sum(cost_nanos) AS cost_nanos, sum(tokens_input) AS input, sum(tokens_cache) AS cache, sum(tokens_output) AS output,
-         sum(tokens_web_search) AS web_search, sum(searches) AS searches, count(DISTINCT task_id) AS tasks
+      `SELECT ${group} AS key, sum(cost_nanos) AS cost_nanos, sum(tokens_input) AS input, sum(tokens_cache) AS cache,
+         sum(tokens_cache_write) AS cache_write, sum(tokens_output) AS output, sum(tokens_web_search) AS web_search, sum(searches) AS searches, count(DISTINCT task_id) AS tasks
        FROM spend WHERE org_id = ? AND day >= ? AND day <= ? GROUP BY ${group} ORDER BY ${group === "day" ? "key" : "cost_nanos DESC, key"}`,
     )
     .bind(orgId, from, to)
     .all<Row>();
   const items = results.map((r): SpendItem => ({
-    key: r.key, cost_nanos: r.cost_nanos, tokens: { input: r.input, cache: r.cache, output: r.output, web_search: r.web_search }, searches: r.searches, tasks: r.tasks,
+    key: r.key, cost_nanos: r.cost_nanos, tokens: { input: r.input, cache: r.cache, cache_write: r.cache_write, output: r.output, web_search: r.web_search }, searches: r.searches, tasks: r.tasks,
   }));
   if (group !== "day") return items;
   const byDay = new Map(items.map((i) => [i.key, i]));

@@ -39,7 +39,7 @@ describe("indexUpdateStatements", () => {
     for (const r of [a, b, c]) await insert(r);
     await env.DB.prepare("UPDATE tasks SET index_version = 9 WHERE id = ?").bind(c.id).run();
     const done = { status: "completed" as const, progress_done: 1, cost_nanos: 2_500_000_000_123, output: "ok", started_at: 2_000, finished_at: 5_000, index_version: 4 };
-    const spend = [{ day: "2026-12-05", agent: "writer", model: "sim", tokens_input: 10, tokens_cache: 0, tokens_output: 5, tokens_web_search: 0, searches: 0, cost_nanos: 7 }];
+    const spend = [{ day: "2026-12-05", agent: "writer", model: "sim", tokens_input: 10, tokens_cache: 0, tokens_cache_write: 0, tokens_output: 5, tokens_web_search: 0, searches: 0, cost_nanos: 7 }];
     const statements = indexUpdateStatements([
       { row: row(a.id, done), ledger: ledgerStatements(asStatements, org, a.id, spend) },
       { row: row(b.id, { status: "in_progress", started_at: 2_000, index_version: 2 }), ledger: [] },
