@@ -172,6 +172,26 @@ describe("running plans", () => {
     expect(done.output).toBe("after paged");
   });
 
+  it("a branch whose output matches no case fails, naming the output and the cases, unless it has a default (an empty one runs nothing)", async () => {
+    const branch = (extra: Record<string, unknown>) => ({
+      name: "no match",
+      steps: [step("triage", "@output  Maybe "), { id: "route", kind: "branch", on: "triage", cases: { urgent: [step("page", "@output paged")], low: [step("ticket", "@output ticketed")] }, ...extra }, step("after", "@output after", { depends_on: ["route"] })],
+    });
+    const failed = await waitForStatus((await runPlan((await savePlan(branch({}))).id)).id, ["completed", "failed"]);
+    expect(failed.status).toBe("failed");
+    const route = failed.steps.find((s: { id: string }) => s.id === "route");
+    expect(route).toMatchObject({ status: "failed", error: 'triage\'s output "Maybe" matches none of the cases ("urgent", "low") and the branch has no default' });
+    expect(failed.steps.find((s: { id: string }) => s.id === "after").status).toBe("cancelled");
+    // `default: []` says so: nothing runs and the plan goes on
+    const done = await waitForStatus((await runPlan((await savePlan(branch({ default: [] }))).id)).id, ["completed", "failed"]);
+    expect(done.status).toBe("completed");
+    expect(done.output).toBe("after");
+    // a branch with neither a case nor a default could never run anything: refused at save
+    const res = await api("POST", "/plans", { body: { name: "empty branch", steps: [step("x", "@output x"), { id: "br", kind: "branch", on: "x", cases: {} }] } });
+    expectError(res, 422, "unprocessable");
+    expect(res.json.error.details).toEqual([expect.objectContaining({ step: "br", path: "steps[1].cases" })]);
+  });
+
   it("waits for approval, and a rejection runs the step again with the feedback", async () => {
     const plan = await savePlan({ name: "review", steps: [step("draft", "@output first draft", { approval: true }), step("send", "@output sent", { depends_on: ["draft"] })] });
     const task = await runPlan(plan.id);

@@ -28,7 +28,7 @@ Rules:
 - An agent step names an existing agent, has clear instructions, and lists the steps it needs in depends_on; refer to their output as {{steps.<id>.output}} (only steps upstream of it).
 - Independent steps do not depend on each other, so they run in parallel.
 - "For each …" work is a loop: "over" names an upstream step whose output is the list; the body's steps use {{item}}.
-- A decision is a branch: "on" names an upstream step whose output is one of the case values; "default" handles the rest.
+- A decision is a branch: "on" names an upstream step whose output is one of the case values; "default" handles the rest ([] to do nothing; without it, an output that matches no case fails the task).
 - Set approval: true on risky steps (sending, publishing, paying, deleting, anything irreversible) and where the person asks to approve.
 - When a current draft is given, change only what the person asks and keep the other steps' ids.
 Answer by calling submit_plan with the whole plan.`;

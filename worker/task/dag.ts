@@ -57,7 +57,7 @@ export function indexPlan(plan: Plan): StepIndex {
       if (step.kind === "loop") visit(step.body, [...loops, step.id]);
       if (step.kind === "branch") {
         for (const c of Object.values(step.cases)) visit(c, loops);
-        visit(step.default, loops);
+        visit(step.default ?? [], loops);
       }
     }
   };
@@ -149,10 +149,20 @@ export function chooseCase(branch: BranchStep, output: string): string | null {
   return Object.keys(branch.cases).find((k) => k.trim().toLowerCase() === wanted) ?? null;
 }
 
+const SHOWN_OUTPUT_CHARS = 200;
+
+/** A branch with no `default` that nothing matched: silently running nothing would hide a plan's mistake or a model's odd answer. */
+export function noCaseError(branch: BranchStep, output: string): string {
+  const value = output.trim();
+  const shown = value.length > SHOWN_OUTPUT_CHARS ? `${value.slice(0, SHOWN_OUTPUT_CHARS)}…` : value;
+  const cases = Object.keys(branch.cases).map((k) => JSON.stringify(k));
+  return `${branch.on}'s output ${JSON.stringify(shown)} matches none of the cases (${cases.join(", ") || "none"}) and the branch has no default`;
+}
+
 /** A case may itself be named "default": it is told apart from the `default` path by `chosen` being null. */
 export function takeBranch(index: StepIndex, branch: BranchStep, key: string, chosen: string | null): NodeSpec[] {
   const prefix = prefixOf(key);
-  const cases: [string | null, Step[]][] = [...Object.entries(branch.cases), [null, branch.default]];
+  const cases: [string | null, Step[]][] = [...Object.entries(branch.cases), [null, branch.default ?? []]];
   return cases.flatMap(([name, steps]) => specsFor(index, steps, prefix, key, name === chosen ? "pending" : "skipped"));
 }
 
@@ -212,7 +222,8 @@ export function nextActions(plan: Plan, index: StepIndex, g: Graph): Action[] {
       } else {
         const on = g.nodes.get(resolveKey(index, step.on, prefixOf(n.key)))!;
         const chosen = chooseCase(step, on.output ?? "");
-        actions.push({ type: "take_branch", key: n.key, case: chosen, nodes: takeBranch(index, step, n.key, chosen) });
+        if (chosen === null && step.default === undefined) actions.push({ type: "fail", key: n.key, error: noCaseError(step, on.output ?? "") });
+        else actions.push({ type: "take_branch", key: n.key, case: chosen, nodes: takeBranch(index, step, n.key, chosen) });
       }
     } else if (n.status === "running" && n.kind !== "agent") {
       const kids = (g.children.get(n.key) ?? []).map((k) => g.nodes.get(k)!);

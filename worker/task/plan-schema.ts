@@ -54,7 +54,8 @@ const branchBase = z.strictObject({
 // Recursive schemas need their types spelled out, or TypeScript infers `any` for every step.
 export type AgentStep = z.infer<typeof agentStepSchema>;
 export type LoopStep = z.output<typeof loopBase> & { body: Step[] };
-export type BranchStep = z.output<typeof branchBase> & { cases: Record<string, Step[]>; default: Step[] };
+/** `default` omitted: an output that matches no case fails the branch; `default: []` lets it complete with nothing run. */
+export type BranchStep = z.output<typeof branchBase> & { cases: Record<string, Step[]>; default?: Step[] };
 export type Step = AgentStep | LoopStep | BranchStep;
 type StepInput =
   | (Omit<z.input<typeof agentStepSchema>, "kind"> & { kind?: "agent" })
@@ -72,7 +73,7 @@ export const branchStepSchema = branchBase.extend({
     return z.record(z.string().max(200), z.array(stepSchema).max(100));
   },
   get default() {
-    return z.array(stepSchema).max(100).default([]);
+    return z.array(stepSchema).max(100).optional();
   },
 });
 

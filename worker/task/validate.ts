@@ -44,7 +44,7 @@ export function allSteps(plan: Plan): FlatStep[] {
       if (step.kind === "loop") visit(step.body, `${path}.body`, inner, [...loops, step.id], at);
       if (step.kind === "branch") {
         for (const [value, body] of Object.entries(step.cases)) visit(body, `${path}.cases${key(value)}`, inner, loops, at);
-        visit(step.default, `${path}.default`, inner, loops, at);
+        visit(step.default ?? [], `${path}.default`, inner, loops, at);
       }
     });
   };
@@ -60,7 +60,7 @@ export function countSteps(plan: Plan): number {
       if (step.kind === "loop") visit(step.body);
       if (step.kind === "branch") {
         for (const body of Object.values(step.cases)) visit(body);
-        visit(step.default);
+        visit(step.default ?? []);
       }
     }
   };
@@ -166,6 +166,9 @@ export function validatePlan(plan: Plan, knownAgents: Set<string>): PlanIssue[] 
 }
 
 function checkCases(step: Extract<Step, { kind: "branch" }>, path: string, issues: PlanIssue[]) {
+  if (Object.keys(step.cases).length === 0 && step.default === undefined) {
+    issues.push({ step: step.id, path: `${path}.cases`, message: "a branch needs a case or a default (`default: []` to run nothing)" });
+  }
   const norm = new Map<string, string>();
   for (const value of Object.keys(step.cases)) {
     const k = value.trim().toLowerCase();

@@ -48,10 +48,10 @@ function StepRows(props: { steps: DraftStep[]; mark: (id: string) => Mark }) {
                       </div>
                     )}
                   </For>
-                  <Show when={b().default.length}>
+                  <Show when={b().default?.length}>
                     <div class="chat-case">
                       <span class="small">otherwise</span>
-                      <StepRows steps={b().default} mark={props.mark} />
+                      <StepRows steps={b().default ?? []} mark={props.mark} />
                     </div>
                   </Show>
                 </>

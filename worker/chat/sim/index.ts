@@ -12,7 +12,7 @@ function outline(steps: Step[], depth = 0): string[] {
     return [
       `${pad}- ${s.id}: branch on ${s.on}${after}`,
       ...Object.entries(s.cases).flatMap(([v, body]) => [`${pad}  when "${v}":`, ...outline(body, depth + 2)]),
-      ...(s.default.length ? [`${pad}  otherwise:`, ...outline(s.default, depth + 2)] : []),
+      ...(s.default?.length ? [`${pad}  otherwise:`, ...outline(s.default, depth + 2)] : []),
     ];
   });
 }

@@ -10,7 +10,7 @@ export function agentStep(o: { id: string; name: string; agent: string; text: st
 }
 
 const children = (s: Step): Step[][] =>
-  s.kind === "loop" ? [s.body] : s.kind === "branch" ? [...Object.values(s.cases), s.default] : [];
+  s.kind === "loop" ? [s.body] : s.kind === "branch" ? [...Object.values(s.cases), s.default ?? []] : [];
 
 export function locate(steps: Step[], id: string): { list: Step[]; index: number; parent: Step | null } | null {
   const visit = (list: Step[], parent: Step | null): ReturnType<typeof locate> => {
