@@ -119,6 +119,28 @@ describe("spawn_task", () => {
     expect((await waitForStatus(childId!, ["cancelled"])).status).toBe("cancelled");
   });
 
+  it("a parent that fails cancels the sub-tasks it left running, waited for or not; one that completes leaves them to finish", async () => {
+    const spawn = (title: string) => `@tool spawn_task {"title": "${title}", "description": "@delay 5000\\n@output late", "agent": "writer", "wait": false}`;
+    const childOf = async (parentId: string) => {
+      for (let i = 0; i < 300; i++) {
+        const id = (await api("GET", "/tasks?source=agent")).json.items.find((t: { parent_id: string }) => t.parent_id === parentId)?.id;
+        if (id) return id as string;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error("no sub-task");
+    };
+    const failing = await createTask({ agent: "planner", title: "detach then fail", description: `${spawn("detached sub")}\n@fail permanent` });
+    expect((await waitForStatus(failing.id, ["failed", "completed"])).status).toBe("failed");
+    const orphan = await waitForStatus(await childOf(failing.id), ["cancelled", "completed"]);
+    expect(orphan).toMatchObject({ status: "cancelled", steps: [expect.objectContaining({ error: "parent task failed" })] });
+
+    const finishing = await createTask({ agent: "planner", title: "detach then finish", description: `${spawn("handed-off sub")}\n@output handed off` });
+    expect((await waitForStatus(finishing.id, ["failed", "completed"])).status).toBe("completed");
+    const handedOff = await childOf(finishing.id);
+    expect((await api("GET", `/tasks/${handedOff}`)).json.status).toBe("in_progress");
+    expect((await api("DELETE", `/tasks/${handedOff}`)).status).toBe(200);
+  });
+
   it("a parent that fails cancels the sub-task its stopped step waited for, made or still being made", async () => {
     // the sibling fails at once, while the sub-task is still being made; then later, once the step waits for it
     for (const failAfterMs of [0, 2500]) {

@@ -141,8 +141,8 @@ export class RunExecutor {
     if (outcome.kind === "spawn") {
       const child = await spawnChildTask(t.bindings, t.meta!, outcome.args, `${node.key}/${outcome.call}`);
       if (!this.current(node.key, t.inflight.get(node.key)!)) {
-        // the task was cancelled (or failed, and this step would have waited) while the sub-task was being made: too late for its sweep
-        if (child.ok && (t.status === "cancelled" || (t.status === "failed" && outcome.args.wait === true))) t.stopChild(child.value.id);
+        // the task was cancelled or failed while the sub-task was being made: too late for its sweep
+        if (child.ok && (t.status === "cancelled" || t.status === "failed")) t.stopChild(child.value.id);
         return;
       }
       if (child.ok && outcome.args.wait === true && !FINISHED.has(child.value.status)) {

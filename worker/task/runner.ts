@@ -238,7 +238,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.setStatus("cancelled");
     await this.ctx.storage.deleteAlarm();
     this.alarmAt = null;
-    await this.cancelChildren();
+    await this.cancelChildren("parent task cancelled");
     return ok(null);
   }
 
@@ -611,12 +611,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     const reason = "stopped: another step failed";
     for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
-    // a sub-task a stopped step waited for has no one left to take its result: it would run and spend for nothing
-    const awaited: string[] = [];
-    for (const n of this.nodes()) if (!TERMINAL.has(n.status) && n.waiting?.kind === "child") awaited.push(n.waiting.task_id);
     this.ctx.storage.transactionSync(() => this.stopUnfinished(reason, now));
     void this.ctx.storage.deleteAlarm();
-    for (const id of awaited) this.stopChild(id);
+    // as a cancel does: a sub-task, awaited or not, was part of work that failed, and a rerun would make it again
+    this.ctx.waitUntil(this.cancelChildren("parent task failed").catch((e) => log("warn", "sub-tasks not cancelled", { task_id: this.meta!.id, error: String(e) })));
   }
 
   /**
@@ -685,13 +683,13 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.ctx.waitUntil(child.cancel(reason).then(() => {}, (e) => log("warn", "sub-task not cancelled", { task_id: this.meta!.id, child_id: id, error: String(e) })));
   }
 
-  private async cancelChildren(): Promise<void> {
+  private async cancelChildren(reason: string): Promise<void> {
     const { results } = await this.env.DB.prepare(
       "SELECT id FROM tasks WHERE parent_id = ? AND status IN ('pending', 'in_progress', 'needs_input')",
     )
       .bind(this.meta!.id)
       .all<{ id: string }>();
-    await Promise.all(results.map((r) => this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(r.id)).cancel("parent task cancelled")));
+    await Promise.all(results.map((r) => this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(r.id)).cancel(reason)));
   }
 
   // ---- helpers ----
