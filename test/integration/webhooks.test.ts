@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
-import { api, BASE, expectError, waitForStatus } from "../helpers";
+import { api, BASE, expectError, spendWindow, waitForStatus } from "../helpers";
 
 const plan = {
   name: "On push",
@@ -113,6 +113,18 @@ describe("webhook triggers", () => {
     expectError(await deliver(t.id, t.secret, { repo: "x" }, { ts: now + 600 }), 401, "unauthorized");
     expectError(await deliver(t.id, t.secret, { repo: "x" }, { headers: { "webhook-id": "" } }), 401, "unauthorized");
     expect(await tasksOf(t.id)).toHaveLength(0);
+  });
+
+  it("counts only signed deliveries in the trigger's rate limit, so unsigned junk cannot lock its sender out", async () => {
+    const t = await makeWebhook();
+    const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`hook:${t.id}`));
+    if (60_000 - (Date.now() % 60_000) < 3000) await new Promise((r) => setTimeout(r, 3100));
+    await spendWindow(limiter, Number(env.RATE_LIMIT_PER_MIN) - 1);
+    for (let i = 0; i < 3; i++) expectError(await deliver(t.id, t.secret, { repo: "x" }, { sig: "v1,AAAA" }), 401, "unauthorized");
+    expectError(await deliver(t.id, t.secret, { repo: "x" }, { headers: { "webhook-signature": "" } }), 401, "unauthorized");
+    expect((await deliver(t.id, t.secret, { repo: "x" })).status).toBe(202);
+    expectError(await deliver(t.id, t.secret, { repo: "x" }), 429, "rate_limited");
+    expect(await tasksOf(t.id)).toHaveLength(1);
   });
 
   it("answers 404 for an unknown trigger or a cron trigger's id, 400 for a body that is not a JSON object, 422 for inputs the plan refuses", async () => {
