@@ -157,6 +157,43 @@ describe("triggers", () => {
     }
   });
 
+  it("edits a trigger's name, schedule and inputs, and shows why a change is refused", async () => {
+    const plan = await onePlan(`Edited ${uid()}`, [{ name: "topic", required: true }]);
+    const name = `Digest ${uid()}`;
+    const trigger = await apiCall<TriggerView & { title: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" }, title: name });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    await page.getByRole("button", { name: `Edit ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Edit ${name}` });
+    expect(await dialog.getByLabel("Cron expression").inputValue()).toBe("0 0 1 1 *");
+    await dialog.getByLabel("Inputs (JSON)").fill('{"nope": 1}');
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByText(/invalid inputs/).waitFor();
+    await dialog.getByLabel("Name").fill(`${name} weekly`);
+    await dialog.getByLabel("Cron expression").fill("0 9 * * 1");
+    await dialog.getByLabel("Timezone").fill("Europe/Paris");
+    await dialog.getByLabel("Inputs (JSON)").fill('{"topic": "b"}');
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.locator(`tr[data-trigger-id="${trigger.id}"]`).getByRole("cell", { name: "0 9 * * 1 (Europe/Paris)" }).waitFor();
+    const saved = await apiCall<TriggerView & { title: string; cron: string; inputs: unknown }>(app, "GET", `/triggers/${trigger.id}`);
+    expect(saved).toMatchObject({ title: `${name} weekly`, cron: "0 9 * * 1", timezone: "Europe/Paris", inputs: { topic: "b" } });
+  });
+
+  it("rotates a webhook's secret after confirming, showing the new one once", async () => {
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.url });
+    const plan = await onePlan(`Rotated ${uid()}`, []);
+    const name = `Hook ${uid()}`;
+    const trigger = await apiCall<{ id: string; secret: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", title: name });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    await page.getByRole("button", { name: `Rotate the secret of ${name}` }).click();
+    await page.getByRole("dialog", { name: `Rotate the secret of ${name}?` }).getByRole("button", { name: "Rotate secret" }).click();
+    const secret = await holdsSecret("Webhook secret", "Webhook secret");
+    expect(secret).toMatch(/^whsec_/);
+    expect(secret).not.toBe(trigger.secret);
+    const audit = await apiCall<{ items: { action: string; target: { id: string } }[] }>(app, "GET", "/audit?action=trigger.rotate_secret");
+    expect(audit.items.map((a) => a.target.id)).toContain(trigger.id);
+  });
+
   it("says when the plans could not be loaded, instead of 'No plans'", async () => {
     const plan = await onePlan(`Hidden ${uid()}`, []);
     await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", inputs: {} });

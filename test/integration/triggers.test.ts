@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { fireTrigger, loadTrigger } from "../../worker/triggers/fire";
-import { api, expectError, tokenWithRole } from "../helpers";
+import { api, expectError, makeOrg, tokenWithRole } from "../helpers";
 
 const plan = {
   name: "Daily digest",
@@ -198,6 +198,63 @@ describe("cron triggers", () => {
     const after = await api("GET", `/triggers/${t.id}`);
     expect(after.json.last_error).toMatch(/plan not found/);
     expect(await clock(t.id).nextAlarm()).toBeGreaterThan(Date.now());
+  });
+
+  it("changes a trigger's title, schedule and inputs, re-arming its clock from the new schedule, and audits it", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *", title: "Yearly" });
+    const res = await api("PATCH", `/triggers/${t.id}`, { body: { title: "Weekday digest", cron: " 0  9 * * 1-5 ", timezone: "Europe/Paris", inputs: { topic: "pricing" } } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toMatchObject({ id: t.id, title: "Weekday digest", cron: "0 9 * * 1-5", timezone: "Europe/Paris", inputs: { topic: "pricing" }, paused: false });
+    const next = Date.parse(res.json.next_fire_at);
+    expect(next - Date.now()).toBeLessThan(4 * 24 * 3600 * 1000);
+    expect(new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" }).format(next)).toBe("09:00");
+    expect(await clock(t.id).nextAlarm()).toBe(next);
+    expect((await api("GET", `/triggers/${t.id}`)).json).toMatchObject({ title: "Weekday digest", cron: "0 9 * * 1-5", next_fire_at: res.json.next_fire_at });
+    const fired = await api("POST", `/triggers/${t.id}/run`);
+    expect((await api("GET", `/tasks/${fired.json.id}`)).json).toMatchObject({ title: "Weekday digest", inputs: { topic: "pricing" } });
+    const audit = await api("GET", "/audit?action=trigger.update&limit=1");
+    expect(audit.json.items[0]).toMatchObject({ target: { id: t.id }, details: { title: "Weekday digest", cron: " 0  9 * * 1-5 " } });
+    // a title can be cleared; only what the patch names changes
+    const cleared = await api("PATCH", `/triggers/${t.id}`, { body: { title: null } });
+    expect(cleared.json).toMatchObject({ title: null, cron: "0 9 * * 1-5", inputs: { topic: "pricing" }, next_fire_at: res.json.next_fire_at });
+  });
+
+  it("pauses and resumes through a patch, and a paused trigger's new schedule waits for its resume", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    const paused = await api("PATCH", `/triggers/${t.id}`, { body: { paused: true, cron: "0 * * * *" } });
+    expect(paused.json).toMatchObject({ paused: true, next_fire_at: null, cron: "0 * * * *" });
+    await rewind(t.id, 5 * 3600 * 1000);
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await tasksOf(t.id)).toHaveLength(0);
+    const resumed = await api("PATCH", `/triggers/${t.id}`, { body: { paused: false } });
+    expect(resumed.json.paused).toBe(false);
+    expect(Date.parse(resumed.json.next_fire_at) - Date.now()).toBeLessThanOrEqual(3600_000);
+    expect(await clock(t.id).nextAlarm()).toBe(Date.parse(resumed.json.next_fire_at));
+  });
+
+  it("refuses a patch a create would refuse, and changes nothing", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *", title: "Kept" });
+    const alarm = await clock(t.id).nextAlarm();
+    const patch = (body: unknown, token?: string) => api("PATCH", `/triggers/${t.id}`, { body, token });
+    expectError(await patch({ cron: "61 * * * *" }), 422, "unprocessable");
+    expectError(await patch({ cron: "0 0 30 2 *" }), 422, "unprocessable");
+    expectError(await patch({ timezone: "Mars/Olympus" }), 422, "unprocessable");
+    expectError(await patch({ inputs: {} }), 422, "unprocessable");
+    expectError(await patch({ inputs: { topic: "x", nope: 1 } }), 422, "unprocessable");
+    expectError(await patch({ input_map: { topic: "a.b" } }), 400, "bad_request");
+    expectError(await patch({}), 400, "bad_request");
+    expectError(await patch({ title: "" }), 400, "bad_request");
+    expectError(await patch({ plan_id: "pln_other" }), 400, "bad_request");
+    expectError(await patch({ kind: "webhook" }), 400, "bad_request");
+    expectError(await patch({ title: "x", secret: "whsec_AAAA" }), 400, "bad_request");
+    expectError(await patch({ paused: "yes" }), 400, "bad_request");
+    expectError(await patch({ title: "x" }, await tokenWithRole("member")), 403, "forbidden");
+    expectError(await api("PATCH", "/triggers/trg_missing", { body: { title: "x" } }), 404, "not_found");
+    const other = await makeOrg(`org_trg_${crypto.randomUUID().slice(0, 8)}`);
+    expectError(await patch({ title: "theirs" }, other), 404, "not_found");
+    expect((await api("GET", `/triggers/${t.id}`)).json).toMatchObject({ title: "Kept", cron: "0 0 1 1 *", timezone: "UTC", inputs: { topic: "edge" }, paused: false });
+    expect(await clock(t.id).nextAlarm()).toBe(alarm);
+    expectError(await api("POST", `/triggers/${t.id}/rotate-secret`), 422, "unprocessable");
   });
 
   it("refuses invalid triggers", async () => {
