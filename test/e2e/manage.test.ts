@@ -49,6 +49,27 @@ describe("agents", () => {
   });
 });
 
+describe("agents a trigger uses", () => {
+  it("deletes an agent after confirming, and shows why when a trigger's plan still uses it", async () => {
+    const name = `kept-${uid()}`;
+    await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim" });
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: `Uses ${name}`, steps: [{ id: "a", agent: name, instructions: "@output ok" }] });
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", inputs: {} });
+    await page.goto(`${app.url}/agents`);
+    await page.getByRole("button", { name: `Delete ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Delete ${name}?` });
+    await dialog.getByRole("button", { name: "Delete agent" }).click();
+    await dialog.getByRole("alert").filter({ hasText: trigger.id }).waitFor();
+    await dialog.getByRole("link", { name: "Open Settings › Triggers" }).waitFor();
+    expect(await apiCall(app, "GET", `/agents/${name}`)).toBeTruthy();
+
+    await apiCall(app, "DELETE", `/triggers/${trigger.id}`);
+    await dialog.getByRole("button", { name: "Delete agent" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await expect(apiCall(app, "GET", `/agents/${name}`)).rejects.toThrow(/404/);
+  });
+});
+
 describe("plans", () => {
   it("runs each plan with its own inputs and defaults after switching plans on the Run tab", async () => {
     const a = await onePlan(`Alpha ${uid()}`, [{ name: "topic", required: true }]);

@@ -257,6 +257,59 @@ describe("cron triggers", () => {
     expectError(await api("POST", `/triggers/${t.id}/rotate-secret`), 422, "unprocessable");
   });
 
+  it("keeps an agent a trigger's plan uses, even in a loop: deleting or renaming it is 409 naming the trigger, and works once it is gone", async () => {
+    const name = `nested-${crypto.randomUUID().slice(0, 8)}`;
+    const agent = (await api("POST", "/agents", { body: { name, model: "sim" } })).json;
+    const nested = {
+      name: "Nested",
+      steps: [
+        { id: "list", agent: "researcher", instructions: '@output ["a"]' },
+        { id: "each", kind: "loop", over: "list", body: [{ id: "w", agent: name, instructions: "@output ok" }] },
+      ],
+    };
+    const plan = (await api("POST", "/plans", { body: nested })).json;
+    const hook = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id } })).json;
+    const refused = await api("DELETE", `/agents/${name}`);
+    expectError(refused, 409, "conflict");
+    expect(refused.json.error.message).toContain(hook.id);
+    expect(refused.json.error.details).toEqual([{ trigger_id: hook.id, kind: "webhook", plan_id: plan.id }]);
+    const renamed = await api("PUT", `/agents/${agent.id}`, { body: { name: `${name}-2`, model: "sim" } });
+    expectError(renamed, 409, "conflict");
+    expect(renamed.json.error.details).toEqual([{ trigger_id: hook.id, kind: "webhook", plan_id: plan.id }]);
+    expect((await api("GET", `/agents/${agent.id}`)).json.name).toBe(name);
+    // other changes go through, and the trigger still starts its plan
+    expect((await api("PUT", `/agents/${agent.id}`, { body: { name, model: "sim", system_prompt: "Be brief." } })).status).toBe(200);
+    expect((await api("POST", `/triggers/${hook.id}/run`)).status).toBe(201);
+    expect((await api("GET", "/audit?action=agent.delete&limit=5")).json.items.filter((a: { target: { id: string } }) => a.target.id === agent.id)).toEqual([]);
+    expect((await api("DELETE", `/triggers/${hook.id}`)).status).toBe(204);
+    expect((await api("PUT", `/agents/${agent.id}`, { body: { name: `${name}-2`, model: "sim" } })).status).toBe(200);
+    expect((await api("DELETE", `/agents/${agent.id}`)).status).toBe(204);
+  });
+
+  it("refuses a trigger on a plan that names an agent that is gone (422 naming it), rather than one that could never start", async () => {
+    const name = `gone-${crypto.randomUUID().slice(0, 8)}`;
+    await api("POST", "/agents", { body: { name, model: "sim" } });
+    const plan = (await api("POST", "/plans", { body: { name: "Orphan", steps: [{ id: "a", agent: name, instructions: "@output ok" }] } })).json;
+    expect((await api("DELETE", `/agents/${name}`)).status).toBe(204);
+    for (const body of [{ kind: "cron", plan_id: plan.id, cron: "0 0 1 1 *" }, { kind: "webhook", plan_id: plan.id }]) {
+      const res = await api("POST", "/triggers", { body });
+      expectError(res, 422, "unprocessable");
+      expect(res.json.error.details).toEqual({ agents: [name] });
+    }
+    expect((await env.DB.prepare("SELECT id FROM triggers WHERE plan_id = ?").bind(plan.id).all()).results).toEqual([]);
+  });
+
+  it("never leaves a trigger on a deleted agent when the two race: one of them fails", async () => {
+    for (let i = 0; i < 10; i++) {
+      const name = `race-${crypto.randomUUID().slice(0, 8)}`;
+      await api("POST", "/agents", { body: { name, model: "sim" } });
+      const plan = (await api("POST", "/plans", { body: { name: "Race", steps: [{ id: "a", agent: name, instructions: "@output ok" }] } })).json;
+      const [made, deleted] = await Promise.all([api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id } }), api("DELETE", `/agents/${name}`)]);
+      expect([made.status, deleted.status], made.text + deleted.text).not.toEqual([201, 204]);
+      if (made.status === 201) expect((await api("GET", `/agents/${name}`)).status).toBe(200);
+    }
+  });
+
   it("refuses invalid triggers", async () => {
     const plan_id = await makePlan();
     const bad = (body: Record<string, unknown>) => api("POST", "/triggers", { body: { kind: "cron", plan_id, inputs: { topic: "x" }, cron: "* * * * *", ...body } });

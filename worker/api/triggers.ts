@@ -9,6 +9,7 @@ import { iso } from "../lib/time";
 import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, type TriggerRow } from "../triggers/fire";
 import { checkInputMap, checkInputs, checkSchedule, clock, normalCron, planParams, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
+import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
 import { createdBy } from "./principal";
@@ -107,15 +108,21 @@ export const triggersApi = newApp()
       };
       // Armed first: a trigger row with no alarm would never fire; an alarm with no row stops itself.
       if (t.kind === "cron") t.next_fire_at = await clock(c.env, t.id).arm(t.id, t.cron!, t.timezone!, now);
-      // only while the plan is there: a delete of it between the read above and this write (409 while triggers
-      // start it) would otherwise leave a trigger firing into "plan not found"
-      const [inserted] = await c.env.DB.batch([
+      // only while the plan and every agent it names are there: a delete of one between the read above and this
+      // write (409 while triggers use it) would otherwise leave a trigger firing into "not found"
+      const [missing, inserted] = await c.env.DB.batch<{ name: string }>([
+        c.env.DB.prepare(PLAN_AGENTS_MISSING).bind(t.plan_id, t.org_id),
         c.env.DB.prepare(
           `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, input_map, secret, paused, created_by, created_at, updated_at, next_fire_at)
-           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM plans WHERE id = ? AND org_id = ?)`,
-        ).bind(t.id, t.org_id, t.kind, t.plan_id, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, now, t.next_fire_at, t.plan_id, t.org_id),
+           SELECT ?3, ?2, ?4, ?1, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?12, ?13
+           WHERE EXISTS (SELECT 1 FROM plans WHERE id = ?1 AND org_id = ?2) AND NOT EXISTS (${PLAN_AGENTS_MISSING})`,
+        ).bind(t.plan_id, t.org_id, t.id, t.kind, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, t.next_fire_at),
         auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.create", target_type: "trigger", target_id: t.id, details: { kind: t.kind, plan_id: t.plan_id } }, now, true),
       ]);
+      if (missing.results.length) {
+        const names = missing.results.map((a) => a.name);
+        throw unprocessable(`the plan names unknown ${names.length === 1 ? "agent" : "agents"} ${names.join(", ")}: it could not start a task`, { agents: names });
+      }
       if (inserted.meta.changes === 0) throw unprocessable(`unknown plan "${input.plan_id}"`, { plan_id: input.plan_id });
       return c.json({ ...toView(t, new URL(c.req.url).origin), secret: t.secret }, 201);
     },
