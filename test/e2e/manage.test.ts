@@ -49,6 +49,27 @@ describe("agents", () => {
   });
 });
 
+describe("agents a trigger uses", () => {
+  it("deletes an agent after confirming, and shows why when a trigger's plan still uses it", async () => {
+    const name = `kept-${uid()}`;
+    await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim" });
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: `Uses ${name}`, steps: [{ id: "a", agent: name, instructions: "@output ok" }] });
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", inputs: {} });
+    await page.goto(`${app.url}/agents`);
+    await page.getByRole("button", { name: `Delete ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Delete ${name}?` });
+    await dialog.getByRole("button", { name: "Delete agent" }).click();
+    await dialog.getByRole("alert").filter({ hasText: trigger.id }).waitFor();
+    await dialog.getByRole("link", { name: "Open Settings › Triggers" }).waitFor();
+    expect(await apiCall(app, "GET", `/agents/${name}`)).toBeTruthy();
+
+    await apiCall(app, "DELETE", `/triggers/${trigger.id}`);
+    await dialog.getByRole("button", { name: "Delete agent" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await expect(apiCall(app, "GET", `/agents/${name}`)).rejects.toThrow(/404/);
+  });
+});
+
 describe("plans", () => {
   it("runs each plan with its own inputs and defaults after switching plans on the Run tab", async () => {
     const a = await onePlan(`Alpha ${uid()}`, [{ name: "topic", required: true }]);
@@ -155,6 +176,43 @@ describe("triggers", () => {
     } finally {
       await apiCall(app, "DELETE", `/triggers/${trigger.id}`);
     }
+  });
+
+  it("edits a trigger's name, schedule and inputs, and shows why a change is refused", async () => {
+    const plan = await onePlan(`Edited ${uid()}`, [{ name: "topic", required: true }]);
+    const name = `Digest ${uid()}`;
+    const trigger = await apiCall<TriggerView & { title: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" }, title: name });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    await page.getByRole("button", { name: `Edit ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Edit ${name}` });
+    expect(await dialog.getByLabel("Cron expression").inputValue()).toBe("0 0 1 1 *");
+    await dialog.getByLabel("Inputs (JSON)").fill('{"nope": 1}');
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByText(/invalid inputs/).waitFor();
+    await dialog.getByLabel("Name").fill(`${name} weekly`);
+    await dialog.getByLabel("Cron expression").fill("0 9 * * 1");
+    await dialog.getByLabel("Timezone").fill("Europe/Paris");
+    await dialog.getByLabel("Inputs (JSON)").fill('{"topic": "b"}');
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.locator(`tr[data-trigger-id="${trigger.id}"]`).getByRole("cell", { name: "0 9 * * 1 (Europe/Paris)" }).waitFor();
+    const saved = await apiCall<TriggerView & { title: string; cron: string; inputs: unknown }>(app, "GET", `/triggers/${trigger.id}`);
+    expect(saved).toMatchObject({ title: `${name} weekly`, cron: "0 9 * * 1", timezone: "Europe/Paris", inputs: { topic: "b" } });
+  });
+
+  it("rotates a webhook's secret after confirming, showing the new one once", async () => {
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.url });
+    const plan = await onePlan(`Rotated ${uid()}`, []);
+    const name = `Hook ${uid()}`;
+    const trigger = await apiCall<{ id: string; secret: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", title: name });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    await page.getByRole("button", { name: `Rotate the secret of ${name}` }).click();
+    await page.getByRole("dialog", { name: `Rotate the secret of ${name}?` }).getByRole("button", { name: "Rotate secret" }).click();
+    const secret = await holdsSecret("Webhook secret", "Webhook secret");
+    expect(secret).toMatch(/^whsec_/);
+    expect(secret).not.toBe(trigger.secret);
+    const audit = await apiCall<{ items: { action: string; target: { id: string } }[] }>(app, "GET", "/audit?action=trigger.rotate_secret");
+    expect(audit.items.map((a) => a.target.id)).toContain(trigger.id);
   });
 
   it("says when the plans could not be loaded, instead of 'No plans'", async () => {

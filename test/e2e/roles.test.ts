@@ -52,7 +52,7 @@ describe("a viewer", () => {
     await page.goto(`${app.url}/settings?tab=triggers`);
     await page.locator("#settings-panel table").waitFor();
     expect(await page.getByRole("button", { name: /Run now|Pause|Delete/ }).count()).toBe(0);
-    await page.getByRole("note").filter({ hasText: "Only admins create, pause and delete triggers." }).waitFor();
+    await page.getByRole("note").filter({ hasText: "Only admins create, edit, pause and delete triggers." }).waitFor();
     await page.goto(`${app.url}/settings?tab=pricing`);
     await page.getByRole("note").filter({ hasText: "Only admins set prices." }).waitFor();
   });

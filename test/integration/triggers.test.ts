@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { fireTrigger, loadTrigger } from "../../worker/triggers/fire";
-import { api, expectError, tokenWithRole } from "../helpers";
+import { api, expectError, makeOrg, tokenWithRole } from "../helpers";
 
 const plan = {
   name: "Daily digest",
@@ -198,6 +198,116 @@ describe("cron triggers", () => {
     const after = await api("GET", `/triggers/${t.id}`);
     expect(after.json.last_error).toMatch(/plan not found/);
     expect(await clock(t.id).nextAlarm()).toBeGreaterThan(Date.now());
+  });
+
+  it("changes a trigger's title, schedule and inputs, re-arming its clock from the new schedule, and audits it", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *", title: "Yearly" });
+    const res = await api("PATCH", `/triggers/${t.id}`, { body: { title: "Weekday digest", cron: " 0  9 * * 1-5 ", timezone: "Europe/Paris", inputs: { topic: "pricing" } } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toMatchObject({ id: t.id, title: "Weekday digest", cron: "0 9 * * 1-5", timezone: "Europe/Paris", inputs: { topic: "pricing" }, paused: false });
+    const next = Date.parse(res.json.next_fire_at);
+    expect(next - Date.now()).toBeLessThan(4 * 24 * 3600 * 1000);
+    expect(new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" }).format(next)).toBe("09:00");
+    expect(await clock(t.id).nextAlarm()).toBe(next);
+    expect((await api("GET", `/triggers/${t.id}`)).json).toMatchObject({ title: "Weekday digest", cron: "0 9 * * 1-5", next_fire_at: res.json.next_fire_at });
+    const fired = await api("POST", `/triggers/${t.id}/run`);
+    expect((await api("GET", `/tasks/${fired.json.id}`)).json).toMatchObject({ title: "Weekday digest", inputs: { topic: "pricing" } });
+    const audit = await api("GET", "/audit?action=trigger.update&limit=1");
+    expect(audit.json.items[0]).toMatchObject({ target: { id: t.id }, details: { title: "Weekday digest", cron: " 0  9 * * 1-5 " } });
+    // a title can be cleared; only what the patch names changes
+    const cleared = await api("PATCH", `/triggers/${t.id}`, { body: { title: null } });
+    expect(cleared.json).toMatchObject({ title: null, cron: "0 9 * * 1-5", inputs: { topic: "pricing" }, next_fire_at: res.json.next_fire_at });
+  });
+
+  it("pauses and resumes through a patch, and a paused trigger's new schedule waits for its resume", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    const paused = await api("PATCH", `/triggers/${t.id}`, { body: { paused: true, cron: "0 * * * *" } });
+    expect(paused.json).toMatchObject({ paused: true, next_fire_at: null, cron: "0 * * * *" });
+    await rewind(t.id, 5 * 3600 * 1000);
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await tasksOf(t.id)).toHaveLength(0);
+    const resumed = await api("PATCH", `/triggers/${t.id}`, { body: { paused: false } });
+    expect(resumed.json.paused).toBe(false);
+    expect(Date.parse(resumed.json.next_fire_at) - Date.now()).toBeLessThanOrEqual(3600_000);
+    expect(await clock(t.id).nextAlarm()).toBe(Date.parse(resumed.json.next_fire_at));
+  });
+
+  it("refuses a patch a create would refuse, and changes nothing", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *", title: "Kept" });
+    const alarm = await clock(t.id).nextAlarm();
+    const patch = (body: unknown, token?: string) => api("PATCH", `/triggers/${t.id}`, { body, token });
+    expectError(await patch({ cron: "61 * * * *" }), 422, "unprocessable");
+    expectError(await patch({ cron: "0 0 30 2 *" }), 422, "unprocessable");
+    expectError(await patch({ timezone: "Mars/Olympus" }), 422, "unprocessable");
+    expectError(await patch({ inputs: {} }), 422, "unprocessable");
+    expectError(await patch({ inputs: { topic: "x", nope: 1 } }), 422, "unprocessable");
+    expectError(await patch({ input_map: { topic: "a.b" } }), 400, "bad_request");
+    expectError(await patch({}), 400, "bad_request");
+    expectError(await patch({ title: "" }), 400, "bad_request");
+    expectError(await patch({ plan_id: "pln_other" }), 400, "bad_request");
+    expectError(await patch({ kind: "webhook" }), 400, "bad_request");
+    expectError(await patch({ title: "x", secret: "whsec_AAAA" }), 400, "bad_request");
+    expectError(await patch({ paused: "yes" }), 400, "bad_request");
+    expectError(await patch({ title: "x" }, await tokenWithRole("member")), 403, "forbidden");
+    expectError(await api("PATCH", "/triggers/trg_missing", { body: { title: "x" } }), 404, "not_found");
+    const other = await makeOrg(`org_trg_${crypto.randomUUID().slice(0, 8)}`);
+    expectError(await patch({ title: "theirs" }, other), 404, "not_found");
+    expect((await api("GET", `/triggers/${t.id}`)).json).toMatchObject({ title: "Kept", cron: "0 0 1 1 *", timezone: "UTC", inputs: { topic: "edge" }, paused: false });
+    expect(await clock(t.id).nextAlarm()).toBe(alarm);
+    expectError(await api("POST", `/triggers/${t.id}/rotate-secret`), 422, "unprocessable");
+  });
+
+  it("keeps an agent a trigger's plan uses, even in a loop: deleting or renaming it is 409 naming the trigger, and works once it is gone", async () => {
+    const name = `nested-${crypto.randomUUID().slice(0, 8)}`;
+    const agent = (await api("POST", "/agents", { body: { name, model: "sim" } })).json;
+    const nested = {
+      name: "Nested",
+      steps: [
+        { id: "list", agent: "researcher", instructions: '@output ["a"]' },
+        { id: "each", kind: "loop", over: "list", body: [{ id: "w", agent: name, instructions: "@output ok" }] },
+      ],
+    };
+    const plan = (await api("POST", "/plans", { body: nested })).json;
+    const hook = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id } })).json;
+    const refused = await api("DELETE", `/agents/${name}`);
+    expectError(refused, 409, "conflict");
+    expect(refused.json.error.message).toContain(hook.id);
+    expect(refused.json.error.details).toEqual([{ trigger_id: hook.id, kind: "webhook", plan_id: plan.id }]);
+    const renamed = await api("PUT", `/agents/${agent.id}`, { body: { name: `${name}-2`, model: "sim" } });
+    expectError(renamed, 409, "conflict");
+    expect(renamed.json.error.details).toEqual([{ trigger_id: hook.id, kind: "webhook", plan_id: plan.id }]);
+    expect((await api("GET", `/agents/${agent.id}`)).json.name).toBe(name);
+    // other changes go through, and the trigger still starts its plan
+    expect((await api("PUT", `/agents/${agent.id}`, { body: { name, model: "sim", system_prompt: "Be brief." } })).status).toBe(200);
+    expect((await api("POST", `/triggers/${hook.id}/run`)).status).toBe(201);
+    expect((await api("GET", "/audit?action=agent.delete&limit=5")).json.items.filter((a: { target: { id: string } }) => a.target.id === agent.id)).toEqual([]);
+    expect((await api("DELETE", `/triggers/${hook.id}`)).status).toBe(204);
+    expect((await api("PUT", `/agents/${agent.id}`, { body: { name: `${name}-2`, model: "sim" } })).status).toBe(200);
+    expect((await api("DELETE", `/agents/${agent.id}`)).status).toBe(204);
+  });
+
+  it("refuses a trigger on a plan that names an agent that is gone (422 naming it), rather than one that could never start", async () => {
+    const name = `gone-${crypto.randomUUID().slice(0, 8)}`;
+    await api("POST", "/agents", { body: { name, model: "sim" } });
+    const plan = (await api("POST", "/plans", { body: { name: "Orphan", steps: [{ id: "a", agent: name, instructions: "@output ok" }] } })).json;
+    expect((await api("DELETE", `/agents/${name}`)).status).toBe(204);
+    for (const body of [{ kind: "cron", plan_id: plan.id, cron: "0 0 1 1 *" }, { kind: "webhook", plan_id: plan.id }]) {
+      const res = await api("POST", "/triggers", { body });
+      expectError(res, 422, "unprocessable");
+      expect(res.json.error.details).toEqual({ agents: [name] });
+    }
+    expect((await env.DB.prepare("SELECT id FROM triggers WHERE plan_id = ?").bind(plan.id).all()).results).toEqual([]);
+  });
+
+  it("never leaves a trigger on a deleted agent when the two race: one of them fails", async () => {
+    for (let i = 0; i < 10; i++) {
+      const name = `race-${crypto.randomUUID().slice(0, 8)}`;
+      await api("POST", "/agents", { body: { name, model: "sim" } });
+      const plan = (await api("POST", "/plans", { body: { name: "Race", steps: [{ id: "a", agent: name, instructions: "@output ok" }] } })).json;
+      const [made, deleted] = await Promise.all([api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id } }), api("DELETE", `/agents/${name}`)]);
+      expect([made.status, deleted.status], made.text + deleted.text).not.toEqual([201, 204]);
+      if (made.status === 201) expect((await api("GET", `/agents/${name}`)).status).toBe(200);
+    }
   });
 
   it("refuses invalid triggers", async () => {

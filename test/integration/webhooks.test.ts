@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
-import { api, BASE, expectError, waitForStatus } from "../helpers";
+import { api, BASE, expectError, spendWindow, tokenWithRole, waitForStatus } from "../helpers";
 
 const plan = {
   name: "On push",
@@ -115,6 +115,18 @@ describe("webhook triggers", () => {
     expect(await tasksOf(t.id)).toHaveLength(0);
   });
 
+  it("counts only signed deliveries in the trigger's rate limit, so unsigned junk cannot lock its sender out", async () => {
+    const t = await makeWebhook();
+    const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`hook:${t.id}`));
+    if (60_000 - (Date.now() % 60_000) < 3000) await new Promise((r) => setTimeout(r, 3100));
+    await spendWindow(limiter, Number(env.RATE_LIMIT_PER_MIN) - 1);
+    for (let i = 0; i < 3; i++) expectError(await deliver(t.id, t.secret, { repo: "x" }, { sig: "v1,AAAA" }), 401, "unauthorized");
+    expectError(await deliver(t.id, t.secret, { repo: "x" }, { headers: { "webhook-signature": "" } }), 401, "unauthorized");
+    expect((await deliver(t.id, t.secret, { repo: "x" })).status).toBe(202);
+    expectError(await deliver(t.id, t.secret, { repo: "x" }), 429, "rate_limited");
+    expect(await tasksOf(t.id)).toHaveLength(1);
+  });
+
   it("answers 404 for an unknown trigger or a cron trigger's id, 400 for a body that is not a JSON object, 422 for inputs the plan refuses", async () => {
     const t = await makeWebhook();
     expectError(await deliver("trg_nope", t.secret, {}), 404, "not_found");
@@ -203,6 +215,41 @@ describe("webhook triggers", () => {
     expect(unknown.json.error.details).toEqual([{ param: "topic", message: expect.stringContaining("unknown param") }]);
     expectError(await make({ repo: "x".repeat(100_001) }), 422, "unprocessable");
     expect((await make({ ref: "dev" })).status).toBe(201);
+  });
+
+  it("rotates its secret: the new one shown once, the old one refused from then on, audited", async () => {
+    const t = await makeWebhook();
+    const rotated = await api("POST", `/triggers/${t.id}/rotate-secret`);
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.json).toMatchObject({ id: t.id, kind: "webhook", webhook_url: t.webhook_url });
+    expect(rotated.json.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(rotated.json.secret).not.toBe(t.secret);
+    expect((await api("GET", `/triggers/${t.id}`)).text).not.toContain(rotated.json.secret);
+    expectError(await deliver(t.id, t.secret, { repo: "x" }), 401, "unauthorized");
+    expect((await deliver(t.id, rotated.json.secret, { repo: "x" })).status).toBe(202);
+    const audit = await api("GET", "/audit?action=trigger.rotate_secret&limit=1");
+    expect(audit.json.items[0]).toMatchObject({ target: { id: t.id } });
+    expect(audit.text).not.toContain(rotated.json.secret);
+    expectError(await api("POST", `/triggers/${t.id}/rotate-secret`, { token: await tokenWithRole("member") }), 403, "forbidden");
+    expectError(await api("POST", `/triggers/${t.id}/rotate-secret`, { body: { secret: "whsec_AAAA" } }), 400, "bad_request");
+    expectError(await api("POST", "/triggers/trg_missing/rotate-secret"), 404, "not_found");
+    expect((await deliver(t.id, rotated.json.secret, { repo: "y" })).status).toBe(202);
+  });
+
+  it("changes a webhook's input_map and inputs as a create checks them; a cron schedule is not a webhook's", async () => {
+    const t = await makeWebhook({ input_map: { repo: "repository.full_name" } });
+    const res = await api("PATCH", `/triggers/${t.id}`, { body: { input_map: { repo: "repo.name", ref: "ref" }, inputs: { ref: "dev" } } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toMatchObject({ input_map: { repo: "repo.name", ref: "ref" }, inputs: { ref: "dev" }, cron: null, next_fire_at: null });
+    const got = await deliver(t.id, t.secret, { repo: { name: "acme/api" } });
+    expect((await api("GET", `/tasks/${got.json.task_id}`)).json.inputs).toEqual({ repo: "acme/api", ref: "dev" });
+    expectError(await api("PATCH", `/triggers/${t.id}`, { body: { input_map: { nope: "a" } } }), 422, "unprocessable");
+    expectError(await api("PATCH", `/triggers/${t.id}`, { body: { inputs: { topic: "x" } } }), 422, "unprocessable");
+    expectError(await api("PATCH", `/triggers/${t.id}`, { body: { cron: "* * * * *" } }), 400, "bad_request");
+    // null drops the map: the body itself is the inputs again
+    expect((await api("PATCH", `/triggers/${t.id}`, { body: { input_map: null } })).json.input_map).toBeNull();
+    const plain = await deliver(t.id, t.secret, { repo: "a/b" });
+    expect((await api("GET", `/tasks/${plain.json.task_id}`)).json.inputs).toEqual({ repo: "a/b", ref: "dev" });
   });
 
   it("refuses deliveries while paused and after deletion", async () => {

@@ -54,6 +54,8 @@ async function allPages<T>(page: (q: { limit: string; cursor?: string }) => Prom
 
 /** A new trigger as the API takes it (cron with its timezone, or webhook). */
 export type TriggerInput = InferRequestType<typeof fd.triggers.$post>["json"];
+/** A trigger's change as the API takes it: only the fields that change. */
+export type TriggerPatch = InferRequestType<(typeof fd.triggers)[":id"]["$patch"]>["json"];
 
 export type CreateTaskInput = { agent: string; title: string; description: string } | { plan_id: string; inputs: Record<string, string>; title?: string };
 
@@ -112,6 +114,8 @@ export const api = {
     remove: (id: string) => call(fd.triggers[":id"].$delete({ param: { id } })),
     setPaused: (id: string, paused: boolean) => call(paused ? fd.triggers[":id"].pause.$post({ param: { id } }) : fd.triggers[":id"].resume.$post({ param: { id } })),
     runNow: (id: string) => call(fd.triggers[":id"].run.$post({ param: { id }, json: {} })),
+    update: (id: string, patch: TriggerPatch) => call(fd.triggers[":id"].$patch({ param: { id }, json: patch })),
+    rotateSecret: (id: string) => call(fd.triggers[":id"]["rotate-secret"].$post({ param: { id } })),
   },
   audit: {
     list: (cursor?: string | null) => call(fd.audit.$get({ query: query({ cursor, limit: 50 }) })),

@@ -7,6 +7,7 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { orgQueue } from "../queue/admission";
 import { toolName } from "../task/plan-schema";
+import { TRIGGERS_USING_AGENT, type TriggerUse, usedByTriggers } from "../triggers/uses";
 import { newApp } from "./app";
 import { Agent, body, errors, json, LIMITS, MAX_BUDGET_USD, Page, usd } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
@@ -100,12 +101,18 @@ export const agentsApi = newApp()
       requireRole(p, "admin");
       const current = await findAgent(c.env.DB, p.org_id, c.req.valid("param").id);
       const a = c.req.valid("json");
+      const d1 = c.env.DB;
+      // plans name their agents: a rename would leave the triggers' plans naming none, so it waits until no trigger uses it
+      const renamed = a.name !== current.name;
       try {
-        await c.env.DB.prepare(
-          `UPDATE agents SET name = ?, model = ?, system_prompt = ?, tools = ?, max_turns = ?, max_cost_nanos = ?, max_concurrency = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
-        )
-          .bind(a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, Date.now(), current.id, p.org_id)
-          .run();
+        const [uses] = await d1.batch<TriggerUse>([
+          d1.prepare(renamed ? TRIGGERS_USING_AGENT : "SELECT NULL AS id WHERE 0").bind(...(renamed ? [p.org_id, current.name] : [])),
+          d1.prepare(
+            `UPDATE agents SET name = ?3, model = ?4, system_prompt = ?5, tools = ?6, max_turns = ?7, max_cost_nanos = ?8, max_concurrency = ?9, updated_at = ?10
+             WHERE id = ?11 AND org_id = ?1 AND (?3 = ?2 OR NOT EXISTS (${TRIGGERS_USING_AGENT}))`,
+          ).bind(p.org_id, current.name, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, Date.now(), current.id),
+        ]);
+        if (uses.results.length) throw usedByTriggers("rename", current.name, uses.results);
       } catch (e) {
         if (isUniqueViolation(e)) throw conflict(`an agent named ${a.name} already exists`);
         throw e;
@@ -115,17 +122,23 @@ export const agentsApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/{id}", tags: ["agents"], summary: "Delete an agent", request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404) } }),
+    createRoute({
+      method: "delete", path: "/{id}", tags: ["agents"], summary: "Delete an agent (tasks keep the version they ran); 409 while the plans of triggers use it",
+      request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404, 409) },
+    }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const current = await findAgent(c.env.DB, p.org_id, c.req.valid("param").id);
       const d1 = c.env.DB;
-      await d1.batch([
-        d1.prepare("DELETE FROM agents WHERE id = ? AND org_id = ?").bind(current.id, p.org_id),
+      // a trigger made (or a plan saved) between the read and the delete keeps the agent too: the delete is conditional on none
+      const [uses] = await d1.batch<TriggerUse>([
+        d1.prepare(TRIGGERS_USING_AGENT).bind(p.org_id, current.name),
+        d1.prepare(`DELETE FROM agents WHERE id = ?3 AND org_id = ?1 AND NOT EXISTS (${TRIGGERS_USING_AGENT})`).bind(p.org_id, current.name, current.id),
         // by its id, as its create and updates are, whether the path named it by id or by name
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "agent.delete", target_type: "agent", target_id: current.id, details: { name: current.name } }, Date.now(), true),
       ]);
+      if (uses.results.length) throw usedByTriggers("delete", current.name, uses.results);
       if (current.max_concurrency != null) await orgQueue(c.env, p.org_id).refresh();
       return c.body(null, 204);
     },

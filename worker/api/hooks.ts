@@ -36,13 +36,14 @@ hooksApi.use("*", (c, next) =>
 
 hooksApi.post("/:trigger_id", async (c) => {
   const id = c.req.param("trigger_id");
-  const verdict = await checkRate(c.env, `hook:${id}`);
-  if (!verdict.ok) throw rateLimited(verdict, rateLimitPerMinute(c.env));
   const raw = await c.req.text();
   const t = id.length <= 100 ? await loadTrigger(c.env.DB, id) : null;
   if (!t || t.kind !== "webhook" || !t.secret) throw notFound("webhook trigger");
   const check = await verifyWebhook(t.secret, c.req.raw.headers, raw, Math.floor(Date.now() / 1000));
   if (!check.ok) throw new ApiError("unauthorized", `webhook signature refused: ${check.message}`, { reason: check.reason });
+  // counted once signed: anyone who knows the URL could otherwise spend the sender's minute with junk
+  const verdict = await checkRate(c.env, `hook:${id}`);
+  if (!verdict.ok) throw rateLimited(verdict, rateLimitPerMinute(c.env));
   if (t.paused) throw conflict("this trigger is paused");
   let inputs: unknown;
   try {

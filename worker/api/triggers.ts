@@ -6,21 +6,21 @@ import { notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
-import { resolveInputs } from "../task/params";
-import type { Plan } from "../task/plan-schema";
-import { validateCron } from "../triggers/cron";
 import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, type TriggerRow } from "../triggers/fire";
+import { checkInputMap, checkInputs, checkSchedule, clock, normalCron, planParams, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
+import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
-import { findNamedPlan } from "./plan-run";
 import { createdBy } from "./principal";
 import { body, CreatedBy, errors, json, LIMITS, Page, TaskListItem } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { cursorAfter, ListQuery } from "./list-query";
 
 const Inputs = z.record(z.string(), z.unknown()).default({});
-const Title = z.string().trim().min(1).max(LIMITS.title).optional();
+const Title = z.string().trim().min(1).max(LIMITS.title);
+const Cron = z.string().min(1).max(200);
+const Timezone = z.string().min(1).max(64);
 const PlanId = z.string().min(1).max(100);
 const InputMap = z
   .record(z.string().min(1).max(100), z.string().regex(INPUT_PATH, "a dot path into the body: repository.full_name, commits.0.id"))
@@ -28,17 +28,28 @@ const InputMap = z
   .openapi({ description: "plan params filled from the delivery's JSON body by dot path (`repository.full_name`, `commits.0.id`); the rest of the body is ignored. Without it, the body is the inputs", example: { repo: "repository.full_name", sha: "after" } });
 const CreateTrigger = z
   .discriminatedUnion("kind", [
-    z.object({ kind: z.literal("cron"), plan_id: PlanId, cron: z.string().min(1).max(200), timezone: z.string().min(1).max(64).default("UTC"), inputs: Inputs, title: Title }).strict(),
-    z.object({ kind: z.literal("webhook"), plan_id: PlanId, inputs: Inputs, input_map: InputMap.optional(), title: Title }).strict(),
+    z.object({ kind: z.literal("cron"), plan_id: PlanId, cron: Cron, timezone: Timezone.default("UTC"), inputs: Inputs, title: Title.optional() }).strict(),
+    z.object({ kind: z.literal("webhook"), plan_id: PlanId, inputs: Inputs, input_map: InputMap.optional(), title: Title.optional() }).strict(),
   ])
   .openapi("CreateTrigger");
+
+const UpdateTrigger = z
+  .object({
+    title: Title.nullable(), cron: Cron, timezone: Timezone, inputs: z.record(z.string(), z.unknown()), input_map: InputMap.nullable(),
+    paused: z.boolean().openapi({ description: "as pause and resume: a resumed cron trigger skips what it missed" }),
+  })
+  .partial()
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, { message: "change at least one field" })
+  .openapi("UpdateTrigger", { description: "cron and timezone for cron triggers, input_map for webhooks; checked against the plan as a create is" });
+export type TriggerPatch = z.infer<typeof UpdateTrigger>;
 
 const RunTrigger = z.object({ inputs: z.record(z.string(), z.unknown()).optional() }).strict().openapi("RunTrigger");
 
 const TriggerView = z
   .object({
     id: z.string(), kind: z.enum(["cron", "webhook"]), plan_id: z.string(), title: z.string().nullable(), cron: z.string().nullable(), timezone: z.string().nullable(),
-    inputs: z.record(z.string(), z.unknown()), input_map: z.record(z.string(), z.string()).nullable(), paused: z.boolean(), created_by: CreatedBy, created_at: z.string(), last_fired_at: z.string().nullable(),
+    inputs: z.record(z.string(), z.unknown()), input_map: z.record(z.string(), z.string()).nullable(), paused: z.boolean(), created_by: CreatedBy, created_at: z.string(), updated_at: z.string(), last_fired_at: z.string().nullable(),
     next_fire_at: z.string().nullable(), last_task_id: z.string().nullable(), last_error: z.string().nullable(),
     webhook_url: z.string().nullable().openapi({ description: "POST here, signed per Standard Webhooks" }),
   })
@@ -48,12 +59,10 @@ const Id = z.object({ id: z.string().min(1).max(100) });
 
 const toView = (t: TriggerRow, origin: string) => ({
   id: t.id, kind: t.kind, plan_id: t.plan_id, title: t.title, cron: t.cron, timezone: t.timezone, inputs: JSON.parse(t.inputs) as Record<string, unknown>,
-  input_map: t.input_map === null ? null : (JSON.parse(t.input_map) as Record<string, string>), paused: t.paused === 1, created_by: JSON.parse(t.created_by) as z.infer<typeof CreatedBy>, created_at: iso(t.created_at)!, last_fired_at: iso(t.last_fired_at),
+  input_map: t.input_map === null ? null : (JSON.parse(t.input_map) as Record<string, string>), paused: t.paused === 1, created_by: JSON.parse(t.created_by) as z.infer<typeof CreatedBy>, created_at: iso(t.created_at)!, updated_at: iso(t.updated_at)!, last_fired_at: iso(t.last_fired_at),
   next_fire_at: t.paused ? null : iso(t.next_fire_at), last_task_id: t.last_task_id, last_error: t.last_error,
   webhook_url: t.kind === "webhook" ? `${origin}/hooks/${t.id}` : null,
 });
-
-const clock = (env: Bindings, id: string) => env.TRIGGER_CLOCK.get(env.TRIGGER_CLOCK.idFromName(id));
 
 async function requireTrigger(env: Bindings, p: Principal, id: string): Promise<TriggerRow> {
   const t = await loadTrigger(env.DB, id, p.org_id);
@@ -85,40 +94,35 @@ export const triggersApi = newApp()
       const p = c.get("principal");
       requireRole(p, "admin");
       const input = c.req.valid("json");
-      const plan = await findNamedPlan(c.env.DB, p.org_id, input.plan_id);
-      if (input.kind === "cron") {
-        const check = validateCron(input.cron, input.timezone);
-        if (!check.ok) throw unprocessable(`invalid cron: ${check.message}`, { cron: input.cron, timezone: input.timezone });
-      }
-      // A cron trigger's saved inputs must satisfy the plan: nothing adds to them when the clock fires. A webhook's
-      // deliveries add theirs, so only what is saved is checked (unknown params, values), not what is missing.
-      const params = (JSON.parse(plan.definition) as Plan).params;
-      const resolved = resolveInputs(params, input.inputs, { partial: input.kind === "webhook" });
-      if (!resolved.ok) throw unprocessable(`invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
+      const plan = await planParams(c.env.DB, p.org_id, input.plan_id);
+      if (input.kind === "cron") checkSchedule(input.cron, input.timezone);
+      checkInputs(plan.params, input.inputs, input.kind);
       const inputMap = input.kind === "webhook" ? input.input_map : undefined;
-      const unmapped = Object.keys(inputMap ?? {}).filter((name) => !params.some((p) => p.name === name));
-      if (unmapped.length) {
-        const known = params.length ? `; the plan declares ${params.map((p) => p.name).join(", ")}` : "; the plan declares none";
-        throw unprocessable(`input_map names unknown params: ${unmapped.join(", ")}${known}`, unmapped.map((param) => ({ param, message: "unknown param" })));
-      }
+      if (inputMap) checkInputMap(plan.params, inputMap);
       const now = Date.now();
       const t: TriggerRow = {
         id: newId("trg"), org_id: p.org_id, kind: input.kind, plan_id: plan.id, title: input.title ?? null,
-        cron: input.kind === "cron" ? input.cron.trim().split(/\s+/).join(" ") : null, timezone: input.kind === "cron" ? input.timezone : null,
+        cron: input.kind === "cron" ? normalCron(input.cron) : null, timezone: input.kind === "cron" ? input.timezone : null,
         inputs: JSON.stringify(input.inputs), input_map: inputMap ? JSON.stringify(inputMap) : null, secret: input.kind === "webhook" ? newWebhookSecret() : null, paused: 0,
         created_by: JSON.stringify(createdBy(p)), created_at: now, updated_at: now, last_fired_at: null, next_fire_at: null, last_task_id: null, last_error: null,
       };
       // Armed first: a trigger row with no alarm would never fire; an alarm with no row stops itself.
       if (t.kind === "cron") t.next_fire_at = await clock(c.env, t.id).arm(t.id, t.cron!, t.timezone!, now);
-      // only while the plan is there: a delete of it between the read above and this write (409 while triggers
-      // start it) would otherwise leave a trigger firing into "plan not found"
-      const [inserted] = await c.env.DB.batch([
+      // only while the plan and every agent it names are there: a delete of one between the read above and this
+      // write (409 while triggers use it) would otherwise leave a trigger firing into "not found"
+      const [missing, inserted] = await c.env.DB.batch<{ name: string }>([
+        c.env.DB.prepare(PLAN_AGENTS_MISSING).bind(t.plan_id, t.org_id),
         c.env.DB.prepare(
           `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, input_map, secret, paused, created_by, created_at, updated_at, next_fire_at)
-           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM plans WHERE id = ? AND org_id = ?)`,
-        ).bind(t.id, t.org_id, t.kind, t.plan_id, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, now, t.next_fire_at, t.plan_id, t.org_id),
+           SELECT ?3, ?2, ?4, ?1, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?12, ?13
+           WHERE EXISTS (SELECT 1 FROM plans WHERE id = ?1 AND org_id = ?2) AND NOT EXISTS (${PLAN_AGENTS_MISSING})`,
+        ).bind(t.plan_id, t.org_id, t.id, t.kind, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, t.next_fire_at),
         auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.create", target_type: "trigger", target_id: t.id, details: { kind: t.kind, plan_id: t.plan_id } }, now, true),
       ]);
+      if (missing.results.length) {
+        const names = missing.results.map((a) => a.name);
+        throw unprocessable(`the plan names unknown ${names.length === 1 ? "agent" : "agents"} ${names.join(", ")}: it could not start a task`, { agents: names });
+      }
       if (inserted.meta.changes === 0) throw unprocessable(`unknown plan "${input.plan_id}"`, { plan_id: input.plan_id });
       return c.json({ ...toView(t, new URL(c.req.url).origin), secret: t.secret }, 201);
     },
@@ -136,6 +140,29 @@ export const triggersApi = newApp()
   .openapi(
     createRoute({ method: "get", path: "/{id}", tags: ["triggers"], summary: "Get a trigger", request: { params: Id }, responses: { 200: json(TriggerView), ...errors(401, 404) } }),
     async (c) => c.json(toView(await requireTrigger(c.env, c.get("principal"), c.req.valid("param").id), new URL(c.req.url).origin), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "patch", path: "/{id}", tags: ["triggers"], summary: "Change a trigger's title, schedule, inputs, input_map or paused, checked as a create is",
+      request: { params: Id, body: body(UpdateTrigger) }, responses: { 200: json(TriggerView), ...errors(400, 401, 403, 404, 409, 422) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      return c.json(toView(await updateTrigger(c.env, p, c.req.valid("param").id, c.req.valid("json")), new URL(c.req.url).origin), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post", path: "/{id}/rotate-secret", tags: ["triggers"], summary: "A new webhook secret, shown once; deliveries signed with the old one are refused from now on",
+      request: { params: Id }, responses: { 200: json(NewTrigger), ...errors(401, 403, 404, 422) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const t = await rotateTriggerSecret(c.env, p, c.req.valid("param").id);
+      return c.json({ ...toView(t, new URL(c.req.url).origin), secret: t.secret }, 200);
+    },
   )
   .openapi(
     createRoute({ method: "delete", path: "/{id}", tags: ["triggers"], summary: "Delete a trigger; it fires no more", request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404) } }),

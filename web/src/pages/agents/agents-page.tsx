@@ -1,9 +1,11 @@
+import { A } from "@solidjs/router";
 import { createSignal, For, Show } from "solid-js";
-import { api } from "../../api";
+import { api, ApiError } from "../../api";
 import type { Agent } from "../../api-types";
 import { Icon } from "../../components/icons";
 import { Modal } from "../../components/modal";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
+import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtCost } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
@@ -18,15 +20,21 @@ export function AgentsPage() {
   const agents = createLoader(() => api.agents.list());
   const [editing, setEditing] = createSignal<Agent | "new" | null>(null);
   const [deleting, setDeleting] = createSignal<Agent | null>(null);
+  const [deleteErr, setDeleteErr] = createSignal<{ message: string; triggers: boolean } | null>(null);
+  const closeDelete = () => {
+    setDeleting(null);
+    setDeleteErr(null);
+  };
 
   const remove = async (a: Agent) => {
     try {
       await api.agents.remove(a.id);
       toast(`Deleted ${a.name}`);
-      setDeleting(null);
+      closeDelete();
       void agents.refresh();
     } catch (e) {
-      toast(errorMessage(e), "error");
+      // an agent the plans of triggers use is kept (409): the dialog says which, and where to change them
+      setDeleteErr({ message: errorMessage(e), triggers: e instanceof ApiError && e.status === 409 });
     }
   };
 
@@ -77,10 +85,16 @@ export function AgentsPage() {
       <Show when={editing()}>{(e) => <AgentForm agent={e() === "new" ? null : (e() as Agent)} onClose={() => setEditing(null)} onSaved={() => void agents.refresh()} />}</Show>
       <Show when={deleting()}>
         {(a) => (
-          <Modal open onClose={() => setDeleting(null)} title={`Delete ${a().name}?`} size="sm">
-            <p>Tasks that already ran keep their history. New tasks can no longer use this agent.</p>
+          <Modal open onClose={closeDelete} title={`Delete ${a().name}?`} size="sm">
+            <p>Tasks that already ran keep their history. New tasks can no longer use this agent. An agent that triggers' plans use cannot be deleted until they no longer do.</p>
+            <ErrorLine text={deleteErr()?.message ?? null} />
+            <Show when={deleteErr()?.triggers}>
+              <p class="small">
+                <A href="/settings?tab=triggers">Open Settings › Triggers</A>
+              </p>
+            </Show>
             <div class="modal-actions">
-              <button class="btn" type="button" onClick={() => setDeleting(null)}>
+              <button class="btn" type="button" onClick={closeDelete}>
                 Keep
               </button>
               <button class="btn btn-danger" type="button" onClick={() => remove(a())}>

@@ -7,12 +7,13 @@ import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
 
 /** IANA zone names the browser knows, for the timezone field's suggestions. */
-const zones = (): string[] => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []);
+export const zones = (): string[] => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []);
 
 /** Creates a cron or webhook trigger on a saved plan. */
 export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; onCreated: (t: Trigger) => void }) {
   const [kind, setKind] = createSignal<"cron" | "webhook">("cron");
   const [planId, setPlanId] = createSignal("");
+  const [title, setTitle] = createSignal("");
   const [cron, setCron] = createSignal("0 9 * * 1-5");
   const [timezone, setTimezone] = createSignal("UTC");
   const [inputs, setInputs] = createSignal("{}");
@@ -36,10 +37,11 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
       return setErr('Params from the body must be a JSON object of dot paths, e.g. {"repo": "repository.full_name"}.');
     }
     if (!chosenPlan()) return setErr("Choose a plan.");
+    const named = title().trim() ? { title: title().trim() } : {};
     const input: TriggerInput =
       kind() === "cron"
-        ? { kind: "cron", plan_id: chosenPlan(), cron: cron().trim(), timezone: timezone().trim() || "UTC", inputs: parsed }
-        : { kind: "webhook", plan_id: chosenPlan(), inputs: parsed, ...(map ? { input_map: map } : {}) };
+        ? { kind: "cron", plan_id: chosenPlan(), cron: cron().trim(), timezone: timezone().trim() || "UTC", inputs: parsed, ...named }
+        : { kind: "webhook", plan_id: chosenPlan(), inputs: parsed, ...(map ? { input_map: map } : {}), ...named };
     try {
       const t = await api.triggers.create(input);
       toast("Trigger created");
@@ -84,6 +86,10 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
           </label>
         </Show>
       </div>
+      <label class="field">
+        <span>Name (optional)</span>
+        <input type="text" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="the title of the tasks it starts" />
+      </label>
       <label class="field">
         <span>Inputs (JSON)</span>
         <textarea class="code-input" rows={3} value={inputs()} onInput={(e) => setInputs(e.currentTarget.value)} />

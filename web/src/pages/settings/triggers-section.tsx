@@ -4,6 +4,7 @@ import { api } from "../../api";
 import type { Trigger } from "../../api-types";
 import { ListTable } from "../../components/list-table";
 import { RoleNote } from "../../components/role-gate";
+import { Modal } from "../../components/modal";
 import { SecretDialog } from "../../components/secret-dialog";
 import { ErrorState } from "../../components/states";
 import { toast } from "../../components/toast";
@@ -11,6 +12,7 @@ import { errorMessage, fmtDate, fmtDateFull } from "../../lib/format";
 import { onLive } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
 import { canWrite, isAdmin } from "../../lib/session";
+import { TriggerEditDialog, triggerName } from "./trigger-edit-dialog";
 import { TriggerForm } from "./trigger-form";
 
 /** How long after a shown next run the list is read again, and how often while a fire is still not recorded. */
@@ -21,6 +23,8 @@ export function TriggersSection() {
   const triggers = createLoader(() => api.triggers.list());
   const plans = createLoader(() => api.plans.list());
   const [secret, setSecret] = createSignal<Trigger | null>(null);
+  const [editing, setEditing] = createSignal<Trigger | null>(null);
+  const [rotating, setRotating] = createSignal<Trigger | null>(null);
 
   const planName = (id: string) => plans.data?.items.find((p) => p.id === id)?.name;
 
@@ -48,6 +52,18 @@ export function TriggersSection() {
     }
   };
 
+  const rotate = async (t: Trigger) => {
+    try {
+      const rotated = await api.triggers.rotateSecret(t.id);
+      setRotating(null);
+      setSecret(rotated);
+      void triggers.refresh();
+    } catch (e) {
+      setRotating(null);
+      toast(errorMessage(e), "error");
+    }
+  };
+
   const remove = async (t: Trigger) => {
     try {
       await api.triggers.remove(t.id);
@@ -67,9 +83,10 @@ export function TriggersSection() {
       </Show>
       <ListTable
         loader={triggers}
-        columns={["Kind", "Plan", "Schedule / endpoint", "Next run"]}
+        columns={["Name", "Kind", "Plan", "Schedule / endpoint", "Next run"]}
         row={(t) => (
-          <tr>
+          <tr data-trigger-id={t.id}>
+            <td>{t.title ?? <span class="muted">—</span>}</td>
             <td>
               <span class="tag">{t.kind}</span>
             </td>
@@ -96,6 +113,14 @@ export function TriggersSection() {
                   </button>
                 </Show>
                 <Show when={isAdmin()}>
+                  <button class="btn btn-sm btn-ghost" type="button" onClick={() => setEditing(t)} aria-label={`Edit ${triggerName(t)}`}>
+                    Edit
+                  </button>
+                  <Show when={t.kind === "webhook"}>
+                    <button class="btn btn-sm btn-ghost" type="button" onClick={() => setRotating(t)} aria-label={`Rotate the secret of ${triggerName(t)}`}>
+                      Rotate secret
+                    </button>
+                  </Show>
                   <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.setPaused(t.id, !t.paused), t.paused ? "Resumed" : "Paused")}>
                     {t.paused ? "Resume" : "Pause"}
                   </button>
@@ -109,7 +134,7 @@ export function TriggersSection() {
         )}
         empty={{ title: "No triggers", text: "Schedule a plan or give it a webhook." }}
       />
-      <Show when={isAdmin()} fallback={<RoleNote>Only admins create, pause and delete triggers.</RoleNote>}>
+      <Show when={isAdmin()} fallback={<RoleNote>Only admins create, edit, pause and delete triggers.</RoleNote>}>
         <TriggerForm
           plans={plans}
           onCreated={(t) => {
@@ -117,6 +142,22 @@ export function TriggersSection() {
             void triggers.refresh();
           }}
         />
+      </Show>
+      <Show when={editing()}>{(t) => <TriggerEditDialog trigger={t()} onClose={() => setEditing(null)} onSaved={() => void triggers.refresh()} />}</Show>
+      <Show when={rotating()}>
+        {(t) => (
+          <Modal open onClose={() => setRotating(null)} title={`Rotate the secret of ${triggerName(t())}?`} size="sm">
+            <p>Deliveries signed with the current secret are refused from now on: give the sender the new one, shown once.</p>
+            <div class="modal-actions">
+              <button class="btn" type="button" onClick={() => setRotating(null)}>
+                Keep
+              </button>
+              <button class="btn btn-danger" type="button" onClick={() => void rotate(t())}>
+                Rotate secret
+              </button>
+            </div>
+          </Modal>
+        )}
       </Show>
       <Show when={secret()}>
         {(t) => (

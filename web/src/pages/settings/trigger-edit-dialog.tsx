@@ -1,0 +1,106 @@
+import { createSignal, For, Show } from "solid-js";
+import { api, type TriggerPatch } from "../../api";
+import type { Trigger } from "../../api-types";
+import { Modal } from "../../components/modal";
+import { ErrorLine } from "../../components/task-actions";
+import { toast } from "../../components/toast";
+import { errorMessage } from "../../lib/format";
+import { zones } from "./trigger-form";
+
+const pretty = (v: unknown) => JSON.stringify(v, null, 2);
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+export const triggerName = (t: Trigger) => t.title ?? `${t.kind} trigger ${t.id}`;
+
+/** Changes a trigger's name, schedule, inputs or params from the body. Only what changed is sent, so only that is checked again. */
+export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void; onSaved: () => void }) {
+  const t = props.trigger;
+  const [title, setTitle] = createSignal(t.title ?? "");
+  const [cron, setCron] = createSignal(t.cron ?? "");
+  const [timezone, setTimezone] = createSignal(t.timezone ?? "UTC");
+  const [inputs, setInputs] = createSignal(pretty(t.inputs));
+  const [inputMap, setInputMap] = createSignal(t.input_map ? pretty(t.input_map) : "");
+  const [err, setErr] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+
+  const submit = async (e: SubmitEvent) => {
+    e.preventDefault();
+    setErr(null);
+    const patch: TriggerPatch = {};
+    if (title().trim() !== (t.title ?? "")) patch.title = title().trim() || null;
+    if (t.kind === "cron") {
+      if (cron().trim() !== t.cron) patch.cron = cron().trim();
+      if ((timezone().trim() || "UTC") !== t.timezone) patch.timezone = timezone().trim() || "UTC";
+    }
+    try {
+      const parsed = JSON.parse(inputs() || "{}") as Record<string, unknown>;
+      if (!same(parsed, t.inputs)) patch.inputs = parsed;
+    } catch {
+      return setErr('Inputs must be a JSON object, e.g. {"topic": "pricing"}.');
+    }
+    if (t.kind === "webhook") {
+      try {
+        const map = inputMap().trim() ? (JSON.parse(inputMap()) as Record<string, string>) : null;
+        if (!same(map, t.input_map)) patch.input_map = map;
+      } catch {
+        return setErr('Params from the body must be a JSON object of dot paths, e.g. {"repo": "repository.full_name"}.');
+      }
+    }
+    if (!Object.keys(patch).length) return props.onClose();
+    setBusy(true);
+    try {
+      await api.triggers.update(t.id, patch);
+      toast("Trigger saved");
+      props.onSaved();
+      props.onClose();
+    } catch (e2) {
+      setErr(errorMessage(e2));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal open onClose={props.onClose} title={`Edit ${triggerName(t)}`}>
+      <form class="stack" onSubmit={submit}>
+        <label class="field">
+          <span>Name</span>
+          <input type="text" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="the title of the tasks it starts" />
+        </label>
+        <Show when={t.kind === "cron"}>
+          <div class="grid-2">
+            <label class="field">
+              <span>Cron expression</span>
+              <input type="text" value={cron()} onInput={(e) => setCron(e.currentTarget.value)} required />
+            </label>
+            <label class="field">
+              <span>Timezone</span>
+              <input type="text" list="timezone-names-edit" value={timezone()} onInput={(e) => setTimezone(e.currentTarget.value)} placeholder="UTC" spellcheck={false} />
+              <datalist id="timezone-names-edit">
+                <For each={zones()}>{(z) => <option value={z} />}</For>
+              </datalist>
+            </label>
+          </div>
+        </Show>
+        <label class="field">
+          <span>Inputs (JSON)</span>
+          <textarea class="code-input" rows={4} value={inputs()} onInput={(e) => setInputs(e.currentTarget.value)} />
+        </label>
+        <Show when={t.kind === "webhook"}>
+          <label class="field">
+            <span>Params from the body (JSON, optional)</span>
+            <textarea class="code-input" rows={3} value={inputMap()} onInput={(e) => setInputMap(e.currentTarget.value)} placeholder='{"repo": "repository.full_name"}' />
+          </label>
+        </Show>
+        <ErrorLine text={err()} />
+        <div class="modal-actions">
+          <button class="btn" type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button class="btn btn-primary" type="submit" disabled={busy()}>
+            Save
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

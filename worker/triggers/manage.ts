@@ -1,0 +1,99 @@
+import type { TriggerPatch } from "../api/triggers";
+import type { Bindings } from "../env";
+import { actorOf, auditStatement } from "../lib/audit";
+import type { Principal } from "../lib/context";
+import { badRequest, conflict, notFound, unprocessable } from "../lib/errors";
+import { resolveInputs } from "../task/params";
+import type { Param, Plan } from "../task/plan-schema";
+import { findNamedPlan } from "../api/plan-run";
+import { nextFire, validateCron } from "./cron";
+import { loadTrigger, type TriggerRow } from "./fire";
+import { newWebhookSecret } from "./webhook-signature";
+
+export const clock = (env: Bindings, id: string) => env.TRIGGER_CLOCK.get(env.TRIGGER_CLOCK.idFromName(id));
+
+export const normalCron = (cron: string) => cron.trim().split(/\s+/).join(" ");
+
+export function checkSchedule(cron: string, timezone: string): void {
+  const check = validateCron(cron, timezone);
+  if (!check.ok) throw unprocessable(`invalid cron: ${check.message}`, { cron, timezone });
+}
+
+export async function planParams(d1: D1Database, orgId: string, planId: string): Promise<{ id: string; params: Param[] }> {
+  const plan = await findNamedPlan(d1, orgId, planId);
+  return { id: plan.id, params: (JSON.parse(plan.definition) as Plan).params };
+}
+
+/**
+ * A cron trigger's saved inputs must satisfy the plan: nothing adds to them when the clock fires. A webhook's
+ * deliveries add theirs, so only what is saved is checked (unknown params, values), not what is missing.
+ */
+export function checkInputs(params: Param[], inputs: Record<string, unknown>, kind: TriggerRow["kind"]): void {
+  const resolved = resolveInputs(params, inputs, { partial: kind === "webhook" });
+  if (!resolved.ok) throw unprocessable(`invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
+}
+
+export function checkInputMap(params: Param[], inputMap: Record<string, string>): void {
+  const unmapped = Object.keys(inputMap).filter((name) => !params.some((p) => p.name === name));
+  if (!unmapped.length) return;
+  const known = params.length ? `; the plan declares ${params.map((p) => p.name).join(", ")}` : "; the plan declares none";
+  throw unprocessable(`input_map names unknown params: ${unmapped.join(", ")}${known}`, unmapped.map((param) => ({ param, message: "unknown param" })));
+}
+
+const ONLY: Record<TriggerRow["kind"], (keyof TriggerPatch)[]> = { cron: ["input_map"], webhook: ["cron", "timezone"] };
+
+/**
+ * Changes what the patch names, checked as a create is. A new schedule or a resume re-arms the clock
+ * from now (no catching up); the write is conditional on the trigger not having changed since it was read.
+ */
+export async function updateTrigger(env: Bindings, p: Principal, id: string, patch: TriggerPatch): Promise<TriggerRow> {
+  const t = await loadTrigger(env.DB, id, p.org_id);
+  if (!t) throw notFound("trigger");
+  const foreign = ONLY[t.kind].filter((k) => patch[k] !== undefined);
+  if (foreign.length) throw badRequest(`invalid request: a ${t.kind} trigger has no ${foreign.join(" or ")}`, foreign.map((path) => ({ path, message: `not a ${t.kind} trigger's` })));
+  const scheduled = patch.cron !== undefined || patch.timezone !== undefined;
+  const cron = patch.cron !== undefined ? normalCron(patch.cron) : t.cron;
+  const timezone = patch.timezone ?? t.timezone;
+  if (scheduled) checkSchedule(cron!, timezone!);
+  if (patch.inputs !== undefined || patch.input_map) {
+    const { params } = await planParams(env.DB, p.org_id, t.plan_id);
+    if (patch.inputs !== undefined) checkInputs(params, patch.inputs, t.kind);
+    if (patch.input_map) checkInputMap(params, patch.input_map);
+  }
+  const now = Date.now();
+  const paused = patch.paused === undefined ? t.paused : patch.paused ? 1 : 0;
+  const next: TriggerRow = {
+    ...t, cron, timezone, paused, updated_at: now,
+    title: patch.title === undefined ? t.title : patch.title,
+    inputs: patch.inputs === undefined ? t.inputs : JSON.stringify(patch.inputs),
+    input_map: patch.input_map === undefined ? t.input_map : patch.input_map && JSON.stringify(patch.input_map),
+  };
+  // Armed first, as on create: a resumed row with no alarm would never fire, while an alarm ahead of its row reads the row.
+  if (paused) next.next_fire_at = null;
+  else if (t.kind === "cron" && (scheduled || t.paused)) next.next_fire_at = await clock(env, t.id).arm(t.id, cron!, timezone!, now);
+  const [upd] = await env.DB.batch([
+    env.DB.prepare("UPDATE triggers SET title = ?, cron = ?, timezone = ?, inputs = ?, input_map = ?, paused = ?, next_fire_at = ?, updated_at = ? WHERE id = ? AND org_id = ? AND updated_at = ?")
+      .bind(next.title, next.cron, next.timezone, next.inputs, next.input_map, next.paused, next.next_fire_at, now, t.id, p.org_id, t.updated_at),
+    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.update", target_type: "trigger", target_id: t.id, details: { ...patch } }, now, true),
+  ]);
+  if (upd.meta.changes !== 1) {
+    if (!(await loadTrigger(env.DB, id, p.org_id))) throw notFound("trigger");
+    throw conflict("the trigger changed while saving; reload and try again");
+  }
+  return next;
+}
+
+/** A new secret for a webhook trigger; deliveries signed with the old one are refused from now on. */
+export async function rotateTriggerSecret(env: Bindings, p: Principal, id: string): Promise<TriggerRow> {
+  const t = await loadTrigger(env.DB, id, p.org_id);
+  if (!t) throw notFound("trigger");
+  if (t.kind !== "webhook") throw unprocessable("a cron trigger has no secret: only webhook deliveries are signed");
+  const now = Date.now();
+  const secret = newWebhookSecret();
+  const [upd] = await env.DB.batch([
+    env.DB.prepare("UPDATE triggers SET secret = ?, updated_at = ? WHERE id = ? AND org_id = ?").bind(secret, now, t.id, p.org_id),
+    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.rotate_secret", target_type: "trigger", target_id: t.id }, now, true),
+  ]);
+  if (upd.meta.changes !== 1) throw notFound("trigger");
+  return { ...t, secret, updated_at: now };
+}
