@@ -376,6 +376,21 @@ describe("every route takes only what it declares", () => {
       expect(body.error?.details, key).toEqual([{ path: "bogus", message: "unknown query parameter" }]);
     }
   });
+
+  it("refuses an unknown body key with 400 at the key's own path, one detail per key, and makes nothing", async () => {
+    const before = (await api("GET", "/agents")).json.items.length;
+    const agent = await api("POST", "/agents", { body: { name: "stray-key", model: "sim", system_prompt: "x", tools: [], max_turns: 3, extra: 1, more: 2 } });
+    expectError(agent, 400, "bad_request");
+    expect(agent.json.error.details).toEqual([{ path: "extra", message: "unknown key" }, { path: "more", message: "unknown key" }]);
+    expect(agent.json.error.message).toBe("invalid request: extra: unknown key; more: unknown key");
+    expect((await api("GET", "/agents")).json.items.length).toBe(before);
+    // inside a union's closest shape, and nested in a plan
+    const task = await api("POST", "/tasks", { body: { agent: "researcher", title: "stray", description: "x", bogus: { a: 1 } } });
+    expect(task.json.error.details).toEqual([{ path: "bogus", message: "unknown key" }]);
+    const plan = await api("POST", "/plans", { body: { name: "stray", steps: [{ id: "s", agent: "researcher", instructions: "x" }, { id: "l", kind: "loop", over: "s", body: [{ id: "b", agent: "researcher", instructions: "x", dependson: ["s"] }] }] } });
+    expectError(plan, 400, "bad_request");
+    expect(plan.json.error.details).toEqual([{ path: "steps.1.body.0.dependson", message: "unknown key" }]);
+  });
 });
 
 describe("a route that takes no body", () => {
