@@ -205,7 +205,9 @@ async function buildCases(): Promise<Case[]> {
     { op: "GET /auth/session", status: 429, run: () => s("GET", v1("/auth/session"), { token: limited }) },
     { op: "DELETE /auth/session", status: 204, run: () => s("DELETE", v1("/auth/session"), { token: null, headers: { cookie, origin: BASE } }) },
     // agents
-    { op: "POST /agents", status: 201, run: () => s("POST", v1("/agents"), { body: j(agent) }) },
+    { op: "POST /agents", status: 201, run: () => s("POST", v1("/agents"), { body: j(agent), headers: { "idempotency-key": "family-422" } }) },
+    // an Idempotency-Key used again with another body
+    { op: "POST /agents", status: 422, run: () => s("POST", v1("/agents"), { body: j({ ...agent, max_turns: 2 }), headers: { "idempotency-key": "family-422" } }) },
     { op: "POST /agents", status: 409, run: () => s("POST", v1("/agents"), { body: j(agent) }) },
     { op: "GET /agents/{id}", status: 200, run: () => s("GET", v1(`/agents/${agentName}`)) },
     { op: "POST /agents", status: 400, run: () => s("POST", v1("/agents"), { body: j({ name: "Bad Name", model: "sim" }) }) },

@@ -248,6 +248,7 @@ export const tasksApi = newApp()
         org_id: p.org_id, title: title ?? meta.title, description: meta.description, source: sourceOf(p), created_by: createdBy(p),
         plan: meta.plan, plan_id: meta.plan_id, plan_version: meta.plan_version, inputs: values, rerun_of: id, reused, max_cost_nanos: meta.max_cost_nanos,
         audit: { actor: actorOf(p), action: "task.rerun", details: { rerun_of: id } },
+        also: c.get("idempotentTask"),
       });
       return c.json(task, 201);
     },
