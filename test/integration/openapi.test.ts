@@ -395,6 +395,34 @@ describe("every route takes only what it declares", () => {
   });
 });
 
+describe("a method a path does not take", () => {
+  it("is 405 with Allow naming the documented methods (OPTIONS gets them as a 204), and a stray trailing slash is named", async () => {
+    // every documented path a URL matches counts, as the router's does (`/tasks/export` is also a `/tasks/{id}`)
+    const pattern = (path: string, op: Op) => new RegExp(`^${fullPath(path, op).replace(/\./g, "\\.").replace(/\{\w+\}/g, "[^/]+")}$`);
+    const all = ops().map((o) => ({ ...o, re: pattern(o.path, o.op) }));
+    for (const url of new Set(all.map((o) => fill(fullPath(o.path, o.op))))) {
+      const methods = [...new Set(all.filter((o) => o.re.test(url)).map((o) => o.method))];
+      const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : [])].sort().join(", ");
+      const wrong = ["PATCH", "PUT", "DELETE", "POST", "GET"].find((m) => !methods.includes(m))!;
+      const res = await exports.default.fetch(new Request(`${BASE}${url}`, { method: wrong, headers: { authorization: `Bearer ${ADMIN}` } }));
+      const body = (await res.json()) as { error: { code: string; message: string; request_id: string } };
+      expect([res.status, res.headers.get("allow"), body.error.code], `${wrong} ${url}`).toEqual([405, allow, "method_not_allowed"]);
+      expect(body.error.message).toBe(`${wrong} is not allowed on ${url}: it takes ${allow}`);
+      expect(body.error.request_id).toBeTruthy();
+      const options = await exports.default.fetch(new Request(`${BASE}${url}`, { method: "OPTIONS", headers: { authorization: `Bearer ${ADMIN}` } }));
+      expect([options.status, options.headers.get("allow")], `OPTIONS ${url}`).toEqual([204, `${allow}, OPTIONS`]);
+    }
+    // and changes nothing: a PUT on the task list makes no task
+    const before = (await api("GET", "/tasks?limit=100")).json.items.length;
+    expect((await api("PUT", "/tasks", { body: { agent: "researcher", title: "put" } })).status).toBe(405);
+    expect((await api("GET", "/tasks?limit=100")).json.items.length).toBe(before);
+    const slash = await api("GET", "/tasks/");
+    expectError(slash, 404, "not_found");
+    expect(slash.json.error.message).toBe("no route GET /api/v1/tasks/ (did you mean /api/v1/tasks, without the trailing slash?)");
+    expect((await api("GET", "/nothing-here")).json.error.message).toBe("no route GET /api/v1/nothing-here");
+  });
+});
+
 describe("a route that takes no body", () => {
   it("refuses one (400 naming its keys) rather than dropping it, and changes nothing", async () => {
     const asking = await createTask({ agent: "researcher", title: "asks", description: "@ask Which segment?\n@output ok" });
