@@ -366,6 +366,10 @@ describe("every route takes only what it declares", () => {
     expect(exported.json.error.details).toEqual([{ path: "stauts", message: "unknown query parameter" }]);
     expect((await api("GET", "/tasks/summary?status=failed&limit=5")).json.error.details).toEqual([{ path: "limit", message: "unknown query parameter" }]);
     expect((await api("GET", "/settings?x=1&y=2")).json.error.message).toContain('unknown query parameters "x", "y" (this route takes none)');
+    // a parameter given twice is named, not reported as an invalid value
+    const twice = await api("GET", "/tasks?status=failed&status=cancelled&limit=1&limit=2");
+    expectError(twice, 400, "bad_request");
+    expect(twice.json.error.details).toEqual([{ path: "status", message: "given 2 times: it takes one value" }, { path: "limit", message: "given 2 times: it takes one value" }]);
     // the declared ones still work, the streams' resume point included
     expect((await api("GET", "/tasks?agent=writer&limit=1")).status).toBe(200);
     expect(await status("GET", v1("/events?last_event_id=0"))).toBe(200);
