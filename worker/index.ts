@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { api } from "./api";
 import { hooksApi } from "./api/hooks";
+import { noRoute } from "./api/no-route";
 import type { Bindings } from "./env";
 import { requestLog } from "./lib/log";
 import { securityHeaders } from "./lib/security-headers";
@@ -20,13 +21,9 @@ const app = new Hono<{ Bindings: Bindings }>();
 
 app.route("/api/v1", api);
 app.route("/hooks", hooksApi);
-// Past the routes, /api and /hooks answer the API's JSON error, never the dashboard's page (webhooks are POSTed).
-app.all("/api/*", requestId({ headerName: "x-request-id" }), requestLog, (c) =>
-  c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, request_id: c.get("requestId") } }, 404),
-);
-app.all("/hooks/*", requestId({ headerName: "x-request-id" }), requestLog, (c) =>
-  c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}: a webhook is delivered with POST`, request_id: c.get("requestId") } }, 404),
-);
+// Past the routes, /api and /hooks answer the API's JSON error (405 naming the methods a routed path takes), never the dashboard's page.
+app.all("/api/*", requestId({ headerName: "x-request-id" }), requestLog, noRoute(() => app.routes));
+app.all("/hooks/*", requestId({ headerName: "x-request-id" }), requestLog, noRoute(() => app.routes, ": a webhook is delivered with POST"));
 app.get("*", async (c) => securityHeaders(await c.env.ASSETS.fetch(c.req.raw)));
 
 export default app;

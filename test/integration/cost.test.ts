@@ -13,6 +13,14 @@ describe("pricing and cost", () => {
     expect(list.some((p: { model: string }) => p.model.startsWith("openai:"))).toBe(true);
     expectError(await api("PUT", "/pricing/sim", { body: { input: -1, cache: 0, output: 0 } }), 400);
     expectError(await api("PUT", "/pricing/gpt", { body: { input: 1, cache: 0, output: 0 } }), 400);
+    // kept exactly in micro-dollars: a finer price is refused, not rounded (to 0 below a micro-dollar), and changes nothing
+    const fine = await api("PUT", "/pricing/openai:fine", { body: { input: 0.0000001, cache: 0, output: 0.1234567, per_search: 0.01 } });
+    expectError(fine, 400, "bad_request");
+    expect(fine.json.error.details.map((d: { path: string }) => d.path)).toEqual(["input", "output"]);
+    expect((await api("GET", "/pricing")).json.items.some((p: { model: string }) => p.model === "openai:fine")).toBe(false);
+    expect((await api("PUT", "/pricing/openai:fine", { body: { input: 4.1, cache: 0.000001, output: 99999.999999, per_search: 0.035 } })).json).toMatchObject({
+      input: 4.1, cache: 0.000001, output: 99999.999999, per_search: 0.035,
+    });
     const member = await tokenWithRole("member");
     expectError(await api("PUT", "/pricing/sim", { token: member, body: { input: 1, cache: 0, output: 0 } }), 403);
     expectError(await api("DELETE", "/pricing/openai:nothing-set"), 404);

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../worker/lib/canonical-json";
 import { sha256Hex } from "../../worker/lib/crypto";
-import { api, expectError, makeOrg, tokenWithRole } from "../helpers";
+import { api, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
 
 const post = (path: string, body: unknown, key: string, token?: string) => api("POST", path, { body, token, headers: { "idempotency-key": key } });
 const countTitled = async (title: string) => (await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE title = ?").bind(title).first<{ n: number }>())!.n;
@@ -148,5 +148,105 @@ describe("Idempotency-Key", () => {
     const later = await post("/tasks", { ...body, description: "another" }, key);
     expect(later.status).toBe(201);
     expect(later.json.id).not.toBe(first.json.id);
+  });
+});
+
+describe("Idempotency-Key beyond task creation", () => {
+  const replays = async (path: string, body: unknown, status: number) => {
+    const key = crypto.randomUUID();
+    const first = await post(path, body, key);
+    expect(first.status, `${path}: ${first.text}`).toBe(status);
+    const again = await post(path, body, key);
+    expect(again.status, `${path}: ${again.text}`).toBe(status);
+    expect(again.headers.get("idempotent-replayed"), path).toBe("true");
+    expect(again.text, path).toBe(first.text);
+    return first;
+  };
+
+  it("replays creates of agents, plans, triggers and subscriptions rather than making a second or a 409", async () => {
+    const name = `idem-agent-${crypto.randomUUID().slice(0, 6)}`;
+    const agent = await replays("/agents", { name, model: "sim", system_prompt: "x" }, 201);
+    expect((await api("GET", `/agents/${name}`)).json.id).toBe(agent.json.id);
+    const planName = `idem plan ${crypto.randomUUID().slice(0, 6)}`;
+    const plan = await replays("/plans", { name: planName, steps: [{ id: "s", agent: "researcher", instructions: "@output x" }] }, 201);
+    const plans = (await api("GET", "/plans?limit=100")).json.items.filter((p: { name: string }) => p.name === planName);
+    expect(plans).toHaveLength(1);
+    const trigger = await replays("/triggers", { kind: "webhook", plan_id: plan.json.id }, 201);
+    expect(trigger.json.secret).toMatch(/^whsec_/);
+    const triggers = (await api("GET", "/triggers?limit=100")).json.items.filter((t: { plan_id: string }) => t.plan_id === plan.json.id);
+    expect(triggers).toHaveLength(1);
+    await replays("/notifications/subscriptions", { url: `https://example.com/${crypto.randomUUID()}`, events: ["task.failed"] }, 201);
+  });
+
+  it("starts one task for a repeated rerun, trigger run or chat run", async () => {
+    const plan = await api("POST", "/plans", { body: { name: "idem runs", steps: [{ id: "s", agent: "researcher", instructions: "@output x" }] } });
+    const trigger = await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.json.id } });
+    const fired = await replays(`/triggers/${trigger.json.id}/run`, {}, 201);
+    // the key ties the task in its create's batch, as on POST /tasks
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM idempotency_keys WHERE task_id = ?").bind(fired.json.id).first<{ n: number }>())!.n).toBe(1);
+    await waitForStatus(fired.json.id, ["completed"]);
+    const rerun = await replays(`/tasks/${fired.json.id}/rerun`, { from_step: "s" }, 201);
+    const conv = await api("POST", "/chat", { body: { message: "Research the top competitors." } });
+    const ran = await replays(`/chat/${conv.json.id}/run`, {}, 201);
+    for (const [of, n] of [["trigger_id", trigger.json.id], ["rerun_of", fired.json.id]] as const) {
+      expect((await env.DB.prepare(`SELECT count(*) AS n FROM tasks WHERE ${of} = ?`).bind(n).first<{ n: number }>())!.n, of).toBe(1);
+    }
+    expect(rerun.json.rerun_of).toBe(fired.json.id);
+    const started = (await api("GET", `/chat/${conv.json.id}`)).json.messages.filter((m: { content: string }) => m.content.startsWith("Started task"));
+    expect(started.map((m: { content: string }) => m.content)).toEqual([expect.stringContaining(ran.json.id)]);
+  });
+
+  it("answers a repeated respond, approve or reject with its first answer, not 409", async () => {
+    const asking = await api("POST", "/tasks", { body: { agent: "researcher", title: "idem ask", description: "@ask Which?\n@output ok" } });
+    const waiting = await waitForStatus(asking.json.id, ["needs_input"]);
+    const { call_id } = waiting.pending[0];
+    await replays(`/sessions/${waiting.session_id}/respond`, { call_id, answers: ["that one"] }, 200);
+    expectError(await api("POST", `/sessions/${waiting.session_id}/respond`, { body: { call_id, answers: ["that one"] } }), 409, "conflict");
+
+    const plan = await api("POST", "/plans", { body: { name: "idem review", steps: [{ id: "a", agent: "writer", instructions: "@output a", approval: true }, { id: "b", agent: "writer", instructions: "@output b", approval: true }] } });
+    const task = await api("POST", `/plans/${plan.json.id}/run`, { body: {} });
+    await waitForStatus(task.json.id, ["needs_input"]);
+    await replays(`/tasks/${task.json.id}/steps/a/approve`, undefined, 200);
+    await replays(`/tasks/${task.json.id}/steps/b/reject`, { comment: "shorter" }, 200);
+  });
+
+  it("keeps a streamed chat reply whole and replays it as the same event stream, sending the message once", async () => {
+    const conv = await api("POST", "/chat", { body: {} });
+    const key = crypto.randomUUID();
+    const send = () =>
+      api("POST", `/chat/${conv.json.id}/messages`, { body: { content: "Research the top competitors." }, headers: { "idempotency-key": key, accept: "text/event-stream" } });
+    const first = await send();
+    expect(first.status, first.text).toBe(200);
+    expect(first.headers.get("content-type")).toContain("text/event-stream");
+    let again = await send();
+    for (let i = 0; i < 100 && again.status === 409; i++) again = await send();
+    expect(again.status, again.text).toBe(200);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.headers.get("content-type")).toContain("text/event-stream");
+    expect(again.text).toBe(first.text);
+    expect((await api("GET", `/chat/${conv.json.id}`)).json.messages.filter((m: { role: string }) => m.role === "user")).toHaveLength(1);
+  });
+
+  it("is refused, not ignored, where the answer holds a secret that is never kept (tokens, organizations)", async () => {
+    const name = `idem-token-${crypto.randomUUID().slice(0, 6)}`;
+    const refused = await post("/tokens", { name, role: "viewer" }, crypto.randomUUID());
+    expectError(refused, 400, "bad_request");
+    expect(refused.json.error.message).toContain("Idempotency-Key");
+    expect((await api("GET", "/tokens?limit=100")).json.items.some((t: { name: string }) => t.name === name)).toBe(false);
+    expectError(await post("/orgs", { name: "idem org" }, crypto.randomUUID()), 400, "bad_request");
+  });
+
+  it("is documented on every route that honours it", async () => {
+    const doc = (await api("GET", "/openapi.json", { token: null })).json;
+    const honoured = Object.entries(doc.paths as Record<string, Record<string, { parameters?: { name: string }[] }>>).flatMap(([path, ops]) =>
+      Object.entries(ops).filter(([, op]) => op.parameters?.some((p) => p.name === "idempotency-key")).map(([m]) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(honoured.sort()).toEqual(
+      [
+        "POST /tasks", "POST /tasks/{id}/rerun", "POST /tasks/{id}/steps/{step}/approve", "POST /tasks/{id}/steps/{step}/reject", "POST /sessions/{session_id}/respond",
+        "POST /agents", "POST /plans", "POST /plans/{id}/run", "POST /triggers", "POST /triggers/{id}/run", "POST /notifications/subscriptions",
+        "POST /notifications/subscriptions/{id}/rotate-secret", "POST /chat", "POST /chat/{id}/messages", "POST /chat/{id}/run", "POST /chat/{id}/save",
+      ].sort(),
+    );
   });
 });

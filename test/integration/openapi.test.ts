@@ -205,7 +205,9 @@ async function buildCases(): Promise<Case[]> {
     { op: "GET /auth/session", status: 429, run: () => s("GET", v1("/auth/session"), { token: limited }) },
     { op: "DELETE /auth/session", status: 204, run: () => s("DELETE", v1("/auth/session"), { token: null, headers: { cookie, origin: BASE } }) },
     // agents
-    { op: "POST /agents", status: 201, run: () => s("POST", v1("/agents"), { body: j(agent) }) },
+    { op: "POST /agents", status: 201, run: () => s("POST", v1("/agents"), { body: j(agent), headers: { "idempotency-key": "family-422" } }) },
+    // an Idempotency-Key used again with another body
+    { op: "POST /agents", status: 422, run: () => s("POST", v1("/agents"), { body: j({ ...agent, max_turns: 2 }), headers: { "idempotency-key": "family-422" } }) },
     { op: "POST /agents", status: 409, run: () => s("POST", v1("/agents"), { body: j(agent) }) },
     { op: "GET /agents/{id}", status: 200, run: () => s("GET", v1(`/agents/${agentName}`)) },
     { op: "POST /agents", status: 400, run: () => s("POST", v1("/agents"), { body: j({ name: "Bad Name", model: "sim" }) }) },
@@ -364,6 +366,10 @@ describe("every route takes only what it declares", () => {
     expect(exported.json.error.details).toEqual([{ path: "stauts", message: "unknown query parameter" }]);
     expect((await api("GET", "/tasks/summary?status=failed&limit=5")).json.error.details).toEqual([{ path: "limit", message: "unknown query parameter" }]);
     expect((await api("GET", "/settings?x=1&y=2")).json.error.message).toContain('unknown query parameters "x", "y" (this route takes none)');
+    // a parameter given twice is named, not reported as an invalid value
+    const twice = await api("GET", "/tasks?status=failed&status=cancelled&limit=1&limit=2");
+    expectError(twice, 400, "bad_request");
+    expect(twice.json.error.details).toEqual([{ path: "status", message: "given 2 times: it takes one value" }, { path: "limit", message: "given 2 times: it takes one value" }]);
     // the declared ones still work, the streams' resume point included
     expect((await api("GET", "/tasks?agent=writer&limit=1")).status).toBe(200);
     expect(await status("GET", v1("/events?last_event_id=0"))).toBe(200);
@@ -375,6 +381,53 @@ describe("every route takes only what it declares", () => {
       expect(res.status, key).toBe(400);
       expect(body.error?.details, key).toEqual([{ path: "bogus", message: "unknown query parameter" }]);
     }
+  });
+
+  it("refuses an unknown body key with 400 at the key's own path, one detail per key, and makes nothing", async () => {
+    const before = (await api("GET", "/agents")).json.items.length;
+    const agent = await api("POST", "/agents", { body: { name: "stray-key", model: "sim", system_prompt: "x", tools: [], max_turns: 3, extra: 1, more: 2 } });
+    expectError(agent, 400, "bad_request");
+    expect(agent.json.error.details).toEqual([{ path: "extra", message: "unknown key" }, { path: "more", message: "unknown key" }]);
+    expect(agent.json.error.message).toBe("invalid request: extra: unknown key; more: unknown key");
+    expect((await api("GET", "/agents")).json.items.length).toBe(before);
+    // inside a union's closest shape, and nested in a plan
+    const task = await api("POST", "/tasks", { body: { agent: "researcher", title: "stray", description: "x", bogus: { a: 1 } } });
+    expect(task.json.error.details).toEqual([{ path: "bogus", message: "unknown key" }]);
+    const plan = await api("POST", "/plans", { body: { name: "stray", steps: [{ id: "s", agent: "researcher", instructions: "x" }, { id: "l", kind: "loop", over: "s", body: [{ id: "b", agent: "researcher", instructions: "x", dependson: ["s"] }] }] } });
+    expectError(plan, 400, "bad_request");
+    expect(plan.json.error.details).toEqual([{ path: "steps.1.body.0.dependson", message: "unknown key" }]);
+    // a huge integer is told the field's own bound, not also JavaScript's safe-integer one
+    expect((await api("GET", "/tasks?limit=99999999999999999999999")).json.error.details).toEqual([{ path: "limit", message: "Too big: expected number to be <=100" }]);
+    const turns = await api("POST", "/agents", { body: { name: "huge-turns", model: "sim", system_prompt: "x", max_turns: 1e20 } });
+    expect(turns.json.error.details).toEqual([{ path: "max_turns", message: "Too big: expected number to be <=1000" }]);
+  });
+});
+
+describe("a method a path does not take", () => {
+  it("is 405 with Allow naming the documented methods (OPTIONS gets them as a 204), and a stray trailing slash is named", async () => {
+    // every documented path a URL matches counts, as the router's does (`/tasks/export` is also a `/tasks/{id}`)
+    const pattern = (path: string, op: Op) => new RegExp(`^${fullPath(path, op).replace(/\./g, "\\.").replace(/\{\w+\}/g, "[^/]+")}$`);
+    const all = ops().map((o) => ({ ...o, re: pattern(o.path, o.op) }));
+    for (const url of new Set(all.map((o) => fill(fullPath(o.path, o.op))))) {
+      const methods = [...new Set(all.filter((o) => o.re.test(url)).map((o) => o.method))];
+      const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : [])].sort().join(", ");
+      const wrong = ["PATCH", "PUT", "DELETE", "POST", "GET"].find((m) => !methods.includes(m))!;
+      const res = await exports.default.fetch(new Request(`${BASE}${url}`, { method: wrong, headers: { authorization: `Bearer ${ADMIN}` } }));
+      const body = (await res.json()) as { error: { code: string; message: string; request_id: string } };
+      expect([res.status, res.headers.get("allow"), body.error.code], `${wrong} ${url}`).toEqual([405, allow, "method_not_allowed"]);
+      expect(body.error.message).toBe(`${wrong} is not allowed on ${url}: it takes ${allow}`);
+      expect(body.error.request_id).toBeTruthy();
+      const options = await exports.default.fetch(new Request(`${BASE}${url}`, { method: "OPTIONS", headers: { authorization: `Bearer ${ADMIN}` } }));
+      expect([options.status, options.headers.get("allow")], `OPTIONS ${url}`).toEqual([204, `${allow}, OPTIONS`]);
+    }
+    // and changes nothing: a PUT on the task list makes no task
+    const before = (await api("GET", "/tasks?limit=100")).json.items.length;
+    expect((await api("PUT", "/tasks", { body: { agent: "researcher", title: "put" } })).status).toBe(405);
+    expect((await api("GET", "/tasks?limit=100")).json.items.length).toBe(before);
+    const slash = await api("GET", "/tasks/");
+    expectError(slash, 404, "not_found");
+    expect(slash.json.error.message).toBe("no route GET /api/v1/tasks/ (did you mean /api/v1/tasks, without the trailing slash?)");
+    expect((await api("GET", "/nothing-here")).json.error.message).toBe("no route GET /api/v1/nothing-here");
   });
 });
 

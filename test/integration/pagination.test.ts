@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, createTask, makeOrg } from "../helpers";
+import { api, createTask, expectError, makeOrg } from "../helpers";
 
 async function insertRows(org: string, tag: string, from: number, n: number) {
   const now = Date.now();
@@ -52,7 +52,13 @@ describe("keyset pagination", () => {
   }
 
   it("rejects a forged cursor and ignores a cursor past the end", async () => {
-    expect((await api("GET", "/tasks?cursor=not-a-cursor")).status).toBe(400);
+    // every list names the cursor in the details, as it does any invalid parameter
+    const cursorDetail = [{ path: "cursor", message: "not a cursor of this list's shape" }];
+    for (const path of ["/tasks?cursor=not-a-cursor", "/tasks?sort=cost&cursor=not-a-cursor", "/audit?cursor=not-a-cursor", "/notifications/deliveries?cursor=not-a-cursor", "/agents?cursor=not-a-cursor"]) {
+      const res = await api("GET", path);
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details, path).toEqual(cursorDetail);
+    }
     const end = await api("GET", `/tasks?cursor=${btoa("s:1").replace(/=+$/, "")}`);
     expect(end.status).toBe(200);
     expect(end.json).toEqual({ items: [], next_cursor: null });

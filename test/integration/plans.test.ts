@@ -59,7 +59,7 @@ describe("/plans", () => {
     // a misspelt key would drop a dependency or a review without a word: refused, naming it
     const misspelt = await api("POST", "/plans", { body: { name: "p", steps: [step("a", "x"), step("b", "y", { depend_on: ["a"], aproval: true })] } });
     expectError(misspelt, 400, "bad_request");
-    expect(misspelt.json.error.details).toEqual([{ path: "steps.1", message: expect.stringMatching(/depend_on.*aproval/) }]);
+    expect(misspelt.json.error.details).toEqual([{ path: "steps.1.depend_on", message: "unknown key" }, { path: "steps.1.aproval", message: "unknown key" }]);
     expectError(await api("POST", "/plans", { body: { name: "p", params: [{ name: "n", type: "number" }], steps: [step("a", "x")] } }), 400);
     expectError(await api("POST", "/plans", { body: { name: "p", steps: [{ id: "l", kind: "loop", over: "a", concurency: 2, body: [step("b", "x")] }] } }), 400);
     const tool = await api("POST", "/plans", { body: { name: "p", steps: [step("a", "x", { tools: ["bogus_tool"] })] } });

@@ -136,8 +136,8 @@ describe("webhook triggers", () => {
     for (const method of ["GET", "PUT"]) {
       const res = await exports.default.fetch(new Request(`${BASE}/hooks/${t.id}`, { method }));
       expect(res.headers.get("content-type")).toContain("application/json");
-      expect((await res.json() as { error: { message: string } }).error.message).toBe(`no route ${method} /hooks/${t.id}: a webhook is delivered with POST`);
-      expect(res.status).toBe(404);
+      expect((await res.json() as { error: { message: string } }).error.message).toBe(`${method} is not allowed on /hooks/${t.id}: it takes POST`);
+      expect([res.status, res.headers.get("allow")]).toEqual([405, "POST"]);
     }
     expectError(await deliver(t.id, t.secret, "{not json"), 400, "bad_request");
     expectError(await deliver(t.id, t.secret, [1, 2]), 400, "bad_request");

@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../lib/context";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
+import { issueDetails } from "../lib/zod-issues";
 import { declaredOnly } from "./declared-only";
 
 /** Every sub-app is built here so validation failures share one error shape, and every route refuses what it does not declare. */
@@ -11,7 +12,7 @@ export function newApp() {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const issues = result.error.issues.flatMap(closestIssues).map((i) => ({ path: i.path.join("."), message: i.message }));
+        const issues = issueDetails(result.error.issues);
         throw new ApiError("bad_request", `invalid request: ${issues.map((i) => `${i.path || "body"}: ${i.message}`).join("; ")}`, issues);
       }
     },
@@ -19,18 +20,6 @@ export function newApp() {
   const register = app.openapi;
   app.openapi = ((route, handler, hook) => register(declaredOnly(route), handler, hook)) as typeof register;
   return app;
-}
-
-type Issue = { code: string; path: PropertyKey[]; message: string; errors?: Issue[][] };
-
-/**
- * A body that matches no shape of a union (`{agent, title, …}` or `{plan_id, inputs, …}`) is told what is wrong
- * with the shape it came closest to — the one with the fewest issues — rather than only "Invalid input".
- */
-function closestIssues(issue: Issue): Issue[] {
-  if (issue.code !== "invalid_union" || !issue.errors?.length) return [issue];
-  const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
-  return closest.flatMap((i) => closestIssues({ ...i, path: [...issue.path, ...i.path] }));
 }
 
 export function errorResponse(err: Error, c: Context<AppEnv>): Response {

@@ -2,11 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { AppEnv } from "../lib/context";
-import { badRequest } from "../lib/errors";
 import { log } from "../lib/log";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { newApp } from "./app";
+import { invalidCursor } from "./list-query";
 import { errors, json, Page } from "./schemas";
 
 const AuditItem = z
@@ -51,7 +51,7 @@ export const auditApi = newApp().openapi(
     requireRole(p, "admin");
     const { cursor, limit, action } = c.req.valid("query");
     const before = cursor ? decodeCursor(cursor) : Number.MAX_SAFE_INTEGER;
-    if (before == null) throw badRequest("invalid cursor");
+    if (before == null) throw invalidCursor();
     const { results } = await c.env.DB.prepare(
       `SELECT seq, at, actor_type, actor_id, actor_name, action, target_type, target_id, details FROM audit_log
        WHERE org_id = ? AND seq < ? ${action ? "AND action = ?" : ""} ORDER BY seq DESC LIMIT ?`,

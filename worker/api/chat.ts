@@ -91,7 +91,7 @@ export const chatApi = newApp()
       const id = c.req.valid("param").id;
       const { inputs, title, max_cost } = c.req.valid("json");
       const draft = await draftOf(c.env, p.org_id, id);
-      const task = await runDraft(c.env, p, draft.plan, { inputs, title, max_cost });
+      const task = await runDraft(c.env, p, draft.plan, { inputs, title, max_cost, also: c.get("idempotentTask") });
       const audit = auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "task.create", target_type: "task", target_id: task.id, details: { conversation_id: id, draft_version: draft.version } });
       c.executionCtx.waitUntil(audit.run().catch((e: unknown) => log("error", "audit write failed", { error: String(e), action: "task.create" })));
       unwrap(await stub(c.env, id).noteRun(p.org_id, task.id, draft.version));

@@ -14,11 +14,38 @@ const WAIT_STEP_MS = 25;
 const WAIT_MAX_MS = 10_000;
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** The POSTs a client may retry after a network error without doing twice what it asked once: each makes something or acts on it. */
+export const IDEMPOTENT_ROUTES: readonly string[] = [
+  "POST /tasks",
+  "POST /tasks/{id}/rerun",
+  "POST /tasks/{id}/steps/{step}/approve",
+  "POST /tasks/{id}/steps/{step}/reject",
+  "POST /sessions/{session_id}/respond",
+  "POST /agents",
+  "POST /plans",
+  "POST /plans/{id}/run",
+  "POST /triggers",
+  "POST /triggers/{id}/run",
+  "POST /notifications/subscriptions",
+  "POST /notifications/subscriptions/{id}/rotate-secret",
+  "POST /chat",
+  "POST /chat/{id}/messages",
+  "POST /chat/{id}/run",
+  "POST /chat/{id}/save",
+];
+
+/** Creates whose answer holds a secret kept only hashed, so there is no answer to replay: a key is refused rather than ignored. */
+export const UNREPLAYABLE_ROUTES: readonly string[] = ["POST /tokens", "POST /orgs"];
+
+/** `POST /tasks/{id}/rerun` as the path a Hono app mounts middleware on. */
+export const honoPath = (route: string) => route.slice(route.indexOf(" ") + 1).replace(/\{(\w+)\}/g, ":$1");
+
 interface KeyRow {
   fingerprint: string;
   owner: string;
   status: number | null;
   response: string | null;
+  content_type: string | null;
   created_at: number;
   task_id: string | null;
 }
@@ -40,12 +67,13 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const d1 = c.env.DB;
   // the same request written with other spacing or key order is the same request; `raw` matches keys stored before that
   const sent = await c.req.text();
-  const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${canonicalJson(sent)}`);
+  // no body and `{}` are the same request on a route that takes none or an optional one
+  const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${canonicalJson(sent.trim() === "" ? "{}" : sent)}`);
   const raw = await sha256Hex(`${c.req.method} ${c.req.path}\n${sent}`);
   const same = (f: string) => f === fingerprint || f === raw;
   const owner = crypto.randomUUID();
   const pk = [p.org_id, p.token_id, key] as const;
-  const select = d1.prepare("SELECT fingerprint, owner, status, response, created_at, task_id FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
+  const select = d1.prepare("SELECT fingerprint, owner, status, response, content_type, created_at, task_id FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
 
   const deadline = Date.now() + WAIT_MAX_MS;
   for (let attempt = 0; ; attempt++) {
@@ -54,7 +82,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       d1.prepare(
         `INSERT INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (org_id, token_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, owner = excluded.owner,
-           status = NULL, response = NULL, created_at = excluded.created_at
+           status = NULL, response = NULL, content_type = NULL, created_at = excluded.created_at
          WHERE idempotency_keys.created_at < ? OR (idempotency_keys.status IS NULL AND idempotency_keys.task_id IS NULL AND idempotency_keys.created_at < ?)`,
       ).bind(...pk, fingerprint, owner, now, now - TTL_MS, now - INTERRUPTED_AFTER_MS),
       select,
@@ -84,7 +112,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       }
     }
     if (row.status == null) throw conflict("a request with this Idempotency-Key is still in progress; retry later");
-    return c.body(row.response ?? "", row.status as 200, { "content-type": "application/json", "idempotent-replayed": "true" });
+    return c.body(row.response ?? "", row.status as 200, { "content-type": row.content_type ?? "application/json", "idempotent-replayed": "true" });
   }
 
   // a failure frees the key, unless its create wrote a task (then it failed starting it): a retry settles that one (requestTask)
@@ -100,9 +128,27 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     await release.run();
     return;
   }
-  const text = await c.res.clone().text();
-  await d1.batch([
-    d1.prepare("UPDATE idempotency_keys SET status = ?, response = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(c.res.status, text, ...pk, owner),
-    d1.prepare("DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT 20)").bind(Date.now() - TTL_MS),
-  ]);
+  const status = c.res.status;
+  const type = c.res.headers.get("content-type") ?? "application/json";
+  const keep = (text: string) =>
+    d1.batch([
+      d1.prepare("UPDATE idempotency_keys SET status = ?, response = ?, content_type = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(status, text, type, ...pk, owner),
+      d1.prepare("DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT 20)").bind(Date.now() - TTL_MS),
+    ]);
+  if (type.startsWith("text/event-stream") && c.res.body) {
+    // the client reads a streamed answer as it is made; the key keeps it whole once it ends, and replays it
+    const [client, kept] = c.res.body.tee();
+    c.res = new Response(client, c.res);
+    c.executionCtx.waitUntil(new Response(kept).text().then(keep, () => release.run()));
+    return;
+  }
+  await keep(await c.res.clone().text());
+});
+
+/** On the routes of UNREPLAYABLE_ROUTES. */
+export const refuseIdempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method === "POST" && c.req.header("idempotency-key") !== undefined) {
+    throw badRequest("Idempotency-Key is not honoured here: the answer holds a secret that is shown once and never kept, so it cannot be replayed; send the request without it");
+  }
+  return next();
 });

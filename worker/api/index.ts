@@ -13,7 +13,7 @@ import { chatApi } from "./chat";
 import { eventsApi } from "./events";
 import { exportApi } from "./export";
 import { healthApi } from "./health";
-import { idempotency } from "./idempotency";
+import { honoPath, idempotency, IDEMPOTENT_ROUTES, refuseIdempotencyKey, UNREPLAYABLE_ROUTES } from "./idempotency";
 import { docsApi } from "./openapi";
 import { notificationsApi } from "./notifications";
 import { orgsApi } from "./orgs";
@@ -54,8 +54,8 @@ authed.use("*", authenticate);
 authed.use("*", rateLimit);
 authed.use("*", wellFormedBody);
 authed.use("*", auditMutations);
-authed.use("/tasks", idempotency);
-authed.use("/plans/:id/run", idempotency);
+for (const route of IDEMPOTENT_ROUTES) authed.use(honoPath(route), idempotency);
+for (const route of UNREPLAYABLE_ROUTES) authed.use(honoPath(route), refuseIdempotencyKey);
 // Chained so the mounted routes' types add up to AppType, which the typed client reads.
 const authedRoutes = authed
   .route("/auth/session", authSessionApi)

@@ -12,6 +12,9 @@ export const ListQuery = z.object({
 export function cursorAfter(k: Keyset, cursor: string | undefined) {
   if (cursor === undefined) return null;
   const key = decodeKeyCursor(k, cursor);
-  if (!key) throw badRequest("invalid cursor", [{ path: "cursor", message: "not a cursor of this list's shape" }]);
+  if (!key) throw invalidCursor();
   return key;
 }
+
+/** Every list's answer to a cursor it did not give out: 400 with the cursor's path, as any invalid parameter's. */
+export const invalidCursor = (message = "invalid cursor") => badRequest(message, [{ path: "cursor", message: "not a cursor of this list's shape" }]);

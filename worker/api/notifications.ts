@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { badRequest, notFound } from "../lib/errors";
+import { notFound } from "../lib/errors";
 import { requireRole } from "../lib/roles";
 import { decodeDeliveryCursor, listDeliveries } from "../notify/deliveries";
 import { NOTIFY_EVENTS } from "../notify/events";
@@ -7,7 +7,7 @@ import { inbox } from "../notify/inbox";
 import { createSubscription, deleteSubscription, updateSubscription } from "../notify/manage";
 import { findSubscription, listSubscriptions, NEWEST_SUBSCRIPTIONS, subscriptionView } from "../notify/subscriptions";
 import { pageOf } from "../db/keyset";
-import { cursorAfter, ListQuery } from "./list-query";
+import { cursorAfter, invalidCursor, ListQuery } from "./list-query";
 import { newApp } from "./app";
 import { body, CreatedBy, errors, json, Page, TaskListItem } from "./schemas";
 
@@ -130,7 +130,7 @@ export const notificationsApi = newApp()
       requireRole(p, "admin");
       const { cursor, limit, ...filters } = c.req.valid("query");
       const before = cursor ? decodeDeliveryCursor(cursor) : null;
-      if (cursor && before == null) throw badRequest("invalid cursor");
+      if (cursor && before == null) throw invalidCursor();
       return c.json(await listDeliveries(c.env.DB, p.org_id, filters, before, limit), 200);
     },
   )

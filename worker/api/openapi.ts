@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../lib/context";
 import { newApp } from "./app";
+import { IDEMPOTENT_ROUTES } from "./idempotency";
 import { REFERENCE_CSS, renderReference } from "./reference";
 import { ErrorBody, errors, json, TaskListItem } from "./schemas";
 
@@ -21,7 +22,7 @@ export const PUBLIC_OPERATIONS: ReadonlySet<string> = new Set([
   "POST /hooks/{trigger_id}",
 ]);
 
-const IDEMPOTENT = new Set(["POST /tasks", "POST /plans/{id}/run"]);
+const IDEMPOTENT = new Set(IDEMPOTENT_ROUTES);
 
 const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
 
@@ -51,6 +52,7 @@ function addMiddlewareResponses(key: string, op: Operation, method: string): voi
       ...(op.parameters ?? []),
       { name: "idempotency-key", in: "header", required: false, description: "Replays the first result for the same key and body; another body with the same key is 422; while the first is still running, a repeat waits up to 10 s, then is 409", schema: { type: "string", minLength: 1, maxLength: 255 } },
     ];
+    add(409, "Conflict (or a request with the same Idempotency-Key still in progress after 10 s)");
     add(422, "Unprocessable (or an Idempotency-Key reused with another body)");
   }
 }

@@ -4,6 +4,7 @@ import { badRequest, conflict, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
+import { issueDetails } from "../lib/zod-issues";
 import { type Plan, planSchema } from "../task/plan-schema";
 import { validatePlan } from "../task/validate";
 import { newApp } from "./app";
@@ -35,7 +36,7 @@ const toView = (r: PlanRecord) => ({
 async function checkedPlan(d1: D1Database, orgId: string, raw: unknown): Promise<Plan> {
   const parsed = planSchema.safeParse(raw);
   if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    const details = issueDetails(parsed.error.issues);
     throw badRequest(`invalid plan: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
   }
   const { results } = await d1.prepare("SELECT name FROM agents WHERE org_id = ?").bind(orgId).all<{ name: string }>();

@@ -10,7 +10,10 @@ import { type Keyset, pageInMemory } from "../db/keyset";
 import { cursorAfter, ListQuery } from "./list-query";
 import { body, errors, json, Page } from "./schemas";
 
-const usdPer1M = z.number().min(0).max(100_000);
+// prices are kept exactly, as integer micro-dollars: a finer one would be rounded in silence, to 0 below a micro-dollar
+const wholeMicros = (usd: number) => Number(usd.toFixed(6)) === usd;
+const micros = (max: number) => z.number().min(0).max(max).refine(wholeMicros, "at most 6 decimals: prices are kept exactly, in micro-dollars");
+const usdPer1M = micros(100_000);
 const PriceInput = z
   .object({
     input: usdPer1M,
@@ -18,7 +21,7 @@ const PriceInput = z
     cache_write: usdPer1M.optional(),
     output: usdPer1M,
     web_search: usdPer1M.optional(),
-    per_search: z.number().min(0).max(1000).optional().openapi({ description: "USD per web search" }),
+    per_search: micros(1000).optional().openapi({ description: "USD per web search" }),
   })
   .strict()
   .openapi("PriceInput", { description: "USD per 1M tokens; per_search USD per search" });

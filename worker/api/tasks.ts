@@ -1,13 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { decodeCursor, findTask, listTasks, taskSummary } from "../db/task-queries";
 import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
-import { ApiError, badRequest, notFound, unauthorized } from "../lib/errors";
+import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { lostAuthorization, whileAuthorized } from "../lib/while-authorized";
 import { requireRole } from "../lib/roles";
 import { createTask, singleStepPlan, taskStub } from "../task/create";
 import type { RpcResult } from "../task/runner";
 import { newApp } from "./app";
 import { createdBy, sourceOf } from "./principal";
+import { invalidCursor } from "./list-query";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
 import { findNamedPlan, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
@@ -110,11 +111,11 @@ export const tasksApi = newApp()
       lookForInterruptedCreates(c.env, c.executionCtx, orgId);
       if (sort !== "newest" || created_from || created_to) {
         const at = cursor ? decodeSortCursor(sort, cursor) : null;
-        if (cursor && at == null) throw badRequest(`invalid cursor for sort=${sort}`);
+        if (cursor && at == null) throw invalidCursor(`invalid cursor for sort=${sort}`);
         return c.json(await listTasksSorted(c.env.DB, orgId, filters, rangeOf({ created_from, created_to }), sort, at, limit), 200);
       }
       const before = cursor ? decodeCursor(cursor) : null;
-      if (cursor && before == null) throw badRequest("invalid cursor");
+      if (cursor && before == null) throw invalidCursor();
       return c.json(await listTasks(c.env.DB, orgId, filters, before, limit), 200);
     },
   )
@@ -248,6 +249,7 @@ export const tasksApi = newApp()
         org_id: p.org_id, title: title ?? meta.title, description: meta.description, source: sourceOf(p), created_by: createdBy(p),
         plan: meta.plan, plan_id: meta.plan_id, plan_version: meta.plan_version, inputs: values, rerun_of: id, reused, max_cost_nanos: meta.max_cost_nanos,
         audit: { actor: actorOf(p), action: "task.rerun", details: { rerun_of: id } },
+        also: c.get("idempotentTask"),
       });
       return c.json(task, 201);
     },

@@ -210,6 +210,7 @@ export const triggersApi = newApp()
         auditStatement(c.env.DB, {
           org_id: p.org_id, actor: actorOf(p), action: "trigger.run", target_type: "trigger", target_id: t.id, details: { task_id: taskId, ...(inputs ? { inputs } : {}) },
         }),
+        ...(c.get("idempotentTask")?.(taskId) ?? []),
       ];
       return c.json(await fireTrigger(c.env, t, { inputs, also }), 201);
     },

@@ -1,5 +1,6 @@
 import { type Plan, planSchema } from "../task/plan-schema";
 import { type PlanIssue, validatePlan } from "../task/validate";
+import { issueDetails } from "../lib/zod-issues";
 
 export type DraftCheck = { ok: true; plan: Plan } | { ok: false; issues: PlanIssue[] };
 
@@ -7,7 +8,7 @@ export type DraftCheck = { ok: true; plan: Plan } | { ok: false; issues: PlanIss
 export function checkDraft(raw: unknown, knownAgents: Set<string>): DraftCheck {
   const parsed = planSchema.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join(".") || "plan", message: i.message })) };
+    return { ok: false, issues: issueDetails(parsed.error.issues).map((i) => ({ ...i, path: i.path || "plan" })) };
   }
   const issues = validatePlan(parsed.data, knownAgents);
   return issues.length ? { ok: false, issues } : { ok: true, plan: parsed.data };

@@ -3,7 +3,7 @@ import type { TaskListItem } from "../db/task-row";
 import type { Bindings } from "../env";
 import type { Principal } from "../lib/context";
 import { unprocessable } from "../lib/errors";
-import { createTask } from "../task/create";
+import { createTask, type NewTask } from "../task/create";
 import { resolveInputs } from "../task/params";
 import type { Plan } from "../task/plan-schema";
 import { checkDraft } from "./check";
@@ -17,12 +17,12 @@ export async function recheck(d1: D1Database, orgId: string, plan: Plan): Promis
 }
 
 /** Starts a task from a draft at once: source `dashboard` for a cookie session, `api` for a bearer token. */
-export async function runDraft(env: Bindings, p: Principal, draft: Plan, o: { inputs: Record<string, unknown>; title?: string; max_cost?: number }): Promise<TaskListItem> {
+export async function runDraft(env: Bindings, p: Principal, draft: Plan, o: { inputs: Record<string, unknown>; title?: string; max_cost?: number; also?: NewTask["also"] }): Promise<TaskListItem> {
   const plan = await recheck(env.DB, p.org_id, draft);
   const resolved = resolveInputs(plan.params, o.inputs);
   if (!resolved.ok) throw unprocessable(`invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
   return createTask(env, {
     org_id: p.org_id, title: o.title ?? plan.name, description: plan.description, source: sourceOf(p), created_by: createdBy(p),
-    plan, inputs: resolved.values, max_cost_nanos: o.max_cost == null ? null : Math.round(o.max_cost * 1e9),
+    plan, inputs: resolved.values, max_cost_nanos: o.max_cost == null ? null : Math.round(o.max_cost * 1e9), also: o.also,
   });
 }
