@@ -220,6 +220,13 @@ describe("dashboard", () => {
       await page.goto(`${app.url}/tasks`);
       await page.locator("tr[data-task-id]").first().waitFor({ timeout: 20_000 });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      // on a phone a row's actions do not float over its status: they come into view as the table scrolls
+      const input = page.locator("tr[data-task-id]", { has: page.getByRole("button", { name: "Provide input" }) }).first();
+      const box = (sel: string) => input.locator(sel).evaluate((e) => e.getBoundingClientRect().toJSON() as DOMRect);
+      expect((await box("td.cell-actions")).left).toBeGreaterThanOrEqual((await box(".badge")).right);
+      await input.getByRole("button", { name: "Provide input" }).scrollIntoViewIfNeeded();
+      const wrap = await page.locator(".table-wrap").evaluate((e) => e.getBoundingClientRect().toJSON() as DOMRect);
+      expect((await box("td.cell-actions")).right).toBeLessThanOrEqual(wrap.right + 1);
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
