@@ -297,6 +297,61 @@ describe("dashboard", () => {
     expect(await box.inputValue()).toBe("");
   });
 
+  it("walks filter changes with Back and Forward, one entry per search typed", async () => {
+    const tag = uid();
+    for (let i = 0; i < 6; i++) await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Heron ${tag} ${i}`, description: "@output ok" });
+    const search = () => new URL(page.url()).search;
+    const box = page.getByRole("searchbox", { name: "Search tasks by name" });
+
+    await page.goto(`${app.url}/tasks`);
+    await page.getByLabel("Status", { exact: true }).selectOption("completed");
+    await expect.poll(search).toBe("?status=completed");
+    await page.getByLabel("Source", { exact: true }).selectOption("api");
+    await expect.poll(search).toBe("?status=completed&source=api");
+    // arrowing through a select's options, as a keyboard does, is one change
+    await page.getByLabel("Sort", { exact: true }).focus();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(search).toBe("?status=completed&source=api&sort=cost");
+    // typed slower than the search's debounce: several searches, one entry
+    await box.click();
+    await box.pressSequentially(`heron ${tag}`, { delay: 300 });
+    await expect.poll(search).toBe(`?status=completed&source=api&sort=cost&q=heron+${tag}`);
+    await expect.poll(() => page.locator("tr[data-task-id]").count(), { timeout: 20_000 }).toBe(6);
+
+    await page.goBack();
+    await expect.poll(search).toBe("?status=completed&source=api&sort=cost");
+    await expect.poll(() => box.inputValue()).toBe("");
+    await page.goBack();
+    await expect.poll(search).toBe("?status=completed&source=api");
+    expect(await page.getByLabel("Sort", { exact: true }).inputValue()).toBe("newest");
+    await page.goBack();
+    await expect.poll(search).toBe("?status=completed");
+    expect(await page.getByLabel("Source", { exact: true }).inputValue()).toBe("");
+    await page.goBack();
+    await expect.poll(search).toBe("");
+    await page.goForward();
+    await expect.poll(search).toBe("?status=completed");
+    await expect.poll(() => page.getByLabel("Status", { exact: true }).inputValue()).toBe("completed");
+
+    // the board: Back leaves a search and its groups' later pages
+    await page.goto(`${app.url}/`);
+    await box.fill(`heron ${tag}`);
+    await expect.poll(search).toBe(`?q=heron+${tag}`);
+    const group = page.locator('section[data-group="completed"]');
+    await expect.poll(() => group.locator("article.task-card").count(), { timeout: 10_000 }).toBe(5);
+    await group.getByRole("button", { name: "Next page, Finished" }).click();
+    await group.getByText("Page 2").waitFor();
+    await page.goBack();
+    await expect.poll(search).toBe("");
+    await expect.poll(() => box.inputValue()).toBe("");
+    await group.getByText("Page 1").waitFor();
+    await page.goForward();
+    await expect.poll(search).toBe(`?q=heron+${tag}`);
+    await expect.poll(() => group.locator("article.task-card").count(), { timeout: 10_000 }).toBe(5);
+    await group.getByText("Page 1").waitFor();
+  });
+
   it("keeps the keyboard's focus on a board card that moves to another group after answering from it", async () => {
     const title = `Keyboard answer ${uid()}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask Which one?\n@output done" });
