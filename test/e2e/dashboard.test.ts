@@ -352,6 +352,17 @@ describe("dashboard", () => {
     await group.getByText("Page 1").waitFor();
   });
 
+  it("takes the keyboard into a status group from its chip", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Chip jump ${uid()}`, description: "@fail permanent" });
+    await page.goto(`${app.url}/`);
+    await page.locator(`section[data-group="failed"] article[data-task-id="${task.id}"]`).waitFor({ timeout: 20_000 });
+    await page.getByRole("navigation", { name: "Status groups" }).getByRole("link", { name: /^Failed/ }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest("section")?.getAttribute("data-group"))).toBe("failed");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
+  });
+
   it("keeps the keyboard's focus on a board card that moves to another group after answering from it", async () => {
     const title = `Keyboard answer ${uid()}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask Which one?\n@output done" });

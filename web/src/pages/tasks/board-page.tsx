@@ -133,7 +133,15 @@ export function BoardPage() {
       <nav class="group-chips" aria-label="Status groups">
         <For each={BOARD_GROUPS}>
           {(s) => (
-            <a class={`group-chip status-${s}`} href={`#group-${s}`}>
+            <a
+              class={`group-chip status-${s}`}
+              href={`#group-${s}`}
+              onClick={(e) => {
+                // The router would only scroll there; focus has to move too, or the next Tab goes on along the chips.
+                e.preventDefault();
+                document.getElementById(`group-title-${s}`)?.focus();
+              }}
+            >
               <span class="dot" aria-hidden="true" />
               {STATUS_LABEL[s]}
               <span class="count" data-count-for={s}>
@@ -155,7 +163,7 @@ export function BoardPage() {
             return (
               <section class={`group status-${s}`} id={`group-${s}`} aria-labelledby={`group-title-${s}`} data-group={s}>
                 <header class="group-head">
-                  <h2 id={`group-title-${s}`}>
+                  <h2 id={`group-title-${s}`} tabindex="-1">
                     <span class="dot" aria-hidden="true" />
                     {STATUS_LABEL[s]}
                   </h2>
