@@ -92,6 +92,18 @@ describe("task detail", () => {
     await page.keyboard.press("Escape");
   });
 
+  it("names a run's status in the trace's tabs and head as the step list does, while it runs and once done", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Run badge ${uid()}`, description: "@delay 3000\n@output ok" });
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await page.getByRole("button", { name: /^Open trace of/ }).click();
+    const dialog = page.getByRole("dialog");
+    const tab = dialog.getByRole("tab", { name: /^Run 1/ });
+    await tab.locator('.badge[data-status="in_progress"]', { hasText: "Running" }).waitFor();
+    await dialog.locator('.trace-head .badge[data-status="in_progress"]', { hasText: "Running" }).waitFor();
+    await tab.locator('.badge[data-status="completed"]', { hasText: "Finished" }).waitFor({ timeout: 20_000 });
+    await page.keyboard.press("Escape");
+  });
+
   it("counts a running task's duration up without a refresh", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Slow ${uid()}`, description: "@delay 8000\n@output late" });
     await page.goto(`${app.url}/tasks/${task.id}`);
