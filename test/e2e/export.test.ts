@@ -74,4 +74,26 @@ describe("task table: sort, date range and export", () => {
     expect(page.url()).not.toContain("sort=");
     expect(browser.problems).toEqual([]);
   });
+
+  it("takes From and To as days of the browser's time zone, in the list and the export", async () => {
+    // twelve hours off UTC, on the side that puts the browser's date on another day than UTC's
+    const zone = new Date().getUTCHours() < 12 ? "Etc/GMT+12" : "Etc/GMT-12";
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Emulation.setTimezoneOverride", { timezoneId: zone });
+    try {
+      await page.goto(`${app.url}/tasks?q=${encodeURIComponent(`Export ${tag}`)}`);
+      await expect.poll(rowTitles).toEqual([...titles].reverse());
+      const day = await page.evaluate(() => new Date().toLocaleDateString("en-CA"));
+      expect(day).not.toBe(new Date().toISOString().slice(0, 10));
+      await page.getByLabel("Created from").fill(day);
+      await page.getByLabel("Created to").fill(day);
+      await expect.poll(() => page.url()).toContain(`created_to=${day}`);
+      await expect.poll(rowTitles).toEqual([...titles].reverse());
+      const json = JSON.parse(await download("Download JSON")) as { title: string }[];
+      expect(json.map((t) => t.title)).toEqual([...titles].reverse());
+    } finally {
+      await cdp.send("Emulation.setTimezoneOverride", { timezoneId: "" });
+      await cdp.detach();
+    }
+  });
 });

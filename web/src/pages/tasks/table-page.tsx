@@ -15,6 +15,7 @@ import { onLive, throttle } from "../../lib/live";
 import { useFilterParams } from "../../lib/filter-params";
 import { followFocus } from "../../lib/follow-focus";
 import { createLoader } from "../../lib/loader";
+import { localDays } from "../../lib/local-days";
 import { canWrite } from "../../lib/session";
 import { SearchBox } from "./search-box";
 import { ExportMenu } from "../../components/export-menu";
@@ -35,7 +36,8 @@ export function TablePage() {
   followFocus("data-task-id", "a");
 
   const filters = () => ({ status: (params.status ?? "") as TaskStatus | "", source: (params.source ?? "") as TaskSource | "", agent: params.agent ?? "", q: params.q ?? "", sort: params.sort ?? "", created_from: params.created_from ?? "", created_to: params.created_to ?? "" });
-  const page = createLoader(() => api.tasks.list({ ...filters(), cursor: cursors().at(-1) ?? null, limit: LIMIT }), { immediate: false });
+  const query = () => localDays(filters());
+  const page = createLoader(() => api.tasks.list({ ...query(), cursor: cursors().at(-1) ?? null, limit: LIMIT }), { immediate: false });
 
   const filterKey = () => JSON.stringify(filters());
   // Any change of filters, Back and Forward included, starts again at page 1, before the page loads.
@@ -97,7 +99,7 @@ export function TablePage() {
           </select>
         </label>
         <SortControls value={filters()} onChange={setFilter} />
-        <ExportMenu filters={filters()} />
+        <ExportMenu filters={query()} />
         <Show when={anyFilter()}>
           <button
             class="btn btn-ghost btn-sm"
