@@ -363,6 +363,34 @@ describe("dashboard", () => {
     expect(await page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
   });
 
+  it("keeps an answer being typed on a board card when new tasks push the card off its group's first page", async () => {
+    const title = `Pushed away ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask Which one?\n@output done" });
+    await page.goto(`${app.url}/`);
+    const group = page.locator('section[data-group="needs_input"]');
+    await group.locator(`article[data-task-id="${task.id}"]`).waitFor({ timeout: 20_000 });
+    await card(title).getByRole("button", { name: title }).click();
+    await card(title).getByRole("button", { name: "Provide input" }).click();
+    const dialog = page.getByRole("dialog", { name: "Provide input" });
+    await dialog.getByLabel("Your answer").fill("The considered one");
+    const others = [];
+    for (let i = 0; i < 5; i++) others.push(await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Pusher ${i} ${uid()}`, description: "@ask Which?\n@output ok" }));
+    await group.locator(`article[data-task-id="${others[4].id}"]`).waitFor({ timeout: 20_000 });
+    await group.locator(`article[data-task-id="${task.id}"]`).waitFor({ state: "detached" });
+    expect(await dialog.getByLabel("Your answer").inputValue()).toBe("The considered one");
+    await dialog.getByRole("button", { name: "Send answer" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    // leaving the page (here the app navigates by itself, as when a session ends) closes it
+    await page.goto(`${app.url}/tasks`);
+    await page.locator(`tr[data-task-id="${others[0].id}"]`).getByRole("button", { name: "Cancel", exact: true }).click();
+    await page.getByRole("dialog", { name: "Cancel task?" }).waitFor();
+    await page.evaluate(() => document.querySelector<HTMLAnchorElement>('nav a[href="/agents"]')!.click());
+    await page.getByRole("heading", { name: "Agents", exact: true }).waitFor();
+    await page.getByRole("dialog").waitFor({ state: "detached" });
+    for (const o of others) await apiCall(app, "DELETE", `/tasks/${o.id}`);
+  });
+
   it("keeps the keyboard's focus on a board card that moves to another group after answering from it", async () => {
     const title = `Keyboard answer ${uid()}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask Which one?\n@output done" });
