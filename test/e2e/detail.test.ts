@@ -92,6 +92,30 @@ describe("task detail", () => {
     await page.keyboard.press("Escape");
   });
 
+  it("wraps a long unbroken task title in the heads of its trace and its Cancel dialog, on a phone and a desktop", async () => {
+    const title = `${"Unbroken".repeat(22)}${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask Which one?\n@output ok" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("needs_input");
+    const fits = () => page.getByRole("dialog").evaluate((d) => d.scrollWidth <= d.clientWidth);
+    try {
+      for (const width of [375, 1280]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.goto(`${app.url}/tasks/${task.id}`);
+        await page.getByRole("button", { name: /^Open trace of / }).first().click();
+        await page.getByRole("dialog").locator(".trace-head").waitFor({ timeout: 20_000 });
+        expect(await fits(), `trace at ${width} px`).toBe(true);
+        await page.keyboard.press("Escape");
+        await page.locator(".detail-head").getByRole("button", { name: "Cancel", exact: true }).click();
+        await page.getByRole("dialog", { name: "Cancel task?" }).waitFor();
+        expect(await fits(), `Cancel at ${width} px`).toBe(true);
+        await page.keyboard.press("Escape");
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
   it("names a run's status in the trace's tabs and head as the step list does, while it runs and once done", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Run badge ${uid()}`, description: "@delay 3000\n@output ok" });
     await page.goto(`${app.url}/tasks/${task.id}`);
