@@ -448,6 +448,28 @@ describe("dashboard", () => {
     }
   });
 
+  it("keeps the bell clear of the navigation at every width, from a phone's to a desktop's", async () => {
+    try {
+      for (const width of [375, 600, 700, 768, 800, 900, 1280]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.goto(`${app.url}/`);
+        await page.getByRole("navigation", { name: "Main" }).waitFor();
+        const covered = await page.evaluate(() => {
+          const bell = document.querySelector(".inbox")!.getBoundingClientRect();
+          return [...document.querySelectorAll(".nav a, .sidebar-foot button")]
+            .filter((e) => {
+              const r = e.getBoundingClientRect();
+              return r.right > bell.left && r.left < bell.right && r.bottom > bell.top && r.top < bell.bottom;
+            })
+            .map((e) => e.textContent?.trim());
+        });
+        expect(covered, `at ${width} px`).toEqual([]);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it("opens a step's trace in a keyboard-accessible dialog", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Trace ${uid()}`, description: "@search edge computing trends\n@output Summary written." });
     await page.goto(`${app.url}/tasks/${task.id}`);
