@@ -125,6 +125,7 @@ describe("task detail", () => {
     await tab.locator('.badge[data-status="in_progress"]', { hasText: "Running" }).waitFor();
     await dialog.locator('.trace-head .badge[data-status="in_progress"]', { hasText: "Running" }).waitFor();
     await tab.locator('.badge[data-status="completed"]', { hasText: "Finished" }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => dialog.locator(".trace-head").textContent()).toMatch(/ · 1 turn$/);
     await page.keyboard.press("Escape");
   });
 

@@ -85,7 +85,7 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                 <div class="trace-head">
                   <StatusBadge status={runBadgeStatus(t().status)} />
                   <span class="muted small">
-                    {fmtDateFull(t().started_at)} · {fmtDuration(durationBetween(t().started_at, t().finished_at))} · {t().turns.length} turns
+                    {fmtDateFull(t().started_at)} · {fmtDuration(durationBetween(t().started_at, t().finished_at))} · {t().turns.length} {t().turns.length === 1 ? "turn" : "turns"}
                   </span>
                 </div>
                 <Show when={t().error}>
