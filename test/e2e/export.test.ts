@@ -91,6 +91,9 @@ describe("task table: sort, date range and export", () => {
       await expect.poll(rowTitles).toEqual([...titles].reverse());
       const json = JSON.parse(await download("Download JSON")) as { title: string }[];
       expect(json.map((t) => t.title)).toEqual([...titles].reverse());
+      // a date that is no day of the calendar is refused, not read as another day
+      await page.goto(`${app.url}/tasks?created_from=2026-13-45`);
+      await page.getByText("Could not load tasks").waitFor();
     } finally {
       await cdp.send("Emulation.setTimezoneOverride", { timezoneId: "" });
       await cdp.detach();

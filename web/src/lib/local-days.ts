@@ -4,9 +4,13 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 function edge(day: string, next: 0 | 1): string {
   const m = DAY.exec(day);
   if (!m) return day;
+  const [y, month, date] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
   const d = new Date(0);
-  d.setFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + next);
+  d.setFullYear(y, month, date);
   d.setHours(0, 0, 0, 0);
+  // no day of the calendar (2026-13-45): the API refuses it, rather than reading it as another day
+  if (d.getFullYear() !== y || d.getMonth() !== month || d.getDate() !== date) return day;
+  d.setDate(date + next);
   return new Date(d.getTime() - next).toISOString();
 }
 
