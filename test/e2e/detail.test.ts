@@ -26,6 +26,8 @@ describe("task detail", () => {
     const review = panel.locator('.pending-item[data-kind="approval"][data-step="emails[1].draft"]');
     await review.waitFor({ timeout: 20_000 });
     await expect.poll(() => review.locator(".output-preview").textContent()).toBe("Email to globex");
+    // each iteration's step has a name of its own for assistive technology
+    for (const n of [1, 2]) await page.getByRole("button", { name: `Open trace of draft, emails #${n}`, exact: true }).waitFor();
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
