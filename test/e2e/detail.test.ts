@@ -131,6 +131,20 @@ describe("task detail", () => {
     await page.keyboard.press("Escape");
   });
 
+  it("says which time zone a task's full dates are in", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Zoned ${uid()}`, description: "@output ok" });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Emulation.setTimezoneOverride", { timezoneId: "Asia/Tokyo" });
+    try {
+      await page.goto(`${app.url}/tasks/${task.id}`);
+      await badge("completed").waitFor({ timeout: 20_000 });
+      await expect.poll(() => page.locator(".detail-head").textContent()).toMatch(/\d{1,2}:\d{2}:\d{2} [AP]M GMT\+9/);
+    } finally {
+      await cdp.send("Emulation.setTimezoneOverride", { timezoneId: "" });
+      await cdp.detach();
+    }
+  });
+
   it("counts a running task's duration up without a refresh", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Slow ${uid()}`, description: "@delay 8000\n@output late" });
     await page.goto(`${app.url}/tasks/${task.id}`);
