@@ -75,6 +75,26 @@ describe("task table: sort, date range and export", () => {
     expect(browser.problems).toEqual([]);
   });
 
+  it("works the Export menu by keyboard, and closes it with Escape or a click elsewhere", async () => {
+    await page.goto(`${app.url}/tasks`);
+    const summary = page.getByText("Export", { exact: true });
+    const menu = page.getByRole("menu", { name: "Export the filtered list" });
+    await summary.focus();
+    await page.keyboard.press("Enter");
+    await menu.waitFor();
+    await page.keyboard.press("ArrowDown");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Download CSV");
+    await page.keyboard.press("ArrowDown");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Download JSON");
+    await page.keyboard.press("Escape");
+    await menu.waitFor({ state: "hidden" });
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Export");
+    await summary.click();
+    await menu.waitFor();
+    await page.getByRole("heading", { name: "Task table" }).click();
+    await menu.waitFor({ state: "hidden" });
+  });
+
   it("takes From and To as days of the browser's time zone, in the list and the export", async () => {
     // twelve hours off UTC, on the side that puts the browser's date on another day than UTC's
     const zone = new Date().getUTCHours() < 12 ? "Etc/GMT+12" : "Etc/GMT-12";
