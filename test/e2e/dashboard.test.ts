@@ -114,6 +114,24 @@ describe("dashboard", () => {
     await shot(page, "04-board-finished-expanded");
   });
 
+  it("creates a task with the keyboard alone, the form's first text field taking the focus", async () => {
+    await page.goto(`${app.url}/tasks`);
+    const title = `Keyboard made ${uid()}`;
+    await page.getByRole("button", { name: "Create task" }).first().focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Create task" });
+    await dialog.waitFor();
+    await page.keyboard.type(title);
+    expect(await dialog.getByLabel("Title").inputValue()).toBe(title);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("@output ok");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await dialog.waitFor({ state: "detached" });
+    await row(title).waitFor({ timeout: 20_000 });
+  });
+
   it("keeps the Create task form open when a text selection dragged from it ends outside, and closes on a backdrop click", async () => {
     await page.goto(`${app.url}/`);
     await page.getByRole("button", { name: "Create task" }).first().click();
