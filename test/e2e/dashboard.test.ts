@@ -114,6 +114,24 @@ describe("dashboard", () => {
     await shot(page, "04-board-finished-expanded");
   });
 
+  it("creates a task with the keyboard alone, the form's first text field taking the focus", async () => {
+    await page.goto(`${app.url}/tasks`);
+    const title = `Keyboard made ${uid()}`;
+    await page.getByRole("button", { name: "Create task" }).first().focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Create task" });
+    await dialog.waitFor();
+    await page.keyboard.type(title);
+    expect(await dialog.getByLabel("Title").inputValue()).toBe(title);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("@output ok");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await dialog.waitFor({ state: "detached" });
+    await row(title).waitFor({ timeout: 20_000 });
+  });
+
   it("keeps the Create task form open when a text selection dragged from it ends outside, and closes on a backdrop click", async () => {
     await page.goto(`${app.url}/`);
     await page.getByRole("button", { name: "Create task" }).first().click();
@@ -220,6 +238,13 @@ describe("dashboard", () => {
       await page.goto(`${app.url}/tasks`);
       await page.locator("tr[data-task-id]").first().waitFor({ timeout: 20_000 });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      // on a phone a row's actions do not float over its status: they come into view as the table scrolls
+      const input = page.locator("tr[data-task-id]", { has: page.getByRole("button", { name: "Provide input" }) }).first();
+      const box = (sel: string) => input.locator(sel).evaluate((e) => e.getBoundingClientRect().toJSON() as DOMRect);
+      expect((await box("td.cell-actions")).left).toBeGreaterThanOrEqual((await box(".badge")).right);
+      await input.getByRole("button", { name: "Provide input" }).scrollIntoViewIfNeeded();
+      const wrap = await page.locator(".table-wrap").evaluate((e) => e.getBoundingClientRect().toJSON() as DOMRect);
+      expect((await box("td.cell-actions")).right).toBeLessThanOrEqual(wrap.right + 1);
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
@@ -290,6 +315,100 @@ describe("dashboard", () => {
     expect(await box.inputValue()).toBe("");
   });
 
+  it("walks filter changes with Back and Forward, one entry per search typed", async () => {
+    const tag = uid();
+    for (let i = 0; i < 6; i++) await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Heron ${tag} ${i}`, description: "@output ok" });
+    const search = () => new URL(page.url()).search;
+    const box = page.getByRole("searchbox", { name: "Search tasks by name" });
+
+    await page.goto(`${app.url}/tasks`);
+    await page.getByLabel("Status", { exact: true }).selectOption("completed");
+    await expect.poll(search).toBe("?status=completed");
+    await page.getByLabel("Source", { exact: true }).selectOption("api");
+    await expect.poll(search).toBe("?status=completed&source=api");
+    // arrowing through a select's options, as a keyboard does, is one change
+    await page.getByLabel("Sort", { exact: true }).focus();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(search).toBe("?status=completed&source=api&sort=cost");
+    // typed slower than the search's debounce: several searches, one entry
+    await box.click();
+    await box.pressSequentially(`heron ${tag}`, { delay: 300 });
+    await expect.poll(search).toBe(`?status=completed&source=api&sort=cost&q=heron+${tag}`);
+    await expect.poll(() => page.locator("tr[data-task-id]").count(), { timeout: 20_000 }).toBe(6);
+
+    await page.goBack();
+    await expect.poll(search).toBe("?status=completed&source=api&sort=cost");
+    await expect.poll(() => box.inputValue()).toBe("");
+    await page.goBack();
+    await expect.poll(search).toBe("?status=completed&source=api");
+    expect(await page.getByLabel("Sort", { exact: true }).inputValue()).toBe("newest");
+    await page.goBack();
+    await expect.poll(search).toBe("?status=completed");
+    expect(await page.getByLabel("Source", { exact: true }).inputValue()).toBe("");
+    await page.goBack();
+    await expect.poll(search).toBe("");
+    await page.goForward();
+    await expect.poll(search).toBe("?status=completed");
+    await expect.poll(() => page.getByLabel("Status", { exact: true }).inputValue()).toBe("completed");
+
+    // the board: Back leaves a search and its groups' later pages
+    await page.goto(`${app.url}/`);
+    await box.fill(`heron ${tag}`);
+    await expect.poll(search).toBe(`?q=heron+${tag}`);
+    const group = page.locator('section[data-group="completed"]');
+    await expect.poll(() => group.locator("article.task-card").count(), { timeout: 10_000 }).toBe(5);
+    await group.getByRole("button", { name: "Next page, Finished" }).click();
+    await group.getByText("Page 2").waitFor();
+    await page.goBack();
+    await expect.poll(search).toBe("");
+    await expect.poll(() => box.inputValue()).toBe("");
+    await group.getByText("Page 1").waitFor();
+    await page.goForward();
+    await expect.poll(search).toBe(`?q=heron+${tag}`);
+    await expect.poll(() => group.locator("article.task-card").count(), { timeout: 10_000 }).toBe(5);
+    await group.getByText("Page 1").waitFor();
+  });
+
+  it("takes the keyboard into a status group from its chip", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Chip jump ${uid()}`, description: "@fail permanent" });
+    await page.goto(`${app.url}/`);
+    await page.locator(`section[data-group="failed"] article[data-task-id="${task.id}"]`).waitFor({ timeout: 20_000 });
+    await page.getByRole("navigation", { name: "Status groups" }).getByRole("link", { name: /^Failed/ }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest("section")?.getAttribute("data-group"))).toBe("failed");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
+  });
+
+  it("keeps an answer being typed on a board card when new tasks push the card off its group's first page", async () => {
+    const title = `Pushed away ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask Which one?\n@output done" });
+    await page.goto(`${app.url}/`);
+    const group = page.locator('section[data-group="needs_input"]');
+    await group.locator(`article[data-task-id="${task.id}"]`).waitFor({ timeout: 20_000 });
+    await card(title).getByRole("button", { name: title }).click();
+    await card(title).getByRole("button", { name: "Provide input" }).click();
+    const dialog = page.getByRole("dialog", { name: "Provide input" });
+    await dialog.getByLabel("Your answer").fill("The considered one");
+    const others = [];
+    for (let i = 0; i < 5; i++) others.push(await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Pusher ${i} ${uid()}`, description: "@ask Which?\n@output ok" }));
+    await group.locator(`article[data-task-id="${others[4].id}"]`).waitFor({ timeout: 20_000 });
+    await group.locator(`article[data-task-id="${task.id}"]`).waitFor({ state: "detached" });
+    expect(await dialog.getByLabel("Your answer").inputValue()).toBe("The considered one");
+    await dialog.getByRole("button", { name: "Send answer" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    // leaving the page (here the app navigates by itself, as when a session ends) closes it
+    await page.goto(`${app.url}/tasks`);
+    await page.locator(`tr[data-task-id="${others[0].id}"]`).getByRole("button", { name: "Cancel", exact: true }).click();
+    await page.getByRole("dialog", { name: "Cancel task?" }).waitFor();
+    await page.evaluate(() => document.querySelector<HTMLAnchorElement>('nav a[href="/agents"]')!.click());
+    await page.getByRole("heading", { name: "Agents", exact: true }).waitFor();
+    await page.getByRole("dialog").waitFor({ state: "detached" });
+    for (const o of others) await apiCall(app, "DELETE", `/tasks/${o.id}`);
+  });
+
   it("keeps the keyboard's focus on a board card that moves to another group after answering from it", async () => {
     const title = `Keyboard answer ${uid()}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask Which one?\n@output done" });
@@ -342,6 +461,28 @@ describe("dashboard", () => {
       await page.goto(`${app.url}/`);
       await page.locator("article.task-card").first().waitFor({ timeout: 20_000 });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
+  it("keeps the bell clear of the navigation at every width, from a phone's to a desktop's", async () => {
+    try {
+      for (const width of [375, 600, 700, 768, 800, 900, 1280]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.goto(`${app.url}/`);
+        await page.getByRole("navigation", { name: "Main" }).waitFor();
+        const covered = await page.evaluate(() => {
+          const bell = document.querySelector(".inbox")!.getBoundingClientRect();
+          return [...document.querySelectorAll(".nav a, .sidebar-foot button")]
+            .filter((e) => {
+              const r = e.getBoundingClientRect();
+              return r.right > bell.left && r.left < bell.right && r.bottom > bell.top && r.top < bell.bottom;
+            })
+            .map((e) => e.textContent?.trim());
+        });
+        expect(covered, `at ${width} px`).toEqual([]);
+      }
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }

@@ -26,6 +26,8 @@ describe("task detail", () => {
     const review = panel.locator('.pending-item[data-kind="approval"][data-step="emails[1].draft"]');
     await review.waitFor({ timeout: 20_000 });
     await expect.poll(() => review.locator(".output-preview").textContent()).toBe("Email to globex");
+    // each iteration's step has a name of its own for assistive technology
+    for (const n of [1, 2]) await page.getByRole("button", { name: `Open trace of draft, emails #${n}`, exact: true }).waitFor();
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
@@ -90,6 +92,57 @@ describe("task detail", () => {
     await search.waitFor({ timeout: 20_000 });
     expect(await search.evaluate((e) => [...e.querySelectorAll("*")].every((c) => c.getBoundingClientRect().right <= e.getBoundingClientRect().right + 0.5))).toBe(true);
     await page.keyboard.press("Escape");
+  });
+
+  it("wraps a long unbroken task title in the heads of its trace and its Cancel dialog, on a phone and a desktop", async () => {
+    const title = `${"Unbroken".repeat(22)}${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask Which one?\n@output ok" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("needs_input");
+    const fits = () => page.getByRole("dialog").evaluate((d) => d.scrollWidth <= d.clientWidth);
+    try {
+      for (const width of [375, 1280]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.goto(`${app.url}/tasks/${task.id}`);
+        await page.getByRole("button", { name: /^Open trace of / }).first().click();
+        await page.getByRole("dialog").locator(".trace-head").waitFor({ timeout: 20_000 });
+        expect(await fits(), `trace at ${width} px`).toBe(true);
+        await page.keyboard.press("Escape");
+        await page.locator(".detail-head").getByRole("button", { name: "Cancel", exact: true }).click();
+        await page.getByRole("dialog", { name: "Cancel task?" }).waitFor();
+        expect(await fits(), `Cancel at ${width} px`).toBe(true);
+        await page.keyboard.press("Escape");
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
+  it("names a run's status in the trace's tabs and head as the step list does, while it runs and once done", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Run badge ${uid()}`, description: "@delay 3000\n@output ok" });
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await page.getByRole("button", { name: /^Open trace of/ }).click();
+    const dialog = page.getByRole("dialog");
+    const tab = dialog.getByRole("tab", { name: /^Run 1/ });
+    await tab.locator('.badge[data-status="in_progress"]', { hasText: "Running" }).waitFor();
+    await dialog.locator('.trace-head .badge[data-status="in_progress"]', { hasText: "Running" }).waitFor();
+    await tab.locator('.badge[data-status="completed"]', { hasText: "Finished" }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => dialog.locator(".trace-head").textContent()).toMatch(/ · 1 turn$/);
+    await page.keyboard.press("Escape");
+  });
+
+  it("says which time zone a task's full dates are in", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Zoned ${uid()}`, description: "@output ok" });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Emulation.setTimezoneOverride", { timezoneId: "Asia/Tokyo" });
+    try {
+      await page.goto(`${app.url}/tasks/${task.id}`);
+      await badge("completed").waitFor({ timeout: 20_000 });
+      await expect.poll(() => page.locator(".detail-head").textContent()).toMatch(/\d{1,2}:\d{2}:\d{2} [AP]M GMT\+9/);
+    } finally {
+      await cdp.send("Emulation.setTimezoneOverride", { timezoneId: "" });
+      await cdp.detach();
+    }
   });
 
   it("counts a running task's duration up without a refresh", async () => {

@@ -74,4 +74,49 @@ describe("task table: sort, date range and export", () => {
     expect(page.url()).not.toContain("sort=");
     expect(browser.problems).toEqual([]);
   });
+
+  it("works the Export menu by keyboard, and closes it with Escape or a click elsewhere", async () => {
+    await page.goto(`${app.url}/tasks`);
+    const summary = page.getByText("Export", { exact: true });
+    const menu = page.getByRole("menu", { name: "Export the filtered list" });
+    await summary.focus();
+    await page.keyboard.press("Enter");
+    await menu.waitFor();
+    await page.keyboard.press("ArrowDown");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Download CSV");
+    await page.keyboard.press("ArrowDown");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Download JSON");
+    await page.keyboard.press("Escape");
+    await menu.waitFor({ state: "hidden" });
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Export");
+    await summary.click();
+    await menu.waitFor();
+    await page.getByRole("heading", { name: "Task table" }).click();
+    await menu.waitFor({ state: "hidden" });
+  });
+
+  it("takes From and To as days of the browser's time zone, in the list and the export", async () => {
+    // twelve hours off UTC, on the side that puts the browser's date on another day than UTC's
+    const zone = new Date().getUTCHours() < 12 ? "Etc/GMT+12" : "Etc/GMT-12";
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Emulation.setTimezoneOverride", { timezoneId: zone });
+    try {
+      await page.goto(`${app.url}/tasks?q=${encodeURIComponent(`Export ${tag}`)}`);
+      await expect.poll(rowTitles).toEqual([...titles].reverse());
+      const day = await page.evaluate(() => new Date().toLocaleDateString("en-CA"));
+      expect(day).not.toBe(new Date().toISOString().slice(0, 10));
+      await page.getByLabel("Created from").fill(day);
+      await page.getByLabel("Created to").fill(day);
+      await expect.poll(() => page.url()).toContain(`created_to=${day}`);
+      await expect.poll(rowTitles).toEqual([...titles].reverse());
+      const json = JSON.parse(await download("Download JSON")) as { title: string }[];
+      expect(json.map((t) => t.title)).toEqual([...titles].reverse());
+      // a date that is no day of the calendar is refused, not read as another day
+      await page.goto(`${app.url}/tasks?created_from=2026-13-45`);
+      await page.getByText("Could not load tasks").waitFor();
+    } finally {
+      await cdp.send("Emulation.setTimezoneOverride", { timezoneId: "" });
+      await cdp.detach();
+    }
+  });
 });

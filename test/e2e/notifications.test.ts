@@ -70,6 +70,12 @@ describe("notifications in the dashboard", () => {
     await item.waitFor();
     expect(await item.textContent()).toContain("Which market?");
     await shot(page, "notifications-02-inbox");
+    // the keyboard: Escape from inside the list closes it back to the bell
+    await item.focus();
+    await page.keyboard.press("Escape");
+    await panel.waitFor({ state: "detached" });
+    expect(await page.evaluate(() => document.activeElement?.classList.contains("inbox-button"))).toBe(true);
+    await badge().click();
     await item.click();
     await page.waitForURL(`**/tasks/${created.id}`);
     await expect(panel.isVisible()).resolves.toBe(false);

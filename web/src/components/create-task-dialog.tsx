@@ -55,7 +55,7 @@ export function CreateTaskDialog(props: { onClose: () => void; onCreated: (t: Ta
         </label>
         <label class="field">
           <span>Title</span>
-          <input type="text" maxlength="200" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="Market analysis Q1" required />
+          <input autofocus type="text" maxlength="200" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="Market analysis Q1" required />
         </label>
         <label class="field">
           <span>Description</span>

@@ -1,4 +1,4 @@
-import { For } from "solid-js";
+import { For, onCleanup } from "solid-js";
 import "./export-menu.css";
 
 const FORMATS = [
@@ -15,8 +15,28 @@ export function ExportMenu(props: { filters: Record<string, string | undefined> 
     return `/api/v1/tasks/export?${q}`;
   };
   let details!: HTMLDetailsElement;
+  // A menu: arrows move between its items, Escape closes it back to its button, and so does a press or focus elsewhere.
+  const close = (refocus: boolean) => {
+    details.open = false;
+    if (refocus) details.querySelector("summary")?.focus();
+  };
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (!details.open) return;
+    const items = [...details.querySelectorAll<HTMLElement>("[role=menuitem]")];
+    const i = items.indexOf(document.activeElement as HTMLElement);
+    if (e.key === "Escape") close(true);
+    else if (e.key === "ArrowDown") items[(i + 1) % items.length]?.focus();
+    else if (e.key === "ArrowUp") items[(i - 1 + items.length) % items.length]?.focus();
+    else return;
+    e.preventDefault();
+  };
+  const onPointerDown = (e: PointerEvent) => {
+    if (details.open && !details.contains(e.target as Node)) close(false);
+  };
+  document.addEventListener("pointerdown", onPointerDown);
+  onCleanup(() => document.removeEventListener("pointerdown", onPointerDown));
   return (
-    <details class="export-menu" ref={details}>
+    <details class="export-menu" ref={details} onKeyDown={onKeyDown} onFocusOut={(e) => details.open && !details.contains(e.relatedTarget as Node | null) && close(false)}>
       <summary class="btn btn-sm" role="button">
         Export
       </summary>

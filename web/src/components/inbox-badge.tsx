@@ -25,6 +25,7 @@ export function InboxBadge() {
   const [open, setOpen] = createSignal(false);
   const location = useLocation();
   let root!: HTMLDivElement;
+  let button!: HTMLButtonElement;
 
   const refresh = throttle(() => void inbox.refresh(), 400);
   onLive((ev) => {
@@ -37,7 +38,10 @@ export function InboxBadge() {
     if (open() && !root.contains(e.target as Node)) setOpen(false);
   };
   const onKey = (e: KeyboardEvent) => {
-    if (e.key === "Escape" && open()) setOpen(false);
+    if (e.key !== "Escape" || !open()) return;
+    // the list goes, and the focus in it with it: back to the bell
+    if (root.contains(document.activeElement)) button.focus();
+    setOpen(false);
   };
   onMount(() => {
     document.addEventListener("click", onDocClick);
@@ -55,6 +59,7 @@ export function InboxBadge() {
   return (
     <div class="inbox" ref={root} data-count={count()}>
       <button
+        ref={button}
         type="button"
         class="inbox-button"
         aria-haspopup="true"

@@ -26,7 +26,8 @@ export function StepList(props: { taskId: string; steps: Step[]; detailed?: bool
   );
 }
 
-function StepRow(props: { step: Step; depth: number; detailed?: boolean; onTrace: (s: Step) => void }) {
+/** `within` names the loop iteration a step runs in: its steps share their names with every other iteration's. */
+function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?: string; onTrace: (s: Step) => void }) {
   const s = () => props.step;
   const children = () => visible([...(s().iterations ?? []), ...(s().steps ?? [])]);
   const [open, setOpen] = createSignal(true);
@@ -62,7 +63,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; onTrace
         </span>
         <span class="step-trace">
           <Show when={hasTrace()}>
-            <button class="btn btn-ghost btn-sm" type="button" onClick={() => props.onTrace(s())} aria-label={`Open trace of ${label()}`}>
+            <button class="btn btn-ghost btn-sm" type="button" onClick={() => props.onTrace(s())} aria-label={`Open trace of ${label()}${props.within ? `, ${props.within}` : ""}`}>
               Trace
             </button>
           </Show>
@@ -104,7 +105,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; onTrace
       </Show>
       <Show when={children().length > 0 && open()}>
         <ol class="steps nested">
-          <For each={children()}>{(c) => <StepRow step={c} depth={props.depth + 1} detailed={props.detailed} onTrace={props.onTrace} />}</For>
+          <For each={children()}>{(c) => <StepRow step={c} depth={props.depth + 1} detailed={props.detailed} within={s().kind === "iteration" ? label() : props.within} onTrace={props.onTrace} />}</For>
         </ol>
       </Show>
     </li>

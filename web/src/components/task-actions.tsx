@@ -1,4 +1,6 @@
-import { createSignal, Show } from "solid-js";
+import { useLocation } from "@solidjs/router";
+import { createEffect, createRoot, createSignal, getOwner, on, onCleanup, Show } from "solid-js";
+import { Portal } from "solid-js/web";
 import { api } from "../api";
 import type { PendingItem, TaskListItem } from "../api-types";
 import { CANCELLABLE, errorMessage } from "../lib/format";
@@ -20,13 +22,31 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
   const first = (kind: PendingItem["kind"]) => props.task.pending?.find((p) => p.kind === kind);
   const btn = () => `btn btn-${props.size ?? "sm"}`;
 
+  // A dialog outlives the row or card it was opened from, which a live update may take away (pushed off
+  // the page, moved to another group): what the person typed stays, and what became of the task shows there.
+  // Leaving the page closes it. It carries the task's id, as the row does, for the page's followFocus.
+  const owner = getOwner();
+  const location = useLocation();
+  let disposeDialog: (() => void) | null = null;
   const open = (d: Dialog) => {
     setText("");
     setRaise("");
     setErr(null);
     setDialog(d);
+    disposeDialog ??= createRoot((dispose) => {
+      createEffect(on(() => location.pathname, close, { defer: true }));
+      void (<Portal ref={(el) => el.setAttribute("data-task-id", props.task.id)}>{dialogs()}</Portal>);
+      return dispose;
+    }, owner);
   };
-  const close = () => setDialog(null);
+  const close = () => {
+    setDialog(null);
+    disposeDialog?.();
+    disposeDialog = null;
+  };
+  onCleanup(() => {
+    if (!dialog()) disposeDialog?.();
+  });
 
   const run = async (what: () => Promise<unknown>, ok: string) => {
     setBusy(true);
@@ -46,6 +66,109 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
 
   const title = () => props.task.title;
   const d = dialog;
+
+  const dialogs = () => (
+    <>
+      <Show when={d()?.kind === "cancel"}>
+        <Modal open onClose={close} title="Cancel task?" size="sm">
+          <p>
+            <strong>{title()}</strong> stops at once; running steps are cancelled and nothing further runs.
+          </p>
+          <ErrorLine text={err()} />
+          <div class="modal-actions">
+            <button class="btn" type="button" onClick={close}>
+              Keep it
+            </button>
+            <button class="btn btn-danger" type="button" disabled={busy()} onClick={() => run(() => api.tasks.cancel(props.task.id), "Task cancelled")}>
+              Cancel task
+            </button>
+          </div>
+        </Modal>
+      </Show>
+
+      <Show when={d()?.kind === "respond"}>
+        <Modal open onClose={close} title="Provide input">
+          <form
+            class="stack"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const it = d();
+              if (!it || it.kind !== "respond" || !it.item.call_id) return;
+              if (!text().trim()) return setErr("Write an answer first.");
+              const callId = it.item.call_id;
+              void run(() => api.tasks.respond(props.task.session_id, callId, [text().trim()]), "Answer sent");
+            }}
+          >
+            <div class="question">
+              <span class="muted small">The agent asks{d()?.kind === "respond" ? ` (step ${(d() as { item: PendingItem }).item.step})` : ""}:</span>
+              <p>{(d() as { item?: PendingItem } | null)?.item?.question ?? "—"}</p>
+            </div>
+            <label class="field">
+              <span>Your answer</span>
+              <textarea autofocus rows={4} value={text()} onInput={(e) => setText(e.currentTarget.value)} />
+            </label>
+            <ErrorLine text={err()} />
+            <div class="modal-actions">
+              <button class="btn" type="button" onClick={close}>
+                Not now
+              </button>
+              <button class="btn btn-primary" type="submit" disabled={busy()}>
+                Send answer
+              </button>
+            </div>
+          </form>
+        </Modal>
+      </Show>
+
+      <Show when={d()?.kind === "review"}>
+        <ReviewDialog task={props.task} onClose={close} onChanged={props.onChanged} />
+      </Show>
+
+      <Show when={d()?.kind === "budget"}>
+        <Modal open onClose={close} title="Budget reached">
+          <div class="stack">
+            <p>{(d() as { item?: PendingItem } | null)?.item?.question ?? "The task reached its cost limit. Stop it, or raise the limit to continue."}</p>
+            <label class="field">
+              <span>New limit (USD)</span>
+              <input autofocus type="number" min="0" step="0.01" inputmode="decimal" value={raise()} onInput={(e) => setRaise(e.currentTarget.value)} />
+            </label>
+            <ErrorLine text={err()} />
+            <div class="modal-actions">
+              <button
+                class="btn btn-danger"
+                type="button"
+                disabled={busy()}
+                onClick={() => {
+                  const it = d();
+                  if (it?.kind === "budget" && it.item.call_id) {
+                    const id = it.item.call_id;
+                    void run(() => api.tasks.respond(props.task.session_id, id, ["stop"]), "Task will stop");
+                  }
+                }}
+              >
+                Stop
+              </button>
+              <button
+                class="btn btn-primary"
+                type="button"
+                disabled={busy()}
+                onClick={() => {
+                  const it = d();
+                  if (!(Number(raise()) > 0)) return setErr("Enter a limit above zero.");
+                  if (it?.kind === "budget" && it.item.call_id) {
+                    const id = it.item.call_id;
+                    void run(() => api.tasks.respond(props.task.session_id, id, ["raise", String(Number(raise()))]), "Limit raised");
+                  }
+                }}
+              >
+                Raise and continue
+              </button>
+            </div>
+          </div>
+        </Modal>
+      </Show>
+    </>
+  );
 
   return (
     <div class="actions" role="group" aria-label={`Actions for ${title()}`}>
@@ -74,105 +197,6 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
             Cancel
           </button>
         </Show>
-      </Show>
-
-      <Show when={d()?.kind === "cancel"}>
-      <Modal open onClose={close} title="Cancel task?" size="sm">
-        <p>
-          <strong>{title()}</strong> stops at once; running steps are cancelled and nothing further runs.
-        </p>
-        <ErrorLine text={err()} />
-        <div class="modal-actions">
-          <button class="btn" type="button" onClick={close}>
-            Keep it
-          </button>
-          <button class="btn btn-danger" type="button" disabled={busy()} onClick={() => run(() => api.tasks.cancel(props.task.id), "Task cancelled")}>
-            Cancel task
-          </button>
-        </div>
-      </Modal>
-      </Show>
-
-      <Show when={d()?.kind === "respond"}>
-      <Modal open onClose={close} title="Provide input">
-        <form
-          class="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            const it = d();
-            if (!it || it.kind !== "respond" || !it.item.call_id) return;
-            if (!text().trim()) return setErr("Write an answer first.");
-            const callId = it.item.call_id;
-            void run(() => api.tasks.respond(props.task.session_id, callId, [text().trim()]), "Answer sent");
-          }}
-        >
-          <div class="question">
-            <span class="muted small">The agent asks{d()?.kind === "respond" ? ` (step ${(d() as { item: PendingItem }).item.step})` : ""}:</span>
-            <p>{(d() as { item?: PendingItem } | null)?.item?.question ?? "—"}</p>
-          </div>
-          <label class="field">
-            <span>Your answer</span>
-            <textarea autofocus rows={4} value={text()} onInput={(e) => setText(e.currentTarget.value)} />
-          </label>
-          <ErrorLine text={err()} />
-          <div class="modal-actions">
-            <button class="btn" type="button" onClick={close}>
-              Not now
-            </button>
-            <button class="btn btn-primary" type="submit" disabled={busy()}>
-              Send answer
-            </button>
-          </div>
-        </form>
-      </Modal>
-      </Show>
-
-      <Show when={d()?.kind === "review"}>
-        <ReviewDialog task={props.task} onClose={close} onChanged={props.onChanged} />
-      </Show>
-
-      <Show when={d()?.kind === "budget"}>
-      <Modal open onClose={close} title="Budget reached">
-        <div class="stack">
-          <p>{(d() as { item?: PendingItem } | null)?.item?.question ?? "The task reached its cost limit. Stop it, or raise the limit to continue."}</p>
-          <label class="field">
-            <span>New limit (USD)</span>
-            <input autofocus type="number" min="0" step="0.01" inputmode="decimal" value={raise()} onInput={(e) => setRaise(e.currentTarget.value)} />
-          </label>
-          <ErrorLine text={err()} />
-          <div class="modal-actions">
-            <button
-              class="btn btn-danger"
-              type="button"
-              disabled={busy()}
-              onClick={() => {
-                const it = d();
-                if (it?.kind === "budget" && it.item.call_id) {
-                  const id = it.item.call_id;
-                  void run(() => api.tasks.respond(props.task.session_id, id, ["stop"]), "Task will stop");
-                }
-              }}
-            >
-              Stop
-            </button>
-            <button
-              class="btn btn-primary"
-              type="button"
-              disabled={busy()}
-              onClick={() => {
-                const it = d();
-                if (!(Number(raise()) > 0)) return setErr("Enter a limit above zero.");
-                if (it?.kind === "budget" && it.item.call_id) {
-                  const id = it.item.call_id;
-                  void run(() => api.tasks.respond(props.task.session_id, id, ["raise", String(Number(raise()))]), "Limit raised");
-                }
-              }}
-            >
-              Raise and continue
-            </button>
-          </div>
-        </div>
-      </Modal>
       </Show>
     </div>
   );

@@ -2,7 +2,7 @@ import { createEffect, createSignal, For, on, onCleanup, Show } from "solid-js";
 import { api, openStream, taskEventsPath } from "../api";
 import type { Step, TaskEvent, Trace, Turn } from "../api-types";
 import { throttle } from "../lib/live";
-import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, pretty } from "../lib/format";
+import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, pretty, runBadgeStatus } from "../lib/format";
 import { createLoader } from "../lib/loader";
 import { Modal } from "./modal";
 import { ErrorState, Loading } from "./states";
@@ -70,7 +70,7 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
             return (
               <button role="tab" type="button" class="tab" data-run={n} id={`run-tab-${n}`} aria-selected={run() === n} aria-controls="run-panel" tabindex={run() === n ? 0 : -1} onClick={() => setRun(n)}>
                 Run {n}
-                <Show when={meta()}>{(m) => <StatusBadge status={m().status as Step["status"]} />}</Show>
+                <Show when={meta()}>{(m) => <StatusBadge status={runBadgeStatus(m().status)} />}</Show>
               </button>
             );
           }}
@@ -83,9 +83,9 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
             return (
               <>
                 <div class="trace-head">
-                  <StatusBadge status={t().status as Step["status"]} />
+                  <StatusBadge status={runBadgeStatus(t().status)} />
                   <span class="muted small">
-                    {fmtDateFull(t().started_at)} · {fmtDuration(durationBetween(t().started_at, t().finished_at))} · {t().turns.length} turns
+                    {fmtDateFull(t().started_at)} · {fmtDuration(durationBetween(t().started_at, t().finished_at))} · {t().turns.length} {t().turns.length === 1 ? "turn" : "turns"}
                   </span>
                 </div>
                 <Show when={t().error}>

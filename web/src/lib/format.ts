@@ -64,7 +64,8 @@ export function durationBetween(start: string | null, end: string | null, now?: 
 }
 
 const dateFmt = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-const fullFmt = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "medium" });
+// with the time zone's name: the API, exports and webhooks give times in UTC
+const fullFmt = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "long" });
 
 export function fmtDate(iso: string | null | undefined): string {
   if (!iso) return "—";

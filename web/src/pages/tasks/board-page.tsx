@@ -1,4 +1,3 @@
-import { useSearchParams } from "@solidjs/router";
 import { batch, createEffect, createSignal, For, on, Show } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
 import { api } from "../../api";
@@ -7,6 +6,7 @@ import { CreateTaskDialog } from "../../components/create-task-dialog";
 import { Icon } from "../../components/icons";
 import { Pager } from "../../components/pager";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
+import { useFilterParams } from "../../lib/filter-params";
 import { followFocus } from "../../lib/follow-focus";
 import { BOARD_GROUPS, STATUS_LABEL } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
@@ -31,7 +31,7 @@ const blank = (): Group => ({ cursors: [null], items: [], next: null, count: 0, 
 
 /** Document 000: tasks grouped by status, 5 per page per group, searchable by name, live. */
 export function BoardPage() {
-  const [params, setParams] = useSearchParams<{ q?: string }>();
+  const [params, setParams] = useFilterParams<{ q?: string }>();
   const [groups, setGroups] = createStore<Groups>(Object.fromEntries(BOARD_GROUPS.map((s) => [s, blank()])) as Groups);
   const [error, setError] = createSignal<unknown>(null);
   const [loaded, setLoaded] = createSignal(false);
@@ -74,8 +74,13 @@ export function BoardPage() {
 
   const liveRefresh = throttle(() => void refresh(), 500);
 
-  // Runs on mount and whenever the search changes (the URL updates after navigation settles).
-  createEffect(on(q, () => void refresh()));
+  // Runs on mount and whenever the search changes (the URL updates after navigation settles, Back and Forward included).
+  createEffect(
+    on(q, () => {
+      batch(() => BOARD_GROUPS.forEach((s) => setGroups(s, { cursors: [null], next: null, loading: true })));
+      void refresh();
+    }),
+  );
 
   onLive((ev) => {
     if (ev.type === "task") {
@@ -98,10 +103,7 @@ export function BoardPage() {
     liveRefresh();
   };
 
-  const search = (v: string) => {
-    setParams({ q: v || undefined }, { replace: true });
-    batch(() => BOARD_GROUPS.forEach((s) => setGroups(s, { cursors: [null], next: null, loading: true })));
-  };
+  const search = (v: string) => setParams({ q: v || undefined });
 
   const go = (s: TaskStatus, dir: 1 | -1) => {
     const g = groups[s];
@@ -131,7 +133,15 @@ export function BoardPage() {
       <nav class="group-chips" aria-label="Status groups">
         <For each={BOARD_GROUPS}>
           {(s) => (
-            <a class={`group-chip status-${s}`} href={`#group-${s}`}>
+            <a
+              class={`group-chip status-${s}`}
+              href={`#group-${s}`}
+              onClick={(e) => {
+                // The router would only scroll there; focus has to move too, or the next Tab goes on along the chips.
+                e.preventDefault();
+                document.getElementById(`group-title-${s}`)?.focus();
+              }}
+            >
               <span class="dot" aria-hidden="true" />
               {STATUS_LABEL[s]}
               <span class="count" data-count-for={s}>
@@ -153,7 +163,7 @@ export function BoardPage() {
             return (
               <section class={`group status-${s}`} id={`group-${s}`} aria-labelledby={`group-title-${s}`} data-group={s}>
                 <header class="group-head">
-                  <h2 id={`group-title-${s}`}>
+                  <h2 id={`group-title-${s}`} tabindex="-1">
                     <span class="dot" aria-hidden="true" />
                     {STATUS_LABEL[s]}
                   </h2>

@@ -1,5 +1,5 @@
-import { A, useSearchParams } from "@solidjs/router";
-import { createEffect, createSignal, For, on, Show } from "solid-js";
+import { A } from "@solidjs/router";
+import { createComputed, createEffect, createSignal, For, on, Show } from "solid-js";
 import { api } from "../../api";
 import type { TaskSource, TaskStatus } from "../../api-types";
 import { CreateTaskDialog } from "../../components/create-task-dialog";
@@ -12,8 +12,10 @@ import { StatusBadge } from "../../components/status-badge";
 import { TaskActions } from "../../components/task-actions";
 import { fmtCompact, fmtCost, fmtDateFull, fmtRelative, totalTokens } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
+import { useFilterParams } from "../../lib/filter-params";
 import { followFocus } from "../../lib/follow-focus";
 import { createLoader } from "../../lib/loader";
+import { localDays } from "../../lib/local-days";
 import { canWrite } from "../../lib/session";
 import { SearchBox } from "./search-box";
 import { ExportMenu } from "../../components/export-menu";
@@ -27,21 +29,22 @@ type Filters = { status?: string; source?: string; agent?: string; q?: string; s
 
 /** Document 003: the admin task table with status, source and agent filters. */
 export function TablePage() {
-  const [params, setParams] = useSearchParams<Filters>();
+  const [params, setParams] = useFilterParams<Filters>();
   const [cursors, setCursors] = createSignal<(string | null)[]>([null]);
   const [creating, setCreating] = createSignal(false);
   const agents = createLoader(() => api.agents.list());
   followFocus("data-task-id", "a");
 
   const filters = () => ({ status: (params.status ?? "") as TaskStatus | "", source: (params.source ?? "") as TaskSource | "", agent: params.agent ?? "", q: params.q ?? "", sort: params.sort ?? "", created_from: params.created_from ?? "", created_to: params.created_to ?? "" });
-  const page = createLoader(() => api.tasks.list({ ...filters(), cursor: cursors().at(-1) ?? null, limit: LIMIT }), { immediate: false });
+  const query = () => localDays(filters());
+  const page = createLoader(() => api.tasks.list({ ...query(), cursor: cursors().at(-1) ?? null, limit: LIMIT }), { immediate: false });
 
-  createEffect(on([() => JSON.stringify(filters()), cursors], () => void page.refresh()));
+  const filterKey = () => JSON.stringify(filters());
+  // Any change of filters, Back and Forward included, starts again at page 1, before the page loads.
+  createComputed(on(filterKey, () => setCursors([null]), { defer: true }));
+  createEffect(on([filterKey, cursors], () => void page.refresh()));
 
-  const setFilter = (k: keyof Filters, v: string) => {
-    setCursors([null]);
-    setParams({ [k]: v || undefined }, { replace: true });
-  };
+  const setFilter = (k: keyof Filters, v: string) => setParams({ [k]: v || undefined });
 
   const liveRefresh = throttle(() => void page.refresh(), 600);
   onLive((ev) => {
@@ -96,15 +99,12 @@ export function TablePage() {
           </select>
         </label>
         <SortControls value={filters()} onChange={setFilter} />
-        <ExportMenu filters={filters()} />
+        <ExportMenu filters={query()} />
         <Show when={anyFilter()}>
           <button
             class="btn btn-ghost btn-sm"
             type="button"
-            onClick={() => {
-              setCursors([null]);
-              setParams({ status: undefined, source: undefined, agent: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined }, { replace: true });
-            }}
+            onClick={() => setParams({ status: undefined, source: undefined, agent: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined })}
           >
             Clear filters
           </button>
