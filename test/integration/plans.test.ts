@@ -201,6 +201,8 @@ describe("running plans", () => {
     expectError(await api("POST", `/tasks/${task.id}/steps/send/approve`), 409);
     expectError(await api("POST", `/tasks/${task.id}/steps/nope/approve`), 404);
     expectError(await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: {} }), 400);
+    // a rejection tells the agent what to change: blank feedback is no feedback
+    expectError(await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: " \n\t " } }), 400, "bad_request");
     expectError(await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "x", coment: "y" } }), 400, "bad_request");
     expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "shorter please" } })).status).toBe(200);
     t = await waitForStatus(task.id, ["needs_input"]);

@@ -200,7 +200,7 @@ export const tasksApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/{id}/steps/{step}/reject", tags: ["tasks"], summary: "Reject a step's output: it runs again with the comment as feedback",
-      request: { params: StepParam, body: body(z.object({ comment: z.string().min(1).max(LIMITS.comment) }).strict()) },
+      request: { params: StepParam, body: body(z.object({ comment: z.string().trim().min(1).max(LIMITS.comment) }).strict()) },
       responses: { 200: json(z.object({ ok: z.literal(true) })), ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
