@@ -300,6 +300,33 @@ describe("concurrency caps", () => {
     await waitFor(o.token, kept, ["completed"]);
   });
 
+  it("keeps a finished task's slot until its index row shows the end, and the sweep has a row a restart lost written again", async () => {
+    const o = await org("lostrow", 5);
+    const res = await api("POST", "/tasks", { token: o.token, body: { agent: "researcher", title: "lost row", description: "@delay 300\n@output done" } });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const id = res.json.id as string;
+    const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
+    // the feed that writes the index stops answering, as it does for a process that stops before the write lands
+    await runInDurableObject(stub, (instance) => {
+      const sync = (instance as unknown as TaskRunner).sync as unknown as { env: object };
+      const unreachable = { get: () => ({ writeIndex: () => Promise.reject(new Error("feed unreachable")), publish: () => Promise.reject(new Error("feed unreachable")) }), idFromName: (n: string) => n };
+      Object.defineProperty(sync, "env", { value: { ...sync.env, ORG_FEED: unreachable }, configurable: true });
+    });
+    expect(await stub.waitForResult(5_000)).toBe("completed");
+    await new Promise((r) => setTimeout(r, 300));
+    const row = () => env.DB.prepare("SELECT status, cost_nanos FROM tasks WHERE id = ?").bind(id).first<{ status: string; cost_nanos: number }>();
+    expect((await row())!.status).not.toBe("completed");
+    expect((await o.queue.snapshot()).running).toEqual([id]);
+
+    await abortAllDurableObjects();
+    await runInDurableObject(o.queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
+    expect(await runDurableObjectAlarm(o.queue)).toBe(true);
+    const written = await row();
+    expect(written!.status).toBe("completed");
+    expect(written!.cost_nanos).toBeGreaterThan(0);
+    expect(await o.queue.snapshot()).toEqual({ running: [], waiting: [] });
+  });
+
   it("stores a task whose offer fails as held, and offers it again from its alarm", async () => {
     const id = `tsk_held_${crypto.randomUUID()}`;
     const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));

@@ -189,7 +189,12 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.queue.admittedOnOffer();
       return "started";
     }
-    if (FINAL.has(this.status)) return "finished";
+    if (FINAL.has(this.status)) {
+      // the queue's sweep asks because the index shows this task unfinished: the write of its end may have been lost
+      this.sync.now();
+      await this.sync.flushed();
+      return "finished";
+    }
     if (this.queue.get() !== undefined) this.queue.admitted();
     this.schedulePump();
     return "started";
@@ -591,7 +596,9 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.sync.status(next, transitionOf(this.indexRow()));
     if (FINAL.has(next)) {
       this.subscribers.closeAll();
-      this.ctx.waitUntil(releaseSlot(this.env, this.meta!));
+      // The slot is the queue's record of a task the index may not yet show finished: given back once the row
+      // is written, so a process that stops before then leaves the slot for the sweep, which has the row written (admit).
+      this.ctx.waitUntil(this.sync.flushed().then(() => releaseSlot(this.env, this.meta!)));
       if (this.meta!.parent_id) void this.notifyParent();
     }
     if (FINAL.has(next) || next === "needs_input") {
