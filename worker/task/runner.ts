@@ -181,8 +181,11 @@ export class TaskRunner extends DurableObject<Bindings> {
     return this.meta !== null || this.purged;
   }
 
-  /** The organization's queue says this task may run now. Idempotent. */
-  async admit(): Promise<AdmitReply> {
+  /**
+   * The organization's queue says this task may run now. Idempotent. Its sweep passes the version of the task's
+   * index row (`indexed`), which shows it unfinished: a restart may have lost the row's last write.
+   */
+  async admit(indexed?: number): Promise<AdmitReply> {
     if (!this.meta) return "unknown";
     // told while its own offer is on its way: the start stores and runs it (awaiting the start here could deadlock the queue)
     if (this.startup) {
@@ -190,14 +193,28 @@ export class TaskRunner extends DurableObject<Bindings> {
       return "started";
     }
     if (FINAL.has(this.status)) {
-      // the queue's sweep asks because the index shows this task unfinished: the write of its end may have been lost
       this.sync.now();
       await this.sync.flushed();
       return "finished";
     }
     if (this.queue.get() !== undefined) this.queue.admitted();
+    // waiting for a person with nothing left to resume: the answer wakes it, and only a row behind it is written
+    if (indexed !== undefined && this.status === "needs_input" && !this.unlaunched()) {
+      if (indexed < this.lastEventId) this.sync.now();
+      return "started";
+    }
     this.schedulePump();
     return "started";
+  }
+
+  /** Whether a step runs in storage but not in this instance, as after a restart: the next pass launches it. */
+  private unlaunched(): boolean {
+    for (const n of this.nodes()) if (this.needsLaunch(n)) return true;
+    return false;
+  }
+
+  private needsLaunch(n: StoredNode): boolean {
+    return n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child";
   }
 
   private async offerToQueue(): Promise<void> {
@@ -415,9 +432,7 @@ export class TaskRunner extends DurableObject<Bindings> {
    */
   pump(now = Date.now(), launch: "now" | "next turn" = "now"): void {
     if (!this.meta || FINAL.has(this.status) || !this.admitted()) return;
-    for (const n of this.nodes()) {
-      if (n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child") this.launch(n.key);
-    }
+    for (const n of this.nodes()) if (this.needsLaunch(n)) this.launch(n.key);
     const toStart: string[] = [];
     let actions = nextActions(this.meta!.plan, this.index, this.graph);
     // most passes (a run that just finished and recorded its own step) have nothing to apply: no transaction for them
