@@ -43,13 +43,17 @@ async function answer(token: string, id: string) {
   expect(res.status, JSON.stringify(res.json)).toBe(200);
 }
 
-/** The feed that writes the task's index row stops answering, as for a process that stops before the write lands. */
-async function loseIndexWrites(stub: DurableObjectStub) {
+/**
+ * The feed that writes the task's index row stops answering, as for a process that stops before the write
+ * lands; the function returned makes it answer again.
+ */
+async function loseIndexWrites(stub: DurableObjectStub): Promise<() => Promise<void>> {
   await runInDurableObject(stub, (instance) => {
     const sync = (instance as unknown as TaskRunner).sync as unknown as { env: object };
     const lost = () => Promise.reject(new Error("feed unreachable"));
     Object.defineProperty(sync, "env", { value: { ...sync.env, ORG_FEED: { get: () => ({ writeIndex: lost, publish: lost }), idFromName: (n: string) => n } }, configurable: true });
   });
+  return () => runInDurableObject(stub, (instance) => void Object.defineProperty((instance as unknown as TaskRunner).sync, "env", { value: env, configurable: true }));
 }
 
 const indexRow = (id: string) => env.DB.prepare("SELECT status, cost_nanos, pending FROM tasks WHERE id = ?").bind(id).first<{ status: string; cost_nanos: number; pending: string }>();
@@ -331,6 +335,26 @@ describe("concurrency caps", () => {
     expect(written!.cost_nanos).toBeGreaterThan(0);
     expect(await o.queue.snapshot()).toEqual({ running: [], waiting: [] });
   });
+
+  it("keeps the slot of a finished task whose index write was given up on, and the sweep has the row written", async () => {
+    const o = await org("givenup", 5);
+    const res = await api("POST", "/tasks", { token: o.token, body: { agent: "researcher", title: "given up", description: "@delay 100\n@output done" } });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const id = res.json.id as string;
+    const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
+    const restore = await loseIndexWrites(stub);
+    expect(await stub.waitForResult(5_000)).toBe("completed");
+    // past the write's retries (6.2 s)
+    await new Promise((r) => setTimeout(r, 7_000));
+    expect((await indexRow(id))!.status).not.toBe("completed");
+    expect((await o.queue.snapshot()).running).toEqual([id]);
+
+    await restore();
+    await runInDurableObject(o.queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
+    expect(await runDurableObjectAlarm(o.queue)).toBe(true);
+    expect((await indexRow(id))!.status).toBe("completed");
+    expect(await o.queue.snapshot()).toEqual({ running: [], waiting: [] });
+  }, 15_000);
 
   it("the sweep has a task whose index row a restart left waiting for a person, though it went on, write its row again", async () => {
     const o = await org("lostanswer", 5);

@@ -195,6 +195,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (FINAL.has(this.status)) {
       this.sync.now();
       await this.sync.flushed();
+      // the slot stays, and brings the sweep back to try again
+      if (this.sync.behind) throw new Error("the task's index row is not written yet");
       return "finished";
     }
     if (this.queue.get() !== undefined) this.queue.admitted();
@@ -611,9 +613,9 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.sync.status(next, transitionOf(this.indexRow()));
     if (FINAL.has(next)) {
       this.subscribers.closeAll();
-      // The slot is the queue's record of a task the index may not yet show finished: given back once the row
-      // is written, so a process that stops before then leaves the slot for the sweep, which has the row written (admit).
-      this.ctx.waitUntil(this.sync.flushed().then(() => releaseSlot(this.env, this.meta!)));
+      // The slot is the queue's record of a task the index may not yet show finished: given back once the row is
+      // written, so a process that stops before then, or a write given up on, leaves it for the sweep (admit).
+      this.ctx.waitUntil(this.sync.flushed().then(() => (this.sync.behind ? undefined : releaseSlot(this.env, this.meta!))));
       if (this.meta!.parent_id) void this.notifyParent();
     }
     if (FINAL.has(next) || next === "needs_input") {
