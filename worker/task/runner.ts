@@ -176,6 +176,12 @@ export class TaskRunner extends DurableObject<Bindings> {
     return "abandoned";
   }
 
+  /** Its detail was read next to an index row (of version `indexed`) that shows another status: a row behind is written again. */
+  async reindex(indexed: number): Promise<void> {
+    await this.startup;
+    if (this.meta && indexed < this.lastEventId) this.sync.now();
+  }
+
   /** Whether a start has reached this object (./interrupted.ts). */
   async holds(): Promise<boolean> {
     return this.meta !== null || this.purged;
