@@ -62,3 +62,19 @@ describe("creates a restart interrupted", () => {
     expect((await api("GET", "/tasks", { token })).json.items).toEqual([]);
   });
 });
+
+describe("an index row a restart left behind its task", () => {
+  it("is written again when the task is looked at", async () => {
+    const org = `org_behind_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    const task = (await api("POST", "/tasks", { token, body: { agent: "researcher", title: "behind", description: "@output done" } })).json;
+    expect(await taskStub(env, task.id).waitForResult(5_000)).toBe("completed");
+    await taskStub(env, task.id).settled();
+    // the row as its last write but one left it, with no slot left to bring the queue's sweep
+    await env.DB.prepare("UPDATE tasks SET status = 'in_progress', index_version = 2, finished_at = NULL WHERE id = ?").bind(task.id).run();
+    expect((await api("GET", "/tasks", { token })).json.items[0].status).toBe("in_progress");
+    expect((await api("GET", `/tasks/${task.id}`, { token })).json.status).toBe("completed");
+    await expect.poll(async () => (await row(task.id))?.status).toBe("completed");
+    expect((await api("GET", "/tasks", { token })).json.items[0]).toMatchObject({ status: "completed", output: "done" });
+  });
+});

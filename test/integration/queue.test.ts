@@ -43,6 +43,21 @@ async function answer(token: string, id: string) {
   expect(res.status, JSON.stringify(res.json)).toBe(200);
 }
 
+/**
+ * The feed that writes the task's index row stops answering, as for a process that stops before the write
+ * lands; the function returned makes it answer again.
+ */
+async function loseIndexWrites(stub: DurableObjectStub): Promise<() => Promise<void>> {
+  await runInDurableObject(stub, (instance) => {
+    const sync = (instance as unknown as TaskRunner).sync as unknown as { env: object };
+    const lost = () => Promise.reject(new Error("feed unreachable"));
+    Object.defineProperty(sync, "env", { value: { ...sync.env, ORG_FEED: { get: () => ({ writeIndex: lost, publish: lost }), idFromName: (n: string) => n } }, configurable: true });
+  });
+  return () => runInDurableObject(stub, (instance) => void Object.defineProperty((instance as unknown as TaskRunner).sync, "env", { value: env, configurable: true }));
+}
+
+const indexRow = (id: string) => env.DB.prepare("SELECT status, cost_nanos, pending FROM tasks WHERE id = ?").bind(id).first<{ status: string; cost_nanos: number; pending: string }>();
+
 const statuses = async (token: string, ids: string[]) => Promise.all(ids.map(async (id) => (await detail(token, id)).status as string));
 const active = (s: string[]) => s.filter((x) => x === "in_progress" || x === "needs_input").length;
 
@@ -298,6 +313,96 @@ describe("concurrency caps", () => {
     expect(await o.queue.snapshot()).toEqual({ running: [kept], waiting: [] });
     await answer(o.token, kept);
     await waitFor(o.token, kept, ["completed"]);
+  });
+
+  it("keeps a finished task's slot until its index row shows the end, and the sweep has a row a restart lost written again", async () => {
+    const o = await org("lostrow", 5);
+    const res = await api("POST", "/tasks", { token: o.token, body: { agent: "researcher", title: "lost row", description: "@delay 300\n@output done" } });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const id = res.json.id as string;
+    const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
+    await loseIndexWrites(stub);
+    expect(await stub.waitForResult(5_000)).toBe("completed");
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await indexRow(id))!.status).not.toBe("completed");
+    expect((await o.queue.snapshot()).running).toEqual([id]);
+
+    await abortAllDurableObjects();
+    await runInDurableObject(o.queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
+    expect(await runDurableObjectAlarm(o.queue)).toBe(true);
+    const written = await indexRow(id);
+    expect(written!.status).toBe("completed");
+    expect(written!.cost_nanos).toBeGreaterThan(0);
+    expect(await o.queue.snapshot()).toEqual({ running: [], waiting: [] });
+  });
+
+  it("keeps the slot of a finished task whose index write was given up on, and the sweep has the row written", async () => {
+    const o = await org("givenup", 5);
+    const res = await api("POST", "/tasks", { token: o.token, body: { agent: "researcher", title: "given up", description: "@delay 100\n@output done" } });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const id = res.json.id as string;
+    const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
+    const restore = await loseIndexWrites(stub);
+    expect(await stub.waitForResult(5_000)).toBe("completed");
+    // past the write's retries (6.2 s)
+    await new Promise((r) => setTimeout(r, 7_000));
+    expect((await indexRow(id))!.status).not.toBe("completed");
+    expect((await o.queue.snapshot()).running).toEqual([id]);
+
+    await restore();
+    await runInDurableObject(o.queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
+    expect(await runDurableObjectAlarm(o.queue)).toBe(true);
+    expect((await indexRow(id))!.status).toBe("completed");
+    expect(await o.queue.snapshot()).toEqual({ running: [], waiting: [] });
+  }, 15_000);
+
+  it("the sweep has a task whose index row a restart left waiting for a person, though it went on, write its row again", async () => {
+    const o = await org("lostanswer", 5);
+    const kept = await create(o.token, "kept");
+    const id = await create(o.token, "answered");
+    await waitFor(o.token, kept, ["needs_input"]);
+    const d = await waitFor(o.token, id, ["needs_input"]);
+    const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
+    await loseIndexWrites(stub);
+    const res = await api("POST", `/sessions/${d.session_id}/respond`, { token: o.token, body: { call_id: d.pending[0].call_id, answers: ["yes"] } });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    expect(await stub.waitForResult(5_000)).toBe("completed");
+    expect((await indexRow(id))!.status).toBe("needs_input");
+
+    await abortAllDurableObjects();
+    await runInDurableObject(o.queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
+    expect(await runDurableObjectAlarm(o.queue)).toBe(true);
+    expect(await indexRow(id)).toMatchObject({ status: "completed", pending: "[]" });
+    // one whose row is right waits on, untouched
+    expect(await o.queue.snapshot()).toEqual({ running: [kept], waiting: [] });
+    expect((await indexRow(kept))!.status).toBe("needs_input");
+  });
+
+  it("the sweep resumes a step a restart stopped in a task that also waits for a person", async () => {
+    const o = await org("waitsibling", 5);
+    const plan = await api("POST", "/plans", { token: o.token, body: { name: "ask and work", steps: [
+      { id: "ask", agent: "researcher", instructions: "@ask go on?\n@output asked" },
+      { id: "work", agent: "researcher", instructions: "@delay 1000\n@output worked" },
+    ] } });
+    expect(plan.status, JSON.stringify(plan.json)).toBe(201);
+    const run = await api("POST", `/plans/${plan.json.id}/run`, { token: o.token, body: { inputs: {} } });
+    expect(run.status, JSON.stringify(run.json)).toBe(201);
+    const id = run.json.id as string;
+    await waitFor(o.token, id, ["needs_input"]);
+    // restarted before the young run set a heartbeat
+    await abortAllDurableObjects();
+    await new Promise((r) => setTimeout(r, 1_200));
+    await runInDurableObject(o.queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
+    expect(await runDurableObjectAlarm(o.queue)).toBe(true);
+    const d = await waitFor(o.token, id, ["needs_input"]);
+    const deadline = Date.now() + 5_000;
+    let work = d.steps.find((st: { id: string }) => st.id === "work");
+    while (work.status !== "completed" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      work = (await detail(o.token, id)).steps.find((st: { id: string }) => st.id === "work");
+    }
+    expect(work).toMatchObject({ status: "completed", output: "worked" });
+    expect(work.runs).toHaveLength(1);
   });
 
   it("stores a task whose offer fails as held, and offers it again from its alarm", async () => {

@@ -128,6 +128,14 @@ describe("per-task stream", () => {
     expect(frames).toEqual([{ id: String(Math.max(...all)), event: "reset", data: { reason: expect.stringContaining("ahead") } }]);
   });
 
+  it("refuses a last_event_id that is not an event id with 400, rather than replaying from the start", async () => {
+    const task = await createTask({ agent: "researcher", title: "sse bad id", description: "@output done" });
+    for (const bad of ["abc", "-5", "1.5", "1e3"]) {
+      expectError(await api("GET", `/tasks/${task.id}/events?last_event_id=${bad}`), 400);
+      expectError(await api("GET", `/events?last_event_id=${bad}`), 400);
+    }
+  });
+
   it("is 404 for another organization's task and 401 without credentials", async () => {
     const other = await makeOrg(`org_sse_${crypto.randomUUID().slice(0, 8)}`);
     const task = await createTask({ agent: "researcher", title: "private", description: "@output x" });

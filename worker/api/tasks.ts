@@ -139,7 +139,7 @@ export const tasksApi = newApp()
     async (c) => {
       const { id } = c.req.valid("param");
       const { wait } = c.req.valid("query");
-      await requireTask(c.env, c.get("principal").org_id, id);
+      const row = await requireTask(c.env, c.get("principal").org_id, id);
       const stub = taskStub(c.env, id);
       if (wait) {
         // a token revoked (or a session signed out) while its request waits gets no answer after all
@@ -154,6 +154,8 @@ export const tasksApi = newApp()
         lookForInterruptedCreates(c.env, c.executionCtx, c.get("principal").org_id);
         throw notFound("task");
       }
+      // a row the task has moved past, its last write lost to a restart: the task writes it again (a wait outlives the row read)
+      if (!wait && row.status !== detail.status) c.executionCtx.waitUntil(stub.reindex(row.index_version));
       return c.json({ ...detail, children } as z.infer<typeof TaskDetail>, 200);
     },
   )

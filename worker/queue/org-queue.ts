@@ -272,13 +272,16 @@ export class OrgQueue extends DurableObject<Bindings> {
     }
   }
 
-  /** Tells admitted tasks to start; one that has finished (cancelled while it waited) gives its slot back. */
-  private async tell(ids: string[]): Promise<void> {
+  /**
+   * Tells admitted tasks to start; one that has finished (cancelled while it waited) gives its slot back.
+   * `indexed`: the version of each one's index row, from the sweep.
+   */
+  private async tell(ids: string[], indexed?: Map<string, number>): Promise<void> {
     const freed: string[] = [];
     await Promise.all(
       ids.map(async (id) => {
         try {
-          const reply = await this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(id)).admit();
+          const reply = await this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(id)).admit(indexed?.get(id));
           if (reply === "started") this.acknowledge(id);
           else freed.push(id);
         } catch (e) {
@@ -292,9 +295,10 @@ export class OrgQueue extends DurableObject<Bindings> {
 
   /**
    * Slots whose task the index already shows finished or gone: the task's own release was lost. A task that has
-   * held its slot for a sweep's interval and still runs is told again: should its object have restarted before
-   * its run set a heartbeat (task/wake.ts), or before it stored its start, that wakes it (it resumes, or answers
-   * "unknown" and its slot goes). A live task just carries on.
+   * held its slot for a sweep's interval and is unfinished in the index is told again: should its object have
+   * restarted before its run set a heartbeat (task/wake.ts), or before it stored its start, that wakes it (it
+   * resumes, or answers "unknown" and its slot goes); should the restart have lost its row's last write (it
+   * finished, or went on after a person answered), it writes the row again. A live task just carries on.
    */
   private async sweep(): Promise<void> {
     const admittedAt = new Map(
@@ -302,21 +306,20 @@ export class OrgQueue extends DurableObject<Bindings> {
     );
     const before = Date.now() - SWEEP_MS;
     const ids = [...this.running.keys()];
-    const stale: string[] = [];
+    const stale = new Map<string, number>();
     for (let i = 0; i < ids.length; i += 90) {
       const chunk = ids.slice(i, i + 90);
-      const { results } = await this.env.DB.prepare(`SELECT id, status FROM tasks WHERE id IN (${placeholders(chunk)})`)
+      const { results } = await this.env.DB.prepare(`SELECT id, status, index_version FROM tasks WHERE id IN (${placeholders(chunk)})`)
         .bind(...chunk)
-        .all<{ id: string; status: string }>();
-      const live = new Map(results.map((r) => [r.id, r.status]));
+        .all<{ id: string; status: string; index_version: number }>();
+      const live = new Map(results.map((r) => [r.id, r]));
       for (const id of chunk) {
-        const status = live.get(id);
-        if (status === undefined || status === "completed" || status === "failed" || status === "cancelled") this.drop(id);
-        // a task waiting for a person has stored what it waits for, and the answer wakes it
-        else if (status !== "needs_input" && (admittedAt.get(id) ?? Infinity) <= before && !this.unacked.has(id)) stale.push(id);
+        const row = live.get(id);
+        if (row === undefined || row.status === "completed" || row.status === "failed" || row.status === "cancelled") this.drop(id);
+        else if ((admittedAt.get(id) ?? Infinity) <= before && !this.unacked.has(id)) stale.set(id, row.index_version);
       }
     }
-    if (stale.length) await this.tell(stale);
+    if (stale.size) await this.tell([...stale.keys()], stale);
   }
 
   private loadCaps(orgId: string): Promise<Caps> {

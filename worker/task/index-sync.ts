@@ -29,6 +29,8 @@ export class IndexSync {
   private started: IndexRow | null = null;
   /** Transitions for the Notifier, each with the row of its own moment, handed over with the next write. */
   private transitions: TaskTransition[] = [];
+  /** The last write was given up on: the row is behind until a later one lands. */
+  behind = false;
 
   constructor(
     private readonly env: Bindings,
@@ -114,6 +116,7 @@ export class IndexSync {
   private async write(row: IndexRow, spend: SpendRow[], started: IndexRow | null, transitions: TaskTransition[], attempt = 0): Promise<void> {
     try {
       await orgFeed(this.env, row.org_id).writeIndex({ row, ledger: ledgerStatements(asStatements, row.org_id, row.id, spend) }, started, transitions);
+      this.behind = false;
     } catch (e) {
       log("warn", "index write failed", { task_id: row.id, attempt, error: String(e) });
       if (attempt < 5) {
@@ -121,6 +124,7 @@ export class IndexSync {
         return this.write(row, spend, started, transitions, attempt + 1);
       }
       // the index write is given up on; the notifications are not
+      this.behind = true;
       for (const t of transitions) void handOver(this.env, t);
     }
   }

@@ -176,23 +176,53 @@ export class TaskRunner extends DurableObject<Bindings> {
     return "abandoned";
   }
 
+  /** Its detail was read next to an index row (of version `indexed`) that shows another status: a row behind is written again. */
+  async reindex(indexed: number): Promise<void> {
+    await this.startup;
+    if (this.meta && indexed < this.lastEventId) this.sync.now();
+  }
+
   /** Whether a start has reached this object (./interrupted.ts). */
   async holds(): Promise<boolean> {
     return this.meta !== null || this.purged;
   }
 
-  /** The organization's queue says this task may run now. Idempotent. */
-  async admit(): Promise<AdmitReply> {
+  /**
+   * The organization's queue says this task may run now. Idempotent. Its sweep passes the version of the task's
+   * index row (`indexed`), which shows it unfinished: a restart may have lost the row's last write.
+   */
+  async admit(indexed?: number): Promise<AdmitReply> {
     if (!this.meta) return "unknown";
     // told while its own offer is on its way: the start stores and runs it (awaiting the start here could deadlock the queue)
     if (this.startup) {
       this.queue.admittedOnOffer();
       return "started";
     }
-    if (FINAL.has(this.status)) return "finished";
+    if (FINAL.has(this.status)) {
+      this.sync.now();
+      await this.sync.flushed();
+      // the slot stays, and brings the sweep back to try again
+      if (this.sync.behind) throw new Error("the task's index row is not written yet");
+      return "finished";
+    }
     if (this.queue.get() !== undefined) this.queue.admitted();
+    // waiting for a person with nothing left to resume: the answer wakes it, and only a row behind it is written
+    if (indexed !== undefined && this.status === "needs_input" && !this.unlaunched()) {
+      if (indexed < this.lastEventId) this.sync.now();
+      return "started";
+    }
     this.schedulePump();
     return "started";
+  }
+
+  /** Whether a step runs in storage but not in this instance, as after a restart: the next pass launches it. */
+  private unlaunched(): boolean {
+    for (const n of this.nodes()) if (this.needsLaunch(n)) return true;
+    return false;
+  }
+
+  private needsLaunch(n: StoredNode): boolean {
+    return n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child";
   }
 
   private async offerToQueue(): Promise<void> {
@@ -410,9 +440,7 @@ export class TaskRunner extends DurableObject<Bindings> {
    */
   pump(now = Date.now(), launch: "now" | "next turn" = "now"): void {
     if (!this.meta || FINAL.has(this.status) || !this.admitted()) return;
-    for (const n of this.nodes()) {
-      if (n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child") this.launch(n.key);
-    }
+    for (const n of this.nodes()) if (this.needsLaunch(n)) this.launch(n.key);
     const toStart: string[] = [];
     let actions = nextActions(this.meta!.plan, this.index, this.graph);
     // most passes (a run that just finished and recorded its own step) have nothing to apply: no transaction for them
@@ -591,7 +619,9 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.sync.status(next, transitionOf(this.indexRow()));
     if (FINAL.has(next)) {
       this.subscribers.closeAll();
-      this.ctx.waitUntil(releaseSlot(this.env, this.meta!));
+      // The slot is the queue's record of a task the index may not yet show finished: given back once the row is
+      // written, so a process that stops before then, or a write given up on, leaves it for the sweep (admit).
+      this.ctx.waitUntil(this.sync.flushed().then(() => (this.sync.behind ? undefined : releaseSlot(this.env, this.meta!))));
       if (this.meta!.parent_id) void this.notifyParent();
     }
     if (FINAL.has(next) || next === "needs_input") {
