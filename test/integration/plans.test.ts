@@ -196,7 +196,7 @@ describe("running plans", () => {
     const plan = await savePlan({ name: "review", steps: [step("draft", "@output first draft", { approval: true }), step("send", "@output sent", { depends_on: ["draft"] })] });
     const task = await runPlan(plan.id);
     let t = await waitForStatus(task.id, ["needs_input"]);
-    expect(t.pending).toEqual([{ kind: "approval", step: "draft" }]);
+    expect(t.pending).toEqual([{ kind: "approval", step: "draft", run: 1 }]);
     expect(t.steps[1].status).toBe("pending");
     expectError(await api("POST", `/tasks/${task.id}/steps/send/approve`), 409);
     expectError(await api("POST", `/tasks/${task.id}/steps/nope/approve`), 404);
@@ -204,7 +204,19 @@ describe("running plans", () => {
     // a rejection tells the agent what to change: blank feedback is no feedback
     expectError(await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: " \n\t " } }), 400, "bad_request");
     expectError(await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "x", coment: "y" } }), 400, "bad_request");
-    expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "shorter please" } })).status).toBe(200);
+    expectError(await api("POST", `/tasks/${task.id}/steps/draft/approve`, { body: { run: 0 } }), 400, "bad_request");
+    expectError(await api("POST", `/tasks/${task.id}/steps/draft/approve`, { body: { run: 1, note: "y" } }), 400, "bad_request");
+    expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "shorter please", run: 1 } })).status).toBe(200);
+    t = await waitForStatus(task.id, ["needs_input"]);
+    expect(t.steps[0].runs.map((r: { run_no: number }) => r.run_no)).toEqual([1, 2]);
+    expect(t.pending).toEqual([{ kind: "approval", step: "draft", run: 2 }]);
+    // a second reviewer who read run 1 and approves (or rejects) after the first one's rejection: refused, not
+    // landed on run 2's output, which they never read
+    for (const [verb, body] of [["approve", { run: 1 }], ["reject", { comment: "too long", run: 1 }]] as const) {
+      const res = await api("POST", `/tasks/${task.id}/steps/draft/${verb}`, { body });
+      expectError(res, 409, "conflict");
+      expect(res.json.error.message).toContain("run 2");
+    }
     t = await waitForStatus(task.id, ["needs_input"]);
     expect(t.steps[0].runs.map((r: { run_no: number }) => r.run_no)).toEqual([1, 2]);
     expect(t.steps[0].runs[1].feedback).toBe("shorter please");
@@ -254,11 +266,11 @@ describe("running plans", () => {
     let t = await waitForStatus(task.id, ["needs_input"]);
     expect((await api("POST", `/sessions/${t.session_id}/respond`, { body: { call_id: t.pending[0].call_id, answers: ["formal"] } })).status).toBe(200);
     t = await waitForStatus(task.id, ["needs_input"]);
-    expect(t.pending).toEqual([{ kind: "approval", step: "draft" }]);
+    expect(t.pending).toEqual([{ kind: "approval", step: "draft", run: 1 }]);
     expect((await api("POST", `/tasks/${task.id}/steps/draft/reject`, { body: { comment: "shorter please" } })).status).toBe(200);
     t = await waitForStatus(task.id, ["needs_input"]);
     // straight back to review, with no second "Which tone?"
-    expect(t.pending).toEqual([{ kind: "approval", step: "draft" }]);
+    expect(t.pending).toEqual([{ kind: "approval", step: "draft", run: 2 }]);
     expect(t.steps[0].output).toBe("a plain draft");
     const two = (await api("GET", `/tasks/${task.id}/steps/draft/runs/2/trace`)).json;
     // run 1's question, its answer and the rejected answer, free here; then the feedback and a new answer
@@ -273,7 +285,7 @@ describe("running plans", () => {
     expect(t.pending).toMatchObject([{ kind: "question", question: "Who reads it?" }]);
     expect((await api("POST", `/sessions/${t.session_id}/respond`, { body: { call_id: t.pending[0].call_id, answers: ["the board"] } })).status).toBe(200);
     t = await waitForStatus(task.id, ["needs_input"]);
-    expect(t.pending).toEqual([{ kind: "approval", step: "draft" }]);
+    expect(t.pending).toEqual([{ kind: "approval", step: "draft", run: 3 }]);
     expect(t.steps[0].output).toBe("a short draft");
     expect((await api("POST", `/tasks/${task.id}/steps/draft/approve`)).status).toBe(200);
     expect((await waitForStatus(task.id, ["completed"])).output).toBe("a short draft");

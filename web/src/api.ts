@@ -78,8 +78,9 @@ export const api = {
     cancel: (id: string) => call(fd.tasks[":id"].$delete({ param: { id } })),
     respond: (sessionId: string, callId: string, answers: string[]) =>
       call(fd.sessions[":session_id"].respond.$post({ param: { session_id: sessionId }, json: { call_id: callId, answers } })),
-    approve: (id: string, step: string) => call(fd.tasks[":id"].steps[":step"].approve.$post({ param: { id, step } })),
-    reject: (id: string, step: string, comment: string) => call(fd.tasks[":id"].steps[":step"].reject.$post({ param: { id, step }, json: { comment } })),
+    /** `run`: the run whose output was shown (the pending item's), so the review cannot land on a newer one */
+    approve: (id: string, step: string, run?: number) => call(fd.tasks[":id"].steps[":step"].approve.$post({ param: { id, step }, json: { run } })),
+    reject: (id: string, step: string, comment: string, run?: number) => call(fd.tasks[":id"].steps[":step"].reject.$post({ param: { id, step }, json: { comment, run } })),
     trace: (id: string, step: string, runNo: number) =>
       call(fd.tasks[":id"].steps[":step"].runs[":n"].trace.$get({ param: { id, step, n: String(runNo) } })) as Promise<Trace>,
   },

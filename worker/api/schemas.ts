@@ -35,6 +35,7 @@ export const PendingItem = z.object({
   step: z.string(),
   call_id: z.string().optional(),
   question: z.string().optional(),
+  run: z.number().int().optional().openapi({ description: "approval: the run whose output waits; approve or reject with it, so a review lands on the output it read" }),
 });
 
 export const TaskListItem = z

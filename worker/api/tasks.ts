@@ -50,6 +50,8 @@ const CreateTask = z.union([CreateFromAgent.strict(), CreateFromPlan.strict()]).
 
 const IdParam = z.object({ id: z.string().min(1).max(100) });
 const StepParam = IdParam.extend({ step: z.string().min(1).max(300) });
+/** `run`: the run whose output the reviewer read (the pending item's); 409 if the step now waits with another's */
+const Approval = z.object({ run: z.number().int().min(1).optional() }).strict();
 
 export function unwrap<T>(r: RpcResult<T>): T {
   if (r.ok) return r.value;
@@ -189,20 +191,9 @@ export const tasksApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/{id}/steps/{step}/approve", tags: ["tasks"], summary: "Approve a step's output", request: { params: StepParam }, responses: { 200: json(z.object({ ok: z.literal(true) })), ...errors(401, 403, 404, 409) } }),
-    async (c) => {
-      const p = c.get("principal");
-      requireRole(p, "member");
-      const { id, step } = c.req.valid("param");
-      await requireTask(c.env, p.org_id, id);
-      unwrap(await taskStub(c.env, id).approve(step));
-      return c.json({ ok: true as const }, 200);
-    },
-  )
-  .openapi(
     createRoute({
-      method: "post", path: "/{id}/steps/{step}/reject", tags: ["tasks"], summary: "Reject a step's output: it runs again with the comment as feedback",
-      request: { params: StepParam, body: body(z.object({ comment: z.string().trim().min(1).max(LIMITS.comment) }).strict()) },
+      method: "post", path: "/{id}/steps/{step}/approve", tags: ["tasks"], summary: "Approve a step's output",
+      request: { params: StepParam, body: { required: false, content: { "application/json": { schema: Approval } } } },
       responses: { 200: json(z.object({ ok: z.literal(true) })), ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
@@ -210,7 +201,23 @@ export const tasksApi = newApp()
       requireRole(p, "member");
       const { id, step } = c.req.valid("param");
       await requireTask(c.env, p.org_id, id);
-      unwrap(await taskStub(c.env, id).reject(step, c.req.valid("json").comment));
+      unwrap(await taskStub(c.env, id).approve(step, c.req.valid("json").run));
+      return c.json({ ok: true as const }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post", path: "/{id}/steps/{step}/reject", tags: ["tasks"], summary: "Reject a step's output: it runs again with the comment as feedback",
+      request: { params: StepParam, body: body(Approval.extend({ comment: z.string().trim().min(1).max(LIMITS.comment) }).strict()) },
+      responses: { 200: json(z.object({ ok: z.literal(true) })), ...errors(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "member");
+      const { id, step } = c.req.valid("param");
+      await requireTask(c.env, p.org_id, id);
+      const { comment, run } = c.req.valid("json");
+      unwrap(await taskStub(c.env, id).reject(step, comment, run));
       return c.json({ ok: true as const }, 200);
     },
   )

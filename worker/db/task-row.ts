@@ -40,6 +40,7 @@ export interface PendingItem {
   step: string;
   call_id?: string;
   question?: string;
+  run?: number;
 }
 
 /** The public shape of a task in lists and feeds (the detail adds `steps`). */

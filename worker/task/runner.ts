@@ -306,11 +306,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     return ok(null);
   }
 
-  async approve(key: string): Promise<RpcResult> {
+  async approve(key: string, run?: number): Promise<RpcResult> {
     await this.startup;
-    const node = this.reviewable(key);
+    const node = this.awaitingReview(key, run);
     if ("ok" in node) return node;
-    if (node.status !== "waiting" || node.waiting?.kind !== "approval") return fail("conflict", `step ${key} is not waiting for approval`);
     this.ctx.storage.transactionSync(() => {
       node.status = "completed";
       node.waiting = null;
@@ -322,6 +321,18 @@ export class TaskRunner extends DurableObject<Bindings> {
     return ok(null);
   }
 
+  /**
+   * The step, if its output waits for review, and (when the reviewer names it) it is still `run`'s: two reviewers
+   * at once, one rejecting, must not have the other's approval land on the next run's output, unread.
+   */
+  private awaitingReview(key: string, run: number | undefined): StoredNode | RpcResult<never> {
+    const node = this.reviewable(key);
+    if ("ok" in node) return node;
+    if (node.status !== "waiting" || node.waiting?.kind !== "approval") return fail("conflict", `step ${key} is not waiting for approval`);
+    if (run !== undefined && run !== node.runs) return fail("conflict", `step ${key} now waits with the output of run ${node.runs}, not of run ${run}: review that one`);
+    return node;
+  }
+
   /** Only an agent step's output is reviewed: a loop or branch is 409 (its own steps are), an unknown or skipped one 404. */
   private reviewable(key: string): StoredNode | RpcResult<never> {
     const node = this.graph.nodes.get(key) as StoredNode | undefined;
@@ -330,11 +341,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     return node;
   }
 
-  async reject(key: string, comment: string): Promise<RpcResult> {
+  async reject(key: string, comment: string, run?: number): Promise<RpcResult> {
     await this.startup;
-    const node = this.reviewable(key);
+    const node = this.awaitingReview(key, run);
     if ("ok" in node) return node;
-    if (node.status !== "waiting" || node.waiting?.kind !== "approval") return fail("conflict", `step ${key} is not waiting for approval`);
     this.ctx.storage.transactionSync(() => {
       node.waiting = null;
       node.output = null;
@@ -777,7 +787,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     const out: PendingItem[] = [];
     for (const n of this.nodes()) {
       if (!n.waiting) continue;
-      if (n.waiting.kind === "approval") out.push({ kind: "approval", step: n.key });
+      if (n.waiting.kind === "approval") out.push({ kind: "approval", step: n.key, run: n.runs });
       else if (n.waiting.kind === "child") continue;
       else out.push({ kind: n.waiting.kind, step: n.key, call_id: n.waiting.call_id, question: n.waiting.question });
     }

@@ -27,8 +27,8 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
     setBusy(true);
     setErr(null);
     try {
-      if (what === "approve") await api.tasks.approve(props.task.id, it.step);
-      else await api.tasks.reject(props.task.id, it.step, comment().trim());
+      if (what === "approve") await api.tasks.approve(props.task.id, it.step, it.run);
+      else await api.tasks.reject(props.task.id, it.step, comment().trim(), it.run);
       toast(`${what === "approve" ? "Approved" : "Rejected"} “${it.step}”`);
       setComment("");
       props.onChanged?.();

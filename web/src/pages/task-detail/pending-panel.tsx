@@ -93,10 +93,10 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
             <ReviewOutput step={step()} address={props.item.step} comment={text()} onComment={setText} disabled={!canWrite()} />
             <ErrorLine text={err()} />
             <div class="row gap-sm">
-              <button class="btn btn-primary" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.approve(props.task.id, props.item.step), "Approved")}>
+              <button class="btn btn-primary" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.approve(props.task.id, props.item.step, props.item.run), "Approved")}>
                 Approve
               </button>
-              <button class="btn btn-danger-ghost" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.reject(props.task.id, props.item.step, text().trim()), "Rejected")}>
+              <button class="btn btn-danger-ghost" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.reject(props.task.id, props.item.step, text().trim(), props.item.run), "Rejected")}>
                 Reject
               </button>
             </div>
