@@ -127,6 +127,8 @@ describe("dashboard", () => {
     await page.keyboard.type("@output ok");
     await page.keyboard.press("Tab");
     await page.keyboard.press("Tab");
+    // on a loaded machine the agents may still be on their way; sent before them, the form says so and stays
+    await expect.poll(() => dialog.getByLabel("Agent").isEnabled(), { timeout: 20_000 }).toBe(true);
     await page.keyboard.press("Enter");
     await dialog.waitFor({ state: "detached" });
     await row(title).waitFor({ timeout: 20_000 });
@@ -214,8 +216,16 @@ describe("dashboard", () => {
     await dialog.getByRole("button", { name: "Approve" }).click();
     await dialog.getByText("Dear Globex", { exact: true }).waitFor();
     expect(await dialog.locator("[data-review-step]").textContent()).toBe("draft (emails[1].draft)");
+    // rejected elsewhere meanwhile, and the next run already waits: approving the output on screen (run 1) must not
+    // approve run 2's, which nobody here has read
+    const draft = encodeURIComponent("emails[1].draft");
+    await apiCall(app, "POST", `/tasks/${task.id}/steps/${draft}/reject`, { comment: "warmer, please" });
+    await expect.poll(async () => (await apiCall<{ pending: { run?: number }[] }>(app, "GET", `/tasks/${task.id}`)).pending[0]?.run, { timeout: 20_000 }).toBe(2);
+    await dialog.getByRole("button", { name: "Approve" }).click();
+    await dialog.getByRole("alert").getByText("not of run 1", { exact: false }).waitFor();
+    expect((await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}`)).status).toBe("needs_input");
     // approved elsewhere meanwhile: the dialog says so and shows what waits now
-    await apiCall(app, "POST", `/tasks/${task.id}/steps/${encodeURIComponent("emails[1].draft")}/approve`);
+    await apiCall(app, "POST", `/tasks/${task.id}/steps/${draft}/approve`);
     await dialog.getByRole("button", { name: "Approve" }).click();
     await dialog.getByRole("alert").waitFor();
     await dialog.getByText("Nothing of this task waits for review now.").waitFor();

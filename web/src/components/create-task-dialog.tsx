@@ -20,6 +20,7 @@ export function CreateTaskDialog(props: { onClose: () => void; onCreated: (t: Ta
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
+    if (!agents.data) return setErr(agents.error ? "The agents could not be loaded: close this form and open it again." : "The agents are still loading: a moment, please.");
     if (!chosen()) return setErr("Choose an agent.");
     if (!title().trim()) return setErr("Give the task a title.");
     setBusy(true);
