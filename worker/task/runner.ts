@@ -493,12 +493,6 @@ export class TaskRunner extends DurableObject<Bindings> {
         saveNode(this.sql, node);
         return true;
       case "expand_loop":
-        if (this.reuse(node, now)) return true;
-        for (const spec of a.nodes) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
-        Object.assign(node, { status: "running", started_at: now });
-        saveNode(this.sql, node);
-        this.emitStep(node);
-        return true;
       case "take_branch":
         if (this.reuse(node, now)) return true;
         for (const spec of a.nodes) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
