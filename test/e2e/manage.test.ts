@@ -200,6 +200,24 @@ describe("triggers", () => {
     expect(saved).toMatchObject({ title: `${name} weekly`, cron: "0 9 * * 1", timezone: "Europe/Paris", inputs: { topic: "b" } });
   });
 
+  it("opens a trigger's tasks from its row: the task table filtered to them, the filter removable", async () => {
+    const plan = await onePlan(`Listed ${uid()}`, []);
+    const name = `Nightly ${uid()}`;
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: {}, title: name });
+    const fired = await apiCall<{ id: string }>(app, "POST", `/triggers/${trigger.id}/run`, {});
+    const other = await apiCall<{ id: string }>(app, "POST", `/plans/${plan.id}/run`, {});
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    await page.getByRole("link", { name: `Tasks of ${name}` }).click();
+    await page.waitForURL(`**/tasks?trigger_id=${trigger.id}`);
+    const table = page.getByRole("table", { name: "Tasks" });
+    await table.locator(`tr[data-task-id="${fired.id}"]`).waitFor();
+    expect(await table.locator("tbody tr").count()).toBe(1);
+    expect(await page.getByTestId("trigger-filter").textContent()).toContain(`Started by ${trigger.id}`);
+    await page.getByRole("button", { name: "Show tasks of every trigger" }).click();
+    await table.locator(`tr[data-task-id="${other.id}"]`).waitFor();
+    expect(page.url()).not.toContain("trigger_id");
+  });
+
   it("rotates a webhook's secret after confirming, showing the new one once", async () => {
     await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.url });
     const plan = await onePlan(`Rotated ${uid()}`, []);

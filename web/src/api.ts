@@ -35,6 +35,7 @@ export interface TaskFilters {
   status?: TaskStatus | "";
   source?: TaskSource | "";
   agent?: string;
+  trigger_id?: string;
   q?: string;
   cursor?: string | null;
   limit?: number;
