@@ -119,6 +119,28 @@ describe("plans", () => {
     await expect(apiCall(app, "GET", `/plans/${plan.id}`)).rejects.toThrow(/404/);
   });
 
+  it("names the triggers a save would break, and saves on request pausing them, each saying why", async () => {
+    const plan = await onePlan(`Guarded ${uid()}`, [{ name: "topic", required: true }]);
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" } });
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    const editor = page.getByLabel("Plan JSON");
+    await expect.poll(() => editor.inputValue()).toContain('"topic"');
+    const def = JSON.parse(await editor.inputValue()) as { params: unknown[] };
+    def.params.push({ name: "region", required: true });
+    await editor.fill(JSON.stringify(def, null, 2));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByRole("alert").filter({ hasText: trigger.id }).filter({ hasText: "region: is required" }).waitFor();
+    expect((await apiCall<{ version: number }>(app, "GET", `/plans/${plan.id}`)).version).toBe(1);
+
+    await page.getByRole("button", { name: "Save and pause the trigger" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: "version 2" }).waitFor();
+    expect(await page.getByTestId("breaks-triggers").count()).toBe(0);
+    const paused = await apiCall<{ paused: boolean; last_error: string }>(app, "GET", `/triggers/${trigger.id}`);
+    expect(paused).toMatchObject({ paused: true });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    await page.locator(`tr[data-trigger-id="${trigger.id}"]`).getByText(/paused by the save of plan v2.*region: is required/).waitFor();
+  });
+
   it("says which version a run starts, and opens the version a task ran from its detail page", async () => {
     const plan = await onePlan(`Versioned ${uid()}`, [{ name: "topic", default: "first" }]);
     const v1task = await apiCall<{ id: string }>(app, "POST", `/plans/${plan.id}/run`, {});

@@ -8,7 +8,7 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, type TriggerRow } from "../triggers/fire";
-import { checkInputMap, checkInputs, checkSchedule, clock, normalCron, planParams, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
+import { checkInputMap, checkInputs, checkResumable, checkSchedule, clock, normalCron, planParams, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
@@ -73,6 +73,7 @@ async function requireTrigger(env: Bindings, p: Principal, id: string): Promise<
 /** Pauses or resumes; a resumed cron trigger skips what it missed while paused. */
 async function setPaused(env: Bindings, p: Principal, id: string, paused: boolean): Promise<TriggerRow> {
   const t = await requireTrigger(env, p, id);
+  if (t.paused && !paused) await checkResumable(env.DB, p.org_id, t);
   const now = Date.now();
   const next = !paused && t.kind === "cron" ? await clock(env, t.id).arm(t.id, t.cron!, t.timezone!, now) : null;
   await env.DB.batch([

@@ -8,6 +8,7 @@ import type { Param, Plan } from "../task/plan-schema";
 import { findNamedPlan } from "../api/plan-run";
 import { nextFire, validateCron } from "./cron";
 import { loadTrigger, type TriggerRow } from "./fire";
+import { describeGaps, triggerGaps } from "./plan-fit";
 import { newWebhookSecret } from "./webhook-signature";
 
 export const clock = (env: Bindings, id: string) => env.TRIGGER_CLOCK.get(env.TRIGGER_CLOCK.idFromName(id));
@@ -40,6 +41,12 @@ export function checkInputMap(params: Param[], inputMap: Record<string, string>)
   throw unprocessable(`input_map names unknown params: ${unmapped.join(", ")}${known}`, unmapped.map((param) => ({ param, message: "unknown param" })));
 }
 
+/** A paused trigger resumes only if its plan, as it is now, would take its fires (a save may have paused it for this). */
+export async function checkResumable(d1: D1Database, orgId: string, t: TriggerRow): Promise<void> {
+  const issues = triggerGaps((await planParams(d1, orgId, t.plan_id)).params, t);
+  if (issues.length) throw unprocessable(`cannot resume: the plan's current version would refuse every fire: ${describeGaps(issues)}; change the trigger's inputs first`, issues);
+}
+
 const ONLY: Record<TriggerRow["kind"], (keyof TriggerPatch)[]> = { cron: ["input_map"], webhook: ["cron", "timezone"] };
 
 /**
@@ -67,13 +74,16 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
     title: patch.title === undefined ? t.title : patch.title,
     inputs: patch.inputs === undefined ? t.inputs : JSON.stringify(patch.inputs),
     input_map: patch.input_map === undefined ? t.input_map : patch.input_map && JSON.stringify(patch.input_map),
+    // new inputs answer what a fire (or a plan's save) found wrong with the old ones
+    last_error: patch.inputs !== undefined || patch.input_map !== undefined ? null : t.last_error,
   };
+  if (t.paused && !paused) await checkResumable(env.DB, p.org_id, next);
   // Armed first, as on create: a resumed row with no alarm would never fire, while an alarm ahead of its row reads the row.
   if (paused) next.next_fire_at = null;
   else if (t.kind === "cron" && (scheduled || t.paused)) next.next_fire_at = await clock(env, t.id).arm(t.id, cron!, timezone!, now);
   const [upd] = await env.DB.batch([
-    env.DB.prepare("UPDATE triggers SET title = ?, cron = ?, timezone = ?, inputs = ?, input_map = ?, paused = ?, next_fire_at = ?, updated_at = ? WHERE id = ? AND org_id = ? AND updated_at = ?")
-      .bind(next.title, next.cron, next.timezone, next.inputs, next.input_map, next.paused, next.next_fire_at, now, t.id, p.org_id, t.updated_at),
+    env.DB.prepare("UPDATE triggers SET title = ?, cron = ?, timezone = ?, inputs = ?, input_map = ?, paused = ?, next_fire_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND org_id = ? AND updated_at = ?")
+      .bind(next.title, next.cron, next.timezone, next.inputs, next.input_map, next.paused, next.next_fire_at, next.last_error, now, t.id, p.org_id, t.updated_at),
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.update", target_type: "trigger", target_id: t.id, details: { ...patch } }, now, true),
   ]);
   if (upd.meta.changes !== 1) {
