@@ -89,6 +89,27 @@ describe("saving a plan its triggers start", () => {
     expect(refused.json.error.message).toContain("region: is required");
   });
 
+  it("never leaves a trigger whose inputs the plan's new version refuses when a save races its create, change or resume", async () => {
+    const fits = async (triggerId: string) => (await api("POST", `/triggers/${triggerId}/run`)).status === 201;
+    for (let i = 0; i < 8; i++) {
+      const { plan } = await planWith([]);
+      const [made] = await Promise.all([
+        api("POST", "/triggers", { body: { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" } } }),
+        api("PUT", `/plans/${plan.id}`, { body: needsRegion }),
+      ]);
+      if (made.status === 201 && !made.json.paused) expect(await fits(made.json.id), `create ${i}`).toBe(true);
+
+      const { plan: p2, triggers } = await planWith([{ kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" } }]);
+      await api("PUT", `/plans/${p2.id}`, { body: { ...v1, params: [...v1.params, { name: "extra" }] } });
+      const [changed] = await Promise.all([
+        api("PATCH", `/triggers/${triggers[0].id}`, { body: { inputs: { topic: "b", extra: "z" } } }),
+        api("PUT", `/plans/${p2.id}`, { body: v1 }),
+      ]);
+      const t = (await api("GET", `/triggers/${triggers[0].id}`)).json;
+      if (changed.status === 200 && !t.paused) expect(await fits(t.id), `change ${i}: ${JSON.stringify(t)}`).toBe(true);
+    }
+  });
+
   it("refuses a triggers value other than pause, and changes nothing", async () => {
     const { plan } = await planWith([{ kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" } }]);
     expectError(await api("PUT", `/plans/${plan.id}?triggers=ignore`, { body: needsRegion }), 400, "bad_request");
