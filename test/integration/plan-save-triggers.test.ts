@@ -110,6 +110,20 @@ describe("saving a plan its triggers start", () => {
     }
   });
 
+  it("refuses a webhook whose input_map and inputs leave a required param out, on create and change alike, as a save that would", async () => {
+    const { plan } = await planWith([]);
+    const made = await api("POST", "/triggers", { body: { plan_id: plan.id, kind: "webhook", input_map: { nope: "x" }, inputs: {} } });
+    expectError(made, 422, "unprocessable");
+    const mapped = await api("POST", "/triggers", { body: { plan_id: plan.id, kind: "webhook", input_map: {} } });
+    expectError(mapped, 422, "unprocessable");
+    expect(mapped.json.error.message).toContain("topic: is required: neither the trigger's inputs nor its input_map give it");
+    expect((await api("POST", "/triggers", { body: { plan_id: plan.id, kind: "webhook", input_map: {}, inputs: { topic: "t" } } })).status).toBe(201);
+    const hook = (await api("POST", "/triggers", { body: { plan_id: plan.id, kind: "webhook", input_map: { topic: "repository.name" } } })).json;
+    expectError(await api("PATCH", `/triggers/${hook.id}`, { body: { input_map: { } } }), 422, "unprocessable");
+    expect((await api("GET", `/triggers/${hook.id}`)).json.input_map).toEqual({ topic: "repository.name" });
+    expect((await api("PATCH", `/triggers/${hook.id}`, { body: { input_map: null } })).status).toBe(200);
+  });
+
   it("refuses a triggers value other than pause, and changes nothing", async () => {
     const { plan } = await planWith([{ kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" } }]);
     expectError(await api("PUT", `/plans/${plan.id}?triggers=ignore`, { body: needsRegion }), 400, "bad_request");

@@ -45,6 +45,12 @@ export function checkInputMap(params: Param[], inputMap: Record<string, string>)
   throw unprocessable(`input_map names unknown params: ${unmapped.join(", ")}${known}`, unmapped.map((param) => ({ param, message: "unknown param" })));
 }
 
+/** What the checks of its fields leave: a webhook's input_map and inputs that together miss a required param. */
+export function checkGaps(params: Param[], t: TriggerRow): void {
+  const issues = triggerGaps(params, t);
+  if (issues.length) throw unprocessable(`invalid inputs: ${describeGaps(issues)}`, issues);
+}
+
 /** A paused trigger resumes only if its plan, as it is now, would take its fires (a save may have paused it for this). */
 export async function checkResumable(d1: D1Database, orgId: string, t: TriggerRow): Promise<number> {
   const plan = await planParams(d1, orgId, t.plan_id);
@@ -68,10 +74,10 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
   const cron = patch.cron !== undefined ? normalCron(patch.cron) : t.cron;
   const timezone = patch.timezone ?? t.timezone;
   if (scheduled) checkSchedule(cron!, timezone!);
+  let params: Param[] | null = null;
   let planVersion: number | null = null;
   if (patch.inputs !== undefined || patch.input_map) {
-    const { params, version } = await planParams(env.DB, p.org_id, t.plan_id);
-    planVersion = version;
+    ({ params, version: planVersion } = await planParams(env.DB, p.org_id, t.plan_id));
     if (patch.inputs !== undefined) checkInputs(params, patch.inputs, t.kind);
     if (patch.input_map) checkInputMap(params, patch.input_map);
   }
@@ -85,6 +91,7 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
     // new inputs answer what a fire (or a plan's save) found wrong with the old ones
     last_error: patch.inputs !== undefined || patch.input_map !== undefined ? null : t.last_error,
   };
+  if (params) checkGaps(params, next);
   if (t.paused && !paused) planVersion = await checkResumable(env.DB, p.org_id, next);
   // Armed first, as on create: a resumed row with no alarm would never fire, while an alarm ahead of its row reads the row.
   if (paused) next.next_fire_at = null;
