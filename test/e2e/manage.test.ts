@@ -119,6 +119,28 @@ describe("plans", () => {
     await expect(apiCall(app, "GET", `/plans/${plan.id}`)).rejects.toThrow(/404/);
   });
 
+  it("names the triggers a save would break, and saves on request pausing them, each saying why", async () => {
+    const plan = await onePlan(`Guarded ${uid()}`, [{ name: "topic", required: true }]);
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" } });
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    const editor = page.getByLabel("Plan JSON");
+    await expect.poll(() => editor.inputValue()).toContain('"topic"');
+    const def = JSON.parse(await editor.inputValue()) as { params: unknown[] };
+    def.params.push({ name: "region", required: true });
+    await editor.fill(JSON.stringify(def, null, 2));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByRole("alert").filter({ hasText: trigger.id }).filter({ hasText: "region: is required" }).waitFor();
+    expect((await apiCall<{ version: number }>(app, "GET", `/plans/${plan.id}`)).version).toBe(1);
+
+    await page.getByRole("button", { name: "Save and pause the trigger" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: "version 2" }).waitFor();
+    expect(await page.getByTestId("breaks-triggers").count()).toBe(0);
+    const paused = await apiCall<{ paused: boolean; last_error: string }>(app, "GET", `/triggers/${trigger.id}`);
+    expect(paused).toMatchObject({ paused: true });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    await page.locator(`tr[data-trigger-id="${trigger.id}"]`).getByText(/paused by the save of plan v2.*region: is required/).waitFor();
+  });
+
   it("says which version a run starts, and opens the version a task ran from its detail page", async () => {
     const plan = await onePlan(`Versioned ${uid()}`, [{ name: "topic", default: "first" }]);
     const v1task = await apiCall<{ id: string }>(app, "POST", `/plans/${plan.id}/run`, {});
@@ -198,6 +220,24 @@ describe("triggers", () => {
     await page.locator(`tr[data-trigger-id="${trigger.id}"]`).getByRole("cell", { name: "0 9 * * 1 (Europe/Paris)" }).waitFor();
     const saved = await apiCall<TriggerView & { title: string; cron: string; inputs: unknown }>(app, "GET", `/triggers/${trigger.id}`);
     expect(saved).toMatchObject({ title: `${name} weekly`, cron: "0 9 * * 1", timezone: "Europe/Paris", inputs: { topic: "b" } });
+  });
+
+  it("opens a trigger's tasks from its row: the task table filtered to them, the filter removable", async () => {
+    const plan = await onePlan(`Listed ${uid()}`, []);
+    const name = `Nightly ${uid()}`;
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: {}, title: name });
+    const fired = await apiCall<{ id: string }>(app, "POST", `/triggers/${trigger.id}/run`, {});
+    const other = await apiCall<{ id: string }>(app, "POST", `/plans/${plan.id}/run`, {});
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    await page.getByRole("link", { name: `Tasks of ${name}` }).click();
+    await page.waitForURL(`**/tasks?trigger_id=${trigger.id}`);
+    const table = page.getByRole("table", { name: "Tasks" });
+    await table.locator(`tr[data-task-id="${fired.id}"]`).waitFor();
+    expect(await table.locator("tbody tr").count()).toBe(1);
+    expect(await page.getByTestId("trigger-filter").textContent()).toContain(`Started by ${trigger.id}`);
+    await page.getByRole("button", { name: "Show tasks of every trigger" }).click();
+    await table.locator(`tr[data-task-id="${other.id}"]`).waitFor();
+    expect(page.url()).not.toContain("trigger_id");
   });
 
   it("rotates a webhook's secret after confirming, showing the new one once", async () => {

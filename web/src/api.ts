@@ -35,6 +35,7 @@ export interface TaskFilters {
   status?: TaskStatus | "";
   source?: TaskSource | "";
   agent?: string;
+  trigger_id?: string;
   q?: string;
   cursor?: string | null;
   limit?: number;
@@ -94,7 +95,9 @@ export const api = {
     list: () => allPages((query) => call(fd.plans.$get({ query })) as Promise<Page<Plan>>),
     get: (id: string) => call(fd.plans[":id"].$get({ param: { id } })) as Promise<Plan>,
     create: (def: PlanDefinition) => call(fd.plans.$post({ json: def })) as Promise<Plan>,
-    update: (id: string, def: PlanDefinition) => call(fd.plans[":id"].$put({ param: { id }, json: def })) as Promise<Plan>,
+    /** `pauseTriggers`: save even though it breaks some triggers, pausing them (the 409 names them otherwise). */
+    update: (id: string, def: PlanDefinition, pauseTriggers = false) =>
+      call(fd.plans[":id"].$put({ param: { id }, query: pauseTriggers ? { triggers: "pause" } : {}, json: def })) as Promise<Plan>,
     remove: (id: string) => call(fd.plans[":id"].$delete({ param: { id } })),
     versions: (id: string) => allPages((query) => call(fd.plans[":id"].versions.$get({ param: { id }, query })) as Promise<Page<PlanVersion>>),
     run: (id: string, inputs: Record<string, string>, title?: string) => call(fd.plans[":id"].run.$post({ param: { id }, json: { inputs, ...(title ? { title } : {}) } })),

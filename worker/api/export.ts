@@ -16,12 +16,15 @@ const IsoDate = z
   .max(40)
   .refine((s) => (DATE.test(s) || DATETIME.test(s)) && !Number.isNaN(Date.parse(s)), { message: "an ISO date (2026-05-01) or date-time with offset (2026-05-01T09:00:00Z)" });
 
+export const TriggerId = z.string().max(100).optional().openapi({ description: "tasks this trigger started (kept after it is deleted)" });
+
 /** The list filters every task list shares: what to show, in which order, created when. */
 export const TaskListFilters = z.object({
   status: z.enum(TASK_STATUSES).optional(),
   source: z.enum(TASK_SOURCES).optional(),
   agent: z.string().max(LIMITS.agentName).optional().openapi({ description: "tasks with this agent on any of their steps" }),
   q: z.string().max(500).optional(),
+  trigger_id: TriggerId,
   sort: z.enum(TASK_SORTS).default("newest").openapi({ description: "newest or oldest (creation), cost or duration (highest first; unfinished tasks last)" }),
   created_from: IsoDate.optional().openapi({ description: "created at or after; a date means its start (UTC)" }),
   created_to: IsoDate.optional().openapi({ description: "created at or before; a date means through its end (UTC)" }),

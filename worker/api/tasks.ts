@@ -11,7 +11,7 @@ import { createdBy, sourceOf } from "./principal";
 import { invalidCursor } from "./list-query";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
 import { findNamedPlan, runPlan } from "./plan-run";
-import { rangeOf, TaskListFilters } from "./export";
+import { rangeOf, TaskListFilters, TriggerId } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
 import { LastEventQuery, sseResponse } from "./sse";
 import { streamOf, streamRequest } from "../live/stream-fetch";
@@ -25,6 +25,7 @@ const Filters = z.object({
   source: z.enum(TASK_SOURCES).optional(),
   agent: z.string().max(LIMITS.agentName).optional(),
   q: z.string().max(500).optional(),
+  trigger_id: TriggerId,
 });
 
 const ListQuery = TaskListFilters.extend({

@@ -2,13 +2,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Bindings } from "../env";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
-import { notFound, unprocessable } from "../lib/errors";
+import { conflict, notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, type TriggerRow } from "../triggers/fire";
-import { checkInputMap, checkInputs, checkSchedule, clock, normalCron, planParams, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
+import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, normalCron, planParams, planStill, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
@@ -73,12 +73,17 @@ async function requireTrigger(env: Bindings, p: Principal, id: string): Promise<
 /** Pauses or resumes; a resumed cron trigger skips what it missed while paused. */
 async function setPaused(env: Bindings, p: Principal, id: string, paused: boolean): Promise<TriggerRow> {
   const t = await requireTrigger(env, p, id);
+  const planVersion = t.paused && !paused ? await checkResumable(env.DB, p.org_id, t) : null;
   const now = Date.now();
   const next = !paused && t.kind === "cron" ? await clock(env, t.id).arm(t.id, t.cron!, t.timezone!, now) : null;
-  await env.DB.batch([
-    env.DB.prepare("UPDATE triggers SET paused = ?, updated_at = ?, next_fire_at = ? WHERE id = ? AND org_id = ?").bind(paused ? 1 : 0, now, next, t.id, p.org_id),
-    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: paused ? "trigger.pause" : "trigger.resume", target_type: "trigger", target_id: t.id }, now),
+  const [upd] = await env.DB.batch([
+    env.DB.prepare(`UPDATE triggers SET paused = ?1, updated_at = ?2, next_fire_at = ?3 WHERE id = ?4 AND org_id = ?5 AND ${planStill(6)}`).bind(paused ? 1 : 0, now, next, t.id, p.org_id, planVersion),
+    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: paused ? "trigger.pause" : "trigger.resume", target_type: "trigger", target_id: t.id }, now, true),
   ]);
+  if (upd.meta.changes !== 1) {
+    if (!(await loadTrigger(env.DB, id, p.org_id))) throw notFound("trigger");
+    throw conflict("the trigger's plan was saved while resuming it; try again");
+  }
   return { ...t, paused: paused ? 1 : 0, updated_at: now, next_fire_at: next };
 }
 
@@ -88,7 +93,7 @@ export const triggersApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/", tags: ["triggers"], summary: "Create a cron or webhook trigger on a saved plan",
-      request: { body: body(CreateTrigger) }, responses: { 201: json(NewTrigger, "Created"), ...errors(400, 401, 403, 422) },
+      request: { body: body(CreateTrigger) }, responses: { 201: json(NewTrigger, "Created"), ...errors(400, 401, 403, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -106,6 +111,7 @@ export const triggersApi = newApp()
         inputs: JSON.stringify(input.inputs), input_map: inputMap ? JSON.stringify(inputMap) : null, secret: input.kind === "webhook" ? newWebhookSecret() : null, paused: 0,
         created_by: JSON.stringify(createdBy(p)), created_at: now, updated_at: now, last_fired_at: null, next_fire_at: null, last_task_id: null, last_error: null,
       };
+      checkGaps(plan.params, t);
       // Armed first: a trigger row with no alarm would never fire; an alarm with no row stops itself.
       if (t.kind === "cron") t.next_fire_at = await clock(c.env, t.id).arm(t.id, t.cron!, t.timezone!, now);
       // only while the plan and every agent it names are there: a delete of one between the read above and this
@@ -115,15 +121,20 @@ export const triggersApi = newApp()
         c.env.DB.prepare(
           `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, input_map, secret, paused, created_by, created_at, updated_at, next_fire_at)
            SELECT ?3, ?2, ?4, ?1, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?12, ?13
-           WHERE EXISTS (SELECT 1 FROM plans WHERE id = ?1 AND org_id = ?2) AND NOT EXISTS (${PLAN_AGENTS_MISSING})`,
-        ).bind(t.plan_id, t.org_id, t.id, t.kind, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, t.next_fire_at),
+           WHERE EXISTS (SELECT 1 FROM plans WHERE id = ?1 AND org_id = ?2) AND ${planStill(14, "?1")} AND NOT EXISTS (${PLAN_AGENTS_MISSING})`,
+        ).bind(t.plan_id, t.org_id, t.id, t.kind, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, t.next_fire_at, plan.version),
         auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.create", target_type: "trigger", target_id: t.id, details: { kind: t.kind, plan_id: t.plan_id } }, now, true),
       ]);
       if (missing.results.length) {
         const names = missing.results.map((a) => a.name);
         throw unprocessable(`the plan names unknown ${names.length === 1 ? "agent" : "agents"} ${names.join(", ")}: it could not start a task`, { agents: names });
       }
-      if (inserted.meta.changes === 0) throw unprocessable(`unknown plan "${input.plan_id}"`, { plan_id: input.plan_id });
+      if (inserted.meta.changes === 0) {
+        if (await c.env.DB.prepare("SELECT 1 FROM plans WHERE id = ? AND org_id = ?").bind(t.plan_id, t.org_id).first()) {
+          throw conflict("the plan was saved while the trigger was made, and its new version was not checked against the trigger's inputs; try again");
+        }
+        throw unprocessable(`unknown plan "${input.plan_id}"`, { plan_id: input.plan_id });
+      }
       return c.json({ ...toView(t, new URL(c.req.url).origin), secret: t.secret }, 201);
     },
   )
@@ -189,7 +200,7 @@ export const triggersApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/{id}/resume", tags: ["triggers"], summary: "Resume from the next scheduled time", request: { params: Id }, responses: { 200: json(TriggerView), ...errors(401, 403, 404) } }),
+    createRoute({ method: "post", path: "/{id}/resume", tags: ["triggers"], summary: "Resume from the next scheduled time; 422 while the plan's current version would refuse its fires", request: { params: Id }, responses: { 200: json(TriggerView), ...errors(401, 403, 404, 409, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");

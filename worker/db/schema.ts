@@ -132,6 +132,7 @@ export const tasks = sqliteTable(
     index("tasks_org_status_seq").on(t.org_id, t.status, t.seq),
     index("tasks_org_source_seq").on(t.org_id, t.source, t.seq),
     index("tasks_parent").on(t.parent_id).where(sql`${t.parent_id} IS NOT NULL`),
+    index("tasks_trigger_seq").on(t.trigger_id, t.seq).where(sql`${t.trigger_id} IS NOT NULL`),
     uniqueIndex("tasks_spawn_call").on(t.parent_id, t.spawn_call).where(sql`${t.spawn_call} IS NOT NULL`),
   ],
 );

@@ -6,6 +6,8 @@ export interface TaskFilters {
   source?: TaskSource;
   agent?: string;
   q?: string;
+  /** tasks the trigger started: an index range of `tasks` (migration 0016), with any other filter checked on it */
+  trigger_id?: string;
 }
 
 export const COUNT_CAP = 1000;
@@ -112,7 +114,7 @@ function wordsExpression(words: string): { sql: string; args: unknown[]; scans: 
  */
 function textMatch(orgId: string, f: TaskFilters): { tags: string; words: { sql: string; args: unknown[] } | null } | null {
   const words = f.q === undefined ? null : ftsQuery(f.q);
-  if (!words && !f.agent && [f.status, f.source].filter(Boolean).length < 2) return null;
+  if (f.trigger_id || (!words && !f.agent && [f.status, f.source].filter(Boolean).length < 2)) return null;
   return { tags: filterTags(orgId, f).join(" AND "), words: words ? wordsExpression(words) : null };
 }
 
@@ -126,12 +128,18 @@ export function decodeCursor(cursor: string): number | null {
   }
 }
 
-/** The filters `textMatch` leaves to an index range of `tasks`: at most a status or a source, never an agent. */
+/**
+ * The filters `textMatch` leaves to an index range of `tasks`: at most a status or a source, or a trigger's
+ * tasks, which are few enough beside the organization's that the words and agent are checked on them.
+ */
 function where(orgId: string, f: TaskFilters, beforeSeq: number | null): { sql: string; args: unknown[] } {
   const parts = ["org_id = ?"];
   const args: unknown[] = [orgId];
+  if (f.trigger_id) (parts.push("trigger_id = ?"), args.push(f.trigger_id));
   if (f.status) (parts.push("status = ?"), args.push(f.status));
   if (f.source) (parts.push("source = ?"), args.push(f.source));
+  const words = f.trigger_id && f.q !== undefined ? ftsQuery(f.q) : null;
+  if (f.trigger_id && (words || f.agent)) (parts.push("seq IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ?)"), args.push(searchMatch(orgId, f, words)));
   if (beforeSeq != null) (parts.push("seq < ?"), args.push(beforeSeq));
   return { sql: parts.join(" AND "), args };
 }

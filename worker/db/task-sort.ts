@@ -81,6 +81,7 @@ function after(order: Order, at: Position): { sql: string; args: unknown[] } {
 function where(orgId: string, f: TaskFilters, range: ListRange, order: Order, at: Position | null) {
   const parts = ["org_id = ?"];
   const args: unknown[] = [orgId];
+  if (f.trigger_id) (parts.push("trigger_id = ?"), args.push(f.trigger_id));
   if (f.status) (parts.push("status = ?"), args.push(f.status));
   if (f.source) (parts.push("source = ?"), args.push(f.source));
   if (range.created_from != null) (parts.push("created_at >= ?"), args.push(range.created_from));

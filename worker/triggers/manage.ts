@@ -8,6 +8,7 @@ import type { Param, Plan } from "../task/plan-schema";
 import { findNamedPlan } from "../api/plan-run";
 import { nextFire, validateCron } from "./cron";
 import { loadTrigger, type TriggerRow } from "./fire";
+import { describeGaps, triggerGaps } from "./plan-fit";
 import { newWebhookSecret } from "./webhook-signature";
 
 export const clock = (env: Bindings, id: string) => env.TRIGGER_CLOCK.get(env.TRIGGER_CLOCK.idFromName(id));
@@ -19,10 +20,14 @@ export function checkSchedule(cron: string, timezone: string): void {
   if (!check.ok) throw unprocessable(`invalid cron: ${check.message}`, { cron, timezone });
 }
 
-export async function planParams(d1: D1Database, orgId: string, planId: string): Promise<{ id: string; params: Param[] }> {
+/** The plan's params as of its `version`: a trigger's write is conditional on it, since a save meanwhile was not checked against the trigger. */
+export async function planParams(d1: D1Database, orgId: string, planId: string): Promise<{ id: string; version: number; params: Param[] }> {
   const plan = await findNamedPlan(d1, orgId, planId);
-  return { id: plan.id, params: (JSON.parse(plan.definition) as Plan).params };
+  return { id: plan.id, version: plan.version, params: (JSON.parse(plan.definition) as Plan).params };
 }
+
+/** `AND`-ed to a trigger's write checked against the plan's version `?n` (null: not checked, any version). */
+export const planStill = (n: number, planId = "plan_id") => `(?${n} IS NULL OR (SELECT version FROM plans WHERE id = ${planId}) = ?${n})`;
 
 /**
  * A cron trigger's saved inputs must satisfy the plan: nothing adds to them when the clock fires. A webhook's
@@ -40,6 +45,20 @@ export function checkInputMap(params: Param[], inputMap: Record<string, string>)
   throw unprocessable(`input_map names unknown params: ${unmapped.join(", ")}${known}`, unmapped.map((param) => ({ param, message: "unknown param" })));
 }
 
+/** What the checks of its fields leave: a webhook's input_map and inputs that together miss a required param. */
+export function checkGaps(params: Param[], t: TriggerRow): void {
+  const issues = triggerGaps(params, t);
+  if (issues.length) throw unprocessable(`invalid inputs: ${describeGaps(issues)}`, issues);
+}
+
+/** A paused trigger resumes only if its plan, as it is now, would take its fires (a save may have paused it for this). */
+export async function checkResumable(d1: D1Database, orgId: string, t: TriggerRow): Promise<number> {
+  const plan = await planParams(d1, orgId, t.plan_id);
+  const issues = triggerGaps(plan.params, t);
+  if (!issues.length) return plan.version;
+  throw unprocessable(`cannot resume: the plan's current version would refuse every fire: ${describeGaps(issues)}; change the trigger's inputs first`, issues);
+}
+
 const ONLY: Record<TriggerRow["kind"], (keyof TriggerPatch)[]> = { cron: ["input_map"], webhook: ["cron", "timezone"] };
 
 /**
@@ -55,8 +74,10 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
   const cron = patch.cron !== undefined ? normalCron(patch.cron) : t.cron;
   const timezone = patch.timezone ?? t.timezone;
   if (scheduled) checkSchedule(cron!, timezone!);
+  let params: Param[] | null = null;
+  let planVersion: number | null = null;
   if (patch.inputs !== undefined || patch.input_map) {
-    const { params } = await planParams(env.DB, p.org_id, t.plan_id);
+    ({ params, version: planVersion } = await planParams(env.DB, p.org_id, t.plan_id));
     if (patch.inputs !== undefined) checkInputs(params, patch.inputs, t.kind);
     if (patch.input_map) checkInputMap(params, patch.input_map);
   }
@@ -67,18 +88,24 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
     title: patch.title === undefined ? t.title : patch.title,
     inputs: patch.inputs === undefined ? t.inputs : JSON.stringify(patch.inputs),
     input_map: patch.input_map === undefined ? t.input_map : patch.input_map && JSON.stringify(patch.input_map),
+    // new inputs answer what a fire (or a plan's save) found wrong with the old ones
+    last_error: patch.inputs !== undefined || patch.input_map !== undefined ? null : t.last_error,
   };
+  if (params) checkGaps(params, next);
+  if (t.paused && !paused) planVersion = await checkResumable(env.DB, p.org_id, next);
   // Armed first, as on create: a resumed row with no alarm would never fire, while an alarm ahead of its row reads the row.
   if (paused) next.next_fire_at = null;
   else if (t.kind === "cron" && (scheduled || t.paused)) next.next_fire_at = await clock(env, t.id).arm(t.id, cron!, timezone!, now);
   const [upd] = await env.DB.batch([
-    env.DB.prepare("UPDATE triggers SET title = ?, cron = ?, timezone = ?, inputs = ?, input_map = ?, paused = ?, next_fire_at = ?, updated_at = ? WHERE id = ? AND org_id = ? AND updated_at = ?")
-      .bind(next.title, next.cron, next.timezone, next.inputs, next.input_map, next.paused, next.next_fire_at, now, t.id, p.org_id, t.updated_at),
+    env.DB.prepare(
+      `UPDATE triggers SET title = ?1, cron = ?2, timezone = ?3, inputs = ?4, input_map = ?5, paused = ?6, next_fire_at = ?7, last_error = ?8, updated_at = ?9
+       WHERE id = ?10 AND org_id = ?11 AND updated_at = ?12 AND ${planStill(13)}`,
+    ).bind(next.title, next.cron, next.timezone, next.inputs, next.input_map, next.paused, next.next_fire_at, next.last_error, now, t.id, p.org_id, t.updated_at, planVersion),
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.update", target_type: "trigger", target_id: t.id, details: { ...patch } }, now, true),
   ]);
   if (upd.meta.changes !== 1) {
     if (!(await loadTrigger(env.DB, id, p.org_id))) throw notFound("trigger");
-    throw conflict("the trigger changed while saving; reload and try again");
+    throw conflict("the trigger or its plan changed while saving; reload and try again");
   }
   return next;
 }

@@ -1,4 +1,4 @@
-import { useSearchParams } from "@solidjs/router";
+import { A, useSearchParams } from "@solidjs/router";
 import { createEffect, createMemo, createSignal, For, on, Show } from "solid-js";
 import { api, ApiError } from "../../api";
 import type { Plan, PlanDefinition, PlanIssue, PlanVersion } from "../../api-types";
@@ -26,6 +26,11 @@ const TEMPLATE: PlanDefinition = {
   ],
 };
 
+/** The 409 of a save that would break triggers: each trigger and what it lacks. */
+function isTriggerList(v: unknown): v is { trigger_id: string }[] {
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "object" && x !== null && "trigger_id" in x);
+}
+
 function isIssueList(v: unknown): v is PlanIssue[] {
   return Array.isArray(v) && v.every((x) => typeof x === "object" && x !== null && "message" in x);
 }
@@ -42,6 +47,8 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   const [issues, setIssues] = createSignal<EditorIssue[]>([]);
   const [err, setErr] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
+  /** Triggers the last save would have broken: it can be saved again, pausing them. */
+  const [breaks, setBreaks] = createSignal<string[]>([]);
   const [deleting, setDeleting] = createSignal(false);
   const tab = (): PlanTab => (isNew() ? "edit" : props.tab);
   const [search, setSearch] = useSearchParams<{ version?: string }>();
@@ -65,9 +72,10 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   // What is shown changes with the URL's version and when the plan loads; typing in between is kept.
   createEffect(on(shown, (d) => d && setText(prettyWithLines(d).text)));
 
-  const save = async () => {
+  const save = async (pauseTriggers = false) => {
     setErr(null);
     setIssues([]);
+    setBreaks([]);
     let def: PlanDefinition;
     try {
       def = JSON.parse(text()) as PlanDefinition;
@@ -78,8 +86,8 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     }
     setBusy(true);
     try {
-      const saved = isNew() ? await api.plans.create(def) : await api.plans.update(props.id, def);
-      toast(`Saved “${saved.name}” v${saved.version}`);
+      const saved = isNew() ? await api.plans.create(def) : await api.plans.update(props.id, def, pauseTriggers);
+      toast(pauseTriggers ? `Saved “${saved.name}” v${saved.version}; its triggers that need new inputs are paused` : `Saved “${saved.name}” v${saved.version}`);
       setViewing(null);
       props.onSaved(saved);
       if (!isNew()) {
@@ -87,7 +95,10 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
         void versions.refresh();
       }
     } catch (e) {
-      if (e instanceof ApiError && isIssueList(e.details) && e.details.length) {
+      if (e instanceof ApiError && e.status === 409 && isTriggerList(e.details)) {
+        setBreaks(e.details.map((d) => d.trigger_id));
+        setErr(e.message);
+      } else if (e instanceof ApiError && isIssueList(e.details) && e.details.length) {
         // Reformat so every path has a known line, then mark each issue on its line.
         const { text: pretty, lines } = prettyWithLines(def);
         setText(pretty);
@@ -106,6 +117,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   const revert = () => {
     setIssues([]);
     setErr(null);
+    setBreaks([]);
     setViewing(null);
     if (plan.data) setText(prettyWithLines(plan.data.definition).text);
   };
@@ -152,9 +164,19 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
               {err()}
             </p>
           </Show>
+          <Show when={breaks().length && isAdmin()}>
+            <div class="row gap-sm wrap" data-testid="breaks-triggers">
+              <button class="btn btn-danger" type="button" disabled={busy()} onClick={() => void save(true)}>
+                Save and pause {breaks().length === 1 ? "the trigger" : `${breaks().length} triggers`}
+              </button>
+              <A class="btn btn-ghost" href="/settings?tab=triggers">
+                Open Settings › Triggers
+              </A>
+            </div>
+          </Show>
           <Show when={isAdmin()} fallback={<RoleNote>Only admins edit plans; this is read-only.</RoleNote>}>
             <div class="row gap-sm">
-              <button class="btn btn-primary" type="button" disabled={busy()} onClick={save}>
+              <button class="btn btn-primary" type="button" disabled={busy()} onClick={() => void save()}>
                 {busy() ? "Saving…" : isNew() ? "Create plan" : "Save new version"}
               </button>
               <Show when={!isNew() && plan.data}>

@@ -106,6 +106,9 @@ export function TriggersSection() {
             </td>
             <td>
               <div class="actions">
+                <A class="btn btn-sm btn-ghost" href={`/tasks?trigger_id=${encodeURIComponent(t.id)}`} aria-label={`Tasks of ${triggerName(t)}`}>
+                  Tasks
+                </A>
                 {/* members may start a trigger's task; changing the trigger is for admins */}
                 <Show when={canWrite()}>
                   <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.runNow(t.id), "Task started")}>

@@ -25,7 +25,7 @@ const STATUSES: TaskStatus[] = ["pending", "in_progress", "completed", "failed",
 const SOURCES: TaskSource[] = ["agent", "api", "dashboard", "cron", "webhook"];
 const LIMIT = 20;
 
-type Filters = { status?: string; source?: string; agent?: string; q?: string; sort?: string; created_from?: string; created_to?: string };
+type Filters = { status?: string; source?: string; agent?: string; trigger_id?: string; q?: string; sort?: string; created_from?: string; created_to?: string };
 
 /** Document 003: the admin task table with status, source and agent filters. */
 export function TablePage() {
@@ -35,7 +35,7 @@ export function TablePage() {
   const agents = createLoader(() => api.agents.list());
   followFocus("data-task-id", "a");
 
-  const filters = () => ({ status: (params.status ?? "") as TaskStatus | "", source: (params.source ?? "") as TaskSource | "", agent: params.agent ?? "", q: params.q ?? "", sort: params.sort ?? "", created_from: params.created_from ?? "", created_to: params.created_to ?? "" });
+  const filters = () => ({ status: (params.status ?? "") as TaskStatus | "", source: (params.source ?? "") as TaskSource | "", agent: params.agent ?? "", trigger_id: params.trigger_id ?? "", q: params.q ?? "", sort: params.sort ?? "", created_from: params.created_from ?? "", created_to: params.created_to ?? "" });
   const query = () => localDays(filters());
   const page = createLoader(() => api.tasks.list({ ...query(), cursor: cursors().at(-1) ?? null, limit: LIMIT }), { immediate: false });
 
@@ -98,13 +98,24 @@ export function TablePage() {
             </Show>
           </select>
         </label>
+        <Show when={filters().trigger_id}>
+          {(id) => (
+            <span class="tag" data-testid="trigger-filter">
+              Started by{" "}
+              <code>{id()}</code>
+              <button class="btn btn-ghost btn-sm" type="button" aria-label="Show tasks of every trigger" onClick={() => setFilter("trigger_id", "")}>
+                <Icon name="close" />
+              </button>
+            </span>
+          )}
+        </Show>
         <SortControls value={filters()} onChange={setFilter} />
         <ExportMenu filters={query()} />
         <Show when={anyFilter()}>
           <button
             class="btn btn-ghost btn-sm"
             type="button"
-            onClick={() => setParams({ status: undefined, source: undefined, agent: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined })}
+            onClick={() => setParams({ status: undefined, source: undefined, agent: undefined, trigger_id: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined })}
           >
             Clear filters
           </button>
@@ -174,7 +185,7 @@ export function TablePage() {
           onClose={() => setCreating(false)}
           onCreated={(t) => {
             const f = filters();
-            const matches = (!f.status || f.status === t.status) && (!f.source || f.source === t.source) && (!f.agent || f.agent === t.agent) && (!f.q || t.title.toLowerCase().includes(f.q.toLowerCase()));
+            const matches = (!f.status || f.status === t.status) && (!f.source || f.source === t.source) && (!f.agent || f.agent === t.agent) && !f.trigger_id && (!f.q || t.title.toLowerCase().includes(f.q.toLowerCase()));
             if (matches && cursors().length === 1) page.mutate((d) => (d.items.some((x) => x.id === t.id) ? d : { ...d, items: [t, ...d.items].slice(0, LIMIT) }));
             liveRefresh();
           }}
