@@ -220,9 +220,13 @@ describe("running plans", () => {
     t = await waitForStatus(task.id, ["needs_input"]);
     expect(t.steps[0].runs.map((r: { run_no: number }) => r.run_no)).toEqual([1, 2]);
     expect(t.steps[0].runs[1].feedback).toBe("shorter please");
+    // `Content-Type: application/json` and nothing sent, as many clients send every POST: no body, not malformed JSON
+    const noComment = await api("POST", `/tasks/${task.id}/steps/draft/reject`, { raw: "" });
+    expectError(noComment, 400, "bad_request");
+    expect(noComment.json.error.message).not.toContain("JSON");
     const trace = await api("GET", `/tasks/${task.id}/steps/draft/runs/2/trace`);
     expect(JSON.stringify(trace.json.turns.at(-1).sent)).toContain("shorter please");
-    expect((await api("POST", `/tasks/${task.id}/steps/draft/approve`)).status).toBe(200);
+    expect((await api("POST", `/tasks/${task.id}/steps/draft/approve`, { raw: "" })).status).toBe(200);
     expectError(await api("POST", `/tasks/${task.id}/steps/draft/approve`), 409);
     t = await waitForStatus(task.id, ["completed"]);
     expect(t.output).toBe("sent");

@@ -48,10 +48,20 @@ export function refuseUnfitBody(body: unknown): void {
  * JSON allows `"\ud800"`, which is no text: D1 stores it as U+FFFD while a task's object keeps it, so a
  * list and a detail would disagree. And a body nested thousands deep overflows the schemas' recursion
  * (a 500). Both are refused up front; malformed JSON is left to the route's validator.
+ * `Content-Type: application/json` with nothing sent, as many clients send every POST, is a request
+ * without a body: a route whose body is optional (approve, a trigger's run) takes it as one, where the
+ * validator would call it malformed JSON.
  */
 export const wellFormedBody = createMiddleware<AppEnv>(async (c, next) => {
   if (WITH_BODY.has(c.req.method) && JSON_TYPE.test(c.req.header("content-type") ?? "")) {
-    refuseUnfitBody(await c.req.json().catch(() => undefined));
+    const text = await c.req.text();
+    if (text.trim() === "") {
+      const headers = new Headers(c.req.raw.headers);
+      headers.delete("content-type");
+      c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers, signal: c.req.raw.signal });
+    } else {
+      refuseUnfitBody(await c.req.json().catch(() => undefined));
+    }
   }
   await next();
 });
