@@ -71,7 +71,7 @@ function Subscriptions() {
         <h2>Webhook subscriptions</h2>
         <p class="muted small">
           Flightdeck POSTs <code>task.completed</code>, <code>task.failed</code> and <code>task.needs_input</code> to these URLs, signed per Standard Webhooks
-          (<code>webhook-id</code>, <code>webhook-timestamp</code>, <code>webhook-signature</code>). A failed delivery is retried after 5 s, 1 min, 5 min, 30 min, 2 h and 6 h.
+          (<code>webhook-id</code>, <code>webhook-timestamp</code>, <code>webhook-signature</code>). A failed delivery is retried after 5 s, 1 min, 5 min, 30 min, 2 h and 6 h; a <code>410 Gone</code> answer disables the subscription.
         </p>
         <Show when={subs.data} fallback={<Show when={subs.error} fallback={<Skeleton rows={2} />}>{<ErrorState error={subs.error} retry={subs.refresh} />}</Show>}>
           <div class="table-wrap">
