@@ -54,6 +54,27 @@ describe("notifications in the dashboard", () => {
     await expect.poll(async () => (await apiCall<{ items: { url: string; enabled: boolean }[] }>(app, "GET", "/notifications/subscriptions")).items.find((s) => s.url === url)?.enabled).toBe(true);
   });
 
+  it("rotates a subscription's secret after asking, and shows the new one once", async () => {
+    const url = `https://hooks.example.com/rot-${uid()}`;
+    const created = await apiCall<{ id: string; secret: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"] });
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const row = page.locator("tr[data-subscription-id]", { hasText: url });
+    await row.getByRole("button", { name: `Rotate the secret of ${url}` }).click();
+    const confirm = page.getByRole("dialog", { name: "Rotate the signing secret?" });
+    await confirm.getByRole("button", { name: "Keep" }).click();
+    await confirm.waitFor({ state: "detached" });
+    await row.getByRole("button", { name: `Rotate the secret of ${url}` }).click();
+    await confirm.getByRole("button", { name: "Rotate secret" }).click();
+    const dialog = page.getByRole("dialog", { name: "Signing secret" });
+    const secret = await dialog.getByLabel("Signing secret").inputValue();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(secret).not.toBe(created.secret);
+    await dialog.getByRole("button", { name: "I have copied it" }).click();
+    const audit = await apiCall<{ items: { action: string; target: { id: string } }[] }>(app, "GET", "/audit");
+    expect(audit.items.filter((a) => a.target.id === created.id).map((a) => a.action)).toContain("subscription.rotate_secret");
+    await apiCall(app, "DELETE", `/notifications/subscriptions/${created.id}`);
+  });
+
   it("counts what waits for input in the badge, live, and lists it with a link to the task", async () => {
     await page.goto(`${app.url}/tasks`);
     await page.locator('.conn[data-state="open"]').first().waitFor();

@@ -1,6 +1,7 @@
 import { createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
 import { TableHead } from "../../components/list-table";
+import { Modal } from "../../components/modal";
 import { AdminOnly } from "../../components/role-gate";
 import { SecretDialog } from "../../components/secret-dialog";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
@@ -30,6 +31,7 @@ function Subscriptions() {
   const [events, setEvents] = createSignal<EventName[]>([...EVENTS]);
   const [err, setErr] = createSignal<string | null>(null);
   const [secret, setSecret] = createSignal<string | null>(null);
+  const [rotating, setRotating] = createSignal<{ id: string; url: string } | null>(null);
 
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -51,6 +53,16 @@ function Subscriptions() {
       await unwrap(fd.notifications.subscriptions[":id"].$patch({ param: { id }, json: { enabled } }));
       void subs.refresh();
     } catch (e) {
+      toast(errorMessage(e), "error");
+    }
+  };
+  const rotate = async (id: string) => {
+    try {
+      const s = await unwrap(fd.notifications.subscriptions[":id"]["rotate-secret"].$post({ param: { id } }));
+      setRotating(null);
+      setSecret(s.secret);
+    } catch (e) {
+      setRotating(null);
       toast(errorMessage(e), "error");
     }
   };
@@ -95,9 +107,14 @@ function Subscriptions() {
                         <input type="checkbox" checked={s.enabled} aria-label={`Enabled: ${s.url}`} onChange={(e) => void setEnabled(s.id, e.currentTarget.checked)} />
                       </td>
                       <td>
-                        <button class="btn btn-sm btn-danger-ghost" type="button" aria-label={`Delete ${s.url}`} onClick={() => void remove(s.id)}>
-                          Delete
-                        </button>
+                        <div class="actions">
+                          <button class="btn btn-sm btn-ghost" type="button" aria-label={`Rotate the secret of ${s.url}`} onClick={() => setRotating(s)}>
+                            Rotate secret
+                          </button>
+                          <button class="btn btn-sm btn-danger-ghost" type="button" aria-label={`Delete ${s.url}`} onClick={() => void remove(s.id)}>
+                            Delete
+                          </button>
+                        </div>
                       </td>
                     </tr>
                   )}
@@ -140,6 +157,23 @@ function Subscriptions() {
 
       <DeliveryLog subscriptions={subs.data?.items ?? []} />
 
+      <Show when={rotating()}>
+        {(s) => (
+          <Modal open onClose={() => setRotating(null)} title="Rotate the signing secret?" size="sm">
+            <p>
+              Deliveries to <code>{s().url}</code> are signed with the new secret from now on, retries included: give the receiver the new one, shown once.
+            </p>
+            <div class="modal-actions">
+              <button class="btn" type="button" onClick={() => setRotating(null)}>
+                Keep
+              </button>
+              <button class="btn btn-danger" type="button" onClick={() => void rotate(s().id)}>
+                Rotate secret
+              </button>
+            </div>
+          </Modal>
+        )}
+      </Show>
       <Show when={secret()}>
         {(value) => (
           <SecretDialog title="Signing secret" label="Signing secret" value={value()} onDone={() => setSecret(null)}>
