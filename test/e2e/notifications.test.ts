@@ -160,4 +160,23 @@ describe("notifications in the dashboard", () => {
       await page.emulateMedia({ colorScheme: "light" });
     }
   });
+
+  it("links the bell to every waiting task when there are more than it lists", async () => {
+    const made = await Promise.all(
+      Array.from({ length: 51 }, (_, i) => apiCall<Task>(app, "POST", "/tasks", { agent: "researcher", title: `Many ${i} ${uid()}`, description: "@ask Which?\n@output ok" })),
+    );
+    await Promise.all(made.map((t) => waitFor(t.id, "needs_input")));
+    try {
+      await page.goto(`${app.url}/tasks`);
+      await badge().click();
+      const panel = page.getByRole("region", { name: "Waiting for you" });
+      await expect.poll(() => panel.locator(".inbox-item").count()).toBe(50);
+      const total = Number(await count().textContent());
+      expect(total).toBeGreaterThanOrEqual(51);
+      await panel.getByRole("link", { name: `See all ${total} in the task table` }).click();
+      await page.waitForURL("**/tasks?status=needs_input");
+    } finally {
+      await Promise.all(made.map((t) => apiCall(app, "DELETE", `/tasks/${t.id}`)));
+    }
+  });
 });
