@@ -26,6 +26,8 @@ async function waitFor(id: string, status: string): Promise<Task> {
 
 const badge = () => page.locator(".inbox-button");
 const count = () => page.getByTestId("inbox-count");
+/** The badge's number, 0 when it is hidden; never waits (the badge may go between a check and a read). */
+const shown = async () => Number((await count().allTextContents())[0] ?? 0);
 
 describe("notifications in the dashboard", () => {
   it("adds a webhook subscription, shows its secret once, and lists it", async () => {
@@ -78,11 +80,11 @@ describe("notifications in the dashboard", () => {
   it("counts what waits for input in the badge, live, and lists it with a link to the task", async () => {
     await page.goto(`${app.url}/tasks`);
     await page.locator('.conn[data-state="open"]').first().waitFor();
-    const before = Number((await count().count()) ? await count().textContent() : 0);
+    const before = await shown();
     const title = `Needs you ${uid()}`;
     const created = await apiCall<Task>(app, "POST", "/tasks", { agent: "researcher", title, description: "@ask Which market?\n@output ok" });
     const waiting = await waitFor(created.id, "needs_input");
-    await expect.poll(async () => ((await count().count()) ? Number(await count().textContent()) : 0), { timeout: 15_000 }).toBe(before + 1);
+    await expect.poll(shown, { timeout: 15_000 }).toBe(before + 1);
     expect(await badge().getAttribute("aria-label")).toMatch(/wait/);
 
     await badge().click();
@@ -103,7 +105,7 @@ describe("notifications in the dashboard", () => {
 
     await apiCall(app, "POST", `/sessions/${waiting.session_id}/respond`, { call_id: waiting.pending[0].call_id, answers: ["EU"] });
     await waitFor(created.id, "completed");
-    await expect.poll(async () => ((await count().count()) ? Number(await count().textContent()) : 0), { timeout: 15_000 }).toBe(before);
+    await expect.poll(shown, { timeout: 15_000 }).toBe(before);
   });
 
   /** The delivery log's rows for a task, refreshed until there are at least `atLeast` of them. */
