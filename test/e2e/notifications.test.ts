@@ -77,6 +77,23 @@ describe("notifications in the dashboard", () => {
     await apiCall(app, "DELETE", `/notifications/subscriptions/${created.id}`);
   });
 
+  it("deletes a subscription only once asked, and Keep keeps it", async () => {
+    const url = `https://hooks.example.com/del-${uid()}`;
+    const created = await apiCall<{ id: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"] });
+    const exists = async () => (await apiCall<{ items: { id: string }[] }>(app, "GET", "/notifications/subscriptions")).items.some((s) => s.id === created.id);
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const row = page.locator("tr[data-subscription-id]", { hasText: url });
+    await row.getByRole("button", { name: `Delete ${url}` }).click();
+    const confirm = page.getByRole("dialog", { name: "Delete this subscription?" });
+    await confirm.getByRole("button", { name: "Keep" }).click();
+    await confirm.waitFor({ state: "detached" });
+    expect(await exists()).toBe(true);
+    await row.getByRole("button", { name: `Delete ${url}` }).click();
+    await confirm.getByRole("button", { name: "Delete subscription" }).click();
+    await row.waitFor({ state: "detached" });
+    expect(await exists()).toBe(false);
+  });
+
   it("counts what waits for input in the badge, live, and lists it with a link to the task", async () => {
     await page.goto(`${app.url}/tasks`);
     await page.locator('.conn[data-state="open"]').first().waitFor();

@@ -32,6 +32,7 @@ function Subscriptions() {
   const [err, setErr] = createSignal<string | null>(null);
   const [secret, setSecret] = createSignal<string | null>(null);
   const [rotating, setRotating] = createSignal<{ id: string; url: string } | null>(null);
+  const [deleting, setDeleting] = createSignal<{ id: string; url: string } | null>(null);
 
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -69,9 +70,11 @@ function Subscriptions() {
   const remove = async (id: string) => {
     try {
       await unwrap(fd.notifications.subscriptions[":id"].$delete({ param: { id } }));
+      setDeleting(null);
       toast("Subscription deleted");
       void subs.refresh();
     } catch (e) {
+      setDeleting(null);
       toast(errorMessage(e), "error");
     }
   };
@@ -111,7 +114,7 @@ function Subscriptions() {
                           <button class="btn btn-sm btn-ghost" type="button" aria-label={`Rotate the secret of ${s.url}`} onClick={() => setRotating(s)}>
                             Rotate secret
                           </button>
-                          <button class="btn btn-sm btn-danger-ghost" type="button" aria-label={`Delete ${s.url}`} onClick={() => void remove(s.id)}>
+                          <button class="btn btn-sm btn-danger-ghost" type="button" aria-label={`Delete ${s.url}`} onClick={() => setDeleting(s)}>
                             Delete
                           </button>
                         </div>
@@ -169,6 +172,23 @@ function Subscriptions() {
               </button>
               <button class="btn btn-danger" type="button" onClick={() => void rotate(s().id)}>
                 Rotate secret
+              </button>
+            </div>
+          </Modal>
+        )}
+      </Show>
+      <Show when={deleting()}>
+        {(s) => (
+          <Modal open onClose={() => setDeleting(null)} title="Delete this subscription?" size="sm">
+            <p>
+              <code>{s().url}</code> hears nothing more: messages waiting for a retry are dropped, and its secret is gone. Disabling it instead keeps both.
+            </p>
+            <div class="modal-actions">
+              <button class="btn" type="button" onClick={() => setDeleting(null)}>
+                Keep
+              </button>
+              <button class="btn btn-danger" type="button" onClick={() => void remove(s().id)}>
+                Delete subscription
               </button>
             </div>
           </Modal>
