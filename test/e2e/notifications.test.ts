@@ -94,6 +94,18 @@ describe("notifications in the dashboard", () => {
     expect(await exists()).toBe(false);
   });
 
+  it("shows the truth when a change fails: a subscription deleted elsewhere leaves the table", async () => {
+    const url = `https://hooks.example.com/gone-${uid()}`;
+    const created = await apiCall<{ id: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"] });
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const row = page.locator("tr[data-subscription-id]", { hasText: url });
+    await row.waitFor();
+    await apiCall(app, "DELETE", `/notifications/subscriptions/${created.id}`);
+    await row.getByRole("checkbox").uncheck();
+    await page.getByText("subscription not found").waitFor();
+    await row.waitFor({ state: "detached" });
+  });
+
   it("counts what waits for input in the badge, live, and lists it with a link to the task", async () => {
     await page.goto(`${app.url}/tasks`);
     await page.locator('.conn[data-state="open"]').first().waitFor();

@@ -55,6 +55,8 @@ function Subscriptions() {
       void subs.refresh();
     } catch (e) {
       toast(errorMessage(e), "error");
+      // the checkbox moved on its own: show what the server holds
+      void subs.refresh();
     }
   };
   const rotate = async (id: string) => {
