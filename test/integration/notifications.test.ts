@@ -93,6 +93,10 @@ describe("subscriptions", () => {
     const member = await tokenWithRole("member");
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: [] } }), 400, "bad_request");
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: ["task.started"] } }), 400);
+    // events sent as one string: told it must be a list, not also that the string is over the list's length
+    const asString = await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: "task.failed,task.completed" } });
+    expectError(asString, 400);
+    expect(asString.json.error.details).toEqual([{ path: "events", message: "Invalid input: expected array, received string" }]);
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "not a url", events: ["task.failed"] } }), 400);
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: ["task.failed"], extra: 1 } }), 400);
     expectError(await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: {} }), 400);
