@@ -26,6 +26,8 @@ async function waitFor(id: string, status: string): Promise<Task> {
 
 const badge = () => page.locator(".inbox-button");
 const count = () => page.getByTestId("inbox-count");
+/** The badge's number, 0 when it is hidden; never waits (the badge may go between a check and a read). */
+const shown = async () => Number((await count().allTextContents())[0] ?? 0);
 
 describe("notifications in the dashboard", () => {
   it("adds a webhook subscription, shows its secret once, and lists it", async () => {
@@ -54,14 +56,64 @@ describe("notifications in the dashboard", () => {
     await expect.poll(async () => (await apiCall<{ items: { url: string; enabled: boolean }[] }>(app, "GET", "/notifications/subscriptions")).items.find((s) => s.url === url)?.enabled).toBe(true);
   });
 
+  it("rotates a subscription's secret after asking, and shows the new one once", async () => {
+    const url = `https://hooks.example.com/rot-${uid()}`;
+    const created = await apiCall<{ id: string; secret: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"] });
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const row = page.locator("tr[data-subscription-id]", { hasText: url });
+    await row.getByRole("button", { name: `Rotate the secret of ${url}` }).click();
+    const confirm = page.getByRole("dialog", { name: "Rotate the signing secret?" });
+    await confirm.getByRole("button", { name: "Keep" }).click();
+    await confirm.waitFor({ state: "detached" });
+    await row.getByRole("button", { name: `Rotate the secret of ${url}` }).click();
+    await confirm.getByRole("button", { name: "Rotate secret" }).click();
+    const dialog = page.getByRole("dialog", { name: "Signing secret" });
+    const secret = await dialog.getByLabel("Signing secret").inputValue();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(secret).not.toBe(created.secret);
+    await dialog.getByRole("button", { name: "I have copied it" }).click();
+    const audit = await apiCall<{ items: { action: string; target: { id: string } }[] }>(app, "GET", "/audit");
+    expect(audit.items.filter((a) => a.target.id === created.id).map((a) => a.action)).toContain("subscription.rotate_secret");
+    await apiCall(app, "DELETE", `/notifications/subscriptions/${created.id}`);
+  });
+
+  it("deletes a subscription only once asked, and Keep keeps it", async () => {
+    const url = `https://hooks.example.com/del-${uid()}`;
+    const created = await apiCall<{ id: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"] });
+    const exists = async () => (await apiCall<{ items: { id: string }[] }>(app, "GET", "/notifications/subscriptions")).items.some((s) => s.id === created.id);
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const row = page.locator("tr[data-subscription-id]", { hasText: url });
+    await row.getByRole("button", { name: `Delete ${url}` }).click();
+    const confirm = page.getByRole("dialog", { name: "Delete this subscription?" });
+    await confirm.getByRole("button", { name: "Keep" }).click();
+    await confirm.waitFor({ state: "detached" });
+    expect(await exists()).toBe(true);
+    await row.getByRole("button", { name: `Delete ${url}` }).click();
+    await confirm.getByRole("button", { name: "Delete subscription" }).click();
+    await row.waitFor({ state: "detached" });
+    expect(await exists()).toBe(false);
+  });
+
+  it("shows the truth when a change fails: a subscription deleted elsewhere leaves the table", async () => {
+    const url = `https://hooks.example.com/gone-${uid()}`;
+    const created = await apiCall<{ id: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"] });
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const row = page.locator("tr[data-subscription-id]", { hasText: url });
+    await row.waitFor();
+    await apiCall(app, "DELETE", `/notifications/subscriptions/${created.id}`);
+    await row.getByRole("checkbox").uncheck();
+    await page.getByText("subscription not found").waitFor();
+    await row.waitFor({ state: "detached" });
+  });
+
   it("counts what waits for input in the badge, live, and lists it with a link to the task", async () => {
     await page.goto(`${app.url}/tasks`);
     await page.locator('.conn[data-state="open"]').first().waitFor();
-    const before = Number((await count().count()) ? await count().textContent() : 0);
+    const before = await shown();
     const title = `Needs you ${uid()}`;
     const created = await apiCall<Task>(app, "POST", "/tasks", { agent: "researcher", title, description: "@ask Which market?\n@output ok" });
     const waiting = await waitFor(created.id, "needs_input");
-    await expect.poll(async () => ((await count().count()) ? Number(await count().textContent()) : 0), { timeout: 15_000 }).toBe(before + 1);
+    await expect.poll(shown, { timeout: 15_000 }).toBe(before + 1);
     expect(await badge().getAttribute("aria-label")).toMatch(/wait/);
 
     await badge().click();
@@ -82,7 +134,7 @@ describe("notifications in the dashboard", () => {
 
     await apiCall(app, "POST", `/sessions/${waiting.session_id}/respond`, { call_id: waiting.pending[0].call_id, answers: ["EU"] });
     await waitFor(created.id, "completed");
-    await expect.poll(async () => ((await count().count()) ? Number(await count().textContent()) : 0), { timeout: 15_000 }).toBe(before);
+    await expect.poll(shown, { timeout: 15_000 }).toBe(before);
   });
 
   /** The delivery log's rows for a task, refreshed until there are at least `atLeast` of them. */
@@ -137,6 +189,25 @@ describe("notifications in the dashboard", () => {
       await shot(page, "notifications-04-form-dark");
     } finally {
       await page.emulateMedia({ colorScheme: "light" });
+    }
+  });
+
+  it("links the bell to every waiting task when there are more than it lists", async () => {
+    const made = await Promise.all(
+      Array.from({ length: 51 }, (_, i) => apiCall<Task>(app, "POST", "/tasks", { agent: "researcher", title: `Many ${i} ${uid()}`, description: "@ask Which?\n@output ok" })),
+    );
+    await Promise.all(made.map((t) => waitFor(t.id, "needs_input")));
+    try {
+      await page.goto(`${app.url}/tasks`);
+      await badge().click();
+      const panel = page.getByRole("region", { name: "Waiting for you" });
+      await expect.poll(() => panel.locator(".inbox-item").count()).toBe(50);
+      const total = Number(await count().textContent());
+      expect(total).toBeGreaterThanOrEqual(51);
+      await panel.getByRole("link", { name: `See all ${total} in the task table` }).click();
+      await page.waitForURL("**/tasks?status=needs_input");
+    } finally {
+      await Promise.all(made.map((t) => apiCall(app, "DELETE", `/tasks/${t.id}`)));
     }
   });
 });

@@ -3,8 +3,9 @@ import { type FakeServer, isObject, listen, sendJson } from "./listen";
 
 interface Inbox {
   secret: string | null;
-  /** Answer 500 to this many deliveries first. */
+  /** Answer `status` (500 unless set) to this many deliveries first. */
   fail: number;
+  status: number;
   received: { id: string; timestamp: string; signature: string; body: string; verified: boolean; status: number; at: number }[];
 }
 
@@ -20,14 +21,14 @@ export function verifies(secret: string, id: string, timestamp: string, body: st
 }
 
 /**
- * A webhook receiver with one inbox per key: `PUT /config/<key>` `{secret, fail}` sets it up, `POST /in/<key>`
- * takes a delivery (500 while `fail` lasts, else 204), `GET /log/<key>` lists what came, each checked against the secret.
+ * A webhook receiver with one inbox per key: `PUT /config/<key>` `{secret, fail, status}` sets it up, `POST /in/<key>`
+ * takes a delivery (`status`, 500 unless set, while `fail` lasts, else 204), `GET /log/<key>` lists what came, each checked against the secret.
  */
 export function startReceiver(): Promise<FakeServer> {
   const inboxes = new Map<string, Inbox>();
   const inbox = (key: string) => {
     let b = inboxes.get(key);
-    if (!b) inboxes.set(key, (b = { secret: null, fail: 0, received: [] }));
+    if (!b) inboxes.set(key, (b = { secret: null, fail: 0, status: 500, received: [] }));
     return b;
   };
   return listen((req, body, res) => {
@@ -40,6 +41,7 @@ export function startReceiver(): Promise<FakeServer> {
       if (isObject(cfg)) {
         if (typeof cfg.secret === "string") b.secret = cfg.secret;
         if (typeof cfg.fail === "number") b.fail = cfg.fail;
+        if (typeof cfg.status === "number") b.status = cfg.status;
       }
       return sendJson(res, 200, { ok: true });
     }
@@ -48,7 +50,7 @@ export function startReceiver(): Promise<FakeServer> {
       const h = (name: string) => String(req.headers[name] ?? "");
       const [id, timestamp, signature] = [h("webhook-id"), h("webhook-timestamp"), h("webhook-signature")];
       const verified = !!b.secret && verifies(b.secret, id, timestamp, body, signature);
-      const status = b.fail > 0 ? 500 : 204;
+      const status = b.fail > 0 ? b.status : 204;
       if (b.fail > 0) b.fail--;
       b.received.push({ id, timestamp, signature, body, verified, status, at: Date.now() });
       res.writeHead(status);

@@ -16,7 +16,7 @@ interface Received {
 
 const receiver = () => `http://127.0.0.1:${inject("fakeServers").receiver}`;
 const inboxUrl = (key: string) => `${receiver()}/in/${key}`;
-const configure = (key: string, cfg: { secret?: string; fail?: number }) =>
+const configure = (key: string, cfg: { secret?: string; fail?: number; status?: number }) =>
   fetch(`${receiver()}/config/${key}`, { method: "PUT", body: JSON.stringify(cfg) }).then((r) => r.text());
 const received = async (key: string): Promise<Received[]> => ((await (await fetch(`${receiver()}/log/${key}`)).json()) as { received: Received[] }).received;
 const notifier = (orgId: string) => env.NOTIFIER.get(env.NOTIFIER.idFromName(orgId));
@@ -93,6 +93,10 @@ describe("subscriptions", () => {
     const member = await tokenWithRole("member");
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: [] } }), 400, "bad_request");
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: ["task.started"] } }), 400);
+    // events sent as one string: told it must be a list, not also that the string is over the list's length
+    const asString = await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: "task.failed,task.completed" } });
+    expectError(asString, 400);
+    expect(asString.json.error.details).toEqual([{ path: "events", message: "Invalid input: expected array, received string" }]);
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "not a url", events: ["task.failed"] } }), 400);
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: ["task.failed"], extra: 1 } }), 400);
     expectError(await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: {} }), 400);
@@ -246,6 +250,26 @@ describe("delivery", () => {
       expect(wait, `after attempt ${n}`).toBeLessThanOrEqual(RETRY_DELAYS_MS[n - 1] * 1.1);
     }
     expect(await runDurableObjectAlarm(notifier(orgId))).toBe(false);
+  });
+
+  it("stops at once and disables the subscription when the receiver answers 410 Gone", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed"], 1000);
+    await configure(key, { status: 410 });
+    const task = await createTask({ agent: "researcher", title: "Gone", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    const log = await until(() => deliveries(token), (d) => d.length >= 1);
+    expect(log).toEqual([expect.objectContaining({ attempt: 1, outcome: "failed", response_status: 410, next_attempt_at: null })]);
+    expect(log[0].error).toMatch(/410.*disabled/);
+    expect(await notifier(orgId).pending()).toEqual([]);
+    expect((await api("GET", `/notifications/subscriptions/${sub.id}`, { token })).json.enabled).toBe(false);
+
+    // Disabled: the next transition is not sent, nor queued.
+    const after = await createTask({ agent: "researcher", title: "After", description: "@output x" }, token);
+    await waitForStatus(after.id, ["completed"], token);
+    await taskStub(after.id).settled();
+    await runDurableObjectAlarm(notifier(orgId));
+    expect(await received(key)).toHaveLength(1);
+    expect(await deliveries(token)).toHaveLength(1);
   });
 
   it("sends nothing to a disabled subscription, and drops what was queued once it is disabled, logging the drop", async () => {

@@ -16,7 +16,10 @@ export function issueDetails(issues: readonly Issue[]): IssueDetail[] {
   const flat = issues.flatMap((i) => spread(i, []));
   // `.int()` adds a safe-integer bound of its own: a number past it is also past the field's, which is the one to name
   const safeBound = (i: Issue) => i.code === "too_big" && i.maximum === Number.MAX_SAFE_INTEGER;
-  const kept = flat.filter(([i, path]) => !(safeBound(i) && flat.some(([o, at]) => o !== i && at === path)));
+  // zod goes on checking a value of the wrong type against the field's bounds (a string against a list's length): the type is what is wrong
+  const mistyped = new Set(flat.filter(([i]) => i.code === "invalid_type").map(([, path]) => path));
+  const bound = (i: Issue) => i.code === "too_big" || i.code === "too_small";
+  const kept = flat.filter(([i, path]) => !(safeBound(i) && flat.some(([o, at]) => o !== i && at === path)) && !(bound(i) && mistyped.has(path)));
   return kept.flatMap(([i, path]) =>
     i.code === "unrecognized_keys" ? i.keys.map((key) => ({ path: path ? `${path}.${key}` : key, message: "unknown key" })) : [{ path, message: i.message }],
   );

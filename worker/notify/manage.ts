@@ -81,6 +81,17 @@ export async function deleteSubscription(env: Bindings, p: Principal, id: string
 }
 
 /**
+ * A receiver that answered 410 Gone wants no more: its subscription is disabled, unless an admin changed its URL
+ * meanwhile. The Notifier that saw the 410 forgets its own copy; the feed is told here.
+ */
+export async function disableGoneSubscription(env: Bindings, orgId: string, id: string, url: string): Promise<void> {
+  const res = await env.DB.prepare("UPDATE notification_subscriptions SET enabled = 0, updated_at = ? WHERE id = ? AND org_id = ? AND url = ? AND enabled = 1")
+    .bind(Date.now(), id, orgId, url)
+    .run();
+  if (res.meta.changes) await orgFeed(env, orgId).subscriptionsChanged().catch((e: unknown) => log("warn", "feed not told of a subscription change", { org_id: orgId, error: String(e) }));
+}
+
+/**
  * The organization's Notifier and its feed (which hands transitions over only when a subscription wants them)
  * keep its subscriptions in memory; a lost telling is caught by their minute-long TTL.
  */

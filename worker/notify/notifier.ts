@@ -6,6 +6,7 @@ import { retryDelay } from "./backoff";
 import { sendSigned } from "./deliver";
 import { logAttempt, type DeliveryOutcome } from "./deliveries";
 import { type NotifyEvent, payloadOf, type TaskTransition } from "./events";
+import { disableGoneSubscription } from "./manage";
 import { findSubscription, KnownSubscriptions } from "./subscriptions";
 import { refusedSubscriptionUrl } from "./url";
 
@@ -122,14 +123,20 @@ export class Notifier extends DurableObject<Bindings> {
       const stop = !live ? `dropped: the subscription ${sub ? "is disabled" : "was deleted"}` : refused ? `refused: ${refused}` : null;
       const result = !live || stop ? { ok: false, status: null, error: stop, duration_ms: 0 } : await sendSigned(live.url, live.secret, row.message_id, row.payload);
       const now = Date.now();
-      const delay = result.ok || stop ? null : retryDelay(attempt);
+      // Standard Webhooks: 410 Gone means the endpoint is no more, so no retry and no further messages.
+      const gone = live && result.status === 410;
+      if (gone) {
+        this.subs.forget();
+        await disableGoneSubscription(this.env, orgId, live.id, live.url).catch((e: unknown) => log("warn", "subscription not disabled", { subscription_id: live.id, error: String(e) }));
+      }
+      const delay = result.ok || stop || gone ? null : retryDelay(attempt);
       const outcome: DeliveryOutcome = result.ok ? "delivered" : delay == null ? "failed" : "retrying";
       const nextAt = delay == null ? null : now + delay;
       if (nextAt == null) this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
       else this.ctx.storage.sql.exec("UPDATE outbox SET attempts = ?, next_at = ? WHERE message_id = ?", attempt, nextAt, row.message_id);
       await logAttempt(this.env.DB, {
         org_id: orgId, subscription_id: row.subscription_id, message_id: row.message_id, event_type: row.event_type as NotifyEvent,
-        task_id: row.task_id, attempt, outcome, response_status: result.status, error: result.error, duration_ms: result.duration_ms,
+        task_id: row.task_id, attempt, outcome, response_status: result.status, error: gone ? "HTTP 410: the receiver is gone; the subscription is disabled" : result.error, duration_ms: result.duration_ms,
         next_attempt_at: nextAt, created_at: now,
       }).catch((e: unknown) => log("warn", "delivery log write failed", { message_id: row.message_id, attempt, error: String(e) }));
     } finally {

@@ -106,6 +106,12 @@ export function InboxBadge() {
                 )}
               </For>
             </ul>
+            {/* the list holds at most 50; the table shows every one */}
+            <Show when={typeof count() === "string" || (count() as number) > (inbox.data?.items.length ?? 0)}>
+              <A href="/tasks?status=needs_input" class="inbox-all small" onClick={() => setOpen(false)}>
+                See all {count()} in the task table
+              </A>
+            </Show>
           </Show>
         </div>
       </Show>

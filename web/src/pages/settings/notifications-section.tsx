@@ -1,6 +1,7 @@
 import { createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
 import { TableHead } from "../../components/list-table";
+import { Modal } from "../../components/modal";
 import { AdminOnly } from "../../components/role-gate";
 import { SecretDialog } from "../../components/secret-dialog";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
@@ -30,6 +31,8 @@ function Subscriptions() {
   const [events, setEvents] = createSignal<EventName[]>([...EVENTS]);
   const [err, setErr] = createSignal<string | null>(null);
   const [secret, setSecret] = createSignal<string | null>(null);
+  const [rotating, setRotating] = createSignal<{ id: string; url: string } | null>(null);
+  const [deleting, setDeleting] = createSignal<{ id: string; url: string } | null>(null);
 
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -52,14 +55,28 @@ function Subscriptions() {
       void subs.refresh();
     } catch (e) {
       toast(errorMessage(e), "error");
+      // the checkbox moved on its own: show what the server holds
+      void subs.refresh();
+    }
+  };
+  const rotate = async (id: string) => {
+    try {
+      const s = await unwrap(fd.notifications.subscriptions[":id"]["rotate-secret"].$post({ param: { id } }));
+      setRotating(null);
+      setSecret(s.secret);
+    } catch (e) {
+      setRotating(null);
+      toast(errorMessage(e), "error");
     }
   };
   const remove = async (id: string) => {
     try {
       await unwrap(fd.notifications.subscriptions[":id"].$delete({ param: { id } }));
+      setDeleting(null);
       toast("Subscription deleted");
       void subs.refresh();
     } catch (e) {
+      setDeleting(null);
       toast(errorMessage(e), "error");
     }
   };
@@ -71,7 +88,7 @@ function Subscriptions() {
         <h2>Webhook subscriptions</h2>
         <p class="muted small">
           Flightdeck POSTs <code>task.completed</code>, <code>task.failed</code> and <code>task.needs_input</code> to these URLs, signed per Standard Webhooks
-          (<code>webhook-id</code>, <code>webhook-timestamp</code>, <code>webhook-signature</code>). A failed delivery is retried after 5 s, 1 min, 5 min, 30 min, 2 h and 6 h.
+          (<code>webhook-id</code>, <code>webhook-timestamp</code>, <code>webhook-signature</code>). A failed delivery is retried after 5 s, 1 min, 5 min, 30 min, 2 h and 6 h; a <code>410 Gone</code> answer disables the subscription.
         </p>
         <Show when={subs.data} fallback={<Show when={subs.error} fallback={<Skeleton rows={2} />}>{<ErrorState error={subs.error} retry={subs.refresh} />}</Show>}>
           <div class="table-wrap">
@@ -95,9 +112,14 @@ function Subscriptions() {
                         <input type="checkbox" checked={s.enabled} aria-label={`Enabled: ${s.url}`} onChange={(e) => void setEnabled(s.id, e.currentTarget.checked)} />
                       </td>
                       <td>
-                        <button class="btn btn-sm btn-danger-ghost" type="button" aria-label={`Delete ${s.url}`} onClick={() => void remove(s.id)}>
-                          Delete
-                        </button>
+                        <div class="actions">
+                          <button class="btn btn-sm btn-ghost" type="button" aria-label={`Rotate the secret of ${s.url}`} onClick={() => setRotating(s)}>
+                            Rotate secret
+                          </button>
+                          <button class="btn btn-sm btn-danger-ghost" type="button" aria-label={`Delete ${s.url}`} onClick={() => setDeleting(s)}>
+                            Delete
+                          </button>
+                        </div>
                       </td>
                     </tr>
                   )}
@@ -140,6 +162,40 @@ function Subscriptions() {
 
       <DeliveryLog subscriptions={subs.data?.items ?? []} />
 
+      <Show when={rotating()}>
+        {(s) => (
+          <Modal open onClose={() => setRotating(null)} title="Rotate the signing secret?" size="sm">
+            <p>
+              Deliveries to <code>{s().url}</code> are signed with the new secret from now on, retries included: give the receiver the new one, shown once.
+            </p>
+            <div class="modal-actions">
+              <button class="btn" type="button" onClick={() => setRotating(null)}>
+                Keep
+              </button>
+              <button class="btn btn-danger" type="button" onClick={() => void rotate(s().id)}>
+                Rotate secret
+              </button>
+            </div>
+          </Modal>
+        )}
+      </Show>
+      <Show when={deleting()}>
+        {(s) => (
+          <Modal open onClose={() => setDeleting(null)} title="Delete this subscription?" size="sm">
+            <p>
+              <code>{s().url}</code> hears nothing more: messages waiting for a retry are dropped, and its secret is gone. Disabling it instead keeps both.
+            </p>
+            <div class="modal-actions">
+              <button class="btn" type="button" onClick={() => setDeleting(null)}>
+                Keep
+              </button>
+              <button class="btn btn-danger" type="button" onClick={() => void remove(s().id)}>
+                Delete subscription
+              </button>
+            </div>
+          </Modal>
+        )}
+      </Show>
       <Show when={secret()}>
         {(value) => (
           <SecretDialog title="Signing secret" label="Signing secret" value={value()} onDone={() => setSecret(null)}>
