@@ -78,3 +78,18 @@ describe("chat history", () => {
     expect(browser.problems).toEqual([]);
   });
 });
+
+describe("chat composer", () => {
+  it("keeps a message the server refused in the box, to shorten and send again", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing.");
+    const box = page.getByLabel("Message to the planner");
+    const long = `Also ${"check the pricing page again ".repeat(700)}`;
+    await box.fill(long);
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await page.getByText(/20000 characters/).waitFor();
+    expect(await box.inputValue()).toBe(long);
+    expect(await page.locator('.chat-msg[data-role="user"]').count()).toBe(1);
+    expect(browser.problems).toEqual([]);
+  });
+});

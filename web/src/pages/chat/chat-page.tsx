@@ -1,6 +1,7 @@
 import { useNavigate, useParams, useSearchParams } from "@solidjs/router";
 import { createEffect, createSignal, on, Show } from "solid-js";
 import { createStore, produce } from "solid-js/store";
+import { ApiError } from "../../client";
 import { ChatDraft } from "../../components/chat-draft";
 import { ChatTranscript } from "../../components/chat-transcript";
 import { Icon } from "../../components/icons";
@@ -72,7 +73,8 @@ export function ChatPage() {
 
   const send = async (ev: Event) => {
     ev.preventDefault();
-    const content = text().trim();
+    const typed = text();
+    const content = typed.trim();
     if (!content || streaming() !== null) return;
     try {
       let view = conv.view;
@@ -85,6 +87,8 @@ export function ChatPage() {
       setStreaming("");
       await chatApi.send(view.id, content, onEvent);
     } catch (e) {
+      // refused before it was kept (too long, busy, offline): give the words back rather than lose them
+      if (e instanceof ApiError && !text().trim()) setText(typed);
       toast(errorMessage(e), "error");
     } finally {
       setStreaming(null);
