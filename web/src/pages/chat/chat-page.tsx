@@ -1,5 +1,5 @@
 import { useNavigate, useParams, useSearchParams } from "@solidjs/router";
-import { createEffect, createSignal, on, Show } from "solid-js";
+import { createEffect, createSignal, on, onCleanup, Show } from "solid-js";
 import { createStore, produce } from "solid-js/store";
 import { ApiError } from "../../client";
 import { ChatDraft } from "../../components/chat-draft";
@@ -24,18 +24,43 @@ export function ChatPage() {
   const [status, setStatus] = createSignal<string | null>(null);
   const [acting, setActing] = createSignal(false);
 
+  let gone = false;
+  onCleanup(() => (gone = true));
   const load = async (id: string) => {
     setConv({ loading: true, error: null });
     try {
       const view = await chatApi.get(id);
       // a slow answer for a conversation the route has left is dropped
-      if (params.id === id) setConv({ view, loading: false });
+      if (params.id !== id) return;
+      setConv({ view, loading: false });
+      if (view.busy && streaming() === null) void awaitReply(id);
     } catch (e) {
       if (params.id === id) setConv({ error: e, loading: false });
     }
   };
+  // A reply asked for before a reload (or in another tab) is still being drafted: show that, and the reply once it is stored.
+  let following: string | null = null;
+  const stopFollowing = () => {
+    if (following === null) return;
+    following = null;
+    setStreaming(null);
+    setStatus(null);
+  };
+  const awaitReply = async (id: string) => {
+    following = id;
+    setStreaming("");
+    setStatus("still answering");
+    while (!gone && following === id) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const view = await chatApi.get(id).catch(() => null);
+      if (following !== id || !view || view.busy) continue;
+      setConv({ view });
+      stopFollowing();
+    }
+  };
   // Whenever the route names another conversation than the one shown (a link, Back, Forward), load it.
   createEffect(on(() => params.id, (id) => {
+    stopFollowing();
     if (!id) return setConv({ view: null, error: null, loading: false });
     if (id === conv.view?.id) return;
     setConv("view", null);
