@@ -79,6 +79,26 @@ describe("chat history", () => {
   });
 });
 
+describe("chat in two tabs", () => {
+  it("shows what the other tab said once this tab's reply comes back", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing. Send it to the team.");
+    await page.waitForURL(/\/chat\/cnv_/);
+    const id = page.url().split("/chat/")[1];
+    await apiCall(app, "POST", `/chat/${id}/messages`, { content: "Add a review step before sending" });
+    await say("Rename it to Pricing digest");
+    const users = page.locator('.chat-msg[data-role="user"] .chat-text');
+    await expect.poll(() => users.allTextContents()).toEqual([
+      "Research the top competitors. Write a summary of their pricing. Send it to the team.",
+      "Add a review step before sending",
+      "Rename it to Pricing digest",
+    ]);
+    expect(await page.locator('.chat-msg[data-role="assistant"]').count()).toBe(3);
+    expect(await page.locator('.chat-step[data-step="review_before_sending"]').count()).toBe(1);
+    expect(browser.problems).toEqual([]);
+  });
+});
+
 describe("chat composer", () => {
   it("keeps a message the server refused in the box, to shorten and send again", async () => {
     await page.goto(`${app.url}/chat`);

@@ -111,6 +111,11 @@ export function ChatPage() {
       setText("");
       setStreaming("");
       await chatApi.send(view.id, content, onEvent);
+      // another tab wrote to this conversation meanwhile: its messages fill the gap in the numbering
+      if (conv.view?.messages.some((m, i) => m.seq !== i + 1) && params.id === view.id) {
+        const fresh = await chatApi.get(view.id).catch(() => null);
+        if (fresh && params.id === view.id) setConv({ view: fresh });
+      }
     } catch (e) {
       // refused before it was kept (too long, busy, offline): give the words back rather than lose them
       if (e instanceof ApiError && !text().trim()) setText(typed);
