@@ -86,15 +86,34 @@ describe("chat in two tabs", () => {
     await page.waitForURL(/\/chat\/cnv_/);
     const id = page.url().split("/chat/")[1];
     await apiCall(app, "POST", `/chat/${id}/messages`, { content: "Add a review step before sending" });
-    await say("Rename it to Pricing digest");
+    // not `say`: this tab's count of replies jumps by two, the other tab's and its own
+    await page.getByLabel("Message to the planner").fill("Rename it to Pricing digest");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
     const users = page.locator('.chat-msg[data-role="user"] .chat-text');
     await expect.poll(() => users.allTextContents()).toEqual([
       "Research the top competitors. Write a summary of their pricing. Send it to the team.",
       "Add a review step before sending",
       "Rename it to Pricing digest",
     ]);
-    expect(await page.locator('.chat-msg[data-role="assistant"]').count()).toBe(3);
+    await expect.poll(() => page.locator('.chat-msg[data-role="assistant"]').count()).toBe(3);
     expect(await page.locator('.chat-step[data-step="review_before_sending"]').count()).toBe(1);
+    expect(browser.problems).toEqual([]);
+  });
+});
+
+describe("chat run and save", () => {
+  it("runs only the draft on screen: a newer one from another tab is shown first", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing.");
+    await page.waitForURL(/\/chat\/cnv_/);
+    const id = page.url().split("/chat/")[1];
+    await apiCall(app, "POST", `/chat/${id}/messages`, { content: "Remove the summary step" });
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await page.getByText(/the draft is now version 2/).waitFor();
+    await expect.poll(() => page.locator(".chat-step").count()).toBe(1);
+    expect(page.url()).toContain(`/chat/${id}`);
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await page.waitForURL(/\/tasks\/tsk_/);
     expect(browser.problems).toEqual([]);
   });
 });

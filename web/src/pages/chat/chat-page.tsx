@@ -126,15 +126,21 @@ export function ChatPage() {
     }
   };
 
+  // Run and Save name the draft on screen; another tab's newer draft is a 409, and then the page shows it.
+  const reloadIfStale = (e: unknown, id: string) => {
+    if (e instanceof ApiError && e.status === 409) void load(id);
+  };
+
   const run = async () => {
     const view = conv.view;
-    if (!view) return;
+    if (!view?.draft) return;
     setActing(true);
     try {
-      const task = await chatApi.run(view.id);
+      const task = await chatApi.run(view.id, view.draft.version);
       toast(`Started “${task.title}”`);
       navigate(`/tasks/${task.id}`);
     } catch (e) {
+      reloadIfStale(e, view.id);
       toast(errorMessage(e), "error");
     } finally {
       setActing(false);
@@ -143,14 +149,15 @@ export function ChatPage() {
 
   const save = async () => {
     const view = conv.view;
-    if (!view) return;
+    if (!view?.draft) return;
     setActing(true);
     try {
-      const plan = await chatApi.save(view.id);
+      const plan = await chatApi.save(view.id, view.draft.version);
       toast(`Saved as “${plan.name}” version ${plan.version}`);
       setConv("view", produce((v) => v && Object.assign(v, { plan_id: plan.id, plan_version: plan.version })));
       await load(view.id);
     } catch (e) {
+      reloadIfStale(e, view.id);
       toast(errorMessage(e), "error");
     } finally {
       setActing(false);
