@@ -118,6 +118,19 @@ describe("chat run and save", () => {
   });
 });
 
+describe("chat loops", () => {
+  it("shows how many items a loop runs at a time, and the change to it", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Find the new customers. For each customer, draft a welcome email.");
+    const loop = page.locator('.chat-step[data-step="each_customer"]');
+    await expect.poll(() => loop.textContent()).toContain("10 at a time");
+    await say("Make the loop run 3 at a time");
+    await expect.poll(() => loop.textContent()).toContain("3 at a time");
+    expect(await page.locator(".chat-changes").textContent()).toContain("changed each_customer: concurrency");
+    expect(browser.problems).toEqual([]);
+  });
+});
+
 describe("chat composer", () => {
   it("keeps a message the server refused in the box, to shorten and send again", async () => {
     await page.goto(`${app.url}/chat`);
