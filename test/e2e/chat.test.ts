@@ -78,3 +78,70 @@ describe("chat history", () => {
     expect(browser.problems).toEqual([]);
   });
 });
+
+describe("chat in two tabs", () => {
+  it("shows what the other tab said once this tab's reply comes back", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing. Send it to the team.");
+    await page.waitForURL(/\/chat\/cnv_/);
+    const id = page.url().split("/chat/")[1];
+    await apiCall(app, "POST", `/chat/${id}/messages`, { content: "Add a review step before sending" });
+    // not `say`: this tab's count of replies jumps by two, the other tab's and its own
+    await page.getByLabel("Message to the planner").fill("Rename it to Pricing digest");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    const users = page.locator('.chat-msg[data-role="user"] .chat-text');
+    await expect.poll(() => users.allTextContents()).toEqual([
+      "Research the top competitors. Write a summary of their pricing. Send it to the team.",
+      "Add a review step before sending",
+      "Rename it to Pricing digest",
+    ]);
+    await expect.poll(() => page.locator('.chat-msg[data-role="assistant"]').count()).toBe(3);
+    expect(await page.locator('.chat-step[data-step="review_before_sending"]').count()).toBe(1);
+    expect(browser.problems).toEqual([]);
+  });
+});
+
+describe("chat run and save", () => {
+  it("runs only the draft on screen: a newer one from another tab is shown first", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing.");
+    await page.waitForURL(/\/chat\/cnv_/);
+    const id = page.url().split("/chat/")[1];
+    await apiCall(app, "POST", `/chat/${id}/messages`, { content: "Remove the summary step" });
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await page.getByText(/the draft is now version 2/).waitFor();
+    await expect.poll(() => page.locator(".chat-step").count()).toBe(1);
+    expect(page.url()).toContain(`/chat/${id}`);
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await page.waitForURL(/\/tasks\/tsk_/);
+    expect(browser.problems).toEqual([]);
+  });
+});
+
+describe("chat loops", () => {
+  it("shows how many items a loop runs at a time, and the change to it", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Find the new customers. For each customer, draft a welcome email.");
+    const loop = page.locator('.chat-step[data-step="each_customer"]');
+    await expect.poll(() => loop.textContent()).toContain("10 at a time");
+    await say("Make the loop run 3 at a time");
+    await expect.poll(() => loop.textContent()).toContain("3 at a time");
+    expect(await page.locator(".chat-changes").textContent()).toContain("changed each_customer: concurrency");
+    expect(browser.problems).toEqual([]);
+  });
+});
+
+describe("chat composer", () => {
+  it("keeps a message the server refused in the box, to shorten and send again", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing.");
+    const box = page.getByLabel("Message to the planner");
+    const long = `Also ${"check the pricing page again ".repeat(700)}`;
+    await box.fill(long);
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await page.getByText(/20000 characters/).waitFor();
+    expect(await box.inputValue()).toBe(long);
+    expect(await page.locator('.chat-msg[data-role="user"]').count()).toBe(1);
+    expect(browser.problems).toEqual([]);
+  });
+});

@@ -20,13 +20,14 @@ const VALID = {
 
 /**
  * A scripted planner on the Chat Completions wire. Model `repair`: an invalid plan first, a valid one
- * once the validation issues come back as the tool's result. Model `never`: always invalid.
+ * once the validation issues come back as the tool's result. Model `never`: always invalid. Model `slow`:
+ * a valid plan after 3 s.
  * `GET /stats` counts requests per model and keeps the last request's messages.
  */
 export function startPlanner(): Promise<FakeServer> {
   const calls: Record<string, number> = {};
   let last: unknown[] = [];
-  return listen((req, raw, res) => {
+  return listen(async (req, raw, res) => {
     if (req.url === "/stats") return sendJson(res, 200, { calls, last_messages: last });
     if (req.method !== "POST" || req.url !== "/v1/chat/completions") return sendJson(res, 404, { error: { message: "not found" } });
     if (req.headers.authorization !== `Bearer ${OPENAI_KEY}`) return sendJson(res, 401, { error: { message: "Incorrect API key provided" } });
@@ -38,7 +39,8 @@ export function startPlanner(): Promise<FakeServer> {
     const tool = ((body.tools as Json[] | undefined) ?? [])[0]?.function as Json | undefined;
     if (tool?.name !== "submit_plan") return sendJson(res, 400, { error: { message: "the planner needs the submit_plan tool" } });
     const repaired = model === "repair" && messages[messages.length - 1].role === "tool" && String(messages[messages.length - 1].content).includes("unknown agent");
-    const plan = repaired ? VALID : INVALID;
+    if (model === "slow") await new Promise((r) => setTimeout(r, 3000));
+    const plan = repaired || model === "slow" ? VALID : INVALID;
     const args = JSON.stringify({ reply: repaired ? "Fixed: research then write." : "Here is a plan.", plan });
     const id = `call_${calls[model]}`;
     const usage = { prompt_tokens: 200, completion_tokens: 80, total_tokens: 280 };

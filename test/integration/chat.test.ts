@@ -139,6 +139,23 @@ describe("chat under the offline planner", () => {
     expect(versions.json.items.map((v: any) => v.version)).toEqual([2, 1]);
   });
 
+  it("runs or saves only the draft version the caller saw: 409 once another reply replaced it", async () => {
+    const conv = await start({ message: "Research the market. Write a short report." });
+    await say(conv.id, "Add a review step before the report");
+    const tasksBefore = (await api("GET", "/tasks")).json.items.length;
+    const run = await api("POST", `/chat/${conv.id}/run`, { body: { draft_version: 1 } });
+    expectError(run, 409, "conflict");
+    expect(run.json.error.message).toContain("version 2");
+    expect((await api("GET", "/tasks")).json.items.length).toBe(tasksBefore);
+    const save = await api("POST", `/chat/${conv.id}/save`, { body: { draft_version: 1 } });
+    expectError(save, 409, "conflict");
+    expect((await api("GET", `/chat/${conv.id}`)).json.plan_id).toBeNull();
+    expectError(await api("POST", `/chat/${conv.id}/save`, { body: { draft_version: "2" } }), 400, "bad_request");
+    expect((await api("POST", `/chat/${conv.id}/save`, { body: { draft_version: 2 } })).status).toBe(201);
+    expect((await api("POST", `/chat/${conv.id}/run`, { body: { draft_version: 2 } })).status).toBe(201);
+    expect((await api("POST", `/chat/${conv.id}/save`)).status).toBe(200);
+  });
+
   it("starts from a saved plan, and Save makes its next version", async () => {
     const plan = (await api("POST", "/plans", { body: { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news" }] } })).json;
     const conv = await start({ plan_id: plan.id });

@@ -3,7 +3,7 @@ import type { ChatRpc } from "../chat/conversation";
 import { resolvePlanner } from "../chat/org";
 import { recheck, runDraft } from "../chat/run";
 import { saveDraft } from "../chat/save";
-import { Conversation, Draft, Id, Reply, Run, SavedPlan, Send, Start } from "../chat/schemas";
+import { Conversation, Draft, Id, Reply, Run, Save, SavedPlan, Send, Start } from "../chat/schemas";
 import type { Bindings } from "../env";
 import { actorOf, auditStatement } from "../lib/audit";
 import { ApiError, conflict, notFound } from "../lib/errors";
@@ -31,9 +31,10 @@ function conversation(env: Bindings, id: string) {
   return stub(env, id);
 }
 
-async function draftOf(env: Bindings, orgId: string, id: string) {
+async function draftOf(env: Bindings, orgId: string, id: string, seen?: number) {
   const draft = unwrap(await conversation(env, id).currentDraft(orgId));
   if (!draft) throw conflict("there is no draft yet: send a message first");
+  if (seen !== undefined && seen !== draft.version) throw conflict(`the draft is now version ${draft.version}, not the version ${seen} you saw: look at it first`);
   return draft;
 }
 
@@ -89,8 +90,8 @@ export const chatApi = newApp()
       const p = c.get("principal");
       requireRole(p, "member");
       const id = c.req.valid("param").id;
-      const { inputs, title, max_cost } = c.req.valid("json");
-      const draft = await draftOf(c.env, p.org_id, id);
+      const { inputs, title, max_cost, draft_version } = c.req.valid("json");
+      const draft = await draftOf(c.env, p.org_id, id, draft_version);
       const task = await runDraft(c.env, p, draft.plan, { inputs, title, max_cost, also: c.get("idempotentTask") });
       const audit = auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "task.create", target_type: "task", target_id: task.id, details: { conversation_id: id, draft_version: draft.version } });
       c.executionCtx.waitUntil(audit.run().catch((e: unknown) => log("error", "audit write failed", { error: String(e), action: "task.create" })));
@@ -101,7 +102,8 @@ export const chatApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/{id}/save", tags: ["chat"], summary: "Save the current draft: a new plan, or a new version of the plan it came from",
-      request: { params: Id }, responses: { 200: json(SavedPlan, "A new version"), 201: json(SavedPlan, "A new plan"), ...errors(401, 403, 404, 409, 422) },
+      request: { params: Id, body: { required: false, content: { "application/json": { schema: Save } } } },
+      responses: { 200: json(SavedPlan, "A new version"), 201: json(SavedPlan, "A new plan"), ...errors(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -109,7 +111,7 @@ export const chatApi = newApp()
       const id = c.req.valid("param").id;
       const obj = conversation(c.env, id);
       const view = unwrap(await obj.get(p.org_id));
-      const draft = await draftOf(c.env, p.org_id, id);
+      const draft = await draftOf(c.env, p.org_id, id, c.req.valid("json").draft_version);
       const { record, created } = await saveDraft(c.env.DB, p, view.plan_id, await recheck(c.env.DB, p.org_id, draft.plan));
       unwrap(await obj.noteSaved(p.org_id, record.id, record.version, draft.version));
       const saved = {

@@ -1,5 +1,5 @@
 import type { Plan, Step } from "../task/plan-schema";
-import { allSteps } from "../task/validate";
+import { allSteps, type FlatStep } from "../task/validate";
 import type { DraftChanges, StepChange } from "./types";
 
 const label = (s: Step) => s.name || s.id;
@@ -15,6 +15,9 @@ function fieldsOf(step: Step, scope: string): Record<string, unknown> {
   return own;
 }
 
+/** The list a step is in, named by its loop or branch rather than by indexes that shift when a step before it goes. */
+const container = (f: FlatStep) => `${f.ancestors.join("/")}:${f.scope.replace(/\[\d+\]/g, "")}`;
+
 /** What changed from one draft to the next, step by step (matched by id, nested steps included). */
 export function diffPlans(prev: Plan | null, next: Plan, fromVersion: number | null): DraftChanges {
   const before = new Map(prev ? allSteps(prev).map((f) => [f.step.id, f]) : []);
@@ -28,8 +31,8 @@ export function diffPlans(prev: Plan | null, next: Plan, fromVersion: number | n
       added.push({ id, name: label(f.step) });
       continue;
     }
-    const a = fieldsOf(old.step, old.scope);
-    const b = fieldsOf(f.step, f.scope);
+    const a = fieldsOf(old.step, container(old));
+    const b = fieldsOf(f.step, container(f));
     const fields = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
     if (fields.length) changed.push({ id, name: label(f.step), fields: fields.map((k) => (k === "scope" ? "position" : k)) });
   }

@@ -41,7 +41,12 @@ export const Start = z
   })
   .strict();
 export const Send = z.object({ content: z.string().trim().min(1).max(LIMITS.description) }).strict();
+const DraftVersion = z.number().int().min(1).optional().openapi({ description: "the draft version the caller saw: 409 if a later reply (another tab, another person) replaced it" });
 export const Run = z
-  .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: usd(MAX_BUDGET_USD).optional() })
+  .object({
+    inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: usd(MAX_BUDGET_USD).optional(),
+    draft_version: DraftVersion,
+  })
   .strict();
+export const Save = z.object({ draft_version: DraftVersion }).strict();
 

@@ -81,4 +81,13 @@ describe("what changed between drafts", () => {
     expect(d.summary).toEqual(["added c (c)", "changed b: depends_on", "changed the plan's name"]);
     expect(diffPlans(null, a, null).added.map((s) => s.id)).toEqual(["a", "b"]);
   });
+
+  it("says a step moved only when it left its loop or branch, not when a step before its container went", () => {
+    const branch = { id: "route", kind: "branch", on: "a", cases: { yes: [{ id: "fix", agent: "writer" }] }, default: [{ id: "reply", agent: "writer" }] };
+    const a = planSchema.parse({ name: "p", steps: [{ id: "x", agent: "researcher" }, { id: "a", agent: "researcher" }, branch] });
+    const b = planSchema.parse({ name: "p", steps: [{ id: "a", agent: "researcher" }, branch] });
+    expect(diffPlans(a, b, 1)).toMatchObject({ removed: [{ id: "x" }], changed: [] });
+    const c = planSchema.parse({ name: "p", steps: [{ id: "a", agent: "researcher" }, { ...branch, cases: { yes: [] }, default: [{ id: "fix", agent: "writer" }, { id: "reply", agent: "writer" }] }] });
+    expect(diffPlans(b, c, 2).changed).toEqual([{ id: "fix", name: "fix", fields: ["position"] }]);
+  });
 });

@@ -104,6 +104,21 @@ describe("refinements", () => {
     expect(deps(plan)).toMatchObject({ research_pricing: ["collect_brief"], research_features: ["collect_brief"], write_comparison: ["research_pricing", "research_features"] });
   });
 
+  it("sets how many items a loop runs at a time, and adds no step for it", () => {
+    const loop = (plan: Plan) => plan.steps.find((s) => s.kind === "loop");
+    const emails = draft("Find the new customers. For each customer, draft a welcome email. Send the emails.");
+    let out = simPlanner("Make the loop run 3 at a time", emails, AGENTS);
+    valid(out.plan);
+    expect(loop(out.plan)).toMatchObject({ id: "each_customer", concurrency: 3 });
+    expect(out.plan.steps).toHaveLength(emails.steps.length);
+    expect(out.reply).toContain("each_customer now runs up to 3 items at a time.");
+    out = simPlanner("Draft the welcome emails one at a time", out.plan, AGENTS);
+    expect(loop(out.plan)).toMatchObject({ concurrency: 1 });
+    out = simPlanner("Limit the customer loop to 5 at once", out.plan, AGENTS);
+    expect(loop(out.plan)).toMatchObject({ concurrency: 5 });
+    expect(simPlanner("Run 3 at a time", base(), AGENTS).reply).toContain("There is no loop");
+  });
+
   it("removes, renames, reassigns and toggles approval", () => {
     let plan = refine(base(), "Remove the features step");
     expect(deps(plan).write_comparison).toEqual(["research_pricing"]);

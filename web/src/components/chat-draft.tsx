@@ -31,7 +31,7 @@ function StepRows(props: { steps: DraftStep[]; mark: (id: string) => Mark }) {
             <Show when={s.kind === "loop" ? s : null}>
               {(l) => (
                 <>
-                  <div class="muted small">for each item of {l().over}</div>
+                  <div class="muted small">for each item of {l().over}, {l().concurrency} at a time</div>
                   <StepRows steps={l().body} mark={props.mark} />
                 </>
               )}

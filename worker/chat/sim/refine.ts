@@ -1,4 +1,4 @@
-import type { Plan, Step } from "../../task/plan-schema";
+import type { LoopStep, Plan, Step } from "../../task/plan-schema";
 import type { OrgAgent } from "../types";
 import { matchAgent, needsApproval } from "./agents";
 import { SimDrafter, draftFromRequest } from "./draft";
@@ -53,6 +53,10 @@ const EDITS: [RegExp, Edit][] = [
     },
   ],
   [
+    /^(?:make|let|have|limit|set)?\s*(?:the\s+)?(.*?)\s*(?:run|runs|process|handle|do|to)?\s*(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+)?(?:at a time|at once|in parallel|concurrently)$/i,
+    (plan, m) => setConcurrency(plan, m[1], m[2]),
+  ],
+  [
     /^(?:run|do|make)\s+(?:the\s+|all\s+(?:the\s+)?)?(.+?)\s+(?:steps?\s+)?(?:in parallel|at the same time|concurrently)$/i,
     (plan, m) => {
       const all = /^(?:everything|them|it all|all|steps)$/i.test(m[1]);
@@ -83,6 +87,22 @@ const EDITS: [RegExp, Edit][] = [
     },
   ],
 ];
+
+const NUMBERS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+
+/** "make the loop run 3 at a time": the loops the phrase names (a step inside one names it too), else every loop. */
+function setConcurrency(plan: Plan, phrase: string, count: string): string {
+  const n = NUMBERS.includes(count.toLowerCase()) ? NUMBERS.indexOf(count.toLowerCase()) + 1 : Math.min(Number(count), 1000);
+  if (n < 1) return "A loop runs at least 1 item at a time.";
+  const named = phrase.replace(/\b(?:loops?|the|it|them|each|every|all|items?)\b/gi, " ").trim();
+  const isLoop = (s: Step | null | undefined): s is LoopStep => s?.kind === "loop";
+  const all = everyStep(plan.steps).filter(isLoop);
+  const hits = named ? [...new Set(findSteps(plan, named).map((s) => (isLoop(s) ? s : locate(plan.steps, s.id)?.parent)))].filter(isLoop) : all;
+  if (!all.length) return `There is no loop to run ${n} at a time: a loop comes from "for each …".`;
+  if (!hits.length) return `I found no loop matching "${named}".`;
+  for (const s of hits) s.concurrency = n;
+  return hits.map((s) => `${s.id} now runs up to ${n} item${n === 1 ? "" : "s"} at a time.`).join(" ");
+}
 
 function setApproval(plan: Plan, phrase: string, on: boolean): string {
   const hit = target(plan, phrase);

@@ -1,6 +1,7 @@
 import { useNavigate, useParams, useSearchParams } from "@solidjs/router";
-import { createEffect, createSignal, on, Show } from "solid-js";
+import { createEffect, createSignal, on, onCleanup, Show } from "solid-js";
 import { createStore, produce } from "solid-js/store";
+import { ApiError } from "../../client";
 import { ChatDraft } from "../../components/chat-draft";
 import { ChatTranscript } from "../../components/chat-transcript";
 import { Icon } from "../../components/icons";
@@ -23,18 +24,43 @@ export function ChatPage() {
   const [status, setStatus] = createSignal<string | null>(null);
   const [acting, setActing] = createSignal(false);
 
+  let gone = false;
+  onCleanup(() => (gone = true));
   const load = async (id: string) => {
     setConv({ loading: true, error: null });
     try {
       const view = await chatApi.get(id);
       // a slow answer for a conversation the route has left is dropped
-      if (params.id === id) setConv({ view, loading: false });
+      if (params.id !== id) return;
+      setConv({ view, loading: false });
+      if (view.busy && streaming() === null) void awaitReply(id);
     } catch (e) {
       if (params.id === id) setConv({ error: e, loading: false });
     }
   };
+  // A reply asked for before a reload (or in another tab) is still being drafted: show that, and the reply once it is stored.
+  let following: string | null = null;
+  const stopFollowing = () => {
+    if (following === null) return;
+    following = null;
+    setStreaming(null);
+    setStatus(null);
+  };
+  const awaitReply = async (id: string) => {
+    following = id;
+    setStreaming("");
+    setStatus("still answering");
+    while (!gone && following === id) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const view = await chatApi.get(id).catch(() => null);
+      if (following !== id || !view || view.busy) continue;
+      setConv({ view });
+      stopFollowing();
+    }
+  };
   // Whenever the route names another conversation than the one shown (a link, Back, Forward), load it.
   createEffect(on(() => params.id, (id) => {
+    stopFollowing();
     if (!id) return setConv({ view: null, error: null, loading: false });
     if (id === conv.view?.id) return;
     setConv("view", null);
@@ -72,7 +98,8 @@ export function ChatPage() {
 
   const send = async (ev: Event) => {
     ev.preventDefault();
-    const content = text().trim();
+    const typed = text();
+    const content = typed.trim();
     if (!content || streaming() !== null) return;
     try {
       let view = conv.view;
@@ -84,7 +111,14 @@ export function ChatPage() {
       setText("");
       setStreaming("");
       await chatApi.send(view.id, content, onEvent);
+      // another tab wrote to this conversation meanwhile: its messages fill the gap in the numbering
+      if (conv.view?.messages.some((m, i) => m.seq !== i + 1) && params.id === view.id) {
+        const fresh = await chatApi.get(view.id).catch(() => null);
+        if (fresh && params.id === view.id) setConv({ view: fresh });
+      }
     } catch (e) {
+      // refused before it was kept (too long, busy, offline): give the words back rather than lose them
+      if (e instanceof ApiError && !text().trim()) setText(typed);
       toast(errorMessage(e), "error");
     } finally {
       setStreaming(null);
@@ -92,15 +126,21 @@ export function ChatPage() {
     }
   };
 
+  // Run and Save name the draft on screen; another tab's newer draft is a 409, and then the page shows it.
+  const reloadIfStale = (e: unknown, id: string) => {
+    if (e instanceof ApiError && e.status === 409) void load(id);
+  };
+
   const run = async () => {
     const view = conv.view;
-    if (!view) return;
+    if (!view?.draft) return;
     setActing(true);
     try {
-      const task = await chatApi.run(view.id);
+      const task = await chatApi.run(view.id, view.draft.version);
       toast(`Started “${task.title}”`);
       navigate(`/tasks/${task.id}`);
     } catch (e) {
+      reloadIfStale(e, view.id);
       toast(errorMessage(e), "error");
     } finally {
       setActing(false);
@@ -109,14 +149,15 @@ export function ChatPage() {
 
   const save = async () => {
     const view = conv.view;
-    if (!view) return;
+    if (!view?.draft) return;
     setActing(true);
     try {
-      const plan = await chatApi.save(view.id);
+      const plan = await chatApi.save(view.id, view.draft.version);
       toast(`Saved as “${plan.name}” version ${plan.version}`);
       setConv("view", produce((v) => v && Object.assign(v, { plan_id: plan.id, plan_version: plan.version })));
       await load(view.id);
     } catch (e) {
+      reloadIfStale(e, view.id);
       toast(errorMessage(e), "error");
     } finally {
       setActing(false);
