@@ -47,7 +47,7 @@ describe("request ids", () => {
     const cases: [string, () => Promise<{ status: number; headers: Headers; json: { error?: { request_id: string; code: string } } | null }>, number, string?][] = [
       ["ok", () => api("GET", "/tasks?limit=1"), 200],
       ["unknown route", () => api("GET", "/nope"), 404, "not_found"],
-      ["unknown method", () => api("PATCH", "/tasks"), 404, "not_found"],
+      ["unknown method", () => api("PATCH", "/tasks"), 405, "method_not_allowed"],
       ["schema-invalid body", () => api("POST", "/tasks", { body: { agent: "researcher", title: "" } }), 400, "bad_request"],
       ["invalid query", () => api("GET", "/tasks?limit=1000"), 400, "bad_request"],
       ["malformed JSON", () => api("POST", "/tasks", { raw: '{"agent": "researcher",' }), 400, "bad_request"],
