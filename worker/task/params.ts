@@ -22,6 +22,9 @@ export interface ParamIssue {
 
 export type ResolvedInputs = { ok: true; values: Record<string, string> } | { ok: false; issues: ParamIssue[] };
 
+/** What an unknown param's message adds: the names the plan does declare. */
+export const declaredNames = (params: Param[]) => (params.length ? `; the plan declares ${params.map((p) => p.name).join(", ")}` : "; the plan declares none");
+
 /** `partial`: some inputs come later (a webhook trigger's saved inputs, which each delivery's body completes), so a required param may be missing. */
 export function resolveInputs(params: Param[], inputs: Record<string, unknown>, o: { partial?: boolean } = {}): ResolvedInputs {
   const issues: ParamIssue[] = [];
@@ -29,10 +32,7 @@ export function resolveInputs(params: Param[], inputs: Record<string, unknown>, 
   const values: Record<string, string> = {};
 
   for (const name of Object.keys(inputs)) {
-    if (!declared.has(name)) {
-      const known = params.length ? `; the plan declares ${params.map((p) => p.name).join(", ")}` : "; the plan declares none";
-      issues.push({ param: name, message: `unknown param${known}` });
-    }
+    if (!declared.has(name)) issues.push({ param: name, message: `unknown param${declaredNames(params)}` });
   }
 
   for (const p of params) {

@@ -3,12 +3,12 @@ import type { Bindings } from "../env";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
 import { badRequest, conflict, notFound, unprocessable } from "../lib/errors";
-import { resolveInputs } from "../task/params";
+import { declaredNames, resolveInputs } from "../task/params";
 import type { Param, Plan } from "../task/plan-schema";
 import { findNamedPlan } from "../api/plan-run";
 import { nextFire, validateCron } from "./cron";
 import { loadTrigger, type TriggerRow } from "./fire";
-import { describeGaps, triggerGaps } from "./plan-fit";
+import { describeGaps, triggerGaps, unknownParams } from "./plan-fit";
 import { newWebhookSecret } from "./webhook-signature";
 
 export const clock = (env: Bindings, id: string) => env.TRIGGER_CLOCK.get(env.TRIGGER_CLOCK.idFromName(id));
@@ -39,10 +39,9 @@ export function checkInputs(params: Param[], inputs: Record<string, unknown>, ki
 }
 
 export function checkInputMap(params: Param[], inputMap: Record<string, string>): void {
-  const unmapped = Object.keys(inputMap).filter((name) => !params.some((p) => p.name === name));
+  const unmapped = unknownParams(params, inputMap);
   if (!unmapped.length) return;
-  const known = params.length ? `; the plan declares ${params.map((p) => p.name).join(", ")}` : "; the plan declares none";
-  throw unprocessable(`input_map names unknown params: ${unmapped.join(", ")}${known}`, unmapped.map((param) => ({ param, message: "unknown param" })));
+  throw unprocessable(`input_map names unknown params: ${unmapped.join(", ")}${declaredNames(params)}`, unmapped.map((param) => ({ param, message: "unknown param" })));
 }
 
 /** What the checks of its fields leave: a webhook's input_map and inputs that together miss a required param. */

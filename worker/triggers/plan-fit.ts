@@ -1,4 +1,4 @@
-import { type ParamIssue, resolveInputs } from "../task/params";
+import { declaredNames, type ParamIssue, resolveInputs } from "../task/params";
 import type { Param } from "../task/plan-schema";
 import type { TriggerRow } from "./fire";
 
@@ -19,14 +19,16 @@ export function triggerGaps(params: Param[], t: Pick<TriggerRow, "kind" | "input
   const issues = resolved.ok ? [] : [...resolved.issues];
   if (t.kind !== "webhook" || t.input_map === null) return issues;
   const map = JSON.parse(t.input_map) as Record<string, string>;
-  const known = params.length ? `; the plan declares ${params.map((p) => p.name).join(", ")}` : "; the plan declares none";
-  for (const name of Object.keys(map)) if (!params.some((p) => p.name === name)) issues.push({ param: name, message: `unknown param${known}` });
+  for (const name of unknownParams(params, map)) issues.push({ param: name, message: `unknown param${declaredNames(params)}` });
   for (const p of params) {
     const saved = Object.hasOwn(inputs, p.name) && inputs[p.name] != null && inputs[p.name] !== "";
     if (p.required && !saved && !p.default && !Object.hasOwn(map, p.name)) issues.push({ param: p.name, message: "is required: neither the trigger's inputs nor its input_map give it" });
   }
   return issues;
 }
+
+/** The names an input_map maps that the plan does not declare. */
+export const unknownParams = (params: Param[], inputMap: Record<string, string>) => Object.keys(inputMap).filter((name) => !params.some((p) => p.name === name));
 
 /** The triggers among `triggers` that the params would break, with what each lacks. */
 export function brokenTriggers(params: Param[], triggers: TriggerRow[]): TriggerGaps[] {
