@@ -55,12 +55,12 @@ const CSV_COLUMNS = [
 
 /**
  * RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. Text that a
- * spreadsheet would run as a formula (= + - @, tab, CR first) gets a leading apostrophe.
+ * spreadsheet would run as a formula (= + - @, tab, CR or NUL first: OWASP ASVS 1.2.10) gets a leading apostrophe.
  */
 export function csvField(v: string | number | null): string {
   if (v == null) return "";
   if (typeof v === "number") return String(v);
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  const safe = /^[=+\-@\t\r\0]/.test(v) ? `'${v}` : v;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
