@@ -1,8 +1,8 @@
 -- Scripts written without spaces between words (Han, hiragana, katakana) were one FTS5 token per run of
 -- text, so only a title's first characters could be searched for (東京 found 東京の市場調査, 市場 did not).
--- A task whose title or description holds them keeps a copy with each such character set apart
--- (worker/db/search-text.ts), and the index reads that copy; other tasks keep NULL there and are indexed as
--- before. Contentless FTS5 deletes must pass what the row was indexed with, so the triggers read the same
+-- A task whose title or description holds them keeps a copy with each such character set apart, in NFKC as a
+-- query is read (worker/db/search-text.ts: fullwidth ＡＢＣ is ABC there), and the index reads that copy;
+-- other tasks keep NULL there and are indexed as before. Contentless FTS5 deletes must pass what the row was indexed with, so the triggers read the same
 -- coalesce. The UPDATE at the end gives existing titles their copy (and, through the trigger, their terms).
 -- Existing descriptions stay as they were indexed, and a search still matches the start of their runs as
 -- before: SQL reads a text's n-th character from its start, so setting apart up to 20,000 characters

@@ -62,6 +62,13 @@ describe("name search", () => {
     expect(Object.values(summary.json.counts).reduce((n: number, c) => n + Number(c), 0)).toBe(1);
   });
 
+  it("finds text in fullwidth, halfwidth or ligature forms by what it reads as, typed either way", async () => {
+    const tag = `zw${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+    const a = await createTask({ agent: "researcher", title: `${tag} ＡＢＣ株式会社 ｲﾝﾎﾞｲｽ ﬁnance`, description: "@output x" });
+    const find = async (q: string) => ((await api("GET", `/tasks?q=${encodeURIComponent(q)}`)).json.items as { id: string }[]).map((t) => t.id);
+    for (const q of ["ＡＢＣ", "abc", "ｲﾝﾎﾞｲｽ", "インボイス", "ﬁnance", "finance", "ABC株式"]) expect(await find(`${tag} ${q}`), q).toEqual([a.id]);
+  });
+
   it("stays inside the organization and its filters, and follows status changes", async () => {
     const tag = `zo${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
     const other = await makeOrg(`org_search_${tag}`);

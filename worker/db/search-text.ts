@@ -5,8 +5,13 @@ const EVERY_UNSPACED = new RegExp(UNSPACED.source, "gu");
 export const hasUnspaced = (s: string) => UNSPACED.test(s);
 
 /**
- * Text as the search index reads it when it holds such a script: each of those characters set apart, a
- * term of its own, so a word inside a sentence is found (市場 in 東京の市場調査); null when the text is
- * indexed as it is. migrations/0017 does the same in SQL, over the same ranges.
+ * Text as the search index reads it, or null when that is the text itself: in NFKC, as a query is read
+ * (fullwidth ＡＢＣ is ABC, halfwidth ｲﾝﾎﾞｲｽ is インボイス, ﬁ is fi), and with each character of an unspaced
+ * script set apart, a term of its own, so a word inside a sentence is found (市場 in 東京の市場調査).
+ * migrations/0017 sets apart existing titles in SQL, over the same ranges (SQL has no NFKC).
  */
-export const searchText = (s: string): string | null => (hasUnspaced(s) ? s.replace(EVERY_UNSPACED, " $& ") : null);
+export function searchText(s: string): string | null {
+  const n = s.normalize("NFKC");
+  const text = hasUnspaced(n) ? n.replace(EVERY_UNSPACED, " $& ") : n;
+  return text === s ? null : text;
+}
