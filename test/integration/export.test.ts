@@ -45,6 +45,7 @@ describe("csvField", () => {
     expect(csvField("two\nlines")).toBe('"two\nlines"');
     expect(csvField("=SUM(A1:A9)")).toBe("'=SUM(A1:A9)");
     expect(csvField("@cmd, x")).toBe(`"'@cmd, x"`);
+    for (const lead of ["+", "-", "\t", "\r", "\0"]) expect(csvField(`${lead}1+2`).startsWith(`'${lead}`) || csvField(`${lead}1+2`).startsWith(`"'${lead}`), JSON.stringify(lead)).toBe(true);
     expect(csvField(null)).toBe("");
     expect(csvField(0.25)).toBe("0.25");
   });

@@ -142,5 +142,12 @@ describe("GET /tasks created_from / created_to", () => {
     expectError(await api("GET", "/tasks?created_from=yesterday", { token }), 400);
     expectError(await api("GET", "/tasks?created_from=2026-13-01", { token }), 400);
     expectError(await api("GET", "/tasks?created_to=2026-03-01T10:00:00", { token }), 400);
+    // days the calendar lacks are refused, not rolled over into the next month
+    for (const day of ["2026-02-29", "2026-02-30", "2026-04-31T10:00:00Z", "2026-06-00"]) {
+      for (const path of ["/tasks", "/tasks/export"]) expectError(await api("GET", `${path}?created_from=${day}`, { token }), 400);
+    }
+    expect((await api("GET", "/tasks?created_to=2026-02-30", { token })).json.error.details).toEqual([{ path: "created_to", message: "no such day in the calendar" }]);
+    expect((await api("GET", "/tasks?created_from=2026-13-01", { token })).json.error.details).toHaveLength(1);
+    expect((await api("GET", "/tasks?created_from=2028-02-29&created_to=2028-02-29", { token })).status).toBe(200);
   });
 });

@@ -1,7 +1,8 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TaskRunner } from "../../worker/task/runner";
-import { api, createTask, expectError, makeOrg, taskStub, tokenWithRole, waitForStatus } from "../helpers";
+import { api, BASE, createTask, expectError, makeOrg, taskStub, tokenWithRole, waitForStatus } from "../helpers";
 
 const DAY = 86_400_000;
 
@@ -31,6 +32,29 @@ describe("deleting a finished task", () => {
     expectError(await api("DELETE", `/tasks/${t.id}/purge`), 404);
     const audit = await api("GET", "/audit?action=task.purge");
     expect(audit.json.items[0]).toMatchObject({ action: "task.purge", target: { type: "task", id: t.id } });
+  });
+
+  it("tells open dashboards, so the task leaves their lists without a reload (purge and retention alike)", async () => {
+    const orgId = `org_ret_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(orgId);
+    const t = (await api("POST", "/tasks", { token, body: { agent: "researcher", title: "leaving", description: "@output x" } })).json;
+    await waitForStatus(t.id, ["completed"], 10_000, token);
+    const feed = await exports.default.fetch(new Request(`${BASE}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } }));
+    const reader = feed.body!.getReader();
+    let text = "";
+    const seen = (async () => {
+      while (!text.includes("event: task.deleted")) {
+        const next = await reader.read();
+        if (next.done) break;
+        text += new TextDecoder().decode(next.value);
+      }
+    })();
+    expect((await api("DELETE", `/tasks/${t.id}/purge`, { token })).status).toBe(204);
+    await Promise.race([seen, new Promise((r) => setTimeout(r, 5000))]);
+    await reader.cancel().catch(() => {});
+    const frame = text.split("\n\n").find((f) => f.includes("event: task.deleted"));
+    expect(frame, text).toBeTruthy();
+    expect(JSON.parse(frame!.split("data: ")[1])).toMatchObject({ id: t.id, title: "leaving", status: "completed" });
   });
 
   it("refuses a task that has not finished, and needs the admin role", async () => {

@@ -41,6 +41,34 @@ describe("name search", () => {
     expect(await find(`${tag} -review`)).toEqual([a.id]);
   });
 
+  it("finds a word inside a title or description in Japanese or Chinese, which have no spaces between words", async () => {
+    const tag = `zj${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+    const a = await createTask({ agent: "researcher", title: `${tag} 東京の市場調査レポート`, description: "@output x" });
+    const b = await createTask({ agent: "researcher", title: `${tag} 北京`, description: "@output y\n分析客户流失的原因" });
+    const find = async (q: string) => ((await api("GET", `/tasks?q=${encodeURIComponent(q)}`)).json.items as { id: string }[]).map((t) => t.id);
+    expect(await find(`${tag} 市場`)).toEqual([a.id]);
+    expect(await find(`${tag} 市場調査`)).toEqual([a.id]);
+    expect(await find(`${tag} レポート`)).toEqual([a.id]);
+    expect(await find(`${tag} 京`)).toEqual([b.id, a.id]);
+    expect(await find(`${tag} 客户流失`)).toEqual([b.id]);
+    expect(await find(`${tag} 市調`)).toEqual([]);
+    for (const path of ["/tasks?status=pending&", "/tasks?sort=oldest&", "/tasks/export?format=json&"]) {
+      const res = await api("GET", `${path}q=${encodeURIComponent(`${tag} 流失`)}`);
+      expect(res.status, res.text).toBe(200);
+    }
+    const sorted = await api("GET", `/tasks?sort=oldest&q=${encodeURIComponent(`${tag} 調査`)}`);
+    expect(sorted.json.items.map((t: { id: string }) => t.id)).toEqual([a.id]);
+    const summary = await api("GET", `/tasks/summary?q=${encodeURIComponent(`${tag} 流失`)}`);
+    expect(Object.values(summary.json.counts).reduce((n: number, c) => n + Number(c), 0)).toBe(1);
+  });
+
+  it("finds text in fullwidth, halfwidth or ligature forms by what it reads as, typed either way", async () => {
+    const tag = `zw${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+    const a = await createTask({ agent: "researcher", title: `${tag} ＡＢＣ株式会社 ｲﾝﾎﾞｲｽ ﬁnance`, description: "@output x" });
+    const find = async (q: string) => ((await api("GET", `/tasks?q=${encodeURIComponent(q)}`)).json.items as { id: string }[]).map((t) => t.id);
+    for (const q of ["ＡＢＣ", "abc", "ｲﾝﾎﾞｲｽ", "インボイス", "ﬁnance", "finance", "ABC株式"]) expect(await find(`${tag} ${q}`), q).toEqual([a.id]);
+  });
+
   it("stays inside the organization and its filters, and follows status changes", async () => {
     const tag = `zo${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
     const other = await makeOrg(`org_search_${tag}`);

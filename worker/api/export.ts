@@ -11,10 +11,20 @@ export const EXPORT_CAP = 10_000;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+const isoShaped = (s: string) => (DATE.test(s) || DATETIME.test(s)) && !Number.isNaN(Date.parse(s));
+
+/** Date.parse rolls a day the month lacks over into the next (2026-02-30 is March 2): such a date is refused. */
+function onCalendar(s: string): boolean {
+  const [y, m, d] = s.slice(0, 10).split("-").map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
 const IsoDate = z
   .string()
   .max(40)
-  .refine((s) => (DATE.test(s) || DATETIME.test(s)) && !Number.isNaN(Date.parse(s)), { message: "an ISO date (2026-05-01) or date-time with offset (2026-05-01T09:00:00Z)" });
+  .refine(isoShaped, { message: "an ISO date (2026-05-01) or date-time with offset (2026-05-01T09:00:00Z)" })
+  .refine((s) => !isoShaped(s) || onCalendar(s), { message: "no such day in the calendar" });
 
 export const TriggerId = z.string().max(100).optional().openapi({ description: "tasks this trigger started (kept after it is deleted)" });
 
@@ -45,12 +55,12 @@ const CSV_COLUMNS = [
 
 /**
  * RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. Text that a
- * spreadsheet would run as a formula (= + - @, tab, CR first) gets a leading apostrophe.
+ * spreadsheet would run as a formula (= + - @, tab, CR or NUL first: OWASP ASVS 1.2.10) gets a leading apostrophe.
  */
 export function csvField(v: string | number | null): string {
   if (v == null) return "";
   if (typeof v === "number") return String(v);
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  const safe = /^[=+\-@\t\r\0]/.test(v) ? `'${v}` : v;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

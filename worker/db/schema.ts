@@ -124,6 +124,9 @@ export const tasks = sqliteTable(
     finished_at: integer("finished_at"),
     /** a sub-task's: the parent's spawn_task call that made it (migration 0012) */
     spawn_call: text("spawn_call"),
+    /** what the search index reads for a title or description in an unspaced script, else null (migration 0017) */
+    search_title: text("search_title"),
+    search_description: text("search_description"),
   },
   (t) => [
     uniqueIndex("tasks_id").on(t.id),

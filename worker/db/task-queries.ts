@@ -1,4 +1,5 @@
 import { TASK_STATUSES, type TaskSource, type TaskStatus } from "./schema";
+import { hasUnspaced, searchText } from "./search-text";
 import { type IndexRow, INDEX_COLUMNS, toListItem, type TaskListItem } from "./task-row";
 
 export interface TaskFilters {
@@ -13,14 +14,29 @@ export interface TaskFilters {
 export const COUNT_CAP = 1000;
 const COLUMNS = INDEX_COLUMNS.join(", ");
 
+/** A word typed, its FTS5 term, and the texts the term matches as prefixes. */
+export interface SearchWord {
+  word: string;
+  term: string;
+  prefixes: string[];
+}
+
 /**
- * Turns whatever a person typed into a safe FTS5 query: every word becomes a
- * quoted prefix term, so FTS syntax (quotes, NEAR, -, *, :) is never interpreted.
+ * Turns whatever a person typed into safe FTS5 terms: every word becomes a quoted prefix term, so FTS syntax
+ * (quotes, NEAR, -, *, :) is never interpreted. A word in an unspaced script is the phrase of its characters,
+ * as the index holds them (`searchText`; a character there is a whole term, so such an ending is no prefix),
+ * or the prefix of a run of text as a description written before migration 0017 was indexed.
  */
-export function ftsQuery(q: string): string | null {
+export function ftsQuery(q: string): SearchWord[] | null {
   const words = q.normalize("NFKC").match(/[\p{L}\p{N}_]+/gu);
   if (!words?.length) return null;
-  return words.slice(0, 16).map((w) => `"${w}"*`).join(" ");
+  return words.slice(0, 16).map((word) => {
+    if (!hasUnspaced(word)) return { word, term: `"${word}"*`, prefixes: [word] };
+    const parts = searchText(word)!.split(" ").filter(Boolean);
+    const last = parts[parts.length - 1];
+    const phrase = `"${parts.join(" ")}"${hasUnspaced(last) ? "" : "*"}`;
+    return { word, term: `(${phrase} OR "${word}"*)`, prefixes: hasUnspaced(last) ? [word] : [word, last] };
+  });
 }
 
 const hex = (s: string) => Array.from(new TextEncoder().encode(s), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -45,15 +61,12 @@ const TAG_START = /^[osra][0-9a-f]*$/i;
  */
 const inText = (word: string, term: string) => (/^[a-z0-9]+$/i.test(word) && !TAG_START.test(word) ? term : `{title description} : ${term}`);
 
-/** The words of `ftsQuery`, each `"word"*`. */
-const quoted = (words: string) => words.split(" ").map((term) => ({ word: term.slice(1, -2), term }));
-
 /**
  * The `tasks_search` MATCH for an organization, its filters and the words typed (none: the filters alone).
  * Filter tags are scoped to the organization, so FTS5 only walks that organization's postings.
  */
-export function searchMatch(orgId: string, f: TaskFilters, words: string | null): string {
-  return [...filterTags(orgId, f), ...(words ? quoted(words).map((w) => inText(w.word, w.term)) : [])].join(" AND ");
+export function searchMatch(orgId: string, f: TaskFilters, words: SearchWord[] | null): string {
+  return [...filterTags(orgId, f), ...(words ? words.map((w) => inText(w.word, w.term)) : [])].join(" AND ");
 }
 
 /** The longest prefix with its own FTS5 index (migrations/0003: prefix='2 3 4 5 6'). */
@@ -87,15 +100,14 @@ function wholeTerms(word: string): { sql: string; args: unknown[] } {
  * becomes the OR of the whole terms it starts (`wholeTerms`), which FTS5 seeks in like any other term. `scans`
  * tells that a prefix stays without an index (one letter, or a long word whose folding is not plain lowercase).
  */
-function wordsExpression(words: string): { sql: string; args: unknown[]; scans: boolean } {
+function wordsExpression(words: SearchWord[]): { sql: string; args: unknown[]; scans: boolean } {
   const plain: string[] = [];
   const sql: string[] = [];
   const args: unknown[] = [];
   let scans = false;
-  for (const { word, term } of quoted(words)) {
+  for (const { word, term, prefixes } of words) {
     if (!LONG_WORD.test(word)) {
-      const chars = [...word].length;
-      scans ||= chars < 2 || chars > INDEXED_PREFIX;
+      scans ||= prefixes.some((p) => [...p].length < 2 || [...p].length > INDEXED_PREFIX);
       plain.push(inText(word, term));
       continue;
     }

@@ -18,6 +18,7 @@ import type { Plan } from "./plan-schema";
 import type { RpcResult } from "./runner";
 import { delay } from "../lib/time";
 import { findTask } from "../db/task-queries";
+import { searchText } from "../db/search-text";
 import { INTERRUPTED_AFTER_MS, requestTask } from "./interrupted";
 
 export interface NewTask {
@@ -109,12 +110,14 @@ function snapshots(names: string[], rows: AgentRow[]): Record<string, AgentSnaps
 function insertStatement(env: Bindings, row: IndexRow, names: string[], triggerPaused: boolean, spawnCall: string | null) {
   return env.DB.prepare(
     `INSERT INTO tasks (id, org_id, title, description, status, source, agent, agents, created_by, parent_id, rerun_of, trigger_id,
-       session_id, plan_id, plan_version, progress_total, created_at, spawn_call) SELECT ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+       session_id, plan_id, plan_version, progress_total, created_at, spawn_call, search_title, search_description)
+     SELECT ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
      WHERE (SELECT count(*) FROM agents WHERE org_id = ? AND name IN (${placeholders(names)})) = ?
        AND (? IS NULL OR EXISTS (SELECT 1 FROM triggers WHERE id = ? AND paused <= ?))`,
   ).bind(
     row.id, row.org_id, row.title, row.description, row.source, row.agent, row.agents, row.created_by, row.parent_id,
     row.rerun_of, row.trigger_id, row.session_id, row.plan_id, row.plan_version, row.progress_total, row.created_at, spawnCall,
+    searchText(row.title), searchText(row.description),
     row.org_id, ...names, names.length, row.trigger_id, row.trigger_id, triggerPaused ? 1 : 0,
   );
 }

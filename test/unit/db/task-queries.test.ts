@@ -4,26 +4,35 @@ import { decodeCursor, ftsQuery, listTasks, searchMatch, taskSummary } from "../
 import type { TaskStatus } from "../../../worker/db/schema";
 import { INDEX_COLUMNS, type IndexRow } from "../../../worker/db/task-row";
 import { IndexSync } from "../../../worker/task/index-sync";
+import { searchText } from "../../../worker/db/search-text";
+
+const terms = (q: string) => ftsQuery(q)?.map((w) => w.term).join(" ") ?? null;
 
 describe("ftsQuery", () => {
   it("keeps only words, each a quoted prefix term", () => {
-    expect(ftsQuery('market "analysis" OR NEAR(x y) -z title:q*')).toBe('"market"* "analysis"* "OR"* "NEAR"* "x"* "y"* "z"* "title"* "q"*');
+    expect(terms('market "analysis" OR NEAR(x y) -z title:q*')).toBe('"market"* "analysis"* "OR"* "NEAR"* "x"* "y"* "z"* "title"* "q"*');
     expect(ftsQuery("  ")).toBeNull();
     expect(ftsQuery('"*:^()-+')).toBeNull();
-    expect(ftsQuery("ﬁle Ⅻ")).toBe('"file"* "XII"*');
-    expect(ftsQuery(Array.from({ length: 40 }, (_, i) => `w${i}`).join(" "))!.split(" ")).toHaveLength(16);
+    expect(terms("ﬁle Ⅻ")).toBe('"file"* "XII"*');
+    expect(ftsQuery(Array.from({ length: 40 }, (_, i) => `w${i}`).join(" "))).toHaveLength(16);
+  });
+
+  it("makes a word in an unspaced script the phrase of its characters (a prefix only where it ends in another script), or a run's prefix", () => {
+    expect(terms("市場 データ")).toBe('("市 場" OR "市場"*) ("デ ー タ" OR "データ"*)');
+    expect(terms("東京abc x東京")).toBe('("東 京 abc"* OR "東京abc"*) ("x 東 京" OR "x東京"*)');
+    expect(ftsQuery("東京abc")![0].prefixes).toEqual(["東京abc", "abc"]);
   });
 });
 
 describe("searchMatch", () => {
   it("scopes to the organization, or to its filter tags when there are filters", () => {
-    expect(searchMatch("org_a", {}, '"co"*')).toBe('tags : "o6f72675f61" AND "co"*');
-    const m = searchMatch("org_a", { status: "failed", agent: "writer" }, '"x"* "y"*');
+    expect(searchMatch("org_a", {}, ftsQuery("co"))).toBe('tags : "o6f72675f61" AND "co"*');
+    const m = searchMatch("org_a", { status: "failed", agent: "writer" }, ftsQuery("x y"));
     expect(m).toBe(`tags : "s${hex("org_a failed")}" AND tags : "a${hex("org_a writer")}" AND "x"* AND "y"*`);
   });
 
   it("keeps words that could start a hidden tag token out of the tags", () => {
-    expect(searchMatch("org_a", {}, '"S3"* "o6f7"* "a"* "café"* "x_y"* "sql"*')).toBe(
+    expect(searchMatch("org_a", {}, ftsQuery("S3 o6f7 a café x_y sql"))).toBe(
       'tags : "o6f72675f61" AND {title description} : "S3"* AND {title description} : "o6f7"* AND {title description} : "a"* ' +
         'AND {title description} : "café"* AND {title description} : "x_y"* AND "sql"*',
     );
@@ -59,6 +68,34 @@ describe("the search index follows the task index", () => {
     await env.DB.prepare("DELETE FROM tasks WHERE id = ?").bind(id).run();
     expect(await found({ q: "yak" })).toEqual([]);
     expect((await taskSummary(env.DB, org, { q: "yak" })).counts.failed).toBe(0);
+  });
+});
+
+describe("titles in an unspaced script written before migration 0017", () => {
+  it("are set apart by its last statement, found by a word inside them, and leave no term behind once deleted", async () => {
+    const org = `org_cjk_${crypto.randomUUID().slice(0, 8)}`;
+    const id = `tsk_cjk_${crypto.randomUUID()}`;
+    await insertTask(org, id, "東京の市場調査 report");
+    const found = async (q: string) => (await listTasks(env.DB, org, { q }, null, 10)).items.map((t) => t.id);
+    await env.DB.prepare("UPDATE tasks SET search_title = NULL WHERE id = ?").bind(id).run();
+    expect(await found("市場")).toEqual([]);
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0017_"))!;
+    await env.DB.prepare(migration.queries[migration.queries.length - 1]).run();
+    expect(await env.DB.prepare("SELECT search_title FROM tasks WHERE id = ?").bind(id).first("search_title")).toBe(searchText("東京の市場調査 report"));
+    expect(await found("市場")).toEqual([id]);
+    expect(await found("東京 rep")).toEqual([id]);
+    const older = `tsk_cjk_${crypto.randomUUID()}`;
+    await env.DB.prepare(
+      "INSERT INTO tasks (id, org_id, title, description, status, source, agent, created_by, session_id, created_at) VALUES (?, ?, 'x', '北京的客户 分析', 'pending', 'api', 'researcher', '{}', ?, ?)",
+    )
+      .bind(older, org, `ses_${older}`, Date.now())
+      .run();
+    expect(await found("北京"), "a description indexed before the migration, by the start of its runs").toEqual([older]);
+    expect(await found("分析")).toEqual([older]);
+    await env.DB.batch([env.DB.prepare("DELETE FROM tasks WHERE id = ?").bind(id), env.DB.prepare("DELETE FROM tasks WHERE id = ?").bind(older)]);
+    expect(await found("市場")).toEqual([]);
+    const ghosts = await env.DB.prepare("SELECT count(*) AS n FROM tasks_search WHERE tasks_search MATCH ?").bind(`tags : "o${hex(org)}"`).first("n");
+    expect(ghosts).toBe(0);
   });
 });
 
