@@ -106,6 +106,51 @@ describe("/tokens", () => {
     const left = await env.DB.prepare("SELECT count(*) AS n FROM api_tokens WHERE org_id = ? AND role = 'admin' AND revoked_at IS NULL").bind(org.org.id).first<{ n: number }>();
     expect(left!.n).toBe(1);
   });
+
+  it("expires a token at its expires_at: its requests, dashboard sessions and sign-in are refused from then on", async () => {
+    const at = new Date(Date.now() + 1500).toISOString();
+    const res = await api("POST", "/tokens", { body: { name: "contractor", role: "member", expires_at: at } });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json.expires_at).toBe(at);
+    const made = res.json as { id: string; token: string };
+    const cookie = await fetchSession(made.token);
+    expect((await api("GET", "/tasks", { token: made.token })).status).toBe(200);
+    expect((await api("GET", "/tasks", { token: null, headers: { cookie } })).status).toBe(200);
+    const listed = (await api("GET", "/tokens")).json.items.find((t: { id: string }) => t.id === made.id);
+    expect(listed).toMatchObject({ expires_at: at, revoked_at: null });
+    const audit = (await api("GET", "/audit?action=token.create")).json.items.find((e: { target: { id: string } }) => e.target.id === made.id);
+    expect(audit.details).toEqual({ name: "contractor", role: "member", expires_at: at });
+
+    await new Promise((r) => setTimeout(r, Date.parse(at) - Date.now() + 50));
+    // the gate read the token well inside its trust window, and still refuses it
+    expectError(await api("GET", "/tasks", { token: made.token }), 401, "unauthorized");
+    expectError(await api("GET", "/tasks", { token: null, headers: { cookie } }), 401, "unauthorized");
+    expectError(await api("POST", "/auth/session", { token: null, body: { token: made.token } }), 401, "unauthorized");
+    expect((await api("GET", "/tokens")).json.items.find((t: { id: string }) => t.id === made.id)).toMatchObject({ expires_at: at });
+  });
+
+  it("refuses an expiry that is not a future instant (400 at expires_at), and makes nothing", async () => {
+    const before = (await api("GET", "/tokens?limit=100")).json.items.length;
+    for (const expires_at of [new Date(Date.now() - 1000).toISOString(), "tomorrow", "2030-01-01", 1893456000]) {
+      const res = await api("POST", "/tokens", { body: { name: "never", role: "viewer", expires_at } });
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details.map((d: { path: string }) => d.path)).toEqual(["expires_at"]);
+    }
+    expect((await api("GET", "/tokens?limit=100")).json.items.length).toBe(before);
+    const never = await api("POST", "/tokens", { body: { name: "forever", role: "viewer" } });
+    expect(never.json.expires_at).toBeNull();
+  });
+
+  it("never counts an expired admin token as the one left to manage the organization", async () => {
+    const { json: org } = await api("POST", "/orgs", { body: { name: "Expiring Admins" } });
+    const first = org.token as { id: string; token: string };
+    const soon = (await api("POST", "/tokens", { token: first.token, body: { name: "soon", role: "admin", expires_at: new Date(Date.now() + 300).toISOString() } })).json;
+    await new Promise((r) => setTimeout(r, 400));
+    const res = await api("DELETE", `/tokens/${first.id}`, { token: first.token });
+    expectError(res, 409, "conflict");
+    expect(res.json.error.message).toContain("last admin token");
+    expect(soon.id).toMatch(/^tok_/);
+  });
 });
 
 async function fetchSession(token: string): Promise<string> {

@@ -27,11 +27,13 @@ export const authSessionPublicApi = newApp().openapi(
     if (!p) throw unauthorized("unknown or revoked API token");
     const sid = newSecret("fds");
     const now = Date.now();
+    // a session ends with its token
+    const ttlMs = Math.min(SESSION_TTL_S * 1000, p.expires_at === null ? Number.POSITIVE_INFINITY : p.expires_at - now);
     await c.env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
-      .bind(await sha256Hex(sid), p.token_id, p.org_id, now, now + SESSION_TTL_S * 1000)
+      .bind(await sha256Hex(sid), p.token_id, p.org_id, now, now + ttlMs)
       .run();
     const secure = new URL(c.req.url).protocol === "https:";
-    setCookie(c, SESSION_COOKIE, sid, { httpOnly: true, sameSite: "Strict", path: "/", secure, maxAge: SESSION_TTL_S });
+    setCookie(c, SESSION_COOKIE, sid, { httpOnly: true, sameSite: "Strict", path: "/", secure, maxAge: Math.max(1, Math.ceil(ttlMs / 1000)) });
     const org = await c.env.DB.prepare("SELECT id, name FROM orgs WHERE id = ?").bind(p.org_id).first<{ id: string; name: string }>();
     return c.json({ org: org!, token: { id: p.token_id, name: p.token_name, role: p.role } }, 200);
   },

@@ -13,11 +13,24 @@ import { body, errors, json, Page } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { cursorAfter, ListQuery } from "./list-query";
 
+const ExpiresAt = z.string().nullable().openapi({ description: "when the token stops working (ISO-8601); null: never" });
 const TokenView = z
-  .object({ id: z.string(), name: z.string(), role: z.enum(ROLES), instance_admin: z.boolean(), created_at: z.string(), revoked_at: z.string().nullable() })
+  .object({ id: z.string(), name: z.string(), role: z.enum(ROLES), instance_admin: z.boolean(), created_at: z.string(), expires_at: ExpiresAt, revoked_at: z.string().nullable() })
   .openapi("Token");
-const NewToken = z.object({ id: z.string(), token: z.string().openapi({ description: "the secret, shown this once" }), name: z.string(), role: z.enum(ROLES), created_at: z.string() }).openapi("NewToken");
-const CreateToken = z.object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) }).strict();
+const NewToken = z
+  .object({ id: z.string(), token: z.string().openapi({ description: "the secret, shown this once" }), name: z.string(), role: z.enum(ROLES), created_at: z.string(), expires_at: ExpiresAt })
+  .openapi("NewToken");
+const CreateToken = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    role: z.enum(ROLES),
+    expires_at: z.iso
+      .datetime({ offset: true, abort: true, message: "an ISO-8601 date and time, e.g. 2026-07-01T00:00:00Z" })
+      .refine((v) => Date.parse(v) > Date.now(), "must be in the future")
+      .optional()
+      .openapi({ description: "when the token stops working, as a revoked one does; omitted: never" }),
+  })
+  .strict();
 const Id = z.object({ id: z.string().min(1).max(100) });
 
 interface TokenRow {
@@ -26,19 +39,22 @@ interface TokenRow {
   role: Role;
   instance_admin: number;
   created_at: number;
+  expires_at: number | null;
   revoked_at: number | null;
 }
 
-const toView = (r: TokenRow) => ({ id: r.id, name: r.name, role: r.role, instance_admin: r.instance_admin === 1, created_at: iso(r.created_at)!, revoked_at: iso(r.revoked_at) });
+const toView = (r: TokenRow) => ({
+  id: r.id, name: r.name, role: r.role, instance_admin: r.instance_admin === 1, created_at: iso(r.created_at)!, expires_at: iso(r.expires_at), revoked_at: iso(r.revoked_at),
+});
 
 /** The statements that make a token; the caller batches them with whatever else goes with it. */
-export async function newTokenStatements(d1: D1Database, orgId: string, name: string, role: Role, now: number) {
+export async function newTokenStatements(d1: D1Database, orgId: string, name: string, role: Role, now: number, expiresAt: number | null = null) {
   const id = newId("tok");
   const token = newSecret();
   const stmt = d1
-    .prepare("INSERT INTO api_tokens (id, org_id, name, role, token_hash, instance_admin, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)")
-    .bind(id, orgId, name, role, await sha256Hex(token), now);
-  return { stmt, created: { id, token, name, role, created_at: iso(now)! } };
+    .prepare("INSERT INTO api_tokens (id, org_id, name, role, token_hash, instance_admin, created_at, expires_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)")
+    .bind(id, orgId, name, role, await sha256Hex(token), now, expiresAt);
+  return { stmt, created: { id, token, name, role, created_at: iso(now)!, expires_at: iso(expiresAt) } };
 }
 
 const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
@@ -49,10 +65,11 @@ export const tokensApi = newApp()
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      const { name, role } = c.req.valid("json");
+      const { name, role, expires_at } = c.req.valid("json");
       const now = Date.now();
-      const { stmt, created } = await newTokenStatements(c.env.DB, p.org_id, name, role, now);
-      await c.env.DB.batch([stmt, auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "token.create", target_type: "token", target_id: created.id, details: { name, role } }, now)]);
+      const { stmt, created } = await newTokenStatements(c.env.DB, p.org_id, name, role, now, expires_at === undefined ? null : Date.parse(expires_at));
+      const details = { name, role, ...(created.expires_at ? { expires_at: created.expires_at } : {}) };
+      await c.env.DB.batch([stmt, auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "token.create", target_type: "token", target_id: created.id, details }, now)]);
       return c.json(created, 201);
     },
   )
@@ -64,7 +81,7 @@ export const tokensApi = newApp()
       const { include_revoked, limit, cursor } = c.req.valid("query");
       const page = keysetSql(NEWEST, cursorAfter(NEWEST, cursor), limit);
       const { results } = await c.env.DB.prepare(
-        `SELECT id, name, role, instance_admin, created_at, revoked_at FROM api_tokens WHERE org_id = ? ${include_revoked === "true" ? "" : "AND revoked_at IS NULL"} ${page.where} ${page.tail}`,
+        `SELECT id, name, role, instance_admin, created_at, expires_at, revoked_at FROM api_tokens WHERE org_id = ? ${include_revoked === "true" ? "" : "AND revoked_at IS NULL"} ${page.where} ${page.tail}`,
       )
         .bind(p.org_id, ...page.args)
         .all<TokenRow>();
@@ -79,15 +96,17 @@ export const tokensApi = newApp()
       const { id } = c.req.valid("param");
       if (id === BOOTSTRAP_TOKEN_ID) throw conflict("the bootstrap token comes from FLIGHTDECK_ADMIN_TOKEN; change that instead");
       const d1 = c.env.DB;
-      // Never the last admin token: without one nobody could manage the organization again. Checked in the
-      // update itself, so two admins revoking each other at once cannot both win.
+      // Never the last admin token (an expired one does not count): without one nobody could manage the
+      // organization again. Checked in the update itself, so two admins revoking each other at once cannot both win.
+      const now = Date.now();
       const [revoke] = await d1.batch([
         d1.prepare(
-          `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND org_id = ? AND revoked_at IS NULL
-             AND (role <> 'admin' OR EXISTS (SELECT 1 FROM api_tokens o WHERE o.org_id = ? AND o.role = 'admin' AND o.revoked_at IS NULL AND o.id <> ?))
+          `UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2 AND org_id = ?3 AND revoked_at IS NULL
+             AND (role <> 'admin' OR expires_at <= ?1 OR EXISTS (SELECT 1 FROM api_tokens o WHERE o.org_id = ?3 AND o.role = 'admin' AND o.revoked_at IS NULL
+               AND (o.expires_at IS NULL OR o.expires_at > ?1) AND o.id <> ?2))
            RETURNING token_hash`,
-        ).bind(Date.now(), id, p.org_id, p.org_id, id),
-        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "token.revoke", target_type: "token", target_id: id }, Date.now(), true),
+        ).bind(now, id, p.org_id),
+        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "token.revoke", target_type: "token", target_id: id }, now, true),
         d1.prepare("DELETE FROM auth_sessions WHERE token_id = ? AND org_id = ? AND changes() > 0").bind(id, p.org_id),
       ]);
       const hash = (revoke.results as { token_hash: string }[])[0]?.token_hash;

@@ -28,6 +28,8 @@ export const apiTokens = sqliteTable(
     instance_admin: integer("instance_admin", { mode: "boolean" }).notNull().default(false),
     created_at: integer("created_at").notNull(),
     revoked_at: integer("revoked_at"),
+    /** null: never */
+    expires_at: integer("expires_at"),
   },
   (t) => [uniqueIndex("api_tokens_hash").on(t.token_hash), index("api_tokens_org").on(t.org_id, t.created_at)],
 );

@@ -23,6 +23,7 @@ function TokensManager() {
   const tokens = createLoader(() => api.tokens.list());
   const [name, setName] = createSignal("");
   const [role, setRole] = createSignal<Role>("member");
+  const [days, setDays] = createSignal("");
   const [err, setErr] = createSignal<string | null>(null);
   const [secret, setSecret] = createSignal<string | null>(null);
   const [revoking, setRevoking] = createSignal<ApiToken | null>(null);
@@ -32,7 +33,8 @@ function TokensManager() {
     if (!name().trim()) return setErr("Name the token.");
     setErr(null);
     try {
-      const t = await api.tokens.create(name().trim(), role());
+      const expiresAt = days() ? new Date(Date.now() + Number(days()) * 86_400_000).toISOString() : undefined;
+      const t = await api.tokens.create(name().trim(), role(), expiresAt);
       setName("");
       setSecret(t.token ?? null);
       void tokens.refresh();
@@ -71,7 +73,17 @@ function TokensManager() {
               <span class="tag">{t.role}</span>
             </td>
             <td>{fmtDate(t.created_at)}</td>
-            <td>{t.revoked_at ? <span class="muted">revoked {fmtDate(t.revoked_at)}</span> : "active"}</td>
+            <td>
+              {t.revoked_at ? (
+                <span class="muted">revoked {fmtDate(t.revoked_at)}</span>
+              ) : t.expires_at && Date.parse(t.expires_at) <= Date.now() ? (
+                <span class="muted">expired {fmtDate(t.expires_at)}</span>
+              ) : t.expires_at ? (
+                `active, expires ${fmtDate(t.expires_at)}`
+              ) : (
+                "active"
+              )}
+            </td>
             <td>
               <Show when={isAdmin() && !t.revoked_at}>
                 <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setRevoking(t)} aria-label={`Revoke ${t.name}`}>
@@ -95,6 +107,15 @@ function TokensManager() {
               <option value="viewer">viewer</option>
               <option value="member">member</option>
               <option value="admin">admin</option>
+            </select>
+          </label>
+          <label class="field">
+            <span>Expires</span>
+            <select value={days()} onChange={(e) => setDays(e.currentTarget.value)}>
+              <option value="">never</option>
+              <option value="7">in 7 days</option>
+              <option value="30">in 30 days</option>
+              <option value="90">in 90 days</option>
             </select>
           </label>
           <button class="btn btn-primary" type="submit">
