@@ -330,6 +330,17 @@ describe("API tokens", () => {
     expect(Math.abs(Date.parse(made!.expires_at!) - Date.now() - 30 * 86_400_000)).toBeLessThan(120_000);
     await page.getByRole("row").filter({ hasText: name }).getByText(/^active, expires /).waitFor();
   });
+
+  it("changes a token's role from its row", async () => {
+    const name = `demoted-${uid()}`;
+    const made = await apiCall<{ id: string; token: string }>(app, "POST", "/tokens", { name, role: "admin" });
+    await page.goto(`${app.url}/settings?tab=tokens`);
+    await page.getByLabel(`Role of ${name}`).selectOption("viewer");
+    await page.getByText(`${name} is now viewer`).waitFor();
+    const res = await fetch(`${app.url}/api/v1/tokens`, { headers: { authorization: `Bearer ${made.token}` } });
+    expect(res.status).toBe(403);
+    expect(await page.getByLabel(`Role of ${name}`).inputValue()).toBe("viewer");
+  });
 });
 
 describe("the page", () => {

@@ -151,6 +151,58 @@ describe("/tokens", () => {
     expect(res.json.error.message).toContain("last admin token");
     expect(soon.id).toMatch(/^tok_/);
   });
+
+  it("changes a token's role or name, and its very next request, by bearer or dashboard session, has that role", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "ops", role: "admin" } });
+    const cookie = await fetchSession(made.token);
+    expect((await api("GET", "/tokens", { token: made.token })).status).toBe(200);
+    expect((await api("GET", "/tokens", { token: null, headers: { cookie } })).status).toBe(200);
+
+    const down = await api("PATCH", `/tokens/${made.id}`, { body: { role: "viewer" } });
+    expect(down.status, down.text).toBe(200);
+    expect(down.json).toMatchObject({ id: made.id, name: "ops", role: "viewer", revoked_at: null });
+    expect(down.text).not.toContain(made.token);
+    expectError(await api("GET", "/tokens", { token: made.token }), 403, "forbidden");
+    expectError(await api("POST", "/tasks", { token: made.token, body: { agent: "researcher", title: "t", description: "@output x" } }), 403, "forbidden");
+    expectError(await api("GET", "/tokens", { token: null, headers: { cookie } }), 403, "forbidden");
+    expect((await api("GET", "/auth/session", { token: null, headers: { cookie } })).json.token).toMatchObject({ id: made.id, role: "viewer" });
+
+    const up = await api("PATCH", `/tokens/${made.id}`, { body: { role: "member", name: "ops bot" } });
+    expect(up.json).toMatchObject({ name: "ops bot", role: "member" });
+    expect((await api("POST", "/tasks", { token: made.token, body: { agent: "researcher", title: "t", description: "@output x" } })).status).toBe(201);
+    const audit = (await api("GET", "/audit?action=token.update")).json.items.filter((e: { target: { id: string } }) => e.target.id === made.id);
+    expect(audit.map((e: { details: unknown }) => e.details)).toEqual([{ role: "member", name: "ops bot" }, { role: "viewer" }]);
+  });
+
+  it("refuses a bad change (400), another organization's, a revoked or the bootstrap token, and changes nothing", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "kept", role: "member" } });
+    for (const body of [{}, { role: "owner" }, { name: "" }, { instance_admin: true }, { expires_at: null }]) {
+      expectError(await api("PATCH", `/tokens/${made.id}`, { body }), 400, "bad_request");
+    }
+    expectError(await api("PATCH", "/tokens/tok_bootstrap", { body: { role: "viewer" } }), 409, "conflict");
+    const { json: org } = await api("POST", "/orgs", { body: { name: "Patch Elsewhere" } });
+    expectError(await api("PATCH", `/tokens/${org.token.id}`, { body: { role: "viewer" } }), 404, "not_found");
+    expectError(await api("PATCH", `/tokens/${made.id}`, { token: org.token.token, body: { role: "admin" } }), 404, "not_found");
+    for (const role of ["member", "viewer"] as const) {
+      expectError(await api("PATCH", `/tokens/${made.id}`, { token: await tokenWithRole(role), body: { role: "admin" } }), 403, "forbidden");
+    }
+    expect((await api("GET", "/tokens")).json.items.find((t: { id: string }) => t.id === made.id)).toMatchObject({ name: "kept", role: "member" });
+    expect((await api("DELETE", `/tokens/${made.id}`)).status).toBe(204);
+    expectError(await api("PATCH", `/tokens/${made.id}`, { body: { role: "admin" } }), 404, "not_found");
+    expect((await api("GET", "/audit?action=token.update")).json.items.filter((e: { target: { id: string } }) => e.target.id === made.id)).toEqual([]);
+  });
+
+  it("never demotes an organization's last admin token (409)", async () => {
+    const { json: org } = await api("POST", "/orgs", { body: { name: "Last Admin Demoted" } });
+    const first = org.token as { id: string; token: string };
+    const res = await api("PATCH", `/tokens/${first.id}`, { token: first.token, body: { role: "member" } });
+    expectError(res, 409, "conflict");
+    expect(res.json.error.message).toContain("last admin token");
+    expect((await api("PATCH", `/tokens/${first.id}`, { token: first.token, body: { name: "still admin" } })).json).toMatchObject({ role: "admin", name: "still admin" });
+    const second = (await api("POST", "/tokens", { token: first.token, body: { name: "second", role: "admin" } })).json;
+    expect((await api("PATCH", `/tokens/${first.id}`, { token: second.token, body: { role: "member" } })).json.role).toBe("member");
+    expectError(await api("GET", "/tokens", { token: first.token }), 403, "forbidden");
+  });
 });
 
 async function fetchSession(token: string): Promise<string> {

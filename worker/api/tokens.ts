@@ -31,7 +31,30 @@ const CreateToken = z
       .openapi({ description: "when the token stops working, as a revoked one does; omitted: never" }),
   })
   .strict();
+const UpdateToken = z
+  .object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) })
+  .partial()
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, { message: "change at least one field" })
+  .openapi("UpdateToken");
 const Id = z.object({ id: z.string().min(1).max(100) });
+
+/**
+ * SQL over `api_tokens` for a change to token ?2 of organization ?3 at ?1 that takes away its admin role: it may, unless it is
+ * the organization's last live admin token, without which nobody could manage the organization again. Checked in the change
+ * itself, so two admins taking each other's role at once cannot both win; an expired admin token does not count.
+ */
+const LEAVES_AN_ADMIN = `(role <> 'admin' OR expires_at <= ?1 OR EXISTS (SELECT 1 FROM api_tokens o WHERE o.org_id = ?3 AND o.role = 'admin'
+  AND o.revoked_at IS NULL AND (o.expires_at IS NULL OR o.expires_at > ?1) AND o.id <> ?2))`;
+
+/** Why a change to a live token of the organization matched no row: the last admin (409), else no such token (404). */
+async function refused(d1: D1Database, orgId: string, id: string): Promise<never> {
+  const left = await d1.prepare("SELECT role FROM api_tokens WHERE id = ? AND org_id = ? AND revoked_at IS NULL").bind(id, orgId).first<{ role: Role }>();
+  if (left?.role === "admin") throw conflict("this is the organization's last admin token: create another admin token first, or nobody could manage the organization");
+  throw notFound("token");
+}
+
+const BOOTSTRAP_FIXED = "the bootstrap token comes from FLIGHTDECK_ADMIN_TOKEN; change that instead";
 
 interface TokenRow {
   id: string;
@@ -89,32 +112,52 @@ export const tokensApi = newApp()
     },
   )
   .openapi(
+    createRoute({
+      method: "patch", path: "/{id}", tags: ["tokens"], summary: "Rename a token or change its role, which its very next request has; never demotes the organization's last admin token (409)",
+      request: { params: Id, body: body(UpdateToken) }, responses: { 200: json(TokenView), ...errors(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const { id } = c.req.valid("param");
+      const change = c.req.valid("json");
+      if (id === BOOTSTRAP_TOKEN_ID) throw conflict(BOOTSTRAP_FIXED);
+      const d1 = c.env.DB;
+      const now = Date.now();
+      const [update] = await d1.batch([
+        d1.prepare(
+          `UPDATE api_tokens SET name = coalesce(?4, name), role = coalesce(?5, role) WHERE id = ?2 AND org_id = ?3 AND revoked_at IS NULL
+             AND (coalesce(?5, role) = 'admin' OR ${LEAVES_AN_ADMIN})
+           RETURNING id, name, role, instance_admin, created_at, expires_at, revoked_at, token_hash`,
+        ).bind(now, id, p.org_id, change.name ?? null, change.role ?? null),
+        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "token.update", target_type: "token", target_id: id, details: change }, now, true),
+      ]);
+      const row = (update.results as (TokenRow & { token_hash: string })[])[0];
+      if (!row) return refused(d1, p.org_id, id);
+      // the gate forgets what it read, so the token's next request has its new role
+      await forgetToken(c.env, row.token_hash);
+      return c.json(toView(row), 200);
+    },
+  )
+  .openapi(
     createRoute({ method: "delete", path: "/{id}", tags: ["tokens"], summary: "Revoke a token at once, ending its dashboard sessions; never the organization's last admin token (409)", request: { params: Id }, responses: { 204: { description: "Revoked" }, ...errors(401, 403, 404, 409) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const { id } = c.req.valid("param");
-      if (id === BOOTSTRAP_TOKEN_ID) throw conflict("the bootstrap token comes from FLIGHTDECK_ADMIN_TOKEN; change that instead");
+      if (id === BOOTSTRAP_TOKEN_ID) throw conflict(BOOTSTRAP_FIXED);
       const d1 = c.env.DB;
-      // Never the last admin token (an expired one does not count): without one nobody could manage the
-      // organization again. Checked in the update itself, so two admins revoking each other at once cannot both win.
       const now = Date.now();
       const [revoke] = await d1.batch([
         d1.prepare(
-          `UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2 AND org_id = ?3 AND revoked_at IS NULL
-             AND (role <> 'admin' OR expires_at <= ?1 OR EXISTS (SELECT 1 FROM api_tokens o WHERE o.org_id = ?3 AND o.role = 'admin' AND o.revoked_at IS NULL
-               AND (o.expires_at IS NULL OR o.expires_at > ?1) AND o.id <> ?2))
+          `UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2 AND org_id = ?3 AND revoked_at IS NULL AND ${LEAVES_AN_ADMIN}
            RETURNING token_hash`,
         ).bind(now, id, p.org_id),
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "token.revoke", target_type: "token", target_id: id }, now, true),
         d1.prepare("DELETE FROM auth_sessions WHERE token_id = ? AND org_id = ? AND changes() > 0").bind(id, p.org_id),
       ]);
       const hash = (revoke.results as { token_hash: string }[])[0]?.token_hash;
-      if (!hash) {
-        const left = await d1.prepare("SELECT role FROM api_tokens WHERE id = ? AND org_id = ? AND revoked_at IS NULL").bind(id, p.org_id).first<{ role: Role }>();
-        if (left?.role === "admin") throw conflict("this is the organization's last admin token: create another admin token first, or nobody could manage the organization");
-        throw notFound("token");
-      }
+      if (!hash) return refused(d1, p.org_id, id);
       await forgetToken(c.env, hash);
       return c.body(null, 204);
     },

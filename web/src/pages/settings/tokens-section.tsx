@@ -43,6 +43,16 @@ function TokensManager() {
     }
   };
 
+  const changeRole = async (t: ApiToken, next: Role) => {
+    try {
+      await api.tokens.update(t.id, { role: next });
+      toast(`${t.name} is now ${next}`);
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    }
+    void tokens.refresh();
+  };
+
   const revoke = async (t: ApiToken) => {
     try {
       await api.tokens.revoke(t.id);
@@ -57,7 +67,7 @@ function TokensManager() {
   return (
     <div class="card stack">
       <h2>API tokens</h2>
-      <p class="muted small">Tokens are stored hashed; a new token is shown once. Revoking a token ends its dashboard sessions.</p>
+      <p class="muted small">Tokens are stored hashed; a new token is shown once. A role change holds from the token's next request; revoking a token ends its dashboard sessions.</p>
       <ListTable
         loader={tokens}
         columns={["Name", "Role", "Created", "Status"]}
@@ -70,7 +80,13 @@ function TokensManager() {
               </Show>
             </td>
             <td>
-              <span class="tag">{t.role}</span>
+              <Show when={isAdmin() && !t.revoked_at && !t.instance_admin} fallback={<span class="tag">{t.role}</span>}>
+                <select value={t.role} aria-label={`Role of ${t.name}`} onChange={(e) => changeRole(t, e.currentTarget.value as Role)}>
+                  <option value="viewer">viewer</option>
+                  <option value="member">member</option>
+                  <option value="admin">admin</option>
+                </select>
+              </Show>
             </td>
             <td>{fmtDate(t.created_at)}</td>
             <td>
