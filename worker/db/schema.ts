@@ -232,8 +232,10 @@ export const auditLog = sqliteTable(
     target_type: text("target_type").notNull(),
     target_id: text("target_id").notNull(),
     details: text("details"),
+    /** the entry's number within its organization: its id and cursor (seq counts every organization's) */
+    org_seq: integer("org_seq"),
   },
-  (t) => [index("audit_log_org_seq").on(t.org_id, t.seq)],
+  (t) => [index("audit_log_org_org_seq").on(t.org_id, t.org_seq)],
 );
 
 /**
