@@ -123,9 +123,13 @@ describe("/tokens", () => {
 
     await new Promise((r) => setTimeout(r, Date.parse(at) - Date.now() + 50));
     // the gate read the token well inside its trust window, and still refuses it
-    expectError(await api("GET", "/tasks", { token: made.token }), 401, "unauthorized");
+    const late = await api("GET", "/tasks", { token: made.token });
+    expectError(late, 401, "unauthorized");
+    expect(late.json.error.message).toContain("expired");
     expectError(await api("GET", "/tasks", { token: null, headers: { cookie } }), 401, "unauthorized");
-    expectError(await api("POST", "/auth/session", { token: null, body: { token: made.token } }), 401, "unauthorized");
+    const signIn = await api("POST", "/auth/session", { token: null, body: { token: made.token } });
+    expectError(signIn, 401, "unauthorized");
+    expect(signIn.json.error.message).toContain("expired");
     expect((await api("GET", "/tokens")).json.items.find((t: { id: string }) => t.id === made.id)).toMatchObject({ expires_at: at });
   });
 
