@@ -207,6 +207,20 @@ describe("/tokens", () => {
     expect((await api("PATCH", `/tokens/${first.id}`, { token: second.token, body: { role: "member" } })).json.role).toBe("member");
     expectError(await api("GET", "/tokens", { token: first.token }), 403, "forbidden");
   });
+
+  it("signing in again ends the browser's previous session, and clears the token's expired ones", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "signs in twice", role: "viewer" } });
+    const first = await fetchSession(made.token);
+    await env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, ?, 'org_default', 0, 1)").bind(`stale_${made.id}`, made.id).run();
+    const again = await api("POST", "/auth/session", { token: null, headers: { cookie: first }, body: { token: made.token } });
+    expect(again.status, again.text).toBe(200);
+    const second = again.headers.get("set-cookie")!.split(";")[0];
+    expect(second).not.toBe(first);
+    expectError(await api("GET", "/tasks", { token: null, headers: { cookie: first } }), 401, "unauthorized");
+    expect((await api("GET", "/tasks", { token: null, headers: { cookie: second } })).status).toBe(200);
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM auth_sessions WHERE token_id = ?").bind(made.id).first<{ n: number }>();
+    expect(left!.n).toBe(1);
+  });
 });
 
 async function fetchSession(token: string): Promise<string> {
