@@ -316,6 +316,33 @@ describe("secrets shown once", () => {
   });
 });
 
+describe("API tokens", () => {
+  it("makes a token that expires, and lists when", async () => {
+    const name = `contractor-${uid()}`;
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.url });
+    await page.goto(`${app.url}/settings?tab=tokens`);
+    const form = page.getByRole("form", { name: "Create token" });
+    await form.getByLabel("Token name").fill(name);
+    await form.getByLabel("Expires").selectOption({ label: "in 30 days" });
+    await form.getByRole("button", { name: "Create token" }).click();
+    await holdsSecret("Your new token", "New token");
+    const made = (await apiCall<{ items: { name: string; expires_at: string | null }[] }>(app, "GET", "/tokens")).items.find((t) => t.name === name);
+    expect(Math.abs(Date.parse(made!.expires_at!) - Date.now() - 30 * 86_400_000)).toBeLessThan(120_000);
+    await page.getByRole("row").filter({ hasText: name }).getByText(/^active, expires /).waitFor();
+  });
+
+  it("changes a token's role from its row", async () => {
+    const name = `demoted-${uid()}`;
+    const made = await apiCall<{ id: string; token: string }>(app, "POST", "/tokens", { name, role: "admin" });
+    await page.goto(`${app.url}/settings?tab=tokens`);
+    await page.getByLabel(`Role of ${name}`).selectOption("viewer");
+    await page.getByText(`${name} is now viewer`).waitFor();
+    const res = await fetch(`${app.url}/api/v1/tokens`, { headers: { authorization: `Bearer ${made.token}` } });
+    expect(res.status).toBe(403);
+    expect(await page.getByLabel(`Role of ${name}`).inputValue()).toBe("viewer");
+  });
+});
+
 describe("the page", () => {
   it("saw no CSP violations or page errors", () => {
     expect(browser.problems).toEqual([]);

@@ -152,6 +152,27 @@ describe("audit log", () => {
     const other = await api("GET", "/audit?limit=100");
     expect(other.text).not.toContain(member.json.id);
   });
+
+  it("numbers its entries per organization, so their ids and cursors say nothing of another organization's activity", async () => {
+    const b = await newOrg("Audit quiet");
+    const c = await newOrg("Audit busy neighbour");
+    const act = (token: string, name: string) => api("POST", "/tokens", { token, body: { name, role: "viewer" } });
+    await act(b.token, "b1");
+    await act(c.token, "c1");
+    for (let i = 0; i < 5; i++) await act(c.token, `c-busy-${i}`);
+    await act(b.token, "b2");
+    await act(c.token, "c2");
+    const ids = async (token: string) => ((await api("GET", "/audit?limit=100", { token })).json.items as Entry[]).map((e) => e.id);
+    const mine = await ids(b.token);
+    expect(mine).toHaveLength(3);
+    // the same three actions in a fresh organization, with nobody else busy between them, get the same ids
+    const d = await newOrg("Audit alone");
+    await act(d.token, "d1");
+    await act(d.token, "d2");
+    expect(await ids(d.token)).toEqual(mine);
+    const page = await api("GET", `/audit?limit=1&cursor=${mine[1]}`, { token: b.token });
+    expect(page.json.items.map((e: Entry) => e.id)).toEqual([mine[2]]);
+  });
 });
 
 async function waitForStatusAs(token: string, id: string, status: string) {

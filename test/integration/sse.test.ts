@@ -214,6 +214,17 @@ describe("a revoked token's or signed-out session's streams", () => {
     expect(await tokenEnds).toBe(false);
   });
 
+  it("end when their token expires, by bearer token and by its dashboard session", async () => {
+    const at = Date.now() + 1200;
+    const { json: made } = await api("POST", "/tokens", { body: { name: "expiring streams", role: "viewer", expires_at: new Date(at).toISOString() } });
+    const signIn = await api("POST", "/auth/session", { token: null, body: { token: made.token } });
+    const cookie = signIn.headers.get("set-cookie")!.split(";")[0];
+    const opened = await Promise.all([stream("/events", { authorization: `Bearer ${made.token}` }), stream("/events", { cookie })]);
+    for (const res of opened) expect(res.status).toBe(200);
+    expect(await Promise.all(opened.map((res) => ends(res.body!, at - Date.now() + 1500)))).toEqual([true, true]);
+    expect(Date.now()).toBeGreaterThanOrEqual(at);
+  });
+
   it("stay open while the token holds", async () => {
     const { json: made } = await api("POST", "/tokens", { body: { name: "kept", role: "viewer" } });
     const { json: other } = await api("POST", "/tokens", { body: { name: "revoked beside it", role: "viewer" } });

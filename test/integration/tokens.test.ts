@@ -106,6 +106,121 @@ describe("/tokens", () => {
     const left = await env.DB.prepare("SELECT count(*) AS n FROM api_tokens WHERE org_id = ? AND role = 'admin' AND revoked_at IS NULL").bind(org.org.id).first<{ n: number }>();
     expect(left!.n).toBe(1);
   });
+
+  it("expires a token at its expires_at: its requests, dashboard sessions and sign-in are refused from then on", async () => {
+    const at = new Date(Date.now() + 1500).toISOString();
+    const res = await api("POST", "/tokens", { body: { name: "contractor", role: "member", expires_at: at } });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json.expires_at).toBe(at);
+    const made = res.json as { id: string; token: string };
+    const cookie = await fetchSession(made.token);
+    expect((await api("GET", "/tasks", { token: made.token })).status).toBe(200);
+    expect((await api("GET", "/tasks", { token: null, headers: { cookie } })).status).toBe(200);
+    const listed = (await api("GET", "/tokens")).json.items.find((t: { id: string }) => t.id === made.id);
+    expect(listed).toMatchObject({ expires_at: at, revoked_at: null });
+    const audit = (await api("GET", "/audit?action=token.create")).json.items.find((e: { target: { id: string } }) => e.target.id === made.id);
+    expect(audit.details).toEqual({ name: "contractor", role: "member", expires_at: at });
+
+    await new Promise((r) => setTimeout(r, Date.parse(at) - Date.now() + 50));
+    // the gate read the token well inside its trust window, and still refuses it
+    const late = await api("GET", "/tasks", { token: made.token });
+    expectError(late, 401, "unauthorized");
+    expect(late.json.error.message).toContain("expired");
+    expectError(await api("GET", "/tasks", { token: null, headers: { cookie } }), 401, "unauthorized");
+    const signIn = await api("POST", "/auth/session", { token: null, body: { token: made.token } });
+    expectError(signIn, 401, "unauthorized");
+    expect(signIn.json.error.message).toContain("expired");
+    expect((await api("GET", "/tokens")).json.items.find((t: { id: string }) => t.id === made.id)).toMatchObject({ expires_at: at });
+  });
+
+  it("refuses an expiry that is not a future instant (400 at expires_at), and makes nothing", async () => {
+    const before = (await api("GET", "/tokens?limit=100")).json.items.length;
+    for (const expires_at of [new Date(Date.now() - 1000).toISOString(), "tomorrow", "2030-01-01", 1893456000]) {
+      const res = await api("POST", "/tokens", { body: { name: "never", role: "viewer", expires_at } });
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details.map((d: { path: string }) => d.path)).toEqual(["expires_at"]);
+    }
+    expect((await api("GET", "/tokens?limit=100")).json.items.length).toBe(before);
+    const never = await api("POST", "/tokens", { body: { name: "forever", role: "viewer" } });
+    expect(never.json.expires_at).toBeNull();
+  });
+
+  it("never counts an expired admin token as the one left to manage the organization", async () => {
+    const { json: org } = await api("POST", "/orgs", { body: { name: "Expiring Admins" } });
+    const first = org.token as { id: string; token: string };
+    const soon = (await api("POST", "/tokens", { token: first.token, body: { name: "soon", role: "admin", expires_at: new Date(Date.now() + 300).toISOString() } })).json;
+    await new Promise((r) => setTimeout(r, 400));
+    const res = await api("DELETE", `/tokens/${first.id}`, { token: first.token });
+    expectError(res, 409, "conflict");
+    expect(res.json.error.message).toContain("last admin token");
+    expect(soon.id).toMatch(/^tok_/);
+  });
+
+  it("changes a token's role or name, and its very next request, by bearer or dashboard session, has that role", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "ops", role: "admin" } });
+    const cookie = await fetchSession(made.token);
+    expect((await api("GET", "/tokens", { token: made.token })).status).toBe(200);
+    expect((await api("GET", "/tokens", { token: null, headers: { cookie } })).status).toBe(200);
+
+    const down = await api("PATCH", `/tokens/${made.id}`, { body: { role: "viewer" } });
+    expect(down.status, down.text).toBe(200);
+    expect(down.json).toMatchObject({ id: made.id, name: "ops", role: "viewer", revoked_at: null });
+    expect(down.text).not.toContain(made.token);
+    expectError(await api("GET", "/tokens", { token: made.token }), 403, "forbidden");
+    expectError(await api("POST", "/tasks", { token: made.token, body: { agent: "researcher", title: "t", description: "@output x" } }), 403, "forbidden");
+    expectError(await api("GET", "/tokens", { token: null, headers: { cookie } }), 403, "forbidden");
+    expect((await api("GET", "/auth/session", { token: null, headers: { cookie } })).json.token).toMatchObject({ id: made.id, role: "viewer" });
+
+    const up = await api("PATCH", `/tokens/${made.id}`, { body: { role: "member", name: "ops bot" } });
+    expect(up.json).toMatchObject({ name: "ops bot", role: "member" });
+    expect((await api("POST", "/tasks", { token: made.token, body: { agent: "researcher", title: "t", description: "@output x" } })).status).toBe(201);
+    const audit = (await api("GET", "/audit?action=token.update")).json.items.filter((e: { target: { id: string } }) => e.target.id === made.id);
+    expect(audit.map((e: { details: unknown }) => e.details)).toEqual([{ role: "member", name: "ops bot" }, { role: "viewer" }]);
+  });
+
+  it("refuses a bad change (400), another organization's, a revoked or the bootstrap token, and changes nothing", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "kept", role: "member" } });
+    for (const body of [{}, { role: "owner" }, { name: "" }, { instance_admin: true }, { expires_at: null }]) {
+      expectError(await api("PATCH", `/tokens/${made.id}`, { body }), 400, "bad_request");
+    }
+    expectError(await api("PATCH", "/tokens/tok_bootstrap", { body: { role: "viewer" } }), 409, "conflict");
+    const { json: org } = await api("POST", "/orgs", { body: { name: "Patch Elsewhere" } });
+    expectError(await api("PATCH", `/tokens/${org.token.id}`, { body: { role: "viewer" } }), 404, "not_found");
+    expectError(await api("PATCH", `/tokens/${made.id}`, { token: org.token.token, body: { role: "admin" } }), 404, "not_found");
+    for (const role of ["member", "viewer"] as const) {
+      expectError(await api("PATCH", `/tokens/${made.id}`, { token: await tokenWithRole(role), body: { role: "admin" } }), 403, "forbidden");
+    }
+    expect((await api("GET", "/tokens")).json.items.find((t: { id: string }) => t.id === made.id)).toMatchObject({ name: "kept", role: "member" });
+    expect((await api("DELETE", `/tokens/${made.id}`)).status).toBe(204);
+    expectError(await api("PATCH", `/tokens/${made.id}`, { body: { role: "admin" } }), 404, "not_found");
+    expect((await api("GET", "/audit?action=token.update")).json.items.filter((e: { target: { id: string } }) => e.target.id === made.id)).toEqual([]);
+  });
+
+  it("never demotes an organization's last admin token (409)", async () => {
+    const { json: org } = await api("POST", "/orgs", { body: { name: "Last Admin Demoted" } });
+    const first = org.token as { id: string; token: string };
+    const res = await api("PATCH", `/tokens/${first.id}`, { token: first.token, body: { role: "member" } });
+    expectError(res, 409, "conflict");
+    expect(res.json.error.message).toContain("last admin token");
+    expect((await api("PATCH", `/tokens/${first.id}`, { token: first.token, body: { name: "still admin" } })).json).toMatchObject({ role: "admin", name: "still admin" });
+    const second = (await api("POST", "/tokens", { token: first.token, body: { name: "second", role: "admin" } })).json;
+    expect((await api("PATCH", `/tokens/${first.id}`, { token: second.token, body: { role: "member" } })).json.role).toBe("member");
+    expectError(await api("GET", "/tokens", { token: first.token }), 403, "forbidden");
+  });
+
+  it("signing in again ends the browser's previous session, and clears the token's expired ones", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "signs in twice", role: "viewer" } });
+    const first = await fetchSession(made.token);
+    await env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, ?, 'org_default', 0, 1)").bind(`stale_${made.id}`, made.id).run();
+    const again = await api("POST", "/auth/session", { token: null, headers: { cookie: first }, body: { token: made.token } });
+    expect(again.status, again.text).toBe(200);
+    const second = again.headers.get("set-cookie")!.split(";")[0];
+    expect(second).not.toBe(first);
+    expectError(await api("GET", "/tasks", { token: null, headers: { cookie: first } }), 401, "unauthorized");
+    expect((await api("GET", "/tasks", { token: null, headers: { cookie: second } })).status).toBe(200);
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM auth_sessions WHERE token_id = ?").bind(made.id).first<{ n: number }>();
+    expect(left!.n).toBe(1);
+  });
 });
 
 async function fetchSession(token: string): Promise<string> {

@@ -109,7 +109,8 @@ export const api = {
   },
   tokens: {
     list: () => allPages((query) => call(fd.tokens.$get({ query }))),
-    create: (name: string, role: Role) => call(fd.tokens.$post({ json: { name, role } })),
+    create: (name: string, role: Role, expires_at?: string) => call(fd.tokens.$post({ json: { name, role, ...(expires_at ? { expires_at } : {}) } })),
+    update: (id: string, change: { name?: string; role?: Role }) => call(fd.tokens[":id"].$patch({ param: { id }, json: change })),
     revoke: (id: string) => call(fd.tokens[":id"].$delete({ param: { id } })),
   },
   triggers: {

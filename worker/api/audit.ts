@@ -53,8 +53,8 @@ export const auditApi = newApp().openapi(
     const before = cursor ? decodeCursor(cursor) : Number.MAX_SAFE_INTEGER;
     if (before == null) throw invalidCursor();
     const { results } = await c.env.DB.prepare(
-      `SELECT seq, at, actor_type, actor_id, actor_name, action, target_type, target_id, details FROM audit_log
-       WHERE org_id = ? AND seq < ? ${action ? "AND action = ?" : ""} ORDER BY seq DESC LIMIT ?`,
+      `SELECT org_seq AS seq, at, actor_type, actor_id, actor_name, action, target_type, target_id, details FROM audit_log
+       WHERE org_id = ? AND org_seq < ? ${action ? "AND action = ?" : ""} ORDER BY org_seq DESC LIMIT ?`,
     )
       .bind(...[p.org_id, before, ...(action ? [action] : []), limit + 1])
       .all<AuditRow>();

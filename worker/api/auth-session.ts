@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { SESSION_COOKIE } from "../lib/auth";
 import { tokenGate } from "../lib/token-gate";
-import { principalForToken } from "../lib/auth-lookup";
+import { principalForSession, principalForToken } from "../lib/auth-lookup";
 import { newSecret, sha256Hex } from "../lib/crypto";
 import { unauthorized } from "../lib/errors";
 import { newApp } from "./app";
@@ -24,14 +24,21 @@ export const authSessionPublicApi = newApp().openapi(
   }),
   async (c) => {
     const p = await principalForToken(c.env.DB, c.req.valid("json").token);
-    if (!p) throw unauthorized("unknown or revoked API token");
+    if (!p) throw unauthorized("unknown, revoked or expired API token");
     const sid = newSecret("fds");
     const now = Date.now();
-    await c.env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
-      .bind(await sha256Hex(sid), p.token_id, p.org_id, now, now + SESSION_TTL_S * 1000)
-      .run();
+    // a session ends with its token
+    const ttlMs = Math.min(SESSION_TTL_S * 1000, p.expires_at === null ? Number.POSITIVE_INFINITY : p.expires_at - now);
+    // the browser's previous session ends with this sign-in (its cookie is replaced), and so do the token's expired ones
+    const prior = getCookie(c, SESSION_COOKIE);
+    const priorSession = prior ? await principalForSession(c.env.DB, prior) : null;
+    await c.env.DB.batch([
+      c.env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)").bind(await sha256Hex(sid), p.token_id, p.org_id, now, now + ttlMs),
+      c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ? OR (token_id = ? AND expires_at <= ?)").bind(prior ? await sha256Hex(prior) : null, p.token_id, now),
+    ]);
+    if (priorSession) await tokenGate(c.env, priorSession.token_hash).wake().catch(() => {});
     const secure = new URL(c.req.url).protocol === "https:";
-    setCookie(c, SESSION_COOKIE, sid, { httpOnly: true, sameSite: "Strict", path: "/", secure, maxAge: SESSION_TTL_S });
+    setCookie(c, SESSION_COOKIE, sid, { httpOnly: true, sameSite: "Strict", path: "/", secure, maxAge: Math.max(1, Math.ceil(ttlMs / 1000)) });
     const org = await c.env.DB.prepare("SELECT id, name FROM orgs WHERE id = ?").bind(p.org_id).first<{ id: string; name: string }>();
     return c.json({ org: org!, token: { id: p.token_id, name: p.token_name, role: p.role } }, 200);
   },

@@ -14,7 +14,7 @@ const Org = z.object({ id: z.string(), name: z.string(), created_at: z.string() 
 const Created = z
   .object({
     org: Org,
-    token: z.object({ id: z.string(), token: z.string().openapi({ description: "the new organization's first admin token, shown this once" }), name: z.string(), role: z.literal("admin"), created_at: z.string() }),
+    token: z.object({ id: z.string(), token: z.string().openapi({ description: "the new organization's first admin token, shown this once" }), name: z.string(), role: z.literal("admin"), created_at: z.string(), expires_at: z.string().nullable() }),
   })
   .openapi("NewOrg");
 

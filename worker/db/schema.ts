@@ -28,6 +28,8 @@ export const apiTokens = sqliteTable(
     instance_admin: integer("instance_admin", { mode: "boolean" }).notNull().default(false),
     created_at: integer("created_at").notNull(),
     revoked_at: integer("revoked_at"),
+    /** null: never */
+    expires_at: integer("expires_at"),
   },
   (t) => [uniqueIndex("api_tokens_hash").on(t.token_hash), index("api_tokens_org").on(t.org_id, t.created_at)],
 );
@@ -233,8 +235,10 @@ export const auditLog = sqliteTable(
     target_type: text("target_type").notNull(),
     target_id: text("target_id").notNull(),
     details: text("details"),
+    /** the entry's number within its organization: its id and cursor (seq counts every organization's) */
+    org_seq: integer("org_seq"),
   },
-  (t) => [index("audit_log_org_seq").on(t.org_id, t.seq)],
+  (t) => [index("audit_log_org_org_seq").on(t.org_id, t.org_seq)],
 );
 
 /**

@@ -9,6 +9,7 @@ interface TokenRow {
   role: Role;
   instance_admin: number;
   token_hash: string;
+  expires_at: number | null;
 }
 
 const toPrincipal = (row: TokenRow, via: Principal["via"]): Principal => ({
@@ -17,13 +18,19 @@ const toPrincipal = (row: TokenRow, via: Principal["via"]): Principal => ({
   token_name: row.name,
   role: row.role,
   instance_admin: row.instance_admin === 1,
+  expires_at: row.expires_at,
   via,
 });
 
+/** Whoever holds `p` in memory (a token's gate, an open stream) asks this: a read that found the token live can outlast its expiry. */
+export const expired = (p: Pick<Principal, "expires_at">, now = Date.now()): boolean => p.expires_at !== null && p.expires_at <= now;
+
 export async function principalForTokenHash(d1: D1Database, hash: string, via: Principal["via"]): Promise<Principal | null> {
   const row = await d1
-    .prepare("SELECT id, org_id, name, role, instance_admin, token_hash FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL")
-    .bind(hash)
+    .prepare(
+      "SELECT id, org_id, name, role, instance_admin, token_hash, expires_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+    )
+    .bind(hash, Date.now())
     .first<TokenRow>();
   return row ? toPrincipal(row, via) : null;
 }
@@ -32,13 +39,14 @@ export const principalForToken = async (d1: D1Database, token: string) => princi
 
 /** The session's principal and the hash of its token, whose gate counts the session's requests too. */
 export async function principalForSession(d1: D1Database, sessionId: string): Promise<{ principal: Principal; token_hash: string } | null> {
+  const now = Date.now();
   const row = await d1
     .prepare(
-      `SELECT t.id, t.org_id, t.name, t.role, t.instance_admin, t.token_hash FROM auth_sessions s
+      `SELECT t.id, t.org_id, t.name, t.role, t.instance_admin, t.token_hash, t.expires_at FROM auth_sessions s
        JOIN api_tokens t ON t.id = s.token_id
-       WHERE s.id_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL`,
+       WHERE s.id_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)`,
     )
-    .bind(await sha256Hex(sessionId), Date.now())
+    .bind(await sha256Hex(sessionId), now, now)
     .first<TokenRow>();
   return row ? { principal: toPrincipal(row, "session"), token_hash: row.token_hash } : null;
 }

@@ -22,14 +22,14 @@ async function bearer(env: Bindings, token: string): Promise<{ principal: Princi
   let hash = vouched.get(token);
   if (hash === undefined) {
     hash = await sha256Hex(token);
-    if (!(await principalForTokenHash(env.DB, hash, "bearer"))) throw unauthorized("unknown or revoked API token");
+    if (!(await principalForTokenHash(env.DB, hash, "bearer"))) throw unauthorized("unknown, revoked or expired API token");
     if (vouched.size >= VOUCHED_MAX) vouched.clear();
     vouched.set(token, hash);
   }
   const { principal, verdict } = await tokenGate(env, hash).pass(hash, rateLimitPerMinute(env));
   if (!principal) {
     vouched.delete(token);
-    throw unauthorized("unknown or revoked API token");
+    throw unauthorized("unknown, revoked or expired API token");
   }
   return { principal, verdict, hash };
 }

@@ -8,6 +8,8 @@ export interface Principal {
   token_name: string;
   role: Role;
   instance_admin: boolean;
+  /** epoch ms; null: never */
+  expires_at: number | null;
   via: "bearer" | "session";
 }
 

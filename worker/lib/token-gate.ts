@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import type { Principal } from "./context";
 import { FixedWindow, type Verdict } from "./rate-limit";
-import { principalForTokenHash } from "./auth-lookup";
+import { expired, principalForTokenHash } from "./auth-lookup";
 import { log } from "./log";
 import { TrustedReading } from "./trusted-reading";
 
@@ -30,7 +30,7 @@ export class TokenGate extends DurableObject<Bindings> {
   private readonly watchers = new Set<() => void>();
 
   async pass(hash: string, limit: number): Promise<Passage> {
-    const principal = await this.known.get(() => principalForTokenHash(this.env.DB, hash, "bearer"));
+    const principal = await this.live(hash);
     return { principal, verdict: principal ? this.counter.hit(limit) : { ok: false, remaining: 0, reset: 0 } };
   }
 
@@ -40,20 +40,30 @@ export class TokenGate extends DurableObject<Bindings> {
   }
 
   /**
-   * True once the token is revoked, false while it still holds after `ms`: each open stream of the
-   * token asks again and again and ends at the first true. Revocation wakes every asker at once.
+   * True once the token is revoked or expired, false while it still holds after `ms`: each open stream of
+   * the token asks again and again and ends at the first true. Revocation wakes every asker at once, and
+   * expiry is waited for.
    */
   async revokedWithin(hash: string, ms: number): Promise<boolean> {
+    const held = await this.live(hash);
+    if (!held) return true;
+    const wait = held.expires_at === null ? ms : Math.max(0, Math.min(ms, held.expires_at - Date.now()));
     await new Promise<void>((resolve) => {
       const wake = () => {
         clearTimeout(timer);
         this.watchers.delete(wake);
         resolve();
       };
-      const timer = setTimeout(wake, ms);
+      const timer = setTimeout(wake, wait);
       this.watchers.add(wake);
     });
-    return (await this.known.get(() => principalForTokenHash(this.env.DB, hash, "bearer"))) === null;
+    return (await this.live(hash)) === null;
+  }
+
+  /** What the gate knows of the token, unless it has expired since it was read. */
+  private async live(hash: string): Promise<Principal | null> {
+    const principal = await this.known.get(() => principalForTokenHash(this.env.DB, hash, "bearer"));
+    return principal && !expired(principal) ? principal : null;
   }
 
   async forget(): Promise<void> {

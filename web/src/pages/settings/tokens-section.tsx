@@ -23,6 +23,7 @@ function TokensManager() {
   const tokens = createLoader(() => api.tokens.list());
   const [name, setName] = createSignal("");
   const [role, setRole] = createSignal<Role>("member");
+  const [days, setDays] = createSignal("");
   const [err, setErr] = createSignal<string | null>(null);
   const [secret, setSecret] = createSignal<string | null>(null);
   const [revoking, setRevoking] = createSignal<ApiToken | null>(null);
@@ -32,13 +33,24 @@ function TokensManager() {
     if (!name().trim()) return setErr("Name the token.");
     setErr(null);
     try {
-      const t = await api.tokens.create(name().trim(), role());
+      const expiresAt = days() ? new Date(Date.now() + Number(days()) * 86_400_000).toISOString() : undefined;
+      const t = await api.tokens.create(name().trim(), role(), expiresAt);
       setName("");
       setSecret(t.token ?? null);
       void tokens.refresh();
     } catch (e2) {
       setErr(errorMessage(e2));
     }
+  };
+
+  const changeRole = async (t: ApiToken, next: Role) => {
+    try {
+      await api.tokens.update(t.id, { role: next });
+      toast(`${t.name} is now ${next}`);
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    }
+    void tokens.refresh();
   };
 
   const revoke = async (t: ApiToken) => {
@@ -55,7 +67,7 @@ function TokensManager() {
   return (
     <div class="card stack">
       <h2>API tokens</h2>
-      <p class="muted small">Tokens are stored hashed; a new token is shown once. Revoking a token ends its dashboard sessions.</p>
+      <p class="muted small">Tokens are stored hashed; a new token is shown once. A role change holds from the token's next request; revoking a token ends its dashboard sessions.</p>
       <ListTable
         loader={tokens}
         columns={["Name", "Role", "Created", "Status"]}
@@ -68,10 +80,26 @@ function TokensManager() {
               </Show>
             </td>
             <td>
-              <span class="tag">{t.role}</span>
+              <Show when={isAdmin() && !t.revoked_at && !t.instance_admin} fallback={<span class="tag">{t.role}</span>}>
+                <select value={t.role} aria-label={`Role of ${t.name}`} onChange={(e) => changeRole(t, e.currentTarget.value as Role)}>
+                  <option value="viewer">viewer</option>
+                  <option value="member">member</option>
+                  <option value="admin">admin</option>
+                </select>
+              </Show>
             </td>
             <td>{fmtDate(t.created_at)}</td>
-            <td>{t.revoked_at ? <span class="muted">revoked {fmtDate(t.revoked_at)}</span> : "active"}</td>
+            <td>
+              {t.revoked_at ? (
+                <span class="muted">revoked {fmtDate(t.revoked_at)}</span>
+              ) : t.expires_at && Date.parse(t.expires_at) <= Date.now() ? (
+                <span class="muted">expired {fmtDate(t.expires_at)}</span>
+              ) : t.expires_at ? (
+                `active, expires ${fmtDate(t.expires_at)}`
+              ) : (
+                "active"
+              )}
+            </td>
             <td>
               <Show when={isAdmin() && !t.revoked_at}>
                 <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setRevoking(t)} aria-label={`Revoke ${t.name}`}>
@@ -95,6 +123,15 @@ function TokensManager() {
               <option value="viewer">viewer</option>
               <option value="member">member</option>
               <option value="admin">admin</option>
+            </select>
+          </label>
+          <label class="field">
+            <span>Expires</span>
+            <select value={days()} onChange={(e) => setDays(e.currentTarget.value)}>
+              <option value="">never</option>
+              <option value="7">in 7 days</option>
+              <option value="30">in 30 days</option>
+              <option value="90">in 90 days</option>
             </select>
           </label>
           <button class="btn btn-primary" type="submit">
