@@ -185,6 +185,7 @@ export const triggersApi = newApp()
         c.env.DB.prepare("DELETE FROM triggers WHERE id = ? AND org_id = ?").bind(id, p.org_id),
         auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.delete", target_type: "trigger", target_id: id }, Date.now(), true),
         c.env.DB.prepare("DELETE FROM webhook_deliveries WHERE trigger_id = ? AND changes() > 0").bind(id),
+        c.env.DB.prepare("DELETE FROM cron_fires WHERE trigger_id = ? AND NOT EXISTS (SELECT 1 FROM triggers WHERE id = ?)").bind(id, id),
       ]);
       if (del.meta.changes !== 1) throw notFound("trigger");
       await clock(c.env, id).stop();

@@ -195,6 +195,17 @@ export const webhookDeliveries = sqliteTable(
   (t) => [primaryKey({ columns: [t.trigger_id, t.webhook_id] }), index("webhook_deliveries_received").on(t.received_at)],
 );
 
+/** A cron trigger's claimed fires whose task is not yet stored (worker/triggers/claimed-fires.ts); `fired_at` is the claim's `last_fired_at`. */
+export const cronFires = sqliteTable(
+  "cron_fires",
+  {
+    trigger_id: text("trigger_id").notNull(),
+    fired_at: integer("fired_at").notNull(),
+    task_id: text("task_id"),
+  },
+  (t) => [primaryKey({ columns: [t.trigger_id, t.fired_at] })],
+);
+
 /** A reserved key has `status` null until its first request finishes; `owner` tells the reserving request apart. */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
