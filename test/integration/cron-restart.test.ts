@@ -61,6 +61,16 @@ describe("a cron fire cut off by a restart", () => {
     expect(await clock(t.id).nextAlarm()).toBe(firedAt + INTERRUPTED_AFTER_MS + 1_000);
   });
 
+  it("is still finished on time when the trigger is changed or resumed meanwhile", async () => {
+    const t = await makeCron();
+    const firedAt = await cutOffClaim(t.id, 1_000);
+    expect((await api("PATCH", `/triggers/${t.id}`, { body: { cron: "0 0 1 7 *" } })).status).toBe(200);
+    expect(await clock(t.id).nextAlarm()).toBe(firedAt + INTERRUPTED_AFTER_MS + 1_000);
+    expect((await api("POST", `/triggers/${t.id}/pause`)).status).toBe(200);
+    expect((await api("POST", `/triggers/${t.id}/resume`)).status).toBe(200);
+    expect(await clock(t.id).nextAlarm()).toBe(firedAt + INTERRUPTED_AFTER_MS + 1_000);
+  });
+
   it("after its task's row was written but before the task started: the row is undone and the fire starts one task", async () => {
     const t = await makeCron();
     const firedAt = await cutOffClaim(t.id, INTERRUPTED_AFTER_MS + 5_000);

@@ -43,6 +43,12 @@ export async function startFire(env: Bindings, t: TriggerRow, firedAt: number): 
   return true;
 }
 
+/** When the clock must wake to finish the trigger's earliest claimed fire not yet settled, or null when there is none. */
+export async function cutOffWake(d1: D1Database, triggerId: string): Promise<number | null> {
+  const row = await d1.prepare("SELECT min(fired_at) AS at FROM cron_fires WHERE trigger_id = ?").bind(triggerId).first<{ at: number | null }>();
+  return row?.at == null ? null : row.at + CUT_OFF_AFTER_MS + 1000;
+}
+
 /**
  * Finishes the trigger's claimed fires that a restart cut off: one whose task was stored is settled, one whose
  * create never went through (or was undone, ../task/interrupted.ts) starts its task now. Returns when to look

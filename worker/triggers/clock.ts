@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import { missedFire, nextFire } from "./cron";
-import { CUT_OFF_AFTER_MS, claimFire, finishCutOffFires, startFire } from "./claimed-fires";
+import { CUT_OFF_AFTER_MS, claimFire, cutOffWake, finishCutOffFires, startFire } from "./claimed-fires";
 import { loadTrigger, type TriggerRow } from "./fire";
 
 const TRIGGER_KEY = "trigger_id";
@@ -12,11 +12,12 @@ const TRIGGER_KEY = "trigger_id";
  * this object keeps only which trigger it serves.
  */
 export class TriggerClock extends DurableObject<Bindings> {
-  /** (Re)arms for the trigger's next fire after `after`; returns that time. */
+  /** (Re)arms for the trigger's next fire after `after`, or sooner to finish a fire a restart cut off; returns that next fire. */
   async arm(triggerId: string, cron: string, timezone: string, after: number): Promise<number> {
     await this.ctx.storage.put(TRIGGER_KEY, triggerId);
     const next = nextFire(cron, timezone, new Date(after)).getTime();
-    await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
+    const cutOff = await cutOffWake(this.env.DB, triggerId);
+    await this.ctx.storage.setAlarm(Math.max(Math.min(next, cutOff ?? Infinity), Date.now() + 1));
     return next;
   }
 
