@@ -6,5 +6,6 @@ CREATE TABLE `cron_fires` (
 	`trigger_id` text NOT NULL,
 	`fired_at` integer NOT NULL,
 	`task_id` text,
+	`failures` integer DEFAULT 0 NOT NULL,
 	PRIMARY KEY(`trigger_id`, `fired_at`)
 );

@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { INTERRUPTED_AFTER_MS } from "../../worker/task/interrupted";
-import { claimFire } from "../../worker/triggers/claimed-fires";
+import { claimFire, MAX_FAILURES } from "../../worker/triggers/claimed-fires";
 import { loadTrigger } from "../../worker/triggers/fire";
 import { api } from "../helpers";
 
@@ -51,6 +51,24 @@ describe("a cron fire cut off by a restart", () => {
     expect(await clock(t.id).nextAlarm()).toBe(Date.parse(t.next_fire_at));
     await runDurableObjectAlarm(clock(t.id));
     expect(await tasksOf(t.id)).toEqual(tasks);
+  });
+
+  it("starts its task however long the app stayed down after the claim", async () => {
+    const t = await makeCron();
+    await cutOffClaim(t.id, 2 * 24 * 3600_000);
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await tasksOf(t.id)).toHaveLength(1);
+    expect(await claimsOf(t.id)).toEqual([]);
+  });
+
+  it("whose start failed again and again is dropped after MAX_FAILURES tries, saying so", async () => {
+    const t = await makeCron();
+    await cutOffClaim(t.id, INTERRUPTED_AFTER_MS + 5_000);
+    await env.DB.prepare("UPDATE cron_fires SET failures = ? WHERE trigger_id = ?").bind(MAX_FAILURES, t.id).run();
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await tasksOf(t.id)).toEqual([]);
+    expect(await claimsOf(t.id)).toEqual([]);
+    expect((await api("GET", `/triggers/${t.id}`)).json.last_error).toMatch(/failed to start its task 60 times; dropped/);
   });
 
   it("is left a minute to its own process, and the clock wakes to finish it then", async () => {

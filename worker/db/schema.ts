@@ -202,6 +202,8 @@ export const cronFires = sqliteTable(
     trigger_id: text("trigger_id").notNull(),
     fired_at: integer("fired_at").notNull(),
     task_id: text("task_id"),
+    /** starts that failed other than by a refusal: retried each wake, up to MAX_FAILURES */
+    failures: integer("failures").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.trigger_id, t.fired_at] })],
 );

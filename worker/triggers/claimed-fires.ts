@@ -11,10 +11,10 @@ import { fireTrigger, type TriggerRow } from "./fire";
  * restart cut off, and the trigger's clock finishes it: one claimed fire, exactly one task.
  */
 export const CUT_OFF_AFTER_MS = INTERRUPTED_AFTER_MS;
-/** A fire whose start keeps failing (not a refusal, which settles it at once) is dropped after this, so rows cannot pile up. */
-const GIVE_UP_AFTER_MS = 24 * 3600_000;
+/** A fire whose start keeps failing (not a refusal, which settles it at once) is dropped after this many tries, so rows cannot pile up. */
+export const MAX_FAILURES = 60;
 
-type ClaimedFire = { fired_at: number; task_id: string | null };
+type ClaimedFire = { fired_at: number; task_id: string | null; failures: number };
 
 /** Claims the fire due at `now`: false when a doubled alarm, a pause or a change took the trigger first. */
 export async function claimFire(d1: D1Database, t: TriggerRow, now: number, next: number): Promise<boolean> {
@@ -35,7 +35,10 @@ export async function startFire(env: Bindings, t: TriggerRow, firedAt: number): 
     // as unpaused: a clock's fire, unlike a person's run, starts nothing once the trigger is paused
     await fireTrigger(env, { ...t, paused: 0 }, { also: tieToTask(d1, "cron_fires", "trigger_id = ?2 AND fired_at = ?3", t.id, firedAt) });
   } catch (e) {
-    if (!(e instanceof ApiError)) return false;
+    if (!(e instanceof ApiError)) {
+      await d1.prepare("UPDATE cron_fires SET failures = failures + 1 WHERE trigger_id = ? AND fired_at = ?").bind(t.id, firedAt).run();
+      return false;
+    }
     await d1.prepare("DELETE FROM cron_fires WHERE trigger_id = ? AND fired_at = ? AND task_id IS NULL").bind(t.id, firedAt).run();
     return true;
   }
@@ -56,7 +59,7 @@ export async function cutOffWake(d1: D1Database, triggerId: string): Promise<num
  */
 export async function finishCutOffFires(env: Bindings, t: TriggerRow, now: number): Promise<number | null> {
   const d1 = env.DB;
-  const { results } = await d1.prepare("SELECT fired_at, task_id FROM cron_fires WHERE trigger_id = ? ORDER BY fired_at LIMIT 10").bind(t.id).all<ClaimedFire>();
+  const { results } = await d1.prepare("SELECT fired_at, task_id, failures FROM cron_fires WHERE trigger_id = ? ORDER BY fired_at LIMIT 10").bind(t.id).all<ClaimedFire>();
   let again: number | null = null;
   const later = (at: number) => (again = Math.min(again ?? at, at));
   for (const f of results) {
@@ -64,10 +67,10 @@ export async function finishCutOffFires(env: Bindings, t: TriggerRow, now: numbe
       later(f.fired_at + CUT_OFF_AFTER_MS + 1000);
       continue;
     }
-    if (f.fired_at < now - GIVE_UP_AFTER_MS) {
+    if (f.failures >= MAX_FAILURES) {
       await d1.batch([
         d1.prepare("DELETE FROM cron_fires WHERE trigger_id = ? AND fired_at = ?").bind(t.id, f.fired_at),
-        d1.prepare("UPDATE triggers SET last_error = ? WHERE id = ?").bind(`the fire of ${new Date(f.fired_at).toISOString()} could not start its task for a day; dropped`, t.id),
+        d1.prepare("UPDATE triggers SET last_error = ? WHERE id = ?").bind(`the fire of ${new Date(f.fired_at).toISOString()} failed to start its task ${f.failures} times; dropped`, t.id),
       ]);
       continue;
     }
