@@ -257,6 +257,18 @@ describe("cron triggers", () => {
     expectError(await api("POST", `/triggers/${t.id}/rotate-secret`), 422, "unprocessable");
   });
 
+  it("keeps its clock on the schedule that was saved when two schedule changes race and one is 409", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    const [a, b] = await Promise.all([
+      api("PATCH", `/triggers/${t.id}`, { body: { cron: "0 0 1 3 *" } }),
+      api("PATCH", `/triggers/${t.id}`, { body: { cron: "0 0 1 9 *" } }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const saved = (await api("GET", `/triggers/${t.id}`)).json;
+    expect(saved.cron).toBe((a.status === 200 ? a : b).json.cron);
+    expect(await clock(t.id).nextAlarm()).toBe(Date.parse(saved.next_fire_at));
+  });
+
   it("keeps an agent a trigger's plan uses, even in a loop: deleting or renaming it is 409 naming the trigger, and works once it is gone", async () => {
     const name = `nested-${crypto.randomUUID().slice(0, 8)}`;
     const agent = (await api("POST", "/agents", { body: { name, model: "sim" } })).json;

@@ -8,7 +8,7 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, type TriggerRow } from "../triggers/fire";
-import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, normalCron, planParams, planStill, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
+import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
@@ -81,7 +81,9 @@ async function setPaused(env: Bindings, p: Principal, id: string, paused: boolea
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: paused ? "trigger.pause" : "trigger.resume", target_type: "trigger", target_id: t.id }, now, true),
   ]);
   if (upd.meta.changes !== 1) {
-    if (!(await loadTrigger(env.DB, id, p.org_id))) throw notFound("trigger");
+    const saved = await loadTrigger(env.DB, id, p.org_id);
+    if (!saved) throw notFound("trigger");
+    await rearmAsSaved(env, saved);
     throw conflict("the trigger's plan was saved while resuming it; try again");
   }
   return { ...t, paused: paused ? 1 : 0, updated_at: now, next_fire_at: next };
@@ -185,6 +187,7 @@ export const triggersApi = newApp()
         c.env.DB.prepare("DELETE FROM triggers WHERE id = ? AND org_id = ?").bind(id, p.org_id),
         auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.delete", target_type: "trigger", target_id: id }, Date.now(), true),
         c.env.DB.prepare("DELETE FROM webhook_deliveries WHERE trigger_id = ? AND changes() > 0").bind(id),
+        c.env.DB.prepare("DELETE FROM cron_fires WHERE trigger_id = ? AND NOT EXISTS (SELECT 1 FROM triggers WHERE id = ?)").bind(id, id),
       ]);
       if (del.meta.changes !== 1) throw notFound("trigger");
       await clock(c.env, id).stop();

@@ -200,6 +200,19 @@ export const webhookDeliveries = sqliteTable(
   (t) => [primaryKey({ columns: [t.trigger_id, t.webhook_id] }), index("webhook_deliveries_received").on(t.received_at)],
 );
 
+/** A cron trigger's claimed fires whose task is not yet stored (worker/triggers/claimed-fires.ts); `fired_at` is the claim's `last_fired_at`. */
+export const cronFires = sqliteTable(
+  "cron_fires",
+  {
+    trigger_id: text("trigger_id").notNull(),
+    fired_at: integer("fired_at").notNull(),
+    task_id: text("task_id"),
+    /** starts that failed other than by a refusal: retried each wake, up to MAX_FAILURES */
+    failures: integer("failures").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.trigger_id, t.fired_at] })],
+);
+
 /** A reserved key has `status` null until its first request finishes; `owner` tells the reserving request apart. */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",

@@ -42,7 +42,7 @@ export interface NewTask {
   max_cost_nanos?: number | null;
   /** Written in the same D1 batch as the task's row (API requests; triggers and agents are not audited). */
   audit?: { actor: Actor; action: string; details?: Record<string, unknown> };
-  /** Also in that batch: what ties a request to its task (an Idempotency-Key, a webhook delivery; `tieToTask`). */
+  /** Also in that batch: what ties a request to its task (an Idempotency-Key, a webhook delivery, a cron fire; `tieToTask`). */
   also?: (taskId: string) => D1PreparedStatement[];
 }
 
@@ -51,7 +51,7 @@ export interface NewTask {
  * the create's own batch and only once the create's row went in, so the tie names a task exactly when one was written.
  */
 export const tieToTask =
-  (d1: D1Database, table: "idempotency_keys" | "webhook_deliveries", where: string, ...args: unknown[]) =>
+  (d1: D1Database, table: "idempotency_keys" | "webhook_deliveries" | "cron_fires", where: string, ...args: unknown[]) =>
   (taskId: string): D1PreparedStatement[] => [
     d1.prepare(`UPDATE ${table} SET task_id = ?1 WHERE ${where} AND EXISTS (SELECT 1 FROM tasks WHERE id = ?1)`).bind(taskId, ...args),
   ];

@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import { missedFire, nextFire } from "./cron";
-import { fireTrigger, loadTrigger, type TriggerRow } from "./fire";
+import { CUT_OFF_AFTER_MS, claimFire, cutOffWake, finishCutOffFires, startFire } from "./claimed-fires";
+import { loadTrigger, type TriggerRow } from "./fire";
 
 const TRIGGER_KEY = "trigger_id";
 
@@ -11,11 +12,12 @@ const TRIGGER_KEY = "trigger_id";
  * this object keeps only which trigger it serves.
  */
 export class TriggerClock extends DurableObject<Bindings> {
-  /** (Re)arms for the trigger's next fire after `after`; returns that time. */
+  /** (Re)arms for the trigger's next fire after `after`, or sooner to finish a fire a restart cut off; returns that next fire. */
   async arm(triggerId: string, cron: string, timezone: string, after: number): Promise<number> {
     await this.ctx.storage.put(TRIGGER_KEY, triggerId);
     const next = nextFire(cron, timezone, new Date(after)).getTime();
-    await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
+    const cutOff = await cutOffWake(this.env.DB, triggerId);
+    await this.ctx.storage.setAlarm(Math.max(Math.min(next, cutOff ?? Infinity), Date.now() + 1));
     return next;
   }
 
@@ -31,27 +33,33 @@ export class TriggerClock extends DurableObject<Bindings> {
   /**
    * Fires at most once however many times the schedule came due since the last
    * fire (after downtime, a missed fire runs once), then waits for the next one.
+   * First it finishes any fire a restart cut off between its claim and its task.
    */
   async alarm(): Promise<void> {
     const id = await this.ctx.storage.get<string>(TRIGGER_KEY);
     if (!id) return;
     const t = await loadTrigger(this.env.DB, id);
     if (!t || t.kind !== "cron" || !t.cron || !t.timezone) return this.stop();
-    if (t.paused) return;
-    const now = Date.now();
-    const next = nextFire(t.cron, t.timezone, new Date(now)).getTime();
-    const since = Math.max(t.last_fired_at ?? 0, t.updated_at);
-    if (missedFire(t.cron, t.timezone, new Date(since), new Date(now))) await this.fire(t, now, next);
-    await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
+    const retry = await finishCutOffFires(this.env, t, Date.now());
+    let next: number | null = null;
+    if (!t.paused) {
+      const now = Date.now();
+      next = nextFire(t.cron, t.timezone, new Date(now)).getTime();
+      const since = Math.max(t.last_fired_at ?? 0, t.updated_at);
+      if (missedFire(t.cron, t.timezone, new Date(since), new Date(now)) && !(await this.fire(t, now, next))) next = Math.min(next, now + CUT_OFF_AFTER_MS + 1000);
+    }
+    const at = Math.min(next ?? Infinity, retry ?? Infinity);
+    if (at !== Infinity) await this.ctx.storage.setAlarm(Math.max(at, Date.now() + 1));
   }
 
-  /** The conditional update claims this fire, so a retried or doubled alarm cannot start a second task. */
-  private async fire(t: TriggerRow, now: number, next: number): Promise<void> {
-    const claim = await this.env.DB.prepare("UPDATE triggers SET last_fired_at = ?, next_fire_at = ? WHERE id = ? AND paused = 0 AND last_fired_at IS ?")
-      .bind(now, next, t.id, t.last_fired_at)
-      .run();
-    if (claim.meta.changes !== 1) return;
-    // A fire that cannot start is kept as the trigger's last_error; the schedule goes on.
-    await fireTrigger(this.env, t).catch(() => undefined);
+  /**
+   * The claim makes a retried or doubled alarm start no second task, and a fire cut off after it is finished by a
+   * later wake; false when its start failed and is left for that wake.
+   */
+  private async fire(t: TriggerRow, now: number, next: number): Promise<boolean> {
+    // stored before the claim reaches D1: should the process stop before the task is stored, this wake finishes the fire
+    await this.ctx.storage.setAlarm(now + CUT_OFF_AFTER_MS + 1000);
+    if (!(await claimFire(this.env.DB, t, now, next))) return true;
+    return startFire(this.env, t, now);
   }
 }

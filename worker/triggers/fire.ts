@@ -2,7 +2,7 @@ import type { TriggerKind } from "../db/schema";
 import type { TaskListItem } from "../db/task-row";
 import type { Bindings } from "../env";
 import { runPlan } from "../api/plan-run";
-import { type Actor, auditStatement } from "../lib/audit";
+import type { Actor } from "../lib/audit";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 
@@ -36,7 +36,7 @@ export const triggerActor = (t: TriggerRow): Actor => ({ type: "trigger", id: t.
 
 /**
  * Starts a task from the trigger's plan: its saved inputs, overlaid with the
- * webhook's body. Records the outcome on the trigger and in the audit log in one batch.
+ * webhook's body. Records the outcome on the trigger.
  */
 export async function fireTrigger(
   env: Bindings,
@@ -49,11 +49,10 @@ export async function fireTrigger(
   try {
     const task = await runPlan(env, { org_id: t.org_id, created_by: by }, t.plan_id, {
       inputs: { ...saved, ...o.inputs }, title: t.title ?? undefined, source: t.kind, trigger_id: t.id, trigger_paused: t.paused === 1, also: o.also,
+      // in the create's batch, so a restart cannot leave a trigger's task unaudited
+      audit: { actor: by, action: "task.create", details: { trigger_id: t.id } },
     });
-    await d1.batch([
-      d1.prepare("UPDATE triggers SET last_task_id = ?, last_error = NULL WHERE id = ?").bind(task.id, t.id),
-      auditStatement(d1, { org_id: t.org_id, actor: by, action: "task.create", target_type: "task", target_id: task.id, details: { trigger_id: t.id } }),
-    ]);
+    await d1.prepare("UPDATE triggers SET last_task_id = ?, last_error = NULL WHERE id = ?").bind(task.id, t.id).run();
     return task;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

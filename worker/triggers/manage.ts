@@ -103,10 +103,17 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.update", target_type: "trigger", target_id: t.id, details: { ...patch } }, now, true),
   ]);
   if (upd.meta.changes !== 1) {
-    if (!(await loadTrigger(env.DB, id, p.org_id))) throw notFound("trigger");
+    const saved = await loadTrigger(env.DB, id, p.org_id);
+    if (!saved) throw notFound("trigger");
+    await rearmAsSaved(env, saved);
     throw conflict("the trigger or its plan changed while saving; reload and try again");
   }
   return next;
+}
+
+/** After a refused write that had armed the clock already: back on the schedule the row keeps (a paused one's alarm only finds it paused). */
+export async function rearmAsSaved(env: Bindings, t: TriggerRow): Promise<void> {
+  if (t.kind === "cron" && !t.paused) await clock(env, t.id).arm(t.id, t.cron!, t.timezone!, Date.now());
 }
 
 /** A new secret for a webhook trigger; deliveries signed with the old one are refused from now on. */

@@ -74,6 +74,16 @@ describe("nextFire", () => {
     expect(nextFire("30 2 * * *", "Europe/Paris", fire)).toEqual(d("2024-04-01T00:30:00Z"));
   });
 
+  it("a fixed time that a DST fall-back repeats fires once, at its first occurrence; an interval keeps its pace", () => {
+    // Europe/Paris has 02:00–03:00 local twice on 2024-10-27 (CEST, then CET)
+    const fire = nextFire("30 2 * * *", "Europe/Paris", d("2024-10-26T12:00:00Z"));
+    expect(fire).toEqual(d("2024-10-27T00:30:00Z"));
+    expect(nextFire("30 2 * * *", "Europe/Paris", fire)).toEqual(d("2024-10-28T01:30:00Z"));
+    expect(nextFire("0 30 2 * * *", "Europe/Paris", fire)).toEqual(d("2024-10-28T01:30:00Z"));
+    expect(nextFire("*/30 * * * *", "Europe/Paris", fire)).toEqual(d("2024-10-27T01:00:00Z"));
+    expect(nextFire("*/30 * * * *", "Europe/Paris", d("2024-10-27T01:00:00Z"))).toEqual(d("2024-10-27T01:30:00Z"));
+  });
+
   it("throws on an invalid expression", () => {
     expect(() => nextFire("nope", "UTC", new Date(0))).toThrow(/invalid cron "nope"/);
     expect(() => nextFire("* * * * *", "Nowhere/City", new Date(0))).toThrow(/timezone/);
