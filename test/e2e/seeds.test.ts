@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { apiCall, type App, type Browser, useDashboard, uid } from "./helpers";
+
+/** The Tasks page as the product document (seeds/000) describes it, sentence by sentence. */
+
+interface Created {
+  id: string;
+  status: string;
+}
+
+let app: App;
+let browser: Browser;
+let page: Page;
+
+useDashboard((d) => ({ app, browser, page } = d));
+
+const finished = (id: string) => expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${id}`)).status, { timeout: 20_000 }).toBe("completed");
+
+async function openCard(title: string) {
+  await page.goto(`${app.url}/?q=${encodeURIComponent(title)}`);
+  const card = page.locator(`article.task-card[aria-label="${title}"]`);
+  await card.getByRole("button", { name: title }).click();
+  await card.locator(".step").first().waitFor();
+  return card;
+}
+
+describe("the Tasks page of the product document", () => {
+  it("lists a card's steps in the order their dependencies define, not the order they were written in", async () => {
+    const title = `Order ${uid()}`;
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: title,
+      steps: [
+        { id: "report", agent: "writer", instructions: "@output report", depends_on: ["draft"] },
+        { id: "draft", agent: "writer", instructions: "@output draft", depends_on: ["gather"] },
+        { id: "route", kind: "branch", on: "gather", cases: { go: [{ id: "go", agent: "writer", instructions: "@output went" }] } },
+        { id: "gather", agent: "researcher", instructions: "@output go" },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await finished(task.id);
+    const card = await openCard(title);
+    expect(await card.locator(".steps:not(.nested) > .step").evaluateAll((els) => els.map((e) => e.getAttribute("data-step")))).toEqual(["gather", "draft", "route", "report"]);
+  });
+});
