@@ -42,4 +42,34 @@ describe("the Tasks page of the product document", () => {
     const card = await openCard(title);
     expect(await card.locator(".steps:not(.nested) > .step").evaluateAll((els) => els.map((e) => e.getAttribute("data-step")))).toEqual(["gather", "draft", "route", "report"]);
   });
+
+  it("shows every loop iteration's own token usage in an expanded card, on a desktop and on a phone", async () => {
+    const title = `Iteration tokens ${uid()}`;
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: title,
+      steps: [
+        { id: "list", agent: "writer", instructions: '@output ["a", "bb"]' },
+        { id: "each", kind: "loop", over: "list", body: [{ id: "say", agent: "writer", instructions: "@output said {{item}}" }] },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await finished(task.id);
+    type Tokens = { input: number; cache: number; output: number; web_search: number };
+    const detail = await apiCall<{ steps: { id: string; iterations?: { id: string; tokens: Tokens }[] }[] }>(app, "GET", `/tasks/${task.id}`);
+    const sum = (t: Tokens) => t.input + t.cache + t.output + t.web_search;
+    const iterations = detail.steps.find((s) => s.id === "each")!.iterations!;
+    for (const width of [1400, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      try {
+        const card = await openCard(title);
+        for (const it of iterations) {
+          const tokens = card.locator(`.step[data-step="${it.id}"] > .step-row .step-tokens`);
+          await expect.poll(() => tokens.isVisible(), { message: `${it.id} at ${width} px` }).toBe(true);
+          expect(await tokens.textContent()).toBe(`${sum(it.tokens)} tok`);
+        }
+      } finally {
+        await page.setViewportSize({ width: 1400, height: 950 });
+      }
+    }
+  });
 });
