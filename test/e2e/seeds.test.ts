@@ -72,4 +72,19 @@ describe("the Tasks page of the product document", () => {
       }
     }
   });
+
+  it("shows a step that just started running with its duration, not a dash until the next second", async () => {
+    const title = `Just started ${uid()}`;
+    await page.goto(`${app.url}/?q=${encodeURIComponent(title)}`);
+    await page.locator('section[data-group="pending"]').waitFor();
+    await page.waitForTimeout(1500);
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@delay 8000\n@output late" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("in_progress");
+    const card = page.locator(`article.task-card[aria-label="${title}"]`);
+    await card.getByRole("button", { name: title }).click();
+    const running = card.locator('.step[data-status="in_progress"] .step-duration');
+    await running.waitFor();
+    expect(await running.textContent()).toMatch(/^\d/);
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
 });

@@ -59,7 +59,8 @@ export function fmtDuration(ms: number | null | undefined): string {
 export function durationBetween(start: string | null, end: string | null, now?: number): number | null {
   if (!start) return null;
   const a = Date.parse(start);
-  const b = end ? Date.parse(end) : (now ?? clock());
+  // clock() only subscribes (it moves once a second): a step started since its last tick must not read as negative
+  const b = end ? Date.parse(end) : (now ?? Math.max(clock(), Date.now()));
   return Number.isFinite(a) && Number.isFinite(b) ? b - a : null;
 }
 
