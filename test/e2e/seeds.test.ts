@@ -87,4 +87,28 @@ describe("the Tasks page of the product document", () => {
     expect(await running.textContent()).toMatch(/^\d/);
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
+
+  it("shows each run's own finish time, token usage and cost in the trace, run by run", async () => {
+    const title = `Run usage ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title, description: "@fail transient 1\n@search acme\n@output found" });
+    await finished(task.id);
+    type Run = { run_no: number; finished_at: string; tokens: { input: number; cache: number; output: number; web_search: number }; cost: number };
+    const runs = (await apiCall<{ steps: { runs: Run[] }[] }>(app, "GET", `/tasks/${task.id}`)).steps[0].runs;
+    expect(runs.length).toBe(2);
+    const card = await openCard(title);
+    await card.getByRole("button", { name: `Open trace of ${title}` }).click();
+    const dialog = page.getByRole("dialog");
+    for (const r of runs) {
+      await dialog.getByRole("tab", { name: new RegExp(`^Run ${r.run_no}`) }).click();
+      const usage = dialog.locator(`.trace-run[data-run="${r.run_no}"]`);
+      await usage.waitFor();
+      const text = (await usage.textContent()) ?? "";
+      expect(text).toContain(`in ${r.tokens.input}`);
+      expect(text).toContain(`out ${r.tokens.output}`);
+      expect(await usage.locator(".chip-cost").textContent()).toMatch(r.cost === 0 ? /^\$0\.00$/ : /^\$0\.0*[1-9]/);
+      if (r.tokens.web_search) expect(text).toContain(`search ${r.tokens.web_search}`);
+      expect(await usage.locator("time.trace-finished").getAttribute("datetime")).toBe(r.finished_at);
+    }
+    await page.keyboard.press("Escape");
+  });
 });
