@@ -111,4 +111,18 @@ describe("the Tasks page of the product document", () => {
     }
     await page.keyboard.press("Escape");
   });
+
+  it("says a failed run that ended before its first turn has no turns, not that none are recorded yet", async () => {
+    const title = `No turns ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@fail transient 1\n@output ok" });
+    await finished(task.id);
+    const card = await openCard(title);
+    await card.getByRole("button", { name: `Open trace of ${title}` }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("tab", { name: /^Run 1/ }).click();
+    await dialog.locator('.trace-run[data-run="1"]').waitFor();
+    const turns = dialog.locator(".turns");
+    expect(await turns.textContent()).toBe("No turns: the run ended before the model's first turn.");
+    await page.keyboard.press("Escape");
+  });
 });

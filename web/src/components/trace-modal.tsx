@@ -111,7 +111,7 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                   <pre class="code">{t().system_prompt || "(none)"}</pre>
                 </details>
                 <ol class="turns">
-                  <For each={t().turns} fallback={<Show when={!running()}>{<li class="muted">No turns recorded yet.</li>}</Show>}>
+                  <For each={t().turns} fallback={<Show when={!running()}>{<li class="muted">{t().finished_at ? "No turns: the run ended before the model's first turn." : "No turns recorded yet."}</li>}</Show>}>
                     {(turn, i) => <TurnView turn={turn} prev={i() > 0 ? t().turns[i() - 1] : null} />}
                   </For>
                   <Show when={running()}>
