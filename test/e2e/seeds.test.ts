@@ -125,4 +125,20 @@ describe("the Tasks page of the product document", () => {
     expect(await turns.textContent()).toBe("No turns: the run ended before the model's first turn.");
     await page.keyboard.press("Escape");
   });
+
+  it("says when a step that failed with a transient error will be retried, and which run that is", async () => {
+    const title = `Backoff ${uid()}`;
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: title,
+      steps: [{ id: "flaky", agent: "writer", instructions: "@fail transient 1\n@output ok", retry: { max_attempts: 3, backoff: { initial_ms: 60_000, max_ms: 60_000 } } }],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await expect.poll(async () => (await apiCall<{ steps: { retry_at: string | null }[] }>(app, "GET", `/tasks/${task.id}`)).steps[0].retry_at, { timeout: 20_000 }).not.toBeNull();
+    const card = await openCard(title);
+    const retry = card.locator('.step[data-step="flaky"] .step-retry');
+    await retry.waitFor();
+    expect(await retry.textContent()).toMatch(/^Run 2 starts in \d+ s$/);
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+    await retry.waitFor({ state: "detached" });
+  });
 });

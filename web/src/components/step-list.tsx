@@ -1,6 +1,6 @@
 import { createSignal, For, Show } from "solid-js";
 import type { Step } from "../api-types";
-import { durationBetween, fmtCompact, fmtCost, fmtDate, fmtDuration, fmtInt, runBadgeStatus, totalTokens } from "../lib/format";
+import { durationBetween, fmtCompact, fmtCost, fmtDate, fmtDateFull, fmtDuration, fmtInt, fmtUntil, runBadgeStatus, totalTokens } from "../lib/format";
 import { StatusBadge } from "./status-badge";
 import { TraceModal } from "./trace-modal";
 import { TableHead } from "./list-table";
@@ -71,6 +71,14 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
       </div>
       <Show when={s().error}>
         <p class="step-error">{s().error}</p>
+      </Show>
+      {/* a transient failure waits out its backoff: the step is not failed, its next run is on the way */}
+      <Show when={s().status === "pending" && s().retry_at}>
+        {(at) => (
+          <p class="step-retry muted small" title={fmtDateFull(at())}>
+            Run {(s().runs?.length ?? 0) + 1} starts {fmtUntil(at())}
+          </p>
+        )}
       </Show>
       <Show when={s().output_preview}>
         <p class="step-output" title="Output preview">
