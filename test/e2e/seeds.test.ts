@@ -141,4 +141,30 @@ describe("the Tasks page of the product document", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
     await retry.waitFor({ state: "detached" });
   });
+
+  it("opens a step's trace by clicking the step itself, a loop iteration's too", async () => {
+    const title = `Click step ${uid()}`;
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: title,
+      steps: [
+        { id: "list", name: "Make the list", agent: "writer", instructions: '@output ["x"]' },
+        { id: "each", kind: "loop", over: "list", body: [{ id: "say", name: "Say it", agent: "writer", instructions: "@output said {{item}}" }] },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await finished(task.id);
+    const card = await openCard(title);
+    const dialog = page.getByRole("dialog");
+    for (const [step, name] of [["list", "Make the list"], ["each[0].say", "Say it"]]) {
+      await card.locator(`.step[data-step="${step}"] > .step-row .step-name`).click();
+      await dialog.getByRole("heading", { name: `Trace · ${name}` }).waitFor();
+      await dialog.locator(".trace-head").waitFor();
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "detached" });
+    }
+    // a loop has no trace of its own: clicking it opens nothing
+    await card.locator('.step[data-step="each"] > .step-row .step-name').click();
+    await page.waitForTimeout(300);
+    expect(await dialog.count()).toBe(0);
+  });
 });

@@ -35,7 +35,15 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
   const hasTrace = () => (s().runs?.length ?? 0) > 0;
   return (
     <li class={`step depth-${Math.min(props.depth, 3)}`} data-step={s().id} data-status={s().status}>
-      <div class="step-row">
+      {/* "Click any step to open the trace": the row takes a pointer's click (not one ending a text selection);
+          the Trace button is the keyboard's way to the same dialog */}
+      <div
+        class={`step-row ${hasTrace() ? "has-trace" : ""}`}
+        onClick={(e) => {
+          if (!hasTrace() || (e.target as Element).closest("button, a") || !(window.getSelection()?.isCollapsed ?? true)) return;
+          props.onTrace(s());
+        }}
+      >
         <div class="step-main">
           <Show when={children().length > 0}>
             <button class={`btn btn-icon btn-ghost caret ${open() ? "open" : ""}`} type="button" aria-expanded={open()} aria-label={`${open() ? "Collapse" : "Expand"} ${label()}`} onClick={() => setOpen(!open())}>
