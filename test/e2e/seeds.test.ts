@@ -167,4 +167,22 @@ describe("the Tasks page of the product document", () => {
     await page.waitForTimeout(300);
     expect(await dialog.count()).toBe(0);
   });
+
+  it("shows the instructions sent to the agent in the trace, under its system prompt", async () => {
+    const title = `Instructions ${uid()}`;
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: title,
+      params: [{ name: "who", required: true }],
+      steps: [{ id: "greet", agent: "writer", instructions: "Greet {{params.who}} warmly.\n@output hello" }],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, { inputs: { who: "Ada" } });
+    await finished(task.id);
+    const card = await openCard(title);
+    await card.getByRole("button", { name: "Open trace of greet" }).click();
+    const block = page.getByRole("dialog").locator("details.trace-block", { has: page.locator("summary", { hasText: /^Instructions$/ }) });
+    await block.waitFor();
+    expect(await block.getAttribute("open")).not.toBeNull();
+    expect(await block.locator("pre").textContent()).toBe("Greet Ada warmly.\n@output hello");
+    await page.keyboard.press("Escape");
+  });
 });

@@ -110,6 +110,14 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                   <summary>System prompt</summary>
                   <pre class="code">{t().system_prompt || "(none)"}</pre>
                 </details>
+                <Show when={instructions(t())}>
+                  {(text) => (
+                    <details class="trace-block" open>
+                      <summary>Instructions</summary>
+                      <pre class="code">{text()}</pre>
+                    </details>
+                  )}
+                </Show>
                 <ol class="turns">
                   <For each={t().turns} fallback={<Show when={!running()}>{<li class="muted">{t().finished_at ? "No turns: the run ended before the model's first turn." : "No turns recorded yet."}</li>}</Show>}>
                     {(turn, i) => <TurnView turn={turn} prev={i() > 0 ? t().turns[i() - 1] : null} />}
@@ -140,6 +148,11 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
       </div>
     </Modal>
   );
+}
+
+/** What the step asked of its agent: the first person's message the run sent (its first turn may be carried from an earlier run). */
+function instructions(t: Trace): string {
+  return contentText(t.turns[0]?.sent.find((m) => m.role === "user")?.content);
 }
 
 function contentText(c: unknown): string {
