@@ -185,4 +185,18 @@ describe("the Tasks page of the product document", () => {
     expect(await block.locator("pre").textContent()).toBe("Greet Ada warmly.\n@output hello");
     await page.keyboard.press("Escape");
   });
+
+  it("shows the agent's web searches and their results in a task's conversation", async () => {
+    const title = `Searching ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title, description: "@search acme industry\n@output widgets" });
+    await finished(task.id);
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const conversation = page.getByRole("region", { name: "Conversation" });
+    const search = conversation.locator(".msg", { has: page.locator(".msg-role", { hasText: /^web search$/ }) });
+    await search.waitFor();
+    const text = (await search.textContent()) ?? "";
+    expect(text).toContain("acme industry");
+    expect(text).toContain("https://search.invalid/acme-industry/1");
+    expect(await conversation.locator(".msg-role").allTextContents()).toEqual(["user", "web search", "assistant"]);
+  });
 });
