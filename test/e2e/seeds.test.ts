@@ -199,4 +199,8 @@ describe("the Tasks page of the product document", () => {
     expect(text).toContain("https://search.invalid/acme-industry/1");
     expect(await conversation.locator(".msg-role").allTextContents()).toEqual(["user", "web search", "assistant"]);
   });
+
+  it("saw no CSP violations or page errors", () => {
+    expect(browser.problems).toEqual([]);
+  });
 });
