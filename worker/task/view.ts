@@ -4,6 +4,7 @@ import { containerStatus, type StepStatus, stepStatus } from "./step-status";
 import type { StoredNode } from "./store";
 import type { TaskRunner } from "./runner";
 import { runKey } from "./runner";
+import { dependencyOrder } from "./step-order";
 import { addInto, type Totals, tokensView, zeroTotals } from "./totals";
 
 const PREVIEW_CHARS = 200;
@@ -33,7 +34,7 @@ export interface StepView {
   steps?: StepView[];
 }
 
-/** The task detail: the index row's shape plus the step tree (skipped branch paths left out). */
+/** The task detail: the index row's shape plus the step tree in dependency order (skipped branch paths left out). */
 export function taskDetail(t: TaskRunner) {
   const row = t.indexRow();
   const children = new Map<string | null, StoredNode[]>();
@@ -55,7 +56,7 @@ export function taskDetail(t: TaskRunner) {
         feedback: r.feedback, tokens: tokensView(r.usage), searches: r.usage.searches, cost: r.cost_nanos / 1e9,
       });
     }
-    const kids = (children.get(n.key) ?? []).filter((k) => k.status !== "skipped");
+    const kids = dependencyOrder((children.get(n.key) ?? []).filter((k) => k.status !== "skipped"));
     const kidViews = kids.map((k) => view(k, own));
     addInto(sum, own.usage, own.cost_nanos);
     const step = t.index.get(n.step_id)?.step;
@@ -85,7 +86,7 @@ export function taskDetail(t: TaskRunner) {
   };
 
   const total = zeroTotals();
-  const steps = (children.get(null) ?? []).filter((n) => n.status !== "skipped").map((n) => view(n, total));
+  const steps = dependencyOrder((children.get(null) ?? []).filter((n) => n.status !== "skipped")).map((n) => view(n, total));
   return { ...toListItem(row), plan: t.meta!.plan, inputs: t.meta!.inputs, steps };
 }
 

@@ -1,8 +1,8 @@
 import { createSignal, For, Show } from "solid-js";
 import { api } from "../api";
 import type { TaskListItem } from "../api-types";
-import { errorMessage } from "../lib/format";
 import { createLoader } from "../lib/loader";
+import { createSubmit } from "../lib/submit";
 import { Modal } from "./modal";
 import { ErrorLine } from "./task-actions";
 import { toast } from "./toast";
@@ -13,8 +13,7 @@ export function CreateTaskDialog(props: { onClose: () => void; onCreated: (t: Ta
   const [agent, setAgent] = createSignal("");
   const [title, setTitle] = createSignal("");
   const [description, setDescription] = createSignal("");
-  const [busy, setBusy] = createSignal(false);
-  const [err, setErr] = createSignal<string | null>(null);
+  const { busy, error: err, setError: setErr, run } = createSubmit();
 
   const chosen = () => agent() || agents.data?.items[0]?.name || "";
 
@@ -23,18 +22,12 @@ export function CreateTaskDialog(props: { onClose: () => void; onCreated: (t: Ta
     if (!agents.data) return setErr(agents.error ? "The agents could not be loaded: close this form and open it again." : "The agents are still loading: a moment, please.");
     if (!chosen()) return setErr("Choose an agent.");
     if (!title().trim()) return setErr("Give the task a title.");
-    setBusy(true);
-    setErr(null);
-    try {
+    await run(async () => {
       const t = await api.tasks.create({ agent: chosen(), title: title().trim(), description: description() });
       toast(`Task “${t.title ?? title()}” created`);
       props.onCreated(t);
       props.onClose();
-    } catch (e2) {
-      setErr(errorMessage(e2));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

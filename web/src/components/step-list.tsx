@@ -1,6 +1,6 @@
 import { createSignal, For, Show } from "solid-js";
 import type { Step } from "../api-types";
-import { durationBetween, fmtCompact, fmtCost, fmtDate, fmtDuration, fmtInt, runBadgeStatus, totalTokens } from "../lib/format";
+import { durationBetween, fmtCompact, fmtCost, fmtDate, fmtDateFull, fmtDuration, fmtInt, fmtUntil, runBadgeStatus, totalTokens } from "../lib/format";
 import { StatusBadge } from "./status-badge";
 import { TraceModal } from "./trace-modal";
 import { TableHead } from "./list-table";
@@ -35,7 +35,15 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
   const hasTrace = () => (s().runs?.length ?? 0) > 0;
   return (
     <li class={`step depth-${Math.min(props.depth, 3)}`} data-step={s().id} data-status={s().status}>
-      <div class="step-row">
+      {/* "Click any step to open the trace": the row takes a pointer's click (not one ending a text selection);
+          the Trace button is the keyboard's way to the same dialog */}
+      <div
+        class={`step-row ${hasTrace() ? "has-trace" : ""}`}
+        onClick={(e) => {
+          if (!hasTrace() || (e.target as Element).closest("button, a") || !(window.getSelection()?.isCollapsed ?? true)) return;
+          props.onTrace(s());
+        }}
+      >
         <div class="step-main">
           <Show when={children().length > 0}>
             <button class={`btn btn-icon btn-ghost caret ${open() ? "open" : ""}`} type="button" aria-expanded={open()} aria-label={`${open() ? "Collapse" : "Expand"} ${label()}`} onClick={() => setOpen(!open())}>
@@ -71,6 +79,14 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
       </div>
       <Show when={s().error}>
         <p class="step-error">{s().error}</p>
+      </Show>
+      {/* a transient failure waits out its backoff: the step is not failed, its next run is on the way */}
+      <Show when={s().status === "pending" && s().retry_at}>
+        {(at) => (
+          <p class="step-retry muted small" title={fmtDateFull(at())}>
+            Run {(s().runs?.length ?? 0) + 1} starts {fmtUntil(at())}
+          </p>
+        )}
       </Show>
       <Show when={s().output_preview}>
         <p class="step-output" title="Output preview">

@@ -88,6 +88,21 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                     {fmtDateFull(t().started_at)} · {fmtDuration(durationBetween(t().started_at, t().finished_at))} · {t().turns.length} {t().turns.length === 1 ? "turn" : "turns"}
                   </span>
                 </div>
+                <div class="trace-run chips" data-run={t().run_no} aria-label={`Run ${t().run_no}'s tokens and cost`}>
+                  <UsageChips usage={t().tokens} cost={t().cost} />
+                  <span class="muted small">
+                    <Show when={t().finished_at} fallback="not finished">
+                      {(f) => (
+                        <>
+                          finished{" "}
+                          <time class="trace-finished" datetime={f()}>
+                            {fmtDateFull(f())}
+                          </time>
+                        </>
+                      )}
+                    </Show>
+                  </span>
+                </div>
                 <Show when={t().error}>
                   <p class="step-error">{t().error}</p>
                 </Show>
@@ -95,8 +110,16 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                   <summary>System prompt</summary>
                   <pre class="code">{t().system_prompt || "(none)"}</pre>
                 </details>
+                <Show when={instructions(t())}>
+                  {(text) => (
+                    <details class="trace-block" open>
+                      <summary>Instructions</summary>
+                      <pre class="code">{text()}</pre>
+                    </details>
+                  )}
+                </Show>
                 <ol class="turns">
-                  <For each={t().turns} fallback={<Show when={!running()}>{<li class="muted">No turns recorded yet.</li>}</Show>}>
+                  <For each={t().turns} fallback={<Show when={!running()}>{<li class="muted">{t().finished_at ? "No turns: the run ended before the model's first turn." : "No turns recorded yet."}</li>}</Show>}>
                     {(turn, i) => <TurnView turn={turn} prev={i() > 0 ? t().turns[i() - 1] : null} />}
                   </For>
                   <Show when={running()}>
@@ -125,6 +148,11 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
       </div>
     </Modal>
   );
+}
+
+/** What the step asked of its agent: the first person's message the run sent (its first turn may be carried from an earlier run). */
+function instructions(t: Trace): string {
+  return contentText(t.turns[0]?.sent.find((m) => m.role === "user")?.content);
 }
 
 function contentText(c: unknown): string {
@@ -169,6 +197,24 @@ export function newMessages(turn: Turn, prev: Turn | null): Turn["sent"] {
   return JSON.stringify(turn.sent[0]) === JSON.stringify(prev.sent[0]) ? turn.sent.slice(prev.sent.length) : turn.sent;
 }
 
+/** Tokens (input, cache, output, web search) and cost: of a turn, or of a whole run. */
+function UsageChips(props: { usage: Trace["tokens"]; cost: number }) {
+  return (
+    <>
+      <span class="chip" title="Uncached input tokens">in {fmtInt(props.usage.input)}</span>
+      <span class="chip" title="Cached input tokens">cache {fmtInt(props.usage.cache)}</span>
+      <Show when={props.usage.cache_write > 0}>
+        <span class="chip" title="Input tokens written to the provider's cache (priced apart)">cache write {fmtInt(props.usage.cache_write)}</span>
+      </Show>
+      <span class="chip" title="Output tokens">out {fmtInt(props.usage.output)}</span>
+      <Show when={props.usage.web_search > 0}>
+        <span class="chip" title="Web search tokens">search {fmtInt(props.usage.web_search)}</span>
+      </Show>
+      <span class="chip chip-cost">{fmtCost(props.cost)}</span>
+    </>
+  );
+}
+
 function TurnView(props: { turn: Turn; prev: Turn | null }) {
   const fresh = () => newMessages(props.turn, props.prev);
   const u = () => props.turn.usage;
@@ -182,16 +228,7 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
           </span>
         </Show>
         <span class="chips">
-          <span class="chip" title="Uncached input tokens">in {fmtInt(u().input)}</span>
-          <span class="chip" title="Cached input tokens">cache {fmtInt(u().cache)}</span>
-          <Show when={u().cache_write > 0}>
-            <span class="chip" title="Input tokens written to the provider's cache (priced apart)">cache write {fmtInt(u().cache_write)}</span>
-          </Show>
-          <span class="chip" title="Output tokens">out {fmtInt(u().output)}</span>
-          <Show when={u().web_search > 0}>
-            <span class="chip" title="Web search tokens">search {fmtInt(u().web_search)}</span>
-          </Show>
-          <span class="chip chip-cost">{fmtCost(props.turn.cost)}</span>
+          <UsageChips usage={u()} cost={props.turn.cost} />
           <Show when={props.turn.cut_off}>
             <span class="chip" title="The answer stopped at the model's output token limit, so it did not become the step's output">cut off: {props.turn.cut_off}</span>
           </Show>

@@ -59,8 +59,17 @@ export function fmtDuration(ms: number | null | undefined): string {
 export function durationBetween(start: string | null, end: string | null, now?: number): number | null {
   if (!start) return null;
   const a = Date.parse(start);
-  const b = end ? Date.parse(end) : (now ?? clock());
+  // clock() only subscribes (it moves once a second): a step started since its last tick must not read as negative
+  const b = end ? Date.parse(end) : (now ?? Math.max(clock(), Date.now()));
   return Number.isFinite(a) && Number.isFinite(b) ? b - a : null;
+}
+
+/** How long until `iso`, counting down by itself (`clock`): "in 12 s", "in 2m 5s", or "now" once it is due. */
+export function fmtUntil(iso: string): string {
+  const ms = Date.parse(iso) - Math.max(clock(), Date.now());
+  if (!(ms > 0)) return "now";
+  const s = Math.ceil(ms / 1000);
+  return `in ${s < 60 ? `${s} s` : fmtDuration(s * 1000)}`;
 }
 
 const dateFmt = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });

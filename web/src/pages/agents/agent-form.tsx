@@ -4,7 +4,7 @@ import type { Agent, AgentInput } from "../../api-types";
 import { Modal } from "../../components/modal";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
-import { errorMessage } from "../../lib/format";
+import { createSubmit } from "../../lib/submit";
 
 /** An optional limit as typed: empty is no limit (null); anything else is its number, checked by the caller. */
 const orNull = (v: string): number | null => (v.trim() === "" ? null : Number(v));
@@ -18,8 +18,7 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
   const [maxTurns, setMaxTurns] = createSignal(String(a?.max_turns ?? 10));
   const [maxCost, setMaxCost] = createSignal(a?.max_cost == null ? "" : String(a.max_cost));
   const [maxConcurrency, setMaxConcurrency] = createSignal(a?.max_concurrency == null ? "" : String(a.max_concurrency));
-  const [err, setErr] = createSignal<string | null>(null);
-  const [busy, setBusy] = createSignal(false);
+  const { busy, error: err, setError: setErr, run } = createSubmit();
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -40,19 +39,13 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
     if (input.max_cost !== null && !(input.max_cost > 0)) return setErr("Max cost must be an amount in USD above 0, or empty for no limit.");
     if (input.max_concurrency !== null && !(Number.isInteger(input.max_concurrency) && input.max_concurrency >= 1))
       return setErr("Max concurrent tasks must be a whole number of at least 1, or empty for no limit.");
-    setBusy(true);
-    setErr(null);
-    try {
+    await run(async () => {
       if (a) await api.agents.update(a.id, input);
       else await api.agents.create(input);
       toast(a ? "Agent saved" : "Agent created");
       props.onSaved();
       props.onClose();
-    } catch (e2) {
-      setErr(errorMessage(e2));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -4,7 +4,7 @@ import type { Trigger } from "../../api-types";
 import { Modal } from "../../components/modal";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
-import { errorMessage } from "../../lib/format";
+import { createSubmit } from "../../lib/submit";
 import { zones } from "./trigger-form";
 
 const pretty = (v: unknown) => JSON.stringify(v, null, 2);
@@ -19,8 +19,7 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
   const [timezone, setTimezone] = createSignal(t.timezone ?? "UTC");
   const [inputs, setInputs] = createSignal(pretty(t.inputs));
   const [inputMap, setInputMap] = createSignal(t.input_map ? pretty(t.input_map) : "");
-  const [err, setErr] = createSignal<string | null>(null);
-  const [busy, setBusy] = createSignal(false);
+  const { busy, error: err, setError: setErr, run } = createSubmit();
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -46,17 +45,12 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
       }
     }
     if (!Object.keys(patch).length) return props.onClose();
-    setBusy(true);
-    try {
+    await run(async () => {
       await api.triggers.update(t.id, patch);
       toast("Trigger saved");
       props.onSaved();
       props.onClose();
-    } catch (e2) {
-      setErr(errorMessage(e2));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -24,7 +24,7 @@ export function Conversation(props: { taskId: string; step: Step }) {
   const trace = createLoader<Trace>(() => api.tasks.trace(props.taskId, props.step.id, lastRun()), { immediate: false });
   createEffect(on(() => [lastRun(), props.step.status, props.step.tokens?.output, props.step.runs?.length] as const, () => void trace.refresh()));
 
-  /** Rebuilt turn by turn: what was sent, what the model said and called, and what came back (a person's answers included). */
+  /** Rebuilt turn by turn: what was sent, what the model said, called and searched, and what came back (a person's answers included). */
   const messages = (t: Trace): ChatMessage[] => {
     const out: ChatMessage[] = [];
     t.turns.forEach((turn, i) => {
@@ -32,6 +32,7 @@ export function Conversation(props: { taskId: string; step: Step }) {
       const calls = turn.tool_calls.filter((c) => c.name !== "ask_human");
       for (const c of turn.tool_calls.filter((x) => x.name === "ask_human")) out.push({ role: "agent asks", content: questionOf(c.arguments) });
       if (turn.content || calls.length) out.push({ role: "assistant", content: turn.content, tool_calls: calls });
+      for (const q of turn.searches) out.push({ role: "web search", content: [q.query, ...q.results.map((r) => `${r.title} — ${r.url}\n${r.snippet}`)].join("\n\n") });
       for (const r of turn.tool_results) {
         if (notDone(r)) continue;
         const human = r.name === "ask_human";

@@ -3,9 +3,9 @@ import { api } from "../../api";
 import type { PendingItem, TaskDetail } from "../../api-types";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
-import { errorMessage } from "../../lib/format";
 import { canWrite } from "../../lib/session";
 import { findStep } from "../../lib/steps";
+import { createSubmit } from "../../lib/submit";
 import { ReviewOutput } from "../../components/review-output";
 
 /** What the task waits for from a person: answers, approvals, budget decisions. */
@@ -26,8 +26,7 @@ const pendingKey = (p: PendingItem) => `${p.kind} ${p.step} ${p.call_id ?? ""}`;
 
 function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () => void }) {
   const [text, setText] = createSignal("");
-  const [busy, setBusy] = createSignal(false);
-  const [err, setErr] = createSignal<string | null>(null);
+  const { busy, error: err, setError: setErr, run: submit } = createSubmit();
   const step = () => findStep(props.task.steps, props.item.step);
   let row!: HTMLDivElement;
   let focused = false;
@@ -36,20 +35,13 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
   });
   const fieldId = () => `pending-${props.item.step}-${props.item.call_id ?? props.item.kind}`.replace(/[^\w-]/g, "_");
 
-  const run = async (what: () => Promise<unknown>, ok: string) => {
-    setBusy(true);
-    setErr(null);
-    try {
+  const run = (what: () => Promise<unknown>, ok: string) =>
+    submit(async () => {
       await what();
       toast(ok);
       setText("");
       props.onChanged();
-    } catch (e) {
-      setErr(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <div
