@@ -7,7 +7,9 @@ export const OPENAI_KEY = "test-openai-key";
  * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit,
  * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent),
  * fan-out (several tool calls in one turn), bad-arguments (a call's arguments cut off),
- * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length). Requests that break the wire protocol get a 400 like the real API.
+ * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length),
+ * stream-error / stream-overloaded (an error object in the middle of a stream, as OpenAI and vLLM send one:
+ * a context-length error, a server error), stream-finish-error (a choice ended with `finish_reason: "error"`, as OpenRouter ends one). Requests that break the wire protocol get a 400 like the real API.
  */
 export function startOpenAI(): Promise<FakeServer> {
   return listen(async (req, raw, res) => {
@@ -50,6 +52,18 @@ export function startOpenAI(): Promise<FakeServer> {
           res.write(`data: ${JSON.stringify(chunk)}\n\n`);
         }
         return void res.end("data: [DONE]\n\n");
+      }
+      case "stream-error":
+      case "stream-overloaded":
+      case "stream-finish-error": {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "partial " }, finish_reason: null }] })}\n\n`);
+        const error =
+          body.model === "stream-error"
+            ? { object: "error", message: "This model's maximum context length is 8192 tokens", type: "BadRequestError", code: 400 }
+            : { message: "The server had an error while processing your request", type: "server_error", code: "server_error" };
+        const chunk = body.model === "stream-finish-error" ? { choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }] } : { error };
+        return void res.end(`data: ${JSON.stringify(chunk)}\n\n`);
       }
       case "cut-off":
         // the completion's token limit reached mid-sentence

@@ -118,6 +118,17 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect([e.transient, e.message]).toEqual([false, "openai: HTTP 401: Incorrect API key provided"]);
   });
 
+  it("names an error sent in the middle of a stream, permanent or transient as its status would be", async () => {
+    const stream = (model: string) => provider().call(request(model, { onText: () => {} }));
+    const tooLong = await stepError(stream("stream-error"));
+    expect([tooLong.transient, tooLong.message]).toEqual([false, "openai: error in the stream: This model's maximum context length is 8192 tokens (BadRequestError, 400)"]);
+    const overloaded = await stepError(stream("stream-overloaded"));
+    expect([overloaded.transient, overloaded.message]).toEqual([true, "openai: error in the stream: The server had an error while processing your request (server_error)"]);
+    // a choice ended by an error is never an answer, even a partial one
+    const finished = await stepError(stream("stream-finish-error"));
+    expect([finished.transient, finished.message]).toEqual([true, "openai: the stream ended its answer with an error"]);
+  });
+
   it("treats malformed JSON as transient", async () => {
     const e = await stepError(provider().call(request("malformed")));
     expect([e.transient, e.message]).toEqual([true, "openai: malformed JSON in the response"]);

@@ -43,9 +43,11 @@ export async function throwIfFailed(provider: string, res: Response): Promise<vo
   if (res.ok) return;
   const body = (await res.text().catch(() => "")).slice(0, ERROR_BODY_CHARS);
   const message = `${provider}: HTTP ${res.status}${body ? `: ${errorMessage(body)}` : ""}`;
-  const transient = res.status === 408 || res.status === 409 || res.status === 429 || res.status >= 500;
+  const transient = isTransientStatus(res.status);
   throw new StepError(message, transient, transient ? retryAfterMs(res.headers.get("retry-after")) : undefined);
 }
+
+export const isTransientStatus = (status: number): boolean => status === 408 || status === 409 || status === 429 || status >= 500;
 
 export const isEventStream = (res: Response): boolean => (res.headers.get("content-type") ?? "").includes("text/event-stream");
 

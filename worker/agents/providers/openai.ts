@@ -1,7 +1,7 @@
 import { type ModelRequest, type ModelResponse, type Provider, StepError } from "../types";
 import { DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed, toolCallOf } from "./http";
 import { sseEvents } from "./sse";
-import { chunkSchema, completionSchema, toUsage, toWireMessages, toWireTools } from "./openai-wire";
+import { chunkSchema, completionSchema, isTransientStreamError, streamErrorSchema, toUsage, toWireMessages, toWireTools } from "./openai-wire";
 
 export interface OpenAIOptions {
   apiKey?: string;
@@ -65,10 +65,18 @@ async function readStream(res: Response, req: ModelRequest, alive: () => void): 
   const calls = new Map<number, { id: string; name: string; args: string }>();
   for await (const event of sseEvents(res.body, alive)) {
     if (event.data === "[DONE]") break;
-    const chunk = chunkSchema.safeParse(JSON.parse(event.data));
+    const data: unknown = JSON.parse(event.data);
+    const failed = streamErrorSchema.safeParse(data);
+    if (failed.success) {
+      const { message, type, code } = failed.data.error;
+      const named = [...new Set([type, code])].filter((x) => x !== null && x !== undefined && x !== "").join(", ");
+      throw new StepError(`${NAME}: error in the stream: ${message}${named ? ` (${named})` : ""}`, isTransientStreamError(failed.data.error));
+    }
+    const chunk = chunkSchema.safeParse(data);
     if (!chunk.success) throw new StepError(`${NAME}: unexpected stream chunk`, true);
     if (chunk.data.usage) usage = toUsage(chunk.data.usage);
     for (const choice of chunk.data.choices) {
+      if (choice.finish_reason === "error") throw new StepError(`${NAME}: the stream ended its answer with an error`, true);
       if (choice.finish_reason) finished = choice.finish_reason;
       const delta = choice.delta;
       if (delta?.content) {
