@@ -4,7 +4,7 @@ import { type FakeServer, type Json, isObject, listen, sendJson } from "./listen
 export const ANTHROPIC_KEY = "test-anthropic-key";
 
 /**
- * A Messages API server. The request's `model` picks the scenario: echo, tools, search, pause, cut-tool, cut-off, stream-overloaded, ignores-stream, rate-limit,
+ * A Messages API server. The request's `model` picks the scenario: echo, tools, search, pause, cut-tool, cut-off, refusal, stream-overloaded, ignores-stream, rate-limit,
  * overloaded, server-error, malformed, hang, bad-request. Malformed conversations get a 400 like the real API.
  */
 export function startAnthropic(): Promise<FakeServer> {
@@ -65,6 +65,9 @@ export function startAnthropic(): Promise<FakeServer> {
       }
       case "cut-off":
         return sendMessage(res, body, message(body, [{ type: "text", text: "The three risks are: first, the" }], "max_tokens", usage(40, 0, 0, 16)));
+      case "refusal":
+        // the safety classifier stopped the answer part-way
+        return sendMessage(res, body, message(body, [{ type: "text", text: "Here is how to" }], "refusal", usage(40, 0, 0, 5)));
       case "stream-overloaded":
         if (!body.stream) return sendJson(res, 400, apiError("invalid_request_error", "scenario stream-overloaded streams"));
         res.writeHead(200, { "content-type": "text/event-stream" });

@@ -7,7 +7,7 @@ export const OPENAI_KEY = "test-openai-key";
  * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit,
  * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent),
  * fan-out (several tool calls in one turn), bad-arguments (a call's arguments cut off),
- * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length),
+ * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length), content-filter (finish_reason content_filter),
  * stream-error / stream-overloaded (an error object in the middle of a stream, as OpenAI and vLLM send one:
  * a context-length error, a server error), stream-finish-error (a choice ended with `finish_reason: "error"`, as OpenRouter ends one). Requests that break the wire protocol get a 400 like the real API.
  */
@@ -68,6 +68,9 @@ export function startOpenAI(): Promise<FakeServer> {
       case "cut-off":
         // the completion's token limit reached mid-sentence
         return answer(res, body, { content: "The three risks are: first, the" }, usage(50, 0, 16), "length");
+      case "content-filter":
+        // the provider's content filter withheld the answer
+        return answer(res, body, { content: null }, usage(50, 0, 3), "content_filter");
       case "ignores-stream":
         return answer(res, { ...body, stream: false }, { content: "whole answer" }, usage(120, 0, 7));
       case "bad-arguments": {

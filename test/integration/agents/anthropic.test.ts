@@ -68,6 +68,16 @@ describe("Anthropic provider against a Messages server", () => {
     expect(plain.cut_off).toBe('stop_reason "max_tokens"');
   });
 
+  it("fails the run when the model refuses part-way, keeping the turn", async () => {
+    const turns: TurnRecord[] = [];
+    const e = await stepError(loop("refusal", fakeHost([], {}).host, turns));
+    expect(e.transient).toBe(false);
+    expect(e.message).toBe('the provider stopped the model\'s answer (stop_reason "refusal"), so it is not taken as the step\'s output; turn 1 of the trace holds what it wrote');
+    expect(turns[0]).toMatchObject({ content: "Here is how to", refused: 'stop_reason "refusal"', usage: { output: 5 } });
+    const streamed = await provider().call(request("refusal", { onText: () => {} }));
+    expect([streamed.content, streamed.refused]).toEqual(["Here is how to", 'stop_reason "refusal"']);
+  });
+
   it("treats an overloaded error in the middle of a stream as transient", async () => {
     const e = await stepError(provider().call(request("stream-overloaded", { onText: () => {} })));
     expect([e.transient, e.message]).toEqual([true, "anthropic: Overloaded"]);

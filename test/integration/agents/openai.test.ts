@@ -93,6 +93,14 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect((await stepError(again.outcome)).message).toContain("cut off");
   });
 
+  it.each([false, true])("fails the run when the provider's content filter withholds the answer, keeping the turn (streaming: %s)", async (streaming) => {
+    const { outcome: run, turns } = runLoop("openai:content-filter", "write it", fakeHost([], {}).host, { streaming });
+    const e = await stepError(run);
+    expect(e.transient).toBe(false);
+    expect(e.message).toBe('the provider stopped the model\'s answer (finish_reason "content_filter"), so it is not taken as the step\'s output; turn 1 of the trace holds what it wrote');
+    expect(turns[0]).toMatchObject({ content: "", refused: 'finish_reason "content_filter"', usage: { input: 50, output: 3 } });
+  });
+
   it("reads a plain answer to a streamed request, as a server that ignores `stream` sends", async () => {
     const deltas: string[] = [];
     const res = await provider().call(request("ignores-stream", { onText: (d) => void deltas.push(d) }));

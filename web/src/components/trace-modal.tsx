@@ -195,6 +195,9 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
           <Show when={props.turn.cut_off}>
             <span class="chip" title="The answer stopped at the model's output token limit, so it did not become the step's output">cut off: {props.turn.cut_off}</span>
           </Show>
+          <Show when={props.turn.refused}>
+            <span class="chip" title="The provider stopped the answer for its content, so it did not become the step's output">refused: {props.turn.refused}</span>
+          </Show>
           <span class="muted small">{fmtDuration(durationBetween(props.turn.started_at, props.turn.finished_at))}</span>
         </span>
       </header>

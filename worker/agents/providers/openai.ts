@@ -53,7 +53,7 @@ async function readCompletion(res: Response): Promise<ModelResponse> {
     tool_calls: (message.tool_calls ?? []).map((c) => toolCallOf(c.id, c.function.name, c.function.arguments)),
     usage: toUsage(parsed.data.usage),
     searches: [],
-    ...cutOff(finish_reason),
+    ...stopOf(finish_reason),
   };
 }
 
@@ -94,7 +94,9 @@ async function readStream(res: Response, req: ModelRequest, alive: () => void): 
   }
   if (!finished) throw new StepError(`${NAME}: the stream ended before the answer did`, true);
   const tool_calls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => toolCallOf(c.id, c.name, c.args));
-  return { content, tool_calls, usage, searches: [], ...cutOff(finished) };
+  return { content, tool_calls, usage, searches: [], ...stopOf(finished) };
 }
 
-const cutOff = (finishReason: string | null | undefined) => (finishReason === "length" ? { cut_off: 'finish_reason "length"' } : {});
+/** An answer the token limit or the content filter stopped is not a final one. */
+const stopOf = (finishReason: string | null | undefined) =>
+  finishReason === "length" ? { cut_off: 'finish_reason "length"' } : finishReason === "content_filter" ? { refused: 'finish_reason "content_filter"' } : {};
