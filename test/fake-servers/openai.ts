@@ -9,10 +9,14 @@ export const OPENAI_KEY = "test-openai-key";
  * fan-out (several tool calls in one turn), bad-arguments (a call's arguments cut off),
  * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length), content-filter (finish_reason content_filter),
  * stream-error / stream-overloaded (an error object in the middle of a stream, as OpenAI and vLLM send one:
- * a context-length error, a server error), stream-finish-error (a choice ended with `finish_reason: "error"`, as OpenRouter ends one). Requests that break the wire protocol get a 400 like the real API.
+ * a context-length error, a server error), long-stream (text for 20 s, its disconnect seen at GET /v1/test/streams/<message>),
+ * stream-finish-error (a choice ended with `finish_reason: "error"`, as OpenRouter ends one). Requests that break the wire protocol get a 400 like the real API.
  */
 export function startOpenAI(): Promise<FakeServer> {
+  const streams = new Map<string, "open" | "finished" | "disconnected">();
   return listen(async (req, raw, res) => {
+    const watched = /^\/v1\/test\/streams\/([\w-]+)$/.exec(req.url ?? "");
+    if (req.method === "GET" && watched) return sendJson(res, 200, { state: streams.get(watched[1]) ?? null });
     if (req.method !== "POST" || req.url !== "/v1/chat/completions") return sendJson(res, 404, { error: { message: "not found" } });
     if (req.headers.authorization !== `Bearer ${OPENAI_KEY}`) return sendJson(res, 401, { error: { message: "Incorrect API key provided", type: "invalid_request_error" } });
     const body = JSON.parse(raw) as Json;
@@ -64,6 +68,18 @@ export function startOpenAI(): Promise<FakeServer> {
             : { message: "The server had an error while processing your request", type: "server_error", code: "server_error" };
         const chunk = body.model === "stream-finish-error" ? { choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }] } : { error };
         return void res.end(`data: ${JSON.stringify(chunk)}\n\n`);
+      }
+      case "long-stream": {
+        // "word0 word1 …" every 50 ms for 20 s; its state, by the user's message, at GET /v1/test/streams/<message>
+        const key = String(last.content);
+        streams.set(key, "open");
+        res.on("close", () => streams.set(key, res.writableFinished ? "finished" : "disconnected"));
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        for (let i = 0; i < 400 && !res.destroyed; i++) {
+          res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: `word${i} ` }, finish_reason: null }] })}\n\n`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return void res.end(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: usage(10, 0, 400) })}\n\ndata: [DONE]\n\n`);
       }
       case "cut-off":
         // the completion's token limit reached mid-sentence

@@ -96,7 +96,7 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                   <pre class="code">{t().system_prompt || "(none)"}</pre>
                 </details>
                 <ol class="turns">
-                  <For each={t().turns} fallback={<Show when={!running()}>{<li class="muted">No turns recorded yet.</li>}</Show>}>
+                  <For each={t().turns} fallback={<Show when={!running() && !t().interrupted_text}>{<li class="muted">No turns recorded yet.</li>}</Show>}>
                     {(turn, i) => <TurnView turn={turn} prev={i() > 0 ? t().turns[i() - 1] : null} />}
                   </For>
                   <Show when={running()}>
@@ -116,6 +116,20 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                         </pre>
                       </div>
                     </li>
+                  </Show>
+                  <Show when={!running() && t().interrupted_text}>
+                    {(text) => (
+                      <li class="turn" data-testid="interrupted-turn">
+                        <header class="turn-head">
+                          <strong>Turn {t().turns.length + 1}</strong>
+                          <span class="chip" title="The run stopped while the model was still answering: what it had sent so far">interrupted</span>
+                        </header>
+                        <div class="msg msg-assistant">
+                          <span class="msg-role">model</span>
+                          <pre class="msg-text">{text()}</pre>
+                        </div>
+                      </li>
+                    )}
                   </Show>
                 </ol>
               </>
