@@ -114,6 +114,11 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect(e.message).toContain("Rate limit reached");
   });
 
+  it("treats a 429 for an exhausted quota as permanent: waiting does not add credit", async () => {
+    const e = await stepError(provider().call(request("no-quota")));
+    expect([e.transient, e.message]).toEqual([false, "openai: HTTP 429: You exceeded your current quota, please check your plan and billing details."]);
+  });
+
   it("treats 5xx as transient", async () => {
     const e = await stepError(provider().call(request("server-error")));
     expect([e.transient, e.message]).toEqual([true, "openai: HTTP 500: The server had an error"]);
