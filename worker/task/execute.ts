@@ -123,6 +123,8 @@ export class RunExecutor {
     } catch (e) {
       if (!this.current(key, ac)) return;
       const err = ac.signal.aborted && ac.signal.reason instanceof StepError ? ac.signal.reason : e;
+      // what the turn streamed last is kept with the failed run too
+      text.flush();
       this.onError(node, run, err);
     } finally {
       clearTimeout(timer);
@@ -351,7 +353,8 @@ class TextStream {
     this.timer ??= setTimeout(() => this.flush(), TEXT_FLUSH_MS);
   }
 
-  private flush(): void {
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (!this.buffer) return;
     const delta = this.buffer;

@@ -50,4 +50,14 @@ describe("stopping a run while its model streams", () => {
     expect(failed.error).toBe("timed out after 1 s");
     expect(failed.interrupted_text).toMatch(/^word0 word1 (word\d+ )*$/);
   });
+
+  it("keeps the text a run had received when the provider sends an error in the middle of its answer", async () => {
+    Object.assign(env, { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai() });
+    const token = await makeOrg(`org_cancel_${crypto.randomUUID().slice(0, 8)}`);
+    await api("POST", "/agents", { token, body: { name: "failing", model: "openai:stream-error", tools: [] } });
+    const task = (await api("POST", "/tasks", { token, body: { agent: "failing", title: "too long", description: "hi" } })).json;
+    const trace = () => api("GET", `/tasks/${task.id}/steps/main/runs/1/trace`, { token }).then((r) => r.json);
+    const failed = await until("run 1", trace, (t) => t.status === "failed");
+    expect(failed).toMatchObject({ error: "openai: error in the stream: This model's maximum context length is 8192 tokens (BadRequestError, 400)", interrupted_text: "partial " });
+  });
 });
