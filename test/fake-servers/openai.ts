@@ -6,7 +6,7 @@ export const OPENAI_KEY = "test-openai-key";
 /**
  * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit, no-quota (429 insufficient_quota),
  * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent),
- * fan-out (several tool calls in one turn), bad-arguments (a call's arguments cut off),
+ * fan-out (several tool calls in one turn), no-index (streamed tool calls without `index`, as Gemini sends them), bad-arguments (a call's arguments cut off),
  * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length), content-filter (finish_reason content_filter),
  * stream-error / stream-overloaded (an error object in the middle of a stream, as OpenAI and vLLM send one:
  * a context-length error, a server error), long-stream (text for 20 s, its disconnect seen at GET /v1/test/streams/<message>),
@@ -96,6 +96,20 @@ export function startOpenAI(): Promise<FakeServer> {
         if (last.role === "tool") return answer(res, body, { content: `tool said: ${String(last.content)}` }, usage(400, 256, 9));
         const tool = ((body.tools as Json[] | undefined) ?? [])[0]?.function as Json;
         return answer(res, body, { content: null, tool_calls: [{ id: "call_cut", type: "function", function: { name: tool.name, arguments: '{"q": "fli' } }] }, usage(300, 0, 25));
+      }
+      case "no-index": {
+        // Gemini's compatible endpoint: streamed tool calls with no `index`, the arguments split over deltas without an id, and finish_reason "stop"
+        const results = messages.filter((m) => m.role === "tool").map((m) => `${String(m.tool_call_id)}=${String(m.content)}`);
+        if (results.length) return answer(res, body, { content: results.join(" ") }, usage(500, 0, 9));
+        const tool = ((body.tools as Json[] | undefined) ?? [])[0]?.function as Json;
+        const delta = (call: Json) => ({ choices: [{ index: 0, delta: { role: "assistant", tool_calls: [call] }, finish_reason: null }] });
+        sendSse(res, [
+          delta({ id: "function-call-1", type: "function", function: { name: tool.name, arguments: '{"q":' } }),
+          delta({ function: { arguments: '"a"}' } }),
+          delta({ id: "function-call-2", type: "function", function: { name: tool.name, arguments: '{"q":"b"}' } }),
+          { choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: usage(300, 0, 25) },
+        ], true);
+        return;
       }
       case "fan-out": {
         // the instructions are a JSON array of arguments: one call of the first tool for each, all in one turn

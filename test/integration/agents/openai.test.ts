@@ -70,6 +70,17 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect(turns.map((t) => t.cost_nanos)).toEqual([1_000_000, 770_000]);
   });
 
+  it("tells streamed tool calls apart by their ids when the server sends no index, as Gemini's endpoint does", async () => {
+    const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
+    const { host, executed } = fakeHost([lookup], { lookup: (c) => ({ result: `found ${String(c.arguments.q)}` }) });
+    const { outcome } = runLoop("openai:no-index", "look up a and b", host, { streaming: true });
+    expect(await outcome).toEqual({ kind: "completed", output: "function-call-1=found a function-call-2=found b" });
+    expect(executed).toEqual([
+      { id: "function-call-1", name: "lookup", arguments: { q: "a" } },
+      { id: "function-call-2", name: "lookup", arguments: { q: "b" } },
+    ]);
+  });
+
   it.each([false, true])("does not run a call whose arguments are not JSON, and tells the model (streaming: %s)", async (streaming) => {
     const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
     const { host, executed } = fakeHost([lookup], { lookup: () => ({ result: "looked up" }) });

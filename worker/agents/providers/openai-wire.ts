@@ -37,7 +37,8 @@ export const chunkSchema = z.object({
           tool_calls: z
             .array(
               z.object({
-                index: z.number().int(),
+                /** absent from some compatible servers' deltas (Gemini's) */
+                index: z.number().int().nullish(),
                 id: z.string().nullish(),
                 function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
               }),

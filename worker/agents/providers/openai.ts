@@ -63,6 +63,7 @@ async function readStream(res: Response, req: ModelRequest, alive: () => void): 
   let finished: string | null = null;
   let usage = toUsage(null);
   const calls = new Map<number, { id: string; name: string; args: string }>();
+  let lastCall = -1;
   for await (const event of sseEvents(res.body, alive)) {
     if (event.data === "[DONE]") break;
     const data: unknown = JSON.parse(event.data);
@@ -84,11 +85,14 @@ async function readStream(res: Response, req: ModelRequest, alive: () => void): 
         req.onText?.(delta.content);
       }
       for (const d of delta?.tool_calls ?? []) {
-        const call = calls.get(d.index) ?? { id: "", name: "", args: "" };
+        // without an index, a delta with a new id starts the next call and one without continues the last
+        const index = d.index ?? (lastCall < 0 || (d.id && d.id !== calls.get(lastCall)?.id) ? Math.max(-1, ...calls.keys()) + 1 : lastCall);
+        const call = calls.get(index) ?? { id: "", name: "", args: "" };
         call.id ||= d.id ?? "";
         call.name += d.function?.name ?? "";
         call.args += d.function?.arguments ?? "";
-        calls.set(d.index, call);
+        calls.set(index, call);
+        lastCall = index;
       }
     }
   }
