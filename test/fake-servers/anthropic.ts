@@ -4,7 +4,7 @@ import { type FakeServer, type Json, isObject, listen, sendJson } from "./listen
 export const ANTHROPIC_KEY = "test-anthropic-key";
 
 /**
- * A Messages API server. The request's `model` picks the scenario: echo, tools, search, pause, cut-tool, cut-off, refusal, stream-overloaded, ignores-stream, rate-limit,
+ * A Messages API server. The request's `model` picks the scenario: echo, tools, tools-blank, search, pause, cut-tool, cut-off, refusal, stream-overloaded, ignores-stream, rate-limit,
  * overloaded, server-error, malformed, hang, bad-request. Malformed conversations get a 400 like the real API.
  */
 export function startAnthropic(): Promise<FakeServer> {
@@ -31,7 +31,8 @@ export function startAnthropic(): Promise<FakeServer> {
         return void res.end("<html>oops</html>");
       case "hang":
         return;
-      case "tools": {
+      case "tools":
+      case "tools-blank": {
         if (lastBlock.type === "tool_result") {
           return sendMessage(res, body, message(body, [{ type: "text", text: `tool said: ${String(lastBlock.content)}` }], "end_turn", usage(20, 700, 60, 12)));
         }
@@ -39,7 +40,9 @@ export function startAnthropic(): Promise<FakeServer> {
         if (!tool) return sendJson(res, 400, apiError("invalid_request_error", "scenario tools needs a tool"));
         const text = String(lastBlock.text ?? "");
         const input = text.startsWith("{") ? (JSON.parse(text) as Json) : {};
-        return sendMessage(res, body, message(body, [{ type: "text", text: "Let me check." }, { type: "tool_use", id: "toolu_01", name: tool.name, input }], "tool_use", usage(50, 0, 700, 30)));
+        // `tools-blank`: the model writes only a line break before its call, as Claude sometimes does
+        const said = body.model === "tools-blank" ? "\n\n" : "Let me check.";
+        return sendMessage(res, body, message(body, [{ type: "text", text: said }, { type: "tool_use", id: "toolu_01", name: tool.name, input }], "tool_use", usage(50, 0, 700, 30)));
       }
       case "search": {
         if (!((body.tools as Json[] | undefined) ?? []).some((t) => t.type === "web_search_20250305")) {
@@ -144,6 +147,7 @@ function validate(body: Json): string | undefined {
     for (const b of m.content as unknown[]) {
       if (!isObject(b)) return "messages: blocks must be objects";
       if (b.type === "text" && !b.text) return "messages: text content blocks must be non-empty";
+      if (b.type === "text" && !String(b.text).trim()) return "messages: text content blocks must contain non-whitespace text";
       if (b.type === "tool_use") {
         if (m.role !== "assistant" || !isObject(b.input)) return "messages: tool_use needs an object input in an assistant message";
         ids.add(String(b.id));

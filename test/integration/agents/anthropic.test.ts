@@ -99,6 +99,14 @@ describe("Anthropic provider against a Messages server", () => {
     expect(turns.map((t) => t.cost_nanos)).toEqual([3_225_000, 675_000]);
   });
 
+  it("leaves out a whitespace-only text block the model wrote before its call, which the API refuses when sent back", async () => {
+    const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
+    const { host } = fakeHost([lookup], { lookup: (c) => ({ result: `found ${String(c.arguments.q)}` }) });
+    const turns: TurnRecord[] = [];
+    expect(await loop("tools-blank", host, turns, '{"q":"hotels"}')).toEqual({ kind: "completed", output: "tool said: found hotels" });
+    expect(turns[0].content).toBe("\n\n");
+  });
+
   it("offers web_search as the native server tool and records its searches", async () => {
     const turns: TurnRecord[] = [];
     const host = createToolHost({ env: {}, names: ["web_search"] });
