@@ -665,6 +665,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (run && (run.status === "running" || run.status === "waiting")) {
         if (run.status === "running") this.executor.keepInterrupted(n.key, run);
         run.status = "cancelled";
+        run.error = reason;
         run.finished_at = now;
         saveRun(this.sql, run);
       }

@@ -35,6 +35,10 @@ describe("stopping a run while its model streams", () => {
     const after = await trace();
     expect(after).toMatchObject({ status: "cancelled", turns: [], live_text: null });
     expect(after.interrupted_text).toMatch(/^word0 word1 word2 word3 (word\d+ )*$/);
+    // the run says why it stopped, as its step does
+    const detail = (await api("GET", `/tasks/${task.id}`, { token })).json;
+    expect(detail.steps[0].error).toMatch(/^cancelled by /);
+    expect([after.error, detail.steps[0].runs[0].error]).toEqual([detail.steps[0].error, detail.steps[0].error]);
   });
 
   it("keeps the text a run had received when its step times out mid-answer", async () => {
