@@ -4,7 +4,7 @@ import { type FakeServer, type Json, isObject, listen, sendJson } from "./listen
 export const ANTHROPIC_KEY = "test-anthropic-key";
 
 /**
- * A Messages API server. The request's `model` picks the scenario: echo, tools, tools-blank, search, pause, cut-tool, cut-off, refusal, stream-overloaded, ignores-stream, rate-limit,
+ * A Messages API server. The request's `model` picks the scenario: echo, tools, tools-blank, search, pause, pause-newline (paused after text ending in line breaks), cut-tool, cut-off, refusal, stream-overloaded, ignores-stream, rate-limit,
  * overloaded, server-error, malformed, hang, bad-request. Malformed conversations get a 400 like the real API.
  */
 export function startAnthropic(): Promise<FakeServer> {
@@ -78,7 +78,11 @@ export function startAnthropic(): Promise<FakeServer> {
         res.write(`event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } })}\n\n`);
         return void res.end();
       case "pause":
-        if (messages.length === 1) return sendMessage(res, body, message(body, [{ type: "text", text: "Searching…" }], "pause_turn", usage(10, 0, 0, 3)));
+      case "pause-newline":
+        if (messages.length === 1) {
+          const text = body.model === "pause-newline" ? "Searching…\n\n" : "Searching…";
+          return sendMessage(res, body, message(body, [{ type: "text", text }], "pause_turn", usage(10, 0, 0, 3)));
+        }
         return sendMessage(res, body, message(body, [{ type: "text", text: "resumed" }], "end_turn", usage(12, 0, 0, 2)));
       default:
         return sendMessage(res, body, message(body, [{ type: "text", text: `echo: ${String(lastBlock.text)}` }], "end_turn", usage(100, 0, 0, 8)));
@@ -157,5 +161,8 @@ function validate(body: Json): string | undefined {
     toolUses = ids;
     expected = expected === "user" ? "assistant" : "user";
   }
+  const final = (body.messages as Json[]).at(-1)!;
+  const lastText = final.role === "assistant" ? (final.content as Json[]).at(-1) : undefined;
+  if (lastText?.type === "text" && /\s$/.test(String(lastText.text))) return "messages: final assistant content cannot end with trailing whitespace";
   return undefined;
 }

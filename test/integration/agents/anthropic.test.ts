@@ -124,6 +124,12 @@ describe("Anthropic provider against a Messages server", () => {
     expect(turns.map((t) => t.paused ?? false)).toEqual([true, false]);
   });
 
+  it("continues a paused turn whose text ends in line breaks, which the API refuses as the last content", async () => {
+    const turns: TurnRecord[] = [];
+    expect(await loop("pause-newline", fakeHost([], {}).host, turns)).toEqual({ kind: "completed", output: "resumed" });
+    expect(turns[0]).toMatchObject({ content: "Searching…\n\n", paused: true });
+  });
+
   it("reads a plain answer to a streamed request, as a server that ignores `stream` sends", async () => {
     const deltas: string[] = [];
     const res = await provider().call(request("ignores-stream", { onText: (d) => void deltas.push(d) }));

@@ -35,6 +35,8 @@ export function toWireRequest(messages: Message[]): { system?: Block[]; messages
     else out.push({ role, content: blocks });
   }
   const lastBlock = out.at(-1)?.content.at(-1);
+  // a paused turn is sent back as the last message, and the API refuses final assistant text that ends in whitespace
+  if (lastBlock?.type === "text" && out.at(-1)?.role === "assistant") lastBlock.text = lastBlock.text.trimEnd();
   if (lastBlock) lastBlock.cache_control = EPHEMERAL;
   return { ...(system ? { system: [{ type: "text", text: system, cache_control: EPHEMERAL }] } : {}), messages: out };
 }
