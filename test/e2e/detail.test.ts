@@ -31,6 +31,24 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("shows what a cancelled run's model had written as an interrupted turn of its trace", async () => {
+    const answer = "One two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen.";
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Interrupted ${uid()}`, description: `@delay 6000\n@output ${answer}` });
+    const trace = () => apiCall<{ live_text: string | null }>(app, "GET", `/tasks/${task.id}/steps/main/runs/1/trace`);
+    await expect.poll(async () => (await trace()).live_text ?? "", { timeout: 20_000 }).toMatch(/^One two/);
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await badge("cancelled").waitFor({ timeout: 20_000 });
+    await page.getByRole("button", { name: /^Open trace of / }).first().click();
+    const turn = page.getByRole("dialog", { name: /^Trace/ }).getByTestId("interrupted-turn");
+    await turn.waitFor();
+    const written = (await turn.locator("pre").textContent()) ?? "";
+    expect(written).toMatch(/^One two/);
+    expect(answer.startsWith(written)).toBe(true);
+    expect(written.length).toBeLessThan(answer.length);
+  });
+
   it("keeps a comment typed for one review with its step when another is approved elsewhere", async () => {
     const task = await runUntilWaiting(app, `Three reviews ${uid()}`, loopOfReviews(["a", "b", "c"]), 3);
 

@@ -4,7 +4,7 @@ import { type FakeServer, type Json, isObject, listen, sendJson } from "./listen
 export const ANTHROPIC_KEY = "test-anthropic-key";
 
 /**
- * A Messages API server. The request's `model` picks the scenario: echo, tools, search, pause, cut-tool, cut-off, stream-overloaded, ignores-stream, rate-limit,
+ * A Messages API server. The request's `model` picks the scenario: echo, tools, tools-blank, search, pause, pause-newline (paused after text ending in line breaks), cut-tool, cut-off, refusal, stream-overloaded, ignores-stream, rate-limit,
  * overloaded, server-error, malformed, hang, bad-request. Malformed conversations get a 400 like the real API.
  */
 export function startAnthropic(): Promise<FakeServer> {
@@ -31,7 +31,8 @@ export function startAnthropic(): Promise<FakeServer> {
         return void res.end("<html>oops</html>");
       case "hang":
         return;
-      case "tools": {
+      case "tools":
+      case "tools-blank": {
         if (lastBlock.type === "tool_result") {
           return sendMessage(res, body, message(body, [{ type: "text", text: `tool said: ${String(lastBlock.content)}` }], "end_turn", usage(20, 700, 60, 12)));
         }
@@ -39,7 +40,9 @@ export function startAnthropic(): Promise<FakeServer> {
         if (!tool) return sendJson(res, 400, apiError("invalid_request_error", "scenario tools needs a tool"));
         const text = String(lastBlock.text ?? "");
         const input = text.startsWith("{") ? (JSON.parse(text) as Json) : {};
-        return sendMessage(res, body, message(body, [{ type: "text", text: "Let me check." }, { type: "tool_use", id: "toolu_01", name: tool.name, input }], "tool_use", usage(50, 0, 700, 30)));
+        // `tools-blank`: the model writes only a line break before its call, as Claude sometimes does
+        const said = body.model === "tools-blank" ? "\n\n" : "Let me check.";
+        return sendMessage(res, body, message(body, [{ type: "text", text: said }, { type: "tool_use", id: "toolu_01", name: tool.name, input }], "tool_use", usage(50, 0, 700, 30)));
       }
       case "search": {
         if (!((body.tools as Json[] | undefined) ?? []).some((t) => t.type === "web_search_20250305")) {
@@ -65,6 +68,9 @@ export function startAnthropic(): Promise<FakeServer> {
       }
       case "cut-off":
         return sendMessage(res, body, message(body, [{ type: "text", text: "The three risks are: first, the" }], "max_tokens", usage(40, 0, 0, 16)));
+      case "refusal":
+        // the safety classifier stopped the answer part-way
+        return sendMessage(res, body, message(body, [{ type: "text", text: "Here is how to" }], "refusal", usage(40, 0, 0, 5)));
       case "stream-overloaded":
         if (!body.stream) return sendJson(res, 400, apiError("invalid_request_error", "scenario stream-overloaded streams"));
         res.writeHead(200, { "content-type": "text/event-stream" });
@@ -72,7 +78,11 @@ export function startAnthropic(): Promise<FakeServer> {
         res.write(`event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } })}\n\n`);
         return void res.end();
       case "pause":
-        if (messages.length === 1) return sendMessage(res, body, message(body, [{ type: "text", text: "Searching…" }], "pause_turn", usage(10, 0, 0, 3)));
+      case "pause-newline":
+        if (messages.length === 1) {
+          const text = body.model === "pause-newline" ? "Searching…\n\n" : "Searching…";
+          return sendMessage(res, body, message(body, [{ type: "text", text }], "pause_turn", usage(10, 0, 0, 3)));
+        }
         return sendMessage(res, body, message(body, [{ type: "text", text: "resumed" }], "end_turn", usage(12, 0, 0, 2)));
       default:
         return sendMessage(res, body, message(body, [{ type: "text", text: `echo: ${String(lastBlock.text)}` }], "end_turn", usage(100, 0, 0, 8)));
@@ -141,6 +151,7 @@ function validate(body: Json): string | undefined {
     for (const b of m.content as unknown[]) {
       if (!isObject(b)) return "messages: blocks must be objects";
       if (b.type === "text" && !b.text) return "messages: text content blocks must be non-empty";
+      if (b.type === "text" && !String(b.text).trim()) return "messages: text content blocks must contain non-whitespace text";
       if (b.type === "tool_use") {
         if (m.role !== "assistant" || !isObject(b.input)) return "messages: tool_use needs an object input in an assistant message";
         ids.add(String(b.id));
@@ -150,5 +161,8 @@ function validate(body: Json): string | undefined {
     toolUses = ids;
     expected = expected === "user" ? "assistant" : "user";
   }
+  const final = (body.messages as Json[]).at(-1)!;
+  const lastText = final.role === "assistant" ? (final.content as Json[]).at(-1) : undefined;
+  if (lastText?.type === "text" && /\s$/.test(String(lastText.text))) return "messages: final assistant content cannot end with trailing whitespace";
   return undefined;
 }

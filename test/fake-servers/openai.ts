@@ -4,13 +4,19 @@ import { type FakeServer, type Json, isObject, listen, sendJson, sendSse } from 
 export const OPENAI_KEY = "test-openai-key";
 
 /**
- * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit,
+ * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit, no-quota (429 insufficient_quota),
  * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent),
- * fan-out (several tool calls in one turn), bad-arguments (a call's arguments cut off),
- * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length). Requests that break the wire protocol get a 400 like the real API.
+ * fan-out (several tool calls in one turn), no-index (streamed tool calls without `index`, as Gemini sends them), bad-arguments (a call's arguments cut off),
+ * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length), content-filter (finish_reason content_filter),
+ * stream-error / stream-overloaded (an error object in the middle of a stream, as OpenAI and vLLM send one:
+ * a context-length error, a server error), long-stream (text for 20 s, its disconnect seen at GET /v1/test/streams/<message>),
+ * stream-finish-error (a choice ended with `finish_reason: "error"`, as OpenRouter ends one). Requests that break the wire protocol get a 400 like the real API.
  */
 export function startOpenAI(): Promise<FakeServer> {
+  const streams = new Map<string, "open" | "finished" | "disconnected">();
   return listen(async (req, raw, res) => {
+    const watched = /^\/v1\/test\/streams\/([\w-]+)$/.exec(req.url ?? "");
+    if (req.method === "GET" && watched) return sendJson(res, 200, { state: streams.get(watched[1]) ?? null });
     if (req.method !== "POST" || req.url !== "/v1/chat/completions") return sendJson(res, 404, { error: { message: "not found" } });
     if (req.headers.authorization !== `Bearer ${OPENAI_KEY}`) return sendJson(res, 401, { error: { message: "Incorrect API key provided", type: "invalid_request_error" } });
     const body = JSON.parse(raw) as Json;
@@ -21,6 +27,8 @@ export function startOpenAI(): Promise<FakeServer> {
     switch (body.model) {
       case "rate-limit":
         return sendJson(res, 429, { error: { message: "Rate limit reached", type: "requests" } }, { "retry-after": "7" });
+      case "no-quota":
+        return sendJson(res, 429, { error: { message: "You exceeded your current quota, please check your plan and billing details.", type: "insufficient_quota", code: "insufficient_quota" } });
       case "server-error":
         return sendJson(res, 500, { error: { message: "The server had an error" } });
       case "bad-request":
@@ -51,9 +59,36 @@ export function startOpenAI(): Promise<FakeServer> {
         }
         return void res.end("data: [DONE]\n\n");
       }
+      case "stream-error":
+      case "stream-overloaded":
+      case "stream-finish-error": {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "partial " }, finish_reason: null }] })}\n\n`);
+        const error =
+          body.model === "stream-error"
+            ? { object: "error", message: "This model's maximum context length is 8192 tokens", type: "BadRequestError", code: 400 }
+            : { message: "The server had an error while processing your request", type: "server_error", code: "server_error" };
+        const chunk = body.model === "stream-finish-error" ? { choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }] } : { error };
+        return void res.end(`data: ${JSON.stringify(chunk)}\n\n`);
+      }
+      case "long-stream": {
+        // "word0 word1 …" every 50 ms for 20 s; its state, by the user's message, at GET /v1/test/streams/<message>
+        const key = String(last.content);
+        streams.set(key, "open");
+        res.on("close", () => streams.set(key, res.writableFinished ? "finished" : "disconnected"));
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        for (let i = 0; i < 400 && !res.destroyed; i++) {
+          res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: `word${i} ` }, finish_reason: null }] })}\n\n`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return void res.end(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: usage(10, 0, 400) })}\n\ndata: [DONE]\n\n`);
+      }
       case "cut-off":
         // the completion's token limit reached mid-sentence
         return answer(res, body, { content: "The three risks are: first, the" }, usage(50, 0, 16), "length");
+      case "content-filter":
+        // the provider's content filter withheld the answer
+        return answer(res, body, { content: null }, usage(50, 0, 3), "content_filter");
       case "ignores-stream":
         return answer(res, { ...body, stream: false }, { content: "whole answer" }, usage(120, 0, 7));
       case "bad-arguments": {
@@ -61,6 +96,20 @@ export function startOpenAI(): Promise<FakeServer> {
         if (last.role === "tool") return answer(res, body, { content: `tool said: ${String(last.content)}` }, usage(400, 256, 9));
         const tool = ((body.tools as Json[] | undefined) ?? [])[0]?.function as Json;
         return answer(res, body, { content: null, tool_calls: [{ id: "call_cut", type: "function", function: { name: tool.name, arguments: '{"q": "fli' } }] }, usage(300, 0, 25));
+      }
+      case "no-index": {
+        // Gemini's compatible endpoint: streamed tool calls with no `index`, the arguments split over deltas without an id, and finish_reason "stop"
+        const results = messages.filter((m) => m.role === "tool").map((m) => `${String(m.tool_call_id)}=${String(m.content)}`);
+        if (results.length) return answer(res, body, { content: results.join(" ") }, usage(500, 0, 9));
+        const tool = ((body.tools as Json[] | undefined) ?? [])[0]?.function as Json;
+        const delta = (call: Json) => ({ choices: [{ index: 0, delta: { role: "assistant", tool_calls: [call] }, finish_reason: null }] });
+        sendSse(res, [
+          delta({ id: "function-call-1", type: "function", function: { name: tool.name, arguments: '{"q":' } }),
+          delta({ function: { arguments: '"a"}' } }),
+          delta({ id: "function-call-2", type: "function", function: { name: tool.name, arguments: '{"q":"b"}' } }),
+          { choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: usage(300, 0, 25) },
+        ], true);
+        return;
       }
       case "fan-out": {
         // the instructions are a JSON array of arguments: one call of the first tool for each, all in one turn

@@ -58,6 +58,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
   for (;;) {
     const last = turns.at(-1);
     if (last && isCutOff(last)) throw cutOffError(last);
+    if (last && isRefused(last)) throw refusedError(last);
     const followUp = last && isFinal(last) && last.carried_from !== undefined ? o.followUp : undefined;
     if (last && isFinal(last) && followUp === undefined) return { kind: "completed", output: last.content };
     // turns carried from a failed run were that run's: a retry has all of its own
@@ -90,6 +91,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
       searches: res.searches,
       ...(res.paused ? { paused: true } : {}),
       ...(res.cut_off ? { cut_off: res.cut_off } : {}),
+      ...(res.refused ? { refused: res.refused } : {}),
       usage: res.usage,
       cost_nanos: costNanos(res.usage, o.price),
     };
@@ -106,6 +108,11 @@ const cutOffError = (t: TurnRecord) =>
     `the model's answer was cut off at its output token limit (${t.cut_off}) after ${t.usage.output} output tokens, so it is not taken as the step's output; turn ${t.turn_no} of the trace holds what it wrote`,
     false,
   );
+
+const isRefused = (t: TurnRecord): boolean => t.refused !== undefined && t.tool_calls.length === 0;
+
+const refusedError = (t: TurnRecord) =>
+  new StepError(`the provider stopped the model's answer (${t.refused}), so it is not taken as the step's output; turn ${t.turn_no} of the trace holds what it wrote`, false);
 
 function firstMessages(agent: AgentConfig, instructions: string): Message[] {
   const sent: Message[] = agent.system_prompt ? [{ role: "system", content: agent.system_prompt }] : [];

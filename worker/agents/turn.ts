@@ -32,6 +32,8 @@ export interface TurnRecord {
   carried_from?: number;
   /** the answer stopped at the model's output token limit (the provider's reason): not a final answer */
   cut_off?: string;
+  /** the provider stopped the answer for its content (the provider's reason): not a final answer */
+  refused?: string;
   usage: Usage;
   cost_nanos: number;
 }

@@ -68,6 +68,8 @@ export interface ModelResponse {
   paused?: boolean;
   /** The model hit its output token limit (OpenAI's `finish_reason: "length"`, Anthropic's `stop_reason: "max_tokens"`): the provider's words for it. */
   cut_off?: string;
+  /** The provider stopped the answer for what it said (OpenAI's `finish_reason: "content_filter"`, Anthropic's `stop_reason: "refusal"`): its words for it. */
+  refused?: string;
 }
 
 export interface Provider {

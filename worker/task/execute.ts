@@ -1,6 +1,7 @@
 import type { Price } from "../agents/cost";
 import { answerPending, type LoopOutcome, runAgentLoop, type TurnRecord } from "../agents/loop";
 import { isFinal } from "../agents/turn";
+import { capResult } from "../agents/tools/cap";
 import { PRICE_CACHE_MS, priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
 import { createToolHost } from "../agents/tools";
@@ -122,6 +123,8 @@ export class RunExecutor {
     } catch (e) {
       if (!this.current(key, ac)) return;
       const err = ac.signal.aborted && ac.signal.reason instanceof StepError ? ac.signal.reason : e;
+      // what the turn streamed last is kept with the failed run too
+      text.flush();
       this.onError(node, run, err);
     } finally {
       clearTimeout(timer);
@@ -204,6 +207,7 @@ export class RunExecutor {
     const message = this.org.mask(err.message);
     const policy = t.agentStep(node).retry ?? DEFAULT_RETRY;
     t.state.storage.transactionSync(() => {
+      this.keepInterrupted(node.key, run);
       run.status = "failed";
       run.error = message;
       run.finished_at = now;
@@ -279,6 +283,12 @@ export class RunExecutor {
     saveNode(this.t.sql, node);
   }
 
+  /** The text of a turn that was still streaming when its run stopped (cancelled, failed, timed out), kept for the trace. */
+  keepInterrupted(key: string, run: StoredRun): void {
+    const text = this.live.get(key);
+    if (text) this.t.state.storage.kv.put(interruptedKey(key, run.run_no), capResult(text).result);
+  }
+
   answerQuestion(node: StoredNode, runNo: number, toolCallId: string, answer: string): void {
     const turns = loadTurns(this.t.sql, node.key, runNo);
     const turn = answerPending(turns, toolCallId, answer);
@@ -306,6 +316,7 @@ export class RunExecutor {
       searches: run.usage.searches,
       cost: run.cost_nanos / 1e9,
       live_text: run.status === "running" ? (this.live.get(key) ?? null) : null,
+      interrupted_text: run.status === "running" ? null : (t.state.storage.kv.get<string>(interruptedKey(key, run.run_no)) ?? null),
       turns: turns.map((tr) => ({
         ...tr,
         started_at: new Date(tr.started_at).toISOString(),
@@ -316,6 +327,8 @@ export class RunExecutor {
     };
   }
 }
+
+const interruptedKey = (key: string, runNo: number) => `interrupted_text:${key}#${runNo}`;
 
 /** The call ids of the organization spend-cap questions, and whether a person let the task go past the cap. */
 const CAP_CALL = "spend_cap_call";
@@ -340,7 +353,8 @@ class TextStream {
     this.timer ??= setTimeout(() => this.flush(), TEXT_FLUSH_MS);
   }
 
-  private flush(): void {
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (!this.buffer) return;
     const delta = this.buffer;

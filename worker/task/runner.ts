@@ -663,7 +663,9 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (n.started_at) this.emitStep(n);
       const run = this.runs.get(runKey(n.key, n.runs));
       if (run && (run.status === "running" || run.status === "waiting")) {
+        if (run.status === "running") this.executor.keepInterrupted(n.key, run);
         run.status = "cancelled";
+        run.error = reason;
         run.finished_at = now;
         saveRun(this.sql, run);
       }

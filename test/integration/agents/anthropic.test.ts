@@ -68,6 +68,16 @@ describe("Anthropic provider against a Messages server", () => {
     expect(plain.cut_off).toBe('stop_reason "max_tokens"');
   });
 
+  it("fails the run when the model refuses part-way, keeping the turn", async () => {
+    const turns: TurnRecord[] = [];
+    const e = await stepError(loop("refusal", fakeHost([], {}).host, turns));
+    expect(e.transient).toBe(false);
+    expect(e.message).toBe('the provider stopped the model\'s answer (stop_reason "refusal"), so it is not taken as the step\'s output; turn 1 of the trace holds what it wrote');
+    expect(turns[0]).toMatchObject({ content: "Here is how to", refused: 'stop_reason "refusal"', usage: { output: 5 } });
+    const streamed = await provider().call(request("refusal", { onText: () => {} }));
+    expect([streamed.content, streamed.refused]).toEqual(["Here is how to", 'stop_reason "refusal"']);
+  });
+
   it("treats an overloaded error in the middle of a stream as transient", async () => {
     const e = await stepError(provider().call(request("stream-overloaded", { onText: () => {} })));
     expect([e.transient, e.message]).toEqual([true, "anthropic: Overloaded"]);
@@ -89,6 +99,14 @@ describe("Anthropic provider against a Messages server", () => {
     expect(turns.map((t) => t.cost_nanos)).toEqual([3_225_000, 675_000]);
   });
 
+  it("leaves out a whitespace-only text block the model wrote before its call, which the API refuses when sent back", async () => {
+    const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
+    const { host } = fakeHost([lookup], { lookup: (c) => ({ result: `found ${String(c.arguments.q)}` }) });
+    const turns: TurnRecord[] = [];
+    expect(await loop("tools-blank", host, turns, '{"q":"hotels"}')).toEqual({ kind: "completed", output: "tool said: found hotels" });
+    expect(turns[0].content).toBe("\n\n");
+  });
+
   it("offers web_search as the native server tool and records its searches", async () => {
     const turns: TurnRecord[] = [];
     const host = createToolHost({ env: {}, names: ["web_search"] });
@@ -104,6 +122,12 @@ describe("Anthropic provider against a Messages server", () => {
     const { host } = fakeHost([], {});
     expect(await loop("pause", host, turns)).toEqual({ kind: "completed", output: "resumed" });
     expect(turns.map((t) => t.paused ?? false)).toEqual([true, false]);
+  });
+
+  it("continues a paused turn whose text ends in line breaks, which the API refuses as the last content", async () => {
+    const turns: TurnRecord[] = [];
+    expect(await loop("pause-newline", fakeHost([], {}).host, turns)).toEqual({ kind: "completed", output: "resumed" });
+    expect(turns[0]).toMatchObject({ content: "Searching…\n\n", paused: true });
   });
 
   it("reads a plain answer to a streamed request, as a server that ignores `stream` sends", async () => {

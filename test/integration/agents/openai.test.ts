@@ -70,6 +70,17 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect(turns.map((t) => t.cost_nanos)).toEqual([1_000_000, 770_000]);
   });
 
+  it("tells streamed tool calls apart by their ids when the server sends no index, as Gemini's endpoint does", async () => {
+    const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
+    const { host, executed } = fakeHost([lookup], { lookup: (c) => ({ result: `found ${String(c.arguments.q)}` }) });
+    const { outcome } = runLoop("openai:no-index", "look up a and b", host, { streaming: true });
+    expect(await outcome).toEqual({ kind: "completed", output: "function-call-1=found a function-call-2=found b" });
+    expect(executed).toEqual([
+      { id: "function-call-1", name: "lookup", arguments: { q: "a" } },
+      { id: "function-call-2", name: "lookup", arguments: { q: "b" } },
+    ]);
+  });
+
   it.each([false, true])("does not run a call whose arguments are not JSON, and tells the model (streaming: %s)", async (streaming) => {
     const lookup = { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" } } } };
     const { host, executed } = fakeHost([lookup], { lookup: () => ({ result: "looked up" }) });
@@ -93,6 +104,14 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect((await stepError(again.outcome)).message).toContain("cut off");
   });
 
+  it.each([false, true])("fails the run when the provider's content filter withholds the answer, keeping the turn (streaming: %s)", async (streaming) => {
+    const { outcome: run, turns } = runLoop("openai:content-filter", "write it", fakeHost([], {}).host, { streaming });
+    const e = await stepError(run);
+    expect(e.transient).toBe(false);
+    expect(e.message).toBe('the provider stopped the model\'s answer (finish_reason "content_filter"), so it is not taken as the step\'s output; turn 1 of the trace holds what it wrote');
+    expect(turns[0]).toMatchObject({ content: "", refused: 'finish_reason "content_filter"', usage: { input: 50, output: 3 } });
+  });
+
   it("reads a plain answer to a streamed request, as a server that ignores `stream` sends", async () => {
     const deltas: string[] = [];
     const res = await provider().call(request("ignores-stream", { onText: (d) => void deltas.push(d) }));
@@ -106,6 +125,11 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect(e.message).toContain("Rate limit reached");
   });
 
+  it("treats a 429 for an exhausted quota as permanent: waiting does not add credit", async () => {
+    const e = await stepError(provider().call(request("no-quota")));
+    expect([e.transient, e.message]).toEqual([false, "openai: HTTP 429: You exceeded your current quota, please check your plan and billing details."]);
+  });
+
   it("treats 5xx as transient", async () => {
     const e = await stepError(provider().call(request("server-error")));
     expect([e.transient, e.message]).toEqual([true, "openai: HTTP 500: The server had an error"]);
@@ -116,6 +140,17 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     const wrongKey = createOpenAIProvider({ apiKey: "nope", baseUrl: local(servers().openai, "/v1") });
     const e = await stepError(wrongKey.call(request("echo")));
     expect([e.transient, e.message]).toEqual([false, "openai: HTTP 401: Incorrect API key provided"]);
+  });
+
+  it("names an error sent in the middle of a stream, permanent or transient as its status would be", async () => {
+    const stream = (model: string) => provider().call(request(model, { onText: () => {} }));
+    const tooLong = await stepError(stream("stream-error"));
+    expect([tooLong.transient, tooLong.message]).toEqual([false, "openai: error in the stream: This model's maximum context length is 8192 tokens (BadRequestError, 400)"]);
+    const overloaded = await stepError(stream("stream-overloaded"));
+    expect([overloaded.transient, overloaded.message]).toEqual([true, "openai: error in the stream: The server had an error while processing your request (server_error)"]);
+    // a choice ended by an error is never an answer, even a partial one
+    const finished = await stepError(stream("stream-finish-error"));
+    expect([finished.transient, finished.message]).toEqual([true, "openai: the stream ended its answer with an error"]);
   });
 
   it("treats malformed JSON as transient", async () => {

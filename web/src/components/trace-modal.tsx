@@ -119,7 +119,7 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                   )}
                 </Show>
                 <ol class="turns">
-                  <For each={t().turns} fallback={<Show when={!running()}>{<li class="muted">{t().finished_at ? "No turns: the run ended before the model's first turn." : "No turns recorded yet."}</li>}</Show>}>
+                  <For each={t().turns} fallback={<Show when={!running() && !t().interrupted_text}>{<li class="muted">{t().finished_at ? "No turns: the run ended before the model's first turn." : "No turns recorded yet."}</li>}</Show>}>
                     {(turn, i) => <TurnView turn={turn} prev={i() > 0 ? t().turns[i() - 1] : null} />}
                   </For>
                   <Show when={running()}>
@@ -139,6 +139,20 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                         </pre>
                       </div>
                     </li>
+                  </Show>
+                  <Show when={!running() && t().interrupted_text}>
+                    {(text) => (
+                      <li class="turn" data-testid="interrupted-turn">
+                        <header class="turn-head">
+                          <strong>Turn {t().turns.length + 1}</strong>
+                          <span class="chip" title="The run stopped while the model was still answering: what it had sent so far">interrupted</span>
+                        </header>
+                        <div class="msg msg-assistant">
+                          <span class="msg-role">model</span>
+                          <pre class="msg-text">{text()}</pre>
+                        </div>
+                      </li>
+                    )}
                   </Show>
                 </ol>
               </>
@@ -231,6 +245,9 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
           <UsageChips usage={u()} cost={props.turn.cost} />
           <Show when={props.turn.cut_off}>
             <span class="chip" title="The answer stopped at the model's output token limit, so it did not become the step's output">cut off: {props.turn.cut_off}</span>
+          </Show>
+          <Show when={props.turn.refused}>
+            <span class="chip" title="The provider stopped the answer for its content, so it did not become the step's output">refused: {props.turn.refused}</span>
           </Show>
           <span class="muted small">{fmtDuration(durationBetween(props.turn.started_at, props.turn.finished_at))}</span>
         </span>

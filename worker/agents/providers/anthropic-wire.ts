@@ -18,11 +18,12 @@ const WEB_SEARCH_MAX_USES = 5;
 
 /**
  * System messages become the `system` parameter; tool results become `tool_result` blocks of a user message, and
- * neighbouring messages of one role merge, since the API wants user and assistant to alternate. The last block is
+ * neighbouring messages of one role merge, since the API wants user and assistant to alternate. Text blocks that are
+ * empty or only whitespace are left out: the API refuses them (a model may write "\n\n" before a tool call). The last block is
  * marked for prompt caching, so each turn reads the previous turn's prompt from the cache.
  */
 export function toWireRequest(messages: Message[]): { system?: Block[]; messages: WireMessage[] } {
-  const system = messages.flatMap((m) => (m.role === "system" && m.content ? [m.content] : [])).join("\n\n");
+  const system = messages.flatMap((m) => (m.role === "system" && m.content.trim() ? [m.content] : [])).join("\n\n");
   const out: WireMessage[] = [];
   for (const m of messages) {
     if (m.role === "system") continue;
@@ -34,6 +35,8 @@ export function toWireRequest(messages: Message[]): { system?: Block[]; messages
     else out.push({ role, content: blocks });
   }
   const lastBlock = out.at(-1)?.content.at(-1);
+  // a paused turn is sent back as the last message, and the API refuses final assistant text that ends in whitespace
+  if (lastBlock?.type === "text" && out.at(-1)?.role === "assistant") lastBlock.text = lastBlock.text.trimEnd();
   if (lastBlock) lastBlock.cache_control = EPHEMERAL;
   return { ...(system ? { system: [{ type: "text", text: system, cache_control: EPHEMERAL }] } : {}), messages: out };
 }
@@ -42,13 +45,13 @@ function toBlocks(m: Message): Block[] {
   switch (m.role) {
     case "assistant":
       return [
-        ...(m.content ? [{ type: "text" as const, text: m.content }] : []),
+        ...(m.content.trim() ? [{ type: "text" as const, text: m.content }] : []),
         ...(m.tool_calls ?? []).map((c) => ({ type: "tool_use" as const, id: c.id, name: c.name, input: c.arguments })),
       ];
     case "tool":
       return [{ type: "tool_result", tool_use_id: m.tool_call_id, content: m.content }];
     default:
-      return m.content ? [{ type: "text", text: m.content }] : [];
+      return m.content.trim() ? [{ type: "text", text: m.content }] : [];
   }
 }
 

@@ -82,5 +82,6 @@ function readMessage(json: unknown): ModelResponse {
     searches,
     paused: stop_reason === "pause_turn" && tool_calls.length === 0,
     ...(stop_reason === "max_tokens" ? { cut_off: 'stop_reason "max_tokens"' } : {}),
+    ...(stop_reason === "refusal" ? { refused: 'stop_reason "refusal"' } : {}),
   };
 }

@@ -38,14 +38,20 @@ export async function providerExchange<T>(
   }
 }
 
-/** Throws the StepError an unsuccessful response stands for: 408, 409, 429 and 5xx are worth retrying. */
+/**
+ * Throws the StepError an unsuccessful response stands for: 408, 409, 429 and 5xx are worth retrying, except a 429
+ * for an exhausted quota (OpenAI's `insufficient_quota`), which no wait ends.
+ */
 export async function throwIfFailed(provider: string, res: Response): Promise<void> {
   if (res.ok) return;
   const body = (await res.text().catch(() => "")).slice(0, ERROR_BODY_CHARS);
-  const message = `${provider}: HTTP ${res.status}${body ? `: ${errorMessage(body)}` : ""}`;
-  const transient = res.status === 408 || res.status === 409 || res.status === 429 || res.status >= 500;
+  const error = body ? errorOf(body) : undefined;
+  const message = `${provider}: HTTP ${res.status}${body ? `: ${error?.message ?? body}` : ""}`;
+  const transient = isTransientStatus(res.status) && !(error?.type === "insufficient_quota" || error?.code === "insufficient_quota");
   throw new StepError(message, transient, transient ? retryAfterMs(res.headers.get("retry-after")) : undefined);
 }
+
+export const isTransientStatus = (status: number): boolean => status === 408 || status === 409 || status === 429 || status >= 500;
 
 export const isEventStream = (res: Response): boolean => (res.headers.get("content-type") ?? "").includes("text/event-stream");
 
@@ -58,16 +64,19 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function errorMessage(body: string): string {
+/** The message, type and code of a provider's error body, where it is JSON of the usual `{"error": …}` shape. */
+function errorOf(body: string): { message: string; type?: unknown; code?: unknown } | undefined {
   try {
     const parsed: unknown = JSON.parse(body);
     const err = typeof parsed === "object" && parsed !== null && "error" in parsed ? parsed.error : undefined;
-    if (typeof err === "string") return err;
-    if (typeof err === "object" && err !== null && "message" in err && typeof err.message === "string") return err.message;
+    if (typeof err === "string") return { message: err };
+    if (typeof err === "object" && err !== null && "message" in err && typeof err.message === "string") {
+      return { message: err.message, type: "type" in err ? err.type : undefined, code: "code" in err ? err.code : undefined };
+    }
   } catch {
     // not JSON: the raw text is the message
   }
-  return body;
+  return undefined;
 }
 
 /** A tool call from the arguments text the model wrote; text that is not a JSON object is kept as `invalid_arguments`. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Message, ToolSpec, Usage } from "../types";
 import { zeroUsage } from "../types";
+import { isTransientStatus } from "./http";
 
 /** Chat Completions shapes: what we send, and the parts of the answers we read. */
 
@@ -36,7 +37,8 @@ export const chunkSchema = z.object({
           tool_calls: z
             .array(
               z.object({
-                index: z.number().int(),
+                /** absent from some compatible servers' deltas (Gemini's) */
+                index: z.number().int().nullish(),
                 id: z.string().nullish(),
                 function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
               }),
@@ -49,6 +51,20 @@ export const chunkSchema = z.object({
   ),
   usage: usageSchema.nullish(),
 });
+
+/** An error object a server sends in place of a chunk once the stream has begun (OpenAI, vLLM, OpenRouter). */
+export const streamErrorSchema = z.object({
+  error: z.object({ message: z.string(), type: z.string().nullish(), code: z.union([z.string(), z.number()]).nullish() }).loose(),
+});
+
+/**
+ * Whether a stream's error is worth a retry: a numeric code as its HTTP status would be; otherwise a request the
+ * server refused (too long, invalid) is not, and anything else (a server error, an overload) is.
+ */
+export function isTransientStreamError(e: z.infer<typeof streamErrorSchema>["error"]): boolean {
+  if (typeof e.code === "number") return isTransientStatus(e.code);
+  return !/invalid|context_length|bad_?request|not_found|permission|auth|content_filter|policy/i.test(`${e.type ?? ""} ${e.code ?? ""}`);
+}
 
 export function toUsage(u: z.infer<typeof usageSchema> | null | undefined): Usage {
   if (!u) return zeroUsage();

@@ -1,7 +1,7 @@
 import { type ModelRequest, type ModelResponse, type Provider, StepError } from "../types";
 import { DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed, toolCallOf } from "./http";
 import { sseEvents } from "./sse";
-import { chunkSchema, completionSchema, toUsage, toWireMessages, toWireTools } from "./openai-wire";
+import { chunkSchema, completionSchema, isTransientStreamError, streamErrorSchema, toUsage, toWireMessages, toWireTools } from "./openai-wire";
 
 export interface OpenAIOptions {
   apiKey?: string;
@@ -53,7 +53,7 @@ async function readCompletion(res: Response): Promise<ModelResponse> {
     tool_calls: (message.tool_calls ?? []).map((c) => toolCallOf(c.id, c.function.name, c.function.arguments)),
     usage: toUsage(parsed.data.usage),
     searches: [],
-    ...cutOff(finish_reason),
+    ...stopOf(finish_reason),
   };
 }
 
@@ -63,12 +63,21 @@ async function readStream(res: Response, req: ModelRequest, alive: () => void): 
   let finished: string | null = null;
   let usage = toUsage(null);
   const calls = new Map<number, { id: string; name: string; args: string }>();
+  let lastCall = -1;
   for await (const event of sseEvents(res.body, alive)) {
     if (event.data === "[DONE]") break;
-    const chunk = chunkSchema.safeParse(JSON.parse(event.data));
+    const data: unknown = JSON.parse(event.data);
+    const failed = streamErrorSchema.safeParse(data);
+    if (failed.success) {
+      const { message, type, code } = failed.data.error;
+      const named = [...new Set([type, code])].filter((x) => x !== null && x !== undefined && x !== "").join(", ");
+      throw new StepError(`${NAME}: error in the stream: ${message}${named ? ` (${named})` : ""}`, isTransientStreamError(failed.data.error));
+    }
+    const chunk = chunkSchema.safeParse(data);
     if (!chunk.success) throw new StepError(`${NAME}: unexpected stream chunk`, true);
     if (chunk.data.usage) usage = toUsage(chunk.data.usage);
     for (const choice of chunk.data.choices) {
+      if (choice.finish_reason === "error") throw new StepError(`${NAME}: the stream ended its answer with an error`, true);
       if (choice.finish_reason) finished = choice.finish_reason;
       const delta = choice.delta;
       if (delta?.content) {
@@ -76,17 +85,22 @@ async function readStream(res: Response, req: ModelRequest, alive: () => void): 
         req.onText?.(delta.content);
       }
       for (const d of delta?.tool_calls ?? []) {
-        const call = calls.get(d.index) ?? { id: "", name: "", args: "" };
+        // without an index, a delta with a new id starts the next call and one without continues the last
+        const index = d.index ?? (lastCall < 0 || (d.id && d.id !== calls.get(lastCall)?.id) ? Math.max(-1, ...calls.keys()) + 1 : lastCall);
+        const call = calls.get(index) ?? { id: "", name: "", args: "" };
         call.id ||= d.id ?? "";
         call.name += d.function?.name ?? "";
         call.args += d.function?.arguments ?? "";
-        calls.set(d.index, call);
+        calls.set(index, call);
+        lastCall = index;
       }
     }
   }
   if (!finished) throw new StepError(`${NAME}: the stream ended before the answer did`, true);
   const tool_calls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => toolCallOf(c.id, c.name, c.args));
-  return { content, tool_calls, usage, searches: [], ...cutOff(finished) };
+  return { content, tool_calls, usage, searches: [], ...stopOf(finished) };
 }
 
-const cutOff = (finishReason: string | null | undefined) => (finishReason === "length" ? { cut_off: 'finish_reason "length"' } : {});
+/** An answer the token limit or the content filter stopped is not a final one. */
+const stopOf = (finishReason: string | null | undefined) =>
+  finishReason === "length" ? { cut_off: 'finish_reason "length"' } : finishReason === "content_filter" ? { refused: 'finish_reason "content_filter"' } : {};
