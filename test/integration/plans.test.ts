@@ -59,12 +59,12 @@ describe("/plans", () => {
     // a misspelt key would drop a dependency or a review without a word: refused, naming it
     const misspelt = await api("POST", "/plans", { body: { name: "p", steps: [step("a", "x"), step("b", "y", { depend_on: ["a"], aproval: true })] } });
     expectError(misspelt, 400, "bad_request");
-    expect(misspelt.json.error.details).toEqual([{ path: "steps.1.depend_on", message: "unknown key" }, { path: "steps.1.aproval", message: "unknown key" }]);
+    expect(misspelt.json.error.details).toEqual([{ path: "steps[1].depend_on", message: "unknown key" }, { path: "steps[1].aproval", message: "unknown key" }]);
     expectError(await api("POST", "/plans", { body: { name: "p", params: [{ name: "n", type: "number" }], steps: [step("a", "x")] } }), 400);
     expectError(await api("POST", "/plans", { body: { name: "p", steps: [{ id: "l", kind: "loop", over: "a", concurency: 2, body: [step("b", "x")] }] } }), 400);
     const tool = await api("POST", "/plans", { body: { name: "p", steps: [step("a", "x", { tools: ["bogus_tool"] })] } });
     expectError(tool, 400);
-    expect(tool.json.error.details[0]).toMatchObject({ path: "steps.0.tools.0", message: expect.stringContaining("a tool is ask_human") });
+    expect(tool.json.error.details[0]).toMatchObject({ path: "steps[0].tools[0]", message: expect.stringContaining("a tool is ask_human") });
     // loops nested 900 deep (within the 1,000 steps) overflowed the schema's recursion: a 500
     const nested = (depth: number) => {
       let inner: Record<string, unknown> = step("leaf", "x");

@@ -1,4 +1,5 @@
 import type { Plan, Step } from "./plan-schema";
+import { segment } from "../lib/json-path";
 import { templateRefs } from "./template";
 
 /**
@@ -43,7 +44,7 @@ export function allSteps(plan: Plan): FlatStep[] {
       const inner = [...ancestors, step.id];
       if (step.kind === "loop") visit(step.body, `${path}.body`, inner, [...loops, step.id], at);
       if (step.kind === "branch") {
-        for (const [value, body] of Object.entries(step.cases)) visit(body, `${path}.cases${key(value)}`, inner, loops, at);
+        for (const [value, body] of Object.entries(step.cases)) visit(body, `${path}.cases${segment(value)}`, inner, loops, at);
         visit(step.default ?? [], `${path}.default`, inner, loops, at);
       }
     });
@@ -66,10 +67,6 @@ export function countSteps(plan: Plan): number {
   };
   visit(plan.steps);
   return n;
-}
-
-function key(value: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(value) ? `.${value}` : `[${JSON.stringify(value)}]`;
 }
 
 interface Node {
@@ -176,7 +173,7 @@ function checkCases(step: Extract<Step, { kind: "branch" }>, path: string, issue
     if (prior !== undefined) {
       issues.push({
         step: step.id,
-        path: `${path}.cases${key(value)}`,
+        path: `${path}.cases${segment(value)}`,
         message: `case "${value}" is the same as case "${prior}": cases match trimmed and case-insensitively`,
       });
     } else norm.set(k, value);
