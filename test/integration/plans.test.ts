@@ -38,6 +38,20 @@ describe("/plans", () => {
     expect((await api("GET", `/tasks/${task.id}`)).json.plan.steps[0].instructions).toBe("@output v2 {{params.topic}}");
   });
 
+  it("answers the current version, with no new one, when a save changes nothing", async () => {
+    const def = { name: "same", params: [{ name: "topic", default: "otters" }], steps: [step("a", "@output {{params.topic}}")] };
+    const plan = await savePlan(def);
+    // the same plan written another way: keys reordered, defaults spelt out
+    const same = { steps: [{ instructions: "@output {{params.topic}}", agent: "researcher", id: "a", depends_on: [], kind: "agent", approval: false }], params: [{ name: "topic", default: "otters", required: false, description: "" }], description: "", name: "same" };
+    for (const body of [def, same]) {
+      const res = await api("PUT", `/plans/${plan.id}`, { body });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      expect(res.json).toMatchObject({ version: 1, updated_at: (plan as any).updated_at });
+    }
+    expect((await api("GET", `/plans/${plan.id}/versions`)).json.items.map((v: { version: number }) => v.version)).toEqual([1]);
+    expect((await api("PUT", `/plans/${plan.id}`, { body: { ...def, name: "renamed" } })).json.version).toBe(2);
+  });
+
   it("refuses invalid plans with 422 naming the step, and saves nothing", async () => {
     const before = (await api("GET", "/plans")).json.items.length;
     const cases: [Record<string, unknown>, string][] = [

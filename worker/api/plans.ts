@@ -11,7 +11,7 @@ import { validatePlan } from "../task/validate";
 import type { TriggerRow } from "../triggers/fire";
 import { brokenTriggers, describeGaps, type TriggerGaps } from "../triggers/plan-fit";
 import { newApp } from "./app";
-import { findPlan, type PlanRecord, runPlan } from "./plan-run";
+import { findPlan, type PlanRecord, runPlan, unchanged } from "./plan-run";
 import { sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskListItem, usd } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
@@ -114,6 +114,7 @@ export const plansApi = newApp()
       const d1 = c.env.DB;
       const current = await findPlan(d1, p.org_id, c.req.valid("param").id);
       const plan = await checkedPlan(d1, p.org_id, c.req.valid("json"));
+      if (unchanged(current, plan)) return c.json(toView(current), 200);
       const { results: triggers } = await d1.prepare("SELECT * FROM triggers WHERE plan_id = ? AND org_id = ? ORDER BY created_at").bind(current.id, p.org_id).all<TriggerRow>();
       // a paused trigger fires nothing: it is checked when it resumes
       const broken = brokenTriggers(plan.params, triggers.filter((t) => !t.paused));

@@ -1,4 +1,4 @@
-import { findPlan, type PlanRecord } from "../api/plan-run";
+import { findPlan, type PlanRecord, unchanged } from "../api/plan-run";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
 import { conflict } from "../lib/errors";
@@ -7,7 +7,7 @@ import type { Plan } from "../task/plan-schema";
 
 /**
  * A draft becomes a plan: a new version of the plan the conversation came from (or was saved as),
- * else a new plan. The version bump is conditional on the version read, as `PUT /plans/{id}` does.
+ * else a new plan; the same plan as the current version saves nothing. The version bump is conditional on the version read, as `PUT /plans/{id}` does.
  */
 export async function saveDraft(d1: D1Database, p: Principal, planId: string | null, plan: Plan): Promise<{ record: PlanRecord; created: boolean }> {
   const now = Date.now();
@@ -22,6 +22,7 @@ export async function saveDraft(d1: D1Database, p: Principal, planId: string | n
     ]);
     return { record: await findPlan(d1, p.org_id, id), created: true };
   }
+  if (unchanged(current, plan)) return { record: current, created: false };
   const next = current.version + 1;
   const [bump] = await d1.batch([
     d1.prepare("UPDATE plans SET name = ?, description = ?, version = ?, updated_at = ? WHERE id = ? AND org_id = ? AND version = ?")
