@@ -448,6 +448,22 @@ describe("running plans", () => {
     expect(again.steps[0]).toMatchObject({ id: "a", status: "completed", output: "A", runs: [] });
     expect(again.steps[1].runs).toHaveLength(1);
   });
+
+  it("refuses a rerun whose new inputs change a param a reused step used, naming both, and starts nothing", async () => {
+    const params = [{ name: "topic", required: true }, { name: "tone", default: "dry" }];
+    const plan = await savePlan({ name: "rr-in", params, steps: [step("a", "@output about {{params.topic}}"), step("b", "@fail permanent\n{{params.tone}}", { depends_on: ["a"] })] });
+    const first = await waitForStatus((await runPlan(plan.id, { inputs: { topic: "otters" } })).id, ["failed"]);
+    const before = (await api("GET", "/tasks")).json.items.length;
+    const stale = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", inputs: { topic: "seals" } } });
+    expectError(stale, 422, "unprocessable");
+    expect(stale.json.error.message).toContain('step a, whose output this rerun would reuse, used {{params.topic}}, which these inputs change: rerun from a');
+    expect(stale.json.error.details).toEqual([{ step: "a", param: "topic" }]);
+    expect((await api("GET", "/tasks")).json.items.length).toBe(before);
+    // a param only the rerun steps use may change, and so may one given its same value
+    const ok = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", inputs: { topic: "otters", tone: "warm" } } });
+    expect(ok.status, ok.text).toBe(201);
+    expect((await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", inputs: { topic: "seals" } } })).status).toBe(201);
+  });
 });
 
 describe("durability", () => {
