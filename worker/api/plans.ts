@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { actorOf } from "../lib/audit";
+import { actorOf, auditStatement } from "../lib/audit";
 import { badRequest, conflict, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
@@ -92,7 +92,11 @@ export const plansApi = newApp()
       const current = await findPlan(d1, p.org_id, c.req.valid("param").id);
       const plan = await checkedPlan(d1, p.org_id, c.req.valid("json"));
       if (unchanged(current, plan)) return c.json(toView(current), 200);
-      return c.json(toView(await saveVersion(d1, p, current, plan, { pause: c.req.valid("query").triggers === "pause" })), 200);
+      // audited in the save's batch: a save that changes nothing made no version and records nothing
+      const also = (version: number, at: number) => [
+        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "plan.update", target_type: "plan", target_id: current.id, details: { version } }, at, true),
+      ];
+      return c.json(toView(await saveVersion(d1, p, current, plan, { pause: c.req.valid("query").triggers === "pause", also })), 200);
     },
   )
   .openapi(
