@@ -101,6 +101,10 @@ describe("first drafts", () => {
     valid(blog);
     expect(blog.steps.map((s) => [s.name, s.kind === "agent" && s.approval])).toEqual([["Draft a blog post", true], ["Publish", true]]);
 
+    const notes2 = draft("Summarise the meeting notes, extract action items and email them to attendees, get my sign-off first");
+    valid(notes2);
+    expect(notes2.steps.map((s) => [s.id, s.kind === "agent" && s.approval])).toEqual([["summarise_meeting_notes", false], ["extract_action_items", false], ["email_attendees", true]]);
+
     const leads = draft("Find 10 leads in fintech, then for each lead write a personalised intro");
     valid(leads);
     expect(leads.steps[1]).toMatchObject({ kind: "loop", over: "find_10_leads", body: [{ agent: "writer", instructions: "Write a personalised intro for this lead: {{item}}" }] });

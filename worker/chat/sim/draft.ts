@@ -9,7 +9,7 @@ const LOOP_LEAD = /^(?:for (?:each|every)|per)\s+(.+?)\s*[,:]\s*(.+)$/i;
 /** "for each lead write an intro": with no comma, the action starts at its verb */
 const LOOP_VERB = new RegExp(`^(?:for (?:each|every)|per)\\s+(.+?)\\s+(${ACTION}.*)$`, "i");
 /** "get my approval", "let me review it": the step before waits for review, no step of its own */
-const APPROVAL_ONLY = /^(?:(?:get|ask for|wait for|request|with|needs?|requires?)\s+(?:my|an?|the|your)?\s*(?:approval|sign[- ]off|go-ahead|ok)|let me (?:review|approve|check|see)(?:\s+(?:it|that|this|them))?)$/i;
+const APPROVAL_ONLY = /^(?:(?:get|ask for|wait for|request|with|needs?|requires?)\s+(?:my|an?|the|your)?\s*(?:approval|sign[- ]off|go-ahead|ok)|let me (?:review|approve|check|see)(?:\s+(?:it|that|this|them))?)(?:\s+(?:first|before(?:\s+\w+)?))?$/i;
 const LOOP_TAIL = /^(.+?)\s+for (?:each|every)\s+(.+)$/i;
 const BRANCH = /^if\s+(.+?)\s*,\s*(?:then\s+)?(.+?)(?:\s*[,;]?\s*(?:otherwise|else)\s*,?\s*(.+))?$/i;
 
