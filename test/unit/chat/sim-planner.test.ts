@@ -199,6 +199,16 @@ describe("refinements", () => {
     expect(fresh.steps.map((s) => s.id)).toEqual(["scan_news", "write_digest"]);
   });
 
+  it("adds no step for a reply that only asks for a schedule, and says a cron trigger does that", () => {
+    for (const text of ["Run it every Monday", "do this daily"]) {
+      const { plan, reply } = simPlanner(text, base(), AGENTS);
+      expect(plan).toEqual(base());
+      expect(reply).not.toContain("Added");
+      expect(reply).toContain("add a cron trigger");
+    }
+    expect(refine(base(), "Also post it to Slack every morning").steps.at(-1)).toMatchObject({ name: "Post it to Slack", approval: true });
+  });
+
   it("says so when a reply names no step", () => {
     const { reply, plan } = simPlanner("Remove the banana step", base(), AGENTS);
     expect(reply).toContain('I found no step matching "banana"');

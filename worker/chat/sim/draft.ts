@@ -8,6 +8,8 @@ const PARALLEL = /\s*,?\s*\b(?:in parallel|at the same time|simultaneously|concu
 const LOOP_LEAD = /^(?:for (?:each|every)|per)\s+(.+?)\s*[,:]\s*(.+)$/i;
 /** "for each lead write an intro": with no comma, the action starts at its verb */
 const LOOP_VERB = new RegExp(`^(?:for (?:each|every)|per)\\s+(.+?)\\s+(${ACTION}.*)$`, "i");
+/** "run it" once "every Monday" is gone: the schedule was the whole request, and it is a cron trigger's */
+const RUN_IT = /^(?:please\s+)?(?:run|do|repeat|execute|schedule)(?:\s+(?:it|this|that|them|the plan|this plan|everything|all of it))?$/i;
 /** "get my approval", "let me review it": the step before waits for review, no step of its own */
 const APPROVAL_ONLY = /^(?:(?:get|ask for|wait for|request|with|needs?|requires?)\s+(?:my|an?|the|your)?\s*(?:approval|sign[- ]off|go-ahead|ok)|let me (?:review|approve|check|see)(?:\s+(?:it|that|this|them))?)(?:\s+(?:first|before(?:\s+\w+)?))?$/i;
 const LOOP_TAIL = /^(.+?)\s+for (?:each|every)\s+(.+)$/i;
@@ -32,7 +34,7 @@ export class SimDrafter {
   }
 
   add(text: string): void {
-    for (const clause of clauses(unscheduled(text))) this.addClause(clause);
+    for (const clause of clauses(unscheduled(text))) if (!RUN_IT.test(clause)) this.addClause(clause);
   }
 
   private addClause(text: string): void {
