@@ -118,6 +118,24 @@ describe("chat run and save", () => {
   });
 });
 
+describe("chat save over triggers", () => {
+  it("offers to save and pause a trigger the new version would break, as the plan editor does", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: "Digest", params: [{ name: "topic", required: true }], steps: [{ id: "a", agent: "writer", instructions: "{{params.topic}}" }] });
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "otters" } });
+    await page.goto(`${app.url}/chat?plan=${plan.id}`);
+    await page.waitForURL(/\/chat\/cnv_/);
+    await say("start over: research the market. write a memo");
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByText(new RegExp(`refuse every fire of trigger ${trigger.id}`)).waitFor();
+    expect((await apiCall<{ version: number }>(app, "GET", `/plans/${plan.id}`)).version).toBe(1);
+    await page.getByRole("button", { name: "Save and pause the trigger" }).click();
+    await page.getByText(/version 2; its triggers that need new inputs are paused/).waitFor();
+    expect((await apiCall<{ paused: boolean }>(app, "GET", `/triggers/${trigger.id}`)).paused).toBe(true);
+    expect(await page.getByRole("button", { name: "Save and pause the trigger" }).count()).toBe(0);
+    expect(browser.problems).toEqual([]);
+  });
+});
+
 describe("chat loops", () => {
   it("shows how many items a loop runs at a time, and the change to it", async () => {
     await page.goto(`${app.url}/chat`);

@@ -74,10 +74,16 @@ describe("audit log", () => {
     await entry(token, "agent.create", agent.json.id);
     await entry(token, "agent.update", agent.json.id);
     await entry(token, "agent.delete", agent.json.id);
-    await api("PUT", `/plans/${plan.json.id}`, { token, body: { name: "review me", steps: [{ id: "draft", agent: "writer", instructions: "@output v2" }] } });
+    const v2 = { name: "review me", steps: [{ id: "draft", agent: "writer", instructions: "@output v2" }] };
+    await api("PUT", `/plans/${plan.json.id}`, { token, body: v2 });
+    // saving it again changes nothing, and records nothing
+    expect((await api("PUT", `/plans/${plan.json.id}`, { token, body: v2 })).json.version).toBe(2);
     await api("DELETE", `/plans/${plan.json.id}`, { token });
     await entry(token, "plan.create", plan.json.id);
     expect((await entry(token, "plan.update", plan.json.id)).details).toEqual({ version: 2 });
+    await entry(token, "plan.delete", plan.json.id);
+    const updates = (await api("GET", "/audit?action=plan.update&limit=100", { token })).json.items.filter((e: Entry) => e.target.id === plan.json.id);
+    expect(updates).toHaveLength(1);
     await entry(token, "plan.delete", plan.json.id);
   });
 

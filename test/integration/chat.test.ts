@@ -137,6 +137,11 @@ describe("chat under the offline planner", () => {
     expect(second.json.definition.steps.map((s: any) => s.id)).toContain("review_before_report");
     const versions = await api("GET", `/plans/${first.json.id}/versions`);
     expect(versions.json.items.map((v: any) => v.version)).toEqual([2, 1]);
+    // saving the same draft again changes nothing: the current version, not an identical third
+    const again = await api("POST", `/chat/${conv.id}/save`);
+    expect(again.status).toBe(200);
+    expect(again.json).toMatchObject({ id: first.json.id, version: 2, updated_at: second.json.updated_at });
+    expect((await api("GET", `/plans/${first.json.id}/versions`)).json.items.length).toBe(2);
   });
 
   it("runs or saves only the draft version the caller saw: 409 once another reply replaced it", async () => {

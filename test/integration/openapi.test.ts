@@ -393,7 +393,7 @@ describe("every route takes only what it declares", () => {
     expect(task.json.error.details).toEqual([{ path: "bogus", message: "unknown key" }]);
     const plan = await api("POST", "/plans", { body: { name: "stray", steps: [{ id: "s", agent: "researcher", instructions: "x" }, { id: "l", kind: "loop", over: "s", body: [{ id: "b", agent: "researcher", instructions: "x", dependson: ["s"] }] }] } });
     expectError(plan, 400, "bad_request");
-    expect(plan.json.error.details).toEqual([{ path: "steps.1.body.0.dependson", message: "unknown key" }]);
+    expect(plan.json.error.details).toEqual([{ path: "steps[1].body[0].dependson", message: "unknown key" }]);
     // a huge integer is told the field's own bound, not also JavaScript's safe-integer one
     expect((await api("GET", "/tasks?limit=99999999999999999999999")).json.error.details).toEqual([{ path: "limit", message: "Too big: expected number to be <=100" }]);
     const turns = await api("POST", "/agents", { body: { name: "huge-turns", model: "sim", system_prompt: "x", max_turns: 1e20 } });

@@ -80,6 +80,23 @@ describe("saving a plan its triggers start", () => {
     expect((await api("POST", `/triggers/${broken.id}/run`)).status).toBe(201);
   });
 
+  it("checks a chat's Save as PUT does: 409 naming the trigger it would break, or ?triggers=pause", async () => {
+    const { plan, triggers } = await planWith([{ kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" } }]);
+    const conv = (await api("POST", "/chat", { body: { plan_id: plan.id } })).json;
+    // starting over drops the plan's params: the trigger's `topic` would be refused at every fire
+    expect((await api("POST", `/chat/${conv.id}/messages`, { body: { content: "start over: research the market. write a memo" } })).status).toBe(200);
+    const res = await api("POST", `/chat/${conv.id}/save`);
+    expectError(res, 409, "conflict");
+    expect(res.json.error.message).toContain(triggers[0].id);
+    expect(res.json.error.details).toEqual([{ trigger_id: triggers[0].id, kind: "cron", issues: [{ param: "topic", message: "unknown param; the plan declares none" }] }]);
+    expect((await api("GET", `/plans/${plan.id}`)).json.version).toBe(1);
+    expect((await api("GET", `/chat/${conv.id}`)).json.plan_version).toBe(1);
+    const saved = await api("POST", `/chat/${conv.id}/save?triggers=pause`);
+    expect(saved.status, saved.text).toBe(200);
+    expect(saved.json.version).toBe(2);
+    expect((await api("GET", `/triggers/${triggers[0].id}`)).json).toMatchObject({ paused: true, last_error: expect.stringContaining("topic: unknown param") });
+  });
+
   it("saves over triggers that are paused: they fire nothing, and are checked when they resume", async () => {
     const { plan, triggers } = await planWith([{ kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" } }]);
     await api("POST", `/triggers/${triggers[0].id}/pause`);

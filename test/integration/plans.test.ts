@@ -38,6 +38,20 @@ describe("/plans", () => {
     expect((await api("GET", `/tasks/${task.id}`)).json.plan.steps[0].instructions).toBe("@output v2 {{params.topic}}");
   });
 
+  it("answers the current version, with no new one, when a save changes nothing", async () => {
+    const def = { name: "same", params: [{ name: "topic", default: "otters" }], steps: [step("a", "@output {{params.topic}}")] };
+    const plan = await savePlan(def);
+    // the same plan written another way: keys reordered, defaults spelt out
+    const same = { steps: [{ instructions: "@output {{params.topic}}", agent: "researcher", id: "a", depends_on: [], kind: "agent", approval: false }], params: [{ name: "topic", default: "otters", required: false, description: "" }], description: "", name: "same" };
+    for (const body of [def, same]) {
+      const res = await api("PUT", `/plans/${plan.id}`, { body });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      expect(res.json).toMatchObject({ version: 1, updated_at: (plan as any).updated_at });
+    }
+    expect((await api("GET", `/plans/${plan.id}/versions`)).json.items.map((v: { version: number }) => v.version)).toEqual([1]);
+    expect((await api("PUT", `/plans/${plan.id}`, { body: { ...def, name: "renamed" } })).json.version).toBe(2);
+  });
+
   it("refuses invalid plans with 422 naming the step, and saves nothing", async () => {
     const before = (await api("GET", "/plans")).json.items.length;
     const cases: [Record<string, unknown>, string][] = [
@@ -59,12 +73,12 @@ describe("/plans", () => {
     // a misspelt key would drop a dependency or a review without a word: refused, naming it
     const misspelt = await api("POST", "/plans", { body: { name: "p", steps: [step("a", "x"), step("b", "y", { depend_on: ["a"], aproval: true })] } });
     expectError(misspelt, 400, "bad_request");
-    expect(misspelt.json.error.details).toEqual([{ path: "steps.1.depend_on", message: "unknown key" }, { path: "steps.1.aproval", message: "unknown key" }]);
+    expect(misspelt.json.error.details).toEqual([{ path: "steps[1].depend_on", message: "unknown key" }, { path: "steps[1].aproval", message: "unknown key" }]);
     expectError(await api("POST", "/plans", { body: { name: "p", params: [{ name: "n", type: "number" }], steps: [step("a", "x")] } }), 400);
     expectError(await api("POST", "/plans", { body: { name: "p", steps: [{ id: "l", kind: "loop", over: "a", concurency: 2, body: [step("b", "x")] }] } }), 400);
     const tool = await api("POST", "/plans", { body: { name: "p", steps: [step("a", "x", { tools: ["bogus_tool"] })] } });
     expectError(tool, 400);
-    expect(tool.json.error.details[0]).toMatchObject({ path: "steps.0.tools.0", message: expect.stringContaining("a tool is ask_human") });
+    expect(tool.json.error.details[0]).toMatchObject({ path: "steps[0].tools[0]", message: expect.stringContaining("a tool is ask_human") });
     // loops nested 900 deep (within the 1,000 steps) overflowed the schema's recursion: a 500
     const nested = (depth: number) => {
       let inner: Record<string, unknown> = step("leaf", "x");
@@ -433,6 +447,22 @@ describe("running plans", () => {
     const again = await waitForStatus(rerun.json.id, ["failed"]);
     expect(again.steps[0]).toMatchObject({ id: "a", status: "completed", output: "A", runs: [] });
     expect(again.steps[1].runs).toHaveLength(1);
+  });
+
+  it("refuses a rerun whose new inputs change a param a reused step used, naming both, and starts nothing", async () => {
+    const params = [{ name: "topic", required: true }, { name: "tone", default: "dry" }];
+    const plan = await savePlan({ name: "rr-in", params, steps: [step("a", "@output about {{params.topic}}"), step("b", "@fail permanent\n{{params.tone}}", { depends_on: ["a"] })] });
+    const first = await waitForStatus((await runPlan(plan.id, { inputs: { topic: "otters" } })).id, ["failed"]);
+    const before = (await api("GET", "/tasks")).json.items.length;
+    const stale = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", inputs: { topic: "seals" } } });
+    expectError(stale, 422, "unprocessable");
+    expect(stale.json.error.message).toContain('step a, whose output this rerun would reuse, used {{params.topic}}, which these inputs change: rerun from a');
+    expect(stale.json.error.details).toEqual([{ step: "a", param: "topic" }]);
+    expect((await api("GET", "/tasks")).json.items.length).toBe(before);
+    // a param only the rerun steps use may change, and so may one given its same value
+    const ok = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", inputs: { topic: "otters", tone: "warm" } } });
+    expect(ok.status, ok.text).toBe(201);
+    expect((await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", inputs: { topic: "seals" } } })).status).toBe(201);
   });
 });
 

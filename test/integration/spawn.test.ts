@@ -26,6 +26,20 @@ describe("spawn_task", () => {
     expect(JSON.parse(result)).toMatchObject({ task_id: child.id, status: "completed", output: "child result" });
   });
 
+  it("tells the waiting parent why its sub-task failed, so its model can act on it", async () => {
+    const parent = await createTask({
+      agent: "planner",
+      title: "delegate a failure",
+      description: '@tool spawn_task {"title": "doomed sub", "description": "@fail permanent", "agent": "writer", "wait": true}\n@output parent done',
+    });
+    await waitForStatus(parent.id, ["completed"]);
+    const trace = (await api("GET", `/tasks/${parent.id}/steps/main/runs/1/trace`)).json;
+    const result = JSON.parse(trace.turns[0].tool_results[0].result);
+    expect(result).toMatchObject({ status: "failed", output: null, error: expect.stringMatching(/^main: .+/) });
+    const child = (await api("GET", `/tasks/${result.task_id}`)).json;
+    expect(result.error).toBe(`main: ${child.steps[0].error}`);
+  });
+
   it("a call resumed after its object stopped between making the sub-task and storing its id finds that sub-task", async () => {
     const tag = `zs${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
     const args = JSON.stringify({ title: `${tag} child`, description: "@delay 1500\n@output child result", agent: "writer", wait: true });

@@ -14,6 +14,7 @@ import { iso } from "../lib/time";
 import type { Plan } from "../task/plan-schema";
 import { newApp } from "./app";
 import { findNamedPlan } from "./plan-run";
+import { SaveQuery } from "./plan-save";
 import { createdBy } from "./principal";
 import { body, errors, json, TaskListItem } from "./schemas";
 import { sseResponse } from "./sse";
@@ -102,8 +103,8 @@ export const chatApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/{id}/save", tags: ["chat"], summary: "Save the current draft: a new plan, or a new version of the plan it came from",
-      request: { params: Id, body: { required: false, content: { "application/json": { schema: Save } } } },
-      responses: { 200: json(SavedPlan, "A new version"), 201: json(SavedPlan, "A new plan"), ...errors(400, 401, 403, 404, 409, 422) },
+      request: { params: Id, query: SaveQuery, body: { required: false, content: { "application/json": { schema: Save } } } },
+      responses: { 200: json(SavedPlan, "A new version, or the current one when the draft is the same plan"), 201: json(SavedPlan, "A new plan"), ...errors(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -112,7 +113,7 @@ export const chatApi = newApp()
       const obj = conversation(c.env, id);
       const view = unwrap(await obj.get(p.org_id));
       const draft = await draftOf(c.env, p.org_id, id, c.req.valid("json").draft_version);
-      const { record, created } = await saveDraft(c.env.DB, p, view.plan_id, await recheck(c.env.DB, p.org_id, draft.plan));
+      const { record, created } = await saveDraft(c.env.DB, p, view.plan_id, await recheck(c.env.DB, p.org_id, draft.plan), { pause: c.req.valid("query").triggers === "pause" });
       unwrap(await obj.noteSaved(p.org_id, record.id, record.version, draft.version));
       const saved = {
         id: record.id, name: record.name, description: record.description, version: record.version,

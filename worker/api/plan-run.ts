@@ -6,7 +6,8 @@ import { ApiError, notFound, unprocessable } from "../lib/errors";
 import { createTask, type NewTask } from "../task/create";
 import type { CreatedBy } from "../task/meta";
 import { resolveInputs } from "../task/params";
-import type { Plan } from "../task/plan-schema";
+import { canonicalJson } from "../lib/canonical-json";
+import { type Plan, planSchema } from "../task/plan-schema";
 import { createdBy } from "./principal";
 
 export interface PlanRecord {
@@ -29,6 +30,12 @@ export async function findPlan(d1: D1Database, orgId: string, id: string): Promi
     .first<PlanRecord>();
   if (!row) throw notFound("plan");
   return row;
+}
+
+/** Whether saving `plan` would change nothing: the same plan as the current version, whatever its key order or spelt-out defaults. */
+export function unchanged(current: PlanRecord, plan: Plan): boolean {
+  const stored = planSchema.safeParse(JSON.parse(current.definition));
+  return stored.success && canonicalJson(JSON.stringify(stored.data)) === canonicalJson(JSON.stringify(plan));
 }
 
 /** A plan that a request's body names: unknown is 422, as an unknown agent is; 404 is for the path's own resource. */

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { actorOf, auditStatement } from "../lib/audit";
-import type { Principal } from "../lib/context";
 import { badRequest, conflict, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
@@ -8,10 +7,9 @@ import { iso } from "../lib/time";
 import { issueDetails } from "../lib/zod-issues";
 import { type Plan, planSchema } from "../task/plan-schema";
 import { validatePlan } from "../task/validate";
-import type { TriggerRow } from "../triggers/fire";
-import { brokenTriggers, describeGaps, type TriggerGaps } from "../triggers/plan-fit";
 import { newApp } from "./app";
-import { findPlan, type PlanRecord, runPlan } from "./plan-run";
+import { findPlan, type PlanRecord, runPlan, unchanged } from "./plan-run";
+import { SaveQuery, saveVersion } from "./plan-save";
 import { sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskListItem, usd } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
@@ -26,27 +24,6 @@ const PlanBody = z.record(z.string(), z.unknown()).openapi("PlanDefinition", { d
 const RunBody = z
   .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: usd(MAX_BUDGET_USD).optional() })
   .strict();
-
-const SaveQuery = z.object({
-  triggers: z.enum(["pause"]).optional().openapi({ description: "`pause`: save even though the new version would refuse the fires of some triggers, pausing those (each says why in `last_error`) until their inputs are changed to fit" }),
-});
-
-function breaksTriggers(broken: TriggerGaps[]) {
-  const list = broken.map((g) => `${g.trigger_id} (${describeGaps(g.issues)})`).join(", ");
-  return conflict(
-    `this version would refuse every fire of ${broken.length === 1 ? "trigger" : "triggers"} ${list}: give the new params defaults, or save with ?triggers=pause to pause ${broken.length === 1 ? "it" : "them"}, then give ${broken.length === 1 ? "it" : "them"} the inputs it needs and resume`,
-    broken,
-  );
-}
-
-/** Pauses a trigger the new version breaks, in the save's batch: only once the save happened (the plan is at `version`). */
-function pauseStatements(d1: D1Database, p: Principal, g: TriggerGaps, planId: string, version: number, now: number) {
-  return [
-    d1.prepare("UPDATE triggers SET paused = 1, next_fire_at = NULL, last_error = ?, updated_at = ? WHERE id = ? AND (SELECT version FROM plans WHERE id = ?) = ?")
-      .bind(`paused by the save of plan v${version}, which its inputs do not fit: ${describeGaps(g.issues)}`.slice(0, 2000), now, g.trigger_id, planId, version),
-    auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "trigger.pause", target_type: "trigger", target_id: g.trigger_id, details: { plan_id: planId, plan_version: version, issues: g.issues } }, now, true),
-  ];
-}
 
 const NEWEST_PLANS: Keyset = { columns: ["p.created_at", "p.id"], types: ["number", "string"], order: "DESC" };
 const NEWEST_VERSIONS: Keyset = { columns: ["version"], types: ["number"], order: "DESC" };
@@ -114,25 +91,12 @@ export const plansApi = newApp()
       const d1 = c.env.DB;
       const current = await findPlan(d1, p.org_id, c.req.valid("param").id);
       const plan = await checkedPlan(d1, p.org_id, c.req.valid("json"));
-      const { results: triggers } = await d1.prepare("SELECT * FROM triggers WHERE plan_id = ? AND org_id = ? ORDER BY created_at").bind(current.id, p.org_id).all<TriggerRow>();
-      // a paused trigger fires nothing: it is checked when it resumes
-      const broken = brokenTriggers(plan.params, triggers.filter((t) => !t.paused));
-      if (broken.length && c.req.valid("query").triggers !== "pause") throw breaksTriggers(broken);
-      const now = Date.now();
-      const next = current.version + 1;
-      // Conditional on the version and the triggers we read: two concurrent saves cannot both become version N+1,
-      // and a trigger made or changed meanwhile was not checked against this version.
-      const seen = `${triggers.length}:${Math.max(0, ...triggers.map((t) => t.updated_at))}`;
-      const [bump] = await d1.batch([
-        d1.prepare(
-          `UPDATE plans SET name = ?, description = ?, version = ?, updated_at = ? WHERE id = ?5 AND org_id = ? AND version = ?
-           AND (SELECT count(*) || ':' || ifnull(max(updated_at), 0) FROM triggers WHERE plan_id = ?5) = ?`,
-        ).bind(plan.name, plan.description, next, now, current.id, p.org_id, current.version, seen),
-        d1.prepare("INSERT OR IGNORE INTO plan_versions (plan_id, version, definition, created_at) SELECT ?, ?, ?, ? WHERE changes() = 1").bind(current.id, next, JSON.stringify(plan), now),
-        ...broken.flatMap((g) => pauseStatements(d1, p, g, current.id, next, now)),
-      ]);
-      if (bump.meta.changes !== 1) throw conflict("the plan or its triggers changed while saving; reload and try again");
-      return c.json(toView(await findPlan(d1, p.org_id, current.id)), 200);
+      if (unchanged(current, plan)) return c.json(toView(current), 200);
+      // audited in the save's batch: a save that changes nothing made no version and records nothing
+      const also = (version: number, at: number) => [
+        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "plan.update", target_type: "plan", target_id: current.id, details: { version } }, at, true),
+      ];
+      return c.json(toView(await saveVersion(d1, p, current, plan, { pause: c.req.valid("query").triggers === "pause", also })), 200);
     },
   )
   .openapi(

@@ -63,7 +63,7 @@ export const settingsApi = newApp()
       const p = c.get("principal");
       requireRole(p, "admin");
       const input = c.req.valid("json");
-      const bad = (input.mask_patterns ?? []).map((src, i) => ({ path: `mask_patterns.${i}`, message: checkPattern(src) })).filter((e) => e.message !== null);
+      const bad = (input.mask_patterns ?? []).map((src, i) => ({ path: `mask_patterns[${i}]`, message: checkPattern(src) })).filter((e) => e.message !== null);
       if (bad.length) throw badRequest(`invalid request: ${bad.map((b) => `${b.path}: ${b.message}`).join("; ")}`, bad);
       // json_patch drops keys set to null, so null means "back to the default".
       const patch: Record<string, unknown> = {};

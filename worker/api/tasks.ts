@@ -17,7 +17,7 @@ import { LastEventQuery, sseResponse } from "./sse";
 import { streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
-import { resolveInputs } from "../task/params";
+import { resolveInputs, staleReuse } from "../task/params";
 import { lookForInterruptedCreates } from "../task/interrupted";
 
 const Filters = z.object({
@@ -254,6 +254,11 @@ export const tasksApi = newApp()
         const resolved = resolveInputs(meta.plan.params, { ...meta.inputs, ...inputs });
         if (!resolved.ok) throw new ApiError("unprocessable", `invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
         values = resolved.values;
+        const stale = staleReuse(meta.plan, Object.keys(reused), meta.inputs, values);
+        if (stale.length) {
+          const why = stale.map((s) => `step ${s.step}, whose output this rerun would reuse, used {{params.${s.param}}}, which these inputs change: rerun from ${s.step}`);
+          throw new ApiError("unprocessable", why.join("; "), stale);
+        }
       }
       const task = await createTask(c.env, {
         org_id: p.org_id, title: title ?? meta.title, description: meta.description, source: sourceOf(p), created_by: createdBy(p),

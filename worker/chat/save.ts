@@ -1,15 +1,16 @@
-import { findPlan, type PlanRecord } from "../api/plan-run";
+import { findPlan, type PlanRecord, unchanged } from "../api/plan-run";
+import { saveVersion } from "../api/plan-save";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
-import { conflict } from "../lib/errors";
 import { newId } from "../lib/ids";
 import type { Plan } from "../task/plan-schema";
 
 /**
  * A draft becomes a plan: a new version of the plan the conversation came from (or was saved as),
- * else a new plan. The version bump is conditional on the version read, as `PUT /plans/{id}` does.
+ * else a new plan; the same plan as the current version saves nothing. A new version is checked against the
+ * plan's triggers and made as `PUT /plans/{id}` makes one.
  */
-export async function saveDraft(d1: D1Database, p: Principal, planId: string | null, plan: Plan): Promise<{ record: PlanRecord; created: boolean }> {
+export async function saveDraft(d1: D1Database, p: Principal, planId: string | null, plan: Plan, o: { pause: boolean }): Promise<{ record: PlanRecord; created: boolean }> {
   const now = Date.now();
   const actor = actorOf(p);
   const current = planId ? await findPlan(d1, p.org_id, planId).catch(() => null) : null;
@@ -22,13 +23,9 @@ export async function saveDraft(d1: D1Database, p: Principal, planId: string | n
     ]);
     return { record: await findPlan(d1, p.org_id, id), created: true };
   }
-  const next = current.version + 1;
-  const [bump] = await d1.batch([
-    d1.prepare("UPDATE plans SET name = ?, description = ?, version = ?, updated_at = ? WHERE id = ? AND org_id = ? AND version = ?")
-      .bind(plan.name, plan.description, next, now, current.id, p.org_id, current.version),
-    d1.prepare("INSERT OR IGNORE INTO plan_versions (plan_id, version, definition, created_at) SELECT ?, ?, ?, ? WHERE changes() = 1").bind(current.id, next, JSON.stringify(plan), now),
-    auditStatement(d1, { org_id: p.org_id, actor, action: "plan.update", target_type: "plan", target_id: current.id, details: { version: next, via: "chat" } }, now, true),
-  ]);
-  if (bump.meta.changes !== 1) throw conflict("the plan changed while saving; try again");
-  return { record: await findPlan(d1, p.org_id, current.id), created: false };
+  if (unchanged(current, plan)) return { record: current, created: false };
+  const also = (version: number, at: number) => [
+    auditStatement(d1, { org_id: p.org_id, actor, action: "plan.update", target_type: "plan", target_id: current.id, details: { version, via: "chat" } }, at, true),
+  ];
+  return { record: await saveVersion(d1, p, current, plan, { pause: o.pause, also }), created: false };
 }

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { jsonPath, segment } from "./json-path";
 
 export interface IssueDetail {
   path: string;
@@ -21,7 +22,7 @@ export function issueDetails(issues: readonly Issue[]): IssueDetail[] {
   const bound = (i: Issue) => i.code === "too_big" || i.code === "too_small";
   const kept = flat.filter(([i, path]) => !(safeBound(i) && flat.some(([o, at]) => o !== i && at === path)) && !(bound(i) && mistyped.has(path)));
   return kept.flatMap(([i, path]) =>
-    i.code === "unrecognized_keys" ? i.keys.map((key) => ({ path: path ? `${path}.${key}` : key, message: "unknown key" })) : [{ path, message: i.message }],
+    i.code === "unrecognized_keys" ? i.keys.map((key) => ({ path: path + segment(key, path === ""), message: "unknown key" })) : [{ path, message: i.message }],
   );
 }
 
@@ -31,5 +32,5 @@ function spread(issue: Issue, at: PropertyKey[]): [Issue, string][] {
     const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
     return closest.flatMap((i) => spread(i, path));
   }
-  return [[issue, path.join(".")]];
+  return [[issue, jsonPath(path)]];
 }

@@ -276,9 +276,10 @@ export class RunExecutor {
   }
 
   /** A sub-task this step waited for has finished: its result becomes the tool call's result. */
-  childFinished(node: StoredNode, child: { id: string; status: string; output: string | null }): void {
+  childFinished(node: StoredNode, child: { id: string; status: string; output: string | null; error?: string | null }): void {
     if (node.waiting?.kind !== "child") return;
-    this.answerQuestion(node, node.runs, node.waiting.tool_call_id, JSON.stringify({ task_id: child.id, status: child.status, output: child.output }));
+    const why = child.error ? { error: child.error } : {};
+    this.answerQuestion(node, node.runs, node.waiting.tool_call_id, JSON.stringify({ task_id: child.id, status: child.status, output: child.output, ...why }));
     node.waiting = null;
     saveNode(this.t.sql, node);
   }

@@ -1,4 +1,6 @@
-import type { Param } from "./plan-schema";
+import type { Param, Plan } from "./plan-schema";
+import { templateRefs } from "./template";
+import { allSteps } from "./validate";
 
 /**
  * Turns a run's `inputs` into the string values templates see.
@@ -79,4 +81,22 @@ function stringify(v: unknown): { ok: true; value: string | undefined } | { ok: 
     default:
       return { ok: false, message: `a ${typeof v} is not a valid value` };
   }
+}
+
+/**
+ * The params a rerun's new inputs change that a reused step (or one nested in it) used: its output was
+ * made from the old value, so reusing it would mix two sets of inputs in one task.
+ */
+export function staleReuse(plan: Plan, reused: string[], before: Record<string, string>, after: Record<string, string>): { step: string; param: string }[] {
+  const changed = new Set(Object.keys(after).filter((name) => before[name] !== after[name]));
+  if (!changed.size) return [];
+  const out: { step: string; param: string }[] = [];
+  for (const { step, ancestors } of allSteps(plan)) {
+    const top = ancestors[0] ?? step.id;
+    if (step.kind !== "agent" || !reused.includes(top)) continue;
+    for (const ref of templateRefs(step.instructions)) {
+      if (ref.kind === "param" && changed.has(ref.name) && !out.some((o) => o.step === top && o.param === ref.name)) out.push({ step: top, param: ref.name });
+    }
+  }
+  return out;
 }

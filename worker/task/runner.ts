@@ -402,7 +402,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   /** A child reports when it finishes; the heartbeat alarm also looks, in case that report was lost. */
-  async childFinished(child: { id: string; status: TaskStatus; output: string | null }): Promise<void> {
+  async childFinished(child: { id: string; status: TaskStatus; output: string | null; error?: string | null }): Promise<void> {
     await this.startup;
     for (const n of this.nodes()) {
       if (n.waiting?.kind !== "child" || n.waiting.task_id !== child.id) continue;
@@ -638,7 +638,14 @@ export class TaskRunner extends DurableObject<Bindings> {
     const m = this.meta!;
     await this.sync.flushed();
     const parent = this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(m.parent_id!));
-    await parent.childFinished({ id: m.id, status: this.status, output: this.output }).catch((e) => log("warn", "parent notification failed", { task_id: m.id, parent_id: m.parent_id, error: String(e) }));
+    await parent.childFinished({ id: m.id, status: this.status, output: this.output, error: this.failure() }).catch((e) => log("warn", "parent notification failed", { task_id: m.id, parent_id: m.parent_id, error: String(e) }));
+  }
+
+  /** Why a failed task failed: the step that failed first, and its error. */
+  private failure(): string | null {
+    if (this.status !== "failed") return null;
+    const failed = [...this.nodes()].filter((n) => n.status === "failed" && n.error).sort((a, b) => (a.finished_at ?? 0) - (b.finished_at ?? 0));
+    return failed.length ? `${failed[0].key}: ${failed[0].error}` : null;
   }
 
   private stopSiblings(now: number): void {

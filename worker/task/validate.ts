@@ -1,4 +1,5 @@
 import type { Plan, Step } from "./plan-schema";
+import { segment } from "../lib/json-path";
 import { templateRefs } from "./template";
 
 /**
@@ -43,7 +44,7 @@ export function allSteps(plan: Plan): FlatStep[] {
       const inner = [...ancestors, step.id];
       if (step.kind === "loop") visit(step.body, `${path}.body`, inner, [...loops, step.id], at);
       if (step.kind === "branch") {
-        for (const [value, body] of Object.entries(step.cases)) visit(body, `${path}.cases${key(value)}`, inner, loops, at);
+        for (const [value, body] of Object.entries(step.cases)) visit(body, `${path}.cases${segment(value)}`, inner, loops, at);
         visit(step.default ?? [], `${path}.default`, inner, loops, at);
       }
     });
@@ -66,10 +67,6 @@ export function countSteps(plan: Plan): number {
   };
   visit(plan.steps);
   return n;
-}
-
-function key(value: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(value) ? `.${value}` : `[${JSON.stringify(value)}]`;
 }
 
 interface Node {
@@ -117,11 +114,6 @@ export function validatePlan(plan: Plan, knownAgents: Set<string>): PlanIssue[] 
     else issues.push({ step: f.step.id, path: `${f.path}.id`, message: `duplicate step id "${f.step.id}" (first used at ${flat[first].path})` });
   });
 
-  const isAncestor = (a: number, of: number): boolean => {
-    for (let p = nodes[of].parent; p !== null; p = nodes[p].parent) if (p === a) return true;
-    return false;
-  };
-
   // Paths are built only for issues: a dense plan has up to a million edges.
   const resolve = (from: number, id: string, dep: number, what: string) => {
     const stepId = nodes[from].flat.step.id;
@@ -129,7 +121,7 @@ export function validatePlan(plan: Plan, knownAgents: Set<string>): PlanIssue[] 
     let problem: string | null = null;
     if (to === undefined) problem = `${what} "${id}" is not a step of this plan`;
     else if (to === from) problem = `${what} "${id}" is the step itself`;
-    else if (isAncestor(to, from)) problem = `${what} "${id}" encloses this step`;
+    else if (encloses(nodes, to, from)) problem = `${what} "${id}" encloses this step`;
     else if (!nodes[from].sees.has(nodes[to].flat.scope)) {
       problem = `${what} "${id}" is not visible here: it is nested in another loop or branch`;
     }
@@ -159,6 +151,7 @@ export function validatePlan(plan: Plan, knownAgents: Set<string>): PlanIssue[] 
     }
   });
 
+  checkParams(plan, issues);
   findCycles(nodes, issues);
   checkTemplates(plan, nodes, byId, issues);
   checkOutput(plan, nodes, byId, issues);
@@ -176,7 +169,7 @@ function checkCases(step: Extract<Step, { kind: "branch" }>, path: string, issue
     if (prior !== undefined) {
       issues.push({
         step: step.id,
-        path: `${path}.cases${key(value)}`,
+        path: `${path}.cases${segment(value)}`,
         message: `case "${value}" is the same as case "${prior}": cases match trimmed and case-insensitively`,
       });
     } else norm.set(k, value);
@@ -269,11 +262,27 @@ function checkTemplates(plan: Plan, nodes: Node[], byId: Map<string, number>, is
       else if (ref.kind === "step") {
         const to = byId.get(ref.id);
         if (to === undefined) report(`"${ref.id}" is not a step of this plan`);
+        else if (to === i) report(`"${ref.id}" is this step: its output is what it is writing`);
+        else if (encloses(nodes, to, i)) report(`"${ref.id}" encloses this step, so its output comes only after this step's`);
         else if (!has(upstream(i), to)) {
           report(`step "${ref.id}" is not upstream of "${step.id}"; add it to depends_on`);
         }
       }
     }
+  });
+}
+
+function encloses(nodes: Node[], outer: number, of: number): boolean {
+  for (let p = nodes[of].parent; p !== null; p = nodes[p].parent) if (p === outer) return true;
+  return false;
+}
+
+function checkParams(plan: Plan, issues: PlanIssue[]) {
+  const first = new Map<string, number>();
+  plan.params.forEach((p, i) => {
+    const at = first.get(p.name);
+    if (at === undefined) first.set(p.name, i);
+    else issues.push({ path: `params[${i}].name`, message: `duplicate param "${p.name}" (first declared at params[${at}])` });
   });
 }
 

@@ -31,6 +31,14 @@ describe("the repair loop", () => {
     expect(out).toMatchObject({ ok: false, attempts: 2 });
     if (!out.ok) expect(out.issues.map((i) => i.path)).toEqual(expect.arrayContaining(["name", "steps"]));
   });
+
+  it("names schema and graph issues with the same JSON path style as POST /plans", () => {
+    const schema = checkDraft({ name: "p", steps: [GOOD.steps[0], { id: "b", agent: "writer", tools: ["bogus"], depend_on: ["a"] }] }, KNOWN);
+    expect(schema.ok).toBe(false);
+    if (!schema.ok) expect(schema.issues.map((i) => i.path)).toEqual(["steps[1].tools[0]", "steps[1].depend_on"]);
+    const graph = checkDraft({ name: "p", steps: [GOOD.steps[0], { id: "b", agent: "writer", depends_on: ["a", "zz"] }] }, KNOWN);
+    if (!graph.ok) expect(graph.issues.map((i) => i.path)).toEqual(["steps[1].depends_on[1]"]);
+  });
 });
 
 function scripted(answers: Partial<ModelResponse>[]): Provider & { requests: ModelRequest[] } {

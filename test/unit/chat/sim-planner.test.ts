@@ -82,6 +82,64 @@ describe("first drafts", () => {
     expect(plan.steps.find((s) => s.id === "check_has_risky")).toMatchObject({ depends_on: ["review_contract"] });
   });
 
+  it("drafts everyday requests into sensible plans", () => {
+    const hn = simPlanner("every morning summarise the top 5 HN posts and email me", null, AGENTS);
+    valid(hn.plan);
+    expect(hn.plan.steps.map((s) => [s.name, s.depends_on, s.kind === "agent" && s.approval])).toEqual([
+      ["Summarise the top 5 HN posts", [], false],
+      ["Email me", ["summarise_top_5"], true],
+    ]);
+    expect(hn.reply).toContain("every morning");
+    expect(hn.reply).toContain("cron trigger");
+
+    const rivals = draft("for each of these 3 competitors research pricing then compare");
+    valid(rivals);
+    expect(rivals.steps.map((s) => [s.id, s.kind, s.depends_on])).toEqual([["list_3_competitors", "agent", []], ["each_3_competitors", "loop", []], ["compare", "agent", ["each_3_competitors"]]]);
+    expect(rivals.steps[1]).toMatchObject({ over: "list_3_competitors", body: [{ agent: "researcher", instructions: "Research pricing for this competitor: {{item}}" }] });
+
+    const blog = draft("draft a blog post, get my approval, then publish");
+    valid(blog);
+    expect(blog.steps.map((s) => [s.name, s.kind === "agent" && s.approval])).toEqual([["Draft a blog post", true], ["Publish", true]]);
+
+    const notes2 = draft("Summarise the meeting notes, extract action items and email them to attendees, get my sign-off first");
+    valid(notes2);
+    expect(notes2.steps.map((s) => [s.id, s.kind === "agent" && s.approval])).toEqual([["summarise_meeting_notes", false], ["extract_action_items", false], ["email_attendees", true]]);
+
+    const leads = draft("Find 10 leads in fintech, then for each lead write a personalised intro");
+    valid(leads);
+    expect(leads.steps[1]).toMatchObject({ kind: "loop", over: "find_10_leads", body: [{ agent: "writer", instructions: "Write a personalised intro for this lead: {{item}}" }] });
+
+    const notes = draft("Translate the release notes into French, German and Spanish in parallel");
+    valid(notes);
+    expect(notes.steps.map((s) => [s.name, s.depends_on, s.kind === "agent" && s.approval])).toEqual([
+      ["Translate the release notes into French", [], false],
+      ["Translate the release notes into German", [], false],
+      ["Translate the release notes into Spanish", [], false],
+    ]);
+
+    const prices = draft("Scrape the pricing page, compare with last week, and alert me if prices changed");
+    valid(prices);
+    expect(prices.steps.map((s) => [s.name, s.depends_on])).toEqual([
+      ["Scrape the pricing page", []],
+      ["Compare with last week", ["scrape_pricing_page"]],
+      ["Alert me if prices changed", ["compare_last_week"]],
+    ]);
+    expect(prices.steps[2]).toMatchObject({ approval: true });
+
+    // a step that must fetch a URL goes to an agent that can
+    const pdf = draft("Summarise this PDF: https://example.com/report.pdf");
+    expect(pdf.steps[0]).toMatchObject({ agent: "researcher", tools: ["http_fetch"] });
+
+    expect(draft("Write a one-page memo, then post a digest to Slack").steps).toMatchObject([{ agent: "writer", approval: false }, { approval: true }]);
+
+    const inbox = draft("Check my inbox every hour and reply to urgent emails");
+    valid(inbox);
+    expect(inbox.steps.map((s) => [s.name, s.kind === "agent" && s.approval])).toEqual([["Check my inbox", false], ["Reply to urgent emails", true]]);
+    // a list is not split at its commas, nor a verb's own pair
+    expect(draft("Research the market, competitors and pricing").steps).toHaveLength(1);
+    expect(draft("Read and summarise the report").steps).toHaveLength(1);
+  });
+
   it("is deterministic", () => {
     const text = "Find leads\nFor each lead, draft an email\nSend the emails";
     expect(simPlanner(text, null, AGENTS)).toEqual(simPlanner(text, null, AGENTS));
@@ -139,6 +197,16 @@ describe("refinements", () => {
     expect(plan.steps.at(-1)).toMatchObject({ id: "translate_comparison_french", depends_on: ["email_team"] });
     const fresh = refine(plan, "Start over: Scan the news. Write a digest.");
     expect(fresh.steps.map((s) => s.id)).toEqual(["scan_news", "write_digest"]);
+  });
+
+  it("adds no step for a reply that only asks for a schedule, and says a cron trigger does that", () => {
+    for (const text of ["Run it every Monday", "do this daily"]) {
+      const { plan, reply } = simPlanner(text, base(), AGENTS);
+      expect(plan).toEqual(base());
+      expect(reply).not.toContain("Added");
+      expect(reply).toContain("add a cron trigger");
+    }
+    expect(refine(base(), "Also post it to Slack every morning").steps.at(-1)).toMatchObject({ name: "Post it to Slack", approval: true });
   });
 
   it("says so when a reply names no step", () => {

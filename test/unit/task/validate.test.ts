@@ -177,7 +177,19 @@ describe("validatePlan: templates", () => {
 
   it("rejects unknown steps and a step's own output", () => {
     expect(check([a("x", { instructions: "{{steps.nope.output}}" })])[0].message).toContain("not a step");
-    expect(check([a("x", { instructions: "{{steps.x.output}}" })])[0].message).toContain("not upstream");
+    expect(check([a("x", { instructions: "{{steps.x.output}}" })])).toEqual([
+      { step: "x", path: "steps[0].instructions", message: '{{steps.x.output}}: "x" is this step: its output is what it is writing' },
+    ]);
+    // not "add it to depends_on": a step cannot wait for its own loop
+    expect(check([a("x"), { id: "l", kind: "loop", over: "x", body: [a("b", { instructions: "{{steps.l.output}}" })] }])).toEqual([
+      { step: "b", path: "steps[1].body[0].instructions", message: '{{steps.l.output}}: "l" encloses this step, so its output comes only after this step\'s' },
+    ]);
+  });
+
+  it("rejects a param declared twice, at the second", () => {
+    expect(check([a("x", { instructions: "{{params.topic}}" })], { params: [{ name: "topic" }, { name: "topic", required: true }] })).toEqual([
+      { path: "params[1].name", message: 'duplicate param "topic" (first declared at params[0])' },
+    ]);
   });
 
   it("rejects a body step's output outside the loop", () => {

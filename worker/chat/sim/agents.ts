@@ -37,22 +37,33 @@ export function matchAgent(text: string, agents: OrgAgent[]): string {
   return defaultAgent(agents);
 }
 
+/** The agent for a sentence that can do it: one it names, else, when the role's agent cannot fetch a URL the sentence gives, one that can. */
+export function agentFor(text: string, agents: OrgAgent[]): { name: string; info: OrgAgent | undefined } {
+  const name = matchAgent(text, agents);
+  const info = agents.find((a) => a.name === name);
+  const named = text.toLowerCase().includes(name.toLowerCase());
+  if (named || !/https?:\/\//i.test(text) || info?.tools.includes("http_fetch")) return { name, info };
+  const able = agents.find((a) => !/plan/i.test(a.name) && a.tools.includes("http_fetch"));
+  return able ? { name: able.name, info: able } : { name, info };
+}
+
 export function defaultAgent(agents: OrgAgent[]): string {
   return (agents.find((a) => !/plan/i.test(a.name)) ?? agents[0])?.name ?? "researcher";
 }
 
 /** Tools a sentence calls for, among those its agent has. */
-export function pickTools(text: string, agent: OrgAgent | undefined): string[] {
+export function pickTools(text: string, agent: Pick<OrgAgent, "tools"> | undefined): string[] {
   const has = new Set(agent?.tools ?? []);
   const lower = text.toLowerCase();
   const want: string[] = [];
   if (/\b(search|web|online|internet|news|look up|find)\b/.test(lower)) want.push("web_search");
-  if (/\b(fetch|url|http|website|page|download|api)\b/.test(lower)) want.push("http_fetch");
+  if (/\b(fetch|url|website|page|download|api)\b|https?:\/\//.test(lower)) want.push("http_fetch");
   if (/\b(ask|confirm with|check with|clarify)\b/.test(lower)) want.push("ask_human");
   return want.filter((t) => has.has(t));
 }
 
-const RISKY = /\b(send|sends|sending|publish|tweet|deploy|release|delete|pay|purchase|buy|transfer|submit|merge|ship|notify|post (?:it|them|to|on))\b|^(?:email|mail)\b/;
+const RISKY =
+  /\b(send|sends|sending|publish|tweet|deploy|release(?! notes?\b)|delete|pay|purchase|buy|transfer|submit|merge|ship|notify|alert|reply to|post (?:it|them|to|on)|e-?mail (?:me|us|it|them|him|her|the|this|that|everyone))\b|^(?:e-?mail|mail|post)\b/;
 const ASKS_APPROVAL = /\b(approve|approval|approves|sign[- ]off|review it|my review|i review|let me (?:check|review|see))\b/;
 
 /** Risky steps (sending, publishing, paying, deleting…) and steps the person asks to approve wait for review. */

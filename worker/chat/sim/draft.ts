@@ -1,11 +1,17 @@
 import type { Plan, Step } from "../../task/plan-schema";
 import type { OrgAgent } from "../types";
-import { matchAgent, needsApproval, pickTools } from "./agents";
+import { agentFor, needsApproval, pickTools } from "./agents";
 import { agentStep, relink } from "./plan-edit";
-import { listItems, segments, sentenceCase, slug, uniqueId } from "./text";
+import { ACTION, clauses, listItems, segments, sentenceCase, slug, uniqueId, unscheduled } from "./text";
 
 const PARALLEL = /\s*,?\s*\b(?:in parallel|at the same time|simultaneously|concurrently)\b\s*,?/i;
 const LOOP_LEAD = /^(?:for (?:each|every)|per)\s+(.+?)\s*[,:]\s*(.+)$/i;
+/** "for each lead write an intro": with no comma, the action starts at its verb */
+const LOOP_VERB = new RegExp(`^(?:for (?:each|every)|per)\\s+(.+?)\\s+(${ACTION}.*)$`, "i");
+/** "run it" once "every Monday" is gone: the schedule was the whole request, and it is a cron trigger's */
+const RUN_IT = /^(?:please\s+)?(?:run|do|repeat|execute|schedule)(?:\s+(?:it|this|that|them|the plan|this plan|everything|all of it))?$/i;
+/** "get my approval", "let me review it": the step before waits for review, no step of its own */
+const APPROVAL_ONLY = /^(?:(?:get|ask for|wait for|request|with|needs?|requires?)\s+(?:my|an?|the|your)?\s*(?:approval|sign[- ]off|go-ahead|ok)|let me (?:review|approve|check|see)(?:\s+(?:it|that|this|them))?)(?:\s+(?:first|before(?:\s+\w+)?))?$/i;
 const LOOP_TAIL = /^(.+?)\s+for (?:each|every)\s+(.+)$/i;
 const BRANCH = /^if\s+(.+?)\s*,\s*(?:then\s+)?(.+?)(?:\s*[,;]?\s*(?:otherwise|else)\s*,?\s*(.+))?$/i;
 
@@ -28,6 +34,14 @@ export class SimDrafter {
   }
 
   add(text: string): void {
+    for (const clause of clauses(unscheduled(text))) if (!RUN_IT.test(clause)) this.addClause(clause);
+  }
+
+  private addClause(text: string): void {
+    if (APPROVAL_ONLY.test(text) && this.frontier.length) {
+      for (const s of this.steps) if (s.kind === "agent" && this.frontier.includes(s.id)) s.approval = true;
+      return;
+    }
     const parallel = PARALLEL.test(text);
     const clean = text.replace(PARALLEL, " ").replace(/\s+/g, " ").trim().replace(/^,\s*/, "");
     const fan = parallel ? fanOut(clean) : null;
@@ -42,17 +56,16 @@ export class SimDrafter {
   }
 
   private agentStep(text: string, deps: string[], idText = text) {
-    const agent = matchAgent(text, this.agents);
-    const info = this.agents.find((a) => a.name === agent);
+    const agent = agentFor(text, this.agents);
     return agentStep({
-      id: uniqueId(slug(idText), this.taken), name: sentenceCase(text), agent, text: sentenceCase(text, 2000),
-      tools: pickTools(text, info), approval: needsApproval(text), deps,
+      id: uniqueId(slug(idText), this.taken), name: sentenceCase(text), agent: agent.name, text: sentenceCase(text, 2000),
+      tools: pickTools(text, agent.info), approval: needsApproval(text), deps,
     });
   }
 
   /** The steps this segment adds at top level (ids the next step waits for). */
   private build(text: string, deps: string[], fan: string[] | null): string[] {
-    const loop = LOOP_LEAD.exec(text) ?? swap(LOOP_TAIL.exec(text));
+    const loop = LOOP_LEAD.exec(text) ?? LOOP_VERB.exec(text) ?? swap(LOOP_TAIL.exec(text));
     if (loop) return [this.loop(loop[1], loop[2], deps)];
     const branch = BRANCH.exec(text);
     if (branch) return this.branch(branch[1], branch[2], branch[3], deps);
@@ -61,7 +74,8 @@ export class SimDrafter {
     return made.map((s) => s.id);
   }
 
-  private loop(items: string, action: string, deps: string[]): string {
+  private loop(what: string, action: string, deps: string[]): string {
+    const items = what.replace(/^of\s+(?:these|those|the|our|my|all)\s+/i, "");
     let over: string;
     let rest = deps;
     if (deps.length === 1) [over, rest] = [deps[0], []];
@@ -71,7 +85,7 @@ export class SimDrafter {
       [over, rest] = [list.id, []];
     }
     const body = this.agentStep(`${action} for this ${singular(items)}: {{item}}`, [], action);
-    const id = uniqueId(`each_${slug(items, 2)}`, this.taken);
+    const id = uniqueId(`each_${slug(items, 2).replace(/^step_/, "")}`, this.taken);
     this.steps.push({ id, name: sentenceCase(`For each ${items}: ${action}`), kind: "loop", over, concurrency: 10, depends_on: rest, body: [body] });
     return id;
   }
@@ -90,14 +104,21 @@ export class SimDrafter {
 
 const swap = (m: RegExpExecArray | null): [string, string, string] | null => (m ? [m[0], m[2], m[1]] : null);
 
-const singular = (s: string) => s.replace(/^(?:the|our|my|all)\s+/i, "").replace(/ies$/i, "y").replace(/(?<!s)s$/i, "");
+const singular = (s: string) => s.replace(/^(?:(?:the|our|my|all|\d+)\s+)+/i, "").replace(/ies$/i, "y").replace(/(?<!s)s$/i, "");
 
-/** "Research the market, competitors and pricing" → one step per item, each with the verb. */
+/**
+ * "Research the market, competitors and pricing" → one step per item, each with the verb; "Translate the notes
+ * into French, German and Spanish" → each later item takes the words the first has before its own.
+ */
 function fanOut(text: string): string[] | null {
   const m = /^(\S+)\s+(.+)$/.exec(text);
   if (!m) return null;
   const items = listItems(m[2]);
-  return items.length > 1 ? items.map((i) => `${m[1]} ${i}`) : null;
+  if (items.length < 2) return null;
+  const first = items[0].split(/\s+/);
+  const own = Math.max(...items.slice(1).map((i) => i.split(/\s+/).length));
+  const lead = first.length > own ? `${first.slice(0, first.length - own).join(" ")} ` : "";
+  return items.map((i, k) => `${m[1]} ${k === 0 ? i : lead + i}`);
 }
 
 /** A first draft from a plain-language request: one step per sentence or line. */

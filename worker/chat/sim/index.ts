@@ -2,6 +2,7 @@ import type { Plan, Step } from "../../task/plan-schema";
 import type { OrgAgent } from "../types";
 import { draftFromRequest } from "./draft";
 import { refineDraft } from "./refine";
+import { scheduleOf } from "./text";
 
 function outline(steps: Step[], depth = 0): string[] {
   const pad = "  ".repeat(depth);
@@ -22,10 +23,12 @@ function outline(steps: Step[], depth = 0): string[] {
  * messages refine the draft. Deterministic, so the chat panel works with no key.
  */
 export function simPlanner(message: string, draft: Plan | null, agents: OrgAgent[]): { plan: Plan; reply: string } {
+  const when = scheduleOf(message);
+  const schedule = when ? [`A plan runs once each time it is started: to run it ${when}, save it and add a cron trigger on it.`] : [];
   if (!draft) {
     const plan = draftFromRequest(message, agents);
-    return { plan, reply: [`Here is a draft with ${plan.steps.length} top-level step${plan.steps.length === 1 ? "" : "s"}:`, ...outline(plan.steps)].join("\n") };
+    return { plan, reply: [`Here is a draft with ${plan.steps.length} top-level step${plan.steps.length === 1 ? "" : "s"}:`, ...outline(plan.steps), ...(when ? ["", ...schedule] : [])].join("\n") };
   }
   const { plan, notes } = refineDraft(draft, message, agents);
-  return { plan, reply: [...notes, "", "The draft now reads:", ...outline(plan.steps)].join("\n") };
+  return { plan, reply: [...notes, ...schedule, "", "The draft now reads:", ...outline(plan.steps)].join("\n") };
 }

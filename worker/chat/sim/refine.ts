@@ -131,7 +131,8 @@ export function refineDraft(draft: Plan, message: string, agents: OrgAgent[]): {
     const d = new SimDrafter(agents, plan.steps, ctx.taken, sinks(plan.steps));
     const before = plan.steps.length;
     for (const part of appended) d.add(part);
-    notes.push(`Added ${plan.steps.slice(before).map((s) => s.id).join(", ")} at the end.`);
+    const added = plan.steps.slice(before).map((s) => s.id);
+    if (added.length) notes.push(`Added ${added.join(", ")} at the end.`);
   }
   return { plan: relink(plan), notes };
 }

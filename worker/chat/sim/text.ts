@@ -49,3 +49,22 @@ export function listItems(text: string): string[] {
 }
 
 export const hasWord = (text: string, re: RegExp) => re.test(text.toLowerCase());
+
+/** Imperative verbs that start a new clause: "Scrape the page, compare it, and alert me" is three steps, "the market, competitors and pricing" one list. */
+export const ACTION =
+  "(?:research|find|search|look|investigate|analy[sz]e|gather|collect|compare|list|identify|fetch|scrape|scan|study|monitor|write|draft|compose|summari[sz]e|rewrite|edit|e-?mail|reply|post|tweet|translate|send|publish|notify|alert|share|review|check|proofread|verify|validate|audit|rank|score|sort|filter|extract|read|download|upload|save|store|create|generate|prepare|outline|update|deploy|ask|get|pick|choose|select|book|pay|delete|merge|tell)\\b";
+const CLAUSE = new RegExp(`\\s*,\\s*(?:and\\s+)?(?=${ACTION})|(?<=\\S+\\s+\\S+)\\s+and\\s+(?=${ACTION})`, "i");
+
+/** The clauses of a segment, one step each; a "for each …" or "if …" segment is one construct and stays whole. */
+export function clauses(text: string): string[] {
+  if (/^(?:for (?:each|every)|per|if|when)\b/i.test(text)) return [text];
+  return text.split(CLAUSE).map((c) => c.trim()).filter(Boolean);
+}
+
+/** When a request asks the work to recur: a plan runs once per start, so that is a cron trigger's job. */
+const SCHEDULE =
+  /(?<!\bfor\s)\b(?:every|each)\s+(?:(?:\d+|few|other)\s+)?(?:morning|evening|night|day|weekday|week|month|hour|minute|monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:minutes|hours|days|weeks))\b(?:\s+at\s+\d{1,2}(?::\d{2})?\s*(?:am|pm)?)?|\b(?:daily|hourly|weekly|nightly|monthly)\b/i;
+
+export const scheduleOf = (text: string): string | null => SCHEDULE.exec(text)?.[0].toLowerCase() ?? null;
+
+export const unscheduled = (text: string): string => text.replace(new RegExp(SCHEDULE.source, "gi"), " ").replace(/\s+/g, " ").replace(/\s+([,.;:])/g, "$1").trim();

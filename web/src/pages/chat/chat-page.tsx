@@ -1,5 +1,5 @@
 import { useNavigate, useParams, useSearchParams } from "@solidjs/router";
-import { createEffect, createSignal, on, onCleanup, Show } from "solid-js";
+import { createEffect, createMemo, createSignal, on, onCleanup, Show } from "solid-js";
 import { createStore, produce } from "solid-js/store";
 import { ApiError } from "../../client";
 import { ChatDraft } from "../../components/chat-draft";
@@ -10,6 +10,7 @@ import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
 import { canWrite, isAdmin } from "../../lib/session";
+import { isTriggerList } from "../../lib/trigger-breaks";
 import { type ChatEvent, chatApi, type ConversationView } from "./chat-api";
 import "./chat.css";
 
@@ -23,6 +24,10 @@ export function ChatPage() {
   const [streaming, setStreaming] = createSignal<string | null>(null);
   const [status, setStatus] = createSignal<string | null>(null);
   const [acting, setActing] = createSignal(false);
+  /** the triggers the last Save would have broken: Save again pausing them */
+  const [breaks, setBreaks] = createSignal<string[]>([]);
+  const draftVersion = createMemo(() => conv.view?.draft?.version);
+  createEffect(on(draftVersion, () => setBreaks([]), { defer: true }));
 
   let gone = false;
   onCleanup(() => (gone = true));
@@ -147,17 +152,21 @@ export function ChatPage() {
     }
   };
 
-  const save = async () => {
+  const save = async (pauseTriggers = false) => {
     const view = conv.view;
     if (!view?.draft) return;
     setActing(true);
     try {
-      const plan = await chatApi.save(view.id, view.draft.version);
-      toast(`Saved as “${plan.name}” version ${plan.version}`);
+      const plan = await chatApi.save(view.id, view.draft.version, pauseTriggers);
+      setBreaks([]);
+      toast(pauseTriggers ? `Saved as “${plan.name}” version ${plan.version}; its triggers that need new inputs are paused` : `Saved as “${plan.name}” version ${plan.version}`);
       setConv("view", produce((v) => v && Object.assign(v, { plan_id: plan.id, plan_version: plan.version })));
       await load(view.id);
     } catch (e) {
-      reloadIfStale(e, view.id);
+      const broken = e instanceof ApiError && e.status === 409 && isTriggerList(e.details) ? e.details.map((d) => d.trigger_id) : [];
+      // a 409 naming triggers is not a newer draft: nothing to reload
+      if (!broken.length) reloadIfStale(e, view.id);
+      setBreaks(broken);
       toast(errorMessage(e), "error");
     } finally {
       setActing(false);
@@ -183,8 +192,13 @@ export function ChatPage() {
             </button>
           </Show>
           <Show when={conv.view?.draft && isAdmin()}>
-            <button class="btn" type="button" disabled={acting() || streaming() !== null} onClick={save}>
+            <button class="btn" type="button" disabled={acting() || streaming() !== null} onClick={() => void save()}>
               {conv.view?.plan_id ? "Save new version" : "Save as plan"}
+            </button>
+          </Show>
+          <Show when={breaks().length && isAdmin()}>
+            <button class="btn btn-danger" type="button" disabled={acting() || streaming() !== null} onClick={() => void save(true)}>
+              Save and pause {breaks().length === 1 ? "the trigger" : `${breaks().length} triggers`}
             </button>
           </Show>
           <Show when={conv.view?.draft && canWrite()}>

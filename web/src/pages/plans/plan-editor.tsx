@@ -13,6 +13,7 @@ import { lineFor, parseErrorLine, prettyWithLines } from "./json-paths";
 import { DeletePlanDialog } from "./delete-plan-dialog";
 import { RunPlanForm } from "./run-plan-form";
 import { VersionList } from "./version-list";
+import { isTriggerList } from "../../lib/trigger-breaks";
 
 export type PlanTab = "edit" | "run" | "versions";
 
@@ -25,11 +26,6 @@ const TEMPLATE: PlanDefinition = {
     { id: "summary", kind: "agent", agent: "writer", instructions: "Summarize:\n{{steps.research.output}}", depends_on: ["research"] },
   ],
 };
-
-/** The 409 of a save that would break triggers: each trigger and what it lacks. */
-function isTriggerList(v: unknown): v is { trigger_id: string }[] {
-  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "object" && x !== null && "trigger_id" in x);
-}
 
 function isIssueList(v: unknown): v is PlanIssue[] {
   return Array.isArray(v) && v.every((x) => typeof x === "object" && x !== null && "message" in x);
