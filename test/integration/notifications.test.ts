@@ -262,6 +262,12 @@ describe("delivery", () => {
     expect(log[0].error).toMatch(/410.*disabled/);
     expect(await notifier(orgId).pending()).toEqual([]);
     expect((await api("GET", `/notifications/subscriptions/${sub.id}`, { token })).json.enabled).toBe(false);
+    // In the audit log like a person's disable, by the system.
+    const audit = await api("GET", "/audit?action=subscription.update", { token });
+    expect(audit.status, audit.text).toBe(200);
+    expect(audit.json.items).toEqual([
+      expect.objectContaining({ actor: { type: "system", id: "notifier", name: "webhook delivery" }, target: { type: "subscription", id: sub.id }, details: { enabled: false, reason: "the receiver answered 410 Gone" } }),
+    ]);
 
     // Disabled: the next transition is not sent, nor queued.
     const after = await createTask({ agent: "researcher", title: "After", description: "@output x" }, token);
