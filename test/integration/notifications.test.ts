@@ -12,14 +12,21 @@ interface Received {
   body: string;
   verified: boolean;
   status: number;
+  at: number;
 }
 
 const receiver = () => `http://127.0.0.1:${inject("fakeServers").receiver}`;
 const inboxUrl = (key: string) => `${receiver()}/in/${key}`;
-const configure = (key: string, cfg: { secret?: string; fail?: number; status?: number }) =>
+const configure = (key: string, cfg: { secret?: string; fail?: number; status?: number; delay?: number }) =>
   fetch(`${receiver()}/config/${key}`, { method: "PUT", body: JSON.stringify(cfg) }).then((r) => r.text());
 const received = async (key: string): Promise<Received[]> => ((await (await fetch(`${receiver()}/log/${key}`)).json()) as { received: Received[] }).received;
 const notifier = (orgId: string) => env.NOTIFIER.get(env.NOTIFIER.idFromName(orgId));
+/** Runs the Notifier's alarm and waits for the sends it started. */
+async function runAlarm(orgId: string): Promise<boolean> {
+  const ran = await runDurableObjectAlarm(notifier(orgId));
+  await notifier(orgId).settled();
+  return ran;
+}
 
 /** Polls until `check` passes (deliveries go out from the Notifier's alarm, in real time). */
 async function until<T>(fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -164,7 +171,7 @@ describe("delivery", () => {
     const row = await env.DB.prepare("SELECT * FROM tasks WHERE id = ?").bind(task.id).first<IndexRow>();
     await handOver(env, transitionOf(row!)!);
     expect(await notifier(orgId).pending()).toEqual([]);
-    expect(await runDurableObjectAlarm(notifier(orgId))).toBe(false);
+    expect(await runAlarm(orgId)).toBe(false);
     expect(await received(key)).toHaveLength(1);
   });
 
@@ -220,7 +227,7 @@ describe("delivery", () => {
     const queued = await notifier(orgId).pending();
     expect(queued).toEqual([expect.objectContaining({ attempts: 1 })]);
 
-    expect(await runDurableObjectAlarm(notifier(orgId))).toBe(true);
+    expect(await runAlarm(orgId)).toBe(true);
     const got = await received(key);
     expect(got.map((g) => g.status)).toEqual([500, 204]);
     expect(got[0].id).toBe(got[1].id);
@@ -235,7 +242,7 @@ describe("delivery", () => {
     const task = await createTask({ agent: "researcher", title: "Nobody listens", description: "@output x" }, token);
     await waitForStatus(task.id, ["completed"], token);
     await until(() => received(key), (r) => r.length >= 1);
-    for (let i = 0; i < 10 && (await notifier(orgId).pending()).length; i++) await runDurableObjectAlarm(notifier(orgId));
+    for (let i = 0; i < 10 && (await notifier(orgId).pending()).length; i++) await runAlarm(orgId);
     const got = await received(key);
     expect(got).toHaveLength(MAX_ATTEMPTS);
     expect(new Set(got.map((g) => g.id)).size).toBe(1);
@@ -249,7 +256,7 @@ describe("delivery", () => {
       expect(wait, `after attempt ${n}`).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[n - 1] * 0.9);
       expect(wait, `after attempt ${n}`).toBeLessThanOrEqual(RETRY_DELAYS_MS[n - 1] * 1.1);
     }
-    expect(await runDurableObjectAlarm(notifier(orgId))).toBe(false);
+    expect(await runAlarm(orgId)).toBe(false);
   });
 
   it("stops at once and disables the subscription when the receiver answers 410 Gone", async () => {
@@ -273,7 +280,7 @@ describe("delivery", () => {
     const after = await createTask({ agent: "researcher", title: "After", description: "@output x" }, token);
     await waitForStatus(after.id, ["completed"], token);
     await taskStub(after.id).settled();
-    await runDurableObjectAlarm(notifier(orgId));
+    await runAlarm(orgId);
     expect(await received(key)).toHaveLength(1);
     expect(await deliveries(token)).toHaveLength(1);
   });
@@ -284,7 +291,7 @@ describe("delivery", () => {
     const quiet = await createTask({ agent: "researcher", title: "Quiet", description: "@output x" }, token);
     await waitForStatus(quiet.id, ["completed"], token);
     await taskStub(quiet.id).settled();
-    await runDurableObjectAlarm(notifier(orgId));
+    await runAlarm(orgId);
     expect(await received(key)).toHaveLength(0);
 
     await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: true } });
@@ -293,7 +300,7 @@ describe("delivery", () => {
     await until(() => received(key), (r) => r.length >= 1);
     expect((await notifier(orgId).pending()).length).toBe(1);
     await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } });
-    await runDurableObjectAlarm(notifier(orgId));
+    await runAlarm(orgId);
     expect(await notifier(orgId).pending()).toEqual([]);
     expect(await received(key)).toHaveLength(1);
     const log = await deliveries(token, `?task_id=${loud.id}`);
@@ -309,13 +316,36 @@ describe("delivery", () => {
     await waitForStatus(task.id, ["completed"], token);
     await until(() => deliveries(token), (d) => d.length >= 1);
     expect((await api("DELETE", `/notifications/subscriptions/${sub.id}`, { token })).status).toBe(204);
-    await runDurableObjectAlarm(notifier(orgId));
+    await runAlarm(orgId);
     expect(await notifier(orgId).pending()).toEqual([]);
     expect(await received(key)).toHaveLength(1);
     expect((await deliveries(token)).map((d) => [d.attempt, d.outcome, d.error])).toEqual([
       [2, "failed", "dropped: the subscription was deleted"],
       [1, "retrying", "HTTP 500"],
     ]);
+  });
+
+  it("does not hold one subscription's deliveries behind another's slow receiver", async () => {
+    const { token, key, orgId } = await setup(["task.completed"]);
+    const slowKey = crypto.randomUUID();
+    const slow = await api("POST", "/notifications/subscriptions", { token, body: { url: inboxUrl(slowKey), events: ["task.completed"] } });
+    await configure(slowKey, { secret: slow.json.secret, delay: 4_000 });
+    const first = await createTask({ agent: "researcher", title: "First", description: "@output x" }, token);
+    await waitForStatus(first.id, ["completed"], token);
+    await until(() => received(slowKey), (r) => r.length >= 1);
+    await until(() => received(key), (r) => r.length >= 1);
+
+    // the slow receiver still holds its first message: the next transition reaches the other one at once
+    const second = await createTask({ agent: "researcher", title: "Second", description: "@output x" }, token);
+    await waitForStatus(second.id, ["completed"], token);
+    const finished = Date.now();
+    const got = await until(() => received(key), (r) => r.length >= 2);
+    expect(JSON.parse(got[1].body).data.id).toBe(second.id);
+    expect(got[1].at - finished).toBeLessThan(2_000);
+    const all = await until(() => received(slowKey), (r) => r.length >= 2, 15_000);
+    expect(all.map((g) => JSON.parse(g.body).data.id).sort()).toEqual([first.id, second.id].sort());
+    await notifier(orgId).settled();
+    expect((await deliveries(token)).filter((d) => d.outcome === "delivered")).toHaveLength(4);
   });
 
   it("pages the delivery log and filters it by subscription and task", async () => {
