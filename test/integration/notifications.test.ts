@@ -1,9 +1,10 @@
-import { env, listDurableObjectIds, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { RETRY_DELAYS_MS, retryDelay, MAX_ATTEMPTS } from "../../worker/notify/backoff";
 import { handOver, transitionOf } from "../../worker/notify/enqueue";
 import { refusedSubscriptionUrl } from "../../worker/notify/url";
 import type { IndexRow } from "../../worker/db/task-row";
+import type { TaskRunner } from "../../worker/task/runner";
 import { api, createTask, expectError, makeOrg as makeBareOrg, taskStub, tokenWithRole } from "../helpers";
 
 interface Received {
@@ -346,6 +347,45 @@ describe("delivery", () => {
     expect(all.map((g) => JSON.parse(g.body).data.id).sort()).toEqual([first.id, second.id].sort());
     await notifier(orgId).settled();
     expect((await deliveries(token)).filter((d) => d.outcome === "delivered")).toHaveLength(4);
+  });
+
+  it("sends a transition whose hand-over a stopped process lost, once, when the queue's sweep finds the task", async () => {
+    const { token, key, orgId } = await setup(["task.completed", "task.needs_input"]);
+    // The process stops once the task's row is written, before its transitions reach the Notifier.
+    const loseHandOver = (id: string) =>
+      runInDurableObject(taskStub(id), (instance) => {
+        const sync = (instance as unknown as TaskRunner).sync as unknown as { env: typeof env };
+        const real = sync.env.ORG_FEED;
+        const feed = () => real.get(real.idFromName(orgId));
+        const writeIndex = (update: never, started: never, transitions: unknown[] = []) =>
+          feed().writeIndex(update, started, []).then(() => (transitions.length ? new Promise(() => {}) : undefined));
+        Object.defineProperty(sync, "env", { value: { ...sync.env, ORG_FEED: { get: () => ({ writeIndex, publish: () => Promise.resolve(0) }), idFromName: (n: string) => n } } });
+      });
+    const done = await createTask({ agent: "researcher", title: "Lost at the end", description: "@delay 300\n@output done" }, token);
+    await loseHandOver(done.id);
+    const asking = await createTask({ agent: "researcher", title: "Lost while asking", description: "@delay 300\n@ask Go on?\n@output done" }, token);
+    await loseHandOver(asking.id);
+    expect(await taskStub(done.id).waitForResult(5_000)).toBe("completed");
+    await until(() => env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(asking.id).first<{ status: string }>(), (r) => r?.status === "needs_input");
+    await until(() => env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(done.id).first<{ status: string }>(), (r) => r?.status === "completed");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await received(key)).toEqual([]);
+
+    await abortAllDurableObjects();
+    const queue = env.ORG_QUEUE.get(env.ORG_QUEUE.idFromName(orgId));
+    await runInDurableObject(queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
+    expect(await runDurableObjectAlarm(queue)).toBe(true);
+    const got = await until(() => received(key), (r) => r.length >= 2);
+    expect(got.map((g) => [JSON.parse(g.body).type, JSON.parse(g.body).data.id]).sort()).toEqual([["task.completed", done.id], ["task.needs_input", asking.id]].sort());
+    expect(got.every((g) => g.verified)).toBe(true);
+    expect((await queue.snapshot()).running).toEqual([asking.id]);
+
+    // the next sweep finds nothing owed: nothing is sent twice
+    await runInDurableObject(queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
+    await runDurableObjectAlarm(queue);
+    await notifier(orgId).settled();
+    expect(await received(key)).toHaveLength(2);
+    for (const id of [done.id, asking.id]) expect(await runInDurableObject(taskStub(id), (_o, state) => state.storage.kv.get("owed_notifications"))).toBeUndefined();
   });
 
   it("pages the delivery log and filters it by subscription and task", async () => {
