@@ -311,7 +311,31 @@ describe("delivery", () => {
     ]);
   });
 
-  it("logs a retrying message whose subscription was deleted as failed when its retry comes", async () => {
+  it("drops a disabled subscription's queued messages at once; enabled again, it gets what happens from then on", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed"], 1);
+    const missed = await createTask({ agent: "researcher", title: "Missed", description: "@output x" }, token);
+    await waitForStatus(missed.id, ["completed"], token);
+    await until(() => deliveries(token), (d) => d.length >= 1);
+    expect(await notifier(orgId).pending()).toHaveLength(1);
+
+    expect((await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } })).status).toBe(200);
+    await notifier(orgId).settled();
+    expect(await notifier(orgId).pending()).toEqual([]);
+    expect((await deliveries(token)).map((d) => [d.attempt, d.outcome, d.error, d.next_attempt_at])).toEqual([
+      [2, "failed", "dropped: the subscription is disabled", null],
+      [1, "retrying", "HTTP 500", expect.any(String)],
+    ]);
+
+    expect((await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: true } })).status).toBe(200);
+    const next = await createTask({ agent: "researcher", title: "Next", description: "@output x" }, token);
+    await waitForStatus(next.id, ["completed"], token);
+    const got = await until(() => received(key), (r) => r.length >= 2);
+    expect(got.map((g) => JSON.parse(g.body).data.id)).toEqual([missed.id, next.id]);
+    await runAlarm(orgId);
+    expect(await received(key)).toHaveLength(2);
+  });
+
+  it("logs a retrying message whose subscription was deleted as failed, at once", async () => {
     const { token, key, sub, orgId } = await setup(["task.completed"], 1);
     const task = await createTask({ agent: "researcher", title: "Orphan", description: "@output x" }, token);
     await waitForStatus(task.id, ["completed"], token);

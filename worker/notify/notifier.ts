@@ -7,7 +7,7 @@ import { DELIVERY_TIMEOUT_MS, sendSigned } from "./deliver";
 import { logAttempt, type DeliveryOutcome } from "./deliveries";
 import { type NotifyEvent, payloadOf, type TaskTransition } from "./events";
 import { disableGoneSubscription } from "./manage";
-import { findSubscription, KnownSubscriptions } from "./subscriptions";
+import { enabledSubscriptions, findSubscription, KnownSubscriptions } from "./subscriptions";
 import { refusedSubscriptionUrl } from "./url";
 
 const SCHEMA_VERSION = 1;
@@ -89,9 +89,27 @@ export class Notifier extends DurableObject<Bindings> {
     return queued;
   }
 
-  /** A subscription was added, changed or deleted: read them again at the next transition. */
+  /**
+   * A subscription was added, changed or deleted: read them again at the next transition, and drop at once what is
+   * queued for one disabled or deleted (its attempt, due now, finds it so and logs the drop).
+   */
   async subscriptionsChanged(): Promise<void> {
     this.subs.forget();
+    const sql = this.ctx.storage.sql;
+    const queued = sql.exec<{ org_id: string; subscription_id: string }>("SELECT DISTINCT org_id, subscription_id FROM outbox").toArray();
+    if (!queued.length) return;
+    const live = new Set((await enabledSubscriptions(this.env.DB, queued[0].org_id)).map((s) => s.id));
+    const gone = queued.filter((q) => !live.has(q.subscription_id)).map((q) => q.subscription_id);
+    if (!gone.length) return;
+    this.dueNow(gone);
+  }
+
+  /** Makes every message queued for these subscriptions due, and starts them. */
+  private dueNow(subscriptionIds: string[]): void {
+    const now = Date.now();
+    for (const id of subscriptionIds) this.ctx.storage.sql.exec("UPDATE outbox SET next_at = ? WHERE subscription_id = ? AND next_at > ?", now, id, now);
+    this.pump(now);
+    void this.schedule();
   }
 
   /** Messages not yet delivered nor given up on (for tests and the settings page). */
@@ -179,6 +197,8 @@ export class Notifier extends DurableObject<Bindings> {
       task_id: row.task_id, attempt, outcome, response_status: result.status, error: gone ? "HTTP 410: the receiver is gone; the subscription is disabled" : result.error, duration_ms: result.duration_ms,
       next_attempt_at: nextAt, created_at: now,
     }).catch((e: unknown) => log("warn", "delivery log write failed", { message_id: row.message_id, attempt, error: String(e) }));
+    // what else waits for a receiver that is gone is dropped now, not when each retry comes
+    if (gone) this.dueNow([row.subscription_id]);
   }
 
   /**
