@@ -286,6 +286,25 @@ describe("delivery", () => {
     expect(await deliveries(token)).toHaveLength(1);
   });
 
+  it("drops what else waits for a receiver that answered 410 Gone at once, logging the drop", async () => {
+    const { token, key, orgId } = await setup(["task.completed"], 1);
+    const first = await createTask({ agent: "researcher", title: "Retrying", description: "@output x" }, token);
+    await waitForStatus(first.id, ["completed"], token);
+    await until(() => deliveries(token), (d) => d.length >= 1);
+    await configure(key, { status: 410, fail: 1000 });
+    const second = await createTask({ agent: "researcher", title: "Gone", description: "@output x" }, token);
+    await waitForStatus(second.id, ["completed"], token);
+    await until(() => deliveries(token), (d) => d.some((x) => x.response_status === 410));
+    await notifier(orgId).settled();
+    // well before the first message's retry (5 s) would have come
+    expect(await notifier(orgId).pending()).toEqual([]);
+    expect(await received(key)).toHaveLength(2);
+    expect((await deliveries(token, `?task_id=${first.id}`)).map((d) => [d.attempt, d.outcome, d.error])).toEqual([
+      [2, "failed", "dropped: the subscription is disabled"],
+      [1, "retrying", "HTTP 500"],
+    ]);
+  });
+
   it("sends nothing to a disabled subscription, and drops what was queued once it is disabled, logging the drop", async () => {
     const { token, key, sub, orgId } = await setup(["task.completed"], 1);
     await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } });
