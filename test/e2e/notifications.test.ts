@@ -206,6 +206,16 @@ describe("notifications in the dashboard", () => {
       expect(total).toBeGreaterThanOrEqual(51);
       await panel.getByRole("link", { name: `See all ${total} in the task table` }).click();
       await page.waitForURL("**/tasks?status=needs_input");
+
+      // one the bell does not list stops waiting: its count follows, live
+      const listed = new Set((await apiCall<{ items: { id: string }[] }>(app, "GET", "/notifications/inbox")).items.map((t) => t.id));
+      const unlisted = made.find((t) => !listed.has(t.id))!;
+      await expect.poll(shown).toBe(total);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await shown()).toBe(total);
+      made.splice(made.indexOf(unlisted), 1);
+      await apiCall(app, "DELETE", `/tasks/${unlisted.id}`);
+      await expect.poll(shown, { timeout: 5_000 }).toBe(total - 1);
     } finally {
       await Promise.all(made.map((t) => apiCall(app, "DELETE", `/tasks/${t.id}`)));
     }

@@ -6,6 +6,8 @@ interface Inbox {
   /** Answer `status` (500 unless set) to this many deliveries first. */
   fail: number;
   status: number;
+  /** Milliseconds to wait before answering. */
+  delay: number;
   received: { id: string; timestamp: string; signature: string; body: string; verified: boolean; status: number; at: number }[];
 }
 
@@ -21,14 +23,14 @@ export function verifies(secret: string, id: string, timestamp: string, body: st
 }
 
 /**
- * A webhook receiver with one inbox per key: `PUT /config/<key>` `{secret, fail, status}` sets it up, `POST /in/<key>`
- * takes a delivery (`status`, 500 unless set, while `fail` lasts, else 204), `GET /log/<key>` lists what came, each checked against the secret.
+ * A webhook receiver with one inbox per key: `PUT /config/<key>` `{secret, fail, status, delay}` sets it up, `POST /in/<key>`
+ * takes a delivery (`status`, 500 unless set, while `fail` lasts, else 204, after `delay` ms), `GET /log/<key>` lists what came, each checked against the secret.
  */
 export function startReceiver(): Promise<FakeServer> {
   const inboxes = new Map<string, Inbox>();
   const inbox = (key: string) => {
     let b = inboxes.get(key);
-    if (!b) inboxes.set(key, (b = { secret: null, fail: 0, status: 500, received: [] }));
+    if (!b) inboxes.set(key, (b = { secret: null, fail: 0, status: 500, delay: 0, received: [] }));
     return b;
   };
   return listen((req, body, res) => {
@@ -42,6 +44,7 @@ export function startReceiver(): Promise<FakeServer> {
         if (typeof cfg.secret === "string") b.secret = cfg.secret;
         if (typeof cfg.fail === "number") b.fail = cfg.fail;
         if (typeof cfg.status === "number") b.status = cfg.status;
+        if (typeof cfg.delay === "number") b.delay = cfg.delay;
       }
       return sendJson(res, 200, { ok: true });
     }
@@ -53,8 +56,10 @@ export function startReceiver(): Promise<FakeServer> {
       const status = b.fail > 0 ? b.status : 204;
       if (b.fail > 0) b.fail--;
       b.received.push({ id, timestamp, signature, body, verified, status, at: Date.now() });
-      res.writeHead(status);
-      return void res.end();
+      return void setTimeout(() => {
+        res.writeHead(status);
+        res.end();
+      }, b.delay);
     }
     return sendJson(res, 405, { error: "method not allowed" });
   });

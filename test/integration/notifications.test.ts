@@ -1,9 +1,10 @@
-import { env, listDurableObjectIds, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { RETRY_DELAYS_MS, retryDelay, MAX_ATTEMPTS } from "../../worker/notify/backoff";
 import { handOver, transitionOf } from "../../worker/notify/enqueue";
 import { refusedSubscriptionUrl } from "../../worker/notify/url";
 import type { IndexRow } from "../../worker/db/task-row";
+import type { TaskRunner } from "../../worker/task/runner";
 import { api, createTask, expectError, makeOrg as makeBareOrg, taskStub, tokenWithRole } from "../helpers";
 
 interface Received {
@@ -12,14 +13,21 @@ interface Received {
   body: string;
   verified: boolean;
   status: number;
+  at: number;
 }
 
 const receiver = () => `http://127.0.0.1:${inject("fakeServers").receiver}`;
 const inboxUrl = (key: string) => `${receiver()}/in/${key}`;
-const configure = (key: string, cfg: { secret?: string; fail?: number; status?: number }) =>
+const configure = (key: string, cfg: { secret?: string; fail?: number; status?: number; delay?: number }) =>
   fetch(`${receiver()}/config/${key}`, { method: "PUT", body: JSON.stringify(cfg) }).then((r) => r.text());
 const received = async (key: string): Promise<Received[]> => ((await (await fetch(`${receiver()}/log/${key}`)).json()) as { received: Received[] }).received;
 const notifier = (orgId: string) => env.NOTIFIER.get(env.NOTIFIER.idFromName(orgId));
+/** Runs the Notifier's alarm and waits for the sends it started. */
+async function runAlarm(orgId: string): Promise<boolean> {
+  const ran = await runDurableObjectAlarm(notifier(orgId));
+  await notifier(orgId).settled();
+  return ran;
+}
 
 /** Polls until `check` passes (deliveries go out from the Notifier's alarm, in real time). */
 async function until<T>(fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -164,7 +172,7 @@ describe("delivery", () => {
     const row = await env.DB.prepare("SELECT * FROM tasks WHERE id = ?").bind(task.id).first<IndexRow>();
     await handOver(env, transitionOf(row!)!);
     expect(await notifier(orgId).pending()).toEqual([]);
-    expect(await runDurableObjectAlarm(notifier(orgId))).toBe(false);
+    expect(await runAlarm(orgId)).toBe(false);
     expect(await received(key)).toHaveLength(1);
   });
 
@@ -220,7 +228,7 @@ describe("delivery", () => {
     const queued = await notifier(orgId).pending();
     expect(queued).toEqual([expect.objectContaining({ attempts: 1 })]);
 
-    expect(await runDurableObjectAlarm(notifier(orgId))).toBe(true);
+    expect(await runAlarm(orgId)).toBe(true);
     const got = await received(key);
     expect(got.map((g) => g.status)).toEqual([500, 204]);
     expect(got[0].id).toBe(got[1].id);
@@ -235,7 +243,7 @@ describe("delivery", () => {
     const task = await createTask({ agent: "researcher", title: "Nobody listens", description: "@output x" }, token);
     await waitForStatus(task.id, ["completed"], token);
     await until(() => received(key), (r) => r.length >= 1);
-    for (let i = 0; i < 10 && (await notifier(orgId).pending()).length; i++) await runDurableObjectAlarm(notifier(orgId));
+    for (let i = 0; i < 10 && (await notifier(orgId).pending()).length; i++) await runAlarm(orgId);
     const got = await received(key);
     expect(got).toHaveLength(MAX_ATTEMPTS);
     expect(new Set(got.map((g) => g.id)).size).toBe(1);
@@ -249,7 +257,7 @@ describe("delivery", () => {
       expect(wait, `after attempt ${n}`).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[n - 1] * 0.9);
       expect(wait, `after attempt ${n}`).toBeLessThanOrEqual(RETRY_DELAYS_MS[n - 1] * 1.1);
     }
-    expect(await runDurableObjectAlarm(notifier(orgId))).toBe(false);
+    expect(await runAlarm(orgId)).toBe(false);
   });
 
   it("stops at once and disables the subscription when the receiver answers 410 Gone", async () => {
@@ -262,14 +270,39 @@ describe("delivery", () => {
     expect(log[0].error).toMatch(/410.*disabled/);
     expect(await notifier(orgId).pending()).toEqual([]);
     expect((await api("GET", `/notifications/subscriptions/${sub.id}`, { token })).json.enabled).toBe(false);
+    // In the audit log like a person's disable, by the system.
+    const audit = await api("GET", "/audit?action=subscription.update", { token });
+    expect(audit.status, audit.text).toBe(200);
+    expect(audit.json.items).toEqual([
+      expect.objectContaining({ actor: { type: "system", id: "notifier", name: "webhook delivery" }, target: { type: "subscription", id: sub.id }, details: { enabled: false, reason: "the receiver answered 410 Gone" } }),
+    ]);
 
     // Disabled: the next transition is not sent, nor queued.
     const after = await createTask({ agent: "researcher", title: "After", description: "@output x" }, token);
     await waitForStatus(after.id, ["completed"], token);
     await taskStub(after.id).settled();
-    await runDurableObjectAlarm(notifier(orgId));
+    await runAlarm(orgId);
     expect(await received(key)).toHaveLength(1);
     expect(await deliveries(token)).toHaveLength(1);
+  });
+
+  it("drops what else waits for a receiver that answered 410 Gone at once, logging the drop", async () => {
+    const { token, key, orgId } = await setup(["task.completed"], 1);
+    const first = await createTask({ agent: "researcher", title: "Retrying", description: "@output x" }, token);
+    await waitForStatus(first.id, ["completed"], token);
+    await until(() => deliveries(token), (d) => d.length >= 1);
+    await configure(key, { status: 410, fail: 1000 });
+    const second = await createTask({ agent: "researcher", title: "Gone", description: "@output x" }, token);
+    await waitForStatus(second.id, ["completed"], token);
+    await until(() => deliveries(token), (d) => d.some((x) => x.response_status === 410));
+    await notifier(orgId).settled();
+    // well before the first message's retry (5 s) would have come
+    expect(await notifier(orgId).pending()).toEqual([]);
+    expect(await received(key)).toHaveLength(2);
+    expect((await deliveries(token, `?task_id=${first.id}`)).map((d) => [d.attempt, d.outcome, d.error])).toEqual([
+      [2, "failed", "dropped: the subscription is disabled"],
+      [1, "retrying", "HTTP 500"],
+    ]);
   });
 
   it("sends nothing to a disabled subscription, and drops what was queued once it is disabled, logging the drop", async () => {
@@ -278,7 +311,7 @@ describe("delivery", () => {
     const quiet = await createTask({ agent: "researcher", title: "Quiet", description: "@output x" }, token);
     await waitForStatus(quiet.id, ["completed"], token);
     await taskStub(quiet.id).settled();
-    await runDurableObjectAlarm(notifier(orgId));
+    await runAlarm(orgId);
     expect(await received(key)).toHaveLength(0);
 
     await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: true } });
@@ -287,7 +320,7 @@ describe("delivery", () => {
     await until(() => received(key), (r) => r.length >= 1);
     expect((await notifier(orgId).pending()).length).toBe(1);
     await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } });
-    await runDurableObjectAlarm(notifier(orgId));
+    await runAlarm(orgId);
     expect(await notifier(orgId).pending()).toEqual([]);
     expect(await received(key)).toHaveLength(1);
     const log = await deliveries(token, `?task_id=${loud.id}`);
@@ -297,19 +330,105 @@ describe("delivery", () => {
     ]);
   });
 
-  it("logs a retrying message whose subscription was deleted as failed when its retry comes", async () => {
+  it("drops a disabled subscription's queued messages at once; enabled again, it gets what happens from then on", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed"], 1);
+    const missed = await createTask({ agent: "researcher", title: "Missed", description: "@output x" }, token);
+    await waitForStatus(missed.id, ["completed"], token);
+    await until(() => deliveries(token), (d) => d.length >= 1);
+    expect(await notifier(orgId).pending()).toHaveLength(1);
+
+    expect((await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } })).status).toBe(200);
+    await notifier(orgId).settled();
+    expect(await notifier(orgId).pending()).toEqual([]);
+    expect((await deliveries(token)).map((d) => [d.attempt, d.outcome, d.error, d.next_attempt_at])).toEqual([
+      [2, "failed", "dropped: the subscription is disabled", null],
+      [1, "retrying", "HTTP 500", expect.any(String)],
+    ]);
+
+    expect((await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: true } })).status).toBe(200);
+    const next = await createTask({ agent: "researcher", title: "Next", description: "@output x" }, token);
+    await waitForStatus(next.id, ["completed"], token);
+    const got = await until(() => received(key), (r) => r.length >= 2);
+    expect(got.map((g) => JSON.parse(g.body).data.id)).toEqual([missed.id, next.id]);
+    await runAlarm(orgId);
+    expect(await received(key)).toHaveLength(2);
+  });
+
+  it("logs a retrying message whose subscription was deleted as failed, at once", async () => {
     const { token, key, sub, orgId } = await setup(["task.completed"], 1);
     const task = await createTask({ agent: "researcher", title: "Orphan", description: "@output x" }, token);
     await waitForStatus(task.id, ["completed"], token);
     await until(() => deliveries(token), (d) => d.length >= 1);
     expect((await api("DELETE", `/notifications/subscriptions/${sub.id}`, { token })).status).toBe(204);
-    await runDurableObjectAlarm(notifier(orgId));
+    await runAlarm(orgId);
     expect(await notifier(orgId).pending()).toEqual([]);
     expect(await received(key)).toHaveLength(1);
     expect((await deliveries(token)).map((d) => [d.attempt, d.outcome, d.error])).toEqual([
       [2, "failed", "dropped: the subscription was deleted"],
       [1, "retrying", "HTTP 500"],
     ]);
+  });
+
+  it("does not hold one subscription's deliveries behind another's slow receiver", async () => {
+    const { token, key, orgId } = await setup(["task.completed"]);
+    const slowKey = crypto.randomUUID();
+    const slow = await api("POST", "/notifications/subscriptions", { token, body: { url: inboxUrl(slowKey), events: ["task.completed"] } });
+    await configure(slowKey, { secret: slow.json.secret, delay: 4_000 });
+    const first = await createTask({ agent: "researcher", title: "First", description: "@output x" }, token);
+    await waitForStatus(first.id, ["completed"], token);
+    await until(() => received(slowKey), (r) => r.length >= 1);
+    await until(() => received(key), (r) => r.length >= 1);
+
+    // the slow receiver still holds its first message: the next transition reaches the other one at once
+    const second = await createTask({ agent: "researcher", title: "Second", description: "@output x" }, token);
+    await waitForStatus(second.id, ["completed"], token);
+    const finished = Date.now();
+    const got = await until(() => received(key), (r) => r.length >= 2);
+    expect(JSON.parse(got[1].body).data.id).toBe(second.id);
+    expect(got[1].at - finished).toBeLessThan(2_000);
+    const all = await until(() => received(slowKey), (r) => r.length >= 2, 15_000);
+    expect(all.map((g) => JSON.parse(g.body).data.id).sort()).toEqual([first.id, second.id].sort());
+    await notifier(orgId).settled();
+    expect((await deliveries(token)).filter((d) => d.outcome === "delivered")).toHaveLength(4);
+  });
+
+  it("sends a transition whose hand-over a stopped process lost, once, when the queue's sweep finds the task", async () => {
+    const { token, key, orgId } = await setup(["task.completed", "task.needs_input"]);
+    // The process stops once the task's row is written, before its transitions reach the Notifier.
+    const loseHandOver = (id: string) =>
+      runInDurableObject(taskStub(id), (instance) => {
+        const sync = (instance as unknown as TaskRunner).sync as unknown as { env: typeof env };
+        const real = sync.env.ORG_FEED;
+        const feed = () => real.get(real.idFromName(orgId));
+        const writeIndex = (update: never, started: never, transitions: unknown[] = []) =>
+          feed().writeIndex(update, started, []).then(() => (transitions.length ? new Promise(() => {}) : undefined));
+        Object.defineProperty(sync, "env", { value: { ...sync.env, ORG_FEED: { get: () => ({ writeIndex, publish: () => Promise.resolve(0) }), idFromName: (n: string) => n } } });
+      });
+    const done = await createTask({ agent: "researcher", title: "Lost at the end", description: "@delay 300\n@output done" }, token);
+    await loseHandOver(done.id);
+    const asking = await createTask({ agent: "researcher", title: "Lost while asking", description: "@delay 300\n@ask Go on?\n@output done" }, token);
+    await loseHandOver(asking.id);
+    expect(await taskStub(done.id).waitForResult(5_000)).toBe("completed");
+    await until(() => env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(asking.id).first<{ status: string }>(), (r) => r?.status === "needs_input");
+    await until(() => env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(done.id).first<{ status: string }>(), (r) => r?.status === "completed");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await received(key)).toEqual([]);
+
+    await abortAllDurableObjects();
+    const queue = env.ORG_QUEUE.get(env.ORG_QUEUE.idFromName(orgId));
+    await runInDurableObject(queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
+    expect(await runDurableObjectAlarm(queue)).toBe(true);
+    const got = await until(() => received(key), (r) => r.length >= 2);
+    expect(got.map((g) => [JSON.parse(g.body).type, JSON.parse(g.body).data.id]).sort()).toEqual([["task.completed", done.id], ["task.needs_input", asking.id]].sort());
+    expect(got.every((g) => g.verified)).toBe(true);
+    expect((await queue.snapshot()).running).toEqual([asking.id]);
+
+    // the next sweep finds nothing owed: nothing is sent twice
+    await runInDurableObject(queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
+    await runDurableObjectAlarm(queue);
+    await notifier(orgId).settled();
+    expect(await received(key)).toHaveLength(2);
+    for (const id of [done.id, asking.id]) expect(await runInDurableObject(taskStub(id), (_o, state) => state.storage.kv.get("owed_notifications"))).toBeUndefined();
   });
 
   it("pages the delivery log and filters it by subscription and task", async () => {

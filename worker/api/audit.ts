@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
+import { AUDIT_ACTOR_TYPES } from "../db/schema";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { AppEnv } from "../lib/context";
 import { log } from "../lib/log";
@@ -13,7 +14,7 @@ const AuditItem = z
   .object({
     id: z.string(),
     at: z.string(),
-    actor: z.object({ type: z.enum(["token", "trigger", "agent"]), id: z.string(), name: z.string() }),
+    actor: z.object({ type: z.enum(AUDIT_ACTOR_TYPES), id: z.string(), name: z.string() }),
     action: z.string(),
     target: z.object({ type: z.string(), id: z.string() }),
     details: z.record(z.string(), z.unknown()).nullable(),
@@ -23,7 +24,7 @@ const AuditItem = z
 interface AuditRow {
   seq: number;
   at: number;
-  actor_type: "token" | "trigger" | "agent";
+  actor_type: (typeof AUDIT_ACTOR_TYPES)[number];
   actor_id: string;
   actor_name: string;
   action: string;

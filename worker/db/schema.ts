@@ -234,6 +234,8 @@ export const idempotencyKeys = sqliteTable(
 );
 
 export const ACTOR_TYPES = ["token", "trigger", "agent"] as const;
+/** Who an audit entry names: also `system`, for what the product did on its own (a subscription a 410 disabled). */
+export const AUDIT_ACTOR_TYPES = [...ACTOR_TYPES, "system"] as const;
 
 export const auditLog = sqliteTable(
   "audit_log",
@@ -241,7 +243,7 @@ export const auditLog = sqliteTable(
     seq: integer("seq").primaryKey({ autoIncrement: true }),
     org_id: text("org_id").notNull(),
     at: integer("at").notNull(),
-    actor_type: text("actor_type", { enum: ACTOR_TYPES }).notNull(),
+    actor_type: text("actor_type", { enum: AUDIT_ACTOR_TYPES }).notNull(),
     actor_id: text("actor_id").notNull(),
     actor_name: text("actor_name").notNull(),
     action: text("action").notNull(),

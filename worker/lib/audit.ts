@@ -1,7 +1,7 @@
 import type { CreatedBy } from "../task/meta";
 import type { Principal } from "./context";
 
-export type Actor = CreatedBy;
+export type Actor = CreatedBy | { type: "system"; id: string; name: string };
 
 export interface AuditEntry {
   org_id: string;

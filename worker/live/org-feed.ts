@@ -4,7 +4,7 @@ import { type IndexUpdate, indexUpdateStatements } from "../db/index-update";
 import { type IndexRow, toListItem } from "../db/task-row";
 import type { Bindings } from "../env";
 import type { TaskTransition } from "../notify/events";
-import { handOver } from "../notify/enqueue";
+import { notifierStub } from "../notify/enqueue";
 import { KnownSubscriptions } from "../notify/subscriptions";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream } from "../task/events";
 import { numberParam, streamOf, streamRequest, streamResponse } from "./stream-fetch";
@@ -62,13 +62,13 @@ export class OrgFeed extends DurableObject<Bindings> {
    * row of a start the task had not published yet, goes out at once, before the write; `transitions` go to
    * the organization's Notifier once the row is written, only when one of its subscriptions wants them: a
    * task's write and its notifications share one call, and an organization nobody subscribed for pays no
-   * call for them.
+   * call for them. Resolves once the Notifier has them, so the task can forget them; throws when it does not.
    */
   async writeIndex(update: IndexUpdate, started: IndexRow | null = null, transitions: TaskTransition[] = []): Promise<void> {
     if (started) await this.publish("task.updated", toListItem(started));
     await this.writes.run(update);
     await this.publish("task.updated", toListItem(update.row));
-    if (transitions.length) void this.notify(transitions);
+    if (transitions.length) await this.notify(transitions);
   }
 
   /** A subscription was added, changed or deleted (worker/notify/manage.ts). */
@@ -76,12 +76,12 @@ export class OrgFeed extends DurableObject<Bindings> {
     this.subscriptions.forget();
   }
 
-  /** To the Notifier, the transitions a subscription wants. */
+  /** To the Notifier, in order, the transitions a subscription wants; a failed call is the task's to retry. */
   private async notify(transitions: TaskTransition[]): Promise<void> {
     for (const t of transitions) {
       // a failed read hands the transition over anyway: the Notifier decides again
       const wanted = await this.subscriptions.wanting(this.env.DB, t.org_id, t.type).then((subs) => subs.length > 0, () => true);
-      if (wanted) void handOver(this.env, t);
+      if (wanted) await notifierStub(this.env, t.org_id).enqueue(t);
     }
   }
 

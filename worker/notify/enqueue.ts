@@ -20,13 +20,13 @@ export function transitionOf(row: IndexRow): TaskTransition | null {
   return { key: `${row.id}:${row.index_version}`, org_id: row.org_id, type, task_id: row.id, at: row.finished_at ?? Date.now(), task: toListItem(row) };
 }
 
-/** To the organization's Notifier, retried with backoff: the Notifier records each transition once. */
+/** To the organization's Notifier, retried with backoff (the Notifier records each transition once); throws once it gives up. */
 export async function handOver(env: Bindings, t: TaskTransition, attempt = 0): Promise<void> {
   try {
     await notifierStub(env, t.org_id).enqueue(t);
   } catch (e) {
     log("warn", "notification hand-over failed", { task_id: t.task_id, event: t.type, attempt, error: String(e) });
-    if (attempt + 1 >= ATTEMPTS) return;
+    if (attempt + 1 >= ATTEMPTS) throw e;
     await delay(200 * 2 ** attempt);
     return handOver(env, t, attempt + 1);
   }

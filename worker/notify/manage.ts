@@ -1,5 +1,5 @@
 import type { Bindings } from "../env";
-import { actorOf, auditStatement } from "../lib/audit";
+import { type Actor, actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
 import { badRequest, conflict, notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -80,14 +80,18 @@ export async function deleteSubscription(env: Bindings, p: Principal, id: string
   await subscriptionsChanged(env, p.org_id);
 }
 
+const NOTIFIER_ACTOR: Actor = { type: "system", id: "notifier", name: "webhook delivery" };
+
 /**
  * A receiver that answered 410 Gone wants no more: its subscription is disabled, unless an admin changed its URL
  * meanwhile. The Notifier that saw the 410 forgets its own copy; the feed is told here.
  */
 export async function disableGoneSubscription(env: Bindings, orgId: string, id: string, url: string): Promise<void> {
-  const res = await env.DB.prepare("UPDATE notification_subscriptions SET enabled = 0, updated_at = ? WHERE id = ? AND org_id = ? AND url = ? AND enabled = 1")
-    .bind(Date.now(), id, orgId, url)
-    .run();
+  const now = Date.now();
+  const [res] = await env.DB.batch([
+    env.DB.prepare("UPDATE notification_subscriptions SET enabled = 0, updated_at = ? WHERE id = ? AND org_id = ? AND url = ? AND enabled = 1").bind(now, id, orgId, url),
+    auditStatement(env.DB, { org_id: orgId, actor: NOTIFIER_ACTOR, action: "subscription.update", target_type: "subscription", target_id: id, details: { enabled: false, reason: "the receiver answered 410 Gone" } }, now, true),
+  ]);
   if (res.meta.changes) await orgFeed(env, orgId).subscriptionsChanged().catch((e: unknown) => log("warn", "feed not told of a subscription change", { org_id: orgId, error: String(e) }));
 }
 

@@ -3,16 +3,18 @@ import type { Bindings } from "../env";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { retryDelay } from "./backoff";
-import { sendSigned } from "./deliver";
+import { DELIVERY_TIMEOUT_MS, sendSigned } from "./deliver";
 import { logAttempt, type DeliveryOutcome } from "./deliveries";
 import { type NotifyEvent, payloadOf, type TaskTransition } from "./events";
 import { disableGoneSubscription } from "./manage";
-import { findSubscription, KnownSubscriptions } from "./subscriptions";
+import { enabledSubscriptions, findSubscription, KnownSubscriptions } from "./subscriptions";
 import { refusedSubscriptionUrl } from "./url";
 
 const SCHEMA_VERSION = 1;
-const BATCH = 50;
-const CONCURRENCY = 6;
+/** Sends in flight per subscription: a slow receiver holds up its own messages only. */
+const PER_SUBSCRIPTION = 3;
+/** While anything is due or in flight the alarm stays set this far ahead, so an instance lost mid-send is taken over. */
+const LEASE_MS = DELIVERY_TIMEOUT_MS + 5_000;
 const SEEN_TTL_MS = 7 * 24 * 3_600_000;
 
 interface OutboxRow extends Record<string, SqlStorageValue> {
@@ -29,12 +31,16 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
 /**
  * One per organization: the durable outbox of its outgoing notifications. A task transition is
  * recorded once (keyed by the transition), fanned out to one message per subscription, and each
- * message is delivered from the alarm and retried with backoff until it succeeds or runs out of
- * attempts; every attempt is written to the D1 delivery log.
+ * message is sent at once, each on its own (no subscription waits for another's receiver), and
+ * retried from the alarm with backoff until it succeeds or runs out of attempts; every attempt is
+ * written to the D1 delivery log.
  */
 export class Notifier extends DurableObject<Bindings> {
   private alarmAt: number | null = null;
   private readonly inflight = new Set<string>();
+  /** Sends in flight per subscription. */
+  private readonly busy = new Map<string, number>();
+  private readonly sending = new Set<Promise<void>>();
   private readonly subs = new KnownSubscriptions();
 
   constructor(ctx: DurableObjectState, env: Bindings) {
@@ -76,13 +82,34 @@ export class Notifier extends DurableObject<Bindings> {
         queued++;
       }
     });
-    if (queued) await this.arm(Date.now());
+    if (queued) {
+      this.pump();
+      await this.schedule();
+    }
     return queued;
   }
 
-  /** A subscription was added, changed or deleted: read them again at the next transition. */
+  /**
+   * A subscription was added, changed or deleted: read them again at the next transition, and drop at once what is
+   * queued for one disabled or deleted (its attempt, due now, finds it so and logs the drop).
+   */
   async subscriptionsChanged(): Promise<void> {
     this.subs.forget();
+    const sql = this.ctx.storage.sql;
+    const queued = sql.exec<{ org_id: string; subscription_id: string }>("SELECT DISTINCT org_id, subscription_id FROM outbox").toArray();
+    if (!queued.length) return;
+    const live = new Set((await enabledSubscriptions(this.env.DB, queued[0].org_id)).map((s) => s.id));
+    const gone = queued.filter((q) => !live.has(q.subscription_id)).map((q) => q.subscription_id);
+    if (!gone.length) return;
+    this.dueNow(gone);
+  }
+
+  /** Makes every message queued for these subscriptions due, and starts them. */
+  private dueNow(subscriptionIds: string[]): void {
+    const now = Date.now();
+    for (const id of subscriptionIds) this.ctx.storage.sql.exec("UPDATE outbox SET next_at = ? WHERE subscription_id = ? AND next_at > ?", now, id, now);
+    this.pump(now);
+    void this.schedule();
   }
 
   /** Messages not yet delivered nor given up on (for tests and the settings page). */
@@ -93,61 +120,107 @@ export class Notifier extends DurableObject<Bindings> {
       .map((r) => ({ message_id: r.message_id, subscription_id: r.subscription_id, attempts: r.attempts, next_at: r.next_at }));
   }
 
+  /** Resolves once no send is in flight (for tests). */
+  async settled(): Promise<void> {
+    while (this.sending.size) await Promise.allSettled([...this.sending]);
+  }
+
   async alarm(): Promise<void> {
     // The alarm's own time is the clock: what was due by then is due now, even when it fires early.
     const now = Math.max(Date.now(), this.alarmAt ?? 0);
     this.alarmAt = null;
-    const due = this.ctx.storage.sql
-      .exec<OutboxRow>("SELECT * FROM outbox WHERE next_at <= ? ORDER BY next_at LIMIT ?", now, BATCH)
-      .toArray()
-      .filter((r) => !this.inflight.has(r.message_id));
-    for (let i = 0; i < due.length; i += CONCURRENCY) await Promise.all(due.slice(i, i + CONCURRENCY).map((r) => this.attempt(r)));
+    this.pump(now);
     this.ctx.storage.sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - SEEN_TTL_MS);
-    const next = this.ctx.storage.sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM outbox").one().at;
-    if (next != null) await this.arm(next, true);
+    await this.schedule();
   }
 
-  private async attempt(row: OutboxRow): Promise<void> {
-    this.inflight.add(row.message_id);
-    try {
-      const orgId = row.org_id;
-      const sub = await findSubscription(this.env.DB, orgId, row.subscription_id);
-      const live = sub?.enabled === 1 ? sub : null;
-      // Never tried: dropped quietly. Tried and failed: logged as failed, else the log's last word on it stays "retrying".
-      if (!live && row.attempts === 0) {
-        this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
-        return;
-      }
-      const attempt = row.attempts + 1;
-      const refused = live && refusedSubscriptionUrl(live.url, this.env.HTTP_FETCH_ALLOW_PRIVATE);
-      const stop = !live ? `dropped: the subscription ${sub ? "is disabled" : "was deleted"}` : refused ? `refused: ${refused}` : null;
-      const result = !live || stop ? { ok: false, status: null, error: stop, duration_ms: 0 } : await sendSigned(live.url, live.secret, row.message_id, row.payload);
-      const now = Date.now();
-      // Standard Webhooks: 410 Gone means the endpoint is no more, so no retry and no further messages.
-      const gone = live && result.status === 410;
-      if (gone) {
-        this.subs.forget();
-        await disableGoneSubscription(this.env, orgId, live.id, live.url).catch((e: unknown) => log("warn", "subscription not disabled", { subscription_id: live.id, error: String(e) }));
-      }
-      const delay = result.ok || stop || gone ? null : retryDelay(attempt);
-      const outcome: DeliveryOutcome = result.ok ? "delivered" : delay == null ? "failed" : "retrying";
-      const nextAt = delay == null ? null : now + delay;
-      if (nextAt == null) this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
-      else this.ctx.storage.sql.exec("UPDATE outbox SET attempts = ?, next_at = ? WHERE message_id = ?", attempt, nextAt, row.message_id);
-      await logAttempt(this.env.DB, {
-        org_id: orgId, subscription_id: row.subscription_id, message_id: row.message_id, event_type: row.event_type as NotifyEvent,
-        task_id: row.task_id, attempt, outcome, response_status: result.status, error: gone ? "HTTP 410: the receiver is gone; the subscription is disabled" : result.error, duration_ms: result.duration_ms,
-        next_attempt_at: nextAt, created_at: now,
-      }).catch((e: unknown) => log("warn", "delivery log write failed", { message_id: row.message_id, attempt, error: String(e) }));
-    } finally {
-      this.inflight.delete(row.message_id);
+  /**
+   * Starts every due message whose subscription has a free place, without waiting for it: each send, once over,
+   * starts what waits behind it. The earliest due of each subscription come first.
+   */
+  private pump(now = Date.now()): void {
+    const due = this.ctx.storage.sql
+      .exec<OutboxRow>(
+        `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY subscription_id ORDER BY next_at, created_at) AS n FROM outbox WHERE next_at <= ?)
+         WHERE n <= ? ORDER BY next_at`,
+        now, PER_SUBSCRIPTION,
+      )
+      .toArray();
+    for (const row of due) {
+      const busy = this.busy.get(row.subscription_id) ?? 0;
+      if (this.inflight.has(row.message_id) || busy >= PER_SUBSCRIPTION) continue;
+      this.busy.set(row.subscription_id, busy + 1);
+      this.inflight.add(row.message_id);
+      const send: Promise<void> = this.attempt(row)
+        .catch((e: unknown) => log("warn", "delivery attempt failed", { message_id: row.message_id, error: String(e) }))
+        .finally(() => {
+          this.inflight.delete(row.message_id);
+          const left = (this.busy.get(row.subscription_id) ?? 1) - 1;
+          if (left > 0) this.busy.set(row.subscription_id, left);
+          else this.busy.delete(row.subscription_id);
+          this.sending.delete(send);
+          this.pump();
+          return this.schedule();
+        });
+      this.sending.add(send);
+      this.ctx.waitUntil(send);
     }
   }
 
-  /** Re-arms to `at` when that is earlier than what is set; inside alarm() always strictly in the future. */
-  private async arm(at: number, fromAlarm = false): Promise<void> {
-    const when = fromAlarm ? Math.max(at, Date.now() + 10) : Math.max(at, Date.now());
-    if (!fromAlarm && this.alarmAt != null && this.alarmAt <= when) return;
+  private async attempt(row: OutboxRow): Promise<void> {
+    const orgId = row.org_id;
+    const sub = await findSubscription(this.env.DB, orgId, row.subscription_id);
+    const live = sub?.enabled === 1 ? sub : null;
+    // Never tried: dropped quietly. Tried and failed: logged as failed, else the log's last word on it stays "retrying".
+    if (!live && row.attempts === 0) {
+      this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
+      return;
+    }
+    const attempt = row.attempts + 1;
+    const refused = live && refusedSubscriptionUrl(live.url, this.env.HTTP_FETCH_ALLOW_PRIVATE);
+    const stop = !live ? `dropped: the subscription ${sub ? "is disabled" : "was deleted"}` : refused ? `refused: ${refused}` : null;
+    const result = !live || stop ? { ok: false, status: null, error: stop, duration_ms: 0 } : await sendSigned(live.url, live.secret, row.message_id, row.payload);
+    const now = Date.now();
+    // Standard Webhooks: 410 Gone means the endpoint is no more, so no retry and no further messages.
+    const gone = live && result.status === 410;
+    if (gone) {
+      this.subs.forget();
+      await disableGoneSubscription(this.env, orgId, live.id, live.url).catch((e: unknown) => log("warn", "subscription not disabled", { subscription_id: live.id, error: String(e) }));
+    }
+    const delay = result.ok || stop || gone ? null : retryDelay(attempt);
+    const outcome: DeliveryOutcome = result.ok ? "delivered" : delay == null ? "failed" : "retrying";
+    const nextAt = delay == null ? null : now + delay;
+    if (nextAt == null) this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
+    else this.ctx.storage.sql.exec("UPDATE outbox SET attempts = ?, next_at = ? WHERE message_id = ?", attempt, nextAt, row.message_id);
+    await logAttempt(this.env.DB, {
+      org_id: orgId, subscription_id: row.subscription_id, message_id: row.message_id, event_type: row.event_type as NotifyEvent,
+      task_id: row.task_id, attempt, outcome, response_status: result.status, error: gone ? "HTTP 410: the receiver is gone; the subscription is disabled" : result.error, duration_ms: result.duration_ms,
+      next_attempt_at: nextAt, created_at: now,
+    }).catch((e: unknown) => log("warn", "delivery log write failed", { message_id: row.message_id, attempt, error: String(e) }));
+    // what else waits for a receiver that is gone is dropped now, not when each retry comes
+    if (gone) this.dueNow([row.subscription_id]);
+  }
+
+  /**
+   * The alarm serves the next retry and, while anything is due or in flight, stands by to take over sends an
+   * instance lost; meanwhile it is only brought forward (one write per burst, not per message). Always strictly
+   * in the future; deleted once nothing is left.
+   */
+  private async schedule(): Promise<void> {
+    const now = Date.now();
+    const sql = this.ctx.storage.sql;
+    const next = sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM outbox WHERE next_at > ?", now).one().at;
+    const waiting = this.inflight.size > 0 || sql.exec("SELECT 1 FROM outbox WHERE next_at <= ? LIMIT 1", now).toArray().length > 0;
+    const at = waiting ? Math.min(next ?? Infinity, now + LEASE_MS) : next;
+    if (at == null) {
+      if (this.alarmAt != null) {
+        this.alarmAt = null;
+        await this.ctx.storage.deleteAlarm();
+      }
+      return;
+    }
+    const when = Math.max(at, now + 10);
+    if (this.alarmAt === when || (waiting && this.alarmAt != null && this.alarmAt <= when)) return;
     this.alarmAt = when;
     await this.ctx.storage.setAlarm(when);
   }

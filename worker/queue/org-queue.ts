@@ -294,7 +294,9 @@ export class OrgQueue extends DurableObject<Bindings> {
   }
 
   /**
-   * Slots whose task the index already shows finished or gone: the task's own release was lost. A task that has
+   * Slots whose task the index shows gone are dropped. One the index shows finished has not given its slot back,
+   * which it does once its notifications are with the Notifier: it is told, hands over what it still owes (after a
+   * restart), and gives the slot back. A task that has
    * held its slot for a sweep's interval and is unfinished in the index is told again: should its object have
    * restarted before its run set a heartbeat (task/wake.ts), or before it stored its start, that wakes it (it
    * resumes, or answers "unknown" and its slot goes); should the restart have lost its row's last write (it
@@ -315,7 +317,8 @@ export class OrgQueue extends DurableObject<Bindings> {
       const live = new Map(results.map((r) => [r.id, r]));
       for (const id of chunk) {
         const row = live.get(id);
-        if (row === undefined || row.status === "completed" || row.status === "failed" || row.status === "cancelled") this.drop(id);
+        if (row === undefined) this.drop(id);
+        else if (row.status === "completed" || row.status === "failed" || row.status === "cancelled") stale.set(id, row.index_version);
         else if ((admittedAt.get(id) ?? Infinity) <= before && !this.unacked.has(id)) stale.set(id, row.index_version);
       }
     }

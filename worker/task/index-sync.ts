@@ -19,7 +19,8 @@ const PROGRESS_INTERVAL_MS = 250;
  * times a second, and a task that finishes meanwhile lands once, finished.
  * `index_version` makes the write conditional, so a late write can never
  * overwrite a newer one. The task's spend ledger rows go in the same batch,
- * and its notifications (worker/notify) in the same call to the feed.
+ * and its notifications (worker/notify) in the same call to the feed: the task
+ * keeps each transition stored until that call says the Notifier has it.
  */
 export class IndexSync {
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -29,14 +30,26 @@ export class IndexSync {
   private started: IndexRow | null = null;
   /** Transitions for the Notifier, each with the row of its own moment, handed over with the next write. */
   private transitions: TaskTransition[] = [];
-  /** The last write was given up on: the row is behind until a later one lands. */
+  /** The last write, or the hand-over of its transitions, was given up on: the row is behind until a later one lands. */
   behind = false;
 
   constructor(
     private readonly env: Bindings,
     private readonly snapshot: () => IndexRow,
     private readonly ledger: () => SpendRow[] = () => [],
+    /** The Notifier has these transitions (by key): the task may forget them. */
+    private readonly handedOver: (keys: string[]) => void = () => {},
   ) {}
+
+  /** Transitions stored but not handed over before a restart: they go with the next write. */
+  resume(owed: TaskTransition[]): void {
+    this.transitions.unshift(...owed);
+  }
+
+  /** Whether transitions wait for a write to carry them to the Notifier. */
+  get owing(): boolean {
+    return this.transitions.length > 0;
+  }
 
   now(): void {
     if (this.timer) clearTimeout(this.timer);
@@ -117,15 +130,18 @@ export class IndexSync {
     try {
       await orgFeed(this.env, row.org_id).writeIndex({ row, ledger: ledgerStatements(asStatements, row.org_id, row.id, spend) }, started, transitions);
       this.behind = false;
+      if (transitions.length) this.handedOver(transitions.map((t) => t.key));
     } catch (e) {
       log("warn", "index write failed", { task_id: row.id, attempt, error: String(e) });
       if (attempt < 5) {
         await delay(200 * 2 ** attempt);
         return this.write(row, spend, started, transitions, attempt + 1);
       }
-      // the index write is given up on; the notifications are not
+      // the index write is given up on; the notifications are not: handed over directly, or kept for the next write
       this.behind = true;
-      for (const t of transitions) void handOver(this.env, t);
+      const sent = await Promise.all(transitions.map((t) => handOver(this.env, t).then(() => true, () => false)));
+      if (sent.some(Boolean)) this.handedOver(transitions.filter((_, i) => sent[i]).map((t) => t.key));
+      this.transitions.unshift(...transitions.filter((_, i) => !sent[i]));
     }
   }
 }

@@ -13,6 +13,8 @@ import { Subscribers } from "../live/subscribers";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
 import { transitionOf } from "../notify/enqueue";
+import type { TaskTransition } from "../notify/events";
+import { forgetTransitions, oweTransition, owedTransitions } from "./owed-notifications";
 import { QueueSide, releaseSlot, requestSlot } from "../queue/admission";
 import type { AdmitReply } from "../queue/org-queue";
 import { spendRows } from "../spend/ledger";
@@ -78,7 +80,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     super(ctx, env);
     this.bindings = env;
     this.state = ctx;
-    this.sync = new IndexSync(env, () => this.indexRow(), () => this.spendRows());
+    this.sync = new IndexSync(env, () => this.indexRow(), () => this.spendRows(), (keys) => forgetTransitions(ctx.storage, keys));
     this.executor = new RunExecutor(this);
     ctx.blockConcurrencyWhile(async () => {
       this.sql = ctx.storage.sql;
@@ -115,6 +117,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.runs.set(runKey(r.node_key, r.run_no), r);
       addInto(this.totals, r.usage, r.cost_nanos);
     }
+    this.sync.resume(owedTransitions(this.ctx.storage));
   }
 
   // ---- RPC surface ----
@@ -179,7 +182,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** Its detail was read next to an index row (of version `indexed`) that shows another status: a row behind is written again. */
   async reindex(indexed: number): Promise<void> {
     await this.startup;
-    if (this.meta && indexed < this.lastEventId) this.sync.now();
+    if (this.meta && (indexed < this.lastEventId || this.sync.owing)) this.sync.now();
   }
 
   /** Whether a start has reached this object (./interrupted.ts). */
@@ -199,7 +202,8 @@ export class TaskRunner extends DurableObject<Bindings> {
       return "started";
     }
     if (FINAL.has(this.status)) {
-      this.sync.now();
+      // a row the sweep found finished is written again only when it is behind, or notifications are owed
+      if (indexed === undefined || indexed < this.lastEventId || this.sync.owing) this.sync.now();
       await this.sync.flushed();
       // the slot stays, and brings the sweep back to try again
       if (this.sync.behind) throw new Error("the task's index row is not written yet");
@@ -208,7 +212,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (this.queue.get() !== undefined) this.queue.admitted();
     // waiting for a person with nothing left to resume: the answer wakes it, and only a row behind it is written
     if (indexed !== undefined && this.status === "needs_input" && !this.unlaunched()) {
-      if (indexed < this.lastEventId) this.sync.now();
+      if (indexed < this.lastEventId || this.sync.owing) this.sync.now();
       return "started";
     }
     this.schedulePump();
@@ -616,11 +620,15 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.output = next === "completed" ? this.taskOutput() : null;
       if (next === "failed") this.stopSiblings(now);
     }
+    let transition: TaskTransition | null = null;
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("UPDATE task SET status = ?, output = ?, started_at = ?, finished_at = ?", next, this.output, this.startedAt, this.finishedAt);
       this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
+      // kept with the status until the Notifier has it, so a process that stops meanwhile loses no notification
+      transition = transitionOf(this.indexRow());
+      if (transition) oweTransition(this.ctx.storage, transition);
     });
-    this.sync.status(next, transitionOf(this.indexRow()));
+    this.sync.status(next, transition);
     if (FINAL.has(next)) {
       this.subscribers.closeAll();
       // The slot is the queue's record of a task the index may not yet show finished: given back once the row is

@@ -2,9 +2,9 @@ import type { TriggerKind } from "../db/schema";
 import type { TaskListItem } from "../db/task-row";
 import type { Bindings } from "../env";
 import { runPlan } from "../api/plan-run";
-import type { Actor } from "../lib/audit";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
+import type { CreatedBy } from "../task/meta";
 
 export interface TriggerRow {
   id: string;
@@ -32,7 +32,7 @@ export async function loadTrigger(d1: D1Database, id: string, orgId?: string): P
   return d1.prepare(sql).bind(...(orgId ? [id, orgId] : [id])).first<TriggerRow>();
 }
 
-export const triggerActor = (t: TriggerRow): Actor => ({ type: "trigger", id: t.id, name: t.title ?? `${t.kind} trigger` });
+export const triggerActor = (t: TriggerRow): CreatedBy => ({ type: "trigger", id: t.id, name: t.title ?? `${t.kind} trigger` });
 
 /**
  * Starts a task from the trigger's plan: its saved inputs, overlaid with the

@@ -18,7 +18,8 @@ function waitingFor(t: { pending: { kind: string; question?: string; step: strin
 
 /**
  * What waits for the signed-in person: every task of the organization in `needs_input`, the ones
- * this token created first. Live: any task change that enters or leaves `needs_input` refetches.
+ * this token created first. Live: any task change that enters or leaves `needs_input` refetches (while more
+ * wait than are listed, any task change does, throttled).
  */
 export function InboxBadge() {
   const inbox = createLoader(() => unwrap(fd.notifications.inbox.$get()));
@@ -30,8 +31,11 @@ export function InboxBadge() {
   const refresh = throttle(() => void inbox.refresh(), 400);
   onLive((ev) => {
     if (ev.type === "reset") return refresh();
-    const listed = inbox.data?.items.some((t) => t.id === ev.task.id);
-    if (ev.task.status === "needs_input" || listed) refresh();
+    const d = inbox.data;
+    const listed = d?.items.some((t) => t.id === ev.task.id);
+    // more wait than are listed: a task that stops waiting may be one of those, and only a refetch knows
+    const unlisted = d !== undefined && (typeof d.count === "string" || d.count > d.items.length);
+    if (ev.task.status === "needs_input" || listed || unlisted) refresh();
   });
 
   const onDocClick = (e: MouseEvent) => {
