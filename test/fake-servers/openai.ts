@@ -4,7 +4,8 @@ import { type FakeServer, type Json, isObject, listen, sendJson, sendSse } from 
 export const OPENAI_KEY = "test-openai-key";
 
 /**
- * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit, no-quota (429 insufficient_quota),
+ * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit, rate-limit-ms (429 with OpenAI's
+ * `retry-after-ms` beside `retry-after`), no-quota (429 insufficient_quota),
  * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent),
  * fan-out (several tool calls in one turn), no-index (streamed tool calls without `index`, as Gemini sends them), bad-arguments (a call's arguments cut off),
  * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length), content-filter (finish_reason content_filter),
@@ -27,6 +28,8 @@ export function startOpenAI(): Promise<FakeServer> {
     switch (body.model) {
       case "rate-limit":
         return sendJson(res, 429, { error: { message: "Rate limit reached", type: "requests" } }, { "retry-after": "7" });
+      case "rate-limit-ms":
+        return sendJson(res, 429, { error: { message: "Rate limit reached", type: "tokens" } }, { "retry-after": "2", "retry-after-ms": "1500" });
       case "no-quota":
         return sendJson(res, 429, { error: { message: "You exceeded your current quota, please check your plan and billing details.", type: "insufficient_quota", code: "insufficient_quota" } });
       case "server-error":

@@ -125,6 +125,11 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect(e.message).toContain("Rate limit reached");
   });
 
+  it("prefers OpenAI's retry-after-ms, which is finer, to retry-after", async () => {
+    const e = await stepError(provider().call(request("rate-limit-ms")));
+    expect([e.transient, e.retryAfterMs]).toEqual([true, 1500]);
+  });
+
   it("treats a 429 for an exhausted quota as permanent: waiting does not add credit", async () => {
     const e = await stepError(provider().call(request("no-quota")));
     expect([e.transient, e.message]).toEqual([false, "openai: HTTP 429: You exceeded your current quota, please check your plan and billing details."]);
