@@ -1,7 +1,7 @@
 import { type FakeServer, listen, sendJson } from "./listen";
 
 /**
- * Plain HTTP for `http_fetch`: text, JSON echo, a 2 MB body, an image, redirects, a 404, a request that never ends, and call
+ * Plain HTTP for `http_fetch`: text, JSON echo, a 2 MB body, an image, redirects (one to a `data:` URL), a 404, a request that never ends, and call
  * counters; and `/searx/search`, a SearXNG JSON search endpoint for `web_search`.
  */
 export function startHttp(): Promise<FakeServer> {
@@ -38,6 +38,9 @@ export function startHttp(): Promise<FakeServer> {
         return void res.end("<svg/>");
       case "/redirect":
         res.writeHead(302, { location: "/hello" });
+        return void res.end();
+      case "/redirect-data":
+        res.writeHead(302, { location: "data:text/plain,not%20from%20the%20web" });
         return void res.end();
       case "/redirect-loop":
         res.writeHead(302, { location: "/redirect-loop" });

@@ -4,13 +4,15 @@ import { type FakeServer, type Json, isObject, listen, sendJson, sendSse } from 
 export const OPENAI_KEY = "test-openai-key";
 
 /**
- * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit, no-quota (429 insufficient_quota),
+ * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit, rate-limit-ms (429 with OpenAI's
+ * `retry-after-ms` beside `retry-after`), no-quota (429 insufficient_quota),
  * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent),
  * fan-out (several tool calls in one turn), no-index (streamed tool calls without `index`, as Gemini sends them), bad-arguments (a call's arguments cut off),
  * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length), content-filter (finish_reason content_filter),
  * stream-error / stream-overloaded (an error object in the middle of a stream, as OpenAI and vLLM send one:
  * a context-length error, a server error), long-stream (text for 20 s, its disconnect seen at GET /v1/test/streams/<message>),
- * stream-finish-error (a choice ended with `finish_reason: "error"`, as OpenRouter ends one). Requests that break the wire protocol get a 400 like the real API.
+ * stream-finish-error (a choice ended with `finish_reason: "error"`, as OpenRouter ends one), deepseek-cache (cache hits only as
+ * DeepSeek's `prompt_cache_hit_tokens`), deepseek-both (those beside `prompt_tokens_details.cached_tokens`, as DeepSeek now sends both). Requests that break the wire protocol get a 400 like the real API.
  */
 export function startOpenAI(): Promise<FakeServer> {
   const streams = new Map<string, "open" | "finished" | "disconnected">();
@@ -27,6 +29,8 @@ export function startOpenAI(): Promise<FakeServer> {
     switch (body.model) {
       case "rate-limit":
         return sendJson(res, 429, { error: { message: "Rate limit reached", type: "requests" } }, { "retry-after": "7" });
+      case "rate-limit-ms":
+        return sendJson(res, 429, { error: { message: "Rate limit reached", type: "tokens" } }, { "retry-after": "2", "retry-after-ms": "1500" });
       case "no-quota":
         return sendJson(res, 429, { error: { message: "You exceeded your current quota, please check your plan and billing details.", type: "insufficient_quota", code: "insufficient_quota" } });
       case "server-error":
@@ -83,6 +87,12 @@ export function startOpenAI(): Promise<FakeServer> {
         }
         return void res.end(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: usage(10, 0, 400) })}\n\ndata: [DONE]\n\n`);
       }
+      case "deepseek-cache":
+      case "deepseek-both": {
+        const { prompt_tokens_details, ...plain } = usage(2000, 1536, 42);
+        const hits = { prompt_cache_hit_tokens: 1536, prompt_cache_miss_tokens: 464 };
+        return answer(res, body, { content: "cached answer" }, body.model === "deepseek-cache" ? { ...plain, ...hits } : { ...plain, prompt_tokens_details, ...hits });
+      }
       case "cut-off":
         // the completion's token limit reached mid-sentence
         return answer(res, body, { content: "The three risks are: first, the" }, usage(50, 0, 16), "length");
@@ -134,7 +144,7 @@ const usage = (prompt: number, cached: number, completion: number) => ({
 
 type Answer = { content: string | null; tool_calls?: { id: string; type: string; function: { name: unknown; arguments: string } }[] };
 
-function answer(res: ServerResponse, body: Json, message: Answer, u: ReturnType<typeof usage>, finish = message.tool_calls ? "tool_calls" : "stop"): void {
+function answer(res: ServerResponse, body: Json, message: Answer, u: Json, finish = message.tool_calls ? "tool_calls" : "stop"): void {
   if (!body.stream) {
     return sendJson(res, 200, { id: "chatcmpl-1", object: "chat.completion", model: body.model, choices: [{ index: 0, message: { role: "assistant", ...message }, finish_reason: finish }], usage: u });
   }

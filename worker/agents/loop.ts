@@ -4,7 +4,7 @@ import { parseModel } from "./providers";
 import { capResult } from "./tools/cap";
 import { type ToolHost, type ToolResult, isSuspension } from "./tools/host";
 import { type TurnRecord, conversationOf, isFinal } from "./turn";
-import { type Message, type Provider, StepError, type ToolSpec } from "./types";
+import { type Message, type Provider, StepError, type ToolSpec, zeroUsage } from "./types";
 
 export type { ToolResultRecord, TurnRecord } from "./turn";
 
@@ -137,6 +137,7 @@ async function finishToolCalls(turns: TurnRecord[], o: LoopOptions, now: () => n
       ...(out.error ? { error: out.error } : {}),
       finished_at: now(),
     });
+    if (out.searches) turns[i] = withSearches(turns[i], out.searches, o.price);
     await o.saveTurn(turns[i]);
   }
   return undefined;
@@ -153,6 +154,12 @@ function invalidArguments(raw: string): ToolResult {
 
 function withResult(turn: TurnRecord, callId: string, done: { result: string; truncated?: boolean; error?: string; finished_at: number }): TurnRecord {
   return { ...turn, tool_results: turn.tool_results.map((r) => (r.call_id === callId ? { ...r, ...done } : r)) };
+}
+
+/** A search run as a tool call is the turn's, as a provider's own search is: counted and priced with the turn's usage. */
+function withSearches(turn: TurnRecord, searches: number, price: Price): TurnRecord {
+  const usage = { ...turn.usage, searches: turn.usage.searches + searches };
+  return { ...turn, usage, cost_nanos: turn.cost_nanos + costNanos({ ...zeroUsage(), searches }, price) };
 }
 
 /** Fills a suspended call's result (a person's answer, a spawned task's id); the caller stores the returned turn. */

@@ -5,7 +5,7 @@ import { capResult } from "../agents/tools/cap";
 import { PRICE_CACHE_MS, priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
 import { createToolHost } from "../agents/tools";
-import { StepError } from "../agents/types";
+import { StepError, zeroUsage } from "../agents/types";
 import { MAX_BUDGET_USD } from "../api/schemas";
 import { log } from "../lib/log";
 import { maskTurn } from "../lib/mask";
@@ -65,7 +65,8 @@ export class RunExecutor {
     if (ac.signal.aborted) return;
     const price = JSON.parse(run.price) as Price;
     const turns = t.freshRuns.delete(runKey(key, run.run_no)) ? [] : loadTurns(t.sql, key, run.run_no);
-    let counted = turns.length;
+    // what each stored turn has added to the run: a turn's usage grows when a tool it called searched
+    const counted = new Map(turns.map((tr) => [tr.turn_no, { searches: tr.usage.searches, cost_nanos: tr.cost_nanos }]));
     const { item, index } = iterationOf(t.graph, key);
     let instructions = renderTemplate(step.instructions, {
       params: meta.inputs,
@@ -104,8 +105,12 @@ export class RunExecutor {
           this.live.delete(key);
           t.state.storage.transactionSync(() => {
             saveTurn(t.sql, key, run.run_no, maskTurn(turn, this.org.mask));
-            if (turn.turn_no > counted) {
-              counted = turn.turn_no;
+            const before = counted.get(turn.turn_no);
+            counted.set(turn.turn_no, { searches: turn.usage.searches, cost_nanos: turn.cost_nanos });
+            if (before && turn.usage.searches > before.searches) {
+              t.addUsage(run, { ...zeroUsage(), searches: turn.usage.searches - before.searches }, turn.cost_nanos - before.cost_nanos);
+              saveRun(t.sql, run);
+            } else if (!before) {
               t.addUsage(run, turn.usage, turn.cost_nanos);
               // A final turn's usage goes out with the run's outcome, written next with no await between (same commit).
               if (isFinal(turn)) unsavedRun = true;

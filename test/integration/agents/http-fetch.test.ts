@@ -30,6 +30,13 @@ describe("http_fetch against a real server", () => {
     expect(await host().execute(fetchCall({ url: local(servers().http, "/redirect-loop") }), signal())).toMatchObject({ error: "more than 5 redirects" });
   });
 
+  it("fetches only http and https URLs, with private addresses allowed too, and after a redirect", async () => {
+    const refused = { error: "refused: only http and https URLs can be fetched, not data:" };
+    expect(await host().execute(fetchCall({ url: "data:text/plain,not%20from%20the%20web" }), signal())).toMatchObject(refused);
+    expect(await host().execute(fetchCall({ url: local(servers().http, "/redirect-data") }), signal())).toMatchObject(refused);
+    expect(await host().execute(fetchCall({ url: "file:///etc/passwd" }), signal())).toMatchObject({ error: "refused: only http and https URLs can be fetched, not file:" });
+  });
+
   it("stops reading at the size limit and marks the cut", async () => {
     const small = await host({ maxBytes: 1000 }).execute(fetchCall({ url: local(servers().http, "/big") }), signal());
     expect(small).toMatchObject({ truncated: true });

@@ -45,6 +45,13 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect(costNanos(res.usage, gpt4o)).toBe(3_500_000);
   });
 
+  it.each(["deepseek-cache", "deepseek-both"])("counts DeepSeek's prompt_cache_hit_tokens as cache tokens once (%s)", async (model) => {
+    for (const onText of [undefined, () => {}]) {
+      const res = await provider().call(request(model, { onText }));
+      expect(res.usage).toEqual({ input: 464, cache: 1536, cache_write: 0, output: 42, web_search: 0, searches: 0 });
+    }
+  });
+
   it("streams text deltas and reads usage from the last chunk", async () => {
     let streamed = "";
     const deltas: string[] = [];
@@ -123,6 +130,11 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect(e.transient).toBe(true);
     expect(e.retryAfterMs).toBe(7000);
     expect(e.message).toContain("Rate limit reached");
+  });
+
+  it("prefers OpenAI's retry-after-ms, which is finer, to retry-after", async () => {
+    const e = await stepError(provider().call(request("rate-limit-ms")));
+    expect([e.transient, e.retryAfterMs]).toEqual([true, 1500]);
   });
 
   it("treats a 429 for an exhausted quota as permanent: waiting does not add credit", async () => {

@@ -84,7 +84,7 @@ describe("tool host", () => {
       error: "web search is not set up here: the operator sets WEB_SEARCH_URL (a SearXNG-compatible JSON endpoint); answer without it",
     });
     const custom = createToolHost({ env: {}, names: ["web_search"], search: { search: async (q) => [{ title: q, url: "u", snippet: "s" }] } });
-    expect(await custom.execute({ id: "c1", name: "web_search", arguments: { query: "z" } }, signal())).toEqual({ result: '[{"title":"z","url":"u","snippet":"s"}]' });
+    expect(await custom.execute({ id: "c1", name: "web_search", arguments: { query: "z" } }, signal())).toEqual({ result: '[{"title":"z","url":"u","snippet":"s"}]', searches: 1 });
   });
 
   it("suspends ask_human and spawn_task, and checks their arguments", async () => {

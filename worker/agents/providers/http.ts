@@ -48,12 +48,18 @@ export async function throwIfFailed(provider: string, res: Response): Promise<vo
   const error = body ? errorOf(body) : undefined;
   const message = `${provider}: HTTP ${res.status}${body ? `: ${error?.message ?? body}` : ""}`;
   const transient = isTransientStatus(res.status) && !(error?.type === "insufficient_quota" || error?.code === "insufficient_quota");
-  throw new StepError(message, transient, transient ? retryAfterMs(res.headers.get("retry-after")) : undefined);
+  throw new StepError(message, transient, transient ? retryAfterOf(res.headers) : undefined);
 }
 
 export const isTransientStatus = (status: number): boolean => status === 408 || status === 409 || status === 429 || status >= 500;
 
 export const isEventStream = (res: Response): boolean => (res.headers.get("content-type") ?? "").includes("text/event-stream");
+
+/** How long a provider asks to wait: OpenAI's `retry-after-ms` when sent (it is finer), else `retry-after`. */
+export function retryAfterOf(headers: Headers, now = Date.now()): number | undefined {
+  const ms = Number(headers.get("retry-after-ms")?.trim() || Number.NaN);
+  return Number.isFinite(ms) && ms >= 0 ? Math.round(ms) : retryAfterMs(headers.get("retry-after"), now);
+}
 
 /** `retry-after` as seconds or an HTTP date, in milliseconds from now. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {

@@ -9,6 +9,8 @@ export const usageSchema = z.object({
   prompt_tokens: z.number().int().nonnegative(),
   completion_tokens: z.number().int().nonnegative(),
   prompt_tokens_details: z.object({ cached_tokens: z.number().int().nonnegative().nullish() }).nullish(),
+  /** DeepSeek's name for the cached part of the prompt (it may also send `cached_tokens`, the same tokens) */
+  prompt_cache_hit_tokens: z.number().int().nonnegative().nullish(),
 });
 
 const toolCallSchema = z.object({
@@ -68,7 +70,7 @@ export function isTransientStreamError(e: z.infer<typeof streamErrorSchema>["err
 
 export function toUsage(u: z.infer<typeof usageSchema> | null | undefined): Usage {
   if (!u) return zeroUsage();
-  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+  const cached = u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens ?? 0;
   return { ...zeroUsage(), input: u.prompt_tokens - cached, cache: cached, output: u.completion_tokens };
 }
 

@@ -8,7 +8,8 @@ const LOCAL_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa"];
  * a Worker's fetch reaches the public internet only; locally, leave HTTP_FETCH_ALLOW_PRIVATE unset).
  */
 export function refusedUrlReason(url: URL): string | undefined {
-  if (url.protocol !== "http:" && url.protocol !== "https:") return `only http and https URLs can be fetched, not ${url.protocol}`;
+  const scheme = refusedSchemeReason(url);
+  if (scheme) return scheme;
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase().replace(/\.$/, "");
   if (ipaddr.isValid(host)) {
     let ip = ipaddr.parse(host);
@@ -22,3 +23,7 @@ export function refusedUrlReason(url: URL): string | undefined {
   if (!host.includes(".")) return `${host} is not a public host name`;
   return undefined;
 }
+
+/** The part of the rule that holds even where private addresses are allowed: a `data:` or `file:` URL is no web request. */
+export const refusedSchemeReason = (url: URL): string | undefined =>
+  url.protocol === "http:" || url.protocol === "https:" ? undefined : `only http and https URLs can be fetched, not ${url.protocol}`;

@@ -6,6 +6,8 @@ export interface ToolResult {
   truncated?: boolean;
   /** the tool failed; `result` then tells the model why */
   error?: string;
+  /** web searches the tool ran (`web_search` through WEB_SEARCH_URL), counted on the turn that asked for it */
+  searches?: number;
 }
 
 /** Tools the host does not run itself: the task's object asks a person or starts a sub-task, then fills the result. */

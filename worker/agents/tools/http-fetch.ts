@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ToolSpec } from "../types";
-import { refusedUrlReason } from "./address";
+import { refusedSchemeReason, refusedUrlReason } from "./address";
 import { ToolError } from "./tool-error";
 
 export const HTTP_FETCH_MAX_BYTES = 1024 * 1024;
@@ -46,7 +46,7 @@ export async function httpFetch(raw: Record<string, unknown>, o: HttpFetchOption
   let url = parseUrl(parsed.data.url);
   try {
     for (let hop = 0; ; hop++) {
-      const refused = o.allowPrivate ? undefined : refusedUrlReason(url);
+      const refused = o.allowPrivate ? refusedSchemeReason(url) : refusedUrlReason(url);
       if (refused) throw new ToolError(`refused: ${refused}`);
       const res = await fetch(url, { method, headers: parsed.data.headers, body: method === "GET" || method === "HEAD" ? undefined : body, redirect: "manual", signal: combined });
       const location = res.headers.get("location");

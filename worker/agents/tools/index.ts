@@ -42,7 +42,7 @@ export function createToolHost(o: ToolHostOptions): ToolHost {
       if (!tool) return failed(`the tool ${call.name} is not available to this agent`);
       try {
         const out = await tool.run(call.arguments, signal);
-        return "suspend" in out ? out : { ...capResult(out.result), ...(out.truncated ? { truncated: true } : {}) };
+        return "suspend" in out ? out : { ...capResult(out.result), ...(out.truncated ? { truncated: true } : {}), ...(out.searches ? { searches: out.searches } : {}) };
       } catch (e) {
         if (signal.aborted) throw signal.reason;
         return failed(e instanceof Error ? e.message : String(e));
@@ -86,7 +86,7 @@ async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Ma
         add(httpFetchSpec, (args, s) => httpFetch(args, { allowPrivate: o.env.HTTP_FETCH_ALLOW_PRIVATE === "true", ...o.httpFetch }, s));
         break;
       case "web_search":
-        add(webSearchSpec, async (args, s) => ({ result: JSON.stringify(await search.search(requireString(args, "query"), s)) }));
+        add(webSearchSpec, async (args, s) => ({ result: JSON.stringify(await search.search(requireString(args, "query"), s)), searches: 1 }));
         break;
       default:
         throw new StepError(`unknown tool "${name}": use ask_human, http_fetch, web_search, spawn_task or mcp:<url>`, false);
