@@ -162,13 +162,17 @@ describe("concurrency caps", () => {
     // the organization's second slot goes to another agent's task; the next one waits for the organization
     const r1 = await create(o.token, "other 1");
     const r2 = await create(o.token, "other 2");
+    const r3 = await create(o.token, "other 3");
     await waitFor(o.token, r1, ["needs_input"]);
-    expect((await detail(o.token, r2)).waiting).toEqual({ reason: "org_cap", cap: 2, position: 3 });
+    // the solo tasks ahead of them in line do not count: their own agent holds them back, so a freed slot goes to "other 2"
+    expect((await detail(o.token, r2)).waiting).toEqual({ reason: "org_cap", cap: 2, position: 1 });
+    expect((await detail(o.token, r3)).waiting).toEqual({ reason: "org_cap", cap: 2, position: 2 });
 
     // the line moves up as a task ahead leaves it
     expect((await api("DELETE", `/tasks/${s2}`, { token: o.token })).json.waiting).toBeNull();
     expect((await detail(o.token, s3)).waiting).toEqual({ reason: "agent_cap", agent: "solo", cap: 1, position: 1 });
-    expect((await detail(o.token, r2)).waiting).toEqual({ reason: "org_cap", cap: 2, position: 2 });
+    await api("DELETE", `/tasks/${r2}`, { token: o.token });
+    expect((await detail(o.token, r3)).waiting).toEqual({ reason: "org_cap", cap: 2, position: 1 });
   });
 
   it("a task cancelled while it waits leaves the line and never starts", async () => {

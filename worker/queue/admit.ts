@@ -49,8 +49,7 @@ export type Holding = { reason: "agent_cap"; agent: string; cap: number } | { re
  * else the organization's. With neither full it is about to start, or its caps changed a moment ago: the
  * organization's line is still the one it stands in.
  */
-export function holdingCap(caps: Caps, running: Iterable<Entry>, agents: string[]): Holding {
-  const counts = agentCounts(running);
+export function holdingCap(caps: Caps, counts: Map<string, number>, agents: string[]): Holding {
   const agent = agents.find((a) => caps.agents[a] !== undefined && (counts.get(a) ?? 0) >= caps.agents[a]);
   return agent === undefined ? { reason: "org_cap", cap: caps.org } : { reason: "agent_cap", agent, cap: caps.agents[agent] };
 }

@@ -163,13 +163,21 @@ export class OrgQueue extends DurableObject<Bindings> {
     const caps = await this.loadCaps(this.orgId);
     const row = this.sql.exec<{ created_at: number; agents: string }>("SELECT created_at, agents FROM waiting WHERE task_id = ?", taskId).toArray()[0];
     if (!row) return null;
-    const holding = holdingCap(caps, this.running.values(), JSON.parse(row.agents) as string[]);
+    const counts = agentCounts(this.running.values());
+    const holding = holdingCap(caps, counts, JSON.parse(row.agents) as string[]);
+    const before = "(w.created_at < ? OR (w.created_at = ? AND w.task_id < ?))";
+    // ahead in the organization's line: only those a freed slot would start first, not those their own full agent holds back
+    const full = fullAgents(caps, counts);
     const ahead = "agent" in holding
       ? this.sql.exec<{ n: number }>(
-          "SELECT count(*) AS n FROM waiting w JOIN waiting_agents a ON a.task_id = w.task_id WHERE a.agent = ? AND (w.created_at < ? OR (w.created_at = ? AND w.task_id < ?))",
+          `SELECT count(*) AS n FROM waiting w JOIN waiting_agents a ON a.task_id = w.task_id WHERE a.agent = ? AND ${before}`,
           holding.agent, row.created_at, row.created_at, taskId,
         ).one().n
-      : this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM waiting WHERE created_at < ? OR (created_at = ? AND task_id < ?)", row.created_at, row.created_at, taskId).one().n;
+      : this.sql.exec<{ n: number }>(
+          `SELECT count(*) AS n FROM waiting w WHERE ${before}
+           AND NOT EXISTS (SELECT 1 FROM waiting_agents a WHERE a.task_id = w.task_id AND a.agent IN (${placeholders(full)}))`,
+          row.created_at, row.created_at, taskId, ...full,
+        ).one().n;
     return { ...holding, position: ahead + 1 };
   }
 
