@@ -119,7 +119,8 @@ export const TaskDetail = TaskListItem.extend({
   inputs: z.record(z.string(), z.string()),
   steps: z.array(StepView),
   children: z.object({ count: z.number().int(), cost: z.number(), tokens: Tokens }).openapi({ description: "direct sub-tasks' totals, apart from the task's own" }),
-  waiting: Waiting.nullable().openapi({ description: "why a pending task has not started: the concurrency cap it is queued behind; null otherwise (also while it waits on a dependency or a backoff)" }),
+  // a union, not .nullable(): that would mark the shared Waiting component itself nullable
+  waiting: z.union([Waiting, z.null()]).openapi({ description: "why a pending task has not started: the concurrency cap it is queued behind; null otherwise (also while it waits on a dependency or a backoff)" }),
 }).openapi("TaskDetail");
 
 /** A budget in USD, kept in whole nano-dollars: anything under one would be kept as 0, a budget nothing fits in. */
