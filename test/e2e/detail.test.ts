@@ -313,4 +313,32 @@ describe("task detail", () => {
     expect(fit.inside).toBe(true);
     expect(fit.title).toContain(name);
   });
+
+  it("says why a pending task waits, on its page and its opened board card, and follows the line as it moves", async () => {
+    const agent = `solo-${uid()}`;
+    await apiCall(app, "POST", "/agents", { name: agent, model: "sim", tools: ["ask_human"], max_concurrency: 1 });
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) ids.push((await apiCall<Created>(app, "POST", "/tasks", { agent, title: `${agent} ${n}`, description: "@ask go on?\n@output done" })).id);
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${ids[0]}`)).status, { timeout: 20_000 }).toBe("needs_input");
+
+    await page.goto(`${app.url}/tasks/${ids[2]}`);
+    const note = page.locator(".detail-head").getByTestId("task-waiting");
+    await expect.poll(() => note.textContent(), { timeout: 20_000 }).toBe(`Waiting: ${agent} is at its limit of 1 running task (2nd in line)`);
+
+    await page.goto(app.url);
+    const card = page.locator(`article.task-card[aria-label="${agent} 2"]`);
+    await card.locator(".task-card-head").click();
+    await expect.poll(() => card.getByTestId("task-waiting").textContent(), { timeout: 20_000 }).toBe(`Waiting: ${agent} is at its limit of 1 running task (next in line)`);
+
+    // the task ahead leaves the line: the page says so without a reload, though nothing of this task's own changed
+    await page.goto(`${app.url}/tasks/${ids[2]}`);
+    await note.waitFor({ timeout: 20_000 });
+    await apiCall(app, "DELETE", `/tasks/${ids[1]}`);
+    await expect.poll(() => note.textContent(), { timeout: 20_000 }).toBe(`Waiting: ${agent} is at its limit of 1 running task (next in line)`);
+    // a running task has no such note
+    await page.goto(`${app.url}/tasks/${ids[0]}`);
+    await badge("needs_input").waitFor({ timeout: 20_000 });
+    expect(await note.count()).toBe(0);
+    for (const id of [ids[0], ids[2]]) await apiCall(app, "DELETE", `/tasks/${id}`);
+  });
 });

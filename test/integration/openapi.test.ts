@@ -59,6 +59,13 @@ describe("the OpenAPI document", () => {
     for (const { key, op } of ops()) expect(op.security, key).toEqual(PUBLIC_OPERATIONS.has(key) ? [] : [{ bearer: [] }, { session: [] }]);
   });
 
+  it("documents why a pending task waits as a Waiting or null, the Waiting shape itself never null", () => {
+    expect(doc.components.schemas.Waiting).toMatchObject({ type: "object", required: ["reason", "position", "cap"] });
+    const own = doc.components.schemas.TaskDetail.allOf.find((s: { properties?: object }) => s.properties);
+    expect(own.properties.waiting.anyOf).toEqual([{ $ref: "#/components/schemas/Waiting" }, { type: "null" }]);
+    expect(own.required).toContain("waiting");
+  });
+
   it("documents every route the Worker serves, and the Worker serves every documented operation", () => {
     const routed = new Set(
       worker.routes

@@ -148,6 +148,33 @@ describe("concurrency caps", () => {
     await waitFor(o.token, a3, ["needs_input"]);
   });
 
+  it("a pending task's detail says which cap holds it back and its place in that line", async () => {
+    const o = await org("why", 2);
+    await api("POST", "/agents", { token: o.token, body: { name: "solo", model: "sim", tools: ["ask_human"], max_concurrency: 1 } });
+    const s1 = await create(o.token, "solo 1", "solo");
+    const s2 = await create(o.token, "solo 2", "solo");
+    const s3 = await create(o.token, "solo 3", "solo");
+    await waitFor(o.token, s1, ["needs_input"]);
+    expect((await detail(o.token, s1)).waiting).toBeNull();
+    expect((await detail(o.token, s2)).waiting).toEqual({ reason: "agent_cap", agent: "solo", cap: 1, position: 1 });
+    expect((await detail(o.token, s3)).waiting).toEqual({ reason: "agent_cap", agent: "solo", cap: 1, position: 2 });
+
+    // the organization's second slot goes to another agent's task; the next one waits for the organization
+    const r1 = await create(o.token, "other 1");
+    const r2 = await create(o.token, "other 2");
+    const r3 = await create(o.token, "other 3");
+    await waitFor(o.token, r1, ["needs_input"]);
+    // the solo tasks ahead of them in line do not count: their own agent holds them back, so a freed slot goes to "other 2"
+    expect((await detail(o.token, r2)).waiting).toEqual({ reason: "org_cap", cap: 2, position: 1 });
+    expect((await detail(o.token, r3)).waiting).toEqual({ reason: "org_cap", cap: 2, position: 2 });
+
+    // the line moves up as a task ahead leaves it
+    expect((await api("DELETE", `/tasks/${s2}`, { token: o.token })).json.waiting).toBeNull();
+    expect((await detail(o.token, s3)).waiting).toEqual({ reason: "agent_cap", agent: "solo", cap: 1, position: 1 });
+    await api("DELETE", `/tasks/${r2}`, { token: o.token });
+    expect((await detail(o.token, r3)).waiting).toEqual({ reason: "org_cap", cap: 2, position: 1 });
+  });
+
   it("a task cancelled while it waits leaves the line and never starts", async () => {
     const o = await org("cancel", 1);
     const first = await create(o.token, "first");

@@ -27,6 +27,7 @@ import type {
   TraceT,
   TraceTurnT,
   TriggerT,
+  WaitingT,
 } from "../../worker/api/schemas";
 import type { PlanIssue as PlanIssueT } from "../../worker/task/validate";
 
@@ -53,6 +54,7 @@ export type Plan = Omit<PlanT, "definition"> & { definition: PlanDefinition };
 export type PlanVersion = Omit<PlanVersionT, "definition"> & { definition: PlanDefinition };
 /** `plan` is the task's snapshot of the plan version it runs. */
 export type TaskDetail = Omit<TaskDetailT, "plan"> & { plan: PlanDefinition | null };
+export type Waiting = WaitingT;
 
 export type Agent = AgentT;
 export type AgentInput = Pick<Agent, "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost" | "max_concurrency">;

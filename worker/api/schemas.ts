@@ -105,11 +105,22 @@ export const StepView: z.ZodType<StepViewShape> = z.lazy(() =>
   }),
 ).openapi("Step");
 
+export const Waiting = z
+  .object({
+    reason: z.enum(["org_cap", "agent_cap"]).openapi({ description: "`org_cap`: the organization's `max_concurrent_tasks` is reached; `agent_cap`: `agent`'s `max_concurrency` is" }),
+    agent: z.string().optional(),
+    position: z.number().int().openapi({ description: "place in that cap's line, 1 = next to start" }),
+    cap: z.number().int().openapi({ description: "the cap's value: tasks that may run at once" }),
+  })
+  .openapi("Waiting");
+
 export const TaskDetail = TaskListItem.extend({
   plan: z.record(z.string(), z.unknown()),
   inputs: z.record(z.string(), z.string()),
   steps: z.array(StepView),
   children: z.object({ count: z.number().int(), cost: z.number(), tokens: Tokens }).openapi({ description: "direct sub-tasks' totals, apart from the task's own" }),
+  // a union, not .nullable(): that would mark the shared Waiting component itself nullable
+  waiting: z.union([Waiting, z.null()]).openapi({ description: "why a pending task has not started: the concurrency cap it is queued behind; null otherwise (also while it waits on a dependency or a backoff)" }),
 }).openapi("TaskDetail");
 
 /** A budget in USD, kept in whole nano-dollars: anything under one would be kept as 0, a budget nothing fits in. */
@@ -156,6 +167,7 @@ export type PendingItemT = z.infer<typeof PendingItem>;
 export type RunViewT = z.infer<typeof RunView>;
 export type StepViewT = z.infer<typeof StepView>;
 export type TaskDetailT = z.infer<typeof TaskDetail>;
+export type WaitingT = z.infer<typeof Waiting>;
 export type ErrorBodyT = z.infer<typeof ErrorBody>;
 export type PageT<T> = { items: T[]; next_cursor: string | null };
 /** A run's trace as the task's object answers it (the route passes it through unchanged). */

@@ -19,6 +19,7 @@ import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
 import { resolveInputs, staleReuse } from "../task/params";
 import { lookForInterruptedCreates } from "../task/interrupted";
+import { orgQueue } from "../queue/admission";
 
 const Filters = z.object({
   status: z.enum(TASK_STATUSES).optional(),
@@ -159,7 +160,9 @@ export const tasksApi = newApp()
       }
       // a row the task has moved past, its last write lost to a restart: the task writes it again (a wait outlives the row read)
       if (!wait && row.status !== detail.status) c.executionCtx.waitUntil(stub.reindex(row.index_version));
-      return c.json({ ...detail, children } as z.infer<typeof TaskDetail>, 200);
+      // asked here, not kept with the task: the line moves without it, and only a pending task's reader needs it
+      const waiting = detail.status === "pending" ? await orgQueue(c.env, c.get("principal").org_id).whyWaiting(id) : null;
+      return c.json({ ...detail, children, waiting } as z.infer<typeof TaskDetail>, 200);
     },
   )
   .openapi(
@@ -173,7 +176,7 @@ export const tasksApi = newApp()
       unwrap(await stub.cancel("cancelled by " + p.token_name));
       await stub.settled();
       const [detail, children] = await Promise.all([stub.detail(), childrenTotals(c.env.DB, p.org_id, id)]);
-      return c.json({ ...detail, children } as z.infer<typeof TaskDetail>, 200);
+      return c.json({ ...detail, children, waiting: null } as z.infer<typeof TaskDetail>, 200);
     },
   )
   .openapi(

@@ -41,3 +41,15 @@ export function admissible(caps: Caps, running: Entry[], waiting: Entry[]): stri
   }
   return out;
 }
+
+export type Holding = { reason: "agent_cap"; agent: string; cap: number } | { reason: "org_cap"; cap: number };
+
+/**
+ * Which cap holds a waiting task back: one of its agents at its own cap (that line is the one it waits in),
+ * else the organization's. With neither full it is about to start, or its caps changed a moment ago: the
+ * organization's line is still the one it stands in.
+ */
+export function holdingCap(caps: Caps, counts: Map<string, number>, agents: string[]): Holding {
+  const agent = agents.find((a) => caps.agents[a] !== undefined && (counts.get(a) ?? 0) >= caps.agents[a]);
+  return agent === undefined ? { reason: "org_cap", cap: caps.org } : { reason: "agent_cap", agent, cap: caps.agents[agent] };
+}

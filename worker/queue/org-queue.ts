@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import { log } from "../lib/log";
 import { DEFAULT_MAX_CONCURRENT_TASKS, readOrgSettings } from "../lib/org-settings";
-import { admissible, agentCounts, type Caps, type Entry, fullAgents } from "./admit";
+import { admissible, agentCounts, type Caps, type Entry, fullAgents, type Holding, holdingCap } from "./admit";
 import { placeholders } from "../db/sql";
 import { TrustedReading } from "../lib/trusted-reading";
 
@@ -26,6 +26,9 @@ export interface QueuedTask {
   /** sub-tasks take a slot but never wait: their parent may be waiting on them, holding its own slot */
   bypass: boolean;
 }
+
+/** Why a task waits: the cap that holds it back, and its place (1 = next) in that cap's line. */
+export type WaitReason = Holding & { position: number };
 
 export type AdmitReply = "started" | "finished" | "unknown";
 
@@ -151,6 +154,31 @@ export class OrgQueue extends DurableObject<Bindings> {
   async snapshot(): Promise<{ running: string[]; waiting: string[] }> {
     const waiting = this.sql.exec<{ task_id: string }>("SELECT task_id FROM waiting ORDER BY created_at, task_id LIMIT 1000").toArray().map((r) => r.task_id);
     return { running: [...this.running.keys()], waiting };
+  }
+
+  /** Null when the task is not in line (it runs, finished, or its offer has not arrived yet). Read only: asked by a pending task's detail. */
+  async whyWaiting(taskId: string): Promise<WaitReason | null> {
+    if (this.waitingCount === 0 || !this.orgId) return null;
+    // caps first: nothing awaits between the reads of the line below, so they agree
+    const caps = await this.loadCaps(this.orgId);
+    const row = this.sql.exec<{ created_at: number; agents: string }>("SELECT created_at, agents FROM waiting WHERE task_id = ?", taskId).toArray()[0];
+    if (!row) return null;
+    const counts = agentCounts(this.running.values());
+    const holding = holdingCap(caps, counts, JSON.parse(row.agents) as string[]);
+    const before = "(w.created_at < ? OR (w.created_at = ? AND w.task_id < ?))";
+    // ahead in the organization's line: only those a freed slot would start first, not those their own full agent holds back
+    const full = fullAgents(caps, counts);
+    const ahead = "agent" in holding
+      ? this.sql.exec<{ n: number }>(
+          `SELECT count(*) AS n FROM waiting w JOIN waiting_agents a ON a.task_id = w.task_id WHERE a.agent = ? AND ${before}`,
+          holding.agent, row.created_at, row.created_at, taskId,
+        ).one().n
+      : this.sql.exec<{ n: number }>(
+          `SELECT count(*) AS n FROM waiting w WHERE ${before}
+           AND NOT EXISTS (SELECT 1 FROM waiting_agents a WHERE a.task_id = w.task_id AND a.agent IN (${placeholders(full)}))`,
+          row.created_at, row.created_at, taskId, ...full,
+        ).one().n;
+    return { ...holding, position: ahead + 1 };
   }
 
   async counts(): Promise<{ running: number; waiting: number }> {

@@ -1,4 +1,4 @@
-import type { StepStatus, TaskStatus, Tokens } from "../api-types";
+import type { StepStatus, TaskStatus, Tokens, Waiting } from "../api-types";
 import { clock } from "./clock";
 
 export const STATUS_LABEL: Record<StepStatus, string> = {
@@ -20,6 +20,15 @@ export const BOARD_GROUPS: readonly TaskStatus[] = ["needs_input", "in_progress"
 export const CANCELLABLE: ReadonlySet<string> = new Set(["pending", "in_progress", "needs_input"]);
 
 const num = new Intl.NumberFormat("en-US");
+const ordinal = new Intl.PluralRules("en-US", { type: "ordinal" });
+const ORDINAL_SUFFIX: Record<string, string> = { one: "st", two: "nd", few: "rd", other: "th" };
+
+/** The cap a pending task is queued behind, in words: "researcher is at its limit of 2 running tasks (3rd in line)". */
+export function fmtWaiting(w: Waiting): string {
+  const who = w.reason === "agent_cap" ? (w.agent ?? "its agent") : "the organization";
+  const place = w.position === 1 ? "next in line" : `${w.position}${ORDINAL_SUFFIX[ordinal.select(w.position)]} in line`;
+  return `${who} is at its limit of ${num.format(w.cap)} running task${w.cap === 1 ? "" : "s"} (${place})`;
+}
 const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
 
 export function fmtInt(n: number): string {

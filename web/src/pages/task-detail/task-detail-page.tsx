@@ -6,7 +6,7 @@ import { ConnectionIndicator } from "../../components/connection-indicator";
 import { DagView } from "../../components/dag-view";
 import { Progress } from "../../components/progress";
 import { EmptyState, ErrorState, Loading } from "../../components/states";
-import { StatusBadge } from "../../components/status-badge";
+import { StatusBadge, WaitingNote } from "../../components/status-badge";
 import { StepList } from "../../components/step-list";
 import { TaskActions } from "../../components/task-actions";
 import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, totalTokens } from "../../lib/format";
@@ -96,6 +96,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
             </span>
             <Show when={props.stream}>{(s) => <ConnectionIndicator state={s()} label="Task stream" />}</Show>
           </div>
+          <WaitingNote waiting={t().waiting} refresh={props.onChanged} />
         </div>
         <TaskActions task={t()} onChanged={props.onChanged} size="md" />
       </header>

@@ -4,7 +4,7 @@ import { api } from "../../api";
 import type { TaskDetail, TaskListItem } from "../../api-types";
 import { Progress } from "../../components/progress";
 import { ErrorState, Skeleton } from "../../components/states";
-import { StatusBadge } from "../../components/status-badge";
+import { StatusBadge, WaitingNote } from "../../components/status-badge";
 import { StepList } from "../../components/step-list";
 import { TaskActions } from "../../components/task-actions";
 import { fmtCompact, fmtCost, fmtDateFull, fmtInt, fmtRelative, totalTokens } from "../../lib/format";
@@ -74,7 +74,12 @@ export function TaskCard(props: { task: TaskListItem; onChanged: () => void; exp
       <Show when={open()}>
         <div class="task-card-body" id={bodyId()}>
           <Show when={detail.data} fallback={<Show when={detail.error} fallback={<Skeleton rows={2} />}>{<ErrorState error={detail.error} retry={detail.refresh} />}</Show>}>
-            {(d) => <StepList taskId={d().id} steps={d().steps} />}
+            {(d) => (
+              <>
+                <WaitingNote waiting={t().status === "pending" ? d().waiting : null} refresh={() => void detail.refresh()} />
+                <StepList taskId={d().id} steps={d().steps} />
+              </>
+            )}
           </Show>
           <div class="task-card-foot">
             <TaskActions task={t()} onChanged={props.onChanged} />
