@@ -61,8 +61,9 @@ describe("the OpenAPI document", () => {
 
   it("documents why a pending task waits as a Waiting or null, the Waiting shape itself never null", () => {
     expect(doc.components.schemas.Waiting).toMatchObject({ type: "object", required: ["reason", "position", "cap"] });
-    const own = doc.components.schemas.TaskDetail.allOf.find((s: { properties?: object }) => s.properties);
-    expect(own.properties.waiting.anyOf).toEqual([{ $ref: "#/components/schemas/Waiting" }, { type: "null" }]);
+    const detail = doc.components.schemas.TaskDetail as { allOf: { properties?: Record<string, { anyOf?: unknown[] }>; required?: string[] }[] };
+    const own = detail.allOf.find((s) => s.properties)!;
+    expect(own.properties!.waiting.anyOf).toEqual([{ $ref: "#/components/schemas/Waiting" }, { type: "null" }]);
     expect(own.required).toContain("waiting");
   });
 
