@@ -28,10 +28,10 @@ async function tasksOf(triggerId: string) {
   return results;
 }
 
-/** Pretends the trigger last fired (and was last changed) `agoMs` ago, as after downtime. */
+/** Pretends the trigger last fired (and was last changed, schedule and all) `agoMs` ago, as after downtime. */
 async function rewind(id: string, agoMs: number) {
   const at = Date.now() - agoMs;
-  await env.DB.prepare("UPDATE triggers SET last_fired_at = ?, updated_at = ? WHERE id = ?").bind(at, at, id).run();
+  await env.DB.prepare("UPDATE triggers SET last_fired_at = ?, updated_at = ?, schedule_from = ? WHERE id = ?").bind(at, at, at, id).run();
 }
 
 describe("cron triggers", () => {
@@ -87,6 +87,21 @@ describe("cron triggers", () => {
     const alarm = await clock(t.id).nextAlarm();
     expect(alarm).toBeGreaterThan(Date.now());
     expect(alarm! - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+  });
+
+  it("keeps a fire that came due before an edit of its title or inputs, when the alarm runs late", async () => {
+    const t = await makeCron({ cron: "0 * * * *" });
+    await rewind(t.id, 2 * 3600 * 1000);
+    const res = await api("PATCH", `/triggers/${t.id}`, { body: { title: "Renamed", inputs: { topic: "pricing" } } });
+    expect(res.status, res.text).toBe(200);
+    await runDurableObjectAlarm(clock(t.id));
+    const tasks = await tasksOf(t.id);
+    expect(tasks.map((x) => x.title)).toEqual(["Renamed"]);
+    // a schedule change still counts from now
+    await rewind(t.id, 2 * 3600 * 1000);
+    expect((await api("PATCH", `/triggers/${t.id}`, { body: { cron: "30 * * * *" } })).status).toBe(200);
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await tasksOf(t.id)).toHaveLength(1);
   });
 
   it("fires on its own under the real alarm, and stops once deleted", async () => {

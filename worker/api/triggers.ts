@@ -77,7 +77,8 @@ async function setPaused(env: Bindings, p: Principal, id: string, paused: boolea
   const now = Date.now();
   const next = !paused && t.kind === "cron" ? await clock(env, t.id).arm(t.id, t.cron!, t.timezone!, now) : null;
   const [upd] = await env.DB.batch([
-    env.DB.prepare(`UPDATE triggers SET paused = ?1, updated_at = ?2, next_fire_at = ?3 WHERE id = ?4 AND org_id = ?5 AND ${planStill(6)}`).bind(paused ? 1 : 0, now, next, t.id, p.org_id, planVersion),
+    // a resume counts the schedule from now: what came due while paused is skipped
+    env.DB.prepare(`UPDATE triggers SET paused = ?1, updated_at = ?2, next_fire_at = ?3, schedule_from = CASE WHEN ?1 = 0 AND paused = 1 THEN ?2 ELSE schedule_from END WHERE id = ?4 AND org_id = ?5 AND ${planStill(6)}`).bind(paused ? 1 : 0, now, next, t.id, p.org_id, planVersion),
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: paused ? "trigger.pause" : "trigger.resume", target_type: "trigger", target_id: t.id }, now, true),
   ]);
   if (upd.meta.changes !== 1) {
@@ -86,7 +87,7 @@ async function setPaused(env: Bindings, p: Principal, id: string, paused: boolea
     await rearmAsSaved(env, saved);
     throw conflict("the trigger's plan was saved while resuming it; try again");
   }
-  return { ...t, paused: paused ? 1 : 0, updated_at: now, next_fire_at: next };
+  return { ...t, paused: paused ? 1 : 0, updated_at: now, schedule_from: t.paused && !paused ? now : t.schedule_from, next_fire_at: next };
 }
 
 const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
@@ -111,7 +112,7 @@ export const triggersApi = newApp()
         id: newId("trg"), org_id: p.org_id, kind: input.kind, plan_id: plan.id, title: input.title ?? null,
         cron: input.kind === "cron" ? normalCron(input.cron) : null, timezone: input.kind === "cron" ? input.timezone : null,
         inputs: JSON.stringify(input.inputs), input_map: inputMap ? JSON.stringify(inputMap) : null, secret: input.kind === "webhook" ? newWebhookSecret() : null, paused: 0,
-        created_by: JSON.stringify(createdBy(p)), created_at: now, updated_at: now, last_fired_at: null, next_fire_at: null, last_task_id: null, last_error: null,
+        created_by: JSON.stringify(createdBy(p)), created_at: now, updated_at: now, schedule_from: now, last_fired_at: null, next_fire_at: null, last_task_id: null, last_error: null,
       };
       checkGaps(plan.params, t);
       // Armed first: a trigger row with no alarm would never fire; an alarm with no row stops itself.
@@ -121,8 +122,8 @@ export const triggersApi = newApp()
       const [missing, inserted] = await c.env.DB.batch<{ name: string }>([
         c.env.DB.prepare(PLAN_AGENTS_MISSING).bind(t.plan_id, t.org_id),
         c.env.DB.prepare(
-          `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, input_map, secret, paused, created_by, created_at, updated_at, next_fire_at)
-           SELECT ?3, ?2, ?4, ?1, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?12, ?13
+          `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, input_map, secret, paused, created_by, created_at, updated_at, schedule_from, next_fire_at)
+           SELECT ?3, ?2, ?4, ?1, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?12, ?12, ?13
            WHERE EXISTS (SELECT 1 FROM plans WHERE id = ?1 AND org_id = ?2) AND ${planStill(14, "?1")} AND NOT EXISTS (${PLAN_AGENTS_MISSING})`,
         ).bind(t.plan_id, t.org_id, t.id, t.kind, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, t.next_fire_at, plan.version),
         auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.create", target_type: "trigger", target_id: t.id, details: { kind: t.kind, plan_id: t.plan_id } }, now, true),

@@ -21,6 +21,8 @@ export interface TriggerRow {
   created_by: string;
   created_at: number;
   updated_at: number;
+  /** where the schedule counts from: the create, the latest change of cron or timezone, or resume (not any edit) */
+  schedule_from: number;
   last_fired_at: number | null;
   next_fire_at: number | null;
   last_task_id: string | null;

@@ -84,6 +84,8 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
   const paused = patch.paused === undefined ? t.paused : patch.paused ? 1 : 0;
   const next: TriggerRow = {
     ...t, cron, timezone, paused, updated_at: now,
+    // only a new schedule or a resume moves where the schedule counts from: an edit skips no fire already due
+    schedule_from: scheduled || (t.paused && !paused) ? now : t.schedule_from,
     title: patch.title === undefined ? t.title : patch.title,
     inputs: patch.inputs === undefined ? t.inputs : JSON.stringify(patch.inputs),
     input_map: patch.input_map === undefined ? t.input_map : patch.input_map && JSON.stringify(patch.input_map),
@@ -97,9 +99,9 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
   else if (t.kind === "cron" && (scheduled || t.paused)) next.next_fire_at = await clock(env, t.id).arm(t.id, cron!, timezone!, now);
   const [upd] = await env.DB.batch([
     env.DB.prepare(
-      `UPDATE triggers SET title = ?1, cron = ?2, timezone = ?3, inputs = ?4, input_map = ?5, paused = ?6, next_fire_at = ?7, last_error = ?8, updated_at = ?9
+      `UPDATE triggers SET title = ?1, cron = ?2, timezone = ?3, inputs = ?4, input_map = ?5, paused = ?6, next_fire_at = ?7, last_error = ?8, updated_at = ?9, schedule_from = ?14
        WHERE id = ?10 AND org_id = ?11 AND updated_at = ?12 AND ${planStill(13)}`,
-    ).bind(next.title, next.cron, next.timezone, next.inputs, next.input_map, next.paused, next.next_fire_at, next.last_error, now, t.id, p.org_id, t.updated_at, planVersion),
+    ).bind(next.title, next.cron, next.timezone, next.inputs, next.input_map, next.paused, next.next_fire_at, next.last_error, now, t.id, p.org_id, t.updated_at, planVersion, next.schedule_from),
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.update", target_type: "trigger", target_id: t.id, details: { ...patch } }, now, true),
   ]);
   if (upd.meta.changes !== 1) {
