@@ -59,6 +59,18 @@ describe("cron triggers", () => {
     expect(new Date(t.next_fire_at).toISOString()).toMatch(/T12:00:30\.000Z$/);
   });
 
+  it("keeps and shows a timezone by its canonical IANA name, however it was typed", async () => {
+    const t = await makeCron({ cron: "0 9 * * *", timezone: "europe/paris" });
+    expect(t.timezone).toBe("Europe/Paris");
+    expect((await api("GET", `/triggers/${t.id}`)).json.timezone).toBe("Europe/Paris");
+    expect((await api("GET", "/triggers?limit=100")).json.items.find((x: { id: string }) => x.id === t.id).timezone).toBe("Europe/Paris");
+    const patched = await api("PATCH", `/triggers/${t.id}`, { body: { timezone: "america/NEW_york" } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.json.timezone).toBe("America/New_York");
+    expect((await loadTrigger(env.DB, t.id))!.timezone).toBe("America/New_York");
+    expect((await api("PATCH", `/triggers/${t.id}`, { body: { timezone: "utc" } })).json.timezone).toBe("UTC");
+  });
+
   it("fires a task from the plan with source cron, the trigger's id and the trigger as creator", async () => {
     const t = await makeCron({ cron: "0 0 1 1 *", title: "New year" });
     await rewind(t.id, 2 * 365 * 24 * 3600 * 1000);

@@ -6,6 +6,7 @@ import { conflict, notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
+import { canonicalTimeZone } from "../triggers/cron";
 import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, type TriggerRow } from "../triggers/fire";
 import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
@@ -58,7 +59,7 @@ const NewTrigger = TriggerView.extend({ secret: z.string().nullable().openapi({ 
 const Id = z.object({ id: z.string().min(1).max(100) });
 
 const toView = (t: TriggerRow, origin: string) => ({
-  id: t.id, kind: t.kind, plan_id: t.plan_id, title: t.title, cron: t.cron, timezone: t.timezone, inputs: JSON.parse(t.inputs) as Record<string, unknown>,
+  id: t.id, kind: t.kind, plan_id: t.plan_id, title: t.title, cron: t.cron, timezone: t.timezone && canonicalTimeZone(t.timezone), inputs: JSON.parse(t.inputs) as Record<string, unknown>,
   input_map: t.input_map === null ? null : (JSON.parse(t.input_map) as Record<string, string>), paused: t.paused === 1, created_by: JSON.parse(t.created_by) as z.infer<typeof CreatedBy>, created_at: iso(t.created_at)!, updated_at: iso(t.updated_at)!, last_fired_at: iso(t.last_fired_at),
   next_fire_at: t.paused ? null : iso(t.next_fire_at), last_task_id: t.last_task_id, last_error: t.last_error,
   webhook_url: t.kind === "webhook" ? `${origin}/hooks/${t.id}` : null,
@@ -110,7 +111,7 @@ export const triggersApi = newApp()
       const now = Date.now();
       const t: TriggerRow = {
         id: newId("trg"), org_id: p.org_id, kind: input.kind, plan_id: plan.id, title: input.title ?? null,
-        cron: input.kind === "cron" ? normalCron(input.cron) : null, timezone: input.kind === "cron" ? input.timezone : null,
+        cron: input.kind === "cron" ? normalCron(input.cron) : null, timezone: input.kind === "cron" ? canonicalTimeZone(input.timezone) : null,
         inputs: JSON.stringify(input.inputs), input_map: inputMap ? JSON.stringify(inputMap) : null, secret: input.kind === "webhook" ? newWebhookSecret() : null, paused: 0,
         created_by: JSON.stringify(createdBy(p)), created_at: now, updated_at: now, schedule_from: now, last_fired_at: null, next_fire_at: null, last_task_id: null, last_error: null,
       };

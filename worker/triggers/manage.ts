@@ -6,7 +6,7 @@ import { badRequest, conflict, notFound, unprocessable } from "../lib/errors";
 import { declaredNames, resolveInputs } from "../task/params";
 import type { Param, Plan } from "../task/plan-schema";
 import { findNamedPlan } from "../api/plan-run";
-import { nextFire, validateCron } from "./cron";
+import { canonicalTimeZone, nextFire, validateCron } from "./cron";
 import { loadTrigger, type TriggerRow } from "./fire";
 import { describeGaps, triggerGaps, unknownParams } from "./plan-fit";
 import { newWebhookSecret } from "./webhook-signature";
@@ -71,8 +71,8 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
   if (foreign.length) throw badRequest(`invalid request: a ${t.kind} trigger has no ${foreign.join(" or ")}`, foreign.map((path) => ({ path, message: `not a ${t.kind} trigger's` })));
   const scheduled = patch.cron !== undefined || patch.timezone !== undefined;
   const cron = patch.cron !== undefined ? normalCron(patch.cron) : t.cron;
-  const timezone = patch.timezone ?? t.timezone;
-  if (scheduled) checkSchedule(cron!, timezone!);
+  if (scheduled) checkSchedule(cron!, patch.timezone ?? t.timezone!);
+  const timezone = patch.timezone !== undefined ? canonicalTimeZone(patch.timezone) : t.timezone;
   let params: Param[] | null = null;
   let planVersion: number | null = null;
   if (patch.inputs !== undefined || patch.input_map) {
