@@ -8,7 +8,7 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { canonicalTimeZone } from "../triggers/cron";
 import { INPUT_PATH } from "../triggers/input-map";
-import { fireTrigger, loadTrigger, type TriggerRow } from "../triggers/fire";
+import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
 import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
@@ -147,7 +147,7 @@ export const triggersApi = newApp()
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
       const page = keysetSql(NEWEST, cursorAfter(NEWEST, cursor), limit);
-      const { results } = await c.env.DB.prepare(`SELECT * FROM triggers WHERE org_id = ? ${page.where} ${page.tail}`).bind(c.get("principal").org_id, ...page.args).all<TriggerRow>();
+      const { results } = await c.env.DB.prepare(`${TRIGGER_SELECT} WHERE org_id = ? ${page.where} ${page.tail}`).bind(c.get("principal").org_id, ...page.args).all<TriggerRow>();
       const origin = new URL(c.req.url).origin;
       return c.json(pageOf(results, limit, (t) => [t.created_at, t.id], (t) => toView(t, origin)), 200);
     },

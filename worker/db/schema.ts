@@ -184,7 +184,6 @@ export const triggers = sqliteTable(
     schedule_from: integer("schedule_from").notNull().default(0),
     last_fired_at: integer("last_fired_at"),
     next_fire_at: integer("next_fire_at"),
-    last_task_id: text("last_task_id"),
     last_error: text("last_error"),
   },
   (t) => [index("triggers_org").on(t.org_id, t.created_at)],

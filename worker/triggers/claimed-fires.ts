@@ -77,7 +77,7 @@ export async function finishCutOffFires(env: Bindings, t: TriggerRow, now: numbe
     if (f.task_id && (await requestTask(env, t.org_id, f.task_id, f.fired_at, now)) === "stored") {
       await d1.batch([
         d1.prepare("DELETE FROM cron_fires WHERE trigger_id = ? AND fired_at = ?").bind(t.id, f.fired_at),
-        d1.prepare("UPDATE triggers SET last_task_id = ?, last_error = NULL WHERE id = ? AND last_fired_at = ?").bind(f.task_id, t.id, f.fired_at),
+        d1.prepare("UPDATE triggers SET last_error = NULL WHERE id = ? AND last_fired_at = ?").bind(t.id, f.fired_at),
       ]);
       continue;
     }
