@@ -109,11 +109,16 @@ describe("cron triggers", () => {
     await runDurableObjectAlarm(clock(t.id));
     const tasks = await tasksOf(t.id);
     expect(tasks.map((x) => x.title)).toEqual(["Renamed"]);
+    // as does a patch that names the schedule it already has, as a client sending the whole trigger does
+    await rewind(t.id, 2 * 3600 * 1000);
+    expect((await api("PATCH", `/triggers/${t.id}`, { body: { title: "Again", cron: " 0 *  * * *", timezone: "utc" } })).status).toBe(200);
+    await runDurableObjectAlarm(clock(t.id));
+    expect((await tasksOf(t.id)).map((x) => x.title)).toEqual(["Renamed", "Again"]);
     // a schedule change still counts from now
     await rewind(t.id, 2 * 3600 * 1000);
     expect((await api("PATCH", `/triggers/${t.id}`, { body: { cron: "30 * * * *" } })).status).toBe(200);
     await runDurableObjectAlarm(clock(t.id));
-    expect(await tasksOf(t.id)).toHaveLength(1);
+    expect(await tasksOf(t.id)).toHaveLength(2);
   });
 
   it("fires on its own under the real alarm, and stops once deleted", async () => {

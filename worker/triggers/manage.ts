@@ -69,10 +69,11 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
   if (!t) throw notFound("trigger");
   const foreign = ONLY[t.kind].filter((k) => patch[k] !== undefined);
   if (foreign.length) throw badRequest(`invalid request: a ${t.kind} trigger has no ${foreign.join(" or ")}`, foreign.map((path) => ({ path, message: `not a ${t.kind} trigger's` })));
-  const scheduled = patch.cron !== undefined || patch.timezone !== undefined;
   const cron = patch.cron !== undefined ? normalCron(patch.cron) : t.cron;
-  if (scheduled) checkSchedule(cron!, patch.timezone ?? t.timezone!);
+  if (patch.cron !== undefined || patch.timezone !== undefined) checkSchedule(cron!, patch.timezone ?? t.timezone!);
   const timezone = patch.timezone !== undefined ? canonicalTimeZone(patch.timezone) : t.timezone;
+  // only a schedule that differs is new: one a client sends back as it was keeps a fire already due
+  const scheduled = cron !== t.cron || canonicalTimeZone(timezone!) !== canonicalTimeZone(t.timezone!);
   let params: Param[] | null = null;
   let planVersion: number | null = null;
   if (patch.inputs !== undefined || patch.input_map) {
