@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { claimFire } from "../../worker/triggers/claimed-fires";
 import { fireTrigger, loadTrigger } from "../../worker/triggers/fire";
 import { api, expectError, makeOrg, tokenWithRole } from "../helpers";
 
@@ -119,6 +120,15 @@ describe("cron triggers", () => {
     expect((await api("PATCH", `/triggers/${t.id}`, { body: { cron: "30 * * * *" } })).status).toBe(200);
     await runDurableObjectAlarm(clock(t.id));
     expect(await tasksOf(t.id)).toHaveLength(2);
+  });
+
+  it("claims no fire of a schedule that a change replaced while the fire was under way", async () => {
+    const t = await makeCron({ cron: "0 * * * *" });
+    await rewind(t.id, 2 * 3600 * 1000);
+    const loaded = (await loadTrigger(env.DB, t.id))!;
+    expect((await api("PATCH", `/triggers/${t.id}`, { body: { cron: "0 0 1 1 *" } })).status).toBe(200);
+    expect(await claimFire(env.DB, loaded, Date.now(), Date.now() + 3600_000)).toBe(false);
+    expect((await api("GET", `/triggers/${t.id}`)).json.last_fired_at).toBe(new Date(loaded.last_fired_at!).toISOString());
   });
 
   it("fires on its own under the real alarm, and stops once deleted", async () => {
