@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { claimFire } from "../../worker/triggers/claimed-fires";
 import { fireTrigger, loadTrigger } from "../../worker/triggers/fire";
 import { api, expectError, makeOrg, tokenWithRole } from "../helpers";
 
@@ -28,10 +29,10 @@ async function tasksOf(triggerId: string) {
   return results;
 }
 
-/** Pretends the trigger last fired (and was last changed) `agoMs` ago, as after downtime. */
+/** Pretends the trigger last fired (and was last changed, schedule and all) `agoMs` ago, as after downtime. */
 async function rewind(id: string, agoMs: number) {
   const at = Date.now() - agoMs;
-  await env.DB.prepare("UPDATE triggers SET last_fired_at = ?, updated_at = ? WHERE id = ?").bind(at, at, id).run();
+  await env.DB.prepare("UPDATE triggers SET last_fired_at = ?, updated_at = ?, schedule_from = ? WHERE id = ?").bind(at, at, at, id).run();
 }
 
 describe("cron triggers", () => {
@@ -57,6 +58,18 @@ describe("cron triggers", () => {
     const t = await makeCron({ cron: "30 0 12 * * *" });
     expect(t.timezone).toBe("UTC");
     expect(new Date(t.next_fire_at).toISOString()).toMatch(/T12:00:30\.000Z$/);
+  });
+
+  it("keeps and shows a timezone by its canonical IANA name, however it was typed", async () => {
+    const t = await makeCron({ cron: "0 9 * * *", timezone: "europe/paris" });
+    expect(t.timezone).toBe("Europe/Paris");
+    expect((await api("GET", `/triggers/${t.id}`)).json.timezone).toBe("Europe/Paris");
+    expect((await api("GET", "/triggers?limit=100")).json.items.find((x: { id: string }) => x.id === t.id).timezone).toBe("Europe/Paris");
+    const patched = await api("PATCH", `/triggers/${t.id}`, { body: { timezone: "america/NEW_york" } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.json.timezone).toBe("America/New_York");
+    expect((await loadTrigger(env.DB, t.id))!.timezone).toBe("America/New_York");
+    expect((await api("PATCH", `/triggers/${t.id}`, { body: { timezone: "utc" } })).json.timezone).toBe("UTC");
   });
 
   it("fires a task from the plan with source cron, the trigger's id and the trigger as creator", async () => {
@@ -87,6 +100,35 @@ describe("cron triggers", () => {
     const alarm = await clock(t.id).nextAlarm();
     expect(alarm).toBeGreaterThan(Date.now());
     expect(alarm! - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+  });
+
+  it("keeps a fire that came due before an edit of its title or inputs, when the alarm runs late", async () => {
+    const t = await makeCron({ cron: "0 * * * *" });
+    await rewind(t.id, 2 * 3600 * 1000);
+    const res = await api("PATCH", `/triggers/${t.id}`, { body: { title: "Renamed", inputs: { topic: "pricing" } } });
+    expect(res.status, res.text).toBe(200);
+    await runDurableObjectAlarm(clock(t.id));
+    const tasks = await tasksOf(t.id);
+    expect(tasks.map((x) => x.title)).toEqual(["Renamed"]);
+    // as does a patch that names the schedule it already has, as a client sending the whole trigger does
+    await rewind(t.id, 2 * 3600 * 1000);
+    expect((await api("PATCH", `/triggers/${t.id}`, { body: { title: "Again", cron: " 0 *  * * *", timezone: "utc" } })).status).toBe(200);
+    await runDurableObjectAlarm(clock(t.id));
+    expect((await tasksOf(t.id)).map((x) => x.title)).toEqual(["Renamed", "Again"]);
+    // a schedule change still counts from now
+    await rewind(t.id, 2 * 3600 * 1000);
+    expect((await api("PATCH", `/triggers/${t.id}`, { body: { cron: "30 * * * *" } })).status).toBe(200);
+    await runDurableObjectAlarm(clock(t.id));
+    expect(await tasksOf(t.id)).toHaveLength(2);
+  });
+
+  it("claims no fire of a schedule that a change replaced while the fire was under way", async () => {
+    const t = await makeCron({ cron: "0 * * * *" });
+    await rewind(t.id, 2 * 3600 * 1000);
+    const loaded = (await loadTrigger(env.DB, t.id))!;
+    expect((await api("PATCH", `/triggers/${t.id}`, { body: { cron: "0 0 1 1 *" } })).status).toBe(200);
+    expect(await claimFire(env.DB, loaded, Date.now(), Date.now() + 3600_000)).toBe(false);
+    expect((await api("GET", `/triggers/${t.id}`)).json.last_fired_at).toBe(new Date(loaded.last_fired_at!).toISOString());
   });
 
   it("fires on its own under the real alarm, and stops once deleted", async () => {

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { fireTrigger, loadTrigger } from "../../worker/triggers/fire";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
 import { api, BASE, expectError, spendWindow, tokenWithRole, waitForStatus } from "../helpers";
 
@@ -205,6 +206,32 @@ describe("webhook triggers", () => {
     expect(again.status, again.text).toBe(202);
     expect(again.json.task_id).not.toBe(ghost);
     expect(await env.DB.prepare("SELECT id FROM tasks WHERE id = ?").bind(ghost).first()).toBeNull();
+  });
+
+  it("names its latest task even when the process stopped right after the task's create, and never a task that is gone", async () => {
+    const t = await makeWebhook();
+    const first = await deliver(t.id, t.secret, { repo: "a/b" }, { id: "msg_first" });
+    expect(first.status, first.text).toBe(202);
+    await env.DB.prepare("UPDATE triggers SET last_error = 'an earlier fire failed' WHERE id = ?").bind(t.id).run();
+    // D1 as a process stopped right after the create's batch leaves it: nothing more is written
+    let stopped = false;
+    const db = new Proxy(env.DB, {
+      get(target, key) {
+        if (stopped) throw new Error("the process stopped");
+        const v = Reflect.get(target, key) as unknown;
+        if (key === "batch") return async (s: D1PreparedStatement[]) => { const r = await target.batch(s); stopped = s.length > 2; return r; };
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    await fireTrigger({ ...env, DB: db }, (await loadTrigger(env.DB, t.id))!, { inputs: { repo: "c/d" } }).catch(() => undefined);
+    const tasks = await tasksOf(t.id);
+    expect(tasks).toHaveLength(2);
+    const second = tasks.find((x) => x.id !== first.json.task_id)!.id;
+    expect((await api("GET", `/triggers/${t.id}`)).json).toMatchObject({ last_task_id: second, last_error: null });
+    // a purged task is not named: the one before it is
+    await waitForStatus(second, ["completed"]);
+    expect((await api("DELETE", `/tasks/${second}/purge`)).status).toBe(204);
+    expect((await api("GET", `/triggers/${t.id}`)).json.last_task_id).toBe(first.json.task_id);
   });
 
   it("checks saved inputs against the plan when the trigger is made: unknown params and bad values 422, missing required ones left to deliveries", async () => {

@@ -6,8 +6,9 @@ import { conflict, notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
+import { canonicalTimeZone } from "../triggers/cron";
 import { INPUT_PATH } from "../triggers/input-map";
-import { fireTrigger, loadTrigger, type TriggerRow } from "../triggers/fire";
+import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
 import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
@@ -58,7 +59,7 @@ const NewTrigger = TriggerView.extend({ secret: z.string().nullable().openapi({ 
 const Id = z.object({ id: z.string().min(1).max(100) });
 
 const toView = (t: TriggerRow, origin: string) => ({
-  id: t.id, kind: t.kind, plan_id: t.plan_id, title: t.title, cron: t.cron, timezone: t.timezone, inputs: JSON.parse(t.inputs) as Record<string, unknown>,
+  id: t.id, kind: t.kind, plan_id: t.plan_id, title: t.title, cron: t.cron, timezone: t.timezone && canonicalTimeZone(t.timezone), inputs: JSON.parse(t.inputs) as Record<string, unknown>,
   input_map: t.input_map === null ? null : (JSON.parse(t.input_map) as Record<string, string>), paused: t.paused === 1, created_by: JSON.parse(t.created_by) as z.infer<typeof CreatedBy>, created_at: iso(t.created_at)!, updated_at: iso(t.updated_at)!, last_fired_at: iso(t.last_fired_at),
   next_fire_at: t.paused ? null : iso(t.next_fire_at), last_task_id: t.last_task_id, last_error: t.last_error,
   webhook_url: t.kind === "webhook" ? `${origin}/hooks/${t.id}` : null,
@@ -77,7 +78,8 @@ async function setPaused(env: Bindings, p: Principal, id: string, paused: boolea
   const now = Date.now();
   const next = !paused && t.kind === "cron" ? await clock(env, t.id).arm(t.id, t.cron!, t.timezone!, now) : null;
   const [upd] = await env.DB.batch([
-    env.DB.prepare(`UPDATE triggers SET paused = ?1, updated_at = ?2, next_fire_at = ?3 WHERE id = ?4 AND org_id = ?5 AND ${planStill(6)}`).bind(paused ? 1 : 0, now, next, t.id, p.org_id, planVersion),
+    // a resume counts the schedule from now: what came due while paused is skipped
+    env.DB.prepare(`UPDATE triggers SET paused = ?1, updated_at = ?2, next_fire_at = ?3, schedule_from = CASE WHEN ?1 = 0 AND paused = 1 THEN ?2 ELSE schedule_from END WHERE id = ?4 AND org_id = ?5 AND ${planStill(6)}`).bind(paused ? 1 : 0, now, next, t.id, p.org_id, planVersion),
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: paused ? "trigger.pause" : "trigger.resume", target_type: "trigger", target_id: t.id }, now, true),
   ]);
   if (upd.meta.changes !== 1) {
@@ -86,7 +88,7 @@ async function setPaused(env: Bindings, p: Principal, id: string, paused: boolea
     await rearmAsSaved(env, saved);
     throw conflict("the trigger's plan was saved while resuming it; try again");
   }
-  return { ...t, paused: paused ? 1 : 0, updated_at: now, next_fire_at: next };
+  return { ...t, paused: paused ? 1 : 0, updated_at: now, schedule_from: t.paused && !paused ? now : t.schedule_from, next_fire_at: next };
 }
 
 const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
@@ -109,9 +111,9 @@ export const triggersApi = newApp()
       const now = Date.now();
       const t: TriggerRow = {
         id: newId("trg"), org_id: p.org_id, kind: input.kind, plan_id: plan.id, title: input.title ?? null,
-        cron: input.kind === "cron" ? normalCron(input.cron) : null, timezone: input.kind === "cron" ? input.timezone : null,
+        cron: input.kind === "cron" ? normalCron(input.cron) : null, timezone: input.kind === "cron" ? canonicalTimeZone(input.timezone) : null,
         inputs: JSON.stringify(input.inputs), input_map: inputMap ? JSON.stringify(inputMap) : null, secret: input.kind === "webhook" ? newWebhookSecret() : null, paused: 0,
-        created_by: JSON.stringify(createdBy(p)), created_at: now, updated_at: now, last_fired_at: null, next_fire_at: null, last_task_id: null, last_error: null,
+        created_by: JSON.stringify(createdBy(p)), created_at: now, updated_at: now, schedule_from: now, last_fired_at: null, next_fire_at: null, last_task_id: null, last_error: null,
       };
       checkGaps(plan.params, t);
       // Armed first: a trigger row with no alarm would never fire; an alarm with no row stops itself.
@@ -121,8 +123,8 @@ export const triggersApi = newApp()
       const [missing, inserted] = await c.env.DB.batch<{ name: string }>([
         c.env.DB.prepare(PLAN_AGENTS_MISSING).bind(t.plan_id, t.org_id),
         c.env.DB.prepare(
-          `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, input_map, secret, paused, created_by, created_at, updated_at, next_fire_at)
-           SELECT ?3, ?2, ?4, ?1, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?12, ?13
+          `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, input_map, secret, paused, created_by, created_at, updated_at, schedule_from, next_fire_at)
+           SELECT ?3, ?2, ?4, ?1, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?12, ?12, ?13
            WHERE EXISTS (SELECT 1 FROM plans WHERE id = ?1 AND org_id = ?2) AND ${planStill(14, "?1")} AND NOT EXISTS (${PLAN_AGENTS_MISSING})`,
         ).bind(t.plan_id, t.org_id, t.id, t.kind, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, t.next_fire_at, plan.version),
         auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.create", target_type: "trigger", target_id: t.id, details: { kind: t.kind, plan_id: t.plan_id } }, now, true),
@@ -145,7 +147,7 @@ export const triggersApi = newApp()
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
       const page = keysetSql(NEWEST, cursorAfter(NEWEST, cursor), limit);
-      const { results } = await c.env.DB.prepare(`SELECT * FROM triggers WHERE org_id = ? ${page.where} ${page.tail}`).bind(c.get("principal").org_id, ...page.args).all<TriggerRow>();
+      const { results } = await c.env.DB.prepare(`${TRIGGER_SELECT} WHERE org_id = ? ${page.where} ${page.tail}`).bind(c.get("principal").org_id, ...page.args).all<TriggerRow>();
       const origin = new URL(c.req.url).origin;
       return c.json(pageOf(results, limit, (t) => [t.created_at, t.id], (t) => toView(t, origin)), 200);
     },

@@ -180,9 +180,10 @@ export const triggers = sqliteTable(
     created_by: text("created_by").notNull(),
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
+    /** where a cron schedule counts from: the create, the latest change of cron or timezone, or resume */
+    schedule_from: integer("schedule_from").notNull().default(0),
     last_fired_at: integer("last_fired_at"),
     next_fire_at: integer("next_fire_at"),
-    last_task_id: text("last_task_id"),
     last_error: text("last_error"),
   },
   (t) => [index("triggers_org").on(t.org_id, t.created_at)],

@@ -16,10 +16,10 @@ export const MAX_FAILURES = 60;
 
 type ClaimedFire = { fired_at: number; task_id: string | null; failures: number };
 
-/** Claims the fire due at `now`: false when a doubled alarm, a pause or a change took the trigger first. */
+/** Claims the fire due at `now`: false when a doubled alarm, a pause, a new schedule or a resume took the trigger first. */
 export async function claimFire(d1: D1Database, t: TriggerRow, now: number, next: number): Promise<boolean> {
   const [claim] = await d1.batch([
-    d1.prepare("UPDATE triggers SET last_fired_at = ?, next_fire_at = ? WHERE id = ? AND paused = 0 AND last_fired_at IS ?").bind(now, next, t.id, t.last_fired_at),
+    d1.prepare("UPDATE triggers SET last_fired_at = ?, next_fire_at = ? WHERE id = ? AND paused = 0 AND last_fired_at IS ? AND schedule_from = ?").bind(now, next, t.id, t.last_fired_at, t.schedule_from),
     d1.prepare("INSERT INTO cron_fires (trigger_id, fired_at) SELECT ?, ? WHERE changes() = 1").bind(t.id, now),
   ]);
   return claim.meta.changes === 1;
@@ -77,7 +77,7 @@ export async function finishCutOffFires(env: Bindings, t: TriggerRow, now: numbe
     if (f.task_id && (await requestTask(env, t.org_id, f.task_id, f.fired_at, now)) === "stored") {
       await d1.batch([
         d1.prepare("DELETE FROM cron_fires WHERE trigger_id = ? AND fired_at = ?").bind(t.id, f.fired_at),
-        d1.prepare("UPDATE triggers SET last_task_id = ?, last_error = NULL WHERE id = ? AND last_fired_at = ?").bind(f.task_id, t.id, f.fired_at),
+        d1.prepare("UPDATE triggers SET last_error = NULL WHERE id = ? AND last_fired_at = ?").bind(t.id, f.fired_at),
       ]);
       continue;
     }

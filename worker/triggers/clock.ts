@@ -45,7 +45,7 @@ export class TriggerClock extends DurableObject<Bindings> {
     if (!t.paused) {
       const now = Date.now();
       next = nextFire(t.cron, t.timezone, new Date(now)).getTime();
-      const since = Math.max(t.last_fired_at ?? 0, t.updated_at);
+      const since = Math.max(t.last_fired_at ?? 0, t.schedule_from);
       if (missedFire(t.cron, t.timezone, new Date(since), new Date(now)) && !(await this.fire(t, now, next))) next = Math.min(next, now + CUT_OFF_AFTER_MS + 1000);
     }
     const at = Math.min(next ?? Infinity, retry ?? Infinity);

@@ -53,6 +53,12 @@ function schedule(pattern: string, tz: string): Cron {
   return new Cron(pattern, { timezone: tz, mode: "5-or-6-parts" });
 }
 
+/** The IANA name a timezone is known by (`europe/paris` is `Europe/Paris`), so lists and the dashboard agree; an unknown one as given. */
+export function canonicalTimeZone(tz: string): string {
+  if (!isTimeZone(tz)) return tz;
+  return new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
+}
+
 function isTimeZone(tz: string): boolean {
   if (!tz) return false;
   try {

@@ -21,14 +21,20 @@ export interface TriggerRow {
   created_by: string;
   created_at: number;
   updated_at: number;
+  /** where the schedule counts from: the create, the latest change of cron or timezone, or resume (not any edit) */
+  schedule_from: number;
   last_fired_at: number | null;
   next_fire_at: number | null;
+  /** not kept: read from its tasks (TRIGGER_SELECT), so it names the newest there is */
   last_task_id: string | null;
   last_error: string | null;
 }
 
+/** A trigger's row with its newest task (one step down `tasks_trigger_seq`); `WHERE …` follows. */
+export const TRIGGER_SELECT = "SELECT *, (SELECT id FROM tasks WHERE tasks.trigger_id = triggers.id ORDER BY seq DESC LIMIT 1) AS last_task_id FROM triggers";
+
 export async function loadTrigger(d1: D1Database, id: string, orgId?: string): Promise<TriggerRow | null> {
-  const sql = `SELECT * FROM triggers WHERE id = ?${orgId ? " AND org_id = ?" : ""}`;
+  const sql = `${TRIGGER_SELECT} WHERE id = ?${orgId ? " AND org_id = ?" : ""}`;
   return d1.prepare(sql).bind(...(orgId ? [id, orgId] : [id])).first<TriggerRow>();
 }
 
@@ -36,7 +42,8 @@ export const triggerActor = (t: TriggerRow): CreatedBy => ({ type: "trigger", id
 
 /**
  * Starts a task from the trigger's plan: its saved inputs, overlaid with the
- * webhook's body. Records the outcome on the trigger.
+ * webhook's body. Records the outcome on the trigger: a success in the create's own batch, so no stop after it leaves
+ * the last fire's error standing.
  */
 export async function fireTrigger(
   env: Bindings,
@@ -48,11 +55,11 @@ export async function fireTrigger(
   const d1 = env.DB;
   try {
     const task = await runPlan(env, { org_id: t.org_id, created_by: by }, t.plan_id, {
-      inputs: { ...saved, ...o.inputs }, title: t.title ?? undefined, source: t.kind, trigger_id: t.id, trigger_paused: t.paused === 1, also: o.also,
+      inputs: { ...saved, ...o.inputs }, title: t.title ?? undefined, source: t.kind, trigger_id: t.id, trigger_paused: t.paused === 1,
+      also: (taskId) => [...(o.also?.(taskId) ?? []), d1.prepare("UPDATE triggers SET last_error = NULL WHERE id = ?2 AND last_error IS NOT NULL AND EXISTS (SELECT 1 FROM tasks WHERE id = ?1)").bind(taskId, t.id)],
       // in the create's batch, so a restart cannot leave a trigger's task unaudited
       audit: { actor: by, action: "task.create", details: { trigger_id: t.id } },
     });
-    await d1.prepare("UPDATE triggers SET last_task_id = ?, last_error = NULL WHERE id = ?").bind(task.id, t.id).run();
     return task;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

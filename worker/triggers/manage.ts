@@ -6,7 +6,7 @@ import { badRequest, conflict, notFound, unprocessable } from "../lib/errors";
 import { declaredNames, resolveInputs } from "../task/params";
 import type { Param, Plan } from "../task/plan-schema";
 import { findNamedPlan } from "../api/plan-run";
-import { nextFire, validateCron } from "./cron";
+import { canonicalTimeZone, nextFire, validateCron } from "./cron";
 import { loadTrigger, type TriggerRow } from "./fire";
 import { describeGaps, triggerGaps, unknownParams } from "./plan-fit";
 import { newWebhookSecret } from "./webhook-signature";
@@ -69,10 +69,11 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
   if (!t) throw notFound("trigger");
   const foreign = ONLY[t.kind].filter((k) => patch[k] !== undefined);
   if (foreign.length) throw badRequest(`invalid request: a ${t.kind} trigger has no ${foreign.join(" or ")}`, foreign.map((path) => ({ path, message: `not a ${t.kind} trigger's` })));
-  const scheduled = patch.cron !== undefined || patch.timezone !== undefined;
   const cron = patch.cron !== undefined ? normalCron(patch.cron) : t.cron;
-  const timezone = patch.timezone ?? t.timezone;
-  if (scheduled) checkSchedule(cron!, timezone!);
+  if (patch.cron !== undefined || patch.timezone !== undefined) checkSchedule(cron!, patch.timezone ?? t.timezone!);
+  const timezone = patch.timezone !== undefined ? canonicalTimeZone(patch.timezone) : t.timezone;
+  // only a schedule that differs is new: one a client sends back as it was keeps a fire already due
+  const scheduled = cron !== t.cron || canonicalTimeZone(timezone!) !== canonicalTimeZone(t.timezone!);
   let params: Param[] | null = null;
   let planVersion: number | null = null;
   if (patch.inputs !== undefined || patch.input_map) {
@@ -84,6 +85,8 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
   const paused = patch.paused === undefined ? t.paused : patch.paused ? 1 : 0;
   const next: TriggerRow = {
     ...t, cron, timezone, paused, updated_at: now,
+    // only a new schedule or a resume moves where the schedule counts from: an edit skips no fire already due
+    schedule_from: scheduled || (t.paused && !paused) ? now : t.schedule_from,
     title: patch.title === undefined ? t.title : patch.title,
     inputs: patch.inputs === undefined ? t.inputs : JSON.stringify(patch.inputs),
     input_map: patch.input_map === undefined ? t.input_map : patch.input_map && JSON.stringify(patch.input_map),
@@ -97,9 +100,9 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
   else if (t.kind === "cron" && (scheduled || t.paused)) next.next_fire_at = await clock(env, t.id).arm(t.id, cron!, timezone!, now);
   const [upd] = await env.DB.batch([
     env.DB.prepare(
-      `UPDATE triggers SET title = ?1, cron = ?2, timezone = ?3, inputs = ?4, input_map = ?5, paused = ?6, next_fire_at = ?7, last_error = ?8, updated_at = ?9
+      `UPDATE triggers SET title = ?1, cron = ?2, timezone = ?3, inputs = ?4, input_map = ?5, paused = ?6, next_fire_at = ?7, last_error = ?8, updated_at = ?9, schedule_from = ?14
        WHERE id = ?10 AND org_id = ?11 AND updated_at = ?12 AND ${planStill(13)}`,
-    ).bind(next.title, next.cron, next.timezone, next.inputs, next.input_map, next.paused, next.next_fire_at, next.last_error, now, t.id, p.org_id, t.updated_at, planVersion),
+    ).bind(next.title, next.cron, next.timezone, next.inputs, next.input_map, next.paused, next.next_fire_at, next.last_error, now, t.id, p.org_id, t.updated_at, planVersion, next.schedule_from),
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.update", target_type: "trigger", target_id: t.id, details: { ...patch } }, now, true),
   ]);
   if (upd.meta.changes !== 1) {
