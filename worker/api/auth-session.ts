@@ -24,7 +24,7 @@ export const authSessionPublicApi = newApp().openapi(
   }),
   async (c) => {
     const p = await principalForToken(c.env.DB, c.req.valid("json").token);
-    if (!p) throw unauthorized("unknown, revoked or expired API token");
+    if (!p) throw unauthorized("unknown, revoked or expired API token", "invalid_token");
     const sid = newSecret("fds");
     const now = Date.now();
     // a session ends with its token

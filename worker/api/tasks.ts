@@ -149,7 +149,7 @@ export const tasksApi = newApp()
         let waiting = true;
         const lost = await Promise.race([stub.waitForResult(wait * 1000).then(() => false), lostAuthorization(c, () => waiting)]);
         waiting = false;
-        if (lost) throw unauthorized("unknown, revoked or expired API token");
+        if (lost) throw unauthorized("unknown, revoked or expired API token", "invalid_token");
       }
       const [detail, children] = await Promise.all([stub.detail(), childrenTotals(c.env.DB, c.get("principal").org_id, id)]);
       if (!detail) {
