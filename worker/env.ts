@@ -28,6 +28,7 @@ export interface Bindings {
   MAX_BODY_BYTES?: string;
   RATE_LIMIT_PER_MIN?: string;
   MAX_STREAMS_PER_ORG?: string;
+  MAX_STREAMS_PER_TOKEN?: string;
   HTTP_FETCH_ALLOW_PRIVATE?: string;
   /** a SearXNG-compatible JSON search endpoint for `web_search` by models without a search of their own */
   WEB_SEARCH_URL?: string;

@@ -457,3 +457,26 @@ describe("concurrency caps", () => {
     expect(await stub.waitForResult(5_000)).toBe("completed");
   });
 });
+
+describe("the queue's sweep and dashboard sessions", () => {
+  it("deletes the organization's expired sessions, which were refused already; live ones and other organizations' stay", async () => {
+    const o = await org("sessions", 5);
+    const signIn = async () => (await api("POST", "/auth/session", { token: null, body: { token: o.token } })).headers.get("set-cookie")!.split(";")[0];
+    const [old, live] = [await signIn(), await signIn()];
+    const hash = async (cookie: string) => {
+      const bytes = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(cookie.split("=")[1]));
+      return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    };
+    await env.DB.prepare("UPDATE auth_sessions SET expires_at = ? WHERE id_hash = ?").bind(Date.now() - 1, await hash(old)).run();
+    await env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, 'tok_elsewhere', 'org_elsewhere', 0, 1)").bind(`elsewhere_${o.id}`).run();
+    expectError(await api("GET", "/tasks", { token: null, headers: { cookie: old } }), 401, "unauthorized");
+    expect((await api("GET", "/tasks", { token: null, headers: { cookie: live } })).status).toBe(200);
+
+    await create(o.token, "keeps the queue's alarm armed");
+    expect(await runDurableObjectAlarm(o.queue)).toBe(true);
+    const left = await env.DB.prepare("SELECT id_hash FROM auth_sessions WHERE org_id = ?").bind(o.id).all<{ id_hash: string }>();
+    expect(left.results.map((r) => r.id_hash)).toEqual([await hash(live)]);
+    expect(await env.DB.prepare("SELECT 1 AS x FROM auth_sessions WHERE id_hash = ?").bind(`elsewhere_${o.id}`).first()).not.toBeNull();
+    expect((await api("GET", "/tasks", { token: null, headers: { cookie: live } })).status).toBe(200);
+  });
+});

@@ -2,7 +2,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { subscribeToFeed } from "../../worker/live/org-feed";
-import { ADMIN, api, BASE, createTask, expectError, makeOrg, waitForStatus } from "../helpers";
+import { streamsPerToken } from "../../worker/lib/stream-slots";
+import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, waitForStatus } from "../helpers";
 
 interface Frame {
   id: string | null;
@@ -435,5 +436,44 @@ describe("organization feed", () => {
     for (let i = 0; i < 40; i++) await feed.publish("task.updated", { i, big });
     await expect.poll(() => feed.openStreams(), { timeout: 3000 }).toBe(0);
     await reader.cancel().catch(() => {});
+  });
+});
+
+describe("open streams per token", () => {
+  it("refuses a token's stream past MAX_STREAMS_PER_TOKEN with a 429 naming the cap, task streams and the feed alike, and leaves the organization's other tokens theirs", async () => {
+    const org = `org_token_streams_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    const other = (await api("POST", "/tokens", { token, body: { name: "another dashboard", role: "viewer" } })).json.token as string;
+    const task = await createTask({ agent: "researcher", title: "watched" }, token);
+    const cap = streamsPerToken(env);
+    // the benchmark opens 500 streams on one token
+    expect(cap).toBeGreaterThanOrEqual(500);
+    const gate = await gateOf(token);
+    const first = await stream("/events", { authorization: `Bearer ${token}` });
+    expect(first.status).toBe(200);
+    const reader = first.body!.getReader();
+    await reader.read();
+    expect(await gate.openStreams()).toBe(1);
+    const held = Array.from({ length: cap - 1 }, (_, i) => `held_${i}`);
+    for (const id of held) expect(await gate.openStream(id, cap)).toBe(true);
+    for (const path of ["/events", `/tasks/${task.id}/events`]) {
+      const res = await api("GET", path, { token });
+      expectError(res, 429, "rate_limited");
+      expect(res.json.error.message).toContain(`MAX_STREAMS_PER_TOKEN, ${cap}`);
+      expect(res.headers.get("retry-after")).toBeTruthy();
+    }
+    expect(await gate.openStreams()).toBe(cap);
+    const theirs = await stream("/events", { authorization: `Bearer ${other}` });
+    expect(theirs.status).toBe(200);
+    await theirs.body!.cancel();
+    // a stream that ends gives its slot back (its end is seen at its next write)
+    await reader.cancel();
+    await env.ORG_FEED.get(env.ORG_FEED.idFromName(org)).publish("task.updated", { id: "tsk_after" });
+    await expect.poll(() => env.ORG_FEED.get(env.ORG_FEED.idFromName(org)).openStreams()).toBe(0);
+    await expect.poll(() => gate.openStreams(), { timeout: 5000 }).toBe(cap - 1);
+    const again = await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${token}` });
+    expect(again.status).toBe(200);
+    await again.body!.cancel();
+    for (const id of held) await gate.closeStream(id);
   });
 });

@@ -229,3 +229,33 @@ async function fetchSession(token: string): Promise<string> {
   const cookie = res.headers.get("set-cookie")!;
   return cookie.split(";")[0];
 }
+
+describe("401 challenges", () => {
+  it("every 401 names the scheme and realm, and says when the token given was refused", async () => {
+    const none = await api("GET", "/tasks", { token: null });
+    expectError(none, 401, "unauthorized");
+    expect(none.headers.get("www-authenticate")).toBe('Bearer realm="flightdeck"');
+
+    const unknown = await api("GET", "/tasks", { token: "fd_not_a_token" });
+    expectError(unknown, 401, "unauthorized");
+    expect(unknown.headers.get("www-authenticate")).toBe('Bearer realm="flightdeck", error="invalid_token"');
+
+    const malformed = await api("GET", "/tasks", { token: null, headers: { authorization: "Basic Zm9vOmJhcg==" } });
+    expectError(malformed, 401, "unauthorized");
+    expect(malformed.headers.get("www-authenticate")).toBe('Bearer realm="flightdeck", error="invalid_request"');
+
+    const stale = await api("GET", "/tasks", { token: null, headers: { cookie: "fd_session=fds_gone" } });
+    expectError(stale, 401, "unauthorized");
+    expect(stale.headers.get("www-authenticate")).toBe('Bearer realm="flightdeck", error="invalid_token"');
+
+    const signIn = await api("POST", "/auth/session", { token: null, body: { token: "fd_not_a_token" } });
+    expectError(signIn, 401, "unauthorized");
+    expect(signIn.headers.get("www-authenticate")).toBe('Bearer realm="flightdeck", error="invalid_token"');
+
+    const { json: made } = await api("POST", "/tokens", { body: { name: "challenged", role: "viewer" } });
+    expect((await api("DELETE", `/tokens/${made.id}`)).status).toBe(204);
+    const revoked = await api("GET", "/tasks", { token: made.token });
+    expectError(revoked, 401, "unauthorized");
+    expect(revoked.headers.get("www-authenticate")).toBe('Bearer realm="flightdeck", error="invalid_token"');
+  });
+});

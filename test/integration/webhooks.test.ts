@@ -31,7 +31,7 @@ async function deliver(triggerId: string, secret: string, payload: unknown, o: {
     }),
   );
   const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null, text, id };
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null, text, id };
 }
 
 const tasksOf = async (triggerId: string) =>
@@ -111,6 +111,8 @@ describe("webhook triggers", () => {
     const stale = await deliver(t.id, t.secret, { repo: "x" }, { ts: now - 600 });
     expectError(stale, 401, "unauthorized");
     expect(stale.json.error.details).toEqual({ reason: "stale_timestamp" });
+    // RFC 9110: a 401 names a scheme, whoever refused
+    expect(stale.headers.get("www-authenticate")).toBe('Bearer realm="flightdeck"');
     expectError(await deliver(t.id, t.secret, { repo: "x" }, { ts: now + 600 }), 401, "unauthorized");
     expectError(await deliver(t.id, t.secret, { repo: "x" }, { headers: { "webhook-id": "" } }), 401, "unauthorized");
     expect(await tasksOf(t.id)).toHaveLength(0);

@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../lib/context";
-import { ApiError } from "../lib/errors";
+import { ApiError, challenge } from "../lib/errors";
 import { log } from "../lib/log";
 import { issueDetails } from "../lib/zod-issues";
 import { declaredOnly } from "./declared-only";
@@ -26,7 +26,9 @@ export function errorResponse(err: Error, c: Context<AppEnv>): Response {
   const request_id = c.get("requestId");
   if (err instanceof ApiError) {
     const body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), request_id } };
-    return c.json(body, err.status, err.headers);
+    // every 401 carries a challenge, whoever raised it (a webhook's signature, too)
+    const headers = err.status === 401 ? { "www-authenticate": challenge(), ...err.headers } : err.headers;
+    return c.json(body, err.status, headers);
   }
   if (err instanceof HTTPException) {
     // a body sent as another media type than JSON is a malformed request (DESIGN.md: 400), as a body that is not JSON is
@@ -34,7 +36,7 @@ export function errorResponse(err: Error, c: Context<AppEnv>): Response {
     const status = err.status;
     const code = status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : "bad_request";
     const message = status === 400 && /JSON/i.test(err.message) ? "the request body is not valid JSON" : err.message || "bad request";
-    return c.json({ error: { code, message, request_id } }, status);
+    return c.json({ error: { code, message, request_id } }, status, status === 401 ? { "www-authenticate": challenge() } : undefined);
   }
   log("error", "unhandled error", { request_id, error: String(err), stack: err.stack });
   return c.json({ error: { code: "internal", message: "internal error", request_id } }, 500);

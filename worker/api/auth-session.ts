@@ -5,6 +5,7 @@ import { tokenGate } from "../lib/token-gate";
 import { principalForSession, principalForToken } from "../lib/auth-lookup";
 import { newSecret, sha256Hex } from "../lib/crypto";
 import { unauthorized } from "../lib/errors";
+import { sweepExpiredSessions } from "../lib/session-sweep";
 import { newApp } from "./app";
 import { body, errors, json } from "./schemas";
 
@@ -24,17 +25,18 @@ export const authSessionPublicApi = newApp().openapi(
   }),
   async (c) => {
     const p = await principalForToken(c.env.DB, c.req.valid("json").token);
-    if (!p) throw unauthorized("unknown, revoked or expired API token");
+    if (!p) throw unauthorized("unknown, revoked or expired API token", "invalid_token");
     const sid = newSecret("fds");
     const now = Date.now();
     // a session ends with its token
     const ttlMs = Math.min(SESSION_TTL_S * 1000, p.expires_at === null ? Number.POSITIVE_INFINITY : p.expires_at - now);
-    // the browser's previous session ends with this sign-in (its cookie is replaced), and so do the token's expired ones
+    // the browser's previous session ends with this sign-in (its cookie is replaced), and the organization's expired ones go
     const prior = getCookie(c, SESSION_COOKIE);
     const priorSession = prior ? await principalForSession(c.env.DB, prior) : null;
     await c.env.DB.batch([
       c.env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)").bind(await sha256Hex(sid), p.token_id, p.org_id, now, now + ttlMs),
-      c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ? OR (token_id = ? AND expires_at <= ?)").bind(prior ? await sha256Hex(prior) : null, p.token_id, now),
+      c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ?").bind(prior ? await sha256Hex(prior) : null),
+      sweepExpiredSessions(c.env.DB, p.org_id, now),
     ]);
     if (priorSession) await tokenGate(c.env, priorSession.token_hash).wake().catch(() => {});
     const secure = new URL(c.req.url).protocol === "https:";

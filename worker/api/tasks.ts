@@ -3,6 +3,7 @@ import { decodeCursor, findTask, listTasks, taskSummary } from "../db/task-queri
 import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
 import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { lostAuthorization, whileAuthorized } from "../lib/while-authorized";
+import { giveBackStreamSlot, slotParams, takeStreamSlot } from "../lib/stream-slots";
 import { requireRole } from "../lib/roles";
 import { createTask, singleStepPlan, taskStub } from "../task/create";
 import type { RpcResult } from "../task/runner";
@@ -150,7 +151,7 @@ export const tasksApi = newApp()
         let waiting = true;
         const lost = await Promise.race([stub.waitForResult(wait * 1000).then(() => false), lostAuthorization(c, () => waiting)]);
         waiting = false;
-        if (lost) throw unauthorized("unknown, revoked or expired API token");
+        if (lost) throw unauthorized("unknown, revoked or expired API token", "invalid_token");
       }
       const [detail, children] = await Promise.all([stub.detail(), childrenTotals(c.env.DB, c.get("principal").org_id, id)]);
       if (!detail) {
@@ -276,14 +277,20 @@ export const tasksApi = newApp()
     createRoute({
       method: "get", path: "/{id}/events", tags: ["events"], summary: "SSE stream of one task: history first, then live",
       request: { params: IdParam, query: LastEventQuery },
-      responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(400, 401, 404) },
+      responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(400, 401, 404, 429) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       await requireTask(c.env, c.get("principal").org_id, id);
       const last = Number(c.req.header("last-event-id") ?? c.req.valid("query").last_event_id ?? 0);
-      const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0 }));
-      // a task's stream is never refused (only an organization's feed has a limit)
-      return sseResponse(whileAuthorized(c, (await streamOf(res))!));
+      const slot = await takeStreamSlot(c);
+      try {
+        const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0, ...slotParams(c, slot) }));
+        // only the token's cap limits a task's streams (the organization's is its feed's)
+        return sseResponse(whileAuthorized(c, (await streamOf(res))!, slot));
+      } catch (e) {
+        await giveBackStreamSlot(c, slot);
+        throw e;
+      }
     },
   );

@@ -43,7 +43,7 @@ export const authSessions = sqliteTable(
     created_at: integer("created_at").notNull(),
     expires_at: integer("expires_at").notNull(),
   },
-  (t) => [index("auth_sessions_token").on(t.token_id)],
+  (t) => [index("auth_sessions_token").on(t.token_id), index("auth_sessions_org_expiry").on(t.org_id, t.expires_at)],
 );
 
 export const agents = sqliteTable(

@@ -22,14 +22,14 @@ async function bearer(env: Bindings, token: string): Promise<{ principal: Princi
   let hash = vouched.get(token);
   if (hash === undefined) {
     hash = await sha256Hex(token);
-    if (!(await principalForTokenHash(env.DB, hash, "bearer"))) throw unauthorized("unknown, revoked or expired API token");
+    if (!(await principalForTokenHash(env.DB, hash, "bearer"))) throw unauthorized("unknown, revoked or expired API token", "invalid_token");
     if (vouched.size >= VOUCHED_MAX) vouched.clear();
     vouched.set(token, hash);
   }
   const { principal, verdict } = await tokenGate(env, hash).pass(hash, rateLimitPerMinute(env));
   if (!principal) {
     vouched.delete(token);
-    throw unauthorized("unknown, revoked or expired API token");
+    throw unauthorized("unknown, revoked or expired API token", "invalid_token");
   }
   return { principal, verdict, hash };
 }
@@ -45,7 +45,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization");
   if (header) {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) throw unauthorized("the Authorization header must be `Bearer <token>`");
+    if (!m) throw unauthorized("the Authorization header must be `Bearer <token>`", "invalid_request");
     const { principal, verdict, hash } = await bearer(c.env, m[1]);
     c.set("principal", principal);
     c.set("tokenHash", hash);
@@ -53,7 +53,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   } else {
     const sid = getCookie(c, SESSION_COOKIE);
     const session = sid ? await principalForSession(c.env.DB, sid) : null;
-    if (!session) throw unauthorized();
+    if (!session) throw unauthorized(undefined, sid ? "invalid_token" : undefined);
     if (!SAFE_METHODS.has(c.req.method)) {
       const origin = c.req.header("origin");
       if (!origin || origin !== new URL(c.req.url).origin) throw forbidden("cross-origin request refused");

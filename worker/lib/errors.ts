@@ -42,4 +42,8 @@ export const notFound = (what: string) => new ApiError("not_found", `${what} not
 export const conflict = (message: string, details?: unknown) => new ApiError("conflict", message, details);
 export const unprocessable = (message: string, details?: unknown) => new ApiError("unprocessable", message, details);
 export const forbidden = (message: string) => new ApiError("forbidden", message);
-export const unauthorized = (message = "a valid API token or session is required") => new ApiError("unauthorized", message);
+/** RFC 9110 requires a 401 to say how to authenticate; RFC 6750 adds why a credential given was refused. */
+export const challenge = (error?: "invalid_token" | "invalid_request") => `Bearer realm="flightdeck"${error ? `, error="${error}"` : ""}`;
+/** `error`: absent when no credential came, `invalid_token` when one was refused, `invalid_request` when it was malformed. */
+export const unauthorized = (message = "a valid API token or session is required", error?: "invalid_token" | "invalid_request") =>
+  new ApiError("unauthorized", message, undefined, { "www-authenticate": challenge(error) });

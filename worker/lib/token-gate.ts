@@ -11,6 +11,8 @@ import { TrustedReading } from "./trusted-reading";
  * gate at once; this only bounds a notice that never arrived.
  */
 export const TRUST_MS = 60_000;
+/** How long past its last check a stream's slot is held: the checks come at least every TRUST_MS. */
+const STREAM_LEASE_MS = 60_000;
 
 export interface Passage {
   /** null: no such token, or revoked */
@@ -28,6 +30,8 @@ export class TokenGate extends DurableObject<Bindings> {
   readonly counter = new FixedWindow();
   private readonly known = new TrustedReading<Principal | null>(TRUST_MS);
   private readonly watchers = new Set<() => void>();
+  /** The token's open streams, each until its lease ends: a stream renews it at every check (revokedWithin). */
+  private readonly streams = new Map<string, number>();
 
   async pass(hash: string, limit: number): Promise<Passage> {
     const principal = await this.live(hash);
@@ -44,7 +48,8 @@ export class TokenGate extends DurableObject<Bindings> {
    * the token asks again and again and ends at the first true. Revocation wakes every asker at once, and
    * expiry is waited for.
    */
-  async revokedWithin(hash: string, ms: number): Promise<boolean> {
+  async revokedWithin(hash: string, ms: number, stream?: string): Promise<boolean> {
+    if (stream !== undefined && this.streams.has(stream)) this.streams.set(stream, Date.now() + ms + STREAM_LEASE_MS);
     const held = await this.live(hash);
     if (!held) return true;
     const wait = held.expires_at === null ? ms : Math.max(0, Math.min(ms, held.expires_at - Date.now()));
@@ -64,6 +69,26 @@ export class TokenGate extends DurableObject<Bindings> {
   private async live(hash: string): Promise<Principal | null> {
     const principal = await this.known.get(() => principalForTokenHash(this.env.DB, hash, "bearer"));
     return principal && !expired(principal) ? principal : null;
+  }
+
+  /**
+   * Takes a slot for a stream about to open, unless the token holds `cap` already. Its stream gives it back
+   * when it ends; one whose isolate went away first lapses when its lease does. In memory, as the counter.
+   */
+  async openStream(id: string, cap: number): Promise<boolean> {
+    if ((await this.openStreams()) >= cap) return false;
+    this.streams.set(id, Date.now() + STREAM_LEASE_MS);
+    return true;
+  }
+
+  async closeStream(id: string): Promise<void> {
+    this.streams.delete(id);
+  }
+
+  async openStreams(): Promise<number> {
+    const now = Date.now();
+    for (const [id, until] of this.streams) if (until <= now) this.streams.delete(id);
+    return this.streams.size;
   }
 
   async forget(): Promise<void> {

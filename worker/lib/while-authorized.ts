@@ -9,13 +9,13 @@ import { TRUST_MS, tokenGate } from "./token-gate";
  * cannot be asked counts as ended; the client asks again and authenticates again. False once `open()`
  * is, at the next check, no longer true.
  */
-export async function lostAuthorization(c: Context<AppEnv>, open: () => boolean): Promise<boolean> {
+export async function lostAuthorization(c: Context<AppEnv>, open: () => boolean, slot?: string): Promise<boolean> {
   const { DB } = c.env;
   const tokenHash = c.get("tokenHash");
   const sessionId = c.get("sessionId");
   const gate = tokenGate(c.env, tokenHash);
   while (open()) {
-    if (await gate.revokedWithin(tokenHash, TRUST_MS).catch(() => true)) return true;
+    if (await gate.revokedWithin(tokenHash, TRUST_MS, slot).catch(() => true)) return true;
     if (open() && sessionId && !(await principalForSession(DB, sessionId).catch(() => null))) return true;
   }
   return false;
@@ -23,12 +23,12 @@ export async function lostAuthorization(c: Context<AppEnv>, open: () => boolean)
 
 /**
  * `stream`, cut off once the request loses its authorization (above): an EventSource then reconnects and
- * is refused (401). The chunks go through workerd's own pipe, never through JavaScript: a JS pump, which
+ * is refused (401). Each check renews the lease of the token's stream `slot` (stream-slots.ts). The chunks go through workerd's own pipe, never through JavaScript: a JS pump, which
  * could end the stream cleanly instead, cost each of 500 streams a read and a write per event on the
  * thread that also fans the events out, and tripled the SSE benchmark's p99 (bench/HISTORY.md, fifteenth
  * session). workerd's pipe ignores `preventAbort`, so a cut is the only way to stop it early.
  */
-export function whileAuthorized(c: Context<AppEnv>, stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+export function whileAuthorized(c: Context<AppEnv>, stream: ReadableStream<Uint8Array>, slot: string): ReadableStream<Uint8Array> {
   const { readable, writable } = new IdentityTransformStream();
   const lost = new AbortController();
   let open = true;
@@ -38,6 +38,6 @@ export function whileAuthorized(c: Context<AppEnv>, stream: ReadableStream<Uint8
     .finally(() => {
       open = false;
     });
-  void lostAuthorization(c, () => open).then((gone) => (gone && open ? lost.abort() : undefined));
+  void lostAuthorization(c, () => open, slot).then((gone) => (gone && open ? lost.abort() : undefined));
   return readable;
 }

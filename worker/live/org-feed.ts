@@ -9,6 +9,7 @@ import { KnownSubscriptions } from "../notify/subscriptions";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream } from "../task/events";
 import { numberParam, streamOf, streamRequest, streamResponse } from "./stream-fetch";
 import { Subscribers } from "./subscribers";
+import { givesBackSlot } from "../lib/stream-slots";
 
 export const REPLAY_WINDOW = 1000;
 /** How long a busy organization's index writes gather before their shared batch (worker/db/group-commit.ts). */
@@ -22,8 +23,9 @@ export async function subscribeToFeed(
   lastEventId: number | null,
   maxStreams: number,
   heartbeat?: number,
+  slot?: { slot: string; slot_token: string },
 ): Promise<ReadableStream<Uint8Array> | null> {
-  return streamOf(await feed.fetch(streamRequest({ last_event_id: lastEventId, max_streams: maxStreams, heartbeat })));
+  return streamOf(await feed.fetch(streamRequest({ last_event_id: lastEventId, max_streams: maxStreams, heartbeat, ...slot })));
 }
 
 /** Ids of one instance: its epoch (counted in storage, one write per wake-up) above the event's number. */
@@ -101,15 +103,19 @@ export class OrgFeed extends DurableObject<Bindings> {
 
   /**
    * SSE (worker/live/stream-fetch.ts): `last_event_id` absent for live only, `max_streams` the
-   * organization's limit (429 when reached), `heartbeat` the keepalive interval (tests).
+   * organization's limit (429 when reached), `heartbeat` the keepalive interval (tests), `slot` the token's
+   * stream slot it holds (stream-slots.ts).
    */
   async fetch(req: Request): Promise<Response> {
-    return streamResponse(this.subscribe(numberParam(req, "last_event_id"), numberParam(req, "max_streams") ?? Infinity, numberParam(req, "heartbeat") ?? undefined));
+    return streamResponse(
+      this.subscribe(numberParam(req, "last_event_id"), numberParam(req, "max_streams") ?? Infinity, numberParam(req, "heartbeat") ?? undefined, (w) => givesBackSlot(this.env, req, w)),
+    );
   }
 
-  private subscribe(lastEventId: number | null, maxStreams: number, heartbeat?: number): ReadableStream<Uint8Array> | null {
+  private subscribe(lastEventId: number | null, maxStreams: number, heartbeat?: number, opened?: (writer: WritableStreamDefaultWriter<Uint8Array>) => void): ReadableStream<Uint8Array> | null {
     if (this.clients.size >= maxStreams) return null;
     const { readable, writer } = sseStream();
+    opened?.(writer);
     if (lastEventId == null || lastEventId === this.lastId) {
       void writer.write(sseFrame(null, "ready", { last_event_id: this.lastId })).catch(() => {});
     } else if (!this.replay(writer, lastEventId)) {

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import { log } from "../lib/log";
+import { sweepExpiredSessions } from "../lib/session-sweep";
 import { DEFAULT_MAX_CONCURRENT_TASKS, readOrgSettings } from "../lib/org-settings";
 import { admissible, agentCounts, type Caps, type Entry, fullAgents, type Holding, holdingCap } from "./admit";
 import { placeholders } from "../db/sql";
@@ -189,6 +190,7 @@ export class OrgQueue extends DurableObject<Bindings> {
     this.alarmAt = null;
     await this.tell([...this.unacked]);
     await this.sweep();
+    if (this.orgId) await sweepExpiredSessions(this.env.DB, this.orgId).run().catch((e) => log("warn", "expired sessions not swept", { org_id: this.orgId, error: String(e) }));
     await this.admitReady();
     this.armAlarm();
   }

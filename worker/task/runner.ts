@@ -10,6 +10,7 @@ import { StepError } from "../agents/types";
 import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, primaryAgent, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
 import { numberParam, streamResponse } from "../live/stream-fetch";
 import { Subscribers } from "../live/subscribers";
+import { givesBackSlot } from "../lib/stream-slots";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
 import { transitionOf } from "../notify/enqueue";
@@ -366,14 +367,15 @@ export class TaskRunner extends DurableObject<Bindings> {
     return this.executor.trace(key, run);
   }
 
-  /** SSE (worker/live/stream-fetch.ts): stored events after `last_event_id`, then live ones. */
+  /** SSE (worker/live/stream-fetch.ts): stored events after `last_event_id`, then live ones; `slot` the token's stream slot it holds. */
   async fetch(req: Request): Promise<Response> {
     await this.startup;
-    return streamResponse(this.events(numberParam(req, "last_event_id") ?? 0));
+    return streamResponse(this.events(numberParam(req, "last_event_id") ?? 0, (w) => givesBackSlot(this.env, req, w)));
   }
 
-  private events(lastId: number): ReadableStream<Uint8Array> {
+  private events(lastId: number, opened: (writer: WritableStreamDefaultWriter<Uint8Array>) => void): ReadableStream<Uint8Array> {
     const { readable, writer } = sseStream();
+    opened(writer);
     if (!this.meta) {
       void writer.close().catch(() => {});
       return readable;
