@@ -91,3 +91,14 @@ export async function spendWindow(stub: DurableObjectStub<TokenGate> | DurableOb
     Object.assign((o as unknown as RateLimiter).counter, { window: Math.floor(Date.now() / 60_000), count });
   });
 }
+
+/** Polls `read` (in real time) until `ok` holds, and fails naming `what` and the last value. */
+export async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

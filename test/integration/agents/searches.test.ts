@@ -1,19 +1,9 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { OPENAI_KEY } from "../../fake-servers/openai";
-import { api, makeOrg } from "../../helpers";
+import { api, makeOrg, until } from "../../helpers";
 
 const local = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe("searches an openai: agent runs through WEB_SEARCH_URL", () => {
   const saved = { key: env.OPENAI_API_KEY, url: env.OPENAI_BASE_URL, search: env.WEB_SEARCH_URL };
