@@ -4,7 +4,7 @@ import type { TaskListItem } from "../api-types";
 import { createLoader } from "../lib/loader";
 import { createSubmit } from "../lib/submit";
 import { Modal } from "./modal";
-import { ErrorLine } from "./task-actions";
+import { FormFooter } from "./form-footer";
 import { toast } from "./toast";
 
 /** The document's Create Task form: agent, title, description; the task starts at once. */
@@ -55,15 +55,7 @@ export function CreateTaskDialog(props: { onClose: () => void; onCreated: (t: Ta
           <span>Description</span>
           <textarea rows={6} value={description()} onInput={(e) => setDescription(e.currentTarget.value)} placeholder="Detailed instructions for the agent — this becomes its message." />
         </label>
-        <ErrorLine text={err()} />
-        <div class="modal-actions">
-          <button class="btn" type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button class="btn btn-primary" type="submit" disabled={busy()}>
-            {busy() ? "Creating…" : "Create task"}
-          </button>
-        </div>
+        <FormFooter error={err()} busy={busy()} onCancel={props.onClose} submit={busy() ? "Creating…" : "Create task"} />
       </form>
     </Modal>
   );

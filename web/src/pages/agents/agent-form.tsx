@@ -2,7 +2,7 @@ import { createSignal } from "solid-js";
 import { api } from "../../api";
 import type { Agent, AgentInput } from "../../api-types";
 import { Modal } from "../../components/modal";
-import { ErrorLine } from "../../components/task-actions";
+import { FormFooter } from "../../components/form-footer";
 import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
 
@@ -90,15 +90,7 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
             <input type="number" min="1" step="1" value={maxConcurrency()} onInput={(e) => setMaxConcurrency(e.currentTarget.value)} placeholder="no limit" />
           </label>
         </div>
-        <ErrorLine text={err()} />
-        <div class="modal-actions">
-          <button class="btn" type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button class="btn btn-primary" type="submit" disabled={busy()}>
-            {a ? "Save" : "Create agent"}
-          </button>
-        </div>
+        <FormFooter error={err()} busy={busy()} onCancel={props.onClose} submit={a ? "Save" : "Create agent"} />
       </form>
     </Modal>
   );

@@ -2,7 +2,7 @@ import { createSignal, For, Show } from "solid-js";
 import { api, type TriggerPatch } from "../../api";
 import type { Trigger } from "../../api-types";
 import { Modal } from "../../components/modal";
-import { ErrorLine } from "../../components/task-actions";
+import { FormFooter } from "../../components/form-footer";
 import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
 import { zones } from "./trigger-form";
@@ -85,15 +85,7 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
             <textarea class="code-input" rows={3} value={inputMap()} onInput={(e) => setInputMap(e.currentTarget.value)} placeholder='{"repo": "repository.full_name"}' />
           </label>
         </Show>
-        <ErrorLine text={err()} />
-        <div class="modal-actions">
-          <button class="btn" type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button class="btn btn-primary" type="submit" disabled={busy()}>
-            Save
-          </button>
-        </div>
+        <FormFooter error={err()} busy={busy()} onCancel={props.onClose} submit={"Save"} />
       </form>
     </Modal>
   );
