@@ -3,7 +3,7 @@ import { createSignal, For, Show } from "solid-js";
 import { api, ApiError } from "../../api";
 import type { Agent } from "../../api-types";
 import { Icon } from "../../components/icons";
-import { Modal } from "../../components/modal";
+import { ConfirmDialog } from "../../components/confirm-dialog";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
@@ -85,7 +85,7 @@ export function AgentsPage() {
       <Show when={editing()}>{(e) => <AgentForm agent={e() === "new" ? null : (e() as Agent)} onClose={() => setEditing(null)} onSaved={() => void agents.refresh()} />}</Show>
       <Show when={deleting()}>
         {(a) => (
-          <Modal open onClose={closeDelete} title={`Delete ${a().name}?`} size="sm">
+          <ConfirmDialog onClose={closeDelete} title={`Delete ${a().name}?`} confirm="Delete agent" onConfirm={() => remove(a())}>
             <p>Tasks that already ran keep their history. New tasks can no longer use this agent. An agent that triggers' plans use cannot be deleted until they no longer do.</p>
             <ErrorLine text={deleteErr()?.message ?? null} />
             <Show when={deleteErr()?.triggers}>
@@ -93,15 +93,7 @@ export function AgentsPage() {
                 <A href="/settings?tab=triggers">Open Settings › Triggers</A>
               </p>
             </Show>
-            <div class="modal-actions">
-              <button class="btn" type="button" onClick={closeDelete}>
-                Keep
-              </button>
-              <button class="btn btn-danger" type="button" onClick={() => remove(a())}>
-                Delete agent
-              </button>
-            </div>
-          </Modal>
+          </ConfirmDialog>
         )}
       </Show>
     </section>

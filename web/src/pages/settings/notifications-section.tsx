@@ -1,7 +1,7 @@
 import { createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
 import { TableHead } from "../../components/list-table";
-import { Modal } from "../../components/modal";
+import { ConfirmDialog } from "../../components/confirm-dialog";
 import { AdminOnly } from "../../components/role-gate";
 import { SecretDialog } from "../../components/secret-dialog";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
@@ -164,36 +164,20 @@ function Subscriptions() {
 
       <Show when={rotating()}>
         {(s) => (
-          <Modal open onClose={() => setRotating(null)} title="Rotate the signing secret?" size="sm">
+          <ConfirmDialog onClose={() => setRotating(null)} title="Rotate the signing secret?" confirm="Rotate secret" onConfirm={() => void rotate(s().id)}>
             <p>
               Deliveries to <code>{s().url}</code> are signed with the new secret from now on, retries included: give the receiver the new one, shown once.
             </p>
-            <div class="modal-actions">
-              <button class="btn" type="button" onClick={() => setRotating(null)}>
-                Keep
-              </button>
-              <button class="btn btn-danger" type="button" onClick={() => void rotate(s().id)}>
-                Rotate secret
-              </button>
-            </div>
-          </Modal>
+          </ConfirmDialog>
         )}
       </Show>
       <Show when={deleting()}>
         {(s) => (
-          <Modal open onClose={() => setDeleting(null)} title="Delete this subscription?" size="sm">
+          <ConfirmDialog onClose={() => setDeleting(null)} title="Delete this subscription?" confirm="Delete subscription" onConfirm={() => void remove(s().id)}>
             <p>
               <code>{s().url}</code> hears nothing more: messages waiting for a retry are dropped, and its secret is gone. Disabling it instead keeps both.
             </p>
-            <div class="modal-actions">
-              <button class="btn" type="button" onClick={() => setDeleting(null)}>
-                Keep
-              </button>
-              <button class="btn btn-danger" type="button" onClick={() => void remove(s().id)}>
-                Delete subscription
-              </button>
-            </div>
-          </Modal>
+          </ConfirmDialog>
         )}
       </Show>
       <Show when={secret()}>

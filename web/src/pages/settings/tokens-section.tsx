@@ -3,7 +3,7 @@ import { api } from "../../api";
 import type { ApiToken, Role } from "../../api-types";
 import { ListTable } from "../../components/list-table";
 import { AdminOnly } from "../../components/role-gate";
-import { Modal } from "../../components/modal";
+import { ConfirmDialog } from "../../components/confirm-dialog";
 import { SecretDialog } from "../../components/secret-dialog";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
@@ -149,17 +149,9 @@ function TokensManager() {
       </Show>
       <Show when={revoking()}>
         {(t) => (
-          <Modal open onClose={() => setRevoking(null)} title={`Revoke ${t().name}?`} size="sm">
+          <ConfirmDialog onClose={() => setRevoking(null)} title={`Revoke ${t().name}?`} confirm="Revoke" onConfirm={() => revoke(t())}>
             <p>Anything using this token stops working at once, including its dashboard sessions.</p>
-            <div class="modal-actions">
-              <button class="btn" type="button" onClick={() => setRevoking(null)}>
-                Keep
-              </button>
-              <button class="btn btn-danger" type="button" onClick={() => revoke(t())}>
-                Revoke
-              </button>
-            </div>
-          </Modal>
+          </ConfirmDialog>
         )}
       </Show>
     </div>

@@ -4,7 +4,7 @@ import { api } from "../../api";
 import type { Trigger } from "../../api-types";
 import { ListTable } from "../../components/list-table";
 import { RoleNote } from "../../components/role-gate";
-import { Modal } from "../../components/modal";
+import { ConfirmDialog } from "../../components/confirm-dialog";
 import { SecretDialog } from "../../components/secret-dialog";
 import { ErrorState } from "../../components/states";
 import { toast } from "../../components/toast";
@@ -149,17 +149,9 @@ export function TriggersSection() {
       <Show when={editing()}>{(t) => <TriggerEditDialog trigger={t()} onClose={() => setEditing(null)} onSaved={() => void triggers.refresh()} />}</Show>
       <Show when={rotating()}>
         {(t) => (
-          <Modal open onClose={() => setRotating(null)} title={`Rotate the secret of ${triggerName(t())}?`} size="sm">
+          <ConfirmDialog onClose={() => setRotating(null)} title={`Rotate the secret of ${triggerName(t())}?`} confirm="Rotate secret" onConfirm={() => void rotate(t())}>
             <p>Deliveries signed with the current secret are refused from now on: give the sender the new one, shown once.</p>
-            <div class="modal-actions">
-              <button class="btn" type="button" onClick={() => setRotating(null)}>
-                Keep
-              </button>
-              <button class="btn btn-danger" type="button" onClick={() => void rotate(t())}>
-                Rotate secret
-              </button>
-            </div>
-          </Modal>
+          </ConfirmDialog>
         )}
       </Show>
       <Show when={secret()}>
