@@ -1,11 +1,11 @@
-import { createSignal, For, Show } from "solid-js";
+import { createSignal, Show } from "solid-js";
 import { api, type TriggerPatch } from "../../api";
 import type { Trigger } from "../../api-types";
 import { Modal } from "../../components/modal";
 import { FormFooter } from "../../components/form-footer";
 import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
-import { zones } from "./trigger-form";
+import { CronFields } from "./trigger-form";
 
 const pretty = (v: unknown) => JSON.stringify(v, null, 2);
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -62,17 +62,7 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
         </label>
         <Show when={t.kind === "cron"}>
           <div class="grid-2">
-            <label class="field">
-              <span>Cron expression</span>
-              <input type="text" value={cron()} onInput={(e) => setCron(e.currentTarget.value)} required />
-            </label>
-            <label class="field">
-              <span>Timezone</span>
-              <input type="text" list="timezone-names-edit" value={timezone()} onInput={(e) => setTimezone(e.currentTarget.value)} placeholder="UTC" spellcheck={false} />
-              <datalist id="timezone-names-edit">
-                <For each={zones()}>{(z) => <option value={z} />}</For>
-              </datalist>
-            </label>
+            <CronFields cron={cron()} setCron={setCron} timezone={timezone()} setTimezone={setTimezone} listId="timezone-names-edit" required />
           </div>
         </Show>
         <label class="field">
@@ -85,7 +75,7 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
             <textarea class="code-input" rows={3} value={inputMap()} onInput={(e) => setInputMap(e.currentTarget.value)} placeholder='{"repo": "repository.full_name"}' />
           </label>
         </Show>
-        <FormFooter error={err()} busy={busy()} onCancel={props.onClose} submit={"Save"} />
+        <FormFooter error={err()} busy={busy()} onCancel={props.onClose} submit="Save" />
       </form>
     </Modal>
   );

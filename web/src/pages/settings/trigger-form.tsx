@@ -9,6 +9,25 @@ import { errorMessage } from "../../lib/format";
 /** IANA zone names the browser knows, for the timezone field's suggestions. */
 export const zones = (): string[] => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []);
 
+/** A cron trigger's schedule: its expression and its timezone, offered from the runtime's list (`listId` names that list, unique per page). */
+export function CronFields(props: { cron: string; setCron: (v: string) => void; timezone: string; setTimezone: (v: string) => void; listId: string; required?: boolean }) {
+  return (
+    <>
+      <label class="field">
+        <span>Cron expression</span>
+        <input type="text" value={props.cron} onInput={(e) => props.setCron(e.currentTarget.value)} required={props.required} />
+      </label>
+      <label class="field">
+        <span>Timezone</span>
+        <input type="text" list={props.listId} value={props.timezone} onInput={(e) => props.setTimezone(e.currentTarget.value)} placeholder="UTC" spellcheck={false} />
+        <datalist id={props.listId}>
+          <For each={zones()}>{(z) => <option value={z} />}</For>
+        </datalist>
+      </label>
+    </>
+  );
+}
+
 /** Creates a cron or webhook trigger on a saved plan. */
 export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; onCreated: (t: Trigger) => void }) {
   const [kind, setKind] = createSignal<"cron" | "webhook">("cron");
@@ -73,17 +92,7 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
           </select>
         </label>
         <Show when={kind() === "cron"}>
-          <label class="field">
-            <span>Cron expression</span>
-            <input type="text" value={cron()} onInput={(e) => setCron(e.currentTarget.value)} />
-          </label>
-          <label class="field">
-            <span>Timezone</span>
-            <input type="text" list="timezone-names" value={timezone()} onInput={(e) => setTimezone(e.currentTarget.value)} placeholder="UTC" spellcheck={false} />
-            <datalist id="timezone-names">
-              <For each={zones()}>{(z) => <option value={z} />}</For>
-            </datalist>
-          </label>
+          <CronFields cron={cron()} setCron={setCron} timezone={timezone()} setTimezone={setTimezone} listId="timezone-names" />
         </Show>
       </div>
       <label class="field">
