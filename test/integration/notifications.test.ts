@@ -5,7 +5,7 @@ import { handOver, transitionOf } from "../../worker/notify/enqueue";
 import { refusedSubscriptionUrl } from "../../worker/notify/url";
 import type { IndexRow } from "../../worker/db/task-row";
 import type { TaskRunner } from "../../worker/task/runner";
-import { api, createTask, expectError, makeOrg as makeBareOrg, taskStub, tokenWithRole } from "../helpers";
+import { api, createTask, expectError, makeOrg as makeBareOrg, taskStub, tokenWithRole, until } from "../helpers";
 
 interface Received {
   id: string;
@@ -30,16 +30,6 @@ async function runAlarm(orgId: string): Promise<boolean> {
 }
 
 /** Polls until `check` passes (deliveries go out from the Notifier's alarm, in real time). */
-async function until<T>(fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (check(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** An organization whose `researcher` may ask people questions. */
 async function makeOrg(orgId: string) {
   const token = await makeBareOrg(orgId);
@@ -49,7 +39,7 @@ async function makeOrg(orgId: string) {
 
 /** waitForStatus for a task of another organization than the default one. */
 async function waitForStatus(id: string, statuses: string[], token: string) {
-  await until(() => api("GET", `/tasks/${id}`, { token }), (r) => statuses.includes(r.json?.status));
+  await until("waiting", () => api("GET", `/tasks/${id}`, { token }), (r) => statuses.includes(r.json?.status));
   await taskStub(id).settled();
   return (await api("GET", `/tasks/${id}`, { token })).json;
 }
@@ -156,7 +146,7 @@ describe("delivery", () => {
     const { token, key, orgId, sub } = await setup();
     const task = await createTask({ agent: "researcher", title: "Notify me", description: "@output all done" }, token);
     await waitForStatus(task.id, ["completed"], token);
-    const got = await until(() => received(key), (r) => r.length >= 1);
+    const got = await until("waiting", () => received(key), (r) => r.length >= 1);
     expect(got).toHaveLength(1);
     expect(got[0].verified).toBe(true);
     const body = JSON.parse(got[0].body);
@@ -164,7 +154,7 @@ describe("delivery", () => {
     expect(Date.parse(body.timestamp)).toBeGreaterThan(0);
     expect(Math.abs(Number(got[0].timestamp) - Date.now() / 1000)).toBeLessThan(60);
 
-    const log = await until(() => deliveries(token), (d) => d.length >= 1);
+    const log = await until("waiting", () => deliveries(token), (d) => d.length >= 1);
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ subscription_id: sub.id, message_id: got[0].id, event: "task.completed", task_id: task.id, attempt: 1, outcome: "delivered", response_status: 204, error: null, next_attempt_at: null });
 
@@ -192,7 +182,7 @@ describe("delivery", () => {
     await configure(key, { secret: sub.json.secret });
     const heard = await createTask({ agent: "researcher", title: "Now someone does", description: "@output y" }, token);
     await waitForStatus(heard.id, ["completed"], token);
-    const got = await until(() => received(key), (r) => r.length >= 1);
+    const got = await until("waiting", () => received(key), (r) => r.length >= 1);
     expect(got.map((g) => JSON.parse(g.body).data.id)).toEqual([heard.id]);
   });
 
@@ -201,10 +191,10 @@ describe("delivery", () => {
     const task = await createTask({ agent: "researcher", title: "Two questions", description: "@ask First?\n@ask Second?\n@output ok" }, token);
     for (let i = 0; i < 2; i++) {
       const waiting = await waitForStatus(task.id, ["needs_input"], token);
-      await until(() => received(key), (r) => r.length >= i + 1);
+      await until("waiting", () => received(key), (r) => r.length >= i + 1);
       const res = await api("POST", `/sessions/${waiting.session_id}/respond`, { token, body: { call_id: waiting.pending[0].call_id, answers: [`answer ${i}`] } });
       expect(res.status, res.text).toBe(200);
-      await until(() => api("GET", `/tasks/${task.id}`, { token }), (r) => r.json.pending.every((p: { call_id: string }) => p.call_id !== waiting.pending[0].call_id));
+      await until("waiting", () => api("GET", `/tasks/${task.id}`, { token }), (r) => r.json.pending.every((p: { call_id: string }) => p.call_id !== waiting.pending[0].call_id));
     }
     await waitForStatus(task.id, ["completed"], token);
     await taskStub(task.id).settled();
@@ -219,8 +209,8 @@ describe("delivery", () => {
     const { token, key, orgId } = await setup(["task.failed"], 1);
     const task = await createTask({ agent: "researcher", title: "Breaks", description: "@fail permanent" }, token);
     await waitForStatus(task.id, ["failed"], token);
-    await until(() => received(key), (r) => r.length >= 1);
-    const first = await until(() => deliveries(token), (d) => d.length >= 1);
+    await until("waiting", () => received(key), (r) => r.length >= 1);
+    const first = await until("waiting", () => deliveries(token), (d) => d.length >= 1);
     expect(first[0]).toMatchObject({ attempt: 1, outcome: "retrying", response_status: 500, error: "HTTP 500", event: "task.failed" });
     const wait = Date.parse(first[0].next_attempt_at as string) - Date.parse(first[0].created_at as string);
     expect(wait).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[0] * 0.9);
@@ -242,7 +232,7 @@ describe("delivery", () => {
     const { token, key, orgId } = await setup(["task.completed"], 1000);
     const task = await createTask({ agent: "researcher", title: "Nobody listens", description: "@output x" }, token);
     await waitForStatus(task.id, ["completed"], token);
-    await until(() => received(key), (r) => r.length >= 1);
+    await until("waiting", () => received(key), (r) => r.length >= 1);
     for (let i = 0; i < 10 && (await notifier(orgId).pending()).length; i++) await runAlarm(orgId);
     const got = await received(key);
     expect(got).toHaveLength(MAX_ATTEMPTS);
@@ -265,7 +255,7 @@ describe("delivery", () => {
     await configure(key, { status: 410 });
     const task = await createTask({ agent: "researcher", title: "Gone", description: "@output x" }, token);
     await waitForStatus(task.id, ["completed"], token);
-    const log = await until(() => deliveries(token), (d) => d.length >= 1);
+    const log = await until("waiting", () => deliveries(token), (d) => d.length >= 1);
     expect(log).toEqual([expect.objectContaining({ attempt: 1, outcome: "failed", response_status: 410, next_attempt_at: null })]);
     expect(log[0].error).toMatch(/410.*disabled/);
     expect(await notifier(orgId).pending()).toEqual([]);
@@ -290,11 +280,11 @@ describe("delivery", () => {
     const { token, key, orgId } = await setup(["task.completed"], 1);
     const first = await createTask({ agent: "researcher", title: "Retrying", description: "@output x" }, token);
     await waitForStatus(first.id, ["completed"], token);
-    await until(() => deliveries(token), (d) => d.length >= 1);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 1);
     await configure(key, { status: 410, fail: 1000 });
     const second = await createTask({ agent: "researcher", title: "Gone", description: "@output x" }, token);
     await waitForStatus(second.id, ["completed"], token);
-    await until(() => deliveries(token), (d) => d.some((x) => x.response_status === 410));
+    await until("waiting", () => deliveries(token), (d) => d.some((x) => x.response_status === 410));
     await notifier(orgId).settled();
     // well before the first message's retry (5 s) would have come
     expect(await notifier(orgId).pending()).toEqual([]);
@@ -317,7 +307,7 @@ describe("delivery", () => {
     await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: true } });
     const loud = await createTask({ agent: "researcher", title: "Loud", description: "@output x" }, token);
     await waitForStatus(loud.id, ["completed"], token);
-    await until(() => received(key), (r) => r.length >= 1);
+    await until("waiting", () => received(key), (r) => r.length >= 1);
     expect((await notifier(orgId).pending()).length).toBe(1);
     await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } });
     await runAlarm(orgId);
@@ -334,7 +324,7 @@ describe("delivery", () => {
     const { token, key, sub, orgId } = await setup(["task.completed"], 1);
     const missed = await createTask({ agent: "researcher", title: "Missed", description: "@output x" }, token);
     await waitForStatus(missed.id, ["completed"], token);
-    await until(() => deliveries(token), (d) => d.length >= 1);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 1);
     expect(await notifier(orgId).pending()).toHaveLength(1);
 
     expect((await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } })).status).toBe(200);
@@ -348,7 +338,7 @@ describe("delivery", () => {
     expect((await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: true } })).status).toBe(200);
     const next = await createTask({ agent: "researcher", title: "Next", description: "@output x" }, token);
     await waitForStatus(next.id, ["completed"], token);
-    const got = await until(() => received(key), (r) => r.length >= 2);
+    const got = await until("waiting", () => received(key), (r) => r.length >= 2);
     expect(got.map((g) => JSON.parse(g.body).data.id)).toEqual([missed.id, next.id]);
     await runAlarm(orgId);
     expect(await received(key)).toHaveLength(2);
@@ -358,7 +348,7 @@ describe("delivery", () => {
     const { token, key, sub, orgId } = await setup(["task.completed"], 1);
     const task = await createTask({ agent: "researcher", title: "Orphan", description: "@output x" }, token);
     await waitForStatus(task.id, ["completed"], token);
-    await until(() => deliveries(token), (d) => d.length >= 1);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 1);
     expect((await api("DELETE", `/notifications/subscriptions/${sub.id}`, { token })).status).toBe(204);
     await runAlarm(orgId);
     expect(await notifier(orgId).pending()).toEqual([]);
@@ -376,17 +366,17 @@ describe("delivery", () => {
     await configure(slowKey, { secret: slow.json.secret, delay: 4_000 });
     const first = await createTask({ agent: "researcher", title: "First", description: "@output x" }, token);
     await waitForStatus(first.id, ["completed"], token);
-    await until(() => received(slowKey), (r) => r.length >= 1);
-    await until(() => received(key), (r) => r.length >= 1);
+    await until("waiting", () => received(slowKey), (r) => r.length >= 1);
+    await until("waiting", () => received(key), (r) => r.length >= 1);
 
     // the slow receiver still holds its first message: the next transition reaches the other one at once
     const second = await createTask({ agent: "researcher", title: "Second", description: "@output x" }, token);
     await waitForStatus(second.id, ["completed"], token);
     const finished = Date.now();
-    const got = await until(() => received(key), (r) => r.length >= 2);
+    const got = await until("waiting", () => received(key), (r) => r.length >= 2);
     expect(JSON.parse(got[1].body).data.id).toBe(second.id);
     expect(got[1].at - finished).toBeLessThan(2_000);
-    const all = await until(() => received(slowKey), (r) => r.length >= 2, 15_000);
+    const all = await until("waiting", () => received(slowKey), (r) => r.length >= 2, 15_000);
     expect(all.map((g) => JSON.parse(g.body).data.id).sort()).toEqual([first.id, second.id].sort());
     await notifier(orgId).settled();
     expect((await deliveries(token)).filter((d) => d.outcome === "delivered")).toHaveLength(4);
@@ -409,8 +399,8 @@ describe("delivery", () => {
     const asking = await createTask({ agent: "researcher", title: "Lost while asking", description: "@delay 300\n@ask Go on?\n@output done" }, token);
     await loseHandOver(asking.id);
     expect(await taskStub(done.id).waitForResult(5_000)).toBe("completed");
-    await until(() => env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(asking.id).first<{ status: string }>(), (r) => r?.status === "needs_input");
-    await until(() => env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(done.id).first<{ status: string }>(), (r) => r?.status === "completed");
+    await until("waiting", () => env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(asking.id).first<{ status: string }>(), (r) => r?.status === "needs_input");
+    await until("waiting", () => env.DB.prepare("SELECT status FROM tasks WHERE id = ?").bind(done.id).first<{ status: string }>(), (r) => r?.status === "completed");
     await new Promise((r) => setTimeout(r, 200));
     expect(await received(key)).toEqual([]);
 
@@ -418,7 +408,7 @@ describe("delivery", () => {
     const queue = env.ORG_QUEUE.get(env.ORG_QUEUE.idFromName(orgId));
     await runInDurableObject(queue, (_q, state) => void state.storage.sql.exec("UPDATE slots SET admitted_at = 0"));
     expect(await runDurableObjectAlarm(queue)).toBe(true);
-    const got = await until(() => received(key), (r) => r.length >= 2);
+    const got = await until("waiting", () => received(key), (r) => r.length >= 2);
     expect(got.map((g) => [JSON.parse(g.body).type, JSON.parse(g.body).data.id]).sort()).toEqual([["task.completed", done.id], ["task.needs_input", asking.id]].sort());
     expect(got.every((g) => g.verified)).toBe(true);
     expect((await queue.snapshot()).running).toEqual([asking.id]);
@@ -439,8 +429,8 @@ describe("delivery", () => {
       await waitForStatus(t.id, ["completed"], token);
       ids.push(t.id);
     }
-    await until(() => received(key), (r) => r.length >= 3);
-    await until(() => deliveries(token), (d) => d.length >= 3);
+    await until("waiting", () => received(key), (r) => r.length >= 3);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 3);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
