@@ -6,6 +6,9 @@ const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrat
 
 export default defineConfig({
   test: {
+    // Two files at a time, workerd files and browser files together: most of a file's time is waiting
+    // (a runtime or an app starting, a poll, a browser), so on this 2-core machine two halve the wall time.
+    maxWorkers: 2,
     // The Worker's info-level JSON access and task-event lines are dropped from the output; warnings and errors still show.
     onConsoleLog: (line) => (line.startsWith('{"level":"info"') ? false : undefined),
     projects: [
@@ -34,7 +37,6 @@ export default defineConfig({
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
         },
       },
     ],
