@@ -396,6 +396,46 @@ describe("organization feed", () => {
     }
   });
 
+  it("counts a task's streams against the organization's limit with the feed's: 429 past it, and the slot back once the stream ends", async () => {
+    const org = `org_task_streams_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    await api("PUT", "/agents/researcher", { token, body: { name: "researcher", model: "sim", tools: ["ask_human"] } });
+    const task = await createTask({ agent: "researcher", title: "watched", description: "@ask go on?\n@output x" }, token);
+    const waiting = await waitForStatus(task.id, ["needs_input"], 10_000, token);
+    const max = Number(env.MAX_STREAMS_PER_ORG);
+    const feeds: ReadableStreamDefaultReader<Uint8Array>[] = [];
+    try {
+      for (let i = 0; i < max - 1; i++) {
+        const reader = (await subscribeToFeed(feedOf(org), null, max))!.getReader();
+        await reader.read();
+        feeds.push(reader);
+      }
+      const first = await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${token}` });
+      expect(first.status).toBe(200);
+      const reader = first.body!.getReader();
+      await reader.read();
+      expect(await feedOf(org).openStreams()).toBe(max);
+      for (const path of [`/tasks/${task.id}/events`, "/events"]) {
+        const res = await api("GET", path, { token });
+        expectError(res, 429, "rate_limited");
+        expect(res.json.error.message).toContain(`MAX_STREAMS_PER_ORG, ${max}`);
+        expect(res.headers.get("retry-after")).toBeTruthy();
+      }
+      // the refused streams gave their token slots back
+      expect(await (await gateOf(token)).openStreams()).toBe(1);
+      // a client that went away is seen at the task's next write
+      await reader.cancel();
+      await api("POST", `/sessions/${waiting.session_id}/respond`, { token, body: { call_id: waiting.pending[0].call_id, answers: ["yes"] } });
+      await expect.poll(() => feedOf(org).openStreams(), { timeout: 5000 }).toBe(max - 1);
+      await expect.poll(async () => (await gateOf(token)).openStreams(), { timeout: 5000 }).toBe(0);
+      const again = await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${token}` });
+      expect(again.status).toBe(200);
+      await again.body!.cancel();
+    } finally {
+      await Promise.all(feeds.map((r) => r.cancel().catch(() => {})));
+    }
+  });
+
   it("drops a client that stops reading, and keeps serving the others", async () => {
     const feed = feedOf(`org_slow_${crypto.randomUUID()}`);
     const slow = (await subscribeToFeed(feed, null, 10))!;

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { giveBackStreamSlot, slotParams, takeStreamSlot } from "../lib/stream-slots";
+import { giveBackStreamSlot, orgStreamCap, slotParams, takeStreamSlot, tooManyOrgStreams } from "../lib/stream-slots";
 import { whileAuthorized } from "../lib/while-authorized";
-import { ApiError } from "../lib/errors";
 import { orgFeed, subscribeToFeed } from "../live/org-feed";
 import { newApp } from "./app";
 import { errors } from "./schemas";
@@ -17,7 +16,7 @@ export const eventsApi = newApp().openapi(
     const p = c.get("principal");
     const raw = c.req.header("last-event-id") ?? c.req.valid("query").last_event_id;
     const last = raw != null && /^\d+$/.test(raw) ? Number(raw) : null;
-    const cap = Number(c.env.MAX_STREAMS_PER_ORG ?? 1000);
+    const cap = orgStreamCap(c.env);
     const slot = await takeStreamSlot(c);
     const stream = await subscribeToFeed(orgFeed(c.env, p.org_id), last, cap, undefined, slotParams(c, slot)).catch(async (e) => {
       await giveBackStreamSlot(c, slot);
@@ -25,7 +24,7 @@ export const eventsApi = newApp().openapi(
     });
     if (!stream) {
       await giveBackStreamSlot(c, slot);
-      throw new ApiError("rate_limited", `too many open streams for this organization (MAX_STREAMS_PER_ORG, ${cap})`, { limit: "MAX_STREAMS_PER_ORG", max: cap }, { "retry-after": "5" });
+      throw tooManyOrgStreams(cap);
     }
     return sseResponse(whileAuthorized(c, stream, slot));
   },

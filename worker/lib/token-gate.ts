@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import type { Principal } from "./context";
 import { FixedWindow, type Verdict } from "./rate-limit";
+import { Leases } from "./leases";
 import { expired, principalForTokenHash } from "./auth-lookup";
 import { log } from "./log";
 import { TrustedReading } from "./trusted-reading";
@@ -31,7 +32,7 @@ export class TokenGate extends DurableObject<Bindings> {
   private readonly known = new TrustedReading<Principal | null>(TRUST_MS);
   private readonly watchers = new Set<() => void>();
   /** The token's open streams, each until its lease ends: a stream renews it at every check (revokedWithin). */
-  private readonly streams = new Map<string, number>();
+  private readonly streams = new Leases();
 
   async pass(hash: string, limit: number): Promise<Passage> {
     const principal = await this.live(hash);
@@ -49,7 +50,7 @@ export class TokenGate extends DurableObject<Bindings> {
    * expiry is waited for.
    */
   async revokedWithin(hash: string, ms: number, stream?: string): Promise<boolean> {
-    if (stream !== undefined && this.streams.has(stream)) this.streams.set(stream, Date.now() + ms + STREAM_LEASE_MS);
+    if (stream !== undefined) this.streams.renew(stream, ms + STREAM_LEASE_MS);
     const held = await this.live(hash);
     if (!held) return true;
     const wait = held.expires_at === null ? ms : Math.max(0, Math.min(ms, held.expires_at - Date.now()));
@@ -76,19 +77,17 @@ export class TokenGate extends DurableObject<Bindings> {
    * when it ends; one whose isolate went away first lapses when its lease does. In memory, as the counter.
    */
   async openStream(id: string, cap: number): Promise<boolean> {
-    if ((await this.openStreams()) >= cap) return false;
-    this.streams.set(id, Date.now() + STREAM_LEASE_MS);
+    if (this.streams.size() >= cap) return false;
+    this.streams.take(id, STREAM_LEASE_MS);
     return true;
   }
 
   async closeStream(id: string): Promise<void> {
-    this.streams.delete(id);
+    this.streams.give(id);
   }
 
   async openStreams(): Promise<number> {
-    const now = Date.now();
-    for (const [id, until] of this.streams) if (until <= now) this.streams.delete(id);
-    return this.streams.size;
+    return this.streams.size();
   }
 
   async forget(): Promise<void> {
