@@ -5,6 +5,7 @@ import { FixedWindow, type Verdict } from "./rate-limit";
 import { Leases } from "./leases";
 import { expired, principalForTokenHash } from "./auth-lookup";
 import { log } from "./log";
+import { sweepTokenSessions } from "./session-sweep";
 import { TrustedReading } from "./trusted-reading";
 
 /**
@@ -25,7 +26,9 @@ export interface Passage {
  * One per API token (named by the token's hash): who the token is, and its
  * requests this minute. Every request of the token makes one call here instead
  * of a D1 read plus a rate-limiter call. Revoking a token calls `forget`, so the
- * next request reads D1 again; nothing is written to storage.
+ * next request reads D1 again; nothing of that is written to storage. Its alarm
+ * deletes the token's dashboard sessions as they expire, whether or not anything
+ * else of its organization is awake then.
  */
 export class TokenGate extends DurableObject<Bindings> {
   readonly counter = new FixedWindow();
@@ -88,6 +91,21 @@ export class TokenGate extends DurableObject<Bindings> {
 
   async openStreams(): Promise<number> {
     return this.streams.size();
+  }
+
+  /** A dashboard session of the token began, ending at `expiresAt`: the alarm is set for the earliest such end. */
+  async sessionOpened(tokenId: string, expiresAt: number): Promise<void> {
+    this.ctx.storage.kv.put("token_id", tokenId);
+    const at = await this.ctx.storage.getAlarm();
+    if (at === null || at > expiresAt) await this.ctx.storage.setAlarm(expiresAt);
+  }
+
+  async alarm(): Promise<void> {
+    const tokenId = this.ctx.storage.kv.get<string>("token_id");
+    if (!tokenId) return;
+    const next = await sweepTokenSessions(this.env.DB, tokenId);
+    // strictly in the future: an alarm set for now from inside alarm() stalls locally
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1000));
   }
 
   async forget(): Promise<void> {
