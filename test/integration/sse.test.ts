@@ -129,11 +129,17 @@ describe("per-task stream", () => {
     expect(frames).toEqual([{ id: String(Math.max(...all)), event: "reset", data: { reason: expect.stringContaining("ahead") } }]);
   });
 
-  it("refuses a last_event_id that is not an event id with 400, rather than replaying from the start", async () => {
+  it("refuses a last_event_id or Last-Event-ID that is not an event id with 400, rather than replaying from the start", async () => {
     const task = await createTask({ agent: "researcher", title: "sse bad id", description: "@output done" });
     for (const bad of ["abc", "-5", "1.5", "1e3"]) {
       expectError(await api("GET", `/tasks/${task.id}/events?last_event_id=${bad}`), 400);
       expectError(await api("GET", `/events?last_event_id=${bad}`), 400);
+      // the header as the query: a task's stream replayed everything, the feed went live, in silence
+      for (const path of [`/tasks/${task.id}/events`, "/events"]) {
+        const res = await api("GET", path, { headers: { "last-event-id": bad } });
+        expectError(res, 400, "bad_request");
+        expect(res.json.error.message).toMatch(/last-event-id.*an event id/);
+      }
     }
   });
 
