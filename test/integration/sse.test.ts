@@ -374,6 +374,19 @@ describe("organization feed", () => {
     expect(ids(await reading)).toEqual([3, 4, 5, 6, 7, 8, 9, 10].map((n) => base + n));
   });
 
+  it("gives its ready frame the feed's last id, so a client that has seen nothing else resumes from it without loss", async () => {
+    const org = `org_ready_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    await feedOf(org).publish("task.updated", { n: 1 });
+    const first = await readFrames((await stream("/events", { authorization: `Bearer ${token}` })).body!, (fs) => fs.length >= 1);
+    expect(first[0].event).toBe("ready");
+    expect(first[0].id).toBe(String((first[0].data as { last_event_id: number }).last_event_id));
+    // what happens while it is away: an EventSource reconnects with the last id it was given
+    const missed = [await feedOf(org).publish("task.updated", { n: 2 }), await feedOf(org).publish("task.updated", { n: 3 })];
+    const resumed = await readFrames((await stream("/events", { authorization: `Bearer ${token}`, "last-event-id": first[0].id! })).body!, (fs) => fs.length >= 2);
+    expect(ids(resumed)).toEqual(missed);
+  });
+
   it("sends heartbeats on idle streams at the configured interval", async () => {
     const feed = feedOf(`org_hb_${crypto.randomUUID()}`);
     const frames = await readFrames((await subscribeToFeed(feed, null, 10, 50))!, (fs) => fs.filter((f) => f.comment === "heartbeat").length >= 2, 3000);

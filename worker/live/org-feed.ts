@@ -136,7 +136,8 @@ export class OrgFeed extends DurableObject<Bindings> {
     const { readable, writer } = sseStream();
     opened?.(writer);
     if (lastEventId == null || lastEventId === this.lastId) {
-      void writer.write(sseFrame(null, "ready", { last_event_id: this.lastId })).catch(() => {});
+      // with its id: a client that sees nothing more before a drop reconnects from here, not live only
+      void writer.write(sseFrame(this.lastId, "ready", { last_event_id: this.lastId })).catch(() => {});
     } else if (!this.replay(writer, lastEventId)) {
       void writer.write(sseFrame(this.lastId, "reset", { reason: "your last event is older than the replay window; refetch" })).catch(() => {});
     }
