@@ -455,6 +455,24 @@ describe("organization feed", () => {
     }
   });
 
+  it("counts a task's stream again after the feed restarted and forgot it, at the stream's next check", async () => {
+    const org = `org_task_streams_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    const task = await createTask({ agent: "researcher", title: "watched", description: "@delay 30000\n@output x" }, token);
+    const res = await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${token}` });
+    const reader = res.body!.getReader();
+    await reader.read();
+    expect(await feedOf(org).openStreams()).toBe(1);
+    await runInDurableObject(feedOf(org), (_o, state) => state.abort("restart")).catch(() => {});
+    expect(await feedOf(org).openStreams()).toBe(0);
+    // a stream checks its authorization at least once a minute; a wake-up makes it check now
+    await (await gateOf(token)).wake();
+    await expect.poll(() => feedOf(org).openStreams(), { timeout: 5000 }).toBe(1);
+    await reader.cancel();
+    await api("DELETE", `/tasks/${task.id}`, { token });
+    await expect.poll(() => feedOf(org).openStreams(), { timeout: 5000 }).toBe(0);
+  });
+
   it("drops a client that stops reading, and keeps serving the others", async () => {
     const feed = feedOf(`org_slow_${crypto.randomUUID()}`);
     const slow = (await subscribeToFeed(feed, null, 10))!;

@@ -18,7 +18,7 @@ export async function lostAuthorization(c: Context<AppEnv>, open: () => boolean,
   const gate = tokenGate(c.env, tokenHash);
   while (open()) {
     if (await gate.revokedWithin(tokenHash, TRUST_MS, slot).catch(() => true)) return true;
-    if (slot && slotOrg) await renewOrgStreamSlot(c.env, slotOrg, slot);
+    if (open() && slot && slotOrg) await renewOrgStreamSlot(c.env, slotOrg, slot);
     if (open() && sessionId && !(await principalForSession(DB, sessionId).catch(() => null))) return true;
   }
   return false;

@@ -112,8 +112,9 @@ export class OrgFeed extends DurableObject<Bindings> {
     return true;
   }
 
+  /** Taken again if this object forgot it: with no stream of its own open, it may have been evicted meanwhile. */
   async renewTaskStream(slot: string, leaseMs: number): Promise<void> {
-    this.taskStreams.renew(slot, leaseMs);
+    this.taskStreams.take(slot, leaseMs);
   }
 
   async closeTaskStream(slot: string): Promise<void> {
