@@ -232,6 +232,20 @@ describe("a revoked token's or signed-out session's streams", () => {
     expect(Date.now()).toBeGreaterThanOrEqual(at);
   });
 
+  it("end when their dashboard session expires, at once rather than at their next check", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "session expires", role: "viewer" } });
+    const signIn = await api("POST", "/auth/session", { token: null, body: { token: made.token } });
+    const cookie = signIn.headers.get("set-cookie")!.split(";")[0];
+    const res = await stream("/events", { cookie });
+    expect(res.status).toBe(200);
+    const ending = ends(res.body!, 5000);
+    // seven days on: the session's end is now, and its gate's alarm comes for it
+    const at = Date.now() + 300;
+    await env.DB.prepare("UPDATE auth_sessions SET expires_at = ? WHERE token_id = ?").bind(at, made.id).run();
+    await (await gateOf(made.token)).sessionOpened(made.id, at);
+    expect(await ending).toBe(true);
+  });
+
   it("stay open while the token holds", async () => {
     const { json: made } = await api("POST", "/tokens", { body: { name: "kept", role: "viewer" } });
     const { json: other } = await api("POST", "/tokens", { body: { name: "revoked beside it", role: "viewer" } });

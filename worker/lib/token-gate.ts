@@ -104,6 +104,8 @@ export class TokenGate extends DurableObject<Bindings> {
     const tokenId = this.ctx.storage.kv.get<string>("token_id");
     if (!tokenId) return;
     const next = await sweepTokenSessions(this.env.DB, tokenId);
+    // the expired sessions' open streams end now, as a sign-out's do, not at their next check
+    await this.wake();
     // strictly in the future: an alarm set for now from inside alarm() stalls locally
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1000));
   }
