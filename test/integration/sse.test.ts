@@ -129,11 +129,17 @@ describe("per-task stream", () => {
     expect(frames).toEqual([{ id: String(Math.max(...all)), event: "reset", data: { reason: expect.stringContaining("ahead") } }]);
   });
 
-  it("refuses a last_event_id that is not an event id with 400, rather than replaying from the start", async () => {
+  it("refuses a last_event_id or Last-Event-ID that is not an event id with 400, rather than replaying from the start", async () => {
     const task = await createTask({ agent: "researcher", title: "sse bad id", description: "@output done" });
     for (const bad of ["abc", "-5", "1.5", "1e3"]) {
       expectError(await api("GET", `/tasks/${task.id}/events?last_event_id=${bad}`), 400);
       expectError(await api("GET", `/events?last_event_id=${bad}`), 400);
+      // the header as the query: a task's stream replayed everything, the feed went live, in silence
+      for (const path of [`/tasks/${task.id}/events`, "/events"]) {
+        const res = await api("GET", path, { headers: { "last-event-id": bad } });
+        expectError(res, 400, "bad_request");
+        expect(res.json.error.message).toMatch(/last-event-id.*an event id/);
+      }
     }
   });
 
@@ -224,6 +230,20 @@ describe("a revoked token's or signed-out session's streams", () => {
     for (const res of opened) expect(res.status).toBe(200);
     expect(await Promise.all(opened.map((res) => ends(res.body!, at - Date.now() + 1500)))).toEqual([true, true]);
     expect(Date.now()).toBeGreaterThanOrEqual(at);
+  });
+
+  it("end when their dashboard session expires, at once rather than at their next check", async () => {
+    const { json: made } = await api("POST", "/tokens", { body: { name: "session expires", role: "viewer" } });
+    const signIn = await api("POST", "/auth/session", { token: null, body: { token: made.token } });
+    const cookie = signIn.headers.get("set-cookie")!.split(";")[0];
+    const res = await stream("/events", { cookie });
+    expect(res.status).toBe(200);
+    const ending = ends(res.body!, 5000);
+    // seven days on: the session's end is now, and its gate's alarm comes for it
+    const at = Date.now() + 300;
+    await env.DB.prepare("UPDATE auth_sessions SET expires_at = ? WHERE token_id = ?").bind(at, made.id).run();
+    await (await gateOf(made.token)).sessionOpened(made.id, at);
+    expect(await ending).toBe(true);
   });
 
   it("stay open while the token holds", async () => {
@@ -368,6 +388,19 @@ describe("organization feed", () => {
     expect(ids(await reading)).toEqual([3, 4, 5, 6, 7, 8, 9, 10].map((n) => base + n));
   });
 
+  it("gives its ready frame the feed's last id, so a client that has seen nothing else resumes from it without loss", async () => {
+    const org = `org_ready_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    await feedOf(org).publish("task.updated", { n: 1 });
+    const first = await readFrames((await stream("/events", { authorization: `Bearer ${token}` })).body!, (fs) => fs.length >= 1);
+    expect(first[0].event).toBe("ready");
+    expect(first[0].id).toBe(String((first[0].data as { last_event_id: number }).last_event_id));
+    // what happens while it is away: an EventSource reconnects with the last id it was given
+    const missed = [await feedOf(org).publish("task.updated", { n: 2 }), await feedOf(org).publish("task.updated", { n: 3 })];
+    const resumed = await readFrames((await stream("/events", { authorization: `Bearer ${token}`, "last-event-id": first[0].id! })).body!, (fs) => fs.length >= 2);
+    expect(ids(resumed)).toEqual(missed);
+  });
+
   it("sends heartbeats on idle streams at the configured interval", async () => {
     const feed = feedOf(`org_hb_${crypto.randomUUID()}`);
     const frames = await readFrames((await subscribeToFeed(feed, null, 10, 50))!, (fs) => fs.filter((f) => f.comment === "heartbeat").length >= 2, 3000);
@@ -394,6 +427,64 @@ describe("organization feed", () => {
     } finally {
       await Promise.all(open.map((s) => s.cancel().catch(() => {})));
     }
+  });
+
+  it("counts a task's streams against the organization's limit with the feed's: 429 past it, and the slot back once the stream ends", async () => {
+    const org = `org_task_streams_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    await api("PUT", "/agents/researcher", { token, body: { name: "researcher", model: "sim", tools: ["ask_human"] } });
+    const task = await createTask({ agent: "researcher", title: "watched", description: "@ask go on?\n@output x" }, token);
+    const waiting = await waitForStatus(task.id, ["needs_input"], 10_000, token);
+    const max = Number(env.MAX_STREAMS_PER_ORG);
+    const feeds: ReadableStreamDefaultReader<Uint8Array>[] = [];
+    try {
+      for (let i = 0; i < max - 1; i++) {
+        const reader = (await subscribeToFeed(feedOf(org), null, max))!.getReader();
+        await reader.read();
+        feeds.push(reader);
+      }
+      const first = await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${token}` });
+      expect(first.status).toBe(200);
+      const reader = first.body!.getReader();
+      await reader.read();
+      expect(await feedOf(org).openStreams()).toBe(max);
+      for (const path of [`/tasks/${task.id}/events`, "/events"]) {
+        const res = await api("GET", path, { token });
+        expectError(res, 429, "rate_limited");
+        expect(res.json.error.message).toContain(`MAX_STREAMS_PER_ORG, ${max}`);
+        expect(res.headers.get("retry-after")).toBeTruthy();
+      }
+      // the refused streams gave their token slots back
+      expect(await (await gateOf(token)).openStreams()).toBe(1);
+      // a client that went away is seen at the task's next write
+      await reader.cancel();
+      await api("POST", `/sessions/${waiting.session_id}/respond`, { token, body: { call_id: waiting.pending[0].call_id, answers: ["yes"] } });
+      await expect.poll(() => feedOf(org).openStreams(), { timeout: 5000 }).toBe(max - 1);
+      await expect.poll(async () => (await gateOf(token)).openStreams(), { timeout: 5000 }).toBe(0);
+      const again = await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${token}` });
+      expect(again.status).toBe(200);
+      await again.body!.cancel();
+    } finally {
+      await Promise.all(feeds.map((r) => r.cancel().catch(() => {})));
+    }
+  });
+
+  it("counts a task's stream again after the feed restarted and forgot it, at the stream's next check", async () => {
+    const org = `org_task_streams_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    const task = await createTask({ agent: "researcher", title: "watched", description: "@delay 30000\n@output x" }, token);
+    const res = await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${token}` });
+    const reader = res.body!.getReader();
+    await reader.read();
+    expect(await feedOf(org).openStreams()).toBe(1);
+    await runInDurableObject(feedOf(org), (_o, state) => state.abort("restart")).catch(() => {});
+    expect(await feedOf(org).openStreams()).toBe(0);
+    // a stream checks its authorization at least once a minute; a wake-up makes it check now
+    await (await gateOf(token)).wake();
+    await expect.poll(() => feedOf(org).openStreams(), { timeout: 5000 }).toBe(1);
+    await reader.cancel();
+    await api("DELETE", `/tasks/${task.id}`, { token });
+    await expect.poll(() => feedOf(org).openStreams(), { timeout: 5000 }).toBe(0);
   });
 
   it("drops a client that stops reading, and keeps serving the others", async () => {

@@ -2,7 +2,7 @@ import { env, listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../worker/lib/crypto";
 import { TRUST_MS } from "../../worker/lib/token-gate";
-import { api, expectError, gateOf, spendWindow, tokenWithRole } from "../helpers";
+import { api, expectError, gateOf, makeOrg, spendWindow, tokenWithRole, until } from "../helpers";
 
 const signIn = async (token: string) => (await api("POST", "/auth/session", { token: null, body: { token } })).headers.get("set-cookie")!.split(";")[0];
 
@@ -32,6 +32,20 @@ describe("token gate", () => {
     const before = (await listDurableObjectIds(env.TOKEN_GATE)).length;
     for (let i = 0; i < 3; i++) expectError(await api("GET", "/tasks", { token: `fd_${crypto.randomUUID()}` }), 401, "unauthorized");
     expect((await listDurableObjectIds(env.TOKEN_GATE)).length).toBe(before);
+  });
+
+  it("deletes its token's dashboard sessions once they expire, in an organization with no task running", async () => {
+    const org = `org_sessions_${crypto.randomUUID().slice(0, 8)}`;
+    const admin = await makeOrg(org);
+    const at = Date.now() + 1500;
+    const { json: made } = await api("POST", "/tokens", { token: admin, body: { name: "short", role: "viewer", expires_at: new Date(at).toISOString() } });
+    await signIn(made.token);
+    await signIn(admin);
+    const sessions = () => env.DB.prepare("SELECT token_id FROM auth_sessions WHERE org_id = ?").bind(org).all<{ token_id: string }>().then((r) => r.results.map((s) => s.token_id));
+    expect(await sessions()).toContain(made.id);
+    const left = await until("the expired session to go", sessions, (ids) => !ids.includes(made.id), 10_000);
+    expect(left).toHaveLength(1);
+    expect(Date.now()).toBeGreaterThanOrEqual(at);
   });
 
   it("counts the dashboard session's requests in the same window as its token's", async () => {

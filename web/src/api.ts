@@ -169,6 +169,8 @@ export function openStream(path: string, types: readonly string[], onEvent: (e: 
       if (es.readyState === EventSource.CLOSED) {
         es = null;
         onState("closed");
+        // EventSource hides the refusal's status: a 401 (token revoked, signed out elsewhere) goes to sign-in, not a retry
+        void call(fd.auth.session.$get()).catch(() => {});
         const delay = Math.min(30_000, 1000 * 2 ** attempt++) * (0.5 + Math.random() / 2);
         timer = setTimeout(connect, delay);
       } else onState("connecting");

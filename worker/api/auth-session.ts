@@ -6,6 +6,7 @@ import { principalForSession, principalForToken } from "../lib/auth-lookup";
 import { newSecret, sha256Hex } from "../lib/crypto";
 import { unauthorized } from "../lib/errors";
 import { sweepExpiredSessions } from "../lib/session-sweep";
+import { log } from "../lib/log";
 import { newApp } from "./app";
 import { body, errors, json } from "./schemas";
 
@@ -39,6 +40,9 @@ export const authSessionPublicApi = newApp().openapi(
       sweepExpiredSessions(c.env.DB, p.org_id, now),
     ]);
     if (priorSession) await tokenGate(c.env, priorSession.token_hash).wake().catch(() => {});
+    await tokenGate(c.env, await sha256Hex(c.req.valid("json").token))
+      .sessionOpened(p.token_id, now + ttlMs)
+      .catch((e) => log("warn", "session's expiry not scheduled; the organization's sweeps delete it", { org_id: p.org_id, error: String(e) }));
     const secure = new URL(c.req.url).protocol === "https:";
     setCookie(c, SESSION_COOKIE, sid, { httpOnly: true, sameSite: "Strict", path: "/", secure, maxAge: Math.max(1, Math.ceil(ttlMs / 1000)) });
     const org = await c.env.DB.prepare("SELECT id, name FROM orgs WHERE id = ?").bind(p.org_id).first<{ id: string; name: string }>();

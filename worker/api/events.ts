@@ -1,23 +1,22 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { giveBackStreamSlot, slotParams, takeStreamSlot } from "../lib/stream-slots";
+import { giveBackStreamSlot, orgStreamCap, slotParams, takeStreamSlot, tooManyOrgStreams } from "../lib/stream-slots";
 import { whileAuthorized } from "../lib/while-authorized";
-import { ApiError } from "../lib/errors";
 import { orgFeed, subscribeToFeed } from "../live/org-feed";
 import { newApp } from "./app";
 import { errors } from "./schemas";
-import { LastEventQuery, sseResponse } from "./sse";
+import { LastEventHeaders, LastEventQuery, sseResponse } from "./sse";
 
 export const eventsApi = newApp().openapi(
   createRoute({
     method: "get", path: "/", tags: ["events"], summary: "SSE: task summaries of the whole organization; `Last-Event-ID` resumes within the replay window",
-    request: { query: LastEventQuery },
+    request: { query: LastEventQuery, headers: LastEventHeaders },
     responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(400, 401, 429) },
   }),
   async (c) => {
     const p = c.get("principal");
-    const raw = c.req.header("last-event-id") ?? c.req.valid("query").last_event_id;
-    const last = raw != null && /^\d+$/.test(raw) ? Number(raw) : null;
-    const cap = Number(c.env.MAX_STREAMS_PER_ORG ?? 1000);
+    const raw = c.req.valid("header")["last-event-id"] ?? c.req.valid("query").last_event_id;
+    const last = raw != null ? Number(raw) : null;
+    const cap = orgStreamCap(c.env);
     const slot = await takeStreamSlot(c);
     const stream = await subscribeToFeed(orgFeed(c.env, p.org_id), last, cap, undefined, slotParams(c, slot)).catch(async (e) => {
       await giveBackStreamSlot(c, slot);
@@ -25,7 +24,7 @@ export const eventsApi = newApp().openapi(
     });
     if (!stream) {
       await giveBackStreamSlot(c, slot);
-      throw new ApiError("rate_limited", `too many open streams for this organization (MAX_STREAMS_PER_ORG, ${cap})`, { limit: "MAX_STREAMS_PER_ORG", max: cap }, { "retry-after": "5" });
+      throw tooManyOrgStreams(cap);
     }
     return sseResponse(whileAuthorized(c, stream, slot));
   },

@@ -3,7 +3,7 @@ import { decodeCursor, findTask, listTasks, taskSummary } from "../db/task-queri
 import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
 import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { lostAuthorization, whileAuthorized } from "../lib/while-authorized";
-import { giveBackStreamSlot, slotParams, takeStreamSlot } from "../lib/stream-slots";
+import { giveBackStreamSlot, slotParams, takeOrgStreamSlot, takeStreamSlot } from "../lib/stream-slots";
 import { requireRole } from "../lib/roles";
 import { createTask, singleStepPlan, taskStub } from "../task/create";
 import type { RpcResult } from "../task/runner";
@@ -14,7 +14,7 @@ import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListI
 import { findNamedPlan, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters, TriggerId } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
-import { LastEventQuery, sseResponse } from "./sse";
+import { LastEventHeaders, LastEventQuery, sseResponse } from "./sse";
 import { streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
@@ -276,20 +276,26 @@ export const tasksApi = newApp()
   .openapi(
     createRoute({
       method: "get", path: "/{id}/events", tags: ["events"], summary: "SSE stream of one task: history first, then live",
-      request: { params: IdParam, query: LastEventQuery },
+      request: { params: IdParam, query: LastEventQuery, headers: LastEventHeaders },
       responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(400, 401, 404, 429) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      await requireTask(c.env, c.get("principal").org_id, id);
-      const last = Number(c.req.header("last-event-id") ?? c.req.valid("query").last_event_id ?? 0);
+      const orgId = c.get("principal").org_id;
+      await requireTask(c.env, orgId, id);
+      const last = Number(c.req.valid("header")["last-event-id"] ?? c.req.valid("query").last_event_id ?? 0);
       const slot = await takeStreamSlot(c);
       try {
-        const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0, ...slotParams(c, slot) }));
-        // only the token's cap limits a task's streams (the organization's is its feed's)
-        return sseResponse(whileAuthorized(c, (await streamOf(res))!, slot));
+        await takeOrgStreamSlot(c, slot);
       } catch (e) {
         await giveBackStreamSlot(c, slot);
+        throw e;
+      }
+      try {
+        const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0, ...slotParams(c, slot, orgId) }));
+        return sseResponse(whileAuthorized(c, (await streamOf(res))!, slot, orgId));
+      } catch (e) {
+        await giveBackStreamSlot(c, slot, true);
         throw e;
       }
     },

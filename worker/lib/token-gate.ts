@@ -2,8 +2,10 @@ import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import type { Principal } from "./context";
 import { FixedWindow, type Verdict } from "./rate-limit";
+import { Leases } from "./leases";
 import { expired, principalForTokenHash } from "./auth-lookup";
 import { log } from "./log";
+import { sweepTokenSessions } from "./session-sweep";
 import { TrustedReading } from "./trusted-reading";
 
 /**
@@ -24,14 +26,16 @@ export interface Passage {
  * One per API token (named by the token's hash): who the token is, and its
  * requests this minute. Every request of the token makes one call here instead
  * of a D1 read plus a rate-limiter call. Revoking a token calls `forget`, so the
- * next request reads D1 again; nothing is written to storage.
+ * next request reads D1 again; nothing of that is written to storage. Its alarm
+ * deletes the token's dashboard sessions as they expire, whether or not anything
+ * else of its organization is awake then.
  */
 export class TokenGate extends DurableObject<Bindings> {
   readonly counter = new FixedWindow();
   private readonly known = new TrustedReading<Principal | null>(TRUST_MS);
   private readonly watchers = new Set<() => void>();
   /** The token's open streams, each until its lease ends: a stream renews it at every check (revokedWithin). */
-  private readonly streams = new Map<string, number>();
+  private readonly streams = new Leases();
 
   async pass(hash: string, limit: number): Promise<Passage> {
     const principal = await this.live(hash);
@@ -49,7 +53,7 @@ export class TokenGate extends DurableObject<Bindings> {
    * expiry is waited for.
    */
   async revokedWithin(hash: string, ms: number, stream?: string): Promise<boolean> {
-    if (stream !== undefined && this.streams.has(stream)) this.streams.set(stream, Date.now() + ms + STREAM_LEASE_MS);
+    if (stream !== undefined) this.streams.renew(stream, ms + STREAM_LEASE_MS);
     const held = await this.live(hash);
     if (!held) return true;
     const wait = held.expires_at === null ? ms : Math.max(0, Math.min(ms, held.expires_at - Date.now()));
@@ -76,19 +80,34 @@ export class TokenGate extends DurableObject<Bindings> {
    * when it ends; one whose isolate went away first lapses when its lease does. In memory, as the counter.
    */
   async openStream(id: string, cap: number): Promise<boolean> {
-    if ((await this.openStreams()) >= cap) return false;
-    this.streams.set(id, Date.now() + STREAM_LEASE_MS);
+    if (this.streams.size() >= cap) return false;
+    this.streams.take(id, STREAM_LEASE_MS);
     return true;
   }
 
   async closeStream(id: string): Promise<void> {
-    this.streams.delete(id);
+    this.streams.give(id);
   }
 
   async openStreams(): Promise<number> {
-    const now = Date.now();
-    for (const [id, until] of this.streams) if (until <= now) this.streams.delete(id);
-    return this.streams.size;
+    return this.streams.size();
+  }
+
+  /** A dashboard session of the token began, ending at `expiresAt`: the alarm is set for the earliest such end. */
+  async sessionOpened(tokenId: string, expiresAt: number): Promise<void> {
+    this.ctx.storage.kv.put("token_id", tokenId);
+    const at = await this.ctx.storage.getAlarm();
+    if (at === null || at > expiresAt) await this.ctx.storage.setAlarm(expiresAt);
+  }
+
+  async alarm(): Promise<void> {
+    const tokenId = this.ctx.storage.kv.get<string>("token_id");
+    if (!tokenId) return;
+    const next = await sweepTokenSessions(this.env.DB, tokenId);
+    // the expired sessions' open streams end now, as a sign-out's do, not at their next check
+    await this.wake();
+    // strictly in the future: an alarm set for now from inside alarm() stalls locally
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1000));
   }
 
   async forget(): Promise<void> {

@@ -10,6 +10,7 @@ import { heartbeatMs, sseFrame, sseFrameJson, sseStream } from "../task/events";
 import { numberParam, streamOf, streamRequest, streamResponse } from "./stream-fetch";
 import { Subscribers } from "./subscribers";
 import { givesBackSlot } from "../lib/stream-slots";
+import { Leases } from "../lib/leases";
 
 export const REPLAY_WINDOW = 1000;
 /** How long a busy organization's index writes gather before their shared batch (worker/db/group-commit.ts). */
@@ -44,6 +45,8 @@ const EPOCHS = 2 ** 20;
  */
 export class OrgFeed extends DurableObject<Bindings> {
   private readonly clients = new Subscribers();
+  /** The organization's task streams, served by their tasks' objects but counted here with the feed's own. */
+  private readonly taskStreams = new Leases();
   private lastId = 0;
   private readonly window: { id: number; type: string; json: string }[] = [];
   private readonly writes = new GroupCommit<IndexUpdate>(() => this.env.DB, indexUpdateStatements, INDEX_SETTLE_MS);
@@ -97,8 +100,25 @@ export class OrgFeed extends DurableObject<Bindings> {
     return id;
   }
 
+  /** The organization's open streams: the feed's and its tasks'. */
   async openStreams(): Promise<number> {
-    return this.clients.size;
+    return this.clients.size + this.taskStreams.size();
+  }
+
+  /** Takes a slot for a task's stream about to open (api/tasks.ts), unless the organization has `cap` open. */
+  async openTaskStream(slot: string, cap: number, leaseMs: number): Promise<boolean> {
+    if ((await this.openStreams()) >= cap) return false;
+    this.taskStreams.take(slot, leaseMs);
+    return true;
+  }
+
+  /** Taken again if this object forgot it: with no stream of its own open, it may have been evicted meanwhile. */
+  async renewTaskStream(slot: string, leaseMs: number): Promise<void> {
+    this.taskStreams.take(slot, leaseMs);
+  }
+
+  async closeTaskStream(slot: string): Promise<void> {
+    this.taskStreams.give(slot);
   }
 
   /**
@@ -113,11 +133,12 @@ export class OrgFeed extends DurableObject<Bindings> {
   }
 
   private subscribe(lastEventId: number | null, maxStreams: number, heartbeat?: number, opened?: (writer: WritableStreamDefaultWriter<Uint8Array>) => void): ReadableStream<Uint8Array> | null {
-    if (this.clients.size >= maxStreams) return null;
+    if (this.clients.size + this.taskStreams.size() >= maxStreams) return null;
     const { readable, writer } = sseStream();
     opened?.(writer);
     if (lastEventId == null || lastEventId === this.lastId) {
-      void writer.write(sseFrame(null, "ready", { last_event_id: this.lastId })).catch(() => {});
+      // with its id: a client that sees nothing more before a drop reconnects from here, not live only
+      void writer.write(sseFrame(this.lastId, "ready", { last_event_id: this.lastId })).catch(() => {});
     } else if (!this.replay(writer, lastEventId)) {
       void writer.write(sseFrame(this.lastId, "reset", { reason: "your last event is older than the replay window; refetch" })).catch(() => {});
     }
