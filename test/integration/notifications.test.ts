@@ -3,6 +3,8 @@ import { describe, expect, inject, it } from "vitest";
 import { RETRY_DELAYS_MS, retryDelay, MAX_ATTEMPTS } from "../../worker/notify/backoff";
 import { handOver, transitionOf } from "../../worker/notify/enqueue";
 import { refusedSubscriptionUrl } from "../../worker/notify/url";
+import { type DeliveryOutcome, logAttempt } from "../../worker/notify/deliveries";
+import type { NotifyEvent } from "../../worker/notify/events";
 import type { IndexRow } from "../../worker/db/task-row";
 import type { TaskRunner } from "../../worker/task/runner";
 import { api, createTask, expectError, makeOrg as makeBareOrg, taskStub, tokenWithRole, until } from "../helpers";
@@ -442,6 +444,42 @@ describe("delivery", () => {
     expect((await deliveries(token, `?task_id=${ids[1]}`)).map((d) => d.task_id)).toEqual([ids[1]]);
     expect(await deliveries(token, `?subscription_id=${sub.id}`)).toHaveLength(3);
     expect(await deliveries(token, "?subscription_id=sub_other")).toHaveLength(0);
+  });
+  it("filters the delivery log by outcome and event, pages under a filter and refuses unknown values", async () => {
+    const orgId = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(orgId);
+    const rows: [NotifyEvent, DeliveryOutcome][] = [
+      ["task.completed", "delivered"], ["task.failed", "retrying"], ["task.completed", "failed"], ["task.failed", "delivered"],
+      ["task.needs_input", "delivered"], ["task.completed", "delivered"], ["task.failed", "failed"],
+    ];
+    for (const [i, [event_type, outcome]] of rows.entries()) {
+      await logAttempt(env.DB, {
+        org_id: orgId, subscription_id: "sub_x", message_id: `msg_${orgId}_${i}`, event_type, task_id: `task_${i}`, attempt: 1, outcome,
+        response_status: outcome === "delivered" ? 204 : 500, error: null, duration_ms: 1, next_attempt_at: null, created_at: Date.now(),
+      });
+    }
+    const pages = async (query: string) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { status: number; text: string; json: { items: { task_id: string }[]; next_cursor: string | null } } = await api("GET", `/notifications/deliveries?limit=2&${query}${cursor ? `&cursor=${cursor}` : ""}`, { token });
+        expect(page.status, page.text).toBe(200);
+        seen.push(...page.json.items.map((d) => d.task_id));
+        cursor = page.json.next_cursor;
+      } while (cursor);
+      return seen;
+    };
+    expect(await pages("outcome=delivered")).toEqual(["task_5", "task_4", "task_3", "task_0"]);
+    expect(await pages("outcome=failed")).toEqual(["task_6", "task_2"]);
+    expect(await pages("event=task.failed")).toEqual(["task_6", "task_3", "task_1"]);
+    expect(await pages("event=task.completed&outcome=delivered")).toEqual(["task_5", "task_0"]);
+    expect(await pages("event=task.needs_input&outcome=retrying")).toEqual([]);
+
+    for (const [query, path] of [["outcome=dropped", "outcome"], ["outcome=", "outcome"], ["event=task.started", "event"], ["event=task.failed,task.completed", "event"]]) {
+      const res = await api("GET", `/notifications/deliveries?${query}`, { token });
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details.map((d: { path: string }) => d.path), query).toEqual([path]);
+    }
   });
 });
 

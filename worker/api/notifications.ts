@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { notFound } from "../lib/errors";
 import { requireRole } from "../lib/roles";
-import { decodeDeliveryCursor, listDeliveries } from "../notify/deliveries";
+import { DELIVERY_OUTCOMES, decodeDeliveryCursor, listDeliveries } from "../notify/deliveries";
 import { NOTIFY_EVENTS } from "../notify/events";
 import { inbox } from "../notify/inbox";
 import { createSubscription, deleteSubscription, updateSubscription } from "../notify/manage";
@@ -37,13 +37,15 @@ const NewSubscription = Subscription.extend({ secret: z.string().openapi({ descr
 const Delivery = z
   .object({
     id: z.string(), subscription_id: z.string(), message_id: z.string().openapi({ description: "the `webhook-id` the receiver saw; the same on every attempt" }),
-    event: z.enum(NOTIFY_EVENTS), task_id: z.string(), attempt: z.number().int(), outcome: z.enum(["delivered", "retrying", "failed"]),
+    event: z.enum(NOTIFY_EVENTS), task_id: z.string(), attempt: z.number().int(), outcome: z.enum(DELIVERY_OUTCOMES),
     response_status: z.number().int().nullable(), error: z.string().nullable(), duration_ms: z.number().int(), next_attempt_at: z.string().nullable(), created_at: z.string(),
   })
   .openapi("Delivery");
 const DeliveryQuery = z.object({
   subscription_id: z.string().max(100).optional(),
   task_id: z.string().max(100).optional(),
+  outcome: z.enum(DELIVERY_OUTCOMES).optional().openapi({ description: "only the attempts with this outcome" }),
+  event: z.enum(NOTIFY_EVENTS).optional().openapi({ description: "only the attempts to deliver this event" }),
   cursor: z.string().max(40).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
