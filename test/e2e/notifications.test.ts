@@ -160,6 +160,24 @@ describe("notifications in the dashboard", () => {
     expect(await row.first().textContent()).toContain("task.completed");
     expect(await row.first().textContent()).toMatch(/next/);
     await shot(page, "notifications-03-log");
+
+    // The filters ask the API again: only what matches shows, and a filter nothing matches says so.
+    const filters = page.getByRole("group", { name: "Filter deliveries" });
+    await filters.getByLabel("Outcome").selectOption("delivered");
+    await row.first().waitFor({ state: "detached" });
+    await filters.getByLabel("Outcome").selectOption("retrying");
+    await row.first().waitFor();
+    expect(await page.locator("table[aria-label=Deliveries] tbody tr").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-outcome")))).toEqual(
+      expect.arrayContaining(["retrying"]),
+    );
+    expect(await page.locator("table[aria-label=Deliveries] tbody tr:not([data-outcome=retrying])").count()).toBe(0);
+    await filters.getByLabel("Event").selectOption("task.failed");
+    await row.first().waitFor({ state: "detached" });
+    await filters.getByLabel("Event").selectOption("task.completed");
+    await row.first().waitFor();
+    expect(await page.locator("table[aria-label=Deliveries] tbody tr", { hasNotText: "task.completed" }).count()).toBe(0);
+    await filters.getByLabel("Outcome").selectOption("delivered");
+    await page.getByText("No deliveries match these filters").waitFor();
     expect(browser.problems).toEqual([]);
   });
 
