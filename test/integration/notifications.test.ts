@@ -346,6 +346,52 @@ describe("delivery", () => {
     expect(await received(key)).toHaveLength(2);
   });
 
+  it("drops at once a queued message for an event its subscription no longer wants, logging the drop", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed", "task.failed"], 1);
+    const task = await createTask({ agent: "researcher", title: "Unwanted now", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 1);
+    expect(await notifier(orgId).pending()).toHaveLength(1);
+
+    expect((await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { events: ["task.failed"] } })).status).toBe(200);
+    await notifier(orgId).settled();
+    expect(await notifier(orgId).pending()).toEqual([]);
+    await runAlarm(orgId);
+    expect(await received(key)).toHaveLength(1);
+    expect((await deliveries(token)).map((d) => [d.attempt, d.outcome, d.error, d.next_attempt_at])).toEqual([
+      [2, "failed", "dropped: the subscription no longer wants task.completed", null],
+      [1, "retrying", "HTTP 500", expect.any(String)],
+    ]);
+  });
+
+  it("checks the subscription's events at send time, even when the Notifier was not told of the change", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed", "task.failed"], 1);
+    const task = await createTask({ agent: "researcher", title: "Untold", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 1);
+    await env.DB.prepare("UPDATE notification_subscriptions SET events = '[\"task.failed\"]' WHERE id = ?").bind(sub.id).run();
+    expect(await runAlarm(orgId)).toBe(true);
+    expect(await notifier(orgId).pending()).toEqual([]);
+    expect(await received(key)).toHaveLength(1);
+    expect((await deliveries(token))[0]).toMatchObject({ attempt: 2, outcome: "failed", error: "dropped: the subscription no longer wants task.completed" });
+  });
+
+  it("sends a retry to the subscription's current URL, signed with its current secret", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed"], 1);
+    const task = await createTask({ agent: "researcher", title: "Moved", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 1);
+    const movedKey = crypto.randomUUID();
+    expect((await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { url: inboxUrl(movedKey) } })).status).toBe(200);
+    const rotated = await api("POST", `/notifications/subscriptions/${sub.id}/rotate-secret`, { token });
+    await configure(movedKey, { secret: rotated.json.secret });
+    expect(await runAlarm(orgId)).toBe(true);
+    const [first] = await received(key);
+    const moved = await received(movedKey);
+    expect(moved).toEqual([expect.objectContaining({ id: first.id, verified: true, status: 204 })]);
+    expect((await deliveries(token)).map((d) => [d.attempt, d.outcome])).toEqual([[2, "delivered"], [1, "retrying"]]);
+  });
+
   it("logs a retrying message whose subscription was deleted as failed, at once", async () => {
     const { token, key, sub, orgId } = await setup(["task.completed"], 1);
     const task = await createTask({ agent: "researcher", title: "Orphan", description: "@output x" }, token);
