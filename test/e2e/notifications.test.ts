@@ -56,6 +56,37 @@ describe("notifications in the dashboard", () => {
     await expect.poll(async () => (await apiCall<{ items: { url: string; enabled: boolean }[] }>(app, "GET", "/notifications/subscriptions")).items.find((s) => s.url === url)?.enabled).toBe(true);
   });
 
+  it("edits a subscription's URL, description and events, and shows the API's refusal", async () => {
+    const url = `https://hooks.example.com/edit-${uid()}`;
+    const created = await apiCall<{ id: string; secret: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"], description: "before" });
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const row = page.locator(`tr[data-subscription-id="${created.id}"]`);
+    await row.getByRole("button", { name: `Edit ${url}` }).click();
+    const dialog = page.getByRole("dialog", { name: "Edit subscription" });
+    expect(await dialog.getByLabel("Endpoint URL").inputValue()).toBe(url);
+    expect(await dialog.getByLabel("Description").inputValue()).toBe("before");
+    await dialog.getByLabel("Endpoint URL").fill("ftp://hooks.example.com/nope");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByText("this URL cannot receive notifications").waitFor();
+
+    const moved = `${url}/moved`;
+    await dialog.getByLabel("Endpoint URL").fill(moved);
+    await dialog.getByLabel("Description").fill("after");
+    await dialog.getByRole("checkbox", { name: "task.failed" }).uncheck();
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByText("Pick at least one event.").waitFor();
+    await dialog.getByRole("checkbox", { name: "task.completed" }).check();
+    await dialog.getByRole("checkbox", { name: "task.needs_input" }).check();
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(() => row.locator(".tag").allTextContents()).toEqual(["task.completed", "task.needs_input"]);
+    expect(await row.textContent()).toContain(moved);
+    expect(await row.textContent()).toContain("after");
+    const saved = await apiCall<{ url: string; description: string; events: string[]; enabled: boolean }>(app, "GET", `/notifications/subscriptions/${created.id}`);
+    expect(saved).toMatchObject({ url: moved, description: "after", events: ["task.completed", "task.needs_input"], enabled: true });
+    await apiCall(app, "DELETE", `/notifications/subscriptions/${created.id}`);
+  });
+
   it("rotates a subscription's secret after asking, and shows the new one once", async () => {
     const url = `https://hooks.example.com/rot-${uid()}`;
     const created = await apiCall<{ id: string; secret: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"] });

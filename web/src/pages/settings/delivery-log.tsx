@@ -4,14 +4,14 @@ import { createClient, unwrap } from "../../client";
 import { EmptyState, ErrorState } from "../../components/states";
 import { fmtDate } from "../../lib/format";
 import { TableHead } from "../../components/list-table";
+import { EVENTS, type EventName } from "./subscription-edit-dialog";
 
 const fd = createClient();
 const OUTCOMES = ["delivered", "retrying", "failed"] as const;
-const EVENTS = ["task.completed", "task.failed", "task.needs_input"] as const;
 interface Filters {
   subscription_id?: string;
   outcome?: (typeof OUTCOMES)[number];
-  event?: (typeof EVENTS)[number];
+  event?: EventName;
 }
 const deliveries = (filters: Filters, cursor: string | null) =>
   unwrap(fd.notifications.deliveries.$get({ query: { limit: "25", ...filters, ...(cursor ? { cursor } : {}) } }));
