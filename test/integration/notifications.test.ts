@@ -97,7 +97,12 @@ describe("subscriptions", () => {
     const asString = await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: "task.failed,task.completed" } });
     expectError(asString, 400);
     expect(asString.json.error.details).toEqual([{ path: "events", message: "Invalid input: expected array, received string" }]);
-    expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "not a url", events: ["task.failed"] } }), 400);
+    const notUrl = await api("POST", "/notifications/subscriptions", { token, body: { url: "not a url", events: ["task.failed"] } });
+    expectError(notUrl, 400);
+    expect(notUrl.json.error.details).toEqual([{ path: "url", message: "not a valid URL" }]);
+    const notUrlPatch = await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { url: "https://" } });
+    expectError(notUrlPatch, 400);
+    expect(notUrlPatch.json.error.details).toEqual([{ path: "url", message: "not a valid URL" }]);
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: ["task.failed"], extra: 1 } }), 400);
     expectError(await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: {} }), 400);
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "ftp://x.example.com/", events: ["task.failed"] } }), 422, "unprocessable");
