@@ -235,6 +235,19 @@ describe("delivery", () => {
     expect(await notifier(orgId).pending()).toEqual([]);
   });
 
+  it("logs a receiver that cannot be reached as such, and retries it", async () => {
+    const orgId = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(orgId);
+    // nothing listens on port 1
+    expect((await api("POST", "/notifications/subscriptions", { token, body: { url: "http://127.0.0.1:1/hook", events: ["task.completed"] } })).status).toBe(201);
+    const task = await createTask({ agent: "researcher", title: "Unreachable", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    const [d] = await until("waiting", () => deliveries(token), (l) => l.length >= 1);
+    expect(d).toMatchObject({ attempt: 1, outcome: "retrying", response_status: null });
+    expect(d.error).toMatch(/^could not reach the receiver: \S/);
+    expect(d.error).not.toMatch(/Error: /);
+  });
+
   it("gives up after 7 attempts against a receiver that keeps failing", async () => {
     const { token, key, orgId } = await setup(["task.completed"], 1000);
     const task = await createTask({ agent: "researcher", title: "Nobody listens", description: "@output x" }, token);
