@@ -56,7 +56,7 @@ describe("notifications in the dashboard", () => {
     await expect.poll(async () => (await apiCall<{ items: { url: string; enabled: boolean }[] }>(app, "GET", "/notifications/subscriptions")).items.find((s) => s.url === url)?.enabled).toBe(true);
   });
 
-  it("edits a subscription's URL, description and events, and shows the API's refusal", async () => {
+  it("edits a subscription's URL, description and events, shows the API's refusal, and sends a test message", async () => {
     const url = `https://hooks.example.com/edit-${uid()}`;
     const created = await apiCall<{ id: string; secret: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"], description: "before" });
     await page.goto(`${app.url}/settings?tab=notifications`);
@@ -84,6 +84,10 @@ describe("notifications in the dashboard", () => {
     expect(await row.textContent()).toContain("after");
     const saved = await apiCall<{ url: string; description: string; events: string[]; enabled: boolean }>(app, "GET", `/notifications/subscriptions/${created.id}`);
     expect(saved).toMatchObject({ url: moved, description: "after", events: ["task.completed", "task.needs_input"], enabled: true });
+
+    // Send test: its host does not take deliveries from here, and the toast says so
+    await row.getByRole("button", { name: `Send a test message to ${moved}` }).click();
+    await page.getByText(`Test message not delivered to ${moved}`).waitFor({ timeout: 15_000 });
     await apiCall(app, "DELETE", `/notifications/subscriptions/${created.id}`);
   });
 

@@ -235,6 +235,32 @@ describe("delivery", () => {
     expect(await notifier(orgId).pending()).toEqual([]);
   });
 
+  it("sends a signed webhook.test message on request, enabled or not, answering what the receiver did and changing nothing", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed"]);
+    const sent = await api("POST", `/notifications/subscriptions/${sub.id}/test`, { token });
+    expect(sent.status, sent.text).toBe(200);
+    expect(sent.json).toMatchObject({ message_id: expect.stringMatching(/^msg_/), delivered: true, response_status: 204, error: null });
+    const [got] = await received(key);
+    expect(got).toMatchObject({ id: sent.json.message_id, verified: true });
+    expect(JSON.parse(got.body)).toEqual({ type: "webhook.test", timestamp: expect.any(String), data: { subscription_id: sub.id } });
+
+    // disabled, and a receiver that answers 410: reported, and the subscription stays as it was
+    await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } });
+    await configure(key, { fail: 1, status: 410 });
+    const gone = await api("POST", `/notifications/subscriptions/${sub.id}/test`, { token });
+    expect(gone.json).toMatchObject({ delivered: false, response_status: 410, error: "HTTP 410" });
+    expect(await received(key)).toHaveLength(2);
+    await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: true } });
+    expect((await api("GET", `/notifications/subscriptions/${sub.id}`, { token })).json.enabled).toBe(true);
+    expect(await deliveries(token)).toEqual([]);
+    expect(await notifier(orgId).pending()).toEqual([]);
+
+    expectError(await api("POST", `/notifications/subscriptions/${sub.id}/test`, { token: await tokenWithRole("member", orgId) }), 403);
+    expectError(await api("POST", "/notifications/subscriptions/sub_missing/test", { token }), 404, "not_found");
+    expectError(await api("POST", `/notifications/subscriptions/${sub.id}/test`), 404);
+    expectError(await api("POST", `/notifications/subscriptions/${sub.id}/test`, { token, body: { event: "task.failed" } }), 400);
+  });
+
   it("logs a receiver that cannot be reached as such, and retries it", async () => {
     const orgId = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
     const token = await makeOrg(orgId);

@@ -6,6 +6,7 @@ import { NOTIFY_EVENTS } from "../notify/events";
 import { inbox } from "../notify/inbox";
 import { createSubscription, deleteSubscription, updateSubscription } from "../notify/manage";
 import { findSubscription, listSubscriptions, NEWEST_SUBSCRIPTIONS, subscriptionView } from "../notify/subscriptions";
+import { sendTestMessage } from "../notify/test-message";
 import { pageOf } from "../db/keyset";
 import { cursorAfter, invalidCursor, ListQuery } from "./list-query";
 import { newApp } from "./app";
@@ -41,6 +42,12 @@ const Delivery = z
     response_status: z.number().int().nullable(), error: z.string().nullable(), duration_ms: z.number().int(), next_attempt_at: z.string().nullable(), created_at: z.string(),
   })
   .openapi("Delivery");
+const TestDelivery = z
+  .object({
+    message_id: z.string().openapi({ description: "the `webhook-id` the receiver saw" }), delivered: z.boolean().openapi({ description: "the receiver answered 2xx" }),
+    response_status: z.number().int().nullable(), error: z.string().nullable(), duration_ms: z.number().int(),
+  })
+  .openapi("TestDelivery");
 const DeliveryQuery = z.object({
   subscription_id: z.string().max(100).optional(),
   task_id: z.string().max(100).optional(),
@@ -111,6 +118,18 @@ export const notificationsApi = newApp()
       requireRole(p, "admin");
       const s = await updateSubscription(c.env, p, c.req.valid("param").id, {}, true);
       return c.json({ ...subscriptionView(s), secret: s.secret }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post", path: "/subscriptions/{id}/test", tags,
+      summary: "Send one signed webhook.test message now, enabled or not, and answer what the receiver did (not queued, retried or logged)",
+      request: { params: Id }, responses: { 200: json(TestDelivery), ...errors(401, 403, 404, 422) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      return c.json(await sendTestMessage(c.env, p, c.req.valid("param").id), 200);
     },
   )
   .openapi(

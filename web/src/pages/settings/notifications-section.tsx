@@ -80,6 +80,19 @@ function Subscriptions() {
       toast(errorMessage(e), "error");
     }
   };
+  const [testing, setTesting] = createSignal<string | null>(null);
+  const sendTest = async (id: string, url: string) => {
+    setTesting(id);
+    try {
+      const r = await unwrap(fd.notifications.subscriptions[":id"].test.$post({ param: { id } }));
+      if (r.delivered) toast(`Test message delivered to ${url}: HTTP ${r.response_status} in ${r.duration_ms} ms`);
+      else toast(`Test message not delivered to ${url}: ${r.error ?? `HTTP ${r.response_status}`}`, "error");
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    } finally {
+      setTesting(null);
+    }
+  };
   const toggleEvent = (ev: EventName, on: boolean) => setEvents((l) => (on ? [...new Set([...l, ev])] : l.filter((x) => x !== ev)));
 
   return (
@@ -115,6 +128,15 @@ function Subscriptions() {
                         <div class="actions">
                           <button class="btn btn-sm btn-ghost" type="button" aria-label={`Edit ${s.url}`} onClick={() => setEditing(s)}>
                             Edit
+                          </button>
+                          <button
+                            class="btn btn-sm btn-ghost"
+                            type="button"
+                            aria-label={`Send a test message to ${s.url}`}
+                            disabled={testing() === s.id}
+                            onClick={() => void sendTest(s.id, s.url)}
+                          >
+                            Send test
                           </button>
                           <button class="btn btn-sm btn-ghost" type="button" aria-label={`Rotate the secret of ${s.url}`} onClick={() => setRotating(s)}>
                             Rotate secret
