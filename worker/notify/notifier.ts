@@ -7,7 +7,7 @@ import { DELIVERY_TIMEOUT_MS, sendSigned } from "./deliver";
 import { logAttempt, type DeliveryOutcome } from "./deliveries";
 import { type NotifyEvent, payloadOf, type TaskTransition } from "./events";
 import { disableGoneSubscription } from "./manage";
-import { enabledSubscriptions, findSubscription, KnownSubscriptions, wants } from "./subscriptions";
+import { droppedBecause, enabledSubscriptions, findSubscription, KnownSubscriptions } from "./subscriptions";
 import { refusedSubscriptionUrl } from "./url";
 
 const SCHEMA_VERSION = 1;
@@ -101,10 +101,7 @@ export class Notifier extends DurableObject<Bindings> {
       .toArray();
     if (!queued.length) return;
     const live = new Map((await enabledSubscriptions(this.env.DB, queued[0].org_id)).map((s) => [s.id, s]));
-    const unwanted = queued.filter((q) => {
-      const s = live.get(q.subscription_id);
-      return !s || !wants(s, q.event_type as NotifyEvent);
-    });
+    const unwanted = queued.filter((q) => droppedBecause(live.get(q.subscription_id) ?? null, q.event_type as NotifyEvent));
     if (!unwanted.length) return;
     this.dueNow(unwanted);
   }
@@ -182,7 +179,7 @@ export class Notifier extends DurableObject<Bindings> {
     const event = row.event_type as NotifyEvent;
     // The subscription as it is now: its URL and secret, and whether it still wants this message at all.
     const sub = await findSubscription(this.env.DB, orgId, row.subscription_id);
-    const dropped = !sub ? "was deleted" : sub.enabled !== 1 ? "is disabled" : !wants(sub, event) ? `no longer wants ${event}` : null;
+    const dropped = droppedBecause(sub, event);
     const live = dropped ? null : sub;
     // Never tried: dropped quietly. Tried and failed: logged as failed, else the log's last word on it stays "retrying".
     if (!live && row.attempts === 0) {
