@@ -56,6 +56,41 @@ describe("notifications in the dashboard", () => {
     await expect.poll(async () => (await apiCall<{ items: { url: string; enabled: boolean }[] }>(app, "GET", "/notifications/subscriptions")).items.find((s) => s.url === url)?.enabled).toBe(true);
   });
 
+  it("edits a subscription's URL, description and events, shows the API's refusal, and sends a test message", async () => {
+    const url = `https://hooks.example.com/edit-${uid()}`;
+    const created = await apiCall<{ id: string; secret: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"], description: "before" });
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const row = page.locator(`tr[data-subscription-id="${created.id}"]`);
+    await row.getByRole("button", { name: `Edit ${url}` }).click();
+    const dialog = page.getByRole("dialog", { name: "Edit subscription" });
+    expect(await dialog.getByLabel("Endpoint URL").inputValue()).toBe(url);
+    expect(await dialog.getByLabel("Description").inputValue()).toBe("before");
+    await dialog.getByLabel("Endpoint URL").fill("ftp://hooks.example.com/nope");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByText("this URL cannot receive notifications").waitFor();
+
+    const moved = `${url}/moved`;
+    await dialog.getByLabel("Endpoint URL").fill(moved);
+    await dialog.getByLabel("Description").fill("after");
+    await dialog.getByRole("checkbox", { name: "task.failed" }).uncheck();
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByText("Pick at least one event.").waitFor();
+    await dialog.getByRole("checkbox", { name: "task.completed" }).check();
+    await dialog.getByRole("checkbox", { name: "task.needs_input" }).check();
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(() => row.locator(".tag").allTextContents()).toEqual(["task.completed", "task.needs_input"]);
+    expect(await row.textContent()).toContain(moved);
+    expect(await row.textContent()).toContain("after");
+    const saved = await apiCall<{ url: string; description: string; events: string[]; enabled: boolean }>(app, "GET", `/notifications/subscriptions/${created.id}`);
+    expect(saved).toMatchObject({ url: moved, description: "after", events: ["task.completed", "task.needs_input"], enabled: true });
+
+    // Send test: its host does not take deliveries from here, and the toast says so
+    await row.getByRole("button", { name: `Send a test message to ${moved}` }).click();
+    await page.getByText(`Test message not delivered to ${moved}`).waitFor({ timeout: 15_000 });
+    await apiCall(app, "DELETE", `/notifications/subscriptions/${created.id}`);
+  });
+
   it("rotates a subscription's secret after asking, and shows the new one once", async () => {
     const url = `https://hooks.example.com/rot-${uid()}`;
     const created = await apiCall<{ id: string; secret: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"] });
@@ -160,6 +195,24 @@ describe("notifications in the dashboard", () => {
     expect(await row.first().textContent()).toContain("task.completed");
     expect(await row.first().textContent()).toMatch(/next/);
     await shot(page, "notifications-03-log");
+
+    // The filters ask the API again: only what matches shows, and a filter nothing matches says so.
+    const filters = page.getByRole("group", { name: "Filter deliveries" });
+    await filters.getByLabel("Outcome").selectOption("delivered");
+    await row.first().waitFor({ state: "detached" });
+    await filters.getByLabel("Outcome").selectOption("retrying");
+    await row.first().waitFor();
+    expect(await page.locator("table[aria-label=Deliveries] tbody tr").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-outcome")))).toEqual(
+      expect.arrayContaining(["retrying"]),
+    );
+    expect(await page.locator("table[aria-label=Deliveries] tbody tr:not([data-outcome=retrying])").count()).toBe(0);
+    await filters.getByLabel("Event").selectOption("task.failed");
+    await row.first().waitFor({ state: "detached" });
+    await filters.getByLabel("Event").selectOption("task.completed");
+    await row.first().waitFor();
+    expect(await page.locator("table[aria-label=Deliveries] tbody tr", { hasNotText: "task.completed" }).count()).toBe(0);
+    await filters.getByLabel("Outcome").selectOption("delivered");
+    await page.getByText("No deliveries match these filters").waitFor();
     expect(browser.problems).toEqual([]);
   });
 

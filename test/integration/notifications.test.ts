@@ -3,6 +3,8 @@ import { describe, expect, inject, it } from "vitest";
 import { RETRY_DELAYS_MS, retryDelay, MAX_ATTEMPTS } from "../../worker/notify/backoff";
 import { handOver, transitionOf } from "../../worker/notify/enqueue";
 import { refusedSubscriptionUrl } from "../../worker/notify/url";
+import { type DeliveryOutcome, logAttempt } from "../../worker/notify/deliveries";
+import type { NotifyEvent } from "../../worker/notify/events";
 import type { IndexRow } from "../../worker/db/task-row";
 import type { TaskRunner } from "../../worker/task/runner";
 import { api, createTask, expectError, makeOrg as makeBareOrg, taskStub, tokenWithRole, until } from "../helpers";
@@ -95,7 +97,12 @@ describe("subscriptions", () => {
     const asString = await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: "task.failed,task.completed" } });
     expectError(asString, 400);
     expect(asString.json.error.details).toEqual([{ path: "events", message: "Invalid input: expected array, received string" }]);
-    expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "not a url", events: ["task.failed"] } }), 400);
+    const notUrl = await api("POST", "/notifications/subscriptions", { token, body: { url: "not a url", events: ["task.failed"] } });
+    expectError(notUrl, 400);
+    expect(notUrl.json.error.details).toEqual([{ path: "url", message: "not a valid URL" }]);
+    const notUrlPatch = await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { url: "https://" } });
+    expectError(notUrlPatch, 400);
+    expect(notUrlPatch.json.error.details).toEqual([{ path: "url", message: "not a valid URL" }]);
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "https://x.example.com", events: ["task.failed"], extra: 1 } }), 400);
     expectError(await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: {} }), 400);
     expectError(await api("POST", "/notifications/subscriptions", { token, body: { url: "ftp://x.example.com/", events: ["task.failed"] } }), 422, "unprocessable");
@@ -228,6 +235,45 @@ describe("delivery", () => {
     expect(await notifier(orgId).pending()).toEqual([]);
   });
 
+  it("sends a signed webhook.test message on request, enabled or not, answering what the receiver did and changing nothing", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed"]);
+    const sent = await api("POST", `/notifications/subscriptions/${sub.id}/test`, { token });
+    expect(sent.status, sent.text).toBe(200);
+    expect(sent.json).toMatchObject({ message_id: expect.stringMatching(/^msg_/), delivered: true, response_status: 204, error: null });
+    const [got] = await received(key);
+    expect(got).toMatchObject({ id: sent.json.message_id, verified: true });
+    expect(JSON.parse(got.body)).toEqual({ type: "webhook.test", timestamp: expect.any(String), data: { subscription_id: sub.id } });
+
+    // disabled, and a receiver that answers 410: reported, and the subscription stays as it was
+    await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } });
+    await configure(key, { fail: 1, status: 410 });
+    const gone = await api("POST", `/notifications/subscriptions/${sub.id}/test`, { token });
+    expect(gone.json).toMatchObject({ delivered: false, response_status: 410, error: "HTTP 410" });
+    expect(await received(key)).toHaveLength(2);
+    await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: true } });
+    expect((await api("GET", `/notifications/subscriptions/${sub.id}`, { token })).json.enabled).toBe(true);
+    expect(await deliveries(token)).toEqual([]);
+    expect(await notifier(orgId).pending()).toEqual([]);
+
+    expectError(await api("POST", `/notifications/subscriptions/${sub.id}/test`, { token: await tokenWithRole("member", orgId) }), 403);
+    expectError(await api("POST", "/notifications/subscriptions/sub_missing/test", { token }), 404, "not_found");
+    expectError(await api("POST", `/notifications/subscriptions/${sub.id}/test`), 404);
+    expectError(await api("POST", `/notifications/subscriptions/${sub.id}/test`, { token, body: { event: "task.failed" } }), 400);
+  });
+
+  it("logs a receiver that cannot be reached as such, and retries it", async () => {
+    const orgId = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(orgId);
+    // nothing listens on port 1
+    expect((await api("POST", "/notifications/subscriptions", { token, body: { url: "http://127.0.0.1:1/hook", events: ["task.completed"] } })).status).toBe(201);
+    const task = await createTask({ agent: "researcher", title: "Unreachable", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    const [d] = await until("waiting", () => deliveries(token), (l) => l.length >= 1);
+    expect(d).toMatchObject({ attempt: 1, outcome: "retrying", response_status: null });
+    expect(d.error).toMatch(/^could not reach the receiver: \S/);
+    expect(d.error).not.toMatch(/Error: /);
+  });
+
   it("gives up after 7 attempts against a receiver that keeps failing", async () => {
     const { token, key, orgId } = await setup(["task.completed"], 1000);
     const task = await createTask({ agent: "researcher", title: "Nobody listens", description: "@output x" }, token);
@@ -344,6 +390,52 @@ describe("delivery", () => {
     expect(await received(key)).toHaveLength(2);
   });
 
+  it("drops at once a queued message for an event its subscription no longer wants, logging the drop", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed", "task.failed"], 1);
+    const task = await createTask({ agent: "researcher", title: "Unwanted now", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 1);
+    expect(await notifier(orgId).pending()).toHaveLength(1);
+
+    expect((await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { events: ["task.failed"] } })).status).toBe(200);
+    await notifier(orgId).settled();
+    expect(await notifier(orgId).pending()).toEqual([]);
+    await runAlarm(orgId);
+    expect(await received(key)).toHaveLength(1);
+    expect((await deliveries(token)).map((d) => [d.attempt, d.outcome, d.error, d.next_attempt_at])).toEqual([
+      [2, "failed", "dropped: the subscription no longer wants task.completed", null],
+      [1, "retrying", "HTTP 500", expect.any(String)],
+    ]);
+  });
+
+  it("checks the subscription's events at send time, even when the Notifier was not told of the change", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed", "task.failed"], 1);
+    const task = await createTask({ agent: "researcher", title: "Untold", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 1);
+    await env.DB.prepare("UPDATE notification_subscriptions SET events = '[\"task.failed\"]' WHERE id = ?").bind(sub.id).run();
+    expect(await runAlarm(orgId)).toBe(true);
+    expect(await notifier(orgId).pending()).toEqual([]);
+    expect(await received(key)).toHaveLength(1);
+    expect((await deliveries(token))[0]).toMatchObject({ attempt: 2, outcome: "failed", error: "dropped: the subscription no longer wants task.completed" });
+  });
+
+  it("sends a retry to the subscription's current URL, signed with its current secret", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed"], 1);
+    const task = await createTask({ agent: "researcher", title: "Moved", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 1);
+    const movedKey = crypto.randomUUID();
+    expect((await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { url: inboxUrl(movedKey) } })).status).toBe(200);
+    const rotated = await api("POST", `/notifications/subscriptions/${sub.id}/rotate-secret`, { token });
+    await configure(movedKey, { secret: rotated.json.secret });
+    expect(await runAlarm(orgId)).toBe(true);
+    const [first] = await received(key);
+    const moved = await received(movedKey);
+    expect(moved).toEqual([expect.objectContaining({ id: first.id, verified: true, status: 204 })]);
+    expect((await deliveries(token)).map((d) => [d.attempt, d.outcome])).toEqual([[2, "delivered"], [1, "retrying"]]);
+  });
+
   it("logs a retrying message whose subscription was deleted as failed, at once", async () => {
     const { token, key, sub, orgId } = await setup(["task.completed"], 1);
     const task = await createTask({ agent: "researcher", title: "Orphan", description: "@output x" }, token);
@@ -442,6 +534,42 @@ describe("delivery", () => {
     expect((await deliveries(token, `?task_id=${ids[1]}`)).map((d) => d.task_id)).toEqual([ids[1]]);
     expect(await deliveries(token, `?subscription_id=${sub.id}`)).toHaveLength(3);
     expect(await deliveries(token, "?subscription_id=sub_other")).toHaveLength(0);
+  });
+  it("filters the delivery log by outcome and event, pages under a filter and refuses unknown values", async () => {
+    const orgId = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(orgId);
+    const rows: [NotifyEvent, DeliveryOutcome][] = [
+      ["task.completed", "delivered"], ["task.failed", "retrying"], ["task.completed", "failed"], ["task.failed", "delivered"],
+      ["task.needs_input", "delivered"], ["task.completed", "delivered"], ["task.failed", "failed"],
+    ];
+    for (const [i, [event_type, outcome]] of rows.entries()) {
+      await logAttempt(env.DB, {
+        org_id: orgId, subscription_id: "sub_x", message_id: `msg_${orgId}_${i}`, event_type, task_id: `task_${i}`, attempt: 1, outcome,
+        response_status: outcome === "delivered" ? 204 : 500, error: null, duration_ms: 1, next_attempt_at: null, created_at: Date.now(),
+      });
+    }
+    const pages = async (query: string) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { status: number; text: string; json: { items: { task_id: string }[]; next_cursor: string | null } } = await api("GET", `/notifications/deliveries?limit=2&${query}${cursor ? `&cursor=${cursor}` : ""}`, { token });
+        expect(page.status, page.text).toBe(200);
+        seen.push(...page.json.items.map((d) => d.task_id));
+        cursor = page.json.next_cursor;
+      } while (cursor);
+      return seen;
+    };
+    expect(await pages("outcome=delivered")).toEqual(["task_5", "task_4", "task_3", "task_0"]);
+    expect(await pages("outcome=failed")).toEqual(["task_6", "task_2"]);
+    expect(await pages("event=task.failed")).toEqual(["task_6", "task_3", "task_1"]);
+    expect(await pages("event=task.completed&outcome=delivered")).toEqual(["task_5", "task_0"]);
+    expect(await pages("event=task.needs_input&outcome=retrying")).toEqual([]);
+
+    for (const [query, path] of [["outcome=dropped", "outcome"], ["outcome=", "outcome"], ["event=task.started", "event"], ["event=task.failed,task.completed", "event"]]) {
+      const res = await api("GET", `/notifications/deliveries?${query}`, { token });
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details.map((d: { path: string }) => d.path), query).toEqual([path]);
+    }
   });
 });
 

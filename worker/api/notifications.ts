@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { notFound } from "../lib/errors";
 import { requireRole } from "../lib/roles";
-import { decodeDeliveryCursor, listDeliveries } from "../notify/deliveries";
+import { DELIVERY_OUTCOMES, decodeDeliveryCursor, listDeliveries } from "../notify/deliveries";
 import { NOTIFY_EVENTS } from "../notify/events";
 import { inbox } from "../notify/inbox";
 import { createSubscription, deleteSubscription, updateSubscription } from "../notify/manage";
 import { findSubscription, listSubscriptions, NEWEST_SUBSCRIPTIONS, subscriptionView } from "../notify/subscriptions";
+import { sendTestMessage } from "../notify/test-message";
 import { pageOf } from "../db/keyset";
 import { cursorAfter, invalidCursor, ListQuery } from "./list-query";
 import { newApp } from "./app";
@@ -37,13 +38,21 @@ const NewSubscription = Subscription.extend({ secret: z.string().openapi({ descr
 const Delivery = z
   .object({
     id: z.string(), subscription_id: z.string(), message_id: z.string().openapi({ description: "the `webhook-id` the receiver saw; the same on every attempt" }),
-    event: z.enum(NOTIFY_EVENTS), task_id: z.string(), attempt: z.number().int(), outcome: z.enum(["delivered", "retrying", "failed"]),
+    event: z.enum(NOTIFY_EVENTS), task_id: z.string(), attempt: z.number().int(), outcome: z.enum(DELIVERY_OUTCOMES),
     response_status: z.number().int().nullable(), error: z.string().nullable(), duration_ms: z.number().int(), next_attempt_at: z.string().nullable(), created_at: z.string(),
   })
   .openapi("Delivery");
+const TestDelivery = z
+  .object({
+    message_id: z.string().openapi({ description: "the `webhook-id` the receiver saw" }), delivered: z.boolean().openapi({ description: "the receiver answered 2xx" }),
+    response_status: z.number().int().nullable(), error: z.string().nullable(), duration_ms: z.number().int(),
+  })
+  .openapi("TestDelivery");
 const DeliveryQuery = z.object({
   subscription_id: z.string().max(100).optional(),
   task_id: z.string().max(100).optional(),
+  outcome: z.enum(DELIVERY_OUTCOMES).optional().openapi({ description: "only the attempts with this outcome" }),
+  event: z.enum(NOTIFY_EVENTS).optional().openapi({ description: "only the attempts to deliver this event" }),
   cursor: z.string().max(40).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
@@ -109,6 +118,18 @@ export const notificationsApi = newApp()
       requireRole(p, "admin");
       const s = await updateSubscription(c.env, p, c.req.valid("param").id, {}, true);
       return c.json({ ...subscriptionView(s), secret: s.secret }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post", path: "/subscriptions/{id}/test", tags,
+      summary: "Send one signed webhook.test message now, enabled or not, and answer what the receiver did (not queued, retried or logged)",
+      request: { params: Id }, responses: { 200: json(TestDelivery), ...errors(401, 403, 404, 422) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      return c.json(await sendTestMessage(c.env, p, c.req.valid("param").id), 200);
     },
   )
   .openapi(

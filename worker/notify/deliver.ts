@@ -12,7 +12,8 @@ export interface AttemptResult {
 
 /**
  * POSTs one signed message (Standard Webhooks headers). Any 2xx is delivered; anything else, a
- * redirect included (never followed), a timeout or a network error is a failure worth retrying.
+ * redirect included (never followed), a timeout or a network error is a failure worth retrying. The error says
+ * which in words a person reads in the delivery log.
  */
 export async function sendSigned(url: string, secret: string, messageId: string, body: string, now = Date.now()): Promise<AttemptResult> {
   const timestamp = Math.floor(now / 1000);
@@ -35,7 +36,8 @@ export async function sendSigned(url: string, secret: string, messageId: string,
     const ok = res.status >= 200 && res.status < 300;
     return { ok, status: res.status, error: ok ? null : `HTTP ${res.status}`, duration_ms: Date.now() - started };
   } catch (e) {
-    const error = e instanceof Error && e.name === "TimeoutError" ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : String(e);
+    const error =
+      e instanceof Error && e.name === "TimeoutError" ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : `could not reach the receiver: ${e instanceof Error ? e.message : String(e)}`;
     return { ok: false, status: null, error: error.slice(0, 500), duration_ms: Date.now() - started };
   }
 }

@@ -1,7 +1,15 @@
 import { iso } from "../lib/time";
 import type { NotifyEvent } from "./events";
 
-export type DeliveryOutcome = "delivered" | "retrying" | "failed";
+export const DELIVERY_OUTCOMES = ["delivered", "retrying", "failed"] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
+
+export interface DeliveryFilters {
+  subscription_id?: string;
+  task_id?: string;
+  outcome?: DeliveryOutcome;
+  event?: NotifyEvent;
+}
 
 /** One attempt to deliver one message to one subscription. */
 export interface DeliveryAttempt {
@@ -36,11 +44,13 @@ const encodeCursor = (seq: number) => `d${seq.toString(36)}`;
 export const decodeDeliveryCursor = (c: string) => (/^d[0-9a-z]{1,12}$/.test(c) ? parseInt(c.slice(1), 36) : null);
 
 /** Newest first, keyset on `seq`. */
-export async function listDeliveries(d1: D1Database, orgId: string, f: { subscription_id?: string; task_id?: string }, before: number | null, limit: number) {
+export async function listDeliveries(d1: D1Database, orgId: string, f: DeliveryFilters, before: number | null, limit: number) {
   const parts = ["org_id = ?"];
   const args: unknown[] = [orgId];
   if (f.subscription_id) (parts.push("subscription_id = ?"), args.push(f.subscription_id));
   if (f.task_id) (parts.push("task_id = ?"), args.push(f.task_id));
+  if (f.outcome) (parts.push("outcome = ?"), args.push(f.outcome));
+  if (f.event) (parts.push("event_type = ?"), args.push(f.event));
   if (before != null) (parts.push("seq < ?"), args.push(before));
   const { results } = await d1
     .prepare(`SELECT * FROM notification_deliveries WHERE ${parts.join(" AND ")} ORDER BY seq DESC LIMIT ?`)

@@ -20,7 +20,7 @@ export interface SubscriptionInput {
 
 function checkUrl(env: Bindings, url: string): void {
   const refused = refusedSubscriptionUrl(url, env.HTTP_FETCH_ALLOW_PRIVATE);
-  if (refused === "not a valid URL") throw badRequest(`invalid request: url: ${refused}`);
+  if (refused === "not a valid URL") throw badRequest(`invalid request: url: ${refused}`, [{ path: "url", message: refused }]);
   if (refused) throw unprocessable(`this URL cannot receive notifications: ${refused}`, { url });
 }
 

@@ -7,7 +7,7 @@ import { DELIVERY_TIMEOUT_MS, sendSigned } from "./deliver";
 import { logAttempt, type DeliveryOutcome } from "./deliveries";
 import { type NotifyEvent, payloadOf, type TaskTransition } from "./events";
 import { disableGoneSubscription } from "./manage";
-import { enabledSubscriptions, findSubscription, KnownSubscriptions } from "./subscriptions";
+import { droppedBecause, enabledSubscriptions, findSubscription, KnownSubscriptions } from "./subscriptions";
 import { refusedSubscriptionUrl } from "./url";
 
 const SCHEMA_VERSION = 1;
@@ -91,23 +91,30 @@ export class Notifier extends DurableObject<Bindings> {
 
   /**
    * A subscription was added, changed or deleted: read them again at the next transition, and drop at once what is
-   * queued for one disabled or deleted (its attempt, due now, finds it so and logs the drop).
+   * queued for one disabled or deleted, or for an event it no longer wants (its attempt, due now, finds it so and logs the drop).
    */
   async subscriptionsChanged(): Promise<void> {
     this.subs.forget();
     const sql = this.ctx.storage.sql;
-    const queued = sql.exec<{ org_id: string; subscription_id: string }>("SELECT DISTINCT org_id, subscription_id FROM outbox").toArray();
+    const queued = sql
+      .exec<{ org_id: string; subscription_id: string; event_type: string }>("SELECT DISTINCT org_id, subscription_id, event_type FROM outbox")
+      .toArray();
     if (!queued.length) return;
-    const live = new Set((await enabledSubscriptions(this.env.DB, queued[0].org_id)).map((s) => s.id));
-    const gone = queued.filter((q) => !live.has(q.subscription_id)).map((q) => q.subscription_id);
-    if (!gone.length) return;
-    this.dueNow(gone);
+    const live = new Map((await enabledSubscriptions(this.env.DB, queued[0].org_id)).map((s) => [s.id, s]));
+    const unwanted = queued.filter((q) => droppedBecause(live.get(q.subscription_id) ?? null, q.event_type as NotifyEvent));
+    if (!unwanted.length) return;
+    this.dueNow(unwanted);
   }
 
-  /** Makes every message queued for these subscriptions due, and starts them. */
-  private dueNow(subscriptionIds: string[]): void {
+  /** Makes every message queued for these subscriptions (only for that event, when one is named) due, and starts them. */
+  private dueNow(queued: { subscription_id: string; event_type?: string }[]): void {
     const now = Date.now();
-    for (const id of subscriptionIds) this.ctx.storage.sql.exec("UPDATE outbox SET next_at = ? WHERE subscription_id = ? AND next_at > ?", now, id, now);
+    for (const q of queued) {
+      this.ctx.storage.sql.exec(
+        "UPDATE outbox SET next_at = ? WHERE subscription_id = ? AND (? IS NULL OR event_type = ?) AND next_at > ?",
+        now, q.subscription_id, q.event_type ?? null, q.event_type ?? null, now,
+      );
+    }
     this.pump(now);
     void this.schedule();
   }
@@ -169,8 +176,11 @@ export class Notifier extends DurableObject<Bindings> {
 
   private async attempt(row: OutboxRow): Promise<void> {
     const orgId = row.org_id;
+    const event = row.event_type as NotifyEvent;
+    // The subscription as it is now: its URL and secret, and whether it still wants this message at all.
     const sub = await findSubscription(this.env.DB, orgId, row.subscription_id);
-    const live = sub?.enabled === 1 ? sub : null;
+    const dropped = droppedBecause(sub, event);
+    const live = dropped ? null : sub;
     // Never tried: dropped quietly. Tried and failed: logged as failed, else the log's last word on it stays "retrying".
     if (!live && row.attempts === 0) {
       this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
@@ -178,7 +188,7 @@ export class Notifier extends DurableObject<Bindings> {
     }
     const attempt = row.attempts + 1;
     const refused = live && refusedSubscriptionUrl(live.url, this.env.HTTP_FETCH_ALLOW_PRIVATE);
-    const stop = !live ? `dropped: the subscription ${sub ? "is disabled" : "was deleted"}` : refused ? `refused: ${refused}` : null;
+    const stop = dropped ? `dropped: the subscription ${dropped}` : refused ? `refused: ${refused}` : null;
     const result = !live || stop ? { ok: false, status: null, error: stop, duration_ms: 0 } : await sendSigned(live.url, live.secret, row.message_id, row.payload);
     const now = Date.now();
     // Standard Webhooks: 410 Gone means the endpoint is no more, so no retry and no further messages.
@@ -193,12 +203,12 @@ export class Notifier extends DurableObject<Bindings> {
     if (nextAt == null) this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
     else this.ctx.storage.sql.exec("UPDATE outbox SET attempts = ?, next_at = ? WHERE message_id = ?", attempt, nextAt, row.message_id);
     await logAttempt(this.env.DB, {
-      org_id: orgId, subscription_id: row.subscription_id, message_id: row.message_id, event_type: row.event_type as NotifyEvent,
+      org_id: orgId, subscription_id: row.subscription_id, message_id: row.message_id, event_type: event,
       task_id: row.task_id, attempt, outcome, response_status: result.status, error: gone ? "HTTP 410: the receiver is gone; the subscription is disabled" : result.error, duration_ms: result.duration_ms,
       next_attempt_at: nextAt, created_at: now,
     }).catch((e: unknown) => log("warn", "delivery log write failed", { message_id: row.message_id, attempt, error: String(e) }));
     // what else waits for a receiver that is gone is dropped now, not when each retry comes
-    if (gone) this.dueNow([row.subscription_id]);
+    if (gone) this.dueNow([{ subscription_id: row.subscription_id }]);
   }
 
   /**

@@ -53,6 +53,13 @@ export async function enabledSubscriptions(d1: D1Database, orgId: string): Promi
 
 export const wants = (s: SubscriptionRow, event: NotifyEvent) => (JSON.parse(s.events) as string[]).includes(event);
 
+/** Why a message for `event` is no longer for this subscription as it is now (null, none gone: it still wants it). */
+export function droppedBecause(s: SubscriptionRow | null, event: NotifyEvent): string | null {
+  if (!s) return "was deleted";
+  if (s.enabled !== 1) return "is disabled";
+  return wants(s, event) ? null : `no longer wants ${event}`;
+}
+
 /** Every subscription change tells the objects that keep these in memory; this only bounds a telling that was lost. */
 const SUBSCRIPTIONS_TTL_MS = 60_000;
 

@@ -4,28 +4,46 @@ import { createClient, unwrap } from "../../client";
 import { EmptyState, ErrorState } from "../../components/states";
 import { fmtDate } from "../../lib/format";
 import { TableHead } from "../../components/list-table";
+import { EVENTS, type EventName } from "./subscription-edit-dialog";
 
 const fd = createClient();
-const deliveries = (cursor: string | null) => unwrap(fd.notifications.deliveries.$get({ query: { limit: "25", ...(cursor ? { cursor } : {}) } }));
+const OUTCOMES = ["delivered", "retrying", "failed"] as const;
+interface Filters {
+  subscription_id?: string;
+  outcome?: (typeof OUTCOMES)[number];
+  event?: EventName;
+}
+const deliveries = (filters: Filters, cursor: string | null) =>
+  unwrap(fd.notifications.deliveries.$get({ query: { limit: "25", ...filters, ...(cursor ? { cursor } : {}) } }));
 type Delivery = Awaited<ReturnType<typeof deliveries>>["items"][number];
 
-/** Every delivery attempt, newest first, each naming the subscription it went to. */
+/** Every delivery attempt, newest first, each naming the subscription it went to; filtered by subscription, outcome and event. */
 export function DeliveryLog(props: { subscriptions: readonly { id: string; url: string; description: string }[] }) {
   const [log, setLog] = createSignal<Delivery[]>([]);
   const [next, setNext] = createSignal<string | null>(null);
   const [error, setError] = createSignal<unknown>(null);
+  const [filters, setFilters] = createSignal<Filters>({});
+  let latest = 0;
 
   const load = async (more = false) => {
+    const asked = ++latest;
     try {
-      const page = await deliveries(more ? next() : null);
+      const page = await deliveries(filters(), more ? next() : null);
+      // an answer for filters since changed must not land under the new ones
+      if (asked !== latest) return;
       setLog((l) => (more ? [...l, ...page.items] : page.items));
       setNext(page.next_cursor);
       setError(null);
     } catch (e) {
-      setError(e);
+      if (asked === latest) setError(e);
     }
   };
   void load();
+  const filter = <K extends keyof Filters>(key: K, value: string) => {
+    setFilters((f) => ({ ...f, [key]: value || undefined }));
+    void load();
+  };
+  const filtered = () => Object.values(filters()).some(Boolean);
   const subscription = (id: string) => props.subscriptions.find((s) => s.id === id);
 
   return (
@@ -33,6 +51,29 @@ export function DeliveryLog(props: { subscriptions: readonly { id: string; url: 
       <div class="row gap-sm">
         <h2>Delivery log</h2>
         <button class="btn btn-sm" type="button" onClick={() => void load()}>Refresh</button>
+      </div>
+      <div class="row gap-sm wrap align-end" role="group" aria-label="Filter deliveries">
+        <label class="field">
+          <span>Subscription</span>
+          <select value={filters().subscription_id ?? ""} onChange={(e) => filter("subscription_id", e.currentTarget.value)}>
+            <option value="">All subscriptions</option>
+            <For each={props.subscriptions}>{(s) => <option value={s.id}>{s.description ? `${s.description} — ${s.url}` : s.url}</option>}</For>
+          </select>
+        </label>
+        <label class="field">
+          <span>Outcome</span>
+          <select value={filters().outcome ?? ""} onChange={(e) => filter("outcome", e.currentTarget.value)}>
+            <option value="">All outcomes</option>
+            <For each={OUTCOMES}>{(o) => <option value={o}>{o}</option>}</For>
+          </select>
+        </label>
+        <label class="field">
+          <span>Event</span>
+          <select value={filters().event ?? ""} onChange={(e) => filter("event", e.currentTarget.value)}>
+            <option value="">All events</option>
+            <For each={EVENTS}>{(ev) => <option value={ev}>{ev}</option>}</For>
+          </select>
+        </label>
       </div>
       <Show when={error()}>
         <ErrorState error={error()} retry={() => void load()} />
@@ -69,7 +110,7 @@ export function DeliveryLog(props: { subscriptions: readonly { id: string; url: 
           </tbody>
         </table>
         <Show when={!log().length && !error()}>
-          <EmptyState title="No deliveries yet" />
+          <EmptyState title={filtered() ? "No deliveries match these filters" : "No deliveries yet"} />
         </Show>
       </div>
       <Show when={next()}>

@@ -10,10 +10,9 @@ import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { DeliveryLog } from "./delivery-log";
+import { EVENTS, type EventName, SubscriptionEditDialog } from "./subscription-edit-dialog";
 
 const fd = createClient();
-const EVENTS = ["task.completed", "task.failed", "task.needs_input"] as const;
-type EventName = (typeof EVENTS)[number];
 
 /** Outgoing webhooks: subscriptions (admins), the signing secret shown once, and every delivery attempt. */
 export function NotificationsSection() {
@@ -33,6 +32,7 @@ function Subscriptions() {
   const [secret, setSecret] = createSignal<string | null>(null);
   const [rotating, setRotating] = createSignal<{ id: string; url: string } | null>(null);
   const [deleting, setDeleting] = createSignal<{ id: string; url: string } | null>(null);
+  const [editing, setEditing] = createSignal<{ id: string; url: string; description: string; events: EventName[] } | null>(null);
 
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -80,6 +80,19 @@ function Subscriptions() {
       toast(errorMessage(e), "error");
     }
   };
+  const [testing, setTesting] = createSignal<string | null>(null);
+  const sendTest = async (id: string, url: string) => {
+    setTesting(id);
+    try {
+      const r = await unwrap(fd.notifications.subscriptions[":id"].test.$post({ param: { id } }));
+      if (r.delivered) toast(`Test message delivered to ${url}: HTTP ${r.response_status} in ${r.duration_ms} ms`);
+      else toast(`Test message not delivered to ${url}: ${r.error ?? `HTTP ${r.response_status}`}`, "error");
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    } finally {
+      setTesting(null);
+    }
+  };
   const toggleEvent = (ev: EventName, on: boolean) => setEvents((l) => (on ? [...new Set([...l, ev])] : l.filter((x) => x !== ev)));
 
   return (
@@ -113,6 +126,18 @@ function Subscriptions() {
                       </td>
                       <td>
                         <div class="actions">
+                          <button class="btn btn-sm btn-ghost" type="button" aria-label={`Edit ${s.url}`} onClick={() => setEditing(s)}>
+                            Edit
+                          </button>
+                          <button
+                            class="btn btn-sm btn-ghost"
+                            type="button"
+                            aria-label={`Send a test message to ${s.url}`}
+                            disabled={testing() === s.id}
+                            onClick={() => void sendTest(s.id, s.url)}
+                          >
+                            Send test
+                          </button>
                           <button class="btn btn-sm btn-ghost" type="button" aria-label={`Rotate the secret of ${s.url}`} onClick={() => setRotating(s)}>
                             Rotate secret
                           </button>
@@ -162,6 +187,7 @@ function Subscriptions() {
 
       <DeliveryLog subscriptions={subs.data?.items ?? []} />
 
+      <Show when={editing()}>{(s) => <SubscriptionEditDialog subscription={s()} onClose={() => setEditing(null)} onSaved={() => void subs.refresh()} />}</Show>
       <Show when={rotating()}>
         {(s) => (
           <ConfirmDialog onClose={() => setRotating(null)} title="Rotate the signing secret?" confirm="Rotate secret" onConfirm={() => void rotate(s().id)}>
