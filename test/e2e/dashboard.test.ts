@@ -76,6 +76,22 @@ describe("dashboard", () => {
     await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
   });
 
+  it("goes to sign-in when the token of a page left open, untouched, is revoked (its live feed refused)", async () => {
+    const member = await apiCall<{ id: string; token: string }>(app, "POST", "/tokens", { name: `idle-${uid()}`, role: "member" });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API token").fill(member.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+    await page.locator('.conn[data-state="open"]').first().waitFor();
+
+    await apiCall(app, "DELETE", `/tokens/${member.id}`);
+    await page.getByRole("status").filter({ hasText: "Your session has ended" }).waitFor({ timeout: 30_000 });
+    expect(new URL(page.url()).pathname).toBe("/sign-in");
+    await page.getByLabel("API token").fill(app.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+  });
+
   it("creates a task from the form and watches it go Waiting → Running → Finished without a reload", async () => {
     await page.goto(`${app.url}/`);
     await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();

@@ -169,6 +169,9 @@ export function openStream(path: string, types: readonly string[], onEvent: (e: 
       if (es.readyState === EventSource.CLOSED) {
         es = null;
         onState("closed");
+        // EventSource hides the status: a stream refused for a revoked token or an ended session would
+        // retry forever, so ask the session, whose 401 routes to sign-in like any request's.
+        call(fd.auth.session.$get()).catch(() => undefined);
         const delay = Math.min(30_000, 1000 * 2 ** attempt++) * (0.5 + Math.random() / 2);
         timer = setTimeout(connect, delay);
       } else onState("connecting");
