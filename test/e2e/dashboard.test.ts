@@ -130,6 +130,24 @@ describe("dashboard", () => {
     await shot(page, "04-board-finished-expanded");
   });
 
+  it("moves a task's 'just now' on as time passes on a board and a table left open", async () => {
+    const title = `Aging ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@output ok" });
+    // finished first, so no live change renders its card or row again meanwhile
+    await apiCall(app, "GET", `/tasks/${task.id}?wait=30`);
+    for (const path of ["/", "/tasks"]) {
+      await page.goto(`${app.url}${path}?q=${encodeURIComponent(title)}`);
+      const item = page.locator(`article.task-card[aria-label="${title}"], tr[data-task-id]`).first();
+      await item.getByText("just now").waitFor({ timeout: 20_000 });
+      // Three minutes pass for the page (its timers keep their pace); the next page load undoes it.
+      await page.evaluate(() => {
+        const real = Date.now.bind(Date);
+        Date.now = () => real() + 180_000;
+      });
+      await item.getByText("3 min ago").waitFor({ timeout: 5_000 });
+    }
+  });
+
   it("creates a task with the keyboard alone, the form's first text field taking the focus", async () => {
     await page.goto(`${app.url}/tasks`);
     const title = `Keyboard made ${uid()}`;

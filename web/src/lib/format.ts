@@ -97,11 +97,12 @@ export function fmtDateFull(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? "" : fullFmt.format(d);
 }
 
-export function fmtRelative(iso: string | null | undefined, now = Date.now()): string {
+/** "3 min ago", moving on by itself in a view (`clock`): a page left open does not keep saying "just now". */
+export function fmtRelative(iso: string | null | undefined, now?: number): string {
   if (!iso) return "—";
   const t = Date.parse(iso);
   if (!Number.isFinite(t)) return "—";
-  const s = Math.round((now - t) / 1000);
+  const s = Math.round(((now ?? Math.max(clock(), Date.now())) - t) / 1000);
   if (s < 45) return "just now";
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
