@@ -189,6 +189,11 @@ describe("task detail", () => {
     const dialog = page.getByRole("dialog");
     await dialog.getByRole("tab", { name: /Run 2/ }).waitFor();
     await dialog.getByText("from run 1").first().waitFor({ timeout: 20_000 });
+    // the arrow keys go from run to run
+    await dialog.getByRole("tab", { name: /Run 2/ }).focus();
+    await page.keyboard.press("ArrowLeft");
+    await dialog.getByRole("tab", { name: /Run 1/, selected: true }).waitFor();
+    expect(await dialog.getByRole("tab", { name: /Run 1/ }).evaluate((t) => t === document.activeElement)).toBe(true);
     await page.keyboard.press("Escape");
   });
 
