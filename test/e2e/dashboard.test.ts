@@ -414,6 +414,37 @@ describe("dashboard", () => {
     await group.getByText("Page 1").waitFor();
   });
 
+  it("comes back to the task table's page 2 from a task opened there, and after a reload", async () => {
+    const tag = uid();
+    for (let i = 0; i < 21; i++) await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Kestrel ${tag} ${i}`, description: "@output ok" });
+    const rows = page.locator("tr[data-task-id]");
+    await page.goto(`${app.url}/tasks?q=${encodeURIComponent(`kestrel ${tag}`)}`);
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(20);
+    await page.getByRole("button", { name: "Next page, Tasks" }).click();
+    await page.getByText("Page 2").waitFor();
+    await expect.poll(() => rows.count()).toBe(1);
+    const first = (await rows.first().getAttribute("data-task-id"))!;
+
+    await rows.first().getByRole("link").click();
+    await page.waitForURL(`**/tasks/${first}`);
+    await page.goBack();
+    await page.getByText("Page 2").waitFor();
+    await expect.poll(() => rows.first().getAttribute("data-task-id")).toBe(first);
+    await page.reload();
+    await page.getByText("Page 2").waitFor();
+    await expect.poll(() => rows.first().getAttribute("data-task-id")).toBe(first);
+
+    // Back walks the pages; a filter changed on page 2 starts at page 1
+    await page.goBack();
+    await page.getByText("Page 1").waitFor();
+    await expect.poll(() => rows.count()).toBe(20);
+    await page.goForward();
+    await page.getByText("Page 2").waitFor();
+    await page.getByLabel("Status", { exact: true }).selectOption("completed");
+    await page.getByText("Page 1").waitFor();
+    expect(new URL(page.url()).searchParams.get("pages")).toBeNull();
+  });
+
   it("takes the keyboard into a status group from its chip", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Chip jump ${uid()}`, description: "@fail permanent" });
     await page.goto(`${app.url}/`);
