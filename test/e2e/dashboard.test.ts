@@ -558,6 +558,18 @@ describe("dashboard", () => {
         });
         expect(covered, `at ${width} px`).toEqual([]);
       }
+      // scrolled, the page goes under where the bell was: the bell went with the bar, covering none of it
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${app.url}/`);
+      await page.getByRole("navigation", { name: "Main" }).waitFor();
+      const onTop = await page.evaluate(async () => {
+        const r = document.querySelector(".inbox")!.getBoundingClientRect();
+        document.body.style.paddingBottom = "2000px";
+        window.scrollTo(0, 600);
+        await new Promise(requestAnimationFrame);
+        return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)?.closest(".inbox") !== null;
+      });
+      expect(onTop, "the bell over the scrolled page at 390 px").toBe(false);
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
