@@ -85,7 +85,7 @@ describe("dashboard", () => {
     await page.locator('.conn[data-state="open"]').first().waitFor();
 
     await apiCall(app, "DELETE", `/tokens/${member.id}`);
-    await page.getByRole("status").filter({ hasText: "Your session has ended" }).waitFor({ timeout: 15_000 });
+    await page.getByRole("status").filter({ hasText: "Your session has ended" }).waitFor({ timeout: 30_000 });
     expect(new URL(page.url()).pathname).toBe("/sign-in");
     await page.getByLabel("API token").fill(app.token);
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -128,6 +128,24 @@ describe("dashboard", () => {
     await card(title).locator(".step").first().waitFor();
     await expect.poll(() => card(title).locator("dd").nth(0).textContent()).toBe("1");
     await shot(page, "04-board-finished-expanded");
+  });
+
+  it("moves a task's 'just now' on as time passes on a board and a table left open", async () => {
+    const title = `Aging ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@output ok" });
+    // finished first, so no live change renders its card or row again meanwhile
+    await apiCall(app, "GET", `/tasks/${task.id}?wait=30`);
+    for (const path of ["/", "/tasks"]) {
+      await page.goto(`${app.url}${path}?q=${encodeURIComponent(title)}`);
+      const item = page.locator(`article.task-card[aria-label="${title}"], tr[data-task-id]`).first();
+      await item.getByText("just now").waitFor({ timeout: 20_000 });
+      // Three minutes pass for the page (its timers keep their pace); the next page load undoes it.
+      await page.evaluate(() => {
+        const real = Date.now.bind(Date);
+        Date.now = () => real() + 180_000;
+      });
+      await item.getByText("3 min ago").waitFor({ timeout: 5_000 });
+    }
   });
 
   it("creates a task with the keyboard alone, the form's first text field taking the focus", async () => {
@@ -396,6 +414,37 @@ describe("dashboard", () => {
     await group.getByText("Page 1").waitFor();
   });
 
+  it("comes back to the task table's page 2 from a task opened there, and after a reload", async () => {
+    const tag = uid();
+    for (let i = 0; i < 21; i++) await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Kestrel ${tag} ${i}`, description: "@output ok" });
+    const rows = page.locator("tr[data-task-id]");
+    await page.goto(`${app.url}/tasks?q=${encodeURIComponent(`kestrel ${tag}`)}`);
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(20);
+    await page.getByRole("button", { name: "Next page, Tasks" }).click();
+    await page.getByText("Page 2").waitFor();
+    await expect.poll(() => rows.count()).toBe(1);
+    const first = (await rows.first().getAttribute("data-task-id"))!;
+
+    await rows.first().getByRole("link").click();
+    await page.waitForURL(`**/tasks/${first}`);
+    await page.goBack();
+    await page.getByText("Page 2").waitFor();
+    await expect.poll(() => rows.first().getAttribute("data-task-id")).toBe(first);
+    await page.reload();
+    await page.getByText("Page 2").waitFor();
+    await expect.poll(() => rows.first().getAttribute("data-task-id")).toBe(first);
+
+    // Back walks the pages; a filter changed on page 2 starts at page 1
+    await page.goBack();
+    await page.getByText("Page 1").waitFor();
+    await expect.poll(() => rows.count()).toBe(20);
+    await page.goForward();
+    await page.getByText("Page 2").waitFor();
+    await page.getByLabel("Status", { exact: true }).selectOption("completed");
+    await page.getByText("Page 1").waitFor();
+    expect(new URL(page.url()).searchParams.get("pages")).toBeNull();
+  });
+
   it("takes the keyboard into a status group from its chip", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Chip jump ${uid()}`, description: "@fail permanent" });
     await page.goto(`${app.url}/`);
@@ -509,6 +558,18 @@ describe("dashboard", () => {
         });
         expect(covered, `at ${width} px`).toEqual([]);
       }
+      // scrolled, the page goes under where the bell was: the bell went with the bar, covering none of it
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${app.url}/`);
+      await page.getByRole("navigation", { name: "Main" }).waitFor();
+      const onTop = await page.evaluate(async () => {
+        const r = document.querySelector(".inbox")!.getBoundingClientRect();
+        document.body.style.paddingBottom = "2000px";
+        window.scrollTo(0, 600);
+        await new Promise(requestAnimationFrame);
+        return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)?.closest(".inbox") !== null;
+      });
+      expect(onTop, "the bell over the scrolled page at 390 px").toBe(false);
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }

@@ -31,6 +31,23 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("rounds a duration before splitting it into minutes and seconds: 119.6 s reads 2m 0s, 59.6 s 1m 0s", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Minutes ${uid()}`, description: "@delay 600000\n@output never" });
+    const running = async () => apiCall<{ status: string; started_at: string | null }>(app, "GET", `/tasks/${task.id}`);
+    await expect.poll(async () => (await running()).status, { timeout: 20_000 }).toBe("in_progress");
+    const { started_at } = await running();
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const duration = page.locator(".stat").filter({ hasText: "Duration" });
+    for (const [ms, text] of [[119_600, "2m 0s"], [59_600, "1m 0s"], [9_960, "10 s"]] as const) {
+      // the page's clock stands still that long after the task started; its own timer moves the view on
+      await page.evaluate(([start, after]) => {
+        Date.now = () => Date.parse(start) + after;
+      }, [started_at!, ms] as const);
+      await expect.poll(() => duration.textContent()).toContain(text);
+    }
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
   it("shows what a cancelled run's model had written as an interrupted turn of its trace", async () => {
     const answer = "One two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen.";
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Interrupted ${uid()}`, description: `@delay 6000\n@output ${answer}` });
@@ -189,6 +206,11 @@ describe("task detail", () => {
     const dialog = page.getByRole("dialog");
     await dialog.getByRole("tab", { name: /Run 2/ }).waitFor();
     await dialog.getByText("from run 1").first().waitFor({ timeout: 20_000 });
+    // the arrow keys go from run to run
+    await dialog.getByRole("tab", { name: /Run 2/ }).focus();
+    await page.keyboard.press("ArrowLeft");
+    await dialog.getByRole("tab", { name: /Run 1/, selected: true }).waitFor();
+    expect(await dialog.getByRole("tab", { name: /Run 1/ }).evaluate((t) => t === document.activeElement)).toBe(true);
     await page.keyboard.press("Escape");
   });
 

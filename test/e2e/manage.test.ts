@@ -343,6 +343,39 @@ describe("API tokens", () => {
   });
 });
 
+describe("tabs", () => {
+  it("moves along Settings' and a plan's tabs with the arrow keys, Home and End, one Tab stop for the whole list", async () => {
+    await page.goto(`${app.url}/settings?tab=pricing`);
+    const settings = page.getByRole("tablist", { name: "Settings sections" });
+    await settings.getByRole("tab", { name: "Pricing" }).focus();
+    await page.keyboard.press("ArrowRight");
+    await page.getByRole("tabpanel", { name: "API tokens" }).getByRole("heading", { name: "API tokens" }).waitFor();
+    expect(await settings.getByRole("tab", { name: "API tokens" }).evaluate((t) => t === document.activeElement)).toBe(true);
+    expect(new URL(page.url()).searchParams.get("tab")).toBe("tokens");
+    await page.keyboard.press("End");
+    await page.getByRole("tab", { name: "Limits & spend", selected: true }).waitFor();
+    await page.keyboard.press("ArrowRight");
+    await page.getByRole("tab", { name: "Pricing", selected: true }).waitFor();
+    await page.keyboard.press("ArrowLeft");
+    await page.getByRole("tab", { name: "Limits & spend", selected: true }).waitFor();
+    await page.keyboard.press("Home");
+    await page.getByRole("tab", { name: "Pricing", selected: true }).waitFor();
+    // Tab leaves the list for the panel, not the next tab
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("role"))).not.toBe("tab");
+
+    const plan = await onePlan(`Tabs ${uid()}`, [{ name: "topic", required: true }]);
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    const views = page.getByRole("tablist", { name: "Plan views" });
+    await views.getByRole("tab", { name: "JSON" }).focus();
+    await page.keyboard.press("ArrowRight");
+    await page.getByRole("form", { name: "Run plan" }).waitFor();
+    await page.keyboard.press("End");
+    await views.getByRole("tab", { name: "Versions", selected: true }).waitFor();
+    expect(await views.getByRole("tab", { name: "Versions" }).evaluate((t) => t === document.activeElement)).toBe(true);
+  });
+});
+
 describe("the page", () => {
   it("saw no CSP violations or page errors", () => {
     expect(browser.problems).toEqual([]);

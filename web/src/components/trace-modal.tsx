@@ -4,6 +4,7 @@ import type { Step, TaskEvent, Trace, Turn } from "../api-types";
 import { throttle } from "../lib/live";
 import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, pretty, runBadgeStatus } from "../lib/format";
 import { createLoader } from "../lib/loader";
+import { onTabKeys } from "../lib/tab-keys";
 import { Modal } from "./modal";
 import { ErrorState, Loading } from "./states";
 import { StatusBadge } from "./status-badge";
@@ -14,7 +15,6 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
   const [run, setRun] = createSignal(runs()[runs().length - 1]);
   const trace = createLoader<Trace>(() => api.tasks.trace(props.taskId, props.step.id, run()), { immediate: false });
   createEffect(on(run, () => void trace.refresh()));
-  let tabs!: HTMLDivElement;
 
   // While the run generates, its text streams in over the task's events; a stored turn or a status change refetches the trace.
   const [streamed, setStreamed] = createSignal<string | null>(null);
@@ -47,23 +47,9 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
   );
   const liveText = () => streamed() ?? trace.data?.live_text ?? "";
 
-  const onKey = (e: KeyboardEvent) => {
-    const list = runs();
-    const i = list.indexOf(run());
-    let next = i;
-    if (e.key === "ArrowRight") next = (i + 1) % list.length;
-    else if (e.key === "ArrowLeft") next = (i - 1 + list.length) % list.length;
-    else if (e.key === "Home") next = 0;
-    else if (e.key === "End") next = list.length - 1;
-    else return;
-    e.preventDefault();
-    setRun(list[next]);
-    tabs.querySelector<HTMLButtonElement>(`[data-run="${list[next]}"]`)?.focus();
-  };
-
   return (
     <Modal open onClose={props.onClose} title={`Trace · ${props.step.name || props.step.id}`} size="lg">
-      <div class="tabs" role="tablist" aria-label="Runs" ref={tabs} onKeyDown={onKey}>
+      <div class="tabs" role="tablist" aria-label="Runs" onKeyDown={onTabKeys}>
         <For each={runs()}>
           {(n) => {
             const meta = () => props.step.runs?.find((r) => r.run_no === n);

@@ -56,11 +56,13 @@ export function fmtCost(usd: number | null | undefined): string {
 
 export function fmtDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || ms < 0) return "—";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  if (ms < 999.5) return `${Math.round(ms)} ms`;
+  if (ms < 9950) return `${(ms / 1000).toFixed(1)} s`;
+  // rounded once, before it is split: 119.6 s is "2m 0s", never "1m 60s"
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${Math.round(s % 60)}s`;
+  if (m < 60) return `${m}m ${s % 60}s`;
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
@@ -97,11 +99,12 @@ export function fmtDateFull(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? "" : fullFmt.format(d);
 }
 
-export function fmtRelative(iso: string | null | undefined, now = Date.now()): string {
+/** "3 min ago", moving on by itself in a view (`clock`): a page left open does not keep saying "just now". */
+export function fmtRelative(iso: string | null | undefined, now?: number): string {
   if (!iso) return "—";
   const t = Date.parse(iso);
   if (!Number.isFinite(t)) return "—";
-  const s = Math.round((now - t) / 1000);
+  const s = Math.round(((now ?? Math.max(clock(), Date.now())) - t) / 1000);
   if (s < 45) return "just now";
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 86_400) return `${Math.round(s / 3600)} h ago`;

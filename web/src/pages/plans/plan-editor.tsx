@@ -8,6 +8,7 @@ import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
+import { onTabKeys } from "../../lib/tab-keys";
 import { JsonEditor, type EditorIssue } from "./json-editor";
 import { lineFor, parseErrorLine, prettyWithLines } from "./json-paths";
 import { DeletePlanDialog } from "./delete-plan-dialog";
@@ -132,10 +133,10 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
             </Show>
           </div>
           <div class="row gap-sm wrap">
-            <div class="tabs" role="tablist" aria-label="Plan views">
+            <div class="tabs" role="tablist" aria-label="Plan views" onKeyDown={onTabKeys}>
               <For each={(isNew() ? ["edit"] : ["edit", "run", "versions"]) as PlanTab[]}>
                 {(k) => (
-                  <button role="tab" type="button" class="tab" aria-selected={tab() === k} onClick={() => props.onTab(k)}>
+                  <button role="tab" type="button" class="tab" aria-selected={tab() === k} tabindex={tab() === k ? 0 : -1} onClick={() => props.onTab(k)}>
                     {k === "edit" ? "JSON" : k === "run" ? "Run" : "Versions"}
                   </button>
                 )}

@@ -1,5 +1,6 @@
 import { useSearchParams } from "@solidjs/router";
 import { For, Match, Switch } from "solid-js";
+import { onTabKeys } from "../../lib/tab-keys";
 import { AuditSection } from "./audit-section";
 import { LimitsSection } from "./limits-section";
 import { NotificationsSection } from "./notifications-section";
@@ -28,16 +29,16 @@ export function SettingsPage() {
           <p class="muted">Pricing, access and automation for your organization.</p>
         </div>
       </header>
-      <div class="tabs tabs-underline" role="tablist" aria-label="Settings sections">
+      <div class="tabs tabs-underline" role="tablist" aria-label="Settings sections" onKeyDown={onTabKeys}>
         <For each={TABS}>
           {(t) => (
-            <button role="tab" type="button" class="tab" aria-selected={tab() === t.id} aria-controls="settings-panel" onClick={() => setParams({ tab: t.id }, { replace: true })}>
+            <button role="tab" type="button" class="tab" id={`settings-tab-${t.id}`} aria-selected={tab() === t.id} aria-controls="settings-panel" tabindex={tab() === t.id ? 0 : -1} onClick={() => setParams({ tab: t.id }, { replace: true })}>
               {t.label}
             </button>
           )}
         </For>
       </div>
-      <div id="settings-panel" role="tabpanel" class="stack">
+      <div id="settings-panel" role="tabpanel" aria-labelledby={`settings-tab-${tab()}`} class="stack">
         <Switch>
           <Match when={tab() === "pricing"}>
             <PricingSection />

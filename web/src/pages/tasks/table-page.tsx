@@ -1,5 +1,5 @@
-import { A } from "@solidjs/router";
-import { createComputed, createEffect, createSignal, For, on, Show } from "solid-js";
+import { A, useSearchParams } from "@solidjs/router";
+import { createEffect, createSignal, For, on, Show } from "solid-js";
 import { api } from "../../api";
 import type { TaskSource, TaskStatus } from "../../api-types";
 import { CreateTaskDialog } from "../../components/create-task-dialog";
@@ -29,8 +29,12 @@ type Filters = { status?: string; source?: string; agent?: string; trigger_id?: 
 
 /** Document 003: the admin task table with status, source and agent filters. */
 export function TablePage() {
-  const [params, setParams] = useFilterParams<Filters>();
-  const [cursors, setCursors] = createSignal<(string | null)[]>([null]);
+  const [params, setParams] = useFilterParams<Filters & { pages?: string }>();
+  // The cursors of the pages walked past page 1, in the URL: Back from a task, a reload or a link
+  // comes to the same page, and each page is a history entry of its own.
+  const [pageParams, setPageParams] = useSearchParams<{ pages?: string }>();
+  const cursors = (): (string | null)[] => [null, ...(pageParams.pages?.split(",").filter(Boolean) ?? [])];
+  const setCursors = (c: (string | null)[]) => setPageParams({ pages: c.slice(1).join(",") || undefined });
   const [creating, setCreating] = createSignal(false);
   const agents = createLoader(() => api.agents.list());
   followFocus("data-task-id", "a");
@@ -40,11 +44,10 @@ export function TablePage() {
   const page = createLoader(() => api.tasks.list({ ...query(), cursor: cursors().at(-1) ?? null, limit: LIMIT }), { immediate: false });
 
   const filterKey = () => JSON.stringify(filters());
-  // Any change of filters, Back and Forward included, starts again at page 1, before the page loads.
-  createComputed(on(filterKey, () => setCursors([null]), { defer: true }));
-  createEffect(on([filterKey, cursors], () => void page.refresh()));
+  createEffect(on([filterKey, () => pageParams.pages], () => void page.refresh()));
 
-  const setFilter = (k: keyof Filters, v: string) => setParams({ [k]: v || undefined });
+  // Any change of filters starts again at page 1.
+  const setFilter = (k: keyof Filters, v: string) => setParams({ [k]: v || undefined, pages: undefined });
 
   const liveRefresh = throttle(() => void page.refresh(), 600);
   onLive((ev) => {
@@ -115,7 +118,7 @@ export function TablePage() {
           <button
             class="btn btn-ghost btn-sm"
             type="button"
-            onClick={() => setParams({ status: undefined, source: undefined, agent: undefined, trigger_id: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined })}
+            onClick={() => setParams({ status: undefined, source: undefined, agent: undefined, trigger_id: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined, pages: undefined })}
           >
             Clear filters
           </button>
@@ -178,7 +181,7 @@ export function TablePage() {
           </div>
         )}
       </Show>
-      <Pager label="Tasks" page={cursors().length} hasPrev={cursors().length > 1} hasNext={!!page.data?.next_cursor} onPrev={() => setCursors((c) => c.slice(0, -1))} onNext={() => setCursors((c) => [...c, page.data?.next_cursor ?? null])} />
+      <Pager label="Tasks" page={cursors().length} hasPrev={cursors().length > 1} hasNext={!!page.data?.next_cursor} onPrev={() => setCursors(cursors().slice(0, -1))} onNext={() => setCursors([...cursors(), page.data?.next_cursor ?? null])} />
 
       <Show when={creating()}>
         <CreateTaskDialog
