@@ -14,7 +14,7 @@ const eventSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("content_block_delta"),
     index: z.number().int().nonnegative(),
-    delta: z.object({ type: z.string(), text: z.string().optional(), partial_json: z.string().optional() }).loose(),
+    delta: z.object({ type: z.string(), text: z.string().optional(), partial_json: z.string().optional(), citation: z.record(z.string(), z.unknown()).optional() }).loose(),
   }),
   z.object({ type: z.literal("content_block_stop"), index: z.number().int().nonnegative() }),
   z.object({
@@ -54,6 +54,8 @@ export async function readMessageStream(provider: string, body: ReadableStream<U
         if (e.delta.type === "text_delta" && e.delta.text) {
           block.text = `${typeof block.text === "string" ? block.text : ""}${e.delta.text}`;
           onText?.(e.delta.text);
+        } else if (e.delta.type === "citations_delta" && e.delta.citation) {
+          block.citations = [...(Array.isArray(block.citations) ? block.citations : []), e.delta.citation];
         } else if (e.delta.type === "input_json_delta") {
           partialJson.set(e.index, (partialJson.get(e.index) ?? "") + (e.delta.partial_json ?? ""));
         }
