@@ -8,6 +8,7 @@ const TOOLS = [
   { name: "forget_session", description: "Ends the caller's session", inputSchema: { type: "object", properties: {} } },
   { name: "files", description: "Returns a text and a binary resource", inputSchema: { type: "object", properties: {} } },
   { name: "notes.read", description: "A dotted name, as MCP allows", inputSchema: { type: "object", properties: {} } },
+  { name: "slow", description: "Never answers", inputSchema: { type: "object", properties: {} } },
 ];
 
 /**
@@ -60,6 +61,8 @@ export function startMcp(): Promise<FakeServer> {
           });
         case "notes.read":
           return reply({ content: [{ type: "text", text: "the notes" }] });
+        case "slow":
+          return;
         case "forget_session":
           sessions.delete(session);
           return reply({ content: [{ type: "text", text: "forgotten" }] });

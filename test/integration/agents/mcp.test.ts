@@ -14,7 +14,7 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
 
   it("lists every tool of the server, across pages", async () => {
     const specs = await createToolHost({ env: {}, names: [url()] }).specs(signal());
-    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "forget_session", "files", "notes_read"]);
+    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "forget_session", "files", "notes_read", "slow"]);
     expect(specs[0]).toEqual({
       name: "add",
       description: "Add two numbers",
@@ -71,6 +71,17 @@ describe("MCP failures", () => {
     await host.specs(signal());
     // bypass the catalog: a name the server does not know is refused by the host itself
     expect(await host.execute(call("nope"), signal())).toMatchObject({ error: "the tool nope is not available to this agent" });
+  });
+
+  it("tells the model which server did not answer which call in time, and a cancel still stops the call at once", async () => {
+    const url = local(servers().mcp, "/mcp");
+    const host = createToolHost({ env: {}, names: [`mcp:${url}`], mcpTimeoutMs: 300 });
+    const message = `MCP server ${url} sent no complete answer to tools/call within 300 ms`;
+    expect(await host.execute(call("slow"), signal())).toEqual({ result: `error: ${message}`, error: message });
+    const ac = new AbortController();
+    const running = host.execute(call("slow"), ac.signal).catch((e: unknown) => e);
+    ac.abort(new StepError("task cancelled", false));
+    expect(await running).toEqual(new StepError("task cancelled", false));
   });
 
   it("fails the run transiently when a server cannot list its tools", async () => {

@@ -49,7 +49,7 @@ export class McpSession {
       );
       const version = z.object({ protocolVersion: z.string() }).safeParse(result);
       this.protocolVersion = version.success ? version.data.protocolVersion : PROTOCOL_VERSION;
-      await this.post({ jsonrpc: "2.0", method: "notifications/initialized" }, signal).then((r) => r.body?.cancel());
+      await this.post({ jsonrpc: "2.0", method: "notifications/initialized" }, AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)])).then((r) => r.body?.cancel());
     })().catch((e: unknown) => {
       this.ready = undefined;
       throw e;
@@ -59,21 +59,29 @@ export class McpSession {
 
   private async send(method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
     const id = this.nextId++;
-    const res = await this.post({ jsonrpc: "2.0", id, method, params }, signal);
-    if (res.status === 404 && this.sessionId && method !== "initialize") throw new SessionExpired();
-    if (!res.ok) throw new ToolError(`MCP server ${this.url} answered HTTP ${res.status} to ${method}`);
-    const sid = res.headers.get("mcp-session-id");
-    if (sid) this.sessionId = sid;
-    const message = await this.responseTo(id, res);
-    if (message.error) throw new ToolError(`MCP error ${message.error.code}: ${message.error.message}`);
-    return message.result;
+    // the answer's body counts against the time too: a server may stream notifications and never the response
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    try {
+      const res = await this.post({ jsonrpc: "2.0", id, method, params }, AbortSignal.any([signal, timeout]));
+      if (res.status === 404 && this.sessionId && method !== "initialize") throw new SessionExpired();
+      if (!res.ok) throw new ToolError(`MCP server ${this.url} answered HTTP ${res.status} to ${method}`);
+      const sid = res.headers.get("mcp-session-id");
+      if (sid) this.sessionId = sid;
+      const message = await this.responseTo(id, res);
+      if (message.error) throw new ToolError(`MCP error ${message.error.code}: ${message.error.message}`);
+      return message.result;
+    } catch (e) {
+      if (signal.aborted || e instanceof ToolError || e instanceof SessionExpired) throw e;
+      if (timeout.aborted) throw new ToolError(`MCP server ${this.url} sent no complete answer to ${method} within ${this.timeoutMs} ms`);
+      throw new ToolError(`MCP server ${this.url} failed on ${method}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private post(body: unknown, signal: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json, text/event-stream" };
     if (this.sessionId) headers["mcp-session-id"] = this.sessionId;
     if (this.protocolVersion) headers["mcp-protocol-version"] = this.protocolVersion;
-    return fetch(this.url, { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) });
+    return fetch(this.url, { method: "POST", headers, body: JSON.stringify(body), signal });
   }
 
   private async responseTo(id: number, res: Response): Promise<z.infer<typeof responseSchema>> {
