@@ -9,6 +9,7 @@ const TOOLS = [
   { name: "files", description: "Returns a text and a binary resource", inputSchema: { type: "object", properties: {} } },
   { name: "notes.read", description: "A dotted name, as MCP allows", inputSchema: { type: "object", properties: {} } },
   { name: "slow", description: "Never answers", inputSchema: { type: "object", properties: {} } },
+  { name: "huge", description: "Answers with `kb` KB of text", inputSchema: { type: "object", properties: { kb: { type: "number" } } } },
 ];
 
 /**
@@ -63,6 +64,8 @@ export function startMcp(): Promise<FakeServer> {
           return reply({ content: [{ type: "text", text: "the notes" }] });
         case "slow":
           return;
+        case "huge":
+          return reply({ content: [{ type: "text", text: "0123456789abcdef".repeat(64 * Number(args.kb)) }] });
         case "forget_session":
           sessions.delete(session);
           return reply({ content: [{ type: "text", text: "forgotten" }] });

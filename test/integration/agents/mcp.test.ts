@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runAgentLoop } from "../../../worker/agents/loop";
 import { simPrice, simProvider } from "../../../worker/agents/providers/sim";
 import { createToolHost } from "../../../worker/agents/tools";
+import { MAX_TOOL_RESULT_BYTES } from "../../../worker/agents/tools/cap";
 import { StepError } from "../../../worker/agents/types";
 import { agent } from "../../unit/agents/loop-helpers";
 import { local, servers } from "./helpers";
@@ -14,7 +15,7 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
 
   it("lists every tool of the server, across pages", async () => {
     const specs = await createToolHost({ env: {}, names: [url()] }).specs(signal());
-    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "forget_session", "files", "notes_read", "slow"]);
+    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "forget_session", "files", "notes_read", "slow", "huge"]);
     expect(specs[0]).toEqual({
       name: "add",
       description: "Add two numbers",
@@ -44,6 +45,17 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
     const host = createToolHost({ env: {}, names: [url()] });
     expect(await host.execute(call("forget_session"), signal())).toEqual({ result: "forgotten" });
     expect(await host.execute(call("add", { a: 1, b: 1 }), signal())).toEqual({ result: "2" });
+  });
+
+  it("reads an answer up to its bound, capped as every tool result is, and past the bound stops reading and says so", async () => {
+    const host = createToolHost({ env: {}, names: [url()], mcpMaxBytes: 512 * 1024 });
+    const big = await host.execute(call("huge", { kb: 300 }), signal());
+    expect(big).toMatchObject({ truncated: true });
+    expect("result" in big && big.result.endsWith(`[truncated: kept the first ${MAX_TOOL_RESULT_BYTES} of ${300 * 1024} bytes]`)).toBe(true);
+    const message = `MCP server ${local(servers().mcp, path)} sent more than 524288 bytes in answer to tools/call, so it was not read; ask the tool for less`;
+    expect(await host.execute(call("huge", { kb: 600 }), signal())).toEqual({ result: `error: ${message}`, error: message });
+    // the session goes on
+    expect(await host.execute(call("add", { a: 1, b: 2 }), signal())).toEqual({ result: "3" });
   });
 
   it("runs as an agent's tools in the loop", async () => {
