@@ -52,6 +52,13 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     }
   });
 
+  it("counts the thinking tokens Gemini's compatible endpoint leaves out of completion_tokens as output, once though every chunk has usage", async () => {
+    for (const onText of [undefined, () => {}]) {
+      const res = await provider().call(request("gemini-thinking", { onText }));
+      expect([res.content, res.usage]).toEqual(["1, 2", { input: 9, cache: 0, cache_write: 0, output: 96, web_search: 0, searches: 0 }]);
+    }
+  });
+
   it("streams text deltas and reads usage from the last chunk", async () => {
     let streamed = "";
     const deltas: string[] = [];
