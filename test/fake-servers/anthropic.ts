@@ -109,8 +109,9 @@ export function startAnthropic(): Promise<FakeServer> {
   });
 }
 
-/** A long server-tool turn paused after one search, with the next one asked for but not yet run. */
+/** A long server-tool turn paused after one search, with the next one asked for but not yet run (thinking first, as models that think by default send). */
 const PAUSED_SEARCH: Json[] = [
+  { type: "thinking", thinking: "Two searches: pricing, then reviews.", signature: "sig-a" },
   { type: "text", text: "Let me search." },
   { type: "server_tool_use", id: "srvtoolu_a", name: "web_search", input: { query: "flightdeck pricing" } },
   {
@@ -133,6 +134,10 @@ function sendMessage(res: ServerResponse, body: Json, m: ReturnType<typeof messa
       events.push({ type: "content_block_start", index, content_block: { type: "text", text: "" } });
       for (const piece of String(block.text).match(/.{1,4}/gs) ?? []) events.push({ type: "content_block_delta", index, delta: { type: "text_delta", text: piece } });
       for (const citation of (block.citations as Json[] | undefined) ?? []) events.push({ type: "content_block_delta", index, delta: { type: "citations_delta", citation } });
+    } else if (block.type === "thinking") {
+      events.push({ type: "content_block_start", index, content_block: { type: "thinking", thinking: "" } });
+      for (const piece of String(block.thinking).match(/.{1,8}/gs) ?? []) events.push({ type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: piece } });
+      events.push({ type: "content_block_delta", index, delta: { type: "signature_delta", signature: block.signature } });
     } else if (block.type === "tool_use" || block.type === "server_tool_use") {
       events.push({ type: "content_block_start", index, content_block: { ...block, input: {} } });
       const json = typeof block.partial_json === "string" ? block.partial_json : JSON.stringify(block.input);
