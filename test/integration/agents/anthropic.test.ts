@@ -180,6 +180,11 @@ describe("Anthropic provider against a Messages server", () => {
     expect([hang.transient, hang.message]).toEqual([true, "anthropic: nothing received for 300 ms"]);
   });
 
+  it("fails at once, sending the prompt nowhere, when neither ANTHROPIC_API_KEY nor ANTHROPIC_BASE_URL is set", async () => {
+    const e = await stepError(providerFor("anthropic:claude-sonnet-4-5", {}).call(request("claude-sonnet-4-5")));
+    expect([e.transient, e.message]).toEqual([false, "anthropic: ANTHROPIC_API_KEY is not set (nor ANTHROPIC_BASE_URL, for a compatible server that needs no key)"]);
+  });
+
   it("is chosen by providerFor with the base URL and key from the environment", async () => {
     const p = providerFor("anthropic:echo", { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: local(servers().anthropic) });
     expect((await p.call(request("echo"))).content).toBe("echo: hi");

@@ -202,6 +202,14 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     await expect(pending).rejects.toThrow("cancelled by a person");
   });
 
+  it("fails at once, sending the prompt nowhere, when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set", async () => {
+    const e = await stepError(providerFor("openai:gpt-4o-mini", {}).call(request("gpt-4o-mini")));
+    expect([e.transient, e.message]).toEqual([false, "openai: OPENAI_API_KEY is not set (nor OPENAI_BASE_URL, for a compatible server that needs no key)"]);
+    // a compatible server of one's own may need no key: the request goes to it
+    const keyless = await stepError(providerFor("openai:echo", { OPENAI_BASE_URL: local(servers().openai, "/v1") }).call(request("echo")));
+    expect(keyless.message).toBe("openai: HTTP 401: Incorrect API key provided");
+  });
+
   it("is chosen by providerFor with the base URL and key from the environment", async () => {
     const p = providerFor("openai:echo", { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: local(servers().openai, "/v1") });
     expect((await p.call(request("echo"))).content).toBe("echo: hi");
