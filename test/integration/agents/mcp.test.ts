@@ -15,7 +15,7 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
 
   it("lists every tool of the server, across pages", async () => {
     const specs = await createToolHost({ env: {}, names: [url()] }).specs(signal());
-    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "forget_session", "files", "notes_read", "slow", "huge"]);
+    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "slow", "huge"]);
     expect(specs[0]).toEqual({
       name: "add",
       description: "Add two numbers",
@@ -28,6 +28,8 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
     expect(await host.execute(call("add", { a: 2, b: 3 }), signal())).toEqual({ result: "5" });
     expect(await host.execute(call("echo", { text: "héllo" }), signal())).toEqual({ result: "héllo" });
     expect(await host.execute(call("fail"), signal())).toEqual({ result: "error: boom", error: "boom" });
+    const silent = "the tool reported an error and said nothing of it";
+    expect(await host.execute(call("fail_silently"), signal())).toEqual({ result: `error: ${silent}`, error: silent });
   });
 
   it("offers a tool whose name providers refuse under one they accept, and calls it by its own", async () => {

@@ -52,7 +52,7 @@ export class McpClient {
     const parts = parsed.content.map(blockText);
     if (!parts.length && parsed.structuredContent !== undefined) parts.push(JSON.stringify(parsed.structuredContent));
     const text = parts.join("\n");
-    if (parsed.isError) throw new ToolError(text);
+    if (parsed.isError) throw new ToolError(text.trim() ? text : "the tool reported an error and said nothing of it");
     return text;
   }
 }
