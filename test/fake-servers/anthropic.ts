@@ -1,10 +1,12 @@
 import type { ServerResponse } from "node:http";
+import { isDeepStrictEqual } from "node:util";
 import { type FakeServer, type Json, isObject, listen, sendJson } from "./listen";
 
 export const ANTHROPIC_KEY = "test-anthropic-key";
 
 /**
- * A Messages API server. The request's `model` picks the scenario: echo, tools, tools-blank, search, pause, pause-newline (paused after text ending in line breaks), cut-tool, cut-off, refusal, stream-overloaded, ignores-stream, rate-limit,
+ * A Messages API server. The request's `model` picks the scenario: echo, tools, tools-blank, search, pause, pause-newline (paused after text ending in line breaks),
+ * pause-search (a server-tool turn paused mid-way, continued only when sent back exactly as it came), cut-tool, cut-off, refusal, stream-overloaded, ignores-stream, rate-limit,
  * overloaded, server-error, malformed, hang, bad-request. Malformed conversations get a 400 like the real API.
  */
 export function startAnthropic(): Promise<FakeServer> {
@@ -59,6 +61,23 @@ export function startAnthropic(): Promise<FakeServer> {
         ];
         return sendMessage(res, body, message(body, content, "end_turn", { ...usage(1000, 0, 0, 50), server_tool_use: { web_search_requests: 1 } }));
       }
+      case "pause-search": {
+        // the paused turn must come back as the last message, block for block (the cache mark aside), or the search cannot resume
+        if (messages.length === 1) return sendMessage(res, body, message(body, PAUSED_SEARCH, "pause_turn", { ...usage(900, 0, 0, 40), server_tool_use: { web_search_requests: 1 } }));
+        const last = messages[messages.length - 1];
+        const back = last.content.map((b) => {
+          const { cache_control, ...rest } = b as Json;
+          return rest;
+        });
+        if (last.role !== "assistant" || !isDeepStrictEqual(back, PAUSED_SEARCH)) {
+          return sendJson(res, 400, apiError("invalid_request_error", "messages: the paused turn must be sent back as it was received"));
+        }
+        const content = [
+          { type: "web_search_tool_result", tool_use_id: "srvtoolu_b", content: [{ type: "web_search_result", title: "Reviews", url: "https://example.com/reviews", encrypted_content: "enc-b", page_age: null }] },
+          { type: "text", text: "Both searched." },
+        ];
+        return sendMessage(res, body, message(body, content, "end_turn", { ...usage(1500, 0, 0, 20), server_tool_use: { web_search_requests: 1 } }));
+      }
       case "ignores-stream":
         return sendJson(res, 200, message(body, [{ type: "text", text: "whole answer" }], "end_turn", usage(100, 0, 0, 8)));
       case "cut-tool": {
@@ -90,6 +109,20 @@ export function startAnthropic(): Promise<FakeServer> {
   });
 }
 
+/** A long server-tool turn paused after one search, with the next one asked for but not yet run (thinking first, as models that think by default send). */
+const PAUSED_SEARCH: Json[] = [
+  { type: "thinking", thinking: "Two searches: pricing, then reviews.", signature: "sig-a" },
+  { type: "text", text: "Let me search." },
+  { type: "server_tool_use", id: "srvtoolu_a", name: "web_search", input: { query: "flightdeck pricing" } },
+  {
+    type: "web_search_tool_result",
+    tool_use_id: "srvtoolu_a",
+    content: [{ type: "web_search_result", title: "Pricing", url: "https://example.com/pricing", encrypted_content: "enc-a", page_age: "2 days ago" }],
+  },
+  { type: "text", text: "Flightdeck is priced per seat.", citations: [{ type: "web_search_result_location", url: "https://example.com/pricing", title: "Pricing", encrypted_index: "idx-a", cited_text: "per seat" }] },
+  { type: "server_tool_use", id: "srvtoolu_b", name: "web_search", input: { query: "flightdeck reviews" } },
+];
+
 /** The message as one JSON body, or, when the request asks to stream, as the API's events with text and tool input in pieces. */
 function sendMessage(res: ServerResponse, body: Json, m: ReturnType<typeof message>): void {
   if (!body.stream) return sendJson(res, 200, m);
@@ -100,7 +133,12 @@ function sendMessage(res: ServerResponse, body: Json, m: ReturnType<typeof messa
     if (block.type === "text") {
       events.push({ type: "content_block_start", index, content_block: { type: "text", text: "" } });
       for (const piece of String(block.text).match(/.{1,4}/gs) ?? []) events.push({ type: "content_block_delta", index, delta: { type: "text_delta", text: piece } });
-    } else if (block.type === "tool_use") {
+      for (const citation of (block.citations as Json[] | undefined) ?? []) events.push({ type: "content_block_delta", index, delta: { type: "citations_delta", citation } });
+    } else if (block.type === "thinking") {
+      events.push({ type: "content_block_start", index, content_block: { type: "thinking", thinking: "" } });
+      for (const piece of String(block.thinking).match(/.{1,8}/gs) ?? []) events.push({ type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: piece } });
+      events.push({ type: "content_block_delta", index, delta: { type: "signature_delta", signature: block.signature } });
+    } else if (block.type === "tool_use" || block.type === "server_tool_use") {
       events.push({ type: "content_block_start", index, content_block: { ...block, input: {} } });
       const json = typeof block.partial_json === "string" ? block.partial_json : JSON.stringify(block.input);
       for (const piece of json.match(/.{1,5}/gs) ?? []) events.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } });

@@ -5,9 +5,12 @@ const TOOLS = [
   { name: "add", description: "Add two numbers", inputSchema: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] } },
   { name: "echo", description: "Echo text", inputSchema: { type: "object", properties: { text: { type: "string" } } } },
   { name: "fail", description: "Always fails", inputSchema: { type: "object", properties: {} } },
+  { name: "fail_silently", description: "Fails and says nothing", inputSchema: { type: "object", properties: {} } },
   { name: "forget_session", description: "Ends the caller's session", inputSchema: { type: "object", properties: {} } },
   { name: "files", description: "Returns a text and a binary resource", inputSchema: { type: "object", properties: {} } },
   { name: "notes.read", description: "A dotted name, as MCP allows", inputSchema: { type: "object", properties: {} } },
+  { name: "slow", description: "Never answers", inputSchema: { type: "object", properties: {} } },
+  { name: "huge", description: "Answers with `kb` KB of text", inputSchema: { type: "object", properties: { kb: { type: "number" } } } },
 ];
 
 /**
@@ -51,6 +54,8 @@ export function startMcp(): Promise<FakeServer> {
           return reply({ content: [{ type: "text", text: String(args.text) }] });
         case "fail":
           return reply({ content: [{ type: "text", text: "boom" }], isError: true });
+        case "fail_silently":
+          return reply({ content: [], isError: true });
         case "files":
           return reply({
             content: [
@@ -60,6 +65,10 @@ export function startMcp(): Promise<FakeServer> {
           });
         case "notes.read":
           return reply({ content: [{ type: "text", text: "the notes" }] });
+        case "slow":
+          return;
+        case "huge":
+          return reply({ content: [{ type: "text", text: "0123456789abcdef".repeat(64 * Number(args.kb)) }] });
         case "forget_session":
           sessions.delete(session);
           return reply({ content: [{ type: "text", text: "forgotten" }] });

@@ -12,7 +12,8 @@ export const OPENAI_KEY = "test-openai-key";
  * stream-error / stream-overloaded (an error object in the middle of a stream, as OpenAI and vLLM send one:
  * a context-length error, a server error), long-stream (text for 20 s, its disconnect seen at GET /v1/test/streams/<message>),
  * stream-finish-error (a choice ended with `finish_reason: "error"`, as OpenRouter ends one), deepseek-cache (cache hits only as
- * DeepSeek's `prompt_cache_hit_tokens`), deepseek-both (those beside `prompt_tokens_details.cached_tokens`, as DeepSeek now sends both). Requests that break the wire protocol get a 400 like the real API.
+ * DeepSeek's `prompt_cache_hit_tokens`), deepseek-both (those beside `prompt_tokens_details.cached_tokens`, as DeepSeek now sends both),
+ * gemini-thinking (Gemini's compatible endpoint: thinking tokens in `total_tokens` only, and usage so far in every chunk). Requests that break the wire protocol get a 400 like the real API.
  */
 export function startOpenAI(): Promise<FakeServer> {
   const streams = new Map<string, "open" | "finished" | "disconnected">();
@@ -92,6 +93,16 @@ export function startOpenAI(): Promise<FakeServer> {
         const { prompt_tokens_details, ...plain } = usage(2000, 1536, 42);
         const hits = { prompt_cache_hit_tokens: 1536, prompt_cache_miss_tokens: 464 };
         return answer(res, body, { content: "cached answer" }, body.model === "deepseek-cache" ? { ...plain, ...hits } : { ...plain, prompt_tokens_details, ...hits });
+      }
+      case "gemini-thinking": {
+        // 9 prompt tokens, 93 of thinking, then 3 of answer: `completion_tokens` counts the answer only
+        const u = (completion: number) => ({ prompt_tokens: 9, completion_tokens: completion, total_tokens: 102 + completion });
+        if (!body.stream) return answer(res, body, { content: "1, 2" }, u(3));
+        sendSse(res, [
+          { choices: [{ index: 0, delta: { role: "assistant", content: "1" }, finish_reason: null }], usage: u(1) },
+          { choices: [{ index: 0, delta: { role: "assistant", content: ", 2" }, finish_reason: "stop" }], usage: u(3) },
+        ], true);
+        return;
       }
       case "cut-off":
         // the completion's token limit reached mid-sentence

@@ -206,6 +206,12 @@ describe("ask_human and the respond endpoint", () => {
     expectError(await api("POST", path, { body: { call_id: "call_unknown", answers: ["x"] } }), 404);
     expectError(await api("POST", "/sessions/ses_unknown/respond", { body: { call_id: pending.call_id, answers: ["x"] } }), 404);
     expectError(await api("POST", path, { body: { call_id: pending.call_id, answers: [] } }), 400);
+    // a blank answer (an unset variable in a script) is not one: the dashboard refuses it too
+    for (const answers of [[""], [" \n "], ["EU", ""]]) {
+      const blank = await api("POST", path, { body: { call_id: pending.call_id, answers } });
+      expectError(blank, 400, "bad_request");
+      expect(blank.json.error.message).toContain("an answer cannot be blank");
+    }
     // an unknown key is refused as every other body's is, and answers nothing
     expectError(await api("POST", path, { body: { call_id: pending.call_id, answers: ["x"], anwser: "y" } }), 400, "bad_request");
     expect((await api("GET", `/tasks/${task.id}`)).json.status).toBe("needs_input");

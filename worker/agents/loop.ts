@@ -90,6 +90,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
       tool_results: res.tool_calls.map((c) => ({ call_id: c.id, name: c.name, result: null })),
       searches: res.searches,
       ...(res.paused ? { paused: true } : {}),
+      ...(res.provider_content ? { provider_content: res.provider_content } : {}),
       ...(res.cut_off ? { cut_off: res.cut_off } : {}),
       ...(res.refused ? { refused: res.refused } : {}),
       usage: res.usage,

@@ -16,6 +16,10 @@ const DEFAULTS_USD: Record<string, UsdPrice> = {
   "openai:o3": { input: 2, cache: 0.5, output: 8 },
   "openai:o4-mini": { input: 1.1, cache: 0.275, output: 4.4 },
   "anthropic:claude-opus-4": { input: 15, cache: 1.5, cache_write: 18.75, output: 75, per_search: 0.01 },
+  // from 4.5 on, Opus costs a third of what 4 and 4.1 do; without these they would take the family's price
+  "anthropic:claude-opus-4-5": { input: 5, cache: 0.5, cache_write: 6.25, output: 25, per_search: 0.01 },
+  "anthropic:claude-opus-4-6": { input: 5, cache: 0.5, cache_write: 6.25, output: 25, per_search: 0.01 },
+  "anthropic:claude-opus-4-7": { input: 5, cache: 0.5, cache_write: 6.25, output: 25, per_search: 0.01 },
   "anthropic:claude-sonnet-4": { input: 3, cache: 0.3, cache_write: 3.75, output: 15, per_search: 0.01 },
   "anthropic:claude-3-7-sonnet": { input: 3, cache: 0.3, cache_write: 3.75, output: 15, per_search: 0.01 },
   "anthropic:claude-3-5-sonnet": { input: 3, cache: 0.3, cache_write: 3.75, output: 15, per_search: 0.01 },

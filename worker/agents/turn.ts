@@ -1,4 +1,4 @@
-import type { Message, ToolCall, Usage, WebSearchRecord } from "./types";
+import type { Message, ProviderBlock, ToolCall, Usage, WebSearchRecord } from "./types";
 
 export interface ToolResultRecord {
   call_id: string;
@@ -25,6 +25,8 @@ export interface TurnRecord {
   searches: WebSearchRecord[];
   /** the model stopped mid-answer; the next turn continues it */
   paused?: boolean;
+  /** the answer as the provider sent it, when it holds more than `content` and `tool_calls` (server-tool blocks): sent back as it came */
+  provider_content?: ProviderBlock[];
   /**
    * A retry resumes the conversation of the run that failed: this turn was made by run `carried_from`, whose
    * trace counts its tokens and cost, so here they are zero. Its unfinished tool calls are this run's to finish.
@@ -43,7 +45,12 @@ export function conversationOf(turns: TurnRecord[]): Message[] {
   const messages: Message[] = [];
   for (const t of turns) {
     messages.push(...t.sent);
-    messages.push(t.tool_calls.length ? { role: "assistant", content: t.content, tool_calls: t.tool_calls } : { role: "assistant", content: t.content });
+    messages.push({
+      role: "assistant",
+      content: t.content,
+      ...(t.tool_calls.length ? { tool_calls: t.tool_calls } : {}),
+      ...(t.provider_content ? { provider_content: t.provider_content } : {}),
+    });
     for (const r of t.tool_results) {
       if (r.result !== null) messages.push({ role: "tool", tool_call_id: r.call_id, name: r.name, content: r.result });
     }

@@ -26,8 +26,14 @@ export interface ToolCall {
 export type Message =
   | { role: "system"; content: string }
   | { role: "user"; content: string }
-  | { role: "assistant"; content: string; tool_calls?: ToolCall[] }
+  | { role: "assistant"; content: string; tool_calls?: ToolCall[]; provider_content?: ProviderBlock[] }
   | { role: "tool"; tool_call_id: string; name: string; content: string };
+
+/**
+ * One content block of an answer as the provider sent it. Kept where `content` and `tool_calls` cannot say all of it
+ * (Anthropic's server-tool calls and results, citations), so the answer can be sent back as it came.
+ */
+export type ProviderBlock = Record<string, unknown> & { type: string };
 
 export interface ToolSpec {
   name: string;
@@ -61,6 +67,8 @@ export interface ModelResponse {
   usage: Usage;
   /** searches the provider ran itself (native web search) */
   searches: WebSearchRecord[];
+  /** the answer's blocks as sent, when they hold more than its text and tool calls */
+  provider_content?: ProviderBlock[];
   /**
    * The model stopped mid-answer without asking for a tool (Anthropic's `pause_turn`, the sim after `@search`):
    * the loop sends the conversation back for another turn instead of taking `content` as the final answer.

@@ -10,7 +10,7 @@ import { unwrap } from "./tasks";
 const Respond = z
   .object({
     call_id: z.string().min(1).max(100),
-    answers: z.array(z.string().max(LIMITS.answer)).min(1).max(LIMITS.answers),
+    answers: z.array(z.string().max(LIMITS.answer).refine((a) => a.trim() !== "", "an answer cannot be blank")).min(1).max(LIMITS.answers),
   })
   .strict()
   .openapi("Respond");

@@ -95,17 +95,20 @@ export function makeMasker(providerKeys: readonly (string | undefined)[], orgPat
 
 export const providerKeysOf = (env: { OPENAI_API_KEY?: string; ANTHROPIC_API_KEY?: string }) => [env.OPENAI_API_KEY, env.ANTHROPIC_API_KEY];
 
-/** Every string in a JSON-like value, masked; the value itself is not changed. */
-export function maskDeep<T>(value: T, mask: Masker): T {
+/** Every string in a JSON-like value, masked, but those under the keys in `keep`; the value itself is not changed. */
+export function maskDeep<T>(value: T, mask: Masker, keep?: ReadonlySet<string>): T {
   if (typeof value === "string") return mask(value) as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => maskDeep(v, mask)) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => maskDeep(v, mask, keep)) as T;
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = maskDeep(v, mask);
+    for (const [k, v] of Object.entries(value)) out[k] = keep?.has(k) ? v : maskDeep(v, mask, keep);
     return out as T;
   }
   return value;
 }
+
+/** What ties a provider's blocks together or only it can read (ids, encrypted results, signatures): masked, the answer could not be sent back. */
+const OPAQUE = new Set(["type", "id", "tool_use_id", "encrypted_content", "encrypted_index", "signature", "data"]);
 
 /** A turn as it is stored: what was said, tool arguments and results, searches — not the ids that tie them together. */
 export function maskTurn(turn: TurnRecord, mask: Masker): TurnRecord {
@@ -116,5 +119,6 @@ export function maskTurn(turn: TurnRecord, mask: Masker): TurnRecord {
     tool_calls: turn.tool_calls.map((c) => ({ ...c, arguments: maskDeep(c.arguments, mask), ...(c.invalid_arguments === undefined ? {} : { invalid_arguments: mask(c.invalid_arguments) }) })),
     tool_results: turn.tool_results.map((r) => ({ ...r, result: r.result === null ? null : mask(r.result), ...(r.error === undefined ? {} : { error: mask(r.error) }) })),
     searches: turn.searches.map((s) => maskDeep(s, mask)),
+    ...(turn.provider_content ? { provider_content: maskDeep(turn.provider_content, mask, OPAQUE) } : {}),
   };
 }

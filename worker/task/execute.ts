@@ -323,7 +323,8 @@ export class RunExecutor {
       cost: run.cost_nanos / 1e9,
       live_text: run.status === "running" ? (this.live.get(key) ?? null) : null,
       interrupted_text: run.status === "running" ? null : (t.state.storage.kv.get<string>(interruptedKey(key, run.run_no)) ?? null),
-      turns: turns.map((tr) => ({
+      // the provider's own blocks are for sending back; what people read of them is in content and searches
+      turns: turns.map(({ provider_content, ...tr }) => ({
         ...tr,
         started_at: new Date(tr.started_at).toISOString(),
         finished_at: new Date(tr.finished_at).toISOString(),

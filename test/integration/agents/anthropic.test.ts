@@ -14,7 +14,7 @@ import { local, request, servers, stepError } from "./helpers";
 const provider = (timeoutMs?: number) => createAnthropicProvider({ apiKey: ANTHROPIC_KEY, baseUrl: local(servers().anthropic), timeoutMs });
 const sonnet = DEFAULT_PRICES["anthropic:claude-sonnet-4"];
 
-const loop = (model: string, tools: Parameters<typeof runAgentLoop>[0]["tools"], turns: TurnRecord[], instructions = "hi") =>
+const loop = (model: string, tools: Parameters<typeof runAgentLoop>[0]["tools"], turns: TurnRecord[], instructions = "hi", onText?: (d: string) => void) =>
   runAgentLoop({
     agent: agent({ model: `anthropic:${model}` }),
     instructions,
@@ -26,6 +26,7 @@ const loop = (model: string, tools: Parameters<typeof runAgentLoop>[0]["tools"],
     saveTurn: (t) => void (turns[t.turn_no - 1] = t),
     checkBudget: () => true,
     signal: new AbortController().signal,
+    onText,
   });
 
 describe("Anthropic provider against a Messages server", () => {
@@ -130,6 +131,25 @@ describe("Anthropic provider against a Messages server", () => {
     expect(turns[0]).toMatchObject({ content: "Searching…\n\n", paused: true });
   });
 
+  it("sends a paused server-tool turn back exactly as it came, so the search resumes, and counts and prices the searches of both parts", async () => {
+    for (const onText of [undefined, () => {}]) {
+      const turns: TurnRecord[] = [];
+      const host = createToolHost({ env: {}, names: ["web_search"] });
+      expect(await loop("pause-search", host, turns, "hi", onText)).toEqual({ kind: "completed", output: "Both searched." });
+      expect(turns.map((t) => [t.paused ?? false, t.content, t.usage.searches])).toEqual([
+        [true, "Let me search.Flightdeck is priced per seat.", 1],
+        [false, "Both searched.", 1],
+      ]);
+      // the search asked for before the pause and run after it keeps its query
+      expect(turns.map((t) => t.searches)).toEqual([
+        [{ query: "flightdeck pricing", results: [{ title: "Pricing", url: "https://example.com/pricing", snippet: "" }] }],
+        [{ query: "flightdeck reviews", results: [{ title: "Reviews", url: "https://example.com/reviews", snippet: "" }] }],
+      ]);
+      // 900 × $3/M + 40 × $15/M + 1 search × $0.01; 1500 × $3/M + 20 × $15/M + 1 search × $0.01
+      expect(turns.map((t) => t.cost_nanos)).toEqual([3_300_000 + 10_000_000, 4_800_000 + 10_000_000]);
+    }
+  });
+
   it("reads a plain answer to a streamed request, as a server that ignores `stream` sends", async () => {
     const deltas: string[] = [];
     const res = await provider().call(request("ignores-stream", { onText: (d) => void deltas.push(d) }));
@@ -158,6 +178,11 @@ describe("Anthropic provider against a Messages server", () => {
     expect((await stepError(provider().call(request("malformed")))).message).toBe("anthropic: malformed JSON in the response");
     const hang = await stepError(provider(300).call(request("hang")));
     expect([hang.transient, hang.message]).toEqual([true, "anthropic: nothing received for 300 ms"]);
+  });
+
+  it("fails at once, sending the prompt nowhere, when neither ANTHROPIC_API_KEY nor ANTHROPIC_BASE_URL is set", async () => {
+    const e = await stepError(providerFor("anthropic:claude-sonnet-4-5", {}).call(request("claude-sonnet-4-5")));
+    expect([e.transient, e.message]).toEqual([false, "anthropic: ANTHROPIC_API_KEY is not set (nor ANTHROPIC_BASE_URL, for a compatible server that needs no key)"]);
   });
 
   it("is chosen by providerFor with the base URL and key from the environment", async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runAgentLoop } from "../../../worker/agents/loop";
 import { simPrice, simProvider } from "../../../worker/agents/providers/sim";
 import { createToolHost } from "../../../worker/agents/tools";
+import { MAX_TOOL_RESULT_BYTES } from "../../../worker/agents/tools/cap";
 import { StepError } from "../../../worker/agents/types";
 import { agent } from "../../unit/agents/loop-helpers";
 import { local, servers } from "./helpers";
@@ -14,7 +15,7 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
 
   it("lists every tool of the server, across pages", async () => {
     const specs = await createToolHost({ env: {}, names: [url()] }).specs(signal());
-    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "forget_session", "files", "notes_read"]);
+    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "slow", "huge"]);
     expect(specs[0]).toEqual({
       name: "add",
       description: "Add two numbers",
@@ -27,6 +28,8 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
     expect(await host.execute(call("add", { a: 2, b: 3 }), signal())).toEqual({ result: "5" });
     expect(await host.execute(call("echo", { text: "héllo" }), signal())).toEqual({ result: "héllo" });
     expect(await host.execute(call("fail"), signal())).toEqual({ result: "error: boom", error: "boom" });
+    const silent = "the tool reported an error and said nothing of it";
+    expect(await host.execute(call("fail_silently"), signal())).toEqual({ result: `error: ${silent}`, error: silent });
   });
 
   it("offers a tool whose name providers refuse under one they accept, and calls it by its own", async () => {
@@ -44,6 +47,17 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
     const host = createToolHost({ env: {}, names: [url()] });
     expect(await host.execute(call("forget_session"), signal())).toEqual({ result: "forgotten" });
     expect(await host.execute(call("add", { a: 1, b: 1 }), signal())).toEqual({ result: "2" });
+  });
+
+  it("reads an answer up to its bound, capped as every tool result is, and past the bound stops reading and says so", async () => {
+    const host = createToolHost({ env: {}, names: [url()], mcpMaxBytes: 512 * 1024 });
+    const big = await host.execute(call("huge", { kb: 300 }), signal());
+    expect(big).toMatchObject({ truncated: true });
+    expect("result" in big && big.result.endsWith(`[truncated: kept the first ${MAX_TOOL_RESULT_BYTES} of ${300 * 1024} bytes]`)).toBe(true);
+    const message = `MCP server ${local(servers().mcp, path)} sent more than 524288 bytes in answer to tools/call, so it was not read; ask the tool for less`;
+    expect(await host.execute(call("huge", { kb: 600 }), signal())).toEqual({ result: `error: ${message}`, error: message });
+    // the session goes on
+    expect(await host.execute(call("add", { a: 1, b: 2 }), signal())).toEqual({ result: "3" });
   });
 
   it("runs as an agent's tools in the loop", async () => {
@@ -71,6 +85,17 @@ describe("MCP failures", () => {
     await host.specs(signal());
     // bypass the catalog: a name the server does not know is refused by the host itself
     expect(await host.execute(call("nope"), signal())).toMatchObject({ error: "the tool nope is not available to this agent" });
+  });
+
+  it("tells the model which server did not answer which call in time, and a cancel still stops the call at once", async () => {
+    const url = local(servers().mcp, "/mcp");
+    const host = createToolHost({ env: {}, names: [`mcp:${url}`], mcpTimeoutMs: 300 });
+    const message = `MCP server ${url} sent no complete answer to tools/call within 300 ms`;
+    expect(await host.execute(call("slow"), signal())).toEqual({ result: `error: ${message}`, error: message });
+    const ac = new AbortController();
+    const running = host.execute(call("slow"), ac.signal).catch((e: unknown) => e);
+    ac.abort(new StepError("task cancelled", false));
+    expect(await running).toEqual(new StepError("task cancelled", false));
   });
 
   it("fails the run transiently when a server cannot list its tools", async () => {

@@ -52,6 +52,13 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     }
   });
 
+  it("counts the thinking tokens Gemini's compatible endpoint leaves out of completion_tokens as output, once though every chunk has usage", async () => {
+    for (const onText of [undefined, () => {}]) {
+      const res = await provider().call(request("gemini-thinking", { onText }));
+      expect([res.content, res.usage]).toEqual(["1, 2", { input: 9, cache: 0, cache_write: 0, output: 96, web_search: 0, searches: 0 }]);
+    }
+  });
+
   it("streams text deltas and reads usage from the last chunk", async () => {
     let streamed = "";
     const deltas: string[] = [];
@@ -193,6 +200,14 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     const pending = provider().call(request("hang", { signal: ac.signal }));
     ac.abort(new Error("cancelled by a person"));
     await expect(pending).rejects.toThrow("cancelled by a person");
+  });
+
+  it("fails at once, sending the prompt nowhere, when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set", async () => {
+    const e = await stepError(providerFor("openai:gpt-4o-mini", {}).call(request("gpt-4o-mini")));
+    expect([e.transient, e.message]).toEqual([false, "openai: OPENAI_API_KEY is not set (nor OPENAI_BASE_URL, for a compatible server that needs no key)"]);
+    // a compatible server of one's own may need no key: the request goes to it
+    const keyless = await stepError(providerFor("openai:echo", { OPENAI_BASE_URL: local(servers().openai, "/v1") }).call(request("echo")));
+    expect(keyless.message).toBe("openai: HTTP 401: Incorrect API key provided");
   });
 
   it("is chosen by providerFor with the base URL and key from the environment", async () => {

@@ -48,6 +48,12 @@ describe("prices", () => {
     expect(defaultPrice("anthropic:claude-3-5-haiku-latest")?.input).toBe(800_000);
   });
 
+  it("prices Opus 4.5 and later at their own rates, not at the Opus 4 family's three times higher ones", () => {
+    const opus45 = { input: 5_000_000, cache: 500_000, cache_write: 6_250_000, output: 25_000_000, web_search: 0, per_search: 10_000 };
+    for (const model of ["claude-opus-4-5", "claude-opus-4-5-20251101", "claude-opus-4-6", "claude-opus-4-7"]) expect(defaultPrice(`anthropic:${model}`)).toEqual(opus45);
+    expect(defaultPrice("anthropic:claude-opus-4-1-20250805")).toEqual(DEFAULT_PRICES["anthropic:claude-opus-4"]);
+  });
+
   it("has no default for unknown models or look-alike names", () => {
     expect(defaultPrice("openai:gpt-5-turbo")).toBeUndefined();
     expect(defaultPrice("openai:gpt-4omni")).toBeUndefined();

@@ -78,6 +78,20 @@ describe("maskTurn", () => {
     expect(masked.cost_nanos).toBe(5);
   });
 
+  it("masks the text of a provider's own blocks, not what only the provider reads back (encrypted results, ids)", () => {
+    const secret = "sk-abcdefghijklmnopqrstu";
+    const provider_content = [
+      { type: "server_tool_use", id: `srvtoolu_${secret}`, name: "web_search", input: { query: secret } },
+      { type: "web_search_tool_result", tool_use_id: `srvtoolu_${secret}`, content: [{ type: "web_search_result", title: secret, encrypted_content: `x${secret}` }] },
+      { type: "text", text: secret, citations: [{ type: "web_search_result_location", cited_text: secret, encrypted_index: `x${secret}` }] },
+    ];
+    expect(maskTurn({ ...turn, provider_content }, makeMasker([], [])).provider_content).toEqual([
+      { type: "server_tool_use", id: `srvtoolu_${secret}`, name: "web_search", input: { query: MASK } },
+      { type: "web_search_tool_result", tool_use_id: `srvtoolu_${secret}`, content: [{ type: "web_search_result", title: MASK, encrypted_content: `x${secret}` }] },
+      { type: "text", text: MASK, citations: [{ type: "web_search_result_location", cited_text: MASK, encrypted_index: `x${secret}` }] },
+    ]);
+  });
+
   it("leaves the turn it was given unchanged", () => {
     const before = JSON.stringify(turn);
     maskTurn(turn, makeMasker([], []));

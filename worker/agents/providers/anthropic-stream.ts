@@ -4,8 +4,8 @@ import { sseEvents } from "./sse";
 
 /**
  * Anthropic's streamed Messages events, put back together into the message a plain request answers, so one
- * reader serves both: text and tool input arrive as deltas of their content block, usage at the start (input,
- * cache) and in `message_delta` (output, server tools).
+ * reader serves both: text, citations, thinking and tool input arrive as deltas of their content block, usage at
+ * the start (input, cache) and in `message_delta` (output, server tools).
  */
 
 const eventSchema = z.discriminatedUnion("type", [
@@ -14,7 +14,16 @@ const eventSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("content_block_delta"),
     index: z.number().int().nonnegative(),
-    delta: z.object({ type: z.string(), text: z.string().optional(), partial_json: z.string().optional() }).loose(),
+    delta: z
+      .object({
+        type: z.string(),
+        text: z.string().optional(),
+        partial_json: z.string().optional(),
+        citation: z.record(z.string(), z.unknown()).optional(),
+        thinking: z.string().optional(),
+        signature: z.string().optional(),
+      })
+      .loose(),
   }),
   z.object({ type: z.literal("content_block_stop"), index: z.number().int().nonnegative() }),
   z.object({
@@ -54,6 +63,12 @@ export async function readMessageStream(provider: string, body: ReadableStream<U
         if (e.delta.type === "text_delta" && e.delta.text) {
           block.text = `${typeof block.text === "string" ? block.text : ""}${e.delta.text}`;
           onText?.(e.delta.text);
+        } else if (e.delta.type === "citations_delta" && e.delta.citation) {
+          block.citations = [...(Array.isArray(block.citations) ? block.citations : []), e.delta.citation];
+        } else if (e.delta.type === "thinking_delta" || e.delta.type === "signature_delta") {
+          // kept whole: a thinking block goes back to the API with its text and signature as they came
+          const key = e.delta.type === "thinking_delta" ? "thinking" : "signature";
+          block[key] = `${typeof block[key] === "string" ? block[key] : ""}${e.delta[key] ?? ""}`;
         } else if (e.delta.type === "input_json_delta") {
           partialJson.set(e.index, (partialJson.get(e.index) ?? "") + (e.delta.partial_json ?? ""));
         }

@@ -1,12 +1,13 @@
 import { z } from "zod";
-import type { Message, ToolSpec } from "../types";
+import type { Message, ProviderBlock, ToolSpec } from "../types";
 
 /** Anthropic Messages shapes: what we send, and the parts of the answers we read. */
 
 type Block =
   | { type: "text"; text: string; cache_control?: Ephemeral }
   | { type: "tool_use"; id: string; name: string; input: Record<string, unknown>; cache_control?: Ephemeral }
-  | { type: "tool_result"; tool_use_id: string; content: string; cache_control?: Ephemeral };
+  | { type: "tool_result"; tool_use_id: string; content: string; cache_control?: Ephemeral }
+  | (ProviderBlock & { cache_control?: Ephemeral });
 type Ephemeral = { type: "ephemeral" };
 export interface WireMessage {
   role: "user" | "assistant";
@@ -19,8 +20,9 @@ const WEB_SEARCH_MAX_USES = 5;
 /**
  * System messages become the `system` parameter; tool results become `tool_result` blocks of a user message, and
  * neighbouring messages of one role merge, since the API wants user and assistant to alternate. Text blocks that are
- * empty or only whitespace are left out: the API refuses them (a model may write "\n\n" before a tool call). The last block is
- * marked for prompt caching, so each turn reads the previous turn's prompt from the cache.
+ * empty or only whitespace are left out: the API refuses them (a model may write "\n\n" before a tool call). An answer
+ * kept as the API sent it (server-tool blocks) goes back as it came, so a paused server-tool turn can resume. The last
+ * block is marked for prompt caching, so each turn reads the previous turn's prompt from the cache.
  */
 export function toWireRequest(messages: Message[]): { system?: Block[]; messages: WireMessage[] } {
   const system = messages.flatMap((m) => (m.role === "system" && m.content.trim() ? [m.content] : [])).join("\n\n");
@@ -36,14 +38,21 @@ export function toWireRequest(messages: Message[]): { system?: Block[]; messages
   }
   const lastBlock = out.at(-1)?.content.at(-1);
   // a paused turn is sent back as the last message, and the API refuses final assistant text that ends in whitespace
-  if (lastBlock?.type === "text" && out.at(-1)?.role === "assistant") lastBlock.text = lastBlock.text.trimEnd();
-  if (lastBlock) lastBlock.cache_control = EPHEMERAL;
+  if (lastBlock?.type === "text" && typeof lastBlock.text === "string" && out.at(-1)?.role === "assistant") lastBlock.text = lastBlock.text.trimEnd();
+  // thinking blocks take no cache mark
+  if (lastBlock && !UNCACHEABLE.has(lastBlock.type)) lastBlock.cache_control = EPHEMERAL;
   return { ...(system ? { system: [{ type: "text", text: system, cache_control: EPHEMERAL }] } : {}), messages: out };
 }
+
+const UNCACHEABLE = new Set(["thinking", "redacted_thinking"]);
+
+const isBlank = (b: Block) => b.type === "text" && typeof b.text === "string" && !b.text.trim();
 
 function toBlocks(m: Message): Block[] {
   switch (m.role) {
     case "assistant":
+      // copies: the last one gets a cache mark, and the stored turn must not
+      if (m.provider_content) return m.provider_content.map((b) => ({ ...b })).filter((b) => !isBlank(b));
       return [
         ...(m.content.trim() ? [{ type: "text" as const, text: m.content }] : []),
         ...(m.tool_calls ?? []).map((c) => ({ type: "tool_use" as const, id: c.id, name: c.name, input: c.arguments })),

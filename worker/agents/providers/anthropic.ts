@@ -1,4 +1,4 @@
-import { type ModelResponse, type Provider, StepError, type WebSearchRecord } from "../types";
+import { type Message, type ModelResponse, type Provider, type ProviderBlock, StepError, type WebSearchRecord } from "../types";
 import { readMessageStream } from "./anthropic-stream";
 import { messageResponseSchema, toWireRequest, toWireTools } from "./anthropic-wire";
 import { DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed } from "./http";
@@ -36,22 +36,36 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
           signal,
         });
         await throwIfFailed(NAME, res);
-        if (stream && isEventStream(res) && res.body) return readMessage(await readMessageStream(NAME, res.body, req.onText, alive));
+        const asked = serverToolQueries(req.messages);
+        if (stream && isEventStream(res) && res.body) return readMessage(await readMessageStream(NAME, res.body, req.onText, alive), asked);
         // a compatible server may answer a streamed request with the whole message
-        const answer = readMessage(await res.json());
+        const answer = readMessage(await res.json(), asked);
         if (stream && answer.content) req.onText?.(answer.content);
         return answer;
       }),
   };
 }
 
-function readMessage(json: unknown): ModelResponse {
+/** The queries of the server-tool calls the conversation holds: a paused turn may ask for a search that runs after it. */
+function serverToolQueries(messages: Message[]): Map<string, string> {
+  const queries = new Map<string, string>();
+  for (const m of messages) {
+    if (m.role !== "assistant") continue;
+    for (const b of m.provider_content ?? []) {
+      const input = b.input as Record<string, unknown> | undefined;
+      if (b.type === "server_tool_use" && typeof b.id === "string") queries.set(b.id, typeof input?.query === "string" ? input.query : "");
+    }
+  }
+  return queries;
+}
+
+function readMessage(json: unknown, asked: Map<string, string>): ModelResponse {
   const parsed = messageResponseSchema.safeParse(json);
   if (!parsed.success) throw new StepError(`${NAME}: unexpected response shape`, true);
   const { content, usage, stop_reason } = parsed.data;
   let text = "";
   const tool_calls: ModelResponse["tool_calls"] = [];
-  const queries = new Map<string, string>();
+  const queries = new Map(asked);
   const searches: WebSearchRecord[] = [];
   for (const block of content) {
     if (block.type === "text") text += block.text;
@@ -80,8 +94,19 @@ function readMessage(json: unknown): ModelResponse {
       searches: usage.server_tool_use?.web_search_requests ?? 0,
     },
     searches,
+    ...providerContent((json as { content: ProviderBlock[] }).content),
     paused: stop_reason === "pause_turn" && tool_calls.length === 0,
     ...(stop_reason === "max_tokens" ? { cut_off: 'stop_reason "max_tokens"' } : {}),
     ...(stop_reason === "refusal" ? { refused: 'stop_reason "refusal"' } : {}),
   };
+}
+
+/**
+ * The blocks as the API sent them, when text and tool calls cannot say all of them (server-tool calls and results,
+ * citations, thinking): the API wants them back unchanged, a paused server-tool turn above all, to resume it.
+ */
+function providerContent(blocks: ProviderBlock[]): { provider_content?: ProviderBlock[] } {
+  const plain = blocks.every((b) => b.type === "tool_use" || (b.type === "text" && !(Array.isArray(b.citations) && b.citations.length)));
+  // `invalid_input` is the stream reader's note, not the API's
+  return plain ? {} : { provider_content: blocks.map(({ invalid_input, ...b }) => ({ ...b, type: b.type })) };
 }

@@ -24,8 +24,17 @@ export function providerFor(model: string, env: ProviderEnv, opts: { timeoutMs?:
     case "sim":
       return simProvider;
     case "openai":
+      if (!env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) return unconfigured("openai", "OPENAI_API_KEY", "OPENAI_BASE_URL");
       return createOpenAIProvider({ apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL || undefined, ...opts });
     case "anthropic":
+      if (!env.ANTHROPIC_API_KEY && !env.ANTHROPIC_BASE_URL) return unconfigured("anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL");
       return createAnthropicProvider({ apiKey: env.ANTHROPIC_API_KEY, baseUrl: env.ANTHROPIC_BASE_URL || undefined, ...opts });
   }
 }
+
+/** With neither a key nor a server of one's own, a request could only go to the vendor unsigned: the prompt is not sent. */
+const unconfigured = (name: string, key: string, url: string): Provider => ({
+  call: async () => {
+    throw new StepError(`${name}: ${key} is not set (nor ${url}, for a compatible server that needs no key)`, false);
+  },
+});

@@ -8,6 +8,7 @@ import { isTransientStatus } from "./http";
 export const usageSchema = z.object({
   prompt_tokens: z.number().int().nonnegative(),
   completion_tokens: z.number().int().nonnegative(),
+  total_tokens: z.number().int().nonnegative().nullish(),
   prompt_tokens_details: z.object({ cached_tokens: z.number().int().nonnegative().nullish() }).nullish(),
   /** DeepSeek's name for the cached part of the prompt (it may also send `cached_tokens`, the same tokens) */
   prompt_cache_hit_tokens: z.number().int().nonnegative().nullish(),
@@ -71,7 +72,9 @@ export function isTransientStreamError(e: z.infer<typeof streamErrorSchema>["err
 export function toUsage(u: z.infer<typeof usageSchema> | null | undefined): Usage {
   if (!u) return zeroUsage();
   const cached = u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens ?? 0;
-  return { ...zeroUsage(), input: u.prompt_tokens - cached, cache: cached, output: u.completion_tokens };
+  // Gemini's compatible endpoint bills thinking as output but counts it in total_tokens only
+  const output = Math.max(u.completion_tokens, (u.total_tokens ?? 0) - u.prompt_tokens);
+  return { ...zeroUsage(), input: u.prompt_tokens - cached, cache: cached, output };
 }
 
 export function toWireMessages(messages: Message[]) {

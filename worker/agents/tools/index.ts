@@ -20,6 +20,7 @@ export interface ToolHostOptions {
   search?: SearchBackend;
   httpFetch?: { maxBytes?: number; timeoutMs?: number };
   mcpTimeoutMs?: number;
+  mcpMaxBytes?: number;
 }
 
 /**
@@ -61,7 +62,7 @@ async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Ma
   const search = o.search ?? searchBackendFor(o.env);
   for (const name of o.names) {
     if (name.startsWith("mcp:")) {
-      const client = new McpClient(name.slice(4), o.mcpTimeoutMs);
+      const client = new McpClient(name.slice(4), o.mcpTimeoutMs, o.mcpMaxBytes);
       let specs: ToolSpec[];
       try {
         specs = await client.listTools(signal);

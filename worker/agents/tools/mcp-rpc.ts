@@ -24,6 +24,7 @@ export class McpSession {
   constructor(
     readonly url: string,
     private readonly timeoutMs: number,
+    private readonly maxBytes: number,
   ) {}
 
   async request(method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
@@ -49,7 +50,7 @@ export class McpSession {
       );
       const version = z.object({ protocolVersion: z.string() }).safeParse(result);
       this.protocolVersion = version.success ? version.data.protocolVersion : PROTOCOL_VERSION;
-      await this.post({ jsonrpc: "2.0", method: "notifications/initialized" }, signal).then((r) => r.body?.cancel());
+      await this.post({ jsonrpc: "2.0", method: "notifications/initialized" }, AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)])).then((r) => r.body?.cancel());
     })().catch((e: unknown) => {
       this.ready = undefined;
       throw e;
@@ -59,32 +60,41 @@ export class McpSession {
 
   private async send(method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
     const id = this.nextId++;
-    const res = await this.post({ jsonrpc: "2.0", id, method, params }, signal);
-    if (res.status === 404 && this.sessionId && method !== "initialize") throw new SessionExpired();
-    if (!res.ok) throw new ToolError(`MCP server ${this.url} answered HTTP ${res.status} to ${method}`);
-    const sid = res.headers.get("mcp-session-id");
-    if (sid) this.sessionId = sid;
-    const message = await this.responseTo(id, res);
-    if (message.error) throw new ToolError(`MCP error ${message.error.code}: ${message.error.message}`);
-    return message.result;
+    // the answer's body counts against the time too: a server may stream notifications and never the response
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    try {
+      const res = await this.post({ jsonrpc: "2.0", id, method, params }, AbortSignal.any([signal, timeout]));
+      if (res.status === 404 && this.sessionId && method !== "initialize") throw new SessionExpired();
+      if (!res.ok) throw new ToolError(`MCP server ${this.url} answered HTTP ${res.status} to ${method}`);
+      const sid = res.headers.get("mcp-session-id");
+      if (sid) this.sessionId = sid;
+      const message = await this.responseTo(id, method, res);
+      if (message.error) throw new ToolError(`MCP error ${message.error.code}: ${message.error.message}`);
+      return message.result;
+    } catch (e) {
+      if (signal.aborted || e instanceof ToolError || e instanceof SessionExpired) throw e;
+      if (timeout.aborted) throw new ToolError(`MCP server ${this.url} sent no complete answer to ${method} within ${this.timeoutMs} ms`);
+      throw new ToolError(`MCP server ${this.url} failed on ${method}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private post(body: unknown, signal: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json, text/event-stream" };
     if (this.sessionId) headers["mcp-session-id"] = this.sessionId;
     if (this.protocolVersion) headers["mcp-protocol-version"] = this.protocolVersion;
-    return fetch(this.url, { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) });
+    return fetch(this.url, { method: "POST", headers, body: JSON.stringify(body), signal });
   }
 
-  private async responseTo(id: number, res: Response): Promise<z.infer<typeof responseSchema>> {
+  private async responseTo(id: number, method: string, res: Response): Promise<z.infer<typeof responseSchema>> {
     const type = res.headers.get("content-type") ?? "";
-    if (type.includes("text/event-stream") && res.body) {
-      for await (const event of sseEvents(res.body)) {
+    const body = res.body && bounded(res.body, this.maxBytes, () => new ToolError(`MCP server ${this.url} sent more than ${this.maxBytes} bytes in answer to ${method}, so it was not read; ask the tool for less`));
+    if (type.includes("text/event-stream") && body) {
+      for await (const event of sseEvents(body)) {
         const found = pick(id, JSON.parse(event.data));
         if (found) return found;
       }
     } else {
-      const found = pick(id, await res.json());
+      const found = pick(id, JSON.parse(body ? await new Response(body).text() : ""));
       if (found) return found;
     }
     throw new ToolError(`MCP server ${this.url} sent no response to request ${id}`);
@@ -92,6 +102,23 @@ export class McpSession {
 }
 
 class SessionExpired extends Error {}
+
+/** The body, failing with `tooLarge()` once more than `maxBytes` have come, the rest left unread. */
+function bounded(body: ReadableStream<Uint8Array>, maxBytes: number, tooLarge: () => Error): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let size = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) return controller.close();
+      size += value.byteLength;
+      if (size <= maxBytes) return controller.enqueue(value);
+      await reader.cancel();
+      controller.error(tooLarge());
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
 
 function pick(id: number, json: unknown): z.infer<typeof responseSchema> | undefined {
   for (const m of Array.isArray(json) ? json : [json]) {

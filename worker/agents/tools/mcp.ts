@@ -4,6 +4,8 @@ import { McpSession } from "./mcp-rpc";
 import { ToolError } from "./tool-error";
 
 export const MCP_TIMEOUT_MS = 30_000;
+/** An answer is read whole to parse it, and a result is cut to 256 KB after: past this it is not read at all. */
+export const MCP_MAX_BYTES = 8 * 1024 * 1024;
 const MAX_LIST_PAGES = 20;
 
 const listSchema = z.object({
@@ -23,8 +25,8 @@ const resourceSchema = z.object({ uri: z.string(), mimeType: z.string().nullish(
 export class McpClient {
   private readonly session: McpSession;
 
-  constructor(url: string, timeoutMs = MCP_TIMEOUT_MS) {
-    this.session = new McpSession(url, timeoutMs);
+  constructor(url: string, timeoutMs = MCP_TIMEOUT_MS, maxBytes = MCP_MAX_BYTES) {
+    this.session = new McpSession(url, timeoutMs, maxBytes);
   }
 
   async listTools(signal: AbortSignal): Promise<ToolSpec[]> {
@@ -50,7 +52,7 @@ export class McpClient {
     const parts = parsed.content.map(blockText);
     if (!parts.length && parsed.structuredContent !== undefined) parts.push(JSON.stringify(parsed.structuredContent));
     const text = parts.join("\n");
-    if (parsed.isError) throw new ToolError(text);
+    if (parsed.isError) throw new ToolError(text.trim() ? text : "the tool reported an error and said nothing of it");
     return text;
   }
 }
