@@ -482,7 +482,8 @@ describe("every documented status is reachable", () => {
       }
     }
     expect([...new Set(missing)], "family statuses with no representative request").toEqual([]);
-  });
+    // a few hundred requests one after another: about 10 s alone, more with another file running beside it
+  }, 120_000);
 
   it("reports a dependency that does not answer as down, within the timeout", async () => {
     const hang = { prepare: () => ({ first: () => new Promise(() => {}) }) } as unknown as D1Database;
