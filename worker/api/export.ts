@@ -5,6 +5,7 @@ import { toListItem } from "../db/task-row";
 import { badRequest } from "../lib/errors";
 import { iso } from "../lib/time";
 import { newApp } from "./app";
+import { filterValue } from "./list-query";
 import { errors, LIMITS } from "./schemas";
 
 export const EXPORT_CAP = 10_000;
@@ -26,13 +27,13 @@ const IsoDate = z
   .refine(isoShaped, { message: "an ISO date (2026-05-01) or date-time with offset (2026-05-01T09:00:00Z)" })
   .refine((s) => !isoShaped(s) || onCalendar(s), { message: "no such day in the calendar" });
 
-export const TriggerId = z.string().max(100).optional().openapi({ description: "tasks this trigger started (kept after it is deleted)" });
+const TriggerId = filterValue(100).optional().openapi({ description: "tasks this trigger started (kept after it is deleted)" });
 
 /** The list filters every task list shares: what to show, in which order, created when. */
 export const TaskListFilters = z.object({
   status: z.enum(TASK_STATUSES).optional(),
   source: z.enum(TASK_SOURCES).optional(),
-  agent: z.string().max(LIMITS.agentName).optional().openapi({ description: "tasks with this agent on any of their steps" }),
+  agent: filterValue(LIMITS.agentName).optional().openapi({ description: "tasks with this agent on any of their steps" }),
   q: z.string().max(500).optional(),
   trigger_id: TriggerId,
   sort: z.enum(TASK_SORTS).default("newest").openapi({ description: "newest or oldest (creation), cost or duration (highest first; unfinished tasks last)" }),

@@ -7,7 +7,7 @@ import { inbox } from "../notify/inbox";
 import { createSubscription, deleteSubscription, updateSubscription } from "../notify/manage";
 import { findSubscription, listSubscriptions, NEWEST_SUBSCRIPTIONS, subscriptionView } from "../notify/subscriptions";
 import { pageOf } from "../db/keyset";
-import { cursorAfter, invalidCursor, ListQuery } from "./list-query";
+import { cursorAfter, filterValue, invalidCursor, ListQuery } from "./list-query";
 import { newApp } from "./app";
 import { body, CreatedBy, errors, json, Page, TaskListItem } from "./schemas";
 
@@ -42,8 +42,8 @@ const Delivery = z
   })
   .openapi("Delivery");
 const DeliveryQuery = z.object({
-  subscription_id: z.string().max(100).optional(),
-  task_id: z.string().max(100).optional(),
+  subscription_id: filterValue(100).optional(),
+  task_id: filterValue(100).optional(),
   cursor: z.string().max(40).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
