@@ -1,5 +1,7 @@
+import { createExecutionContext, env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../../worker/index";
 import { csvField, EXPORT_CAP } from "../../worker/api/export";
 import { api, BASE, expectError, makeOrg } from "../helpers";
 import { seed } from "./list-seed";
@@ -35,6 +37,41 @@ function parseCsv(text: string): string[][] {
 async function download(token: string, query: string) {
   const res = await exports.default.fetch(new Request(`${BASE}/api/v1/tasks/export?${query}`, { headers: { authorization: `Bearer ${token}` } }));
   return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** The Worker's D1, but from the `pages`-th page of an export's rows on, D1 answers an error (a lost connection, a reset). */
+function failingDb(pages: number): D1Database {
+  let read = 0;
+  return new Proxy(env.DB, {
+    get(db, key) {
+      if (key !== "prepare") return Reflect.get(db, key, db);
+      return (sql: string) => {
+        const stmt = db.prepare(sql);
+        if (!sql.startsWith("SELECT seq, duration_ms")) return stmt;
+        if (++read < pages) return stmt;
+        const fail = () => Promise.reject(new Error("D1_ERROR: Network connection lost."));
+        return { bind: () => ({ all: fail, first: fail, run: fail, raw: fail }) };
+      };
+    },
+  });
+}
+
+/** The body as far as it goes, and the error that ended it, if one did. */
+async function readAll(body: ReadableStream<Uint8Array>): Promise<{ text: string; error: unknown }> {
+  const reader = body.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  try {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += dec.decode(r.value, { stream: true });
+    return { text, error: null };
+  } catch (error) {
+    return { text, error };
+  }
+}
+
+async function downloadFrom(db: D1Database, token: string, query: string) {
+  const res = await worker.fetch(new Request(`${BASE}/api/v1/tasks/export?${query}`, { headers: { authorization: `Bearer ${token}` } }), { ...env, DB: db }, createExecutionContext());
+  return { status: res.status, ...(await readAll(res.body!)) };
 }
 
 describe("csvField", () => {
@@ -105,6 +142,33 @@ describe("GET /tasks/export", () => {
     expect(fewer.headers.get("x-export-truncated")).toBe("false");
     expect(JSON.parse(fewer.text)).toHaveLength(5001);
   }, 120_000);
+
+  it("ends a download that D1 cuts off part-way with a line saying so and a stream error, never as a whole file; one that cannot start is a JSON error", async () => {
+    const { orgId, token } = await org();
+    await seed(orgId, Array.from({ length: 1200 }, (_, i) => ({ title: `Cut ${i}`, created_at: T0 + i })));
+    const csv = await downloadFrom(failingDb(2), token, "format=csv");
+    expect(csv.status).toBe(200);
+    expect(String(csv.error)).toMatch(/export cut off after 500 rows/);
+    const rows = parseCsv(csv.text);
+    expect(rows.slice(1, -1).map((r) => r[1])).toEqual(Array.from({ length: 500 }, (_, i) => `Cut ${1199 - i}`));
+    expect(rows.at(-1)).toHaveLength(1);
+    expect(rows.at(-1)![0]).toMatch(/^#export cut off after 500 rows by an error: this file is incomplete; export again \(request [\w-]+\)$/);
+    const json = await downloadFrom(failingDb(2), token, "format=json");
+    expect(json.status).toBe(200);
+    expect(json.error).toBeTruthy();
+    expect(() => JSON.parse(json.text)).toThrow();
+    const last = JSON.parse(json.text.slice(json.text.lastIndexOf(',{"error"') + 1));
+    expect(last.error).toMatchObject({ code: "export_cut_off", message: expect.stringContaining("after 500 rows") });
+    expect(json.text.split('{"id":"tsk_')).toHaveLength(501);
+    for (const format of ["csv", "json"]) {
+      const before = await downloadFrom(failingDb(1), token, `format=${format}`);
+      expect(before.status).toBe(500);
+      expect(JSON.parse(before.text).error.code).toBe("internal");
+    }
+    const whole = await downloadFrom(env.DB, token, "format=json");
+    expect(whole.error).toBeNull();
+    expect(JSON.parse(whole.text)).toHaveLength(1200);
+  });
 
   it("answers 400 for a bad format, range or filter, and 401 without a token", async () => {
     const { token } = await org();

@@ -3,6 +3,7 @@ import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
 import { allTasksSorted, type ListRange, moreThan, type SortedRow, TASK_SORTS } from "../db/task-sort";
 import { toListItem } from "../db/task-row";
 import { badRequest } from "../lib/errors";
+import { log } from "../lib/log";
 import { iso } from "../lib/time";
 import { newApp } from "./app";
 import { filterValue } from "./list-query";
@@ -75,11 +76,54 @@ function csvLine(r: SortedRow): string {
 }
 
 const ExportQuery = TaskListFilters.extend({ format: z.enum(["csv", "json"]).default("csv") });
+type Format = z.infer<typeof ExportQuery>["format"];
+
+/**
+ * The file, a chunk of rows at a time. A read that fails part-way (D1 unreachable) must not end as a whole
+ * file: the last line says so (CSV: a row whose first field is `#export cut off …`; JSON: an `{"error"}`
+ * element and no closing bracket, so it does not parse), then the stream errors, which aborts the transfer
+ * where the connection can tell (a local runtime ends it as if complete, hence the line).
+ */
+export function exportBody(first: SortedRow | undefined, rest: AsyncIterator<SortedRow>, format: Format, requestId: string): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  const line = (r: SortedRow, i: number) => (format === "csv" ? csvLine(r) : (i ? "," : "") + JSON.stringify(toListItem(r)));
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const head = format === "csv" ? CSV_COLUMNS.join(",") + "\r\n" : "[";
+      controller.enqueue(enc.encode(first ? head + line(first, sent++) : head + (format === "json" ? "]\n" : "")));
+      if (!first) controller.close();
+    },
+    async pull(controller) {
+      let chunk = "";
+      try {
+        for (let i = 0; i < 100; i++) {
+          const next = await rest.next();
+          if (next.done) {
+            controller.enqueue(enc.encode(chunk + (format === "json" ? "]\n" : "")));
+            controller.close();
+            return;
+          }
+          chunk += line(next.value, sent++);
+        }
+      } catch (e) {
+        log("error", "export cut off", { rows: sent, error: String(e) });
+        const message = `export cut off after ${sent} rows by an error: this file is incomplete; export again`;
+        const error = { error: { code: "export_cut_off", message, request_id: requestId } };
+        controller.enqueue(enc.encode(chunk + (format === "csv" ? csvField(`#${message} (request ${requestId})`) + "\r\n" : `,${JSON.stringify(error)}\n`)));
+        controller.error(new Error(message));
+        return;
+      }
+      controller.enqueue(enc.encode(chunk));
+    },
+  });
+}
 
 export const exportApi = newApp().openapi(
   createRoute({
     method: "get", path: "/", tags: ["tasks"],
     summary: `Export the filtered list as CSV or JSON (an array of tasks), streamed, in the list's order; at most ${EXPORT_CAP.toLocaleString("en")} rows (x-export-truncated: true when more matched)`,
+    description: 'An export cut off part-way by an error ends with a line saying so, never as a whole file: in CSV a row whose first field starts `#export cut off`, in JSON an `{"error": {code: "export_cut_off", message, request_id}}` element and no closing bracket; the transfer is then aborted where the connection allows.',
     request: { query: ExportQuery },
     responses: {
       200: { description: "the tasks", content: { "text/csv": { schema: z.string() }, "application/json": { schema: z.array(z.record(z.string(), z.unknown())) } } },
@@ -92,29 +136,10 @@ export const exportApi = newApp().openapi(
     const orgId = c.get("principal").org_id;
     const truncated = await moreThan(c.env.DB, orgId, filters, range, EXPORT_CAP);
     const rows = allTasksSorted(c.env.DB, orgId, filters, range, sort, EXPORT_CAP);
-    const enc = new TextEncoder();
-    let first = true;
-    const stream = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(enc.encode(format === "csv" ? CSV_COLUMNS.join(",") + "\r\n" : "["));
-      },
-      async pull(controller) {
-        let chunk = "";
-        for (let i = 0; i < 100; i++) {
-          const next = await rows.next();
-          if (next.done) {
-            controller.enqueue(enc.encode(chunk + (format === "json" ? "]\n" : "")));
-            controller.close();
-            return;
-          }
-          chunk += format === "csv" ? csvLine(next.value) : (first ? "" : ",") + JSON.stringify(toListItem(next.value));
-          first = false;
-        }
-        controller.enqueue(enc.encode(chunk));
-      },
-    });
+    // the first page is read before answering, so an export that cannot start is an error response, not a file
+    const first = await rows.next();
     const stamp = new Date().toISOString().slice(0, 10);
-    return c.body(stream, 200, {
+    return c.body(exportBody(first.done ? undefined : first.value, rows, format, c.get("requestId")), 200, {
       "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
       "content-disposition": `attachment; filename="tasks-${stamp}.${format}"`,
       "cache-control": "no-store",
