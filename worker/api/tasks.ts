@@ -13,6 +13,7 @@ import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListI
 import { findNamedPlan, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
+import { reindexOldTextSoon } from "../db/search-reindex";
 import { LastEventQuery, sseResponse } from "./sse";
 import { streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
@@ -107,6 +108,7 @@ export const tasksApi = newApp()
       const { cursor, limit, sort, created_from, created_to, ...filters } = c.req.valid("query");
       const orgId = c.get("principal").org_id;
       lookForInterruptedCreates(c.env, c.executionCtx, orgId);
+      reindexOldTextSoon(c.env, c.executionCtx);
       if (sort !== "newest" || created_from || created_to) {
         const at = cursor ? decodeSortCursor(sort, cursor) : null;
         if (cursor && at == null) throw invalidCursor(`invalid cursor for sort=${sort}`);
@@ -125,6 +127,7 @@ export const tasksApi = newApp()
     }),
     async (c) => {
       lookForInterruptedCreates(c.env, c.executionCtx, c.get("principal").org_id);
+      reindexOldTextSoon(c.env, c.executionCtx);
       return c.json(await taskSummary(c.env.DB, c.get("principal").org_id, c.req.valid("query")), 200);
     },
   )
