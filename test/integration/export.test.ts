@@ -173,7 +173,13 @@ describe("GET /tasks/export", () => {
   it("answers 400 for a bad format, range or filter, and 401 without a token", async () => {
     const { token } = await org();
     expectError(await api("GET", "/tasks/export?format=xml", { token }), 400);
-    expectError(await api("GET", "/tasks/export?created_from=2026-05-02&created_to=2026-05-01", { token }), 400);
+    for (const path of ["/tasks/export", "/tasks"]) {
+      for (const range of ["created_from=2026-05-02&created_to=2026-05-01", "created_from=2026-05-01T10:00:00Z&created_to=2026-05-01T11:00:00%2B02:00"]) {
+        const reversed = await api("GET", `${path}?${range}`, { token });
+        expectError(reversed, 400, "bad_request");
+        expect(reversed.json.error.details).toEqual([{ path: "created_to", message: "before created_from: the range holds no time" }]);
+      }
+    }
     expectError(await api("GET", "/tasks/export?status=sleeping", { token }), 400);
     expectError(await api("GET", "/tasks/export", { token: null }), 401);
   });

@@ -46,7 +46,9 @@ export const TaskListFilters = z.object({
 export function rangeOf(q: { created_from?: string; created_to?: string }): ListRange {
   const from = q.created_from == null ? undefined : Date.parse(DATE.test(q.created_from) ? `${q.created_from}T00:00:00Z` : q.created_from);
   const to = q.created_to == null ? undefined : DATE.test(q.created_to) ? Date.parse(`${q.created_to}T00:00:00Z`) + 86_400_000 : Date.parse(q.created_to) + 1;
-  if (from != null && to != null && from >= to) throw badRequest("created_from must be before created_to");
+  if (from != null && to != null && from >= to) {
+    throw badRequest("invalid request: created_to: before created_from: the range holds no time", [{ path: "created_to", message: "before created_from: the range holds no time" }]);
+  }
   return { created_from: from, created_to: to };
 }
 
