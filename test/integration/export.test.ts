@@ -134,12 +134,15 @@ describe("GET /tasks/export", () => {
     await seed(orgId, Array.from({ length: EXPORT_CAP + 1 }, (_, i) => ({ title: `Bulk ${i}`, created_at: T0 + i })));
     const res = await download(token, "format=csv&sort=oldest");
     expect(res.headers.get("x-export-truncated")).toBe("true");
+    // a browser's download shows no header: the file's name says it is not all
+    expect(res.headers.get("content-disposition")).toMatch(new RegExp(`^attachment; filename="tasks-\\d{4}-\\d{2}-\\d{2}-first-${EXPORT_CAP}\\.csv"$`));
     const rows = parseCsv(res.text);
     expect(rows).toHaveLength(EXPORT_CAP + 1);
     expect(rows[1][1]).toBe("Bulk 0");
     expect(rows.at(-1)![1]).toBe(`Bulk ${EXPORT_CAP - 1}`);
     const fewer = await download(token, "format=json&created_to=2026-04-01T00:00:05Z");
     expect(fewer.headers.get("x-export-truncated")).toBe("false");
+    expect(fewer.headers.get("content-disposition")).toMatch(/^attachment; filename="tasks-\d{4}-\d{2}-\d{2}\.json"$/);
     expect(JSON.parse(fewer.text)).toHaveLength(5001);
   }, 120_000);
 

@@ -143,7 +143,8 @@ export const exportApi = newApp().openapi(
     const stamp = new Date().toISOString().slice(0, 10);
     return c.body(exportBody(first.done ? undefined : first.value, rows, format, c.get("requestId")), 200, {
       "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
-      "content-disposition": `attachment; filename="tasks-${stamp}.${format}"`,
+      // a browser's download shows the name, not the headers
+      "content-disposition": `attachment; filename="tasks-${stamp}${truncated ? `-first-${EXPORT_CAP}` : ""}.${format}"`,
       "cache-control": "no-store",
       "x-export-cap": String(EXPORT_CAP),
       "x-export-truncated": String(truncated),
