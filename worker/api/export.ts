@@ -55,6 +55,8 @@ export function rangeOf(q: { created_from?: string; created_to?: string }): List
 const CSV_COLUMNS = [
   "id", "title", "status", "source", "agent", "created_by", "created_at", "started_at", "finished_at", "duration_ms", "cost_usd",
   "tokens_input", "tokens_cache", "tokens_cache_write", "tokens_output", "tokens_web_search", "searches", "steps_done", "steps_total", "parent_id", "trigger_id", "plan_id",
+  // last, so the columns before keep their places; `agent` is the first step's, `agents` every one the agent filter matches
+  "agents",
 ] as const;
 
 /**
@@ -73,6 +75,7 @@ function csvLine(r: SortedRow): string {
   const values: (string | number | null)[] = [
     r.id, r.title, r.status, r.source, r.agent, by.name, iso(r.created_at), iso(r.started_at), iso(r.finished_at), r.duration_ms, r.cost_nanos / 1e9,
     r.tokens_input, r.tokens_cache, r.tokens_cache_write, r.tokens_output, r.tokens_web_search, r.searches, r.progress_done, r.progress_total, r.parent_id, r.trigger_id, r.plan_id,
+    (JSON.parse(r.agents) as string[]).join(" "),
   ];
   return values.map(csvField).join(",") + "\r\n";
 }
