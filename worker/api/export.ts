@@ -89,7 +89,7 @@ type Format = z.infer<typeof ExportQuery>["format"];
  * element and no closing bracket, so it does not parse), then the stream errors, which aborts the transfer
  * where the connection can tell (a local runtime ends it as if complete, hence the line).
  */
-export function exportBody(first: SortedRow | undefined, rest: AsyncIterator<SortedRow>, format: Format, requestId: string): ReadableStream<Uint8Array> {
+function exportBody(first: SortedRow | undefined, rest: AsyncIterator<SortedRow>, format: Format, requestId: string): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   const line = (r: SortedRow, i: number) => (format === "csv" ? csvLine(r) : (i ? "," : "") + JSON.stringify(toListItem(r)));
   let sent = 0;
@@ -112,7 +112,8 @@ export function exportBody(first: SortedRow | undefined, rest: AsyncIterator<Sor
           chunk += line(next.value, sent++);
         }
       } catch (e) {
-        log("error", "export cut off", { rows: sent, error: String(e) });
+        // past the handler, the request's context (and its id) is gone from the log's reach
+        log("error", "export cut off", { request_id: requestId, rows: sent, error: String(e) });
         const message = `export cut off after ${sent} rows by an error: this file is incomplete; export again`;
         const error = { error: { code: "export_cut_off", message, request_id: requestId } };
         controller.enqueue(enc.encode(chunk + (format === "csv" ? csvField(`#${message} (request ${requestId})`) + "\r\n" : `,${JSON.stringify(error)}\n`)));
