@@ -411,6 +411,10 @@ describe("every route takes only what it declares", () => {
     }
     expect((await api("GET", "/tasks/export?format=", { token })).json.error.details).toEqual([{ path: "format", message: "empty: give a value, or leave the parameter out" }]);
     expect((await api("GET", "/audit?action=", { token })).json.error.details).toEqual([{ path: "action", message: "empty: give a value, or leave the parameter out" }]);
+    const spaced = { path: "", message: "spaces around the value: give it without them" };
+    expect((await api("GET", "/audit?action=task.create%20", { token })).json.error.details).toEqual([{ ...spaced, path: "action" }]);
+    expect((await api("GET", "/notifications/deliveries?task_id=%20tsk_x", { token })).json.error.details).toEqual([{ ...spaced, path: "task_id" }]);
+    expect((await api("GET", "/notifications/deliveries?subscription_id=sub_x%20", { token })).json.error.details).toEqual([{ ...spaced, path: "subscription_id" }]);
     expect((await api("GET", "/agents?limit=&cursor=", { token })).json.error.details).toHaveLength(2);
     // a search's own spaces are words apart, as typed
     expect((await api("GET", "/tasks?q=%20not%20every%20", { token })).json.items).toHaveLength(1);
