@@ -416,6 +416,10 @@ describe("every route takes only what it declares", () => {
     expect((await api("GET", "/notifications/deliveries?task_id=%20tsk_x", { token })).json.error.details).toEqual([{ ...spaced, path: "task_id" }]);
     expect((await api("GET", "/notifications/deliveries?subscription_id=sub_x%20", { token })).json.error.details).toEqual([{ ...spaced, path: "subscription_id" }]);
     expect((await api("GET", "/agents?limit=&cursor=", { token })).json.error.details).toHaveLength(2);
+    // a value with no name (`?=writer`, a client's name left out) is no filter either
+    const nameless = await api("GET", "/tasks/export?=writer", { token });
+    expectError(nameless, 400, "bad_request");
+    expect(nameless.json.error.details).toEqual([{ path: "", message: "unknown query parameter" }]);
     // a search's own spaces are words apart, as typed
     expect((await api("GET", "/tasks?q=%20not%20every%20", { token })).json.items).toHaveLength(1);
     expect((await api("GET", "/tasks?agent=researcher", { token })).json.items).toHaveLength(1);

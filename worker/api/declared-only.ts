@@ -24,6 +24,8 @@ function knownQueryOnly(known: string[]) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const given = Object.entries(c.req.queries());
     const unknown = given.map(([k]) => k).filter((k) => !known.includes(k));
+    // `?=writer` has no name, and the parsed query leaves it out
+    if (new URL(c.req.url).searchParams.has("")) unknown.push("");
     if (unknown.length) {
       const list = unknown.map((k) => `"${k}"`).join(", ");
       throw badRequest(`invalid request: unknown query parameter${unknown.length > 1 ? "s" : ""} ${list} (${takes})`, unknown.map((k) => ({ path: k, message: "unknown query parameter" })));
