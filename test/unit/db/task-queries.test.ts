@@ -101,7 +101,7 @@ describe("titles in an unspaced script written before migration 0017", () => {
 });
 
 describe("text written before migration 0017", () => {
-  it("is queued by migration 0024 and given its search copy, so a word inside a description and text in any width are found", async () => {
+  it("is queued by migration 0025 and given its search copy, so a word inside a description and text in any width are found", async () => {
     const org = `org_old_${crypto.randomUUID().slice(0, 8)}`;
     const insertOld = async (title: string, description: string) => {
       const id = `tsk_old_${crypto.randomUUID()}`;
@@ -120,7 +120,7 @@ describe("text written before migration 0017", () => {
     expect(await found("客户")).toEqual([]);
     expect(await found("インボイス")).toEqual([]);
     expect(await found("ABC")).toEqual([]);
-    const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0024_"))!;
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.includes("_reindex_old_text"))!;
     await env.DB.prepare(migration.queries[migration.queries.length - 1]).run();
     const queued = await env.DB.prepare("SELECT t.id FROM tasks_reindex JOIN tasks AS t USING (seq) WHERE t.org_id = ?").bind(org).all<{ id: string }>();
     expect(queued.results.map((r) => r.id).sort()).toEqual([cjk, wide].sort());
