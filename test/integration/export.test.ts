@@ -1,5 +1,7 @@
+import { createExecutionContext, env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../../worker/index";
 import { csvField, EXPORT_CAP } from "../../worker/api/export";
 import { api, BASE, expectError, makeOrg } from "../helpers";
 import { seed } from "./list-seed";
@@ -35,6 +37,41 @@ function parseCsv(text: string): string[][] {
 async function download(token: string, query: string) {
   const res = await exports.default.fetch(new Request(`${BASE}/api/v1/tasks/export?${query}`, { headers: { authorization: `Bearer ${token}` } }));
   return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** The Worker's D1, but from the `pages`-th page of an export's rows on, D1 answers an error (a lost connection, a reset). */
+function failingDb(pages: number): D1Database {
+  let read = 0;
+  return new Proxy(env.DB, {
+    get(db, key) {
+      if (key !== "prepare") return Reflect.get(db, key, db);
+      return (sql: string) => {
+        const stmt = db.prepare(sql);
+        if (!sql.startsWith("SELECT seq, duration_ms")) return stmt;
+        if (++read < pages) return stmt;
+        const fail = () => Promise.reject(new Error("D1_ERROR: Network connection lost."));
+        return { bind: () => ({ all: fail, first: fail, run: fail, raw: fail }) };
+      };
+    },
+  });
+}
+
+/** The body as far as it goes, and the error that ended it, if one did. */
+async function readAll(body: ReadableStream<Uint8Array>): Promise<{ text: string; error: unknown }> {
+  const reader = body.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  try {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += dec.decode(r.value, { stream: true });
+    return { text, error: null };
+  } catch (error) {
+    return { text, error };
+  }
+}
+
+async function downloadFrom(db: D1Database, token: string, query: string) {
+  const res = await worker.fetch(new Request(`${BASE}/api/v1/tasks/export?${query}`, { headers: { authorization: `Bearer ${token}` } }), { ...env, DB: db }, createExecutionContext());
+  return { status: res.status, ...(await readAll(res.body!)) };
 }
 
 describe("csvField", () => {
@@ -97,19 +134,55 @@ describe("GET /tasks/export", () => {
     await seed(orgId, Array.from({ length: EXPORT_CAP + 1 }, (_, i) => ({ title: `Bulk ${i}`, created_at: T0 + i })));
     const res = await download(token, "format=csv&sort=oldest");
     expect(res.headers.get("x-export-truncated")).toBe("true");
+    // a browser's download shows no header: the file's name says it is not all
+    expect(res.headers.get("content-disposition")).toMatch(new RegExp(`^attachment; filename="tasks-\\d{4}-\\d{2}-\\d{2}-first-${EXPORT_CAP}\\.csv"$`));
     const rows = parseCsv(res.text);
     expect(rows).toHaveLength(EXPORT_CAP + 1);
     expect(rows[1][1]).toBe("Bulk 0");
     expect(rows.at(-1)![1]).toBe(`Bulk ${EXPORT_CAP - 1}`);
     const fewer = await download(token, "format=json&created_to=2026-04-01T00:00:05Z");
     expect(fewer.headers.get("x-export-truncated")).toBe("false");
+    expect(fewer.headers.get("content-disposition")).toMatch(/^attachment; filename="tasks-\d{4}-\d{2}-\d{2}\.json"$/);
     expect(JSON.parse(fewer.text)).toHaveLength(5001);
   }, 120_000);
+
+  it("ends a download that D1 cuts off part-way with a line saying so and a stream error, never as a whole file; one that cannot start is a JSON error", async () => {
+    const { orgId, token } = await org();
+    await seed(orgId, Array.from({ length: 1200 }, (_, i) => ({ title: `Cut ${i}`, created_at: T0 + i })));
+    const csv = await downloadFrom(failingDb(2), token, "format=csv");
+    expect(csv.status).toBe(200);
+    expect(String(csv.error)).toMatch(/export cut off after 500 rows/);
+    const rows = parseCsv(csv.text);
+    expect(rows.slice(1, -1).map((r) => r[1])).toEqual(Array.from({ length: 500 }, (_, i) => `Cut ${1199 - i}`));
+    expect(rows.at(-1)).toHaveLength(1);
+    expect(rows.at(-1)![0]).toMatch(/^#export cut off after 500 rows by an error: this file is incomplete; export again \(request [\w-]+\)$/);
+    const json = await downloadFrom(failingDb(2), token, "format=json");
+    expect(json.status).toBe(200);
+    expect(json.error).toBeTruthy();
+    expect(() => JSON.parse(json.text)).toThrow();
+    const last = JSON.parse(json.text.slice(json.text.lastIndexOf(',{"error"') + 1));
+    expect(last.error).toMatchObject({ code: "export_cut_off", message: expect.stringContaining("after 500 rows") });
+    expect(json.text.split('{"id":"tsk_')).toHaveLength(501);
+    for (const format of ["csv", "json"]) {
+      const before = await downloadFrom(failingDb(1), token, `format=${format}`);
+      expect(before.status).toBe(500);
+      expect(JSON.parse(before.text).error.code).toBe("internal");
+    }
+    const whole = await downloadFrom(env.DB, token, "format=json");
+    expect(whole.error).toBeNull();
+    expect(JSON.parse(whole.text)).toHaveLength(1200);
+  });
 
   it("answers 400 for a bad format, range or filter, and 401 without a token", async () => {
     const { token } = await org();
     expectError(await api("GET", "/tasks/export?format=xml", { token }), 400);
-    expectError(await api("GET", "/tasks/export?created_from=2026-05-02&created_to=2026-05-01", { token }), 400);
+    for (const path of ["/tasks/export", "/tasks"]) {
+      for (const range of ["created_from=2026-05-02&created_to=2026-05-01", "created_from=2026-05-01T10:00:00Z&created_to=2026-05-01T11:00:00%2B02:00"]) {
+        const reversed = await api("GET", `${path}?${range}`, { token });
+        expectError(reversed, 400, "bad_request");
+        expect(reversed.json.error.details).toEqual([{ path: "created_to", message: "before created_from: the range holds no time" }]);
+      }
+    }
     expectError(await api("GET", "/tasks/export?status=sleeping", { token }), 400);
     expectError(await api("GET", "/tasks/export", { token: null }), 401);
   });

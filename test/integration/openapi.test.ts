@@ -389,6 +389,42 @@ describe("every route takes only what it declares", () => {
     }
   });
 
+  it("refuses a parameter given empty, or a name filter with spaces around it, with 400 naming it, rather than listing or exporting everything", async () => {
+    const token = await makeOrg(`org_empty_${crypto.randomUUID().slice(0, 8)}`);
+    await createTask({ agent: "researcher", title: "not everything", description: "@output x" }, token);
+    for (const path of ["/tasks", "/tasks/summary", "/tasks/export"]) {
+      for (const key of ["agent", "q", "trigger_id", "status", "source"]) {
+        const res = await api("GET", `${path}?${key}=`, { token });
+        expectError(res, 400, "bad_request");
+        expect(res.json.error.details, `${path} ${key}`).toEqual([{ path: key, message: "empty: give a value, or leave the parameter out" }]);
+        expect(res.json.error.message).toBe(`invalid request: ${key}: empty: give a value, or leave the parameter out`);
+      }
+      for (const value of [" researcher", "researcher ", "%09researcher"]) {
+        const res = await api("GET", `${path}?agent=${value.replaceAll(" ", "%20")}`, { token });
+        expectError(res, 400, "bad_request");
+        expect(res.json.error.details, `${path} ${JSON.stringify(value)}`).toEqual([{ path: "agent", message: "spaces around the value: give it without them" }]);
+      }
+      expectError(await api("GET", `${path}?trigger_id=%20trg_x`, { token }), 400, "bad_request");
+    }
+    for (const key of ["cursor", "limit", "sort", "created_from", "created_to"]) {
+      expect((await api("GET", `/tasks?${key}`, { token })).json.error.details, key).toEqual([{ path: key, message: "empty: give a value, or leave the parameter out" }]);
+    }
+    expect((await api("GET", "/tasks/export?format=", { token })).json.error.details).toEqual([{ path: "format", message: "empty: give a value, or leave the parameter out" }]);
+    expect((await api("GET", "/audit?action=", { token })).json.error.details).toEqual([{ path: "action", message: "empty: give a value, or leave the parameter out" }]);
+    const spaced = { path: "", message: "spaces around the value: give it without them" };
+    expect((await api("GET", "/audit?action=task.create%20", { token })).json.error.details).toEqual([{ ...spaced, path: "action" }]);
+    expect((await api("GET", "/notifications/deliveries?task_id=%20tsk_x", { token })).json.error.details).toEqual([{ ...spaced, path: "task_id" }]);
+    expect((await api("GET", "/notifications/deliveries?subscription_id=sub_x%20", { token })).json.error.details).toEqual([{ ...spaced, path: "subscription_id" }]);
+    expect((await api("GET", "/agents?limit=&cursor=", { token })).json.error.details).toHaveLength(2);
+    // a value with no name (`?=writer`, a client's name left out) is no filter either
+    const nameless = await api("GET", "/tasks/export?=writer", { token });
+    expectError(nameless, 400, "bad_request");
+    expect(nameless.json.error.details).toEqual([{ path: "", message: "unknown query parameter" }]);
+    // a search's own spaces are words apart, as typed
+    expect((await api("GET", "/tasks?q=%20not%20every%20", { token })).json.items).toHaveLength(1);
+    expect((await api("GET", "/tasks?agent=researcher", { token })).json.items).toHaveLength(1);
+  });
+
   it("refuses an unknown body key with 400 at the key's own path, one detail per key, and makes nothing", async () => {
     const before = (await api("GET", "/agents")).json.items.length;
     const agent = await api("POST", "/agents", { body: { name: "stray-key", model: "sim", system_prompt: "x", tools: [], max_turns: 3, extra: 1, more: 2 } });

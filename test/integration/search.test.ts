@@ -125,6 +125,10 @@ describe("name search", () => {
     expect(csv.status).toBe(200);
     expect(csv.text).toContain(both.id);
     expect(csv.text).not.toContain(alone.id);
+    // the row shows why it matched: its plan's every agent, not only the first step's
+    const [head, row] = csv.text.split("\r\n");
+    const cells = Object.fromEntries(head.split(",").map((k, i) => [k, row.split(",")[i]]));
+    expect(cells).toMatchObject({ id: both.id, agent: "researcher", agents: "researcher editor" });
   });
 
   it("summary with a search counts and groups the same matches, capping broad counts", async () => {

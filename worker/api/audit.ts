@@ -7,7 +7,7 @@ import { log } from "../lib/log";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { newApp } from "./app";
-import { invalidCursor } from "./list-query";
+import { filterValue, invalidCursor } from "./list-query";
 import { errors, json, Page } from "./schemas";
 
 const AuditItem = z
@@ -36,7 +36,7 @@ interface AuditRow {
 const Query = z.object({
   cursor: z.string().max(40).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  action: z.string().max(64).optional(),
+  action: filterValue(64).optional(),
 });
 
 const encodeCursor = (seq: number) => `a${seq.toString(36)}`;

@@ -6,7 +6,8 @@ import { badRequest } from "../lib/errors";
 /**
  * A route takes only what it declares. A misspelt filter (`?agnet=writer`) would otherwise
  * list or export everything, and a body sent where none is read (`{"inputs": …}` on a run
- * with no body) would be dropped in silence: both are 400 naming what is unknown, as is a parameter given twice.
+ * with no body) would be dropped in silence: both are 400 naming what is unknown, as is a parameter given twice
+ * or empty (`?agent=` is no filter a person meant).
  */
 export function declaredOnly<R extends RouteConfig>(route: R): R {
   const query = route.request?.query;
@@ -23,16 +24,21 @@ function knownQueryOnly(known: string[]) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const given = Object.entries(c.req.queries());
     const unknown = given.map(([k]) => k).filter((k) => !known.includes(k));
+    // `?=writer` has no name, and the parsed query leaves it out
+    if (new URL(c.req.url).searchParams.has("")) unknown.push("");
     if (unknown.length) {
       const list = unknown.map((k) => `"${k}"`).join(", ");
       throw badRequest(`invalid request: unknown query parameter${unknown.length > 1 ? "s" : ""} ${list} (${takes})`, unknown.map((k) => ({ path: k, message: "unknown query parameter" })));
     }
     // every parameter takes one value: `status=failed&status=cancelled` would otherwise be told neither is a status
-    const repeated = given.filter(([, values]) => values.length > 1);
-    if (repeated.length) {
-      const details = repeated.map(([k, values]) => ({ path: k, message: `given ${values.length} times: it takes one value` }));
-      throw badRequest(`invalid request: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
-    }
+    const details = given.flatMap(([k, values]) =>
+      values.length > 1
+        ? [{ path: k, message: `given ${values.length} times: it takes one value` }]
+        : values[0] === ""
+          ? [{ path: k, message: "empty: give a value, or leave the parameter out" }]
+          : [],
+    );
+    if (details.length) throw badRequest(`invalid request: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
     await next();
   });
 }

@@ -3,8 +3,10 @@ import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
 import { allTasksSorted, type ListRange, moreThan, type SortedRow, TASK_SORTS } from "../db/task-sort";
 import { toListItem } from "../db/task-row";
 import { badRequest } from "../lib/errors";
+import { log } from "../lib/log";
 import { iso } from "../lib/time";
 import { newApp } from "./app";
+import { filterValue } from "./list-query";
 import { errors, LIMITS } from "./schemas";
 
 export const EXPORT_CAP = 10_000;
@@ -26,13 +28,13 @@ const IsoDate = z
   .refine(isoShaped, { message: "an ISO date (2026-05-01) or date-time with offset (2026-05-01T09:00:00Z)" })
   .refine((s) => !isoShaped(s) || onCalendar(s), { message: "no such day in the calendar" });
 
-export const TriggerId = z.string().max(100).optional().openapi({ description: "tasks this trigger started (kept after it is deleted)" });
+const TriggerId = filterValue(100).optional().openapi({ description: "tasks this trigger started (kept after it is deleted)" });
 
 /** The list filters every task list shares: what to show, in which order, created when. */
 export const TaskListFilters = z.object({
   status: z.enum(TASK_STATUSES).optional(),
   source: z.enum(TASK_SOURCES).optional(),
-  agent: z.string().max(LIMITS.agentName).optional().openapi({ description: "tasks with this agent on any of their steps" }),
+  agent: filterValue(LIMITS.agentName).optional().openapi({ description: "tasks with this agent on any of their steps" }),
   q: z.string().max(500).optional(),
   trigger_id: TriggerId,
   sort: z.enum(TASK_SORTS).default("newest").openapi({ description: "newest or oldest (creation), cost or duration (highest first; unfinished tasks last)" }),
@@ -44,13 +46,17 @@ export const TaskListFilters = z.object({
 export function rangeOf(q: { created_from?: string; created_to?: string }): ListRange {
   const from = q.created_from == null ? undefined : Date.parse(DATE.test(q.created_from) ? `${q.created_from}T00:00:00Z` : q.created_from);
   const to = q.created_to == null ? undefined : DATE.test(q.created_to) ? Date.parse(`${q.created_to}T00:00:00Z`) + 86_400_000 : Date.parse(q.created_to) + 1;
-  if (from != null && to != null && from >= to) throw badRequest("created_from must be before created_to");
+  if (from != null && to != null && from >= to) {
+    throw badRequest("invalid request: created_to: before created_from: the range holds no time", [{ path: "created_to", message: "before created_from: the range holds no time" }]);
+  }
   return { created_from: from, created_to: to };
 }
 
 const CSV_COLUMNS = [
   "id", "title", "status", "source", "agent", "created_by", "created_at", "started_at", "finished_at", "duration_ms", "cost_usd",
   "tokens_input", "tokens_cache", "tokens_cache_write", "tokens_output", "tokens_web_search", "searches", "steps_done", "steps_total", "parent_id", "trigger_id", "plan_id",
+  // last, so the columns before keep their places; `agent` is the first step's, `agents` every one the agent filter matches
+  "agents",
 ] as const;
 
 /**
@@ -69,16 +75,61 @@ function csvLine(r: SortedRow): string {
   const values: (string | number | null)[] = [
     r.id, r.title, r.status, r.source, r.agent, by.name, iso(r.created_at), iso(r.started_at), iso(r.finished_at), r.duration_ms, r.cost_nanos / 1e9,
     r.tokens_input, r.tokens_cache, r.tokens_cache_write, r.tokens_output, r.tokens_web_search, r.searches, r.progress_done, r.progress_total, r.parent_id, r.trigger_id, r.plan_id,
+    (JSON.parse(r.agents) as string[]).join(" "),
   ];
   return values.map(csvField).join(",") + "\r\n";
 }
 
 const ExportQuery = TaskListFilters.extend({ format: z.enum(["csv", "json"]).default("csv") });
+type Format = z.infer<typeof ExportQuery>["format"];
+
+/**
+ * The file, a chunk of rows at a time. A read that fails part-way (D1 unreachable) must not end as a whole
+ * file: the last line says so (CSV: a row whose first field is `#export cut off …`; JSON: an `{"error"}`
+ * element and no closing bracket, so it does not parse), then the stream errors, which aborts the transfer
+ * where the connection can tell (a local runtime ends it as if complete, hence the line).
+ */
+function exportBody(first: SortedRow | undefined, rest: AsyncIterator<SortedRow>, format: Format, requestId: string): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  const line = (r: SortedRow, i: number) => (format === "csv" ? csvLine(r) : (i ? "," : "") + JSON.stringify(toListItem(r)));
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const head = format === "csv" ? CSV_COLUMNS.join(",") + "\r\n" : "[";
+      controller.enqueue(enc.encode(first ? head + line(first, sent++) : head + (format === "json" ? "]\n" : "")));
+      if (!first) controller.close();
+    },
+    async pull(controller) {
+      let chunk = "";
+      try {
+        for (let i = 0; i < 100; i++) {
+          const next = await rest.next();
+          if (next.done) {
+            controller.enqueue(enc.encode(chunk + (format === "json" ? "]\n" : "")));
+            controller.close();
+            return;
+          }
+          chunk += line(next.value, sent++);
+        }
+      } catch (e) {
+        // past the handler, the request's context (and its id) is gone from the log's reach
+        log("error", "export cut off", { request_id: requestId, rows: sent, error: String(e) });
+        const message = `export cut off after ${sent} rows by an error: this file is incomplete; export again`;
+        const error = { error: { code: "export_cut_off", message, request_id: requestId } };
+        controller.enqueue(enc.encode(chunk + (format === "csv" ? csvField(`#${message} (request ${requestId})`) + "\r\n" : `,${JSON.stringify(error)}\n`)));
+        controller.error(new Error(message));
+        return;
+      }
+      controller.enqueue(enc.encode(chunk));
+    },
+  });
+}
 
 export const exportApi = newApp().openapi(
   createRoute({
     method: "get", path: "/", tags: ["tasks"],
     summary: `Export the filtered list as CSV or JSON (an array of tasks), streamed, in the list's order; at most ${EXPORT_CAP.toLocaleString("en")} rows (x-export-truncated: true when more matched)`,
+    description: 'An export cut off part-way by an error ends with a line saying so, never as a whole file: in CSV a row whose first field starts `#export cut off`, in JSON an `{"error": {code: "export_cut_off", message, request_id}}` element and no closing bracket; the transfer is then aborted where the connection allows.',
     request: { query: ExportQuery },
     responses: {
       200: { description: "the tasks", content: { "text/csv": { schema: z.string() }, "application/json": { schema: z.array(z.record(z.string(), z.unknown())) } } },
@@ -91,31 +142,13 @@ export const exportApi = newApp().openapi(
     const orgId = c.get("principal").org_id;
     const truncated = await moreThan(c.env.DB, orgId, filters, range, EXPORT_CAP);
     const rows = allTasksSorted(c.env.DB, orgId, filters, range, sort, EXPORT_CAP);
-    const enc = new TextEncoder();
-    let first = true;
-    const stream = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(enc.encode(format === "csv" ? CSV_COLUMNS.join(",") + "\r\n" : "["));
-      },
-      async pull(controller) {
-        let chunk = "";
-        for (let i = 0; i < 100; i++) {
-          const next = await rows.next();
-          if (next.done) {
-            controller.enqueue(enc.encode(chunk + (format === "json" ? "]\n" : "")));
-            controller.close();
-            return;
-          }
-          chunk += format === "csv" ? csvLine(next.value) : (first ? "" : ",") + JSON.stringify(toListItem(next.value));
-          first = false;
-        }
-        controller.enqueue(enc.encode(chunk));
-      },
-    });
+    // the first page is read before answering, so an export that cannot start is an error response, not a file
+    const first = await rows.next();
     const stamp = new Date().toISOString().slice(0, 10);
-    return c.body(stream, 200, {
+    return c.body(exportBody(first.done ? undefined : first.value, rows, format, c.get("requestId")), 200, {
       "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
-      "content-disposition": `attachment; filename="tasks-${stamp}.${format}"`,
+      // a browser's download shows the name, not the headers
+      "content-disposition": `attachment; filename="tasks-${stamp}${truncated ? `-first-${EXPORT_CAP}` : ""}.${format}"`,
       "cache-control": "no-store",
       "x-export-cap": String(EXPORT_CAP),
       "x-export-truncated": String(truncated),

@@ -8,6 +8,9 @@ export const ListQuery = z.object({
   cursor: z.string().max(400).optional().openapi({ description: "the previous page's next_cursor" }),
 });
 
+/** A filter matched as given (a name, an id): spaces around it would match nothing, in silence. */
+export const filterValue = (max: number) => z.string().max(max).refine((s) => s.trim() === s, { message: "spaces around the value: give it without them" });
+
 /** Where a page starts: after the cursor's key, or at the top; 400 for a cursor that is not a key of this list's shape. */
 export function cursorAfter(k: Keyset, cursor: string | undefined) {
   if (cursor === undefined) return null;

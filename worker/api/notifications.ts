@@ -8,7 +8,7 @@ import { createSubscription, deleteSubscription, updateSubscription } from "../n
 import { findSubscription, listSubscriptions, NEWEST_SUBSCRIPTIONS, subscriptionView } from "../notify/subscriptions";
 import { sendTestMessage } from "../notify/test-message";
 import { pageOf } from "../db/keyset";
-import { cursorAfter, invalidCursor, ListQuery } from "./list-query";
+import { cursorAfter, filterValue, invalidCursor, ListQuery } from "./list-query";
 import { newApp } from "./app";
 import { body, CreatedBy, errors, json, Page, TaskListItem } from "./schemas";
 
@@ -49,8 +49,8 @@ const TestDelivery = z
   })
   .openapi("TestDelivery");
 const DeliveryQuery = z.object({
-  subscription_id: z.string().max(100).optional(),
-  task_id: z.string().max(100).optional(),
+  subscription_id: filterValue(100).optional(),
+  task_id: filterValue(100).optional(),
   outcome: z.enum(DELIVERY_OUTCOMES).optional().openapi({ description: "only the attempts with this outcome" }),
   event: z.enum(NOTIFY_EVENTS).optional().openapi({ description: "only the attempts to deliver this event" }),
   cursor: z.string().max(40).optional(),

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { decodeCursor, findTask, listTasks, taskSummary } from "../db/task-queries";
-import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
 import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { lostAuthorization, whileAuthorized } from "../lib/while-authorized";
 import { giveBackStreamSlot, slotParams, takeOrgStreamSlot, takeStreamSlot } from "../lib/stream-slots";
@@ -12,8 +11,9 @@ import { createdBy, sourceOf } from "./principal";
 import { invalidCursor } from "./list-query";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
 import { findNamedPlan, runPlan } from "./plan-run";
-import { rangeOf, TaskListFilters, TriggerId } from "./export";
+import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
+import { reindexOldTextSoon } from "../db/search-reindex";
 import { LastEventHeaders, LastEventQuery, sseResponse } from "./sse";
 import { streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
@@ -22,13 +22,7 @@ import { resolveInputs, staleReuse } from "../task/params";
 import { lookForInterruptedCreates } from "../task/interrupted";
 import { orgQueue } from "../queue/admission";
 
-const Filters = z.object({
-  status: z.enum(TASK_STATUSES).optional(),
-  source: z.enum(TASK_SOURCES).optional(),
-  agent: z.string().max(LIMITS.agentName).optional(),
-  q: z.string().max(500).optional(),
-  trigger_id: TriggerId,
-});
+const Filters = TaskListFilters.pick({ status: true, source: true, agent: true, q: true, trigger_id: true });
 
 const ListQuery = TaskListFilters.extend({
   cursor: z.string().max(200).optional(),
@@ -114,6 +108,7 @@ export const tasksApi = newApp()
       const { cursor, limit, sort, created_from, created_to, ...filters } = c.req.valid("query");
       const orgId = c.get("principal").org_id;
       lookForInterruptedCreates(c.env, c.executionCtx, orgId);
+      reindexOldTextSoon(c.env, c.executionCtx);
       if (sort !== "newest" || created_from || created_to) {
         const at = cursor ? decodeSortCursor(sort, cursor) : null;
         if (cursor && at == null) throw invalidCursor(`invalid cursor for sort=${sort}`);
@@ -132,6 +127,7 @@ export const tasksApi = newApp()
     }),
     async (c) => {
       lookForInterruptedCreates(c.env, c.executionCtx, c.get("principal").org_id);
+      reindexOldTextSoon(c.env, c.executionCtx);
       return c.json(await taskSummary(c.env.DB, c.get("principal").org_id, c.req.valid("query")), 200);
     },
   )

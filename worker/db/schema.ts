@@ -214,6 +214,9 @@ export const cronFires = sqliteTable(
   (t) => [primaryKey({ columns: [t.trigger_id, t.fired_at] })],
 );
 
+/** Tasks written before migration 0017 whose search copy is yet to be made (worker/db/search-reindex.ts). */
+export const tasksReindex = sqliteTable("tasks_reindex", { seq: integer("seq").primaryKey() });
+
 /** A reserved key has `status` null until its first request finishes; `owner` tells the reserving request apart. */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",

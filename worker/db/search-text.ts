@@ -8,7 +8,7 @@ export const hasUnspaced = (s: string) => UNSPACED.test(s);
  * Text as the search index reads it, or null when that is the text itself: in NFKC, as a query is read
  * (fullwidth ＡＢＣ is ABC, halfwidth ｲﾝﾎﾞｲｽ is インボイス, ﬁ is fi), and with each character of an unspaced
  * script set apart, a term of its own, so a word inside a sentence is found (市場 in 東京の市場調査).
- * migrations/0017 sets apart existing titles in SQL, over the same ranges (SQL has no NFKC).
+ * Rows written before migrations/0017 get it from worker/db/search-reindex.ts (migration 0025 queues them).
  */
 export function searchText(s: string): string | null {
   const n = s.normalize("NFKC");

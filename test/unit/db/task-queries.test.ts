@@ -5,6 +5,7 @@ import type { TaskStatus } from "../../../worker/db/schema";
 import { INDEX_COLUMNS, type IndexRow } from "../../../worker/db/task-row";
 import { IndexSync } from "../../../worker/task/index-sync";
 import { searchText } from "../../../worker/db/search-text";
+import { reindexOldText } from "../../../worker/db/search-reindex";
 
 const terms = (q: string) => ftsQuery(q)?.map((w) => w.term).join(" ") ?? null;
 
@@ -94,6 +95,47 @@ describe("titles in an unspaced script written before migration 0017", () => {
     expect(await found("分析")).toEqual([older]);
     await env.DB.batch([env.DB.prepare("DELETE FROM tasks WHERE id = ?").bind(id), env.DB.prepare("DELETE FROM tasks WHERE id = ?").bind(older)]);
     expect(await found("市場")).toEqual([]);
+    const ghosts = await env.DB.prepare("SELECT count(*) AS n FROM tasks_search WHERE tasks_search MATCH ?").bind(`tags : "o${hex(org)}"`).first("n");
+    expect(ghosts).toBe(0);
+  });
+});
+
+describe("text written before migration 0017", () => {
+  it("is queued by migration 0025 and given its search copy, so a word inside a description and text in any width are found", async () => {
+    const org = `org_old_${crypto.randomUUID().slice(0, 8)}`;
+    const insertOld = async (title: string, description: string) => {
+      const id = `tsk_old_${crypto.randomUUID()}`;
+      // as a create wrote a row then: no search copy
+      await env.DB.prepare(
+        "INSERT INTO tasks (id, org_id, title, description, status, source, agent, created_by, session_id, created_at) VALUES (?, ?, ?, ?, 'pending', 'api', 'researcher', '{}', ?, ?)",
+      )
+        .bind(id, org, title, description, `ses_${id}`, Date.now())
+        .run();
+      return id;
+    };
+    const cjk = await insertOld("Quarterly churn", "北京的客户流失分析");
+    const wide = await insertOld("ＡＢＣ商事 review", "ｲﾝﾎﾞｲｽ and ﬁnance checks");
+    const plain = await insertOld("plain ascii", "nothing to set apart");
+    const found = async (q: string) => (await listTasks(env.DB, org, { q }, null, 10)).items.map((t) => t.id);
+    expect(await found("客户")).toEqual([]);
+    expect(await found("インボイス")).toEqual([]);
+    expect(await found("ABC")).toEqual([]);
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.includes("_reindex_old_text"))!;
+    await env.DB.prepare(migration.queries[migration.queries.length - 1]).run();
+    const queued = await env.DB.prepare("SELECT t.id FROM tasks_reindex JOIN tasks AS t USING (seq) WHERE t.org_id = ?").bind(org).all<{ id: string }>();
+    expect(queued.results.map((r) => r.id).sort()).toEqual([cjk, wide].sort());
+    while ((await reindexOldText(env.DB, 7)) > 0);
+    expect(await found("客户")).toEqual([cjk]);
+    expect(await found("流失分析")).toEqual([cjk]);
+    expect(await found("北京")).toEqual([cjk]);
+    expect(await found("インボイス finance")).toEqual([wide]);
+    expect(await found("ＡＢＣ")).toEqual([wide]);
+    expect(await found("abc 商事")).toEqual([wide]);
+    expect(await found("ascii")).toEqual([plain]);
+    expect((await taskSummary(env.DB, org, { q: "客户" })).counts.pending).toBe(1);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM tasks_reindex").first("n")).toBe(0);
+    // once deleted, nothing of the old terms or the new stays in the index
+    await env.DB.batch([cjk, wide, plain].map((id) => env.DB.prepare("DELETE FROM tasks WHERE id = ?").bind(id)));
     const ghosts = await env.DB.prepare("SELECT count(*) AS n FROM tasks_search WHERE tasks_search MATCH ?").bind(`tags : "o${hex(org)}"`).first("n");
     expect(ghosts).toBe(0);
   });
