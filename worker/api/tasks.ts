@@ -14,7 +14,7 @@ import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListI
 import { findNamedPlan, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters, TriggerId } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
-import { LastEventQuery, sseResponse } from "./sse";
+import { LastEventHeader, LastEventQuery, lastEventId, sseResponse } from "./sse";
 import { streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
@@ -276,13 +276,13 @@ export const tasksApi = newApp()
   .openapi(
     createRoute({
       method: "get", path: "/{id}/events", tags: ["events"], summary: "SSE stream of one task: history first, then live",
-      request: { params: IdParam, query: LastEventQuery },
+      request: { params: IdParam, query: LastEventQuery, headers: LastEventHeader },
       responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(400, 401, 404, 429) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       await requireTask(c.env, c.get("principal").org_id, id);
-      const last = Number(c.req.header("last-event-id") ?? c.req.valid("query").last_event_id ?? 0);
+      const last = Number(lastEventId(c.req.valid("header")["last-event-id"], c.req.valid("query").last_event_id) ?? 0);
       const slot = await takeStreamSlot(c);
       try {
         const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0, ...slotParams(c, slot) }));
