@@ -458,6 +458,19 @@ describe("organization feed", () => {
 });
 
 describe("open streams per token", () => {
+  it("answers a HEAD with the stream's headers and opens no stream, so it holds no slot", async () => {
+    const org = `org_head_streams_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    const task = await createTask({ agent: "researcher", title: "looked at" }, token);
+    for (const path of ["/events", `/tasks/${task.id}/events`]) {
+      const res = await exports.default.fetch(new Request(`${BASE}/api/v1${path}`, { method: "HEAD", headers: { authorization: `Bearer ${token}` } }));
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+    }
+    expect(await (await gateOf(token)).openStreams()).toBe(0);
+    expect(await env.ORG_FEED.get(env.ORG_FEED.idFromName(org)).openStreams()).toBe(0);
+  });
+
   it("refuses a token's stream past MAX_STREAMS_PER_TOKEN with a 429 naming the cap, task streams and the feed alike, and leaves the organization's other tokens theirs", async () => {
     const org = `org_token_streams_${crypto.randomUUID().slice(0, 8)}`;
     const token = await makeOrg(org);

@@ -17,6 +17,7 @@ export const eventsApi = newApp().openapi(
     const p = c.get("principal");
     const raw = lastEventId(c.req.valid("header")["last-event-id"], c.req.valid("query").last_event_id);
     const last = raw === undefined ? null : Number(raw);
+    if (c.req.method === "HEAD") return sseResponse(null);
     const cap = Number(c.env.MAX_STREAMS_PER_ORG ?? 1000);
     const slot = await takeStreamSlot(c);
     const stream = await subscribeToFeed(orgFeed(c.env, p.org_id), last, cap, undefined, slotParams(c, slot)).catch(async (e) => {

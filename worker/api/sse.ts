@@ -16,7 +16,8 @@ export const LastEventHeader = z.object({
 /** The event id a stream resumes after: the header's, else the query's. */
 export const lastEventId = (header: string | undefined, query: string | undefined): string | undefined => header || query;
 
-export function sseResponse(stream: ReadableStream<Uint8Array>): Response {
+/** A stream's answer; `null` for a HEAD, which gets the headers and opens no stream, so it holds none of the stream slots. */
+export function sseResponse(stream: ReadableStream<Uint8Array> | null): Response {
   return new Response(stream, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",

@@ -282,6 +282,7 @@ export const tasksApi = newApp()
     async (c) => {
       const { id } = c.req.valid("param");
       await requireTask(c.env, c.get("principal").org_id, id);
+      if (c.req.method === "HEAD") return sseResponse(null);
       const last = Number(lastEventId(c.req.valid("header")["last-event-id"], c.req.valid("query").last_event_id) ?? 0);
       const slot = await takeStreamSlot(c);
       try {
