@@ -206,6 +206,12 @@ describe("ask_human and the respond endpoint", () => {
     expectError(await api("POST", path, { body: { call_id: "call_unknown", answers: ["x"] } }), 404);
     expectError(await api("POST", "/sessions/ses_unknown/respond", { body: { call_id: pending.call_id, answers: ["x"] } }), 404);
     expectError(await api("POST", path, { body: { call_id: pending.call_id, answers: [] } }), 400);
+    // a blank answer says nothing (the dashboard asks to write one first): refused, and the question still waits
+    for (const blank of [[""], ["  ", "\n"]]) {
+      const res = await api("POST", path, { body: { call_id: pending.call_id, answers: blank } });
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details[0].path).toBe("answers");
+    }
     // an unknown key is refused as every other body's is, and answers nothing
     expectError(await api("POST", path, { body: { call_id: pending.call_id, answers: ["x"], anwser: "y" } }), 400, "bad_request");
     expect((await api("GET", `/tasks/${task.id}`)).json.status).toBe("needs_input");

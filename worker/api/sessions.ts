@@ -10,7 +10,11 @@ import { unwrap } from "./tasks";
 const Respond = z
   .object({
     call_id: z.string().min(1).max(100),
-    answers: z.array(z.string().max(LIMITS.answer)).min(1).max(LIMITS.answers),
+    answers: z
+      .array(z.string().max(LIMITS.answer))
+      .min(1)
+      .max(LIMITS.answers)
+      .refine((a) => a.some((s) => s.trim() !== ""), "an answer must say something: every one given is blank"),
   })
   .strict()
   .openapi("Respond");
