@@ -139,6 +139,19 @@ describe("live and settings", () => {
     await page.getByRole("alert").filter({ hasText: /openai:<model>/ }).waitFor();
   });
 
+  it("answers the next request after refusing an oversized body that was sent chunked", async () => {
+    const post = (body: BodyInit) =>
+      fetch(`${app.url}/api/v1/tasks`, { method: "POST", headers: { authorization: `Bearer ${app.token}`, "content-type": "application/json" }, body, duplex: "half" } as RequestInit);
+    for (let i = 0; i < 2; i++) {
+      // a stream has no length, so it goes chunked
+      const big = await post(new Blob([new Uint8Array(2 * 1_048_576).fill(0x20)]).stream());
+      expect(big.status).toBe(413);
+      await big.text();
+      const next = await post(JSON.stringify({ agent: "writer", title: `After a 413 ${uid()}`, description: "@output ok" }));
+      expect(next.status, await next.clone().text()).toBe(201);
+    }
+  });
+
   it("saw no CSP violations or page errors", () => {
     expect(browser.problems).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { subscribeToFeed } from "../../worker/live/org-feed";
 import { MAX_PLAN_STEPS } from "../../worker/task/validate";
 import { MAX_LOOP_ITEMS } from "../../worker/task/dag";
-import { api, BASE, createTask, expectError, gateOf, makeOrg, spendWindow, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, spendWindow, waitForStatus } from "../helpers";
 
 const limiter = (key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
 const perMinute = Number(env.RATE_LIMIT_PER_MIN);
@@ -16,6 +16,34 @@ describe("sizes", () => {
     expectError(await api("POST", "/plans", { raw: JSON.stringify({ name: big }) }), 413, "payload_too_large");
     const res = await exports.default.fetch(new Request(`${BASE}/hooks/trg_any`, { method: "POST", body: big }));
     expect(res.status).toBe(413);
+  });
+
+  it("reads an oversized chunked body to its end before the 413, so the connection it came on stays usable", async () => {
+    const max = Number(env.MAX_BODY_BYTES);
+    const chunks = 4;
+    for (const url of [`${BASE}/api/v1/tasks`, `${BASE}/hooks/trg_any`]) {
+      let pulled = 0;
+      // no length: sent chunked, as a client streaming its body does
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (pulled === chunks) return controller.close();
+          pulled++;
+          controller.enqueue(new Uint8Array(max).fill(0x20));
+        },
+      });
+      const res = await exports.default.fetch(new Request(url, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body }));
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+      expect(pulled, url).toBe(chunks);
+    }
+    const small = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify({ agent: "researcher", title: "chunked", description: "@output ok" })));
+        controller.close();
+      },
+    });
+    const res = await exports.default.fetch(new Request(`${BASE}/api/v1/tasks`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: small }));
+    expect(res.status).toBe(201);
   });
 
   it("caps titles at 200 characters and descriptions at 20,000", async () => {

@@ -67,6 +67,17 @@ describe("the OpenAPI document", () => {
     expect(own.required).toContain("waiting");
   });
 
+  it("documents a run's status as the values a run takes, not any string", async () => {
+    const step = doc.components.schemas.Step as { properties: { runs: { items: { properties: { status: { enum?: string[] } } } } } };
+    const documented = step.properties.runs.items.properties.status.enum;
+    expect(documented).toEqual(["running", "waiting", "completed", "failed", "cancelled"]);
+    const task = await createTask({ agent: "researcher", title: "run statuses", description: "@ask which?" });
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+    expect(waiting.steps[0].runs[0].status).toBe("waiting");
+    await api("POST", `/sessions/${waiting.session_id}/respond`, { body: { call_id: waiting.pending[0].call_id, answers: ["this"] } });
+    expect((await waitForStatus(task.id, ["completed"])).steps[0].runs[0].status).toBe("completed");
+  });
+
   it("documents every route the Worker serves, and the Worker serves every documented operation", () => {
     const routed = new Set(
       worker.routes

@@ -143,6 +143,24 @@ describe("per-task stream", () => {
     }
   });
 
+  it("refuses a Last-Event-ID header that is not an event id with 400 as well, takes an empty one as none, and documents it", async () => {
+    const task = await createTask({ agent: "researcher", title: "sse bad header", description: "@output done" });
+    await waitForStatus(task.id, ["completed"]);
+    for (const path of [`/tasks/${task.id}/events`, "/events"]) {
+      for (const bad of ["abc", "-5", "1.5", "1e3"]) {
+        const res = await stream(path, { authorization: `Bearer ${ADMIN}`, "last-event-id": bad });
+        if (res.status === 200) await res.body!.cancel();
+        expect(res.status, `${path} ${bad}`).toBe(400);
+        expect(((await res.json()) as { error: { details: { path: string }[] } }).error.details[0].path).toBe('["last-event-id"]');
+      }
+      const doc = (await api("GET", "/openapi.json", { token: null })).json;
+      const op = doc.paths[path.replace(task.id, "{id}")].get as { parameters: { name: string; in: string }[] };
+      expect(op.parameters).toContainEqual(expect.objectContaining({ name: "last-event-id", in: "header" }));
+    }
+    const frames = await readFrames((await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${ADMIN}`, "last-event-id": "" })).body!, () => false, 1000);
+    expect(ids(frames)[0]).toBe(1);
+  });
+
   it("is 404 for another organization's task and 401 without credentials", async () => {
     const other = await makeOrg(`org_sse_${crypto.randomUUID().slice(0, 8)}`);
     const task = await createTask({ agent: "researcher", title: "private", description: "@output x" });
@@ -531,6 +549,19 @@ describe("organization feed", () => {
 });
 
 describe("open streams per token", () => {
+  it("answers a HEAD with the stream's headers and opens no stream, so it holds no slot", async () => {
+    const org = `org_head_streams_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    const task = await createTask({ agent: "researcher", title: "looked at" }, token);
+    for (const path of ["/events", `/tasks/${task.id}/events`]) {
+      const res = await exports.default.fetch(new Request(`${BASE}/api/v1${path}`, { method: "HEAD", headers: { authorization: `Bearer ${token}` } }));
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+    }
+    expect(await (await gateOf(token)).openStreams()).toBe(0);
+    expect(await env.ORG_FEED.get(env.ORG_FEED.idFromName(org)).openStreams()).toBe(0);
+  });
+
   it("refuses a token's stream past MAX_STREAMS_PER_TOKEN with a 429 naming the cap, task streams and the feed alike, and leaves the organization's other tokens theirs", async () => {
     const org = `org_token_streams_${crypto.randomUUID().slice(0, 8)}`;
     const token = await makeOrg(org);

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { requestLog } from "../lib/log";
 import type { AppEnv } from "../lib/context";
+import { bodyLimit } from "../lib/body-limit";
 import { ApiError, badRequest, conflict, notFound } from "../lib/errors";
 import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
 import { fireTrigger, loadTrigger } from "../triggers/fire";
@@ -25,14 +25,7 @@ export const hooksApi = new Hono<AppEnv>();
 
 hooksApi.use("*", requestId({ headerName: "x-request-id" }));
 hooksApi.use("*", requestLog);
-hooksApi.use("*", (c, next) =>
-  bodyLimit({
-    maxSize: Number(c.env.MAX_BODY_BYTES ?? 1_048_576),
-    onError: () => {
-      throw new ApiError("payload_too_large", `the request body is larger than ${c.env.MAX_BODY_BYTES ?? 1_048_576} bytes`);
-    },
-  })(c, next),
-);
+hooksApi.use("*", bodyLimit);
 
 hooksApi.post("/:trigger_id", async (c) => {
   const id = c.req.param("trigger_id");

@@ -1,7 +1,7 @@
-import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { authenticate } from "../lib/auth";
 import { ensureBootstrapped } from "../lib/bootstrap";
+import { bodyLimit } from "../lib/body-limit";
 import { ApiError } from "../lib/errors";
 import { requestLog } from "../lib/log";
 import { rateLimit } from "../lib/rate-limit";
@@ -37,14 +37,7 @@ api.use("*", async (c, next) => {
   await ensureBootstrapped(c.env);
   await next();
 });
-api.use("*", (c, next) =>
-  bodyLimit({
-    maxSize: Number(c.env.MAX_BODY_BYTES ?? 1_048_576),
-    onError: () => {
-      throw new ApiError("payload_too_large", `the request body is larger than ${c.env.MAX_BODY_BYTES ?? 1_048_576} bytes`);
-    },
-  })(c, next),
-);
+api.use("*", bodyLimit);
 
 api.post("/auth/session", (c, next) => next());
 const publicRoutes = withHealth.route("/auth/session", authSessionPublicApi).route("/", docsApi(() => api));

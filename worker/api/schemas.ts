@@ -3,7 +3,7 @@ import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
 import type { TaskEvent } from "../task/events";
 import type { RunExecutor } from "../task/execute";
 import type { Param, PlanInput } from "../task/plan-schema";
-import { STEP_STATUSES } from "../task/step-status";
+import { RUN_STATUSES, STEP_STATUSES } from "../task/step-status";
 import type { StepView as StepViewShape } from "../task/view";
 
 /** Request and response shapes of the API: validation, the OpenAPI document and the web app's types all come from here. */
@@ -68,7 +68,7 @@ export const TaskListItem = z
 
 export const RunView = z.object({
   run_no: z.number().int(),
-  status: z.string(),
+  status: z.enum(RUN_STATUSES).openapi({ description: "`waiting`: for a person's answer or review, while its step is `needs_input`" }),
   started_at: z.string(),
   finished_at: z.string().nullable(),
   error: z.string().nullable(),

@@ -7,12 +7,17 @@ export const LastEventQuery = z.object({
   last_event_id: EventId.optional().openapi({ description: "the last event id seen, as `Last-Event-ID` would carry it" }),
 });
 
-/** What an EventSource sends when it reconnects: the id of the last event it had. */
-export const LastEventHeaders = z.object({
-  "last-event-id": EventId.optional().openapi({ description: "the last event id seen; the stream resumes after it" }),
+/** Where a stream resumes, as EventSource says it on reconnecting: checked as the query's is, so a bad one never replays from the start. */
+export const LastEventHeader = z.object({
+  // empty is none: the spec's "no last event id"
+  "last-event-id": z.union([z.literal(""), EventId]).optional().openapi({ description: "the last event id seen: the stream resumes after it" }),
 });
 
-export function sseResponse(stream: ReadableStream<Uint8Array>): Response {
+/** The event id a stream resumes after: the header's, else the query's. */
+export const lastEventId = (header: string | undefined, query: string | undefined): string | undefined => header || query;
+
+/** A stream's answer; `null` for a HEAD, which gets the headers and opens no stream, so it holds none of the stream slots. */
+export function sseResponse(stream: ReadableStream<Uint8Array> | null): Response {
   return new Response(stream, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",

@@ -14,7 +14,7 @@ import { findNamedPlan, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
 import { reindexOldTextSoon } from "../db/search-reindex";
-import { LastEventHeaders, LastEventQuery, sseResponse } from "./sse";
+import { LastEventHeader, LastEventQuery, lastEventId, sseResponse } from "./sse";
 import { streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
@@ -272,14 +272,15 @@ export const tasksApi = newApp()
   .openapi(
     createRoute({
       method: "get", path: "/{id}/events", tags: ["events"], summary: "SSE stream of one task: history first, then live",
-      request: { params: IdParam, query: LastEventQuery, headers: LastEventHeaders },
+      request: { params: IdParam, query: LastEventQuery, headers: LastEventHeader },
       responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(400, 401, 404, 429) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       const orgId = c.get("principal").org_id;
       await requireTask(c.env, orgId, id);
-      const last = Number(c.req.valid("header")["last-event-id"] ?? c.req.valid("query").last_event_id ?? 0);
+      if (c.req.method === "HEAD") return sseResponse(null);
+      const last = Number(lastEventId(c.req.valid("header")["last-event-id"], c.req.valid("query").last_event_id) ?? 0);
       const slot = await takeStreamSlot(c);
       try {
         await takeOrgStreamSlot(c, slot);

@@ -19,6 +19,7 @@ import { runKey } from "./runner";
 import { type StoredNode, type StoredRun, loadTurns, saveNode, saveRun, saveTurn } from "./store";
 import type { WarmStart } from "./meta";
 import { renderTemplate } from "./template";
+import { parseBudgetAnswer } from "./budget-answer";
 
 /** Runs one agent step's current run inside the TaskRunner, turn by durable turn. */
 export class RunExecutor {
@@ -263,9 +264,10 @@ export class RunExecutor {
 
   budgetAnswer(answers: string[], callId?: string): RpcResult<"stop" | "raise"> {
     const t = this.t;
-    if (answers[0] === "stop") return { ok: true, value: "stop" };
-    if (answers[0] === "raise" && answers.length === 2) {
-      const usdValue = Number(answers[1]);
+    const answer = parseBudgetAnswer(answers);
+    if (answer?.kind === "stop") return { ok: true, value: "stop" };
+    if (answer?.kind === "raise") {
+      const usdValue = answer.usd;
       const nanos = Math.round(usdValue * 1e9);
       if (!Number.isFinite(usdValue) || nanos <= t.totals.cost_nanos || usdValue > MAX_BUDGET_USD) {
         return { ok: false, code: "unprocessable", message: `the new budget must be a number of USD above what is spent (${usd(t.totals.cost_nanos)}), at most ${MAX_BUDGET_USD}` };

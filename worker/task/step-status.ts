@@ -4,6 +4,10 @@ import type { NodeStatus } from "./dag";
 export const STEP_STATUSES = ["pending", "in_progress", "needs_input", "completed", "failed", "skipped", "cancelled"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
+/** A run's status as stored and as the API gives it: `waiting` for a person (its step `needs_input`). */
+export const RUN_STATUSES = ["running", "waiting", "completed", "failed", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
 /** The task's words for a step's state: a running step is `in_progress`, one waiting for a person `needs_input`. */
 export function stepStatus(s: NodeStatus): StepStatus {
   return s === "running" ? "in_progress" : s === "waiting" ? "needs_input" : s;

@@ -6,6 +6,7 @@ import type { NodeSpec, NodeState, NodeStatus } from "./dag";
 import freshSchema from "./fresh-schema.sql";
 import migrations from "./migrations/migrations.js";
 import * as s from "./storage-schema";
+import type { RunStatus } from "./step-status";
 
 export type Waiting =
   | { kind: "approval" }
@@ -27,7 +28,7 @@ export interface StoredNode extends NodeState {
 export interface StoredRun {
   node_key: string;
   run_no: number;
-  status: "running" | "completed" | "failed" | "cancelled" | "waiting";
+  status: RunStatus;
   started_at: number;
   finished_at: number | null;
   error: string | null;
