@@ -88,6 +88,28 @@ describe("plans", () => {
     expect(task.plan_id).toBe(b.id);
   });
 
+  it("offers an enum param's values in a select, its default chosen, and runs with the one picked", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Enum ${uid()}`,
+      params: [{ name: "tone", enum: ["formal", "casual"], default: "formal" }, { name: "env", required: true, enum: ["staging", "prod"] }],
+      steps: [{ id: "write", agent: "writer", instructions: "{{params.tone}} {{params.env}}\n@output ok" }],
+    });
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    await page.getByRole("tab", { name: "Run" }).click();
+    const form = page.getByRole("form", { name: "Run plan" });
+    const tone = form.getByRole("combobox", { name: /^tone/ });
+    await expect.poll(() => tone.inputValue()).toBe("formal");
+    expect(await tone.locator("option").allTextContents()).toEqual(["(none)", "formal", "casual"]);
+    const env = form.getByRole("combobox", { name: /^env/ });
+    expect(await env.inputValue()).toBe("");
+    await env.selectOption("prod");
+    await tone.selectOption("casual");
+    await form.getByRole("button", { name: "Run plan" }).click();
+    await page.waitForURL(/\/tasks\/tsk_/);
+    const task = await apiCall<{ inputs: Record<string, string> }>(app, "GET", `/tasks/${page.url().split("/tasks/")[1]}`);
+    expect(task.inputs).toEqual({ tone: "casual", env: "prod" });
+  });
+
   it("shows a plan deleted elsewhere as an error, not the plan open before", async () => {
     const open = await onePlan(`Open ${uid()}`, []);
     const gone = await onePlan(`Gone ${uid()}`, []);

@@ -1,9 +1,11 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import type { TaskRunner } from "../../worker/task/runner";
 import { loadTurns } from "../../worker/task/store";
 import { HEARTBEAT_AFTER_MS, HEARTBEAT_MS } from "../../worker/task/wake";
-import { api, expectError, taskStub, waitForStatus } from "../helpers";
+import { signWebhook } from "../../worker/triggers/webhook-signature";
+import { api, BASE, expectError, taskStub, waitForStatus } from "../helpers";
 
 async function savePlan(plan: Record<string, unknown>) {
   const res = await api("POST", "/plans", { body: plan });
@@ -101,6 +103,78 @@ describe("/plans", () => {
     expectError(await api("POST", "/plans/pln_nope/run", { body: { inputs: {} } }), 404);
     const task = await runPlan(plan.id, { inputs: { topic: "tea" } });
     expect((await waitForStatus(task.id, ["completed"])).output).toBe("tea dry");
+  });
+
+  it("an enum param is checked at save (400 naming the path) and at every start (422 naming the param), and a refusal changes nothing", async () => {
+    const tone = { name: "tone", enum: ["formal", "casual"], default: "formal" };
+    const def = { name: "enum", params: [tone, { name: "size", required: true, enum: ["1", "2"] }], steps: [step("a", "@output {{params.tone}} {{params.size}}")] };
+    const plans = (await api("GET", "/plans")).json.items.length;
+    for (const [bad, path] of [
+      [{ ...tone, enum: [] }, "params[0].enum"],
+      [{ ...tone, enum: ["formal", "casual", "formal"] }, "params[0].enum[2]"],
+      [{ ...tone, enum: ["formal", 1] }, "params[0].enum[1]"],
+      [{ ...tone, default: "shouty" }, "params[0].default"],
+    ] as const) {
+      const res = await api("POST", "/plans", { body: { ...def, params: [bad] } });
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details.map((d: { path: string }) => d.path)).toContain(path);
+    }
+    expect((await api("GET", "/plans")).json.items.length).toBe(plans);
+
+    const plan = await savePlan(def);
+    expect((await api("GET", `/plans/${plan.id}`)).json.definition.params[0]).toEqual({ name: "tone", description: "", required: false, enum: ["formal", "casual"], default: "formal" });
+    const tasks = (await api("GET", "/tasks?limit=100")).json.items.length;
+    const refused = await api("POST", `/plans/${plan.id}/run`, { body: { inputs: { tone: "shouty", size: 3 } } });
+    expectError(refused, 422, "unprocessable");
+    expect(refused.json.error.message).toBe('invalid inputs: tone: must be one of "formal", "casual"; got "shouty"; size: must be one of "1", "2"; got "3"');
+    expect(refused.json.error.details).toEqual([
+      { param: "tone", message: 'must be one of "formal", "casual"; got "shouty"' },
+      { param: "size", message: 'must be one of "1", "2"; got "3"' },
+    ]);
+    expect((await api("GET", "/tasks?limit=100")).json.items.length).toBe(tasks);
+    const done = await waitForStatus((await runPlan(plan.id, { inputs: { size: 2 } })).id, ["completed"]);
+    expect(done.output).toBe("formal 2");
+
+    // a rerun's changed inputs are checked as a run's are
+    const rerun = await api("POST", `/tasks/${done.id}/rerun`, { body: { from_step: "a", inputs: { tone: "loud" } } });
+    expectError(rerun, 422, "unprocessable");
+    expect(rerun.json.error.details).toEqual([{ param: "tone", message: 'must be one of "formal", "casual"; got "loud"' }]);
+    expect((await api("GET", "/tasks?limit=100")).json.items.length).toBe(tasks + 1);
+
+    // a new version whose default is not among its values saves nothing
+    expectError(await api("PUT", `/plans/${plan.id}`, { body: { ...def, params: [{ ...tone, enum: ["casual"] }] } }), 400, "bad_request");
+    expect((await api("GET", `/plans/${plan.id}`)).json.version).toBe(1);
+  });
+
+  it("an enum param refuses a trigger's saved inputs outside it, a delivery's value mapped outside it, and a save that its triggers' inputs would no longer fit", async () => {
+    const params = [{ name: "env", required: true, enum: ["staging", "prod"] }];
+    const plan = await savePlan({ name: "deploy", params, steps: [step("a", "@output to {{params.env}}")] });
+    const cron = { kind: "cron", plan_id: plan.id, cron: "0 0 1 1 *" };
+    const triggers = (await api("GET", "/triggers")).json.items.length;
+    const bad = await api("POST", "/triggers", { body: { ...cron, inputs: { env: "qa" } } });
+    expectError(bad, 422, "unprocessable");
+    expect(bad.json.error.details).toEqual([{ param: "env", message: 'must be one of "staging", "prod"; got "qa"' }]);
+    expectError(await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id, inputs: { env: "qa" } } }), 422, "unprocessable");
+    expect((await api("GET", "/triggers")).json.items.length).toBe(triggers);
+
+    const made = await api("POST", "/triggers", { body: { ...cron, inputs: { env: "staging" } } });
+    expect(made.status, made.text).toBe(201);
+    const narrower = await api("PUT", `/plans/${plan.id}`, { body: { name: "deploy", params: [{ ...params[0], enum: ["prod"] }], steps: [step("a", "@output to {{params.env}}")] } });
+    expectError(narrower, 409, "conflict");
+    expect(narrower.json.error.details).toEqual([{ trigger_id: made.json.id, kind: "cron", issues: [{ param: "env", message: 'must be one of "prod"; got "staging"' }] }]);
+    expect((await api("GET", `/plans/${plan.id}`)).json.version).toBe(1);
+    // a trigger run's inputs over the saved ones are checked too, and a webhook's delivery mapped by its input_map
+    expectError(await api("POST", `/triggers/${made.json.id}/run`, { body: { inputs: { env: "qa" } } }), 422, "unprocessable");
+    const hook = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id, input_map: { env: "target.name" } } })).json;
+    const body = JSON.stringify({ target: { name: "qa" } });
+    const ts = Math.floor(Date.now() / 1000);
+    const delivery = await exports.default.fetch(new Request(`${BASE}/hooks/${hook.id}`, {
+      method: "POST", body,
+      headers: { "content-type": "application/json", "webhook-id": "msg_enum", "webhook-timestamp": String(ts), "webhook-signature": await signWebhook(hook.secret, "msg_enum", ts, body) },
+    }));
+    expect(delivery.status).toBe(422);
+    expect(((await delivery.json()) as { error: { details: unknown } }).error.details).toEqual([{ param: "env", message: 'must be one of "staging", "prod"; got "qa"' }]);
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE trigger_id IN (?, ?)").bind(made.json.id, hook.id).first<{ n: number }>())!.n).toBe(0);
   });
 
   it("answers an unknown plan named in a body 422, as an unknown agent is, wherever it is named (404 is for the path's own resource)", async () => {
