@@ -20,6 +20,7 @@ async function runPlan(id: string, body: Record<string, unknown> = {}) {
 }
 
 const step = (id: string, instructions: string, extra: Record<string, unknown> = {}) => ({ id, agent: "researcher", instructions, ...extra });
+const count = async () => (await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>())!.n;
 
 describe("/plans", () => {
   it("saves versions and keeps the version a task ran", async () => {
@@ -123,7 +124,7 @@ describe("/plans", () => {
 
     const plan = await savePlan(def);
     expect((await api("GET", `/plans/${plan.id}`)).json.definition.params[0]).toEqual({ name: "tone", description: "", required: false, enum: ["formal", "casual"], default: "formal" });
-    const tasks = (await api("GET", "/tasks?limit=100")).json.items.length;
+    const tasks = await count();
     const refused = await api("POST", `/plans/${plan.id}/run`, { body: { inputs: { tone: "shouty", size: 3 } } });
     expectError(refused, 422, "unprocessable");
     expect(refused.json.error.message).toBe('invalid inputs: tone: must be one of "formal", "casual"; got "shouty"; size: must be one of "1", "2"; got "3"');
@@ -131,7 +132,7 @@ describe("/plans", () => {
       { param: "tone", message: 'must be one of "formal", "casual"; got "shouty"' },
       { param: "size", message: 'must be one of "1", "2"; got "3"' },
     ]);
-    expect((await api("GET", "/tasks?limit=100")).json.items.length).toBe(tasks);
+    expect(await count()).toBe(tasks);
     const done = await waitForStatus((await runPlan(plan.id, { inputs: { size: 2 } })).id, ["completed"]);
     expect(done.output).toBe("formal 2");
 
@@ -139,7 +140,7 @@ describe("/plans", () => {
     const rerun = await api("POST", `/tasks/${done.id}/rerun`, { body: { from_step: "a", inputs: { tone: "loud" } } });
     expectError(rerun, 422, "unprocessable");
     expect(rerun.json.error.details).toEqual([{ param: "tone", message: 'must be one of "formal", "casual"; got "loud"' }]);
-    expect((await api("GET", "/tasks?limit=100")).json.items.length).toBe(tasks + 1);
+    expect(await count()).toBe(tasks + 1);
 
     // a new version whose default is not among its values saves nothing
     expectError(await api("PUT", `/plans/${plan.id}`, { body: { ...def, params: [{ ...tone, enum: ["casual"] }] } }), 400, "bad_request");
@@ -537,6 +538,64 @@ describe("running plans", () => {
     const ok = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", inputs: { topic: "otters", tone: "warm" } } });
     expect(ok.status, ok.text).toBe(201);
     expect((await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", inputs: { topic: "seals" } } })).status).toBe(201);
+  });
+});
+
+describe("rerun on another version of the plan", () => {
+  const v = (params: Record<string, unknown>[], a: string, b: string) => ({ name: "rr-v", params, steps: [step("a", a), step("b", b, { depends_on: ["a"] }), step("c", "@output C {{steps.b.output}}", { depends_on: ["b"] })] });
+  const topic = [{ name: "topic", required: true }];
+
+  it("with plan_version current, runs the plan's current version, reusing the upstream steps it did not change; without, the task's own", async () => {
+    const plan = await savePlan(v(topic, "@output A {{params.topic}}", "@fail permanent"));
+    const first = await waitForStatus((await runPlan(plan.id, { inputs: { topic: "otters" } })).id, ["failed"]);
+    expect((await api("PUT", `/plans/${plan.id}`, { body: v(topic, "@output A {{params.topic}}", "@output fixed") })).json.version).toBe(2);
+
+    const same = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b" } });
+    expect(same.json.plan_version).toBe(1);
+    const res = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", plan_version: "current" } });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json).toMatchObject({ rerun_of: first.id, plan_version: 2 });
+    const done = await waitForStatus(res.json.id, ["completed"]);
+    expect(done).toMatchObject({ plan_version: 2, output: "C fixed", inputs: { topic: "otters" } });
+    expect(done.steps[0]).toMatchObject({ id: "a", status: "completed", output: "A otters", runs: [] });
+    const byNumber = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", plan_version: 2 } });
+    expect(byNumber.json.plan_version).toBe(2);
+    const audit = await api("GET", "/audit?action=task.rerun&limit=1");
+    expect(audit.json.items[0].details).toEqual({ rerun_of: first.id, plan_version: 2 });
+  });
+
+  it("refuses a version that changed a step it would reuse, does not declare the task's required inputs, or does not exist, and starts nothing", async () => {
+    const plan = await savePlan(v(topic, "@output A {{params.topic}}", "@fail permanent"));
+    const first = await waitForStatus((await runPlan(plan.id, { inputs: { topic: "otters" } })).id, ["failed"]);
+    await api("PUT", `/plans/${plan.id}`, { body: v(topic, "@output A2 {{params.topic}}", "@output B") });
+    const before = await count();
+    const changed = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", plan_version: "current" } });
+    expectError(changed, 422, "unprocessable");
+    expect(changed.json.error.message).toBe("step a, upstream of b, is not the same in v2 as in v1, which this task ran: its output cannot be reused; rerun from a");
+    expect(changed.json.error.details).toEqual([{ step: "a" }]);
+    for (const [plan_version, status] of [[7, 422], [0, 400], ["latest", 400], ["2", 400]] as const) {
+      expectError(await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version } }), status);
+    }
+    expect((await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version: "2" } })).json.error.message).toBe('invalid request: plan_version: must be "current" or a version number');
+    // a version that drops a param the task had leaves it out; one that needs a new one has to be given it
+    await api("PUT", `/plans/${plan.id}`, { body: v([{ name: "region", required: true, enum: ["eu", "us"] }], "@output A {{params.region}}", "@output B") });
+    const missing = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version: "current" } });
+    expectError(missing, 422, "unprocessable");
+    expect(missing.json.error.details).toEqual([{ param: "region", message: "is required" }]);
+    expectError(await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version: "current", inputs: { region: "mars" } } }), 422, "unprocessable");
+    expect(await count()).toBe(before);
+    const ok = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version: "current", inputs: { region: "eu" } } });
+    expect(ok.status, ok.text).toBe(201);
+    expect((await waitForStatus(ok.json.id, ["completed"])).inputs).toEqual({ region: "eu" });
+
+    // a from_step the version does not have, a task not started from a saved plan, a deleted plan
+    expectError(await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "gone", plan_version: "current" } }), 422, "unprocessable");
+    const single = (await api("POST", "/tasks", { body: { agent: "researcher", title: "one", description: "@output x" } })).json;
+    await waitForStatus(single.id, ["completed"]);
+    expect((await api("POST", `/tasks/${single.id}/rerun`, { body: { from_step: "main", plan_version: "current" } })).json.error.message).toBe("this task was not started from a saved plan: rerun it without plan_version");
+    expect((await api("DELETE", `/plans/${plan.id}`)).status).toBe(204);
+    expectError(await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version: "current" } }), 422, "unprocessable");
+    expect(await count()).toBe(before + 2);
   });
 });
 
