@@ -73,6 +73,10 @@ describe("/plans", () => {
     }
     expectError(await api("POST", "/plans", { body: { name: "p", steps: [] } }), 400);
     expectError(await api("POST", "/plans", { body: { steps: [step("a", "x")] } }), 400);
+    // a name of blanks would list as nothing in the dashboard
+    const blank = await api("POST", "/plans", { body: { name: "  ", steps: [step("a", "x")] } });
+    expectError(blank, 400, "bad_request");
+    expect(blank.json.error.details.map((d: { path: string }) => d.path)).toEqual(["name"]);
     // a misspelt key would drop a dependency or a review without a word: refused, naming it
     const misspelt = await api("POST", "/plans", { body: { name: "p", steps: [step("a", "x"), step("b", "y", { depend_on: ["a"], aproval: true })] } });
     expectError(misspelt, 400, "bad_request");
@@ -93,6 +97,9 @@ describe("/plans", () => {
     expect(deep.json.error.message).toContain("nests deeper than 100 levels");
     expect((await api("GET", "/plans")).json.items.length).toBe(before);
     expect((await api("POST", "/plans", { body: nested(20) })).status).toBe(201);
+    const trimmed = await savePlan({ name: "  Digest \n", steps: [step("a", "x")] });
+    expect((await api("GET", `/plans/${trimmed.id}`)).json.name).toBe("Digest");
+    expectError(await api("PUT", `/plans/${trimmed.id}`, { body: { name: " ", steps: [step("a", "x")] } }), 400, "bad_request");
   });
 
   it("checks params at run: 422 naming the missing or unknown one", async () => {

@@ -105,7 +105,7 @@ export const paramSchema = z
 export const listOf = (values: string[]) => values.map((v) => JSON.stringify(v)).join(", ");
 
 export const planSchema = z.strictObject({
-  name: z.string().min(1).max(200),
+  name: z.string().trim().min(1, "a plan needs a name").max(200),
   description: z.string().max(10_000).default(""),
   params: z.array(paramSchema).max(100).default([]),
   steps: z.array(stepSchema).min(1),
