@@ -88,6 +88,57 @@ describe("plans", () => {
     expect(task.plan_id).toBe(b.id);
   });
 
+  it("offers an enum param's values in a select, its default chosen, and runs with the one picked", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Enum ${uid()}`,
+      params: [{ name: "tone", enum: ["formal", "casual"], default: "formal" }, { name: "env", required: true, enum: ["staging", "prod"] }],
+      steps: [{ id: "write", agent: "writer", instructions: "{{params.tone}} {{params.env}}\n@output ok" }],
+    });
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    await page.getByRole("tab", { name: "Run" }).click();
+    const form = page.getByRole("form", { name: "Run plan" });
+    const tone = form.getByRole("combobox", { name: /^tone/ });
+    await expect.poll(() => tone.inputValue()).toBe("formal");
+    expect(await tone.locator("option").allTextContents()).toEqual(["(none)", "formal", "casual"]);
+    const env = form.getByRole("combobox", { name: /^env/ });
+    expect(await env.inputValue()).toBe("");
+    await env.selectOption("prod");
+    await tone.selectOption("casual");
+    await form.getByRole("button", { name: "Run plan" }).click();
+    await page.waitForURL(/\/tasks\/tsk_/);
+    const task = await apiCall<{ inputs: Record<string, string> }>(app, "GET", `/tasks/${page.url().split("/tasks/")[1]}`);
+    expect(task.inputs).toEqual({ tone: "casual", env: "prod" });
+  });
+
+  it("asks before leaving a plan with unsaved edits, and keeps them when told to stay", async () => {
+    const a = await onePlan(`Draft ${uid()}`, []);
+    const b = await onePlan(`Other ${uid()}`, []);
+    await apiCall(app, "PUT", `/plans/${a.id}`, { name: a.name, steps: [{ id: "write", agent: "writer", instructions: "v2\n@output ok" }] });
+    await page.goto(`${app.url}/plans/${a.id}`);
+    const editor = page.getByLabel("Plan JSON");
+    await expect.poll(() => editor.inputValue()).toContain('"write"');
+    const edited = (await editor.inputValue()).replace('"description": ""', '"description": "unsaved work"');
+    await editor.fill(edited);
+    const asked: string[] = [];
+    page.once("dialog", (d) => (asked.push(d.message()), void d.dismiss()));
+    await page.getByRole("link", { name: new RegExp(b.name) }).click();
+    await expect.poll(() => asked).toEqual(["Discard your unsaved changes to this plan?"]);
+    expect(page.url()).toBe(`${app.url}/plans/${a.id}`);
+    expect(await editor.inputValue()).toBe(edited);
+    // so does picking another version; once saved, leaving asks nothing
+    await page.getByRole("tab", { name: "Versions" }).click();
+    page.once("dialog", (d) => (asked.push(d.message()), void d.dismiss()));
+    await page.getByRole("button", { name: /^v1/ }).click();
+    await expect.poll(() => asked.length).toBe(2);
+    await page.getByRole("tab", { name: "JSON" }).click();
+    expect(await editor.inputValue()).toBe(edited);
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: "version 3" }).waitFor();
+    await page.getByRole("link", { name: new RegExp(b.name) }).click();
+    await page.waitForURL(`**/plans/${b.id}`);
+    expect(asked).toHaveLength(2);
+  });
+
   it("shows a plan deleted elsewhere as an error, not the plan open before", async () => {
     const open = await onePlan(`Open ${uid()}`, []);
     const gone = await onePlan(`Gone ${uid()}`, []);

@@ -1,9 +1,11 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import type { TaskRunner } from "../../worker/task/runner";
 import { loadTurns } from "../../worker/task/store";
 import { HEARTBEAT_AFTER_MS, HEARTBEAT_MS } from "../../worker/task/wake";
-import { api, expectError, taskStub, waitForStatus } from "../helpers";
+import { signWebhook } from "../../worker/triggers/webhook-signature";
+import { api, BASE, expectError, taskStub, waitForStatus } from "../helpers";
 
 async function savePlan(plan: Record<string, unknown>) {
   const res = await api("POST", "/plans", { body: plan });
@@ -18,6 +20,7 @@ async function runPlan(id: string, body: Record<string, unknown> = {}) {
 }
 
 const step = (id: string, instructions: string, extra: Record<string, unknown> = {}) => ({ id, agent: "researcher", instructions, ...extra });
+const count = async () => (await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>())!.n;
 
 describe("/plans", () => {
   it("saves versions and keeps the version a task ran", async () => {
@@ -70,6 +73,10 @@ describe("/plans", () => {
     }
     expectError(await api("POST", "/plans", { body: { name: "p", steps: [] } }), 400);
     expectError(await api("POST", "/plans", { body: { steps: [step("a", "x")] } }), 400);
+    // a name of blanks would list as nothing in the dashboard
+    const blank = await api("POST", "/plans", { body: { name: "  ", steps: [step("a", "x")] } });
+    expectError(blank, 400, "bad_request");
+    expect(blank.json.error.details.map((d: { path: string }) => d.path)).toEqual(["name"]);
     // a misspelt key would drop a dependency or a review without a word: refused, naming it
     const misspelt = await api("POST", "/plans", { body: { name: "p", steps: [step("a", "x"), step("b", "y", { depend_on: ["a"], aproval: true })] } });
     expectError(misspelt, 400, "bad_request");
@@ -90,6 +97,9 @@ describe("/plans", () => {
     expect(deep.json.error.message).toContain("nests deeper than 100 levels");
     expect((await api("GET", "/plans")).json.items.length).toBe(before);
     expect((await api("POST", "/plans", { body: nested(20) })).status).toBe(201);
+    const trimmed = await savePlan({ name: "  Digest \n", steps: [step("a", "x")] });
+    expect((await api("GET", `/plans/${trimmed.id}`)).json.name).toBe("Digest");
+    expectError(await api("PUT", `/plans/${trimmed.id}`, { body: { name: " ", steps: [step("a", "x")] } }), 400, "bad_request");
   });
 
   it("checks params at run: 422 naming the missing or unknown one", async () => {
@@ -101,6 +111,78 @@ describe("/plans", () => {
     expectError(await api("POST", "/plans/pln_nope/run", { body: { inputs: {} } }), 404);
     const task = await runPlan(plan.id, { inputs: { topic: "tea" } });
     expect((await waitForStatus(task.id, ["completed"])).output).toBe("tea dry");
+  });
+
+  it("an enum param is checked at save (400 naming the path) and at every start (422 naming the param), and a refusal changes nothing", async () => {
+    const tone = { name: "tone", enum: ["formal", "casual"], default: "formal" };
+    const def = { name: "enum", params: [tone, { name: "size", required: true, enum: ["1", "2"] }], steps: [step("a", "@output {{params.tone}} {{params.size}}")] };
+    const plans = (await api("GET", "/plans")).json.items.length;
+    for (const [bad, path] of [
+      [{ ...tone, enum: [] }, "params[0].enum"],
+      [{ ...tone, enum: ["formal", "casual", "formal"] }, "params[0].enum[2]"],
+      [{ ...tone, enum: ["formal", 1] }, "params[0].enum[1]"],
+      [{ ...tone, default: "shouty" }, "params[0].default"],
+    ] as const) {
+      const res = await api("POST", "/plans", { body: { ...def, params: [bad] } });
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details.map((d: { path: string }) => d.path)).toContain(path);
+    }
+    expect((await api("GET", "/plans")).json.items.length).toBe(plans);
+
+    const plan = await savePlan(def);
+    expect((await api("GET", `/plans/${plan.id}`)).json.definition.params[0]).toEqual({ name: "tone", description: "", required: false, enum: ["formal", "casual"], default: "formal" });
+    const tasks = await count();
+    const refused = await api("POST", `/plans/${plan.id}/run`, { body: { inputs: { tone: "shouty", size: 3 } } });
+    expectError(refused, 422, "unprocessable");
+    expect(refused.json.error.message).toBe('invalid inputs: tone: must be one of "formal", "casual"; got "shouty"; size: must be one of "1", "2"; got "3"');
+    expect(refused.json.error.details).toEqual([
+      { param: "tone", message: 'must be one of "formal", "casual"; got "shouty"' },
+      { param: "size", message: 'must be one of "1", "2"; got "3"' },
+    ]);
+    expect(await count()).toBe(tasks);
+    const done = await waitForStatus((await runPlan(plan.id, { inputs: { size: 2 } })).id, ["completed"]);
+    expect(done.output).toBe("formal 2");
+
+    // a rerun's changed inputs are checked as a run's are
+    const rerun = await api("POST", `/tasks/${done.id}/rerun`, { body: { from_step: "a", inputs: { tone: "loud" } } });
+    expectError(rerun, 422, "unprocessable");
+    expect(rerun.json.error.details).toEqual([{ param: "tone", message: 'must be one of "formal", "casual"; got "loud"' }]);
+    expect(await count()).toBe(tasks + 1);
+
+    // a new version whose default is not among its values saves nothing
+    expectError(await api("PUT", `/plans/${plan.id}`, { body: { ...def, params: [{ ...tone, enum: ["casual"] }] } }), 400, "bad_request");
+    expect((await api("GET", `/plans/${plan.id}`)).json.version).toBe(1);
+  });
+
+  it("an enum param refuses a trigger's saved inputs outside it, a delivery's value mapped outside it, and a save that its triggers' inputs would no longer fit", async () => {
+    const params = [{ name: "env", required: true, enum: ["staging", "prod"] }];
+    const plan = await savePlan({ name: "deploy", params, steps: [step("a", "@output to {{params.env}}")] });
+    const cron = { kind: "cron", plan_id: plan.id, cron: "0 0 1 1 *" };
+    const triggers = (await api("GET", "/triggers")).json.items.length;
+    const bad = await api("POST", "/triggers", { body: { ...cron, inputs: { env: "qa" } } });
+    expectError(bad, 422, "unprocessable");
+    expect(bad.json.error.details).toEqual([{ param: "env", message: 'must be one of "staging", "prod"; got "qa"' }]);
+    expectError(await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id, inputs: { env: "qa" } } }), 422, "unprocessable");
+    expect((await api("GET", "/triggers")).json.items.length).toBe(triggers);
+
+    const made = await api("POST", "/triggers", { body: { ...cron, inputs: { env: "staging" } } });
+    expect(made.status, made.text).toBe(201);
+    const narrower = await api("PUT", `/plans/${plan.id}`, { body: { name: "deploy", params: [{ ...params[0], enum: ["prod"] }], steps: [step("a", "@output to {{params.env}}")] } });
+    expectError(narrower, 409, "conflict");
+    expect(narrower.json.error.details).toEqual([{ trigger_id: made.json.id, kind: "cron", issues: [{ param: "env", message: 'must be one of "prod"; got "staging"' }] }]);
+    expect((await api("GET", `/plans/${plan.id}`)).json.version).toBe(1);
+    // a trigger run's inputs over the saved ones are checked too, and a webhook's delivery mapped by its input_map
+    expectError(await api("POST", `/triggers/${made.json.id}/run`, { body: { inputs: { env: "qa" } } }), 422, "unprocessable");
+    const hook = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id, input_map: { env: "target.name" } } })).json;
+    const body = JSON.stringify({ target: { name: "qa" } });
+    const ts = Math.floor(Date.now() / 1000);
+    const delivery = await exports.default.fetch(new Request(`${BASE}/hooks/${hook.id}`, {
+      method: "POST", body,
+      headers: { "content-type": "application/json", "webhook-id": "msg_enum", "webhook-timestamp": String(ts), "webhook-signature": await signWebhook(hook.secret, "msg_enum", ts, body) },
+    }));
+    expect(delivery.status).toBe(422);
+    expect(((await delivery.json()) as { error: { details: unknown } }).error.details).toEqual([{ param: "env", message: 'must be one of "staging", "prod"; got "qa"' }]);
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE trigger_id IN (?, ?)").bind(made.json.id, hook.id).first<{ n: number }>())!.n).toBe(0);
   });
 
   it("answers an unknown plan named in a body 422, as an unknown agent is, wherever it is named (404 is for the path's own resource)", async () => {
@@ -463,6 +545,64 @@ describe("running plans", () => {
     const ok = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", inputs: { topic: "otters", tone: "warm" } } });
     expect(ok.status, ok.text).toBe(201);
     expect((await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", inputs: { topic: "seals" } } })).status).toBe(201);
+  });
+});
+
+describe("rerun on another version of the plan", () => {
+  const v = (params: Record<string, unknown>[], a: string, b: string) => ({ name: "rr-v", params, steps: [step("a", a), step("b", b, { depends_on: ["a"] }), step("c", "@output C {{steps.b.output}}", { depends_on: ["b"] })] });
+  const topic = [{ name: "topic", required: true }];
+
+  it("with plan_version current, runs the plan's current version, reusing the upstream steps it did not change; without, the task's own", async () => {
+    const plan = await savePlan(v(topic, "@output A {{params.topic}}", "@fail permanent"));
+    const first = await waitForStatus((await runPlan(plan.id, { inputs: { topic: "otters" } })).id, ["failed"]);
+    expect((await api("PUT", `/plans/${plan.id}`, { body: v(topic, "@output A {{params.topic}}", "@output fixed") })).json.version).toBe(2);
+
+    const same = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b" } });
+    expect(same.json.plan_version).toBe(1);
+    const res = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", plan_version: "current" } });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json).toMatchObject({ rerun_of: first.id, plan_version: 2 });
+    const done = await waitForStatus(res.json.id, ["completed"]);
+    expect(done).toMatchObject({ plan_version: 2, output: "C fixed", inputs: { topic: "otters" } });
+    expect(done.steps[0]).toMatchObject({ id: "a", status: "completed", output: "A otters", runs: [] });
+    const byNumber = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", plan_version: 2 } });
+    expect(byNumber.json.plan_version).toBe(2);
+    const audit = await api("GET", "/audit?action=task.rerun&limit=1");
+    expect(audit.json.items[0].details).toEqual({ rerun_of: first.id, plan_version: 2 });
+  });
+
+  it("refuses a version that changed a step it would reuse, does not declare the task's required inputs, or does not exist, and starts nothing", async () => {
+    const plan = await savePlan(v(topic, "@output A {{params.topic}}", "@fail permanent"));
+    const first = await waitForStatus((await runPlan(plan.id, { inputs: { topic: "otters" } })).id, ["failed"]);
+    await api("PUT", `/plans/${plan.id}`, { body: v(topic, "@output A2 {{params.topic}}", "@output B") });
+    const before = await count();
+    const changed = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "b", plan_version: "current" } });
+    expectError(changed, 422, "unprocessable");
+    expect(changed.json.error.message).toBe("step a, upstream of b, is not the same in v2 as in v1, which this task ran: its output cannot be reused; rerun from a");
+    expect(changed.json.error.details).toEqual([{ step: "a" }]);
+    for (const [plan_version, status] of [[7, 422], [0, 400], ["latest", 400], ["2", 400]] as const) {
+      expectError(await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version } }), status);
+    }
+    expect((await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version: "2" } })).json.error.message).toBe('invalid request: plan_version: must be "current" or a version number');
+    // a version that drops a param the task had leaves it out; one that needs a new one has to be given it
+    await api("PUT", `/plans/${plan.id}`, { body: v([{ name: "region", required: true, enum: ["eu", "us"] }], "@output A {{params.region}}", "@output B") });
+    const missing = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version: "current" } });
+    expectError(missing, 422, "unprocessable");
+    expect(missing.json.error.details).toEqual([{ param: "region", message: "is required" }]);
+    expectError(await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version: "current", inputs: { region: "mars" } } }), 422, "unprocessable");
+    expect(await count()).toBe(before);
+    const ok = await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version: "current", inputs: { region: "eu" } } });
+    expect(ok.status, ok.text).toBe(201);
+    expect((await waitForStatus(ok.json.id, ["completed"])).inputs).toEqual({ region: "eu" });
+
+    // a from_step the version does not have, a task not started from a saved plan, a deleted plan
+    expectError(await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "gone", plan_version: "current" } }), 422, "unprocessable");
+    const single = (await api("POST", "/tasks", { body: { agent: "researcher", title: "one", description: "@output x" } })).json;
+    await waitForStatus(single.id, ["completed"]);
+    expect((await api("POST", `/tasks/${single.id}/rerun`, { body: { from_step: "main", plan_version: "current" } })).json.error.message).toBe("this task was not started from a saved plan: rerun it without plan_version");
+    expect((await api("DELETE", `/plans/${plan.id}`)).status).toBe(204);
+    expectError(await api("POST", `/tasks/${first.id}/rerun`, { body: { from_step: "a", plan_version: "current" } }), 422, "unprocessable");
+    expect(await count()).toBe(before + 2);
   });
 });
 

@@ -45,6 +45,21 @@ export async function findNamedPlan(d1: D1Database, orgId: string, id: string): 
   });
 }
 
+/** A version of a task's plan, for a rerun on it: `current` or a version number; 422 when the task ran no saved plan, or the version is gone. */
+export async function planAt(d1: D1Database, orgId: string, planId: string | null, version: number | "current"): Promise<{ plan: Plan; version: number }> {
+  if (!planId) throw unprocessable("this task was not started from a saved plan: rerun it without plan_version");
+  if (version === "current") {
+    const current = await findNamedPlan(d1, orgId, planId);
+    return { plan: JSON.parse(current.definition) as Plan, version: current.version };
+  }
+  const row = await d1
+    .prepare("SELECT v.definition FROM plan_versions v JOIN plans p ON p.id = v.plan_id WHERE v.plan_id = ? AND p.org_id = ? AND v.version = ?")
+    .bind(planId, orgId, version)
+    .first<{ definition: string }>();
+  if (!row) throw unprocessable(`plan ${planId} has no version ${version}`, { plan_id: planId, plan_version: version });
+  return { plan: JSON.parse(row.definition) as Plan, version };
+}
+
 /** Who starts a plan: a token's principal, or a trigger acting for its organization. */
 export type PlanStarter = Principal | { org_id: string; created_by: CreatedBy };
 

@@ -10,7 +10,7 @@ import { newApp } from "./app";
 import { createdBy, sourceOf } from "./principal";
 import { invalidCursor } from "./list-query";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
-import { findNamedPlan, runPlan } from "./plan-run";
+import { findNamedPlan, planAt, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
 import { reindexOldTextSoon } from "../db/search-reindex";
@@ -50,9 +50,21 @@ const StepParam = IdParam.extend({ step: z.string().min(1).max(300) });
 /** `run`: the run whose output the reviewer read (the pending item's); 409 if the step now waits with another's */
 const Approval = z.object({ run: z.number().int().min(1).optional() }).strict();
 
+const VERSION = 'must be "current" or a version number';
+const RerunBody = z
+  .object({
+    from_step: z.string().min(1).max(100),
+    inputs: z.record(z.string(), z.unknown()).optional(),
+    title: z.string().trim().min(1).max(LIMITS.title).optional(),
+    plan_version: z.union([z.literal("current", { error: VERSION }), z.number({ error: VERSION }).int({ error: VERSION }).min(1, { error: VERSION })]).optional().openapi({
+      description: "the version of the task's plan to run, `current` or a number (omitted: the task's own); the steps it reuses must be the same in it",
+    }),
+  })
+  .strict();
+
 export function unwrap<T>(r: RpcResult<T>): T {
   if (r.ok) return r.value;
-  throw new ApiError(r.code, r.message);
+  throw new ApiError(r.code, r.message, r.details);
 }
 
 export async function requireTask(env: { DB: D1Database }, orgId: string, id: string) {
@@ -239,31 +251,35 @@ export const tasksApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/{id}/rerun", tags: ["tasks"], summary: "A new task that reuses the outputs upstream of from_step and runs the rest",
-      request: { params: IdParam, body: body(z.object({ from_step: z.string().min(1).max(100), inputs: z.record(z.string(), z.unknown()).optional(), title: z.string().trim().min(1).max(LIMITS.title).optional() }).strict()) },
+      request: { params: IdParam, body: body(RerunBody) },
       responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
       const { id } = c.req.valid("param");
-      const { from_step, inputs, title } = c.req.valid("json");
-      await requireTask(c.env, p.org_id, id);
-      const { meta, reused } = unwrap(await taskStub(c.env, id).rerunSeed(from_step));
+      const { from_step, inputs, title, plan_version } = c.req.valid("json");
+      const row = await requireTask(c.env, p.org_id, id);
+      const target = plan_version === undefined ? undefined : await planAt(c.env.DB, p.org_id, row.plan_id, plan_version);
+      const { meta, reused } = unwrap(await taskStub(c.env, id).rerunSeed(from_step, target));
+      const plan = target?.plan ?? meta.plan;
       let values = meta.inputs;
-      if (inputs) {
-        const resolved = resolveInputs(meta.plan.params, { ...meta.inputs, ...inputs });
+      if (inputs || target) {
+        // another version takes the task's inputs it still declares
+        const kept = target ? Object.fromEntries(Object.entries(meta.inputs).filter(([name]) => plan.params.some((q) => q.name === name))) : meta.inputs;
+        const resolved = resolveInputs(plan.params, { ...kept, ...inputs });
         if (!resolved.ok) throw new ApiError("unprocessable", `invalid inputs: ${resolved.issues.map((i) => `${i.param}: ${i.message}`).join("; ")}`, resolved.issues);
         values = resolved.values;
-        const stale = staleReuse(meta.plan, Object.keys(reused), meta.inputs, values);
+        const stale = staleReuse(plan, Object.keys(reused), meta.inputs, values);
         if (stale.length) {
           const why = stale.map((s) => `step ${s.step}, whose output this rerun would reuse, used {{params.${s.param}}}, which these inputs change: rerun from ${s.step}`);
           throw new ApiError("unprocessable", why.join("; "), stale);
         }
       }
       const task = await createTask(c.env, {
-        org_id: p.org_id, title: title ?? meta.title, description: meta.description, source: sourceOf(p), created_by: createdBy(p),
-        plan: meta.plan, plan_id: meta.plan_id, plan_version: meta.plan_version, inputs: values, rerun_of: id, reused, max_cost_nanos: meta.max_cost_nanos,
-        audit: { actor: actorOf(p), action: "task.rerun", details: { rerun_of: id } },
+        org_id: p.org_id, title: title ?? meta.title, description: target?.plan.description ?? meta.description, source: sourceOf(p), created_by: createdBy(p),
+        plan, plan_id: meta.plan_id, plan_version: target?.version ?? meta.plan_version, inputs: values, rerun_of: id, reused, max_cost_nanos: meta.max_cost_nanos,
+        audit: { actor: actorOf(p), action: "task.rerun", details: { rerun_of: id, ...(target && { plan_version: target.version }) } },
         also: c.get("idempotentTask"),
       });
       return c.json(task, 201);

@@ -56,7 +56,13 @@ export const PLAN_JSON_SCHEMA = {
       type: "array",
       items: {
         type: "object",
-        properties: { name: { type: "string" }, description: { type: "string" }, required: { type: "boolean" }, default: { type: "string" } },
+        properties: {
+          name: { type: "string" },
+          description: { type: "string" },
+          required: { type: "boolean" },
+          enum: { type: "array", items: { type: "string" }, minItems: 1, description: "the only values the param takes; a default must be one of them" },
+          default: { type: "string" },
+        },
         required: ["name"],
       },
     },

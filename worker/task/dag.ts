@@ -92,7 +92,7 @@ export function resolveKey(index: StepIndex, id: string, prefix: string): string
   return [...parts.slice(0, declared.loops.length), id].join(".");
 }
 
-function upstreamOf(step: Step): string[] {
+export function upstreamOf(step: Step): string[] {
   if (step.kind === "loop") return [...step.depends_on, step.over];
   if (step.kind === "branch") return [...step.depends_on, step.on];
   return step.depends_on;

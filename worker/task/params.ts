@@ -1,4 +1,4 @@
-import type { Param, Plan } from "./plan-schema";
+import { listOf, type Param, type Plan } from "./plan-schema";
 import { templateRefs } from "./template";
 import { allSteps } from "./validate";
 
@@ -9,6 +9,7 @@ import { allSteps } from "./validate";
  *   objects and arrays become JSON;
  * - `null` and `undefined` count as not given, so the default applies;
  * - a required param needs a value (an empty string is not one) unless it has a default;
+ * - a param with an `enum` takes only one of its values (an optional one may be left empty);
  * - an optional param with neither value nor default is the empty string, so every
  *   declared param is defined for templates;
  * - inputs the plan does not declare are refused, since a typo would otherwise
@@ -51,6 +52,10 @@ export function resolveInputs(params: Param[], inputs: Record<string, unknown>, 
     }
     if (value !== undefined && value.length > MAX_PARAM_VALUE_CHARS) {
       issues.push({ param: p.name, message: `is longer than ${MAX_PARAM_VALUE_CHARS} characters` });
+      continue;
+    }
+    if (p.enum && value !== undefined && value !== "" && !p.enum.includes(value)) {
+      issues.push({ param: p.name, message: `must be one of ${listOf(p.enum)}; got ${JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value)}` });
       continue;
     }
     // defineProperty keeps a param named like an Object.prototype member an own, plain value

@@ -83,15 +83,29 @@ export const stepSchema: z.ZodType<Step, StepInput> = z.preprocess(
   z.discriminatedUnion("kind", [agentStepSchema, loopStepSchema, branchStepSchema]),
 );
 
-export const paramSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a param name is letters, digits or _"),
-  description: z.string().max(2000).default(""),
-  required: z.boolean().default(false),
-  default: z.string().max(100_000).optional(),
-});
+export const paramSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a param name is letters, digits or _"),
+    description: z.string().max(2000).default(""),
+    required: z.boolean().default(false),
+    /** the only values the param takes, matched exactly */
+    enum: z.array(z.string().min(1).max(1000)).min(1).max(100).optional(),
+    default: z.string().max(100_000).optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (!p.enum) return;
+    p.enum.forEach((v, i) => {
+      if (p.enum!.indexOf(v) !== i) ctx.addIssue({ code: "custom", path: ["enum", i], message: `"${v}" is listed twice` });
+    });
+    if (p.default !== undefined && !p.enum.includes(p.default)) {
+      ctx.addIssue({ code: "custom", path: ["default"], message: `"${p.default}" is not one of the enum's values ${listOf(p.enum)}` });
+    }
+  });
+
+export const listOf = (values: string[]) => values.map((v) => JSON.stringify(v)).join(", ");
 
 export const planSchema = z.strictObject({
-  name: z.string().min(1).max(200),
+  name: z.string().trim().min(1, "a plan needs a name").max(200),
   description: z.string().max(10_000).default(""),
   params: z.array(paramSchema).max(100).default([]),
   steps: z.array(stepSchema).min(1),

@@ -20,7 +20,8 @@ import { QueueSide, releaseSlot, requestSlot } from "../queue/admission";
 import type { AdmitReply } from "../queue/org-queue";
 import { spendRows } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
-import type { AgentStep } from "./plan-schema";
+import type { AgentStep, Plan } from "./plan-schema";
+import { rerunReuse } from "./rerun";
 import * as s from "./storage-schema";
 import { type Db, type StoredNode, type StoredRun, appendEvent, carryTurns, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
@@ -31,7 +32,7 @@ import { nextWake } from "./wake";
 
 const FINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
 
-export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string };
+export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string; details?: unknown };
 const ok = <T>(value: T): RpcResult<T> => ({ ok: true, value });
 const fail = (code: "not_found" | "conflict" | "unprocessable", message: string): RpcResult<never> => ({ ok: false, code, message });
 
@@ -525,28 +526,15 @@ export class TaskRunner extends DurableObject<Bindings> {
     return true;
   }
 
-  /** What a rerun from `fromStep` needs: the plan, inputs and the outputs of every top-level step upstream of it. */
-  async rerunSeed(fromStep: string): Promise<RpcResult<{ meta: TaskMeta; reused: Record<string, string> }>> {
+  /** What a rerun from `fromStep` of `target` (else this task's own version) needs: the plan, inputs and the outputs it reuses. */
+  async rerunSeed(fromStep: string, target?: { plan: Plan; version: number }): Promise<RpcResult<{ meta: TaskMeta; reused: Record<string, string> }>> {
     await this.startup;
     if (!this.meta) return fail("not_found", "task not found");
-    const top = this.graph.nodes.get(fromStep);
-    if (!top || top.parent !== null) return fail("unprocessable", `from_step must be a top-level step of this task's plan; ${fromStep} is not`);
-    const upstream = new Set<string>();
-    const visit = (key: string) => {
-      for (const d of this.graph.nodes.get(key)?.deps ?? []) {
-        if (upstream.has(d)) continue;
-        upstream.add(d);
-        visit(d);
-      }
-    };
-    visit(fromStep);
-    const reused: Record<string, string> = {};
-    for (const key of upstream) {
-      const n = this.graph.nodes.get(key)!;
-      if (n.status !== "completed") return fail("unprocessable", `step ${key}, upstream of ${fromStep}, did not complete; rerun from it instead`);
-      reused[key] = n.output ?? "";
-    }
-    return ok({ meta: this.meta, reused });
+    const ran = { plan: this.meta.plan, version: this.meta.plan_version };
+    const top = (id: string) => (this.graph.nodes.get(id)?.parent === null ? this.graph.nodes.get(id) : undefined);
+    const r = rerunReuse(ran, target ?? ran, fromStep, top);
+    if (!r.ok) return { ok: false, code: "unprocessable", message: r.message, details: [{ step: r.step }] };
+    return ok({ meta: this.meta, reused: r.reused });
   }
 
   beginRun(node: StoredNode, now: number, feedback: string | null, resumes?: number): void {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Param } from "../../../worker/task/plan-schema";
+import { type Param, paramSchema } from "../../../worker/task/plan-schema";
 import { MAX_PARAM_VALUE_CHARS, resolveInputs } from "../../../worker/task/params";
 
 const p = (name: string, extra: Partial<Param> = {}): Param => ({ name, description: "", required: false, ...extra });
@@ -76,6 +76,21 @@ describe("resolveInputs", () => {
     expect(c.ok && Object.hasOwn(c.values, "constructor") && c.values.constructor).toBe("v");
   });
 
+  it("an enum param takes only one of its values, named in the refusal; left empty, an optional one stays empty", () => {
+    const params = [p("tone", { enum: ["formal", "casual"], default: "formal" }), p("n", { enum: ["1", "2"] }), p("opt", { enum: ["x"] })];
+    expect(resolveInputs(params, { n: 2 })).toEqual({ ok: true, values: { tone: "formal", n: "2", opt: "" } });
+    const r = resolveInputs(params, { tone: "Formal", n: "3" });
+    expect(r).toEqual({
+      ok: false,
+      issues: [
+        { param: "tone", message: 'must be one of "formal", "casual"; got "Formal"' },
+        { param: "n", message: 'must be one of "1", "2"; got "3"' },
+      ],
+    });
+    // a webhook's saved inputs are partial, but what they do give must still be one of the values
+    expect(resolveInputs([p("tone", { required: true, enum: ["a"] })], { tone: "b" }, { partial: true }).ok).toBe(false);
+  });
+
   it("every declared param gets a value when resolution succeeds (property)", () => {
     const names = fc.uniqueArray(fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/), { maxLength: 6 });
     fc.assert(
@@ -93,5 +108,24 @@ describe("resolveInputs", () => {
         }
       }),
     );
+  });
+});
+
+describe("paramSchema: enum", () => {
+  const issues = (raw: unknown) => {
+    const r = paramSchema.safeParse(raw);
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  };
+
+  it("takes a non-empty list of distinct strings, and a default among them", () => {
+    expect(issues({ name: "tone", enum: ["formal", "casual"], default: "casual", required: true })).toEqual([]);
+  });
+
+  it("refuses an empty list, a repeated value, a value that is not a string and a default outside the list, naming each", () => {
+    expect(issues({ name: "a", enum: [] })).toHaveLength(1);
+    expect(issues({ name: "a", enum: ["x", "y", "x"] })).toEqual(['enum.2: "x" is listed twice']);
+    expect(issues({ name: "a", enum: ["x", 2] })[0]).toMatch(/^enum\.1: /);
+    expect(issues({ name: "a", enum: [""] })[0]).toMatch(/^enum\.0: /);
+    expect(issues({ name: "a", enum: ["x", "y"], default: "z" })).toEqual(['default: "z" is not one of the enum\'s values "x", "y"']);
   });
 });

@@ -1,5 +1,5 @@
-import { A, useSearchParams } from "@solidjs/router";
-import { createEffect, createMemo, createSignal, For, on, Show } from "solid-js";
+import { A, useBeforeLeave, useSearchParams } from "@solidjs/router";
+import { createEffect, createMemo, createSignal, For, on, onCleanup, Show } from "solid-js";
 import { api, ApiError } from "../../api";
 import type { Plan, PlanDefinition, PlanIssue, PlanVersion } from "../../api-types";
 import { RoleNote } from "../../components/role-gate";
@@ -41,6 +41,10 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   const plan = createLoader<Plan>(() => api.plans.get(props.id), { immediate: false });
   const versions = createLoader(() => api.plans.versions(props.id), { immediate: false });
   const [text, setText] = createSignal("");
+  /** The text as last loaded or saved: anything else typed is lost by leaving, so leaving asks first. */
+  const [clean, setClean] = createSignal("");
+  const load = (t: string) => (setText(t), setClean(t));
+  const dirty = () => text() !== clean();
   const [issues, setIssues] = createSignal<EditorIssue[]>([]);
   const [err, setErr] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
@@ -61,21 +65,31 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   const setViewing = (v: number | null) => setSearch({ version: v ?? undefined }, { replace: true });
   const shown = createMemo(() => older()?.definition ?? plan.data?.definition);
 
-  if (isNew()) setText(prettyWithLines(TEMPLATE).text);
+  if (isNew()) load(prettyWithLines(TEMPLATE).text);
   else {
     void plan.refresh();
     void versions.refresh();
   }
   // What is shown changes with the URL's version and when the plan loads; typing in between is kept.
-  createEffect(on(shown, (d) => d && setText(prettyWithLines(d).text)));
+  createEffect(on(shown, (d) => d && load(prettyWithLines(d).text)));
+
+  useBeforeLeave((e) => {
+    if (dirty() && !e.defaultPrevented && !window.confirm("Discard your unsaved changes to this plan?")) e.preventDefault();
+  });
+  const onUnload = (e: BeforeUnloadEvent) => {
+    if (dirty()) e.preventDefault();
+  };
+  window.addEventListener("beforeunload", onUnload);
+  onCleanup(() => window.removeEventListener("beforeunload", onUnload));
 
   const save = async (pauseTriggers = false) => {
     setErr(null);
     setIssues([]);
     setBreaks([]);
+    const sent = text();
     let def: PlanDefinition;
     try {
-      def = JSON.parse(text()) as PlanDefinition;
+      def = JSON.parse(sent) as PlanDefinition;
     } catch (e) {
       const line = parseErrorLine(text(), errorMessage(e)) ?? 1;
       setIssues([{ line, path: "", message: `Not valid JSON: ${errorMessage(e)}` }]);
@@ -84,6 +98,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     setBusy(true);
     try {
       const saved = isNew() ? await api.plans.create(def) : await api.plans.update(props.id, def, pauseTriggers);
+      setClean(sent);
       toast(pauseTriggers ? `Saved “${saved.name}” v${saved.version}; its triggers that need new inputs are paused` : `Saved “${saved.name}” v${saved.version}`);
       setViewing(null);
       props.onSaved(saved);
@@ -115,8 +130,9 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     setIssues([]);
     setErr(null);
     setBreaks([]);
+    // an explicit discard: loaded first, so leaving the older version does not ask
+    if (plan.data) load(prettyWithLines(plan.data.definition).text);
     setViewing(null);
-    if (plan.data) setText(prettyWithLines(plan.data.definition).text);
   };
 
   return (
@@ -198,7 +214,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
         </Show>
       </div>
       <Show when={deleting() && plan.data}>
-        {(p) => <DeletePlanDialog plan={p()} onClose={() => setDeleting(false)} onDeleted={props.onDeleted} />}
+        {(p) => <DeletePlanDialog plan={p()} onClose={() => setDeleting(false)} onDeleted={() => (setClean(text()), props.onDeleted())} />}
       </Show>
     </Show>
   );

@@ -8,7 +8,7 @@ import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
 import { canWrite } from "../../lib/session";
 
-/** Runs a saved plan: one field per declared param, defaults filled in. */
+/** Runs a saved plan: one field per declared param (a select for one with an `enum`), defaults filled in. */
 export function RunPlanForm(props: { planId: string; version: number; def: PlanDefinition }) {
   const navigate = useNavigate();
   const [values, setValues] = createSignal<Record<string, string>>(Object.fromEntries((props.def.params ?? []).map((p) => [p.name, p.default ?? ""])));
@@ -55,7 +55,17 @@ export function RunPlanForm(props: { planId: string; version: number; def: PlanD
                   </span>
                 </Show>
               </span>
-              <textarea rows={2} value={values()[p.name] ?? ""} onInput={(e) => setValues({ ...values(), [p.name]: e.currentTarget.value })} required={p.required} />
+              <Show
+                when={p.enum}
+                fallback={<textarea rows={2} value={values()[p.name] ?? ""} onInput={(e) => setValues({ ...values(), [p.name]: e.currentTarget.value })} required={p.required} />}
+              >
+                {(choices) => (
+                  <select onChange={(e) => setValues({ ...values(), [p.name]: e.currentTarget.value })} required={p.required}>
+                    <option value="" selected={!values()[p.name]}>{p.required ? "Choose…" : "(none)"}</option>
+                    <For each={choices()}>{(v) => <option value={v} selected={values()[p.name] === v}>{v}</option>}</For>
+                  </select>
+                )}
+              </Show>
               <Show when={p.description}>
                 <small class="muted">{p.description}</small>
               </Show>
