@@ -108,7 +108,9 @@ describe("budgets", () => {
     for (const huge of ["1000001", "1e300"]) expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", huge] } }), 422);
     // only ["stop"] stops: an answer with more in it is refused and the task still waits; an amount is a decimal number
     expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["stop", "no, go on"] } }), 422);
-    for (const odd of ["0x10", "", "Infinity"]) expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", odd] } }), 422);
+    for (const odd of ["0x10", "Infinity"]) expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", odd] } }), 422);
+    // a blank answer is no answer, a budget question's as any other's
+    expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", ""] } }), 400);
     expect((await api("GET", `/tasks/${task.id}`)).json.status).toBe("needs_input");
     expect((await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", "10"] } })).status).toBe(200);
     const done = await waitForStatus(task.id, ["completed"]);
