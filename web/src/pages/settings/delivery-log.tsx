@@ -4,7 +4,7 @@ import { createClient, unwrap } from "../../client";
 import { EmptyState, ErrorState } from "../../components/states";
 import { fmtDate } from "../../lib/format";
 import { TableHead } from "../../components/list-table";
-import { EVENTS, type EventName } from "./subscription-edit-dialog";
+import { EVENTS, type EventName } from "./subscription-fields";
 
 const fd = createClient();
 const OUTCOMES = ["delivered", "retrying", "failed"] as const;

@@ -10,7 +10,8 @@ import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { DeliveryLog } from "./delivery-log";
-import { EVENTS, type EventName, SubscriptionEditDialog } from "./subscription-edit-dialog";
+import { SubscriptionEditDialog } from "./subscription-edit-dialog";
+import { EVENTS, type EventName, SubscriptionFields, subscriptionProblem } from "./subscription-fields";
 
 const fd = createClient();
 
@@ -36,8 +37,8 @@ function Subscriptions() {
 
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
-    if (!url().trim()) return setErr("Enter the URL that receives the events.");
-    if (!events().length) return setErr("Pick at least one event.");
+    const problem = subscriptionProblem(url(), events());
+    if (problem) return setErr(problem);
     setErr(null);
     try {
       const s = await unwrap(fd.notifications.subscriptions.$post({ json: { url: url().trim(), events: events(), description: description().trim() } }));
@@ -93,7 +94,6 @@ function Subscriptions() {
       setTesting(null);
     }
   };
-  const toggleEvent = (ev: EventName, on: boolean) => setEvents((l) => (on ? [...new Set([...l, ev])] : l.filter((x) => x !== ev)));
 
   return (
     <>
@@ -157,27 +157,7 @@ function Subscriptions() {
           </div>
         </Show>
         <form class="stack" onSubmit={create} aria-label="Add subscription">
-          <div class="grid-2">
-            <label class="field">
-              <span>Endpoint URL</span>
-              <input type="url" value={url()} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://example.com/hooks/flightdeck" />
-            </label>
-            <label class="field">
-              <span>Description</span>
-              <input type="text" value={description()} onInput={(e) => setDescription(e.currentTarget.value)} placeholder="on-call channel" />
-            </label>
-          </div>
-          <fieldset class="row gap-sm wrap">
-            <legend>Events</legend>
-            <For each={EVENTS}>
-              {(ev) => (
-                <label class="row gap-xs">
-                  <input type="checkbox" checked={events().includes(ev)} onChange={(e) => toggleEvent(ev, e.currentTarget.checked)} />
-                  <code>{ev}</code>
-                </label>
-              )}
-            </For>
-          </fieldset>
+          <SubscriptionFields wide url={url()} description={description()} events={events()} onUrl={setUrl} onDescription={setDescription} onEvents={setEvents} />
           <div>
             <button class="btn btn-primary" type="submit">Add subscription</button>
           </div>

@@ -1,13 +1,12 @@
-import { createSignal, For } from "solid-js";
+import { createSignal } from "solid-js";
 import { createClient, unwrap } from "../../client";
 import { FormFooter } from "../../components/form-footer";
 import { Modal } from "../../components/modal";
 import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
+import { EVENTS, type EventName, SubscriptionFields, subscriptionProblem } from "./subscription-fields";
 
 const fd = createClient();
-export const EVENTS = ["task.completed", "task.failed", "task.needs_input"] as const;
-export type EventName = (typeof EVENTS)[number];
 
 interface Subscription {
   id: string;
@@ -23,13 +22,12 @@ export function SubscriptionEditDialog(props: { subscription: Subscription; onCl
   const [description, setDescription] = createSignal(s.description);
   const [events, setEvents] = createSignal<EventName[]>([...s.events]);
   const { busy, error: err, setError: setErr, run } = createSubmit();
-  const toggle = (ev: EventName, on: boolean) => setEvents((l) => (on ? [...new Set([...l, ev])] : l.filter((x) => x !== ev)));
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
     setErr(null);
-    if (!url().trim()) return setErr("Enter the URL that receives the events.");
-    if (!events().length) return setErr("Pick at least one event.");
+    const problem = subscriptionProblem(url(), events());
+    if (problem) return setErr(problem);
     const patch: { url?: string; description?: string; events?: EventName[] } = {};
     if (url().trim() !== s.url) patch.url = url().trim();
     if (description().trim() !== s.description) patch.description = description().trim();
@@ -47,25 +45,7 @@ export function SubscriptionEditDialog(props: { subscription: Subscription; onCl
   return (
     <Modal open onClose={props.onClose} title="Edit subscription">
       <form class="stack" onSubmit={submit}>
-        <label class="field">
-          <span>Endpoint URL</span>
-          <input type="url" value={url()} onInput={(e) => setUrl(e.currentTarget.value)} />
-        </label>
-        <label class="field">
-          <span>Description</span>
-          <input type="text" value={description()} onInput={(e) => setDescription(e.currentTarget.value)} />
-        </label>
-        <fieldset class="row gap-sm wrap">
-          <legend>Events</legend>
-          <For each={EVENTS}>
-            {(ev) => (
-              <label class="row gap-xs">
-                <input type="checkbox" checked={events().includes(ev)} onChange={(e) => toggle(ev, e.currentTarget.checked)} />
-                <code>{ev}</code>
-              </label>
-            )}
-          </For>
-        </fieldset>
+        <SubscriptionFields url={url()} description={description()} events={events()} onUrl={setUrl} onDescription={setDescription} onEvents={setEvents} />
         <p class="muted small">Messages queued for an event taken out are dropped; retries go to the new URL.</p>
         <FormFooter error={err()} busy={busy()} onCancel={props.onClose} submit="Save" />
       </form>
