@@ -37,6 +37,8 @@ export default defineConfig({
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // a poll waits for the page or the app, which take longer with another test file running beside them
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],
