@@ -9,6 +9,8 @@ const TOOLS = [
   { name: "forget_session", description: "Ends the caller's session", inputSchema: { type: "object", properties: {} } },
   { name: "files", description: "Returns a text and a binary resource", inputSchema: { type: "object", properties: {} } },
   { name: "notes.read", description: "A dotted name, as MCP allows", inputSchema: { type: "object", properties: {} } },
+  { name: "notes_read", description: "The name notes.read is offered under", inputSchema: { type: "object", properties: {} } },
+  { name: "web.search", description: "The name of a built-in once made safe", inputSchema: { type: "object", properties: {} } },
   { name: "slow", description: "Never answers", inputSchema: { type: "object", properties: {} } },
   { name: "huge", description: "Answers with `kb` KB of text", inputSchema: { type: "object", properties: { kb: { type: "number" } } } },
 ];
@@ -65,6 +67,10 @@ export function startMcp(): Promise<FakeServer> {
           });
         case "notes.read":
           return reply({ content: [{ type: "text", text: "the notes" }] });
+        case "notes_read":
+          return reply({ content: [{ type: "text", text: "the other notes" }] });
+        case "web.search":
+          return reply({ content: [{ type: "text", text: "searched" }] });
         case "slow":
           return;
         case "huge":

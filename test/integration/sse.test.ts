@@ -3,7 +3,8 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { subscribeToFeed } from "../../worker/live/org-feed";
 import { streamsPerToken } from "../../worker/lib/stream-slots";
-import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, waitForStatus } from "../helpers";
+import type { TaskRunner } from "../../worker/task/runner";
+import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, taskStub, waitForStatus } from "../helpers";
 
 interface Frame {
   id: string | null;
@@ -119,6 +120,44 @@ describe("per-task stream", () => {
     const got = ids(await reading);
     expect(got[0]).toBe(last + 1);
     got.forEach((id, i) => expect(id).toBe(last + 1 + i));
+  });
+
+  it("pushes an event only once the write that stores it has committed: one rolled back reaches no stream, and its id is given again", async () => {
+    const task = await createTask({ agent: "researcher", title: "sse rollback", description: "@ask Which region?\n@output done" });
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+    const before = await readFrames((await stream(`/tasks/${task.id}/events`)).body!, (fs) => fs.some((f) => (f.data as { status?: string })?.status === "needs_input"));
+    const last = Math.max(...ids(before));
+    const res = await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${ADMIN}`, "last-event-id": String(last) });
+    const reading = readFrames(res.body!, (fs) => fs.some(isFinal));
+    const text = (delta: string) => ({ type: "run.text" as const, task_id: task.id, step: "main", run_no: 1, delta });
+    await runInDurableObject(taskStub(task.id), (o: TaskRunner) => {
+      expect(() =>
+        o.transact(() => {
+          o.emit(text("rolled back"));
+          throw new Error("boom");
+        }),
+      ).toThrow("boom");
+      // a savepoint rolled back inside a transaction that commits: only the outer one's events go out
+      o.transact(() => {
+        o.emit(text("kept"));
+        try {
+          o.transact(() => {
+            o.emit(text("rolled back too"));
+            throw new Error("inner");
+          });
+        } catch {}
+        o.emit(text("kept too"));
+      });
+    });
+    await api("POST", `/sessions/${waiting.session_id}/respond`, { body: { call_id: waiting.pending[0].call_id, answers: ["EMEA"] } });
+    const live = (await reading).filter((f) => f.id != null);
+    const deltas = live.filter((f) => f.event === "run.text").map((f) => (f.data as { delta: string }).delta);
+    expect(deltas.slice(0, 2)).toEqual(["kept", "kept too"]);
+    expect(deltas.join(" ")).not.toContain("rolled back");
+    live.forEach((f, i) => expect(Number(f.id)).toBe(last + 1 + i));
+    // what went out live is what the log holds, id for id
+    const stored = await readFrames((await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${ADMIN}`, "last-event-id": String(last) })).body!, () => false, 1000);
+    expect(stored.map((f) => [f.id, f.event, f.data])).toEqual(live.map((f) => [f.id, f.event, f.data]));
   });
 
   it("answers a Last-Event-ID the task never gave with reset (at its last id), then goes on live", async () => {

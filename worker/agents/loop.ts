@@ -2,7 +2,7 @@ import { estimateTurnNanos } from "./budget";
 import { type Price, costNanos } from "./cost";
 import { parseModel } from "./providers";
 import { capResult } from "./tools/cap";
-import { type ToolHost, type ToolResult, isSuspension } from "./tools/host";
+import { type RenamedTool, type ToolHost, type ToolResult, isSuspension } from "./tools/host";
 import { type TurnRecord, conversationOf, isFinal } from "./turn";
 import { type Message, type Provider, StepError, type ToolSpec, zeroUsage } from "./types";
 
@@ -55,6 +55,8 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
   const model = parseModel(o.agent.model).name;
   const turns = [...o.turns];
   let specs: ToolSpec[] | undefined;
+  /** tools offered under another name: said on the turn they were first offered in */
+  let renamed: RenamedTool[] | undefined;
   for (;;) {
     const last = turns.at(-1);
     if (last && isCutOff(last)) throw cutOffError(last);
@@ -69,7 +71,10 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
       const suspended = await finishToolCalls(turns, o, now);
       if (suspended) return suspended;
     }
-    specs ??= await o.tools.specs(o.signal);
+    if (!specs) {
+      specs = await o.tools.specs(o.signal);
+      renamed = o.tools.renamed?.();
+    }
     const sent: Message[] = !turns.length ? firstMessages(o.agent, o.instructions) : followUp !== undefined ? [{ role: "user", content: followUp }] : [];
     const messages = [...conversationOf(turns), ...sent];
     let estimate: number | undefined;
@@ -93,9 +98,11 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
       ...(res.provider_content ? { provider_content: res.provider_content } : {}),
       ...(res.cut_off ? { cut_off: res.cut_off } : {}),
       ...(res.refused ? { refused: res.refused } : {}),
+      ...(renamed?.length ? { renamed_tools: renamed } : {}),
       usage: res.usage,
       cost_nanos: costNanos(res.usage, o.price),
     };
+    renamed = undefined;
     await o.saveTurn(turn);
     turns.push(turn);
   }

@@ -1,3 +1,4 @@
+import type { RenamedTool } from "./tools/host";
 import type { Message, ProviderBlock, ToolCall, Usage, WebSearchRecord } from "./types";
 
 export interface ToolResultRecord {
@@ -36,6 +37,8 @@ export interface TurnRecord {
   cut_off?: string;
   /** the provider stopped the answer for its content (the provider's reason): not a final answer */
   refused?: string;
+  /** MCP tools this turn's model was first offered under another name, as another tool had taken theirs */
+  renamed_tools?: RenamedTool[];
   usage: Usage;
   cost_nanos: number;
 }

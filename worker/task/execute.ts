@@ -104,7 +104,7 @@ export class RunExecutor {
           // the stored turn holds the whole text: what has not been streamed yet need not be
           text.close();
           this.live.delete(key);
-          t.state.storage.transactionSync(() => {
+          t.transact(() => {
             saveTurn(t.sql, key, run.run_no, maskTurn(turn, this.org.mask));
             const before = counted.get(turn.turn_no);
             counted.set(turn.turn_no, { searches: turn.usage.searches, cost_nanos: turn.cost_nanos });
@@ -167,7 +167,7 @@ export class RunExecutor {
       t.inflight.delete(node.key);
       return;
     }
-    t.state.storage.transactionSync(() => {
+    t.transact(() => {
       if (outcome.kind === "completed") {
         run.status = "completed";
         run.finished_at = now;
@@ -212,7 +212,7 @@ export class RunExecutor {
     // a provider's error body may quote the key it was sent, or whatever a tool was given
     const message = this.org.mask(err.message);
     const policy = t.agentStep(node).retry ?? DEFAULT_RETRY;
-    t.state.storage.transactionSync(() => {
+    t.transact(() => {
       this.keepInterrupted(node.key, run);
       run.status = "failed";
       run.error = message;

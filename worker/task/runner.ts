@@ -71,6 +71,8 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** Runs begun by this instance that have no stored turns yet, so their executor need not look. */
   readonly freshRuns = new Set<string>();
   private readonly subscribers = new Subscribers();
+  /** Events stored in the transaction under way (`transact`), pushed once it commits. */
+  private held: { id: number; event: TaskEvent; json: string }[] | null = null;
   private readonly waiters = new Set<() => void>();
   readonly sync: IndexSync;
   readonly executor: RunExecutor;
@@ -149,7 +151,7 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   private async store(meta: TaskMeta): Promise<void> {
     await requestSlot(this.env, this.queue, meta);
-    this.ctx.storage.transactionSync(() => {
+    this.transact(() => {
       if (this.unstored) createStore(this.ctx.storage);
       this.sql.exec("INSERT INTO task (id, org_id, meta, status, created_at) VALUES (?, ?, ?, 'pending', ?)", meta.id, meta.org_id, JSON.stringify(meta), meta.created_at);
       for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
@@ -268,7 +270,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (!this.meta) return fail("not_found", "task not found");
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => this.stopUnfinished(reason, now));
+    this.transact(() => this.stopUnfinished(reason, now));
     for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
     this.setStatus("cancelled");
@@ -298,7 +300,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.markAnswered(callId, answers);
       this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
     }
-    this.ctx.storage.transactionSync(() => {
+    this.transact(() => {
       node.status = "running";
       node.waiting = null;
       saveNode(this.sql, node);
@@ -316,7 +318,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     await this.startup;
     const node = this.awaitingReview(key, run);
     if ("ok" in node) return node;
-    this.ctx.storage.transactionSync(() => {
+    this.transact(() => {
       node.status = "completed";
       node.waiting = null;
       node.finished_at = Date.now();
@@ -351,7 +353,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     await this.startup;
     const node = this.awaitingReview(key, run);
     if ("ok" in node) return node;
-    this.ctx.storage.transactionSync(() => {
+    this.transact(() => {
       node.waiting = null;
       node.output = null;
       this.beginRun(node, Date.now(), comment, node.runs);
@@ -413,7 +415,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     await this.startup;
     for (const n of this.nodes()) {
       if (n.waiting?.kind !== "child" || n.waiting.task_id !== child.id) continue;
-      this.ctx.storage.transactionSync(() => this.executor.childFinished(n, child));
+      this.transact(() => this.executor.childFinished(n, child));
       this.pump();
     }
   }
@@ -422,7 +424,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     for (const n of this.nodes()) {
       if (n.waiting?.kind !== "child") continue;
       const row = await this.env.DB.prepare("SELECT id, status, output FROM tasks WHERE id = ?").bind(n.waiting.task_id).first<{ id: string; status: TaskStatus; output: string | null }>();
-      if (row && FINAL.has(row.status)) this.ctx.storage.transactionSync(() => this.executor.childFinished(n, row));
+      if (row && FINAL.has(row.status)) this.transact(() => this.executor.childFinished(n, row));
     }
   }
 
@@ -462,7 +464,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     let actions = nextActions(this.meta!.plan, this.index, this.graph);
     // most passes (a run that just finished and recorded its own step) have nothing to apply: no transaction for them
     if (actions.length) {
-      this.ctx.storage.transactionSync(() => {
+      this.transact(() => {
         this.queue.save();
         for (;;) {
           // once a step has failed the task fails: loops and branches take the failure up, but nothing new starts
@@ -611,7 +613,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (next === "failed") this.stopSiblings(now);
     }
     let transition: TaskTransition | null = null;
-    this.ctx.storage.transactionSync(() => {
+    this.transact(() => {
       this.sql.exec("UPDATE task SET status = ?, output = ?, started_at = ?, finished_at = ?", next, this.output, this.startedAt, this.finishedAt);
       this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
       // kept with the status until the Notifier has it, so a process that stops meanwhile loses no notification
@@ -650,7 +652,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     const reason = "stopped: another step failed";
     for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
-    this.ctx.storage.transactionSync(() => this.stopUnfinished(reason, now));
+    this.transact(() => this.stopUnfinished(reason, now));
     void this.ctx.storage.deleteAlarm();
     // as a cancel does: a sub-task, awaited or not, was part of work that failed, and a rerun would make it again
     this.ctx.waitUntil(this.cancelChildren("parent task failed").catch((e) => log("warn", "sub-tasks not cancelled", { task_id: this.meta!.id, error: String(e) })));
@@ -767,11 +769,40 @@ export class TaskRunner extends DurableObject<Bindings> {
     addInto(this.totals, usage, costNanos);
   }
 
+  /**
+   * `transactionSync`, with the events it stores held back from streams and the log until it commits: one it
+   * rolls back gives no client an id the log never held, and the ids it took are given again. Nests as savepoints.
+   */
+  transact<T>(fn: () => T): T {
+    const outer = this.held;
+    const held = outer ?? [];
+    const mark = held.length;
+    const lastId = this.lastEventId;
+    this.held = held;
+    let value: T;
+    try {
+      value = this.ctx.storage.transactionSync(fn);
+    } catch (e) {
+      held.length = mark;
+      this.lastEventId = lastId;
+      throw e;
+    } finally {
+      this.held = outer;
+    }
+    if (!outer) for (const e of held) this.publish(e.id, e.event, e.json);
+    return value;
+  }
+
   emit(event: TaskEvent): void {
     const json = JSON.stringify(event);
     const id = this.lastEventId + 1;
     appendEvent(this.sql, id, event.type, json, Date.now());
     this.lastEventId = id;
+    if (this.held) this.held.push({ id, event, json });
+    else this.publish(id, event, json);
+  }
+
+  private publish(id: number, event: TaskEvent, json: string): void {
     logTaskEvent(id, event, json);
     if (this.subscribers.size) this.subscribers.broadcast(sseFrameJson(id, event.type, json));
   }

@@ -5,6 +5,7 @@ import { createToolHost } from "../../../worker/agents/tools";
 import { MAX_TOOL_RESULT_BYTES } from "../../../worker/agents/tools/cap";
 import { StepError } from "../../../worker/agents/types";
 import { agent } from "../../unit/agents/loop-helpers";
+import { api, createTask, waitForStatus } from "../../helpers";
 import { local, servers } from "./helpers";
 
 const signal = () => new AbortController().signal;
@@ -15,7 +16,7 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
 
   it("lists every tool of the server, across pages", async () => {
     const specs = await createToolHost({ env: {}, names: [url()] }).specs(signal());
-    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "slow", "huge"]);
+    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "notes_read_2", "web_search", "slow", "huge"]);
     expect(specs[0]).toEqual({
       name: "add",
       description: "Add two numbers",
@@ -36,6 +37,20 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
     const host = createToolHost({ env: {}, names: [url()] });
     expect((await host.specs(signal())).filter((s) => !/^[a-zA-Z0-9_-]{1,64}$/.test(s.name))).toEqual([]);
     expect(await host.execute(call("notes_read"), signal())).toEqual({ result: "the notes" });
+  });
+
+  it("offers two tools whose names map to the same one under distinct names, the later one renamed, and says so; a built-in keeps its name", async () => {
+    const server = url().slice(4);
+    const host = createToolHost({ env: {}, names: [url(), "web_search"] });
+    const names = (await host.specs(signal())).map((s) => s.name);
+    expect(names).toEqual(["web_search", "add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "notes_read_2", "web_search_2", "slow", "huge"]);
+    expect(host.renamed!()).toEqual([
+      { name: "notes_read", server, offered_as: "notes_read_2", taken_by: `notes.read of ${server}` },
+      { name: "web.search", server, offered_as: "web_search_2", taken_by: "the built-in web_search" },
+    ]);
+    expect(await host.execute(call("notes_read"), signal())).toEqual({ result: "the notes" });
+    expect(await host.execute(call("notes_read_2"), signal())).toEqual({ result: "the other notes" });
+    expect(await host.execute(call("web_search_2"), signal())).toEqual({ result: "searched" });
   });
 
   it("gives a text resource's text and names a binary one rather than inlining its base64", async () => {
@@ -76,6 +91,23 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
     });
     expect(outcome).toEqual({ kind: "completed", output: "added" });
     expect(turns[1]).toMatchObject({ tool_results: [{ call_id: "sim_call_1", name: "add", result: "42" }] });
+    // the turn the tools were offered in says which were renamed; the turns after it do not repeat it
+    expect(turns[0]).toMatchObject({ renamed_tools: [{ name: "notes_read", offered_as: "notes_read_2" }] });
+    expect(turns.filter((t) => (t as { turn_no: number }).turn_no > 1).some((t) => "renamed_tools" in (t as object))).toBe(false);
+  });
+});
+
+describe("MCP tools in a task", () => {
+  it("says in the run's trace which tools were offered under another name, and calls the renamed one", async () => {
+    const server = local(servers().mcp, "/mcp");
+    const name = `mcp-${crypto.randomUUID().slice(0, 8)}`;
+    expect((await api("POST", "/agents", { body: { name, model: "sim", tools: [`mcp:${server}`] } })).status).toBe(201);
+    const task = await createTask({ agent: name, title: "renamed tools", description: "@tool notes_read_2 {}\n@output done" });
+    await waitForStatus(task.id, ["completed"]);
+    const trace = (await api("GET", `/tasks/${task.id}/steps/main/runs/1/trace`)).json;
+    expect(trace.turns[0].renamed_tools).toEqual([{ name: "notes_read", server, offered_as: "notes_read_2", taken_by: `notes.read of ${server}` }]);
+    expect(trace.turns[0].tool_results).toMatchObject([{ name: "notes_read_2", result: "the other notes" }]);
+    expect(trace.turns[1].renamed_tools).toBeUndefined();
   });
 });
 

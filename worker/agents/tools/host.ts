@@ -15,9 +15,19 @@ export type ToolSuspension = { suspend: "ask"; question: string } | { suspend: "
 
 export type ToolOutcome = ToolResult | ToolSuspension;
 
+/** An MCP tool offered under another name than its own provider-safe one, which `taken_by` held first. */
+export interface RenamedTool {
+  name: string;
+  server: string;
+  offered_as: string;
+  taken_by: string;
+}
+
 export interface ToolHost {
   /** the specs offered to the model for the agent's tool names (MCP servers are asked for their list) */
   specs(signal: AbortSignal): Promise<ToolSpec[]>;
+  /** once `specs` has answered: the tools it offers under another name, as two mapped to the same one */
+  renamed?(): RenamedTool[];
   /** runs one call; failures become an `error: …` result, only an abort of `signal` throws */
   execute(call: ToolCall, signal: AbortSignal): Promise<ToolOutcome>;
 }

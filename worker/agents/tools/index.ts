@@ -2,13 +2,13 @@ import type { Bindings } from "../../env";
 import { StepError, type ToolCall, type ToolSpec } from "../types";
 import { askHumanSpec, spawnTaskSpec } from "./builtins";
 import { capResult } from "./cap";
-import type { ToolHost, ToolOutcome } from "./host";
+import type { RenamedTool, ToolHost, ToolOutcome } from "./host";
 import { httpFetch, httpFetchSpec } from "./http-fetch";
 import { McpClient } from "./mcp";
 import { ToolError } from "./tool-error";
 import { type SearchBackend, searchBackendFor, webSearchSpec } from "./web-search";
 
-export type { ToolHost, ToolOutcome, ToolResult, ToolSuspension } from "./host";
+export type { RenamedTool, ToolHost, ToolOutcome, ToolResult, ToolSuspension } from "./host";
 export { isSuspension } from "./host";
 
 type Runner = (args: Record<string, unknown>, signal: AbortSignal) => Promise<ToolOutcome>;
@@ -24,22 +24,28 @@ export interface ToolHostOptions {
 }
 
 /**
- * Offers and runs an agent's tools. When two sources offer the same tool name the first listed wins. Results are
- * capped (see cap.ts) and tool failures go back to the model as text rather than failing the run.
+ * Offers and runs an agent's tools. Built-in tools keep their names; an MCP tool whose provider-safe name is taken
+ * (by a built-in, or by an MCP tool listed before it) is offered under the first free `<name>_2`, `<name>_3`, …, and
+ * `renamed` says so. Results are capped (see cap.ts) and tool failures go back to the model as text rather than failing the run.
  */
 export function createToolHost(o: ToolHostOptions): ToolHost {
-  let catalog: Promise<Map<string, { spec: ToolSpec; run: Runner }>> | undefined;
+  let catalog: Promise<Catalog> | undefined;
+  let renamed: RenamedTool[] = [];
   const load = (signal: AbortSignal) => {
-    catalog ??= buildCatalog(o, signal).catch((e: unknown) => {
-      catalog = undefined;
-      throw e;
-    });
+    catalog ??= buildCatalog(o, signal).then(
+      (c) => ((renamed = c.renamed), c),
+      (e: unknown) => {
+        catalog = undefined;
+        throw e;
+      },
+    );
     return catalog;
   };
   return {
-    specs: async (signal) => [...(await load(signal)).values()].map((t) => t.spec),
+    specs: async (signal) => [...(await load(signal)).tools.values()].map((t) => t.spec),
+    renamed: () => renamed,
     execute: async (call: ToolCall, signal: AbortSignal): Promise<ToolOutcome> => {
-      const tool = (await load(signal)).get(call.name);
+      const tool = (await load(signal)).tools.get(call.name);
       if (!tool) return failed(`the tool ${call.name} is not available to this agent`);
       try {
         const out = await tool.run(call.arguments, signal);
@@ -54,25 +60,25 @@ export function createToolHost(o: ToolHostOptions): ToolHost {
 
 const failed = (message: string): ToolOutcome => ({ result: `error: ${message}`, error: message });
 
-async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Map<string, { spec: ToolSpec; run: Runner }>> {
+interface Catalog {
+  tools: Map<string, { spec: ToolSpec; run: Runner }>;
+  renamed: RenamedTool[];
+}
+
+async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Catalog> {
   const tools = new Map<string, { spec: ToolSpec; run: Runner }>();
-  const add = (spec: ToolSpec, run: Runner) => {
-    if (!tools.has(spec.name)) tools.set(spec.name, { spec, run });
+  /** what holds each name: a built-in's own, or an MCP tool's name and server */
+  const holders = new Map<string, string>();
+  const renamed: RenamedTool[] = [];
+  const add = (spec: ToolSpec, run: Runner, holder = `the built-in ${spec.name}`) => {
+    if (tools.has(spec.name)) return;
+    tools.set(spec.name, { spec, run });
+    holders.set(spec.name, holder);
   };
   const search = o.search ?? searchBackendFor(o.env);
+  // built-ins first: their names are the product's, so an MCP tool never takes one
   for (const name of o.names) {
-    if (name.startsWith("mcp:")) {
-      const client = new McpClient(name.slice(4), o.mcpTimeoutMs, o.mcpMaxBytes);
-      let specs: ToolSpec[];
-      try {
-        specs = await client.listTools(signal);
-      } catch (e) {
-        if (signal.aborted) throw signal.reason;
-        throw new StepError(`MCP server ${name.slice(4)} could not list its tools: ${e instanceof Error ? e.message : String(e)}`, true);
-      }
-      for (const spec of specs) add({ ...spec, name: modelToolName(spec.name) }, async (args, s) => ({ result: await client.callTool(spec.name, args, s) }));
-      continue;
-    }
+    if (name.startsWith("mcp:")) continue;
     switch (name) {
       case "ask_human":
         add(askHumanSpec, async (args) => ({ suspend: "ask", question: requireString(args, "question") }));
@@ -93,7 +99,32 @@ async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Ma
         throw new StepError(`unknown tool "${name}": use ask_human, http_fetch, web_search, spawn_task or mcp:<url>`, false);
     }
   }
-  return tools;
+  for (const name of o.names) {
+    if (!name.startsWith("mcp:")) continue;
+    const server = name.slice(4);
+    const client = new McpClient(server, o.mcpTimeoutMs, o.mcpMaxBytes);
+    let specs: ToolSpec[];
+    try {
+      specs = await client.listTools(signal);
+    } catch (e) {
+      if (signal.aborted) throw signal.reason;
+      throw new StepError(`MCP server ${server} could not list its tools: ${e instanceof Error ? e.message : String(e)}`, true);
+    }
+    for (const spec of specs) {
+      const safe = modelToolName(spec.name);
+      const offered = freeName(safe, tools);
+      if (offered !== safe) renamed.push({ name: spec.name, server, offered_as: offered, taken_by: holders.get(safe)! });
+      add({ ...spec, name: offered }, async (args, s) => ({ result: await client.callTool(spec.name, args, s) }), `${spec.name} of ${server}`);
+    }
+  }
+  return { tools, renamed };
+}
+
+/** `safe`, or when a tool has it the first of `safe_2`, `safe_3`, … that none has, kept to 64 characters. */
+function freeName(safe: string, taken: ReadonlyMap<string, unknown>): string {
+  let name = safe;
+  for (let n = 2; taken.has(name); n++) name = `${safe.slice(0, 64 - `_${n}`.length)}_${n}`;
+  return name;
 }
 
 /**
