@@ -87,7 +87,8 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
     const s = t().steps;
     return s.length === 1 && s[0].kind === "agent" ? s[0] : null;
   };
-  const [rerun, setRerun] = createSignal(false);
+  // the dialog's preselected step: "" for the whole task
+  const [rerun, setRerun] = createSignal<string | null>(null);
   return (
     <>
       <header class="page-head detail-head">
@@ -107,7 +108,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
           <div class="row gap-sm wrap">
             <TaskActions task={t()} onChanged={props.onChanged} size="md" />
             <Show when={FINAL.has(t().status)}>
-              <button class="btn btn-md" type="button" disabled={!canWrite()} onClick={() => setRerun(true)}>
+              <button class="btn btn-md" type="button" disabled={!canWrite()} onClick={() => setRerun("")}>
                 Rerun…
               </button>
             </Show>
@@ -117,8 +118,8 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
           </Show>
         </div>
       </header>
-      <Show when={rerun()}>
-        <RerunDialog task={t()} onClose={() => setRerun(false)} />
+      <Show when={rerun() !== null}>
+        <RerunDialog task={t()} from={rerun() ?? ""} onClose={() => setRerun(null)} />
       </Show>
 
       <Show when={t().pending?.length}>
@@ -169,7 +170,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
       <section class="card" aria-labelledby="steps-title">
         <h2 id="steps-title">Steps</h2>
         <Show when={t().steps.length} fallback={<EmptyState title="No steps yet" />}>
-          <StepList taskId={t().id} steps={t().steps} detailed />
+          <StepList taskId={t().id} steps={t().steps} detailed onRerun={FINAL.has(t().status) && canWrite() ? setRerun : undefined} />
         </Show>
       </section>
 
