@@ -105,14 +105,18 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
           <WaitingNote waiting={t().waiting} refresh={props.onChanged} />
         </div>
         <div class="stack-xs">
-          <div class="row gap-sm wrap">
-            <TaskActions task={t()} onChanged={props.onChanged} size="md" />
-            <Show when={FINAL.has(t().status)}>
-              <button class="btn btn-md" type="button" disabled={!canWrite()} onClick={() => setRerun("")}>
-                Rerun…
-              </button>
-            </Show>
-          </div>
+          <TaskActions
+            task={t()}
+            onChanged={props.onChanged}
+            size="md"
+            extra={
+              <Show when={FINAL.has(t().status)}>
+                <button class="btn btn-md" type="button" disabled={!canWrite()} onClick={() => setRerun("")}>
+                  Rerun…
+                </button>
+              </Show>
+            }
+          />
           <Show when={FINAL.has(t().status) && !canWrite()}>
             <RoleNote>Viewers cannot rerun tasks: that needs a member or admin token.</RoleNote>
           </Show>
