@@ -363,4 +363,51 @@ describe("task detail", () => {
     expect(await note.count()).toBe(0);
     for (const id of [ids[0], ids[2]]) await apiCall(app, "DELETE", `/tasks/${id}`);
   });
+
+  it("reruns a failed task from its page: from its failed step or whole, with changed inputs, on the plan's fixed version", async () => {
+    const def = (second: string) => ({
+      name: `Rerun ${uid()}`,
+      params: [{ name: "tone", required: true, enum: ["warm", "dry"] }],
+      steps: [
+        { id: "draft", agent: "writer", instructions: "@output draft in {{params.tone}}" },
+        { id: "polish", agent: "writer", depends_on: ["draft"], instructions: `@output ${second}` },
+      ],
+    });
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", def("polished\n@fail permanent"));
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, { inputs: { tone: "warm" } });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("failed");
+    await apiCall(app, "PUT", `/plans/${plan.id}`, def("polished again"));
+
+    // the failed step's own button opens the dialog with it chosen
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await badge("failed").waitFor({ timeout: 20_000 });
+    expect(await page.getByRole("button", { name: "Rerun from draft…" }).count()).toBe(0);
+    await page.getByRole("button", { name: "Rerun from polish…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Rerun task" });
+    const version = dialog.getByLabel("Plan version");
+    await version.waitFor();
+    expect(await version.locator("option").allTextContents()).toEqual(["v1 (the one this task ran)", "v2 (the plan's current)"]);
+    const tone = dialog.getByLabel(/^tone/);
+    expect(await tone.inputValue()).toBe("warm");
+    expect(await tone.locator("option").allTextContents()).toEqual(["Choose…", "warm", "dry"]);
+
+    expect(await dialog.getByLabel("Rerun from").inputValue()).toBe("polish");
+
+    // the reused draft was written in the old tone: the API refuses, the dialog says why and keeps what was chosen
+    await tone.selectOption("dry");
+    await dialog.getByRole("button", { name: "Rerun", exact: true }).click();
+    await expect.poll(() => dialog.getByRole("alert").textContent()).toContain("rerun from draft");
+    expect(await tone.inputValue()).toBe("dry");
+    expect(page.url()).toBe(`${app.url}/tasks/${task.id}`);
+
+    await dialog.getByLabel("Rerun from").selectOption("");
+    await version.selectOption("current");
+    await dialog.getByRole("button", { name: "Rerun", exact: true }).click();
+    await expect.poll(() => page.url(), { timeout: 20_000 }).not.toBe(`${app.url}/tasks/${task.id}`);
+    const id = page.url().split("/tasks/")[1];
+    const rerun = await apiCall<{ rerun_of: string; plan_version: number; inputs: Record<string, string>; status: string }>(app, "GET", `/tasks/${id}`);
+    expect(rerun).toMatchObject({ rerun_of: task.id, plan_version: 2, inputs: { tone: "dry" } });
+    await badge("completed").waitFor({ timeout: 20_000 });
+    await page.locator('.step[data-step="polish"] .step-output').filter({ hasText: "polished again" }).waitFor();
+  });
 });

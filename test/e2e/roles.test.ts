@@ -57,6 +57,14 @@ describe("a viewer", () => {
     await page.getByRole("note").filter({ hasText: "Only admins set prices." }).waitFor();
   });
 
+  it("sees a finished task's Rerun disabled, with the reason", async () => {
+    const task = await apiCall<{ id: string }>(app, "POST", `/plans/${planId}/run`, { inputs: { topic: "x" } });
+    await expect.poll(async () => (await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await page.getByRole("note").filter({ hasText: "Viewers cannot rerun tasks" }).waitFor({ timeout: 20_000 });
+    expect(await page.getByRole("button", { name: "Rerun…" }).isDisabled()).toBe(true);
+  });
+
   it("saw no CSP violations or page errors", () => {
     expect(browser.problems).toEqual([]);
   });

@@ -58,6 +58,9 @@ export type TriggerInput = InferRequestType<typeof fd.triggers.$post>["json"];
 /** A trigger's change as the API takes it: only the fields that change. */
 export type TriggerPatch = InferRequestType<(typeof fd.triggers)[":id"]["$patch"]>["json"];
 
+/** A rerun as the API takes it: where from, changed inputs, the plan version to run. */
+export type RerunInput = InferRequestType<(typeof fd.tasks)[":id"]["rerun"]["$post"]>["json"];
+
 export type CreateTaskInput = { agent: string; title: string; description: string } | { plan_id: string; inputs: Record<string, string>; title?: string };
 
 const filters = (f: TaskFilters) => {
@@ -77,6 +80,7 @@ export const api = {
     get: (id: string) => call(fd.tasks[":id"].$get({ param: { id }, query: {} })) as Promise<TaskDetail>,
     create: (input: CreateTaskInput) => call(fd.tasks.$post({ json: input })),
     cancel: (id: string) => call(fd.tasks[":id"].$delete({ param: { id } })),
+    rerun: (id: string, body: RerunInput) => call(fd.tasks[":id"].rerun.$post({ param: { id }, json: body })),
     respond: (sessionId: string, callId: string, answers: string[]) =>
       call(fd.sessions[":session_id"].respond.$post({ param: { session_id: sessionId }, json: { call_id: callId, answers } })),
     /** `run`: the run whose output was shown (the pending item's), so the review cannot land on a newer one */

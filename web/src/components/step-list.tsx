@@ -13,13 +13,16 @@ function duration(s: Step): number | null {
   return s.duration_ms ?? durationBetween(s.started_at, s.finished_at);
 }
 
-/** Steps in execution order; loop iterations nested under their loop; skipped branches hidden. */
-export function StepList(props: { taskId: string; steps: Step[]; detailed?: boolean }) {
+/**
+ * Steps in execution order; loop iterations nested under their loop; skipped branches hidden.
+ * `onRerun`: a failed top-level step offers a rerun from it.
+ */
+export function StepList(props: { taskId: string; steps: Step[]; detailed?: boolean; onRerun?: (step: string) => void }) {
   const [trace, setTrace] = createSignal<Step | null>(null);
   return (
     <>
       <ol class="steps" aria-label="Steps">
-        <For each={visible(props.steps)}>{(s) => <StepRow step={s} depth={0} detailed={props.detailed} onTrace={setTrace} />}</For>
+        <For each={visible(props.steps)}>{(s) => <StepRow step={s} depth={0} detailed={props.detailed} onTrace={setTrace} onRerun={props.onRerun} />}</For>
       </ol>
       <Show when={trace()}>{(s) => <TraceModal taskId={props.taskId} step={s()} onClose={() => setTrace(null)} />}</Show>
     </>
@@ -27,7 +30,7 @@ export function StepList(props: { taskId: string; steps: Step[]; detailed?: bool
 }
 
 /** `within` names the loop iteration a step runs in: its steps share their names with every other iteration's. */
-function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?: string; onTrace: (s: Step) => void }) {
+function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?: string; onTrace: (s: Step) => void; onRerun?: (step: string) => void }) {
   const s = () => props.step;
   const children = () => visible([...(s().iterations ?? []), ...(s().steps ?? [])]);
   const [open, setOpen] = createSignal(true);
@@ -79,6 +82,11 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
       </div>
       <Show when={s().error}>
         <p class="step-error">{s().error}</p>
+      </Show>
+      <Show when={props.onRerun && s().status === "failed"}>
+        <button class="btn btn-ghost btn-sm" type="button" onClick={() => props.onRerun?.(s().id)} aria-label={`Rerun from ${label()}…`}>
+          Rerun from here…
+        </button>
       </Show>
       {/* a transient failure waits out its backoff: the step is not failed, its next run is on the way */}
       <Show when={s().status === "pending" && s().retry_at}>

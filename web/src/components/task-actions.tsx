@@ -1,5 +1,5 @@
 import { useLocation } from "@solidjs/router";
-import { createEffect, createRoot, createSignal, getOwner, on, onCleanup, Show } from "solid-js";
+import { createEffect, createRoot, createSignal, getOwner, type JSX, on, onCleanup, Show } from "solid-js";
 import { Portal } from "solid-js/web";
 import { api } from "../api";
 import type { PendingItem, TaskListItem } from "../api-types";
@@ -11,8 +11,8 @@ import { toast } from "./toast";
 
 type Dialog = { kind: "cancel" } | { kind: "respond"; item: PendingItem } | { kind: "review" } | { kind: "budget"; item: PendingItem } | null;
 
-/** Cancel, Provide input, Review (approve or reject, seeing the output), Budget — for a row, a card or the detail header. */
-export function TaskActions(props: { task: TaskListItem; onChanged?: () => void; size?: "sm" | "md" }) {
+/** Cancel, Provide input, Review (approve or reject, seeing the output), Budget — for a row, a card or the detail header (`extra`: its own). */
+export function TaskActions(props: { task: TaskListItem; onChanged?: () => void; size?: "sm" | "md"; extra?: JSX.Element }) {
   const [dialog, setDialog] = createSignal<Dialog>(null);
   const [busy, setBusy] = createSignal(false);
   const [text, setText] = createSignal("");
@@ -198,6 +198,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
           </button>
         </Show>
       </Show>
+      {props.extra}
     </div>
   );
 }

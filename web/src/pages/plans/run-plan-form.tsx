@@ -1,7 +1,8 @@
 import { useNavigate } from "@solidjs/router";
-import { createSignal, For, Show } from "solid-js";
+import { createSignal, Show } from "solid-js";
 import { api } from "../../api";
 import type { PlanDefinition } from "../../api-types";
+import { ParamFields } from "../../components/param-fields";
 import { RoleNote } from "../../components/role-gate";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
@@ -44,34 +45,7 @@ export function RunPlanForm(props: { planId: string; version: number; def: PlanD
           <span>Task title (optional)</span>
           <input type="text" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder={props.def.name} />
         </label>
-        <For each={props.def.params ?? []} fallback={<p class="muted small">This plan takes no parameters.</p>}>
-          {(p) => (
-            <label class="field">
-              <span>
-                {p.name}
-                <Show when={p.required}>
-                  <span class="req" aria-label="required">
-                    {" "}*
-                  </span>
-                </Show>
-              </span>
-              <Show
-                when={p.enum}
-                fallback={<textarea rows={2} value={values()[p.name] ?? ""} onInput={(e) => setValues({ ...values(), [p.name]: e.currentTarget.value })} required={p.required} />}
-              >
-                {(choices) => (
-                  <select onChange={(e) => setValues({ ...values(), [p.name]: e.currentTarget.value })} required={p.required}>
-                    <option value="" selected={!values()[p.name]}>{p.required ? "Choose…" : "(none)"}</option>
-                    <For each={choices()}>{(v) => <option value={v} selected={values()[p.name] === v}>{v}</option>}</For>
-                  </select>
-                )}
-              </Show>
-              <Show when={p.description}>
-                <small class="muted">{p.description}</small>
-              </Show>
-            </label>
-          )}
-        </For>
+        <ParamFields params={props.def.params ?? []} values={values()} onChange={(name, v) => setValues({ ...values(), [name]: v })} />
         <ErrorLine text={err()} />
         <div class="row">
           <button class="btn btn-primary" type="submit" disabled={busy()}>

@@ -1,10 +1,11 @@
 import { A, useParams } from "@solidjs/router";
-import { createEffect, createSignal, on, onCleanup, Show } from "solid-js";
+import { createEffect, createSignal, lazy, on, onCleanup, Show } from "solid-js";
 import { api, ApiError, openStream, taskEventsPath, type StreamState } from "../../api";
 import type { TaskDetail } from "../../api-types";
 import { ConnectionIndicator } from "../../components/connection-indicator";
 import { DagView } from "../../components/dag-view";
 import { Progress } from "../../components/progress";
+import { RoleNote } from "../../components/role-gate";
 import { EmptyState, ErrorState, Loading } from "../../components/states";
 import { StatusBadge, WaitingNote } from "../../components/status-badge";
 import { StepList } from "../../components/step-list";
@@ -12,8 +13,11 @@ import { TaskActions } from "../../components/task-actions";
 import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, totalTokens } from "../../lib/format";
 import { throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
+import { canWrite } from "../../lib/session";
 import { Conversation } from "./conversation";
 import { PendingPanel } from "./pending-panel";
+
+const RerunDialog = lazy(() => import("./rerun-dialog").then((m) => ({ default: m.RerunDialog })));
 
 const TASK_EVENTS = ["task.updated", "step.updated", "run.turn", "run.text", "task.created", "reset"] as const;
 const FINAL: ReadonlySet<string> = new Set(["completed", "failed", "cancelled"]);
@@ -83,6 +87,8 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
     const s = t().steps;
     return s.length === 1 && s[0].kind === "agent" ? s[0] : null;
   };
+  // the dialog's preselected step: "" for the whole task
+  const [rerun, setRerun] = createSignal<string | null>(null);
   return (
     <>
       <header class="page-head detail-head">
@@ -98,8 +104,27 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
           </div>
           <WaitingNote waiting={t().waiting} refresh={props.onChanged} />
         </div>
-        <TaskActions task={t()} onChanged={props.onChanged} size="md" />
+        <div class="stack-xs">
+          <TaskActions
+            task={t()}
+            onChanged={props.onChanged}
+            size="md"
+            extra={
+              <Show when={FINAL.has(t().status)}>
+                <button class="btn btn-md" type="button" disabled={!canWrite()} onClick={() => setRerun("")}>
+                  Rerun…
+                </button>
+              </Show>
+            }
+          />
+          <Show when={FINAL.has(t().status) && !canWrite()}>
+            <RoleNote>Viewers cannot rerun tasks: that needs a member or admin token.</RoleNote>
+          </Show>
+        </div>
       </header>
+      <Show when={rerun() !== null}>
+        <RerunDialog task={t()} from={rerun() ?? ""} onClose={() => setRerun(null)} />
+      </Show>
 
       <Show when={t().pending?.length}>
         <PendingPanel task={t()} onChanged={props.onChanged} />
@@ -149,7 +174,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
       <section class="card" aria-labelledby="steps-title">
         <h2 id="steps-title">Steps</h2>
         <Show when={t().steps.length} fallback={<EmptyState title="No steps yet" />}>
-          <StepList taskId={t().id} steps={t().steps} detailed />
+          <StepList taskId={t().id} steps={t().steps} detailed onRerun={FINAL.has(t().status) && canWrite() ? setRerun : undefined} />
         </Show>
       </section>
 

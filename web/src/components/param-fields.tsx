@@ -1,0 +1,41 @@
+import { For, Show } from "solid-js";
+import type { PlanDefinition } from "../api-types";
+
+/** One field per declared param: a select for one with an `enum`, a text area otherwise; required ones marked. */
+export function ParamFields(props: { params: NonNullable<PlanDefinition["params"]>; values: Record<string, string>; onChange: (name: string, value: string) => void }) {
+  return (
+    <For each={props.params} fallback={<p class="muted small">This plan takes no parameters.</p>}>
+      {(p) => (
+        <label class="field">
+          <span>
+            {p.name}
+            <Show when={p.required}>
+              <span class="req" aria-label="required">
+                {" "}*
+              </span>
+            </Show>
+          </span>
+          <Show when={p.enum} fallback={<textarea rows={2} value={props.values[p.name] ?? ""} onInput={(e) => props.onChange(p.name, e.currentTarget.value)} required={p.required} />}>
+            {(choices) => (
+              <select onChange={(e) => props.onChange(p.name, e.currentTarget.value)} required={p.required}>
+                <option value="" selected={!props.values[p.name]}>
+                  {p.required ? "Choose…" : "(none)"}
+                </option>
+                <For each={choices()}>
+                  {(v) => (
+                    <option value={v} selected={props.values[p.name] === v}>
+                      {v}
+                    </option>
+                  )}
+                </For>
+              </select>
+            )}
+          </Show>
+          <Show when={p.description}>
+            <small class="muted">{p.description}</small>
+          </Show>
+        </label>
+      )}
+    </For>
+  );
+}
