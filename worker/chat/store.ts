@@ -85,6 +85,11 @@ export class ConversationStore {
     return toMessage(row);
   }
 
+  /** When the conversation last had a message, else null. */
+  lastActivity(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT max(created_at) AS at FROM messages").one().at;
+  }
+
   messages(): ChatMessage[] {
     return this.sql.exec<MessageRow>("SELECT * FROM messages ORDER BY seq").toArray().map(toMessage);
   }
