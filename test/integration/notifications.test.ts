@@ -582,7 +582,7 @@ describe("delivery", () => {
 });
 
 describe("what the Notifier keeps", () => {
-  it("deletes attempts older than 30 days from the delivery log and forgets week-old transitions, on its daily alarm", async () => {
+  it("deletes attempts older than 30 days (or a shorter retention period) from the delivery log and forgets week-old transitions, on its daily alarm", async () => {
     const { token, key, orgId, sub } = await setup(["task.completed"]);
     const task = await createTask({ agent: "researcher", title: "Kept a while", description: "@output x" }, token);
     await waitForStatus(task.id, ["completed"], token);
@@ -616,6 +616,12 @@ describe("what the Notifier keeps", () => {
     // the log still holds attempts to age: it tidies again in a day
     const next = await runInDurableObject(notifier(orgId), (_n, state) => state.storage.getAlarm());
     expect(next! - Date.now()).toBeGreaterThan(TIDY_MS - 60_000);
+
+    // a retention period shorter than 30 days is the log's too
+    await attempt(orgId, "msg_week", 8 * DAY);
+    expect((await api("PATCH", "/settings", { token, body: { retention_days: 7 } })).status).toBe(200);
+    expect(await runAlarm(orgId)).toBe(true);
+    expect((await deliveries(token)).map((d) => d.message_id)).toEqual([expect.stringMatching(/^msg_/)]);
 
     // with nothing left to age, the alarm goes
     await env.DB.prepare("DELETE FROM notification_deliveries WHERE org_id = ?").bind(orgId).run();

@@ -40,8 +40,11 @@ export function logAttempt(d1: D1Database, a: DeliveryAttempt): Promise<D1Result
     .run();
 }
 
-/** How long the delivery log keeps an attempt. */
+/** How long the delivery log keeps an attempt, unless the organization's retention period is shorter. */
 export const DELIVERY_LOG_KEPT_MS = 30 * 86_400_000;
+
+/** Attempts logged before this are deleted: 30 days ago, or the retention period ago when that is shorter. */
+export const deliveryLogCutoff = (now: number, retentionDays: number | null) => now - Math.min(DELIVERY_LOG_KEPT_MS, (retentionDays ?? Infinity) * 86_400_000);
 
 /**
  * Deletes up to `batch` of the organization's oldest attempts logged before `cutoff`, reading no more than that

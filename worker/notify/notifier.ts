@@ -2,9 +2,10 @@ import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { readOrgSettings } from "../lib/org-settings";
 import { retryDelay } from "./backoff";
 import { DELIVERY_TIMEOUT_MS, sendSigned } from "./deliver";
-import { DELIVERY_LOG_KEPT_MS, logAttempt, pruneDeliveryLog, type DeliveryOutcome } from "./deliveries";
+import { deliveryLogCutoff, logAttempt, pruneDeliveryLog, type DeliveryOutcome } from "./deliveries";
 import { type NotifyEvent, payloadOf, type TaskTransition } from "./events";
 import { disableGoneSubscription } from "./manage";
 import { droppedBecause, enabledSubscriptions, findSubscription, KnownSubscriptions } from "./subscriptions";
@@ -39,7 +40,8 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
  * message is sent at once, each on its own (no subscription waits for another's receiver), and
  * retried from the alarm with backoff until it succeeds or runs out of attempts; every attempt is
  * written to the D1 delivery log. Once a day, while it remembers a transition or the log holds an attempt, the
- * alarm also tidies: transitions older than a week are forgotten and attempts older than 30 days deleted.
+ * alarm also tidies: transitions older than a week are forgotten and attempts older than 30 days (or the
+ * organization's retention period, when shorter) deleted.
  */
 export class Notifier extends DurableObject<Bindings> {
   private alarmAt: number | null = null;
@@ -163,7 +165,8 @@ export class Notifier extends DurableObject<Bindings> {
     let next: number | null = remembers ? now + TIDY_MS : null;
     if (orgId) {
       try {
-        const { more, left } = await pruneDeliveryLog(this.env.DB, orgId, now - DELIVERY_LOG_KEPT_MS, PRUNE_BATCH);
+        const { retention_days } = await readOrgSettings(this.env.DB, orgId);
+        const { more, left } = await pruneDeliveryLog(this.env.DB, orgId, deliveryLogCutoff(now, retention_days), PRUNE_BATCH);
         if (more) next = now + NEXT_BATCH_MS;
         else if (left) next = now + TIDY_MS;
       } catch (e) {
