@@ -275,6 +275,16 @@ describe("how long a conversation is kept", () => {
   const DAY = 86_400_000;
   const obj = (id: string) => env.CHAT.get(env.CHAT.idFromName(id));
   const alarmOf = (id: string) => runInDurableObject(obj(id), (_o, state) => state.storage.getAlarm());
+  const tables = (id: string) =>
+    runInDurableObject(obj(id), (_o, state) => state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray().map((r) => r.name));
+
+  it("stores nothing for an id it never gave (a look is not a write)", async () => {
+    const id = `cnv_${"0123456789abcdef"}`;
+    expectError(await api("GET", `/chat/${id}`), 404);
+    expectError(await api("POST", `/chat/${id}/messages`, { body: { content: "Add a review step." } }), 404);
+    expect(await tables(id)).toEqual([]);
+    expect(await alarmOf(id)).toBeNull();
+  });
 
   it("is deleted by its alarm once it has had no message for the organization's retention period, and kept without one", async () => {
     const token = await makeOrg(`org_chat_${crypto.randomUUID().slice(0, 8)}`);
@@ -295,6 +305,7 @@ describe("how long a conversation is kept", () => {
     expectError(await api("GET", `/chat/${old.id}`, { token }), 404);
     expectError(await api("POST", `/chat/${old.id}/messages`, { token, body: { content: "Add a review step." } }), 404);
     expect(await alarmOf(old.id)).toBeNull();
+    expect(await tables(old.id)).toEqual([]);
     const kept = await api("GET", `/chat/${recent.id}`, { token });
     expect(kept.status).toBe(200);
     expect(kept.json.messages.length).toBeGreaterThan(0);

@@ -34,7 +34,7 @@ export class ChatConversation extends DurableObject<Bindings> {
     super(ctx, env);
     this.store = new ConversationStore(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
-      this.store.migrate();
+      this.store.open();
       // one made before conversations expired has no alarm yet
       if (this.store.meta() && (await ctx.storage.getAlarm()) == null) await ctx.storage.setAlarm(Date.now() + CHAT_RECHECK_MS);
     });
@@ -53,7 +53,7 @@ export class ChatConversation extends DurableObject<Bindings> {
     }
     if (expires != null && expires <= now && !this.busy) {
       await this.ctx.storage.deleteAll();
-      this.store.migrate();
+      this.store.open();
       return;
     }
     await this.ctx.storage.setAlarm(Math.min(Math.max(expires ?? Infinity, now + 60_000), now + CHAT_RECHECK_MS));
@@ -62,6 +62,7 @@ export class ChatConversation extends DurableObject<Bindings> {
   async create(meta: ConversationMeta, initial: { plan: Plan; note: string } | null): Promise<ChatRpc<ConversationView>> {
     if (this.store.meta()) return { ok: false, code: "conflict", message: "conversation already exists" };
     this.ctx.storage.transactionSync(() => {
+      this.store.migrate();
       this.store.saveMeta(meta);
       if (initial) {
         const draft = this.store.addDraft(initial.plan, diffPlans(null, initial.plan, null));
