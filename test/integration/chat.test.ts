@@ -1,8 +1,9 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { OPENAI_KEY } from "../fake-servers/openai";
-import { ADMIN, api, BASE, expectError, tokenWithRole, waitForStatus } from "../helpers";
+import { CHAT_RECHECK_MS } from "../../worker/chat/conversation";
+import { ADMIN, api, BASE, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
 import { servers } from "./agents/helpers";
 
 const REQUEST = "Research the top competitors. Write a summary of their pricing. Send it to the team.";
@@ -267,5 +268,50 @@ describe("chat with a model planner", () => {
     const reply = await say(conv.id, "Research the market");
     expect(reply.message).toMatchObject({ failed: true });
     expect(reply.message.content).toMatch(/planner's model failed/);
+  });
+});
+
+describe("how long a conversation is kept", () => {
+  const DAY = 86_400_000;
+  const obj = (id: string) => env.CHAT.get(env.CHAT.idFromName(id));
+  const alarmOf = (id: string) => runInDurableObject(obj(id), (_o, state) => state.storage.getAlarm());
+  const tables = (id: string) =>
+    runInDurableObject(obj(id), (_o, state) => state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray().map((r) => r.name));
+
+  it("stores nothing for an id it never gave (a look is not a write)", async () => {
+    const id = `cnv_${"0123456789abcdef"}`;
+    expectError(await api("GET", `/chat/${id}`), 404);
+    expectError(await api("POST", `/chat/${id}/messages`, { body: { content: "Add a review step." } }), 404);
+    expect(await tables(id)).toEqual([]);
+    expect(await alarmOf(id)).toBeNull();
+  });
+
+  it("is deleted by its alarm once it has had no message for the organization's retention period, and kept without one", async () => {
+    const token = await makeOrg(`org_chat_${crypto.randomUUID().slice(0, 8)}`);
+    const old = await start({ message: REQUEST }, token);
+    const recent = await start({ message: REQUEST }, token);
+    const age = (id: string, days: number) =>
+      runInDurableObject(obj(id), (_o, state) => void state.storage.sql.exec("UPDATE messages SET created_at = created_at - ?", days * DAY));
+    await age(old.id, 10);
+    await age(recent.id, 2);
+
+    // no retention period: kept, and looked at again within a week
+    expect(await runDurableObjectAlarm(obj(old.id))).toBe(true);
+    expect((await api("GET", `/chat/${old.id}`, { token })).status).toBe(200);
+    expect((await alarmOf(old.id))! - Date.now()).toBeGreaterThan(CHAT_RECHECK_MS - 60_000);
+
+    expect((await api("PATCH", "/settings", { token, body: { retention_days: 5 } })).status).toBe(200);
+    for (const c of [old, recent]) expect(await runDurableObjectAlarm(obj(c.id))).toBe(true);
+    expectError(await api("GET", `/chat/${old.id}`, { token }), 404);
+    expectError(await api("POST", `/chat/${old.id}/messages`, { token, body: { content: "Add a review step." } }), 404);
+    expect(await alarmOf(old.id)).toBeNull();
+    expect(await tables(old.id)).toEqual([]);
+    const kept = await api("GET", `/chat/${recent.id}`, { token });
+    expect(kept.status).toBe(200);
+    expect(kept.json.messages.length).toBeGreaterThan(0);
+    // five days after its last message
+    const next = (await alarmOf(recent.id))! - Date.now();
+    expect(next).toBeGreaterThan(3 * DAY - 60_000);
+    expect(next).toBeLessThanOrEqual(3 * DAY);
   });
 });

@@ -3,7 +3,8 @@ import { describe, expect, inject, it } from "vitest";
 import { RETRY_DELAYS_MS, retryDelay, MAX_ATTEMPTS } from "../../worker/notify/backoff";
 import { handOver, transitionOf } from "../../worker/notify/enqueue";
 import { refusedSubscriptionUrl } from "../../worker/notify/url";
-import { type DeliveryOutcome, logAttempt } from "../../worker/notify/deliveries";
+import { DELIVERY_LOG_KEPT_MS, type DeliveryOutcome, logAttempt } from "../../worker/notify/deliveries";
+import { TIDY_MS } from "../../worker/notify/notifier";
 import type { NotifyEvent } from "../../worker/notify/events";
 import type { IndexRow } from "../../worker/db/task-row";
 import type { TaskRunner } from "../../worker/task/runner";
@@ -18,6 +19,7 @@ interface Received {
   at: number;
 }
 
+const DAY = 86_400_000;
 const receiver = () => `http://127.0.0.1:${inject("fakeServers").receiver}`;
 const inboxUrl = (key: string) => `${receiver()}/in/${key}`;
 const configure = (key: string, cfg: { secret?: string; fail?: number; status?: number; delay?: number }) =>
@@ -30,6 +32,12 @@ async function runAlarm(orgId: string): Promise<boolean> {
   await notifier(orgId).settled();
   return ran;
 }
+/** The Notifier's alarm when it is for a send (a retry, or standing by for one in flight), not for its daily tidying. */
+const sendAlarm = (orgId: string) =>
+  runInDurableObject(notifier(orgId), async (_n, state) => {
+    const at = await state.storage.getAlarm();
+    return at != null && at < (state.storage.kv.get<number>("tidy_at") ?? Infinity) ? at : null;
+  });
 
 /** Polls until `check` passes (deliveries go out from the Notifier's alarm, in real time). */
 /** An organization whose `researcher` may ask people questions. */
@@ -169,7 +177,7 @@ describe("delivery", () => {
     const row = await env.DB.prepare("SELECT * FROM tasks WHERE id = ?").bind(task.id).first<IndexRow>();
     await handOver(env, transitionOf(row!)!);
     expect(await notifier(orgId).pending()).toEqual([]);
-    expect(await runAlarm(orgId)).toBe(false);
+    expect(await sendAlarm(orgId)).toBeNull();
     expect(await received(key)).toHaveLength(1);
   });
 
@@ -293,7 +301,7 @@ describe("delivery", () => {
       expect(wait, `after attempt ${n}`).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[n - 1] * 0.9);
       expect(wait, `after attempt ${n}`).toBeLessThanOrEqual(RETRY_DELAYS_MS[n - 1] * 1.1);
     }
-    expect(await runAlarm(orgId)).toBe(false);
+    expect(await sendAlarm(orgId)).toBeNull();
   });
 
   it("stops at once and disables the subscription when the receiver answers 410 Gone", async () => {
@@ -570,6 +578,56 @@ describe("delivery", () => {
       expectError(res, 400, "bad_request");
       expect(res.json.error.details.map((d: { path: string }) => d.path), query).toEqual([path]);
     }
+  });
+});
+
+describe("what the Notifier keeps", () => {
+  it("deletes attempts older than 30 days (or a shorter retention period) from the delivery log and forgets week-old transitions, on its daily alarm", async () => {
+    const { token, key, orgId, sub } = await setup(["task.completed"]);
+    const task = await createTask({ agent: "researcher", title: "Kept a while", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], token);
+    await until("waiting", () => received(key), (r) => r.length >= 1);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 1);
+    await notifier(orgId).settled();
+    // nothing left to send: the alarm stays for the tidying, a day on
+    const armed = await runInDurableObject(notifier(orgId), async (_n, state) => ({ alarm: await state.storage.getAlarm(), tidy: state.storage.kv.get<number>("tidy_at") }));
+    expect(armed.alarm).toBe(armed.tidy);
+    expect(armed.tidy! - Date.now()).toBeGreaterThan(TIDY_MS - 60_000);
+
+    const now = Date.now();
+    const attempt = (orgId: string, message_id: string, age: number) =>
+      logAttempt(env.DB, {
+        org_id: orgId, subscription_id: sub.id, message_id, event_type: "task.completed", task_id: task.id, attempt: 1, outcome: "delivered",
+        response_status: 204, error: null, duration_ms: 1, next_attempt_at: null, created_at: now - age,
+      });
+    const other = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+    await attempt(orgId, "msg_old", DELIVERY_LOG_KEPT_MS + DAY);
+    await attempt(orgId, "msg_month", DELIVERY_LOG_KEPT_MS - DAY);
+    await attempt(other, "msg_other_old", DELIVERY_LOG_KEPT_MS + DAY);
+    await runInDurableObject(notifier(orgId), (_n, state) => void state.storage.sql.exec("INSERT INTO seen (event_key, at) VALUES ('old', ?)", now - 8 * DAY));
+    const seenKeys = () => runInDurableObject(notifier(orgId), (_n, state) => state.storage.sql.exec<{ event_key: string }>("SELECT event_key FROM seen").toArray().map((r) => r.event_key));
+    expect(await seenKeys()).toContain("old");
+
+    expect(await runAlarm(orgId)).toBe(true);
+    expect((await deliveries(token)).map((d) => d.message_id)).toEqual(["msg_month", expect.stringMatching(/^msg_/)]);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM notification_deliveries WHERE message_id = 'msg_other_old'").first("n")).toBe(1);
+    expect(await seenKeys()).not.toContain("old");
+    expect(await seenKeys()).toHaveLength(1);
+    // the log still holds attempts to age: it tidies again in a day
+    const next = await runInDurableObject(notifier(orgId), (_n, state) => state.storage.getAlarm());
+    expect(next! - Date.now()).toBeGreaterThan(TIDY_MS - 60_000);
+
+    // a retention period shorter than 30 days is the log's too
+    await attempt(orgId, "msg_week", 8 * DAY);
+    expect((await api("PATCH", "/settings", { token, body: { retention_days: 7 } })).status).toBe(200);
+    expect(await runAlarm(orgId)).toBe(true);
+    expect((await deliveries(token)).map((d) => d.message_id)).toEqual([expect.stringMatching(/^msg_/)]);
+
+    // with nothing left to age, the alarm goes
+    await env.DB.prepare("DELETE FROM notification_deliveries WHERE org_id = ?").bind(orgId).run();
+    await runInDurableObject(notifier(orgId), (_n, state) => void state.storage.sql.exec("DELETE FROM seen"));
+    expect(await runAlarm(orgId)).toBe(true);
+    expect(await runInDurableObject(notifier(orgId), (_n, state) => state.storage.getAlarm())).toBeNull();
   });
 });
 

@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
+import { log } from "../lib/log";
+import { readOrgSettings } from "../lib/org-settings";
 import { sseFrame } from "../task/events";
 import type { Plan } from "../task/plan-schema";
 import { diffPlans } from "./diff";
@@ -11,11 +13,18 @@ import type { ChatEvent, ConversationView, DraftView, ReplyResult } from "./type
 export type ChatRpc<T> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict"; message: string };
 const ok = <T>(value: T): ChatRpc<T> => ({ ok: true, value });
 const missing: ChatRpc<never> = { ok: false, code: "not_found", message: "conversation not found" };
+const DAY_MS = 86_400_000;
+/** How often a conversation looks again at its organization's retention period, so one set later applies. */
+export const CHAT_RECHECK_MS = 7 * DAY_MS;
+
+/** When a conversation last active at `last` is past the organization's retention period; null: kept. */
+export const chatExpiry = (last: number, retentionDays: number | null | undefined) => (retentionDays == null ? null : last + retentionDays * DAY_MS);
 
 /**
  * One planning conversation. Owns its messages and every draft in its own SQLite, and runs the
  * planner itself: one reply at a time (a second message while one is drafted is a conflict), and a
- * reply finishes and is stored even if the person who asked has gone.
+ * reply finishes and is stored even if the person who asked has gone. With a retention period set, its
+ * alarm deletes it once it has had no message for that long.
  */
 export class ChatConversation extends DurableObject<Bindings> {
   private readonly store: ConversationStore;
@@ -24,18 +33,43 @@ export class ChatConversation extends DurableObject<Bindings> {
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.store = new ConversationStore(ctx.storage.sql);
-    ctx.blockConcurrencyWhile(async () => this.store.migrate());
+    ctx.blockConcurrencyWhile(async () => {
+      this.store.open();
+      // one made before conversations expired has no alarm yet
+      if (this.store.meta() && (await ctx.storage.getAlarm()) == null) await ctx.storage.setAlarm(Date.now() + CHAT_RECHECK_MS);
+    });
+  }
+
+  async alarm(): Promise<void> {
+    const meta = this.store.meta();
+    if (!meta) return;
+    const now = Date.now();
+    let expires: number | null;
+    try {
+      expires = chatExpiry(this.store.lastActivity() ?? meta.created_at, (await readOrgSettings(this.env.DB, meta.org_id)).retention_days);
+    } catch (e) {
+      log("warn", "chat retention not read", { conversation_id: meta.id, error: String(e) });
+      expires = null;
+    }
+    if (expires != null && expires <= now && !this.busy) {
+      await this.ctx.storage.deleteAll();
+      this.store.open();
+      return;
+    }
+    await this.ctx.storage.setAlarm(Math.min(Math.max(expires ?? Infinity, now + 60_000), now + CHAT_RECHECK_MS));
   }
 
   async create(meta: ConversationMeta, initial: { plan: Plan; note: string } | null): Promise<ChatRpc<ConversationView>> {
     if (this.store.meta()) return { ok: false, code: "conflict", message: "conversation already exists" };
     this.ctx.storage.transactionSync(() => {
+      this.store.migrate();
       this.store.saveMeta(meta);
       if (initial) {
         const draft = this.store.addDraft(initial.plan, diffPlans(null, initial.plan, null));
         this.store.addMessage({ role: "event", content: initial.note, draft_version: draft.version });
       }
     });
+    await this.ctx.storage.setAlarm(Date.now() + CHAT_RECHECK_MS);
     return ok(this.view(meta));
   }
 

@@ -53,19 +53,30 @@ const toDraft = (r: DraftRow): DraftView => ({
 });
 
 export class ConversationStore {
+  /** Whether the tables are there: an object is given them when its conversation is created, not when an id is looked up. */
+  private ready = false;
+
   constructor(private readonly sql: SqlStorage) {}
+
+  /** Brings a created conversation's tables up to date; an object never created (or deleted) is left with none. */
+  open(): void {
+    this.ready = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'").one().n > 0;
+    if (this.ready) this.migrate();
+  }
 
   /** DDL only when the stored version is older; a warm object reads one row. */
   migrate(): void {
     const current = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'").one().n
       ? Number(this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema'").toArray()[0]?.value ?? 0)
       : 0;
+    this.ready = true;
     if (current >= SCHEMA_VERSION) return;
     for (const stmt of DDL) this.sql.exec(stmt);
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", String(SCHEMA_VERSION));
   }
 
   meta(): ConversationMeta | null {
+    if (!this.ready) return null;
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'conversation'").toArray()[0];
     return row ? (JSON.parse(row.value) as ConversationMeta) : null;
   }
@@ -83,6 +94,11 @@ export class ConversationStore {
       )
       .one();
     return toMessage(row);
+  }
+
+  /** When the conversation last had a message, else null. */
+  lastActivity(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT max(created_at) AS at FROM messages").one().at;
   }
 
   messages(): ChatMessage[] {

@@ -40,6 +40,30 @@ export function logAttempt(d1: D1Database, a: DeliveryAttempt): Promise<D1Result
     .run();
 }
 
+/** How long the delivery log keeps an attempt, unless the organization's retention period is shorter. */
+export const DELIVERY_LOG_KEPT_MS = 30 * 86_400_000;
+
+/** Attempts logged before this are deleted: 30 days ago, or the retention period ago when that is shorter. */
+export const deliveryLogCutoff = (now: number, retentionDays: number | null) => now - Math.min(DELIVERY_LOG_KEPT_MS, (retentionDays ?? Infinity) * 86_400_000);
+
+/**
+ * Deletes up to `batch` of the organization's oldest attempts logged before `cutoff`, reading no more than that
+ * many rows (the oldest by `seq`). `more`: a full batch went, so more may be due; `left`: the organization still has some.
+ */
+export async function pruneDeliveryLog(d1: D1Database, orgId: string, cutoff: number, batch: number): Promise<{ pruned: number; more: boolean; left: boolean }> {
+  const [deleted, left] = await d1.batch([
+    d1
+      .prepare(
+        `DELETE FROM notification_deliveries WHERE seq IN
+           (SELECT seq FROM (SELECT seq, created_at FROM notification_deliveries WHERE org_id = ? ORDER BY seq LIMIT ?) WHERE created_at < ?)`,
+      )
+      .bind(orgId, batch, cutoff),
+    d1.prepare("SELECT 1 FROM notification_deliveries WHERE org_id = ? LIMIT 1").bind(orgId),
+  ]);
+  const pruned = deleted.meta.changes;
+  return { pruned, more: pruned === batch, left: left.results.length > 0 };
+}
+
 const encodeCursor = (seq: number) => `d${seq.toString(36)}`;
 export const decodeDeliveryCursor = (c: string) => (/^d[0-9a-z]{1,12}$/.test(c) ? parseInt(c.slice(1), 36) : null);
 

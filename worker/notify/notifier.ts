@@ -2,9 +2,10 @@ import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { readOrgSettings } from "../lib/org-settings";
 import { retryDelay } from "./backoff";
 import { DELIVERY_TIMEOUT_MS, sendSigned } from "./deliver";
-import { logAttempt, type DeliveryOutcome } from "./deliveries";
+import { deliveryLogCutoff, logAttempt, pruneDeliveryLog, type DeliveryOutcome } from "./deliveries";
 import { type NotifyEvent, payloadOf, type TaskTransition } from "./events";
 import { disableGoneSubscription } from "./manage";
 import { droppedBecause, enabledSubscriptions, findSubscription, KnownSubscriptions } from "./subscriptions";
@@ -16,6 +17,11 @@ const PER_SUBSCRIPTION = 3;
 /** While anything is due or in flight the alarm stays set this far ahead, so an instance lost mid-send is taken over. */
 const LEASE_MS = DELIVERY_TIMEOUT_MS + 5_000;
 const SEEN_TTL_MS = 7 * 24 * 3_600_000;
+/** How often the alarm tidies: forgets old transitions and deletes the delivery log's old attempts. */
+export const TIDY_MS = 86_400_000;
+const PRUNE_BATCH = 500;
+/** A full batch means more is old: the next one follows shortly instead of in a day. */
+const NEXT_BATCH_MS = 1_000;
 
 interface OutboxRow extends Record<string, SqlStorageValue> {
   message_id: string;
@@ -33,10 +39,14 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
  * recorded once (keyed by the transition), fanned out to one message per subscription, and each
  * message is sent at once, each on its own (no subscription waits for another's receiver), and
  * retried from the alarm with backoff until it succeeds or runs out of attempts; every attempt is
- * written to the D1 delivery log.
+ * written to the D1 delivery log. Once a day, while it remembers a transition or the log holds an attempt, the
+ * alarm also tidies: transitions older than a week are forgotten and attempts older than 30 days (or the
+ * organization's retention period, when shorter) deleted.
  */
 export class Notifier extends DurableObject<Bindings> {
   private alarmAt: number | null = null;
+  /** When the alarm next tidies (also in storage, `tidy_at`); null: nothing to tidy. */
+  private tidyAt: number | null = null;
   private readonly inflight = new Set<string>();
   /** Sends in flight per subscription. */
   private readonly busy = new Map<string, number>();
@@ -48,6 +58,7 @@ export class Notifier extends DurableObject<Bindings> {
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
       this.alarmAt = await ctx.storage.getAlarm();
+      this.tidyAt = ctx.storage.kv.get<number>("tidy_at") ?? null;
     });
   }
 
@@ -74,6 +85,10 @@ export class Notifier extends DurableObject<Bindings> {
     let queued = 0;
     this.ctx.storage.transactionSync(() => {
       if (sql.exec("INSERT OR IGNORE INTO seen (event_key, at) VALUES (?, ?)", t.key, t.at).rowsWritten === 0) return;
+      if (this.tidyAt == null) {
+        this.ctx.storage.kv.put("org_id", t.org_id);
+        this.setTidyAt(Date.now() + TIDY_MS);
+      }
       for (const s of subs) {
         sql.exec(
           "INSERT INTO outbox (message_id, org_id, subscription_id, event_type, task_id, payload, attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
@@ -137,8 +152,35 @@ export class Notifier extends DurableObject<Bindings> {
     const now = Math.max(Date.now(), this.alarmAt ?? 0);
     this.alarmAt = null;
     this.pump(now);
-    this.ctx.storage.sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - SEEN_TTL_MS);
+    if (this.tidyAt != null && this.tidyAt <= now) await this.tidy();
     await this.schedule();
+  }
+
+  /** Forgets old transitions and deletes a batch of old attempts from the log; comes again while anything is left to age. */
+  private async tidy(now = Date.now()): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM seen WHERE at < ?", now - SEEN_TTL_MS);
+    const remembers = sql.exec("SELECT 1 FROM seen LIMIT 1").toArray().length > 0;
+    const orgId = this.ctx.storage.kv.get<string>("org_id");
+    let next: number | null = remembers ? now + TIDY_MS : null;
+    if (orgId) {
+      try {
+        const { retention_days } = await readOrgSettings(this.env.DB, orgId);
+        const { more, left } = await pruneDeliveryLog(this.env.DB, orgId, deliveryLogCutoff(now, retention_days), PRUNE_BATCH);
+        if (more) next = now + NEXT_BATCH_MS;
+        else if (left) next = now + TIDY_MS;
+      } catch (e) {
+        log("warn", "delivery log not pruned", { org_id: orgId, error: String(e) });
+        next = now + TIDY_MS;
+      }
+    }
+    this.setTidyAt(next);
+  }
+
+  private setTidyAt(at: number | null): void {
+    this.tidyAt = at;
+    if (at == null) this.ctx.storage.kv.delete("tidy_at");
+    else this.ctx.storage.kv.put("tidy_at", at);
   }
 
   /**
@@ -214,14 +256,15 @@ export class Notifier extends DurableObject<Bindings> {
   /**
    * The alarm serves the next retry and, while anything is due or in flight, stands by to take over sends an
    * instance lost; meanwhile it is only brought forward (one write per burst, not per message). Always strictly
-   * in the future; deleted once nothing is left.
+   * in the future; with nothing to send, the next tidying; deleted once nothing is left.
    */
   private async schedule(): Promise<void> {
     const now = Date.now();
     const sql = this.ctx.storage.sql;
     const next = sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM outbox WHERE next_at > ?", now).one().at;
     const waiting = this.inflight.size > 0 || sql.exec("SELECT 1 FROM outbox WHERE next_at <= ? LIMIT 1", now).toArray().length > 0;
-    const at = waiting ? Math.min(next ?? Infinity, now + LEASE_MS) : next;
+    const send = waiting ? Math.min(next ?? Infinity, now + LEASE_MS) : next;
+    const at = send == null ? this.tidyAt : Math.min(send, this.tidyAt ?? Infinity);
     if (at == null) {
       if (this.alarmAt != null) {
         this.alarmAt = null;

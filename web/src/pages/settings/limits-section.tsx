@@ -56,7 +56,7 @@ export function LimitsSection() {
             <form class="stack" onSubmit={save} aria-labelledby="limits-title" novalidate>
               <p class="muted small" id="limits-title">
                 {s().queue.running} running · {s().queue.waiting} waiting for a slot. A task holds its slot from start until it finishes, also while it waits for a person;
-                sub-tasks never wait. Retention deletes finished tasks (their spend stays in the report). Patterns are masked in traces, besides provider keys and
+                sub-tasks never wait. Retention deletes finished tasks (their spend stays in the report), chat conversations quiet for as long, and delivery-log entries when shorter than 30 days. Patterns are masked in traces, besides provider keys and
                 common key shapes.
               </p>
               <div class="grid-4">
