@@ -3,6 +3,7 @@ import { createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
 import { EmptyState, ErrorState } from "../../components/states";
 import { fmtDate } from "../../lib/format";
+import { FilterSelect } from "../../components/filter-select";
 import { TableHead } from "../../components/list-table";
 import { EVENTS, type EventName } from "./subscription-fields";
 
@@ -53,27 +54,15 @@ export function DeliveryLog(props: { subscriptions: readonly { id: string; url: 
         <button class="btn btn-sm" type="button" onClick={() => void load()}>Refresh</button>
       </div>
       <div class="row gap-sm wrap align-end" role="group" aria-label="Filter deliveries">
-        <label class="field">
-          <span>Subscription</span>
-          <select value={filters().subscription_id ?? ""} onChange={(e) => filter("subscription_id", e.currentTarget.value)}>
-            <option value="">All subscriptions</option>
-            <For each={props.subscriptions}>{(s) => <option value={s.id}>{s.description ? `${s.description} — ${s.url}` : s.url}</option>}</For>
-          </select>
-        </label>
-        <label class="field">
-          <span>Outcome</span>
-          <select value={filters().outcome ?? ""} onChange={(e) => filter("outcome", e.currentTarget.value)}>
-            <option value="">All outcomes</option>
-            <For each={OUTCOMES}>{(o) => <option value={o}>{o}</option>}</For>
-          </select>
-        </label>
-        <label class="field">
-          <span>Event</span>
-          <select value={filters().event ?? ""} onChange={(e) => filter("event", e.currentTarget.value)}>
-            <option value="">All events</option>
-            <For each={EVENTS}>{(ev) => <option value={ev}>{ev}</option>}</For>
-          </select>
-        </label>
+        <FilterSelect
+          label="Subscription"
+          all="All subscriptions"
+          value={filters().subscription_id}
+          onChange={(v) => filter("subscription_id", v)}
+          options={props.subscriptions.map((s) => ({ value: s.id, label: s.description ? `${s.description} — ${s.url}` : s.url }))}
+        />
+        <FilterSelect label="Outcome" all="All outcomes" value={filters().outcome} onChange={(v) => filter("outcome", v)} options={OUTCOMES} />
+        <FilterSelect label="Event" all="All events" value={filters().event} onChange={(v) => filter("event", v)} options={EVENTS} />
       </div>
       <Show when={error()}>
         <ErrorState error={error()} retry={() => void load()} />

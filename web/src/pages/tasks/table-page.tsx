@@ -1,3 +1,4 @@
+import { FilterSelect } from "../../components/filter-select";
 import { A, useSearchParams } from "@solidjs/router";
 import { createEffect, createSignal, For, on, Show } from "solid-js";
 import { api } from "../../api";
@@ -77,30 +78,13 @@ export function TablePage() {
 
       <div class="filters" role="group" aria-label="Filters">
         <SearchBox value={filters().q} onSearch={(v) => setFilter("q", v)} label="Search tasks by name" />
-        <label class="field field-inline">
-          <span>Status</span>
-          <select aria-label="Status" value={filters().status} onChange={(e) => setFilter("status", e.currentTarget.value)}>
-            <option value="">All</option>
-            <For each={STATUSES}>{(s) => <option value={s}>{s}</option>}</For>
-          </select>
-        </label>
-        <label class="field field-inline">
-          <span>Source</span>
-          <select aria-label="Source" value={filters().source} onChange={(e) => setFilter("source", e.currentTarget.value)}>
-            <option value="">All</option>
-            <For each={SOURCES}>{(s) => <option value={s}>{s}</option>}</For>
-          </select>
-        </label>
-        <label class="field field-inline">
-          <span>Agent</span>
-          <select aria-label="Agent" value={filters().agent} onChange={(e) => setFilter("agent", e.currentTarget.value)}>
-            <option value="">All</option>
-            <For each={agents.data?.items ?? []}>{(a) => <option value={a.name}>{a.name}</option>}</For>
-            <Show when={filters().agent && !agents.data?.items.some((a) => a.name === filters().agent)}>
-              <option value={filters().agent}>{filters().agent}</option>
-            </Show>
-          </select>
-        </label>
+        <FilterSelect inline label="Status" value={filters().status} onChange={(v) => setFilter("status", v)} options={STATUSES} />
+        <FilterSelect inline label="Source" value={filters().source} onChange={(v) => setFilter("source", v)} options={SOURCES} />
+        <FilterSelect inline label="Agent" value={filters().agent} onChange={(v) => setFilter("agent", v)} options={(agents.data?.items ?? []).map((a) => a.name)}>
+          <Show when={filters().agent && !agents.data?.items.some((a) => a.name === filters().agent)}>
+            <option value={filters().agent}>{filters().agent}</option>
+          </Show>
+        </FilterSelect>
         <Show when={filters().trigger_id}>
           {(id) => (
             <span class="tag" data-testid="trigger-filter">
