@@ -52,12 +52,18 @@ describe("dashboard", () => {
     await page.getByRole("heading", { name: "Task table" }).waitFor();
   });
 
-  it("says the session ended when its token is revoked while the page is open, and signs in again", async () => {
-    const member = await apiCall<{ id: string; token: string }>(app, "POST", "/tokens", { name: `revoked-${uid()}`, role: "member" });
+  /** Signs the page out, then in with a new member token, which it answers (to be revoked). */
+  async function signInAsNewMember(name: string): Promise<{ id: string; token: string }> {
+    const member = await apiCall<{ id: string; token: string }>(app, "POST", "/tokens", { name: `${name}-${uid()}`, role: "member" });
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("API token").fill(member.token);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+    return member;
+  }
+
+  it("says the session ended when its token is revoked while the page is open, and signs in again", async () => {
+    const member = await signInAsNewMember("revoked");
     expect(await page.getByText("Your session has ended").count()).toBe(0);
 
     await apiCall(app, "DELETE", `/tokens/${member.id}`);
@@ -77,11 +83,7 @@ describe("dashboard", () => {
   });
 
   it("goes to sign-in by itself when the token of a page left open is revoked: its live stream is refused, not retried as Offline", async () => {
-    const member = await apiCall<{ id: string; token: string }>(app, "POST", "/tokens", { name: `idle-${uid()}`, role: "member" });
-    await page.getByRole("button", { name: "Sign out" }).click();
-    await page.getByLabel("API token").fill(member.token);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+    const member = await signInAsNewMember("idle");
     await page.locator('.conn[data-state="open"]').first().waitFor();
 
     await apiCall(app, "DELETE", `/tokens/${member.id}`);
