@@ -395,6 +395,34 @@ describe("API tokens", () => {
 });
 
 describe("tabs", () => {
+  it("draws a plan's graph from its JSON, unsaved edits included, and says when the JSON cannot be drawn", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Graph ${uid()}`,
+      steps: [
+        { id: "gather", agent: "writer", instructions: "@output [1]" },
+        { id: "each", kind: "loop", over: "gather", body: [{ id: "shape", agent: "writer", instructions: "@output ok" }] },
+      ],
+    });
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    const editor = page.getByLabel("Plan JSON");
+    await expect.poll(() => editor.inputValue()).toContain('"gather"');
+    await page.getByRole("tab", { name: "Graph" }).click();
+    const graph = page.getByRole("img", { name: "Plan graph" });
+    await expect.poll(() => graph.textContent()).toMatch(/gather.*each.*shape/s);
+    await page.getByRole("tab", { name: "JSON" }).click();
+    await editor.fill((await editor.inputValue()).replace('"id": "shape"', '"id": "polish"'));
+    await page.getByRole("tab", { name: "Graph" }).click();
+    await expect.poll(() => graph.textContent()).toContain("polish");
+    await page.getByText("The graph of your unsaved edits.").waitFor();
+    await page.getByRole("tab", { name: "JSON" }).click();
+    await editor.fill('{"steps": [{"id": "a", "kind": "loop"}]');
+    await page.getByRole("tab", { name: "Graph" }).click();
+    await page.getByRole("status").filter({ hasText: "The graph shows once the JSON tab holds a plan" }).waitFor();
+    expect(await graph.count()).toBe(0);
+    await page.getByRole("tab", { name: "JSON" }).click();
+    await page.getByRole("button", { name: "Revert" }).click();
+  });
+
   it("moves along Settings' and a plan's tabs with the arrow keys, Home and End, one Tab stop for the whole list", async () => {
     await page.goto(`${app.url}/settings?tab=pricing`);
     const settings = page.getByRole("tablist", { name: "Settings sections" });
@@ -419,6 +447,8 @@ describe("tabs", () => {
     await page.goto(`${app.url}/plans/${plan.id}`);
     const views = page.getByRole("tablist", { name: "Plan views" });
     await views.getByRole("tab", { name: "JSON" }).focus();
+    await page.keyboard.press("ArrowRight");
+    await page.getByRole("img", { name: "Plan graph" }).waitFor();
     await page.keyboard.press("ArrowRight");
     await page.getByRole("form", { name: "Run plan" }).waitFor();
     await page.keyboard.press("End");

@@ -19,6 +19,27 @@ const H = 46;
 const GX = 56;
 const GY = 18;
 
+/**
+ * The steps of a plan being typed (any parsed JSON), or null until they can be drawn: a list of objects with ids,
+ * nested bodies lists too. The server checks the rest when the plan is saved.
+ */
+export function drawableSteps(v: unknown): PlanStep[] | null {
+  const isList = (x: unknown): x is PlanStep[] =>
+    Array.isArray(x) &&
+    x.every((s: unknown) => {
+      if (typeof s !== "object" || s === null || typeof (s as { id?: unknown }).id !== "string") return false;
+      const st = s as { kind?: unknown; depends_on?: unknown; body?: unknown; cases?: unknown; default?: unknown };
+      if (st.depends_on !== undefined && !(Array.isArray(st.depends_on) && st.depends_on.every((d) => typeof d === "string"))) return false;
+      if (st.kind === "loop") return isList(st.body);
+      if (st.kind === "branch") {
+        return typeof st.cases === "object" && st.cases !== null && Object.values(st.cases).every(isList) && (st.default === undefined || isList(st.default));
+      }
+      return true;
+    });
+  const steps = typeof v === "object" && v !== null ? (v as { steps?: unknown }).steps : undefined;
+  return isList(steps) ? steps : null;
+}
+
 function collect(steps: PlanStep[], out: Map<string, Node>, implicit?: { id: string; label?: string }, branch?: string) {
   const inner = new Set(steps.map((s) => s.id));
   for (const s of steps) {

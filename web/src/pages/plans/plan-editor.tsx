@@ -2,6 +2,7 @@ import { A, useBeforeLeave, useSearchParams } from "@solidjs/router";
 import { createEffect, createMemo, createSignal, For, on, onCleanup, Show } from "solid-js";
 import { api, ApiError } from "../../api";
 import type { Plan, PlanDefinition, PlanIssue, PlanVersion } from "../../api-types";
+import { DagView, drawableSteps } from "../../components/dag-view";
 import { RoleNote } from "../../components/role-gate";
 import { ErrorState, Loading } from "../../components/states";
 import { toast } from "../../components/toast";
@@ -16,7 +17,9 @@ import { RunPlanForm } from "./run-plan-form";
 import { VersionList } from "./version-list";
 import { isTriggerList } from "../../lib/trigger-breaks";
 
-export type PlanTab = "edit" | "run" | "versions";
+export type PlanTab = "edit" | "graph" | "run" | "versions";
+
+const TAB_LABEL: Record<PlanTab, string> = { edit: "JSON", graph: "Graph", run: "Run", versions: "Versions" };
 
 const TEMPLATE: PlanDefinition = {
   name: "New plan",
@@ -51,7 +54,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   /** Triggers the last save would have broken: it can be saved again, pausing them. */
   const [breaks, setBreaks] = createSignal<string[]>([]);
   const [deleting, setDeleting] = createSignal(false);
-  const tab = (): PlanTab => (isNew() ? "edit" : props.tab);
+  const tab = (): PlanTab => (isNew() && props.tab !== "graph" ? "edit" : props.tab);
   const [search, setSearch] = useSearchParams<{ version?: string }>();
   const asked = () => versionOf(search.version);
   /** The older version on show, if the URL names one: the current version is never "viewed". */
@@ -64,6 +67,14 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   const missingVersion = () => asked() !== null && !!plan.data && asked() !== plan.data.version && !!versions.data && !older();
   const setViewing = (v: number | null) => setSearch({ version: v ?? undefined }, { replace: true });
   const shown = createMemo(() => older()?.definition ?? plan.data?.definition);
+  /** The graph of what the JSON tab holds, unsaved edits included; null while it does not parse into steps. */
+  const drawn = createMemo(() => {
+    try {
+      return drawableSteps(JSON.parse(text()));
+    } catch {
+      return null;
+    }
+  });
 
   if (isNew()) load(prettyWithLines(TEMPLATE).text);
   else {
@@ -150,10 +161,10 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
           </div>
           <div class="row gap-sm wrap">
             <div class="tabs" role="tablist" aria-label="Plan views" onKeyDown={onTabKeys}>
-              <For each={(isNew() ? ["edit"] : ["edit", "run", "versions"]) as PlanTab[]}>
+              <For each={(isNew() ? ["edit", "graph"] : ["edit", "graph", "run", "versions"]) as PlanTab[]}>
                 {(k) => (
                   <button role="tab" type="button" class="tab" aria-selected={tab() === k} tabindex={tab() === k ? 0 : -1} onClick={() => props.onTab(k)}>
-                    {k === "edit" ? "JSON" : k === "run" ? "Run" : "Versions"}
+                    {TAB_LABEL[k]}
                   </button>
                 )}
               </For>
@@ -198,6 +209,25 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
                 </button>
               </Show>
             </div>
+          </Show>
+        </Show>
+        <Show when={tab() === "graph"}>
+          <Show
+            when={drawn()}
+            fallback={
+              <p class="muted" role="status">
+                The graph shows once the JSON tab holds a plan whose steps can be read: fix the JSON there first.
+              </p>
+            }
+          >
+            {(steps) => (
+              <>
+                <Show when={dirty()}>
+                  <p class="muted small">The graph of your unsaved edits.</p>
+                </Show>
+                <DagView plan={steps()} />
+              </>
+            )}
           </Show>
         </Show>
         {/* keyed on the version: a new save brings its own params and defaults */}
