@@ -129,6 +129,23 @@ export const usd = (max: number) => z.number().min(1e-9, "an amount in USD of at
 /** The most a task's or an agent's budget may be, set or raised. */
 export const MAX_BUDGET_USD = 1_000_000;
 
+/**
+ * An integer from the query or the path, in [min, max]: decimal digits and nothing else, so `1e1`, `0x10`,
+ * ` 5` or `5.0` are a 400 naming the parameter, not a number some other way of reading it would give.
+ */
+export function intParam(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const error = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}, in decimal digits` : `a whole number from ${min} to ${max}, in decimal digits`;
+  return z
+    .string()
+    .regex(/^\d{1,16}$/, error)
+    .transform(Number)
+    .pipe(z.number().int().min(min, error).max(max, error))
+    .openapi({ type: "integer", minimum: min, maximum: max });
+}
+
+/** A page size: 1–100, `fallback` when not given. */
+export const limitParam = (fallback: number) => intParam(1, 100).default(fallback).openapi({ description: `1–100, default ${fallback}`, default: fallback });
+
 export const Page = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
 
 export const ErrorBody = z

@@ -9,7 +9,7 @@ import type { RpcResult } from "../task/runner";
 import { newApp } from "./app";
 import { createdBy, sourceOf } from "./principal";
 import { invalidCursor } from "./list-query";
-import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
+import { body, errors, intParam, json, LIMITS, limitParam, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
 import { findNamedPlan, planAt, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
@@ -26,7 +26,7 @@ const Filters = TaskListFilters.pick({ status: true, source: true, agent: true, 
 
 const ListQuery = TaskListFilters.extend({
   cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: limitParam(20),
 });
 
 const maxCost = usd(MAX_BUDGET_USD).optional().openapi({ description: "budget in USD" });
@@ -146,8 +146,8 @@ export const tasksApi = newApp()
   .openapi(
     createRoute({
       method: "get", path: "/{id}", tags: ["tasks"], summary: "Task detail: steps, runs, tokens, cost; `wait` (seconds, ≤ 60) holds the answer until the task finishes or needs input",
-      request: { params: IdParam, query: z.object({ wait: z.coerce.number().int().min(0).max(60).optional() }) },
-      responses: { 200: json(TaskDetail), ...errors(401, 404) },
+      request: { params: IdParam, query: z.object({ wait: intParam(0, 60).optional() }) },
+      responses: { 200: json(TaskDetail), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -237,8 +237,8 @@ export const tasksApi = newApp()
   .openapi(
     createRoute({
       method: "get", path: "/{id}/steps/{step}/runs/{n}/trace", tags: ["tasks"], summary: "One run's full trace",
-      request: { params: StepParam.extend({ n: z.coerce.number().int().min(1) }) },
-      responses: { 200: json(z.record(z.string(), z.unknown())), ...errors(401, 404) },
+      request: { params: StepParam.extend({ n: intParam(1) }) },
+      responses: { 200: json(z.record(z.string(), z.unknown())), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { id, step, n } = c.req.valid("param");
