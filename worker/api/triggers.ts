@@ -6,7 +6,7 @@ import { conflict, notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
-import { canonicalTimeZone } from "../triggers/cron";
+import { canonicalTimeZone, type CronCheck, cronSyntax, timeZoneCheck } from "../triggers/cron";
 import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
 import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
@@ -20,8 +20,13 @@ import { cursorAfter, ListQuery } from "./list-query";
 
 const Inputs = z.record(z.string(), z.unknown()).default({});
 const Title = z.string().trim().min(1).max(LIMITS.title);
-const Cron = z.string().min(1).max(200);
-const Timezone = z.string().min(1).max(64);
+/** A check of cron.ts as a zod refinement: what fails it is a malformed request (400 naming the field), not one that cannot be done. */
+const checked = (check: (s: string) => CronCheck) => (s: string, ctx: z.RefinementCtx) => {
+  const r = check(s);
+  if (!r.ok) ctx.addIssue({ code: "custom", message: r.message });
+};
+const Cron = z.string().min(1).max(200).superRefine(checked(cronSyntax)).openapi({ description: "5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first" });
+const Timezone = z.string().min(1).max(64).superRefine(checked(timeZoneCheck)).openapi({ description: "an IANA name: Europe/Paris, UTC" });
 const PlanId = z.string().min(1).max(100);
 const InputMap = z
   .record(z.string().min(1).max(100), z.string().regex(INPUT_PATH, "a dot path into the body: repository.full_name, commits.0.id"))
