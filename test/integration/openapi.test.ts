@@ -450,7 +450,7 @@ describe("every route takes only what it declares", () => {
     expectError(plan, 400, "bad_request");
     expect(plan.json.error.details).toEqual([{ path: "steps[1].body[0].dependson", message: "unknown key" }]);
     // a huge integer is told the field's own bound, not also JavaScript's safe-integer one
-    expect((await api("GET", "/tasks?limit=99999999999999999999999")).json.error.details).toEqual([{ path: "limit", message: "Too big: expected number to be <=100" }]);
+    expect((await api("GET", "/tasks?limit=99999999999999999999999")).json.error.details).toEqual([{ path: "limit", message: "a whole number from 1 to 100, in decimal digits" }]);
     const turns = await api("POST", "/agents", { body: { name: "huge-turns", model: "sim", system_prompt: "x", max_turns: 1e20 } });
     expect(turns.json.error.details).toEqual([{ path: "max_turns", message: "Too big: expected number to be <=1000" }]);
   });
