@@ -10,6 +10,7 @@ import { sendTestMessage } from "../notify/test-message";
 import { pageOf } from "../db/keyset";
 import { cursorAfter, filterValue, invalidCursor, ListQuery } from "./list-query";
 import { newApp } from "./app";
+import { created, createdJson } from "./created";
 import { body, CreatedBy, errors, json, limitParam, Page, TaskListItem } from "./schemas";
 
 const Events = z.array(z.enum(NOTIFY_EVENTS)).min(1).max(NOTIFY_EVENTS.length * 2);
@@ -78,13 +79,13 @@ export const notificationsApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/subscriptions", tags, summary: "Subscribe a URL to task events; the answer holds the signing secret, shown once",
-      request: { body: body(CreateSubscription) }, responses: { 201: json(NewSubscription, "Created"), ...errors(400, 401, 403, 409, 413, 422) },
+      request: { body: body(CreateSubscription) }, responses: { 201: createdJson(NewSubscription), ...errors(400, 401, 403, 409, 413, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const s = await createSubscription(c.env, p, c.req.valid("json"));
-      return c.json({ ...subscriptionView(s), secret: s.secret }, 201);
+      return created(c, { ...subscriptionView(s), secret: s.secret }, "notifications/subscriptions", s.id);
     },
   )
   .openapi(

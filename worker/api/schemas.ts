@@ -8,6 +8,9 @@ import type { StepView as StepViewShape } from "../task/view";
 
 /** Request and response shapes of the API: validation, the OpenAPI document and the web app's types all come from here. */
 
+/** Where the API is mounted: the OpenAPI document's server, and the start of every `Location`. */
+export const API_BASE = "/api/v1";
+
 export const LIMITS = {
   title: 200,
   description: 20_000,

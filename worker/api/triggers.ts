@@ -13,6 +13,7 @@ import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, c
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
+import { created, createdJson } from "./created";
 import { createdBy } from "./principal";
 import { body, CreatedBy, errors, json, LIMITS, Page, TaskListItem } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
@@ -102,7 +103,7 @@ export const triggersApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/", tags: ["triggers"], summary: "Create a cron or webhook trigger on a saved plan",
-      request: { body: body(CreateTrigger) }, responses: { 201: json(NewTrigger, "Created"), ...errors(400, 401, 403, 409, 422) },
+      request: { body: body(CreateTrigger) }, responses: { 201: createdJson(NewTrigger), ...errors(400, 401, 403, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -144,7 +145,7 @@ export const triggersApi = newApp()
         }
         throw unprocessable(`unknown plan "${input.plan_id}"`, { plan_id: input.plan_id });
       }
-      return c.json({ ...toView(t, new URL(c.req.url).origin), secret: t.secret }, 201);
+      return created(c, { ...toView(t, new URL(c.req.url).origin), secret: t.secret }, "triggers", t.id);
     },
   )
   .openapi(
@@ -220,7 +221,7 @@ export const triggersApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/{id}/run", tags: ["triggers"], summary: "Start a task from the trigger now: its saved inputs, overlaid with the body's `inputs` (as a webhook delivery's are)",
-      request: { params: Id, body: { required: false, content: { "application/json": { schema: RunTrigger } } } }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 422) },
+      request: { params: Id, body: { required: false, content: { "application/json": { schema: RunTrigger } } } }, responses: { 201: createdJson(TaskListItem), ...errors(400, 401, 403, 404, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -233,7 +234,8 @@ export const triggersApi = newApp()
         }),
         ...(c.get("idempotentTask")?.(taskId) ?? []),
       ];
-      return c.json(await fireTrigger(c.env, t, { inputs, also }), 201);
+      const task = await fireTrigger(c.env, t, { inputs, also });
+      return created(c, task, "tasks", task.id);
     },
   );
 
