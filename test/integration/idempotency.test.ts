@@ -82,8 +82,12 @@ describe("Idempotency-Key", () => {
   });
 
   it("refuses a malformed key, and without a key every request counts", async () => {
-    expectError(await post("/tasks", { agent: "researcher", title: "t" }, "x".repeat(256)), 400, "bad_request");
-    expectError(await post("/tasks", { agent: "researcher", title: "t" }, "has space"), 400, "bad_request");
+    for (const key of ["x".repeat(256), "has space", "é"]) {
+      const res = await post("/tasks", { agent: "researcher", title: "t" }, key);
+      expectError(res, 400, "bad_request");
+      // named as the header, as a bad Last-Event-ID is
+      expect(res.json.error.details).toEqual([{ path: '["idempotency-key"]', message: expect.any(String) }]);
+    }
     const body = { agent: "researcher", title: "idem none" };
     await api("POST", "/tasks", { body });
     await api("POST", "/tasks", { body });

@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../lib/context";
 import { canonicalJson } from "../lib/canonical-json";
 import { sha256Hex } from "../lib/crypto";
+import { jsonPath } from "../lib/json-path";
 import { ApiError, badRequest, conflict } from "../lib/errors";
 import { delay } from "../lib/time";
 import { INTERRUPTED_AFTER_MS, requestTask } from "../task/interrupted";
@@ -64,7 +65,7 @@ interface KeyRow {
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header("idempotency-key");
   if (c.req.method !== "POST" || key === undefined) return next();
-  if (!KEY.test(key)) throw badRequest("Idempotency-Key must be 1–255 visible ASCII characters");
+  if (!KEY.test(key)) throw badRequest("invalid request: Idempotency-Key must be 1–255 visible ASCII characters", [{ path: jsonPath(["idempotency-key"]), message: "1–255 visible ASCII characters" }]);
   const p = c.get("principal");
   const d1 = c.env.DB;
   // the same request written with other spacing or key order is the same request; `raw` matches keys stored before that
