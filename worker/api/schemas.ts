@@ -137,12 +137,13 @@ export const MAX_BUDGET_USD = 1_000_000;
  * ` 5` or `5.0` are a 400 naming the parameter, not a number some other way of reading it would give.
  */
 export function intParam(min: number, max = Number.MAX_SAFE_INTEGER) {
-  const error = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}, in decimal digits` : `a whole number from ${min} to ${max}, in decimal digits`;
+  const error = `a whole number from ${min} to ${max}, in decimal digits`;
   return z
     .string()
     .regex(/^\d{1,16}$/, error)
     .transform(Number)
-    .pipe(z.number().int().min(min, error).max(max, error))
+    // digits are whole already: `.int()` would add a safe-integer bound of its own, a second issue for the same value
+    .pipe(z.number().min(min, error).max(max, error))
     .openapi({ type: "integer", minimum: min, maximum: max });
 }
 
