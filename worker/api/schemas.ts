@@ -199,6 +199,8 @@ export type PlanDefinitionT = PlanInput;
 export type PlanStepT = PlanInput["steps"][number];
 export type PlanParamT = Param;
 export type TaskEventT = TaskEvent;
+/** The org feed's data (`/api/v1/events`), keyed on `type` as its `event:` line is (worker/live/org-feed.ts). */
+export type FeedEventT = ({ type: "task.updated" | "task.deleted" } & TaskListItemT) | { type: "ready"; last_event_id: number } | { type: "reset"; reason: string };
 export type { AuditEntryT } from "./audit";
 export type { SessionInfoT } from "./auth-session";
 export type { PlanT, PlanVersionT } from "./plans";
