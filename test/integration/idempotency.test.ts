@@ -18,6 +18,9 @@ describe("Idempotency-Key", () => {
     expect(again.text).toBe(first.text);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(first.headers.get("idempotent-replayed")).toBeNull();
+    // where the task is, as the first answer said
+    expect(first.headers.get("location")).toBe(`/api/v1/tasks/${first.json.id}`);
+    expect(again.headers.get("location")).toBe(first.headers.get("location"));
     expect(await countTitled("idem once")).toBe(1);
   });
 
@@ -79,8 +82,12 @@ describe("Idempotency-Key", () => {
   });
 
   it("refuses a malformed key, and without a key every request counts", async () => {
-    expectError(await post("/tasks", { agent: "researcher", title: "t" }, "x".repeat(256)), 400, "bad_request");
-    expectError(await post("/tasks", { agent: "researcher", title: "t" }, "has space"), 400, "bad_request");
+    for (const key of ["x".repeat(256), "has space", "é"]) {
+      const res = await post("/tasks", { agent: "researcher", title: "t" }, key);
+      expectError(res, 400, "bad_request");
+      // named as the header, as a bad Last-Event-ID is
+      expect(res.json.error.details).toEqual([{ path: '["idempotency-key"]', message: expect.any(String) }]);
+    }
     const body = { agent: "researcher", title: "idem none" };
     await api("POST", "/tasks", { body });
     await api("POST", "/tasks", { body });
@@ -122,6 +129,7 @@ describe("Idempotency-Key", () => {
     expect(replayed.status, replayed.text).toBe(201);
     expect(replayed.headers.get("idempotent-replayed")).toBe("true");
     expect(replayed.json.id).toBe(first.json.id);
+    expect(replayed.headers.get("location")).toBe(`/api/v1/tasks/${first.json.id}`);
     expect(await countTitled(body.title)).toBe(1);
 
     // the process stopped after the task's row, before its object stored it: undone, and the retry makes the task
@@ -160,6 +168,8 @@ describe("Idempotency-Key beyond task creation", () => {
     expect(again.status, `${path}: ${again.text}`).toBe(status);
     expect(again.headers.get("idempotent-replayed"), path).toBe("true");
     expect(again.text, path).toBe(first.text);
+    if (status === 201) expect(again.headers.get("location"), path).toMatch(/^\/api\/v1\//);
+    expect(again.headers.get("location"), path).toBe(first.headers.get("location"));
     return first;
   };
 

@@ -67,6 +67,61 @@ describe("the OpenAPI document", () => {
     expect(own.required).toContain("waiting");
   });
 
+  it("documents a Location header on every 201", () => {
+    const made = ops().filter(({ op }) => op.responses["201"]);
+    expect(made.length).toBeGreaterThanOrEqual(12);
+    for (const { key, op } of made) expect((op.responses["201"] as { headers?: Record<string, unknown> }).headers, key).toHaveProperty("Location");
+  });
+
+  it("answers every create with Location: the new resource's absolute path, which reads it", async () => {
+    const org = `org_loc_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    const post = async (path: string, body: unknown, as = token) => {
+      const res = await api("POST", path, { body, token: as });
+      expect(res.status, `${path}: ${res.text}`).toBe(201);
+      const location = res.headers.get("location")!;
+      expect(location, path).toMatch(/^\/api\/v1\/[a-z/]+\/[\w-]+$/);
+      const read = await api("GET", location.slice("/api/v1".length), { token: as });
+      expect(read.status, `GET ${location} after POST ${path}: ${read.text}`).toBe(200);
+      return { json: res.json, location, read: read.json };
+    };
+    const task = await post("/tasks", { agent: "researcher", title: "located", description: "@output x" });
+    expect(task.location).toBe(`/api/v1/tasks/${task.json.id}`);
+    expect(task.read.id).toBe(task.json.id);
+    const agent = await post("/agents", { name: "located-agent", model: "sim" });
+    expect(agent.read.id).toBe(agent.json.id);
+    const plan = await post("/plans", { name: "located", steps: [{ id: "s", agent: "researcher", instructions: "@output x" }] });
+    expect(plan.location).toBe(`/api/v1/plans/${plan.json.id}`);
+    const run = await post(`/plans/${plan.json.id}/run`, {});
+    expect(run.location).toBe(`/api/v1/tasks/${run.json.id}`);
+    const trigger = await post("/triggers", { kind: "webhook", plan_id: plan.json.id });
+    expect(trigger.read.id).toBe(trigger.json.id);
+    const fired = await post(`/triggers/${trigger.json.id}/run`, {});
+    expect(fired.read.trigger_id).toBe(trigger.json.id);
+    await waitForStatus(fired.json.id, ["completed"], 10_000, token);
+    const rerun = await post(`/tasks/${fired.json.id}/rerun`, { from_step: "s" });
+    expect(rerun.read.rerun_of).toBe(fired.json.id);
+    const newToken = await post("/tokens", { name: "located", role: "viewer" });
+    expect(newToken.read).toMatchObject({ id: newToken.json.id, name: "located", role: "viewer" });
+    expect(newToken.read).not.toHaveProperty("token");
+    const sub = await post("/notifications/subscriptions", { url: "https://example.com/located", events: ["task.failed"] });
+    expect(sub.read.id).toBe(sub.json.id);
+    const conv = await post("/chat", { message: "Research the top competitors." });
+    expect(conv.location).toBe(`/api/v1/chat/${conv.json.id}`);
+    const chatRun = await post(`/chat/${conv.json.id}/run`, {});
+    expect(chatRun.read.id).toBe(chatRun.json.id);
+    const saved = await post(`/chat/${conv.json.id}/save`, {});
+    expect(saved.location).toBe(`/api/v1/plans/${saved.json.id}`);
+    const newOrg = await post("/orgs", { name: "Located Inc" }, ADMIN);
+    expect(newOrg.location).toBe(`/api/v1/orgs/${newOrg.json.org.id}`);
+    expect(newOrg.read).toEqual(newOrg.json.org);
+    // read only by those who may: another organization's token is not found, an organization is an instance admin's
+    expectError(await api("GET", `/tokens/${newToken.json.id}`, { token: newOrg.json.token.token }), 404, "not_found");
+    expectError(await api("GET", `/orgs/${newOrg.json.org.id}`, { token }), 403, "forbidden");
+    expectError(await api("GET", "/orgs/org_missing"), 404, "not_found");
+    expectError(await api("GET", `/tokens/${newToken.json.id}`, { token: await tokenWithRole("member", org) }), 403, "forbidden");
+  });
+
   it("documents a run's status as the values a run takes, not any string", async () => {
     const step = doc.components.schemas.Step as { properties: { runs: { items: { properties: { status: { enum?: string[] } } } } } };
     const documented = step.properties.runs.items.properties.status.enum;
@@ -265,6 +320,10 @@ async function buildCases(): Promise<Case[]> {
     { op: "DELETE /tokens/{id}", status: 409, run: () => s("DELETE", v1("/tokens/tok_bootstrap")) },
     { op: "POST /tokens", status: 413, run: () => s("POST", v1("/tokens"), { body: big }) },
     { op: "GET /tokens", status: 429, run: () => s("GET", v1("/tokens"), { token: limited }) },
+    { op: "GET /tokens/{id}", status: 200, run: () => s("GET", v1("/tokens/tok_bootstrap")) },
+    { op: "GET /tokens/{id}", status: 401, run: () => s("GET", v1("/tokens/tok_bootstrap"), { token: null }) },
+    { op: "GET /tokens/{id}", status: 403, run: () => s("GET", v1("/tokens/tok_bootstrap"), { token: member }) },
+    { op: "GET /tokens/{id}", status: 404, run: () => s("GET", v1("/tokens/tok_missing")) },
     { op: "DELETE /tokens/{id}", status: 204, run: async () => s("DELETE", v1(`/tokens/${(await api("POST", "/tokens", { body: { name: "gone", role: "viewer" } })).json.id}`)) },
     // orgs
     { op: "POST /orgs", status: 201, run: () => s("POST", v1("/orgs"), { body: j({ name: "OAS org" }) }) },
@@ -274,6 +333,10 @@ async function buildCases(): Promise<Case[]> {
     { op: "GET /orgs", status: 403, run: () => s("GET", v1("/orgs"), { token: other }) },
     { op: "POST /orgs", status: 413, run: () => s("POST", v1("/orgs"), { body: big }) },
     { op: "GET /orgs", status: 429, run: () => s("GET", v1("/orgs"), { token: limited }) },
+    { op: "GET /orgs/{id}", status: 200, run: () => s("GET", v1("/orgs/org_default")) },
+    { op: "GET /orgs/{id}", status: 401, run: () => s("GET", v1("/orgs/org_default"), { token: null }) },
+    { op: "GET /orgs/{id}", status: 403, run: () => s("GET", v1("/orgs/org_default"), { token: other }) },
+    { op: "GET /orgs/{id}", status: 404, run: () => s("GET", v1("/orgs/org_missing")) },
     // audit
     { op: "GET /audit", status: 200, run: () => s("GET", v1("/audit")) },
     { op: "GET /audit", status: 400, run: () => s("GET", v1("/audit?limit=0")) },
@@ -450,7 +513,7 @@ describe("every route takes only what it declares", () => {
     expectError(plan, 400, "bad_request");
     expect(plan.json.error.details).toEqual([{ path: "steps[1].body[0].dependson", message: "unknown key" }]);
     // a huge integer is told the field's own bound, not also JavaScript's safe-integer one
-    expect((await api("GET", "/tasks?limit=99999999999999999999999")).json.error.details).toEqual([{ path: "limit", message: "Too big: expected number to be <=100" }]);
+    expect((await api("GET", "/tasks?limit=99999999999999999999999")).json.error.details).toEqual([{ path: "limit", message: "a whole number from 1 to 100, in decimal digits" }]);
     const turns = await api("POST", "/agents", { body: { name: "huge-turns", model: "sim", system_prompt: "x", max_turns: 1e20 } });
     expect(turns.json.error.details).toEqual([{ path: "max_turns", message: "Too big: expected number to be <=1000" }]);
   });

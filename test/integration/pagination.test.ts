@@ -122,3 +122,39 @@ describe("management lists page by cursor", () => {
     expect(seen).toEqual(before);
   });
 });
+
+describe("integer query and path parameters", () => {
+  it("take decimal digits in range only: anything else is a 400 naming the parameter, and changes nothing", async () => {
+    const task = await createTask({ agent: "writer", title: "strict ints", description: "@output done" });
+    const lists = ["/tasks", "/agents", "/plans", "/triggers", "/tokens", "/pricing", "/orgs", "/audit", "/notifications/subscriptions", "/notifications/deliveries"];
+    for (const path of lists) {
+      expect((await api("GET", `${path}?limit=5`)).status, path).toBe(200);
+      expect((await api("GET", `${path}?limit=05`)).status, path).toBe(200);
+      for (const bad of ["1e1", "0x10", " 5", "5 ", "5.0", "+5", "-1", "", "0", "101", "99999999999999999999", "Infinity"]) {
+        const res = await api("GET", `${path}?limit=${encodeURIComponent(bad)}`);
+        expectError(res, 400, "bad_request");
+        expect(res.json.error.details, `${path}?limit=${bad}`).toEqual([expect.objectContaining({ path: "limit" })]);
+      }
+    }
+    for (const bad of ["1e1", "0x1", "1.0", " 1", "61", "-0"]) {
+      const res = await api("GET", `/tasks/${task.id}?wait=${encodeURIComponent(bad)}`);
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details, `wait=${bad}`).toEqual([expect.objectContaining({ path: "wait" })]);
+    }
+    expect((await api("GET", `/tasks/${task.id}?wait=0`)).status).toBe(200);
+    for (const bad of ["1e0", "0x1", "1.0", "0", "9999999999999999", "99999999999999999999"]) {
+      const res = await api("GET", `/tasks/${task.id}/steps/main/runs/${bad}/trace`);
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details, `runs/${bad}`).toEqual([expect.objectContaining({ path: "n" })]);
+    }
+  });
+
+  it("are documented as integers with their bounds", async () => {
+    const doc = (await api("GET", "/openapi.json", { token: null })).json;
+    const param = (path: string, name: string) => doc.paths[path].get.parameters.find((p: { name: string }) => p.name === name).schema;
+    expect(param("/tasks", "limit")).toMatchObject({ type: "integer", minimum: 1, maximum: 100, default: 20 });
+    expect(param("/agents", "limit")).toMatchObject({ type: "integer", minimum: 1, maximum: 100, default: 100 });
+    expect(param("/tasks/{id}", "wait")).toMatchObject({ type: "integer", minimum: 0, maximum: 60 });
+    expect(param("/tasks/{id}/steps/{step}/runs/{n}/trace", "n")).toMatchObject({ type: "integer", minimum: 1 });
+  });
+});

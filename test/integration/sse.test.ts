@@ -165,7 +165,7 @@ describe("per-task stream", () => {
     await waitForStatus(task.id, ["completed"]);
     const all = ids(await readFrames((await stream(`/tasks/${task.id}/events`)).body!, () => false, 1000));
     const frames = await readFrames((await stream(`/tasks/${task.id}/events`, { authorization: `Bearer ${ADMIN}`, "last-event-id": "500" })).body!, () => false, 1000);
-    expect(frames).toEqual([{ id: String(Math.max(...all)), event: "reset", data: { reason: expect.stringContaining("ahead") } }]);
+    expect(frames).toEqual([{ id: String(Math.max(...all)), event: "reset", data: { type: "reset", reason: expect.stringContaining("ahead") } }]);
   });
 
   it("refuses a last_event_id or Last-Event-ID that is not an event id with 400, rather than replaying from the start", async () => {
@@ -328,6 +328,27 @@ describe("organization feed", () => {
     const taskIds = frames.filter((f) => f.event === "task.updated").map((f) => (f.data as { id: string }).id);
     expect(taskIds).toContain(task.id);
     expect(taskIds).not.toContain(elsewhere.id);
+  });
+
+  it("names each event's type in its data as well, for clients that read the data alone (onmessage): ready, task.updated, task.deleted, reset", async () => {
+    const org = `org_typed_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(org);
+    const reading = readFrames((await stream("/events", { authorization: `Bearer ${token}` })).body!, (fs) => fs.some((f) => f.event === "task.deleted"));
+    await new Promise((r) => setTimeout(r, 50));
+    const task = await createTask({ agent: "researcher", title: "typed feed", description: "@output x" }, token);
+    await waitForStatus(task.id, ["completed"], 10_000, token);
+    const listed = (await api("GET", "/tasks?limit=1", { token })).json.items[0];
+    expect((await api("DELETE", `/tasks/${task.id}/purge`, { token })).status).toBe(204);
+    const frames = await reading;
+    expect(frames.map((f) => f.event)).toEqual(expect.arrayContaining(["ready", "task.updated", "task.deleted"]));
+    for (const f of frames) expect(f.data, f.event).toMatchObject({ type: f.event });
+    // the rest is as it was: the task's summary
+    const done = frames.find((f) => f.event === "task.updated" && (f.data as { status: string }).status === "completed")!;
+    const { type, ...item } = done.data as { type: string };
+    expect(type).toBe("task.updated");
+    expect(item).toEqual(listed);
+    const reset = await readFrames((await stream("/events", { authorization: `Bearer ${token}`, "last-event-id": "1" })).body!, (fs) => fs.length >= 1);
+    expect(reset[0]).toMatchObject({ event: "reset", data: { type: "reset" } });
   });
 
   it("lists a task that waits for a slot as soon as it is created, not when it starts", async () => {

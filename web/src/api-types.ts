@@ -5,6 +5,7 @@ import type {
   AuditEntryT,
   CreatedByT,
   ErrorBodyT,
+  FeedEventT,
   NewTokenT,
   NewTriggerT,
   PageT,
@@ -78,4 +79,4 @@ export interface TaskSummary {
 }
 
 /** Org feed events (`/api/v1/events`); anything else is ignored. */
-export type OrgEvent = { type: "task.created"; task: TaskListItem } | { type: "task.updated"; task: TaskListItem } | { type: "reset" };
+export type OrgEvent = FeedEventT;

@@ -9,6 +9,7 @@ import { orgQueue } from "../queue/admission";
 import { toolName } from "../task/plan-schema";
 import { TRIGGERS_USING_AGENT, type TriggerUse, usedByTriggers } from "../triggers/uses";
 import { newApp } from "./app";
+import { created, createdJson } from "./created";
 import { Agent, body, errors, json, LIMITS, MAX_BUDGET_USD, Page, usd } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { cursorAfter, ListQuery } from "./list-query";
@@ -66,7 +67,7 @@ export const agentsApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["agents"], summary: "Create an agent", request: { body: body(AgentInput) }, responses: { 201: json(Agent, "Created"), ...errors(400, 401, 403, 409) } }),
+    createRoute({ method: "post", path: "/", tags: ["agents"], summary: "Create an agent", request: { body: body(AgentInput) }, responses: { 201: createdJson(Agent), ...errors(400, 401, 403, 409) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
@@ -84,7 +85,7 @@ export const agentsApi = newApp()
         throw e;
       }
       if (a.max_concurrency != null) await orgQueue(c.env, p.org_id).refresh();
-      return c.json(toAgent(await findAgent(c.env.DB, p.org_id, id)), 201);
+      return created(c, toAgent(await findAgent(c.env.DB, p.org_id, id)), "agents", id);
     },
   )
   .openapi(

@@ -8,7 +8,7 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { newApp } from "./app";
 import { filterValue, invalidCursor } from "./list-query";
-import { errors, json, Page } from "./schemas";
+import { errors, json, limitParam, Page } from "./schemas";
 
 const AuditItem = z
   .object({
@@ -35,7 +35,7 @@ interface AuditRow {
 
 const Query = z.object({
   cursor: z.string().max(40).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  limit: limitParam(50),
   action: filterValue(64).optional(),
 });
 

@@ -13,6 +13,7 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import type { Plan } from "../task/plan-schema";
 import { newApp } from "./app";
+import { created, createdJson } from "./created";
 import { findNamedPlan } from "./plan-run";
 import { SaveQuery } from "./plan-save";
 import { createdBy } from "./principal";
@@ -43,7 +44,7 @@ const sse = { "text/event-stream": { schema: z.string().openapi({ description: "
 
 export const chatApi = newApp()
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["chat"], summary: "Start a planning conversation", request: { body: body(Start) }, responses: { 201: json(Conversation, "Created"), ...errors(400, 401, 403, 413, 422) } }),
+    createRoute({ method: "post", path: "/", tags: ["chat"], summary: "Start a planning conversation", request: { body: body(Start) }, responses: { 201: createdJson(Conversation), ...errors(400, 401, 403, 413, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
@@ -59,7 +60,7 @@ export const chatApi = newApp()
         unwrap(await obj.send(p.org_id, input.message));
         view = unwrap(await obj.get(p.org_id));
       }
-      return c.json(view, 201);
+      return created(c, view, "chat", id);
     },
   )
   .openapi(
@@ -86,7 +87,7 @@ export const chatApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/{id}/run", tags: ["chat"], summary: "Start a task from the current draft", request: { params: Id, body: body(Run) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 409, 413, 422) } }),
+    createRoute({ method: "post", path: "/{id}/run", tags: ["chat"], summary: "Start a task from the current draft", request: { params: Id, body: body(Run) }, responses: { 201: createdJson(TaskListItem), ...errors(400, 401, 403, 404, 409, 413, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
@@ -97,14 +98,14 @@ export const chatApi = newApp()
       const audit = auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "task.create", target_type: "task", target_id: task.id, details: { conversation_id: id, draft_version: draft.version } });
       c.executionCtx.waitUntil(audit.run().catch((e: unknown) => log("error", "audit write failed", { error: String(e), action: "task.create" })));
       unwrap(await stub(c.env, id).noteRun(p.org_id, task.id, draft.version));
-      return c.json(task, 201);
+      return created(c, task, "tasks", task.id);
     },
   )
   .openapi(
     createRoute({
       method: "post", path: "/{id}/save", tags: ["chat"], summary: "Save the current draft: a new plan, or a new version of the plan it came from",
       request: { params: Id, query: SaveQuery, body: { required: false, content: { "application/json": { schema: Save } } } },
-      responses: { 200: json(SavedPlan, "A new version, or the current one when the draft is the same plan"), 201: json(SavedPlan, "A new plan"), ...errors(400, 401, 403, 404, 409, 422) },
+      responses: { 200: json(SavedPlan, "A new version, or the current one when the draft is the same plan"), 201: createdJson(SavedPlan, "A new plan"), ...errors(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -113,12 +114,12 @@ export const chatApi = newApp()
       const obj = conversation(c.env, id);
       const view = unwrap(await obj.get(p.org_id));
       const draft = await draftOf(c.env, p.org_id, id, c.req.valid("json").draft_version);
-      const { record, created } = await saveDraft(c.env.DB, p, view.plan_id, await recheck(c.env.DB, p.org_id, draft.plan), { pause: c.req.valid("query").triggers === "pause" });
+      const { record, created: isNew } = await saveDraft(c.env.DB, p, view.plan_id, await recheck(c.env.DB, p.org_id, draft.plan), { pause: c.req.valid("query").triggers === "pause" });
       unwrap(await obj.noteSaved(p.org_id, record.id, record.version, draft.version));
       const saved = {
         id: record.id, name: record.name, description: record.description, version: record.version,
         definition: JSON.parse(record.definition) as Record<string, unknown>, created_at: iso(record.created_at)!, updated_at: iso(record.updated_at)!,
       };
-      return created ? c.json(saved, 201) : c.json(saved, 200);
+      return isNew ? created(c, saved, "plans", saved.id) : c.json(saved, 200);
     },
   );

@@ -2,12 +2,14 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../lib/context";
 import { canonicalJson } from "../lib/canonical-json";
 import { sha256Hex } from "../lib/crypto";
+import { jsonPath } from "../lib/json-path";
 import { ApiError, badRequest, conflict } from "../lib/errors";
 import { delay } from "../lib/time";
 import { INTERRUPTED_AFTER_MS, requestTask } from "../task/interrupted";
 import { findTask } from "../db/task-queries";
 import { toListItem } from "../db/task-row";
 import { tieToTask } from "../task/create";
+import { resourcePath } from "./created";
 
 const TTL_MS = 24 * 3600 * 1000;
 const WAIT_STEP_MS = 25;
@@ -46,6 +48,7 @@ interface KeyRow {
   status: number | null;
   response: string | null;
   content_type: string | null;
+  location: string | null;
   created_at: number;
   task_id: string | null;
 }
@@ -62,7 +65,7 @@ interface KeyRow {
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header("idempotency-key");
   if (c.req.method !== "POST" || key === undefined) return next();
-  if (!KEY.test(key)) throw badRequest("Idempotency-Key must be 1–255 visible ASCII characters");
+  if (!KEY.test(key)) throw badRequest("invalid request: Idempotency-Key must be 1–255 visible ASCII characters", [{ path: jsonPath(["idempotency-key"]), message: "1–255 visible ASCII characters" }]);
   const p = c.get("principal");
   const d1 = c.env.DB;
   // the same request written with other spacing or key order is the same request; `raw` matches keys stored before that
@@ -73,7 +76,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const same = (f: string) => f === fingerprint || f === raw;
   const owner = crypto.randomUUID();
   const pk = [p.org_id, p.token_id, key] as const;
-  const select = d1.prepare("SELECT fingerprint, owner, status, response, content_type, created_at, task_id FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
+  const select = d1.prepare("SELECT fingerprint, owner, status, response, content_type, location, created_at, task_id FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
 
   const deadline = Date.now() + WAIT_MAX_MS;
   for (let attempt = 0; ; attempt++) {
@@ -82,7 +85,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       d1.prepare(
         `INSERT INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (org_id, token_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, owner = excluded.owner,
-           status = NULL, response = NULL, content_type = NULL, created_at = excluded.created_at
+           status = NULL, response = NULL, content_type = NULL, location = NULL, created_at = excluded.created_at
          WHERE idempotency_keys.created_at < ? OR (idempotency_keys.status IS NULL AND idempotency_keys.task_id IS NULL AND idempotency_keys.created_at < ?)`,
       ).bind(...pk, fingerprint, owner, now, now - TTL_MS, now - INTERRUPTED_AFTER_MS),
       select,
@@ -107,12 +110,13 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       const task = fate === "stored" ? await findTask(d1, p.org_id, row.task_id) : null;
       if (task) {
         const response = JSON.stringify(toListItem(task));
-        await d1.prepare("UPDATE idempotency_keys SET status = 201, response = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(response, ...pk, row.owner).run();
-        return c.body(response, 201, { "content-type": "application/json", "idempotent-replayed": "true" });
+        const location = resourcePath("tasks", task.id);
+        await d1.prepare("UPDATE idempotency_keys SET status = 201, response = ?, location = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(response, location, ...pk, row.owner).run();
+        return c.body(response, 201, { "content-type": "application/json", location, "idempotent-replayed": "true" });
       }
     }
     if (row.status == null) throw conflict("a request with this Idempotency-Key is still in progress; retry later");
-    return c.body(row.response ?? "", row.status as 200, { "content-type": row.content_type ?? "application/json", "idempotent-replayed": "true" });
+    return c.body(row.response ?? "", row.status as 200, { "content-type": row.content_type ?? "application/json", ...(row.location && { location: row.location }), "idempotent-replayed": "true" });
   }
 
   // a failure frees the key, unless its create wrote a task (then it failed starting it): a retry settles that one (requestTask)
@@ -130,9 +134,10 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   }
   const status = c.res.status;
   const type = c.res.headers.get("content-type") ?? "application/json";
+  const location = c.res.headers.get("location");
   const keep = (text: string) =>
     d1.batch([
-      d1.prepare("UPDATE idempotency_keys SET status = ?, response = ?, content_type = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(status, text, type, ...pk, owner),
+      d1.prepare("UPDATE idempotency_keys SET status = ?, response = ?, content_type = ?, location = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(status, text, type, location, ...pk, owner),
       d1.prepare("DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT 20)").bind(Date.now() - TTL_MS),
     ]);
   if (type.startsWith("text/event-stream") && c.res.body) {

@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { decodeKeyCursor, type Keyset } from "../db/keyset";
 import { badRequest } from "../lib/errors";
+import { limitParam } from "./schemas";
 
 /** `limit` and `cursor` of every list but the tasks' and the audit log's (which have their own sorts and defaults). */
 export const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(100).openapi({ description: "1–100, default 100" }),
+  limit: limitParam(100),
   cursor: z.string().max(400).optional().openapi({ description: "the previous page's next_cursor" }),
 });
 

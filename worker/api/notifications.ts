@@ -10,7 +10,8 @@ import { sendTestMessage } from "../notify/test-message";
 import { pageOf } from "../db/keyset";
 import { cursorAfter, filterValue, invalidCursor, ListQuery } from "./list-query";
 import { newApp } from "./app";
-import { body, CreatedBy, errors, json, Page, TaskListItem } from "./schemas";
+import { created, createdJson } from "./created";
+import { body, CreatedBy, errors, json, limitParam, Page, TaskListItem } from "./schemas";
 
 const Events = z.array(z.enum(NOTIFY_EVENTS)).min(1).max(NOTIFY_EVENTS.length * 2);
 const Url = z.string().trim().min(1).max(2000).openapi({ description: "http(s); private and loopback addresses only when HTTP_FETCH_ALLOW_PRIVATE is \"true\"" });
@@ -54,7 +55,7 @@ const DeliveryQuery = z.object({
   outcome: z.enum(DELIVERY_OUTCOMES).optional().openapi({ description: "only the attempts with this outcome" }),
   event: z.enum(NOTIFY_EVENTS).optional().openapi({ description: "only the attempts to deliver this event" }),
   cursor: z.string().max(40).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  limit: limitParam(50),
 });
 const InboxItem = TaskListItem.extend({ mine: z.boolean().openapi({ description: "created by the token asking" }) });
 const Inbox = z.object({ items: z.array(InboxItem), next_cursor: z.null(), count: z.union([z.number().int(), z.string()]) }).openapi("Inbox");
@@ -78,13 +79,13 @@ export const notificationsApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/subscriptions", tags, summary: "Subscribe a URL to task events; the answer holds the signing secret, shown once",
-      request: { body: body(CreateSubscription) }, responses: { 201: json(NewSubscription, "Created"), ...errors(400, 401, 403, 409, 413, 422) },
+      request: { body: body(CreateSubscription) }, responses: { 201: createdJson(NewSubscription), ...errors(400, 401, 403, 409, 413, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const s = await createSubscription(c.env, p, c.req.valid("json"));
-      return c.json({ ...subscriptionView(s), secret: s.secret }, 201);
+      return created(c, { ...subscriptionView(s), secret: s.secret }, "notifications/subscriptions", s.id);
     },
   )
   .openapi(

@@ -3,13 +3,13 @@ import type { AppEnv } from "../lib/context";
 import { newApp } from "./app";
 import { IDEMPOTENT_ROUTES } from "./idempotency";
 import { REFERENCE_CSS, renderReference } from "./reference";
-import { ErrorBody, errors, json, TaskListItem } from "./schemas";
+import { API_BASE, ErrorBody, errors, json, TaskListItem } from "./schemas";
 
 export type OpenApiDocument = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
 type PathItem = NonNullable<OpenApiDocument["paths"]>[string];
 export type Operation = NonNullable<PathItem["get"]>;
 
-export const API_BASE = "/api/v1";
+export { API_BASE };
 export const METHODS = ["get", "put", "post", "delete", "patch"] as const;
 
 /** Operations that need no credentials; every other one takes a bearer token or the dashboard's session cookie. */

@@ -1,10 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { actorOf, auditStatement } from "../lib/audit";
 import { requireInstanceAdmin } from "../lib/auth";
+import { notFound } from "../lib/errors";
 import { seedOrgStatements } from "../lib/bootstrap";
 import { newId } from "../lib/ids";
 import { iso } from "../lib/time";
 import { newApp } from "./app";
+import { created, createdJson } from "./created";
 import { body, errors, json, Page } from "./schemas";
 import { newTokenStatements } from "./tokens";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
@@ -34,7 +36,7 @@ export const orgsApi = newApp()
     createRoute({
       method: "post", path: "/", tags: ["orgs"], summary: "Create an organization and its first admin token (instance admins)",
       request: { body: body(z.object({ name: z.string().trim().min(1).max(100) }).strict()) },
-      responses: { 201: json(Created, "Created"), ...errors(400, 401, 403) },
+      responses: { 201: createdJson(Created), ...errors(400, 401, 403) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -43,15 +45,15 @@ export const orgsApi = newApp()
       const d1 = c.env.DB;
       const now = Date.now();
       const id = newId("org");
-      const { stmt, created } = await newTokenStatements(d1, id, "admin", "admin", now);
+      const { stmt, created: token } = await newTokenStatements(d1, id, "admin", "admin", now);
       await d1.batch([
         d1.prepare("INSERT INTO orgs (id, name, settings, created_at) VALUES (?, ?, '{}', ?)").bind(id, name, now),
         stmt,
         ...seedOrgStatements(d1, id, now),
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "org.create", target_type: "org", target_id: id, details: { name } }, now),
-        auditStatement(d1, { org_id: id, actor: actorOf(p), action: "token.create", target_type: "token", target_id: created.id, details: { name: created.name, role: "admin" } }, now),
+        auditStatement(d1, { org_id: id, actor: actorOf(p), action: "token.create", target_type: "token", target_id: token.id, details: { name: token.name, role: "admin" } }, now),
       ]);
-      return c.json({ org: toView({ id, name, created_at: now }), token: { ...created, role: "admin" as const } }, 201);
+      return created(c, { org: toView({ id, name, created_at: now }), token: { ...token, role: "admin" as const } }, "orgs", id);
     },
   )
   .openapi(
@@ -62,5 +64,14 @@ export const orgsApi = newApp()
       const page = keysetSql(NEWEST, cursorAfter(NEWEST, cursor), limit);
       const { results } = await c.env.DB.prepare(`SELECT id, name, created_at FROM orgs WHERE 1 ${page.where} ${page.tail}`).bind(...page.args).all<OrgRow>();
       return c.json(pageOf(results, limit, (o) => [o.created_at, o.id], toView), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/{id}", tags: ["orgs"], summary: "An organization (instance admins)", request: { params: z.object({ id: z.string().min(1).max(100) }) }, responses: { 200: json(Org), ...errors(401, 403, 404) } }),
+    async (c) => {
+      requireInstanceAdmin(c.get("principal"));
+      const row = await c.env.DB.prepare("SELECT id, name, created_at FROM orgs WHERE id = ?").bind(c.req.valid("param").id).first<OrgRow>();
+      if (!row) throw notFound("organization");
+      return c.json(toView(row), 200);
     },
   );

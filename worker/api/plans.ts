@@ -8,6 +8,7 @@ import { issueDetails } from "../lib/zod-issues";
 import { type Plan, planSchema } from "../task/plan-schema";
 import { validatePlan } from "../task/validate";
 import { newApp } from "./app";
+import { created, createdJson } from "./created";
 import { findPlan, type PlanRecord, runPlan, unchanged } from "./plan-run";
 import { SaveQuery, saveVersion } from "./plan-save";
 import { sourceOf } from "./principal";
@@ -62,7 +63,7 @@ export const plansApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["plans"], summary: "Create a plan (version 1)", request: { body: body(PlanBody) }, responses: { 201: json(PlanView, "Created"), ...errors(400, 401, 403, 422) } }),
+    createRoute({ method: "post", path: "/", tags: ["plans"], summary: "Create a plan (version 1)", request: { body: body(PlanBody) }, responses: { 201: createdJson(PlanView), ...errors(400, 401, 403, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
@@ -73,7 +74,7 @@ export const plansApi = newApp()
         c.env.DB.prepare("INSERT INTO plans (id, org_id, name, description, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)").bind(id, p.org_id, plan.name, plan.description, now, now),
         c.env.DB.prepare("INSERT INTO plan_versions (plan_id, version, definition, created_at) VALUES (?, 1, ?, ?)").bind(id, JSON.stringify(plan), now),
       ]);
-      return c.json(toView(await findPlan(c.env.DB, p.org_id, id)), 201);
+      return created(c, toView(await findPlan(c.env.DB, p.org_id, id)), "plans", id);
     },
   )
   .openapi(
@@ -141,7 +142,7 @@ export const plansApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/{id}/run", tags: ["plans"], summary: "Start a task on the current version", request: { params: Id, body: body(RunBody) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 409, 422) } }),
+    createRoute({ method: "post", path: "/{id}/run", tags: ["plans"], summary: "Start a task on the current version", request: { params: Id, body: body(RunBody) }, responses: { 201: createdJson(TaskListItem), ...errors(400, 401, 403, 404, 409, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
@@ -152,7 +153,7 @@ export const plansApi = newApp()
         audit: { actor: actorOf(p), action: "task.create", details: { plan_id: planId } },
         also: c.get("idempotentTask"),
       });
-      return c.json(task, 201);
+      return created(c, task, "tasks", task.id);
     },
   );
 

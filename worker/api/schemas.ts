@@ -8,6 +8,9 @@ import type { StepView as StepViewShape } from "../task/view";
 
 /** Request and response shapes of the API: validation, the OpenAPI document and the web app's types all come from here. */
 
+/** Where the API is mounted: the OpenAPI document's server, and the start of every `Location`. */
+export const API_BASE = "/api/v1";
+
 export const LIMITS = {
   title: 200,
   description: 20_000,
@@ -129,6 +132,24 @@ export const usd = (max: number) => z.number().min(1e-9, "an amount in USD of at
 /** The most a task's or an agent's budget may be, set or raised. */
 export const MAX_BUDGET_USD = 1_000_000;
 
+/**
+ * An integer from the query or the path, in [min, max]: decimal digits and nothing else, so `1e1`, `0x10`,
+ * ` 5` or `5.0` are a 400 naming the parameter, not a number some other way of reading it would give.
+ */
+export function intParam(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const error = `a whole number from ${min} to ${max}, in decimal digits`;
+  return z
+    .string()
+    .regex(/^\d{1,16}$/, error)
+    .transform(Number)
+    // digits are whole already: `.int()` would add a safe-integer bound of its own, a second issue for the same value
+    .pipe(z.number().min(min, error).max(max, error))
+    .openapi({ type: "integer", minimum: min, maximum: max });
+}
+
+/** A page size: 1–100, `fallback` when not given. */
+export const limitParam = (fallback: number) => intParam(1, 100).default(fallback).openapi({ description: `1–100, default ${fallback}`, default: fallback });
+
 export const Page = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
 
 export const ErrorBody = z
@@ -178,6 +199,8 @@ export type PlanDefinitionT = PlanInput;
 export type PlanStepT = PlanInput["steps"][number];
 export type PlanParamT = Param;
 export type TaskEventT = TaskEvent;
+/** The org feed's data (`/api/v1/events`), keyed on `type` as its `event:` line is (worker/live/org-feed.ts). */
+export type FeedEventT = ({ type: "task.updated" | "task.deleted" } & TaskListItemT) | { type: "ready"; last_event_id: number } | { type: "reset"; reason: string };
 export type { AuditEntryT } from "./audit";
 export type { SessionInfoT } from "./auth-session";
 export type { PlanT, PlanVersionT } from "./plans";

@@ -38,8 +38,11 @@ export const spendApi = newApp().openapi(
     const q = c.req.valid("query");
     const from = q.from ?? monthStart(now);
     const to = q.to ?? utcDay(now);
-    if (from > to) throw badRequest("invalid request: from is after to");
-    if ((Date.parse(to) - Date.parse(from)) / 86_400_000 >= MAX_DAYS) throw badRequest(`invalid request: the range is at most ${MAX_DAYS} days`);
+    // named as any invalid parameter is: the bound the client gave (`to`, else `from`)
+    const bound = q.to === undefined ? "from" : "to";
+    const refuse = (message: string) => badRequest(`invalid request: ${bound}: ${message}`, [{ path: bound, message }]);
+    if (from > to) throw refuse("from is after to");
+    if ((Date.parse(to) - Date.parse(from)) / 86_400_000 >= MAX_DAYS) throw refuse(`the range is at most ${MAX_DAYS} days`);
     const [items, spent, settings] = await Promise.all([spendReport(c.env.DB, orgId, from, to, q.group), monthToDate(c.env.DB, orgId, now), readOrgSettings(c.env.DB, orgId)]);
     return c.json(
       {

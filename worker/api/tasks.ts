@@ -7,9 +7,10 @@ import { requireRole } from "../lib/roles";
 import { createTask, singleStepPlan, taskStub } from "../task/create";
 import type { RpcResult } from "../task/runner";
 import { newApp } from "./app";
+import { created, createdJson } from "./created";
 import { createdBy, sourceOf } from "./principal";
 import { invalidCursor } from "./list-query";
-import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
+import { body, errors, intParam, json, LIMITS, limitParam, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
 import { findNamedPlan, planAt, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
@@ -26,7 +27,7 @@ const Filters = TaskListFilters.pick({ status: true, source: true, agent: true, 
 
 const ListQuery = TaskListFilters.extend({
   cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: limitParam(20),
 });
 
 const maxCost = usd(MAX_BUDGET_USD).optional().openapi({ description: "budget in USD" });
@@ -87,7 +88,7 @@ async function childrenTotals(d1: D1Database, orgId: string, id: string) {
 
 export const tasksApi = newApp()
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 409, 413, 422) } }),
+    createRoute({ method: "post", path: "/", tags: ["tasks"], summary: "Create a task", request: { body: body(CreateTask) }, responses: { 201: createdJson(TaskListItem), ...errors(400, 401, 403, 409, 413, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
@@ -98,7 +99,7 @@ export const tasksApi = newApp()
           inputs: input.inputs, title: input.title, max_cost_nanos: budget, source: sourceOf(p), audit: { actor: actorOf(p), action: "task.create" },
           also: c.get("idempotentTask"),
         });
-        return c.json(task, 201);
+        return created(c, task, "tasks", task.id);
       }
       const task = await createTask(c.env, {
         org_id: p.org_id,
@@ -111,7 +112,7 @@ export const tasksApi = newApp()
         audit: { actor: actorOf(p), action: "task.create" },
         also: c.get("idempotentTask"),
       });
-      return c.json(task, 201);
+      return created(c, task, "tasks", task.id);
     },
   )
   .openapi(
@@ -146,8 +147,8 @@ export const tasksApi = newApp()
   .openapi(
     createRoute({
       method: "get", path: "/{id}", tags: ["tasks"], summary: "Task detail: steps, runs, tokens, cost; `wait` (seconds, ≤ 60) holds the answer until the task finishes or needs input",
-      request: { params: IdParam, query: z.object({ wait: z.coerce.number().int().min(0).max(60).optional() }) },
-      responses: { 200: json(TaskDetail), ...errors(401, 404) },
+      request: { params: IdParam, query: z.object({ wait: intParam(0, 60).optional() }) },
+      responses: { 200: json(TaskDetail), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -237,8 +238,8 @@ export const tasksApi = newApp()
   .openapi(
     createRoute({
       method: "get", path: "/{id}/steps/{step}/runs/{n}/trace", tags: ["tasks"], summary: "One run's full trace",
-      request: { params: StepParam.extend({ n: z.coerce.number().int().min(1) }) },
-      responses: { 200: json(z.record(z.string(), z.unknown())), ...errors(401, 404) },
+      request: { params: StepParam.extend({ n: intParam(1) }) },
+      responses: { 200: json(z.record(z.string(), z.unknown())), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { id, step, n } = c.req.valid("param");
@@ -252,7 +253,7 @@ export const tasksApi = newApp()
     createRoute({
       method: "post", path: "/{id}/rerun", tags: ["tasks"], summary: "A new task that reuses the outputs upstream of from_step and runs the rest",
       request: { params: IdParam, body: body(RerunBody) },
-      responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 422) },
+      responses: { 201: createdJson(TaskListItem), ...errors(400, 401, 403, 404, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -282,7 +283,7 @@ export const tasksApi = newApp()
         audit: { actor: actorOf(p), action: "task.rerun", details: { rerun_of: id, ...(target && { plan_version: target.version }) } },
         also: c.get("idempotentTask"),
       });
-      return c.json(task, 201);
+      return created(c, task, "tasks", task.id);
     },
   )
   .openapi(

@@ -9,6 +9,7 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { forgetToken } from "../lib/token-gate";
 import { newApp } from "./app";
+import { created, createdJson } from "./created";
 import { body, errors, json, Page } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { cursorAfter, ListQuery } from "./list-query";
@@ -84,16 +85,16 @@ const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "strin
 
 export const tokensApi = newApp()
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["tokens"], summary: "Create an API token; the secret is in this response only", request: { body: body(CreateToken) }, responses: { 201: json(NewToken, "Created"), ...errors(400, 401, 403) } }),
+    createRoute({ method: "post", path: "/", tags: ["tokens"], summary: "Create an API token; the secret is in this response only", request: { body: body(CreateToken) }, responses: { 201: createdJson(NewToken), ...errors(400, 401, 403) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const { name, role, expires_at } = c.req.valid("json");
       const now = Date.now();
-      const { stmt, created } = await newTokenStatements(c.env.DB, p.org_id, name, role, now, expires_at === undefined ? null : Date.parse(expires_at));
-      const details = { name, role, ...(created.expires_at ? { expires_at: created.expires_at } : {}) };
-      await c.env.DB.batch([stmt, auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "token.create", target_type: "token", target_id: created.id, details }, now)]);
-      return c.json(created, 201);
+      const { stmt, created: token } = await newTokenStatements(c.env.DB, p.org_id, name, role, now, expires_at === undefined ? null : Date.parse(expires_at));
+      const details = { name, role, ...(token.expires_at ? { expires_at: token.expires_at } : {}) };
+      await c.env.DB.batch([stmt, auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "token.create", target_type: "token", target_id: token.id, details }, now)]);
+      return created(c, token, "tokens", token.id);
     },
   )
   .openapi(
@@ -109,6 +110,18 @@ export const tokensApi = newApp()
         .bind(p.org_id, ...page.args)
         .all<TokenRow>();
       return c.json(pageOf(results, limit, (t) => [t.created_at, t.id], toView), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/{id}", tags: ["tokens"], summary: "One of the organization's tokens, revoked or not, never its secret", request: { params: Id }, responses: { 200: json(TokenView), ...errors(401, 403, 404) } }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      const row = await c.env.DB.prepare("SELECT id, name, role, instance_admin, created_at, expires_at, revoked_at FROM api_tokens WHERE id = ? AND org_id = ?")
+        .bind(c.req.valid("param").id, p.org_id)
+        .first<TokenRow>();
+      if (!row) throw notFound("token");
+      return c.json(toView(row), 200);
     },
   )
   .openapi(

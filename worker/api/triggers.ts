@@ -6,13 +6,14 @@ import { conflict, notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
-import { canonicalTimeZone } from "../triggers/cron";
+import { canonicalTimeZone, type CronCheck, cronSyntax, timeZoneCheck } from "../triggers/cron";
 import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
 import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
+import { created, createdJson } from "./created";
 import { createdBy } from "./principal";
 import { body, CreatedBy, errors, json, LIMITS, Page, TaskListItem } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
@@ -20,8 +21,13 @@ import { cursorAfter, ListQuery } from "./list-query";
 
 const Inputs = z.record(z.string(), z.unknown()).default({});
 const Title = z.string().trim().min(1).max(LIMITS.title);
-const Cron = z.string().min(1).max(200);
-const Timezone = z.string().min(1).max(64);
+/** A check of cron.ts as a zod refinement: what fails it is a malformed request (400 naming the field), not one that cannot be done. */
+const checked = (check: (s: string) => CronCheck) => (s: string, ctx: z.RefinementCtx) => {
+  const r = check(s);
+  if (!r.ok) ctx.addIssue({ code: "custom", message: r.message });
+};
+const Cron = z.string().min(1).max(200).superRefine(checked(cronSyntax)).openapi({ description: "5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first" });
+const Timezone = z.string().min(1).max(64).superRefine(checked(timeZoneCheck)).openapi({ description: "an IANA name: Europe/Paris, UTC" });
 const PlanId = z.string().min(1).max(100);
 const InputMap = z
   .record(z.string().min(1).max(100), z.string().regex(INPUT_PATH, "a dot path into the body: repository.full_name, commits.0.id"))
@@ -97,7 +103,7 @@ export const triggersApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/", tags: ["triggers"], summary: "Create a cron or webhook trigger on a saved plan",
-      request: { body: body(CreateTrigger) }, responses: { 201: json(NewTrigger, "Created"), ...errors(400, 401, 403, 409, 422) },
+      request: { body: body(CreateTrigger) }, responses: { 201: createdJson(NewTrigger), ...errors(400, 401, 403, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -139,7 +145,7 @@ export const triggersApi = newApp()
         }
         throw unprocessable(`unknown plan "${input.plan_id}"`, { plan_id: input.plan_id });
       }
-      return c.json({ ...toView(t, new URL(c.req.url).origin), secret: t.secret }, 201);
+      return created(c, { ...toView(t, new URL(c.req.url).origin), secret: t.secret }, "triggers", t.id);
     },
   )
   .openapi(
@@ -215,7 +221,7 @@ export const triggersApi = newApp()
   .openapi(
     createRoute({
       method: "post", path: "/{id}/run", tags: ["triggers"], summary: "Start a task from the trigger now: its saved inputs, overlaid with the body's `inputs` (as a webhook delivery's are)",
-      request: { params: Id, body: { required: false, content: { "application/json": { schema: RunTrigger } } } }, responses: { 201: json(TaskListItem, "Created"), ...errors(400, 401, 403, 404, 422) },
+      request: { params: Id, body: { required: false, content: { "application/json": { schema: RunTrigger } } } }, responses: { 201: createdJson(TaskListItem), ...errors(400, 401, 403, 404, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -228,7 +234,8 @@ export const triggersApi = newApp()
         }),
         ...(c.get("idempotentTask")?.(taskId) ?? []),
       ];
-      return c.json(await fireTrigger(c.env, t, { inputs, also }), 201);
+      const task = await fireTrigger(c.env, t, { inputs, also });
+      return created(c, task, "tasks", task.id);
     },
   );
 

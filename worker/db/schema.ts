@@ -230,6 +230,8 @@ export const idempotencyKeys = sqliteTable(
     response: text("response"),
     /** the answer's media type (an SSE reply is kept whole and replayed as one); null is JSON */
     content_type: text("content_type"),
+    /** the answer's `Location` (a 201's new resource) */
+    location: text("location"),
     created_at: integer("created_at").notNull(),
     /** the task the create made, written in its D1 batch (migration 0009) */
     task_id: text("task_id"),

@@ -90,9 +90,10 @@ export class OrgFeed extends DurableObject<Bindings> {
     }
   }
 
-  async publish(type: string, data: unknown): Promise<number> {
+  /** `type` goes into the data as well as the `event:` line, for clients that read the data alone (`onmessage`). */
+  async publish(type: string, data: object): Promise<number> {
     const id = ++this.lastId;
-    const json = JSON.stringify(data);
+    const json = JSON.stringify({ type, ...data });
     this.window.push({ id, type, json });
     // trimmed in steps, not on every event
     if (this.window.length >= REPLAY_WINDOW + 100) this.window.splice(0, this.window.length - REPLAY_WINDOW);
@@ -138,9 +139,9 @@ export class OrgFeed extends DurableObject<Bindings> {
     opened?.(writer);
     if (lastEventId == null || lastEventId === this.lastId) {
       // with its id: a client that sees nothing more before a drop reconnects from here, not live only
-      void writer.write(sseFrame(this.lastId, "ready", { last_event_id: this.lastId })).catch(() => {});
+      void writer.write(sseFrame(this.lastId, "ready", { type: "ready", last_event_id: this.lastId })).catch(() => {});
     } else if (!this.replay(writer, lastEventId)) {
-      void writer.write(sseFrame(this.lastId, "reset", { reason: "your last event is older than the replay window; refetch" })).catch(() => {});
+      void writer.write(sseFrame(this.lastId, "reset", { type: "reset", reason: "your last event is older than the replay window; refetch" })).catch(() => {});
     }
     this.clients.add(writer, heartbeatMs(this.env, heartbeat));
     return readable;

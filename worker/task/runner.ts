@@ -384,7 +384,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       return readable;
     }
     // an id this task never gave (another task's, a typo): the client cannot know what it missed, so it refetches
-    if (lastId > this.lastEventId) void writer.write(sseFrame(this.lastEventId, "reset", { reason: "your last event is ahead of this task's stream; refetch" })).catch(() => {});
+    if (lastId > this.lastEventId) void writer.write(sseFrame(this.lastEventId, "reset", { type: "reset", reason: "your last event is ahead of this task's stream; refetch" })).catch(() => {});
     let cursor = Math.min(lastId, this.lastEventId);
     for (;;) {
       const batch = eventsAfter(this.sql, cursor);

@@ -11,19 +11,31 @@ const FIELDS_HELP = 'expected 5 fields "minute hour day-of-month month day-of-we
 // Any 5/6-field schedule that ever fires does so within 28 years (weekday/leap-year cycle).
 const PROBE_FROM = new Date("2000-01-01T00:00:00Z");
 
-export function validateCron(expr: string, tz: string): CronCheck {
+/** Whether `expr` is a cron expression at all: 5 or 6 fields, each in its range. Whether it ever fires is validateCron's. */
+export function cronSyntax(expr: string): CronCheck {
   const fields = expr.trim().split(/\s+/).filter(Boolean);
   if (fields.length !== 5 && fields.length !== 6) {
     return { ok: false, message: `${FIELDS_HELP}; got ${fields.length}` };
   }
-  if (!isTimeZone(tz)) return { ok: false, message: `unknown timezone "${tz}"; use an IANA name such as "Europe/Paris" or "UTC"` };
-  let job: Cron;
   try {
-    job = schedule(fields.join(" "), tz);
+    schedule(fields.join(" "), "UTC");
   } catch (e) {
     return { ok: false, message: (e instanceof Error ? e.message : String(e)).replace(/^CronPattern: /, "") };
   }
-  if (job.nextRun(PROBE_FROM) === null) return { ok: false, message: "this schedule never fires" };
+  return { ok: true };
+}
+
+/** Whether `tz` names a timezone this runtime knows. */
+export function timeZoneCheck(tz: string): CronCheck {
+  return isTimeZone(tz) ? { ok: true } : { ok: false, message: `unknown timezone "${tz}"; use an IANA name such as "Europe/Paris" or "UTC"` };
+}
+
+export function validateCron(expr: string, tz: string): CronCheck {
+  const syntax = cronSyntax(expr);
+  if (!syntax.ok) return syntax;
+  const zone = timeZoneCheck(tz);
+  if (!zone.ok) return zone;
+  if (schedule(expr.trim().split(/\s+/).join(" "), tz).nextRun(PROBE_FROM) === null) return { ok: false, message: "this schedule never fires" };
   return { ok: true };
 }
 

@@ -16,8 +16,10 @@ const TYPES = ["task.created", "task.updated", "task.deleted", "reset"] as const
 function asTask(data: unknown): TaskListItem | null {
   if (typeof data !== "object" || data === null) return null;
   const inner = "task" in data ? (data as { task: unknown }).task : data;
-  if (typeof inner === "object" && inner !== null && "id" in inner && "status" in inner) return inner as TaskListItem;
-  return null;
+  if (typeof inner !== "object" || inner === null || !("id" in inner) || !("status" in inner)) return null;
+  // the feed names the event in its data too: the task is the rest
+  const { type: _, ...task } = inner as TaskListItem & { type?: string };
+  return task;
 }
 
 export function startOrgFeed(): void {
