@@ -105,23 +105,52 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   private load(): void {
-    const [row] = this.sql.exec<typeof s.taskRow.$inferSelect>("SELECT * FROM task LIMIT 1").toArray();
-    if (!row) return;
-    this.meta = JSON.parse(row.meta) as TaskMeta;
+    if (!this.readStored()) return;
+    this.lastEventId = this.db.select({ id: s.eventRows.id }).from(s.eventRows).orderBy(desc(s.eventRows.id)).limit(1).get()?.id ?? 0;
+    this.sync.resume(owedTransitions(this.ctx.storage));
+  }
+
+  /**
+   * Memory from what storage holds: the task, its nodes and runs. Objects already in memory are updated in place,
+   * so a run under way keeps the node and run it holds; those storage does not hold are dropped.
+   */
+  private readStored(): boolean {
+    const [row] = this.unstored ? [] : this.sql.exec<typeof s.taskRow.$inferSelect>("SELECT * FROM task LIMIT 1").toArray();
+    if (!row) {
+      this.meta = null;
+      this.status = "pending";
+      this.output = this.startedAt = this.finishedAt = null;
+      this.graph = graphOf([]);
+      this.nextSeq = 0;
+      this.runs.clear();
+      this.totals = zeroTotals();
+      return false;
+    }
+    const meta = JSON.parse(row.meta) as TaskMeta;
+    this.meta = this.meta ? Object.assign(this.meta, meta) : meta;
     this.status = row.status as TaskStatus;
     this.output = row.output;
     this.startedAt = row.started_at;
     this.finishedAt = row.finished_at;
-    this.lastEventId = this.db.select({ id: s.eventRows.id }).from(s.eventRows).orderBy(desc(s.eventRows.id)).limit(1).get()?.id ?? 0;
     this.index = indexPlan(this.meta.plan);
-    const nodes = this.db.select().from(s.nodeRows).orderBy(s.nodeRows.seq).all().map(nodeFromRow);
+    const nodes = this.db.select().from(s.nodeRows).orderBy(s.nodeRows.seq).all().map((r) => {
+      const n = nodeFromRow(r);
+      const had = this.graph.nodes.get(n.key) as StoredNode | undefined;
+      return had ? Object.assign(had, n) : n;
+    });
     this.graph = graphOf(nodes);
     this.nextSeq = nodes.length;
-    for (const r of this.db.select().from(s.runRows).all().map(runFromRow)) {
-      this.runs.set(runKey(r.node_key, r.run_no), r);
+    const had = new Map(this.runs);
+    this.runs.clear();
+    this.totals = zeroTotals();
+    for (const stored of this.db.select().from(s.runRows).all().map(runFromRow)) {
+      const key = runKey(stored.node_key, stored.run_no);
+      const r = Object.assign(had.get(key) ?? stored, stored);
+      this.runs.set(key, r);
       addInto(this.totals, r.usage, r.cost_nanos);
     }
-    this.sync.resume(owedTransitions(this.ctx.storage));
+    for (const key of this.freshRuns) if (!this.runs.has(key)) this.freshRuns.delete(key);
+    return true;
   }
 
   // ---- RPC surface ----
@@ -785,6 +814,9 @@ export class TaskRunner extends DurableObject<Bindings> {
     } catch (e) {
       held.length = mark;
       this.lastEventId = lastId;
+      // what the transaction changed in memory goes back with storage: only here, so a commit reads nothing more
+      this.readStored();
+      this.queue.reread();
       throw e;
     } finally {
       this.held = outer;
