@@ -410,4 +410,16 @@ describe("task detail", () => {
     await badge("completed").waitFor({ timeout: 20_000 });
     await page.locator('.step[data-step="polish"] .step-output').filter({ hasText: "polished again" }).waitFor();
   });
+
+  it("says the task open on its page was deleted, rather than keeping its last data on screen", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Deleted ${uid()}`, description: "@output soon gone" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await badge("completed").waitFor({ timeout: 20_000 });
+    await page.locator('.conn[title^="Live updates"][data-state="open"]').waitFor({ timeout: 20_000 });
+    await apiCall(app, "DELETE", `/tasks/${task.id}/purge`);
+    await page.getByRole("status").filter({ hasText: "This task was deleted" }).waitFor({ timeout: 20_000 });
+    expect(await page.locator(".detail-head").count()).toBe(0);
+    await page.getByRole("link", { name: "Back to Tasks" }).waitFor();
+  });
 });
