@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
+import { startMcp } from "../fake-servers/mcp";
 import { apiCall, type App, type Browser, loopOfReviews, runUntilWaiting, useDashboard, uid } from "./helpers";
 
 interface Created {
@@ -421,5 +422,24 @@ describe("task detail", () => {
     await page.getByRole("status").filter({ hasText: "This task was deleted" }).waitFor({ timeout: 20_000 });
     expect(await page.locator(".detail-head").count()).toBe(0);
     await page.getByRole("link", { name: "Back to Tasks" }).waitFor();
+  });
+
+  it("says in a run's trace which MCP tools were offered under another name", async () => {
+    const mcp = await startMcp();
+    try {
+      const server = `http://127.0.0.1:${mcp.port}/mcp`;
+      const agent = `mcp-${uid()}`;
+      await apiCall(app, "POST", "/agents", { name: agent, model: "sim", tools: [`mcp:${server}`] });
+      const task = await apiCall<Created>(app, "POST", "/tasks", { agent, title: `Renamed ${uid()}`, description: "@tool notes_read_2 {}\n@output done" });
+      await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+      await page.goto(`${app.url}/tasks/${task.id}`);
+      await page.getByRole("button", { name: /^Open trace of / }).first().click();
+      const note = page.getByRole("dialog").getByRole("note", { name: "Tools offered under another name" });
+      await note.waitFor({ timeout: 20_000 });
+      expect(await note.count()).toBe(1);
+      expect((await note.textContent())!.replace(/\s+/g, " ")).toContain(`notes_read_2 is notes_read of ${server} (its name was taken by notes.read of ${server})`);
+    } finally {
+      await mcp.close();
+    }
   });
 });
