@@ -54,6 +54,28 @@ describe("a task object whose transaction rolls back", () => {
     expect(done.steps[0].runs).toHaveLength(1);
   });
 
+  it("takes an answer whose step write failed again, rather than answering that the question was already answered", async () => {
+    const task = await createTask({ agent: "researcher", title: "rollback answer", description: "@ask Which region?\n@output done" });
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+    await runInDurableObject(taskStub(task.id), (o: TaskRunner) => {
+      const emit = o.emit.bind(o);
+      let failed = false;
+      o.emit = (event: TaskEvent) => {
+        if (event.type === "step.updated" && !failed) {
+          failed = true;
+          throw new Error("storage refused the write");
+        }
+        emit(event);
+      };
+    });
+    const answer = { call_id: waiting.pending[0].call_id, answers: ["EMEA"] };
+    expect((await api("POST", `/sessions/${waiting.session_id}/respond`, { body: answer })).status).toBe(500);
+    expect((await api("GET", `/tasks/${task.id}`)).json).toMatchObject({ status: "needs_input", pending: waiting.pending });
+    const again = await api("POST", `/sessions/${waiting.session_id}/respond`, { body: answer });
+    expect(again.status, JSON.stringify(again.json)).toBe(200);
+    expect(await waitForStatus(task.id, ["completed", "failed"])).toMatchObject({ status: "completed", output: "done" });
+  });
+
   it("lets a cancel whose status write failed be made again, rather than answering that the task is already cancelled", async () => {
     const task = await createTask({ agent: "researcher", title: "rollback cancel", description: "@ask Which region?\n@output done" });
     await waitForStatus(task.id, ["needs_input"]);

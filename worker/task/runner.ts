@@ -317,19 +317,17 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (call.answered_at) return fail("conflict", "this question was already answered");
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const node = this.node(call.node_key);
-    if (call.kind === "budget") {
-      const verdict = this.executor.budgetAnswer(answers, callId);
-      if (!verdict.ok) return verdict;
-      this.markAnswered(callId, answers);
-      if (verdict.value === "stop") {
-        await this.cancel("stopped at the budget limit");
-        return ok(null);
+    // the answer and the step it wakes are one commit: an answer stored for a step still waiting could never be given again
+    const answered = this.transact((): RpcResult<"stop" | "go"> => {
+      if (call.kind === "budget") {
+        const verdict = this.executor.budgetAnswer(answers, callId);
+        if (!verdict.ok) return verdict;
+        this.markAnswered(callId, answers);
+        if (verdict.value === "stop") return ok("stop");
+      } else {
+        this.markAnswered(callId, answers);
+        this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
       }
-    } else {
-      this.markAnswered(callId, answers);
-      this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
-    }
-    this.transact(() => {
       node.status = "running";
       node.waiting = null;
       saveNode(this.sql, node);
@@ -337,7 +335,13 @@ export class TaskRunner extends DurableObject<Bindings> {
       run.status = "running";
       saveRun(this.sql, run);
       this.emitStep(node);
+      return ok("go");
     });
+    if (!answered.ok) return answered;
+    if (answered.value === "stop") {
+      await this.cancel("stopped at the budget limit");
+      return ok(null);
+    }
     this.launch(node.key);
     this.pump();
     return ok(null);
