@@ -76,6 +76,27 @@ describe("a task object whose transaction rolls back", () => {
     expect(await waitForStatus(task.id, ["completed", "failed"])).toMatchObject({ status: "completed", output: "done" });
   });
 
+  it("keeps a final turn's tokens and cost in its run when the write of the run's outcome fails", async () => {
+    const task = await createTask({ agent: "researcher", title: "rollback outcome", description: "@ask Which region?\n@output done" });
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+    await runInDurableObject(taskStub(task.id), (o: TaskRunner) => {
+      const emit = o.emit.bind(o);
+      o.emit = (event: TaskEvent) => {
+        if (event.type === "step.updated" && event.status === "completed") throw new Error("storage refused the write");
+        emit(event);
+      };
+    });
+    expect((await api("POST", `/sessions/${waiting.session_id}/respond`, { body: { call_id: waiting.pending[0].call_id, answers: ["EMEA"] } })).status).toBe(200);
+    const failed = await waitForStatus(task.id, ["failed", "completed"]);
+    expect(failed.steps[0].runs[0]).toMatchObject({ status: "failed", error: "storage refused the write" });
+    const trace = (await api("GET", `/tasks/${task.id}/steps/main/runs/1/trace`)).json;
+    const sum = { input: 0, cache: 0, output: 0, web_search: 0 };
+    for (const turn of trace.turns) for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += turn.usage[k];
+    expect(trace.turns).toHaveLength(2);
+    expect(failed.steps[0].runs[0].tokens).toMatchObject(sum);
+    expect(failed.tokens).toMatchObject(sum);
+  });
+
   it("lets a cancel whose status write failed be made again, rather than answering that the task is already cancelled", async () => {
     const task = await createTask({ agent: "researcher", title: "rollback cancel", description: "@ask Which region?\n@output done" });
     await waitForStatus(task.id, ["needs_input"]);
