@@ -97,6 +97,32 @@ describe("a task object whose transaction rolls back", () => {
     expect(failed.tokens).toMatchObject(sum);
   });
 
+  it("holds no task after a start whose first write failed, so the start can be made again", async () => {
+    const seed = await createTask({ agent: "researcher", title: "rollback start seed", description: "@output seeded" });
+    await waitForStatus(seed.id, ["completed"]);
+    const meta = await runInDurableObject(taskStub(seed.id), (o: TaskRunner) => o.meta!);
+    const copy = { ...meta, id: `tsk_rollback_${crypto.randomUUID().slice(0, 8)}`, title: "rollback start", created_at: Date.now() };
+    const stub = taskStub(copy.id);
+    await runInDurableObject(stub, async (o: TaskRunner, state) => {
+      const emit = o.emit.bind(o);
+      let failed = false;
+      o.emit = (event: TaskEvent) => {
+        if (!failed) {
+          failed = true;
+          throw new Error("storage refused the write");
+        }
+        emit(event);
+      };
+      await expect(o.start(copy)).rejects.toThrow("storage refused the write");
+      expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'task'").toArray()).toEqual([]);
+      expect(o.meta).toBeNull();
+      expect(await o.holds()).toBe(false);
+      expect(await o.detail()).toBeNull();
+      await o.start(copy);
+    });
+    await expect.poll(async () => (await stub.detail())?.output, { timeout: 10_000 }).toBe("seeded");
+  });
+
   it("lets a cancel whose status write failed be made again, rather than answering that the task is already cancelled", async () => {
     const task = await createTask({ agent: "researcher", title: "rollback cancel", description: "@ask Which region?\n@output done" });
     await waitForStatus(task.id, ["needs_input"]);
