@@ -424,6 +424,24 @@ describe("task detail", () => {
     await page.getByRole("link", { name: "Back to Tasks" }).waitFor();
   });
 
+  it("says when a refresh of the task fails, keeping what it last read, and reads it again on Try again", async () => {
+    const task = await apiCall<Created & { session_id: string }>(app, "POST", "/tasks", { agent: "researcher", title: `Refresh ${uid()}`, description: "@ask Which region?\n@output answered" });
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await badge("needs_input").waitFor({ timeout: 20_000 });
+    const detail = `**/api/v1/tasks/${task.id}`;
+    await page.route(detail, (route) => route.fulfill({ status: 500, contentType: "application/json", body: JSON.stringify({ error: { code: "internal", message: "the detail is down", request_id: "r" } }) }));
+    const { pending } = await apiCall<{ pending: { call_id: string }[] }>(app, "GET", `/tasks/${task.id}`);
+    await apiCall(app, "POST", `/sessions/${task.session_id}/respond`, { call_id: pending[0].call_id, answers: ["EMEA"] });
+    const alert = page.getByRole("alert").filter({ hasText: "Could not refresh this task" });
+    await alert.waitFor({ timeout: 20_000 });
+    expect(await alert.textContent()).toContain("the detail is down");
+    await badge("needs_input").waitFor();
+    await page.unroute(detail);
+    await alert.getByRole("button", { name: "Try again" }).click();
+    await badge("completed").waitFor({ timeout: 20_000 });
+    expect(await alert.count()).toBe(0);
+  });
+
   it("says in a run's trace which MCP tools were offered under another name", async () => {
     const mcp = await startMcp();
     try {

@@ -93,7 +93,15 @@ export function TaskDetailPage() {
           </Show>
         }
       >
-        {(t) => <Detail task={t()} stream={ended() ? null : stream()} onChanged={refetch} />}
+        {(t) => (
+          <>
+            {/* the task as last read stays on screen; that it may be out of date is said, with a retry */}
+            <Show when={task.error && !notFound()}>
+              <ErrorState error={task.error} retry={task.refresh} title="Could not refresh this task: what shows may be out of date" />
+            </Show>
+            <Detail task={t()} stream={ended() ? null : stream()} onChanged={refetch} />
+          </>
+        )}
       </Show>
     </section>
   );
