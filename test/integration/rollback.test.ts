@@ -123,9 +123,31 @@ describe("a task object whose transaction rolls back", () => {
     await expect.poll(async () => (await stub.detail())?.output, { timeout: 10_000 }).toBe("seeded");
   });
 
+  it("takes a budget stop again when the cancel it makes fails", async () => {
+    const task = await createTask({ agent: "researcher", title: "rollback budget stop", description: "@output x", max_cost: 0.0000001 });
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
+    await runInDurableObject(taskStub(task.id), (o: TaskRunner) => {
+      const emit = o.emit.bind(o);
+      let failed = false;
+      o.emit = (event: TaskEvent) => {
+        if (event.type === "task.updated" && !failed) {
+          failed = true;
+          throw new Error("storage refused the write");
+        }
+        emit(event);
+      };
+    });
+    const stop = { call_id: waiting.pending[0].call_id, answers: ["stop"] };
+    expect((await api("POST", `/sessions/${waiting.session_id}/respond`, { body: stop })).status).toBe(500);
+    expect((await api("GET", `/tasks/${task.id}`)).json).toMatchObject({ status: "needs_input", pending: waiting.pending });
+    const again = await api("POST", `/sessions/${waiting.session_id}/respond`, { body: stop });
+    expect(again.status, JSON.stringify(again.json)).toBe(200);
+    expect(await waitForStatus(task.id, ["cancelled"])).toMatchObject({ status: "cancelled", pending: [] });
+  });
+
   it("lets a cancel whose status write failed be made again, rather than answering that the task is already cancelled", async () => {
     const task = await createTask({ agent: "researcher", title: "rollback cancel", description: "@ask Which region?\n@output done" });
-    await waitForStatus(task.id, ["needs_input"]);
+    const waiting = await waitForStatus(task.id, ["needs_input"]);
     await runInDurableObject(taskStub(task.id), (o: TaskRunner) => {
       const emit = o.emit.bind(o);
       let failed = false;
@@ -143,6 +165,8 @@ describe("a task object whose transaction rolls back", () => {
       expect(memory).toEqual(stored);
       expect(o.status).toBe("needs_input");
     });
+    // nothing of the cancel was stored: the step still waits for its answer
+    expect((await api("GET", `/tasks/${task.id}`)).json).toMatchObject({ status: "needs_input", pending: waiting.pending });
     const again = await api("DELETE", `/tasks/${task.id}`);
     expect(again.status, JSON.stringify(again.json)).toBe(200);
     expect(await waitForStatus(task.id, ["cancelled"])).toMatchObject({ status: "cancelled" });

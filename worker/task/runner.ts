@@ -299,10 +299,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (!this.meta) return fail("not_found", "task not found");
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const now = Date.now();
-    this.transact(() => this.stopUnfinished(reason, now));
+    // the steps and the task's status in one commit: a cancel cut off halfway would leave a task waiting on no step
+    this.setStatus("cancelled", () => this.stopUnfinished(reason, now));
     for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
-    this.setStatus("cancelled");
     await this.ctx.storage.deleteAlarm();
     this.alarmAt = null;
     await this.cancelChildren("parent task cancelled");
@@ -322,8 +322,9 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (call.kind === "budget") {
         const verdict = this.executor.budgetAnswer(answers, callId);
         if (!verdict.ok) return verdict;
-        this.markAnswered(callId, answers);
+        // answered once the cancel is stored: a cancel that fails leaves the question to be answered again
         if (verdict.value === "stop") return ok("stop");
+        this.markAnswered(callId, answers);
       } else {
         this.markAnswered(callId, answers);
         this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
@@ -339,8 +340,9 @@ export class TaskRunner extends DurableObject<Bindings> {
     });
     if (!answered.ok) return answered;
     if (answered.value === "stop") {
-      await this.cancel("stopped at the budget limit");
-      return ok(null);
+      const stopped = await this.cancel("stopped at the budget limit");
+      if (stopped.ok) this.markAnswered(callId, answers);
+      return stopped;
     }
     this.launch(node.key);
     this.pump();
@@ -635,7 +637,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     else this.sync.soon();
   }
 
-  private setStatus(next: TaskStatus): void {
+  /** `alongside`: writes that go in the same commit as the status. */
+  private setStatus(next: TaskStatus, alongside?: () => void): void {
     const now = Date.now();
     this.status = next;
     if (next === "in_progress") this.startedAt ??= now;
@@ -647,6 +650,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     }
     let transition: TaskTransition | null = null;
     this.transact(() => {
+      alongside?.();
       this.sql.exec("UPDATE task SET status = ?, output = ?, started_at = ?, finished_at = ?", next, this.output, this.startedAt, this.finishedAt);
       this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
       // kept with the status until the Notifier has it, so a process that stops meanwhile loses no notification
