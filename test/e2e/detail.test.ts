@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
+import { startMcp } from "../fake-servers/mcp";
 import { apiCall, type App, type Browser, loopOfReviews, runUntilWaiting, useDashboard, uid } from "./helpers";
 
 interface Created {
@@ -409,5 +410,54 @@ describe("task detail", () => {
     expect(rerun).toMatchObject({ rerun_of: task.id, plan_version: 2, inputs: { tone: "dry" } });
     await badge("completed").waitFor({ timeout: 20_000 });
     await page.locator('.step[data-step="polish"] .step-output').filter({ hasText: "polished again" }).waitFor();
+  });
+
+  it("says the task open on its page was deleted, rather than keeping its last data on screen", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Deleted ${uid()}`, description: "@output soon gone" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await badge("completed").waitFor({ timeout: 20_000 });
+    await page.locator('.conn[title^="Live updates"][data-state="open"]').waitFor({ timeout: 20_000 });
+    await apiCall(app, "DELETE", `/tasks/${task.id}/purge`);
+    await page.getByRole("status").filter({ hasText: "This task was deleted" }).waitFor({ timeout: 20_000 });
+    expect(await page.locator(".detail-head").count()).toBe(0);
+    await page.getByRole("link", { name: "Back to Tasks" }).waitFor();
+  });
+
+  it("says when a refresh of the task fails, keeping what it last read, and reads it again on Try again", async () => {
+    const task = await apiCall<Created & { session_id: string }>(app, "POST", "/tasks", { agent: "researcher", title: `Refresh ${uid()}`, description: "@ask Which region?\n@output answered" });
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await badge("needs_input").waitFor({ timeout: 20_000 });
+    const detail = `**/api/v1/tasks/${task.id}`;
+    await page.route(detail, (route) => route.fulfill({ status: 500, contentType: "application/json", body: JSON.stringify({ error: { code: "internal", message: "the detail is down", request_id: "r" } }) }));
+    const { pending } = await apiCall<{ pending: { call_id: string }[] }>(app, "GET", `/tasks/${task.id}`);
+    await apiCall(app, "POST", `/sessions/${task.session_id}/respond`, { call_id: pending[0].call_id, answers: ["EMEA"] });
+    const alert = page.getByRole("alert").filter({ hasText: "Could not refresh this task" });
+    await alert.waitFor({ timeout: 20_000 });
+    expect(await alert.textContent()).toContain("the detail is down");
+    await badge("needs_input").waitFor();
+    await page.unroute(detail);
+    await alert.getByRole("button", { name: "Try again" }).click();
+    await badge("completed").waitFor({ timeout: 20_000 });
+    expect(await alert.count()).toBe(0);
+  });
+
+  it("says in a run's trace which MCP tools were offered under another name", async () => {
+    const mcp = await startMcp();
+    try {
+      const server = `http://127.0.0.1:${mcp.port}/mcp`;
+      const agent = `mcp-${uid()}`;
+      await apiCall(app, "POST", "/agents", { name: agent, model: "sim", tools: [`mcp:${server}`] });
+      const task = await apiCall<Created>(app, "POST", "/tasks", { agent, title: `Renamed ${uid()}`, description: "@tool notes_read_2 {}\n@output done" });
+      await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+      await page.goto(`${app.url}/tasks/${task.id}`);
+      await page.getByRole("button", { name: /^Open trace of / }).first().click();
+      const note = page.getByRole("dialog").getByRole("note", { name: "Tools offered under another name" });
+      await note.waitFor({ timeout: 20_000 });
+      expect(await note.count()).toBe(1);
+      expect((await note.textContent())!.replace(/\s+/g, " ")).toContain(`notes_read_2 is notes_read of ${server} (its name was taken by notes.read of ${server})`);
+    } finally {
+      await mcp.close();
+    }
   });
 });

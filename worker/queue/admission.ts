@@ -55,6 +55,11 @@ export class QueueSide {
     this.state = undefined;
   }
 
+  /** After a rollback: what storage holds now, so the next `save` writes what it undid. */
+  reread(): void {
+    this.stored = this.storage.kv.get<QueueState>(KEY);
+  }
+
   /** Inside the caller's transaction. */
   save(): void {
     if (this.state === this.stored) return;

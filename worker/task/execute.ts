@@ -1,6 +1,5 @@
 import type { Price } from "../agents/cost";
 import { answerPending, type LoopOutcome, runAgentLoop, type TurnRecord } from "../agents/loop";
-import { isFinal } from "../agents/turn";
 import { capResult } from "../agents/tools/cap";
 import { PRICE_CACHE_MS, priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
@@ -78,7 +77,6 @@ export class RunExecutor {
     // the run after a rejection goes on from the rejected run's conversation (its answered questions included), told why
     const feedback = run.feedback ? `A reviewer rejected your previous answer. Their feedback:\n${run.feedback}` : undefined;
     if (feedback && turns.length === 0) instructions += `\n\n${feedback}`;
-    let unsavedRun = false;
     const timeoutMs = (step.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000;
     const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s`, true)), timeoutMs);
     const text = new TextStream((delta) => {
@@ -113,9 +111,8 @@ export class RunExecutor {
               saveRun(t.sql, run);
             } else if (!before) {
               t.addUsage(run, turn.usage, turn.cost_nanos);
-              // A final turn's usage goes out with the run's outcome, written next with no await between (same commit).
-              if (isFinal(turn)) unsavedRun = true;
-              else saveRun(t.sql, run);
+              // with its turn, not with the outcome: an outcome whose write rolls back must not take the turn's usage with it
+              saveRun(t.sql, run);
               t.emitTurn(node, run.run_no, turn.turn_no, turn.usage);
             }
           });
@@ -125,7 +122,6 @@ export class RunExecutor {
       });
       if (!this.current(key, ac)) return;
       await this.onOutcome(node, run, outcome);
-      unsavedRun = false;
     } catch (e) {
       if (!this.current(key, ac)) return;
       const err = ac.signal.aborted && ac.signal.reason instanceof StepError ? ac.signal.reason : e;
@@ -136,7 +132,6 @@ export class RunExecutor {
       clearTimeout(timer);
       text.close();
       this.live.delete(key);
-      if (unsavedRun) saveRun(t.sql, run);
     }
   }
 

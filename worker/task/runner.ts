@@ -105,23 +105,52 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   private load(): void {
-    const [row] = this.sql.exec<typeof s.taskRow.$inferSelect>("SELECT * FROM task LIMIT 1").toArray();
-    if (!row) return;
-    this.meta = JSON.parse(row.meta) as TaskMeta;
+    if (!this.readStored()) return;
+    this.lastEventId = this.db.select({ id: s.eventRows.id }).from(s.eventRows).orderBy(desc(s.eventRows.id)).limit(1).get()?.id ?? 0;
+    this.sync.resume(owedTransitions(this.ctx.storage));
+  }
+
+  /**
+   * Memory from what storage holds: the task, its nodes and runs. Objects already in memory are updated in place,
+   * so a run under way keeps the node and run it holds; those storage does not hold are dropped.
+   */
+  private readStored(): boolean {
+    const [row] = this.unstored ? [] : this.sql.exec<typeof s.taskRow.$inferSelect>("SELECT * FROM task LIMIT 1").toArray();
+    if (!row) {
+      this.meta = null;
+      this.status = "pending";
+      this.output = this.startedAt = this.finishedAt = null;
+      this.graph = graphOf([]);
+      this.nextSeq = 0;
+      this.runs.clear();
+      this.totals = zeroTotals();
+      return false;
+    }
+    const meta = JSON.parse(row.meta) as TaskMeta;
+    this.meta = this.meta ? Object.assign(this.meta, meta) : meta;
     this.status = row.status as TaskStatus;
     this.output = row.output;
     this.startedAt = row.started_at;
     this.finishedAt = row.finished_at;
-    this.lastEventId = this.db.select({ id: s.eventRows.id }).from(s.eventRows).orderBy(desc(s.eventRows.id)).limit(1).get()?.id ?? 0;
     this.index = indexPlan(this.meta.plan);
-    const nodes = this.db.select().from(s.nodeRows).orderBy(s.nodeRows.seq).all().map(nodeFromRow);
+    const nodes = this.db.select().from(s.nodeRows).orderBy(s.nodeRows.seq).all().map((r) => {
+      const n = nodeFromRow(r);
+      const had = this.graph.nodes.get(n.key) as StoredNode | undefined;
+      return had ? Object.assign(had, n) : n;
+    });
     this.graph = graphOf(nodes);
     this.nextSeq = nodes.length;
-    for (const r of this.db.select().from(s.runRows).all().map(runFromRow)) {
-      this.runs.set(runKey(r.node_key, r.run_no), r);
+    const had = new Map(this.runs);
+    this.runs.clear();
+    this.totals = zeroTotals();
+    for (const stored of this.db.select().from(s.runRows).all().map(runFromRow)) {
+      const key = runKey(stored.node_key, stored.run_no);
+      const r = Object.assign(had.get(key) ?? stored, stored);
+      this.runs.set(key, r);
       addInto(this.totals, r.usage, r.cost_nanos);
     }
-    this.sync.resume(owedTransitions(this.ctx.storage));
+    for (const key of this.freshRuns) if (!this.runs.has(key)) this.freshRuns.delete(key);
+    return true;
   }
 
   // ---- RPC surface ----
@@ -270,10 +299,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (!this.meta) return fail("not_found", "task not found");
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const now = Date.now();
-    this.transact(() => this.stopUnfinished(reason, now));
+    // the steps and the task's status in one commit: a cancel cut off halfway would leave a task waiting on no step
+    this.setStatus("cancelled", () => this.stopUnfinished(reason, now));
     for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
-    this.setStatus("cancelled");
     await this.ctx.storage.deleteAlarm();
     this.alarmAt = null;
     await this.cancelChildren("parent task cancelled");
@@ -288,19 +317,18 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (call.answered_at) return fail("conflict", "this question was already answered");
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const node = this.node(call.node_key);
-    if (call.kind === "budget") {
-      const verdict = this.executor.budgetAnswer(answers, callId);
-      if (!verdict.ok) return verdict;
-      this.markAnswered(callId, answers);
-      if (verdict.value === "stop") {
-        await this.cancel("stopped at the budget limit");
-        return ok(null);
+    // the answer and the step it wakes are one commit: an answer stored for a step still waiting could never be given again
+    const answered = this.transact((): RpcResult<"stop" | "go"> => {
+      if (call.kind === "budget") {
+        const verdict = this.executor.budgetAnswer(answers, callId);
+        if (!verdict.ok) return verdict;
+        // answered once the cancel is stored: a cancel that fails leaves the question to be answered again
+        if (verdict.value === "stop") return ok("stop");
+        this.markAnswered(callId, answers);
+      } else {
+        this.markAnswered(callId, answers);
+        this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
       }
-    } else {
-      this.markAnswered(callId, answers);
-      this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
-    }
-    this.transact(() => {
       node.status = "running";
       node.waiting = null;
       saveNode(this.sql, node);
@@ -308,7 +336,14 @@ export class TaskRunner extends DurableObject<Bindings> {
       run.status = "running";
       saveRun(this.sql, run);
       this.emitStep(node);
+      return ok("go");
     });
+    if (!answered.ok) return answered;
+    if (answered.value === "stop") {
+      const stopped = await this.cancel("stopped at the budget limit");
+      if (stopped.ok) this.markAnswered(callId, answers);
+      return stopped;
+    }
     this.launch(node.key);
     this.pump();
     return ok(null);
@@ -602,7 +637,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     else this.sync.soon();
   }
 
-  private setStatus(next: TaskStatus): void {
+  /** `alongside`: writes that go in the same commit as the status. */
+  private setStatus(next: TaskStatus, alongside?: () => void): void {
     const now = Date.now();
     this.status = next;
     if (next === "in_progress") this.startedAt ??= now;
@@ -614,6 +650,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     }
     let transition: TaskTransition | null = null;
     this.transact(() => {
+      alongside?.();
       this.sql.exec("UPDATE task SET status = ?, output = ?, started_at = ?, finished_at = ?", next, this.output, this.startedAt, this.finishedAt);
       this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
       // kept with the status until the Notifier has it, so a process that stops meanwhile loses no notification
@@ -785,6 +822,9 @@ export class TaskRunner extends DurableObject<Bindings> {
     } catch (e) {
       held.length = mark;
       this.lastEventId = lastId;
+      // what the transaction changed in memory goes back with storage: only here, so a commit reads nothing more
+      this.readStored();
+      this.queue.reread();
       throw e;
     } finally {
       this.held = outer;

@@ -238,6 +238,20 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
           <span class="muted small">{fmtDuration(durationBetween(props.turn.started_at, props.turn.finished_at))}</span>
         </span>
       </header>
+      <Show when={props.turn.renamed_tools?.length}>
+        <div class="trace-renamed small" role="note" aria-label="Tools offered under another name">
+          <span class="muted">Offered under another name, as another tool had its name:</span>
+          <ul>
+            <For each={props.turn.renamed_tools}>
+              {(r) => (
+                <li>
+                  <code>{r.offered_as}</code> is <code>{r.name}</code> of {r.server} (its name was taken by {r.taken_by})
+                </li>
+              )}
+            </For>
+          </ul>
+        </div>
+      </Show>
       <details class="trace-block">
         <summary>
           Sent · {fresh().length} new message{fresh().length === 1 ? "" : "s"} ({props.turn.sent.length} in request)

@@ -2,7 +2,7 @@ import { createSignal, onCleanup } from "solid-js";
 import { openStream, orgEventsPath, type StreamState } from "../api";
 import type { TaskListItem } from "../api-types";
 
-export type LiveEvent = { type: "task"; task: TaskListItem; created: boolean } | { type: "reset" };
+export type LiveEvent = { type: "task"; task: TaskListItem; created: boolean; deleted: boolean } | { type: "reset" };
 type Listener = (e: LiveEvent) => void;
 
 const [orgFeedState, setOrgFeedState] = createSignal<StreamState>("closed");
@@ -32,7 +32,7 @@ export function startOrgFeed(): void {
       if (type === "reset") ev = { type: "reset" };
       else {
         const task = asTask(data);
-        if (task) ev = { type: "task", task, created: type === "task.created" };
+        if (task) ev = { type: "task", task, created: type === "task.created", deleted: type === "task.deleted" };
       }
       if (ev) for (const l of listeners) l(ev);
     },

@@ -11,7 +11,7 @@ import { StatusBadge, WaitingNote } from "../../components/status-badge";
 import { StepList } from "../../components/step-list";
 import { TaskActions } from "../../components/task-actions";
 import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, totalTokens } from "../../lib/format";
-import { throttle } from "../../lib/live";
+import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
 import { canWrite } from "../../lib/session";
 import { Conversation } from "./conversation";
@@ -27,7 +27,24 @@ export function TaskDetailPage() {
   const task = createLoader<TaskDetail>(() => api.tasks.get(params.id), { immediate: false });
   const [stream, setStream] = createSignal<StreamState>("connecting");
   const [ended, setEnded] = createSignal(false);
+  /** Shown, then purged (by a person or the retention period): said so, rather than its last data kept on screen. */
+  const [seen, setSeen] = createSignal(false);
+  const [deleted, setDeleted] = createSignal(false);
   const refetch = throttle(() => void task.refresh(), 300);
+  const notFound = () => task.error instanceof ApiError && task.error.status === 404;
+
+  createEffect(() => {
+    if (task.data?.id === params.id) setSeen(true);
+    if (seen() && notFound()) setDeleted(true);
+  });
+  // a finished task's own stream has ended: the organization's feed says when it is deleted
+  onLive((ev) => {
+    if (ev.type === "reset") refetch();
+    else if (ev.task.id === params.id && ev.deleted) {
+      setDeleted(true);
+      refetch();
+    }
+  });
 
   createEffect(
     on(
@@ -41,8 +58,7 @@ export function TaskDetailPage() {
         // A finished task's stream has nothing more to say; the server ends it and we stop reconnecting.
         // Nor has an unknown one's (404).
         createEffect(() => {
-          const gone = task.error instanceof ApiError && task.error.status === 404;
-          if (gone || (task.data?.id === id && FINAL.has(task.data.status))) {
+          if (notFound() || deleted() || (task.data?.id === id && FINAL.has(task.data.status))) {
             stop();
             setStream("closed");
             setEnded(true);
@@ -51,12 +67,12 @@ export function TaskDetailPage() {
         onCleanup(() => {
           stop();
           setEnded(false);
+          setSeen(false);
+          setDeleted(false);
         });
       },
     ),
   );
-
-  const notFound = () => task.error instanceof ApiError && task.error.status === 404;
 
   return (
     <section class="page">
@@ -66,18 +82,39 @@ export function TaskDetailPage() {
         <span aria-current="page">{task.data?.title ?? params.id}</span>
       </nav>
       <Show
-        when={task.data?.id === params.id ? task.data : undefined}
+        when={task.data?.id === params.id && !deleted() ? task.data : undefined}
         fallback={
-          <Show when={task.error} fallback={<Loading label="Loading task…" />}>
-            <Show when={notFound()} fallback={<ErrorState error={task.error} retry={task.refresh} title="Could not load this task" />}>
-              <EmptyState title="Task not found">It may belong to another organization, or the link is wrong.</EmptyState>
+          <Show when={!deleted()} fallback={<DeletedState />}>
+            <Show when={task.error} fallback={<Loading label="Loading task…" />}>
+              <Show when={notFound()} fallback={<ErrorState error={task.error} retry={task.refresh} title="Could not load this task" />}>
+                <EmptyState title="Task not found">It may belong to another organization, or the link is wrong.</EmptyState>
+              </Show>
             </Show>
           </Show>
         }
       >
-        {(t) => <Detail task={t()} stream={ended() ? null : stream()} onChanged={refetch} />}
+        {(t) => (
+          <>
+            {/* the task as last read stays on screen; that it may be out of date is said, with a retry */}
+            <Show when={task.error && !notFound()}>
+              <ErrorState error={task.error} retry={task.refresh} title="Could not refresh this task: what shows may be out of date" />
+            </Show>
+            <Detail task={t()} stream={ended() ? null : stream()} onChanged={refetch} />
+          </>
+        )}
       </Show>
     </section>
+  );
+}
+
+function DeletedState() {
+  return (
+    <div class="state state-empty" role="status">
+      <strong>This task was deleted</strong>
+      <div class="muted">
+        It was deleted for good (by an admin, or after the organization's retention period), with its steps, runs and traces. <A href="/">Back to Tasks</A>
+      </div>
+    </div>
   );
 }
 
