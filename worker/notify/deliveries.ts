@@ -1,7 +1,8 @@
 import { iso } from "../lib/time";
 import type { NotifyEvent } from "./events";
 
-export const DELIVERY_OUTCOMES = ["delivered", "retrying", "failed"] as const;
+/** `dropped`: never sent (attempt 0), as its subscription was deleted, disabled or stopped wanting its event while it was queued. */
+export const DELIVERY_OUTCOMES = ["delivered", "retrying", "failed", "dropped"] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 export interface DeliveryFilters {
