@@ -606,6 +606,24 @@ describe("delivery", () => {
 });
 
 describe("what the Notifier keeps", () => {
+  it("lists only the attempts of the last 30 days (or of a shorter retention period), before the daily alarm has pruned older ones", async () => {
+    const { token, sub, orgId } = await setup(["task.completed"]);
+    const now = Date.now();
+    const logged = (org: string, message_id: string, age: number) =>
+      logAttempt(env.DB, {
+        org_id: org, subscription_id: sub.id, message_id, event_type: "task.completed", task_id: "task_aged", attempt: 1, outcome: "delivered",
+        response_status: 204, error: null, duration_ms: 1, next_attempt_at: null, created_at: now - age,
+      });
+    await logged(orgId, `msg_${crypto.randomUUID()}`, DELIVERY_LOG_KEPT_MS + DAY);
+    const month = `msg_${crypto.randomUUID()}`;
+    await logged(orgId, month, DELIVERY_LOG_KEPT_MS - DAY);
+    const week = `msg_${crypto.randomUUID()}`;
+    await logged(orgId, week, 6 * DAY);
+    expect((await deliveries(token)).map((d) => d.message_id)).toEqual([week, month]);
+    expect((await api("PATCH", "/settings", { token, body: { retention_days: 7 } })).status).toBe(200);
+    expect((await deliveries(token, "?outcome=delivered")).map((d) => d.message_id)).toEqual([week]);
+  });
+
   it("deletes attempts older than 30 days (or a shorter retention period) from the delivery log and forgets week-old transitions, on its daily alarm", async () => {
     const { token, key, orgId, sub } = await setup(["task.completed"]);
     const task = await createTask({ agent: "researcher", title: "Kept a while", description: "@output x" }, token);

@@ -10,6 +10,8 @@ export interface DeliveryFilters {
   task_id?: string;
   outcome?: DeliveryOutcome;
   event?: NotifyEvent;
+  /** only attempts logged at or after this: what the log keeps, whether or not the older ones are pruned yet */
+  since?: number;
 }
 
 /** One attempt to deliver one message to one subscription. */
@@ -76,6 +78,7 @@ export async function listDeliveries(d1: D1Database, orgId: string, f: DeliveryF
   if (f.task_id) (parts.push("task_id = ?"), args.push(f.task_id));
   if (f.outcome) (parts.push("outcome = ?"), args.push(f.outcome));
   if (f.event) (parts.push("event_type = ?"), args.push(f.event));
+  if (f.since != null) (parts.push("created_at >= ?"), args.push(f.since));
   if (before != null) (parts.push("seq < ?"), args.push(before));
   const { results } = await d1
     .prepare(`SELECT * FROM notification_deliveries WHERE ${parts.join(" AND ")} ORDER BY seq DESC LIMIT ?`)
