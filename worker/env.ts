@@ -30,6 +30,8 @@ export interface Bindings {
   MAX_STREAMS_PER_ORG?: string;
   MAX_STREAMS_PER_TOKEN?: string;
   HTTP_FETCH_ALLOW_PRIVATE?: string;
+  /** tool calls of one model turn that are run (32); the rest are answered with an error */
+  MAX_TOOL_CALLS_PER_TURN?: string;
   /** a SearXNG-compatible JSON search endpoint for `web_search` by models without a search of their own */
   WEB_SEARCH_URL?: string;
   /** debug | info (default) | warn | error */

@@ -7,7 +7,7 @@ export const ANTHROPIC_KEY = "test-anthropic-key";
 /**
  * A Messages API server. The request's `model` picks the scenario: echo, tools, tools-blank, search, pause, pause-newline (paused after text ending in line breaks),
  * pause-search (a server-tool turn paused mid-way, continued only when sent back exactly as it came), cut-tool, cut-off, refusal, stream-overloaded, ignores-stream, rate-limit,
- * overloaded, server-error, malformed, hang, bad-request. Malformed conversations get a 400 like the real API.
+ * overloaded, server-error, malformed, hang, huge (a 2 MB answer), bad-request. Malformed conversations get a 400 like the real API.
  */
 export function startAnthropic(): Promise<FakeServer> {
   return listen((req, raw, res) => {
@@ -33,6 +33,21 @@ export function startAnthropic(): Promise<FakeServer> {
         return void res.end("<html>oops</html>");
       case "hang":
         return;
+      case "huge": {
+        // 2 MB of text, in 64 KB pieces when streamed
+        const text = "x".repeat(2 * 1024 * 1024);
+        const m = message(body, [{ type: "text", text }], "end_turn", usage(10, 0, 0, 500_000));
+        if (!body.stream) return sendJson(res, 200, m);
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        const send = (e: Json) => res.write(`event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`);
+        send({ type: "message_start", message: { ...m, content: [], stop_reason: null, usage: usage(10, 0, 0, 1) } });
+        send({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
+        for (const piece of text.match(/.{1,65536}/gs) ?? []) send({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: piece } });
+        send({ type: "content_block_stop", index: 0 });
+        send({ type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 500_000 } });
+        send({ type: "message_stop" });
+        return void res.end();
+      }
       case "tools":
       case "tools-blank": {
         if (lastBlock.type === "tool_result") {

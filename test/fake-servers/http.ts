@@ -2,7 +2,7 @@ import { type FakeServer, listen, sendJson } from "./listen";
 
 /**
  * Plain HTTP for `http_fetch`: text, JSON echo, a 2 MB body, an image, redirects (one to a `data:` URL), a 404, a request that never ends, and call
- * counters; and `/searx/search`, a SearXNG JSON search endpoint for `web_search`.
+ * counters; and `/searx/search`, a SearXNG JSON search endpoint for `web_search` (`q=down`: a 503; `q=huge`: a 9 MB answer).
  */
 export function startHttp(): Promise<FakeServer> {
   const counts = new Map<string, number>();
@@ -17,6 +17,13 @@ export function startHttp(): Promise<FakeServer> {
     if (search.pathname === "/searx/search") {
       const q = search.searchParams.get("q") ?? "";
       if (search.searchParams.get("format") !== "json" || q === "down") return sendJson(res, 503, { error: "unavailable" });
+      if (q === "huge") {
+        // one result whose snippet is 9 MB, streamed with no length
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write('{"results": [{"title": "huge", "url": "https://example.org/huge", "content": "');
+        for (let i = 0; i < 144; i++) res.write("a".repeat(64 * 1024));
+        return void res.end('"}]}');
+      }
       const results = Array.from({ length: 12 }, (_, i) => ({ title: `${q} #${i + 1}`, url: `https://example.org/${i + 1}`, content: `about ${q}`, engine: "fake" }));
       return sendJson(res, 200, { query: q, results, number_of_results: 12 });
     }

@@ -6,7 +6,7 @@ export const OPENAI_KEY = "test-openai-key";
 /**
  * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit, rate-limit-ms (429 with OpenAI's
  * `retry-after-ms` beside `retry-after`), no-quota (429 insufficient_quota),
- * server-error, malformed, hang, bad-request, quotes-key (a 401 that quotes the key sent),
+ * server-error, malformed, hang, huge (a 2 MB answer), long-error (a 400 whose message follows 600 characters of other fields), bad-request, quotes-key (a 401 that quotes the key sent),
  * fan-out (several tool calls in one turn), no-index (streamed tool calls without `index`, as Gemini sends them), bad-arguments (a call's arguments cut off),
  * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length), content-filter (finish_reason content_filter),
  * stream-error / stream-overloaded (an error object in the middle of a stream, as OpenAI and vLLM send one:
@@ -45,6 +45,17 @@ export function startOpenAI(): Promise<FakeServer> {
         return void res.end('{"choices": [');
       case "hang":
         return;
+      case "huge": {
+        // 2 MB of answer, in 64 KB pieces when streamed
+        const text = "x".repeat(2 * 1024 * 1024);
+        if (!body.stream) return answer(res, body, { content: text }, usage(10, 0, 500_000));
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        for (const piece of text.match(/.{1,65536}/gs) ?? []) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+        return void res.end(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: usage(10, 0, 500_000) })}\n\ndata: [DONE]\n\n`);
+      }
+      case "long-error":
+        // the message comes after more than 500 characters of other fields
+        return sendJson(res, 400, { error: { param: "p".repeat(600), message: "Invalid value for 'messages'", type: "invalid_request_error" } });
       case "cached":
         return answer(res, body, { content: "cached answer" }, usage(2000, 1536, 42));
       case "tools": {

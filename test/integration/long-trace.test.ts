@@ -43,5 +43,22 @@ describe("long runs", () => {
       }
       expect(done.output).toBe(`tool results of ${results.map((r) => r.result.length).join(", ")} characters`);
     });
+
+    it("runs the first 32 tool calls of a turn, answers the rest with an error saying so, and goes on", { timeout: 60_000 }, async () => {
+      const { openai, http } = inject("fakeServers");
+      Object.assign(env, { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `http://127.0.0.1:${openai}/v1` });
+      await api("POST", "/agents", { body: { name: "fan-out-greedy", model: "openai:fan-out", tools: ["http_fetch"] } });
+      const calls = Array.from({ length: 40 }, (_, i) => ({ url: `http://127.0.0.1:${http}/hello?n=${i}` }));
+      const task = (await api("POST", "/tasks", { body: { agent: "fan-out-greedy", title: "forty fetches", description: JSON.stringify(calls) } })).json;
+      const done = await waitForStatus(task.id, ["completed", "failed"], 50_000);
+      expect(done.status, done.steps[0].error).toBe("completed");
+      const trace = await api("GET", `/tasks/${task.id}/steps/main/runs/1/trace`);
+      const results = trace.json.turns[0].tool_results as { call_id: string; result: string; error?: string }[];
+      expect(results.map((r) => r.call_id)).toEqual(calls.map((_, i) => `call_${i + 1}`));
+      for (const r of results.slice(0, 32)) expect([r.result.slice(0, 15), r.error]).toEqual(["HTTP 200 OK\ncon", undefined]);
+      const refused = "not run: the turn asked for 40 tool calls and a turn may make at most 32, so only the first 32 were run; ask again for the rest";
+      for (const r of results.slice(32)) expect([r.result, r.error]).toEqual([`error: ${refused}`, refused]);
+      expect(trace.json.turns).toHaveLength(2);
+    });
   });
 });

@@ -459,6 +459,30 @@ describe("delivery", () => {
     ]);
   });
 
+  it.each([
+    ["deleted", "was deleted", (token: string, id: string) => api("DELETE", `/notifications/subscriptions/${id}`, { token })],
+    ["disabled", "is disabled", (token: string, id: string) => api("PATCH", `/notifications/subscriptions/${id}`, { token, body: { enabled: false } })],
+    ["no longer wanting the event", "no longer wants task.completed", (token: string, id: string) => api("PATCH", `/notifications/subscriptions/${id}`, { token, body: { events: ["task.failed"] } })],
+  ])("logs a message dropped before its first attempt, its subscription %s, as dropped (attempt 0)", async (_, why, change) => {
+    const { token, key, sub, orgId } = await setup(["task.completed", "task.failed"]);
+    // queued behind others (not yet tried), as a message waits while its subscription has three in flight
+    const messageId = `msg_${crypto.randomUUID()}`;
+    await runInDurableObject(notifier(orgId), (_n, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO outbox (message_id, org_id, subscription_id, event_type, task_id, payload, attempts, next_at, created_at) VALUES (?, ?, ?, 'task.completed', 'task_waiting', '{}', 0, ?, ?)",
+        messageId, orgId, sub.id, Date.now() + DAY, Date.now(),
+      );
+    });
+    expect((await change(token, sub.id)).status).toBeLessThan(300);
+    await until("waiting", () => deliveries(token), (d) => d.length >= 1);
+    expect(await notifier(orgId).pending()).toEqual([]);
+    expect(await received(key)).toHaveLength(0);
+    const dropped = { subscription_id: sub.id, message_id: messageId, task_id: "task_waiting", event: "task.completed", attempt: 0, outcome: "dropped", response_status: null, error: `dropped: the subscription ${why}`, next_attempt_at: null };
+    expect(await deliveries(token)).toEqual([expect.objectContaining(dropped)]);
+    expect(await deliveries(token, "?outcome=dropped")).toEqual([expect.objectContaining(dropped)]);
+    expect(await deliveries(token, "?outcome=failed")).toEqual([]);
+  });
+
   it("does not hold one subscription's deliveries behind another's slow receiver", async () => {
     const { token, key, orgId } = await setup(["task.completed"]);
     const slowKey = crypto.randomUUID();
@@ -573,7 +597,7 @@ describe("delivery", () => {
     expect(await pages("event=task.completed&outcome=delivered")).toEqual(["task_5", "task_0"]);
     expect(await pages("event=task.needs_input&outcome=retrying")).toEqual([]);
 
-    for (const [query, path] of [["outcome=dropped", "outcome"], ["outcome=", "outcome"], ["event=task.started", "event"], ["event=task.failed,task.completed", "event"]]) {
+    for (const [query, path] of [["outcome=lost", "outcome"], ["outcome=", "outcome"], ["event=task.started", "event"], ["event=task.failed,task.completed", "event"]]) {
       const res = await api("GET", `/notifications/deliveries?${query}`, { token });
       expectError(res, 400, "bad_request");
       expect(res.json.error.details.map((d: { path: string }) => d.path), query).toEqual([path]);
@@ -582,6 +606,24 @@ describe("delivery", () => {
 });
 
 describe("what the Notifier keeps", () => {
+  it("lists only the attempts of the last 30 days (or of a shorter retention period), before the daily alarm has pruned older ones", async () => {
+    const { token, sub, orgId } = await setup(["task.completed"]);
+    const now = Date.now();
+    const logged = (org: string, message_id: string, age: number) =>
+      logAttempt(env.DB, {
+        org_id: org, subscription_id: sub.id, message_id, event_type: "task.completed", task_id: "task_aged", attempt: 1, outcome: "delivered",
+        response_status: 204, error: null, duration_ms: 1, next_attempt_at: null, created_at: now - age,
+      });
+    await logged(orgId, `msg_${crypto.randomUUID()}`, DELIVERY_LOG_KEPT_MS + DAY);
+    const month = `msg_${crypto.randomUUID()}`;
+    await logged(orgId, month, DELIVERY_LOG_KEPT_MS - DAY);
+    const week = `msg_${crypto.randomUUID()}`;
+    await logged(orgId, week, 6 * DAY);
+    expect((await deliveries(token)).map((d) => d.message_id)).toEqual([week, month]);
+    expect((await api("PATCH", "/settings", { token, body: { retention_days: 7 } })).status).toBe(200);
+    expect((await deliveries(token, "?outcome=delivered")).map((d) => d.message_id)).toEqual([week]);
+  });
+
   it("deletes attempts older than 30 days (or a shorter retention period) from the delivery log and forgets week-old transitions, on its daily alarm", async () => {
     const { token, key, orgId, sub } = await setup(["task.completed"]);
     const task = await createTask({ agent: "researcher", title: "Kept a while", description: "@output x" }, token);

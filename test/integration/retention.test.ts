@@ -113,4 +113,26 @@ describe("retention period", () => {
     expect(await janitor.nextSweep()).toBeNull();
     await api("DELETE", `/tasks/${waiting}`, { token });
   });
+
+  it("keeps sweeping after a sweep that failed, rather than stopping for good once the platform gives up on its alarm", async () => {
+    const orgId = `org_ret_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(orgId);
+    expect((await api("PATCH", "/settings", { token, body: { retention_days: 7 } })).status).toBe(200);
+    const janitor = env.RETENTION_JANITOR.get(env.RETENTION_JANITOR.idFromName(orgId));
+    await runDurableObjectAlarm(janitor);
+    const unreachable = { prepare: () => { throw new Error("D1_ERROR: Network connection lost."); } } as unknown as D1Database;
+    const setDb = (db: D1Database) => runInDurableObject(janitor, (instance) => void Object.assign(instance, { env: { ...env, DB: db } }));
+    await setDb(unreachable);
+    try {
+      await runInDurableObject(janitor, (_j, state) => state.storage.setAlarm(Date.now() + 60_000));
+      expect(await runDurableObjectAlarm(janitor)).toBe(true);
+      const retry = await janitor.nextSweep();
+      expect(retry).not.toBeNull();
+      expect(retry! - Date.now()).toBeLessThan(10 * 60_000);
+    } finally {
+      await setDb(env.DB);
+    }
+    expect(await runDurableObjectAlarm(janitor)).toBe(true);
+    expect((await janitor.nextSweep())! - Date.now()).toBeGreaterThan(50 * 60_000);
+  });
 });

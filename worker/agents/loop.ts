@@ -3,8 +3,8 @@ import { type Price, costNanos } from "./cost";
 import { parseModel } from "./providers";
 import { capResult } from "./tools/cap";
 import { type RenamedTool, type ToolHost, type ToolResult, isSuspension } from "./tools/host";
-import { type TurnRecord, conversationOf, isFinal } from "./turn";
-import { type Message, type Provider, StepError, type ToolSpec, zeroUsage } from "./types";
+import { type ToolResultRecord, type TurnRecord, conversationOf, isFinal } from "./turn";
+import { type Message, type Provider, StepError, type ToolCall, type ToolSpec, zeroUsage } from "./types";
 
 export type { ToolResultRecord, TurnRecord } from "./turn";
 
@@ -44,6 +44,16 @@ export interface LoopOptions {
   signal: AbortSignal;
   onText?(delta: string): void;
   now?(): number;
+  /** tool calls one turn may have run (default MAX_TOOL_CALLS_PER_TURN); the rest get an error result instead */
+  maxToolCallsPerTurn?: number;
+}
+
+export const MAX_TOOL_CALLS_PER_TURN = 32;
+
+/** `MAX_TOOL_CALLS_PER_TURN` from the environment: a whole number from 1, else the default. */
+export function toolCallCap(value: string | undefined): number {
+  const n = Number(value);
+  return value?.trim() && Number.isInteger(n) && n >= 1 ? n : MAX_TOOL_CALLS_PER_TURN;
 }
 
 /**
@@ -85,14 +95,15 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
     o.signal.throwIfAborted();
     const started_at = now();
     const res = await o.provider.call({ model, messages, tools: specs, runNo: o.runNo, signal: o.signal, onText: o.onText });
+    const finished_at = now();
     const turn: TurnRecord = {
       turn_no: turns.length + 1,
       started_at,
-      finished_at: now(),
+      finished_at,
       sent,
       content: res.content,
       tool_calls: res.tool_calls,
-      tool_results: res.tool_calls.map((c) => ({ call_id: c.id, name: c.name, result: null })),
+      tool_results: toolResultsOf(res.tool_calls, o.maxToolCallsPerTurn ?? MAX_TOOL_CALLS_PER_TURN, finished_at),
       searches: res.searches,
       ...(res.paused ? { paused: true } : {}),
       ...(res.provider_content ? { provider_content: res.provider_content } : {}),
@@ -149,6 +160,18 @@ async function finishToolCalls(turns: TurnRecord[], o: LoopOptions, now: () => n
     await o.saveTurn(turns[i]);
   }
   return undefined;
+}
+
+/**
+ * A result slot per call, to be filled as each runs. Calls past `max` are not run: each is answered at once with an
+ * error saying so (the providers want a result for every call), so the model can ask again for what it still needs.
+ */
+function toolResultsOf(calls: ToolCall[], max: number, at: number): ToolResultRecord[] {
+  return calls.map((c, i) => {
+    if (i < max) return { call_id: c.id, name: c.name, result: null };
+    const error = `not run: the turn asked for ${calls.length} tool calls and a turn may make at most ${max}, so only the first ${max} were run; ask again for the rest`;
+    return { call_id: c.id, name: c.name, result: `error: ${error}`, error, finished_at: at };
+  });
 }
 
 const SHOWN_ARGUMENT_CHARS = 200;

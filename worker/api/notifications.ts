@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { notFound } from "../lib/errors";
+import { readOrgSettings } from "../lib/org-settings";
 import { requireRole } from "../lib/roles";
-import { DELIVERY_OUTCOMES, decodeDeliveryCursor, listDeliveries } from "../notify/deliveries";
+import { DELIVERY_OUTCOMES, decodeDeliveryCursor, deliveryLogCutoff, listDeliveries } from "../notify/deliveries";
 import { NOTIFY_EVENTS } from "../notify/events";
 import { inbox } from "../notify/inbox";
 import { createSubscription, deleteSubscription, updateSubscription } from "../notify/manage";
@@ -153,7 +154,9 @@ export const notificationsApi = newApp()
       const { cursor, limit, ...filters } = c.req.valid("query");
       const before = cursor ? decodeDeliveryCursor(cursor) : null;
       if (cursor && before == null) throw invalidCursor();
-      return c.json(await listDeliveries(c.env.DB, p.org_id, filters, before, limit), 200);
+      const { retention_days } = await readOrgSettings(c.env.DB, p.org_id);
+      const since = deliveryLogCutoff(Date.now(), retention_days);
+      return c.json(await listDeliveries(c.env.DB, p.org_id, { ...filters, since }, before, limit), 200);
     },
   )
   .openapi(

@@ -1,7 +1,8 @@
 import { iso } from "../lib/time";
 import type { NotifyEvent } from "./events";
 
-export const DELIVERY_OUTCOMES = ["delivered", "retrying", "failed"] as const;
+/** `dropped`: never sent (attempt 0), as its subscription was deleted, disabled or stopped wanting its event while it was queued. */
+export const DELIVERY_OUTCOMES = ["delivered", "retrying", "failed", "dropped"] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 export interface DeliveryFilters {
@@ -9,6 +10,8 @@ export interface DeliveryFilters {
   task_id?: string;
   outcome?: DeliveryOutcome;
   event?: NotifyEvent;
+  /** only attempts logged at or after this: what the log keeps, whether or not the older ones are pruned yet */
+  since?: number;
 }
 
 /** One attempt to deliver one message to one subscription. */
@@ -75,6 +78,7 @@ export async function listDeliveries(d1: D1Database, orgId: string, f: DeliveryF
   if (f.task_id) (parts.push("task_id = ?"), args.push(f.task_id));
   if (f.outcome) (parts.push("outcome = ?"), args.push(f.outcome));
   if (f.event) (parts.push("event_type = ?"), args.push(f.event));
+  if (f.since != null) (parts.push("created_at >= ?"), args.push(f.since));
   if (before != null) (parts.push("seq < ?"), args.push(before));
   const { results } = await d1
     .prepare(`SELECT * FROM notification_deliveries WHERE ${parts.join(" AND ")} ORDER BY seq DESC LIMIT ?`)

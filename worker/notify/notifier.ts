@@ -223,12 +223,10 @@ export class Notifier extends DurableObject<Bindings> {
     const sub = await findSubscription(this.env.DB, orgId, row.subscription_id);
     const dropped = droppedBecause(sub, event);
     const live = dropped ? null : sub;
-    // Never tried: dropped quietly. Tried and failed: logged as failed, else the log's last word on it stays "retrying".
-    if (!live && row.attempts === 0) {
-      this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
-      return;
-    }
-    const attempt = row.attempts + 1;
+    // Never tried: logged as dropped (attempt 0), so the log says why nothing came. Tried and failed: logged as failed,
+    // else the log's last word on it stays "retrying".
+    const neverSent = !live && row.attempts === 0;
+    const attempt = neverSent ? 0 : row.attempts + 1;
     const refused = live && refusedSubscriptionUrl(live.url, this.env.HTTP_FETCH_ALLOW_PRIVATE);
     const stop = dropped ? `dropped: the subscription ${dropped}` : refused ? `refused: ${refused}` : null;
     const result = !live || stop ? { ok: false, status: null, error: stop, duration_ms: 0 } : await sendSigned(live.url, live.secret, row.message_id, row.payload);
@@ -240,7 +238,7 @@ export class Notifier extends DurableObject<Bindings> {
       await disableGoneSubscription(this.env, orgId, live.id, live.url).catch((e: unknown) => log("warn", "subscription not disabled", { subscription_id: live.id, error: String(e) }));
     }
     const delay = result.ok || stop || gone ? null : retryDelay(attempt);
-    const outcome: DeliveryOutcome = result.ok ? "delivered" : delay == null ? "failed" : "retrying";
+    const outcome: DeliveryOutcome = neverSent ? "dropped" : result.ok ? "delivered" : delay == null ? "failed" : "retrying";
     const nextAt = delay == null ? null : now + delay;
     if (nextAt == null) this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
     else this.ctx.storage.sql.exec("UPDATE outbox SET attempts = ?, next_at = ? WHERE message_id = ?", attempt, nextAt, row.message_id);

@@ -10,6 +10,8 @@ export const SWEEP_INTERVAL_MS = 3_600_000;
 const BATCH = 50;
 /** A full batch means more may be expired: the next one follows shortly instead of in an hour. */
 const NEXT_BATCH_MS = 1_000;
+/** A sweep that failed (D1 out of reach) comes again this much later. */
+const RETRY_MS = 300_000;
 
 /**
  * One per organization with a retention period: its alarm deletes finished
@@ -49,8 +51,16 @@ export class RetentionJanitor extends DurableObject<Bindings> {
   }
 
   async alarm(): Promise<void> {
-    const { more, active } = await this.sweep();
-    if (!active) return;
-    await this.ctx.storage.setAlarm(Date.now() + (more ? NEXT_BATCH_MS : SWEEP_INTERVAL_MS));
+    let wait: number;
+    try {
+      const { more, active } = await this.sweep();
+      if (!active) return;
+      wait = more ? NEXT_BATCH_MS : SWEEP_INTERVAL_MS;
+    } catch (e) {
+      // The platform retries a failed alarm only a few times, then never again: a D1 outage would end the sweeps for good.
+      log("warn", "retention sweep failed", { org_id: this.ctx.storage.kv.get<string>("org_id"), error: String(e) });
+      wait = RETRY_MS;
+    }
+    await this.ctx.storage.setAlarm(Date.now() + wait);
   }
 }

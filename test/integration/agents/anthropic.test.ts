@@ -174,6 +174,15 @@ describe("Anthropic provider against a Messages server", () => {
     expect([wrongKey.transient, wrongKey.message]).toEqual([false, "anthropic: HTTP 401: invalid x-api-key"]);
   });
 
+  it("reads an answer, streamed or not, only up to its byte limit, and fails the run for good past it", async () => {
+    const small = createAnthropicProvider({ apiKey: ANTHROPIC_KEY, baseUrl: local(servers().anthropic), maxAnswerBytes: 1024 * 1024 });
+    for (const onText of [undefined, () => {}]) {
+      const e = await stepError(small.call(request("huge", { onText })));
+      expect([e.transient, e.message]).toEqual([false, "anthropic: the answer passed 1048576 bytes, so it was not read on"]);
+    }
+    for (const onText of [undefined, () => {}]) expect((await provider().call(request("huge", { onText }))).content).toHaveLength(2 * 1024 * 1024);
+  });
+
   it("treats malformed JSON and a hang past the timeout as transient", async () => {
     expect((await stepError(provider().call(request("malformed")))).message).toBe("anthropic: malformed JSON in the response");
     const hang = await stepError(provider(300).call(request("hang")));

@@ -89,4 +89,9 @@ describe("web_search against a SearXNG JSON endpoint (WEB_SEARCH_URL)", () => {
     expect(await search("down")).toEqual({ result: "error: the search service answered 503", error: "the search service answered 503" });
     expect(await search("x", "/echo")).toMatchObject({ error: "the search service's answer is not a SearXNG JSON result list" });
   });
+
+  it("does not read an answer past 8 MB, and tells the model so", async () => {
+    const error = "the search service sent more than 8388608 bytes, so its answer was not read";
+    expect(await search("huge")).toEqual({ result: `error: ${error}`, error });
+  });
 });

@@ -172,6 +172,21 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     expect([finished.transient, finished.message]).toEqual([true, "openai: the stream ended its answer with an error"]);
   });
 
+  it("reads an answer, streamed or not, only up to its byte limit, and fails the run for good past it", async () => {
+    const small = createOpenAIProvider({ apiKey: OPENAI_KEY, baseUrl: local(servers().openai, "/v1"), maxAnswerBytes: 1024 * 1024 });
+    for (const onText of [undefined, () => {}]) {
+      const e = await stepError(small.call(request("huge", { onText })));
+      expect([e.transient, e.message]).toEqual([false, "openai: the answer passed 1048576 bytes, so it was not read on"]);
+    }
+    // the default (32 MB) is far above the longest answers
+    expect((await provider().call(request("huge"))).content).toHaveLength(2 * 1024 * 1024);
+  });
+
+  it("names the message of an error body whose other fields come first, past 500 characters", async () => {
+    const e = await stepError(provider().call(request("long-error")));
+    expect([e.transient, e.message]).toEqual([false, "openai: HTTP 400: Invalid value for 'messages'"]);
+  });
+
   it("treats malformed JSON as transient", async () => {
     const e = await stepError(provider().call(request("malformed")));
     expect([e.transient, e.message]).toEqual([true, "openai: malformed JSON in the response"]);

@@ -91,6 +91,10 @@ describe("tool host", () => {
     const host = createToolHost({ env: {}, names: ["ask_human", "spawn_task"] });
     expect(await host.execute({ id: "c", name: "ask_human", arguments: { question: "Why?" } }, signal())).toEqual({ suspend: "ask", question: "Why?" });
     expect(await host.execute({ id: "c", name: "ask_human", arguments: {} }, signal())).toMatchObject({ error: '"question" must be a non-empty string' });
+    expect(await host.execute({ id: "c", name: "ask_human", arguments: { question: "?".repeat(20_000) } }, signal())).toEqual({ suspend: "ask", question: "?".repeat(20_000) });
+    expect(await host.execute({ id: "c", name: "ask_human", arguments: { question: "?".repeat(20_001) } }, signal())).toMatchObject({
+      error: '"question" is at most 20000 characters; this one has 20001: ask a shorter one',
+    });
     expect(await host.execute({ id: "c", name: "spawn_task", arguments: { title: "t", description: "d" } }, signal())).toMatchObject({ error: '"agent" must be a non-empty string' });
   });
 

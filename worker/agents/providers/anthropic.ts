@@ -1,13 +1,15 @@
 import { type Message, type ModelResponse, type Provider, type ProviderBlock, StepError, type WebSearchRecord } from "../types";
 import { readMessageStream } from "./anthropic-stream";
 import { messageResponseSchema, toWireRequest, toWireTools } from "./anthropic-wire";
-import { DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed } from "./http";
+import { answerBody, answerJson, DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed } from "./http";
 
 export interface AnthropicOptions {
   apiKey?: string;
   baseUrl?: string;
   timeoutMs?: number;
   maxTokens?: number;
+  /** how much of an answer is read (MAX_ANSWER_BYTES) */
+  maxAnswerBytes?: number;
 }
 
 const NAME = "anthropic";
@@ -37,9 +39,9 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
         });
         await throwIfFailed(NAME, res);
         const asked = serverToolQueries(req.messages);
-        if (stream && isEventStream(res) && res.body) return readMessage(await readMessageStream(NAME, res.body, req.onText, alive), asked);
+        if (stream && isEventStream(res) && res.body) return readMessage(await readMessageStream(NAME, answerBody(NAME, res.body, o.maxAnswerBytes), req.onText, alive), asked);
         // a compatible server may answer a streamed request with the whole message
-        const answer = readMessage(await res.json(), asked);
+        const answer = readMessage(await answerJson(NAME, res, o.maxAnswerBytes), asked);
         if (stream && answer.content) req.onText?.(answer.content);
         return answer;
       }),

@@ -1,3 +1,4 @@
+import { bodyPrefix, bounded, boundedText } from "../../lib/bounded-body";
 import { StepError, type ToolCall } from "../types";
 
 /**
@@ -7,6 +8,21 @@ import { StepError, type ToolCall } from "../types";
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 120_000;
 
 const ERROR_BODY_CHARS = 500;
+/** An error body is read this far: enough for any provider's JSON error, never a whole page a proxy sends. */
+const ERROR_BODY_BYTES = 64 * 1024;
+/** A provider's answer, streamed or not, is not read past this: the longest answers and their search results are a few MB. */
+export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+const tooLarge = (provider: string, maxBytes: number) => () =>
+  new StepError(`${provider}: the answer passed ${maxBytes} bytes, so it was not read on`, false);
+
+/** The answer's body, failing with a permanent StepError past `maxBytes` (a retry would be sent as much again). */
+export const answerBody = (provider: string, body: ReadableStream<Uint8Array>, maxBytes = MAX_ANSWER_BYTES): ReadableStream<Uint8Array> =>
+  bounded(body, maxBytes, tooLarge(provider, maxBytes));
+
+/** The answer's body as JSON, read up to `maxBytes`. */
+export const answerJson = async (provider: string, res: Response, maxBytes = MAX_ANSWER_BYTES): Promise<unknown> =>
+  JSON.parse(await boundedText(res, maxBytes, tooLarge(provider, maxBytes)));
 
 /**
  * Runs one provider HTTP exchange and maps every failure to a StepError: silence past the time limit, network
@@ -44,9 +60,10 @@ export async function providerExchange<T>(
  */
 export async function throwIfFailed(provider: string, res: Response): Promise<void> {
   if (res.ok) return;
-  const body = (await res.text().catch(() => "")).slice(0, ERROR_BODY_CHARS);
+  const body = await bodyPrefix(res, ERROR_BODY_BYTES).catch(() => "");
   const error = body ? errorOf(body) : undefined;
-  const message = `${provider}: HTTP ${res.status}${body ? `: ${error?.message ?? body}` : ""}`;
+  const said = (error?.message ?? body).slice(0, ERROR_BODY_CHARS);
+  const message = `${provider}: HTTP ${res.status}${said ? `: ${said}` : ""}`;
   const transient = isTransientStatus(res.status) && !(error?.type === "insufficient_quota" || error?.code === "insufficient_quota");
   throw new StepError(message, transient, transient ? retryAfterOf(res.headers) : undefined);
 }

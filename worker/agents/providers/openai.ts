@@ -1,5 +1,5 @@
 import { type ModelRequest, type ModelResponse, type Provider, StepError } from "../types";
-import { DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed, toolCallOf } from "./http";
+import { answerBody, answerJson, DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed, toolCallOf } from "./http";
 import { sseEvents } from "./sse";
 import { chunkSchema, completionSchema, isTransientStreamError, streamErrorSchema, toUsage, toWireMessages, toWireTools } from "./openai-wire";
 
@@ -7,6 +7,8 @@ export interface OpenAIOptions {
   apiKey?: string;
   baseUrl?: string;
   timeoutMs?: number;
+  /** how much of an answer is read (MAX_ANSWER_BYTES) */
+  maxAnswerBytes?: number;
 }
 
 const NAME = "openai";
@@ -35,17 +37,17 @@ export function createOpenAIProvider(o: OpenAIOptions): Provider {
           signal,
         });
         await throwIfFailed(NAME, res);
-        if (stream && isEventStream(res)) return readStream(res, req, alive);
+        if (stream && isEventStream(res)) return readStream(res, req, alive, o.maxAnswerBytes);
         // a compatible server may ignore `stream` and answer with the whole completion
-        const answer = await readCompletion(res);
+        const answer = readCompletion(await answerJson(NAME, res, o.maxAnswerBytes));
         if (stream && answer.content) req.onText?.(answer.content);
         return answer;
       }),
   };
 }
 
-async function readCompletion(res: Response): Promise<ModelResponse> {
-  const parsed = completionSchema.safeParse(await res.json());
+function readCompletion(json: unknown): ModelResponse {
+  const parsed = completionSchema.safeParse(json);
   if (!parsed.success) throw new StepError(`${NAME}: unexpected response shape`, true);
   const { message, finish_reason } = parsed.data.choices[0];
   return {
@@ -57,14 +59,14 @@ async function readCompletion(res: Response): Promise<ModelResponse> {
   };
 }
 
-async function readStream(res: Response, req: ModelRequest, alive: () => void): Promise<ModelResponse> {
+async function readStream(res: Response, req: ModelRequest, alive: () => void, maxBytes?: number): Promise<ModelResponse> {
   if (!res.body) throw new StepError(`${NAME}: empty stream`, true);
   let content = "";
   let finished: string | null = null;
   let usage = toUsage(null);
   const calls = new Map<number, { id: string; name: string; args: string }>();
   let lastCall = -1;
-  for await (const event of sseEvents(res.body, alive)) {
+  for await (const event of sseEvents(answerBody(NAME, res.body, maxBytes), alive)) {
     if (event.data === "[DONE]") break;
     const data: unknown = JSON.parse(event.data);
     const failed = streamErrorSchema.safeParse(data);

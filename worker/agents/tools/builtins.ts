@@ -1,5 +1,8 @@
 import type { ToolSpec } from "../types";
 
+/** A question waits in the task's list item, its notifications and the inbox: as long as a task's description may be. */
+export const MAX_QUESTION_CHARS = 20_000;
+
 export const askHumanSpec: ToolSpec = {
   name: "ask_human",
   description: "Ask the person overseeing this task a question and wait for the answer.",

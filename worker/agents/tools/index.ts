@@ -1,6 +1,6 @@
 import type { Bindings } from "../../env";
 import { StepError, type ToolCall, type ToolSpec } from "../types";
-import { askHumanSpec, spawnTaskSpec } from "./builtins";
+import { askHumanSpec, MAX_QUESTION_CHARS, spawnTaskSpec } from "./builtins";
 import { capResult } from "./cap";
 import type { RenamedTool, ToolHost, ToolOutcome } from "./host";
 import { httpFetch, httpFetchSpec } from "./http-fetch";
@@ -81,7 +81,11 @@ async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Ca
     if (name.startsWith("mcp:")) continue;
     switch (name) {
       case "ask_human":
-        add(askHumanSpec, async (args) => ({ suspend: "ask", question: requireString(args, "question") }));
+        add(askHumanSpec, async (args) => {
+          const question = requireString(args, "question");
+          if (question.length > MAX_QUESTION_CHARS) throw new ToolError(`"question" is at most ${MAX_QUESTION_CHARS} characters; this one has ${question.length}: ask a shorter one`);
+          return { suspend: "ask", question };
+        });
         break;
       case "spawn_task":
         add(spawnTaskSpec, async (args) => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { bounded } from "../../lib/bounded-body";
 import { sseEvents } from "../providers/sse";
 import { ToolError } from "./tool-error";
 
@@ -102,23 +103,6 @@ export class McpSession {
 }
 
 class SessionExpired extends Error {}
-
-/** The body, failing with `tooLarge()` once more than `maxBytes` have come, the rest left unread. */
-function bounded(body: ReadableStream<Uint8Array>, maxBytes: number, tooLarge: () => Error): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let size = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) return controller.close();
-      size += value.byteLength;
-      if (size <= maxBytes) return controller.enqueue(value);
-      await reader.cancel();
-      controller.error(tooLarge());
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-}
 
 function pick(id: number, json: unknown): z.infer<typeof responseSchema> | undefined {
   for (const m of Array.isArray(json) ? json : [json]) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { boundedText } from "../../lib/bounded-body";
 import type { ToolSpec, WebSearchRecord } from "../types";
 import { ToolError } from "./tool-error";
 
@@ -34,6 +35,8 @@ export function offlineResults(query: string): SearchResult[] {
 
 const SEARCH_TIMEOUT_MS = 15_000;
 const MAX_RESULTS = 10;
+/** Ten results are a few KB: an answer past this is not read on, as an MCP server's is not. */
+export const SEARCH_MAX_BYTES = 8 * 1024 * 1024;
 
 const SearxngAnswer = z.object({
   results: z.array(z.object({ title: z.string().catch(""), url: z.string(), content: z.string().optional().catch(undefined) }).loose()),
@@ -61,7 +64,14 @@ export function searxngSearch(endpoint: string): SearchBackend {
         await res.body?.cancel();
         throw new ToolError(`the search service answered ${res.status}`);
       }
-      const parsed = SearxngAnswer.safeParse(await res.json().catch(() => null));
+      const tooLarge = () => new ToolError(`the search service sent more than ${SEARCH_MAX_BYTES} bytes, so its answer was not read`);
+      let json: unknown = null;
+      try {
+        json = JSON.parse(await boundedText(res, SEARCH_MAX_BYTES, tooLarge));
+      } catch (e) {
+        if (e instanceof ToolError) throw e;
+      }
+      const parsed = SearxngAnswer.safeParse(json);
       if (!parsed.success) throw new ToolError("the search service's answer is not a SearXNG JSON result list");
       return parsed.data.results.slice(0, MAX_RESULTS).map((r) => ({ title: r.title, url: r.url, snippet: r.content ?? "" }));
     },

@@ -8,7 +8,7 @@ import { TableHead } from "../../components/list-table";
 import { EVENTS, type EventName } from "./subscription-fields";
 
 const fd = createClient();
-const OUTCOMES = ["delivered", "retrying", "failed"] as const;
+const OUTCOMES = ["delivered", "retrying", "failed", "dropped"] as const;
 interface Filters {
   subscription_id?: string;
   outcome?: (typeof OUTCOMES)[number];
@@ -87,7 +87,7 @@ export function DeliveryLog(props: { subscriptions: readonly { id: string; url: 
                   </td>
                   <td><code>{d.event}</code></td>
                   <td><A href={`/tasks/${d.task_id}`}>{d.task_id}</A></td>
-                  <td class="num">{d.attempt}</td>
+                  <td class="num">{d.attempt || "—"}</td>
                   <td>
                     <span class={`tag ${d.outcome === "delivered" ? "tag-accent" : ""}`}>{d.outcome}</span>
                     <Show when={d.next_attempt_at}><span class="muted small"> next {fmtDate(d.next_attempt_at!)}</span></Show>
