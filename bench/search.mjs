@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { benchDashboard } from "./dashboard.mjs";
 import { seedSql } from "./search-seed.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -153,7 +154,7 @@ async function timeInWorker(stateDir, rounds) {
 
 /**
  * @param {{ rows?: number, share?: number, rounds?: number, dataDir?: string, port?: number, log?: (m: string) => void }} [opts]
- * @returns {Promise<{ id: string, value: number, unit: "ms", ratio: number, peer: string, peer_value: number, goal: string, met: boolean, notes: string }>}
+ * @returns {Promise<object[]>} search_p95_ms_1m, then dashboard_usable_ms (bench/dashboard.mjs) on the same product and index
  */
 export async function benchSearch(opts = {}) {
   const rows = opts.rows ?? 1_000_000;
@@ -174,10 +175,13 @@ export async function benchSearch(opts = {}) {
     dev: { remote: false, persist: stateDir, inspector: false, watch: false, logLevel: "warn", server: { hostname: "127.0.0.1", port } },
   });
   let times;
+  let dashboard;
   try {
     await worker.ready;
     log(`timing ${MIX.length} request kinds × ${rounds} rounds…`);
     times = await timeMix(`http://127.0.0.1:${port}`, rounds);
+    log("timing the dashboard's Tasks pages in Chromium…");
+    dashboard = await benchDashboard({ url: `http://127.0.0.1:${port}`, token: TOKEN, tasks: Math.round(rows * share), log });
   } finally {
     await worker.dispose();
   }
@@ -192,7 +196,7 @@ export async function benchSearch(opts = {}) {
   const pp = (xs) => `${round1(percentile(xs, 0.5))}/${round1(percentile(xs, 0.95))}`;
   const perKind = Object.entries(times).map(([k, xs]) => `${k} ${pp(xs)}`);
   const perKindDb = Object.entries(db).map(([k, xs]) => `${k} ${pp(xs)}`);
-  return {
+  return [{
     id: "search_p95_ms_1m",
     value,
     unit: "ms",
@@ -207,7 +211,7 @@ export async function benchSearch(opts = {}) {
       `HTTP per kind p50/p95 ms: ${perKind.join("; ")}. ` +
       `Database time inside a Worker (the app's query functions; the peer is a LIKE scan over title and description, ${LIKE_TERMS.join("|")}): ` +
       `mix p95 ${round1(percentile(dbTimes, 0.95))} ms, LIKE p95 ${peerValue} ms; per kind p50/p95 ms: ${perKindDb.join("; ")}.`,
-  };
+  }, dashboard];
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
