@@ -46,9 +46,10 @@ export default defineConfig({
       },
       {
         // The soak runs alone, after the rest. Under its 50 connections, with another app busy beside it, wrangler
-        // 4.86's dev proxy loses requests on connections its peer closes as idle (workers-sdk#14641): a POST gets a
-        // 503 "Your worker restarted mid-request", a GET waits for a reload that never comes. Later wranglers retry
-        // GETs (and need Node 22); a POST still fails, so the soak is given the machine to itself.
+        // 4.86's dev proxy now and then loses a request on its way to the Worker with no reload under way: a POST
+        // gets a 503 "Your worker restarted mid-request", a GET waits for a reload that never comes (measured: two
+        // apps each taking 1,000 creates lose 2–20 of them, one alone none; workers-sdk#14641). Later wranglers
+        // retry GETs (and need Node 22); a POST still fails, so the soak is given the machine to itself.
         test: {
           name: "e2e-soak",
           include: ["test/e2e/soak.test.ts"],
