@@ -190,6 +190,22 @@ describe("webhook triggers", () => {
     expect(detail.json.inputs).toEqual({ repo: "saved/repo", ref: "hotfix" });
   });
 
+  it("keeps a saved input where the body's value is null, as the body lacked it (plain body, input_map field, run)", async () => {
+    const t = await makeWebhook({ inputs: { repo: "saved/repo", ref: "dev" } });
+    const plain = await deliver(t.id, t.secret, { repo: null, ref: null });
+    expect(plain.status, plain.text).toBe(202);
+    expect((await api("GET", `/tasks/${plain.json.task_id}`)).json.inputs).toEqual({ repo: "saved/repo", ref: "dev" });
+    const mapped = await makeWebhook({ inputs: { ref: "dev" }, input_map: { repo: "repository.full_name", ref: "head_commit.id" } });
+    const deleted = await deliver(mapped.id, mapped.secret, { repository: { full_name: "acme/api" }, head_commit: null });
+    expect(deleted.status, deleted.text).toBe(202);
+    expect((await api("GET", `/tasks/${deleted.json.task_id}`)).json.inputs).toEqual({ repo: "acme/api", ref: "dev" });
+    const run = await api("POST", `/triggers/${t.id}/run`, { body: { inputs: { ref: null } } });
+    expect(run.status, run.text).toBe(201);
+    expect((await api("GET", `/tasks/${run.json.id}`)).json.inputs).toEqual({ repo: "saved/repo", ref: "dev" });
+    // a null still names a param: one the plan lacks is refused
+    expectError(await deliver(t.id, t.secret, { nope: null }), 422, "unprocessable");
+  });
+
   it("after a restart, acknowledges a delivery whose task started, and starts again one whose task never did", async () => {
     const t = await makeWebhook();
     const first = await deliver(t.id, t.secret, { repo: "a/b" }, { id: "msg_made" });
