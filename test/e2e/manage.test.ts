@@ -306,6 +306,24 @@ describe("triggers", () => {
     expect(audit.items.map((a) => a.target.id)).toContain(trigger.id);
   });
 
+  it("deletes a trigger only after confirming: Keep leaves it as it was", async () => {
+    const plan = await onePlan(`Deleted ${uid()}`, []);
+    const name = `Hook ${uid()}`;
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", title: name });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const row = page.locator(`tr[data-trigger-id="${trigger.id}"]`);
+    await row.getByRole("button", { name: `Delete ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Delete ${name}?` });
+    await dialog.getByRole("button", { name: "Keep" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect((await apiCall<{ id: string }>(app, "GET", `/triggers/${trigger.id}`)).id).toBe(trigger.id);
+    await row.getByRole("button", { name: `Delete ${name}` }).click();
+    await dialog.getByRole("button", { name: "Delete trigger" }).click();
+    await row.waitFor({ state: "detached" });
+    const left = await apiCall<{ items: { id: string }[] }>(app, "GET", "/triggers");
+    expect(left.items.map((t) => t.id)).not.toContain(trigger.id);
+  });
+
   it("says when the plans could not be loaded, instead of 'No plans'", async () => {
     const plan = await onePlan(`Hidden ${uid()}`, []);
     await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", inputs: {} });
