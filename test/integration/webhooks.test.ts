@@ -19,7 +19,7 @@ async function makeWebhook(extra: Record<string, unknown> = {}) {
 }
 
 async function deliver(triggerId: string, secret: string, payload: unknown, o: { id?: string; ts?: number; sig?: string; headers?: Record<string, string> } = {}) {
-  const body = typeof payload === "string" ? payload : JSON.stringify(payload);
+  const body = payload instanceof Uint8Array || typeof payload === "string" ? payload : JSON.stringify(payload);
   const id = o.id ?? `msg_${crypto.randomUUID()}`;
   const ts = o.ts ?? Math.floor(Date.now() / 1000);
   const sig = o.sig ?? (await signWebhook(secret, id, ts, body));
@@ -116,6 +116,21 @@ describe("webhook triggers", () => {
     expectError(await deliver(t.id, t.secret, { repo: "x" }, { ts: now + 600 }), 401, "unauthorized");
     expectError(await deliver(t.id, t.secret, { repo: "x" }, { headers: { "webhook-id": "" } }), 401, "unauthorized");
     expect(await tasksOf(t.id)).toHaveLength(0);
+  });
+
+  it("checks the signature over the bytes sent: a body with a UTF-8 BOM starts its task, one not UTF-8 is 400", async () => {
+    const t = await makeWebhook();
+    const utf8 = new TextEncoder().encode('{"repo":"acme/café"}');
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...utf8]);
+    const res = await deliver(t.id, t.secret, withBom);
+    expect(res.status, res.text).toBe(202);
+    expect((await api("GET", `/tasks/${res.json.task_id}`)).json.inputs).toEqual({ repo: "acme/café", ref: "main" });
+    // Latin-1 é: signed right, but no JSON text
+    const latin1 = new Uint8Array([...new TextEncoder().encode('{"repo":"caf'), 0xe9, ...new TextEncoder().encode('"}')]);
+    const bad = await deliver(t.id, t.secret, latin1);
+    expectError(bad, 400, "bad_request");
+    expect(bad.json.error.message).toContain("UTF-8");
+    expect(await tasksOf(t.id)).toHaveLength(1);
   });
 
   it("counts only signed deliveries in the trigger's rate limit, so unsigned junk cannot lock its sender out", async () => {
