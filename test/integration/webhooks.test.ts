@@ -182,6 +182,12 @@ describe("webhook triggers", () => {
     expect(short.status, short.text).toBe(202);
     expect((await api("GET", `/tasks/${short.json.task_id}`)).json.inputs).toEqual({ repo: "acme/web", ref: "main" });
     expectError(await deliver(t.id, t.secret, { commits: [{ id: "a" }, { id: "b" }] }), 422, "unprocessable");
+    // what the map does not take is not read: a lone surrogate or deep nesting there refuses nothing, in a mapped field it does
+    const deep = JSON.stringify({ repository: { full_name: "acme/deep" }, commits: [], sender: { bio: "\ud83d" } }).replace('"\\ud83d"', `${"[".repeat(150)}"\\ud83d"${"]".repeat(150)}`);
+    const ignored = await deliver(t.id, t.secret, deep);
+    expect(ignored.status, ignored.text).toBe(202);
+    expect((await api("GET", `/tasks/${ignored.json.task_id}`)).json.inputs).toEqual({ repo: "acme/deep", ref: "main" });
+    expectError(await deliver(t.id, t.secret, '{"repository":{"full_name":"acme/\\ud83d"}}'), 400, "bad_request");
     // any JSON body may carry the fields, an array too
     const list = await makeWebhook({ input_map: { repo: "0.name" } });
     const fromList = await deliver(list.id, list.secret, [{ name: "acme/list" }]);
