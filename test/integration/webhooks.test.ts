@@ -19,7 +19,7 @@ async function makeWebhook(extra: Record<string, unknown> = {}) {
 }
 
 async function deliver(triggerId: string, secret: string, payload: unknown, o: { id?: string; ts?: number; sig?: string; headers?: Record<string, string> } = {}) {
-  const body = payload instanceof Uint8Array || typeof payload === "string" ? payload : JSON.stringify(payload);
+  const body = payload instanceof Uint8Array ? (payload as Uint8Array<ArrayBuffer>) : typeof payload === "string" ? payload : JSON.stringify(payload);
   const id = o.id ?? `msg_${crypto.randomUUID()}`;
   const ts = o.ts ?? Math.floor(Date.now() / 1000);
   const sig = o.sig ?? (await signWebhook(secret, id, ts, body));
