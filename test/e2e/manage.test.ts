@@ -236,6 +236,27 @@ describe("triggers", () => {
     expect(made?.timezone).toBe("Europe/Paris");
   });
 
+  it("makes one trigger however often Create trigger is clicked while its request runs", async () => {
+    const plan = await onePlan(`Once ${uid()}`, []);
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const form = page.getByRole("form", { name: "Create trigger" });
+    await form.getByLabel("Plan").selectOption(plan.id);
+    // the create held back, so the second click lands while it is under way
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    await page.route("**/api/v1/triggers", async (route) => (route.request().method() === "POST" ? held.then(() => route.continue()) : route.continue()));
+    try {
+      await form.getByRole("button", { name: "Create trigger" }).click();
+      await form.getByRole("button", { name: "Create trigger" }).click({ force: true });
+      release();
+      await page.locator("tr", { has: page.getByRole("link", { name: plan.name }) }).first().waitFor();
+    } finally {
+      await page.unroute("**/api/v1/triggers");
+    }
+    const made = (await apiCall<{ items: TriggerView[] }>(app, "GET", "/triggers")).items.filter((t) => t.plan_id === plan.id);
+    expect(made).toHaveLength(1);
+  });
+
   it("moves a trigger's Next run on after it fires, without a reload", async () => {
     const plan = await onePlan(`Often ${uid()}`, []);
     const trigger = await apiCall<TriggerView>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "*/5 * * * * *", inputs: {} });
