@@ -257,6 +257,32 @@ describe("triggers", () => {
     expect(made).toHaveLength(1);
   });
 
+  it("starts one task however often Run now is clicked while its request runs", async () => {
+    const plan = await onePlan(`Run once ${uid()}`, []);
+    const name = `Manual ${uid()}`;
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: {}, title: name });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const run = page.locator(`tr[data-trigger-id="${trigger.id}"]`).getByRole("button", { name: "Run now" });
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let sent = 0;
+    await page.route(`**/api/v1/triggers/${trigger.id}/run`, async (route) => {
+      sent++;
+      await held;
+      await route.continue();
+    });
+    try {
+      await run.click();
+      await run.click({ force: true });
+      release();
+      await page.getByText("Task started").first().waitFor();
+    } finally {
+      await page.unroute(`**/api/v1/triggers/${trigger.id}/run`);
+    }
+    expect(sent).toBe(1);
+    expect((await apiCall<{ items: unknown[] }>(app, "GET", `/tasks?trigger_id=${trigger.id}`)).items).toHaveLength(1);
+  });
+
   it("moves a trigger's Next run on after it fires, without a reload", async () => {
     const plan = await onePlan(`Often ${uid()}`, []);
     const trigger = await apiCall<TriggerView>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "*/5 * * * * *", inputs: {} });

@@ -53,6 +53,19 @@ export function TriggersSection() {
     }
   };
 
+  // a second click while one runs would start a second task
+  const [starting, setStarting] = createSignal<ReadonlySet<string>>(new Set());
+  const runNow = async (t: Trigger) => {
+    if (starting().has(t.id)) return;
+    setStarting((s) => new Set(s).add(t.id));
+    await act(() => api.triggers.runNow(t.id), "Task started");
+    setStarting((s) => {
+      const left = new Set(s);
+      left.delete(t.id);
+      return left;
+    });
+  };
+
   const rotate = async (t: Trigger) => {
     try {
       const rotated = await api.triggers.rotateSecret(t.id);
@@ -113,7 +126,7 @@ export function TriggersSection() {
                 </A>
                 {/* members may start a trigger's task; changing the trigger is for admins */}
                 <Show when={canWrite()}>
-                  <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.runNow(t.id), "Task started")}>
+                  <button class="btn btn-sm btn-ghost" type="button" onClick={() => void runNow(t)} disabled={starting().has(t.id)}>
                     Run now
                   </button>
                 </Show>
