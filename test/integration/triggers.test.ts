@@ -70,6 +70,12 @@ describe("cron triggers", () => {
     expect(patched.json.timezone).toBe("America/New_York");
     expect((await loadTrigger(env.DB, t.id))!.timezone).toBe("America/New_York");
     expect((await api("PATCH", `/triggers/${t.id}`, { body: { timezone: "utc" } })).json.timezone).toBe("UTC");
+    // the runtime's own names for these are the ones IANA retired (Asia/Calcutta, Europe/Kiev): not what was typed
+    for (const [typed, shown] of [["Asia/Kolkata", "Asia/Kolkata"], ["asia/kolkata", "Asia/Kolkata"], ["Asia/Calcutta", "Asia/Kolkata"], ["Europe/Kyiv", "Europe/Kyiv"], ["Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh"]]) {
+      const z = await makeCron({ cron: "0 9 * * *", timezone: typed });
+      expect([typed, z.timezone]).toEqual([typed, shown]);
+      expect([typed, (await api("GET", `/triggers/${z.id}`)).json.timezone]).toEqual([typed, shown]);
+    }
   });
 
   it("fires a task from the plan with source cron, the trigger's id and the trigger as creator", async () => {

@@ -65,10 +65,25 @@ function schedule(pattern: string, tz: string): Cron {
   return new Cron(pattern, { timezone: tz, mode: "5-or-6-parts" });
 }
 
-/** The IANA name a timezone is known by (`europe/paris` is `Europe/Paris`), so lists and the dashboard agree; an unknown one as given. */
+/**
+ * ICU's canonical names that IANA has since renamed: the runtime answers `Asia/Calcutta` for `Asia/Kolkata`.
+ * (ECMA-402 now names these zones by IANA's primary identifiers too; a runtime that does maps nothing here.)
+ */
+const IANA_NAMES: Readonly<Record<string, string>> = {
+  "Africa/Asmera": "Africa/Asmara", "America/Buenos_Aires": "America/Argentina/Buenos_Aires", "America/Catamarca": "America/Argentina/Catamarca",
+  "America/Cordoba": "America/Argentina/Cordoba", "America/Godthab": "America/Nuuk", "America/Indianapolis": "America/Indiana/Indianapolis",
+  "America/Jujuy": "America/Argentina/Jujuy", "America/Louisville": "America/Kentucky/Louisville", "America/Mendoza": "America/Argentina/Mendoza",
+  "Asia/Calcutta": "Asia/Kolkata", "Asia/Katmandu": "Asia/Kathmandu", "Asia/Rangoon": "Asia/Yangon", "Asia/Saigon": "Asia/Ho_Chi_Minh",
+  "Atlantic/Faeroe": "Atlantic/Faroe", "Europe/Kiev": "Europe/Kyiv", "Pacific/Enderbury": "Pacific/Kanton", "Pacific/Ponape": "Pacific/Pohnpei", "Pacific/Truk": "Pacific/Chuuk",
+};
+
+/** The IANA name a timezone is known by (`europe/paris` is `Europe/Paris`, `asia/calcutta` `Asia/Kolkata`), so lists and the dashboard agree; an unknown one as given. */
 export function canonicalTimeZone(tz: string): string {
   if (!isTimeZone(tz)) return tz;
-  return new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
+  const icu = new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
+  const iana = Object.hasOwn(IANA_NAMES, icu) ? IANA_NAMES[icu] : undefined;
+  // only a name this runtime knows: an older ICU may lack a recent one (Pacific/Kanton)
+  return iana && isTimeZone(iana) ? iana : icu;
 }
 
 function isTimeZone(tz: string): boolean {
