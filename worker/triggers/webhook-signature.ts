@@ -45,6 +45,9 @@ export async function verifyWebhook(
   if (missing.length) return fail("missing_headers", `missing ${missing.join(", ")}`);
   if (!/^\d{1,15}$/.test(ts.trim())) return fail("invalid_timestamp", "webhook-timestamp must be whole seconds since the epoch");
   const timestamp = Number(ts.trim());
+  if (Math.abs(nowSeconds - Math.floor(timestamp / 1000)) <= toleranceSeconds && Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
+    return fail("invalid_timestamp", `webhook-timestamp must be whole seconds since the epoch; ${ts.trim()} looks like milliseconds`);
+  }
   if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
     return fail("stale_timestamp", `webhook-timestamp is more than ${toleranceSeconds}s away from now`);
   }

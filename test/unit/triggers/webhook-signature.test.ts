@@ -90,6 +90,15 @@ describe("verifyWebhook", () => {
     expect(await at(VECTOR.timestamp + 60, 30)).toMatchObject({ ok: false, reason: "stale_timestamp" });
   });
 
+  it("says so when the timestamp is in milliseconds, a sender's usual slip, rather than calling it stale", async () => {
+    const ms = String(VECTOR.timestamp * 1000 + 123);
+    const check = await verifyWebhook(VECTOR.secret, headers(VECTOR.signature, VECTOR.id, ms), VECTOR.body, VECTOR.timestamp);
+    expect(check).toMatchObject({ ok: false, reason: "invalid_timestamp" });
+    expect(check.ok ? "" : check.message).toBe(`webhook-timestamp must be whole seconds since the epoch; ${ms} looks like milliseconds`);
+    // far off in seconds is stale, whatever its size
+    expect(await verifyWebhook(VECTOR.secret, headers(VECTOR.signature, VECTOR.id, String(VECTOR.timestamp * 10)), VECTOR.body, VECTOR.timestamp)).toMatchObject({ reason: "stale_timestamp" });
+  });
+
   it("verifies what it signs, for any id, body and fresh timestamp (property)", async () => {
     await fc.assert(
       fc.asyncProperty(
