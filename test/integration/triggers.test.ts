@@ -213,6 +213,19 @@ describe("cron triggers", () => {
     expect((await tasksOf(t.id)).length).toBe(before);
   });
 
+  it("leaves the trigger's last error to its fires: a run refused by hand answers the person and records nothing", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    await env.DB.prepare("UPDATE triggers SET last_error = 'what the last fire met' WHERE id = ?").bind(t.id).run();
+    expectError(await api("POST", `/triggers/${t.id}/run`, { body: { inputs: { nope: "x" } } }), 422, "unprocessable");
+    expect((await api("GET", `/triggers/${t.id}`)).json.last_error).toBe("what the last fire met");
+    const hook = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: t.plan_id } })).json;
+    expectError(await api("POST", `/triggers/${hook.id}/run`), 422, "unprocessable");
+    expect((await api("GET", `/triggers/${hook.id}`)).json.last_error).toBeNull();
+    // a run that starts its task shows the trigger works, as a fire's does
+    expect((await api("POST", `/triggers/${t.id}/run`)).status).toBe(201);
+    expect((await api("GET", `/triggers/${t.id}`)).json.last_error).toBeNull();
+  });
+
   it("keeps a plan its triggers start: deleting it is 409 naming them, and works once they are gone", async () => {
     const t = await makeCron({ cron: "0 0 1 1 *" });
     const refused = await api("DELETE", `/plans/${t.plan_id}`);

@@ -62,7 +62,11 @@ export function overlayInputs(saved: Record<string, unknown>, given: Record<stri
 export async function fireTrigger(
   env: Bindings,
   t: TriggerRow,
-  o: { inputs?: Record<string, unknown>; /** in the create's own D1 batch (NewTask.also) */ also?: (taskId: string) => D1PreparedStatement[] } = {},
+  o: {
+    inputs?: Record<string, unknown>;
+    /** in the create's own D1 batch (NewTask.also) */ also?: (taskId: string) => D1PreparedStatement[];
+    /** a person's run: its failure is answered to them, not kept as the trigger's, which says how its fires fare */ byHand?: boolean;
+  } = {},
 ): Promise<TaskListItem> {
   const saved = JSON.parse(t.inputs) as Record<string, unknown>;
   const by = triggerActor(t);
@@ -78,6 +82,7 @@ export async function fireTrigger(
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (!(e instanceof ApiError)) log("warn", "trigger fire failed", { trigger_id: t.id, error: message });
+    if (o.byHand) throw e;
     await d1.prepare("UPDATE triggers SET last_error = ? WHERE id = ?").bind(message.slice(0, 2000), t.id).run();
     throw e;
   }
