@@ -236,6 +236,53 @@ describe("triggers", () => {
     expect(made?.timezone).toBe("Europe/Paris");
   });
 
+  it("makes one trigger however often Create trigger is clicked while its request runs", async () => {
+    const plan = await onePlan(`Once ${uid()}`, []);
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const form = page.getByRole("form", { name: "Create trigger" });
+    await form.getByLabel("Plan").selectOption(plan.id);
+    // the create held back, so the second click lands while it is under way
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    await page.route("**/api/v1/triggers", async (route) => (route.request().method() === "POST" ? held.then(() => route.continue()) : route.continue()));
+    try {
+      await form.getByRole("button", { name: "Create trigger" }).click();
+      await form.getByRole("button", { name: "Create trigger" }).click({ force: true });
+      release();
+      await page.locator("tr", { has: page.getByRole("link", { name: plan.name }) }).first().waitFor();
+    } finally {
+      await page.unroute("**/api/v1/triggers");
+    }
+    const made = (await apiCall<{ items: TriggerView[] }>(app, "GET", "/triggers")).items.filter((t) => t.plan_id === plan.id);
+    expect(made).toHaveLength(1);
+  });
+
+  it("starts one task however often Run now is clicked while its request runs", async () => {
+    const plan = await onePlan(`Run once ${uid()}`, []);
+    const name = `Manual ${uid()}`;
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: {}, title: name });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const run = page.locator(`tr[data-trigger-id="${trigger.id}"]`).getByRole("button", { name: "Run now" });
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let sent = 0;
+    await page.route(`**/api/v1/triggers/${trigger.id}/run`, async (route) => {
+      sent++;
+      await held;
+      await route.continue();
+    });
+    try {
+      await run.click();
+      await run.click({ force: true });
+      release();
+      await page.getByText("Task started").first().waitFor();
+    } finally {
+      await page.unroute(`**/api/v1/triggers/${trigger.id}/run`);
+    }
+    expect(sent).toBe(1);
+    expect((await apiCall<{ items: unknown[] }>(app, "GET", `/tasks?trigger_id=${trigger.id}`)).items).toHaveLength(1);
+  });
+
   it("moves a trigger's Next run on after it fires, without a reload", async () => {
     const plan = await onePlan(`Often ${uid()}`, []);
     const trigger = await apiCall<TriggerView>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "*/5 * * * * *", inputs: {} });
@@ -304,6 +351,24 @@ describe("triggers", () => {
     expect(secret).not.toBe(trigger.secret);
     const audit = await apiCall<{ items: { action: string; target: { id: string } }[] }>(app, "GET", "/audit?action=trigger.rotate_secret");
     expect(audit.items.map((a) => a.target.id)).toContain(trigger.id);
+  });
+
+  it("deletes a trigger only after confirming: Keep leaves it as it was", async () => {
+    const plan = await onePlan(`Deleted ${uid()}`, []);
+    const name = `Hook ${uid()}`;
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", title: name });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const row = page.locator(`tr[data-trigger-id="${trigger.id}"]`);
+    await row.getByRole("button", { name: `Delete ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Delete ${name}?` });
+    await dialog.getByRole("button", { name: "Keep" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect((await apiCall<{ id: string }>(app, "GET", `/triggers/${trigger.id}`)).id).toBe(trigger.id);
+    await row.getByRole("button", { name: `Delete ${name}` }).click();
+    await dialog.getByRole("button", { name: "Delete trigger" }).click();
+    await row.waitFor({ state: "detached" });
+    const left = await apiCall<{ items: { id: string }[] }>(app, "GET", "/triggers");
+    expect(left.items.map((t) => t.id)).not.toContain(trigger.id);
   });
 
   it("says when the plans could not be loaded, instead of 'No plans'", async () => {

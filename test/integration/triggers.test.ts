@@ -70,6 +70,12 @@ describe("cron triggers", () => {
     expect(patched.json.timezone).toBe("America/New_York");
     expect((await loadTrigger(env.DB, t.id))!.timezone).toBe("America/New_York");
     expect((await api("PATCH", `/triggers/${t.id}`, { body: { timezone: "utc" } })).json.timezone).toBe("UTC");
+    // the runtime's own names for these are the ones IANA retired (Asia/Calcutta, Europe/Kiev): not what was typed
+    for (const [typed, shown] of [["Asia/Kolkata", "Asia/Kolkata"], ["asia/kolkata", "Asia/Kolkata"], ["Asia/Calcutta", "Asia/Kolkata"], ["Europe/Kyiv", "Europe/Kyiv"], ["Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh"]]) {
+      const z = await makeCron({ cron: "0 9 * * *", timezone: typed });
+      expect([typed, z.timezone]).toEqual([typed, shown]);
+      expect([typed, (await api("GET", `/triggers/${z.id}`)).json.timezone]).toEqual([typed, shown]);
+    }
   });
 
   it("fires a task from the plan with source cron, the trigger's id and the trigger as creator", async () => {
@@ -205,6 +211,19 @@ describe("cron triggers", () => {
     expectError(await api("POST", `/triggers/${t.id}/run`, { body: { inputs: { topic: "x" }, title: "mine" } }), 400, "bad_request");
     expectError(await api("POST", `/triggers/${t.id}/run`, { body: { inputs: { nope: "x" } } }), 422, "unprocessable");
     expect((await tasksOf(t.id)).length).toBe(before);
+  });
+
+  it("leaves the trigger's last error to its fires: a run refused by hand answers the person and records nothing", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    await env.DB.prepare("UPDATE triggers SET last_error = 'what the last fire met' WHERE id = ?").bind(t.id).run();
+    expectError(await api("POST", `/triggers/${t.id}/run`, { body: { inputs: { nope: "x" } } }), 422, "unprocessable");
+    expect((await api("GET", `/triggers/${t.id}`)).json.last_error).toBe("what the last fire met");
+    const hook = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: t.plan_id } })).json;
+    expectError(await api("POST", `/triggers/${hook.id}/run`), 422, "unprocessable");
+    expect((await api("GET", `/triggers/${hook.id}`)).json.last_error).toBeNull();
+    // a run that starts its task shows the trigger works, as a fire's does
+    expect((await api("POST", `/triggers/${t.id}/run`)).status).toBe(201);
+    expect((await api("GET", `/triggers/${t.id}`)).json.last_error).toBeNull();
   });
 
   it("keeps a plan its triggers start: deleting it is 409 naming them, and works once they are gone", async () => {

@@ -19,7 +19,7 @@ async function makeWebhook(extra: Record<string, unknown> = {}) {
 }
 
 async function deliver(triggerId: string, secret: string, payload: unknown, o: { id?: string; ts?: number; sig?: string; headers?: Record<string, string> } = {}) {
-  const body = typeof payload === "string" ? payload : JSON.stringify(payload);
+  const body = payload instanceof Uint8Array ? (payload as Uint8Array<ArrayBuffer>) : typeof payload === "string" ? payload : JSON.stringify(payload);
   const id = o.id ?? `msg_${crypto.randomUUID()}`;
   const ts = o.ts ?? Math.floor(Date.now() / 1000);
   const sig = o.sig ?? (await signWebhook(secret, id, ts, body));
@@ -118,6 +118,21 @@ describe("webhook triggers", () => {
     expect(await tasksOf(t.id)).toHaveLength(0);
   });
 
+  it("checks the signature over the bytes sent: a body with a UTF-8 BOM starts its task, one not UTF-8 is 400", async () => {
+    const t = await makeWebhook();
+    const utf8 = new TextEncoder().encode('{"repo":"acme/café"}');
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...utf8]);
+    const res = await deliver(t.id, t.secret, withBom);
+    expect(res.status, res.text).toBe(202);
+    expect((await api("GET", `/tasks/${res.json.task_id}`)).json.inputs).toEqual({ repo: "acme/café", ref: "main" });
+    // Latin-1 é: signed right, but no JSON text
+    const latin1 = new Uint8Array([...new TextEncoder().encode('{"repo":"caf'), 0xe9, ...new TextEncoder().encode('"}')]);
+    const bad = await deliver(t.id, t.secret, latin1);
+    expectError(bad, 400, "bad_request");
+    expect(bad.json.error.message).toContain("UTF-8");
+    expect(await tasksOf(t.id)).toHaveLength(1);
+  });
+
   it("counts only signed deliveries in the trigger's rate limit, so unsigned junk cannot lock its sender out", async () => {
     const t = await makeWebhook();
     const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`hook:${t.id}`));
@@ -167,6 +182,12 @@ describe("webhook triggers", () => {
     expect(short.status, short.text).toBe(202);
     expect((await api("GET", `/tasks/${short.json.task_id}`)).json.inputs).toEqual({ repo: "acme/web", ref: "main" });
     expectError(await deliver(t.id, t.secret, { commits: [{ id: "a" }, { id: "b" }] }), 422, "unprocessable");
+    // what the map does not take is not read: a lone surrogate or deep nesting there refuses nothing, in a mapped field it does
+    const deep = JSON.stringify({ repository: { full_name: "acme/deep" }, commits: [], sender: { bio: "\ud83d" } }).replace('"\\ud83d"', `${"[".repeat(150)}"\\ud83d"${"]".repeat(150)}`);
+    const ignored = await deliver(t.id, t.secret, deep);
+    expect(ignored.status, ignored.text).toBe(202);
+    expect((await api("GET", `/tasks/${ignored.json.task_id}`)).json.inputs).toEqual({ repo: "acme/deep", ref: "main" });
+    expectError(await deliver(t.id, t.secret, '{"repository":{"full_name":"acme/\\ud83d"}}'), 400, "bad_request");
     // any JSON body may carry the fields, an array too
     const list = await makeWebhook({ input_map: { repo: "0.name" } });
     const fromList = await deliver(list.id, list.secret, [{ name: "acme/list" }]);
@@ -188,6 +209,22 @@ describe("webhook triggers", () => {
     const res = await deliver(t.id, t.secret, { ref: "hotfix" });
     const detail = await api("GET", `/tasks/${res.json.task_id}`);
     expect(detail.json.inputs).toEqual({ repo: "saved/repo", ref: "hotfix" });
+  });
+
+  it("keeps a saved input where the body's value is null, as the body lacked it (plain body, input_map field, run)", async () => {
+    const t = await makeWebhook({ inputs: { repo: "saved/repo", ref: "dev" } });
+    const plain = await deliver(t.id, t.secret, { repo: null, ref: null });
+    expect(plain.status, plain.text).toBe(202);
+    expect((await api("GET", `/tasks/${plain.json.task_id}`)).json.inputs).toEqual({ repo: "saved/repo", ref: "dev" });
+    const mapped = await makeWebhook({ inputs: { ref: "dev" }, input_map: { repo: "repository.full_name", ref: "head_commit.id" } });
+    const deleted = await deliver(mapped.id, mapped.secret, { repository: { full_name: "acme/api" }, head_commit: null });
+    expect(deleted.status, deleted.text).toBe(202);
+    expect((await api("GET", `/tasks/${deleted.json.task_id}`)).json.inputs).toEqual({ repo: "acme/api", ref: "dev" });
+    const run = await api("POST", `/triggers/${t.id}/run`, { body: { inputs: { ref: null } } });
+    expect(run.status, run.text).toBe(201);
+    expect((await api("GET", `/tasks/${run.json.id}`)).json.inputs).toEqual({ repo: "saved/repo", ref: "dev" });
+    // a null still names a param: one the plan lacks is refused
+    expectError(await deliver(t.id, t.secret, { nope: null }), 422, "unprocessable");
   });
 
   it("after a restart, acknowledges a delivery whose task started, and starts again one whose task never did", async () => {

@@ -234,7 +234,7 @@ export const triggersApi = newApp()
         }),
         ...(c.get("idempotentTask")?.(taskId) ?? []),
       ];
-      const task = await fireTrigger(c.env, t, { inputs, also });
+      const task = await fireTrigger(c.env, t, { inputs, also, byHand: true });
       return created(c, task, "tasks", task.id);
     },
   );

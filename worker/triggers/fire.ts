@@ -41,6 +41,20 @@ export async function loadTrigger(d1: D1Database, id: string, orgId?: string): P
 export const triggerActor = (t: TriggerRow): CreatedBy => ({ type: "trigger", id: t.id, name: t.title ?? `${t.kind} trigger` });
 
 /**
+ * The saved inputs with `given` laid over them. A null counts as not given (as a start's inputs take it), so a
+ * sender's `"field": null` leaves the saved value rather than dropping it for the param's default; one over
+ * nothing saved stays, for the start to take as not given or refuse as an unknown param.
+ */
+export function overlayInputs(saved: Record<string, unknown>, given: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...saved };
+  for (const [name, value] of Object.entries(given)) {
+    // defineProperty keeps a param named like an Object.prototype member a plain own value
+    if (value !== null || !Object.hasOwn(out, name)) Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
  * Starts a task from the trigger's plan: its saved inputs, overlaid with the
  * webhook's body. Records the outcome on the trigger: a success in the create's own batch, so no stop after it leaves
  * the last fire's error standing.
@@ -48,14 +62,18 @@ export const triggerActor = (t: TriggerRow): CreatedBy => ({ type: "trigger", id
 export async function fireTrigger(
   env: Bindings,
   t: TriggerRow,
-  o: { inputs?: Record<string, unknown>; /** in the create's own D1 batch (NewTask.also) */ also?: (taskId: string) => D1PreparedStatement[] } = {},
+  o: {
+    inputs?: Record<string, unknown>;
+    /** in the create's own D1 batch (NewTask.also) */ also?: (taskId: string) => D1PreparedStatement[];
+    /** a person's run: its failure is answered to them, not kept as the trigger's, which says how its fires fare */ byHand?: boolean;
+  } = {},
 ): Promise<TaskListItem> {
   const saved = JSON.parse(t.inputs) as Record<string, unknown>;
   const by = triggerActor(t);
   const d1 = env.DB;
   try {
     const task = await runPlan(env, { org_id: t.org_id, created_by: by }, t.plan_id, {
-      inputs: { ...saved, ...o.inputs }, title: t.title ?? undefined, source: t.kind, trigger_id: t.id, trigger_paused: t.paused === 1,
+      inputs: overlayInputs(saved, o.inputs ?? {}), title: t.title ?? undefined, source: t.kind, trigger_id: t.id, trigger_paused: t.paused === 1,
       also: (taskId) => [...(o.also?.(taskId) ?? []), d1.prepare("UPDATE triggers SET last_error = NULL WHERE id = ?2 AND last_error IS NOT NULL AND EXISTS (SELECT 1 FROM tasks WHERE id = ?1)").bind(taskId, t.id)],
       // in the create's batch, so a restart cannot leave a trigger's task unaudited
       audit: { actor: by, action: "task.create", details: { trigger_id: t.id } },
@@ -64,6 +82,7 @@ export async function fireTrigger(
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (!(e instanceof ApiError)) log("warn", "trigger fire failed", { trigger_id: t.id, error: message });
+    if (o.byHand) throw e;
     await d1.prepare("UPDATE triggers SET last_error = ? WHERE id = ?").bind(message.slice(0, 2000), t.id).run();
     throw e;
   }

@@ -74,6 +74,19 @@ describe("nextFire", () => {
     expect(nextFire("30 2 * * *", "Europe/Paris", fire)).toEqual(d("2024-04-01T00:30:00Z"));
   });
 
+  it("several times in a DST gap fire once, just after it, not never", () => {
+    for (const expr of ["*/30 2 * * *", "0,30 2 * * *", "15,45 2 * * *", "0 */20 2 * * *"]) {
+      const fire = nextFire(expr, "Europe/Paris", d("2024-03-30T12:00:00Z"));
+      expect([expr, fire]).toEqual([expr, d("2024-03-31T01:00:00Z")]);
+      expect(nextFire(expr, "Europe/Paris", fire).getTime(), expr).toBeGreaterThan(d("2024-03-31T22:00:00Z").getTime());
+      expect(missedFire(expr, "Europe/Paris", d("2024-03-30T12:00:00Z"), d("2024-03-31T01:00:00Z")), expr).toBe(true);
+    }
+    // America/New_York skips 02:00–03:00 on 2024-03-10; a schedule that only matches that hour on that day (a Sunday) too
+    expect(nextFire("0,30 2 * * 0", "America/New_York", d("2024-03-09T12:00:00Z"))).toEqual(d("2024-03-10T07:00:00Z"));
+    // a gap the schedule does not match changes nothing
+    expect(nextFire("0,30 4 * * *", "Europe/Paris", d("2024-03-30T12:00:00Z"))).toEqual(d("2024-03-31T02:00:00Z"));
+  });
+
   it("a fixed time that a DST fall-back repeats fires once, at its first occurrence; an interval keeps its pace", () => {
     // Europe/Paris has 02:00–03:00 local twice on 2024-10-27 (CEST, then CET)
     const fire = nextFire("30 2 * * *", "Europe/Paris", d("2024-10-26T12:00:00Z"));

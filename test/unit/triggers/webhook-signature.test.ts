@@ -63,6 +63,23 @@ describe("verifyWebhook", () => {
     expect(await verifyWebhook(VECTOR.secret, headers(sig), VECTOR.body, now)).toMatchObject({ ok: false, reason: "bad_signature" });
   });
 
+  it("says how a signature went wrong when a sender's usual slip explains it: the secret's text as the key, no v1, prefix", async () => {
+    const hmac = async (key: Uint8Array<ArrayBuffer>) => {
+      const k = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      const mac = await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(`${VECTOR.id}.${VECTOR.timestamp}.${VECTOR.body}`));
+      return btoa(String.fromCharCode(...new Uint8Array(mac)));
+    };
+    const enc = new TextEncoder();
+    for (const key of [VECTOR.secret, VECTOR.secret.slice("whsec_".length)]) {
+      const r = await verifyWebhook(VECTOR.secret, headers(`v1,${await hmac(enc.encode(key))}`), VECTOR.body, now);
+      expect(r, key).toEqual({ ok: false, reason: "bad_signature", message: "no v1 signature matches: it was keyed with the secret's text; key the HMAC with the bytes its part after whsec_ decodes to (base64)" });
+    }
+    const bare = await verifyWebhook(VECTOR.secret, headers(VECTOR.signature.slice(3)), VECTOR.body, now);
+    expect(bare).toEqual({ ok: false, reason: "bad_signature", message: 'no v1 signature: webhook-signature holds space-separated "v1,<base64>" signatures' });
+    // a signature that is simply wrong says only that
+    expect(await verifyWebhook(VECTOR.secret, headers(`v1,${await hmac(enc.encode("another key"))}`), VECTOR.body, now)).toEqual({ ok: false, reason: "bad_signature", message: "no v1 signature matches" });
+  });
+
   it("rejects malformed signatures without throwing", async () => {
     for (const sig of ["v1,", "v1,!!!", "v1", "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="]) {
       expect(await verifyWebhook(VECTOR.secret, headers(sig), VECTOR.body, now), sig).toMatchObject({ ok: false, reason: "bad_signature" });
@@ -88,6 +105,15 @@ describe("verifyWebhook", () => {
     expect(await at(VECTOR.timestamp + 301)).toMatchObject({ ok: false, reason: "stale_timestamp" });
     expect(await at(VECTOR.timestamp - 301)).toMatchObject({ ok: false, reason: "stale_timestamp" });
     expect(await at(VECTOR.timestamp + 60, 30)).toMatchObject({ ok: false, reason: "stale_timestamp" });
+  });
+
+  it("says so when the timestamp is in milliseconds, a sender's usual slip, rather than calling it stale", async () => {
+    const ms = String(VECTOR.timestamp * 1000 + 123);
+    const check = await verifyWebhook(VECTOR.secret, headers(VECTOR.signature, VECTOR.id, ms), VECTOR.body, VECTOR.timestamp);
+    expect(check).toMatchObject({ ok: false, reason: "invalid_timestamp" });
+    expect(check.ok ? "" : check.message).toBe(`webhook-timestamp must be whole seconds since the epoch; ${ms} looks like milliseconds`);
+    // far off in seconds is stale, whatever its size
+    expect(await verifyWebhook(VECTOR.secret, headers(VECTOR.signature, VECTOR.id, String(VECTOR.timestamp * 10)), VECTOR.body, VECTOR.timestamp)).toMatchObject({ reason: "stale_timestamp" });
   });
 
   it("verifies what it signs, for any id, body and fresh timestamp (property)", async () => {

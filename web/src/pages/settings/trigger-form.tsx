@@ -4,7 +4,7 @@ import type { Plan, Trigger } from "../../api-types";
 import type { Loaded } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
-import { errorMessage } from "../../lib/format";
+import { createSubmit } from "../../lib/submit";
 
 /** IANA zone names the browser knows, for the timezone field's suggestions. */
 export const zones = (): string[] => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []);
@@ -37,7 +37,8 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
   const [timezone, setTimezone] = createSignal("UTC");
   const [inputs, setInputs] = createSignal("{}");
   const [inputMap, setInputMap] = createSignal("");
-  const [err, setErr] = createSignal<string | null>(null);
+  // busy keeps a second click from making a second trigger (two cron triggers fire every task twice)
+  const { busy, error: err, setError: setErr, run } = createSubmit();
   const chosenPlan = () => planId() || props.plans.data?.items[0]?.id || "";
 
   const create = async (e: SubmitEvent) => {
@@ -61,13 +62,11 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
       kind() === "cron"
         ? { kind: "cron", plan_id: chosenPlan(), cron: cron().trim(), timezone: timezone().trim() || "UTC", inputs: parsed, ...named }
         : { kind: "webhook", plan_id: chosenPlan(), inputs: parsed, ...(map ? { input_map: map } : {}), ...named };
-    try {
+    await run(async () => {
       const t = await api.triggers.create(input);
       toast("Trigger created");
       props.onCreated(t);
-    } catch (e2) {
-      setErr(errorMessage(e2));
-    }
+    });
   };
 
   return (
@@ -121,7 +120,7 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
       </Show>
       <ErrorLine text={err()} />
       <div class="row">
-        <button class="btn btn-primary" type="submit" disabled={!props.plans.data?.items.length}>
+        <button class="btn btn-primary" type="submit" disabled={busy() || !props.plans.data?.items.length}>
           Create trigger
         </button>
       </div>

@@ -25,6 +25,7 @@ export function TriggersSection() {
   const [secret, setSecret] = createSignal<Trigger | null>(null);
   const [editing, setEditing] = createSignal<Trigger | null>(null);
   const [rotating, setRotating] = createSignal<Trigger | null>(null);
+  const [deleting, setDeleting] = createSignal<Trigger | null>(null);
 
   const planName = (id: string) => plans.data?.items.find((p) => p.id === id)?.name;
 
@@ -52,6 +53,19 @@ export function TriggersSection() {
     }
   };
 
+  // a second click while one runs would start a second task
+  const [starting, setStarting] = createSignal<ReadonlySet<string>>(new Set());
+  const runNow = async (t: Trigger) => {
+    if (starting().has(t.id)) return;
+    setStarting((s) => new Set(s).add(t.id));
+    await act(() => api.triggers.runNow(t.id), "Task started");
+    setStarting((s) => {
+      const left = new Set(s);
+      left.delete(t.id);
+      return left;
+    });
+  };
+
   const rotate = async (t: Trigger) => {
     try {
       const rotated = await api.triggers.rotateSecret(t.id);
@@ -65,6 +79,7 @@ export function TriggersSection() {
   };
 
   const remove = async (t: Trigger) => {
+    setDeleting(null);
     try {
       await api.triggers.remove(t.id);
       toast("Trigger deleted");
@@ -111,7 +126,7 @@ export function TriggersSection() {
                 </A>
                 {/* members may start a trigger's task; changing the trigger is for admins */}
                 <Show when={canWrite()}>
-                  <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.runNow(t.id), "Task started")}>
+                  <button class="btn btn-sm btn-ghost" type="button" onClick={() => void runNow(t)} disabled={starting().has(t.id)}>
                     Run now
                   </button>
                 </Show>
@@ -127,7 +142,7 @@ export function TriggersSection() {
                   <button class="btn btn-sm btn-ghost" type="button" onClick={() => act(() => api.triggers.setPaused(t.id, !t.paused), t.paused ? "Resumed" : "Paused")}>
                     {t.paused ? "Resume" : "Pause"}
                   </button>
-                  <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => remove(t)} aria-label={`Delete trigger ${t.id}`}>
+                  <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setDeleting(t)} aria-label={`Delete ${triggerName(t)}`}>
                     Delete
                   </button>
                 </Show>
@@ -151,6 +166,15 @@ export function TriggersSection() {
         {(t) => (
           <ConfirmDialog onClose={() => setRotating(null)} title={`Rotate the secret of ${triggerName(t())}?`} confirm="Rotate secret" onConfirm={() => void rotate(t())}>
             <p>Deliveries signed with the current secret are refused from now on: give the sender the new one, shown once.</p>
+          </ConfirmDialog>
+        )}
+      </Show>
+      <Show when={deleting()}>
+        {(t) => (
+          <ConfirmDialog onClose={() => setDeleting(null)} title={`Delete ${triggerName(t())}?`} confirm="Delete trigger" onConfirm={() => void remove(t())}>
+            <p>
+              It starts no more tasks: {t().kind === "webhook" ? "deliveries to its URL are refused from now on" : "its schedule stops"}. Tasks it started keep their history.
+            </p>
           </ConfirmDialog>
         )}
       </Show>
