@@ -83,6 +83,27 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("sends a rejection's comment with its line breaks, from the task's page and from a row's Review…", async () => {
+    const task = await runUntilWaiting(app, `Multi-line feedback ${uid()}`, loopOfReviews(["a", "b"]), 2);
+    const feedback = (i: number) => async () =>
+      (await apiCall<{ steps: { iterations?: { steps: { runs: { feedback: string | null }[] }[] }[] }[] }>(app, "GET", `/tasks/${task.id}`)).steps[1].iterations![i].steps[0].runs[1]?.feedback;
+
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const review = page.locator('.pending-item[data-step="emails[0].draft"]');
+    await review.getByLabel("Comment (for a rejection)").fill("Shorter, please.\n@ask Which greeting?");
+    await review.getByRole("button", { name: "Reject" }).click();
+    await expect.poll(feedback(0), { timeout: 20_000 }).toBe("Shorter, please.\n@ask Which greeting?");
+
+    await page.goto(`${app.url}/tasks`);
+    await page.locator(`tr[data-task-id="${task.id}"]`).getByRole("button", { name: "Review…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Review step output" });
+    await dialog.locator('[data-review-step="emails[1].draft"]').waitFor();
+    await dialog.getByLabel("Comment (for a rejection)").fill("First line.\nSecond line.");
+    await dialog.getByRole("button", { name: "Reject" }).click();
+    await expect.poll(feedback(1), { timeout: 20_000 }).toBe("First line.\nSecond line.");
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
   it("hands the focus to the next question once one is answered, then to the task's heading", async () => {
     const task = await runUntilWaiting(app, `Two questions ${uid()}`, [
       { id: "a", agent: "writer", instructions: "@ask First?\n@output one" },

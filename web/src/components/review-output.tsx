@@ -23,7 +23,7 @@ export function ReviewOutput(props: {
       <pre class="code output-preview">{props.step?.output ?? props.step?.output_preview ?? "(no output)"}</pre>
       <label class="field">
         <span>Comment (for a rejection)</span>
-        <input type="text" value={props.comment} onInput={(e) => props.onComment(e.currentTarget.value)} disabled={props.disabled} placeholder={props.placeholder} />
+        <textarea rows={3} value={props.comment} onInput={(e) => props.onComment(e.currentTarget.value)} disabled={props.disabled} placeholder={props.placeholder} />
       </label>
     </>
   );
