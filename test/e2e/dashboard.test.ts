@@ -210,6 +210,28 @@ describe("dashboard", () => {
     await shot(page, "06-conversation");
   });
 
+  it("moves a row's Provide input to the question asked now when the one it showed was answered elsewhere, keeping the answer typed", async () => {
+    const title = `Two asks ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask First question?\n@ask Second question?\n@output done" });
+    const pending = async () => (await apiCall<{ pending: { call_id: string; question: string }[] }>(app, "GET", `/tasks/${task.id}`)).pending;
+    await expect.poll(async () => (await pending())[0]?.question, { timeout: 20_000 }).toBe("First question?");
+    await page.goto(`${app.url}/tasks`);
+    await row(title).getByRole("button", { name: "Provide input" }).click();
+    const dialog = page.getByRole("dialog", { name: "Provide input" });
+    await dialog.getByText("First question?").waitFor();
+    await dialog.getByLabel("Your answer").fill("mine");
+    await apiCall(app, "POST", `/sessions/${task.session_id}/respond`, { call_id: (await pending())[0].call_id, answers: ["theirs"] });
+    await expect.poll(async () => (await pending())[0]?.question, { timeout: 20_000 }).toBe("Second question?");
+
+    await dialog.getByRole("button", { name: "Send answer" }).click();
+    await dialog.getByRole("alert").getByText("already answered", { exact: false }).waitFor();
+    await dialog.getByText("Second question?").waitFor();
+    expect(await dialog.getByLabel("Your answer").inputValue()).toBe("mine");
+    await dialog.getByRole("button", { name: "Send answer" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(async () => (await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+  });
+
   it("approves a step of a plan that needs review, and shows the plan DAG by live status", async () => {
     const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
       name: `Review flow ${uid()}`,
