@@ -7,6 +7,7 @@ import { canWrite } from "../../lib/session";
 import { findStep } from "../../lib/steps";
 import { createSubmit } from "../../lib/submit";
 import { ReviewOutput } from "../../components/review-output";
+import { RoleNote } from "../../components/role-gate";
 
 /** What the task waits for from a person: answers, approvals, budget decisions. */
 export function PendingPanel(props: { task: TaskDetail; onChanged: () => void }) {
@@ -17,6 +18,9 @@ export function PendingPanel(props: { task: TaskDetail; onChanged: () => void })
   return (
     <section class="card pending-panel" aria-labelledby="pending-title">
       <h2 id="pending-title">Needs your input</h2>
+      <Show when={!canWrite()}>
+        <RoleNote>Viewers cannot answer, approve or decide budgets: that needs a member or admin token.</RoleNote>
+      </Show>
       <For each={keys()}>{(k) => <Show when={item(k)}>{(p) => <PendingRow task={props.task} item={p()} onChanged={props.onChanged} />}</Show>}</For>
     </section>
   );
@@ -102,7 +106,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
             </p>
             <label class="field field-inline">
               <span>New limit (USD)</span>
-              <input type="number" min="0" step="0.01" value={text()} onInput={(e) => setText(e.currentTarget.value)} />
+              <input type="number" min="0" step="0.01" value={text()} disabled={!canWrite()} onInput={(e) => setText(e.currentTarget.value)} />
             </label>
             <ErrorLine text={err()} />
             <div class="row gap-sm">
