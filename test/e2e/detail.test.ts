@@ -104,6 +104,26 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("asks for a comment before a rejection is sent, on the task's page and in a row's Review…", async () => {
+    const task = await runUntilWaiting(app, `Blank rejection ${uid()}`, loopOfReviews(["a"]), 1);
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const review = page.locator('.pending-item[data-step="emails[0].draft"]');
+    await review.getByLabel("Comment (for a rejection)").fill("   ");
+    await review.getByRole("button", { name: "Reject" }).click();
+    await review.getByRole("alert").getByText("Write what should change first.").waitFor();
+
+    await page.goto(`${app.url}/tasks`);
+    await page.locator(`tr[data-task-id="${task.id}"]`).getByRole("button", { name: "Review…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Review step output" });
+    await dialog.locator('[data-review-step="emails[0].draft"]').waitFor();
+    await dialog.getByRole("button", { name: "Reject" }).click();
+    await dialog.getByRole("alert").getByText("Write what should change first.").waitFor();
+    await dialog.locator('[data-review-step="emails[0].draft"]').waitFor();
+    const left = await apiCall<{ pending: { run?: number }[] }>(app, "GET", `/tasks/${task.id}`);
+    expect(left.pending).toEqual([{ kind: "approval", step: "emails[0].draft", run: 1 }]);
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
   it("hands the focus to the next question once one is answered, then to the task's heading", async () => {
     const task = await runUntilWaiting(app, `Two questions ${uid()}`, [
       { id: "a", agent: "writer", instructions: "@ask First?\n@output one" },

@@ -6,7 +6,7 @@ import { toast } from "../../components/toast";
 import { canWrite } from "../../lib/session";
 import { findStep } from "../../lib/steps";
 import { createSubmit } from "../../lib/submit";
-import { ReviewOutput } from "../../components/review-output";
+import { NO_COMMENT, ReviewOutput } from "../../components/review-output";
 import { RoleNote } from "../../components/role-gate";
 
 /** What the task waits for from a person: answers, approvals, budget decisions. */
@@ -92,7 +92,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
               <button class="btn btn-primary" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.approve(props.task.id, props.item.step, props.item.run), "Approved")}>
                 Approve
               </button>
-              <button class="btn btn-danger-ghost" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.reject(props.task.id, props.item.step, text().trim(), props.item.run), "Rejected")}>
+              <button class="btn btn-danger-ghost" type="button" disabled={busy() || !canWrite()} onClick={() => (text().trim() ? run(() => api.tasks.reject(props.task.id, props.item.step, text().trim(), props.item.run), "Rejected") : setErr(NO_COMMENT))}>
                 Reject
               </button>
             </div>
