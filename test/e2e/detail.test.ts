@@ -208,6 +208,23 @@ describe("task detail", () => {
     await page.keyboard.press("Escape");
   });
 
+  it("names a rejected run Rejected in the trace's tabs and head, as the step list does", async () => {
+    const task = await runUntilWaiting(app, `Rejected run ${uid()}`, loopOfReviews(["a"]), 1);
+    await apiCall(app, "POST", `/tasks/${task.id}/steps/${encodeURIComponent("emails[0].draft")}/reject`, { comment: "warmer, please" });
+    await expect.poll(async () => (await apiCall<{ pending: { run?: number }[] }>(app, "GET", `/tasks/${task.id}`)).pending[0]?.run, { timeout: 20_000 }).toBe(2);
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await page.locator("table.runs .badge", { hasText: "Rejected" }).waitFor({ timeout: 20_000 });
+    await page.getByRole("button", { name: "Open trace of draft, emails #1", exact: true }).click();
+    const dialog = page.getByRole("dialog");
+    const tab = dialog.getByRole("tab", { name: /^Run 1/ });
+    await tab.locator(".badge", { hasText: "Rejected" }).waitFor();
+    await dialog.getByRole("tab", { name: /^Run 2/ }).locator(".badge", { hasText: "Finished" }).waitFor();
+    await tab.click();
+    await dialog.locator(".trace-head .badge", { hasText: "Rejected" }).waitFor();
+    await page.keyboard.press("Escape");
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
   it("says which time zone a task's full dates are in", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Zoned ${uid()}`, description: "@output ok" });
     const cdp = await page.context().newCDPSession(page);
