@@ -210,6 +210,50 @@ describe("dashboard", () => {
     await shot(page, "06-conversation");
   });
 
+  it("moves a row's Provide input to the question asked now when the one it showed was answered elsewhere, keeping the answer typed", async () => {
+    const title = `Two asks ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask First question?\n@ask Second question?\n@output done" });
+    const pending = async () => (await apiCall<{ pending: { call_id: string; question: string }[] }>(app, "GET", `/tasks/${task.id}`)).pending;
+    await expect.poll(async () => (await pending())[0]?.question, { timeout: 20_000 }).toBe("First question?");
+    await page.goto(`${app.url}/tasks`);
+    await row(title).getByRole("button", { name: "Provide input" }).click();
+    const dialog = page.getByRole("dialog", { name: "Provide input" });
+    await dialog.getByText("First question?").waitFor();
+    await dialog.getByLabel("Your answer").fill("mine");
+    await apiCall(app, "POST", `/sessions/${task.session_id}/respond`, { call_id: (await pending())[0].call_id, answers: ["theirs"] });
+    await expect.poll(async () => (await pending())[0]?.question, { timeout: 20_000 }).toBe("Second question?");
+
+    await dialog.getByRole("button", { name: "Send answer" }).click();
+    await dialog.getByRole("alert").getByText("already answered", { exact: false }).waitFor();
+    await dialog.getByText("Second question?").waitFor();
+    expect(await dialog.getByLabel("Your answer").inputValue()).toBe("mine");
+    await dialog.getByRole("button", { name: "Send answer" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(async () => (await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+  });
+
+  it("moves a row's Budget… to the budget question asked now when the one it showed was answered elsewhere, keeping the limit typed", async () => {
+    const title = `Two budgets ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@output done", max_cost: 0.0000001 });
+    const pending = async () => (await apiCall<{ pending: { kind: string; call_id: string }[] }>(app, "GET", `/tasks/${task.id}`)).pending;
+    await expect.poll(async () => (await pending())[0]?.kind, { timeout: 20_000 }).toBe("budget");
+    await page.goto(`${app.url}/tasks`);
+    await row(title).getByRole("button", { name: "Budget…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Budget reached" });
+    await dialog.getByLabel("New limit (USD)").fill("1");
+    // raised elsewhere, too little: the task asks again at once
+    const first = (await pending())[0].call_id;
+    await apiCall(app, "POST", `/sessions/${task.session_id}/respond`, { call_id: first, answers: ["raise", "0.0000002"] });
+    await expect.poll(async () => (await pending())[0]?.call_id, { timeout: 20_000 }).not.toBe(first);
+
+    await dialog.getByRole("button", { name: "Raise and continue" }).click();
+    await dialog.getByRole("alert").getByText("already answered", { exact: false }).waitFor();
+    expect(await dialog.getByLabel("New limit (USD)").inputValue()).toBe("1");
+    await dialog.getByRole("button", { name: "Raise and continue" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(async () => (await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+  });
+
   it("approves a step of a plan that needs review, and shows the plan DAG by live status", async () => {
     const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
       name: `Review flow ${uid()}`,

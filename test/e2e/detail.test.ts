@@ -83,6 +83,47 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("sends a rejection's comment with its line breaks, from the task's page and from a row's Review…", async () => {
+    const task = await runUntilWaiting(app, `Multi-line feedback ${uid()}`, loopOfReviews(["a", "b"]), 2);
+    const feedback = (i: number) => async () =>
+      (await apiCall<{ steps: { iterations?: { steps: { runs: { feedback: string | null }[] }[] }[] }[] }>(app, "GET", `/tasks/${task.id}`)).steps[1].iterations![i].steps[0].runs[1]?.feedback;
+
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const review = page.locator('.pending-item[data-step="emails[0].draft"]');
+    await review.getByLabel("Comment (for a rejection)").fill("Shorter, please.\n@ask Which greeting?");
+    await review.getByRole("button", { name: "Reject" }).click();
+    await expect.poll(feedback(0), { timeout: 20_000 }).toBe("Shorter, please.\n@ask Which greeting?");
+
+    await page.goto(`${app.url}/tasks`);
+    await page.locator(`tr[data-task-id="${task.id}"]`).getByRole("button", { name: "Review…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Review step output" });
+    await dialog.locator('[data-review-step="emails[1].draft"]').waitFor();
+    await dialog.getByLabel("Comment (for a rejection)").fill("First line.\nSecond line.");
+    await dialog.getByRole("button", { name: "Reject" }).click();
+    await expect.poll(feedback(1), { timeout: 20_000 }).toBe("First line.\nSecond line.");
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
+  it("asks for a comment before a rejection is sent, on the task's page and in a row's Review…", async () => {
+    const task = await runUntilWaiting(app, `Blank rejection ${uid()}`, loopOfReviews(["a"]), 1);
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const review = page.locator('.pending-item[data-step="emails[0].draft"]');
+    await review.getByLabel("Comment (for a rejection)").fill("   ");
+    await review.getByRole("button", { name: "Reject" }).click();
+    await review.getByRole("alert").getByText("Write what should change first.").waitFor();
+
+    await page.goto(`${app.url}/tasks`);
+    await page.locator(`tr[data-task-id="${task.id}"]`).getByRole("button", { name: "Review…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Review step output" });
+    await dialog.locator('[data-review-step="emails[0].draft"]').waitFor();
+    await dialog.getByRole("button", { name: "Reject" }).click();
+    await dialog.getByRole("alert").getByText("Write what should change first.").waitFor();
+    await dialog.locator('[data-review-step="emails[0].draft"]').waitFor();
+    const left = await apiCall<{ pending: { run?: number }[] }>(app, "GET", `/tasks/${task.id}`);
+    expect(left.pending).toEqual([{ kind: "approval", step: "emails[0].draft", run: 1 }]);
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
   it("hands the focus to the next question once one is answered, then to the task's heading", async () => {
     const task = await runUntilWaiting(app, `Two questions ${uid()}`, [
       { id: "a", agent: "writer", instructions: "@ask First?\n@output one" },
@@ -165,6 +206,23 @@ describe("task detail", () => {
     await tab.locator('.badge[data-status="completed"]', { hasText: "Finished" }).waitFor({ timeout: 20_000 });
     await expect.poll(() => dialog.locator(".trace-head").textContent()).toMatch(/ · 1 turn$/);
     await page.keyboard.press("Escape");
+  });
+
+  it("names a rejected run Rejected in the trace's tabs and head, as the step list does", async () => {
+    const task = await runUntilWaiting(app, `Rejected run ${uid()}`, loopOfReviews(["a"]), 1);
+    await apiCall(app, "POST", `/tasks/${task.id}/steps/${encodeURIComponent("emails[0].draft")}/reject`, { comment: "warmer, please" });
+    await expect.poll(async () => (await apiCall<{ pending: { run?: number }[] }>(app, "GET", `/tasks/${task.id}`)).pending[0]?.run, { timeout: 20_000 }).toBe(2);
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await page.locator("table.runs .badge", { hasText: "Rejected" }).waitFor({ timeout: 20_000 });
+    await page.getByRole("button", { name: "Open trace of draft, emails #1", exact: true }).click();
+    const dialog = page.getByRole("dialog");
+    const tab = dialog.getByRole("tab", { name: /^Run 1/ });
+    await tab.locator(".badge", { hasText: "Rejected" }).waitFor();
+    await dialog.getByRole("tab", { name: /^Run 2/ }).locator(".badge", { hasText: "Finished" }).waitFor();
+    await tab.click();
+    await dialog.locator(".trace-head .badge", { hasText: "Rejected" }).waitFor();
+    await page.keyboard.press("Escape");
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
   it("says which time zone a task's full dates are in", async () => {

@@ -65,6 +65,17 @@ describe("a viewer", () => {
     expect(await page.getByRole("button", { name: "Rerun…" }).isDisabled()).toBe(true);
   });
 
+  it("sees what a task waits for with its controls disabled, and the reason", async () => {
+    const task = await apiCall<{ id: string }>(app, "POST", "/tasks", { agent: "writer", title: `Over budget ${uid()}`, description: "@output ok", max_cost: 0.0000001 });
+    await expect.poll(async () => (await apiCall<{ pending: { kind: string }[] }>(app, "GET", `/tasks/${task.id}`)).pending[0]?.kind, { timeout: 20_000 }).toBe("budget");
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const panel = page.getByRole("region", { name: "Needs your input" });
+    await panel.getByRole("note").filter({ hasText: "Viewers cannot answer" }).waitFor({ timeout: 20_000 });
+    expect(await panel.getByLabel("New limit (USD)").isDisabled()).toBe(true);
+    expect(await panel.getByRole("button", { name: "Stop" }).isDisabled()).toBe(true);
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
   it("saw no CSP violations or page errors", () => {
     expect(browser.problems).toEqual([]);
   });

@@ -328,6 +328,26 @@ describe("running plans", () => {
     expect(t.output).toBe("sent");
   });
 
+  it("a review or an answer after the task was cancelled is 409 saying the task was cancelled, and changes nothing", async () => {
+    const plan = await savePlan({ name: "review then cancel", steps: [step("draft", "@output first draft", { approval: true }), step("ask", "@ask Which tone?\n@output ok")] });
+    const task = await runPlan(plan.id);
+    let t = await waitForStatus(task.id, ["needs_input"]);
+    while (t.pending.length < 2) t = (await api("GET", `/tasks/${task.id}`)).json;
+    const question = t.pending.find((p: { kind: string }) => p.kind === "question");
+    expect((await api("DELETE", `/tasks/${task.id}`)).status).toBe(200);
+    for (const [verb, body] of [["approve", { run: 1 }], ["approve", undefined], ["reject", { comment: "too long" }]] as const) {
+      const res = await api("POST", `/tasks/${task.id}/steps/draft/${verb}`, body ? { body } : {});
+      expectError(res, 409, "conflict");
+      expect(res.json.error.message).toBe("task is already cancelled");
+    }
+    const answer = await api("POST", `/sessions/${task.session_id}/respond`, { body: { call_id: question.call_id, answers: ["warm"] } });
+    expectError(answer, 409, "conflict");
+    expect(answer.json.error.message).toBe("task is already cancelled");
+    t = (await api("GET", `/tasks/${task.id}`)).json;
+    expect(t.status).toBe("cancelled");
+    expect(t.steps.map((s: { status: string; runs: unknown[] }) => [s.status, s.runs.length])).toEqual([["cancelled", 1], ["cancelled", 1]]);
+  });
+
   it("a loop and its iterations read needs_input while a step inside waits for approval", async () => {
     const plan = await savePlan({
       name: "loop review",

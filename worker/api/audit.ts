@@ -71,7 +71,7 @@ export const auditApi = newApp().openapi(
 );
 
 type Target = { action: string; type: string; id: string; details?: Record<string, unknown> };
-type Rule = [method: string, path: RegExp, target: (m: RegExpExecArray, res: Record<string, unknown>) => Target];
+type Rule = [method: string, path: RegExp, target: (m: RegExpExecArray, res: Record<string, unknown>, req: Record<string, unknown>) => Target];
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
@@ -80,7 +80,7 @@ const RULES: Rule[] = [
   ["DELETE", /^\/tasks\/([^/]+)$/, (m) => ({ action: "task.cancel", type: "task", id: m[1] })],
   ["POST", /^\/tasks\/([^/]+)\/steps\/([^/]+)\/approve$/, (m) => ({ action: "step.approve", type: "task", id: m[1], details: { step: decodeURIComponent(m[2]) } })],
   ["POST", /^\/tasks\/([^/]+)\/steps\/([^/]+)\/reject$/, (m) => ({ action: "step.reject", type: "task", id: m[1], details: { step: decodeURIComponent(m[2]) } })],
-  ["POST", /^\/sessions\/([^/]+)\/respond$/, (m, r) => ({ action: "session.respond", type: "task", id: str(r.task_id), details: { session_id: m[1] } })],
+  ["POST", /^\/sessions\/([^/]+)\/respond$/, (m, r, q) => ({ action: "session.respond", type: "task", id: str(r.task_id), details: { session_id: m[1], call_id: q.call_id } })],
   ["POST", /^\/agents$/, (_, r) => ({ action: "agent.create", type: "agent", id: str(r.id), details: { name: r.name } })],
   ["PUT", /^\/agents\/([^/]+)$/, (m, r) => ({ action: "agent.update", type: "agent", id: str(r.id) || m[1] })],
   ["POST", /^\/plans$/, (_, r) => ({ action: "plan.create", type: "plan", id: str(r.id), details: { name: r.name } })],
@@ -103,7 +103,9 @@ export const auditMutations = createMiddleware<AppEnv>(async (c, next) => {
     if (!m) continue;
     const needsBody = c.res.status !== 204 && c.res.headers.get("content-type")?.includes("json");
     const res = needsBody ? ((await c.res.clone().json().catch(() => ({}))) as Record<string, unknown>) : {};
-    const t = target(m, res);
+    // the body the route validated, cached by the request: read again only for the rules that name what it held
+    const req = target.length > 2 ? ((await c.req.json().catch(() => ({}))) as Record<string, unknown>) : {};
+    const t = target(m, res, req);
     if (!t.id) return;
     const p = c.get("principal");
     const stmt = auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: t.action, target_type: t.type, target_id: t.id, details: t.details });

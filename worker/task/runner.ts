@@ -371,6 +371,8 @@ export class TaskRunner extends DurableObject<Bindings> {
   private awaitingReview(key: string, run: number | undefined): StoredNode | RpcResult<never> {
     const node = this.reviewable(key);
     if ("ok" in node) return node;
+    // a reviewer who saw it waiting is told what became of the task, as an answer is
+    if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     if (node.status !== "waiting" || node.waiting?.kind !== "approval") return fail("conflict", `step ${key} is not waiting for approval`);
     if (run !== undefined && run !== node.runs) return fail("conflict", `step ${key} now waits with the output of run ${node.runs}, not of run ${run}: review that one`);
     return node;

@@ -5,7 +5,7 @@ import type { TaskListItem } from "../api-types";
 import { errorMessage } from "../lib/format";
 import { findStep } from "../lib/steps";
 import { Modal } from "./modal";
-import { ReviewOutput } from "./review-output";
+import { NO_COMMENT, ReviewOutput } from "./review-output";
 import { Loading } from "./states";
 import { ErrorLine } from "./task-actions";
 import { toast } from "./toast";
@@ -24,6 +24,7 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
   const decide = async (what: "approve" | "reject") => {
     const it = item();
     if (!it) return;
+    if (what === "reject" && !comment().trim()) return setErr(NO_COMMENT);
     setBusy(true);
     setErr(null);
     try {

@@ -2,6 +2,9 @@ import { type JSX, Show } from "solid-js";
 import type { Step } from "../api-types";
 import { reviewLabel } from "../lib/steps";
 
+/** A rejection runs the step again with its comment as the feedback: one without a comment would tell the agent nothing. */
+export const NO_COMMENT = "Write what should change first.";
+
 /** What a review shows, wherever it is made: the step waiting, its output, and the comment a rejection sends. */
 export function ReviewOutput(props: {
   step: Step | undefined;
@@ -23,7 +26,7 @@ export function ReviewOutput(props: {
       <pre class="code output-preview">{props.step?.output ?? props.step?.output_preview ?? "(no output)"}</pre>
       <label class="field">
         <span>Comment (for a rejection)</span>
-        <input type="text" value={props.comment} onInput={(e) => props.onComment(e.currentTarget.value)} disabled={props.disabled} placeholder={props.placeholder} />
+        <textarea rows={3} value={props.comment} onInput={(e) => props.onComment(e.currentTarget.value)} disabled={props.disabled} placeholder={props.placeholder} />
       </label>
     </>
   );

@@ -4,6 +4,7 @@ import { durationBetween, fmtCompact, fmtCost, fmtDate, fmtDateFull, fmtDuration
 import { StatusBadge } from "./status-badge";
 import { TraceModal } from "./trace-modal";
 import { TableHead } from "./list-table";
+import { runLabel } from "../lib/steps";
 
 function visible(steps: Step[] | undefined): Step[] {
   return (steps ?? []).filter((s) => s.status !== "skipped");
@@ -108,12 +109,11 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
             <TableHead columns={["Run", "Status", "Started", "Duration", "Tokens", "Cost", "Error"]} />
             <tbody>
               <For each={s().runs}>
-                {(r, i) => (
+                {(r) => (
                   <tr>
                     <td>#{r.run_no}</td>
                     <td>
-                      {/* a rejection starts the next run with the reviewer's comment as its feedback */}
-                      <StatusBadge status={runBadgeStatus(r.status)} label={s().runs[i() + 1]?.feedback != null ? "Rejected" : undefined} />
+                      <StatusBadge status={runBadgeStatus(r.status)} label={runLabel(s(), r.run_no)} />
                     </td>
                     <td>{fmtDate(r.started_at)}</td>
                     <td>{fmtDuration(durationBetween(r.started_at, r.finished_at))}</td>

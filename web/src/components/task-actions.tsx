@@ -1,7 +1,7 @@
 import { useLocation } from "@solidjs/router";
 import { createEffect, createRoot, createSignal, getOwner, type JSX, on, onCleanup, Show } from "solid-js";
 import { Portal } from "solid-js/web";
-import { api } from "../api";
+import { api, ApiError } from "../api";
 import type { PendingItem, TaskListItem } from "../api-types";
 import { CANCELLABLE, errorMessage } from "../lib/format";
 import { canWrite } from "../lib/session";
@@ -64,6 +64,16 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
     }
   };
 
+  // Answered elsewhere while this dialog was open: the question of its kind the task asks now takes its place,
+  // with what was typed kept, for the person to check it still fits before sending it again.
+  const askedNow = (kind: "respond" | "budget") => async (e: unknown): Promise<never> => {
+    if (!(e instanceof ApiError && e.status === 409)) throw e;
+    const now = (await api.tasks.get(props.task.id).catch(() => null))?.pending.find((p) => p.kind === (kind === "respond" ? "question" : "budget"));
+    if (!now) throw e;
+    setDialog({ kind, item: now });
+    throw new Error(`${e.message}; the task now asks the question above: check your ${kind === "respond" ? "answer" : "limit"} fits it, then send it.`);
+  };
+
   const title = () => props.task.title;
   const d = dialog;
 
@@ -96,7 +106,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
               if (!it || it.kind !== "respond" || !it.item.call_id) return;
               if (!text().trim()) return setErr("Write an answer first.");
               const callId = it.item.call_id;
-              void run(() => api.tasks.respond(props.task.session_id, callId, [text().trim()]), "Answer sent");
+              void run(() => api.tasks.respond(props.task.session_id, callId, [text().trim()]).catch(askedNow("respond")), "Answer sent");
             }}
           >
             <div class="question">
@@ -142,7 +152,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
                   const it = d();
                   if (it?.kind === "budget" && it.item.call_id) {
                     const id = it.item.call_id;
-                    void run(() => api.tasks.respond(props.task.session_id, id, ["stop"]), "Task will stop");
+                    void run(() => api.tasks.respond(props.task.session_id, id, ["stop"]).catch(askedNow("budget")), "Task will stop");
                   }
                 }}
               >
@@ -157,7 +167,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
                   if (!(Number(raise()) > 0)) return setErr("Enter a limit above zero.");
                   if (it?.kind === "budget" && it.item.call_id) {
                     const id = it.item.call_id;
-                    void run(() => api.tasks.respond(props.task.session_id, id, ["raise", String(Number(raise()))]), "Limit raised");
+                    void run(() => api.tasks.respond(props.task.session_id, id, ["raise", String(Number(raise()))]).catch(askedNow("budget")), "Limit raised");
                   }
                 }}
               >

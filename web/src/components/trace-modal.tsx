@@ -8,6 +8,7 @@ import { onTabKeys } from "../lib/tab-keys";
 import { Modal } from "./modal";
 import { ErrorState, Loading } from "./states";
 import { StatusBadge } from "./status-badge";
+import { runLabel } from "../lib/steps";
 
 /** One step's execution trace, a tab per run so attempts can be compared. */
 export function TraceModal(props: { taskId: string; step: Step; onClose: () => void }) {
@@ -56,7 +57,7 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
             return (
               <button role="tab" type="button" class="tab" data-run={n} id={`run-tab-${n}`} aria-selected={run() === n} aria-controls="run-panel" tabindex={run() === n ? 0 : -1} onClick={() => setRun(n)}>
                 Run {n}
-                <Show when={meta()}>{(m) => <StatusBadge status={runBadgeStatus(m().status)} />}</Show>
+                <Show when={meta()}>{(m) => <StatusBadge status={runBadgeStatus(m().status)} label={runLabel(props.step, n)} />}</Show>
               </button>
             );
           }}
@@ -69,7 +70,7 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
             return (
               <>
                 <div class="trace-head">
-                  <StatusBadge status={runBadgeStatus(t().status)} />
+                  <StatusBadge status={runBadgeStatus(t().status)} label={runLabel(props.step, t().run_no)} />
                   <span class="muted small">
                     {fmtDateFull(t().started_at)} · {fmtDuration(durationBetween(t().started_at, t().finished_at))} · {t().turns.length} {t().turns.length === 1 ? "turn" : "turns"}
                   </span>

@@ -14,3 +14,8 @@ export function findStep(steps: Step[] | undefined, id: string): Step | undefine
 export function reviewLabel(name: string | undefined, address: string): string {
   return !name || name === address ? address : `${name} (${address})`;
 }
+
+/** "Rejected" for a run a reviewer rejected (the run after it carries their comment as its feedback), else none: the status says. */
+export function runLabel(step: Step, runNo: number): string | undefined {
+  return step.runs?.find((r) => r.run_no === runNo + 1)?.feedback != null ? "Rejected" : undefined;
+}

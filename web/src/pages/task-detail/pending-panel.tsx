@@ -6,7 +6,8 @@ import { toast } from "../../components/toast";
 import { canWrite } from "../../lib/session";
 import { findStep } from "../../lib/steps";
 import { createSubmit } from "../../lib/submit";
-import { ReviewOutput } from "../../components/review-output";
+import { NO_COMMENT, ReviewOutput } from "../../components/review-output";
+import { RoleNote } from "../../components/role-gate";
 
 /** What the task waits for from a person: answers, approvals, budget decisions. */
 export function PendingPanel(props: { task: TaskDetail; onChanged: () => void }) {
@@ -17,6 +18,9 @@ export function PendingPanel(props: { task: TaskDetail; onChanged: () => void })
   return (
     <section class="card pending-panel" aria-labelledby="pending-title">
       <h2 id="pending-title">Needs your input</h2>
+      <Show when={!canWrite()}>
+        <RoleNote>Viewers cannot answer, approve or decide budgets: that needs a member or admin token.</RoleNote>
+      </Show>
       <For each={keys()}>{(k) => <Show when={item(k)}>{(p) => <PendingRow task={props.task} item={p()} onChanged={props.onChanged} />}</Show>}</For>
     </section>
   );
@@ -88,7 +92,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
               <button class="btn btn-primary" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.approve(props.task.id, props.item.step, props.item.run), "Approved")}>
                 Approve
               </button>
-              <button class="btn btn-danger-ghost" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.reject(props.task.id, props.item.step, text().trim(), props.item.run), "Rejected")}>
+              <button class="btn btn-danger-ghost" type="button" disabled={busy() || !canWrite()} onClick={() => (text().trim() ? run(() => api.tasks.reject(props.task.id, props.item.step, text().trim(), props.item.run), "Rejected") : setErr(NO_COMMENT))}>
                 Reject
               </button>
             </div>
@@ -102,7 +106,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
             </p>
             <label class="field field-inline">
               <span>New limit (USD)</span>
-              <input type="number" min="0" step="0.01" value={text()} onInput={(e) => setText(e.currentTarget.value)} />
+              <input type="number" min="0" step="0.01" value={text()} disabled={!canWrite()} onInput={(e) => setText(e.currentTarget.value)} />
             </label>
             <ErrorLine text={err()} />
             <div class="row gap-sm">
