@@ -225,6 +225,21 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("links a task to its sub-tasks: the task table filtered to them, the filter removable", async () => {
+    const tag = uid();
+    const spawn = JSON.stringify({ title: `Child ${tag}`, description: "@output child done", agent: "writer", wait: true });
+    const parent = await apiCall<Created>(app, "POST", "/tasks", { agent: "planner", title: `Parent ${tag}`, description: `@tool spawn_task ${spawn}\n@output parent done` });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${parent.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    await page.goto(`${app.url}/tasks/${parent.id}`);
+    await page.getByTestId("sub-tasks").getByRole("link", { name: "1 sub-task" }).click();
+    await page.waitForURL(`**/tasks?parent_id=${parent.id}`);
+    await page.getByTestId("parent-filter").waitFor();
+    await expect.poll(() => page.locator("tr[data-task-id]").allTextContents()).toEqual([expect.stringContaining(`Child ${tag}`)]);
+    await page.getByRole("button", { name: "Show every task, not only these sub-tasks" }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.has("parent_id")).toBe(false);
+    await expect.poll(() => page.locator("tr[data-task-id]").count()).toBeGreaterThan(1);
+  });
+
   it("says which time zone a task's full dates are in", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Zoned ${uid()}`, description: "@output ok" });
     const cdp = await page.context().newCDPSession(page);

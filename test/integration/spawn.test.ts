@@ -26,6 +26,30 @@ describe("spawn_task", () => {
     expect(JSON.parse(result)).toMatchObject({ task_id: child.id, status: "completed", output: "child result" });
   });
 
+  it("lists a task's sub-tasks with ?parent_id=, with the other filters, any sort, and in the summary", async () => {
+    const tag = `zp${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+    const spawn = (title: string, description: string) => `@tool spawn_task ${JSON.stringify({ title, description, agent: "writer", wait: true })}`;
+    const parent = await createTask({
+      agent: "planner",
+      title: `${tag} parent`,
+      description: `${spawn(`${tag} alpha`, "@output a")}\n${spawn(`${tag} beta`, "@fail permanent")}\n@output parent done`,
+    });
+    const done = await waitForStatus(parent.id, ["completed"]);
+    expect(done.children.count).toBe(2);
+    const ids = async (query: string) => ((await api("GET", `/tasks?parent_id=${parent.id}${query}`)).json.items as { id: string; title: string; parent_id: string }[]);
+    const all = await ids("");
+    expect(all.map((t) => t.title).sort()).toEqual([`${tag} alpha`, `${tag} beta`]);
+    expect(all.every((t) => t.parent_id === parent.id)).toBe(true);
+    await waitForStatus(all.find((t) => t.title.endsWith("beta"))!.id, ["failed"]);
+    expect((await ids("&status=failed")).map((t) => t.title)).toEqual([`${tag} beta`]);
+    expect((await ids("&q=alpha")).map((t) => t.title)).toEqual([`${tag} alpha`]);
+    expect((await ids("&sort=oldest")).map((t) => t.title)).toEqual([`${tag} alpha`, `${tag} beta`]);
+    const summary = (await api("GET", `/tasks/summary?parent_id=${parent.id}`)).json;
+    expect(summary.counts).toMatchObject({ completed: 1, failed: 1 });
+    expect((await api("GET", `/tasks?parent_id=tsk_none_${tag}`)).json.items).toEqual([]);
+    expect((await api("GET", `/tasks?parent_id=`)).status).toBe(400);
+  });
+
   it("tells the waiting parent why its sub-task failed, so its model can act on it", async () => {
     const parent = await createTask({
       agent: "planner",

@@ -37,6 +37,7 @@ export const TaskListFilters = z.object({
   agent: filterValue(LIMITS.agentName).optional().openapi({ description: "tasks with this agent on any of their steps" }),
   q: z.string().max(500).optional(),
   trigger_id: TriggerId,
+  parent_id: filterValue(100).optional().openapi({ description: "the sub-tasks this task's agents started (spawn_task)" }),
   sort: z.enum(TASK_SORTS).default("newest").openapi({ description: "newest or oldest (creation), cost or duration (highest first; unfinished tasks last)" }),
   created_from: IsoDate.optional().openapi({ description: "created at or after; a date means its start (UTC)" }),
   created_to: IsoDate.optional().openapi({ description: "created at or before; a date means through its end (UTC)" }),

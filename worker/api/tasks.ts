@@ -23,7 +23,7 @@ import { resolveInputs, staleReuse } from "../task/params";
 import { lookForInterruptedCreates } from "../task/interrupted";
 import { orgQueue } from "../queue/admission";
 
-const Filters = TaskListFilters.pick({ status: true, source: true, agent: true, q: true, trigger_id: true });
+const Filters = TaskListFilters.pick({ status: true, source: true, agent: true, q: true, trigger_id: true, parent_id: true });
 
 const ListQuery = TaskListFilters.extend({
   cursor: z.string().max(200).optional(),

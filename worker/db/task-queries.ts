@@ -9,7 +9,12 @@ export interface TaskFilters {
   q?: string;
   /** tasks the trigger started: an index range of `tasks` (migration 0016), with any other filter checked on it */
   trigger_id?: string;
+  /** the sub-tasks a task's agents started (at most `SPAWN_LIMITS.children`): its index range, as `trigger_id`'s */
+  parent_id?: string;
 }
+
+/** A filter few enough rows answer that its index range is read and the other filters checked on it. */
+const narrow = (f: TaskFilters) => Boolean(f.trigger_id || f.parent_id);
 
 export const COUNT_CAP = 1000;
 const COLUMNS = INDEX_COLUMNS.join(", ");
@@ -126,7 +131,7 @@ function wordsExpression(words: SearchWord[]): { sql: string; args: unknown[]; s
  */
 function textMatch(orgId: string, f: TaskFilters): { tags: string; words: { sql: string; args: unknown[] } | null } | null {
   const words = f.q === undefined ? null : ftsQuery(f.q);
-  if (f.trigger_id || (!words && !f.agent && [f.status, f.source].filter(Boolean).length < 2)) return null;
+  if (narrow(f) || (!words && !f.agent && [f.status, f.source].filter(Boolean).length < 2)) return null;
   return { tags: filterTags(orgId, f).join(" AND "), words: words ? wordsExpression(words) : null };
 }
 
@@ -142,16 +147,18 @@ export function decodeCursor(cursor: string): number | null {
 
 /**
  * The filters `textMatch` leaves to an index range of `tasks`: at most a status or a source, or a trigger's
- * tasks, which are few enough beside the organization's that the words and agent are checked on them.
+ * tasks or a task's sub-tasks, which are few enough beside the organization's that the words and agent are
+ * checked on them.
  */
 function where(orgId: string, f: TaskFilters, beforeSeq: number | null): { sql: string; args: unknown[] } {
   const parts = ["org_id = ?"];
   const args: unknown[] = [orgId];
   if (f.trigger_id) (parts.push("trigger_id = ?"), args.push(f.trigger_id));
+  if (f.parent_id) (parts.push("parent_id = ?"), args.push(f.parent_id));
   if (f.status) (parts.push("status = ?"), args.push(f.status));
   if (f.source) (parts.push("source = ?"), args.push(f.source));
-  const words = f.trigger_id && f.q !== undefined ? ftsQuery(f.q) : null;
-  if (f.trigger_id && (words || f.agent)) (parts.push("seq IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ?)"), args.push(searchMatch(orgId, f, words)));
+  const words = narrow(f) && f.q !== undefined ? ftsQuery(f.q) : null;
+  if (narrow(f) && (words || f.agent)) (parts.push("seq IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ?)"), args.push(searchMatch(orgId, f, words)));
   if (beforeSeq != null) (parts.push("seq < ?"), args.push(beforeSeq));
   return { sql: parts.join(" AND "), args };
 }

@@ -82,6 +82,7 @@ function where(orgId: string, f: TaskFilters, range: ListRange, order: Order, at
   const parts = ["org_id = ?"];
   const args: unknown[] = [orgId];
   if (f.trigger_id) (parts.push("trigger_id = ?"), args.push(f.trigger_id));
+  if (f.parent_id) (parts.push("parent_id = ?"), args.push(f.parent_id));
   if (f.status) (parts.push("status = ?"), args.push(f.status));
   if (f.source) (parts.push("source = ?"), args.push(f.source));
   if (range.created_from != null) (parts.push("created_at >= ?"), args.push(range.created_from));

@@ -245,6 +245,15 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
             <A href={`/tasks/${t().parent_id}`}>{t().parent_id}</A>
           </dd>
         </Show>
+        <Show when={t().children.count > 0}>
+          <dt>Sub-tasks</dt>
+          <dd data-testid="sub-tasks">
+            <A href={`/tasks?parent_id=${encodeURIComponent(t().id)}`}>
+              {t().children.count === 1 ? "1 sub-task" : `${fmtInt(t().children.count)} sub-tasks`}
+            </A>{" "}
+            <span class="muted">· {fmtCost(t().children.cost)}, not in this task's cost</span>
+          </dd>
+        </Show>
         <Show when={t().plan_id}>
           <dt>Plan</dt>
           <dd>

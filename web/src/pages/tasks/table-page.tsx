@@ -26,7 +26,7 @@ const STATUSES: TaskStatus[] = ["pending", "in_progress", "completed", "failed",
 const SOURCES: TaskSource[] = ["agent", "api", "dashboard", "cron", "webhook"];
 const LIMIT = 20;
 
-type Filters = { status?: string; source?: string; agent?: string; trigger_id?: string; q?: string; sort?: string; created_from?: string; created_to?: string };
+type Filters = { status?: string; source?: string; agent?: string; trigger_id?: string; parent_id?: string; q?: string; sort?: string; created_from?: string; created_to?: string };
 
 /** Document 003: the admin task table with status, source and agent filters. */
 export function TablePage() {
@@ -40,7 +40,7 @@ export function TablePage() {
   const agents = createLoader(() => api.agents.list());
   followFocus("data-task-id", "a");
 
-  const filters = () => ({ status: (params.status ?? "") as TaskStatus | "", source: (params.source ?? "") as TaskSource | "", agent: params.agent ?? "", trigger_id: params.trigger_id ?? "", q: params.q ?? "", sort: params.sort ?? "", created_from: params.created_from ?? "", created_to: params.created_to ?? "" });
+  const filters = () => ({ status: (params.status ?? "") as TaskStatus | "", source: (params.source ?? "") as TaskSource | "", agent: params.agent ?? "", trigger_id: params.trigger_id ?? "", parent_id: params.parent_id ?? "", q: params.q ?? "", sort: params.sort ?? "", created_from: params.created_from ?? "", created_to: params.created_to ?? "" });
   const query = () => localDays(filters());
   const page = createLoader(() => api.tasks.list({ ...query(), cursor: cursors().at(-1) ?? null, limit: LIMIT }), { immediate: false });
 
@@ -96,13 +96,26 @@ export function TablePage() {
             </span>
           )}
         </Show>
+        <Show when={filters().parent_id}>
+          {(id) => (
+            <span class="tag" data-testid="parent-filter">
+              Sub-tasks of{" "}
+              <A href={`/tasks/${id()}`}>
+                <code>{id()}</code>
+              </A>
+              <button class="btn btn-ghost btn-sm" type="button" aria-label="Show every task, not only these sub-tasks" onClick={() => setFilter("parent_id", "")}>
+                <Icon name="close" />
+              </button>
+            </span>
+          )}
+        </Show>
         <SortControls value={filters()} onChange={setFilter} />
         <ExportMenu filters={query()} />
         <Show when={anyFilter()}>
           <button
             class="btn btn-ghost btn-sm"
             type="button"
-            onClick={() => setParams({ status: undefined, source: undefined, agent: undefined, trigger_id: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined, pages: undefined })}
+            onClick={() => setParams({ status: undefined, source: undefined, agent: undefined, trigger_id: undefined, parent_id: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined, pages: undefined })}
           >
             Clear filters
           </button>
@@ -172,7 +185,7 @@ export function TablePage() {
           onClose={() => setCreating(false)}
           onCreated={(t) => {
             const f = filters();
-            const matches = (!f.status || f.status === t.status) && (!f.source || f.source === t.source) && (!f.agent || f.agent === t.agent) && !f.trigger_id && (!f.q || t.title.toLowerCase().includes(f.q.toLowerCase()));
+            const matches = (!f.status || f.status === t.status) && (!f.source || f.source === t.source) && (!f.agent || f.agent === t.agent) && !f.trigger_id && !f.parent_id && (!f.q || t.title.toLowerCase().includes(f.q.toLowerCase()));
             if (matches && cursors().length === 1) page.mutate((d) => (d.items.some((x) => x.id === t.id) ? d : { ...d, items: [t, ...d.items].slice(0, LIMIT) }));
             liveRefresh();
           }}
