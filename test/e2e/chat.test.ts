@@ -163,3 +163,37 @@ describe("chat composer", () => {
     expect(browser.problems).toEqual([]);
   });
 });
+
+describe("chat run with params", () => {
+  it("asks for the draft's params before running it, keeping what was typed across a refused run", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: "Topic brief",
+      params: [{ name: "topic", required: true }, { name: "tone", enum: ["formal", "casual"], default: "formal" }],
+      steps: [{ id: "research", agent: "researcher", instructions: "Research {{params.topic}} in a {{params.tone}} tone" }],
+    });
+    await page.goto(`${app.url}/chat?plan=${plan.id}`);
+    await page.waitForURL(/\/chat\/cnv_/);
+    const id = page.url().split("/chat/")[1];
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Run draft 1" });
+    await dialog.getByLabel("topic").fill("otters");
+    expect(await dialog.getByLabel("tone").inputValue()).toBe("formal");
+
+    // another tab's reply replaces the draft: the run is refused, the newer draft shown, and the words typed are kept
+    await apiCall(app, "POST", `/chat/${id}/messages`, { content: "Add a review step after research" });
+    await dialog.getByRole("button", { name: "Run", exact: true }).click();
+    await page.getByText(/the draft is now version 2/).first().waitFor();
+    await expect.poll(() => page.locator(".chat-step").count()).toBe(2);
+    await expect.poll(() => dialog.count()).toBe(0);
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    const again = page.getByRole("dialog", { name: "Run draft 2" });
+    expect(await again.getByLabel("topic").inputValue()).toBe("otters");
+    await again.getByLabel("tone").selectOption("casual");
+    await again.getByRole("button", { name: "Run", exact: true }).click();
+    await page.waitForURL(/\/tasks\/tsk_/);
+    const task = await apiCall<{ inputs: Record<string, string>; steps: { id: string }[] }>(app, "GET", `/tasks/${page.url().split("/tasks/")[1]}`);
+    expect(task.inputs).toEqual({ topic: "otters", tone: "casual" });
+    expect(task.steps.map((s) => s.id)).toEqual(["research", "review_after_research"]);
+    expect(browser.problems).toEqual([]);
+  });
+});

@@ -15,7 +15,8 @@ const enc = encodeURIComponent;
 export const chatApi = {
   start: (o: { message?: string; plan_id?: string } = {}) => unwrap(fd.chat.$post({ json: o })) as Promise<ConversationView>,
   get: (id: string) => unwrap(fd.chat[":id"].$get({ param: { id } })) as Promise<ConversationView>,
-  run: (id: string, version: number) => unwrap(fd.chat[":id"].run.$post({ param: { id }, json: { draft_version: version } })) as Promise<TaskListItem>,
+  run: (id: string, version: number, inputs: Record<string, string> = {}, title?: string) =>
+    unwrap(fd.chat[":id"].run.$post({ param: { id }, json: { draft_version: version, inputs, title } })) as Promise<TaskListItem>,
   save: (id: string, version: number, pauseTriggers = false) =>
     unwrap(fd.chat[":id"].save.$post({ param: { id }, query: pauseTriggers ? { triggers: "pause" } : {}, json: { draft_version: version } })),
 

@@ -12,6 +12,7 @@ import { errorMessage } from "../../lib/format";
 import { canWrite, isAdmin } from "../../lib/session";
 import { isTriggerList } from "../../lib/trigger-breaks";
 import { type ChatEvent, chatApi, type ConversationView } from "./chat-api";
+import { type RunForm, RunDraftDialog } from "./run-draft-dialog";
 import "./chat.css";
 
 /** Describe the work, get a plan, refine it by replying, then run or save it. */
@@ -26,8 +27,11 @@ export function ChatPage() {
   const [acting, setActing] = createSignal(false);
   /** the triggers the last Save would have broken: Save again pausing them */
   const [breaks, setBreaks] = createSignal<string[]>([]);
+  /** the Run form of a draft with params, open or not: what was typed in it is kept across drafts */
+  const [asking, setAsking] = createSignal(false);
+  const [runForm, setRunForm] = createSignal<RunForm>({ inputs: {}, title: "" });
   const draftVersion = createMemo(() => conv.view?.draft?.version);
-  createEffect(on(draftVersion, () => setBreaks([]), { defer: true }));
+  createEffect(on(draftVersion, () => (setBreaks([]), setAsking(false)), { defer: true }));
 
   let gone = false;
   onCleanup(() => (gone = true));
@@ -66,6 +70,8 @@ export function ChatPage() {
   // Whenever the route names another conversation than the one shown (a link, Back, Forward), load it.
   createEffect(on(() => params.id, (id) => {
     stopFollowing();
+    setAsking(false);
+    setRunForm({ inputs: {}, title: "" });
     if (!id) return setConv({ view: null, error: null, loading: false });
     if (id === conv.view?.id) return;
     setConv("view", null);
@@ -136,17 +142,29 @@ export function ChatPage() {
     if (e instanceof ApiError && e.status === 409) void load(id);
   };
 
-  const run = async () => {
+  const start = async (inputs: Record<string, string> = {}, title?: string) => {
     const view = conv.view;
     if (!view?.draft) return;
-    setActing(true);
     try {
-      const task = await chatApi.run(view.id, view.draft.version);
+      const task = await chatApi.run(view.id, view.draft.version, inputs, title);
       toast(`Started “${task.title}”`);
       navigate(`/tasks/${task.id}`);
     } catch (e) {
+      // the newer draft replaces the Run form too: say why it went
+      if (e instanceof ApiError && e.status === 409) toast(errorMessage(e), "error");
       reloadIfStale(e, view.id);
-      toast(errorMessage(e), "error");
+      throw e;
+    }
+  };
+
+  // A draft with params asks for them first; one without runs at once.
+  const run = async () => {
+    if (conv.view?.draft?.plan.params.length) return setAsking(true);
+    setActing(true);
+    try {
+      await start();
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 409)) toast(errorMessage(e), "error");
     } finally {
       setActing(false);
     }
@@ -243,6 +261,9 @@ export function ChatPage() {
             </Show>
           </div>
         </div>
+      </Show>
+      <Show when={asking() && conv.view?.draft}>
+        {(d) => <RunDraftDialog draft={d()} form={runForm()} onChange={setRunForm} onClose={() => setAsking(false)} onRun={start} />}
       </Show>
     </section>
   );
