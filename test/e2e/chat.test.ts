@@ -79,6 +79,25 @@ describe("chat history", () => {
   });
 });
 
+describe("chat opening", () => {
+  it("sends a message typed while the conversation is still loading to that conversation, not a new one", async () => {
+    const conv = await apiCall<{ id: string }>(app, "POST", "/chat", { message: "Research the top competitors. Write a summary of their pricing." });
+    await page.route(`**/api/v1/chat/${conv.id}`, async (r) => {
+      if (r.request().method() === "GET") await new Promise((x) => setTimeout(x, 1500));
+      await r.continue();
+    });
+    await page.goto(`${app.url}/chat/${conv.id}`);
+    await page.getByLabel("Message to the planner").fill("Add a review step before the summary");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await expect.poll(() => page.locator('.chat-msg[data-role="assistant"]').count(), { timeout: 15_000 }).toBe(2);
+    await page.unroute(`**/api/v1/chat/${conv.id}`);
+    expect(page.url()).toContain(`/chat/${conv.id}`);
+    const view = await apiCall<{ messages: { role: string; content: string }[] }>(app, "GET", `/chat/${conv.id}`);
+    expect(view.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Research the top competitors. Write a summary of their pricing.", "Add a review step before the summary"]);
+    expect(browser.problems).toEqual([]);
+  });
+});
+
 describe("chat in two tabs", () => {
   it("shows what the other tab said once this tab's reply comes back", async () => {
     await page.goto(`${app.url}/chat`);

@@ -107,11 +107,14 @@ export function ChatPage() {
     }
   };
 
+  /** the URL names a conversation not shown yet: a message now would start another one */
+  const opening = () => params.id !== undefined && conv.view?.id !== params.id;
+
   const send = async (ev: Event) => {
     ev.preventDefault();
     const typed = text();
     const content = typed.trim();
-    if (!content || streaming() !== null) return;
+    if (!content || streaming() !== null || opening()) return;
     try {
       let view = conv.view;
       if (!view) {
@@ -250,7 +253,7 @@ export function ChatPage() {
                   disabled={!canWrite()}
                 />
               </label>
-              <button class="btn btn-primary" type="submit" disabled={!text().trim() || streaming() !== null || !canWrite()}>
+              <button class="btn btn-primary" type="submit" disabled={!text().trim() || streaming() !== null || !canWrite() || opening()}>
                 Send
               </button>
             </form>
