@@ -173,6 +173,29 @@ describe("chat under the offline planner", () => {
     expect(saved.json.definition.steps.map((s: any) => [s.id, s.depends_on])).toEqual([["scan", []], ["write_digest_news", ["scan"]]]);
   });
 
+  it("does not save over a version of the plan made after the one the draft came from, unless told to", async () => {
+    const plan = (await api("POST", "/plans", { body: { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news" }] } })).json;
+    const conv = await start({ plan_id: plan.id });
+    await say(conv.id, "Then write a digest of the news");
+    // meanwhile someone else saves version 2 in the plan editor
+    const edited = { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news and the blogs" }] };
+    expect((await api("PUT", `/plans/${plan.id}`, { body: edited })).status).toBe(200);
+    const refused = await api("POST", `/chat/${conv.id}/save`);
+    expectError(refused, 409, "conflict");
+    expect(refused.json.error.message).toContain("version 2");
+    expect(refused.json.error.details).toMatchObject({ plan_id: plan.id, version: 2, from_version: 1 });
+    expect((await api("GET", `/plans/${plan.id}`)).json).toMatchObject({ version: 2, definition: { steps: [{ instructions: "Scan the news and the blogs" }] } });
+    expect((await api("GET", `/chat/${conv.id}`)).json).toMatchObject({ plan_version: 1 });
+    expectError(await api("POST", `/chat/${conv.id}/save`, { body: { plan_version: 1 } }), 409, "conflict");
+    expectError(await api("POST", `/chat/${conv.id}/save`, { body: { plan_version: 0 } }), 400, "bad_request");
+    // told which version it replaces, it saves over it; later saves follow on from the version saved
+    const saved = await api("POST", `/chat/${conv.id}/save`, { body: { plan_version: 2 } });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    expect(saved.json).toMatchObject({ id: plan.id, version: 3 });
+    await say(conv.id, "Add a review step before the digest");
+    expect((await api("POST", `/chat/${conv.id}/save`)).json).toMatchObject({ id: plan.id, version: 4 });
+  });
+
   it("answers the errors of every endpoint", async () => {
     const viewer = await tokenWithRole("viewer");
     const member = await tokenWithRole("member");

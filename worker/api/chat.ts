@@ -113,8 +113,11 @@ export const chatApi = newApp()
       const id = c.req.valid("param").id;
       const obj = conversation(c.env, id);
       const view = unwrap(await obj.get(p.org_id));
-      const draft = await draftOf(c.env, p.org_id, id, c.req.valid("json").draft_version);
-      const { record, created: isNew } = await saveDraft(c.env.DB, p, view.plan_id, await recheck(c.env.DB, p.org_id, draft.plan), { pause: c.req.valid("query").triggers === "pause" });
+      const { draft_version, plan_version } = c.req.valid("json");
+      const draft = await draftOf(c.env, p.org_id, id, draft_version);
+      const { record, created: isNew } = await saveDraft(c.env.DB, p, view.plan_id, await recheck(c.env.DB, p.org_id, draft.plan), {
+        pause: c.req.valid("query").triggers === "pause", replaces: plan_version ?? view.plan_version,
+      });
       unwrap(await obj.noteSaved(p.org_id, record.id, record.version, draft.version));
       const saved = {
         id: record.id, name: record.name, description: record.description, version: record.version,
