@@ -155,6 +155,24 @@ describe("chat save over triggers", () => {
   });
 });
 
+describe("chat save over a newer version", () => {
+  it("says the plan was saved meanwhile and replaces that version only when asked", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news" }] });
+    await page.goto(`${app.url}/chat?plan=${plan.id}`);
+    await page.waitForURL(/\/chat\/cnv_/);
+    await say("Then write a digest of the news");
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news and the blogs" }] });
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByText(/is at version 2, not the version 1/).waitFor();
+    expect((await apiCall<{ version: number }>(app, "GET", `/plans/${plan.id}`)).version).toBe(2);
+    await page.getByRole("button", { name: "Replace version 2" }).click();
+    await page.getByText(/Saved as “Weekly” version 3/).waitFor();
+    expect((await apiCall<{ version: number }>(app, "GET", `/plans/${plan.id}`)).version).toBe(3);
+    expect(await page.getByRole("button", { name: "Replace version 2" }).count()).toBe(0);
+    expect(browser.problems).toEqual([]);
+  });
+});
+
 describe("chat loops", () => {
   it("shows how many items a loop runs at a time, and the change to it", async () => {
     await page.goto(`${app.url}/chat`);

@@ -15,6 +15,9 @@ import { type ChatEvent, chatApi, type ConversationView } from "./chat-api";
 import { type RunForm, RunDraftDialog } from "./run-draft-dialog";
 import "./chat.css";
 
+/** The 409 of a Save that would undo a version of the plan saved meanwhile. */
+const isNewerPlan = (v: unknown): v is { version: number } => typeof v === "object" && v !== null && "from_version" in v && typeof (v as { version?: unknown }).version === "number";
+
 /** Describe the work, get a plan, refine it by replying, then run or save it. */
 export function ChatPage() {
   const params = useParams<{ id?: string }>();
@@ -27,11 +30,14 @@ export function ChatPage() {
   const [acting, setActing] = createSignal(false);
   /** the triggers the last Save would have broken: Save again pausing them */
   const [breaks, setBreaks] = createSignal<string[]>([]);
+  /** the plan's version saved meanwhile that the last Save refused to undo; then the one Replace says to save over */
+  const [newer, setNewer] = createSignal<number | null>(null);
+  const [replaces, setReplaces] = createSignal<number | undefined>(undefined);
   /** the Run form of a draft with params, open or not: what was typed in it is kept across drafts */
   const [asking, setAsking] = createSignal(false);
   const [runForm, setRunForm] = createSignal<RunForm>({ inputs: {}, title: "" });
   const draftVersion = createMemo(() => conv.view?.draft?.version);
-  createEffect(on(draftVersion, () => (setBreaks([]), setAsking(false)), { defer: true }));
+  createEffect(on(draftVersion, () => (setBreaks([]), setNewer(null), setReplaces(undefined), setAsking(false)), { defer: true }));
 
   let gone = false;
   onCleanup(() => (gone = true));
@@ -178,16 +184,20 @@ export function ChatPage() {
     if (!view?.draft) return;
     setActing(true);
     try {
-      const plan = await chatApi.save(view.id, view.draft.version, pauseTriggers);
+      const plan = await chatApi.save(view.id, view.draft.version, pauseTriggers, replaces());
       setBreaks([]);
+      setNewer(null);
+      setReplaces(undefined);
       toast(pauseTriggers ? `Saved as “${plan.name}” version ${plan.version}; its triggers that need new inputs are paused` : `Saved as “${plan.name}” version ${plan.version}`);
       setConv("view", produce((v) => v && Object.assign(v, { plan_id: plan.id, plan_version: plan.version })));
       await load(view.id);
     } catch (e) {
       const broken = e instanceof ApiError && e.status === 409 && isTriggerList(e.details) ? e.details.map((d) => d.trigger_id) : [];
-      // a 409 naming triggers is not a newer draft: nothing to reload
-      if (!broken.length) reloadIfStale(e, view.id);
+      const saved = e instanceof ApiError && e.status === 409 && isNewerPlan(e.details) ? e.details.version : null;
+      // a 409 naming triggers or the plan's newer version is not a newer draft: nothing to reload
+      if (!broken.length && saved === null) reloadIfStale(e, view.id);
       setBreaks(broken);
+      setNewer(saved);
       toast(errorMessage(e), "error");
     } finally {
       setActing(false);
@@ -215,6 +225,11 @@ export function ChatPage() {
           <Show when={conv.view?.draft && isAdmin()}>
             <button class="btn" type="button" disabled={acting() || streaming() !== null} onClick={() => void save()}>
               {conv.view?.plan_id ? "Save new version" : "Save as plan"}
+            </button>
+          </Show>
+          <Show when={newer() !== null && isAdmin()}>
+            <button class="btn btn-danger" type="button" disabled={acting() || streaming() !== null} onClick={() => (setReplaces(newer() ?? undefined), void save())}>
+              Replace version {newer()}
             </button>
           </Show>
           <Show when={breaks().length && isAdmin()}>
