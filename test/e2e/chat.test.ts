@@ -98,6 +98,24 @@ describe("chat opening", () => {
   });
 });
 
+describe("chat stream cut short", () => {
+  it("shows the stored reply and draft when the reply's stream ends before it did", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing.");
+    // the network drops the stream after its first event; the planner answers anyway
+    await page.route("**/api/v1/chat/*/messages", async (r) => {
+      const res = await r.fetch();
+      await r.fulfill({ response: res, body: `${(await res.text()).split("\n\n")[0]}\n\n` });
+    });
+    await page.getByLabel("Message to the planner").fill("Add a review step before the summary");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await expect.poll(() => page.locator('.chat-msg[data-role="assistant"]').count(), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => page.locator('.chat-step[data-step="review_before_summary"]').count()).toBe(1);
+    await page.unroute("**/api/v1/chat/*/messages");
+    expect(browser.problems).toEqual([]);
+  });
+});
+
 describe("chat in two tabs", () => {
   it("shows what the other tab said once this tab's reply comes back", async () => {
     await page.goto(`${app.url}/chat`);

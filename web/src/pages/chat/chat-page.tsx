@@ -121,6 +121,8 @@ export function ChatPage() {
     const typed = text();
     const content = typed.trim();
     if (!content || streaming() !== null || opening()) return;
+    /** the conversation that kept the message but whose reply has not come down the stream (yet) */
+    let waiting: string | null = null;
     try {
       let view = conv.view;
       if (!view) {
@@ -128,9 +130,14 @@ export function ChatPage() {
         setConv({ view });
         navigate(`/chat/${view.id}`, { replace: true });
       }
+      const id = view.id;
       setText("");
       setStreaming("");
-      await chatApi.send(view.id, content, onEvent);
+      await chatApi.send(id, content, (e) => {
+        if (e.type === "message.created") waiting = id;
+        if (e.type === "reply.done") waiting = null;
+        onEvent(e);
+      });
       // another tab wrote to this conversation meanwhile: its messages fill the gap in the numbering
       if (conv.view?.messages.some((m, i) => m.seq !== i + 1) && params.id === view.id) {
         const fresh = await chatApi.get(view.id).catch(() => null);
@@ -139,11 +146,13 @@ export function ChatPage() {
     } catch (e) {
       // refused before it was kept (too long, busy, offline): give the words back rather than lose them
       if (e instanceof ApiError && !text().trim()) setText(typed);
-      toast(errorMessage(e), "error");
+      if (waiting === null) toast(errorMessage(e), "error");
     } finally {
       setStreaming(null);
       setStatus(null);
     }
+    // the stream ended before the reply (a dropped connection): the planner answers anyway, so wait for the stored reply
+    if (waiting !== null && params.id === waiting) void awaitReply(waiting);
   };
 
   // Run and Save name the draft on screen; another tab's newer draft is a 409, and then the page shows it.
