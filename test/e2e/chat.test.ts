@@ -205,6 +205,34 @@ describe("chat loops", () => {
 });
 
 describe("chat composer", () => {
+  it("keeps an unsent message across leaving the page and a reload, for its own conversation only", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing.");
+    const url = page.url();
+    const box = page.getByLabel("Message to the planner");
+    await box.fill("Add a review step before the summary, and");
+    await page.getByRole("link", { name: "Plans" }).click();
+    await page.getByRole("heading", { name: "Plans", exact: true }).waitFor();
+    await page.goBack();
+    await page.waitForURL(url);
+    await expect.poll(() => box.inputValue()).toBe("Add a review step before the summary, and");
+    await page.reload();
+    await expect.poll(() => box.inputValue()).toBe("Add a review step before the summary, and");
+    await page.getByRole("button", { name: "New chat" }).click();
+    await page.waitForURL(/\/chat$/);
+    expect(await box.inputValue()).toBe("");
+    await page.goBack();
+    await expect.poll(() => box.inputValue()).toBe("Add a review step before the summary, and");
+    // once sent, it is the conversation's, not the box's
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await expect.poll(() => page.locator('.chat-msg[data-role="assistant"]').count(), { timeout: 15_000 }).toBe(2);
+    await page.reload();
+    await page.locator('.chat-msg[data-role="assistant"]').nth(1).waitFor();
+    expect(await box.inputValue()).toBe("");
+    expect(browser.problems).toEqual([]);
+  });
+
+
   it("keeps a message the server refused in the box, to shorten and send again", async () => {
     await page.goto(`${app.url}/chat`);
     await say("Research the top competitors. Write a summary of their pricing.");

@@ -13,6 +13,7 @@ import { canWrite, isAdmin } from "../../lib/session";
 import { isTriggerList } from "../../lib/trigger-breaks";
 import { type ChatEvent, chatApi, type ConversationView } from "./chat-api";
 import { type RunForm, RunDraftDialog } from "./run-draft-dialog";
+import { unsent } from "./unsent";
 import "./chat.css";
 
 /** The 409 of a Save that would undo a version of the plan saved meanwhile. */
@@ -25,6 +26,7 @@ export function ChatPage() {
   const navigate = useNavigate();
   const [conv, setConv] = createStore<{ view: ConversationView | null; error: unknown; loading: boolean }>({ view: null, error: null, loading: false });
   const [text, setText] = createSignal("");
+  const type = (v: string) => (setText(v), unsent.write(params.id, v));
   const [streaming, setStreaming] = createSignal<string | null>(null);
   const [status, setStatus] = createSignal<string | null>(null);
   const [acting, setActing] = createSignal(false);
@@ -78,6 +80,7 @@ export function ChatPage() {
     stopFollowing();
     setAsking(false);
     setRunForm({ inputs: {}, title: "" });
+    setText(unsent.read(id));
     if (!id) return setConv({ view: null, error: null, loading: false });
     if (id === conv.view?.id) return;
     setConv("view", null);
@@ -123,6 +126,7 @@ export function ChatPage() {
     if (!content || streaming() !== null || opening()) return;
     /** the conversation that kept the message but whose reply has not come down the stream (yet) */
     let waiting: string | null = null;
+    const typedIn = params.id;
     try {
       let view = conv.view;
       if (!view) {
@@ -131,6 +135,7 @@ export function ChatPage() {
         navigate(`/chat/${view.id}`, { replace: true });
       }
       const id = view.id;
+      unsent.write(typedIn, "");
       setText("");
       setStreaming("");
       await chatApi.send(id, content, (e) => {
@@ -145,7 +150,7 @@ export function ChatPage() {
       }
     } catch (e) {
       // refused before it was kept (too long, busy, offline): give the words back rather than lose them
-      if (e instanceof ApiError && !text().trim()) setText(typed);
+      if (e instanceof ApiError && !text().trim()) type(typed);
       if (waiting === null) toast(errorMessage(e), "error");
     } finally {
       setStreaming(null);
@@ -271,7 +276,7 @@ export function ChatPage() {
                 <textarea
                   rows={4}
                   value={text()}
-                  onInput={(e) => setText(e.currentTarget.value)}
+                  onInput={(e) => type(e.currentTarget.value)}
                   onKeyDown={(e) => e.key === "Enter" && (e.ctrlKey || e.metaKey) && void send(e)}
                   placeholder={conv.view?.draft ? "e.g. Add a review step before sending" : "e.g. Research our top competitors. Write a summary of their pricing. Send it to the team."}
                   disabled={!canWrite()}
