@@ -233,6 +233,26 @@ describe("one reply at a time", () => {
     await runInDurableObject(obj, (o) => void Object.assign(o, { busy: false }));
     expect((await say(conv.id, "Research the market")).draft.version).toBe(1);
   });
+
+  it("answers a reply that fails unexpectedly (the database is down) with a failed message, streamed or not, and takes the next one", async () => {
+    const conv = await start();
+    const obj = env.CHAT.get(env.CHAT.idFromName(conv.id));
+    const down = { prepare: () => { throw new Error("D1_ERROR: database unavailable"); } };
+    await runInDurableObject(obj, (o) => void Object.assign(o, { env: { ...env, DB: down } }));
+    const plain = await say(conv.id, "Research the market");
+    expect(plain.message).toMatchObject({ role: "assistant", failed: true, content: "The planner failed unexpectedly." });
+    expect(plain.draft).toBeNull();
+    const streamed = await exports.default.fetch(
+      new Request(`${BASE}/api/v1/chat/${conv.id}/messages`, {
+        method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", accept: "text/event-stream" }, body: JSON.stringify({ content: "Write it up" }),
+      }),
+    );
+    expect(frames(await streamed.text()).map(([t]) => t)).toEqual(["message.created", "reply.done"]);
+    await runInDurableObject(obj, (o) => void Object.assign(o, { env }));
+    expect((await say(conv.id, "Research the market")).draft.version).toBe(1);
+    const view = (await api("GET", `/chat/${conv.id}`)).json;
+    expect(view.messages.map((m: any) => [m.role, m.failed])).toEqual([["user", false], ["assistant", true], ["user", false], ["assistant", true], ["user", false], ["assistant", false]]);
+  });
 });
 
 describe("chat with a model planner", () => {

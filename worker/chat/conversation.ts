@@ -103,11 +103,7 @@ export class ChatConversation extends DurableObject<Bindings> {
       if (open) void writer.write(sseFrame(++n, e.type, e)).catch(() => (open = false));
     };
     this.busy = true;
-    this.ctx.waitUntil(
-      this.reply(meta, content, emit)
-        .catch(() => emit({ type: "reply.done", message: this.store.addMessage({ role: "assistant", content: "The planner failed unexpectedly.", failed: true }) }))
-        .finally(() => void writer.close().catch(() => {})),
-    );
+    this.ctx.waitUntil(this.reply(meta, content, emit).finally(() => void writer.close().catch(() => {})));
     return ok(readable);
   }
 
@@ -165,6 +161,12 @@ export class ChatConversation extends DurableObject<Bindings> {
       emit({ type: "draft.created", draft });
       emit({ type: "reply.done", message });
       return { message, draft };
+    } catch (e) {
+      // the question is kept, so it gets an answer, streamed or not, and the next one can be asked
+      log("error", "chat reply failed", { conversation_id: meta.id, error: String(e) });
+      const message = this.store.addMessage({ role: "assistant", content: "The planner failed unexpectedly.", failed: true });
+      emit({ type: "reply.done", message });
+      return { message, draft: null };
     } finally {
       this.busy = false;
     }
