@@ -173,6 +173,20 @@ describe("chat under the offline planner", () => {
     expect(saved.json.definition.steps.map((s: any) => [s.id, s.depends_on])).toEqual([["scan", []], ["write_digest_news", ["scan"]]]);
   });
 
+  it("saves a conversation once at a time: two Saves at once make one plan, not two", async () => {
+    const conv = await start({ message: "Scan the news about otters. Write a digest." });
+    const [a, b] = await Promise.all([api("POST", `/chat/${conv.id}/save`), api("POST", `/chat/${conv.id}/save`)]);
+    const made = [a, b].filter((r) => r.status === 201);
+    expect(made.length).toBe(1);
+    // the other found the save under way, or (had it come after) saved onto the same plan
+    const other = made[0] === a ? b : a;
+    if (other.status === 409) expect(other.json.error.message).toContain("already being saved");
+    else expect(other.json).toMatchObject({ id: made[0].json.id, version: 1 });
+    expect((await api("GET", `/chat/${conv.id}`)).json.plan_id).toBe(made[0].json.id);
+    // once it is done, Save goes on from the plan it made
+    expect((await api("POST", `/chat/${conv.id}/save`)).json).toMatchObject({ id: made[0].json.id, version: 1 });
+  });
+
   it("does not save over a version of the plan made after the one the draft came from, unless told to", async () => {
     const plan = (await api("POST", "/plans", { body: { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news" }] } })).json;
     const conv = await start({ plan_id: plan.id });
