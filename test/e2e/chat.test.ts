@@ -79,6 +79,43 @@ describe("chat history", () => {
   });
 });
 
+describe("chat opening", () => {
+  it("sends a message typed while the conversation is still loading to that conversation, not a new one", async () => {
+    const conv = await apiCall<{ id: string }>(app, "POST", "/chat", { message: "Research the top competitors. Write a summary of their pricing." });
+    await page.route(`**/api/v1/chat/${conv.id}`, async (r) => {
+      if (r.request().method() === "GET") await new Promise((x) => setTimeout(x, 1500));
+      await r.continue();
+    });
+    await page.goto(`${app.url}/chat/${conv.id}`);
+    await page.getByLabel("Message to the planner").fill("Add a review step before the summary");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await expect.poll(() => page.locator('.chat-msg[data-role="assistant"]').count(), { timeout: 15_000 }).toBe(2);
+    await page.unroute(`**/api/v1/chat/${conv.id}`);
+    expect(page.url()).toContain(`/chat/${conv.id}`);
+    const view = await apiCall<{ messages: { role: string; content: string }[] }>(app, "GET", `/chat/${conv.id}`);
+    expect(view.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Research the top competitors. Write a summary of their pricing.", "Add a review step before the summary"]);
+    expect(browser.problems).toEqual([]);
+  });
+});
+
+describe("chat stream cut short", () => {
+  it("shows the stored reply and draft when the reply's stream ends before it did", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing.");
+    // the network drops the stream after its first event; the planner answers anyway
+    await page.route("**/api/v1/chat/*/messages", async (r) => {
+      const res = await r.fetch();
+      await r.fulfill({ response: res, body: `${(await res.text()).split("\n\n")[0]}\n\n` });
+    });
+    await page.getByLabel("Message to the planner").fill("Add a review step before the summary");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await expect.poll(() => page.locator('.chat-msg[data-role="assistant"]').count(), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => page.locator('.chat-step[data-step="review_before_summary"]').count()).toBe(1);
+    await page.unroute("**/api/v1/chat/*/messages");
+    expect(browser.problems).toEqual([]);
+  });
+});
+
 describe("chat in two tabs", () => {
   it("shows what the other tab said once this tab's reply comes back", async () => {
     await page.goto(`${app.url}/chat`);
@@ -136,6 +173,24 @@ describe("chat save over triggers", () => {
   });
 });
 
+describe("chat save over a newer version", () => {
+  it("says the plan was saved meanwhile and replaces that version only when asked", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news" }] });
+    await page.goto(`${app.url}/chat?plan=${plan.id}`);
+    await page.waitForURL(/\/chat\/cnv_/);
+    await say("Then write a digest of the news");
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news and the blogs" }] });
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByText(/is at version 2, not the version 1/).waitFor();
+    expect((await apiCall<{ version: number }>(app, "GET", `/plans/${plan.id}`)).version).toBe(2);
+    await page.getByRole("button", { name: "Replace version 2" }).click();
+    await page.getByText(/Saved as “Weekly” version 3/).waitFor();
+    expect((await apiCall<{ version: number }>(app, "GET", `/plans/${plan.id}`)).version).toBe(3);
+    expect(await page.getByRole("button", { name: "Replace version 2" }).count()).toBe(0);
+    expect(browser.problems).toEqual([]);
+  });
+});
+
 describe("chat loops", () => {
   it("shows how many items a loop runs at a time, and the change to it", async () => {
     await page.goto(`${app.url}/chat`);
@@ -150,6 +205,34 @@ describe("chat loops", () => {
 });
 
 describe("chat composer", () => {
+  it("keeps an unsent message across leaving the page and a reload, for its own conversation only", async () => {
+    await page.goto(`${app.url}/chat`);
+    await say("Research the top competitors. Write a summary of their pricing.");
+    const url = page.url();
+    const box = page.getByLabel("Message to the planner");
+    await box.fill("Add a review step before the summary, and");
+    await page.getByRole("link", { name: "Plans" }).click();
+    await page.getByRole("heading", { name: "Plans", exact: true }).waitFor();
+    await page.goBack();
+    await page.waitForURL(url);
+    await expect.poll(() => box.inputValue()).toBe("Add a review step before the summary, and");
+    await page.reload();
+    await expect.poll(() => box.inputValue()).toBe("Add a review step before the summary, and");
+    await page.getByRole("button", { name: "New chat" }).click();
+    await page.waitForURL(/\/chat$/);
+    expect(await box.inputValue()).toBe("");
+    await page.goBack();
+    await expect.poll(() => box.inputValue()).toBe("Add a review step before the summary, and");
+    // once sent, it is the conversation's, not the box's
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await expect.poll(() => page.locator('.chat-msg[data-role="assistant"]').count(), { timeout: 15_000 }).toBe(2);
+    await page.reload();
+    await page.locator('.chat-msg[data-role="assistant"]').nth(1).waitFor();
+    expect(await box.inputValue()).toBe("");
+    expect(browser.problems).toEqual([]);
+  });
+
+
   it("keeps a message the server refused in the box, to shorten and send again", async () => {
     await page.goto(`${app.url}/chat`);
     await say("Research the top competitors. Write a summary of their pricing.");
@@ -160,6 +243,40 @@ describe("chat composer", () => {
     await page.getByText(/20000 characters/).waitFor();
     expect(await box.inputValue()).toBe(long);
     expect(await page.locator('.chat-msg[data-role="user"]').count()).toBe(1);
+    expect(browser.problems).toEqual([]);
+  });
+});
+
+describe("chat run with params", () => {
+  it("asks for the draft's params before running it, keeping what was typed across a refused run", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: "Topic brief",
+      params: [{ name: "topic", required: true }, { name: "tone", enum: ["formal", "casual"], default: "formal" }],
+      steps: [{ id: "research", agent: "researcher", instructions: "Research {{params.topic}} in a {{params.tone}} tone" }],
+    });
+    await page.goto(`${app.url}/chat?plan=${plan.id}`);
+    await page.waitForURL(/\/chat\/cnv_/);
+    const id = page.url().split("/chat/")[1];
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Run draft 1" });
+    await dialog.getByLabel("topic").fill("otters");
+    expect(await dialog.getByLabel("tone").inputValue()).toBe("formal");
+
+    // another tab's reply replaces the draft: the run is refused, the newer draft shown, and the words typed are kept
+    await apiCall(app, "POST", `/chat/${id}/messages`, { content: "Add a review step after research" });
+    await dialog.getByRole("button", { name: "Run", exact: true }).click();
+    await page.getByText(/the draft is now version 2/).first().waitFor();
+    await expect.poll(() => page.locator(".chat-step").count()).toBe(2);
+    await expect.poll(() => dialog.count()).toBe(0);
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    const again = page.getByRole("dialog", { name: "Run draft 2" });
+    expect(await again.getByLabel("topic").inputValue()).toBe("otters");
+    await again.getByLabel("tone").selectOption("casual");
+    await again.getByRole("button", { name: "Run", exact: true }).click();
+    await page.waitForURL(/\/tasks\/tsk_/);
+    const task = await apiCall<{ inputs: Record<string, string>; steps: { id: string }[] }>(app, "GET", `/tasks/${page.url().split("/tasks/")[1]}`);
+    expect(task.inputs).toEqual({ topic: "otters", tone: "casual" });
+    expect(task.steps.map((s) => s.id)).toEqual(["research", "review_after_research"]);
     expect(browser.problems).toEqual([]);
   });
 });

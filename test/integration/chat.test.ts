@@ -173,6 +173,43 @@ describe("chat under the offline planner", () => {
     expect(saved.json.definition.steps.map((s: any) => [s.id, s.depends_on])).toEqual([["scan", []], ["write_digest_news", ["scan"]]]);
   });
 
+  it("saves a conversation once at a time: two Saves at once make one plan, not two", async () => {
+    const conv = await start({ message: "Scan the news about otters. Write a digest." });
+    const [a, b] = await Promise.all([api("POST", `/chat/${conv.id}/save`), api("POST", `/chat/${conv.id}/save`)]);
+    const made = [a, b].filter((r) => r.status === 201);
+    expect(made.length).toBe(1);
+    // the other found the save under way, or (had it come after) saved onto the same plan
+    const other = made[0] === a ? b : a;
+    if (other.status === 409) expect(other.json.error.message).toContain("already being saved");
+    else expect(other.json).toMatchObject({ id: made[0].json.id, version: 1 });
+    expect((await api("GET", `/chat/${conv.id}`)).json.plan_id).toBe(made[0].json.id);
+    // once it is done, Save goes on from the plan it made
+    expect((await api("POST", `/chat/${conv.id}/save`)).json).toMatchObject({ id: made[0].json.id, version: 1 });
+  });
+
+  it("does not save over a version of the plan made after the one the draft came from, unless told to", async () => {
+    const plan = (await api("POST", "/plans", { body: { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news" }] } })).json;
+    const conv = await start({ plan_id: plan.id });
+    await say(conv.id, "Then write a digest of the news");
+    // meanwhile someone else saves version 2 in the plan editor
+    const edited = { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news and the blogs" }] };
+    expect((await api("PUT", `/plans/${plan.id}`, { body: edited })).status).toBe(200);
+    const refused = await api("POST", `/chat/${conv.id}/save`);
+    expectError(refused, 409, "conflict");
+    expect(refused.json.error.message).toContain("version 2");
+    expect(refused.json.error.details).toMatchObject({ plan_id: plan.id, version: 2, from_version: 1 });
+    expect((await api("GET", `/plans/${plan.id}`)).json).toMatchObject({ version: 2, definition: { steps: [{ instructions: "Scan the news and the blogs" }] } });
+    expect((await api("GET", `/chat/${conv.id}`)).json).toMatchObject({ plan_version: 1 });
+    expectError(await api("POST", `/chat/${conv.id}/save`, { body: { plan_version: 1 } }), 409, "conflict");
+    expectError(await api("POST", `/chat/${conv.id}/save`, { body: { plan_version: 0 } }), 400, "bad_request");
+    // told which version it replaces, it saves over it; later saves follow on from the version saved
+    const saved = await api("POST", `/chat/${conv.id}/save`, { body: { plan_version: 2 } });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    expect(saved.json).toMatchObject({ id: plan.id, version: 3 });
+    await say(conv.id, "Add a review step before the digest");
+    expect((await api("POST", `/chat/${conv.id}/save`)).json).toMatchObject({ id: plan.id, version: 4 });
+  });
+
   it("answers the errors of every endpoint", async () => {
     const viewer = await tokenWithRole("viewer");
     const member = await tokenWithRole("member");
@@ -209,6 +246,26 @@ describe("one reply at a time", () => {
     expect((await api("GET", `/chat/${conv.id}`)).json.busy).toBe(true);
     await runInDurableObject(obj, (o) => void Object.assign(o, { busy: false }));
     expect((await say(conv.id, "Research the market")).draft.version).toBe(1);
+  });
+
+  it("answers a reply that fails unexpectedly (the database is down) with a failed message, streamed or not, and takes the next one", async () => {
+    const conv = await start();
+    const obj = env.CHAT.get(env.CHAT.idFromName(conv.id));
+    const down = { prepare: () => { throw new Error("D1_ERROR: database unavailable"); } };
+    await runInDurableObject(obj, (o) => void Object.assign(o, { env: { ...env, DB: down } }));
+    const plain = await say(conv.id, "Research the market");
+    expect(plain.message).toMatchObject({ role: "assistant", failed: true, content: "The planner failed unexpectedly." });
+    expect(plain.draft).toBeNull();
+    const streamed = await exports.default.fetch(
+      new Request(`${BASE}/api/v1/chat/${conv.id}/messages`, {
+        method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", accept: "text/event-stream" }, body: JSON.stringify({ content: "Write it up" }),
+      }),
+    );
+    expect(frames(await streamed.text()).map(([t]) => t)).toEqual(["message.created", "reply.done"]);
+    await runInDurableObject(obj, (o) => void Object.assign(o, { env }));
+    expect((await say(conv.id, "Research the market")).draft.version).toBe(1);
+    const view = (await api("GET", `/chat/${conv.id}`)).json;
+    expect(view.messages.map((m: any) => [m.role, m.failed])).toEqual([["user", false], ["assistant", true], ["user", false], ["assistant", true], ["user", false], ["assistant", false]]);
   });
 });
 

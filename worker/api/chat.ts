@@ -112,10 +112,18 @@ export const chatApi = newApp()
       requireRole(p, "admin");
       const id = c.req.valid("param").id;
       const obj = conversation(c.env, id);
-      const view = unwrap(await obj.get(p.org_id));
-      const draft = await draftOf(c.env, p.org_id, id, c.req.valid("json").draft_version);
-      const { record, created: isNew } = await saveDraft(c.env.DB, p, view.plan_id, await recheck(c.env.DB, p.org_id, draft.plan), { pause: c.req.valid("query").triggers === "pause" });
-      unwrap(await obj.noteSaved(p.org_id, record.id, record.version, draft.version));
+      const { draft_version, plan_version } = c.req.valid("json");
+      unwrap(await obj.beginSave(p.org_id));
+      const { record, created: isNew } = await (async () => {
+        // read once the save is ours: the plan a save just made is the one this one goes on from
+        const view = unwrap(await obj.get(p.org_id));
+        const draft = await draftOf(c.env, p.org_id, id, draft_version);
+        const out = await saveDraft(c.env.DB, p, view.plan_id, await recheck(c.env.DB, p.org_id, draft.plan), {
+          pause: c.req.valid("query").triggers === "pause", replaces: plan_version ?? view.plan_version,
+        });
+        unwrap(await obj.noteSaved(p.org_id, out.record.id, out.record.version, draft.version));
+        return out;
+      })().finally(() => obj.endSave());
       const saved = {
         id: record.id, name: record.name, description: record.description, version: record.version,
         definition: JSON.parse(record.definition) as Record<string, unknown>, created_at: iso(record.created_at)!, updated_at: iso(record.updated_at)!,

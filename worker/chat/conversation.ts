@@ -16,6 +16,8 @@ const missing: ChatRpc<never> = { ok: false, code: "not_found", message: "conver
 const DAY_MS = 86_400_000;
 /** How often a conversation looks again at its organization's retention period, so one set later applies. */
 export const CHAT_RECHECK_MS = 7 * DAY_MS;
+/** How long a save holds the conversation: past it, one whose Worker never said it ended no longer blocks the next. */
+const SAVE_LEASE_MS = 60_000;
 
 /** When a conversation last active at `last` is past the organization's retention period; null: kept. */
 export const chatExpiry = (last: number, retentionDays: number | null | undefined) => (retentionDays == null ? null : last + retentionDays * DAY_MS);
@@ -29,6 +31,8 @@ export const chatExpiry = (last: number, retentionDays: number | null | undefine
 export class ChatConversation extends DurableObject<Bindings> {
   private readonly store: ConversationStore;
   private busy = false;
+  /** When the save under way began: one at a time, so two at once cannot each make a new plan. */
+  private saving: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -103,12 +107,20 @@ export class ChatConversation extends DurableObject<Bindings> {
       if (open) void writer.write(sseFrame(++n, e.type, e)).catch(() => (open = false));
     };
     this.busy = true;
-    this.ctx.waitUntil(
-      this.reply(meta, content, emit)
-        .catch(() => emit({ type: "reply.done", message: this.store.addMessage({ role: "assistant", content: "The planner failed unexpectedly.", failed: true }) }))
-        .finally(() => void writer.close().catch(() => {})),
-    );
+    this.ctx.waitUntil(this.reply(meta, content, emit).finally(() => void writer.close().catch(() => {})));
     return ok(readable);
+  }
+
+  async beginSave(orgId: string): Promise<ChatRpc<null>> {
+    if (!this.owned(orgId)) return missing;
+    const now = Date.now();
+    if (this.saving !== null && now - this.saving < SAVE_LEASE_MS) return { ok: false, code: "conflict", message: "this conversation is already being saved: try again in a moment" };
+    this.saving = now;
+    return ok(null);
+  }
+
+  async endSave(): Promise<void> {
+    this.saving = null;
   }
 
   async noteSaved(orgId: string, planId: string, version: number, draftVersion: number): Promise<ChatRpc<null>> {
@@ -165,6 +177,12 @@ export class ChatConversation extends DurableObject<Bindings> {
       emit({ type: "draft.created", draft });
       emit({ type: "reply.done", message });
       return { message, draft };
+    } catch (e) {
+      // the question is kept, so it gets an answer, streamed or not, and the next one can be asked
+      log("error", "chat reply failed", { conversation_id: meta.id, error: String(e) });
+      const message = this.store.addMessage({ role: "assistant", content: "The planner failed unexpectedly.", failed: true });
+      emit({ type: "reply.done", message });
+      return { message, draft: null };
     } finally {
       this.busy = false;
     }

@@ -38,6 +38,18 @@ export function plannerSystemPrompt(ctx: Pick<PlannerContext, "systemPrompt" | "
   return [RULES, ctx.systemPrompt.trim(), `The organization's agents:\n${agents.join("\n")}`].filter(Boolean).join("\n\n");
 }
 
+/** The conversation sent with each reply: its newest messages up to this many characters; the current draft holds what older ones decided. */
+export const HISTORY_CHARS = 40_000;
+
+/** The newest messages that fit in `budget` characters, starting with one of the person's. */
+function recentHistory(history: PlannerContext["history"], budget = HISTORY_CHARS): PlannerContext["history"] {
+  let used = 0;
+  let from = history.length;
+  while (from > 0 && used + history[from - 1].content.length <= budget) used += history[--from].content.length;
+  while (from < history.length && history[from].role !== "user") from++;
+  return history.slice(from);
+}
+
 const firstUserMessage = (ctx: PlannerContext) =>
   ctx.draft ? `Current draft:\n\`\`\`json\n${JSON.stringify(ctx.draft)}\n\`\`\`\n\n${ctx.message}` : ctx.message;
 
@@ -71,9 +83,13 @@ const addUsage = (a: Usage, b: Usage): Usage => ({
  * validation issues back in the same conversation (as the tool's result) so the model can fix them.
  */
 export function modelProposer(ctx: PlannerContext) {
+  const said = ctx.history.filter((m) => m.content.trim());
+  const recent = recentHistory(said);
+  const left = said.length - recent.length;
+  const note = left ? `\n\n(The ${left} earlier messages of this conversation are left out: the current draft holds what they decided.)` : "";
   const messages: Message[] = [
-    { role: "system", content: plannerSystemPrompt(ctx) },
-    ...ctx.history.filter((m) => m.content.trim()).map((m) => ({ role: m.role, content: m.content })),
+    { role: "system", content: plannerSystemPrompt(ctx) + note },
+    ...recent.map((m) => ({ role: m.role, content: m.content })),
     { role: "user", content: firstUserMessage(ctx) },
   ];
   let usage = zeroUsage();

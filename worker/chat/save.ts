@@ -1,16 +1,17 @@
 import { findPlan, type PlanRecord, unchanged } from "../api/plan-run";
 import { saveVersion } from "../api/plan-save";
 import { actorOf, auditStatement } from "../lib/audit";
+import { conflict } from "../lib/errors";
 import type { Principal } from "../lib/context";
 import { newId } from "../lib/ids";
 import type { Plan } from "../task/plan-schema";
 
 /**
  * A draft becomes a plan: a new version of the plan the conversation came from (or was saved as),
- * else a new plan; the same plan as the current version saves nothing. A new version is checked against the
- * plan's triggers and made as `PUT /plans/{id}` makes one.
+ * else a new plan; the same plan as the current version saves nothing. A new version replaces only the version
+ * `replaces` (when given), is checked against the plan's triggers and made as `PUT /plans/{id}` makes one.
  */
-export async function saveDraft(d1: D1Database, p: Principal, planId: string | null, plan: Plan, o: { pause: boolean }): Promise<{ record: PlanRecord; created: boolean }> {
+export async function saveDraft(d1: D1Database, p: Principal, planId: string | null, plan: Plan, o: { pause: boolean; replaces: number | null }): Promise<{ record: PlanRecord; created: boolean }> {
   const now = Date.now();
   const actor = actorOf(p);
   const current = planId ? await findPlan(d1, p.org_id, planId).catch(() => null) : null;
@@ -24,6 +25,12 @@ export async function saveDraft(d1: D1Database, p: Principal, planId: string | n
     return { record: await findPlan(d1, p.org_id, id), created: true };
   }
   if (unchanged(current, plan)) return { record: current, created: false };
+  if (o.replaces != null && current.version !== o.replaces) {
+    throw conflict(
+      `plan ${current.id} is at version ${current.version}, not the version ${o.replaces} this draft builds on: saving would undo what changed since. Look at version ${current.version}, then save with {"plan_version": ${current.version}} to replace it`,
+      { plan_id: current.id, version: current.version, from_version: o.replaces },
+    );
+  }
   const also = (version: number, at: number) => [
     auditStatement(d1, { org_id: p.org_id, actor, action: "plan.update", target_type: "plan", target_id: current.id, details: { version, via: "chat" } }, at, true),
   ];

@@ -48,5 +48,12 @@ export const Run = z
     draft_version: DraftVersion,
   })
   .strict();
-export const Save = z.object({ draft_version: DraftVersion }).strict();
+export const Save = z
+  .object({
+    draft_version: DraftVersion,
+    plan_version: z.number().int().min(1).optional().openapi({
+      description: "the plan's version this save replaces, default the one the conversation started from or was last saved as: 409 if the plan is at another, so a version saved meanwhile (the plan editor, another conversation) is not undone unseen",
+    }),
+  })
+  .strict();
 

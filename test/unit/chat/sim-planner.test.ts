@@ -191,6 +191,15 @@ describe("refinements", () => {
     valid(plan);
   });
 
+  it("removing a loop or a branch leaves what came after it waiting for what it read", () => {
+    const emails = refine(draft("Find the new customers. For each customer, draft a welcome email. Send the emails."), "Remove the each_customer step");
+    valid(emails);
+    expect(deps(emails)).toEqual({ find_new_customers: [], send_emails: ["find_new_customers"] });
+    const tickets = refine(draft("Read the ticket. If it is urgent, page the on-call, otherwise add it to the queue. Reply to the customer."), "Remove the if_is_urgent step");
+    valid(tickets);
+    expect(deps(tickets).reply_customer).toEqual(["check_is_urgent"]);
+  });
+
   it("appends anything else as new steps after the last ones, and can start over", () => {
     const plan = refine(base(), "Also translate the comparison into French");
     valid(plan);

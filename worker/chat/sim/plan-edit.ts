@@ -77,7 +77,7 @@ export function insertAfter(plan: Plan, anchorId: string, step: Step): boolean {
   return true;
 }
 
-/** Removes a step; whatever waited for it waits for its dependencies instead. A loop's list or a branch's input cannot go. */
+/** Removes a step; whatever waited for it waits for its inputs instead. A loop's list or a branch's input cannot go. */
 export function removeStep(plan: Plan, id: string): boolean {
   const at = locate(plan.steps, id);
   if (!at || (at.list.length === 1 && at.parent) || (at.list === plan.steps && plan.steps.length === 1)) return false;
@@ -86,8 +86,10 @@ export function removeStep(plan: Plan, id: string): boolean {
     if ((s.kind === "loop" && s.over === id) || (s.kind === "branch" && s.on === id)) return false;
   }
   at.list.splice(at.index, 1);
+  // a loop's list and a branch's input are what it read too
+  const inputs = [...gone.depends_on, ...(gone.kind === "loop" ? [gone.over] : gone.kind === "branch" ? [gone.on] : [])];
   for (const s of at.list) {
-    if (s.depends_on.includes(id)) s.depends_on = [...new Set(s.depends_on.flatMap((d) => (d === id ? gone.depends_on : [d])))];
+    if (s.depends_on.includes(id)) s.depends_on = [...new Set(s.depends_on.flatMap((d) => (d === id ? inputs : [d])))];
   }
   if (plan.output === id) delete plan.output;
   return true;

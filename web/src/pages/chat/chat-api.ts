@@ -15,9 +15,10 @@ const enc = encodeURIComponent;
 export const chatApi = {
   start: (o: { message?: string; plan_id?: string } = {}) => unwrap(fd.chat.$post({ json: o })) as Promise<ConversationView>,
   get: (id: string) => unwrap(fd.chat[":id"].$get({ param: { id } })) as Promise<ConversationView>,
-  run: (id: string, version: number) => unwrap(fd.chat[":id"].run.$post({ param: { id }, json: { draft_version: version } })) as Promise<TaskListItem>,
-  save: (id: string, version: number, pauseTriggers = false) =>
-    unwrap(fd.chat[":id"].save.$post({ param: { id }, query: pauseTriggers ? { triggers: "pause" } : {}, json: { draft_version: version } })),
+  run: (id: string, version: number, inputs: Record<string, string> = {}, title?: string) =>
+    unwrap(fd.chat[":id"].run.$post({ param: { id }, json: { draft_version: version, inputs, title } })) as Promise<TaskListItem>,
+  save: (id: string, version: number, pauseTriggers = false, replaces?: number) =>
+    unwrap(fd.chat[":id"].save.$post({ param: { id }, query: pauseTriggers ? { triggers: "pause" } : {}, json: { draft_version: version, plan_version: replaces } })),
 
   /** Sends a message and calls `onEvent` for each event of the reply until it is done. */
   async send(id: string, content: string, onEvent: (e: ChatEvent) => void): Promise<void> {

@@ -12,7 +12,12 @@ import { errorMessage } from "../../lib/format";
 import { canWrite, isAdmin } from "../../lib/session";
 import { isTriggerList } from "../../lib/trigger-breaks";
 import { type ChatEvent, chatApi, type ConversationView } from "./chat-api";
+import { type RunForm, RunDraftDialog } from "./run-draft-dialog";
+import { unsent } from "./unsent";
 import "./chat.css";
+
+/** The 409 of a Save that would undo a version of the plan saved meanwhile. */
+const isNewerPlan = (v: unknown): v is { version: number } => typeof v === "object" && v !== null && "from_version" in v && typeof (v as { version?: unknown }).version === "number";
 
 /** Describe the work, get a plan, refine it by replying, then run or save it. */
 export function ChatPage() {
@@ -21,13 +26,20 @@ export function ChatPage() {
   const navigate = useNavigate();
   const [conv, setConv] = createStore<{ view: ConversationView | null; error: unknown; loading: boolean }>({ view: null, error: null, loading: false });
   const [text, setText] = createSignal("");
+  const type = (v: string) => (setText(v), unsent.write(params.id, v));
   const [streaming, setStreaming] = createSignal<string | null>(null);
   const [status, setStatus] = createSignal<string | null>(null);
   const [acting, setActing] = createSignal(false);
   /** the triggers the last Save would have broken: Save again pausing them */
   const [breaks, setBreaks] = createSignal<string[]>([]);
+  /** the plan's version saved meanwhile that the last Save refused to undo; then the one Replace says to save over */
+  const [newer, setNewer] = createSignal<number | null>(null);
+  const [replaces, setReplaces] = createSignal<number | undefined>(undefined);
+  /** the Run form of a draft with params, open or not: what was typed in it is kept across drafts */
+  const [asking, setAsking] = createSignal(false);
+  const [runForm, setRunForm] = createSignal<RunForm>({ inputs: {}, title: "" });
   const draftVersion = createMemo(() => conv.view?.draft?.version);
-  createEffect(on(draftVersion, () => setBreaks([]), { defer: true }));
+  createEffect(on(draftVersion, () => (setBreaks([]), setNewer(null), setReplaces(undefined), setAsking(false)), { defer: true }));
 
   let gone = false;
   onCleanup(() => (gone = true));
@@ -66,6 +78,9 @@ export function ChatPage() {
   // Whenever the route names another conversation than the one shown (a link, Back, Forward), load it.
   createEffect(on(() => params.id, (id) => {
     stopFollowing();
+    setAsking(false);
+    setRunForm({ inputs: {}, title: "" });
+    setText(unsent.read(id));
     if (!id) return setConv({ view: null, error: null, loading: false });
     if (id === conv.view?.id) return;
     setConv("view", null);
@@ -101,11 +116,17 @@ export function ChatPage() {
     }
   };
 
+  /** the URL names a conversation not shown yet: a message now would start another one */
+  const opening = () => params.id !== undefined && conv.view?.id !== params.id;
+
   const send = async (ev: Event) => {
     ev.preventDefault();
     const typed = text();
     const content = typed.trim();
-    if (!content || streaming() !== null) return;
+    if (!content || streaming() !== null || opening()) return;
+    /** the conversation that kept the message but whose reply has not come down the stream (yet) */
+    let waiting: string | null = null;
+    const typedIn = params.id;
     try {
       let view = conv.view;
       if (!view) {
@@ -113,9 +134,15 @@ export function ChatPage() {
         setConv({ view });
         navigate(`/chat/${view.id}`, { replace: true });
       }
+      const id = view.id;
+      unsent.write(typedIn, "");
       setText("");
       setStreaming("");
-      await chatApi.send(view.id, content, onEvent);
+      await chatApi.send(id, content, (e) => {
+        if (e.type === "message.created") waiting = id;
+        if (e.type === "reply.done") waiting = null;
+        onEvent(e);
+      });
       // another tab wrote to this conversation meanwhile: its messages fill the gap in the numbering
       if (conv.view?.messages.some((m, i) => m.seq !== i + 1) && params.id === view.id) {
         const fresh = await chatApi.get(view.id).catch(() => null);
@@ -123,12 +150,14 @@ export function ChatPage() {
       }
     } catch (e) {
       // refused before it was kept (too long, busy, offline): give the words back rather than lose them
-      if (e instanceof ApiError && !text().trim()) setText(typed);
-      toast(errorMessage(e), "error");
+      if (e instanceof ApiError && !text().trim()) type(typed);
+      if (waiting === null) toast(errorMessage(e), "error");
     } finally {
       setStreaming(null);
       setStatus(null);
     }
+    // the stream ended before the reply (a dropped connection): the planner answers anyway, so wait for the stored reply
+    if (waiting !== null && params.id === waiting) void awaitReply(waiting);
   };
 
   // Run and Save name the draft on screen; another tab's newer draft is a 409, and then the page shows it.
@@ -136,17 +165,29 @@ export function ChatPage() {
     if (e instanceof ApiError && e.status === 409) void load(id);
   };
 
-  const run = async () => {
+  const start = async (inputs: Record<string, string> = {}, title?: string) => {
     const view = conv.view;
     if (!view?.draft) return;
-    setActing(true);
     try {
-      const task = await chatApi.run(view.id, view.draft.version);
+      const task = await chatApi.run(view.id, view.draft.version, inputs, title);
       toast(`Started “${task.title}”`);
       navigate(`/tasks/${task.id}`);
     } catch (e) {
+      // the newer draft replaces the Run form too: say why it went
+      if (e instanceof ApiError && e.status === 409) toast(errorMessage(e), "error");
       reloadIfStale(e, view.id);
-      toast(errorMessage(e), "error");
+      throw e;
+    }
+  };
+
+  // A draft with params asks for them first; one without runs at once.
+  const run = async () => {
+    if (conv.view?.draft?.plan.params.length) return setAsking(true);
+    setActing(true);
+    try {
+      await start();
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 409)) toast(errorMessage(e), "error");
     } finally {
       setActing(false);
     }
@@ -157,16 +198,20 @@ export function ChatPage() {
     if (!view?.draft) return;
     setActing(true);
     try {
-      const plan = await chatApi.save(view.id, view.draft.version, pauseTriggers);
+      const plan = await chatApi.save(view.id, view.draft.version, pauseTriggers, replaces());
       setBreaks([]);
+      setNewer(null);
+      setReplaces(undefined);
       toast(pauseTriggers ? `Saved as “${plan.name}” version ${plan.version}; its triggers that need new inputs are paused` : `Saved as “${plan.name}” version ${plan.version}`);
       setConv("view", produce((v) => v && Object.assign(v, { plan_id: plan.id, plan_version: plan.version })));
       await load(view.id);
     } catch (e) {
       const broken = e instanceof ApiError && e.status === 409 && isTriggerList(e.details) ? e.details.map((d) => d.trigger_id) : [];
-      // a 409 naming triggers is not a newer draft: nothing to reload
-      if (!broken.length) reloadIfStale(e, view.id);
+      const saved = e instanceof ApiError && e.status === 409 && isNewerPlan(e.details) ? e.details.version : null;
+      // a 409 naming triggers or the plan's newer version is not a newer draft: nothing to reload
+      if (!broken.length && saved === null) reloadIfStale(e, view.id);
       setBreaks(broken);
+      setNewer(saved);
       toast(errorMessage(e), "error");
     } finally {
       setActing(false);
@@ -194,6 +239,11 @@ export function ChatPage() {
           <Show when={conv.view?.draft && isAdmin()}>
             <button class="btn" type="button" disabled={acting() || streaming() !== null} onClick={() => void save()}>
               {conv.view?.plan_id ? "Save new version" : "Save as plan"}
+            </button>
+          </Show>
+          <Show when={newer() !== null && isAdmin()}>
+            <button class="btn btn-danger" type="button" disabled={acting() || streaming() !== null} onClick={() => (setReplaces(newer() ?? undefined), void save())}>
+              Replace version {newer()}
             </button>
           </Show>
           <Show when={breaks().length && isAdmin()}>
@@ -226,13 +276,13 @@ export function ChatPage() {
                 <textarea
                   rows={4}
                   value={text()}
-                  onInput={(e) => setText(e.currentTarget.value)}
+                  onInput={(e) => type(e.currentTarget.value)}
                   onKeyDown={(e) => e.key === "Enter" && (e.ctrlKey || e.metaKey) && void send(e)}
                   placeholder={conv.view?.draft ? "e.g. Add a review step before sending" : "e.g. Research our top competitors. Write a summary of their pricing. Send it to the team."}
                   disabled={!canWrite()}
                 />
               </label>
-              <button class="btn btn-primary" type="submit" disabled={!text().trim() || streaming() !== null || !canWrite()}>
+              <button class="btn btn-primary" type="submit" disabled={!text().trim() || streaming() !== null || !canWrite() || opening()}>
                 Send
               </button>
             </form>
@@ -243,6 +293,9 @@ export function ChatPage() {
             </Show>
           </div>
         </div>
+      </Show>
+      <Show when={asking() && conv.view?.draft}>
+        {(d) => <RunDraftDialog draft={d()} form={runForm()} onChange={setRunForm} onClose={() => setAsking(false)} onRun={start} />}
       </Show>
     </section>
   );
