@@ -24,6 +24,22 @@ function memoryAndStorage(o: TaskRunner, storage: DurableObjectStorage) {
   };
 }
 
+/**
+ * Makes the object's `emit` throw as a refused storage write would, inside the transaction that stores the event:
+ * for the first event `when` picks, or for every one with `every`.
+ */
+function refuseEmit(o: TaskRunner, when: (e: TaskEvent) => boolean, every = false) {
+  const emit = o.emit.bind(o);
+  let failed = false;
+  o.emit = (event: TaskEvent) => {
+    if (when(event) && (every || !failed)) {
+      failed = true;
+      throw new Error("storage refused the write");
+    }
+    emit(event);
+  };
+}
+
 describe("a task object whose transaction rolls back", () => {
   it("answers what storage holds: the step it changed still waits for its answer, and the answer finishes the task", async () => {
     const task = await createTask({ agent: "researcher", title: "rollback step", description: "@ask Which region?\n@output done" });
@@ -58,15 +74,7 @@ describe("a task object whose transaction rolls back", () => {
     const task = await createTask({ agent: "researcher", title: "rollback answer", description: "@ask Which region?\n@output done" });
     const waiting = await waitForStatus(task.id, ["needs_input"]);
     await runInDurableObject(taskStub(task.id), (o: TaskRunner) => {
-      const emit = o.emit.bind(o);
-      let failed = false;
-      o.emit = (event: TaskEvent) => {
-        if (event.type === "step.updated" && !failed) {
-          failed = true;
-          throw new Error("storage refused the write");
-        }
-        emit(event);
-      };
+      refuseEmit(o, (event) => event.type === "step.updated");
     });
     const answer = { call_id: waiting.pending[0].call_id, answers: ["EMEA"] };
     expect((await api("POST", `/sessions/${waiting.session_id}/respond`, { body: answer })).status).toBe(500);
@@ -80,11 +88,7 @@ describe("a task object whose transaction rolls back", () => {
     const task = await createTask({ agent: "researcher", title: "rollback outcome", description: "@ask Which region?\n@output done" });
     const waiting = await waitForStatus(task.id, ["needs_input"]);
     await runInDurableObject(taskStub(task.id), (o: TaskRunner) => {
-      const emit = o.emit.bind(o);
-      o.emit = (event: TaskEvent) => {
-        if (event.type === "step.updated" && event.status === "completed") throw new Error("storage refused the write");
-        emit(event);
-      };
+      refuseEmit(o, (event) => event.type === "step.updated" && event.status === "completed", true);
     });
     expect((await api("POST", `/sessions/${waiting.session_id}/respond`, { body: { call_id: waiting.pending[0].call_id, answers: ["EMEA"] } })).status).toBe(200);
     const failed = await waitForStatus(task.id, ["failed", "completed"]);
@@ -104,15 +108,7 @@ describe("a task object whose transaction rolls back", () => {
     const copy = { ...meta, id: `tsk_rollback_${crypto.randomUUID().slice(0, 8)}`, title: "rollback start", created_at: Date.now() };
     const stub = taskStub(copy.id);
     await runInDurableObject(stub, async (o: TaskRunner, state) => {
-      const emit = o.emit.bind(o);
-      let failed = false;
-      o.emit = (event: TaskEvent) => {
-        if (!failed) {
-          failed = true;
-          throw new Error("storage refused the write");
-        }
-        emit(event);
-      };
+      refuseEmit(o, () => true);
       await expect(o.start(copy)).rejects.toThrow("storage refused the write");
       expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'task'").toArray()).toEqual([]);
       expect(o.meta).toBeNull();
@@ -127,15 +123,7 @@ describe("a task object whose transaction rolls back", () => {
     const task = await createTask({ agent: "researcher", title: "rollback budget stop", description: "@output x", max_cost: 0.0000001 });
     const waiting = await waitForStatus(task.id, ["needs_input"]);
     await runInDurableObject(taskStub(task.id), (o: TaskRunner) => {
-      const emit = o.emit.bind(o);
-      let failed = false;
-      o.emit = (event: TaskEvent) => {
-        if (event.type === "task.updated" && !failed) {
-          failed = true;
-          throw new Error("storage refused the write");
-        }
-        emit(event);
-      };
+      refuseEmit(o, (event) => event.type === "task.updated");
     });
     const stop = { call_id: waiting.pending[0].call_id, answers: ["stop"] };
     expect((await api("POST", `/sessions/${waiting.session_id}/respond`, { body: stop })).status).toBe(500);
@@ -149,15 +137,7 @@ describe("a task object whose transaction rolls back", () => {
     const task = await createTask({ agent: "researcher", title: "rollback cancel", description: "@ask Which region?\n@output done" });
     const waiting = await waitForStatus(task.id, ["needs_input"]);
     await runInDurableObject(taskStub(task.id), (o: TaskRunner) => {
-      const emit = o.emit.bind(o);
-      let failed = false;
-      o.emit = (event: TaskEvent) => {
-        if (event.type === "task.updated" && !failed) {
-          failed = true;
-          throw new Error("storage refused the write");
-        }
-        emit(event);
-      };
+      refuseEmit(o, (event) => event.type === "task.updated");
     });
     expect((await api("DELETE", `/tasks/${task.id}`)).status).toBe(500);
     await runInDurableObject(taskStub(task.id), (o: TaskRunner, state) => {
