@@ -4,21 +4,15 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { CHROMIUM, launchChromium } from "../scripts/chromium.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const BUDGET_MS = 1000;
 
 /** @param {{ url: string, token: string, tasks: number, log: (m: string) => void }} o */
 export async function benchDashboard({ url, token, tasks, log }) {
   if (!existsSync(CHROMIUM)) return { id: "dashboard_usable_ms", value: null, unit: "ms", goal: `≤ ${BUDGET_MS}`, notes: `not measured: no Chromium at ${CHROMIUM} (CHROMIUM_PATH)` };
-  const { chromium } = await import("playwright-core");
   const profile = mkdtempSync(path.join(tmpdir(), "flightdeck-bench-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    viewport: { width: 1400, height: 950 },
-  });
+  const context = await launchChromium(profile);
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${url}/sign-in`);

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "../../scripts/chromium.mjs";
 import { afterAll, beforeAll, expect } from "vitest";
 
 /** Shared pieces of the browser tests: the real app as `npm start` starts it, and Debian's Chromium. */
@@ -11,7 +12,6 @@ import { afterAll, beforeAll, expect } from "vitest";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 export const SHOTS = path.join(ROOT, "test-results/e2e");
 export const ADMIN_TOKEN = "fd_e2e_admin_token_0123456789abcdef";
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -126,12 +126,7 @@ export interface Browser {
 
 export async function launchBrowser(): Promise<Browser> {
   const profile = mkdtempSync(path.join(tmpdir(), "flightdeck-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    viewport: { width: 1400, height: 950 },
-  });
+  const context = await launchChromium(profile);
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
   page.on("console", (m) => {

@@ -40,6 +40,15 @@ function refuseEmit(o: TaskRunner, when: (e: TaskEvent) => boolean, every = fals
   };
 }
 
+/** An answer whose write is refused is a 500 that leaves the task waiting as it was; the same answer sent again is taken. */
+async function answerRefusedThenTaken(taskId: string, waiting: { session_id: string; pending: { call_id?: string }[] }, answers: string[]) {
+  const answer = { call_id: waiting.pending[0].call_id, answers };
+  expect((await api("POST", `/sessions/${waiting.session_id}/respond`, { body: answer })).status).toBe(500);
+  expect((await api("GET", `/tasks/${taskId}`)).json).toMatchObject({ status: "needs_input", pending: waiting.pending });
+  const again = await api("POST", `/sessions/${waiting.session_id}/respond`, { body: answer });
+  expect(again.status, JSON.stringify(again.json)).toBe(200);
+}
+
 describe("a task object whose transaction rolls back", () => {
   it("answers what storage holds: the step it changed still waits for its answer, and the answer finishes the task", async () => {
     const task = await createTask({ agent: "researcher", title: "rollback step", description: "@ask Which region?\n@output done" });
@@ -76,11 +85,7 @@ describe("a task object whose transaction rolls back", () => {
     await runInDurableObject(taskStub(task.id), (o: TaskRunner) => {
       refuseEmit(o, (event) => event.type === "step.updated");
     });
-    const answer = { call_id: waiting.pending[0].call_id, answers: ["EMEA"] };
-    expect((await api("POST", `/sessions/${waiting.session_id}/respond`, { body: answer })).status).toBe(500);
-    expect((await api("GET", `/tasks/${task.id}`)).json).toMatchObject({ status: "needs_input", pending: waiting.pending });
-    const again = await api("POST", `/sessions/${waiting.session_id}/respond`, { body: answer });
-    expect(again.status, JSON.stringify(again.json)).toBe(200);
+    await answerRefusedThenTaken(task.id, waiting, ["EMEA"]);
     expect(await waitForStatus(task.id, ["completed", "failed"])).toMatchObject({ status: "completed", output: "done" });
   });
 
@@ -125,11 +130,7 @@ describe("a task object whose transaction rolls back", () => {
     await runInDurableObject(taskStub(task.id), (o: TaskRunner) => {
       refuseEmit(o, (event) => event.type === "task.updated");
     });
-    const stop = { call_id: waiting.pending[0].call_id, answers: ["stop"] };
-    expect((await api("POST", `/sessions/${waiting.session_id}/respond`, { body: stop })).status).toBe(500);
-    expect((await api("GET", `/tasks/${task.id}`)).json).toMatchObject({ status: "needs_input", pending: waiting.pending });
-    const again = await api("POST", `/sessions/${waiting.session_id}/respond`, { body: stop });
-    expect(again.status, JSON.stringify(again.json)).toBe(200);
+    await answerRefusedThenTaken(task.id, waiting, ["stop"]);
     expect(await waitForStatus(task.id, ["cancelled"])).toMatchObject({ status: "cancelled", pending: [] });
   });
 
