@@ -52,6 +52,16 @@ describe("dashboard", () => {
     await page.getByRole("heading", { name: "Task table" }).waitFor();
   });
 
+  it("says an address names no page, rather than showing the board as if the link had worked", async () => {
+    await page.goto(`${app.url}/audit-log`);
+    await page.getByRole("heading", { name: "Page not found" }).waitFor();
+    await page.getByText("There is no page at /audit-log").waitFor();
+    expect(await page.getByRole("heading", { name: "Tasks", exact: true }).count()).toBe(0);
+    await page.getByRole("link", { name: "Go to Tasks" }).click();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/");
+  });
+
   /** Signs the page out, then in with a new member token, which it answers (to be revoked). */
   async function signInAsNewMember(name: string): Promise<{ id: string; token: string }> {
     const member = await apiCall<{ id: string; token: string }>(app, "POST", "/tokens", { name: `${name}-${uid()}`, role: "member" });

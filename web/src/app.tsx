@@ -1,6 +1,7 @@
-import { Navigate, Route, Router } from "@solidjs/router";
+import { Route, Router } from "@solidjs/router";
 import { lazy } from "solid-js";
 import { Shell } from "./components/shell";
+import { NotFoundPage } from "./pages/not-found/not-found-page";
 import { SignInPage } from "./pages/sign-in/sign-in-page";
 // The landing page ships in the entry chunk: one round trip less before the board is usable.
 import { BoardPage } from "./pages/tasks/board-page";
@@ -24,7 +25,7 @@ export function App() {
         <Route path="/plans/:id?" component={PlansPage} />
         <Route path="/agents" component={AgentsPage} />
         <Route path="/settings" component={SettingsPage} />
-        <Route path="*" component={() => <Navigate href="/" />} />
+        <Route path="*" component={NotFoundPage} />
       </Route>
     </Router>
   );
