@@ -182,6 +182,36 @@ describe("audit log", () => {
   });
 });
 
+describe("audit log filters", () => {
+  it("narrows to one target, one actor or one action, combined, paging within the filter, and refuses a malformed filter", async () => {
+    const { id: adminId, token } = await newOrg("Audit filters");
+    const bot = await api("POST", "/tokens", { token, body: { name: "bot", role: "admin" } });
+    const steps = [{ id: "s", agent: "writer", instructions: "@output x" }];
+    const plan = await api("POST", "/plans", { token, body: { name: "p", steps } });
+    const other = await api("POST", "/plans", { token, body: { name: "q", steps } });
+    const b = await api("POST", "/tasks", { token: bot.json.token, body: { agent: "writer", title: "b", description: "@output b" } });
+    expect((await api("PUT", `/plans/${plan.json.id}`, { token: bot.json.token, body: { name: "p", steps: [{ ...steps[0], instructions: "@output y" }] } })).status).toBe(200);
+    await entry(token, "plan.update", plan.json.id);
+    await entry(token, "plan.create", other.json.id);
+    const list = async (q: string) => {
+      const res = await api("GET", `/audit?limit=100&${q}`, { token });
+      expect(res.status, res.text).toBe(200);
+      return (res.json.items as Entry[]).map((e) => `${e.action} ${e.target.id} ${e.actor.id}`);
+    };
+    expect(await list(`target=${plan.json.id}`)).toEqual([`plan.update ${plan.json.id} ${bot.json.id}`, `plan.create ${plan.json.id} ${adminId}`]);
+    expect(await list(`actor=${bot.json.id}`)).toEqual([`plan.update ${plan.json.id} ${bot.json.id}`, `task.create ${b.json.id} ${bot.json.id}`]);
+    expect(await list(`actor=${bot.json.id}&action=task.create`)).toEqual([`task.create ${b.json.id} ${bot.json.id}`]);
+    expect(await list(`target=${other.json.id}&actor=${bot.json.id}`)).toEqual([]);
+    // a cursor pages within the filter
+    const first = await api("GET", `/audit?limit=1&target=${plan.json.id}`, { token });
+    const second = await api("GET", `/audit?limit=1&target=${plan.json.id}&cursor=${first.json.next_cursor}`, { token });
+    expect(second.json.items.map((e: Entry) => e.action)).toEqual(["plan.create"]);
+    expect(second.json.next_cursor).toBeNull();
+    expectError(await api("GET", "/audit?target=%20x", { token }), 400, "bad_request");
+    expectError(await api("GET", `/audit?actor=${"x".repeat(65)}`, { token }), 400, "bad_request");
+  });
+});
+
 async function waitForStatusAs(token: string, id: string, status: string) {
   const deadline = Date.now() + 10_000;
   for (;;) {

@@ -259,7 +259,11 @@ export const auditLog = sqliteTable(
     /** the entry's number within its organization: its id and cursor (seq counts every organization's) */
     org_seq: integer("org_seq"),
   },
-  (t) => [index("audit_log_org_org_seq").on(t.org_id, t.org_seq)],
+  (t) => [
+    index("audit_log_org_org_seq").on(t.org_id, t.org_seq),
+    index("audit_log_org_target").on(t.org_id, t.target_id, t.org_seq),
+    index("audit_log_org_actor").on(t.org_id, t.actor_id, t.org_seq),
+  ],
 );
 
 /**

@@ -1,4 +1,5 @@
 import type { CreatedBy } from "../task/meta";
+import type { AuditAction } from "./audit-actions";
 import type { Principal } from "./context";
 
 export type Actor = CreatedBy | { type: "system"; id: string; name: string };
@@ -6,7 +7,7 @@ export type Actor = CreatedBy | { type: "system"; id: string; name: string };
 export interface AuditEntry {
   org_id: string;
   actor: Actor;
-  action: string;
+  action: AuditAction;
   target_type: string;
   target_id: string;
   details?: Record<string, unknown>;

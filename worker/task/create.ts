@@ -8,6 +8,7 @@ import type { TaskSource } from "../db/schema";
 import { LIMITS } from "../api/schemas";
 import type { Bindings } from "../env";
 import { type Actor, auditStatement } from "../lib/audit";
+import type { AuditAction } from "../lib/audit-actions";
 import { conflict, unprocessable } from "../lib/errors";
 import { newId, newSortableId } from "../lib/ids";
 import { ORG_READING_COLUMNS, orgReading, type OrgReadingRow } from "../spend/guard";
@@ -41,7 +42,7 @@ export interface NewTask {
   reused?: Record<string, string>;
   max_cost_nanos?: number | null;
   /** Written in the same D1 batch as the task's row (API requests; triggers and agents are not audited). */
-  audit?: { actor: Actor; action: string; details?: Record<string, unknown> };
+  audit?: { actor: Actor; action: AuditAction; details?: Record<string, unknown> };
   /** Also in that batch: what ties a request to its task (an Idempotency-Key, a webhook delivery, a cron fire; `tieToTask`). */
   also?: (taskId: string) => D1PreparedStatement[];
 }
