@@ -459,6 +459,43 @@ describe("API tokens", () => {
   });
 });
 
+describe("audit log", () => {
+  it("opens who did what to a task from its page, and narrows the log by action and by actor", async () => {
+    const bot = await apiCall<{ id: string; token: string }>(app, "POST", "/tokens", { name: `auditor-bot-${uid()}`, role: "member" });
+    const task = await apiCall<{ id: string }>(app, "POST", "/tasks", { agent: "writer", title: `audited ${uid()}`, description: "@output ok" });
+    const byBot = await fetch(`${app.url}/api/v1/tasks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bot.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ agent: "writer", title: `by bot ${uid()}`, description: "@output ok" }),
+    });
+    expect(byBot.status).toBe(201);
+    const botTask = (await byBot.json()) as { id: string };
+
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await page.getByRole("link", { name: "Who did what to this task" }).click();
+    await page.getByTestId("target-filter").filter({ hasText: task.id }).waitFor();
+    const rows = page.locator("tr[data-audit-id]");
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    await rows.first().getByText("task.create").waitFor();
+    await rows.first().getByRole("link", { name: task.id }).waitFor();
+
+    await page.getByRole("button", { name: "Show what was done to every target" }).click();
+    await page.getByTestId("target-filter").waitFor({ state: "detached" });
+    await page.getByLabel("Action").selectOption("token.create");
+    await page.locator("tr[data-audit-id]", { hasText: bot.id }).waitFor();
+    expect(await rows.filter({ hasNotText: "token.create" }).count()).toBe(0);
+
+    await page.getByLabel("Action").selectOption("task.create");
+    const botRow = rows.filter({ hasText: botTask.id });
+    await botRow.getByRole("button", { name: /^auditor-bot-/ }).click();
+    await page.getByTestId("actor-filter").filter({ hasText: bot.id }).waitFor();
+    await rows.filter({ hasText: task.id }).waitFor({ state: "detached" });
+    expect(await rows.count()).toBe(1);
+    expect(new URL(page.url()).searchParams.get("actor")).toBe(bot.id);
+  });
+});
+
 describe("tabs", () => {
   it("draws a plan's graph from its JSON, unsaved edits included, and says when the JSON cannot be drawn", async () => {
     const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {

@@ -31,6 +31,13 @@ function query<T extends Record<string, string | number | null | undefined>>(q: 
   return out as { [K in keyof T]?: string };
 }
 
+/** The audit log's filters; each left out (or empty) does not filter. */
+export interface AuditFilters {
+  action?: string;
+  actor?: string;
+  target?: string;
+}
+
 export interface TaskFilters {
   status?: TaskStatus | "";
   source?: TaskSource | "";
@@ -127,7 +134,7 @@ export const api = {
     rotateSecret: (id: string) => call(fd.triggers[":id"]["rotate-secret"].$post({ param: { id } })),
   },
   audit: {
-    list: (cursor?: string | null) => call(fd.audit.$get({ query: query({ cursor, limit: 50 }) })),
+    list: (cursor: string | null, filters: AuditFilters) => call(fd.audit.$get({ query: query({ cursor, limit: 50, ...filters }) })),
   },
 };
 

@@ -17,6 +17,7 @@ const paths = {
   coin: "M12 3a9 9 0 110 18 9 9 0 010-18zm0 5v8m-2.5-6.5h4a1.5 1.5 0 010 3h-3a1.5 1.5 0 000 3h4",
   token: "M4 6h16M4 12h10M4 18h13",
   steps: "M5 5h4v4H5zM15 5h4v4h-4zM10 15h4v4h-4zM7 9v3h10V9M12 12v3",
+  filter: "M3 5h18l-7 8v6l-4-2v-4z",
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -13,7 +13,7 @@ import { TaskActions } from "../../components/task-actions";
 import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, totalTokens } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
-import { canWrite } from "../../lib/session";
+import { canWrite, isAdmin } from "../../lib/session";
 import { Conversation } from "./conversation";
 import { PendingPanel } from "./pending-panel";
 
@@ -266,6 +266,12 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
         <dd>{fmtDateFull(t().started_at) || "—"}</dd>
         <dt>Finished</dt>
         <dd>{fmtDateFull(t().finished_at) || "—"}</dd>
+        <Show when={isAdmin()}>
+          <dt>Audit</dt>
+          <dd>
+            <A href={`/settings?tab=audit&target=${encodeURIComponent(t().id)}`}>Who did what to this task</A>
+          </dd>
+        </Show>
       </dl>
     </>
   );
