@@ -223,13 +223,23 @@ interface TriggerView {
 }
 
 describe("triggers", () => {
-  it("creates a cron trigger in a chosen timezone", async () => {
+  it("creates a cron trigger in a chosen timezone, showing when it fires next before it is saved", async () => {
     const plan = await onePlan(`Zoned ${uid()}`, []);
     await page.goto(`${app.url}/settings?tab=triggers`);
     const form = page.getByRole("form", { name: "Create trigger" });
     await form.getByLabel("Plan").selectOption(plan.id);
     expect(await form.getByLabel("Timezone").inputValue()).toBe("UTC");
     await form.getByLabel("Timezone").fill("Europe/Paris");
+    // before saving, the form says when the schedule fires next, read in its timezone: 09:00 on weekdays
+    const preview = form.getByTestId("schedule-preview");
+    await preview.filter({ hasText: "(Europe/Paris)" }).waitFor();
+    const times = (await preview.textContent())!.replace(/^Next: | \(Europe\/Paris\)$/g, "").split(" · ");
+    expect(times).toHaveLength(3);
+    for (const t of times) expect(t).toMatch(/09:00/);
+    await form.getByLabel("Cron expression").fill("0 9 * *");
+    await preview.filter({ hasText: /expected 5 fields/ }).waitFor();
+    await form.getByLabel("Cron expression").fill("0 9 * * 1-5");
+    await preview.filter({ hasText: "(Europe/Paris)" }).waitFor();
     await form.getByRole("button", { name: "Create trigger" }).click();
     await page.getByRole("cell", { name: /\(Europe\/Paris\)/ }).waitFor();
     const made = (await apiCall<{ items: TriggerView[] }>(app, "GET", "/triggers")).items.find((t) => t.plan_id === plan.id);

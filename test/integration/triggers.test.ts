@@ -35,6 +35,36 @@ async function rewind(id: string, agoMs: number) {
   await env.DB.prepare("UPDATE triggers SET last_fired_at = ?, updated_at = ?, schedule_from = ? WHERE id = ?").bind(at, at, at, id).run();
 }
 
+describe("a cron schedule's next fires", () => {
+  it("lists them soonest first in the schedule's timezone, as a trigger would fire, before any trigger exists", async () => {
+    const before = Date.now();
+    const res = await api("GET", `/triggers/next-fires?cron=${encodeURIComponent(" 30  9 * *  1-5 ")}&timezone=Asia/Calcutta&count=3`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toMatchObject({ cron: "30 9 * * 1-5", timezone: "Asia/Kolkata" });
+    const next = (res.json.next as string[]).map((t) => new Date(t));
+    expect(next).toHaveLength(3);
+    for (const [i, t] of next.entries()) {
+      expect(t.getTime()).toBeGreaterThan(i === 0 ? before : next[i - 1].getTime());
+      // 09:30 in Kolkata (UTC+5:30, no DST) is 04:00 UTC, on a weekday there
+      expect([t.getUTCHours(), t.getUTCMinutes()]).toEqual([4, 0]);
+      expect([1, 2, 3, 4, 5]).toContain(t.getUTCDay());
+    }
+    const one = await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("*/10 * * * *")}`);
+    expect(one.json.timezone).toBe("UTC");
+    expect(one.json.next).toHaveLength(5);
+    expect(new Date(one.json.next[0]).getUTCMinutes() % 10).toBe(0);
+  });
+
+  it("refuses what a trigger would refuse: a malformed expression or timezone (400), a schedule that never fires (422)", async () => {
+    expectError(await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("61 * * * *")}`), 400, "bad_request");
+    expectError(await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("0 9 * *")}`), 400, "bad_request");
+    expectError(await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("0 9 * * *")}&timezone=Mars/Olympus`), 400, "bad_request");
+    expectError(await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("0 0 30 2 *")}`), 422, "unprocessable");
+    expectError(await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("0 9 * * *")}&count=21`), 400, "bad_request");
+    expectError(await api("GET", "/triggers/next-fires"), 400, "bad_request");
+  });
+});
+
 describe("cron triggers", () => {
   it("creates a trigger armed for its next fire, and lists it without any secret", async () => {
     const t = await makeCron({ cron: "0 9 * * 1-5", timezone: "Europe/Paris", title: "Weekday digest" });

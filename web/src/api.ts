@@ -132,6 +132,7 @@ export const api = {
     runNow: (id: string) => call(fd.triggers[":id"].run.$post({ param: { id }, json: {} })),
     update: (id: string, patch: TriggerPatch) => call(fd.triggers[":id"].$patch({ param: { id }, json: patch })),
     rotateSecret: (id: string) => call(fd.triggers[":id"]["rotate-secret"].$post({ param: { id } })),
+    nextFires: (cron: string, timezone: string) => call(fd.triggers["next-fires"].$get({ query: { cron, timezone, count: "3" } })),
   },
   audit: {
     list: (cursor: string | null, filters: AuditFilters) => call(fd.audit.$get({ query: query({ cursor, limit: 50, ...filters }) })),

@@ -6,7 +6,7 @@ import { conflict, notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
-import { canonicalTimeZone, type CronCheck, cronSyntax, timeZoneCheck } from "../triggers/cron";
+import { canonicalTimeZone, type CronCheck, cronSyntax, nextFire, timeZoneCheck } from "../triggers/cron";
 import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
 import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
@@ -15,7 +15,7 @@ import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
 import { createdBy } from "./principal";
-import { body, CreatedBy, errors, json, LIMITS, Page, TaskListItem } from "./schemas";
+import { body, CreatedBy, errors, intParam, json, LIMITS, Page, TaskListItem } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { cursorAfter, ListQuery } from "./list-query";
 
@@ -97,6 +97,14 @@ async function setPaused(env: Bindings, p: Principal, id: string, paused: boolea
   return { ...t, paused: paused ? 1 : 0, updated_at: now, schedule_from: t.paused && !paused ? now : t.schedule_from, next_fire_at: next };
 }
 
+const NextFiresQuery = z.object({ cron: Cron, timezone: Timezone.default("UTC"), count: intParam(1, 20).default(5).openapi({ description: "1–20, default 5" }) });
+const NextFires = z
+  .object({
+    cron: z.string(), timezone: z.string().openapi({ description: "the zone's canonical IANA name, as a trigger stores it" }),
+    next: z.array(z.string()).openapi({ description: "the next fire times, ISO 8601 UTC, soonest first" }),
+  })
+  .openapi("NextFires");
+
 const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
 
 export const triggersApi = newApp()
@@ -156,6 +164,25 @@ export const triggersApi = newApp()
       const { results } = await c.env.DB.prepare(`${TRIGGER_SELECT} WHERE org_id = ? ${page.where} ${page.tail}`).bind(c.get("principal").org_id, ...page.args).all<TriggerRow>();
       const origin = new URL(c.req.url).origin;
       return c.json(pageOf(results, limit, (t) => [t.created_at, t.id], (t) => toView(t, origin)), 200);
+    },
+  )
+  .openapi(
+    // before /{id}, which would take "next-fires" for an id
+    createRoute({
+      method: "get", path: "/next-fires", tags: ["triggers"], summary: "When a cron schedule would fire next, checked as a trigger's is: for a form to show before saving",
+      request: { query: NextFiresQuery }, responses: { 200: json(NextFires), ...errors(400, 401, 422) },
+    }),
+    async (c) => {
+      const { cron, timezone, count } = c.req.valid("query");
+      checkSchedule(cron, timezone);
+      const expr = normalCron(cron);
+      const zone = canonicalTimeZone(timezone);
+      const next: string[] = [];
+      for (let after = new Date(); next.length < count; ) {
+        after = nextFire(expr, zone, after);
+        next.push(after.toISOString());
+      }
+      return c.json({ cron: expr, timezone: zone, next }, 200);
     },
   )
   .openapi(

@@ -5,7 +5,7 @@ import { Modal } from "../../components/modal";
 import { FormFooter } from "../../components/form-footer";
 import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
-import { CronFields } from "./trigger-form";
+import { CronFields, SchedulePreview } from "./trigger-form";
 
 const pretty = (v: unknown) => JSON.stringify(v, null, 2);
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -64,6 +64,7 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
           <div class="grid-2">
             <CronFields cron={cron()} setCron={setCron} timezone={timezone()} setTimezone={setTimezone} listId="timezone-names-edit" required />
           </div>
+          <SchedulePreview cron={cron()} timezone={timezone()} />
         </Show>
         <label class="field">
           <span>Inputs (JSON)</span>

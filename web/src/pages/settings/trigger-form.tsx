@@ -1,9 +1,10 @@
-import { createSignal, For, Show } from "solid-js";
+import { createEffect, createSignal, For, on, onCleanup, Show } from "solid-js";
 import { api, type TriggerInput } from "../../api";
 import type { Plan, Trigger } from "../../api-types";
 import type { Loaded } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
+import { errorMessage } from "../../lib/format";
 import { createSubmit } from "../../lib/submit";
 
 /** IANA zone names the browser knows, for the timezone field's suggestions. */
@@ -27,6 +28,34 @@ export function CronFields(props: { cron: string; setCron: (v: string) => void; 
     </>
   );
 }
+
+/** When a schedule would fire next, in its own timezone, as the API reads it; or why it would not be saved. */
+export function SchedulePreview(props: { cron: string; timezone: string }) {
+  const [said, setSaid] = createSignal<{ ok: true; text: string } | { ok: false; text: string } | null>(null);
+  let asked = 0;
+  createEffect(
+    on([() => props.cron.trim(), () => props.timezone.trim() || "UTC"], ([cron, timezone]) => {
+      const mine = ++asked;
+      if (!cron) return setSaid(null);
+      // wait for a pause in the typing; only the latest answer shows
+      const timer = setTimeout(() => {
+        api.triggers.nextFires(cron, timezone).then(
+          (r) => mine === asked && setSaid({ ok: true, text: `Next: ${r.next.map((t) => fmtInZone(t, r.timezone)).join(" · ")} (${r.timezone})` }),
+          (e: unknown) => mine === asked && setSaid({ ok: false, text: errorMessage(e) }),
+        );
+      }, 300);
+      onCleanup(() => clearTimeout(timer));
+    }),
+  );
+  return (
+    <p class={said()?.ok === false ? "form-error" : "small muted"} data-testid="schedule-preview" aria-live="polite">
+      {said()?.text ?? ""}
+    </p>
+  );
+}
+
+const fmtInZone = (iso: string, timeZone: string) =>
+  new Intl.DateTimeFormat(undefined, { timeZone, weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 
 /** Creates a cron or webhook trigger on a saved plan. */
 export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; onCreated: (t: Trigger) => void }) {
@@ -94,6 +123,9 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
           <CronFields cron={cron()} setCron={setCron} timezone={timezone()} setTimezone={setTimezone} listId="timezone-names" />
         </Show>
       </div>
+      <Show when={kind() === "cron"}>
+        <SchedulePreview cron={cron()} timezone={timezone()} />
+      </Show>
       <label class="field">
         <span>Name (optional)</span>
         <input type="text" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="the title of the tasks it starts" />
