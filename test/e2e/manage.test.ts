@@ -224,10 +224,16 @@ interface TriggerView {
 
 describe("triggers", () => {
   it("creates a cron trigger in a chosen timezone, showing when it fires next before it is saved", async () => {
-    const plan = await onePlan(`Zoned ${uid()}`, []);
+    const plan = await onePlan(`Zoned ${uid()}`, [{ name: "topic", required: true }, { name: "tone", default: "plain" }]);
     await page.goto(`${app.url}/settings?tab=triggers`);
     const form = page.getByRole("form", { name: "Create trigger" });
     await form.getByLabel("Plan").selectOption(plan.id);
+    // the plan's params as fields, defaults filled in; a schedule has no one to ask for a required one
+    const inputs = form.getByRole("group", { name: "Inputs" });
+    expect(await inputs.getByLabel("tone").inputValue()).toBe("plain");
+    await form.getByRole("button", { name: "Create trigger" }).click();
+    expect(await inputs.getByLabel("topic").evaluate((el: HTMLTextAreaElement) => el.validity.valueMissing)).toBe(true);
+    await inputs.getByLabel("topic").fill("pricing");
     expect(await form.getByLabel("Timezone").inputValue()).toBe("UTC");
     await form.getByLabel("Timezone").fill("Europe/Paris");
     // before saving, the form says when the schedule fires next, read in its timezone: 09:00 on weekdays
@@ -242,8 +248,9 @@ describe("triggers", () => {
     await preview.filter({ hasText: "(Europe/Paris)" }).waitFor();
     await form.getByRole("button", { name: "Create trigger" }).click();
     await page.getByRole("cell", { name: /\(Europe\/Paris\)/ }).waitFor();
-    const made = (await apiCall<{ items: TriggerView[] }>(app, "GET", "/triggers")).items.find((t) => t.plan_id === plan.id);
+    const made = (await apiCall<{ items: (TriggerView & { inputs: unknown })[] }>(app, "GET", "/triggers")).items.find((t) => t.plan_id === plan.id);
     expect(made?.timezone).toBe("Europe/Paris");
+    expect(made?.inputs).toEqual({ topic: "pricing", tone: "plain" });
   });
 
   it("makes one trigger however often Create trigger is clicked while its request runs", async () => {

@@ -2,7 +2,14 @@ import { For, Show } from "solid-js";
 import type { PlanDefinition } from "../api-types";
 
 /** One field per declared param: a select for one with an `enum`, a text area otherwise; required ones marked. */
-export function ParamFields(props: { params: NonNullable<PlanDefinition["params"]>; values: Record<string, string>; onChange: (name: string, value: string) => void }) {
+export function ParamFields(props: {
+  params: NonNullable<PlanDefinition["params"]>;
+  values: Record<string, string>;
+  onChange: (name: string, value: string) => void;
+  /** something else may fill a required param later (a webhook's delivery): marked, but the form may leave it empty */
+  deferRequired?: boolean;
+}) {
+  const required = (p: { required?: boolean }) => !!p.required && !props.deferRequired;
   return (
     <For each={props.params} fallback={<p class="muted small">This plan takes no parameters.</p>}>
       {(p) => (
@@ -15,11 +22,11 @@ export function ParamFields(props: { params: NonNullable<PlanDefinition["params"
               </span>
             </Show>
           </span>
-          <Show when={p.enum} fallback={<textarea rows={2} value={props.values[p.name] ?? ""} onInput={(e) => props.onChange(p.name, e.currentTarget.value)} required={p.required} />}>
+          <Show when={p.enum} fallback={<textarea rows={2} value={props.values[p.name] ?? ""} onInput={(e) => props.onChange(p.name, e.currentTarget.value)} required={required(p)} />}>
             {(choices) => (
-              <select onChange={(e) => props.onChange(p.name, e.currentTarget.value)} required={p.required}>
+              <select onChange={(e) => props.onChange(p.name, e.currentTarget.value)} required={required(p)}>
                 <option value="" selected={!props.values[p.name]}>
-                  {p.required ? "Choose…" : "(none)"}
+                  {required(p) ? "Choose…" : "(none)"}
                 </option>
                 <For each={choices()}>
                   {(v) => (

@@ -2,6 +2,7 @@ import { createEffect, createSignal, For, on, onCleanup, Show } from "solid-js";
 import { api, type TriggerInput } from "../../api";
 import type { Plan, Trigger } from "../../api-types";
 import type { Loaded } from "../../components/states";
+import { ParamFields } from "../../components/param-fields";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
@@ -64,21 +65,21 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
   const [title, setTitle] = createSignal("");
   const [cron, setCron] = createSignal("0 9 * * 1-5");
   const [timezone, setTimezone] = createSignal("UTC");
-  const [inputs, setInputs] = createSignal("{}");
+  const [values, setValues] = createSignal<Record<string, string>>({});
   const [inputMap, setInputMap] = createSignal("");
   // busy keeps a second click from making a second trigger (two cron triggers fire every task twice)
   const { busy, error: err, setError: setErr, run } = createSubmit();
   const chosenPlan = () => planId() || props.plans.data?.items[0]?.id || "";
+  const params = () => props.plans.data?.items.find((p) => p.id === chosenPlan())?.definition.params ?? [];
+  // another plan: its own params, defaults filled in
+  createEffect(on(chosenPlan, () => setValues(Object.fromEntries(params().map((p) => [p.name, p.default ?? ""])))));
 
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
     setErr(null);
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(inputs() || "{}") as Record<string, unknown>;
-    } catch {
-      return setErr('Inputs must be a JSON object, e.g. {"topic": "pricing"}.');
-    }
+    const parsed = Object.fromEntries(Object.entries(values()).filter(([, v]) => v !== ""));
+    const missing = kind() === "cron" ? params().filter((p) => p.required && !parsed[p.name]?.trim()) : [];
+    if (missing.length) return setErr(`Fill in ${missing.map((p) => p.name).join(", ")}: a schedule has no one to ask.`);
     let map: Record<string, string> | undefined;
     try {
       map = kind() === "webhook" && inputMap().trim() ? (JSON.parse(inputMap()) as Record<string, string>) : undefined;
@@ -130,10 +131,10 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
         <span>Name (optional)</span>
         <input type="text" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="the title of the tasks it starts" />
       </label>
-      <label class="field">
-        <span>Inputs (JSON)</span>
-        <textarea class="code-input" rows={3} value={inputs()} onInput={(e) => setInputs(e.currentTarget.value)} />
-      </label>
+      <fieldset class="stack" aria-label="Inputs">
+        <legend class="small muted">{kind() === "webhook" ? "Inputs: saved ones; a delivery's body, or the params taken from it, goes over them" : "Inputs of every task it starts"}</legend>
+        <ParamFields params={params()} values={values()} onChange={(name, v) => setValues({ ...values(), [name]: v })} deferRequired={kind() === "webhook"} />
+      </fieldset>
       <Show when={kind() === "webhook"}>
         <label class="field">
           <span>Params from the body (JSON, optional)</span>
