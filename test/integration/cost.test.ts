@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ANTHROPIC_KEY } from "../fake-servers/anthropic";
-import { api, createTask, expectError, tokenWithRole, waitForStatus } from "../helpers";
+import { api, createTask, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
 
 const usd = (t: { input: number; cache: number; output: number; web_search: number }, searches: number, p: { input: number; cache: number; output: number; web_search: number; per_search: number }) =>
   (t.input * p.input + t.cache * p.cache + t.output * p.output + t.web_search * p.web_search) / 1e6 + searches * p.per_search;
@@ -56,6 +56,22 @@ describe("pricing and cost", () => {
       expect(spent.cost).toBeCloseTo(done.cost, 12);
       expect((await api("DELETE", "/pricing/anthropic:tools")).status).toBe(204);
     });
+  });
+
+  it("lists a model an agent uses that nothing prices as source none, until the organization prices it", async () => {
+    const token = await makeOrg("org_unpriced");
+    const listed = async () => (await api("GET", "/pricing?limit=100", { token })).json.items as { model: string; source: string; input: number; output: number }[];
+    for (const [name, model] of [["novel", "openai:gpt-9-preview"], ["dated", "anthropic:claude-sonnet-4-20250514"], ["also-novel", "openai:gpt-9-preview"]]) {
+      expect((await api("POST", "/agents", { token, body: { name, model } })).status).toBe(201);
+    }
+    const unpriced = (await listed()).filter((p) => p.source === "none");
+    // a dated snapshot takes its family's default; a model nothing prices is listed once, at zero
+    expect(unpriced).toEqual([expect.objectContaining({ model: "openai:gpt-9-preview", input: 0, output: 0 })]);
+    expect((await listed()).some((p) => p.model === "anthropic:claude-sonnet-4-20250514")).toBe(false);
+    expect((await api("PUT", "/pricing/openai:gpt-9-preview", { token, body: { input: 3, cache: 0.3, output: 12 } })).status).toBe(200);
+    expect((await listed()).filter((p) => p.model === "openai:gpt-9-preview")).toEqual([expect.objectContaining({ source: "organization", input: 3 })]);
+    // another organization's agents say nothing here
+    expect((await api("GET", "/pricing?limit=100")).json.items.some((p: { model: string }) => p.model === "openai:gpt-9-preview")).toBe(false);
   });
 
   it("computes cost exactly from tokens with the price in force when the run started, and keeps it", async () => {

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type Price, microsToUsd, usdToMicros } from "../agents/cost";
-import { DEFAULT_PRICES } from "../agents/pricing-defaults";
+import { DEFAULT_PRICES, defaultPrice } from "../agents/pricing-defaults";
+import { priceOrDefault } from "../db/pricing";
 import { notFound } from "../lib/errors";
 import { requireRole } from "../lib/roles";
 import { delay, iso } from "../lib/time";
@@ -35,7 +36,9 @@ const PriceView = z
     output: z.number(),
     web_search: z.number(),
     per_search: z.number(),
-    source: z.enum(["organization", "default"]),
+    source: z.enum(["organization", "default", "none"]).openapi({
+      description: "`none`: an agent uses this model and nothing prices it, so its runs count no cost (and no monthly cap sees them) until a price is set",
+    }),
     updated_at: z.string().nullable(),
   })
   .openapi("Price");
@@ -46,7 +49,7 @@ const BY_MODEL: Keyset = { columns: ["model"], types: ["string"], order: "ASC" }
 
 type Row = Price & { model: string; updated_at: number };
 
-const view = (model: string, p: Price, source: "organization" | "default", updated_at: number | null) => ({
+const view = (model: string, p: Price, source: "organization" | "default" | "none", updated_at: number | null) => ({
   model,
   input: microsToUsd(p.input),
   cache: microsToUsd(p.cache),
@@ -68,12 +71,16 @@ export const pricingApi = newApp()
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
       const after = cursorAfter(BY_MODEL, cursor);
-      const { results } = await c.env.DB.prepare("SELECT model, input, cache, cache_write, output, web_search, per_search, updated_at FROM pricing WHERE org_id = ?")
-        .bind(c.get("principal").org_id)
-        .all<Row>();
+      const d1 = c.env.DB;
+      const org = c.get("principal").org_id;
+      const [{ results }, used] = await d1.batch<Row & { model: string }>([
+        d1.prepare("SELECT model, input, cache, cache_write, output, web_search, per_search, updated_at FROM pricing WHERE org_id = ?").bind(org),
+        d1.prepare("SELECT DISTINCT model FROM agents WHERE org_id = ?").bind(org),
+      ]);
       const own = new Map(results.map((r) => [r.model, r]));
       const items = [...results.map((r) => view(r.model, r, "organization", r.updated_at))];
       for (const [model, p] of Object.entries(DEFAULT_PRICES)) if (!own.has(model)) items.push(view(model, p, "default", null));
+      for (const { model } of used.results) if (!own.has(model) && !defaultPrice(model)) items.push(view(model, priceOrDefault(model, null), "none", null));
       // code-unit order, as the cursor compares
       items.sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
       return c.json(pageInMemory(BY_MODEL, items, after, limit, (p) => [p.model], (p) => p), 200);
