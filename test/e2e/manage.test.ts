@@ -50,6 +50,26 @@ describe("agents", () => {
 });
 
 describe("agents a trigger uses", () => {
+  it("says on an agent's card and in Pricing when nothing prices its model, until a price is set", async () => {
+    const model = `openai:gpt-e2e-${uid()}`;
+    const agent = await apiCall<Agent>(app, "POST", "/agents", { name: `unpriced-${uid()}`, model });
+    await page.goto(`${app.url}/agents`);
+    const card = page.getByRole("article", { name: agent.name });
+    await card.getByTestId("unpriced").filter({ hasText: `No price for ${model}` }).waitFor();
+    await card.getByRole("link", { name: "Set one in Pricing" }).click();
+    await page.getByTestId("unpriced-models").filter({ hasText: model }).waitFor();
+    await page.locator(`tr[data-model="${model}"][data-source="none"]`).getByText("No price").waitFor();
+
+    await apiCall(app, "PUT", `/pricing/${model}`, { input: 1, cache: 0.1, output: 4 });
+    // the card is drawn with the prices read after the reload, not before they came
+    await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname === "/api/v1/pricing"), page.goto(`${app.url}/agents`)]);
+    await card.waitFor();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+    expect(await card.getByTestId("unpriced").count()).toBe(0);
+    await apiCall(app, "DELETE", `/agents/${agent.id}`);
+    await apiCall(app, "DELETE", `/pricing/${model}`);
+  });
+
   it("deletes an agent after confirming, and shows why when a trigger's plan still uses it", async () => {
     const name = `kept-${uid()}`;
     await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim" });

@@ -18,6 +18,9 @@ const limits = (a: Agent) =>
 
 export function AgentsPage() {
   const agents = createLoader(() => api.agents.list());
+  // the models nothing prices: an agent on one counts no cost, so its card says so
+  const prices = createLoader(() => api.pricing.list());
+  const unpriced = (model: string) => !!prices.data?.items.some((p) => p.model === model && p.source === "none");
   const [editing, setEditing] = createSignal<Agent | "new" | null>(null);
   const [deleting, setDeleting] = createSignal<Agent | null>(null);
   const [deleteErr, setDeleteErr] = createSignal<{ message: string; triggers: boolean } | null>(null);
@@ -60,6 +63,11 @@ export function AgentsPage() {
                   <h2 class="h3">{a.name}</h2>
                   <span class="tag">{a.model}</span>
                 </header>
+                <Show when={unpriced(a.model)}>
+                  <p class="small form-notice" data-testid="unpriced">
+                    No price for {a.model}: its runs count $0 and no spend cap sees them. <A href="/settings?tab=pricing">Set one in Pricing</A>.
+                  </p>
+                </Show>
                 <p class="muted clamp-3">{a.system_prompt || "No system prompt."}</p>
                 <div class="row gap-xs wrap">
                   <For each={a.tools} fallback={<span class="muted small">No tools</span>}>{(t) => <span class="chip">{t}</span>}</For>
@@ -82,7 +90,7 @@ export function AgentsPage() {
           </For>
         </div>
       </Show>
-      <Show when={editing()}>{(e) => <AgentForm agent={e() === "new" ? null : (e() as Agent)} onClose={() => setEditing(null)} onSaved={() => void agents.refresh()} />}</Show>
+      <Show when={editing()}>{(e) => <AgentForm agent={e() === "new" ? null : (e() as Agent)} onClose={() => setEditing(null)} onSaved={() => void Promise.all([agents.refresh(), prices.refresh()])} />}</Show>
       <Show when={deleting()}>
         {(a) => (
           <ConfirmDialog onClose={closeDelete} title={`Delete ${a().name}?`} confirm="Delete agent" onConfirm={() => remove(a())}>

@@ -1,4 +1,4 @@
-import { createSignal, For, Show } from "solid-js";
+import { createSignal, For, Match, Show, Switch } from "solid-js";
 import { api } from "../../api";
 import type { Price } from "../../api-types";
 import { ListTable } from "../../components/list-table";
@@ -92,6 +92,16 @@ export function PricingSection() {
         USD per 1M tokens; “per search” is USD per web search. <strong>Default</strong> prices are built in; an <strong>organization</strong> price overrides
         one until you revert it. New prices apply to runs that start after saving.
       </p>
+      <Show when={prices.data?.items.filter((p) => p.source === "none").map((p) => p.model)}>
+        {(unpriced) => (
+          <Show when={unpriced().length > 0}>
+            <p class="form-notice" role="status" data-testid="unpriced-models">
+              Agents use {unpriced().length === 1 ? "a model" : "models"} that nothing prices: {unpriced().join(", ")}. Their runs count $0 and the monthly spend cap
+              does not see them until you set a price{isAdmin() ? " (Edit, below)" : " (an admin sets it)"}.
+            </p>
+          </Show>
+        )}
+      </Show>
       <ListTable
         loader={prices}
         class="pricing-table"
@@ -102,11 +112,18 @@ export function PricingSection() {
               <code>{p.model}</code>
             </th>
             <td>
-              <Show when={p.source === "organization"} fallback={<span class="tag">Default</span>}>
-                <span class="tag tag-accent" title={p.updated_at ? `Set ${fmtDate(p.updated_at)}` : undefined}>
-                  Organization
-                </span>
-              </Show>
+              <Switch fallback={<span class="tag">Default</span>}>
+                <Match when={p.source === "organization"}>
+                  <span class="tag tag-accent" title={p.updated_at ? `Set ${fmtDate(p.updated_at)}` : undefined}>
+                    Organization
+                  </span>
+                </Match>
+                <Match when={p.source === "none"}>
+                  <span class="tag tag-warn" title="An agent uses this model and nothing prices it: its runs count $0, and the monthly cap does not see them">
+                    No price
+                  </span>
+                </Match>
+              </Switch>
             </td>
             <For each={FIELDS}>{(f) => <td class="num">{usd(p[f])}</td>}</For>
             <td class="actions-cell">
