@@ -13,6 +13,16 @@ const DEFAULTS_USD: Record<string, UsdPrice> = {
   "openai:gpt-4.1": { input: 2, cache: 0.5, output: 8 },
   "openai:gpt-4.1-mini": { input: 0.4, cache: 0.1, output: 1.6 },
   "openai:gpt-4.1-nano": { input: 0.1, cache: 0.025, output: 0.4 },
+  // GPT-5 and later: OpenAI's model pages (developers.openai.com/api/docs/models), cached input a tenth of input
+  "openai:gpt-5": { input: 1.25, cache: 0.125, output: 10 },
+  "openai:gpt-5-mini": { input: 0.25, cache: 0.025, output: 2 },
+  "openai:gpt-5-nano": { input: 0.05, cache: 0.005, output: 0.4 },
+  // without it, gpt-5-pro would take gpt-5's price, a twelfth of its own; it has no cached-input discount
+  "openai:gpt-5-pro": { input: 15, cache: 15, output: 120 },
+  "openai:gpt-5.2": { input: 1.75, cache: 0.175, output: 14 },
+  "openai:gpt-5.4": { input: 2.5, cache: 0.25, output: 15 },
+  "openai:gpt-5.4-mini": { input: 0.75, cache: 0.075, output: 4.5 },
+  "openai:gpt-5.4-nano": { input: 0.2, cache: 0.02, output: 1.25 },
   "openai:o3": { input: 2, cache: 0.5, output: 8 },
   "openai:o4-mini": { input: 1.1, cache: 0.275, output: 4.4 },
   "anthropic:claude-opus-4": { input: 15, cache: 1.5, cache_write: 18.75, output: 75, per_search: 0.01 },

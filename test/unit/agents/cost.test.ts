@@ -54,8 +54,24 @@ describe("prices", () => {
     expect(defaultPrice("anthropic:claude-opus-4-1-20250805")).toEqual(DEFAULT_PRICES["anthropic:claude-opus-4"]);
   });
 
+  it("prices the GPT-5 models by their own names and dated snapshots, a point release apart from its family", () => {
+    const usd = (m: string) => {
+      const p = defaultPrice(`openai:${m}`);
+      return p && [p.input, p.cache, p.output].map((micros) => micros / 1e6);
+    };
+    expect(usd("gpt-5")).toEqual([1.25, 0.125, 10]);
+    expect(usd("gpt-5-2025-08-07")).toEqual([1.25, 0.125, 10]);
+    expect(usd("gpt-5-mini-2025-08-07")).toEqual([0.25, 0.025, 2]);
+    expect(usd("gpt-5-nano")).toEqual([0.05, 0.005, 0.4]);
+    expect(usd("gpt-5-pro")).toEqual([15, 15, 120]);
+    expect(usd("gpt-5.4")).toEqual([2.5, 0.25, 15]);
+    expect(usd("gpt-5.4-mini")).toEqual([0.75, 0.075, 4.5]);
+    // a point release is its own model: not gpt-5's family, and unpriced until listed
+    expect(usd("gpt-5.9")).toBeUndefined();
+  });
+
   it("has no default for unknown models or look-alike names", () => {
-    expect(defaultPrice("openai:gpt-5-turbo")).toBeUndefined();
+    expect(defaultPrice("openai:gpt-9-turbo")).toBeUndefined();
     expect(defaultPrice("openai:gpt-4omni")).toBeUndefined();
     expect(defaultPrice("gpt-4o")).toBeUndefined();
   });
