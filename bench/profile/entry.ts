@@ -2,10 +2,11 @@
 // D1, its SQLite storage and outgoing Durable Object calls. GET /__profile reads
 // the counters, POST /__profile resets them. Never deployed; bench only.
 import app from "../../worker/index";
+import { OrgFeed as ProductOrgFeed } from "../../worker/live/org-feed";
 import { TaskRunner as ProductTaskRunner } from "../../worker/task/runner";
 import type { Bindings } from "../../worker/env";
 
-// Every other Durable Object class as the product exports it; TaskRunner is replaced below.
+// Every other Durable Object class as the product exports it; TaskRunner and OrgFeed are replaced below.
 export * from "../../worker/index";
 
 type Counts = Record<string, number>;
@@ -26,6 +27,10 @@ const kind = (sql: string) => (/^\s*(select|with)/i.test(sql) && !/returning/i.t
 
 function countingD1(db: D1Database, who: string): D1Database {
   return bindAll(db, (prop, v) => {
+    if (prop === "batch") {
+      // one round trip and one transaction, whatever it carries
+      return (statements: D1PreparedStatement[]) => (bump(`${who}.d1_batch`), bump(`${who}.d1_batch_statements`, statements.length), db.batch(statements));
+    }
     if (prop !== "prepare") return v;
     return (sql: string) => {
       const k = kind(sql);
@@ -36,6 +41,8 @@ function countingD1(db: D1Database, who: string): D1Database {
           if (p === "run" || p === "first" || p === "all" || p === "raw") {
             return (...args: unknown[]) => {
               bump(`${who}.d1_${k}`);
+              // which statement: the first words of its SQL, spaces collapsed
+              bump(`${who}.d1 ${sql.replace(/\s+/g, " ").trim().slice(0, 60)}`);
               return Reflect.apply(fn as (...a: unknown[]) => unknown, s, args);
             };
           }
@@ -85,6 +92,13 @@ function countStorage(ctx: DurableObjectState): void {
   storage.transactionSync = (<T>(cb: () => T): T => (bump("do.transactionSync"), tx(cb))) as typeof storage.transactionSync;
   const setAlarm = storage.setAlarm.bind(storage);
   storage.setAlarm = ((...a: Parameters<typeof storage.setAlarm>) => (bump("do.setAlarm"), setAlarm(...a))) as typeof storage.setAlarm;
+}
+
+/** The organization's feed writes every task's index rows, grouped: its D1 batches say how well they group. */
+export class OrgFeed extends ProductOrgFeed {
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, { ...env, DB: countingD1(env.DB, "feed") });
+  }
 }
 
 export class TaskRunner extends ProductTaskRunner {
