@@ -338,19 +338,33 @@ describe("triggers", () => {
     expect(page.url()).not.toContain("trigger_id");
   });
 
-  it("rotates a webhook's secret after confirming, showing the new one once", async () => {
+  it("rotates a webhook's secret after confirming, showing the new one once and until when the old one still works, which it can expire", async () => {
     await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.url });
     const plan = await onePlan(`Rotated ${uid()}`, []);
     const name = `Hook ${uid()}`;
     const trigger = await apiCall<{ id: string; secret: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", title: name });
     await page.goto(`${app.url}/settings?tab=triggers`);
     await page.getByRole("button", { name: `Rotate the secret of ${name}` }).click();
-    await page.getByRole("dialog", { name: `Rotate the secret of ${name}?` }).getByRole("button", { name: "Rotate secret" }).click();
+    const confirm = page.getByRole("dialog", { name: `Rotate the secret of ${name}?` });
+    expect(await confirm.getByTestId("rotate-effect").textContent()).toContain("still accepted for 24 hours");
+    await confirm.getByLabel("Keep the current secret working for").selectOption({ label: "1 hour" });
+    expect(await confirm.getByTestId("rotate-effect").textContent()).toContain("still accepted for 1 hour");
+    await confirm.getByRole("button", { name: "Rotate secret" }).click();
+    expect(await page.getByRole("dialog", { name: "Webhook secret" }).getByTestId("previous-secret-until").textContent()).toContain("still accepted until");
     const secret = await holdsSecret("Webhook secret", "Webhook secret");
     expect(secret).toMatch(/^whsec_/);
     expect(secret).not.toBe(trigger.secret);
+    const rotated = await apiCall<{ previous_secret_expires_at: string }>(app, "GET", `/triggers/${trigger.id}`);
+    expect(Date.parse(rotated.previous_secret_expires_at) - Date.now()).toBeGreaterThan(3_000_000);
+    expect(Date.parse(rotated.previous_secret_expires_at) - Date.now()).toBeLessThanOrEqual(3_600_000);
     const audit = await apiCall<{ items: { action: string; target: { id: string } }[] }>(app, "GET", "/audit?action=trigger.rotate_secret");
     expect(audit.items.map((a) => a.target.id)).toContain(trigger.id);
+    const row = page.locator(`tr[data-trigger-id="${trigger.id}"]`);
+    expect(await row.getByTestId("previous-secret").textContent()).toContain("Previous secret accepted until");
+    await row.getByRole("button", { name: `Expire the previous secret of ${name}` }).click();
+    await page.getByRole("dialog", { name: `Expire the previous secret of ${name}?` }).getByRole("button", { name: "Expire now" }).click();
+    await row.getByTestId("previous-secret").waitFor({ state: "detached" });
+    expect((await apiCall<{ previous_secret_expires_at: string | null }>(app, "GET", `/triggers/${trigger.id}`)).previous_secret_expires_at).toBeNull();
   });
 
   it("deletes a trigger only after confirming: Keep leaves it as it was", async () => {

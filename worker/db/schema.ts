@@ -176,6 +176,9 @@ export const triggers = sqliteTable(
     /** JSON {param: dot path}: a webhook's inputs from fields of its body; null, the body is the inputs */
     input_map: text("input_map"),
     secret: text("secret"),
+    /** the secret before the latest rotation, accepted until `previous_secret_expires_at` (ms); null: none */
+    previous_secret: text("previous_secret"),
+    previous_secret_expires_at: integer("previous_secret_expires_at"),
     paused: integer("paused").notNull().default(0),
     created_by: text("created_by").notNull(),
     created_at: integer("created_at").notNull(),
