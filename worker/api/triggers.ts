@@ -10,11 +10,12 @@ import { canonicalTimeZone, type CronCheck, cronSyntax, timeZoneCheck } from "..
 import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
 import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, expirePreviousSecret, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
-import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, previousSecretExpiry } from "../triggers/secret-rotation";
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, previousSecretExpiry, replayedSecret } from "../triggers/secret-rotation";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
+import type { Replayed } from "./idempotency";
 import { createdBy } from "./principal";
 import { body, CreatedBy, errors, json, LIMITS, Page, TaskListItem } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
@@ -73,7 +74,10 @@ const TriggerView = z
     previous_secret_expires_at: z.string().nullable().openapi({ description: "until when the secret a rotation replaced still verifies deliveries; null: only the current one does" }),
   })
   .openapi("Trigger");
-const NewTrigger = TriggerView.extend({ secret: z.string().nullable().openapi({ description: "the webhook's `whsec_…` secret, shown this once" }) }).openapi("NewTrigger");
+const NewTrigger = TriggerView.extend({
+  secret: z.string().nullable().openapi({ description: "the webhook's `whsec_…` secret, shown this once (a replayed create shows it only while it is still the current one)" }),
+  secret_note: z.string().optional().openapi({ description: "on a replayed create whose secret was rotated since, or whose trigger was deleted: why `secret` is null" }),
+}).openapi("NewTrigger");
 const Id = z.object({ id: z.string().min(1).max(100) });
 
 const toView = (t: TriggerRow, origin: string) => ({
@@ -109,6 +113,15 @@ async function setPaused(env: Bindings, p: Principal, id: string, paused: boolea
   }
   return { ...t, paused: paused ? 1 : 0, updated_at: now, schedule_from: t.paused && !paused ? now : t.schedule_from, next_fire_at: next };
 }
+
+/** A replayed create (Idempotency-Key) shows its secret only while it is still the trigger's current one. */
+export const replayedTrigger: Replayed = async (c, body) => {
+  const kept = JSON.parse(body) as { id: string; secret: string | null };
+  if (kept.secret === null) return body;
+  const t = await loadTrigger(c.env.DB, kept.id, c.get("principal").org_id);
+  const shown = replayedSecret(kept.secret, t, Date.now());
+  return shown.secret === kept.secret ? body : JSON.stringify({ ...kept, ...shown });
+};
 
 const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
 
