@@ -15,6 +15,7 @@ interface Agent {
   name: string;
   max_cost: number | null;
   max_concurrency: number | null;
+  max_tool_calls_per_turn: number | null;
 }
 
 const onePlan = (name: string, params: { name: string; required?: boolean; default?: string }[]) =>
@@ -25,27 +26,34 @@ const onePlan = (name: string, params: { name: string; required?: boolean; defau
   });
 
 describe("agents", () => {
-  it("keeps an agent's cost and concurrency limits through an edit, and clears them when emptied", async () => {
+  it("keeps an agent's cost, concurrency and tool-call limits through an edit, and clears them when emptied", async () => {
     const name = `limited-${uid()}`;
-    const created = await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim", max_cost: 2.5, max_concurrency: 3 });
+    const created = await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim", max_cost: 2.5, max_concurrency: 3, max_tool_calls_per_turn: 4 });
     await page.goto(`${app.url}/agents`);
     await page.getByRole("button", { name: `Edit ${name}` }).click();
     const dialog = page.getByRole("dialog", { name: `Edit ${name}` });
     expect(await dialog.getByLabel("Max cost per task (USD)").inputValue()).toBe("2.5");
     expect(await dialog.getByLabel("Max concurrent tasks").inputValue()).toBe("3");
+    expect(await dialog.getByLabel("Max tool calls per turn").inputValue()).toBe("4");
     await dialog.getByLabel("System prompt").fill("Be brief.");
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "detached" });
     const kept = (await apiCall<{ items: Agent[] }>(app, "GET", "/agents")).items.find((a) => a.id === created.id);
-    expect(kept).toMatchObject({ max_cost: 2.5, max_concurrency: 3 });
+    expect(kept).toMatchObject({ max_cost: 2.5, max_concurrency: 3, max_tool_calls_per_turn: 4 });
+    expect(await page.getByText(`4 tool calls per turn`).count()).toBeGreaterThan(0);
 
     await page.getByRole("button", { name: `Edit ${name}` }).click();
     await dialog.getByLabel("Max cost per task (USD)").fill("");
     await dialog.getByLabel("Max concurrent tasks").fill("");
+    await dialog.getByLabel("Max tool calls per turn").fill("40");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    // past the instance's bound: the server's reason is shown and nothing is saved
+    await dialog.getByText("at most 32").waitFor();
+    await dialog.getByLabel("Max tool calls per turn").fill("");
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "detached" });
     const cleared = (await apiCall<{ items: Agent[] }>(app, "GET", "/agents")).items.find((a) => a.id === created.id);
-    expect(cleared).toMatchObject({ max_cost: null, max_concurrency: null });
+    expect(cleared).toMatchObject({ max_cost: null, max_concurrency: null, max_tool_calls_per_turn: null });
   });
 });
 

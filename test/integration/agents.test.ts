@@ -33,6 +33,28 @@ describe("/agents", () => {
     expectError(await api("POST", "/agents", { body: { ...agent, name: "dup" } }), 409, "conflict");
   });
 
+  it("takes its own bound on a turn's tool calls, from 1 to the instance's, shown in its view; a bad one is 400 and changes nothing", async () => {
+    const made = await api("POST", "/agents", { body: { ...agent, name: "bounded" } });
+    expect(made.json.max_tool_calls_per_turn).toBeNull();
+    const id = made.json.id;
+    const set = await api("PUT", `/agents/${id}`, { body: { ...agent, name: "bounded", max_tool_calls_per_turn: 4 } });
+    expect(set.status, set.text).toBe(200);
+    expect(set.json.max_tool_calls_per_turn).toBe(4);
+    expect((await api("GET", `/agents/${id}`)).json.max_tool_calls_per_turn).toBe(4);
+    for (const bad of [0, -1, 2.5, "4", 33]) {
+      const res = await api("PUT", `/agents/${id}`, { body: { ...agent, name: "bounded", max_tool_calls_per_turn: bad } });
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details[0].path, String(bad)).toBe("max_tool_calls_per_turn");
+    }
+    const over = await api("POST", "/agents", { body: { ...agent, name: "unbounded", max_tool_calls_per_turn: 33 } });
+    expectError(over, 400, "bad_request");
+    expect(over.json.error.message).toContain("at most 32");
+    expectError(await api("GET", "/agents/unbounded"), 404);
+    expect((await api("GET", `/agents/${id}`)).json.max_tool_calls_per_turn).toBe(4);
+    expect((await api("POST", "/agents", { body: { ...agent, name: "at-cap", max_tool_calls_per_turn: 32 } })).json.max_tool_calls_per_turn).toBe(32);
+    expect((await api("PUT", `/agents/${id}`, { body: { ...agent, name: "bounded", max_tool_calls_per_turn: null } })).json.max_tool_calls_per_turn).toBeNull();
+  });
+
   it("needs the admin role to manage agents", async () => {
     const member = await tokenWithRole("member");
     expect((await api("GET", "/agents", { token: member })).status).toBe(200);

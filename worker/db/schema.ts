@@ -59,6 +59,8 @@ export const agents = sqliteTable(
     max_cost_nanos: integer("max_cost_nanos"),
     /** tasks using this agent that may run at once; null: only the organization's cap applies */
     max_concurrency: integer("max_concurrency"),
+    /** tool calls one model turn may have run, under the instance's MAX_TOOL_CALLS_PER_TURN; null: that bound alone */
+    max_tool_calls_per_turn: integer("max_tool_calls_per_turn"),
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
   },
