@@ -215,6 +215,23 @@ describe("Idempotency-Key beyond task creation", () => {
     expect((await post("/triggers", cron, cronKey)).text).toBe(made.text);
   });
 
+  it("rotates a trigger's secret once for a repeated rotation, so a retry never ends the window of the secret the sender uses", async () => {
+    const plan = await api("POST", "/plans", { body: { name: "idem rotation", steps: [{ id: "s", agent: "researcher", instructions: "@output x" }] } });
+    const made = await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.json.id } });
+    const id = made.json.id as string;
+    const key = crypto.randomUUID();
+    const first = await post(`/triggers/${id}/rotate-secret`, { grace_seconds: 600 }, key);
+    expect(first.status, first.text).toBe(200);
+    const again = await post(`/triggers/${id}/rotate-secret`, { grace_seconds: 600 }, key);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.text).toBe(first.text);
+    const row = await env.DB.prepare("SELECT secret, previous_secret FROM triggers WHERE id = ?").bind(id).first<{ secret: string; previous_secret: string }>();
+    expect(row).toEqual({ secret: first.json.secret, previous_secret: made.json.secret });
+    expectError(await post(`/triggers/${id}/rotate-secret`, { grace_seconds: 60 }, key), 422, "unprocessable");
+    await api("POST", `/triggers/${id}/rotate-secret`, { body: { grace_seconds: 0 } });
+    expect((await post(`/triggers/${id}/rotate-secret`, { grace_seconds: 600 }, key)).json).toEqual({ ...first.json, secret: null, secret_note: expect.stringContaining("no longer accepted") });
+  });
+
   it("starts one task for a repeated rerun, trigger run or chat run", async () => {
     const plan = await api("POST", "/plans", { body: { name: "idem runs", steps: [{ id: "s", agent: "researcher", instructions: "@output x" }] } });
     const trigger = await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.json.id } });
@@ -281,7 +298,7 @@ describe("Idempotency-Key beyond task creation", () => {
     expect(honoured.sort()).toEqual(
       [
         "POST /tasks", "POST /tasks/{id}/rerun", "POST /tasks/{id}/steps/{step}/approve", "POST /tasks/{id}/steps/{step}/reject", "POST /sessions/{session_id}/respond",
-        "POST /agents", "POST /plans", "POST /plans/{id}/run", "POST /triggers", "POST /triggers/{id}/run", "POST /notifications/subscriptions",
+        "POST /agents", "POST /plans", "POST /plans/{id}/run", "POST /triggers", "POST /triggers/{id}/run", "POST /triggers/{id}/rotate-secret", "POST /notifications/subscriptions",
         "POST /notifications/subscriptions/{id}/rotate-secret", "POST /chat", "POST /chat/{id}/messages", "POST /chat/{id}/run", "POST /chat/{id}/save",
       ].sort(),
     );

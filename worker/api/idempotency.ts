@@ -29,6 +29,7 @@ export const IDEMPOTENT_ROUTES: readonly string[] = [
   "POST /plans/{id}/run",
   "POST /triggers",
   "POST /triggers/{id}/run",
+  "POST /triggers/{id}/rotate-secret",
   "POST /notifications/subscriptions",
   "POST /notifications/subscriptions/{id}/rotate-secret",
   "POST /chat",

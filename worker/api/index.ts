@@ -47,7 +47,7 @@ authed.use("*", authenticate);
 authed.use("*", rateLimit);
 authed.use("*", wellFormedBody);
 authed.use("*", auditMutations);
-const REPLAYED: Readonly<Record<string, Replayed>> = { "POST /triggers": replayedTrigger };
+const REPLAYED: Readonly<Record<string, Replayed>> = { "POST /triggers": replayedTrigger, "POST /triggers/{id}/rotate-secret": replayedTrigger };
 for (const route of IDEMPOTENT_ROUTES) authed.use(honoPath(route), idempotency(REPLAYED[route]));
 for (const route of UNREPLAYABLE_ROUTES) authed.use(honoPath(route), refuseIdempotencyKey);
 // Chained so the mounted routes' types add up to AppType, which the typed client reads.

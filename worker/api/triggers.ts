@@ -76,7 +76,7 @@ const TriggerView = z
   .openapi("Trigger");
 const NewTrigger = TriggerView.extend({
   secret: z.string().nullable().openapi({ description: "the webhook's `whsec_…` secret, shown this once (a replayed create shows it only while it is still the current one)" }),
-  secret_note: z.string().optional().openapi({ description: "on a replayed create whose secret was rotated since, or whose trigger was deleted: why `secret` is null" }),
+  secret_note: z.string().optional().openapi({ description: "on a replayed create or rotation whose secret was rotated since, or whose trigger was deleted: why `secret` is null" }),
 }).openapi("NewTrigger");
 const Id = z.object({ id: z.string().min(1).max(100) });
 
@@ -114,7 +114,7 @@ async function setPaused(env: Bindings, p: Principal, id: string, paused: boolea
   return { ...t, paused: paused ? 1 : 0, updated_at: now, schedule_from: t.paused && !paused ? now : t.schedule_from, next_fire_at: next };
 }
 
-/** A replayed create (Idempotency-Key) shows its secret only while it is still the trigger's current one. */
+/** A replayed create or rotation (Idempotency-Key) shows its secret only while it is still the trigger's current one. */
 export const replayedTrigger: Replayed = async (c, body) => {
   const kept = JSON.parse(body) as { id: string; secret: string | null };
   if (kept.secret === null) return body;

@@ -22,18 +22,18 @@ export function acceptedSecrets(t: Secrets, nowMs: number): string[] {
 }
 
 /**
- * What a replayed create shows of the secret it first answered: the secret while it is still the current one, else
+ * What a replayed create or rotation shows of the secret it first answered: the secret while it is still the current one, else
  * null and why, so a client retrying after a rotation is not handed a secret that is (or soon will be) refused.
  */
 export function replayedSecret(shown: string, t: Secrets | null, nowMs: number): { secret: string | null; secret_note?: string } {
   if (t?.secret === shown) return { secret: shown };
-  if (!t) return { secret: null, secret_note: "the trigger was deleted since it was made: its secret verifies nothing" };
+  if (!t) return { secret: null, secret_note: "the trigger was deleted since: its secret verifies nothing" };
   const until = t.previous_secret === shown ? previousSecretExpiry(t, nowMs) : null;
   return {
     secret: null,
     secret_note:
       until === null
-        ? "the secret this trigger was made with has been rotated and is no longer accepted; the rotation answered the current one (rotate-secret makes another)"
-        : `the secret this trigger was made with has been rotated; it is accepted until ${new Date(until).toISOString()}, then refused: sign with the one the rotation answered`,
+        ? "this secret has been rotated since and is no longer accepted; the rotation answered the current one (rotate-secret makes another)"
+        : `this secret has been rotated since; it is accepted until ${new Date(until).toISOString()}, then refused: sign with the one the rotation answered`,
   };
 }
