@@ -29,6 +29,13 @@ describe("/agents", () => {
     expectError(await api("POST", "/tasks", { body: { agent: "researcher", title: "t", max_cost: 1e-12 } }), 400);
     expectError(await api("PATCH", "/settings", { body: { monthly_spend_cap: 1e-10 } }), 400);
     expect((await api("POST", "/agents", { body: { ...agent, name: "m5", max_cost: 1e-9 } })).json.max_cost).toBe(1e-9);
+    // /agents/{id} takes an id or a name, so a name shaped like an id would stand for another agent
+    const first = await api("POST", "/agents", { body: { ...agent, name: "m6" } });
+    const shaped = await api("POST", "/agents", { body: { ...agent, name: first.json.id, system_prompt: "impostor" } });
+    expectError(shaped, 400, "bad_request");
+    expect(shaped.json.error.details).toEqual([{ path: "name", message: expect.stringContaining("agt_") }]);
+    expectError(await api("PUT", `/agents/${first.json.id}`, { body: { ...agent, name: "agt_x" } }), 400, "bad_request");
+    expect((await api("GET", `/agents/${first.json.id}`)).json).toMatchObject({ name: "m6", system_prompt: agent.system_prompt });
     expect((await api("POST", "/agents", { body: { ...agent, name: "dup" } })).status).toBe(201);
     expectError(await api("POST", "/agents", { body: { ...agent, name: "dup" } }), 409, "conflict");
   });

@@ -20,7 +20,11 @@ const MODEL = /^(sim|openai:[\w.:/-]{1,100}|anthropic:[\w.:/-]{1,100})$/;
 
 const AgentInput = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "an agent name is 1–64 lowercase letters, digits, _ or -"),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "an agent name is 1–64 lowercase letters, digits, _ or -")
+      // `/agents/{id}` takes an id or a name: one shaped like another agent's id would be read, changed or deleted in its place
+      .refine((n) => !n.startsWith("agt_"), "an agent name may not start with agt_, which agent ids start with"),
     model: z.string().regex(MODEL, "model is `sim`, `openai:<model>` or `anthropic:<model>`"),
     system_prompt: z.string().max(LIMITS.systemPrompt).default(""),
     tools: z.array(toolName).max(32).default([]),
@@ -60,7 +64,7 @@ function checkToolCalls(env: Bindings, a: { max_tool_calls_per_turn: number | nu
 }
 
 async function findAgent(d1: D1Database, orgId: string, idOrName: string): Promise<AgentRow> {
-  const row = await d1.prepare(`SELECT ${COLS} FROM agents WHERE org_id = ? AND (id = ? OR name = ?)`).bind(orgId, idOrName, idOrName).first<AgentRow>();
+  const row = await d1.prepare(`SELECT ${COLS} FROM agents WHERE org_id = ?1 AND (id = ?2 OR name = ?2) ORDER BY id = ?2 DESC LIMIT 1`).bind(orgId, idOrName).first<AgentRow>();
   if (!row) throw notFound("agent");
   return row;
 }
