@@ -57,6 +57,19 @@ describe("agents", () => {
   });
 });
 
+describe("agents made in the form", () => {
+  it("gets the API's defaults for what the form leaves as it is", async () => {
+    const name = `plain-${uid()}`;
+    await page.goto(`${app.url}/agents`);
+    await page.getByRole("button", { name: "New agent" }).click();
+    const dialog = page.getByRole("dialog", { name: "New agent" });
+    await dialog.getByLabel("Name").fill(name);
+    await dialog.getByRole("button", { name: "Create agent" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect(await apiCall<Agent & { max_turns: number }>(app, "GET", `/agents/${name}`)).toMatchObject({ max_turns: 20, max_cost: null, max_concurrency: null, max_tool_calls_per_turn: null });
+  });
+});
+
 describe("agents a trigger uses", () => {
   it("deletes an agent after confirming, and shows why when a trigger's plan still uses it", async () => {
     const name = `kept-${uid()}`;

@@ -15,7 +15,8 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
   const [model, setModel] = createSignal(a?.model ?? "sim");
   const [prompt, setPrompt] = createSignal(a?.system_prompt ?? "");
   const [tools, setTools] = createSignal((a?.tools ?? []).join(", "));
-  const [maxTurns, setMaxTurns] = createSignal(String(a?.max_turns ?? 10));
+  // the API's default, so an agent made here gets what one made with the API does
+  const [maxTurns, setMaxTurns] = createSignal(String(a?.max_turns ?? 20));
   const [maxCost, setMaxCost] = createSignal(a?.max_cost == null ? "" : String(a.max_cost));
   const [maxConcurrency, setMaxConcurrency] = createSignal(a?.max_concurrency == null ? "" : String(a.max_concurrency));
   const [maxToolCalls, setMaxToolCalls] = createSignal(a?.max_tool_calls_per_turn == null ? "" : String(a.max_tool_calls_per_turn));
