@@ -386,6 +386,14 @@ describe("triggers", () => {
     await page.getByRole("dialog", { name: `Expire the previous secret of ${name}?` }).getByRole("button", { name: "Expire now" }).click();
     await row.getByTestId("previous-secret").waitFor({ state: "detached" });
     expect((await apiCall<{ previous_secret_expires_at: string | null }>(app, "GET", `/triggers/${trigger.id}`)).previous_secret_expires_at).toBeNull();
+
+    // one whose window ends while the page is open stops showing it by itself
+    const brief = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", title: `Brief ${uid()}` });
+    await apiCall(app, "POST", `/triggers/${brief.id}/rotate-secret`, { grace_seconds: 6 });
+    await page.reload();
+    const briefRow = page.locator(`tr[data-trigger-id="${brief.id}"]`);
+    await briefRow.getByTestId("previous-secret").waitFor();
+    await briefRow.getByTestId("previous-secret").waitFor({ state: "detached", timeout: 30_000 });
   });
 
   it("deletes a trigger only after confirming: Keep leaves it as it was", async () => {

@@ -44,8 +44,13 @@ export function TriggersSection() {
   onLive((ev) => {
     if (ev.type === "reset" || (ev.created && ev.task.trigger_id)) void triggers.refresh();
   });
+  // and when a previous secret it shows stops being accepted
   createEffect(() => {
-    const next = Math.min(...(triggers.data?.items ?? []).filter((t) => !t.paused && t.next_fire_at).map((t) => Date.parse(t.next_fire_at!)));
+    const items = triggers.data?.items ?? [];
+    const next = Math.min(
+      ...items.filter((t) => !t.paused && t.next_fire_at).map((t) => Date.parse(t.next_fire_at!)),
+      ...items.filter((t) => t.previous_secret_expires_at).map((t) => Date.parse(t.previous_secret_expires_at!)),
+    );
     if (!Number.isFinite(next)) return;
     const wait = next - Date.now();
     // setTimeout takes at most 2^31-1 ms; a run further off is looked at again then.
