@@ -318,12 +318,17 @@ describe("webhook triggers", () => {
     const now = await api("POST", `/triggers/${t.id}/rotate-secret`, { body: { grace_seconds: 0 } });
     expect(now.status, now.text).toBe(200);
     expect(now.json.previous_secret_expires_at).toBeNull();
-    expectError(await deliver(t.id, t.secret, { repo: "x" }), 401, "unauthorized");
+    const refused = await deliver(t.id, t.secret, { repo: "x" });
+    expectError(refused, 401, "unauthorized");
+    // told plainly, since only the holder of that secret could have signed it
+    expect(refused.json.error.message).toContain("signed with the secret that the trigger's latest rotation replaced");
     const hour = await api("POST", `/triggers/${t.id}/rotate-secret`, { body: { grace_seconds: 3600 } });
     expect(Date.parse(hour.json.previous_secret_expires_at) - Date.now()).toBeGreaterThan(3_590_000);
     expect(Date.parse(hour.json.previous_secret_expires_at) - Date.now()).toBeLessThanOrEqual(3_600_000);
     const again = await api("POST", `/triggers/${t.id}/rotate-secret`, { body: { grace_seconds: 60 } });
-    expectError(await deliver(t.id, now.json.secret, { repo: "x" }), 401, "unauthorized");
+    const older = await deliver(t.id, now.json.secret, { repo: "x" });
+    expectError(older, 401, "unauthorized");
+    expect(older.json.error.message).toBe("webhook signature refused: no v1 signature matches");
     expect((await deliver(t.id, hour.json.secret, { repo: "x" })).status).toBe(202);
     expect((await deliver(t.id, again.json.secret, { repo: "x" })).status).toBe(202);
   });
@@ -337,7 +342,9 @@ describe("webhook triggers", () => {
     expect(expired.status, expired.text).toBe(200);
     expect(expired.json).toMatchObject({ id: t.id, previous_secret_expires_at: null });
     expect(expired.json.secret).toBeUndefined();
-    expectError(await deliver(t.id, t.secret, { repo: "x" }), 401, "unauthorized");
+    const refused = await deliver(t.id, t.secret, { repo: "x" });
+    expectError(refused, 401, "unauthorized");
+    expect(refused.json.error.message).toContain("latest rotation replaced, no longer accepted since");
     expect((await deliver(t.id, rotated.json.secret, { repo: "x" })).status).toBe(202);
     const audit = await api("GET", "/audit?action=trigger.expire_previous_secret&limit=1");
     expect(audit.json.items[0]).toMatchObject({ target: { id: t.id } });

@@ -7,7 +7,7 @@ import { ApiError, badRequest, conflict, notFound } from "../lib/errors";
 import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
 import { fireTrigger, loadTrigger } from "../triggers/fire";
 import { mapInputs } from "../triggers/input-map";
-import { acceptedSecrets } from "../triggers/secret-rotation";
+import { acceptedSecrets, refusal } from "../triggers/secret-rotation";
 import { verifyWebhook } from "../triggers/webhook-signature";
 import { errorResponse } from "./app";
 import { refuseUnfitBody } from "./well-formed";
@@ -36,7 +36,7 @@ hooksApi.post("/:trigger_id", async (c) => {
   if (!t || t.kind !== "webhook" || !t.secret) throw notFound("webhook trigger");
   const now = Date.now();
   const check = await verifyWebhook(acceptedSecrets(t, now), c.req.raw.headers, raw, Math.floor(now / 1000));
-  if (!check.ok) throw new ApiError("unauthorized", `webhook signature refused: ${check.message}`, { reason: check.reason });
+  if (!check.ok) throw new ApiError("unauthorized", `webhook signature refused: ${await refusal(t, check, c.req.raw.headers, raw, now)}`, { reason: check.reason });
   // counted once signed: anyone who knows the URL could otherwise spend the sender's minute with junk
   const verdict = await checkRate(c.env, `hook:${id}`);
   if (!verdict.ok) throw rateLimited(verdict, rateLimitPerMinute(c.env));

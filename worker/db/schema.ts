@@ -178,7 +178,7 @@ export const triggers = sqliteTable(
     /** JSON {param: dot path}: a webhook's inputs from fields of its body; null, the body is the inputs */
     input_map: text("input_map"),
     secret: text("secret"),
-    /** the secret before the latest rotation, accepted until `previous_secret_expires_at` (ms); null: none */
+    /** the secret before the latest rotation, accepted until `previous_secret_expires_at` (ms); null: never rotated */
     previous_secret: text("previous_secret"),
     previous_secret_expires_at: integer("previous_secret_expires_at"),
     paused: integer("paused").notNull().default(0),

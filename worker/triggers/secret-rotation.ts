@@ -1,4 +1,5 @@
 import type { TriggerRow } from "./fire";
+import { verifyWebhook, type WebhookCheck } from "./webhook-signature";
 
 /**
  * A rotation keeps the secret it replaces valid for a grace window (as Stripe's "roll secret" and Svix do), so a
@@ -13,6 +14,16 @@ type Secrets = Pick<TriggerRow, "secret" | "previous_secret" | "previous_secret_
 /** When the previous secret stops verifying, or null when none does any more. */
 export function previousSecretExpiry(t: Secrets, nowMs: number): number | null {
   return t.previous_secret !== null && t.previous_secret_expires_at !== null && t.previous_secret_expires_at > nowMs ? t.previous_secret_expires_at : null;
+}
+
+/**
+ * Why a delivery was refused, told more plainly when it was signed with the secret a rotation replaced, once that is
+ * no longer accepted: it takes that secret to make such a signature, so this tells no one else anything.
+ */
+export async function refusal(t: Secrets, check: WebhookCheck & { ok: false }, headers: Headers, body: Uint8Array, nowMs: number): Promise<string> {
+  if (check.reason !== "bad_signature" || t.previous_secret === null || t.previous_secret_expires_at === null || previousSecretExpiry(t, nowMs) !== null) return check.message;
+  if (!(await verifyWebhook(t.previous_secret, headers, body, Math.floor(nowMs / 1000))).ok) return check.message;
+  return `it was signed with the secret that the trigger's latest rotation replaced, no longer accepted since ${new Date(t.previous_secret_expires_at).toISOString()}: sign with the current one`;
 }
 
 /** The secrets a delivery may be signed with at `nowMs`, the current one first. */
