@@ -15,6 +15,7 @@ interface Agent {
   name: string;
   max_cost: number | null;
   max_concurrency: number | null;
+  max_tool_calls_per_turn: number | null;
 }
 
 const onePlan = (name: string, params: { name: string; required?: boolean; default?: string }[]) =>
@@ -25,27 +26,47 @@ const onePlan = (name: string, params: { name: string; required?: boolean; defau
   });
 
 describe("agents", () => {
-  it("keeps an agent's cost and concurrency limits through an edit, and clears them when emptied", async () => {
+  it("keeps an agent's cost, concurrency and tool-call limits through an edit, and clears them when emptied", async () => {
     const name = `limited-${uid()}`;
-    const created = await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim", max_cost: 2.5, max_concurrency: 3 });
+    const created = await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim", max_cost: 2.5, max_concurrency: 3, max_tool_calls_per_turn: 4 });
     await page.goto(`${app.url}/agents`);
     await page.getByRole("button", { name: `Edit ${name}` }).click();
     const dialog = page.getByRole("dialog", { name: `Edit ${name}` });
     expect(await dialog.getByLabel("Max cost per task (USD)").inputValue()).toBe("2.5");
     expect(await dialog.getByLabel("Max concurrent tasks").inputValue()).toBe("3");
+    expect(await dialog.getByLabel("Max tool calls per turn").inputValue()).toBe("4");
     await dialog.getByLabel("System prompt").fill("Be brief.");
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "detached" });
     const kept = (await apiCall<{ items: Agent[] }>(app, "GET", "/agents")).items.find((a) => a.id === created.id);
-    expect(kept).toMatchObject({ max_cost: 2.5, max_concurrency: 3 });
+    expect(kept).toMatchObject({ max_cost: 2.5, max_concurrency: 3, max_tool_calls_per_turn: 4 });
+    expect(await page.getByText(`4 tool calls per turn`).count()).toBeGreaterThan(0);
 
     await page.getByRole("button", { name: `Edit ${name}` }).click();
     await dialog.getByLabel("Max cost per task (USD)").fill("");
     await dialog.getByLabel("Max concurrent tasks").fill("");
+    await dialog.getByLabel("Max tool calls per turn").fill("40");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    // past the instance's bound: the server's reason is shown and nothing is saved
+    await dialog.getByText("at most 32").waitFor();
+    await dialog.getByLabel("Max tool calls per turn").fill("");
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "detached" });
     const cleared = (await apiCall<{ items: Agent[] }>(app, "GET", "/agents")).items.find((a) => a.id === created.id);
-    expect(cleared).toMatchObject({ max_cost: null, max_concurrency: null });
+    expect(cleared).toMatchObject({ max_cost: null, max_concurrency: null, max_tool_calls_per_turn: null });
+  });
+});
+
+describe("agents made in the form", () => {
+  it("gets the API's defaults for what the form leaves as it is", async () => {
+    const name = `plain-${uid()}`;
+    await page.goto(`${app.url}/agents`);
+    await page.getByRole("button", { name: "New agent" }).click();
+    const dialog = page.getByRole("dialog", { name: "New agent" });
+    await dialog.getByLabel("Name").fill(name);
+    await dialog.getByRole("button", { name: "Create agent" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect(await apiCall<Agent & { max_turns: number }>(app, "GET", `/agents/${name}`)).toMatchObject({ max_turns: 20, max_cost: null, max_concurrency: null, max_tool_calls_per_turn: null });
   });
 });
 
@@ -375,19 +396,41 @@ describe("triggers", () => {
     expect(page.url()).not.toContain("trigger_id");
   });
 
-  it("rotates a webhook's secret after confirming, showing the new one once", async () => {
+  it("rotates a webhook's secret after confirming, showing the new one once and until when the old one still works, which it can expire", async () => {
     await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.url });
     const plan = await onePlan(`Rotated ${uid()}`, []);
     const name = `Hook ${uid()}`;
     const trigger = await apiCall<{ id: string; secret: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", title: name });
     await page.goto(`${app.url}/settings?tab=triggers`);
     await page.getByRole("button", { name: `Rotate the secret of ${name}` }).click();
-    await page.getByRole("dialog", { name: `Rotate the secret of ${name}?` }).getByRole("button", { name: "Rotate secret" }).click();
+    const confirm = page.getByRole("dialog", { name: `Rotate the secret of ${name}?` });
+    expect(await confirm.getByTestId("rotate-effect").textContent()).toContain("still accepted for 24 hours");
+    await confirm.getByLabel("Keep the current secret working for").selectOption({ label: "1 hour" });
+    expect(await confirm.getByTestId("rotate-effect").textContent()).toContain("still accepted for 1 hour");
+    await confirm.getByRole("button", { name: "Rotate secret" }).click();
+    expect(await page.getByRole("dialog", { name: "Webhook secret" }).getByTestId("previous-secret-until").textContent()).toContain("still accepted until");
     const secret = await holdsSecret("Webhook secret", "Webhook secret");
     expect(secret).toMatch(/^whsec_/);
     expect(secret).not.toBe(trigger.secret);
+    const rotated = await apiCall<{ previous_secret_expires_at: string }>(app, "GET", `/triggers/${trigger.id}`);
+    expect(Date.parse(rotated.previous_secret_expires_at) - Date.now()).toBeGreaterThan(3_000_000);
+    expect(Date.parse(rotated.previous_secret_expires_at) - Date.now()).toBeLessThanOrEqual(3_600_000);
     const audit = await apiCall<{ items: { action: string; target: { id: string } }[] }>(app, "GET", "/audit?action=trigger.rotate_secret");
     expect(audit.items.map((a) => a.target.id)).toContain(trigger.id);
+    const row = page.locator(`tr[data-trigger-id="${trigger.id}"]`);
+    expect(await row.getByTestId("previous-secret").textContent()).toContain("Previous secret accepted until");
+    await row.getByRole("button", { name: `Expire the previous secret of ${name}` }).click();
+    await page.getByRole("dialog", { name: `Expire the previous secret of ${name}?` }).getByRole("button", { name: "Expire now" }).click();
+    await row.getByTestId("previous-secret").waitFor({ state: "detached" });
+    expect((await apiCall<{ previous_secret_expires_at: string | null }>(app, "GET", `/triggers/${trigger.id}`)).previous_secret_expires_at).toBeNull();
+
+    // one whose window ends while the page is open stops showing it by itself
+    const brief = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", title: `Brief ${uid()}` });
+    await apiCall(app, "POST", `/triggers/${brief.id}/rotate-secret`, { grace_seconds: 6 });
+    await page.reload();
+    const briefRow = page.locator(`tr[data-trigger-id="${brief.id}"]`);
+    await briefRow.getByTestId("previous-secret").waitFor();
+    await briefRow.getByTestId("previous-secret").waitFor({ state: "detached", timeout: 30_000 });
   });
 
   it("deletes a trigger only after confirming: Keep leaves it as it was", async () => {

@@ -29,8 +29,37 @@ describe("/agents", () => {
     expectError(await api("POST", "/tasks", { body: { agent: "researcher", title: "t", max_cost: 1e-12 } }), 400);
     expectError(await api("PATCH", "/settings", { body: { monthly_spend_cap: 1e-10 } }), 400);
     expect((await api("POST", "/agents", { body: { ...agent, name: "m5", max_cost: 1e-9 } })).json.max_cost).toBe(1e-9);
+    // /agents/{id} takes an id or a name, so a name shaped like an id would stand for another agent
+    const first = await api("POST", "/agents", { body: { ...agent, name: "m6" } });
+    const shaped = await api("POST", "/agents", { body: { ...agent, name: first.json.id, system_prompt: "impostor" } });
+    expectError(shaped, 400, "bad_request");
+    expect(shaped.json.error.details).toEqual([{ path: "name", message: expect.stringContaining("agt_") }]);
+    expectError(await api("PUT", `/agents/${first.json.id}`, { body: { ...agent, name: "agt_x" } }), 400, "bad_request");
+    expect((await api("GET", `/agents/${first.json.id}`)).json).toMatchObject({ name: "m6", system_prompt: agent.system_prompt });
     expect((await api("POST", "/agents", { body: { ...agent, name: "dup" } })).status).toBe(201);
     expectError(await api("POST", "/agents", { body: { ...agent, name: "dup" } }), 409, "conflict");
+  });
+
+  it("takes its own bound on a turn's tool calls, from 1 to the instance's, shown in its view; a bad one is 400 and changes nothing", async () => {
+    const made = await api("POST", "/agents", { body: { ...agent, name: "bounded" } });
+    expect(made.json.max_tool_calls_per_turn).toBeNull();
+    const id = made.json.id;
+    const set = await api("PUT", `/agents/${id}`, { body: { ...agent, name: "bounded", max_tool_calls_per_turn: 4 } });
+    expect(set.status, set.text).toBe(200);
+    expect(set.json.max_tool_calls_per_turn).toBe(4);
+    expect((await api("GET", `/agents/${id}`)).json.max_tool_calls_per_turn).toBe(4);
+    for (const bad of [0, -1, 2.5, "4", 33]) {
+      const res = await api("PUT", `/agents/${id}`, { body: { ...agent, name: "bounded", max_tool_calls_per_turn: bad } });
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details[0].path, String(bad)).toBe("max_tool_calls_per_turn");
+    }
+    const over = await api("POST", "/agents", { body: { ...agent, name: "unbounded", max_tool_calls_per_turn: 33 } });
+    expectError(over, 400, "bad_request");
+    expect(over.json.error.message).toContain("at most 32");
+    expectError(await api("GET", "/agents/unbounded"), 404);
+    expect((await api("GET", `/agents/${id}`)).json.max_tool_calls_per_turn).toBe(4);
+    expect((await api("POST", "/agents", { body: { ...agent, name: "at-cap", max_tool_calls_per_turn: 32 } })).json.max_tool_calls_per_turn).toBe(32);
+    expect((await api("PUT", `/agents/${id}`, { body: { ...agent, name: "bounded", max_tool_calls_per_turn: null } })).json.max_tool_calls_per_turn).toBeNull();
   });
 
   it("needs the admin role to manage agents", async () => {

@@ -188,6 +188,50 @@ describe("Idempotency-Key beyond task creation", () => {
     await replays("/notifications/subscriptions", { url: `https://example.com/${crypto.randomUUID()}`, events: ["task.failed"] }, 201);
   });
 
+  it("replays a trigger's create with its secret only while that is still the current one, else null and why", async () => {
+    const plan = await api("POST", "/plans", { body: { name: "idem rotated", steps: [{ id: "s", agent: "researcher", instructions: "@output x" }] } });
+    const body = { kind: "webhook", plan_id: plan.json.id };
+    const key = crypto.randomUUID();
+    const first = await post("/triggers", body, key);
+    expect(first.status, first.text).toBe(201);
+    expect((await post("/triggers", body, key)).text).toBe(first.text);
+    const id = first.json.id as string;
+    await api("POST", `/triggers/${id}/rotate-secret`, { body: { grace_seconds: 3600 } });
+    const within = await post("/triggers", body, key);
+    expect(within.status).toBe(201);
+    expect(within.headers.get("idempotent-replayed")).toBe("true");
+    const expires = (await api("GET", `/triggers/${id}`)).json.previous_secret_expires_at;
+    expect(within.json).toEqual({ ...first.json, secret: null, secret_note: expect.stringContaining(`accepted until ${expires}`) });
+    await api("POST", `/triggers/${id}/rotate-secret`, { body: { grace_seconds: 0 } });
+    const after = await post("/triggers", body, key);
+    expect(after.json).toEqual({ ...first.json, secret: null, secret_note: expect.stringContaining("no longer accepted") });
+    expect(after.text).not.toContain(first.json.secret);
+    expect((await api("DELETE", `/triggers/${id}`)).status).toBe(204);
+    expect((await post("/triggers", body, key)).json).toMatchObject({ id, secret: null, secret_note: expect.stringContaining("deleted") });
+    // a cron trigger has no secret to replay
+    const cron = { kind: "cron", plan_id: plan.json.id, cron: "0 0 1 1 *" };
+    const cronKey = crypto.randomUUID();
+    const made = await post("/triggers", cron, cronKey);
+    expect((await post("/triggers", cron, cronKey)).text).toBe(made.text);
+  });
+
+  it("rotates a trigger's secret once for a repeated rotation, so a retry never ends the window of the secret the sender uses", async () => {
+    const plan = await api("POST", "/plans", { body: { name: "idem rotation", steps: [{ id: "s", agent: "researcher", instructions: "@output x" }] } });
+    const made = await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.json.id } });
+    const id = made.json.id as string;
+    const key = crypto.randomUUID();
+    const first = await post(`/triggers/${id}/rotate-secret`, { grace_seconds: 600 }, key);
+    expect(first.status, first.text).toBe(200);
+    const again = await post(`/triggers/${id}/rotate-secret`, { grace_seconds: 600 }, key);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.text).toBe(first.text);
+    const row = await env.DB.prepare("SELECT secret, previous_secret FROM triggers WHERE id = ?").bind(id).first<{ secret: string; previous_secret: string }>();
+    expect(row).toEqual({ secret: first.json.secret, previous_secret: made.json.secret });
+    expectError(await post(`/triggers/${id}/rotate-secret`, { grace_seconds: 60 }, key), 422, "unprocessable");
+    await api("POST", `/triggers/${id}/rotate-secret`, { body: { grace_seconds: 0 } });
+    expect((await post(`/triggers/${id}/rotate-secret`, { grace_seconds: 600 }, key)).json).toEqual({ ...first.json, secret: null, secret_note: expect.stringContaining("no longer accepted") });
+  });
+
   it("starts one task for a repeated rerun, trigger run or chat run", async () => {
     const plan = await api("POST", "/plans", { body: { name: "idem runs", steps: [{ id: "s", agent: "researcher", instructions: "@output x" }] } });
     const trigger = await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.json.id } });
@@ -254,7 +298,7 @@ describe("Idempotency-Key beyond task creation", () => {
     expect(honoured.sort()).toEqual(
       [
         "POST /tasks", "POST /tasks/{id}/rerun", "POST /tasks/{id}/steps/{step}/approve", "POST /tasks/{id}/steps/{step}/reject", "POST /sessions/{session_id}/respond",
-        "POST /agents", "POST /plans", "POST /plans/{id}/run", "POST /triggers", "POST /triggers/{id}/run", "POST /notifications/subscriptions",
+        "POST /agents", "POST /plans", "POST /plans/{id}/run", "POST /triggers", "POST /triggers/{id}/run", "POST /triggers/{id}/rotate-secret", "POST /notifications/subscriptions",
         "POST /notifications/subscriptions/{id}/rotate-secret", "POST /chat", "POST /chat/{id}/messages", "POST /chat/{id}/run", "POST /chat/{id}/save",
       ].sort(),
     );

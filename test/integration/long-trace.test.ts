@@ -60,5 +60,20 @@ describe("long runs", () => {
       for (const r of results.slice(32)) expect([r.result, r.error]).toEqual([`error: ${refused}`, refused]);
       expect(trace.json.turns).toHaveLength(2);
     });
+
+    it("runs only as many tool calls of a turn as the agent's own bound, under the instance's", { timeout: 60_000 }, async () => {
+      const { openai, http } = inject("fakeServers");
+      Object.assign(env, { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `http://127.0.0.1:${openai}/v1` });
+      await api("POST", "/agents", { body: { name: "fan-out-bounded", model: "openai:fan-out", tools: ["http_fetch"], max_tool_calls_per_turn: 3 } });
+      const calls = Array.from({ length: 5 }, (_, i) => ({ url: `http://127.0.0.1:${http}/hello?n=${i}` }));
+      const task = (await api("POST", "/tasks", { body: { agent: "fan-out-bounded", title: "five fetches", description: JSON.stringify(calls) } })).json;
+      const done = await waitForStatus(task.id, ["completed", "failed"], 50_000);
+      expect(done.status, done.steps[0].error).toBe("completed");
+      const trace = await api("GET", `/tasks/${task.id}/steps/main/runs/1/trace`);
+      const results = trace.json.turns[0].tool_results as { call_id: string; result: string; error?: string }[];
+      for (const r of results.slice(0, 3)) expect([r.result.slice(0, 15), r.error]).toEqual(["HTTP 200 OK\ncon", undefined]);
+      const refused = "not run: the turn asked for 5 tool calls and a turn may make at most 3, so only the first 3 were run; ask again for the rest";
+      for (const r of results.slice(3)) expect([r.result, r.error]).toEqual([`error: ${refused}`, refused]);
+    });
   });
 });

@@ -349,6 +349,8 @@ describe("cron triggers", () => {
     expect((await api("GET", `/triggers/${t.id}`)).json).toMatchObject({ title: "Kept", cron: "0 0 1 1 *", timezone: "UTC", inputs: { topic: "edge" }, paused: false });
     expect(await clock(t.id).nextAlarm()).toBe(alarm);
     expectError(await api("POST", `/triggers/${t.id}/rotate-secret`), 422, "unprocessable");
+    expectError(await api("POST", `/triggers/${t.id}/expire-previous-secret`), 422, "unprocessable");
+    expect((await api("GET", `/triggers/${t.id}`)).json.previous_secret_expires_at).toBeNull();
   });
 
   it("keeps its clock on the schedule that was saved when two schedule changes race and one is 409", async () => {

@@ -283,23 +283,91 @@ describe("webhook triggers", () => {
     expect((await make({ ref: "dev" })).status).toBe(201);
   });
 
-  it("rotates its secret: the new one shown once, the old one refused from then on, audited", async () => {
+  it("rotates its secret: the new one shown once, the old one still verifying for a day by default, audited", async () => {
     const t = await makeWebhook();
+    const before = Date.now();
     const rotated = await api("POST", `/triggers/${t.id}/rotate-secret`);
     expect(rotated.status, rotated.text).toBe(200);
     expect(rotated.json).toMatchObject({ id: t.id, kind: "webhook", webhook_url: t.webhook_url });
     expect(rotated.json.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(rotated.json.secret).not.toBe(t.secret);
-    expect((await api("GET", `/triggers/${t.id}`)).text).not.toContain(rotated.json.secret);
-    expectError(await deliver(t.id, t.secret, { repo: "x" }), 401, "unauthorized");
+    const expires = Date.parse(rotated.json.previous_secret_expires_at);
+    expect(expires).toBeGreaterThanOrEqual(before + 86_400_000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 86_400_000);
+    const got = await api("GET", `/triggers/${t.id}`);
+    expect(got.text).not.toContain(rotated.json.secret);
+    expect(got.text).not.toContain(t.secret);
+    expect(got.json.previous_secret_expires_at).toBe(rotated.json.previous_secret_expires_at);
+    // a sender mid-deploy still signs with the old one
+    expect((await deliver(t.id, t.secret, { repo: "x" })).status).toBe(202);
     expect((await deliver(t.id, rotated.json.secret, { repo: "x" })).status).toBe(202);
     const audit = await api("GET", "/audit?action=trigger.rotate_secret&limit=1");
-    expect(audit.json.items[0]).toMatchObject({ target: { id: t.id } });
+    expect(audit.json.items[0]).toMatchObject({ target: { id: t.id }, details: { grace_seconds: 86_400 } });
     expect(audit.text).not.toContain(rotated.json.secret);
     expectError(await api("POST", `/triggers/${t.id}/rotate-secret`, { token: await tokenWithRole("member") }), 403, "forbidden");
-    expectError(await api("POST", `/triggers/${t.id}/rotate-secret`, { body: { secret: "whsec_AAAA" } }), 400, "bad_request");
     expectError(await api("POST", "/triggers/trg_missing/rotate-secret"), 404, "not_found");
+    // the window's end, reached without waiting a day
+    await env.DB.prepare("UPDATE triggers SET previous_secret_expires_at = ? WHERE id = ?").bind(Date.now() - 1, t.id).run();
+    expectError(await deliver(t.id, t.secret, { repo: "x" }), 401, "unauthorized");
+    expect((await api("GET", `/triggers/${t.id}`)).json.previous_secret_expires_at).toBeNull();
     expect((await deliver(t.id, rotated.json.secret, { repo: "y" })).status).toBe(202);
+  });
+
+  it("rotates with the grace asked for: 0 refuses the old secret at once; a second rotation ends the first one's window", async () => {
+    const t = await makeWebhook();
+    const now = await api("POST", `/triggers/${t.id}/rotate-secret`, { body: { grace_seconds: 0 } });
+    expect(now.status, now.text).toBe(200);
+    expect(now.json.previous_secret_expires_at).toBeNull();
+    const refused = await deliver(t.id, t.secret, { repo: "x" });
+    expectError(refused, 401, "unauthorized");
+    // told plainly, since only the holder of that secret could have signed it
+    expect(refused.json.error.message).toContain("signed with the secret that the trigger's latest rotation replaced");
+    const hour = await api("POST", `/triggers/${t.id}/rotate-secret`, { body: { grace_seconds: 3600 } });
+    expect(Date.parse(hour.json.previous_secret_expires_at) - Date.now()).toBeGreaterThan(3_590_000);
+    expect(Date.parse(hour.json.previous_secret_expires_at) - Date.now()).toBeLessThanOrEqual(3_600_000);
+    const again = await api("POST", `/triggers/${t.id}/rotate-secret`, { body: { grace_seconds: 60 } });
+    const older = await deliver(t.id, now.json.secret, { repo: "x" });
+    expectError(older, 401, "unauthorized");
+    expect(older.json.error.message).toBe("webhook signature refused: no v1 signature matches");
+    expect((await deliver(t.id, hour.json.secret, { repo: "x" })).status).toBe(202);
+    expect((await deliver(t.id, again.json.secret, { repo: "x" })).status).toBe(202);
+  });
+
+  it("expires the previous secret now when asked: only the current one verifies from then on", async () => {
+    const t = await makeWebhook();
+    const rotated = await api("POST", `/triggers/${t.id}/rotate-secret`, { body: { grace_seconds: 3600 } });
+    expectError(await api("POST", `/triggers/${t.id}/expire-previous-secret`, { token: await tokenWithRole("member") }), 403, "forbidden");
+    expect((await deliver(t.id, t.secret, { repo: "x" })).status).toBe(202);
+    const expired = await api("POST", `/triggers/${t.id}/expire-previous-secret`);
+    expect(expired.status, expired.text).toBe(200);
+    expect(expired.json).toMatchObject({ id: t.id, previous_secret_expires_at: null });
+    expect(expired.json.secret).toBeUndefined();
+    const refused = await deliver(t.id, t.secret, { repo: "x" });
+    expectError(refused, 401, "unauthorized");
+    expect(refused.json.error.message).toContain("latest rotation replaced, no longer accepted since");
+    expect((await deliver(t.id, rotated.json.secret, { repo: "x" })).status).toBe(202);
+    const audit = await api("GET", "/audit?action=trigger.expire_previous_secret&limit=1");
+    expect(audit.json.items[0]).toMatchObject({ target: { id: t.id } });
+    const none = await api("POST", `/triggers/${t.id}/expire-previous-secret`);
+    expectError(none, 409, "conflict");
+    expect(none.json.error.message).toContain("no previous secret");
+    expectError(await api("POST", `/triggers/${t.id}/expire-previous-secret`, { body: { now: true } }), 400, "bad_request");
+    expectError(await api("POST", "/triggers/trg_missing/expire-previous-secret"), 404, "not_found");
+  });
+
+  it("refuses a bad grace, 400 naming it, and changes nothing", async () => {
+    const t = await makeWebhook();
+    const rotated = await api("POST", `/triggers/${t.id}/rotate-secret`, { body: { grace_seconds: 600 } });
+    for (const body of [{ grace_seconds: -1 }, { grace_seconds: 1.5 }, { grace_seconds: "60" }, { grace_seconds: null }, { grace_seconds: 7 * 86_400 + 1 }, { grace: 60 }, { secret: "whsec_AAAA" }]) {
+      const res = await api("POST", `/triggers/${t.id}/rotate-secret`, { body });
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details[0].path, JSON.stringify(body)).toBe(Object.keys(body)[0]);
+    }
+    const got = await api("GET", `/triggers/${t.id}`);
+    expect(got.json.previous_secret_expires_at).toBe(rotated.json.previous_secret_expires_at);
+    expect((await deliver(t.id, t.secret, { repo: "x" })).status).toBe(202);
+    expect((await deliver(t.id, rotated.json.secret, { repo: "x" })).status).toBe(202);
+    expect((await api("POST", `/triggers/${t.id}/rotate-secret`, { body: { grace_seconds: 7 * 86_400 } })).status).toBe(200);
   });
 
   it("changes a webhook's input_map and inputs as a create checks them; a cron schedule is not a webhook's", async () => {

@@ -58,7 +58,7 @@ export type TaskDetail = Omit<TaskDetailT, "plan"> & { plan: PlanDefinition | nu
 export type Waiting = WaitingT;
 
 export type Agent = AgentT;
-export type AgentInput = Pick<Agent, "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost" | "max_concurrency">;
+export type AgentInput = Pick<Agent, "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost" | "max_concurrency" | "max_tool_calls_per_turn">;
 
 export type Trace = TraceT;
 export type Turn = TraceTurnT;

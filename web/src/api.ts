@@ -131,7 +131,10 @@ export const api = {
     setPaused: (id: string, paused: boolean) => call(paused ? fd.triggers[":id"].pause.$post({ param: { id } }) : fd.triggers[":id"].resume.$post({ param: { id } })),
     runNow: (id: string) => call(fd.triggers[":id"].run.$post({ param: { id }, json: {} })),
     update: (id: string, patch: TriggerPatch) => call(fd.triggers[":id"].$patch({ param: { id }, json: patch })),
-    rotateSecret: (id: string) => call(fd.triggers[":id"]["rotate-secret"].$post({ param: { id } })),
+    /** `graceSeconds`: how long the replaced secret still verifies (the server's default when left out; 0: not at all) */
+    rotateSecret: (id: string, graceSeconds?: number) =>
+      call(fd.triggers[":id"]["rotate-secret"].$post({ param: { id }, json: graceSeconds === undefined ? {} : { grace_seconds: graceSeconds } })),
+    expirePreviousSecret: (id: string) => call(fd.triggers[":id"]["expire-previous-secret"].$post({ param: { id } })),
     nextFires: (cron: string, timezone: string) => call(fd.triggers["next-fires"].$get({ query: { cron, timezone, count: "3" } })),
   },
   audit: {

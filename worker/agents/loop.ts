@@ -15,6 +15,8 @@ export interface AgentConfig {
   system_prompt: string;
   tools: string[];
   max_turns: number;
+  /** the agent's own bound on a turn's tool calls, under the instance's (absent in tasks made before it existed) */
+  max_tool_calls_per_turn?: number | null;
 }
 
 export type LoopOutcome =
@@ -55,6 +57,10 @@ export function toolCallCap(value: string | undefined): number {
   const n = Number(value);
   return value?.trim() && Number.isInteger(n) && n >= 1 ? n : MAX_TOOL_CALLS_PER_TURN;
 }
+
+/** What a turn of `agent` may run: its own bound where it sets one, never past the instance's. */
+export const toolCallLimit = (agent: Pick<AgentConfig, "max_tool_calls_per_turn">, instanceCap: number): number =>
+  agent.max_tool_calls_per_turn ? Math.min(agent.max_tool_calls_per_turn, instanceCap) : instanceCap;
 
 /**
  * Runs an agent until it answers, asks a person, spawns a sub-task or would pass its budget. Resumable: the

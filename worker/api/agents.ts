@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AgentRow } from "../db/agent-row";
 import { actorOf, auditStatement } from "../lib/audit";
-import { conflict, notFound } from "../lib/errors";
+import { toolCallCap } from "../agents/loop";
+import type { Bindings } from "../env";
+import { badRequest, conflict, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
@@ -18,13 +20,18 @@ const MODEL = /^(sim|openai:[\w.:/-]{1,100}|anthropic:[\w.:/-]{1,100})$/;
 
 const AgentInput = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "an agent name is 1–64 lowercase letters, digits, _ or -"),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "an agent name is 1–64 lowercase letters, digits, _ or -")
+      // `/agents/{id}` takes an id or a name: one shaped like another agent's id would be read, changed or deleted in its place
+      .refine((n) => !n.startsWith("agt_"), "an agent name may not start with agt_, which agent ids start with"),
     model: z.string().regex(MODEL, "model is `sim`, `openai:<model>` or `anthropic:<model>`"),
     system_prompt: z.string().max(LIMITS.systemPrompt).default(""),
     tools: z.array(toolName).max(32).default([]),
     max_turns: z.number().int().min(1).max(1000).default(20),
     max_cost: usd(MAX_BUDGET_USD).nullable().default(null),
     max_concurrency: z.number().int().min(1).max(10_000).nullable().default(null).openapi({ description: "tasks using this agent that may run at once; null: only the organization's cap" }),
+    max_tool_calls_per_turn: z.number().int().min(1).nullable().default(null).openapi({ description: "tool calls one model turn may have run, from 1 to the instance's MAX_TOOL_CALLS_PER_TURN (32 by default; more is 400); null: that bound" }),
   })
   .strict()
   .openapi("AgentInput");
@@ -39,15 +46,25 @@ const toAgent = (r: AgentRow): z.infer<typeof Agent> => ({
   max_turns: r.max_turns,
   max_cost: r.max_cost_nanos == null ? null : r.max_cost_nanos / 1e9,
   max_concurrency: r.max_concurrency,
+  max_tool_calls_per_turn: r.max_tool_calls_per_turn,
   created_at: iso(r.created_at)!,
   updated_at: iso(r.updated_at)!,
 });
 
 const Id = z.object({ id: z.string().min(1).max(100) });
-const COLS = "id, name, model, system_prompt, tools, max_turns, max_cost_nanos, max_concurrency, created_at, updated_at";
+const COLS = "id, name, model, system_prompt, tools, max_turns, max_cost_nanos, max_concurrency, max_tool_calls_per_turn, created_at, updated_at";
+
+/** The instance's bound is configured, not a constant, so the schema cannot hold it: checked as a schema error would be. */
+function checkToolCalls(env: Bindings, a: { max_tool_calls_per_turn: number | null }): void {
+  const cap = toolCallCap(env.MAX_TOOL_CALLS_PER_TURN);
+  if (a.max_tool_calls_per_turn !== null && a.max_tool_calls_per_turn > cap) {
+    const message = `at most ${cap}, this instance's MAX_TOOL_CALLS_PER_TURN`;
+    throw badRequest(`invalid request: max_tool_calls_per_turn: ${message}`, [{ path: "max_tool_calls_per_turn", message }]);
+  }
+}
 
 async function findAgent(d1: D1Database, orgId: string, idOrName: string): Promise<AgentRow> {
-  const row = await d1.prepare(`SELECT ${COLS} FROM agents WHERE org_id = ? AND (id = ? OR name = ?)`).bind(orgId, idOrName, idOrName).first<AgentRow>();
+  const row = await d1.prepare(`SELECT ${COLS} FROM agents WHERE org_id = ?1 AND (id = ?2 OR name = ?2) ORDER BY id = ?2 DESC LIMIT 1`).bind(orgId, idOrName).first<AgentRow>();
   if (!row) throw notFound("agent");
   return row;
 }
@@ -72,13 +89,14 @@ export const agentsApi = newApp()
       const p = c.get("principal");
       requireRole(p, "admin");
       const a = c.req.valid("json");
+      checkToolCalls(c.env, a);
       const now = Date.now();
       const id = newId("agt");
       try {
         await c.env.DB.prepare(
-          `INSERT INTO agents (id, org_id, name, model, system_prompt, tools, max_turns, max_cost_nanos, max_concurrency, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO agents (id, org_id, name, model, system_prompt, tools, max_turns, max_cost_nanos, max_concurrency, max_tool_calls_per_turn, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-          .bind(id, p.org_id, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, now, now)
+          .bind(id, p.org_id, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, a.max_tool_calls_per_turn, now, now)
           .run();
       } catch (e) {
         if (isUniqueViolation(e)) throw conflict(`an agent named ${a.name} already exists`);
@@ -102,6 +120,7 @@ export const agentsApi = newApp()
       requireRole(p, "admin");
       const current = await findAgent(c.env.DB, p.org_id, c.req.valid("param").id);
       const a = c.req.valid("json");
+      checkToolCalls(c.env, a);
       const d1 = c.env.DB;
       // plans name their agents: a rename would leave the triggers' plans naming none, so it waits until no trigger uses it
       const renamed = a.name !== current.name;
@@ -109,9 +128,9 @@ export const agentsApi = newApp()
         const [uses] = await d1.batch<TriggerUse>([
           d1.prepare(renamed ? TRIGGERS_USING_AGENT : "SELECT NULL AS id WHERE 0").bind(...(renamed ? [p.org_id, current.name] : [])),
           d1.prepare(
-            `UPDATE agents SET name = ?3, model = ?4, system_prompt = ?5, tools = ?6, max_turns = ?7, max_cost_nanos = ?8, max_concurrency = ?9, updated_at = ?10
+            `UPDATE agents SET name = ?3, model = ?4, system_prompt = ?5, tools = ?6, max_turns = ?7, max_cost_nanos = ?8, max_concurrency = ?9, updated_at = ?10, max_tool_calls_per_turn = ?12
              WHERE id = ?11 AND org_id = ?1 AND (?3 = ?2 OR NOT EXISTS (${TRIGGERS_USING_AGENT}))`,
-          ).bind(p.org_id, current.name, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, Date.now(), current.id),
+          ).bind(p.org_id, current.name, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, Date.now(), current.id, a.max_tool_calls_per_turn),
         ]);
         if (uses.results.length) throw usedByTriggers("rename", current.name, uses.results);
       } catch (e) {

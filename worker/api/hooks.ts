@@ -7,6 +7,7 @@ import { ApiError, badRequest, conflict, notFound } from "../lib/errors";
 import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
 import { fireTrigger, loadTrigger } from "../triggers/fire";
 import { mapInputs } from "../triggers/input-map";
+import { acceptedSecrets, refusal } from "../triggers/secret-rotation";
 import { verifyWebhook } from "../triggers/webhook-signature";
 import { errorResponse } from "./app";
 import { refuseUnfitBody } from "./well-formed";
@@ -33,8 +34,9 @@ hooksApi.post("/:trigger_id", async (c) => {
   const raw = new Uint8Array(await c.req.arrayBuffer());
   const t = id.length <= 100 ? await loadTrigger(c.env.DB, id) : null;
   if (!t || t.kind !== "webhook" || !t.secret) throw notFound("webhook trigger");
-  const check = await verifyWebhook(t.secret, c.req.raw.headers, raw, Math.floor(Date.now() / 1000));
-  if (!check.ok) throw new ApiError("unauthorized", `webhook signature refused: ${check.message}`, { reason: check.reason });
+  const now = Date.now();
+  const check = await verifyWebhook(acceptedSecrets(t, now), c.req.raw.headers, raw, Math.floor(now / 1000));
+  if (!check.ok) throw new ApiError("unauthorized", `webhook signature refused: ${await refusal(t, check, c.req.raw.headers, raw, now)}`, { reason: check.reason });
   // counted once signed: anyone who knows the URL could otherwise spend the sender's minute with junk
   const verdict = await checkRate(c.env, `hook:${id}`);
   if (!verdict.ok) throw rateLimited(verdict, rateLimitPerMinute(c.env));
@@ -59,7 +61,6 @@ hooksApi.post("/:trigger_id", async (c) => {
   refuseUnfitBody(inputs);
 
   const d1 = c.env.DB;
-  const now = Date.now();
   const inHand = () => conflict("a delivery with this webhook-id is being handled; retry later", { webhook_id: check.id });
   for (let attempt = 0; ; attempt++) {
     const [claim] = await d1.batch([

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../lib/context";
 import { canonicalJson } from "../lib/canonical-json";
@@ -28,6 +29,7 @@ export const IDEMPOTENT_ROUTES: readonly string[] = [
   "POST /plans/{id}/run",
   "POST /triggers",
   "POST /triggers/{id}/run",
+  "POST /triggers/{id}/rotate-secret",
   "POST /notifications/subscriptions",
   "POST /notifications/subscriptions/{id}/rotate-secret",
   "POST /chat",
@@ -53,6 +55,9 @@ interface KeyRow {
   task_id: string | null;
 }
 
+/** What a replay answers in place of a kept body: a secret it holds may have been replaced since. */
+export type Replayed = (c: Context<AppEnv>, body: string) => Promise<string>;
+
 /**
  * `Idempotency-Key` on a POST: the first request reserves the key with a
  * conditional insert (so concurrent duplicates cannot both run), later ones with
@@ -61,8 +66,9 @@ interface KeyRow {
  * kept: a failed request releases the key so it can be retried. The create's own D1 batch ties the key to its
  * task (`tieToTask`), so after a restart a retry answers with the task that started, undoes and remakes one that
  * never did (task/interrupted.ts), and takes over a reservation a minute old with no task.
+ * `replayed` reworks a kept success before it is answered again.
  */
-export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
+export const idempotency = (replayed?: Replayed) => createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header("idempotency-key");
   if (c.req.method !== "POST" || key === undefined) return next();
   if (!KEY.test(key)) throw badRequest("invalid request: Idempotency-Key must be 1–255 visible ASCII characters", [{ path: jsonPath(["idempotency-key"]), message: "1–255 visible ASCII characters" }]);
@@ -116,7 +122,8 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       }
     }
     if (row.status == null) throw conflict("a request with this Idempotency-Key is still in progress; retry later");
-    return c.body(row.response ?? "", row.status as 200, { "content-type": row.content_type ?? "application/json", ...(row.location && { location: row.location }), "idempotent-replayed": "true" });
+    const response = replayed && row.response ? await replayed(c, row.response) : (row.response ?? "");
+    return c.body(response, row.status as 200, { "content-type": row.content_type ?? "application/json", ...(row.location && { location: row.location }), "idempotent-replayed": "true" });
   }
 
   // a failure frees the key, unless its create wrote a task (then it failed starting it): a retry settles that one (requestTask)

@@ -13,7 +13,7 @@ import { chatApi } from "./chat";
 import { eventsApi } from "./events";
 import { exportApi } from "./export";
 import { healthApi } from "./health";
-import { honoPath, idempotency, IDEMPOTENT_ROUTES, refuseIdempotencyKey, UNREPLAYABLE_ROUTES } from "./idempotency";
+import { honoPath, idempotency, IDEMPOTENT_ROUTES, type Replayed, refuseIdempotencyKey, UNREPLAYABLE_ROUTES } from "./idempotency";
 import { docsApi } from "./openapi";
 import { notificationsApi } from "./notifications";
 import { orgsApi } from "./orgs";
@@ -25,7 +25,7 @@ import { spendApi } from "./spend";
 import { tasksApi } from "./tasks";
 import { tokensApi } from "./tokens";
 import { wellFormedBody } from "./well-formed";
-import { triggersApi } from "./triggers";
+import { replayedTrigger, triggersApi } from "./triggers";
 
 const api = newApp();
 
@@ -47,7 +47,8 @@ authed.use("*", authenticate);
 authed.use("*", rateLimit);
 authed.use("*", wellFormedBody);
 authed.use("*", auditMutations);
-for (const route of IDEMPOTENT_ROUTES) authed.use(honoPath(route), idempotency);
+const REPLAYED: Readonly<Record<string, Replayed>> = { "POST /triggers": replayedTrigger, "POST /triggers/{id}/rotate-secret": replayedTrigger };
+for (const route of IDEMPOTENT_ROUTES) authed.use(honoPath(route), idempotency(REPLAYED[route]));
 for (const route of UNREPLAYABLE_ROUTES) authed.use(honoPath(route), refuseIdempotencyKey);
 // Chained so the mounted routes' types add up to AppType, which the typed client reads.
 const authedRoutes = authed

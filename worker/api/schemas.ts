@@ -175,6 +175,7 @@ export const Agent = z
     max_turns: z.number().int(),
     max_cost: z.number().nullable(),
     max_concurrency: z.number().int().nullable().openapi({ description: "tasks using this agent that may run at once; null: only the organization's cap" }),
+    max_tool_calls_per_turn: z.number().int().nullable().openapi({ description: "tool calls one model turn of this agent may have run (the rest get an error result); null: the instance's MAX_TOOL_CALLS_PER_TURN, which bounds it too" }),
     created_at: z.string(),
     updated_at: z.string(),
   })

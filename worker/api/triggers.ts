@@ -9,11 +9,13 @@ import { iso } from "../lib/time";
 import { canonicalTimeZone, type CronCheck, cronSyntax, nextFire, timeZoneCheck } from "../triggers/cron";
 import { INPUT_PATH } from "../triggers/input-map";
 import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
-import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
+import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, expirePreviousSecret, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, previousSecretExpiry, replayedSecret } from "../triggers/secret-rotation";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
+import type { Replayed } from "./idempotency";
 import { createdBy } from "./principal";
 import { body, CreatedBy, errors, intParam, json, LIMITS, Page, TaskListItem } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
@@ -51,6 +53,16 @@ const UpdateTrigger = z
   .openapi("UpdateTrigger", { description: "cron and timezone for cron triggers, input_map for webhooks; checked against the plan as a create is" });
 export type TriggerPatch = z.infer<typeof UpdateTrigger>;
 
+const RotateSecret = z
+  .object({
+    grace_seconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(DEFAULT_GRACE_SECONDS).openapi({
+      description: `how long the replaced secret still verifies deliveries, in seconds (0: refused at once; at most ${MAX_GRACE_SECONDS}, 7 days)`,
+      example: 3600,
+    }),
+  })
+  .strict()
+  .openapi("RotateSecret");
+
 const RunTrigger = z.object({ inputs: z.record(z.string(), z.unknown()).optional() }).strict().openapi("RunTrigger");
 
 const TriggerView = z
@@ -59,9 +71,13 @@ const TriggerView = z
     inputs: z.record(z.string(), z.unknown()), input_map: z.record(z.string(), z.string()).nullable(), paused: z.boolean(), created_by: CreatedBy, created_at: z.string(), updated_at: z.string(), last_fired_at: z.string().nullable(),
     next_fire_at: z.string().nullable(), last_task_id: z.string().nullable(), last_error: z.string().nullable(),
     webhook_url: z.string().nullable().openapi({ description: "POST here, signed per Standard Webhooks" }),
+    previous_secret_expires_at: z.string().nullable().openapi({ description: "until when the secret a rotation replaced still verifies deliveries; null: only the current one does" }),
   })
   .openapi("Trigger");
-const NewTrigger = TriggerView.extend({ secret: z.string().nullable().openapi({ description: "the webhook's `whsec_…` secret, shown this once" }) }).openapi("NewTrigger");
+const NewTrigger = TriggerView.extend({
+  secret: z.string().nullable().openapi({ description: "the webhook's `whsec_…` secret, shown this once (a replayed create shows it only while it is still the current one)" }),
+  secret_note: z.string().optional().openapi({ description: "on a replayed create or rotation whose secret was rotated since, or whose trigger was deleted: why `secret` is null" }),
+}).openapi("NewTrigger");
 const Id = z.object({ id: z.string().min(1).max(100) });
 
 const toView = (t: TriggerRow, origin: string) => ({
@@ -69,6 +85,7 @@ const toView = (t: TriggerRow, origin: string) => ({
   input_map: t.input_map === null ? null : (JSON.parse(t.input_map) as Record<string, string>), paused: t.paused === 1, created_by: JSON.parse(t.created_by) as z.infer<typeof CreatedBy>, created_at: iso(t.created_at)!, updated_at: iso(t.updated_at)!, last_fired_at: iso(t.last_fired_at),
   next_fire_at: t.paused ? null : iso(t.next_fire_at), last_task_id: t.last_task_id, last_error: t.last_error,
   webhook_url: t.kind === "webhook" ? `${origin}/hooks/${t.id}` : null,
+  previous_secret_expires_at: iso(previousSecretExpiry(t, Date.now())),
 });
 
 async function requireTrigger(env: Bindings, p: Principal, id: string): Promise<TriggerRow> {
@@ -105,6 +122,15 @@ const NextFires = z
   })
   .openapi("NextFires");
 
+/** A replayed create or rotation (Idempotency-Key) shows its secret only while it is still the trigger's current one. */
+export const replayedTrigger: Replayed = async (c, body) => {
+  const kept = JSON.parse(body) as { id: string; secret: string | null };
+  if (kept.secret === null) return body;
+  const t = await loadTrigger(c.env.DB, kept.id, c.get("principal").org_id);
+  const shown = replayedSecret(kept.secret, t, Date.now());
+  return shown.secret === kept.secret ? body : JSON.stringify({ ...kept, ...shown });
+};
+
 const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
 
 export const triggersApi = newApp()
@@ -126,7 +152,8 @@ export const triggersApi = newApp()
       const t: TriggerRow = {
         id: newId("trg"), org_id: p.org_id, kind: input.kind, plan_id: plan.id, title: input.title ?? null,
         cron: input.kind === "cron" ? normalCron(input.cron) : null, timezone: input.kind === "cron" ? canonicalTimeZone(input.timezone) : null,
-        inputs: JSON.stringify(input.inputs), input_map: inputMap ? JSON.stringify(inputMap) : null, secret: input.kind === "webhook" ? newWebhookSecret() : null, paused: 0,
+        inputs: JSON.stringify(input.inputs), input_map: inputMap ? JSON.stringify(inputMap) : null, secret: input.kind === "webhook" ? newWebhookSecret() : null,
+        previous_secret: null, previous_secret_expires_at: null, paused: 0,
         created_by: JSON.stringify(createdBy(p)), created_at: now, updated_at: now, schedule_from: now, last_fired_at: null, next_fire_at: null, last_task_id: null, last_error: null,
       };
       checkGaps(plan.params, t);
@@ -202,14 +229,27 @@ export const triggersApi = newApp()
   )
   .openapi(
     createRoute({
-      method: "post", path: "/{id}/rotate-secret", tags: ["triggers"], summary: "A new webhook secret, shown once; deliveries signed with the old one are refused from now on",
-      request: { params: Id }, responses: { 200: json(NewTrigger), ...errors(401, 403, 404, 422) },
+      method: "post", path: "/{id}/rotate-secret", tags: ["triggers"],
+      summary: "A new webhook secret, shown once; the old one still verifies deliveries for `grace_seconds` (default 24 h; 0: refused at once)",
+      request: { params: Id, body: { required: false, content: { "application/json": { schema: RotateSecret } } } }, responses: { 200: json(NewTrigger), ...errors(400, 401, 403, 404, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      const t = await rotateTriggerSecret(c.env, p, c.req.valid("param").id);
+      // with no body sent the validator hands on nothing, its default not applied
+      const t = await rotateTriggerSecret(c.env, p, c.req.valid("param").id, c.req.valid("json")?.grace_seconds ?? DEFAULT_GRACE_SECONDS);
       return c.json({ ...toView(t, new URL(c.req.url).origin), secret: t.secret }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post", path: "/{id}/expire-previous-secret", tags: ["triggers"], summary: "Stop accepting the secret a rotation replaced now, before its grace window ends; 409 when none is accepted",
+      request: { params: Id }, responses: { 200: json(TriggerView), ...errors(401, 403, 404, 409, 422) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, "admin");
+      return c.json(toView(await expirePreviousSecret(c.env, p, c.req.valid("param").id), new URL(c.req.url).origin), 200);
     },
   )
   .openapi(

@@ -59,6 +59,8 @@ export const agents = sqliteTable(
     max_cost_nanos: integer("max_cost_nanos"),
     /** tasks using this agent that may run at once; null: only the organization's cap applies */
     max_concurrency: integer("max_concurrency"),
+    /** tool calls one model turn may have run, under the instance's MAX_TOOL_CALLS_PER_TURN; null: that bound alone */
+    max_tool_calls_per_turn: integer("max_tool_calls_per_turn"),
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
   },
@@ -176,6 +178,9 @@ export const triggers = sqliteTable(
     /** JSON {param: dot path}: a webhook's inputs from fields of its body; null, the body is the inputs */
     input_map: text("input_map"),
     secret: text("secret"),
+    /** the secret before the latest rotation, accepted until `previous_secret_expires_at` (ms); null: never rotated */
+    previous_secret: text("previous_secret"),
+    previous_secret_expires_at: integer("previous_secret_expires_at"),
     paused: integer("paused").notNull().default(0),
     created_by: text("created_by").notNull(),
     created_at: integer("created_at").notNull(),

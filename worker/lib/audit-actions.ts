@@ -8,7 +8,7 @@ export const AUDIT_ACTIONS = [
   "step.approve", "step.reject", "session.respond",
   "plan.create", "plan.update", "plan.delete",
   "agent.create", "agent.update", "agent.delete",
-  "trigger.create", "trigger.update", "trigger.run", "trigger.pause", "trigger.resume", "trigger.rotate_secret", "trigger.delete",
+  "trigger.create", "trigger.update", "trigger.run", "trigger.pause", "trigger.resume", "trigger.rotate_secret", "trigger.expire_previous_secret", "trigger.delete",
   "token.create", "token.update", "token.revoke",
   "subscription.create", "subscription.update", "subscription.rotate_secret", "subscription.delete",
   "pricing.update", "pricing.delete",

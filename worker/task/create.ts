@@ -62,9 +62,9 @@ export function singleStepPlan(agent: string, title: string, description: string
   return { name: title, description: "", params: [], steps: [{ id: "main", name: title, kind: "agent", agent, instructions: description, depends_on: [], tools: [], approval: false }] };
 }
 
-type AgentRow = Pick<FullAgentRow, "id" | "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost_nanos">;
+type AgentRow = Pick<FullAgentRow, "id" | "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost_nanos" | "max_tool_calls_per_turn">;
 
-const AGENT_COLUMNS = ["id", "name", "model", "system_prompt", "tools", "max_turns", "max_cost_nanos"] as const satisfies readonly (keyof AgentRow)[];
+const AGENT_COLUMNS = ["id", "name", "model", "system_prompt", "tools", "max_turns", "max_cost_nanos", "max_tool_calls_per_turn"] as const satisfies readonly (keyof AgentRow)[];
 const PRICE_COLUMNS = ["input", "cache", "cache_write", "output", "web_search", "per_search"] as const satisfies readonly (keyof Price)[];
 
 interface CreateReading extends OrgReadingRow {

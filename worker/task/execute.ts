@@ -1,5 +1,5 @@
 import type { Price } from "../agents/cost";
-import { answerPending, type LoopOutcome, runAgentLoop, toolCallCap, type TurnRecord } from "../agents/loop";
+import { answerPending, type LoopOutcome, runAgentLoop, toolCallCap, toolCallLimit, type TurnRecord } from "../agents/loop";
 import { capResult } from "../agents/tools/cap";
 import { PRICE_CACHE_MS, priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
@@ -94,7 +94,7 @@ export class RunExecutor {
         followUp: feedback,
         provider: providerFor(agent.model, t.bindings),
         tools: createToolHost({ env: t.bindings, names: [...new Set([...agent.tools, ...step.tools])] }),
-        maxToolCallsPerTurn: toolCallCap(t.bindings.MAX_TOOL_CALLS_PER_TURN),
+        maxToolCallsPerTurn: toolCallLimit(agent, toolCallCap(t.bindings.MAX_TOOL_CALLS_PER_TURN)),
         price,
         signal: ac.signal,
         onText: (delta) => text.push(delta),

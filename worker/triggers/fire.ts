@@ -17,6 +17,9 @@ export interface TriggerRow {
   inputs: string;
   input_map: string | null;
   secret: string | null;
+  /** the secret before the latest rotation, accepted until `previous_secret_expires_at` (ms) */
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
   paused: number;
   created_by: string;
   created_at: number;

@@ -119,17 +119,44 @@ export async function rearmAsSaved(env: Bindings, t: TriggerRow): Promise<void> 
   if (t.kind === "cron" && !t.paused) await clock(env, t.id).arm(t.id, t.cron!, t.timezone!, Date.now());
 }
 
-/** A new secret for a webhook trigger; deliveries signed with the old one are refused from now on. */
-export async function rotateTriggerSecret(env: Bindings, p: Principal, id: string): Promise<TriggerRow> {
+/**
+ * A new secret for a webhook trigger. The one it replaces keeps verifying for `graceSeconds` (0: refused at once),
+ * and is kept after that only to tell a sender still using it why it is refused. The current secret is taken in the
+ * UPDATE itself, so two rotations at once cannot keep a secret neither replaced.
+ */
+export async function rotateTriggerSecret(env: Bindings, p: Principal, id: string, graceSeconds: number): Promise<TriggerRow> {
+  const t = await loadWebhook(env, p, id);
+  const now = Date.now();
+  const secret = newWebhookSecret();
+  const expires = now + graceSeconds * 1000;
+  const [upd] = await env.DB.batch([
+    env.DB.prepare("UPDATE triggers SET previous_secret = secret, previous_secret_expires_at = ?1, secret = ?2, updated_at = ?3 WHERE id = ?4 AND org_id = ?5").bind(
+      expires, secret, now, t.id, p.org_id,
+    ),
+    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.rotate_secret", target_type: "trigger", target_id: t.id, details: { grace_seconds: graceSeconds } }, now, true),
+  ]);
+  if (upd.meta.changes !== 1) throw notFound("trigger");
+  return { ...t, secret, previous_secret: t.secret, previous_secret_expires_at: expires, updated_at: now };
+}
+
+/** Ends the grace window of the secret a rotation replaced: from now on only the current one verifies. */
+export async function expirePreviousSecret(env: Bindings, p: Principal, id: string): Promise<TriggerRow> {
+  const t = await loadWebhook(env, p, id);
+  const now = Date.now();
+  const [upd] = await env.DB.batch([
+    env.DB.prepare("UPDATE triggers SET previous_secret_expires_at = ?1, updated_at = ?1 WHERE id = ?2 AND org_id = ?3 AND previous_secret_expires_at > ?1").bind(now, t.id, p.org_id),
+    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.expire_previous_secret", target_type: "trigger", target_id: t.id }, now, true),
+  ]);
+  if (upd.meta.changes !== 1) {
+    if (!(await loadTrigger(env.DB, id, p.org_id))) throw notFound("trigger");
+    throw conflict("no previous secret is accepted: only the current one verifies deliveries");
+  }
+  return { ...t, previous_secret_expires_at: now, updated_at: now };
+}
+
+async function loadWebhook(env: Bindings, p: Principal, id: string): Promise<TriggerRow> {
   const t = await loadTrigger(env.DB, id, p.org_id);
   if (!t) throw notFound("trigger");
   if (t.kind !== "webhook") throw unprocessable("a cron trigger has no secret: only webhook deliveries are signed");
-  const now = Date.now();
-  const secret = newWebhookSecret();
-  const [upd] = await env.DB.batch([
-    env.DB.prepare("UPDATE triggers SET secret = ?, updated_at = ? WHERE id = ? AND org_id = ?").bind(secret, now, t.id, p.org_id),
-    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.rotate_secret", target_type: "trigger", target_id: t.id }, now, true),
-  ]);
-  if (upd.meta.changes !== 1) throw notFound("trigger");
-  return { ...t, secret, updated_at: now };
+  return t;
 }

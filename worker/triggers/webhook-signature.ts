@@ -29,9 +29,12 @@ export async function signWebhook(secret: string, id: string, timestampSeconds: 
   return `v1,${toBase64(new Uint8Array(mac))}`;
 }
 
-/** `headers` may be a Headers object (names are case-insensitive there) or a plain record. */
+/**
+ * `headers` may be a Headers object (names are case-insensitive there) or a plain record. `secret` may list several
+ * (the current one first, then one a rotation keeps valid for a while): a signature made with any of them verifies.
+ */
 export async function verifyWebhook(
-  secret: string,
+  secrets: string | readonly string[],
   headers: Headers | WebhookHeaders,
   body: string | Uint8Array,
   nowSeconds: number,
@@ -51,7 +54,8 @@ export async function verifyWebhook(
   if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
     return fail("stale_timestamp", `webhook-timestamp is more than ${toleranceSeconds}s away from now`);
   }
-  const key = await importKey(secret, ["verify"]);
+  const keys = typeof secrets === "string" ? [secrets] : secrets;
+  const secret = keys[0];
   const content = signedContent(id, timestamp, body);
   const macs = sigs
     .trim()
@@ -61,7 +65,10 @@ export async function verifyWebhook(
     .map((candidate) => fromBase64(candidate.slice(3)))
     .filter((mac) => mac !== null);
   // subtle.verify compares in constant time
-  for (const mac of macs) if (await crypto.subtle.verify("HMAC", key, mac, content)) return { ok: true, id, timestamp };
+  for (const k of keys) {
+    const key = await importKey(k, ["verify"]);
+    for (const mac of macs) if (await crypto.subtle.verify("HMAC", key, mac, content)) return { ok: true, id, timestamp };
+  }
   if (!macs.length) return fail("bad_signature", 'no v1 signature: webhook-signature holds space-separated "v1,<base64>" signatures');
   // the usual slip of a hand-written sender, named so it can be fixed; it takes the secret to make one, so it tells no one else anything
   for (const text of [secret, secret.slice(PREFIX.length)]) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answerPending, runAgentLoop } from "../../../worker/agents/loop";
+import { answerPending, runAgentLoop, toolCallLimit } from "../../../worker/agents/loop";
 import { simPrice, simProvider } from "../../../worker/agents/providers/sim";
 import { createToolHost } from "../../../worker/agents/tools";
 import { StepError, type ToolSpec } from "../../../worker/agents/types";
@@ -226,5 +226,16 @@ describe("agent loop", () => {
     let text = "";
     await runAgentLoop({ ...base(), agent: agent(), instructions: "@output streamed", turns: [], provider: simProvider, tools: host, saveTurn: () => {}, onText: (d) => (text += d) });
     expect(text).toBe("streamed");
+  });
+});
+
+describe("toolCallLimit", () => {
+  it("is the agent's own bound where it sets one, never past the instance's", () => {
+    expect(toolCallLimit({ max_tool_calls_per_turn: 3 }, 32)).toBe(3);
+    expect(toolCallLimit({ max_tool_calls_per_turn: 40 }, 32)).toBe(32);
+    expect(toolCallLimit({ max_tool_calls_per_turn: 8 }, 5)).toBe(5);
+    expect(toolCallLimit({ max_tool_calls_per_turn: null }, 32)).toBe(32);
+    // a task made before agents had the field keeps its snapshot without it
+    expect(toolCallLimit({}, 10)).toBe(10);
   });
 });

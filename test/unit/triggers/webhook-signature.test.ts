@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { acceptedSecrets, previousSecretExpiry } from "../../../worker/triggers/secret-rotation";
 import { newWebhookSecret, secretBytes, signWebhook, verifyWebhook } from "../../../worker/triggers/webhook-signature";
 
 // Test vector from the Standard Webhooks reference libraries.
@@ -147,5 +148,31 @@ describe("newWebhookSecret", () => {
 
   it("encodes injected bytes", () => {
     expect(newWebhookSecret(new Uint8Array([0, 1, 2]))).toBe("whsec_AAEC");
+  });
+});
+
+describe("verifyWebhook with a rotation's previous secret", () => {
+  const now = VECTOR.timestamp + 10;
+  const current = newWebhookSecret();
+
+  it("accepts a signature made with any secret it is given, and refuses one made with none of them", async () => {
+    expect((await verifyWebhook([current, VECTOR.secret], headers(VECTOR.signature), VECTOR.body, now)).ok).toBe(true);
+    const signed = await signWebhook(current, VECTOR.id, VECTOR.timestamp, VECTOR.body);
+    expect((await verifyWebhook([current, VECTOR.secret], headers(signed), VECTOR.body, now)).ok).toBe(true);
+    expect(await verifyWebhook([current], headers(VECTOR.signature), VECTOR.body, now)).toMatchObject({ ok: false, reason: "bad_signature" });
+  });
+});
+
+describe("acceptedSecrets", () => {
+  const row = { secret: "whsec_new", previous_secret: "whsec_old", previous_secret_expires_at: 1_000 };
+
+  it("takes the previous secret until its expiry, and only the current one from then on", () => {
+    expect(acceptedSecrets(row, 999)).toEqual(["whsec_new", "whsec_old"]);
+    expect(previousSecretExpiry(row, 999)).toBe(1_000);
+    expect(acceptedSecrets(row, 1_000)).toEqual(["whsec_new"]);
+    expect(previousSecretExpiry(row, 1_000)).toBeNull();
+    expect(acceptedSecrets({ ...row, previous_secret: null }, 0)).toEqual(["whsec_new"]);
+    expect(acceptedSecrets({ ...row, previous_secret_expires_at: null }, 0)).toEqual(["whsec_new"]);
+    expect(acceptedSecrets({ ...row, secret: null }, 0)).toEqual([]);
   });
 });

@@ -15,9 +15,11 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
   const [model, setModel] = createSignal(a?.model ?? "sim");
   const [prompt, setPrompt] = createSignal(a?.system_prompt ?? "");
   const [tools, setTools] = createSignal((a?.tools ?? []).join(", "));
-  const [maxTurns, setMaxTurns] = createSignal(String(a?.max_turns ?? 10));
+  // the API's default, so an agent made here gets what one made with the API does
+  const [maxTurns, setMaxTurns] = createSignal(String(a?.max_turns ?? 20));
   const [maxCost, setMaxCost] = createSignal(a?.max_cost == null ? "" : String(a.max_cost));
   const [maxConcurrency, setMaxConcurrency] = createSignal(a?.max_concurrency == null ? "" : String(a.max_concurrency));
+  const [maxToolCalls, setMaxToolCalls] = createSignal(a?.max_tool_calls_per_turn == null ? "" : String(a.max_tool_calls_per_turn));
   const { busy, error: err, setError: setErr, run } = createSubmit();
 
   const submit = async (e: SubmitEvent) => {
@@ -33,12 +35,15 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
       max_turns: Number(maxTurns()),
       max_cost: orNull(maxCost()),
       max_concurrency: orNull(maxConcurrency()),
+      max_tool_calls_per_turn: orNull(maxToolCalls()),
     };
     if (!input.name) return setErr("Name is required.");
     if (!Number.isInteger(input.max_turns) || input.max_turns < 1) return setErr("Max turns must be a whole number of at least 1.");
     if (input.max_cost !== null && !(input.max_cost > 0)) return setErr("Max cost must be an amount in USD above 0, or empty for no limit.");
     if (input.max_concurrency !== null && !(Number.isInteger(input.max_concurrency) && input.max_concurrency >= 1))
       return setErr("Max concurrent tasks must be a whole number of at least 1, or empty for no limit.");
+    if (input.max_tool_calls_per_turn !== null && !(Number.isInteger(input.max_tool_calls_per_turn) && input.max_tool_calls_per_turn >= 1))
+      return setErr("Max tool calls per turn must be a whole number of at least 1, or empty for the instance's limit.");
     await run(async () => {
       if (a) await api.agents.update(a.id, input);
       else await api.agents.create(input);
@@ -88,6 +93,12 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
           <label class="field">
             <span>Max concurrent tasks</span>
             <input type="number" min="1" step="1" value={maxConcurrency()} onInput={(e) => setMaxConcurrency(e.currentTarget.value)} placeholder="no limit" />
+          </label>
+        </div>
+        <div class="grid-2">
+          <label class="field">
+            <span>Max tool calls per turn</span>
+            <input type="number" min="1" step="1" value={maxToolCalls()} onInput={(e) => setMaxToolCalls(e.currentTarget.value)} placeholder="the instance's limit" />
           </label>
         </div>
         <FormFooter error={err()} busy={busy()} onCancel={props.onClose} submit={a ? "Save" : "Create agent"} />

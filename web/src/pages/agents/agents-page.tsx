@@ -12,9 +12,9 @@ import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
 import { AgentForm } from "./agent-form";
 
-/** The agent's limits in a line: turns always, a cost or concurrency cap when set. */
+/** The agent's limits in a line: turns always, a cost, concurrency or tool-call cap when set. */
 const limits = (a: Agent) =>
-  [`max ${a.max_turns} turns`, a.max_cost != null ? `${fmtCost(a.max_cost)} per task` : "", a.max_concurrency != null ? `${a.max_concurrency} at once` : ""].filter(Boolean).join(" · ");
+  [`max ${a.max_turns} turns`, a.max_cost != null ? `${fmtCost(a.max_cost)} per task` : "", a.max_concurrency != null ? `${a.max_concurrency} at once` : "", a.max_tool_calls_per_turn != null ? `${a.max_tool_calls_per_turn} tool calls per turn` : ""].filter(Boolean).join(" · ");
 
 export function AgentsPage() {
   const agents = createLoader(() => api.agents.list());

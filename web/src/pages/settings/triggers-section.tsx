@@ -19,6 +19,14 @@ import { TriggerForm } from "./trigger-form";
 const AFTER_FIRE_MS = 2_000;
 const OVERDUE_RETRY_MS = 10_000;
 
+/** How long a rotation keeps the replaced secret verifying: the server's 24 h default first. */
+const GRACE_CHOICES = [
+  { seconds: 86_400, label: "24 hours" },
+  { seconds: 3_600, label: "1 hour" },
+  { seconds: 7 * 86_400, label: "7 days" },
+  { seconds: 0, label: "no time: refuse it at once" },
+] as const;
+
 export function TriggersSection() {
   const triggers = createLoader(() => api.triggers.list());
   const plans = createLoader(() => api.plans.list());
@@ -26,6 +34,8 @@ export function TriggersSection() {
   const [editing, setEditing] = createSignal<Trigger | null>(null);
   const [rotating, setRotating] = createSignal<Trigger | null>(null);
   const [deleting, setDeleting] = createSignal<Trigger | null>(null);
+  const [grace, setGrace] = createSignal<number>(GRACE_CHOICES[0].seconds);
+  const [expiring, setExpiring] = createSignal<Trigger | null>(null);
 
   const planName = (id: string) => plans.data?.items.find((p) => p.id === id)?.name;
 
@@ -34,8 +44,13 @@ export function TriggersSection() {
   onLive((ev) => {
     if (ev.type === "reset" || (ev.created && ev.task.trigger_id)) void triggers.refresh();
   });
+  // and when a previous secret it shows stops being accepted
   createEffect(() => {
-    const next = Math.min(...(triggers.data?.items ?? []).filter((t) => !t.paused && t.next_fire_at).map((t) => Date.parse(t.next_fire_at!)));
+    const items = triggers.data?.items ?? [];
+    const next = Math.min(
+      ...items.filter((t) => !t.paused && t.next_fire_at).map((t) => Date.parse(t.next_fire_at!)),
+      ...items.filter((t) => t.previous_secret_expires_at).map((t) => Date.parse(t.previous_secret_expires_at!)),
+    );
     if (!Number.isFinite(next)) return;
     const wait = next - Date.now();
     // setTimeout takes at most 2^31-1 ms; a run further off is looked at again then.
@@ -68,7 +83,7 @@ export function TriggersSection() {
 
   const rotate = async (t: Trigger) => {
     try {
-      const rotated = await api.triggers.rotateSecret(t.id);
+      const rotated = await api.triggers.rotateSecret(t.id, grace());
       setRotating(null);
       setSecret(rotated);
       void triggers.refresh();
@@ -76,6 +91,11 @@ export function TriggersSection() {
       setRotating(null);
       toast(errorMessage(e), "error");
     }
+  };
+
+  const expirePrevious = async (t: Trigger) => {
+    setExpiring(null);
+    await act(() => api.triggers.expirePreviousSecret(t.id), "Previous secret expired");
   };
 
   const remove = async (t: Trigger) => {
@@ -112,6 +132,19 @@ export function TriggersSection() {
             </td>
             <td>
               <code>{t.kind === "cron" ? `${t.cron ?? ""} (${t.timezone ?? "UTC"})` : (t.webhook_url ?? `POST /hooks/${t.id}`)}</code>
+              <Show when={t.previous_secret_expires_at}>
+                {(until) => (
+                  <div class="small muted" data-testid="previous-secret">
+                    Previous secret accepted until <span title={fmtDateFull(until())}>{fmtDate(until())}</span>
+                    <Show when={isAdmin()}>
+                      {" "}
+                      <button class="btn btn-sm btn-ghost" type="button" onClick={() => setExpiring(t)} aria-label={`Expire the previous secret of ${triggerName(t)}`}>
+                        Expire now
+                      </button>
+                    </Show>
+                  </div>
+                )}
+              </Show>
               <Show when={t.last_error}>
                 <div class="form-error small">{t.last_error}</div>
               </Show>
@@ -135,7 +168,15 @@ export function TriggersSection() {
                     Edit
                   </button>
                   <Show when={t.kind === "webhook"}>
-                    <button class="btn btn-sm btn-ghost" type="button" onClick={() => setRotating(t)} aria-label={`Rotate the secret of ${triggerName(t)}`}>
+                    <button
+                      class="btn btn-sm btn-ghost"
+                      type="button"
+                      onClick={() => {
+                        setGrace(GRACE_CHOICES[0].seconds);
+                        setRotating(t);
+                      }}
+                      aria-label={`Rotate the secret of ${triggerName(t)}`}
+                    >
                       Rotate secret
                     </button>
                   </Show>
@@ -165,7 +206,26 @@ export function TriggersSection() {
       <Show when={rotating()}>
         {(t) => (
           <ConfirmDialog onClose={() => setRotating(null)} title={`Rotate the secret of ${triggerName(t())}?`} confirm="Rotate secret" onConfirm={() => void rotate(t())}>
-            <p>Deliveries signed with the current secret are refused from now on: give the sender the new one, shown once.</p>
+            <label class="field">
+              <span>Keep the current secret working for</span>
+              <select value={grace()} onChange={(e) => setGrace(Number(e.currentTarget.value))}>
+                {GRACE_CHOICES.map((g) => (
+                  <option value={g.seconds}>{g.label}</option>
+                ))}
+              </select>
+            </label>
+            <p data-testid="rotate-effect">
+              {grace() === 0
+                ? "Deliveries signed with the current secret are refused from now on: give the sender the new one, shown once."
+                : `Deliveries signed with the current secret are still accepted for ${GRACE_CHOICES.find((g) => g.seconds === grace())?.label ?? `${grace()} s`}, so the sender can switch to the new one, shown once; then only the new one is.`}
+            </p>
+          </ConfirmDialog>
+        )}
+      </Show>
+      <Show when={expiring()}>
+        {(t) => (
+          <ConfirmDialog onClose={() => setExpiring(null)} title={`Expire the previous secret of ${triggerName(t())}?`} confirm="Expire now" onConfirm={() => void expirePrevious(t())}>
+            <p>Deliveries signed with the secret the last rotation replaced are refused from now on; only the current secret is accepted.</p>
           </ConfirmDialog>
         )}
       </Show>
@@ -184,6 +244,9 @@ export function TriggersSection() {
             <p>
               Sign requests to <code>{t().webhook_url ?? `POST /hooks/${t().id}`}</code> with this secret (Standard Webhooks). It is shown once.
             </p>
+            <Show when={t().previous_secret_expires_at}>
+              {(until) => <p data-testid="previous-secret-until">The previous secret is still accepted until {fmtDateFull(until())}.</p>}
+            </Show>
           </SecretDialog>
         )}
       </Show>
