@@ -317,6 +317,64 @@ describe("chat with a model planner", () => {
     expectError(await api("GET", `/chat/${conv.id}/draft`), 409);
   });
 
+  it("records what the planner's model calls spend, per reply and conversation, and counts it in the organization's spend apart from tasks", async () => {
+    useFake();
+    const token = await makeOrg(`org_chat_${crypto.randomUUID().slice(0, 8)}`);
+    await api("POST", "/agents", { token, body: { name: "writer", model: "sim" } });
+    for (const [name, model] of [["planner", "openai:repair"], ["stubborn", "openai:never"]]) {
+      expect((await api("POST", "/agents", { token, body: { name, model, system_prompt: "You plan work." } })).status).toBe(201);
+      expect((await api("PUT", `/pricing/${model}`, { token, body: { input: 2, cache: 1, output: 8 } })).status).toBe(200);
+    }
+    // each fake call uses 200 input and 80 output tokens: 2 calls (an invalid draft, then its repair) = 0.00208 USD
+    const conv = await start({}, token);
+    const res = await api("POST", `/chat/${conv.id}/messages`, { token, body: { content: "Research the market, then write it up" } });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    const tokens = { input: 400, cache: 0, cache_write: 0, output: 160, web_search: 0 };
+    expect(res.json.message).toMatchObject({ failed: false, tokens, searches: 0 });
+    expect(res.json.message.cost).toBeCloseTo(0.00208, 12);
+    // a failed reply spent its 3 calls too
+    const failed = await start({ planner: "stubborn" }, token);
+    const bad = (await api("POST", `/chat/${failed.id}/messages`, { token, body: { content: "Research the market" } })).json;
+    expect(bad.message).toMatchObject({ failed: true, tokens: { input: 600, output: 240 } });
+    expect(bad.message.cost).toBeCloseTo(0.00312, 12);
+
+    const view = (await api("GET", `/chat/${conv.id}`, { token })).json;
+    expect(view).toMatchObject({ tokens, searches: 0 });
+    expect(view.cost).toBeCloseTo(0.00208, 12);
+    expect(view.messages[0]).not.toHaveProperty("cost");
+
+    const task = (await api("POST", "/tasks", { token, body: { agent: "researcher", title: "t", description: "@output done" } })).json;
+    await waitForStatus(task.id, ["completed"], 10_000, token);
+    await env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(task.id)).settled();
+    const taskCost = (await api("GET", `/tasks/${task.id}`, { token })).json.cost;
+    expect(taskCost).toBeGreaterThan(0);
+
+    const bySource = (await api("GET", "/spend?group=source", { token })).json;
+    const item = (key: string) => bySource.items.find((i: { key: string }) => i.key === key);
+    expect(item("chat")).toMatchObject({ tasks: 0, conversations: 2, tokens: { input: 1000, output: 400 } });
+    expect(item("chat").cost).toBeCloseTo(0.0052, 12);
+    expect(item("chat").planner_cost).toBeCloseTo(0.0052, 12);
+    expect(item("task")).toMatchObject({ tasks: 1, conversations: 0, planner_cost: 0 });
+    expect(item("task").cost).toBeCloseTo(taskCost, 12);
+    expect(bySource.total).toBeCloseTo(taskCost + 0.0052, 12);
+    expect(bySource.planner_total).toBeCloseTo(0.0052, 12);
+    expect(bySource.month.spent).toBeCloseTo(taskCost + 0.0052, 12);
+    const byAgent = (await api("GET", "/spend?group=agent", { token })).json;
+    expect(byAgent.items.map((i: { key: string }) => i.key).sort()).toEqual(["planner", "researcher", "stubborn"]);
+    const byDay = (await api("GET", "/spend", { token })).json;
+    expect(byDay.items.at(-1)).toMatchObject({ tasks: 1, conversations: 2 });
+    expect(byDay.items.at(-1).planner_cost).toBeCloseTo(0.0052, 12);
+    expect(byDay.planner_total).toBeCloseTo(0.0052, 12);
+  });
+
+  it("reports what the offline planner spent as nothing, and writes no ledger row for it", async () => {
+    const token = await makeOrg(`org_chat_${crypto.randomUUID().slice(0, 8)}`);
+    const conv = await start({ message: REQUEST }, token);
+    expect(conv).toMatchObject({ tokens: { input: 0, cache: 0, cache_write: 0, output: 0, web_search: 0 }, searches: 0, cost: 0 });
+    expect(conv.messages.at(-1)).toMatchObject({ role: "assistant", cost: 0 });
+    expect((await api("GET", "/spend?group=source", { token })).json.items).toEqual([]);
+  });
+
   it("reports a model that cannot be reached as a failed reply", async () => {
     Object.assign(env, { OPENAI_API_KEY: "wrong", OPENAI_BASE_URL: `http://127.0.0.1:${servers().planner}/v1` });
     const name = `planner-${crypto.randomUUID().slice(0, 6)}`;

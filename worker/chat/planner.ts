@@ -1,5 +1,5 @@
 import { parseModel, providerFor } from "../agents/providers";
-import { StepError } from "../agents/types";
+import { StepError, type Usage } from "../agents/types";
 import type { Bindings } from "../env";
 import type { Plan } from "../task/plan-schema";
 import type { PlanIssue } from "../task/validate";
@@ -23,6 +23,8 @@ export interface PlanRequest {
   emit: (e: ChatEvent) => void;
   signal?: AbortSignal;
   maxAttempts?: number;
+  /** each model call's usage (the offline planner makes none) */
+  onUsage?: (usage: Usage) => void;
 }
 
 export type PlanReply = { ok: true; plan: Plan; reply: string } | { ok: false; reply: string; issues: PlanIssue[] };
@@ -53,7 +55,7 @@ export async function planReply(r: PlanRequest): Promise<PlanReply> {
   let streamed = false;
   const proposer = modelProposer({
     provider: providerFor(r.planner.model, r.env), model, systemPrompt: r.plannerPrompt, agents: r.agents, history: r.history,
-    message: r.message, draft: r.draft, signal: r.signal ?? new AbortController().signal,
+    message: r.message, draft: r.draft, signal: r.signal ?? new AbortController().signal, onUsage: r.onUsage,
     onText: (text) => ((streamed = true), r.emit({ type: "reply.delta", text })),
   });
   try {
