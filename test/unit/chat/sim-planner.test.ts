@@ -218,6 +218,40 @@ describe("refinements", () => {
     expect(refine(base(), "Also post it to Slack every morning").steps.at(-1)).toMatchObject({ name: "Post it to Slack", approval: true });
   });
 
+  it("edits the step named exactly, by id or name, even when its words are in other steps' names too", () => {
+    const plan = draft("Write the notes. Write a summary of the notes. Email the summary to the team.");
+    expect(plan.steps.map((s) => s.id)).toEqual(["write_notes", "write_summary_notes", "email_summary_team"]);
+    let out = simPlanner("Remove the write_notes step", plan, AGENTS);
+    expect(out.plan.steps.map((s) => s.id)).toEqual(["write_summary_notes", "email_summary_team"]);
+    out = simPlanner("Remove the write notes step", plan, AGENTS);
+    expect(out.plan.steps.map((s) => s.id)).toEqual(["write_summary_notes", "email_summary_team"]);
+    out = simPlanner("Use the reviewer for write summary notes", plan, AGENTS);
+    expect(out.plan.steps.map((s) => s.kind === "agent" && s.agent)).toEqual(["writer", "reviewer", "writer"]);
+    out = simPlanner('Require approval for "Write the notes"', plan, AGENTS);
+    expect(out.plan.steps.map((s) => s.kind === "agent" && s.approval)).toEqual([true, false, true]);
+  });
+
+  it("asks which step an ambiguous phrase means, listing the candidates, and changes none of them", () => {
+    for (const text of ["Remove the research step", "Require approval for the research", "No approval for the research", "Use the reviewer for the research", "Add a check step after the research"]) {
+      const { plan, reply } = simPlanner(text, base(), AGENTS);
+      expect(plan, text).toEqual(base());
+      expect(reply, text).toContain('Which step do you mean by "research": research_pricing (Research pricing) or research_features (Research features)?');
+    }
+    // the unambiguous part of a reply is still done
+    const { plan, reply } = simPlanner("Remove the research step. Remove the features step.", base(), AGENTS);
+    expect(plan.steps.map((s) => s.id)).toEqual(["collect_brief", "research_pricing", "write_comparison", "email_team"]);
+    expect(reply).toContain("Which step do you mean");
+    expect(reply).toContain("Removed research_features.");
+  });
+
+  it("edits every match when the wording says so", () => {
+    let plan = refine(base(), "Require approval for all the research");
+    expect(plan.steps.filter((s) => s.kind === "agent" && s.approval).map((s) => s.id)).toEqual(["research_pricing", "research_features", "email_team"]);
+    plan = refine(base(), "Remove the research steps");
+    expect(plan.steps.map((s) => s.id)).toEqual(["collect_brief", "write_comparison", "email_team"]);
+    valid(plan);
+  });
+
   it("says so when a reply names no step", () => {
     const { reply, plan } = simPlanner("Remove the banana step", base(), AGENTS);
     expect(reply).toContain('I found no step matching "banana"');

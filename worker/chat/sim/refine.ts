@@ -2,7 +2,9 @@ import type { LoopStep, Plan, Step } from "../../task/plan-schema";
 import type { OrgAgent } from "../types";
 import { matchAgent, needsApproval } from "./agents";
 import { SimDrafter, draftFromRequest } from "./draft";
-import { agentStep, everyStep, findSteps, insertAfter, insertBefore, locate, parallelize, relink, removeStep, sinks, stepIds } from "./plan-edit";
+import {
+  agentStep, everyStep, findSteps, insertAfter, insertBefore, locate, meansSeveral, parallelize, relink, removeStep, resolveSteps, sinks, stepIds, whichStep,
+} from "./plan-edit";
 import { segments, sentenceCase, slug, uniqueId } from "./text";
 
 type Edit = (plan: Plan, m: RegExpExecArray, ctx: Ctx) => string;
@@ -14,12 +16,18 @@ interface Ctx {
 const names = (steps: Step[]) => steps.map((s) => s.id).join(", ");
 const missing = (what: string) => `I found no step matching "${what}".`;
 
-/** A target phrase: by name first, else "sending"/"publishing"-style words find the risky step. */
-function target(plan: Plan, phrase: string): Step | undefined {
-  const hit = findSteps(plan, phrase)[0];
-  if (hit) return hit;
-  if (needsApproval(phrase)) return everyStep(plan.steps).find((s) => s.kind === "agent" && needsApproval(s.name ?? s.instructions));
-  return undefined;
+/**
+ * The steps a phrase names (see resolveSteps), else "sending"/"publishing"-style words find the risky step; a string
+ * when it names none, or several and the person did not say they meant several: what to answer instead.
+ */
+function targets(plan: Plan, phrase: string, several = false): Step[] | string {
+  let { steps, ambiguous } = resolveSteps(plan, phrase, several);
+  if (!steps.length && needsApproval(phrase)) {
+    steps = everyStep(plan.steps).filter((s) => s.kind === "agent" && needsApproval(s.name ?? s.instructions));
+    ambiguous = steps.length > 1 && !several;
+  }
+  if (!steps.length) return missing(phrase);
+  return ambiguous ? whichStep(phrase, steps) : steps;
 }
 
 const EDITS: [RegExp, Edit][] = [
@@ -27,8 +35,8 @@ const EDITS: [RegExp, Edit][] = [
   [
     /^(?:remove|delete|drop)\s+(?:the\s+)?(.+?)(?:\s+steps?)?$/i,
     (plan, m) => {
-      const hits = findSteps(plan, m[1]);
-      if (!hits.length) return missing(m[1]);
+      const hits = targets(plan, m[1], meansSeveral(m[0]));
+      if (typeof hits === "string") return hits;
       const gone = hits.filter((s) => removeStep(plan, s.id));
       return gone.length ? `Removed ${names(gone)}.` : `I kept ${names(hits)}: other steps need it.`;
     },
@@ -44,8 +52,9 @@ const EDITS: [RegExp, Edit][] = [
   [
     /^add\s+(?:an?\s+)?(.+?)\s+step\s+(before|after)\s+(?:the\s+)?(.+)$/i,
     (plan, m, ctx) => {
-      const anchor = target(plan, m[3]);
-      if (!anchor) return missing(m[3]);
+      const found = targets(plan, m[3]);
+      if (typeof found === "string") return found;
+      const anchor = found[0];
       const text = `${sentenceCase(m[1])} ${m[2].toLowerCase() === "before" ? "the work before" : "the result of"}: ${anchor.name ?? anchor.id}`;
       const step = agentStep({ id: uniqueId(slug(`${m[1]} ${m[2]} ${m[3]}`, 4), ctx.taken), name: sentenceCase(`${m[1]} ${m[2]} ${m[3]}`), agent: matchAgent(m[1], ctx.agents), text });
       const ok = m[2].toLowerCase() === "before" ? insertBefore(plan, anchor.id, step) : insertAfter(plan, anchor.id, step);
@@ -60,7 +69,7 @@ const EDITS: [RegExp, Edit][] = [
     /^(?:run|do|make)\s+(?:the\s+|all\s+(?:the\s+)?)?(.+?)\s+(?:steps?\s+)?(?:in parallel|at the same time|concurrently)$/i,
     (plan, m) => {
       const all = /^(?:everything|them|it all|all|steps)$/i.test(m[1]);
-      const hits = all ? plan.steps : findSteps(plan, m[1]);
+      const hits = all ? plan.steps : resolveSteps(plan, m[1], true).steps;
       if (!hits.length) return missing(m[1]);
       const first = locate(plan.steps, hits[0].id);
       const same = hits.filter((s) => first?.list.some((x) => x.id === s.id));
@@ -81,7 +90,9 @@ const EDITS: [RegExp, Edit][] = [
     (plan, m, ctx) => {
       const agent = ctx.agents.find((a) => a.name.toLowerCase() === m[1].toLowerCase());
       if (!agent) return `There is no agent named "${m[1]}".`;
-      const hits = findSteps(plan, m[2]).filter((s) => s.kind === "agent");
+      const found = targets(plan, m[2], meansSeveral(m[2]));
+      if (typeof found === "string") return found;
+      const hits = found.filter((s) => s.kind === "agent");
       for (const s of hits) if (s.kind === "agent") s.agent = agent.name;
       return hits.length ? `${names(hits)} → ${agent.name}.` : missing(m[2]);
     },
@@ -105,8 +116,9 @@ function setConcurrency(plan: Plan, phrase: string, count: string): string {
 }
 
 function setApproval(plan: Plan, phrase: string, on: boolean): string {
-  const hit = target(plan, phrase);
-  const hits = (hit ? [hit, ...findSteps(plan, phrase)] : []).filter((s, i, a) => s.kind === "agent" && a.indexOf(s) === i);
+  const found = targets(plan, phrase, meansSeveral(phrase));
+  if (typeof found === "string") return found;
+  const hits = found.filter((s) => s.kind === "agent");
   for (const s of hits) if (s.kind === "agent") s.approval = on;
   return hits.length ? `${names(hits)}: ${on ? "waits for your approval" : "no approval needed"}.` : missing(phrase);
 }
