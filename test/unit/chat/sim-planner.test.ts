@@ -218,6 +218,18 @@ describe("refinements", () => {
     expect(refine(base(), "Also post it to Slack every morning").steps.at(-1)).toMatchObject({ name: "Post it to Slack", approval: true });
   });
 
+  it("takes approval off a step when asked to remove it, keeping the step", () => {
+    for (const text of ["Remove approval from the email", "Drop the approval on the email step", "Don't require approval for the email", "Do not need approval for the email"]) {
+      const { plan, reply } = simPlanner(text, base(), AGENTS);
+      expect(plan.steps.map((s) => s.id), text).toEqual(base().steps.map((s) => s.id));
+      expect(plan.steps.find((s) => s.id === "email_team"), text).toMatchObject({ approval: false });
+      expect(reply, text).toContain("email_team: no approval needed.");
+    }
+    // a step named for approval is still removed by name
+    const withReview = refine(base(), "Add an approval step after the comparison");
+    expect(refine(withReview, "Remove the approval after comparison step").steps.map((s) => s.id)).toEqual(base().steps.map((s) => s.id));
+  });
+
   it("edits the step named exactly, by id or name, even when its words are in other steps' names too", () => {
     const plan = draft("Write the notes. Write a summary of the notes. Email the summary to the team.");
     expect(plan.steps.map((s) => s.id)).toEqual(["write_notes", "write_summary_notes", "email_summary_team"]);

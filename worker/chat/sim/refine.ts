@@ -33,6 +33,15 @@ function targets(plan: Plan, phrase: string, several = false): Step[] | string {
 const EDITS: [RegExp, Edit][] = [
   [/^(?:rename|call)\s+(?:the plan|it|this)\s+(?:to\s+)?["“]?(.+?)["”]?$/i, (plan, m) => ((plan.name = m[1].slice(0, 200)), `Renamed the plan to "${plan.name}".`)],
   [
+    /^(?:(?:no|without|remove|drop|skip)\s+(?:the\s+)?approval|(?:don'?t|do not|no need to)\s+(?:require|need|ask for)\s+(?:an?\s+)?approval)\s+(?:for|on|from|of)\s+(?:the\s+)?(.+?)(?:\s+step)?$/i,
+    (plan, m) => setApproval(plan, m[1], false),
+  ],
+  [
+    /^(?:require|add|ask for|needs?)\s+(?:an?\s+)?approval\s+(?:for|on|of|before)\s+(?:the\s+)?(.+)$|^(?:let me|i want to|i'll)\s+approve\s+(?:the\s+)?(.+)$/i,
+    (plan, m) => setApproval(plan, m[1] ?? m[2], true),
+  ],
+  // after the approval edits: "remove approval from the email" keeps the step
+  [
     /^(?:remove|delete|drop)\s+(?:the\s+)?(.+?)(?:\s+steps?)?$/i,
     (plan, m) => {
       const hits = targets(plan, m[1], meansSeveral(m[0]));
@@ -40,14 +49,6 @@ const EDITS: [RegExp, Edit][] = [
       const gone = hits.filter((s) => removeStep(plan, s.id));
       return gone.length ? `Removed ${names(gone)}.` : `I kept ${names(hits)}: other steps need it.`;
     },
-  ],
-  [
-    /^(?:no|without|remove|drop|skip)\s+(?:the\s+)?approval\s+(?:for|on|from|of)\s+(?:the\s+)?(.+)$/i,
-    (plan, m) => setApproval(plan, m[1], false),
-  ],
-  [
-    /^(?:require|add|ask for|needs?)\s+(?:an?\s+)?approval\s+(?:for|on|of|before)\s+(?:the\s+)?(.+)$|^(?:let me|i want to|i'll)\s+approve\s+(?:the\s+)?(.+)$/i,
-    (plan, m) => setApproval(plan, m[1] ?? m[2], true),
   ],
   [
     /^add\s+(?:an?\s+)?(.+?)\s+step\s+(before|after)\s+(?:the\s+)?(.+)$/i,
