@@ -230,6 +230,35 @@ describe("refinements", () => {
     expect(refine(withReview, "Remove the approval after comparison step").steps.map((s) => s.id)).toEqual(base().steps.map((s) => s.id));
   });
 
+  it("renames and moves a step, and edits several steps named in a list", () => {
+    let out = simPlanner("Rename the research pricing step to Price scan", base(), AGENTS);
+    expect(out.plan.steps.map((s) => s.id)).toEqual(base().steps.map((s) => s.id));
+    expect(out.plan.steps[1]).toMatchObject({ id: "research_pricing", name: "Price scan" });
+    expect(out.reply).toContain('Renamed research_pricing to "Price scan"');
+
+    out = simPlanner("Move the email step before the comparison", base(), AGENTS);
+    valid(out.plan);
+    expect(deps(out.plan)).toMatchObject({ email_team: ["research_features"], write_comparison: ["email_team"] });
+    expect(out.reply).toContain("Moved email_team before write_comparison.");
+    out = simPlanner("Move the brief after the features", base(), AGENTS);
+    valid(out.plan);
+    expect(deps(out.plan)).toMatchObject({ research_pricing: [], collect_brief: ["research_features"], write_comparison: ["collect_brief"] });
+
+    const plan = refine(base(), "Remove research_pricing and research_features");
+    expect(plan.steps.map((s) => s.id)).toEqual(["collect_brief", "write_comparison", "email_team"]);
+    valid(plan);
+    expect(refine(base(), "Use the reviewer for the brief and the comparison").steps.filter((s) => s.kind === "agent" && s.agent === "reviewer").map((s) => s.id)).toEqual(["collect_brief", "write_comparison"]);
+    expect(simPlanner("Remove the brief and the banana", base(), AGENTS).reply).toContain('I found no step matching "banana"');
+  });
+
+  it("adds no step for what only looks like an edit it cannot do, and keeps work that merely starts like one", () => {
+    const { plan, reply } = simPlanner("Undo", base(), AGENTS);
+    expect(plan).toEqual(base());
+    expect(reply).toContain("cannot undo");
+    expect(refine(base(), "Move the meeting notes after lunch to the archive").steps.at(-1)).toMatchObject({ name: "Move the meeting notes after lunch to the archive" });
+    expect(refine(base(), "Call the customer to confirm the order").steps.at(-1)).toMatchObject({ name: "Call the customer to confirm the order" });
+  });
+
   it("edits the step named exactly, by id or name, even when its words are in other steps' names too", () => {
     const plan = draft("Write the notes. Write a summary of the notes. Email the summary to the team.");
     expect(plan.steps.map((s) => s.id)).toEqual(["write_notes", "write_summary_notes", "email_summary_team"]);

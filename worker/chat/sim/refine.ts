@@ -7,7 +7,8 @@ import {
 } from "./plan-edit";
 import { segments, sentenceCase, slug, uniqueId } from "./text";
 
-type Edit = (plan: Plan, m: RegExpExecArray, ctx: Ctx) => string;
+/** What was done, for the reply; null: the words were not an edit after all (new work, appended). */
+type Edit = (plan: Plan, m: RegExpExecArray, ctx: Ctx) => string | null;
 interface Ctx {
   agents: OrgAgent[];
   taken: Set<string>;
@@ -22,6 +23,12 @@ const missing = (what: string) => `I found no step matching "${what}".`;
  */
 function targets(plan: Plan, phrase: string, several = false): Step[] | string {
   let { steps, ambiguous } = resolveSteps(plan, phrase, several);
+  // "the brief and the comparison": each named on its own
+  const parts = phrase.split(/\s*,\s*(?:and\s+)?|\s+and\s+/i).map((p) => p.replace(/^(?:the|a|an)\s+/i, "")).filter(Boolean);
+  if (!steps.length && parts.length > 1) {
+    const each = parts.map((p) => targets(plan, p, several));
+    return each.find((e) => typeof e === "string") ?? [...new Set(each.flat() as Step[])];
+  }
   if (!steps.length && needsApproval(phrase)) {
     steps = everyStep(plan.steps).filter((s) => s.kind === "agent" && needsApproval(s.name ?? s.instructions));
     ambiguous = steps.length > 1 && !several;
@@ -31,7 +38,36 @@ function targets(plan: Plan, phrase: string, several = false): Step[] | string {
 }
 
 const EDITS: [RegExp, Edit][] = [
+  [/^(?:undo|revert|go back)\b(?:\s+(?:it|that|this|the last (?:change|edit|reply)))?[.!]?$/i, () => `The offline planner cannot undo: say the change to make instead (e.g. "remove the … step"), or "start over: …".`],
   [/^(?:rename|call)\s+(?:the plan|it|this)\s+(?:to\s+)?["“]?(.+?)["”]?$/i, (plan, m) => ((plan.name = m[1].slice(0, 200)), `Renamed the plan to "${plan.name}".`)],
+  [
+    /^rename\s+(?:the\s+)?(.+?)(?:\s+step)?\s+(?:to|as)\s+["“]?(.+?)["”]?$/i,
+    (plan, m) => {
+      const found = targets(plan, m[1]);
+      if (typeof found === "string") return found;
+      const name = m[2].trim().slice(0, 200);
+      for (const s of found) s.name = name;
+      return `Renamed ${names(found)} to "${name}" (its id stays).`;
+    },
+  ],
+  [
+    /^move\s+(?:the\s+)?(.+?)(?:\s+step)?\s+(before|after)\s+(?:the\s+)?(.+?)(?:\s+step)?$/i,
+    (plan, m) => {
+      const moved = targets(plan, m[1]);
+      // "move the meeting after lunch" names no step: it is work to do
+      if (typeof moved === "string") return resolveSteps(plan, m[1]).steps.length ? moved : null;
+      const anchor = targets(plan, m[3]);
+      if (typeof anchor === "string") return anchor;
+      const [step, at] = [moved[0], anchor[0]];
+      if (step.id === at.id) return `${step.id} cannot move ${m[2].toLowerCase()} itself.`;
+      if (locate(step.kind === "agent" ? [] : [step], at.id)) return `${at.id} is inside ${step.id}: it cannot move ${m[2].toLowerCase()} it.`;
+      if (!removeStep(plan, step.id)) return `I kept ${step.id} where it is: other steps need it.`;
+      const before = m[2].toLowerCase() === "before";
+      if (before) insertBefore(plan, at.id, step);
+      else insertAfter(plan, at.id, step);
+      return `Moved ${step.id} ${before ? "before" : "after"} ${at.id}.`;
+    },
+  ],
   [
     /^(?:(?:no|without|remove|drop|skip)\s+(?:the\s+)?approval|(?:don'?t|do not|no need to)\s+(?:require|need|ask for)\s+(?:an?\s+)?approval)\s+(?:for|on|from|of)\s+(?:the\s+)?(.+?)(?:\s+step)?$/i,
     (plan, m) => setApproval(plan, m[1], false),
@@ -134,8 +170,9 @@ export function refineDraft(draft: Plan, message: string, agents: OrgAgent[]): {
   const appended: string[] = [];
   for (const part of segments(message)) {
     const edit = EDITS.find(([re]) => re.test(part));
-    if (edit) {
-      notes.push(edit[1](plan, edit[0].exec(part)!, ctx));
+    const note = edit ? edit[1](plan, edit[0].exec(part)!, ctx) : null;
+    if (note !== null) {
+      notes.push(note);
       continue;
     }
     appended.push(part.replace(/^(?:also|and|please)\s+|^add\s+(?:an?\s+)?step\s+(?:to|that)\s+/i, ""));
