@@ -106,6 +106,27 @@ describe("chat under the offline planner", () => {
     expect((await api("GET", `/chat/${conv.id}`)).json.draft.version).toBe(1);
   });
 
+  it("keeps the draft's version when a reply changes nothing, so a Run or Save of the draft seen still stands", async () => {
+    const conv = await start({ message: "Research the market. Write a short report." });
+    for (const content of ["Remove the banana step", "Run it every Monday"]) {
+      const reply = await say(conv.id, content);
+      expect(reply.message).toMatchObject({ role: "assistant", failed: false, draft_version: 1 });
+      expect(reply.draft.version).toBe(1);
+    }
+    const streamed = await exports.default.fetch(
+      new Request(`${BASE}/api/v1/chat/${conv.id}/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify({ content: "Remove the banana step" }),
+      }),
+    );
+    expect(frames(await streamed.text()).map(([t]) => t).filter((t) => t !== "reply.delta")).toEqual(["message.created", "draft.attempt", "reply.done"]);
+    expect((await api("GET", `/chat/${conv.id}/draft`)).json.version).toBe(1);
+    expect((await api("POST", `/chat/${conv.id}/run`, { body: { draft_version: 1 } })).status).toBe(201);
+    // a reply that changes it makes the next version
+    expect((await say(conv.id, "Remove the report step")).draft.version).toBe(2);
+  });
+
   it("runs the draft as a task (api for a bearer token) and it completes", async () => {
     const conv = await start({ message: "Research the market. Write a short report." });
     const res = await api("POST", `/chat/${conv.id}/run`, { body: { title: "From chat" } });

@@ -4,6 +4,7 @@ import { parseModel } from "../agents/providers";
 import { zeroUsage } from "../agents/types";
 import { priceFor } from "../db/pricing";
 import type { Bindings } from "../env";
+import { canonicalJson } from "../lib/canonical-json";
 import { log } from "../lib/log";
 import { readOrgSettings } from "../lib/org-settings";
 import { ledgerStatements } from "../spend/ledger";
@@ -218,6 +219,12 @@ export class ChatConversation extends DurableObject<Bindings> {
         const message = this.addReply({ role: "assistant", content: out.reply, failed: true, issues: out.issues, spend });
         emit({ type: "reply.done", message });
         return { message, draft: null };
+      }
+      if (previous && canonicalJson(JSON.stringify(previous.plan)) === canonicalJson(JSON.stringify(out.plan))) {
+        // nothing changed: no new version, so a Run or Save of the draft the person saw still stands
+        const message = this.addReply({ role: "assistant", content: out.reply, draft_version: previous.version, spend });
+        emit({ type: "reply.done", message });
+        return { message, draft: previous };
       }
       const { draft, message } = this.ctx.storage.transactionSync(() => {
         const d = this.store.addDraft(out.plan, diffPlans(previous?.plan ?? null, out.plan, previous?.version ?? null));
