@@ -388,6 +388,33 @@ describe("chat with a model planner", () => {
     expect(byDay.planner_total).toBeCloseTo(0.0052, 12);
   });
 
+  it("writes the planner's spend to the ledger later when the database refuses it at the reply", async () => {
+    useFake();
+    const token = await makeOrg(`org_chat_${crypto.randomUUID().slice(0, 8)}`);
+    await api("POST", "/agents", { token, body: { name: "writer", model: "sim" } });
+    await api("POST", "/agents", { token, body: { name: "planner", model: "openai:repair", system_prompt: "You plan work." } });
+    await api("PUT", "/pricing/openai:repair", { token, body: { input: 2, cache: 1, output: 8 } });
+    const conv = await start({}, token);
+    const obj = env.CHAT.get(env.CHAT.idFromName(conv.id));
+    const batchDown = new Proxy(env.DB, {
+      get: (db, k) => (k === "batch" ? () => Promise.reject(new Error("D1_ERROR: database unavailable")) : typeof Reflect.get(db, k) === "function" ? Reflect.get(db, k).bind(db) : Reflect.get(db, k)),
+    });
+    await runInDurableObject(obj, (o) => void Object.assign(o, { env: { ...env, DB: batchDown } }));
+    const reply = (await api("POST", `/chat/${conv.id}/messages`, { token, body: { content: "Research the market, then write it up" } })).json;
+    expect(reply.message.cost).toBeCloseTo(0.00208, 12);
+    expect((await api("GET", "/spend?group=source", { token })).json.items).toEqual([]);
+    const retry = await runInDurableObject(obj, (_o, state) => state.storage.getAlarm());
+    expect(retry! - Date.now()).toBeLessThanOrEqual(60_000);
+
+    await runInDurableObject(obj, (o) => void Object.assign(o, { env }));
+    expect(await runDurableObjectAlarm(obj)).toBe(true);
+    const report = (await api("GET", "/spend?group=source", { token })).json;
+    expect(report.items).toMatchObject([{ key: "chat", conversations: 1 }]);
+    expect(report.planner_total).toBeCloseTo(0.00208, 12);
+    // written once: the next check is the weekly one
+    expect((await runInDurableObject(obj, (_o, state) => state.storage.getAlarm()))! - Date.now()).toBeGreaterThan(CHAT_RECHECK_MS - 60_000);
+  });
+
   it("reports what the offline planner spent as nothing, and writes no ledger row for it", async () => {
     const token = await makeOrg(`org_chat_${crypto.randomUUID().slice(0, 8)}`);
     const conv = await start({ message: REQUEST }, token);
