@@ -106,6 +106,22 @@ describe("chat under the offline planner", () => {
     expect((await api("GET", `/chat/${conv.id}`)).json.draft.version).toBe(1);
   });
 
+  it("answers words with no work in them by asking for the work, not with an invalid plan's errors", async () => {
+    const conv = await start({ message: "every morning" });
+    expect(conv.draft).toBeNull();
+    const answer = conv.messages.at(-1);
+    expect(answer).toMatchObject({ role: "assistant", failed: true });
+    expect(answer).not.toHaveProperty("issues");
+    expect(answer.content).toContain("I found no work to plan in that");
+    expect(answer.content).toContain("add a cron trigger");
+    expect(answer.content).not.toContain("Too small");
+    const drafted = await say(conv.id, "Research the market. Write a short report.");
+    expect(drafted.draft.version).toBe(1);
+    const again = await say(conv.id, "Start over: daily");
+    expect(again.message.content).toContain("The draft is unchanged.");
+    expect((await api("GET", `/chat/${conv.id}/draft`)).json.version).toBe(1);
+  });
+
   it("keeps the draft's version when a reply changes nothing, so a Run or Save of the draft seen still stands", async () => {
     const conv = await start({ message: "Research the market. Write a short report." });
     for (const content of ["Remove the banana step", "Run it every Monday"]) {

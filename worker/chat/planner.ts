@@ -45,10 +45,13 @@ export async function planReply(r: PlanRequest): Promise<PlanReply> {
   };
   if (parseModel(r.planner.model).kind === "sim") {
     // deterministic: a second attempt would give the same plan, so one is all it gets
-    const out = await draftWithRepair({ ...hooks, maxAttempts: 1, propose: async () => {
-      const { plan, reply } = simPlanner(r.message, r.draft, r.agents);
-      return { raw: plan, reply };
-    } });
+    const { plan, reply } = simPlanner(r.message, r.draft, r.agents);
+    // words with no work in them: an answer, not an invalid draft
+    if (!plan.steps.length) {
+      streamText(reply, r.emit);
+      return { ok: false, reply, issues: [] };
+    }
+    const out = await draftWithRepair({ ...hooks, maxAttempts: 1, propose: async () => ({ raw: plan, reply }) });
     return finish(out, r.emit, true);
   }
   const model = parseModel(r.planner.model).name;
