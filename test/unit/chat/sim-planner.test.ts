@@ -285,6 +285,18 @@ describe("refinements", () => {
     expect(reply).toContain("Removed research_features.");
   });
 
+  it("looks only at agent steps for an agent or an approval, so a loop does not make its own step ambiguous", () => {
+    const emails = draft("Find the new customers. For each customer, draft a welcome email. Send the emails.");
+    const body = (plan: Plan) => (plan.steps[1].kind === "loop" ? plan.steps[1].body[0] : null);
+    let out = simPlanner("Use the reviewer for the welcome email", emails, AGENTS);
+    expect(body(out.plan)).toMatchObject({ id: "draft_welcome_email", agent: "reviewer" });
+    out = simPlanner("Require approval for the welcome email", out.plan, AGENTS);
+    expect(body(out.plan)).toMatchObject({ approval: true });
+    valid(out.plan);
+    // removing may mean either: it asks
+    expect(simPlanner("Remove the welcome email step", emails, AGENTS).reply).toContain("each_customer (For each customer: draft a welcome email) or draft_welcome_email");
+  });
+
   it("edits every match when the wording says so", () => {
     let plan = refine(base(), "Require approval for all the research");
     expect(plan.steps.filter((s) => s.kind === "agent" && s.approval).map((s) => s.id)).toEqual(["research_pricing", "research_features", "email_team"]);

@@ -59,12 +59,12 @@ export function exactSteps(plan: Plan, phrase: string): Step[] {
 export const meansSeveral = (text: string) => /\b(?:steps|all|both|every)\b/i.test(text);
 
 /**
- * The steps a phrase names: an exact id or name first, else its loose matches. Several matches are the
- * answer only when `several` says the person meant several; otherwise they are `ambiguous`, to be asked about.
+ * The steps a phrase names, of those the edit `fits`: an exact id or name first, else its loose matches. Several
+ * matches are the answer only when `several` says the person meant several; otherwise they are `ambiguous`, to be asked about.
  */
-export function resolveSteps(plan: Plan, phrase: string, several = false): { steps: Step[]; ambiguous: boolean } {
-  const exact = exactSteps(plan, phrase);
-  const steps = exact.length ? exact : findSteps(plan, phrase);
+export function resolveSteps(plan: Plan, phrase: string, several = false, fits: (s: Step) => boolean = () => true): { steps: Step[]; ambiguous: boolean } {
+  const exact = exactSteps(plan, phrase).filter(fits);
+  const steps = exact.length ? exact : findSteps(plan, phrase).filter(fits);
   return { steps, ambiguous: steps.length > 1 && !several };
 }
 

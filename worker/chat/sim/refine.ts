@@ -14,6 +14,8 @@ interface Ctx {
   taken: Set<string>;
 }
 
+/** Edits that only an agent step takes (its agent, its approval) look for agent steps only. */
+const isAgent = (s: Step) => s.kind === "agent";
 const names = (steps: Step[]) => steps.map((s) => s.id).join(", ");
 const missing = (what: string) => `I found no step matching "${what}".`;
 
@@ -21,12 +23,12 @@ const missing = (what: string) => `I found no step matching "${what}".`;
  * The steps a phrase names (see resolveSteps), else "sending"/"publishing"-style words find the risky step; a string
  * when it names none, or several and the person did not say they meant several: what to answer instead.
  */
-function targets(plan: Plan, phrase: string, several = false): Step[] | string {
-  let { steps, ambiguous } = resolveSteps(plan, phrase, several);
+function targets(plan: Plan, phrase: string, several = false, fits?: (s: Step) => boolean): Step[] | string {
+  let { steps, ambiguous } = resolveSteps(plan, phrase, several, fits);
   // "the brief and the comparison": each named on its own
   const parts = phrase.split(/\s*,\s*(?:and\s+)?|\s+and\s+/i).map((p) => p.replace(/^(?:the|a|an)\s+/i, "")).filter(Boolean);
   if (!steps.length && parts.length > 1) {
-    const each = parts.map((p) => targets(plan, p, several));
+    const each = parts.map((p) => targets(plan, p, several, fits));
     return each.find((e) => typeof e === "string") ?? [...new Set(each.flat() as Step[])];
   }
   if (!steps.length && needsApproval(phrase)) {
@@ -127,7 +129,7 @@ const EDITS: [RegExp, Edit][] = [
     (plan, m, ctx) => {
       const agent = ctx.agents.find((a) => a.name.toLowerCase() === m[1].toLowerCase());
       if (!agent) return `There is no agent named "${m[1]}".`;
-      const found = targets(plan, m[2], meansSeveral(m[2]));
+      const found = targets(plan, m[2], meansSeveral(m[2]), isAgent);
       if (typeof found === "string") return found;
       const hits = found.filter((s) => s.kind === "agent");
       for (const s of hits) if (s.kind === "agent") s.agent = agent.name;
@@ -153,7 +155,7 @@ function setConcurrency(plan: Plan, phrase: string, count: string): string {
 }
 
 function setApproval(plan: Plan, phrase: string, on: boolean): string {
-  const found = targets(plan, phrase, meansSeveral(phrase));
+  const found = targets(plan, phrase, meansSeveral(phrase), isAgent);
   if (typeof found === "string") return found;
   const hits = found.filter((s) => s.kind === "agent");
   for (const s of hits) if (s.kind === "agent") s.approval = on;
