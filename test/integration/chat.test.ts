@@ -14,8 +14,8 @@ async function start(body: Record<string, unknown> = {}, token = ADMIN) {
   return res.json;
 }
 
-async function say(id: string, content: string) {
-  const res = await api("POST", `/chat/${id}/messages`, { body: { content } });
+async function say(id: string, content: string, token = ADMIN) {
+  const res = await api("POST", `/chat/${id}/messages`, { token, body: { content } });
   expect(res.status, JSON.stringify(res.json)).toBe(200);
   return res.json;
 }
@@ -402,6 +402,27 @@ describe("chat with a model planner", () => {
     expect(byDay.items.at(-1)).toMatchObject({ tasks: 1, conversations: 2 });
     expect(byDay.items.at(-1).planner_cost).toBeCloseTo(0.0052, 12);
     expect(byDay.planner_total).toBeCloseTo(0.0052, 12);
+  });
+
+  it("does not call the planner's model once the organization has spent its monthly cap, and says why", async () => {
+    useFake();
+    const token = await makeOrg(`org_chat_${crypto.randomUUID().slice(0, 8)}`);
+    await api("POST", "/agents", { token, body: { name: "writer", model: "sim" } });
+    await api("POST", "/agents", { token, body: { name: "planner", model: "openai:repair", system_prompt: "You plan work." } });
+    await api("PUT", "/pricing/openai:repair", { token, body: { input: 2, cache: 1, output: 8 } });
+    expect((await api("PATCH", "/settings", { token, body: { monthly_spend_cap: 0.002 } })).status).toBe(200);
+    const conv = await start({}, token);
+    // under the cap when it starts: it answers, and its 0.00208 USD takes the month past the cap
+    expect((await say(conv.id, "Research the market, then write it up", token)).message).toMatchObject({ failed: false, draft_version: 1 });
+    const before = (await stats()).calls.repair;
+    const refused = await say(conv.id, "Add a review step", token);
+    expect((await stats()).calls.repair).toBe(before);
+    expect(refused.message).toMatchObject({ role: "assistant", failed: true, cost: 0 });
+    expect(refused.message.content).toContain("monthly cap of $0.002");
+    expect((await api("GET", `/chat/${conv.id}/draft`, { token })).json.version).toBe(1);
+    expect((await api("GET", "/spend", { token })).json.planner_total).toBeCloseTo(0.00208, 12);
+    // a planner on sim costs nothing, so it still answers
+    expect((await start({ message: REQUEST, planner: "writer" }, token)).draft.version).toBe(1);
   });
 
   it("writes the planner's spend to the ledger later when the database refuses it at the reply", async () => {

@@ -10,8 +10,9 @@ import { readOrgSettings } from "../lib/org-settings";
 import { ledgerStatements } from "../spend/ledger";
 import { sseFrame } from "../task/events";
 import type { Plan } from "../task/plan-schema";
+import { plannerCapRefusal } from "./cap";
 import { diffPlans } from "./diff";
-import { planReply } from "./planner";
+import { planReply, streamText } from "./planner";
 import { loadOrgAgents } from "./org";
 import { type ConversationMeta, ConversationStore } from "./store";
 import type { ChatEvent, ConversationView, DraftView, ReplyResult, ReplySpend } from "./types";
@@ -204,6 +205,13 @@ export class ChatConversation extends DurableObject<Bindings> {
       const previous = this.store.latestDraft();
       // the price in force when the reply started, as a run's
       const price = parseModel(planner.model).kind === "sim" ? null : await priceFor(this.env, meta.org_id, planner.model);
+      const refused = price && (await plannerCapRefusal(this.env.DB, meta.org_id));
+      if (refused) {
+        const message = this.store.addMessage({ role: "assistant", content: refused, failed: true });
+        streamText(refused, emit);
+        emit({ type: "reply.done", message });
+        return { message, draft: null };
+      }
       const spent: ReplySpend | null = price && { agent: planner.agent ?? "planner", model: planner.model, usage: zeroUsage(), cost_nanos: 0 };
       spend = spent;
       const out = await planReply({

@@ -30,7 +30,7 @@ export interface PlanRequest {
 export type PlanReply = { ok: true; plan: Plan; reply: string } | { ok: false; reply: string; issues: PlanIssue[] };
 
 /** Streams a text that arrives all at once (the offline planner's) in small pieces, as a model's would. */
-function streamText(text: string, emit: (e: ChatEvent) => void) {
+export function streamText(text: string, emit: (e: ChatEvent) => void) {
   for (const piece of text.match(/\S+\s*|\s+/g) ?? []) emit({ type: "reply.delta", text: piece });
 }
 
