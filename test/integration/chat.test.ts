@@ -3,6 +3,7 @@ import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { OPENAI_KEY } from "../fake-servers/openai";
 import { CHAT_RECHECK_MS } from "../../worker/chat/conversation";
+import { ConversationStore } from "../../worker/chat/store";
 import { ADMIN, api, BASE, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
 import { servers } from "./agents/helpers";
 
@@ -513,5 +514,21 @@ describe("how long a conversation is kept", () => {
     const next = (await alarmOf(recent.id))! - Date.now();
     expect(next).toBeGreaterThan(3 * DAY - 60_000);
     expect(next).toBeLessThanOrEqual(3 * DAY);
+  });
+});
+
+describe("a conversation stored before replies recorded their spend", () => {
+  it("is brought up to date when opened: its replies read as having spent nothing, and new ones record theirs", async () => {
+    const conv = await start({ message: REQUEST });
+    const obj = env.CHAT.get(env.CHAT.idFromName(conv.id));
+    const messages = await runInDurableObject(obj, (_o, state) => {
+      for (const c of ["agent", "model", "usage", "cost_nanos"]) state.storage.sql.exec(`ALTER TABLE messages DROP COLUMN ${c}`);
+      state.storage.sql.exec("UPDATE meta SET value = '1' WHERE key = 'schema'");
+      const store = new ConversationStore(state.storage.sql);
+      store.open();
+      return store.messages();
+    });
+    expect(messages.map((m) => [m.role, m.cost ?? null])).toEqual([["user", null], ["assistant", 0]]);
+    expect(messages[1].tokens).toEqual({ input: 0, cache: 0, cache_write: 0, output: 0, web_search: 0 });
   });
 });
