@@ -212,15 +212,14 @@ export class ChatConversation extends DurableObject<Bindings> {
         emit({ type: "reply.done", message });
         return { message, draft: null };
       }
-      const spent: ReplySpend | null = price && { agent: planner.agent ?? "planner", model: planner.model, usage: zeroUsage(), cost_nanos: 0 };
-      spend = spent;
+      spend = price && { agent: planner.agent ?? "planner", model: planner.model, usage: zeroUsage(), cost_nanos: 0 };
       const out = await planReply({
         env: this.env, planner, plannerPrompt: plannerAgent?.system_prompt ?? meta.planner_prompt, agents,
         history, message: content, draft: previous?.plan ?? null, emit,
         onUsage: (u) => {
-          if (!spent || !price) return;
-          spent.usage = addUsage(spent.usage, u);
-          spent.cost_nanos += costNanos(u, price);
+          if (!spend || !price) return;
+          spend.usage = addUsage(spend.usage, u);
+          spend.cost_nanos += costNanos(u, price);
         },
       });
       if (!out.ok) {
