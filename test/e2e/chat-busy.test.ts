@@ -16,6 +16,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   await signIn(browser.page, app);
   await apiCall(app, "POST", "/agents", { name: "slow-planner", model: "openai:slow", system_prompt: "You plan.", tools: [] });
+  await apiCall(app, "PUT", "/pricing/openai:slow", { input: 2, cache: 1, output: 8 });
 });
 afterAll(async () => {
   await browser?.close();
@@ -39,6 +40,20 @@ describe("chat while the planner is answering", () => {
     await page.locator('.chat-msg[data-role="assistant"]').waitFor({ timeout: 15_000 });
     await expect.poll(() => page.locator(".chat-step").count()).toBe(2);
     expect(await page.locator('.chat-msg[data-role="streaming"]').count()).toBe(0);
+    // the reply's one model call: 200 input and 80 output tokens at $2 and $8 per 1M
+    expect(await page.locator('.chat-msg[data-role="assistant"] .msg-spend').textContent()).toContain("280 tokens · $0.0010");
+    expect(await page.getByTestId("chat-spend").textContent()).toBe("$0.0010");
+
+    // a streamed reply adds its spend to the conversation's, and the organization's spend shows the planner's apart
+    await page.getByLabel("Message to the planner").fill("Add a review step.");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await expect.poll(() => page.locator('.chat-msg[data-role="assistant"]').count(), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => page.getByTestId("chat-spend").textContent()).toBe("$0.0021");
+    await page.goto(`${app.url}/settings?tab=limits`);
+    await page.getByRole("button", { name: "By source" }).click();
+    const row = page.locator('[data-section="spend"] tbody tr', { hasText: "Chat planner" });
+    await expect.poll(() => row.locator("td").allTextContents()).toEqual(["0", "1", "560", "0", "$0.0021"]);
+    expect(await page.getByTestId("planner-spend").textContent()).toContain("$0.0021");
     expect(browser.problems).toEqual([]);
   });
 });

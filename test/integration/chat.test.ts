@@ -3,6 +3,7 @@ import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { OPENAI_KEY } from "../fake-servers/openai";
 import { CHAT_RECHECK_MS } from "../../worker/chat/conversation";
+import { ConversationStore } from "../../worker/chat/store";
 import { ADMIN, api, BASE, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
 import { servers } from "./agents/helpers";
 
@@ -14,8 +15,8 @@ async function start(body: Record<string, unknown> = {}, token = ADMIN) {
   return res.json;
 }
 
-async function say(id: string, content: string) {
-  const res = await api("POST", `/chat/${id}/messages`, { body: { content } });
+async function say(id: string, content: string, token = ADMIN) {
+  const res = await api("POST", `/chat/${id}/messages`, { token, body: { content } });
   expect(res.status, JSON.stringify(res.json)).toBe(200);
   return res.json;
 }
@@ -104,6 +105,43 @@ describe("chat under the offline planner", () => {
     const streamed = events.filter(([t]) => t === "reply.delta").map(([, d]) => d.text).join("");
     expect(streamed).toBe(events.at(-1)![1].message.content);
     expect((await api("GET", `/chat/${conv.id}`)).json.draft.version).toBe(1);
+  });
+
+  it("answers words with no work in them by asking for the work, not with an invalid plan's errors", async () => {
+    const conv = await start({ message: "every morning" });
+    expect(conv.draft).toBeNull();
+    const answer = conv.messages.at(-1);
+    expect(answer).toMatchObject({ role: "assistant", failed: true });
+    expect(answer).not.toHaveProperty("issues");
+    expect(answer.content).toContain("I found no work to plan in that");
+    expect(answer.content).toContain("add a cron trigger");
+    expect(answer.content).not.toContain("Too small");
+    const drafted = await say(conv.id, "Research the market. Write a short report.");
+    expect(drafted.draft.version).toBe(1);
+    const again = await say(conv.id, "Start over: daily");
+    expect(again.message.content).toContain("The draft is unchanged.");
+    expect((await api("GET", `/chat/${conv.id}/draft`)).json.version).toBe(1);
+  });
+
+  it("keeps the draft's version when a reply changes nothing, so a Run or Save of the draft seen still stands", async () => {
+    const conv = await start({ message: "Research the market. Write a short report." });
+    for (const content of ["Remove the banana step", "Run it every Monday"]) {
+      const reply = await say(conv.id, content);
+      expect(reply.message).toMatchObject({ role: "assistant", failed: false, draft_version: 1 });
+      expect(reply.draft.version).toBe(1);
+    }
+    const streamed = await exports.default.fetch(
+      new Request(`${BASE}/api/v1/chat/${conv.id}/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify({ content: "Remove the banana step" }),
+      }),
+    );
+    expect(frames(await streamed.text()).map(([t]) => t).filter((t) => t !== "reply.delta")).toEqual(["message.created", "draft.attempt", "reply.done"]);
+    expect((await api("GET", `/chat/${conv.id}/draft`)).json.version).toBe(1);
+    expect((await api("POST", `/chat/${conv.id}/run`, { body: { draft_version: 1 } })).status).toBe(201);
+    // a reply that changes it makes the next version
+    expect((await say(conv.id, "Remove the report step")).draft.version).toBe(2);
   });
 
   it("runs the draft as a task (api for a bearer token) and it completes", async () => {
@@ -317,6 +355,112 @@ describe("chat with a model planner", () => {
     expectError(await api("GET", `/chat/${conv.id}/draft`), 409);
   });
 
+  it("records what the planner's model calls spend, per reply and conversation, and counts it in the organization's spend apart from tasks", async () => {
+    useFake();
+    const token = await makeOrg(`org_chat_${crypto.randomUUID().slice(0, 8)}`);
+    await api("POST", "/agents", { token, body: { name: "writer", model: "sim" } });
+    for (const [name, model] of [["planner", "openai:repair"], ["stubborn", "openai:never"]]) {
+      expect((await api("POST", "/agents", { token, body: { name, model, system_prompt: "You plan work." } })).status).toBe(201);
+      expect((await api("PUT", `/pricing/${model}`, { token, body: { input: 2, cache: 1, output: 8 } })).status).toBe(200);
+    }
+    // each fake call uses 200 input and 80 output tokens: 2 calls (an invalid draft, then its repair) = 0.00208 USD
+    const conv = await start({}, token);
+    const res = await api("POST", `/chat/${conv.id}/messages`, { token, body: { content: "Research the market, then write it up" } });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    const tokens = { input: 400, cache: 0, cache_write: 0, output: 160, web_search: 0 };
+    expect(res.json.message).toMatchObject({ failed: false, tokens, searches: 0 });
+    expect(res.json.message.cost).toBeCloseTo(0.00208, 12);
+    // a failed reply spent its 3 calls too
+    const failed = await start({ planner: "stubborn" }, token);
+    const bad = (await api("POST", `/chat/${failed.id}/messages`, { token, body: { content: "Research the market" } })).json;
+    expect(bad.message).toMatchObject({ failed: true, tokens: { input: 600, output: 240 } });
+    expect(bad.message.cost).toBeCloseTo(0.00312, 12);
+
+    const view = (await api("GET", `/chat/${conv.id}`, { token })).json;
+    expect(view).toMatchObject({ tokens, searches: 0 });
+    expect(view.cost).toBeCloseTo(0.00208, 12);
+    expect(view.messages[0]).not.toHaveProperty("cost");
+
+    const task = (await api("POST", "/tasks", { token, body: { agent: "researcher", title: "t", description: "@output done" } })).json;
+    await waitForStatus(task.id, ["completed"], 10_000, token);
+    await env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(task.id)).settled();
+    const taskCost = (await api("GET", `/tasks/${task.id}`, { token })).json.cost;
+    expect(taskCost).toBeGreaterThan(0);
+
+    const bySource = (await api("GET", "/spend?group=source", { token })).json;
+    const item = (key: string) => bySource.items.find((i: { key: string }) => i.key === key);
+    expect(item("chat")).toMatchObject({ tasks: 0, conversations: 2, tokens: { input: 1000, output: 400 } });
+    expect(item("chat").cost).toBeCloseTo(0.0052, 12);
+    expect(item("chat").planner_cost).toBeCloseTo(0.0052, 12);
+    expect(item("task")).toMatchObject({ tasks: 1, conversations: 0, planner_cost: 0 });
+    expect(item("task").cost).toBeCloseTo(taskCost, 12);
+    expect(bySource.total).toBeCloseTo(taskCost + 0.0052, 12);
+    expect(bySource.planner_total).toBeCloseTo(0.0052, 12);
+    expect(bySource.month.spent).toBeCloseTo(taskCost + 0.0052, 12);
+    const byAgent = (await api("GET", "/spend?group=agent", { token })).json;
+    expect(byAgent.items.map((i: { key: string }) => i.key).sort()).toEqual(["planner", "researcher", "stubborn"]);
+    const byDay = (await api("GET", "/spend", { token })).json;
+    expect(byDay.items.at(-1)).toMatchObject({ tasks: 1, conversations: 2 });
+    expect(byDay.items.at(-1).planner_cost).toBeCloseTo(0.0052, 12);
+    expect(byDay.planner_total).toBeCloseTo(0.0052, 12);
+  });
+
+  it("does not call the planner's model once the organization has spent its monthly cap, and says why", async () => {
+    useFake();
+    const token = await makeOrg(`org_chat_${crypto.randomUUID().slice(0, 8)}`);
+    await api("POST", "/agents", { token, body: { name: "writer", model: "sim" } });
+    await api("POST", "/agents", { token, body: { name: "planner", model: "openai:repair", system_prompt: "You plan work." } });
+    await api("PUT", "/pricing/openai:repair", { token, body: { input: 2, cache: 1, output: 8 } });
+    expect((await api("PATCH", "/settings", { token, body: { monthly_spend_cap: 0.002 } })).status).toBe(200);
+    const conv = await start({}, token);
+    // under the cap when it starts: it answers, and its 0.00208 USD takes the month past the cap
+    expect((await say(conv.id, "Research the market, then write it up", token)).message).toMatchObject({ failed: false, draft_version: 1 });
+    const before = (await stats()).calls.repair;
+    const refused = await say(conv.id, "Add a review step", token);
+    expect((await stats()).calls.repair).toBe(before);
+    expect(refused.message).toMatchObject({ role: "assistant", failed: true, cost: 0 });
+    expect(refused.message.content).toContain("monthly cap of $0.002");
+    expect((await api("GET", `/chat/${conv.id}/draft`, { token })).json.version).toBe(1);
+    expect((await api("GET", "/spend", { token })).json.planner_total).toBeCloseTo(0.00208, 12);
+    // a planner on sim costs nothing, so it still answers
+    expect((await start({ message: REQUEST, planner: "writer" }, token)).draft.version).toBe(1);
+  });
+
+  it("writes the planner's spend to the ledger later when the database refuses it at the reply", async () => {
+    useFake();
+    const token = await makeOrg(`org_chat_${crypto.randomUUID().slice(0, 8)}`);
+    await api("POST", "/agents", { token, body: { name: "writer", model: "sim" } });
+    await api("POST", "/agents", { token, body: { name: "planner", model: "openai:repair", system_prompt: "You plan work." } });
+    await api("PUT", "/pricing/openai:repair", { token, body: { input: 2, cache: 1, output: 8 } });
+    const conv = await start({}, token);
+    const obj = env.CHAT.get(env.CHAT.idFromName(conv.id));
+    const batchDown = new Proxy(env.DB, {
+      get: (db, k) => (k === "batch" ? () => Promise.reject(new Error("D1_ERROR: database unavailable")) : typeof Reflect.get(db, k) === "function" ? Reflect.get(db, k).bind(db) : Reflect.get(db, k)),
+    });
+    await runInDurableObject(obj, (o) => void Object.assign(o, { env: { ...env, DB: batchDown } }));
+    const reply = (await api("POST", `/chat/${conv.id}/messages`, { token, body: { content: "Research the market, then write it up" } })).json;
+    expect(reply.message.cost).toBeCloseTo(0.00208, 12);
+    expect((await api("GET", "/spend?group=source", { token })).json.items).toEqual([]);
+    const retry = await runInDurableObject(obj, (_o, state) => state.storage.getAlarm());
+    expect(retry! - Date.now()).toBeLessThanOrEqual(60_000);
+
+    await runInDurableObject(obj, (o) => void Object.assign(o, { env }));
+    expect(await runDurableObjectAlarm(obj)).toBe(true);
+    const report = (await api("GET", "/spend?group=source", { token })).json;
+    expect(report.items).toMatchObject([{ key: "chat", conversations: 1 }]);
+    expect(report.planner_total).toBeCloseTo(0.00208, 12);
+    // written once: the next check is the weekly one
+    expect((await runInDurableObject(obj, (_o, state) => state.storage.getAlarm()))! - Date.now()).toBeGreaterThan(CHAT_RECHECK_MS - 60_000);
+  });
+
+  it("reports what the offline planner spent as nothing, and writes no ledger row for it", async () => {
+    const token = await makeOrg(`org_chat_${crypto.randomUUID().slice(0, 8)}`);
+    const conv = await start({ message: REQUEST }, token);
+    expect(conv).toMatchObject({ tokens: { input: 0, cache: 0, cache_write: 0, output: 0, web_search: 0 }, searches: 0, cost: 0 });
+    expect(conv.messages.at(-1)).toMatchObject({ role: "assistant", cost: 0 });
+    expect((await api("GET", "/spend?group=source", { token })).json.items).toEqual([]);
+  });
+
   it("reports a model that cannot be reached as a failed reply", async () => {
     Object.assign(env, { OPENAI_API_KEY: "wrong", OPENAI_BASE_URL: `http://127.0.0.1:${servers().planner}/v1` });
     const name = `planner-${crypto.randomUUID().slice(0, 6)}`;
@@ -370,5 +514,21 @@ describe("how long a conversation is kept", () => {
     const next = (await alarmOf(recent.id))! - Date.now();
     expect(next).toBeGreaterThan(3 * DAY - 60_000);
     expect(next).toBeLessThanOrEqual(3 * DAY);
+  });
+});
+
+describe("a conversation stored before replies recorded their spend", () => {
+  it("is brought up to date when opened: its replies read as having spent nothing, and new ones record theirs", async () => {
+    const conv = await start({ message: REQUEST });
+    const obj = env.CHAT.get(env.CHAT.idFromName(conv.id));
+    const messages = await runInDurableObject(obj, (_o, state) => {
+      for (const c of ["agent", "model", "usage", "cost_nanos"]) state.storage.sql.exec(`ALTER TABLE messages DROP COLUMN ${c}`);
+      state.storage.sql.exec("UPDATE meta SET value = '1' WHERE key = 'schema'");
+      const store = new ConversationStore(state.storage.sql);
+      store.open();
+      return store.messages();
+    });
+    expect(messages.map((m) => [m.role, m.cost ?? null])).toEqual([["user", null], ["assistant", 0]]);
+    expect(messages[1].tokens).toEqual({ input: 0, cache: 0, cache_write: 0, output: 0, web_search: 0 });
   });
 });

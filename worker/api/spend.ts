@@ -15,14 +15,23 @@ const Query = z.object({
   group: z.enum(SPEND_GROUPS).default("day"),
 });
 
-const Item = z.object({ key: z.string().openapi({ description: "the day, agent or model" }), cost: z.number().openapi({ description: "USD" }), tokens: Tokens, searches: z.number().int(), tasks: z.number().int() });
+const Item = z.object({
+  key: z.string().openapi({ description: "the day, agent, model or source (`task`, `chat`)" }),
+  cost: z.number().openapi({ description: "USD, the planner's included" }),
+  planner_cost: z.number().openapi({ description: "USD the chat planner's model calls spent, part of `cost`" }),
+  tokens: Tokens,
+  searches: z.number().int(),
+  tasks: z.number().int(),
+  conversations: z.number().int().openapi({ description: "planning conversations whose planner spent here" }),
+});
 
 const Report = z
   .object({
     from: z.string(),
     to: z.string(),
     group: z.enum(SPEND_GROUPS),
-    total: z.number().openapi({ description: "USD over the range" }),
+    total: z.number().openapi({ description: "USD over the range, the planner's included" }),
+    planner_total: z.number().openapi({ description: "USD the chat planner's model calls spent over the range, part of `total`" }),
     month: z.object({ start: z.string(), spent: z.number(), cap: z.number().nullable() }).openapi({ description: "this calendar month (UTC) against the organization's cap" }),
     items: z.array(Item),
     next_cursor: z.null(),
@@ -48,8 +57,9 @@ export const spendApi = newApp().openapi(
       {
         from, to, group: q.group,
         total: items.reduce((n, i) => n + i.cost_nanos, 0) / 1e9,
+        planner_total: items.reduce((n, i) => n + i.planner_nanos, 0) / 1e9,
         month: { start: monthStart(now), spent: spent / 1e9, cap: settings.monthly_spend_cap_nanos == null ? null : settings.monthly_spend_cap_nanos / 1e9 },
-        items: items.map(({ cost_nanos, ...i }) => ({ ...i, cost: cost_nanos / 1e9 })),
+        items: items.map(({ cost_nanos, planner_nanos, ...i }) => ({ ...i, cost: cost_nanos / 1e9, planner_cost: planner_nanos / 1e9 })),
         next_cursor: null,
       },
       200,

@@ -1,14 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
+import { addUsage, costNanos } from "../agents/cost";
+import { parseModel } from "../agents/providers";
+import { zeroUsage } from "../agents/types";
+import { priceFor } from "../db/pricing";
 import type { Bindings } from "../env";
+import { canonicalJson } from "../lib/canonical-json";
 import { log } from "../lib/log";
 import { readOrgSettings } from "../lib/org-settings";
+import { ledgerStatements } from "../spend/ledger";
 import { sseFrame } from "../task/events";
 import type { Plan } from "../task/plan-schema";
+import { plannerCapRefusal } from "./cap";
 import { diffPlans } from "./diff";
-import { planReply } from "./planner";
+import { planReply, streamText } from "./planner";
 import { loadOrgAgents } from "./org";
 import { type ConversationMeta, ConversationStore } from "./store";
-import type { ChatEvent, ConversationView, DraftView, ReplyResult } from "./types";
+import type { ChatEvent, ConversationView, DraftView, ReplyResult, ReplySpend } from "./types";
 
 export type ChatRpc<T> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict"; message: string };
 const ok = <T>(value: T): ChatRpc<T> => ({ ok: true, value });
@@ -18,6 +25,8 @@ const DAY_MS = 86_400_000;
 export const CHAT_RECHECK_MS = 7 * DAY_MS;
 /** How long a save holds the conversation: past it, one whose Worker never said it ended no longer blocks the next. */
 const SAVE_LEASE_MS = 60_000;
+/** When the spend ledger could not be written, how soon the alarm tries again. */
+const LEDGER_RETRY_MS = 60_000;
 
 /** When a conversation last active at `last` is past the organization's retention period; null: kept. */
 export const chatExpiry = (last: number, retentionDays: number | null | undefined) => (retentionDays == null ? null : last + retentionDays * DAY_MS);
@@ -47,6 +56,7 @@ export class ChatConversation extends DurableObject<Bindings> {
   async alarm(): Promise<void> {
     const meta = this.store.meta();
     if (!meta) return;
+    const ledgerBehind = this.store.ledgerPending() && !(await this.writeLedger(meta));
     const now = Date.now();
     let expires: number | null;
     try {
@@ -60,7 +70,26 @@ export class ChatConversation extends DurableObject<Bindings> {
       this.store.open();
       return;
     }
-    await this.ctx.storage.setAlarm(Math.min(Math.max(expires ?? Infinity, now + 60_000), now + CHAT_RECHECK_MS));
+    await this.ctx.storage.setAlarm(Math.min(Math.max(expires ?? Infinity, now + 60_000), now + (ledgerBehind ? LEDGER_RETRY_MS : CHAT_RECHECK_MS)));
+  }
+
+  /**
+   * Writes the conversation's rows of the organization's spend ledger (absolute values that only grow, so a
+   * repeat is harmless); on failure the alarm tries again soon. Whether it was written.
+   */
+  private async writeLedger(meta: ConversationMeta): Promise<boolean> {
+    try {
+      const rows = this.store.spendRows();
+      if (rows.length) await this.env.DB.batch(ledgerStatements(this.env.DB, meta.org_id, meta.id, rows, "chat"));
+      this.store.setLedgerPending(false);
+      return true;
+    } catch (e) {
+      log("warn", "chat spend not written", { conversation_id: meta.id, error: String(e) });
+      this.store.setLedgerPending(true);
+      const at = await this.ctx.storage.getAlarm();
+      if (at == null || at > Date.now() + LEDGER_RETRY_MS) await this.ctx.storage.setAlarm(Date.now() + LEDGER_RETRY_MS);
+      return false;
+    }
   }
 
   async create(meta: ConversationMeta, initial: { plan: Plan; note: string } | null): Promise<ChatRpc<ConversationView>> {
@@ -147,12 +176,25 @@ export class ChatConversation extends DurableObject<Bindings> {
   private view(meta: ConversationMeta): ConversationView {
     return {
       id: meta.id, planner: meta.planner, plan_id: meta.plan_id, plan_version: meta.plan_version, busy: this.busy,
-      messages: this.store.messages(), draft: this.store.latestDraft(), created_at: new Date(meta.created_at).toISOString(),
+      messages: this.store.messages(), draft: this.store.latestDraft(), ...this.store.spent(), created_at: new Date(meta.created_at).toISOString(),
     };
   }
 
   private async reply(meta: ConversationMeta, content: string, emit: (e: ChatEvent) => void): Promise<ReplyResult> {
     this.busy = true;
+    let result: ReplyResult;
+    try {
+      result = await this.answer(meta, content, emit);
+    } finally {
+      this.busy = false;
+    }
+    if (this.store.ledgerPending()) await this.writeLedger(meta);
+    return result;
+  }
+
+  private async answer(meta: ConversationMeta, content: string, emit: (e: ChatEvent) => void): Promise<ReplyResult> {
+    // what the planner's model calls spent, stored with the reply whatever becomes of it
+    let spend: ReplySpend | null = null;
     try {
       const history = this.store.messages().flatMap((m) => (m.role === "event" ? [] : [{ role: m.role, content: m.content }]));
       const asked = this.store.addMessage({ role: "user", content });
@@ -161,18 +203,39 @@ export class ChatConversation extends DurableObject<Bindings> {
       const plannerAgent = meta.planner.agent ? agents.find((a) => a.name === meta.planner.agent) : undefined;
       const planner = plannerAgent ? { agent: plannerAgent.name, model: plannerAgent.model } : meta.planner;
       const previous = this.store.latestDraft();
-      const out = await planReply({
-        env: this.env, planner, plannerPrompt: plannerAgent?.system_prompt ?? meta.planner_prompt, agents,
-        history, message: content, draft: previous?.plan ?? null, emit,
-      });
-      if (!out.ok) {
-        const message = this.store.addMessage({ role: "assistant", content: out.reply, failed: true, issues: out.issues });
+      // the price in force when the reply started, as a run's
+      const price = parseModel(planner.model).kind === "sim" ? null : await priceFor(this.env, meta.org_id, planner.model);
+      const refused = price && (await plannerCapRefusal(this.env.DB, meta.org_id));
+      if (refused) {
+        const message = this.store.addMessage({ role: "assistant", content: refused, failed: true });
+        streamText(refused, emit);
         emit({ type: "reply.done", message });
         return { message, draft: null };
       }
+      spend = price && { agent: planner.agent ?? "planner", model: planner.model, usage: zeroUsage(), cost_nanos: 0 };
+      const out = await planReply({
+        env: this.env, planner, plannerPrompt: plannerAgent?.system_prompt ?? meta.planner_prompt, agents,
+        history, message: content, draft: previous?.plan ?? null, emit,
+        onUsage: (u) => {
+          if (!spend || !price) return;
+          spend.usage = addUsage(spend.usage, u);
+          spend.cost_nanos += costNanos(u, price);
+        },
+      });
+      if (!out.ok) {
+        const message = this.addReply({ role: "assistant", content: out.reply, failed: true, issues: out.issues, spend });
+        emit({ type: "reply.done", message });
+        return { message, draft: null };
+      }
+      if (previous && canonicalJson(JSON.stringify(previous.plan)) === canonicalJson(JSON.stringify(out.plan))) {
+        // nothing changed: no new version, so a Run or Save of the draft the person saw still stands
+        const message = this.addReply({ role: "assistant", content: out.reply, draft_version: previous.version, spend });
+        emit({ type: "reply.done", message });
+        return { message, draft: previous };
+      }
       const { draft, message } = this.ctx.storage.transactionSync(() => {
         const d = this.store.addDraft(out.plan, diffPlans(previous?.plan ?? null, out.plan, previous?.version ?? null));
-        return { draft: d, message: this.store.addMessage({ role: "assistant", content: out.reply, draft_version: d.version }) };
+        return { draft: d, message: this.addReply({ role: "assistant", content: out.reply, draft_version: d.version, spend }) };
       });
       emit({ type: "draft.created", draft });
       emit({ type: "reply.done", message });
@@ -180,12 +243,16 @@ export class ChatConversation extends DurableObject<Bindings> {
     } catch (e) {
       // the question is kept, so it gets an answer, streamed or not, and the next one can be asked
       log("error", "chat reply failed", { conversation_id: meta.id, error: String(e) });
-      const message = this.store.addMessage({ role: "assistant", content: "The planner failed unexpectedly.", failed: true });
+      const message = this.addReply({ role: "assistant", content: "The planner failed unexpectedly.", failed: true, spend });
       emit({ type: "reply.done", message });
       return { message, draft: null };
-    } finally {
-      this.busy = false;
     }
+  }
+
+  /** A reply, noting first, when its model calls spent anything, that the ledger has to be written. */
+  private addReply(m: Parameters<ConversationStore["addMessage"]>[0]): ReturnType<ConversationStore["addMessage"]> {
+    if (m.spend && (m.spend.cost_nanos || Object.values(m.spend.usage).some(Boolean))) this.store.setLedgerPending(true);
+    return this.store.addMessage(m);
   }
 }
 

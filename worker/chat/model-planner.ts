@@ -20,6 +20,8 @@ export interface PlannerContext {
   draft: Plan | null;
   signal: AbortSignal;
   onText?: (delta: string) => void;
+  /** each model call's usage, as soon as it answers: a reply that then fails has still spent it */
+  onUsage?: (usage: Usage) => void;
 }
 
 const RULES = `You turn a person's description of work into a Flightdeck plan: a DAG of steps, each done by one of the organization's agents.
@@ -104,6 +106,7 @@ export function modelProposer(ctx: PlannerContext) {
       }
       const res = await ctx.provider.call({ model: ctx.model, messages, tools: [SUBMIT_PLAN_TOOL], runNo: attempt, signal: ctx.signal, onText: ctx.onText });
       usage = addUsage(usage, res.usage);
+      ctx.onUsage?.(res.usage);
       const call = res.tool_calls.find((c) => c.name === SUBMIT_PLAN_TOOL.name);
       messages.push({ role: "assistant", content: res.content, ...(call ? { tool_calls: [call] } : {}) });
       return readProposal(res.content, call);

@@ -1,5 +1,5 @@
 import { parseModel, providerFor } from "../agents/providers";
-import { StepError } from "../agents/types";
+import { StepError, type Usage } from "../agents/types";
 import type { Bindings } from "../env";
 import type { Plan } from "../task/plan-schema";
 import type { PlanIssue } from "../task/validate";
@@ -23,12 +23,14 @@ export interface PlanRequest {
   emit: (e: ChatEvent) => void;
   signal?: AbortSignal;
   maxAttempts?: number;
+  /** each model call's usage (the offline planner makes none) */
+  onUsage?: (usage: Usage) => void;
 }
 
 export type PlanReply = { ok: true; plan: Plan; reply: string } | { ok: false; reply: string; issues: PlanIssue[] };
 
 /** Streams a text that arrives all at once (the offline planner's) in small pieces, as a model's would. */
-function streamText(text: string, emit: (e: ChatEvent) => void) {
+export function streamText(text: string, emit: (e: ChatEvent) => void) {
   for (const piece of text.match(/\S+\s*|\s+/g) ?? []) emit({ type: "reply.delta", text: piece });
 }
 
@@ -43,17 +45,20 @@ export async function planReply(r: PlanRequest): Promise<PlanReply> {
   };
   if (parseModel(r.planner.model).kind === "sim") {
     // deterministic: a second attempt would give the same plan, so one is all it gets
-    const out = await draftWithRepair({ ...hooks, maxAttempts: 1, propose: async () => {
-      const { plan, reply } = simPlanner(r.message, r.draft, r.agents);
-      return { raw: plan, reply };
-    } });
+    const { plan, reply } = simPlanner(r.message, r.draft, r.agents);
+    // words with no work in them: an answer, not an invalid draft
+    if (!plan.steps.length) {
+      streamText(reply, r.emit);
+      return { ok: false, reply, issues: [] };
+    }
+    const out = await draftWithRepair({ ...hooks, maxAttempts: 1, propose: async () => ({ raw: plan, reply }) });
     return finish(out, r.emit, true);
   }
   const model = parseModel(r.planner.model).name;
   let streamed = false;
   const proposer = modelProposer({
     provider: providerFor(r.planner.model, r.env), model, systemPrompt: r.plannerPrompt, agents: r.agents, history: r.history,
-    message: r.message, draft: r.draft, signal: r.signal ?? new AbortController().signal,
+    message: r.message, draft: r.draft, signal: r.signal ?? new AbortController().signal, onUsage: r.onUsage,
     onText: (text) => ((streamed = true), r.emit({ type: "reply.delta", text })),
   });
   try {

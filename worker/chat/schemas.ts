@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { LIMITS, MAX_BUDGET_USD, usd } from "../api/schemas";
+import { LIMITS, MAX_BUDGET_USD, Tokens, usd } from "../api/schemas";
 
 /** The chat API's request and response shapes: validation and the OpenAPI document come from here. */
 
@@ -20,13 +20,17 @@ export const Draft = z
 export const Message = z
   .object({
     seq: z.number().int(), role: z.enum(["user", "assistant", "event"]), content: z.string(), draft_version: z.number().int().nullable(),
-    failed: z.boolean(), issues: z.array(Issue).optional(), created_at: z.string(),
+    failed: z.boolean(), issues: z.array(Issue).optional(),
+    // an assistant reply's: what its planner's model calls used (zero from the offline planner)
+    tokens: Tokens.optional(), searches: z.number().int().optional(), cost: z.number().optional().openapi({ description: "USD, an assistant reply's model calls" }), created_at: z.string(),
   })
   .openapi("ChatMessage");
 export const Conversation = z
   .object({
     id: z.string(), planner: z.object({ agent: z.string().nullable(), model: z.string() }), plan_id: z.string().nullable(), plan_version: z.number().int().nullable(),
-    busy: z.boolean(), messages: z.array(Message), draft: Draft.nullable(), created_at: z.string(),
+    busy: z.boolean(), messages: z.array(Message), draft: Draft.nullable(),
+    tokens: Tokens, searches: z.number().int(),
+    cost: z.number().openapi({ description: "USD every reply's planner model calls spent, summed; counted in the organization's spend (GET /spend, source `chat`)" }), created_at: z.string(),
   })
   .openapi("ChatConversation");
 export const Reply = z.object({ message: Message, draft: Draft.nullable() }).openapi("ChatReply");

@@ -1,3 +1,4 @@
+import type { Usage } from "../agents/types";
 import type { Plan } from "../task/plan-schema";
 import type { PlanIssue } from "../task/validate";
 
@@ -44,6 +45,18 @@ export interface DraftView {
 
 export type MessageRole = "user" | "assistant" | "event";
 
+/** Tokens the planner's model calls used, as a task's: `input` uncached, `cache` read from the provider's cache. */
+export type ChatTokens = Omit<Usage, "searches">;
+
+/** What a planner's model calls spent, priced as a task's runs are (the price in force when the reply started). */
+export interface ReplySpend {
+  /** the planner agent and model that answered */
+  agent: string;
+  model: string;
+  usage: Usage;
+  cost_nanos: number;
+}
+
 export interface ChatMessage {
   seq: number;
   role: MessageRole;
@@ -54,6 +67,10 @@ export interface ChatMessage {
   failed: boolean;
   /** the last validation issues of a failed reply */
   issues?: PlanIssue[];
+  /** an assistant reply's model calls: tokens, web searches and cost (USD); zero from the offline planner */
+  tokens?: ChatTokens;
+  searches?: number;
+  cost?: number;
   created_at: string;
 }
 
@@ -66,6 +83,10 @@ export interface ConversationView {
   busy: boolean;
   messages: ChatMessage[];
   draft: DraftView | null;
+  /** what every reply's model calls spent, summed */
+  tokens: ChatTokens;
+  searches: number;
+  cost: number;
   created_at: string;
 }
 

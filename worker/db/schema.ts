@@ -271,8 +271,11 @@ export const auditLog = sqliteTable(
   ],
 );
 
+export const SPEND_SOURCES = ["task", "chat"] as const;
+export type SpendSource = (typeof SPEND_SOURCES)[number];
+
 /**
- * Spend per task, UTC day, agent and model, written with the task's index row. It outlives a purged
+ * Spend per task (or planning conversation), UTC day, agent and model, written with the task's index row. It outlives a purged
  * task, so the monthly cap and the spend report do not shrink when tasks are deleted.
  */
 export const spend = sqliteTable(
@@ -290,6 +293,8 @@ export const spend = sqliteTable(
     tokens_output: integer("tokens_output").notNull(),
     tokens_web_search: integer("tokens_web_search").notNull(),
     searches: integer("searches").notNull(),
+    /** `task`: a task's runs; `chat`: a planning conversation's model calls (`task_id` is then the conversation) */
+    source: text("source", { enum: SPEND_SOURCES }).notNull().default("task"),
   },
   (t) => [primaryKey({ columns: [t.task_id, t.day, t.agent, t.model] }), index("spend_org_day").on(t.org_id, t.day, t.cost_nanos)],
 );

@@ -1,3 +1,4 @@
+import type { SpendSource } from "../db/schema";
 import type { Prepares } from "../db/sql";
 import type { StoredRun } from "../task/store";
 
@@ -20,8 +21,11 @@ export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** First UTC day of the month of a time. */
 export const monthStart = (ms: number) => `${utcDay(ms).slice(0, 7)}-01`;
 
-/** A task's spend by the UTC day its runs started, agent and model. */
-export function spendRows(runs: Iterable<StoredRun>, agentOf: (run: StoredRun) => { agent: string; model: string }): SpendRow[] {
+/** What some model calls spent: a task's run, a planner's reply. */
+export type Spent = Pick<StoredRun, "usage" | "cost_nanos" | "started_at">;
+
+/** A task's (or a conversation's) spend by the UTC day its runs started, agent and model. */
+export function spendRows<R extends Spent>(runs: Iterable<R>, agentOf: (run: R) => { agent: string; model: string }): SpendRow[] {
   const rows = new Map<string, SpendRow>();
   for (const r of runs) {
     const u = r.usage;
@@ -49,17 +53,17 @@ const ROWS_PER_STATEMENT = 50;
  * Upserts of absolute values that only ever grow (`max`), so a late or
  * repeated write never lowers what a newer one wrote.
  */
-export function ledgerStatements<S>(d1: Prepares<S>, orgId: string, taskId: string, rows: SpendRow[]): S[] {
+export function ledgerStatements<S>(d1: Prepares<S>, orgId: string, taskId: string, rows: SpendRow[], source: SpendSource = "task"): S[] {
   const out: S[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
     out.push(
       d1
         .prepare(
-          `INSERT INTO spend (org_id, task_id, day, agent, model, ${COLS.join(", ")}) VALUES ${chunk.map(() => `(?, ?, ?, ?, ?, ${COLS.map(() => "?").join(", ")})`).join(", ")}
+          `INSERT INTO spend (org_id, task_id, source, day, agent, model, ${COLS.join(", ")}) VALUES ${chunk.map(() => `(?, ?, ?, ?, ?, ?, ${COLS.map(() => "?").join(", ")})`).join(", ")}
            ON CONFLICT(task_id, day, agent, model) DO UPDATE SET ${COLS.map((c) => `${c} = max(${c}, excluded.${c})`).join(", ")}`,
         )
-        .bind(...chunk.flatMap((r) => [orgId, taskId, r.day, r.agent, r.model, ...COLS.map((c) => r[c])])),
+        .bind(...chunk.flatMap((r) => [orgId, taskId, source, r.day, r.agent, r.model, ...COLS.map((c) => r[c])])),
     );
   }
   return out;

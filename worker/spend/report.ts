@@ -1,6 +1,6 @@
 import { monthStart, utcDay } from "./ledger";
 
-export const SPEND_GROUPS = ["day", "agent", "model"] as const;
+export const SPEND_GROUPS = ["day", "agent", "model", "source"] as const;
 export type SpendGroup = (typeof SPEND_GROUPS)[number];
 
 export interface SpendItem {
@@ -9,6 +9,10 @@ export interface SpendItem {
   tokens: { input: number; cache: number; cache_write: number; output: number; web_search: number };
   searches: number;
   tasks: number;
+  /** planning conversations whose planner's model calls spent here */
+  conversations: number;
+  /** the part of `cost_nanos` the chat planner spent */
+  planner_nanos: number;
 }
 
 interface Row {
@@ -21,6 +25,8 @@ interface Row {
   web_search: number;
   searches: number;
   tasks: number;
+  conversations: number;
+  planner_nanos: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -32,23 +38,27 @@ export function daysBetween(from: string, to: string): string[] {
   return out;
 }
 
-const empty = (key: string): SpendItem => ({ key, cost_nanos: 0, tokens: { input: 0, cache: 0, cache_write: 0, output: 0, web_search: 0 }, searches: 0, tasks: 0 });
+const empty = (key: string): SpendItem => ({ key, cost_nanos: 0, tokens: { input: 0, cache: 0, cache_write: 0, output: 0, web_search: 0 }, searches: 0, tasks: 0, conversations: 0, planner_nanos: 0 });
 
 /**
  * Spend from the ledger between two UTC days (both included), by day (every
- * day present, zeros included, oldest first) or by agent or model (costliest first).
+ * day present, zeros included, oldest first) or by agent, model or source
+ * (`task` or `chat`, the planner's; costliest first).
  */
 export async function spendReport(d1: D1Database, orgId: string, from: string, to: string, group: SpendGroup): Promise<SpendItem[]> {
   const { results } = await d1
     .prepare(
       `SELECT ${group} AS key, sum(cost_nanos) AS cost_nanos, sum(tokens_input) AS input, sum(tokens_cache) AS cache,
-         sum(tokens_cache_write) AS cache_write, sum(tokens_output) AS output, sum(tokens_web_search) AS web_search, sum(searches) AS searches, count(DISTINCT task_id) AS tasks
+         sum(tokens_cache_write) AS cache_write, sum(tokens_output) AS output, sum(tokens_web_search) AS web_search, sum(searches) AS searches,
+         count(DISTINCT CASE WHEN source = 'task' THEN task_id END) AS tasks, count(DISTINCT CASE WHEN source = 'chat' THEN task_id END) AS conversations,
+         coalesce(sum(CASE WHEN source = 'chat' THEN cost_nanos END), 0) AS planner_nanos
        FROM spend WHERE org_id = ? AND day >= ? AND day <= ? GROUP BY ${group} ORDER BY ${group === "day" ? "key" : "cost_nanos DESC, key"}`,
     )
     .bind(orgId, from, to)
     .all<Row>();
   const items = results.map((r): SpendItem => ({
     key: r.key, cost_nanos: r.cost_nanos, tokens: { input: r.input, cache: r.cache, cache_write: r.cache_write, output: r.output, web_search: r.web_search }, searches: r.searches, tasks: r.tasks,
+    conversations: r.conversations, planner_nanos: r.planner_nanos,
   }));
   if (group !== "day") return items;
   const byDay = new Map(items.map((i) => [i.key, i]));

@@ -218,6 +218,93 @@ describe("refinements", () => {
     expect(refine(base(), "Also post it to Slack every morning").steps.at(-1)).toMatchObject({ name: "Post it to Slack", approval: true });
   });
 
+  it("takes approval off a step when asked to remove it, keeping the step", () => {
+    for (const text of ["Remove approval from the email", "Drop the approval on the email step", "Don't require approval for the email", "Do not need approval for the email"]) {
+      const { plan, reply } = simPlanner(text, base(), AGENTS);
+      expect(plan.steps.map((s) => s.id), text).toEqual(base().steps.map((s) => s.id));
+      expect(plan.steps.find((s) => s.id === "email_team"), text).toMatchObject({ approval: false });
+      expect(reply, text).toContain("email_team: no approval needed.");
+    }
+    // a step named for approval is still removed by name
+    const withReview = refine(base(), "Add an approval step after the comparison");
+    expect(refine(withReview, "Remove the approval after comparison step").steps.map((s) => s.id)).toEqual(base().steps.map((s) => s.id));
+  });
+
+  it("renames and moves a step, and edits several steps named in a list", () => {
+    let out = simPlanner("Rename the research pricing step to Price scan", base(), AGENTS);
+    expect(out.plan.steps.map((s) => s.id)).toEqual(base().steps.map((s) => s.id));
+    expect(out.plan.steps[1]).toMatchObject({ id: "research_pricing", name: "Price scan" });
+    expect(out.reply).toContain('Renamed research_pricing to "Price scan"');
+
+    out = simPlanner("Move the email step before the comparison", base(), AGENTS);
+    valid(out.plan);
+    expect(deps(out.plan)).toMatchObject({ email_team: ["research_features"], write_comparison: ["email_team"] });
+    expect(out.reply).toContain("Moved email_team before write_comparison.");
+    out = simPlanner("Move the brief after the features", base(), AGENTS);
+    valid(out.plan);
+    expect(deps(out.plan)).toMatchObject({ research_pricing: [], collect_brief: ["research_features"], write_comparison: ["collect_brief"] });
+
+    const plan = refine(base(), "Remove research_pricing and research_features");
+    expect(plan.steps.map((s) => s.id)).toEqual(["collect_brief", "write_comparison", "email_team"]);
+    valid(plan);
+    expect(refine(base(), "Use the reviewer for the brief and the comparison").steps.filter((s) => s.kind === "agent" && s.agent === "reviewer").map((s) => s.id)).toEqual(["collect_brief", "write_comparison"]);
+    expect(simPlanner("Remove the brief and the banana", base(), AGENTS).reply).toContain('I found no step matching "banana"');
+  });
+
+  it("adds no step for what only looks like an edit it cannot do, and keeps work that merely starts like one", () => {
+    const { plan, reply } = simPlanner("Undo", base(), AGENTS);
+    expect(plan).toEqual(base());
+    expect(reply).toContain("cannot undo");
+    expect(refine(base(), "Move the meeting notes after lunch to the archive").steps.at(-1)).toMatchObject({ name: "Move the meeting notes after lunch to the archive" });
+    expect(refine(base(), "Call the customer to confirm the order").steps.at(-1)).toMatchObject({ name: "Call the customer to confirm the order" });
+  });
+
+  it("edits the step named exactly, by id or name, even when its words are in other steps' names too", () => {
+    const plan = draft("Write the notes. Write a summary of the notes. Email the summary to the team.");
+    expect(plan.steps.map((s) => s.id)).toEqual(["write_notes", "write_summary_notes", "email_summary_team"]);
+    let out = simPlanner("Remove the write_notes step", plan, AGENTS);
+    expect(out.plan.steps.map((s) => s.id)).toEqual(["write_summary_notes", "email_summary_team"]);
+    out = simPlanner("Remove the write notes step", plan, AGENTS);
+    expect(out.plan.steps.map((s) => s.id)).toEqual(["write_summary_notes", "email_summary_team"]);
+    out = simPlanner("Use the reviewer for write summary notes", plan, AGENTS);
+    expect(out.plan.steps.map((s) => s.kind === "agent" && s.agent)).toEqual(["writer", "reviewer", "writer"]);
+    out = simPlanner('Require approval for "Write the notes"', plan, AGENTS);
+    expect(out.plan.steps.map((s) => s.kind === "agent" && s.approval)).toEqual([true, false, true]);
+  });
+
+  it("asks which step an ambiguous phrase means, listing the candidates, and changes none of them", () => {
+    for (const text of ["Remove the research step", "Require approval for the research", "No approval for the research", "Use the reviewer for the research", "Add a check step after the research"]) {
+      const { plan, reply } = simPlanner(text, base(), AGENTS);
+      expect(plan, text).toEqual(base());
+      expect(reply, text).toContain('Which step do you mean by "research": research_pricing (Research pricing) or research_features (Research features)?');
+    }
+    // the unambiguous part of a reply is still done
+    const { plan, reply } = simPlanner("Remove the research step. Remove the features step.", base(), AGENTS);
+    expect(plan.steps.map((s) => s.id)).toEqual(["collect_brief", "research_pricing", "write_comparison", "email_team"]);
+    expect(reply).toContain("Which step do you mean");
+    expect(reply).toContain("Removed research_features.");
+  });
+
+  it("looks only at agent steps for an agent or an approval, so a loop does not make its own step ambiguous", () => {
+    const emails = draft("Find the new customers. For each customer, draft a welcome email. Send the emails.");
+    const body = (plan: Plan) => (plan.steps[1].kind === "loop" ? plan.steps[1].body[0] : null);
+    let out = simPlanner("Use the reviewer for the welcome email", emails, AGENTS);
+    expect(body(out.plan)).toMatchObject({ id: "draft_welcome_email", agent: "reviewer" });
+    out = simPlanner("Require approval for the welcome email", out.plan, AGENTS);
+    expect(body(out.plan)).toMatchObject({ approval: true });
+    valid(out.plan);
+    // removing may mean either: it asks
+    expect(simPlanner("Remove the welcome email step", emails, AGENTS).reply).toContain("each_customer (For each customer: draft a welcome email) or draft_welcome_email");
+  });
+
+  it("edits every match when the wording says so", () => {
+    let plan = refine(base(), "Require approval for all the research");
+    expect(plan.steps.filter((s) => s.kind === "agent" && s.approval).map((s) => s.id)).toEqual(["research_pricing", "research_features", "email_team"]);
+    plan = refine(base(), "Remove the research steps");
+    expect(plan.steps.map((s) => s.id)).toEqual(["collect_brief", "write_comparison", "email_team"]);
+    valid(plan);
+  });
+
   it("says so when a reply names no step", () => {
     const { reply, plan } = simPlanner("Remove the banana step", base(), AGENTS);
     expect(reply).toContain('I found no step matching "banana"');

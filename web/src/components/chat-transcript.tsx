@@ -1,4 +1,5 @@
 import { createEffect, For, Show } from "solid-js";
+import { fmtCost, fmtInt, totalTokens } from "../lib/format";
 import type { ChatMessage } from "../pages/chat/chat-api";
 
 const ROLE: Record<ChatMessage["role"], string> = { user: "You", assistant: "Planner", event: "Note" };
@@ -18,6 +19,11 @@ export function ChatTranscript(props: { messages: ChatMessage[]; streaming: stri
             <span class="msg-role">
               {ROLE[m.role]}
               <Show when={m.draft_version != null && m.role === "assistant"}> · draft {m.draft_version}</Show>
+              <Show when={totalTokens(m.tokens) > 0}>
+                <span class="msg-spend" title="What this reply's model calls used and cost">
+                  {" "}· {fmtInt(totalTokens(m.tokens))} tokens · {fmtCost(m.cost)}
+                </span>
+              </Show>
             </span>
             <div class="msg-text chat-text">{m.content}</div>
           </li>

@@ -34,9 +34,9 @@ export const stepIds = (plan: Plan) => new Set(everyStep(plan.steps).map((s) => 
 
 const stem = (w: string) => w.replace(/(?:ing|ers|er|ed|es|s)$/, "").slice(0, 5);
 
-/** Steps a phrase names: by id or name, else by agent, matching word stems ("the research" finds `research_market`). */
+/** Steps a phrase names loosely: every one whose id or name has all its word stems, else whose agent does ("the research" finds `research_market`). */
 export function findSteps(plan: Plan, phrase: string): Step[] {
-  const want = words(phrase).filter((w) => w.length > 2 && !["the", "step", "steps", "and", "all"].includes(w)).map(stem);
+  const want = words(phrase).filter((w) => w.length > 2 && !["the", "step", "steps", "and", "all", "both", "every"].includes(w)).map(stem);
   if (!want.length) return [];
   const match = (have: string[]) => {
     const set = new Set(have.map(stem));
@@ -45,6 +45,34 @@ export function findSteps(plan: Plan, phrase: string): Step[] {
   const all = everyStep(plan.steps);
   const byName = all.filter((s) => match([...words(s.id.replace(/_/g, " ")), ...words(s.name ?? "")]));
   return byName.length ? byName : all.filter((s) => s.kind === "agent" && match(words(s.agent)));
+}
+
+/** Steps a phrase names exactly: by id (`research_market`, or "research market"), else by name, case aside. */
+export function exactSteps(plan: Plan, phrase: string): Step[] {
+  const p = phrase.toLowerCase().replace(/["“”'`]/g, "").replace(/^(?:the|a|an)\s+/, "").replace(/\s+steps?$/, "").trim();
+  const all = everyStep(plan.steps);
+  const byId = all.filter((s) => s.id.toLowerCase() === p || s.id.toLowerCase() === p.replace(/[\s-]+/g, "_"));
+  return byId.length ? byId : all.filter((s) => (s.name ?? "").toLowerCase().trim() === p);
+}
+
+/** Wording that means every step it matches ("the research steps", "all the emails", "both"). */
+export const meansSeveral = (text: string) => /\b(?:steps|all|both|every)\b/i.test(text);
+
+/**
+ * The steps a phrase names, of those the edit `fits`: an exact id or name first, else its loose matches. Several
+ * matches are the answer only when `several` says the person meant several; otherwise they are `ambiguous`, to be asked about.
+ */
+export function resolveSteps(plan: Plan, phrase: string, several = false, fits: (s: Step) => boolean = () => true): { steps: Step[]; ambiguous: boolean } {
+  const exact = exactSteps(plan, phrase).filter(fits);
+  const steps = exact.length ? exact : findSteps(plan, phrase).filter(fits);
+  return { steps, ambiguous: steps.length > 1 && !several };
+}
+
+/** The question for a phrase that names more than one step: which, listing them. */
+export function whichStep(phrase: string, steps: Step[]): string {
+  const listed = steps.map((s) => `${s.id} (${s.name ?? s.kind})`);
+  const choices = listed.length > 1 ? `${listed.slice(0, -1).join(", ")} or ${listed.at(-1)}` : listed[0];
+  return `Which step do you mean by "${phrase}": ${choices}? Nothing was changed for it: say it again with the step's id or full name (or "the … steps" for all of them).`;
 }
 
 /** Steps of a list nothing else in it waits for: where new work is appended. */

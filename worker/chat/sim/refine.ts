@@ -2,50 +2,98 @@ import type { LoopStep, Plan, Step } from "../../task/plan-schema";
 import type { OrgAgent } from "../types";
 import { matchAgent, needsApproval } from "./agents";
 import { SimDrafter, draftFromRequest } from "./draft";
-import { agentStep, everyStep, findSteps, insertAfter, insertBefore, locate, parallelize, relink, removeStep, sinks, stepIds } from "./plan-edit";
+import {
+  agentStep, everyStep, findSteps, insertAfter, insertBefore, locate, meansSeveral, parallelize, relink, removeStep, resolveSteps, sinks, stepIds, whichStep,
+} from "./plan-edit";
 import { segments, sentenceCase, slug, uniqueId } from "./text";
 
-type Edit = (plan: Plan, m: RegExpExecArray, ctx: Ctx) => string;
+/** What was done, for the reply; null: the words were not an edit after all (new work, appended). */
+type Edit = (plan: Plan, m: RegExpExecArray, ctx: Ctx) => string | null;
 interface Ctx {
   agents: OrgAgent[];
   taken: Set<string>;
 }
 
+/** Edits that only an agent step takes (its agent, its approval) look for agent steps only. */
+const isAgent = (s: Step) => s.kind === "agent";
 const names = (steps: Step[]) => steps.map((s) => s.id).join(", ");
 const missing = (what: string) => `I found no step matching "${what}".`;
 
-/** A target phrase: by name first, else "sending"/"publishing"-style words find the risky step. */
-function target(plan: Plan, phrase: string): Step | undefined {
-  const hit = findSteps(plan, phrase)[0];
-  if (hit) return hit;
-  if (needsApproval(phrase)) return everyStep(plan.steps).find((s) => s.kind === "agent" && needsApproval(s.name ?? s.instructions));
-  return undefined;
+/**
+ * The steps a phrase names (see resolveSteps), else "sending"/"publishing"-style words find the risky step; a string
+ * when it names none, or several and the person did not say they meant several: what to answer instead.
+ */
+function targets(plan: Plan, phrase: string, several = false, fits?: (s: Step) => boolean): Step[] | string {
+  let { steps, ambiguous } = resolveSteps(plan, phrase, several, fits);
+  // "the brief and the comparison": each named on its own
+  const parts = phrase.split(/\s*,\s*(?:and\s+)?|\s+and\s+/i).map((p) => p.replace(/^(?:the|a|an)\s+/i, "")).filter(Boolean);
+  if (!steps.length && parts.length > 1) {
+    const each = parts.map((p) => targets(plan, p, several, fits));
+    return each.find((e) => typeof e === "string") ?? [...new Set(each.flat() as Step[])];
+  }
+  if (!steps.length && needsApproval(phrase)) {
+    steps = everyStep(plan.steps).filter((s) => s.kind === "agent" && needsApproval(s.name ?? s.instructions));
+    ambiguous = steps.length > 1 && !several;
+  }
+  if (!steps.length) return missing(phrase);
+  return ambiguous ? whichStep(phrase, steps) : steps;
 }
 
 const EDITS: [RegExp, Edit][] = [
+  [/^(?:undo|revert|go back)\b(?:\s+(?:it|that|this|the last (?:change|edit|reply)))?[.!]?$/i, () => `The offline planner cannot undo: say the change to make instead (e.g. "remove the … step"), or "start over: …".`],
   [/^(?:rename|call)\s+(?:the plan|it|this)\s+(?:to\s+)?["“]?(.+?)["”]?$/i, (plan, m) => ((plan.name = m[1].slice(0, 200)), `Renamed the plan to "${plan.name}".`)],
   [
-    /^(?:remove|delete|drop)\s+(?:the\s+)?(.+?)(?:\s+steps?)?$/i,
+    /^rename\s+(?:the\s+)?(.+?)(?:\s+step)?\s+(?:to|as)\s+["“]?(.+?)["”]?$/i,
     (plan, m) => {
-      const hits = findSteps(plan, m[1]);
-      if (!hits.length) return missing(m[1]);
-      const gone = hits.filter((s) => removeStep(plan, s.id));
-      return gone.length ? `Removed ${names(gone)}.` : `I kept ${names(hits)}: other steps need it.`;
+      const found = targets(plan, m[1]);
+      if (typeof found === "string") return found;
+      const name = m[2].trim().slice(0, 200);
+      for (const s of found) s.name = name;
+      return `Renamed ${names(found)} to "${name}" (its id stays).`;
     },
   ],
   [
-    /^(?:no|without|remove|drop|skip)\s+(?:the\s+)?approval\s+(?:for|on|from|of)\s+(?:the\s+)?(.+)$/i,
+    /^move\s+(?:the\s+)?(.+?)(?:\s+step)?\s+(before|after)\s+(?:the\s+)?(.+?)(?:\s+step)?$/i,
+    (plan, m) => {
+      const moved = targets(plan, m[1]);
+      // "move the meeting after lunch" names no step: it is work to do
+      if (typeof moved === "string") return resolveSteps(plan, m[1]).steps.length ? moved : null;
+      const anchor = targets(plan, m[3]);
+      if (typeof anchor === "string") return anchor;
+      const [step, at] = [moved[0], anchor[0]];
+      if (step.id === at.id) return `${step.id} cannot move ${m[2].toLowerCase()} itself.`;
+      if (locate(step.kind === "agent" ? [] : [step], at.id)) return `${at.id} is inside ${step.id}: it cannot move ${m[2].toLowerCase()} it.`;
+      if (!removeStep(plan, step.id)) return `I kept ${step.id} where it is: other steps need it.`;
+      const before = m[2].toLowerCase() === "before";
+      if (before) insertBefore(plan, at.id, step);
+      else insertAfter(plan, at.id, step);
+      return `Moved ${step.id} ${before ? "before" : "after"} ${at.id}.`;
+    },
+  ],
+  [
+    /^(?:(?:no|without|remove|drop|skip)\s+(?:the\s+)?approval|(?:don'?t|do not|no need to)\s+(?:require|need|ask for)\s+(?:an?\s+)?approval)\s+(?:for|on|from|of)\s+(?:the\s+)?(.+?)(?:\s+step)?$/i,
     (plan, m) => setApproval(plan, m[1], false),
   ],
   [
     /^(?:require|add|ask for|needs?)\s+(?:an?\s+)?approval\s+(?:for|on|of|before)\s+(?:the\s+)?(.+)$|^(?:let me|i want to|i'll)\s+approve\s+(?:the\s+)?(.+)$/i,
     (plan, m) => setApproval(plan, m[1] ?? m[2], true),
   ],
+  // after the approval edits: "remove approval from the email" keeps the step
+  [
+    /^(?:remove|delete|drop)\s+(?:the\s+)?(.+?)(?:\s+steps?)?$/i,
+    (plan, m) => {
+      const hits = targets(plan, m[1], meansSeveral(m[0]));
+      if (typeof hits === "string") return hits;
+      const gone = hits.filter((s) => removeStep(plan, s.id));
+      return gone.length ? `Removed ${names(gone)}.` : `I kept ${names(hits)}: other steps need it.`;
+    },
+  ],
   [
     /^add\s+(?:an?\s+)?(.+?)\s+step\s+(before|after)\s+(?:the\s+)?(.+)$/i,
     (plan, m, ctx) => {
-      const anchor = target(plan, m[3]);
-      if (!anchor) return missing(m[3]);
+      const found = targets(plan, m[3]);
+      if (typeof found === "string") return found;
+      const anchor = found[0];
       const text = `${sentenceCase(m[1])} ${m[2].toLowerCase() === "before" ? "the work before" : "the result of"}: ${anchor.name ?? anchor.id}`;
       const step = agentStep({ id: uniqueId(slug(`${m[1]} ${m[2]} ${m[3]}`, 4), ctx.taken), name: sentenceCase(`${m[1]} ${m[2]} ${m[3]}`), agent: matchAgent(m[1], ctx.agents), text });
       const ok = m[2].toLowerCase() === "before" ? insertBefore(plan, anchor.id, step) : insertAfter(plan, anchor.id, step);
@@ -60,7 +108,7 @@ const EDITS: [RegExp, Edit][] = [
     /^(?:run|do|make)\s+(?:the\s+|all\s+(?:the\s+)?)?(.+?)\s+(?:steps?\s+)?(?:in parallel|at the same time|concurrently)$/i,
     (plan, m) => {
       const all = /^(?:everything|them|it all|all|steps)$/i.test(m[1]);
-      const hits = all ? plan.steps : findSteps(plan, m[1]);
+      const hits = all ? plan.steps : resolveSteps(plan, m[1], true).steps;
       if (!hits.length) return missing(m[1]);
       const first = locate(plan.steps, hits[0].id);
       const same = hits.filter((s) => first?.list.some((x) => x.id === s.id));
@@ -81,7 +129,9 @@ const EDITS: [RegExp, Edit][] = [
     (plan, m, ctx) => {
       const agent = ctx.agents.find((a) => a.name.toLowerCase() === m[1].toLowerCase());
       if (!agent) return `There is no agent named "${m[1]}".`;
-      const hits = findSteps(plan, m[2]).filter((s) => s.kind === "agent");
+      const found = targets(plan, m[2], meansSeveral(m[2]), isAgent);
+      if (typeof found === "string") return found;
+      const hits = found.filter((s) => s.kind === "agent");
       for (const s of hits) if (s.kind === "agent") s.agent = agent.name;
       return hits.length ? `${names(hits)} → ${agent.name}.` : missing(m[2]);
     },
@@ -105,8 +155,9 @@ function setConcurrency(plan: Plan, phrase: string, count: string): string {
 }
 
 function setApproval(plan: Plan, phrase: string, on: boolean): string {
-  const hit = target(plan, phrase);
-  const hits = (hit ? [hit, ...findSteps(plan, phrase)] : []).filter((s, i, a) => s.kind === "agent" && a.indexOf(s) === i);
+  const found = targets(plan, phrase, meansSeveral(phrase), isAgent);
+  if (typeof found === "string") return found;
+  const hits = found.filter((s) => s.kind === "agent");
   for (const s of hits) if (s.kind === "agent") s.approval = on;
   return hits.length ? `${names(hits)}: ${on ? "waits for your approval" : "no approval needed"}.` : missing(phrase);
 }
@@ -121,8 +172,9 @@ export function refineDraft(draft: Plan, message: string, agents: OrgAgent[]): {
   const appended: string[] = [];
   for (const part of segments(message)) {
     const edit = EDITS.find(([re]) => re.test(part));
-    if (edit) {
-      notes.push(edit[1](plan, edit[0].exec(part)!, ctx));
+    const note = edit ? edit[1](plan, edit[0].exec(part)!, ctx) : null;
+    if (note !== null) {
+      notes.push(note);
       continue;
     }
     appended.push(part.replace(/^(?:also|and|please)\s+|^add\s+(?:an?\s+)?step\s+(?:to|that)\s+/i, ""));

@@ -8,7 +8,7 @@ import { Icon } from "../../components/icons";
 import { RoleNote } from "../../components/role-gate";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { toast } from "../../components/toast";
-import { errorMessage } from "../../lib/format";
+import { errorMessage, fmtCost, fmtInt, totalTokens } from "../../lib/format";
 import { canWrite, isAdmin } from "../../lib/session";
 import { isTriggerList } from "../../lib/trigger-breaks";
 import { type ChatEvent, chatApi, type ConversationView } from "./chat-api";
@@ -112,7 +112,15 @@ export function ChatPage() {
       case "reply.done":
         setStreaming(null);
         setStatus(null);
-        return setConv("view", "messages", (m) => [...m, e.message]);
+        return setConv("view", produce((v) => {
+          if (!v) return;
+          v.messages.push(e.message);
+          // the conversation's spend is its replies' summed: this one's is added as it arrives
+          const t = e.message.tokens;
+          if (t) for (const k of ["input", "cache", "cache_write", "output", "web_search"] as const) v.tokens[k] += t[k];
+          v.searches += e.message.searches ?? 0;
+          v.cost += e.message.cost ?? 0;
+        }));
     }
   };
 
@@ -263,7 +271,15 @@ export function ChatPage() {
           <div class="card chat-pane">
             <Show when={!conv.loading || conv.view} fallback={<Skeleton rows={3} />}>
               <Show when={conv.view?.planner}>
-                {(p) => <p class="muted small">Planner: {p().agent ? `${p().agent} (${p().model})` : "offline"}{conv.view?.plan_id ? ` · editing ${conv.view.plan_id} v${conv.view.plan_version}` : ""}</p>}
+                {(p) => (
+                  <p class="muted small" data-testid="chat-planner">
+                    Planner: {p().agent ? `${p().agent} (${p().model})` : "offline"}
+                    {conv.view?.plan_id ? ` · editing ${conv.view.plan_id} v${conv.view.plan_version}` : ""}
+                    <Show when={totalTokens(conv.view?.tokens) > 0}>
+                      {" "}· spent <span data-testid="chat-spend">{fmtCost(conv.view?.cost)}</span> ({fmtInt(totalTokens(conv.view?.tokens))} tokens)
+                    </Show>
+                  </p>
+                )}
               </Show>
               <ChatTranscript messages={conv.view?.messages ?? []} streaming={streaming()} status={status()} />
             </Show>

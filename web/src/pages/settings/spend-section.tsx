@@ -7,17 +7,21 @@ import { SpendChart } from "./spend-chart";
 import { TableHead } from "../../components/list-table";
 
 const fd = createClient();
-type Group = "day" | "agent" | "model";
+type Group = "day" | "agent" | "model" | "source";
 const GROUPS: { id: Group; label: string }[] = [
   { id: "day", label: "By day" },
   { id: "agent", label: "By agent" },
   { id: "model", label: "By model" },
+  { id: "source", label: "By source" },
 ];
+const HEAD: Record<Group, string> = { day: "Day", agent: "Agent", model: "Model", source: "Source" };
+/** what a source's spend paid for */
+const SOURCE: Record<string, string> = { task: "Tasks", chat: "Chat planner" };
 
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const monthStart = () => `${utcDay(Date.now()).slice(0, 7)}-01`;
 
-/** Spend this month (or a chosen range) by day, agent or model, against the organization's monthly cap. */
+/** Spend this month (or a chosen range) by day, agent, model or source (tasks, the chat planner), against the organization's monthly cap. */
 export function SpendSection() {
   const [group, setGroup] = createSignal<Group>("day");
   const [from, setFrom] = createSignal(monthStart());
@@ -73,16 +77,22 @@ export function SpendSection() {
               label={`Spend ${r().group === "day" ? "per day" : `per ${r().group}`} from ${r().from} to ${r().to}: ${fmtCost(r().total)} in total`}
               cap={r().group === "day" ? null : r().month.cap}
             />
+            <Show when={r().planner_total > 0}>
+              <p class="small muted" data-testid="planner-spend">
+                Of which the chat planner: {fmtCost(r().planner_total)}
+              </p>
+            </Show>
             <div class="table-wrap">
               <table class="table">
                 <caption class="sr-only">Spend {r().group === "day" ? "per day" : `per ${r().group}`}</caption>
-                <TableHead columns={[r().group === "day" ? "Day" : r().group === "agent" ? "Agent" : "Model", ...["Tasks", "Tokens", "Searches", "Cost"].map((label) => ({ label, num: true }))]} />
+                <TableHead columns={[HEAD[r().group], ...["Tasks", "Chats", "Tokens", "Searches", "Cost"].map((label) => ({ label, num: true }))]} />
                 <tbody>
-                  <For each={r().group === "day" ? r().items.filter((i) => i.cost > 0 || i.tasks > 0) : r().items}>
+                  <For each={r().group === "day" ? r().items.filter((i) => i.cost > 0 || i.tasks > 0 || i.conversations > 0) : r().items}>
                     {(i) => (
                       <tr>
-                        <th scope="row">{r().group === "day" ? i.key : <code>{i.key}</code>}</th>
+                        <th scope="row">{r().group === "day" ? i.key : r().group === "source" ? (SOURCE[i.key] ?? i.key) : <code>{i.key}</code>}</th>
                         <td class="num">{fmtInt(i.tasks)}</td>
+                        <td class="num">{fmtInt(i.conversations)}</td>
                         <td class="num">{fmtInt(totalTokens(i.tokens))}</td>
                         <td class="num">{fmtInt(i.searches)}</td>
                         <td class="num">{fmtCost(i.cost)}</td>
@@ -93,7 +103,7 @@ export function SpendSection() {
                 <tfoot>
                   <tr>
                     <th scope="row">Total</th>
-                    <td colspan="3" />
+                    <td colspan="4" />
                     <td class="num">{fmtCost(r().total)}</td>
                   </tr>
                 </tfoot>
