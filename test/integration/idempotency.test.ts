@@ -215,6 +215,25 @@ describe("Idempotency-Key beyond task creation", () => {
     expect((await post("/triggers", cron, cronKey)).text).toBe(made.text);
   });
 
+  it("replays a notification subscription's create or rotation with its secret only while notifications are signed with it", async () => {
+    const body = { url: `https://example.com/${crypto.randomUUID()}`, events: ["task.failed"] };
+    const key = crypto.randomUUID();
+    const first = await post("/notifications/subscriptions", body, key);
+    expect(first.status, first.text).toBe(201);
+    expect((await post("/notifications/subscriptions", body, key)).text).toBe(first.text);
+    const id = first.json.id as string;
+    const rotateKey = crypto.randomUUID();
+    const rotated = await post(`/notifications/subscriptions/${id}/rotate-secret`, {}, rotateKey);
+    expect(rotated.status, rotated.text).toBe(200);
+    const replay = await post("/notifications/subscriptions", body, key);
+    expect(replay.json).toEqual({ ...first.json, secret: null, secret_note: expect.stringContaining("rotated since") });
+    expect(replay.text).not.toContain(first.json.secret);
+    // the rotation's own replay still shows the secret that signs now
+    expect((await post(`/notifications/subscriptions/${id}/rotate-secret`, {}, rotateKey)).json.secret).toBe(rotated.json.secret);
+    expect((await api("DELETE", `/notifications/subscriptions/${id}`)).status).toBe(204);
+    expect((await post(`/notifications/subscriptions/${id}/rotate-secret`, {}, rotateKey)).json).toMatchObject({ secret: null, secret_note: expect.stringContaining("deleted") });
+  });
+
   it("rotates a trigger's secret once for a repeated rotation, so a retry never ends the window of the secret the sender uses", async () => {
     const plan = await api("POST", "/plans", { body: { name: "idem rotation", steps: [{ id: "s", agent: "researcher", instructions: "@output x" }] } });
     const made = await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.json.id } });

@@ -15,7 +15,7 @@ import { exportApi } from "./export";
 import { healthApi } from "./health";
 import { honoPath, idempotency, IDEMPOTENT_ROUTES, type Replayed, refuseIdempotencyKey, UNREPLAYABLE_ROUTES } from "./idempotency";
 import { docsApi } from "./openapi";
-import { notificationsApi } from "./notifications";
+import { notificationsApi, replayedSubscription } from "./notifications";
 import { orgsApi } from "./orgs";
 import { plansApi } from "./plans";
 import { pricingApi } from "./pricing";
@@ -47,7 +47,12 @@ authed.use("*", authenticate);
 authed.use("*", rateLimit);
 authed.use("*", wellFormedBody);
 authed.use("*", auditMutations);
-const REPLAYED: Readonly<Record<string, Replayed>> = { "POST /triggers": replayedTrigger, "POST /triggers/{id}/rotate-secret": replayedTrigger };
+const REPLAYED: Readonly<Record<string, Replayed>> = {
+  "POST /triggers": replayedTrigger,
+  "POST /triggers/{id}/rotate-secret": replayedTrigger,
+  "POST /notifications/subscriptions": replayedSubscription,
+  "POST /notifications/subscriptions/{id}/rotate-secret": replayedSubscription,
+};
 for (const route of IDEMPOTENT_ROUTES) authed.use(honoPath(route), idempotency(REPLAYED[route]));
 for (const route of UNREPLAYABLE_ROUTES) authed.use(honoPath(route), refuseIdempotencyKey);
 // Chained so the mounted routes' types add up to AppType, which the typed client reads.
