@@ -139,6 +139,45 @@ describe("plans", () => {
     expect(asked).toHaveLength(2);
   });
 
+  it("keeps the edits of a save refused because another version was saved meanwhile, and replaces that version on request", async () => {
+    const plan = await onePlan(`Shared ${uid()}`, []);
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    const editor = page.getByLabel("Plan JSON");
+    await expect.poll(() => editor.inputValue()).toContain('"write"');
+    const edited = (await editor.inputValue()).replace('"description": ""', '"description": "mine"');
+    await editor.fill(edited);
+    // another tab (or a script) saves version 2 meanwhile
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, description: "theirs", steps: [{ id: "write", agent: "writer", instructions: "theirs\n@output ok" }] });
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByRole("alert").filter({ hasText: "Version 2 of this plan was saved while you edited" }).waitFor();
+    expect(await editor.inputValue()).toBe(edited);
+    expect((await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).description).toBe("theirs");
+    expect(await page.getByRole("link", { name: "See version 2 (new tab)" }).getAttribute("href")).toBe(`/plans/${plan.id}?version=2`);
+
+    await page.getByRole("button", { name: "Replace version 2" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: "version 3" }).waitFor();
+    expect(await page.getByTestId("newer-version").count()).toBe(0);
+    expect(await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).toMatchObject({ version: 3, description: "mine" });
+    // an edit then saves over the version this tab made
+    await editor.fill(edited.replace('"description": "mine"', '"description": "mine again"'));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: "version 4" }).waitFor();
+    expect(await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).toMatchObject({ version: 4, description: "mine again" });
+
+    // told of a version saved meanwhile, Revert discards the edits for it, and the next save builds on it
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, description: "theirs again", steps: [{ id: "write", agent: "writer", instructions: "theirs\n@output ok" }] });
+    await editor.fill((await editor.inputValue()).replace('"description": "mine again"', '"description": "lost cause"'));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByRole("alert").filter({ hasText: "Version 5 of this plan was saved while you edited" }).waitFor();
+    await page.getByRole("button", { name: "Revert" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: "version 5" }).waitFor();
+    await expect.poll(() => editor.inputValue()).toContain('"description": "theirs again"');
+    await editor.fill((await editor.inputValue()).replace('"description": "theirs again"', '"description": "after theirs"'));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: "version 6" }).waitFor();
+    expect((await apiCall<{ description: string }>(app, "GET", `/plans/${plan.id}`)).description).toBe("after theirs");
+  });
+
   it("shows a plan deleted elsewhere as an error, not the plan open before", async () => {
     const open = await onePlan(`Open ${uid()}`, []);
     const gone = await onePlan(`Gone ${uid()}`, []);

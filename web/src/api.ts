@@ -99,9 +99,12 @@ export const api = {
     list: () => allPages((query) => call(fd.plans.$get({ query })) as Promise<Page<Plan>>),
     get: (id: string) => call(fd.plans[":id"].$get({ param: { id } })) as Promise<Plan>,
     create: (def: PlanDefinition) => call(fd.plans.$post({ json: def })) as Promise<Plan>,
-    /** `pauseTriggers`: save even though it breaks some triggers, pausing them (the 409 names them otherwise). */
-    update: (id: string, def: PlanDefinition, pauseTriggers = false) =>
-      call(fd.plans[":id"].$put({ param: { id }, query: pauseTriggers ? { triggers: "pause" } : {}, json: def })) as Promise<Plan>,
+    /**
+     * Saves over version `base` only (the 409 names the version saved meanwhile otherwise);
+     * `pauseTriggers`: save even though it breaks some triggers, pausing them (the 409 names them otherwise).
+     */
+    update: (id: string, def: PlanDefinition, base: number, pauseTriggers = false) =>
+      call(fd.plans[":id"].$put({ param: { id }, query: pauseTriggers ? { triggers: "pause" } : {}, header: { "if-match": `"${base}"` }, json: def })) as Promise<Plan>,
     remove: (id: string) => call(fd.plans[":id"].$delete({ param: { id } })),
     versions: (id: string) => allPages((query) => call(fd.plans[":id"].versions.$get({ param: { id }, query })) as Promise<Page<PlanVersion>>),
     run: (id: string, inputs: Record<string, string>, title?: string) => call(fd.plans[":id"].run.$post({ param: { id }, json: { inputs, ...(title ? { title } : {}) } })),

@@ -10,6 +10,7 @@ import { validatePlan } from "../task/validate";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
 import { findPlan, type PlanRecord, runPlan, unchanged } from "./plan-run";
+import { baseVersion, IfMatchHeader, ifMatches, newerVersion, versionTag } from "./plan-etag";
 import { SaveQuery, saveVersion } from "./plan-save";
 import { sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskListItem, usd } from "./schemas";
@@ -28,6 +29,12 @@ const RunBody = z
 
 const NEWEST_PLANS: Keyset = { columns: ["p.created_at", "p.id"], types: ["number", "string"], order: "DESC" };
 const NEWEST_VERSIONS: Keyset = { columns: ["version"], types: ["number"], order: "DESC" };
+
+/** A plan's answer, with its version as `ETag`: a `PUT` sends it back in `If-Match`. */
+const tagged = <T extends z.ZodTypeAny>(schema: T) => ({
+  ...json(schema),
+  headers: { ETag: { description: 'the version, such as `"3"`: send it in `If-Match` to save over this version only', required: true, schema: { type: "string" as const } } },
+});
 
 const toView = (r: PlanRecord) => ({
   id: r.id, name: r.name, description: r.description, version: r.version,
@@ -74,17 +81,22 @@ export const plansApi = newApp()
         c.env.DB.prepare("INSERT INTO plans (id, org_id, name, description, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)").bind(id, p.org_id, plan.name, plan.description, now, now),
         c.env.DB.prepare("INSERT INTO plan_versions (plan_id, version, definition, created_at) VALUES (?, 1, ?, ?)").bind(id, JSON.stringify(plan), now),
       ]);
+      c.header("etag", versionTag(1));
       return created(c, toView(await findPlan(c.env.DB, p.org_id, id)), "plans", id);
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/{id}", tags: ["plans"], summary: "Get a plan (current version)", request: { params: Id }, responses: { 200: json(PlanView), ...errors(401, 404) } }),
-    async (c) => c.json(toView(await findPlan(c.env.DB, c.get("principal").org_id, c.req.valid("param").id)), 200),
+    createRoute({ method: "get", path: "/{id}", tags: ["plans"], summary: "Get a plan (current version); `ETag` is its version", request: { params: Id }, responses: { 200: tagged(PlanView), ...errors(401, 404) } }),
+    async (c) => {
+      const plan = await findPlan(c.env.DB, c.get("principal").org_id, c.req.valid("param").id);
+      return c.json(toView(plan), 200, { etag: versionTag(plan.version) });
+    },
   )
   .openapi(
     createRoute({
-      method: "put", path: "/{id}", tags: ["plans"], summary: "Save a new version; 409 naming the triggers whose fires it would refuse, unless `triggers=pause`",
-      request: { params: Id, query: SaveQuery, body: body(PlanBody) }, responses: { 200: json(PlanView), ...errors(400, 401, 403, 404, 409, 422) },
+      method: "put", path: "/{id}", tags: ["plans"],
+      summary: "Save a new version; 409 naming the current version when `If-Match` names another, and 409 naming the triggers whose fires it would refuse, unless `triggers=pause`",
+      request: { params: Id, query: SaveQuery, headers: IfMatchHeader, body: body(PlanBody) }, responses: { 200: tagged(PlanView), ...errors(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -92,12 +104,16 @@ export const plansApi = newApp()
       const d1 = c.env.DB;
       const current = await findPlan(d1, p.org_id, c.req.valid("param").id);
       const plan = await checkedPlan(d1, p.org_id, c.req.valid("json"));
-      if (unchanged(current, plan)) return c.json(toView(current), 200);
+      const ifMatch = c.req.valid("header")["if-match"];
+      const newer = (version: number, from: number | null) => newerVersion(current.id, version, from, "edit", `send If-Match: ${versionTag(version)}`);
+      if (ifMatch !== undefined && !ifMatches(ifMatch, current.version)) throw newer(current.version, baseVersion(ifMatch));
+      if (unchanged(current, plan)) return c.json(toView(current), 200, { etag: versionTag(current.version) });
       // audited in the save's batch: a save that changes nothing made no version and records nothing
       const also = (version: number, at: number) => [
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "plan.update", target_type: "plan", target_id: current.id, details: { version } }, at, true),
       ];
-      return c.json(toView(await saveVersion(d1, p, current, plan, { pause: c.req.valid("query").triggers === "pause", also })), 200);
+      const saved = await saveVersion(d1, p, current, plan, { pause: c.req.valid("query").triggers === "pause", also, newer: (v) => newer(v, current.version) });
+      return c.json(toView(saved), 200, { etag: versionTag(saved.version) });
     },
   )
   .openapi(

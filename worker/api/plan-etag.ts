@@ -1,0 +1,43 @@
+import { z } from "@hono/zod-openapi";
+import { ApiError } from "../lib/errors";
+
+/** A plan's entity tag is its version: `"3"`. */
+export const versionTag = (version: number) => `"${version}"`;
+
+const TAG = String.raw`(?:W/)?"[\x21\x23-\x7e]*"`;
+const IF_MATCH = new RegExp(String.raw`^\s*(?:\*|${TAG}(?:\s*,\s*${TAG})*)\s*$`);
+
+export const IfMatchHeader = z.object({
+  "if-match": z
+    .string()
+    .regex(IF_MATCH, 'an entity tag as GET /plans/{id} sends in ETag (such as "3"), a list of them, or *')
+    .optional()
+    .openapi({ description: 'the version the edit builds on, as GET sent it in `ETag` (`"3"`): the save is 409 naming the current version when it is another' }),
+});
+
+const tagsOf = (header: string): string[] => header.match(new RegExp(TAG, "g")) ?? [];
+
+/**
+ * Whether `If-Match` lets a save over `version` go ahead: `*`, or one of its tags is the version's.
+ * Weak tags never match (RFC 9110 compares If-Match strongly).
+ */
+export function ifMatches(header: string, version: number): boolean {
+  if (header.trim() === "*") return true;
+  return tagsOf(header).includes(versionTag(version));
+}
+
+/** The version an `If-Match` names, when it names exactly one. */
+export function baseVersion(header: string): number | null {
+  const tags = tagsOf(header);
+  const m = tags.length === 1 ? /^"([1-9]\d{0,8})"$/.exec(tags[0]) : null;
+  return m ? Number(m[1]) : null;
+}
+
+/** A save built on version `from` (a chat's draft, an edit) when the plan is at `version` meanwhile: it would undo what changed since. */
+export const newerVersion = (planId: string, version: number, from: number | null, what: "draft" | "edit", retry: string) =>
+  new ApiError(
+    "conflict",
+    `plan ${planId} is at version ${version}, not the version${from === null ? "" : ` ${from}`} this ${what} builds on: saving would undo what changed since. Look at version ${version}, then ${retry} to replace it`,
+    { plan_id: planId, version, from_version: from },
+    { etag: versionTag(version) },
+  );
