@@ -58,12 +58,13 @@ describe("audit log", () => {
     const plan = await api("POST", "/plans", { token, body: { name: "review me", steps: [{ id: "draft", agent: "writer", instructions: "@output v1", approval: true }] } });
     const t2 = await api("POST", `/plans/${plan.json.id}/run`, { token, body: {} });
     await waitForStatusAs(token, t2.json.id, "needs_input");
-    await api("POST", `/tasks/${t2.json.id}/steps/draft/reject`, { token, body: { comment: "shorter" } });
+    // each review names the run it decided, in its answer and its entry: run 1 rejected, run 2 approved
+    expect((await api("POST", `/tasks/${t2.json.id}/steps/draft/reject`, { token, body: { comment: "shorter" } })).json).toEqual({ ok: true, run: 1 });
     await waitForStatusAs(token, t2.json.id, "needs_input");
-    await api("POST", `/tasks/${t2.json.id}/steps/draft/approve`, { token });
+    expect((await api("POST", `/tasks/${t2.json.id}/steps/draft/approve`, { token })).json).toEqual({ ok: true, run: 2 });
     expect((await entry(token, "task.create", t2.json.id)).details).toEqual({ plan_id: plan.json.id });
-    expect((await entry(token, "step.reject", t2.json.id)).details).toEqual({ step: "draft" });
-    expect((await entry(token, "step.approve", t2.json.id)).details).toEqual({ step: "draft" });
+    expect((await entry(token, "step.reject", t2.json.id)).details).toEqual({ step: "draft", run: 1 });
+    expect((await entry(token, "step.approve", t2.json.id)).details).toEqual({ step: "draft", run: 2 });
 
     const t3 = await api("POST", "/tasks", { token, body: { agent: "writer", title: "slow", description: "@delay 5000" } });
     expect((await api("DELETE", `/tasks/${t3.json.id}`, { token })).status).toBe(200);
