@@ -15,6 +15,26 @@ function describe(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** An entry's details on one line (`step: draft · run: 2`): which step, run, version or question it was about. */
+function detailsLine(d: Record<string, unknown> | null): string {
+  if (!d) return "";
+  return Object.entries(d)
+    .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" · ");
+}
+
+const SHORT = 160;
+
+/** Long details (a trigger pause's issues) are cut, the whole line in the tooltip. */
+function DetailsCell(props: { details: Record<string, unknown> | null }) {
+  const text = detailsLine(props.details);
+  return (
+    <td class="small" title={text.length > SHORT ? text : undefined}>
+      {text.length > SHORT ? `${text.slice(0, SHORT)}…` : text}
+    </td>
+  );
+}
+
 export function AuditSection() {
   return (
     <AdminOnly title="Audit log" text="Only admins read the audit log.">
@@ -36,7 +56,7 @@ function AuditLog() {
       <Show when={audit.data} fallback={<Show when={audit.error} fallback={<Skeleton rows={5} />}>{<ErrorState error={audit.error} retry={audit.refresh} />}</Show>}>
         <div class="table-wrap">
           <table class="table">
-            <TableHead columns={["When", "Actor", "Action", "Target"]} />
+            <TableHead columns={["When", "Actor", "Action", "Target", "Details"]} />
             <tbody>
               <For each={audit.data?.items}>
                 {(e) => (
@@ -49,6 +69,7 @@ function AuditLog() {
                     <td class="muted">
                       {e.target.type} <code>{e.target.id}</code>
                     </td>
+                    <DetailsCell details={e.details} />
                   </tr>
                 )}
               </For>
