@@ -158,7 +158,9 @@ describe("plans", () => {
     await page.getByTestId("plan-version").filter({ hasText: "version 3" }).waitFor();
     expect(await page.getByTestId("newer-version").count()).toBe(0);
     expect(await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).toMatchObject({ version: 3, description: "mine" });
-    // an edit then saves over the version this tab made
+    // saving it again as it is makes no version, and says so; an edit then saves over the version this tab made
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByRole("status").getByText(`Nothing changed: “${plan.name}” stays at v3`).waitFor();
     await editor.fill(edited.replace('"description": "mine"', '"description": "mine again"'));
     await page.getByRole("button", { name: "Save new version" }).click();
     await page.getByTestId("plan-version").filter({ hasText: "version 4" }).waitFor();

@@ -118,9 +118,12 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     try {
       const saved = isNew() ? await api.plans.create(def) : await api.plans.update(props.id, def, base(), pauseTriggers);
       setClean(sent);
+      // the same plan as the version it builds on makes no version: say so rather than "Saved"
+      const same = !isNew() && saved.version === base();
       // what is typed now builds on the version just saved (the refresh below may keep the loaded definition as it is)
       setBase(saved.version);
-      toast(pauseTriggers ? `Saved “${saved.name}” v${saved.version}; its triggers that need new inputs are paused` : `Saved “${saved.name}” v${saved.version}`);
+      if (same) toast(`Nothing changed: “${saved.name}” stays at v${saved.version}`);
+      else toast(pauseTriggers ? `Saved “${saved.name}” v${saved.version}; its triggers that need new inputs are paused` : `Saved “${saved.name}” v${saved.version}`);
       setViewing(null);
       props.onSaved(saved);
       if (!isNew()) {
