@@ -83,7 +83,13 @@ describe("audit log", () => {
     await api("DELETE", `/plans/${plan.json.id}`, { token });
     await entry(token, "plan.create", plan.json.id);
     expect((await entry(token, "plan.update", plan.json.id)).details).toEqual({ version: 2 });
-    await entry(token, "plan.delete", plan.json.id);
+    // named, since the plan itself is gone
+    expect((await entry(token, "plan.delete", plan.json.id)).details).toEqual({ name: "review me", version: 2 });
+    // a delete refused while a trigger starts the plan records nothing
+    const kept = await api("POST", "/plans", { token, body: v2 });
+    await api("POST", "/triggers", { token, body: { kind: "webhook", plan_id: kept.json.id } });
+    expect((await api("DELETE", `/plans/${kept.json.id}`, { token })).status).toBe(409);
+    expect((await api("GET", "/audit?action=plan.delete&limit=100", { token })).json.items.map((e: Entry) => e.target.id)).toEqual([plan.json.id]);
     const updates = (await api("GET", "/audit?action=plan.update&limit=100", { token })).json.items.filter((e: Entry) => e.target.id === plan.json.id);
     expect(updates).toHaveLength(1);
     await entry(token, "plan.delete", plan.json.id);

@@ -132,6 +132,8 @@ export const plansApi = newApp()
         d1.prepare("SELECT id, kind FROM triggers WHERE plan_id = ?1 ORDER BY created_at").bind(current.id),
         d1.prepare(`DELETE FROM plan_versions WHERE plan_id = ?1 AND ${unused}`).bind(current.id),
         d1.prepare(`DELETE FROM plans WHERE id = ?1 AND org_id = ?2 AND ${unused}`).bind(current.id, p.org_id),
+        // named, since the plan is gone once its entry is read
+        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "plan.delete", target_type: "plan", target_id: current.id, details: { name: current.name, version: current.version } }, Date.now(), true),
       ]);
       if (triggers.results.length) {
         const ids = triggers.results.map((t) => t.id);
