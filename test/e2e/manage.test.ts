@@ -197,8 +197,14 @@ describe("plans", () => {
     const plan = await onePlan(`Doomed ${uid()}`, []);
     const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", inputs: {} });
     await page.goto(`${app.url}/plans/${plan.id}`);
+    await page.getByRole("heading", { name: plan.name, level: 2 }).waitFor();
+    // a version saved since the page loaded the plan is named first, not deleted unseen
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, description: "saved meanwhile", steps: [{ id: "write", agent: "writer", instructions: "@output ok" }] });
     await page.getByRole("button", { name: "Delete", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: `Delete ${plan.name}?` });
+    await dialog.getByRole("button", { name: "Delete plan" }).click();
+    await dialog.getByRole("alert").filter({ hasText: "Version 2 of this plan was saved since this page loaded it" }).waitFor();
+    expect((await apiCall<{ version: number }>(app, "GET", `/plans/${plan.id}`)).version).toBe(2);
     await dialog.getByRole("button", { name: "Delete plan" }).click();
     await dialog.getByRole("alert").filter({ hasText: trigger.id }).waitFor();
     expect(await apiCall(app, "GET", `/plans/${plan.id}`)).toBeTruthy();

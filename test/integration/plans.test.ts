@@ -92,6 +92,19 @@ describe("/plans", () => {
     expect((await versions())[0]).toEqual([6, "@output six"]);
   });
 
+  it("deletes a plan with If-Match only at that version: a version saved meanwhile keeps it", async () => {
+    const def = (text: string) => ({ name: "doomed", steps: [step("a", `@output ${text}`)] });
+    const id = (await savePlan(def("v1"))).id;
+    await api("PUT", `/plans/${id}`, { body: def("v2") });
+    const refused = await api("DELETE", `/plans/${id}`, { headers: { "if-match": '"1"' } });
+    expectError(refused, 409, "conflict");
+    expect(refused.json.error.details).toEqual({ plan_id: id, version: 2, from_version: 1 });
+    expectError(await api("DELETE", `/plans/${id}`, { headers: { "if-match": "2" } }), 400, "bad_request");
+    expect((await api("GET", `/plans/${id}/versions`)).json.items).toHaveLength(2);
+    expect((await api("DELETE", `/plans/${id}`, { headers: { "if-match": '"2"' } })).status).toBe(204);
+    expectError(await api("GET", `/plans/${id}`), 404);
+  });
+
   it("answers two saves from the same version at once with one new version and a 409 naming it", async () => {
     const def = (text: string) => ({ name: "raced", steps: [step("a", `@output ${text}`)] });
     const id = (await savePlan(def("v1"))).id;

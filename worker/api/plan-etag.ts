@@ -33,11 +33,13 @@ export function baseVersion(header: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** A save built on version `from` (a chat's draft, an edit) when the plan is at `version` meanwhile: it would undo what changed since. */
-export const newerVersion = (planId: string, version: number, from: number | null, what: "draft" | "edit", retry: string) =>
+/** A save built on version `from` (a chat's draft, an edit), or a delete sent for it, when the plan is at `version` meanwhile. */
+export const newerVersion = (planId: string, version: number, from: number | null, what: "draft" | "edit" | "delete", retry: string) =>
   new ApiError(
     "conflict",
-    `plan ${planId} is at version ${version}, not the version${from === null ? "" : ` ${from}`} this ${what} builds on: saving would undo what changed since. Look at version ${version}, then ${retry} to replace it`,
+    what === "delete"
+      ? `plan ${planId} is at version ${version}, not the version${from === null ? "" : ` ${from}`} this delete was sent for: look at version ${version}, then ${retry} to delete it`
+      : `plan ${planId} is at version ${version}, not the version${from === null ? "" : ` ${from}`} this ${what} builds on: saving would undo what changed since. Look at version ${version}, then ${retry} to replace it`,
     { plan_id: planId, version, from_version: from },
     { etag: versionTag(version) },
   );

@@ -118,20 +118,25 @@ export const plansApi = newApp()
   )
   .openapi(
     createRoute({
-      method: "delete", path: "/{id}", tags: ["plans"], summary: "Delete a plan (tasks keep the version they ran); 409 while triggers start it",
-      request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404, 409) },
+      method: "delete", path: "/{id}", tags: ["plans"], summary: "Delete a plan (tasks keep the version they ran); 409 while triggers start it, or when `If-Match` names another version",
+      request: { params: Id, headers: IfMatchHeader }, responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const d1 = c.env.DB;
       const current = await findPlan(d1, p.org_id, c.req.valid("param").id);
-      // a trigger made between the read and the delete keeps the plan too: the deletes are conditional on none
-      const unused = "NOT EXISTS (SELECT 1 FROM triggers WHERE plan_id = ?1)";
-      const [triggers] = await d1.batch<{ id: string; kind: string }>([
+      const ifMatch = c.req.valid("header")["if-match"];
+      const newer = (version: number, from: number | null) => newerVersion(current.id, version, from, "delete", `send If-Match: ${versionTag(version)}`);
+      if (ifMatch !== undefined && !ifMatches(ifMatch, current.version)) throw newer(current.version, baseVersion(ifMatch));
+      // a trigger made between the read and the delete keeps the plan too: the deletes are conditional on none,
+      // and on the version read when If-Match names it, so a save meanwhile keeps it as well
+      const unused = "NOT EXISTS (SELECT 1 FROM triggers WHERE plan_id = ?1) AND (?3 IS NULL OR (SELECT version FROM plans WHERE id = ?1) = ?3)";
+      const version = ifMatch === undefined ? null : current.version;
+      const [triggers, , gone] = await d1.batch<{ id: string; kind: string }>([
         d1.prepare("SELECT id, kind FROM triggers WHERE plan_id = ?1 ORDER BY created_at").bind(current.id),
-        d1.prepare(`DELETE FROM plan_versions WHERE plan_id = ?1 AND ${unused}`).bind(current.id),
-        d1.prepare(`DELETE FROM plans WHERE id = ?1 AND org_id = ?2 AND ${unused}`).bind(current.id, p.org_id),
+        d1.prepare(`DELETE FROM plan_versions WHERE plan_id = ?1 AND ${unused}`).bind(current.id, p.org_id, version),
+        d1.prepare(`DELETE FROM plans WHERE id = ?1 AND org_id = ?2 AND ${unused}`).bind(current.id, p.org_id, version),
         // named, since the plan is gone once its entry is read
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "plan.delete", target_type: "plan", target_id: current.id, details: { name: current.name, version: current.version } }, Date.now(), true),
       ]);
@@ -139,6 +144,7 @@ export const plansApi = newApp()
         const ids = triggers.results.map((t) => t.id);
         throw conflict(`plan ${current.id} is started by ${ids.length === 1 ? "trigger" : "triggers"} ${ids.join(", ")}: delete ${ids.length === 1 ? "it" : "them"} first`, triggers.results.map((t) => ({ trigger_id: t.id, kind: t.kind })));
       }
+      if (ifMatch !== undefined && gone.meta.changes !== 1) throw newer((await findPlan(d1, p.org_id, current.id)).version, current.version);
       return c.body(null, 204);
     },
   )

@@ -16,6 +16,7 @@ import { DeletePlanDialog } from "./delete-plan-dialog";
 import { RunPlanForm } from "./run-plan-form";
 import { VersionList } from "./version-list";
 import { isTriggerList } from "../../lib/trigger-breaks";
+import { isNewerPlan } from "../../lib/newer-plan";
 
 export type PlanTab = "edit" | "graph" | "run" | "versions";
 
@@ -31,8 +32,6 @@ const TEMPLATE: PlanDefinition = {
   ],
 };
 
-/** The 409 of a save over a version another save replaced meanwhile. */
-const isNewerPlan = (v: unknown): v is { version: number } => typeof v === "object" && v !== null && "from_version" in v && typeof (v as { version?: unknown }).version === "number";
 
 function isIssueList(v: unknown): v is PlanIssue[] {
   return Array.isArray(v) && v.every((x) => typeof x === "object" && x !== null && "message" in x);
