@@ -104,9 +104,9 @@ export const api = {
      * `pauseTriggers`: save even though it breaks some triggers, pausing them (the 409 names them otherwise).
      */
     update: (id: string, def: PlanDefinition, base: number, pauseTriggers = false) =>
-      call(fd.plans[":id"].$put({ param: { id }, query: pauseTriggers ? { triggers: "pause" } : {}, header: { "if-match": `"${base}"` }, json: def })) as Promise<Plan>,
+      call(fd.plans[":id"].$put({ param: { id }, query: pauseTriggers ? { triggers: "pause" } : {}, json: def }, { headers: { "if-match": `"${base}"` } })) as Promise<Plan>,
     /** Deletes the plan only while it is at version `base` (the 409 names the version saved meanwhile otherwise). */
-    remove: (id: string, base: number) => call(fd.plans[":id"].$delete({ param: { id }, header: { "if-match": `"${base}"` } })),
+    remove: (id: string, base: number) => call(fd.plans[":id"].$delete({ param: { id } }, { headers: { "if-match": `"${base}"` } })),
     versions: (id: string) => allPages((query) => call(fd.plans[":id"].versions.$get({ param: { id }, query })) as Promise<Page<PlanVersion>>),
     run: (id: string, inputs: Record<string, string>, title?: string) => call(fd.plans[":id"].run.$post({ param: { id }, json: { inputs, ...(title ? { title } : {}) } })),
   },

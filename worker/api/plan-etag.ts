@@ -1,5 +1,6 @@
-import { z } from "@hono/zod-openapi";
-import { ApiError } from "../lib/errors";
+import type { Context } from "hono";
+import { ApiError, badRequest } from "../lib/errors";
+import { jsonPath } from "../lib/json-path";
 
 /** A plan's entity tag is its version: `"3"`. */
 export const versionTag = (version: number) => `"${version}"`;
@@ -7,13 +8,24 @@ export const versionTag = (version: number) => `"${version}"`;
 const TAG = String.raw`(?:W/)?"[\x21\x23-\x7e]*"`;
 const IF_MATCH = new RegExp(String.raw`^\s*(?:\*|${TAG}(?:\s*,\s*${TAG})*)\s*$`);
 
-export const IfMatchHeader = z.object({
-  "if-match": z
-    .string()
-    .regex(IF_MATCH, 'an entity tag as GET /plans/{id} sends in ETag (such as "3"), a list of them, or *')
-    .optional()
-    .openapi({ description: 'the version the edit builds on, as GET sent it in `ETag` (`"3"`): the save is 409 naming the current version when it is another' }),
-});
+const MALFORMED = 'an entity tag as GET /plans/{id} sends in ETag (such as "3"), a list of them, or *';
+
+/** The routes that take `If-Match`, for the OpenAPI document. */
+export const IF_MATCH_ROUTES = ["PUT /plans/{id}", "DELETE /plans/{id}"];
+export const IF_MATCH_PARAMETER = {
+  name: "if-match", in: "header" as const, required: false, schema: { type: "string" as const },
+  description: 'the version the change is for, as GET sent it in `ETag` (`"3"`): 409 naming the current version when it is another',
+};
+
+/**
+ * The request's `If-Match`, checked (malformed is 400 naming it). Read here rather than declared on the route,
+ * so the typed client's calls that send none still type-check as they did.
+ */
+export function ifMatchOf(c: Context): string | undefined {
+  const header = c.req.header("if-match");
+  if (header !== undefined && !IF_MATCH.test(header)) throw badRequest(`invalid request: ${jsonPath(["if-match"])}: ${MALFORMED}`, [{ path: jsonPath(["if-match"]), message: MALFORMED }]);
+  return header;
+}
 
 const tagsOf = (header: string): string[] => header.match(new RegExp(TAG, "g")) ?? [];
 

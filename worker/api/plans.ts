@@ -10,7 +10,7 @@ import { validatePlan } from "../task/validate";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
 import { findPlan, type PlanRecord, runPlan, unchanged } from "./plan-run";
-import { baseVersion, IfMatchHeader, ifMatches, newerVersion, versionTag } from "./plan-etag";
+import { baseVersion, ifMatches, ifMatchOf, newerVersion, versionTag } from "./plan-etag";
 import { SaveQuery, saveVersion } from "./plan-save";
 import { sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskListItem, usd } from "./schemas";
@@ -96,7 +96,7 @@ export const plansApi = newApp()
     createRoute({
       method: "put", path: "/{id}", tags: ["plans"],
       summary: "Save a new version; 409 naming the current version when `If-Match` names another, and 409 naming the triggers whose fires it would refuse, unless `triggers=pause`",
-      request: { params: Id, query: SaveQuery, headers: IfMatchHeader, body: body(PlanBody) }, responses: { 200: tagged(PlanView), ...errors(400, 401, 403, 404, 409, 422) },
+      request: { params: Id, query: SaveQuery, body: body(PlanBody) }, responses: { 200: tagged(PlanView), ...errors(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -104,7 +104,7 @@ export const plansApi = newApp()
       const d1 = c.env.DB;
       const current = await findPlan(d1, p.org_id, c.req.valid("param").id);
       const plan = await checkedPlan(d1, p.org_id, c.req.valid("json"));
-      const ifMatch = c.req.valid("header")["if-match"];
+      const ifMatch = ifMatchOf(c);
       const newer = (version: number, from: number | null) => newerVersion(current.id, version, from, "edit", `send If-Match: ${versionTag(version)}`);
       if (ifMatch !== undefined && !ifMatches(ifMatch, current.version)) throw newer(current.version, baseVersion(ifMatch));
       if (unchanged(current, plan)) return c.json(toView(current), 200, { etag: versionTag(current.version) });
@@ -119,14 +119,14 @@ export const plansApi = newApp()
   .openapi(
     createRoute({
       method: "delete", path: "/{id}", tags: ["plans"], summary: "Delete a plan (tasks keep the version they ran); 409 while triggers start it, or when `If-Match` names another version",
-      request: { params: Id, headers: IfMatchHeader }, responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 409) },
+      request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const d1 = c.env.DB;
       const current = await findPlan(d1, p.org_id, c.req.valid("param").id);
-      const ifMatch = c.req.valid("header")["if-match"];
+      const ifMatch = ifMatchOf(c);
       const newer = (version: number, from: number | null) => newerVersion(current.id, version, from, "delete", `send If-Match: ${versionTag(version)}`);
       if (ifMatch !== undefined && !ifMatches(ifMatch, current.version)) throw newer(current.version, baseVersion(ifMatch));
       // a trigger made between the read and the delete keeps the plan too: the deletes are conditional on none,
