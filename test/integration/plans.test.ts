@@ -75,6 +75,10 @@ describe("/plans", () => {
       expect(lost.headers.get("etag")).toBe('"2"');
     }
     expectError(await api("PUT", `/plans/${id}`, { body: def("weak"), headers: { "if-match": 'W/"2"' } }), 409, "conflict");
+    // a version it never had is not one "changed since"
+    const ahead = await api("PUT", `/plans/${id}`, { body: def("ahead"), headers: { "if-match": '"9"' } });
+    expectError(ahead, 409, "conflict");
+    expect(ahead.json.error.message).toBe(`plan ${id} is at version 2 and has had no version 9: look at version 2, then send If-Match: "2" to replace it`);
     const versions = async () => (await api("GET", `/plans/${id}/versions`)).json.items.map((v: { version: number; definition: { steps: { instructions: string }[] } }) => [v.version, v.definition.steps[0].instructions]);
     expect(await versions()).toEqual([[2, "@output tab one"], [1, "@output v1"]]);
 

@@ -49,7 +49,9 @@ export function baseVersion(header: string): number | null {
 export const newerVersion = (planId: string, version: number, from: number | null, what: "draft" | "edit" | "delete", retry: string) =>
   new ApiError(
     "conflict",
-    what === "delete"
+    from !== null && from > version
+      ? `plan ${planId} is at version ${version} and has had no version ${from}: look at version ${version}, then ${retry} to ${what === "delete" ? "delete" : "replace"} it`
+      : what === "delete"
       ? `plan ${planId} is at version ${version}, not the version${from === null ? "" : ` ${from}`} this delete was sent for: look at version ${version}, then ${retry} to delete it`
       : `plan ${planId} is at version ${version}, not the version${from === null ? "" : ` ${from}`} this ${what} builds on: saving would undo what changed since. Look at version ${version}, then ${retry} to replace it`,
     { plan_id: planId, version, from_version: from },
