@@ -283,6 +283,16 @@ describe("dashboard", () => {
     await page.locator('.detail-head .badge[data-status="completed"]').waitFor({ timeout: 20_000 });
     await page.locator('.dag-node[data-step="publish"][data-status="completed"]').waitFor();
     await shot(page, "08-approved-finished");
+    // the audit log says which step and run the approval decided (its entry is written just after the answer)
+    const row = page.locator("#settings-panel tr").filter({ hasText: "step.approve" }).filter({ hasText: task.id });
+    await expect
+      .poll(async () => {
+        await page.goto(`${app.url}/settings?tab=audit`);
+        await page.locator("#settings-panel table").waitFor();
+        return row.count();
+      })
+      .toBe(1);
+    expect(await row.textContent()).toContain("step: draft · run: 1");
   });
 
   it("reviews a loop's iterations from a table row, each output shown before it is approved", async () => {

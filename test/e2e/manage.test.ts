@@ -180,6 +180,47 @@ describe("plans", () => {
     expect(asked).toHaveLength(2);
   });
 
+  it("keeps the edits of a save refused because another version was saved meanwhile, and replaces that version on request", async () => {
+    const plan = await onePlan(`Shared ${uid()}`, []);
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    const editor = page.getByLabel("Plan JSON");
+    await expect.poll(() => editor.inputValue()).toContain('"write"');
+    const edited = (await editor.inputValue()).replace('"description": ""', '"description": "mine"');
+    await editor.fill(edited);
+    // another tab (or a script) saves version 2 meanwhile
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, description: "theirs", steps: [{ id: "write", agent: "writer", instructions: "theirs\n@output ok" }] });
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByRole("alert").filter({ hasText: "Version 2 of this plan was saved while you edited" }).waitFor();
+    expect(await editor.inputValue()).toBe(edited);
+    expect((await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).description).toBe("theirs");
+    expect(await page.getByRole("link", { name: "See version 2 (new tab)" }).getAttribute("href")).toBe(`/plans/${plan.id}?version=2`);
+
+    await page.getByRole("button", { name: "Replace version 2" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: "version 3" }).waitFor();
+    expect(await page.getByTestId("newer-version").count()).toBe(0);
+    expect(await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).toMatchObject({ version: 3, description: "mine" });
+    // saving it again as it is makes no version, and says so; an edit then saves over the version this tab made
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByRole("status").getByText(`Nothing changed: “${plan.name}” stays at v3`).waitFor();
+    await editor.fill(edited.replace('"description": "mine"', '"description": "mine again"'));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: "version 4" }).waitFor();
+    expect(await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).toMatchObject({ version: 4, description: "mine again" });
+
+    // told of a version saved meanwhile, Revert discards the edits for it, and the next save builds on it
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, description: "theirs again", steps: [{ id: "write", agent: "writer", instructions: "theirs\n@output ok" }] });
+    await editor.fill((await editor.inputValue()).replace('"description": "mine again"', '"description": "lost cause"'));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByRole("alert").filter({ hasText: "Version 5 of this plan was saved while you edited" }).waitFor();
+    await page.getByRole("button", { name: "Revert" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: "version 5" }).waitFor();
+    await expect.poll(() => editor.inputValue()).toContain('"description": "theirs again"');
+    await editor.fill((await editor.inputValue()).replace('"description": "theirs again"', '"description": "after theirs"'));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: "version 6" }).waitFor();
+    expect((await apiCall<{ description: string }>(app, "GET", `/plans/${plan.id}`)).description).toBe("after theirs");
+  });
+
   it("shows a plan deleted elsewhere as an error, not the plan open before", async () => {
     const open = await onePlan(`Open ${uid()}`, []);
     const gone = await onePlan(`Gone ${uid()}`, []);
@@ -197,8 +238,14 @@ describe("plans", () => {
     const plan = await onePlan(`Doomed ${uid()}`, []);
     const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", inputs: {} });
     await page.goto(`${app.url}/plans/${plan.id}`);
+    await page.getByRole("heading", { name: plan.name, level: 2 }).waitFor();
+    // a version saved since the page loaded the plan is named first, not deleted unseen
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, description: "saved meanwhile", steps: [{ id: "write", agent: "writer", instructions: "@output ok" }] });
     await page.getByRole("button", { name: "Delete", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: `Delete ${plan.name}?` });
+    await dialog.getByRole("button", { name: "Delete plan" }).click();
+    await dialog.getByRole("alert").filter({ hasText: "Version 2 of this plan was saved since this page loaded it" }).waitFor();
+    expect((await apiCall<{ version: number }>(app, "GET", `/plans/${plan.id}`)).version).toBe(2);
     await dialog.getByRole("button", { name: "Delete plan" }).click();
     await dialog.getByRole("alert").filter({ hasText: trigger.id }).waitFor();
     expect(await apiCall(app, "GET", `/plans/${plan.id}`)).toBeTruthy();

@@ -58,12 +58,13 @@ describe("audit log", () => {
     const plan = await api("POST", "/plans", { token, body: { name: "review me", steps: [{ id: "draft", agent: "writer", instructions: "@output v1", approval: true }] } });
     const t2 = await api("POST", `/plans/${plan.json.id}/run`, { token, body: {} });
     await waitForStatusAs(token, t2.json.id, "needs_input");
-    await api("POST", `/tasks/${t2.json.id}/steps/draft/reject`, { token, body: { comment: "shorter" } });
+    // each review names the run it decided, in its answer and its entry: run 1 rejected, run 2 approved
+    expect((await api("POST", `/tasks/${t2.json.id}/steps/draft/reject`, { token, body: { comment: "shorter" } })).json).toEqual({ ok: true, run: 1 });
     await waitForStatusAs(token, t2.json.id, "needs_input");
-    await api("POST", `/tasks/${t2.json.id}/steps/draft/approve`, { token });
+    expect((await api("POST", `/tasks/${t2.json.id}/steps/draft/approve`, { token })).json).toEqual({ ok: true, run: 2 });
     expect((await entry(token, "task.create", t2.json.id)).details).toEqual({ plan_id: plan.json.id });
-    expect((await entry(token, "step.reject", t2.json.id)).details).toEqual({ step: "draft" });
-    expect((await entry(token, "step.approve", t2.json.id)).details).toEqual({ step: "draft" });
+    expect((await entry(token, "step.reject", t2.json.id)).details).toEqual({ step: "draft", run: 1 });
+    expect((await entry(token, "step.approve", t2.json.id)).details).toEqual({ step: "draft", run: 2 });
 
     const t3 = await api("POST", "/tasks", { token, body: { agent: "writer", title: "slow", description: "@delay 5000" } });
     expect((await api("DELETE", `/tasks/${t3.json.id}`, { token })).status).toBe(200);
@@ -82,7 +83,13 @@ describe("audit log", () => {
     await api("DELETE", `/plans/${plan.json.id}`, { token });
     await entry(token, "plan.create", plan.json.id);
     expect((await entry(token, "plan.update", plan.json.id)).details).toEqual({ version: 2 });
-    await entry(token, "plan.delete", plan.json.id);
+    // named, since the plan itself is gone
+    expect((await entry(token, "plan.delete", plan.json.id)).details).toEqual({ name: "review me", version: 2 });
+    // a delete refused while a trigger starts the plan records nothing
+    const kept = await api("POST", "/plans", { token, body: v2 });
+    await api("POST", "/triggers", { token, body: { kind: "webhook", plan_id: kept.json.id } });
+    expect((await api("DELETE", `/plans/${kept.json.id}`, { token })).status).toBe(409);
+    expect((await api("GET", "/audit?action=plan.delete&limit=100", { token })).json.items.map((e: Entry) => e.target.id)).toEqual([plan.json.id]);
     const updates = (await api("GET", "/audit?action=plan.update&limit=100", { token })).json.items.filter((e: Entry) => e.target.id === plan.json.id);
     expect(updates).toHaveLength(1);
     await entry(token, "plan.delete", plan.json.id);

@@ -73,6 +73,12 @@ describe("the OpenAPI document", () => {
     for (const { key, op } of made) expect((op.responses["201"] as { headers?: Record<string, unknown> }).headers, key).toHaveProperty("Location");
   });
 
+  it("documents a plan's ETag and the If-Match its save and delete take", () => {
+    const op = (key: string) => ops().find((o) => o.key === key)!.op as Op & { parameters?: { name: string; in: string }[] };
+    for (const key of ["PUT /plans/{id}", "DELETE /plans/{id}"]) expect(op(key).parameters, key).toContainEqual(expect.objectContaining({ name: "if-match", in: "header" }));
+    for (const key of ["GET /plans/{id}", "PUT /plans/{id}"]) expect((op(key).responses["200"] as { headers?: Record<string, unknown> }).headers, key).toHaveProperty("ETag");
+  });
+
   it("answers every create with Location: the new resource's absolute path, which reads it", async () => {
     const org = `org_loc_${crypto.randomUUID().slice(0, 8)}`;
     const token = await makeOrg(org);

@@ -55,6 +55,70 @@ describe("/plans", () => {
     expect((await api("PUT", `/plans/${plan.id}`, { body: { ...def, name: "renamed" } })).json.version).toBe(2);
   });
 
+  it("sends the version as ETag and saves over it only when If-Match names it: a lost update is 409, changing nothing", async () => {
+    const def = (text: string) => ({ name: "guarded", steps: [step("a", `@output ${text}`)] });
+    const made = await api("POST", "/plans", { body: def("v1") });
+    expect(made.headers.get("etag")).toBe('"1"');
+    const id = made.json.id as string;
+    expect((await api("GET", `/plans/${id}`)).headers.get("etag")).toBe('"1"');
+    const first = await api("PUT", `/plans/${id}`, { body: def("tab one"), headers: { "if-match": '"1"' } });
+    expect(first.status, first.text).toBe(200);
+    expect(first.json.version).toBe(2);
+    expect(first.headers.get("etag")).toBe('"2"');
+
+    // the second tab loaded version 1 too: its save would silently undo the first's
+    for (const body of [def("tab two"), def("tab one")]) {
+      const lost = await api("PUT", `/plans/${id}`, { body, headers: { "if-match": '"1"' } });
+      expectError(lost, 409, "conflict");
+      expect(lost.json.error.details).toEqual({ plan_id: id, version: 2, from_version: 1 });
+      expect(lost.json.error.message).toContain('If-Match: "2"');
+      expect(lost.headers.get("etag")).toBe('"2"');
+    }
+    expectError(await api("PUT", `/plans/${id}`, { body: def("weak"), headers: { "if-match": 'W/"2"' } }), 409, "conflict");
+    // a version it never had is not one "changed since"
+    const ahead = await api("PUT", `/plans/${id}`, { body: def("ahead"), headers: { "if-match": '"9"' } });
+    expectError(ahead, 409, "conflict");
+    expect(ahead.json.error.message).toBe(`plan ${id} is at version 2 and has had no version 9: look at version 2, then send If-Match: "2" to replace it`);
+    const versions = async () => (await api("GET", `/plans/${id}/versions`)).json.items.map((v: { version: number; definition: { steps: { instructions: string }[] } }) => [v.version, v.definition.steps[0].instructions]);
+    expect(await versions()).toEqual([[2, "@output tab one"], [1, "@output v1"]]);
+
+    // having looked at version 2, it replaces it; a list of tags or * matches too, and no If-Match saves as before
+    expect((await api("PUT", `/plans/${id}`, { body: def("tab two"), headers: { "if-match": '"2"' } })).json.version).toBe(3);
+    expect((await api("PUT", `/plans/${id}`, { body: def("four"), headers: { "if-match": '"1", "3"' } })).json.version).toBe(4);
+    expect((await api("PUT", `/plans/${id}`, { body: def("five"), headers: { "if-match": "*" } })).json.version).toBe(5);
+    expect((await api("PUT", `/plans/${id}`, { body: def("six") })).json.version).toBe(6);
+
+    for (const bad of ["6", '"6', "W/6"]) {
+      const res = await api("PUT", `/plans/${id}`, { body: def("bad"), headers: { "if-match": bad } });
+      expectError(res, 400, "bad_request");
+      expect(res.json.error.details[0].path).toBe('["if-match"]');
+    }
+    expect((await versions())[0]).toEqual([6, "@output six"]);
+  });
+
+  it("deletes a plan with If-Match only at that version: a version saved meanwhile keeps it", async () => {
+    const def = (text: string) => ({ name: "doomed", steps: [step("a", `@output ${text}`)] });
+    const id = (await savePlan(def("v1"))).id;
+    await api("PUT", `/plans/${id}`, { body: def("v2") });
+    const refused = await api("DELETE", `/plans/${id}`, { headers: { "if-match": '"1"' } });
+    expectError(refused, 409, "conflict");
+    expect(refused.json.error.details).toEqual({ plan_id: id, version: 2, from_version: 1 });
+    expectError(await api("DELETE", `/plans/${id}`, { headers: { "if-match": "2" } }), 400, "bad_request");
+    expect((await api("GET", `/plans/${id}/versions`)).json.items).toHaveLength(2);
+    expect((await api("DELETE", `/plans/${id}`, { headers: { "if-match": '"2"' } })).status).toBe(204);
+    expectError(await api("GET", `/plans/${id}`), 404);
+  });
+
+  it("answers two saves from the same version at once with one new version and a 409 naming it", async () => {
+    const def = (text: string) => ({ name: "raced", steps: [step("a", `@output ${text}`)] });
+    const id = (await savePlan(def("v1"))).id;
+    const both = await Promise.all(["left", "right"].map((t) => api("PUT", `/plans/${id}`, { body: def(t), headers: { "if-match": '"1"' } })));
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    const lost = both.find((r) => r.status === 409)!;
+    expect(lost.json.error.details).toEqual({ plan_id: id, version: 2, from_version: 1 });
+    expect((await api("GET", `/plans/${id}/versions`)).json.items).toHaveLength(2);
+  });
+
   it("refuses invalid plans with 422 naming the step, and saves nothing", async () => {
     const before = (await api("GET", "/plans")).json.items.length;
     const cases: [Record<string, unknown>, string][] = [

@@ -106,10 +106,14 @@ export const api = {
     list: () => allPages((query) => call(fd.plans.$get({ query })) as Promise<Page<Plan>>),
     get: (id: string) => call(fd.plans[":id"].$get({ param: { id } })) as Promise<Plan>,
     create: (def: PlanDefinition) => call(fd.plans.$post({ json: def })) as Promise<Plan>,
-    /** `pauseTriggers`: save even though it breaks some triggers, pausing them (the 409 names them otherwise). */
-    update: (id: string, def: PlanDefinition, pauseTriggers = false) =>
-      call(fd.plans[":id"].$put({ param: { id }, query: pauseTriggers ? { triggers: "pause" } : {}, json: def })) as Promise<Plan>,
-    remove: (id: string) => call(fd.plans[":id"].$delete({ param: { id } })),
+    /**
+     * Saves over version `base` only (the 409 names the version saved meanwhile otherwise);
+     * `pauseTriggers`: save even though it breaks some triggers, pausing them (the 409 names them otherwise).
+     */
+    update: (id: string, def: PlanDefinition, base: number, pauseTriggers = false) =>
+      call(fd.plans[":id"].$put({ param: { id }, query: pauseTriggers ? { triggers: "pause" } : {}, json: def }, { headers: { "if-match": `"${base}"` } })) as Promise<Plan>,
+    /** Deletes the plan only while it is at version `base` (the 409 names the version saved meanwhile otherwise). */
+    remove: (id: string, base: number) => call(fd.plans[":id"].$delete({ param: { id } }, { headers: { "if-match": `"${base}"` } })),
     versions: (id: string) => allPages((query) => call(fd.plans[":id"].versions.$get({ param: { id }, query })) as Promise<Page<PlanVersion>>),
     run: (id: string, inputs: Record<string, string>, title?: string) => call(fd.plans[":id"].run.$post({ param: { id }, json: { inputs, ...(title ? { title } : {}) } })),
   },

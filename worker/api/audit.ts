@@ -82,16 +82,15 @@ type Rule = [method: string, path: RegExp, target: (m: RegExpExecArray, res: Rec
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
-/** Mutations whose routes make no D1 batch of their own to carry an audit row; task creation, agent deletion, a plan's new version, tokens, triggers and orgs audit in their batches. */
+/** Mutations whose routes make no D1 batch of their own to carry an audit row; task creation, agent deletion, a plan's new version and deletion, tokens, triggers and orgs audit in their batches. */
 const RULES: Rule[] = [
   ["DELETE", /^\/tasks\/([^/]+)$/, (m) => ({ action: "task.cancel", type: "task", id: m[1] })],
-  ["POST", /^\/tasks\/([^/]+)\/steps\/([^/]+)\/approve$/, (m) => ({ action: "step.approve", type: "task", id: m[1], details: { step: decodeURIComponent(m[2]) } })],
-  ["POST", /^\/tasks\/([^/]+)\/steps\/([^/]+)\/reject$/, (m) => ({ action: "step.reject", type: "task", id: m[1], details: { step: decodeURIComponent(m[2]) } })],
+  ["POST", /^\/tasks\/([^/]+)\/steps\/([^/]+)\/approve$/, (m, r) => ({ action: "step.approve", type: "task", id: m[1], details: { step: decodeURIComponent(m[2]), run: r.run } })],
+  ["POST", /^\/tasks\/([^/]+)\/steps\/([^/]+)\/reject$/, (m, r) => ({ action: "step.reject", type: "task", id: m[1], details: { step: decodeURIComponent(m[2]), run: r.run } })],
   ["POST", /^\/sessions\/([^/]+)\/respond$/, (m, r, q) => ({ action: "session.respond", type: "task", id: str(r.task_id), details: { session_id: m[1], call_id: q.call_id } })],
   ["POST", /^\/agents$/, (_, r) => ({ action: "agent.create", type: "agent", id: str(r.id), details: { name: r.name } })],
   ["PUT", /^\/agents\/([^/]+)$/, (m, r) => ({ action: "agent.update", type: "agent", id: str(r.id) || m[1] })],
   ["POST", /^\/plans$/, (_, r) => ({ action: "plan.create", type: "plan", id: str(r.id), details: { name: r.name } })],
-  ["DELETE", /^\/plans\/([^/]+)$/, (m) => ({ action: "plan.delete", type: "plan", id: m[1] })],
   ["PUT", /^\/pricing\/([^/]+)$/, (m) => ({ action: "pricing.update", type: "model", id: decodeURIComponent(m[1]) })],
   ["DELETE", /^\/pricing\/([^/]+)$/, (m) => ({ action: "pricing.delete", type: "model", id: decodeURIComponent(m[1]) })],
 ];

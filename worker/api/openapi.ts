@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../lib/context";
 import { newApp } from "./app";
 import { IDEMPOTENT_ROUTES } from "./idempotency";
+import { IF_MATCH_PARAMETER, IF_MATCH_ROUTES } from "./plan-etag";
 import { REFERENCE_CSS, renderReference } from "./reference";
 import { API_BASE, ErrorBody, errors, json, TaskListItem } from "./schemas";
 
@@ -23,6 +24,7 @@ export const PUBLIC_OPERATIONS: ReadonlySet<string> = new Set([
 ]);
 
 const IDEMPOTENT = new Set(IDEMPOTENT_ROUTES);
+const IF_MATCH = new Set(IF_MATCH_ROUTES);
 
 const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
 
@@ -47,6 +49,7 @@ function addMiddlewareResponses(key: string, op: Operation, method: string): voi
   add(400, "Malformed or invalid request, or one with an unknown query parameter (or a body where the route takes none)");
   // the limit applies to whatever body a request carries, also where the route reads none (a DELETE with a body)
   if (op.requestBody || method !== "get") add(413, "Body larger than MAX_BODY_BYTES");
+  if (IF_MATCH.has(key)) op.parameters = [...(op.parameters ?? []), IF_MATCH_PARAMETER];
   if (IDEMPOTENT.has(key)) {
     op.parameters = [
       ...(op.parameters ?? []),

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
-import { conflict } from "../lib/errors";
+import { type ApiError, conflict } from "../lib/errors";
 import type { Plan } from "../task/plan-schema";
 import type { TriggerRow } from "../triggers/fire";
 import { brokenTriggers, describeGaps, type TriggerGaps } from "../triggers/plan-fit";
@@ -31,10 +31,11 @@ function pauseStatements(d1: D1Database, p: Principal, g: TriggerGaps, planId: s
 /**
  * Saves `plan` as the next version of `current`: 409 naming the triggers whose fires it would refuse, unless
  * `pause`, which pauses them in the same batch. `also` adds statements run only if the version was made.
+ * `newer` is the error when another save made a version meanwhile.
  */
 export async function saveVersion(
   d1: D1Database, p: Principal, current: PlanRecord, plan: Plan,
-  o: { pause: boolean; also?: (version: number, now: number) => D1PreparedStatement[] },
+  o: { pause: boolean; also?: (version: number, now: number) => D1PreparedStatement[]; newer?: (version: number) => ApiError },
 ): Promise<PlanRecord> {
   const { results: triggers } = await d1.prepare("SELECT * FROM triggers WHERE plan_id = ? AND org_id = ? ORDER BY created_at").bind(current.id, p.org_id).all<TriggerRow>();
   // a paused trigger fires nothing: it is checked when it resumes
@@ -54,6 +55,10 @@ export async function saveVersion(
     ...broken.flatMap((g) => pauseStatements(d1, p, g, current.id, next, now)),
     ...(o.also?.(next, now) ?? []),
   ]);
-  if (bump.meta.changes !== 1) throw conflict("the plan or its triggers changed while saving; reload and try again");
+  if (bump.meta.changes !== 1) {
+    const now = await findPlan(d1, p.org_id, current.id);
+    if (now.version !== current.version && o.newer) throw o.newer(now.version);
+    throw conflict("the plan or its triggers changed while saving; reload and try again");
+  }
   return findPlan(d1, p.org_id, current.id);
 }

@@ -10,6 +10,7 @@ import { validatePlan } from "../task/validate";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
 import { findPlan, type PlanRecord, runPlan, unchanged } from "./plan-run";
+import { baseVersion, ifMatches, ifMatchOf, newerVersion, versionTag } from "./plan-etag";
 import { SaveQuery, saveVersion } from "./plan-save";
 import { sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskListItem, usd } from "./schemas";
@@ -28,6 +29,12 @@ const RunBody = z
 
 const NEWEST_PLANS: Keyset = { columns: ["p.created_at", "p.id"], types: ["number", "string"], order: "DESC" };
 const NEWEST_VERSIONS: Keyset = { columns: ["version"], types: ["number"], order: "DESC" };
+
+/** A plan's answer, with its version as `ETag`: a `PUT` sends it back in `If-Match`. */
+const tagged = <T extends z.ZodTypeAny>(schema: T) => ({
+  ...json(schema),
+  headers: { ETag: { description: 'the version, such as `"3"`: send it in `If-Match` to save over this version only', required: true, schema: { type: "string" as const } } },
+});
 
 const toView = (r: PlanRecord) => ({
   id: r.id, name: r.name, description: r.description, version: r.version,
@@ -74,17 +81,22 @@ export const plansApi = newApp()
         c.env.DB.prepare("INSERT INTO plans (id, org_id, name, description, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)").bind(id, p.org_id, plan.name, plan.description, now, now),
         c.env.DB.prepare("INSERT INTO plan_versions (plan_id, version, definition, created_at) VALUES (?, 1, ?, ?)").bind(id, JSON.stringify(plan), now),
       ]);
+      c.header("etag", versionTag(1));
       return created(c, toView(await findPlan(c.env.DB, p.org_id, id)), "plans", id);
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/{id}", tags: ["plans"], summary: "Get a plan (current version)", request: { params: Id }, responses: { 200: json(PlanView), ...errors(401, 404) } }),
-    async (c) => c.json(toView(await findPlan(c.env.DB, c.get("principal").org_id, c.req.valid("param").id)), 200),
+    createRoute({ method: "get", path: "/{id}", tags: ["plans"], summary: "Get a plan (current version); `ETag` is its version", request: { params: Id }, responses: { 200: tagged(PlanView), ...errors(401, 404) } }),
+    async (c) => {
+      const plan = await findPlan(c.env.DB, c.get("principal").org_id, c.req.valid("param").id);
+      return c.json(toView(plan), 200, { etag: versionTag(plan.version) });
+    },
   )
   .openapi(
     createRoute({
-      method: "put", path: "/{id}", tags: ["plans"], summary: "Save a new version; 409 naming the triggers whose fires it would refuse, unless `triggers=pause`",
-      request: { params: Id, query: SaveQuery, body: body(PlanBody) }, responses: { 200: json(PlanView), ...errors(400, 401, 403, 404, 409, 422) },
+      method: "put", path: "/{id}", tags: ["plans"],
+      summary: "Save a new version; 409 naming the current version when `If-Match` names another, and 409 naming the triggers whose fires it would refuse, unless `triggers=pause`",
+      request: { params: Id, query: SaveQuery, body: body(PlanBody) }, responses: { 200: tagged(PlanView), ...errors(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -92,35 +104,47 @@ export const plansApi = newApp()
       const d1 = c.env.DB;
       const current = await findPlan(d1, p.org_id, c.req.valid("param").id);
       const plan = await checkedPlan(d1, p.org_id, c.req.valid("json"));
-      if (unchanged(current, plan)) return c.json(toView(current), 200);
+      const ifMatch = ifMatchOf(c);
+      const newer = (version: number, from: number | null) => newerVersion(current.id, version, from, "edit", `send If-Match: ${versionTag(version)}`);
+      if (ifMatch !== undefined && !ifMatches(ifMatch, current.version)) throw newer(current.version, baseVersion(ifMatch));
+      if (unchanged(current, plan)) return c.json(toView(current), 200, { etag: versionTag(current.version) });
       // audited in the save's batch: a save that changes nothing made no version and records nothing
       const also = (version: number, at: number) => [
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "plan.update", target_type: "plan", target_id: current.id, details: { version } }, at, true),
       ];
-      return c.json(toView(await saveVersion(d1, p, current, plan, { pause: c.req.valid("query").triggers === "pause", also })), 200);
+      const saved = await saveVersion(d1, p, current, plan, { pause: c.req.valid("query").triggers === "pause", also, newer: (v) => newer(v, current.version) });
+      return c.json(toView(saved), 200, { etag: versionTag(saved.version) });
     },
   )
   .openapi(
     createRoute({
-      method: "delete", path: "/{id}", tags: ["plans"], summary: "Delete a plan (tasks keep the version they ran); 409 while triggers start it",
-      request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404, 409) },
+      method: "delete", path: "/{id}", tags: ["plans"], summary: "Delete a plan (tasks keep the version they ran); 409 while triggers start it, or when `If-Match` names another version",
+      request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const d1 = c.env.DB;
       const current = await findPlan(d1, p.org_id, c.req.valid("param").id);
-      // a trigger made between the read and the delete keeps the plan too: the deletes are conditional on none
-      const unused = "NOT EXISTS (SELECT 1 FROM triggers WHERE plan_id = ?1)";
-      const [triggers] = await d1.batch<{ id: string; kind: string }>([
+      const ifMatch = ifMatchOf(c);
+      const newer = (version: number, from: number | null) => newerVersion(current.id, version, from, "delete", `send If-Match: ${versionTag(version)}`);
+      if (ifMatch !== undefined && !ifMatches(ifMatch, current.version)) throw newer(current.version, baseVersion(ifMatch));
+      // a trigger made between the read and the delete keeps the plan too: the deletes are conditional on none,
+      // and on the version read when If-Match names it, so a save meanwhile keeps it as well
+      const unused = "NOT EXISTS (SELECT 1 FROM triggers WHERE plan_id = ?1) AND (?3 IS NULL OR (SELECT version FROM plans WHERE id = ?1) = ?3)";
+      const version = ifMatch === undefined ? null : current.version;
+      const [triggers, , gone] = await d1.batch<{ id: string; kind: string }>([
         d1.prepare("SELECT id, kind FROM triggers WHERE plan_id = ?1 ORDER BY created_at").bind(current.id),
-        d1.prepare(`DELETE FROM plan_versions WHERE plan_id = ?1 AND ${unused}`).bind(current.id),
-        d1.prepare(`DELETE FROM plans WHERE id = ?1 AND org_id = ?2 AND ${unused}`).bind(current.id, p.org_id),
+        d1.prepare(`DELETE FROM plan_versions WHERE plan_id = ?1 AND ${unused}`).bind(current.id, p.org_id, version),
+        d1.prepare(`DELETE FROM plans WHERE id = ?1 AND org_id = ?2 AND ${unused}`).bind(current.id, p.org_id, version),
+        // named, since the plan is gone once its entry is read
+        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "plan.delete", target_type: "plan", target_id: current.id, details: { name: current.name, version: current.version } }, Date.now(), true),
       ]);
       if (triggers.results.length) {
         const ids = triggers.results.map((t) => t.id);
         throw conflict(`plan ${current.id} is started by ${ids.length === 1 ? "trigger" : "triggers"} ${ids.join(", ")}: delete ${ids.length === 1 ? "it" : "them"} first`, triggers.results.map((t) => ({ trigger_id: t.id, kind: t.kind })));
       }
+      if (ifMatch !== undefined && gone.meta.changes !== 1) throw newer((await findPlan(d1, p.org_id, current.id)).version, current.version);
       return c.body(null, 204);
     },
   )

@@ -50,6 +50,8 @@ const IdParam = z.object({ id: z.string().min(1).max(100) });
 const StepParam = IdParam.extend({ step: z.string().min(1).max(300) });
 /** `run`: the run whose output the reviewer read (the pending item's); 409 if the step now waits with another's */
 const Approval = z.object({ run: z.number().int().min(1).optional() }).strict();
+/** A review's answer names the run it decided, as its audit entry does. */
+const Reviewed = z.object({ ok: z.literal(true), run: z.number().int().openapi({ description: "the run whose output was approved or rejected" }) });
 
 const VERSION = 'must be "current" or a version number';
 const RerunBody = z
@@ -208,22 +210,22 @@ export const tasksApi = newApp()
     createRoute({
       method: "post", path: "/{id}/steps/{step}/approve", tags: ["tasks"], summary: "Approve a step's output",
       request: { params: StepParam, body: { required: false, content: { "application/json": { schema: Approval } } } },
-      responses: { 200: json(z.object({ ok: z.literal(true) })), ...errors(400, 401, 403, 404, 409) },
+      responses: { 200: json(Reviewed), ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
       const { id, step } = c.req.valid("param");
       await requireTask(c.env, p.org_id, id);
-      unwrap(await taskStub(c.env, id).approve(step, c.req.valid("json").run));
-      return c.json({ ok: true as const }, 200);
+      const run = unwrap(await taskStub(c.env, id).approve(step, c.req.valid("json").run));
+      return c.json({ ok: true as const, run }, 200);
     },
   )
   .openapi(
     createRoute({
       method: "post", path: "/{id}/steps/{step}/reject", tags: ["tasks"], summary: "Reject a step's output: it runs again with the comment as feedback",
       request: { params: StepParam, body: body(Approval.extend({ comment: z.string().trim().min(1).max(LIMITS.comment) }).strict()) },
-      responses: { 200: json(z.object({ ok: z.literal(true) })), ...errors(400, 401, 403, 404, 409) },
+      responses: { 200: json(Reviewed), ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -231,8 +233,8 @@ export const tasksApi = newApp()
       const { id, step } = c.req.valid("param");
       await requireTask(c.env, p.org_id, id);
       const { comment, run } = c.req.valid("json");
-      unwrap(await taskStub(c.env, id).reject(step, comment, run));
-      return c.json({ ok: true as const }, 200);
+      const decided = unwrap(await taskStub(c.env, id).reject(step, comment, run));
+      return c.json({ ok: true as const, run: decided }, 200);
     },
   )
   .openapi(

@@ -1,7 +1,7 @@
 import { findPlan, type PlanRecord, unchanged } from "../api/plan-run";
+import { newerVersion } from "../api/plan-etag";
 import { saveVersion } from "../api/plan-save";
 import { actorOf, auditStatement } from "../lib/audit";
-import { conflict } from "../lib/errors";
 import type { Principal } from "../lib/context";
 import { newId } from "../lib/ids";
 import type { Plan } from "../task/plan-schema";
@@ -26,13 +26,11 @@ export async function saveDraft(d1: D1Database, p: Principal, planId: string | n
   }
   if (unchanged(current, plan)) return { record: current, created: false };
   if (o.replaces != null && current.version !== o.replaces) {
-    throw conflict(
-      `plan ${current.id} is at version ${current.version}, not the version ${o.replaces} this draft builds on: saving would undo what changed since. Look at version ${current.version}, then save with {"plan_version": ${current.version}} to replace it`,
-      { plan_id: current.id, version: current.version, from_version: o.replaces },
-    );
+    throw newerVersion(current.id, current.version, o.replaces, "draft", `save with {"plan_version": ${current.version}}`);
   }
   const also = (version: number, at: number) => [
     auditStatement(d1, { org_id: p.org_id, actor, action: "plan.update", target_type: "plan", target_id: current.id, details: { version, via: "chat" } }, at, true),
   ];
-  return { record: await saveVersion(d1, p, current, plan, { pause: o.pause, also }), created: false };
+  const newer = (version: number) => newerVersion(current.id, version, current.version, "draft", `save with {"plan_version": ${version}}`);
+  return { record: await saveVersion(d1, p, current, plan, { pause: o.pause, also, newer }), created: false };
 }

@@ -349,7 +349,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     return ok(null);
   }
 
-  async approve(key: string, run?: number): Promise<RpcResult> {
+  /** Answers the run whose output was approved. */
+  async approve(key: string, run?: number): Promise<RpcResult<number>> {
     await this.startup;
     const node = this.awaitingReview(key, run);
     if ("ok" in node) return node;
@@ -361,7 +362,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.emitStep(node);
     });
     this.pump();
-    return ok(null);
+    return ok(node.runs);
   }
 
   /**
@@ -386,10 +387,12 @@ export class TaskRunner extends DurableObject<Bindings> {
     return node;
   }
 
-  async reject(key: string, comment: string, run?: number): Promise<RpcResult> {
+  /** Answers the run whose output was rejected (the step runs again as the next one). */
+  async reject(key: string, comment: string, run?: number): Promise<RpcResult<number>> {
     await this.startup;
     const node = this.awaitingReview(key, run);
     if ("ok" in node) return node;
+    const decided = node.runs;
     this.transact(() => {
       node.waiting = null;
       node.output = null;
@@ -397,7 +400,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     });
     this.launch(key);
     this.pump();
-    return ok(null);
+    return ok(decided);
   }
 
   async runTrace(key: string, runNo: number) {

@@ -11,13 +11,12 @@ import { toast } from "../../components/toast";
 import { errorMessage, fmtCost, fmtInt, totalTokens } from "../../lib/format";
 import { canWrite, isAdmin } from "../../lib/session";
 import { isTriggerList } from "../../lib/trigger-breaks";
+import { isNewerPlan } from "../../lib/newer-plan";
 import { type ChatEvent, chatApi, type ConversationView } from "./chat-api";
 import { type RunForm, RunDraftDialog } from "./run-draft-dialog";
 import { unsent } from "./unsent";
 import "./chat.css";
 
-/** The 409 of a Save that would undo a version of the plan saved meanwhile. */
-const isNewerPlan = (v: unknown): v is { version: number } => typeof v === "object" && v !== null && "from_version" in v && typeof (v as { version?: unknown }).version === "number";
 
 /** Describe the work, get a plan, refine it by replying, then run or save it. */
 export function ChatPage() {

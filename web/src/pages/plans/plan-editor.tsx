@@ -16,6 +16,7 @@ import { DeletePlanDialog } from "./delete-plan-dialog";
 import { RunPlanForm } from "./run-plan-form";
 import { VersionList } from "./version-list";
 import { isTriggerList } from "../../lib/trigger-breaks";
+import { isNewerPlan } from "../../lib/newer-plan";
 
 export type PlanTab = "edit" | "graph" | "run" | "versions";
 
@@ -30,6 +31,7 @@ const TEMPLATE: PlanDefinition = {
     { id: "summary", kind: "agent", agent: "writer", instructions: "Summarize:\n{{steps.research.output}}", depends_on: ["research"] },
   ],
 };
+
 
 function isIssueList(v: unknown): v is PlanIssue[] {
   return Array.isArray(v) && v.every((x) => typeof x === "object" && x !== null && "message" in x);
@@ -53,6 +55,10 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   const [busy, setBusy] = createSignal(false);
   /** Triggers the last save would have broken: it can be saved again, pausing them. */
   const [breaks, setBreaks] = createSignal<string[]>([]);
+  /** The version the JSON builds on: a save replaces it only, so one made meanwhile (another tab, a script) is not undone unseen. */
+  const [base, setBase] = createSignal(0);
+  /** The version the last save found saved meanwhile: the edits stay, to look at it first or replace it. */
+  const [newer, setNewer] = createSignal<number | null>(null);
   const [deleting, setDeleting] = createSignal(false);
   const tab = (): PlanTab => (isNew() && props.tab !== "graph" ? "edit" : props.tab);
   const [search, setSearch] = useSearchParams<{ version?: string }>();
@@ -82,7 +88,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     void versions.refresh();
   }
   // What is shown changes with the URL's version and when the plan loads; typing in between is kept.
-  createEffect(on(shown, (d) => d && load(prettyWithLines(d).text)));
+  createEffect(on(shown, (d) => d && (load(prettyWithLines(d).text), setBase(plan.data?.version ?? 0), setNewer(null))));
 
   useBeforeLeave((e) => {
     if (dirty() && !e.defaultPrevented && !window.confirm("Discard your unsaved changes to this plan?")) e.preventDefault();
@@ -97,6 +103,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     setErr(null);
     setIssues([]);
     setBreaks([]);
+    setNewer(null);
     const sent = text();
     let def: PlanDefinition;
     try {
@@ -108,9 +115,14 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     }
     setBusy(true);
     try {
-      const saved = isNew() ? await api.plans.create(def) : await api.plans.update(props.id, def, pauseTriggers);
+      const saved = isNew() ? await api.plans.create(def) : await api.plans.update(props.id, def, base(), pauseTriggers);
       setClean(sent);
-      toast(pauseTriggers ? `Saved “${saved.name}” v${saved.version}; its triggers that need new inputs are paused` : `Saved “${saved.name}” v${saved.version}`);
+      // the same plan as the version it builds on makes no version: say so rather than "Saved"
+      const same = !isNew() && saved.version === base();
+      // what is typed now builds on the version just saved (the refresh below may keep the loaded definition as it is)
+      setBase(saved.version);
+      if (same) toast(`Nothing changed: “${saved.name}” stays at v${saved.version}`);
+      else toast(pauseTriggers ? `Saved “${saved.name}” v${saved.version}; its triggers that need new inputs are paused` : `Saved “${saved.name}” v${saved.version}`);
       setViewing(null);
       props.onSaved(saved);
       if (!isNew()) {
@@ -118,7 +130,10 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
         void versions.refresh();
       }
     } catch (e) {
-      if (e instanceof ApiError && e.status === 409 && isTriggerList(e.details)) {
+      if (e instanceof ApiError && e.status === 409 && isNewerPlan(e.details)) {
+        setNewer(e.details.version);
+        setErr(`Version ${e.details.version} of this plan was saved while you edited (in another tab, or by someone else). Your edits are kept here, not saved: look at version ${e.details.version} first, or replace it with yours.`);
+      } else if (e instanceof ApiError && e.status === 409 && isTriggerList(e.details)) {
         setBreaks(e.details.map((d) => d.trigger_id));
         setErr(e.message);
       } else if (e instanceof ApiError && isIssueList(e.details) && e.details.length) {
@@ -138,12 +153,20 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     props.onTab("edit");
   };
   const revert = () => {
+    const stale = newer() !== null;
+    setNewer(null);
     setIssues([]);
     setErr(null);
     setBreaks([]);
     // an explicit discard: loaded first, so leaving the older version does not ask
     if (plan.data) load(prettyWithLines(plan.data.definition).text);
     setViewing(null);
+    // discarded for the version saved meanwhile: load it (the refresh updates the loaded definition in place, unseen by the effect)
+    if (stale)
+      void plan.refresh().then(() => {
+        if (plan.data && !dirty()) (load(prettyWithLines(plan.data.definition).text), setBase(plan.data.version));
+        void versions.refresh();
+      });
   };
 
   return (
@@ -187,6 +210,18 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
             <p class="form-error" role="alert">
               {err()}
             </p>
+          </Show>
+          <Show when={isAdmin() && newer()}>
+            {(v) => (
+              <div class="row gap-sm wrap" data-testid="newer-version">
+                <a class="btn btn-ghost" href={`/plans/${encodeURIComponent(props.id)}?version=${v()}`} target="_blank" rel="noopener">
+                  See version {v()} (new tab)
+                </a>
+                <button class="btn btn-danger" type="button" disabled={busy()} onClick={() => (setBase(v()), void save())}>
+                  Replace version {v()}
+                </button>
+              </div>
+            )}
           </Show>
           <Show when={breaks().length && isAdmin()}>
             <div class="row gap-sm wrap" data-testid="breaks-triggers">

@@ -42,6 +42,26 @@ function targetHref(t: AuditEntry["target"]): string | null {
   }
 }
 
+/** An entry's details on one line (`step: draft · run: 2`): which step, run, version or question it was about. */
+function detailsLine(d: Record<string, unknown> | null): string {
+  if (!d) return "";
+  return Object.entries(d)
+    .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" · ");
+}
+
+const SHORT = 160;
+
+/** Long details (a trigger pause's issues) are cut, the whole line in the tooltip. */
+function DetailsCell(props: { details: Record<string, unknown> | null }) {
+  const text = detailsLine(props.details);
+  return (
+    <td class="small" title={text.length > SHORT ? text : undefined}>
+      {text.length > SHORT ? `${text.slice(0, SHORT)}…` : text}
+    </td>
+  );
+}
+
 export function AuditSection() {
   return (
     <AdminOnly title="Audit log" text="Only admins read the audit log.">
@@ -124,17 +144,7 @@ function AuditLog() {
                         <Icon name="filter" />
                       </button>
                     </td>
-                    <td class="muted audit-details">
-                      <Show when={e.details && Object.keys(e.details).length > 0} fallback="—">
-                        <For each={Object.entries(e.details ?? {})}>
-                          {([k, v]) => (
-                            <div>
-                              {k}: <span class="audit-value">{typeof v === "string" ? v : JSON.stringify(v)}</span>
-                            </div>
-                          )}
-                        </For>
-                      </Show>
-                    </td>
+                    <DetailsCell details={e.details} />
                   </tr>
                 )}
               </For>

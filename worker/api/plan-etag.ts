@@ -1,0 +1,59 @@
+import type { Context } from "hono";
+import { ApiError, badRequest } from "../lib/errors";
+import { jsonPath } from "../lib/json-path";
+
+/** A plan's entity tag is its version: `"3"`. */
+export const versionTag = (version: number) => `"${version}"`;
+
+const TAG = String.raw`(?:W/)?"[\x21\x23-\x7e]*"`;
+const IF_MATCH = new RegExp(String.raw`^\s*(?:\*|${TAG}(?:\s*,\s*${TAG})*)\s*$`);
+
+const MALFORMED = 'an entity tag as GET /plans/{id} sends in ETag (such as "3"), a list of them, or *';
+
+/** The routes that take `If-Match`, for the OpenAPI document. */
+export const IF_MATCH_ROUTES = ["PUT /plans/{id}", "DELETE /plans/{id}"];
+export const IF_MATCH_PARAMETER = {
+  name: "if-match", in: "header" as const, required: false, schema: { type: "string" as const },
+  description: 'the version the change is for, as GET sent it in `ETag` (`"3"`): 409 naming the current version when it is another',
+};
+
+/**
+ * The request's `If-Match`, checked (malformed is 400 naming it). Read here rather than declared on the route,
+ * so the typed client's calls that send none still type-check as they did.
+ */
+export function ifMatchOf(c: Context): string | undefined {
+  const header = c.req.header("if-match");
+  if (header !== undefined && !IF_MATCH.test(header)) throw badRequest(`invalid request: ${jsonPath(["if-match"])}: ${MALFORMED}`, [{ path: jsonPath(["if-match"]), message: MALFORMED }]);
+  return header;
+}
+
+const tagsOf = (header: string): string[] => header.match(new RegExp(TAG, "g")) ?? [];
+
+/**
+ * Whether `If-Match` lets a save over `version` go ahead: `*`, or one of its tags is the version's.
+ * Weak tags never match (RFC 9110 compares If-Match strongly).
+ */
+export function ifMatches(header: string, version: number): boolean {
+  if (header.trim() === "*") return true;
+  return tagsOf(header).includes(versionTag(version));
+}
+
+/** The version an `If-Match` names, when it names exactly one. */
+export function baseVersion(header: string): number | null {
+  const tags = tagsOf(header);
+  const m = tags.length === 1 ? /^"([1-9]\d{0,8})"$/.exec(tags[0]) : null;
+  return m ? Number(m[1]) : null;
+}
+
+/** A save built on version `from` (a chat's draft, an edit), or a delete sent for it, when the plan is at `version` meanwhile. */
+export const newerVersion = (planId: string, version: number, from: number | null, what: "draft" | "edit" | "delete", retry: string) =>
+  new ApiError(
+    "conflict",
+    from !== null && from > version
+      ? `plan ${planId} is at version ${version} and has had no version ${from}: look at version ${version}, then ${retry} to ${what === "delete" ? "delete" : "replace"} it`
+      : what === "delete"
+      ? `plan ${planId} is at version ${version}, not the version${from === null ? "" : ` ${from}`} this delete was sent for: look at version ${version}, then ${retry} to delete it`
+      : `plan ${planId} is at version ${version}, not the version${from === null ? "" : ` ${from}`} this ${what} builds on: saving would undo what changed since. Look at version ${version}, then ${retry} to replace it`,
+    { plan_id: planId, version, from_version: from },
+    { etag: versionTag(version) },
+  );
