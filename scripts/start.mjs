@@ -92,14 +92,15 @@ process.on("SIGTERM", () => stop());
 // wrangler's own signal handlers may exit first
 process.on("exit", () => rmSync(bundleDir, { recursive: true, force: true }));
 
+let wranglerApi;
 try {
-  await Promise.all([applyMigrations(), bundleWorker(bundleDir)]);
+  [wranglerApi] = await Promise.all([import("wrangler"), applyMigrations(), bundleWorker(bundleDir)]);
 } catch (e) {
   console.error(e.message);
   await stop(1);
 }
 
-const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = await import("wrangler");
+const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = wranglerApi;
 const { Miniflare } = createRequire(import.meta.resolve("wrangler"))("miniflare");
 const config = unstable_readConfig({ config: path.join(root, "wrangler.toml") });
 const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
