@@ -124,7 +124,9 @@ try {
   });
   const worker = await mf.ready;
   const server = http.createServer(forwardEachOnItsOwnConnection({ host: worker.hostname, port: Number(worker.port) }));
-  await new Promise((resolve, reject) => server.once("error", reject).listen(port, process.env.HOST ?? "localhost", resolve));
+  // as wrangler and Miniflare did: localhost is 127.0.0.1, whatever order the resolver gives ::1 in
+  const host = process.env.HOST ?? "localhost";
+  await new Promise((resolve, reject) => server.once("error", reject).listen(port, host === "localhost" ? "127.0.0.1" : host, resolve));
 } catch (e) {
   console.error(e.message);
   await stop(1);
