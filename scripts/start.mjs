@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // `npm start`: the API and dashboard on http://localhost:$PORT with local D1 and
-// Durable Objects persisted in $FLIGHTDECK_DATA_DIR. Runs workerd through
-// wrangler's programmatic dev server with the devtools inspector off: the
-// inspector proxies every streamed chunk and collapses under many SSE clients.
-import { execFileSync } from "node:child_process";
+// Durable Objects persisted in $FLIGHTDECK_DATA_DIR. Runs the Worker as wrangler
+// deploys it (its bundle, its bindings from wrangler.toml) on Miniflare, behind a
+// Node front that gives each request its own connection to workerd (forward.mjs).
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDeps } from "./ensure-deps.mjs";
+import { forwardEachOnItsOwnConnection } from "./forward.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 ensureDeps(root);
@@ -46,41 +50,87 @@ function buildDashboardIfStale() {
   execFileSync(process.execPath, [path.join(root, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], { cwd: root, stdio: "inherit" });
 }
 
-function applyMigrations() {
-  execFileSync(
-    process.execPath,
-    [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
-    { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "true" } },
-  );
+const wrangler = path.join(root, "node_modules/wrangler/bin/wrangler.js");
+
+function run(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [wrangler, ...args], { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "true" } });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args.slice(0, 2).join(" ")} exited with ${code}`))));
+  });
 }
 
-/** The provider keys and base URLs, and the search endpoint, set in this shell reach the Worker as secrets (wrangler passes no other environment). */
+// wrangler keeps local state in <persist-to>/v3; Miniflare finds the same D1 and Durable Object files under that root.
+const applyMigrations = () => run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir]);
+const bundleWorker = (outDir) => run(["deploy", "--dry-run", "--outdir", outDir]);
+
+/** The provider keys and base URLs, and the search endpoint, set in this shell reach the Worker as secrets (no other environment does). */
 const PROVIDER_VARS = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "WEB_SEARCH_URL"];
-const providerBindings = Object.fromEntries(
-  PROVIDER_VARS.filter((k) => process.env[k]).map((k) => [k, { type: "secret_text", value: process.env[k] }]),
-);
+const providerBindings = Object.fromEntries(PROVIDER_VARS.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+
+/** FLIGHTDECK_LOG_LEVEL (default warn) picks which of the Worker's console lines are printed, in wrangler's order of levels. */
+const PRINT_LEVELS = { none: -1, error: 0, warn: 1, info: 2, log: 3, debug: 4 };
+const printLevel = PRINT_LEVELS[process.env.FLIGHTDECK_LOG_LEVEL ?? "warn"] ?? PRINT_LEVELS.warn;
+function printWorkerLog({ level, message }) {
+  if ((PRINT_LEVELS[level] ?? PRINT_LEVELS.log) > printLevel) return;
+  (level === "error" || level === "warn" ? process.stderr : process.stdout).write(`${message}\n`);
+}
 
 const { token, generated, file } = adminToken();
 buildDashboardIfStale();
-applyMigrations();
+const bundleDir = mkdtempSync(path.join(tmpdir(), "flightdeck-worker-"));
+let mf;
+let stopping = false;
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  await mf?.dispose().catch(() => {});
+  process.exit(code);
+}
+process.on("SIGINT", () => stop());
+process.on("SIGTERM", () => stop());
+// wrangler's own signal handlers may exit first
+process.on("exit", () => rmSync(bundleDir, { recursive: true, force: true }));
 
-const { unstable_startWorker } = await import("wrangler");
-const worker = await unstable_startWorker({
-  config: path.join(root, "wrangler.toml"),
-  bindings: { ...providerBindings, FLIGHTDECK_ADMIN_TOKEN: { type: "plain_text", value: token } },
-  // wrangler 4.86's unstable_startWorker does not derive this from `nodejs_compat` as `wrangler dev` and deploy do
-  // (workers-sdk#14617): without it the dev bundle skips the Node.js compatibility layer and warns about node:* imports.
-  build: { nodejsCompatMode: "v2" },
-  dev: {
-    remote: false,
-    persist: stateDir,
-    inspector: false,
-    watch: false,
-    logLevel: process.env.FLIGHTDECK_LOG_LEVEL ?? "warn",
-    server: { hostname: process.env.HOST ?? "localhost", port },
-  },
-});
-await worker.ready;
+let wranglerApi;
+try {
+  [wranglerApi] = await Promise.all([import("wrangler"), applyMigrations(), bundleWorker(bundleDir)]);
+} catch (e) {
+  console.error(e.message);
+  await stop(1);
+}
+
+const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = wranglerApi;
+const { Miniflare } = createRequire(import.meta.resolve("wrangler"))("miniflare");
+const config = unstable_readConfig({ config: path.join(root, "wrangler.toml") });
+const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+try {
+  mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    defaultPersistRoot: path.join(stateDir, "v3"),
+    logRequests: false,
+    handleStructuredLogs: printWorkerLog,
+    workers: [
+      {
+        ...workerOptions,
+        name: config.name,
+        modules: true,
+        scriptPath: path.join(bundleDir, "index.js"),
+        modulesRoot: bundleDir,
+        bindings: { ...workerOptions.bindings, ...providerBindings, FLIGHTDECK_ADMIN_TOKEN: token },
+      },
+    ],
+  });
+  const worker = await mf.ready;
+  const server = http.createServer(forwardEachOnItsOwnConnection({ host: worker.hostname, port: Number(worker.port) }));
+  // as wrangler and Miniflare did: localhost is 127.0.0.1, whatever order the resolver gives ::1 in
+  const host = process.env.HOST ?? "localhost";
+  await new Promise((resolve, reject) => server.once("error", reject).listen(port, host === "localhost" ? "127.0.0.1" : host, resolve));
+} catch (e) {
+  console.error(e.message);
+  await stop(1);
+}
 
 const url = `http://localhost:${port}`;
 const health = await fetch(`${url}/api/v1/health`).then((r) => r.json()).catch((e) => ({ ok: false, error: String(e) }));
@@ -89,13 +139,3 @@ console.log(`Flightdeck ready on ${url}`);
 if (generated) console.log(`Generated an admin token (kept in ${file}):\n\n  ${token}\n`);
 else if (file) console.log(`Admin token: kept in ${file}`);
 else console.log("Admin token: FLIGHTDECK_ADMIN_TOKEN");
-
-let stopping = false;
-async function stop() {
-  if (stopping) return;
-  stopping = true;
-  await worker.dispose().catch(() => {});
-  process.exit(0);
-}
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);

@@ -1,0 +1,35 @@
+// `npm start`'s front: clients keep their connections to Node, and every request reaches workerd on a
+// connection of its own. workerd's HTTP server closes a kept-alive connection when its next request is not
+// read within 5 s of the last answer, and a busy runtime reads late: a request sent on a reused connection is
+// then dropped unanswered (what wrangler's dev proxy turned into 503s and hung GETs). A fresh connection
+// carries one request, which workerd always reads.
+import http from "node:http";
+import { pipeline } from "node:stream";
+
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding"]);
+
+/** A Node request handler that sends each request to `upstream` (host, port) on a new connection and streams the answer back. */
+export function forwardEachOnItsOwnConnection(upstream) {
+  return (req, res) => {
+    const up = http.request(
+      { host: upstream.host, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, connection: "close" }, agent: false },
+      (upRes) => {
+        const headers = [];
+        for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
+          if (!HOP_BY_HOP.has(upRes.rawHeaders[i].toLowerCase())) headers.push(upRes.rawHeaders[i], upRes.rawHeaders[i + 1]);
+        }
+        res.writeHead(upRes.statusCode, upRes.statusMessage, headers);
+        // An answer that fails part-way aborts the client's transfer too, rather than ending it as if complete.
+        pipeline(upRes, res, () => {});
+      },
+    );
+    up.on("error", (e) => {
+      if (res.headersSent || res.destroyed) return res.destroy();
+      res.writeHead(502, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "bad_gateway", message: `the Worker did not answer: ${e.message}` } }));
+    });
+    // A client gone (a closed SSE stream) cancels the Worker's request, as it would deployed.
+    res.on("close", () => up.destroy());
+    req.pipe(up);
+  };
+}
