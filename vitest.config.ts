@@ -37,8 +37,8 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           exclude: ["test/e2e/soak.test.ts"],
           sequence: { groupOrder: 0 },
-          // one app at a time, beside a workerd file: two busy apps make wrangler 4.86's dev proxy lose requests
-          // (see the soak's project below), and a lost GET waits for ever
+          // one app and one Chromium at a time, beside a workerd file: two of each on 2 cores made a page's waits
+          // (the live badge, a delivery count) run past their timeouts
           fileParallelism: false,
           environment: "node",
           testTimeout: 60_000,
@@ -48,11 +48,8 @@ export default defineConfig({
         },
       },
       {
-        // The soak runs alone, after the rest. Under its 50 connections, with another app busy beside it, wrangler
-        // 4.86's dev proxy now and then loses a request on its way to the Worker with no reload under way: a POST
-        // gets a 503 "Your worker restarted mid-request", a GET waits for a reload that never comes (measured: two
-        // apps each taking 1,000 creates lose 2–20 of them, one alone none; workers-sdk#14641). Later wranglers
-        // retry GETs (and need Node 22); a POST still fails, so the soak is given the machine to itself.
+        // The soak runs alone, after the rest: its 50 connections keep the machine busy, and what it asserts
+        // (every task completed and indexed within its wait) should not depend on another file's load.
         test: {
           name: "e2e-soak",
           include: ["test/e2e/soak.test.ts"],

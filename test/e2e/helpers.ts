@@ -156,26 +156,16 @@ export async function signIn(page: Page, app: App): Promise<void> {
   await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
 }
 
-/**
- * wrangler 4.86's dev proxy, under a burst on connections it left idle while another app kept the machine busy,
- * now and then fails to hand a request to the Worker; it answers this 503 and asks for the request again
- * (README, on the soak test; workers-sdk#14641). It is the local runner's, never the product's.
- */
-const LOST_BY_DEV_PROXY = /^Your worker restarted mid-request/;
-
 /** Calls the API with the admin bearer token (for setup the UI does not cover, e.g. plans). */
 export async function apiCall<T>(app: App, method: string, p: string, body?: unknown): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const res = await fetch(`${app.url}/api/v1${p}`, {
-      method,
-      headers: { authorization: `Bearer ${app.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status === 503 && LOST_BY_DEV_PROXY.test(text) && attempt < 3) continue;
-    if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${text}`);
-    return (text ? JSON.parse(text) : null) as T;
-  }
+  const res = await fetch(`${app.url}/api/v1${p}`, {
+    method,
+    headers: { authorization: `Bearer ${app.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${text}`);
+  return (text ? JSON.parse(text) : null) as T;
 }
 
 /** A list step, then a loop whose `draft` step of each item waits for review: `emails[i].draft`. */
