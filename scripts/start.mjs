@@ -13,6 +13,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDeps } from "./ensure-deps.mjs";
 import { forwardEachOnItsOwnConnection } from "./forward.mjs";
+import { applyD1Migrations } from "./migrate.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 ensureDeps(root);
@@ -60,8 +61,6 @@ function run(args) {
   });
 }
 
-// wrangler keeps local state in <persist-to>/v3; Miniflare finds the same D1 and Durable Object files under that root.
-const applyMigrations = () => run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir]);
 const bundleWorker = (outDir) => run(["deploy", "--dry-run", "--outdir", outDir]);
 
 /** The provider keys and base URLs, and the search endpoint, set in this shell reach the Worker as secrets (no other environment does). */
@@ -94,21 +93,27 @@ process.on("exit", () => rmSync(bundleDir, { recursive: true, force: true }));
 
 let wranglerApi;
 try {
-  [wranglerApi] = await Promise.all([import("wrangler"), applyMigrations(), bundleWorker(bundleDir)]);
+  [wranglerApi] = await Promise.all([import("wrangler"), bundleWorker(bundleDir)]);
 } catch (e) {
   console.error(e.message);
   await stop(1);
 }
 
-const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = wranglerApi;
+const { unstable_getMiniflareWorkerOptions, unstable_readConfig, unstable_splitSqlQuery } = wranglerApi;
 const { Miniflare } = createRequire(import.meta.resolve("wrangler"))("miniflare");
 const config = unstable_readConfig({ config: path.join(root, "wrangler.toml") });
 const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+// wrangler keeps local state in <persist-to>/v3; Miniflare finds the same D1 and Durable Object files under that root.
+const persistRoot = path.join(stateDir, "v3");
 try {
+  const db = config.d1_databases[0];
+  await applyD1Migrations({
+    Miniflare, splitSqlQuery: unstable_splitSqlQuery, persistRoot, d1Databases: workerOptions.d1Databases, binding: db.binding, dir: path.join(root, db.migrations_dir),
+  });
   mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
-    defaultPersistRoot: path.join(stateDir, "v3"),
+    defaultPersistRoot: persistRoot,
     logRequests: false,
     handleStructuredLogs: printWorkerLog,
     workers: [

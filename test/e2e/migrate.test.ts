@@ -1,0 +1,41 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { unstable_splitSqlQuery } from "wrangler";
+import { applyD1Migrations } from "../../scripts/migrate.mjs";
+
+/** `npm start`'s migrations (scripts/migrate.mjs) and wrangler's own, taking turns on one data dir. */
+const { Miniflare } = createRequire(import.meta.resolve("wrangler"))("miniflare");
+const dir = mkdtempSync(path.join(tmpdir(), "flightdeck-migrate-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const wrangler = path.resolve("node_modules/wrangler/bin/wrangler.js");
+const ID = "11111111-1111-1111-1111-111111111111";
+const persistTo = path.join(dir, "state");
+const run = (...args: string[]) =>
+  execFileSync(process.execPath, [wrangler, ...args, "--config", path.join(dir, "wrangler.toml")], { cwd: dir, env: { ...process.env, CI: "true" }, encoding: "utf8" });
+const ours = () =>
+  applyD1Migrations({ Miniflare, splitSqlQuery: unstable_splitSqlQuery, persistRoot: path.join(persistTo, "v3"), d1Databases: { DB: ID }, binding: "DB", dir: path.join(dir, "migrations") });
+
+describe("npm start's D1 migrations", () => {
+  it("applies what wrangler has not, where wrangler keeps it, so wrangler then finds nothing to apply", async () => {
+    writeFileSync(path.join(dir, "wrangler.toml"), `name = "m"\nmain = "w.js"\ncompatibility_date = "2026-04-20"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "m"\ndatabase_id = "${ID}"\nmigrations_dir = "migrations"\n`);
+    writeFileSync(path.join(dir, "w.js"), "export default {}");
+    execFileSync("mkdir", ["-p", path.join(dir, "migrations")]);
+    writeFileSync(path.join(dir, "migrations/0000_first.sql"), "CREATE TABLE a (x text);");
+    run("d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo);
+    // a trigger's body holds semicolons of its own: split as wrangler splits it
+    writeFileSync(
+      path.join(dir, "migrations/0001_second.sql"),
+      "CREATE TABLE b (x text);--> statement-breakpoint\nCREATE TRIGGER a_to_b AFTER INSERT ON a BEGIN INSERT INTO b VALUES (new.x); INSERT INTO b VALUES (new.x || '!'); END;\nINSERT INTO a VALUES ('hi');",
+    );
+    expect(await ours()).toEqual(["0001_second.sql"]);
+    expect(await ours()).toEqual([]);
+    expect(run("d1", "migrations", "list", "DB", "--local", "--persist-to", persistTo)).toMatch(/No migrations to apply/);
+    const rows = JSON.parse(run("d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", "SELECT x FROM b ORDER BY x"));
+    expect(rows[0].results).toEqual([{ x: "hi" }, { x: "hi!" }]);
+  });
+});
