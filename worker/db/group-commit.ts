@@ -64,7 +64,7 @@ export class GroupCommit<T> {
         reject: (e) => (clearTimeout(timer), reject(e)),
       };
       this.waiting.push(caller);
-      if (!this.draining || Date.now() - this.progressAt > this.stallMs) void this.drain();
+      if (!this.draining || Date.now() - this.progressAt >= this.stallMs) void this.drain();
     });
   }
 
