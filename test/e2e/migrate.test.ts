@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -24,7 +24,7 @@ describe("npm start's D1 migrations", () => {
   it("applies what wrangler has not, where wrangler keeps it, so wrangler then finds nothing to apply", async () => {
     writeFileSync(path.join(dir, "wrangler.toml"), `name = "m"\nmain = "w.js"\ncompatibility_date = "2026-04-20"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "m"\ndatabase_id = "${ID}"\nmigrations_dir = "migrations"\n`);
     writeFileSync(path.join(dir, "w.js"), "export default {}");
-    execFileSync("mkdir", ["-p", path.join(dir, "migrations")]);
+    mkdirSync(path.join(dir, "migrations"), { recursive: true });
     writeFileSync(path.join(dir, "migrations/0000_first.sql"), "CREATE TABLE a (x text);");
     run("d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo);
     // a trigger's body holds semicolons of its own: split as wrangler splits it
