@@ -58,6 +58,20 @@ interface KeyRow {
 /** What a replay answers in place of a kept body: a secret it holds may have been replaced since. */
 export type Replayed = (c: Context<AppEnv>, body: string) => Promise<string>;
 
+/** What a kept secret shows on a replay now: itself while it still signs, else null and why. */
+export type SecretShown = { secret: string | null; secret_note?: string };
+
+/**
+ * A replayed create or rotation whose answer holds a signing `secret` shows it only while `shown` says it still signs:
+ * a client retrying after a rotation must not set its receiver to verify with a secret that signs nothing any more.
+ */
+export const replayingSecret = (shown: (c: Context<AppEnv>, id: string, kept: string) => Promise<SecretShown>): Replayed => async (c, body) => {
+  const kept = JSON.parse(body) as { id: string; secret: string | null };
+  if (kept.secret === null) return body;
+  const now = await shown(c, kept.id, kept.secret);
+  return now.secret === kept.secret ? body : JSON.stringify({ ...kept, ...now });
+};
+
 /**
  * `Idempotency-Key` on a POST: the first request reserves the key with a
  * conditional insert (so concurrent duplicates cannot both run), later ones with

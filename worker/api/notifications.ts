@@ -12,7 +12,7 @@ import { pageOf } from "../db/keyset";
 import { cursorAfter, filterValue, invalidCursor, ListQuery } from "./list-query";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
-import type { Replayed } from "./idempotency";
+import { replayingSecret } from "./idempotency";
 import { body, CreatedBy, errors, json, limitParam, Page, TaskListItem } from "./schemas";
 
 const Events = z.array(z.enum(NOTIFY_EVENTS)).min(1).max(NOTIFY_EVENTS.length * 2);
@@ -41,22 +41,17 @@ const NewSubscription = Subscription.extend({
   secret_note: z.string().optional().openapi({ description: "on a replayed create or rotation whose secret was rotated since, or whose subscription was deleted: why `secret` is null" }),
 }).openapi("NewSubscription");
 
-/**
- * A replayed create or rotation (Idempotency-Key) shows its secret only while notifications are still signed with it: a
- * client retrying after a rotation must not set its receiver to verify with a secret that signs nothing any more.
- */
-export const replayedSubscription: Replayed = async (c, body) => {
-  const kept = JSON.parse(body) as { id: string; secret: string | null };
-  if (kept.secret === null) return body;
+/** A replayed create or rotation (Idempotency-Key) shows its secret only while notifications are still signed with it. */
+export const replayedSubscription = replayingSecret(async (c, id, kept) => {
   const row = await c.env.DB.prepare("SELECT secret FROM notification_subscriptions WHERE id = ? AND org_id = ?")
-    .bind(kept.id, c.get("principal").org_id)
+    .bind(id, c.get("principal").org_id)
     .first<{ secret: string }>();
-  if (row?.secret === kept.secret) return body;
+  if (row?.secret === kept) return { secret: kept };
   const secret_note = row
     ? "this secret has been rotated since and signs nothing any more: notifications are signed with the one the rotation answered (rotate-secret makes another)"
     : "the subscription was deleted since: its secret signs nothing";
-  return JSON.stringify({ ...kept, secret: null, secret_note });
-};
+  return { secret: null, secret_note };
+});
 
 const Delivery = z
   .object({

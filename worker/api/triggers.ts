@@ -15,7 +15,7 @@ import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
-import type { Replayed } from "./idempotency";
+import { replayingSecret } from "./idempotency";
 import { createdBy } from "./principal";
 import { body, CreatedBy, errors, intParam, json, LIMITS, Page, TaskListItem } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
@@ -123,13 +123,8 @@ const NextFires = z
   .openapi("NextFires");
 
 /** A replayed create or rotation (Idempotency-Key) shows its secret only while it is still the trigger's current one. */
-export const replayedTrigger: Replayed = async (c, body) => {
-  const kept = JSON.parse(body) as { id: string; secret: string | null };
-  if (kept.secret === null) return body;
-  const t = await loadTrigger(c.env.DB, kept.id, c.get("principal").org_id);
-  const shown = replayedSecret(kept.secret, t, Date.now());
-  return shown.secret === kept.secret ? body : JSON.stringify({ ...kept, ...shown });
-};
+export const replayedTrigger = replayingSecret(async (c, id, kept) =>
+  replayedSecret(kept, await loadTrigger(c.env.DB, id, c.get("principal").org_id), Date.now()));
 
 const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
 
