@@ -33,3 +33,9 @@ export function forwardEachOnItsOwnConnection(upstream) {
     req.pipe(up);
   };
 }
+
+/** Cloudflare takes up to 128 KB of request headers; a Node server alone answers 431 past 16 KB. */
+export const MAX_HEADER_BYTES = 128 * 1024;
+
+/** The front as a Node server, not yet listening. */
+export const frontServer = (upstream) => http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, forwardEachOnItsOwnConnection(upstream));

@@ -6,13 +6,12 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDeps } from "./ensure-deps.mjs";
-import { forwardEachOnItsOwnConnection } from "./forward.mjs";
+import { frontServer } from "./forward.mjs";
 import { applyD1Migrations } from "./migrate.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -128,7 +127,7 @@ try {
     ],
   });
   const worker = await mf.ready;
-  const server = http.createServer(forwardEachOnItsOwnConnection({ host: worker.hostname, port: Number(worker.port) }));
+  const server = frontServer({ host: worker.hostname, port: Number(worker.port) });
   // as wrangler and Miniflare did: localhost is 127.0.0.1, whatever order the resolver gives ::1 in
   const host = process.env.HOST ?? "localhost";
   await new Promise((resolve, reject) => server.once("error", reject).listen(port, host === "localhost" ? "127.0.0.1" : host, resolve));

@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { forwardEachOnItsOwnConnection } from "../../scripts/forward.mjs";
+import { MAX_HEADER_BYTES, forwardEachOnItsOwnConnection, frontServer } from "../../scripts/forward.mjs";
 
 /** `npm start`'s front (scripts/forward.mjs) over a stand-in for workerd, with no app or browser. */
 const servers: http.Server[] = [];
@@ -12,8 +12,8 @@ afterEach(async () => {
   }
 });
 
-async function listen(handler: http.RequestListener): Promise<{ server: http.Server; port: number }> {
-  const server = http.createServer(handler);
+async function listen(handler: http.RequestListener | http.Server): Promise<{ server: http.Server; port: number }> {
+  const server = handler instanceof http.Server ? handler : http.createServer(handler);
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return { server, port: (server.address() as AddressInfo).port };
@@ -107,5 +107,24 @@ describe("npm start's front", () => {
     const res = await send(front.port, agent, "GET", "");
     expect(res.status).toBe(502);
     expect(JSON.parse(res.body)).toMatchObject({ error: { code: "bad_gateway" } });
+  });
+
+  it("takes request headers up to Cloudflare's 128 KB, where Node alone answers 431 past 16 KB", async () => {
+    const sizes: number[] = [];
+    const worker = await listen(http.createServer({ maxHeaderSize: 2 * MAX_HEADER_BYTES }, (req, res) => {
+      sizes.push(String(req.headers["x-big"]).length);
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    }));
+    const front = await listen(frontServer({ host: "127.0.0.1", port: worker.port }));
+    const status = (bytes: number) => new Promise<number>((resolve, reject) => {
+      http.get({ host: "127.0.0.1", port: front.port, path: "/api/v1/health", agent: false, headers: { "x-big": "a".repeat(bytes) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      }).on("error", reject);
+    });
+    expect(await status(64 * 1024)).toBe(200);
+    expect(sizes).toEqual([64 * 1024]);
+    expect(await status(MAX_HEADER_BYTES + 1024)).toBe(431);
+    expect(sizes).toHaveLength(1);
   });
 });
