@@ -92,7 +92,7 @@ describe("the Tasks page of the product document", () => {
     const title = `Run usage ${uid()}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title, description: "@fail transient 1\n@search acme\n@output found" });
     await finished(task.id);
-    type Run = { run_no: number; finished_at: string; tokens: { input: number; cache: number; output: number; web_search: number }; cost: number };
+    type Run = { run_no: number; started_at: string; finished_at: string; tokens: { input: number; cache: number; output: number; web_search: number }; cost: number };
     const runs = (await apiCall<{ steps: { runs: Run[] }[] }>(app, "GET", `/tasks/${task.id}`)).steps[0].runs;
     expect(runs.length).toBe(2);
     const card = await openCard(title);
@@ -110,6 +110,15 @@ describe("the Tasks page of the product document", () => {
       expect(await usage.locator("time.trace-finished").getAttribute("datetime")).toBe(r.finished_at);
     }
     await page.keyboard.press("Escape");
+    // the task page's runs table: each run's start to the second, and how long it waited after the run before it
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const rows = page.locator("table.runs tbody tr");
+    await rows.nth(1).waitFor();
+    for (const [i, r] of runs.entries()) expect(await rows.nth(i).locator("time").getAttribute("datetime")).toBe(r.started_at);
+    const waitedMs = Date.parse(runs[1].started_at) - Date.parse(runs[0].finished_at);
+    expect(waitedMs).toBeGreaterThan(0);
+    expect(await rows.nth(1).locator(".run-waited").textContent()).toMatch(/^ · [\d.]+ (ms|s) after run 1$/);
+    expect(await rows.nth(0).locator(".run-waited").count()).toBe(0);
   });
 
   it("says a failed run that ended before its first turn has no turns, not that none are recorded yet", async () => {

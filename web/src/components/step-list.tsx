@@ -1,6 +1,6 @@
 import { createSignal, For, Show } from "solid-js";
 import type { Step } from "../api-types";
-import { durationBetween, fmtCompact, fmtCost, fmtDate, fmtDateFull, fmtDuration, fmtInt, fmtUntil, runBadgeStatus, totalTokens } from "../lib/format";
+import { durationBetween, fmtCompact, fmtCost, fmtDateFull, fmtDateSeconds, fmtDuration, fmtInt, fmtUntil, runBadgeStatus, totalTokens } from "../lib/format";
 import { StatusBadge } from "./status-badge";
 import { TraceModal } from "./trace-modal";
 import { TableHead } from "./list-table";
@@ -109,13 +109,20 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
             <TableHead columns={["Run", "Status", "Started", "Duration", "Tokens", "Cost", "Error"]} />
             <tbody>
               <For each={s().runs}>
-                {(r) => (
+                {(r, i) => (
                   <tr>
                     <td>#{r.run_no}</td>
                     <td>
                       <StatusBadge status={runBadgeStatus(r.status)} label={runLabel(s(), r.run_no)} />
                     </td>
-                    <td>{fmtDate(r.started_at)}</td>
+                    <td>
+                      <time datetime={r.started_at ?? undefined} title={fmtDateFull(r.started_at)}>
+                        {fmtDateSeconds(r.started_at)}
+                      </time>
+                      <Show when={i() > 0 && durationBetween(s().runs![i() - 1].finished_at, r.started_at)}>
+                        {(waited) => <span class="muted small run-waited"> · {fmtDuration(waited())} after run {s().runs![i() - 1].run_no}</span>}
+                      </Show>
+                    </td>
                     <td>{fmtDuration(durationBetween(r.started_at, r.finished_at))}</td>
                     <td>{fmtCompact(totalTokens(r.tokens))}</td>
                     <td>{fmtCost(r.cost)}</td>

@@ -93,6 +93,15 @@ export function fmtDate(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? "—" : dateFmt.format(d);
 }
 
+const secondsFmt = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
+/** With seconds: where runs a backoff apart would otherwise read the same minute. */
+export function fmtDateSeconds(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "—" : secondsFmt.format(d);
+}
+
 export function fmtDateFull(iso: string | null | undefined): string {
   if (!iso) return "";
   const d = new Date(iso);
