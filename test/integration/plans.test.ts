@@ -724,6 +724,17 @@ describe("durability", () => {
     expect(env).toBeTruthy();
   });
 
+  it("a task whose object restarted mid-run goes on as soon as anything reaches it, not only at the queue's next sweep", async () => {
+    const plan = await savePlan({ name: "restarted", steps: [step("a", "@delay 600\n@output first"), step("b", "@output then {{steps.a.output}}", { depends_on: ["a"] })] });
+    const task = await runPlan(plan.id);
+    await waitForStatus(task.id, ["in_progress"]);
+    // younger than a heartbeat: no alarm of its own, and the queue's sweep is a minute away
+    await abortAllDurableObjects();
+    const done = await waitForStatus(task.id, ["completed"], 10_000);
+    expect(done.output).toBe("then first");
+    expect(done.steps.map((st: { runs: unknown[] }) => st.runs.length)).toEqual([1, 1]);
+  });
+
   it("a run sets its heartbeat alarm once it has gone on for a while, and the task clears it when done", async () => {
     const plan = await savePlan({ name: "long run", steps: [step("a", `@delay ${HEARTBEAT_AFTER_MS + 1_500}\n@output slow`)] });
     const task = await runPlan(plan.id);

@@ -96,6 +96,8 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.queue = new QueueSide(ctx.storage, this.meta === null);
       // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
       if (this.meta) this.alarmAt = await ctx.storage.getAlarm();
+      // a restart stopped what this task was doing: it goes on now, not at its organization's queue's next sweep
+      if (this.meta && !FINAL.has(this.status) && this.stalled(Date.now())) this.schedulePump();
     });
   }
 
@@ -256,6 +258,12 @@ export class TaskRunner extends DurableObject<Bindings> {
   private unlaunched(): boolean {
     for (const n of this.nodes()) if (this.needsLaunch(n)) return true;
     return false;
+  }
+
+  /** A run to resume, or a step to start or settle that the pass a restart cut off would have stored (a backoff not yet due aside). */
+  private stalled(now: number): boolean {
+    if (this.unlaunched()) return true;
+    return nextActions(this.meta!.plan, this.index, this.graph).some((a) => a.type !== "start_agent" || (this.node(a.key).retry_at ?? 0) <= now);
   }
 
   private needsLaunch(n: StoredNode): boolean {
