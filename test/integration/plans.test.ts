@@ -171,6 +171,11 @@ describe("/plans", () => {
     const missing = await api("POST", `/plans/${plan.id}/run`, { body: { inputs: {} } });
     expectError(missing, 422);
     expect(missing.json.error.message).toContain("topic");
+    const before = await count();
+    const blank = await api("POST", `/plans/${plan.id}/run`, { body: { inputs: { topic: " \n " } } });
+    expectError(blank, 422);
+    expect(blank.json.error.details).toEqual([{ param: "topic", message: "is required" }]);
+    expect(await count()).toBe(before);
     expectError(await api("POST", `/plans/${plan.id}/run`, { body: { inputs: { topic: "x", bogus: 1 } } }), 422);
     expectError(await api("POST", "/plans/pln_nope/run", { body: { inputs: {} } }), 404);
     const task = await runPlan(plan.id, { inputs: { topic: "tea" } });
