@@ -115,9 +115,13 @@ export function initialNodes(plan: Plan, index: StepIndex): NodeSpec[] {
   return specsFor(index, plan.steps, "", null, "pending");
 }
 
+/** A whole answer in a Markdown code fence, as models often write a JSON array: the fence lines are not items. */
+const FENCED = /^```[^\n`]*\n([\s\S]*?)\n?```$/;
+
 /** A JSON array gives one item per element; any other text one item per non-empty line. */
 export function loopItems(output: string): string[] {
-  const text = output.trim();
+  const trimmed = output.trim();
+  const text = (FENCED.exec(trimmed)?.[1] ?? trimmed).trim();
   if (text.startsWith("[")) {
     try {
       const parsed: unknown = JSON.parse(text);

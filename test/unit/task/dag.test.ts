@@ -56,6 +56,13 @@ describe("dag scheduler", () => {
     expect(loopItems('["a", {"b": 1}, 3]')).toEqual(["a", '{"b":1}', "3"]);
     expect(loopItems("one\n\n two \nthree")).toEqual(["one", "two", "three"]);
     expect(loopItems("[not json")).toEqual(["[not json"]);
+    // a model's answer in a Markdown code fence: the fence is not part of the list
+    expect(loopItems('```json\n["Acme", "Globex"]\n```')).toEqual(["Acme", "Globex"]);
+    expect(loopItems('  ```\n[1, 2]\n```  \n')).toEqual(["1", "2"]);
+    expect(loopItems("```text\nAcme\nGlobex\n```")).toEqual(["Acme", "Globex"]);
+    expect(loopItems("```json\n[]\n```")).toEqual([]);
+    // fences inside the text are lines like any other
+    expect(loopItems("Acme\n```\nGlobex")).toEqual(["Acme", "```", "Globex"]);
     const p = plan({
       name: "p",
       steps: [
