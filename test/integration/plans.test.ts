@@ -581,7 +581,9 @@ describe("running plans", () => {
     });
     const looped = await waitForStatus((await runPlan(loop.id)).id, ["failed"]);
     const iterations = looped.steps[1].iterations;
-    expect(looped.steps[1]).toMatchObject({ status: "failed", error: "each[1] failed" });
+    // the loop names the step that failed inside it, and why, rather than only the iteration
+    expect(looped.steps[1]).toMatchObject({ status: "failed", error: "each[1].boom failed: sim: permanent failure (@fail permanent)" });
+    expect(iterations[1].error).toBe(looped.steps[1].error);
     expect(iterations.map((i: { status: string }) => i.status)).toEqual(["completed", "failed", "cancelled"]);
     expect(iterations[2]).toMatchObject({ started_at: null, steps: [expect.objectContaining({ id: "each[2].pick", runs: [] }), expect.anything()] });
     // a failed task has no output of its own, even when a step completed before the failure

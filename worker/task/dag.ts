@@ -25,6 +25,8 @@ export interface NodeSpec {
 
 export interface NodeState extends NodeSpec {
   output: string | null;
+  /** why it failed, for a container to pass on */
+  error?: string | null;
 }
 
 export type Action =
@@ -232,11 +234,17 @@ export function nextActions(plan: Plan, index: StepIndex, g: Graph): Action[] {
     } else if (n.status === "running" && n.kind !== "agent") {
       const kids = (g.children.get(n.key) ?? []).map((k) => g.nodes.get(k)!);
       const failed = kids.find((k) => k.status === "failed");
-      if (failed) actions.push({ type: "fail", key: n.key, error: `${failed.key} failed` });
+      // a container passes on the error of the step that failed inside it, so the loop itself says which and why
+      if (failed) actions.push({ type: "fail", key: n.key, error: failedWithin(failed) });
       else if (kids.every((k) => DONE.has(k.status))) actions.push({ type: "complete", key: n.key, output: containerOutput(n, kids) });
     }
   }
   return actions;
+}
+
+function failedWithin(failed: NodeState): string {
+  if (failed.kind !== "agent") return failed.error ?? `${failed.key} failed`;
+  return failed.error ? `${failed.key} failed: ${failed.error}` : `${failed.key} failed`;
 }
 
 function containerOutput(n: NodeState, kids: NodeState[]): string {
