@@ -392,6 +392,28 @@ describe("task detail", () => {
     expect(await page.locator('.dag-node[data-step="ticket"], .dag-node[data-step="ignore"]').count()).toBe(0);
   });
 
+  it("shows a loop's body steps Skipped in the plan graph when it had no items, and Cancelled when the task stopped before it began, never Waiting", async () => {
+    const agentStep = (id: string, instructions: string) => ({ id, agent: "writer", instructions });
+    const loopPlan = (list: string) => apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Loop graph ${uid()}`,
+      steps: [agentStep("list", list), { id: "each", kind: "loop", over: "list", body: [agentStep("draft", "@output {{item}}")] }, { ...agentStep("after", "@output done"), depends_on: ["each"] }],
+    });
+    const empty = await apiCall<Created>(app, "POST", `/plans/${(await loopPlan("@output []")).id}/run`, {});
+    await page.goto(`${app.url}/tasks/${empty.id}`);
+    await badge("completed").waitFor({ timeout: 20_000 });
+    await page.locator('.dag-node[data-step="after"][data-status="completed"]').waitFor();
+    await page.locator('.dag-node[data-step="draft"][data-status="skipped"]').waitFor();
+
+    const stopped = await apiCall<Created>(app, "POST", `/plans/${(await loopPlan("@delay 600000\n@output [1]")).id}/run`, {});
+    await expect.poll(async () => (await apiCall<{ status: string }>(app, "GET", `/tasks/${stopped.id}`)).status, { timeout: 20_000 }).toBe("in_progress");
+    await apiCall(app, "DELETE", `/tasks/${stopped.id}`);
+    await page.goto(`${app.url}/tasks/${stopped.id}`);
+    await badge("cancelled").waitFor({ timeout: 20_000 });
+    await page.locator('.dag-node[data-step="each"][data-status="cancelled"]').waitFor();
+    await page.locator('.dag-node[data-step="draft"][data-status="cancelled"]').waitFor();
+    expect(await page.locator('.dag-node[data-status="pending"]').count()).toBe(0);
+  });
+
   it("cuts a long step name with … inside its box in the plan graph, the full name in its tooltip", async () => {
     const name = "WWWW Market research across every European country and region";
     const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: `Long names ${uid()}`, steps: [{ id: "wide", name, agent: "writer", instructions: "@output ok" }] });
