@@ -341,6 +341,24 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("shows a loop iteration's long item on one line within the page, the whole item in its tooltip", async () => {
+    const items = [Array.from({ length: 600 }, (_, i) => `word${i}`).join(" "), "x".repeat(400)];
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Long items ${uid()}`,
+      steps: [{ id: "list", agent: "writer", instructions: `@output ${JSON.stringify(items)}` }, { id: "each", kind: "loop", over: "list", body: [{ id: "d", agent: "writer", instructions: "@output ok" }] }],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await badge("completed").waitFor({ timeout: 20_000 });
+    for (const [i, item] of items.entries()) {
+      const sub = page.locator(`.step[data-step="each[${i}]"] > .step-row .step-sub`);
+      expect(await sub.getAttribute("title")).toBe(`item ${item}`);
+      // one line, as a step's other details are
+      expect((await sub.boundingBox())!.height).toBeLessThan(30);
+    }
+    expect(await pageWidth()).toBeLessThanOrEqual(await page.evaluate(() => document.documentElement.clientWidth));
+  });
+
   it("keeps a row's actions in view in a task table wider than its box, and focuses the answer box of its dialog", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Needs an answer ${uid()} with a title long enough to widen the table`, description: "@ask Which one?\n@output ok" });
     await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("needs_input");
