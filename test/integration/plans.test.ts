@@ -428,6 +428,10 @@ describe("running plans", () => {
     const loop = t.steps[1];
     expect(loop.status).toBe("needs_input");
     expect(loop.iterations.map((i: { status: string }) => i.status)).toEqual(["needs_input", "needs_input"]);
+    // the body step's own id names no one output: the answer says which ones there are
+    const bare = await api("POST", `/tasks/${task.id}/steps/draft/approve`);
+    expectError(bare, 404);
+    expect(bare.json.error.message).toBe("step draft runs once per item of loop emails: review one iteration's, e.g. emails[0].draft");
     expect((await api("POST", `/tasks/${task.id}/steps/emails[0].draft/approve`)).status).toBe(200);
     t = (await api("GET", `/tasks/${task.id}`)).json;
     expect(t.steps[1].iterations[0].status).toBe("completed");
