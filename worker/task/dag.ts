@@ -223,7 +223,7 @@ export function nextActions(plan: Plan, index: StepIndex, g: Graph): Action[] {
       else if (step.kind === "loop") {
         const over = g.nodes.get(resolveKey(index, step.over, prefixOf(n.key)))!;
         const items = loopItems(over.output ?? "");
-        if (items.length > MAX_LOOP_ITEMS) actions.push({ type: "fail", key: n.key, error: `the loop has more than ${MAX_LOOP_ITEMS} items` });
+        if (items.length > MAX_LOOP_ITEMS) actions.push({ type: "fail", key: n.key, error: `${step.over}'s output has ${items.length} items: the loop has more than ${MAX_LOOP_ITEMS} items` });
         else actions.push({ type: "expand_loop", key: n.key, nodes: expandLoop(index, step, n.key, items) });
       } else {
         const on = g.nodes.get(resolveKey(index, step.on, prefixOf(n.key)))!;

@@ -108,7 +108,8 @@ describe("dag scheduler", () => {
     const full = actionFor(MAX_LOOP_ITEMS);
     expect(full.type).toBe("expand_loop");
     expect(full.type === "expand_loop" && full.nodes.filter((n) => n.kind === "iteration").length).toBe(MAX_LOOP_ITEMS);
-    expect(actionFor(MAX_LOOP_ITEMS + 1)).toEqual({ type: "fail", key: "each", error: `the loop has more than ${MAX_LOOP_ITEMS} items` });
+    // says where the list came from and how long it was, so the plan's author knows what to split
+    expect(actionFor(MAX_LOOP_ITEMS + 1)).toEqual({ type: "fail", key: "each", error: `l's output has ${MAX_LOOP_ITEMS + 1} items: the loop has more than ${MAX_LOOP_ITEMS} items` });
   });
 
   it("never runs more loop iterations at once than its concurrency", () => {
