@@ -746,6 +746,20 @@ describe("durability", () => {
     expect(done.steps.map((st: { runs: unknown[] }) => st.runs.length)).toEqual([1, 1]);
   });
 
+  it("a step whose start a restart cut off (its upstream finished, the next pass never came) starts once anything reaches the task", async () => {
+    const plan = await savePlan({ name: "cut off", steps: [step("a", "@ask go?\n@output first"), step("b", "@output then {{steps.a.output}}", { depends_on: ["a"] })] });
+    const task = await runPlan(plan.id);
+    await waitForStatus(task.id, ["needs_input"]);
+    // as storage holds it when the process stops between a's finishing commit and the pass that starts b
+    await runInDurableObject(taskStub(task.id), (_o, state) => {
+      state.storage.sql.exec("UPDATE nodes SET status = 'completed', output = 'first', waiting = NULL WHERE key = 'a'");
+      state.storage.sql.exec("UPDATE runs SET status = 'completed' WHERE node_key = 'a'");
+    });
+    await abortAllDurableObjects();
+    const done = await waitForStatus(task.id, ["completed"], 10_000);
+    expect(done.output).toBe("then first");
+  });
+
   it("a run sets its heartbeat alarm once it has gone on for a while, and the task clears it when done", async () => {
     const plan = await savePlan({ name: "long run", steps: [step("a", `@delay ${HEARTBEAT_AFTER_MS + 1_500}\n@output slow`)] });
     const task = await runPlan(plan.id);
