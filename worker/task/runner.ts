@@ -390,7 +390,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** Only an agent step's output is reviewed: a loop or branch is 409 (its own steps are), an unknown or skipped one 404. */
   private reviewable(key: string): StoredNode | RpcResult<never> {
     const node = this.graph.nodes.get(key) as StoredNode | undefined;
-    if (!node) {
+    if (!node && this.meta) {
       const loops = this.index.get(key)?.loops ?? [];
       const first = loops.length ? [...this.nodes()].find((n) => n.step_id === key && n.status !== "skipped") : undefined;
       if (first) return fail("not_found", `step ${key} runs once per item of loop ${loops[loops.length - 1]}: review one iteration's, e.g. ${first.key}`);
