@@ -341,6 +341,24 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("shows a loop iteration's long item on one line within the page, the whole item in its tooltip", async () => {
+    const items = [Array.from({ length: 600 }, (_, i) => `word${i}`).join(" "), "x".repeat(400)];
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Long items ${uid()}`,
+      steps: [{ id: "list", agent: "writer", instructions: `@output ${JSON.stringify(items)}` }, { id: "each", kind: "loop", over: "list", body: [{ id: "d", agent: "writer", instructions: "@output ok" }] }],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await badge("completed").waitFor({ timeout: 20_000 });
+    for (const [i, item] of items.entries()) {
+      const sub = page.locator(`.step[data-step="each[${i}]"] > .step-row .step-sub`);
+      expect(await sub.getAttribute("title")).toBe(`item ${item}`);
+      // one line, as a step's other details are
+      expect((await sub.boundingBox())!.height).toBeLessThan(30);
+    }
+    expect(await pageWidth()).toBeLessThanOrEqual(await page.evaluate(() => document.documentElement.clientWidth));
+  });
+
   it("keeps a row's actions in view in a task table wider than its box, and focuses the answer box of its dialog", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Needs an answer ${uid()} with a title long enough to widen the table`, description: "@ask Which one?\n@output ok" });
     await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("needs_input");
@@ -390,6 +408,28 @@ describe("task detail", () => {
     await badge("completed").waitFor({ timeout: 20_000 });
     await page.locator('.dag-node[data-step="page"][data-status="completed"]').waitFor();
     expect(await page.locator('.dag-node[data-step="ticket"], .dag-node[data-step="ignore"]').count()).toBe(0);
+  });
+
+  it("shows a loop's body steps Skipped in the plan graph when it had no items, and Cancelled when the task stopped before it began, never Waiting", async () => {
+    const agentStep = (id: string, instructions: string) => ({ id, agent: "writer", instructions });
+    const loopPlan = (list: string) => apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Loop graph ${uid()}`,
+      steps: [agentStep("list", list), { id: "each", kind: "loop", over: "list", body: [agentStep("draft", "@output {{item}}")] }, { ...agentStep("after", "@output done"), depends_on: ["each"] }],
+    });
+    const empty = await apiCall<Created>(app, "POST", `/plans/${(await loopPlan("@output []")).id}/run`, {});
+    await page.goto(`${app.url}/tasks/${empty.id}`);
+    await badge("completed").waitFor({ timeout: 20_000 });
+    await page.locator('.dag-node[data-step="after"][data-status="completed"]').waitFor();
+    await page.locator('.dag-node[data-step="draft"][data-status="skipped"]').waitFor();
+
+    const stopped = await apiCall<Created>(app, "POST", `/plans/${(await loopPlan("@delay 600000\n@output [1]")).id}/run`, {});
+    await expect.poll(async () => (await apiCall<{ status: string }>(app, "GET", `/tasks/${stopped.id}`)).status, { timeout: 20_000 }).toBe("in_progress");
+    await apiCall(app, "DELETE", `/tasks/${stopped.id}`);
+    await page.goto(`${app.url}/tasks/${stopped.id}`);
+    await badge("cancelled").waitFor({ timeout: 20_000 });
+    await page.locator('.dag-node[data-step="each"][data-status="cancelled"]').waitFor();
+    await page.locator('.dag-node[data-step="draft"][data-status="cancelled"]').waitFor();
+    expect(await page.locator('.dag-node[data-status="pending"]').count()).toBe(0);
   });
 
   it("cuts a long step name with … inside its box in the plan graph, the full name in its tooltip", async () => {

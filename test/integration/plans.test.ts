@@ -171,6 +171,11 @@ describe("/plans", () => {
     const missing = await api("POST", `/plans/${plan.id}/run`, { body: { inputs: {} } });
     expectError(missing, 422);
     expect(missing.json.error.message).toContain("topic");
+    const before = await count();
+    const blank = await api("POST", `/plans/${plan.id}/run`, { body: { inputs: { topic: " \n " } } });
+    expectError(blank, 422);
+    expect(blank.json.error.details).toEqual([{ param: "topic", message: "is required" }]);
+    expect(await count()).toBe(before);
     expectError(await api("POST", `/plans/${plan.id}/run`, { body: { inputs: { topic: "x", bogus: 1 } } }), 422);
     expectError(await api("POST", "/plans/pln_nope/run", { body: { inputs: {} } }), 404);
     const task = await runPlan(plan.id, { inputs: { topic: "tea" } });
@@ -423,6 +428,10 @@ describe("running plans", () => {
     const loop = t.steps[1];
     expect(loop.status).toBe("needs_input");
     expect(loop.iterations.map((i: { status: string }) => i.status)).toEqual(["needs_input", "needs_input"]);
+    // the body step's own id names no one output: the answer says which ones there are
+    const bare = await api("POST", `/tasks/${task.id}/steps/draft/approve`);
+    expectError(bare, 404);
+    expect(bare.json.error.message).toBe("step draft runs once per item of loop emails: review one iteration's, e.g. emails[0].draft");
     expect((await api("POST", `/tasks/${task.id}/steps/emails[0].draft/approve`)).status).toBe(200);
     t = (await api("GET", `/tasks/${task.id}`)).json;
     expect(t.steps[1].iterations[0].status).toBe("completed");
@@ -576,7 +585,9 @@ describe("running plans", () => {
     });
     const looped = await waitForStatus((await runPlan(loop.id)).id, ["failed"]);
     const iterations = looped.steps[1].iterations;
-    expect(looped.steps[1]).toMatchObject({ status: "failed", error: "each[1] failed" });
+    // the loop names the step that failed inside it, and why, rather than only the iteration
+    expect(looped.steps[1]).toMatchObject({ status: "failed", error: "each[1].boom failed: sim: permanent failure (@fail permanent)" });
+    expect(iterations[1].error).toBe(looped.steps[1].error);
     expect(iterations.map((i: { status: string }) => i.status)).toEqual(["completed", "failed", "cancelled"]);
     expect(iterations[2]).toMatchObject({ started_at: null, steps: [expect.objectContaining({ id: "each[2].pick", runs: [] }), expect.anything()] });
     // a failed task has no output of its own, even when a step completed before the failure
@@ -722,6 +733,31 @@ describe("durability", () => {
     expect(await count("one")).toBe(1);
     expect(await count("two")).toBe(1);
     expect(env).toBeTruthy();
+  });
+
+  it("a task whose object restarted mid-run goes on as soon as anything reaches it, not only at the queue's next sweep", async () => {
+    const plan = await savePlan({ name: "restarted", steps: [step("a", "@delay 600\n@output first"), step("b", "@output then {{steps.a.output}}", { depends_on: ["a"] })] });
+    const task = await runPlan(plan.id);
+    await waitForStatus(task.id, ["in_progress"]);
+    // younger than a heartbeat: no alarm of its own, and the queue's sweep is a minute away
+    await abortAllDurableObjects();
+    const done = await waitForStatus(task.id, ["completed"], 10_000);
+    expect(done.output).toBe("then first");
+    expect(done.steps.map((st: { runs: unknown[] }) => st.runs.length)).toEqual([1, 1]);
+  });
+
+  it("a step whose start a restart cut off (its upstream finished, the next pass never came) starts once anything reaches the task", async () => {
+    const plan = await savePlan({ name: "cut off", steps: [step("a", "@ask go?\n@output first"), step("b", "@output then {{steps.a.output}}", { depends_on: ["a"] })] });
+    const task = await runPlan(plan.id);
+    await waitForStatus(task.id, ["needs_input"]);
+    // as storage holds it when the process stops between a's finishing commit and the pass that starts b
+    await runInDurableObject(taskStub(task.id), (_o, state) => {
+      state.storage.sql.exec("UPDATE nodes SET status = 'completed', output = 'first', waiting = NULL WHERE key = 'a'");
+      state.storage.sql.exec("UPDATE runs SET status = 'completed' WHERE node_key = 'a'");
+    });
+    await abortAllDurableObjects();
+    const done = await waitForStatus(task.id, ["completed"], 10_000);
+    expect(done.output).toBe("then first");
   });
 
   it("a run sets its heartbeat alarm once it has gone on for a while, and the task clears it when done", async () => {

@@ -55,6 +55,13 @@ describe("POST /tasks", () => {
     expect(row!.cost_nanos / 1e9).toBeCloseTo(done.cost, 12);
   });
 
+  it("sends a one-step task's description to its agent as written, double braces included", async () => {
+    const description = "Fix the Jinja loop: {% for x in xs %}{{ item }}{{params.name}} and {{steps.a.output}}{% endfor %}";
+    const done = await waitForStatus((await createTask({ agent: "writer", title: "braces", description })).id, ["completed"]);
+    // the sim model answers "Done: <the instructions it was sent>"
+    expect(done.output).toBe(`Done: ${description}`);
+  });
+
   it("fails a task whose step fails permanently, with the error on the run", async () => {
     const task = await createTask({ agent: "researcher", title: "doomed", description: "@fail permanent" });
     const done = await waitForStatus(task.id, ["failed"]);

@@ -25,6 +25,8 @@ export interface NodeSpec {
 
 export interface NodeState extends NodeSpec {
   output: string | null;
+  /** why it failed, for a container to pass on */
+  error?: string | null;
 }
 
 export type Action =
@@ -115,9 +117,13 @@ export function initialNodes(plan: Plan, index: StepIndex): NodeSpec[] {
   return specsFor(index, plan.steps, "", null, "pending");
 }
 
+/** A whole answer in a Markdown code fence, as models often write a JSON array: the fence lines are not items. */
+const FENCED = /^```[^\n`]*\n([\s\S]*?)\n?```$/;
+
 /** A JSON array gives one item per element; any other text one item per non-empty line. */
 export function loopItems(output: string): string[] {
-  const text = output.trim();
+  const trimmed = output.trim();
+  const text = (FENCED.exec(trimmed)?.[1] ?? trimmed).trim();
   if (text.startsWith("[")) {
     try {
       const parsed: unknown = JSON.parse(text);
@@ -217,7 +223,7 @@ export function nextActions(plan: Plan, index: StepIndex, g: Graph): Action[] {
       else if (step.kind === "loop") {
         const over = g.nodes.get(resolveKey(index, step.over, prefixOf(n.key)))!;
         const items = loopItems(over.output ?? "");
-        if (items.length > MAX_LOOP_ITEMS) actions.push({ type: "fail", key: n.key, error: `the loop has more than ${MAX_LOOP_ITEMS} items` });
+        if (items.length > MAX_LOOP_ITEMS) actions.push({ type: "fail", key: n.key, error: `${step.over}'s output has ${items.length} items: the loop has more than ${MAX_LOOP_ITEMS} items` });
         else actions.push({ type: "expand_loop", key: n.key, nodes: expandLoop(index, step, n.key, items) });
       } else {
         const on = g.nodes.get(resolveKey(index, step.on, prefixOf(n.key)))!;
@@ -228,11 +234,17 @@ export function nextActions(plan: Plan, index: StepIndex, g: Graph): Action[] {
     } else if (n.status === "running" && n.kind !== "agent") {
       const kids = (g.children.get(n.key) ?? []).map((k) => g.nodes.get(k)!);
       const failed = kids.find((k) => k.status === "failed");
-      if (failed) actions.push({ type: "fail", key: n.key, error: `${failed.key} failed` });
+      // a container passes on the error of the step that failed inside it, so the loop itself says which and why
+      if (failed) actions.push({ type: "fail", key: n.key, error: failedWithin(failed) });
       else if (kids.every((k) => DONE.has(k.status))) actions.push({ type: "complete", key: n.key, output: containerOutput(n, kids) });
     }
   }
   return actions;
+}
+
+function failedWithin(failed: NodeState): string {
+  if (failed.kind !== "agent") return failed.error ?? `${failed.key} failed`;
+  return failed.error ? `${failed.key} failed: ${failed.error}` : `${failed.key} failed`;
 }
 
 function containerOutput(n: NodeState, kids: NodeState[]): string {

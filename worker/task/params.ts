@@ -8,7 +8,7 @@ import { allSteps } from "./validate";
  * - strings pass as they are; numbers, booleans and bigints are stringified;
  *   objects and arrays become JSON;
  * - `null` and `undefined` count as not given, so the default applies;
- * - a required param needs a value (an empty string is not one) unless it has a default;
+ * - a required param needs a value (a blank string is not one, and its default applies) unless it has a default;
  * - a param with an `enum` takes only one of its values (an optional one may be left empty);
  * - an optional param with neither value nor default is the empty string, so every
  *   declared param is defined for templates;
@@ -45,8 +45,10 @@ export function resolveInputs(params: Param[], inputs: Record<string, unknown>, 
       issues.push({ param: p.name, message: given.message });
       continue;
     }
-    const value = given.value ?? p.default;
-    if (p.required && (value === undefined || value === "") && !o.partial) {
+    // a blank value is none for a required param: "   " would otherwise pass for the value it insists on
+    const blank = given.value !== undefined && p.required && given.value.trim() === "";
+    const value = (blank ? undefined : given.value) ?? p.default;
+    if (p.required && (value === undefined || value.trim() === "") && !o.partial) {
       issues.push({ param: p.name, message: "is required" });
       continue;
     }

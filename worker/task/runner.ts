@@ -96,6 +96,8 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.queue = new QueueSide(ctx.storage, this.meta === null);
       // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
       if (this.meta) this.alarmAt = await ctx.storage.getAlarm();
+      // a restart stopped what this task was doing: it goes on now, not at its organization's queue's next sweep
+      if (this.meta && !FINAL.has(this.status) && this.stalled(Date.now())) this.schedulePump();
     });
   }
 
@@ -258,6 +260,12 @@ export class TaskRunner extends DurableObject<Bindings> {
     return false;
   }
 
+  /** A run to resume, or a step to start or settle that the pass a restart cut off would have stored (a backoff not yet due aside). */
+  private stalled(now: number): boolean {
+    if (this.unlaunched()) return true;
+    return nextActions(this.meta!.plan, this.index, this.graph).some((a) => a.type !== "start_agent" || (this.node(a.key).retry_at ?? 0) <= now);
+  }
+
   private needsLaunch(n: StoredNode): boolean {
     return n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child";
   }
@@ -382,6 +390,11 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** Only an agent step's output is reviewed: a loop or branch is 409 (its own steps are), an unknown or skipped one 404. */
   private reviewable(key: string): StoredNode | RpcResult<never> {
     const node = this.graph.nodes.get(key) as StoredNode | undefined;
+    if (!node && this.meta) {
+      const loops = this.index.get(key)?.loops ?? [];
+      const first = loops.length ? [...this.nodes()].find((n) => n.step_id === key && n.status !== "skipped") : undefined;
+      if (first) return fail("not_found", `step ${key} runs once per item of loop ${loops[loops.length - 1]}: review one iteration's, e.g. ${first.key}`);
+    }
     if (!node || node.status === "skipped") return fail("not_found", `no step ${key} in this task`);
     if (node.kind !== "agent") return fail("conflict", `step ${key} is ${node.kind === "iteration" ? "an" : "a"} ${node.kind}: review the agent steps inside it`);
     return node;

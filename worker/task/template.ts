@@ -4,10 +4,10 @@
  *
  * Rendering is one pass: a substituted value is never expanded again, so an
  * output that happens to contain `{{…}}` cannot inject a reference.
- * A reference with no value (an undeclared param, a step that has not run or was
- * skipped, `{{item}}` outside a loop) renders as the empty string; saving a plan
- * rejects such references up front (validate.ts), so at run time this only
- * happens for steps of a branch not taken.
+ * A step the task knows that has no output (skipped, not run) renders as the empty string.
+ * A reference to nothing the task has (an undeclared param, an unknown step, `{{item}}`
+ * outside a loop) is left as written: saving a plan refuses them (validate.ts), so they come
+ * only from a single-agent task's description, which is its message as the person wrote it.
  * Braces that are not a reference (`{{ foo }}`, `{ "json": 1 }`) are left as they are.
  */
 
@@ -59,16 +59,17 @@ export function renderTemplate(text: string, vars: TemplateVars): string {
 }
 
 function valueOf(ref: TemplateRef, vars: TemplateVars, text: string): string {
+  const asWritten = text.slice(ref.start, ref.end);
   switch (ref.kind) {
     case "param":
-      return Object.hasOwn(vars.params, ref.name) ? vars.params[ref.name] : "";
+      return Object.hasOwn(vars.params, ref.name) ? vars.params[ref.name] : asWritten;
     case "step":
-      return (Object.hasOwn(vars.steps, ref.id) ? vars.steps[ref.id] : undefined) ?? "";
+      return Object.hasOwn(vars.steps, ref.id) ? (vars.steps[ref.id] ?? "") : asWritten;
     case "item":
-      return vars.item ?? "";
+      return vars.item ?? asWritten;
     case "index":
-      return vars.index === undefined ? "" : String(vars.index);
+      return vars.index === undefined ? asWritten : String(vars.index);
     case "invalid":
-      return text.slice(ref.start, ref.end);
+      return asWritten;
   }
 }

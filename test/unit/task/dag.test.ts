@@ -56,6 +56,13 @@ describe("dag scheduler", () => {
     expect(loopItems('["a", {"b": 1}, 3]')).toEqual(["a", '{"b":1}', "3"]);
     expect(loopItems("one\n\n two \nthree")).toEqual(["one", "two", "three"]);
     expect(loopItems("[not json")).toEqual(["[not json"]);
+    // a model's answer in a Markdown code fence: the fence is not part of the list
+    expect(loopItems('```json\n["Acme", "Globex"]\n```')).toEqual(["Acme", "Globex"]);
+    expect(loopItems('  ```\n[1, 2]\n```  \n')).toEqual(["1", "2"]);
+    expect(loopItems("```text\nAcme\nGlobex\n```")).toEqual(["Acme", "Globex"]);
+    expect(loopItems("```json\n[]\n```")).toEqual([]);
+    // fences inside the text are lines like any other
+    expect(loopItems("Acme\n```\nGlobex")).toEqual(["Acme", "```", "Globex"]);
     const p = plan({
       name: "p",
       steps: [
@@ -101,7 +108,8 @@ describe("dag scheduler", () => {
     const full = actionFor(MAX_LOOP_ITEMS);
     expect(full.type).toBe("expand_loop");
     expect(full.type === "expand_loop" && full.nodes.filter((n) => n.kind === "iteration").length).toBe(MAX_LOOP_ITEMS);
-    expect(actionFor(MAX_LOOP_ITEMS + 1)).toEqual({ type: "fail", key: "each", error: `the loop has more than ${MAX_LOOP_ITEMS} items` });
+    // says where the list came from and how long it was, so the plan's author knows what to split
+    expect(actionFor(MAX_LOOP_ITEMS + 1)).toEqual({ type: "fail", key: "each", error: `l's output has ${MAX_LOOP_ITEMS + 1} items: the loop has more than ${MAX_LOOP_ITEMS} items` });
   });
 
   it("never runs more loop iterations at once than its concurrency", () => {

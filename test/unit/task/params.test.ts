@@ -34,6 +34,14 @@ describe("resolveInputs", () => {
     expect(resolveInputs([p("a", { required: true, default: "d" })], {})).toEqual({ ok: true, values: { a: "d" } });
   });
 
+  it("a blank value (spaces, a newline) is no value for a required param: its default applies, else it is missing", () => {
+    const r = resolveInputs([p("a", { required: true }), p("b", { required: true, default: "d" }), p("c", { required: true, default: "e" })], { a: "  \n", b: " ", c: "" });
+    expect(r).toEqual({ ok: false, issues: [{ param: "a", message: "is required" }] });
+    expect(resolveInputs([p("b", { required: true, default: "d" }), p("c", { required: true, default: "e" })], { b: " ", c: "" })).toEqual({ ok: true, values: { b: "d", c: "e" } });
+    // an optional param takes what it is given, blank included
+    expect(resolveInputs([p("o", { default: "d" })], { o: " " })).toEqual({ ok: true, values: { o: " " } });
+  });
+
   it("null falls back to the default", () => {
     expect(resolveInputs([p("a", { default: "d" })], { a: null })).toEqual({ ok: true, values: { a: "d" } });
   });

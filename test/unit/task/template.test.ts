@@ -14,8 +14,14 @@ describe("renderTemplate", () => {
     expect(renderTemplate("{{ params.topic }}|{{\tsteps.research.output\n}}|{{  item}}", { ...vars, item: "x" })).toBe("cats|notes|x");
   });
 
-  it("renders references without a value as the empty string", () => {
-    expect(renderTemplate("[{{params.nope}}][{{steps.skipped.output}}][{{steps.gone.output}}][{{item}}][{{index}}]", vars)).toBe("[][][][][]");
+  it("renders a step that has no output (skipped, not run) as the empty string", () => {
+    expect(renderTemplate("[{{steps.skipped.output}}]", vars)).toBe("[]");
+  });
+
+  it("leaves a reference to nothing the task has (an undeclared param, an unknown step, an item outside a loop) as written", () => {
+    // a single-agent task's description is its message, never checked as a plan's templates are
+    const text = "[{{params.nope}}][{{steps.gone.output}}][{{ item }}][{{index}}]";
+    expect(renderTemplate(text, vars)).toBe(text);
   });
 
   it("renders index 0", () => {
@@ -32,7 +38,7 @@ describe("renderTemplate", () => {
   });
 
   it("does not look up inherited properties", () => {
-    expect(renderTemplate("[{{params.constructor}}][{{steps.toString.output}}]", vars)).toBe("[][]");
+    expect(renderTemplate("[{{params.constructor}}][{{steps.toString.output}}]", vars)).toBe("[{{params.constructor}}][{{steps.toString.output}}]");
   });
 
   it("never expands a substituted value again (property)", () => {

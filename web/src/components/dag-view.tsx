@@ -8,8 +8,8 @@ interface Node {
   label: string;
   kind: string;
   deps: { id: string; label?: string }[];
-  /** The branch whose case holds this step, if any. */
-  branch?: string;
+  /** The loop or branch whose body or case holds this step, if any. */
+  within?: { id: string; kind: "loop" | "branch" };
   layer: number;
   row: number;
 }
@@ -40,7 +40,7 @@ export function drawableSteps(v: unknown): PlanStep[] | null {
   return isList(steps) ? steps : null;
 }
 
-function collect(steps: PlanStep[], out: Map<string, Node>, implicit?: { id: string; label?: string }, branch?: string) {
+function collect(steps: PlanStep[], out: Map<string, Node>, implicit?: { id: string; label?: string }, within?: Node["within"]) {
   const inner = new Set(steps.map((s) => s.id));
   for (const s of steps) {
     const deps: Node["deps"] = (s.depends_on ?? []).map((id) => ({ id }));
@@ -48,11 +48,11 @@ function collect(steps: PlanStep[], out: Map<string, Node>, implicit?: { id: str
     if (s.kind === "branch") deps.push({ id: s.on, label: "on" });
     // Steps that start a nested body hang off their loop or branch.
     if (implicit && !(s.depends_on ?? []).some((d) => inner.has(d))) deps.push(implicit);
-    out.set(s.id, { id: s.id, label: s.name || s.id, kind: s.kind ?? "agent", deps, branch, layer: 0, row: 0 });
-    if (s.kind === "loop") collect(s.body, out, { id: s.id, label: "each" }, branch);
+    out.set(s.id, { id: s.id, label: s.name || s.id, kind: s.kind ?? "agent", deps, within, layer: 0, row: 0 });
+    if (s.kind === "loop") collect(s.body, out, { id: s.id, label: "each" }, { id: s.id, kind: "loop" });
     if (s.kind === "branch") {
-      for (const [value, body] of Object.entries(s.cases)) collect(body, out, { id: s.id, label: value }, s.id);
-      if (s.default?.length) collect(s.default, out, { id: s.id, label: "default" }, s.id);
+      for (const [value, body] of Object.entries(s.cases)) collect(body, out, { id: s.id, label: value }, { id: s.id, kind: "branch" });
+      if (s.default?.length) collect(s.default, out, { id: s.id, label: "default" }, { id: s.id, kind: "branch" });
     }
   }
 }
@@ -123,19 +123,25 @@ export function DagView(props: { plan: PlanStep[]; steps?: Step[] }) {
   const status = createMemo(() => statusIndex(props.steps ?? []));
   const inPlan = createMemo(() => new Map(planned().map((n) => [n.id, n])));
   const ran = () => props.steps !== undefined;
-  /** A step the task never ran sits on a branch path not taken once that branch has decided. */
+  /**
+   * A step the task never ran sits on a branch path not taken once that branch has decided, or in the body of a
+   * loop that ran no iteration (an empty list), or one the task stopped before it began: not waiting for anything.
+   */
   const st = (id: string): StepStatus => {
     const known = status().get(id);
     if (known) return known;
-    const b = inPlan().get(id)?.branch;
-    const bs = b ? st(b) : null;
-    return bs && bs !== "pending" ? "skipped" : "pending";
+    const within = inPlan().get(id)?.within;
+    const outer = within ? st(within.id) : "pending";
+    if (!within || outer === "pending") return "pending";
+    if (within.kind === "branch") return "skipped";
+    if (outer === "completed" || outer === "skipped") return "skipped";
+    return outer === "cancelled" || outer === "failed" ? "cancelled" : "pending";
   };
   /** Branch paths not taken are hidden, as in the step list; each layer's rows close up behind them. */
   const nodes = createMemo(() => {
     const rows = new Map<number, number>();
     return planned()
-      .filter((n) => st(n.id) !== "skipped")
+      .filter((n) => !(n.within?.kind === "branch" && st(n.id) === "skipped"))
       .sort((a, b) => a.layer - b.layer || a.row - b.row)
       .map((n) => {
         const row = rows.get(n.layer) ?? 0;

@@ -10,6 +10,10 @@ function visible(steps: Step[] | undefined): Step[] {
   return (steps ?? []).filter((s) => s.status !== "skipped");
 }
 
+/** A loop's item may be a whole document: its row shows the start of it on one line. */
+const ITEM_CHARS = 300;
+const clip = (text: string) => (text.length > ITEM_CHARS ? `${text.slice(0, ITEM_CHARS - 1)}…` : text);
+
 function duration(s: Step): number | null {
   return s.duration_ms ?? durationBetween(s.started_at, s.finished_at);
 }
@@ -36,6 +40,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
   const children = () => visible([...(s().iterations ?? []), ...(s().steps ?? [])]);
   const [open, setOpen] = createSignal(true);
   const label = () => s().name || s().id;
+  const itemText = () => (s().kind === "iteration" || s().item !== undefined ? `item ${typeof s().item === "string" ? s().item : JSON.stringify(s().item)}` : null);
   const hasTrace = () => (s().runs?.length ?? 0) > 0;
   return (
     <li class={`step depth-${Math.min(props.depth, 3)}`} data-step={s().id} data-status={s().status}>
@@ -56,8 +61,8 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
           </Show>
           <div class="step-title">
             <span class="step-name">{label()}</span>
-            <span class="muted small">
-              {s().kind === "iteration" || s().item !== undefined ? `item ${typeof s().item === "string" ? s().item : JSON.stringify(s().item)}` : s().kind}
+            <span class="muted small step-sub" title={itemText() ?? undefined}>
+              {itemText() === null ? s().kind : clip(itemText()!)}
               {s().agent ? ` · ${s().agent}` : ""}
               <Show when={(s().runs?.length ?? 0) > 1}> · {s().runs.length} runs</Show>
             </span>
