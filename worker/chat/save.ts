@@ -3,18 +3,25 @@ import { newerVersion } from "../api/plan-etag";
 import { saveVersion } from "../api/plan-save";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
+import { ApiError, conflict } from "../lib/errors";
 import { newId } from "../lib/ids";
 import type { Plan } from "../task/plan-schema";
 
 /**
  * A draft becomes a plan: a new version of the plan the conversation came from (or was saved as),
- * else a new plan; the same plan as the current version saves nothing. A new version replaces only the version
+ * else (or when `asNew`) a new plan; when the plan it came from was deleted meanwhile, 409 unless `asNew`.
+ * The same plan as the current version saves nothing. A new version replaces only the version
  * `replaces` (when given), is checked against the plan's triggers and made as `PUT /plans/{id}` makes one.
  */
-export async function saveDraft(d1: D1Database, p: Principal, planId: string | null, plan: Plan, o: { pause: boolean; replaces: number | null }): Promise<{ record: PlanRecord; created: boolean }> {
+export async function saveDraft(d1: D1Database, p: Principal, planId: string | null, plan: Plan, o: { pause: boolean; replaces: number | null; asNew?: boolean }): Promise<{ record: PlanRecord; created: boolean }> {
   const now = Date.now();
   const actor = actorOf(p);
-  const current = planId ? await findPlan(d1, p.org_id, planId).catch(() => null) : null;
+  const current = planId && !o.asNew ? await findPlan(d1, p.org_id, planId).catch((e: unknown) => {
+    // a Save that would quietly become another plan is told apart, so the person chooses
+    throw e instanceof ApiError && e.code === "not_found"
+      ? conflict(`plan ${planId}, which this conversation edits, was deleted: save with {"as_new": true} to save the draft as a new plan`, { plan_id: planId, deleted: true })
+      : e;
+  }) : null;
   if (!current) {
     const id = newId("pln");
     await d1.batch([

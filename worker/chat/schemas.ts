@@ -58,6 +58,10 @@ export const Save = z
     plan_version: z.number().int().min(1).optional().openapi({
       description: "the plan's version this save replaces, default the one the conversation started from or was last saved as: 409 if the plan is at another, so a version saved meanwhile (the plan editor, another conversation) is not undone unseen",
     }),
+    as_new: z.boolean().optional().openapi({
+      description: "`true`: save the draft as a new plan, whatever plan the conversation came from (say, once that plan was deleted: a Save without it is then 409)",
+    }),
   })
-  .strict();
+  .strict()
+  .refine((s) => !(s.as_new && s.plan_version !== undefined), { path: ["plan_version"], message: "a new plan replaces no version: give as_new or plan_version, not both" });
 
