@@ -296,9 +296,31 @@ describe("plans", () => {
     await page.getByRole("button", { name: "Run plan v2" }).waitFor();
 
     await page.getByRole("tab", { name: "Versions" }).click();
+    const saver = (await apiCall<{ saved_by: { name: string } }>(app, "GET", `/plans/${plan.id}`)).saved_by.name;
+    await expect.poll(() => page.getByTestId("version-saved").allTextContents()).toEqual([expect.stringMatching(new RegExp(`^saved by ${saver} · \\S`)), expect.stringMatching(new RegExp(`^saved by ${saver} · \\S`))]);
     await page.getByRole("button", { name: /^v2/ }).click();
     await page.waitForURL(`**/plans/${plan.id}`);
     await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write2"');
+  });
+
+  it("shows a version saved before savers were recorded as saved by unknown", async () => {
+    const plan = await onePlan(`Older ${uid()}`, []);
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, description: "v2", steps: [{ id: "write", agent: "writer", instructions: "@output ok" }] });
+    // such a version comes with no saver: the answer as an older database gives it
+    await page.route(`**/api/v1/plans/${plan.id}/versions**`, async (r) => {
+      const res = await r.fetch();
+      const body = (await res.json()) as { items: { version: number; saved_by: unknown }[] };
+      for (const v of body.items) if (v.version === 1) v.saved_by = null;
+      await r.fulfill({ response: res, json: body });
+    });
+    await page.goto(`${app.url}/plans/${plan.id}?tab=versions`);
+    await page.getByRole("tab", { name: "Versions" }).click();
+    await expect.poll(() => page.getByTestId("version-saved").count()).toBe(2);
+    expect(await page.getByTestId("version-saved").nth(1).textContent()).toMatch(/^saved by unknown · \S/);
+    await page.getByRole("button", { name: /^v1/ }).click();
+    await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).not.toContain('"v2"');
+    await page.unroute(`**/api/v1/plans/${plan.id}/versions**`);
+    expect(browser.problems).toEqual([]);
   });
 
 });

@@ -1,6 +1,6 @@
 import { findPlan, type PlanRecord, unchanged } from "../api/plan-run";
 import { newerVersion } from "../api/plan-etag";
-import { saveVersion } from "../api/plan-save";
+import { insertVersion, saveVersion } from "../api/plan-save";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
 import { ApiError, conflict } from "../lib/errors";
@@ -26,7 +26,7 @@ export async function saveDraft(d1: D1Database, p: Principal, planId: string | n
     const id = newId("pln");
     await d1.batch([
       d1.prepare("INSERT INTO plans (id, org_id, name, description, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)").bind(id, p.org_id, plan.name, plan.description, now, now),
-      d1.prepare("INSERT INTO plan_versions (plan_id, version, definition, created_at) VALUES (?, 1, ?, ?)").bind(id, JSON.stringify(plan), now),
+      insertVersion(d1, id, 1, plan, actor, now),
       auditStatement(d1, { org_id: p.org_id, actor, action: "plan.create", target_type: "plan", target_id: id, details: { name: plan.name, via: "chat" } }, now),
     ]);
     return { record: await findPlan(d1, p.org_id, id), created: true };
