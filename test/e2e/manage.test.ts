@@ -192,7 +192,15 @@ describe("plans", () => {
     await page.getByRole("button", { name: "Save new version" }).click();
     await page.getByRole("alert").filter({ hasText: "Version 2 of this plan was saved while you edited" }).waitFor();
     expect(await editor.inputValue()).toBe(edited);
-    expect((await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).description).toBe("theirs");
+    const theirs = await apiCall<{ version: number; description: string; saved_by: { name: string } }>(app, "GET", `/plans/${plan.id}`);
+    expect(theirs.description).toBe("theirs");
+    // the page says what it is on, and what Run starts: the version it loaded, by number
+    await page.getByTestId("plan-version").filter({ hasText: `version 1 · editing from version 1 — version 2 saved by ${theirs.saved_by.name} meanwhile` }).waitFor();
+    await page.getByRole("tab", { name: "Run" }).click();
+    expect(await page.getByTestId("runs-version").textContent()).toBe(`Runs v1, the version this page loaded, not v2 saved by ${theirs.saved_by.name} meanwhile: Revert to load v2 and run it.`);
+    await page.getByRole("button", { name: "Run plan v1" }).waitFor();
+    await page.getByRole("tab", { name: "JSON" }).click();
+    expect(await editor.inputValue()).toBe(edited);
     expect(await page.getByRole("link", { name: "See version 2 (new tab)" }).getAttribute("href")).toBe(`/plans/${plan.id}?version=2`);
 
     await page.getByRole("button", { name: "Replace version 2" }).click();
@@ -219,6 +227,21 @@ describe("plans", () => {
     await page.getByRole("button", { name: "Save new version" }).click();
     await page.getByTestId("plan-version").filter({ hasText: "version 6" }).waitFor();
     expect((await apiCall<{ description: string }>(app, "GET", `/plans/${plan.id}`)).description).toBe("after theirs");
+  });
+
+  it("runs the version the page shows, by its number, not one saved meanwhile", async () => {
+    const plan = await onePlan(`Pinned ${uid()}`, [{ name: "topic", default: "first" }]);
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write"');
+    // another tab saves version 2, with another param, after this page loaded version 1
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, params: [{ name: "subject", required: true }], steps: [{ id: "write2", agent: "writer", instructions: "{{params.subject}}\n@output ok" }] });
+    await page.getByRole("tab", { name: "Run" }).click();
+    const form = page.getByRole("form", { name: "Run plan" });
+    await expect.poll(() => form.getByLabel(/^topic/).inputValue()).toBe("first");
+    await form.getByRole("button", { name: "Run plan v1" }).click();
+    await page.waitForURL(/\/tasks\/tsk_/);
+    const task = await apiCall<{ plan_version: number; inputs: Record<string, string> }>(app, "GET", `/tasks/${page.url().split("/tasks/")[1]}`);
+    expect(task).toMatchObject({ plan_version: 1, inputs: { topic: "first" } });
   });
 
   it("shows a plan deleted elsewhere as an error, not the plan open before", async () => {

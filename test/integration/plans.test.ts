@@ -68,6 +68,30 @@ describe("/plans", () => {
     expect(after.map((v: any) => [v.version, v.saved_by])).toEqual([[3, saver], [2, saver], [1, null]]);
   });
 
+  it("runs the version a run names, so what a page showed is what starts; the current one without it", async () => {
+    const def = (text: string, param = "topic") => ({ name: "pinned", params: [{ name: param, default: "x" }], steps: [step("a", `@output ${text} {{params.${param}}}`)] });
+    const plan = await savePlan(def("one"));
+    const saved = await api("PUT", `/plans/${plan.id}`, { body: def("two", "subject") });
+    expect(saved.json.saved_by).toEqual({ type: "token", id: BOOTSTRAP_TOKEN_ID, name: "bootstrap admin" });
+    expect((await api("GET", `/plans/${plan.id}`)).json.saved_by).toEqual(saved.json.saved_by);
+    // a page that loaded version 1 runs version 1, with version 1's params
+    const old = await runPlan(plan.id, { version: 1, inputs: { topic: "otters" } });
+    const current = await runPlan(plan.id, { inputs: { subject: "seals" } });
+    const pinned = await runPlan(plan.id, { version: 2 });
+    expect((await waitForStatus(old.id, ["completed"])) as any).toMatchObject({ plan_version: 1, output: "one otters" });
+    expect((await waitForStatus(current.id, ["completed"])) as any).toMatchObject({ plan_version: 2, output: "two seals" });
+    expect((await waitForStatus(pinned.id, ["completed"])) as any).toMatchObject({ plan_version: 2, output: "two x" });
+    // version 1's params are checked against version 1
+    const refused = await api("POST", `/plans/${plan.id}/run`, { body: { version: 1, inputs: { subject: "seals" } } });
+    expectError(refused, 422, "unprocessable");
+    const before = await count();
+    const missing = await api("POST", `/plans/${plan.id}/run`, { body: { version: 3 } });
+    expectError(missing, 422, "unprocessable");
+    expect(missing.json.error.message).toContain("no version 3");
+    for (const version of [0, "1", 1.5]) expectError(await api("POST", `/plans/${plan.id}/run`, { body: { version } }), 400, "bad_request");
+    expect(await count()).toBe(before);
+  });
+
   it("answers the current version, with no new one, when a save changes nothing", async () => {
     const def = { name: "same", params: [{ name: "topic", default: "otters" }], steps: [step("a", "@output {{params.topic}}")] };
     const plan = await savePlan(def);

@@ -37,6 +37,17 @@ export async function findPlan(d1: D1Database, orgId: string, id: string): Promi
   return row;
 }
 
+/** The plan with `version` in place of its current one: 404 for an unknown plan, 422 for a version it never had (or no longer has). */
+export async function findPlanAt(d1: D1Database, orgId: string, id: string, version: number): Promise<PlanRecord> {
+  const row = await d1
+    .prepare(`SELECT ${PLAN_COLUMNS.replace("p.version", "v.version")} FROM plans p LEFT JOIN plan_versions v ON v.plan_id = p.id AND v.version = ? WHERE p.id = ? AND p.org_id = ?`)
+    .bind(version, id, orgId)
+    .first<PlanRecord & { version: number | null }>();
+  if (!row) throw notFound("plan");
+  if (row.version === null) throw unprocessable(`plan ${id} has no version ${version}`, { plan_id: id, plan_version: version });
+  return row as PlanRecord;
+}
+
 /** Who saved a plan's version, as the audit log names actors; null when it was saved before that was kept. */
 export const saverOf = (r: Pick<PlanRecord, "saved_by_type" | "saved_by_id" | "saved_by_name">): Actor | null =>
   r.saved_by_type && r.saved_by_id ? ({ type: r.saved_by_type, id: r.saved_by_id, name: r.saved_by_name ?? "" } as Actor) : null;

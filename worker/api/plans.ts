@@ -9,7 +9,7 @@ import { type Plan, planSchema } from "../task/plan-schema";
 import { validatePlan } from "../task/validate";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
-import { findPlan, PLAN_COLUMNS, type PlanRecord, runPlan, saverOf, unchanged } from "./plan-run";
+import { findPlan, findPlanAt, PLAN_COLUMNS, type PlanRecord, runPlan, saverOf, unchanged } from "./plan-run";
 import { baseVersion, ifMatches, ifMatchOf, newerVersion, versionTag } from "./plan-etag";
 import { insertVersion, SaveQuery, saveVersion } from "./plan-save";
 import { sourceOf } from "./principal";
@@ -32,7 +32,10 @@ const VersionView = z.object({ version: z.number().int(), definition: z.record(z
 const Id = z.object({ id: z.string().min(1).max(100) });
 const PlanBody = z.record(z.string(), z.unknown()).openapi("PlanDefinition", { description: "name, description, params[], steps[] (see DESIGN.md)" });
 const RunBody = z
-  .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: usd(MAX_BUDGET_USD).optional() })
+  .object({
+    inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: usd(MAX_BUDGET_USD).optional(),
+    version: z.number().int().min(1).optional().openapi({ description: "the saved version to run, default the current one: a page sends the version it shows, so a version saved meanwhile is not run unseen" }),
+  })
   .strict();
 
 const NEWEST_PLANS: Keyset = { columns: ["p.created_at", "p.id"], types: ["number", "string"], order: "DESC" };
@@ -174,13 +177,13 @@ export const plansApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/{id}/run", tags: ["plans"], summary: "Start a task on the current version", request: { params: Id, body: body(RunBody) }, responses: { 201: createdJson(TaskListItem), ...errors(400, 401, 403, 404, 409, 422) } }),
+    createRoute({ method: "post", path: "/{id}/run", tags: ["plans"], summary: "Start a task on the current version, or the saved `version` named", request: { params: Id, body: body(RunBody) }, responses: { 201: createdJson(TaskListItem), ...errors(400, 401, 403, 404, 409, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
-      const { inputs, title, max_cost } = c.req.valid("json");
+      const { inputs, title, max_cost, version } = c.req.valid("json");
       const planId = c.req.valid("param").id;
-      const task = await runPlan(c.env, p, planId, {
+      const task = await runPlan(c.env, p, version === undefined ? planId : await findPlanAt(c.env.DB, p.org_id, planId, version), {
         inputs, title, max_cost_nanos: max_cost == null ? null : Math.round(max_cost * 1e9), source: sourceOf(p),
         audit: { actor: actorOf(p), action: "task.create", details: { plan_id: planId } },
         also: c.get("idempotentTask"),

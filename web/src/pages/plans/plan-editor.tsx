@@ -14,7 +14,7 @@ import { JsonEditor, type EditorIssue } from "./json-editor";
 import { lineFor, parseErrorLine, prettyWithLines } from "./json-paths";
 import { DeletePlanDialog } from "./delete-plan-dialog";
 import { RunPlanForm } from "./run-plan-form";
-import { VersionList } from "./version-list";
+import { savedBy, VersionList } from "./version-list";
 import { isTriggerList } from "../../lib/trigger-breaks";
 import { isNewerPlan } from "../../lib/newer-plan";
 
@@ -59,6 +59,8 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   const [base, setBase] = createSignal(0);
   /** The version the last save found saved meanwhile: the edits stay, to look at it first or replace it. */
   const [newer, setNewer] = createSignal<number | null>(null);
+  /** Who saved that version, once known. */
+  const [newerBy, setNewerBy] = createSignal<string | null>(null);
   const [deleting, setDeleting] = createSignal(false);
   const tab = (): PlanTab => (isNew() && props.tab !== "graph" ? "edit" : props.tab);
   const [search, setSearch] = useSearchParams<{ version?: string }>();
@@ -131,7 +133,11 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
       }
     } catch (e) {
       if (e instanceof ApiError && e.status === 409 && isNewerPlan(e.details)) {
-        setNewer(e.details.version);
+        const v = e.details.version;
+        setNewer(v);
+        setNewerBy(null);
+        // read apart from the loaded plan, which the edits and the Run tab stay on
+        void api.plans.get(props.id).then((p) => newer() === v && p.version === v && setNewerBy(savedBy(p)), () => undefined);
         setErr(`Version ${e.details.version} of this plan was saved while you edited (in another tab, or by someone else). Your edits are kept here, not saved: look at version ${e.details.version} first, or replace it with yours.`);
       } else if (e instanceof ApiError && e.status === 409 && isTriggerList(e.details)) {
         setBreaks(e.details.map((d) => d.trigger_id));
@@ -179,6 +185,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
               <span class="muted small" data-testid="plan-version">
                 version {plan.data?.version}
                 {viewing() !== null ? ` · showing v${viewing()} (save to restore it)` : ""}
+                {newer() !== null ? ` · editing from version ${base()} — version ${newer()} saved${newerBy() ? ` by ${newerBy()}` : ""} meanwhile` : ""}
               </span>
             </Show>
           </div>
@@ -268,7 +275,9 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
         {/* keyed on the version: a new save brings its own params and defaults */}
         <Show when={tab() === "run" && plan.data?.version} keyed>
           <p class="muted small" data-testid="runs-version">
-            {viewing() !== null
+            {newer() !== null
+              ? `Runs v${plan.data?.version}, the version this page loaded, not v${newer()} saved${newerBy() ? ` by ${newerBy()}` : ""} meanwhile: Revert to load v${newer()} and run it.`
+              : viewing() !== null
               ? `Runs the current version, v${plan.data?.version}, not v${viewing()} shown in the JSON tab: save v${viewing()} as a new version to run it.`
               : `Runs the current version, v${plan.data?.version}.`}
           </p>
