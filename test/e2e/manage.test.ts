@@ -244,6 +244,25 @@ describe("plans", () => {
     expect(task).toMatchObject({ plan_version: 1, inputs: { topic: "first" } });
   });
 
+  it("keeps the edits of a plan deleted elsewhere while they were made, and saves them as a new plan when asked", async () => {
+    const plan = await onePlan(`Vanishing ${uid()}`, []);
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    const editor = page.getByLabel("Plan JSON");
+    await expect.poll(() => editor.inputValue()).toContain('"write"');
+    const edited = (await editor.inputValue()).replace('"description": ""', '"description": "kept work"');
+    await editor.fill(edited);
+    await apiCall(app, "DELETE", `/plans/${plan.id}`);
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByRole("alert").filter({ hasText: "This plan was deleted while you edited it" }).waitFor();
+    expect(await editor.inputValue()).toBe(edited);
+    await page.getByRole("button", { name: "Save as a new plan" }).click();
+    await page.waitForURL((u) => /\/plans\/pln_/.test(u.pathname) && !u.pathname.endsWith(plan.id));
+    const id = page.url().split("/plans/")[1];
+    expect(await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${id}`)).toMatchObject({ version: 1, description: "kept work" });
+    await expect.poll(() => editor.inputValue()).toContain('"kept work"');
+    expect(browser.problems).toEqual([]);
+  });
+
   it("shows a plan deleted elsewhere as an error, not the plan open before", async () => {
     const open = await onePlan(`Open ${uid()}`, []);
     const gone = await onePlan(`Gone ${uid()}`, []);

@@ -61,6 +61,8 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   const [newer, setNewer] = createSignal<number | null>(null);
   /** Who saved that version, once known. */
   const [newerBy, setNewerBy] = createSignal<string | null>(null);
+  /** The plan was deleted (elsewhere) while edited: the edits stay, to save as a new plan. */
+  const [gone, setGone] = createSignal(false);
   const [deleting, setDeleting] = createSignal(false);
   const tab = (): PlanTab => (isNew() && props.tab !== "graph" ? "edit" : props.tab);
   const [search, setSearch] = useSearchParams<{ version?: string }>();
@@ -101,11 +103,12 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   window.addEventListener("beforeunload", onUnload);
   onCleanup(() => window.removeEventListener("beforeunload", onUnload));
 
-  const save = async (pauseTriggers = false) => {
+  const save = async (pauseTriggers = false, asNew = false) => {
     setErr(null);
     setIssues([]);
     setBreaks([]);
     setNewer(null);
+    setGone(false);
     const sent = text();
     let def: PlanDefinition;
     try {
@@ -117,17 +120,17 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     }
     setBusy(true);
     try {
-      const saved = isNew() ? await api.plans.create(def) : await api.plans.update(props.id, def, base(), pauseTriggers);
+      const saved = isNew() || asNew ? await api.plans.create(def) : await api.plans.update(props.id, def, base(), pauseTriggers);
       setClean(sent);
       // the same plan as the version it builds on makes no version: say so rather than "Saved"
-      const same = !isNew() && saved.version === base();
+      const same = !isNew() && !asNew && saved.version === base();
       // what is typed now builds on the version just saved (the refresh below may keep the loaded definition as it is)
       setBase(saved.version);
       if (same) toast(`Nothing changed: “${saved.name}” stays at v${saved.version}`);
       else toast(pauseTriggers ? `Saved “${saved.name}” v${saved.version}; its triggers that need new inputs are paused` : `Saved “${saved.name}” v${saved.version}`);
       setViewing(null);
       props.onSaved(saved);
-      if (!isNew()) {
+      if (!isNew() && !asNew) {
         void plan.refresh();
         void versions.refresh();
       }
@@ -139,6 +142,9 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
         // read apart from the loaded plan, which the edits and the Run tab stay on
         void api.plans.get(props.id).then((p) => newer() === v && p.version === v && setNewerBy(savedBy(p)), () => undefined);
         setErr(`Version ${e.details.version} of this plan was saved while you edited (in another tab, or by someone else). Your edits are kept here, not saved: look at version ${e.details.version} first, or replace it with yours.`);
+      } else if (e instanceof ApiError && e.status === 404 && !isNew()) {
+        setGone(true);
+        setErr("This plan was deleted while you edited it (in another tab, or by someone else). Your edits are kept here, not saved: save them as a new plan to keep them.");
       } else if (e instanceof ApiError && e.status === 409 && isTriggerList(e.details)) {
         setBreaks(e.details.map((d) => d.trigger_id));
         setErr(e.message);
@@ -229,6 +235,13 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
                 </button>
               </div>
             )}
+          </Show>
+          <Show when={gone() && isAdmin()}>
+            <div class="row gap-sm wrap">
+              <button class="btn btn-primary" type="button" disabled={busy()} onClick={() => void save(false, true)}>
+                Save as a new plan
+              </button>
+            </div>
           </Show>
           <Show when={breaks().length && isAdmin()}>
             <div class="row gap-sm wrap" data-testid="breaks-triggers">
