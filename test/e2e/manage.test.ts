@@ -345,6 +345,26 @@ describe("plans", () => {
     await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write2"');
   });
 
+  it("restores an older version by saving it, then shows and builds on the version that made", async () => {
+    const plan = await onePlan(`Restored ${uid()}`, []);
+    const def = (description: string) => ({ name: plan.name, description, steps: [{ id: "write", agent: "writer", instructions: "@output ok" }] });
+    await apiCall(app, "PUT", `/plans/${plan.id}`, def("second"));
+    await apiCall(app, "PUT", `/plans/${plan.id}`, def("third"));
+    await page.goto(`${app.url}/plans/${plan.id}?version=2`);
+    const editor = page.getByLabel("Plan JSON");
+    await expect.poll(() => editor.inputValue()).toContain('"description": "second"');
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: /^version 4$/ }).waitFor();
+    expect((await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).description).toBe("second");
+    // the JSON is the version just made, not the one current before it
+    await expect.poll(() => editor.inputValue()).toContain('"description": "second"');
+    await editor.fill((await editor.inputValue()).replace('"description": "second"', '"description": "fifth"'));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: /^version 5$/ }).waitFor();
+    expect(await page.getByTestId("newer-version").count()).toBe(0);
+    expect(await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).toMatchObject({ version: 5, description: "fifth" });
+  });
+
   it("shows a version saved before savers were recorded as saved by unknown", async () => {
     const plan = await onePlan(`Older ${uid()}`, []);
     await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, description: "v2", steps: [{ id: "write", agent: "writer", instructions: "@output ok" }] });

@@ -128,6 +128,8 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
       setBase(saved.version);
       if (same) toast(`Nothing changed: “${saved.name}” stays at v${saved.version}`);
       else toast(pauseTriggers ? `Saved “${saved.name}” v${saved.version}; its triggers that need new inputs are paused` : `Saved “${saved.name}” v${saved.version}`);
+      // the plan is now the version just made: an older version on show (restored by this save) gives way to it, not to the one current before
+      if (!isNew() && !asNew) plan.mutate(() => saved);
       setViewing(null);
       props.onSaved(saved);
       if (!isNew() && !asNew) {
