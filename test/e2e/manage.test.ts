@@ -340,6 +340,7 @@ describe("plans", () => {
     await page.getByRole("tab", { name: "Versions" }).click();
     const saver = (await apiCall<{ saved_by: { name: string } }>(app, "GET", `/plans/${plan.id}`)).saved_by.name;
     await expect.poll(() => page.getByTestId("version-saved").allTextContents()).toEqual([expect.stringMatching(new RegExp(`^saved by ${saver} · \\S`)), expect.stringMatching(new RegExp(`^saved by ${saver} · \\S`))]);
+    expect(await page.getByTestId("version-changes").allTextContents()).toEqual(["added write2 (write2) · removed write (write) · changed the plan's params", "first version"]);
     await page.getByRole("button", { name: /^v2/ }).click();
     await page.waitForURL(`**/plans/${plan.id}`);
     await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write2"');

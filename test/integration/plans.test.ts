@@ -68,6 +68,29 @@ describe("/plans", () => {
     expect(after.map((v: any) => [v.version, v.saved_by])).toEqual([[3, saver], [2, saver], [1, null]]);
   });
 
+  it("says what changed in each version from the one before, page by page", async () => {
+    const plan = await savePlan({ name: "diffed", steps: [step("a", "@output one")] });
+    await api("PUT", `/plans/${plan.id}`, { body: { name: "diffed", steps: [step("a", "@output two"), step("b", "@output b", { name: "Bee", depends_on: ["a"] })] } });
+    await api("PUT", `/plans/${plan.id}`, { body: { name: "renamed", steps: [step("a", "@output two"), step("b", "@output b", { name: "Bee", depends_on: ["a"] })] } });
+    await api("PUT", `/plans/${plan.id}`, { body: { name: "renamed", steps: [step("a", "@output two")] } });
+    const expected = [
+      { from_version: 3, added: [], removed: [{ id: "b", name: "Bee" }], changed: [], plan_fields: [], summary: ["removed b (Bee)"] },
+      { from_version: 2, added: [], removed: [], changed: [], plan_fields: ["name"], summary: ["changed the plan's name"] },
+      { from_version: 1, added: [{ id: "b", name: "Bee" }], removed: [], changed: [{ id: "a", name: "a", fields: ["instructions"] }], plan_fields: [], summary: ["added b (Bee)", "changed a: instructions"] },
+      { from_version: null, added: [{ id: "a", name: "a" }], removed: [], changed: [], plan_fields: [], summary: ["added a (a)"] },
+    ];
+    expect((await api("GET", `/plans/${plan.id}/versions`)).json.items.map((v: any) => v.changes)).toEqual(expected);
+    // one at a time, each page still knows the version before its last
+    const paged: unknown[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = (await api("GET", `/plans/${plan.id}/versions?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`)).json;
+      paged.push(...page.items.map((v: any) => v.changes));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(paged).toEqual(expected);
+  });
+
   it("runs the version a run names, so what a page showed is what starts; the current one without it", async () => {
     const def = (text: string, param = "topic") => ({ name: "pinned", params: [{ name: param, default: "x" }], steps: [step("a", `@output ${text} {{params.${param}}}`)] });
     const plan = await savePlan(def("one"));

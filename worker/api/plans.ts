@@ -16,6 +16,8 @@ import { sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskListItem, usd } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { AUDIT_ACTOR_TYPES } from "../db/schema";
+import { diffPlans } from "../chat/diff";
+import { PlanChanges } from "../chat/schemas";
 import { cursorAfter, ListQuery } from "./list-query";
 
 const Saver = z
@@ -28,7 +30,10 @@ const PlanView = z
     saved_by: Saver,
   })
   .openapi("Plan");
-const VersionView = z.object({ version: z.number().int(), definition: z.record(z.string(), z.unknown()), created_at: z.string().openapi({ description: "when it was saved" }), saved_by: Saver });
+const VersionView = z.object({
+  version: z.number().int(), definition: z.record(z.string(), z.unknown()), created_at: z.string().openapi({ description: "when it was saved" }), saved_by: Saver,
+  changes: PlanChanges.nullable().openapi({ description: "what changed from the version before (`from_version`; null for version 1, whose steps are all added)" }),
+});
 const Id = z.object({ id: z.string().min(1).max(100) });
 const PlanBody = z.record(z.string(), z.unknown()).openapi("PlanDefinition", { description: "name, description, params[], steps[] (see DESIGN.md)" });
 const RunBody = z
@@ -172,7 +177,16 @@ export const plansApi = newApp()
       const { results } = await c.env.DB.prepare(`SELECT version, definition, created_at, saved_by_type, saved_by_id, saved_by_name FROM plan_versions WHERE plan_id = ? ${page.where} ${page.tail}`)
         .bind(current.id, ...page.args)
         .all<Pick<PlanRecord, "version" | "definition" | "created_at" | "saved_by_type" | "saved_by_id" | "saved_by_name">>();
-      const view = (v: (typeof results)[number]) => ({ version: v.version, definition: JSON.parse(v.definition) as Record<string, unknown>, created_at: iso(v.created_at)!, saved_by: saverOf(v) });
+      // the page reads one row past its last (to know whether another page follows): the version before that last one
+      const plans = new Map(results.map((v) => [v.version, planSchema.safeParse(JSON.parse(v.definition))]));
+      const changes = (version: number) => {
+        const [prev, next] = [version === 1 ? null : plans.get(version - 1), plans.get(version)];
+        if (prev === undefined || !next?.success || (prev && !prev.success)) return null;
+        return diffPlans(prev?.data ?? null, next.data, prev ? version - 1 : null);
+      };
+      const view = (v: (typeof results)[number]) => ({
+        version: v.version, definition: JSON.parse(v.definition) as Record<string, unknown>, created_at: iso(v.created_at)!, saved_by: saverOf(v), changes: changes(v.version),
+      });
       return c.json(pageOf(results, limit, (v) => [v.version], view), 200);
     },
   )

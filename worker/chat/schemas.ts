@@ -6,14 +6,16 @@ import { LIMITS, MAX_BUDGET_USD, Tokens, usd } from "../api/schemas";
 const PlanJson = z.record(z.string(), z.unknown());
 const Issue = z.object({ step: z.string().optional(), path: z.string(), message: z.string() });
 const StepChange = z.object({ id: z.string(), name: z.string(), fields: z.array(z.string()).optional() });
+/** What changed from one plan to the next (a draft from the previous draft, a plan's version from the version before), step by step. */
+export const PlanChanges = z.object({
+  from_version: z.number().int().nullable(), added: z.array(StepChange), removed: z.array(StepChange), changed: z.array(StepChange),
+  plan_fields: z.array(z.string()), summary: z.array(z.string()),
+});
 export const Draft = z
   .object({
     version: z.number().int(),
     plan: PlanJson,
-    changes: z.object({
-      from_version: z.number().int().nullable(), added: z.array(StepChange), removed: z.array(StepChange), changed: z.array(StepChange),
-      plan_fields: z.array(z.string()), summary: z.array(z.string()),
-    }),
+    changes: PlanChanges,
     created_at: z.string(),
   })
   .openapi("ChatDraft");
