@@ -351,9 +351,18 @@ describe("plans", () => {
     const def = (description: string) => ({ name: plan.name, description, steps: [{ id: "write", agent: "writer", instructions: "@output ok" }] });
     await apiCall(app, "PUT", `/plans/${plan.id}`, def("second"));
     await apiCall(app, "PUT", `/plans/${plan.id}`, def("third"));
+    // the plan's versions come before the plan itself (either may): the save still builds on the current version
+    let versionsCame = () => {};
+    const came = new Promise<void>((r) => (versionsCame = r));
+    const onResponse = (res: { url: () => string }) => res.url().includes(`/plans/${plan.id}/versions`) && versionsCame();
+    page.on("response", onResponse);
+    await page.route(`**/api/v1/plans/${plan.id}`, async (r) => (await came, await r.continue()));
     await page.goto(`${app.url}/plans/${plan.id}?version=2`);
     const editor = page.getByLabel("Plan JSON");
     await expect.poll(() => editor.inputValue()).toContain('"description": "second"');
+    await page.getByTestId("plan-version").filter({ hasText: "version 3 · showing v2" }).waitFor();
+    await page.unroute(`**/api/v1/plans/${plan.id}`);
+    page.off("response", onResponse);
     await page.getByRole("button", { name: "Save new version" }).click();
     await page.getByTestId("plan-version").filter({ hasText: /^version 4$/ }).waitFor();
     expect((await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).description).toBe("second");

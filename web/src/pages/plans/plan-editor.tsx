@@ -70,7 +70,8 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   /** The older version on show, if the URL names one: the current version is never "viewed". */
   const older = createMemo(() => {
     const v = asked();
-    if (v === null || v === plan.data?.version) return null;
+    // not before the plan: what is shown sets the version a save builds on, which is the plan's
+    if (v === null || !plan.data || v === plan.data.version) return null;
     return versions.data?.items.find((x) => x.version === v && x.definition) ?? null;
   });
   const viewing = () => older()?.version ?? null;
