@@ -271,7 +271,9 @@ describe("plans", () => {
     await apiCall(app, "DELETE", `/plans/${gone.id}`);
     await page.getByRole("link", { name: new RegExp(gone.name) }).click();
     await page.waitForURL(`**/plans/${gone.id}`);
-    await page.getByRole("alert").filter({ hasText: "Could not load this plan" }).waitFor();
+    // gone for good: said so, with where the version a task ran still is, and no Try again that cannot help
+    await page.getByRole("alert").filter({ hasText: "This plan was deleted, or never existed" }).filter({ hasText: "Tasks that ran it keep the version they ran" }).waitFor();
+    expect(await page.getByRole("button", { name: "Try again" }).count()).toBe(0);
     expect(await page.getByRole("heading", { name: open.name, level: 2 }).count()).toBe(0);
     expect(await page.getByLabel("Plan JSON").count()).toBe(0);
   });

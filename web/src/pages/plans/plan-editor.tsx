@@ -185,7 +185,19 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   };
 
   return (
-    <Show when={isNew() || plan.data} fallback={<Show when={plan.error} fallback={<Loading />}>{<ErrorState error={plan.error} retry={plan.refresh} title="Could not load this plan" />}</Show>}>
+    <Show
+      when={isNew() || plan.data}
+      fallback={
+        <Show when={plan.error} fallback={<Loading />}>
+          <Show
+            when={plan.error instanceof ApiError && plan.error.status === 404}
+            fallback={<ErrorState error={plan.error} retry={plan.refresh} title="Could not load this plan" />}
+          >
+            <ErrorState error="Tasks that ran it keep the version they ran: it is on each task's page." title="This plan was deleted, or never existed" />
+          </Show>
+        </Show>
+      }
+    >
       <div class="card stack">
         <header class="row space-between wrap">
           <div>
