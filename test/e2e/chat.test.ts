@@ -203,6 +203,7 @@ describe("chat save of a deleted plan", () => {
     await page.getByRole("button", { name: "Save new version" }).click();
     await page.getByRole("alert").filter({ hasText: `Plan ${plan.id} was deleted` }).waitFor();
     expect(await count()).toBe(before);
+    expect(await page.getByTestId("chat-planner").textContent()).toContain(`editing ${plan.id} v1 (deleted)`);
     // the draft stays on screen, and one click saves it as a new plan
     expect(await page.locator('.chat-step[data-step="write_digest_news"]').count()).toBe(1);
     await page.getByRole("button", { name: "Save as a new plan" }).click();
@@ -213,6 +214,8 @@ describe("chat save of a deleted plan", () => {
     expect((await apiCall<{ definition: { steps: unknown[] } }>(app, "GET", `/plans/${conv.plan_id}`)).definition.steps).toHaveLength(2);
     expect(await page.getByRole("button", { name: "Save as a new plan" }).count()).toBe(0);
     expect(await page.getByRole("alert").filter({ hasText: "was deleted" }).count()).toBe(0);
+    await expect.poll(() => page.getByTestId("chat-planner").textContent()).toContain(`editing ${conv.plan_id} v1`);
+    expect(await page.getByTestId("chat-planner").textContent()).not.toContain("(deleted)");
     expect(browser.problems).toEqual([]);
   });
 });

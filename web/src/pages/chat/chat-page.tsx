@@ -289,7 +289,7 @@ export function ChatPage() {
                 {(p) => (
                   <p class="muted small" data-testid="chat-planner">
                     Planner: {p().agent ? `${p().agent} (${p().model})` : "offline"}
-                    {conv.view?.plan_id ? ` · editing ${conv.view.plan_id} v${conv.view.plan_version}` : ""}
+                    {conv.view?.plan_id ? ` · editing ${conv.view.plan_id} v${conv.view.plan_version}${deleted() === conv.view.plan_id ? " (deleted)" : ""}` : ""}
                     <Show when={totalTokens(conv.view?.tokens) > 0}>
                       {" "}· spent <span data-testid="chat-spend">{fmtCost(conv.view?.cost)}</span> ({fmtInt(totalTokens(conv.view?.tokens))} tokens)
                     </Show>
