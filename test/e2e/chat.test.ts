@@ -191,6 +191,35 @@ describe("chat save over a newer version", () => {
   });
 });
 
+describe("chat save of a deleted plan", () => {
+  it("says the plan was deleted and saves the draft as a new plan only when asked", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news" }] });
+    await page.goto(`${app.url}/chat?plan=${plan.id}`);
+    await page.waitForURL(/\/chat\/cnv_/);
+    await say("Then write a digest of the news");
+    await apiCall(app, "DELETE", `/plans/${plan.id}`);
+    const count = async () => (await apiCall<{ items: { name: string }[] }>(app, "GET", "/plans?limit=100")).items.filter((p) => p.name === "Weekly").length;
+    const before = await count();
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByRole("alert").filter({ hasText: `Plan ${plan.id} was deleted` }).waitFor();
+    expect(await count()).toBe(before);
+    expect(await page.getByTestId("chat-planner").textContent()).toContain(`editing ${plan.id} v1 (deleted)`);
+    // the draft stays on screen, and one click saves it as a new plan
+    expect(await page.locator('.chat-step[data-step="write_digest_news"]').count()).toBe(1);
+    await page.getByRole("button", { name: "Save as a new plan" }).click();
+    await page.getByText(/Saved as “Weekly” version 1/).waitFor();
+    expect(await count()).toBe(before + 1);
+    const conv = await apiCall<{ plan_id: string }>(app, "GET", `/chat/${page.url().split("/chat/")[1]}`);
+    expect(conv.plan_id).not.toBe(plan.id);
+    expect((await apiCall<{ definition: { steps: unknown[] } }>(app, "GET", `/plans/${conv.plan_id}`)).definition.steps).toHaveLength(2);
+    expect(await page.getByRole("button", { name: "Save as a new plan" }).count()).toBe(0);
+    expect(await page.getByRole("alert").filter({ hasText: "was deleted" }).count()).toBe(0);
+    await expect.poll(() => page.getByTestId("chat-planner").textContent()).toContain(`editing ${conv.plan_id} v1`);
+    expect(await page.getByTestId("chat-planner").textContent()).not.toContain("(deleted)");
+    expect(browser.problems).toEqual([]);
+  });
+});
+
 describe("chat loops", () => {
   it("shows how many items a loop runs at a time, and the change to it", async () => {
     await page.goto(`${app.url}/chat`);

@@ -192,7 +192,15 @@ describe("plans", () => {
     await page.getByRole("button", { name: "Save new version" }).click();
     await page.getByRole("alert").filter({ hasText: "Version 2 of this plan was saved while you edited" }).waitFor();
     expect(await editor.inputValue()).toBe(edited);
-    expect((await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).description).toBe("theirs");
+    const theirs = await apiCall<{ version: number; description: string; saved_by: { name: string } }>(app, "GET", `/plans/${plan.id}`);
+    expect(theirs.description).toBe("theirs");
+    // the page says what it is on, and what Run starts: the version it loaded, by number
+    await page.getByTestId("plan-version").filter({ hasText: `version 1 · editing from version 1 — version 2 saved by ${theirs.saved_by.name} meanwhile` }).waitFor();
+    await page.getByRole("tab", { name: "Run" }).click();
+    expect(await page.getByTestId("runs-version").textContent()).toBe(`Runs v1, the version this page loaded, not v2 saved by ${theirs.saved_by.name} meanwhile: Revert to load v2 and run it.`);
+    await page.getByRole("button", { name: "Run plan v1" }).waitFor();
+    await page.getByRole("tab", { name: "JSON" }).click();
+    expect(await editor.inputValue()).toBe(edited);
     expect(await page.getByRole("link", { name: "See version 2 (new tab)" }).getAttribute("href")).toBe(`/plans/${plan.id}?version=2`);
 
     await page.getByRole("button", { name: "Replace version 2" }).click();
@@ -221,6 +229,40 @@ describe("plans", () => {
     expect((await apiCall<{ description: string }>(app, "GET", `/plans/${plan.id}`)).description).toBe("after theirs");
   });
 
+  it("runs the version the page shows, by its number, not one saved meanwhile", async () => {
+    const plan = await onePlan(`Pinned ${uid()}`, [{ name: "topic", default: "first" }]);
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write"');
+    // another tab saves version 2, with another param, after this page loaded version 1
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, params: [{ name: "subject", required: true }], steps: [{ id: "write2", agent: "writer", instructions: "{{params.subject}}\n@output ok" }] });
+    await page.getByRole("tab", { name: "Run" }).click();
+    const form = page.getByRole("form", { name: "Run plan" });
+    await expect.poll(() => form.getByLabel(/^topic/).inputValue()).toBe("first");
+    await form.getByRole("button", { name: "Run plan v1" }).click();
+    await page.waitForURL(/\/tasks\/tsk_/);
+    const task = await apiCall<{ plan_version: number; inputs: Record<string, string> }>(app, "GET", `/tasks/${page.url().split("/tasks/")[1]}`);
+    expect(task).toMatchObject({ plan_version: 1, inputs: { topic: "first" } });
+  });
+
+  it("keeps the edits of a plan deleted elsewhere while they were made, and saves them as a new plan when asked", async () => {
+    const plan = await onePlan(`Vanishing ${uid()}`, []);
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    const editor = page.getByLabel("Plan JSON");
+    await expect.poll(() => editor.inputValue()).toContain('"write"');
+    const edited = (await editor.inputValue()).replace('"description": ""', '"description": "kept work"');
+    await editor.fill(edited);
+    await apiCall(app, "DELETE", `/plans/${plan.id}`);
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByRole("alert").filter({ hasText: "This plan was deleted while you edited it" }).waitFor();
+    expect(await editor.inputValue()).toBe(edited);
+    await page.getByRole("button", { name: "Save as a new plan" }).click();
+    await page.waitForURL((u) => /\/plans\/pln_/.test(u.pathname) && !u.pathname.endsWith(plan.id));
+    const id = page.url().split("/plans/")[1];
+    expect(await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${id}`)).toMatchObject({ version: 1, description: "kept work" });
+    await expect.poll(() => editor.inputValue()).toContain('"kept work"');
+    expect(browser.problems).toEqual([]);
+  });
+
   it("shows a plan deleted elsewhere as an error, not the plan open before", async () => {
     const open = await onePlan(`Open ${uid()}`, []);
     const gone = await onePlan(`Gone ${uid()}`, []);
@@ -229,7 +271,9 @@ describe("plans", () => {
     await apiCall(app, "DELETE", `/plans/${gone.id}`);
     await page.getByRole("link", { name: new RegExp(gone.name) }).click();
     await page.waitForURL(`**/plans/${gone.id}`);
-    await page.getByRole("alert").filter({ hasText: "Could not load this plan" }).waitFor();
+    // gone for good: said so, with where the version a task ran still is, and no Try again that cannot help
+    await page.getByRole("alert").filter({ hasText: "This plan was deleted, or never existed" }).filter({ hasText: "Tasks that ran it keep the version they ran" }).waitFor();
+    expect(await page.getByRole("button", { name: "Try again" }).count()).toBe(0);
     expect(await page.getByRole("heading", { name: open.name, level: 2 }).count()).toBe(0);
     expect(await page.getByLabel("Plan JSON").count()).toBe(0);
   });
@@ -296,9 +340,61 @@ describe("plans", () => {
     await page.getByRole("button", { name: "Run plan v2" }).waitFor();
 
     await page.getByRole("tab", { name: "Versions" }).click();
+    const saver = (await apiCall<{ saved_by: { name: string } }>(app, "GET", `/plans/${plan.id}`)).saved_by.name;
+    await expect.poll(() => page.getByTestId("version-saved").allTextContents()).toEqual([expect.stringMatching(new RegExp(`^saved by ${saver} · \\S`)), expect.stringMatching(new RegExp(`^saved by ${saver} · \\S`))]);
+    expect(await page.getByTestId("version-changes").allTextContents()).toEqual(["added write2 (write2) · removed write (write) · changed the plan's params", "first version"]);
     await page.getByRole("button", { name: /^v2/ }).click();
     await page.waitForURL(`**/plans/${plan.id}`);
     await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write2"');
+  });
+
+  it("restores an older version by saving it, then shows and builds on the version that made", async () => {
+    const plan = await onePlan(`Restored ${uid()}`, []);
+    const def = (description: string) => ({ name: plan.name, description, steps: [{ id: "write", agent: "writer", instructions: "@output ok" }] });
+    await apiCall(app, "PUT", `/plans/${plan.id}`, def("second"));
+    await apiCall(app, "PUT", `/plans/${plan.id}`, def("third"));
+    // the plan's versions come before the plan itself (either may): the save still builds on the current version
+    let versionsCame = () => {};
+    const came = new Promise<void>((r) => (versionsCame = r));
+    const onResponse = (res: { url: () => string }) => res.url().includes(`/plans/${plan.id}/versions`) && versionsCame();
+    page.on("response", onResponse);
+    await page.route(`**/api/v1/plans/${plan.id}`, async (r) => (await came, await r.continue()));
+    await page.goto(`${app.url}/plans/${plan.id}?version=2`);
+    const editor = page.getByLabel("Plan JSON");
+    await expect.poll(() => editor.inputValue()).toContain('"description": "second"');
+    await page.getByTestId("plan-version").filter({ hasText: "version 3 · showing v2" }).waitFor();
+    await page.unroute(`**/api/v1/plans/${plan.id}`);
+    page.off("response", onResponse);
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: /^version 4$/ }).waitFor();
+    expect((await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).description).toBe("second");
+    // the JSON is the version just made, not the one current before it
+    await expect.poll(() => editor.inputValue()).toContain('"description": "second"');
+    await editor.fill((await editor.inputValue()).replace('"description": "second"', '"description": "fifth"'));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.getByTestId("plan-version").filter({ hasText: /^version 5$/ }).waitFor();
+    expect(await page.getByTestId("newer-version").count()).toBe(0);
+    expect(await apiCall<{ version: number; description: string }>(app, "GET", `/plans/${plan.id}`)).toMatchObject({ version: 5, description: "fifth" });
+  });
+
+  it("shows a version saved before savers were recorded as saved by unknown", async () => {
+    const plan = await onePlan(`Older ${uid()}`, []);
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name: plan.name, description: "v2", steps: [{ id: "write", agent: "writer", instructions: "@output ok" }] });
+    // such a version comes with no saver: the answer as an older database gives it
+    await page.route(`**/api/v1/plans/${plan.id}/versions**`, async (r) => {
+      const res = await r.fetch();
+      const body = (await res.json()) as { items: { version: number; saved_by: unknown }[] };
+      for (const v of body.items) if (v.version === 1) v.saved_by = null;
+      await r.fulfill({ response: res, json: body });
+    });
+    await page.goto(`${app.url}/plans/${plan.id}?tab=versions`);
+    await page.getByRole("tab", { name: "Versions" }).click();
+    await expect.poll(() => page.getByTestId("version-saved").count()).toBe(2);
+    expect(await page.getByTestId("version-saved").nth(1).textContent()).toMatch(/^saved by unknown · \S/);
+    await page.getByRole("button", { name: /^v1/ }).click();
+    await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).not.toContain('"v2"');
+    await page.unroute(`**/api/v1/plans/${plan.id}/versions**`);
+    expect(browser.problems).toEqual([]);
   });
 
 });

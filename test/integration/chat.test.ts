@@ -248,6 +248,37 @@ describe("chat under the offline planner", () => {
     expect((await api("POST", `/chat/${conv.id}/save`)).json).toMatchObject({ id: plan.id, version: 4 });
   });
 
+  it("says the plan was deleted rather than saving a new one unasked, and saves it as a new plan when told to", async () => {
+    const plan = (await api("POST", "/plans", { body: { name: "Weekly", steps: [{ id: "scan", agent: "researcher", instructions: "Scan the news" }] } })).json;
+    const conv = await start({ plan_id: plan.id });
+    await say(conv.id, "Then write a digest of the news");
+    expect((await api("DELETE", `/plans/${plan.id}`)).status).toBe(204);
+    const plans = async () => (await env.DB.prepare("SELECT count(*) AS n FROM plans").first<{ n: number }>())!.n;
+    const before = await plans();
+    const refused = await api("POST", `/chat/${conv.id}/save`, { body: { draft_version: 2 } });
+    expectError(refused, 409, "conflict");
+    expect(refused.json.error.message).toContain("deleted");
+    expect(refused.json.error.details).toEqual({ plan_id: plan.id, deleted: true });
+    expect(await plans()).toBe(before);
+    expect((await api("GET", `/chat/${conv.id}`)).json).toMatchObject({ plan_id: plan.id, plan_version: 1, draft: { version: 2 } });
+    expectError(await api("POST", `/chat/${conv.id}/save`, { body: { as_new: "yes" } }), 400, "bad_request");
+    expectError(await api("POST", `/chat/${conv.id}/save`, { body: { as_new: true, plan_version: 1 } }), 400, "bad_request");
+    expect(await plans()).toBe(before);
+    // told to, the draft becomes a new plan, and later saves go on from it
+    const saved = await api("POST", `/chat/${conv.id}/save`, { body: { draft_version: 2, as_new: true } });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(201);
+    expect(saved.json.id).not.toBe(plan.id);
+    expect(saved.json).toMatchObject({ version: 1, definition: { steps: [{ id: "scan" }, { id: "write_digest_news" }] } });
+    expect((await api("GET", `/chat/${conv.id}`)).json).toMatchObject({ plan_id: saved.json.id, plan_version: 1 });
+    await say(conv.id, "Add a review step before the digest");
+    expect((await api("POST", `/chat/${conv.id}/save`)).json).toMatchObject({ id: saved.json.id, version: 2 });
+    // a plan still there is copied when told to: a new plan, the other left as it was
+    const copy = await api("POST", `/chat/${conv.id}/save`, { body: { as_new: true } });
+    expect(copy.status).toBe(201);
+    expect(copy.json.id).not.toBe(saved.json.id);
+    expect((await api("GET", `/plans/${saved.json.id}`)).json.version).toBe(2);
+  });
+
   it("answers the errors of every endpoint", async () => {
     const viewer = await tokenWithRole("viewer");
     const member = await tokenWithRole("member");

@@ -5,7 +5,8 @@ import type { TaskRunner } from "../../worker/task/runner";
 import { loadTurns } from "../../worker/task/store";
 import { HEARTBEAT_AFTER_MS, HEARTBEAT_MS } from "../../worker/task/wake";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
-import { api, BASE, expectError, taskStub, waitForStatus } from "../helpers";
+import { BOOTSTRAP_TOKEN_ID } from "../../worker/lib/bootstrap";
+import { api, BASE, expectError, taskStub, tokenWithRole, until, waitForStatus } from "../helpers";
 
 async function savePlan(plan: Record<string, unknown>) {
   const res = await api("POST", "/plans", { body: plan });
@@ -39,6 +40,79 @@ describe("/plans", () => {
     expect((await api("DELETE", `/plans/${plan.id}`)).status).toBe(204);
     expectError(await api("GET", `/plans/${plan.id}`), 404);
     expect((await api("GET", `/tasks/${task.id}`)).json.plan.steps[0].instructions).toBe("@output v2 {{params.topic}}");
+  });
+
+  it("says who saved each version and when, as the audit log names them; a version from before that is unknown", async () => {
+    const other = await tokenWithRole("admin");
+    const plan = await savePlan({ name: "saved by", steps: [step("a", "@output v1")] });
+    expect((await api("PUT", `/plans/${plan.id}`, { token: other, body: { name: "saved by", steps: [step("a", "@output v2")] } })).status).toBe(200);
+    const conv = (await api("POST", "/chat", { body: { plan_id: plan.id } })).json;
+    await api("POST", `/chat/${conv.id}/messages`, { body: { content: "Then write a digest" } });
+    expect((await api("POST", `/chat/${conv.id}/save`, { token: other, body: { plan_version: 2 } })).json.version).toBe(3);
+    const versions = (await api("GET", `/plans/${plan.id}/versions`)).json.items;
+    // the audit log's actor of each save, the same object
+    const updates = await until("the audit entries", async () => (await api("GET", `/audit?target=${plan.id}&action=plan.update`)).json.items, (items) => items.length === 2);
+    const saver = updates[0].actor;
+    expect(saver).toMatchObject({ type: "token", name: "admin token" });
+    expect(updates[1].actor).toEqual(saver);
+    const admin = { type: "token", id: BOOTSTRAP_TOKEN_ID, name: "bootstrap admin" };
+    expect(versions.map((v: any) => [v.version, v.saved_by])).toEqual([[3, saver], [2, saver], [1, admin]]);
+    for (const v of versions) expect(Date.parse(v.created_at)).toBeGreaterThan(0);
+
+    // versions saved before savers were kept: the migration takes them from the audit log, else there is none
+    await env.DB.prepare("UPDATE plan_versions SET saved_by_type = NULL, saved_by_id = NULL, saved_by_name = NULL WHERE plan_id = ?").bind(plan.id).run();
+    await env.DB.prepare("DELETE FROM audit_log WHERE target_id = ? AND action = 'plan.create'").bind(plan.id).run();
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.includes("_leftovers_version_saver"))!;
+    await env.DB.batch(migration.queries.filter((q) => /^\s*UPDATE/i.test(q)).map((q) => env.DB.prepare(q)));
+    const after = (await api("GET", `/plans/${plan.id}/versions`)).json.items;
+    expect(after.map((v: any) => [v.version, v.saved_by])).toEqual([[3, saver], [2, saver], [1, null]]);
+  });
+
+  it("says what changed in each version from the one before, page by page", async () => {
+    const plan = await savePlan({ name: "diffed", steps: [step("a", "@output one")] });
+    await api("PUT", `/plans/${plan.id}`, { body: { name: "diffed", steps: [step("a", "@output two"), step("b", "@output b", { name: "Bee", depends_on: ["a"] })] } });
+    await api("PUT", `/plans/${plan.id}`, { body: { name: "renamed", steps: [step("a", "@output two"), step("b", "@output b", { name: "Bee", depends_on: ["a"] })] } });
+    await api("PUT", `/plans/${plan.id}`, { body: { name: "renamed", steps: [step("a", "@output two")] } });
+    const expected = [
+      { from_version: 3, added: [], removed: [{ id: "b", name: "Bee" }], changed: [], plan_fields: [], summary: ["removed b (Bee)"] },
+      { from_version: 2, added: [], removed: [], changed: [], plan_fields: ["name"], summary: ["changed the plan's name"] },
+      { from_version: 1, added: [{ id: "b", name: "Bee" }], removed: [], changed: [{ id: "a", name: "a", fields: ["instructions"] }], plan_fields: [], summary: ["added b (Bee)", "changed a: instructions"] },
+      { from_version: null, added: [{ id: "a", name: "a" }], removed: [], changed: [], plan_fields: [], summary: ["added a (a)"] },
+    ];
+    expect((await api("GET", `/plans/${plan.id}/versions`)).json.items.map((v: any) => v.changes)).toEqual(expected);
+    // one at a time, each page still knows the version before its last
+    const paged: unknown[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = (await api("GET", `/plans/${plan.id}/versions?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`)).json;
+      paged.push(...page.items.map((v: any) => v.changes));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(paged).toEqual(expected);
+  });
+
+  it("runs the version a run names, so what a page showed is what starts; the current one without it", async () => {
+    const def = (text: string, param = "topic") => ({ name: "pinned", params: [{ name: param, default: "x" }], steps: [step("a", `@output ${text} {{params.${param}}}`)] });
+    const plan = await savePlan(def("one"));
+    const saved = await api("PUT", `/plans/${plan.id}`, { body: def("two", "subject") });
+    expect(saved.json.saved_by).toEqual({ type: "token", id: BOOTSTRAP_TOKEN_ID, name: "bootstrap admin" });
+    expect((await api("GET", `/plans/${plan.id}`)).json.saved_by).toEqual(saved.json.saved_by);
+    // a page that loaded version 1 runs version 1, with version 1's params
+    const old = await runPlan(plan.id, { version: 1, inputs: { topic: "otters" } });
+    const current = await runPlan(plan.id, { inputs: { subject: "seals" } });
+    const pinned = await runPlan(plan.id, { version: 2 });
+    expect((await waitForStatus(old.id, ["completed"])) as any).toMatchObject({ plan_version: 1, output: "one otters" });
+    expect((await waitForStatus(current.id, ["completed"])) as any).toMatchObject({ plan_version: 2, output: "two seals" });
+    expect((await waitForStatus(pinned.id, ["completed"])) as any).toMatchObject({ plan_version: 2, output: "two x" });
+    // version 1's params are checked against version 1
+    const refused = await api("POST", `/plans/${plan.id}/run`, { body: { version: 1, inputs: { subject: "seals" } } });
+    expectError(refused, 422, "unprocessable");
+    const before = await count();
+    const missing = await api("POST", `/plans/${plan.id}/run`, { body: { version: 3 } });
+    expectError(missing, 422, "unprocessable");
+    expect(missing.json.error.message).toContain("no version 3");
+    for (const version of [0, "1", 1.5]) expectError(await api("POST", `/plans/${plan.id}/run`, { body: { version } }), 400, "bad_request");
+    expect(await count()).toBe(before);
   });
 
   it("answers the current version, with no new one, when a save changes nothing", async () => {

@@ -115,7 +115,9 @@ export const api = {
     /** Deletes the plan only while it is at version `base` (the 409 names the version saved meanwhile otherwise). */
     remove: (id: string, base: number) => call(fd.plans[":id"].$delete({ param: { id } }, { headers: { "if-match": `"${base}"` } })),
     versions: (id: string) => allPages((query) => call(fd.plans[":id"].versions.$get({ param: { id }, query })) as Promise<Page<PlanVersion>>),
-    run: (id: string, inputs: Record<string, string>, title?: string) => call(fd.plans[":id"].run.$post({ param: { id }, json: { inputs, ...(title ? { title } : {}) } })),
+    /** Runs `version` of the plan (the one the page shows), not whatever version is current by then. */
+    run: (id: string, version: number, inputs: Record<string, string>, title?: string) =>
+      call(fd.plans[":id"].run.$post({ param: { id }, json: { inputs, version, ...(title ? { title } : {}) } })),
   },
   pricing: {
     list: () => allPages((query) => call(fd.pricing.$get({ query }))),

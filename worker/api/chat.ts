@@ -112,14 +112,14 @@ export const chatApi = newApp()
       requireRole(p, "admin");
       const id = c.req.valid("param").id;
       const obj = conversation(c.env, id);
-      const { draft_version, plan_version } = c.req.valid("json");
+      const { draft_version, plan_version, as_new } = c.req.valid("json");
       unwrap(await obj.beginSave(p.org_id));
       const { record, created: isNew } = await (async () => {
         // read once the save is ours: the plan a save just made is the one this one goes on from
         const view = unwrap(await obj.get(p.org_id));
         const draft = await draftOf(c.env, p.org_id, id, draft_version);
         const out = await saveDraft(c.env.DB, p, view.plan_id, await recheck(c.env.DB, p.org_id, draft.plan), {
-          pause: c.req.valid("query").triggers === "pause", replaces: plan_version ?? view.plan_version,
+          pause: c.req.valid("query").triggers === "pause", replaces: plan_version ?? view.plan_version, asNew: as_new,
         });
         unwrap(await obj.noteSaved(p.org_id, out.record.id, out.record.version, draft.version));
         return out;

@@ -1,6 +1,7 @@
 import type { Bindings } from "../env";
 import type { TaskSource } from "../db/schema";
 import type { TaskListItem } from "../db/task-row";
+import type { Actor } from "../lib/audit";
 import type { Principal } from "../lib/context";
 import { ApiError, notFound, unprocessable } from "../lib/errors";
 import { createTask, type NewTask } from "../task/create";
@@ -18,19 +19,38 @@ export interface PlanRecord {
   definition: string;
   created_at: number;
   updated_at: number;
+  /** who saved this version (NULL for one saved before savers were kept) */
+  saved_by_type: Actor["type"] | null;
+  saved_by_id: string | null;
+  saved_by_name: string | null;
 }
+
+/** A plan's columns with those of its version `v`, for a `PlanRecord`. */
+export const PLAN_COLUMNS = "p.id, p.name, p.description, p.version, v.definition, p.created_at, p.updated_at, v.saved_by_type, v.saved_by_id, v.saved_by_name";
 
 export async function findPlan(d1: D1Database, orgId: string, id: string): Promise<PlanRecord> {
   const row = await d1
-    .prepare(
-      `SELECT p.id, p.name, p.description, p.version, v.definition, p.created_at, p.updated_at
-       FROM plans p JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version WHERE p.id = ? AND p.org_id = ?`,
-    )
+    .prepare(`SELECT ${PLAN_COLUMNS} FROM plans p JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version WHERE p.id = ? AND p.org_id = ?`)
     .bind(id, orgId)
     .first<PlanRecord>();
   if (!row) throw notFound("plan");
   return row;
 }
+
+/** The plan with `version` in place of its current one: 404 for an unknown plan, 422 for a version it never had (or no longer has). */
+export async function findPlanAt(d1: D1Database, orgId: string, id: string, version: number): Promise<PlanRecord> {
+  const row = await d1
+    .prepare(`SELECT ${PLAN_COLUMNS.replace("p.version", "v.version")} FROM plans p LEFT JOIN plan_versions v ON v.plan_id = p.id AND v.version = ? WHERE p.id = ? AND p.org_id = ?`)
+    .bind(version, id, orgId)
+    .first<PlanRecord & { version: number | null }>();
+  if (!row) throw notFound("plan");
+  if (row.version === null) throw unprocessable(`plan ${id} has no version ${version}`, { plan_id: id, plan_version: version });
+  return row as PlanRecord;
+}
+
+/** Who saved a plan's version, as the audit log names actors; null when it was saved before that was kept. */
+export const saverOf = (r: Pick<PlanRecord, "saved_by_type" | "saved_by_id" | "saved_by_name">): Actor | null =>
+  r.saved_by_type && r.saved_by_id ? ({ type: r.saved_by_type, id: r.saved_by_id, name: r.saved_by_name ?? "" } as Actor) : null;
 
 /** Whether saving `plan` would change nothing: the same plan as the current version, whatever its key order or spelt-out defaults. */
 export function unchanged(current: PlanRecord, plan: Plan): boolean {

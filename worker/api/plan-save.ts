@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { actorOf, auditStatement } from "../lib/audit";
+import { type Actor, actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
 import { type ApiError, conflict } from "../lib/errors";
 import type { Plan } from "../task/plan-schema";
@@ -29,6 +29,17 @@ function pauseStatements(d1: D1Database, p: Principal, g: TriggerGaps, planId: s
 }
 
 /**
+ * The statement that stores a version with who saved it (as the audit log names actors). `ifChanged`: only when
+ * the statement just before it in the batch changed a row (the conditional bump of the plan's version).
+ */
+export function insertVersion(d1: D1Database, planId: string, version: number, plan: Plan, by: Actor, now: number, ifChanged = false): D1PreparedStatement {
+  const columns = "plan_id, version, definition, created_at, saved_by_type, saved_by_id, saved_by_name";
+  return d1
+    .prepare(ifChanged ? `INSERT OR IGNORE INTO plan_versions (${columns}) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1` : `INSERT INTO plan_versions (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+    .bind(planId, version, JSON.stringify(plan), now, by.type, by.id, by.name);
+}
+
+/**
  * Saves `plan` as the next version of `current`: 409 naming the triggers whose fires it would refuse, unless
  * `pause`, which pauses them in the same batch. `also` adds statements run only if the version was made.
  * `newer` is the error when another save made a version meanwhile.
@@ -51,7 +62,7 @@ export async function saveVersion(
       `UPDATE plans SET name = ?, description = ?, version = ?, updated_at = ? WHERE id = ?5 AND org_id = ? AND version = ?
        AND (SELECT count(*) || ':' || ifnull(max(updated_at), 0) FROM triggers WHERE plan_id = ?5) = ?`,
     ).bind(plan.name, plan.description, next, now, current.id, p.org_id, current.version, seen),
-    d1.prepare("INSERT OR IGNORE INTO plan_versions (plan_id, version, definition, created_at) SELECT ?, ?, ?, ? WHERE changes() = 1").bind(current.id, next, JSON.stringify(plan), now),
+    insertVersion(d1, current.id, next, plan, actorOf(p), now, true),
     ...broken.flatMap((g) => pauseStatements(d1, p, g, current.id, next, now)),
     ...(o.also?.(next, now) ?? []),
   ]);

@@ -9,22 +9,38 @@ import { type Plan, planSchema } from "../task/plan-schema";
 import { validatePlan } from "../task/validate";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
-import { findPlan, type PlanRecord, runPlan, unchanged } from "./plan-run";
+import { findPlan, findPlanAt, PLAN_COLUMNS, type PlanRecord, runPlan, saverOf, unchanged } from "./plan-run";
 import { baseVersion, ifMatches, ifMatchOf, newerVersion, versionTag } from "./plan-etag";
-import { SaveQuery, saveVersion } from "./plan-save";
+import { insertVersion, SaveQuery, saveVersion } from "./plan-save";
 import { sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskListItem, usd } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
+import { AUDIT_ACTOR_TYPES } from "../db/schema";
+import { diffPlans } from "../chat/diff";
+import { PlanChanges } from "../chat/schemas";
 import { cursorAfter, ListQuery } from "./list-query";
 
+const Saver = z
+  .object({ type: z.enum(AUDIT_ACTOR_TYPES), id: z.string(), name: z.string() })
+  .nullable()
+  .openapi({ description: "who saved the version, as the audit log names actors; null for one saved before this was recorded" });
 const PlanView = z
-  .object({ id: z.string(), name: z.string(), description: z.string(), version: z.number().int(), definition: z.record(z.string(), z.unknown()), created_at: z.string(), updated_at: z.string() })
+  .object({
+    id: z.string(), name: z.string(), description: z.string(), version: z.number().int(), definition: z.record(z.string(), z.unknown()), created_at: z.string(), updated_at: z.string(),
+    saved_by: Saver,
+  })
   .openapi("Plan");
-const VersionView = z.object({ version: z.number().int(), definition: z.record(z.string(), z.unknown()), created_at: z.string() });
+const VersionView = z.object({
+  version: z.number().int(), definition: z.record(z.string(), z.unknown()), created_at: z.string().openapi({ description: "when it was saved" }), saved_by: Saver,
+  changes: PlanChanges.nullable().openapi({ description: "what changed from the version before (`from_version`; null for version 1, whose steps are all added)" }),
+});
 const Id = z.object({ id: z.string().min(1).max(100) });
 const PlanBody = z.record(z.string(), z.unknown()).openapi("PlanDefinition", { description: "name, description, params[], steps[] (see DESIGN.md)" });
 const RunBody = z
-  .object({ inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: usd(MAX_BUDGET_USD).optional() })
+  .object({
+    inputs: z.record(z.string(), z.unknown()).default({}), title: z.string().trim().min(1).max(LIMITS.title).optional(), max_cost: usd(MAX_BUDGET_USD).optional(),
+    version: z.number().int().min(1).optional().openapi({ description: "the saved version to run, default the current one: a page sends the version it shows, so a version saved meanwhile is not run unseen" }),
+  })
   .strict();
 
 const NEWEST_PLANS: Keyset = { columns: ["p.created_at", "p.id"], types: ["number", "string"], order: "DESC" };
@@ -38,7 +54,7 @@ const tagged = <T extends z.ZodTypeAny>(schema: T) => ({
 
 const toView = (r: PlanRecord) => ({
   id: r.id, name: r.name, description: r.description, version: r.version,
-  definition: JSON.parse(r.definition) as Record<string, unknown>, created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)!,
+  definition: JSON.parse(r.definition) as Record<string, unknown>, created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)!, saved_by: saverOf(r),
 });
 
 /** Schema errors are 400; a well-formed plan that cannot run (unknown agent, cycle, bad reference) is 422 naming the step. */
@@ -61,7 +77,7 @@ export const plansApi = newApp()
       const { limit, cursor } = c.req.valid("query");
       const page = keysetSql(NEWEST_PLANS, cursorAfter(NEWEST_PLANS, cursor), limit);
       const { results } = await c.env.DB.prepare(
-        `SELECT p.id, p.name, p.description, p.version, v.definition, p.created_at, p.updated_at FROM plans p
+        `SELECT ${PLAN_COLUMNS} FROM plans p
          JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version WHERE p.org_id = ? ${page.where} ${page.tail}`,
       )
         .bind(c.get("principal").org_id, ...page.args)
@@ -79,7 +95,7 @@ export const plansApi = newApp()
       const now = Date.now();
       await c.env.DB.batch([
         c.env.DB.prepare("INSERT INTO plans (id, org_id, name, description, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)").bind(id, p.org_id, plan.name, plan.description, now, now),
-        c.env.DB.prepare("INSERT INTO plan_versions (plan_id, version, definition, created_at) VALUES (?, 1, ?, ?)").bind(id, JSON.stringify(plan), now),
+        insertVersion(c.env.DB, id, 1, plan, actorOf(p), now),
       ]);
       c.header("etag", versionTag(1));
       return created(c, toView(await findPlan(c.env.DB, p.org_id, id)), "plans", id);
@@ -158,21 +174,30 @@ export const plansApi = newApp()
       const after = cursorAfter(NEWEST_VERSIONS, cursor);
       const current = await findPlan(c.env.DB, c.get("principal").org_id, c.req.valid("param").id);
       const page = keysetSql(NEWEST_VERSIONS, after, limit);
-      const { results } = await c.env.DB.prepare(`SELECT version, definition, created_at FROM plan_versions WHERE plan_id = ? ${page.where} ${page.tail}`)
+      const { results } = await c.env.DB.prepare(`SELECT version, definition, created_at, saved_by_type, saved_by_id, saved_by_name FROM plan_versions WHERE plan_id = ? ${page.where} ${page.tail}`)
         .bind(current.id, ...page.args)
-        .all<{ version: number; definition: string; created_at: number }>();
-      const view = (v: (typeof results)[number]) => ({ version: v.version, definition: JSON.parse(v.definition) as Record<string, unknown>, created_at: iso(v.created_at)! });
+        .all<Pick<PlanRecord, "version" | "definition" | "created_at" | "saved_by_type" | "saved_by_id" | "saved_by_name">>();
+      // the page reads one row past its last (to know whether another page follows): the version before that last one
+      const plans = new Map(results.map((v) => [v.version, planSchema.safeParse(JSON.parse(v.definition))]));
+      const changes = (version: number) => {
+        const [prev, next] = [version === 1 ? null : plans.get(version - 1), plans.get(version)];
+        if (prev === undefined || !next?.success || (prev && !prev.success)) return null;
+        return diffPlans(prev?.data ?? null, next.data, prev ? version - 1 : null);
+      };
+      const view = (v: (typeof results)[number]) => ({
+        version: v.version, definition: JSON.parse(v.definition) as Record<string, unknown>, created_at: iso(v.created_at)!, saved_by: saverOf(v), changes: changes(v.version),
+      });
       return c.json(pageOf(results, limit, (v) => [v.version], view), 200);
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/{id}/run", tags: ["plans"], summary: "Start a task on the current version", request: { params: Id, body: body(RunBody) }, responses: { 201: createdJson(TaskListItem), ...errors(400, 401, 403, 404, 409, 422) } }),
+    createRoute({ method: "post", path: "/{id}/run", tags: ["plans"], summary: "Start a task on the current version, or the saved `version` named", request: { params: Id, body: body(RunBody) }, responses: { 201: createdJson(TaskListItem), ...errors(400, 401, 403, 404, 409, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "member");
-      const { inputs, title, max_cost } = c.req.valid("json");
+      const { inputs, title, max_cost, version } = c.req.valid("json");
       const planId = c.req.valid("param").id;
-      const task = await runPlan(c.env, p, planId, {
+      const task = await runPlan(c.env, p, version === undefined ? planId : await findPlanAt(c.env.DB, p.org_id, planId, version), {
         inputs, title, max_cost_nanos: max_cost == null ? null : Math.round(max_cost * 1e9), source: sourceOf(p),
         audit: { actor: actorOf(p), action: "task.create", details: { plan_id: planId } },
         also: c.get("idempotentTask"),

@@ -6,14 +6,16 @@ import { LIMITS, MAX_BUDGET_USD, Tokens, usd } from "../api/schemas";
 const PlanJson = z.record(z.string(), z.unknown());
 const Issue = z.object({ step: z.string().optional(), path: z.string(), message: z.string() });
 const StepChange = z.object({ id: z.string(), name: z.string(), fields: z.array(z.string()).optional() });
+/** What changed from one plan to the next (a draft from the previous draft, a plan's version from the version before), step by step. */
+export const PlanChanges = z.object({
+  from_version: z.number().int().nullable(), added: z.array(StepChange), removed: z.array(StepChange), changed: z.array(StepChange),
+  plan_fields: z.array(z.string()), summary: z.array(z.string()),
+});
 export const Draft = z
   .object({
     version: z.number().int(),
     plan: PlanJson,
-    changes: z.object({
-      from_version: z.number().int().nullable(), added: z.array(StepChange), removed: z.array(StepChange), changed: z.array(StepChange),
-      plan_fields: z.array(z.string()), summary: z.array(z.string()),
-    }),
+    changes: PlanChanges,
     created_at: z.string(),
   })
   .openapi("ChatDraft");
@@ -58,6 +60,10 @@ export const Save = z
     plan_version: z.number().int().min(1).optional().openapi({
       description: "the plan's version this save replaces, default the one the conversation started from or was last saved as: 409 if the plan is at another, so a version saved meanwhile (the plan editor, another conversation) is not undone unseen",
     }),
+    as_new: z.boolean().optional().openapi({
+      description: "`true`: save the draft as a new plan, whatever plan the conversation came from (say, once that plan was deleted: a Save without it is then 409)",
+    }),
   })
-  .strict();
+  .strict()
+  .refine((s) => !(s.as_new && s.plan_version !== undefined), { path: ["plan_version"], message: "a new plan replaces no version: give as_new or plan_version, not both" });
 

@@ -88,6 +88,10 @@ export const planVersions = sqliteTable(
     version: integer("version").notNull(),
     definition: text("definition").notNull(),
     created_at: integer("created_at").notNull(),
+    // who saved it, as the audit log names actors; NULL for a version saved before this was kept
+    saved_by_type: text("saved_by_type"),
+    saved_by_id: text("saved_by_id"),
+    saved_by_name: text("saved_by_name"),
   },
   (t) => [primaryKey({ columns: [t.plan_id, t.version] })],
 );

@@ -17,8 +17,8 @@ export const chatApi = {
   get: (id: string) => unwrap(fd.chat[":id"].$get({ param: { id } })) as Promise<ConversationView>,
   run: (id: string, version: number, inputs: Record<string, string> = {}, title?: string) =>
     unwrap(fd.chat[":id"].run.$post({ param: { id }, json: { draft_version: version, inputs, title } })) as Promise<TaskListItem>,
-  save: (id: string, version: number, pauseTriggers = false, replaces?: number) =>
-    unwrap(fd.chat[":id"].save.$post({ param: { id }, query: pauseTriggers ? { triggers: "pause" } : {}, json: { draft_version: version, plan_version: replaces } })),
+  save: (id: string, version: number, o: { pauseTriggers?: boolean; replaces?: number; asNew?: boolean } = {}) =>
+    unwrap(fd.chat[":id"].save.$post({ param: { id }, query: o.pauseTriggers ? { triggers: "pause" } : {}, json: { draft_version: version, plan_version: o.replaces, as_new: o.asNew } })),
 
   /** Sends a message and calls `onEvent` for each event of the reply until it is done. */
   async send(id: string, content: string, onEvent: (e: ChatEvent) => void): Promise<void> {

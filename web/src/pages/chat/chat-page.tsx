@@ -11,7 +11,7 @@ import { toast } from "../../components/toast";
 import { errorMessage, fmtCost, fmtInt, totalTokens } from "../../lib/format";
 import { canWrite, isAdmin } from "../../lib/session";
 import { isTriggerList } from "../../lib/trigger-breaks";
-import { isNewerPlan } from "../../lib/newer-plan";
+import { isDeletedPlan, isNewerPlan } from "../../lib/newer-plan";
 import { type ChatEvent, chatApi, type ConversationView } from "./chat-api";
 import { type RunForm, RunDraftDialog } from "./run-draft-dialog";
 import { unsent } from "./unsent";
@@ -34,6 +34,8 @@ export function ChatPage() {
   /** the plan's version saved meanwhile that the last Save refused to undo; then the one Replace says to save over */
   const [newer, setNewer] = createSignal<number | null>(null);
   const [replaces, setReplaces] = createSignal<number | undefined>(undefined);
+  /** the plan the conversation edits, found deleted by the last Save: a new plan is made only when asked */
+  const [deleted, setDeleted] = createSignal<string | null>(null);
   /** the Run form of a draft with params, open or not: what was typed in it is kept across drafts */
   const [asking, setAsking] = createSignal(false);
   const [runForm, setRunForm] = createSignal<RunForm>({ inputs: {}, title: "" });
@@ -78,6 +80,7 @@ export function ChatPage() {
   createEffect(on(() => params.id, (id) => {
     stopFollowing();
     setAsking(false);
+    setDeleted(null);
     setRunForm({ inputs: {}, title: "" });
     setText(unsent.read(id));
     if (!id) return setConv({ view: null, error: null, loading: false });
@@ -200,26 +203,30 @@ export function ChatPage() {
     }
   };
 
-  const save = async (pauseTriggers = false) => {
+  const save = async (pauseTriggers = false, asNew = false) => {
     const view = conv.view;
     if (!view?.draft) return;
     setActing(true);
     try {
-      const plan = await chatApi.save(view.id, view.draft.version, pauseTriggers, replaces());
+      const plan = await chatApi.save(view.id, view.draft.version, { pauseTriggers, replaces: asNew ? undefined : replaces(), asNew });
       setBreaks([]);
       setNewer(null);
       setReplaces(undefined);
+      setDeleted(null);
       toast(pauseTriggers ? `Saved as “${plan.name}” version ${plan.version}; its triggers that need new inputs are paused` : `Saved as “${plan.name}” version ${plan.version}`);
       setConv("view", produce((v) => v && Object.assign(v, { plan_id: plan.id, plan_version: plan.version })));
       await load(view.id);
     } catch (e) {
       const broken = e instanceof ApiError && e.status === 409 && isTriggerList(e.details) ? e.details.map((d) => d.trigger_id) : [];
       const saved = e instanceof ApiError && e.status === 409 && isNewerPlan(e.details) ? e.details.version : null;
-      // a 409 naming triggers or the plan's newer version is not a newer draft: nothing to reload
-      if (!broken.length && saved === null) reloadIfStale(e, view.id);
+      const gone = e instanceof ApiError && e.status === 409 && isDeletedPlan(e.details) ? e.details.plan_id : null;
+      // a 409 naming triggers, the plan's newer version or its deletion is not a newer draft: nothing to reload
+      if (!broken.length && saved === null && gone === null) reloadIfStale(e, view.id);
       setBreaks(broken);
       setNewer(saved);
-      toast(errorMessage(e), "error");
+      setDeleted(gone);
+      // a deleted plan is said on the page, with what to do
+      if (gone === null) toast(errorMessage(e), "error");
     } finally {
       setActing(false);
     }
@@ -244,9 +251,18 @@ export function ChatPage() {
             </button>
           </Show>
           <Show when={conv.view?.draft && isAdmin()}>
-            <button class="btn" type="button" disabled={acting() || streaming() !== null} onClick={() => void save()}>
-              {conv.view?.plan_id ? "Save new version" : "Save as plan"}
-            </button>
+            <Show
+              when={deleted() === null}
+              fallback={
+                <button class="btn btn-primary" type="button" disabled={acting() || streaming() !== null} onClick={() => void save(false, true)}>
+                  Save as a new plan
+                </button>
+              }
+            >
+              <button class="btn" type="button" disabled={acting() || streaming() !== null} onClick={() => void save()}>
+                {conv.view?.plan_id ? "Save new version" : "Save as plan"}
+              </button>
+            </Show>
           </Show>
           <Show when={newer() !== null && isAdmin()}>
             <button class="btn btn-danger" type="button" disabled={acting() || streaming() !== null} onClick={() => (setReplaces(newer() ?? undefined), void save())}>
@@ -273,10 +289,18 @@ export function ChatPage() {
                 {(p) => (
                   <p class="muted small" data-testid="chat-planner">
                     Planner: {p().agent ? `${p().agent} (${p().model})` : "offline"}
-                    {conv.view?.plan_id ? ` · editing ${conv.view.plan_id} v${conv.view.plan_version}` : ""}
+                    {conv.view?.plan_id ? ` · editing ${conv.view.plan_id} v${conv.view.plan_version}${deleted() === conv.view.plan_id ? " (deleted)" : ""}` : ""}
                     <Show when={totalTokens(conv.view?.tokens) > 0}>
                       {" "}· spent <span data-testid="chat-spend">{fmtCost(conv.view?.cost)}</span> ({fmtInt(totalTokens(conv.view?.tokens))} tokens)
                     </Show>
+                  </p>
+                )}
+              </Show>
+              <Show when={deleted()}>
+                {(id) => (
+                  <p class="form-error" role="alert">
+                    Plan {id()} was deleted after this conversation started from it, so there is no plan to save a new version of. Nothing was saved; the
+                    draft is kept. {isAdmin() ? "Save as a new plan to keep it." : ""}
                   </p>
                 )}
               </Show>

@@ -14,7 +14,7 @@ import { JsonEditor, type EditorIssue } from "./json-editor";
 import { lineFor, parseErrorLine, prettyWithLines } from "./json-paths";
 import { DeletePlanDialog } from "./delete-plan-dialog";
 import { RunPlanForm } from "./run-plan-form";
-import { VersionList } from "./version-list";
+import { savedBy, VersionList } from "./version-list";
 import { isTriggerList } from "../../lib/trigger-breaks";
 import { isNewerPlan } from "../../lib/newer-plan";
 
@@ -59,6 +59,10 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   const [base, setBase] = createSignal(0);
   /** The version the last save found saved meanwhile: the edits stay, to look at it first or replace it. */
   const [newer, setNewer] = createSignal<number | null>(null);
+  /** Who saved that version, once known. */
+  const [newerBy, setNewerBy] = createSignal<string | null>(null);
+  /** The plan was deleted (elsewhere) while edited: the edits stay, to save as a new plan. */
+  const [gone, setGone] = createSignal(false);
   const [deleting, setDeleting] = createSignal(false);
   const tab = (): PlanTab => (isNew() && props.tab !== "graph" ? "edit" : props.tab);
   const [search, setSearch] = useSearchParams<{ version?: string }>();
@@ -66,7 +70,8 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   /** The older version on show, if the URL names one: the current version is never "viewed". */
   const older = createMemo(() => {
     const v = asked();
-    if (v === null || v === plan.data?.version) return null;
+    // not before the plan: what is shown sets the version a save builds on, which is the plan's
+    if (v === null || !plan.data || v === plan.data.version) return null;
     return versions.data?.items.find((x) => x.version === v && x.definition) ?? null;
   });
   const viewing = () => older()?.version ?? null;
@@ -99,11 +104,12 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   window.addEventListener("beforeunload", onUnload);
   onCleanup(() => window.removeEventListener("beforeunload", onUnload));
 
-  const save = async (pauseTriggers = false) => {
+  const save = async (pauseTriggers = false, asNew = false) => {
     setErr(null);
     setIssues([]);
     setBreaks([]);
     setNewer(null);
+    setGone(false);
     const sent = text();
     let def: PlanDefinition;
     try {
@@ -115,24 +121,33 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     }
     setBusy(true);
     try {
-      const saved = isNew() ? await api.plans.create(def) : await api.plans.update(props.id, def, base(), pauseTriggers);
+      const saved = isNew() || asNew ? await api.plans.create(def) : await api.plans.update(props.id, def, base(), pauseTriggers);
       setClean(sent);
       // the same plan as the version it builds on makes no version: say so rather than "Saved"
-      const same = !isNew() && saved.version === base();
+      const same = !isNew() && !asNew && saved.version === base();
       // what is typed now builds on the version just saved (the refresh below may keep the loaded definition as it is)
       setBase(saved.version);
       if (same) toast(`Nothing changed: “${saved.name}” stays at v${saved.version}`);
       else toast(pauseTriggers ? `Saved “${saved.name}” v${saved.version}; its triggers that need new inputs are paused` : `Saved “${saved.name}” v${saved.version}`);
+      // the plan is now the version just made: an older version on show (restored by this save) gives way to it, not to the one current before
+      if (!isNew() && !asNew) plan.mutate(() => saved);
       setViewing(null);
       props.onSaved(saved);
-      if (!isNew()) {
+      if (!isNew() && !asNew) {
         void plan.refresh();
         void versions.refresh();
       }
     } catch (e) {
       if (e instanceof ApiError && e.status === 409 && isNewerPlan(e.details)) {
-        setNewer(e.details.version);
+        const v = e.details.version;
+        setNewer(v);
+        setNewerBy(null);
+        // read apart from the loaded plan, which the edits and the Run tab stay on
+        void api.plans.get(props.id).then((p) => newer() === v && p.version === v && setNewerBy(savedBy(p)), () => undefined);
         setErr(`Version ${e.details.version} of this plan was saved while you edited (in another tab, or by someone else). Your edits are kept here, not saved: look at version ${e.details.version} first, or replace it with yours.`);
+      } else if (e instanceof ApiError && e.status === 404 && !isNew()) {
+        setGone(true);
+        setErr("This plan was deleted while you edited it (in another tab, or by someone else). Your edits are kept here, not saved: save them as a new plan to keep them.");
       } else if (e instanceof ApiError && e.status === 409 && isTriggerList(e.details)) {
         setBreaks(e.details.map((d) => d.trigger_id));
         setErr(e.message);
@@ -170,7 +185,19 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   };
 
   return (
-    <Show when={isNew() || plan.data} fallback={<Show when={plan.error} fallback={<Loading />}>{<ErrorState error={plan.error} retry={plan.refresh} title="Could not load this plan" />}</Show>}>
+    <Show
+      when={isNew() || plan.data}
+      fallback={
+        <Show when={plan.error} fallback={<Loading />}>
+          <Show
+            when={plan.error instanceof ApiError && plan.error.status === 404}
+            fallback={<ErrorState error={plan.error} retry={plan.refresh} title="Could not load this plan" />}
+          >
+            <ErrorState error="Tasks that ran it keep the version they ran: it is on each task's page." title="This plan was deleted, or never existed" />
+          </Show>
+        </Show>
+      }
+    >
       <div class="card stack">
         <header class="row space-between wrap">
           <div>
@@ -179,6 +206,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
               <span class="muted small" data-testid="plan-version">
                 version {plan.data?.version}
                 {viewing() !== null ? ` · showing v${viewing()} (save to restore it)` : ""}
+                {newer() !== null ? ` · editing from version ${base()} — version ${newer()} saved${newerBy() ? ` by ${newerBy()}` : ""} meanwhile` : ""}
               </span>
             </Show>
           </div>
@@ -222,6 +250,13 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
                 </button>
               </div>
             )}
+          </Show>
+          <Show when={gone() && isAdmin()}>
+            <div class="row gap-sm wrap">
+              <button class="btn btn-primary" type="button" disabled={busy()} onClick={() => void save(false, true)}>
+                Save as a new plan
+              </button>
+            </div>
           </Show>
           <Show when={breaks().length && isAdmin()}>
             <div class="row gap-sm wrap" data-testid="breaks-triggers">
@@ -268,7 +303,9 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
         {/* keyed on the version: a new save brings its own params and defaults */}
         <Show when={tab() === "run" && plan.data?.version} keyed>
           <p class="muted small" data-testid="runs-version">
-            {viewing() !== null
+            {newer() !== null
+              ? `Runs v${plan.data?.version}, the version this page loaded, not v${newer()} saved${newerBy() ? ` by ${newerBy()}` : ""} meanwhile: Revert to load v${newer()} and run it.`
+              : viewing() !== null
               ? `Runs the current version, v${plan.data?.version}, not v${viewing()} shown in the JSON tab: save v${viewing()} as a new version to run it.`
               : `Runs the current version, v${plan.data?.version}.`}
           </p>

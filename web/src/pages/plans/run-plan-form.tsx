@@ -9,7 +9,7 @@ import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
 import { canWrite } from "../../lib/session";
 
-/** Runs a saved plan: one field per declared param (a select for one with an `enum`), defaults filled in. */
+/** Runs version `version` of a saved plan, the one shown: one field per declared param (a select for one with an `enum`), defaults filled in. */
 export function RunPlanForm(props: { planId: string; version: number; def: PlanDefinition }) {
   const navigate = useNavigate();
   const [values, setValues] = createSignal<Record<string, string>>(Object.fromEntries((props.def.params ?? []).map((p) => [p.name, p.default ?? ""])));
@@ -25,7 +25,7 @@ export function RunPlanForm(props: { planId: string; version: number; def: PlanD
     setErr(null);
     try {
       const inputs = Object.fromEntries(Object.entries(values()).filter(([, v]) => v !== ""));
-      const t = await api.plans.run(props.planId, inputs, title().trim() || undefined);
+      const t = await api.plans.run(props.planId, props.version, inputs, title().trim() || undefined);
       toast("Task started");
       navigate(`/tasks/${t.id}`);
     } catch (e2) {

@@ -1,9 +1,12 @@
 import { For, Show } from "solid-js";
 import type { PlanVersion } from "../../api-types";
 import { Skeleton } from "../../components/states";
-import { fmtDate } from "../../lib/format";
+import { fmtDate, fmtDateFull } from "../../lib/format";
 
-/** A plan's saved versions, newest first; picking one shows it in the JSON tab. */
+/** Who saved a version, by the name the audit log shows; one saved before savers were kept is unknown. */
+export const savedBy = (v: Pick<PlanVersion, "saved_by">): string => v.saved_by?.name || v.saved_by?.id || "unknown";
+
+/** A plan's saved versions, newest first, each with who saved it, when, and what changed from the version before; picking one shows it in the JSON tab. */
 export function VersionList(props: { versions: readonly PlanVersion[] | undefined; current: number | undefined; shown: number | undefined; onPick: (v: PlanVersion) => void }) {
   return (
     <Show when={props.versions} fallback={<Skeleton rows={3} />}>
@@ -16,7 +19,17 @@ export function VersionList(props: { versions: readonly PlanVersion[] | undefine
                   v{v.version}
                   {v.version === props.current ? " (current)" : ""}
                 </span>
-                <span class="muted small">{fmtDate(v.created_at)}</span>
+                <span class="muted small" data-testid="version-saved">
+                  saved by <span title={v.saved_by ? `${v.saved_by.type} ${v.saved_by.id}` : "saved before savers were recorded"}>{savedBy(v)}</span> ·{" "}
+                  <time datetime={v.created_at} title={fmtDateFull(v.created_at)}>{fmtDate(v.created_at)}</time>
+                </span>
+                <Show when={v.changes}>
+                  {(c) => (
+                    <span class="muted small" data-testid="version-changes">
+                      {c().from_version === null ? "first version" : c().summary.length ? c().summary.join(" · ") : `no step changes from v${c().from_version}`}
+                    </span>
+                  )}
+                </Show>
               </button>
             </li>
           )}
