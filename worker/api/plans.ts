@@ -16,8 +16,7 @@ import { sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskListItem, usd } from "./schemas";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { AUDIT_ACTOR_TYPES } from "../db/schema";
-import { diffPlans } from "../chat/diff";
-import { PlanChanges } from "../chat/schemas";
+import { diffPlans, PlanChanges } from "../task/plan-diff";
 import { cursorAfter, ListQuery } from "./list-query";
 
 const Saver = z

@@ -11,7 +11,7 @@ import { ledgerStatements } from "../spend/ledger";
 import { sseFrame } from "../task/events";
 import type { Plan } from "../task/plan-schema";
 import { plannerCapRefusal } from "./cap";
-import { diffPlans } from "./diff";
+import { diffPlans } from "../task/plan-diff";
 import { planReply, streamText } from "./planner";
 import { loadOrgAgents } from "./org";
 import { type ConversationMeta, ConversationStore } from "./store";

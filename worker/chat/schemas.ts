@@ -1,16 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { LIMITS, MAX_BUDGET_USD, Tokens, usd } from "../api/schemas";
+import { PlanChanges } from "../task/plan-diff";
 
 /** The chat API's request and response shapes: validation and the OpenAPI document come from here. */
 
 const PlanJson = z.record(z.string(), z.unknown());
 const Issue = z.object({ step: z.string().optional(), path: z.string(), message: z.string() });
-const StepChange = z.object({ id: z.string(), name: z.string(), fields: z.array(z.string()).optional() });
-/** What changed from one plan to the next (a draft from the previous draft, a plan's version from the version before), step by step. */
-export const PlanChanges = z.object({
-  from_version: z.number().int().nullable(), added: z.array(StepChange), removed: z.array(StepChange), changed: z.array(StepChange),
-  plan_fields: z.array(z.string()), summary: z.array(z.string()),
-});
 export const Draft = z
   .object({
     version: z.number().int(),

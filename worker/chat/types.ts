@@ -1,5 +1,6 @@
 import type { Usage } from "../agents/types";
 import type { Plan } from "../task/plan-schema";
+import type { PlanChanges } from "../task/plan-diff";
 import type { PlanIssue } from "../task/validate";
 
 /** Shapes of a planning conversation, shared by the Durable Object, the API and (with `import type`) the dashboard. */
@@ -17,24 +18,8 @@ export interface PlannerInfo {
   model: string;
 }
 
-export interface StepChange {
-  id: string;
-  name: string;
-  /** fields that differ from the previous draft, e.g. `depends_on`, `approval` */
-  fields?: string[];
-}
-
-export interface DraftChanges {
-  /** the draft these changes are measured from; null for the first draft */
-  from_version: number | null;
-  added: StepChange[];
-  removed: StepChange[];
-  changed: StepChange[];
-  /** plan-level fields that changed: name, description, params, output */
-  plan_fields: string[];
-  /** one line per change, for people */
-  summary: string[];
-}
+/** What changed from the draft before (the shape a plan's versions use too). */
+export type DraftChanges = PlanChanges;
 
 export interface DraftView {
   version: number;

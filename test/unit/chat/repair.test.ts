@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ModelRequest, ModelResponse, Provider } from "../../../worker/agents/types";
 import { zeroUsage } from "../../../worker/agents/types";
 import { checkDraft } from "../../../worker/chat/check";
-import { diffPlans } from "../../../worker/chat/diff";
+import { diffPlans } from "../../../worker/task/plan-diff";
 import { modelProposer } from "../../../worker/chat/model-planner";
 import { draftWithRepair } from "../../../worker/chat/repair";
 import { planSchema } from "../../../worker/task/plan-schema";

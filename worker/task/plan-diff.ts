@@ -1,6 +1,21 @@
-import type { Plan, Step } from "../task/plan-schema";
-import { allSteps, type FlatStep } from "../task/validate";
-import type { DraftChanges, StepChange } from "./types";
+import { z } from "@hono/zod-openapi";
+import type { Plan, Step } from "./plan-schema";
+import { allSteps, type FlatStep } from "./validate";
+
+const StepChange = z.object({
+  id: z.string(), name: z.string(),
+  fields: z.array(z.string()).optional().openapi({ description: "fields that differ from the plan before, e.g. `depends_on`, `approval`" }),
+});
+type StepChange = z.infer<typeof StepChange>;
+
+/** What changed from one plan to the next (a chat draft from the draft before, a plan's version from the version before), step by step. */
+export const PlanChanges = z.object({
+  from_version: z.number().int().nullable().openapi({ description: "the version these changes are measured from; null for the first" }),
+  added: z.array(StepChange), removed: z.array(StepChange), changed: z.array(StepChange),
+  plan_fields: z.array(z.string()).openapi({ description: "plan-level fields that changed: name, description, params, output" }),
+  summary: z.array(z.string()).openapi({ description: "one line per change, for people" }),
+});
+export type PlanChanges = z.infer<typeof PlanChanges>;
 
 const label = (s: Step) => s.name || s.id;
 
@@ -18,8 +33,8 @@ function fieldsOf(step: Step, scope: string): Record<string, unknown> {
 /** The list a step is in, named by its loop or branch rather than by indexes that shift when a step before it goes. */
 const container = (f: FlatStep) => `${f.ancestors.join("/")}:${f.scope.replace(/\[\d+\]/g, "")}`;
 
-/** What changed from one draft to the next, step by step (matched by id, nested steps included). */
-export function diffPlans(prev: Plan | null, next: Plan, fromVersion: number | null): DraftChanges {
+/** What changed from one plan to the next, step by step (matched by id, nested steps included). */
+export function diffPlans(prev: Plan | null, next: Plan, fromVersion: number | null): PlanChanges {
   const before = new Map(prev ? allSteps(prev).map((f) => [f.step.id, f]) : []);
   const after = new Map(allSteps(next).map((f) => [f.step.id, f]));
   const added: StepChange[] = [];
