@@ -134,6 +134,41 @@ describe("monthly spend cap", () => {
     expect(d.pending).toEqual([]);
   });
 
+  it("lets the tasks paused at the cap go on once it is raised or lifted, and keeps them paused while their next turn would still pass it", async () => {
+    const o = await org({ monthly_spend_cap: 0.0000001 });
+    const plan = await api("POST", "/plans", { token: o.token, body: { name: "Two at once", steps: [{ id: "a", agent: "researcher", instructions: "@output A" }, { id: "b", agent: "researcher", instructions: "@output B" }] } });
+    const created = await api("POST", `/plans/${plan.json.id}/run`, { token: o.token, body: { inputs: {} } });
+    const single = await run(o.token, { agent: "researcher", title: "capped", description: "@output x" }, ["needs_input"]);
+    const get = async (id: string) => (await api("GET", `/tasks/${id}`, { token: o.token })).json;
+    let two = await get(created.json.id);
+    for (const deadline = Date.now() + 10_000; two.pending.length < 2 && Date.now() < deadline; two = await get(two.id)) await new Promise((r) => setTimeout(r, 20));
+    expect(two.pending.map((p: { kind: string }) => p.kind)).toEqual(["budget", "budget"]);
+
+    // a raise too small for the turn held back changes nothing
+    expect((await api("PATCH", "/settings", { token: o.token, body: { monthly_spend_cap: 0.0000002 } })).status).toBe(200);
+    await env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(single.id)).settled();
+    expect(await get(single.id)).toMatchObject({ status: "needs_input", pending: [{ call_id: single.pending[0].call_id }] });
+
+    expect((await api("PATCH", "/settings", { token: o.token, body: { monthly_spend_cap: 100 } })).status).toBe(200);
+    for (const id of [single.id, two.id]) {
+      let d = await get(id);
+      for (const deadline = Date.now() + 10_000; d.status !== "completed" && Date.now() < deadline; d = await get(id)) await new Promise((r) => setTimeout(r, 20));
+      expect(d.status, id).toBe("completed");
+      expect(d.pending).toEqual([]);
+    }
+    // the question was answered by the raise: answering it now is too late
+    const late = await api("POST", `/sessions/${single.session_id}/respond`, { token: o.token, body: { call_id: single.pending[0].call_id, answers: ["stop"] } });
+    expectError(late, 409);
+
+    // lifting the cap releases too
+    expect((await api("PATCH", "/settings", { token: o.token, body: { monthly_spend_cap: 0.0000001 } })).status).toBe(200);
+    const again = await run(o.token, { agent: "researcher", title: "capped again", description: "@output y" }, ["needs_input"]);
+    expect((await api("PATCH", "/settings", { token: o.token, body: { monthly_spend_cap: null } })).status).toBe(200);
+    let d = await get(again.id);
+    for (const deadline = Date.now() + 10_000; d.status !== "completed" && Date.now() < deadline; d = await get(again.id)) await new Promise((r) => setTimeout(r, 20));
+    expect(d.status).toBe("completed");
+  });
+
   it("does not stop an organization under its cap", async () => {
     const o = await org({ monthly_spend_cap: 100 });
     expect((await run(o.token, { agent: "researcher", title: "cheap", description: "@output z" }, ["completed", "needs_input"])).status).toBe("completed");

@@ -53,8 +53,9 @@ export class OrgGuard {
     private readonly taskId: () => string,
   ) {}
 
-  refresh(now = Date.now()): Promise<void> {
-    if (this.snap && now < this.snap.until) return Promise.resolve();
+  /** `force`: read again now, as when the cap has just changed. */
+  refresh(now = Date.now(), force = false): Promise<void> {
+    if (!force && this.snap && now < this.snap.until) return Promise.resolve();
     this.loading ??= this.load(now).finally(() => (this.loading = null));
     return this.loading;
   }

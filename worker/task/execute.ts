@@ -190,7 +190,7 @@ export class RunExecutor {
         const question = `The organization's monthly spend cap (${usd(cap_nanos ?? 0)}) is reached: ${usd(spent_nanos)} spent this month, next turn up to ${usd(outcome.next_turn_estimate_nanos)}. Raise this task's budget to let it go on past the cap, or stop?`;
         const callId = t.newCall(node, run.run_no, "budget", null, question);
         t.state.storage.kv.put(CAP_CALL, [...capCalls(t.state.storage.kv), callId]);
-        node.waiting = { kind: "budget", call_id: callId, question };
+        node.waiting = { kind: "budget", call_id: callId, question, next_turn_nanos: outcome.next_turn_estimate_nanos };
       } else {
         const question = `The next model turn could pass the budget (spent ${usd(outcome.spent_nanos)}, next turn up to ${usd(outcome.next_turn_estimate_nanos)}). Raise the budget or stop?`;
         const callId = t.newCall(node, run.run_no, "budget", null, question);
@@ -256,6 +256,26 @@ export class RunExecutor {
     let n = 0;
     for (const r of t.runs.values()) if (r.started_at >= start) n += r.cost_nanos;
     return n;
+  }
+
+  /**
+   * The steps waiting on an organization cap question that may go on now the cap was raised or lifted: those
+   * whose held-back turns fit under the cap with the month's spend read afresh; the others keep their question.
+   */
+  async capReleased(): Promise<StoredNode[]> {
+    const t = this.t;
+    const calls = capCalls(t.state.storage.kv);
+    const waiting = [...t.nodes()].filter((n) => n.waiting?.kind === "budget" && calls.includes(n.waiting.call_id));
+    if (!waiting.length) return [];
+    await this.org.refresh(Date.now(), true);
+    const own = this.ownMonthNanos();
+    let next = 0;
+    return waiting.filter((n) => {
+      const turn = n.waiting?.kind === "budget" ? (n.waiting.next_turn_nanos ?? 0) : 0;
+      if (this.org.overCap(own, next + turn)) return false;
+      next += turn;
+      return true;
+    });
   }
 
   budgetAnswer(answers: string[], callId?: string): RpcResult<"stop" | "raise"> {

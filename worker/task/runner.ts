@@ -349,6 +349,31 @@ export class TaskRunner extends DurableObject<Bindings> {
     return ok(null);
   }
 
+  /** The organization's monthly cap was raised or lifted: steps paused at it go on once the month has room, their question answered. */
+  async capChanged(): Promise<number> {
+    await this.startup;
+    if (!this.meta || FINAL.has(this.status)) return 0;
+    const released = await this.executor.capReleased();
+    // read again after the wait: a person may have answered meanwhile, or cancelled
+    const still = released.filter((n) => !FINAL.has(this.status) && n.waiting?.kind === "budget" && n.status === "waiting");
+    if (!still.length) return 0;
+    this.transact(() => {
+      for (const node of still) {
+        if (node.waiting?.kind === "budget") this.markAnswered(node.waiting.call_id, ["cap raised"]);
+        node.status = "running";
+        node.waiting = null;
+        saveNode(this.sql, node);
+        const run = this.runs.get(runKey(node.key, node.runs))!;
+        run.status = "running";
+        saveRun(this.sql, run);
+        this.emitStep(node);
+      }
+    });
+    for (const node of still) this.launch(node.key);
+    this.pump();
+    return still.length;
+  }
+
   /** Answers the run whose output was approved. */
   async approve(key: string, run?: number): Promise<RpcResult<number>> {
     await this.startup;

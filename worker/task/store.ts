@@ -11,7 +11,8 @@ import type { RunStatus } from "./step-status";
 export type Waiting =
   | { kind: "approval" }
   | { kind: "question"; call_id: string; question: string }
-  | { kind: "budget"; call_id: string; question: string }
+  /** `next_turn_nanos`: what the turn it held back could cost, kept for a cap question (so a raise can tell whether it now fits) */
+  | { kind: "budget"; call_id: string; question: string; next_turn_nanos?: number }
   /** not a person: the run waits for a sub-task it spawned with `wait` */
   | { kind: "child"; task_id: string; tool_call_id: string };
 
