@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { api, expectError, makeOrg, tokenWithRole } from "../helpers";
 
@@ -167,6 +167,24 @@ describe("monthly spend cap", () => {
     let d = await get(again.id);
     for (const deadline = Date.now() + 10_000; d.status !== "completed" && Date.now() < deadline; d = await get(again.id)) await new Promise((r) => setTimeout(r, 20));
     expect(d.status).toBe("completed");
+  });
+
+  it("lets a task paused at the cap go on when the month turns, if the new month has room", async () => {
+    const o = await org({ monthly_spend_cap: 1 });
+    // the month is over the cap: what the organization's other tasks spent, as the month's total holds it
+    await env.DB.prepare("INSERT INTO spend_months (org_id, month, cost_nanos) VALUES (?, ?, ?)").bind(o.id, `${today().slice(0, 7)}-01`, 2e9).run();
+    const waiting = await run(o.token, { agent: "researcher", title: "capped at month end", description: "@output x" }, ["needs_input"]);
+    expect(waiting.pending[0].question).toContain("monthly spend cap");
+    const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(waiting.id));
+    const now = new Date();
+    expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).toBe(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+
+    // the alarm rings in a month that has spent nothing yet
+    await env.DB.prepare("DELETE FROM spend_months WHERE org_id = ?").bind(o.id).run();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    let d = waiting;
+    for (const deadline = Date.now() + 10_000; d.status !== "completed" && Date.now() < deadline; d = (await api("GET", `/tasks/${waiting.id}`, { token: o.token })).json) await new Promise((r) => setTimeout(r, 20));
+    expect(d).toMatchObject({ status: "completed", pending: [] });
   });
 
   it("does not stop an organization under its cap", async () => {

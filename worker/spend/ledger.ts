@@ -21,6 +21,12 @@ export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** First UTC day of the month of a time. */
 export const monthStart = (ms: number) => `${utcDay(ms).slice(0, 7)}-01`;
 
+/** When the month that begins on `month` (`YYYY-MM-01`) ends: the next one's first instant. */
+export function monthEndMs(month: string): number {
+  const d = new Date(`${month}T00:00:00Z`);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
 /** What some model calls spent: a task's run, a planner's reply. */
 export type Spent = Pick<StoredRun, "usage" | "cost_nanos" | "started_at">;
 
