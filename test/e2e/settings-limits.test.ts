@@ -38,6 +38,15 @@ describe("Settings › Limits & spend", () => {
     await rowName("researcher").waitFor();
     expect(await rowName("researcher").innerText()).toBe("researcher");
     await shot(page, "settings-limits-spend");
+
+    // Over the cap, the month's line says by how much and what it means for the tasks, not a flat 100%.
+    const spent = (await apiCall<{ month: { spent: number } }>(app, "GET", "/spend")).month.spent;
+    await apiCall(app, "PATCH", "/settings", { monthly_spend_cap: Number((spent / 2).toFixed(9)) });
+    await page.reload();
+    const month = page.getByTestId("month-spend");
+    await expect.poll(() => month.innerText(), { interval: 100, timeout: 10_000 }).toMatch(/\((19\d|200)%\)/);
+    expect(await page.getByTestId("cap-reached").innerText()).toMatch(/Raising the cap lets them go on/);
+    await apiCall(app, "PATCH", "/settings", { monthly_spend_cap: 12.5 });
     expect(browser.problems).toEqual([]);
   });
 });

@@ -36,9 +36,10 @@ export function SpendSection() {
     setTo(t);
     void report.refresh();
   };
+  // floored, so a month just under its cap never reads 100%, and one over it says by how much
   const pct = () => {
     const m = report.data?.month;
-    return m?.cap ? Math.min(100, (m.spent / m.cap) * 100) : null;
+    return m?.cap ? Math.floor((m.spent / m.cap) * 100) : null;
   };
 
   return (
@@ -50,9 +51,14 @@ export function SpendSection() {
             <p class="small" data-testid="month-spend">
               This month: <strong>{fmtCost(r().month.spent)}</strong>
               <Show when={r().month.cap != null} fallback={<span class="muted"> · no monthly cap</span>}>
-                {" "}of a {fmtCost(r().month.cap)} cap ({pct()?.toFixed(0)}%)
+                {" "}of a {fmtCost(r().month.cap)} cap ({pct()}%)
               </Show>
             </p>
+            <Show when={r().month.cap != null && r().month.spent >= r().month.cap!}>
+              <p class="form-notice" role="status" data-testid="cap-reached">
+                The monthly cap is reached: a task's next model turn waits for a budget answer on its page. Raising the cap lets them go on, as does the next month.
+              </p>
+            </Show>
             <div class="row gap-sm wrap">
               <div class="tabs" role="group" aria-label="Group spend">
                 <For each={GROUPS}>
