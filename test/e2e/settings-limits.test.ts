@@ -37,6 +37,8 @@ describe("Settings › Limits & spend", () => {
     await page.getByRole("button", { name: "By agent" }).click();
     await rowName("researcher").waitFor();
     expect(await rowName("researcher").innerText()).toBe("researcher");
+    await page.getByRole("button", { name: "By month" }).click();
+    await rowName(new Date().toISOString().slice(0, 7)).waitFor();
     await shot(page, "settings-limits-spend");
 
     // Over the cap, the month's line says by how much and what it means for the tasks, not a flat 100%.

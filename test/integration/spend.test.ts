@@ -65,6 +65,14 @@ describe("spend report", () => {
     expect(sums!.ledger / 1e9).toBeCloseTo(total, 12);
     expect(byDay.next_cursor).toBeNull();
 
+    // by UTC month, every month of the range listed, as days are
+    const byMonth = (await api("GET", `/spend?group=month&from=${today().slice(0, 4)}-01-01&to=${today()}`, { token: o.token })).json;
+    expect(byMonth.items.map((i: { key: string }) => i.key)).toEqual(Array.from({ length: Number(today().slice(5, 7)) }, (_, m) => `${today().slice(0, 4)}-${String(m + 1).padStart(2, "0")}`));
+    expect(byMonth.items.at(-1)).toMatchObject({ key: today().slice(0, 7), tasks: 2 });
+    expect(byMonth.items.at(-1).cost).toBeCloseTo(total, 12);
+    expect(byMonth.items.slice(0, -1).every((i: { cost: number; tasks: number }) => i.cost === 0 && i.tasks === 0)).toBe(true);
+    expect(byMonth.total).toBeCloseTo(total, 12);
+
     const viewer = await tokenWithRole("viewer", o.id);
     expect((await api("GET", "/spend?from=2020-01-01&to=2020-01-03", { token: viewer })).json).toMatchObject({ total: 0, items: [{ key: "2020-01-01", cost: 0 }, { key: "2020-01-02" }, { key: "2020-01-03" }] });
     // Deleting a task does not take its spend out of the report.
@@ -81,6 +89,7 @@ describe("spend report", () => {
       expect(res.json.error.details, qs).toEqual([{ path, message: expect.any(String) }]);
     }
     expectError(await api("GET", "/spend?group=week"), 400);
+    expect((await api("GET", "/spend?group=month&from=2025-11-20&to=2026-01-05")).json.items.map((i: { key: string }) => i.key)).toEqual(["2025-11", "2025-12", "2026-01"]);
     expectError(await api("GET", "/spend", { token: null }), 401);
   });
 });
