@@ -1,12 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type Price, microsToUsd, usdToMicros } from "../agents/cost";
-import { DEFAULT_PRICES, defaultPrice } from "../agents/pricing-defaults";
-import { priceOrDefault } from "../db/pricing";
+import { type Price, microsToUsd, usdToMicros, zeroPrice } from "../agents/cost";
+import { DEFAULT_PRICES, priceOf } from "../agents/pricing-defaults";
 import { actorOf, auditStatement } from "../lib/audit";
 import { notFound } from "../lib/errors";
 import { requireRole } from "../lib/roles";
 import { delay, iso } from "../lib/time";
-import { PRICE_CACHE_MS } from "../db/pricing";
+import { ownPricesFor, PRICE_CACHE_MS, PRICE_COLUMNS } from "../db/pricing";
 import { newApp } from "./app";
 import { type Keyset, pageInMemory } from "../db/keyset";
 import { cursorAfter, ListQuery } from "./list-query";
@@ -61,13 +60,11 @@ const usdOf = (p: Price) => ({
 
 const view = (model: string, p: Price, source: "organization" | "default" | "none", updated_at: number | null) => ({ model, ...usdOf(p), source, updated_at: iso(updated_at) });
 
-const PRICE_COLUMNS = "input, cache, cache_write, output, web_search, per_search";
 
-/** What a change replaced, for its audit entry: the organization's price, else the default, else null (nothing priced it). */
-const previousOf = (model: string, own: Price | null | undefined) => {
-  if (own) return { ...usdOf(own), source: "organization" };
-  const d = defaultPrice(model);
-  return d ? { ...usdOf(d), source: "default" } : null;
+/** What a change replaced, for its audit entry: the price in force and its source, or null (nothing priced it). */
+const previousOf = (model: string, own: ReadonlyMap<string, Price>) => {
+  const p = priceOf(model, own);
+  return p ? { ...usdOf(p.price), source: p.source } : null;
 };
 
 /** Per-organization prices over editable built-in defaults. A run keeps the price it started with, so edits never rewrite history. */
@@ -89,7 +86,7 @@ export const pricingApi = newApp()
       const own = new Map(results.map((r) => [r.model, r]));
       const items = [...results.map((r) => view(r.model, r, "organization", r.updated_at))];
       for (const [model, p] of Object.entries(DEFAULT_PRICES)) if (!own.has(model)) items.push(view(model, p, "default", null));
-      for (const { model } of used.results) if (!own.has(model) && !defaultPrice(model)) items.push(view(model, priceOrDefault(model, null), "none", null));
+      for (const { model } of used.results) if (!priceOf(model, own)) items.push(view(model, zeroPrice(), "none", null));
       // code-unit order, as the cursor compares
       items.sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
       return c.json(pageInMemory(BY_MODEL, items, after, limit, (p) => [p.model], (p) => p), 200);
@@ -108,10 +105,10 @@ export const pricingApi = newApp()
       };
       const now = Date.now();
       const d1 = c.env.DB;
-      const own = await d1.prepare(`SELECT ${PRICE_COLUMNS} FROM pricing WHERE org_id = ? AND model = ?`).bind(p.org_id, model).first<Price>();
+      const own = await ownPricesFor(d1, p.org_id, model);
       await d1.batch([
         d1.prepare(
-          `INSERT INTO pricing (org_id, model, ${PRICE_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO pricing (org_id, model, ${PRICE_COLUMNS.join(", ")}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(org_id, model) DO UPDATE SET input = excluded.input, cache = excluded.cache, cache_write = excluded.cache_write, output = excluded.output,
              web_search = excluded.web_search, per_search = excluded.per_search, updated_at = excluded.updated_at`,
         ).bind(p.org_id, model, price.input, price.cache, price.cache_write, price.output, price.web_search, price.per_search, now),
@@ -128,12 +125,12 @@ export const pricingApi = newApp()
       requireRole(p, "admin");
       const { model } = c.req.valid("param");
       const d1 = c.env.DB;
-      const own = await d1.prepare(`SELECT ${PRICE_COLUMNS} FROM pricing WHERE org_id = ? AND model = ?`).bind(p.org_id, model).first<Price>();
+      const own = await d1.prepare(`SELECT ${PRICE_COLUMNS.join(", ")} FROM pricing WHERE org_id = ? AND model = ?`).bind(p.org_id, model).first<Price>();
       if (!own) throw notFound("price for this model");
       const [res] = await d1.batch([
         d1.prepare("DELETE FROM pricing WHERE org_id = ? AND model = ?").bind(p.org_id, model),
         // recorded only if this delete removed it, not a concurrent one
-        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "pricing.delete", target_type: "model", target_id: model, details: { previous: previousOf(model, own) } }, Date.now(), true),
+        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "pricing.delete", target_type: "model", target_id: model, details: { previous: previousOf(model, new Map([[model, own]])) } }, Date.now(), true),
       ]);
       if (res.meta.changes === 0) throw notFound("price for this model");
       await delay(PRICE_CACHE_MS);
