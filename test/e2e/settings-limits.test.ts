@@ -37,6 +37,9 @@ describe("Settings › Limits & spend", () => {
     await page.getByRole("button", { name: "By agent" }).click();
     await rowName("researcher").waitFor();
     expect(await rowName("researcher").innerText()).toBe("researcher");
+    // a task made from an agent alone is under no plan
+    await page.getByRole("button", { name: "By plan" }).click();
+    await rowName("No saved plan").waitFor();
     await page.getByRole("button", { name: "By month" }).click();
     await rowName(new Date().toISOString().slice(0, 7)).waitFor();
     await shot(page, "settings-limits-spend");

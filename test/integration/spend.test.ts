@@ -80,6 +80,32 @@ describe("spend report", () => {
     expect((await api("GET", "/spend?group=agent", { token: o.token })).json.total).toBeCloseTo(total, 12);
   });
 
+  it("reports spend by plan, named, with the tasks made from no saved plan under an empty key", async () => {
+    const o = await org();
+    const plan = await api("POST", "/plans", { token: o.token, body: { name: "Weekly digest", steps: [{ id: "s", agent: "researcher", instructions: "@search news\n@output d" }] } });
+    expect(plan.status, plan.text).toBe(201);
+    const runPlan = async () => {
+      const created = await api("POST", `/plans/${plan.json.id}/run`, { token: o.token, body: { inputs: {} } });
+      let d = created.json;
+      for (const deadline = Date.now() + 10_000; d.status !== "completed" && Date.now() < deadline; d = (await api("GET", `/tasks/${d.id}`, { token: o.token })).json) await new Promise((r) => setTimeout(r, 20));
+      await env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(d.id)).settled();
+      return d;
+    };
+    const [p1, p2] = [await runPlan(), await runPlan()];
+    const adhoc = await run(o.token, { agent: "researcher", title: "one-off", description: "@output x" }, ["completed"]);
+    const byPlan = (await api("GET", "/spend?group=plan", { token: o.token })).json;
+    expect(byPlan.group).toBe("plan");
+    expect(byPlan.items).toHaveLength(2);
+    const [planned, none] = byPlan.items[0].key === plan.json.id ? byPlan.items : [...byPlan.items].reverse();
+    expect(planned).toMatchObject({ key: plan.json.id, name: "Weekly digest", tasks: 2, searches: 2 });
+    expect(planned.cost).toBeCloseTo(p1.cost + p2.cost, 12);
+    expect(none).toMatchObject({ key: "", name: null, tasks: 1 });
+    expect(none.cost).toBeCloseTo(adhoc.cost, 12);
+    expect(byPlan.total).toBeCloseTo(p1.cost + p2.cost + adhoc.cost, 12);
+    // the other groupings name nothing
+    expect((await api("GET", "/spend?group=agent", { token: o.token })).json.items[0].name).toBeUndefined();
+  });
+
   it("validates the range and the grouping", async () => {
     expectError(await api("GET", "/spend?from=2026-02-30"), 400);
     expectError(await api("GET", "/spend?from=yesterday"), 400);

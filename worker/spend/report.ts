@@ -1,9 +1,9 @@
 import { monthEndMs, monthStart, utcDay } from "./ledger";
 
-export const SPEND_GROUPS = ["day", "month", "agent", "model", "source"] as const;
+export const SPEND_GROUPS = ["day", "month", "agent", "model", "source", "plan"] as const;
 export type SpendGroup = (typeof SPEND_GROUPS)[number];
 
-const KEY: Record<SpendGroup, string> = { day: "day", month: "substr(day, 1, 7)", agent: "agent", model: "model", source: "source" };
+const KEY: Record<SpendGroup, string> = { day: "day", month: "substr(day, 1, 7)", agent: "agent", model: "model", source: "source", plan: "coalesce(plan_id, '')" };
 
 export interface SpendItem {
   key: string;
@@ -15,6 +15,8 @@ export interface SpendItem {
   conversations: number;
   /** the part of `cost_nanos` the chat planner spent */
   planner_nanos: number;
+  /** by plan: the plan's name, null when there is none (no saved plan, or it was deleted) */
+  name?: string | null;
 }
 
 interface Row {
@@ -29,6 +31,7 @@ interface Row {
   tasks: number;
   conversations: number;
   planner_nanos: number;
+  name?: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -52,7 +55,7 @@ const empty = (key: string): SpendItem => ({ key, cost_nanos: 0, tokens: { input
 /**
  * Spend from the ledger between two UTC days (both included), by day or UTC month
  * (every one present, zeros included, oldest first) or by agent, model or source
- * (`task` or `chat`, the planner's; costliest first).
+ * (`task` or `chat`, the planner's) or plan (named; `""` for tasks made from no saved plan; costliest first).
  */
 export async function spendReport(d1: D1Database, orgId: string, from: string, to: string, group: SpendGroup): Promise<SpendItem[]> {
   const { results } = await d1
@@ -61,13 +64,14 @@ export async function spendReport(d1: D1Database, orgId: string, from: string, t
          sum(tokens_cache_write) AS cache_write, sum(tokens_output) AS output, sum(tokens_web_search) AS web_search, sum(searches) AS searches,
          count(DISTINCT CASE WHEN source = 'task' THEN task_id END) AS tasks, count(DISTINCT CASE WHEN source = 'chat' THEN task_id END) AS conversations,
          coalesce(sum(CASE WHEN source = 'chat' THEN cost_nanos END), 0) AS planner_nanos
-       FROM spend WHERE org_id = ? AND day >= ? AND day <= ? GROUP BY key ORDER BY ${group === "day" || group === "month" ? "key" : "cost_nanos DESC, key"}`,
+         ${group === "plan" ? ", (SELECT name FROM plans WHERE id = spend.plan_id AND org_id = ?1) AS name" : ""}
+       FROM spend WHERE org_id = ?1 AND day >= ?2 AND day <= ?3 GROUP BY key ORDER BY ${group === "day" || group === "month" ? "key" : "cost_nanos DESC, key"}`,
     )
     .bind(orgId, from, to)
     .all<Row>();
   const items = results.map((r): SpendItem => ({
     key: r.key, cost_nanos: r.cost_nanos, tokens: { input: r.input, cache: r.cache, cache_write: r.cache_write, output: r.output, web_search: r.web_search }, searches: r.searches, tasks: r.tasks,
-    conversations: r.conversations, planner_nanos: r.planner_nanos,
+    conversations: r.conversations, planner_nanos: r.planner_nanos, ...(group === "plan" ? { name: r.name ?? null } : {}),
   }));
   if (group !== "day" && group !== "month") return items;
   const byKey = new Map(items.map((i) => [i.key, i]));

@@ -7,22 +7,25 @@ import { SpendChart } from "./spend-chart";
 import { TableHead } from "../../components/list-table";
 
 const fd = createClient();
-type Group = "day" | "month" | "agent" | "model" | "source";
+type Group = "day" | "month" | "agent" | "model" | "source" | "plan";
 const GROUPS: { id: Group; label: string }[] = [
   { id: "day", label: "By day" },
   { id: "month", label: "By month" },
   { id: "agent", label: "By agent" },
   { id: "model", label: "By model" },
   { id: "source", label: "By source" },
+  { id: "plan", label: "By plan" },
 ];
-const HEAD: Record<Group, string> = { day: "Day", month: "Month", agent: "Agent", model: "Model", source: "Source" };
+const HEAD: Record<Group, string> = { day: "Day", month: "Month", agent: "Agent", model: "Model", source: "Source", plan: "Plan" };
 /** what a source's spend paid for */
 const SOURCE: Record<string, string> = { task: "Tasks", chat: "Chat planner" };
+/** a plan by its name; tasks made from an agent alone (and planning conversations) have none */
+const planLabel = (i: { key: string; name?: string | null }) => i.name ?? (i.key ? `${i.key} (deleted)` : "No saved plan");
 
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const monthStart = () => `${utcDay(Date.now()).slice(0, 7)}-01`;
 
-/** Spend this month (or a chosen range) by day, month, agent, model or source (tasks, the chat planner), against the organization's monthly cap. */
+/** Spend this month (or a chosen range) by day, month, agent, model, source (tasks, the chat planner) or plan, against the organization's monthly cap. */
 export function SpendSection() {
   const [group, setGroup] = createSignal<Group>("day");
   const [from, setFrom] = createSignal(monthStart());
@@ -80,7 +83,7 @@ export function SpendSection() {
               </label>
             </div>
             <SpendChart
-              bars={r().items.map((i) => ({ key: i.key, cost: i.cost }))}
+              bars={r().items.map((i) => ({ key: r().group === "plan" ? planLabel(i) : i.key, cost: i.cost }))}
               label={`Spend ${r().group === "day" ? "per day" : `per ${r().group}`} from ${r().from} to ${r().to}: ${fmtCost(r().total)} in total`}
               cap={r().group === "day" ? null : r().month.cap}
             />
@@ -97,7 +100,7 @@ export function SpendSection() {
                   <For each={r().group === "day" ? r().items.filter((i) => i.cost > 0 || i.tasks > 0 || i.conversations > 0) : r().items}>
                     {(i) => (
                       <tr>
-                        <th scope="row">{r().group === "day" || r().group === "month" ? i.key : r().group === "source" ? (SOURCE[i.key] ?? i.key) : <code>{i.key}</code>}</th>
+                        <th scope="row">{r().group === "day" || r().group === "month" ? i.key : r().group === "source" ? (SOURCE[i.key] ?? i.key) : r().group === "plan" ? planLabel(i) : <code>{i.key}</code>}</th>
                         <td class="num">{fmtInt(i.tasks)}</td>
                         <td class="num">{fmtInt(i.conversations)}</td>
                         <td class="num">{fmtInt(totalTokens(i.tokens))}</td>
