@@ -106,6 +106,8 @@ describe("live and settings", () => {
     await page.locator('tr[data-model="sim"][data-source="organization"]').waitFor();
     await sim.getByText("Organization", { exact: true }).waitFor();
     await sim.getByText("$2.5", { exact: true }).waitFor();
+    // says what a change does to what was already spent
+    await page.getByText(/costs already recorded keep the price their run started with/).waitFor();
     const prices = await apiCall<{ items: { model: string; input: number; output: number; source: string }[] }>(app, "GET", "/pricing");
     expect(prices.items.find((p) => p.model === "sim")).toMatchObject({ input: 2.5, output: 10, source: "organization" });
 
