@@ -141,6 +141,8 @@ describe("budgets", () => {
     const [q] = waiting.pending;
     expect(q).toMatchObject({ kind: "budget", step: "main" });
     expect(q.question).toContain("budget");
+    // the budget shows with the task, as it was set and as a raise leaves it
+    expect(waiting.max_cost).toBe(0.0000001);
     const path = `/sessions/${waiting.session_id}/respond`;
     expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", "-1"] } }), 422);
     expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["maybe"] } }), 422);
@@ -156,6 +158,8 @@ describe("budgets", () => {
     const done = await waitForStatus(task.id, ["completed"]);
     expect(done.cost).toBeLessThan(10);
     expect(done.output).toBe("done");
+    expect(done.max_cost).toBe(10);
+    expect((await waitForStatus((await createTask({ agent: "researcher", title: "unbudgeted", description: "@output x" })).id, ["completed"])).max_cost).toBeNull();
   });
 
   it("stops the task when told to", async () => {
