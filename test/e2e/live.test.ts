@@ -29,12 +29,15 @@ describe("live and settings", () => {
     const panel = page.getByRole("region", { name: "Needs your input" });
     await panel.locator('.pending-item[data-kind="budget"]').waitFor();
     await shot(page, "20-budget-question");
+    // the task's budget shows beside its cost, as set and then as raised
+    expect(await page.getByTestId("task-budget").innerText()).toContain("$0.00000010 budget");
     await panel.getByRole("button", { name: "Raise and continue" }).click();
     await panel.getByRole("alert").filter({ hasText: /above zero/ }).waitFor();
     await panel.getByLabel("New limit (USD)").fill("1");
     await panel.getByRole("button", { name: "Raise and continue" }).click();
     await badge("completed").waitFor({ timeout: 20_000 });
     await expect.poll(() => page.getByRole("region", { name: "Needs your input" }).count()).toBe(0);
+    await expect.poll(() => page.getByTestId("task-budget").innerText()).toContain("$1.00 budget");
     const done = await apiCall<Created & { output: string }>(app, "GET", `/tasks/${task.id}`);
     expect(done.status).toBe("completed");
     expect(done.output).toContain("Within budget now.");
@@ -106,6 +109,8 @@ describe("live and settings", () => {
     await page.locator('tr[data-model="sim"][data-source="organization"]').waitFor();
     await sim.getByText("Organization", { exact: true }).waitFor();
     await sim.getByText("$2.5", { exact: true }).waitFor();
+    // says what a change does to what was already spent
+    await page.getByText(/costs already recorded keep the price their run started with/).waitFor();
     const prices = await apiCall<{ items: { model: string; input: number; output: number; source: string }[] }>(app, "GET", "/pricing");
     expect(prices.items.find((p) => p.model === "sim")).toMatchObject({ input: 2.5, output: 10, source: "organization" });
 

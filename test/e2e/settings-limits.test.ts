@@ -37,7 +37,22 @@ describe("Settings › Limits & spend", () => {
     await page.getByRole("button", { name: "By agent" }).click();
     await rowName("researcher").waitFor();
     expect(await rowName("researcher").innerText()).toBe("researcher");
+    // a task made from an agent alone is under no plan
+    await page.getByRole("button", { name: "By plan" }).click();
+    await rowName("No saved plan").waitFor();
+    await page.getByRole("button", { name: "By month" }).click();
+    await rowName(new Date().toISOString().slice(0, 7)).waitFor();
     await shot(page, "settings-limits-spend");
+
+    // Over the cap, the month's line says by how much and what it means for the tasks, not a flat 100%.
+    const monthSpent = async () => (await apiCall<{ month: { spent: number } }>(app, "GET", "/spend")).month.spent;
+    await expect.poll(monthSpent, { interval: 100, timeout: 10_000 }).toBeGreaterThan(0);
+    await apiCall(app, "PATCH", "/settings", { monthly_spend_cap: Number(((await monthSpent()) / 2).toFixed(9)) });
+    await page.reload();
+    const month = page.getByTestId("month-spend");
+    await expect.poll(() => month.innerText(), { interval: 100, timeout: 10_000 }).toMatch(/\((199|[2-9]\d\d|\d{4,})%\)/);
+    expect(await page.getByTestId("cap-reached").innerText()).toMatch(/Raising the cap lets them go on/);
+    await apiCall(app, "PATCH", "/settings", { monthly_spend_cap: 12.5 });
     expect(browser.problems).toEqual([]);
   });
 });

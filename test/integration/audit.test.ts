@@ -98,9 +98,17 @@ describe("audit log", () => {
   it("records price changes and deletions, and an agent deleted by its name under its id", async () => {
     const { token } = await newOrg("Audit prices");
     expect((await api("PUT", "/pricing/openai:gpt-audit", { token, body: { input: 1, cache: 0.1, output: 2 } })).status).toBe(200);
+    expect((await api("PUT", "/pricing/openai:gpt-audit", { token, body: { input: 1.5, cache: 0.15, output: 3, per_search: 0.01 } })).status).toBe(200);
     expect((await api("DELETE", "/pricing/openai:gpt-audit", { token })).status).toBe(204);
-    await entry(token, "pricing.update", "openai:gpt-audit");
-    expect((await entry(token, "pricing.delete", "openai:gpt-audit")).target.type).toBe("model");
+    // what was set, and what it replaced: the price paid before a change stays readable
+    const set = { input: 1, cache: 0.1, cache_write: 0, output: 2, web_search: 0, per_search: 0 };
+    const raised = { input: 1.5, cache: 0.15, cache_write: 0, output: 3, web_search: 0, per_search: 0.01 };
+    const updates = (await api("GET", "/audit?action=pricing.update&limit=100", { token })).json.items as Entry[];
+    expect(updates.map((e) => e.details)).toEqual([{ ...raised, previous: { ...set, source: "organization" } }, { ...set, previous: null }]);
+    expect(await entry(token, "pricing.delete", "openai:gpt-audit")).toMatchObject({ target: { type: "model" }, details: { previous: { ...raised, source: "organization" } } });
+    // over a built-in default, the default is what it replaced
+    expect((await api("PUT", "/pricing/sim", { token, body: { input: 1, cache: 0.1, output: 2 } })).status).toBe(200);
+    expect((await entry(token, "pricing.update", "sim")).details).toEqual({ ...set, previous: { input: 0.1, cache: 0.01, cache_write: 0, output: 0.4, web_search: 0.1, per_search: 0.001, source: "default" } });
 
     const agent = await api("POST", "/agents", { token, body: { name: "named", model: "sim" } });
     expect((await api("DELETE", "/agents/named", { token })).status).toBe(204);

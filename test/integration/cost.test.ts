@@ -58,6 +58,30 @@ describe("pricing and cost", () => {
     });
   });
 
+  describe("with a dated snapshot of a model the organization prices", () => {
+    const saved = { key: env.ANTHROPIC_API_KEY, url: env.ANTHROPIC_BASE_URL };
+    afterEach(() => Object.assign(env, { ANTHROPIC_API_KEY: saved.key, ANTHROPIC_BASE_URL: saved.url }));
+
+    it("prices its runs at the organization's price for its family, not at the built-in default", async () => {
+      Object.assign(env, { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: `http://127.0.0.1:${inject("fakeServers").anthropic}` });
+      const token = await makeOrg(`org_snapshot_${crypto.randomUUID().slice(0, 8)}`);
+      const price = { input: 1, cache: 0.1, cache_write: 1.25, output: 2, web_search: 0, per_search: 0 };
+      expect((await api("PUT", "/pricing/anthropic:claude-sonnet-4", { token, body: price })).status).toBe(200);
+      await api("POST", "/agents", { token, body: { name: "dated", model: "anthropic:claude-sonnet-4-20250514" } });
+      // two tasks: the first reads its prices in the batch that creates it, the second's run reads them again
+      for (const title of ["negotiated", "negotiated again"]) {
+        const created = await api("POST", "/tasks", { token, body: { agent: "dated", title, description: "hello" } });
+        expect(created.status, created.text).toBe(201);
+        let d = created.json;
+        for (const deadline = Date.now() + 10_000; d.status !== "completed" && Date.now() < deadline; d = (await api("GET", `/tasks/${d.id}`, { token })).json) await new Promise((r) => setTimeout(r, 20));
+        expect(d.tokens).toMatchObject({ input: 100, output: 8 });
+        expect(d.cost).toBeCloseTo((100 * price.input + 8 * price.output) / 1e6, 12);
+      }
+      // nor is it listed as a model nothing prices
+      expect((await api("GET", "/pricing?limit=100", { token })).json.items.some((p: { source: string }) => p.source === "none")).toBe(false);
+    });
+  });
+
   it("lists a model an agent uses that nothing prices as source none, until the organization prices it", async () => {
     const token = await makeOrg("org_unpriced");
     const listed = async () => (await api("GET", "/pricing?limit=100", { token })).json.items as { model: string; source: string; input: number; output: number }[];
@@ -117,6 +141,8 @@ describe("budgets", () => {
     const [q] = waiting.pending;
     expect(q).toMatchObject({ kind: "budget", step: "main" });
     expect(q.question).toContain("budget");
+    // the budget shows with the task, as it was set and as a raise leaves it
+    expect(waiting.max_cost).toBe(0.0000001);
     const path = `/sessions/${waiting.session_id}/respond`;
     expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["raise", "-1"] } }), 422);
     expectError(await api("POST", path, { body: { call_id: q.call_id, answers: ["maybe"] } }), 422);
@@ -132,6 +158,8 @@ describe("budgets", () => {
     const done = await waitForStatus(task.id, ["completed"]);
     expect(done.cost).toBeLessThan(10);
     expect(done.output).toBe("done");
+    expect(done.max_cost).toBe(10);
+    expect((await waitForStatus((await createTask({ agent: "researcher", title: "unbudgeted", description: "@output x" })).id, ["completed"])).max_cost).toBeNull();
   });
 
   it("stops the task when told to", async () => {

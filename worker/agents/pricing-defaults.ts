@@ -51,13 +51,22 @@ export const DEFAULT_PRICES: Readonly<Record<string, Price>> = Object.fromEntrie
 );
 
 /**
- * The default price of an agent model (`sim`, `openai:<m>`, `anthropic:<m>`): the longest known name the model
- * starts with, so dated snapshots (`claude-sonnet-4-20250514`) find their family.
+ * The price of an agent model (`sim`, `openai:<m>`, `anthropic:<m>`): that of the longest priced name the model is
+ * or starts with (`<name>-`), the organization's over the default for the same name. So a dated snapshot
+ * (`claude-sonnet-4-20250514`) takes its family's price, the organization's included, while a model with a longer
+ * name of its own (`gpt-4o-mini` beside `gpt-4o`) keeps its own.
  */
-export function defaultPrice(model: string): Price | undefined {
+export function priceOf(model: string, own: ReadonlyMap<string, Price>): { price: Price; source: "organization" | "default" } | undefined {
   let best: string | undefined;
-  for (const known of Object.keys(DEFAULT_PRICES)) {
+  for (const known of [...own.keys(), ...Object.keys(DEFAULT_PRICES)]) {
     if ((model === known || model.startsWith(`${known}-`)) && (!best || known.length > best.length)) best = known;
   }
-  return best ? { ...DEFAULT_PRICES[best] } : undefined;
+  if (best === undefined) return undefined;
+  const o = own.get(best);
+  return o ? { price: o, source: "organization" } : { price: { ...DEFAULT_PRICES[best] }, source: "default" };
 }
+
+const NONE: ReadonlyMap<string, Price> = new Map();
+
+/** The built-in default price of an agent model, by the same rule. */
+export const defaultPrice = (model: string): Price | undefined => priceOf(model, NONE)?.price;

@@ -82,7 +82,7 @@ type Rule = [method: string, path: RegExp, target: (m: RegExpExecArray, res: Rec
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
-/** Mutations whose routes make no D1 batch of their own to carry an audit row; task creation, agent deletion, a plan's new version and deletion, tokens, triggers and orgs audit in their batches. */
+/** Mutations whose routes make no D1 batch of their own to carry an audit row; task creation, agent deletion, a plan's new version and deletion, tokens, triggers, orgs and prices audit in their batches. */
 const RULES: Rule[] = [
   ["DELETE", /^\/tasks\/([^/]+)$/, (m) => ({ action: "task.cancel", type: "task", id: m[1] })],
   ["POST", /^\/tasks\/([^/]+)\/steps\/([^/]+)\/approve$/, (m, r) => ({ action: "step.approve", type: "task", id: m[1], details: { step: decodeURIComponent(m[2]), run: r.run } })],
@@ -91,8 +91,6 @@ const RULES: Rule[] = [
   ["POST", /^\/agents$/, (_, r) => ({ action: "agent.create", type: "agent", id: str(r.id), details: { name: r.name } })],
   ["PUT", /^\/agents\/([^/]+)$/, (m, r) => ({ action: "agent.update", type: "agent", id: str(r.id) || m[1] })],
   ["POST", /^\/plans$/, (_, r) => ({ action: "plan.create", type: "plan", id: str(r.id), details: { name: r.name } })],
-  ["PUT", /^\/pricing\/([^/]+)$/, (m) => ({ action: "pricing.update", type: "model", id: decodeURIComponent(m[1]) })],
-  ["DELETE", /^\/pricing\/([^/]+)$/, (m) => ({ action: "pricing.delete", type: "model", id: decodeURIComponent(m[1]) })],
 ];
 
 /**

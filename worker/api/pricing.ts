@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type Price, microsToUsd, usdToMicros } from "../agents/cost";
-import { DEFAULT_PRICES, defaultPrice } from "../agents/pricing-defaults";
-import { priceOrDefault } from "../db/pricing";
+import { type Price, microsToUsd, usdToMicros, zeroPrice } from "../agents/cost";
+import { DEFAULT_PRICES, priceOf } from "../agents/pricing-defaults";
+import { actorOf, auditStatement } from "../lib/audit";
 import { notFound } from "../lib/errors";
 import { requireRole } from "../lib/roles";
 import { delay, iso } from "../lib/time";
-import { PRICE_CACHE_MS } from "../db/pricing";
+import { ownPricesFor, PRICE_CACHE_MS, PRICE_COLUMNS } from "../db/pricing";
 import { newApp } from "./app";
 import { type Keyset, pageInMemory } from "../db/keyset";
 import { cursorAfter, ListQuery } from "./list-query";
@@ -49,17 +49,23 @@ const BY_MODEL: Keyset = { columns: ["model"], types: ["string"], order: "ASC" }
 
 type Row = Price & { model: string; updated_at: number };
 
-const view = (model: string, p: Price, source: "organization" | "default" | "none", updated_at: number | null) => ({
-  model,
+const usdOf = (p: Price) => ({
   input: microsToUsd(p.input),
   cache: microsToUsd(p.cache),
   cache_write: microsToUsd(p.cache_write),
   output: microsToUsd(p.output),
   web_search: microsToUsd(p.web_search),
   per_search: microsToUsd(p.per_search),
-  source,
-  updated_at: iso(updated_at),
 });
+
+const view = (model: string, p: Price, source: "organization" | "default" | "none", updated_at: number | null) => ({ model, ...usdOf(p), source, updated_at: iso(updated_at) });
+
+
+/** What a change replaced, for its audit entry: the price in force and its source, or null (nothing priced it). */
+const previousOf = (model: string, own: ReadonlyMap<string, Price>) => {
+  const p = priceOf(model, own);
+  return p ? { ...usdOf(p.price), source: p.source } : null;
+};
 
 /** Per-organization prices over editable built-in defaults. A run keeps the price it started with, so edits never rewrite history. */
 export const pricingApi = newApp()
@@ -80,7 +86,7 @@ export const pricingApi = newApp()
       const own = new Map(results.map((r) => [r.model, r]));
       const items = [...results.map((r) => view(r.model, r, "organization", r.updated_at))];
       for (const [model, p] of Object.entries(DEFAULT_PRICES)) if (!own.has(model)) items.push(view(model, p, "default", null));
-      for (const { model } of used.results) if (!own.has(model) && !defaultPrice(model)) items.push(view(model, priceOrDefault(model, null), "none", null));
+      for (const { model } of used.results) if (!priceOf(model, own)) items.push(view(model, zeroPrice(), "none", null));
       // code-unit order, as the cursor compares
       items.sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
       return c.json(pageInMemory(BY_MODEL, items, after, limit, (p) => [p.model], (p) => p), 200);
@@ -98,13 +104,16 @@ export const pricingApi = newApp()
         web_search: usdToMicros(b.web_search ?? 0), per_search: usdToMicros(b.per_search ?? 0),
       };
       const now = Date.now();
-      await c.env.DB.prepare(
-        `INSERT INTO pricing (org_id, model, input, cache, cache_write, output, web_search, per_search, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(org_id, model) DO UPDATE SET input = excluded.input, cache = excluded.cache, cache_write = excluded.cache_write, output = excluded.output,
-           web_search = excluded.web_search, per_search = excluded.per_search, updated_at = excluded.updated_at`,
-      )
-        .bind(p.org_id, model, price.input, price.cache, price.cache_write, price.output, price.web_search, price.per_search, now)
-        .run();
+      const d1 = c.env.DB;
+      const own = await ownPricesFor(d1, p.org_id, model);
+      await d1.batch([
+        d1.prepare(
+          `INSERT INTO pricing (org_id, model, ${PRICE_COLUMNS.join(", ")}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(org_id, model) DO UPDATE SET input = excluded.input, cache = excluded.cache, cache_write = excluded.cache_write, output = excluded.output,
+             web_search = excluded.web_search, per_search = excluded.per_search, updated_at = excluded.updated_at`,
+        ).bind(p.org_id, model, price.input, price.cache, price.cache_write, price.output, price.web_search, price.per_search, now),
+        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "pricing.update", target_type: "model", target_id: model, details: { ...usdOf(price), previous: previousOf(model, own) } }, now),
+      ]);
       await delay(PRICE_CACHE_MS);
       return c.json(view(model, price, "organization", now), 200);
     },
@@ -114,7 +123,15 @@ export const pricingApi = newApp()
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      const res = await c.env.DB.prepare("DELETE FROM pricing WHERE org_id = ? AND model = ?").bind(p.org_id, c.req.valid("param").model).run();
+      const { model } = c.req.valid("param");
+      const d1 = c.env.DB;
+      const own = await d1.prepare(`SELECT ${PRICE_COLUMNS.join(", ")} FROM pricing WHERE org_id = ? AND model = ?`).bind(p.org_id, model).first<Price>();
+      if (!own) throw notFound("price for this model");
+      const [res] = await d1.batch([
+        d1.prepare("DELETE FROM pricing WHERE org_id = ? AND model = ?").bind(p.org_id, model),
+        // recorded only if this delete removed it, not a concurrent one
+        auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "pricing.delete", target_type: "model", target_id: model, details: { previous: previousOf(model, new Map([[model, own]])) } }, Date.now(), true),
+      ]);
       if (res.meta.changes === 0) throw notFound("price for this model");
       await delay(PRICE_CACHE_MS);
       return c.body(null, 204);

@@ -120,6 +120,7 @@ export const Waiting = z
 export const TaskDetail = TaskListItem.extend({
   plan: z.record(z.string(), z.unknown()),
   inputs: z.record(z.string(), z.string()),
+  max_cost: z.number().nullable().openapi({ description: "the task's budget in USD, as set at creation or raised by a budget answer; null: none of its own (its agents' `max_cost` still apply)" }),
   steps: z.array(StepView),
   children: z.object({ count: z.number().int(), cost: z.number(), tokens: Tokens }).openapi({ description: "direct sub-tasks' totals, apart from the task's own" }),
   // a union, not .nullable(): that would mark the shared Waiting component itself nullable

@@ -5,6 +5,7 @@ import { badRequest } from "../lib/errors";
 import { checkPattern } from "../lib/mask";
 import { DEFAULT_MAX_CONCURRENT_TASKS, type OrgSettings, readOrgSettings } from "../lib/org-settings";
 import { requireRole } from "../lib/roles";
+import { releaseCapped } from "../spend/cap-release";
 import { orgQueue } from "../queue/admission";
 import { newApp } from "./app";
 import { body, errors, json, usd } from "./schemas";
@@ -77,6 +78,7 @@ export const settingsApi = newApp()
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "settings.update", target_type: "org", target_id: p.org_id, details: input }),
       ]);
       if (input.max_concurrent_tasks !== undefined) await orgQueue(c.env, p.org_id).refresh();
+      if (input.monthly_spend_cap !== undefined) await releaseCapped(c.env, p.org_id);
       if (input.retention_days != null) await c.env.RETENTION_JANITOR.get(c.env.RETENTION_JANITOR.idFromName(p.org_id)).schedule(p.org_id);
       return c.json(await view(c.env, p.org_id, await readOrgSettings(d1, p.org_id)), 200);
     },

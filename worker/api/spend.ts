@@ -16,7 +16,8 @@ const Query = z.object({
 });
 
 const Item = z.object({
-  key: z.string().openapi({ description: "the day, agent, model or source (`task`, `chat`)" }),
+  key: z.string().openapi({ description: "the day (`YYYY-MM-DD`), UTC month (`YYYY-MM`), agent, model, source (`task`, `chat`) or plan id (`\"\"`: no saved plan)" }),
+  name: z.string().nullable().optional().openapi({ description: "by plan: the plan's name; null for no saved plan, or one deleted since" }),
   cost: z.number().openapi({ description: "USD, the planner's included" }),
   planner_cost: z.number().openapi({ description: "USD the chat planner's model calls spent, part of `cost`" }),
   tokens: Tokens,
@@ -40,7 +41,7 @@ const Report = z
 
 /** Spend by day, agent or model, from the ledger (which keeps the spend of deleted tasks). */
 export const spendApi = newApp().openapi(
-  createRoute({ method: "get", path: "/", tags: ["spend"], summary: "Spend by day, agent or model", request: { query: Query }, responses: { 200: json(Report), ...errors(400, 401) } }),
+  createRoute({ method: "get", path: "/", tags: ["spend"], summary: "Spend by day, month, agent, model, source or plan", request: { query: Query }, responses: { 200: json(Report), ...errors(400, 401) } }),
   async (c) => {
     const orgId = c.get("principal").org_id;
     const now = Date.now();

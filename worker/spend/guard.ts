@@ -1,7 +1,7 @@
 import type { Bindings } from "../env";
 import { type Masker, makeMasker, providerKeysOf } from "../lib/mask";
 import { parseOrgSettings } from "../lib/org-settings";
-import { monthStart } from "./ledger";
+import { monthEndMs, monthStart } from "./ledger";
 
 const TTL_MS = 15_000;
 
@@ -53,8 +53,9 @@ export class OrgGuard {
     private readonly taskId: () => string,
   ) {}
 
-  refresh(now = Date.now()): Promise<void> {
-    if (this.snap && now < this.snap.until) return Promise.resolve();
+  /** `force`: read again now, as when the cap has just changed. */
+  refresh(now = Date.now(), force = false): Promise<void> {
+    if (!force && this.snap && now < this.snap.until) return Promise.resolve();
     this.loading ??= this.load(now).finally(() => (this.loading = null));
     return this.loading;
   }
@@ -62,7 +63,7 @@ export class OrgGuard {
   /** A reading made elsewhere (the batch that created the task) counts as this guard's own. */
   prime(r: OrgReading): void {
     const s = parseOrgSettings(r.settings);
-    const until = Math.min(r.at + TTL_MS, nextMonthMs(r.month));
+    const until = Math.min(r.at + TTL_MS, monthEndMs(r.month));
     this.snap = { cap_nanos: s.monthly_spend_cap_nanos, others_nanos: r.others_nanos, month: r.month, mask: makeMasker(providerKeysOf(this.env), s.mask_patterns), until };
   }
 
@@ -93,9 +94,4 @@ export class OrgGuard {
 
   /** Before the first read only the provider keys and common shapes apply. */
   mask: Masker = (text) => (this.snap ? this.snap.mask(text) : makeMasker(providerKeysOf(this.env), [])(text));
-}
-
-function nextMonthMs(month: string): number {
-  const d = new Date(`${month}T00:00:00Z`);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }

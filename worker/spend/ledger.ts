@@ -21,6 +21,12 @@ export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** First UTC day of the month of a time. */
 export const monthStart = (ms: number) => `${utcDay(ms).slice(0, 7)}-01`;
 
+/** When the month that begins on `month` (`YYYY-MM-01`) ends: the next one's first instant. */
+export function monthEndMs(month: string): number {
+  const d = new Date(`${month}T00:00:00Z`);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
 /** What some model calls spent: a task's run, a planner's reply. */
 export type Spent = Pick<StoredRun, "usage" | "cost_nanos" | "started_at">;
 
@@ -53,17 +59,17 @@ const ROWS_PER_STATEMENT = 50;
  * Upserts of absolute values that only ever grow (`max`), so a late or
  * repeated write never lowers what a newer one wrote.
  */
-export function ledgerStatements<S>(d1: Prepares<S>, orgId: string, taskId: string, rows: SpendRow[], source: SpendSource = "task"): S[] {
+export function ledgerStatements<S>(d1: Prepares<S>, orgId: string, taskId: string, rows: SpendRow[], source: SpendSource = "task", planId: string | null = null): S[] {
   const out: S[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
     out.push(
       d1
         .prepare(
-          `INSERT INTO spend (org_id, task_id, source, day, agent, model, ${COLS.join(", ")}) VALUES ${chunk.map(() => `(?, ?, ?, ?, ?, ?, ${COLS.map(() => "?").join(", ")})`).join(", ")}
+          `INSERT INTO spend (org_id, task_id, source, plan_id, day, agent, model, ${COLS.join(", ")}) VALUES ${chunk.map(() => `(?, ?, ?, ?, ?, ?, ?, ${COLS.map(() => "?").join(", ")})`).join(", ")}
            ON CONFLICT(task_id, day, agent, model) DO UPDATE SET ${COLS.map((c) => `${c} = max(${c}, excluded.${c})`).join(", ")}`,
         )
-        .bind(...chunk.flatMap((r) => [orgId, taskId, source, r.day, r.agent, r.model, ...COLS.map((c) => r[c])])),
+        .bind(...chunk.flatMap((r) => [orgId, taskId, source, planId, r.day, r.agent, r.model, ...COLS.map((c) => r[c])])),
     );
   }
   return out;

@@ -1,6 +1,6 @@
 import type { Price } from "../agents/cost";
 import type { AgentRow as FullAgentRow } from "../db/agent-row";
-import { priceOrDefault } from "../db/pricing";
+import { namesModel, PRICE_COLUMNS, priceOrDefault } from "../db/pricing";
 import { placeholders } from "../db/sql";
 import type { TaskListItem } from "../db/task-row";
 import { toListItem, type IndexRow } from "../db/task-row";
@@ -65,7 +65,6 @@ export function singleStepPlan(agent: string, title: string, description: string
 type AgentRow = Pick<FullAgentRow, "id" | "name" | "model" | "system_prompt" | "tools" | "max_turns" | "max_cost_nanos" | "max_tool_calls_per_turn">;
 
 const AGENT_COLUMNS = ["id", "name", "model", "system_prompt", "tools", "max_turns", "max_cost_nanos", "max_tool_calls_per_turn"] as const satisfies readonly (keyof AgentRow)[];
-const PRICE_COLUMNS = ["input", "cache", "cache_write", "output", "web_search", "per_search"] as const satisfies readonly (keyof Price)[];
 
 interface CreateReading extends OrgReadingRow {
   /** JSON: AGENT_COLUMNS per agent */
@@ -85,7 +84,7 @@ function readingStatement(env: Bindings, orgId: string, taskId: string, month: s
     `SELECT ${ORG_READING_COLUMNS},
        (SELECT json_group_array(json_array(${AGENT_COLUMNS.join(", ")})) FROM agents WHERE org_id = ?1 AND name IN (${named})) AS agents,
        (SELECT json_group_array(json_array(model, ${PRICE_COLUMNS.join(", ")})) FROM pricing
-         WHERE org_id = ?1 AND model IN (SELECT model FROM agents WHERE org_id = ?1 AND name IN (${named}))) AS prices`,
+         WHERE org_id = ?1 AND EXISTS (SELECT 1 FROM agents WHERE org_id = ?1 AND name IN (${named}) AND ${namesModel("agents.model")})) AS prices`,
   ).bind(orgId, month, taskId, ...names);
 }
 
@@ -164,7 +163,7 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
   };
   const own = new Map((JSON.parse(reading.prices) as unknown[][]).map(([model, ...p]) => [model as string, fromColumns<Price>(PRICE_COLUMNS, p)]));
   const prices: WarmStart["prices"] = {};
-  for (const a of Object.values(agents)) prices[a.model] = priceOrDefault(a.model, own.get(a.model));
+  for (const a of Object.values(agents)) prices[a.model] = priceOrDefault(a.model, own);
   // One turn of the event loop between the index write and the task's start. Both are calls inside
   // the process (locally D1 is an object too); without this hop, a burst of creates ran to its end
   // before workerd read the next request, and a request that just missed the burst waited for all of

@@ -9,6 +9,7 @@ import { MAX_BUDGET_USD } from "../api/schemas";
 import { log } from "../lib/log";
 import { maskTurn } from "../lib/mask";
 import { OrgGuard } from "../spend/guard";
+import { monthEndMs } from "../spend/ledger";
 import { spawnChildTask } from "./create";
 import { iterationOf, referencedOutputs } from "./dag";
 import { DEFAULT_RETRY, DEFAULT_TIMEOUT_S } from "./plan-schema";
@@ -190,7 +191,7 @@ export class RunExecutor {
         const question = `The organization's monthly spend cap (${usd(cap_nanos ?? 0)}) is reached: ${usd(spent_nanos)} spent this month, next turn up to ${usd(outcome.next_turn_estimate_nanos)}. Raise this task's budget to let it go on past the cap, or stop?`;
         const callId = t.newCall(node, run.run_no, "budget", null, question);
         t.state.storage.kv.put(CAP_CALL, [...capCalls(t.state.storage.kv), callId]);
-        node.waiting = { kind: "budget", call_id: callId, question };
+        node.waiting = { kind: "budget", call_id: callId, question, next_turn_nanos: outcome.next_turn_estimate_nanos, month_end: monthEndMs(this.org.month) };
       } else {
         const question = `The next model turn could pass the budget (spent ${usd(outcome.spent_nanos)}, next turn up to ${usd(outcome.next_turn_estimate_nanos)}). Raise the budget or stop?`;
         const callId = t.newCall(node, run.run_no, "budget", null, question);
@@ -256,6 +257,36 @@ export class RunExecutor {
     let n = 0;
     for (const r of t.runs.values()) if (r.started_at >= start) n += r.cost_nanos;
     return n;
+  }
+
+  /** The steps waiting on an organization cap question. */
+  capWaiting(): StoredNode[] {
+    const calls = capCalls(this.t.state.storage.kv);
+    return [...this.t.nodes()].filter((n) => n.waiting?.kind === "budget" && calls.includes(n.waiting.call_id));
+  }
+
+  /**
+   * Of the steps waiting on a cap question, those that may go on now the cap was raised or lifted, or a new month
+   * began: those whose held-back turns fit under the cap with the month's spend read afresh (`go`). The others keep
+   * their question (`stay`), looked at again when the month now read ends (`month_end`).
+   */
+  async capReleased(): Promise<{ go: StoredNode[]; stay: StoredNode[]; month_end: number }> {
+    const waiting = this.capWaiting();
+    if (!waiting.length) return { go: [], stay: [], month_end: 0 };
+    await this.org.refresh(Date.now(), true);
+    const own = this.ownMonthNanos();
+    let next = 0;
+    const go: StoredNode[] = [];
+    const stay: StoredNode[] = [];
+    for (const n of waiting) {
+      const turn = n.waiting?.kind === "budget" ? (n.waiting.next_turn_nanos ?? 0) : 0;
+      if (this.org.overCap(own, next + turn)) stay.push(n);
+      else {
+        next += turn;
+        go.push(n);
+      }
+    }
+    return { go, stay, month_end: monthEndMs(this.org.month) };
   }
 
   budgetAnswer(answers: string[], callId?: string): RpcResult<"stop" | "raise"> {

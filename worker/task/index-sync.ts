@@ -128,7 +128,7 @@ export class IndexSync {
   /** Through the organization's feed, which group-commits it with its other tasks' writes and then publishes it. */
   private async write(row: IndexRow, spend: SpendRow[], started: IndexRow | null, transitions: TaskTransition[], attempt = 0): Promise<void> {
     try {
-      await orgFeed(this.env, row.org_id).writeIndex({ row, ledger: ledgerStatements(asStatements, row.org_id, row.id, spend) }, started, transitions);
+      await orgFeed(this.env, row.org_id).writeIndex({ row, ledger: ledgerStatements(asStatements, row.org_id, row.id, spend, "task", row.plan_id) }, started, transitions);
       this.behind = false;
       if (transitions.length) this.handedOver(transitions.map((t) => t.key));
     } catch (e) {

@@ -357,6 +357,42 @@ export class TaskRunner extends DurableObject<Bindings> {
     return ok(null);
   }
 
+  /** The organization's monthly cap was raised or lifted: steps paused at it go on once the month has room, their question answered. */
+  async capChanged(): Promise<number> {
+    await this.startup;
+    if (!this.meta || FINAL.has(this.status)) return 0;
+    return this.releaseCap();
+  }
+
+  /** Also when a cap question's month has ended: a new month may have room. */
+  private async releaseCap(): Promise<number> {
+    const { go, stay, month_end } = await this.executor.capReleased();
+    // read again after the wait: a person may have answered meanwhile, or cancelled
+    const asked = (n: StoredNode) => !FINAL.has(this.status) && n.waiting?.kind === "budget" && n.status === "waiting";
+    const still = go.filter(asked);
+    const later = stay.filter((n) => asked(n) && n.waiting?.kind === "budget" && n.waiting.month_end !== month_end);
+    if (!still.length && !later.length) return 0;
+    this.transact(() => {
+      for (const node of later) {
+        if (node.waiting?.kind === "budget") node.waiting.month_end = month_end;
+        saveNode(this.sql, node);
+      }
+      for (const node of still) {
+        if (node.waiting?.kind === "budget") this.markAnswered(node.waiting.call_id, ["cap raised"]);
+        node.status = "running";
+        node.waiting = null;
+        saveNode(this.sql, node);
+        const run = this.runs.get(runKey(node.key, node.runs))!;
+        run.status = "running";
+        saveRun(this.sql, run);
+        this.emitStep(node);
+      }
+    });
+    for (const node of still) this.launch(node.key);
+    this.pump();
+    return still.length;
+  }
+
   /** Answers the run whose output was approved. */
   async approve(key: string, run?: number): Promise<RpcResult<number>> {
     await this.startup;
@@ -460,6 +496,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (!this.meta || FINAL.has(this.status)) return;
     if (this.queue.get() === "held") return this.offerToQueue();
     await this.pollChildren();
+    if (this.executor.capWaiting().length) await this.releaseCap();
     this.pump(Math.max(Date.now(), scheduled));
   }
 
@@ -750,14 +787,16 @@ export class TaskRunner extends DurableObject<Bindings> {
     const now = Date.now();
     let retryAt: number | null = null;
     let runningSince: number | null = null;
+    let capMonthEnd: number | null = null;
     for (const n of this.nodes()) {
       if (n.status === "pending" && n.retry_at) retryAt = Math.min(retryAt ?? Infinity, n.retry_at);
+      if (n.waiting?.kind === "budget" && n.waiting.month_end) capMonthEnd = Math.min(capMonthEnd ?? Infinity, n.waiting.month_end);
       if (n.status === "running" && n.kind === "agent") {
         const since = this.runs.get(runKey(n.key, n.runs))?.started_at ?? n.started_at ?? now;
         runningSince = Math.min(runningSince ?? Infinity, since);
       }
     }
-    const wake = nextWake({ now, alarmAt: this.alarmAt, retryAt, runningSince, held: this.queue.get() === "held" });
+    const wake = nextWake({ now, alarmAt: this.alarmAt, retryAt, runningSince, held: this.queue.get() === "held", capMonthEnd });
     // one check at a time: when it comes, it decides again (and sets the next one if a younger run is still going)
     if (wake.recheckAt === null && this.wakeCheck) {
       clearTimeout(this.wakeCheck);

@@ -11,7 +11,11 @@ import type { RunStatus } from "./step-status";
 export type Waiting =
   | { kind: "approval" }
   | { kind: "question"; call_id: string; question: string }
-  | { kind: "budget"; call_id: string; question: string }
+  /**
+   * A cap question keeps what the turn it held back could cost (`next_turn_nanos`), so a raise can tell whether it
+   * now fits, and when its month ends (`month_end`), when the task's alarm looks again.
+   */
+  | { kind: "budget"; call_id: string; question: string; next_turn_nanos?: number; month_end?: number }
   /** not a person: the run waits for a sub-task it spawned with `wait` */
   | { kind: "child"; task_id: string; tool_call_id: string };
 

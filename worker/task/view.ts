@@ -87,7 +87,8 @@ export function taskDetail(t: TaskRunner) {
 
   const total = zeroTotals();
   const steps = dependencyOrder((children.get(null) ?? []).filter((n) => n.status !== "skipped")).map((n) => view(n, total));
-  return { ...toListItem(row), plan: t.meta!.plan, inputs: t.meta!.inputs, steps };
+  const budget = t.meta!.max_cost_nanos;
+  return { ...toListItem(row), plan: t.meta!.plan, inputs: t.meta!.inputs, max_cost: budget == null ? null : budget / 1e9, steps };
 }
 
 function preview(text: string): string {

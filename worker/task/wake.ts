@@ -19,6 +19,8 @@ export interface WakeState {
   runningSince: number | null;
   /** Not yet taken by the organization's queue. */
   held: boolean;
+  /** When the month ends that a step paused at the organization's monthly cap waits in: the next may have room. */
+  capMonthEnd?: number | null;
 }
 
 export interface Wake {
@@ -30,13 +32,14 @@ export interface Wake {
 
 const earliest = (a: number | null, b: number) => Math.min(a ?? Infinity, b);
 
-/** Wake-ups that must survive the object: a retry's backoff, a long run's heartbeat, a held task's next offer. */
+/** Wake-ups that must survive the object: a retry's backoff, a long run's heartbeat, a held task's next offer, a capped month's end. */
 export function nextWake(s: WakeState): Wake {
-  let alarmAt = s.retryAt;
+  let alarmAt = s.capMonthEnd != null ? earliest(s.retryAt, s.capMonthEnd) : s.retryAt;
   let recheckAt: number | null = null;
   if (s.runningSince !== null) {
-    // an alarm already set (a retry's) serves as the heartbeat too
-    if (s.alarmAt !== null || s.now - s.runningSince >= HEARTBEAT_AFTER_MS) alarmAt = earliest(alarmAt, s.alarmAt ?? s.now + HEARTBEAT_MS);
+    // an alarm already set (a retry's) serves as the heartbeat too, unless it is further off (a capped month's end)
+    const set = s.alarmAt !== null && s.alarmAt <= s.now + HEARTBEAT_MS ? s.alarmAt : null;
+    if (set !== null || s.now - s.runningSince >= HEARTBEAT_AFTER_MS) alarmAt = earliest(alarmAt, set ?? s.now + HEARTBEAT_MS);
     else recheckAt = s.runningSince + HEARTBEAT_AFTER_MS;
   }
   if (s.held) alarmAt = earliest(alarmAt, s.alarmAt ?? s.now + HELD_RETRY_MS);

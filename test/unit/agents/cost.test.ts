@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { costNanos, microsToUsd, usdToMicros } from "../../../worker/agents/cost";
-import { DEFAULT_PRICES, defaultPrice } from "../../../worker/agents/pricing-defaults";
+import { DEFAULT_PRICES, defaultPrice, priceOf } from "../../../worker/agents/pricing-defaults";
 import { simPrice } from "../../../worker/agents/providers/sim";
 
 const usage = (u: Partial<Record<"input" | "cache" | "cache_write" | "output" | "web_search" | "searches", number>>) => ({
@@ -68,6 +68,19 @@ describe("prices", () => {
     expect(usd("gpt-5.4-mini")).toEqual([0.75, 0.075, 4.5]);
     // a point release is its own model: not gpt-5's family, and unpriced until listed
     expect(usd("gpt-5.9")).toBeUndefined();
+  });
+
+  it("gives a dated snapshot its family's organization price, unless a longer name (the organization's or a default) is closer", () => {
+    const own = (input: number) => ({ input, cache: 0, cache_write: 0, output: 0, web_search: 0, per_search: 0 });
+    const prices = new Map([["anthropic:claude-sonnet-4", own(1)], ["openai:gpt-4o", own(2)], ["openai:gpt-9", own(3)], ["openai:gpt-9-mini-2026-01-01", own(4)]]);
+    expect(priceOf("anthropic:claude-sonnet-4-20250514", prices)).toEqual({ price: own(1), source: "organization" });
+    expect(priceOf("openai:gpt-4o-2024-08-06", prices)).toEqual({ price: own(2), source: "organization" });
+    // gpt-4o-mini is its own model, with its own default: the organization's gpt-4o is not its family
+    expect(priceOf("openai:gpt-4o-mini-2024-07-18", prices)).toEqual({ price: DEFAULT_PRICES["openai:gpt-4o-mini"], source: "default" });
+    expect(priceOf("openai:gpt-9-mini", prices)).toEqual({ price: own(3), source: "organization" });
+    expect(priceOf("openai:gpt-9-mini-2026-01-01", prices)).toEqual({ price: own(4), source: "organization" });
+    expect(priceOf("openai:gpt-9x", prices)).toBeUndefined();
+    expect(priceOf("anthropic:claude-opus-4-1", prices)).toEqual({ price: DEFAULT_PRICES["anthropic:claude-opus-4"], source: "default" });
   });
 
   it("has no default for unknown models or look-alike names", () => {

@@ -29,6 +29,15 @@ describe("nextWake", () => {
     expect(nextWake({ ...idle, held: true, retryAt: now + 50 })).toEqual({ alarmAt: now + 50, recheckAt: null });
   });
 
+  it("wakes when a month a step is paused at the monthly cap in ends, keeping a running step's heartbeat", () => {
+    const monthEnd = now + 20 * 86_400_000;
+    expect(nextWake({ ...idle, capMonthEnd: monthEnd })).toEqual({ alarmAt: monthEnd, recheckAt: null });
+    expect(nextWake({ ...idle, capMonthEnd: monthEnd, retryAt: now + 50 })).toEqual({ alarmAt: now + 50, recheckAt: null });
+    // the month's alarm, already set, is no heartbeat for a run of another step
+    expect(nextWake({ ...idle, capMonthEnd: monthEnd, alarmAt: monthEnd, runningSince: now - 60_000 })).toEqual({ alarmAt: now + HEARTBEAT_MS, recheckAt: null });
+    expect(nextWake({ ...idle, capMonthEnd: monthEnd, alarmAt: monthEnd, runningSince: now - 10 })).toEqual({ alarmAt: monthEnd, recheckAt: now - 10 + HEARTBEAT_AFTER_MS });
+  });
+
   it("never leaves a wait without a wake-up: a retry or a held task always has an alarm, a run an alarm or a check", () => {
     const time = fc.option(fc.integer({ min: now - 120_000, max: now + 120_000 }), { nil: null });
     fc.assert(

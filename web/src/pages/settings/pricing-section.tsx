@@ -90,7 +90,7 @@ export function PricingSection() {
       <h2>Model pricing</h2>
       <p class="muted small">
         USD per 1M tokens; “per search” is USD per web search. <strong>Default</strong> prices are built in; an <strong>organization</strong> price overrides
-        one until you revert it. New prices apply to runs that start after saving.
+        one until you revert it. New prices apply to runs that start after saving; costs already recorded keep the price their run started with.
       </p>
       <Show when={prices.data?.items.filter((p) => p.source === "none").map((p) => p.model)}>
         {(unpriced) => (

@@ -7,21 +7,25 @@ import { SpendChart } from "./spend-chart";
 import { TableHead } from "../../components/list-table";
 
 const fd = createClient();
-type Group = "day" | "agent" | "model" | "source";
+type Group = "day" | "month" | "agent" | "model" | "source" | "plan";
 const GROUPS: { id: Group; label: string }[] = [
   { id: "day", label: "By day" },
+  { id: "month", label: "By month" },
   { id: "agent", label: "By agent" },
   { id: "model", label: "By model" },
   { id: "source", label: "By source" },
+  { id: "plan", label: "By plan" },
 ];
-const HEAD: Record<Group, string> = { day: "Day", agent: "Agent", model: "Model", source: "Source" };
+const HEAD: Record<Group, string> = { day: "Day", month: "Month", agent: "Agent", model: "Model", source: "Source", plan: "Plan" };
 /** what a source's spend paid for */
 const SOURCE: Record<string, string> = { task: "Tasks", chat: "Chat planner" };
+/** a plan by its name; tasks made from an agent alone (and planning conversations) have none */
+const planLabel = (i: { key: string; name?: string | null }) => i.name ?? (i.key ? `${i.key} (deleted)` : "No saved plan");
 
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const monthStart = () => `${utcDay(Date.now()).slice(0, 7)}-01`;
 
-/** Spend this month (or a chosen range) by day, agent, model or source (tasks, the chat planner), against the organization's monthly cap. */
+/** Spend this month (or a chosen range) by day, month, agent, model, source (tasks, the chat planner) or plan, against the organization's monthly cap. */
 export function SpendSection() {
   const [group, setGroup] = createSignal<Group>("day");
   const [from, setFrom] = createSignal(monthStart());
@@ -36,9 +40,10 @@ export function SpendSection() {
     setTo(t);
     void report.refresh();
   };
+  // floored, so a month just under its cap never reads 100%, and one over it says by how much
   const pct = () => {
     const m = report.data?.month;
-    return m?.cap ? Math.min(100, (m.spent / m.cap) * 100) : null;
+    return m?.cap ? Math.floor((m.spent / m.cap) * 100) : null;
   };
 
   return (
@@ -50,9 +55,14 @@ export function SpendSection() {
             <p class="small" data-testid="month-spend">
               This month: <strong>{fmtCost(r().month.spent)}</strong>
               <Show when={r().month.cap != null} fallback={<span class="muted"> · no monthly cap</span>}>
-                {" "}of a {fmtCost(r().month.cap)} cap ({pct()?.toFixed(0)}%)
+                {" "}of a {fmtCost(r().month.cap)} cap ({pct()}%)
               </Show>
             </p>
+            <Show when={r().month.cap != null && r().month.spent >= r().month.cap!}>
+              <p class="form-notice" role="status" data-testid="cap-reached">
+                The monthly cap is reached: a task's next model turn waits for a budget answer on its page. Raising the cap lets them go on, as does the next month.
+              </p>
+            </Show>
             <div class="row gap-sm wrap">
               <div class="tabs" role="group" aria-label="Group spend">
                 <For each={GROUPS}>
@@ -73,7 +83,7 @@ export function SpendSection() {
               </label>
             </div>
             <SpendChart
-              bars={r().items.map((i) => ({ key: i.key, cost: i.cost }))}
+              bars={r().items.map((i) => ({ key: r().group === "plan" ? planLabel(i) : i.key, cost: i.cost }))}
               label={`Spend ${r().group === "day" ? "per day" : `per ${r().group}`} from ${r().from} to ${r().to}: ${fmtCost(r().total)} in total`}
               cap={r().group === "day" ? null : r().month.cap}
             />
@@ -90,7 +100,7 @@ export function SpendSection() {
                   <For each={r().group === "day" ? r().items.filter((i) => i.cost > 0 || i.tasks > 0 || i.conversations > 0) : r().items}>
                     {(i) => (
                       <tr>
-                        <th scope="row">{r().group === "day" ? i.key : r().group === "source" ? (SOURCE[i.key] ?? i.key) : <code>{i.key}</code>}</th>
+                        <th scope="row">{r().group === "day" || r().group === "month" ? i.key : r().group === "source" ? (SOURCE[i.key] ?? i.key) : r().group === "plan" ? planLabel(i) : <code>{i.key}</code>}</th>
                         <td class="num">{fmtInt(i.tasks)}</td>
                         <td class="num">{fmtInt(i.conversations)}</td>
                         <td class="num">{fmtInt(totalTokens(i.tokens))}</td>

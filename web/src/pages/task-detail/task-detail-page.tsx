@@ -187,6 +187,11 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
           <span class="stat-strong" data-testid="task-cost">
             {fmtCost(t().cost)}
           </span>
+          <Show when={t().max_cost != null}>
+            <span class="muted small" data-testid="task-budget">
+              of a {fmtCost(t().max_cost)} budget
+            </span>
+          </Show>
         </Stat>
       </div>
 
