@@ -299,7 +299,7 @@ export const spend = sqliteTable(
     searches: integer("searches").notNull(),
     /** `task`: a task's runs; `chat`: a planning conversation's model calls (`task_id` is then the conversation) */
     source: text("source", { enum: SPEND_SOURCES }).notNull().default("task"),
-    /** the saved plan the task was made from (migrations/0031) */
+    /** the saved plan the task was made from (migrations/0032) */
     plan_id: text("plan_id"),
   },
   (t) => [primaryKey({ columns: [t.task_id, t.day, t.agent, t.model] }), index("spend_org_day").on(t.org_id, t.day, t.cost_nanos)],
