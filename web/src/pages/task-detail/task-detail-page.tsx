@@ -202,7 +202,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
       <Show when={t().plan?.steps?.length}>
         <section class="card" aria-labelledby="dag-title">
           <h2 id="dag-title">Plan</h2>
-          <div class="dag-scroll">
+          <div class="dag-scroll" tabindex="0" role="region" aria-label="Plan graph">
             <DagView plan={t().plan!.steps} steps={t().steps} />
           </div>
         </section>
