@@ -142,7 +142,7 @@ describe("screens", () => {
       await page.goto(`${app.url}/`);
       await page.locator(".inbox-count").waitFor();
       await page.locator(".inbox-button").click();
-      await page.getByRole("region", { name: "Waiting for you" }).getByRole("link").first().waitFor();
+      await page.getByRole("dialog", { name: "Waiting for you" }).getByRole("link").first().waitFor();
     });
     await capture("review", async () => {
       await page.goto(`${app.url}/tasks/${waitingId}`);
