@@ -569,6 +569,22 @@ describe("dashboard", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
   });
 
+  it("leaves the keyboard's focus, and its card's place on screen, alone while live updates add cards above it", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Held ${uid()}`, description: "@output done" });
+    await page.goto(`${app.url}/`);
+    const head = page.locator(`section[data-group="completed"] article[data-task-id="${task.id}"] button.task-card-head`);
+    await head.waitFor({ timeout: 20_000 });
+    await head.focus();
+    const top = () => head.evaluate((el) => el.getBoundingClientRect().top);
+    const before = await top();
+    const made: Created[] = [];
+    for (let i = 0; i < 4; i++) made.push(await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Arrival ${i} ${uid()}`, description: "@ask Which?\n@output ok" }));
+    await page.locator(`section[data-group="needs_input"] article[data-task-id="${made[3].id}"]`).waitFor({ timeout: 20_000 });
+    expect(await head.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(Math.abs((await top()) - before)).toBeLessThan(2);
+    for (const m of made) await apiCall(app, "DELETE", `/tasks/${m.id}`);
+  });
+
   it("keeps the keyboard's focus in a table row whose action button goes once used", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Table keys ${uid()}`, description: "@ask Which one?\n@output done" });
     await page.goto(`${app.url}/tasks`);
