@@ -684,6 +684,10 @@ describe("dashboard", () => {
     await page.goto(`${app.url}/plans/${plan.id}`);
     const editor = page.getByLabel("Plan JSON");
     await editor.waitFor();
+    // reached by Tab, the editor shows that it has the focus, as every field does
+    for (let i = 0; i < 40 && !(await editor.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+    expect(await editor.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.locator(".editor").evaluate((el) => getComputedStyle(el).boxShadow)).not.toBe("none");
     const bad = { name: plan.name, steps: [{ id: "write", agent: "writer" }, { id: "check", agent: "nobody", depends_on: ["ghost"] }] };
     await editor.fill(JSON.stringify(bad));
     await page.getByRole("button", { name: "Save new version" }).click();
