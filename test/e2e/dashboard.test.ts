@@ -701,7 +701,8 @@ describe("dashboard", () => {
 
     await page.getByRole("button", { name: "Revert" }).click();
     await page.getByRole("tab", { name: "Run" }).click();
-    await page.getByLabel(/^topic/).fill("pricing pages");
+    // the tab names the panel it shows, for a screen reader
+    await page.getByRole("tabpanel", { name: "Run" }).getByLabel(/^topic/).fill("pricing pages");
     await page.getByRole("button", { name: "Run plan" }).click();
     await page.waitForURL(/\/tasks\/tsk_/);
     await page.locator('.detail-head .badge[data-status="completed"]').waitFor({ timeout: 20_000 });
