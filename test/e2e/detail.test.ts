@@ -333,7 +333,8 @@ describe("task detail", () => {
     };
     page.on("request", count);
     await page.goto(`${app.url}/tasks/tsk_doesnotexist`);
-    await page.getByText(/not found/i).first().waitFor();
+    // the page's heading says it, for a screen reader going by headings
+    await page.getByRole("heading", { level: 1, name: "Task not found" }).waitFor();
     await page.waitForTimeout(4_000);
     page.off("request", count);
     expect(streams.length).toBeLessThanOrEqual(1);
@@ -521,6 +522,7 @@ describe("task detail", () => {
     await page.locator('.conn[title^="Live updates"][data-state="open"]').waitFor({ timeout: 20_000 });
     await apiCall(app, "DELETE", `/tasks/${task.id}/purge`);
     await page.getByRole("status").filter({ hasText: "This task was deleted" }).waitFor({ timeout: 20_000 });
+    await page.getByRole("heading", { level: 1, name: "This task was deleted" }).waitFor();
     expect(await page.locator(".detail-head").count()).toBe(0);
     await page.getByRole("link", { name: "Back to Tasks" }).waitFor();
   });
