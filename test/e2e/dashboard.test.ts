@@ -569,6 +569,22 @@ describe("dashboard", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
   });
 
+  it("leaves the keyboard's focus, and its card's place on screen, alone while live updates add cards above it", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Held ${uid()}`, description: "@output done" });
+    await page.goto(`${app.url}/`);
+    const head = page.locator(`section[data-group="completed"] article[data-task-id="${task.id}"] button.task-card-head`);
+    await head.waitFor({ timeout: 20_000 });
+    await head.focus();
+    const top = () => head.evaluate((el) => el.getBoundingClientRect().top);
+    const before = await top();
+    const made: Created[] = [];
+    for (let i = 0; i < 4; i++) made.push(await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Arrival ${i} ${uid()}`, description: "@ask Which?\n@output ok" }));
+    await page.locator(`section[data-group="needs_input"] article[data-task-id="${made[3].id}"]`).waitFor({ timeout: 20_000 });
+    expect(await head.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(Math.abs((await top()) - before)).toBeLessThan(2);
+    for (const m of made) await apiCall(app, "DELETE", `/tasks/${m.id}`);
+  });
+
   it("keeps the keyboard's focus in a table row whose action button goes once used", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Table keys ${uid()}`, description: "@ask Which one?\n@output done" });
     await page.goto(`${app.url}/tasks`);
@@ -668,6 +684,10 @@ describe("dashboard", () => {
     await page.goto(`${app.url}/plans/${plan.id}`);
     const editor = page.getByLabel("Plan JSON");
     await editor.waitFor();
+    // reached by Tab, the editor shows that it has the focus, as every field does
+    for (let i = 0; i < 40 && !(await editor.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+    expect(await editor.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.locator(".editor").evaluate((el) => getComputedStyle(el).boxShadow)).not.toBe("none");
     const bad = { name: plan.name, steps: [{ id: "write", agent: "writer" }, { id: "check", agent: "nobody", depends_on: ["ghost"] }] };
     await editor.fill(JSON.stringify(bad));
     await page.getByRole("button", { name: "Save new version" }).click();
@@ -681,7 +701,8 @@ describe("dashboard", () => {
 
     await page.getByRole("button", { name: "Revert" }).click();
     await page.getByRole("tab", { name: "Run" }).click();
-    await page.getByLabel(/^topic/).fill("pricing pages");
+    // the tab names the panel it shows, for a screen reader
+    await page.getByRole("tabpanel", { name: "Run" }).getByLabel(/^topic/).fill("pricing pages");
     await page.getByRole("button", { name: "Run plan" }).click();
     await page.waitForURL(/\/tasks\/tsk_/);
     await page.locator('.detail-head .badge[data-status="completed"]').waitFor({ timeout: 20_000 });

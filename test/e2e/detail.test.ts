@@ -144,6 +144,34 @@ describe("task detail", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
   });
 
+  it("takes the focus into each dialog of a task's head, keeps it there, and gives it back to its button on Escape, the page staying behind", async () => {
+    const task = await runUntilWaiting(app, `Dialogs by keyboard ${uid()}`, [
+      { id: "draft", agent: "writer", instructions: "@output Draft", approval: true },
+      { id: "ask", agent: "writer", instructions: "@ask Which tone?\n@output ok" },
+    ], 2);
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const head = page.locator(".detail-head");
+    const inDialog = () => page.evaluate(() => !!document.activeElement?.closest("dialog[open]"));
+    for (const [button, title] of [["Provide input", "Provide input"], ["Review…", "Review step output"], ["Cancel", "Cancel task?"]]) {
+      const opener = head.getByRole("button", { name: button, exact: true });
+      await opener.focus();
+      await page.keyboard.press("Enter");
+      const dialog = page.getByRole("dialog", { name: title });
+      await dialog.getByRole("button").last().waitFor();
+      expect(await inDialog(), `${title}: focus moved in`).toBe(true);
+      expect(await page.locator(".detail-head h1").isVisible(), `${title}: the page stays behind it`).toBe(true);
+      // Tab cycles through the dialog (and the browser's own controls, which a headless one has none of), never the page behind
+      for (let i = 0; i < 8; i++) {
+        await page.keyboard.press("Tab");
+        expect(await page.evaluate(() => document.activeElement === document.body || !!document.activeElement?.closest("dialog[open]")), `${title}: Tab ${i + 1}`).toBe(true);
+      }
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "hidden" });
+      await expect.poll(() => opener.evaluate((el) => el === document.activeElement), { message: `${title}: focus back on ${button}` }).toBe(true);
+    }
+    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+  });
+
   it("wraps a question with a long unbroken URL inside its panel and the bell's list", async () => {
     const url = `https://example.com/${"q".repeat(300)}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Long ask ${uid()}`, description: `@ask Is ${url} right?\n@output ok` });
@@ -305,7 +333,8 @@ describe("task detail", () => {
     };
     page.on("request", count);
     await page.goto(`${app.url}/tasks/tsk_doesnotexist`);
-    await page.getByText(/not found/i).first().waitFor();
+    // the page's heading says it, for a screen reader going by headings
+    await page.getByRole("heading", { level: 1, name: "Task not found" }).waitFor();
     await page.waitForTimeout(4_000);
     page.off("request", count);
     expect(streams.length).toBeLessThanOrEqual(1);
@@ -533,6 +562,7 @@ describe("task detail", () => {
     await page.locator('.conn[title^="Live updates"][data-state="open"]').waitFor({ timeout: 20_000 });
     await apiCall(app, "DELETE", `/tasks/${task.id}/purge`);
     await page.getByRole("status").filter({ hasText: "This task was deleted" }).waitFor({ timeout: 20_000 });
+    await page.getByRole("heading", { level: 1, name: "This task was deleted" }).waitFor();
     expect(await page.locator(".detail-head").count()).toBe(0);
     await page.getByRole("link", { name: "Back to Tasks" }).waitFor();
   });

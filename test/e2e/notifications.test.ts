@@ -151,14 +151,23 @@ describe("notifications in the dashboard", () => {
     await expect.poll(shown, { timeout: 15_000 }).toBe(before + 1);
     expect(await badge().getAttribute("aria-label")).toMatch(/wait/);
 
-    await badge().click();
-    const panel = page.getByRole("region", { name: "Waiting for you" });
+    // the keyboard: the bell opens its list with the focus on the first task, Tab keeps to the list, Escape closes it back to the bell
+    await badge().focus();
+    await page.keyboard.press("Enter");
+    const panel = page.getByRole("dialog", { name: "Waiting for you" });
     const item = panel.getByRole("link", { name: new RegExp(title) });
     await item.waitFor();
     expect(await item.textContent()).toContain("Which market?");
     await shot(page, "notifications-02-inbox");
-    // the keyboard: Escape from inside the list closes it back to the bell
-    await item.focus();
+    const inPanel = () => page.evaluate(() => !!document.activeElement?.closest("#inbox-panel"));
+    await expect.poll(inPanel).toBe(true);
+    const links = await panel.getByRole("link").count();
+    for (const key of ["Tab", "Shift+Tab"]) {
+      for (let i = 0; i <= links; i++) {
+        await page.keyboard.press(key);
+        expect(await inPanel(), `${key} ${i + 1} over ${links} links`).toBe(true);
+      }
+    }
     await page.keyboard.press("Escape");
     await panel.waitFor({ state: "detached" });
     expect(await page.evaluate(() => document.activeElement?.classList.contains("inbox-button"))).toBe(true);
@@ -257,7 +266,7 @@ describe("notifications in the dashboard", () => {
     try {
       await page.goto(`${app.url}/tasks`);
       await badge().click();
-      const panel = page.getByRole("region", { name: "Waiting for you" });
+      const panel = page.getByRole("dialog", { name: "Waiting for you" });
       await expect.poll(() => panel.locator(".inbox-item").count()).toBe(50);
       const total = Number(await count().textContent());
       expect(total).toBeGreaterThanOrEqual(51);

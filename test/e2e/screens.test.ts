@@ -1,5 +1,7 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
+import type { AxeResults } from "axe-core";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiCall, launchBrowser, SHOTS, signIn, startApp, uid, type App, type Browser } from "./helpers";
@@ -11,6 +13,7 @@ let browser: Browser;
 let page: Page;
 let taskId = "";
 let planId = "";
+let waitingId = "";
 
 const SIZES = [
   { name: "desktop", width: 1280, height: 800 },
@@ -42,6 +45,21 @@ beforeAll(async () => {
   await seedTask({ agent: "writer", title: "Long draft", description: "@delay 600000\n@output never" });
   await seedTask({ agent: "writer", title: "Flaky upstream", description: "@fail permanent" });
   await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 9 * * 1", inputs: { topic: "weekly" }, title: "Monday digest" });
+  // Every board group holds a card: one agent at a time queues the second task (Waiting), and a cancelled one.
+  await apiCall(app, "POST", "/agents", { name: "solo", model: "sim", system_prompt: "One task at a time.", tools: [], max_concurrency: 1 });
+  await seedTask({ agent: "solo", title: "Slow survey", description: "@delay 600000\n@output never" });
+  await seedTask({ agent: "solo", title: "Queued survey", description: "@output queued" });
+  const cancelled = await apiCall<{ id: string }>(app, "POST", "/tasks", { agent: "writer", title: "Dropped idea", description: "@delay 600000\n@output never" });
+  await apiCall(app, "DELETE", `/tasks/${cancelled.id}`);
+  // A task page with an approval and a question waiting.
+  const review = await apiCall<{ id: string }>(app, "POST", "/plans", {
+    name: `Launch note ${uid()}`,
+    steps: [
+      { id: "draft", kind: "agent", agent: "writer", instructions: "@output Launch note draft", approval: true },
+      { id: "tone", kind: "agent", agent: "writer", instructions: "@ask Which tone should the note take?\n@output ok" },
+    ],
+  });
+  waitingId = (await apiCall<{ id: string }>(app, "POST", `/plans/${review.id}/run`, { title: "Launch note" })).id;
   // `wait` holds the answer until the task finishes.
   const done = await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}?wait=30`);
   if (done.status !== "completed") throw new Error(`plan task ended ${done.status}`);
@@ -66,6 +84,21 @@ afterAll(async () => {
 });
 
 const overflows: string[] = [];
+const axeFound: string[] = [];
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core's serious and critical findings on the page as it is now, one line each: rule, element, why. */
+async function axeFindings(): Promise<string[]> {
+  // evaluated over the DevTools protocol, which the page's CSP does not govern; the app never ships axe
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<AxeResults> } }).axe;
+    const { violations } = await axe.run(document, { resultTypes: ["violations"] });
+    return violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}) at ${n.target.join(" ")}: ${(n.failureSummary ?? v.help).replace(/\s+/g, " ").slice(0, 240)}`));
+  });
+}
 
 async function capture(name: string, ready: () => Promise<unknown>): Promise<void> {
   const dir = path.join(SHOTS, "screens");
@@ -85,6 +118,7 @@ async function capture(name: string, ready: () => Promise<unknown>): Promise<voi
           .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}`);
       });
       if (wide.length) overflows.push(`${name} ${size.name} ${theme}: ${wide.join(", ")}`);
+      for (const f of await axeFindings()) axeFound.push(`${name} ${size.name} ${theme}: ${f}`);
       await page.screenshot({ path: path.join(dir, `${name}-${theme}-${size.name}.png`), fullPage: size.name === "desktop" });
     }
   }
@@ -96,9 +130,33 @@ describe("screens", () => {
       await page.goto(`${app.url}${p}`);
       await wait();
     };
-    await capture("board", go("/", () => page.locator('[data-group="completed"] article.task-card').first().waitFor()));
+    await capture("board", go("/", async () => {
+      for (const g of ["needs_input", "in_progress", "pending", "failed", "completed", "cancelled"]) await page.locator(`[data-group="${g}"] article.task-card`).first().waitFor();
+    }));
+    await capture("board-card-open", async () => {
+      await page.goto(`${app.url}/`);
+      await page.locator(`article.task-card[data-task-id="${waitingId}"] button.task-card-head`).click();
+      await page.locator(`article.task-card[data-task-id="${waitingId}"] .step-row`).first().waitFor();
+    });
+    await capture("inbox", async () => {
+      await page.goto(`${app.url}/`);
+      await page.locator(".inbox-count").waitFor();
+      await page.locator(".inbox-button").click();
+      await page.getByRole("dialog", { name: "Waiting for you" }).getByRole("link").first().waitFor();
+    });
+    await capture("review", async () => {
+      await page.goto(`${app.url}/tasks/${waitingId}`);
+      await page.locator(".detail-head").getByRole("button", { name: "Review…" }).click();
+      await page.getByRole("dialog", { name: "Review step output" }).locator('[data-review-step="draft"]').waitFor();
+    });
+    await capture("cancel", async () => {
+      await page.goto(`${app.url}/tasks/${waitingId}`);
+      await page.locator(".detail-head").getByRole("button", { name: "Cancel", exact: true }).click();
+      await page.getByRole("dialog", { name: "Cancel task?" }).getByRole("button", { name: "Keep it" }).waitFor();
+    });
     await capture("table", go("/tasks", () => page.locator("tr[data-task-id]").first().waitFor()));
     await capture("task-detail", go(`/tasks/${taskId}`, () => page.locator('.dag-node[data-step="publish"][data-status="completed"]').waitFor()));
+    await capture("task-waiting", go(`/tasks/${waitingId}`, () => page.locator('.pending-item[data-kind="question"]').getByLabel("Your answer").waitFor()));
     await capture("trace", async () => {
       await page.goto(`${app.url}/tasks/${taskId}`);
       await page.getByRole("button", { name: /^Open trace of / }).first().click();
@@ -112,34 +170,57 @@ describe("screens", () => {
     await capture("plans", go("/plans", () => page.getByRole("heading", { name: "Plans" }).first().waitFor()));
     await capture("plan-editor", go(`/plans/${planId}`, () => page.getByLabel("Plan JSON").waitFor()));
     await capture("agents", go("/agents", () => page.getByText("researcher").first().waitFor()));
-    for (const tab of ["pricing", "tokens", "triggers", "audit"]) {
+    for (const tab of ["pricing", "tokens", "triggers", "audit", "notifications", "limits"]) {
       await capture(`settings-${tab}`, go(`/settings?tab=${tab}`, () => page.locator("#settings-panel table, #settings-panel .state-empty").first().waitFor()));
     }
+    await capture("chat", go("/chat", () => page.getByLabel("Message to the planner").waitFor()));
+    await page.getByLabel("Message to the planner").fill("Research the top competitors. Write a summary of their pricing. Send it to the team.");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await page.waitForURL(/\/chat\/cnv_/);
+    await capture("chat-draft", go(new URL(page.url()).pathname, () => page.locator(".chat-step").first().waitFor()));
     await capture("not-found", go("/tasks/tsk_missing", () => page.getByText("Task not found").waitFor()));
+    await capture("no-page", go("/no/such/page", () => page.getByRole("heading", { name: "Page not found" }).waitFor()));
     await page.getByRole("button", { name: "Sign out" }).click();
     await capture("sign-in", go("/sign-in", () => page.getByLabel("API token").waitFor()));
     await signIn(page, app);
     // Nothing may make the page scroll sideways (tables, code and the DAG scroll inside their own box).
     expect(overflows).toEqual([]);
-  }, 300_000);
+    // axe-core finds nothing serious or critical on any of them, in either theme, at either size.
+    expect(axeFound, axeFound.join("\n")).toEqual([]);
+  }, 400_000);
 
-  it("reaches every control by keyboard with a visible focus ring", async () => {
+  it("reaches every control by keyboard with a visible focus ring, on every page", async () => {
     await page.setViewportSize({ width: 1280, height: 800 });
-    await page.goto(`${app.url}/`);
-    await page.locator("article.task-card").first().waitFor();
-    const seen: { tag: string; label: string; ring: boolean }[] = [];
-    for (let i = 0; i < 40; i++) {
-      await page.keyboard.press("Tab");
-      const f = await page.evaluate(() => {
-        const el = document.activeElement as HTMLElement | null;
-        if (!el || el === document.body) return null;
-        const cs = getComputedStyle(el);
-        const ring = (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== "none";
-        return { tag: el.tagName.toLowerCase(), label: (el.getAttribute("aria-label") ?? el.textContent ?? "").trim().slice(0, 40), ring };
-      });
-      if (f) seen.push(f);
+    // each page with what shows that its data is in
+    const pages: [string, string][] = [
+      ["/tasks", "tr[data-task-id]"],
+      [`/tasks/${waitingId}`, ".pending-item textarea"],
+      ["/plans", "main a[href^='/plans/pln_']"],
+      [`/plans/${planId}`, "textarea.code-input"],
+      ["/agents", "main .card"],
+      ["/chat", "main textarea"],
+      ...["pricing", "tokens", "triggers", "audit", "notifications", "limits"].map((t): [string, string] => [`/settings?tab=${t}`, "#settings-panel table, #settings-panel .state-empty"]),
+      ["/", "article.task-card"],
+    ];
+    const noRing: { page: string; tag: string; label: string }[] = [];
+    for (const [p, ready] of pages) {
+      await page.goto(`${app.url}${p}`);
+      await page.locator(ready).first().waitFor();
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press("Tab");
+        const f = await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement | null;
+          if (!el || el === document.body) return null;
+          // a field inside a framed box (the plan editor's) may ring the box instead
+          const ringed = (e: Element) => {
+            const cs = getComputedStyle(e);
+            return (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== "none";
+          };
+          return { tag: el.tagName.toLowerCase(), label: (el.getAttribute("aria-label") ?? el.textContent ?? "").trim().slice(0, 40), ring: ringed(el) || (!!el.parentElement && ringed(el.parentElement)) };
+        });
+        if (f && !f.ring) noRing.push({ page: p, tag: f.tag, label: f.label });
+      }
     }
-    const noRing = seen.filter((s) => !s.ring);
     expect(noRing, `focused without a visible ring: ${JSON.stringify(noRing)}`).toEqual([]);
     // The cards open from the keyboard.
     const cardButton = page.locator("article.task-card button.task-card-head").first();

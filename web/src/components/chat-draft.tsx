@@ -86,7 +86,7 @@ export function ChatDraft(props: { draft: DraftView }) {
         <h3>Steps</h3>
         <StepRows steps={props.draft.plan.steps} mark={mark} />
       </section>
-      <section aria-label="Plan graph" class="chat-dag">
+      <section aria-label="Plan graph" class="chat-dag" tabindex="0">
         <h3>Graph</h3>
         <DagView plan={props.draft.plan.steps as unknown as PlanStep[]} />
       </section>

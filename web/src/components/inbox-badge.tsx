@@ -56,6 +56,20 @@ export function InboxBadge() {
     document.removeEventListener("keydown", onKey);
   });
 
+  // A non-modal dialog: opening moves the focus in, Tab and Shift+Tab cycle through its links, Escape (above) goes back to the bell.
+  let panel: HTMLDivElement | undefined;
+  const links = () => [...(panel?.querySelectorAll<HTMLElement>("a[href]") ?? [])];
+  createEffect(on(open, (o) => o && (links()[0] ?? panel)?.focus(), { defer: true }));
+  const onPanelKey = (e: KeyboardEvent) => {
+    if (e.key !== "Tab") return;
+    const all = links();
+    const [first, last] = [all[0] ?? panel, all.at(-1) ?? panel];
+    if (e.shiftKey ? document.activeElement === first || document.activeElement === panel : document.activeElement === last) {
+      e.preventDefault();
+      (e.shiftKey ? last : first)?.focus();
+    }
+  };
+
   const count = () => inbox.data?.count ?? 0;
   const label = () => (count() === 0 ? "Nothing waits for you" : `${count()} ${count() === 1 ? "task waits" : "tasks wait"} for input`);
   createEffect(on(() => location.pathname, () => setOpen(false), { defer: true }));
@@ -66,7 +80,7 @@ export function InboxBadge() {
         ref={button}
         type="button"
         class="inbox-button"
-        aria-haspopup="true"
+        aria-haspopup="dialog"
         aria-expanded={open()}
         aria-controls="inbox-panel"
         aria-label={label()}
@@ -87,7 +101,7 @@ export function InboxBadge() {
         </Show>
       </button>
       <Show when={open()}>
-        <div id="inbox-panel" class="inbox-panel" role="region" aria-label="Waiting for you">
+        <div id="inbox-panel" ref={panel} class="inbox-panel" role="dialog" aria-label="Waiting for you" tabindex="-1" onKeyDown={onPanelKey}>
           <div class="inbox-head">
             <strong>Waiting for input</strong>
             <span class="muted small">{count() === 0 ? "nothing" : count()}</span>

@@ -1,8 +1,9 @@
 import { A } from "@solidjs/router";
-import { createResource, createSignal, Show } from "solid-js";
+import { createSignal, Show } from "solid-js";
 import { api } from "../api";
 import type { TaskListItem } from "../api-types";
 import { errorMessage } from "../lib/format";
+import { createLoader } from "../lib/loader";
 import { findStep } from "../lib/steps";
 import { Modal } from "./modal";
 import { NO_COMMENT, ReviewOutput } from "./review-output";
@@ -12,14 +13,16 @@ import { toast } from "./toast";
 
 /** Review from a card or a row: the output being approved is shown first, then the next one waiting, until none is left. */
 export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; onChanged?: () => void }) {
-  const [detail, { refetch }] = createResource(() => props.task.id, (id) => api.tasks.get(id));
+  // A loader, not a resource: a resource read would suspend the page behind the dialog, taking its
+  // opener (and so the focus to return to on close) out of the document while it loads.
+  const detail = createLoader(() => api.tasks.get(props.task.id));
   const [comment, setComment] = createSignal("");
   const [busy, setBusy] = createSignal(false);
   const [err, setErr] = createSignal<string | null>(null);
 
-  const waiting = () => detail()?.pending.filter((p) => p.kind === "approval") ?? [];
+  const waiting = () => detail.data?.pending.filter((p) => p.kind === "approval") ?? [];
   const item = () => waiting()[0];
-  const step = () => (item() ? findStep(detail()?.steps, item()!.step) : undefined);
+  const step = () => (item() ? findStep(detail.data?.steps, item()!.step) : undefined);
 
   const decide = async (what: "approve" | "reject") => {
     const it = item();
@@ -33,12 +36,12 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
       toast(`${what === "approve" ? "Approved" : "Rejected"} “${it.step}”`);
       setComment("");
       props.onChanged?.();
-      const next = await refetch();
-      if (!next?.pending.some((p) => p.kind === "approval")) props.onClose();
+      await detail.refresh();
+      if (!detail.data?.pending.some((p) => p.kind === "approval")) props.onClose();
     } catch (e) {
       setErr(errorMessage(e));
       // settled elsewhere meanwhile (409): show what waits now rather than the stale one
-      void refetch();
+      void detail.refresh();
     } finally {
       setBusy(false);
     }
@@ -48,7 +51,7 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
     <Modal open onClose={props.onClose} title="Review step output">
       <div class="stack">
         <Show when={!detail.error} fallback={<ErrorLine text={errorMessage(detail.error)} />}>
-          <Show when={detail.latest} fallback={<Loading label="Loading the output…" />}>
+          <Show when={detail.data} fallback={<Loading label="Loading the output…" />}>
             <Show when={item()} fallback={<p>Nothing of this task waits for review now.</p>}>
               {(it) => (
                 <ReviewOutput

@@ -35,10 +35,13 @@ export function ErrorState(props: { error: unknown; retry?: () => void; title?: 
   );
 }
 
-export function EmptyState(props: { title: string; children?: JSX.Element }) {
+/** `heading`: the title is the page's own heading (a page that shows nothing else, e.g. a task not found). */
+export function EmptyState(props: { title: string; children?: JSX.Element; heading?: boolean }) {
   return (
     <div class="state state-empty">
-      <strong>{props.title}</strong>
+      <Show when={props.heading} fallback={<strong>{props.title}</strong>}>
+        <h1 class="state-title">{props.title}</h1>
+      </Show>
       <Show when={props.children}>
         <div class="muted">{props.children}</div>
       </Show>

@@ -6,27 +6,47 @@ import { onCleanup } from "solid-js";
  * Approve) takes the focus with it; the browser would drop focus to the page's start. Items carry
  * the attribute `attr`; focus goes to the item's first `focusable`. A pointer press forgets the
  * item, so only keyboard focus is followed.
+ *
+ * The focused element also keeps its place on screen while items come and go above it: the
+ * browser's scroll anchoring does not act at the top of the page, where new cards would push it,
+ * and the keyboard's place with it, out of sight.
  */
 export function followFocus(attr: string, focusable: string): void {
   let item: string | null = null;
+  let held: { el: Element; top: number } | null = null;
+  const hold = () => {
+    const el = document.activeElement;
+    // a dialog opened from an item sits above the page, which its own changes must not scroll
+    held = item && el && el !== document.body && !el.closest("dialog") ? { el, top: el.getBoundingClientRect().top } : null;
+  };
   const onFocusIn = (e: FocusEvent) => {
     item = e.target instanceof Element ? (e.target.closest(`[${attr}]`)?.getAttribute(attr) ?? null) : null;
+    hold();
   };
   const onPointerDown = () => {
     item = null;
+    held = null;
   };
   const restore = () => {
     const active = document.activeElement;
-    if (!item || (active && active !== document.body)) return;
-    document.querySelector<HTMLElement>(`[${attr}="${CSS.escape(item)}"] ${focusable}`)?.focus();
+    if (held && held.el === active) {
+      const moved = active.getBoundingClientRect().top - held.top;
+      if (Math.abs(moved) >= 1) window.scrollBy(0, moved);
+    }
+    if (item && (!active || active === document.body)) document.querySelector<HTMLElement>(`[${attr}="${CSS.escape(item)}"] ${focusable}`)?.focus();
+    hold();
   };
   const observer = new MutationObserver(restore);
   observer.observe(document.body, { childList: true, subtree: true });
   document.addEventListener("focusin", onFocusIn);
   document.addEventListener("pointerdown", onPointerDown, true);
+  window.addEventListener("scroll", hold, { passive: true });
+  window.addEventListener("resize", hold);
   onCleanup(() => {
     observer.disconnect();
     document.removeEventListener("focusin", onFocusIn);
     document.removeEventListener("pointerdown", onPointerDown, true);
+    window.removeEventListener("scroll", hold);
+    window.removeEventListener("resize", hold);
   });
 }

@@ -214,7 +214,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
             <div class="tabs" role="tablist" aria-label="Plan views" onKeyDown={onTabKeys}>
               <For each={(isNew() ? ["edit", "graph"] : ["edit", "graph", "run", "versions"]) as PlanTab[]}>
                 {(k) => (
-                  <button role="tab" type="button" class="tab" aria-selected={tab() === k} tabindex={tab() === k ? 0 : -1} onClick={() => props.onTab(k)}>
+                  <button role="tab" type="button" class="tab" id={`plan-tab-${k}`} aria-controls="plan-panel" aria-selected={tab() === k} tabindex={tab() === k ? 0 : -1} onClick={() => props.onTab(k)}>
                     {TAB_LABEL[k]}
                   </button>
                 )}
@@ -227,93 +227,95 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
             </Show>
           </div>
         </header>
-        <Show when={tab() === "edit"}>
-          <Show when={missingVersion()}>
-            <p class="form-error" role="alert">
-              Version {asked()} of this plan does not exist; showing the current version.
-            </p>
-          </Show>
-          <JsonEditor value={text()} onInput={setText} issues={issues()} label="Plan JSON" readOnly={!isAdmin()} />
-          <Show when={err()}>
-            <p class="form-error" role="alert">
-              {err()}
-            </p>
-          </Show>
-          <Show when={isAdmin() && newer()}>
-            {(v) => (
-              <div class="row gap-sm wrap" data-testid="newer-version">
-                <a class="btn btn-ghost" href={`/plans/${encodeURIComponent(props.id)}?version=${v()}`} target="_blank" rel="noopener">
-                  See version {v()} (new tab)
-                </a>
-                <button class="btn btn-danger" type="button" disabled={busy()} onClick={() => (setBase(v()), void save())}>
-                  Replace version {v()}
+        <div id="plan-panel" role="tabpanel" aria-labelledby={`plan-tab-${tab()}`} class="stack">
+          <Show when={tab() === "edit"}>
+            <Show when={missingVersion()}>
+              <p class="form-error" role="alert">
+                Version {asked()} of this plan does not exist; showing the current version.
+              </p>
+            </Show>
+            <JsonEditor value={text()} onInput={setText} issues={issues()} label="Plan JSON" readOnly={!isAdmin()} />
+            <Show when={err()}>
+              <p class="form-error" role="alert">
+                {err()}
+              </p>
+            </Show>
+            <Show when={isAdmin() && newer()}>
+              {(v) => (
+                <div class="row gap-sm wrap" data-testid="newer-version">
+                  <a class="btn btn-ghost" href={`/plans/${encodeURIComponent(props.id)}?version=${v()}`} target="_blank" rel="noopener">
+                    See version {v()} (new tab)
+                  </a>
+                  <button class="btn btn-danger" type="button" disabled={busy()} onClick={() => (setBase(v()), void save())}>
+                    Replace version {v()}
+                  </button>
+                </div>
+              )}
+            </Show>
+            <Show when={gone() && isAdmin()}>
+              <div class="row gap-sm wrap">
+                <button class="btn btn-primary" type="button" disabled={busy()} onClick={() => void save(false, true)}>
+                  Save as a new plan
                 </button>
               </div>
-            )}
-          </Show>
-          <Show when={gone() && isAdmin()}>
-            <div class="row gap-sm wrap">
-              <button class="btn btn-primary" type="button" disabled={busy()} onClick={() => void save(false, true)}>
-                Save as a new plan
-              </button>
-            </div>
-          </Show>
-          <Show when={breaks().length && isAdmin()}>
-            <div class="row gap-sm wrap" data-testid="breaks-triggers">
-              <button class="btn btn-danger" type="button" disabled={busy()} onClick={() => void save(true)}>
-                Save and pause {breaks().length === 1 ? "the trigger" : `${breaks().length} triggers`}
-              </button>
-              <A class="btn btn-ghost" href="/settings?tab=triggers">
-                Open Settings › Triggers
-              </A>
-            </div>
-          </Show>
-          <Show when={isAdmin()} fallback={<RoleNote>Only admins edit plans; this is read-only.</RoleNote>}>
-            <div class="row gap-sm">
-              <button class="btn btn-primary" type="button" disabled={busy()} onClick={() => void save()}>
-                {busy() ? "Saving…" : isNew() ? "Create plan" : "Save new version"}
-              </button>
-              <Show when={!isNew() && plan.data}>
-                <button class="btn btn-ghost" type="button" onClick={revert}>
-                  Revert
+            </Show>
+            <Show when={breaks().length && isAdmin()}>
+              <div class="row gap-sm wrap" data-testid="breaks-triggers">
+                <button class="btn btn-danger" type="button" disabled={busy()} onClick={() => void save(true)}>
+                  Save and pause {breaks().length === 1 ? "the trigger" : `${breaks().length} triggers`}
                 </button>
-              </Show>
-            </div>
-          </Show>
-        </Show>
-        <Show when={tab() === "graph"}>
-          <Show
-            when={drawn()}
-            fallback={
-              <p class="muted" role="status">
-                The graph shows once the JSON tab holds a plan whose steps can be read: fix the JSON there first.
-              </p>
-            }
-          >
-            {(steps) => (
-              <>
-                <Show when={dirty()}>
-                  <p class="muted small">The graph of your unsaved edits.</p>
+                <A class="btn btn-ghost" href="/settings?tab=triggers">
+                  Open Settings › Triggers
+                </A>
+              </div>
+            </Show>
+            <Show when={isAdmin()} fallback={<RoleNote>Only admins edit plans; this is read-only.</RoleNote>}>
+              <div class="row gap-sm">
+                <button class="btn btn-primary" type="button" disabled={busy()} onClick={() => void save()}>
+                  {busy() ? "Saving…" : isNew() ? "Create plan" : "Save new version"}
+                </button>
+                <Show when={!isNew() && plan.data}>
+                  <button class="btn btn-ghost" type="button" onClick={revert}>
+                    Revert
+                  </button>
                 </Show>
-                <DagView plan={steps()} />
-              </>
-            )}
+              </div>
+            </Show>
           </Show>
-        </Show>
-        {/* keyed on the version: a new save brings its own params and defaults */}
-        <Show when={tab() === "run" && plan.data?.version} keyed>
-          <p class="muted small" data-testid="runs-version">
-            {newer() !== null
-              ? `Runs v${plan.data?.version}, the version this page loaded, not v${newer()} saved${newerBy() ? ` by ${newerBy()}` : ""} meanwhile: Revert to load v${newer()} and run it.`
-              : viewing() !== null
-              ? `Runs the current version, v${plan.data?.version}, not v${viewing()} shown in the JSON tab: save v${viewing()} as a new version to run it.`
-              : `Runs the current version, v${plan.data?.version}.`}
-          </p>
-          <RunPlanForm planId={props.id} version={plan.data!.version} def={plan.data!.definition} />
-        </Show>
-        <Show when={tab() === "versions"}>
-          <VersionList versions={versions.data?.items} current={plan.data?.version} shown={viewing() ?? plan.data?.version} onPick={showVersion} />
-        </Show>
+          <Show when={tab() === "graph"}>
+            <Show
+              when={drawn()}
+              fallback={
+                <p class="muted" role="status">
+                  The graph shows once the JSON tab holds a plan whose steps can be read: fix the JSON there first.
+                </p>
+              }
+            >
+              {(steps) => (
+                <>
+                  <Show when={dirty()}>
+                    <p class="muted small">The graph of your unsaved edits.</p>
+                  </Show>
+                  <DagView plan={steps()} />
+                </>
+              )}
+            </Show>
+          </Show>
+          {/* keyed on the version: a new save brings its own params and defaults */}
+          <Show when={tab() === "run" && plan.data?.version} keyed>
+            <p class="muted small" data-testid="runs-version">
+              {newer() !== null
+                ? `Runs v${plan.data?.version}, the version this page loaded, not v${newer()} saved${newerBy() ? ` by ${newerBy()}` : ""} meanwhile: Revert to load v${newer()} and run it.`
+                : viewing() !== null
+                ? `Runs the current version, v${plan.data?.version}, not v${viewing()} shown in the JSON tab: save v${viewing()} as a new version to run it.`
+                : `Runs the current version, v${plan.data?.version}.`}
+            </p>
+            <RunPlanForm planId={props.id} version={plan.data!.version} def={plan.data!.definition} />
+          </Show>
+          <Show when={tab() === "versions"}>
+            <VersionList versions={versions.data?.items} current={plan.data?.version} shown={viewing() ?? plan.data?.version} onPick={showVersion} />
+          </Show>
+        </div>
       </div>
       <Show when={deleting() && plan.data}>
         {(p) => <DeletePlanDialog plan={p()} onClose={() => setDeleting(false)} onDeleted={() => (setClean(text()), props.onDeleted())} />}

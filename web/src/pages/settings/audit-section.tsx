@@ -115,7 +115,7 @@ function AuditLog() {
         </Show>
       </div>
       <Show when={audit.data} fallback={<Show when={audit.error} fallback={<Skeleton rows={5} />}>{<ErrorState error={audit.error} retry={audit.refresh} />}</Show>}>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Audit log table">
           <table class="table">
             <TableHead columns={["When", "Actor", "Action", "Target", "Details"]} />
             <tbody>

@@ -67,7 +67,7 @@ export function DeliveryLog(props: { subscriptions: readonly { id: string; url: 
       <Show when={error()}>
         <ErrorState error={error()} retry={() => void load()} />
       </Show>
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0" role="region" aria-label="Deliveries table">
         <table class="table" aria-label="Deliveries">
           <TableHead columns={["When", "Subscription", "Event", "Task", { label: "Attempt", num: true }, "Outcome", "Answer"]} />
           <tbody>

@@ -104,7 +104,7 @@ function Subscriptions() {
           (<code>webhook-id</code>, <code>webhook-timestamp</code>, <code>webhook-signature</code>). A failed delivery is retried after 5 s, 1 min, 5 min, 30 min, 2 h and 6 h; a <code>410 Gone</code> answer disables the subscription.
         </p>
         <Show when={subs.data} fallback={<Show when={subs.error} fallback={<Skeleton rows={2} />}>{<ErrorState error={subs.error} retry={subs.refresh} />}</Show>}>
-          <div class="table-wrap">
+          <div class="table-wrap" tabindex="0" role="region" aria-label="Subscriptions table">
             <table class="table" aria-label="Subscriptions">
               <TableHead columns={["URL", "Events", "Created", "Enabled"]} actions />
               <tbody>

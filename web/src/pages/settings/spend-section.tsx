@@ -92,7 +92,7 @@ export function SpendSection() {
                 Of which the chat planner: {fmtCost(r().planner_total)}
               </p>
             </Show>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Spend table">
               <table class="table">
                 <caption class="sr-only">Spend {r().group === "day" ? "per day" : `per ${r().group}`}</caption>
                 <TableHead columns={[HEAD[r().group], ...["Tasks", "Chats", "Tokens", "Searches", "Cost"].map((label) => ({ label, num: true }))]} />

@@ -87,7 +87,7 @@ export function TaskDetailPage() {
           <Show when={!deleted()} fallback={<DeletedState />}>
             <Show when={task.error} fallback={<Loading label="Loading task…" />}>
               <Show when={notFound()} fallback={<ErrorState error={task.error} retry={task.refresh} title="Could not load this task" />}>
-                <EmptyState title="Task not found">It may belong to another organization, or the link is wrong.</EmptyState>
+                <EmptyState title="Task not found" heading>It may belong to another organization, or the link is wrong.</EmptyState>
               </Show>
             </Show>
           </Show>
@@ -110,7 +110,7 @@ export function TaskDetailPage() {
 function DeletedState() {
   return (
     <div class="state state-empty" role="status">
-      <strong>This task was deleted</strong>
+      <h1 class="state-title">This task was deleted</h1>
       <div class="muted">
         It was deleted for good (by an admin, or after the organization's retention period), with its steps, runs and traces. <A href="/">Back to Tasks</A>
       </div>
@@ -207,7 +207,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
       <Show when={t().plan?.steps?.length}>
         <section class="card" aria-labelledby="dag-title">
           <h2 id="dag-title">Plan</h2>
-          <div class="dag-scroll">
+          <div class="dag-scroll" tabindex="0" role="region" aria-label="Plan graph">
             <DagView plan={t().plan!.steps} steps={t().steps} />
           </div>
         </section>
