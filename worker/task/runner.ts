@@ -337,13 +337,7 @@ export class TaskRunner extends DurableObject<Bindings> {
         this.markAnswered(callId, answers);
         this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
       }
-      node.status = "running";
-      node.waiting = null;
-      saveNode(this.sql, node);
-      const run = this.runs.get(runKey(node.key, node.runs))!;
-      run.status = "running";
-      saveRun(this.sql, run);
-      this.emitStep(node);
+      this.resumeWaiting(node);
       return ok("go");
     });
     if (!answered.ok) return answered;
@@ -355,6 +349,17 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.launch(node.key);
     this.pump();
     return ok(null);
+  }
+
+  /** Inside a transaction: a step waiting for an answer runs again, its current run with it (launched by the caller). */
+  private resumeWaiting(node: StoredNode) {
+    node.status = "running";
+    node.waiting = null;
+    saveNode(this.sql, node);
+    const run = this.runs.get(runKey(node.key, node.runs))!;
+    run.status = "running";
+    saveRun(this.sql, run);
+    this.emitStep(node);
   }
 
   /** The organization's monthly cap was raised or lifted: steps paused at it go on once the month has room, their question answered. */
@@ -379,13 +384,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       }
       for (const node of still) {
         if (node.waiting?.kind === "budget") this.markAnswered(node.waiting.call_id, ["cap raised"]);
-        node.status = "running";
-        node.waiting = null;
-        saveNode(this.sql, node);
-        const run = this.runs.get(runKey(node.key, node.runs))!;
-        run.status = "running";
-        saveRun(this.sql, run);
-        this.emitStep(node);
+        this.resumeWaiting(node);
       }
     });
     for (const node of still) this.launch(node.key);
