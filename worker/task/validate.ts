@@ -149,6 +149,14 @@ export function validatePlan(plan: Plan, knownAgents: Set<string>): PlanIssue[] 
     if (step.kind === "agent" && !knownAgents.has(step.agent)) {
       issues.push({ step: step.id, path: `${path}.agent`, message: `unknown agent "${step.agent}"` });
     }
+    // every wait is capped at max_ms, so an initial_ms above it would never be waited
+    const backoff = step.kind === "agent" ? step.retry?.backoff : undefined;
+    if (backoff && backoff.max_ms < backoff.initial_ms) {
+      issues.push({
+        step: step.id, path: `${path}.retry.backoff.max_ms`,
+        message: `max_ms (${backoff.max_ms}; 60000 when not given) is below initial_ms (${backoff.initial_ms}): every wait is capped at max_ms, so set it to at least ${backoff.initial_ms}`,
+      });
+    }
   });
 
   checkParams(plan, issues);

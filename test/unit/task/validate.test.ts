@@ -8,6 +8,18 @@ const plan = (steps: PlanInput["steps"], extra: Partial<PlanInput> = {}) => plan
 const check = (steps: PlanInput["steps"], extra: Partial<PlanInput> = {}) => validatePlan(plan(steps, extra), agents);
 const a = (id: string, more: Record<string, unknown> = {}) => ({ id, agent: "writer", ...more });
 
+describe("validatePlan: retry backoff", () => {
+  it("refuses a max_ms below initial_ms (given or by default), since every wait is capped at max_ms", () => {
+    expect(check([a("x", { retry: { backoff: { initial_ms: 5000, max_ms: 1000 } } })])).toEqual([
+      expect.objectContaining({ step: "x", path: "steps[0].retry.backoff.max_ms", message: expect.stringContaining("at least 5000") }),
+    ]);
+    expect(check([a("x", { retry: { backoff: { initial_ms: 120_000 } } })])).toEqual([
+      expect.objectContaining({ path: "steps[0].retry.backoff.max_ms", message: expect.stringContaining("60000 when not given") }),
+    ]);
+    expect(check([a("x", { retry: { backoff: { initial_ms: 5000, max_ms: 5000 } } }), a("y", { retry: { max_attempts: 2 } })])).toEqual([]);
+  });
+});
+
 describe("validatePlan: a valid plan", () => {
   it("passes with loops, branches and templates", () => {
     const issues = check(
