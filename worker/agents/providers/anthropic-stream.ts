@@ -83,7 +83,8 @@ export async function readMessageStream(provider: string, body: ReadableStream<U
       }
       case "message_delta":
         stop_reason = e.delta.stop_reason ?? stop_reason;
-        usage = { ...usage, ...e.usage };
+        // null is "not counted here" (the SDK's MessageDeltaUsage): it must not wipe message_start's input and cache counts
+        for (const [k, v] of Object.entries(e.usage ?? {})) if (v !== null && v !== undefined) usage[k] = v;
         break;
       case "message_stop":
         stopped = true;
