@@ -158,7 +158,8 @@ describe("task detail", () => {
       await page.keyboard.press("Enter");
       const dialog = page.getByRole("dialog", { name: title });
       await dialog.getByRole("button").last().waitFor();
-      expect(await inDialog(), `${title}: focus moved in`).toBe(true);
+      // the dialog may take the focus once its content has loaded, a moment after its buttons show
+      await expect.poll(inDialog, { message: `${title}: focus moved in` }).toBe(true);
       expect(await page.locator(".detail-head h1").isVisible(), `${title}: the page stays behind it`).toBe(true);
       // Tab cycles through the dialog (and the browser's own controls, which a headless one has none of), never the page behind
       for (let i = 0; i < 8; i++) {
