@@ -32,8 +32,11 @@ export function Modal(props: { open: boolean; onClose: () => void; title: string
     opener = null;
   };
   const onClose = () => {
+    // A dialog closes a task after close() (in Chromium, with the next frame): by then its owner may have taken it
+    // away and opened another dialog, which this late event must not close.
+    if (disposed) return;
     // Should the browser close it anyway, it opens again.
-    if (!dismissible() && props.open && !disposed) return dialog.showModal();
+    if (!dismissible() && props.open) return dialog.showModal();
     restoreFocus();
     if (props.open) props.onClose();
   };
