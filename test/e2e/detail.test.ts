@@ -188,9 +188,9 @@ describe("task detail", () => {
     // A closed <dialog> fires its close event a task later (in Chromium, with the next frame): here Cancel's dialog
     // opens in between, as it did when a loaded machine delayed that frame
     const open = await page.evaluate(async () => {
-      const buttons = (root: ParentNode, name: string) => [...root.querySelectorAll("button")].filter((b) => (b.getAttribute("aria-label") ?? b.textContent)?.trim() === name);
-      buttons(document.querySelector("dialog[open]")!, "Close").at(-1)!.click();
-      buttons(document.querySelector(".detail-head")!, "Cancel")[0].click();
+      const buttons = (within: string, name: string) => [...document.querySelectorAll<HTMLButtonElement>(`${within} button`)].filter((b) => (b.getAttribute("aria-label") ?? b.textContent)?.trim() === name);
+      buttons("dialog[open]", "Close").at(-1)!.click();
+      buttons(".detail-head", "Cancel")[0].click();
       for (let i = 0; i < 3; i++) await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 20)));
       return [...document.querySelectorAll("dialog[open]")].map((d) => d.getAttribute("aria-label"));
     });
