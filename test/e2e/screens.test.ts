@@ -105,9 +105,17 @@ async function capture(name: string, ready: () => Promise<unknown>): Promise<voi
   mkdirSync(dir, { recursive: true });
   for (const size of SIZES) {
     await page.setViewportSize({ width: size.width, height: size.height });
-    for (const theme of THEMES) {
+    let firstBackground = "";
+    for (const [i, theme] of THEMES.entries()) {
       await page.emulateMedia({ colorScheme: theme, reducedMotion: "reduce" });
-      await ready();
+      const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      // The page follows the system's scheme as it changes: the second theme needs no new load, only its colours
+      if (i === 0) {
+        await ready();
+        firstBackground = await background();
+      } else await expect.poll(background, { message: `${name} ${size.name}: ${theme} colours applied` }).not.toBe(firstBackground);
+      // a table dims while it refreshes (a live update of a seeded task), which is not the contrast it shows at rest
+      await page.waitForFunction(() => !document.querySelector(".table-wrap[aria-busy=true]"));
       // Nothing may overflow the viewport sideways (tables scroll inside their own box).
       const wide = await page.evaluate(() => {
         const w = document.documentElement.clientWidth;
