@@ -63,7 +63,6 @@ export class TaskRunner extends DurableObject<Bindings> {
   totals: Totals = zeroTotals();
   private nextSeq = 0;
   private alarmAt: number | null = null;
-  private wakeCheck: ReturnType<typeof setTimeout> | null = null;
   private queue!: QueueSide;
   /** A start on its way: it offers the task to its organization's queue before it stores anything. */
   private startup: Promise<void> | null = null;
@@ -494,6 +493,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.alarmAt = null;
     if (!this.meta || FINAL.has(this.status)) return;
     if (this.queue.get() === "held") return this.offerToQueue();
+    this.executor.storeWorkTimes();
     await this.pollChildren();
     if (this.executor.capWaiting().length) await this.releaseCap();
     this.pump(Math.max(Date.now(), scheduled));
@@ -637,7 +637,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     saveNode(this.sql, node);
     const run: StoredRun = {
       node_key: node.key, run_no: node.runs, status: "running", started_at: now, finished_at: null, error: null,
-      feedback, price: "", usage: zeroTotals().usage, cost_nanos: 0,
+      feedback, price: "", usage: zeroTotals().usage, cost_nanos: 0, worked_ms: 0,
     };
     this.runs.set(runKey(node.key, run.run_no), run);
     insertRun(this.sql, run);
@@ -781,35 +781,23 @@ export class TaskRunner extends DurableObject<Bindings> {
     return null;
   }
 
-  /** Re-arm to the earliest wake-up (./wake.ts); a young run's heartbeat is decided again, in memory, when it comes of age. */
+  /** Re-arm to the earliest wake-up (./wake.ts). */
   private armAlarm(): void {
     const now = Date.now();
     let retryAt: number | null = null;
-    let runningSince: number | null = null;
+    let running = false;
     let capMonthEnd: number | null = null;
     for (const n of this.nodes()) {
       if (n.status === "pending" && n.retry_at) retryAt = Math.min(retryAt ?? Infinity, n.retry_at);
       if (n.waiting?.kind === "budget" && n.waiting.month_end) capMonthEnd = Math.min(capMonthEnd ?? Infinity, n.waiting.month_end);
-      if (n.status === "running" && n.kind === "agent") {
-        const since = this.runs.get(runKey(n.key, n.runs))?.started_at ?? n.started_at ?? now;
-        runningSince = Math.min(runningSince ?? Infinity, since);
-      }
+      // one waiting on a sub-task too: its heartbeat looks for the sub-task's end, should the report of it be lost
+      if (n.status === "running" && n.kind === "agent") running = true;
     }
-    const wake = nextWake({ now, alarmAt: this.alarmAt, retryAt, runningSince, held: this.queue.get() === "held", capMonthEnd });
-    // one check at a time: when it comes, it decides again (and sets the next one if a younger run is still going)
-    if (wake.recheckAt === null && this.wakeCheck) {
-      clearTimeout(this.wakeCheck);
-      this.wakeCheck = null;
-    } else if (wake.recheckAt !== null && !this.wakeCheck) {
-      this.wakeCheck = setTimeout(() => {
-        this.wakeCheck = null;
-        if (this.meta && !FINAL.has(this.status)) this.armAlarm();
-      }, wake.recheckAt - now);
-    }
-    if (wake.alarmAt === this.alarmAt) return;
-    this.alarmAt = wake.alarmAt;
-    if (wake.alarmAt == null) void this.ctx.storage.deleteAlarm();
-    else void this.ctx.storage.setAlarm(Math.max(wake.alarmAt, now + 1));
+    const alarmAt = nextWake({ now, alarmAt: this.alarmAt, retryAt, running, held: this.queue.get() === "held", capMonthEnd });
+    if (alarmAt === this.alarmAt) return;
+    this.alarmAt = alarmAt;
+    if (alarmAt == null) void this.ctx.storage.deleteAlarm();
+    else void this.ctx.storage.setAlarm(Math.max(alarmAt, now + 1));
   }
 
   /** A sub-task whose result this task, now finished, will never take. */
