@@ -29,7 +29,7 @@ describe("a step's timeout bounds its run's working time", () => {
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     const done = await waitForStatus(task.id, ["failed", "completed"], 10_000);
     expect(done.status).toBe("failed");
-    expect(done.steps[0].error).toBe("timed out after 2 s");
+    expect(done.steps[0].error).toBe("timed out after 2 s of work (timeout_s)");
     expect(done.steps[0].runs).toHaveLength(1);
   });
 
@@ -54,7 +54,7 @@ describe("a step's timeout bounds its run's working time", () => {
     expect(await runDurableObjectAlarm(taskStub(task.id))).toBe(true);
     const done = await waitForStatus(task.id, ["failed", "completed"], 10_000);
     expect(done.status).toBe("failed");
-    expect(done.steps[0].error).toBe("timed out after 2 s");
+    expect(done.steps[0].error).toBe("timed out after 2 s of work (timeout_s)");
   });
 
   it("a heartbeat stores the working time of a turn still under way, so a restart loses at most a heartbeat's worth", async () => {
@@ -68,7 +68,7 @@ describe("a step's timeout bounds its run's working time", () => {
     expect(await runDurableObjectAlarm(taskStub(task.id))).toBe(true);
     const done = await waitForStatus(task.id, ["failed", "completed"], 10_000);
     expect(done.status).toBe("failed");
-    expect(done.steps[0].error).toBe("timed out after 2 s");
+    expect(done.steps[0].error).toBe("timed out after 2 s of work (timeout_s)");
   });
 });
 

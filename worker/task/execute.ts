@@ -83,8 +83,9 @@ export class RunExecutor {
     if (feedback && turns.length === 0) instructions += `\n\n${feedback}`;
     const timeoutMs = (step.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000;
     // what the run worked before a wait or a restart counts: going on does not grant its timeout afresh
-    this.clocks.set(key, new WorkClock(run, Date.now()));
-    const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s`, true)), timeLeftMs(timeoutMs, run.worked_ms));
+    const clock = new WorkClock(run, Date.now());
+    this.clocks.set(key, clock);
+    const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s of work (timeout_s)`, true)), timeLeftMs(timeoutMs, run.worked_ms));
     const text = new TextStream((delta) => {
       if (!this.current(key, ac)) return;
       delta = this.org.mask(delta);
@@ -136,7 +137,7 @@ export class RunExecutor {
       this.onError(node, run, err);
     } finally {
       clearTimeout(timer);
-      if (this.clocks.get(key)?.run === run) this.clocks.delete(key);
+      if (this.clocks.get(key) === clock) this.clocks.delete(key);
       text.close();
       this.live.delete(key);
     }
