@@ -33,6 +33,8 @@ export class RunExecutor {
   readonly org: OrgGuard;
   /** Steps whose last budget check failed on the organization's cap rather than their own budget. */
   private readonly capBlocked = new Set<string>();
+  /** The budget a step's last check found its next turn could pass, for the question it asks. */
+  private readonly budgetHit = new Map<string, { of: string; spent_nanos: number; limit_nanos: number | null }>();
   /** The working time of each run in flight, by step. */
   private readonly clocks = new Map<string, WorkClock<StoredRun>>();
 
@@ -217,7 +219,11 @@ export class RunExecutor {
         t.state.storage.kv.put(CAP_CALL, [...capCalls(t.state.storage.kv), callId]);
         node.waiting = { kind: "budget", call_id: callId, question, next_turn_nanos: outcome.next_turn_estimate_nanos, month_end: monthEndMs(this.org.month) };
       } else {
-        const question = `The next model turn could pass the budget (spent ${usd(outcome.spent_nanos)}, next turn up to ${usd(outcome.next_turn_estimate_nanos)}). Raise the budget or stop?`;
+        // what the budget is checked against: the task's spend (or the agent's in it), not only this run's
+        const hit = this.budgetHit.get(node.key) ?? { of: "the budget", spent_nanos: outcome.spent_nanos, limit_nanos: null };
+        this.budgetHit.delete(node.key);
+        const limit = hit.limit_nanos === null ? "" : ` of ${usd(hit.limit_nanos)}`;
+        const question = `The next model turn could pass ${hit.of} (spent ${usd(hit.spent_nanos)}${limit}, next turn up to ${usd(outcome.next_turn_estimate_nanos)}). Raise the budget or stop?`;
         const callId = t.newCall(node, run.run_no, "budget", null, question);
         node.waiting = { kind: "budget", call_id: callId, question };
       }
@@ -259,12 +265,18 @@ export class RunExecutor {
   private withinBudget(agentName: string, estimate: () => number, key: string): boolean {
     const t = this.t;
     const meta = t.meta!;
-    if (meta.max_cost_nanos != null && t.totals.cost_nanos + estimate() > meta.max_cost_nanos) return false;
+    if (meta.max_cost_nanos != null && t.totals.cost_nanos + estimate() > meta.max_cost_nanos) {
+      this.budgetHit.set(key, { of: "the task's budget", spent_nanos: t.totals.cost_nanos, limit_nanos: meta.max_cost_nanos });
+      return false;
+    }
     const agentMax = meta.agents[agentName]?.max_cost_nanos;
     if (agentMax != null) {
       let spent = 0;
       for (const r of t.runs.values()) if (t.agentStep(t.node(r.node_key)).agent === agentName) spent += r.cost_nanos;
-      if (spent + estimate() > agentMax) return false;
+      if (spent + estimate() > agentMax) {
+        this.budgetHit.set(key, { of: `agent ${agentName}'s budget`, spent_nanos: spent, limit_nanos: agentMax });
+        return false;
+      }
     }
     if (this.org.capped && this.org.overCap(this.ownMonthNanos(), estimate()) && t.state.storage.kv.get(CAP_WAIVED) === undefined) {
       this.capBlocked.add(key);

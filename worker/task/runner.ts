@@ -324,19 +324,26 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (call.answered_at) return fail("conflict", "this question was already answered");
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const node = this.node(call.node_key);
-    // the answer and the step it wakes are one commit: an answer stored for a step still waiting could never be given again
+    const woken = [node];
+    // the answer and the steps it wakes are one commit: an answer stored for a step still waiting could never be given again
     const answered = this.transact((): RpcResult<"stop" | "go"> => {
       if (call.kind === "budget") {
+        const others = this.pausedAtSameBudget(node);
         const verdict = this.executor.budgetAnswer(answers, callId);
         if (!verdict.ok) return verdict;
         // answered once the cancel is stored: a cancel that fails leaves the question to be answered again
         if (verdict.value === "stop") return ok("stop");
         this.markAnswered(callId, answers);
+        // the budget is the task's: a raise answers every step paused at it (each checks its next turn again)
+        for (const other of others) {
+          if (other.waiting?.kind === "budget") this.markAnswered(other.waiting.call_id, answers);
+          woken.push(other);
+        }
       } else {
         this.markAnswered(callId, answers);
         this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
       }
-      this.resumeWaiting(node);
+      for (const n of woken) this.resumeWaiting(n);
       return ok("go");
     });
     if (!answered.ok) return answered;
@@ -345,9 +352,19 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (stopped.ok) this.markAnswered(callId, answers);
       return stopped;
     }
-    this.launch(node.key);
+    for (const n of woken) this.launch(n.key);
     this.pump();
     return ok(null);
+  }
+
+  /**
+   * The other steps waiting on a budget question that a raise answering `node`'s also answers: those paused at the
+   * task's or an agent's budget, and, when `node`'s question is the organization's monthly cap (a raise lets the task
+   * past it), those paused at the cap too.
+   */
+  private pausedAtSameBudget(node: StoredNode): StoredNode[] {
+    const atCap = new Set(this.executor.capWaiting().map((n) => n.key));
+    return [...this.nodes()].filter((n) => n !== node && n.status === "waiting" && n.waiting?.kind === "budget" && (atCap.has(node.key) || !atCap.has(n.key)));
   }
 
   /** Inside a transaction: a step waiting for an answer runs again, its current run with it (launched by the caller). */
