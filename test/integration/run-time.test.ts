@@ -31,6 +31,9 @@ describe("a step's timeout bounds its run's working time", () => {
     expect(done.status).toBe("failed");
     expect(done.steps[0].error).toBe("timed out after 2 s of work (timeout_s)");
     expect(done.steps[0].runs).toHaveLength(1);
+    const trace = (await api("GET", `/tasks/${task.id}/steps/a/runs/1/trace`)).json;
+    expect(trace.timeout_s).toBe(2);
+    expect(trace.worked_ms).toBeGreaterThanOrEqual(2_000);
   });
 
   it("does not count the time spent waiting for a person", async () => {

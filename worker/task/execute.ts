@@ -382,6 +382,9 @@ export class RunExecutor {
       finished_at: run.finished_at ? new Date(run.finished_at).toISOString() : null,
       error: run.error,
       feedback: run.feedback,
+      // what its step's timeout bounds, so a run that timed out after waits or a restart can be read
+      timeout_s: t.agentStep(node).timeout_s ?? DEFAULT_TIMEOUT_S,
+      worked_ms: this.clocks.get(key)?.run === run ? this.clocks.get(key)!.at(Date.now()) : run.worked_ms,
       // cache_write too: Anthropic prices it apart, and without it the run's cost cannot be worked out from its tokens
       tokens: { input: run.usage.input, cache: run.usage.cache, cache_write: run.usage.cache_write, output: run.usage.output, web_search: run.usage.web_search },
       searches: run.usage.searches,

@@ -14,6 +14,11 @@ export class WorkClock<R extends { worked_ms: number }> {
     this.since = now;
   }
 
+  /** The run's working time at `now`, without storing it. */
+  at(now: number): number {
+    return this.run.worked_ms + Math.max(0, now - this.since);
+  }
+
   /** Adds the stretch since the last call to the run's time: called before each write of the run. */
   checkpoint(now: number): void {
     this.run.worked_ms += Math.max(0, now - this.since);

@@ -9,6 +9,8 @@ describe("a run's working time", () => {
     expect(run.worked_ms).toBe(950);
     clock.checkpoint(1_250);
     expect(run.worked_ms).toBe(950);
+    expect(clock.at(1_400)).toBe(1_100);
+    expect(run.worked_ms).toBe(950);
     clock.checkpoint(1_400);
     expect(run.worked_ms).toBe(1_100);
   });
