@@ -18,7 +18,7 @@ const indexed = async (id: string, title: string) =>
 describe("a restart of the runtime", () => {
   it("resumes a young run by its task's own alarm, within a heartbeat, with nobody opening the task", { timeout: 180_000 }, async () => {
     const title = `Restarted ${uid()}`;
-    const task = await apiCall<{ id: string }>(app, "POST", "/tasks", { agent: "writer", title, description: "@delay 3000\n@output survived" });
+    const task = await apiCall<{ id: string }>(app, "POST", "/tasks", { agent: "writer", title, description: "@delay 8000\n@output survived" });
     await expect.poll(() => indexed(task.id, title), { timeout: 20_000 }).toBe("in_progress");
     await app.restart();
     const back = Date.now();

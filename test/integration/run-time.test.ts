@@ -37,17 +37,17 @@ describe("a step's timeout bounds its run's working time", () => {
   });
 
   it("does not count the time spent waiting for a person", async () => {
-    const task = await runStep("@delay 300\n@ask go on?\n@output done", 1);
+    const task = await runStep("@delay 300\n@ask go on?\n@output done", 2);
     const waiting = await waitForStatus(task.id, ["needs_input"]);
     // a wait longer than the whole timeout
-    await new Promise((r) => setTimeout(r, 1_200));
+    await new Promise((r) => setTimeout(r, 2_200));
     const res = await api("POST", `/sessions/${task.session_id}/respond`, { body: { call_id: waiting.pending[0].call_id, answers: ["yes"] } });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     const done = await waitForStatus(task.id, ["failed", "completed"], 10_000);
     expect(done.status, done.steps[0].error).toBe("completed");
     const { worked_ms } = await stored(task.id);
     expect(worked_ms).toBeGreaterThanOrEqual(600);
-    expect(worked_ms).toBeLessThan(1_000);
+    expect(worked_ms).toBeLessThan(2_000);
   });
 
   it("a run a restart stopped goes on with what is left of its timeout, its stored turns' time counted", async () => {
@@ -61,24 +61,25 @@ describe("a step's timeout bounds its run's working time", () => {
   });
 
   it("a heartbeat stores the working time of a turn still under way, so a restart loses at most a heartbeat's worth", async () => {
-    const task = await runStep("@delay 1500\n@output done", 2);
+    // one turn of 2.5 s: stopped after 1.5 s, it has less than 2.5 s of its 3 s left
+    const task = await runStep("@delay 2500\n@output done", 3);
     const began = Date.now();
     await waitForStatus(task.id, ["in_progress"]);
-    while (Date.now() - began < 1_000) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() - began < 1_500) await new Promise((r) => setTimeout(r, 50));
     expect(await runDurableObjectAlarm(taskStub(task.id))).toBe(true);
-    expect((await stored(task.id)).worked_ms).toBeGreaterThanOrEqual(900);
+    expect((await stored(task.id)).worked_ms).toBeGreaterThanOrEqual(1_000);
     await abortAllDurableObjects();
     expect(await runDurableObjectAlarm(taskStub(task.id))).toBe(true);
     const done = await waitForStatus(task.id, ["failed", "completed"], 10_000);
     expect(done.status).toBe("failed");
-    expect(done.steps[0].error).toBe("timed out after 2 s of work (timeout_s)");
+    expect(done.steps[0].error).toBe("timed out after 3 s of work (timeout_s)");
   });
 });
 
 describe("a run a restart stops", () => {
   it("has its task's alarm set with its start, so the runtime wakes the task and it goes on, however young the run", async () => {
     const before = Date.now();
-    const task = await runStep("@delay 1500\n@output done", 60);
+    const task = await runStep("@delay 4000\n@output done", 60);
     await waitForStatus(task.id, ["in_progress"]);
     await abortAllDurableObjects();
     const at = await runInDurableObject(taskStub(task.id), (_o, state) => state.storage.getAlarm());

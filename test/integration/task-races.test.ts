@@ -22,7 +22,7 @@ describe("a running task's races and edges", () => {
     const items = JSON.stringify(Array.from({ length: 12 }, (_, i) => `i${i}`));
     const task = await runPlan([
       step("list", `@output ${items}`),
-      { id: "each", kind: "loop", over: "list", concurrency: 4, body: [step("work", "@delay 300\n@output {{item}}")] },
+      { id: "each", kind: "loop", over: "list", concurrency: 4, body: [step("work", "@delay 500\n@output {{item}}")] },
       step("after", "@output after", { depends_on: ["each"] }),
     ]);
     await until("iterations under way", () => detail(task.id), (d) => d.steps[1].iterations?.some((i: { status: string }) => i.status === "in_progress"));
@@ -34,7 +34,7 @@ describe("a running task's races and edges", () => {
     expect(steps.flatMap((s) => s.runs).filter((r) => r.status === "running" || r.status === "waiting")).toEqual([]);
     expect(cancelled.steps[2]).toMatchObject({ id: "after", status: "cancelled", runs: [] });
     // longer than an iteration's run: one under way at the cancel would have finished by now
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 800));
     expect(await detail(task.id)).toEqual(cancelled);
   });
 
