@@ -50,6 +50,18 @@ describe("a step's timeout bounds its run's working time", () => {
     expect(worked_ms).toBeLessThan(2_000);
   });
 
+  it("does not count the time spent waiting for a sub-task, which its own steps' timeouts bound", async () => {
+    const spawn = JSON.stringify({ title: "slow sub", description: "@delay 2500\n@output sub done", agent: "writer", wait: true });
+    const plan = await api("POST", "/plans", { body: { name: "waits for a sub-task", steps: [{ id: "a", agent: "planner", instructions: `@delay 300\n@tool spawn_task ${spawn}\n@output done`, timeout_s: 2, retry: { max_attempts: 1 } }] } });
+    expect(plan.status, JSON.stringify(plan.json)).toBe(201);
+    const task = (await api("POST", `/plans/${plan.json.id}/run`, { body: {} })).json;
+    const done = await waitForStatus(task.id, ["failed", "completed"], 15_000);
+    expect(done.status, done.steps[0].error).toBe("completed");
+    const { worked_ms } = await stored(task.id);
+    expect(worked_ms).toBeGreaterThanOrEqual(600);
+    expect(worked_ms).toBeLessThan(2_000);
+  });
+
   it("a run a restart stopped goes on with what is left of its timeout, its stored turns' time counted", async () => {
     const task = await runStep("@delay 1200\n@search otters\n@output done", 2);
     await until("the first turn stored", () => stored(task.id), (s) => s.turns === 1);
