@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ANTHROPIC_KEY } from "../fake-servers/anthropic";
-import { api, createTask, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
+import { api, createTask, expectError, makeOrg, tokenWithRole, until, waitForStatus } from "../helpers";
 
 const usd = (t: { input: number; cache: number; output: number; web_search: number }, searches: number, p: { input: number; cache: number; output: number; web_search: number; per_search: number }) =>
   (t.input * p.input + t.cache * p.cache + t.output * p.output + t.web_search * p.web_search) / 1e6 + searches * p.per_search;
@@ -160,6 +160,28 @@ describe("budgets", () => {
     expect(done.output).toBe("done");
     expect(done.max_cost).toBe(10);
     expect((await waitForStatus((await createTask({ agent: "researcher", title: "unbudgeted", description: "@output x" })).id, ["completed"])).max_cost).toBeNull();
+  });
+
+  it("a raise answers every step paused at the budget, not only the one whose question it answers; each question says what the task spent", async () => {
+    const plan = await api("POST", "/plans", { body: { name: "budgeted loop", steps: [
+      { id: "list", agent: "researcher", instructions: "@output [1,2,3]" },
+      { id: "each", kind: "loop", over: "list", body: [{ id: "w", agent: "researcher", instructions: "@output {{item}}" }] },
+    ] } });
+    expect(plan.status, JSON.stringify(plan.json)).toBe(201);
+    // room for the list's turn, not for another after it
+    const task = (await api("POST", `/plans/${plan.json.id}/run`, { body: { max_cost: 0.00025 } })).json;
+    const waiting = await until("every iteration asks", async () => (await api("GET", `/tasks/${task.id}`)).json, (d) => d.pending.length === 3);
+    expect(waiting.pending.map((p: { step: string }) => p.step).sort()).toEqual(["each[0].w", "each[1].w", "each[2].w"]);
+    const spent = `$${waiting.cost.toFixed(6)}`;
+    expect(waiting.cost).toBeGreaterThan(0);
+    for (const p of waiting.pending) expect(p.question).toContain(`could pass the task's budget (spent ${spent} of $0.000250, next turn up to $`);
+    const res = await api("POST", `/sessions/${task.session_id}/respond`, { body: { call_id: waiting.pending[1].call_id, answers: ["raise", "1"] } });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    const done = await waitForStatus(task.id, ["completed", "needs_input"]);
+    expect(done).toMatchObject({ status: "completed", pending: [], max_cost: 1 });
+    expect(done.steps[1].output).toBe('["1","2","3"]');
+    // the questions it answered are answered: none can be answered again
+    expectError(await api("POST", `/sessions/${task.session_id}/respond`, { body: { call_id: waiting.pending[0].call_id, answers: ["stop"] } }), 409);
   });
 
   it("stops the task when told to", async () => {

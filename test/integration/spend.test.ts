@@ -150,7 +150,7 @@ describe("monthly spend cap", () => {
     expect((await run(o.token, { agent: "researcher", title: "free", description: "@output z" }, ["completed", "needs_input"])).status).toBe("completed");
   });
 
-  it("lets a task past the cap on a raise of any of its parallel steps' questions, not only the last asked", async () => {
+  it("lets a task past the cap on a raise of any of its parallel steps' questions, not only the last asked, which answers them all", async () => {
     const o = await org({ monthly_spend_cap: 0.0000001 });
     const plan = await api("POST", "/plans", { token: o.token, body: { name: "Two at once", steps: [{ id: "a", agent: "researcher", instructions: "@output A" }, { id: "b", agent: "researcher", instructions: "@output B" }] } });
     expect(plan.status, plan.text).toBe(201);
@@ -160,10 +160,11 @@ describe("monthly spend cap", () => {
     let d = await get();
     for (const deadline = Date.now() + 10_000; d.pending.length < 2 && Date.now() < deadline; d = await get()) await new Promise((r) => setTimeout(r, 20));
     expect(d.pending.map((p: { step: string; kind: string }) => [p.step, p.kind]).sort()).toEqual([["a", "budget"], ["b", "budget"]]);
-    for (const p of d.pending as { call_id: string }[]) {
-      const res = await api("POST", `/sessions/${d.session_id}/respond`, { token: o.token, body: { call_id: p.call_id, answers: ["raise", "10"] } });
-      expect(res.status, res.text).toBe(200);
-    }
+    const [first, other] = (d.pending as { call_id: string; step: string }[]).sort((x, y) => (x.call_id < y.call_id ? -1 : 1));
+    const res = await api("POST", `/sessions/${d.session_id}/respond`, { token: o.token, body: { call_id: first.call_id, answers: ["raise", "10"] } });
+    expect(res.status, res.text).toBe(200);
+    const again = await api("POST", `/sessions/${d.session_id}/respond`, { token: o.token, body: { call_id: other.call_id, answers: ["raise", "10"] } });
+    expect(again.status, again.text).toBe(409);
     for (const deadline = Date.now() + 10_000; d.status !== "completed" && Date.now() < deadline; d = await get()) await new Promise((r) => setTimeout(r, 20));
     expect(d.status).toBe("completed");
     expect(d.pending).toEqual([]);

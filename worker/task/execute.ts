@@ -20,6 +20,7 @@ import { type StoredNode, type StoredRun, loadTurns, saveNode, saveRun, saveTurn
 import type { WarmStart } from "./meta";
 import { renderTemplate } from "./template";
 import { parseBudgetAnswer } from "./budget-answer";
+import { timeLeftMs, WorkClock } from "./work-time";
 
 /** Runs one agent step's current run inside the TaskRunner, turn by durable turn. */
 export class RunExecutor {
@@ -32,6 +33,10 @@ export class RunExecutor {
   readonly org: OrgGuard;
   /** Steps whose last budget check failed on the organization's cap rather than their own budget. */
   private readonly capBlocked = new Set<string>();
+  /** The budget a step's last check found its next turn could pass, for the question it asks. */
+  private readonly budgetHit = new Map<string, { of: string; spent_nanos: number; limit_nanos: number | null }>();
+  /** The working time of each run in flight, by step. */
+  private readonly clocks = new Map<string, WorkClock<StoredRun>>();
 
   constructor(private readonly t: TaskRunner) {
     this.org = new OrgGuard(t.bindings, () => t.meta!.org_id, () => t.meta!.id);
@@ -79,7 +84,10 @@ export class RunExecutor {
     const feedback = run.feedback ? `A reviewer rejected your previous answer. Their feedback:\n${run.feedback}` : undefined;
     if (feedback && turns.length === 0) instructions += `\n\n${feedback}`;
     const timeoutMs = (step.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000;
-    const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s`, true)), timeoutMs);
+    // what the run worked before a wait or a restart counts: going on does not grant its timeout afresh
+    const clock = new WorkClock(run, Date.now());
+    this.clocks.set(key, clock);
+    const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s of work (timeout_s)`, true)), timeLeftMs(timeoutMs, run.worked_ms));
     const text = new TextStream((delta) => {
       if (!this.current(key, ac)) return;
       delta = this.org.mask(delta);
@@ -110,13 +118,12 @@ export class RunExecutor {
             counted.set(turn.turn_no, { searches: turn.usage.searches, cost_nanos: turn.cost_nanos });
             if (before && turn.usage.searches > before.searches) {
               t.addUsage(run, { ...zeroUsage(), searches: turn.usage.searches - before.searches }, turn.cost_nanos - before.cost_nanos);
-              saveRun(t.sql, run);
             } else if (!before) {
-              t.addUsage(run, turn.usage, turn.cost_nanos);
               // with its turn, not with the outcome: an outcome whose write rolls back must not take the turn's usage with it
-              saveRun(t.sql, run);
+              t.addUsage(run, turn.usage, turn.cost_nanos);
               t.emitTurn(node, run.run_no, turn.turn_no, turn.usage);
             }
+            this.saveRun(run);
           });
           t.sync.soon();
         },
@@ -132,9 +139,24 @@ export class RunExecutor {
       this.onError(node, run, err);
     } finally {
       clearTimeout(timer);
+      if (this.clocks.get(key) === clock) this.clocks.delete(key);
       text.close();
       this.live.delete(key);
     }
+  }
+
+  /** Stores a run, with its working time up to now when it is in flight here. */
+  private saveRun(run: StoredRun): void {
+    const clock = this.clocks.get(run.node_key);
+    if (clock?.run === run) clock.checkpoint(Date.now());
+    saveRun(this.t.sql, run);
+  }
+
+  /** At a heartbeat: the working time of the runs in flight is stored, so a restart loses at most a heartbeat's worth. */
+  storeWorkTimes(): void {
+    const t = this.t;
+    const inFlight = [...this.clocks.values()].filter((c) => t.inflight.has(c.run.node_key) && c.run.status === "running");
+    if (inFlight.length) t.transact(() => inFlight.forEach((c) => this.saveRun(c.run)));
   }
 
   private current(key: string, ac: AbortController): boolean {
@@ -151,15 +173,19 @@ export class RunExecutor {
         if (child.ok && (t.status === "cancelled" || t.status === "failed")) t.stopChild(child.value.id);
         return;
       }
-      if (child.ok && outcome.args.wait === true && !FINISHED.has(child.value.status)) {
-        node.waiting = { kind: "child", task_id: child.value.id, tool_call_id: outcome.call_id };
-        saveNode(t.sql, node);
-      } else {
-        // a call resumed after a restart may find its sub-task already finished
-        const output = outcome.args.wait === true && child.ok ? { output: child.value.output } : {};
-        const result = child.ok ? JSON.stringify({ task_id: child.value.id, status: child.value.status, ...output }) : `error: ${child.message}`;
-        this.answerQuestion(node, run.run_no, outcome.call_id, result);
-      }
+      t.transact(() => {
+        // the time until the run goes on is not its own: a sub-task's is bounded by the sub-task's steps
+        this.saveRun(run);
+        if (child.ok && outcome.args.wait === true && !FINISHED.has(child.value.status)) {
+          node.waiting = { kind: "child", task_id: child.value.id, tool_call_id: outcome.call_id };
+          saveNode(t.sql, node);
+        } else {
+          // a call resumed after a restart may find its sub-task already finished
+          const output = outcome.args.wait === true && child.ok ? { output: child.value.output } : {};
+          const result = child.ok ? JSON.stringify({ task_id: child.value.id, status: child.value.status, ...output }) : `error: ${child.message}`;
+          this.answerQuestion(node, run.run_no, outcome.call_id, result);
+        }
+      });
       // the run goes on: the scheduler relaunches running steps that are not in flight (and not waiting on a child)
       t.inflight.delete(node.key);
       return;
@@ -168,7 +194,7 @@ export class RunExecutor {
       if (outcome.kind === "completed") {
         run.status = "completed";
         run.finished_at = now;
-        saveRun(t.sql, run);
+        this.saveRun(run);
         if (t.agentStep(node).approval) {
           node.status = "waiting";
           node.output = outcome.output;
@@ -181,7 +207,7 @@ export class RunExecutor {
         return;
       }
       run.status = "waiting";
-      saveRun(t.sql, run);
+      this.saveRun(run);
       node.status = "waiting";
       if (outcome.kind === "ask") {
         const callId = t.newCall(node, run.run_no, "question", outcome.call_id, outcome.question);
@@ -193,7 +219,11 @@ export class RunExecutor {
         t.state.storage.kv.put(CAP_CALL, [...capCalls(t.state.storage.kv), callId]);
         node.waiting = { kind: "budget", call_id: callId, question, next_turn_nanos: outcome.next_turn_estimate_nanos, month_end: monthEndMs(this.org.month) };
       } else {
-        const question = `The next model turn could pass the budget (spent ${usd(outcome.spent_nanos)}, next turn up to ${usd(outcome.next_turn_estimate_nanos)}). Raise the budget or stop?`;
+        // what the budget is checked against: the task's spend (or the agent's in it), not only this run's
+        const hit = this.budgetHit.get(node.key) ?? { of: "the budget", spent_nanos: outcome.spent_nanos, limit_nanos: null };
+        this.budgetHit.delete(node.key);
+        const limit = hit.limit_nanos === null ? "" : ` of ${usd(hit.limit_nanos)}`;
+        const question = `The next model turn could pass ${hit.of} (spent ${usd(hit.spent_nanos)}${limit}, next turn up to ${usd(outcome.next_turn_estimate_nanos)}). Raise the budget or stop?`;
         const callId = t.newCall(node, run.run_no, "budget", null, question);
         node.waiting = { kind: "budget", call_id: callId, question };
       }
@@ -214,7 +244,7 @@ export class RunExecutor {
       run.status = "failed";
       run.error = message;
       run.finished_at = now;
-      saveRun(t.sql, run);
+      this.saveRun(run);
       const attempt = attemptOf(Array.from({ length: node.runs }, (_, i) => t.runs.get(runKey(node.key, i + 1))?.status ?? "failed"));
       if (shouldRetry(err, attempt, policy)) {
         node.status = "pending";
@@ -235,12 +265,18 @@ export class RunExecutor {
   private withinBudget(agentName: string, estimate: () => number, key: string): boolean {
     const t = this.t;
     const meta = t.meta!;
-    if (meta.max_cost_nanos != null && t.totals.cost_nanos + estimate() > meta.max_cost_nanos) return false;
+    if (meta.max_cost_nanos != null && t.totals.cost_nanos + estimate() > meta.max_cost_nanos) {
+      this.budgetHit.set(key, { of: "the task's budget", spent_nanos: t.totals.cost_nanos, limit_nanos: meta.max_cost_nanos });
+      return false;
+    }
     const agentMax = meta.agents[agentName]?.max_cost_nanos;
     if (agentMax != null) {
       let spent = 0;
       for (const r of t.runs.values()) if (t.agentStep(t.node(r.node_key)).agent === agentName) spent += r.cost_nanos;
-      if (spent + estimate() > agentMax) return false;
+      if (spent + estimate() > agentMax) {
+        this.budgetHit.set(key, { of: `agent ${agentName}'s budget`, spent_nanos: spent, limit_nanos: agentMax });
+        return false;
+      }
     }
     if (this.org.capped && this.org.overCap(this.ownMonthNanos(), estimate()) && t.state.storage.kv.get(CAP_WAIVED) === undefined) {
       this.capBlocked.add(key);
@@ -346,6 +382,9 @@ export class RunExecutor {
       finished_at: run.finished_at ? new Date(run.finished_at).toISOString() : null,
       error: run.error,
       feedback: run.feedback,
+      // what its step's timeout bounds, so a run that timed out after waits or a restart can be read
+      timeout_s: t.agentStep(node).timeout_s ?? DEFAULT_TIMEOUT_S,
+      worked_ms: this.clocks.get(key)?.run === run ? this.clocks.get(key)!.at(Date.now()) : run.worked_ms,
       // cache_write too: Anthropic prices it apart, and without it the run's cost cannot be worked out from its tokens
       tokens: { input: run.usage.input, cache: run.usage.cache, cache_write: run.usage.cache_write, output: run.usage.output, web_search: run.usage.web_search },
       searches: run.usage.searches,

@@ -51,6 +51,7 @@ CREATE TABLE "runs" (
 	`web_search` integer DEFAULT 0 NOT NULL,
 	`searches` integer DEFAULT 0 NOT NULL,
 	`cost_nanos` integer DEFAULT 0 NOT NULL,
+	`worked_ms` integer DEFAULT 0 NOT NULL,
 	PRIMARY KEY(`node_key`, `run_no`)
 ) WITHOUT ROWID;
 CREATE TABLE "task" (

@@ -63,7 +63,6 @@ export class TaskRunner extends DurableObject<Bindings> {
   totals: Totals = zeroTotals();
   private nextSeq = 0;
   private alarmAt: number | null = null;
-  private wakeCheck: ReturnType<typeof setTimeout> | null = null;
   private queue!: QueueSide;
   /** A start on its way: it offers the task to its organization's queue before it stores anything. */
   private startup: Promise<void> | null = null;
@@ -325,19 +324,26 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (call.answered_at) return fail("conflict", "this question was already answered");
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const node = this.node(call.node_key);
-    // the answer and the step it wakes are one commit: an answer stored for a step still waiting could never be given again
+    const woken = [node];
+    // the answer and the steps it wakes are one commit: an answer stored for a step still waiting could never be given again
     const answered = this.transact((): RpcResult<"stop" | "go"> => {
       if (call.kind === "budget") {
+        const others = this.pausedAtSameBudget(node);
         const verdict = this.executor.budgetAnswer(answers, callId);
         if (!verdict.ok) return verdict;
         // answered once the cancel is stored: a cancel that fails leaves the question to be answered again
         if (verdict.value === "stop") return ok("stop");
         this.markAnswered(callId, answers);
+        // the budget is the task's: a raise answers every step paused at it (each checks its next turn again)
+        for (const other of others) {
+          if (other.waiting?.kind === "budget") this.markAnswered(other.waiting.call_id, answers);
+          woken.push(other);
+        }
       } else {
         this.markAnswered(callId, answers);
         this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
       }
-      this.resumeWaiting(node);
+      for (const n of woken) this.resumeWaiting(n);
       return ok("go");
     });
     if (!answered.ok) return answered;
@@ -346,9 +352,19 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (stopped.ok) this.markAnswered(callId, answers);
       return stopped;
     }
-    this.launch(node.key);
+    for (const n of woken) this.launch(n.key);
     this.pump();
     return ok(null);
+  }
+
+  /**
+   * The other steps waiting on a budget question that a raise answering `node`'s also answers: those paused at the
+   * task's or an agent's budget, and, when `node`'s question is the organization's monthly cap (a raise lets the task
+   * past it), those paused at the cap too.
+   */
+  private pausedAtSameBudget(node: StoredNode): StoredNode[] {
+    const atCap = new Set(this.executor.capWaiting().map((n) => n.key));
+    return [...this.nodes()].filter((n) => n !== node && n.status === "waiting" && n.waiting?.kind === "budget" && (atCap.has(node.key) || !atCap.has(n.key)));
   }
 
   /** Inside a transaction: a step waiting for an answer runs again, its current run with it (launched by the caller). */
@@ -494,6 +510,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.alarmAt = null;
     if (!this.meta || FINAL.has(this.status)) return;
     if (this.queue.get() === "held") return this.offerToQueue();
+    this.executor.storeWorkTimes();
     await this.pollChildren();
     if (this.executor.capWaiting().length) await this.releaseCap();
     this.pump(Math.max(Date.now(), scheduled));
@@ -637,7 +654,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     saveNode(this.sql, node);
     const run: StoredRun = {
       node_key: node.key, run_no: node.runs, status: "running", started_at: now, finished_at: null, error: null,
-      feedback, price: "", usage: zeroTotals().usage, cost_nanos: 0,
+      feedback, price: "", usage: zeroTotals().usage, cost_nanos: 0, worked_ms: 0,
     };
     this.runs.set(runKey(node.key, run.run_no), run);
     insertRun(this.sql, run);
@@ -781,35 +798,23 @@ export class TaskRunner extends DurableObject<Bindings> {
     return null;
   }
 
-  /** Re-arm to the earliest wake-up (./wake.ts); a young run's heartbeat is decided again, in memory, when it comes of age. */
+  /** Re-arm to the earliest wake-up (./wake.ts). */
   private armAlarm(): void {
     const now = Date.now();
     let retryAt: number | null = null;
-    let runningSince: number | null = null;
+    let running = false;
     let capMonthEnd: number | null = null;
     for (const n of this.nodes()) {
       if (n.status === "pending" && n.retry_at) retryAt = Math.min(retryAt ?? Infinity, n.retry_at);
       if (n.waiting?.kind === "budget" && n.waiting.month_end) capMonthEnd = Math.min(capMonthEnd ?? Infinity, n.waiting.month_end);
-      if (n.status === "running" && n.kind === "agent") {
-        const since = this.runs.get(runKey(n.key, n.runs))?.started_at ?? n.started_at ?? now;
-        runningSince = Math.min(runningSince ?? Infinity, since);
-      }
+      // one waiting on a sub-task too: its heartbeat looks for the sub-task's end, should the report of it be lost
+      if (n.status === "running" && n.kind === "agent") running = true;
     }
-    const wake = nextWake({ now, alarmAt: this.alarmAt, retryAt, runningSince, held: this.queue.get() === "held", capMonthEnd });
-    // one check at a time: when it comes, it decides again (and sets the next one if a younger run is still going)
-    if (wake.recheckAt === null && this.wakeCheck) {
-      clearTimeout(this.wakeCheck);
-      this.wakeCheck = null;
-    } else if (wake.recheckAt !== null && !this.wakeCheck) {
-      this.wakeCheck = setTimeout(() => {
-        this.wakeCheck = null;
-        if (this.meta && !FINAL.has(this.status)) this.armAlarm();
-      }, wake.recheckAt - now);
-    }
-    if (wake.alarmAt === this.alarmAt) return;
-    this.alarmAt = wake.alarmAt;
-    if (wake.alarmAt == null) void this.ctx.storage.deleteAlarm();
-    else void this.ctx.storage.setAlarm(Math.max(wake.alarmAt, now + 1));
+    const alarmAt = nextWake({ now, alarmAt: this.alarmAt, retryAt, running, held: this.queue.get() === "held", capMonthEnd });
+    if (alarmAt === this.alarmAt) return;
+    this.alarmAt = alarmAt;
+    if (alarmAt == null) void this.ctx.storage.deleteAlarm();
+    else void this.ctx.storage.setAlarm(Math.max(alarmAt, now + 1));
   }
 
   /** A sub-task whose result this task, now finished, will never take. */

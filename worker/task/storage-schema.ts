@@ -51,6 +51,8 @@ export const runRows = sqliteTable(
     web_search: integer("web_search").notNull().default(0),
     searches: integer("searches").notNull().default(0),
     cost_nanos: integer("cost_nanos").notNull().default(0),
+    /** Time the run has spent working, as last stored: its timeout bounds this, not the time since it started. */
+    worked_ms: integer("worked_ms").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.node_key, t.run_no] })],
 );

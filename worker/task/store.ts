@@ -40,6 +40,8 @@ export interface StoredRun {
   price: string;
   usage: Usage;
   cost_nanos: number;
+  /** Working time as last stored (./work-time.ts). */
+  worked_ms: number;
 }
 
 export type Db = ReturnType<typeof drizzle>;
@@ -146,6 +148,7 @@ export const runFromRow = (r: typeof s.runRows.$inferSelect): StoredRun => ({
   price: r.price,
   usage: { input: r.input, cache: r.cache, cache_write: r.cache_write, output: r.output, web_search: r.web_search, searches: r.searches },
   cost_nanos: r.cost_nanos,
+  worked_ms: r.worked_ms,
 });
 
 export function insertRun(sql: SqlStorage, r: StoredRun): void {
@@ -158,14 +161,14 @@ export function insertRun(sql: SqlStorage, r: StoredRun): void {
   );
 }
 
-/** A run's later writes: its status, price, usage and cost. */
+/** A run's later writes: its status, price, usage, cost and working time. */
 export function saveRun(sql: SqlStorage, r: StoredRun): void {
   const u = r.usage;
   sql.exec(
     `UPDATE runs SET status = ?, finished_at = ?, error = ?, feedback = ?, price = ?, input = ?, cache = ?, cache_write = ?, output = ?,
-       web_search = ?, searches = ?, cost_nanos = ? WHERE node_key = ? AND run_no = ?`,
+       web_search = ?, searches = ?, cost_nanos = ?, worked_ms = ? WHERE node_key = ? AND run_no = ?`,
     r.status, r.finished_at, r.error, r.feedback, r.price, u.input, u.cache, u.cache_write, u.output, u.web_search, u.searches, r.cost_nanos,
-    r.node_key, r.run_no,
+    r.worked_ms, r.node_key, r.run_no,
   );
 }
 

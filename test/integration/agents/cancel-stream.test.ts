@@ -41,7 +41,7 @@ describe("stopping a run while its model streams", () => {
     const task = (await api("POST", `/plans/${plan.id}/run`, { token, body: { inputs: {} } })).json;
     const trace = () => api("GET", `/tasks/${task.id}/steps/main/runs/1/trace`, { token }).then((r) => r.json);
     const failed = await until("run 1", trace, (t) => t.status === "failed");
-    expect(failed.error).toBe("timed out after 1 s");
+    expect(failed.error).toBe("timed out after 1 s of work (timeout_s)");
     expect(failed.interrupted_text).toMatch(/^word0 word1 (word\d+ )*$/);
   });
 

@@ -5,7 +5,7 @@ import type { StoredRun } from "../../../worker/task/store";
 
 const run = (node_key: string, started_at: number, cost_nanos: number, input = 10): StoredRun => ({
   node_key, run_no: 1, status: "completed", started_at, finished_at: started_at + 1, error: null, feedback: null, price: "",
-  usage: { input, cache: 1, cache_write: 4, output: 2, web_search: 3, searches: 1 }, cost_nanos,
+  usage: { input, cache: 1, cache_write: 4, output: 2, web_search: 3, searches: 1 }, cost_nanos, worked_ms: 1,
 });
 
 describe("spend ledger rows", () => {
