@@ -18,7 +18,7 @@ import type { RpcResult, TaskRunner } from "./runner";
 import { runKey } from "./runner";
 import { type StoredNode, type StoredRun, loadTurns, saveNode, saveRun, saveTurn } from "./store";
 import type { WarmStart } from "./meta";
-import { renderTemplate } from "./template";
+import { renderTemplate, TemplateTooLarge } from "./template";
 import { parseBudgetAnswer } from "./budget-answer";
 
 /** Runs one agent step's current run inside the TaskRunner, turn by durable turn. */
@@ -69,12 +69,15 @@ export class RunExecutor {
     // what each stored turn has added to the run: a turn's usage grows when a tool it called searched
     const counted = new Map(turns.map((tr) => [tr.turn_no, { searches: tr.usage.searches, cost_nanos: tr.cost_nanos }]));
     const { item, index } = iterationOf(t.graph, key);
-    let instructions = renderTemplate(step.instructions, {
-      params: meta.inputs,
-      steps: referencedOutputs(t.index, t.graph, step, key),
-      item,
-      index,
-    });
+    let instructions: string;
+    try {
+      instructions = renderTemplate(step.instructions, { params: meta.inputs, steps: referencedOutputs(t.index, t.graph, step, key), item, index }, MAX_INSTRUCTIONS_BYTES);
+    } catch (e) {
+      if (!(e instanceof TemplateTooLarge)) throw e;
+      // a retry would render the same: failed at once, and nothing is sent to the model
+      this.onError(node, run, new StepError(e.message, false));
+      return;
+    }
     // the run after a rejection goes on from the rejected run's conversation (its answered questions included), told why
     const feedback = run.feedback ? `A reviewer rejected your previous answer. Their feedback:\n${run.feedback}` : undefined;
     if (feedback && turns.length === 0) instructions += `\n\n${feedback}`;
@@ -367,6 +370,8 @@ export class RunExecutor {
 const interruptedKey = (key: string, runNo: number) => `interrupted_text:${key}#${runNo}`;
 
 /** The call ids of the organization spend-cap questions, and whether a person let the task go past the cap. */
+/** A turn is one SQLite row (2 MB at most), the first one holding the instructions it sent. */
+export const MAX_INSTRUCTIONS_BYTES = 1_000_000;
 const CAP_CALL = "spend_cap_call";
 const CAP_WAIVED = "spend_cap_waived";
 
