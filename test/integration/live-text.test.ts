@@ -42,4 +42,15 @@ describe("live model output", () => {
     expect(streamed.length).toBeGreaterThan(0);
     await waitForStatus(task.id, ["completed"]);
   });
+
+  it("masks a secret split between two streamed pieces as the stored turn does", async () => {
+    // sim streams this in two-word pieces 320 ms apart, each its own event: "Bearer" ends one, the token starts the next
+    const task = await createTask({ agent: "writer", title: "stream a secret", description: "@delay 1600\n@output call with Authorization: Bearer abcdefgh12345678 and then stop there please" });
+    const events = await readEvents(task.id, (type) => type === "run.turn");
+    const streamed = events.filter((e) => e.type === "run.text").map((e) => e.data.delta).join("");
+    expect(streamed).toContain("Bearer [masked]");
+    expect(streamed).not.toContain("abcdefgh");
+    const done = await waitForStatus(task.id, ["completed"]);
+    expect(done.output).toContain("abcdefgh12345678");
+  });
 });

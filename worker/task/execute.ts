@@ -7,7 +7,8 @@ import { createToolHost } from "../agents/tools";
 import { StepError, zeroUsage } from "../agents/types";
 import { MAX_BUDGET_USD } from "../api/schemas";
 import { log } from "../lib/log";
-import { maskTurn } from "../lib/mask";
+import { LiveMask } from "../lib/live-mask";
+import { type Masker, maskTurn } from "../lib/mask";
 import { OrgGuard } from "../spend/guard";
 import { monthEndMs } from "../spend/ledger";
 import { spawnChildTask } from "./create";
@@ -83,9 +84,8 @@ export class RunExecutor {
     if (feedback && turns.length === 0) instructions += `\n\n${feedback}`;
     const timeoutMs = (step.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000;
     const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s`, true)), timeoutMs);
-    const text = new TextStream((delta) => {
+    const text = new TextStream(this.org.masker(), (delta) => {
       if (!this.current(key, ac)) return;
-      delta = this.org.mask(delta);
       this.live.set(key, (this.live.get(key) ?? "") + delta);
       t.emit({ type: "run.text", task_id: meta.id, step: key, run_no: run.run_no, delta });
     });
@@ -131,7 +131,7 @@ export class RunExecutor {
       if (!this.current(key, ac)) return;
       const err = ac.signal.aborted && ac.signal.reason instanceof StepError ? ac.signal.reason : e;
       // what the turn streamed last is kept with the failed run too
-      text.flush();
+      text.flush(true);
       this.onError(node, run, err);
     } finally {
       clearTimeout(timer);
@@ -382,31 +382,41 @@ function capCalls(kv: SyncKvStorage): string[] {
 }
 const TEXT_FLUSH_MS = 100;
 
-/** Coalesces a model's streamed text into a few events a second: each event is a storage write. */
+/**
+ * Coalesces a model's streamed text into a few events a second (each event is a storage write), masked as the
+ * whole turn's text is: a secret split between two pieces is held back until it can be masked whole.
+ */
 class TextStream {
   private buffer = "";
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly masked: LiveMask;
 
-  constructor(private readonly emit: (delta: string) => void) {}
+  constructor(
+    mask: Masker,
+    private readonly emit: (delta: string) => void,
+  ) {
+    this.masked = new LiveMask(mask);
+  }
 
   push(delta: string): void {
     this.buffer += delta;
     this.timer ??= setTimeout(() => this.flush(), TEXT_FLUSH_MS);
   }
 
-  flush(): void {
+  /** `last`: the turn was cut off, so what is held back goes out too. */
+  flush(last = false): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (!this.buffer) return;
-    const delta = this.buffer;
+    const delta = this.masked.push(this.buffer) + (last ? this.masked.end() : "");
     this.buffer = "";
-    this.emit(delta);
+    if (delta) this.emit(delta);
   }
 
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.buffer = "";
+    this.masked.reset();
   }
 }
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
