@@ -28,6 +28,8 @@ export class RunExecutor {
   private readonly prices = new Map<string, { price: Promise<Price>; at: number }>();
   /** Text of turns still being generated, by step: shown in the trace before the turn is stored. */
   private readonly live = new Map<string, string>();
+  /** each streaming run's text stream, so a cancel keeps what it still holds back */
+  private readonly streams = new Map<string, TextStream>();
 
   /** The organization's monthly spend cap and secrets to mask, read at run starts. */
   readonly org: OrgGuard;
@@ -89,6 +91,7 @@ export class RunExecutor {
       this.live.set(key, (this.live.get(key) ?? "") + delta);
       t.emit({ type: "run.text", task_id: meta.id, step: key, run_no: run.run_no, delta });
     });
+    this.streams.set(key, text);
     try {
       const outcome = await runAgentLoop({
         agent,
@@ -137,6 +140,7 @@ export class RunExecutor {
       clearTimeout(timer);
       text.close();
       this.live.delete(key);
+      if (this.streams.get(key) === text) this.streams.delete(key);
     }
   }
 
@@ -323,7 +327,7 @@ export class RunExecutor {
 
   /** The text of a turn that was still streaming when its run stopped (cancelled, failed, timed out), kept for the trace. */
   keepInterrupted(key: string, run: StoredRun): void {
-    const text = this.live.get(key);
+    const text = (this.live.get(key) ?? "") + (this.streams.get(key)?.drain() ?? "");
     if (text) this.t.state.storage.kv.put(interruptedKey(key, run.run_no), capResult(text).result);
   }
 
@@ -410,6 +414,13 @@ class TextStream {
     const delta = this.masked.push(this.buffer) + (last ? this.masked.end() : "");
     this.buffer = "";
     if (delta) this.emit(delta);
+  }
+
+  /** What is not sent yet, masked, for a run stopped mid-turn; nothing more is sent. */
+  drain(): string {
+    const rest = this.masked.push(this.buffer) + this.masked.end();
+    this.close();
+    return rest;
   }
 
   close(): void {
