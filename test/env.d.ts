@@ -15,6 +15,6 @@ declare global {
 
 declare module "vitest" {
   export interface ProvidedContext {
-    fakeServers: { openai: number; anthropic: number; mcp: number; http: number; receiver: number; planner: number };
+    fakeServers: { openai: number; anthropic: number; mcp: number; http: number; httpOther: number; receiver: number; planner: number };
   }
 }

@@ -1,7 +1,7 @@
 import { type FakeServer, listen, sendJson } from "./listen";
 
 /**
- * Plain HTTP for `http_fetch`: text, JSON echo, a 2 MB body, an image, redirects (one to a `data:` URL), a 404, a request that never ends, and call
+ * Plain HTTP for `http_fetch`: text, JSON echo (of the body, or of the headers that carry credentials), a redirect to any `to`, a 2 MB body, an image, redirects (one to a `data:` URL), a 404, a request that never ends, and call
  * counters; and `/searx/search`, a SearXNG JSON search endpoint for `web_search` (`q=down`: a 503; `q=huge`: a 9 MB answer).
  */
 export function startHttp(): Promise<FakeServer> {
@@ -33,6 +33,13 @@ export function startHttp(): Promise<FakeServer> {
         return void res.end("hello from the fake server");
       case "/echo":
         return sendJson(res, 200, { method: req.method, body, test_header: req.headers["x-test"] ?? null });
+      case "/headers": {
+        const { authorization, cookie, "x-api-key": apiKey, accept, "x-test": test } = req.headers;
+        return sendJson(res, 200, { authorization, cookie, "x-api-key": apiKey, accept, "x-test": test });
+      }
+      case "/redirect-to":
+        res.writeHead(Number(search.searchParams.get("status") ?? 302), { location: search.searchParams.get("to") ?? "/hello" });
+        return void res.end();
       case "/big":
         res.writeHead(200, { "content-type": "text/plain" });
         for (let i = 0; i < 32; i++) res.write("a".repeat(64 * 1024));

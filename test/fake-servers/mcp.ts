@@ -17,13 +17,18 @@ const TOOLS = [
 
 /**
  * A Streamable HTTP MCP server: `/mcp` answers with JSON, `/mcp-sse` with an event stream that sends a log
- * notification before each response. Tools are listed over two pages. `/stats` reports how many sessions began.
+ * notification before each response (`/mcp-moved` redirects to `/mcp`). Tools are listed over two pages. `/stats`
+ * reports how many sessions began.
  */
 export function startMcp(): Promise<FakeServer> {
   const sessions = new Set<string>();
   let started = 0;
   return listen((req, raw, res) => {
     if (req.url === "/stats") return sendJson(res, 200, { sessions_started: started });
+    if (req.url === "/mcp-moved") {
+      res.writeHead(307, { location: "/mcp" });
+      return void res.end();
+    }
     const sse = req.url === "/mcp-sse";
     if (req.method !== "POST" || (req.url !== "/mcp" && !sse)) return sendJson(res, 404, { error: "not found" });
     const accept = req.headers.accept ?? "";

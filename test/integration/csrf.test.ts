@@ -34,6 +34,17 @@ describe("dashboard session and CSRF", () => {
     expectError(await api("DELETE", "/auth/session", withCookie(cookie, "https://evil.example")), 403, "forbidden");
   });
 
+  it("refuses a sign-in from another origin (login CSRF) with 403, setting no cookie and ending no session; our own origin and clients that send none sign in", async () => {
+    const cookie = await signIn();
+    for (const origin of ["https://evil.example", "null", "http://flightdeck.test.evil.example"]) {
+      const res = await api("POST", "/auth/session", { token: null, body: { token: ADMIN }, headers: { origin, cookie: cookie.split(";")[0] } });
+      expectError(res, 403, "forbidden");
+      expect(res.headers.get("set-cookie")).toBeNull();
+    }
+    expect((await api("GET", "/auth/session", withCookie(cookie))).status).toBe(200);
+    expect((await api("POST", "/auth/session", { token: null, body: { token: ADMIN }, headers: { origin: BASE } })).status).toBe(200);
+  });
+
   it("accepts the same mutation from our own origin, as a dashboard task", async () => {
     const cookie = await signIn();
     const res = await api("POST", "/tasks", { ...withCookie(cookie, BASE), body: task });

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { subscribeToFeed } from "../../worker/live/org-feed";
 import { MAX_PLAN_STEPS } from "../../worker/task/validate";
 import { MAX_LOOP_ITEMS } from "../../worker/task/dag";
+import { MAX_INSTRUCTIONS_BYTES } from "../../worker/task/execute";
 import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, spendWindow, waitForStatus } from "../helpers";
 
 const limiter = (key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
@@ -70,6 +71,28 @@ describe("sizes", () => {
     const done = await waitForStatus(task.json.id, ["failed"], 20_000);
     const loop = done.steps.find((s: { id: string }) => s.id === "each");
     expect(loop.error).toContain(`more than ${MAX_LOOP_ITEMS} items`);
+  });
+
+  it(`fails a step whose instructions render past ${MAX_INSTRUCTIONS_BYTES} bytes at once, sending nothing, and runs one just under`, async () => {
+    const instructions = (refs: number) => `@output done\n${"{{params.x}}".repeat(refs)}`;
+    const plan = await api("POST", "/plans", {
+      body: { name: "many references", params: [{ name: "x" }], steps: [{ id: "under", agent: "researcher", instructions: instructions(9) }, { id: "over", agent: "researcher", instructions: instructions(30), depends_on: ["under"], retry: { max_attempts: 3 } }] },
+    });
+    expect(plan.status, plan.text).toBe(201);
+    const task = await api("POST", `/plans/${plan.json.id}/run`, { body: { inputs: { x: "y".repeat(99_000) } } });
+    expect(task.status, task.text).toBe(201);
+    const done = await waitForStatus(task.json.id, ["failed", "completed"], 20_000);
+    expect(done.status).toBe("failed");
+    const [under, over] = done.steps;
+    expect(under).toMatchObject({ status: "completed", output: "done" });
+    expect(under.tokens.input).toBeGreaterThan(891_000 / 4);
+    // not retried (a retry renders the same), and no turn: the model was sent nothing
+    expect(over.runs).toHaveLength(1);
+    expect(over).toMatchObject({ status: "failed", tokens: { input: 0, output: 0 } });
+    expect(over.error).toBe("its instructions, rendered with their params and upstream outputs, are more than 1,000,000 bytes, more than a step may send");
+    const trace = await api("GET", `/tasks/${task.json.id}/steps/over/runs/1/trace`);
+    expect(trace.status, trace.text).toBe(200);
+    expect(trace.json.turns).toEqual([]);
   });
 });
 

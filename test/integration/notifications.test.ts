@@ -96,6 +96,27 @@ describe("subscriptions", () => {
     expectError(await api("DELETE", `/notifications/subscriptions/${id}`, { token }), 404, "not_found");
   });
 
+  it("keeps a URL's path and query out of the audit log, where they would outlive it: they may be its credential", async () => {
+    const orgId = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(orgId);
+    const first = "https://hooks.example.com/services/T0/B0/first-secret?token=query-secret";
+    const created = await api("POST", "/notifications/subscriptions", { token, body: { url: first, events: ["task.failed"] } });
+    expect(created.status, created.text).toBe(201);
+    const second = "https://other.example.com/in/second-secret";
+    const patched = await api("PATCH", `/notifications/subscriptions/${created.json.id}`, { token, body: { url: second, description: "moved" } });
+    expect(patched.status, patched.text).toBe(200);
+    expect((await api("PATCH", `/notifications/subscriptions/${created.json.id}`, { token, body: { url: "https://root.example.com/" } })).status).toBe(200);
+    const audit = await api("GET", `/audit?target=${created.json.id}`, { token });
+    expect(audit.status, audit.text).toBe(200);
+    expect(audit.text).not.toMatch(/secret|services/);
+    const fingerprint = async (url: string) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(url)))].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 16);
+    expect(audit.json.items.map((a: { action: string; details: unknown }) => [a.action, a.details])).toEqual([
+      ["subscription.update", { url: "https://root.example.com", url_sha256: await fingerprint("https://root.example.com/") }],
+      ["subscription.update", { url: "https://other.example.com/…", url_sha256: await fingerprint(second), description: "moved" }],
+      ["subscription.create", { url: "https://hooks.example.com/…", url_sha256: await fingerprint(first) }],
+    ]);
+  });
+
   it("answers 400, 401, 403, 404 and 422 where it should", async () => {
     const { token, sub } = await setup();
     const member = await tokenWithRole("member");

@@ -4,7 +4,7 @@ import { SESSION_COOKIE } from "../lib/auth";
 import { tokenGate } from "../lib/token-gate";
 import { principalForSession, principalForToken } from "../lib/auth-lookup";
 import { newSecret, sha256Hex } from "../lib/crypto";
-import { unauthorized } from "../lib/errors";
+import { forbidden, unauthorized } from "../lib/errors";
 import { sweepExpiredSessions } from "../lib/session-sweep";
 import { log } from "../lib/log";
 import { newApp } from "./app";
@@ -22,9 +22,12 @@ export const authSessionPublicApi = newApp().openapi(
   createRoute({
     method: "post", path: "/", tags: ["auth"], summary: "Sign in with an API token (sets an HttpOnly session cookie)",
     request: { body: body(z.object({ token: z.string().min(1).max(200) }).strict()) },
-    responses: { 200: json(SessionInfo), ...errors(400, 401) },
+    responses: { 200: json(SessionInfo), ...errors(400, 401, 403) },
   }),
   async (c) => {
+    // a sign-in from another site's page would put this browser in the attacker's organization (login CSRF); browsers send Origin on every POST
+    const origin = c.req.header("origin");
+    if (origin !== undefined && origin !== new URL(c.req.url).origin) throw forbidden("cross-origin sign-in refused");
     const p = await principalForToken(c.env.DB, c.req.valid("json").token);
     if (!p) throw unauthorized("unknown, revoked or expired API token", "invalid_token");
     const sid = newSecret("fds");

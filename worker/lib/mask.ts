@@ -19,7 +19,7 @@ export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
 ];
 
 /** Literal secrets shorter than this are not masked: they would match ordinary text. */
-const MIN_LITERAL = 8;
+export const MIN_LITERAL = 8;
 
 /** Replaces every literal secret (a string) and every match of a pattern (a RegExp) with `[masked]`. */
 export function maskSecrets(text: string, patterns: readonly (string | RegExp)[]): string {
@@ -34,7 +34,8 @@ export function maskSecrets(text: string, patterns: readonly (string | RegExp)[]
   return out;
 }
 
-export type Masker = (text: string) => string;
+/** Masks a text; `patterns` are what it masks, for a stream that must know where a match could run on (live-mask.ts). */
+export type Masker = ((text: string) => string) & { readonly patterns?: readonly (string | RegExp)[] };
 
 const verdicts = new Map<string, string | null>();
 
@@ -90,7 +91,7 @@ export function makeMasker(providerKeys: readonly (string | undefined)[], orgPat
   const literals = providerKeys.filter((k): k is string => !!k).sort((a, b) => b.length - a.length);
   const own = orgPatterns.filter((p) => checkPattern(p) === null).map((p) => new RegExp(p, "g"));
   const all: (string | RegExp)[] = [...literals, ...own, ...COMMON_SECRET_PATTERNS];
-  return (text) => maskSecrets(text, all);
+  return Object.assign((text: string) => maskSecrets(text, all), { patterns: all });
 }
 
 export const providerKeysOf = (env: { OPENAI_API_KEY?: string; ANTHROPIC_API_KEY?: string }) => [env.OPENAI_API_KEY, env.ANTHROPIC_API_KEY];

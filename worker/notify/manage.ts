@@ -9,7 +9,7 @@ import { notifierStub } from "./enqueue";
 import { orgFeed } from "../live/org-feed";
 import type { NotifyEvent } from "./events";
 import { findSubscription, MAX_SUBSCRIPTIONS_PER_ORG, type SubscriptionRow } from "./subscriptions";
-import { refusedSubscriptionUrl } from "./url";
+import { auditedUrl, refusedSubscriptionUrl } from "./url";
 
 export interface SubscriptionInput {
   url: string;
@@ -39,11 +39,15 @@ export async function createSubscription(env: Bindings, p: Principal, input: Sub
       `INSERT INTO notification_subscriptions (id, org_id, url, events, secret, description, enabled, created_by, created_at, updated_at)
        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM notification_subscriptions WHERE org_id = ?) < ?`,
     ).bind(s.id, s.org_id, s.url, s.events, s.secret, s.description, s.enabled, s.created_by, now, now, p.org_id, MAX_SUBSCRIPTIONS_PER_ORG),
-    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "subscription.create", target_type: "subscription", target_id: s.id, details: { url: s.url } }, now, true),
+    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "subscription.create", target_type: "subscription", target_id: s.id, details: await auditedUrl(s.url) }, now, true),
   ]);
   if (ins.meta.changes !== 1) throw conflict(`an organization has at most ${MAX_SUBSCRIPTIONS_PER_ORG} subscriptions; delete one first`);
   await subscriptionsChanged(env, p.org_id);
   return s;
+}
+
+async function auditedPatch({ url, ...rest }: Partial<SubscriptionInput>): Promise<Record<string, unknown>> {
+  return url === undefined ? rest : { ...(await auditedUrl(url)), ...rest };
 }
 
 export async function updateSubscription(env: Bindings, p: Principal, id: string, patch: Partial<SubscriptionInput>, rotateSecret = false): Promise<SubscriptionRow> {
@@ -64,7 +68,7 @@ export async function updateSubscription(env: Bindings, p: Principal, id: string
   const [upd] = await env.DB.batch([
     env.DB.prepare("UPDATE notification_subscriptions SET url = ?, events = ?, description = ?, enabled = ?, secret = ?, updated_at = ? WHERE id = ? AND org_id = ?")
       .bind(next.url, next.events, next.description, next.enabled, next.secret, now, id, p.org_id),
-    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action, target_type: "subscription", target_id: id, details: rotateSecret ? undefined : { ...patch } }, now, true),
+    auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action, target_type: "subscription", target_id: id, details: rotateSecret ? undefined : await auditedPatch(patch) }, now, true),
   ]);
   if (upd.meta.changes !== 1) throw notFound("subscription");
   await subscriptionsChanged(env, p.org_id);

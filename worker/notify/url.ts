@@ -1,4 +1,5 @@
 import { refusedUrlReason } from "../agents/tools/address";
+import { sha256Hex } from "../lib/crypto";
 
 /**
  * Why a subscription URL is refused, or undefined. The same rules as `http_fetch`: only http(s), no
@@ -15,4 +16,14 @@ export function refusedSubscriptionUrl(raw: string, allowPrivate: string | undef
   if (url.username || url.password) return "a URL with credentials is not allowed; put a token in the path or query instead";
   if (allowPrivate === "true") return undefined;
   return refusedUrlReason(url);
+}
+
+/**
+ * What the audit log keeps of a receiver's URL, which outlives it there: where it points and a fingerprint to tell
+ * two apart, not its path or query, which may be its credential (a Slack hook's path is; a token in the query is the
+ * rule above's advice).
+ */
+export async function auditedUrl(raw: string): Promise<{ url: string; url_sha256: string }> {
+  const url = new URL(raw);
+  return { url: url.pathname === "/" && !url.search ? url.origin : `${url.origin}/…`, url_sha256: (await sha256Hex(raw)).slice(0, 16) };
 }

@@ -93,5 +93,10 @@ export class OrgGuard {
   }
 
   /** Before the first read only the provider keys and common shapes apply. */
-  mask: Masker = (text) => (this.snap ? this.snap.mask(text) : makeMasker(providerKeysOf(this.env), [])(text));
+  mask: Masker = (text) => this.masker()(text);
+
+  /** The masker as of the last read, with its patterns. */
+  masker(): Masker {
+    return this.snap ? this.snap.mask : makeMasker(providerKeysOf(this.env), []);
+  }
 }

@@ -7,7 +7,8 @@ import { createToolHost } from "../agents/tools";
 import { StepError, zeroUsage } from "../agents/types";
 import { MAX_BUDGET_USD } from "../api/schemas";
 import { log } from "../lib/log";
-import { maskTurn } from "../lib/mask";
+import { LiveMask } from "../lib/live-mask";
+import { type Masker, maskTurn } from "../lib/mask";
 import { OrgGuard } from "../spend/guard";
 import { monthEndMs } from "../spend/ledger";
 import { spawnChildTask } from "./create";
@@ -18,7 +19,7 @@ import type { RpcResult, TaskRunner } from "./runner";
 import { runKey } from "./runner";
 import { type StoredNode, type StoredRun, loadTurns, saveNode, saveRun, saveTurn } from "./store";
 import type { WarmStart } from "./meta";
-import { renderTemplate } from "./template";
+import { renderTemplate, TemplateTooLarge } from "./template";
 import { parseBudgetAnswer } from "./budget-answer";
 import { timeLeftMs, WorkClock } from "./work-time";
 
@@ -28,6 +29,8 @@ export class RunExecutor {
   private readonly prices = new Map<string, { price: Promise<Price>; at: number }>();
   /** Text of turns still being generated, by step: shown in the trace before the turn is stored. */
   private readonly live = new Map<string, string>();
+  /** each streaming run's text stream, so a cancel keeps what it still holds back */
+  private readonly streams = new Map<string, TextStream>();
 
   /** The organization's monthly spend cap and secrets to mask, read at run starts. */
   readonly org: OrgGuard;
@@ -74,12 +77,15 @@ export class RunExecutor {
     // what each stored turn has added to the run: a turn's usage grows when a tool it called searched
     const counted = new Map(turns.map((tr) => [tr.turn_no, { searches: tr.usage.searches, cost_nanos: tr.cost_nanos }]));
     const { item, index } = iterationOf(t.graph, key);
-    let instructions = renderTemplate(step.instructions, {
-      params: meta.inputs,
-      steps: referencedOutputs(t.index, t.graph, step, key),
-      item,
-      index,
-    });
+    let instructions: string;
+    try {
+      instructions = renderTemplate(step.instructions, { params: meta.inputs, steps: referencedOutputs(t.index, t.graph, step, key), item, index }, MAX_INSTRUCTIONS_BYTES);
+    } catch (e) {
+      if (!(e instanceof TemplateTooLarge)) throw e;
+      // a retry would render the same: failed at once, and nothing is sent to the model
+      this.onError(node, run, new StepError(e.message, false));
+      return;
+    }
     // the run after a rejection goes on from the rejected run's conversation (its answered questions included), told why
     const feedback = run.feedback ? `A reviewer rejected your previous answer. Their feedback:\n${run.feedback}` : undefined;
     if (feedback && turns.length === 0) instructions += `\n\n${feedback}`;
@@ -88,12 +94,12 @@ export class RunExecutor {
     const clock = new WorkClock(run, Date.now());
     this.clocks.set(key, clock);
     const timer = setTimeout(() => ac.abort(new StepError(`timed out after ${timeoutMs / 1000} s of work (timeout_s)`, true)), timeLeftMs(timeoutMs, run.worked_ms));
-    const text = new TextStream((delta) => {
+    const text = new TextStream(this.org.masker(), (delta) => {
       if (!this.current(key, ac)) return;
-      delta = this.org.mask(delta);
       this.live.set(key, (this.live.get(key) ?? "") + delta);
       t.emit({ type: "run.text", task_id: meta.id, step: key, run_no: run.run_no, delta });
     });
+    this.streams.set(key, text);
     try {
       const outcome = await runAgentLoop({
         agent,
@@ -135,13 +141,14 @@ export class RunExecutor {
       if (!this.current(key, ac)) return;
       const err = ac.signal.aborted && ac.signal.reason instanceof StepError ? ac.signal.reason : e;
       // what the turn streamed last is kept with the failed run too
-      text.flush();
+      text.flush(true);
       this.onError(node, run, err);
     } finally {
       clearTimeout(timer);
       if (this.clocks.get(key) === clock) this.clocks.delete(key);
       text.close();
       this.live.delete(key);
+      if (this.streams.get(key) === text) this.streams.delete(key);
     }
   }
 
@@ -356,7 +363,7 @@ export class RunExecutor {
 
   /** The text of a turn that was still streaming when its run stopped (cancelled, failed, timed out), kept for the trace. */
   keepInterrupted(key: string, run: StoredRun): void {
-    const text = this.live.get(key);
+    const text = (this.live.get(key) ?? "") + (this.streams.get(key)?.drain() ?? "");
     if (text) this.t.state.storage.kv.put(interruptedKey(key, run.run_no), capResult(text).result);
   }
 
@@ -406,6 +413,8 @@ export class RunExecutor {
 const interruptedKey = (key: string, runNo: number) => `interrupted_text:${key}#${runNo}`;
 
 /** The call ids of the organization spend-cap questions, and whether a person let the task go past the cap. */
+/** A turn is one SQLite row (2 MB at most), the first one holding the instructions it sent. */
+export const MAX_INSTRUCTIONS_BYTES = 1_000_000;
 const CAP_CALL = "spend_cap_call";
 const CAP_WAIVED = "spend_cap_waived";
 
@@ -416,31 +425,48 @@ function capCalls(kv: SyncKvStorage): string[] {
 }
 const TEXT_FLUSH_MS = 100;
 
-/** Coalesces a model's streamed text into a few events a second: each event is a storage write. */
+/**
+ * Coalesces a model's streamed text into a few events a second (each event is a storage write), masked as the
+ * whole turn's text is: a secret split between two pieces is held back until it can be masked whole.
+ */
 class TextStream {
   private buffer = "";
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly masked: LiveMask;
 
-  constructor(private readonly emit: (delta: string) => void) {}
+  constructor(
+    mask: Masker,
+    private readonly emit: (delta: string) => void,
+  ) {
+    this.masked = new LiveMask(mask);
+  }
 
   push(delta: string): void {
     this.buffer += delta;
     this.timer ??= setTimeout(() => this.flush(), TEXT_FLUSH_MS);
   }
 
-  flush(): void {
+  /** `last`: the turn was cut off, so what is held back goes out too. */
+  flush(last = false): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (!this.buffer) return;
-    const delta = this.buffer;
+    const delta = this.masked.push(this.buffer) + (last ? this.masked.end() : "");
     this.buffer = "";
-    this.emit(delta);
+    if (delta) this.emit(delta);
+  }
+
+  /** What is not sent yet, masked, for a run stopped mid-turn; nothing more is sent. */
+  drain(): string {
+    const rest = this.masked.push(this.buffer) + this.masked.end();
+    this.close();
+    return rest;
   }
 
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.buffer = "";
+    this.masked.reset();
   }
 }
 const FINISHED = new Set(["completed", "failed", "cancelled"]);

@@ -46,16 +46,33 @@ export function templateRefs(text: string): TemplateRef[] {
   return refs;
 }
 
-export function renderTemplate(text: string, vars: TemplateVars): string {
+/** Thrown by `renderTemplate` once what it makes passes its `maxBytes`, before the rest is made. */
+export class TemplateTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`its instructions, rendered with their params and upstream outputs, are more than ${maxBytes.toLocaleString("en-US")} bytes, more than a step may send`);
+  }
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * `maxBytes` (UTF-8) bounds what a few references to a large output or param could multiply: the text is given up on
+ * as soon as its UTF-16 length (never more than its UTF-8 size) passes the bound, so it is never built whole.
+ */
+export function renderTemplate(text: string, vars: TemplateVars, maxBytes = Number.POSITIVE_INFINITY): string {
   const refs = templateRefs(text);
-  if (refs.length === 0) return text;
   let out = "";
   let at = 0;
   for (const ref of refs) {
     out += text.slice(at, ref.start) + valueOf(ref, vars, text);
     at = ref.end;
+    if (out.length > maxBytes) throw new TemplateTooLarge(maxBytes);
   }
-  return out + text.slice(at);
+  out += text.slice(at);
+  if (out.length > maxBytes || (maxBytes < Number.POSITIVE_INFINITY && out.length * 3 > maxBytes && utf8.encode(out).byteLength > maxBytes)) {
+    throw new TemplateTooLarge(maxBytes);
+  }
+  return out;
 }
 
 function valueOf(ref: TemplateRef, vars: TemplateVars, text: string): string {

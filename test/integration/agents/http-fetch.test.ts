@@ -30,6 +30,18 @@ describe("http_fetch against a real server", () => {
     expect(await host().execute(fetchCall({ url: local(servers().http, "/redirect-loop") }), signal())).toMatchObject({ error: "more than 5 redirects" });
   });
 
+  it("takes a call's headers along a redirect to its own origin, and none that could be a credential to another", async () => {
+    const secrets = { authorization: "Bearer sk-secret", cookie: "sid=secret", "X-Api-Key": "secret", accept: "application/json", "x-test": "yes" };
+    const headersAt = async (url: string) => JSON.parse(((await host().execute(fetchCall({ url, headers: secrets }), signal())) as { result: string }).result.split("\n\n")[1]);
+    const here = local(servers().http, "/headers");
+    const away = local(servers().httpOther, "/headers");
+    expect(await headersAt(local(servers().http, `/redirect-to?to=${encodeURIComponent(here)}`))).toEqual({ authorization: "Bearer sk-secret", cookie: "sid=secret", "x-api-key": "secret", accept: "application/json", "x-test": "yes" });
+    expect(await headersAt(local(servers().http, `/redirect-to?to=${encodeURIComponent(away)}`))).toEqual({ accept: "application/json" });
+    // and back again: what another origin was not given does not come back after it
+    const back = local(servers().httpOther, `/redirect-to?to=${encodeURIComponent(here)}`);
+    expect(await headersAt(local(servers().http, `/redirect-to?status=307&to=${encodeURIComponent(back)}`))).toEqual({ accept: "application/json" });
+  });
+
   it("fetches only http and https URLs, with private addresses allowed too, and after a redirect", async () => {
     const refused = { error: "refused: only http and https URLs can be fetched, not data:" };
     expect(await host().execute(fetchCall({ url: "data:text/plain,not%20from%20the%20web" }), signal())).toMatchObject(refused);

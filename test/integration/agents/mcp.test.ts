@@ -11,6 +11,27 @@ import { local, servers } from "./helpers";
 const signal = () => new AbortController().signal;
 const call = (name: string, args: Record<string, unknown> = {}) => ({ id: "c1", name, arguments: args });
 
+describe("an MCP server's redirects", () => {
+  const to = (target: string) => `mcp:${local(servers().http, `/redirect-to?status=307&to=${encodeURIComponent(target)}`)}`;
+
+  it("are followed on the server's own origin", async () => {
+    const host = createToolHost({ env: {}, names: [`mcp:${local(servers().mcp, "/mcp-moved")}`] });
+    expect(await host.execute(call("add", { a: 2, b: 3 }), signal())).toEqual({ result: "5" });
+  });
+
+  it("pass http_fetch's address rule on the way to another origin: its admin chose the server, not where it sends the session", async () => {
+    const target = local(servers().mcp, "/mcp");
+    await expect(createToolHost({ env: {}, names: [to(target)] }).specs(signal())).rejects.toThrow(
+      `redirected to ${target}, which is refused: 127.0.0.1 is a loopback address`,
+    );
+    const allowed = createToolHost({ env: { HTTP_FETCH_ALLOW_PRIVATE: "true" }, names: [to(target)] });
+    expect(await allowed.execute(call("add", { a: 2, b: 3 }), signal())).toEqual({ result: "5" });
+    await expect(createToolHost({ env: { HTTP_FETCH_ALLOW_PRIVATE: "true" }, names: [to("file:///etc/passwd")] }).specs(signal())).rejects.toThrow(
+      "which is refused: only http and https URLs can be fetched, not file:",
+    );
+  });
+});
+
 describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path) => {
   const url = () => `mcp:${local(servers().mcp, path)}`;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { checkDraft } from "../../../worker/chat/check";
 import { simPlanner } from "../../../worker/chat/sim";
 import { matchAgent, needsApproval } from "../../../worker/chat/sim/agents";
-import { segments } from "../../../worker/chat/sim/text";
+import { clauses, segments } from "../../../worker/chat/sim/text";
 import type { Plan, Step } from "../../../worker/task/plan-schema";
 
 const AGENTS = [
@@ -22,6 +22,17 @@ describe("the offline planner's reading", () => {
   it("splits lines, sentences and ', then' clauses, dropping list markers", () => {
     expect(segments("1. Find leads\n- Score them. Then rank them; email the top 3")).toEqual(["Find leads", "Score them", "rank them", "email the top 3"]);
     expect(segments("Research the market, then write a memo")).toEqual(["Research the market", "write a memo"]);
+  });
+
+  it("reads a long text in linear time: a run of spaces, a long word (it runs on the thread that serves every organization)", () => {
+    const started = Date.now();
+    expect(segments(`Research   the\tmarket ${" ".repeat(50_000)} now. Write it`)).toEqual(["Research the market now", "Write it"]);
+    expect(clauses("a".repeat(200_000))).toHaveLength(1);
+    expect(clauses(`${"a.".repeat(100_000)} and write it`)).toHaveLength(1);
+    expect(clauses("scrape the page and compare it")).toEqual(["scrape the page", "compare it"]);
+    expect(clauses("scrape and compare it")).toEqual(["scrape and compare it"]);
+    // quadratic, these took minutes; linear, milliseconds (the bound leaves room for a busy machine)
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it("matches agents by name first, then by role words, else a worker that is not the planner", () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { renderTemplate, templateRefs } from "../../../worker/task/template";
+import { renderTemplate, TemplateTooLarge, templateRefs } from "../../../worker/task/template";
 
 const vars = { params: { topic: "cats", n: "3" }, steps: { research: "notes", "draft-1": "text", skipped: undefined } };
 
@@ -60,6 +60,26 @@ describe("renderTemplate", () => {
         },
       ),
     );
+  });
+});
+
+describe("renderTemplate's bound", () => {
+  const big = { params: { x: "y".repeat(100_000), e: "é".repeat(400) }, steps: {} };
+
+  it("renders up to its bound in UTF-8 bytes, the text around the references included", () => {
+    expect(renderTemplate("{{params.x}}".repeat(10), big, 1_000_000)).toHaveLength(1_000_000);
+    expect(() => renderTemplate(`!${"{{params.x}}".repeat(10)}`, big, 1_000_000)).toThrow(TemplateTooLarge);
+    // 400 characters, 800 bytes
+    expect(renderTemplate("{{params.e}}", big, 800)).toHaveLength(400);
+    expect(() => renderTemplate("{{params.e}}", big, 799)).toThrow("more than 799 bytes");
+    expect(() => renderTemplate("x".repeat(11), { params: {}, steps: {} }, 10)).toThrow(TemplateTooLarge);
+  });
+
+  it("gives up as soon as it passes the bound, never building what thousands of references would make", () => {
+    const started = Date.now();
+    // 8,000 references to 100,000 characters would be 800 MB
+    expect(() => renderTemplate("{{params.x}}".repeat(8_000), big, 1_000_000)).toThrow("are more than 1,000,000 bytes");
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
 

@@ -39,7 +39,7 @@ export interface HttpFetchOptions {
 export async function httpFetch(raw: Record<string, unknown>, o: HttpFetchOptions, signal: AbortSignal): Promise<{ result: string; truncated?: true }> {
   const parsed = argsSchema.safeParse(raw);
   if (!parsed.success) throw new ToolError(`invalid arguments: ${z.prettifyError(parsed.error)}`);
-  let { method, body } = parsed.data;
+  let { method, body, headers } = parsed.data;
   const timeoutMs = o.timeoutMs ?? HTTP_FETCH_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = AbortSignal.any([signal, timeout]);
@@ -48,12 +48,14 @@ export async function httpFetch(raw: Record<string, unknown>, o: HttpFetchOption
     for (let hop = 0; ; hop++) {
       const refused = o.allowPrivate ? refusedSchemeReason(url) : refusedUrlReason(url);
       if (refused) throw new ToolError(`refused: ${refused}`);
-      const res = await fetch(url, { method, headers: parsed.data.headers, body: method === "GET" || method === "HEAD" ? undefined : body, redirect: "manual", signal: combined });
+      const res = await fetch(url, { method, headers, body: method === "GET" || method === "HEAD" ? undefined : body, redirect: "manual", signal: combined });
       const location = res.headers.get("location");
       if (res.status >= 300 && res.status < 400 && location) {
         await res.body?.cancel();
         if (hop >= MAX_REDIRECTS) throw new ToolError(`more than ${MAX_REDIRECTS} redirects`);
-        url = parseUrl(location, url);
+        const next = parseUrl(location, url);
+        if (next.origin !== url.origin) headers = crossOriginHeaders(headers);
+        url = next;
         if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
           method = "GET";
           body = undefined;
@@ -77,6 +79,16 @@ export async function httpFetch(raw: Record<string, unknown>, o: HttpFetchOption
     throw new ToolError(`fetch failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
+
+/** What a call's headers may carry to another origin than the one it named: none that could be a credential for that one. */
+const CROSS_ORIGIN_SAFE = new Set(["accept", "accept-language", "user-agent", "cache-control"]);
+
+/**
+ * The headers a redirect to another origin takes along. A model puts a key where the API it calls wants it
+ * (`authorization`, `x-api-key`, a cookie…), and a redirect must not hand it to whoever the first host names.
+ */
+const crossOriginHeaders = (headers: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => CROSS_ORIGIN_SAFE.has(name.toLowerCase())));
 
 /**
  * Bodies the model can read: text, JSON, XML, JavaScript, forms. Others (images, PDFs, archives) would reach it as

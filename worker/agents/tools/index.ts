@@ -106,7 +106,7 @@ async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Ca
   for (const name of o.names) {
     if (!name.startsWith("mcp:")) continue;
     const server = name.slice(4);
-    const client = new McpClient(server, o.mcpTimeoutMs, o.mcpMaxBytes);
+    const client = new McpClient(server, o.mcpTimeoutMs, o.mcpMaxBytes, o.env.HTTP_FETCH_ALLOW_PRIVATE === "true");
     let specs: ToolSpec[];
     try {
       specs = await client.listTools(signal);

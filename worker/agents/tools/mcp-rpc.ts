@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { bounded } from "../../lib/bounded-body";
 import { sseEvents } from "../providers/sse";
+import { refusedSchemeReason, refusedUrlReason } from "./address";
 import { ToolError } from "./tool-error";
+
+const MAX_REDIRECTS = 5;
 
 const PROTOCOL_VERSION = "2025-06-18";
 
@@ -26,6 +29,7 @@ export class McpSession {
     readonly url: string,
     private readonly timeoutMs: number,
     private readonly maxBytes: number,
+    private readonly allowPrivate = false,
   ) {}
 
   async request(method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
@@ -79,11 +83,28 @@ export class McpSession {
     }
   }
 
-  private post(body: unknown, signal: AbortSignal): Promise<Response> {
+  /**
+   * An admin chose the server's URL, not where it redirects: a redirect (307 or 308, which keep the POST) to another
+   * origin passes `http_fetch`'s address rule first, so a server cannot send the session to a private address.
+   */
+  private async post(body: unknown, signal: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json, text/event-stream" };
     if (this.sessionId) headers["mcp-session-id"] = this.sessionId;
     if (this.protocolVersion) headers["mcp-protocol-version"] = this.protocolVersion;
-    return fetch(this.url, { method: "POST", headers, body: JSON.stringify(body), signal });
+    const home = new URL(this.url);
+    let url = home;
+    for (let hop = 0; ; hop++) {
+      const res = await fetch(url, { method: "POST", headers, body: JSON.stringify(body), signal, redirect: "manual" });
+      const location = res.headers.get("location");
+      if ((res.status !== 307 && res.status !== 308) || !location) return res;
+      await res.body?.cancel();
+      if (hop >= MAX_REDIRECTS) throw new ToolError(`MCP server ${this.url} redirected more than ${MAX_REDIRECTS} times`);
+      const next = URL.canParse(location, url) ? new URL(location, url) : null;
+      if (!next) throw new ToolError(`MCP server ${this.url} redirected to ${location}, which is not a URL`);
+      const refused = next.origin === home.origin || this.allowPrivate ? refusedSchemeReason(next) : refusedUrlReason(next);
+      if (refused) throw new ToolError(`MCP server ${this.url} redirected to ${next.href}, which is refused: ${refused}`);
+      url = next;
+    }
   }
 
   private async responseTo(id: number, method: string, res: Response): Promise<z.infer<typeof responseSchema>> {

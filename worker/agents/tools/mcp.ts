@@ -25,8 +25,8 @@ const resourceSchema = z.object({ uri: z.string(), mimeType: z.string().nullish(
 export class McpClient {
   private readonly session: McpSession;
 
-  constructor(url: string, timeoutMs = MCP_TIMEOUT_MS, maxBytes = MCP_MAX_BYTES) {
-    this.session = new McpSession(url, timeoutMs, maxBytes);
+  constructor(url: string, timeoutMs = MCP_TIMEOUT_MS, maxBytes = MCP_MAX_BYTES, allowPrivate = false) {
+    this.session = new McpSession(url, timeoutMs, maxBytes, allowPrivate);
   }
 
   async listTools(signal: AbortSignal): Promise<ToolSpec[]> {

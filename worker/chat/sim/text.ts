@@ -2,11 +2,14 @@
 
 const LEAD = /^(?:\d+[.)]\s*|[-*•]\s*|step\s+\d+\s*[:.)-]?\s*|(?:first|firstly|then|next|after that|afterwards|finally|lastly|and)\b[,:]?\s*)+/i;
 
-/** One segment per line, and per sentence within a line; "…, then …" splits too. */
+/**
+ * One segment per line, and per sentence within a line; "…, then …" splits too. Spaces are collapsed: the edit
+ * patterns backtrack polynomially over a long run of them, and a message may hold 20,000.
+ */
 export function segments(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split(/\r?\n/)) {
-    for (const sentence of line.split(/(?<=[.!?;])\s+/)) {
+    for (const sentence of line.replace(/\s+/g, " ").split(/(?<=[.!?;]) /)) {
       for (const part of sentence.split(/,?\s+(?:and\s+)?then\s+/i)) {
         const clean = part.replace(LEAD, "").replace(/[\s.!?;]+$/, "").trim();
         if (clean) out.push(clean);
@@ -53,7 +56,9 @@ export const hasWord = (text: string, re: RegExp) => re.test(text.toLowerCase())
 /** Imperative verbs that start a new clause: "Scrape the page, compare it, and alert me" is three steps, "the market, competitors and pricing" one list. */
 export const ACTION =
   "(?:research|find|search|look|investigate|analy[sz]e|gather|collect|compare|list|identify|fetch|scrape|scan|study|monitor|write|draft|compose|summari[sz]e|rewrite|edit|e-?mail|reply|post|tweet|translate|send|publish|notify|alert|share|review|check|proofread|verify|validate|audit|rank|score|sort|filter|extract|read|download|upload|save|store|create|generate|prepare|outline|update|deploy|ask|get|pick|choose|select|book|pay|delete|merge|tell)\\b";
-const CLAUSE = new RegExp(`\\s*,\\s*(?:and\\s+)?(?=${ACTION})|(?<=\\S+\\s+\\S+)\\s+and\\s+(?=${ACTION})`, "i");
+// " and " after two words, the lookbehind placed after the spaces: there it runs only where a space is, over one word,
+// where first it ran at every position and scanned a whole long word back each time
+const CLAUSE = new RegExp(`\\s*,\\s*(?:and\\s+)?(?=${ACTION})|\\s+(?<=\\S\\s+\\S+\\s+)and\\s+(?=${ACTION})`, "i");
 
 /** The clauses of a segment, one step each; a "for each …" or "if …" segment is one construct and stays whole. */
 export function clauses(text: string): string[] {
