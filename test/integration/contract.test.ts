@@ -1,0 +1,149 @@
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { signWebhook } from "../../worker/triggers/webhook-signature";
+import { conformance, type OpenApiDoc, validate } from "../openapi-conformance";
+import { api, BASE, createTask, tokenWithRole, waitForStatus } from "../helpers";
+
+let doc: OpenApiDoc;
+beforeAll(async () => {
+  doc = (await api("GET", "/openapi.json", { token: null })).json as OpenApiDoc;
+});
+
+type Opts = Parameters<typeof api>[2];
+
+/** A request through the Worker whose answer is judged by the served document; what it finds is kept, not thrown. */
+function walker() {
+  const problems: string[] = [];
+  const call = async (method: string, path: string, opts: Opts = {}) => {
+    const res = await api(method, path, opts);
+    problems.push(...conformance(doc, { method, url: `/api/v1${path}` }, { status: res.status, headers: res.headers, body: res.json ?? (res.text || undefined) }));
+    return res;
+  };
+  return { problems, call };
+}
+
+const plan = (name: string, steps: unknown[], params: unknown[] = []) => ({ name, description: "", params, steps });
+
+async function signedDelivery(triggerId: string, secret: string, body: unknown, id = `msg_${crypto.randomUUID()}`) {
+  const payload = JSON.stringify(body);
+  const ts = Math.floor(Date.now() / 1000);
+  const headers = { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": await signWebhook(secret, id, ts, payload) };
+  const res = await exports.default.fetch(new Request(`${BASE}/hooks/${triggerId}`, { method: "POST", headers, body: payload }));
+  return { status: res.status, headers: res.headers, json: (await res.json()) as any };
+}
+
+describe("the conformance checker", () => {
+  it("finds a field the document does not name, a documented one left out, a wrong type, a status or content type not declared", () => {
+    const d: OpenApiDoc = {
+      servers: [{ url: "/api/v1" }],
+      components: { schemas: { T: { type: "object", properties: { id: { type: "string" }, n: { type: ["integer", "null"] } }, required: ["id", "n"] } } },
+      paths: { "/t/{id}": { get: { responses: { "200": { content: { "application/json": { schema: { $ref: "#/components/schemas/T" } } } } } } } },
+    };
+    const json = new Headers({ "content-type": "application/json" });
+    const at = { method: "GET", url: "/api/v1/t/1" };
+    expect(conformance(d, at, { status: 200, headers: json, body: { id: "a", n: null } })).toEqual([]);
+    expect(conformance(d, at, { status: 200, headers: json, body: { id: "a", n: 1, extra: true } })).toEqual(["GET /api/v1/t/1 200 $.extra: sent but not documented"]);
+    expect(conformance(d, at, { status: 200, headers: json, body: { id: 1 } })).toHaveLength(2);
+    expect(conformance(d, at, { status: 404, headers: json, body: {} })).toEqual(["GET /api/v1/t/1: answered 404, documented 200"]);
+    expect(conformance(d, at, { status: 200, headers: new Headers({ "content-type": "text/html" }), body: "" })[0]).toMatch(/content type text\/html/);
+    expect(validate(d, { allOf: [{ $ref: "#/components/schemas/T" }, { type: "object", properties: { more: { type: "string" } } }] }, { id: "a", n: 2, more: "x" })).toEqual([]);
+  });
+});
+
+describe("a client's walk through the API", () => {
+  it("gets, at every step, what the OpenAPI document declares for its status: content type, documented headers, and the JSON shape, no field more or less", async () => {
+    const { problems, call } = walker();
+    const viewer = await tokenWithRole("viewer");
+
+    // tasks: made, listed, summarised, read, waited on, answered, approved, cancelled
+    const made = await call("POST", "/tasks", { body: { agent: "researcher", title: "Contract walk", description: "@output done" } });
+    expect(made.status).toBe(201);
+    await call("GET", `/tasks/${made.json.id}?wait=10`);
+    await call("GET", "/tasks?limit=1");
+    await call("GET", `/tasks?q=${encodeURIComponent("Contract walk")}&sort=cost`);
+    await call("GET", "/tasks/summary");
+    await call("GET", `/tasks/${made.json.id}/steps/main/runs/1/trace`);
+    await call("GET", `/tasks/${made.json.id}/steps/main/runs/9/trace`);
+    await call("DELETE", `/tasks/${made.json.id}`);
+    await call("GET", "/tasks/tsk_unknown");
+    await call("GET", "/tasks?limit=0");
+    await call("GET", "/tasks", { token: null });
+    await call("POST", "/tasks", { body: { agent: "nobody", title: "x", description: "y" } });
+    await call("POST", "/tasks", { token: viewer, body: { agent: "researcher", title: "x", description: "y" } });
+
+    const asking = await createTask({ agent: "researcher", title: "asks", description: "@ask Which segment?\n@output ok" });
+    const waiting = await waitForStatus(asking.id, ["needs_input"]);
+    const callId = waiting.pending[0].call_id as string;
+    await call("GET", `/tasks/${asking.id}`);
+    await call("POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: "call_unknown", answers: ["x"] } });
+    await call("POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: callId, answers: ["enterprise"] } });
+    await call("POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: callId, answers: ["enterprise"] } });
+
+    // plans: saved, versioned (ETag / If-Match), run with a loop and an approval
+    const p = await call("POST", "/plans", {
+      body: plan("Contract plan", [
+        { id: "list", name: "List", agent: "researcher", instructions: '@output ["a","b"]' },
+        { id: "each", name: "Each", kind: "loop", over: "list", body: [{ id: "draft", name: "Draft", agent: "writer", instructions: "@output {{item}}" }] },
+        { id: "review", name: "Review", agent: "reviewer", instructions: "@output fine", depends_on: ["each"], approval: true },
+      ], [{ name: "topic", required: false }]),
+    });
+    expect(p.status).toBe(201);
+    await call("GET", `/plans/${p.json.id}`);
+    await call("GET", "/plans?limit=5");
+    await call("PUT", `/plans/${p.json.id}`, { body: plan("Contract plan", p.json.definition.steps, [{ name: "topic", required: false }]), headers: { "if-match": '"1"' } });
+    await call("PUT", `/plans/${p.json.id}`, { body: plan("Contract plan", p.json.definition.steps.slice(0, 1)), headers: { "if-match": '"9"' } });
+    await call("GET", `/plans/${p.json.id}/versions`);
+    const run = await call("POST", `/plans/${p.json.id}/run`, { body: { inputs: { topic: "x" } } });
+    const review = await waitForStatus(run.json.id, ["needs_input"]);
+    expect(review.pending).toMatchObject([{ kind: "approval", step: "review" }]);
+    await call("GET", `/tasks/${run.json.id}`);
+    await call("GET", `/tasks/${run.json.id}/steps/each[1].draft/runs/1/trace`);
+    await call("POST", `/tasks/${run.json.id}/steps/each/approve`, { body: {} });
+    await call("POST", `/tasks/${run.json.id}/steps/review/approve`, { body: {} });
+    await call("POST", `/tasks/${run.json.id}/steps/review/reject`, { body: { comment: "late" } });
+    await call("POST", `/tasks/${run.json.id}/rerun`, { body: { from_step: "review" } });
+
+    // agents, triggers and their webhook, tokens, the rest of the admin surface
+    const agent = await call("POST", "/agents", { body: { name: `contract-${crypto.randomUUID().slice(0, 6)}`, model: "sim", system_prompt: "x", tools: [], max_turns: 3 } });
+    await call("GET", `/agents/${agent.json.id}`);
+    await call("DELETE", `/agents/${agent.json.id}`);
+    await call("DELETE", `/agents/${agent.json.id}`);
+    const hook = await call("POST", "/triggers", { body: { kind: "webhook", plan_id: p.json.id, title: "On push" } });
+    const cron = await call("POST", "/triggers", { body: { kind: "cron", plan_id: p.json.id, cron: "0 9 * * 1-5", timezone: "Europe/Paris" } });
+    await call("GET", `/triggers/${cron.json.id}`);
+    await call("PATCH", `/triggers/${cron.json.id}`, { body: { title: "Weekdays" } });
+    await call("POST", `/triggers/${cron.json.id}/pause`);
+    await call("POST", `/triggers/${cron.json.id}/resume`);
+    await call("POST", `/triggers/${cron.json.id}/run`);
+    await call("POST", `/triggers/${hook.json.id}/rotate-secret`, { body: { grace_seconds: 60 } });
+    await call("POST", `/triggers/${hook.json.id}/expire-previous-secret`);
+    await call("POST", `/triggers/${hook.json.id}/expire-previous-secret`);
+    await call("GET", "/triggers/next-fires?cron=0%209%20*%20*%201-5&timezone=UTC&count=2");
+    await call("GET", "/triggers");
+    await call("DELETE", `/triggers/${cron.json.id}`);
+    const token = await call("POST", "/tokens", { body: { name: "contract", role: "member" } });
+    await call("GET", `/tokens/${token.json.id}`);
+    await call("PATCH", `/tokens/${token.json.id}`, { body: { role: "viewer" } });
+    await call("DELETE", `/tokens/${token.json.id}`);
+    for (const path of ["/tokens", "/audit?limit=5", "/audit", "/pricing", "/settings", "/spend", "/orgs", "/orgs/org_default", "/agents", "/notifications/subscriptions", "/notifications/deliveries", "/notifications/inbox", "/auth/session", "/health"]) {
+      await call("GET", path);
+    }
+    await call("PUT", "/pricing/contract-model", { body: { input: 1, cache: 0.1, output: 2 } });
+    await call("DELETE", "/pricing/contract-model");
+    await call("GET", "/audit", { token: viewer });
+
+    expect(problems).toEqual([]);
+
+    // the webhook, outside /api/v1: a new delivery is 202 with its task, a repeated id 200 and nothing started
+    const secret = (await api("GET", `/triggers/${hook.json.id}`)).json.secret ?? null;
+    expect(secret, "a trigger's GET never shows its secret").toBeNull();
+    const rotated = await api("POST", `/triggers/${hook.json.id}/rotate-secret`, { body: { grace_seconds: 0 } });
+    const first = await signedDelivery(hook.json.id, rotated.json.secret, { topic: "push" }, "msg_contract_1");
+    const again = await signedDelivery(hook.json.id, rotated.json.secret, { topic: "push" }, "msg_contract_1");
+    for (const [res, status] of [[first, 202], [again, 200]] as const) {
+      expect(res.status).toBe(status);
+      expect(conformance(doc, { method: "POST", url: `/hooks/${hook.json.id}` }, { ...res, body: res.json })).toEqual([]);
+    }
+    expect(again.json).toMatchObject({ duplicate: true, task_id: first.json.task_id });
+  }, 60_000);
+});
