@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
 import { conformance, type OpenApiDoc, validate } from "../openapi-conformance";
-import { api, BASE, createTask, tokenWithRole, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, createTask, tokenWithRole, waitForStatus } from "../helpers";
 
 let doc: OpenApiDoc;
 beforeAll(async () => {
@@ -146,4 +146,20 @@ describe("a client's walk through the API", () => {
     }
     expect(again.json).toMatchObject({ duplicate: true, task_id: first.json.task_id });
   }, 60_000);
+});
+
+describe("headers every client relies on", () => {
+  it("sends x-request-id on every answer, the event streams' included, keeping the caller's own id", async () => {
+    const task = await createTask({ agent: "writer", title: "ids", description: "@output x" });
+    await waitForStatus(task.id, ["completed"]);
+    for (const [method, path] of [["GET", `/tasks/${task.id}/events`], ["GET", "/events"], ["HEAD", `/tasks/${task.id}/events`], ["HEAD", "/events"], ["GET", `/tasks/${task.id}`]]) {
+      const res = await exports.default.fetch(new Request(`${BASE}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "x-request-id": "client-trace-7" } }));
+      await res.body?.cancel();
+      expect(res.status, `${method} ${path}`).toBe(200);
+      expect(res.headers.get("x-request-id"), `${method} ${path}`).toBe("client-trace-7");
+      const own = await exports.default.fetch(new Request(`${BASE}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN}` } }));
+      await own.body?.cancel();
+      expect(own.headers.get("x-request-id"), `${method} ${path}`).toMatch(/^[\w-]{8,}$/);
+    }
+  });
 });

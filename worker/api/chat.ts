@@ -82,7 +82,7 @@ export const chatApi = newApp()
       requireRole(p, "member");
       const obj = conversation(c.env, c.req.valid("param").id);
       const { content } = c.req.valid("json");
-      if ((c.req.header("accept") ?? "").includes("text/event-stream")) return sseResponse(unwrap(await obj.sendStreaming(p.org_id, content)));
+      if ((c.req.header("accept") ?? "").includes("text/event-stream")) return sseResponse(c, unwrap(await obj.sendStreaming(p.org_id, content)));
       return c.json(unwrap(await obj.send(p.org_id, content)), 200);
     },
   )

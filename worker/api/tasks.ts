@@ -298,7 +298,7 @@ export const tasksApi = newApp()
       const { id } = c.req.valid("param");
       const orgId = c.get("principal").org_id;
       await requireTask(c.env, orgId, id);
-      if (c.req.method === "HEAD") return sseResponse(null);
+      if (c.req.method === "HEAD") return sseResponse(c, null);
       const last = Number(lastEventId(c.req.valid("header")["last-event-id"], c.req.valid("query").last_event_id) ?? 0);
       const slot = await takeStreamSlot(c);
       try {
@@ -309,7 +309,7 @@ export const tasksApi = newApp()
       }
       try {
         const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0, ...slotParams(c, slot, orgId) }));
-        return sseResponse(whileAuthorized(c, (await streamOf(res))!, slot, orgId));
+        return sseResponse(c, whileAuthorized(c, (await streamOf(res))!, slot, orgId));
       } catch (e) {
         await giveBackStreamSlot(c, slot, true);
         throw e;
