@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
 import { conformance, type OpenApiDoc, validate } from "../openapi-conformance";
-import { ADMIN, api, BASE, createTask, tokenWithRole, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, createTask, tokenWithRole, until, waitForStatus } from "../helpers";
 
 let doc: OpenApiDoc;
 beforeAll(async () => {
@@ -161,5 +161,38 @@ describe("headers every client relies on", () => {
       await own.body?.cancel();
       expect(own.headers.get("x-request-id"), `${method} ${path}`).toMatch(/^[\w-]{8,}$/);
     }
+  });
+
+  it("replays a plan's create with the first answer's Location and ETag, which If-Match then takes", async () => {
+    const key = `contract-${crypto.randomUUID()}`;
+    const body = plan("Replayed plan", [{ id: "a", name: "A", agent: "writer", instructions: "x" }]);
+    const first = await api("POST", "/plans", { body, headers: { "idempotency-key": key } });
+    const replay = await api("POST", "/plans", { body, headers: { "idempotency-key": key } });
+    expect(first.status).toBe(201);
+    expect(first.headers.get("etag")).toBe('"1"');
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.json).toEqual(first.json);
+    expect(replay.headers.get("location")).toBe(first.headers.get("location"));
+    expect(replay.headers.get("etag")).toBe('"1"');
+    const saved = await api("PUT", `/plans/${first.json.id}`, { body: { ...body, description: "v2" }, headers: { "if-match": replay.headers.get("etag")! } });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    expect(saved.headers.get("etag")).toBe('"2"');
+  });
+
+  it("sends a chat Save's version as ETag, new plan or new version, so the plan editor's If-Match can follow it", async () => {
+    const started = await api("POST", "/chat", { body: { message: "Research the market. Write a short report." } });
+    expect(started.status, JSON.stringify(started.json)).toBe(201);
+    const id = started.json.id as string;
+    await until("a first draft", async () => (await api("GET", `/chat/${id}/draft`)).status, (s) => s === 200);
+    const first = await api("POST", `/chat/${id}/save`);
+    expect(first.status, JSON.stringify(first.json)).toBe(201);
+    expect(first.headers.get("etag")).toBe(`"${first.json.version}"`);
+    expect(conformance(doc, { method: "POST", url: `/api/v1/chat/${id}/save` }, { status: first.status, headers: first.headers, body: first.json })).toEqual([]);
+    const again = await api("POST", `/chat/${id}/save`);
+    expect(again.status).toBe(200);
+    expect(again.headers.get("etag")).toBe(`"${again.json.version}"`);
+    const edited = await api("PUT", `/plans/${first.json.id}`, { body: { ...again.json.definition, description: "edited" }, headers: { "if-match": again.headers.get("etag")! } });
+    expect(edited.status, JSON.stringify(edited.json)).toBe(200);
   });
 });

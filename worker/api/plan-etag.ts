@@ -10,6 +10,11 @@ const IF_MATCH = new RegExp(String.raw`^\s*(?:\*|${TAG}(?:\s*,\s*${TAG})*)\s*$`)
 
 const MALFORMED = 'an entity tag as GET /plans/{id} sends in ETag (such as "3"), a list of them, or *';
 
+/** `ETag` as the OpenAPI document names it on every answer that holds a plan's version. */
+export const ETAG_HEADER = {
+  ETag: { description: 'the version, such as `"3"`: send it in `If-Match` to save over this version only', required: true, schema: { type: "string" as const } },
+};
+
 /** The routes that take `If-Match`, for the OpenAPI document. */
 export const IF_MATCH_ROUTES = ["PUT /plans/{id}", "DELETE /plans/{id}"];
 export const IF_MATCH_PARAMETER = {
