@@ -23,7 +23,7 @@ export type Schema = {
   pattern?: string;
 };
 type Media = { schema?: Schema };
-type Response = { content?: Record<string, Media>; headers?: Record<string, unknown> };
+type Response = { content?: Record<string, Media>; headers?: Record<string, { schema?: Schema }> };
 type Operation = { responses: Record<string, Response>; servers?: { url: string }[] };
 export type OpenApiDoc = { servers: { url: string }[]; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
 
@@ -122,7 +122,11 @@ export function conformance(
   const declared = found.op.responses[String(res.status)];
   if (!declared) return [`${where}: answered ${res.status}, documented ${Object.keys(found.op.responses).join(", ")}`];
   const problems: string[] = [];
-  for (const name of Object.keys(declared.headers ?? {})) if (!res.headers.has(name)) problems.push(`${where} ${res.status}: header ${name} documented, not sent`);
+  for (const [name, header] of Object.entries(declared.headers ?? {})) {
+    const value = res.headers.get(name);
+    if (value === null) problems.push(`${where} ${res.status}: header ${name} documented, not sent`);
+    else if (header.schema?.type === "integer" && !/^\d+$/.test(value)) problems.push(`${where} ${res.status}: header ${name} is ${JSON.stringify(value)}, documented an integer`);
+  }
   if (!declared.content) {
     if (res.body !== undefined && res.body !== null && res.body !== "") problems.push(`${where} ${res.status}: a body sent where none is documented`);
     return problems;

@@ -1,8 +1,9 @@
+import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
 import { conformance, type OpenApiDoc, validate } from "../openapi-conformance";
-import { ADMIN, api, BASE, createTask, tokenWithRole, until, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, createTask, gateOf, spendWindow, tokenWithRole, until, waitForStatus } from "../helpers";
 
 let doc: OpenApiDoc;
 beforeAll(async () => {
@@ -161,6 +162,34 @@ describe("headers every client relies on", () => {
       await own.body?.cancel();
       expect(own.headers.get("x-request-id"), `${method} ${path}`).toMatch(/^[\w-]{8,}$/);
     }
+  });
+
+  it("documents and sends the headers a refused client acts on: WWW-Authenticate on every 401, Retry-After in whole seconds on every 429", async () => {
+    const { problems, call } = walker();
+    const hookPlan = (await api("POST", "/plans", { body: plan("Limited hook", [{ id: "a", name: "A", agent: "writer", instructions: "@output ok" }]) })).json;
+    const hook = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: hookPlan.id } })).json;
+    for (const [op, route] of [["get", "/tasks"], ["post", "/tasks"], ["get", "/tasks/{id}/events"], ["get", "/events"], ["post", "/hooks/{trigger_id}"]]) {
+      const responses = doc.paths[route][op].responses;
+      expect(Object.keys(responses[401].headers ?? {}), `${op} ${route} 401`).toContain("WWW-Authenticate");
+      expect(Object.keys(responses[429].headers ?? {}), `${op} ${route} 429`).toContain("Retry-After");
+    }
+    await call("GET", "/tasks", { token: null });
+    await call("GET", "/tasks", { token: "fd_not_a_token" });
+    await call("GET", "/events", { token: "fd_not_a_token" });
+    const limited = await tokenWithRole("member");
+    await spendWindow(await gateOf(limited));
+    expect((await call("GET", "/tasks", { token: limited })).status).toBe(429);
+    expect((await call("POST", "/tasks", { token: limited, body: { agent: "writer", title: "x", description: "y" } })).status).toBe(429);
+    expect(problems).toEqual([]);
+
+    const unsigned = await exports.default.fetch(new Request(`${BASE}/hooks/${hook.id}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
+    expect(conformance(doc, { method: "POST", url: `/hooks/${hook.id}` }, { status: unsigned.status, headers: unsigned.headers, body: await unsigned.json() })).toEqual([]);
+    expect(unsigned.status).toBe(401);
+    await spendWindow(env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`hook:${hook.id}`)));
+    const rotated = await api("POST", `/triggers/${hook.id}/rotate-secret`, { body: { grace_seconds: 0 } });
+    const refused = await signedDelivery(hook.id, rotated.json.secret, {});
+    expect(refused.status).toBe(429);
+    expect(conformance(doc, { method: "POST", url: `/hooks/${hook.id}` }, { ...refused, body: refused.json })).toEqual([]);
   });
 
   it("replays a plan's create with the first answer's Location and ETag, which If-Match then takes", async () => {
