@@ -192,6 +192,35 @@ describe("headers every client relies on", () => {
     expect(conformance(doc, { method: "POST", url: `/hooks/${hook.id}` }, { ...refused, body: refused.json })).toEqual([]);
   });
 
+  it("ends a finished task's stream after its last event, and answers a resume after that one 204, so an EventSource stops reconnecting", async () => {
+    const task = await createTask({ agent: "writer", title: "ends", description: "@output x" });
+    await waitForStatus(task.id, ["completed"]);
+    const reader = await tokenWithRole("viewer");
+    const open = (query = "", headers: Record<string, string> = {}) =>
+      exports.default.fetch(new Request(`${BASE}/api/v1/tasks/${task.id}/events${query}`, { headers: { authorization: `Bearer ${reader}`, ...headers } }));
+    const idsOf = async (res: Response) => [...(await res.text()).matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    const whole = await open();
+    expect(whole.status).toBe(200);
+    const last = (await idsOf(whole)).at(-1)!;
+    expect(last).toBeGreaterThan(1);
+    const rest = await open("", { "last-event-id": String(last - 1) });
+    expect(rest.status).toBe(200);
+    expect(await idsOf(rest)).toEqual([last]);
+    for (const ended of [await open("", { "last-event-id": String(last) }), await open(`?last_event_id=${last}`)]) {
+      expect(ended.status).toBe(204);
+      expect(await ended.text()).toBe("");
+      expect(ended.headers.get("x-request-id")).toBeTruthy();
+      expect(conformance(doc, { method: "GET", url: `/api/v1/tasks/${task.id}/events` }, { status: 204, headers: ended.headers, body: undefined })).toEqual([]);
+    }
+    // an id past the last is still a reset, so a client that kept another task's id refetches
+    const ahead = await open("", { "last-event-id": String(last + 5) });
+    expect(ahead.status).toBe(200);
+    expect(await ahead.text()).toContain("event: reset");
+    // a 204 keeps none of the token's stream slots
+    const gate = await gateOf(reader);
+    await until("the token's stream slots given back", () => gate.openStreams(), (n) => n === 0);
+  });
+
   it("replays a plan's create with the first answer's Location and ETag, which If-Match then takes", async () => {
     const key = `contract-${crypto.randomUUID()}`;
     const body = plan("Replayed plan", [{ id: "a", name: "A", agent: "writer", instructions: "x" }]);

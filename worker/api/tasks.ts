@@ -16,7 +16,7 @@ import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
 import { reindexOldTextSoon } from "../db/search-reindex";
 import { LastEventHeader, LastEventQuery, lastEventId, sseResponse } from "./sse";
-import { streamOf, streamRequest } from "../live/stream-fetch";
+import { STREAM_ENDED, streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
 import { resolveInputs, staleReuse } from "../task/params";
@@ -292,7 +292,11 @@ export const tasksApi = newApp()
     createRoute({
       method: "get", path: "/{id}/events", tags: ["events"], summary: "SSE stream of one task: history first, then live",
       request: { params: IdParam, query: LastEventQuery, headers: LastEventHeader },
-      responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(400, 401, 404, 429) },
+      responses: {
+        200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } },
+        204: { description: "the task is finished and `Last-Event-ID` is its last event: nothing more will come, and an EventSource stops reconnecting" },
+        ...errors(400, 401, 404, 429),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -309,6 +313,10 @@ export const tasksApi = newApp()
       }
       try {
         const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0, ...slotParams(c, slot, orgId) }));
+        if (res.status === STREAM_ENDED) {
+          await giveBackStreamSlot(c, slot, true);
+          return c.body(null, 204);
+        }
         return sseResponse(c, whileAuthorized(c, (await streamOf(res))!, slot, orgId));
       } catch (e) {
         await giveBackStreamSlot(c, slot, true);
