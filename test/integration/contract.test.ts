@@ -15,8 +15,9 @@ type Opts = Parameters<typeof api>[2];
 /** A request through the Worker whose answer is judged by the served document; what it finds is kept, not thrown. */
 function walker() {
   const problems: string[] = [];
-  const call = async (method: string, path: string, opts: Opts = {}) => {
+  const call = async (expected: number, method: string, path: string, opts: Opts = {}) => {
     const res = await api(method, path, opts);
+    if (res.status !== expected) problems.push(`${method} ${path}: ${res.status}, wanted ${expected}: ${res.text.slice(0, 200)}`);
     problems.push(...conformance(doc, { method, url: `/api/v1${path}` }, { status: res.status, headers: res.headers, body: res.json ?? (res.text || undefined) }));
     return res;
   };
@@ -57,31 +58,31 @@ describe("a client's walk through the API", () => {
     const viewer = await tokenWithRole("viewer");
 
     // tasks: made, listed, summarised, read, waited on, answered, approved, cancelled
-    const made = await call("POST", "/tasks", { body: { agent: "researcher", title: "Contract walk", description: "@output done" } });
+    const made = await call(201, "POST", "/tasks", { body: { agent: "researcher", title: "Contract walk", description: "@output done" } });
     expect(made.status).toBe(201);
-    await call("GET", `/tasks/${made.json.id}?wait=10`);
-    await call("GET", "/tasks?limit=1");
-    await call("GET", `/tasks?q=${encodeURIComponent("Contract walk")}&sort=cost`);
-    await call("GET", "/tasks/summary");
-    await call("GET", `/tasks/${made.json.id}/steps/main/runs/1/trace`);
-    await call("GET", `/tasks/${made.json.id}/steps/main/runs/9/trace`);
-    await call("DELETE", `/tasks/${made.json.id}`);
-    await call("GET", "/tasks/tsk_unknown");
-    await call("GET", "/tasks?limit=0");
-    await call("GET", "/tasks", { token: null });
-    await call("POST", "/tasks", { body: { agent: "nobody", title: "x", description: "y" } });
-    await call("POST", "/tasks", { token: viewer, body: { agent: "researcher", title: "x", description: "y" } });
+    await call(200, "GET", `/tasks/${made.json.id}?wait=10`);
+    await call(200, "GET", "/tasks?limit=1");
+    await call(200, "GET", `/tasks?q=${encodeURIComponent("Contract walk")}&sort=cost`);
+    await call(200, "GET", "/tasks/summary");
+    await call(200, "GET", `/tasks/${made.json.id}/steps/main/runs/1/trace`);
+    await call(404, "GET", `/tasks/${made.json.id}/steps/main/runs/9/trace`);
+    await call(409, "DELETE", `/tasks/${made.json.id}`);
+    await call(404, "GET", "/tasks/tsk_unknown");
+    await call(400, "GET", "/tasks?limit=0");
+    await call(401, "GET", "/tasks", { token: null });
+    await call(422, "POST", "/tasks", { body: { agent: "nobody", title: "x", description: "y" } });
+    await call(403, "POST", "/tasks", { token: viewer, body: { agent: "researcher", title: "x", description: "y" } });
 
     const asking = await createTask({ agent: "researcher", title: "asks", description: "@ask Which segment?\n@output ok" });
     const waiting = await waitForStatus(asking.id, ["needs_input"]);
     const callId = waiting.pending[0].call_id as string;
-    await call("GET", `/tasks/${asking.id}`);
-    await call("POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: "call_unknown", answers: ["x"] } });
-    await call("POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: callId, answers: ["enterprise"] } });
-    await call("POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: callId, answers: ["enterprise"] } });
+    await call(200, "GET", `/tasks/${asking.id}`);
+    await call(404, "POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: "call_unknown", answers: ["x"] } });
+    await call(200, "POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: callId, answers: ["enterprise"] } });
+    await call(409, "POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: callId, answers: ["enterprise"] } });
 
     // plans: saved, versioned (ETag / If-Match), run with a loop and an approval
-    const p = await call("POST", "/plans", {
+    const p = await call(201, "POST", "/plans", {
       body: plan("Contract plan", [
         { id: "list", name: "List", agent: "researcher", instructions: '@output ["a","b"]' },
         { id: "each", name: "Each", kind: "loop", over: "list", body: [{ id: "draft", name: "Draft", agent: "writer", instructions: "@output {{item}}" }] },
@@ -89,49 +90,49 @@ describe("a client's walk through the API", () => {
       ], [{ name: "topic", required: false }]),
     });
     expect(p.status).toBe(201);
-    await call("GET", `/plans/${p.json.id}`);
-    await call("GET", "/plans?limit=5");
-    await call("PUT", `/plans/${p.json.id}`, { body: plan("Contract plan", p.json.definition.steps, [{ name: "topic", required: false }]), headers: { "if-match": '"1"' } });
-    await call("PUT", `/plans/${p.json.id}`, { body: plan("Contract plan", p.json.definition.steps.slice(0, 1)), headers: { "if-match": '"9"' } });
-    await call("GET", `/plans/${p.json.id}/versions`);
-    const run = await call("POST", `/plans/${p.json.id}/run`, { body: { inputs: { topic: "x" } } });
+    await call(200, "GET", `/plans/${p.json.id}`);
+    await call(200, "GET", "/plans?limit=5");
+    await call(200, "PUT", `/plans/${p.json.id}`, { body: plan("Contract plan", p.json.definition.steps, [{ name: "topic", required: false }]), headers: { "if-match": '"1"' } });
+    await call(409, "PUT", `/plans/${p.json.id}`, { body: plan("Contract plan", p.json.definition.steps.slice(0, 1)), headers: { "if-match": '"9"' } });
+    await call(200, "GET", `/plans/${p.json.id}/versions`);
+    const run = await call(201, "POST", `/plans/${p.json.id}/run`, { body: { inputs: { topic: "x" } } });
     const review = await waitForStatus(run.json.id, ["needs_input"]);
     expect(review.pending).toMatchObject([{ kind: "approval", step: "review" }]);
-    await call("GET", `/tasks/${run.json.id}`);
-    await call("GET", `/tasks/${run.json.id}/steps/each[1].draft/runs/1/trace`);
-    await call("POST", `/tasks/${run.json.id}/steps/each/approve`, { body: {} });
-    await call("POST", `/tasks/${run.json.id}/steps/review/approve`, { body: {} });
-    await call("POST", `/tasks/${run.json.id}/steps/review/reject`, { body: { comment: "late" } });
-    await call("POST", `/tasks/${run.json.id}/rerun`, { body: { from_step: "review" } });
+    await call(200, "GET", `/tasks/${run.json.id}`);
+    await call(200, "GET", `/tasks/${run.json.id}/steps/each[1].draft/runs/1/trace`);
+    await call(409, "POST", `/tasks/${run.json.id}/steps/each/approve`, { body: {} });
+    await call(200, "POST", `/tasks/${run.json.id}/steps/review/approve`, { body: {} });
+    await call(409, "POST", `/tasks/${run.json.id}/steps/review/reject`, { body: { comment: "late" } });
+    await call(201, "POST", `/tasks/${run.json.id}/rerun`, { body: { from_step: "review" } });
 
     // agents, triggers and their webhook, tokens, the rest of the admin surface
-    const agent = await call("POST", "/agents", { body: { name: `contract-${crypto.randomUUID().slice(0, 6)}`, model: "sim", system_prompt: "x", tools: [], max_turns: 3 } });
-    await call("GET", `/agents/${agent.json.id}`);
-    await call("DELETE", `/agents/${agent.json.id}`);
-    await call("DELETE", `/agents/${agent.json.id}`);
-    const hook = await call("POST", "/triggers", { body: { kind: "webhook", plan_id: p.json.id, title: "On push" } });
-    const cron = await call("POST", "/triggers", { body: { kind: "cron", plan_id: p.json.id, cron: "0 9 * * 1-5", timezone: "Europe/Paris" } });
-    await call("GET", `/triggers/${cron.json.id}`);
-    await call("PATCH", `/triggers/${cron.json.id}`, { body: { title: "Weekdays" } });
-    await call("POST", `/triggers/${cron.json.id}/pause`);
-    await call("POST", `/triggers/${cron.json.id}/resume`);
-    await call("POST", `/triggers/${cron.json.id}/run`);
-    await call("POST", `/triggers/${hook.json.id}/rotate-secret`, { body: { grace_seconds: 60 } });
-    await call("POST", `/triggers/${hook.json.id}/expire-previous-secret`);
-    await call("POST", `/triggers/${hook.json.id}/expire-previous-secret`);
-    await call("GET", "/triggers/next-fires?cron=0%209%20*%20*%201-5&timezone=UTC&count=2");
-    await call("GET", "/triggers");
-    await call("DELETE", `/triggers/${cron.json.id}`);
-    const token = await call("POST", "/tokens", { body: { name: "contract", role: "member" } });
-    await call("GET", `/tokens/${token.json.id}`);
-    await call("PATCH", `/tokens/${token.json.id}`, { body: { role: "viewer" } });
-    await call("DELETE", `/tokens/${token.json.id}`);
+    const agent = await call(201, "POST", "/agents", { body: { name: `contract-${crypto.randomUUID().slice(0, 6)}`, model: "sim", system_prompt: "x", tools: [], max_turns: 3 } });
+    await call(200, "GET", `/agents/${agent.json.id}`);
+    await call(204, "DELETE", `/agents/${agent.json.id}`);
+    await call(404, "DELETE", `/agents/${agent.json.id}`);
+    const hook = await call(201, "POST", "/triggers", { body: { kind: "webhook", plan_id: p.json.id, title: "On push" } });
+    const cron = await call(201, "POST", "/triggers", { body: { kind: "cron", plan_id: p.json.id, cron: "0 9 * * 1-5", timezone: "Europe/Paris" } });
+    await call(200, "GET", `/triggers/${cron.json.id}`);
+    await call(200, "PATCH", `/triggers/${cron.json.id}`, { body: { title: "Weekdays" } });
+    await call(200, "POST", `/triggers/${cron.json.id}/pause`);
+    await call(200, "POST", `/triggers/${cron.json.id}/resume`);
+    await call(201, "POST", `/triggers/${cron.json.id}/run`);
+    await call(200, "POST", `/triggers/${hook.json.id}/rotate-secret`, { body: { grace_seconds: 60 } });
+    await call(200, "POST", `/triggers/${hook.json.id}/expire-previous-secret`);
+    await call(409, "POST", `/triggers/${hook.json.id}/expire-previous-secret`);
+    await call(200, "GET", "/triggers/next-fires?cron=0%209%20*%20*%201-5&timezone=UTC&count=2");
+    await call(200, "GET", "/triggers");
+    await call(204, "DELETE", `/triggers/${cron.json.id}`);
+    const token = await call(201, "POST", "/tokens", { body: { name: "contract", role: "member" } });
+    await call(200, "GET", `/tokens/${token.json.id}`);
+    await call(200, "PATCH", `/tokens/${token.json.id}`, { body: { role: "viewer" } });
+    await call(204, "DELETE", `/tokens/${token.json.id}`);
     for (const path of ["/tokens", "/audit?limit=5", "/audit", "/pricing", "/settings", "/spend", "/orgs", "/orgs/org_default", "/agents", "/notifications/subscriptions", "/notifications/deliveries", "/notifications/inbox", "/auth/session", "/health"]) {
-      await call("GET", path);
+      await call(200, "GET", path);
     }
-    await call("PUT", "/pricing/contract-model", { body: { input: 1, cache: 0.1, output: 2 } });
-    await call("DELETE", "/pricing/contract-model");
-    await call("GET", "/audit", { token: viewer });
+    await call(200, "PUT", "/pricing/openai:contract-model", { body: { input: 1, cache: 0.1, output: 2 } });
+    await call(204, "DELETE", "/pricing/openai:contract-model");
+    await call(403, "GET", "/audit", { token: viewer });
 
     expect(problems).toEqual([]);
 
@@ -173,13 +174,13 @@ describe("headers every client relies on", () => {
       expect(Object.keys(responses[401].headers ?? {}), `${op} ${route} 401`).toContain("WWW-Authenticate");
       expect(Object.keys(responses[429].headers ?? {}), `${op} ${route} 429`).toContain("Retry-After");
     }
-    await call("GET", "/tasks", { token: null });
-    await call("GET", "/tasks", { token: "fd_not_a_token" });
-    await call("GET", "/events", { token: "fd_not_a_token" });
+    await call(401, "GET", "/tasks", { token: null });
+    await call(401, "GET", "/tasks", { token: "fd_not_a_token" });
+    await call(401, "GET", "/events", { token: "fd_not_a_token" });
     const limited = await tokenWithRole("member");
     await spendWindow(await gateOf(limited));
-    expect((await call("GET", "/tasks", { token: limited })).status).toBe(429);
-    expect((await call("POST", "/tasks", { token: limited, body: { agent: "writer", title: "x", description: "y" } })).status).toBe(429);
+    await call(429, "GET", "/tasks", { token: limited });
+    await call(429, "POST", "/tasks", { token: limited, body: { agent: "writer", title: "x", description: "y" } });
     expect(problems).toEqual([]);
 
     const unsigned = await exports.default.fetch(new Request(`${BASE}/hooks/${hook.id}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
