@@ -53,6 +53,12 @@ describe("the conformance checker", () => {
 });
 
 describe("a client's walk through the API", () => {
+  it("documents an export's JSON rows as the list's items, which they are", () => {
+    const media = doc.paths["/tasks/export"].get.responses["200"].content!;
+    expect(media["application/json"].schema).toEqual({ type: "array", items: { $ref: "#/components/schemas/TaskListItem" } });
+    expect(Object.keys(media)).toEqual(["text/csv", "application/json"]);
+  });
+
   it("gets, at every step, what the OpenAPI document declares for its status: content type, documented headers, and the JSON shape, no field more or less", async () => {
     const { problems, call } = walker();
     const viewer = await tokenWithRole("viewer");
@@ -64,6 +70,9 @@ describe("a client's walk through the API", () => {
     await call(200, "GET", "/tasks?limit=1");
     await call(200, "GET", `/tasks?q=${encodeURIComponent("Contract walk")}&sort=cost`);
     await call(200, "GET", "/tasks/summary");
+    const exported = await call(200, "GET", `/tasks/export?format=json&q=${encodeURIComponent("Contract walk")}`);
+    expect(exported.json).toMatchObject([{ id: made.json.id }]);
+    await call(200, "GET", `/tasks/export?format=csv&q=${encodeURIComponent("Contract walk")}`);
     await call(200, "GET", `/tasks/${made.json.id}/steps/main/runs/1/trace`);
     await call(404, "GET", `/tasks/${made.json.id}/steps/main/runs/9/trace`);
     await call(409, "DELETE", `/tasks/${made.json.id}`);
