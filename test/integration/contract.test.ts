@@ -53,6 +53,12 @@ describe("the conformance checker", () => {
 });
 
 describe("a client's walk through the API", () => {
+  it("documents a run's trace field by field, not as any object", () => {
+    const trace = doc.paths["/tasks/{id}/steps/{step}/runs/{n}/trace"].get.responses["200"].content!["application/json"].schema!;
+    expect(trace).toEqual({ $ref: "#/components/schemas/RunTrace" });
+    expect(Object.keys(doc.components.schemas.RunTrace.properties ?? {})).toEqual(expect.arrayContaining(["system_prompt", "turns", "tokens", "cost", "live_text"]));
+  });
+
   it("documents an export's JSON rows as the list's items, which they are", () => {
     const media = doc.paths["/tasks/export"].get.responses["200"].content!;
     expect(media["application/json"].schema).toEqual({ type: "array", items: { $ref: "#/components/schemas/TaskListItem" } });
@@ -89,6 +95,14 @@ describe("a client's walk through the API", () => {
     await call(404, "POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: "call_unknown", answers: ["x"] } });
     await call(200, "POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: callId, answers: ["enterprise"] } });
     await call(409, "POST", `/sessions/${asking.session_id}/respond`, { body: { call_id: callId, answers: ["enterprise"] } });
+    await waitForStatus(asking.id, ["completed"]);
+    const asked = await call(200, "GET", `/tasks/${asking.id}/steps/main/runs/1/trace`);
+    expect(asked.json.turns[0].tool_results).toMatchObject([{ name: "ask_human", result: "enterprise" }]);
+    const searching = await createTask({ agent: "researcher", title: "searches", description: "@search saas pricing\n@fail transient 1\n@output found" });
+    await waitForStatus(searching.id, ["completed"]);
+    await call(200, "GET", `/tasks/${searching.id}/steps/main/runs/1/trace`);
+    const searched = await call(200, "GET", `/tasks/${searching.id}/steps/main/runs/2/trace`);
+    expect(searched.json.turns.flatMap((t: { searches: unknown[] }) => t.searches).length + searched.json.searches).toBeGreaterThan(0);
 
     // plans: saved, versioned (ETag / If-Match), run with a loop and an approval
     const p = await call(201, "POST", "/plans", {

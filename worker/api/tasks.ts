@@ -16,6 +16,7 @@ import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
 import { reindexOldTextSoon } from "../db/search-reindex";
 import { LastEventHeader, LastEventQuery, lastEventId, sseResponse } from "./sse";
+import { RunTrace } from "./trace-schema";
 import { STREAM_ENDED, streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
@@ -241,14 +242,14 @@ export const tasksApi = newApp()
     createRoute({
       method: "get", path: "/{id}/steps/{step}/runs/{n}/trace", tags: ["tasks"], summary: "One run's full trace",
       request: { params: StepParam.extend({ n: intParam(1) }) },
-      responses: { 200: json(z.record(z.string(), z.unknown())), ...errors(400, 401, 404) },
+      responses: { 200: json(RunTrace), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { id, step, n } = c.req.valid("param");
       await requireTask(c.env, c.get("principal").org_id, id);
       const trace = await taskStub(c.env, id).runTrace(step, n);
       if (!trace) throw notFound(`run ${n} of step ${step}`);
-      return c.json(trace as unknown as Record<string, unknown>, 200);
+      return c.json(trace, 200);
     },
   )
   .openapi(
