@@ -13,6 +13,7 @@ export type Schema = {
   minItems?: number;
   maxItems?: number;
   enum?: unknown[];
+  const?: unknown;
   anyOf?: Schema[];
   oneOf?: Schema[];
   allOf?: Schema[];
@@ -24,7 +25,7 @@ export type Schema = {
 };
 type Media = { schema?: Schema };
 type Response = { content?: Record<string, Media>; headers?: Record<string, { schema?: Schema }> };
-type Operation = { responses: Record<string, Response>; servers?: { url: string }[] };
+type Operation = { responses: Record<string, Response>; servers?: { url: string }[]; requestBody?: { content: Record<string, Media> } };
 export type OpenApiDoc = { servers: { url: string }[]; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
 
 const typeOf = (v: unknown) =>
@@ -53,6 +54,7 @@ export function validate(doc: OpenApiDoc, schema: Schema, value: unknown, path =
     const wants = Array.isArray(schema.type) ? schema.type : [schema.type];
     if (!wants.some((w) => typeFits(w, got))) return [`${path}: ${JSON.stringify(value)?.slice(0, 60)} is ${got}, documented ${wants.join("|")}`];
   }
+  if (schema.const !== undefined && schema.const !== value) return [`${path}: ${JSON.stringify(value)} is not ${JSON.stringify(schema.const)}`];
   if (schema.enum && !schema.enum.some((e) => e === value)) return [`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`];
   const problems: string[] = [];
   if (typeof value === "string") {

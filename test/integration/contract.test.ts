@@ -59,6 +59,29 @@ describe("a client's walk through the API", () => {
     expect(Object.keys(doc.components.schemas.RunTrace.properties ?? {})).toEqual(expect.arrayContaining(["system_prompt", "turns", "tokens", "cost", "live_text"]));
   });
 
+  it("documents the plan format a save takes, made from the schema saves are checked with: what the document allows saves, what it refuses is 400", async () => {
+    const schema = doc.paths["/plans"].post.requestBody!.content["application/json"].schema!;
+    expect(schema).toEqual({ $ref: "#/components/schemas/PlanDefinition" });
+    const good = plan("Documented plan", [
+      { id: "fetch", agent: "researcher", instructions: "@output [\"a\"]", retry: { max_attempts: 2, backoff: { initial_ms: 10, max_ms: 100 } }, timeout_s: 60 },
+      { id: "each", kind: "loop", over: "fetch", concurrency: 2, body: [{ id: "draft", kind: "agent", agent: "writer", instructions: "{{item}}", approval: true }] },
+      { id: "route", kind: "branch", on: "fetch", depends_on: ["each"], cases: { a: [{ id: "yes", agent: "writer" }] }, default: [{ id: "no", agent: "writer" }] },
+    ], [{ name: "topic", required: false, default: "saas" }]);
+    expect(validate(doc, schema, good)).toEqual([]);
+    expect((await api("POST", "/plans", { body: good })).status).toBe(201);
+    const bad = [
+      { ...good, steps: [{ id: "a", agent: "writer", depend_on: ["x"] }] },
+      { ...good, steps: [{ id: "a", kind: "loop", over: "x" }] },
+      { ...good, steps: [{ id: "a b", agent: "writer" }] },
+      { ...good, steps: [] },
+      { ...good, colour: "red" },
+    ];
+    for (const body of bad) {
+      expect(validate(doc, schema, body), JSON.stringify(body)).not.toEqual([]);
+      expect((await api("POST", "/plans", { body })).status, JSON.stringify(body)).toBe(400);
+    }
+  });
+
   it("documents an export's JSON rows as the list's items, which they are", () => {
     const media = doc.paths["/tasks/export"].get.responses["200"].content!;
     expect(media["application/json"].schema).toEqual({ type: "array", items: { $ref: "#/components/schemas/TaskListItem" } });

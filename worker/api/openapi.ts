@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../lib/context";
 import { newApp } from "./app";
 import { IDEMPOTENT_ROUTES } from "./idempotency";
+import { planDocumentSchemas } from "./plan-document";
 import { IF_MATCH_PARAMETER, IF_MATCH_ROUTES } from "./plan-etag";
 import { REFERENCE_CSS, renderReference } from "./reference";
 import { API_BASE, ErrorBody, errors, json, TaskListItem } from "./schemas";
@@ -84,6 +85,7 @@ export function buildDocument(source: Pick<OpenAPIHono<AppEnv>, "getOpenAPI31Doc
     session: { type: "apiKey", in: "cookie", name: "fd_session", description: "The dashboard's session, from `POST /auth/session`" },
   };
   doc.security = [{ bearer: [] }, { session: [] }];
+  Object.assign(doc.components.schemas ??= {}, planDocumentSchemas());
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const method of METHODS) {
       const op = item[method];
