@@ -179,6 +179,31 @@ describe("a client's walk through the API", () => {
     await call(200, "PUT", "/pricing/openai:contract-model", { body: { input: 1, cache: 0.1, output: 2 } });
     await call(204, "DELETE", "/pricing/openai:contract-model");
     await call(403, "GET", "/audit", { token: viewer });
+    await call(422, "GET", "/triggers/next-fires?cron=0%200%2030%202%20*&timezone=UTC");
+
+    // a planning conversation, notifications, settings, organizations, a purge and a sign-out
+    const conv = await call(201, "POST", "/chat", { body: { message: "Research the market. Write a short report." } });
+    await call(200, "GET", `/chat/${conv.json.id}`);
+    await call(200, "GET", `/chat/${conv.json.id}/draft`);
+    await call(200, "POST", `/chat/${conv.json.id}/messages`, { body: { content: "Add a review step before the report" } });
+    await call(201, "POST", `/chat/${conv.json.id}/run`, { body: {} });
+    await call(201, "POST", `/chat/${conv.json.id}/save`);
+    await call(404, "GET", "/chat/cnv_0000000000000000");
+    const sub = await call(201, "POST", "/notifications/subscriptions", { body: { url: "https://hooks.example.com/contract", events: ["task.failed"] } });
+    await call(200, "GET", `/notifications/subscriptions/${sub.json.id}`);
+    await call(200, "PATCH", `/notifications/subscriptions/${sub.json.id}`, { body: { description: "ops" } });
+    await call(200, "POST", `/notifications/subscriptions/${sub.json.id}/rotate-secret`);
+    await call(204, "DELETE", `/notifications/subscriptions/${sub.json.id}`);
+    await call(200, "PATCH", "/settings", { body: { retention_days: 90 } });
+    await call(200, "PATCH", "/settings", { body: { retention_days: null } });
+    await call(400, "PATCH", "/settings", { body: {} });
+    const org = await call(201, "POST", "/orgs", { body: { name: `Contract ${crypto.randomUUID().slice(0, 6)}` } });
+    await call(200, "GET", `/orgs/${org.json.org.id}`);
+    await call(404, "GET", `/tasks/${made.json.id}`, { token: org.json.token.token });
+    await call(204, "DELETE", `/tasks/${made.json.id}/purge`);
+    await call(404, "GET", `/tasks/${made.json.id}`);
+    const login = await api("POST", "/auth/session", { token: null, body: { token: ADMIN } });
+    await call(204, "DELETE", "/auth/session", { token: null, headers: { cookie: login.headers.get("set-cookie")!.split(";")[0], origin: BASE } });
 
     expect(problems).toEqual([]);
 
