@@ -310,6 +310,25 @@ describe("headers every client relies on", () => {
     expect(saved.headers.get("etag")).toBe('"2"');
   });
 
+  it("answers a plan's GET with 304 and no body while If-None-Match names its version, and the plan once a save moved on", async () => {
+    const body = plan("Cached plan", [{ id: "a", name: "A", agent: "writer", instructions: "x" }]);
+    const made = await api("POST", "/plans", { body });
+    const id = made.json.id as string;
+    for (const tag of ['"1"', 'W/"1"', '"7", "1"', "*"]) {
+      const res = await api("GET", `/plans/${id}`, { headers: { "if-none-match": tag } });
+      expect(res.status, tag).toBe(304);
+      expect(res.text, tag).toBe("");
+      expect(res.headers.get("etag"), tag).toBe('"1"');
+      expect(conformance(doc, { method: "GET", url: `/api/v1/plans/${id}` }, { status: 304, headers: res.headers, body: undefined })).toEqual([]);
+    }
+    for (const tag of ['"2"', "not a tag"]) expect((await api("GET", `/plans/${id}`, { headers: { "if-none-match": tag } })).status, tag).toBe(200);
+    await api("PUT", `/plans/${id}`, { body: { ...body, description: "v2" } });
+    const moved = await api("GET", `/plans/${id}`, { headers: { "if-none-match": '"1"' } });
+    expect(moved.status).toBe(200);
+    expect(moved.json.version).toBe(2);
+    expect(moved.headers.get("etag")).toBe('"2"');
+  });
+
   it("sends a chat Save's version as ETag, new plan or new version, so the plan editor's If-Match can follow it", async () => {
     const started = await api("POST", "/chat", { body: { message: "Research the market. Write a short report." } });
     expect(started.status, JSON.stringify(started.json)).toBe(201);

@@ -302,6 +302,7 @@ async function buildCases(): Promise<Case[]> {
     // plans
     { op: "POST /plans", status: 201, run: () => s("POST", v1("/plans"), { body: j({ name: "p", steps: [{ id: "a", agent: "researcher", instructions: "x" }] }) }) },
     { op: "GET /plans/{id}", status: 200, run: () => s("GET", v1(`/plans/${plan.id}`)) },
+    { op: "GET /plans/{id}", status: 304, run: () => s("GET", v1(`/plans/${plan.id}`), { headers: { "if-none-match": "*" } }) },
     { op: "POST /plans", status: 400, run: () => s("POST", v1("/plans"), { body: j({ name: "p", steps: [] }) }) },
     { op: "GET /plans", status: 401, run: () => s("GET", v1("/plans"), { token: null }) },
     { op: "POST /plans", status: 403, run: () => s("POST", v1("/plans"), { token: viewer, body: j({ name: "p", steps: [{ id: "a", agent: "researcher", instructions: "x" }] }) }) },

@@ -10,7 +10,7 @@ import { validatePlan } from "../task/validate";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
 import { findPlan, findPlanAt, PLAN_COLUMNS, type PlanRecord, runPlan, saverOf, unchanged } from "./plan-run";
-import { baseVersion, ETAG_HEADER, ifMatches, ifMatchOf, newerVersion, versionTag } from "./plan-etag";
+import { baseVersion, ETAG_HEADER, ifMatches, ifMatchOf, newerVersion, noneMatch, versionTag } from "./plan-etag";
 import { insertVersion, SaveQuery, saveVersion } from "./plan-save";
 import { sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskListItem, usd } from "./schemas";
@@ -99,9 +99,13 @@ export const plansApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/{id}", tags: ["plans"], summary: "Get a plan (current version); `ETag` is its version", request: { params: Id }, responses: { 200: tagged(PlanView), ...errors(401, 404) } }),
+    createRoute({
+      method: "get", path: "/{id}", tags: ["plans"], summary: "Get a plan (current version); `ETag` is its version, and `If-None-Match` naming it is 304", request: { params: Id },
+      responses: { 200: tagged(PlanView), 304: { description: "Not modified: still the version `If-None-Match` names", headers: ETAG_HEADER }, ...errors(401, 404) },
+    }),
     async (c) => {
       const plan = await findPlan(c.env.DB, c.get("principal").org_id, c.req.valid("param").id);
+      if (noneMatch(c.req.header("if-none-match"), plan.version)) return c.body(null, 304, { etag: versionTag(plan.version) });
       return c.json(toView(plan), 200, { etag: versionTag(plan.version) });
     },
   )
