@@ -263,6 +263,10 @@ async function buildCases(): Promise<Case[]> {
     { op: "GET /spend", status: 400, run: () => s("GET", v1("/spend?group=week")) },
     // events
     { op: "GET /tasks/{id}/events", status: 200, run: () => s("GET", v1(`/tasks/${done.id}/events`)) },
+    { op: "GET /tasks/{id}/events", status: 204, run: async () => {
+      const text = await (await exports.default.fetch(new Request(`${BASE}${v1(`/tasks/${done.id}/events`)}`, { headers: { authorization: `Bearer ${ADMIN}` } }))).text();
+      return s("GET", v1(`/tasks/${done.id}/events`), { headers: { "last-event-id": [...text.matchAll(/^id: (\d+)$/gm)].at(-1)![1] } });
+    } },
     { op: "GET /tasks/{id}/events", status: 400, run: () => s("GET", v1(`/tasks/${"x".repeat(101)}/events`)) },
     { op: "GET /events", status: 401, run: () => s("GET", v1("/events"), { token: null }) },
     { op: "GET /tasks/{id}/events", status: 404, run: () => s("GET", v1("/tasks/tsk_missing/events")) },
@@ -301,6 +305,7 @@ async function buildCases(): Promise<Case[]> {
     // plans
     { op: "POST /plans", status: 201, run: () => s("POST", v1("/plans"), { body: j({ name: "p", steps: [{ id: "a", agent: "researcher", instructions: "x" }] }) }) },
     { op: "GET /plans/{id}", status: 200, run: () => s("GET", v1(`/plans/${plan.id}`)) },
+    { op: "GET /plans/{id}", status: 304, run: () => s("GET", v1(`/plans/${plan.id}`), { headers: { "if-none-match": "*" } }) },
     { op: "POST /plans", status: 400, run: () => s("POST", v1("/plans"), { body: j({ name: "p", steps: [] }) }) },
     { op: "GET /plans", status: 401, run: () => s("GET", v1("/plans"), { token: null }) },
     { op: "POST /plans", status: 403, run: () => s("POST", v1("/plans"), { token: viewer, body: j({ name: "p", steps: [{ id: "a", agent: "researcher", instructions: "x" }] }) }) },

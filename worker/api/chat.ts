@@ -16,6 +16,7 @@ import { newApp } from "./app";
 import { created, createdJson } from "./created";
 import { findNamedPlan } from "./plan-run";
 import { SaveQuery } from "./plan-save";
+import { ETAG_HEADER, versionTag } from "./plan-etag";
 import { createdBy } from "./principal";
 import { body, errors, json, TaskListItem } from "./schemas";
 import { sseResponse } from "./sse";
@@ -82,7 +83,7 @@ export const chatApi = newApp()
       requireRole(p, "member");
       const obj = conversation(c.env, c.req.valid("param").id);
       const { content } = c.req.valid("json");
-      if ((c.req.header("accept") ?? "").includes("text/event-stream")) return sseResponse(unwrap(await obj.sendStreaming(p.org_id, content)));
+      if ((c.req.header("accept") ?? "").includes("text/event-stream")) return sseResponse(c, unwrap(await obj.sendStreaming(p.org_id, content)));
       return c.json(unwrap(await obj.send(p.org_id, content)), 200);
     },
   )
@@ -105,7 +106,11 @@ export const chatApi = newApp()
     createRoute({
       method: "post", path: "/{id}/save", tags: ["chat"], summary: "Save the current draft: a new plan, or a new version of the plan it came from",
       request: { params: Id, query: SaveQuery, body: { required: false, content: { "application/json": { schema: Save } } } },
-      responses: { 200: json(SavedPlan, "A new version, or the current one when the draft is the same plan"), 201: createdJson(SavedPlan, "A new plan"), ...errors(400, 401, 403, 404, 409, 422) },
+      responses: {
+        200: { ...json(SavedPlan, "A new version, or the current one when the draft is the same plan"), headers: ETAG_HEADER },
+        201: { ...createdJson(SavedPlan, "A new plan"), headers: { ...createdJson(SavedPlan).headers, ...ETAG_HEADER } },
+        ...errors(400, 401, 403, 404, 409, 422),
+      },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -128,6 +133,7 @@ export const chatApi = newApp()
         id: record.id, name: record.name, description: record.description, version: record.version,
         definition: JSON.parse(record.definition) as Record<string, unknown>, created_at: iso(record.created_at)!, updated_at: iso(record.updated_at)!,
       };
+      c.header("etag", versionTag(saved.version));
       return isNew ? created(c, saved, "plans", saved.id) : c.json(saved, 200);
     },
   );

@@ -16,7 +16,7 @@ export const eventsApi = newApp().openapi(
     const p = c.get("principal");
     const raw = lastEventId(c.req.valid("header")["last-event-id"], c.req.valid("query").last_event_id);
     const last = raw === undefined ? null : Number(raw);
-    if (c.req.method === "HEAD") return sseResponse(null);
+    if (c.req.method === "HEAD") return sseResponse(c, null);
     const cap = orgStreamCap(c.env);
     const slot = await takeStreamSlot(c);
     const stream = await subscribeToFeed(orgFeed(c.env, p.org_id), last, cap, undefined, slotParams(c, slot)).catch(async (e) => {
@@ -27,6 +27,6 @@ export const eventsApi = newApp().openapi(
       await giveBackStreamSlot(c, slot);
       throw tooManyOrgStreams(cap);
     }
-    return sseResponse(whileAuthorized(c, stream, slot));
+    return sseResponse(c, whileAuthorized(c, stream, slot));
   },
 );

@@ -7,7 +7,7 @@ import { log } from "../lib/log";
 import { iso } from "../lib/time";
 import { newApp } from "./app";
 import { filterValue } from "./list-query";
-import { errors, LIMITS } from "./schemas";
+import { errors, LIMITS, TaskListItem } from "./schemas";
 
 export const EXPORT_CAP = 10_000;
 
@@ -133,7 +133,7 @@ export const exportApi = newApp().openapi(
     description: 'An export cut off part-way by an error ends with a line saying so, never as a whole file: in CSV a row whose first field starts `#export cut off`, in JSON an `{"error": {code: "export_cut_off", message, request_id}}` element and no closing bracket; the transfer is then aborted where the connection allows.',
     request: { query: ExportQuery },
     responses: {
-      200: { description: "the tasks", content: { "text/csv": { schema: z.string() }, "application/json": { schema: z.array(z.record(z.string(), z.unknown())) } } },
+      200: { description: "the tasks", content: { "text/csv": { schema: z.string() }, "application/json": { schema: z.array(TaskListItem) } } },
       ...errors(400, 401),
     },
   }),

@@ -51,6 +51,7 @@ interface KeyRow {
   response: string | null;
   content_type: string | null;
   location: string | null;
+  etag: string | null;
   created_at: number;
   task_id: string | null;
 }
@@ -96,7 +97,7 @@ export const idempotency = (replayed?: Replayed) => createMiddleware<AppEnv>(asy
   const same = (f: string) => f === fingerprint || f === raw;
   const owner = crypto.randomUUID();
   const pk = [p.org_id, p.token_id, key] as const;
-  const select = d1.prepare("SELECT fingerprint, owner, status, response, content_type, location, created_at, task_id FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
+  const select = d1.prepare("SELECT fingerprint, owner, status, response, content_type, location, etag, created_at, task_id FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
 
   const deadline = Date.now() + WAIT_MAX_MS;
   for (let attempt = 0; ; attempt++) {
@@ -105,7 +106,7 @@ export const idempotency = (replayed?: Replayed) => createMiddleware<AppEnv>(asy
       d1.prepare(
         `INSERT INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (org_id, token_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, owner = excluded.owner,
-           status = NULL, response = NULL, content_type = NULL, location = NULL, created_at = excluded.created_at
+           status = NULL, response = NULL, content_type = NULL, location = NULL, etag = NULL, created_at = excluded.created_at
          WHERE idempotency_keys.created_at < ? OR (idempotency_keys.status IS NULL AND idempotency_keys.task_id IS NULL AND idempotency_keys.created_at < ?)`,
       ).bind(...pk, fingerprint, owner, now, now - TTL_MS, now - INTERRUPTED_AFTER_MS),
       select,
@@ -137,7 +138,9 @@ export const idempotency = (replayed?: Replayed) => createMiddleware<AppEnv>(asy
     }
     if (row.status == null) throw conflict("a request with this Idempotency-Key is still in progress; retry later");
     const response = replayed && row.response ? await replayed(c, row.response) : (row.response ?? "");
-    return c.body(response, row.status as 200, { "content-type": row.content_type ?? "application/json", ...(row.location && { location: row.location }), "idempotent-replayed": "true" });
+    return c.body(response, row.status as 200, {
+      "content-type": row.content_type ?? "application/json", ...(row.location && { location: row.location }), ...(row.etag && { etag: row.etag }), "idempotent-replayed": "true",
+    });
   }
 
   // a failure frees the key, unless its create wrote a task (then it failed starting it): a retry settles that one (requestTask)
@@ -156,9 +159,11 @@ export const idempotency = (replayed?: Replayed) => createMiddleware<AppEnv>(asy
   const status = c.res.status;
   const type = c.res.headers.get("content-type") ?? "application/json";
   const location = c.res.headers.get("location");
+  const etag = c.res.headers.get("etag");
   const keep = (text: string) =>
     d1.batch([
-      d1.prepare("UPDATE idempotency_keys SET status = ?, response = ?, content_type = ?, location = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?").bind(status, text, type, location, ...pk, owner),
+      d1.prepare("UPDATE idempotency_keys SET status = ?, response = ?, content_type = ?, location = ?, etag = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?")
+        .bind(status, text, type, location, etag, ...pk, owner),
       d1.prepare("DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT 20)").bind(Date.now() - TTL_MS),
     ]);
   if (type.startsWith("text/event-stream") && c.res.body) {

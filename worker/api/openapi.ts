@@ -2,7 +2,8 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../lib/context";
 import { newApp } from "./app";
 import { IDEMPOTENT_ROUTES } from "./idempotency";
-import { IF_MATCH_PARAMETER, IF_MATCH_ROUTES } from "./plan-etag";
+import { planDocumentSchemas } from "./plan-document";
+import { IF_MATCH_PARAMETER, IF_MATCH_ROUTES, IF_NONE_MATCH_PARAMETER } from "./plan-etag";
 import { REFERENCE_CSS, renderReference } from "./reference";
 import { API_BASE, ErrorBody, errors, json, TaskListItem } from "./schemas";
 
@@ -28,6 +29,11 @@ const IF_MATCH = new Set(IF_MATCH_ROUTES);
 
 const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
 
+const CHALLENGE_HEADER = {
+  "WWW-Authenticate": { description: '`Bearer realm="flightdeck"`, with `error="invalid_token"` when the token or session sent was refused', required: true, schema: { type: "string" as const } },
+};
+const RETRY_AFTER_HEADER = { "Retry-After": { description: "whole seconds to wait before trying again", required: true, schema: { type: "integer" as const, minimum: 0 } } };
+
 /**
  * Statuses that middleware, not the route, can answer: auth and the rate limit on
  * every authenticated operation, the body limit and JSON parsing wherever a body is
@@ -50,6 +56,10 @@ function addMiddlewareResponses(key: string, op: Operation, method: string): voi
   // the limit applies to whatever body a request carries, also where the route reads none (a DELETE with a body)
   if (op.requestBody || method !== "get") add(413, "Body larger than MAX_BODY_BYTES");
   if (IF_MATCH.has(key)) op.parameters = [...(op.parameters ?? []), IF_MATCH_PARAMETER];
+  if (key === "GET /plans/{id}") op.parameters = [...(op.parameters ?? []), IF_NONE_MATCH_PARAMETER];
+  // the headers a client acts on, wherever the status is answered (a route's own 401 or 429 too)
+  if (responses[401]) responses[401].headers = { ...responses[401].headers, ...CHALLENGE_HEADER };
+  if (responses[429]) responses[429].headers = { ...responses[429].headers, ...RETRY_AFTER_HEADER };
   if (IDEMPOTENT.has(key)) {
     op.parameters = [
       ...(op.parameters ?? []),
@@ -76,6 +86,7 @@ export function buildDocument(source: Pick<OpenAPIHono<AppEnv>, "getOpenAPI31Doc
     session: { type: "apiKey", in: "cookie", name: "fd_session", description: "The dashboard's session, from `POST /auth/session`" },
   };
   doc.security = [{ bearer: [] }, { session: [] }];
+  Object.assign(doc.components.schemas ??= {}, planDocumentSchemas());
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const method of METHODS) {
       const op = item[method];

@@ -10,6 +10,11 @@ const IF_MATCH = new RegExp(String.raw`^\s*(?:\*|${TAG}(?:\s*,\s*${TAG})*)\s*$`)
 
 const MALFORMED = 'an entity tag as GET /plans/{id} sends in ETag (such as "3"), a list of them, or *';
 
+/** `ETag` as the OpenAPI document names it on every answer that holds a plan's version. */
+export const ETAG_HEADER = {
+  ETag: { description: 'the version, such as `"3"`: send it in `If-Match` to save over this version only', required: true, schema: { type: "string" as const } },
+};
+
 /** The routes that take `If-Match`, for the OpenAPI document. */
 export const IF_MATCH_ROUTES = ["PUT /plans/{id}", "DELETE /plans/{id}"];
 export const IF_MATCH_PARAMETER = {
@@ -37,6 +42,21 @@ export function ifMatches(header: string, version: number): boolean {
   if (header.trim() === "*") return true;
   return tagsOf(header).includes(versionTag(version));
 }
+
+/**
+ * Whether `If-None-Match` names the plan's current version (`*`, or one of its tags, weak or strong: RFC 9110
+ * compares it weakly), so a GET answers 304 and the client keeps what it has. A malformed one is ignored, as HTTP says.
+ */
+export function noneMatch(header: string | undefined, version: number): boolean {
+  if (header === undefined || !IF_MATCH.test(header)) return false;
+  if (header.trim() === "*") return true;
+  return tagsOf(header).some((t) => t.replace(/^W\//, "") === versionTag(version));
+}
+
+export const IF_NONE_MATCH_PARAMETER = {
+  name: "if-none-match", in: "header" as const, required: false, schema: { type: "string" as const },
+  description: 'the `ETag` a client holds (`"3"`): 304 with no body while the plan is still at that version',
+};
 
 /** The version an `If-Match` names, when it names exactly one. */
 export function baseVersion(header: string): number | null {

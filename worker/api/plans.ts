@@ -10,7 +10,7 @@ import { validatePlan } from "../task/validate";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
 import { findPlan, findPlanAt, PLAN_COLUMNS, type PlanRecord, runPlan, saverOf, unchanged } from "./plan-run";
-import { baseVersion, ifMatches, ifMatchOf, newerVersion, versionTag } from "./plan-etag";
+import { baseVersion, ETAG_HEADER, ifMatches, ifMatchOf, newerVersion, noneMatch, versionTag } from "./plan-etag";
 import { insertVersion, SaveQuery, saveVersion } from "./plan-save";
 import { sourceOf } from "./principal";
 import { body, errors, json, LIMITS, MAX_BUDGET_USD, Page, TaskListItem, usd } from "./schemas";
@@ -46,10 +46,8 @@ const NEWEST_PLANS: Keyset = { columns: ["p.created_at", "p.id"], types: ["numbe
 const NEWEST_VERSIONS: Keyset = { columns: ["version"], types: ["number"], order: "DESC" };
 
 /** A plan's answer, with its version as `ETag`: a `PUT` sends it back in `If-Match`. */
-const tagged = <T extends z.ZodTypeAny>(schema: T) => ({
-  ...json(schema),
-  headers: { ETag: { description: 'the version, such as `"3"`: send it in `If-Match` to save over this version only', required: true, schema: { type: "string" as const } } },
-});
+const tagged = <T extends z.ZodTypeAny>(schema: T) => ({ ...json(schema), headers: ETAG_HEADER });
+const createdTagged = <T extends z.ZodTypeAny>(schema: T) => { const doc = createdJson(schema); return { ...doc, headers: { ...doc.headers, ...ETAG_HEADER } }; };
 
 const toView = (r: PlanRecord) => ({
   id: r.id, name: r.name, description: r.description, version: r.version,
@@ -85,7 +83,7 @@ export const plansApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["plans"], summary: "Create a plan (version 1)", request: { body: body(PlanBody) }, responses: { 201: createdJson(PlanView), ...errors(400, 401, 403, 422) } }),
+    createRoute({ method: "post", path: "/", tags: ["plans"], summary: "Create a plan (version 1)", request: { body: body(PlanBody) }, responses: { 201: createdTagged(PlanView), ...errors(400, 401, 403, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
@@ -101,9 +99,13 @@ export const plansApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/{id}", tags: ["plans"], summary: "Get a plan (current version); `ETag` is its version", request: { params: Id }, responses: { 200: tagged(PlanView), ...errors(401, 404) } }),
+    createRoute({
+      method: "get", path: "/{id}", tags: ["plans"], summary: "Get a plan (current version); `ETag` is its version, and `If-None-Match` naming it is 304", request: { params: Id },
+      responses: { 200: tagged(PlanView), 304: { description: "Not modified: still the version `If-None-Match` names", headers: ETAG_HEADER }, ...errors(401, 404) },
+    }),
     async (c) => {
       const plan = await findPlan(c.env.DB, c.get("principal").org_id, c.req.valid("param").id);
+      if (noneMatch(c.req.header("if-none-match"), plan.version)) return c.body(null, 304, { etag: versionTag(plan.version) });
       return c.json(toView(plan), 200, { etag: versionTag(plan.version) });
     },
   )

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { z } from "@hono/zod-openapi";
 
 const EventId = z.string().regex(/^\d{1,40}$/, "an event id: digits only");
@@ -16,13 +17,11 @@ export const LastEventHeader = z.object({
 /** The event id a stream resumes after: the header's, else the query's. */
 export const lastEventId = (header: string | undefined, query: string | undefined): string | undefined => header || query;
 
-/** A stream's answer; `null` for a HEAD, which gets the headers and opens no stream, so it holds none of the stream slots. */
-export function sseResponse(stream: ReadableStream<Uint8Array> | null): Response {
-  return new Response(stream, {
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      "x-accel-buffering": "no",
-    },
-  });
+/**
+ * A stream's answer; `null` for a HEAD, which gets the headers and opens no stream, so it holds none of the stream slots.
+ * Made through the context, so what the middleware set for every answer (`x-request-id`) goes with it.
+ */
+export function sseResponse(c: Context, stream: ReadableStream<Uint8Array> | null): Response {
+  const headers = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" };
+  return stream ? c.body(stream, 200, headers) : c.body(null, 200, headers);
 }

@@ -16,7 +16,8 @@ import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
 import { reindexOldTextSoon } from "../db/search-reindex";
 import { LastEventHeader, LastEventQuery, lastEventId, sseResponse } from "./sse";
-import { streamOf, streamRequest } from "../live/stream-fetch";
+import { RunTrace } from "./trace-schema";
+import { STREAM_ENDED, streamOf, streamRequest } from "../live/stream-fetch";
 import { purgeTask } from "../retention/purge";
 import { actorOf, auditStatement } from "../lib/audit";
 import { resolveInputs, staleReuse } from "../task/params";
@@ -241,14 +242,14 @@ export const tasksApi = newApp()
     createRoute({
       method: "get", path: "/{id}/steps/{step}/runs/{n}/trace", tags: ["tasks"], summary: "One run's full trace",
       request: { params: StepParam.extend({ n: intParam(1) }) },
-      responses: { 200: json(z.record(z.string(), z.unknown())), ...errors(400, 401, 404) },
+      responses: { 200: json(RunTrace), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { id, step, n } = c.req.valid("param");
       await requireTask(c.env, c.get("principal").org_id, id);
       const trace = await taskStub(c.env, id).runTrace(step, n);
       if (!trace) throw notFound(`run ${n} of step ${step}`);
-      return c.json(trace as unknown as Record<string, unknown>, 200);
+      return c.json(trace, 200);
     },
   )
   .openapi(
@@ -292,13 +293,17 @@ export const tasksApi = newApp()
     createRoute({
       method: "get", path: "/{id}/events", tags: ["events"], summary: "SSE stream of one task: history first, then live",
       request: { params: IdParam, query: LastEventQuery, headers: LastEventHeader },
-      responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...errors(400, 401, 404, 429) },
+      responses: {
+        200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } },
+        204: { description: "the task is finished and `Last-Event-ID` is its last event: nothing more will come, and an EventSource stops reconnecting" },
+        ...errors(400, 401, 404, 429),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       const orgId = c.get("principal").org_id;
       await requireTask(c.env, orgId, id);
-      if (c.req.method === "HEAD") return sseResponse(null);
+      if (c.req.method === "HEAD") return sseResponse(c, null);
       const last = Number(lastEventId(c.req.valid("header")["last-event-id"], c.req.valid("query").last_event_id) ?? 0);
       const slot = await takeStreamSlot(c);
       try {
@@ -309,7 +314,11 @@ export const tasksApi = newApp()
       }
       try {
         const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0, ...slotParams(c, slot, orgId) }));
-        return sseResponse(whileAuthorized(c, (await streamOf(res))!, slot, orgId));
+        if (res.status === STREAM_ENDED) {
+          await giveBackStreamSlot(c, slot, true);
+          return c.body(null, 204);
+        }
+        return sseResponse(c, whileAuthorized(c, (await streamOf(res))!, slot, orgId));
       } catch (e) {
         await giveBackStreamSlot(c, slot, true);
         throw e;

@@ -241,6 +241,8 @@ export const idempotencyKeys = sqliteTable(
     content_type: text("content_type"),
     /** the answer's `Location` (a 201's new resource) */
     location: text("location"),
+    /** the answer's `ETag` (a plan's version), replayed with it (migration 0033) */
+    etag: text("etag"),
     created_at: integer("created_at").notNull(),
     /** the task the create made, written in its D1 batch (migration 0009) */
     task_id: text("task_id"),

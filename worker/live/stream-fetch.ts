@@ -21,6 +21,12 @@ export function numberParam(req: Request, name: string): number | null {
   return v != null && v !== "" && Number.isFinite(Number(v)) ? Number(v) : null;
 }
 
+/**
+ * A finished task's stream resumed after its last event has nothing to send, ever: 204, which tells an EventSource
+ * to stop reconnecting (a closed stream would have it reconnect every few seconds for good).
+ */
+export const STREAM_ENDED = 204;
+
 /** The object's answer: its stream, or null when it refused one (429: the organization's limit). */
 export async function streamOf(res: Response): Promise<ReadableStream<Uint8Array> | null> {
   if (res.status === 429) {

@@ -8,7 +8,7 @@ import { log, logTaskEvent } from "../lib/log";
 import type { Usage } from "../agents/types";
 import { StepError } from "../agents/types";
 import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, primaryAgent, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
-import { numberParam, streamResponse } from "../live/stream-fetch";
+import { numberParam, STREAM_ENDED, streamResponse } from "../live/stream-fetch";
 import { Subscribers } from "../live/subscribers";
 import { givesBackSlot } from "../lib/stream-slots";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream, type TaskEvent } from "./events";
@@ -477,7 +477,9 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** SSE (worker/live/stream-fetch.ts): stored events after `last_event_id`, then live ones; `slot` the token's stream slot it holds. */
   async fetch(req: Request): Promise<Response> {
     await this.startup;
-    return streamResponse(this.events(numberParam(req, "last_event_id") ?? 0, (w) => givesBackSlot(this.env, req, w)));
+    const lastId = numberParam(req, "last_event_id") ?? 0;
+    if (this.meta && FINAL.has(this.status) && lastId > 0 && lastId === this.lastEventId) return new Response(null, { status: STREAM_ENDED });
+    return streamResponse(this.events(lastId, (w) => givesBackSlot(this.env, req, w)));
   }
 
   private events(lastId: number, opened: (writer: WritableStreamDefaultWriter<Uint8Array>) => void): ReadableStream<Uint8Array> {
