@@ -64,6 +64,8 @@ export const RunTrace = z
     finished_at: z.string().nullable(),
     error: z.string().nullable(),
     feedback: z.string().nullable(),
+    timeout_s: z.number().int().openapi({ description: "what the step's timeout allows a run: its working time, waits for a person or a sub-task not counted" }),
+    worked_ms: z.number().int().openapi({ description: "the working time the run has used against timeout_s (live while it runs)" }),
     tokens: Tokens,
     searches: z.number().int(),
     cost: z.number(),

@@ -1,3 +1,5 @@
+import type { z } from "@hono/zod-openapi";
+import type { RunTrace } from "../api/trace-schema";
 import type { Price } from "../agents/cost";
 import { answerPending, type LoopOutcome, runAgentLoop, toolCallCap, toolCallLimit, type TurnRecord } from "../agents/loop";
 import { capResult } from "../agents/tools/cap";
@@ -373,7 +375,8 @@ export class RunExecutor {
     saveTurn(this.t.sql, node.key, runNo, maskTurn(turn, this.org.mask));
   }
 
-  trace(key: string, run: StoredRun) {
+  /** The API's RunTrace: its schema is the one source of this shape. */
+  trace(key: string, run: StoredRun): z.infer<typeof RunTrace> {
     const t = this.t;
     const node = t.node(key);
     const agent = t.meta!.agents[t.agentStep(node).agent];
