@@ -42,7 +42,7 @@ export function TriggersSection() {
   // "Next run" moves once a cron fires: read the list again when the earliest shown one passes,
   // and at once when the org feed reports a task a trigger started.
   onLive((ev) => {
-    if (ev.type === "reset" || (ev.created && ev.task.trigger_id)) void triggers.refresh();
+    if (ev.type === "reset" || (ev.type === "task" && ev.created && ev.task.trigger_id)) void triggers.refresh();
   });
   // and when a previous secret it shows stops being accepted
   createEffect(() => {

@@ -57,7 +57,7 @@ export function TablePage() {
       if (i >= 0) page.mutate((d) => ({ ...d, items: d.items.map((t) => (t.id === ev.task.id ? ev.task : t)) }));
       // New tasks only show on the first page; other changes may move rows across filters.
       if (cursors().length === 1 || i >= 0) liveRefresh();
-    } else liveRefresh();
+    } else if (ev.type === "reset") liveRefresh();
   });
 
   const anyFilter = () => Object.values(filters()).some(Boolean);
