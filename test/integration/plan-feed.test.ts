@@ -67,4 +67,26 @@ describe("the org feed's plan events", () => {
     );
     expect(events.map((e) => e.name)).toEqual(["ours"]);
   });
+
+  it("tells of a plan a chat's Save makes, and not of a Save that changed nothing", async () => {
+    const token = await makeOrg(`org_planfeed_${crypto.randomUUID().slice(0, 8)}`);
+    const conv = await api("POST", "/chat", { token, body: { message: "Research the market." } });
+    expect(conv.status, JSON.stringify(conv.json)).toBe(201);
+    let id = "";
+    const events = await planEvents(
+      token,
+      async () => {
+        const saved = await api("POST", `/chat/${conv.json.id}/save`, { token });
+        expect(saved.status, JSON.stringify(saved.json)).toBe(201);
+        id = saved.json.id;
+        expect((await api("POST", `/chat/${conv.json.id}/save`, { token })).status).toBe(200);
+        expect((await api("DELETE", `/plans/${id}`, { token })).status).toBe(204);
+      },
+      "plan.deleted",
+    );
+    expect(events.map((e) => [e.type, e.id, e.version])).toEqual([
+      ["plan.updated", id, 1],
+      ["plan.deleted", id, 1],
+    ]);
+  });
 });
