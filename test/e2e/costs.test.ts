@@ -57,4 +57,21 @@ describe("costs", () => {
     expect(rows.reduce((n, r) => n + nanos(r), 0)).toBe(nanos(total));
     expect(browser.problems).toEqual([]);
   });
+
+  it("shows each step's cost on a task's page on a phone, as on a desktop", async () => {
+    const task = await searchTask("researcher", 0.25, `Phone ${uid()}`);
+    try {
+      for (const width of [390, 600, 1280]) {
+        await page.setViewportSize({ width, height: 844 });
+        await page.goto(`${app.url}/tasks/${task.id}`);
+        const cost = page.locator(".step-row .step-cost").first();
+        await cost.waitFor();
+        expect(await cost.isVisible(), `at ${width}px`).toBe(true);
+        expect(await cost.textContent()).toBe("$0.25");
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `at ${width}px`).toBe(true);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 950 });
+    }
+  });
 });
