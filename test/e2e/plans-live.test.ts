@@ -34,6 +34,10 @@ describe("plans, live", () => {
 
     await apiCall(app, "DELETE", `/plans/${plan.id}`);
     await expect.poll(() => link.count()).toBe(0);
+    // the last one gone (a fresh install has none), the list says so, outside any list element: a list holds only its items
+    expect((await apiCall<{ items: unknown[] }>(app, "GET", "/plans")).items).toEqual([]);
+    await list.getByText("No plans yet").waitFor();
+    expect(await list.locator("ul").count()).toBe(0);
     expect(await sameDocument()).toBe(true);
   });
 

@@ -45,20 +45,23 @@ export function PlansPage() {
       <div class="split">
         <nav class="card list-pane" aria-label="Plans">
           <Show when={plans.data} fallback={<Show when={plans.error} fallback={<Skeleton rows={4} />}>{<ErrorState error={plans.error} retry={plans.refresh} />}</Show>}>
-            <ul class="pick-list">
-              <For each={plans.data?.items} fallback={<EmptyState title="No plans yet">Create one to run multi-step work.</EmptyState>}>
-                {(p) => (
-                  <li>
-                    <A href={`/plans/${p.id}`} activeClass="active" class="pick">
-                      <span class="pick-title">{p.name}</span>
-                      <span class="muted small">
-                        v{p.version} · {fmtRelative(p.updated_at ?? p.created_at)}
-                      </span>
-                    </A>
-                  </li>
-                )}
-              </For>
-            </ul>
+            {/* outside the list: a list holds only its items */}
+            <Show when={plans.data?.items.length} fallback={<EmptyState title="No plans yet">Create one to run multi-step work.</EmptyState>}>
+              <ul class="pick-list">
+                <For each={plans.data?.items}>
+                  {(p) => (
+                    <li>
+                      <A href={`/plans/${p.id}`} activeClass="active" class="pick">
+                        <span class="pick-title">{p.name}</span>
+                        <span class="muted small">
+                          v{p.version} · {fmtRelative(p.updated_at ?? p.created_at)}
+                        </span>
+                      </A>
+                    </li>
+                  )}
+                </For>
+              </ul>
+            </Show>
           </Show>
         </nav>
         <div class="detail-pane">
