@@ -73,4 +73,23 @@ describe("plans, live", () => {
     expect(await sameDocument()).toBe(true);
     expect(browser.problems).toEqual([]);
   });
+
+  it("Settings › Triggers follows plans too: a new plan to start, and a trigger a plan's save paused", async () => {
+    const name = `Scheduled ${uid()}`;
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name, params: [{ name: "topic", required: true }], steps: steps("{{params.topic}}") });
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" } });
+    await openLive("/settings?tab=triggers");
+    const row = page.locator(`tr[data-trigger-id="${trigger.id}"]`);
+    await row.waitFor();
+
+    const later = `Later ${uid()}`;
+    await apiCall(app, "POST", "/plans", { name: later, steps: steps("later") });
+    const form = page.getByRole("form", { name: "Create trigger" });
+    await expect.poll(() => form.getByLabel("Plan").locator("option").allTextContents()).toContain(later);
+
+    // a save whose params the trigger's inputs do not fit, made with ?triggers=pause elsewhere
+    await apiCall(app, "PUT", `/plans/${plan.id}?triggers=pause`, { name, params: [{ name: "topic", required: true }, { name: "region", required: true }], steps: steps("{{params.topic}} {{params.region}}") });
+    await row.getByText(/paused by the save of plan v2/).waitFor();
+    expect(await sameDocument()).toBe(true);
+  });
 });
