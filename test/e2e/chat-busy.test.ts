@@ -41,8 +41,8 @@ describe("chat while the planner is answering", () => {
     await expect.poll(() => page.locator(".chat-step").count()).toBe(2);
     expect(await page.locator('.chat-msg[data-role="streaming"]').count()).toBe(0);
     // the reply's one model call: 200 input and 80 output tokens at $2 and $8 per 1M
-    expect(await page.locator('.chat-msg[data-role="assistant"] .msg-spend').textContent()).toContain("280 tokens · $0.0010");
-    expect(await page.getByTestId("chat-spend").textContent()).toBe("$0.0010");
+    expect(await page.locator('.chat-msg[data-role="assistant"] .msg-spend').textContent()).toContain("280 tokens · $0.001");
+    expect(await page.getByTestId("chat-spend").textContent()).toBe("$0.001");
 
     // a streamed reply adds its spend to the conversation's, and the organization's spend shows the planner's apart
     await page.getByLabel("Message to the planner").fill("Add a review step.");

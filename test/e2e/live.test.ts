@@ -30,7 +30,7 @@ describe("live and settings", () => {
     await panel.locator('.pending-item[data-kind="budget"]').waitFor();
     await shot(page, "20-budget-question");
     // the task's budget shows beside its cost, as set and then as raised
-    expect(await page.getByTestId("task-budget").innerText()).toContain("$0.00000010 budget");
+    expect(await page.getByTestId("task-budget").innerText()).toContain("$0.0000001 budget");
     await panel.getByRole("button", { name: "Raise and continue" }).click();
     await panel.getByRole("alert").filter({ hasText: /above zero/ }).waitFor();
     await panel.getByLabel("New limit (USD)").fill("1");

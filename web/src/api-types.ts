@@ -31,6 +31,7 @@ import type {
   WaitingT,
 } from "../../worker/api/schemas";
 import type { PlanIssue as PlanIssueT } from "../../worker/task/validate";
+export type { PlanSummary } from "../../worker/live/plan-events";
 
 export type TaskListItem = TaskListItemT;
 export type TaskStatus = TaskListItemT["status"];

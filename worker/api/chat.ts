@@ -20,6 +20,7 @@ import { ETAG_HEADER, versionTag } from "./plan-etag";
 import { createdBy } from "./principal";
 import { body, errors, json, TaskListItem } from "./schemas";
 import { sseResponse } from "./sse";
+import { planSummary, publishPlan } from "../live/plan-events";
 
 const stub = (env: Bindings, id: string) => env.CHAT.get(env.CHAT.idFromName(id));
 const ID_SHAPE = /^cnv_[0-9a-z]{16}$/;
@@ -127,6 +128,7 @@ export const chatApi = newApp()
           pause: c.req.valid("query").triggers === "pause", replaces: plan_version ?? view.plan_version, asNew: as_new,
         });
         unwrap(await obj.noteSaved(p.org_id, out.record.id, out.record.version, draft.version));
+        if (out.changed) await publishPlan(c.env, p.org_id, "plan.updated", planSummary(out.record));
         return out;
       })().finally(() => obj.endSave());
       const saved = {

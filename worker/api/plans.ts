@@ -18,6 +18,7 @@ import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { AUDIT_ACTOR_TYPES } from "../db/schema";
 import { diffPlans, PlanChanges } from "../task/plan-diff";
 import { cursorAfter, ListQuery } from "./list-query";
+import { planSummary, publishPlan } from "../live/plan-events";
 
 const Saver = z
   .object({ type: z.enum(AUDIT_ACTOR_TYPES), id: z.string(), name: z.string() })
@@ -94,8 +95,10 @@ export const plansApi = newApp()
         c.env.DB.prepare("INSERT INTO plans (id, org_id, name, description, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)").bind(id, p.org_id, plan.name, plan.description, now, now),
         insertVersion(c.env.DB, id, 1, plan, actorOf(p), now),
       ]);
+      const saved = await findPlan(c.env.DB, p.org_id, id);
+      await publishPlan(c.env, p.org_id, "plan.updated", planSummary(saved));
       c.header("etag", versionTag(1));
-      return created(c, toView(await findPlan(c.env.DB, p.org_id, id)), "plans", id);
+      return created(c, toView(saved), "plans", id);
     },
   )
   .openapi(
@@ -130,6 +133,7 @@ export const plansApi = newApp()
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "plan.update", target_type: "plan", target_id: current.id, details: { version } }, at, true),
       ];
       const saved = await saveVersion(d1, p, current, plan, { pause: c.req.valid("query").triggers === "pause", also, newer: (v) => newer(v, current.version) });
+      await publishPlan(c.env, p.org_id, "plan.updated", planSummary(saved));
       return c.json(toView(saved), 200, { etag: versionTag(saved.version) });
     },
   )
@@ -162,6 +166,7 @@ export const plansApi = newApp()
         throw conflict(`plan ${current.id} is started by ${ids.length === 1 ? "trigger" : "triggers"} ${ids.join(", ")}: delete ${ids.length === 1 ? "it" : "them"} first`, triggers.results.map((t) => ({ trigger_id: t.id, kind: t.kind })));
       }
       if (ifMatch !== undefined && gone.meta.changes !== 1) throw newer((await findPlan(d1, p.org_id, current.id)).version, current.version);
+      if (gone.meta.changes === 1) await publishPlan(c.env, p.org_id, "plan.deleted", planSummary(current));
       return c.body(null, 204);
     },
   )

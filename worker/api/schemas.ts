@@ -5,6 +5,7 @@ import type { RunExecutor } from "../task/execute";
 import type { Param, PlanInput } from "../task/plan-schema";
 import { RUN_STATUSES, STEP_STATUSES } from "../task/step-status";
 import type { StepView as StepViewShape } from "../task/view";
+import type { PlanSummary } from "../live/plan-events";
 
 /** Request and response shapes of the API: validation, the OpenAPI document and the web app's types all come from here. */
 
@@ -202,7 +203,11 @@ export type PlanStepT = PlanInput["steps"][number];
 export type PlanParamT = Param;
 export type TaskEventT = TaskEvent;
 /** The org feed's data (`/api/v1/events`), keyed on `type` as its `event:` line is (worker/live/org-feed.ts). */
-export type FeedEventT = ({ type: "task.updated" | "task.deleted" } & TaskListItemT) | { type: "ready"; last_event_id: number } | { type: "reset"; reason: string };
+export type FeedEventT =
+  | ({ type: "task.updated" | "task.deleted" } & TaskListItemT)
+  | ({ type: "plan.updated" | "plan.deleted" } & PlanSummary)
+  | { type: "ready"; last_event_id: number }
+  | { type: "reset"; reason: string };
 export type { AuditEntryT } from "./audit";
 export type { SessionInfoT } from "./auth-session";
 export type { PlanT, PlanVersionT } from "./plans";

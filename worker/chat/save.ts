@@ -13,7 +13,7 @@ import type { Plan } from "../task/plan-schema";
  * The same plan as the current version saves nothing. A new version replaces only the version
  * `replaces` (when given), is checked against the plan's triggers and made as `PUT /plans/{id}` makes one.
  */
-export async function saveDraft(d1: D1Database, p: Principal, planId: string | null, plan: Plan, o: { pause: boolean; replaces: number | null; asNew?: boolean }): Promise<{ record: PlanRecord; created: boolean }> {
+export async function saveDraft(d1: D1Database, p: Principal, planId: string | null, plan: Plan, o: { pause: boolean; replaces: number | null; asNew?: boolean }): Promise<{ record: PlanRecord; created: boolean; changed: boolean }> {
   const now = Date.now();
   const actor = actorOf(p);
   const current = planId && !o.asNew ? await findPlan(d1, p.org_id, planId).catch((e: unknown) => {
@@ -29,9 +29,9 @@ export async function saveDraft(d1: D1Database, p: Principal, planId: string | n
       insertVersion(d1, id, 1, plan, actor, now),
       auditStatement(d1, { org_id: p.org_id, actor, action: "plan.create", target_type: "plan", target_id: id, details: { name: plan.name, via: "chat" } }, now),
     ]);
-    return { record: await findPlan(d1, p.org_id, id), created: true };
+    return { record: await findPlan(d1, p.org_id, id), created: true, changed: true };
   }
-  if (unchanged(current, plan)) return { record: current, created: false };
+  if (unchanged(current, plan)) return { record: current, created: false, changed: false };
   if (o.replaces != null && current.version !== o.replaces) {
     throw newerVersion(current.id, current.version, o.replaces, "draft", `save with {"plan_version": ${current.version}}`);
   }
@@ -39,5 +39,5 @@ export async function saveDraft(d1: D1Database, p: Principal, planId: string | n
     auditStatement(d1, { org_id: p.org_id, actor, action: "plan.update", target_type: "plan", target_id: current.id, details: { version, via: "chat" } }, at, true),
   ];
   const newer = (version: number) => newerVersion(current.id, version, current.version, "draft", `save with {"plan_version": ${version}}`);
-  return { record: await saveVersion(d1, p, current, plan, { pause: o.pause, also, newer }), created: false };
+  return { record: await saveVersion(d1, p, current, plan, { pause: o.pause, also, newer }), created: false, changed: true };
 }

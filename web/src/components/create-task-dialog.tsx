@@ -13,15 +13,15 @@ export function CreateTaskDialog(props: { onClose: () => void; onCreated: (t: Ta
   const [agent, setAgent] = createSignal("");
   const [title, setTitle] = createSignal("");
   const [description, setDescription] = createSignal("");
-  const { busy, error: err, setError: setErr, run } = createSubmit();
+  const { busy, error: err, setError: setErr, run, errorId, field } = createSubmit();
 
   const chosen = () => agent() || agents.data?.items[0]?.name || "";
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
-    if (!agents.data) return setErr(agents.error ? "The agents could not be loaded: close this form and open it again." : "The agents are still loading: a moment, please.");
-    if (!chosen()) return setErr("Choose an agent.");
-    if (!title().trim()) return setErr("Give the task a title.");
+    if (!agents.data) return setErr(agents.error ? "The agents could not be loaded: close this form and open it again." : "The agents are still loading: a moment, please.", "agent");
+    if (!chosen()) return setErr("Choose an agent.", "agent");
+    if (!title().trim()) return setErr("Give the task a title.", "title");
     await run(async () => {
       const t = await api.tasks.create({ agent: chosen(), title: title().trim(), description: description() });
       toast(`Task “${t.title ?? title()}” created`);
@@ -35,7 +35,7 @@ export function CreateTaskDialog(props: { onClose: () => void; onCreated: (t: Ta
       <form class="stack" onSubmit={submit}>
         <label class="field">
           <span>Agent</span>
-          <select value={chosen()} onChange={(e) => setAgent(e.currentTarget.value)} disabled={!agents.data}>
+          <select {...field("agent")} value={chosen()} onChange={(e) => setAgent(e.currentTarget.value)} disabled={!agents.data}>
             <Show when={agents.data} fallback={<option value="">{agents.error ? "Could not load agents" : "Loading agents…"}</option>}>
               <For each={agents.data?.items ?? []} fallback={<option value="">No agents yet</option>}>
                 {(a) => (
@@ -49,13 +49,13 @@ export function CreateTaskDialog(props: { onClose: () => void; onCreated: (t: Ta
         </label>
         <label class="field">
           <span>Title</span>
-          <input autofocus type="text" maxlength="200" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="Market analysis Q1" required />
+          <input {...field("title")} autofocus type="text" maxlength="200" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="Market analysis Q1" required />
         </label>
         <label class="field">
           <span>Description</span>
-          <textarea rows={6} value={description()} onInput={(e) => setDescription(e.currentTarget.value)} placeholder="Detailed instructions for the agent — this becomes its message." />
+          <textarea {...field("description")} rows={6} value={description()} onInput={(e) => setDescription(e.currentTarget.value)} placeholder="Detailed instructions for the agent — this becomes its message." />
         </label>
-        <FormFooter error={err()} busy={busy()} onCancel={props.onClose} submit={busy() ? "Creating…" : "Create task"} />
+        <FormFooter error={err()} errorId={errorId} busy={busy()} onCancel={props.onClose} submit={busy() ? "Creating…" : "Create task"} />
       </form>
     </Modal>
   );

@@ -2,10 +2,10 @@ import type { JSX } from "solid-js";
 import { ErrorLine } from "./task-actions";
 
 /** A dialog form's last lines: the API's error, if any, then Cancel and the submit button (off while busy). */
-export function FormFooter(props: { error: string | null; busy: boolean; onCancel: () => void; submit: JSX.Element }) {
+export function FormFooter(props: { error: string | null; errorId?: string; busy: boolean; onCancel: () => void; submit: JSX.Element }) {
   return (
     <>
-      <ErrorLine text={props.error} />
+      <ErrorLine text={props.error} id={props.errorId} />
       <div class="modal-actions">
         <button class="btn" type="button" onClick={props.onCancel}>
           Cancel

@@ -31,6 +31,7 @@ export function InboxBadge() {
   const refresh = throttle(() => void inbox.refresh(), 400);
   onLive((ev) => {
     if (ev.type === "reset") return refresh();
+    if (ev.type !== "task") return;
     const d = inbox.data;
     const listed = d?.items.some((t) => t.id === ev.task.id);
     // more wait than are listed: a task that stops waiting may be one of those, and only a refetch knows

@@ -2,6 +2,7 @@ import { A } from "@solidjs/router";
 import { createSignal, Show } from "solid-js";
 import { api } from "../api";
 import type { TaskListItem } from "../api-types";
+import { createFieldErrors } from "../lib/field-errors";
 import { errorMessage } from "../lib/format";
 import { createLoader } from "../lib/loader";
 import { findStep } from "../lib/steps";
@@ -18,7 +19,10 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
   const detail = createLoader(() => api.tasks.get(props.task.id));
   const [comment, setComment] = createSignal("");
   const [busy, setBusy] = createSignal(false);
-  const [err, setErr] = createSignal<string | null>(null);
+  const [err, setErrText] = createSignal<string | null>(null);
+  const fields = createFieldErrors();
+  /** The review's error, and the field it is about (marked invalid, described by it, focused). */
+  const setErr = (text: string | null, field: string | null = null) => (setErrText(text), fields.mark(text ? field : null));
 
   const waiting = () => detail.data?.pending.filter((p) => p.kind === "approval") ?? [];
   const item = () => waiting()[0];
@@ -27,7 +31,7 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
   const decide = async (what: "approve" | "reject") => {
     const it = item();
     if (!it) return;
-    if (what === "reject" && !comment().trim()) return setErr(NO_COMMENT);
+    if (what === "reject" && !comment().trim()) return setErr(NO_COMMENT, "comment");
     setBusy(true);
     setErr(null);
     try {
@@ -40,6 +44,7 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
       if (!detail.data?.pending.some((p) => p.kind === "approval")) props.onClose();
     } catch (e) {
       setErr(errorMessage(e));
+      fields.markFrom(e);
       // settled elsewhere meanwhile (409): show what waits now rather than the stale one
       void detail.refresh();
     } finally {
@@ -59,6 +64,7 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
                   address={it().step}
                   comment={comment()}
                   onComment={setComment}
+                  field={fields.of("comment")}
                   placeholder="What should change?"
                   note={waiting().length > 1 ? <span class="muted small">1 of {waiting().length} waiting for review; the next one follows</span> : undefined}
                 />
@@ -66,7 +72,7 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
             </Show>
           </Show>
         </Show>
-        <ErrorLine text={err()} />
+        <ErrorLine text={err()} id={fields.errorId} />
         <div class="modal-actions">
           <A class="btn btn-ghost" href={`/tasks/${props.task.id}`} onClick={props.onClose}>
             Open task

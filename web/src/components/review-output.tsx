@@ -1,5 +1,6 @@
 import { type JSX, Show } from "solid-js";
 import type { Step } from "../api-types";
+import type { FieldProps } from "../lib/field-errors";
 import { reviewLabel } from "../lib/steps";
 
 /** A rejection runs the step again with its comment as the feedback: one without a comment would tell the agent nothing. */
@@ -15,6 +16,8 @@ export function ReviewOutput(props: {
   placeholder?: string;
   /** under the step's name, e.g. how many more wait */
   note?: JSX.Element;
+  /** ties the review's error to the comment (lib/field-errors.ts) */
+  field?: FieldProps;
 }) {
   return (
     <>
@@ -26,7 +29,7 @@ export function ReviewOutput(props: {
       <pre class="code output-preview">{props.step?.output ?? props.step?.output_preview ?? "(no output)"}</pre>
       <label class="field">
         <span>Comment (for a rejection)</span>
-        <textarea rows={3} value={props.comment} onInput={(e) => props.onComment(e.currentTarget.value)} disabled={props.disabled} placeholder={props.placeholder} />
+        <textarea {...props.field} rows={3} value={props.comment} onInput={(e) => props.onComment(e.currentTarget.value)} disabled={props.disabled} placeholder={props.placeholder} />
       </label>
     </>
   );

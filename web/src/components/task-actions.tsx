@@ -3,6 +3,7 @@ import { createEffect, createRoot, createSignal, getOwner, type JSX, on, onClean
 import { Portal } from "solid-js/web";
 import { api, ApiError } from "../api";
 import type { PendingItem, TaskListItem } from "../api-types";
+import { createFieldErrors } from "../lib/field-errors";
 import { CANCELLABLE, errorMessage } from "../lib/format";
 import { canWrite } from "../lib/session";
 import { Modal } from "./modal";
@@ -17,7 +18,10 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
   const [busy, setBusy] = createSignal(false);
   const [text, setText] = createSignal("");
   const [raise, setRaise] = createSignal("");
-  const [err, setErr] = createSignal<string | null>(null);
+  const [err, setErrText] = createSignal<string | null>(null);
+  const fields = createFieldErrors();
+  /** The dialog's error, and the field it is about (marked invalid, described by it, focused). */
+  const setErr = (text: string | null, field: string | null = null) => (setErrText(text), fields.mark(text ? field : null));
 
   const first = (kind: PendingItem["kind"]) => props.task.pending?.find((p) => p.kind === kind);
   const btn = () => `btn btn-${props.size ?? "sm"}`;
@@ -57,7 +61,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
       close();
       props.onChanged?.();
     } catch (e) {
-      if (dialog()) setErr(errorMessage(e));
+      if (dialog()) (setErr(errorMessage(e)), fields.markFrom(e));
       else toast(errorMessage(e), "error");
     } finally {
       setBusy(false);
@@ -104,7 +108,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
               e.preventDefault();
               const it = d();
               if (!it || it.kind !== "respond" || !it.item.call_id) return;
-              if (!text().trim()) return setErr("Write an answer first.");
+              if (!text().trim()) return setErr("Write an answer first.", "answers");
               const callId = it.item.call_id;
               void run(() => api.tasks.respond(props.task.session_id, callId, [text().trim()]).catch(askedNow("respond")), "Answer sent");
             }}
@@ -115,9 +119,9 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
             </div>
             <label class="field">
               <span>Your answer</span>
-              <textarea autofocus rows={4} value={text()} onInput={(e) => setText(e.currentTarget.value)} />
+              <textarea {...fields.of("answers")} autofocus rows={4} value={text()} onInput={(e) => setText(e.currentTarget.value)} />
             </label>
-            <ErrorLine text={err()} />
+            <ErrorLine text={err()} id={fields.errorId} />
             <div class="modal-actions">
               <button class="btn" type="button" onClick={close}>
                 Not now
@@ -140,9 +144,9 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
             <p>{(d() as { item?: PendingItem } | null)?.item?.question ?? "The task reached its cost limit. Stop it, or raise the limit to continue."}</p>
             <label class="field">
               <span>New limit (USD)</span>
-              <input autofocus type="number" min="0" step="0.01" inputmode="decimal" value={raise()} onInput={(e) => setRaise(e.currentTarget.value)} />
+              <input {...fields.of("answers")} autofocus type="number" min="0" step="0.01" inputmode="decimal" value={raise()} onInput={(e) => setRaise(e.currentTarget.value)} />
             </label>
-            <ErrorLine text={err()} />
+            <ErrorLine text={err()} id={fields.errorId} />
             <div class="modal-actions">
               <button
                 class="btn btn-danger"
@@ -164,7 +168,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
                 disabled={busy()}
                 onClick={() => {
                   const it = d();
-                  if (!(Number(raise()) > 0)) return setErr("Enter a limit above zero.");
+                  if (!(Number(raise()) > 0)) return setErr("Enter a limit above zero.", "answers");
                   if (it?.kind === "budget" && it.item.call_id) {
                     const id = it.item.call_id;
                     void run(() => api.tasks.respond(props.task.session_id, id, ["raise", String(Number(raise()))]).catch(askedNow("budget")), "Limit raised");
@@ -213,10 +217,11 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
   );
 }
 
-export function ErrorLine(props: { text: string | null }) {
+/** A form's error; `id` is what its invalid field's `aria-describedby` names (lib/field-errors.ts). */
+export function ErrorLine(props: { text: string | null; id?: string }) {
   return (
     <Show when={props.text}>
-      <p class="form-error" role="alert">
+      <p class="form-error" role="alert" id={props.id}>
         {props.text}
       </p>
     </Show>

@@ -45,14 +45,7 @@ export function totalTokens(t: (Omit<Tokens, "cache_write"> & { cache_write?: nu
   return t.input + t.cache + (t.cache_write ?? 0) + t.output + t.web_search;
 }
 
-export function fmtCost(usd: number | null | undefined): string {
-  const v = usd ?? 0;
-  if (v === 0) return "$0.00";
-  // Small amounts keep two significant digits: sim runs cost fractions of a cent.
-  if (v < 0.01) return "$" + v.toFixed(Math.min(8, 1 - Math.floor(Math.log10(v))));
-  if (v < 100) return "$" + v.toFixed(2);
-  return "$" + num.format(Math.round(v));
-}
+export { fmtCost, fmtCostColumn, fmtCostExact } from "./cost";
 
 export function fmtDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || ms < 0) return "—";

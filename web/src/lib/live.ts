@@ -1,8 +1,11 @@
 import { createSignal, onCleanup } from "solid-js";
 import { openStream, orgEventsPath, type StreamState } from "../api";
-import type { TaskListItem } from "../api-types";
+import type { PlanSummary, TaskListItem } from "../api-types";
 
-export type LiveEvent = { type: "task"; task: TaskListItem; created: boolean; deleted: boolean } | { type: "reset" };
+export type LiveEvent =
+  | { type: "task"; task: TaskListItem; created: boolean; deleted: boolean }
+  | { type: "plan"; plan: PlanSummary; deleted: boolean }
+  | { type: "reset" };
 type Listener = (e: LiveEvent) => void;
 
 const [orgFeedState, setOrgFeedState] = createSignal<StreamState>("closed");
@@ -11,7 +14,7 @@ export { orgFeedState };
 const listeners = new Set<Listener>();
 let stop: (() => void) | null = null;
 
-const TYPES = ["task.created", "task.updated", "task.deleted", "reset"] as const;
+const TYPES = ["task.created", "task.updated", "task.deleted", "plan.updated", "plan.deleted", "reset"] as const;
 
 function asTask(data: unknown): TaskListItem | null {
   if (typeof data !== "object" || data === null) return null;
@@ -22,6 +25,12 @@ function asTask(data: unknown): TaskListItem | null {
   return task;
 }
 
+function asPlan(data: unknown): PlanSummary | null {
+  if (typeof data !== "object" || data === null || !("id" in data) || !("version" in data)) return null;
+  const { type: _, ...plan } = data as PlanSummary & { type?: string };
+  return plan;
+}
+
 export function startOrgFeed(): void {
   if (stop) return;
   stop = openStream(
@@ -30,7 +39,10 @@ export function startOrgFeed(): void {
     ({ type, data }) => {
       let ev: LiveEvent | null = null;
       if (type === "reset") ev = { type: "reset" };
-      else {
+      else if (type.startsWith("plan.")) {
+        const plan = asPlan(data);
+        if (plan) ev = { type: "plan", plan, deleted: type === "plan.deleted" };
+      } else {
         const task = asTask(data);
         if (task) ev = { type: "task", task, created: type === "task.created", deleted: type === "task.deleted" };
       }

@@ -1,13 +1,21 @@
 import { createSignal } from "solid-js";
+import { createFieldErrors } from "./field-errors";
 import { errorMessage } from "./format";
 
 /**
  * A form's submit: `busy` while its request runs, and the error shown under it — the API's own words, or a
- * check's set with `setError` — cleared as the next attempt starts. `run` resolves whether the request went through.
+ * check's set with `setError` — cleared as the next attempt starts. An error about one field (`setError(text,
+ * "title")`, or the API's naming one of the form's `fields`) marks that field invalid, described by the error, and
+ * focuses it. `run` resolves whether the request went through.
  */
 export function createSubmit() {
   const [busy, setBusy] = createSignal(false);
-  const [error, setError] = createSignal<string | null>(null);
+  const [error, setErrorText] = createSignal<string | null>(null);
+  const fields = createFieldErrors();
+  const setError = (text: string | null, field: string | null = null) => {
+    setErrorText(text);
+    fields.mark(text ? field : null);
+  };
   const run = async (request: () => Promise<unknown>): Promise<boolean> => {
     setBusy(true);
     setError(null);
@@ -15,11 +23,12 @@ export function createSubmit() {
       await request();
       return true;
     } catch (e) {
-      setError(errorMessage(e));
+      setErrorText(errorMessage(e));
+      fields.markFrom(e);
       return false;
     } finally {
       setBusy(false);
     }
   };
-  return { busy, error, setError, run };
+  return { busy, error, setError, run, errorId: fields.errorId, field: fields.of };
 }

@@ -20,7 +20,7 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
   const [maxCost, setMaxCost] = createSignal(a?.max_cost == null ? "" : String(a.max_cost));
   const [maxConcurrency, setMaxConcurrency] = createSignal(a?.max_concurrency == null ? "" : String(a.max_concurrency));
   const [maxToolCalls, setMaxToolCalls] = createSignal(a?.max_tool_calls_per_turn == null ? "" : String(a.max_tool_calls_per_turn));
-  const { busy, error: err, setError: setErr, run } = createSubmit();
+  const { busy, error: err, setError: setErr, run, errorId, field } = createSubmit();
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -37,13 +37,13 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
       max_concurrency: orNull(maxConcurrency()),
       max_tool_calls_per_turn: orNull(maxToolCalls()),
     };
-    if (!input.name) return setErr("Name is required.");
-    if (!Number.isInteger(input.max_turns) || input.max_turns < 1) return setErr("Max turns must be a whole number of at least 1.");
-    if (input.max_cost !== null && !(input.max_cost > 0)) return setErr("Max cost must be an amount in USD above 0, or empty for no limit.");
+    if (!input.name) return setErr("Name is required.", "name");
+    if (!Number.isInteger(input.max_turns) || input.max_turns < 1) return setErr("Max turns must be a whole number of at least 1.", "max_turns");
+    if (input.max_cost !== null && !(input.max_cost > 0)) return setErr("Max cost must be an amount in USD above 0, or empty for no limit.", "max_cost");
     if (input.max_concurrency !== null && !(Number.isInteger(input.max_concurrency) && input.max_concurrency >= 1))
-      return setErr("Max concurrent tasks must be a whole number of at least 1, or empty for no limit.");
+      return setErr("Max concurrent tasks must be a whole number of at least 1, or empty for no limit.", "max_concurrency");
     if (input.max_tool_calls_per_turn !== null && !(Number.isInteger(input.max_tool_calls_per_turn) && input.max_tool_calls_per_turn >= 1))
-      return setErr("Max tool calls per turn must be a whole number of at least 1, or empty for the instance's limit.");
+      return setErr("Max tool calls per turn must be a whole number of at least 1, or empty for the instance's limit.", "max_tool_calls_per_turn");
     await run(async () => {
       if (a) await api.agents.update(a.id, input);
       else await api.agents.create(input);
@@ -59,11 +59,11 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
         <div class="grid-2">
           <label class="field">
             <span>Name</span>
-            <input type="text" value={name()} onInput={(e) => setName(e.currentTarget.value)} required />
+            <input {...field("name")} type="text" value={name()} onInput={(e) => setName(e.currentTarget.value)} required />
           </label>
           <label class="field">
             <span>Model</span>
-            <input type="text" list="model-hints" value={model()} onInput={(e) => setModel(e.currentTarget.value)} required />
+            <input {...field("model")} type="text" list="model-hints" value={model()} onInput={(e) => setModel(e.currentTarget.value)} required />
             <datalist id="model-hints">
               <option value="sim" />
               <option value="openai:gpt-4o-mini" />
@@ -73,35 +73,35 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
         </div>
         <label class="field">
           <span>System prompt</span>
-          <textarea rows={6} value={prompt()} onInput={(e) => setPrompt(e.currentTarget.value)} />
+          <textarea {...field("system_prompt")} rows={6} value={prompt()} onInput={(e) => setPrompt(e.currentTarget.value)} />
         </label>
         <div class="grid-2">
           <label class="field">
             <span>Tools (comma separated)</span>
-            <input type="text" value={tools()} onInput={(e) => setTools(e.currentTarget.value)} placeholder="web_search, ask_human" />
+            <input {...field("tools")} type="text" value={tools()} onInput={(e) => setTools(e.currentTarget.value)} placeholder="web_search, ask_human" />
           </label>
           <label class="field">
             <span>Max turns</span>
-            <input type="number" min="1" value={maxTurns()} onInput={(e) => setMaxTurns(e.currentTarget.value)} />
+            <input {...field("max_turns")} type="number" min="1" value={maxTurns()} onInput={(e) => setMaxTurns(e.currentTarget.value)} />
           </label>
         </div>
         <div class="grid-2">
           <label class="field">
             <span>Max cost per task (USD)</span>
-            <input type="number" min="0" step="any" value={maxCost()} onInput={(e) => setMaxCost(e.currentTarget.value)} placeholder="no limit" />
+            <input {...field("max_cost")} type="number" min="0" step="any" value={maxCost()} onInput={(e) => setMaxCost(e.currentTarget.value)} placeholder="no limit" />
           </label>
           <label class="field">
             <span>Max concurrent tasks</span>
-            <input type="number" min="1" step="1" value={maxConcurrency()} onInput={(e) => setMaxConcurrency(e.currentTarget.value)} placeholder="no limit" />
+            <input {...field("max_concurrency")} type="number" min="1" step="1" value={maxConcurrency()} onInput={(e) => setMaxConcurrency(e.currentTarget.value)} placeholder="no limit" />
           </label>
         </div>
         <div class="grid-2">
           <label class="field">
             <span>Max tool calls per turn</span>
-            <input type="number" min="1" step="1" value={maxToolCalls()} onInput={(e) => setMaxToolCalls(e.currentTarget.value)} placeholder="the instance's limit" />
+            <input {...field("max_tool_calls_per_turn")} type="number" min="1" step="1" value={maxToolCalls()} onInput={(e) => setMaxToolCalls(e.currentTarget.value)} placeholder="the instance's limit" />
           </label>
         </div>
-        <FormFooter error={err()} busy={busy()} onCancel={props.onClose} submit={a ? "Save" : "Create agent"} />
+        <FormFooter error={err()} errorId={errorId} busy={busy()} onCancel={props.onClose} submit={a ? "Save" : "Create agent"} />
       </form>
     </Modal>
   );

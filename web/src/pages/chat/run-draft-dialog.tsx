@@ -11,14 +11,14 @@ export type RunForm = { inputs: Record<string, string>; title: string };
  * in the page (`form`), so a run refused for a newer draft keeps it for the next try.
  */
 export function RunDraftDialog(props: { draft: DraftView; form: RunForm; onChange: (f: RunForm) => void; onClose: () => void; onRun: (inputs: Record<string, string>, title?: string) => Promise<void> }) {
-  const { busy, error, setError, run } = createSubmit();
+  const { busy, error, setError, run, errorId, field } = createSubmit();
   const params = () => props.draft.plan.params;
   const values = () => Object.fromEntries(params().map((p) => [p.name, props.form.inputs[p.name] ?? p.default ?? ""]));
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
     const missing = params().filter((p) => p.required && !values()[p.name]?.trim());
-    if (missing.length) return setError(`Fill in ${missing.map((p) => p.name).join(", ")}.`);
+    if (missing.length) return setError(`Fill in ${missing.map((p) => p.name).join(", ")}.`, `inputs.${missing[0].name}`);
     const inputs = Object.fromEntries(Object.entries(values()).filter(([, v]) => v !== ""));
     await run(() => props.onRun(inputs, props.form.title.trim() || undefined));
   };
@@ -28,10 +28,10 @@ export function RunDraftDialog(props: { draft: DraftView; form: RunForm; onChang
       <form class="stack" onSubmit={submit}>
         <label class="field">
           <span>Task title (optional)</span>
-          <input type="text" maxlength="200" value={props.form.title} onInput={(e) => props.onChange({ ...props.form, title: e.currentTarget.value })} placeholder={props.draft.plan.name} />
+          <input {...field("title")} type="text" maxlength="200" value={props.form.title} onInput={(e) => props.onChange({ ...props.form, title: e.currentTarget.value })} placeholder={props.draft.plan.name} />
         </label>
-        <ParamFields params={params()} values={values()} onChange={(name, v) => props.onChange({ ...props.form, inputs: { ...props.form.inputs, [name]: v } })} />
-        <FormFooter error={error()} busy={busy()} onCancel={props.onClose} submit={busy() ? "Starting…" : "Run"} />
+        <ParamFields params={params()} values={values()} onChange={(name, v) => props.onChange({ ...props.form, inputs: { ...props.form.inputs, [name]: v } })} field={field} />
+        <FormFooter error={error()} errorId={errorId} busy={busy()} onCancel={props.onClose} submit={busy() ? "Starting…" : "Run"} />
       </form>
     </Modal>
   );

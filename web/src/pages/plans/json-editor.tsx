@@ -1,4 +1,4 @@
-import { createMemo, For, Show } from "solid-js";
+import { createEffect, createMemo, For, on, Show } from "solid-js";
 
 export interface EditorIssue {
   line: number;
@@ -25,6 +25,9 @@ export function JsonEditor(props: { value: string; onInput: (v: string) => void;
     const lh = parseFloat(getComputedStyle(area).lineHeight) || 20;
     area.scrollTop = Math.max(0, (line - 4) * lh);
   };
+
+  // a save's issues bring the person to the first of them, as any form's invalid field does
+  createEffect(on(() => props.issues, (issues) => issues.length > 0 && jump(issues[0].line), { defer: true }));
 
   return (
     <div class="json-editor">

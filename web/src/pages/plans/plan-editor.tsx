@@ -17,6 +17,7 @@ import { RunPlanForm } from "./run-plan-form";
 import { savedBy, VersionList } from "./version-list";
 import { isTriggerList } from "../../lib/trigger-breaks";
 import { isNewerPlan } from "../../lib/newer-plan";
+import { onLive } from "../../lib/live";
 
 export type PlanTab = "edit" | "graph" | "run" | "versions";
 
@@ -104,6 +105,27 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   window.addEventListener("beforeunload", onUnload);
   onCleanup(() => window.removeEventListener("beforeunload", onUnload));
 
+  const DELETED = "This plan was deleted while you edited it (in another tab, or by someone else). Your edits are kept here, not saved: save them as a new plan to keep them.";
+  /** Version `v` was saved elsewhere while this page built on another: the edits stay, to look at it first or replace it. */
+  const showNewer = (v: number) => {
+    setNewer(v);
+    setNewerBy(null);
+    // read apart from the loaded plan, which the edits and the Run tab stay on
+    void api.plans.get(props.id).then((p) => newer() === v && p.version === v && setNewerBy(savedBy(p)), () => undefined);
+  };
+  const reload = () =>
+    void plan.refresh().then(() => {
+      if (plan.data && !dirty()) (load(prettyWithLines(plan.data.definition).text), setBase(plan.data.version));
+      void versions.refresh();
+    });
+  // Saved or deleted elsewhere: said at once, not only when a save is refused; what is on show (and typed) stays
+  // until the person loads the new version. Our own save or delete is busy meanwhile.
+  onLive((ev) => {
+    if (ev.type !== "plan" || ev.plan.id !== props.id || isNew() || !plan.data || busy() || deleting()) return;
+    if (ev.deleted) return void (setGone(true), setErr(dirty() ? DELETED : "This plan was deleted (in another tab, or by someone else). Tasks that ran it keep the version they ran."));
+    if (ev.plan.version > base() && ev.plan.version !== newer()) showNewer(ev.plan.version);
+  });
+
   const save = async (pauseTriggers = false, asNew = false) => {
     setErr(null);
     setIssues([]);
@@ -139,15 +161,11 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
       }
     } catch (e) {
       if (e instanceof ApiError && e.status === 409 && isNewerPlan(e.details)) {
-        const v = e.details.version;
-        setNewer(v);
-        setNewerBy(null);
-        // read apart from the loaded plan, which the edits and the Run tab stay on
-        void api.plans.get(props.id).then((p) => newer() === v && p.version === v && setNewerBy(savedBy(p)), () => undefined);
+        showNewer(e.details.version);
         setErr(`Version ${e.details.version} of this plan was saved while you edited (in another tab, or by someone else). Your edits are kept here, not saved: look at version ${e.details.version} first, or replace it with yours.`);
       } else if (e instanceof ApiError && e.status === 404 && !isNew()) {
         setGone(true);
-        setErr("This plan was deleted while you edited it (in another tab, or by someone else). Your edits are kept here, not saved: save them as a new plan to keep them.");
+        setErr(DELETED);
       } else if (e instanceof ApiError && e.status === 409 && isTriggerList(e.details)) {
         setBreaks(e.details.map((d) => d.trigger_id));
         setErr(e.message);
@@ -177,11 +195,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     if (plan.data) load(prettyWithLines(plan.data.definition).text);
     setViewing(null);
     // discarded for the version saved meanwhile: load it (the refresh updates the loaded definition in place, unseen by the effect)
-    if (stale)
-      void plan.refresh().then(() => {
-        if (plan.data && !dirty()) (load(prettyWithLines(plan.data.definition).text), setBase(plan.data.version));
-        void versions.refresh();
-      });
+    if (stale) reload();
   };
 
   return (
@@ -227,6 +241,16 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
             </Show>
           </div>
         </header>
+        <Show when={newer() !== null && !dirty() && !gone()}>
+          <p class="form-notice row gap-sm wrap" role="status" data-testid="newer-notice">
+            <span>
+              Version {newer()} was saved{newerBy() ? ` by ${newerBy()}` : ""} since this page loaded version {base()}.
+            </span>
+            <button class="btn btn-sm" type="button" onClick={revert}>
+              Load version {newer()}
+            </button>
+          </p>
+        </Show>
         <div id="plan-panel" role="tabpanel" aria-labelledby={`plan-tab-${tab()}`} class="stack">
           <Show when={tab() === "edit"}>
             <Show when={missingVersion()}>
@@ -240,7 +264,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
                 {err()}
               </p>
             </Show>
-            <Show when={isAdmin() && newer()}>
+            <Show when={isAdmin() && dirty() && newer()}>
               {(v) => (
                 <div class="row gap-sm wrap" data-testid="newer-version">
                   <a class="btn btn-ghost" href={`/plans/${encodeURIComponent(props.id)}?version=${v()}`} target="_blank" rel="noopener">

@@ -5,6 +5,7 @@ import { Icon } from "../../components/icons";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { fmtRelative } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
+import { onLive, throttle } from "../../lib/live";
 import { isAdmin } from "../../lib/session";
 import { PlanEditor, type PlanTab } from "./plan-editor";
 
@@ -15,6 +16,18 @@ export function PlansPage() {
   const selected = () => params.id;
   // Kept across plans: someone running plans one after another stays on Run.
   const [tab, setTab] = createSignal<PlanTab>("edit");
+  // Plans saved or deleted elsewhere (another tab, a teammate, the API, a chat's Save): a known one is patched at
+  // once; a new one, or a feed that may have missed some, refetches the list.
+  const refetch = throttle(() => void plans.refresh(), 300);
+  onLive((ev) => {
+    if (ev.type === "reset") return refetch();
+    if (ev.type !== "plan" || !plans.data) return;
+    const { id, name, version, updated_at } = ev.plan;
+    const known = plans.data.items.some((p) => p.id === id);
+    if (ev.deleted) return plans.mutate((d) => ({ ...d, items: d.items.filter((p) => p.id !== id) }));
+    if (!known) return refetch();
+    plans.mutate((d) => ({ ...d, items: d.items.map((p) => (p.id === id && version >= p.version ? { ...p, name, version, updated_at } : p)) }));
+  });
 
   return (
     <section class="page" aria-labelledby="plans-title">
@@ -32,20 +45,23 @@ export function PlansPage() {
       <div class="split">
         <nav class="card list-pane" aria-label="Plans">
           <Show when={plans.data} fallback={<Show when={plans.error} fallback={<Skeleton rows={4} />}>{<ErrorState error={plans.error} retry={plans.refresh} />}</Show>}>
-            <ul class="pick-list">
-              <For each={plans.data?.items} fallback={<EmptyState title="No plans yet">Create one to run multi-step work.</EmptyState>}>
-                {(p) => (
-                  <li>
-                    <A href={`/plans/${p.id}`} activeClass="active" class="pick">
-                      <span class="pick-title">{p.name}</span>
-                      <span class="muted small">
-                        v{p.version} · {fmtRelative(p.updated_at ?? p.created_at)}
-                      </span>
-                    </A>
-                  </li>
-                )}
-              </For>
-            </ul>
+            {/* outside the list: a list holds only its items */}
+            <Show when={plans.data?.items.length} fallback={<EmptyState title="No plans yet">Create one to run multi-step work.</EmptyState>}>
+              <ul class="pick-list">
+                <For each={plans.data?.items}>
+                  {(p) => (
+                    <li>
+                      <A href={`/plans/${p.id}`} activeClass="active" class="pick">
+                        <span class="pick-title">{p.name}</span>
+                        <span class="muted small">
+                          v{p.version} · {fmtRelative(p.updated_at ?? p.created_at)}
+                        </span>
+                      </A>
+                    </li>
+                  )}
+                </For>
+              </ul>
+            </Show>
           </Show>
         </nav>
         <div class="detail-pane">

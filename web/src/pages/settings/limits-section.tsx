@@ -5,6 +5,7 @@ import { ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
+import { createFieldErrors } from "../../lib/field-errors";
 import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
 import { SpendSection } from "./spend-section";
@@ -16,7 +17,10 @@ const num = (s: string): number | null => (s.trim() === "" ? null : Number(s));
 /** Concurrency, retention, the monthly spend cap and masked patterns; then the spend report. */
 export function LimitsSection() {
   const settings = createLoader(() => unwrap(fd.settings.$get()));
-  const [err, setErr] = createSignal<string | null>(null);
+  const [err, setErrText] = createSignal<string | null>(null);
+  const fields = createFieldErrors();
+  /** The form's error, and the field it is about (marked invalid, described by it, focused). */
+  const setErr = (text: string | null, field: string | null = null) => (setErrText(text), fields.mark(text ? field : null));
   const [busy, setBusy] = createSignal(false);
 
   const save = async (e: SubmitEvent) => {
@@ -32,9 +36,8 @@ export function LimitsSection() {
         .map((p) => p.trim())
         .filter(Boolean),
     };
-    if ([body.max_concurrent_tasks, body.retention_days, body.monthly_spend_cap].some((n) => n !== null && (!Number.isFinite(n) || n <= 0))) {
-      return setErr("Limits are positive numbers, or empty for the default.");
-    }
+    const bad = (["max_concurrent_tasks", "retention_days", "monthly_spend_cap"] as const).find((k) => body[k] !== null && (!Number.isFinite(body[k]) || body[k] <= 0));
+    if (bad) return setErr("Limits are positive numbers, or empty for the default.", bad);
     setBusy(true);
     try {
       await unwrap(fd.settings.$patch({ json: body }));
@@ -42,6 +45,7 @@ export function LimitsSection() {
       await settings.refresh();
     } catch (e2) {
       setErr(errorMessage(e2));
+      fields.markFrom(e2);
     } finally {
       setBusy(false);
     }
@@ -62,22 +66,22 @@ export function LimitsSection() {
               <div class="grid-4">
                 <label class="field">
                   <span>Concurrent tasks</span>
-                  <input name="max_concurrent_tasks" type="number" min="1" step="1" value={s().max_concurrent_tasks ?? ""} placeholder={`${s().defaults.max_concurrent_tasks} (default)`} disabled={!isAdmin()} />
+                  <input {...fields.of("max_concurrent_tasks")} name="max_concurrent_tasks" type="number" min="1" step="1" value={s().max_concurrent_tasks ?? ""} placeholder={`${s().defaults.max_concurrent_tasks} (default)`} disabled={!isAdmin()} />
                 </label>
                 <label class="field">
                   <span>Keep finished tasks (days)</span>
-                  <input name="retention_days" type="number" min="1" step="1" value={s().retention_days ?? ""} placeholder="forever" disabled={!isAdmin()} />
+                  <input {...fields.of("retention_days")} name="retention_days" type="number" min="1" step="1" value={s().retention_days ?? ""} placeholder="forever" disabled={!isAdmin()} />
                 </label>
                 <label class="field">
                   <span>Monthly spend cap (USD)</span>
-                  <input name="monthly_spend_cap" type="number" min="0" step="any" value={s().monthly_spend_cap ?? ""} placeholder="no cap" disabled={!isAdmin()} />
+                  <input {...fields.of("monthly_spend_cap")} name="monthly_spend_cap" type="number" min="0" step="any" value={s().monthly_spend_cap ?? ""} placeholder="no cap" disabled={!isAdmin()} />
                 </label>
               </div>
               <label class="field">
                 <span>Masked patterns (one regular expression a line)</span>
-                <textarea name="mask_patterns" rows="3" spellcheck={false} value={s().mask_patterns.join("\n")} disabled={!isAdmin()} />
+                <textarea {...fields.of("mask_patterns")} name="mask_patterns" rows="3" spellcheck={false} value={s().mask_patterns.join("\n")} disabled={!isAdmin()} />
               </label>
-              <ErrorLine text={err()} />
+              <ErrorLine text={err()} id={fields.errorId} />
               <Show when={!isAdmin()}>
                 <RoleNote>Only admins change limits.</RoleNote>
               </Show>

@@ -9,6 +9,7 @@ import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
+import { createSubmit } from "../../lib/submit";
 import { DeliveryLog } from "./delivery-log";
 import { SubscriptionEditDialog } from "./subscription-edit-dialog";
 import { EVENTS, type EventName, SubscriptionFields, subscriptionProblem } from "./subscription-fields";
@@ -29,7 +30,7 @@ function Subscriptions() {
   const [url, setUrl] = createSignal("");
   const [description, setDescription] = createSignal("");
   const [events, setEvents] = createSignal<EventName[]>([...EVENTS]);
-  const [err, setErr] = createSignal<string | null>(null);
+  const { busy, error: err, setError: setErr, run, errorId, field } = createSubmit();
   const [secret, setSecret] = createSignal<string | null>(null);
   const [rotating, setRotating] = createSignal<{ id: string; url: string } | null>(null);
   const [deleting, setDeleting] = createSignal<{ id: string; url: string } | null>(null);
@@ -38,17 +39,14 @@ function Subscriptions() {
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
     const problem = subscriptionProblem(url(), events());
-    if (problem) return setErr(problem);
-    setErr(null);
-    try {
+    if (problem) return setErr(problem.message, problem.field);
+    await run(async () => {
       const s = await unwrap(fd.notifications.subscriptions.$post({ json: { url: url().trim(), events: events(), description: description().trim() } }));
       setUrl("");
       setDescription("");
       setSecret(s.secret);
       void subs.refresh();
-    } catch (e2) {
-      setErr(errorMessage(e2));
-    }
+    });
   };
   const setEnabled = async (id: string, enabled: boolean) => {
     try {
@@ -157,11 +155,13 @@ function Subscriptions() {
           </div>
         </Show>
         <form class="stack" onSubmit={create} aria-label="Add subscription">
-          <SubscriptionFields wide url={url()} description={description()} events={events()} onUrl={setUrl} onDescription={setDescription} onEvents={setEvents} />
+          <SubscriptionFields wide url={url()} description={description()} events={events()} onUrl={setUrl} onDescription={setDescription} onEvents={setEvents} field={field} />
           <div>
-            <button class="btn btn-primary" type="submit">Add subscription</button>
+            <button class="btn btn-primary" type="submit" disabled={busy()}>
+              Add subscription
+            </button>
           </div>
-          <ErrorLine text={err()} />
+          <ErrorLine text={err()} id={errorId} />
         </form>
       </div>
 

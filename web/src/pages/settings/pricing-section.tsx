@@ -7,6 +7,7 @@ import { Modal } from "../../components/modal";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
+import { createFieldErrors } from "../../lib/field-errors";
 import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
 
@@ -25,7 +26,10 @@ export function PricingSection() {
   const [model, setModel] = createSignal("");
   const [editing, setEditing] = createSignal<string | null>(null);
   const [vals, setVals] = createSignal<Record<Field, string>>(EMPTY);
-  const [err, setErr] = createSignal<string | null>(null);
+  const [err, setErrText] = createSignal<string | null>(null);
+  const fields = createFieldErrors();
+  /** The form's error, and the field it is about (marked invalid, described by it, focused). */
+  const setErr = (text: string | null, field: string | null = null) => (setErrText(text), fields.mark(text ? field : null));
   const [busy, setBusy] = createSignal(false);
   const [reverting, setReverting] = createSignal<Price | null>(null);
   let modelInput!: HTMLInputElement;
@@ -52,10 +56,11 @@ export function PricingSection() {
     e.preventDefault();
     setErr(null);
     const m = model().trim();
-    if (!m) return setErr("Model is required.");
-    if (!MODEL_RE.test(m)) return setErr("Model is “sim”, “openai:<model>” or “anthropic:<model>”.");
+    if (!m) return setErr("Model is required.", "model");
+    if (!MODEL_RE.test(m)) return setErr("Model is “sim”, “openai:<model>” or “anthropic:<model>”.", "model");
     const n = Object.fromEntries(FIELDS.map((f) => [f, vals()[f] === "" ? 0 : Number(vals()[f])])) as Record<Field, number>;
-    if (Object.values(n).some((x) => !Number.isFinite(x) || x < 0)) return setErr("Prices are non-negative numbers.");
+    const bad = FIELDS.find((f) => !Number.isFinite(n[f]) || n[f] < 0);
+    if (bad) return setErr("Prices are non-negative numbers.", bad);
     setBusy(true);
     try {
       await api.pricing.put(m, n);
@@ -64,6 +69,7 @@ export function PricingSection() {
       await prices.refresh();
     } catch (e2) {
       setErr(errorMessage(e2));
+      fields.markFrom(e2);
     } finally {
       setBusy(false);
     }
@@ -151,7 +157,8 @@ export function PricingSection() {
             <label class="field">
               <span>Model</span>
               <input
-                ref={modelInput}
+                {...fields.of("model")}
+                ref={(el) => ((modelInput = el), fields.of("model").ref(el))}
                 type="text"
                 value={model()}
                 onInput={(e) => setModel(e.currentTarget.value)}
@@ -168,7 +175,8 @@ export function PricingSection() {
                     {LABEL[f]} <span class="muted small">{f === "per_search" ? "USD / search" : "USD / 1M"}</span>
                   </span>
                   <input
-                    ref={(el) => i() === 0 && (inputField = el)}
+                    {...fields.of(f)}
+                    ref={(el) => (i() === 0 && (inputField = el), fields.of(f).ref(el))}
                     type="number"
                     min="0"
                     step="any"
@@ -180,7 +188,7 @@ export function PricingSection() {
               )}
             </For>
           </div>
-          <ErrorLine text={err()} />
+          <ErrorLine text={err()} id={fields.errorId} />
           <div class="row gap-sm">
             <button class="btn btn-primary" type="submit" disabled={busy()}>
               Save price

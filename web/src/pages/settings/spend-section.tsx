@@ -1,7 +1,7 @@
-import { createSignal, For, Show } from "solid-js";
+import { createMemo, createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
 import { ErrorState, Skeleton } from "../../components/states";
-import { fmtCost, fmtInt, totalTokens } from "../../lib/format";
+import { fmtCost, fmtCostColumn, fmtCostExact, fmtInt, totalTokens } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { SpendChart } from "./spend-chart";
 import { TableHead } from "../../components/list-table";
@@ -45,6 +45,12 @@ export function SpendSection() {
     const m = report.data?.month;
     return m?.cap ? Math.floor((m.spent / m.cap) * 100) : null;
   };
+
+  type Report = NonNullable<typeof report.data>;
+  // days with nothing spent are left out of the table (the chart keeps them)
+  const rows = (r: Report) => (r.group === "day" ? r.items.filter((i) => i.cost > 0 || i.tasks > 0 || i.conversations > 0) : r.items);
+  // one column: every cost to the same decimals, adding up to the total shown
+  const costs = createMemo(() => (report.data ? fmtCostColumn(rows(report.data).map((i) => i.cost), report.data.total) : { rows: [], total: "" }));
 
   return (
     <div class="card stack" data-section="spend">
@@ -97,15 +103,17 @@ export function SpendSection() {
                 <caption class="sr-only">Spend {r().group === "day" ? "per day" : `per ${r().group}`}</caption>
                 <TableHead columns={[HEAD[r().group], ...["Tasks", "Chats", "Tokens", "Searches", "Cost"].map((label) => ({ label, num: true }))]} />
                 <tbody>
-                  <For each={r().group === "day" ? r().items.filter((i) => i.cost > 0 || i.tasks > 0 || i.conversations > 0) : r().items}>
-                    {(i) => (
+                  <For each={rows(r())}>
+                    {(i, n) => (
                       <tr>
                         <th scope="row">{r().group === "day" || r().group === "month" ? i.key : r().group === "source" ? (SOURCE[i.key] ?? i.key) : r().group === "plan" ? planLabel(i) : <code>{i.key}</code>}</th>
                         <td class="num">{fmtInt(i.tasks)}</td>
                         <td class="num">{fmtInt(i.conversations)}</td>
                         <td class="num">{fmtInt(totalTokens(i.tokens))}</td>
                         <td class="num">{fmtInt(i.searches)}</td>
-                        <td class="num">{fmtCost(i.cost)}</td>
+                        <td class="num" title={fmtCostExact(i.cost)}>
+                          {costs().rows[n()]}
+                        </td>
                       </tr>
                     )}
                   </For>
@@ -114,7 +122,9 @@ export function SpendSection() {
                   <tr>
                     <th scope="row">Total</th>
                     <td colspan="4" />
-                    <td class="num">{fmtCost(r().total)}</td>
+                    <td class="num" title={fmtCostExact(r().total)} data-testid="spend-total">
+                      {costs().total}
+                    </td>
                   </tr>
                 </tfoot>
               </table>

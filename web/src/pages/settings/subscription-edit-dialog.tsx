@@ -21,13 +21,13 @@ export function SubscriptionEditDialog(props: { subscription: Subscription; onCl
   const [url, setUrl] = createSignal(s.url);
   const [description, setDescription] = createSignal(s.description);
   const [events, setEvents] = createSignal<EventName[]>([...s.events]);
-  const { busy, error: err, setError: setErr, run } = createSubmit();
+  const { busy, error: err, setError: setErr, run, errorId, field } = createSubmit();
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
     setErr(null);
     const problem = subscriptionProblem(url(), events());
-    if (problem) return setErr(problem);
+    if (problem) return setErr(problem.message, problem.field);
     const patch: { url?: string; description?: string; events?: EventName[] } = {};
     if (url().trim() !== s.url) patch.url = url().trim();
     if (description().trim() !== s.description) patch.description = description().trim();
@@ -45,9 +45,9 @@ export function SubscriptionEditDialog(props: { subscription: Subscription; onCl
   return (
     <Modal open onClose={props.onClose} title="Edit subscription">
       <form class="stack" onSubmit={submit}>
-        <SubscriptionFields url={url()} description={description()} events={events()} onUrl={setUrl} onDescription={setDescription} onEvents={setEvents} />
+        <SubscriptionFields url={url()} description={description()} events={events()} onUrl={setUrl} onDescription={setDescription} onEvents={setEvents} field={field} />
         <p class="muted small">Messages queued for an event taken out are dropped; retries go to the new URL.</p>
-        <FormFooter error={err()} busy={busy()} onCancel={props.onClose} submit="Save" />
+        <FormFooter error={err()} errorId={errorId} busy={busy()} onCancel={props.onClose} submit="Save" />
       </form>
     </Modal>
   );

@@ -9,6 +9,7 @@ import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
+import { createSubmit } from "../../lib/submit";
 import { isAdmin, session } from "../../lib/session";
 
 export function TokensSection() {
@@ -24,23 +25,20 @@ function TokensManager() {
   const [name, setName] = createSignal("");
   const [role, setRole] = createSignal<Role>("member");
   const [days, setDays] = createSignal("");
-  const [err, setErr] = createSignal<string | null>(null);
+  const { busy, error: err, setError: setErr, run, errorId, field } = createSubmit();
   const [secret, setSecret] = createSignal<string | null>(null);
   const [revoking, setRevoking] = createSignal<ApiToken | null>(null);
 
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
-    if (!name().trim()) return setErr("Name the token.");
-    setErr(null);
-    try {
+    if (!name().trim()) return setErr("Name the token.", "name");
+    await run(async () => {
       const expiresAt = days() ? new Date(Date.now() + Number(days()) * 86_400_000).toISOString() : undefined;
       const t = await api.tokens.create(name().trim(), role(), expiresAt);
       setName("");
       setSecret(t.token ?? null);
       void tokens.refresh();
-    } catch (e2) {
-      setErr(errorMessage(e2));
-    }
+    });
   };
 
   const changeRole = async (t: ApiToken, next: Role) => {
@@ -115,11 +113,11 @@ function TokensManager() {
         <form class="row gap-sm wrap align-end" onSubmit={create} aria-label="Create token">
           <label class="field">
             <span>Token name</span>
-            <input type="text" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="ci-bot" />
+            <input {...field("name")} type="text" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="ci-bot" />
           </label>
           <label class="field">
             <span>Role</span>
-            <select value={role()} onChange={(e) => setRole(e.currentTarget.value as Role)}>
+            <select {...field("role")} value={role()} onChange={(e) => setRole(e.currentTarget.value as Role)}>
               <option value="viewer">viewer</option>
               <option value="member">member</option>
               <option value="admin">admin</option>
@@ -127,18 +125,18 @@ function TokensManager() {
           </label>
           <label class="field">
             <span>Expires</span>
-            <select value={days()} onChange={(e) => setDays(e.currentTarget.value)}>
+            <select {...field("expires_at")} value={days()} onChange={(e) => setDays(e.currentTarget.value)}>
               <option value="">never</option>
               <option value="7">in 7 days</option>
               <option value="30">in 30 days</option>
               <option value="90">in 90 days</option>
             </select>
           </label>
-          <button class="btn btn-primary" type="submit">
+          <button class="btn btn-primary" type="submit" disabled={busy()}>
             Create token
           </button>
         </form>
-        <ErrorLine text={err()} />
+        <ErrorLine text={err()} id={errorId} />
       </Show>
       <Show when={secret()}>
         {(value) => (

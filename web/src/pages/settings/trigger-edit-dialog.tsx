@@ -19,7 +19,7 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
   const [timezone, setTimezone] = createSignal(t.timezone ?? "UTC");
   const [inputs, setInputs] = createSignal(pretty(t.inputs));
   const [inputMap, setInputMap] = createSignal(t.input_map ? pretty(t.input_map) : "");
-  const { busy, error: err, setError: setErr, run } = createSubmit();
+  const { busy, error: err, setError: setErr, run, errorId, field } = createSubmit();
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -34,14 +34,14 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
       const parsed = JSON.parse(inputs() || "{}") as Record<string, unknown>;
       if (!same(parsed, t.inputs)) patch.inputs = parsed;
     } catch {
-      return setErr('Inputs must be a JSON object, e.g. {"topic": "pricing"}.');
+      return setErr('Inputs must be a JSON object, e.g. {"topic": "pricing"}.', "inputs");
     }
     if (t.kind === "webhook") {
       try {
         const map = inputMap().trim() ? (JSON.parse(inputMap()) as Record<string, string>) : null;
         if (!same(map, t.input_map)) patch.input_map = map;
       } catch {
-        return setErr('Params from the body must be a JSON object of dot paths, e.g. {"repo": "repository.full_name"}.');
+        return setErr('Params from the body must be a JSON object of dot paths, e.g. {"repo": "repository.full_name"}.', "input_map");
       }
     }
     if (!Object.keys(patch).length) return props.onClose();
@@ -58,25 +58,25 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
       <form class="stack" onSubmit={submit}>
         <label class="field">
           <span>Name</span>
-          <input type="text" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="the title of the tasks it starts" />
+          <input {...field("title")} type="text" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="the title of the tasks it starts" />
         </label>
         <Show when={t.kind === "cron"}>
           <div class="grid-2">
-            <CronFields cron={cron()} setCron={setCron} timezone={timezone()} setTimezone={setTimezone} listId="timezone-names-edit" required />
+            <CronFields cron={cron()} setCron={setCron} timezone={timezone()} setTimezone={setTimezone} listId="timezone-names-edit" required field={field} />
           </div>
           <SchedulePreview cron={cron()} timezone={timezone()} />
         </Show>
         <label class="field">
           <span>Inputs (JSON)</span>
-          <textarea class="code-input" rows={4} value={inputs()} onInput={(e) => setInputs(e.currentTarget.value)} />
+          <textarea {...field("inputs")} class="code-input" rows={4} value={inputs()} onInput={(e) => setInputs(e.currentTarget.value)} />
         </label>
         <Show when={t.kind === "webhook"}>
           <label class="field">
             <span>Params from the body (JSON, optional)</span>
-            <textarea class="code-input" rows={3} value={inputMap()} onInput={(e) => setInputMap(e.currentTarget.value)} placeholder='{"repo": "repository.full_name"}' />
+            <textarea {...field("input_map")} class="code-input" rows={3} value={inputMap()} onInput={(e) => setInputMap(e.currentTarget.value)} placeholder='{"repo": "repository.full_name"}' />
           </label>
         </Show>
-        <FormFooter error={err()} busy={busy()} onCancel={props.onClose} submit="Save" />
+        <FormFooter error={err()} errorId={errorId} busy={busy()} onCancel={props.onClose} submit="Save" />
       </form>
     </Modal>
   );

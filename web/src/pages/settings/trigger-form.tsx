@@ -6,22 +6,23 @@ import { ParamFields } from "../../components/param-fields";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage } from "../../lib/format";
+import type { FieldProps } from "../../lib/field-errors";
 import { createSubmit } from "../../lib/submit";
 
 /** IANA zone names the browser knows, for the timezone field's suggestions. */
 export const zones = (): string[] => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []);
 
 /** A cron trigger's schedule: its expression and its timezone, offered from the runtime's list (`listId` names that list, unique per page). */
-export function CronFields(props: { cron: string; setCron: (v: string) => void; timezone: string; setTimezone: (v: string) => void; listId: string; required?: boolean }) {
+export function CronFields(props: { cron: string; setCron: (v: string) => void; timezone: string; setTimezone: (v: string) => void; listId: string; required?: boolean; field?: (name: string) => FieldProps }) {
   return (
     <>
       <label class="field">
         <span>Cron expression</span>
-        <input type="text" value={props.cron} onInput={(e) => props.setCron(e.currentTarget.value)} required={props.required} />
+        <input {...props.field?.("cron")} type="text" value={props.cron} onInput={(e) => props.setCron(e.currentTarget.value)} required={props.required} />
       </label>
       <label class="field">
         <span>Timezone</span>
-        <input type="text" list={props.listId} value={props.timezone} onInput={(e) => props.setTimezone(e.currentTarget.value)} placeholder="UTC" spellcheck={false} />
+        <input {...props.field?.("timezone")} type="text" list={props.listId} value={props.timezone} onInput={(e) => props.setTimezone(e.currentTarget.value)} placeholder="UTC" spellcheck={false} />
         <datalist id={props.listId}>
           <For each={zones()}>{(z) => <option value={z} />}</For>
         </datalist>
@@ -68,7 +69,7 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
   const [values, setValues] = createSignal<Record<string, string>>({});
   const [inputMap, setInputMap] = createSignal("");
   // busy keeps a second click from making a second trigger (two cron triggers fire every task twice)
-  const { busy, error: err, setError: setErr, run } = createSubmit();
+  const { busy, error: err, setError: setErr, run, errorId, field } = createSubmit();
   const chosenPlan = () => planId() || props.plans.data?.items[0]?.id || "";
   const params = () => props.plans.data?.items.find((p) => p.id === chosenPlan())?.definition.params ?? [];
   // another plan: its own params, defaults filled in
@@ -79,14 +80,14 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
     setErr(null);
     const parsed = Object.fromEntries(Object.entries(values()).filter(([, v]) => v !== ""));
     const missing = kind() === "cron" ? params().filter((p) => p.required && !parsed[p.name]?.trim()) : [];
-    if (missing.length) return setErr(`Fill in ${missing.map((p) => p.name).join(", ")}: a schedule has no one to ask.`);
+    if (missing.length) return setErr(`Fill in ${missing.map((p) => p.name).join(", ")}: a schedule has no one to ask.`, `inputs.${missing[0].name}`);
     let map: Record<string, string> | undefined;
     try {
       map = kind() === "webhook" && inputMap().trim() ? (JSON.parse(inputMap()) as Record<string, string>) : undefined;
     } catch {
-      return setErr('Params from the body must be a JSON object of dot paths, e.g. {"repo": "repository.full_name"}.');
+      return setErr('Params from the body must be a JSON object of dot paths, e.g. {"repo": "repository.full_name"}.', "input_map");
     }
-    if (!chosenPlan()) return setErr("Choose a plan.");
+    if (!chosenPlan()) return setErr("Choose a plan.", "plan_id");
     const named = title().trim() ? { title: title().trim() } : {};
     const input: TriggerInput =
       kind() === "cron"
@@ -105,14 +106,14 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
       <div class="grid-4">
         <label class="field">
           <span>Kind</span>
-          <select value={kind()} onChange={(e) => setKind(e.currentTarget.value as "cron" | "webhook")}>
+          <select {...field("kind")} value={kind()} onChange={(e) => setKind(e.currentTarget.value as "cron" | "webhook")}>
             <option value="cron">cron</option>
             <option value="webhook">webhook</option>
           </select>
         </label>
         <label class="field">
           <span>Plan</span>
-          <select value={chosenPlan()} onChange={(e) => setPlanId(e.currentTarget.value)} disabled={!props.plans.data} aria-invalid={props.plans.error ? "true" : undefined}>
+          <select {...field("plan_id")} value={chosenPlan()} onChange={(e) => setPlanId(e.currentTarget.value)} disabled={!props.plans.data}>
             <Show when={props.plans.data} fallback={<option value="">{props.plans.error ? "Plans could not be loaded" : "Loading plans…"}</option>}>
               <For each={props.plans.data?.items ?? []} fallback={<option value="">No plans</option>}>
                 {(p) => <option value={p.id}>{p.name}</option>}
@@ -121,7 +122,7 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
           </select>
         </label>
         <Show when={kind() === "cron"}>
-          <CronFields cron={cron()} setCron={setCron} timezone={timezone()} setTimezone={setTimezone} listId="timezone-names" />
+          <CronFields cron={cron()} setCron={setCron} timezone={timezone()} setTimezone={setTimezone} listId="timezone-names" field={field} />
         </Show>
       </div>
       <Show when={kind() === "cron"}>
@@ -129,29 +130,29 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
       </Show>
       <label class="field">
         <span>Name (optional)</span>
-        <input type="text" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="the title of the tasks it starts" />
+        <input {...field("title")} type="text" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="the title of the tasks it starts" />
       </label>
       <fieldset class="stack" aria-label="Inputs">
         <legend class="small muted">{kind() === "webhook" ? "Inputs: saved ones; a delivery's body, or the params taken from it, goes over them" : "Inputs of every task it starts"}</legend>
-        <ParamFields params={params()} values={values()} onChange={(name, v) => setValues({ ...values(), [name]: v })} deferRequired={kind() === "webhook"} />
+        <ParamFields params={params()} values={values()} onChange={(name, v) => setValues({ ...values(), [name]: v })} deferRequired={kind() === "webhook"} field={field} />
       </fieldset>
       <Show when={kind() === "webhook"}>
         <label class="field">
           <span>Params from the body (JSON, optional)</span>
           <textarea
+            {...field("input_map", "input-map-help")}
             class="code-input"
             rows={2}
             value={inputMap()}
             onInput={(e) => setInputMap(e.currentTarget.value)}
             placeholder='{"repo": "repository.full_name", "sha": "after"}'
-            aria-describedby="input-map-help"
           />
           <small id="input-map-help" class="muted">
             Each param from a field of the sender's body, by dot path; the rest of the body is ignored. Empty: the body itself is the inputs.
           </small>
         </label>
       </Show>
-      <ErrorLine text={err()} />
+      <ErrorLine text={err()} id={errorId} />
       <div class="row">
         <button class="btn btn-primary" type="submit" disabled={busy() || !props.plans.data?.items.length}>
           Create trigger

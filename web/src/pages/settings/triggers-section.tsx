@@ -9,7 +9,7 @@ import { SecretDialog } from "../../components/secret-dialog";
 import { ErrorState } from "../../components/states";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate, fmtDateFull } from "../../lib/format";
-import { onLive } from "../../lib/live";
+import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
 import { canWrite, isAdmin } from "../../lib/session";
 import { TriggerEditDialog, triggerName } from "./trigger-edit-dialog";
@@ -41,8 +41,11 @@ export function TriggersSection() {
 
   // "Next run" moves once a cron fires: read the list again when the earliest shown one passes,
   // and at once when the org feed reports a task a trigger started.
+  // A plan saved or deleted elsewhere: its name, its params (the form's fields) and the triggers a save paused.
+  const plansChanged = throttle(() => (void plans.refresh(), void triggers.refresh()), 300);
   onLive((ev) => {
-    if (ev.type === "reset" || (ev.created && ev.task.trigger_id)) void triggers.refresh();
+    if (ev.type === "reset" || (ev.type === "task" && ev.created && ev.task.trigger_id)) void triggers.refresh();
+    if (ev.type === "reset" || ev.type === "plan") plansChanged();
   });
   // and when a previous secret it shows stops being accepted
   createEffect(() => {

@@ -9,6 +9,9 @@ export function SignInPage() {
   const [token, setToken] = createSignal("");
   const [error, setError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
+  let field!: HTMLInputElement;
+  /** Said under the token, which takes the focus, so a person (and a screen reader) lands on what to fix. */
+  const fail = (text: string) => (setError(text), queueMicrotask(() => field.focus()));
 
   const target = () => {
     const n = params.next;
@@ -21,7 +24,7 @@ export function SignInPage() {
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
-    if (!token().trim()) return setError("Enter an API token.");
+    if (!token().trim()) return fail("Enter an API token.");
     setBusy(true);
     setError(null);
     try {
@@ -31,7 +34,7 @@ export function SignInPage() {
       setSession(s.org ? s : await api.session.get());
       navigate(target(), { replace: true });
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? "That token is not valid, or it was revoked." : err instanceof Error ? err.message : String(err));
+      fail(err instanceof ApiError && err.status === 401 ? "That token is not valid, or it was revoked." : err instanceof Error ? err.message : String(err));
     } finally {
       setBusy(false);
     }
@@ -53,7 +56,7 @@ export function SignInPage() {
         </Show>
         <label class="field">
           <span>API token</span>
-          <input type="password" name="token" autocomplete="current-password" value={token()} onInput={(e) => setToken(e.currentTarget.value)} aria-invalid={error() ? "true" : undefined} aria-describedby={error() ? "signin-error" : undefined} autofocus />
+          <input ref={field} type="password" name="token" autocomplete="current-password" value={token()} onInput={(e) => setToken(e.currentTarget.value)} aria-invalid={error() ? "true" : undefined} aria-describedby={error() ? "signin-error" : undefined} autofocus />
         </label>
         <Show when={error()}>
           <p id="signin-error" class="form-error" role="alert">

@@ -30,7 +30,7 @@ const pendingKey = (p: PendingItem) => `${p.kind} ${p.step} ${p.call_id ?? ""}`;
 
 function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () => void }) {
   const [text, setText] = createSignal("");
-  const { busy, error: err, setError: setErr, run: submit } = createSubmit();
+  const { busy, error: err, setError: setErr, run: submit, errorId, field } = createSubmit();
   const step = () => findStep(props.task.steps, props.item.step);
   let row!: HTMLDivElement;
   let focused = false;
@@ -64,7 +64,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
             class="stack"
             onSubmit={(e) => {
               e.preventDefault();
-              if (!text().trim()) return setErr("Write an answer first.");
+              if (!text().trim()) return setErr("Write an answer first.", "answers");
               void run(() => api.tasks.respond(props.task.session_id, props.item.call_id ?? "", [text().trim()]), "Answer sent");
             }}
           >
@@ -75,8 +75,8 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
             <label class="field" for={fieldId()}>
               <span>Your answer</span>
             </label>
-            <textarea id={fieldId()} rows={3} value={text()} disabled={!canWrite()} onInput={(e) => setText(e.currentTarget.value)} />
-            <ErrorLine text={err()} />
+            <textarea {...field("answers")} id={fieldId()} rows={3} value={text()} disabled={!canWrite()} onInput={(e) => setText(e.currentTarget.value)} />
+            <ErrorLine text={err()} id={errorId} />
             <div class="row">
               <button class="btn btn-primary" type="submit" disabled={busy() || !canWrite()}>
                 Send answer
@@ -86,13 +86,13 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
         </Match>
         <Match when={props.item.kind === "approval"}>
           <div class="stack">
-            <ReviewOutput step={step()} address={props.item.step} comment={text()} onComment={setText} disabled={!canWrite()} />
-            <ErrorLine text={err()} />
+            <ReviewOutput step={step()} address={props.item.step} comment={text()} onComment={setText} disabled={!canWrite()} field={field("comment")} />
+            <ErrorLine text={err()} id={errorId} />
             <div class="row gap-sm">
               <button class="btn btn-primary" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.approve(props.task.id, props.item.step, props.item.run), "Approved")}>
                 Approve
               </button>
-              <button class="btn btn-danger-ghost" type="button" disabled={busy() || !canWrite()} onClick={() => (text().trim() ? run(() => api.tasks.reject(props.task.id, props.item.step, text().trim(), props.item.run), "Rejected") : setErr(NO_COMMENT))}>
+              <button class="btn btn-danger-ghost" type="button" disabled={busy() || !canWrite()} onClick={() => (text().trim() ? run(() => api.tasks.reject(props.task.id, props.item.step, text().trim(), props.item.run), "Rejected") : setErr(NO_COMMENT, "comment"))}>
                 Reject
               </button>
             </div>
@@ -106,9 +106,9 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
             </p>
             <label class="field field-inline">
               <span>New limit (USD)</span>
-              <input type="number" min="0" step="0.01" value={text()} disabled={!canWrite()} onInput={(e) => setText(e.currentTarget.value)} />
+              <input {...field("answers")} type="number" min="0" step="0.01" value={text()} disabled={!canWrite()} onInput={(e) => setText(e.currentTarget.value)} />
             </label>
-            <ErrorLine text={err()} />
+            <ErrorLine text={err()} id={errorId} />
             <div class="row gap-sm">
               <button class="btn btn-danger" type="button" disabled={busy() || !canWrite()} onClick={() => run(() => api.tasks.respond(props.task.session_id, props.item.call_id ?? "", ["stop"]), "Task will stop")}>
                 Stop
@@ -117,7 +117,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
                 class="btn btn-primary"
                 type="button"
                 disabled={busy() || !canWrite()}
-                onClick={() => (Number(text()) > 0 ? run(() => api.tasks.respond(props.task.session_id, props.item.call_id ?? "", ["raise", String(Number(text()))]), "Limit raised") : setErr("Enter a limit above zero."))}
+                onClick={() => (Number(text()) > 0 ? run(() => api.tasks.respond(props.task.session_id, props.item.call_id ?? "", ["raise", String(Number(text()))]), "Limit raised") : setErr("Enter a limit above zero.", "answers"))}
               >
                 Raise and continue
               </button>

@@ -22,7 +22,7 @@ export function RerunDialog(props: { task: TaskDetail; from?: string; onClose: (
   const [onCurrent, setOnCurrent] = createSignal(false);
   const [from, setFrom] = createSignal(props.from ?? "");
   const [values, setValues] = createSignal<Record<string, string>>({ ...props.task.inputs });
-  const { busy, error, setError, run } = createSubmit();
+  const { busy, error, setError, run, errorId, field } = createSubmit();
 
   // the plan's current version, when it is not the one the task ran
   const newer = () => {
@@ -38,7 +38,7 @@ export function RerunDialog(props: { task: TaskDetail; from?: string; onClose: (
     const target = newer();
     const first = steps().find((s) => upstream(s).length === 0);
     const step = from() && steps().some((s) => s.id === from()) ? from() : first?.id;
-    if (!step) return setError(from() ? `This version of the plan has no step ${from()}: choose another.` : "This task's plan has no steps to rerun.");
+    if (!step) return setError(from() ? `This version of the plan has no step ${from()}: choose another.` : "This task's plan has no steps to rerun.", "from_step");
     const inputs = Object.fromEntries(params().flatMap((p) => ((values()[p.name] ?? "") !== (props.task.inputs[p.name] ?? "") ? [[p.name, values()[p.name] ?? ""]] : [])));
     await run(async () => {
       const t = await api.tasks.rerun(props.task.id, {
@@ -60,7 +60,7 @@ export function RerunDialog(props: { task: TaskDetail; from?: string; onClose: (
           {(c) => (
             <label class="field">
               <span>Plan version</span>
-              <select onChange={(e) => setOnCurrent(e.currentTarget.value === "current")}>
+              <select {...field("plan_version")} onChange={(e) => setOnCurrent(e.currentTarget.value === "current")}>
                 <option value="own" selected={!onCurrent()}>
                   v{props.task.plan_version} (the one this task ran)
                 </option>
@@ -73,7 +73,7 @@ export function RerunDialog(props: { task: TaskDetail; from?: string; onClose: (
         </Show>
         <label class="field">
           <span>Rerun from</span>
-          <select onChange={(e) => setFrom(e.currentTarget.value)}>
+          <select {...field("from_step", "rerun-from-help")} onChange={(e) => setFrom(e.currentTarget.value)}>
             <option value="" selected={!from()}>
               The whole task
             </option>
@@ -85,15 +85,15 @@ export function RerunDialog(props: { task: TaskDetail; from?: string; onClose: (
               )}
             </For>
           </select>
-          <small class="muted">The steps upstream of it keep their outputs; it and everything else run again.</small>
+          <small class="muted" id="rerun-from-help">The steps upstream of it keep their outputs; it and everything else run again.</small>
         </label>
         <Show when={params().length}>
           <fieldset class="stack">
             <legend>Inputs</legend>
-            <ParamFields params={params()} values={values()} onChange={(name, v) => setValues({ ...values(), [name]: v })} />
+            <ParamFields params={params()} values={values()} onChange={(name, v) => setValues({ ...values(), [name]: v })} field={field} />
           </fieldset>
         </Show>
-        <FormFooter error={error()} busy={busy()} onCancel={props.onClose} submit={busy() ? "Starting…" : "Rerun"} />
+        <FormFooter error={error()} errorId={errorId} busy={busy()} onCancel={props.onClose} submit={busy() ? "Starting…" : "Rerun"} />
       </form>
     </Modal>
   );

@@ -40,7 +40,7 @@ export function TaskDetailPage() {
   // a finished task's own stream has ended: the organization's feed says when it is deleted
   onLive((ev) => {
     if (ev.type === "reset") refetch();
-    else if (ev.task.id === params.id && ev.deleted) {
+    else if (ev.type === "task" && ev.task.id === params.id && ev.deleted) {
       setDeleted(true);
       refetch();
     }

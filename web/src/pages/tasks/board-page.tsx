@@ -90,7 +90,7 @@ export function BoardPage() {
         if (i >= 0 && ev.task.status === s) setGroups(s, "items", i, reconcile(ev.task));
       }
     }
-    liveRefresh();
+    if (ev.type !== "plan") liveRefresh();
   });
 
   /** Shows a new task at once (from the create response); the live feed and refetch take it from there. */

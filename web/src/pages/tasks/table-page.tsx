@@ -1,6 +1,6 @@
 import { FilterSelect } from "../../components/filter-select";
 import { A, useSearchParams } from "@solidjs/router";
-import { createEffect, createSignal, For, on, Show } from "solid-js";
+import { createEffect, createMemo, createSignal, For, on, Show } from "solid-js";
 import { api } from "../../api";
 import type { TaskSource, TaskStatus } from "../../api-types";
 import { CreateTaskDialog } from "../../components/create-task-dialog";
@@ -11,7 +11,7 @@ import { Progress } from "../../components/progress";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { StatusBadge } from "../../components/status-badge";
 import { TaskActions } from "../../components/task-actions";
-import { fmtCompact, fmtCost, fmtDateFull, fmtRelative, totalTokens } from "../../lib/format";
+import { fmtCompact, fmtCostColumn, fmtCostExact, fmtDateFull, fmtRelative, totalTokens } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
 import { useFilterParams } from "../../lib/filter-params";
 import { followFocus } from "../../lib/follow-focus";
@@ -50,6 +50,8 @@ export function TablePage() {
   // Any change of filters starts again at page 1.
   const setFilter = (k: keyof Filters, v: string) => setParams({ [k]: v || undefined, pages: undefined });
 
+  // the page's costs to the same decimals, so $0.012 and $12.34 line up and compare
+  const costs = createMemo(() => fmtCostColumn(page.data?.items.map((t) => t.cost) ?? []));
   const liveRefresh = throttle(() => void page.refresh(), 600);
   onLive((ev) => {
     if (ev.type === "task" && page.data) {
@@ -57,7 +59,7 @@ export function TablePage() {
       if (i >= 0) page.mutate((d) => ({ ...d, items: d.items.map((t) => (t.id === ev.task.id ? ev.task : t)) }));
       // New tasks only show on the first page; other changes may move rows across filters.
       if (cursors().length === 1 || i >= 0) liveRefresh();
-    } else liveRefresh();
+    } else if (ev.type === "reset") liveRefresh();
   });
 
   const anyFilter = () => Object.values(filters()).some(Boolean);
@@ -132,7 +134,7 @@ export function TablePage() {
               <TableHead columns={["Task", "Status", "Source · Agent", "Created", "Progress", { label: "Tokens", num: true }, { label: "Cost", num: true }]} actions />
               <tbody>
                 <For each={d().items}>
-                  {(t) => (
+                  {(t, i) => (
                     <tr data-task-id={t.id} data-status={t.status}>
                       <td>
                         <div class="cell-title">
@@ -163,7 +165,9 @@ export function TablePage() {
                         </span>
                       </td>
                       <td class="num">{fmtCompact(totalTokens(t.tokens))}</td>
-                      <td class="num">{fmtCost(t.cost)}</td>
+                      <td class="num" title={fmtCostExact(t.cost)}>
+                        {costs().rows[i()]}
+                      </td>
                       <td class="cell-actions">
                         <TaskActions task={t} onChanged={liveRefresh} />
                       </td>
