@@ -6,8 +6,10 @@ const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrat
 
 export default defineConfig({
   test: {
-    // Two files at a time, workerd files and browser files together: most of a file's time is waiting
-    // (a runtime or an app starting, a poll, a browser), so on this 2-core machine two halve the wall time.
+    // Two files at a time: most of a file's time is waiting (a runtime or an app starting, a poll, a browser), so
+    // on this 2-core machine two halve the wall time. A browser file never runs beside another (fileParallelism
+    // below), and vitest runs such a project after all the others: `npm test` (scripts/test.mjs) runs the whole
+    // suite as two vitest runs side by side instead, the workerd files one at a time beside the browser files.
     maxWorkers: 2,
     // The Worker's info-level JSON access and task-event lines are dropped from the output; warnings and errors still show.
     onConsoleLog: (line) => (line.startsWith('{"level":"info"') ? false : undefined),
