@@ -200,6 +200,28 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("tells in a run's trace how much of its step's timeout the run worked, the time it waited for an answer not counted", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Worked ${uid()}`,
+      steps: [{ id: "ask", agent: "writer", instructions: "@ask Which tone?\n@output ok", timeout_s: 120 }],
+    });
+    const task = await apiCall<{ id: string; session_id: string }>(app, "POST", `/plans/${plan.id}/run`, {});
+    const pending = async () => (await apiCall<{ pending: { call_id: string }[] }>(app, "GET", `/tasks/${task.id}`)).pending;
+    await expect.poll(async () => (await pending()).length, { timeout: 20_000 }).toBe(1);
+    // the answer comes well after the question: that wait is not working time
+    await new Promise((r) => setTimeout(r, 2_500));
+    await apiCall(app, "POST", `/sessions/${task.session_id}/respond`, { call_id: (await pending())[0].call_id, answers: ["warm"] });
+    await expect.poll(async () => (await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    const { worked_ms } = await apiCall<{ worked_ms: number }>(app, "GET", `/tasks/${task.id}/steps/ask/runs/1/trace`);
+    expect(worked_ms).toBeLessThan(2_500);
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await page.getByRole("button", { name: /^Open trace of / }).first().click();
+    const worked = page.getByRole("dialog").locator(".trace-worked");
+    await worked.waitFor({ timeout: 20_000 });
+    expect(await worked.textContent()).toMatch(/^\s*worked (\d+ ms|\d\.\d s) of its 2m 0s timeout\s*$/);
+    await page.keyboard.press("Escape");
+  });
+
   it("wraps a question with a long unbroken URL inside its panel and the bell's list", async () => {
     const url = `https://example.com/${"q".repeat(300)}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Long ask ${uid()}`, description: `@ask Is ${url} right?\n@output ok` });
@@ -260,7 +282,7 @@ describe("task detail", () => {
     await tab.locator('.badge[data-status="in_progress"]', { hasText: "Running" }).waitFor();
     await dialog.locator('.trace-head .badge[data-status="in_progress"]', { hasText: "Running" }).waitFor();
     await tab.locator('.badge[data-status="completed"]', { hasText: "Finished" }).waitFor({ timeout: 20_000 });
-    await expect.poll(() => dialog.locator(".trace-head").textContent()).toMatch(/ · 1 turn$/);
+    await expect.poll(() => dialog.locator(".trace-head").textContent()).toMatch(/ · 1 turn · \s*worked .+ of its .+ timeout\s*$/);
     await page.keyboard.press("Escape");
   });
 

@@ -72,7 +72,10 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                 <div class="trace-head">
                   <StatusBadge status={runBadgeStatus(t().status)} label={runLabel(props.step, t().run_no)} />
                   <span class="muted small">
-                    {fmtDateFull(t().started_at)} · {fmtDuration(durationBetween(t().started_at, t().finished_at))} · {t().turns.length} {t().turns.length === 1 ? "turn" : "turns"}
+                    {fmtDateFull(t().started_at)} · {fmtDuration(durationBetween(t().started_at, t().finished_at))} · {t().turns.length} {t().turns.length === 1 ? "turn" : "turns"} ·{" "}
+                    <span class="trace-worked" title="The step's timeout bounds a run's working time: waiting for a person or a sub-task does not count">
+                      worked {fmtDuration(t().worked_ms)} of its {fmtDuration(t().timeout_s * 1000)} timeout
+                    </span>
                   </span>
                 </div>
                 <div class="trace-run chips" data-run={t().run_no} aria-label={`Run ${t().run_no}'s tokens and cost`}>
