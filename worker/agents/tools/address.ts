@@ -1,5 +1,8 @@
 import ipaddr from "ipaddr.js";
 
+/** How many redirects an outbound request on a user's behalf follows (`http_fetch`, an MCP server), each one checked again. */
+export const MAX_REDIRECTS = 5;
+
 const LOCAL_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa"];
 
 /**

@@ -1,12 +1,10 @@
 import { z } from "zod";
 import type { ToolSpec } from "../types";
-import { refusedSchemeReason, refusedUrlReason } from "./address";
+import { MAX_REDIRECTS, refusedSchemeReason, refusedUrlReason } from "./address";
 import { ToolError } from "./tool-error";
 
 export const HTTP_FETCH_MAX_BYTES = 1024 * 1024;
 export const HTTP_FETCH_TIMEOUT_MS = 15_000;
-const MAX_REDIRECTS = 5;
-
 export const httpFetchSpec: ToolSpec = {
   name: "http_fetch",
   description: "Fetch a URL over HTTP(S). Returns the status line, the content type and the body as text (at most 1 MB); a body that is not text (an image, a PDF) is only described.",

@@ -1,10 +1,8 @@
 import { z } from "zod";
 import { bounded } from "../../lib/bounded-body";
 import { sseEvents } from "../providers/sse";
-import { refusedSchemeReason, refusedUrlReason } from "./address";
+import { MAX_REDIRECTS, refusedSchemeReason, refusedUrlReason } from "./address";
 import { ToolError } from "./tool-error";
-
-const MAX_REDIRECTS = 5;
 
 const PROTOCOL_VERSION = "2025-06-18";
 
