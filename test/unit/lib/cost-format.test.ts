@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { fmtCost, fmtCostColumn } from "../../../web/src/lib/cost";
 
-const sumOf = (shown: string[]) => shown.reduce((n, s) => n + Math.round(Number(s.replace(/[$,]/g, "")) * 1e9), 0);
 const nanos = (s: string) => Math.round(Number(s.replace(/[$,]/g, "")) * 1e9);
+const sumOf = (shown: string[]) => shown.reduce((n, s) => n + nanos(s), 0);
 
 describe("fmtCost", () => {
   it("shows cents, and under a dime the first two significant digits", () => {
