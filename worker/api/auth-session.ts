@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { SESSION_COOKIE } from "../lib/auth";
+import { clearSession, readSession, writeSession } from "../lib/session-cookie";
 import { tokenGate } from "../lib/token-gate";
 import { principalForSession, principalForToken } from "../lib/auth-lookup";
 import { newSecret, sha256Hex } from "../lib/crypto";
@@ -35,7 +34,7 @@ export const authSessionPublicApi = newApp().openapi(
     // a session ends with its token
     const ttlMs = Math.min(SESSION_TTL_S * 1000, p.expires_at === null ? Number.POSITIVE_INFINITY : p.expires_at - now);
     // the browser's previous session ends with this sign-in (its cookie is replaced), and the organization's expired ones go
-    const prior = getCookie(c, SESSION_COOKIE);
+    const prior = readSession(c)?.id;
     const priorSession = prior ? await principalForSession(c.env.DB, prior) : null;
     await c.env.DB.batch([
       c.env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)").bind(await sha256Hex(sid), p.token_id, p.org_id, now, now + ttlMs),
@@ -46,8 +45,7 @@ export const authSessionPublicApi = newApp().openapi(
     await tokenGate(c.env, await sha256Hex(c.req.valid("json").token))
       .sessionOpened(p.token_id, now + ttlMs)
       .catch((e) => log("warn", "session's expiry not scheduled; the organization's sweeps delete it", { org_id: p.org_id, error: String(e) }));
-    const secure = new URL(c.req.url).protocol === "https:";
-    setCookie(c, SESSION_COOKIE, sid, { httpOnly: true, sameSite: "Strict", path: "/", secure, maxAge: Math.max(1, Math.ceil(ttlMs / 1000)) });
+    writeSession(c, sid, ttlMs / 1000);
     const org = await c.env.DB.prepare("SELECT id, name FROM orgs WHERE id = ?").bind(p.org_id).first<{ id: string; name: string }>();
     return c.json({ org: org!, token: { id: p.token_id, name: p.token_name, role: p.role } }, 200);
   },
@@ -65,13 +63,13 @@ export const authSessionApi = newApp()
   .openapi(
     createRoute({ method: "delete", path: "/", tags: ["auth"], summary: "Sign out", responses: { 204: { description: "Signed out" }, ...errors(401) } }),
     async (c) => {
-      const sid = getCookie(c, SESSION_COOKIE);
+      const sid = readSession(c)?.id;
       if (sid) {
         await c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ?").bind(await sha256Hex(sid)).run();
         // the session's open streams end now, not at their next check
         await tokenGate(c.env, c.get("tokenHash")).wake().catch(() => {});
       }
-      deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      clearSession(c);
       return c.body(null, 204);
     },
   );

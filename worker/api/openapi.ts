@@ -83,7 +83,13 @@ export function buildDocument(source: Pick<OpenAPIHono<AppEnv>, "getOpenAPI31Doc
   doc.components ??= {};
   doc.components.securitySchemes = {
     bearer: { type: "http", scheme: "bearer", description: "An API token (`fd_…`)" },
-    session: { type: "apiKey", in: "cookie", name: "fd_session", description: "The dashboard's session, from `POST /auth/session`" },
+    session: {
+      type: "apiKey",
+      in: "cookie",
+      name: "__Host-fd_session",
+      description:
+        "The dashboard's session, from `POST /auth/session`. Served over plain http on a host other than localhost (where browsers drop Secure cookies) it is `fd_session`; a session sent as `fd_session` where `__Host-fd_session` can be used is moved to it",
+    },
   };
   doc.security = [{ bearer: [] }, { session: [] }];
   Object.assign(doc.components.schemas ??= {}, planDocumentSchemas());

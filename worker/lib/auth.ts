@@ -1,4 +1,3 @@
-import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import type { Bindings } from "../env";
 import { principalForSession, principalForTokenHash } from "./auth-lookup";
@@ -7,8 +6,7 @@ import { sha256Hex } from "./crypto";
 import { ApiError, forbidden, unauthorized } from "./errors";
 import { rateLimitPerMinute, UNLIMITED, type Verdict } from "./rate-limit";
 import { tokenGate } from "./token-gate";
-
-export const SESSION_COOKIE = "fd_session";
+import { readSession, writeSession } from "./session-cookie";
 
 /**
  * Tokens D1 has vouched for in this isolate, with their hashes: only these reach a TokenGate, so a
@@ -51,9 +49,10 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     c.set("tokenHash", hash);
     c.set("rate", verdict);
   } else {
-    const sid = getCookie(c, SESSION_COOKIE);
+    const sent = readSession(c);
+    const sid = sent?.id;
     const session = sid ? await principalForSession(c.env.DB, sid) : null;
-    if (!session) throw unauthorized(undefined, sid ? "invalid_token" : undefined);
+    if (!session || !sid) throw unauthorized(undefined, sid ? "invalid_token" : undefined);
     if (!SAFE_METHODS.has(c.req.method)) {
       const origin = c.req.header("origin");
       if (!origin || origin !== new URL(c.req.url).origin) throw forbidden("cross-origin request refused");
@@ -63,6 +62,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     c.set("tokenHash", session.token_hash);
     c.set("sessionId", sid);
     c.set("rate", limit > 0 ? await tokenGate(c.env, session.token_hash).count(limit) : UNLIMITED);
+    // a session from before the __Host- name moves to it for what is left of its life
+    if (sent?.legacy) writeSession(c, sid, (session.session_expires_at - Date.now()) / 1000);
   }
   await next();
 });
