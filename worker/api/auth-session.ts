@@ -6,6 +6,8 @@ import { newSecret, sha256Hex } from "../lib/crypto";
 import { forbidden, unauthorized } from "../lib/errors";
 import { sweepExpiredSessions } from "../lib/session-sweep";
 import { log } from "../lib/log";
+import { actorOf, auditStatement } from "../lib/audit";
+import { beginCheck, clientAddress, failed, passed } from "../lib/auth-guard";
 import { newApp } from "./app";
 import { body, errors, json } from "./schemas";
 
@@ -20,15 +22,24 @@ const SessionInfo = z.object({
 export const authSessionPublicApi = newApp().openapi(
   createRoute({
     method: "post", path: "/", tags: ["auth"], summary: "Sign in with an API token (sets an HttpOnly session cookie)",
+    description:
+      "Failed sign-ins are counted per client address (with unknown bearer tokens) and per token prefix (the first 12 characters) in a sliding window: past `AUTH_FAILURES_PER_ADDRESS` (20) or `AUTH_FAILURES_PER_TOKEN_PREFIX` (50) in `AUTH_FAILURE_WINDOW_S` (900 s) the sign-in is refused with 429 and `retry-after` until the oldest failure ages out, without checking the token. An address that signed in with a token of that prefix in the last 30 days is not held by the prefix's lock.",
     request: { body: body(z.object({ token: z.string().min(1).max(200) }).strict()) },
-    responses: { 200: json(SessionInfo), ...errors(400, 401, 403) },
+    responses: { 200: json(SessionInfo), ...errors(400, 401, 403, 429) },
   }),
   async (c) => {
     // a sign-in from another site's page would put this browser in the attacker's organization (login CSRF); browsers send Origin on every POST
     const origin = c.req.header("origin");
     if (origin !== undefined && origin !== new URL(c.req.url).origin) throw forbidden("cross-origin sign-in refused");
-    const p = await principalForToken(c.env.DB, c.req.valid("json").token);
-    if (!p) throw unauthorized("unknown, revoked or expired API token", "invalid_token");
+    const token = c.req.valid("json").token;
+    const address = clientAddress(c.req.raw.headers);
+    const check = await beginCheck(c.env, address, token);
+    const p = await principalForToken(c.env.DB, token);
+    if (!p) {
+      await failed(c.env, check, "sign-in");
+      throw unauthorized("unknown, revoked or expired API token", "invalid_token");
+    }
+    await passed(c.env, check);
     const sid = newSecret("fds");
     const now = Date.now();
     // a session ends with its token
@@ -40,9 +51,10 @@ export const authSessionPublicApi = newApp().openapi(
       c.env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)").bind(await sha256Hex(sid), p.token_id, p.org_id, now, now + ttlMs),
       c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ?").bind(prior ? await sha256Hex(prior) : null),
       sweepExpiredSessions(c.env.DB, p.org_id, now),
+      auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "auth.sign_in", target_type: "token", target_id: p.token_id, details: { address } }, now),
     ]);
     if (priorSession) await tokenGate(c.env, priorSession.token_hash).wake().catch(() => {});
-    await tokenGate(c.env, await sha256Hex(c.req.valid("json").token))
+    await tokenGate(c.env, await sha256Hex(token))
       .sessionOpened(p.token_id, now + ttlMs)
       .catch((e) => log("warn", "session's expiry not scheduled; the organization's sweeps delete it", { org_id: p.org_id, error: String(e) }));
     writeSession(c, sid, ttlMs / 1000);

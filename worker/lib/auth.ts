@@ -6,6 +6,7 @@ import { sha256Hex } from "./crypto";
 import { ApiError, forbidden, unauthorized } from "./errors";
 import { rateLimitPerMinute, UNLIMITED, type Verdict } from "./rate-limit";
 import { tokenGate } from "./token-gate";
+import { beginCheck, clientAddress, failed, passed } from "./auth-guard";
 import { readSession, writeSession } from "./session-cookie";
 
 /**
@@ -16,11 +17,17 @@ import { readSession, writeSession } from "./session-cookie";
 const vouched = new Map<string, string>();
 const VOUCHED_MAX = 10_000;
 
-async function bearer(env: Bindings, token: string): Promise<{ principal: Principal; verdict: Verdict; hash: string }> {
+async function bearer(env: Bindings, token: string, address: string | null): Promise<{ principal: Principal; verdict: Verdict; hash: string }> {
   let hash = vouched.get(token);
   if (hash === undefined) {
     hash = await sha256Hex(token);
-    if (!(await principalForTokenHash(env.DB, hash, "bearer"))) throw unauthorized("unknown, revoked or expired API token", "invalid_token");
+    // counted with the address's failed sign-ins: guessing through the API is the same guessing
+    const [check, found] = await Promise.all([beginCheck(env, address), principalForTokenHash(env.DB, hash, "bearer")]);
+    if (!found) {
+      await failed(env, check, "api");
+      throw unauthorized("unknown, revoked or expired API token", "invalid_token");
+    }
+    await passed(env, check);
     if (vouched.size >= VOUCHED_MAX) vouched.clear();
     vouched.set(token, hash);
   }
@@ -44,7 +51,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   if (header) {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw unauthorized("the Authorization header must be `Bearer <token>`", "invalid_request");
-    const { principal, verdict, hash } = await bearer(c.env, m[1]);
+    const { principal, verdict, hash } = await bearer(c.env, m[1], clientAddress(c.req.raw.headers));
     c.set("principal", principal);
     c.set("tokenHash", hash);
     c.set("rate", verdict);
