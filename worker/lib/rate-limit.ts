@@ -95,12 +95,6 @@ export class RateLimiter extends DurableObject<Bindings> {
 
 export const rateLimitPerMinute = (env: Bindings) => Number(env.RATE_LIMIT_PER_MIN ?? 6000);
 
-export async function checkRate(env: Bindings, key: string): Promise<Verdict> {
-  const limit = rateLimitPerMinute(env);
-  if (!(limit > 0)) return UNLIMITED;
-  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key)).hit(limit);
-}
-
 export function rateLimited(v: Verdict, limit: number): ApiError {
   return new ApiError("rate_limited", `rate limit exceeded: at most ${limit} requests a minute; retry in ${v.reset}s`, undefined, {
     "retry-after": String(v.reset),
