@@ -66,7 +66,7 @@ export async function beginCheck(env: Bindings, address: string | null, token?: 
     keys.push({ scope: "token_prefix", key: `auth:prefix:${hash}`, target: `prefix:${hash}`, rule: rules.prefix });
   }
   const counted = await Promise.all(
-    keys.map(async (k) => ({ ...k, attempt: await limiter(env, k.key).attempt(k.rule, Date.now(), k.scope === "token_prefix" ? (address ?? undefined) : undefined) })),
+    keys.map(async (k) => ({ ...k, attempt: await limiter(env, k.key).attempt(k.rule, k.scope === "token_prefix" ? (address ?? undefined) : undefined) })),
   );
   const held = counted.filter((c) => c.attempt.lock.locked).sort((a, b) => b.attempt.lock.retryAfterS - a.attempt.lock.retryAfterS)[0];
   if (held) {

@@ -12,7 +12,7 @@ export interface Lock {
   failures: number;
 }
 
-const recent = (times: readonly number[], rule: FailureRule, now: number) => times.filter((t) => t > now - rule.windowMs && t <= now);
+const recent = (times: readonly number[], rule: FailureRule, now: number) => times.filter((t) => t > now - rule.windowMs);
 
 /**
  * A sliding window, not a fixed one: a fixed window lets `2 × limit` guesses through across its edge. The lock

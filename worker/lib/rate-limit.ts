@@ -62,10 +62,11 @@ export class RateLimiter extends DurableObject<Bindings> {
 
   /**
    * Counts a credential check before it is made, as a failure until `succeeded` says otherwise: checked and
-   * counted in one call, so concurrent guesses cannot all slip in before the first is counted. An `address`
+   * counted in one call, so concurrent guesses cannot all slip in before the first is counted; by this object's
+   * clock, not the callers' (each request's clock stands still between its I/O). An `address`
    * that signed in under this key before is not held by its lock (an attacker's failures elsewhere).
    */
-  async attempt(rule: FailureRule, now = Date.now(), address?: string): Promise<Attempt> {
+  async attempt(rule: FailureRule, address?: string, now = Date.now()): Promise<Attempt> {
     const failures = this.failures();
     const lock = lockOf(failures, rule, now);
     if (lock.locked && !(address !== undefined && this.trusted(address, now))) return { lock, at: now, locks: false };
