@@ -107,6 +107,8 @@ const Hook = createRoute({
   path: "/hooks/{trigger_id}",
   tags: ["triggers"],
   summary: "A webhook trigger's delivery, signed per Standard Webhooks; the JSON object body becomes the plan's inputs (outside /api/v1)",
+  description:
+    "A trigger takes at most its `effective_rate_limit_per_min` signed deliveries a minute (its own `rate_limit_per_min`, else the instance's `WEBHOOK_RATE_LIMIT_PER_MIN`, 60 unless set): past it 429 with `retry-after`, and nothing starts.",
   servers: [{ url: "/" }],
   request: {
     params: z.object({ trigger_id: z.string() }),
