@@ -11,8 +11,9 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding"]);
 /** A Node request handler that sends each request to `upstream` (host, port) on a new connection and streams the answer back. */
 export function forwardEachOnItsOwnConnection(upstream) {
   return (req, res) => {
+    // the client's address, as Cloudflare sets it (whatever the client sent): failed sign-ins are counted by it
     const up = http.request(
-      { host: upstream.host, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, connection: "close" }, agent: false },
+      { host: upstream.host, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, connection: "close", "cf-connecting-ip": req.socket.remoteAddress ?? "" }, agent: false },
       (upRes) => {
         const headers = [];
         for (let i = 0; i < upRes.rawHeaders.length; i += 2) {

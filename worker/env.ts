@@ -27,6 +27,14 @@ export interface Bindings {
   ANTHROPIC_BASE_URL?: string;
   MAX_BODY_BYTES?: string;
   RATE_LIMIT_PER_MIN?: string;
+  /** deliveries a minute to one webhook trigger that has no cap of its own (60); 0: no limit */
+  WEBHOOK_RATE_LIMIT_PER_MIN?: string;
+  /** failed credential checks (sign-ins, unknown bearer tokens) from one client address in AUTH_FAILURE_WINDOW_S (20); 0: no limit */
+  AUTH_FAILURES_PER_ADDRESS?: string;
+  /** failed sign-ins with tokens sharing their first 12 characters in AUTH_FAILURE_WINDOW_S (50); 0: no limit */
+  AUTH_FAILURES_PER_TOKEN_PREFIX?: string;
+  /** the sliding window those two count in, in seconds (900) */
+  AUTH_FAILURE_WINDOW_S?: string;
   MAX_STREAMS_PER_ORG?: string;
   MAX_STREAMS_PER_TOKEN?: string;
   HTTP_FETCH_ALLOW_PRIVATE?: string;

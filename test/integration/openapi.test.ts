@@ -57,7 +57,7 @@ describe("the OpenAPI document", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.servers[0].url).toBe("/api/v1");
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
-    expect(doc.components.securitySchemes.session).toMatchObject({ type: "apiKey", in: "cookie", name: "fd_session" });
+    expect(doc.components.securitySchemes.session).toMatchObject({ type: "apiKey", in: "cookie", name: "__Host-fd_session" });
     for (const name of ["TaskListItem", "TaskDetail", "Step", "Agent", "Error", "CreateTask", "Health"]) expect(doc.components.schemas, name).toHaveProperty(name);
     for (const { key, op } of ops()) expect(op.security, key).toEqual(PUBLIC_OPERATIONS.has(key) ? [] : [{ bearer: [] }, { session: [] }]);
   });

@@ -4,7 +4,7 @@ import { requestLog } from "../lib/log";
 import type { AppEnv } from "../lib/context";
 import { bodyLimit } from "../lib/body-limit";
 import { ApiError, badRequest, conflict, notFound } from "../lib/errors";
-import { checkRate, rateLimited, rateLimitPerMinute } from "../lib/rate-limit";
+import { countDelivery, tooManyDeliveries, webhookRate } from "../triggers/webhook-rate";
 import { fireTrigger, loadTrigger } from "../triggers/fire";
 import { mapInputs } from "../triggers/input-map";
 import { acceptedSecrets, refusal } from "../triggers/secret-rotation";
@@ -38,8 +38,8 @@ hooksApi.post("/:trigger_id", async (c) => {
   const check = await verifyWebhook(acceptedSecrets(t, now), c.req.raw.headers, raw, Math.floor(now / 1000));
   if (!check.ok) throw new ApiError("unauthorized", `webhook signature refused: ${await refusal(t, check, c.req.raw.headers, raw, now)}`, { reason: check.reason });
   // counted once signed: anyone who knows the URL could otherwise spend the sender's minute with junk
-  const verdict = await checkRate(c.env, `hook:${id}`);
-  if (!verdict.ok) throw rateLimited(verdict, rateLimitPerMinute(c.env));
+  const verdict = await countDelivery(c.env, t);
+  if (verdict && !verdict.ok) throw tooManyDeliveries(verdict, webhookRate(c.env, t)!, t.rate_limit_per_min !== null);
   if (t.paused) throw conflict("this trigger is paused");
   let text: string;
   try {

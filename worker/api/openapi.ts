@@ -83,7 +83,13 @@ export function buildDocument(source: Pick<OpenAPIHono<AppEnv>, "getOpenAPI31Doc
   doc.components ??= {};
   doc.components.securitySchemes = {
     bearer: { type: "http", scheme: "bearer", description: "An API token (`fd_…`)" },
-    session: { type: "apiKey", in: "cookie", name: "fd_session", description: "The dashboard's session, from `POST /auth/session`" },
+    session: {
+      type: "apiKey",
+      in: "cookie",
+      name: "__Host-fd_session",
+      description:
+        "The dashboard's session, from `POST /auth/session`. Served over plain http on a host other than localhost (where browsers drop Secure cookies) it is `fd_session`; a session sent as `fd_session` where `__Host-fd_session` can be used is moved to it",
+    },
   };
   doc.security = [{ bearer: [] }, { session: [] }];
   Object.assign(doc.components.schemas ??= {}, planDocumentSchemas());
@@ -101,6 +107,8 @@ const Hook = createRoute({
   path: "/hooks/{trigger_id}",
   tags: ["triggers"],
   summary: "A webhook trigger's delivery, signed per Standard Webhooks; the JSON object body becomes the plan's inputs (outside /api/v1)",
+  description:
+    "A trigger takes at most its `effective_rate_limit_per_min` signed deliveries a minute (its own `rate_limit_per_min`, else the instance's `WEBHOOK_RATE_LIMIT_PER_MIN`, 60 unless set): past it 429 with `retry-after`, and nothing starts.",
   servers: [{ url: "/" }],
   request: {
     params: z.object({ trigger_id: z.string() }),

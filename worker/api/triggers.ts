@@ -13,6 +13,7 @@ import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, c
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, previousSecretExpiry, replayedSecret } from "../triggers/secret-rotation";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
+import { MAX_WEBHOOK_RATE_PER_MIN, webhookRate } from "../triggers/webhook-rate";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
 import { replayingSecret } from "./idempotency";
@@ -35,22 +36,29 @@ const InputMap = z
   .record(z.string().min(1).max(100), z.string().regex(INPUT_PATH, "a dot path into the body: repository.full_name, commits.0.id"))
   .refine((m) => Object.keys(m).length <= 50, "at most 50 params")
   .openapi({ description: "plan params filled from the delivery's JSON body by dot path (`repository.full_name`, `commits.0.id`); the rest of the body is ignored. Without it, the body is the inputs", example: { repo: "repository.full_name", sha: "after" } });
+const RateLimitPerMin = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_WEBHOOK_RATE_PER_MIN)
+  .nullable()
+  .openapi({ description: "a webhook's cap on deliveries a minute (past it 429 with `retry-after`); null: the instance's `WEBHOOK_RATE_LIMIT_PER_MIN` (60 unless set)", example: 120 });
 const CreateTrigger = z
   .discriminatedUnion("kind", [
     z.object({ kind: z.literal("cron"), plan_id: PlanId, cron: Cron, timezone: Timezone.default("UTC"), inputs: Inputs, title: Title.optional() }).strict(),
-    z.object({ kind: z.literal("webhook"), plan_id: PlanId, inputs: Inputs, input_map: InputMap.optional(), title: Title.optional() }).strict(),
+    z.object({ kind: z.literal("webhook"), plan_id: PlanId, inputs: Inputs, input_map: InputMap.optional(), title: Title.optional(), rate_limit_per_min: RateLimitPerMin.optional() }).strict(),
   ])
   .openapi("CreateTrigger");
 
 const UpdateTrigger = z
   .object({
-    title: Title.nullable(), cron: Cron, timezone: Timezone, inputs: z.record(z.string(), z.unknown()), input_map: InputMap.nullable(),
+    title: Title.nullable(), cron: Cron, timezone: Timezone, inputs: z.record(z.string(), z.unknown()), input_map: InputMap.nullable(), rate_limit_per_min: RateLimitPerMin,
     paused: z.boolean().openapi({ description: "as pause and resume: a resumed cron trigger skips what it missed" }),
   })
   .partial()
   .strict()
   .refine((v) => Object.keys(v).length > 0, { message: "change at least one field" })
-  .openapi("UpdateTrigger", { description: "cron and timezone for cron triggers, input_map for webhooks; checked against the plan as a create is" });
+  .openapi("UpdateTrigger", { description: "cron and timezone for cron triggers, input_map and rate_limit_per_min for webhooks; checked against the plan as a create is" });
 export type TriggerPatch = z.infer<typeof UpdateTrigger>;
 
 const RotateSecret = z
@@ -72,6 +80,10 @@ const TriggerView = z
     next_fire_at: z.string().nullable(), last_task_id: z.string().nullable(), last_error: z.string().nullable(),
     webhook_url: z.string().nullable().openapi({ description: "POST here, signed per Standard Webhooks" }),
     previous_secret_expires_at: z.string().nullable().openapi({ description: "until when the secret a rotation replaced still verifies deliveries; null: only the current one does" }),
+    rate_limit_per_min: z.number().int().nullable().openapi({ description: "the webhook's own cap on deliveries a minute; null: the instance's applies" }),
+    effective_rate_limit_per_min: z.number().int().nullable().openapi({
+      description: "the cap its deliveries meet now (its own, else the instance's `WEBHOOK_RATE_LIMIT_PER_MIN`); null: none (a cron trigger, or the instance's is 0)",
+    }),
   })
   .openapi("Trigger");
 const NewTrigger = TriggerView.extend({
@@ -80,12 +92,14 @@ const NewTrigger = TriggerView.extend({
 }).openapi("NewTrigger");
 const Id = z.object({ id: z.string().min(1).max(100) });
 
-const toView = (t: TriggerRow, origin: string) => ({
+const toView = (t: TriggerRow, origin: string, env: Bindings) => ({
   id: t.id, kind: t.kind, plan_id: t.plan_id, title: t.title, cron: t.cron, timezone: t.timezone && canonicalTimeZone(t.timezone), inputs: JSON.parse(t.inputs) as Record<string, unknown>,
   input_map: t.input_map === null ? null : (JSON.parse(t.input_map) as Record<string, string>), paused: t.paused === 1, created_by: JSON.parse(t.created_by) as z.infer<typeof CreatedBy>, created_at: iso(t.created_at)!, updated_at: iso(t.updated_at)!, last_fired_at: iso(t.last_fired_at),
   next_fire_at: t.paused ? null : iso(t.next_fire_at), last_task_id: t.last_task_id, last_error: t.last_error,
   webhook_url: t.kind === "webhook" ? `${origin}/hooks/${t.id}` : null,
   previous_secret_expires_at: iso(previousSecretExpiry(t, Date.now())),
+  rate_limit_per_min: t.rate_limit_per_min,
+  effective_rate_limit_per_min: webhookRate(env, t),
 });
 
 async function requireTrigger(env: Bindings, p: Principal, id: string): Promise<TriggerRow> {
@@ -150,6 +164,7 @@ export const triggersApi = newApp()
         inputs: JSON.stringify(input.inputs), input_map: inputMap ? JSON.stringify(inputMap) : null, secret: input.kind === "webhook" ? newWebhookSecret() : null,
         previous_secret: null, previous_secret_expires_at: null, paused: 0,
         created_by: JSON.stringify(createdBy(p)), created_at: now, updated_at: now, schedule_from: now, last_fired_at: null, next_fire_at: null, last_task_id: null, last_error: null,
+        rate_limit_per_min: input.kind === "webhook" ? (input.rate_limit_per_min ?? null) : null,
       };
       checkGaps(plan.params, t);
       // Armed first: a trigger row with no alarm would never fire; an alarm with no row stops itself.
@@ -159,10 +174,10 @@ export const triggersApi = newApp()
       const [missing, inserted] = await c.env.DB.batch<{ name: string }>([
         c.env.DB.prepare(PLAN_AGENTS_MISSING).bind(t.plan_id, t.org_id),
         c.env.DB.prepare(
-          `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, input_map, secret, paused, created_by, created_at, updated_at, schedule_from, next_fire_at)
-           SELECT ?3, ?2, ?4, ?1, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?12, ?12, ?13
+          `INSERT INTO triggers (id, org_id, kind, plan_id, title, cron, timezone, inputs, input_map, secret, paused, created_by, created_at, updated_at, schedule_from, next_fire_at, rate_limit_per_min)
+           SELECT ?3, ?2, ?4, ?1, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?12, ?12, ?13, ?15
            WHERE EXISTS (SELECT 1 FROM plans WHERE id = ?1 AND org_id = ?2) AND ${planStill(14, "?1")} AND NOT EXISTS (${PLAN_AGENTS_MISSING})`,
-        ).bind(t.plan_id, t.org_id, t.id, t.kind, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, t.next_fire_at, plan.version),
+        ).bind(t.plan_id, t.org_id, t.id, t.kind, t.title, t.cron, t.timezone, t.inputs, t.input_map, t.secret, t.created_by, now, t.next_fire_at, plan.version, t.rate_limit_per_min),
         auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.create", target_type: "trigger", target_id: t.id, details: { kind: t.kind, plan_id: t.plan_id } }, now, true),
       ]);
       if (missing.results.length) {
@@ -175,7 +190,7 @@ export const triggersApi = newApp()
         }
         throw unprocessable(`unknown plan "${input.plan_id}"`, { plan_id: input.plan_id });
       }
-      return created(c, { ...toView(t, new URL(c.req.url).origin), secret: t.secret }, "triggers", t.id);
+      return created(c, { ...toView(t, new URL(c.req.url).origin, c.env), secret: t.secret }, "triggers", t.id);
     },
   )
   .openapi(
@@ -185,7 +200,7 @@ export const triggersApi = newApp()
       const page = keysetSql(NEWEST, cursorAfter(NEWEST, cursor), limit);
       const { results } = await c.env.DB.prepare(`${TRIGGER_SELECT} WHERE org_id = ? ${page.where} ${page.tail}`).bind(c.get("principal").org_id, ...page.args).all<TriggerRow>();
       const origin = new URL(c.req.url).origin;
-      return c.json(pageOf(results, limit, (t) => [t.created_at, t.id], (t) => toView(t, origin)), 200);
+      return c.json(pageOf(results, limit, (t) => [t.created_at, t.id], (t) => toView(t, origin, c.env)), 200);
     },
   )
   .openapi(
@@ -209,7 +224,7 @@ export const triggersApi = newApp()
   )
   .openapi(
     createRoute({ method: "get", path: "/{id}", tags: ["triggers"], summary: "Get a trigger", request: { params: Id }, responses: { 200: json(TriggerView), ...errors(401, 404) } }),
-    async (c) => c.json(toView(await requireTrigger(c.env, c.get("principal"), c.req.valid("param").id), new URL(c.req.url).origin), 200),
+    async (c) => c.json(toView(await requireTrigger(c.env, c.get("principal"), c.req.valid("param").id), new URL(c.req.url).origin, c.env), 200),
   )
   .openapi(
     createRoute({
@@ -219,7 +234,7 @@ export const triggersApi = newApp()
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      return c.json(toView(await updateTrigger(c.env, p, c.req.valid("param").id, c.req.valid("json")), new URL(c.req.url).origin), 200);
+      return c.json(toView(await updateTrigger(c.env, p, c.req.valid("param").id, c.req.valid("json")), new URL(c.req.url).origin, c.env), 200);
     },
   )
   .openapi(
@@ -233,7 +248,7 @@ export const triggersApi = newApp()
       requireRole(p, "admin");
       // with no body sent the validator hands on nothing, its default not applied
       const t = await rotateTriggerSecret(c.env, p, c.req.valid("param").id, c.req.valid("json")?.grace_seconds ?? DEFAULT_GRACE_SECONDS);
-      return c.json({ ...toView(t, new URL(c.req.url).origin), secret: t.secret }, 200);
+      return c.json({ ...toView(t, new URL(c.req.url).origin, c.env), secret: t.secret }, 200);
     },
   )
   .openapi(
@@ -244,7 +259,7 @@ export const triggersApi = newApp()
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      return c.json(toView(await expirePreviousSecret(c.env, p, c.req.valid("param").id), new URL(c.req.url).origin), 200);
+      return c.json(toView(await expirePreviousSecret(c.env, p, c.req.valid("param").id), new URL(c.req.url).origin, c.env), 200);
     },
   )
   .openapi(
@@ -269,7 +284,7 @@ export const triggersApi = newApp()
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      return c.json(toView(await setPaused(c.env, p, c.req.valid("param").id, true), new URL(c.req.url).origin), 200);
+      return c.json(toView(await setPaused(c.env, p, c.req.valid("param").id, true), new URL(c.req.url).origin, c.env), 200);
     },
   )
   .openapi(
@@ -277,7 +292,7 @@ export const triggersApi = newApp()
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      return c.json(toView(await setPaused(c.env, p, c.req.valid("param").id, false), new URL(c.req.url).origin), 200);
+      return c.json(toView(await setPaused(c.env, p, c.req.valid("param").id, false), new URL(c.req.url).origin, c.env), 200);
     },
   )
   .openapi(

@@ -194,6 +194,8 @@ export const triggers = sqliteTable(
     last_fired_at: integer("last_fired_at"),
     next_fire_at: integer("next_fire_at"),
     last_error: text("last_error"),
+    /** a webhook's cap on deliveries a minute; null: the instance's WEBHOOK_RATE_LIMIT_PER_MIN */
+    rate_limit_per_min: integer("rate_limit_per_min"),
   },
   (t) => [index("triggers_org").on(t.org_id, t.created_at)],
 );

@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   "subscription.create", "subscription.update", "subscription.rotate_secret", "subscription.delete",
   "pricing.update", "pricing.delete",
   "settings.update", "org.create",
+  "auth.sign_in", "auth.lockout",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -38,15 +38,18 @@ export async function principalForTokenHash(d1: D1Database, hash: string, via: P
 export const principalForToken = async (d1: D1Database, token: string) => principalForTokenHash(d1, await sha256Hex(token), "bearer");
 
 /** The session's principal and the hash of its token, whose gate counts the session's requests too. */
-export async function principalForSession(d1: D1Database, sessionId: string): Promise<{ principal: Principal; token_hash: string } | null> {
+export async function principalForSession(
+  d1: D1Database,
+  sessionId: string,
+): Promise<{ principal: Principal; token_hash: string; session_expires_at: number } | null> {
   const now = Date.now();
   const row = await d1
     .prepare(
-      `SELECT t.id, t.org_id, t.name, t.role, t.instance_admin, t.token_hash, t.expires_at FROM auth_sessions s
+      `SELECT t.id, t.org_id, t.name, t.role, t.instance_admin, t.token_hash, t.expires_at, s.expires_at AS session_expires_at FROM auth_sessions s
        JOIN api_tokens t ON t.id = s.token_id
        WHERE s.id_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)`,
     )
     .bind(await sha256Hex(sessionId), now, now)
-    .first<TokenRow>();
-  return row ? { principal: toPrincipal(row, "session"), token_hash: row.token_hash } : null;
+    .first<TokenRow & { session_expires_at: number }>();
+  return row ? { principal: toPrincipal(row, "session"), token_hash: row.token_hash, session_expires_at: row.session_expires_at } : null;
 }

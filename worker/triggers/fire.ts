@@ -31,6 +31,8 @@ export interface TriggerRow {
   /** not kept: read from its tasks (TRIGGER_SELECT), so it names the newest there is */
   last_task_id: string | null;
   last_error: string | null;
+  /** a webhook's cap on deliveries a minute; null: the instance's (webhook-rate.ts) */
+  rate_limit_per_min: number | null;
 }
 
 /** A trigger's row with its newest task (one step down `tasks_trigger_seq`); `WHERE …` follows. */

@@ -58,7 +58,7 @@ export async function checkResumable(d1: D1Database, orgId: string, t: TriggerRo
   throw unprocessable(`cannot resume: the plan's current version would refuse every fire: ${describeGaps(issues)}; change the trigger's inputs first`, issues);
 }
 
-const ONLY: Record<TriggerRow["kind"], (keyof TriggerPatch)[]> = { cron: ["input_map"], webhook: ["cron", "timezone"] };
+const ONLY: Record<TriggerRow["kind"], (keyof TriggerPatch)[]> = { cron: ["input_map", "rate_limit_per_min"], webhook: ["cron", "timezone"] };
 
 /**
  * Changes what the patch names, checked as a create is. A new schedule or a resume re-arms the clock
@@ -90,6 +90,7 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
     title: patch.title === undefined ? t.title : patch.title,
     inputs: patch.inputs === undefined ? t.inputs : JSON.stringify(patch.inputs),
     input_map: patch.input_map === undefined ? t.input_map : patch.input_map && JSON.stringify(patch.input_map),
+    rate_limit_per_min: patch.rate_limit_per_min === undefined ? t.rate_limit_per_min : patch.rate_limit_per_min,
     // new inputs answer what a fire (or a plan's save) found wrong with the old ones
     last_error: patch.inputs !== undefined || patch.input_map !== undefined ? null : t.last_error,
   };
@@ -100,9 +101,9 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
   else if (t.kind === "cron" && (scheduled || t.paused)) next.next_fire_at = await clock(env, t.id).arm(t.id, cron!, timezone!, now);
   const [upd] = await env.DB.batch([
     env.DB.prepare(
-      `UPDATE triggers SET title = ?1, cron = ?2, timezone = ?3, inputs = ?4, input_map = ?5, paused = ?6, next_fire_at = ?7, last_error = ?8, updated_at = ?9, schedule_from = ?14
+      `UPDATE triggers SET title = ?1, cron = ?2, timezone = ?3, inputs = ?4, input_map = ?5, paused = ?6, next_fire_at = ?7, last_error = ?8, updated_at = ?9, schedule_from = ?14, rate_limit_per_min = ?15
        WHERE id = ?10 AND org_id = ?11 AND updated_at = ?12 AND ${planStill(13)}`,
-    ).bind(next.title, next.cron, next.timezone, next.inputs, next.input_map, next.paused, next.next_fire_at, next.last_error, now, t.id, p.org_id, t.updated_at, planVersion, next.schedule_from),
+    ).bind(next.title, next.cron, next.timezone, next.inputs, next.input_map, next.paused, next.next_fire_at, next.last_error, now, t.id, p.org_id, t.updated_at, planVersion, next.schedule_from, next.rate_limit_per_min),
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: "trigger.update", target_type: "trigger", target_id: t.id, details: { ...patch } }, now, true),
   ]);
   if (upd.meta.changes !== 1) {

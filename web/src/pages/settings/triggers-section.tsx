@@ -12,7 +12,7 @@ import { errorMessage, fmtDate, fmtDateFull } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
 import { canWrite, isAdmin } from "../../lib/session";
-import { TriggerEditDialog, triggerName } from "./trigger-edit-dialog";
+import { deliveryLimit, TriggerEditDialog, triggerName } from "./trigger-edit-dialog";
 import { TriggerForm } from "./trigger-form";
 
 /** How long after a shown next run the list is read again, and how often while a fire is still not recorded. */
@@ -135,6 +135,11 @@ export function TriggersSection() {
             </td>
             <td>
               <code>{t.kind === "cron" ? `${t.cron ?? ""} (${t.timezone ?? "UTC"})` : (t.webhook_url ?? `POST /hooks/${t.id}`)}</code>
+              <Show when={t.kind === "webhook"}>
+                <div class="small muted" data-testid="delivery-limit">
+                  {deliveryLimit(t)}
+                </div>
+              </Show>
               <Show when={t.previous_secret_expires_at}>
                 {(until) => (
                   <div class="small muted" data-testid="previous-secret">

@@ -1,7 +1,8 @@
 import { useNavigate, useSearchParams } from "@solidjs/router";
 import { createSignal, onMount, Show } from "solid-js";
-import { api, ApiError } from "../../api";
+import { api } from "../../api";
 import { loadSession, sessionEnded, setSession, setSessionEnded } from "../../lib/session";
+import { signInError } from "./sign-in-error";
 
 export function SignInPage() {
   const navigate = useNavigate();
@@ -34,7 +35,7 @@ export function SignInPage() {
       setSession(s.org ? s : await api.session.get());
       navigate(target(), { replace: true });
     } catch (err) {
-      fail(err instanceof ApiError && err.status === 401 ? "That token is not valid, or it was revoked." : err instanceof Error ? err.message : String(err));
+      fail(signInError(err));
     } finally {
       setBusy(false);
     }
