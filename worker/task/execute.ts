@@ -3,6 +3,7 @@ import type { RunTrace } from "../api/trace-schema";
 import type { Price } from "../agents/cost";
 import { answerPending, type LoopOutcome, runAgentLoop, toolCallCap, toolCallLimit, type TurnRecord } from "../agents/loop";
 import { capResult } from "../agents/tools/cap";
+import { mcpServerResolver } from "../db/mcp-servers";
 import { PRICE_CACHE_MS, priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
 import { createToolHost } from "../agents/tools";
@@ -110,7 +111,7 @@ export class RunExecutor {
         turns,
         followUp: feedback,
         provider: providerFor(agent.model, t.bindings),
-        tools: createToolHost({ env: t.bindings, names: [...new Set([...agent.tools, ...step.tools])] }),
+        tools: createToolHost({ env: t.bindings, names: [...new Set([...agent.tools, ...step.tools])], mcpServers: mcpServerResolver(t.bindings, meta.org_id) }),
         maxToolCallsPerTurn: toolCallLimit(agent, toolCallCap(t.bindings.MAX_TOOL_CALLS_PER_TURN)),
         price,
         signal: ac.signal,
