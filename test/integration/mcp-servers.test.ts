@@ -134,6 +134,13 @@ describe("named MCP servers: credentials an admin stores once and agents use by 
     expectError(refused, 422, "unprocessable");
     expect(refused.json.error.message).toContain(`unknown MCP server ${name}`);
     expect(refused.json.error.details).toEqual([{ path: "tools[1]", message: `no MCP server named ${name}` }]);
+    // a plan's step naming one is refused the same way, and saved once it exists
+    const plan = { name: `p-${uid()}`, steps: [{ id: "use", agent: "researcher", instructions: "@output x", tools: [`mcp:${name}`] }] };
+    const refusedPlan = await api("POST", "/plans", { body: plan });
+    expectError(refusedPlan, 422, "unprocessable");
+    expect(refusedPlan.json.error.details).toEqual([expect.objectContaining({ step: "use", path: "steps[0].tools[0]", message: expect.stringContaining(`unknown MCP server "${name}"`) })]);
+    await putServer(name, { url: local(servers().mcp, "/mcp") });
+    expect((await api("POST", "/plans", { body: plan })).status).toBe(201);
     // a URL keeps working as it did
     expect((await api("POST", "/agents", { body: { name: `url-${uid()}`, model: "sim", tools: [`mcp:${local(servers().mcp, "/mcp")}`] } })).status).toBe(201);
   });
