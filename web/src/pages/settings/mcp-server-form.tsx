@@ -65,7 +65,7 @@ export function McpServerForm(props: { server: McpServer | null; onClose: () => 
                 </label>
                 <label class="field">
                   <span>Value</span>
-                  <input type="password" autocomplete="new-password" value={h().value} onInput={(e) => setRow(i, { value: e.currentTarget.value })} placeholder="Bearer …" />
+                  <input type="password" autocomplete="new-password" value={h().value} onInput={(e) => setRow(i, { value: e.currentTarget.value })} placeholder={h().name.toLowerCase() === "authorization" ? "Bearer …" : "the value"} />
                 </label>
                 <button class="btn btn-sm btn-danger-ghost" type="button" aria-label={`Remove header ${h().name || i + 1}`} onClick={() => setHeaders((rows) => rows.filter((_, j) => j !== i))}>
                   Remove
