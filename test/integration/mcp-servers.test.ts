@@ -1,5 +1,6 @@
 import { createExecutionContext, env } from "cloudflare:test";
 import worker from "../../worker/index";
+import { cachedMcpServerResolver, MCP_SERVER_CACHE_MS } from "../../worker/db/mcp-servers";
 
 import { describe, expect, it } from "vitest";
 import { ADMIN, api, BASE, createTask, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
@@ -201,5 +202,19 @@ describe("named MCP servers: credentials an admin stores once and agents use by 
     expect((await api("GET", `/mcp-servers/${name}`)).status).toBe(404);
     // a server without headers needs no key
     expect((await put({ url: local(servers().mcp, "/mcp") })).status).toBe(200);
+  });
+
+  it("is read once a second by a task object however many runs start, and a failed read is not kept", async () => {
+    let now = 1_000_000;
+    const resolve = cachedMcpServerResolver(env, () => "org_default", () => now);
+    const name = `cached-${uid()}`;
+    await expect(resolve([name])).rejects.toThrow(`MCP server ${name} is not configured`);
+    await putServer(name, { url: local(servers().mcp, "/mcp?v=1"), headers: { Authorization: "Bearer cached-value-1" } });
+    expect((await resolve([name])).get(name)).toEqual({ url: local(servers().mcp, "/mcp?v=1"), headers: { Authorization: "Bearer cached-value-1" } });
+    await putServer(name, { url: local(servers().mcp, "/mcp?v=2"), headers: { Authorization: "Bearer cached-value-2" } });
+    now += MCP_SERVER_CACHE_MS - 1;
+    expect((await resolve([name])).get(name)!.headers.Authorization).toBe("Bearer cached-value-1");
+    now += 1;
+    expect((await resolve([name])).get(name)).toEqual({ url: local(servers().mcp, "/mcp?v=2"), headers: { Authorization: "Bearer cached-value-2" } });
   });
 });

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
-import { MCP_SERVER_NAME, type McpServerRow, sealContext } from "../db/mcp-servers";
+import { MCP_SERVER_CACHE_MS, MCP_SERVER_NAME, type McpServerRow, sealContext } from "../db/mcp-servers";
 import { type Actor, actorOf, auditStatement } from "../lib/audit";
 import { notFound, unprocessable } from "../lib/errors";
 import { requireRole } from "../lib/roles";
 import { fingerprint, seal, SecretsKeyMissing } from "../lib/secret-box";
-import { iso } from "../lib/time";
+import { delay, iso } from "../lib/time";
 import { newApp } from "./app";
 import { cursorAfter, ListQuery } from "./list-query";
 import { body, CreatedBy, errors, json, Page } from "./schemas";
@@ -144,6 +144,7 @@ export const mcpServersApi = newApp()
         }, now),
       ]);
       const row = await d1.prepare(`SELECT ${COLS} FROM mcp_servers WHERE org_id = ? AND name = ?`).bind(p.org_id, name).first<McpServerRow>();
+      await delay(MCP_SERVER_CACHE_MS);
       return c.json(view(row!), 200);
     },
   )
@@ -162,6 +163,7 @@ export const mcpServersApi = newApp()
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "mcp_server.delete", target_type: "mcp_server", target_id: name }, Date.now(), true),
       ]);
       if (res.meta.changes === 0) throw notFound("MCP server");
+      await delay(MCP_SERVER_CACHE_MS);
       return c.body(null, 204);
     },
   );

@@ -19,10 +19,28 @@ export interface McpServerRow {
   updated_by: string;
 }
 
+/** How long a task object trusts servers it read; PUT and DELETE answer this long after their write. */
+export const MCP_SERVER_CACHE_MS = 1_000;
+
 /**
- * The named servers of an organization, read and opened when a run first lists its tools (so a rotation is in force
- * for every run that starts after it). One that is gone fails the run at once, naming it: a retry would not bring it back.
+ * The named servers of an organization, read and opened when a run first lists its tools. A reading is shared for
+ * MCP_SERVER_CACHE_MS by the runs that start meanwhile (a loop's fan-out is one D1 read, not one per item), and
+ * PUT/DELETE answer after that long, so a rotation or deletion holds for every run that starts after the answer.
  */
+export function cachedMcpServerResolver(env: Pick<Bindings, "DB" | "SECRETS_KEY">, orgId: () => string, now = () => Date.now()): McpServerResolver {
+  const cache = new Map<string, { servers: Promise<Map<string, NamedMcpServer>>; at: number }>();
+  return (names) => {
+    const key = [...new Set(names)].sort().join("\n");
+    const hit = cache.get(key);
+    if (hit && now() - hit.at < MCP_SERVER_CACHE_MS) return hit.servers;
+    const servers = mcpServerResolver(env, orgId())(names);
+    cache.set(key, { servers, at: now() });
+    servers.catch(() => cache.delete(key));
+    return servers;
+  };
+}
+
+/** One server that is gone fails the run at once, naming it: a retry would not bring it back. */
 export function mcpServerResolver(env: Pick<Bindings, "DB" | "SECRETS_KEY">, orgId: string): McpServerResolver {
   return async (names) => {
     const wanted = [...new Set(names)];
