@@ -94,17 +94,25 @@ function d1Id(name) {
   return find() ?? (console.error("✗ the new D1 database did not show up in `wrangler d1 list`"), process.exit(1));
 }
 
-/** Secrets go up with the deployment; an admin token is generated only if the Worker has none yet. */
+/** The names of the Worker's secrets, or null when they cannot be listed (say, its first deployment). */
+function existingSecrets(config) {
+  const list = wrangler(["secret", "list", "--format", "json", "-c", config], { capture: true });
+  return list.ok ? JSON.parse(list.stdout.slice(list.stdout.indexOf("["))).map((s) => s.name) : null;
+}
+
+/** Secrets go up with the deployment; an admin token and a SECRETS_KEY are generated only if the Worker has none yet. */
 function secrets(config) {
   const out = {};
   for (const k of SECRET_NAMES) if (process.env[k]) out[k] = process.env[k];
   let generated = null;
+  const existing = process.env.FLIGHTDECK_ADMIN_TOKEN && process.env.SECRETS_KEY ? [] : existingSecrets(config);
   if (process.env.FLIGHTDECK_ADMIN_TOKEN) out.FLIGHTDECK_ADMIN_TOKEN = process.env.FLIGHTDECK_ADMIN_TOKEN;
-  else {
-    const list = wrangler(["secret", "list", "--format", "json", "-c", config], { capture: true });
-    const existing = list.ok ? JSON.parse(list.stdout.slice(list.stdout.indexOf("["))).map((s) => s.name) : [];
-    if (!existing.includes("FLIGHTDECK_ADMIN_TOKEN")) out.FLIGHTDECK_ADMIN_TOKEN = generated = `fd_${randomBytes(30).toString("base64url")}`;
-  }
+  else if (!existing?.includes("FLIGHTDECK_ADMIN_TOKEN")) out.FLIGHTDECK_ADMIN_TOKEN = generated = `fd_${randomBytes(30).toString("base64url")}`;
+  // the key MCP servers' credentials are sealed with: made once and never replaced, since another could not open them;
+  // when the list cannot be read, a Worker that has one would lose it, so only a Worker that lists none gets one
+  if (process.env.SECRETS_KEY) out.SECRETS_KEY = process.env.SECRETS_KEY;
+  else if (existing && !existing.includes("SECRETS_KEY")) out.SECRETS_KEY = randomBytes(32).toString("base64url");
+  else if (!existing) console.warn("  could not list the Worker's secrets: SECRETS_KEY left as it is (set it with `npx wrangler secret put SECRETS_KEY` if it has none)");
   return { values: out, generated };
 }
 

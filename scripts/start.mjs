@@ -33,6 +33,16 @@ function adminToken() {
   return { token, generated: true, file };
 }
 
+/** The key named MCP servers' credentials are sealed with: SECRETS_KEY, else one made on first start and kept beside the state it opens. */
+function secretsKey() {
+  if (process.env.SECRETS_KEY) return process.env.SECRETS_KEY;
+  const file = path.join(dataDir, "secrets-key");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const key = randomBytes(32).toString("base64url");
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
 function newestMtime(dir) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -122,7 +132,7 @@ try {
         modules: true,
         scriptPath: path.join(bundleDir, "index.js"),
         modulesRoot: bundleDir,
-        bindings: { ...workerOptions.bindings, ...providerBindings, FLIGHTDECK_ADMIN_TOKEN: token },
+        bindings: { ...workerOptions.bindings, ...providerBindings, FLIGHTDECK_ADMIN_TOKEN: token, SECRETS_KEY: secretsKey() },
       },
     ],
   });

@@ -42,6 +42,8 @@ export interface Bindings {
   MAX_TOOL_CALLS_PER_TURN?: string;
   /** a SearXNG-compatible JSON search endpoint for `web_search` by models without a search of their own */
   WEB_SEARCH_URL?: string;
+  /** the key named MCP servers' credentials are sealed with at rest (any long random string; npm start and deploy make one) */
+  SECRETS_KEY?: string;
   /** debug | info (default) | warn | error */
   LOG_LEVEL?: string;
 }

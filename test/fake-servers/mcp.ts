@@ -13,20 +13,32 @@ const TOOLS = [
   { name: "web.search", description: "The name of a built-in once made safe", inputSchema: { type: "object", properties: {} } },
   { name: "slow", description: "Never answers", inputSchema: { type: "object", properties: {} } },
   { name: "huge", description: "Answers with `kb` KB of text", inputSchema: { type: "object", properties: { kb: { type: "number" } } } },
+  { name: "whoami", description: "Echoes the credential the call came with, as a careless server might", inputSchema: { type: "object", properties: {} } },
 ];
 
 /**
  * A Streamable HTTP MCP server: `/mcp` answers with JSON, `/mcp-sse` with an event stream that sends a log
  * notification before each response (`/mcp-moved` redirects to `/mcp`). Tools are listed over two pages. `/stats`
- * reports how many sessions began.
+ * reports how many sessions began. `/mcp-auth` answers 401 to a request without an `Authorization` header;
+ * `/seen?tag=<t>` lists the `Authorization` and `X-Api-Key` each request whose URL held `tag=<t>` came with.
  */
 export function startMcp(): Promise<FakeServer> {
   const sessions = new Set<string>();
+  const seen: { tag: string; path: string; authorization: string | null; x_api_key: string | null }[] = [];
   let started = 0;
   return listen((req, raw, res) => {
     if (req.url === "/stats") return sendJson(res, 200, { sessions_started: started });
+    const url = new URL(req.url ?? "/", "http://fake");
+    if (url.pathname === "/seen") return sendJson(res, 200, { requests: seen.filter((s) => s.tag === url.searchParams.get("tag")) });
+    const tag = url.searchParams.get("tag");
+    const authorization = req.headers.authorization ?? null;
+    if (tag) seen.push({ tag, path: url.pathname, authorization, x_api_key: (req.headers["x-api-key"] as string | undefined) ?? null });
+    if (url.pathname === "/mcp-auth") {
+      if (!authorization) return sendJson(res, 401, { error: "an Authorization header is required" });
+      req.url = "/mcp";
+    } else if (tag) req.url = url.pathname;
     if (req.url === "/mcp-moved") {
-      res.writeHead(307, { location: "/mcp" });
+      res.writeHead(307, { location: `/mcp${url.search}` });
       return void res.end();
     }
     const sse = req.url === "/mcp-sse";
@@ -80,6 +92,8 @@ export function startMcp(): Promise<FakeServer> {
           return;
         case "huge":
           return reply({ content: [{ type: "text", text: "0123456789abcdef".repeat(64 * Number(args.kb)) }] });
+        case "whoami":
+          return reply({ content: [{ type: "text", text: `you are ${String(authorization)} (key ${String(req.headers["x-api-key"])})` }] });
         case "forget_session":
           sessions.delete(session);
           return reply({ content: [{ type: "text", text: "forgotten" }] });

@@ -185,6 +185,12 @@ describe("a client's walk through the API", () => {
     }
     await call(200, "PUT", "/pricing/openai:contract-model", { body: { input: 1, cache: 0.1, output: 2 } });
     await call(204, "DELETE", "/pricing/openai:contract-model");
+    await call(200, "PUT", "/mcp-servers/contract", { body: { url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer contract-value" } } });
+    await call(200, "GET", "/mcp-servers");
+    await call(200, "GET", "/mcp-servers/contract");
+    await call(422, "POST", "/agents", { body: { name: "contract-mcp", model: "sim", tools: ["mcp:nowhere"] } });
+    await call(204, "DELETE", "/mcp-servers/contract");
+    await call(404, "DELETE", "/mcp-servers/contract");
     await call(403, "GET", "/audit", { token: viewer });
     await call(422, "GET", "/triggers/next-fires?cron=0%200%2030%202%20*&timezone=UTC");
 

@@ -26,6 +26,7 @@ const ACCESS: Record<string, Need> = {
   "POST /tokens": "admin", "GET /tokens": "admin", "GET /tokens/{id}": "admin", "PATCH /tokens/{id}": "admin", "DELETE /tokens/{id}": "admin",
   "POST /orgs": "instance", "GET /orgs": "instance", "GET /orgs/{id}": "instance", "GET /audit": "admin",
   "GET /pricing": "viewer", "PUT /pricing/{model}": "admin", "DELETE /pricing/{model}": "admin",
+  "GET /mcp-servers": "viewer", "GET /mcp-servers/{name}": "viewer", "PUT /mcp-servers/{name}": "admin", "DELETE /mcp-servers/{name}": "admin",
   "GET /settings": "viewer", "PATCH /settings": "admin", "GET /spend": "viewer",
   "GET /notifications/subscriptions": "admin", "POST /notifications/subscriptions": "admin", "GET /notifications/subscriptions/{id}": "admin",
   "PATCH /notifications/subscriptions/{id}": "admin", "DELETE /notifications/subscriptions/{id}": "admin",
@@ -71,7 +72,9 @@ async function fixture(name: string): Promise<Fixture> {
   const plan = await post(t, "/plans", { name: "secret plan", steps: [{ id: "draft", agent: "writer", instructions: "@output v1", approval: true }] });
   const review = await post(t, `/plans/${plan.id}/run`, {});
   const done = await post(t, "/tasks", { agent: "researcher", title: "secret done", description: "@output finished" });
-  const agent = await post(t, "/agents", { name: "secret-agent", model: "sim", system_prompt: "be secret", tools: [] });
+  const server = await api("PUT", "/mcp-servers/secret-server", { token: t, body: { url: "https://mcp.example.com/secret", headers: { Authorization: "Bearer secret-credential" } } });
+  expect(server.status, server.text).toBe(200);
+  const agent = await post(t, "/agents", { name: "secret-agent", model: "sim", system_prompt: "be secret", tools: ["mcp:secret-server"] });
   const cron = await post(t, "/triggers", { kind: "cron", plan_id: plan.id, cron: "0 9 * * 1-5", timezone: "UTC" });
   const webhook = await post(t, "/triggers", { kind: "webhook", plan_id: plan.id });
   const subscription = await post(t, "/notifications/subscriptions", { url: "https://hooks.example.com/secret", events: ["task.failed"] });
@@ -139,6 +142,10 @@ function requestsFor(f: Fixture): Record<string, { path: string; body?: unknown 
     "GET /pricing": { path: "/pricing" },
     "PUT /pricing/{model}": { path: "/pricing/sim", body: { input: 1, cache: 1, output: 1 } },
     "DELETE /pricing/{model}": { path: "/pricing/sim" },
+    "GET /mcp-servers": { path: "/mcp-servers" },
+    "GET /mcp-servers/{name}": { path: "/mcp-servers/secret-server" },
+    "PUT /mcp-servers/{name}": { path: "/mcp-servers/secret-server", body: { url: "https://mcp.example.com/other", headers: { Authorization: "Bearer stolen" } } },
+    "DELETE /mcp-servers/{name}": { path: "/mcp-servers/secret-server" },
     "GET /settings": { path: "/settings" },
     "PATCH /settings": { path: "/settings", body: { max_concurrent_tasks: 1 } },
     "GET /spend": { path: "/spend" },
@@ -188,6 +195,7 @@ async function snapshot(f: Fixture) {
     chat: (await read(`/chat/${f.chat}`)).messages.length,
     settings: (await read("/settings")).max_concurrent_tasks,
     pricing: (await read("/pricing")).items.filter((p: { source: string }) => p.source === "organization"),
+    mcpServers: (await read("/mcp-servers")).items,
   };
 }
 
@@ -243,6 +251,7 @@ describe("tenant isolation and roles, on every operation", () => {
       "/tasks/export?format=json", `/tasks/export?format=csv&q=secret`, "/agents", "/plans", "/triggers", "/tokens", "/audit", `/audit?target=${a.plan}`,
       `/audit?actor=${a.org.tokenId}`, "/notifications/subscriptions", `/notifications/deliveries?subscription_id=${a.subscription}`,
       `/notifications/deliveries?task_id=${a.waiting.id}`, "/notifications/inbox", "/spend?group=plan", "/spend?group=agent", "/settings", "/pricing",
+      "/mcp-servers",
     ];
     for (const path of paths) {
       const res = await api("GET", path, { token: b.admin });

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
@@ -324,6 +324,27 @@ async function buildCases(): Promise<Case[]> {
     { op: "DELETE /pricing/{model}", status: 404, run: () => s("DELETE", v1("/pricing/openai:never-set"), { token: other }) },
     { op: "PUT /pricing/{model}", status: 413, run: () => s("PUT", v1("/pricing/sim"), { body: big }) },
     { op: "GET /pricing", status: 429, run: () => s("GET", v1("/pricing"), { token: limited }) },
+    // named MCP servers (in an organization of their own)
+    { op: "PUT /mcp-servers/{name}", status: 200, run: () => s("PUT", v1("/mcp-servers/oas"), { token: other, body: j({ url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer oas-value" } }) }) },
+    { op: "GET /mcp-servers/{name}", status: 200, run: () => s("GET", v1("/mcp-servers/oas"), { token: other }) },
+    { op: "GET /mcp-servers", status: 200, run: () => s("GET", v1("/mcp-servers"), { token: other }) },
+    { op: "DELETE /mcp-servers/{name}", status: 204, run: () => s("DELETE", v1("/mcp-servers/oas"), { token: other }) },
+    { op: "PUT /mcp-servers/{name}", status: 400, run: () => s("PUT", v1("/mcp-servers/oas"), { token: other, body: j({ url: "ftp://mcp.example.com" }) }) },
+    { op: "GET /mcp-servers", status: 401, run: () => s("GET", v1("/mcp-servers"), { token: null }) },
+    { op: "PUT /mcp-servers/{name}", status: 403, run: () => s("PUT", v1("/mcp-servers/oas"), { token: member, body: j({ url: "https://mcp.example.com/mcp" }) }) },
+    { op: "GET /mcp-servers/{name}", status: 404, run: () => s("GET", v1("/mcp-servers/never-set"), { token: other }) },
+    { op: "PUT /mcp-servers/{name}", status: 413, run: () => s("PUT", v1("/mcp-servers/oas"), { body: big }) },
+    // an instance without SECRETS_KEY keeps no credential
+    {
+      op: "PUT /mcp-servers/{name}", status: 422,
+      run: async () => {
+        const req = new Request(`${BASE}${v1("/mcp-servers/oas")}`, { method: "PUT", headers: { authorization: `Bearer ${other}`, "content-type": "application/json" }, body: j({ url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer x" } }) });
+        const res = await worker.fetch(req, { ...env, SECRETS_KEY: undefined }, createExecutionContext());
+        await res.body?.cancel();
+        return res.status;
+      },
+    },
+    { op: "GET /mcp-servers", status: 429, run: () => s("GET", v1("/mcp-servers"), { token: limited }) },
     // tokens
     { op: "POST /tokens", status: 201, run: () => s("POST", v1("/tokens"), { body: j({ name: "oas", role: "viewer" }) }) },
     { op: "GET /tokens", status: 200, run: () => s("GET", v1("/tokens")) },

@@ -6,6 +6,8 @@ import type {
   CreatedByT,
   ErrorBodyT,
   FeedEventT,
+  McpServerInputT,
+  McpServerT,
   NewTokenT,
   NewTriggerT,
   PageT,
@@ -68,6 +70,8 @@ export type Message = Turn["sent"][number];
 export type Page<T> = PageT<T>;
 export type Price = PriceT;
 export type PriceInput = PriceInputT;
+export type McpServer = McpServerT;
+export type McpServerInput = McpServerInputT;
 export type ApiToken = TokenT & Partial<Pick<NewTokenT, "token">>;
 export type Trigger = TriggerT & Partial<Pick<NewTriggerT, "secret">>;
 export type AuditEntry = AuditEntryT;

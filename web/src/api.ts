@@ -1,4 +1,4 @@
-import type { AgentInput, Page, Plan, PlanDefinition, PlanVersion, PriceInput, Role, TaskDetail, TaskSource, TaskStatus, TaskSummary, Trace } from "./api-types";
+import type { AgentInput, McpServerInput, Page, Plan, PlanDefinition, PlanVersion, PriceInput, Role, TaskDetail, TaskSource, TaskStatus, TaskSummary, Trace } from "./api-types";
 import type { ClientResponse, InferRequestType } from "hono/client";
 import { ApiError, createClient, type Ok, unwrap } from "./client";
 
@@ -123,6 +123,11 @@ export const api = {
     list: () => allPages((query) => call(fd.pricing.$get({ query }))),
     put: (model: string, p: PriceInput) => call(fd.pricing[":model"].$put({ param: { model }, json: p })),
     revert: (model: string) => call(fd.pricing[":model"].$delete({ param: { model } })),
+  },
+  mcpServers: {
+    list: () => allPages((query) => call(fd["mcp-servers"].$get({ query }))),
+    put: (name: string, s: McpServerInput) => call(fd["mcp-servers"][":name"].$put({ param: { name }, json: s })),
+    remove: (name: string) => call(fd["mcp-servers"][":name"].$delete({ param: { name } })),
   },
   tokens: {
     list: () => allPages((query) => call(fd.tokens.$get({ query }))),

@@ -3,7 +3,8 @@ import type { AgentRow } from "../db/agent-row";
 import { actorOf, auditStatement } from "../lib/audit";
 import { toolCallCap } from "../agents/loop";
 import type { Bindings } from "../env";
-import { badRequest, conflict, notFound } from "../lib/errors";
+import { unknownMcpServers } from "../db/mcp-servers";
+import { badRequest, conflict, notFound, unprocessable } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
@@ -54,6 +55,17 @@ const toAgent = (r: AgentRow): z.infer<typeof Agent> => ({
 const Id = z.object({ id: z.string().min(1).max(100) });
 const COLS = "id, name, model, system_prompt, tools, max_turns, max_cost_nanos, max_concurrency, max_tool_calls_per_turn, created_at, updated_at";
 
+/** An agent naming a server the organization has not configured would fail every run: refused on save instead. */
+async function checkMcpServers(d1: D1Database, orgId: string, tools: readonly string[]): Promise<void> {
+  const unknown = await unknownMcpServers(d1, orgId, tools);
+  if (unknown.length) {
+    throw unprocessable(
+      `unknown MCP server${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}: an admin adds ${unknown.length > 1 ? "them" : "it"} under Settings → MCP servers (PUT /mcp-servers/{name})`,
+      unknown.map((name) => ({ path: `tools[${tools.indexOf(`mcp:${name}`)}]`, message: `no MCP server named ${name}` })),
+    );
+  }
+}
+
 /** The instance's bound is configured, not a constant, so the schema cannot hold it: checked as a schema error would be. */
 function checkToolCalls(env: Bindings, a: { max_tool_calls_per_turn: number | null }): void {
   const cap = toolCallCap(env.MAX_TOOL_CALLS_PER_TURN);
@@ -84,12 +96,13 @@ export const agentsApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["agents"], summary: "Create an agent", request: { body: body(AgentInput) }, responses: { 201: createdJson(Agent), ...errors(400, 401, 403, 409) } }),
+    createRoute({ method: "post", path: "/", tags: ["agents"], summary: "Create an agent", request: { body: body(AgentInput) }, responses: { 201: createdJson(Agent), ...errors(400, 401, 403, 409, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const a = c.req.valid("json");
       checkToolCalls(c.env, a);
+      await checkMcpServers(c.env.DB, p.org_id, a.tools);
       const now = Date.now();
       const id = newId("agt");
       try {
@@ -113,7 +126,7 @@ export const agentsApi = newApp()
   .openapi(
     createRoute({
       method: "put", path: "/{id}", tags: ["agents"], summary: "Replace an agent (running tasks keep the version they started with)",
-      request: { params: Id, body: body(AgentInput) }, responses: { 200: json(Agent), ...errors(400, 401, 403, 404, 409) },
+      request: { params: Id, body: body(AgentInput) }, responses: { 200: json(Agent), ...errors(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -121,6 +134,7 @@ export const agentsApi = newApp()
       const current = await findAgent(c.env.DB, p.org_id, c.req.valid("param").id);
       const a = c.req.valid("json");
       checkToolCalls(c.env, a);
+      await checkMcpServers(c.env.DB, p.org_id, a.tools);
       const d1 = c.env.DB;
       // plans name their agents: a rename would leave the triggers' plans naming none, so it waits until no trigger uses it
       const renamed = a.name !== current.name;

@@ -15,6 +15,7 @@ import { exportApi } from "./export";
 import { healthApi } from "./health";
 import { honoPath, idempotency, IDEMPOTENT_ROUTES, type Replayed, refuseIdempotencyKey, UNREPLAYABLE_ROUTES } from "./idempotency";
 import { docsApi } from "./openapi";
+import { mcpServersApi } from "./mcp-servers";
 import { notificationsApi, replayedSubscription } from "./notifications";
 import { orgsApi } from "./orgs";
 import { plansApi } from "./plans";
@@ -70,6 +71,7 @@ const authedRoutes = authed
   .route("/orgs", orgsApi)
   .route("/audit", auditApi)
   .route("/pricing", pricingApi)
+  .route("/mcp-servers", mcpServersApi)
   .route("/settings", settingsApi)
   .route("/spend", spendApi)
   .route("/notifications", notificationsApi)

@@ -55,15 +55,18 @@ const toView = (r: PlanRecord) => ({
   definition: JSON.parse(r.definition) as Record<string, unknown>, created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)!, saved_by: saverOf(r),
 });
 
-/** Schema errors are 400; a well-formed plan that cannot run (unknown agent, cycle, bad reference) is 422 naming the step. */
+/** Schema errors are 400; a well-formed plan that cannot run (unknown agent or MCP server, cycle, bad reference) is 422 naming the step. */
 async function checkedPlan(d1: D1Database, orgId: string, raw: unknown): Promise<Plan> {
   const parsed = planSchema.safeParse(raw);
   if (!parsed.success) {
     const details = issueDetails(parsed.error.issues);
     throw badRequest(`invalid plan: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
   }
-  const { results } = await d1.prepare("SELECT name FROM agents WHERE org_id = ?").bind(orgId).all<{ name: string }>();
-  const issues = validatePlan(parsed.data, new Set(results.map((r) => r.name)));
+  const [agents, servers] = await d1.batch<{ name: string }>([
+    d1.prepare("SELECT name FROM agents WHERE org_id = ?").bind(orgId),
+    d1.prepare("SELECT name FROM mcp_servers WHERE org_id = ?").bind(orgId),
+  ]);
+  const issues = validatePlan(parsed.data, new Set(agents.results.map((r) => r.name)), new Set(servers.results.map((r) => r.name)));
   if (issues.length) throw unprocessable(`invalid plan: ${issues.map((i) => `${i.step ? `step ${i.step}: ` : ""}${i.message}`).join("; ")}`, issues);
   return parsed.data;
 }

@@ -212,5 +212,6 @@ export type { AuditEntryT } from "./audit";
 export type { SessionInfoT } from "./auth-session";
 export type { PlanT, PlanVersionT } from "./plans";
 export type { PriceT, PriceInputT } from "./pricing";
+export type { McpServerT, McpServerInputT } from "./mcp-servers";
 export type { NewTokenT, TokenT } from "./tokens";
 export type { NewTriggerT, TriggerT } from "./triggers";

@@ -319,3 +319,19 @@ export const spendMonths = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.org_id, t.month] })],
 );
+
+/** Named MCP servers (`mcp:<name>`): `headers` is sealed (lib/secret-box.ts) and never leaves the Worker but to the server's origin. */
+export const mcpServers = sqliteTable(
+  "mcp_servers",
+  {
+    org_id: text("org_id").notNull(),
+    name: text("name").notNull(),
+    url: text("url").notNull(),
+    headers: text("headers"),
+    header_names: text("header_names").notNull().default("[]"),
+    created_at: integer("created_at").notNull(),
+    updated_at: integer("updated_at").notNull(),
+    updated_by: text("updated_by").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.org_id, t.name] })],
+);

@@ -11,7 +11,7 @@ export const AUDIT_ACTIONS = [
   "trigger.create", "trigger.update", "trigger.run", "trigger.pause", "trigger.resume", "trigger.rotate_secret", "trigger.expire_previous_secret", "trigger.delete",
   "token.create", "token.update", "token.revoke",
   "subscription.create", "subscription.update", "subscription.rotate_secret", "subscription.delete",
-  "pricing.update", "pricing.delete",
+  "pricing.update", "pricing.delete", "mcp_server.set", "mcp_server.delete",
   "settings.update", "org.create",
   "auth.sign_in", "auth.lockout",
 ] as const;

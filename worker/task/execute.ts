@@ -3,9 +3,10 @@ import type { RunTrace } from "../api/trace-schema";
 import type { Price } from "../agents/cost";
 import { answerPending, type LoopOutcome, runAgentLoop, toolCallCap, toolCallLimit, type TurnRecord } from "../agents/loop";
 import { capResult } from "../agents/tools/cap";
+import { cachedMcpServerResolver } from "../db/mcp-servers";
 import { PRICE_CACHE_MS, priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
-import { createToolHost } from "../agents/tools";
+import { createToolHost, type McpServerResolver } from "../agents/tools";
 import { StepError, zeroUsage } from "../agents/types";
 import { MAX_BUDGET_USD } from "../api/schemas";
 import { log } from "../lib/log";
@@ -43,8 +44,12 @@ export class RunExecutor {
   /** The working time of each run in flight, by step. */
   private readonly clocks = new Map<string, WorkClock<StoredRun>>();
 
+  /** The organization's named MCP servers, read at most once a second however many runs start. */
+  private readonly mcpServers: McpServerResolver;
+
   constructor(private readonly t: TaskRunner) {
     this.org = new OrgGuard(t.bindings, () => t.meta!.org_id, () => t.meta!.id);
+    this.mcpServers = cachedMcpServerResolver(t.bindings, () => t.meta!.org_id);
   }
 
   prime(warm: WarmStart): void {
@@ -110,7 +115,7 @@ export class RunExecutor {
         turns,
         followUp: feedback,
         provider: providerFor(agent.model, t.bindings),
-        tools: createToolHost({ env: t.bindings, names: [...new Set([...agent.tools, ...step.tools])] }),
+        tools: createToolHost({ env: t.bindings, names: [...new Set([...agent.tools, ...step.tools])], mcpServers: this.mcpServers }),
         maxToolCallsPerTurn: toolCallLimit(agent, toolCallCap(t.bindings.MAX_TOOL_CALLS_PER_TURN)),
         price,
         signal: ac.signal,

@@ -9,7 +9,10 @@ export const stepId = z
 /** What an agent or a plan's step may be given: a built-in tool, or a remote MCP server's tools. */
 export const toolName = z
   .string()
-  .regex(/^(ask_human|http_fetch|web_search|spawn_task|mcp:https?:\/\/\S{1,500})$/, "a tool is ask_human, http_fetch, web_search, spawn_task or mcp:<url>");
+  .regex(
+    /^(ask_human|http_fetch|web_search|spawn_task|mcp:https?:\/\/\S{1,500}|mcp:[a-z0-9][a-z0-9_-]{0,63})$/,
+    "a tool is ask_human, http_fetch, web_search, spawn_task, mcp:<url> or mcp:<name> of a configured MCP server",
+  );
 
 export const retrySchema = z.strictObject({
   max_attempts: z.number().int().min(1).max(20).default(3),

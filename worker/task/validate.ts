@@ -94,7 +94,8 @@ function edgePath(nodes: Node[], from: number, e: Edge): string {
   return `${path}.depends_on[${e.dep}]`;
 }
 
-export function validatePlan(plan: Plan, knownAgents: Set<string>): PlanIssue[] {
+/** `knownMcpServers`: when given, a step's `mcp:<name>` tool must name one of them. */
+export function validatePlan(plan: Plan, knownAgents: Set<string>, knownMcpServers?: Set<string>): PlanIssue[] {
   const total = countSteps(plan);
   if (total > MAX_PLAN_STEPS) {
     return [{ path: "steps", message: `a plan has at most ${MAX_PLAN_STEPS} steps, nested ones included; this one has ${total}` }];
@@ -148,6 +149,14 @@ export function validatePlan(plan: Plan, knownAgents: Set<string>): PlanIssue[] 
     }
     if (step.kind === "agent" && !knownAgents.has(step.agent)) {
       issues.push({ step: step.id, path: `${path}.agent`, message: `unknown agent "${step.agent}"` });
+    }
+    if (step.kind === "agent" && knownMcpServers) {
+      step.tools.forEach((tool, j) => {
+        const server = /^mcp:([a-z0-9][a-z0-9_-]*)$/.exec(tool)?.[1];
+        if (server && !knownMcpServers.has(server)) {
+          issues.push({ step: step.id, path: `${path}.tools[${j}]`, message: `unknown MCP server "${server}": an admin adds it under Settings → MCP servers` });
+        }
+      });
     }
     // every wait is capped at max_ms, so an initial_ms above it would never be waited
     const backoff = step.kind === "agent" ? step.retry?.backoff : undefined;

@@ -37,7 +37,7 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
 
   it("lists every tool of the server, across pages", async () => {
     const specs = await createToolHost({ env: {}, names: [url()] }).specs(signal());
-    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "notes_read_2", "web_search", "slow", "huge"]);
+    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "notes_read_2", "web_search", "slow", "huge", "whoami"]);
     expect(specs[0]).toEqual({
       name: "add",
       description: "Add two numbers",
@@ -64,7 +64,7 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
     const server = url().slice(4);
     const host = createToolHost({ env: {}, names: [url(), "web_search"] });
     const names = (await host.specs(signal())).map((s) => s.name);
-    expect(names).toEqual(["web_search", "add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "notes_read_2", "web_search_2", "slow", "huge"]);
+    expect(names).toEqual(["web_search", "add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "notes_read_2", "web_search_2", "slow", "huge", "whoami"]);
     expect(host.renamed!()).toEqual([
       { name: "notes_read", server, offered_as: "notes_read_2", taken_by: `notes.read of ${server}` },
       { name: "web.search", server, offered_as: "web_search_2", taken_by: "the built-in web_search" },

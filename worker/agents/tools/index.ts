@@ -1,6 +1,7 @@
 import type { Bindings } from "../../env";
 import { StepError, type ToolCall, type ToolSpec } from "../types";
 import { askHumanSpec, MAX_QUESTION_CHARS, spawnTaskSpec } from "./builtins";
+import { maskSecrets } from "../../lib/mask";
 import { capResult } from "./cap";
 import type { RenamedTool, ToolHost, ToolOutcome } from "./host";
 import { httpFetch, httpFetchSpec } from "./http-fetch";
@@ -21,7 +22,19 @@ export interface ToolHostOptions {
   httpFetch?: { maxBytes?: number; timeoutMs?: number };
   mcpTimeoutMs?: number;
   mcpMaxBytes?: number;
+  /** the organization's named MCP servers (`mcp:<name>`), read when the run first needs its tools */
+  mcpServers?: McpServerResolver;
 }
+
+/** A named server's URL and headers; throws a StepError naming it when it does not exist (any more) or cannot be opened. */
+export type McpServerResolver = (names: string[]) => Promise<Map<string, NamedMcpServer>>;
+export interface NamedMcpServer {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** `mcp:<url>`, as against `mcp:<name>` of a server the organization configured. */
+export const isMcpUrl = (server: string): boolean => /^https?:\/\//i.test(server);
 
 /**
  * Offers and runs an agent's tools. Built-in tools keep their names; an MCP tool whose provider-safe name is taken
@@ -31,8 +44,11 @@ export interface ToolHostOptions {
 export function createToolHost(o: ToolHostOptions): ToolHost {
   let catalog: Promise<Catalog> | undefined;
   let renamed: RenamedTool[] = [];
+  /** named servers' header values: masked wherever a server echoes them, so no trace or model sees one */
+  let secrets: string[] = [];
+  const mask = (text: string) => (secrets.length ? maskSecrets(text, secrets) : text);
   const load = (signal: AbortSignal) => {
-    catalog ??= buildCatalog(o, signal).then(
+    catalog ??= buildCatalog(o, signal, (values) => (secrets = values), mask).then(
       (c) => ((renamed = c.renamed), c),
       (e: unknown) => {
         catalog = undefined;
@@ -49,10 +65,10 @@ export function createToolHost(o: ToolHostOptions): ToolHost {
       if (!tool) return failed(`the tool ${call.name} is not available to this agent`);
       try {
         const out = await tool.run(call.arguments, signal);
-        return "suspend" in out ? out : { ...capResult(out.result), ...(out.truncated ? { truncated: true } : {}), ...(out.searches ? { searches: out.searches } : {}) };
+        return "suspend" in out ? out : { ...capResult(mask(out.result)), ...(out.truncated ? { truncated: true } : {}), ...(out.searches ? { searches: out.searches } : {}) };
       } catch (e) {
         if (signal.aborted) throw signal.reason;
-        return failed(e instanceof Error ? e.message : String(e));
+        return failed(mask(e instanceof Error ? e.message : String(e)));
       }
     },
   };
@@ -65,7 +81,7 @@ interface Catalog {
   renamed: RenamedTool[];
 }
 
-async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Catalog> {
+async function buildCatalog(o: ToolHostOptions, signal: AbortSignal, onSecrets: (values: string[]) => void, mask: (text: string) => string): Promise<Catalog> {
   const tools = new Map<string, { spec: ToolSpec; run: Runner }>();
   /** what holds each name: a built-in's own, or an MCP tool's name and server */
   const holders = new Map<string, string>();
@@ -100,19 +116,24 @@ async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Ca
         add(webSearchSpec, async (args, s) => ({ result: JSON.stringify(await search.search(requireString(args, "query"), s)), searches: 1 }));
         break;
       default:
-        throw new StepError(`unknown tool "${name}": use ask_human, http_fetch, web_search, spawn_task or mcp:<url>`, false);
+        throw new StepError(`unknown tool "${name}": use ask_human, http_fetch, web_search, spawn_task, mcp:<url> or mcp:<server name>`, false);
     }
   }
+  const named = o.names.filter((n) => n.startsWith("mcp:") && !isMcpUrl(n.slice(4))).map((n) => n.slice(4));
+  if (named.length && !o.mcpServers) throw new StepError(`MCP server ${named[0]} cannot be reached from here: named servers need their organization`, false);
+  const configured = named.length ? await o.mcpServers!(named) : new Map<string, NamedMcpServer>();
+  onSecrets([...configured.values()].flatMap((s) => Object.values(s.headers).flatMap(secretParts)));
   for (const name of o.names) {
     if (!name.startsWith("mcp:")) continue;
     const server = name.slice(4);
-    const client = new McpClient(server, o.mcpTimeoutMs, o.mcpMaxBytes, o.env.HTTP_FETCH_ALLOW_PRIVATE === "true");
+    const entry = isMcpUrl(server) ? { url: server, headers: {} } : configured.get(server)!;
+    const client = new McpClient(entry.url, o.mcpTimeoutMs, o.mcpMaxBytes, o.env.HTTP_FETCH_ALLOW_PRIVATE === "true", entry.headers);
     let specs: ToolSpec[];
     try {
       specs = await client.listTools(signal);
     } catch (e) {
       if (signal.aborted) throw signal.reason;
-      throw new StepError(`MCP server ${server} could not list its tools: ${e instanceof Error ? e.message : String(e)}`, true);
+      throw new StepError(mask(`MCP server ${server} could not list its tools: ${e instanceof Error ? e.message : String(e)}`), true);
     }
     for (const spec of specs) {
       const safe = modelToolName(spec.name);
@@ -123,6 +144,12 @@ async function buildCatalog(o: ToolHostOptions, signal: AbortSignal): Promise<Ca
   }
   return { tools, renamed };
 }
+
+/** A header value, and its credential alone when a scheme leads it (`Bearer <token>`): a server may echo either. */
+const secretParts = (value: string): string[] => {
+  const last = value.trim().split(/\s+/).at(-1) ?? "";
+  return last && last !== value ? [value, last] : [value];
+};
 
 /** `safe`, or when a tool has it the first of `safe_2`, `safe_3`, … that none has, kept to 64 characters. */
 function freeName(safe: string, taken: ReadonlyMap<string, unknown>): string {

@@ -28,6 +28,8 @@ export class McpSession {
     private readonly timeoutMs: number,
     private readonly maxBytes: number,
     private readonly allowPrivate = false,
+    /** a named server's headers (its credentials): sent to its own origin only, never across a redirect to another */
+    private readonly credentials: Readonly<Record<string, string>> = {},
   ) {}
 
   async request(method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
@@ -92,7 +94,8 @@ export class McpSession {
     const home = new URL(this.url);
     let url = home;
     for (let hop = 0; ; hop++) {
-      const res = await fetch(url, { method: "POST", headers, body: JSON.stringify(body), signal, redirect: "manual" });
+      const sent = url.origin === home.origin ? { ...this.credentials, ...headers } : headers;
+      const res = await fetch(url, { method: "POST", headers: sent, body: JSON.stringify(body), signal, redirect: "manual" });
       const location = res.headers.get("location");
       if ((res.status !== 307 && res.status !== 308) || !location) return res;
       await res.body?.cancel();

@@ -25,8 +25,8 @@ const resourceSchema = z.object({ uri: z.string(), mimeType: z.string().nullish(
 export class McpClient {
   private readonly session: McpSession;
 
-  constructor(url: string, timeoutMs = MCP_TIMEOUT_MS, maxBytes = MCP_MAX_BYTES, allowPrivate = false) {
-    this.session = new McpSession(url, timeoutMs, maxBytes, allowPrivate);
+  constructor(url: string, timeoutMs = MCP_TIMEOUT_MS, maxBytes = MCP_MAX_BYTES, allowPrivate = false, credentials: Readonly<Record<string, string>> = {}) {
+    this.session = new McpSession(url, timeoutMs, maxBytes, allowPrivate, credentials);
   }
 
   async listTools(signal: AbortSignal): Promise<ToolSpec[]> {

@@ -1,10 +1,16 @@
-import { createSignal } from "solid-js";
+import { createResource, createSignal, For, Show } from "solid-js";
 import { api } from "../../api";
 import type { Agent, AgentInput } from "../../api-types";
 import { Modal } from "../../components/modal";
 import { FormFooter } from "../../components/form-footer";
 import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
+
+const toolList = (text: string) =>
+  text
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
 
 /** An optional limit as typed: empty is no limit (null); anything else is its number, checked by the caller. */
 const orNull = (v: string): number | null => (v.trim() === "" ? null : Number(v));
@@ -21,6 +27,12 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
   const [maxConcurrency, setMaxConcurrency] = createSignal(a?.max_concurrency == null ? "" : String(a.max_concurrency));
   const [maxToolCalls, setMaxToolCalls] = createSignal(a?.max_tool_calls_per_turn == null ? "" : String(a.max_tool_calls_per_turn));
   const { busy, error: err, setError: setErr, run, errorId, field } = createSubmit();
+  // the organization's named servers, offered by name: their credentials stay in Settings
+  const [servers] = createResource(() => api.mcpServers.list().then((p) => p.items).catch(() => []));
+  const toggleServer = (tool: string, on: boolean) => {
+    const rest = toolList(tools()).filter((t) => t !== tool);
+    setTools((on ? [...rest, tool] : rest).join(", "));
+  };
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
@@ -28,10 +40,7 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
       name: name().trim(),
       model: model().trim(),
       system_prompt: prompt(),
-      tools: tools()
-        .split(",")
-        .map((t) => t.trim())
-        .filter(Boolean),
+      tools: toolList(tools()),
       max_turns: Number(maxTurns()),
       max_cost: orNull(maxCost()),
       max_concurrency: orNull(maxConcurrency()),
@@ -78,13 +87,28 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
         <div class="grid-2">
           <label class="field">
             <span>Tools (comma separated)</span>
-            <input {...field("tools")} type="text" value={tools()} onInput={(e) => setTools(e.currentTarget.value)} placeholder="web_search, ask_human" />
+            <input {...field("tools")} type="text" value={tools()} onInput={(e) => setTools(e.currentTarget.value)} placeholder="web_search, ask_human, mcp:<server>" />
           </label>
           <label class="field">
             <span>Max turns</span>
             <input {...field("max_turns")} type="number" min="1" value={maxTurns()} onInput={(e) => setMaxTurns(e.currentTarget.value)} />
           </label>
         </div>
+        <Show when={servers()?.length}>
+          <fieldset class="row gap-sm wrap">
+            <legend>MCP servers</legend>
+            <For each={servers()}>
+              {(srv) => (
+                <label class="row gap-xs">
+                  <input type="checkbox" checked={toolList(tools()).includes(`mcp:${srv.name}`)} onChange={(e) => toggleServer(`mcp:${srv.name}`, e.currentTarget.checked)} />
+                  <span>
+                    mcp:{srv.name} <span class="muted small">{srv.url}</span>
+                  </span>
+                </label>
+              )}
+            </For>
+          </fieldset>
+        </Show>
         <div class="grid-2">
           <label class="field">
             <span>Max cost per task (USD)</span>

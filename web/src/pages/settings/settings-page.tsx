@@ -3,6 +3,7 @@ import { For, Match, Switch } from "solid-js";
 import { onTabKeys } from "../../lib/tab-keys";
 import { AuditSection } from "./audit-section";
 import { LimitsSection } from "./limits-section";
+import { McpServersSection } from "./mcp-servers-section";
 import { NotificationsSection } from "./notifications-section";
 import { PricingSection } from "./pricing-section";
 import { TokensSection } from "./tokens-section";
@@ -11,6 +12,7 @@ import { TriggersSection } from "./triggers-section";
 const TABS = [
   { id: "pricing", label: "Pricing" },
   { id: "tokens", label: "API tokens" },
+  { id: "mcp", label: "MCP servers" },
   { id: "triggers", label: "Triggers" },
   { id: "audit", label: "Audit log" },
   { id: "notifications", label: "Notifications" },
@@ -45,6 +47,9 @@ export function SettingsPage() {
           </Match>
           <Match when={tab() === "tokens"}>
             <TokensSection />
+          </Match>
+          <Match when={tab() === "mcp"}>
+            <McpServersSection />
           </Match>
           <Match when={tab() === "triggers"}>
             <TriggersSection />
