@@ -303,8 +303,9 @@ export const tasksApi = newApp()
       const { id } = c.req.valid("param");
       const orgId = c.get("principal").org_id;
       await requireTask(c.env, orgId, id);
-      if (c.req.method === "HEAD") return sseResponse(c, null);
       const last = Number(lastEventId(c.req.valid("header")["last-event-id"], c.req.valid("query").last_event_id) ?? 0);
+      const resumeAt = Number.isFinite(last) && last > 0 ? Math.floor(last) : 0;
+      if (c.req.method === "HEAD") return (await taskStub(c.env, id).streamEnds(resumeAt)) ? c.body(null, 204) : sseResponse(c, null);
       const slot = await takeStreamSlot(c);
       try {
         await takeOrgStreamSlot(c, slot);
@@ -313,7 +314,7 @@ export const tasksApi = newApp()
         throw e;
       }
       try {
-        const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0, ...slotParams(c, slot, orgId) }));
+        const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: resumeAt, ...slotParams(c, slot, orgId) }));
         if (res.status === STREAM_ENDED) {
           await giveBackStreamSlot(c, slot, true);
           return c.body(null, 204);

@@ -478,8 +478,18 @@ export class TaskRunner extends DurableObject<Bindings> {
   async fetch(req: Request): Promise<Response> {
     await this.startup;
     const lastId = numberParam(req, "last_event_id") ?? 0;
-    if (this.meta && FINAL.has(this.status) && lastId > 0 && lastId === this.lastEventId) return new Response(null, { status: STREAM_ENDED });
+    if (this.streamEnded(lastId)) return new Response(null, { status: STREAM_ENDED });
     return streamResponse(this.events(lastId, (w) => givesBackSlot(this.env, req, w)));
+  }
+
+  /** For a HEAD on the stream: whether a resume after `lastId` is over before it starts, as `fetch` would answer it. */
+  async streamEnds(lastId: number): Promise<boolean> {
+    await this.startup;
+    return this.streamEnded(lastId);
+  }
+
+  private streamEnded(lastId: number): boolean {
+    return this.meta !== null && FINAL.has(this.status) && lastId > 0 && lastId === this.lastEventId;
   }
 
   private events(lastId: number, opened: (writer: WritableStreamDefaultWriter<Uint8Array>) => void): ReadableStream<Uint8Array> {
