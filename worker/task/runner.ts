@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { desc, eq } from "drizzle-orm";
 import type { Bindings } from "../env";
-import type { IndexRow, PendingItem } from "../db/task-row";
+import type { IndexRow, InputNeeded, PendingItem } from "../db/task-row";
 import type { TaskStatus } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log, logTaskEvent } from "../lib/log";
@@ -13,6 +13,7 @@ import { Subscribers } from "../live/subscribers";
 import { givesBackSlot } from "../lib/stream-slots";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
+import { type InputTarget, inputNeededIn, inputTargetOf, sameTarget } from "./input-needed";
 import { transitionOf } from "../notify/enqueue";
 import type { TaskTransition } from "../notify/events";
 import { forgetTransitions, oweTransition, owedTransitions } from "./owed-notifications";
@@ -73,6 +74,11 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** Events stored in the transaction under way (`transact`), pushed once it commits. */
   private held: { id: number; event: TaskEvent; json: string }[] | null = null;
   private readonly waiters = new Set<() => void>();
+  /** What this sub-task last told its parent of a person asked in it (./input-needed.ts), as JSON; reports go in order. */
+  private reportedInput: string | undefined;
+  private reporting: Promise<void> = Promise.resolve();
+  /** Reports of sub-tasks this task has made but not yet stored that it waits on: one may ask before that. */
+  private readonly childReports = new Map<string, InputTarget | null>();
   readonly sync: IndexSync;
   readonly executor: RunExecutor;
 
@@ -531,18 +537,89 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** A child reports when it finishes; the heartbeat alarm also looks, in case that report was lost. */
   async childFinished(child: { id: string; status: TaskStatus; output: string | null; error?: string | null }): Promise<void> {
     await this.startup;
+    this.childReports.delete(child.id);
     for (const n of this.nodes()) {
       if (n.waiting?.kind !== "child" || n.waiting.task_id !== child.id) continue;
-      this.transact(() => this.executor.childFinished(n, child));
+      this.endChildWait(n, child);
       this.pump();
     }
+  }
+
+  private endChildWait(n: StoredNode, child: { id: string; status: TaskStatus; output: string | null; error?: string | null }): void {
+    this.transact(() => {
+      const asked = n.waiting?.kind === "child" && n.waiting.input;
+      this.executor.childFinished(n, child);
+      if (asked) this.emitTaskUpdated();
+    });
+    this.tellParent();
+  }
+
+  /**
+   * A sub-task says whether a person is asked something in it or below it (`input`, the task asking), each time
+   * that changes, so this task's lists, feed and stream say it waits on that person; the heartbeat also looks.
+   */
+  async childInput(id: string, input: InputTarget | null): Promise<void> {
+    await this.startup;
+    if (!this.meta || FINAL.has(this.status)) return;
+    const waiting = [...this.nodes()].filter((n) => n.waiting?.kind === "child" && n.waiting.task_id === id);
+    if (waiting.length) this.setChildInput(waiting, input);
+    // made but not yet stored as waited on (its step's spawn_task is still being answered): kept for that moment
+    else if (this.inflight.size) this.childReports.set(id, input);
+  }
+
+  /** The report a sub-task made before this task stored that it waits on it, taken once. */
+  takeChildReport(id: string): InputTarget | null | undefined {
+    const report = this.childReports.get(id);
+    this.childReports.delete(id);
+    return report;
+  }
+
+  private setChildInput(nodes: StoredNode[], input: InputTarget | null): void {
+    const changed = nodes.filter((n) => n.waiting?.kind === "child" && !sameTarget(n.waiting.input, input));
+    if (!changed.length) return;
+    this.transact(() => {
+      for (const n of changed) {
+        if (n.waiting?.kind !== "child") continue;
+        const { kind, task_id, tool_call_id } = n.waiting;
+        n.waiting = input ? { kind, task_id, tool_call_id, input } : { kind, task_id, tool_call_id };
+        saveNode(this.sql, n);
+      }
+      this.emitTaskUpdated();
+    });
+    this.sync.soon();
+    this.tellParent();
+  }
+
+  /**
+   * A sub-task tells its parent, in order, whenever what it would say of a person asked in it changes; its
+   * end is told by `notifyParent`. A report lost (a restart) is made good by the parent's heartbeat.
+   */
+  tellParent(): void {
+    const m = this.meta;
+    if (!m?.parent_id || FINAL.has(this.status)) return;
+    const input = inputTargetOf({ id: m.id, title: m.title, status: this.status, input_needed_in: inputNeededIn(this.nodes()) });
+    const json = JSON.stringify(input);
+    if (json === this.reportedInput) return;
+    this.reportedInput = json;
+    const parent = this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(m.parent_id));
+    this.reporting = this.reporting.then(() =>
+      parent.childInput(m.id, input).catch((e) => {
+        this.reportedInput = undefined;
+        log("warn", "parent not told of input asked", { task_id: m.id, parent_id: m.parent_id, error: String(e) });
+      }),
+    );
+    this.ctx.waitUntil(this.reporting);
   }
 
   private async pollChildren(): Promise<void> {
     for (const n of this.nodes()) {
       if (n.waiting?.kind !== "child") continue;
-      const row = await this.env.DB.prepare("SELECT id, status, output FROM tasks WHERE id = ?").bind(n.waiting.task_id).first<{ id: string; status: TaskStatus; output: string | null }>();
-      if (row && FINAL.has(row.status)) this.transact(() => this.executor.childFinished(n, row));
+      const row = await this.env.DB.prepare("SELECT id, title, status, output, input_needed_in FROM tasks WHERE id = ?")
+        .bind(n.waiting.task_id)
+        .first<{ id: string; title: string; status: TaskStatus; output: string | null; input_needed_in: string }>();
+      if (!row || n.waiting?.kind !== "child") continue;
+      if (FINAL.has(row.status)) this.endChildWait(n, row);
+      else this.setChildInput([n], inputTargetOf({ ...row, input_needed_in: JSON.parse(row.input_needed_in) as InputNeeded[] }));
     }
   }
 
@@ -735,7 +812,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.transact(() => {
       alongside?.();
       this.sql.exec("UPDATE task SET status = ?, output = ?, started_at = ?, finished_at = ?", next, this.output, this.startedAt, this.finishedAt);
-      this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
+      this.emitTaskUpdated();
       // kept with the status until the Notifier has it, so a process that stops meanwhile loses no notification
       transition = transitionOf(this.indexRow());
       if (transition) oweTransition(this.ctx.storage, transition);
@@ -752,6 +829,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       for (const wake of this.waiters) wake();
       this.waiters.clear();
     }
+    this.tellParent();
   }
 
   private async notifyParent(): Promise<void> {
@@ -920,6 +998,14 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (this.subscribers.size) this.subscribers.broadcast(sseFrameJson(id, event.type, json));
   }
 
+  /** The task as a whole: its status, progress, cost, and the sub-tasks it waits on that ask a person something. */
+  emitTaskUpdated(): void {
+    this.emit({
+      type: "task.updated", task_id: this.meta!.id, status: this.status, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos),
+      input_needed_in: inputNeededIn(this.nodes()),
+    });
+  }
+
   emitStep(node: StoredNode): void {
     this.emit({ type: "step.updated", task_id: this.meta!.id, step: node.key, status: stepStatus(node.status), run_no: node.runs, error: node.error });
   }
@@ -957,7 +1043,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       parent_id: m.parent_id, rerun_of: m.rerun_of, trigger_id: m.trigger_id, session_id: m.session_id, plan_id: m.plan_id,
       plan_version: m.plan_version, progress_done: p.done, progress_total: p.total, tokens_input: u.input, tokens_cache: u.cache, tokens_cache_write: u.cache_write,
       tokens_output: u.output, tokens_web_search: u.web_search, searches: u.searches, cost_nanos: this.totals.cost_nanos,
-      pending: JSON.stringify(this.pendingItems()), output: this.output, index_version: this.lastEventId, created_at: m.created_at,
+      pending: JSON.stringify(this.pendingItems()), input_needed_in: JSON.stringify(inputNeededIn(this.nodes())), output: this.output, index_version: this.lastEventId, created_at: m.created_at,
       started_at: this.startedAt, finished_at: this.finishedAt,
     };
   }
