@@ -200,6 +200,7 @@ export type AgentT = z.infer<typeof Agent>;
 export type TokensT = z.infer<typeof Tokens>;
 export type CreatedByT = z.infer<typeof CreatedBy>;
 export type PendingItemT = z.infer<typeof PendingItem>;
+export type InputNeededT = z.infer<typeof InputNeeded>;
 export type RunViewT = z.infer<typeof RunView>;
 export type StepViewT = z.infer<typeof StepView>;
 export type TaskDetailT = z.infer<typeof TaskDetail>;
