@@ -149,7 +149,7 @@ export const tasksApi = newApp()
   )
   .openapi(
     createRoute({
-      method: "get", path: "/{id}", tags: ["tasks"], summary: "Task detail: steps, runs, tokens, cost; `wait` (seconds, ≤ 60) holds the answer until the task finishes or needs input",
+      method: "get", path: "/{id}", tags: ["tasks"], summary: "Task detail: steps, runs, tokens, cost; `wait` (seconds, ≤ 60) holds the answer until the task finishes or needs input (or a sub-task it waits on does: `input_needed_in`)",
       request: { params: IdParam, query: z.object({ wait: intParam(0, 60).optional() }) },
       responses: { 200: json(TaskDetail), ...errors(400, 401, 404) },
     }),

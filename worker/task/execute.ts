@@ -191,7 +191,10 @@ export class RunExecutor {
           const input = reported === undefined ? inputTargetOf(child.value) : reported;
           node.waiting = { kind: "child", task_id: child.value.id, tool_call_id: outcome.call_id, ...(input && { input }) };
           saveNode(t.sql, node);
-          if (input) t.emitTaskUpdated();
+          if (input) {
+            t.emitTaskUpdated();
+            t.wakeWaiters();
+          }
         } else {
           // a call resumed after a restart may find its sub-task already finished
           const output = outcome.args.wait === true && child.ok ? { output: child.value.output } : {};

@@ -587,6 +587,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.emitTaskUpdated();
     });
     this.sync.soon();
+    if (input) this.wakeWaiters();
     this.tellParent();
   }
 
@@ -623,10 +624,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     }
   }
 
-  /** `?wait=`: resolves once the task finishes or needs a person, or after `timeoutMs`. */
+  /** `?wait=`: resolves once the task finishes or needs a person (itself, or in a sub-task it waits on), or after `timeoutMs`. */
   async waitForResult(timeoutMs: number): Promise<TaskStatus> {
     await this.startup;
-    if (!this.meta || FINAL.has(this.status) || this.status === "needs_input") return this.status;
+    if (!this.meta || FINAL.has(this.status) || this.status === "needs_input" || inputNeededIn(this.nodes()).length) return this.status;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, timeoutMs);
       function done() {
@@ -825,11 +826,13 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.ctx.waitUntil(this.sync.flushed().then(() => (this.sync.behind ? undefined : releaseSlot(this.env, this.meta!))));
       if (this.meta!.parent_id) void this.notifyParent();
     }
-    if (FINAL.has(next) || next === "needs_input") {
-      for (const wake of this.waiters) wake();
-      this.waiters.clear();
-    }
+    if (FINAL.has(next) || next === "needs_input") this.wakeWaiters();
     this.tellParent();
+  }
+
+  wakeWaiters(): void {
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
   }
 
   private async notifyParent(): Promise<void> {
