@@ -11,6 +11,7 @@ import { created, createdJson } from "./created";
 import { createdBy, sourceOf } from "./principal";
 import { invalidCursor } from "./list-query";
 import { body, errors, intParam, json, LIMITS, limitParam, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
+import type { IndexRow, TaskListItem as ListItem } from "../db/task-row";
 import { findNamedPlan, planAt, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
@@ -76,6 +77,10 @@ export async function requireTask(env: { DB: D1Database }, orgId: string, id: st
   if (!row) throw notFound("task");
   return row;
 }
+
+/** Whether lists would show the task otherwise than its detail: its status, or what it waits on a person for. */
+const rowBehind = (row: IndexRow, detail: Pick<ListItem, "status" | "pending" | "input_needed_in">): boolean =>
+  row.status !== detail.status || row.pending !== JSON.stringify(detail.pending) || row.input_needed_in !== JSON.stringify(detail.input_needed_in);
 
 /** Sub-tasks' spend, shown on the parent apart from its own. */
 async function childrenTotals(d1: D1Database, orgId: string, id: string) {
@@ -172,7 +177,7 @@ export const tasksApi = newApp()
         throw notFound("task");
       }
       // a row the task has moved past, its last write lost to a restart: the task writes it again (a wait outlives the row read)
-      if (!wait && row.status !== detail.status) c.executionCtx.waitUntil(stub.reindex(row.index_version));
+      if (!wait && rowBehind(row, detail)) c.executionCtx.waitUntil(stub.reindex(row.index_version));
       // asked here, not kept with the task: the line moves without it, and only a pending task's reader needs it
       const waiting = detail.status === "pending" ? await orgQueue(c.env, c.get("principal").org_id).whyWaiting(id) : null;
       return c.json({ ...detail, children, waiting } as z.infer<typeof TaskDetail>, 200);
