@@ -47,6 +47,10 @@ describe("a task waiting on a sub-task that asks a person", () => {
 
     await page.goto(`${app.url}/tasks/${top.id}`);
     const head = page.locator(".detail-head");
+    // the step that waits says so too, the sub-task it names being where the question is
+    const step = page.locator('.steps [data-step="main"]').getByTestId("step-input-needed");
+    await step.waitFor({ timeout: 20_000 });
+    expect(await step.innerText()).toContain(`Waits on sub-task Leaf ${tag}, which needs input`);
     await head.getByTestId("input-needed").getByRole("link", { name: `Leaf ${tag}` }).click();
     // the link leads to the task where the question is
     await page.waitForURL(`**/tasks/${asked.id}`);
@@ -59,6 +63,7 @@ describe("a task waiting on a sub-task that asks a person", () => {
     // live, with no reload: the note goes, and the task finishes
     await head.locator('.badge[data-status="completed"]').waitFor({ timeout: 20_000 });
     expect(await head.getByTestId("input-needed").count()).toBe(0);
+    expect(await page.getByTestId("step-input-needed").count()).toBe(0);
   });
 
   it("shows who ran a trigger by hand on the task's page, and links the trigger's tasks", async () => {

@@ -218,7 +218,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
       <section class="card" aria-labelledby="steps-title">
         <h2 id="steps-title">Steps</h2>
         <Show when={t().steps.length} fallback={<EmptyState title="No steps yet" />}>
-          <StepList taskId={t().id} steps={t().steps} detailed onRerun={FINAL.has(t().status) && canWrite() ? setRerun : undefined} />
+          <StepList taskId={t().id} steps={t().steps} detailed onRerun={FINAL.has(t().status) && canWrite() ? setRerun : undefined} inputNeeded={t().input_needed_in} />
         </Show>
       </section>
 

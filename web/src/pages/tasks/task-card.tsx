@@ -79,7 +79,7 @@ export function TaskCard(props: { task: TaskListItem; onChanged: () => void; exp
             {(d) => (
               <>
                 <WaitingNote waiting={t().status === "pending" ? d().waiting : null} refresh={() => void detail.refresh()} />
-                <StepList taskId={d().id} steps={d().steps} />
+                <StepList taskId={d().id} steps={d().steps} inputNeeded={t().input_needed_in} />
               </>
             )}
           </Show>
