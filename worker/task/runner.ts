@@ -74,8 +74,11 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** Events stored in the transaction under way (`transact`), pushed once it commits. */
   private held: { id: number; event: TaskEvent; json: string }[] | null = null;
   private readonly waiters = new Set<() => void>();
-  /** What this sub-task last told its parent of a person asked in it (./input-needed.ts), as JSON; reports go in order. */
-  private reportedInput: string | undefined;
+  /**
+   * What this sub-task last told its parent of a person asked in it (./input-needed.ts), as JSON; reports go in order.
+   * A new task has told nothing and asks nobody; one woken from storage may have told something before: unknown.
+   */
+  private reportedInput: string | undefined = "null";
   private reporting: Promise<void> = Promise.resolve();
   /** Reports of sub-tasks this task has made but not yet stored that it waits on: one may ask before that. */
   private readonly childReports = new Map<string, InputTarget | null>();
@@ -98,6 +101,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.abandoned = store === "abandoned";
       this.purged = store === "purged";
       if (!this.unstored) this.load();
+      if (this.meta) this.reportedInput = undefined;
       this.queue = new QueueSide(ctx.storage, this.meta === null);
       // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
       if (this.meta) this.alarmAt = await ctx.storage.getAlarm();
