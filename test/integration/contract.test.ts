@@ -298,6 +298,14 @@ describe("headers every client relies on", () => {
       expect(ended.headers.get("x-request-id")).toBeTruthy();
       expect(conformance(doc, { method: "GET", url: `/api/v1/tasks/${task.id}/events` }, { status: 204, headers: ended.headers, body: undefined })).toEqual([]);
     }
+    // a HEAD answers as the GET would: ended after the last event, a stream before it
+    const head = (headers: Record<string, string>, query = "") =>
+      exports.default.fetch(new Request(`${BASE}/api/v1/tasks/${task.id}/events${query}`, { method: "HEAD", headers: { authorization: `Bearer ${reader}`, ...headers } }));
+    for (const ended of [await head({ "last-event-id": String(last) }), await head({}, `?last_event_id=${last}`)]) expect(ended.status).toBe(204);
+    for (const going of [await head({ "last-event-id": String(last - 1) }), await head({})]) {
+      expect(going.status).toBe(200);
+      expect(going.headers.get("content-type")).toContain("text/event-stream");
+    }
     // an id past the last is still a reset, so a client that kept another task's id refetches
     const ahead = await open("", { "last-event-id": String(last + 5) });
     expect(ahead.status).toBe(200);

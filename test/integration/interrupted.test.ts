@@ -19,7 +19,7 @@ async function interruptedCreate(org: string, ageMs: number) {
   return id;
 }
 
-const row = (id: string) => env.DB.prepare("SELECT status, index_version FROM tasks WHERE id = ?").bind(id).first<{ status: string; index_version: number }>();
+const row = (id: string) => env.DB.prepare("SELECT status, pending, index_version FROM tasks WHERE id = ?").bind(id).first<{ status: string; pending: string; index_version: number }>();
 const auditOf = (id: string) => env.DB.prepare("SELECT action FROM audit_log WHERE target_id = ?").bind(id).all();
 
 describe("creates a restart interrupted", () => {
@@ -76,5 +76,19 @@ describe("an index row a restart left behind its task", () => {
     expect((await api("GET", `/tasks/${task.id}`, { token })).json.status).toBe("completed");
     await expect.poll(async () => (await row(task.id))?.status).toBe("completed");
     expect((await api("GET", "/tasks", { token })).json.items[0]).toMatchObject({ status: "completed", output: "done" });
+  });
+
+  it("is written again when the task is looked at with the same status but another question than lists show", async () => {
+    const tag = `zb${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+    const task = (await api("POST", "/tasks", { body: { agent: "writer", title: `${tag} asks`, description: "@ask Which one?\n@output done" } })).json;
+    expect(await taskStub(env, task.id).waitForResult(5_000)).toBe("needs_input");
+    await taskStub(env, task.id).settled();
+    // the row as a write before the question left it, the status already needs_input
+    await env.DB.prepare("UPDATE tasks SET pending = '[]', index_version = 1 WHERE id = ?").bind(task.id).run();
+    expect((await api("GET", `/tasks?q=${tag}`)).json.items[0].pending).toEqual([]);
+    expect((await api("GET", `/tasks/${task.id}`)).json.pending).toHaveLength(1);
+    await expect.poll(async () => JSON.parse((await row(task.id))?.pending ?? "[]")).toHaveLength(1);
+    expect((await api("GET", `/tasks?q=${tag}`)).json.items[0].pending[0]).toMatchObject({ kind: "question", question: "Which one?" });
+    await api("DELETE", `/tasks/${task.id}`);
   });
 });

@@ -714,4 +714,24 @@ describe("inbox", () => {
     expect((await api("GET", "/notifications/inbox", { token: viewer })).json.count).toBe(2);
     expectError(await api("GET", "/notifications/inbox", { token: null }), 401);
   });
+
+  it("counts a sub-task that asks as the token's own when a task it created made it, however deep", async () => {
+    const orgId = `org_inbox_${crypto.randomUUID().slice(0, 8)}`;
+    const admin = await makeOrg(orgId);
+    const member = await tokenWithRole("member", orgId);
+    await env.DB.prepare("INSERT INTO agents (id, org_id, name, model, system_prompt, tools, max_turns, created_at, updated_at) VALUES (?, ?, 'delegator', 'sim', '', '[\"spawn_task\"]', 20, 0, 0)")
+      .bind(`agt_${orgId}_delegator`, orgId)
+      .run();
+    const leaf = JSON.stringify({ title: "Deep question", description: "@ask Which?\n@output ok", agent: "researcher", wait: true });
+    const middle = JSON.stringify({ title: "Middle", description: `@tool spawn_task ${leaf}\n@output ok`, agent: "delegator", wait: true });
+    const top = await createTask({ agent: "delegator", title: "Top", description: `@tool spawn_task ${middle}\n@output ok` }, member);
+    const theirs = await createTask({ agent: "researcher", title: "Theirs", description: "@ask Which?\n@output ok" }, admin);
+    const inbox = async (token: string) => (await api("GET", "/notifications/inbox", { token })).json as { count: number; items: { id: string; title: string; mine: boolean }[] };
+    await expect.poll(async () => (await inbox(member)).count, { timeout: 10_000 }).toBe(2);
+
+    const deep = (await inbox(member)).items.find((t) => t.title === "Deep question")!;
+    expect((await inbox(member)).items.map((t) => [t.id, t.mine])).toEqual([[deep.id, true], [theirs.id, false]]);
+    expect((await inbox(admin)).items.map((t) => [t.id, t.mine])).toEqual([[theirs.id, true], [deep.id, false]]);
+    await api("DELETE", `/tasks/${top.id}`, { token: member });
+  });
 });

@@ -219,7 +219,15 @@ describe("cron triggers", () => {
     const t = await makeCron({ cron: "0 0 1 1 *" });
     const res = await api("POST", `/triggers/${t.id}/run`);
     expect(res.status, res.text).toBe(201);
-    expect(res.json).toMatchObject({ source: "cron", trigger_id: t.id, created_by: { type: "trigger", id: t.id } });
+    expect(res.json).toMatchObject({ source: "cron", trigger_id: t.id });
+    // the person who ran it made the task, in its row and in the audit log, which still name the trigger
+    const run = (await api("GET", `/audit?action=trigger.run&target=${t.id}&limit=1`)).json.items[0];
+    expect(run.actor.type).toBe("token");
+    expect(res.json.created_by).toEqual(run.actor);
+    expect((await api("GET", `/tasks/${res.json.id}`)).json.created_by).toEqual(run.actor);
+    const made = (await api("GET", `/audit?action=task.create&target=${res.json.id}`)).json.items;
+    expect(made).toHaveLength(1);
+    expect(made[0]).toMatchObject({ actor: run.actor, details: { trigger_id: t.id } });
   });
 
   it("runs now with the body's inputs over the saved ones, as a webhook delivery's are", async () => {

@@ -19,6 +19,20 @@ describe("GET /tasks/{id}?wait=", () => {
     expect(res.json.pending[0]).toMatchObject({ kind: "question", question: "Which tone?" });
   });
 
+  it("returns as soon as a sub-task it waits on asks a person, naming it, the task itself still in_progress", async () => {
+    const child = JSON.stringify({ title: "asks below", description: "@delay 300\n@ask Which tone?\n@output ok", agent: "writer", wait: true });
+    const task = await createTask({ agent: "planner", title: "waits on one that asks", description: `@tool spawn_task ${child}\n@output done` });
+    const started = Date.now();
+    const res = await api("GET", `/tasks/${task.id}?wait=20`);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(res.json).toMatchObject({ status: "in_progress", pending: [], input_needed_in: [{ step: "main", title: "asks below" }] });
+    // and at once when asked again while that is so
+    const again = Date.now();
+    expect((await api("GET", `/tasks/${task.id}?wait=20`)).json.input_needed_in).toHaveLength(1);
+    expect(Date.now() - again).toBeLessThan(5_000);
+    expect((await api("DELETE", `/tasks/${task.id}`)).status).toBe(200);
+  });
+
   it("gives up after the time asked for, answering with the task as it is", async () => {
     const task = await createTask({ agent: "writer", title: "slow", description: "@delay 5000\n@output late" });
     const started = Date.now();

@@ -6,6 +6,7 @@ import type {
   CreatedByT,
   ErrorBodyT,
   FeedEventT,
+  InputNeededT,
   McpServerInputT,
   McpServerT,
   NewTokenT,
@@ -45,6 +46,7 @@ export type Run = RunViewT;
 export type Tokens = TokensT;
 export type Creator = CreatedByT;
 export type PendingItem = PendingItemT;
+export type InputNeeded = InputNeededT;
 export type Role = SessionInfoT["token"]["role"];
 export type SessionInfo = SessionInfoT;
 

@@ -74,7 +74,7 @@ const DeliveryQuery = z.object({
   cursor: z.string().max(40).optional(),
   limit: limitParam(50),
 });
-const InboxItem = TaskListItem.extend({ mine: z.boolean().openapi({ description: "created by the token asking" }) });
+const InboxItem = TaskListItem.extend({ mine: z.boolean().openapi({ description: "created by the token asking, or a sub-task (however deep) of a task it created" }) });
 const Inbox = z.object({ items: z.array(InboxItem), next_cursor: z.null(), count: z.union([z.number().int(), z.string()]) }).openapi("Inbox");
 const Id = z.object({ id: z.string().min(1).max(100) });
 const tags = ["notifications"];

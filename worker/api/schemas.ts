@@ -42,6 +42,14 @@ export const PendingItem = z.object({
   run: z.number().int().optional().openapi({ description: "approval: the run whose output waits; approve or reject with it, so a review lands on the output it read" }),
 });
 
+export const InputNeeded = z
+  .object({
+    step: z.string().openapi({ description: "this task's step that waits on the sub-task" }),
+    task_id: z.string().openapi({ description: "the task where a person is asked: answer or review there" }),
+    title: z.string(),
+  })
+  .openapi("InputNeeded");
+
 export const TaskListItem = z
   .object({
     id: z.string(),
@@ -67,6 +75,10 @@ export const TaskListItem = z
     searches: z.number().int(),
     cost: z.number().openapi({ description: "USD" }),
     pending: z.array(PendingItem),
+    input_needed_in: z.array(InputNeeded).openapi({
+      description:
+        "steps that wait (`spawn_task` with `wait`) on a sub-task in which a person is asked something, and the task asking: the sub-task, or one of its own sub-tasks, nested. The task itself stays `in_progress`; the answer is given in that task",
+    }),
   })
   .openapi("TaskListItem");
 
@@ -188,6 +200,7 @@ export type AgentT = z.infer<typeof Agent>;
 export type TokensT = z.infer<typeof Tokens>;
 export type CreatedByT = z.infer<typeof CreatedBy>;
 export type PendingItemT = z.infer<typeof PendingItem>;
+export type InputNeededT = z.infer<typeof InputNeeded>;
 export type RunViewT = z.infer<typeof RunView>;
 export type StepViewT = z.infer<typeof StepView>;
 export type TaskDetailT = z.infer<typeof TaskDetail>;

@@ -11,6 +11,7 @@ import { created, createdJson } from "./created";
 import { createdBy, sourceOf } from "./principal";
 import { invalidCursor } from "./list-query";
 import { body, errors, intParam, json, LIMITS, limitParam, MAX_BUDGET_USD, Page, TaskDetail, TaskListItem, usd } from "./schemas";
+import type { IndexRow, TaskListItem as ListItem } from "../db/task-row";
 import { findNamedPlan, planAt, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
@@ -76,6 +77,10 @@ export async function requireTask(env: { DB: D1Database }, orgId: string, id: st
   if (!row) throw notFound("task");
   return row;
 }
+
+/** Whether lists would show the task otherwise than its detail: its status, or what it waits on a person for. */
+const rowBehind = (row: IndexRow, detail: Pick<ListItem, "status" | "pending" | "input_needed_in">): boolean =>
+  row.status !== detail.status || row.pending !== JSON.stringify(detail.pending) || row.input_needed_in !== JSON.stringify(detail.input_needed_in);
 
 /** Sub-tasks' spend, shown on the parent apart from its own. */
 async function childrenTotals(d1: D1Database, orgId: string, id: string) {
@@ -149,7 +154,7 @@ export const tasksApi = newApp()
   )
   .openapi(
     createRoute({
-      method: "get", path: "/{id}", tags: ["tasks"], summary: "Task detail: steps, runs, tokens, cost; `wait` (seconds, ≤ 60) holds the answer until the task finishes or needs input",
+      method: "get", path: "/{id}", tags: ["tasks"], summary: "Task detail: steps, runs, tokens, cost; `wait` (seconds, ≤ 60) holds the answer until the task finishes or needs input (or a sub-task it waits on does: `input_needed_in`)",
       request: { params: IdParam, query: z.object({ wait: intParam(0, 60).optional() }) },
       responses: { 200: json(TaskDetail), ...errors(400, 401, 404) },
     }),
@@ -172,7 +177,7 @@ export const tasksApi = newApp()
         throw notFound("task");
       }
       // a row the task has moved past, its last write lost to a restart: the task writes it again (a wait outlives the row read)
-      if (!wait && row.status !== detail.status) c.executionCtx.waitUntil(stub.reindex(row.index_version));
+      if (!wait && rowBehind(row, detail)) c.executionCtx.waitUntil(stub.reindex(row.index_version));
       // asked here, not kept with the task: the line moves without it, and only a pending task's reader needs it
       const waiting = detail.status === "pending" ? await orgQueue(c.env, c.get("principal").org_id).whyWaiting(id) : null;
       return c.json({ ...detail, children, waiting } as z.infer<typeof TaskDetail>, 200);
@@ -303,8 +308,9 @@ export const tasksApi = newApp()
       const { id } = c.req.valid("param");
       const orgId = c.get("principal").org_id;
       await requireTask(c.env, orgId, id);
-      if (c.req.method === "HEAD") return sseResponse(c, null);
       const last = Number(lastEventId(c.req.valid("header")["last-event-id"], c.req.valid("query").last_event_id) ?? 0);
+      const resumeAt = Number.isFinite(last) && last > 0 ? Math.floor(last) : 0;
+      if (c.req.method === "HEAD") return (await taskStub(c.env, id).streamEnds(resumeAt)) ? c.body(null, 204) : sseResponse(c, null);
       const slot = await takeStreamSlot(c);
       try {
         await takeOrgStreamSlot(c, slot);
@@ -313,7 +319,7 @@ export const tasksApi = newApp()
         throw e;
       }
       try {
-        const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: Number.isFinite(last) && last > 0 ? Math.floor(last) : 0, ...slotParams(c, slot, orgId) }));
+        const res = await taskStub(c.env, id).fetch(streamRequest({ last_event_id: resumeAt, ...slotParams(c, slot, orgId) }));
         if (res.status === STREAM_ENDED) {
           await giveBackStreamSlot(c, slot, true);
           return c.body(null, 204);

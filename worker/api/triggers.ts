@@ -311,7 +311,7 @@ export const triggersApi = newApp()
         }),
         ...(c.get("idempotentTask")?.(taskId) ?? []),
       ];
-      const task = await fireTrigger(c.env, t, { inputs, also, byHand: true });
+      const task = await fireTrigger(c.env, t, { inputs, also, byHand: createdBy(p) });
       return created(c, task, "tasks", task.id);
     },
   );

@@ -10,7 +10,7 @@ export interface IndexUpdate {
 /** What a task's later writes change; the rest of its row is written once, at its create. */
 const UPDATED = [
   "status", "agent", "agents", "progress_done", "progress_total", "tokens_input", "tokens_cache", "tokens_cache_write",
-  "tokens_output", "tokens_web_search", "searches", "cost_nanos", "pending", "output", "started_at", "finished_at", "index_version",
+  "tokens_output", "tokens_web_search", "searches", "cost_nanos", "pending", "input_needed_in", "output", "started_at", "finished_at", "index_version",
 ] as const satisfies readonly (keyof IndexRow)[];
 
 const SET = UPDATED.map((c, i) => `${c} = j.value ->> ${i + 1}`).join(", ");

@@ -125,6 +125,8 @@ export const tasks = sqliteTable(
     searches: integer("searches").notNull().default(0),
     cost_nanos: integer("cost_nanos").notNull().default(0),
     pending: text("pending").notNull().default("[]"),
+    /** steps waiting on a sub-task that needs a person, and the task asking (migration 0034) */
+    input_needed_in: text("input_needed_in").notNull().default("[]"),
     output: text("output"),
     index_version: integer("index_version").notNull().default(0),
     created_at: integer("created_at").notNull(),

@@ -28,6 +28,8 @@ export interface IndexRow {
   searches: number;
   cost_nanos: number;
   pending: string;
+  /** JSON of `InputNeeded[]` */
+  input_needed_in: string;
   output: string | null;
   index_version: number;
   created_at: number;
@@ -41,6 +43,16 @@ export interface PendingItem {
   call_id?: string;
   question?: string;
   run?: number;
+}
+
+/**
+ * A step that waits (spawn_task with `wait`) on a sub-task in which a person is asked something: `task_id` and
+ * `title` name the task asking, the sub-task itself or one of its own, nested.
+ */
+export interface InputNeeded {
+  step: string;
+  task_id: string;
+  title: string;
 }
 
 /** The public shape of a task in lists and feeds (the detail adds `steps`). */
@@ -69,6 +81,7 @@ export function toListItem(r: IndexRow) {
     searches: r.searches,
     cost: r.cost_nanos / 1e9,
     pending: JSON.parse(r.pending) as PendingItem[],
+    input_needed_in: JSON.parse(r.input_needed_in) as InputNeeded[],
   };
 }
 
@@ -77,6 +90,6 @@ export type TaskListItem = ReturnType<typeof toListItem>;
 export const INDEX_COLUMNS = [
   "id", "org_id", "title", "description", "status", "source", "agent", "agents", "created_by", "parent_id", "rerun_of",
   "trigger_id", "session_id", "plan_id", "plan_version", "progress_done", "progress_total", "tokens_input", "tokens_cache",
-  "tokens_cache_write", "tokens_output", "tokens_web_search", "searches", "cost_nanos", "pending", "output", "index_version", "created_at",
+  "tokens_cache_write", "tokens_output", "tokens_web_search", "searches", "cost_nanos", "pending", "input_needed_in", "output", "index_version", "created_at",
   "started_at", "finished_at",
 ] as const satisfies readonly (keyof IndexRow)[];

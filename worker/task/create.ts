@@ -141,7 +141,7 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
     agent: primaryAgent(t.plan, names), agents: JSON.stringify(names), created_by: JSON.stringify(t.created_by), parent_id: t.parent_id ?? null,
     rerun_of: t.rerun_of ?? null, trigger_id: t.trigger_id ?? null, session_id: newId("ses"), plan_id: t.plan_id ?? null, plan_version: t.plan_version ?? null,
     progress_done: 0, progress_total: t.plan.steps.filter((st) => st.kind === "agent").length, tokens_input: 0, tokens_cache: 0, tokens_cache_write: 0, tokens_output: 0, tokens_web_search: 0, searches: 0,
-    cost_nanos: 0, pending: "[]", output: null, index_version: 0, created_at: now, started_at: null, finished_at: null,
+    cost_nanos: 0, pending: "[]", input_needed_in: "[]", output: null, index_version: 0, created_at: now, started_at: null, finished_at: null,
   };
   const month = monthStart(now);
   const audit = t.audit

@@ -1,9 +1,10 @@
 import type { TaskStatus } from "../db/schema";
+import type { InputNeeded } from "../db/task-row";
 import type { StepStatus } from "./step-status";
 
 /** Events a task's stream carries, keyed on `type`. Clients ignore types they do not know. */
 export type TaskEvent =
-  | { type: "task.updated"; task_id: string; status: TaskStatus; progress: { done: number; total: number }; cost: number }
+  | { type: "task.updated"; task_id: string; status: TaskStatus; progress: { done: number; total: number }; cost: number; input_needed_in?: InputNeeded[] }
   | { type: "step.updated"; task_id: string; step: string; status: StepStatus; run_no: number; error?: string | null }
   | { type: "run.turn"; task_id: string; step: string; run_no: number; turn_no: number; tokens: { input: number; cache: number; cache_write: number; output: number; web_search: number } }
   | { type: "run.text"; task_id: string; step: string; run_no: number; delta: string };

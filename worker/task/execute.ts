@@ -15,6 +15,7 @@ import { type Masker, maskTurn } from "../lib/mask";
 import { OrgGuard } from "../spend/guard";
 import { monthEndMs } from "../spend/ledger";
 import { spawnChildTask } from "./create";
+import { inputTargetOf } from "./input-needed";
 import { iterationOf, referencedOutputs } from "./dag";
 import { DEFAULT_RETRY, DEFAULT_TIMEOUT_S } from "./plan-schema";
 import { attemptOf, backoffDelayMs, shouldRetry } from "./retry";
@@ -191,8 +192,14 @@ export class RunExecutor {
         // the time until the run goes on is not its own: a sub-task's is bounded by the sub-task's steps
         this.saveRun(run);
         if (child.ok && outcome.args.wait === true && !FINISHED.has(child.value.status)) {
-          node.waiting = { kind: "child", task_id: child.value.id, tool_call_id: outcome.call_id };
+          const reported = t.takeChildReport(child.value.id);
+          const input = reported === undefined ? inputTargetOf(child.value) : reported;
+          node.waiting = { kind: "child", task_id: child.value.id, tool_call_id: outcome.call_id, ...(input && { input }) };
           saveNode(t.sql, node);
+          if (input) {
+            t.emitTaskUpdated();
+            t.wakeWaiters();
+          }
         } else {
           // a call resumed after a restart may find its sub-task already finished
           const output = outcome.args.wait === true && child.ok ? { output: child.value.output } : {};
@@ -202,6 +209,7 @@ export class RunExecutor {
       });
       // the run goes on: the scheduler relaunches running steps that are not in flight (and not waiting on a child)
       t.inflight.delete(node.key);
+      t.tellParent();
       return;
     }
     t.transact(() => {

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { desc, eq } from "drizzle-orm";
 import type { Bindings } from "../env";
-import type { IndexRow, PendingItem } from "../db/task-row";
+import type { IndexRow, InputNeeded, PendingItem } from "../db/task-row";
 import type { TaskStatus } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log, logTaskEvent } from "../lib/log";
@@ -13,6 +13,7 @@ import { Subscribers } from "../live/subscribers";
 import { givesBackSlot } from "../lib/stream-slots";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream, type TaskEvent } from "./events";
 import { IndexSync } from "./index-sync";
+import { type InputTarget, inputNeededIn, inputTargetOf, sameTarget } from "./input-needed";
 import { transitionOf } from "../notify/enqueue";
 import type { TaskTransition } from "../notify/events";
 import { forgetTransitions, oweTransition, owedTransitions } from "./owed-notifications";
@@ -73,6 +74,14 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** Events stored in the transaction under way (`transact`), pushed once it commits. */
   private held: { id: number; event: TaskEvent; json: string }[] | null = null;
   private readonly waiters = new Set<() => void>();
+  /**
+   * What this sub-task last told its parent of a person asked in it (./input-needed.ts), as JSON; reports go in order.
+   * A new task has told nothing and asks nobody; one woken from storage may have told something before: unknown.
+   */
+  private reportedInput: string | undefined = "null";
+  private reporting: Promise<void> = Promise.resolve();
+  /** Reports of sub-tasks this task has made but not yet stored that it waits on: one may ask before that. */
+  private readonly childReports = new Map<string, InputTarget | null>();
   readonly sync: IndexSync;
   readonly executor: RunExecutor;
 
@@ -92,6 +101,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.abandoned = store === "abandoned";
       this.purged = store === "purged";
       if (!this.unstored) this.load();
+      if (this.meta) this.reportedInput = undefined;
       this.queue = new QueueSide(ctx.storage, this.meta === null);
       // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
       if (this.meta) this.alarmAt = await ctx.storage.getAlarm();
@@ -478,8 +488,18 @@ export class TaskRunner extends DurableObject<Bindings> {
   async fetch(req: Request): Promise<Response> {
     await this.startup;
     const lastId = numberParam(req, "last_event_id") ?? 0;
-    if (this.meta && FINAL.has(this.status) && lastId > 0 && lastId === this.lastEventId) return new Response(null, { status: STREAM_ENDED });
+    if (this.streamEnded(lastId)) return new Response(null, { status: STREAM_ENDED });
     return streamResponse(this.events(lastId, (w) => givesBackSlot(this.env, req, w)));
+  }
+
+  /** For a HEAD on the stream: whether a resume after `lastId` is over before it starts, as `fetch` would answer it. */
+  async streamEnds(lastId: number): Promise<boolean> {
+    await this.startup;
+    return this.streamEnded(lastId);
+  }
+
+  private streamEnded(lastId: number): boolean {
+    return this.meta !== null && FINAL.has(this.status) && lastId > 0 && lastId === this.lastEventId;
   }
 
   private events(lastId: number, opened: (writer: WritableStreamDefaultWriter<Uint8Array>) => void): ReadableStream<Uint8Array> {
@@ -521,25 +541,97 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** A child reports when it finishes; the heartbeat alarm also looks, in case that report was lost. */
   async childFinished(child: { id: string; status: TaskStatus; output: string | null; error?: string | null }): Promise<void> {
     await this.startup;
+    this.childReports.delete(child.id);
     for (const n of this.nodes()) {
       if (n.waiting?.kind !== "child" || n.waiting.task_id !== child.id) continue;
-      this.transact(() => this.executor.childFinished(n, child));
+      this.endChildWait(n, child);
       this.pump();
     }
+  }
+
+  private endChildWait(n: StoredNode, child: { id: string; status: TaskStatus; output: string | null; error?: string | null }): void {
+    this.transact(() => {
+      const asked = n.waiting?.kind === "child" && n.waiting.input;
+      this.executor.childFinished(n, child);
+      if (asked) this.emitTaskUpdated();
+    });
+    this.tellParent();
+  }
+
+  /**
+   * A sub-task says whether a person is asked something in it or below it (`input`, the task asking), each time
+   * that changes, so this task's lists, feed and stream say it waits on that person; the heartbeat also looks.
+   */
+  async childInput(id: string, input: InputTarget | null): Promise<void> {
+    await this.startup;
+    if (!this.meta || FINAL.has(this.status)) return;
+    const waiting = [...this.nodes()].filter((n) => n.waiting?.kind === "child" && n.waiting.task_id === id);
+    if (waiting.length) this.setChildInput(waiting, input);
+    // made but not yet stored as waited on (its step's spawn_task is still being answered): kept for that moment
+    else if (this.inflight.size) this.childReports.set(id, input);
+  }
+
+  /** The report a sub-task made before this task stored that it waits on it, taken once. */
+  takeChildReport(id: string): InputTarget | null | undefined {
+    const report = this.childReports.get(id);
+    this.childReports.delete(id);
+    return report;
+  }
+
+  private setChildInput(nodes: StoredNode[], input: InputTarget | null): void {
+    const changed = nodes.filter((n) => n.waiting?.kind === "child" && !sameTarget(n.waiting.input, input));
+    if (!changed.length) return;
+    this.transact(() => {
+      for (const n of changed) {
+        if (n.waiting?.kind !== "child") continue;
+        const { kind, task_id, tool_call_id } = n.waiting;
+        n.waiting = input ? { kind, task_id, tool_call_id, input } : { kind, task_id, tool_call_id };
+        saveNode(this.sql, n);
+      }
+      this.emitTaskUpdated();
+    });
+    this.sync.soon();
+    if (input) this.wakeWaiters();
+    this.tellParent();
+  }
+
+  /**
+   * A sub-task tells its parent, in order, whenever what it would say of a person asked in it changes; its
+   * end is told by `notifyParent`. A report lost (a restart) is made good by the parent's heartbeat.
+   */
+  tellParent(): void {
+    const m = this.meta;
+    if (!m?.parent_id || FINAL.has(this.status)) return;
+    const input = inputTargetOf({ id: m.id, title: m.title, status: this.status, input_needed_in: inputNeededIn(this.nodes()) });
+    const json = JSON.stringify(input);
+    if (json === this.reportedInput) return;
+    this.reportedInput = json;
+    const parent = this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(m.parent_id));
+    this.reporting = this.reporting.then(() =>
+      parent.childInput(m.id, input).catch((e) => {
+        this.reportedInput = undefined;
+        log("warn", "parent not told of input asked", { task_id: m.id, parent_id: m.parent_id, error: String(e) });
+      }),
+    );
+    this.ctx.waitUntil(this.reporting);
   }
 
   private async pollChildren(): Promise<void> {
     for (const n of this.nodes()) {
       if (n.waiting?.kind !== "child") continue;
-      const row = await this.env.DB.prepare("SELECT id, status, output FROM tasks WHERE id = ?").bind(n.waiting.task_id).first<{ id: string; status: TaskStatus; output: string | null }>();
-      if (row && FINAL.has(row.status)) this.transact(() => this.executor.childFinished(n, row));
+      const row = await this.env.DB.prepare("SELECT id, title, status, output, input_needed_in FROM tasks WHERE id = ?")
+        .bind(n.waiting.task_id)
+        .first<{ id: string; title: string; status: TaskStatus; output: string | null; input_needed_in: string }>();
+      if (!row || n.waiting?.kind !== "child") continue;
+      if (FINAL.has(row.status)) this.endChildWait(n, row);
+      else this.setChildInput([n], inputTargetOf({ ...row, input_needed_in: JSON.parse(row.input_needed_in) as InputNeeded[] }));
     }
   }
 
-  /** `?wait=`: resolves once the task finishes or needs a person, or after `timeoutMs`. */
+  /** `?wait=`: resolves once the task finishes or needs a person (itself, or in a sub-task it waits on), or after `timeoutMs`. */
   async waitForResult(timeoutMs: number): Promise<TaskStatus> {
     await this.startup;
-    if (!this.meta || FINAL.has(this.status) || this.status === "needs_input") return this.status;
+    if (!this.meta || FINAL.has(this.status) || this.status === "needs_input" || inputNeededIn(this.nodes()).length) return this.status;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, timeoutMs);
       function done() {
@@ -725,7 +817,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.transact(() => {
       alongside?.();
       this.sql.exec("UPDATE task SET status = ?, output = ?, started_at = ?, finished_at = ?", next, this.output, this.startedAt, this.finishedAt);
-      this.emit({ type: "task.updated", task_id: this.meta!.id, status: next, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos) });
+      this.emitTaskUpdated();
       // kept with the status until the Notifier has it, so a process that stops meanwhile loses no notification
       transition = transitionOf(this.indexRow());
       if (transition) oweTransition(this.ctx.storage, transition);
@@ -738,10 +830,13 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.ctx.waitUntil(this.sync.flushed().then(() => (this.sync.behind ? undefined : releaseSlot(this.env, this.meta!))));
       if (this.meta!.parent_id) void this.notifyParent();
     }
-    if (FINAL.has(next) || next === "needs_input") {
-      for (const wake of this.waiters) wake();
-      this.waiters.clear();
-    }
+    if (FINAL.has(next) || next === "needs_input") this.wakeWaiters();
+    this.tellParent();
+  }
+
+  wakeWaiters(): void {
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
   }
 
   private async notifyParent(): Promise<void> {
@@ -910,6 +1005,14 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (this.subscribers.size) this.subscribers.broadcast(sseFrameJson(id, event.type, json));
   }
 
+  /** The task as a whole: its status, progress, cost, and the sub-tasks it waits on that ask a person something. */
+  emitTaskUpdated(): void {
+    this.emit({
+      type: "task.updated", task_id: this.meta!.id, status: this.status, progress: progress(this.graph), cost: nanosToUsd(this.totals.cost_nanos),
+      input_needed_in: inputNeededIn(this.nodes()),
+    });
+  }
+
   emitStep(node: StoredNode): void {
     this.emit({ type: "step.updated", task_id: this.meta!.id, step: node.key, status: stepStatus(node.status), run_no: node.runs, error: node.error });
   }
@@ -947,7 +1050,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       parent_id: m.parent_id, rerun_of: m.rerun_of, trigger_id: m.trigger_id, session_id: m.session_id, plan_id: m.plan_id,
       plan_version: m.plan_version, progress_done: p.done, progress_total: p.total, tokens_input: u.input, tokens_cache: u.cache, tokens_cache_write: u.cache_write,
       tokens_output: u.output, tokens_web_search: u.web_search, searches: u.searches, cost_nanos: this.totals.cost_nanos,
-      pending: JSON.stringify(this.pendingItems()), output: this.output, index_version: this.lastEventId, created_at: m.created_at,
+      pending: JSON.stringify(this.pendingItems()), input_needed_in: JSON.stringify(inputNeededIn(this.nodes())), output: this.output, index_version: this.lastEventId, created_at: m.created_at,
       started_at: this.startedAt, finished_at: this.finishedAt,
     };
   }

@@ -16,8 +16,11 @@ export type Waiting =
    * now fits, and when its month ends (`month_end`), when the task's alarm looks again.
    */
   | { kind: "budget"; call_id: string; question: string; next_turn_nanos?: number; month_end?: number }
-  /** not a person: the run waits for a sub-task it spawned with `wait` */
-  | { kind: "child"; task_id: string; tool_call_id: string };
+  /**
+   * not a person: the run waits for a sub-task it spawned with `wait`; `input`, while a person is asked
+   * something in that sub-task or below it, names the task asking (./input-needed.ts)
+   */
+  | { kind: "child"; task_id: string; tool_call_id: string; input?: { task_id: string; title: string } };
 
 export interface StoredNode extends NodeState {
   error: string | null;

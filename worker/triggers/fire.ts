@@ -70,11 +70,16 @@ export async function fireTrigger(
   o: {
     inputs?: Record<string, unknown>;
     /** in the create's own D1 batch (NewTask.also) */ also?: (taskId: string) => D1PreparedStatement[];
-    /** a person's run: its failure is answered to them, not kept as the trigger's, which says how its fires fare */ byHand?: boolean;
+    /**
+     * A person's run (`run` of the API or the dashboard): the task is theirs, as its creator and in the audit log, and
+     * its `trigger_id` still says which trigger; its failure is answered to them, not kept as the trigger's, which says
+     * how its fires fare.
+     */
+    byHand?: CreatedBy;
   } = {},
 ): Promise<TaskListItem> {
   const saved = JSON.parse(t.inputs) as Record<string, unknown>;
-  const by = triggerActor(t);
+  const by = o.byHand ?? triggerActor(t);
   const d1 = env.DB;
   try {
     const task = await runPlan(env, { org_id: t.org_id, created_by: by }, t.plan_id, {

@@ -12,7 +12,7 @@ function row(id: string, over: Partial<IndexRow> = {}): IndexRow {
     id, org_id: org, title: `index update ${id}`, description: "", status: "pending", source: "api", agent: "writer", agents: '["writer"]',
     created_by: '{"type":"token","id":"tok","name":"t"}', parent_id: null, rerun_of: null, trigger_id: null, session_id: `ses_${id}`,
     plan_id: null, plan_version: null, progress_done: 0, progress_total: 1, tokens_input: 0, tokens_cache: 0, tokens_cache_write: 0, tokens_output: 0,
-    tokens_web_search: 0, searches: 0, cost_nanos: 0, pending: "[]", output: null, index_version: 0, created_at: 1_000, started_at: null,
+    tokens_web_search: 0, searches: 0, cost_nanos: 0, pending: "[]", input_needed_in: "[]", output: null, index_version: 0, created_at: 1_000, started_at: null,
     finished_at: null, ...over,
   };
 }

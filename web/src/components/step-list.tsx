@@ -1,5 +1,6 @@
+import { A } from "@solidjs/router";
 import { createSignal, For, Show } from "solid-js";
-import type { Step } from "../api-types";
+import type { InputNeeded, Step } from "../api-types";
 import { durationBetween, fmtCompact, fmtCost, fmtDateFull, fmtDateSeconds, fmtDuration, fmtInt, fmtUntil, runBadgeStatus, totalTokens } from "../lib/format";
 import { StatusBadge } from "./status-badge";
 import { TraceModal } from "./trace-modal";
@@ -20,14 +21,14 @@ function duration(s: Step): number | null {
 
 /**
  * Steps in execution order; loop iterations nested under their loop; skipped branches hidden.
- * `onRerun`: a failed top-level step offers a rerun from it.
+ * `onRerun`: a failed top-level step offers a rerun from it. `inputNeeded`: the task's steps waiting on a sub-task that asks a person.
  */
-export function StepList(props: { taskId: string; steps: Step[]; detailed?: boolean; onRerun?: (step: string) => void }) {
+export function StepList(props: { taskId: string; steps: Step[]; detailed?: boolean; onRerun?: (step: string) => void; inputNeeded?: InputNeeded[] }) {
   const [trace, setTrace] = createSignal<Step | null>(null);
   return (
     <>
       <ol class="steps" aria-label="Steps">
-        <For each={visible(props.steps)}>{(s) => <StepRow step={s} depth={0} detailed={props.detailed} onTrace={setTrace} onRerun={props.onRerun} />}</For>
+        <For each={visible(props.steps)}>{(s) => <StepRow step={s} depth={0} detailed={props.detailed} onTrace={setTrace} onRerun={props.onRerun} inputNeeded={props.inputNeeded} />}</For>
       </ol>
       <Show when={trace()}>{(s) => <TraceModal taskId={props.taskId} step={s()} onClose={() => setTrace(null)} />}</Show>
     </>
@@ -35,13 +36,14 @@ export function StepList(props: { taskId: string; steps: Step[]; detailed?: bool
 }
 
 /** `within` names the loop iteration a step runs in: its steps share their names with every other iteration's. */
-function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?: string; onTrace: (s: Step) => void; onRerun?: (step: string) => void }) {
+function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?: string; onTrace: (s: Step) => void; onRerun?: (step: string) => void; inputNeeded?: InputNeeded[] }) {
   const s = () => props.step;
   const children = () => visible([...(s().iterations ?? []), ...(s().steps ?? [])]);
   const [open, setOpen] = createSignal(true);
   const label = () => s().name || s().id;
   const itemText = () => (s().kind === "iteration" || s().item !== undefined ? `item ${typeof s().item === "string" ? s().item : JSON.stringify(s().item)}` : null);
   const hasTrace = () => (s().runs?.length ?? 0) > 0;
+  const asked = () => (s().status === "in_progress" ? props.inputNeeded?.find((n) => n.step === s().id) : undefined);
   return (
     <li class={`step depth-${Math.min(props.depth, 3)}`} data-step={s().id} data-status={s().status}>
       {/* "Click any step to open the trace": the row takes a pointer's click (not one ending a text selection);
@@ -102,6 +104,14 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
           </p>
         )}
       </Show>
+      {/* still running, as far as its own status goes: it waits on a sub-task, and that one on a person */}
+      <Show when={asked()}>
+        {(a) => (
+          <p class="step-retry small" data-testid="step-input-needed">
+            Waits on sub-task <A href={`/tasks/${a().task_id}`}>{a().title}</A>, which needs input
+          </p>
+        )}
+      </Show>
       <Show when={s().output_preview}>
         <p class="step-output" title="Output preview">
           {s().output_preview}
@@ -141,7 +151,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
       </Show>
       <Show when={children().length > 0 && open()}>
         <ol class="steps nested">
-          <For each={children()}>{(c) => <StepRow step={c} depth={props.depth + 1} detailed={props.detailed} within={s().kind === "iteration" ? label() : props.within} onTrace={props.onTrace} />}</For>
+          <For each={children()}>{(c) => <StepRow step={c} depth={props.depth + 1} detailed={props.detailed} within={s().kind === "iteration" ? label() : props.within} onTrace={props.onTrace} inputNeeded={props.inputNeeded} />}</For>
         </ol>
       </Show>
     </li>

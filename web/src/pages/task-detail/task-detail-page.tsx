@@ -7,6 +7,7 @@ import { DagView } from "../../components/dag-view";
 import { Progress } from "../../components/progress";
 import { RoleNote } from "../../components/role-gate";
 import { EmptyState, ErrorState, Loading } from "../../components/states";
+import { InputNeededNote } from "../../components/input-needed-note";
 import { StatusBadge, WaitingNote } from "../../components/status-badge";
 import { StepList } from "../../components/step-list";
 import { TaskActions } from "../../components/task-actions";
@@ -140,6 +141,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
             <Show when={props.stream}>{(s) => <ConnectionIndicator state={s()} label="Task stream" />}</Show>
           </div>
           <WaitingNote waiting={t().waiting} refresh={props.onChanged} />
+          <InputNeededNote needed={t().input_needed_in} />
         </div>
         <div class="stack-xs">
           <TaskActions
@@ -216,7 +218,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
       <section class="card" aria-labelledby="steps-title">
         <h2 id="steps-title">Steps</h2>
         <Show when={t().steps.length} fallback={<EmptyState title="No steps yet" />}>
-          <StepList taskId={t().id} steps={t().steps} detailed onRerun={FINAL.has(t().status) && canWrite() ? setRerun : undefined} />
+          <StepList taskId={t().id} steps={t().steps} detailed onRerun={FINAL.has(t().status) && canWrite() ? setRerun : undefined} inputNeeded={t().input_needed_in} />
         </Show>
       </section>
 
@@ -249,6 +251,18 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
           <dd>
             <A href={`/tasks/${t().parent_id}`}>{t().parent_id}</A>
           </dd>
+        </Show>
+        <Show when={t().trigger_id}>
+          {(id) => (
+            <>
+              <dt>Trigger</dt>
+              <dd data-testid="task-trigger">
+                <A href={`/tasks?trigger_id=${encodeURIComponent(id())}`} title="This trigger's tasks">
+                  {id()}
+                </A>
+              </dd>
+            </>
+          )}
         </Show>
         <Show when={t().children.count > 0}>
           <dt>Sub-tasks</dt>

@@ -7,6 +7,7 @@ import { CreateTaskDialog } from "../../components/create-task-dialog";
 import { Icon } from "../../components/icons";
 import { TableHead } from "../../components/list-table";
 import { Pager } from "../../components/pager";
+import { InputNeededNote } from "../../components/input-needed-note";
 import { Progress } from "../../components/progress";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { StatusBadge } from "../../components/status-badge";
@@ -146,6 +147,7 @@ export function TablePage() {
                       </td>
                       <td>
                         <StatusBadge status={t.status} label={t.status} />
+                        <InputNeededNote needed={t.input_needed_in} />
                       </td>
                       <td>
                         <div class="cell-stack">

@@ -4,6 +4,7 @@ import { api } from "../../api";
 import type { TaskDetail, TaskListItem } from "../../api-types";
 import { Progress } from "../../components/progress";
 import { ErrorState, Skeleton } from "../../components/states";
+import { InputNeededNote } from "../../components/input-needed-note";
 import { StatusBadge, WaitingNote } from "../../components/status-badge";
 import { StepList } from "../../components/step-list";
 import { TaskActions } from "../../components/task-actions";
@@ -51,6 +52,7 @@ export function TaskCard(props: { task: TaskListItem; onChanged: () => void; exp
           <span>{t().agent}</span>
         </Show>
       </div>
+      <InputNeededNote needed={t().input_needed_in} />
       <div class="task-card-progress">
         <Progress done={t().progress.done} total={t().progress.total} status={t().status} />
         <span class="small muted">
@@ -77,7 +79,7 @@ export function TaskCard(props: { task: TaskListItem; onChanged: () => void; exp
             {(d) => (
               <>
                 <WaitingNote waiting={t().status === "pending" ? d().waiting : null} refresh={() => void detail.refresh()} />
-                <StepList taskId={d().id} steps={d().steps} />
+                <StepList taskId={d().id} steps={d().steps} inputNeeded={t().input_needed_in} />
               </>
             )}
           </Show>
