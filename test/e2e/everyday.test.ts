@@ -51,4 +51,29 @@ describe("everyday dashboard", () => {
     await page.keyboard.press("Escape");
     expect(browser.problems).toEqual([]);
   });
+
+  it("keeps the spend table's total and each row's cost in a phone's width, and a table's columns on a desktop", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Spend ${uid()}`, description: "@output ok" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    const section = page.locator('[data-section="spend"]');
+    const wrap = section.locator(".table-wrap");
+    /** How far `el`'s right edge lies past the table's box: what a person would have to scroll sideways to see. */
+    const past = (sel: string) => section.locator(sel).first().evaluate((el) => el.getBoundingClientRect().right - el.closest(".table-wrap")!.getBoundingClientRect().right);
+    for (const width of [375, 1280]) {
+      await atWidth(width, async () => {
+        await page.goto(`${app.url}/settings?tab=limits`);
+        await section.getByRole("button", { name: "By agent" }).click();
+        await section.locator("tbody th", { hasText: "writer" }).waitFor();
+        expect(await wrap.evaluate((w) => w.scrollWidth - w.clientWidth), `at ${width}px`).toBeLessThanOrEqual(0);
+        expect(await past('[data-testid="spend-total"]'), `at ${width}px`).toBeLessThanOrEqual(0);
+        expect(await past("tbody tr td:last-child"), `at ${width}px`).toBeLessThanOrEqual(0);
+        expect(await section.getByTestId("spend-total").isVisible()).toBe(true);
+        // still a table to a screen reader: each figure is a cell under its column's header
+        const row = section.getByRole("row", { name: /writer/ });
+        expect(await row.getByRole("cell").count()).toBe(5);
+        expect(await section.getByRole("columnheader", { name: "Cost" }).count()).toBe(1);
+      });
+    }
+    expect(browser.problems).toEqual([]);
+  });
 });

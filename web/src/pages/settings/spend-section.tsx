@@ -99,7 +99,7 @@ export function SpendSection() {
               </p>
             </Show>
             <div class="table-wrap" tabindex="0" role="region" aria-label="Spend table">
-              <table class="table">
+              <table class="table table-spend">
                 <caption class="sr-only">Spend {r().group === "day" ? "per day" : `per ${r().group}`}</caption>
                 <TableHead columns={[HEAD[r().group], ...["Tasks", "Chats", "Tokens", "Searches", "Cost"].map((label) => ({ label, num: true }))]} />
                 <tbody>
@@ -107,11 +107,19 @@ export function SpendSection() {
                     {(i, n) => (
                       <tr>
                         <th scope="row">{r().group === "day" || r().group === "month" ? i.key : r().group === "source" ? (SOURCE[i.key] ?? i.key) : r().group === "plan" ? planLabel(i) : <code>{i.key}</code>}</th>
-                        <td class="num">{fmtInt(i.tasks)}</td>
-                        <td class="num">{fmtInt(i.conversations)}</td>
-                        <td class="num">{fmtInt(totalTokens(i.tokens))}</td>
-                        <td class="num">{fmtInt(i.searches)}</td>
-                        <td class="num" title={fmtCostExact(i.cost)}>
+                        <td class="num" data-label="Tasks">
+                          {fmtInt(i.tasks)}
+                        </td>
+                        <td class="num" data-label="Chats">
+                          {fmtInt(i.conversations)}
+                        </td>
+                        <td class="num" data-label="Tokens">
+                          {fmtInt(totalTokens(i.tokens))}
+                        </td>
+                        <td class="num" data-label="Searches">
+                          {fmtInt(i.searches)}
+                        </td>
+                        <td class="num spend-cost" title={fmtCostExact(i.cost)}>
                           {costs().rows[n()]}
                         </td>
                       </tr>
@@ -121,8 +129,8 @@ export function SpendSection() {
                 <tfoot>
                   <tr>
                     <th scope="row">Total</th>
-                    <td colspan="4" />
-                    <td class="num" title={fmtCostExact(r().total)} data-testid="spend-total">
+                    <td colspan="4" class="spend-gap" />
+                    <td class="num spend-cost" title={fmtCostExact(r().total)} data-testid="spend-total">
                       {costs().total}
                     </td>
                   </tr>
