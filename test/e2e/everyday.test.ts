@@ -76,4 +76,64 @@ describe("everyday dashboard", () => {
     }
     expect(browser.problems).toEqual([]);
   });
+
+  it("shows a form's own linked error, not the browser's bubble, for a field the browser would have checked itself", async () => {
+    /** `field` is marked invalid, focused and described by the form's visible error `text`. */
+    const expectOwnError = async (field: ReturnType<Page["getByLabel"]>, text: string | RegExp) => {
+      await expect.poll(() => field.getAttribute("aria-invalid")).toBe("true");
+      const id = (await field.getAttribute("aria-describedby"))!.split(" ")[0];
+      expect(await page.locator(`[id="${id}"]`).textContent()).toMatch(text);
+      expect(await field.evaluate((el) => el === document.activeElement)).toBe(true);
+    };
+    await page.goto(`${app.url}/`);
+    await page.getByRole("button", { name: "Create task" }).click();
+    const create = page.getByRole("dialog", { name: "Create task" });
+    await create.getByRole("button", { name: "Create task" }).click();
+    await expectOwnError(create.getByLabel("Title"), "Give the task a title.");
+    await page.keyboard.press("Escape");
+
+    await page.goto(`${app.url}/agents`);
+    await page.getByRole("button", { name: "New agent" }).click();
+    const agent = page.getByRole("dialog", { name: "New agent" });
+    await agent.getByLabel("Name").fill(`calm-${uid()}`);
+    await agent.getByLabel("Max turns").fill("0");
+    await page.keyboard.press("Enter");
+    await expectOwnError(agent.getByLabel("Max turns"), /whole number of at least 1/);
+    // an exponent typed through its unreadable middle ("1e") keeps every key: 1e3 is a thousand, not 3
+    await agent.getByLabel("Max cost per task (USD)").pressSequentially("1e3");
+    expect(await agent.getByLabel("Max cost per task (USD)").inputValue()).toBe("1e3");
+    await page.keyboard.press("Escape");
+    expect(browser.problems).toEqual([]);
+  });
+
+  it("refuses a limit or a price typed as something not a number, rather than saving it as no cap or $0", async () => {
+    await apiCall(app, "PATCH", "/settings", { monthly_spend_cap: 40 });
+    await page.goto(`${app.url}/settings?tab=limits`);
+    const limits = page.locator('form[aria-labelledby="limits-title"]');
+    const cap = limits.getByLabel("Monthly spend cap (USD)");
+    await expect.poll(() => cap.inputValue()).toBe("40");
+    await cap.fill("");
+    // typed as a person types it (an exponent not finished): the browser shows the text, but its value reads "" as an empty field's
+    await cap.pressSequentially("1e");
+    expect(await cap.evaluate((el: HTMLInputElement) => el.validity.badInput)).toBe(true);
+    await limits.getByRole("button", { name: "Save limits" }).click();
+    await expect.poll(() => cap.getAttribute("aria-invalid")).toBe("true");
+    expect(await limits.getByRole("alert").textContent()).toMatch(/not a number/);
+    expect(await cap.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect((await apiCall<{ monthly_spend_cap: number | null }>(app, "GET", "/settings")).monthly_spend_cap).toBe(40);
+
+    await page.goto(`${app.url}/settings?tab=pricing`);
+    const price = page.getByRole("form", { name: "Set a price" });
+    const model = `openai:typo-${uid()}`;
+    await price.getByLabel("Model").fill(model);
+    await price.getByLabel(/^Input/).fill("1");
+    await price.getByLabel(/^Output/).pressSequentially("2.5e");
+    // what was typed stays in the field to fix, rather than wiped as the value "" is written back
+    expect(await price.getByLabel(/^Output/).evaluate((el: HTMLInputElement) => el.validity.badInput)).toBe(true);
+    await price.getByRole("button", { name: "Save price" }).click();
+    await expect.poll(() => price.getByLabel(/^Output/).getAttribute("aria-invalid")).toBe("true");
+    const prices = await apiCall<{ items: { model: string }[] }>(app, "GET", "/pricing");
+    expect(prices.items.some((p) => p.model === model)).toBe(false);
+    expect(browser.problems).toEqual([]);
+  });
 });
