@@ -136,4 +136,23 @@ describe("everyday dashboard", () => {
     expect(prices.items.some((p) => p.model === model)).toBe(false);
     expect(browser.problems).toEqual([]);
   });
+
+  it("gives a page that failed on the server's fault the request id to report, and goes on after Try again", async () => {
+    const list = (url: URL) => url.pathname === "/api/v1/agents";
+    await page.route(list, (route) =>
+      route.fulfill({ status: 500, contentType: "application/json", headers: { "x-request-id": "req-agents-500" }, body: JSON.stringify({ error: { code: "internal", message: "internal error", request_id: "req-agents-500" } }) }),
+    );
+    try {
+      await page.goto(`${app.url}/agents`);
+      const alert = page.getByRole("alert").filter({ hasText: "internal error" });
+      await alert.waitFor();
+      expect(await alert.getByTestId("request-id").textContent()).toContain("req-agents-500");
+    } finally {
+      await page.unroute(list);
+    }
+    await page.getByRole("alert").getByRole("button", { name: "Try again" }).click();
+    await page.getByText("writer", { exact: true }).first().waitFor();
+    expect(await page.getByTestId("request-id").count()).toBe(0);
+    expect(browser.problems).toEqual([]);
+  });
 });
