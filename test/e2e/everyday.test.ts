@@ -74,6 +74,11 @@ describe("everyday dashboard", () => {
         expect(await section.getByRole("columnheader", { name: "Cost" }).count()).toBe(1);
       });
     }
+    // the report's days are UTC days, whatever the browser's zone: the table says so
+    await section.getByRole("button", { name: "By day" }).click();
+    await section.getByRole("columnheader", { name: "Day (UTC)" }).waitFor();
+    await section.getByRole("button", { name: "By month" }).click();
+    await section.getByRole("columnheader", { name: "Month (UTC)" }).waitFor();
     expect(browser.problems).toEqual([]);
   });
 

@@ -16,7 +16,8 @@ const GROUPS: { id: Group; label: string }[] = [
   { id: "source", label: "By source" },
   { id: "plan", label: "By plan" },
 ];
-const HEAD: Record<Group, string> = { day: "Day", month: "Month", agent: "Agent", model: "Model", source: "Source", plan: "Plan" };
+// the report counts by UTC day and month, as the API does: a person far from UTC sees tonight's spend under tomorrow
+const HEAD: Record<Group, string> = { day: "Day (UTC)", month: "Month (UTC)", agent: "Agent", model: "Model", source: "Source", plan: "Plan" };
 /** what a source's spend paid for */
 const SOURCE: Record<string, string> = { task: "Tasks", chat: "Chat planner" };
 /** a plan by its name; tasks made from an agent alone (and planning conversations) have none */
