@@ -160,4 +160,22 @@ describe("everyday dashboard", () => {
     expect(await page.getByTestId("request-id").count()).toBe(0);
     expect(browser.problems).toEqual([]);
   });
+
+  it("gives the keyboard's focus to the next card's same button when the card whose dialog it came from is deleted", async () => {
+    const tag = uid();
+    for (const n of ["a", "b"]) await apiCall(app, "POST", "/agents", { name: `focus-${n}-${tag}`, model: "sim" });
+    await page.goto(`${app.url}/agents`);
+    await page.getByRole("button", { name: `Delete focus-a-${tag}` }).focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: `Delete focus-a-${tag}?` });
+    await dialog.getByRole("button", { name: "Delete agent" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: `Delete focus-a-${tag}` }).waitFor({ state: "detached" });
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.tagName);
+    await expect.poll(focused).toBe(`Delete focus-b-${tag}`);
+    // the keyboard goes on from there: Shift+Tab is that card's Edit
+    await page.keyboard.press("Shift+Tab");
+    expect(await focused()).toBe(`Edit focus-b-${tag}`);
+    expect(browser.problems).toEqual([]);
+  });
 });
