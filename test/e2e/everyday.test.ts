@@ -178,4 +178,25 @@ describe("everyday dashboard", () => {
     expect(await focused()).toBe(`Edit focus-b-${tag}`);
     expect(browser.problems).toEqual([]);
   });
+
+  it("wraps an agent's long name and model id inside its card on a small phone, a phone and a desktop", async () => {
+    const name = `a-long-agent-name-that-keeps-going-on-and-on-${uid()}`;
+    await apiCall(app, "POST", "/agents", { name, model: "openai:gpt-4o-mini-2024-07-18-with-a-long-suffix-of-its-own" });
+    for (const width of [320, 375, 1280]) {
+      await atWidth(width, async () => {
+        await page.goto(`${app.url}/agents`);
+        const card = page.getByRole("article", { name });
+        await card.waitFor();
+        expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `at ${width}px`).toBeLessThanOrEqual(0);
+        const inside = await card.evaluate((c) => {
+          const box = c.getBoundingClientRect();
+          return [...c.querySelectorAll("header > *")].every((e) => e.getBoundingClientRect().right <= box.right + 0.5);
+        });
+        expect(inside, `at ${width}px`).toBe(true);
+        // the name keeps whole words on a line where it can, not one a line beside the model
+        expect(await card.locator("h2").evaluate((h) => h.getBoundingClientRect().width), `at ${width}px`).toBeGreaterThan(150);
+      });
+    }
+    expect(browser.problems).toEqual([]);
+  });
 });
