@@ -199,4 +199,19 @@ describe("everyday dashboard", () => {
     }
     expect(browser.problems).toEqual([]);
   });
+
+  it("wraps a subscription's long URL inside its cell rather than over the columns beside it", async () => {
+    const url = `https://hooks.example.com/services/T0000/B0000/${"x".repeat(90)}${uid()}`;
+    const sub = await apiCall<{ id: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.completed"] });
+    for (const width of [375, 1280]) {
+      await atWidth(width, async () => {
+        await page.goto(`${app.url}/settings?tab=notifications`);
+        const cell = page.locator(`tr[data-subscription-id="${sub.id}"] td`).first();
+        await cell.locator("code").waitFor();
+        const [code, td] = await Promise.all([cell.locator("code").evaluate((e) => e.getBoundingClientRect().right), cell.evaluate((e) => e.getBoundingClientRect().right)]);
+        expect(code, `at ${width}px`).toBeLessThanOrEqual(td);
+      });
+    }
+    await apiCall(app, "DELETE", `/notifications/subscriptions/${sub.id}`);
+  });
 });
