@@ -224,4 +224,24 @@ describe("everyday dashboard", () => {
     }
     await apiCall(app, "DELETE", `/notifications/subscriptions/${sub.id}`);
   });
+
+  it("keeps the spend chart's labels readable and apart on a phone, as on a desktop", async () => {
+    for (const width of [375, 1280]) {
+      await atWidth(width, async () => {
+        await page.goto(`${app.url}/settings?tab=limits`);
+        const section = page.locator('[data-section="spend"]');
+        // about two months of days: more bars than a phone has room to label each
+        await section.getByLabel("From", { exact: true }).fill(new Date(Date.now() - 65 * 86_400_000).toISOString().slice(0, 10));
+        const chart = section.locator("svg.spend-chart");
+        await expect.poll(() => chart.locator("rect").count()).toBeGreaterThan(60);
+        const labels = await chart.locator("text").evaluateAll((ts) => ts.map((t) => t.getBoundingClientRect().toJSON() as DOMRect));
+        for (const r of labels) expect(r.height, `at ${width}px`).toBeGreaterThanOrEqual(10);
+        // the day labels along the bottom do not run into each other
+        const bottom = labels.filter((r) => r.top >= Math.max(...labels.map((l) => l.top)) - 1).sort((a, b) => a.left - b.left);
+        expect(bottom.length, `at ${width}px`).toBeGreaterThan(1);
+        for (let i = 1; i < bottom.length; i++) expect(bottom[i].left, `at ${width}px`).toBeGreaterThan(bottom[i - 1].right);
+      });
+    }
+    expect(browser.problems).toEqual([]);
+  });
 });
