@@ -24,6 +24,11 @@ app.route("/hooks", hooksApi);
 // Past the routes, /api and /hooks answer the API's JSON error (405 naming the methods a routed path takes), never the dashboard's page.
 app.all("/api/*", requestId({ headerName: "x-request-id" }), requestLog, noRoute(() => app.routes));
 app.all("/hooks/*", requestId({ headerName: "x-request-id" }), requestLog, noRoute(() => app.routes, ": a webhook is delivered with POST"));
-app.get("*", async (c) => securityHeaders(await c.env.ASSETS.fetch(c.req.raw)));
+// The dashboard's pages and files carry an id and an access line as the API's answers do: a report of a broken page can be found in the logs.
+app.get("*", requestId({ headerName: "x-request-id" }), requestLog, async (c) => {
+  const res = securityHeaders(await c.env.ASSETS.fetch(c.req.raw));
+  res.headers.set("x-request-id", c.get("requestId"));
+  return res;
+});
 
 export default app;

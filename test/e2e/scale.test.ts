@@ -78,6 +78,6 @@ describe(`Tasks pages with ${ROWS.toLocaleString("en")} tasks`, () => {
     // the page on show is the filtered table: every row it shows is what the filter asked for
     const rows = await page.locator("tr[data-task-id]").allTextContents();
     expect(rows.length).toBeGreaterThan(0);
-    for (const r of rows) expect(r).toMatch(/needs_input.*writer/s);
+    for (const r of rows) expect(r).toMatch(/Approval Required.*writer/s);
   }, 120_000);
 });

@@ -88,6 +88,21 @@ describe("the dashboard's security headers", () => {
     }
   });
 
+  it("gives the dashboard's pages and files an x-request-id, as every API answer, a caller's own kept", async () => {
+    const ids = new Set<string>();
+    for (const path of ["/", "/tasks/tsk_123", "/settings?tab=limits", "/favicon.svg"]) {
+      const res = await exports.default.fetch(new Request(`${BASE}${path}`));
+      await res.arrayBuffer();
+      const id = res.headers.get("x-request-id");
+      expect(id, path).toMatch(/^[\w=-]{1,255}$/);
+      ids.add(id!);
+    }
+    expect(ids.size).toBe(4);
+    const own = await exports.default.fetch(new Request(`${BASE}/tasks`, { headers: { "x-request-id": "trace-42" } }));
+    await own.arrayBuffer();
+    expect(own.headers.get("x-request-id")).toBe("trace-42");
+  });
+
   it("securityHeaders adds them to any response and keeps the body", async () => {
     const res = securityHeaders(new Response("<html></html>", { headers: { "content-type": "text/html" } }));
     expectStrict(res.headers);

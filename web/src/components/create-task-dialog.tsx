@@ -32,7 +32,7 @@ export function CreateTaskDialog(props: { onClose: () => void; onCreated: (t: Ta
 
   return (
     <Modal open onClose={props.onClose} title="Create task">
-      <form class="stack" onSubmit={submit}>
+      <form class="stack" onSubmit={submit} novalidate>
         <label class="field">
           <span>Agent</span>
           <select {...field("agent")} value={chosen()} onChange={(e) => setAgent(e.currentTarget.value)} disabled={!agents.data}>

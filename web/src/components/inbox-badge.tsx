@@ -2,6 +2,7 @@ import { A, useLocation } from "@solidjs/router";
 import { createEffect, createSignal, For, on, onCleanup, onMount, Show } from "solid-js";
 import { createClient, unwrap } from "../client";
 import { onLive, throttle } from "../lib/live";
+import { STATUS_LABEL } from "../lib/format";
 import { createLoader } from "../lib/loader";
 import "./inbox-badge.css";
 
@@ -10,7 +11,7 @@ const fd = createClient();
 /** A pending item's one-line summary: the question asked, or what needs deciding. */
 function waitingFor(t: { pending: { kind: string; question?: string; step: string }[] }): string {
   const p = t.pending[0];
-  if (!p) return "Needs input";
+  if (!p) return STATUS_LABEL.needs_input;
   if (p.kind === "approval") return `Approve the output of ${p.step}`;
   if (p.kind === "budget") return "Budget reached: stop or raise";
   return p.question ?? "A question";
@@ -104,7 +105,7 @@ export function InboxBadge() {
       <Show when={open()}>
         <div id="inbox-panel" ref={panel} class="inbox-panel" role="dialog" aria-label="Waiting for you" tabindex="-1" onKeyDown={onPanelKey}>
           <div class="inbox-head">
-            <strong>Waiting for input</strong>
+            <strong>{STATUS_LABEL.needs_input}</strong>
             <span class="muted small">{count() === 0 ? "nothing" : count()}</span>
           </div>
           <Show when={inbox.data?.items.length} fallback={<p class="muted small inbox-empty">No task needs an answer or an approval.</p>}>

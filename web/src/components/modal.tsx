@@ -1,15 +1,17 @@
 import { createEffect, onCleanup, Show, type JSX } from "solid-js";
+import { focusPlace, keepPlaceWhenRemoved, placeOf, type FocusPlace } from "../lib/focus-place";
 import { Icon } from "./icons";
 
 /**
  * A native <dialog> opened with showModal(): focus is trapped, the page behind is inert,
- * Escape closes it, and focus returns to the opener. `dismissible={false}` leaves only the
+ * Escape closes it, and focus returns to the opener (or, when the opener's row is deleted, to the same place in the next row). `dismissible={false}` leaves only the
  * dialog's own buttons to close it: no Escape, backdrop click or close button.
  */
 export function Modal(props: { open: boolean; onClose: () => void; title: string; size?: "sm" | "md" | "lg"; children: JSX.Element; footer?: JSX.Element; dismissible?: boolean }) {
   const dismissible = () => props.dismissible !== false;
   let dialog!: HTMLDialogElement;
   let opener: Element | null = null;
+  let place: FocusPlace | null = null;
   // A click's target is where press and release meet: a text selection dragged out of a field
   // ends "on the backdrop" too. Only a press that began on the backdrop closes.
   let pressedBackdrop = false;
@@ -17,6 +19,7 @@ export function Modal(props: { open: boolean; onClose: () => void; title: string
   createEffect(() => {
     if (props.open && !dialog.open) {
       opener = document.activeElement;
+      place = placeOf(opener);
       dialog.showModal();
     } else if (!props.open && dialog.open) dialog.close();
   });
@@ -28,8 +31,12 @@ export function Modal(props: { open: boolean; onClose: () => void; title: string
   });
 
   const restoreFocus = () => {
-    if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    if (opener instanceof HTMLElement && opener.isConnected) {
+      opener.focus();
+      if (place) keepPlaceWhenRemoved(opener, place);
+    } else if (place) focusPlace(place);
     opener = null;
+    place = null;
   };
   const onClose = () => {
     // A dialog closes a task after close() (in Chromium, with the next frame): by then its owner may have taken it

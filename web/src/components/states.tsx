@@ -1,5 +1,6 @@
 import type { JSX } from "solid-js";
 import { Show } from "solid-js";
+import { ApiError } from "../client";
 import { errorMessage } from "../lib/format";
 
 export function Loading(props: { label?: string }) {
@@ -26,6 +27,14 @@ export function ErrorState(props: { error: unknown; retry?: () => void; title?: 
     <div class="state state-error" role="alert">
       <strong>{props.title ?? "Something went wrong"}</strong>
       <span>{errorMessage(props.error)}</span>
+      {/* a fault of the server's is reported, and its logs are found by this id */}
+      <Show when={props.error instanceof ApiError && props.error.status >= 500 && props.error.requestId}>
+        {(id) => (
+          <span class="small muted" data-testid="request-id">
+            Request id <code>{id()}</code>: quote it when you report this.
+          </span>
+        )}
+      </Show>
       <Show when={props.retry}>
         <button class="btn btn-sm" type="button" onClick={() => props.retry?.()}>
           Try again

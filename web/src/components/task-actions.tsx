@@ -9,6 +9,7 @@ import { canWrite } from "../lib/session";
 import { Modal } from "./modal";
 import { ReviewDialog } from "./review-dialog";
 import { toast } from "./toast";
+import { numberInput } from "../lib/number-input";
 
 type Dialog = { kind: "cancel" } | { kind: "respond"; item: PendingItem } | { kind: "review" } | { kind: "budget"; item: PendingItem } | null;
 
@@ -112,6 +113,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
               const callId = it.item.call_id;
               void run(() => api.tasks.respond(props.task.session_id, callId, [text().trim()]).catch(askedNow("respond")), "Answer sent");
             }}
+            novalidate
           >
             <div class="question">
               <span class="muted small">The agent asks{d()?.kind === "respond" ? ` (step ${(d() as { item: PendingItem }).item.step})` : ""}:</span>
@@ -144,7 +146,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
             <p>{(d() as { item?: PendingItem } | null)?.item?.question ?? "The task reached its cost limit. Stop it, or raise the limit to continue."}</p>
             <label class="field">
               <span>New limit (USD)</span>
-              <input {...fields.of("answers")} autofocus type="number" min="0" step="0.01" inputmode="decimal" value={raise()} onInput={(e) => setRaise(e.currentTarget.value)} />
+              <input {...fields.of("answers")} autofocus type="number" min="0" step="0.01" inputmode="decimal" value={raise()} onInput={numberInput(setRaise)} />
             </label>
             <ErrorLine text={err()} id={fields.errorId} />
             <div class="modal-actions">
@@ -168,6 +170,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
                 disabled={busy()}
                 onClick={() => {
                   const it = d();
+                  if (fields.markUnreadable(setErr)) return;
                   if (!(Number(raise()) > 0)) return setErr("Enter a limit above zero.", "answers");
                   if (it?.kind === "budget" && it.item.call_id) {
                     const id = it.item.call_id;

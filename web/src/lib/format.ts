@@ -17,6 +17,9 @@ export const runBadgeStatus = (s: string): StepStatus => (s === "running" ? "in_
 /** Board order: what needs a person first, then what moves, then what is done. */
 export const BOARD_GROUPS: readonly TaskStatus[] = ["needs_input", "in_progress", "pending", "failed", "completed", "cancelled"];
 
+/** A status filter's options in board order, in the words of the board, the badges and the inbox (the API's as values). */
+export const STATUS_OPTIONS: readonly { value: TaskStatus; label: string }[] = BOARD_GROUPS.map((s) => ({ value: s, label: STATUS_LABEL[s] }));
+
 export const CANCELLABLE: ReadonlySet<string> = new Set(["pending", "in_progress", "needs_input"]);
 
 const num = new Intl.NumberFormat("en-US");

@@ -30,5 +30,7 @@ export function createSubmit() {
       setBusy(false);
     }
   };
-  return { busy, error, setError, run, errorId: fields.errorId, field: fields.of };
+  /** True, with the error shown on it, when a number field holds text that is not a number (lib/field-errors.ts). */
+  const unreadable = () => fields.markUnreadable(setError);
+  return { busy, error, setError, run, unreadable, errorId: fields.errorId, field: fields.of };
 }

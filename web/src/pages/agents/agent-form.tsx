@@ -5,6 +5,7 @@ import { Modal } from "../../components/modal";
 import { FormFooter } from "../../components/form-footer";
 import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
+import { numberInput } from "../../lib/number-input";
 
 const toolList = (text: string) =>
   text
@@ -26,7 +27,7 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
   const [maxCost, setMaxCost] = createSignal(a?.max_cost == null ? "" : String(a.max_cost));
   const [maxConcurrency, setMaxConcurrency] = createSignal(a?.max_concurrency == null ? "" : String(a.max_concurrency));
   const [maxToolCalls, setMaxToolCalls] = createSignal(a?.max_tool_calls_per_turn == null ? "" : String(a.max_tool_calls_per_turn));
-  const { busy, error: err, setError: setErr, run, errorId, field } = createSubmit();
+  const { busy, error: err, setError: setErr, run, unreadable, errorId, field } = createSubmit();
   // the organization's named servers, offered by name: their credentials stay in Settings
   const [servers] = createResource(() => api.mcpServers.list().then((p) => p.items).catch(() => []));
   const toggleServer = (tool: string, on: boolean) => {
@@ -36,6 +37,7 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
+    if (unreadable()) return;
     const input: AgentInput = {
       name: name().trim(),
       model: model().trim(),
@@ -64,7 +66,7 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
 
   return (
     <Modal open onClose={props.onClose} title={a ? `Edit ${a.name}` : "New agent"}>
-      <form class="stack" onSubmit={submit}>
+      <form class="stack" onSubmit={submit} novalidate>
         <div class="grid-2">
           <label class="field">
             <span>Name</span>
@@ -91,7 +93,7 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
           </label>
           <label class="field">
             <span>Max turns</span>
-            <input {...field("max_turns")} type="number" min="1" value={maxTurns()} onInput={(e) => setMaxTurns(e.currentTarget.value)} />
+            <input {...field("max_turns")} type="number" min="1" value={maxTurns()} onInput={numberInput(setMaxTurns)} />
           </label>
         </div>
         <Show when={servers()?.length}>
@@ -112,17 +114,17 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
         <div class="grid-2">
           <label class="field">
             <span>Max cost per task (USD)</span>
-            <input {...field("max_cost")} type="number" min="0" step="any" value={maxCost()} onInput={(e) => setMaxCost(e.currentTarget.value)} placeholder="no limit" />
+            <input {...field("max_cost")} type="number" min="0" step="any" value={maxCost()} onInput={numberInput(setMaxCost)} placeholder="no limit" />
           </label>
           <label class="field">
             <span>Max concurrent tasks</span>
-            <input {...field("max_concurrency")} type="number" min="1" step="1" value={maxConcurrency()} onInput={(e) => setMaxConcurrency(e.currentTarget.value)} placeholder="no limit" />
+            <input {...field("max_concurrency")} type="number" min="1" step="1" value={maxConcurrency()} onInput={numberInput(setMaxConcurrency)} placeholder="no limit" />
           </label>
         </div>
         <div class="grid-2">
           <label class="field">
             <span>Max tool calls per turn</span>
-            <input {...field("max_tool_calls_per_turn")} type="number" min="1" step="1" value={maxToolCalls()} onInput={(e) => setMaxToolCalls(e.currentTarget.value)} placeholder="the instance's limit" />
+            <input {...field("max_tool_calls_per_turn")} type="number" min="1" step="1" value={maxToolCalls()} onInput={numberInput(setMaxToolCalls)} placeholder="the instance's limit" />
           </label>
         </div>
         <FormFooter error={err()} errorId={errorId} busy={busy()} onCancel={props.onClose} submit={a ? "Save" : "Create agent"} />

@@ -306,7 +306,7 @@ export function ChatPage() {
               </Show>
               <ChatTranscript messages={conv.view?.messages ?? []} streaming={streaming()} status={status()} />
             </Show>
-            <form class="chat-composer" onSubmit={send}>
+            <form class="chat-composer" onSubmit={send} novalidate>
               <Show when={!canWrite()}>
                 <RoleNote>Viewers can read conversations; writing to the planner needs a member or admin token.</RoleNote>
               </Show>

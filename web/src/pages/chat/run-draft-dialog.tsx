@@ -25,7 +25,7 @@ export function RunDraftDialog(props: { draft: DraftView; form: RunForm; onChang
 
   return (
     <Modal open onClose={props.onClose} title={`Run draft ${props.draft.version}`}>
-      <form class="stack" onSubmit={submit}>
+      <form class="stack" onSubmit={submit} novalidate>
         <label class="field">
           <span>Task title (optional)</span>
           <input {...field("title")} type="text" maxlength="200" value={props.form.title} onInput={(e) => props.onChange({ ...props.form, title: e.currentTarget.value })} placeholder={props.draft.plan.name} />

@@ -29,7 +29,7 @@ export function RunPlanForm(props: { planId: string; version: number; def: PlanD
   };
 
   return (
-    <form class="stack" onSubmit={submit} aria-label="Run plan">
+    <form class="stack" onSubmit={submit} aria-label="Run plan" novalidate>
       <Show when={!canWrite()}>
         <RoleNote>Viewers cannot run plans: starting a task needs a member or admin token.</RoleNote>
       </Show>

@@ -26,6 +26,7 @@ export function LimitsSection() {
   const save = async (e: SubmitEvent) => {
     e.preventDefault();
     setErr(null);
+    if (fields.markUnreadable(setErr)) return;
     const f = new FormData(e.currentTarget as HTMLFormElement);
     const body = {
       max_concurrent_tasks: num(String(f.get("max_concurrent_tasks") ?? "")),

@@ -154,7 +154,7 @@ function Subscriptions() {
             </Show>
           </div>
         </Show>
-        <form class="stack" onSubmit={create} aria-label="Add subscription">
+        <form class="stack" onSubmit={create} aria-label="Add subscription" novalidate>
           <SubscriptionFields wide url={url()} description={description()} events={events()} onUrl={setUrl} onDescription={setDescription} onEvents={setEvents} field={field} />
           <div>
             <button class="btn btn-primary" type="submit" disabled={busy()}>

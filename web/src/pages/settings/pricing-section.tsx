@@ -10,6 +10,7 @@ import { errorMessage, fmtDate } from "../../lib/format";
 import { createFieldErrors } from "../../lib/field-errors";
 import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
+import { numberInput } from "../../lib/number-input";
 
 const FIELDS = ["input", "cache", "cache_write", "output", "web_search", "per_search"] as const;
 type Field = (typeof FIELDS)[number];
@@ -58,6 +59,7 @@ export function PricingSection() {
     const m = model().trim();
     if (!m) return setErr("Model is required.", "model");
     if (!MODEL_RE.test(m)) return setErr("Model is “sim”, “openai:<model>” or “anthropic:<model>”.", "model");
+    if (fields.markUnreadable(setErr)) return;
     const n = Object.fromEntries(FIELDS.map((f) => [f, vals()[f] === "" ? 0 : Number(vals()[f])])) as Record<Field, number>;
     const bad = FIELDS.find((f) => !Number.isFinite(n[f]) || n[f] < 0);
     if (bad) return setErr("Prices are non-negative numbers.", bad);
@@ -182,7 +184,7 @@ export function PricingSection() {
                     step="any"
                     inputmode="decimal"
                     value={vals()[f]}
-                    onInput={(e) => setVals({ ...vals(), [f]: e.currentTarget.value })}
+                    onInput={numberInput((v) => setVals({ ...vals(), [f]: v }))}
                   />
                 </label>
               )}

@@ -1,4 +1,4 @@
-import { For, Show } from "solid-js";
+import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
 import { fmtCost } from "../../lib/format";
 
 export interface Bar {
@@ -6,24 +6,37 @@ export interface Bar {
   cost: number;
 }
 
+/** the width drawn at before the chart is measured */
 const W = 640;
 const H = 180;
+/** the room one label of the x axis needs, in pixels */
+const LABEL_W = 64;
 const PAD = { top: 12, right: 8, bottom: 22, left: 56 };
 
-/** Bars of spend per key, drawn as SVG (no chart library); a monthly cap shows as a line when it fits the scale. */
+/**
+ * Bars of spend per key, drawn as SVG (no chart library); a monthly cap shows as a line when it fits the scale.
+ * Drawn at the width it is shown at, so its labels keep their size on a phone rather than shrink with the whole.
+ */
 export function SpendChart(props: { bars: Bar[]; label: string; cap?: number | null }) {
+  let svg!: SVGSVGElement;
+  const [w, setW] = createSignal(W);
+  onMount(() => {
+    const ro = new ResizeObserver(() => setW(Math.max(200, Math.round(svg.clientWidth || W))));
+    ro.observe(svg);
+    onCleanup(() => ro.disconnect());
+  });
   const max = () => Math.max(...props.bars.map((b) => b.cost), 0) || 1;
-  const plotW = W - PAD.left - PAD.right;
+  const plotW = () => w() - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
-  const slot = () => plotW / Math.max(props.bars.length, 1);
+  const slot = () => plotW() / Math.max(props.bars.length, 1);
   const y = (v: number) => PAD.top + plotH - (v / max()) * plotH;
-  const every = () => Math.max(1, Math.ceil(props.bars.length / 8));
+  const every = () => Math.max(1, Math.ceil(props.bars.length / Math.max(1, Math.floor(plotW() / LABEL_W))));
   return (
-    <svg class="spend-chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={props.label}>
+    <svg ref={svg} class="spend-chart" viewBox={`0 0 ${w()} ${H}`} role="img" aria-label={props.label}>
       <For each={[0, 0.5, 1]}>
         {(f) => (
           <g>
-            <line x1={PAD.left} x2={W - PAD.right} y1={y(max() * f)} y2={y(max() * f)} stroke="var(--border)" />
+            <line x1={PAD.left} x2={w() - PAD.right} y1={y(max() * f)} y2={y(max() * f)} stroke="var(--border)" />
             <text x={PAD.left - 6} y={y(max() * f) + 4} text-anchor="end" font-size="10" fill="currentColor" opacity="0.6">
               {fmtCost(max() * f)}
             </text>
@@ -53,7 +66,7 @@ export function SpendChart(props: { bars: Bar[]; label: string; cap?: number | n
         )}
       </For>
       <Show when={props.cap != null && props.cap <= max()}>
-        <line x1={PAD.left} x2={W - PAD.right} y1={y(props.cap!)} y2={y(props.cap!)} stroke="var(--danger)" stroke-dasharray="4 3">
+        <line x1={PAD.left} x2={w() - PAD.right} y1={y(props.cap!)} y2={y(props.cap!)} stroke="var(--danger)" stroke-dasharray="4 3">
           <title>{`Monthly cap ${fmtCost(props.cap!)}`}</title>
         </line>
       </Show>

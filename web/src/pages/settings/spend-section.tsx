@@ -16,7 +16,8 @@ const GROUPS: { id: Group; label: string }[] = [
   { id: "source", label: "By source" },
   { id: "plan", label: "By plan" },
 ];
-const HEAD: Record<Group, string> = { day: "Day", month: "Month", agent: "Agent", model: "Model", source: "Source", plan: "Plan" };
+// the report counts by UTC day and month, as the API does: a person far from UTC sees tonight's spend under tomorrow
+const HEAD: Record<Group, string> = { day: "Day (UTC)", month: "Month (UTC)", agent: "Agent", model: "Model", source: "Source", plan: "Plan" };
 /** what a source's spend paid for */
 const SOURCE: Record<string, string> = { task: "Tasks", chat: "Chat planner" };
 /** a plan by its name; tasks made from an agent alone (and planning conversations) have none */
@@ -99,7 +100,7 @@ export function SpendSection() {
               </p>
             </Show>
             <div class="table-wrap" tabindex="0" role="region" aria-label="Spend table">
-              <table class="table">
+              <table class="table table-spend">
                 <caption class="sr-only">Spend {r().group === "day" ? "per day" : `per ${r().group}`}</caption>
                 <TableHead columns={[HEAD[r().group], ...["Tasks", "Chats", "Tokens", "Searches", "Cost"].map((label) => ({ label, num: true }))]} />
                 <tbody>
@@ -107,11 +108,19 @@ export function SpendSection() {
                     {(i, n) => (
                       <tr>
                         <th scope="row">{r().group === "day" || r().group === "month" ? i.key : r().group === "source" ? (SOURCE[i.key] ?? i.key) : r().group === "plan" ? planLabel(i) : <code>{i.key}</code>}</th>
-                        <td class="num">{fmtInt(i.tasks)}</td>
-                        <td class="num">{fmtInt(i.conversations)}</td>
-                        <td class="num">{fmtInt(totalTokens(i.tokens))}</td>
-                        <td class="num">{fmtInt(i.searches)}</td>
-                        <td class="num" title={fmtCostExact(i.cost)}>
+                        <td class="num" data-label="Tasks">
+                          {fmtInt(i.tasks)}
+                        </td>
+                        <td class="num" data-label="Chats">
+                          {fmtInt(i.conversations)}
+                        </td>
+                        <td class="num" data-label="Tokens">
+                          {fmtInt(totalTokens(i.tokens))}
+                        </td>
+                        <td class="num" data-label="Searches">
+                          {fmtInt(i.searches)}
+                        </td>
+                        <td class="num spend-cost" title={fmtCostExact(i.cost)}>
                           {costs().rows[n()]}
                         </td>
                       </tr>
@@ -121,8 +130,8 @@ export function SpendSection() {
                 <tfoot>
                   <tr>
                     <th scope="row">Total</th>
-                    <td colspan="4" />
-                    <td class="num" title={fmtCostExact(r().total)} data-testid="spend-total">
+                    <td colspan="4" class="spend-gap" />
+                    <td class="num spend-cost" title={fmtCostExact(r().total)} data-testid="spend-total">
                       {costs().total}
                     </td>
                   </tr>

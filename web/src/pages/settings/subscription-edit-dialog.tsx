@@ -44,7 +44,7 @@ export function SubscriptionEditDialog(props: { subscription: Subscription; onCl
 
   return (
     <Modal open onClose={props.onClose} title="Edit subscription">
-      <form class="stack" onSubmit={submit}>
+      <form class="stack" onSubmit={submit} novalidate>
         <SubscriptionFields url={url()} description={description()} events={events()} onUrl={setUrl} onDescription={setDescription} onEvents={setEvents} field={field} />
         <p class="muted small">Messages queued for an event taken out are dropped; retries go to the new URL.</p>
         <FormFooter error={err()} errorId={errorId} busy={busy()} onCancel={props.onClose} submit="Save" />

@@ -110,7 +110,7 @@ function TokensManager() {
         empty={{ title: "No tokens" }}
       />
       <Show when={isAdmin()}>
-        <form class="row gap-sm wrap align-end" onSubmit={create} aria-label="Create token">
+        <form class="row gap-sm wrap align-end" onSubmit={create} aria-label="Create token" novalidate>
           <label class="field">
             <span>Token name</span>
             <input {...field("name")} type="text" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="ci-bot" />

@@ -73,7 +73,7 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
 
   return (
     <Modal open onClose={props.onClose} title={`Edit ${triggerName(t)}`}>
-      <form class="stack" onSubmit={submit}>
+      <form class="stack" onSubmit={submit} novalidate>
         <label class="field">
           <span>Name</span>
           <input {...field("title")} type="text" value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="the title of the tasks it starts" />

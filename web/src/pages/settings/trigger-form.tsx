@@ -101,7 +101,7 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
   };
 
   return (
-    <form class="stack" onSubmit={create} aria-label="Create trigger">
+    <form class="stack" onSubmit={create} aria-label="Create trigger" novalidate>
       <h3>New trigger</h3>
       <div class="grid-4">
         <label class="field">

@@ -43,7 +43,7 @@ export function SignInPage() {
 
   return (
     <main class="signin">
-      <form class="signin-card card" onSubmit={submit} aria-labelledby="signin-title">
+      <form class="signin-card card" onSubmit={submit} aria-labelledby="signin-title" novalidate>
         <div class="brand brand-lg">
           <img src="/favicon.svg" alt="" width="36" height="36" />
           <span>Flightdeck</span>

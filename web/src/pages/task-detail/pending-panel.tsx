@@ -8,6 +8,7 @@ import { findStep } from "../../lib/steps";
 import { createSubmit } from "../../lib/submit";
 import { NO_COMMENT, ReviewOutput } from "../../components/review-output";
 import { RoleNote } from "../../components/role-gate";
+import { numberInput } from "../../lib/number-input";
 
 /** What the task waits for from a person: answers, approvals, budget decisions. */
 export function PendingPanel(props: { task: TaskDetail; onChanged: () => void }) {
@@ -30,7 +31,7 @@ const pendingKey = (p: PendingItem) => `${p.kind} ${p.step} ${p.call_id ?? ""}`;
 
 function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () => void }) {
   const [text, setText] = createSignal("");
-  const { busy, error: err, setError: setErr, run: submit, errorId, field } = createSubmit();
+  const { busy, error: err, setError: setErr, run: submit, unreadable, errorId, field } = createSubmit();
   const step = () => findStep(props.task.steps, props.item.step);
   let row!: HTMLDivElement;
   let focused = false;
@@ -67,6 +68,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
               if (!text().trim()) return setErr("Write an answer first.", "answers");
               void run(() => api.tasks.respond(props.task.session_id, props.item.call_id ?? "", [text().trim()]), "Answer sent");
             }}
+            novalidate
           >
             <p class="question">
               <span class="muted small">Step {props.item.step} asks</span>
@@ -106,7 +108,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
             </p>
             <label class="field field-inline">
               <span>New limit (USD)</span>
-              <input {...field("answers")} type="number" min="0" step="0.01" value={text()} disabled={!canWrite()} onInput={(e) => setText(e.currentTarget.value)} />
+              <input {...field("answers")} type="number" min="0" step="0.01" value={text()} disabled={!canWrite()} onInput={numberInput(setText)} />
             </label>
             <ErrorLine text={err()} id={errorId} />
             <div class="row gap-sm">
@@ -117,7 +119,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
                 class="btn btn-primary"
                 type="button"
                 disabled={busy() || !canWrite()}
-                onClick={() => (Number(text()) > 0 ? run(() => api.tasks.respond(props.task.session_id, props.item.call_id ?? "", ["raise", String(Number(text()))]), "Limit raised") : setErr("Enter a limit above zero.", "answers"))}
+                onClick={() => unreadable() || (Number(text()) > 0 ? run(() => api.tasks.respond(props.task.session_id, props.item.call_id ?? "", ["raise", String(Number(text()))]), "Limit raised") : setErr("Enter a limit above zero.", "answers"))}
               >
                 Raise and continue
               </button>

@@ -55,7 +55,7 @@ export function RerunDialog(props: { task: TaskDetail; from?: string; onClose: (
 
   return (
     <Modal open onClose={props.onClose} title="Rerun task">
-      <form class="stack" onSubmit={submit} aria-label="Rerun task">
+      <form class="stack" onSubmit={submit} aria-label="Rerun task" novalidate>
         <Show when={newer()}>
           {(c) => (
             <label class="field">

@@ -38,6 +38,7 @@ export function SearchBox(props: { value: string; onSearch: (v: string) => void;
         e.preventDefault();
         fire(true);
       }}
+      novalidate
     >
       <Icon name="search" />
       <input

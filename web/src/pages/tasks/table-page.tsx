@@ -12,7 +12,7 @@ import { Progress } from "../../components/progress";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { StatusBadge } from "../../components/status-badge";
 import { TaskActions } from "../../components/task-actions";
-import { fmtCompact, fmtCostColumn, fmtCostExact, fmtDateFull, fmtRelative, totalTokens } from "../../lib/format";
+import { fmtCompact, fmtCostColumn, fmtCostExact, fmtDateFull, fmtRelative, STATUS_OPTIONS, totalTokens } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
 import { useFilterParams } from "../../lib/filter-params";
 import { followFocus } from "../../lib/follow-focus";
@@ -23,7 +23,6 @@ import { SearchBox } from "./search-box";
 import { ExportMenu } from "../../components/export-menu";
 import { SortControls } from "../../components/sort-controls";
 
-const STATUSES: TaskStatus[] = ["pending", "in_progress", "completed", "failed", "cancelled", "needs_input"];
 const SOURCES: TaskSource[] = ["agent", "api", "dashboard", "cron", "webhook"];
 const LIMIT = 20;
 
@@ -81,7 +80,7 @@ export function TablePage() {
 
       <div class="filters" role="group" aria-label="Filters">
         <SearchBox value={filters().q} onSearch={(v) => setFilter("q", v)} label="Search tasks by name" />
-        <FilterSelect inline label="Status" value={filters().status} onChange={(v) => setFilter("status", v)} options={STATUSES} />
+        <FilterSelect inline label="Status" value={filters().status} onChange={(v) => setFilter("status", v)} options={STATUS_OPTIONS} />
         <FilterSelect inline label="Source" value={filters().source} onChange={(v) => setFilter("source", v)} options={SOURCES} />
         <FilterSelect inline label="Agent" value={filters().agent} onChange={(v) => setFilter("agent", v)} options={(agents.data?.items ?? []).map((a) => a.name)}>
           <Show when={filters().agent && !agents.data?.items.some((a) => a.name === filters().agent)}>
@@ -146,7 +145,7 @@ export function TablePage() {
                         </div>
                       </td>
                       <td>
-                        <StatusBadge status={t.status} label={t.status} />
+                        <StatusBadge status={t.status} />
                         <InputNeededNote needed={t.input_needed_in} />
                       </td>
                       <td>
