@@ -55,6 +55,36 @@ describe("agents", () => {
     const cleared = (await apiCall<{ items: Agent[] }>(app, "GET", "/agents")).items.find((a) => a.id === created.id);
     expect(cleared).toMatchObject({ max_cost: null, max_concurrency: null, max_tool_calls_per_turn: null });
   });
+  it("refuses a save or a delete from a page read before another admin's edit, says so, and keeps that edit", async () => {
+    const name = `shared-${uid()}`;
+    const created = await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim", system_prompt: "v1" });
+    await page.goto(`${app.url}/agents`);
+    await page.getByRole("button", { name: `Edit ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Edit ${name}` });
+    // another admin saves while this form is open
+    await apiCall(app, "PUT", `/agents/${created.id}`, { name, model: "sim", system_prompt: "theirs" });
+    await dialog.getByLabel("System prompt").fill("mine");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByText("is at version 2").waitFor();
+    expect((await apiCall<Agent & { system_prompt: string }>(app, "GET", `/agents/${created.id}`)).system_prompt).toBe("theirs");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+
+    await apiCall(app, "PUT", `/agents/${created.id}`, { name, model: "sim", system_prompt: "theirs again" });
+    await page.getByRole("button", { name: `Delete ${name}` }).click();
+    const confirm = page.getByRole("dialog", { name: `Delete ${name}?` });
+    await confirm.getByRole("button", { name: "Delete agent" }).click();
+    await confirm.getByText("is at version 3").waitFor();
+    expect(await confirm.getByRole("link", { name: "Open Settings › Triggers" }).count()).toBe(0);
+    expect(await apiCall(app, "GET", `/agents/${created.id}`)).toBeTruthy();
+    // the page now holds version 3: confirming again deletes what the admin has seen
+    for (let attempt = 0; ; attempt++) {
+      await confirm.getByRole("button", { name: "Delete agent" }).click();
+      const closed = await confirm.waitFor({ state: "detached", timeout: 3_000 }).then(() => true, () => false);
+      if (closed) break;
+      if (attempt === 10) throw new Error("the delete dialog never took the agent's new version");
+    }
+    await expect(apiCall(app, "GET", `/agents/${created.id}`)).rejects.toThrow(/404/);
+  });
 });
 
 describe("agents made in the form", () => {

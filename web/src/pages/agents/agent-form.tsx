@@ -54,7 +54,7 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
     if (input.max_tool_calls_per_turn !== null && !(Number.isInteger(input.max_tool_calls_per_turn) && input.max_tool_calls_per_turn >= 1))
       return setErr("Max tool calls per turn must be a whole number of at least 1, or empty for the instance's limit.", "max_tool_calls_per_turn");
     await run(async () => {
-      if (a) await api.agents.update(a.id, input);
+      if (a) await api.agents.update(a.id, input, a.version);
       else await api.agents.create(input);
       toast(a ? "Agent saved" : "Agent created");
       props.onSaved();

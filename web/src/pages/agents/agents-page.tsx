@@ -31,13 +31,20 @@ export function AgentsPage() {
 
   const remove = async (a: Agent) => {
     try {
-      await api.agents.remove(a.id);
+      await api.agents.remove(a.id, a.version);
       toast(`Deleted ${a.name}`);
       closeDelete();
       void agents.refresh();
     } catch (e) {
-      // an agent the plans of triggers use is kept (409): the dialog says which, and where to change them
-      setDeleteErr({ message: errorMessage(e), triggers: e instanceof ApiError && e.status === 409 });
+      // an agent the plans of triggers use is kept (409 listing them): the dialog says which, and where to change them;
+      // one edited since the list was read (409 naming its version) is shown as it is now before it can go
+      const triggers = e instanceof ApiError && e.status === 409 && Array.isArray(e.details);
+      setDeleteErr({ message: errorMessage(e), triggers });
+      if (e instanceof ApiError && e.status === 409 && !triggers) {
+        await agents.refresh();
+        const now = agents.data?.items.find((x) => x.id === a.id);
+        if (now && deleting()?.id === a.id) setDeleting(now);
+      }
     }
   };
 
