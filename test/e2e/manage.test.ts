@@ -55,6 +55,48 @@ describe("agents", () => {
     const cleared = (await apiCall<{ items: Agent[] }>(app, "GET", "/agents")).items.find((a) => a.id === created.id);
     expect(cleared).toMatchObject({ max_cost: null, max_concurrency: null, max_tool_calls_per_turn: null });
   });
+  it("refuses a save or a delete from a page read before another admin's edit, says so, and keeps that edit", async () => {
+    const name = `shared-${uid()}`;
+    const created = await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim", system_prompt: "v1" });
+    await page.goto(`${app.url}/agents`);
+    await page.getByRole("button", { name: `Edit ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Edit ${name}` });
+    // another admin saves while this form is open
+    await apiCall(app, "PUT", `/agents/${created.id}`, { name, model: "sim", system_prompt: "theirs" });
+    await dialog.getByLabel("System prompt").fill("mine");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByText("Another admin saved this agent since you opened it (it is now at version 2)").waitFor();
+    expect((await apiCall<Agent & { system_prompt: string }>(app, "GET", `/agents/${created.id}`)).system_prompt).toBe("theirs");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    // opened again, the form holds their edit (the list reloaded), and saving over it goes through
+    for (let attempt = 0; ; attempt++) {
+      await page.getByRole("button", { name: `Edit ${name}` }).click();
+      if ((await dialog.getByLabel("System prompt").inputValue()) === "theirs") break;
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      if (attempt === 20) throw new Error("the reopened form never showed the other admin's edit");
+      await page.waitForTimeout(250);
+    }
+    await dialog.getByLabel("System prompt").fill("mine, after theirs");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect((await apiCall<Agent & { system_prompt: string }>(app, "GET", `/agents/${created.id}`)).system_prompt).toBe("mine, after theirs");
+
+    await apiCall(app, "PUT", `/agents/${created.id}`, { name, model: "sim", system_prompt: "theirs again" });
+    await page.getByRole("button", { name: `Delete ${name}` }).click();
+    const confirm = page.getByRole("dialog", { name: `Delete ${name}?` });
+    await confirm.getByRole("button", { name: "Delete agent" }).click();
+    await confirm.getByText("Another admin changed this agent since the list was read (it is now at version 4)").waitFor();
+    expect(await confirm.getByRole("link", { name: "Open Settings › Triggers" }).count()).toBe(0);
+    expect(await apiCall(app, "GET", `/agents/${created.id}`)).toBeTruthy();
+    // the page now holds version 4: confirming again deletes what the admin has seen
+    for (let attempt = 0; ; attempt++) {
+      await confirm.getByRole("button", { name: "Delete agent" }).click();
+      const closed = await confirm.waitFor({ state: "detached", timeout: 3_000 }).then(() => true, () => false);
+      if (closed) break;
+      if (attempt === 10) throw new Error("the delete dialog never took the agent's new version");
+    }
+    await expect(apiCall(app, "GET", `/agents/${created.id}`)).rejects.toThrow(/404/);
+  });
 });
 
 describe("agents made in the form", () => {

@@ -99,8 +99,9 @@ export const api = {
   agents: {
     list: () => allPages((query) => call(fd.agents.$get({ query }))),
     create: (a: AgentInput) => call(fd.agents.$post({ json: a })),
-    update: (id: string, a: AgentInput) => call(fd.agents[":id"].$put({ param: { id }, json: a })),
-    remove: (id: string) => call(fd.agents[":id"].$delete({ param: { id } })),
+    // sent for the version the form or list showed: an edit saved meanwhile is a 409, not silently undone
+    update: (id: string, a: AgentInput, base: number) => call(fd.agents[":id"].$put({ param: { id }, json: a }, { headers: { "if-match": `"${base}"` } })),
+    remove: (id: string, base: number) => call(fd.agents[":id"].$delete({ param: { id } }, { headers: { "if-match": `"${base}"` } })),
   },
   plans: {
     list: () => allPages((query) => call(fd.plans.$get({ query })) as Promise<Page<Plan>>),

@@ -10,6 +10,8 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { orgQueue } from "../queue/admission";
 import { toolName } from "../task/plan-schema";
+import { agentMoved } from "./agent-version";
+import { baseVersion, ETAG_HEADER, ifMatches, ifMatchOf, versionTag } from "./plan-etag";
 import { TRIGGERS_USING_AGENT, type TriggerUse, usedByTriggers } from "../triggers/uses";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
@@ -50,10 +52,15 @@ const toAgent = (r: AgentRow): z.infer<typeof Agent> => ({
   max_tool_calls_per_turn: r.max_tool_calls_per_turn,
   created_at: iso(r.created_at)!,
   updated_at: iso(r.updated_at)!,
+  version: r.version,
 });
 
+/** An agent's answer, with its version as `ETag`: a `PUT` or `DELETE` sends it back in `If-Match`. */
+const tagged = <T extends z.ZodTypeAny>(schema: T) => ({ ...json(schema), headers: ETAG_HEADER });
+const createdTagged = <T extends z.ZodTypeAny>(schema: T) => { const doc = createdJson(schema); return { ...doc, headers: { ...doc.headers, ...ETAG_HEADER } }; };
+
 const Id = z.object({ id: z.string().min(1).max(100) });
-const COLS = "id, name, model, system_prompt, tools, max_turns, max_cost_nanos, max_concurrency, max_tool_calls_per_turn, created_at, updated_at";
+const COLS = "id, name, model, system_prompt, tools, max_turns, max_cost_nanos, max_concurrency, max_tool_calls_per_turn, created_at, updated_at, version";
 
 /** An agent naming a server the organization has not configured would fail every run: refused on save instead. */
 async function checkMcpServers(d1: D1Database, orgId: string, tools: readonly string[]): Promise<void> {
@@ -96,7 +103,7 @@ export const agentsApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/", tags: ["agents"], summary: "Create an agent", request: { body: body(AgentInput) }, responses: { 201: createdJson(Agent), ...errors(400, 401, 403, 409, 422) } }),
+    createRoute({ method: "post", path: "/", tags: ["agents"], summary: "Create an agent", request: { body: body(AgentInput) }, responses: { 201: createdTagged(Agent), ...errors(400, 401, 403, 409, 422) } }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
@@ -116,63 +123,80 @@ export const agentsApi = newApp()
         throw e;
       }
       if (a.max_concurrency != null) await orgQueue(c.env, p.org_id).refresh();
-      return created(c, toAgent(await findAgent(c.env.DB, p.org_id, id)), "agents", id);
+      const agent = await findAgent(c.env.DB, p.org_id, id);
+      c.header("etag", versionTag(agent.version));
+      return created(c, toAgent(agent), "agents", id);
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/{id}", tags: ["agents"], summary: "Get an agent by id or name", request: { params: Id }, responses: { 200: json(Agent), ...errors(401, 404) } }),
-    async (c) => c.json(toAgent(await findAgent(c.env.DB, c.get("principal").org_id, c.req.valid("param").id)), 200),
+    createRoute({ method: "get", path: "/{id}", tags: ["agents"], summary: "Get an agent by id or name", request: { params: Id }, responses: { 200: tagged(Agent), ...errors(401, 404) } }),
+    async (c) => {
+      const agent = await findAgent(c.env.DB, c.get("principal").org_id, c.req.valid("param").id);
+      return c.json(toAgent(agent), 200, { etag: versionTag(agent.version) });
+    },
   )
   .openapi(
     createRoute({
-      method: "put", path: "/{id}", tags: ["agents"], summary: "Replace an agent (running tasks keep the version they started with)",
-      request: { params: Id, body: body(AgentInput) }, responses: { 200: json(Agent), ...errors(400, 401, 403, 404, 409, 422) },
+      method: "put", path: "/{id}", tags: ["agents"], summary: "Replace an agent (running tasks keep the version they started with); 409 naming the current version when `If-Match` names another",
+      request: { params: Id, body: body(AgentInput) }, responses: { 200: tagged(Agent), ...errors(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
+      const ifMatch = ifMatchOf(c, "GET /agents/{id}");
       const current = await findAgent(c.env.DB, p.org_id, c.req.valid("param").id);
+      if (ifMatch !== undefined && !ifMatches(ifMatch, current.version)) throw agentMoved(current.id, current.version, baseVersion(ifMatch), "edit");
       const a = c.req.valid("json");
       checkToolCalls(c.env, a);
       await checkMcpServers(c.env.DB, p.org_id, a.tools);
       const d1 = c.env.DB;
       // plans name their agents: a rename would leave the triggers' plans naming none, so it waits until no trigger uses it
       const renamed = a.name !== current.name;
+      // with If-Match, a save that lands between the read and this write makes it change nothing: 409, not a lost update
+      const version = ifMatch === undefined ? null : current.version;
+      let changed: number;
       try {
-        const [uses] = await d1.batch<TriggerUse>([
+        const [uses, update] = await d1.batch<TriggerUse>([
           d1.prepare(renamed ? TRIGGERS_USING_AGENT : "SELECT NULL AS id WHERE 0").bind(...(renamed ? [p.org_id, current.name] : [])),
           d1.prepare(
-            `UPDATE agents SET name = ?3, model = ?4, system_prompt = ?5, tools = ?6, max_turns = ?7, max_cost_nanos = ?8, max_concurrency = ?9, updated_at = ?10, max_tool_calls_per_turn = ?12
-             WHERE id = ?11 AND org_id = ?1 AND (?3 = ?2 OR NOT EXISTS (${TRIGGERS_USING_AGENT}))`,
-          ).bind(p.org_id, current.name, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, Date.now(), current.id, a.max_tool_calls_per_turn),
+            `UPDATE agents SET name = ?3, model = ?4, system_prompt = ?5, tools = ?6, max_turns = ?7, max_cost_nanos = ?8, max_concurrency = ?9, updated_at = ?10, max_tool_calls_per_turn = ?12, version = version + 1
+             WHERE id = ?11 AND org_id = ?1 AND (?3 = ?2 OR NOT EXISTS (${TRIGGERS_USING_AGENT})) AND (?13 IS NULL OR version = ?13)`,
+          ).bind(p.org_id, current.name, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, Date.now(), current.id, a.max_tool_calls_per_turn, version),
         ]);
         if (uses.results.length) throw usedByTriggers("rename", current.name, uses.results);
+        changed = update.meta.changes;
       } catch (e) {
         if (isUniqueViolation(e)) throw conflict(`an agent named ${a.name} already exists`);
         throw e;
       }
+      if (version !== null && changed !== 1) throw agentMoved(current.id, (await findAgent(d1, p.org_id, current.id)).version, version, "edit");
       if (a.max_concurrency !== current.max_concurrency || a.name !== current.name) await orgQueue(c.env, p.org_id).refresh();
-      return c.json(toAgent(await findAgent(c.env.DB, p.org_id, current.id)), 200);
+      const saved = await findAgent(c.env.DB, p.org_id, current.id);
+      return c.json(toAgent(saved), 200, { etag: versionTag(saved.version) });
     },
   )
   .openapi(
     createRoute({
-      method: "delete", path: "/{id}", tags: ["agents"], summary: "Delete an agent (tasks keep the version they ran); 409 while the plans of triggers use it",
-      request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404, 409) },
+      method: "delete", path: "/{id}", tags: ["agents"], summary: "Delete an agent (tasks keep the version they ran); 409 while the plans of triggers use it, or when `If-Match` names another version",
+      request: { params: Id }, responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
+      const ifMatch = ifMatchOf(c, "GET /agents/{id}");
       const current = await findAgent(c.env.DB, p.org_id, c.req.valid("param").id);
+      if (ifMatch !== undefined && !ifMatches(ifMatch, current.version)) throw agentMoved(current.id, current.version, baseVersion(ifMatch), "delete");
+      const version = ifMatch === undefined ? null : current.version;
       const d1 = c.env.DB;
       // a trigger made (or a plan saved) between the read and the delete keeps the agent too: the delete is conditional on none
-      const [uses] = await d1.batch<TriggerUse>([
+      const [uses, gone] = await d1.batch<TriggerUse>([
         d1.prepare(TRIGGERS_USING_AGENT).bind(p.org_id, current.name),
-        d1.prepare(`DELETE FROM agents WHERE id = ?3 AND org_id = ?1 AND NOT EXISTS (${TRIGGERS_USING_AGENT})`).bind(p.org_id, current.name, current.id),
+        d1.prepare(`DELETE FROM agents WHERE id = ?3 AND org_id = ?1 AND NOT EXISTS (${TRIGGERS_USING_AGENT}) AND (?4 IS NULL OR version = ?4)`).bind(p.org_id, current.name, current.id, version),
         // by its id, as its create and updates are, whether the path named it by id or by name
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "agent.delete", target_type: "agent", target_id: current.id, details: { name: current.name } }, Date.now(), true),
       ]);
       if (uses.results.length) throw usedByTriggers("delete", current.name, uses.results);
+      if (version !== null && gone.meta.changes !== 1) throw agentMoved(current.id, (await findAgent(d1, p.org_id, current.id)).version, version, "delete");
       if (current.max_concurrency != null) await orgQueue(c.env, p.org_id).refresh();
       return c.body(null, 204);
     },

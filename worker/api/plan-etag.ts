@@ -8,7 +8,7 @@ export const versionTag = (version: number) => `"${version}"`;
 const TAG = String.raw`(?:W/)?"[\x21\x23-\x7e]*"`;
 const IF_MATCH = new RegExp(String.raw`^\s*(?:\*|${TAG}(?:\s*,\s*${TAG})*)\s*$`);
 
-const MALFORMED = 'an entity tag as GET /plans/{id} sends in ETag (such as "3"), a list of them, or *';
+const malformed = (source: string) => `an entity tag as ${source} sends in ETag (such as "3"), a list of them, or *`;
 
 /** `ETag` as the OpenAPI document names it on every answer that holds a plan's version. */
 export const ETAG_HEADER = {
@@ -16,7 +16,7 @@ export const ETAG_HEADER = {
 };
 
 /** The routes that take `If-Match`, for the OpenAPI document. */
-export const IF_MATCH_ROUTES = ["PUT /plans/{id}", "DELETE /plans/{id}"];
+export const IF_MATCH_ROUTES = ["PUT /plans/{id}", "DELETE /plans/{id}", "PUT /agents/{id}", "DELETE /agents/{id}"];
 export const IF_MATCH_PARAMETER = {
   name: "if-match", in: "header" as const, required: false, schema: { type: "string" as const },
   description: 'the version the change is for, as GET sent it in `ETag` (`"3"`): 409 naming the current version when it is another',
@@ -26,9 +26,10 @@ export const IF_MATCH_PARAMETER = {
  * The request's `If-Match`, checked (malformed is 400 naming it). Read here rather than declared on the route,
  * so the typed client's calls that send none still type-check as they did.
  */
-export function ifMatchOf(c: Context): string | undefined {
+export function ifMatchOf(c: Context, source = "GET /plans/{id}"): string | undefined {
   const header = c.req.header("if-match");
-  if (header !== undefined && !IF_MATCH.test(header)) throw badRequest(`invalid request: ${jsonPath(["if-match"])}: ${MALFORMED}`, [{ path: jsonPath(["if-match"]), message: MALFORMED }]);
+  const message = malformed(source);
+  if (header !== undefined && !IF_MATCH.test(header)) throw badRequest(`invalid request: ${jsonPath(["if-match"])}: ${message}`, [{ path: jsonPath(["if-match"]), message }]);
   return header;
 }
 

@@ -192,6 +192,7 @@ export const Agent = z
     max_tool_calls_per_turn: z.number().int().nullable().openapi({ description: "tool calls one model turn of this agent may have run (the rest get an error result); null: the instance's MAX_TOOL_CALLS_PER_TURN, which bounds it too" }),
     created_at: z.string(),
     updated_at: z.string(),
+    version: z.number().int().openapi({ description: "raised by every save; also the answer's `ETag` (`\"3\"`), which a PUT or DELETE sends back in `If-Match`" }),
   })
   .openapi("Agent");
 

@@ -63,6 +63,8 @@ export const agents = sqliteTable(
     max_tool_calls_per_turn: integer("max_tool_calls_per_turn"),
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
+    /** raised by every save; the agent's ETag (migration 0037) */
+    version: integer("version").notNull().default(1),
   },
   (t) => [uniqueIndex("agents_org_name").on(t.org_id, t.name)],
 );

@@ -6,6 +6,7 @@ import { FormFooter } from "../../components/form-footer";
 import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
 import { numberInput } from "../../lib/number-input";
+import { movedTo } from "./agent-conflict";
 
 const toolList = (text: string) =>
   text
@@ -56,7 +57,14 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
     if (input.max_tool_calls_per_turn !== null && !(Number.isInteger(input.max_tool_calls_per_turn) && input.max_tool_calls_per_turn >= 1))
       return setErr("Max tool calls per turn must be a whole number of at least 1, or empty for the instance's limit.", "max_tool_calls_per_turn");
     await run(async () => {
-      if (a) await api.agents.update(a.id, input);
+      if (a) {
+        await api.agents.update(a.id, input, a.version).catch((e: unknown) => {
+          const now = movedTo(e);
+          if (now === null) throw e;
+          props.onSaved();
+          throw new Error(`Another admin saved this agent since you opened it (it is now at version ${now}); nothing was saved. Close this form and open it again to see their changes.`);
+        });
+      }
       else await api.agents.create(input);
       toast(a ? "Agent saved" : "Agent created");
       props.onSaved();

@@ -10,6 +10,7 @@ import { toast } from "../../components/toast";
 import { errorMessage, fmtCost } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
+import { movedTo } from "./agent-conflict";
 import { AgentForm } from "./agent-form";
 
 /** The agent's limits in a line: turns always, a cost, concurrency or tool-call cap when set. */
@@ -31,13 +32,24 @@ export function AgentsPage() {
 
   const remove = async (a: Agent) => {
     try {
-      await api.agents.remove(a.id);
+      await api.agents.remove(a.id, a.version);
       toast(`Deleted ${a.name}`);
       closeDelete();
       void agents.refresh();
     } catch (e) {
-      // an agent the plans of triggers use is kept (409): the dialog says which, and where to change them
-      setDeleteErr({ message: errorMessage(e), triggers: e instanceof ApiError && e.status === 409 });
+      // an agent the plans of triggers use is kept (409 listing them): the dialog says which, and where to change them;
+      // one edited since the list was read (409 naming its version) is shown as it is now before it can go
+      const now = movedTo(e);
+      const triggers = e instanceof ApiError && e.status === 409 && now === null;
+      setDeleteErr({
+        message: now === null ? errorMessage(e) : `Another admin changed this agent since the list was read (it is now at version ${now}); nothing was deleted. Its card shows it as it is now: delete again to delete that.`,
+        triggers,
+      });
+      if (now !== null) {
+        await agents.refresh();
+        const now = agents.data?.items.find((x) => x.id === a.id);
+        if (now && deleting()?.id === a.id) setDeleting(now);
+      }
     }
   };
 
