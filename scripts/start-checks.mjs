@@ -19,12 +19,17 @@ export function prepareDataDir(dir) {
   }
 }
 
-const alive = (pid) => {
+/** Whether `pid` is a running `npm start`: a pid reused by another program (after a crash, a reboot) is not one. */
+const running = (pid) => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return e.code === "EPERM";
+    if (e.code !== "EPERM") return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("start.mjs");
+  } catch {
+    return true; // no /proc (macOS): a live pid is taken at its word
   }
 };
 
@@ -53,7 +58,7 @@ export function lockDataDir(dir, port) {
     } catch {
       /* half-written or unreadable: treated as stale */
     }
-    if (held && held.pid !== process.pid && alive(held.pid)) {
+    if (held && held.pid !== process.pid && running(held.pid)) {
       throw new StartError(
         `Flightdeck is already running on the data dir ${dir} (process ${held.pid}, port ${held.port}): stop it first, or set FLIGHTDECK_DATA_DIR to another dir.`,
       );
