@@ -5,7 +5,7 @@
 // Node front that gives each request its own connection to workerd (forward.mjs).
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { ensureDeps } from "./ensure-deps.mjs";
 import { frontServer } from "./forward.mjs";
 import { applyD1Migrations } from "./migrate.mjs";
+import { checkPortFree, lockDataDir, prepareDataDir, StartError } from "./start-checks.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 ensureDeps(root);
@@ -22,7 +23,49 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 const port = Number(process.env.PORT ?? 8443);
 const dataDir = path.resolve(root, process.env.FLIGHTDECK_DATA_DIR ?? ".data");
 const stateDir = path.join(dataDir, "state");
-mkdirSync(stateDir, { recursive: true });
+// as wrangler and Miniflare did: localhost is 127.0.0.1, whatever order the resolver gives ::1 in
+const host = process.env.HOST ?? "localhost";
+const listenHost = host === "localhost" ? "127.0.0.1" : host;
+const children = new Set();
+let bundleDir;
+let mf;
+let ready = false;
+let stopping = false;
+async function stop(code = 0) {
+  // a second caller waits for the first one's exit, rather than going on with the start
+  if (stopping) return new Promise(() => {});
+  stopping = true;
+  for (const child of children) child.kill("SIGTERM");
+  await mf?.dispose().catch(() => {});
+  process.exit(code);
+}
+// stopped once serving, a clean exit; stopped while starting, it did not start: said, and not 0
+let stoppedStarting = 0;
+const onSignal = (signal, n) => () => {
+  if (!ready && !stopping) {
+    console.error(`Flightdeck stopped by ${signal} before it was ready; nothing was served. Its data dir is as it was, or has this start's migrations.`);
+    stoppedStarting = 128 + n;
+  }
+  stop(stoppedStarting);
+};
+process.on("SIGINT", onSignal("SIGINT", 2));
+process.on("SIGTERM", onSignal("SIGTERM", 15));
+// wrangler's own signal handlers may exit first, and with 0
+process.on("exit", () => {
+  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  if (stoppedStarting) process.exitCode = stoppedStarting;
+});
+
+try {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StartError(`PORT must be a port number (1–65535), not "${process.env.PORT}".`);
+  prepareDataDir(dataDir);
+  process.on("exit", lockDataDir(dataDir, port));
+  await checkPortFree(port, listenHost);
+} catch (e) {
+  if (!(e instanceof StartError)) throw e;
+  console.error(`Flightdeck cannot start: ${e.message}`);
+  process.exit(1);
+}
 
 function adminToken() {
   if (process.env.FLIGHTDECK_ADMIN_TOKEN) return { token: process.env.FLIGHTDECK_ADMIN_TOKEN, generated: false };
@@ -64,9 +107,17 @@ const wrangler = path.join(root, "node_modules/wrangler/bin/wrangler.js");
 
 function run(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [wrangler, ...args], { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "true" } });
+    // its errors are kept and told on failure: a child stopped with this process (and esbuild under it) says nothing
+    const child = spawn(process.execPath, [wrangler, ...args], { cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, CI: "true" } });
+    let stderr = "";
+    child.stderr.on("data", (b) => (stderr = (stderr + b).slice(-8000)));
+    children.add(child);
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args.slice(0, 2).join(" ")} exited with ${code}`))));
+    child.on("close", (code) => {
+      children.delete(child);
+      if (code === 0) resolve();
+      else reject(new Error(`wrangler ${args.slice(0, 2).join(" ")} exited with ${code}${stderr.trim() ? `:\n${stderr.trim()}` : ""}`));
+    });
   });
 }
 
@@ -86,25 +137,13 @@ function printWorkerLog({ level, message }) {
 
 const { token, generated, file } = adminToken();
 buildDashboardIfStale();
-const bundleDir = mkdtempSync(path.join(tmpdir(), "flightdeck-worker-"));
-let mf;
-let stopping = false;
-async function stop(code = 0) {
-  if (stopping) return;
-  stopping = true;
-  await mf?.dispose().catch(() => {});
-  process.exit(code);
-}
-process.on("SIGINT", () => stop());
-process.on("SIGTERM", () => stop());
-// wrangler's own signal handlers may exit first
-process.on("exit", () => rmSync(bundleDir, { recursive: true, force: true }));
+bundleDir = mkdtempSync(path.join(tmpdir(), "flightdeck-worker-"));
 
 let wranglerApi;
 try {
   [wranglerApi] = await Promise.all([import("wrangler"), bundleWorker(bundleDir)]);
 } catch (e) {
-  console.error(e.message);
+  if (!stopping) console.error(`Flightdeck cannot start: ${e.message}`);
   await stop(1);
 }
 
@@ -138,13 +177,16 @@ try {
   });
   const worker = await mf.ready;
   const server = frontServer({ host: worker.hostname, port: Number(worker.port) });
-  // as wrangler and Miniflare did: localhost is 127.0.0.1, whatever order the resolver gives ::1 in
-  const host = process.env.HOST ?? "localhost";
-  await new Promise((resolve, reject) => server.once("error", reject).listen(port, host === "localhost" ? "127.0.0.1" : host, resolve));
+  await new Promise((resolve, reject) =>
+    server
+      .once("error", (e) => reject(e.code === "EADDRINUSE" ? new StartError(`Port ${port} was taken on ${listenHost} while starting: stop what took it, or set PORT to a free one.`) : e))
+      .listen(port, listenHost, resolve),
+  );
 } catch (e) {
-  console.error(e.message);
+  if (!stopping) console.error(`Flightdeck cannot start: ${e.message}`);
   await stop(1);
 }
+ready = true;
 
 const url = `http://localhost:${port}`;
 const health = await fetch(`${url}/api/v1/health`).then((r) => r.json()).catch((e) => ({ ok: false, error: String(e) }));

@@ -91,6 +91,31 @@ describe("form errors are tied to their fields", () => {
     expect((await map.getAttribute("aria-describedby"))?.split(" ")).toContain("input-map-help");
   });
 
+  it("New trigger: a webhook's deliveries a minute, refused here and by the API, then saved", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: `Capped ${uid()}`, steps: [{ id: "a", agent: "writer", instructions: "@output ok" }] });
+    const title = `Capped hook ${uid()}`;
+    const made = async () => (await apiCall<{ items: { title: string | null; rate_limit_per_min: number | null }[] }>(app, "GET", "/triggers")).items.filter((t) => t.title === title);
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const form = page.getByRole("form", { name: "Create trigger" });
+    await form.getByLabel("Kind").selectOption("webhook");
+    await form.getByLabel("Plan").selectOption(plan.id);
+    await form.getByLabel("Name (optional)").fill(title);
+    const limit = form.getByLabel("Deliveries a minute (empty: the instance's default)");
+    await limit.fill("0");
+    await form.getByRole("button", { name: "Create trigger" }).click();
+    await expectInvalid(form, limit, "Deliveries a minute must be a whole number of at least 1, or empty for the instance's default.");
+    expect((await limit.getAttribute("aria-describedby"))?.split(" ").some((id) => id.startsWith("delivery-limit-help-"))).toBe(true);
+    // past the API's own cap: its refusal names the field, and marks it
+    await limit.fill("100000000");
+    await form.getByRole("button", { name: "Create trigger" }).click();
+    await expectInvalid(form, limit, /rate_limit_per_min/);
+    expect(await made()).toEqual([]);
+    await limit.fill("5");
+    await form.getByRole("button", { name: "Create trigger" }).click();
+    await expect.poll(async () => (await made()).map((t) => t.rate_limit_per_min)).toEqual([5]);
+    await page.locator("tr", { hasText: title }).getByTestId("delivery-limit").filter({ hasText: /^At most 5 deliveries a minute$/ }).waitFor();
+  });
+
   it("a plan's Run form, a task's answer and a rejection with no comment, and a plan's JSON", async () => {
     const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
       name: `Asks ${uid()}`,

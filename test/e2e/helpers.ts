@@ -13,7 +13,7 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 export const SHOTS = path.join(ROOT, "test-results/e2e");
 export const ADMIN_TOKEN = "fd_e2e_admin_token_0123456789abcdef";
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

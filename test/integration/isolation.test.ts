@@ -72,6 +72,8 @@ async function fixture(name: string): Promise<Fixture> {
   const plan = await post(t, "/plans", { name: "secret plan", steps: [{ id: "draft", agent: "writer", instructions: "@output v1", approval: true }] });
   const review = await post(t, `/plans/${plan.id}/run`, {});
   const done = await post(t, "/tasks", { agent: "researcher", title: "secret done", description: "@output finished" });
+  const price = await api("PUT", "/pricing/openai:secret-model", { token: t, body: { input: 1, cache: 1, output: 1 } });
+  expect(price.status, price.text).toBe(200);
   const server = await api("PUT", "/mcp-servers/secret-server", { token: t, body: { url: "https://mcp.example.com/secret", headers: { Authorization: "Bearer secret-credential" } } });
   expect(server.status, server.text).toBe(200);
   const agent = await post(t, "/agents", { name: "secret-agent", model: "sim", system_prompt: "be secret", tools: ["mcp:secret-server"] });
@@ -140,8 +142,8 @@ function requestsFor(f: Fixture): Record<string, { path: string; body?: unknown 
     "GET /orgs/{id}": { path: `/orgs/${f.org.id}` },
     "GET /audit": { path: "/audit" },
     "GET /pricing": { path: "/pricing" },
-    "PUT /pricing/{model}": { path: "/pricing/sim", body: { input: 1, cache: 1, output: 1 } },
-    "DELETE /pricing/{model}": { path: "/pricing/sim" },
+    "PUT /pricing/{model}": { path: "/pricing/openai:secret-model", body: { input: 2, cache: 2, output: 2 } },
+    "DELETE /pricing/{model}": { path: "/pricing/openai:secret-model" },
     "GET /mcp-servers": { path: "/mcp-servers" },
     "GET /mcp-servers/{name}": { path: "/mcp-servers/secret-server" },
     "PUT /mcp-servers/{name}": { path: "/mcp-servers/secret-server", body: { url: "https://mcp.example.com/other", headers: { Authorization: "Bearer stolen" } } },
@@ -199,7 +201,21 @@ async function snapshot(f: Fixture) {
   };
 }
 
-const ID_PARAM = /\{(id|session_id|trigger_id)\}/;
+/**
+ * Every kind of path parameter, by what it names: an organization's object by `id`, or by a `name` it chose (a PUT
+ * there sets the caller's own, never another's), or a `part` of the object another parameter names. A new kind
+ * fails here until it says which, so no route keyed by it escapes the probe of another organization.
+ */
+const PATH_PARAMS: Record<string, "id" | "name" | "part"> = {
+  id: "id", session_id: "id", trigger_id: "id", name: "name", model: "name", step: "part", n: "part",
+};
+const paramsOf = (op: string) => [...op.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+/** This organization's real ids and names, and the same shapes made up. */
+const OWN_ID = /(tsk|pln|agt|trg|tok|sub|cnv|ses)_[0-9a-z]+/g;
+const OWN_NAME = /secret-(server|model)/g;
+const madeUp = (path: string) =>
+  path.replace(OWN_ID, (id) => `${id.slice(0, 4)}${"0".repeat(id.length - 4)}`).replace(OWN_NAME, (_, kind) => `unknown-${kind}`);
+const neutral = (message: string) => message.replaceAll(OWN_ID, "<id>").replaceAll(OWN_NAME, "<name>").replaceAll(/unknown-(server|model)/g, "<name>");
 
 describe("tenant isolation and roles, on every operation", () => {
   let a: Fixture;
@@ -220,26 +236,45 @@ describe("tenant isolation and roles, on every operation", () => {
     expect(Object.keys(ACCESS).filter((op) => !ops.includes(op))).toEqual([]);
   });
 
-  it("answers another organization's ids as it answers unknown ones (404, same message), and changes nothing", async () => {
+  it("lists the kind of every path parameter, and keys every such operation by an id or a name", () => {
+    const keyed = ops.filter((op) => paramsOf(op).length > 0);
+    expect(keyed.flatMap(paramsOf).filter((p) => !(p in PATH_PARAMS))).toEqual([]);
+    expect(keyed.filter((op) => !paramsOf(op).some((p) => PATH_PARAMS[p] !== "part"))).toEqual([]);
+  });
+
+  it("answers another organization's ids and names as it answers unknown ones (404, same message), and changes nothing", async () => {
     const before = await snapshot(a);
     const requests = requestsFor(a);
-    const idOps = ops.filter((op) => ID_PARAM.test(op) && ACCESS[op] !== "public" && ACCESS[op] !== "instance");
-    expect(idOps.length).toBeGreaterThan(30);
-    for (const op of idOps) {
+    const keyedOps = ops.filter((op) => paramsOf(op).length > 0 && ACCESS[op] !== "public" && ACCESS[op] !== "instance");
+    const setsOwn = (op: string) => op.startsWith("PUT ") && paramsOf(op).some((p) => PATH_PARAMS[p] === "name");
+    expect(keyedOps.length).toBeGreaterThan(35);
+    expect(keyedOps.filter((op) => paramsOf(op).some((p) => PATH_PARAMS[p] === "name"))).toEqual(
+      expect.arrayContaining(["GET /mcp-servers/{name}", "DELETE /mcp-servers/{name}", "DELETE /pricing/{model}"]),
+    );
+    for (const op of keyedOps.filter((o) => !setsOwn(o))) {
       const { path, body } = requests[op];
       const method = op.split(" ")[0];
       const theirs = await api(method, path, { token: b.admin, body });
       expect(theirs.status, `${op} ${path}: ${theirs.text}`).toBe(404);
       expect(theirs.json.error.code, op).toBe("not_found");
-      // the same id shape made up: the answer must not tell "exists elsewhere" from "never existed"
-      const madeUp = path.replace(/(tsk|pln|agt|trg|tok|sub|cnv|ses)_[0-9a-z]+/g, (id) => `${id.slice(0, 4)}${"0".repeat(id.length - 4)}`);
-      const unknown = await api(method, madeUp, { token: b.admin, body });
-      expect(unknown.status, `${op} ${madeUp}`).toBe(404);
-      const strip = (m: string, p: string) => m.replaceAll(/(tsk|pln|agt|trg|tok|sub|cnv|ses)_[0-9a-z]+/g, "<id>") + (p === path ? "" : "");
-      expect(strip(theirs.json.error.message, path), op).toBe(strip(unknown.json.error.message, madeUp));
+      // the same shape made up: the answer must not tell "exists elsewhere" from "never existed"
+      const unknown = await api(method, madeUp(path), { token: b.admin, body });
+      expect(unknown.status, `${op} ${madeUp(path)}`).toBe(404);
+      expect(neutral(theirs.json.error.message), op).toBe(neutral(unknown.json.error.message));
       for (const secret of [a.waiting.id, a.plan, a.agent, a.cron, a.webhook, a.subscription, "secret"]) {
         if (!path.includes(secret)) expect(theirs.text, op).not.toContain(secret);
       }
+    }
+    // a PUT by name sets the caller's own, beside (never over) the other organization's of the same name; a third
+    // organization makes it, so that B's lists stay empty for the next test
+    const c = await newOrg("Org C");
+    for (const op of keyedOps.filter(setsOwn)) {
+      const { path, body } = requests[op];
+      const theirs = await api("PUT", path, { token: c.admin, body });
+      expect(theirs.status, `${op} ${path}: ${theirs.text}`).toBe(200);
+      expect(await snapshot(a), op).toEqual(before);
+      const removed = await api("DELETE", path, { token: c.admin });
+      expect(removed.status, `DELETE ${path}: ${removed.text}`).toBe(204);
     }
     expect(await snapshot(a)).toEqual(before);
   }, 60_000);

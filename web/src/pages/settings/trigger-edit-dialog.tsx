@@ -5,7 +5,7 @@ import { Modal } from "../../components/modal";
 import { FormFooter } from "../../components/form-footer";
 import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
-import { CronFields, SchedulePreview } from "./trigger-form";
+import { CronFields, DeliveryLimitField, parseRateLimit, RATE_LIMIT_ERROR, SchedulePreview } from "./trigger-form";
 
 const pretty = (v: unknown) => JSON.stringify(v, null, 2);
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -16,13 +16,6 @@ export function deliveryLimit(t: Pick<Trigger, "rate_limit_per_min" | "effective
   const n = t.effective_rate_limit_per_min;
   const limit = n === null ? "No limit on deliveries" : `At most ${n.toLocaleString("en-US")} ${n === 1 ? "delivery" : "deliveries"} a minute`;
   return t.rate_limit_per_min === null ? `${limit} (the instance's default)` : limit;
-}
-
-/** The form's text as a patch value: empty is the instance's default (null); otherwise a whole number of at least 1, else undefined. */
-export function parseRateLimit(text: string): number | null | undefined {
-  const s = text.trim();
-  if (!s) return null;
-  return /^\d+$/.test(s) && Number(s) >= 1 ? Number(s) : undefined;
 }
 
 /** Changes a trigger's name, schedule, inputs or params from the body. Only what changed is sent, so only that is checked again. */
@@ -59,7 +52,7 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
         return setErr('Params from the body must be a JSON object of dot paths, e.g. {"repo": "repository.full_name"}.', "input_map");
       }
       const perMin = parseRateLimit(rate());
-      if (perMin === undefined) return setErr("Deliveries a minute must be a whole number of at least 1, or empty for the instance's default.", "rate_limit_per_min");
+      if (perMin === undefined) return setErr(RATE_LIMIT_ERROR, "rate_limit_per_min");
       if (perMin !== t.rate_limit_per_min) patch.rate_limit_per_min = perMin;
     }
     if (!Object.keys(patch).length) return props.onClose();
@@ -93,18 +86,12 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
             <span>Params from the body (JSON, optional)</span>
             <textarea {...field("input_map")} class="code-input" rows={3} value={inputMap()} onInput={(e) => setInputMap(e.currentTarget.value)} placeholder='{"repo": "repository.full_name"}' />
           </label>
-          <label class="field">
-            <span>Deliveries a minute (empty: the instance's default)</span>
-            <input
-              {...field("rate_limit_per_min")}
-              type="text"
-              inputmode="numeric"
-              value={rate()}
-              onInput={(e) => setRate(e.currentTarget.value)}
-              placeholder={t.rate_limit_per_min === null && t.effective_rate_limit_per_min !== null ? String(t.effective_rate_limit_per_min) : "no limit"}
-            />
-            <span class="small muted">Past it a delivery is refused with 429 and Retry-After, and starts nothing; the sender retries.</span>
-          </label>
+          <DeliveryLimitField
+            value={rate()}
+            setValue={setRate}
+            placeholder={t.rate_limit_per_min === null && t.effective_rate_limit_per_min !== null ? String(t.effective_rate_limit_per_min) : "no limit"}
+            field={field}
+          />
         </Show>
         <FormFooter error={err()} errorId={errorId} busy={busy()} onCancel={props.onClose} submit="Save" />
       </form>

@@ -1,4 +1,4 @@
-import { createEffect, createSignal, For, on, onCleanup, Show } from "solid-js";
+import { createEffect, createSignal, createUniqueId, For, on, onCleanup, Show } from "solid-js";
 import { api, type TriggerInput } from "../../api";
 import type { Plan, Trigger } from "../../api-types";
 import type { Loaded } from "../../components/states";
@@ -59,6 +59,27 @@ export function SchedulePreview(props: { cron: string; timezone: string }) {
 const fmtInZone = (iso: string, timeZone: string) =>
   new Intl.DateTimeFormat(undefined, { timeZone, weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 
+/** The form's text as the API's rate_limit_per_min: empty is the instance's default (null); otherwise a whole number of at least 1, else undefined. */
+export function parseRateLimit(text: string): number | null | undefined {
+  const s = text.trim();
+  if (!s) return null;
+  return /^\d+$/.test(s) && Number(s) >= 1 ? Number(s) : undefined;
+}
+
+export const RATE_LIMIT_ERROR = "Deliveries a minute must be a whole number of at least 1, or empty for the instance's default.";
+
+/** A webhook's cap on deliveries a minute, as text (see parseRateLimit). */
+export function DeliveryLimitField(props: { value: string; setValue: (v: string) => void; placeholder: string; field: (name: string, help?: string) => FieldProps }) {
+  const helpId = `delivery-limit-help-${createUniqueId()}`;
+  return (
+    <label class="field">
+      <span>Deliveries a minute (empty: the instance's default)</span>
+      <input {...props.field("rate_limit_per_min", helpId)} type="text" inputmode="numeric" value={props.value} onInput={(e) => props.setValue(e.currentTarget.value)} placeholder={props.placeholder} />
+      <span id={helpId} class="small muted">Past it a delivery is refused with 429 and Retry-After, and starts nothing; the sender retries.</span>
+    </label>
+  );
+}
+
 /** Creates a cron or webhook trigger on a saved plan. */
 export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; onCreated: (t: Trigger) => void }) {
   const [kind, setKind] = createSignal<"cron" | "webhook">("cron");
@@ -68,6 +89,7 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
   const [timezone, setTimezone] = createSignal("UTC");
   const [values, setValues] = createSignal<Record<string, string>>({});
   const [inputMap, setInputMap] = createSignal("");
+  const [rate, setRate] = createSignal("");
   // busy keeps a second click from making a second trigger (two cron triggers fire every task twice)
   const { busy, error: err, setError: setErr, run, errorId, field } = createSubmit();
   const chosenPlan = () => planId() || props.plans.data?.items[0]?.id || "";
@@ -87,12 +109,14 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
     } catch {
       return setErr('Params from the body must be a JSON object of dot paths, e.g. {"repo": "repository.full_name"}.', "input_map");
     }
+    const perMin = kind() === "webhook" ? parseRateLimit(rate()) : null;
+    if (perMin === undefined) return setErr(RATE_LIMIT_ERROR, "rate_limit_per_min");
     if (!chosenPlan()) return setErr("Choose a plan.", "plan_id");
     const named = title().trim() ? { title: title().trim() } : {};
     const input: TriggerInput =
       kind() === "cron"
         ? { kind: "cron", plan_id: chosenPlan(), cron: cron().trim(), timezone: timezone().trim() || "UTC", inputs: parsed, ...named }
-        : { kind: "webhook", plan_id: chosenPlan(), inputs: parsed, ...(map ? { input_map: map } : {}), ...named };
+        : { kind: "webhook", plan_id: chosenPlan(), inputs: parsed, ...(map ? { input_map: map } : {}), ...(perMin === null ? {} : { rate_limit_per_min: perMin }), ...named };
     await run(async () => {
       const t = await api.triggers.create(input);
       toast("Trigger created");
@@ -151,6 +175,7 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
             Each param from a field of the sender's body, by dot path; the rest of the body is ignored. Empty: the body itself is the inputs.
           </small>
         </label>
+        <DeliveryLimitField value={rate()} setValue={setRate} placeholder="the instance's default" field={field} />
       </Show>
       <ErrorLine text={err()} id={errorId} />
       <div class="row">
