@@ -12,7 +12,7 @@ function workersProject(test: { name: string; include: string[]; isolate?: boole
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           // a small stream limit: the tests that fill it open that many streams
-          bindings: { TEST_MIGRATIONS: migrations, FLIGHTDECK_ADMIN_TOKEN: "fd_test_admin_token", HTTP_FETCH_ALLOW_PRIVATE: "true", MAX_STREAMS_PER_ORG: "50" },
+          bindings: { TEST_MIGRATIONS: migrations, FLIGHTDECK_ADMIN_TOKEN: "fd_test_admin_token", SECRETS_KEY: "test-secrets-key", HTTP_FETCH_ALLOW_PRIVATE: "true", MAX_STREAMS_PER_ORG: "50" },
         },
       }),
     ],
