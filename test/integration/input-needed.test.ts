@@ -106,6 +106,9 @@ describe("a task waiting on a sub-task that asks a person", () => {
     const tag = `zk${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
     const top = await createTask({ agent: "planner", title: `${tag} top`, description: `${spawn(`${tag} held`, "@ask Which?\n@output y", "writer")}\n@output top done` });
     const seen = await poll(() => detail(top.id), (t) => t.input_needed_in.length > 0, "the top task to say so");
+    // the heartbeat reads the sub-task's index row, written through its organization's group commit, maybe after its report
+    const held = seen.input_needed_in[0].task_id;
+    await poll(async () => ((await api("GET", `/tasks?q=${tag}&source=agent`)).json.items as Task[]).find((t) => t.id === held), (t) => t?.status === "needs_input", "the sub-task's row to say it asks");
     await runInDurableObject(taskStub(top.id), (inst: TaskRunner) => {
       const node = inst.node("main");
       if (node.waiting?.kind !== "child") throw new Error("not waiting on its sub-task");
