@@ -137,11 +137,16 @@ function printWorkerLog({ level, message }) {
 
 const { token, generated, file } = adminToken();
 buildDashboardIfStale();
-bundleDir = mkdtempSync(path.join(tmpdir(), "flightdeck-worker-"));
+// FLIGHTDECK_WORKER_BUNDLE: a directory where `wrangler deploy --dry-run --outdir` already bundled this Worker, used as it
+// is and left in place (the browser tests bundle once for their thirty starts); otherwise each start bundles afresh.
+const prebuilt = process.env.FLIGHTDECK_WORKER_BUNDLE;
+if (!prebuilt) bundleDir = mkdtempSync(path.join(tmpdir(), "flightdeck-worker-"));
+const workerDir = prebuilt ?? bundleDir;
 
 let wranglerApi;
 try {
-  [wranglerApi] = await Promise.all([import("wrangler"), bundleWorker(bundleDir)]);
+  if (prebuilt && !existsSync(path.join(prebuilt, "index.js"))) throw new StartError(`FLIGHTDECK_WORKER_BUNDLE names ${prebuilt}, which holds no index.js.`);
+  [wranglerApi] = await Promise.all([import("wrangler"), prebuilt ? undefined : bundleWorker(bundleDir)]);
 } catch (e) {
   if (!stopping) console.error(`Flightdeck cannot start: ${e.message}`);
   await stop(1);
@@ -169,8 +174,8 @@ try {
         ...workerOptions,
         name: config.name,
         modules: true,
-        scriptPath: path.join(bundleDir, "index.js"),
-        modulesRoot: bundleDir,
+        scriptPath: path.join(workerDir, "index.js"),
+        modulesRoot: workerDir,
         bindings: { ...workerOptions.bindings, ...providerBindings, FLIGHTDECK_ADMIN_TOKEN: token, SECRETS_KEY: secretsKey() },
       },
     ],

@@ -16,5 +16,7 @@ declare global {
 declare module "vitest" {
   export interface ProvidedContext {
     fakeServers: { openai: number; anthropic: number; mcp: number; http: number; httpOther: number; receiver: number; planner: number };
+    /** The browser tests' Worker bundle, made once for all their apps (test/e2e/global-setup.ts). */
+    workerBundle?: string;
   }
 }

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "../../scripts/chromium.mjs";
-import { afterAll, beforeAll, expect } from "vitest";
+import { afterAll, beforeAll, expect, inject } from "vitest";
 
 /** Shared pieces of the browser tests: the real app as `npm start` starts it, and Debian's Chromium. */
 
@@ -32,6 +32,7 @@ async function spawnApp(port: number, dataDir: string, timeoutMs: number, env: R
     cwd: ROOT,
     env: {
       ...process.env,
+      ...(inject("workerBundle") ? { FLIGHTDECK_WORKER_BUNDLE: inject("workerBundle") } : {}),
       ...env,
       PORT: String(port),
       FLIGHTDECK_DATA_DIR: dataDir,
