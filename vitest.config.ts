@@ -4,6 +4,9 @@ import path from "node:path";
 
 const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
 
+/** End-to-end files that start the app but no browser. */
+const E2E_WITHOUT_BROWSER = ["bundle", "forward", "migrate", "providers", "restart", "start-edges"].map((f) => `test/e2e/${f}.test.ts`);
+
 /** A project run inside workerd through the workers pool, with the app's bindings and its D1 migrated. */
 function workersProject(test: { name: string; include: string[]; isolate?: boolean }) {
   return {
@@ -44,7 +47,8 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
-          exclude: ["test/e2e/soak.test.ts"],
+          exclude: ["test/e2e/soak.test.ts", ...E2E_WITHOUT_BROWSER],
+          globalSetup: ["./test/e2e/global-setup.ts"],
           sequence: { groupOrder: 0 },
           // one app and one Chromium at a time, beside a workerd file: two of each on 2 cores made a page's waits
           // (the live badge, a delivery count) run past their timeouts
@@ -54,6 +58,20 @@ export default defineConfig({
           hookTimeout: 120_000,
           // a poll waits for the page or the app, which take longer with another test file running beside them
           expect: { poll: { timeout: 10_000 } },
+        },
+      },
+      {
+        // The app's own files without a browser, one at a time: `npm test` runs them in the workerd lane, after its
+        // files, so the browser lane (the longer) is shorter by their minute and a half.
+        test: {
+          name: "e2e-node",
+          include: E2E_WITHOUT_BROWSER,
+          globalSetup: ["./test/e2e/global-setup.ts"],
+          sequence: { groupOrder: 0 },
+          fileParallelism: false,
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       {
