@@ -7,6 +7,12 @@ const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrat
 /** End-to-end files that start the app but no browser. */
 const E2E_WITHOUT_BROWSER = ["bundle", "forward", "migrate", "providers", "restart", "start-edges"].map((f) => `test/e2e/${f}.test.ts`);
 
+/**
+ * Files that start the app (and maybe a browser), in Node, one at a time: one app and one Chromium at a time beside a
+ * workerd file, as two of each on 2 cores made a page's waits (the live badge, a delivery count) run past their timeouts.
+ */
+const APP_FILES = { sequence: { groupOrder: 0 }, fileParallelism: false, environment: "node", testTimeout: 60_000, hookTimeout: 120_000 } as const;
+
 /** A project run inside workerd through the workers pool, with the app's bindings and its D1 migrated. */
 function workersProject(test: { name: string; include: string[]; isolate?: boolean }) {
   return {
@@ -49,13 +55,7 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           exclude: ["test/e2e/soak.test.ts", ...E2E_WITHOUT_BROWSER],
           globalSetup: ["./test/e2e/global-setup.ts"],
-          sequence: { groupOrder: 0 },
-          // one app and one Chromium at a time, beside a workerd file: two of each on 2 cores made a page's waits
-          // (the live badge, a delivery count) run past their timeouts
-          fileParallelism: false,
-          environment: "node",
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          ...APP_FILES,
           // a poll waits for the page or the app, which take longer with another test file running beside them
           expect: { poll: { timeout: 10_000 } },
         },
@@ -67,11 +67,7 @@ export default defineConfig({
           name: "e2e-node",
           include: E2E_WITHOUT_BROWSER,
           globalSetup: ["./test/e2e/global-setup.ts"],
-          sequence: { groupOrder: 0 },
-          fileParallelism: false,
-          environment: "node",
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          ...APP_FILES,
         },
       },
       {
