@@ -1,10 +1,9 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { OPENAI_KEY } from "../fake-servers/openai";
 import { CHAT_RECHECK_MS } from "../../worker/chat/conversation";
 import { ConversationStore } from "../../worker/chat/store";
-import { ADMIN, api, BASE, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, expectError, makeOrg, tokenWithRole, waitForStatus, workerFetch } from "../helpers";
 import { servers } from "./agents/helpers";
 
 const REQUEST = "Research the top competitors. Write a summary of their pricing. Send it to the team.";
@@ -88,7 +87,7 @@ describe("chat under the offline planner", () => {
   it("streams the reply over SSE", async () => {
     const conv = await start();
     expect(conv.draft).toBeNull();
-    const res = await exports.default.fetch(
+    const res = await workerFetch(
       new Request(`${BASE}/api/v1/chat/${conv.id}/messages`, {
         method: "POST",
         headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", accept: "text/event-stream" },
@@ -130,7 +129,7 @@ describe("chat under the offline planner", () => {
       expect(reply.message).toMatchObject({ role: "assistant", failed: false, draft_version: 1 });
       expect(reply.draft.version).toBe(1);
     }
-    const streamed = await exports.default.fetch(
+    const streamed = await workerFetch(
       new Request(`${BASE}/api/v1/chat/${conv.id}/messages`, {
         method: "POST",
         headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", accept: "text/event-stream" },
@@ -325,7 +324,7 @@ describe("one reply at a time", () => {
     const plain = await say(conv.id, "Research the market");
     expect(plain.message).toMatchObject({ role: "assistant", failed: true, content: "The planner failed unexpectedly." });
     expect(plain.draft).toBeNull();
-    const streamed = await exports.default.fetch(
+    const streamed = await workerFetch(
       new Request(`${BASE}/api/v1/chat/${conv.id}/messages`, {
         method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", accept: "text/event-stream" }, body: JSON.stringify({ content: "Write it up" }),
       }),
@@ -350,7 +349,7 @@ describe("chat with a model planner", () => {
     await addAgent(name, "openai:repair");
     const before = (await stats()).calls.repair ?? 0;
     const conv = await start({ planner: name });
-    const res = await exports.default.fetch(
+    const res = await workerFetch(
       new Request(`${BASE}/api/v1/chat/${conv.id}/messages`, {
         method: "POST",
         headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", accept: "text/event-stream" },

@@ -1,11 +1,10 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ApiError, createClient, unwrap } from "../../web/src/client";
-import { ADMIN, BASE, tokenWithRole, waitForStatus } from "../helpers";
+import { ADMIN, BASE, tokenWithRole, waitForStatus, workerFetch } from "../helpers";
 
 /** The real Worker as the client's transport. */
-const workerFetch: typeof fetch = (input, init) => exports.default.fetch(new Request(input, init));
-const client = (token: string | undefined = ADMIN) => createClient({ baseUrl: BASE, token, fetch: workerFetch });
+const viaWorker: typeof fetch = (input, init) => workerFetch(new Request(input, init));
+const client = (token: string | undefined = ADMIN) => createClient({ baseUrl: BASE, token, fetch: viaWorker });
 
 describe("typed client", () => {
   it("creates, lists, reads and waits on a task with typed answers", async () => {

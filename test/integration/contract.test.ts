@@ -1,9 +1,8 @@
 import { env } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
 import { conformance, type OpenApiDoc, validate } from "../openapi-conformance";
-import { ADMIN, api, BASE, createTask, gateOf, spendWindow, tokenWithRole, until, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, createTask, gateOf, spendWindow, tokenWithRole, until, waitForStatus, workerFetch } from "../helpers";
 
 let doc: OpenApiDoc;
 beforeAll(async () => {
@@ -37,7 +36,7 @@ async function signedDelivery(triggerId: string, secret: string, body: unknown, 
   const payload = JSON.stringify(body);
   const ts = Math.floor(Date.now() / 1000);
   const headers = { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": await signWebhook(secret, id, ts, payload) };
-  const res = await exports.default.fetch(new Request(`${BASE}/hooks/${triggerId}`, { method: "POST", headers, body: payload }));
+  const res = await workerFetch(new Request(`${BASE}/hooks/${triggerId}`, { method: "POST", headers, body: payload }));
   return { status: res.status, headers: res.headers, json: (await res.json()) as any };
 }
 
@@ -239,11 +238,11 @@ describe("headers every client relies on", () => {
     const task = await createTask({ agent: "writer", title: "ids", description: "@output x" });
     await waitForStatus(task.id, ["completed"]);
     for (const [method, path] of [["GET", `/tasks/${task.id}/events`], ["GET", "/events"], ["HEAD", `/tasks/${task.id}/events`], ["HEAD", "/events"], ["GET", `/tasks/${task.id}`]]) {
-      const res = await exports.default.fetch(new Request(`${BASE}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "x-request-id": "client-trace-7" } }));
+      const res = await workerFetch(new Request(`${BASE}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "x-request-id": "client-trace-7" } }));
       await res.body?.cancel();
       expect(res.status, `${method} ${path}`).toBe(200);
       expect(res.headers.get("x-request-id"), `${method} ${path}`).toBe("client-trace-7");
-      const own = await exports.default.fetch(new Request(`${BASE}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN}` } }));
+      const own = await workerFetch(new Request(`${BASE}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN}` } }));
       await own.body?.cancel();
       expect(own.headers.get("x-request-id"), `${method} ${path}`).toMatch(/^[\w-]{8,}$/);
     }
@@ -268,7 +267,7 @@ describe("headers every client relies on", () => {
     await call(429, "POST", "/tasks", { token: limited, body: { agent: "writer", title: "x", description: "y" } });
     expect(problems).toEqual([]);
 
-    const unsigned = await exports.default.fetch(new Request(`${BASE}/hooks/${hook.id}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
+    const unsigned = await workerFetch(new Request(`${BASE}/hooks/${hook.id}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
     expect(conformance(doc, { method: "POST", url: `/hooks/${hook.id}` }, { status: unsigned.status, headers: unsigned.headers, body: await unsigned.json() })).toEqual([]);
     expect(unsigned.status).toBe(401);
     const rotated = await api("POST", `/triggers/${hook.id}/rotate-secret`, { body: { grace_seconds: 0 } });
@@ -283,7 +282,7 @@ describe("headers every client relies on", () => {
     await waitForStatus(task.id, ["completed"]);
     const reader = await tokenWithRole("viewer");
     const open = (query = "", headers: Record<string, string> = {}) =>
-      exports.default.fetch(new Request(`${BASE}/api/v1/tasks/${task.id}/events${query}`, { headers: { authorization: `Bearer ${reader}`, ...headers } }));
+      workerFetch(new Request(`${BASE}/api/v1/tasks/${task.id}/events${query}`, { headers: { authorization: `Bearer ${reader}`, ...headers } }));
     const idsOf = async (res: Response) => [...(await res.text()).matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
     const whole = await open();
     expect(whole.status).toBe(200);
@@ -300,7 +299,7 @@ describe("headers every client relies on", () => {
     }
     // a HEAD answers as the GET would: ended after the last event, a stream before it
     const head = (headers: Record<string, string>, query = "") =>
-      exports.default.fetch(new Request(`${BASE}/api/v1/tasks/${task.id}/events${query}`, { method: "HEAD", headers: { authorization: `Bearer ${reader}`, ...headers } }));
+      workerFetch(new Request(`${BASE}/api/v1/tasks/${task.id}/events${query}`, { method: "HEAD", headers: { authorization: `Bearer ${reader}`, ...headers } }));
     for (const ended of [await head({ "last-event-id": String(last) }), await head({}, `?last_event_id=${last}`)]) expect(ended.status).toBe(204);
     for (const going of [await head({ "last-event-id": String(last - 1) }), await head({})]) {
       expect(going.status).toBe(200);

@@ -1,7 +1,6 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { securityHeaders } from "../../worker/lib/security-headers";
-import { ADMIN, api, BASE, expectError } from "../helpers";
+import { ADMIN, api, BASE, expectError, workerFetch } from "../helpers";
 
 async function signIn(token = ADMIN) {
   const res = await api("POST", "/auth/session", { token: null, body: { token } });
@@ -80,7 +79,7 @@ describe("the dashboard's security headers", () => {
 
   it("serves the SPA with a strict CSP and frame-ancestors 'none', deep links included", async () => {
     for (const path of ["/", "/tasks/tsk_123"]) {
-      const res = await exports.default.fetch(new Request(`${BASE}${path}`));
+      const res = await workerFetch(new Request(`${BASE}${path}`));
       await res.arrayBuffer();
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toContain("text/html");
@@ -91,14 +90,14 @@ describe("the dashboard's security headers", () => {
   it("gives the dashboard's pages and files an x-request-id, as every API answer, a caller's own kept", async () => {
     const ids = new Set<string>();
     for (const path of ["/", "/tasks/tsk_123", "/settings?tab=limits", "/favicon.svg"]) {
-      const res = await exports.default.fetch(new Request(`${BASE}${path}`));
+      const res = await workerFetch(new Request(`${BASE}${path}`));
       await res.arrayBuffer();
       const id = res.headers.get("x-request-id");
       expect(id, path).toMatch(/^[\w=-]{1,255}$/);
       ids.add(id!);
     }
     expect(ids.size).toBe(4);
-    const own = await exports.default.fetch(new Request(`${BASE}/tasks`, { headers: { "x-request-id": "trace-42" } }));
+    const own = await workerFetch(new Request(`${BASE}/tasks`, { headers: { "x-request-id": "trace-42" } }));
     await own.arrayBuffer();
     expect(own.headers.get("x-request-id")).toBe("trace-42");
   });

@@ -1,9 +1,8 @@
 import { createExecutionContext, env } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
 import { csvField, EXPORT_CAP } from "../../worker/api/export";
-import { api, BASE, expectError, makeOrg } from "../helpers";
+import { api, BASE, expectError, makeOrg, workerFetch } from "../helpers";
 import { seed } from "./list-seed";
 
 const T0 = Date.parse("2026-04-01T00:00:00Z");
@@ -35,7 +34,7 @@ function parseCsv(text: string): string[][] {
 }
 
 async function download(token: string, query: string) {
-  const res = await exports.default.fetch(new Request(`${BASE}/api/v1/tasks/export?${query}`, { headers: { authorization: `Bearer ${token}` } }));
+  const res = await workerFetch(new Request(`${BASE}/api/v1/tasks/export?${query}`, { headers: { authorization: `Bearer ${token}` } }));
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 

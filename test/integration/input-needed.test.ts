@@ -1,9 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TaskRunner } from "../../worker/task/runner";
 import { saveNode } from "../../worker/task/store";
-import { ADMIN, api, BASE, createTask, taskStub, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, createTask, taskStub, waitForStatus, workerFetch } from "../helpers";
 
 type Task = { id: string; title: string; status: string; parent_id: string | null; session_id: string; pending: { call_id: string }[]; input_needed_in: { step: string; task_id: string; title: string }[] };
 
@@ -23,7 +22,7 @@ const detail = async (id: string) => (await api("GET", `/tasks/${id}`)).json as 
 
 /** The task's stream from its start until it ends (the task finished) or `timeoutMs` passes. */
 async function streamText(id: string, timeoutMs = 10_000): Promise<string> {
-  const res = await exports.default.fetch(new Request(`${BASE}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${ADMIN}` } }));
+  const res = await workerFetch(new Request(`${BASE}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${ADMIN}` } }));
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let text = "";

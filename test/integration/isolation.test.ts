@@ -1,6 +1,5 @@
-import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, BASE, waitForStatus } from "../helpers";
+import { api, BASE, waitForStatus, workerFetch } from "../helpers";
 
 /**
  * Every operation of the OpenAPI document, probed as an attacker would: with another organization's admin token
@@ -319,7 +318,7 @@ describe("tenant isolation and roles, on every operation", () => {
   it("lets a viewer read (and sign out), but never mutate", async () => {
     const requests = requestsFor(a);
     for (const op of ops.filter((o) => ACCESS[o] === "viewer" && o.startsWith("GET "))) {
-      const res = await exports.default.fetch(new Request(`${BASE}/api/v1${requests[op].path}`, { method: "HEAD", headers: { authorization: `Bearer ${a.org.viewer}` } }));
+      const res = await workerFetch(new Request(`${BASE}/api/v1${requests[op].path}`, { method: "HEAD", headers: { authorization: `Bearer ${a.org.viewer}` } }));
       await res.arrayBuffer();
       expect(res.status, op).toBe(200);
     }

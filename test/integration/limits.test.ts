@@ -1,11 +1,10 @@
 import { env } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { subscribeToFeed } from "../../worker/live/org-feed";
 import { MAX_PLAN_STEPS } from "../../worker/task/validate";
 import { MAX_LOOP_ITEMS } from "../../worker/task/dag";
 import { MAX_INSTRUCTIONS_BYTES } from "../../worker/task/execute";
-import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, spendWindow, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, spendWindow, waitForStatus, workerFetch } from "../helpers";
 
 const limiter = (key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
 const perMinute = Number(env.RATE_LIMIT_PER_MIN);
@@ -15,7 +14,7 @@ describe("sizes", () => {
     const big = "x".repeat(Number(env.MAX_BODY_BYTES) + 1);
     expectError(await api("POST", "/tasks", { raw: JSON.stringify({ agent: "researcher", title: "t", description: big }) }), 413, "payload_too_large");
     expectError(await api("POST", "/plans", { raw: JSON.stringify({ name: big }) }), 413, "payload_too_large");
-    const res = await exports.default.fetch(new Request(`${BASE}/hooks/trg_any`, { method: "POST", body: big }));
+    const res = await workerFetch(new Request(`${BASE}/hooks/trg_any`, { method: "POST", body: big }));
     expect(res.status).toBe(413);
   });
 
@@ -32,7 +31,7 @@ describe("sizes", () => {
           controller.enqueue(new Uint8Array(max).fill(0x20));
         },
       });
-      const res = await exports.default.fetch(new Request(url, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body }));
+      const res = await workerFetch(new Request(url, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body }));
       expect(res.status).toBe(413);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
       expect(pulled, url).toBe(chunks);
@@ -43,7 +42,7 @@ describe("sizes", () => {
         controller.close();
       },
     });
-    const res = await exports.default.fetch(new Request(`${BASE}/api/v1/tasks`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: small }));
+    const res = await workerFetch(new Request(`${BASE}/api/v1/tasks`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: small }));
     expect(res.status).toBe(201);
   });
 

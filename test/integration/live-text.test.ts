@@ -1,9 +1,8 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN, api, BASE, createTask, until, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, createTask, until, waitForStatus, workerFetch } from "../helpers";
 
 async function readEvents(id: string, until: (type: string) => boolean) {
-  const res = await exports.default.fetch(new Request(`${BASE}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${ADMIN}` } }));
+  const res = await workerFetch(new Request(`${BASE}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${ADMIN}` } }));
   expect(res.headers.get("content-type")).toContain("text/event-stream");
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   const events: { type: string; data: Record<string, unknown> }[] = [];

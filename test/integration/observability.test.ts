@@ -1,9 +1,8 @@
 import { env } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { log, logTaskEvent, setLogLevel } from "../../worker/lib/log";
 import { currentRequestId, withRequestId } from "../../worker/lib/request-context";
-import { api, BASE, makeOrg } from "../helpers";
+import { api, BASE, makeOrg, workerFetch } from "../helpers";
 
 type Line = Record<string, unknown>;
 
@@ -66,7 +65,7 @@ describe("request ids", () => {
 
   it("answers unknown paths outside /api/v1 and webhook errors with a request id too", async () => {
     for (const url of [`${BASE}/api/v2/tasks`, `${BASE}/hooks/trg_missing`]) {
-      const res = await exports.default.fetch(new Request(url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
+      const res = await workerFetch(new Request(url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
       const body = (await res.json()) as { error: { request_id: string } };
       expect(res.status, url).toBe(404);
       expect(body.error.request_id, url).toBe(res.headers.get("x-request-id"));

@@ -1,5 +1,4 @@
 import { createExecutionContext, env } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
 import { checkHealth } from "../../worker/api/health";
@@ -9,7 +8,7 @@ import { MAX_SUBSCRIPTIONS_PER_ORG } from "../../worker/notify/subscriptions";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
 import type { RateLimiter } from "../../worker/lib/rate-limit";
 import type { TokenGate } from "../../worker/lib/token-gate";
-import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, spendWindow, tokenWithRole, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, spendWindow, tokenWithRole, waitForStatus, workerFetch } from "../helpers";
 
 interface Op {
   tags: string[];
@@ -40,7 +39,7 @@ async function status(method: string, url: string, o: { token?: string | null; h
   const token = o.token === undefined ? ADMIN : o.token;
   if (token) headers.authorization = `Bearer ${token}`;
   if (o.body !== undefined) headers["content-type"] ??= "application/json";
-  const res = await exports.default.fetch(new Request(url.startsWith("http") ? url : `${BASE}${url}`, { method, headers, body: o.body }));
+  const res = await workerFetch(new Request(url.startsWith("http") ? url : `${BASE}${url}`, { method, headers, body: o.body }));
   await res.body?.cancel();
   return res.status;
 }
@@ -164,7 +163,7 @@ describe("the OpenAPI document", () => {
   }, SWEEP_MS);
 
   it("renders a script-free reference page with a same-origin stylesheet", async () => {
-    const res = await exports.default.fetch(new Request(`${BASE}/api/v1/reference`));
+    const res = await workerFetch(new Request(`${BASE}/api/v1/reference`));
     const html = await res.text();
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
@@ -174,7 +173,7 @@ describe("the OpenAPI document", () => {
     expect(html).toContain('<link rel="stylesheet" href="/api/v1/reference.css">');
     for (const { method, path, op } of ops()) expect(html).toContain(`<span class="method m-${method.toLowerCase()}">${method}</span> <code>${fullPath(path, op)}</code>`);
     expect(html).toContain('id="schema-TaskDetail"');
-    const css = await exports.default.fetch(new Request(`${BASE}/api/v1/reference.css`));
+    const css = await workerFetch(new Request(`${BASE}/api/v1/reference.css`));
     expect(css.headers.get("content-type")).toMatch(/^text\/css/);
     expect((await css.text()).length).toBeGreaterThan(500);
   });
@@ -264,7 +263,7 @@ async function buildCases(): Promise<Case[]> {
     // events
     { op: "GET /tasks/{id}/events", status: 200, run: () => s("GET", v1(`/tasks/${done.id}/events`)) },
     { op: "GET /tasks/{id}/events", status: 204, run: async () => {
-      const text = await (await exports.default.fetch(new Request(`${BASE}${v1(`/tasks/${done.id}/events`)}`, { headers: { authorization: `Bearer ${ADMIN}` } }))).text();
+      const text = await (await workerFetch(new Request(`${BASE}${v1(`/tasks/${done.id}/events`)}`, { headers: { authorization: `Bearer ${ADMIN}` } }))).text();
       return s("GET", v1(`/tasks/${done.id}/events`), { headers: { "last-event-id": [...text.matchAll(/^id: (\d+)$/gm)].at(-1)![1] } });
     } },
     { op: "GET /tasks/{id}/events", status: 400, run: () => s("GET", v1(`/tasks/${"x".repeat(101)}/events`)) },
@@ -491,7 +490,7 @@ describe("every route takes only what it declares", () => {
     for (const { key, method, path, op } of ops()) {
       if (key === "POST /hooks/{trigger_id}") continue; // outside the API: a webhook sender's URL is its own
       const url = fill(fullPath(path, op));
-      const res = await exports.default.fetch(new Request(`${BASE}${url}?bogus=1`, { method, headers: { authorization: `Bearer ${ADMIN}` } }));
+      const res = await workerFetch(new Request(`${BASE}${url}?bogus=1`, { method, headers: { authorization: `Bearer ${ADMIN}` } }));
       const body = (await res.json()) as { error?: { details?: unknown } };
       expect(res.status, key).toBe(400);
       expect(body.error?.details, key).toEqual([{ path: "bogus", message: "unknown query parameter" }]);
@@ -563,12 +562,12 @@ describe("a method a path does not take", () => {
       const methods = [...new Set(all.filter((o) => o.re.test(url)).map((o) => o.method))];
       const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : [])].sort().join(", ");
       const wrong = ["PATCH", "PUT", "DELETE", "POST", "GET"].find((m) => !methods.includes(m))!;
-      const res = await exports.default.fetch(new Request(`${BASE}${url}`, { method: wrong, headers: { authorization: `Bearer ${ADMIN}` } }));
+      const res = await workerFetch(new Request(`${BASE}${url}`, { method: wrong, headers: { authorization: `Bearer ${ADMIN}` } }));
       const body = (await res.json()) as { error: { code: string; message: string; request_id: string } };
       expect([res.status, res.headers.get("allow"), body.error.code], `${wrong} ${url}`).toEqual([405, allow, "method_not_allowed"]);
       expect(body.error.message).toBe(`${wrong} is not allowed on ${url}: it takes ${allow}`);
       expect(body.error.request_id).toBeTruthy();
-      const options = await exports.default.fetch(new Request(`${BASE}${url}`, { method: "OPTIONS", headers: { authorization: `Bearer ${ADMIN}` } }));
+      const options = await workerFetch(new Request(`${BASE}${url}`, { method: "OPTIONS", headers: { authorization: `Bearer ${ADMIN}` } }));
       expect([options.status, options.headers.get("allow")], `OPTIONS ${url}`).toEqual([204, `${allow}, OPTIONS`]);
     }
     // and changes nothing: a PUT on the task list makes no task
@@ -597,7 +596,7 @@ describe("a route that takes no body", () => {
     expect((await api("DELETE", `/tasks/${asking.id}`, { body: {} })).json.status).toBe("cancelled");
     for (const { key, method, path, op } of ops()) {
       if (method === "GET" || op.requestBody) continue;
-      const res = await exports.default.fetch(
+      const res = await workerFetch(
         new Request(`${BASE}${fill(fullPath(path, op))}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: j({ bogus: 1 }) }),
       );
       const body = (await res.json()) as { error?: { details?: unknown } };

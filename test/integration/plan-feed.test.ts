@@ -1,10 +1,9 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, BASE, makeOrg } from "../helpers";
+import { api, BASE, makeOrg, workerFetch } from "../helpers";
 
 /** Reads the organization's feed until `last` arrives (or 10 s pass): the plan events in order, type first. */
 async function planEvents(token: string, act: () => Promise<void>, last: string): Promise<Record<string, unknown>[]> {
-  const feed = await exports.default.fetch(new Request(`${BASE}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } }));
+  const feed = await workerFetch(new Request(`${BASE}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } }));
   const reader = feed.body!.getReader();
   let text = "";
   const read = (async () => {

@@ -1,12 +1,11 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import type { TaskRunner } from "../../worker/task/runner";
 import { loadTurns } from "../../worker/task/store";
 import { HEARTBEAT_MS } from "../../worker/task/wake";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
 import { BOOTSTRAP_TOKEN_ID } from "../../worker/lib/bootstrap";
-import { api, BASE, expectError, taskStub, tokenWithRole, until, waitForStatus } from "../helpers";
+import { api, BASE, expectError, taskStub, tokenWithRole, until, waitForStatus, workerFetch } from "../helpers";
 
 async function savePlan(plan: Record<string, unknown>) {
   const res = await api("POST", "/plans", { body: plan });
@@ -319,7 +318,7 @@ describe("/plans", () => {
     const hook = (await api("POST", "/triggers", { body: { kind: "webhook", plan_id: plan.id, input_map: { env: "target.name" } } })).json;
     const body = JSON.stringify({ target: { name: "qa" } });
     const ts = Math.floor(Date.now() / 1000);
-    const delivery = await exports.default.fetch(new Request(`${BASE}/hooks/${hook.id}`, {
+    const delivery = await workerFetch(new Request(`${BASE}/hooks/${hook.id}`, {
       method: "POST", body,
       headers: { "content-type": "application/json", "webhook-id": "msg_enum", "webhook-timestamp": String(ts), "webhook-signature": await signWebhook(hook.secret, "msg_enum", ts, body) },
     }));

@@ -1,8 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TaskRunner } from "../../worker/task/runner";
-import { api, BASE, createTask, expectError, makeOrg, taskStub, tokenWithRole, waitForStatus } from "../helpers";
+import { api, BASE, createTask, expectError, makeOrg, taskStub, tokenWithRole, waitForStatus, workerFetch } from "../helpers";
 
 const DAY = 86_400_000;
 
@@ -39,7 +38,7 @@ describe("deleting a finished task", () => {
     const token = await makeOrg(orgId);
     const t = (await api("POST", "/tasks", { token, body: { agent: "researcher", title: "leaving", description: "@output x" } })).json;
     await waitForStatus(t.id, ["completed"], 10_000, token);
-    const feed = await exports.default.fetch(new Request(`${BASE}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } }));
+    const feed = await workerFetch(new Request(`${BASE}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } }));
     const reader = feed.body!.getReader();
     let text = "";
     const seen = (async () => {

@@ -1,13 +1,12 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN } from "../helpers";
+import { ADMIN, workerFetch } from "../helpers";
 
 async function call(origin: string, method: string, path: string, init: { cookie?: string; body?: unknown } = {}) {
   const headers: Record<string, string> = {};
   if (init.cookie) headers.cookie = init.cookie;
   if (init.body !== undefined) headers["content-type"] = "application/json";
   if (method !== "GET") headers.origin = origin;
-  const res = await exports.default.fetch(new Request(`${origin}/api/v1${path}`, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) }));
+  const res = await workerFetch(new Request(`${origin}/api/v1${path}`, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) }));
   await res.text();
   return { status: res.status, cookies: res.headers.getSetCookie() };
 }

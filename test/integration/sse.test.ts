@@ -1,10 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { subscribeToFeed } from "../../worker/live/org-feed";
 import { streamsPerToken } from "../../worker/lib/stream-slots";
 import type { TaskRunner } from "../../worker/task/runner";
-import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, taskStub, waitForStatus } from "../helpers";
+import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, taskStub, waitForStatus, runtimeFetch, workerFetch } from "../helpers";
 
 interface Frame {
   id: string | null;
@@ -48,7 +47,7 @@ async function readFrames(body: ReadableStream<Uint8Array>, until: (frames: Fram
 }
 
 async function stream(path: string, headers: Record<string, string> = { authorization: `Bearer ${ADMIN}` }) {
-  return exports.default.fetch(new Request(`${BASE}/api/v1${path}`, { headers }));
+  return runtimeFetch(new Request(`${BASE}/api/v1${path}`, { headers }));
 }
 
 const ids = (frames: Frame[]) => frames.filter((f) => f.id != null).map((f) => Number(f.id));
@@ -614,7 +613,7 @@ describe("open streams per token", () => {
     const token = await makeOrg(org);
     const task = await createTask({ agent: "researcher", title: "looked at" }, token);
     for (const path of ["/events", `/tasks/${task.id}/events`]) {
-      const res = await exports.default.fetch(new Request(`${BASE}/api/v1${path}`, { method: "HEAD", headers: { authorization: `Bearer ${token}` } }));
+      const res = await workerFetch(new Request(`${BASE}/api/v1${path}`, { method: "HEAD", headers: { authorization: `Bearer ${token}` } }));
       expect(res.status, path).toBe(200);
       expect(res.headers.get("content-type")).toContain("text/event-stream");
     }

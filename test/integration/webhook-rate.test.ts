@@ -1,8 +1,7 @@
 import { env } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
-import { api, BASE, expectError } from "../helpers";
+import { api, BASE, expectError, workerFetch } from "../helpers";
 
 const plan = { name: "Rate hook", params: [{ name: "repo" }], steps: [{ id: "a", agent: "writer", instructions: "@output ok" }] };
 const instance = Number(env.WEBHOOK_RATE_LIMIT_PER_MIN);
@@ -18,7 +17,7 @@ async function deliver(t: { id: string; secret: string }) {
   const id = `msg_${crypto.randomUUID()}`;
   const ts = Math.floor(Date.now() / 1000);
   const body = JSON.stringify({ repo: "a/b" });
-  const res = await exports.default.fetch(
+  const res = await workerFetch(
     new Request(`${BASE}/hooks/${t.id}`, {
       method: "POST",
       headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": await signWebhook(t.secret, id, ts, body) },

@@ -1,9 +1,8 @@
 import { env } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fireTrigger, loadTrigger } from "../../worker/triggers/fire";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
-import { api, BASE, expectError, spendWindow, tokenWithRole, waitForStatus } from "../helpers";
+import { api, BASE, expectError, spendWindow, tokenWithRole, waitForStatus, workerFetch } from "../helpers";
 
 const plan = {
   name: "On push",
@@ -23,7 +22,7 @@ async function deliver(triggerId: string, secret: string, payload: unknown, o: {
   const id = o.id ?? `msg_${crypto.randomUUID()}`;
   const ts = o.ts ?? Math.floor(Date.now() / 1000);
   const sig = o.sig ?? (await signWebhook(secret, id, ts, body));
-  const res = await exports.default.fetch(
+  const res = await workerFetch(
     new Request(`${BASE}/hooks/${triggerId}`, {
       method: "POST",
       headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": sig, ...o.headers },
@@ -152,7 +151,7 @@ describe("webhook triggers", () => {
     expectError(await deliver(cron.json.id, t.secret, {}), 404, "not_found");
     // not the dashboard's page: a sender that GETs its URL (or a person who opens it) reads why
     for (const method of ["GET", "PUT"]) {
-      const res = await exports.default.fetch(new Request(`${BASE}/hooks/${t.id}`, { method }));
+      const res = await workerFetch(new Request(`${BASE}/hooks/${t.id}`, { method }));
       expect(res.headers.get("content-type")).toContain("application/json");
       expect((await res.json() as { error: { message: string } }).error.message).toBe(`${method} is not allowed on /hooks/${t.id}: it takes POST`);
       expect([res.status, res.headers.get("allow")]).toEqual([405, "POST"]);
@@ -398,7 +397,7 @@ describe("webhook triggers", () => {
 
   it("needs no bearer token, and one does not stand in for a signature", async () => {
     const t = await makeWebhook();
-    const res = await exports.default.fetch(new Request(`${BASE}/hooks/${t.id}`, { method: "POST", headers: { authorization: "Bearer fd_test_admin_token" }, body: "{}" }));
+    const res = await workerFetch(new Request(`${BASE}/hooks/${t.id}`, { method: "POST", headers: { authorization: "Bearer fd_test_admin_token" }, body: "{}" }));
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
   });
