@@ -6,6 +6,11 @@ const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrat
 
 /** End-to-end files that start the app but no browser. */
 const E2E_WITHOUT_BROWSER = ["bundle", "forward", "migrate", "providers", "restart", "start-edges"].map((f) => `test/e2e/${f}.test.ts`);
+/**
+ * Browser files `npm test` runs in the workerd lane, after its files, so the two lanes end together. Each then runs
+ * beside another browser file: these two wait for nothing against a clock (a seeded scale, screenshots and axe).
+ */
+const E2E_IN_WORKERD_LANE = ["scale", "screens"].map((f) => `test/e2e/${f}.test.ts`);
 
 /**
  * Files that start the app (and maybe a browser), in Node, one at a time: one app and one Chromium at a time beside a
@@ -38,9 +43,10 @@ function workersProject(test: { name: string; include: string[]; isolate?: boole
 export default defineConfig({
   test: {
     // Two files at a time: most of a file's time is waiting (a runtime or an app starting, a poll, a browser), so
-    // on this 2-core machine two halve the wall time. A browser file never runs beside another (fileParallelism
-    // below), and vitest runs such a project after all the others: `npm test` (scripts/test.mjs) runs the whole
-    // suite as two vitest runs side by side instead, the workerd files one at a time beside the browser files.
+    // on this 2-core machine two halve the wall time. A browser file never runs beside another of the same run
+    // (fileParallelism below), and vitest runs such a project after all the others: `npm test` (scripts/test.mjs)
+    // runs the whole suite as two vitest runs side by side instead, the workerd files (then the E2E_IN_WORKERD_LANE
+    // ones) beside the browser files.
     maxWorkers: 2,
     // The Worker's info-level JSON access and task-event lines are dropped from the output; warnings and errors still show.
     onConsoleLog: (line) => (line.startsWith('{"level":"info"') ? false : undefined),
@@ -55,7 +61,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
-          exclude: ["test/e2e/soak.test.ts", ...E2E_WITHOUT_BROWSER],
+          exclude: ["test/e2e/soak.test.ts", ...E2E_WITHOUT_BROWSER, ...E2E_IN_WORKERD_LANE],
           globalSetup: ["./test/e2e/global-setup.ts"],
           ...APP_FILES,
           // a poll waits for the page or the app, which take longer with another test file running beside them
@@ -70,6 +76,15 @@ export default defineConfig({
           include: E2E_WITHOUT_BROWSER,
           globalSetup: ["./test/e2e/global-setup.ts"],
           ...APP_FILES,
+        },
+      },
+      {
+        test: {
+          name: "e2e-late",
+          include: E2E_IN_WORKERD_LANE,
+          globalSetup: ["./test/e2e/global-setup.ts"],
+          ...APP_FILES,
+          expect: { poll: { timeout: 10_000 } },
         },
       },
       {

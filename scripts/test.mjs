@@ -21,12 +21,12 @@ try {
 const args = process.argv.slice(2);
 if (args.length) process.exit(await lane(null, ["run", ...args]));
 
-// The whole suite in two lanes side by side, one file each: the workerd files (unit, then integration) and then the
-// app's files without a browser, beside the browser files one at a time.
-// In one vitest run a project without file parallelism runs after every other project's files, so the browser files
-// ran alone at the end with one core idle (13.7 min in clean-clone CI; two lanes: see README). The soak runs last,
-// alone: its 50 connections keep the machine busy.
-const codes = await Promise.all([lane("workers", ["run", "--project", "unit", "--project", "workers", "--project", "e2e-node", "--maxWorkers", "1"]), lane("e2e", ["run", "--project", "e2e"])]);
+// The whole suite in two lanes side by side: the workerd files (unit, then integration, two runtimes at a time, each
+// shared by its files), then the app's files without a browser and two browser files, one at a time, beside the other
+// browser files one at a time. In one vitest run a project without file parallelism runs after every other project's
+// files, so the browser files ran alone at the end with one core idle (13.7 min in clean-clone CI; two lanes: see
+// README). The soak runs last, alone: its 50 connections keep the machine busy.
+const codes = await Promise.all([lane("workers", ["run", "--project", "unit", "--project", "workers", "--project", "e2e-node", "--project", "e2e-late", "--maxWorkers", "2"]), lane("e2e", ["run", "--project", "e2e"])]);
 codes.push(await lane("soak", ["run", "--project", "e2e-soak"]));
 process.exit(codes.find((c) => c !== 0) ?? 0);
 

@@ -200,7 +200,7 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
   });
 
   it("lets a stream that keeps sending run past the time limit", async () => {
-    const res = await provider(300).call(request("slow-stream", { onText: () => {} }));
+    const res = await provider(500).call(request("slow-stream", { onText: () => {} }));
     expect(res.content).toBe("a slow but steady stream of text");
   });
 
