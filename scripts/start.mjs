@@ -156,6 +156,8 @@ const { unstable_getMiniflareWorkerOptions, unstable_readConfig, unstable_splitS
 const { Miniflare } = createRequire(import.meta.resolve("wrangler"))("miniflare");
 const config = unstable_readConfig({ config: path.join(root, "wrangler.toml") });
 const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+/** A `[vars]` value of wrangler.toml set in this shell is the Worker's instead (`RATE_LIMIT_PER_MIN=0 npm start`). */
+const varOverrides = Object.fromEntries(Object.keys(config.vars ?? {}).filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
 // wrangler keeps local state in <persist-to>/v3; Miniflare finds the same D1 and Durable Object files under that root.
 const persistRoot = path.join(stateDir, "v3");
 try {
@@ -176,7 +178,7 @@ try {
         modules: true,
         scriptPath: path.join(workerDir, "index.js"),
         modulesRoot: workerDir,
-        bindings: { ...workerOptions.bindings, ...providerBindings, FLIGHTDECK_ADMIN_TOKEN: token, SECRETS_KEY: secretsKey() },
+        bindings: { ...workerOptions.bindings, ...varOverrides, ...providerBindings, FLIGHTDECK_ADMIN_TOKEN: token, SECRETS_KEY: secretsKey() },
       },
     ],
   });

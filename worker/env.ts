@@ -46,4 +46,6 @@ export interface Bindings {
   SECRETS_KEY?: string;
   /** debug | info (default) | warn | error */
   LOG_LEVEL?: string;
+  /** How often a task's alarm rings while a run is in flight (ms, at least 1000; default 30,000): worker/task/wake.ts. */
+  RUN_HEARTBEAT_MS?: string;
 }

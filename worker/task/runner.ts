@@ -29,7 +29,7 @@ import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./tota
 import { RunExecutor } from "./execute";
 import { stepStatus } from "./step-status";
 import { taskDetail } from "./view";
-import { nextWake } from "./wake";
+import { nextWake, runHeartbeatMs } from "./wake";
 
 const FINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
 
@@ -907,7 +907,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       // one waiting on a sub-task too: its heartbeat looks for the sub-task's end, should the report of it be lost
       if (n.status === "running" && n.kind === "agent") running = true;
     }
-    const alarmAt = nextWake({ now, alarmAt: this.alarmAt, retryAt, running, held: this.queue.get() === "held", capMonthEnd });
+    const alarmAt = nextWake({ now, alarmAt: this.alarmAt, retryAt, running, held: this.queue.get() === "held", capMonthEnd, heartbeatMs: runHeartbeatMs(this.env) });
     if (alarmAt === this.alarmAt) return;
     this.alarmAt = alarmAt;
     if (alarmAt == null) void this.ctx.storage.deleteAlarm();

@@ -4,6 +4,12 @@
  * in the same commit, so no run is ever in flight without one.
  */
 export const HEARTBEAT_MS = 30_000;
+
+/** `RUN_HEARTBEAT_MS` in the environment overrides the heartbeat (at least a second): how long a restart can hold a run. */
+export function runHeartbeatMs(env: object): number {
+  const ms = Number((env as { RUN_HEARTBEAT_MS?: string }).RUN_HEARTBEAT_MS);
+  return Number.isFinite(ms) && ms >= 1000 ? ms : HEARTBEAT_MS;
+}
 /** A task its organization's queue has not taken (the offer failed) is offered again this soon. */
 export const HELD_RETRY_MS = 10_000;
 
@@ -19,6 +25,8 @@ export interface WakeState {
   held: boolean;
   /** When the month ends that a step paused at the organization's monthly cap waits in: the next may have room. */
   capMonthEnd?: number | null;
+  /** The heartbeat while a run is in flight (`runHeartbeatMs`); HEARTBEAT_MS when not given. */
+  heartbeatMs?: number;
 }
 
 const earliest = (a: number | null, b: number) => Math.min(a ?? Infinity, b);
@@ -27,7 +35,8 @@ const earliest = (a: number | null, b: number) => Math.min(a ?? Infinity, b);
 export function nextWake(s: WakeState): number | null {
   let alarmAt = s.capMonthEnd != null ? earliest(s.retryAt, s.capMonthEnd) : s.retryAt;
   // an alarm already set within a heartbeat (a retry's, or the heartbeat itself) serves as the heartbeat
-  if (s.running) alarmAt = earliest(alarmAt, s.alarmAt !== null && s.alarmAt <= s.now + HEARTBEAT_MS ? s.alarmAt : s.now + HEARTBEAT_MS);
+  const heartbeat = s.heartbeatMs ?? HEARTBEAT_MS;
+  if (s.running) alarmAt = earliest(alarmAt, s.alarmAt !== null && s.alarmAt <= s.now + heartbeat ? s.alarmAt : s.now + heartbeat);
   if (s.held) alarmAt = earliest(alarmAt, s.alarmAt ?? s.now + HELD_RETRY_MS);
   return alarmAt;
 }

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { HEARTBEAT_MS, HELD_RETRY_MS, nextWake, type WakeState } from "../../../worker/task/wake";
+import { HEARTBEAT_MS, HELD_RETRY_MS, nextWake, runHeartbeatMs, type WakeState } from "../../../worker/task/wake";
 
 const now = 1_000_000;
 const idle: WakeState = { now, alarmAt: null, retryAt: null, running: false, held: false };
@@ -12,6 +12,14 @@ describe("nextWake", () => {
 
   it("gives a run its heartbeat from its start, so a restart at any moment of it is woken", () => {
     expect(nextWake({ ...idle, running: true })).toBe(now + HEARTBEAT_MS);
+  });
+
+  it("beats as often as RUN_HEARTBEAT_MS says, a second at least, and every 30 s when it says nothing usable", () => {
+    expect(nextWake({ ...idle, running: true, heartbeatMs: runHeartbeatMs({ RUN_HEARTBEAT_MS: "5000" }) })).toBe(now + 5_000);
+    // a heartbeat set under a longer interval is moved nearer; one set sooner stays
+    expect(nextWake({ ...idle, running: true, alarmAt: now + 20_000, heartbeatMs: 5_000 })).toBe(now + 5_000);
+    expect(nextWake({ ...idle, running: true, alarmAt: now + 3_000, heartbeatMs: 5_000 })).toBe(now + 3_000);
+    for (const value of [undefined, "", "999", "-5", "soon", "Infinity"]) expect(runHeartbeatMs({ RUN_HEARTBEAT_MS: value }), String(value)).toBe(HEARTBEAT_MS);
   });
 
   it("keeps a heartbeat already set, and lets an alarm set sooner (a retry's) serve as one", () => {
