@@ -619,10 +619,18 @@ describe("task detail", () => {
 
   it("says when a refresh of the task fails, keeping what it last read, and reads it again on Try again", async () => {
     const task = await apiCall<Created & { session_id: string }>(app, "POST", "/tasks", { agent: "researcher", title: `Refresh ${uid()}`, description: "@ask Which region?\n@output answered" });
+    const detail = `**/api/v1/tasks/${task.id}`;
+    // Routed from the start: a read the page sent before the detail went down, which a busy server answers after the
+    // answer below, is refused too, so what the page last read is the question.
+    let down = false;
+    const refuse = { status: 500, contentType: "application/json", body: JSON.stringify({ error: { code: "internal", message: "the detail is down", request_id: "r" } }) };
+    await page.route(detail, async (route) => {
+      const res = down ? null : await route.fetch();
+      await (down || !res ? route.fulfill(refuse) : route.fulfill({ response: res }));
+    });
     await page.goto(`${app.url}/tasks/${task.id}`);
     await badge("needs_input").waitFor({ timeout: 20_000 });
-    const detail = `**/api/v1/tasks/${task.id}`;
-    await page.route(detail, (route) => route.fulfill({ status: 500, contentType: "application/json", body: JSON.stringify({ error: { code: "internal", message: "the detail is down", request_id: "r" } }) }));
+    down = true;
     const { pending } = await apiCall<{ pending: { call_id: string }[] }>(app, "GET", `/tasks/${task.id}`);
     await apiCall(app, "POST", `/sessions/${task.session_id}/respond`, { call_id: pending[0].call_id, answers: ["EMEA"] });
     const alert = page.getByRole("alert").filter({ hasText: "Could not refresh this task" });
