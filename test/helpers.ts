@@ -14,7 +14,7 @@ type Json = Record<string, unknown> | unknown[];
 /**
  * A request to the Worker's own fetch handler, with the test's bindings and an execution context of its own. Not
  * through `SELF`/`exports.default`: in the workers pool each of those costs more than the one before it in the same
- * runtime (workers-sdk#15446; 6 ms at first, 120 ms after 1,000 requests), which made the longest files quadratic.
+ * runtime (workers-sdk#15446; 5 ms at first, 120 ms after about 1,000 requests), which made the longest files quadratic.
  */
 export function workerFetch(request: Request): Promise<Response> {
   return Promise.resolve(worker.fetch(request, env, createExecutionContext()));

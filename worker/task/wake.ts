@@ -10,6 +10,7 @@ export function runHeartbeatMs(env: object): number {
   const ms = Number((env as { RUN_HEARTBEAT_MS?: string }).RUN_HEARTBEAT_MS);
   return Number.isFinite(ms) && ms >= 1000 ? ms : HEARTBEAT_MS;
 }
+
 /** A task its organization's queue has not taken (the offer failed) is offered again this soon. */
 export const HELD_RETRY_MS = 10_000;
 
