@@ -623,9 +623,11 @@ describe("task detail", () => {
     // Routed from the start: a read the page sent before the detail went down, which a busy server answers after the
     // answer below, is refused too, so what the page last read is the question.
     let down = false;
+    let refused = 0;
     const refuse = { status: 500, contentType: "application/json", body: JSON.stringify({ error: { code: "internal", message: "the detail is down", request_id: "r" } }) };
     await page.route(detail, async (route) => {
       const res = down ? null : await route.fetch();
+      if (down || !res) refused++;
       await (down || !res ? route.fulfill(refuse) : route.fulfill({ response: res }));
     });
     await page.goto(`${app.url}/tasks/${task.id}`);
@@ -637,10 +639,22 @@ describe("task detail", () => {
     await alert.waitFor({ timeout: 20_000 });
     expect(await alert.textContent()).toContain("the detail is down");
     await badge("needs_input").waitFor();
-    await page.unroute(detail);
+    // Try again reads the task again (refused again while the detail is down, so the alert stays)
+    const before = refused;
     await alert.getByRole("button", { name: "Try again" }).click();
-    await badge("completed").waitFor({ timeout: 20_000 });
+    await expect.poll(() => refused).toBeGreaterThan(before);
+    await alert.waitFor();
+    // once the detail is back, the next read (Try again, or one the live stream asks for first) shows the task as it is
+    down = false;
+    await expect
+      .poll(async () => {
+        // a read the live stream asked for may take the alert away between its lookup and the click: then the next poll looks again
+        if (await alert.count()) await alert.getByRole("button", { name: "Try again" }).click({ timeout: 1_000 }).catch(() => {});
+        return badge("completed").count();
+      }, { timeout: 20_000 })
+      .toBe(1);
     expect(await alert.count()).toBe(0);
+    await page.unroute(detail);
   });
 
   it("says in a run's trace which MCP tools were offered under another name", async () => {
