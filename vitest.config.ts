@@ -16,7 +16,17 @@ const E2E_IN_WORKERD_LANE = ["scale", "screens"].map((f) => `test/e2e/${f}.test.
  * Files that start the app (and maybe a browser), in Node, one at a time: one app and one Chromium at a time beside a
  * workerd file, as two of each on 2 cores made a page's waits (the live badge, a delivery count) run past their timeouts.
  */
-const APP_FILES = { sequence: { groupOrder: 0 }, fileParallelism: false, environment: "node", testTimeout: 60_000, hookTimeout: 120_000 } as const;
+const APP_FILES = {
+  sequence: { groupOrder: 0 },
+  fileParallelism: false,
+  environment: "node",
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+  // one Worker bundle for every app these files start
+  globalSetup: "./test/e2e/global-setup.ts",
+} as const;
+/** Browser files: a poll waits for the page or the app, which take longer with another test file running beside them. */
+const BROWSER_FILES = { ...APP_FILES, expect: { poll: { timeout: 10_000 } } } as const;
 
 /** A project run inside workerd through the workers pool, with the app's bindings and its D1 migrated. */
 function workersProject(test: { name: string; include: string[]; isolate?: boolean }) {
@@ -62,10 +72,7 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           exclude: ["test/e2e/soak.test.ts", ...E2E_WITHOUT_BROWSER, ...E2E_IN_WORKERD_LANE],
-          globalSetup: ["./test/e2e/global-setup.ts"],
-          ...APP_FILES,
-          // a poll waits for the page or the app, which take longer with another test file running beside them
-          expect: { poll: { timeout: 10_000 } },
+          ...BROWSER_FILES,
         },
       },
       {
@@ -74,7 +81,6 @@ export default defineConfig({
         test: {
           name: "e2e-node",
           include: E2E_WITHOUT_BROWSER,
-          globalSetup: ["./test/e2e/global-setup.ts"],
           ...APP_FILES,
         },
       },
@@ -82,9 +88,7 @@ export default defineConfig({
         test: {
           name: "e2e-late",
           include: E2E_IN_WORKERD_LANE,
-          globalSetup: ["./test/e2e/global-setup.ts"],
-          ...APP_FILES,
-          expect: { poll: { timeout: 10_000 } },
+          ...BROWSER_FILES,
         },
       },
       {
