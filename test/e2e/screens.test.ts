@@ -87,8 +87,20 @@ const overflows: string[] = [];
 const axeFound: string[] = [];
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
-/** axe-core's serious and critical findings on the page as it is now, one line each: rule, element, why. */
+/**
+ * axe-core's serious and critical findings that hold on a second look, one line each: rule, element, why.
+ * Right after the system's scheme changes, Chromium has once reported an element's colour from the old scheme to a
+ * script while it painted the new one (the screenshot showed it right); a real finding is still there a moment later.
+ */
 async function axeFindings(): Promise<string[]> {
+  const first = await axeFindingsNow();
+  if (!first.length) return first;
+  await page.waitForTimeout(300);
+  const again = new Set(await axeFindingsNow());
+  return first.filter((f) => again.has(f));
+}
+
+async function axeFindingsNow(): Promise<string[]> {
   // evaluated over the DevTools protocol, which the page's CSP does not govern; the app never ships axe
   if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE);
   return page.evaluate(async () => {
