@@ -5,7 +5,7 @@ declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("../worker/index");
-      durableNamespaces: "TaskRunner" | "OrgFeed" | "TriggerClock" | "RateLimiter" | "ChatConversation" | "OrgQueue" | "RetentionJanitor" | "Notifier";
+      durableNamespaces: "TaskRunner" | "OrgFeed" | "TriggerClock" | "RateLimiter" | "ChatConversation" | "OrgQueue" | "RetentionJanitor" | "Notifier" | "SearchIndexKeeper";
     }
     interface Env extends Bindings {
       TEST_MIGRATIONS: D1Migration[];

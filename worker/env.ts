@@ -7,6 +7,7 @@ import type { ChatConversation } from "./chat/conversation";
 import type { OrgQueue } from "./queue/org-queue";
 import type { RetentionJanitor } from "./retention/janitor";
 import type { Notifier } from "./notify/notifier";
+import type { SearchIndexKeeper } from "./db/search-index-keeper";
 
 export interface Bindings {
   DB: D1Database;
@@ -20,6 +21,7 @@ export interface Bindings {
   ORG_QUEUE: DurableObjectNamespace<OrgQueue>;
   RETENTION_JANITOR: DurableObjectNamespace<RetentionJanitor>;
   NOTIFIER: DurableObjectNamespace<Notifier>;
+  SEARCH_INDEX_KEEPER: DurableObjectNamespace<SearchIndexKeeper>;
   FLIGHTDECK_ADMIN_TOKEN?: string;
   OPENAI_API_KEY?: string;
   OPENAI_BASE_URL?: string;

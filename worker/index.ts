@@ -16,6 +16,7 @@ export { ChatConversation } from "./chat/conversation";
 export { OrgQueue } from "./queue/org-queue";
 export { RetentionJanitor } from "./retention/janitor";
 export { Notifier } from "./notify/notifier";
+export { SearchIndexKeeper } from "./db/search-index-keeper";
 
 const app = new Hono<{ Bindings: Bindings }>();
 

@@ -371,6 +371,13 @@ async function buildCases(): Promise<Case[]> {
     { op: "GET /orgs/{id}", status: 401, run: () => s("GET", v1("/orgs/org_default"), { token: null }) },
     { op: "GET /orgs/{id}", status: 403, run: () => s("GET", v1("/orgs/org_default"), { token: other }) },
     { op: "GET /orgs/{id}", status: 404, run: () => s("GET", v1("/orgs/org_missing")) },
+    // search index
+    { op: "GET /search-index", status: 200, run: () => s("GET", v1("/search-index")) },
+    { op: "POST /search-index/merge", status: 202, run: () => s("POST", v1("/search-index/merge")) },
+    { op: "GET /search-index", status: 401, run: () => s("GET", v1("/search-index"), { token: null }) },
+    { op: "POST /search-index/merge", status: 403, run: () => s("POST", v1("/search-index/merge"), { token: other }) },
+    { op: "POST /search-index/merge", status: 413, run: () => s("POST", v1("/search-index/merge"), { body: big }) },
+    { op: "GET /search-index", status: 429, run: () => s("GET", v1("/search-index"), { token: limited }) },
     // audit
     { op: "GET /audit", status: 200, run: () => s("GET", v1("/audit")) },
     { op: "GET /audit", status: 400, run: () => s("GET", v1("/audit?limit=0")) },

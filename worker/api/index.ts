@@ -22,6 +22,7 @@ import { plansApi } from "./plans";
 import { pricingApi } from "./pricing";
 import { sessionsApi } from "./sessions";
 import { settingsApi } from "./settings";
+import { searchIndexApi } from "./search-index";
 import { spendApi } from "./spend";
 import { tasksApi } from "./tasks";
 import { tokensApi } from "./tokens";
@@ -69,6 +70,7 @@ const authedRoutes = authed
   .route("/triggers", triggersApi)
   .route("/tokens", tokensApi)
   .route("/orgs", orgsApi)
+  .route("/search-index", searchIndexApi)
   .route("/audit", auditApi)
   .route("/pricing", pricingApi)
   .route("/mcp-servers", mcpServersApi)

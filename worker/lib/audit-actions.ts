@@ -12,7 +12,7 @@ export const AUDIT_ACTIONS = [
   "token.create", "token.update", "token.revoke",
   "subscription.create", "subscription.update", "subscription.rotate_secret", "subscription.delete",
   "pricing.update", "pricing.delete", "mcp_server.set", "mcp_server.delete",
-  "settings.update", "org.create",
+  "settings.update", "org.create", "search_index.merge",
   "auth.sign_in", "auth.lockout",
 ] as const;
 

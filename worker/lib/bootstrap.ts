@@ -1,5 +1,7 @@
 import type { Bindings } from "../env";
+import { searchIndexKeeper } from "../db/search-index-keeper";
 import { sha256Hex } from "./crypto";
+import { log } from "./log";
 
 export const DEFAULT_ORG_ID = "org_default";
 export const BOOTSTRAP_TOKEN_ID = "tok_bootstrap";
@@ -65,9 +67,16 @@ export function seedOrgStatements(d1: D1Database, orgId: string, now: number): D
 
 let ready: Promise<void> | undefined;
 
+/** The keeper of the search index runs wherever the app serves; a failure to reach it is logged, and the next isolate tries again. */
+async function armSearchIndexKeeper(env: Bindings): Promise<void> {
+  await searchIndexKeeper(env)
+    .arm()
+    .catch((e: unknown) => log("warn", "search index keeper not armed", { error: String(e) }));
+}
+
 /** Once per isolate; a failure is retried on the next request. */
 export function ensureBootstrapped(env: Bindings): Promise<void> {
-  ready ??= bootstrap(env).catch((e) => {
+  ready ??= bootstrap(env).then(() => armSearchIndexKeeper(env)).catch((e) => {
     ready = undefined;
     throw e;
   });
