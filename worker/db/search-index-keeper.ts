@@ -50,10 +50,18 @@ export class SearchIndexKeeper extends DurableObject<Bindings> {
     await this.ctx.storage.setAlarm(merging ? Date.now() + 1 : nextPassAt(this.kv.get<number>("merged_at") ?? null, Date.now()));
   }
 
-  /** Starts a pass now, unless one is under way. */
+  /** Starts a pass now, unless one is under way: the answer already tells it is merging. */
   async mergeNow(): Promise<SearchIndexStatus> {
-    if (this.kv.get<number>("pass_started_at") == null) await this.ctx.storage.setAlarm(Date.now() + 1);
+    if (this.kv.get<number>("pass_started_at") == null) {
+      this.startPass(Date.now());
+      await this.ctx.storage.setAlarm(Date.now() + 1);
+    }
     return this.status();
+  }
+
+  private startPass(now: number): void {
+    this.kv.put("pass_started_at", now);
+    this.kv.put("steps", 0);
   }
 
   async status(): Promise<SearchIndexStatus> {
@@ -70,10 +78,7 @@ export class SearchIndexKeeper extends DurableObject<Bindings> {
 
   async alarm(): Promise<void> {
     const began = Date.now();
-    if (this.kv.get<number>("pass_started_at") == null) {
-      this.kv.put("pass_started_at", began);
-      this.kv.put("steps", 0);
-    }
+    if (this.kv.get<number>("pass_started_at") == null) this.startPass(began);
     let steps = this.kv.get<number>("steps") ?? 0;
     let more = true;
     try {
