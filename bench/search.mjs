@@ -71,7 +71,7 @@ function prepare(stateDir, rows, share, log) {
   writeFileSync(marker, want);
 }
 
-async function timeMix(base, rounds) {
+async function timeMix(base, rounds, log) {
   const headers = { authorization: `Bearer ${TOKEN}` };
   const get = async (p) => {
     const t = performance.now();
@@ -89,6 +89,17 @@ async function timeMix(base, rounds) {
     if (i >= 60) throw new Error(`the app is not ready: ${res.status}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
+  // The index as the app keeps it: its keeper merges it into one segment (at the app's first start, then daily); a pass asked for now answers `merging` at once.
+  const t0 = performance.now();
+  const merge = async (method, p) => (await fetch(`${base}/api/v1/search-index${p}`, { method, headers })).json();
+  let index = await merge("POST", "/merge");
+  while (index.merging || !index.merged_at) {
+    if (index.last_error) throw new Error(`the search index merge failed: ${index.last_error}`);
+    await new Promise((r) => setTimeout(r, 500));
+    index = await merge("GET", "");
+  }
+  const merged = { steps: index.steps, s: round1((performance.now() - t0) / 1000) };
+  log(`search index merged by the app's keeper: ${merged.steps} step(s), ${merged.s} s`);
   const cursors = {};
   for (const [name, p, o] of MIX) if (o?.nextPage) cursors[name] = (await get(p)).body.next_cursor;
   for (const [, p] of MIX) await get(p);
@@ -99,7 +110,7 @@ async function timeMix(base, rounds) {
       times[name].push((await get(url)).ms);
     }
   }
-  return times;
+  return { times, merged };
 }
 
 /** Query params of a mix entry as the app's query functions take them. */
@@ -175,11 +186,12 @@ export async function benchSearch(opts = {}) {
     dev: { remote: false, persist: stateDir, inspector: false, watch: false, logLevel: "warn", server: { hostname: "127.0.0.1", port } },
   });
   let times;
+  let merged;
   let dashboard;
   try {
     await worker.ready;
     log(`timing ${MIX.length} request kinds × ${rounds} rounds…`);
-    times = await timeMix(`http://127.0.0.1:${port}`, rounds);
+    ({ times, merged } = await timeMix(`http://127.0.0.1:${port}`, rounds, log));
     log("timing the dashboard's Tasks pages in Chromium…");
     dashboard = await benchDashboard({ url: `http://127.0.0.1:${port}`, token: TOKEN, tasks: Math.round(rows * share), log });
   } finally {
@@ -207,7 +219,7 @@ export async function benchSearch(opts = {}) {
     met: value <= 30,
     notes:
       `${rows.toLocaleString("en")} rows, ${share * 100}% in the asking org; p95 over ${all.length} HTTP requests (${rounds} rounds of ${MIX.length} kinds), ` +
-      `sequential, local workerd, inspector off; HTTP p50 of the mix ${round1(percentile(all, 0.5))} ms. ratio = value / peer_value. ` +
+      `sequential, local workerd, inspector off, the index merged by the app's keeper first (${merged.steps} step(s), ${merged.s} s); HTTP p50 of the mix ${round1(percentile(all, 0.5))} ms. ratio = value / peer_value. ` +
       `HTTP per kind p50/p95 ms: ${perKind.join("; ")}. ` +
       `Database time inside a Worker (the app's query functions; the peer is a LIKE scan over title and description, ${LIKE_TERMS.join("|")}): ` +
       `mix p95 ${round1(percentile(dbTimes, 0.95))} ms, LIKE p95 ${peerValue} ms; per kind p50/p95 ms: ${perKindDb.join("; ")}.`,
