@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { mergeSearchIndexStep } from "../../worker/db/search-merge";
-import { MERGE_INTERVAL_MS, nextPassAt } from "../../worker/db/search-index-keeper";
+import { MERGE_INTERVAL_MS, MERGE_PAGES, nextPassAt, passSteps } from "../../worker/db/search-index-keeper";
 import { api, expectError, makeOrg, tokenWithRole, until } from "../helpers";
 import { seed } from "./list-seed";
 
@@ -33,6 +33,7 @@ describe("the search index's keeper", () => {
     const done = await until("the pass to end", async () => (await api("GET", "/search-index")).json, (s) => !s.merging);
     expect(done.merged_at > (before.merged_at ?? "")).toBe(true);
     expect(done.steps).toBeGreaterThanOrEqual(1);
+    expect(done.one_segment).toBe(true);
     expect(Date.parse(done.next_at) - Date.parse(done.merged_at)).toBe(MERGE_INTERVAL_MS);
     expect(await segments()).toBe(1);
     // one segment: a further step has nothing to do
@@ -58,6 +59,9 @@ describe("the search index's keeper", () => {
     expect(steps).toBeGreaterThan(1);
     expect(await segments()).toBe(1);
     expect(await herons()).toEqual(before);
+    // a write after it is a new segment, which the next step folds in again: why a pass is bounded (passSteps)
+    await seed(orgId, [{ title: "heron late", created_at: 4_000 }]);
+    expect(await mergeSearchIndexStep(env.DB, MERGE_PAGES)).toBe(true);
     await expect(mergeSearchIndexStep(env.DB, 0)).rejects.toThrow(RangeError);
   });
 
@@ -68,6 +72,10 @@ describe("the search index's keeper", () => {
     expect(nextPassAt(1_000, 5_000)).toBe(1_000 + MERGE_INTERVAL_MS);
     // a pass overdue (the instance was stopped for days) runs at once
     expect(nextPassAt(1_000, 1_000 + 3 * MERGE_INTERVAL_MS)).toBe(1_001 + 3 * MERGE_INTERVAL_MS);
+    // a pass writes the index once over and a quarter more, at most, then ends even while writes go on
+    expect(passSteps(0)).toBe(1);
+    expect(passSteps(MERGE_PAGES * 4)).toBe(6);
+    expect(passSteps(130_142)).toBe(327);
   });
 
   it("is for instance admins only", async () => {

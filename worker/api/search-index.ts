@@ -9,7 +9,8 @@ import { errors, json } from "./schemas";
 const Status = z
   .object({
     merging: z.boolean().openapi({ description: "a pass is under way: the index is being merged a bounded step at a time" }),
-    merged_at: z.string().nullable().openapi({ description: "when the last pass ended (the index was one segment then); null: never" }),
+    merged_at: z.string().nullable().openapi({ description: "when the last pass ended; null: never" }),
+    one_segment: z.boolean().nullable().openapi({ description: "whether the last pass left the index one segment; false when tasks were written all through it and it ended at its bound (the next pass goes on)" }),
     pass_started_at: z.string().nullable(),
     steps: z.number().int().openapi({ description: "merge steps of the pass under way, or of the last one" }),
     next_at: z.string().nullable().openapi({ description: "when the keeper next runs: the next step of a pass, or the next day's pass" }),

@@ -5,9 +5,9 @@ import { mergeSearchIndexStep } from "./search-merge";
 
 /** Leaf pages one merge step writes at most: a step holds D1's write lock for tens of milliseconds at 1M tasks. */
 export const MERGE_PAGES = 500;
-/** How long one alarm keeps stepping; then D1 is left to others for PAUSE_MS. */
-const STEP_BUDGET_MS = 2_000;
-const PAUSE_MS = 1_000;
+/** How long one alarm keeps stepping; then D1 is left to other writes for PAUSE_MS (a third of its time at most). */
+const STEP_BUDGET_MS = 1_000;
+const PAUSE_MS = 2_000;
 /** A merged index gains a small segment per write; a daily pass folds them in again. */
 export const MERGE_INTERVAL_MS = 86_400_000;
 /** A pass that failed (D1 out of reach) is tried again this much later. */
@@ -15,8 +15,10 @@ const RETRY_MS = 300_000;
 
 export interface SearchIndexStatus {
   merging: boolean;
-  /** when the last whole pass ended: the index was one segment then */
+  /** when the last pass ended */
   merged_at: number | null;
+  /** whether that pass left the index one segment (false: tasks were written all through it, and it ended at its bound) */
+  one_segment: boolean | null;
   /** when the pass under way began */
   pass_started_at: number | null;
   /** merge steps of the pass under way, or of the last one */
@@ -29,6 +31,13 @@ export interface SearchIndexStatus {
 export function nextPassAt(mergedAt: number | null, now: number): number {
   return mergedAt == null ? now + 1 : Math.max(now + 1, mergedAt + MERGE_INTERVAL_MS);
 }
+
+/**
+ * The steps a pass may take: enough to write the index once over, and a quarter more. While tasks are written,
+ * FTS5 folds each new segment into the merge again, so a pass that waited for one segment would rewrite the index
+ * for as long as the writes go on; bounded, it ends, and the next pass goes on from FTS5's saved progress.
+ */
+export const passSteps = (indexPages: number) => Math.ceil((indexPages * 1.25) / MERGE_PAGES) + 1;
 
 /**
  * Keeps `tasks_search` merged. Each write to the index adds a segment, FTS5's own merging keeps up to a few per
@@ -62,6 +71,7 @@ export class SearchIndexKeeper extends DurableObject<Bindings> {
   private startPass(now: number): void {
     this.kv.put("pass_started_at", now);
     this.kv.put("steps", 0);
+    this.kv.delete("max_steps");
   }
 
   async status(): Promise<SearchIndexStatus> {
@@ -69,6 +79,7 @@ export class SearchIndexKeeper extends DurableObject<Bindings> {
     return {
       merging: started != null,
       merged_at: this.kv.get<number>("merged_at") ?? null,
+      one_segment: this.kv.get<boolean>("one_segment") ?? null,
       pass_started_at: started,
       steps: this.kv.get<number>("steps") ?? 0,
       next_at: await this.ctx.storage.getAlarm(),
@@ -82,8 +93,13 @@ export class SearchIndexKeeper extends DurableObject<Bindings> {
     let steps = this.kv.get<number>("steps") ?? 0;
     let more = true;
     try {
+      let maxSteps = this.kv.get<number>("max_steps");
+      if (maxSteps === undefined) {
+        maxSteps = passSteps((await this.env.DB.prepare("SELECT count(*) AS n FROM tasks_search_data").first<number>("n")) ?? 0);
+        this.kv.put("max_steps", maxSteps);
+      }
       // Date.now() moves on across each step's I/O, so the budget holds
-      while (more && Date.now() - began < STEP_BUDGET_MS) {
+      while (more && steps < maxSteps && Date.now() - began < STEP_BUDGET_MS) {
         more = await mergeSearchIndexStep(this.env.DB, MERGE_PAGES);
         steps++;
       }
@@ -97,13 +113,14 @@ export class SearchIndexKeeper extends DurableObject<Bindings> {
     }
     this.kv.put("steps", steps);
     this.kv.delete("last_error");
-    if (more) {
+    if (more && steps < (this.kv.get<number>("max_steps") ?? 0)) {
       await this.ctx.storage.setAlarm(Date.now() + PAUSE_MS);
       return;
     }
     const now = Date.now();
-    log("info", "search index merged", { steps, ms: now - (this.kv.get<number>("pass_started_at") ?? now) });
+    log("info", more ? "search index pass ended at its bound, to go on next pass" : "search index merged", { steps, ms: now - (this.kv.get<number>("pass_started_at") ?? now) });
     this.kv.put("merged_at", now);
+    this.kv.put("one_segment", !more);
     this.kv.delete("pass_started_at");
     await this.ctx.storage.setAlarm(nextPassAt(now, now));
   }
