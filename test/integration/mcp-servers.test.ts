@@ -174,6 +174,45 @@ describe("named MCP servers: credentials an admin stores once and agents use by 
     expect((await api("GET", `/audit?target=${name}`)).json.items).toEqual([]);
   });
 
+  it("saves over no change it never saw: If-Match replaces that version only, If-None-Match: * only adds", async () => {
+    const name = `versioned-${uid()}`;
+    const v1 = { url: local(servers().mcp, "/mcp?v=1"), headers: { Authorization: "Bearer first" } };
+    const v2 = { url: local(servers().mcp, "/mcp?v=2"), headers: { Authorization: "Bearer rotated" } };
+    const added = await api("PUT", `/mcp-servers/${name}`, { body: v1, headers: { "if-none-match": "*" } });
+    expect(added.status, added.text).toBe(200);
+    expect(added.json.version).toBe(1);
+    expect(added.headers.get("etag")).toBe('"1"');
+    expect((await api("GET", `/mcp-servers/${name}`)).headers.get("etag")).toBe('"1"');
+    // adding again by that name would replace its URL and credentials
+    const again = await api("PUT", `/mcp-servers/${name}`, { body: v2, headers: { "if-none-match": "*" } });
+    expectError(again, 409, "conflict");
+    expect(again.json.error.details).toEqual({ name, version: 1 });
+    // one admin rotates the credential; another, who opened version 1, saves over it: refused, naming version 2
+    const rotated = await api("PUT", `/mcp-servers/${name}`, { body: v2, headers: { "if-match": '"1"' } });
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.json.version).toBe(2);
+    const stale = await api("PUT", `/mcp-servers/${name}`, { body: v1, headers: { "if-match": '"1"' } });
+    expectError(stale, 409, "conflict");
+    expect(stale.json.error.details).toEqual({ name, version: 2, from_version: 1 });
+    expect(stale.headers.get("etag")).toBe('"2"');
+    expectError(await api("DELETE", `/mcp-servers/${name}`, { headers: { "if-match": '"1"' } }), 409, "conflict");
+    const kept = (await api("GET", `/mcp-servers/${name}`)).json;
+    expect(kept).toMatchObject({ url: v2.url, version: 2, headers: [{ name: "Authorization", fingerprint: rotated.json.headers[0].fingerprint }] });
+    // no header: replaced whatever its version, as before versions
+    expect((await api("PUT", `/mcp-servers/${name}`, { body: v2 })).json.version).toBe(3);
+    // malformed preconditions are 400 and change nothing
+    expectError(await api("PUT", `/mcp-servers/${name}`, { body: v1, headers: { "if-match": "3" } }), 400, "bad_request");
+    expectError(await api("PUT", `/mcp-servers/${name}`, { body: v1, headers: { "if-none-match": '"3"' } }), 400, "bad_request");
+    expectError(await api("PUT", `/mcp-servers/${name}`, { body: v1, headers: { "if-match": '"3"', "if-none-match": "*" } }), 400, "bad_request");
+    expect((await api("GET", `/mcp-servers/${name}`)).json.version).toBe(3);
+    // If-Match on a server that is gone is 404: it is never made again by a save meant for it
+    expect((await api("DELETE", `/mcp-servers/${name}`, { headers: { "if-match": '"3"' } })).status).toBe(204);
+    expectError(await api("PUT", `/mcp-servers/${name}`, { body: v1, headers: { "if-match": '"3"' } }), 404, "not_found");
+    expect((await api("GET", `/mcp-servers/${name}`)).status).toBe(404);
+    const audit = (await api("GET", `/audit?target=${name}`)).json.items.map((e: { action: string }) => e.action);
+    expect(audit).toEqual(["mcp_server.delete", "mcp_server.set", "mcp_server.set", "mcp_server.set"]);
+  });
+
   it("belongs to its organization: another sees none of it and cannot use it by name", async () => {
     const name = `private-${uid()}`;
     await putServer(name, { url: local(servers().mcp, "/mcp"), headers: { Authorization: "Bearer private-value-1" } });

@@ -332,6 +332,14 @@ async function buildCases(): Promise<Case[]> {
     { op: "GET /mcp-servers", status: 401, run: () => s("GET", v1("/mcp-servers"), { token: null }) },
     { op: "PUT /mcp-servers/{name}", status: 403, run: () => s("PUT", v1("/mcp-servers/oas"), { token: member, body: j({ url: "https://mcp.example.com/mcp" }) }) },
     { op: "GET /mcp-servers/{name}", status: 404, run: () => s("GET", v1("/mcp-servers/never-set"), { token: other }) },
+    {
+      op: "PUT /mcp-servers/{name}", status: 409,
+      run: async () => {
+        const taken = { token: other, body: j({ url: "https://mcp.example.com/mcp" }) };
+        await s("PUT", v1("/mcp-servers/oas-taken"), taken);
+        return s("PUT", v1("/mcp-servers/oas-taken"), { ...taken, headers: { "if-none-match": "*" } });
+      },
+    },
     { op: "PUT /mcp-servers/{name}", status: 413, run: () => s("PUT", v1("/mcp-servers/oas"), { body: big }) },
     // an instance without SECRETS_KEY keeps no credential
     {

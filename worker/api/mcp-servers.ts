@@ -2,11 +2,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { MCP_SERVER_CACHE_MS, MCP_SERVER_NAME, type McpServerRow, sealContext } from "../db/mcp-servers";
 import { type Actor, actorOf, auditStatement } from "../lib/audit";
-import { notFound, unprocessable } from "../lib/errors";
+import { badRequest, notFound, unprocessable } from "../lib/errors";
 import { requireRole } from "../lib/roles";
 import { fingerprint, seal, SecretsKeyMissing } from "../lib/secret-box";
 import { delay, iso } from "../lib/time";
 import { newApp } from "./app";
+import { mcpServerExists, mcpServerMoved } from "./mcp-server-version";
+import { baseVersion, ETAG_HEADER, ifMatches, ifMatchOf, versionTag } from "./plan-etag";
 import { cursorAfter, ListQuery } from "./list-query";
 import { body, CreatedBy, errors, json, Page } from "./schemas";
 
@@ -68,13 +70,14 @@ const McpServer = z
     created_at: z.string(),
     updated_at: z.string(),
     updated_by: CreatedBy.openapi({ description: "who set the server (and its headers) last" }),
+    version: z.number().int().openapi({ description: "raised by every save; sent as `ETag`, and a PUT or DELETE with `If-Match` naming another is 409" }),
   })
   .openapi("McpServer");
 
 const Name = z.object({ name: z.string().regex(MCP_SERVER_NAME, "an MCP server's name is 1–64 lowercase letters, digits, _ or -") });
 
 const BY_NAME: Keyset = { columns: ["name"], types: ["string"], order: "ASC" };
-const COLS = "name, url, header_names, created_at, updated_at, updated_by";
+const COLS = "name, url, header_names, created_at, updated_at, updated_by, version";
 
 type HeaderViewT = z.infer<typeof HeaderView>;
 const view = (r: Omit<McpServerRow, "headers">): z.infer<typeof McpServer> => ({
@@ -84,7 +87,18 @@ const view = (r: Omit<McpServerRow, "headers">): z.infer<typeof McpServer> => ({
   created_at: iso(r.created_at)!,
   updated_at: iso(r.updated_at)!,
   updated_by: JSON.parse(r.updated_by) as Actor & z.infer<typeof CreatedBy>,
+  version: r.version,
 });
+
+/** A server's answer, with its version as `ETag`. */
+const tagged = (description?: string) => ({ ...json(McpServer, description), headers: ETAG_HEADER });
+
+/** `If-None-Match` on a PUT: only `*` (add, never replace), else 400 naming it. */
+function createOnly(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  if (header.trim() !== "*") throw badRequest("invalid request: if-none-match: a PUT takes only `*`: add the server, never replace one", [{ path: "if-none-match", message: "only `*`" }]);
+  return true;
+}
 
 /** An organization's named MCP servers: admins set them with their credentials, which no answer, audit entry or trace holds. */
 export const mcpServersApi = newApp()
@@ -98,23 +112,27 @@ export const mcpServersApi = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/{name}", tags: ["mcp-servers"], summary: "One named MCP server (without its header values)", request: { params: Name }, responses: { 200: json(McpServer), ...errors(400, 401, 404) } }),
+    createRoute({ method: "get", path: "/{name}", tags: ["mcp-servers"], summary: "One named MCP server (without its header values); `ETag` is its version", request: { params: Name }, responses: { 200: tagged(), ...errors(400, 401, 404) } }),
     async (c) => {
       const row = await c.env.DB.prepare(`SELECT ${COLS} FROM mcp_servers WHERE org_id = ? AND name = ?`).bind(c.get("principal").org_id, c.req.valid("param").name).first<McpServerRow>();
       if (!row) throw notFound("MCP server");
-      return c.json(view(row), 200);
+      return c.json(view(row), 200, { etag: versionTag(row.version) });
     },
   )
   .openapi(
     createRoute({
-      method: "put", path: "/{name}", tags: ["mcp-servers"], summary: "Add or replace a named MCP server and its headers (admins): in force for every run that starts after the answer",
-      request: { params: Name, body: body(McpServerInput) }, responses: { 200: json(McpServer), ...errors(400, 401, 403, 422) },
+      method: "put", path: "/{name}", tags: ["mcp-servers"],
+      summary: "Add or replace a named MCP server and its headers (admins): in force for every run that starts after the answer; `If-Match` replaces only that version, `If-None-Match: *` only adds (409 otherwise)",
+      request: { params: Name, body: body(McpServerInput) }, responses: { 200: tagged(), ...errors(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const { name } = c.req.valid("param");
       const { url, headers } = c.req.valid("json");
+      const ifMatch = ifMatchOf(c, "GET /mcp-servers/{name}");
+      const addOnly = createOnly(c.req.header("if-none-match"));
+      if (ifMatch !== undefined && addOnly) throw badRequest("invalid request: send If-Match (replace that version) or If-None-Match: * (add), not both");
       const key = c.env.SECRETS_KEY;
       let sealed: string | null = null;
       let names: HeaderViewT[] = [];
@@ -128,41 +146,72 @@ export const mcpServersApi = newApp()
         throw e;
       }
       const d1 = c.env.DB;
-      const previous = await d1.prepare("SELECT url, header_names FROM mcp_servers WHERE org_id = ? AND name = ?").bind(p.org_id, name).first<{ url: string; header_names: string }>();
+      const current = () => d1.prepare("SELECT url, header_names, version FROM mcp_servers WHERE org_id = ? AND name = ?").bind(p.org_id, name).first<{ url: string; header_names: string; version: number }>();
+      const previous = await current();
+      if (addOnly && previous) throw mcpServerExists(name, previous.version);
+      if (ifMatch !== undefined && !previous) throw notFound("MCP server");
+      if (ifMatch !== undefined && !ifMatches(ifMatch, previous!.version)) throw mcpServerMoved(name, previous!.version, baseVersion(ifMatch), "edit");
+      // with a precondition, a save that lands between the read and this write makes it change nothing: 409, not a lost update
+      const version = ifMatch === undefined ? null : previous!.version;
       const now = Date.now();
       const actor = actorOf(p);
-      await d1.batch([
-        d1.prepare(
-          `INSERT INTO mcp_servers (org_id, name, url, headers, header_names, created_at, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT(org_id, name) DO UPDATE SET url = excluded.url, headers = excluded.headers, header_names = excluded.header_names,
-             updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-        ).bind(p.org_id, name, url, sealed, JSON.stringify(names), now, now, JSON.stringify(actor)),
+      const write =
+        version === null
+          ? d1.prepare(
+              `INSERT INTO mcp_servers (org_id, name, url, headers, header_names, created_at, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
+               ON CONFLICT(org_id, name) DO UPDATE SET url = excluded.url, headers = excluded.headers, header_names = excluded.header_names,
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by, version = mcp_servers.version + 1
+               WHERE NOT ?8`,
+            ).bind(p.org_id, name, url, sealed, JSON.stringify(names), now, JSON.stringify(actor), addOnly ? 1 : 0)
+          : d1.prepare(
+              `UPDATE mcp_servers SET url = ?3, headers = ?4, header_names = ?5, updated_at = ?6, updated_by = ?7, version = version + 1
+               WHERE org_id = ?1 AND name = ?2 AND version = ?8`,
+            ).bind(p.org_id, name, url, sealed, JSON.stringify(names), now, JSON.stringify(actor), version);
+      const [written] = await d1.batch([
+        write,
         // names and fingerprints only: the audit log is read by every admin and outlives a rotation
         auditStatement(d1, {
           org_id: p.org_id, actor, action: "mcp_server.set", target_type: "mcp_server", target_id: name,
           details: { url, headers: names, previous: previous ? { url: previous.url, headers: JSON.parse(previous.header_names) as HeaderViewT[] } : null },
-        }, now),
+        }, now, true),
       ]);
+      if (written.meta.changes !== 1) {
+        const latest = await current();
+        if (!latest) throw notFound("MCP server");
+        throw addOnly ? mcpServerExists(name, latest.version) : mcpServerMoved(name, latest.version, version, "edit");
+      }
       const row = await d1.prepare(`SELECT ${COLS} FROM mcp_servers WHERE org_id = ? AND name = ?`).bind(p.org_id, name).first<McpServerRow>();
       await delay(MCP_SERVER_CACHE_MS);
-      return c.json(view(row!), 200);
+      return c.json(view(row!), 200, { etag: versionTag(row!.version) });
     },
   )
   .openapi(
     createRoute({
-      method: "delete", path: "/{name}", tags: ["mcp-servers"], summary: "Delete a named MCP server and its headers (admins): a run that starts after it and uses it fails, naming it",
-      request: { params: Name }, responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404) },
+      method: "delete", path: "/{name}", tags: ["mcp-servers"], summary: "Delete a named MCP server and its headers (admins): a run that starts after it and uses it fails, naming it; 409 when `If-Match` names another version",
+      request: { params: Name }, responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
       const { name } = c.req.valid("param");
+      const ifMatch = ifMatchOf(c, "GET /mcp-servers/{name}");
       const d1 = c.env.DB;
+      const versionOf = () => d1.prepare("SELECT version FROM mcp_servers WHERE org_id = ? AND name = ?").bind(p.org_id, name).first<number>("version");
+      let version: number | null = null;
+      if (ifMatch !== undefined) {
+        const current = await versionOf();
+        if (current === null) throw notFound("MCP server");
+        if (!ifMatches(ifMatch, current)) throw mcpServerMoved(name, current, baseVersion(ifMatch), "delete");
+        version = current;
+      }
       const [res] = await d1.batch([
-        d1.prepare("DELETE FROM mcp_servers WHERE org_id = ? AND name = ?").bind(p.org_id, name),
+        d1.prepare("DELETE FROM mcp_servers WHERE org_id = ?1 AND name = ?2 AND (?3 IS NULL OR version = ?3)").bind(p.org_id, name, version),
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "mcp_server.delete", target_type: "mcp_server", target_id: name }, Date.now(), true),
       ]);
-      if (res.meta.changes === 0) throw notFound("MCP server");
+      if (res.meta.changes === 0) {
+        const latest = version === null ? null : await versionOf();
+        throw latest === null ? notFound("MCP server") : mcpServerMoved(name, latest, version, "delete");
+      }
       await delay(MCP_SERVER_CACHE_MS);
       return c.body(null, 204);
     },

@@ -3,7 +3,7 @@ import type { AppEnv } from "../lib/context";
 import { newApp } from "./app";
 import { IDEMPOTENT_ROUTES } from "./idempotency";
 import { planDocumentSchemas } from "./plan-document";
-import { IF_MATCH_PARAMETER, IF_MATCH_ROUTES, IF_NONE_MATCH_PARAMETER } from "./plan-etag";
+import { ADD_ONLY_PARAMETER, IF_MATCH_PARAMETER, IF_MATCH_ROUTES, IF_NONE_MATCH_PARAMETER } from "./plan-etag";
 import { REFERENCE_CSS, renderReference } from "./reference";
 import { API_BASE, ErrorBody, errors, json, TaskListItem } from "./schemas";
 
@@ -57,6 +57,7 @@ function addMiddlewareResponses(key: string, op: Operation, method: string): voi
   if (op.requestBody || method !== "get") add(413, "Body larger than MAX_BODY_BYTES");
   if (IF_MATCH.has(key)) op.parameters = [...(op.parameters ?? []), IF_MATCH_PARAMETER];
   if (key === "GET /plans/{id}") op.parameters = [...(op.parameters ?? []), IF_NONE_MATCH_PARAMETER];
+  if (key === "PUT /mcp-servers/{name}") op.parameters = [...(op.parameters ?? []), ADD_ONLY_PARAMETER];
   // the headers a client acts on, wherever the status is answered (a route's own 401 or 429 too)
   if (responses[401]) responses[401].headers = { ...responses[401].headers, ...CHALLENGE_HEADER };
   if (responses[429]) responses[429].headers = { ...responses[429].headers, ...RETRY_AFTER_HEADER };

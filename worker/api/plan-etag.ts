@@ -16,7 +16,7 @@ export const ETAG_HEADER = {
 };
 
 /** The routes that take `If-Match`, for the OpenAPI document. */
-export const IF_MATCH_ROUTES = ["PUT /plans/{id}", "DELETE /plans/{id}", "PUT /agents/{id}", "DELETE /agents/{id}"];
+export const IF_MATCH_ROUTES = ["PUT /plans/{id}", "DELETE /plans/{id}", "PUT /agents/{id}", "DELETE /agents/{id}", "PUT /mcp-servers/{name}", "DELETE /mcp-servers/{name}"];
 export const IF_MATCH_PARAMETER = {
   name: "if-match", in: "header" as const, required: false, schema: { type: "string" as const },
   description: 'the version the change is for, as GET sent it in `ETag` (`"3"`): 409 naming the current version when it is another',
@@ -53,6 +53,12 @@ export function noneMatch(header: string | undefined, version: number): boolean 
   if (header.trim() === "*") return true;
   return tagsOf(header).some((t) => t.replace(/^W\//, "") === versionTag(version));
 }
+
+/** On a PUT that adds or replaces (`PUT /mcp-servers/{name}`): `*` adds only. */
+export const ADD_ONLY_PARAMETER = {
+  name: "if-none-match", in: "header" as const, required: false, schema: { type: "string" as const, enum: ["*"] },
+  description: "`*`: add only, never replace; 409 naming the version when one exists by that name",
+};
 
 export const IF_NONE_MATCH_PARAMETER = {
   name: "if-none-match", in: "header" as const, required: false, schema: { type: "string" as const },

@@ -17,6 +17,7 @@ export interface McpServerRow {
   created_at: number;
   updated_at: number;
   updated_by: string;
+  version: number;
 }
 
 /** How long a task object trusts servers it read; PUT and DELETE answer this long after their write. */

@@ -336,6 +336,8 @@ export const mcpServers = sqliteTable(
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
     updated_by: text("updated_by").notNull(),
+    /** raised by every save: the ETag a PUT or DELETE names in If-Match (migration 0038) */
+    version: integer("version").notNull().default(1),
   },
   (t) => [primaryKey({ columns: [t.org_id, t.name] })],
 );
