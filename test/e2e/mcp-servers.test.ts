@@ -83,4 +83,42 @@ describe("MCP servers in Settings", () => {
       await mcp.close();
     }
   });
+
+  it("saves over no other admin's change, adds over no server of that name, and deletes none changed since the list was read", async () => {
+    const name = `shared-${uid()}`;
+    const put = (url: string) => apiCall<Server & { version: number }>(app, "PUT", `/mcp-servers/${name}`, { url, headers: { Authorization: `Bearer ${uid()}` } });
+    await put("https://mcp.example.com/first");
+    await page.goto(`${app.url}/settings?tab=mcp`);
+    const row = page.getByRole("row").filter({ hasText: `mcp:${name}` });
+    await row.getByRole("button", { name: `Edit ${name}` }).click();
+    const edit = page.getByRole("dialog", { name: `Edit ${name}` });
+    // another admin rotates the credential while this form is open
+    expect((await put("https://mcp.example.com/theirs")).version).toBe(2);
+    await edit.getByLabel("URL").fill("https://mcp.example.com/mine");
+    await edit.getByLabel("Value").fill("Bearer mine");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await edit.getByText(`Another admin saved ${name} since you opened it (it is now at version 2); nothing was saved.`).waitFor();
+    expect(await edit.getByLabel("URL").inputValue()).toBe("https://mcp.example.com/mine");
+    expect(await apiCall<{ url: string; version: number }>(app, "GET", `/mcp-servers/${name}`)).toMatchObject({ url: "https://mcp.example.com/theirs", version: 2 });
+    await edit.getByRole("button", { name: "Cancel" }).click();
+
+    await page.getByRole("button", { name: "Add MCP server" }).click();
+    const add = page.getByRole("dialog", { name: "New MCP server" });
+    await add.getByLabel("Name", { exact: true }).fill(name);
+    await add.getByLabel("URL").fill("https://mcp.example.com/other");
+    await add.getByLabel("Value").fill("Bearer other");
+    await add.getByRole("button", { name: "Add server" }).click();
+    await add.getByText(`An MCP server named ${name} exists already; nothing was saved.`).waitFor();
+    expect((await apiCall<{ url: string }>(app, "GET", `/mcp-servers/${name}`)).url).toBe("https://mcp.example.com/theirs");
+    await add.getByRole("button", { name: "Cancel" }).click();
+
+    // the list shows version 2; another admin saves version 3, then this one deletes what the list showed
+    await row.getByText("https://mcp.example.com/theirs").waitFor();
+    await put("https://mcp.example.com/third");
+    await row.getByRole("button", { name: `Delete ${name}` }).click();
+    await page.getByRole("dialog", { name: `Delete ${name}?` }).getByRole("button", { name: "Delete" }).click();
+    await page.getByText(`Another admin changed ${name} since the list was read (it is now at version 3); nothing was deleted.`).waitFor();
+    await row.getByText("https://mcp.example.com/third").waitFor();
+    expect((await apiCall<{ version: number }>(app, "GET", `/mcp-servers/${name}`)).version).toBe(3);
+  });
 });

@@ -127,8 +127,10 @@ export const api = {
   },
   mcpServers: {
     list: () => allPages((query) => call(fd["mcp-servers"].$get({ query }))),
-    put: (name: string, s: McpServerInput) => call(fd["mcp-servers"][":name"].$put({ param: { name }, json: s })),
-    remove: (name: string) => call(fd["mcp-servers"][":name"].$delete({ param: { name } })),
+    /** never over a server of that name (409) */
+    add: (name: string, s: McpServerInput) => call(fd["mcp-servers"][":name"].$put({ param: { name }, json: s }, { headers: { "if-none-match": "*" } })),
+    update: (name: string, s: McpServerInput, base: number) => call(fd["mcp-servers"][":name"].$put({ param: { name }, json: s }, { headers: { "if-match": `"${base}"` } })),
+    remove: (name: string, base: number) => call(fd["mcp-servers"][":name"].$delete({ param: { name } }, { headers: { "if-match": `"${base}"` } })),
   },
   tokens: {
     list: () => allPages((query) => call(fd.tokens.$get({ query }))),

@@ -6,7 +6,7 @@ import { FormFooter } from "../../components/form-footer";
 import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
 import { numberInput } from "../../lib/number-input";
-import { movedTo } from "./agent-conflict";
+import { movedTo } from "../../lib/version-conflict";
 
 const toolList = (text: string) =>
   text

@@ -10,7 +10,7 @@ import { toast } from "../../components/toast";
 import { errorMessage, fmtCost } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
-import { movedTo } from "./agent-conflict";
+import { movedTo } from "../../lib/version-conflict";
 import { AgentForm } from "./agent-form";
 
 /** The agent's limits in a line: turns always, a cost, concurrency or tool-call cap when set. */

@@ -5,6 +5,7 @@ import { FormFooter } from "../../components/form-footer";
 import { Modal } from "../../components/modal";
 import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
+import { movedTo } from "../../lib/version-conflict";
 
 interface HeaderRow {
   name: string;
@@ -30,8 +31,19 @@ export function McpServerForm(props: { server: McpServer | null; onClose: () => 
     const rows = headers().filter((h) => h.name.trim() || h.value);
     const missing = rows.find((h) => !h.name.trim() || !h.value);
     if (missing) return setErr(missing.name.trim() ? `Enter the value of ${missing.name.trim()}: values are never shown, so an edit sets each again.` : "Name every header, or remove the row.", "headers");
+    const input = { url: url().trim(), headers: Object.fromEntries(rows.map((h) => [h.name.trim(), h.value])) };
     await run(async () => {
-      await api.mcpServers.put(name().trim(), { url: url().trim(), headers: Object.fromEntries(rows.map((h) => [h.name.trim(), h.value])) });
+      // nothing is saved over a change this form never saw: another admin's edit (a rotated credential), or a server added by that name meanwhile
+      await (s ? api.mcpServers.update(s.name, input, s.version) : api.mcpServers.add(name().trim(), input)).catch((e: unknown) => {
+        const now = movedTo(e);
+        if (now === null) throw e;
+        props.onSaved();
+        throw new Error(
+          s
+            ? `Another admin saved ${s.name} since you opened it (it is now at version ${now}); nothing was saved. Close this form and open it again to see their changes.`
+            : `An MCP server named ${name().trim()} exists already; nothing was saved. Pick another name, or close this form and edit that one.`,
+        );
+      });
       toast(s ? `Saved ${s.name}` : `Added ${name().trim()}`);
       props.onSaved();
       props.onClose();

@@ -8,6 +8,7 @@ import { errorMessage, fmtDate } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
 import { McpServerForm } from "./mcp-server-form";
+import { movedTo } from "../../lib/version-conflict";
 
 /** The organization's named MCP servers: everyone sees names, URLs and fingerprints; admins add, rotate and delete. */
 export function McpServersSection() {
@@ -17,12 +18,17 @@ export function McpServersSection() {
 
   const remove = async (s: McpServer) => {
     try {
-      await api.mcpServers.remove(s.name);
+      await api.mcpServers.remove(s.name, s.version);
       toast(`Deleted ${s.name}`);
       setDeleting(null);
       void servers.refresh();
     } catch (e) {
-      toast(errorMessage(e), "error");
+      // one changed since the list was read is shown as it is now before it can go
+      const now = movedTo(e);
+      toast(now === null ? errorMessage(e) : `Another admin changed ${s.name} since the list was read (it is now at version ${now}); nothing was deleted. The list shows it as it is now: delete again to delete that.`, "error");
+      if (now === null) return;
+      setDeleting(null);
+      await servers.refresh();
     }
   };
 
