@@ -23,7 +23,7 @@ const view = (s: SearchIndexStatus) => ({ ...s, merged_at: iso(s.merged_at), pas
 export const searchIndexApi = newApp()
   .openapi(
     createRoute({
-      method: "get", path: "/", tags: ["search-index"], summary: "The task search index's upkeep: when it was last merged into one segment, and whether a pass is under way (instance admins)",
+      method: "get", path: "/", tags: ["search-index"], summary: "The task search index's upkeep: when its last pass ended and whether that left one segment, and whether a pass is under way (instance admins)",
       responses: { 200: json(Status), ...errors(401, 403) },
     }),
     async (c) => {

@@ -43,9 +43,9 @@ export const passSteps = (indexPages: number) => Math.ceil((indexPages * 1.25) /
  * Keeps `tasks_search` merged. Each write to the index adds a segment, FTS5's own merging keeps up to a few per
  * level, and a query walks every segment's postings: at 1M tasks the index holds ~17 segments and the dashboard's
  * board with words typed (six filtered walks of up to 1,001 matches) spends a fifth to a third of its time on the
- * extra segments. One object
- * for the database (`idFromName("tasks_search")`): its alarm merges the index into one segment a bounded step at a
- * time, and again a day later. Armed by every isolate's first request (`arm`), so it runs on any instance that serves.
+ * extra segments. One object for the database (`idFromName("tasks_search")`): its alarm merges the index into one
+ * segment a bounded step at a time, and again a day later. Armed by every isolate's first API request (`arm`), so it
+ * runs on any instance that serves.
  */
 export class SearchIndexKeeper extends DurableObject<Bindings> {
   private get kv() {
