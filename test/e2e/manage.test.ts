@@ -529,7 +529,13 @@ describe("triggers", () => {
       await page.unroute(`**/api/v1/triggers/${trigger.id}/run`);
     }
     expect(sent).toBe(1);
-    expect((await apiCall<{ items: unknown[] }>(app, "GET", `/tasks?trigger_id=${trigger.id}`)).items).toHaveLength(1);
+    const started = (await apiCall<{ items: { id: string }[] }>(app, "GET", `/tasks?trigger_id=${trigger.id}`)).items;
+    expect(started).toHaveLength(1);
+    // the row links the task it started, without a reload
+    const last = page.locator(`tr[data-trigger-id="${trigger.id}"]`).getByRole("link", { name: `Last task of ${name}` });
+    await expect.poll(() => last.getAttribute("href")).toBe(`/tasks/${started[0].id}`);
+    await last.click();
+    await page.waitForURL(`**/tasks/${started[0].id}`);
   });
 
   it("moves a trigger's Next run on after it fires, without a reload", async () => {

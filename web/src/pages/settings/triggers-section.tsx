@@ -157,8 +157,18 @@ export function TriggersSection() {
                 <div class="form-error small">{t.last_error}</div>
               </Show>
             </td>
-            <td title={t.next_fire_at ? fmtDateFull(t.next_fire_at) : undefined} data-testid="next-run">
-              {t.paused ? <span class="tag">paused</span> : t.next_fire_at ? fmtDate(t.next_fire_at) : "—"}
+            <td>
+              <div title={t.next_fire_at ? fmtDateFull(t.next_fire_at) : undefined} data-testid="next-run">
+                {t.paused ? <span class="tag">paused</span> : t.next_fire_at ? fmtDate(t.next_fire_at) : "—"}
+              </div>
+              {/* the task it started last, fired or run by hand: where a Run now's task is found */}
+              <Show when={t.last_task_id}>
+                {(id) => (
+                  <A class="small" href={`/tasks/${id()}`} aria-label={`Last task of ${triggerName(t)}`}>
+                    Last task
+                  </A>
+                )}
+              </Show>
             </td>
             <td>
               <div class="actions">
