@@ -41,6 +41,25 @@ describe("/plans", () => {
     expect((await api("GET", `/tasks/${task.id}`)).json.plan.steps[0].instructions).toBe("@output v2 {{params.topic}}");
   });
 
+  it("names every agent its current version uses, nested steps included, in every answer that holds it", async () => {
+    const def = {
+      name: `agents ${crypto.randomUUID().slice(0, 8)}`,
+      steps: [
+        step("first", "@output [\"a\"]", { agent: "writer" }),
+        { id: "each", kind: "loop", over: "first", depends_on: ["first"], body: [step("draft", "@output d", { agent: "reviewer" })] },
+        { id: "pick", kind: "branch", on: "first", depends_on: ["first"], cases: { a: [step("yes", "@output y")] }, default: [step("no", "@output n", { agent: "writer" })] },
+      ],
+    };
+    const saved = await api("POST", "/plans", { body: def });
+    expect(saved.status, saved.text).toBe(201);
+    expect(saved.json.agents).toEqual(["writer", "reviewer", "researcher"]);
+    expect((await api("GET", `/plans/${saved.json.id}`)).json.agents).toEqual(["writer", "reviewer", "researcher"]);
+    const listed = (await api("GET", "/plans?limit=100")).json.items.find((p: { id: string }) => p.id === saved.json.id);
+    expect(listed.agents).toEqual(["writer", "reviewer", "researcher"]);
+    const v2 = await api("PUT", `/plans/${saved.json.id}`, { body: { ...def, steps: [step("only", "@output o", { agent: "planner" })] } });
+    expect(v2.json.agents).toEqual(["planner"]);
+  });
+
   it("says who saved each version and when, as the audit log names them; a version from before that is unknown", async () => {
     const other = await tokenWithRole("admin");
     const plan = await savePlan({ name: "saved by", steps: [step("a", "@output v1")] });

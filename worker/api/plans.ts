@@ -6,6 +6,7 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { issueDetails } from "../lib/zod-issues";
 import { type Plan, planSchema } from "../task/plan-schema";
+import { planAgents } from "../task/dag";
 import { validatePlan } from "../task/validate";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
@@ -28,6 +29,7 @@ const PlanView = z
   .object({
     id: z.string(), name: z.string(), description: z.string(), version: z.number().int(), definition: z.record(z.string(), z.unknown()), created_at: z.string(), updated_at: z.string(),
     saved_by: Saver,
+    agents: z.array(z.string()).openapi({ description: "every agent the current version names, nested steps included: a renamed or deleted one leaves the plan unable to run" }),
   })
   .openapi("Plan");
 const VersionView = z.object({
@@ -50,10 +52,14 @@ const NEWEST_VERSIONS: Keyset = { columns: ["version"], types: ["number"], order
 const tagged = <T extends z.ZodTypeAny>(schema: T) => ({ ...json(schema), headers: ETAG_HEADER });
 const createdTagged = <T extends z.ZodTypeAny>(schema: T) => { const doc = createdJson(schema); return { ...doc, headers: { ...doc.headers, ...ETAG_HEADER } }; };
 
-const toView = (r: PlanRecord) => ({
-  id: r.id, name: r.name, description: r.description, version: r.version,
-  definition: JSON.parse(r.definition) as Record<string, unknown>, created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)!, saved_by: saverOf(r),
-});
+const toView = (r: PlanRecord) => {
+  // stored as the schema parsed it, every step with its kind
+  const definition = JSON.parse(r.definition) as Record<string, unknown>;
+  return {
+    id: r.id, name: r.name, description: r.description, version: r.version,
+    definition, created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)!, saved_by: saverOf(r), agents: planAgents(definition as unknown as Plan),
+  };
+};
 
 /** Schema errors are 400; a well-formed plan that cannot run (unknown agent or MCP server, cycle, bad reference) is 422 naming the step. */
 async function checkedPlan(d1: D1Database, orgId: string, raw: unknown): Promise<Plan> {
