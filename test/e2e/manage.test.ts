@@ -151,6 +151,34 @@ describe("agents a trigger uses", () => {
     await dialog.waitFor({ state: "detached" });
     await expect(apiCall(app, "GET", `/agents/${name}`)).rejects.toThrow(/404/);
   });
+
+  it("names the saved plans a delete or a rename would leave unable to run, before it is done", async () => {
+    const name = `named-${uid()}`;
+    await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim" });
+    const nested = await apiCall<{ id: string; name: string }>(app, "POST", "/plans", {
+      name: `Loops over ${name}`,
+      steps: [{ id: "src", agent: "writer", instructions: '@output ["a"]' }, { id: "each", kind: "loop", over: "src", depends_on: ["src"], body: [{ id: "d", agent: name, instructions: "@output d" }] }],
+    });
+    const other = await apiCall<{ id: string; name: string }>(app, "POST", "/plans", { name: `Not ${name}`, steps: [{ id: "a", agent: "writer", instructions: "@output ok" }] });
+    await page.goto(`${app.url}/agents`);
+    await page.getByRole("button", { name: `Delete ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Delete ${name}?` });
+    const notice = dialog.getByTestId("plans-naming");
+    await notice.getByRole("link", { name: nested.name }).waitFor();
+    expect(await notice.textContent()).toContain(`A saved plan names ${name}: deleted, it leaves it unable to run`);
+    expect(await notice.getByRole("link", { name: other.name }).count()).toBe(0);
+    await dialog.getByRole("button", { name: "Keep" }).click();
+
+    // renaming says so as the name is changed, and not while it is the same
+    await page.getByRole("button", { name: `Edit ${name}` }).click();
+    const form = page.getByRole("dialog", { name: `Edit ${name}` });
+    expect(await form.getByTestId("plans-naming").count()).toBe(0);
+    await form.getByLabel("Name", { exact: true }).fill(`${name}-2`);
+    await form.getByTestId("plans-naming").getByRole("link", { name: nested.name }).waitFor();
+    expect(await form.getByTestId("plans-naming").textContent()).toContain("renamed, it leaves it unable to run");
+    await form.getByLabel("Name", { exact: true }).fill(name);
+    await form.getByTestId("plans-naming").waitFor({ state: "detached" });
+  });
 });
 
 describe("plans", () => {

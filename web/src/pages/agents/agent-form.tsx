@@ -7,6 +7,7 @@ import { toast } from "../../components/toast";
 import { createSubmit } from "../../lib/submit";
 import { numberInput } from "../../lib/number-input";
 import { movedTo } from "../../lib/version-conflict";
+import { PlansNaming } from "./plans-naming";
 
 const toolList = (text: string) =>
   text
@@ -90,6 +91,7 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
             </datalist>
           </label>
         </div>
+        <Show when={a && name().trim() !== "" && name().trim() !== a.name ? a : null}>{(was) => <PlansNaming agent={was().name} change="rename" />}</Show>
         <label class="field">
           <span>System prompt</span>
           <textarea {...field("system_prompt")} rows={6} value={prompt()} onInput={(e) => setPrompt(e.currentTarget.value)} />

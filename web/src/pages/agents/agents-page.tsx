@@ -12,6 +12,7 @@ import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
 import { movedTo } from "../../lib/version-conflict";
 import { AgentForm } from "./agent-form";
+import { PlansNaming } from "./plans-naming";
 
 /** The agent's limits in a line: turns always, a cost, concurrency or tool-call cap when set. */
 const limits = (a: Agent) =>
@@ -107,6 +108,7 @@ export function AgentsPage() {
         {(a) => (
           <ConfirmDialog onClose={closeDelete} title={`Delete ${a().name}?`} confirm="Delete agent" onConfirm={() => remove(a())}>
             <p>Tasks that already ran keep their history. New tasks can no longer use this agent. An agent that triggers' plans use cannot be deleted until they no longer do.</p>
+            <PlansNaming agent={a().name} change="delete" />
             <ErrorLine text={deleteErr()?.message ?? null} />
             <Show when={deleteErr()?.triggers}>
               <p class="small">
