@@ -10,7 +10,7 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { orgQueue } from "../queue/admission";
 import { toolName } from "../task/plan-schema";
-import { agentMoved } from "./agent-version";
+import { agentMoved } from "./version-conflict";
 import { baseVersion, ETAG_HEADER, ifMatches, ifMatchOf, versionTag } from "./plan-etag";
 import { TRIGGERS_USING_AGENT, type TriggerUse, usedByTriggers } from "../triggers/uses";
 import { newApp } from "./app";

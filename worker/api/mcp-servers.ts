@@ -7,7 +7,7 @@ import { requireRole } from "../lib/roles";
 import { fingerprint, seal, SecretsKeyMissing } from "../lib/secret-box";
 import { delay, iso } from "../lib/time";
 import { newApp } from "./app";
-import { mcpServerExists, mcpServerMoved } from "./mcp-server-version";
+import { mcpServerExists, mcpServerMoved } from "./version-conflict";
 import { baseVersion, ETAG_HEADER, ifMatches, ifMatchOf, versionTag } from "./plan-etag";
 import { cursorAfter, ListQuery } from "./list-query";
 import { body, CreatedBy, errors, json, Page } from "./schemas";

@@ -91,10 +91,10 @@ export class SearchIndexKeeper extends DurableObject<Bindings> {
     const began = Date.now();
     if (this.kv.get<number>("pass_started_at") == null) this.startPass(began);
     let steps = this.kv.get<number>("steps") ?? 0;
+    let maxSteps = this.kv.get<number>("max_steps") ?? 0;
     let more = true;
     try {
-      let maxSteps = this.kv.get<number>("max_steps");
-      if (maxSteps === undefined) {
+      if (!maxSteps) {
         maxSteps = passSteps((await this.env.DB.prepare("SELECT count(*) AS n FROM tasks_search_data").first<number>("n")) ?? 0);
         this.kv.put("max_steps", maxSteps);
       }
@@ -113,7 +113,7 @@ export class SearchIndexKeeper extends DurableObject<Bindings> {
     }
     this.kv.put("steps", steps);
     this.kv.delete("last_error");
-    if (more && steps < (this.kv.get<number>("max_steps") ?? 0)) {
+    if (more && steps < maxSteps) {
       await this.ctx.storage.setAlarm(Date.now() + PAUSE_MS);
       return;
     }

@@ -1,3 +1,5 @@
+import type { Bindings } from "../env";
+
 /**
  * While a run is in flight, the task's alarm rings this often: should the object restart (a deploy, a crash),
  * the runtime wakes it by that alarm and it resumes the run from its last stored turn. Set with the run's start,
@@ -6,8 +8,8 @@
 export const HEARTBEAT_MS = 30_000;
 
 /** `RUN_HEARTBEAT_MS` in the environment overrides the heartbeat (at least a second): how long a restart can hold a run. */
-export function runHeartbeatMs(env: object): number {
-  const ms = Number((env as { RUN_HEARTBEAT_MS?: string }).RUN_HEARTBEAT_MS);
+export function runHeartbeatMs(env: Pick<Bindings, "RUN_HEARTBEAT_MS">): number {
+  const ms = Number(env.RUN_HEARTBEAT_MS);
   return Number.isFinite(ms) && ms >= 1000 ? ms : HEARTBEAT_MS;
 }
 
