@@ -6,12 +6,12 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDeps } from "./ensure-deps.mjs";
 import { frontServer } from "./forward.mjs";
+import { localConfig, localWorker, persistRootOf } from "./local-worker.mjs";
 import { applyD1Migrations } from "./migrate.mjs";
 import { checkPortFree, lockDataDir, prepareDataDir, StartError } from "./start-checks.mjs";
 
@@ -152,35 +152,23 @@ try {
   await stop(1);
 }
 
-const { unstable_getMiniflareWorkerOptions, unstable_readConfig, unstable_splitSqlQuery } = wranglerApi;
-const { Miniflare } = createRequire(import.meta.resolve("wrangler"))("miniflare");
-const config = unstable_readConfig({ config: path.join(root, "wrangler.toml") });
-const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+const { config, workerOptions, Miniflare } = localConfig(wranglerApi, root);
 /** A `[vars]` value of wrangler.toml set in this shell is the Worker's instead (`RATE_LIMIT_PER_MIN=0 npm start`). */
 const varOverrides = Object.fromEntries(Object.keys(config.vars ?? {}).filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
-// wrangler keeps local state in <persist-to>/v3; Miniflare finds the same D1 and Durable Object files under that root.
-const persistRoot = path.join(stateDir, "v3");
+const persistRoot = persistRootOf(stateDir);
 try {
   const db = config.d1_databases[0];
   await applyD1Migrations({
-    Miniflare, splitSqlQuery: unstable_splitSqlQuery, persistRoot, d1Databases: workerOptions.d1Databases, binding: db.binding, dir: path.join(root, db.migrations_dir),
+    Miniflare, splitSqlQuery: wranglerApi.unstable_splitSqlQuery, persistRoot, d1Databases: workerOptions.d1Databases, binding: db.binding, dir: path.join(root, db.migrations_dir),
   });
-  mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    defaultPersistRoot: persistRoot,
-    logRequests: false,
+  mf = localWorker({
+    Miniflare,
+    config,
+    workerOptions,
+    workerDir,
+    persistRoot,
     handleStructuredLogs: printWorkerLog,
-    workers: [
-      {
-        ...workerOptions,
-        name: config.name,
-        modules: true,
-        scriptPath: path.join(workerDir, "index.js"),
-        modulesRoot: workerDir,
-        bindings: { ...workerOptions.bindings, ...varOverrides, ...providerBindings, FLIGHTDECK_ADMIN_TOKEN: token, SECRETS_KEY: secretsKey() },
-      },
-    ],
+    bindings: { ...varOverrides, ...providerBindings, FLIGHTDECK_ADMIN_TOKEN: token, SECRETS_KEY: secretsKey() },
   });
   const worker = await mf.ready;
   const server = frontServer({ host: worker.hostname, port: Number(worker.port) });

@@ -1,0 +1,49 @@
+// The Worker as wrangler deploys it (its bundle, its bindings from wrangler.toml) on Miniflare, in local workerd:
+// what `npm start` serves, and what the search benchmark times.
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+/** wrangler's reading of the project's wrangler.toml, and the Miniflare options it makes of it. */
+export function localConfig(wranglerApi, root) {
+  const config = wranglerApi.unstable_readConfig({ config: path.join(root, "wrangler.toml") });
+  const { workerOptions } = wranglerApi.unstable_getMiniflareWorkerOptions(config);
+  const { Miniflare } = createRequire(import.meta.resolve("wrangler"))("miniflare");
+  return { config, workerOptions, Miniflare };
+}
+
+/** wrangler keeps local state in <persist-to>/v3; Miniflare finds the same D1 and Durable Object files under that root. */
+export const persistRootOf = (stateDir) => path.join(stateDir, "v3");
+
+/**
+ * A Miniflare serving the bundle in `workerDir` with `bindings` added to wrangler.toml's, over the state in
+ * `persistRoot`, on 127.0.0.1 (a free port unless `port` is given). Not yet ready: await its `ready` for the URL.
+ */
+export function localWorker({ Miniflare, config, workerOptions, workerDir, persistRoot, bindings = {}, handleStructuredLogs, port = 0 }) {
+  return new Miniflare({
+    host: "127.0.0.1",
+    port,
+    defaultPersistRoot: persistRoot,
+    logRequests: false,
+    handleStructuredLogs,
+    workers: [
+      {
+        ...workerOptions,
+        name: config.name,
+        modules: true,
+        scriptPath: path.join(workerDir, "index.js"),
+        modulesRoot: workerDir,
+        bindings: { ...workerOptions.bindings, ...bindings },
+      },
+    ],
+  });
+}
+
+/** Bundles the Worker as `wrangler deploy` would, into `outDir` (its index.js), without deploying. */
+export function bundleWorkerSync(root, outDir) {
+  execFileSync(process.execPath, [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outDir], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, CI: "true" },
+  });
+}
