@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench`: the app in local workerd (wrangler unstable_startWorker, devtools
-// inspector off) against peers and floors in the same workerd build, in one run.
+// `npm run bench`: the app in local workerd (wrangler unstable_startWorker, devtools inspector off;
+// the search stage on npm start's Miniflare) against peers and floors in the same workerd build, in one run.
 // Writes bench/results.json and prints a table. `--profile` adds a counting run
 // (bench/profile/) that says where a step, a loop item and a create spend.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -36,7 +36,7 @@ async function stage(name, fn) {
 
 function machineInfo() {
   return {
-    runner: "wrangler unstable_startWorker, local workerd, devtools inspector off, persisted state in a scratch dir",
+    runner: "wrangler unstable_startWorker, local workerd, devtools inspector off, persisted state in a scratch dir; the search stage on npm start's runner (Miniflare, requests straight to workerd)",
     wrangler: wranglerVersion,
     node: process.version,
     cpus: os.cpus().length,
