@@ -17,12 +17,12 @@ export const persistRootOf = (stateDir) => path.join(stateDir, "v3");
 
 /**
  * A Miniflare serving the bundle in `workerDir` with `bindings` added to wrangler.toml's, over the state in
- * `persistRoot`, on 127.0.0.1 (a free port unless `port` is given). Not yet ready: await its `ready` for the URL.
+ * `persistRoot`, on a free port of 127.0.0.1. Not yet ready: await its `ready` for the URL.
  */
-export function localWorker({ Miniflare, config, workerOptions, workerDir, persistRoot, bindings = {}, handleStructuredLogs, port = 0 }) {
+export function localWorker({ Miniflare, config, workerOptions, workerDir, persistRoot, bindings = {}, handleStructuredLogs }) {
   return new Miniflare({
     host: "127.0.0.1",
-    port,
+    port: 0,
     defaultPersistRoot: persistRoot,
     logRequests: false,
     handleStructuredLogs,
@@ -44,6 +44,6 @@ export function bundleWorkerSync(root, outDir) {
   execFileSync(process.execPath, [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outDir], {
     cwd: root,
     stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, CI: "true" },
+    env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", ...process.env, CI: "true" },
   });
 }
