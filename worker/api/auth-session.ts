@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Bindings } from "../env";
 import { clearSession, readSession, writeSession } from "../lib/session-cookie";
-import { tokenGate } from "../lib/token-gate";
+import { TRUST_MS, tokenGate } from "../lib/token-gate";
 import { principalForSession, principalForToken } from "../lib/auth-lookup";
 import { newSecret, sha256Hex } from "../lib/crypto";
 import { forbidden, unauthorized } from "../lib/errors";
@@ -12,6 +13,18 @@ import { newApp } from "./app";
 import { body, errors, json } from "./schemas";
 
 const SESSION_TTL_S = 7 * 24 * 3600;
+
+/**
+ * After a session's row is deleted: its token's gate refuses it from now on, and its open streams end now, not at
+ * their next check. A gate that cannot be told holds what it read of the session for at most TRUST_MS.
+ */
+async function endSession(env: Bindings, tokenHash: string, idHash: string): Promise<void> {
+  try {
+    await tokenGate(env, tokenHash).endSession(idHash);
+  } catch (e) {
+    log("error", "ended session's gate not told; it lapses within its trust window", { error: String(e), trust_ms: TRUST_MS });
+  }
+}
 
 const SessionInfo = z.object({
   org: z.object({ id: z.string(), name: z.string() }),
@@ -53,7 +66,7 @@ export const authSessionPublicApi = newApp().openapi(
       sweepExpiredSessions(c.env.DB, p.org_id, now),
       auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "auth.sign_in", target_type: "token", target_id: p.token_id, details: { address } }, now),
     ]);
-    if (priorSession) await tokenGate(c.env, priorSession.token_hash).wake().catch(() => {});
+    if (priorSession) await endSession(c.env, priorSession.token_hash, await sha256Hex(prior!));
     await tokenGate(c.env, await sha256Hex(token))
       .sessionOpened(p.token_id, now + ttlMs)
       .catch((e) => log("warn", "session's expiry not scheduled; the organization's sweeps delete it", { org_id: p.org_id, error: String(e) }));
@@ -77,9 +90,9 @@ export const authSessionApi = newApp()
     async (c) => {
       const sid = readSession(c)?.id;
       if (sid) {
-        await c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ?").bind(await sha256Hex(sid)).run();
-        // the session's open streams end now, not at their next check
-        await tokenGate(c.env, c.get("tokenHash")).wake().catch(() => {});
+        const idHash = await sha256Hex(sid);
+        await c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ?").bind(idHash).run();
+        await endSession(c.env, c.get("tokenHash"), idHash);
       }
       clearSession(c);
       return c.body(null, 204);

@@ -37,11 +37,15 @@ export async function principalForTokenHash(d1: D1Database, hash: string, via: P
 
 export const principalForToken = async (d1: D1Database, token: string) => principalForTokenHash(d1, await sha256Hex(token), "bearer");
 
-/** The session's principal and the hash of its token, whose gate counts the session's requests too. */
-export async function principalForSession(
-  d1: D1Database,
-  sessionId: string,
-): Promise<{ principal: Principal; token_hash: string; session_expires_at: number } | null> {
+export interface SessionReading {
+  principal: Principal;
+  /** the hash of the session's token, whose gate counts the session's requests too */
+  token_hash: string;
+  session_expires_at: number;
+}
+
+/** The session whose id hashes to `idHash`, unless it, or its token, has ended. */
+export async function principalForSessionHash(d1: D1Database, idHash: string): Promise<SessionReading | null> {
   const now = Date.now();
   const row = await d1
     .prepare(
@@ -49,7 +53,9 @@ export async function principalForSession(
        JOIN api_tokens t ON t.id = s.token_id
        WHERE s.id_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)`,
     )
-    .bind(await sha256Hex(sessionId), now, now)
+    .bind(idHash, now, now)
     .first<TokenRow & { session_expires_at: number }>();
   return row ? { principal: toPrincipal(row, "session"), token_hash: row.token_hash, session_expires_at: row.session_expires_at } : null;
 }
+
+export const principalForSession = async (d1: D1Database, sessionId: string) => principalForSessionHash(d1, await sha256Hex(sessionId));

@@ -3,7 +3,7 @@ import type { Bindings } from "../env";
 import type { Principal } from "./context";
 import { FixedWindow, type Verdict } from "./rate-limit";
 import { Leases } from "./leases";
-import { expired, principalForTokenHash } from "./auth-lookup";
+import { expired, principalForSessionHash, principalForTokenHash, type SessionReading } from "./auth-lookup";
 import { log } from "./log";
 import { sweepTokenSessions } from "./session-sweep";
 import { TrustedReading } from "./trusted-reading";
@@ -22,11 +22,16 @@ export interface Passage {
   verdict: Verdict;
 }
 
+/** How many of the token's dashboard sessions a gate keeps what it read of (a token has a few; a made-up id is not kept). */
+const SESSIONS_HELD = 1_000;
+
 /**
- * One per API token (named by the token's hash): who the token is, and its
- * requests this minute. Every request of the token makes one call here instead
- * of a D1 read plus a rate-limiter call. Revoking a token calls `forget`, so the
- * next request reads D1 again; nothing of that is written to storage. Its alarm
+ * One per API token (named by the token's hash): who the token is, its dashboard
+ * sessions, and its requests this minute. Every request of the token, and of its
+ * sessions (whose cookies name the token's hash), makes one call here instead of a
+ * D1 read plus a rate-limiter call. Revoking a token or changing it calls `forget`,
+ * and a sign-out `endSession`, so the next request reads D1 again; nothing of that
+ * is written to storage. Its alarm
  * deletes the token's dashboard sessions as they expire, whether or not anything
  * else of its organization is awake then.
  */
@@ -36,15 +41,45 @@ export class TokenGate extends DurableObject<Bindings> {
   private readonly watchers = new Set<() => void>();
   /** The token's open streams, each until its lease ends: a stream renews it at every check (revokedWithin). */
   private readonly streams = new Leases();
+  /** The token's dashboard sessions as D1 last answered for them, by the hash of their id: sign-out and revocation tell the gate. */
+  private readonly sessions = new Map<string, TrustedReading<SessionReading | null>>();
 
   async pass(hash: string, limit: number): Promise<Passage> {
     const principal = await this.live(hash);
     return { principal, verdict: principal ? this.counter.hit(limit) : { ok: false, remaining: 0, reset: 0 } };
   }
 
-  /** Counts a request already authenticated another way (the dashboard's session cookie). */
+  /** Counts a request already authenticated another way (a dashboard session's cookie from before it named its token). */
   async count(limit: number): Promise<Verdict> {
     return this.counter.hit(limit);
+  }
+
+  /**
+   * A dashboard session's request: the session (by the hash of its id) as the gate last read it, and the request
+   * counted. Null, and not counted, when the session has ended, its token has, or it is not this token's (`hash`,
+   * the gate's own name, as its cookie named it).
+   */
+  async passSession(hash: string, idHash: string, limit: number): Promise<(Passage & { principal: Principal; expiresAt: number }) | null> {
+    let held = this.sessions.get(idHash);
+    if (!held) {
+      if (this.sessions.size >= SESSIONS_HELD) this.sessions.delete(this.sessions.keys().next().value!);
+      held = new TrustedReading<SessionReading | null>(TRUST_MS);
+      this.sessions.set(idHash, held);
+    }
+    const session = await held.get(() => principalForSessionHash(this.env.DB, idHash));
+    if (!session) {
+      if (this.sessions.get(idHash) === held) this.sessions.delete(idHash);
+      return null;
+    }
+    if (session.token_hash !== hash || session.session_expires_at <= Date.now() || expired(session.principal)) return null;
+    return { principal: session.principal, expiresAt: session.session_expires_at, verdict: this.counter.hit(limit) };
+  }
+
+  /** A session of the token ended (signed out, or replaced by a sign-in): it is refused from now on, and its open streams check again. */
+  async endSession(idHash: string): Promise<void> {
+    this.sessions.get(idHash)?.forget();
+    this.sessions.delete(idHash);
+    await this.wake();
   }
 
   /**
@@ -112,6 +147,8 @@ export class TokenGate extends DurableObject<Bindings> {
 
   async forget(): Promise<void> {
     this.known.forget();
+    for (const held of this.sessions.values()) held.forget();
+    this.sessions.clear();
     await this.wake();
   }
 
