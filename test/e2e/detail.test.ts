@@ -292,6 +292,9 @@ describe("task detail", () => {
     await expect.poll(async () => (await apiCall<{ pending: { run?: number }[] }>(app, "GET", `/tasks/${task.id}`)).pending[0]?.run, { timeout: 20_000 }).toBe(2);
     await page.goto(`${app.url}/tasks/${task.id}`);
     await page.locator("table.runs .badge", { hasText: "Rejected" }).waitFor({ timeout: 20_000 });
+    // it finished, and was sent back: in the grey of what was set aside, not the green of the run that stands
+    const colour = (text: string) => page.locator("table.runs .badge", { hasText: text }).first().evaluate((el) => getComputedStyle(el).color);
+    expect(await colour("Rejected")).not.toBe(await colour("Finished"));
     await page.getByRole("button", { name: "Open trace of draft, emails #1", exact: true }).click();
     const dialog = page.getByRole("dialog");
     const tab = dialog.getByRole("tab", { name: /^Run 1/ });

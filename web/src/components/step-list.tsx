@@ -1,11 +1,10 @@
 import { A } from "@solidjs/router";
 import { createSignal, For, Show } from "solid-js";
 import type { InputNeeded, Step } from "../api-types";
-import { durationBetween, fmtCompact, fmtCost, fmtDateFull, fmtDateSeconds, fmtDuration, fmtInt, fmtUntil, runBadgeStatus, totalTokens } from "../lib/format";
-import { StatusBadge } from "./status-badge";
+import { durationBetween, fmtCompact, fmtCost, fmtDateFull, fmtDateSeconds, fmtDuration, fmtInt, fmtUntil, totalTokens } from "../lib/format";
+import { RunBadge, StatusBadge } from "./status-badge";
 import { TraceModal } from "./trace-modal";
 import { TableHead } from "./list-table";
-import { runLabel } from "../lib/steps";
 
 function visible(steps: Step[] | undefined): Step[] {
   return (steps ?? []).filter((s) => s.status !== "skipped");
@@ -128,7 +127,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
                   <tr>
                     <td>#{r.run_no}</td>
                     <td>
-                      <StatusBadge status={runBadgeStatus(r.status)} label={runLabel(s(), r.run_no)} />
+                      <RunBadge step={s()} run={r} />
                     </td>
                     <td>
                       <time datetime={r.started_at ?? undefined} title={fmtDateFull(r.started_at)}>

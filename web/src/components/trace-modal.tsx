@@ -2,13 +2,12 @@ import { createEffect, createSignal, For, on, onCleanup, Show } from "solid-js";
 import { api, openStream, taskEventsPath } from "../api";
 import type { Step, TaskEvent, Trace, Turn } from "../api-types";
 import { throttle } from "../lib/live";
-import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, pretty, runBadgeStatus } from "../lib/format";
+import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, pretty } from "../lib/format";
 import { createLoader } from "../lib/loader";
 import { onTabKeys } from "../lib/tab-keys";
 import { Modal } from "./modal";
 import { ErrorState, Loading } from "./states";
-import { StatusBadge } from "./status-badge";
-import { runLabel } from "../lib/steps";
+import { RunBadge } from "./status-badge";
 
 /** One step's execution trace, a tab per run so attempts can be compared. */
 export function TraceModal(props: { taskId: string; step: Step; onClose: () => void }) {
@@ -57,7 +56,7 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
             return (
               <button role="tab" type="button" class="tab" data-run={n} id={`run-tab-${n}`} aria-selected={run() === n} aria-controls="run-panel" tabindex={run() === n ? 0 : -1} onClick={() => setRun(n)}>
                 Run {n}
-                <Show when={meta()}>{(m) => <StatusBadge status={runBadgeStatus(m().status)} label={runLabel(props.step, n)} />}</Show>
+                <Show when={meta()}>{(m) => <RunBadge step={props.step} run={m()} />}</Show>
               </button>
             );
           }}
@@ -70,7 +69,7 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
             return (
               <>
                 <div class="trace-head">
-                  <StatusBadge status={runBadgeStatus(t().status)} label={runLabel(props.step, t().run_no)} />
+                  <RunBadge step={props.step} run={t()} />
                   <span class="muted small">
                     {fmtDateFull(t().started_at)} · {fmtDuration(durationBetween(t().started_at, t().finished_at))} · {t().turns.length} {t().turns.length === 1 ? "turn" : "turns"} ·{" "}
                     <span class="trace-worked" title="The step's timeout bounds a run's working time: waiting for a person or a sub-task does not count">
