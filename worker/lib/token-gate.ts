@@ -22,14 +22,14 @@ export interface Passage {
   verdict: Verdict;
 }
 
-/** How many of the token's dashboard sessions a gate keeps what it read of (a token has a few; a made-up id is not kept). */
+/** How many of the token's dashboard sessions a gate keeps what it read of (a token has a few; one that has ended is not kept). */
 const SESSIONS_HELD = 1_000;
 
 /**
  * One per API token (named by the token's hash): who the token is, its dashboard
  * sessions, and its requests this minute. Every request of the token, and of its
- * sessions (whose cookies name the token's hash), makes one call here instead of a
- * D1 read plus a rate-limiter call. Revoking a token or changing it calls `forget`,
+ * sessions once D1 has vouched for them in the isolate, makes one call here instead
+ * of a D1 read plus a rate-limiter call. Revoking a token or changing it calls `forget`,
  * and a sign-out `endSession`, so the next request reads D1 again; nothing of that
  * is written to storage. Its alarm
  * deletes the token's dashboard sessions as they expire, whether or not anything
@@ -49,7 +49,7 @@ export class TokenGate extends DurableObject<Bindings> {
     return { principal, verdict: principal ? this.counter.hit(limit) : { ok: false, remaining: 0, reset: 0 } };
   }
 
-  /** Counts a request already authenticated another way (a dashboard session's cookie from before it named its token). */
+  /** Counts a request already authenticated another way (a dashboard session's first in an isolate, which read D1 itself). */
   async count(limit: number): Promise<Verdict> {
     return this.counter.hit(limit);
   }
@@ -57,7 +57,7 @@ export class TokenGate extends DurableObject<Bindings> {
   /**
    * A dashboard session's request: the session (by the hash of its id) as the gate last read it, and the request
    * counted. Null, and not counted, when the session has ended, its token has, or it is not this token's (`hash`,
-   * the gate's own name, as its cookie named it).
+   * the gate's own name, as the isolate that vouched for the session read it).
    */
   async passSession(hash: string, idHash: string, limit: number): Promise<(Passage & { principal: Principal; expiresAt: number }) | null> {
     let held = this.sessions.get(idHash);
