@@ -390,6 +390,8 @@ describe("concurrency caps", () => {
     await waitFor(o.token, kept, ["needs_input"]);
     const d = await waitFor(o.token, id, ["needs_input"]);
     const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
+    // the row says it waits before the writes are lost: the object answers needs_input before its write lands
+    await stub.settled();
     await loseIndexWrites(stub);
     const res = await api("POST", `/sessions/${d.session_id}/respond`, { token: o.token, body: { call_id: d.pending[0].call_id, answers: ["yes"] } });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
