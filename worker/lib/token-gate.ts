@@ -60,6 +60,16 @@ export class TokenGate extends DurableObject<Bindings> {
    * the gate's own name, as the isolate that vouched for the session read it).
    */
   async passSession(hash: string, idHash: string, limit: number): Promise<(Passage & { principal: Principal; expiresAt: number }) | null> {
+    const session = await this.session(hash, idHash);
+    return session && { principal: session.principal, expiresAt: session.session_expires_at, verdict: this.counter.hit(limit) };
+  }
+
+  /** Whether a session still holds, as `passSession` answers, without counting a request: an open stream's check. */
+  async sessionHolds(hash: string, idHash: string): Promise<boolean> {
+    return (await this.session(hash, idHash)) !== null;
+  }
+
+  private async session(hash: string, idHash: string): Promise<SessionReading | null> {
     let held = this.sessions.get(idHash);
     if (!held) {
       if (this.sessions.size >= SESSIONS_HELD) this.sessions.delete(this.sessions.keys().next().value!);
@@ -71,8 +81,7 @@ export class TokenGate extends DurableObject<Bindings> {
       if (this.sessions.get(idHash) === held) this.sessions.delete(idHash);
       return null;
     }
-    if (session.token_hash !== hash || session.session_expires_at <= Date.now() || expired(session.principal)) return null;
-    return { principal: session.principal, expiresAt: session.session_expires_at, verdict: this.counter.hit(limit) };
+    return session.token_hash === hash && session.session_expires_at > Date.now() && !expired(session.principal) ? session : null;
   }
 
   /** A session of the token ended (signed out, or replaced by a sign-in): it is refused from now on, and its open streams check again. */

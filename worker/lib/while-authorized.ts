@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { principalForSession } from "./auth-lookup";
+import { sha256Hex } from "./crypto";
 import type { AppEnv } from "./context";
 import { renewOrgStreamSlot } from "./stream-slots";
 import { TRUST_MS, tokenGate } from "./token-gate";
@@ -12,14 +12,14 @@ import { TRUST_MS, tokenGate } from "./token-gate";
  * and the organization's when `slotOrg` names it (a task's stream).
  */
 export async function lostAuthorization(c: Context<AppEnv>, open: () => boolean, slot?: string, slotOrg?: string): Promise<boolean> {
-  const { DB } = c.env;
   const tokenHash = c.get("tokenHash");
   const sessionId = c.get("sessionId");
+  const sessionHash = sessionId === undefined ? undefined : await sha256Hex(sessionId);
   const gate = tokenGate(c.env, tokenHash);
   while (open()) {
     if (await gate.revokedWithin(tokenHash, TRUST_MS, slot).catch(() => true)) return true;
     if (open() && slot && slotOrg) await renewOrgStreamSlot(c.env, slotOrg, slot);
-    if (open() && sessionId && !(await principalForSession(DB, sessionId).catch(() => null))) return true;
+    if (open() && sessionHash && !(await gate.sessionHolds(tokenHash, sessionHash).catch(() => false))) return true;
   }
   return false;
 }
