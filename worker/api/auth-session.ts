@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Bindings } from "../env";
 import { clearSession, readSession, writeSession } from "../lib/session-cookie";
 import { TRUST_MS, tokenGate } from "../lib/token-gate";
-import { principalForSession, principalForToken } from "../lib/auth-lookup";
+import { principalForSessionHash, principalForToken } from "../lib/auth-lookup";
 import { newSecret, sha256Hex } from "../lib/crypto";
 import { forbidden, unauthorized } from "../lib/errors";
 import { sweepExpiredSessions } from "../lib/session-sweep";
@@ -59,14 +59,15 @@ export const authSessionPublicApi = newApp().openapi(
     const ttlMs = Math.min(SESSION_TTL_S * 1000, p.expires_at === null ? Number.POSITIVE_INFINITY : p.expires_at - now);
     // the browser's previous session ends with this sign-in (its cookie is replaced), and the organization's expired ones go
     const prior = readSession(c)?.id;
-    const priorSession = prior ? await principalForSession(c.env.DB, prior) : null;
+    const priorHash = prior ? await sha256Hex(prior) : null;
+    const priorSession = priorHash ? await principalForSessionHash(c.env.DB, priorHash) : null;
     await c.env.DB.batch([
       c.env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)").bind(await sha256Hex(sid), p.token_id, p.org_id, now, now + ttlMs),
-      c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ?").bind(prior ? await sha256Hex(prior) : null),
+      c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ?").bind(priorHash),
       sweepExpiredSessions(c.env.DB, p.org_id, now),
       auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "auth.sign_in", target_type: "token", target_id: p.token_id, details: { address } }, now),
     ]);
-    if (priorSession) await endSession(c.env, priorSession.token_hash, await sha256Hex(prior!));
+    if (priorSession && priorHash) await endSession(c.env, priorSession.token_hash, priorHash);
     await tokenGate(c.env, await sha256Hex(token))
       .sessionOpened(p.token_id, now + ttlMs)
       .catch((e) => log("warn", "session's expiry not scheduled; the organization's sweeps delete it", { org_id: p.org_id, error: String(e) }));

@@ -57,5 +57,3 @@ export async function principalForSessionHash(d1: D1Database, idHash: string): P
     .first<TokenRow & { session_expires_at: number }>();
   return row ? { principal: toPrincipal(row, "session"), token_hash: row.token_hash, session_expires_at: row.session_expires_at } : null;
 }
-
-export const principalForSession = async (d1: D1Database, sessionId: string) => principalForSessionHash(d1, await sha256Hex(sessionId));
