@@ -103,7 +103,7 @@ export const gateOf = async (token: string) => tokenGate(env, await sha256Hex(to
 /** Spends a rate window (a TokenGate's or a RateLimiter's `counter`) for this minute, straight in its object. */
 export async function spendWindow(stub: DurableObjectStub<TokenGate> | DurableObjectStub<RateLimiter>, count = Number.MAX_SAFE_INTEGER): Promise<void> {
   await runInDurableObject(stub as DurableObjectStub<RateLimiter>, (o) => {
-    Object.assign((o as unknown as RateLimiter).counter, { window: Math.floor(Date.now() / 60_000), count });
+    (o as unknown as RateLimiter).counter.spend(count);
   });
 }
 

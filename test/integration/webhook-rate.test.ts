@@ -30,12 +30,6 @@ async function deliver(t: { id: string; secret: string }) {
 
 const tasksOf = async (triggerId: string) => (await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE trigger_id = ?").bind(triggerId).first<{ n: number }>())!.n;
 
-/** The count is per minute: a test that must stay inside one waits out a minute about to end. */
-async function freshMinute() {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < 8000) await new Promise((r) => setTimeout(r, left + 100));
-}
-
 describe("webhook delivery rate limit", () => {
   it("applies the instance's WEBHOOK_RATE_LIMIT_PER_MIN to a trigger without its own, and says so", async () => {
     expect(instance).toBeGreaterThan(0);
@@ -50,7 +44,6 @@ describe("webhook delivery rate limit", () => {
   it("refuses deliveries past the trigger's own limit with 429 and Retry-After, starting no task", async () => {
     const t = await makeWebhook({ rate_limit_per_min: 3 });
     expect(t).toMatchObject({ rate_limit_per_min: 3, effective_rate_limit_per_min: 3 });
-    await freshMinute();
     for (let i = 0; i < 3; i++) expect((await deliver(t)).status).toBe(202);
     const refused = await deliver(t);
     expectError(refused, 429, "rate_limited");
@@ -58,13 +51,13 @@ describe("webhook delivery rate limit", () => {
     expect(refused.json.error.details).toMatchObject({ limit_per_min: 3 });
     const after = Number(refused.headers.get("retry-after"));
     expect(after).toBeGreaterThan(0);
-    expect(after).toBeLessThanOrEqual(60);
+    // the three count as spread over a minute: a fourth fits 80 s after the first minute began, at the latest
+    expect(after).toBeLessThanOrEqual(80);
     expect(await tasksOf(t.id)).toBe(3);
   });
 
   it("counts exactly: of many deliveries at once, the limit's worth start tasks", async () => {
     const t = await makeWebhook({ rate_limit_per_min: 4 });
-    await freshMinute();
     const statuses = await Promise.all(Array.from({ length: 12 }, () => deliver(t).then((r) => r.status)));
     expect(statuses.filter((s) => s === 202)).toHaveLength(4);
     expect(statuses.filter((s) => s === 429)).toHaveLength(8);
@@ -73,7 +66,6 @@ describe("webhook delivery rate limit", () => {
 
   it("takes a change at once: raising the limit lets the next delivery in, null goes back to the instance's", async () => {
     const t = await makeWebhook({ rate_limit_per_min: 1 });
-    await freshMinute();
     expect((await deliver(t)).status).toBe(202);
     expectError(await deliver(t), 429, "rate_limited");
     const raised = await api("PATCH", `/triggers/${t.id}`, { body: { rate_limit_per_min: 5 } });

@@ -1,6 +1,6 @@
 import type { Role } from "../db/schema";
 import type { Bindings } from "../env";
-import type { Verdict } from "./rate-limit";
+import type { Verdict } from "./sliding-window";
 
 export interface Principal {
   org_id: string;

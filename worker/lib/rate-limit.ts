@@ -4,36 +4,7 @@ import type { AppEnv } from "./context";
 import type { Bindings } from "../env";
 import { ApiError } from "./errors";
 import { type FailureRule, type Lock, lockOf, withFailure } from "./failure-log";
-
-const WINDOW_MS = 60_000;
-
-export interface Verdict {
-  ok: boolean;
-  remaining: number;
-  /** seconds until the current window ends */
-  reset: number;
-}
-
-export const UNLIMITED: Verdict = { ok: true, remaining: Number.POSITIVE_INFINITY, reset: 0 };
-
-/** A fixed one-minute window counted in memory. */
-export class FixedWindow {
-  window = 0;
-  count = 0;
-
-  hit(limit: number, now = Date.now()): Verdict {
-    if (!(limit > 0)) return UNLIMITED;
-    const window = Math.floor(now / WINDOW_MS);
-    if (window !== this.window) {
-      this.window = window;
-      this.count = 0;
-    }
-    const reset = Math.max(1, Math.ceil(((window + 1) * WINDOW_MS - now) / 1000));
-    if (this.count >= limit) return { ok: false, remaining: 0, reset };
-    this.count++;
-    return { ok: true, remaining: limit - this.count, reset };
-  }
-}
+import { SlidingWindow, type Verdict } from "./sliding-window";
 
 /** How long an address that signed in with a token of a prefix stays exempt from that prefix's lock. */
 const TRUSTED_MS = 30 * 24 * 3600 * 1000;
@@ -45,6 +16,8 @@ export interface Attempt {
   at: number;
   /** this attempt, if it fails, is the one that locks the key */
   locks: boolean;
+  /** the `address` given signed in under this key in the last 30 days */
+  trusted: boolean;
 }
 
 /**
@@ -54,7 +27,7 @@ export interface Attempt {
  * (keys `auth:…`) are in storage: an eviction must not hand a guesser a fresh count.
  */
 export class RateLimiter extends DurableObject<Bindings> {
-  readonly counter = new FixedWindow();
+  readonly counter = new SlidingWindow();
 
   async hit(limit: number, now = Date.now()): Promise<Verdict> {
     return this.counter.hit(limit, now);
@@ -69,10 +42,11 @@ export class RateLimiter extends DurableObject<Bindings> {
   async attempt(rule: FailureRule, address?: string, now = Date.now()): Promise<Attempt> {
     const failures = this.failures();
     const lock = lockOf(failures, rule, now);
-    if (lock.locked && !(address !== undefined && this.trusted(address, now))) return { lock, at: now, locks: false };
+    const trusted = address !== undefined && this.trusted(address, now);
+    if (lock.locked && !trusted) return { lock, at: now, locks: false, trusted };
     const after = withFailure(failures, rule, now);
     this.ctx.storage.kv.put("auth_failures", after);
-    return { lock: { ...lock, locked: false }, at: now, locks: !lock.locked && lockOf(after, rule, now).locked };
+    return { lock: { ...lock, locked: false }, at: now, locks: !lock.locked && lockOf(after, rule, now).locked, trusted };
   }
 
   /** The attempt counted `at` was a right credential: it is no failure, and `address` is trusted under this key. */

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import type { Principal } from "./context";
-import { FixedWindow, type Verdict } from "./rate-limit";
+import { SlidingWindow, type Verdict } from "./sliding-window";
 import { Leases } from "./leases";
 import { expired, principalForSessionHash, principalForTokenHash, type SessionReading } from "./auth-lookup";
 import { log } from "./log";
@@ -27,7 +27,7 @@ const SESSIONS_HELD = 1_000;
 
 /**
  * One per API token (named by the token's hash): who the token is, its dashboard
- * sessions, and its requests this minute. Every request of the token, and of its
+ * sessions, and its requests in the last minute. Every request of the token, and of its
  * sessions once D1 has vouched for them in the isolate, makes one call here instead
  * of a D1 read plus a rate-limiter call. Revoking a token or changing it calls `forget`,
  * and a sign-out `endSession`, so the next request reads D1 again; nothing of that
@@ -36,7 +36,7 @@ const SESSIONS_HELD = 1_000;
  * else of its organization is awake then.
  */
 export class TokenGate extends DurableObject<Bindings> {
-  readonly counter = new FixedWindow();
+  readonly counter = new SlidingWindow();
   private readonly known = new TrustedReading<Principal | null>(TRUST_MS);
   private readonly watchers = new Set<() => void>();
   /** The token's open streams, each until its lease ends: a stream renews it at every check (revokedWithin). */

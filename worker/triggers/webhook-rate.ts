@@ -1,6 +1,6 @@
 import type { Bindings } from "../env";
 import { ApiError } from "../lib/errors";
-import type { Verdict } from "../lib/rate-limit";
+import type { Verdict } from "../lib/sliding-window";
 import type { TriggerRow } from "./fire";
 
 /** The most a trigger's own cap may be: a cap, not a way around one. */

@@ -1,0 +1,65 @@
+export interface Verdict {
+  ok: boolean;
+  remaining: number;
+  /** whole seconds until a request would be let through again (0 when this one was) */
+  reset: number;
+}
+
+export const UNLIMITED: Verdict = { ok: true, remaining: Number.POSITIVE_INFINITY, reset: 0 };
+
+export const WINDOW_MS = 60_000;
+
+/**
+ * Requests in the last minute, counted in memory in constant space: this minute's count plus the last minute's,
+ * weighted by how much of it still lies within sixty seconds of now (requests taken as spread evenly over it).
+ * A fixed window would let `2 × limit` through across its edge, and then refuse everything until the next
+ * minute began; this one lets the allowance come back as the requests that used it age out.
+ */
+export class SlidingWindow {
+  /** start of the minute `current` counts (a multiple of WINDOW_MS) */
+  start = 0;
+  current = 0;
+  previous = 0;
+
+  hit(limit: number, now = Date.now()): Verdict {
+    if (!(limit > 0)) return UNLIMITED;
+    this.roll(now);
+    const used = this.estimate(now);
+    if (used + 1 > limit) return { ok: false, remaining: 0, reset: this.secondsUntilRoom(limit, now) };
+    this.current++;
+    return { ok: true, remaining: Math.max(0, Math.floor(limit - used - 1)), reset: 0 };
+  }
+
+  /** Counts `count` requests at once in this minute (how a test spends an allowance without making them). */
+  spend(count: number, now = Date.now()): void {
+    this.roll(now);
+    this.current += count;
+  }
+
+  private roll(now: number): void {
+    const start = now - (now % WINDOW_MS);
+    if (start === this.start) return;
+    this.previous = start - this.start === WINDOW_MS ? this.current : 0;
+    this.current = 0;
+    this.start = start;
+  }
+
+  private estimate(now: number): number {
+    return this.previous * (1 - (now - this.start) / WINDOW_MS) + this.current;
+  }
+
+  /** When `estimate + 1 ≤ limit` again with nothing more counted: the last minute's weight decays, then this one's. */
+  private secondsUntilRoom(limit: number, now: number): number {
+    const room = limit - 1;
+    let at: number;
+    if (this.current <= room && this.previous > 0) {
+      // previous · (1 − (t − start)/W) + current ≤ room
+      at = this.start + WINDOW_MS * (1 - (room - this.current) / this.previous);
+    } else {
+      // not before the next minute, when this one's count decays the same way
+      const next = this.start + WINDOW_MS;
+      at = this.current > 0 ? next + WINDOW_MS * Math.max(0, 1 - room / this.current) : next;
+    }
+    return Math.max(1, Math.ceil((at - now) / 1000));
+  }
+}
