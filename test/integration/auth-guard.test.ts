@@ -10,6 +10,9 @@ const newAddress = () => `198.51.100.${++n}`;
 /** A wrong token whose prefix no other guess shares, so only the address's count is in play. */
 const guess = () => `fd_${crypto.randomUUID().replaceAll("-", "")}`;
 
+/** A token as the API makes them: its prefix its own (the test helper's tokens share theirs). */
+const newToken = async () => ((await api("POST", "/tokens", { body: { name: "guard", role: "viewer" } })).json as { token: string }).token;
+
 const signIn = (token: string, address?: string) =>
   api("POST", "/auth/session", { token: null, body: { token }, headers: { origin: BASE, ...(address ? { "cf-connecting-ip": address } : {}) } });
 const bearer = (token: string, address: string) => api("GET", "/tasks", { token, headers: { "cf-connecting-ip": address } });
@@ -47,7 +50,29 @@ describe("failed sign-ins per client address", () => {
     for (let i = 0; i < rules.address.limit - 1; i++) expect((await signIn(guess(), address)).status).toBe(401);
     for (let i = 0; i < 5; i++) expect((await signIn(ADMIN, address)).status).toBe(200);
     expect((await signIn(guess(), address)).status).toBe(401);
-    expectError(await signIn(ADMIN, address), 429, "rate_limited");
+    expectError(await signIn(await newToken(), address), 429, "rate_limited");
+    // ...but not the token they signed in with, below
+  });
+
+  it("do not hold a token used from the address before: on a shared address, one client's failures lock out only tokens new to it", async () => {
+    const office = newAddress();
+    const signedIn = await newToken();
+    expect((await signIn(signedIn, office)).status).toBe(200);
+    const script = await newToken();
+    expect((await bearer(script, office)).status).toBe(200);
+    await lockAddress(office);
+    expectError(await signIn(guess(), office), 429, "rate_limited");
+    // a token that signed in there goes on signing in, and its first API request in an isolate passes the lock too
+    expect((await signIn(signedIn, office)).status).toBe(200);
+    expect((await bearer(signedIn, office)).status).toBe(200);
+    // so does one that was used there through the API only
+    expect((await signIn(script, office)).status).toBe(200);
+    // a right token new to the address is still refused, unchecked, and its failures still lock the address
+    const newcomer = await newToken();
+    expectError(await signIn(newcomer, office), 429, "rate_limited");
+    expectError(await bearer(newcomer, office), 429, "rate_limited");
+    // a wrong token that shares a known prefix is checked (and counted against the prefix), and refused as wrong
+    expectError(await signIn(`${signedIn.slice(0, 12)}wrong`, office), 401, "unauthorized");
   });
 
   it("are counted exactly under concurrency: of many guesses at once, only the limit's worth is checked", async () => {
@@ -64,7 +89,7 @@ describe("failed sign-ins per client address", () => {
     expectError(await bearer(guess(), address), 429, "rate_limited");
     expectError(await signIn(ADMIN, address), 429, "rate_limited");
     // a right token not checked before is refused too: a guesser must not learn that a guess was right
-    const fresh = await tokenWithRole("viewer");
+    const fresh = await newToken();
     expectError(await bearer(fresh, address), 429, "rate_limited");
     expect((await bearer(fresh, newAddress())).status).toBe(200);
   });

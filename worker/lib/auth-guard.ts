@@ -54,7 +54,8 @@ const minutes = (s: number) => (s < 90 ? `${s}s` : `${Math.ceil(s / 60)} min`);
 
 /**
  * Counts one credential check against the client's address and, when `token` is given, the token's
- * prefix, before it is made; refuses it (429, counting nothing) while either is locked. Each caller says
+ * prefix, before it is made; refuses it (429, counting nothing) while either is locked, except that neither lock
+ * holds a token at an address it signed in from in the last 30 days. Each caller says
  * afterwards how the check went: `passed` or `failed`.
  */
 export async function beginCheck(env: Bindings, address: string | null, token?: string): Promise<GuardedCheck> {
@@ -68,12 +69,17 @@ export async function beginCheck(env: Bindings, address: string | null, token?: 
   const counted = await Promise.all(
     keys.map(async (k) => ({ ...k, attempt: await limiter(env, k.key).attempt(k.rule, k.scope === "token_prefix" ? (address ?? undefined) : undefined) })),
   );
-  const held = counted.filter((c) => c.attempt.lock.locked).sort((a, b) => b.attempt.lock.retryAfterS - a.attempt.lock.retryAfterS)[0];
+  // A token that signed in from this address before is not held by the address's lock: on a shared address (an
+  // office's NAT) one client's failures, a script's revoked token say, must not lock out everyone else there.
+  const knownHere = counted.some((c) => c.scope === "token_prefix" && c.attempt.trusted);
+  const holds = (c: Counted) => c.attempt.lock.locked && !(c.scope === "address" && knownHere);
+  const held = counted.filter(holds).sort((a, b) => b.attempt.lock.retryAfterS - a.attempt.lock.retryAfterS)[0];
+  const free = counted.filter((c) => !c.attempt.lock.locked);
   if (held) {
     // the other key counted this attempt: it was not checked, so it is no failure there
-    await passed(env, { counted: counted.filter((c) => !c.attempt.lock.locked), address: null });
+    await passed(env, { counted: free, address: null });
     const s = held.attempt.lock.retryAfterS;
-    const what = held.scope === "address" ? "failed sign-ins and API token checks from this address" : "failed sign-ins with tokens beginning like this one";
+    const what = held.scope === "address" ? "failed sign-ins and API token checks from this address" : "failed sign-ins and API token checks with tokens beginning like this one";
     throw new ApiError(
       "rate_limited",
       `too many ${what} (${held.rule.limit} in ${minutes(held.rule.windowMs / 1000)}); try again in ${minutes(s)}`,
@@ -81,7 +87,8 @@ export async function beginCheck(env: Bindings, address: string | null, token?: 
       { "retry-after": String(s) },
     );
   }
-  return { counted, address };
+  // a lock this check passed counted nothing, so there is nothing of it to give back or audit
+  return { counted: free, address };
 }
 
 /** The credential was right: its attempts are no failures, and its address is trusted under its prefix. */

@@ -22,8 +22,8 @@ async function bearer(env: Bindings, token: string, address: string | null): Pro
   let hash = vouched.get(token);
   if (hash === undefined) {
     hash = await sha256Hex(token);
-    // counted with the address's failed sign-ins: guessing through the API is the same guessing
-    const [check, found] = await Promise.all([beginCheck(env, address), principalForTokenHash(env.DB, hash, "bearer")]);
+    // counted with the address's and the prefix's failed sign-ins: guessing through the API is the same guessing
+    const [check, found] = await Promise.all([beginCheck(env, address, token), principalForTokenHash(env.DB, hash, "bearer")]);
     if (!found) {
       await failed(env, check, "api");
       throw unauthorized("unknown, revoked or expired API token", "invalid_token");
