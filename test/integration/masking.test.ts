@@ -21,7 +21,13 @@ describe("secrets in traces", () => {
     const res = await api("PATCH", "/settings", { token, body: { mask_patterns: ["ACME-\\d{6}"] } });
     expect(res.json.mask_patterns).toEqual(["ACME-\\d{6}"]);
     const secret = "sk-proj-0123456789abcdefghij";
-    const created = await api("POST", "/tasks", { token, body: { agent: "researcher", title: "leaky", description: `use ${secret} for order ACME-123456\n@ask which header?\n@output done` } });
+    // the instance's admin token (a literal the instance knows), and one in the shape `npm start` generates
+    const admin = env.FLIGHTDECK_ADMIN_TOKEN!;
+    const generated = "fd_YCUVnfa1Srk8pV-30U5jv_28uEkfEqr7yx_-tU1E";
+    const created = await api("POST", "/tasks", {
+      token,
+      body: { agent: "researcher", title: "leaky", description: `use ${secret} for order ACME-123456, then ${admin} or ${generated}\n@ask which header?\n@output done` },
+    });
     const waiting = await finished(token, created.json.id, ["needs_input"]);
     await api("POST", `/sessions/${waiting.session_id}/respond`, { token, body: { call_id: waiting.pending[0].call_id, answers: ["Authorization: Bearer abcdefghijklmnop"] } });
     const done = await finished(token, created.json.id, ["completed"]);
@@ -31,8 +37,10 @@ describe("secrets in traces", () => {
     expect(trace.text).not.toContain(secret);
     expect(trace.text).not.toContain("ACME-123456");
     expect(trace.text).not.toContain("abcdefghijklmnop");
+    expect(trace.text).not.toContain(admin);
+    expect(trace.text).not.toContain(generated);
     expect(trace.text).toContain("[masked]");
-    expect(trace.json.turns[0].sent.some((m: { content: string }) => m.content.includes("use [masked] for order [masked]"))).toBe(true);
+    expect(trace.json.turns[0].sent.some((m: { content: string }) => m.content.includes("use [masked] for order [masked], then [masked] or [masked]"))).toBe(true);
 
     // Not in the object's storage either: the turns as stored hold no secret.
     const stored = await env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(done.id)).runTrace("main", 1);

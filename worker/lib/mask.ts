@@ -12,7 +12,8 @@ export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
   /\bAKIA[0-9A-Z]{16}\b/g,
   /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
   /\bAIza[0-9A-Za-z_-]{35}/g,
-  /\bfd_[a-z0-9]{40}\b/g,
+  // API-made tokens are base36; the admin token `npm start` and `npm run deploy` generate is base64url
+  /\bfd_[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])/g,
   /\bwhsec_[A-Za-z0-9+/=]{16,}/g,
   /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g,
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
@@ -86,15 +87,21 @@ function boundaryMove(source: string) {
   return spans ? moved : undefined;
 }
 
-/** The masker for one organization: provider keys first (longest first), then its own patterns, then the common shapes. */
-export function makeMasker(providerKeys: readonly (string | undefined)[], orgPatterns: readonly string[]): Masker {
-  const literals = providerKeys.filter((k): k is string => !!k).sort((a, b) => b.length - a.length);
+/** The masker for one organization: the instance's secrets first (longest first), then its own patterns, then the common shapes. */
+export function makeMasker(instanceSecrets: readonly (string | undefined)[], orgPatterns: readonly string[]): Masker {
+  const literals = instanceSecrets.filter((k): k is string => !!k).sort((a, b) => b.length - a.length);
   const own = orgPatterns.filter((p) => checkPattern(p) === null).map((p) => new RegExp(p, "g"));
   const all: (string | RegExp)[] = [...literals, ...own, ...COMMON_SECRET_PATTERNS];
   return Object.assign((text: string) => maskSecrets(text, all), { patterns: all });
 }
 
-export const providerKeysOf = (env: { OPENAI_API_KEY?: string; ANTHROPIC_API_KEY?: string }) => [env.OPENAI_API_KEY, env.ANTHROPIC_API_KEY];
+/** The instance's own credentials, masked as they are wherever a run could quote them (a provider echoing its key). */
+export const instanceSecretsOf = (env: { OPENAI_API_KEY?: string; ANTHROPIC_API_KEY?: string; FLIGHTDECK_ADMIN_TOKEN?: string; SECRETS_KEY?: string }) => [
+  env.OPENAI_API_KEY,
+  env.ANTHROPIC_API_KEY,
+  env.FLIGHTDECK_ADMIN_TOKEN,
+  env.SECRETS_KEY,
+];
 
 /** Every string in a JSON-like value, masked, but those under the keys in `keep`; the value itself is not changed. */
 export function maskDeep<T>(value: T, mask: Masker, keep?: ReadonlySet<string>): T {

@@ -1,5 +1,5 @@
 import type { Bindings } from "../env";
-import { type Masker, makeMasker, providerKeysOf } from "../lib/mask";
+import { type Masker, makeMasker, instanceSecretsOf } from "../lib/mask";
 import { parseOrgSettings } from "../lib/org-settings";
 import { monthEndMs, monthStart } from "./ledger";
 
@@ -64,7 +64,7 @@ export class OrgGuard {
   prime(r: OrgReading): void {
     const s = parseOrgSettings(r.settings);
     const until = Math.min(r.at + TTL_MS, monthEndMs(r.month));
-    this.snap = { cap_nanos: s.monthly_spend_cap_nanos, others_nanos: r.others_nanos, month: r.month, mask: makeMasker(providerKeysOf(this.env), s.mask_patterns), until };
+    this.snap = { cap_nanos: s.monthly_spend_cap_nanos, others_nanos: r.others_nanos, month: r.month, mask: makeMasker(instanceSecretsOf(this.env), s.mask_patterns), until };
   }
 
   private async load(now: number): Promise<void> {
@@ -97,6 +97,6 @@ export class OrgGuard {
 
   /** The masker as of the last read, with its patterns. */
   masker(): Masker {
-    return this.snap ? this.snap.mask : makeMasker(providerKeysOf(this.env), []);
+    return this.snap ? this.snap.mask : makeMasker(instanceSecretsOf(this.env), []);
   }
 }

@@ -23,6 +23,9 @@ describe("maskSecrets", () => {
     expect(m("ghp_" + "a".repeat(36))).toBe(MASK);
     expect(m("AKIAABCDEFGHIJKLMNOP")).toBe(MASK);
     expect(m("fd_" + "a1".repeat(20))).toBe(MASK);
+    // the admin token npm start generates: base64url, so it may end in - or _
+    expect(m("token=fd_YCUVnfa1Srk8pV-30U5jv_28uEkfEqr7yx_-tU1_ ok")).toBe(`token=${MASK} ok`);
+    expect(m("fd_" + "a".repeat(41))).toBe("fd_" + "a".repeat(41));
     expect(m("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----")).toBe(MASK);
     expect(m("a sketch of skies")).toBe("a sketch of skies");
   });
