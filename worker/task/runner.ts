@@ -7,11 +7,12 @@ import { newId } from "../lib/ids";
 import { log, logTaskEvent } from "../lib/log";
 import type { Usage } from "../agents/types";
 import { StepError } from "../agents/types";
-import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, primaryAgent, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
+import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
 import { numberParam, STREAM_ENDED, streamResponse } from "../live/stream-fetch";
 import { Subscribers } from "../live/subscribers";
 import { givesBackSlot } from "../lib/stream-slots";
 import { heartbeatMs, sseFrame, sseFrameJson, sseStream, type TaskEvent } from "./events";
+import { indexRowOf, pendingItemsOf, spendRowsOf } from "./index-row";
 import { IndexSync } from "./index-sync";
 import { type InputTarget, inputNeededIn, inputTargetOf, sameTarget } from "./input-needed";
 import { transitionOf } from "../notify/enqueue";
@@ -19,7 +20,7 @@ import type { TaskTransition } from "../notify/events";
 import { forgetTransitions, oweTransition, owedTransitions } from "./owed-notifications";
 import { QueueSide, releaseSlot, requestSlot } from "../queue/admission";
 import type { AdmitReply } from "../queue/org-queue";
-import { spendRows } from "../spend/ledger";
+import type { SpendRow } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep, Plan } from "./plan-schema";
 import { rerunReuse } from "./rerun";
@@ -1022,37 +1023,15 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   pendingItems(): PendingItem[] {
-    const out: PendingItem[] = [];
-    for (const n of this.nodes()) {
-      if (!n.waiting) continue;
-      if (n.waiting.kind === "approval") out.push({ kind: "approval", step: n.key, run: n.runs });
-      else if (n.waiting.kind === "child") continue;
-      else out.push({ kind: n.waiting.kind, step: n.key, call_id: n.waiting.call_id, question: n.waiting.question });
-    }
-    return out;
+    return pendingItemsOf(this.nodes());
   }
 
-  spendRows() {
-    const m = this.meta!;
-    return spendRows(this.runs.values(), (r) => {
-      const agent = this.agentStep(this.node(r.node_key)).agent;
-      return { agent, model: m.agents[agent]?.model ?? "unknown" };
-    });
+  spendRows(): SpendRow[] {
+    return spendRowsOf(this);
   }
 
   indexRow(): IndexRow {
-    const m = this.meta!;
-    const p = progress(this.graph);
-    const u = this.totals.usage;
-    return {
-      id: m.id, org_id: m.org_id, title: m.title, description: m.description, status: this.status, source: m.source,
-      agent: primaryAgent(m.plan, Object.keys(m.agents)), agents: JSON.stringify(Object.keys(m.agents)), created_by: JSON.stringify(m.created_by),
-      parent_id: m.parent_id, rerun_of: m.rerun_of, trigger_id: m.trigger_id, session_id: m.session_id, plan_id: m.plan_id,
-      plan_version: m.plan_version, progress_done: p.done, progress_total: p.total, tokens_input: u.input, tokens_cache: u.cache, tokens_cache_write: u.cache_write,
-      tokens_output: u.output, tokens_web_search: u.web_search, searches: u.searches, cost_nanos: this.totals.cost_nanos,
-      pending: JSON.stringify(this.pendingItems()), input_needed_in: JSON.stringify(inputNeededIn(this.nodes())), output: this.output, index_version: this.lastEventId, created_at: m.created_at,
-      started_at: this.startedAt, finished_at: this.finishedAt,
-    };
+    return indexRowOf(this);
   }
 }
 
