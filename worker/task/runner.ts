@@ -31,8 +31,7 @@ import { RunExecutor } from "./execute";
 import { stepStatus } from "./step-status";
 import { taskDetail } from "./view";
 import { nextWake, runHeartbeatMs } from "./wake";
-
-const FINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
+import { FINAL, failureOf, taskOutput } from "./outcome";
 
 export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string; details?: unknown };
 const ok = <T>(value: T): RpcResult<T> => ({ ok: true, value });
@@ -811,7 +810,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (FINAL.has(next)) {
       this.finishedAt = now;
       // a task that failed or was cancelled has no result of its own; its steps keep their outputs
-      this.output = next === "completed" ? this.taskOutput() : null;
+      this.output = next === "completed" ? taskOutput(this.meta!.plan, this.graph) : null;
       if (next === "failed") this.stopSiblings(now);
     }
     let transition: TaskTransition | null = null;
@@ -844,14 +843,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     const m = this.meta!;
     await this.sync.flushed();
     const parent = this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(m.parent_id!));
-    await parent.childFinished({ id: m.id, status: this.status, output: this.output, error: this.failure() }).catch((e) => log("warn", "parent notification failed", { task_id: m.id, parent_id: m.parent_id, error: String(e) }));
-  }
-
-  /** Why a failed task failed: the step that failed first, and its error. */
-  private failure(): string | null {
-    if (this.status !== "failed") return null;
-    const failed = [...this.nodes()].filter((n) => n.status === "failed" && n.error).sort((a, b) => (a.finished_at ?? 0) - (b.finished_at ?? 0));
-    return failed.length ? `${failed[0].key}: ${failed[0].error}` : null;
+    await parent.childFinished({ id: m.id, status: this.status, output: this.output, error: failureOf(this.status, this.nodes()) }).catch((e) => log("warn", "parent notification failed", { task_id: m.id, parent_id: m.parent_id, error: String(e) }));
   }
 
   private stopSiblings(now: number): void {
@@ -883,17 +875,6 @@ export class TaskRunner extends DurableObject<Bindings> {
         saveRun(this.sql, run);
       }
     }
-  }
-
-  /** The `output` step's, else the last top-level step's in the plan's order (not by time: parallel steps finish in any order). */
-  private taskOutput(): string | null {
-    const plan = this.meta!.plan;
-    if (plan.output) return this.graph.nodes.get(plan.output)?.output ?? null;
-    for (let i = plan.steps.length - 1; i >= 0; i--) {
-      const n = this.graph.nodes.get(plan.steps[i].id);
-      if (n?.status === "completed") return n.output;
-    }
-    return null;
   }
 
   /** Re-arm to the earliest wake-up (./wake.ts). */
