@@ -8,10 +8,7 @@ import { log, logTaskEvent } from "../lib/log";
 import type { Usage } from "../agents/types";
 import { StepError } from "../agents/types";
 import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
-import { numberParam, STREAM_ENDED, streamResponse } from "../live/stream-fetch";
-import { Subscribers } from "../live/subscribers";
-import { givesBackSlot } from "../lib/stream-slots";
-import { heartbeatMs, sseFrame, sseFrameJson, sseStream, type TaskEvent } from "./events";
+import type { TaskEvent } from "./events";
 import { indexRowOf, pendingItemsOf, spendRowsOf } from "./index-row";
 import { IndexSync } from "./index-sync";
 import { type InputTarget, inputNeededIn, inputTargetOf, sameTarget } from "./input-needed";
@@ -25,10 +22,11 @@ import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep, Plan } from "./plan-schema";
 import { rerunReuse } from "./rerun";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, carryTurns, eventsAfter, insertNode, insertRun, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, carryTurns, insertNode, insertRun, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { stepStatus } from "./step-status";
+import { TaskStream } from "./task-stream";
 import { taskDetail } from "./view";
 import { nextWake, runHeartbeatMs } from "./wake";
 import { FINAL, failureOf, taskOutput } from "./outcome";
@@ -70,7 +68,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   readonly inflight = new Map<string, AbortController>();
   /** Runs begun by this instance that have no stored turns yet, so their executor need not look. */
   readonly freshRuns = new Set<string>();
-  private readonly subscribers = new Subscribers();
+  private readonly stream = new TaskStream(this);
   /** Events stored in the transaction under way (`transact`), pushed once it commits. */
   private held: { id: number; event: TaskEvent; json: string }[] | null = null;
   private readonly waiters = new Set<() => void>();
@@ -290,7 +288,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (!this.meta) return ok(null);
     if (!FINAL.has(this.status)) return fail("conflict", `task is ${this.status}; only a finished task can be deleted`);
     await this.sync.flushed();
-    this.subscribers.closeAll();
+    this.stream.closeAll();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     markPurged(this.ctx.storage);
@@ -487,43 +485,13 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** SSE (worker/live/stream-fetch.ts): stored events after `last_event_id`, then live ones; `slot` the token's stream slot it holds. */
   async fetch(req: Request): Promise<Response> {
     await this.startup;
-    const lastId = numberParam(req, "last_event_id") ?? 0;
-    if (this.streamEnded(lastId)) return new Response(null, { status: STREAM_ENDED });
-    return streamResponse(this.events(lastId, (w) => givesBackSlot(this.env, req, w)));
+    return this.stream.respond(req, this.env);
   }
 
   /** For a HEAD on the stream: whether a resume after `lastId` is over before it starts, as `fetch` would answer it. */
   async streamEnds(lastId: number): Promise<boolean> {
     await this.startup;
-    return this.streamEnded(lastId);
-  }
-
-  private streamEnded(lastId: number): boolean {
-    return this.meta !== null && FINAL.has(this.status) && lastId > 0 && lastId === this.lastEventId;
-  }
-
-  private events(lastId: number, opened: (writer: WritableStreamDefaultWriter<Uint8Array>) => void): ReadableStream<Uint8Array> {
-    const { readable, writer } = sseStream();
-    opened(writer);
-    if (!this.meta) {
-      void writer.close().catch(() => {});
-      return readable;
-    }
-    // an id this task never gave (another task's, a typo): the client cannot know what it missed, so it refetches
-    if (lastId > this.lastEventId) void writer.write(sseFrame(this.lastEventId, "reset", { type: "reset", reason: "your last event is ahead of this task's stream; refetch" })).catch(() => {});
-    let cursor = Math.min(lastId, this.lastEventId);
-    for (;;) {
-      const batch = eventsAfter(this.sql, cursor);
-      for (const e of batch) void writer.write(sseFrameJson(e.id, e.type, e.data)).catch(() => {});
-      if (batch.length < 1000) break;
-      cursor = batch[batch.length - 1].id;
-    }
-    if (FINAL.has(this.status)) {
-      void writer.close().catch(() => {});
-    } else {
-      this.subscribers.add(writer, heartbeatMs(this.env));
-    }
-    return readable;
+    return this.stream.ended(lastId);
   }
 
   async alarm(): Promise<void> {
@@ -824,7 +792,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     });
     this.sync.status(next, transition);
     if (FINAL.has(next)) {
-      this.subscribers.closeAll();
+      this.stream.closeAll();
       // The slot is the queue's record of a task the index may not yet show finished: given back once the row is
       // written, so a process that stops before then, or a write given up on, leaves it for the sweep (admit).
       this.ctx.waitUntil(this.sync.flushed().then(() => (this.sync.behind ? undefined : releaseSlot(this.env, this.meta!))));
@@ -984,7 +952,7 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   private publish(id: number, event: TaskEvent, json: string): void {
     logTaskEvent(id, event, json);
-    if (this.subscribers.size) this.subscribers.broadcast(sseFrameJson(id, event.type, json));
+    this.stream.publish(id, event.type, json);
   }
 
   /** The task as a whole: its status, progress, cost, and the sub-tasks it waits on that ask a person something. */
