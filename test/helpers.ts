@@ -100,7 +100,7 @@ export async function makeOrg(id: string) {
 /** The object that authenticates and counts an API token's requests. */
 export const gateOf = async (token: string) => tokenGate(env, await sha256Hex(token));
 
-/** Spends a rate window (a TokenGate's or a RateLimiter's `counter`) for this minute, straight in its object. */
+/** Spends a rate allowance (a TokenGate's or a RateLimiter's `counter`), straight in its object: counted in this minute, it holds into the next. */
 export async function spendWindow(stub: DurableObjectStub<TokenGate> | DurableObjectStub<RateLimiter>, count = Number.MAX_SAFE_INTEGER): Promise<void> {
   await runInDurableObject(stub as DurableObjectStub<RateLimiter>, (o) => {
     (o as unknown as RateLimiter).counter.spend(count);

@@ -135,7 +135,6 @@ describe("webhook triggers", () => {
   it("counts only signed deliveries in the trigger's rate limit, so unsigned junk cannot lock its sender out", async () => {
     const t = await makeWebhook();
     const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`hook:${t.id}`));
-    if (60_000 - (Date.now() % 60_000) < 3000) await new Promise((r) => setTimeout(r, 3100));
     await spendWindow(limiter, Number(env.WEBHOOK_RATE_LIMIT_PER_MIN) - 1);
     for (let i = 0; i < 3; i++) expectError(await deliver(t.id, t.secret, { repo: "x" }, { sig: "v1,AAAA" }), 401, "unauthorized");
     expectError(await deliver(t.id, t.secret, { repo: "x" }, { headers: { "webhook-signature": "" } }), 401, "unauthorized");
