@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { desc, eq } from "drizzle-orm";
 import type { Bindings } from "../env";
-import type { IndexRow, InputNeeded, PendingItem } from "../db/task-row";
+import type { IndexRow, PendingItem } from "../db/task-row";
 import type { TaskStatus } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log, logTaskEvent } from "../lib/log";
@@ -11,7 +11,7 @@ import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nex
 import type { TaskEvent } from "./events";
 import { indexRowOf, pendingItemsOf, spendRowsOf } from "./index-row";
 import { IndexSync } from "./index-sync";
-import { type InputTarget, inputNeededIn, inputTargetOf, sameTarget } from "./input-needed";
+import { type InputTarget, inputNeededIn } from "./input-needed";
 import { transitionOf } from "../notify/enqueue";
 import type { TaskTransition } from "../notify/events";
 import { forgetTransitions, oweTransition, owedTransitions } from "./owed-notifications";
@@ -26,10 +26,11 @@ import { type Db, type StoredNode, type StoredRun, appendEvent, carryTurns, inse
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { stepStatus } from "./step-status";
+import { type FinishedChild, SubTasks } from "./sub-tasks";
 import { TaskStream } from "./task-stream";
 import { taskDetail } from "./view";
 import { nextWake, runHeartbeatMs } from "./wake";
-import { FINAL, failureOf, taskOutput } from "./outcome";
+import { FINAL, taskOutput } from "./outcome";
 
 export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string; details?: unknown };
 const ok = <T>(value: T): RpcResult<T> => ({ ok: true, value });
@@ -72,16 +73,9 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** Events stored in the transaction under way (`transact`), pushed once it commits. */
   private held: { id: number; event: TaskEvent; json: string }[] | null = null;
   private readonly waiters = new Set<() => void>();
-  /**
-   * What this sub-task last told its parent of a person asked in it (./input-needed.ts), as JSON; reports go in order.
-   * A new task has told nothing and asks nobody; one woken from storage may have told something before: unknown.
-   */
-  private reportedInput: string | undefined = "null";
-  private reporting: Promise<void> = Promise.resolve();
-  /** Reports of sub-tasks this task has made but not yet stored that it waits on: one may ask before that. */
-  private readonly childReports = new Map<string, InputTarget | null>();
   readonly sync: IndexSync;
   readonly executor: RunExecutor;
+  private readonly subTasks: SubTasks;
 
   readonly bindings: Bindings;
   readonly state: DurableObjectState;
@@ -92,6 +86,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.state = ctx;
     this.sync = new IndexSync(env, () => this.indexRow(), () => this.spendRows(), (keys) => forgetTransitions(ctx.storage, keys));
     this.executor = new RunExecutor(this);
+    this.subTasks = new SubTasks(this, () => this.env);
     ctx.blockConcurrencyWhile(async () => {
       this.sql = ctx.storage.sql;
       const store = openStore(ctx.storage);
@@ -99,7 +94,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.abandoned = store === "abandoned";
       this.purged = store === "purged";
       if (!this.unstored) this.load();
-      if (this.meta) this.reportedInput = undefined;
+      if (this.meta) this.subTasks.woken();
       this.queue = new QueueSide(ctx.storage, this.meta === null);
       // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
       if (this.meta) this.alarmAt = await ctx.storage.getAlarm();
@@ -320,7 +315,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.inflight.clear();
     await this.ctx.storage.deleteAlarm();
     this.alarmAt = null;
-    await this.cancelChildren("parent task cancelled");
+    await this.subTasks.cancelChildren("parent task cancelled");
     return ok(null);
   }
 
@@ -501,99 +496,29 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (!this.meta || FINAL.has(this.status)) return;
     if (this.queue.get() === "held") return this.offerToQueue();
     this.executor.storeWorkTimes();
-    await this.pollChildren();
+    await this.subTasks.pollChildren();
     if (this.executor.capWaiting().length) await this.releaseCap();
     this.pump(Math.max(Date.now(), scheduled));
   }
 
   /** A child reports when it finishes; the heartbeat alarm also looks, in case that report was lost. */
-  async childFinished(child: { id: string; status: TaskStatus; output: string | null; error?: string | null }): Promise<void> {
+  async childFinished(child: FinishedChild): Promise<void> {
     await this.startup;
-    this.childReports.delete(child.id);
-    for (const n of this.nodes()) {
-      if (n.waiting?.kind !== "child" || n.waiting.task_id !== child.id) continue;
-      this.endChildWait(n, child);
-      this.pump();
-    }
+    this.subTasks.childFinished(child);
   }
 
-  private endChildWait(n: StoredNode, child: { id: string; status: TaskStatus; output: string | null; error?: string | null }): void {
-    this.transact(() => {
-      const asked = n.waiting?.kind === "child" && n.waiting.input;
-      this.executor.childFinished(n, child);
-      if (asked) this.emitTaskUpdated();
-    });
-    this.tellParent();
-  }
-
-  /**
-   * A sub-task says whether a person is asked something in it or below it (`input`, the task asking), each time
-   * that changes, so this task's lists, feed and stream say it waits on that person; the heartbeat also looks.
-   */
+  /** A sub-task says whether a person is asked something in it or below it (`input`, the task asking), each time that changes. */
   async childInput(id: string, input: InputTarget | null): Promise<void> {
     await this.startup;
-    if (!this.meta || FINAL.has(this.status)) return;
-    const waiting = [...this.nodes()].filter((n) => n.waiting?.kind === "child" && n.waiting.task_id === id);
-    if (waiting.length) this.setChildInput(waiting, input);
-    // made but not yet stored as waited on (its step's spawn_task is still being answered): kept for that moment
-    else if (this.inflight.size) this.childReports.set(id, input);
+    this.subTasks.childInput(id, input);
   }
 
-  /** The report a sub-task made before this task stored that it waits on it, taken once. */
   takeChildReport(id: string): InputTarget | null | undefined {
-    const report = this.childReports.get(id);
-    this.childReports.delete(id);
-    return report;
+    return this.subTasks.takeChildReport(id);
   }
 
-  private setChildInput(nodes: StoredNode[], input: InputTarget | null): void {
-    const changed = nodes.filter((n) => n.waiting?.kind === "child" && !sameTarget(n.waiting.input, input));
-    if (!changed.length) return;
-    this.transact(() => {
-      for (const n of changed) {
-        if (n.waiting?.kind !== "child") continue;
-        const { kind, task_id, tool_call_id } = n.waiting;
-        n.waiting = input ? { kind, task_id, tool_call_id, input } : { kind, task_id, tool_call_id };
-        saveNode(this.sql, n);
-      }
-      this.emitTaskUpdated();
-    });
-    this.sync.soon();
-    if (input) this.wakeWaiters();
-    this.tellParent();
-  }
-
-  /**
-   * A sub-task tells its parent, in order, whenever what it would say of a person asked in it changes; its
-   * end is told by `notifyParent`. A report lost (a restart) is made good by the parent's heartbeat.
-   */
   tellParent(): void {
-    const m = this.meta;
-    if (!m?.parent_id || FINAL.has(this.status)) return;
-    const input = inputTargetOf({ id: m.id, title: m.title, status: this.status, input_needed_in: inputNeededIn(this.nodes()) });
-    const json = JSON.stringify(input);
-    if (json === this.reportedInput) return;
-    this.reportedInput = json;
-    const parent = this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(m.parent_id));
-    this.reporting = this.reporting.then(() =>
-      parent.childInput(m.id, input).catch((e) => {
-        this.reportedInput = undefined;
-        log("warn", "parent not told of input asked", { task_id: m.id, parent_id: m.parent_id, error: String(e) });
-      }),
-    );
-    this.ctx.waitUntil(this.reporting);
-  }
-
-  private async pollChildren(): Promise<void> {
-    for (const n of this.nodes()) {
-      if (n.waiting?.kind !== "child") continue;
-      const row = await this.env.DB.prepare("SELECT id, title, status, output, input_needed_in FROM tasks WHERE id = ?")
-        .bind(n.waiting.task_id)
-        .first<{ id: string; title: string; status: TaskStatus; output: string | null; input_needed_in: string }>();
-      if (!row || n.waiting?.kind !== "child") continue;
-      if (FINAL.has(row.status)) this.endChildWait(n, row);
-      else this.setChildInput([n], inputTargetOf({ ...row, input_needed_in: JSON.parse(row.input_needed_in) as InputNeeded[] }));
-    }
+    this.subTasks.tellParent();
   }
 
   /** `?wait=`: resolves once the task finishes or needs a person (itself, or in a sub-task it waits on), or after `timeoutMs`. */
@@ -796,7 +721,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       // The slot is the queue's record of a task the index may not yet show finished: given back once the row is
       // written, so a process that stops before then, or a write given up on, leaves it for the sweep (admit).
       this.ctx.waitUntil(this.sync.flushed().then(() => (this.sync.behind ? undefined : releaseSlot(this.env, this.meta!))));
-      if (this.meta!.parent_id) void this.notifyParent();
+      if (this.meta!.parent_id) void this.subTasks.notifyParent();
     }
     if (FINAL.has(next) || next === "needs_input") this.wakeWaiters();
     this.tellParent();
@@ -807,13 +732,6 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.waiters.clear();
   }
 
-  private async notifyParent(): Promise<void> {
-    const m = this.meta!;
-    await this.sync.flushed();
-    const parent = this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(m.parent_id!));
-    await parent.childFinished({ id: m.id, status: this.status, output: this.output, error: failureOf(this.status, this.nodes()) }).catch((e) => log("warn", "parent notification failed", { task_id: m.id, parent_id: m.parent_id, error: String(e) }));
-  }
-
   private stopSiblings(now: number): void {
     const reason = "stopped: another step failed";
     for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
@@ -821,7 +739,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.transact(() => this.stopUnfinished(reason, now));
     void this.ctx.storage.deleteAlarm();
     // as a cancel does: a sub-task, awaited or not, was part of work that failed, and a rerun would make it again
-    this.ctx.waitUntil(this.cancelChildren("parent task failed").catch((e) => log("warn", "sub-tasks not cancelled", { task_id: this.meta!.id, error: String(e) })));
+    this.ctx.waitUntil(this.subTasks.cancelChildren("parent task failed").catch((e) => log("warn", "sub-tasks not cancelled", { task_id: this.meta!.id, error: String(e) })));
   }
 
   /**
@@ -866,18 +784,7 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   /** A sub-task whose result this task, now finished, will never take. */
   stopChild(id: string): void {
-    const reason = `parent task ${this.status}`;
-    const child = this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(id));
-    this.ctx.waitUntil(child.cancel(reason).then(() => {}, (e) => log("warn", "sub-task not cancelled", { task_id: this.meta!.id, child_id: id, error: String(e) })));
-  }
-
-  private async cancelChildren(reason: string): Promise<void> {
-    const { results } = await this.env.DB.prepare(
-      "SELECT id FROM tasks WHERE parent_id = ? AND status IN ('pending', 'in_progress', 'needs_input')",
-    )
-      .bind(this.meta!.id)
-      .all<{ id: string }>();
-    await Promise.all(results.map((r) => this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(r.id)).cancel(reason)));
+    this.subTasks.stopChild(id);
   }
 
   // ---- helpers ----
