@@ -55,7 +55,7 @@ const minutes = (s: number) => (s < 90 ? `${s}s` : `${Math.ceil(s / 60)} min`);
 /**
  * Counts one credential check against the client's address and, when `token` is given, the token's
  * prefix, before it is made; refuses it (429, counting nothing) while either is locked, except that neither lock
- * holds a token at an address it signed in from in the last 30 days. Each caller says
+ * holds a token at an address it passed a check from (a sign-in or an API request) in the last 30 days. Each caller says
  * afterwards how the check went: `passed` or `failed`.
  */
 export async function beginCheck(env: Bindings, address: string | null, token?: string): Promise<GuardedCheck> {
@@ -69,7 +69,7 @@ export async function beginCheck(env: Bindings, address: string | null, token?: 
   const counted = await Promise.all(
     keys.map(async (k) => ({ ...k, attempt: await limiter(env, k.key).attempt(k.rule, k.scope === "token_prefix" ? (address ?? undefined) : undefined) })),
   );
-  // A token that signed in from this address before is not held by the address's lock: on a shared address (an
+  // A token that passed a check from this address before is not held by the address's lock: on a shared address (an
   // office's NAT) one client's failures, a script's revoked token say, must not lock out everyone else there.
   const knownHere = counted.some((c) => c.scope === "token_prefix" && c.attempt.trusted);
   const holds = (c: Counted) => c.attempt.lock.locked && !(c.scope === "address" && knownHere);

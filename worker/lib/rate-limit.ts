@@ -6,7 +6,7 @@ import { ApiError } from "./errors";
 import { type FailureRule, type Lock, lockOf, withFailure } from "./failure-log";
 import { SlidingWindow, type Verdict } from "./sliding-window";
 
-/** How long an address that signed in with a token of a prefix stays exempt from that prefix's lock. */
+/** How long an address where a token of a prefix passed a check stays exempt from that prefix's lock, and that token from the address's. */
 const TRUSTED_MS = 30 * 24 * 3600 * 1000;
 
 export interface Attempt {
@@ -16,7 +16,7 @@ export interface Attempt {
   at: number;
   /** this attempt, if it fails, is the one that locks the key */
   locks: boolean;
-  /** the `address` given signed in under this key in the last 30 days */
+  /** the `address` given passed a check under this key in the last 30 days */
   trusted: boolean;
 }
 
@@ -37,7 +37,7 @@ export class RateLimiter extends DurableObject<Bindings> {
    * Counts a credential check before it is made, as a failure until `succeeded` says otherwise: checked and
    * counted in one call, so concurrent guesses cannot all slip in before the first is counted; by this object's
    * clock, not the callers' (each request's clock stands still between its I/O). An `address`
-   * that signed in under this key before is not held by its lock (an attacker's failures elsewhere).
+   * that passed a check under this key before is not held by its lock (an attacker's failures elsewhere).
    */
   async attempt(rule: FailureRule, address?: string, now = Date.now()): Promise<Attempt> {
     const failures = this.failures();

@@ -7,7 +7,7 @@ export interface Verdict {
 
 export const UNLIMITED: Verdict = { ok: true, remaining: Number.POSITIVE_INFINITY, reset: 0 };
 
-export const WINDOW_MS = 60_000;
+const WINDOW_MS = 60_000;
 
 /**
  * Requests in the last minute, counted in memory in constant space: this minute's count plus the last minute's,
