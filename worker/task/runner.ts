@@ -7,7 +7,7 @@ import { newId } from "../lib/ids";
 import { log, logTaskEvent } from "../lib/log";
 import type { Usage } from "../agents/types";
 import { StepError } from "../agents/types";
-import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus, TERMINAL } from "./dag";
+import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus } from "./dag";
 import type { TaskEvent } from "./events";
 import { indexRowOf, pendingItemsOf, spendRowsOf } from "./index-row";
 import { IndexSync } from "./index-sync";
@@ -22,10 +22,11 @@ import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep, Plan } from "./plan-schema";
 import { rerunReuse } from "./rerun";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, carryTurns, insertNode, insertRun, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode, saveRun } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, insertNode, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { stepStatus } from "./step-status";
+import * as steps from "./step-transitions";
 import { type FinishedChild, SubTasks } from "./sub-tasks";
 import { TaskStream } from "./task-stream";
 import { taskDetail } from "./view";
@@ -310,7 +311,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
     const now = Date.now();
     // the steps and the task's status in one commit: a cancel cut off halfway would leave a task waiting on no step
-    this.setStatus("cancelled", () => this.stopUnfinished(reason, now));
+    this.setStatus("cancelled", () => steps.stopUnfinished(this, reason, now));
     for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
     await this.ctx.storage.deleteAlarm();
@@ -346,7 +347,7 @@ export class TaskRunner extends DurableObject<Bindings> {
         this.markAnswered(callId, answers);
         this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
       }
-      for (const n of woken) this.resumeWaiting(n);
+      for (const n of woken) steps.resumeWaiting(this, n);
       return ok("go");
     });
     if (!answered.ok) return answered;
@@ -368,17 +369,6 @@ export class TaskRunner extends DurableObject<Bindings> {
   private pausedAtSameBudget(node: StoredNode): StoredNode[] {
     const atCap = new Set(this.executor.capWaiting().map((n) => n.key));
     return [...this.nodes()].filter((n) => n !== node && n.status === "waiting" && n.waiting?.kind === "budget" && (atCap.has(node.key) || !atCap.has(n.key)));
-  }
-
-  /** Inside a transaction: a step waiting for an answer runs again, its current run with it (launched by the caller). */
-  private resumeWaiting(node: StoredNode) {
-    node.status = "running";
-    node.waiting = null;
-    saveNode(this.sql, node);
-    const run = this.runs.get(runKey(node.key, node.runs))!;
-    run.status = "running";
-    saveRun(this.sql, run);
-    this.emitStep(node);
   }
 
   /** The organization's monthly cap was raised or lifted: steps paused at it go on once the month has room, their question answered. */
@@ -403,7 +393,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       }
       for (const node of still) {
         if (node.waiting?.kind === "budget") this.markAnswered(node.waiting.call_id, ["cap raised"]);
-        this.resumeWaiting(node);
+        steps.resumeWaiting(this, node);
       }
     });
     for (const node of still) this.launch(node.key);
@@ -633,27 +623,11 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   beginRun(node: StoredNode, now: number, feedback: string | null, resumes?: number): void {
-    node.runs += 1;
-    node.status = "running";
-    node.started_at ??= now;
-    node.finished_at = null;
-    node.error = null;
-    saveNode(this.sql, node);
-    const run: StoredRun = {
-      node_key: node.key, run_no: node.runs, status: "running", started_at: now, finished_at: null, error: null,
-      feedback, price: "", usage: zeroTotals().usage, cost_nanos: 0, worked_ms: 0,
-    };
-    this.runs.set(runKey(node.key, run.run_no), run);
-    insertRun(this.sql, run);
-    const carried = resumes === undefined ? 0 : carryTurns(this.sql, node.key, resumes, run.run_no);
-    if (carried === 0) this.freshRuns.add(runKey(node.key, run.run_no));
-    this.emitStep(node);
+    steps.beginRun(this, node, now, feedback, resumes);
   }
 
   finishNode(node: StoredNode, status: "completed" | "failed", output: string | null, error: string | null, now: number): void {
-    Object.assign(node, { status, output, error, finished_at: now, waiting: null });
-    saveNode(this.sql, node);
-    this.emitStep(node);
+    steps.finishNode(this, node, status, output, error, now);
   }
 
   private launch(key: string): void {
@@ -736,31 +710,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     const reason = "stopped: another step failed";
     for (const ac of this.inflight.values()) ac.abort(new StepError(reason, false));
     this.inflight.clear();
-    this.transact(() => this.stopUnfinished(reason, now));
+    this.transact(() => steps.stopUnfinished(this, reason, now));
     void this.ctx.storage.deleteAlarm();
     // as a cancel does: a sub-task, awaited or not, was part of work that failed, and a rerun would make it again
     this.ctx.waitUntil(this.subTasks.cancelChildren("parent task failed").catch((e) => log("warn", "sub-tasks not cancelled", { task_id: this.meta!.id, error: String(e) })));
-  }
-
-  /**
-   * Every step not finished is cancelled, and so is its current run, which would otherwise show as running for good.
-   * Those that had started say so on the stream, where a client may be following them; the rest were never announced.
-   */
-  private stopUnfinished(reason: string, now: number): void {
-    for (const n of this.nodes()) {
-      if (TERMINAL.has(n.status)) continue;
-      Object.assign(n, { status: "cancelled", error: reason, finished_at: n.started_at ? now : null, waiting: null, retry_at: null });
-      saveNode(this.sql, n);
-      if (n.started_at) this.emitStep(n);
-      const run = this.runs.get(runKey(n.key, n.runs));
-      if (run && (run.status === "running" || run.status === "waiting")) {
-        if (run.status === "running") this.executor.keepInterrupted(n.key, run);
-        run.status = "cancelled";
-        run.error = reason;
-        run.finished_at = now;
-        saveRun(this.sql, run);
-      }
-    }
   }
 
   /** Re-arm to the earliest wake-up (./wake.ts). */
