@@ -7,7 +7,7 @@ import { newId } from "../lib/ids";
 import { log, logTaskEvent } from "../lib/log";
 import type { Usage } from "../agents/types";
 import { StepError } from "../agents/types";
-import { type Action, type Graph, addNode, graphOf, indexPlan, initialNodes, nextActions, progress, type StepIndex, taskStatus } from "./dag";
+import { type Graph, addNode, graphOf, indexPlan, initialNodes, type NodeSpec, progress, type StepIndex, taskStatus } from "./dag";
 import type { TaskEvent } from "./events";
 import { indexRowOf, pendingItemsOf, spendRowsOf } from "./index-row";
 import { IndexSync } from "./index-sync";
@@ -20,6 +20,7 @@ import type { AdmitReply } from "../queue/org-queue";
 import type { SpendRow } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep, Plan } from "./plan-schema";
+import { DagPump } from "./pump";
 import { rerunReuse } from "./rerun";
 import * as s from "./storage-schema";
 import { type Db, type StoredNode, type StoredRun, appendEvent, insertNode, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode } from "./store";
@@ -76,6 +77,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   private readonly waiters = new Set<() => void>();
   readonly sync: IndexSync;
   readonly executor: RunExecutor;
+  readonly dagPump: DagPump;
   private readonly subTasks: SubTasks;
 
   readonly bindings: Bindings;
@@ -87,6 +89,15 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.state = ctx;
     this.sync = new IndexSync(env, () => this.indexRow(), () => this.spendRows(), (keys) => forgetTransitions(ctx.storage, keys));
     this.executor = new RunExecutor(this);
+    this.dagPump = new DagPump(this, {
+      admitted: () => this.queue.get() === undefined,
+      saveQueue: () => this.queue.save(),
+      addNodes: (specs) => this.addNodes(specs),
+      passed: () => {
+        this.refreshStatus();
+        this.armAlarm();
+      },
+    });
     this.subTasks = new SubTasks(this, () => this.env);
     ctx.blockConcurrencyWhile(async () => {
       this.sql = ctx.storage.sql;
@@ -100,7 +111,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       // a new object has no alarm to read (reading one costs a storage round trip on every task's first call)
       if (this.meta) this.alarmAt = await ctx.storage.getAlarm();
       // a restart stopped what this task was doing: it goes on now, not at its organization's queue's next sweep
-      if (this.meta && !FINAL.has(this.status) && this.stalled(Date.now())) this.schedulePump();
+      if (this.meta && !FINAL.has(this.status) && this.dagPump.stalled(Date.now())) this.dagPump.schedule();
     });
   }
 
@@ -188,7 +199,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.transact(() => {
       if (this.unstored) createStore(this.ctx.storage);
       this.sql.exec("INSERT INTO task (id, org_id, meta, status, created_at) VALUES (?, ?, ?, 'pending', ?)", meta.id, meta.org_id, JSON.stringify(meta), meta.created_at);
-      for (const spec of initialNodes(meta.plan, this.index)) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
+      this.addNodes(initialNodes(meta.plan, this.index));
       this.queue.save();
       this.emit({ type: "task.updated", task_id: meta.id, status: "pending", progress: progress(this.graph), cost: 0 });
     });
@@ -249,32 +260,16 @@ export class TaskRunner extends DurableObject<Bindings> {
     }
     if (this.queue.get() !== undefined) this.queue.admitted();
     // waiting for a person with nothing left to resume: the answer wakes it, and only a row behind it is written
-    if (indexed !== undefined && this.status === "needs_input" && !this.unlaunched()) {
+    if (indexed !== undefined && this.status === "needs_input" && !this.dagPump.unlaunched()) {
       if (indexed < this.lastEventId || this.sync.owing) this.sync.now();
       return "started";
     }
-    this.schedulePump();
+    this.dagPump.schedule();
     return "started";
   }
 
-  /** Whether a step runs in storage but not in this instance, as after a restart: the next pass launches it. */
-  private unlaunched(): boolean {
-    for (const n of this.nodes()) if (this.needsLaunch(n)) return true;
-    return false;
-  }
-
-  /** A run to resume, or a step to start or settle that the pass a restart cut off would have stored (a backoff not yet due aside). */
-  private stalled(now: number): boolean {
-    if (this.unlaunched()) return true;
-    return nextActions(this.meta!.plan, this.index, this.graph).some((a) => a.type !== "start_agent" || (this.node(a.key).retry_at ?? 0) <= now);
-  }
-
-  private needsLaunch(n: StoredNode): boolean {
-    return n.kind === "agent" && n.status === "running" && !this.inflight.has(n.key) && n.waiting?.kind !== "child";
-  }
-
   private async offerToQueue(): Promise<void> {
-    if (await requestSlot(this.env, this.queue, this.meta!)) this.schedulePump();
+    if (await requestSlot(this.env, this.queue, this.meta!)) this.dagPump.schedule();
     else this.armAlarm();
   }
 
@@ -356,7 +351,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       if (stopped.ok) this.markAnswered(callId, answers);
       return stopped;
     }
-    for (const n of woken) this.launch(n.key);
+    for (const n of woken) this.dagPump.launch(n.key);
     this.pump();
     return ok(null);
   }
@@ -396,7 +391,7 @@ export class TaskRunner extends DurableObject<Bindings> {
         steps.resumeWaiting(this, node);
       }
     });
-    for (const node of still) this.launch(node.key);
+    for (const node of still) this.dagPump.launch(node.key);
     this.pump();
     return still.length;
   }
@@ -455,7 +450,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       node.output = null;
       this.beginRun(node, Date.now(), comment, node.runs);
     });
-    this.launch(key);
+    this.dagPump.launch(key);
     this.pump();
     return ok(decided);
   }
@@ -535,80 +530,9 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   // ---- the scheduler loop ----
 
-  /**
-   * Applies what the scheduler says and launches the runs it started. `launch: "next turn"` leaves them to
-   * the next pass, a macrotask later: a run of the zero-delay `sim` is all calls inside the process, and it
-   * should not hold up the answer to the call that started the task (see `store`).
-   */
+  /** A scheduling pass (./pump.ts). */
   pump(now = Date.now(), launch: "now" | "next turn" = "now"): void {
-    if (!this.meta || FINAL.has(this.status) || !this.admitted()) return;
-    for (const n of this.nodes()) if (this.needsLaunch(n)) this.launch(n.key);
-    const toStart: string[] = [];
-    let actions = nextActions(this.meta!.plan, this.index, this.graph);
-    // most passes (a run that just finished and recorded its own step) have nothing to apply: no transaction for them
-    if (actions.length) {
-      this.transact(() => {
-        this.queue.save();
-        for (;;) {
-          // once a step has failed the task fails: loops and branches take the failure up, but nothing new starts
-          if (taskStatus(this.graph) === "failed") actions = actions.filter((a) => a.type === "fail" || a.type === "complete");
-          let applied = 0;
-          for (const a of actions) if (this.apply(a, now, toStart)) applied++;
-          if (!applied) break;
-          actions = nextActions(this.meta!.plan, this.index, this.graph);
-        }
-      });
-    }
-    // the next pass launches every running step not in flight, having checked the task is still going
-    if (launch === "now") for (const key of toStart) this.launch(key);
-    else if (toStart.length) this.schedulePump();
-    this.refreshStatus();
-    this.armAlarm();
-  }
-
-  private apply(a: Action, now: number, toStart: string[]): boolean {
-    const node = this.node(a.key);
-    switch (a.type) {
-      case "start_agent": {
-        if (node.retry_at && node.retry_at > now) return false;
-        if (this.reuse(node, now)) return true;
-        node.retry_at = null;
-        // a retry answers the same review as the run that failed, and goes on from where it stopped
-        const failed = this.runs.get(runKey(node.key, node.runs));
-        if (failed?.status === "failed") this.beginRun(node, now, failed.feedback, failed.run_no);
-        else this.beginRun(node, now, null);
-        toStart.push(node.key);
-        return true;
-      }
-      case "start_iteration":
-        Object.assign(node, { status: "running", started_at: now });
-        saveNode(this.sql, node);
-        return true;
-      case "expand_loop":
-      case "take_branch":
-        if (this.reuse(node, now)) return true;
-        for (const spec of a.nodes) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
-        Object.assign(node, { status: "running", started_at: now });
-        saveNode(this.sql, node);
-        this.emitStep(node);
-        return true;
-      case "complete":
-        this.finishNode(node, "completed", a.output, null, now);
-        return true;
-      case "fail":
-        this.finishNode(node, "failed", null, a.error, now);
-        return true;
-    }
-  }
-
-  /** A rerun takes the outputs of the steps upstream of where it restarts from the task it reruns. */
-  private reuse(node: StoredNode, now: number): boolean {
-    const reused = this.meta!.reused[node.key];
-    if (reused === undefined) return false;
-    Object.assign(node, { status: "completed", output: reused, started_at: now, finished_at: now });
-    saveNode(this.sql, node);
-    this.emitStep(node);
-    return true;
+    this.dagPump.pump(now, launch);
   }
 
   /** What a rerun from `fromStep` of `target` (else this task's own version) needs: the plan, inputs and the outputs it reuses. */
@@ -630,36 +554,9 @@ export class TaskRunner extends DurableObject<Bindings> {
     steps.finishNode(this, node, status, output, error, now);
   }
 
-  private launch(key: string): void {
-    const ac = new AbortController();
-    this.inflight.set(key, ac);
-    void this.executor
-      .run(key, ac)
-      .catch((e) => log("error", "run crashed", { task_id: this.meta?.id, step: key, error: String(e), stack: (e as Error).stack }))
-      .finally(() => {
-        if (this.inflight.get(key) === ac) this.inflight.delete(key);
-        // The run that ends the task finishes it in its own turn, one commit with its outcome. Any other
-        // waits for the next pass: runs that finish together share it, and a step's result is stored
-        // before the next step starts.
-        if (this.inflight.size === 0 && FINAL.has(taskStatus(this.graph))) this.pump();
-        else this.schedulePump();
-      });
-  }
-
-  private pumpScheduled = false;
-
-  private admitted(): boolean {
-    return this.queue.get() === undefined;
-  }
-
-  /** Runs that finish together (a loop's fan-out) share one scheduling pass instead of one each. */
-  private schedulePump(): void {
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    setTimeout(() => {
-      this.pumpScheduled = false;
-      this.pump();
-    }, 0);
+  /** Stores new steps after those the task has, in the order they were made. */
+  private addNodes(specs: NodeSpec[]): void {
+    for (const spec of specs) addNode(this.graph, insertNode(this.sql, spec, this.nextSeq++));
   }
 
   private refreshStatus(): void {
