@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { desc, eq } from "drizzle-orm";
+import { desc } from "drizzle-orm";
 import type { Bindings } from "../env";
 import type { IndexRow, PendingItem } from "../db/task-row";
 import type { TaskStatus } from "../db/schema";
@@ -20,6 +20,7 @@ import type { AdmitReply } from "../queue/org-queue";
 import type { SpendRow } from "../spend/ledger";
 import type { TaskMeta, WarmStart } from "./meta";
 import type { AgentStep, Plan } from "./plan-schema";
+import { answerCall, releaseCap } from "./answers";
 import { DagPump } from "./pump";
 import { rerunReuse } from "./rerun";
 import * as s from "./storage-schema";
@@ -35,8 +36,8 @@ import { nextWake, runHeartbeatMs } from "./wake";
 import { FINAL, taskOutput } from "./outcome";
 
 export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string; details?: unknown };
-const ok = <T>(value: T): RpcResult<T> => ({ ok: true, value });
-const fail = (code: "not_found" | "conflict" | "unprocessable", message: string): RpcResult<never> => ({ ok: false, code, message });
+export const ok = <T>(value: T): RpcResult<T> => ({ ok: true, value });
+export const fail = (code: "not_found" | "conflict" | "unprocessable", message: string): RpcResult<never> => ({ ok: false, code, message });
 
 /**
  * One task. Owns its plan snapshot, node states, runs, turns and event log in
@@ -317,83 +318,14 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   async respond(callId: string, answers: string[]): Promise<RpcResult> {
     await this.startup;
-    if (!this.meta) return fail("not_found", "task not found");
-    const call = this.db.select().from(s.callRows).where(eq(s.callRows.call_id, callId)).get();
-    if (!call) return fail("not_found", `no question with call_id ${callId} in this session`);
-    if (call.answered_at) return fail("conflict", "this question was already answered");
-    if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
-    const node = this.node(call.node_key);
-    const woken = [node];
-    // the answer and the steps it wakes are one commit: an answer stored for a step still waiting could never be given again
-    const answered = this.transact((): RpcResult<"stop" | "go"> => {
-      if (call.kind === "budget") {
-        const others = this.pausedAtSameBudget(node);
-        const verdict = this.executor.budgetAnswer(answers, callId);
-        if (!verdict.ok) return verdict;
-        // answered once the cancel is stored: a cancel that fails leaves the question to be answered again
-        if (verdict.value === "stop") return ok("stop");
-        this.markAnswered(callId, answers);
-        // the budget is the task's: a raise answers every step paused at it (each checks its next turn again)
-        for (const other of others) {
-          if (other.waiting?.kind === "budget") this.markAnswered(other.waiting.call_id, answers);
-          woken.push(other);
-        }
-      } else {
-        this.markAnswered(callId, answers);
-        this.executor.answerQuestion(node, call.run_no, call.tool_call_id!, answers.join("\n"));
-      }
-      for (const n of woken) steps.resumeWaiting(this, n);
-      return ok("go");
-    });
-    if (!answered.ok) return answered;
-    if (answered.value === "stop") {
-      const stopped = await this.cancel("stopped at the budget limit");
-      if (stopped.ok) this.markAnswered(callId, answers);
-      return stopped;
-    }
-    for (const n of woken) this.dagPump.launch(n.key);
-    this.pump();
-    return ok(null);
-  }
-
-  /**
-   * The other steps waiting on a budget question that a raise answering `node`'s also answers: those paused at the
-   * task's or an agent's budget, and, when `node`'s question is the organization's monthly cap (a raise lets the task
-   * past it), those paused at the cap too.
-   */
-  private pausedAtSameBudget(node: StoredNode): StoredNode[] {
-    const atCap = new Set(this.executor.capWaiting().map((n) => n.key));
-    return [...this.nodes()].filter((n) => n !== node && n.status === "waiting" && n.waiting?.kind === "budget" && (atCap.has(node.key) || !atCap.has(n.key)));
+    return answerCall(this, callId, answers);
   }
 
   /** The organization's monthly cap was raised or lifted: steps paused at it go on once the month has room, their question answered. */
   async capChanged(): Promise<number> {
     await this.startup;
     if (!this.meta || FINAL.has(this.status)) return 0;
-    return this.releaseCap();
-  }
-
-  /** Also when a cap question's month has ended: a new month may have room. */
-  private async releaseCap(): Promise<number> {
-    const { go, stay, month_end } = await this.executor.capReleased();
-    // read again after the wait: a person may have answered meanwhile, or cancelled
-    const asked = (n: StoredNode) => !FINAL.has(this.status) && n.waiting?.kind === "budget" && n.status === "waiting";
-    const still = go.filter(asked);
-    const later = stay.filter((n) => asked(n) && n.waiting?.kind === "budget" && n.waiting.month_end !== month_end);
-    if (!still.length && !later.length) return 0;
-    this.transact(() => {
-      for (const node of later) {
-        if (node.waiting?.kind === "budget") node.waiting.month_end = month_end;
-        saveNode(this.sql, node);
-      }
-      for (const node of still) {
-        if (node.waiting?.kind === "budget") this.markAnswered(node.waiting.call_id, ["cap raised"]);
-        steps.resumeWaiting(this, node);
-      }
-    });
-    for (const node of still) this.dagPump.launch(node.key);
-    this.pump();
-    return still.length;
+    return releaseCap(this);
   }
 
   /** Answers the run whose output was approved. */
@@ -482,7 +414,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (this.queue.get() === "held") return this.offerToQueue();
     this.executor.storeWorkTimes();
     await this.subTasks.pollChildren();
-    if (this.executor.capWaiting().length) await this.releaseCap();
+    if (this.executor.capWaiting().length) await releaseCap(this);
     this.pump(Math.max(Date.now(), scheduled));
   }
 
@@ -653,10 +585,6 @@ export class TaskRunner extends DurableObject<Bindings> {
 
   agentStep(node: StoredNode): AgentStep {
     return this.index.get(node.step_id)!.step as AgentStep;
-  }
-
-  private markAnswered(callId: string, answers: string[]): void {
-    this.db.update(s.callRows).set({ answered_at: Date.now(), answer: JSON.stringify(answers) }).where(eq(s.callRows.call_id, callId)).run();
   }
 
   newCall(node: StoredNode, runNo: number, kind: "question" | "budget", toolCallId: string | null, question: string): string {
