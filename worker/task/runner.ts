@@ -23,8 +23,9 @@ import type { AgentStep, Plan } from "./plan-schema";
 import { answerCall, releaseCap } from "./answers";
 import { DagPump } from "./pump";
 import { rerunReuse } from "./rerun";
+import { approveOutput, rejectOutput } from "./reviews";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, insertNode, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow, saveNode } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, insertNode, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { stepStatus } from "./step-status";
@@ -331,60 +332,13 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** Answers the run whose output was approved. */
   async approve(key: string, run?: number): Promise<RpcResult<number>> {
     await this.startup;
-    const node = this.awaitingReview(key, run);
-    if ("ok" in node) return node;
-    this.transact(() => {
-      node.status = "completed";
-      node.waiting = null;
-      node.finished_at = Date.now();
-      saveNode(this.sql, node);
-      this.emitStep(node);
-    });
-    this.pump();
-    return ok(node.runs);
-  }
-
-  /**
-   * The step, if its output waits for review, and (when the reviewer names it) it is still `run`'s: two reviewers
-   * at once, one rejecting, must not have the other's approval land on the next run's output, unread.
-   */
-  private awaitingReview(key: string, run: number | undefined): StoredNode | RpcResult<never> {
-    const node = this.reviewable(key);
-    if ("ok" in node) return node;
-    // a reviewer who saw it waiting is told what became of the task, as an answer is
-    if (FINAL.has(this.status)) return fail("conflict", `task is already ${this.status}`);
-    if (node.status !== "waiting" || node.waiting?.kind !== "approval") return fail("conflict", `step ${key} is not waiting for approval`);
-    if (run !== undefined && run !== node.runs) return fail("conflict", `step ${key} now waits with the output of run ${node.runs}, not of run ${run}: review that one`);
-    return node;
-  }
-
-  /** Only an agent step's output is reviewed: a loop or branch is 409 (its own steps are), an unknown or skipped one 404. */
-  private reviewable(key: string): StoredNode | RpcResult<never> {
-    const node = this.graph.nodes.get(key) as StoredNode | undefined;
-    if (!node && this.meta) {
-      const loops = this.index.get(key)?.loops ?? [];
-      const first = loops.length ? [...this.nodes()].find((n) => n.step_id === key && n.status !== "skipped") : undefined;
-      if (first) return fail("not_found", `step ${key} runs once per item of loop ${loops[loops.length - 1]}: review one iteration's, e.g. ${first.key}`);
-    }
-    if (!node || node.status === "skipped") return fail("not_found", `no step ${key} in this task`);
-    if (node.kind !== "agent") return fail("conflict", `step ${key} is ${node.kind === "iteration" ? "an" : "a"} ${node.kind}: review the agent steps inside it`);
-    return node;
+    return approveOutput(this, key, run);
   }
 
   /** Answers the run whose output was rejected (the step runs again as the next one). */
   async reject(key: string, comment: string, run?: number): Promise<RpcResult<number>> {
     await this.startup;
-    const node = this.awaitingReview(key, run);
-    if ("ok" in node) return node;
-    const decided = node.runs;
-    this.transact(() => {
-      node.waiting = null;
-      node.output = null;
-      this.beginRun(node, Date.now(), comment, node.runs);
-    });
-    this.dagPump.launch(key);
-    this.pump();
-    return ok(decided);
+    return rejectOutput(this, key, comment, run);
   }
 
   async runTrace(key: string, runNo: number) {
