@@ -14,6 +14,7 @@ import { IndexSync } from "./index-sync";
 import { type InputTarget, inputNeededIn } from "./input-needed";
 import { transitionOf } from "../notify/enqueue";
 import type { TaskTransition } from "../notify/events";
+import { FINAL, taskOutput } from "./outcome";
 import { forgetTransitions, oweTransition, owedTransitions } from "./owed-notifications";
 import { QueueSide, releaseSlot, requestSlot } from "../queue/admission";
 import type { AdmitReply } from "../queue/org-queue";
@@ -34,7 +35,6 @@ import { type FinishedChild, SubTasks } from "./sub-tasks";
 import { TaskStream } from "./task-stream";
 import { taskDetail } from "./view";
 import { nextWake, runHeartbeatMs } from "./wake";
-import { FINAL, taskOutput } from "./outcome";
 
 export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string; details?: unknown };
 export const ok = <T>(value: T): RpcResult<T> => ({ ok: true, value });
@@ -348,6 +348,17 @@ export class TaskRunner extends DurableObject<Bindings> {
     return this.executor.trace(key, run);
   }
 
+  /** What a rerun from `fromStep` of `target` (else this task's own version) needs: the plan, inputs and the outputs it reuses. */
+  async rerunSeed(fromStep: string, target?: { plan: Plan; version: number }): Promise<RpcResult<{ meta: TaskMeta; reused: Record<string, string> }>> {
+    await this.startup;
+    if (!this.meta) return fail("not_found", "task not found");
+    const ran = { plan: this.meta.plan, version: this.meta.plan_version };
+    const top = (id: string) => (this.graph.nodes.get(id)?.parent === null ? this.graph.nodes.get(id) : undefined);
+    const r = rerunReuse(ran, target ?? ran, fromStep, top);
+    if (!r.ok) return { ok: false, code: "unprocessable", message: r.message, details: [{ step: r.step }] };
+    return ok({ meta: this.meta, reused: r.reused });
+  }
+
   /** SSE (worker/live/stream-fetch.ts): stored events after `last_event_id`, then live ones; `slot` the token's stream slot it holds. */
   async fetch(req: Request): Promise<Response> {
     await this.startup;
@@ -384,14 +395,6 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.subTasks.childInput(id, input);
   }
 
-  takeChildReport(id: string): InputTarget | null | undefined {
-    return this.subTasks.takeChildReport(id);
-  }
-
-  tellParent(): void {
-    this.subTasks.tellParent();
-  }
-
   /** `?wait=`: resolves once the task finishes or needs a person (itself, or in a sub-task it waits on), or after `timeoutMs`. */
   async waitForResult(timeoutMs: number): Promise<TaskStatus> {
     await this.startup;
@@ -414,22 +417,11 @@ export class TaskRunner extends DurableObject<Bindings> {
     return this.status;
   }
 
-  // ---- the scheduler loop ----
+  // ---- the task's steps, status and wake-ups ----
 
   /** A scheduling pass (./pump.ts). */
   pump(now = Date.now(), launch: "now" | "next turn" = "now"): void {
     this.dagPump.pump(now, launch);
-  }
-
-  /** What a rerun from `fromStep` of `target` (else this task's own version) needs: the plan, inputs and the outputs it reuses. */
-  async rerunSeed(fromStep: string, target?: { plan: Plan; version: number }): Promise<RpcResult<{ meta: TaskMeta; reused: Record<string, string> }>> {
-    await this.startup;
-    if (!this.meta) return fail("not_found", "task not found");
-    const ran = { plan: this.meta.plan, version: this.meta.plan_version };
-    const top = (id: string) => (this.graph.nodes.get(id)?.parent === null ? this.graph.nodes.get(id) : undefined);
-    const r = rerunReuse(ran, target ?? ran, fromStep, top);
-    if (!r.ok) return { ok: false, code: "unprocessable", message: r.message, details: [{ step: r.step }] };
-    return ok({ meta: this.meta, reused: r.reused });
   }
 
   beginRun(node: StoredNode, now: number, feedback: string | null, resumes?: number): void {
@@ -516,6 +508,16 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.alarmAt = alarmAt;
     if (alarmAt == null) void this.ctx.storage.deleteAlarm();
     else void this.ctx.storage.setAlarm(Math.max(alarmAt, now + 1));
+  }
+
+  // ---- for its sub-tasks and its parent (./sub-tasks.ts) ----
+
+  takeChildReport(id: string): InputTarget | null | undefined {
+    return this.subTasks.takeChildReport(id);
+  }
+
+  tellParent(): void {
+    this.subTasks.tellParent();
   }
 
   /** A sub-task whose result this task, now finished, will never take. */
