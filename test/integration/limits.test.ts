@@ -4,7 +4,7 @@ import { subscribeToFeed } from "../../worker/live/org-feed";
 import { MAX_PLAN_STEPS } from "../../worker/task/validate";
 import { MAX_LOOP_ITEMS } from "../../worker/task/dag";
 import { MAX_INSTRUCTIONS_BYTES } from "../../worker/task/execute";
-import { ADMIN, api, BASE, createTask, expectError, gateOf, makeOrg, spendWindow, waitForStatus, workerFetch } from "../helpers";
+import { ADMIN, api, BASE, expectError, gateOf, makeOrg, spendWindow, waitForStatus, workerFetch } from "../helpers";
 
 const limiter = (key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
 const perMinute = Number(env.RATE_LIMIT_PER_MIN);

@@ -2,7 +2,6 @@ import { requestId } from "hono/request-id";
 import { authenticate } from "../lib/auth";
 import { ensureBootstrapped } from "../lib/bootstrap";
 import { bodyLimit } from "../lib/body-limit";
-import { ApiError } from "../lib/errors";
 import { requestLog } from "../lib/log";
 import { rateLimit } from "../lib/rate-limit";
 import { agentsApi } from "./agents";

@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { RunTrace } from "../api/trace-schema";
 import type { Price } from "../agents/cost";
-import { answerPending, type LoopOutcome, runAgentLoop, toolCallCap, toolCallLimit, type TurnRecord } from "../agents/loop";
+import { answerPending, type LoopOutcome, runAgentLoop, toolCallCap, toolCallLimit } from "../agents/loop";
 import { capResult } from "../agents/tools/cap";
 import { cachedMcpServerResolver } from "../db/mcp-servers";
 import { PRICE_CACHE_MS, priceFor } from "../db/pricing";

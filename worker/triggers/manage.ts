@@ -6,7 +6,7 @@ import { badRequest, conflict, notFound, unprocessable } from "../lib/errors";
 import { declaredNames, resolveInputs } from "../task/params";
 import type { Param, Plan } from "../task/plan-schema";
 import { findNamedPlan } from "../api/plan-run";
-import { canonicalTimeZone, nextFire, validateCron } from "./cron";
+import { canonicalTimeZone, validateCron } from "./cron";
 import { loadTrigger, type TriggerRow } from "./fire";
 import { describeGaps, triggerGaps, unknownParams } from "./plan-fit";
 import { newWebhookSecret } from "./webhook-signature";
