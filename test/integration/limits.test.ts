@@ -100,6 +100,7 @@ describe("rate limit per token", () => {
     const token = await makeOrg("org_rate");
     const ok = await api("GET", "/tasks", { token });
     expect(ok.status).toBe(200);
+    expect(ok.headers.get("x-ratelimit-limit")).toBe(String(perMinute));
     const remaining = Number(ok.headers.get("x-ratelimit-remaining"));
     expect(remaining).toBe(perMinute - 1);
     // Spend the rest of this minute's allowance straight on the token's counter.

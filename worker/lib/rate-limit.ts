@@ -81,5 +81,8 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const v = c.get("rate");
   if (!v.ok) throw rateLimited(v, rateLimitPerMinute(c.env));
   await next();
-  if (Number.isFinite(v.remaining)) c.header("x-ratelimit-remaining", String(v.remaining));
+  if (Number.isFinite(v.remaining)) {
+    c.header("x-ratelimit-limit", String(rateLimitPerMinute(c.env)));
+    c.header("x-ratelimit-remaining", String(v.remaining));
+  }
 });
