@@ -96,7 +96,7 @@ describe("the unauthenticated edges, as npm start serves them on http://localhos
     await page.goto(`${app.url}/sign-in`);
     await page.getByLabel("API token").fill(newcomer);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("alert").filter({ hasText: /Too many failed sign-ins from this address: signing in is paused\. Try again in \d+ minutes\./ }).waitFor();
+    await page.getByRole("alert").filter({ hasText: /Too many failed sign-ins from this address: signing in is paused\. Try again in \d+ minutes, or sign in with a token already used from this network\./ }).waitFor();
     expect(await page.getByLabel("API token").evaluate((el) => el === document.activeElement)).toBe(true);
     expect((await browser.context.cookies(app.url)).length).toBe(0);
 

@@ -8,7 +8,10 @@ export function signInError(err: unknown): string {
   if (err instanceof ApiError && err.status === 429) {
     const d = (err.details ?? {}) as { scope?: string; retry_after_s?: number };
     const from = d.scope === "token_prefix" ? "with tokens like this one" : "from this address";
-    return `Too many failed sign-ins ${from}: signing in is paused. Try again in ${typeof d.retry_after_s === "number" ? wait(d.retry_after_s) : "a few minutes"}.`;
+    const when = `Try again in ${typeof d.retry_after_s === "number" ? wait(d.retry_after_s) : "a few minutes"}`;
+    // the address's lock holds only tokens new to it: on a shared network, someone else's failures paused this one
+    const besides = d.scope === "address" ? ", or sign in with a token already used from this network" : "";
+    return `Too many failed sign-ins ${from}: signing in is paused. ${when}${besides}.`;
   }
   return err instanceof Error ? err.message : String(err);
 }
