@@ -5,7 +5,7 @@ import { lostAuthorization, whileAuthorized } from "../lib/while-authorized";
 import { giveBackStreamSlot, slotParams, takeOrgStreamSlot, takeStreamSlot } from "../lib/stream-slots";
 import { requireRole } from "../lib/roles";
 import { createTask, singleStepPlan, taskStub } from "../task/create";
-import type { RpcResult } from "../task/runner";
+import type { RpcResult } from "../task/rpc-result";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
 import { createdBy, sourceOf } from "./principal";

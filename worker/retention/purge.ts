@@ -2,7 +2,7 @@ import type { Bindings } from "../env";
 import { orgFeed } from "../live/org-feed";
 import { type IndexRow, INDEX_COLUMNS, toListItem } from "../db/task-row";
 import { log } from "../lib/log";
-import type { RpcResult } from "../task/runner";
+import type { RpcResult } from "../task/rpc-result";
 
 const taskStub = (env: Bindings, id: string) => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
 

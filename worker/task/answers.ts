@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { FINAL } from "./outcome";
-import { fail, ok, type RpcResult, type TaskRunner } from "./runner";
+import { fail, ok, type RpcResult } from "./rpc-result";
+import type { TaskRunner } from "./runner";
 import * as s from "./storage-schema";
 import { resumeWaiting } from "./step-transitions";
 import { type Db, type StoredNode, saveNode } from "./store";

@@ -16,7 +16,7 @@ import { monthStart } from "../spend/ledger";
 import { planAgents, primaryAgent } from "./dag";
 import type { AgentSnapshot, CreatedBy, TaskMeta, WarmStart } from "./meta";
 import type { Plan } from "./plan-schema";
-import type { RpcResult } from "./runner";
+import type { RpcResult } from "./rpc-result";
 import { delay } from "../lib/time";
 import { findTask } from "../db/task-queries";
 import { searchText } from "../db/search-text";

@@ -2,8 +2,7 @@ import { log } from "../lib/log";
 import { type Action, type NodeSpec, nextActions, taskStatus } from "./dag";
 import { FINAL } from "./outcome";
 import type { TaskRunner } from "./runner";
-import { runKey } from "./runner";
-import { type StoredNode, saveNode } from "./store";
+import { type StoredNode, saveNode, runKey } from "./store";
 
 type PumpedTask = Pick<
   TaskRunner,

@@ -1,5 +1,6 @@
 import { FINAL } from "./outcome";
-import { fail, ok, type RpcResult, type TaskRunner } from "./runner";
+import { fail, ok, type RpcResult } from "./rpc-result";
+import type { TaskRunner } from "./runner";
 import { type StoredNode, saveNode } from "./store";
 
 type ReviewedTask = Pick<TaskRunner, "meta" | "status" | "index" | "graph" | "sql" | "nodes" | "transact" | "emitStep" | "beginRun" | "dagPump" | "pump">;

@@ -24,9 +24,10 @@ import type { AgentStep, Plan } from "./plan-schema";
 import { answerCall, releaseCap } from "./answers";
 import { DagPump } from "./pump";
 import { rerunReuse } from "./rerun";
+import { fail, ok, type RpcResult } from "./rpc-result";
 import { approveOutput, rejectOutput } from "./reviews";
 import * as s from "./storage-schema";
-import { type Db, type StoredNode, type StoredRun, appendEvent, insertNode, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow } from "./store";
+import { type Db, type StoredNode, type StoredRun, appendEvent, runKey, insertNode, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
 import { stepStatus } from "./step-status";
@@ -36,9 +37,6 @@ import { TaskStream } from "./task-stream";
 import { taskDetail } from "./view";
 import { nextWake, runHeartbeatMs } from "./wake";
 
-export type RpcResult<T = null> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict" | "unprocessable"; message: string; details?: unknown };
-export const ok = <T>(value: T): RpcResult<T> => ({ ok: true, value });
-export const fail = (code: "not_found" | "conflict" | "unprocessable", message: string): RpcResult<never> => ({ ok: false, code, message });
 
 /**
  * One task. Owns its plan snapshot, node states, runs, turns and event log in
@@ -624,6 +622,4 @@ export class TaskRunner extends DurableObject<Bindings> {
     return indexRowOf(this);
   }
 }
-
-export const runKey = (key: string, runNo: number) => `${key}#${runNo}`;
 

@@ -1,7 +1,6 @@
 import { TERMINAL } from "./dag";
 import type { TaskRunner } from "./runner";
-import { runKey } from "./runner";
-import { type StoredNode, type StoredRun, carryTurns, insertRun, saveNode, saveRun } from "./store";
+import { type StoredNode, type StoredRun, carryTurns, insertRun, saveNode, saveRun, runKey } from "./store";
 import { zeroTotals } from "./totals";
 
 /** What a step's changes touch: its stored row and runs, and the stream that announces it. */

@@ -234,3 +234,6 @@ export function appendEvent(sql: SqlStorage, id: number, type: string, json: str
 export function eventsAfter(sql: SqlStorage, id: number, limit = 1000) {
   return sql.exec<{ id: number; type: string; data: string }>("SELECT id, type, data FROM events WHERE id > ? ORDER BY id LIMIT ?", id, limit).toArray();
 }
+
+/** A run's key in a task's runs: its step's key and its number. */
+export const runKey = (key: string, runNo: number) => `${key}#${runNo}`;

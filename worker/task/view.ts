@@ -1,9 +1,8 @@
 import { toListItem } from "../db/task-row";
 import { iso } from "../lib/time";
 import { containerStatus, type StepStatus, stepStatus } from "./step-status";
-import type { StoredNode } from "./store";
+import { runKey, type StoredNode } from "./store";
 import type { TaskRunner } from "./runner";
-import { runKey } from "./runner";
 import { dependencyOrder } from "./step-order";
 import { addInto, type Totals, tokensView, zeroTotals } from "./totals";
 
