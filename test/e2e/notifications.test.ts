@@ -136,7 +136,8 @@ describe("notifications in the dashboard", () => {
     const row = page.locator("tr[data-subscription-id]", { hasText: url });
     await row.waitFor();
     await apiCall(app, "DELETE", `/notifications/subscriptions/${created.id}`);
-    await row.getByRole("checkbox").uncheck();
+    // a click, not uncheck(): uncheck() reads the box again after its click, and the row may be gone by then
+    await row.getByRole("checkbox").click();
     await page.getByText("subscription not found").waitFor();
     await row.waitFor({ state: "detached" });
   });
