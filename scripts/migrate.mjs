@@ -7,8 +7,8 @@ import path from "node:path";
 
 const TABLE = "d1_migrations";
 
-/** Applies, in name order, each `.sql` file of `dir` the database has not recorded yet; answers their names. */
-export async function applyD1Migrations({ Miniflare, splitSqlQuery, persistRoot, d1Databases, binding, dir }) {
+/** The database `binding` names, on a Miniflare that serves nothing else, for the span of `use`. */
+async function withD1({ Miniflare, persistRoot, d1Databases, binding }, use) {
   const mf = new Miniflare({
     modules: true,
     script: "export default { fetch: () => new Response(null, { status: 404 }) }",
@@ -16,7 +16,15 @@ export async function applyD1Migrations({ Miniflare, splitSqlQuery, persistRoot,
     defaultPersistRoot: persistRoot,
   });
   try {
-    const db = await mf.getD1Database(binding);
+    return await use(await mf.getD1Database(binding));
+  } finally {
+    await mf.dispose();
+  }
+}
+
+/** Applies, in name order, each `.sql` file of `dir` the database has not recorded yet; answers their names. */
+export function applyD1Migrations({ splitSqlQuery, dir, ...where }) {
+  return withD1(where, async (db) => {
     await db.prepare(`CREATE TABLE IF NOT EXISTS ${TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)`).run();
     const applied = new Set((await db.prepare(`SELECT name FROM ${TABLE}`).all()).results.map((r) => r.name));
     const pending = readdirSync(dir).filter((f) => f.endsWith(".sql") && !applied.has(f)).sort();
@@ -26,7 +34,12 @@ export async function applyD1Migrations({ Miniflare, splitSqlQuery, persistRoot,
       await db.batch([...statements, db.prepare(`INSERT INTO ${TABLE} (name) VALUES (?)`).bind(name)]);
     }
     return pending;
-  } finally {
-    await mf.dispose();
-  }
+  });
+}
+
+/** Runs `sql` (statements as a migration file holds them) on the database in one batch, as `wrangler d1 execute --local --file` would. */
+export function executeD1Sql({ splitSqlQuery, sql, ...where }) {
+  return withD1(where, async (db) => {
+    await db.batch(splitSqlQuery(sql).map((q) => db.prepare(q)));
+  });
 }

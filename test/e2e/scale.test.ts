@@ -1,10 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedSql } from "../../bench/search-seed.mjs";
+import { localConfig, persistRootOf } from "../../scripts/local-worker.mjs";
+import { applyD1Migrations, executeD1Sql } from "../../scripts/migrate.mjs";
 import { apiCall, launchBrowser, shot, signIn, startApp, type App, type Browser } from "./helpers";
 
 /**
@@ -21,12 +22,17 @@ let browser: Browser;
 let page: Page;
 let dataDir = "";
 
-function wrangler(args: string[]): void {
-  execFileSync(process.execPath, [path.join(ROOT, "node_modules/wrangler/bin/wrangler.js"), ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
-  });
+/**
+ * The migrations and `sql` applied to the local D1 of `stateDir` as `npm start` applies its migrations, in this
+ * process: wrangler's CLI for the same (`d1 migrations apply --local`) failed once in CI on an assertion of its own.
+ */
+async function seedD1(stateDir: string, sql: string): Promise<void> {
+  const wranglerApi = await import("wrangler");
+  const { config, workerOptions, Miniflare } = localConfig(wranglerApi, ROOT);
+  const db = config.d1_databases[0];
+  const where = { Miniflare, splitSqlQuery: wranglerApi.unstable_splitSqlQuery, persistRoot: persistRootOf(stateDir), d1Databases: workerOptions.d1Databases, binding: db.binding };
+  await applyD1Migrations({ ...where, dir: path.join(ROOT, db.migrations_dir) });
+  await executeD1Sql({ ...where, sql });
 }
 
 beforeAll(async () => {
@@ -34,11 +40,8 @@ beforeAll(async () => {
   const state = path.join(dataDir, "state");
   mkdirSync(state, { recursive: true });
   // Index rows straight into the local D1 of a fresh data dir, before the app starts (as a long-lived install would have them).
-  wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
-  const sql = path.join(dataDir, "seed.sql");
-  writeFileSync(sql, (seedSql as (o: { rows: number; share: number }) => string)({ rows: ROWS, share: 1 }));
   const t0 = Date.now();
-  wrangler(["d1", "execute", "DB", "--local", "--persist-to", state, "--file", sql]);
+  await seedD1(state, (seedSql as (o: { rows: number; share: number }) => string)({ rows: ROWS, share: 1 }));
   console.log(`seeded ${ROWS.toLocaleString("en")} tasks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   app = await startApp(110_000, { dataDir });
   browser = await launchBrowser();
