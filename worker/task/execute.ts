@@ -22,6 +22,7 @@ import { attemptOf, backoffDelayMs, shouldRetry } from "./retry";
 import type { RpcResult } from "./rpc-result";
 import type { TaskRunner } from "./runner";
 import { type StoredNode, type StoredRun, loadTurns, saveNode, saveRun, saveTurn, runKey } from "./store";
+import { FINAL } from "./outcome";
 import type { WarmStart } from "./meta";
 import { renderTemplate, TemplateTooLarge } from "./template";
 import { parseBudgetAnswer } from "./budget-answer";
@@ -191,7 +192,7 @@ export class RunExecutor {
       t.transact(() => {
         // the time until the run goes on is not its own: a sub-task's is bounded by the sub-task's steps
         this.saveRun(run);
-        if (child.ok && outcome.args.wait === true && !FINISHED.has(child.value.status)) {
+        if (child.ok && outcome.args.wait === true && !FINAL.has(child.value.status)) {
           const reported = t.takeChildReport(child.value.id);
           const input = reported === undefined ? inputTargetOf(child.value) : reported;
           node.waiting = { kind: "child", task_id: child.value.id, tool_call_id: outcome.call_id, ...(input && { input }) };
@@ -485,5 +486,4 @@ class TextStream {
     this.masked.reset();
   }
 }
-const FINISHED = new Set(["completed", "failed", "cancelled"]);
 const usd = (nanos: number) => `$${(nanos / 1e9).toFixed(6)}`;
