@@ -3,8 +3,8 @@ import { orgFeed } from "../live/org-feed";
 import { type IndexRow, INDEX_COLUMNS, toListItem } from "../db/task-row";
 import { log } from "../lib/log";
 import type { RpcResult } from "../task/rpc-result";
+import { taskStub } from "../task/create";
 
-const taskStub = (env: Bindings, id: string) => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
 
 /**
  * Deletes a finished task: its object's storage (plan, steps, runs, traces,

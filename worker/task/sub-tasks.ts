@@ -2,6 +2,7 @@ import type { TaskStatus } from "../db/schema";
 import type { InputNeeded } from "../db/task-row";
 import type { Bindings } from "../env";
 import { log } from "../lib/log";
+import { taskStub } from "./create";
 import { type InputTarget, inputNeededIn, inputTargetOf, sameTarget } from "./input-needed";
 import { FINAL, failureOf } from "./outcome";
 import type { TaskRunner } from "./runner";
@@ -115,7 +116,7 @@ export class SubTasks {
     if (json === this.reportedInput) return;
     this.reportedInput = json;
     const env = this.env();
-    const parent = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(m.parent_id));
+    const parent = taskStub(env, m.parent_id);
     this.reporting = this.reporting.then(() =>
       parent.childInput(m.id, input).catch((e) => {
         this.reportedInput = undefined;
@@ -130,7 +131,7 @@ export class SubTasks {
     const m = t.meta!;
     await t.sync.flushed();
     const env = this.env();
-    const parent = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(m.parent_id!));
+    const parent = taskStub(env, m.parent_id!);
     await parent.childFinished({ id: m.id, status: t.status, output: t.output, error: failureOf(t.status, t.nodes()) }).catch((e) => log("warn", "parent notification failed", { task_id: m.id, parent_id: m.parent_id, error: String(e) }));
   }
 
@@ -151,7 +152,7 @@ export class SubTasks {
     const t = this.t;
     const reason = `parent task ${t.status}`;
     const env = this.env();
-    const child = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
+    const child = taskStub(env, id);
     t.state.waitUntil(child.cancel(reason).then(() => {}, (e) => log("warn", "sub-task not cancelled", { task_id: t.meta!.id, child_id: id, error: String(e) })));
   }
 
@@ -162,6 +163,6 @@ export class SubTasks {
       .bind(this.t.meta!.id)
       .all<{ id: string }>();
     const env = this.env();
-    await Promise.all(results.map((r) => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(r.id)).cancel(reason)));
+    await Promise.all(results.map((r) => taskStub(env, r.id).cancel(reason)));
   }
 }
