@@ -13,7 +13,7 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     rolldownOptions: {
       // Solid and the router in one stable, cacheable chunk.
-      output: { advancedChunks: { groups: [{ name: "vendor", test: /node_modules/ }] } },
+      output: { codeSplitting: { groups: [{ name: "vendor", test: /node_modules/ }] } },
     },
   },
   server: {
