@@ -12,6 +12,7 @@ import { StatusBadge, WaitingNote } from "../../components/status-badge";
 import { StepList } from "../../components/step-list";
 import { TaskActions } from "../../components/task-actions";
 import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, totalTokens } from "../../lib/format";
+import { FINAL } from "../../../../worker/task/outcome";
 import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
 import { canWrite, isAdmin } from "../../lib/session";
@@ -21,7 +22,6 @@ import { PendingPanel } from "./pending-panel";
 const RerunDialog = lazy(() => import("./rerun-dialog").then((m) => ({ default: m.RerunDialog })));
 
 const TASK_EVENTS = ["task.updated", "step.updated", "run.turn", "run.text", "task.created", "reset"] as const;
-const FINAL: ReadonlySet<string> = new Set(["completed", "failed", "cancelled"]);
 
 export function TaskDetailPage() {
   const params = useParams<{ id: string }>();
