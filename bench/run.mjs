@@ -2,8 +2,9 @@
 // `npm run bench`: the app in local workerd (wrangler unstable_startWorker, devtools inspector off;
 // the search stage on npm start's Miniflare) against peers and floors in the same workerd build, in one run.
 // Writes bench/results.json and prints a table. `--profile` adds a counting run
-// (bench/profile/) that says where a step, a loop item and a create spend.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+// (bench/profile/) that says where a step, a loop item and a create spend. `--only=create,sse_p99_ms` runs
+// just those stages (by the names the log prints), to look at one again.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { benchBundle } from "./bundle.mjs";
@@ -13,6 +14,7 @@ import { benchSse } from "./sse.mjs";
 import { benchFanout, benchStepOverhead, chainPlan, fanoutPlan } from "./steps.mjs";
 
 const args = new Set(process.argv.slice(2));
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
 const started = performance.now();
 const log = (msg) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${msg}`);
 const results = [];
@@ -22,6 +24,7 @@ let product;
 let peer;
 
 async function stage(name, fn) {
+  if (only && !only.includes(name)) return;
   if (product && peer) log(`quiet after ${(await quiet([...product.pids, ...peer.pids]) / 1000).toFixed(1)} s`);
   log(name);
   try {
@@ -45,14 +48,21 @@ function machineInfo() {
   };
 }
 
+/** A run of some stages (`--only`) leaves the whole run's bench/results.json as it was. */
+const resultsFile = path.join(root, only ? "bench/out/results-only.json" : "bench/results.json");
+
 /** Written after every stage, so a run cut short still leaves what it measured. */
 function writeResults() {
-  writeFileSync(path.join(root, "bench/results.json"), `${JSON.stringify({ at: new Date().toISOString(), machine: machineInfo(), results }, null, 2)}\n`);
+  mkdirSync(path.dirname(resultsFile), { recursive: true });
+  writeFileSync(resultsFile, `${JSON.stringify({ at: new Date().toISOString(), machine: machineInfo(), results }, null, 2)}\n`);
 }
 
 try {
   await stage("bundle_gz_kb", () => benchBundle({ outDir: path.join(scratch.dir, "dist") }));
-  if (!existsSync(path.join(root, "web/dist/index.html"))) await stage("build web/dist for the Worker's assets", () => void benchBundle({ outDir: path.join(root, "web/dist") }));
+  if (!existsSync(path.join(root, "web/dist/index.html"))) {
+    log("building web/dist for the Worker's assets");
+    await benchBundle({ outDir: path.join(root, "web/dist") });
+  }
 
   log("starting the product and the peer worker (unstable_startWorker, inspector off)");
   product = await startProduct(scratch.dir);
@@ -103,4 +113,4 @@ const head = ["id", "value", "unit", "peer", "ratio", "floor", "lost", "goal"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join("  ");
 console.log(`\n${line(head)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${rows.map(line).join("\n")}`);
-console.log(`\n${machine.runner}; ${machine.cpus} cores, load ${machine.load_average.join(" ")}; ${machine.duration_s} s. Written to bench/results.json`);
+console.log(`\n${machine.runner}; ${machine.cpus} cores, load ${machine.load_average.join(" ")}; ${machine.duration_s} s. Written to ${path.relative(root, resultsFile)}`);
