@@ -23,15 +23,11 @@ export class GroupCommitStalled extends Error {
  * transaction, one round trip and one commit whatever it carries, so writes that arrive together
  * share them. At most one batch is in flight: the first caller goes at once, and whatever arrives
  * while it runs goes in the next. Under load the next batch also waits until `settleMs` have passed
- * since the last one ended, gathering the callers that arrive meanwhile. Load means more than one
- * writer: the last batch carried several callers, or several are waiting (PostgreSQL's
- * `commit_delay` likewise waits only with `commit_siblings`). A lone writer goes as soon as the
- * batch in flight ends (a task's `completed` right after its `in_progress` does not wait out a
- * window that would gather nobody), and so does a write that finds the pipeline idle for
- * `settleMs`: only a busy organization's writes wait, and by at most that. `build` makes one
- * batch's statements from its callers' items, so writes of the same kind can share a statement
- * too. When a batch fails, its callers are redone one by one, so one caller's bad write fails only
- * that caller.
+ * since the last one ended, gathering the callers that arrive meanwhile (a write that finds the
+ * pipeline idle for that long goes at once, so only a busy organization's writes wait, and by at
+ * most that). `build` makes one batch's statements from its callers' items, so writes of the same
+ * kind can share a statement too. When a batch fails, its callers are redone one by one, so one
+ * caller's bad write fails only that caller.
  *
  * The drain runs in the context of the call that started it, and in workerd a call that is
  * cancelled takes its pending timers and I/O with it. So a caller waiting longer than `stallMs`
@@ -43,8 +39,6 @@ export class GroupCommit<T> {
   private waiting: Waiting<T>[] = [];
   private draining = false;
   private lastEnded = 0;
-  /** Callers the last batch carried. */
-  private lastCallers = 0;
   /** When the drain last started or finished a batch. */
   private progressAt = 0;
   /** Which drain is current: a lost one that wakes up does not clear a newer one's flag. */
@@ -80,11 +74,9 @@ export class GroupCommit<T> {
     this.progressAt = Date.now();
     try {
       while (this.waiting.length) {
-        const busy = this.lastCallers > 1 || this.waiting.length > 1;
         const settle = this.lastEnded + this.settleMs - Date.now();
-        if (busy && settle > 0) await delay(settle);
+        if (settle > 0) await delay(settle);
         const callers = this.waiting.splice(0, MAX_CALLERS);
-        this.lastCallers = callers.length;
         this.progressAt = Date.now();
         try {
           await this.batch(callers.map((c) => c.item));
