@@ -145,18 +145,24 @@ export function decodeCursor(cursor: string): number | null {
   }
 }
 
-/**
- * The filters `textMatch` leaves to an index range of `tasks`: at most a status or a source, or a trigger's
- * tasks or a task's sub-tasks, which are few enough beside the organization's that the words and agent are
- * checked on them.
- */
-function where(orgId: string, f: TaskFilters, beforeSeq: number | null): { sql: string; args: unknown[] } {
+/** The organization and the filters that are columns of `tasks`, as the start of a WHERE clause. */
+export function columnFilters(orgId: string, f: TaskFilters): { parts: string[]; args: unknown[] } {
   const parts = ["org_id = ?"];
   const args: unknown[] = [orgId];
   if (f.trigger_id) (parts.push("trigger_id = ?"), args.push(f.trigger_id));
   if (f.parent_id) (parts.push("parent_id = ?"), args.push(f.parent_id));
   if (f.status) (parts.push("status = ?"), args.push(f.status));
   if (f.source) (parts.push("source = ?"), args.push(f.source));
+  return { parts, args };
+}
+
+/**
+ * The filters `textMatch` leaves to an index range of `tasks`: at most a status or a source, or a trigger's
+ * tasks or a task's sub-tasks, which are few enough beside the organization's that the words and agent are
+ * checked on them.
+ */
+function where(orgId: string, f: TaskFilters, beforeSeq: number | null): { sql: string; args: unknown[] } {
+  const { parts, args } = columnFilters(orgId, f);
   const words = narrow(f) && f.q !== undefined ? ftsQuery(f.q) : null;
   if (narrow(f) && (words || f.agent)) (parts.push("seq IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ?)"), args.push(searchMatch(orgId, f, words)));
   if (beforeSeq != null) (parts.push("seq < ?"), args.push(beforeSeq));

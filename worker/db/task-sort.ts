@@ -1,4 +1,4 @@
-import { ftsQuery, searchMatch, type TaskFilters } from "./task-queries";
+import { columnFilters, ftsQuery, searchMatch, type TaskFilters } from "./task-queries";
 import { type IndexRow, INDEX_COLUMNS, toListItem, type TaskListItem } from "./task-row";
 
 /**
@@ -79,12 +79,7 @@ function after(order: Order, at: Position): { sql: string; args: unknown[] } {
 }
 
 function where(orgId: string, f: TaskFilters, range: ListRange, order: Order, at: Position | null) {
-  const parts = ["org_id = ?"];
-  const args: unknown[] = [orgId];
-  if (f.trigger_id) (parts.push("trigger_id = ?"), args.push(f.trigger_id));
-  if (f.parent_id) (parts.push("parent_id = ?"), args.push(f.parent_id));
-  if (f.status) (parts.push("status = ?"), args.push(f.status));
-  if (f.source) (parts.push("source = ?"), args.push(f.source));
+  const { parts, args } = columnFilters(orgId, f);
   if (range.created_from != null) (parts.push("created_at >= ?"), args.push(range.created_from));
   if (range.created_to != null) (parts.push("created_at < ?"), args.push(range.created_to));
   const words = f.q === undefined ? null : ftsQuery(f.q);
