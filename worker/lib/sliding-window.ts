@@ -8,32 +8,62 @@ export interface Verdict {
 export const UNLIMITED: Verdict = { ok: true, remaining: Number.POSITIVE_INFINITY, reset: 0 };
 
 const WINDOW_MS = 60_000;
+/**
+ * Limits up to this are counted exactly, from the times of the requests let through in the last minute (at most
+ * this many are kept). Above it the two-counter estimate is used: its error, at most a minute ÷ the limit, is
+ * then under a tenth of a second, where for 1 a minute it would be another whole minute.
+ */
+export const EXACT_UP_TO = 600;
 
 /**
- * Requests in the last minute, counted in memory in constant space: this minute's count plus the last minute's,
- * weighted by how much of it still lies within sixty seconds of now (requests taken as spread evenly over it).
- * A fixed window would let `2 × limit` through across its edge, and then refuse everything until the next
- * minute began; this one lets the allowance come back as the requests that used it age out.
+ * Requests in the last sixty seconds. A fixed window would let `2 × limit` through across its edge, and then
+ * refuse everything until the next minute began; this one lets the allowance come back as the requests that
+ * used it age out. Up to `EXACT_UP_TO` a minute it keeps their times and counts them exactly; above, in constant
+ * space, this minute's count plus the last minute's, weighted by how much of it still lies within sixty seconds
+ * of now (requests taken as spread evenly over it).
  */
 export class SlidingWindow {
   /** start of the minute `current` counts (a multiple of WINDOW_MS) */
   start = 0;
   current = 0;
   previous = 0;
+  /** times of the last requests let through, oldest first: those of the last minute, at most EXACT_UP_TO */
+  private readonly times: number[] = [];
 
   hit(limit: number, now = Date.now()): Verdict {
     if (!(limit > 0)) return UNLIMITED;
     this.roll(now);
+    this.forget(now);
+    if (limit <= EXACT_UP_TO) {
+      const used = this.times.length;
+      // the limit-th latest must leave the minute before one more fits
+      if (used >= limit) return { ok: false, remaining: 0, reset: secondsUntil(this.times[used - limit] + WINDOW_MS, now) };
+      this.count(now, 1);
+      return { ok: true, remaining: limit - used - 1, reset: 0 };
+    }
     const used = this.estimate(now);
     if (used + 1 > limit) return { ok: false, remaining: 0, reset: this.secondsUntilRoom(limit, now) };
-    this.current++;
+    this.count(now, 1);
     return { ok: true, remaining: Math.max(0, Math.floor(limit - used - 1)), reset: 0 };
   }
 
   /** Counts `count` requests at once in this minute (how a test spends an allowance without making them). */
   spend(count: number, now = Date.now()): void {
     this.roll(now);
-    this.current += count;
+    this.forget(now);
+    this.count(now, count);
+  }
+
+  private count(now: number, n: number): void {
+    this.current += n;
+    for (let i = 0; i < Math.min(n, EXACT_UP_TO); i++) this.times.push(now);
+    if (this.times.length > EXACT_UP_TO) this.times.splice(0, this.times.length - EXACT_UP_TO);
+  }
+
+  private forget(now: number): void {
+    let gone = 0;
+    while (gone < this.times.length && this.times[gone] <= now - WINDOW_MS) gone++;
+    if (gone) this.times.splice(0, gone);
   }
 
   private roll(now: number): void {
@@ -60,6 +90,8 @@ export class SlidingWindow {
       const next = this.start + WINDOW_MS;
       at = this.current > 0 ? next + WINDOW_MS * Math.max(0, 1 - room / this.current) : next;
     }
-    return Math.max(1, Math.ceil((at - now) / 1000));
+    return secondsUntil(at, now);
   }
 }
+
+const secondsUntil = (at: number, now: number) => Math.max(1, Math.ceil((at - now) / 1000));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SlidingWindow, UNLIMITED } from "../../../worker/lib/sliding-window";
+import { EXACT_UP_TO, SlidingWindow, UNLIMITED } from "../../../worker/lib/sliding-window";
 
 const MIN = 60_000;
 
@@ -9,13 +9,21 @@ function through(w: SlidingWindow, limit: number, at: number[]): number {
 }
 
 describe("sliding one-minute window", () => {
-  it("lets `limit` through in a minute, counting down, then refuses", () => {
+  it("lets `limit` through in a minute, counting down, then refuses until the first is a minute old", () => {
     const w = new SlidingWindow();
     expect(w.hit(3, 10 * MIN)).toEqual({ ok: true, remaining: 2, reset: 0 });
     expect(w.hit(3, 10 * MIN + 1).remaining).toBe(1);
     expect(w.hit(3, 10 * MIN + 2).remaining).toBe(0);
-    // Taken as spread over the minute, the three leave room for one more 20 s into the next.
-    expect(w.hit(3, 10 * MIN + 3)).toEqual({ ok: false, remaining: 0, reset: 80 });
+    expect(w.hit(3, 10 * MIN + 3)).toEqual({ ok: false, remaining: 0, reset: 60 });
+    expect(w.hit(3, 11 * MIN - 1).ok).toBe(false);
+    expect(w.hit(3, 11 * MIN)).toEqual({ ok: true, remaining: 0, reset: 0 });
+  });
+
+  it("at 1 a minute, lets the next through a minute after the last one, not up to two", () => {
+    const w = new SlidingWindow();
+    expect(w.hit(1, 10 * MIN + 59_000).ok).toBe(true);
+    expect(w.hit(1, 11 * MIN + 30_000)).toEqual({ ok: false, remaining: 0, reset: 29 });
+    expect(w.hit(1, 11 * MIN + 59_000).ok).toBe(true);
   });
 
   it("does not let twice the limit through across a minute's edge", () => {
@@ -25,26 +33,44 @@ describe("sliding one-minute window", () => {
     expect(through(w, 10, Array.from({ length: 10 }, (_, i) => 11 * MIN + 1000 + i))).toBe(0);
   });
 
-  it("gives the allowance back as the last minute's requests age out, and says when", () => {
+  it("gives the allowance back as the requests that used it age out, and says when", () => {
     const w = new SlidingWindow();
-    for (let i = 0; i < 10; i++) w.hit(10, 10 * MIN + i);
-    // In the next minute the ten count for what is left of the minute: a tenth of one comes back every 6 s.
-    const refused = w.hit(10, 11 * MIN + 1000);
-    expect(refused).toEqual({ ok: false, remaining: 0, reset: 5 });
-    expect(w.hit(10, 11 * MIN + 5999).ok).toBe(false);
-    expect(w.hit(10, 11 * MIN + 6000)).toEqual({ ok: true, remaining: 0, reset: 0 });
-    expect(w.hit(10, 11 * MIN + 6001).ok).toBe(false);
-    // Half the minute on, half the allowance is free again.
-    expect(through(w, 10, Array.from({ length: 10 }, (_, i) => 11 * MIN + 30_000 + i))).toBe(4);
+    for (let k = 0; k < 10; k++) w.hit(10, 10 * MIN + k * 6000);
+    expect(w.hit(10, 10 * MIN + 59_000)).toEqual({ ok: false, remaining: 0, reset: 1 });
+    expect(w.hit(10, 11 * MIN)).toEqual({ ok: true, remaining: 0, reset: 0 });
+    // the next to age out is the one of 6 s in
+    expect(w.hit(10, 11 * MIN + 1)).toEqual({ ok: false, remaining: 0, reset: 6 });
+    expect(w.hit(10, 11 * MIN + 6000).ok).toBe(true);
   });
 
-  it("Retry-After from a spent minute counts to when its own requests start to age out", () => {
+  it("Retry-After from a spent minute counts to when enough of its requests are a minute old", () => {
     const w = new SlidingWindow();
     w.spend(20, 10 * MIN);
-    // 20 against 10: the next minute must be half gone before one more fits (20 × ½ ≤ 9 at 33 s).
-    expect(w.hit(10, 10 * MIN + 30_000)).toEqual({ ok: false, remaining: 0, reset: 63 });
-    expect(w.hit(10, 11 * MIN + 32_999).ok).toBe(false);
-    expect(w.hit(10, 11 * MIN + 33_000).ok).toBe(true);
+    expect(w.hit(10, 10 * MIN + 30_000)).toEqual({ ok: false, remaining: 0, reset: 30 });
+    expect(w.hit(10, 11 * MIN - 1).ok).toBe(false);
+    expect(through(w, 10, Array.from({ length: 12 }, (_, i) => 11 * MIN + i))).toBe(10);
+  });
+
+  it(`above ${EXACT_UP_TO} a minute, counts in constant space, taking the last minute's requests as spread over it`, () => {
+    const w = new SlidingWindow();
+    w.spend(1000, 10 * MIN);
+    const at = (t: number, n: number) => Array.from({ length: n }, () => t);
+    // a second into the next minute, 59/60 of the thousand still count: 16 more fit
+    expect(through(w, 1000, at(11 * MIN + 1000, 100))).toBe(16);
+    // half the minute on, half of them: 1000 − 500 − 16
+    expect(through(w, 1000, at(11 * MIN + 30_000, 1000))).toBe(484);
+    // the last minute's weight decays by 1000/60 a second: one more fits 60 ms later
+    expect(w.hit(1000, 11 * MIN + 30_000)).toEqual({ ok: false, remaining: 0, reset: 1 });
+    expect(w.hit(1000, 11 * MIN + 30_059).ok).toBe(false);
+    expect(w.hit(1000, 11 * MIN + 30_060).ok).toBe(true);
+  });
+
+  it("counts exactly again when a limit comes down from above the exact range", () => {
+    const w = new SlidingWindow();
+    for (let i = 0; i < 700; i++) w.hit(1000, 10 * MIN + i);
+    // the 5 latest of the 700 are what 5 a minute waits on
+    expect(w.hit(5, 10 * MIN + 30_000)).toEqual({ ok: false, remaining: 0, reset: 31 });
+    expect(w.hit(5, 11 * MIN + 699).ok).toBe(true);
   });
 
   it("forgets a minute that is not the last one", () => {
