@@ -103,6 +103,7 @@ async function freshOrg(productUrl, adminToken, name) {
 async function ours(productUrl, token) {
   const seen = Array.from({ length: CLIENTS }, () => new Set());
   const lat = [];
+  const byStatus = { in_progress: [], completed: [] };
   const mine = new Set();
   const headers = { authorization: `Bearer ${token}` };
   const reqs = await openAll(`${productUrl}/api/v1/events`, headers, (c, type, data, at) => {
@@ -114,6 +115,7 @@ async function ours(productUrl, token) {
     if (!stamp || seen[c].has(key)) return;
     seen[c].add(key);
     lat.push(at - Date.parse(stamp));
+    byStatus[t.status].push(at - Date.parse(stamp));
   });
   const t0 = Date.now();
   for (let i = 0; i < EVENTS / 2; i++) {
@@ -127,7 +129,9 @@ async function ours(productUrl, token) {
   }
   await drain(seen, EVENTS, 15_000);
   for (const r of reqs) r.destroy();
-  return tally(seen, lat);
+  // a start goes out at once; an end once the index row is written (so a client that refetches sees it)
+  const split = Object.fromEntries(Object.entries(byStatus).map(([k, v]) => [k, { p50: percentile(v, 50), p99: percentile(v, 99) }]));
+  return { ...tally(seen, lat), split };
 }
 
 /** Rounds alternate which side goes first, so a noisy moment on this shared machine falls on both; medians are reported. */
@@ -141,7 +145,10 @@ export async function benchSse({ productUrl, token, log }) {
     const sides = [() => bare(productUrl, `round-${r + 1}`).then((x) => bares.push(x)), () => ours(productUrl, orgToken).then((x) => ourRounds.push(x))];
     for (const side of r % 2 ? sides.reverse() : sides) await side();
     const [b, o] = [bares.at(-1), ourRounds.at(-1)];
-    log(`  sse round ${r + 1}: ours p50 ${o.p50} ms, p99 ${o.p99} ms, lost ${o.lost}; bare p50 ${b.p50} ms, p99 ${b.p99} ms, lost ${b.lost}`);
+    log(
+      `  sse round ${r + 1}: ours p50 ${o.p50} ms, p99 ${o.p99} ms, lost ${o.lost} (in_progress p50/p99 ${o.split.in_progress.p50}/${o.split.in_progress.p99}, ` +
+        `completed ${o.split.completed.p50}/${o.split.completed.p99}); bare p50 ${b.p50} ms, p99 ${b.p99} ms, lost ${b.lost}`,
+    );
   }
   const m = (xs, k) => median(xs.map((x) => x[k]));
   const [p99, peerP99] = [m(ourRounds, "p99"), m(bares, "p99")];
@@ -163,6 +170,8 @@ export async function benchSse({ productUrl, token, log }) {
     notes: `${CLIENTS} node:http streaming clients in the bench process, ${EVENTS} events in pairs every ${PAIR_GAP_MS} ms; ${ROUNDS} rounds each side, alternating which goes first; medians. ` +
       `Ours: GET /api/v1/events; each POST /tasks yields task.updated in_progress and completed, latency from the task's started_at / finished_at ` +
       `(so it includes the D1 index write before the feed publish). Bare: latency from the broadcaster's own stamp. ` +
-      `p99 per round ours ${list(ourRounds, "p99")} ms, bare ${list(bares, "p99")} ms (each round's ratio ${pairRatios.join(", ")}, median ${median(pairRatios)}); p50 ours ${m(ourRounds, "p50")} ms, bare ${m(bares, "p50")} ms; lost over all rounds: ours ${lost}, bare ${peerLost}.`,
+      `p99 per round ours ${list(ourRounds, "p99")} ms, bare ${list(bares, "p99")} ms (each round's ratio ${pairRatios.join(", ")}, median ${median(pairRatios)}); p50 ours ${m(ourRounds, "p50")} ms, bare ${m(bares, "p50")} ms; ours by event, medians of the rounds' p50/p99: ` +
+      `in_progress ${median(ourRounds.map((x) => x.split.in_progress.p50))}/${median(ourRounds.map((x) => x.split.in_progress.p99))} ms, ` +
+      `completed ${median(ourRounds.map((x) => x.split.completed.p50))}/${median(ourRounds.map((x) => x.split.completed.p99))} ms; lost over all rounds: ours ${lost}, bare ${peerLost}.`,
   };
 }
