@@ -12,6 +12,9 @@ export default defineConfig({
     // The polyfill would be fine under CSP, but modern browsers do not need it.
     modulePreload: { polyfill: false },
     rolldownOptions: {
+      // Solid's JSX transform is most of any build of a Solid app, so the slow-plugin notice would print on every
+      // loaded build (CI, a first `npm start`) with nothing to act on.
+      checks: { bundlerTimings: false },
       // Solid and the router in one stable, cacheable chunk.
       output: { codeSplitting: { groups: [{ name: "vendor", test: /node_modules/ }] } },
     },
