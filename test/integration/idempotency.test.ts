@@ -1,11 +1,35 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../worker/lib/canonical-json";
 import { sha256Hex } from "../../worker/lib/crypto";
-import { api, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
+import worker from "../../worker/index";
+import { ADMIN, api, BASE, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
 
 const post = (path: string, body: unknown, key: string, token?: string) => api("POST", path, { body, token, headers: { "idempotency-key": key } });
 const countTitled = async (title: string) => (await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE title = ?").bind(title).first<{ n: number }>())!.n;
+
+/** `target`'s properties, functions bound to it, but where `hook` answers something else. */
+function intercept<T extends object>(target: T, hook: (prop: string | symbol) => unknown): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      const hooked = hook(prop);
+      if (hooked !== undefined) return hooked;
+      const value = Reflect.get(t, prop);
+      return typeof value === "function" ? value.bind(t) : value;
+    },
+  });
+}
+
+/** The real D1, counting the `first()` reads of statements whose SQL starts with `prefix`. */
+function countingFirst(prefix: string) {
+  const counts = { reads: 0 };
+  const counted = (stmt: D1PreparedStatement): D1PreparedStatement =>
+    intercept(stmt, (p) =>
+      p === "bind" ? (...args: unknown[]) => counted(stmt.bind(...args)) : p === "first" ? (...args: [string?]) => (counts.reads++, stmt.first(...(args as []))) : undefined,
+    );
+  const db = intercept(env.DB, (p) => (p === "prepare" ? (sql: string) => (sql.startsWith(prefix) ? counted(env.DB.prepare(sql)) : env.DB.prepare(sql)) : undefined));
+  return { db, counts };
+}
 
 describe("Idempotency-Key", () => {
   it("returns the first result for the same key and body: same status, same body, one task", async () => {
@@ -114,6 +138,37 @@ describe("Idempotency-Key", () => {
     expect(await countTitled("idem cut off")).toBe(1);
   });
 
+  it("waits for a twin still answering with reads at growing gaps, and replays its answer once it lands", async () => {
+    const key = crypto.randomUUID();
+    const body = { agent: "researcher", title: "idem twin" };
+    const seed = crypto.randomUUID();
+    await post("/tasks", { agent: "researcher", title: "idem seed" }, seed);
+    const { org_id, token_id } = (await env.DB.prepare("SELECT org_id, token_id FROM idempotency_keys WHERE key = ?").bind(seed).first<{ org_id: string; token_id: string }>())!;
+    const fingerprint = await sha256Hex(`POST /api/v1/tasks\n${canonicalJson(JSON.stringify(body))}`);
+    await env.DB.prepare("INSERT INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, 'twin', ?)")
+      .bind(org_id, token_id, key, fingerprint, Date.now())
+      .run();
+    const { db, counts } = countingFirst("SELECT fingerprint, owner");
+    const answer = JSON.stringify({ id: "tsk_twin", title: "idem twin" });
+    const t0 = Date.now();
+    setTimeout(() => {
+      void env.DB.prepare("UPDATE idempotency_keys SET status = 201, response = ?, location = '/api/v1/tasks/tsk_twin' WHERE key = ?").bind(answer, key).run();
+    }, 1500);
+    const res = await worker.fetch(
+      new Request(`${BASE}/api/v1/tasks`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", "idempotency-key": key }, body: JSON.stringify(body) }),
+      { ...env, DB: db },
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(201);
+    expect(res.headers.get("idempotent-replayed")).toBe("true");
+    expect(await res.text()).toBe(answer);
+    // seen within a gap of the answer: 25 ms, doubling, at most 400 ms apart
+    expect(Date.now() - t0).toBeLessThan(1500 + 600);
+    // 25 + 50 + 100 + 200 + 400 + 400 + 400 ms: about seven reads, where a read every 25 ms would be sixty
+    expect(counts.reads).toBeGreaterThanOrEqual(5);
+    expect(counts.reads).toBeLessThanOrEqual(12);
+  });
+
   it("after a restart, answers with the task a cut-off create made, or makes it when that create never started it", async () => {
     const key = crypto.randomUUID();
     const body = { agent: "researcher", title: `idem made ${key.slice(0, 6)}` };
@@ -185,7 +240,9 @@ describe("Idempotency-Key beyond task creation", () => {
     expect(trigger.json.secret).toMatch(/^whsec_/);
     const triggers = (await api("GET", "/triggers?limit=100")).json.items.filter((t: { plan_id: string }) => t.plan_id === plan.json.id);
     expect(triggers).toHaveLength(1);
-    await replays("/notifications/subscriptions", { url: `https://example.com/${crypto.randomUUID()}`, events: ["task.failed"] }, 201);
+    const subscription = await replays("/notifications/subscriptions", { url: `https://hooks.example.invalid/${crypto.randomUUID()}`, events: ["task.failed"] }, 201);
+    // the default organization's tasks that fail later, in the other files this runtime runs, would be delivered to it
+    expect((await api("DELETE", `/notifications/subscriptions/${subscription.json.id}`)).status).toBe(204);
   });
 
   it("replays a trigger's create with its secret only while that is still the current one, else null and why", async () => {
@@ -216,7 +273,7 @@ describe("Idempotency-Key beyond task creation", () => {
   });
 
   it("replays a notification subscription's create or rotation with its secret only while notifications are signed with it", async () => {
-    const body = { url: `https://example.com/${crypto.randomUUID()}`, events: ["task.failed"] };
+    const body = { url: `https://hooks.example.invalid/${crypto.randomUUID()}`, events: ["task.failed"] };
     const key = crypto.randomUUID();
     const first = await post("/notifications/subscriptions", body, key);
     expect(first.status, first.text).toBe(201);

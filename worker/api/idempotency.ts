@@ -13,7 +13,12 @@ import { tieToTask } from "../task/create";
 import { resourcePath } from "./created";
 
 const TTL_MS = 24 * 3600 * 1000;
+/**
+ * A request whose twin holds the key reads it again after 25 ms, then at doubling gaps up to 400 ms: a twin answered
+ * at once is seen at once, and one that takes seconds is not read from D1 forty times a second.
+ */
 const WAIT_STEP_MS = 25;
+const WAIT_STEP_MAX_MS = 400;
 const WAIT_MAX_MS = 10_000;
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -115,8 +120,9 @@ export const idempotency = (replayed?: Replayed) => createMiddleware<AppEnv>(asy
     if (row?.owner === owner) break;
     // Someone else holds the key: wait for its result, or for it to be released.
     const abandoned = (r: KeyRow) => r.task_id !== null && r.created_at < Date.now() - INTERRUPTED_AFTER_MS;
-    while (row && row.status == null && same(row.fingerprint) && !abandoned(row) && Date.now() < deadline) {
-      await delay(WAIT_STEP_MS);
+    const waiting = (r: KeyRow | undefined): boolean => !!r && r.status == null && same(r.fingerprint) && !abandoned(r) && Date.now() < deadline;
+    for (let step = WAIT_STEP_MS; waiting(row); step = Math.min(step * 2, WAIT_STEP_MAX_MS)) {
+      await delay(Math.min(step, Math.max(0, deadline - Date.now())));
       row = (await select.first<KeyRow>()) ?? undefined;
     }
     if (!row) continue;
