@@ -112,7 +112,7 @@ describe("the OpenAPI document", () => {
     const newToken = await post("/tokens", { name: "located", role: "viewer" });
     expect(newToken.read).toMatchObject({ id: newToken.json.id, name: "located", role: "viewer" });
     expect(newToken.read).not.toHaveProperty("token");
-    const sub = await post("/notifications/subscriptions", { url: "https://example.com/located", events: ["task.failed"] });
+    const sub = await post("/notifications/subscriptions", { url: "https://hooks.example.invalid/located", events: ["task.failed"] });
     expect(sub.read.id).toBe(sub.json.id);
     const conv = await post("/chat", { message: "Research the top competitors." });
     expect(conv.location).toBe(`/api/v1/chat/${conv.json.id}`);
@@ -232,7 +232,7 @@ async function buildCases(): Promise<Case[]> {
   const cookie = await signIn();
   const agentName = `oas-${crypto.randomUUID().slice(0, 8)}`;
   const agent = { name: agentName, model: "sim" };
-  const subscription = { url: "https://example.com/flightdeck-hook", events: ["task.completed"] };
+  const subscription = { url: "https://hooks.example.invalid/flightdeck-hook", events: ["task.completed"] };
 
   const s = status;
   const cases: Case[] = [

@@ -97,7 +97,7 @@ describe("management lists page by cursor", () => {
     for (let i = 0; i < 3; i++) await post("/triggers", { kind: "webhook", plan_id: plans[i].id, inputs: {} });
     for (let i = 0; i < 3; i++) await post("/tokens", { name: `t${i}`, role: "viewer" });
     for (const m of ["openai:a", "openai:b", "openai:c"]) await post(`/pricing/${m}`, { input: 1, cache: 1, output: 1 }, "PUT");
-    for (let i = 0; i < 3; i++) await post("/notifications/subscriptions", { url: `https://example.com/hook${i}`, events: ["task.completed"] });
+    for (let i = 0; i < 3; i++) await post("/notifications/subscriptions", { url: `https://hooks.example.invalid/hook${i}`, events: ["task.completed"] });
 
     const whole = async (path: string) => {
       const res = await api("GET", `${path}${path.includes("?") ? "&" : "?"}limit=100`, { token });
