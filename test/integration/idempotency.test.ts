@@ -8,6 +8,19 @@ import { ADMIN, api, BASE, expectError, makeOrg, tokenWithRole, waitForStatus } 
 const post = (path: string, body: unknown, key: string, token?: string) => api("POST", path, { body, token, headers: { "idempotency-key": key } });
 const countTitled = async (title: string) => (await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE title = ?").bind(title).first<{ n: number }>())!.n;
 
+/** Reserves a key of the admin token's for a `POST /tasks` of `body`, as a request (`owner`) that has not answered would hold it since `age` ms ago. */
+async function reserver() {
+  const seed = crypto.randomUUID();
+  await post("/tasks", { agent: "researcher", title: "idem seed" }, seed);
+  const { org_id, token_id } = (await env.DB.prepare("SELECT org_id, token_id FROM idempotency_keys WHERE key = ?").bind(seed).first<{ org_id: string; token_id: string }>())!;
+  return async (key: string, body: unknown, owner: string, age: number) => {
+    const fingerprint = await sha256Hex(`POST /api/v1/tasks\n${canonicalJson(JSON.stringify(body))}`);
+    await env.DB.prepare("INSERT OR REPLACE INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .bind(org_id, token_id, key, fingerprint, owner, Date.now() - age)
+      .run();
+  };
+}
+
 /** `target`'s properties, functions bound to it, but where `hook` answers something else. */
 function intercept<T extends object>(target: T, hook: (prop: string | symbol) => unknown): T {
   return new Proxy(target, {
@@ -121,17 +134,10 @@ describe("Idempotency-Key", () => {
   it("lets the next request take over a reservation left unanswered for a minute (its process stopped)", async () => {
     const key = crypto.randomUUID();
     const body = { agent: "researcher", title: "idem cut off" };
-    const seed = crypto.randomUUID();
-    await post("/tasks", { agent: "researcher", title: "idem seed" }, seed);
-    const { org_id, token_id } = (await env.DB.prepare("SELECT org_id, token_id FROM idempotency_keys WHERE key = ?").bind(seed).first<{ org_id: string; token_id: string }>())!;
-    const fingerprint = await sha256Hex(`POST /api/v1/tasks\n${canonicalJson(JSON.stringify(body))}`);
-    const reserve = (age: number) =>
-      env.DB.prepare("INSERT OR REPLACE INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, 'gone', ?)")
-        .bind(org_id, token_id, key, fingerprint, Date.now() - age)
-        .run();
-    await reserve(5_000);
+    const reserve = await reserver();
+    await reserve(key, body, "gone", 5_000);
     expectError(await post("/tasks", body, key), 409, "conflict");
-    await reserve(61_000);
+    await reserve(key, body, "gone", 61_000);
     const retried = await post("/tasks", body, key);
     expect(retried.status, retried.text).toBe(201);
     expect((await post("/tasks", body, key)).headers.get("idempotent-replayed")).toBe("true");
@@ -141,13 +147,7 @@ describe("Idempotency-Key", () => {
   it("waits for a twin still answering with reads at growing gaps, and replays its answer once it lands", async () => {
     const key = crypto.randomUUID();
     const body = { agent: "researcher", title: "idem twin" };
-    const seed = crypto.randomUUID();
-    await post("/tasks", { agent: "researcher", title: "idem seed" }, seed);
-    const { org_id, token_id } = (await env.DB.prepare("SELECT org_id, token_id FROM idempotency_keys WHERE key = ?").bind(seed).first<{ org_id: string; token_id: string }>())!;
-    const fingerprint = await sha256Hex(`POST /api/v1/tasks\n${canonicalJson(JSON.stringify(body))}`);
-    await env.DB.prepare("INSERT INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, 'twin', ?)")
-      .bind(org_id, token_id, key, fingerprint, Date.now())
-      .run();
+    await (await reserver())(key, body, "twin", 0);
     const { db, counts } = countingFirst("SELECT fingerprint, owner");
     const answer = JSON.stringify({ id: "tsk_twin", title: "idem twin" });
     const t0 = Date.now();
