@@ -14,7 +14,13 @@ import { benchSse } from "./sse.mjs";
 import { benchFanout, benchStepOverhead, chainPlan, fanoutPlan } from "./steps.mjs";
 
 const args = new Set(process.argv.slice(2));
+const STAGES = ["bundle_gz_kb", "step_overhead_ms", "create", "sse_p99_ms", "fanout_1000_s", "search_p95_ms_1m"];
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const unknown = only?.filter((n) => !STAGES.includes(n)) ?? [];
+if (unknown.length) {
+  console.error(`No stage is named ${unknown.join(", ")}; the stages are ${STAGES.join(", ")}.`);
+  process.exit(1);
+}
 const started = performance.now();
 const log = (msg) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${msg}`);
 const results = [];
