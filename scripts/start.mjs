@@ -178,7 +178,11 @@ try {
       .listen(port, listenHost, resolve),
   );
 } catch (e) {
-  if (!stopping) console.error(`Flightdeck cannot start: ${e.message}`);
+  if (!stopping) {
+    console.error(`Flightdeck cannot start: ${e.message}`);
+    // not a condition of ours but the runtime's (Miniflare, workerd, D1): where it came from, for a report
+    if (!(e instanceof StartError)) console.error(`It failed inside the local runtime (Miniflare, workerd or local D1); a passing fault goes with the next start. Its stack, for a report:\n${e.stack}`);
+  }
   await stop(1);
 }
 ready = true;

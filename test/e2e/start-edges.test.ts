@@ -81,6 +81,19 @@ describe("npm start refuses what it cannot do", () => {
     expect(existsSync(path.join(scratch, "unused"))).toBe(false);
   });
 
+  it("a failure inside the local runtime: its message first, then its stack for a report", async () => {
+    // a Worker that throws as it loads: workerd refuses it, which no check before the start can know
+    const bundle = path.join(scratch, "broken-bundle");
+    mkdirSync(bundle, { recursive: true });
+    writeFileSync(path.join(bundle, "index.js"), 'throw new Error("broken on load");\nexport default {};\n');
+    const ended = await start({ PORT: String(await freePort()), FLIGHTDECK_DATA_DIR: path.join(scratch, "broken"), FLIGHTDECK_WORKER_BUNDLE: bundle });
+    expect(ended.code, ended.output).toBe(1);
+    expect(ended.output).toMatch(/^Flightdeck cannot start: .+/m);
+    expect(ended.output).toContain("It failed inside the local runtime");
+    expect(ended.output).toMatch(/^\s+at /m);
+    expect(existsSync(path.join(scratch, "broken", "flightdeck.lock"))).toBe(false);
+  });
+
   it("SIGTERM while starting: says it did not start, exits 143, leaves the data dir free for the next start", async () => {
     const dataDir = path.join(scratch, "interrupted");
     const { child, ended: done } = launch({ PORT: String(await freePort()), FLIGHTDECK_DATA_DIR: dataDir });
