@@ -10,7 +10,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import { load } from "./create.mjs";
 import { root, scratchDir, sleep } from "./harness.mjs";
-import { bundleWorkerSync, localConfig, persistRootOf } from "../scripts/local-worker.mjs";
+import { bundleWorkerSync, localConfig, localWorker, persistRootOf } from "../scripts/local-worker.mjs";
 import { applyD1Migrations } from "../scripts/migrate.mjs";
 
 // Node 20 has WebSocket only behind a flag
@@ -74,22 +74,15 @@ const db = config.d1_databases[0];
 await applyD1Migrations({
   Miniflare, splitSqlQuery: wranglerApi.unstable_splitSqlQuery, persistRoot, d1Databases: workerOptions.d1Databases, binding: db.binding, dir: path.join(root, db.migrations_dir),
 });
-const mf = new Miniflare({
-  host: "127.0.0.1",
-  port: 0,
+const mf = localWorker({
+  Miniflare,
+  config,
+  workerOptions,
+  workerDir: bundle,
+  persistRoot,
   inspectorPort: INSPECTOR_PORT,
-  defaultPersistRoot: persistRoot,
-  logRequests: false,
   handleStructuredLogs: () => {},
-  workers: [{
-    ...workerOptions,
-    name: config.name,
-    modules: true,
-    scriptPath: path.join(bundle, "index.js"),
-    modulesRoot: bundle,
-    unsafeInspectorProxy: true,
-    bindings: { ...workerOptions.bindings, FLIGHTDECK_ADMIN_TOKEN: token, RATE_LIMIT_PER_MIN: "1000000000", LOG_LEVEL: "warn", SECRETS_KEY: "s".repeat(44) },
-  }],
+  bindings: { FLIGHTDECK_ADMIN_TOKEN: token, RATE_LIMIT_PER_MIN: "1000000000", LOG_LEVEL: "warn", SECRETS_KEY: "s".repeat(44) },
 });
 try {
   const url = (await mf.ready).origin;

@@ -17,15 +17,17 @@ export const persistRootOf = (stateDir) => path.join(stateDir, "v3");
 
 /**
  * A Miniflare serving the bundle in `workerDir` with `bindings` added to wrangler.toml's, over the state in
- * `persistRoot`, on a free port of 127.0.0.1. Not yet ready: await its `ready` for the URL.
+ * `persistRoot`, on a free port of 127.0.0.1. Not yet ready: await its `ready` for the URL. `inspectorPort` opens
+ * workerd's devtools inspector there (bench/cpu-profile.mjs); `npm start` leaves it off.
  */
-export function localWorker({ Miniflare, config, workerOptions, workerDir, persistRoot, bindings = {}, handleStructuredLogs }) {
+export function localWorker({ Miniflare, config, workerOptions, workerDir, persistRoot, bindings = {}, handleStructuredLogs, inspectorPort }) {
   return new Miniflare({
     host: "127.0.0.1",
     port: 0,
     defaultPersistRoot: persistRoot,
     logRequests: false,
     handleStructuredLogs,
+    ...(inspectorPort === undefined ? {} : { inspectorPort }),
     workers: [
       {
         ...workerOptions,
@@ -34,6 +36,7 @@ export function localWorker({ Miniflare, config, workerOptions, workerDir, persi
         scriptPath: path.join(workerDir, "index.js"),
         modulesRoot: workerDir,
         bindings: { ...workerOptions.bindings, ...bindings },
+        ...(inspectorPort === undefined ? {} : { unsafeInspectorProxy: true }),
       },
     ],
   });
