@@ -1,5 +1,6 @@
 import { A, useParams } from "@solidjs/router";
 import { createEffect, createSignal, lazy, on, onCleanup, Show } from "solid-js";
+import { FINAL } from "../../../../worker/task/outcome";
 import { api, ApiError, openStream, taskEventsPath, type StreamState } from "../../api";
 import type { TaskDetail } from "../../api-types";
 import { ConnectionIndicator } from "../../components/connection-indicator";
@@ -12,7 +13,6 @@ import { StatusBadge, WaitingNote } from "../../components/status-badge";
 import { StepList } from "../../components/step-list";
 import { TaskActions } from "../../components/task-actions";
 import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, totalTokens } from "../../lib/format";
-import { FINAL } from "../../../../worker/task/outcome";
 import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
 import { canWrite, isAdmin } from "../../lib/session";
