@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { taskStub } from "../../worker/task/create";
+import { taskStub } from "../../worker/task/stub";
 import { INTERRUPTED_AFTER_MS, undoInterruptedCreates } from "../../worker/task/interrupted";
 import { api, makeOrg } from "../helpers";
 

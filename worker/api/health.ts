@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Bindings } from "../env";
 import { log } from "../lib/log";
 import { orgFeed } from "../live/org-feed";
+import { taskStub } from "../task/stub";
 import { newApp } from "./app";
 import { json } from "./schemas";
 
@@ -41,7 +42,7 @@ async function probe(run: () => Promise<unknown>): Promise<CheckT> {
 export async function checkHealth(env: Pick<Bindings, "DB" | "TASK_RUNNER" | "ORG_FEED">) {
   const [d1, task_runner, org_feed] = await Promise.all([
     probe(() => env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE id = 'health'").first()),
-    probe(() => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName("health")).detail()),
+    probe(() => taskStub(env, "health").detail()),
     probe(() => orgFeed(env, "health").openStreams()),
   ]);
   const durable_objects = task_runner.ok && org_feed.ok;

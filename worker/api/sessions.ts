@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { findTaskBySession } from "../db/task-queries";
 import { notFound } from "../lib/errors";
 import { requireRole } from "../lib/roles";
-import { taskStub } from "../task/create";
+import { taskStub } from "../task/stub";
 import { newApp } from "./app";
 import { body, errors, json, LIMITS } from "./schemas";
 import { unwrap } from "./tasks";

@@ -5,6 +5,7 @@ import { sweepExpiredSessions } from "../lib/session-sweep";
 import { DEFAULT_MAX_CONCURRENT_TASKS, readOrgSettings } from "../lib/org-settings";
 import { admissible, agentCounts, type Caps, type Entry, fullAgents, type Holding, holdingCap } from "./admit";
 import { placeholders } from "../db/sql";
+import { taskStub } from "../task/stub";
 import { TrustedReading } from "../lib/trusted-reading";
 
 const SCHEMA_VERSION = 1;
@@ -311,7 +312,7 @@ export class OrgQueue extends DurableObject<Bindings> {
     await Promise.all(
       ids.map(async (id) => {
         try {
-          const reply = await this.env.TASK_RUNNER.get(this.env.TASK_RUNNER.idFromName(id)).admit(indexed?.get(id));
+          const reply = await taskStub(this.env, id).admit(indexed?.get(id));
           if (reply === "started") this.acknowledge(id);
           else freed.push(id);
         } catch (e) {

@@ -3,7 +3,7 @@ import { orgFeed } from "../live/org-feed";
 import { type IndexRow, INDEX_COLUMNS, toListItem } from "../db/task-row";
 import { log } from "../lib/log";
 import type { RpcResult } from "../task/rpc-result";
-import { taskStub } from "../task/create";
+import { taskStub } from "../task/stub";
 
 
 /**

@@ -1,6 +1,6 @@
 import type { Bindings } from "../env";
 import { log } from "../lib/log";
-import { taskStub } from "../task/create";
+import { taskStub } from "../task/stub";
 
 const AT_ONCE = 20;
 

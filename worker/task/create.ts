@@ -21,6 +21,7 @@ import { delay } from "../lib/time";
 import { findTask } from "../db/task-queries";
 import { searchText } from "../db/search-text";
 import { INTERRUPTED_AFTER_MS, requestTask } from "./interrupted";
+import { taskStub } from "./stub";
 
 export interface NewTask {
   org_id: string;
@@ -172,8 +173,6 @@ export async function createTask(env: Bindings, t: NewTask): Promise<TaskListIte
   await taskStub(env, meta.id).start(meta, { org: orgReading(reading, month, now), prices });
   return toListItem(row);
 }
-
-export const taskStub = (env: Bindings, id: string) => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(id));
 
 /**
  * How far agents may delegate: a sub-task's sub-tasks nest at most `depth` levels below the task a person or a

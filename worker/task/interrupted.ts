@@ -1,6 +1,6 @@
 import type { Bindings } from "../env";
 import { log } from "../lib/log";
-import { taskStub } from "./create";
+import { taskStub } from "./stub";
 
 /**
  * A create writes its task's index row, then starts the task's object (./create.ts). Should the process stop

@@ -2,7 +2,7 @@ import type { TaskStatus } from "../db/schema";
 import type { InputNeeded } from "../db/task-row";
 import type { Bindings } from "../env";
 import { log } from "../lib/log";
-import { taskStub } from "./create";
+import { taskStub } from "./stub";
 import { type InputTarget, inputNeededIn, inputTargetOf, sameTarget } from "./input-needed";
 import { FINAL, failureOf } from "./outcome";
 import type { TaskRunner } from "./runner";
