@@ -504,8 +504,14 @@ describe("triggers", () => {
     for (const t of times) expect(t).toMatch(/09:00/);
     await form.getByLabel("Cron expression").fill("0 9 * *");
     await preview.filter({ hasText: /expected 5 fields/ }).waitFor();
+    // a schedule by the second shows its seconds: three fires ten seconds apart read as three times
+    await form.getByLabel("Cron expression").fill("*/10 * * * * *");
+    await preview.filter({ hasText: /\d\d:\d\d:\d\d/ }).waitFor();
+    const bySecond = (await preview.textContent())!.replace(/^Next: | \(Europe\/Paris\)$/g, "").split(" · ");
+    expect(new Set(bySecond).size).toBe(3);
+    for (const t of bySecond) expect(t).toMatch(/\d\d:\d\d:\d0/);
     await form.getByLabel("Cron expression").fill("0 9 * * 1-5");
-    await preview.filter({ hasText: "(Europe/Paris)" }).waitFor();
+    await preview.filter({ hasText: "(Europe/Paris)" }).filter({ hasNotText: /\d\d:\d\d:\d\d/ }).waitFor();
     await form.getByRole("button", { name: "Create trigger" }).click();
     await page.getByRole("cell", { name: /\(Europe\/Paris\)/ }).waitFor();
     const made = (await apiCall<{ items: (TriggerView & { inputs: unknown })[] }>(app, "GET", "/triggers")).items.find((t) => t.plan_id === plan.id);
@@ -575,7 +581,11 @@ describe("triggers", () => {
       await next.waitFor();
       const first = await next.getAttribute("title");
       expect(first).toBeTruthy();
+      // the column itself moves, to the second: every 5 s read as one minute would look stuck
+      const shown = (await next.textContent())!;
+      expect(shown).toMatch(/\d\d:\d\d:\d\d/);
       await expect.poll(() => next.getAttribute("title"), { timeout: 20_000, interval: 500 }).not.toBe(first);
+      expect(await next.textContent()).not.toBe(shown);
     } finally {
       await apiCall(app, "DELETE", `/triggers/${trigger.id}`);
     }

@@ -1,4 +1,5 @@
 import { Cron } from "croner";
+import { cronFields } from "./cron-fields";
 
 /**
  * Cron triggers: 5 fields (minute hour day month weekday) or 6 with seconds first,
@@ -13,7 +14,7 @@ const PROBE_FROM = new Date("2000-01-01T00:00:00Z");
 
 /** Whether `expr` is a cron expression at all: 5 or 6 fields, each in its range. Whether it ever fires is validateCron's. */
 export function cronSyntax(expr: string): CronCheck {
-  const fields = expr.trim().split(/\s+/).filter(Boolean);
+  const fields = cronFields(expr);
   if (fields.length !== 5 && fields.length !== 6) {
     return { ok: false, message: `${FIELDS_HELP}; got ${fields.length}` };
   }
@@ -35,7 +36,7 @@ export function validateCron(expr: string, tz: string): CronCheck {
   if (!syntax.ok) return syntax;
   const zone = timeZoneCheck(tz);
   if (!zone.ok) return zone;
-  if (schedule(expr.trim().split(/\s+/).join(" "), tz).nextRun(PROBE_FROM) === null) return { ok: false, message: "this schedule never fires" };
+  if (schedule(cronFields(expr).join(" "), tz).nextRun(PROBE_FROM) === null) return { ok: false, message: "this schedule never fires" };
   return { ok: true };
 }
 
@@ -62,7 +63,7 @@ export function missedFire(expr: string, tz: string, lastFiredAt: Date, now: Dat
 function firstAfter(expr: string, tz: string, after: Date): Date | null {
   const next = parse(expr, tz).nextRun(after);
   if (next === null) return null;
-  const gap = gapFire(schedule(expr.trim().split(/\s+/).join(" "), "UTC"), tz, after.getTime(), next.getTime());
+  const gap = gapFire(schedule(cronFields(expr).join(" "), "UTC"), tz, after.getTime(), next.getTime());
   return gap !== null && gap < next.getTime() ? new Date(gap) : next;
 }
 
@@ -113,7 +114,7 @@ function offsetAt(tz: string, at: number): number {
 function parse(expr: string, tz: string): Cron {
   const check = validateCron(expr, tz);
   if (!check.ok) throw new Error(`invalid cron "${expr}": ${check.message}`);
-  return schedule(expr.trim().split(/\s+/).join(" "), tz);
+  return schedule(cronFields(expr).join(" "), tz);
 }
 
 function schedule(pattern: string, tz: string): Cron {

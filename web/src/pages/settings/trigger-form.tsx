@@ -5,6 +5,7 @@ import type { Loaded } from "../../components/states";
 import { ParamFields } from "../../components/param-fields";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
+import { firesBySecond } from "../../../../worker/triggers/cron-fields";
 import { errorMessage } from "../../lib/format";
 import type { FieldProps } from "../../lib/field-errors";
 import { createSubmit } from "../../lib/submit";
@@ -42,7 +43,7 @@ export function SchedulePreview(props: { cron: string; timezone: string }) {
       // wait for a pause in the typing; only the latest answer shows
       const timer = setTimeout(() => {
         api.triggers.nextFires(cron, timezone).then(
-          (r) => mine === asked && setSaid({ ok: true, text: `Next: ${r.next.map((t) => fmtInZone(t, r.timezone)).join(" · ")} (${r.timezone})` }),
+          (r) => mine === asked && setSaid({ ok: true, text: `Next: ${r.next.map((t) => fmtInZone(t, r.timezone, firesBySecond(cron))).join(" · ")} (${r.timezone})` }),
           (e: unknown) => mine === asked && setSaid({ ok: false, text: errorMessage(e) }),
         );
       }, 300);
@@ -56,8 +57,8 @@ export function SchedulePreview(props: { cron: string; timezone: string }) {
   );
 }
 
-const fmtInZone = (iso: string, timeZone: string) =>
-  new Intl.DateTimeFormat(undefined, { timeZone, weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+const fmtInZone = (iso: string, timeZone: string, seconds: boolean) =>
+  new Intl.DateTimeFormat(undefined, { timeZone, weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: seconds ? "2-digit" : undefined }).format(new Date(iso));
 
 /** The form's text as the API's rate_limit_per_min: empty is the instance's default (null); otherwise a whole number of at least 1, else undefined. */
 export function parseRateLimit(text: string): number | null | undefined {

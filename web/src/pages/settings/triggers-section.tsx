@@ -8,7 +8,8 @@ import { ConfirmDialog } from "../../components/confirm-dialog";
 import { SecretDialog } from "../../components/secret-dialog";
 import { ErrorState } from "../../components/states";
 import { toast } from "../../components/toast";
-import { errorMessage, fmtDate, fmtDateFull } from "../../lib/format";
+import { firesBySecond } from "../../../../worker/triggers/cron-fields";
+import { errorMessage, fmtDate, fmtDateFull, fmtDateSeconds } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
 import { canWrite, isAdmin } from "../../lib/session";
@@ -159,7 +160,7 @@ export function TriggersSection() {
             </td>
             <td>
               <div title={t.next_fire_at ? fmtDateFull(t.next_fire_at) : undefined} data-testid="next-run">
-                {t.paused ? <span class="tag">paused</span> : t.next_fire_at ? fmtDate(t.next_fire_at) : "—"}
+                {t.paused ? <span class="tag">paused</span> : t.next_fire_at ? (firesBySecond(t.cron ?? "") ? fmtDateSeconds : fmtDate)(t.next_fire_at) : "—"}
               </div>
               {/* the task it started last, fired or run by hand: where a Run now's task is found */}
               <Show when={t.last_task_id}>
