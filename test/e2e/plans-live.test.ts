@@ -74,6 +74,27 @@ describe("plans, live", () => {
     expect(browser.problems).toEqual([]);
   });
 
+  it("lists a version saved elsewhere in the Versions tab as the current one, and picking it loads it", async () => {
+    const name = `History ${uid()}`;
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name, steps: steps("first") });
+    await openLive(`/plans/${plan.id}`);
+    await page.getByRole("tab", { name: "Versions" }).click();
+    const versions = page.getByRole("tabpanel").getByRole("listitem");
+    await expect.poll(() => versions.locator(".pick-title").allTextContents()).toEqual(["v1 (current)"]);
+
+    await apiCall(app, "PUT", `/plans/${plan.id}`, { name, steps: steps("second") });
+    await page.getByTestId("newer-notice").waitFor();
+    // the history follows at once; the version loaded is no longer the current one
+    await expect.poll(() => versions.locator(".pick-title").allTextContents()).toEqual(["v2 (current)", "v1"]);
+    await versions.getByRole("button", { name: /^v2/ }).click();
+    const editor = page.getByLabel("Plan JSON");
+    await expect.poll(() => editor.inputValue()).toContain("@output second");
+    await page.getByTestId("plan-version").filter({ hasText: /^version 2$/ }).waitFor();
+    expect(await page.getByTestId("newer-notice").count()).toBe(0);
+    expect(await sameDocument()).toBe(true);
+    expect(browser.problems).toEqual([]);
+  });
+
   it("Settings › Triggers follows plans too: a new plan to start, and a trigger a plan's save paused", async () => {
     const name = `Scheduled ${uid()}`;
     const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name, params: [{ name: "topic", required: true }], steps: steps("{{params.topic}}") });

@@ -110,6 +110,8 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   const showNewer = (v: number) => {
     setNewer(v);
     setNewerBy(null);
+    // the history is not what is being edited: it lists the new version at once
+    void versions.refresh();
     // read apart from the loaded plan, which the edits and the Run tab stay on
     void api.plans.get(props.id).then((p) => newer() === v && p.version === v && setNewerBy(savedBy(p)), () => undefined);
   };
@@ -182,6 +184,12 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
   };
 
   const showVersion = (v: PlanVersion) => {
+    // one saved since this page loaded is the plan now: loaded as the notice's button does, not shown as an old one
+    if (v.version > (plan.data?.version ?? 0)) {
+      setNewer(v.version);
+      revert();
+      return props.onTab("edit");
+    }
     setViewing(v.version === plan.data?.version ? null : v.version);
     props.onTab("edit");
   };
@@ -337,7 +345,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
             <RunPlanForm planId={props.id} version={plan.data!.version} def={plan.data!.definition} />
           </Show>
           <Show when={tab() === "versions"}>
-            <VersionList versions={versions.data?.items} current={plan.data?.version} shown={viewing() ?? plan.data?.version} onPick={showVersion} />
+            <VersionList versions={versions.data?.items} current={Math.max(newer() ?? 0, plan.data?.version ?? 0) || undefined} shown={viewing() ?? plan.data?.version} onPick={showVersion} />
           </Show>
         </div>
       </div>
