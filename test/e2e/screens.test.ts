@@ -14,6 +14,7 @@ let page: Page;
 let taskId = "";
 let planId = "";
 let waitingId = "";
+let retriedId = "";
 
 const SIZES = [
   { name: "desktop", width: 1280, height: 800 },
@@ -44,6 +45,8 @@ beforeAll(async () => {
   await seedTask({ agent: "researcher", title: "Which segment first?", description: "@ask Which segment should I focus on?\n@output ok" });
   await seedTask({ agent: "writer", title: "Long draft", description: "@delay 600000\n@output never" });
   await seedTask({ agent: "writer", title: "Flaky upstream", description: "@fail permanent" });
+  // a step that failed twice before it succeeded: its runs table, each failed run with its error
+  retriedId = (await apiCall<{ id: string }>(app, "POST", "/tasks", { agent: "writer", title: "Retried upstream", description: "@fail transient 2\n@output recovered" })).id;
   await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 9 * * 1", inputs: { topic: "weekly" }, title: "Monday digest" });
   // Every board group holds a card: one agent at a time queues the second task (Waiting), and a cancelled one.
   await apiCall(app, "POST", "/agents", { name: "solo", model: "sim", system_prompt: "One task at a time.", tools: [], max_concurrency: 1 });
@@ -63,6 +66,8 @@ beforeAll(async () => {
   // `wait` holds the answer until the task finishes.
   const done = await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}?wait=30`);
   if (done.status !== "completed") throw new Error(`plan task ended ${done.status}`);
+  const retried = await apiCall<{ status: string }>(app, "GET", `/tasks/${retriedId}?wait=30`);
+  if (retried.status !== "completed") throw new Error(`retried task ended ${retried.status}`);
 });
 
 /** Seed tasks are scenery: one the server refuses is retried, and logged rather than failing the screenshots. */
@@ -176,6 +181,18 @@ describe("screens", () => {
     });
     await capture("table", go("/tasks", () => page.locator("tr[data-task-id]").first().waitFor()));
     await capture("task-detail", go(`/tasks/${taskId}`, () => page.locator('.dag-node[data-step="publish"][data-status="completed"]').waitFor()));
+    await capture("task-retried", async () => {
+      await page.goto(`${app.url}/tasks/${retriedId}`);
+      const runs = page.locator(".runs-wrap");
+      await runs.getByRole("row").nth(3).waitFor();
+      // why each run failed is read where it is, on a phone too: nothing of the runs is off to the side
+      expect(await runs.evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(1);
+      for (const error of await runs.locator("td.run-error").filter({ hasText: /\S/ }).all()) {
+        const box = (await error.boundingBox())!;
+        expect(box.x + box.width).toBeLessThanOrEqual(page.viewportSize()!.width);
+      }
+      expect(await runs.locator("td.run-error").filter({ hasText: /\S/ }).count()).toBe(2);
+    });
     await capture("task-waiting", go(`/tasks/${waitingId}`, () => page.locator('.pending-item[data-kind="question"]').getByLabel("Your answer").waitFor()));
     await capture("trace", async () => {
       await page.goto(`${app.url}/tasks/${taskId}`);

@@ -137,10 +137,10 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
                         {(waited) => <span class="muted small run-waited"> · {fmtDuration(waited())} after run {s().runs![i() - 1].run_no}</span>}
                       </Show>
                     </td>
-                    <td>{fmtDuration(durationBetween(r.started_at, r.finished_at))}</td>
-                    <td>{fmtCompact(totalTokens(r.tokens))}</td>
-                    <td>{fmtCost(r.cost)}</td>
-                    <td class="muted">{r.error ?? ""}</td>
+                    <td data-label="Duration">{fmtDuration(durationBetween(r.started_at, r.finished_at))}</td>
+                    <td data-label="Tokens">{fmtCompact(totalTokens(r.tokens))}</td>
+                    <td data-label="Cost">{fmtCost(r.cost)}</td>
+                    <td class="muted run-error">{r.error ?? ""}</td>
                   </tr>
                 )}
               </For>
