@@ -8,9 +8,16 @@ import { pipeline } from "node:stream";
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding"]);
 
+/** Cloudflare refuses a request body over 100 MB before any Worker sees it; the Worker reads what it refuses to its end. */
+export const MAX_BODY_BYTES_AT_EDGE = 100 * 1024 * 1024;
+
 /** A Node request handler that sends each request to `upstream` (host, port) on a new connection and streams the answer back. */
 export function forwardEachOnItsOwnConnection(upstream) {
   return (req, res) => {
+    if (Number(req.headers["content-length"]) > MAX_BODY_BYTES_AT_EDGE) {
+      res.writeHead(413, { "content-type": "application/json", connection: "close" });
+      return res.end(JSON.stringify({ error: { code: "payload_too_large", message: `the request body is larger than ${MAX_BODY_BYTES_AT_EDGE} bytes, Cloudflare's limit` } }));
+    }
     // the client's address, as Cloudflare sets it (whatever the client sent): failed sign-ins are counted by it
     const up = http.request(
       { host: upstream.host, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, connection: "close", "cf-connecting-ip": req.socket.remoteAddress ?? "" }, agent: false },

@@ -5,8 +5,11 @@ import { type App, apiCall, type Browser, launchBrowser, startApp } from "./help
 let app: App;
 let browser: Browser;
 
+/** A token's stream cap from npm start's shell (an optional var of wrangler.toml's, set there as empty). */
+const STREAMS_PER_TOKEN = 3;
+
 beforeAll(async () => {
-  app = await startApp();
+  app = await startApp(110_000, { env: { MAX_STREAMS_PER_TOKEN: String(STREAMS_PER_TOKEN) } });
   browser = await launchBrowser();
 });
 afterAll(async () => {
@@ -16,6 +19,46 @@ afterAll(async () => {
 
 const signIn = (token: string, headers: Record<string, string> = {}) =>
   fetch(`${app.url}/api/v1/auth/session`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ token }) });
+
+describe("npm start's limits, as a client meets them", () => {
+  it("answers a body over MAX_BODY_BYTES with the API's 413, whatever its size and whether its length is declared or not", async () => {
+    const post = (p: string, body: BodyInit, headers: Record<string, string> = {}) =>
+      fetch(`${app.url}${p}`, { method: "POST", headers: { authorization: `Bearer ${app.token}`, "content-type": "application/json", ...headers }, body, duplex: "half" } as RequestInit).then(
+        async (res) => `${res.status} ${((await res.json()) as { error: { code: string; request_id?: string } }).error.request_id ? "with" : "without"} request_id`,
+        (e: Error) => `${e.message} ${String((e.cause as { code?: string } | undefined)?.code ?? "")}`,
+      );
+    const outcomes: string[] = [];
+    // a declared length, sent as fast as it goes: the Worker reads it to its end before it answers, so the answer arrives
+    for (const mb of [1.1, 2, 4, 20, 60]) {
+      const big = JSON.stringify({ agent: "writer", title: "big", description: "d".repeat(mb * 1024 * 1024) });
+      for (const p of ["/api/v1/tasks", "/hooks/trg_nope"]) outcomes.push(await post(p, big));
+    }
+    // sent chunked, with no length
+    const chunks = (n: number) => new ReadableStream<Uint8Array>({ pull: (c) => (n-- > 0 ? c.enqueue(new Uint8Array(1024 * 1024).fill(0x20)) : c.close()) });
+    outcomes.push(await post("/api/v1/tasks", chunks(3)));
+    expect(outcomes).toEqual(Array(11).fill("413 with request_id"));
+    // nothing of it was created
+    expect((await apiCall<{ items: unknown[] }>(app, "GET", "/tasks?q=big")).items).toEqual([]);
+  }, 120_000);
+
+  it("caps a token's open streams at MAX_STREAMS_PER_TOKEN set in npm start's shell", async () => {
+    const { token } = await apiCall<{ token: string }>(app, "POST", "/tokens", { name: "streams", role: "viewer" });
+    const open: AbortController[] = [];
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i <= STREAMS_PER_TOKEN; i++) {
+        const ac = new AbortController();
+        const res = await fetch(`${app.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: ac.signal });
+        statuses.push(res.status);
+        if (res.status === 200) open.push(ac);
+        else expect(((await res.json()) as { error: { message: string } }).error.message).toContain(`MAX_STREAMS_PER_TOKEN, ${STREAMS_PER_TOKEN}`);
+      }
+      expect(statuses).toEqual([...Array(STREAMS_PER_TOKEN).fill(200), 429]);
+    } finally {
+      for (const ac of open) ac.abort();
+    }
+  });
+});
 
 describe("the unauthenticated edges, as npm start serves them on http://localhost", () => {
   it("keeps a browser signed in whose session cookie has the old name, and moves it to __Host-fd_session", async () => {

@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { MAX_HEADER_BYTES, forwardEachOnItsOwnConnection, frontServer } from "../../scripts/forward.mjs";
+import { MAX_BODY_BYTES_AT_EDGE, MAX_HEADER_BYTES, forwardEachOnItsOwnConnection, frontServer } from "../../scripts/forward.mjs";
 
 /** `npm start`'s front (scripts/forward.mjs) over a stand-in for workerd, with no app or browser. */
 const servers: http.Server[] = [];
@@ -95,6 +95,25 @@ describe("npm start's front", () => {
       });
     });
     expect(outcome).toBe("aborted");
+  });
+
+  it("refuses a body declared over Cloudflare's 100 MB itself, as the edge does, without calling the Worker", async () => {
+    let called = 0;
+    const worker = await listen((_req, res) => (called++, res.end()));
+    const front = await listen(forwardEachOnItsOwnConnection({ host: "127.0.0.1", port: worker.port }));
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: "127.0.0.1", port: front.port, method: "POST", path: "/api/v1/tasks", headers: { "content-type": "application/json", "content-length": MAX_BODY_BYTES_AT_EDGE + 1 } }, (res) => {
+        let text = "";
+        res.on("data", (d) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on("error", reject);
+      // the first megabyte of it: the answer comes without the rest
+      req.write("x".repeat(1024 * 1024));
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: "payload_too_large" } });
+    expect(called).toBe(0);
   });
 
   it("answers a JSON 502 when the Worker cannot be reached", async () => {
