@@ -47,6 +47,24 @@ describe("secrets in traces", () => {
     expect(JSON.stringify(stored)).not.toContain(secret);
   });
 
+  it("masks a secret in an agent's question before anyone is shown it: the task's pending question, its list row and the inbox", async () => {
+    const token = await makeOrg(`org_mask_${crypto.randomUUID().slice(0, 8)}`);
+    await api("PUT", "/agents/researcher", { token, body: { name: "researcher", model: "sim", tools: ["ask_human"] } });
+    await api("PATCH", "/settings", { token, body: { mask_patterns: ["ACME-\\d{6}"] } });
+    const created = await api("POST", "/tasks", { token, body: { agent: "researcher", title: "asks with a key", description: "@ask Is sk-proj-0123456789abcdefghij the key for ACME-654321?\n@output done" } });
+    const waiting = await finished(token, created.json.id, ["needs_input"]);
+    const masked = "Is [masked] the key for [masked]?";
+    expect(waiting.pending[0].question).toBe(masked);
+    const listed = (await api("GET", "/tasks?status=needs_input", { token })).json.items.find((t: { id: string }) => t.id === created.json.id);
+    expect(listed.pending[0].question).toBe(masked);
+    // (the description is the person's own text, shown as they wrote it)
+    const inboxed = (await api("GET", "/notifications/inbox", { token })).json.items.find((t: { id: string }) => t.id === created.json.id);
+    expect(inboxed.pending[0].question).toBe(masked);
+    // and the answer goes to the call as asked
+    await api("POST", `/sessions/${waiting.session_id}/respond`, { token, body: { call_id: waiting.pending[0].call_id, answers: ["yes"] } });
+    expect((await finished(token, created.json.id, ["completed"])).output).toBe("done");
+  });
+
   describe("with a provider that quotes its key in an error", () => {
     const saved = { key: env.OPENAI_API_KEY, url: env.OPENAI_BASE_URL };
     afterEach(() => Object.assign(env, { OPENAI_API_KEY: saved.key, OPENAI_BASE_URL: saved.url }));

@@ -233,8 +233,10 @@ export class RunExecutor {
       this.saveRun(run);
       node.status = "waiting";
       if (outcome.kind === "ask") {
-        const callId = t.newCall(node, run.run_no, "question", outcome.call_id, outcome.question);
-        node.waiting = { kind: "question", call_id: callId, question: outcome.question };
+        // masked as the trace's copy of it is: the question is shown to people, listed, and sent to subscribers
+        const question = this.org.mask(outcome.question);
+        const callId = t.newCall(node, run.run_no, "question", outcome.call_id, question);
+        node.waiting = { kind: "question", call_id: callId, question };
       } else if (this.capBlocked.delete(node.key)) {
         const { cap_nanos, spent_nanos } = this.org.monthSpent(this.ownMonthNanos());
         const question = `The organization's monthly spend cap (${usd(cap_nanos ?? 0)}) is reached: ${usd(spent_nanos)} spent this month, next turn up to ${usd(outcome.next_turn_estimate_nanos)}. Raise this task's budget to let it go on past the cap, or stop?`;
