@@ -15,8 +15,11 @@ function openClient(url, headers, onEvent) {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers: { accept: "text/event-stream", ...headers }, agent: false }, (res) => {
       if (res.statusCode !== 200) {
-        res.resume();
-        return reject(new Error(`SSE ${url} → ${res.statusCode}`));
+        // what refused it (a 429 names the cap it met)
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (text += d));
+        return res.on("end", () => reject(new Error(`SSE ${url} → ${res.statusCode}: ${text.slice(0, 300)}`)));
       }
       res.setEncoding("utf8");
       let buf = "";
