@@ -198,5 +198,18 @@ describe("budgets", () => {
     const task = await createTask({ agent: "frugal", title: "agent budget", description: "@output x" });
     const waiting = await waitForStatus(task.id, ["needs_input"]);
     expect(waiting.pending[0].kind).toBe("budget");
+    expect(waiting.pending[0].question).toContain("could pass agent frugal's budget");
+  });
+
+  it("a raise past an agent's budget raises that agent's, and neither lowers the task's budget nor gives it one", async () => {
+    await api("POST", "/agents", { body: { name: "thrifty", model: "sim", max_cost: 0.0000001 } });
+    for (const max_cost of [5, undefined]) {
+      const task = await createTask({ agent: "thrifty", title: "agent budget raised", description: "@output x", ...(max_cost === undefined ? {} : { max_cost }) });
+      const waiting = await waitForStatus(task.id, ["needs_input"]);
+      const res = await api("POST", `/sessions/${waiting.session_id}/respond`, { body: { call_id: waiting.pending[0].call_id, answers: ["raise", "1"] } });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      const done = await waitForStatus(task.id, ["completed", "needs_input"]);
+      expect(done).toMatchObject({ status: "completed", output: "x", max_cost: max_cost ?? null });
+    }
   });
 });

@@ -361,10 +361,14 @@ export class RunExecutor {
         return { ok: false, code: "unprocessable", message: `the new budget must be a number of USD above what is spent (${usd(t.totals.cost_nanos)}), at most ${MAX_BUDGET_USD}` };
       }
       const meta = t.meta!;
-      meta.max_cost_nanos = nanos;
+      const pastCap = callId !== undefined && capCalls(t.state.storage.kv).includes(callId);
+      // past the monthly cap, the amount bounds how far this task goes past it. Otherwise a raise lowers nothing:
+      // an agent's budget reached raises that agent's, not the task's if it is higher, nor makes one where there was none
+      if (pastCap) meta.max_cost_nanos = nanos;
+      else if (meta.max_cost_nanos != null) meta.max_cost_nanos = Math.max(meta.max_cost_nanos, nanos);
       for (const a of Object.values(meta.agents)) if (a.max_cost_nanos != null && a.max_cost_nanos < nanos) a.max_cost_nanos = nanos;
       t.persistMeta();
-      if (callId !== undefined && capCalls(t.state.storage.kv).includes(callId)) t.state.storage.kv.put(CAP_WAIVED, true);
+      if (pastCap) t.state.storage.kv.put(CAP_WAIVED, true);
       return { ok: true, value: "raise" };
     }
     return { ok: false, code: "unprocessable", message: 'a budget answer is ["stop"] or ["raise", "<usd>"]' };
