@@ -110,6 +110,8 @@ describe("rate limit per token", () => {
     const retry = Number(res.headers.get("retry-after"));
     expect(retry).toBeGreaterThanOrEqual(1);
     expect(retry).toBeLessThanOrEqual(60);
+    // the refusal says the limit too, and that none is left
+    expect([res.headers.get("x-ratelimit-limit"), res.headers.get("x-ratelimit-remaining")]).toEqual([String(perMinute), "0"]);
     expectError(await api("POST", "/tasks", { token, body: { agent: "researcher", title: "t" } }), 429, "rate_limited");
     // Other tokens are not affected.
     expect((await api("GET", "/tasks")).status).toBe(200);

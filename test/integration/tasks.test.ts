@@ -84,8 +84,15 @@ describe("POST /tasks", () => {
     const lone = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"a\\ud800b","description":"x"}' });
     expectError(lone, 400, "bad_request");
     expect(lone.json.error.details).toEqual([{ path: "title", message: expect.stringContaining("surrogate") }]);
-    expectError(await api("POST", "/plans", { raw: '{"name":"p","steps":[{"id":"a","agent":"researcher","instructions":"\\udc00"}]}' }), 400, "bad_request");
-    expectError(await api("PATCH", "/settings", { raw: '{"mask_patterns":["\\ud83d"]}' }), 400, "bad_request");
+    // its path named as every error names one: indexes in brackets, odd keys quoted
+    const inPlan = await api("POST", "/plans", { raw: '{"name":"p","steps":[{"id":"a","agent":"researcher","instructions":"\\udc00"}]}' });
+    expectError(inPlan, 400, "bad_request");
+    expect(inPlan.json.error.details[0].path).toBe("steps[0].instructions");
+    const inSettings = await api("PATCH", "/settings", { raw: '{"mask_patterns":["ok","\\ud83d"]}' });
+    expectError(inSettings, 400, "bad_request");
+    expect(inSettings.json.error.details[0].path).toBe("mask_patterns[1]");
+    const oddKey = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"t","description":"x","inputs":{"needs review":["\\ud800"]}}' });
+    expect(oddKey.json.error.details[0].path).toBe('inputs["needs review"][0]');
     // nested deeper than the call stack goes: still a 400, wherever the surrogate is
     const deep = (inner: string) => `{"agent":"researcher","title":"t","description":"x","x":${"[".repeat(100_000)}${inner}${"]".repeat(100_000)}}`;
     expectError(await api("POST", "/tasks", { raw: deep("") }), 400, "bad_request");

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../lib/context";
 import { badRequest } from "../lib/errors";
+import { jsonPath } from "../lib/json-path";
 
 /** How deep a JSON body may nest: far more than any plan needs, far less than the recursive validators' stack allows. */
 export const MAX_JSON_DEPTH = 100;
@@ -9,12 +10,13 @@ const WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 const JSON_TYPE = /^application\/([a-z-.]+\+)?json(;|$)/i;
 const LONE_SURROGATE = /\p{Cs}/u;
 
-type At = { key: string; up: At; depth: number } | null;
+type At = { key: PropertyKey; up: At; depth: number } | null;
 
+/** Named as every error names a path (`steps[1].instructions`, `cases["needs review"]`). */
 function pathOf(at: At): string {
-  const keys: string[] = [];
+  const keys: PropertyKey[] = [];
   for (let a = at; a; a = a.up) keys.push(a.key);
-  return keys.reverse().join(".");
+  return jsonPath(keys.reverse());
 }
 
 /**
@@ -30,9 +32,10 @@ export function bodyProblem(value: unknown): { path: string; message: string } |
     if (typeof v !== "object" || v === null) continue;
     const depth = (at?.depth ?? 0) + 1;
     if (depth > MAX_JSON_DEPTH) return { path: pathOf(at), message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+    const list = Array.isArray(v);
     for (const [key, child] of Object.entries(v)) {
       if (LONE_SURROGATE.test(key)) return { path: pathOf({ key, up: at, depth }), message: "holds a lone UTF-16 surrogate, which is not text" };
-      todo.push([child, { key, up: at, depth }]);
+      todo.push([child, { key: list ? Number(key) : key, up: at, depth }]);
     }
   }
   return null;

@@ -73,6 +73,8 @@ export const rateLimitPerMinute = (env: Bindings) => Number(env.RATE_LIMIT_PER_M
 export function rateLimited(v: Verdict, limit: number): ApiError {
   return new ApiError("rate_limited", `rate limit exceeded: at most ${limit} requests a minute; retry in ${v.reset}s`, undefined, {
     "retry-after": String(v.reset),
+    "x-ratelimit-limit": String(limit),
+    "x-ratelimit-remaining": "0",
   });
 }
 
