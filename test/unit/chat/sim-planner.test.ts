@@ -267,6 +267,12 @@ describe("refinements", () => {
     expect(plan).toEqual(base());
     expect(reply).toContain("cannot undo");
     expect(refine(base(), "Move the meeting notes after lunch to the archive").steps.at(-1)).toMatchObject({ name: "Move the meeting notes after lunch to the archive" });
+    // a move of a step there is not, next to one there is or said to be a step, is no work: it is said so, the draft kept
+    for (const text of ["Move the budget step after the research step", "Move the budget after the brief", "Move the budget step before lunch"]) {
+      const out = simPlanner(text, base(), AGENTS);
+      expect(out.plan, text).toEqual(base());
+      expect(out.reply, text).toContain('I found no step matching "budget"');
+    }
     expect(refine(base(), "Call the customer to confirm the order").steps.at(-1)).toMatchObject({ name: "Call the customer to confirm the order" });
   });
 

@@ -56,9 +56,10 @@ const EDITS: [RegExp, Edit][] = [
     /^move\s+(?:the\s+)?(.+?)(?:\s+step)?\s+(before|after)\s+(?:the\s+)?(.+?)(?:\s+step)?$/i,
     (plan, m) => {
       const moved = targets(plan, m[1]);
-      // "move the meeting after lunch" names no step: it is work to do
-      if (typeof moved === "string") return resolveSteps(plan, m[1]).steps.length ? moved : null;
       const anchor = targets(plan, m[3]);
+      // "move the meeting after lunch" names no step: it is work to do. One that says "step", or moves next to a step
+      // there is, means a step: not found, it is said so rather than added as work
+      if (typeof moved === "string") return resolveSteps(plan, m[1]).steps.length || typeof anchor !== "string" || /\bstep\b/i.test(m[0]) ? moved : null;
       if (typeof anchor === "string") return anchor;
       const [step, at] = [moved[0], anchor[0]];
       if (step.id === at.id) return `${step.id} cannot move ${m[2].toLowerCase()} itself.`;
