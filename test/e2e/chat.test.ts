@@ -262,15 +262,37 @@ describe("chat composer", () => {
   });
 
 
-  it("keeps a message the server refused in the box, to shorten and send again", async () => {
+  it("says a message is too long before sending it, starting no conversation, and keeps one the server refused in the box", async () => {
     await page.goto(`${app.url}/chat`);
-    await say("Research the top competitors. Write a summary of their pricing.");
     const box = page.getByLabel("Message to the planner");
-    const long = `Also ${"check the pricing page again ".repeat(700)}`;
+    const send = page.getByRole("button", { name: "Send", exact: true });
+    const long = `Research ${"the pricing page again ".repeat(1000)}`;
     await box.fill(long);
-    await page.getByRole("button", { name: "Send", exact: true }).click();
-    await page.getByText(/20000 characters/).waitFor();
+    const n = long.trim().length;
+    await page.getByRole("alert").filter({ hasText: `A message is at most 20,000 characters; this one has ${n.toLocaleString("en-US")}, ${(n - 20_000).toLocaleString("en-US")} too many.` }).waitFor();
+    expect(await send.isDisabled()).toBe(true);
+    expect(await box.getAttribute("aria-invalid")).toBe("true");
+    await box.press("Control+Enter");
+    // nothing was sent: no conversation was started for it
+    expect(new URL(page.url()).pathname).toBe("/chat");
     expect(await box.inputValue()).toBe(long);
+
+    await say("Research the top competitors. Write a summary of their pricing.");
+    // refused by the server (here, a rate limit): the words come back to the box
+    const short = "Also check the pricing page again.";
+    await page.route("**/api/v1/chat/*/messages", (route) =>
+      route.request().method() === "POST"
+        ? route.fulfill({ status: 429, contentType: "application/json", headers: { "retry-after": "30" }, body: JSON.stringify({ error: { code: "rate_limited", message: "rate limit exceeded: retry in 30s" } }) })
+        : route.continue(),
+    );
+    try {
+      await box.fill(short);
+      await send.click();
+      await page.getByText("rate limit exceeded: retry in 30s").waitFor();
+    } finally {
+      await page.unroute("**/api/v1/chat/*/messages");
+    }
+    expect(await box.inputValue()).toBe(short);
     expect(await page.locator('.chat-msg[data-role="user"]').count()).toBe(1);
     expect(browser.problems).toEqual([]);
   });

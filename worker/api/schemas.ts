@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { LIMITS } from "./limits";
 import { TASK_SOURCES, TASK_STATUSES } from "../db/schema";
 import type { TaskEvent } from "../task/events";
 import type { RunExecutor } from "../task/execute";
@@ -12,15 +13,7 @@ import type { PlanSummary } from "../live/plan-events";
 /** Where the API is mounted: the OpenAPI document's server, and the start of every `Location`. */
 export const API_BASE = "/api/v1";
 
-export const LIMITS = {
-  title: 200,
-  description: 20_000,
-  agentName: 64,
-  systemPrompt: 20_000,
-  answers: 20,
-  answer: 20_000,
-  comment: 20_000,
-} as const;
+export { LIMITS } from "./limits";
 
 export const Tokens = z
   .object({

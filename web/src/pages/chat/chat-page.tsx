@@ -1,6 +1,7 @@
 import { useNavigate, useParams, useSearchParams } from "@solidjs/router";
 import { createEffect, createMemo, createSignal, on, onCleanup, Show } from "solid-js";
 import { createStore, produce } from "solid-js/store";
+import { LIMITS } from "../../../../worker/api/limits";
 import { ApiError } from "../../client";
 import { ChatDraft } from "../../components/chat-draft";
 import { ChatTranscript } from "../../components/chat-transcript";
@@ -129,11 +130,14 @@ export function ChatPage() {
   /** the URL names a conversation not shown yet: a message now would start another one */
   const opening = () => params.id !== undefined && conv.view?.id !== params.id;
 
+  /** Characters past the API's limit for a message: said under the box, and nothing is sent (nor a conversation started). */
+  const tooLongBy = () => text().trim().length - LIMITS.description;
+
   const send = async (ev: Event) => {
     ev.preventDefault();
     const typed = text();
     const content = typed.trim();
-    if (!content || streaming() !== null || opening()) return;
+    if (!content || streaming() !== null || opening() || tooLongBy() > 0) return;
     /** the conversation that kept the message but whose reply has not come down the stream (yet) */
     let waiting: string | null = null;
     const typedIn = params.id;
@@ -319,9 +323,16 @@ export function ChatPage() {
                   onKeyDown={(e) => e.key === "Enter" && (e.ctrlKey || e.metaKey) && void send(e)}
                   placeholder={conv.view?.draft ? "e.g. Add a review step before sending" : "e.g. Research our top competitors. Write a summary of their pricing. Send it to the team."}
                   disabled={!canWrite()}
+                  aria-invalid={tooLongBy() > 0 || undefined}
+                  aria-describedby={tooLongBy() > 0 ? "chat-too-long" : undefined}
                 />
               </label>
-              <button class="btn btn-primary" type="submit" disabled={!text().trim() || streaming() !== null || !canWrite() || opening()}>
+              <Show when={tooLongBy() > 0}>
+                <p id="chat-too-long" class="form-error small" role="alert">
+                  A message is at most {fmtInt(LIMITS.description)} characters; this one has {fmtInt(text().trim().length)}, {fmtInt(tooLongBy())} too many.
+                </p>
+              </Show>
+              <button class="btn btn-primary" type="submit" disabled={!text().trim() || streaming() !== null || !canWrite() || opening() || tooLongBy() > 0}>
                 Send
               </button>
             </form>
