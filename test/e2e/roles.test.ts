@@ -80,3 +80,36 @@ describe("a viewer", () => {
     expect(browser.problems).toEqual([]);
   });
 });
+
+describe("a token whose role changes while its dashboard is open", () => {
+  it("shows the new role's controls without a reload: at the first refusal, and when the tab is looked at again", async () => {
+    const name = `member-${uid()}`;
+    const member = await apiCall<{ id: string; token: string }>(app, "POST", "/tokens", { name, role: "member" });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API token").fill(member.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+    const whoami = page.locator(".whoami");
+    await whoami.filter({ hasText: `${name} · member` }).waitFor();
+    const create = page.locator(".page-head").getByRole("button", { name: "Create task" });
+    await create.waitFor();
+
+    // demoted: the page still offers what a member could do, until it is refused; the refusal says why, and the page follows
+    await apiCall(app, "PATCH", `/tokens/${member.id}`, { role: "viewer" });
+    await create.click();
+    const dialog = page.getByRole("dialog", { name: "Create task" });
+    await dialog.getByLabel("Title").fill("refused");
+    await dialog.getByRole("button", { name: "Create task" }).click();
+    await dialog.getByText("this action needs the member role; this token is viewer").waitFor();
+    await whoami.filter({ hasText: `${name} · viewer` }).waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await expect.poll(() => create.count()).toBe(0);
+
+    // promoted: nothing is refused, so the page reads its session again when it is looked at again
+    await apiCall(app, "PATCH", `/tokens/${member.id}`, { role: "admin" });
+    await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await whoami.filter({ hasText: `${name} · admin` }).waitFor();
+    await create.waitFor();
+    expect(browser.problems).toEqual([]);
+  });
+});

@@ -15,11 +15,18 @@ export function onUnauthorized(fn: () => void): void {
   unauthorized = fn;
 }
 
+let forbidden: (() => void) | null = null;
+/** Called on every 403: the token's role may have changed since the page read it. */
+export function onForbidden(fn: () => void): void {
+  forbidden = fn;
+}
+
 async function call<R extends ClientResponse<unknown, number, string>>(req: Promise<R>, quiet401 = false): Promise<Ok<R>> {
   try {
     return await unwrap(req);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401 && !quiet401) unauthorized?.();
+    if (e instanceof ApiError && e.status === 403) forbidden?.();
     throw e;
   }
 }

@@ -1,8 +1,8 @@
 import { A, useLocation, useNavigate, type RouteSectionProps } from "@solidjs/router";
 import { onCleanup, onMount, Show, Suspense } from "solid-js";
-import { api, onUnauthorized } from "../api";
+import { api, onForbidden, onUnauthorized } from "../api";
 import { orgFeedState, startOrgFeed, stopOrgFeed } from "../lib/live";
-import { loadSession, session, setSession, setSessionEnded } from "../lib/session";
+import { loadSession, refreshSession, session, setSession, setSessionEnded } from "../lib/session";
 import { theme, toggleTheme } from "../lib/theme";
 import { ConnectionIndicator } from "./connection-indicator";
 import { Icon, type IconName } from "./icons";
@@ -18,6 +18,9 @@ const NAV: { href: string; label: string; icon: IconName; end?: boolean }[] = [
   { href: "/agents", label: "Agents", icon: "agents" },
   { href: "/settings", label: "Settings", icon: "settings" },
 ];
+
+/** How often an open dashboard reads its session again, for a role changed elsewhere that no refusal has shown. */
+const ROLE_REREAD_MS = 60_000;
 
 export function Shell(props: RouteSectionProps) {
   const navigate = useNavigate();
@@ -37,6 +40,13 @@ export function Shell(props: RouteSectionProps) {
   // The page renders at once and loads in parallel with the session check: any 401 routes to sign-in.
   onUnauthorized(toSignIn);
   onCleanup(() => onUnauthorized(() => undefined));
+  // A role changed elsewhere shows without a reload: at a refusal (403), when the tab is looked at again, and each minute
+  onForbidden(() => void refreshSession());
+  onCleanup(() => onForbidden(() => undefined));
+  const reread = () => document.visibilityState === "visible" && void refreshSession();
+  document.addEventListener("visibilitychange", reread);
+  const minutely = setInterval(reread, ROLE_REREAD_MS);
+  onCleanup(() => (document.removeEventListener("visibilitychange", reread), clearInterval(minutely)));
   onMount(async () => {
     const s = await loadSession();
     if (!s) return toSignIn();

@@ -27,6 +27,23 @@ export function loadSession(): Promise<SessionInfo | null> {
   return inflight;
 }
 
+let rereading: Promise<void> | null = null;
+
+/**
+ * Reads the session again: its token's role may have changed since (an admin promoted or demoted it), and the
+ * pages' controls follow the role. One read at a time; an ended session is left to the next request's 401.
+ */
+export function refreshSession(): Promise<void> {
+  if (!session()) return Promise.resolve();
+  rereading ??= api.session
+    .get()
+    .then((s) => void (session() && setSession(s)), () => undefined)
+    .finally(() => {
+      rereading = null;
+    });
+  return rereading;
+}
+
 export function canWrite(): boolean {
   const r = session()?.token.role;
   return r === "member" || r === "admin";
