@@ -37,7 +37,8 @@ export function refreshSession(): Promise<void> {
   if (!session()) return Promise.resolve();
   rereading ??= api.session
     .get()
-    .then((s) => void (session() && setSession(s)), () => undefined)
+    // set only when it says something else: a new object every minute would rerun everything that reads the session
+    .then((s) => void (session() && s && JSON.stringify(s) !== JSON.stringify(session()) && setSession(s)), () => undefined)
     .finally(() => {
       rereading = null;
     });
