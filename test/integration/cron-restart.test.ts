@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { INTERRUPTED_AFTER_MS } from "../../worker/task/interrupted";
 import { claimFire, MAX_FAILURES } from "../../worker/triggers/claimed-fires";
@@ -77,6 +77,27 @@ describe("a cron fire cut off by a restart", () => {
     await runDurableObjectAlarm(clock(t.id));
     expect(await tasksOf(t.id)).toEqual([]);
     expect(await clock(t.id).nextAlarm()).toBe(firedAt + INTERRUPTED_AFTER_MS + 1_000);
+  });
+
+  it("leaves, should the process stop inside a fire, a wake at the schedule's next fire when that is sooner than the finish", async () => {
+    const t = await makeCron();
+    const row = (await loadTrigger(env.DB, t.id))!;
+    const now = Date.now();
+    for (const next of [now + 10_000, now + 3_600_000]) {
+      await runInDurableObject(clock(t.id), async (instance, state) => {
+        // the claim never reaches D1: the process stops there, leaving what the fire stored before it
+        const stopped = new Error("process stopped");
+        const o = instance as unknown as { env: typeof env; fire: (t: unknown, now: number, next: number) => Promise<boolean> };
+        const db = o.env.DB;
+        o.env = { ...env, DB: { ...db, batch: () => Promise.reject(stopped), prepare: (sql: string) => db.prepare(sql) } as unknown as D1Database };
+        try {
+          await expect(o.fire(row, now, next)).rejects.toBe(stopped);
+        } finally {
+          o.env = env;
+        }
+        expect(await state.storage.getAlarm()).toBe(Math.min(next, now + INTERRUPTED_AFTER_MS + 1_000));
+      });
+    }
   });
 
   it("is still finished on time when the trigger is changed or resumed meanwhile", async () => {

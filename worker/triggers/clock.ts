@@ -57,8 +57,9 @@ export class TriggerClock extends DurableObject<Bindings> {
    * later wake; false when its start failed and is left for that wake.
    */
   private async fire(t: TriggerRow, now: number, next: number): Promise<boolean> {
-    // stored before the claim reaches D1: should the process stop before the task is stored, this wake finishes the fire
-    await this.ctx.storage.setAlarm(now + CUT_OFF_AFTER_MS + 1000);
+    // stored before the claim reaches D1: should the process stop before the task is stored, a wake finishes the fire
+    // (once it is a minute old), and the schedule's next fire, when sooner, is not held back until then
+    await this.ctx.storage.setAlarm(Math.min(next, now + CUT_OFF_AFTER_MS + 1000));
     if (!(await claimFire(this.env.DB, t, now, next))) return true;
     return startFire(this.env, t, now);
   }
