@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { OPENAI_KEY } from "../fake-servers/openai";
-import { api, expectError, makeOrg } from "../helpers";
+import { api, expectError, makeOrg, until } from "../helpers";
 
 async function finished(token: string, id: string, statuses: string[]) {
   const deadline = Date.now() + 10_000;
@@ -55,11 +55,13 @@ describe("secrets in traces", () => {
     const waiting = await finished(token, created.json.id, ["needs_input"]);
     const masked = "Is [masked] the key for [masked]?";
     expect(waiting.pending[0].question).toBe(masked);
-    const listed = (await api("GET", "/tasks?status=needs_input", { token })).json.items.find((t: { id: string }) => t.id === created.json.id);
-    expect(listed.pending[0].question).toBe(masked);
+    // the index follows the task's object a moment later
+    const find = (items: { id: string }[]) => items.find((t) => t.id === created.json.id) as { pending: { question: string }[] } | undefined;
+    const listed = await until("listed as needs_input", async () => find((await api("GET", "/tasks?status=needs_input", { token })).json.items), Boolean);
+    expect(listed!.pending[0].question).toBe(masked);
     // (the description is the person's own text, shown as they wrote it)
-    const inboxed = (await api("GET", "/notifications/inbox", { token })).json.items.find((t: { id: string }) => t.id === created.json.id);
-    expect(inboxed.pending[0].question).toBe(masked);
+    const inboxed = find((await api("GET", "/notifications/inbox", { token })).json.items);
+    expect(inboxed!.pending[0].question).toBe(masked);
     // and the answer goes to the call as asked
     await api("POST", `/sessions/${waiting.session_id}/respond`, { token, body: { call_id: waiting.pending[0].call_id, answers: ["yes"] } });
     expect((await finished(token, created.json.id, ["completed"])).output).toBe("done");
