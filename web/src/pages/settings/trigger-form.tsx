@@ -1,11 +1,11 @@
 import { createEffect, createSignal, createUniqueId, For, on, onCleanup, Show } from "solid-js";
+import { firesBySecond } from "../../../../worker/triggers/cron-fields";
 import { api, type TriggerInput } from "../../api";
 import type { Plan, Trigger } from "../../api-types";
 import type { Loaded } from "../../components/states";
 import { ParamFields } from "../../components/param-fields";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
-import { firesBySecond } from "../../../../worker/triggers/cron-fields";
 import { errorMessage } from "../../lib/format";
 import type { FieldProps } from "../../lib/field-errors";
 import { createSubmit } from "../../lib/submit";

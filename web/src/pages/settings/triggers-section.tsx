@@ -1,5 +1,6 @@
 import { A } from "@solidjs/router";
 import { createEffect, createSignal, onCleanup, Show } from "solid-js";
+import { firesBySecond } from "../../../../worker/triggers/cron-fields";
 import { api } from "../../api";
 import type { Trigger } from "../../api-types";
 import { ListTable } from "../../components/list-table";
@@ -8,7 +9,6 @@ import { ConfirmDialog } from "../../components/confirm-dialog";
 import { SecretDialog } from "../../components/secret-dialog";
 import { ErrorState } from "../../components/states";
 import { toast } from "../../components/toast";
-import { firesBySecond } from "../../../../worker/triggers/cron-fields";
 import { errorMessage, fmtDate, fmtDateFull, fmtDateSeconds } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
