@@ -11,15 +11,10 @@ export { sessionEnded, setSessionEnded };
 
 let inflight: Promise<SessionInfo | null> | null = null;
 
-/** Resolves the cookie session once; null when signed out. */
-export function loadSession(): Promise<SessionInfo | null> {
-  if (session()) return Promise.resolve(session());
+/** One read of the cookie session at a time, whoever asks; null when signed out (or it could not be read). */
+function readSession(): Promise<SessionInfo | null> {
   inflight ??= api.session
     .get()
-    .then((s) => {
-      setSession(s);
-      return s;
-    })
     .catch(() => null)
     .finally(() => {
       inflight = null;
@@ -27,22 +22,24 @@ export function loadSession(): Promise<SessionInfo | null> {
   return inflight;
 }
 
-let rereading: Promise<void> | null = null;
+/** Resolves the cookie session once; null when signed out. */
+export function loadSession(): Promise<SessionInfo | null> {
+  if (session()) return Promise.resolve(session());
+  return readSession().then((s) => {
+    if (s) setSession(s);
+    return s;
+  });
+}
 
 /**
  * Reads the session again: its token's role may have changed since (an admin promoted or demoted it), and the
- * pages' controls follow the role. One read at a time; an ended session is left to the next request's 401.
+ * pages' controls follow the role. An ended session is left to the next request's 401.
  */
-export function refreshSession(): Promise<void> {
-  if (!session()) return Promise.resolve();
-  rereading ??= api.session
-    .get()
-    // set only when it says something else: a new object every minute would rerun everything that reads the session
-    .then((s) => void (session() && s && JSON.stringify(s) !== JSON.stringify(session()) && setSession(s)), () => undefined)
-    .finally(() => {
-      rereading = null;
-    });
-  return rereading;
+export async function refreshSession(): Promise<void> {
+  if (!session()) return;
+  const s = await readSession();
+  // set only when it says something else: a new object every minute would rerun everything that reads the session
+  if (s && session() && JSON.stringify(s) !== JSON.stringify(session())) setSession(s);
 }
 
 export function canWrite(): boolean {
