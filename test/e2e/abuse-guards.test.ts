@@ -22,8 +22,8 @@ const signIn = (token: string, headers: Record<string, string> = {}) =>
 
 describe("npm start's limits, as a client meets them", () => {
   it("answers a body over MAX_BODY_BYTES with the API's 413, whatever its size and whether its length is declared or not", async () => {
-    const post = (p: string, body: BodyInit, headers: Record<string, string> = {}) =>
-      fetch(`${app.url}${p}`, { method: "POST", headers: { authorization: `Bearer ${app.token}`, "content-type": "application/json", ...headers }, body, duplex: "half" } as RequestInit).then(
+    const post = (p: string, body: BodyInit) =>
+      fetch(`${app.url}${p}`, { method: "POST", headers: { authorization: `Bearer ${app.token}`, "content-type": "application/json" }, body, duplex: "half" } as RequestInit).then(
         async (res) => `${res.status} ${((await res.json()) as { error: { code: string; request_id?: string } }).error.request_id ? "with" : "without"} request_id`,
         (e: Error) => `${e.message} ${String((e.cause as { code?: string } | undefined)?.code ?? "")}`,
       );
