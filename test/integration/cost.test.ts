@@ -175,6 +175,13 @@ describe("budgets", () => {
     const spent = `$${waiting.cost.toFixed(6)}`;
     expect(waiting.cost).toBeGreaterThan(0);
     for (const p of waiting.pending) expect(p.question).toContain(`could pass the task's budget (spent ${spent} of $0.000250, next turn up to $`);
+    // above what is spent but not above the budget reached, a raise would change nothing and only ask again: refused
+    for (const amount of [((waiting.cost + 0.00025) / 2).toFixed(9), "0.00025"]) {
+      const low = await api("POST", `/sessions/${task.session_id}/respond`, { body: { call_id: waiting.pending[1].call_id, answers: ["raise", amount] } });
+      expectError(low, 422);
+      expect(low.json.error.message).toContain("above the budget this step reached ($0.000250)");
+    }
+    expect((await api("GET", `/tasks/${task.id}`)).json).toMatchObject({ status: "needs_input", max_cost: 0.00025 });
     const res = await api("POST", `/sessions/${task.session_id}/respond`, { body: { call_id: waiting.pending[1].call_id, answers: ["raise", "1"] } });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     const done = await waitForStatus(task.id, ["completed", "needs_input"]);

@@ -24,7 +24,8 @@ export async function answerCall(t: AskingTask, callId: string, answers: string[
   const answered = t.transact((): RpcResult<"stop" | "go"> => {
     if (call.kind === "budget") {
       const others = pausedAtSameBudget(t, node);
-      const verdict = t.executor.budgetAnswer(answers, callId);
+      const reached = node.waiting?.kind === "budget" && node.waiting.call_id === callId ? node.waiting.limit_nanos : undefined;
+      const verdict = t.executor.budgetAnswer(answers, callId, reached);
       if (!verdict.ok) return verdict;
       // answered once the cancel is stored: a cancel that fails leaves the question to be answered again
       if (verdict.value === "stop") return ok("stop");

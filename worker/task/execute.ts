@@ -250,7 +250,7 @@ export class RunExecutor {
         const limit = hit.limit_nanos === null ? "" : ` of ${usd(hit.limit_nanos)}`;
         const question = `The next model turn could pass ${hit.of} (spent ${usd(hit.spent_nanos)}${limit}, next turn up to ${usd(outcome.next_turn_estimate_nanos)}). Raise the budget or stop?`;
         const callId = t.newCall(node, run.run_no, "budget", null, question);
-        node.waiting = { kind: "budget", call_id: callId, question };
+        node.waiting = { kind: "budget", call_id: callId, question, ...(hit.limit_nanos === null ? {} : { limit_nanos: hit.limit_nanos }) };
       }
       saveNode(t.sql, node);
       t.emitStep(node);
@@ -350,7 +350,7 @@ export class RunExecutor {
     return { go, stay, month_end: monthEndMs(this.org.month) };
   }
 
-  budgetAnswer(answers: string[], callId?: string): RpcResult<"stop" | "raise"> {
+  budgetAnswer(answers: string[], callId: string, reached?: number): RpcResult<"stop" | "raise"> {
     const t = this.t;
     const answer = parseBudgetAnswer(answers);
     if (answer?.kind === "stop") return { ok: true, value: "stop" };
@@ -359,6 +359,9 @@ export class RunExecutor {
       const nanos = Math.round(usdValue * 1e9);
       if (!Number.isFinite(usdValue) || nanos <= t.totals.cost_nanos || usdValue > MAX_BUDGET_USD) {
         return { ok: false, code: "unprocessable", message: `the new budget must be a number of USD above what is spent (${usd(t.totals.cost_nanos)}), at most ${MAX_BUDGET_USD}` };
+      }
+      if (reached !== undefined && nanos <= reached) {
+        return { ok: false, code: "unprocessable", message: `the new budget must be above the budget this step reached (${usd(reached)})` };
       }
       const meta = t.meta!;
       const pastCap = callId !== undefined && capCalls(t.state.storage.kv).includes(callId);

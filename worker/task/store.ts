@@ -13,9 +13,10 @@ export type Waiting =
   | { kind: "question"; call_id: string; question: string }
   /**
    * A cap question keeps what the turn it held back could cost (`next_turn_nanos`), so a raise can tell whether it
-   * now fits, and when its month ends (`month_end`), when the task's alarm looks again.
+   * now fits, and when its month ends (`month_end`), when the task's alarm looks again. A budget question keeps the
+   * budget it reached (`limit_nanos`), so a raise to no more than it, which would only ask again, is refused.
    */
-  | { kind: "budget"; call_id: string; question: string; next_turn_nanos?: number; month_end?: number }
+  | { kind: "budget"; call_id: string; question: string; next_turn_nanos?: number; month_end?: number; limit_nanos?: number }
   /**
    * not a person: the run waits for a sub-task it spawned with `wait`; `input`, while a person is asked
    * something in that sub-task or below it, names the task asking (./input-needed.ts)
