@@ -1,7 +1,7 @@
 import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { csvField, EXPORT_CAP } from "../../worker/api/export";
+import { csvField, EXPORT_CAP, usdDecimal } from "../../worker/api/export";
 import { api, BASE, expectError, makeOrg, workerFetch } from "../helpers";
 import { seed } from "./list-seed";
 
@@ -87,6 +87,16 @@ describe("csvField", () => {
   });
 });
 
+describe("usdDecimal", () => {
+  it("writes a cost as a plain decimal, however small", () => {
+    expect(usdDecimal(9)).toBe("0.000000009");
+    expect(usdDecimal(9_400)).toBe("0.0000094");
+    expect(usdDecimal(5_000_000)).toBe("0.005");
+    expect(usdDecimal(0)).toBe("0");
+    expect(usdDecimal(12_345_000_000_001)).toBe("12345.000000001");
+  });
+});
+
 describe("GET /tasks/export", () => {
   it("streams the filtered list as CSV in the list's order, every awkward title intact", async () => {
     const { orgId, token } = await org();
@@ -107,6 +117,10 @@ describe("GET /tasks/export", () => {
       [...titles].reverse().map((t) => (t.startsWith("=") ? `'${t}` : t)),
     );
     expect(rows[1][col("cost_usd")]).toBe("0.005");
+    // below a millionth of a dollar too: String(9e-9) would have written 9e-9
+    await seed(orgId, [{ title: "tiny", cost_nanos: 9, created_at: T0 + 9000 }]);
+    const tiny = parseCsv((await download(token, "format=csv&q=tiny")).text);
+    expect(tiny[1][col("cost_usd")]).toBe("0.000000009");
     expect(rows[1][col("duration_ms")]).toBe("2500");
     // Anthropic's cache writes are priced apart: without them a row's cost cannot be worked out from its tokens
     expect(rows.slice(1).map((r) => r[col("tokens_cache_write")])).toEqual(titles.map(() => "0"));

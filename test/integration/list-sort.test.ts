@@ -135,6 +135,10 @@ describe("GET /tasks created_from / created_to", () => {
     expect(await titles("created_to=2026-02-28")).toEqual(["Feb 28 late"]);
     expect(await titles("created_from=2026-03-01T12:00:00Z&created_to=2026-03-03T00:00:00Z")).toEqual(["Mar 1 noon", "Mar 2 end", "Mar 3"]);
     expect(await titles("created_from=2026-03-01T13:00:00%2B01:00&created_to=2026-03-01T12:00:00Z")).toEqual(["Mar 1 noon"]);
+    // any number of fractional digits (Python writes 6, Go 9); tasks are stamped to the millisecond
+    expect(await titles("created_from=2026-03-01T12:00:00.000000%2B00:00&created_to=2026-03-01T12:00:00.000999999Z")).toEqual(["Mar 1 noon"]);
+    expect(await titles("created_from=2026-03-01T11:59:59.9995Z&created_to=2026-03-02T00:00:00Z")).toEqual(["Mar 1 noon"]);
+    expect(await titles("created_from=2026-03-01T12:00:00.0001Z&created_to=2026-03-02T00:00:00Z")).toEqual([]);
     const newest = await api("GET", "/tasks?created_from=2026-03-01&created_to=2026-03-01", { token });
     expect(newest.json.items.map((t: { title: string }) => t.title)).toEqual(["Mar 1 noon", "Mar 1 start"]);
 

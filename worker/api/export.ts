@@ -12,7 +12,8 @@ import { errors, LIMITS, TaskListItem } from "./schemas";
 export const EXPORT_CAP = 10_000;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+// any number of fractional digits, as RFC 3339 allows (Python's isoformat writes 6, Go's RFC3339Nano 9)
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 const isoShaped = (s: string) => (DATE.test(s) || DATETIME.test(s)) && !Number.isNaN(Date.parse(s));
 
 /** Date.parse rolls a day the month lacks over into the next (2026-02-30 is March 2): such a date is refused. */
@@ -43,9 +44,15 @@ export const TaskListFilters = z.object({
   created_to: IsoDate.optional().openapi({ description: "created at or before; a date means through its end (UTC)" }),
 });
 
+/**
+ * Tasks are stamped to the millisecond and Date.parse drops what a date-time has below one: a lower bound with
+ * more (`…:59.5319Z`) starts at the next millisecond, so a task stamped `…:59.531` stays before it.
+ */
+const fromInstant = (s: string) => Date.parse(s) + (/\.\d{3}\d*[1-9]/.test(s) ? 1 : 0);
+
 /** Date-only bounds cover whole UTC days; the upper bound becomes exclusive. */
 export function rangeOf(q: { created_from?: string; created_to?: string }): ListRange {
-  const from = q.created_from == null ? undefined : Date.parse(DATE.test(q.created_from) ? `${q.created_from}T00:00:00Z` : q.created_from);
+  const from = q.created_from == null ? undefined : DATE.test(q.created_from) ? Date.parse(`${q.created_from}T00:00:00Z`) : fromInstant(q.created_from);
   const to = q.created_to == null ? undefined : DATE.test(q.created_to) ? Date.parse(`${q.created_to}T00:00:00Z`) + 86_400_000 : Date.parse(q.created_to) + 1;
   if (from != null && to != null && from >= to) {
     throw badRequest("invalid request: created_to: before created_from: the range holds no time", [{ path: "created_to", message: "before created_from: the range holds no time" }]);
@@ -71,10 +78,18 @@ export function csvField(v: string | number | null): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+/** USD from nanodollars as a plain decimal: String(9e-9) would write `9e-9`, which not every reader of a CSV takes for a number. */
+export function usdDecimal(nanos: number): string {
+  const sign = nanos < 0 ? "-" : "";
+  const n = Math.abs(Math.round(nanos));
+  const fraction = String(n % 1e9).padStart(9, "0").replace(/0+$/, "");
+  return `${sign}${Math.floor(n / 1e9)}${fraction ? `.${fraction}` : ""}`;
+}
+
 function csvLine(r: SortedRow): string {
   const by = JSON.parse(r.created_by) as { name: string };
   const values: (string | number | null)[] = [
-    r.id, r.title, r.status, r.source, r.agent, by.name, iso(r.created_at), iso(r.started_at), iso(r.finished_at), r.duration_ms, r.cost_nanos / 1e9,
+    r.id, r.title, r.status, r.source, r.agent, by.name, iso(r.created_at), iso(r.started_at), iso(r.finished_at), r.duration_ms, usdDecimal(r.cost_nanos),
     r.tokens_input, r.tokens_cache, r.tokens_cache_write, r.tokens_output, r.tokens_web_search, r.searches, r.progress_done, r.progress_total, r.parent_id, r.trigger_id, r.plan_id,
     (JSON.parse(r.agents) as string[]).join(" "),
   ];
