@@ -98,6 +98,20 @@ describe("secrets in traces", () => {
     expect((await api("PATCH", "/settings", { token, body: { mask_patterns: [] } })).json.mask_patterns).toEqual([]);
   });
 
+  it("refuses a long count, and shows a pattern saved before that check as skipped rather than dropping it", async () => {
+    const orgId = `org_mask_${crypto.randomUUID().slice(0, 8)}`;
+    const token = await makeOrg(orgId);
+    const long = await api("PATCH", "/settings", { token, body: { mask_patterns: ["a{1,50000}b"] } });
+    expectError(long, 400);
+    expect(long.json.error.details).toEqual([{ path: "mask_patterns[0]", message: expect.stringMatching(/polynomial time.*a count over 16/) }]);
+    // as an older version let it be saved
+    await env.DB.prepare("UPDATE orgs SET settings = json_set(settings, '$.mask_patterns', json(?)) WHERE id = ?").bind(JSON.stringify(["ACME-\\d{6}", "a{1,50000}b"]), orgId).run();
+    const read = (await api("GET", "/settings", { token })).json;
+    expect(read.mask_patterns).toEqual(["ACME-\\d{6}", "a{1,50000}b"]);
+    expect(read.mask_patterns_skipped).toEqual([{ pattern: "a{1,50000}b", reason: expect.stringMatching(/polynomial time/) }]);
+    expect((await api("PATCH", "/settings", { token, body: { mask_patterns: ["ACME-\\d{6}"] } })).json.mask_patterns_skipped).toEqual([]);
+  });
+
   it("restores the default (none) with null, as the other settings", async () => {
     const token = await makeOrg(`org_mask_${crypto.randomUUID().slice(0, 8)}`);
     expect((await api("PATCH", "/settings", { token, body: { mask_patterns: ["ACME-\\d{6}"], retention_days: 30 } })).json.mask_patterns).toEqual(["ACME-\\d{6}"]);

@@ -16,6 +16,9 @@ const Settings = z
     retention_days: z.number().int().nullable().openapi({ description: "finished tasks older than this are deleted; null: kept" }),
     monthly_spend_cap: z.number().nullable().openapi({ description: "USD per calendar month (UTC); null: no cap" }),
     mask_patterns: z.array(z.string()).openapi({ description: "regular expressions masked in traces, besides provider keys and common key shapes" }),
+    mask_patterns_skipped: z
+      .array(z.object({ pattern: z.string(), reason: z.string() }))
+      .openapi({ description: "patterns saved before a stricter check refused their kind: kept as saved, but not masked with until edited" }),
     defaults: z.object({ max_concurrent_tasks: z.number().int() }),
     queue: z.object({ running: z.number().int(), waiting: z.number().int() }).openapi({ description: "tasks holding a slot now, and tasks waiting for one" }),
   })
@@ -41,6 +44,10 @@ async function view(env: Bindings, orgId: string, s: OrgSettings) {
     retention_days: s.retention_days,
     monthly_spend_cap: s.monthly_spend_cap_nanos == null ? null : s.monthly_spend_cap_nanos / 1e9,
     mask_patterns: s.mask_patterns,
+    mask_patterns_skipped: s.mask_patterns.flatMap((pattern) => {
+      const reason = checkPattern(pattern);
+      return reason === null ? [] : [{ pattern, reason }];
+    }),
     defaults: { max_concurrent_tasks: DEFAULT_MAX_CONCURRENT_TASKS },
     queue,
   };

@@ -1,4 +1,5 @@
-import { analyse } from "scslre";
+import { RegExpParser, visitRegExpAST } from "@eslint-community/regexpp";
+import { analyse, type Report } from "scslre";
 import type { TurnRecord } from "../agents/turn";
 
 export const MASK = "[masked]";
@@ -63,13 +64,68 @@ function patternProblem(source: string): string | null {
     return e instanceof Error ? e.message : "invalid regular expression";
   }
   if (re.test("")) return "the pattern matches the empty string";
-  const slow = analyse({ source, flags: "g" }, { maxReports: 1 }).reports[0] ?? boundaryMove(source);
+  const shape = countedShape(source);
+  if (typeof shape === "string") return shape;
+  // a long count costs what an endless repeat does at each start (a{1,50000}b); short ranges multiply each other's tries
+  const slow =
+    analyse({ source: shape.long, flags: "g" }, { maxReports: 1 }).reports[0] ??
+    boundaryMove(shape.long) ??
+    analyse({ source: shape.ranged, flags: "g" }, { maxReports: 20 }).reports.find((r) => r.type !== "Move");
   if (!slow) return null;
   const near = JSON.stringify(slow.character.literal.source);
   const time = slow.exponential ? "exponential" : "polynomial";
+  const counted = shape.long === source ? "" : `; a count over ${SHORT_COUNT} (${shape.example}) is read as a repeat without end`;
   return slow.type === "Move"
-    ? `the pattern can take ${time} time: a search for it can start at every character of a long text and run on from each (near ${near}); anchor it with a fixed prefix, or with \\b before word characters only`
+    ? `the pattern can take ${time} time: a search for it can start at every character of a long text and run on from each (near ${near}); anchor it with a fixed prefix, or with \\b before word characters only${counted}`
     : `the pattern can take ${time} time: repeated parts of it can match the same text in many ways (near ${near}); repeat each part once`;
+}
+
+/** The most a count may be and still be taken for the bounded work it is, in a lookaround or as a search's start. */
+const SHORT_COUNT = 16;
+
+/**
+ * scslre reads `+`, `*` and `{n,}`, not counts: `a{1,50000}b` runs 50,000 steps from each start, quadratic in effect,
+ * and `a{1,16}a{1,16}a{1,16}b` tries 16³ splits at each. So the pattern is analysed twice over: with every count over
+ * SHORT_COUNT read as open-ended (`long`), and, for repeats that trade text, with every range open-ended (`ranged`).
+ * What no analysis bounds is refused outright: a back-reference, and a lookaround that repeats (it runs at every character).
+ */
+function countedShape(source: string): string | { long: string; ranged: string; example: string } {
+  let ast;
+  try {
+    ast = new RegExpParser({ ecmaVersion: 2025 }).parsePattern(source, 0, source.length, { unicode: false });
+  } catch (e) {
+    return e instanceof Error ? e.message : "invalid regular expression";
+  }
+  let problem: string | null = null;
+  let lookarounds = 0;
+  const long: [number, number, string][] = [];
+  const ranged: [number, number, string][] = [];
+  let example = "";
+  visitRegExpAST(ast, {
+    onBackreferenceEnter: (b) => {
+      problem ??= `the pattern refers back to a group (${b.raw}), which no check can bound in time; match the text itself`;
+    },
+    onAssertionEnter: (a) => void (a.kind === "lookahead" || a.kind === "lookbehind" ? lookarounds++ : 0),
+    onAssertionLeave: (a) => void (a.kind === "lookahead" || a.kind === "lookbehind" ? lookarounds-- : 0),
+    onQuantifierEnter: (q) => {
+      const isRange = q.min < q.max;
+      if (lookarounds && (isRange || q.max > SHORT_COUNT)) {
+        problem ??= `a lookahead or lookbehind runs at every character, so it may repeat only a fixed count of at most ${SHORT_COUNT} (not ${JSON.stringify(q.raw)})`;
+      }
+      if (q.max === Infinity) return;
+      // the quantifier's own text: after its element, before its lazy `?`
+      const at: [number, number, string] = [q.element.end, q.end - (q.greedy ? 0 : 1), `{${q.min},}`];
+      if (q.max > SHORT_COUNT) {
+        long.push(at);
+        example ||= q.raw.slice(q.element.raw.length);
+      }
+      if (isRange) ranged.push(at);
+    },
+  });
+  if (problem) return problem;
+  const open = (edits: [number, number, string][]) =>
+    edits.sort((a, b) => b[0] - a[0]).reduce((s, [from, to, text]) => s.slice(0, from) + text + s.slice(to), source);
+  return { long: open(long), ranged: open(ranged), example };
 }
 
 /**
@@ -77,7 +133,7 @@ function patternProblem(source: string): string | null {
  * holds word and non-word characters alike: in `\b[\w.+-]+@…` every position of "a.a.a.…" is a boundary, and
  * the search runs on from each (quadratic: 5.7 s over 80 KB). Such a pattern is analysed without the `\b`.
  */
-function boundaryMove(source: string) {
+function boundaryMove(source: string): Report | undefined {
   const bounded = /^(?:\\[bB])+/.exec(source);
   if (!bounded) return undefined;
   const moved = analyse({ source: source.slice(bounded[0].length), flags: "g" }, { maxReports: 1 }).reports[0];

@@ -41,6 +41,25 @@ describe("maskSecrets", () => {
     expect(checkPattern("a*")).toBe("the pattern matches the empty string");
   });
 
+  it("refuses what the analysis cannot read as bounded: long counts, ranges that trade text, back-references, repeating lookarounds", () => {
+    // each ran in quadratic time over a long tool result while scslre called it linear
+    expect(checkPattern("a{1,50000}b")).toMatch(/^the pattern can take polynomial time: a search .* a count over 16 \(\{1,50000\}\) is read as a repeat without end$/);
+    expect(checkPattern("(?:a|b){1,30000}c")).toMatch(/polynomial/);
+    expect(checkPattern("a{2000}b")).toMatch(/polynomial/);
+    expect(checkPattern("a{1,16}a{1,16}a{1,16}b")).toMatch(/^the pattern can take polynomial time: repeated parts/);
+    expect(checkPattern("(?:\\w{1,8}){1,8}!")).toMatch(/exponential/);
+    expect(checkPattern("(?=(a+))\\1b")).toMatch(/lookahead/);
+    expect(checkPattern("(\\w+)=\\1")).toBe("the pattern refers back to a group (\\1), which no check can bound in time; match the text itself");
+    expect(checkPattern("(?<x>a)\\k<x>")).toMatch(/refers back to a group \(\\k<x>\)/);
+    expect(checkPattern("(?<=a+)b")).toMatch(/^a lookahead or lookbehind runs at every character, so it may repeat only a fixed count of at most 16 \(not "a\+"\)$/);
+    expect(checkPattern("(?<=a{1,5})b")).toMatch(/lookbehind/);
+    // counts that bound the work at each start, and ranges over classes that cannot trade, stay allowed
+    for (const fine of ["ACME-\\d{6}", "[A-Za-z0-9]{40}", "\\bAKIA[0-9A-Z]{16}\\b", "[A-Z]{2}\\d{2}[A-Z0-9]{4}\\d{7}", "acct_[a-z0-9]{10,24}",
+      "password[:=]\\s{0,3}\\S+", "(?<=Bearer\\s)\\S{8,}", "\\d{3}-\\d{2}-\\d{4}", "[a-z]{2,5}\\d{2,5}", "(?<=key=)\\w{12}"]) {
+      expect(checkPattern(fine), fine).toBeNull();
+    }
+  });
+
   it("refuses a pattern that can backtrack for long, and keeps it out of the masker", () => {
     expect(checkPattern("(a+)+$")).toMatch(/^the pattern can take exponential time: repeated parts/);
     expect(checkPattern(".*secret.*")).toMatch(/^the pattern can take polynomial time: a search for it can start at every character/);

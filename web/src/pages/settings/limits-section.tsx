@@ -1,4 +1,4 @@
-import { createSignal, Show } from "solid-js";
+import { createSignal, For, Show } from "solid-js";
 import { createClient, unwrap } from "../../client";
 import { RoleNote } from "../../components/role-gate";
 import { ErrorState, Skeleton } from "../../components/states";
@@ -82,6 +82,20 @@ export function LimitsSection() {
                 <span>Masked patterns (one regular expression a line)</span>
                 <textarea {...fields.of("mask_patterns")} name="mask_patterns" rows="3" spellcheck={false} value={s().mask_patterns.join("\n")} disabled={!isAdmin()} />
               </label>
+              <Show when={s().mask_patterns_skipped.length}>
+                <div class="form-notice small" role="note" data-testid="patterns-skipped">
+                  <p>Saved before a stricter check, {s().mask_patterns_skipped.length === 1 ? "this pattern is" : "these patterns are"} not masked with until edited:</p>
+                  <ul>
+                    <For each={s().mask_patterns_skipped}>
+                      {(p) => (
+                        <li>
+                          <code>{p.pattern}</code>: {p.reason}
+                        </li>
+                      )}
+                    </For>
+                  </ul>
+                </div>
+              </Show>
               <ErrorLine text={err()} id={fields.errorId} />
               <Show when={!isAdmin()}>
                 <RoleNote>Only admins change limits.</RoleNote>
