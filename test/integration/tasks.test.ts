@@ -93,6 +93,13 @@ describe("POST /tasks", () => {
     expect(inSettings.json.error.details[0].path).toBe("mask_patterns[1]");
     const oddKey = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"t","description":"x","inputs":{"needs review":["\\ud800"]}}' });
     expect(oddKey.json.error.details[0].path).toBe('inputs["needs review"][0]');
+    // a record drops a __proto__ key without a word: refused, so an input so named is never lost in silence
+    const proto = await api("POST", "/tasks", { raw: '{"agent":"researcher","title":"t","description":"x","inputs":{"__proto__":{"x":1}}}' });
+    expectError(proto, 400, "bad_request");
+    expect(proto.json.error.details).toEqual([{ path: "inputs.__proto__", message: expect.stringContaining("no field of this API takes") }]);
+    const protoParam = await api("POST", "/plans", { body: { name: "p", params: [{ name: "__proto__" }], steps: [{ id: "a", agent: "researcher", instructions: "x" }] } });
+    expectError(protoParam, 400);
+    expect(protoParam.json.error.details[0]).toEqual({ path: "params[0].name", message: "__proto__ cannot be a param's name" });
     // nested deeper than the call stack goes: still a 400, wherever the surrogate is
     const deep = (inner: string) => `{"agent":"researcher","title":"t","description":"x","x":${"[".repeat(100_000)}${inner}${"]".repeat(100_000)}}`;
     expectError(await api("POST", "/tasks", { raw: deep("") }), 400, "bad_request");

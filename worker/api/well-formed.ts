@@ -21,7 +21,8 @@ function pathOf(at: At): string {
 
 /**
  * What makes a parsed JSON body unfit before any schema sees it, with its path: a string or key holding
- * a lone UTF-16 surrogate, or nesting past MAX_JSON_DEPTH. Walked with a stack of its own, since a body
+ * a lone UTF-16 surrogate, a `__proto__` key (zod's records drop it: an input named so would vanish), or
+ * nesting past MAX_JSON_DEPTH. Walked with a stack of its own, since a body
  * may nest deeper than the call stack goes.
  */
 export function bodyProblem(value: unknown): { path: string; message: string } | null {
@@ -35,6 +36,7 @@ export function bodyProblem(value: unknown): { path: string; message: string } |
     const list = Array.isArray(v);
     for (const [key, child] of Object.entries(v)) {
       if (LONE_SURROGATE.test(key)) return { path: pathOf({ key, up: at, depth }), message: "holds a lone UTF-16 surrogate, which is not text" };
+      if (key === "__proto__" && !list) return { path: pathOf({ key, up: at, depth }), message: "is a key no field of this API takes (a record would drop it without a word)" };
       todo.push([child, { key: list ? Number(key) : key, up: at, depth }]);
     }
   }

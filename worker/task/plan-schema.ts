@@ -88,7 +88,11 @@ export const stepSchema: z.ZodType<Step, StepInput> = z.preprocess(
 
 export const paramSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a param name is letters, digits or _"),
+    name: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a param name is letters, digits or _")
+      // no request could give it a value: a `__proto__` key is refused in every body (api/well-formed.ts)
+      .refine((n) => n !== "__proto__", "__proto__ cannot be a param's name"),
     description: z.string().max(2000).default(""),
     required: z.boolean().default(false),
     /** the only values the param takes, matched exactly */
