@@ -50,6 +50,18 @@ describe("dashboard", () => {
     await page.getByLabel("API token").fill(app.token);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Task table" }).waitFor();
+
+    // a `next` the browser would read as another host (`/\host`, `/<tab>/host`) leads to the board, with no page error
+    for (const next of ["/%5Cevil.example", "/%09/evil.example"]) {
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await page.getByLabel("API token").waitFor();
+      await page.goto(`${app.url}/sign-in?next=${next}`);
+      await page.getByLabel("API token").fill(app.token);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+      expect(page.url()).toBe(`${app.url}/`);
+    }
+    expect(browser.problems).toEqual([]);
   });
 
   it("says an address names no page, rather than showing the board as if the link had worked", async () => {

@@ -14,9 +14,12 @@ export function SignInPage() {
   /** Said under the token, which takes the focus, so a person (and a screen reader) lands on what to fix. */
   const fail = (text: string) => (setError(text), queueMicrotask(() => field.focus()));
 
+  /** A page of this origin only: the browser reads `/\\host` and `/<tab>/host` as `//host`, another site. */
   const target = () => {
     const n = params.next;
-    return n && n.startsWith("/") && !n.startsWith("//") && !n.startsWith("/sign-in") ? n : "/";
+    if (typeof n !== "string" || !n.startsWith("/")) return "/";
+    const url = new URL(n, location.origin);
+    return url.origin === location.origin && !url.pathname.startsWith("/sign-in") ? url.pathname + url.search + url.hash : "/";
   };
 
   onMount(async () => {
