@@ -4,7 +4,7 @@ import type { AppEnv } from "./context";
 import type { Bindings } from "../env";
 import { ApiError } from "./errors";
 import { type FailureRule, type Lock, lockOf, withFailure } from "./failure-log";
-import { SlidingWindow, type Verdict } from "./sliding-window";
+import { KeptWindow, type Verdict } from "./sliding-window";
 
 /** How long an address where a token of a prefix passed a check stays exempt from that prefix's lock, and that token from the address's. */
 const TRUSTED_MS = 30 * 24 * 3600 * 1000;
@@ -22,12 +22,12 @@ export interface Attempt {
 
 /**
  * One per key (a webhook trigger; API tokens count in their TokenGate): a single
- * object per key makes the count exact across isolates. The request counter is in
- * memory: losing it on eviction only forgives an idle key. Failed credential checks
- * (keys `auth:…`) are in storage: an eviction must not hand a guesser a fresh count.
+ * object per key makes the count exact across isolates. The request count and the
+ * failed credential checks (keys `auth:…`) are in storage: an eviction must hand
+ * neither a sender nor a guesser a fresh count.
  */
 export class RateLimiter extends DurableObject<Bindings> {
-  readonly counter = new SlidingWindow();
+  readonly counter = new KeptWindow(this.ctx.storage);
 
   async hit(limit: number, now = Date.now()): Promise<Verdict> {
     return this.counter.hit(limit, now);

@@ -5,6 +5,13 @@ export interface Verdict {
   reset: number;
 }
 
+export interface WindowState {
+  start: number;
+  current: number;
+  previous: number;
+  times: number[];
+}
+
 export const UNLIMITED: Verdict = { ok: true, remaining: Number.POSITIVE_INFINITY, reset: 0 };
 
 const WINDOW_MS = 60_000;
@@ -29,6 +36,19 @@ export class SlidingWindow {
   previous = 0;
   /** times of the last requests let through, oldest first: those of the last minute, at most EXACT_UP_TO */
   private readonly times: number[] = [];
+
+  constructor(saved?: WindowState) {
+    if (!saved) return;
+    ({ start: this.start, current: this.current, previous: this.previous } = saved);
+    this.times.push(...saved.times);
+  }
+
+  /** What a new window needs to go on counting where this one is (`new SlidingWindow(state)`). */
+  state(now = Date.now()): WindowState {
+    this.roll(now);
+    this.forget(now);
+    return { start: this.start, current: this.current, previous: this.previous, times: [...this.times] };
+  }
 
   hit(limit: number, now = Date.now()): Verdict {
     if (!(limit > 0)) return UNLIMITED;
@@ -95,3 +115,45 @@ export class SlidingWindow {
 }
 
 const secondsUntil = (at: number, now: number) => Math.max(1, Math.ceil((at - now) / 1000));
+
+/** How soon after a count the window is written: at most one write a second, whatever the rate. */
+export const KEEP_AFTER_MS = 1_000;
+const KEY = "rate_window";
+
+/**
+ * A SlidingWindow kept in an object's storage, so that an eviction (an object idle for ten seconds or so) does
+ * not hand the key a fresh minute: a limit of 3 a minute let 3 through every 12 s when the count lived only in
+ * memory. Written a second after a count rather than with it, so a busy key costs one write a second, not one a
+ * request; what a crash in that second loses is at most that second's count.
+ */
+export class KeptWindow {
+  private readonly counter: SlidingWindow;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.counter = new SlidingWindow(storage.kv.get<WindowState>(KEY));
+  }
+
+  hit(limit: number, now = Date.now()): Verdict {
+    const v = this.counter.hit(limit, now);
+    if (v.ok && Number.isFinite(v.remaining)) this.keepSoon();
+    return v;
+  }
+
+  /** Counts `count` requests at once (how a test spends an allowance without making them). */
+  spend(count: number, now = Date.now()): void {
+    this.counter.spend(count, now);
+    this.keepSoon();
+  }
+
+  /** Writes the window now: a test's way to an eviction's state without waiting. */
+  keep(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.storage.kv.put(KEY, this.counter.state());
+  }
+
+  private keepSoon(): void {
+    this.timer ??= setTimeout(() => this.keep(), KEEP_AFTER_MS);
+  }
+}

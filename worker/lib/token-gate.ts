@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import type { Principal } from "./context";
-import { SlidingWindow, type Verdict } from "./sliding-window";
+import { KeptWindow, type Verdict } from "./sliding-window";
 import { Leases } from "./leases";
 import { expired, principalForSessionHash, principalForTokenHash, type SessionReading } from "./auth-lookup";
 import { log } from "./log";
@@ -31,12 +31,12 @@ const SESSIONS_HELD = 1_000;
  * sessions once D1 has vouched for them in the isolate, makes one call here instead
  * of a D1 read plus a rate-limiter call. Revoking a token or changing it calls `forget`,
  * and a sign-out `endSession`, so the next request reads D1 again; nothing of that
- * is written to storage. Its alarm
+ * is written to storage but the request count, kept so an eviction forgives nothing. Its alarm
  * deletes the token's dashboard sessions as they expire, whether or not anything
  * else of its organization is awake then.
  */
 export class TokenGate extends DurableObject<Bindings> {
-  readonly counter = new SlidingWindow();
+  readonly counter = new KeptWindow(this.ctx.storage);
   private readonly known = new TrustedReading<Principal | null>(TRUST_MS);
   private readonly watchers = new Set<() => void>();
   /** The token's open streams, each until its lease ends: a stream renews it at every check (revokedWithin). */
@@ -121,7 +121,8 @@ export class TokenGate extends DurableObject<Bindings> {
 
   /**
    * Takes a slot for a stream about to open, unless the token holds `cap` already. Its stream gives it back
-   * when it ends; one whose isolate went away first lapses when its lease does. In memory, as the counter.
+   * when it ends; one whose isolate went away first lapses when its lease does. In memory: the streams' own calls,
+   * each waiting in `revokedWithin`, keep the object from being evicted.
    */
   async openStream(id: string, cap: number): Promise<boolean> {
     if (this.streams.size() >= cap) return false;
