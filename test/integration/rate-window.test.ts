@@ -8,7 +8,8 @@ describe("a rate window outlives its object", () => {
   it("is written a second after a count, and a new instance on the same storage (an eviction's) goes on counting", async () => {
     const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.newUniqueId());
     const at = Date.now();
-    await runInDurableObject(stub, async (o: RateLimiter, state) => {
+    await runInDurableObject(stub, async (instance, state) => {
+      const o = instance as unknown as RateLimiter;
       for (let i = 0; i < 3; i++) expect((await o.hit(3, at + i)).ok).toBe(true);
       expect(state.storage.kv.get("rate_window")).toBeUndefined();
       await new Promise((r) => setTimeout(r, KEEP_AFTER_MS + 200));
@@ -22,7 +23,8 @@ describe("a rate window outlives its object", () => {
 
   it("holds for a token's requests too", async () => {
     const stub = env.TOKEN_GATE.get(env.TOKEN_GATE.newUniqueId());
-    await runInDurableObject(stub, async (o: TokenGate, state) => {
+    await runInDurableObject(stub, async (instance, state) => {
+      const o = instance as unknown as TokenGate;
       for (let i = 0; i < 5; i++) expect((await o.count(5)).ok).toBe(true);
       o.counter.keep();
       expect((await new TokenGate(state, env).count(5)).ok).toBe(false);

@@ -59,6 +59,7 @@ describe("a cron schedule's next fires", () => {
     expectError(await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("61 * * * *")}`), 400, "bad_request");
     expectError(await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("0 9 * *")}`), 400, "bad_request");
     expectError(await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("0 9 * * *")}&timezone=Mars/Olympus`), 400, "bad_request");
+    expectError(await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("0 9 * * *")}&timezone=${encodeURIComponent("+02:00")}`), 400, "bad_request");
     expectError(await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("0 0 30 2 *")}`), 422, "unprocessable");
     expectError(await api("GET", `/triggers/next-fires?cron=${encodeURIComponent("0 9 * * *")}&count=21`), 400, "bad_request");
     expectError(await api("GET", "/triggers/next-fires"), 400, "bad_request");
@@ -213,6 +214,14 @@ describe("cron triggers", () => {
     expect(Date.parse(resumed.json.next_fire_at)).toBeGreaterThan(Date.now());
     await runDurableObjectAlarm(clock(t.id));
     expect(await tasksOf(t.id)).toHaveLength(0);
+    // a repeated pause or resume changes nothing more: not its updated_at, nor the audit log
+    const audited = async () => (await api("GET", `/audit?target=${t.id}`)).json.items.length;
+    const before = await audited();
+    const again = await api("POST", `/triggers/${t.id}/resume`);
+    expect(again.json).toMatchObject({ paused: false, updated_at: resumed.json.updated_at });
+    const pausedTwice = [await api("POST", `/triggers/${t.id}/pause`), await api("POST", `/triggers/${t.id}/pause`)];
+    expect(pausedTwice[1].json).toMatchObject({ paused: true, updated_at: pausedTwice[0].json.updated_at });
+    expect(await audited()).toBe(before + 1);
   });
 
   it("runs now on request, with its saved inputs", async () => {

@@ -111,17 +111,21 @@ async function requireTrigger(env: Bindings, p: Principal, id: string): Promise<
 /** Pauses or resumes; a resumed cron trigger skips what it missed while paused. */
 async function setPaused(env: Bindings, p: Principal, id: string, paused: boolean): Promise<TriggerRow> {
   const t = await requireTrigger(env, p, id);
+  // as a repeated PUT: a pause of a paused trigger (or a resume of a running one) changes nothing, nor is audited
+  if ((t.paused === 1) === paused) return t;
   const planVersion = t.paused && !paused ? await checkResumable(env.DB, p.org_id, t) : null;
   const now = Date.now();
   const next = !paused && t.kind === "cron" ? await clock(env, t.id).arm(t.id, t.cron!, t.timezone!, now) : null;
   const [upd] = await env.DB.batch([
     // a resume counts the schedule from now: what came due while paused is skipped
-    env.DB.prepare(`UPDATE triggers SET paused = ?1, updated_at = ?2, next_fire_at = ?3, schedule_from = CASE WHEN ?1 = 0 AND paused = 1 THEN ?2 ELSE schedule_from END WHERE id = ?4 AND org_id = ?5 AND ${planStill(6)}`).bind(paused ? 1 : 0, now, next, t.id, p.org_id, planVersion),
+    env.DB.prepare(`UPDATE triggers SET paused = ?1, updated_at = ?2, next_fire_at = ?3, schedule_from = CASE WHEN ?1 = 0 AND paused = 1 THEN ?2 ELSE schedule_from END WHERE id = ?4 AND org_id = ?5 AND paused != ?1 AND ${planStill(6)}`).bind(paused ? 1 : 0, now, next, t.id, p.org_id, planVersion),
     auditStatement(env.DB, { org_id: p.org_id, actor: actorOf(p), action: paused ? "trigger.pause" : "trigger.resume", target_type: "trigger", target_id: t.id }, now, true),
   ]);
   if (upd.meta.changes !== 1) {
     const saved = await loadTrigger(env.DB, id, p.org_id);
     if (!saved) throw notFound("trigger");
+    // another request paused or resumed it first
+    if ((saved.paused === 1) === paused) return saved;
     await rearmAsSaved(env, saved);
     throw conflict("the trigger's plan was saved while resuming it; try again");
   }

@@ -143,7 +143,8 @@ export function canonicalTimeZone(tz: string): string {
 }
 
 function isTimeZone(tz: string): boolean {
-  if (!tz) return false;
+  // Intl also takes a bare offset ("+02:00", "-0500"), which keeps no daylight saving: only IANA names, which begin with a letter
+  if (!/^[A-Za-z]/.test(tz)) return false;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: tz });
     return true;

@@ -29,6 +29,8 @@ describe("validateCron", () => {
 
   it("refuses an unknown timezone", () => {
     expect(validateCron("* * * * *", "Mars/Olympus")).toEqual({ ok: false, message: expect.stringContaining('unknown timezone "Mars/Olympus"') });
+    // Intl takes a bare offset too, which is no IANA name and keeps no daylight saving
+    for (const offset of ["+02:00", "-0500", "+05"]) expect(validateCron("* * * * *", offset)).toEqual({ ok: false, message: expect.stringContaining(`unknown timezone "${offset}"`) });
     expect(validateCron("* * * * *", "").ok).toBe(false);
   });
 
