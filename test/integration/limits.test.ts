@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { subscribeToFeed } from "../../worker/live/org-feed";
 import { MAX_PLAN_STEPS } from "../../worker/task/validate";
 import { MAX_LOOP_ITEMS } from "../../worker/task/dag";
+import { MAX_OUTPUT_BYTES } from "../../worker/task/output-limit";
 import { MAX_INSTRUCTIONS_BYTES } from "../../worker/task/execute";
 import { ADMIN, api, BASE, expectError, gateOf, makeOrg, spendWindow, waitForStatus, workerFetch } from "../helpers";
 
@@ -70,6 +71,27 @@ describe("sizes", () => {
     const done = await waitForStatus(task.json.id, ["failed"], 20_000);
     const loop = done.steps.find((s: { id: string }) => s.id === "each");
     expect(loop.error).toContain(`more than ${MAX_LOOP_ITEMS} items`);
+  });
+
+  it(`fails a loop whose output would pass ${MAX_OUTPUT_BYTES} bytes, rather than leaving the task in progress for good`, async () => {
+    const plan = await api("POST", "/plans", {
+      body: {
+        name: "big outputs", params: [{ name: "n" }, { name: "x" }],
+        steps: [{ id: "list", agent: "researcher", instructions: "@output {{params.n}}" }, { id: "each", kind: "loop", over: "list", concurrency: 5, body: [{ id: "do", agent: "researcher", instructions: `@output ${"{{params.x}}".repeat(3)}` }] }, { id: "after", agent: "researcher", depends_on: ["each"], instructions: "@output sent" }],
+      },
+    });
+    expect(plan.status, plan.text).toBe(201);
+    const run = async (n: number) => {
+      const task = await api("POST", `/plans/${plan.json.id}/run`, { body: { inputs: { n: JSON.stringify(Array.from({ length: n }, (_, i) => i)), x: "y".repeat(99_000) } } });
+      expect(task.status, task.text).toBe(201);
+      return waitForStatus(task.json.id, ["failed", "completed"], 30_000);
+    };
+    // three outputs of 297 kB fit; five, 1.5 MB together, do not: the commit that completed the loop failed, and was retried for good
+    expect((await run(3)).status).toBe("completed");
+    const failed = await run(5);
+    expect(failed.status).toBe("failed");
+    const loop = failed.steps.find((s: { id: string }) => s.id === "each");
+    expect(loop.error).toBe("the loop's output (5 items) is 1.5 MB, past the 1 MB a step's output may hold; have its steps output less (an id, a summary)");
   });
 
   it(`fails a step whose instructions render past ${MAX_INSTRUCTIONS_BYTES} bytes at once, sending nothing, and runs one just under`, async () => {

@@ -1,3 +1,4 @@
+import { oversizeOutput } from "./output-limit";
 import type { AgentStep, BranchStep, LoopStep, Plan, Step } from "./plan-schema";
 
 /**
@@ -236,7 +237,13 @@ export function nextActions(plan: Plan, index: StepIndex, g: Graph): Action[] {
       const failed = kids.find((k) => k.status === "failed");
       // a container passes on the error of the step that failed inside it, so the loop itself says which and why
       if (failed) actions.push({ type: "fail", key: n.key, error: failedWithin(failed) });
-      else if (kids.every((k) => DONE.has(k.status))) actions.push({ type: "complete", key: n.key, output: containerOutput(n, kids) });
+      else if (kids.every((k) => DONE.has(k.status))) {
+        const output = containerOutput(n, kids);
+        const oversize = oversizeOutput(output);
+        // stored, it would fail the commit that completes the last iteration: the task would stay in progress for good
+        if (oversize) actions.push({ type: "fail", key: n.key, error: `${containerName(n, kids)} ${oversize}; have its steps output less (an id, a summary)` });
+        else actions.push({ type: "complete", key: n.key, output });
+      }
     }
   }
   return actions;
@@ -246,6 +253,9 @@ function failedWithin(failed: NodeState): string {
   if (failed.kind !== "agent") return failed.error ?? `${failed.key} failed`;
   return failed.error ? `${failed.key} failed: ${failed.error}` : `${failed.key} failed`;
 }
+
+const containerName = (n: NodeState, kids: NodeState[]) =>
+  n.kind === "loop" ? `the loop's output (${kids.filter((k) => k.kind === "iteration").length} items)` : `the ${n.kind}'s output`;
 
 function containerOutput(n: NodeState, kids: NodeState[]): string {
   if (n.kind === "loop") return JSON.stringify(kids.filter((k) => k.kind === "iteration").map((k) => k.output ?? ""));

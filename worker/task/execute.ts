@@ -26,6 +26,7 @@ import { FINAL } from "./outcome";
 import type { WarmStart } from "./meta";
 import { renderTemplate, TemplateTooLarge } from "./template";
 import { parseBudgetAnswer } from "./budget-answer";
+import { oversizeOutput } from "./output-limit";
 import { timeLeftMs, WorkClock } from "./work-time";
 
 /** Runs one agent step's current run inside the TaskRunner, turn by durable turn. */
@@ -213,6 +214,8 @@ export class RunExecutor {
       t.tellParent();
       return;
     }
+    const oversize = outcome.kind === "completed" ? oversizeOutput(outcome.output) : null;
+    if (oversize) return this.onError(node, run, new StepError(`the step's output ${oversize}`, false));
     t.transact(() => {
       if (outcome.kind === "completed") {
         run.status = "completed";
