@@ -168,20 +168,23 @@ describe("budgets", () => {
       { id: "each", kind: "loop", over: "list", body: [{ id: "w", agent: "researcher", instructions: "@output {{item}}" }] },
     ] } });
     expect(plan.status, JSON.stringify(plan.json)).toBe(201);
-    // room for the list's turn, not for another after it
-    const task = (await api("POST", `/plans/${plan.json.id}/run`, { body: { max_cost: 0.00025 } })).json;
+    // room for the list's turn, not for another after it; each first turn counts a search's fee, as the agent may search
+    const perSearch = (await api("GET", "/pricing")).json.items.find((p: { model: string }) => p.model === "sim").per_search;
+    const budget = 0.00025 + perSearch;
+    const shown = `$${budget.toFixed(6)}`;
+    const task = (await api("POST", `/plans/${plan.json.id}/run`, { body: { max_cost: budget } })).json;
     const waiting = await until("every iteration asks", async () => (await api("GET", `/tasks/${task.id}`)).json, (d) => d.pending.length === 3);
     expect(waiting.pending.map((p: { step: string }) => p.step).sort()).toEqual(["each[0].w", "each[1].w", "each[2].w"]);
     const spent = `$${waiting.cost.toFixed(6)}`;
     expect(waiting.cost).toBeGreaterThan(0);
-    for (const p of waiting.pending) expect(p.question).toContain(`could pass the task's budget (spent ${spent} of $0.000250, next turn up to $`);
+    for (const p of waiting.pending) expect(p.question).toContain(`could pass the task's budget (spent ${spent} of ${shown}, next turn up to $`);
     // above what is spent but not above the budget reached, a raise would change nothing and only ask again: refused
-    for (const amount of [((waiting.cost + 0.00025) / 2).toFixed(9), "0.00025"]) {
+    for (const amount of [((waiting.cost + budget) / 2).toFixed(9), String(budget)]) {
       const low = await api("POST", `/sessions/${task.session_id}/respond`, { body: { call_id: waiting.pending[1].call_id, answers: ["raise", amount] } });
       expectError(low, 422);
-      expect(low.json.error.message).toContain("above the budget this step reached ($0.000250)");
+      expect(low.json.error.message).toContain(`above the budget this step reached (${shown})`);
     }
-    expect((await api("GET", `/tasks/${task.id}`)).json).toMatchObject({ status: "needs_input", max_cost: 0.00025 });
+    expect((await api("GET", `/tasks/${task.id}`)).json).toMatchObject({ status: "needs_input", max_cost: budget });
     const res = await api("POST", `/sessions/${task.session_id}/respond`, { body: { call_id: waiting.pending[1].call_id, answers: ["raise", "1"] } });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     const done = await waitForStatus(task.id, ["completed", "needs_input"]);
@@ -198,6 +201,25 @@ describe("budgets", () => {
     expect(res.status).toBe(200);
     const done = await waitForStatus(task.id, ["cancelled"]);
     expect(done.cost).toBeLessThanOrEqual(0.0000001);
+  });
+
+  it("counts a search's fee in a first turn that may search: a budget below it asks before any turn, rather than being spent twice over", async () => {
+    await api("POST", "/agents", { body: { name: "searcher", model: "sim", tools: ["web_search"] } });
+    const perSearch = (await api("GET", "/pricing")).json.items.find((p: { model: string }) => p.model === "sim").per_search;
+    expect(perSearch).toBeGreaterThan(0);
+    const task = await createTask({ agent: "searcher", title: "search budget", description: "@search one\n@output done", max_cost: perSearch / 2 });
+    const waiting = await waitForStatus(task.id, ["needs_input", "completed"]);
+    expect(waiting).toMatchObject({ status: "needs_input", cost: 0 });
+    expect(waiting.pending[0].question).toContain("spent $0.000000 of $");
+  });
+
+  it("the offline model's web_search called as a tool (`@tool web_search`) gets offline results and counts a search, as its own searches do", async () => {
+    await api("POST", "/agents", { body: { name: "tool-searcher", model: "sim", tools: ["web_search"] } });
+    const done = await waitForStatus((await createTask({ agent: "tool-searcher", title: "tool search", description: '@tool web_search {"query": "otters"}\n@output done' })).id, ["completed", "failed"]);
+    expect(done).toMatchObject({ status: "completed", searches: 1 });
+    const trace = (await api("GET", `/tasks/${done.id}/steps/main/runs/1/trace`)).json;
+    expect(trace.turns[0].tool_results[0]).toMatchObject({ result: expect.stringContaining('Offline result 1 for \\"otters\\"') });
+    expect(trace.turns[0].tool_results[0].error ?? null).toBeNull();
   });
 
   it("applies an agent's max_cost too", async () => {
