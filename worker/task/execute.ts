@@ -7,6 +7,7 @@ import { cachedMcpServerResolver } from "../db/mcp-servers";
 import { PRICE_CACHE_MS, priceFor } from "../db/pricing";
 import { providerFor } from "../agents/providers";
 import { createToolHost, type McpServerResolver } from "../agents/tools";
+import { offlineSearch } from "../agents/tools/web-search";
 import { StepError, zeroUsage } from "../agents/types";
 import { MAX_BUDGET_USD } from "../api/schemas";
 import { log } from "../lib/log";
@@ -118,7 +119,7 @@ export class RunExecutor {
         turns,
         followUp: feedback,
         provider: providerFor(agent.model, t.bindings),
-        tools: createToolHost({ env: t.bindings, names: [...new Set([...agent.tools, ...step.tools])], mcpServers: this.mcpServers }),
+        tools: createToolHost({ env: t.bindings, names: [...new Set([...agent.tools, ...step.tools])], mcpServers: this.mcpServers, ...(agent.model === "sim" && { search: offlineSearch }) }),
         maxToolCallsPerTurn: toolCallLimit(agent, toolCallCap(t.bindings.MAX_TOOL_CALLS_PER_TURN)),
         price,
         signal: ac.signal,

@@ -85,5 +85,8 @@ export const noSearch: SearchBackend = {
   },
 };
 
+/** The offline model's: the offline results its own searches get, when its script calls the tool by name (`@tool web_search`). */
+export const offlineSearch: SearchBackend = { search: async (query) => offlineResults(query) };
+
 /** The backend for models that call `web_search` as a function (the sim and Anthropic models search natively). */
 export const searchBackendFor = (env: { WEB_SEARCH_URL?: string }): SearchBackend => (env.WEB_SEARCH_URL ? searxngSearch(env.WEB_SEARCH_URL) : noSearch);
