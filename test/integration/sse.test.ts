@@ -72,6 +72,72 @@ describe("per-task stream", () => {
     }
   });
 
+  it("sends every status change of every step the detail shows, so replaying the step events gives the detail's statuses", { timeout: 30_000 }, async () => {
+    type Shown = { id: string; status: string; iterations?: Shown[]; steps?: Shown[] };
+    const detailStatuses = (steps: Shown[], into: Record<string, string> = {}) => {
+      for (const st of steps) {
+        into[st.id] = st.status;
+        detailStatuses([...(st.iterations ?? []), ...(st.steps ?? [])], into);
+      }
+      return into;
+    };
+    const stepEvents = (frames: Frame[]) => frames.filter((f) => f.event === "step.updated").map((f) => f.data as { step: string; status: string });
+    const replayed = (frames: Frame[]) => Object.fromEntries(stepEvents(frames).map((e) => [e.step, e.status]));
+    const saw = (frames: Frame[], step: string, status: string) => stepEvents(frames).some((e) => e.step === step && e.status === status);
+    const run = async (steps: unknown[]) => {
+      const saved = await api("POST", "/plans", { body: { name: `step events ${crypto.randomUUID()}`, steps } });
+      expect(saved.status, JSON.stringify(saved.json)).toBe(201);
+      return (await api("POST", `/plans/${saved.json.id}/run`, { body: {} })).json as { id: string };
+    };
+    /** The stream read to the task's end, checked against the detail it ends with. */
+    const finished = async (id: string, statuses: string[]) => {
+      const detail = await waitForStatus(id, statuses);
+      const frames = await readFrames((await stream(`/tasks/${id}/events`)).body!, (fs) => fs.some(isFinal), 5000);
+      expect(frames.some(isFinal)).toBe(true);
+      expect(replayed(frames)).toEqual(detailStatuses(detail.steps));
+      return frames;
+    };
+
+    const loop = await run([
+      { id: "list", agent: "writer", instructions: '@output ["a", "b", "c"]' },
+      { id: "loop", kind: "loop", over: "list", body: [{ id: "w", agent: "writer", instructions: "@output {{item}}" }] },
+    ]);
+    const looped = await finished(loop.id, ["completed", "failed"]);
+    for (const i of [0, 1, 2]) {
+      expect(saw(looped, `loop[${i}]`, "in_progress"), `loop[${i}] started`).toBe(true);
+      expect(saw(looped, `loop[${i}]`, "completed"), `loop[${i}] ended`).toBe(true);
+    }
+
+    const review = await run([
+      { id: "list", agent: "writer", instructions: '@output ["x"]' },
+      { id: "em", kind: "loop", over: "list", body: [{ id: "d", agent: "writer", instructions: "@output {{item}}", approval: true }] },
+    ]);
+    const waiting = await waitForStatus(review.id, ["needs_input", "failed"]);
+    const asked = await readFrames((await stream(`/tasks/${review.id}/events`)).body!, (fs) => saw(fs, "em", "needs_input"), 3000);
+    expect(saw(asked, "em[0]", "needs_input"), "the iteration needs input").toBe(true);
+    expect(saw(asked, "em", "needs_input"), "the loop needs input").toBe(true);
+    expect(replayed(asked)).toEqual(detailStatuses(waiting.steps));
+    expect((await api("POST", `/tasks/${review.id}/steps/${encodeURIComponent("em[0].d")}/approve`, { body: {} })).status).toBe(200);
+    const reviewed = await finished(review.id, ["completed", "failed"]);
+    expect(replayed(reviewed).em).toBe("completed");
+
+    const cancelled = await run([
+      { id: "a", agent: "writer", instructions: "@delay 5000\n@output x" },
+      { id: "after", agent: "writer", instructions: "@output y", depends_on: ["a"] },
+    ]);
+    await waitForStatus(cancelled.id, ["in_progress"]);
+    expect((await api("DELETE", `/tasks/${cancelled.id}`)).status).toBe(200);
+    expect(replayed(await finished(cancelled.id, ["cancelled"])).after).toBe("cancelled");
+
+    const failing = await run([
+      { id: "list", agent: "writer", instructions: `@output ${JSON.stringify(["@delay 3000", "@delay 3000", "@fail permanent", "@output d", "@output e", "@output f"])}` },
+      { id: "l", kind: "loop", over: "list", concurrency: 3, body: [{ id: "w", agent: "writer", instructions: "{{item}}" }] },
+      { id: "after", agent: "writer", instructions: "@output y", depends_on: ["l"] },
+    ]);
+    const failed = replayed(await finished(failing.id, ["failed"]));
+    expect(failed).toMatchObject({ l: "failed", "l[2]": "failed", "l[0]": "cancelled", "l[3]": "cancelled", "l[5]": "cancelled", "l[5].w": "cancelled", after: "cancelled" });
+  });
+
   it("sends history then live events, and Last-Event-ID resumes with exactly the missed ones", async () => {
     const task = await createTask({ agent: "researcher", title: "sse live", description: "@ask Which region?\n@output done" });
     const waiting = await waitForStatus(task.id, ["needs_input"]);

@@ -79,6 +79,7 @@ export class DagPump {
       case "start_iteration":
         Object.assign(node, { status: "running", started_at: now });
         saveNode(t.sql, node);
+        t.emitStep(node);
         return true;
       case "expand_loop":
       case "take_branch":

@@ -30,7 +30,7 @@ import * as s from "./storage-schema";
 import { type Db, type StoredNode, type StoredRun, appendEvent, runKey, insertNode, nodeFromRow, createStore, markAbandoned, markPurged, openStore, queryBuilder, runFromRow } from "./store";
 import { addInto, nanosToUsd, type Totals, tokensView, zeroTotals } from "./totals";
 import { RunExecutor } from "./execute";
-import { stepStatus } from "./step-status";
+import { ShownSteps } from "./shown-steps";
 import * as steps from "./step-transitions";
 import { type FinishedChild, SubTasks } from "./sub-tasks";
 import { TaskStream } from "./task-stream";
@@ -72,6 +72,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   /** Runs begun by this instance that have no stored turns yet, so their executor need not look. */
   readonly freshRuns = new Set<string>();
   private readonly stream = new TaskStream(this);
+  private readonly shown = new ShownSteps();
   /** Events stored in the transaction under way (`transact`), pushed once it commits. */
   private held: { id: number; event: TaskEvent; json: string }[] | null = null;
   private readonly waiters = new Set<() => void>();
@@ -137,6 +138,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       this.status = "pending";
       this.output = this.startedAt = this.finishedAt = null;
       this.graph = graphOf([]);
+      this.shown.reset(this.graph);
       this.nextSeq = 0;
       this.runs.clear();
       this.totals = zeroTotals();
@@ -155,6 +157,7 @@ export class TaskRunner extends DurableObject<Bindings> {
       return had ? Object.assign(had, n) : n;
     });
     this.graph = graphOf(nodes);
+    this.shown.reset(this.graph);
     this.nextSeq = nodes.length;
     const had = new Map(this.runs);
     this.runs.clear();
@@ -602,8 +605,12 @@ export class TaskRunner extends DurableObject<Bindings> {
     });
   }
 
+  /** A step changed: it goes out with its shown status, and so does each loop, iteration or branch around it that it changes. */
   emitStep(node: StoredNode): void {
-    this.emit({ type: "step.updated", task_id: this.meta!.id, step: node.key, status: stepStatus(node.status), run_no: node.runs, error: node.error });
+    this.shown.changed(this.graph, node, (n, status) => {
+      const { key, runs, error } = n as StoredNode;
+      this.emit({ type: "step.updated", task_id: this.meta!.id, step: key, status, run_no: runs, error });
+    });
   }
 
   emitTurn(node: StoredNode, runNo: number, turnNo: number, usage: Usage): void {

@@ -1,4 +1,4 @@
-import type { NodeStatus } from "./dag";
+import type { Graph, NodeState, NodeStatus } from "./dag";
 
 /** A step's status as the API gives it: a task's words (DESIGN.md), plus `skipped`. */
 export const STEP_STATUSES = ["pending", "in_progress", "needs_input", "completed", "failed", "skipped", "cancelled"] as const;
@@ -16,4 +16,12 @@ export function stepStatus(s: NodeStatus): StepStatus {
 /** A loop, iteration or branch waits on a person when a step inside it does: the task's precedence, applied to its part. */
 export function containerStatus(own: StepStatus, kids: readonly StepStatus[]): StepStatus {
   return own === "in_progress" && kids.includes("needs_input") ? "needs_input" : own;
+}
+
+/** A step's status as the detail shows it (./view.ts), from the graph: only a running container looks inside. */
+export function shownStatus(g: Graph, n: NodeState): StepStatus {
+  const own = stepStatus(n.status);
+  if (n.status !== "running" || n.kind === "agent") return own;
+  for (const k of g.children.get(n.key) ?? []) if (shownStatus(g, g.nodes.get(k)!) === "needs_input") return "needs_input";
+  return own;
 }

@@ -44,14 +44,14 @@ export function resumeWaiting(t: StepStore, node: StoredNode): void {
 
 /**
  * Every step not finished is cancelled, and so is its current run, which would otherwise show as running for good.
- * Those that had started say so on the stream, where a client may be following them; the rest were never announced.
+ * Each says so on the stream, those that never started too: the detail shows them cancelled.
  */
 export function stopUnfinished(t: StepStore & Pick<TaskRunner, "nodes" | "executor">, reason: string, now: number): void {
   for (const n of t.nodes()) {
     if (TERMINAL.has(n.status)) continue;
     Object.assign(n, { status: "cancelled", error: reason, finished_at: n.started_at ? now : null, waiting: null, retry_at: null });
     saveNode(t.sql, n);
-    if (n.started_at) t.emitStep(n);
+    t.emitStep(n);
     const run = t.runs.get(runKey(n.key, n.runs));
     if (run && (run.status === "running" || run.status === "waiting")) {
       if (run.status === "running") t.executor.keepInterrupted(n.key, run);
