@@ -309,5 +309,9 @@ function checkOutput(plan: Plan, nodes: Node[], byId: Map<string, number>, issue
   if (to === undefined) issues.push({ path: "output", message: `output "${plan.output}" is not a step of this plan` });
   else if (nodes[to].flat.loops.length > 0) {
     issues.push({ path: "output", message: `output "${plan.output}" is inside a loop body, which runs once per item; name the loop instead` });
+  } else if (nodes[to].flat.ancestors.length > 0) {
+    // a path not taken would leave a completed task with no output
+    const branch = nodes[to].flat.ancestors[0];
+    issues.push({ path: "output", message: `output "${plan.output}" is on a path of branch "${branch}", which may not be taken; name the branch instead (its output is its path's)` });
   }
 }

@@ -238,7 +238,11 @@ describe("validatePlan: output and limits", () => {
   it("output must name an existing step outside loop bodies", () => {
     expect(check([a("x")], { output: "nope" })).toEqual([{ path: "output", message: expect.stringContaining("not a step") }]);
     expect(check([a("x"), { id: "l", kind: "loop", over: "x", body: [a("b")] }], { output: "b" })[0].message).toContain("inside a loop");
-    expect(check([a("x"), { id: "br", kind: "branch", on: "x", cases: { k: [a("c")] } }], { output: "c" })).toEqual([]);
+    // a path not taken left a completed task's output null
+    expect(check([a("x"), { id: "br", kind: "branch", on: "x", cases: { k: [a("c")] } }], { output: "c" })).toEqual([
+      { path: "output", message: 'output "c" is on a path of branch "br", which may not be taken; name the branch instead (its output is its path\'s)' },
+    ]);
+    expect(check([a("x"), { id: "br", kind: "branch", on: "x", cases: { k: [a("c")] } }], { output: "br" })).toEqual([]);
   });
 
   it("counts nested steps against MAX_PLAN_STEPS", () => {
