@@ -21,10 +21,17 @@ export function cronSyntax(expr: string): CronCheck {
   try {
     schedule(fields.join(" "), "UTC");
   } catch (e) {
-    return { ok: false, message: (e instanceof Error ? e.message : String(e)).replace(/^CronPattern: /, "") };
+    return { ok: false, message: cronMessage(e instanceof Error ? e.message : String(e)) };
   }
   return { ok: true };
 }
+
+/** croner counts days of the month and months from 0 inside, and names a bad one as it holds it (`32` as 31): named as typed. */
+const cronMessage = (m: string) =>
+  m
+    .replace(/^CronPattern: /, "")
+    .replace(/^Invalid value for (day|month): (-?\d+)/, (_, field: string, v: string) => `Invalid value for ${field === "day" ? "day of month" : "month"}: ${Number(v) + 1}`)
+    .replace(/^Invalid value for dayOfWeek/, "Invalid value for day of week");
 
 /** Whether `tz` names a timezone this runtime knows. */
 export function timeZoneCheck(tz: string): CronCheck {

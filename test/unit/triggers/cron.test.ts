@@ -27,6 +27,16 @@ describe("validateCron", () => {
     expect(validateCron("0 0 32 * *", "UTC").ok).toBe(false);
   });
 
+  it("names a day of the month or a month out of range as it was typed (croner holds them from 0)", () => {
+    const says = (expr: string) => (validateCron(expr, "UTC") as { message: string }).message;
+    expect(says("0 0 1 13 *")).toBe("Invalid value for month: 13");
+    expect(says("0 0 * 0 *")).toBe("Invalid value for month: 0");
+    expect(says("0 0 0 * *")).toBe("Invalid value for day of month: 0");
+    expect(says("0 0 32 * *")).toBe("Invalid value for day of month: 32");
+    expect(says("61 * * * *")).toBe("Invalid value for minute: 61");
+    expect(says("0 0 * * 8")).toBe("Invalid value for day of week: 8");
+  });
+
   it("refuses an unknown timezone", () => {
     expect(validateCron("* * * * *", "Mars/Olympus")).toEqual({ ok: false, message: expect.stringContaining('unknown timezone "Mars/Olympus"') });
     // Intl takes a bare offset too, which is no IANA name and keeps no daylight saving
