@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { SPAWN_LIMITS } from "../../worker/task/create";
 import type { TaskRunner } from "../../worker/task/runner";
 import { saveNode } from "../../worker/task/store";
-import { api, createTask, taskStub, waitForStatus } from "../helpers";
+import { api, createTask, taskStub, until, waitForStatus } from "../helpers";
 
 describe("spawn_task", () => {
   it("starts a child task with source agent; the parent waits for its result and shows its cost apart", async () => {
@@ -155,6 +155,13 @@ describe("spawn_task", () => {
     expect((await waitForStatus(parent.id, ["in_progress"])).pending).toEqual([]);
     expect((await api("DELETE", `/tasks/${parent.id}`)).status).toBe(200);
     expect((await waitForStatus(childId!, ["cancelled"])).status).toBe("cancelled");
+    // the audit log tells who made the sub-task and why it was cancelled: its parent's agent, then the system
+    const audited = await until("the child's cancel is audited", async () => (await api("GET", `/audit?target=${childId}`)).json.items, (items) => items.length === 2);
+    expect(audited.map((e: { action: string; actor: { type: string; id: string } }) => [e.action, e.actor.type, e.actor.id])).toEqual([
+      ["task.cancel", "system", "sub-tasks"],
+      ["task.create", "agent", parent.id],
+    ]);
+    expect(audited[0].details).toEqual({ parent_id: parent.id, reason: "parent task cancelled" });
   });
 
   it("a parent that fails cancels the sub-tasks it left running, waited for or not; one that completes leaves them to finish", async () => {

@@ -42,7 +42,7 @@ export interface NewTask {
   trigger_paused?: boolean;
   reused?: Record<string, string>;
   max_cost_nanos?: number | null;
-  /** Written in the same D1 batch as the task's row (API requests; triggers and agents are not audited). */
+  /** Written in the same D1 batch as the task's row (API requests, triggers' fires, agents' sub-tasks). */
   audit?: { actor: Actor; action: AuditAction; details?: Record<string, unknown> };
   /** Also in that batch: what ties a request to its task (an Idempotency-Key, a webhook delivery, a cron fire; `tieToTask`). */
   also?: (taskId: string) => D1PreparedStatement[];
@@ -239,6 +239,7 @@ export async function spawnChildTask(env: Bindings, parent: TaskMeta, args: Reco
       plan: singleStepPlan(agent, title, description),
       parent_id: parent.id,
       spawn_call: call,
+      audit: { actor: { type: "agent", id: parent.id, name: parent.title }, action: "task.create", details: { parent_id: parent.id, agent } },
     });
     return { ok: true, value: task };
   } catch (e) {

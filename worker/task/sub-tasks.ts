@@ -3,6 +3,7 @@ import type { InputNeeded } from "../db/task-row";
 import type { Bindings } from "../env";
 import { log } from "../lib/log";
 import { taskStub } from "./stub";
+import { type Actor, auditStatement } from "../lib/audit";
 import { type InputTarget, inputNeededIn, inputTargetOf, sameTarget } from "./input-needed";
 import { FINAL, failureOf } from "./outcome";
 import type { TaskRunner } from "./runner";
@@ -150,10 +151,7 @@ export class SubTasks {
   /** A sub-task whose result this task, now finished, will never take. */
   stopChild(id: string): void {
     const t = this.t;
-    const reason = `parent task ${t.status}`;
-    const env = this.env();
-    const child = taskStub(env, id);
-    t.state.waitUntil(child.cancel(reason).then(() => {}, (e) => log("warn", "sub-task not cancelled", { task_id: t.meta!.id, child_id: id, error: String(e) })));
+    t.state.waitUntil(this.cancelChild(id, `parent task ${t.status}`).catch((e) => log("warn", "sub-task not cancelled", { task_id: t.meta!.id, child_id: id, error: String(e) })));
   }
 
   async cancelChildren(reason: string): Promise<void> {
@@ -162,7 +160,16 @@ export class SubTasks {
     )
       .bind(this.t.meta!.id)
       .all<{ id: string }>();
+    await Promise.all(results.map((r) => this.cancelChild(r.id, reason)));
+  }
+
+  /** Cancels a sub-task, recorded in the audit log as the system's doing (a person cancelled its parent, or it failed). */
+  private async cancelChild(id: string, reason: string): Promise<void> {
     const env = this.env();
-    await Promise.all(results.map((r) => taskStub(env, r.id).cancel(reason)));
+    const done = await taskStub(env, id).cancel(reason);
+    if (!done.ok) return;
+    const m = this.t.meta!;
+    const actor: Actor = { type: "system", id: "sub-tasks", name: "sub-task of a task that ended" };
+    await auditStatement(env.DB, { org_id: m.org_id, actor, action: "task.cancel", target_type: "task", target_id: id, details: { parent_id: m.id, reason } }).run();
   }
 }
