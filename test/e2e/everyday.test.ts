@@ -161,6 +161,32 @@ describe("everyday dashboard", () => {
     expect(browser.problems).toEqual([]);
   });
 
+  it("says a page whose code could not be fetched (the server down) could not load, and loads it on Try again or when gone to again", async () => {
+    const chunk = (url: URL) => url.pathname.startsWith("/assets/agents-page-");
+    const agentsOnceDown = async () => {
+      await page.route(chunk, (route) => route.abort("connectionrefused"));
+      try {
+        await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents" }).click();
+        await page.getByRole("alert").filter({ hasText: "Could not load this page" }).waitFor();
+      } finally {
+        await page.unroute(chunk);
+      }
+    };
+    const agentsHeading = page.getByRole("heading", { name: "Agents", exact: true });
+    await page.goto(`${app.url}/`);
+    await agentsOnceDown();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Task table" }).click();
+    await page.getByRole("heading", { name: "Task table" }).waitFor();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents" }).click();
+    await agentsHeading.waitFor();
+
+    await page.goto(`${app.url}/`);
+    await agentsOnceDown();
+    await page.getByRole("alert").getByRole("button", { name: "Try again" }).click();
+    await agentsHeading.waitFor();
+    expect(browser.problems).toEqual([]);
+  });
+
   it("gives the keyboard's focus to the next card's same button when the card whose dialog it came from is deleted", async () => {
     const tag = uid();
     for (const n of ["a", "b"]) await apiCall(app, "POST", "/agents", { name: `focus-${n}-${tag}`, model: "sim" });

@@ -7,6 +7,7 @@ import { theme, toggleTheme } from "../lib/theme";
 import { ConnectionIndicator } from "./connection-indicator";
 import { Icon, type IconName } from "./icons";
 import { InboxBadge } from "./inbox-badge";
+import { PageBoundary } from "./page-boundary";
 import { Loading } from "./states";
 import { Toasts } from "./toast";
 
@@ -118,7 +119,9 @@ export function Shell(props: RouteSectionProps) {
         </div>
       </aside>
       <main id="main" class="main" tabindex="-1" ref={main}>
-        <Suspense fallback={<Loading />}>{props.children}</Suspense>
+        <PageBoundary>
+          <Suspense fallback={<Loading />}>{props.children}</Suspense>
+        </PageBoundary>
       </main>
       <Toasts />
     </div>
