@@ -187,6 +187,26 @@ describe("everyday dashboard", () => {
     expect(browser.problems).toEqual([]);
   });
 
+  it("shows the address's agent filter in the task table's Agent select, though the agents arrive after it is drawn", async () => {
+    const title = `Agent filter ${uid()}`;
+    await apiCall(app, "POST", "/tasks", { agent: "writer", title, description: "@output ok" });
+    const list = (url: URL) => url.pathname === "/api/v1/agents";
+    await page.route(list, async (route) => {
+      await new Promise((r) => setTimeout(r, 800));
+      await route.continue();
+    });
+    try {
+      await page.goto(`${app.url}/tasks?agent=writer`);
+      await page.getByRole("link", { name: title, exact: true }).waitFor();
+      const agent = page.getByLabel("Agent", { exact: true });
+      await agent.locator("option", { hasText: "researcher" }).waitFor({ state: "attached" });
+      expect(await agent.locator("option:checked").textContent()).toBe("writer");
+    } finally {
+      await page.unroute(list);
+    }
+    expect(browser.problems).toEqual([]);
+  });
+
   it("gives the keyboard's focus to the next card's same button when the card whose dialog it came from is deleted", async () => {
     const tag = uid();
     for (const n of ["a", "b"]) await apiCall(app, "POST", "/agents", { name: `focus-${n}-${tag}`, model: "sim" });
