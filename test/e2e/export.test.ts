@@ -119,4 +119,19 @@ describe("task table: sort, date range and export", () => {
       await cdp.detach();
     }
   });
+
+  it("shows tasks created while the last page of an oldest-first walk is open at its end, and enables Next once it is full", async () => {
+    const walk = `Walk ${uid()}`;
+    const create = (i: number) => apiCall(app, "POST", "/tasks", { agent: "researcher", title: `${walk} ${i}`, description: "@output ok" });
+    for (let i = 0; i < 21; i++) await create(i);
+    await page.goto(`${app.url}/tasks?sort=oldest&q=${encodeURIComponent(walk)}`);
+    await expect.poll(() => page.locator("tr[data-task-id]").count()).toBe(20);
+    await page.getByRole("button", { name: "Next page, Tasks" }).click();
+    await expect.poll(rowTitles).toEqual([`${walk} 20`]);
+    await create(21);
+    await expect.poll(rowTitles).toEqual([`${walk} 20`, `${walk} 21`]);
+    for (let i = 22; i < 41; i++) await create(i);
+    await expect.poll(() => page.getByRole("button", { name: "Next page, Tasks" }).isEnabled()).toBe(true);
+    expect(browser.problems).toEqual([]);
+  });
 });

@@ -52,13 +52,14 @@ export function TablePage() {
 
   // the page's costs to the same decimals, so $0.012 and $12.34 line up and compare
   const costs = createMemo(() => fmtCostColumn(page.data?.items.map((t) => t.cost) ?? []));
+  const lastOfOldest = () => filters().sort === "oldest" && !page.data?.next_cursor;
   const liveRefresh = throttle(() => void page.refresh(), 600);
   onLive((ev) => {
     if (ev.type === "task" && page.data) {
       const i = page.data.items.findIndex((t) => t.id === ev.task.id);
       if (i >= 0) page.mutate((d) => ({ ...d, items: d.items.map((t) => (t.id === ev.task.id ? ev.task : t)) }));
-      // New tasks only show on the first page; other changes may move rows across filters.
-      if (cursors().length === 1 || i >= 0) liveRefresh();
+      // New tasks show on the first page, or at the end of an oldest-first walk; other changes may move rows across filters.
+      if (cursors().length === 1 || lastOfOldest() || i >= 0) liveRefresh();
     } else if (ev.type === "reset") liveRefresh();
   });
 
