@@ -321,6 +321,18 @@ describe("task detail", () => {
     await expect.poll(() => page.locator("tr[data-task-id]").count()).toBeGreaterThan(1);
   });
 
+  it("follows the sub-task totals of a finished task whose sub-task goes on after it", async () => {
+    const spawn = JSON.stringify({ title: `Late child ${uid()}`, description: "@delay 3000\n@output child done", agent: "writer" });
+    const parent = await apiCall<Created>(app, "POST", "/tasks", { agent: "planner", title: `Early parent ${uid()}`, description: `@tool spawn_task ${spawn}\n@output parent done` });
+    await page.goto(`${app.url}/tasks/${parent.id}`);
+    await badge("completed").waitFor({ timeout: 20_000 });
+    const line = page.getByTestId("sub-tasks");
+    await expect.poll(() => line.textContent()).toContain("$0.00,");
+    type Children = { children: { cost: number }; status: string };
+    await expect.poll(async () => (await apiCall<Children>(app, "GET", `/tasks/${parent.id}`)).children.cost, { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect.poll(() => line.textContent()).not.toContain("$0.00,");
+  });
+
   it("says which time zone a task's full dates are in", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Zoned ${uid()}`, description: "@output ok" });
     const cdp = await page.context().newCDPSession(page);

@@ -38,13 +38,14 @@ export function TaskDetailPage() {
     if (task.data?.id === params.id) setSeen(true);
     if (seen() && notFound()) setDeleted(true);
   });
-  // a finished task's own stream has ended: the organization's feed says when it is deleted
+  // a finished task's own stream has ended: the organization's feed says when it is deleted, and when a sub-task
+  // (which may outlive it) changes the sub-task totals
   onLive((ev) => {
     if (ev.type === "reset") refetch();
     else if (ev.type === "task" && ev.task.id === params.id && ev.deleted) {
       setDeleted(true);
       refetch();
-    }
+    } else if (ev.type === "task" && ev.task.parent_id === params.id && !deleted()) refetch();
   });
 
   createEffect(
