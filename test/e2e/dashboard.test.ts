@@ -613,6 +613,24 @@ describe("dashboard", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.closest("tr")?.getAttribute("data-task-id"))).toBe(task.id);
   });
 
+  it("gives the keyboard's focus to the next row when a row cancelled from the keyboard leaves a filtered table", async () => {
+    const tag = uid();
+    const made: Created[] = [];
+    for (const n of [0, 1, 2]) made.push(await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Leaving ${tag} ${n}`, description: "@delay 60000\n@output done" }));
+    await page.goto(`${app.url}/tasks?status=in_progress&q=${encodeURIComponent(`Leaving ${tag}`)}`);
+    const cancel = (t: Created) => page.locator(`tr[data-task-id="${t.id}"]`).getByRole("button", { name: "Cancel", exact: true });
+    const order = () => page.locator("tr[data-task-id]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-task-id")));
+    await expect.poll(order, { timeout: 20_000 }).toEqual([...made].reverse().map((m) => m.id));
+    await cancel(made[1]).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog", { name: "Cancel task?" }).getByRole("button", { name: "Cancel task" }).focus();
+    await page.keyboard.press("Enter");
+    await page.locator(`tr[data-task-id="${made[1].id}"]`).waitFor({ state: "detached", timeout: 20_000 });
+    // newest first: the row after it is the first task's
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest("tr")?.getAttribute("data-task-id"))).toBe(made[0].id);
+    for (const m of [made[0], made[2]]) await apiCall(app, "DELETE", `/tasks/${m.id}`);
+  });
+
   it("keeps a card open that moves to another group while its steps are watched", async () => {
     await page.goto(`${app.url}/`);
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Watched ${uid()}`, description: "@delay 1500\n@output done" });

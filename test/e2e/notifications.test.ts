@@ -182,6 +182,34 @@ describe("notifications in the dashboard", () => {
     await expect.poll(shown, { timeout: 15_000 }).toBe(before);
   });
 
+  it("keeps the keyboard in the bell's list when the task focused there is answered elsewhere, and Escape gives it back to the bell", async () => {
+    await page.goto(`${app.url}/tasks`);
+    await page.locator('.conn[data-state="open"]').first().waitFor();
+    const tag = uid();
+    const made: Task[] = [];
+    for (const n of [0, 1]) made.push(await apiCall<Task>(app, "POST", "/tasks", { agent: "researcher", title: `Answered elsewhere ${tag} ${n}`, description: "@ask Which?\n@output ok" }));
+    const waiting = await Promise.all(made.map((t) => waitFor(t.id, "needs_input")));
+    await badge().focus();
+    await page.keyboard.press("Enter");
+    const panel = page.getByRole("dialog", { name: "Waiting for you" });
+    const link = (n: number) => panel.getByRole("link", { name: new RegExp(`Answered elsewhere ${tag} ${n}`) });
+    await link(1).waitFor({ timeout: 15_000 });
+    await link(0).waitFor();
+    await link(0).focus();
+    const answer = (t: Task) => apiCall(app, "POST", `/sessions/${t.session_id}/respond`, { call_id: t.pending[0].call_id, answers: ["ok"] });
+    const focus = () => page.evaluate(() => (document.activeElement?.closest("#inbox-panel") ? "in the list" : document.activeElement?.tagName));
+    await answer(waiting[0]);
+    await link(0).waitFor({ state: "detached", timeout: 15_000 });
+    await expect.poll(focus).toBe("in the list");
+    await link(1).focus();
+    await answer(waiting[1]);
+    await link(1).waitFor({ state: "detached", timeout: 15_000 });
+    await expect.poll(focus).toBe("in the list");
+    await page.keyboard.press("Escape");
+    await panel.waitFor({ state: "detached" });
+    expect(await page.evaluate(() => document.activeElement?.classList.contains("inbox-button"))).toBe(true);
+  });
+
   /** The delivery log's rows for a task, refreshed until there are at least `atLeast` of them. */
   async function deliveryRows(taskId: string, atLeast: number) {
     await page.goto(`${app.url}/settings?tab=notifications`);

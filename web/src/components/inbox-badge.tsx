@@ -1,6 +1,7 @@
 import { A, useLocation } from "@solidjs/router";
 import { createEffect, createSignal, For, on, onCleanup, onMount, Show } from "solid-js";
 import { createClient, unwrap } from "../client";
+import { focusPlace, placeOf, type FocusPlace } from "../lib/focus-place";
 import { onLive, throttle } from "../lib/live";
 import { STATUS_LABEL } from "../lib/format";
 import { createLoader } from "../lib/loader";
@@ -45,8 +46,8 @@ export function InboxBadge() {
   };
   const onKey = (e: KeyboardEvent) => {
     if (e.key !== "Escape" || !open()) return;
-    // the list goes, and the focus in it with it: back to the bell
-    if (root.contains(document.activeElement)) button.focus();
+    // the list goes, and the focus in it (or dropped from it) with it: back to the bell
+    if (root.contains(document.activeElement) || document.activeElement === document.body) button.focus();
     setOpen(false);
   };
   onMount(() => {
@@ -62,6 +63,16 @@ export function InboxBadge() {
   let panel: HTMLDivElement | undefined;
   const links = () => [...(panel?.querySelectorAll<HTMLElement>("a[href]") ?? [])];
   createEffect(on(open, (o) => o && (links()[0] ?? panel)?.focus(), { defer: true }));
+  // A task answered elsewhere leaves the list: the focus on it goes to the task now in its place, else the list itself.
+  let place: FocusPlace | null = null;
+  const keepFocus = new MutationObserver(() => {
+    if (panel?.isConnected && place && document.activeElement === document.body) focusPlace(place, panel);
+  });
+  onCleanup(() => keepFocus.disconnect());
+  const watchPanel = (el: HTMLDivElement) => {
+    panel = el;
+    keepFocus.observe(el, { childList: true, subtree: true });
+  };
   const onPanelKey = (e: KeyboardEvent) => {
     if (e.key !== "Tab") return;
     const all = links();
@@ -103,7 +114,7 @@ export function InboxBadge() {
         </Show>
       </button>
       <Show when={open()}>
-        <div id="inbox-panel" ref={panel} class="inbox-panel" role="dialog" aria-label="Waiting for you" tabindex="-1" onKeyDown={onPanelKey}>
+        <div id="inbox-panel" ref={watchPanel} class="inbox-panel" role="dialog" aria-label="Waiting for you" tabindex="-1" onKeyDown={onPanelKey} onFocusIn={(e) => (place = placeOf(e.target as Element))}>
           <div class="inbox-head">
             <strong>{STATUS_LABEL.needs_input}</strong>
             <span class="muted small">{count() === 0 ? "nothing" : count()}</span>

@@ -14,12 +14,12 @@ export function placeOf(el: Element | null): FocusPlace | null {
   return { list, index: [...list.children].indexOf(item), slot: [...item.querySelectorAll(FOCUSABLE)].indexOf(el) };
 }
 
-/** Focuses the same control of the item now at that place (the next one, or the last when it was the last), else the page's main. */
-export function focusPlace(place: FocusPlace): void {
+/** Focuses the same control of the item now at that place (the next one, or the last when it was the last), else `fallback` or the page's main. */
+export function focusPlace(place: FocusPlace, fallback?: HTMLElement): void {
   const items = place.list.isConnected ? [...place.list.children] : [];
   const item = items[Math.min(place.index, items.length - 1)];
   const controls = item ? [...item.querySelectorAll<HTMLElement>(FOCUSABLE)] : [];
-  (controls[place.slot] ?? controls[0] ?? document.getElementById("main"))?.focus();
+  (controls[place.slot] ?? controls[0] ?? fallback ?? document.getElementById("main"))?.focus();
 }
 
 /**

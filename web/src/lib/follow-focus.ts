@@ -1,10 +1,12 @@
 import { onCleanup } from "solid-js";
+import { focusPlace, placeOf, type FocusPlace } from "./focus-place";
 
 /**
  * Keyboard focus that stays with an item while live updates redraw it: a board card moving to
  * another status group is a new element, and an action button that goes once used (Provide input,
  * Approve) takes the focus with it; the browser would drop focus to the page's start. Items carry
- * the attribute `attr`; focus goes to the item's first `focusable`. A pointer press forgets the
+ * the attribute `attr`; focus goes to the item's first `focusable`. An item that leaves the list (cancelled
+ * off a filtered table) hands the focus to the one now in its place. A pointer press forgets the
  * item, so only keyboard focus is followed.
  *
  * The focused element also keeps its place on screen while items come and go above it: the
@@ -14,10 +16,12 @@ import { onCleanup } from "solid-js";
 export function followFocus(attr: string, focusable: string): void {
   let item: string | null = null;
   let held: { el: Element; top: number } | null = null;
+  let place: FocusPlace | null = null;
   const hold = () => {
     const el = document.activeElement;
     // a dialog opened from an item sits above the page, which its own changes must not scroll
     held = item && el && el !== document.body && !el.closest("dialog") ? { el, top: el.getBoundingClientRect().top } : null;
+    if (held?.el.closest(`[${attr}]`)) place = placeOf(held.el);
   };
   const onFocusIn = (e: FocusEvent) => {
     item = e.target instanceof Element ? (e.target.closest(`[${attr}]`)?.getAttribute(attr) ?? null) : null;
@@ -26,6 +30,7 @@ export function followFocus(attr: string, focusable: string): void {
   const onPointerDown = () => {
     item = null;
     held = null;
+    place = null;
   };
   const restore = () => {
     const active = document.activeElement;
@@ -33,7 +38,11 @@ export function followFocus(attr: string, focusable: string): void {
       const moved = active.getBoundingClientRect().top - held.top;
       if (Math.abs(moved) >= 1) window.scrollBy(0, moved);
     }
-    if (item && (!active || active === document.body)) document.querySelector<HTMLElement>(`[${attr}="${CSS.escape(item)}"] ${focusable}`)?.focus();
+    if (item && (!active || active === document.body)) {
+      const same = document.querySelector<HTMLElement>(`[${attr}="${CSS.escape(item)}"] ${focusable}`);
+      if (same) same.focus();
+      else if (place) focusPlace(place);
+    }
     hold();
   };
   const observer = new MutationObserver(restore);
