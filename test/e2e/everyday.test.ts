@@ -207,6 +207,22 @@ describe("everyday dashboard", () => {
     expect(browser.problems).toEqual([]);
   });
 
+  it("says a link the API refuses outright names no task or page, with a way out rather than a Try again that cannot work", async () => {
+    await page.goto(`${app.url}/tasks/tsk_${"a".repeat(3000)}`);
+    await page.getByRole("heading", { name: "Task not found" }).waitFor();
+    expect(await page.getByRole("button", { name: "Try again" }).count()).toBe(0);
+
+    await apiCall(app, "POST", "/tasks", { agent: "writer", title: `Bad cursor ${uid()}`, description: "@output ok" });
+    await page.goto(`${app.url}/tasks?pages=garbage`);
+    const alert = page.getByRole("alert").filter({ hasText: "This link does not name a page of tasks" });
+    await alert.waitFor();
+    expect(await alert.getByRole("button", { name: "Try again" }).count()).toBe(0);
+    await alert.getByRole("button", { name: "Back to page 1" }).click();
+    await page.locator("tr[data-task-id]").first().waitFor();
+    expect(new URL(page.url()).searchParams.has("pages")).toBe(false);
+    expect(browser.problems).toEqual([]);
+  });
+
   it("gives the keyboard's focus to the next card's same button when the card whose dialog it came from is deleted", async () => {
     const tag = uid();
     for (const n of ["a", "b"]) await apiCall(app, "POST", "/agents", { name: `focus-${n}-${tag}`, model: "sim" });

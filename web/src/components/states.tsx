@@ -22,7 +22,8 @@ export function Skeleton(props: { rows?: number }) {
   );
 }
 
-export function ErrorState(props: { error: unknown; retry?: () => void; title?: string }) {
+/** `retryLabel`: what the retry does when it is not the same request again (e.g. back to a list's first page). */
+export function ErrorState(props: { error: unknown; retry?: () => void; title?: string; retryLabel?: string }) {
   return (
     <div class="state state-error" role="alert">
       <strong>{props.title ?? "Something went wrong"}</strong>
@@ -37,7 +38,7 @@ export function ErrorState(props: { error: unknown; retry?: () => void; title?: 
       </Show>
       <Show when={props.retry}>
         <button class="btn btn-sm" type="button" onClick={() => props.retry?.()}>
-          Try again
+          {props.retryLabel ?? "Try again"}
         </button>
       </Show>
     </div>

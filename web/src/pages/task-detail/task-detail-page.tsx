@@ -32,7 +32,8 @@ export function TaskDetailPage() {
   const [seen, setSeen] = createSignal(false);
   const [deleted, setDeleted] = createSignal(false);
   const refetch = throttle(() => void task.refresh(), 300);
-  const notFound = () => task.error instanceof ApiError && task.error.status === 404;
+  // an id the API refuses outright (400: too long, not an id's shape) names no task either
+  const notFound = () => task.error instanceof ApiError && (task.error.status === 404 || task.error.status === 400);
 
   createEffect(() => {
     if (task.data?.id === params.id) setSeen(true);

@@ -1,7 +1,7 @@
 import { FilterSelect } from "../../components/filter-select";
 import { A, useSearchParams } from "@solidjs/router";
 import { createEffect, createMemo, createSignal, For, on, Show } from "solid-js";
-import { api } from "../../api";
+import { api, ApiError } from "../../api";
 import type { TaskSource, TaskStatus } from "../../api-types";
 import { CreateTaskDialog } from "../../components/create-task-dialog";
 import { Icon } from "../../components/icons";
@@ -17,6 +17,7 @@ import { onLive, throttle } from "../../lib/live";
 import { useFilterParams } from "../../lib/filter-params";
 import { followFocus } from "../../lib/follow-focus";
 import { createLoader } from "../../lib/loader";
+import { invalidField } from "../../lib/invalid-field";
 import { localDays } from "../../lib/local-days";
 import { canWrite } from "../../lib/session";
 import { SearchBox } from "./search-box";
@@ -64,6 +65,7 @@ export function TablePage() {
   });
 
   const anyFilter = () => Object.values(filters()).some(Boolean);
+  const badAddress = () => page.error instanceof ApiError && page.error.status === 400 && invalidField(page.error.details, ["cursor"]) === "cursor";
 
   return (
     <section class="page" aria-labelledby="table-title">
@@ -126,7 +128,10 @@ export function TablePage() {
       </div>
 
       <Show when={page.error}>
-        <ErrorState error={page.error} retry={page.refresh} title="Could not load tasks" />
+        {/* the address's cursor is refused (mistyped, cut short): asking again cannot help, page 1 and Clear filters can */}
+        <Show when={badAddress()} fallback={<ErrorState error={page.error} retry={page.refresh} title="Could not load tasks" />}>
+          <ErrorState error={page.error} title="This link does not name a page of tasks" retry={cursors().length > 1 ? () => setCursors([null]) : undefined} retryLabel="Back to page 1" />
+        </Show>
       </Show>
       <Show when={page.data} fallback={<Show when={!page.error}>{<Skeleton rows={6} />}</Show>}>
         {(d) => (
