@@ -211,6 +211,13 @@ describe("everyday dashboard", () => {
     await page.goto(`${app.url}/tasks/tsk_${"a".repeat(3000)}`);
     await page.getByRole("heading", { name: "Task not found" }).waitFor();
     expect(await page.getByRole("button", { name: "Try again" }).count()).toBe(0);
+    // a plan's and a conversation's addresses alike
+    await page.goto(`${app.url}/plans/pln_${"a".repeat(3000)}`);
+    await page.getByText("This plan was deleted, or never existed").waitFor();
+    expect(await page.getByRole("button", { name: "Try again" }).count()).toBe(0);
+    await page.goto(`${app.url}/chat/cnv_${"a".repeat(3000)}`);
+    await page.getByRole("heading", { name: "Conversation not found" }).waitFor();
+    expect(await page.getByRole("button", { name: "Try again" }).count()).toBe(0);
 
     await apiCall(app, "POST", "/tasks", { agent: "writer", title: `Bad cursor ${uid()}`, description: "@output ok" });
     await page.goto(`${app.url}/tasks?pages=garbage`);

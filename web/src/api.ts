@@ -1,10 +1,10 @@
 import type { AgentInput, McpServerInput, Page, Plan, PlanDefinition, PlanVersion, PriceInput, Role, TaskDetail, TaskSource, TaskStatus, TaskSummary, Trace } from "./api-types";
 import type { ClientResponse, InferRequestType } from "hono/client";
-import { ApiError, createClient, type Ok, unwrap } from "./client";
+import { ApiError, createClient, namesNothing, type Ok, unwrap } from "./client";
 
 /** The one module that talks HTTP and SSE to the Worker: the typed client (same origin, cookie session) and EventSource. */
 
-export { ApiError };
+export { ApiError, namesNothing };
 
 const BASE = "/api/v1";
 const fd = createClient();

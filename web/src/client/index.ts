@@ -45,6 +45,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The resource an address names does not exist: unknown (404), or an id the API refuses outright (400: too long, not an id's shape). Trying again cannot help. */
+export const namesNothing = (e: unknown): boolean => e instanceof ApiError && (e.status === 404 || e.status === 400);
+
 type Responded = ClientResponse<unknown, number, "json" | "text" | string>;
 
 /** The body type of a response's 2xx variants. */

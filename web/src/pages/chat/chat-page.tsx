@@ -2,7 +2,7 @@ import { useNavigate, useParams, useSearchParams } from "@solidjs/router";
 import { createEffect, createMemo, createSignal, on, onCleanup, Show } from "solid-js";
 import { createStore, produce } from "solid-js/store";
 import { LIMITS } from "../../../../worker/api/limits";
-import { ApiError } from "../../client";
+import { ApiError, namesNothing } from "../../client";
 import { ChatDraft } from "../../components/chat-draft";
 import { ChatTranscript } from "../../components/chat-transcript";
 import { Icon } from "../../components/icons";
@@ -285,7 +285,14 @@ export function ChatPage() {
           </Show>
         </div>
       </header>
-      <Show when={!conv.error} fallback={<ErrorState error={conv.error} retry={() => params.id && load(params.id)} title="Could not load the conversation" />}>
+      <Show
+        when={!conv.error}
+        fallback={
+          <Show when={!namesNothing(conv.error)} fallback={<EmptyState title="Conversation not found" heading>It may belong to another organization, or the link is wrong.</EmptyState>}>
+            <ErrorState error={conv.error} retry={() => params.id && load(params.id)} title="Could not load the conversation" />
+          </Show>
+        }
+      >
         <div class="chat-layout">
           <div class="card chat-pane">
             <Show when={!conv.loading || conv.view} fallback={<Skeleton rows={3} />}>

@@ -1,6 +1,6 @@
 import { A, useBeforeLeave, useSearchParams } from "@solidjs/router";
 import { createEffect, createMemo, createSignal, For, on, onCleanup, Show } from "solid-js";
-import { api, ApiError } from "../../api";
+import { api, ApiError, namesNothing } from "../../api";
 import type { Plan, PlanDefinition, PlanIssue, PlanVersion } from "../../api-types";
 import { DagView, drawableSteps } from "../../components/dag-view";
 import { RoleNote } from "../../components/role-gate";
@@ -212,7 +212,7 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
       fallback={
         <Show when={plan.error} fallback={<Loading />}>
           <Show
-            when={plan.error instanceof ApiError && plan.error.status === 404}
+            when={namesNothing(plan.error)}
             fallback={<ErrorState error={plan.error} retry={plan.refresh} title="Could not load this plan" />}
           >
             <ErrorState error="Tasks that ran it keep the version they ran: it is on each task's page." title="This plan was deleted, or never existed" />

@@ -1,7 +1,7 @@
 import { A, useParams } from "@solidjs/router";
 import { createEffect, createSignal, lazy, on, onCleanup, Show } from "solid-js";
 import { FINAL } from "../../../../worker/task/outcome";
-import { api, ApiError, openStream, taskEventsPath, type StreamState } from "../../api";
+import { api, namesNothing, openStream, taskEventsPath, type StreamState } from "../../api";
 import type { TaskDetail } from "../../api-types";
 import { ConnectionIndicator } from "../../components/connection-indicator";
 import { DagView } from "../../components/dag-view";
@@ -32,8 +32,7 @@ export function TaskDetailPage() {
   const [seen, setSeen] = createSignal(false);
   const [deleted, setDeleted] = createSignal(false);
   const refetch = throttle(() => void task.refresh(), 300);
-  // an id the API refuses outright (400: too long, not an id's shape) names no task either
-  const notFound = () => task.error instanceof ApiError && (task.error.status === 404 || task.error.status === 400);
+  const notFound = () => namesNothing(task.error);
 
   createEffect(() => {
     if (task.data?.id === params.id) setSeen(true);
