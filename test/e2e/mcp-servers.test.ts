@@ -95,7 +95,7 @@ describe("MCP servers in Settings", () => {
     // another admin rotates the credential while this form is open
     expect((await put("https://mcp.example.com/theirs")).version).toBe(2);
     await edit.getByLabel("URL").fill("https://mcp.example.com/mine");
-    await edit.getByLabel("Value").fill("Bearer mine");
+    await edit.getByLabel("Value").fill("Bearer mine-value");
     await edit.getByRole("button", { name: "Save" }).click();
     await edit.getByText(`Another admin saved ${name} since you opened it (it is now at version 2); nothing was saved.`).waitFor();
     expect(await edit.getByLabel("URL").inputValue()).toBe("https://mcp.example.com/mine");
@@ -106,7 +106,7 @@ describe("MCP servers in Settings", () => {
     const add = page.getByRole("dialog", { name: "New MCP server" });
     await add.getByLabel("Name", { exact: true }).fill(name);
     await add.getByLabel("URL").fill("https://mcp.example.com/other");
-    await add.getByLabel("Value").fill("Bearer other");
+    await add.getByLabel("Value").fill("Bearer other-value");
     await add.getByRole("button", { name: "Add server" }).click();
     await add.getByText(`An MCP server named ${name} exists already; nothing was saved.`).waitFor();
     expect((await apiCall<{ url: string }>(app, "GET", `/mcp-servers/${name}`)).url).toBe("https://mcp.example.com/theirs");

@@ -148,7 +148,7 @@ function requestsFor(f: Fixture): Record<string, { path: string; body?: unknown 
     "DELETE /pricing/{model}": { path: "/pricing/openai:secret-model" },
     "GET /mcp-servers": { path: "/mcp-servers" },
     "GET /mcp-servers/{name}": { path: "/mcp-servers/secret-server" },
-    "PUT /mcp-servers/{name}": { path: "/mcp-servers/secret-server", body: { url: "https://mcp.example.com/other", headers: { Authorization: "Bearer stolen" } } },
+    "PUT /mcp-servers/{name}": { path: "/mcp-servers/secret-server", body: { url: "https://mcp.example.com/other", headers: { Authorization: "Bearer stolen-value" } } },
     "DELETE /mcp-servers/{name}": { path: "/mcp-servers/secret-server" },
     "GET /settings": { path: "/settings" },
     "PATCH /settings": { path: "/settings", body: { max_concurrent_tasks: 1 } },

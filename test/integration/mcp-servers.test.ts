@@ -163,6 +163,9 @@ describe("named MCP servers: credentials an admin stores once and agents use by 
       [name, { ...good, headers: { Authorization: "a", authorization: "b" } }, "given twice"],
       [name, { ...good, headers: { Authorization: "Bearer a\r\nX-Evil: 1" } }, "line break"],
       [name, { ...good, headers: { Authorization: "" } }, "Authorization"],
+      // too short to be masked where a server echoes it: the key itself, or the token after its scheme
+      [name, { ...good, headers: { "X-Api-Key": "k3y-7Qz" } }, "at least 8 characters"],
+      [name, { ...good, headers: { Authorization: "Bearer Zq9xVv" } }, "at least 8 characters"],
       [name, { ...good, extra: 1 }, ""],
     ];
     for (const [n, body, path] of bad) {
@@ -176,8 +179,8 @@ describe("named MCP servers: credentials an admin stores once and agents use by 
 
   it("saves over no change it never saw: If-Match replaces that version only, If-None-Match: * only adds", async () => {
     const name = `versioned-${uid()}`;
-    const v1 = { url: local(servers().mcp, "/mcp?v=1"), headers: { Authorization: "Bearer first" } };
-    const v2 = { url: local(servers().mcp, "/mcp?v=2"), headers: { Authorization: "Bearer rotated" } };
+    const v1 = { url: local(servers().mcp, "/mcp?v=1"), headers: { Authorization: "Bearer first-value" } };
+    const v2 = { url: local(servers().mcp, "/mcp?v=2"), headers: { Authorization: "Bearer rotated-value" } };
     const added = await api("PUT", `/mcp-servers/${name}`, { body: v1, headers: { "if-none-match": "*" } });
     expect(added.status, added.text).toBe(200);
     expect(added.json.version).toBe(1);

@@ -340,7 +340,7 @@ async function buildCases(): Promise<Case[]> {
     {
       op: "PUT /mcp-servers/{name}", status: 422,
       run: async () => {
-        const req = new Request(`${BASE}${v1("/mcp-servers/oas")}`, { method: "PUT", headers: { authorization: `Bearer ${other}`, "content-type": "application/json" }, body: j({ url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer x" } }) });
+        const req = new Request(`${BASE}${v1("/mcp-servers/oas")}`, { method: "PUT", headers: { authorization: `Bearer ${other}`, "content-type": "application/json" }, body: j({ url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer oas-no-key" } }) });
         const res = await worker.fetch(req, { ...env, SECRETS_KEY: undefined }, createExecutionContext());
         await res.body?.cancel();
         return res.status;

@@ -3,6 +3,7 @@ import { type Keyset, keysetSql, pageOf } from "../db/keyset";
 import { MCP_SERVER_CACHE_MS, MCP_SERVER_NAME, type McpServerRow, sealContext } from "../db/mcp-servers";
 import { type Actor, actorOf, auditStatement } from "../lib/audit";
 import { badRequest, notFound, unprocessable } from "../lib/errors";
+import { MIN_LITERAL } from "../lib/mask";
 import { requireRole } from "../lib/roles";
 import { fingerprint, seal, SecretsKeyMissing } from "../lib/secret-box";
 import { delay, iso } from "../lib/time";
@@ -27,7 +28,9 @@ const HeaderValue = z
   .max(8192)
   // a line break would start another header, or be refused by fetch mid-run
   .refine((v) => !/[\0\r\n]/.test(v), "a header value may not hold a line break or NUL")
-  .refine((v) => v.trim() === v, "a header value may not start or end with spaces");
+  .refine((v) => v.trim() === v, "a header value may not start or end with spaces")
+  // a run masks a value a server echoes; a shorter one is not masked, as it would match ordinary text
+  .refine((v) => (v.split(/\s+/).at(-1) ?? "").length >= MIN_LITERAL, `a header value (the token after a scheme such as Bearer) is at least ${MIN_LITERAL} characters: a shorter one could not be masked where a server echoes it`);
 
 const Url = z
   .string()
