@@ -86,7 +86,7 @@ describe("MCP servers in Settings", () => {
 
   it("saves over no other admin's change, adds over no server of that name, and deletes none changed since the list was read", async () => {
     const name = `shared-${uid()}`;
-    const put = (url: string) => apiCall<Server & { version: number }>(app, "PUT", `/mcp-servers/${name}`, { url, headers: { Authorization: `Bearer ${uid()}` } });
+    const put = (url: string) => apiCall<Server & { version: number }>(app, "PUT", `/mcp-servers/${name}`, { url, headers: { Authorization: `Bearer key-${uid()}${uid()}` } });
     await put("https://mcp.example.com/first");
     await page.goto(`${app.url}/settings?tab=mcp`);
     const row = page.getByRole("row").filter({ hasText: `mcp:${name}` });
