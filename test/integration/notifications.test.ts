@@ -395,6 +395,29 @@ describe("delivery", () => {
     ]);
   });
 
+  it("disabled while sends are in flight: what waits behind them is dropped at once, and they end failed, with no retry promised", async () => {
+    const { token, key, sub, orgId } = await setup(["task.completed"], 1000);
+    await configure(key, { delay: 3000 });
+    const tasks = await Promise.all(Array.from({ length: 5 }, (_, i) => createTask({ agent: "researcher", title: `Busy ${i}`, description: "@output x" }, token)));
+    for (const t of tasks) await waitForStatus(t.id, ["completed"], token);
+    // three sends on their way to the slow receiver, two waiting behind them
+    await until("sends in flight", () => received(key), (r) => r.length >= 3);
+    expect((await api("PATCH", `/notifications/subscriptions/${sub.id}`, { token, body: { enabled: false } })).status).toBe(200);
+    const early = await until("the waiting two dropped", () => deliveries(token), (d) => d.length >= 2, 2_000);
+    expect(early.map((d) => [d.attempt, d.outcome, d.error])).toEqual([
+      [0, "dropped", "dropped: the subscription is disabled"],
+      [0, "dropped", "dropped: the subscription is disabled"],
+    ]);
+    await notifier(orgId).settled();
+    expect(await notifier(orgId).pending()).toEqual([]);
+    const all = await deliveries(token);
+    expect(all).toHaveLength(5);
+    expect(all.filter((d) => d.attempt === 1).map((d) => [d.outcome, d.error, d.next_attempt_at])).toEqual(
+      Array(3).fill(["failed", "HTTP 500; dropped: the subscription is disabled", null]),
+    );
+    expect(await received(key)).toHaveLength(3);
+  });
+
   it("drops a disabled subscription's queued messages at once; enabled again, it gets what happens from then on", async () => {
     const { token, key, sub, orgId } = await setup(["task.completed"], 1);
     const missed = await createTask({ agent: "researcher", title: "Missed", description: "@output x" }, token);

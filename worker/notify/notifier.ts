@@ -121,16 +121,18 @@ export class Notifier extends DurableObject<Bindings> {
     this.dueNow(unwanted);
   }
 
-  /** Makes every message queued for these subscriptions (only for that event, when one is named) due, and starts them. */
+  /**
+   * Drops every message queued for these subscriptions (only for that event, when one is named), each logged as its
+   * attempt finds it unwanted: now, not once the sends in flight to the subscription free a place, since a drop sends
+   * nothing. Those in flight are logged as they end (`attempt` reads the subscription again after a failed send).
+   */
   private dueNow(queued: { subscription_id: string; event_type?: string }[]): void {
-    const now = Date.now();
     for (const q of queued) {
-      this.ctx.storage.sql.exec(
-        "UPDATE outbox SET next_at = ? WHERE subscription_id = ? AND (? IS NULL OR event_type = ?) AND next_at > ?",
-        now, q.subscription_id, q.event_type ?? null, q.event_type ?? null, now,
-      );
+      const rows = this.ctx.storage.sql
+        .exec<OutboxRow>("SELECT * FROM outbox WHERE subscription_id = ? AND (? IS NULL OR event_type = ?)", q.subscription_id, q.event_type ?? null, q.event_type ?? null)
+        .toArray();
+      for (const row of rows) if (!this.inflight.has(row.message_id)) this.launch(row, false);
     }
-    this.pump(now);
     void this.schedule();
   }
 
@@ -199,21 +201,28 @@ export class Notifier extends DurableObject<Bindings> {
       const busy = this.busy.get(row.subscription_id) ?? 0;
       if (this.inflight.has(row.message_id) || busy >= PER_SUBSCRIPTION) continue;
       this.busy.set(row.subscription_id, busy + 1);
-      this.inflight.add(row.message_id);
-      const send: Promise<void> = this.attempt(row)
-        .catch((e: unknown) => log("warn", "delivery attempt failed", { message_id: row.message_id, error: String(e) }))
-        .finally(() => {
-          this.inflight.delete(row.message_id);
+      this.launch(row, true);
+    }
+  }
+
+  /** `counted`: it holds one of its subscription's places (a send); a drop, which sends nothing, holds none. */
+  private launch(row: OutboxRow, counted: boolean): void {
+    this.inflight.add(row.message_id);
+    const send: Promise<void> = this.attempt(row)
+      .catch((e: unknown) => log("warn", "delivery attempt failed", { message_id: row.message_id, error: String(e) }))
+      .finally(() => {
+        this.inflight.delete(row.message_id);
+        if (counted) {
           const left = (this.busy.get(row.subscription_id) ?? 1) - 1;
           if (left > 0) this.busy.set(row.subscription_id, left);
           else this.busy.delete(row.subscription_id);
-          this.sending.delete(send);
-          this.pump();
-          return this.schedule();
-        });
-      this.sending.add(send);
-      this.ctx.waitUntil(send);
-    }
+        }
+        this.sending.delete(send);
+        this.pump();
+        return this.schedule();
+      });
+    this.sending.add(send);
+    this.ctx.waitUntil(send);
   }
 
   private async attempt(row: OutboxRow): Promise<void> {
@@ -230,6 +239,9 @@ export class Notifier extends DurableObject<Bindings> {
     const refused = live && refusedSubscriptionUrl(live.url, this.env.HTTP_FETCH_ALLOW_PRIVATE);
     const stop = dropped ? `dropped: the subscription ${dropped}` : refused ? `refused: ${refused}` : null;
     const result = !live || stop ? { ok: false, status: null, error: stop, duration_ms: 0 } : await sendSigned(live.url, live.secret, row.message_id, row.payload);
+    // disabled, deleted or changed while the send was on its way: no retry is promised that would never come
+    const droppedSince = live && !result.ok && !stop ? droppedBecause(await findSubscription(this.env.DB, orgId, row.subscription_id), event) : null;
+    if (droppedSince) result.error = `${result.error}; dropped: the subscription ${droppedSince}`;
     const now = Date.now();
     // Standard Webhooks: 410 Gone means the endpoint is no more, so no retry and no further messages.
     const gone = live && result.status === 410;
@@ -237,7 +249,7 @@ export class Notifier extends DurableObject<Bindings> {
       this.subs.forget();
       await disableGoneSubscription(this.env, orgId, live.id, live.url).catch((e: unknown) => log("warn", "subscription not disabled", { subscription_id: live.id, error: String(e) }));
     }
-    const delay = result.ok || stop || gone ? null : retryDelay(attempt);
+    const delay = result.ok || stop || gone || droppedSince ? null : retryDelay(attempt);
     const outcome: DeliveryOutcome = neverSent ? "dropped" : result.ok ? "delivered" : delay == null ? "failed" : "retrying";
     const nextAt = delay == null ? null : now + delay;
     if (nextAt == null) this.ctx.storage.sql.exec("DELETE FROM outbox WHERE message_id = ?", row.message_id);
