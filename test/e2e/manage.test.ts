@@ -827,6 +827,12 @@ describe("tabs", () => {
     await page.getByRole("tab", { name: "Graph" }).click();
     const graph = page.getByRole("img", { name: "Plan graph" });
     await expect.poll(() => graph.textContent()).toMatch(/gather.*each.*shape/s);
+    // on a phone the graph scrolls in its own region, as on a task's page: the page itself never scrolls sideways
+    const size = page.viewportSize()!;
+    await page.setViewportSize({ width: 390, height: 844 });
+    const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    expect(widths[0]).toBeLessThanOrEqual(widths[1]);
+    await page.setViewportSize(size);
     await page.getByRole("tab", { name: "JSON" }).click();
     await editor.fill((await editor.inputValue()).replace('"id": "shape"', '"id": "polish"'));
     await page.getByRole("tab", { name: "Graph" }).click();

@@ -328,7 +328,10 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
                   <Show when={dirty()}>
                     <p class="muted small">The graph of your unsaved edits.</p>
                   </Show>
-                  <DagView plan={steps()} />
+                  {/* its own scrolling region, as on a task's page: a plan of many columns would widen the page */}
+                  <div class="dag-scroll" tabindex="0" role="region" aria-label="Plan graph">
+                    <DagView plan={steps()} />
+                  </div>
                 </>
               )}
             </Show>
