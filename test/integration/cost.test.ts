@@ -140,7 +140,8 @@ describe("budgets", () => {
     const waiting = await waitForStatus(task.id, ["needs_input"]);
     const [q] = waiting.pending;
     expect(q).toMatchObject({ kind: "budget", step: "main" });
-    expect(q.question).toContain("budget");
+    // below a millionth of a dollar, with the digits it needs: six decimals alone read $0.000000
+    expect(q.question).toContain("could pass the task's budget (spent $0.000000 of $0.0000001, next turn up to $");
     // the budget shows with the task, as it was set and as a raise leaves it
     expect(waiting.max_cost).toBe(0.0000001);
     const path = `/sessions/${waiting.session_id}/respond`;

@@ -1,7 +1,8 @@
 import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { csvField, EXPORT_CAP, usdDecimal } from "../../worker/api/export";
+import { csvField, EXPORT_CAP } from "../../worker/api/export";
+import { usdDecimal } from "../../worker/agents/cost";
 import { api, BASE, expectError, makeOrg, workerFetch } from "../helpers";
 import { seed } from "./list-seed";
 

@@ -28,6 +28,14 @@ export const microsToUsd = (micros: number): number => micros / 1e6;
 
 export const nanosToUsd = (nanos: number): number => nanos / 1e9;
 
+/** USD from nanodollars as a plain decimal: String(9e-9) would write `9e-9`, which not every reader of a CSV takes for a number. */
+export function usdDecimal(nanos: number): string {
+  const sign = nanos < 0 ? "-" : "";
+  const n = Math.abs(Math.round(nanos));
+  const fraction = String(n % 1e9).padStart(9, "0").replace(/0+$/, "");
+  return `${sign}${Math.floor(n / 1e9)}${fraction ? `.${fraction}` : ""}`;
+}
+
 export function addUsage(a: Usage, b: Usage): Usage {
   return {
     input: a.input + b.input,

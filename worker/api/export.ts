@@ -5,6 +5,7 @@ import { toListItem } from "../db/task-row";
 import { badRequest } from "../lib/errors";
 import { log } from "../lib/log";
 import { iso } from "../lib/time";
+import { usdDecimal } from "../agents/cost";
 import { newApp } from "./app";
 import { filterValue } from "./list-query";
 import { errors, LIMITS, TaskListItem } from "./schemas";
@@ -76,14 +77,6 @@ export function csvField(v: string | number | null): string {
   if (typeof v === "number") return String(v);
   const safe = /^[=+\-@\t\r\0]/.test(v) ? `'${v}` : v;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** USD from nanodollars as a plain decimal: String(9e-9) would write `9e-9`, which not every reader of a CSV takes for a number. */
-export function usdDecimal(nanos: number): string {
-  const sign = nanos < 0 ? "-" : "";
-  const n = Math.abs(Math.round(nanos));
-  const fraction = String(n % 1e9).padStart(9, "0").replace(/0+$/, "");
-  return `${sign}${Math.floor(n / 1e9)}${fraction ? `.${fraction}` : ""}`;
 }
 
 function csvLine(r: SortedRow): string {

@@ -28,6 +28,7 @@ import type { WarmStart } from "./meta";
 import { renderTemplate, TemplateTooLarge } from "./template";
 import { parseBudgetAnswer } from "./budget-answer";
 import { oversizeOutput } from "./output-limit";
+import { usdDecimal } from "../agents/cost";
 import { timeLeftMs, WorkClock } from "./work-time";
 
 /** Runs one agent step's current run inside the TaskRunner, turn by durable turn. */
@@ -499,4 +500,5 @@ class TextStream {
     this.masked.reset();
   }
 }
-const usd = (nanos: number) => `$${(nanos / 1e9).toFixed(6)}`;
+/** Six decimals, and every one needed below a millionth of a dollar: a budget of $0.00000001 read as $0.000000. */
+const usd = (nanos: number) => `$${nanos > 0 && nanos < 1000 ? usdDecimal(nanos) : (nanos / 1e9).toFixed(6)}`;
