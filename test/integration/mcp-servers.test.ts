@@ -201,8 +201,9 @@ describe("named MCP servers: credentials an admin stores once and agents use by 
     expectError(await api("DELETE", `/mcp-servers/${name}`, { headers: { "if-match": '"1"' } }), 409, "conflict");
     const kept = (await api("GET", `/mcp-servers/${name}`)).json;
     expect(kept).toMatchObject({ url: v2.url, version: 2, headers: [{ name: "Authorization", fingerprint: rotated.json.headers[0].fingerprint }] });
-    // no header: replaced whatever its version, as before versions
-    expect((await api("PUT", `/mcp-servers/${name}`, { body: v2 })).json.version).toBe(3);
+    // no header: replaced whatever its version, as before versions; the same again changes nothing more
+    expect((await api("PUT", `/mcp-servers/${name}`, { body: v2 })).json.version).toBe(2);
+    expect((await api("PUT", `/mcp-servers/${name}`, { body: { ...v2, url: local(servers().mcp, "/mcp?v=3") } })).json.version).toBe(3);
     // malformed preconditions are 400 and change nothing
     expectError(await api("PUT", `/mcp-servers/${name}`, { body: v1, headers: { "if-match": "3" } }), 400, "bad_request");
     expectError(await api("PUT", `/mcp-servers/${name}`, { body: v1, headers: { "if-none-match": '"3"' } }), 400, "bad_request");

@@ -82,6 +82,15 @@ function checkToolCalls(env: Bindings, a: { max_tool_calls_per_turn: number | nu
   }
 }
 
+/** Whether saving `a` over `row` would change nothing. */
+function sameAgent(row: AgentRow, a: z.infer<typeof AgentInput>): boolean {
+  const maxCost = a.max_cost == null ? null : Math.round(a.max_cost * 1e9);
+  return (
+    row.name === a.name && row.model === a.model && row.system_prompt === a.system_prompt && row.tools === JSON.stringify(a.tools) &&
+    row.max_turns === a.max_turns && row.max_cost_nanos === maxCost && row.max_concurrency === a.max_concurrency && row.max_tool_calls_per_turn === a.max_tool_calls_per_turn
+  );
+}
+
 async function findAgent(d1: D1Database, orgId: string, idOrName: string): Promise<AgentRow> {
   const row = await d1.prepare(`SELECT ${COLS} FROM agents WHERE org_id = ?1 AND (id = ?2 OR name = ?2) ORDER BY id = ?2 DESC LIMIT 1`).bind(orgId, idOrName).first<AgentRow>();
   if (!row) throw notFound("agent");
@@ -150,6 +159,11 @@ export const agentsApi = newApp()
       checkToolCalls(c.env, a);
       await checkMcpServers(c.env.DB, p.org_id, a.tools);
       const d1 = c.env.DB;
+      // as a plan's: a save of what is saved changes nothing, nor raises the version another editor holds
+      if (sameAgent(current, a)) {
+        c.set("changedNothing", true);
+        return c.json(toAgent(current), 200, { etag: versionTag(current.version) });
+      }
       // plans name their agents: a rename would leave the triggers' plans naming none, so it waits until no trigger uses it
       const renamed = a.name !== current.name;
       // with If-Match, a save that lands between the read and this write makes it change nothing: 409, not a lost update

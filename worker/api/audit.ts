@@ -100,7 +100,7 @@ const RULES: Rule[] = [
  */
 export const auditMutations = createMiddleware<AppEnv>(async (c, next) => {
   await next();
-  if (c.req.method === "GET" || c.res.status >= 300 || c.res.headers.get("idempotent-replayed")) return;
+  if (c.req.method === "GET" || c.res.status >= 300 || c.res.headers.get("idempotent-replayed") || c.get("changedNothing")) return;
   const path = c.req.path.replace(/^.*?\/api\/v1/, "");
   for (const [method, re, target] of RULES) {
     const m = method === c.req.method ? re.exec(path) : null;

@@ -154,6 +154,11 @@ export const mcpServersApi = newApp()
       if (addOnly && previous) throw mcpServerExists(name, previous.version);
       if (ifMatch !== undefined && !previous) throw notFound("MCP server");
       if (ifMatch !== undefined && !ifMatches(ifMatch, previous!.version)) throw mcpServerMoved(name, previous!.version, baseVersion(ifMatch), "edit");
+      // a save of what is saved changes nothing, nor raises the version another admin holds (fingerprints tell values apart)
+      if (previous && previous.url === url && previous.header_names === JSON.stringify(names)) {
+        const row = await d1.prepare(`SELECT ${COLS} FROM mcp_servers WHERE org_id = ? AND name = ?`).bind(p.org_id, name).first<McpServerRow>();
+        return c.json(view(row!), 200, { etag: versionTag(row!.version) });
+      }
       // with a precondition, a save that lands between the read and this write makes it change nothing: 409, not a lost update
       const version = ifMatch === undefined ? null : previous!.version;
       const now = Date.now();

@@ -106,6 +106,12 @@ export const pricingApi = newApp()
       const now = Date.now();
       const d1 = c.env.DB;
       const own = await ownPricesFor(d1, p.org_id, model);
+      // a save of the price in force changes nothing: no new updated_at, no audit entry, no wait for caches
+      const saved = own.get(model);
+      if (saved && PRICE_COLUMNS.every((k) => saved[k] === price[k])) {
+        const row = await d1.prepare("SELECT updated_at FROM pricing WHERE org_id = ? AND model = ?").bind(p.org_id, model).first<{ updated_at: number }>();
+        if (row) return c.json(view(model, price, "organization", row.updated_at), 200);
+      }
       await d1.batch([
         d1.prepare(
           `INSERT INTO pricing (org_id, model, ${PRICE_COLUMNS.join(", ")}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -25,5 +25,7 @@ export interface AppEnv {
     rate: Verdict;
     /** set under an Idempotency-Key: ties the key to the task its create makes, in the create's own D1 batch */
     idempotentTask?: (taskId: string) => D1PreparedStatement[];
+    /** set by a PUT that found what it was sent already saved: it wrote nothing, so there is nothing to audit */
+    changedNothing?: true;
   };
 }
