@@ -236,7 +236,7 @@ export function nextActions(plan: Plan, index: StepIndex, g: Graph): Action[] {
       const kids = (g.children.get(n.key) ?? []).map((k) => g.nodes.get(k)!);
       const failed = kids.find((k) => k.status === "failed");
       // a container passes on the error of the step that failed inside it, so the loop itself says which and why
-      if (failed) actions.push({ type: "fail", key: n.key, error: failedWithin(failed) });
+      if (failed) actions.push({ type: "fail", key: n.key, error: failedWithin(failed, g) });
       else if (kids.every((k) => DONE.has(k.status))) {
         const output = containerOutput(n, kids);
         const oversize = oversizeOutput(output);
@@ -249,8 +249,13 @@ export function nextActions(plan: Plan, index: StepIndex, g: Graph): Action[] {
   return actions;
 }
 
-function failedWithin(failed: NodeState): string {
-  if (failed.kind !== "agent") return failed.error ?? `${failed.key} failed`;
+/**
+ * A container that failed because a step inside it did already names that step; one that failed on its own (a branch
+ * whose cases none matched, a loop over too many items) is named here, as an agent step is.
+ */
+function failedWithin(failed: NodeState, g: Graph): string {
+  const passedOn = failed.kind !== "agent" && (g.children.get(failed.key) ?? []).some((k) => g.nodes.get(k)?.status === "failed");
+  if (passedOn) return failed.error ?? `${failed.key} failed`;
   return failed.error ? `${failed.key} failed: ${failed.error}` : `${failed.key} failed`;
 }
 

@@ -27,7 +27,7 @@ function simulate(p: Plan, outputOf: (key: string) => string = (k) => `out:${k}`
         for (const spec of a.nodes) addNode(g, { ...spec, output: null });
         n.status = "running";
       } else if (a.type === "complete") Object.assign(n, { status: "completed", output: a.output });
-      else Object.assign(n, { status: "failed" });
+      else Object.assign(n, { status: "failed", error: a.error });
     }
     opts.maxRunning?.(g);
     // finish one running agent at a time, oldest first, to exercise ordering
@@ -143,6 +143,20 @@ describe("dag scheduler", () => {
     expect(g.nodes.get("route")!.output).toBe("out:page");
     const other = simulate(p, (k) => (k === "triage" ? "whatever" : `out:${k}`));
     expect(other.started).toEqual(["triage", "ignore", "after"]);
+  });
+
+  it("names the step that failed in the loop's and the iteration's error, a branch that failed on its own as an agent step", () => {
+    const p = plan({
+      name: "p",
+      steps: [
+        { id: "l", agent: "x" },
+        { id: "lp", kind: "loop", over: "l", body: [{ id: "k", agent: "x" }, { id: "bb", kind: "branch", on: "k", cases: { a: [{ id: "ia", agent: "x" }] } }] },
+      ],
+    });
+    const { g } = simulate(p, (k) => (k === "l" ? '["a","b"]' : k === "lp[0].k" ? "a" : k === "lp[1].k" ? "b" : "ok"));
+    const why = `lp[1].bb failed: k's output "b" matches none of the cases ("a") and the branch has no default`;
+    expect(g.nodes.get("lp[1]")!.error).toBe(why);
+    expect(g.nodes.get("lp")!.error).toBe(why);
   });
 
   it("tells a case named \"default\" apart from the default path: only one of them runs", () => {
