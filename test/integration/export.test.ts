@@ -2,7 +2,6 @@ import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
 import { csvField, EXPORT_CAP } from "../../worker/api/export";
-import { usdDecimal } from "../../worker/agents/cost";
 import { api, BASE, expectError, makeOrg, workerFetch } from "../helpers";
 import { seed } from "./list-seed";
 
@@ -85,16 +84,6 @@ describe("csvField", () => {
     for (const lead of ["+", "-", "\t", "\r", "\0"]) expect(csvField(`${lead}1+2`).startsWith(`'${lead}`) || csvField(`${lead}1+2`).startsWith(`"'${lead}`), JSON.stringify(lead)).toBe(true);
     expect(csvField(null)).toBe("");
     expect(csvField(0.25)).toBe("0.25");
-  });
-});
-
-describe("usdDecimal", () => {
-  it("writes a cost as a plain decimal, however small", () => {
-    expect(usdDecimal(9)).toBe("0.000000009");
-    expect(usdDecimal(9_400)).toBe("0.0000094");
-    expect(usdDecimal(5_000_000)).toBe("0.005");
-    expect(usdDecimal(0)).toBe("0");
-    expect(usdDecimal(12_345_000_000_001)).toBe("12345.000000001");
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { costNanos, microsToUsd, usdToMicros } from "../../../worker/agents/cost";
+import { costNanos, microsToUsd, usdDecimal, usdToMicros } from "../../../worker/agents/cost";
 import { DEFAULT_PRICES, defaultPrice, priceOf } from "../../../worker/agents/pricing-defaults";
 import { simPrice } from "../../../worker/agents/providers/sim";
 
@@ -93,5 +93,15 @@ describe("prices", () => {
     const p = defaultPrice("sim");
     if (p) p.input = 1;
     expect(DEFAULT_PRICES.sim.input).toBe(100_000);
+  });
+});
+
+describe("usdDecimal", () => {
+  it("writes a cost as a plain decimal, however small", () => {
+    expect(usdDecimal(9)).toBe("0.000000009");
+    expect(usdDecimal(9_400)).toBe("0.0000094");
+    expect(usdDecimal(5_000_000)).toBe("0.005");
+    expect(usdDecimal(0)).toBe("0");
+    expect(usdDecimal(12_345_000_000_001)).toBe("12345.000000001");
   });
 });
