@@ -22,6 +22,5 @@ export function containerStatus(own: StepStatus, kids: readonly StepStatus[]): S
 export function shownStatus(g: Graph, n: NodeState): StepStatus {
   const own = stepStatus(n.status);
   if (n.status !== "running" || n.kind === "agent") return own;
-  for (const k of g.children.get(n.key) ?? []) if (shownStatus(g, g.nodes.get(k)!) === "needs_input") return "needs_input";
-  return own;
+  return containerStatus(own, (g.children.get(n.key) ?? []).map((k) => shownStatus(g, g.nodes.get(k)!)));
 }
