@@ -187,6 +187,26 @@ describe("everyday dashboard", () => {
     expect(browser.problems).toEqual([]);
   });
 
+  it("shows a task that started between the table's first read and its live feed's first connection", async () => {
+    const tag = `Feed race ${uid()}`;
+    const feed = (url: URL) => url.pathname === "/api/v1/events";
+    // the feed connects late: what happens before it is never sent on it
+    await page.route(feed, async (route) => {
+      await new Promise((r) => setTimeout(r, 2000));
+      await route.continue();
+    });
+    try {
+      const listed = page.waitForResponse((r) => new URL(r.url()).pathname === "/api/v1/tasks");
+      await page.goto(`${app.url}/tasks?q=${encodeURIComponent(tag)}`);
+      await listed;
+      await apiCall(app, "POST", "/tasks", { agent: "writer", title: `${tag} one`, description: "@output ok" });
+      await page.getByRole("link", { name: `${tag} one`, exact: true }).waitFor({ timeout: 10_000 });
+    } finally {
+      await page.unroute(feed);
+    }
+    expect(browser.problems).toEqual([]);
+  });
+
   it("shows the address's agent filter in the task table's Agent select, though the agents arrive after it is drawn", async () => {
     const title = `Agent filter ${uid()}`;
     await apiCall(app, "POST", "/tasks", { agent: "writer", title, description: "@output ok" });

@@ -49,19 +49,17 @@ export function startOrgFeed(): void {
       if (ev) for (const l of listeners) l(ev);
     },
     (s) => {
-      // A reconnect may have missed events the server could not replay: refetch.
-      if (s === "open" && orgFeedState() !== "open" && wasOpen) for (const l of listeners) l({ type: "reset" });
-      if (s === "open") wasOpen = true;
+      // A reconnect may have missed events the server could not replay, and the first connection those that came
+      // between a page's first read and it (a task started meanwhile, left out of a filtered table for good): refetch.
+      if (s === "open" && orgFeedState() !== "open") for (const l of listeners) l({ type: "reset" });
       setOrgFeedState(s);
     },
   );
 }
-let wasOpen = false;
 
 export function stopOrgFeed(): void {
   stop?.();
   stop = null;
-  wasOpen = false;
   setOrgFeedState("closed");
 }
 
