@@ -82,6 +82,38 @@ async function walkList(path: string, token: string, between: () => Promise<void
   throw new Error("pagination did not end");
 }
 
+describe("task cursors across organizations", () => {
+  it("say nothing of the tasks other organizations make between an organization's own, and open for no other organization", async () => {
+    const tag = `zs${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+    const [mine, theirs] = [await makeOrg(`org_seal_a_${tag}`), await makeOrg(`org_seal_b_${tag}`)];
+    await insertRows(`org_seal_a_${tag}`, `${tag}a`, 0, 3);
+    await insertRows(`org_seal_b_${tag}`, `${tag}b`, 0, 40);
+    await insertRows(`org_seal_a_${tag}`, `${tag}a`, 3, 6);
+    const cursors: string[] = [];
+    for (const qs of ["limit=1", "limit=4", "sort=oldest&limit=1", "sort=cost&limit=1", "sort=duration&limit=1", "status=completed&limit=1", `q=${tag}a&limit=1`]) {
+      const res = await api("GET", `/tasks?${qs}`, { token: mine });
+      expect(res.status, res.text).toBe(200);
+      cursors.push(res.json.next_cursor);
+    }
+    // the completed group has 6, one more than a summary lists
+    const summary = await api("GET", "/tasks/summary", { token: mine });
+    cursors.push(summary.json.groups.completed.next_cursor);
+    for (const c of cursors) {
+      // a row number in the clear (`s:12`, 12 after 40 rows of another organization's) is what this keeps out
+      expect(c).toMatch(/^x[A-Za-z0-9_-]+$/);
+      expect(c.length).toBe(cursors[0].length);
+    }
+    // each still pages, for this organization alone
+    const second = await api("GET", `/tasks?limit=4&cursor=${cursors[1]}`, { token: mine });
+    expect(second.json.items.map((t: { id: string }) => t.id)).toEqual([4, 3, 2, 1].map((i) => `tsk_${tag}a_${i}`));
+    const res = await api("GET", `/tasks?limit=4&cursor=${cursors[1]}`, { token: theirs });
+    expectError(res, 400, "bad_request");
+    expect(res.json.error.details).toEqual([{ path: "cursor", message: "not a cursor of this list's shape" }]);
+    expectError(await api("GET", `/tasks?limit=4&cursor=${cursors[1].slice(0, -3)}AAA`, { token: mine }), 400, "bad_request");
+    expectError(await api("GET", `/tasks?sort=cost&cursor=${cursors[1]}`, { token: mine }), 400, "bad_request");
+  });
+});
+
 describe("management lists page by cursor", () => {
   it("agents, plans, versions, triggers, tokens, prices and subscriptions: every item once, a bad cursor or limit 400", async () => {
     const token = await makeOrg(`org_lists_${crypto.randomUUID().slice(0, 8)}`);

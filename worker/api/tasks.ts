@@ -16,6 +16,7 @@ import type { IndexRow, TaskListItem as ListItem } from "../db/task-row";
 import { findNamedPlan, planAt, runPlan } from "./plan-run";
 import { rangeOf, TaskListFilters } from "./export";
 import { decodeSortCursor, listTasksSorted } from "../db/task-sort";
+import { cursorSeal, sealPage } from "../lib/cursor-seal";
 import { reindexOldTextSoon } from "../db/search-reindex";
 import { LastEventHeader, LastEventQuery, lastEventId, sseResponse } from "./sse";
 import { RunTrace } from "./trace-schema";
@@ -131,14 +132,16 @@ export const tasksApi = newApp()
       const orgId = c.get("principal").org_id;
       lookForInterruptedCreates(c.env, c.executionCtx, orgId);
       reindexOldTextSoon(c.env, c.executionCtx);
+      const seal = cursorSeal(c.env.SECRETS_KEY, orgId);
+      const opened = cursor === undefined ? null : await seal.open(cursor);
       if (sort !== "newest" || created_from || created_to) {
-        const at = cursor ? decodeSortCursor(sort, cursor) : null;
-        if (cursor && at == null) throw invalidCursor(`invalid cursor for sort=${sort}`);
-        return c.json(await listTasksSorted(c.env.DB, orgId, filters, rangeOf({ created_from, created_to }), sort, at, limit), 200);
+        const at = opened == null ? null : decodeSortCursor(sort, opened);
+        if (cursor !== undefined && at == null) throw invalidCursor(`invalid cursor for sort=${sort}`);
+        return c.json(await sealPage(seal, await listTasksSorted(c.env.DB, orgId, filters, rangeOf({ created_from, created_to }), sort, at, limit)), 200);
       }
-      const before = cursor ? decodeCursor(cursor) : null;
-      if (cursor && before == null) throw invalidCursor();
-      return c.json(await listTasks(c.env.DB, orgId, filters, before, limit), 200);
+      const before = opened == null ? null : decodeCursor(opened);
+      if (cursor !== undefined && before == null) throw invalidCursor();
+      return c.json(await sealPage(seal, await listTasks(c.env.DB, orgId, filters, before, limit)), 200);
     },
   )
   .openapi(
@@ -148,9 +151,13 @@ export const tasksApi = newApp()
       responses: { 200: json(z.object({ counts: z.record(z.string(), z.union([z.number(), z.string()])), groups: z.record(z.string(), Page(TaskListItem)) })), ...errors(400, 401) },
     }),
     async (c) => {
-      lookForInterruptedCreates(c.env, c.executionCtx, c.get("principal").org_id);
+      const orgId = c.get("principal").org_id;
+      lookForInterruptedCreates(c.env, c.executionCtx, orgId);
       reindexOldTextSoon(c.env, c.executionCtx);
-      return c.json(await taskSummary(c.env.DB, c.get("principal").org_id, c.req.valid("query")), 200);
+      const { counts, groups } = await taskSummary(c.env.DB, orgId, c.req.valid("query"));
+      const seal = cursorSeal(c.env.SECRETS_KEY, orgId);
+      const sealed = await Promise.all(Object.entries(groups).map(async ([status, page]) => [status, await sealPage(seal, page)] as const));
+      return c.json({ counts, groups: Object.fromEntries(sealed) }, 200);
     },
   )
   .openapi(
