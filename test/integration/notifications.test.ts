@@ -647,6 +647,49 @@ describe("delivery", () => {
       expect(res.json.error.details.map((d: { path: string }) => d.path), query).toEqual([path]);
     }
   });
+
+  it("numbers its attempts per organization, so their ids and cursors say nothing of another organization's activity", async () => {
+    const quiet = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+    const busy = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+    const quietToken = await makeOrg(quiet);
+    const busyToken = await makeOrg(busy);
+    const log = (org_id: string, i: number, outcome: DeliveryOutcome = "delivered") =>
+      logAttempt(env.DB, {
+        org_id, subscription_id: "sub_x", message_id: `msg_${org_id}_${i}`, event_type: "task.completed", task_id: `task_${i}`, attempt: 1, outcome,
+        response_status: outcome === "delivered" ? 204 : 500, error: null, duration_ms: 1, next_attempt_at: null, created_at: Date.now(),
+      });
+    // the two organizations' deliveries interleave, the busy one's many between the quiet one's
+    await log(quiet, 0);
+    await log(busy, 0);
+    for (let i = 1; i < 5; i++) await log(busy, i, i % 2 ? "failed" : "delivered");
+    await log(quiet, 1, "failed");
+    await log(busy, 5);
+    await log(quiet, 2);
+    // an attempt logged twice (an alarm that ran twice) is logged once and takes no number
+    await log(quiet, 2);
+    await log(busy, 6);
+    await log(quiet, 3, "failed");
+    const ids = async (token: string, query = "") => (await deliveries(token, `?limit=100${query}`)).map((d) => [d.id, d.task_id]);
+    expect(await ids(quietToken)).toEqual([["d4", "task_3"], ["d3", "task_2"], ["d2", "task_1"], ["d1", "task_0"]]);
+    expect((await ids(busyToken)).map(([id]) => id)).toEqual(["d7", "d6", "d5", "d4", "d3", "d2", "d1"]);
+    expect(await ids(quietToken, "&outcome=failed")).toEqual([["d4", "task_3"], ["d2", "task_1"]]);
+
+    // the cursors are the organization's own numbers, and page through its log only
+    const pages = async (token: string, query = "") => {
+      const seen: [string, string | null][] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { status: number; text: string; json: { items: { id: string }[]; next_cursor: string | null } } = await api("GET", `/notifications/deliveries?limit=1${query}${cursor ? `&cursor=${cursor}` : ""}`, { token });
+        expect(page.status, page.text).toBe(200);
+        cursor = page.json.next_cursor;
+        seen.push(...page.json.items.map((d): [string, string | null] => [d.id, cursor]));
+      } while (cursor);
+      return seen;
+    };
+    expect(await pages(quietToken)).toEqual([["d4", "d4"], ["d3", "d3"], ["d2", "d2"], ["d1", null]]);
+    expect(await pages(busyToken, "&outcome=failed")).toEqual([["d4", "d4"], ["d2", null]]);
+    expect((await api("GET", "/notifications/deliveries?cursor=d3", { token: quietToken })).json.items.map((d: { id: string }) => d.id)).toEqual(["d2", "d1"]);
+  });
 });
 
 describe("what the Notifier keeps", () => {

@@ -30,14 +30,19 @@ export interface DeliveryAttempt {
   created_at: number;
 }
 
-type DeliveryRow = DeliveryAttempt & { seq: number };
+type DeliveryRow = DeliveryAttempt & { org_seq: number };
 
-/** Idempotent per (message, attempt): an alarm that runs twice logs an attempt once. */
+/**
+ * Idempotent per (message, attempt): an alarm that runs twice logs an attempt once.
+ * `org_seq` numbers the organization's attempts, in the same statement, so their ids say nothing of other organizations'
+ * (the table-wide `seq` counts every organization's).
+ */
 export function logAttempt(d1: D1Database, a: DeliveryAttempt): Promise<D1Result> {
   return d1
     .prepare(
-      `INSERT OR IGNORE INTO notification_deliveries (org_id, subscription_id, message_id, event_type, task_id, attempt, outcome, response_status, error,
-         duration_ms, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO notification_deliveries (org_id, org_seq, subscription_id, message_id, event_type, task_id, attempt, outcome, response_status, error,
+         duration_ms, next_attempt_at, created_at)
+       VALUES (?1, (SELECT coalesce(max(org_seq), 0) + 1 FROM notification_deliveries WHERE org_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`,
     )
     .bind(a.org_id, a.subscription_id, a.message_id, a.event_type, a.task_id, a.attempt, a.outcome, a.response_status, a.error, a.duration_ms, a.next_attempt_at, a.created_at)
     .run();
@@ -51,14 +56,14 @@ export const deliveryLogCutoff = (now: number, retentionDays: number | null) => 
 
 /**
  * Deletes up to `batch` of the organization's oldest attempts logged before `cutoff`, reading no more than that
- * many rows (the oldest by `seq`). `more`: a full batch went, so more may be due; `left`: the organization still has some.
+ * many rows (the oldest by `org_seq`). `more`: a full batch went, so more may be due; `left`: the organization still has some.
  */
 export async function pruneDeliveryLog(d1: D1Database, orgId: string, cutoff: number, batch: number): Promise<{ pruned: number; more: boolean; left: boolean }> {
   const [deleted, left] = await d1.batch([
     d1
       .prepare(
         `DELETE FROM notification_deliveries WHERE seq IN
-           (SELECT seq FROM (SELECT seq, created_at FROM notification_deliveries WHERE org_id = ? ORDER BY seq LIMIT ?) WHERE created_at < ?)`,
+           (SELECT seq FROM (SELECT seq, created_at FROM notification_deliveries WHERE org_id = ? ORDER BY org_seq LIMIT ?) WHERE created_at < ?)`,
       )
       .bind(orgId, batch, cutoff),
     d1.prepare("SELECT 1 FROM notification_deliveries WHERE org_id = ? LIMIT 1").bind(orgId),
@@ -67,10 +72,11 @@ export async function pruneDeliveryLog(d1: D1Database, orgId: string, cutoff: nu
   return { pruned, more: pruned === batch, left: left.results.length > 0 };
 }
 
-const encodeCursor = (seq: number) => `d${seq.toString(36)}`;
+/** `d` and the attempt's number within its organization (`org_seq`), base 36: its id, and the cursor of the page after it. */
+const encodeCursor = (orgSeq: number) => `d${orgSeq.toString(36)}`;
 export const decodeDeliveryCursor = (c: string) => (/^d[0-9a-z]{1,12}$/.test(c) ? parseInt(c.slice(1), 36) : null);
 
-/** Newest first, keyset on `seq`. */
+/** Newest first, keyset on `org_seq`. */
 export async function listDeliveries(d1: D1Database, orgId: string, f: DeliveryFilters, before: number | null, limit: number) {
   const parts = ["org_id = ?"];
   const args: unknown[] = [orgId];
@@ -79,18 +85,18 @@ export async function listDeliveries(d1: D1Database, orgId: string, f: DeliveryF
   if (f.outcome) (parts.push("outcome = ?"), args.push(f.outcome));
   if (f.event) (parts.push("event_type = ?"), args.push(f.event));
   if (f.since != null) (parts.push("created_at >= ?"), args.push(f.since));
-  if (before != null) (parts.push("seq < ?"), args.push(before));
+  if (before != null) (parts.push("org_seq < ?"), args.push(before));
   const { results } = await d1
-    .prepare(`SELECT * FROM notification_deliveries WHERE ${parts.join(" AND ")} ORDER BY seq DESC LIMIT ?`)
+    .prepare(`SELECT * FROM notification_deliveries WHERE ${parts.join(" AND ")} ORDER BY org_seq DESC LIMIT ?`)
     .bind(...args, limit + 1)
     .all<DeliveryRow>();
   const page = results.slice(0, limit);
   return {
     items: page.map((r) => ({
-      id: encodeCursor(r.seq), subscription_id: r.subscription_id, message_id: r.message_id, event: r.event_type, task_id: r.task_id,
+      id: encodeCursor(r.org_seq), subscription_id: r.subscription_id, message_id: r.message_id, event: r.event_type, task_id: r.task_id,
       attempt: r.attempt, outcome: r.outcome, response_status: r.response_status, error: r.error, duration_ms: r.duration_ms,
       next_attempt_at: iso(r.next_attempt_at), created_at: iso(r.created_at)!,
     })),
-    next_cursor: results.length > limit ? encodeCursor(page[page.length - 1].seq) : null,
+    next_cursor: results.length > limit ? encodeCursor(page[page.length - 1].org_seq) : null,
   };
 }
