@@ -500,6 +500,18 @@ describe("chat with a model planner", () => {
     expect(reply.message).toMatchObject({ failed: true });
     expect(reply.message.content).toMatch(/planner's model failed/);
   });
+
+  it("masks the key a failing model quotes in its error, as a run's error is", async () => {
+    Object.assign(env, { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `http://127.0.0.1:${servers().openai}/v1` });
+    const name = `planner-${crypto.randomUUID().slice(0, 6)}`;
+    await addAgent(name, "openai:quotes-key");
+    const conv = await start({ planner: name });
+    const reply = await say(conv.id, "Research the market");
+    expect(reply.message).toMatchObject({ failed: true, content: "The planner's model failed: openai: HTTP 401: Key [masked] is not allowed to use this model" });
+    const read = await api("GET", `/chat/${conv.id}`);
+    expect(read.status).toBe(200);
+    expect(read.text).not.toContain(OPENAI_KEY);
+  });
 });
 
 describe("a long message to the offline planner", () => {

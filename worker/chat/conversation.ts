@@ -6,6 +6,7 @@ import { priceFor } from "../db/pricing";
 import type { Bindings } from "../env";
 import { canonicalJson } from "../lib/canonical-json";
 import { log } from "../lib/log";
+import { instanceSecretsOf, makeMasker } from "../lib/mask";
 import { readOrgSettings } from "../lib/org-settings";
 import { ledgerStatements } from "../spend/ledger";
 import { sseFrame } from "../task/events";
@@ -216,6 +217,7 @@ export class ChatConversation extends DurableObject<Bindings> {
       const out = await planReply({
         env: this.env, planner, plannerPrompt: plannerAgent?.system_prompt ?? meta.planner_prompt, agents,
         history, message: content, draft: previous?.plan ?? null, emit,
+        mask: makeMasker(instanceSecretsOf(this.env), (await readOrgSettings(this.env.DB, meta.org_id)).mask_patterns),
         onUsage: (u) => {
           if (!spend || !price) return;
           spend.usage = addUsage(spend.usage, u);

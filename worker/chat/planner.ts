@@ -1,6 +1,7 @@
 import { parseModel, providerFor } from "../agents/providers";
 import { StepError, type Usage } from "../agents/types";
 import type { Bindings } from "../env";
+import type { Masker } from "../lib/mask";
 import type { Plan } from "../task/plan-schema";
 import type { PlanIssue } from "../task/validate";
 import { checkDraft, describeIssues } from "./check";
@@ -25,6 +26,8 @@ export interface PlanRequest {
   maxAttempts?: number;
   /** each model call's usage (the offline planner makes none) */
   onUsage?: (usage: Usage) => void;
+  /** for a model's failure, which may quote the key it was sent */
+  mask: Masker;
 }
 
 export type PlanReply = { ok: true; plan: Plan; reply: string } | { ok: false; reply: string; issues: PlanIssue[] };
@@ -66,7 +69,7 @@ export async function planReply(r: PlanRequest): Promise<PlanReply> {
     return finish(out, r.emit, !streamed);
   } catch (e) {
     if (!(e instanceof StepError)) throw e;
-    const reply = `The planner's model failed: ${e.message}`;
+    const reply = `The planner's model failed: ${r.mask(e.message)}`;
     streamText(reply, r.emit);
     return { ok: false, reply, issues: [] };
   }
