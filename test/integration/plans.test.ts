@@ -211,6 +211,22 @@ describe("/plans", () => {
     expect((await api("GET", `/plans/${id}/versions`)).json.items).toHaveLength(2);
   });
 
+  it("saves every one of several saves at once that name no version, each its own version, as If-Match is what asks for a 409", async () => {
+    const def = (text: string) => ({ name: "raced", steps: [step("a", `@output ${text}`)] });
+    const id = (await savePlan(def("v0"))).id;
+    const texts = ["p1", "p2", "p3", "p4", "p5", "p6"];
+    const saves = await Promise.all(texts.map((t) => api("PUT", `/plans/${id}`, { body: def(t) })));
+    expect(saves.map((r) => r.status)).toEqual(texts.map(() => 200));
+    // each answer is the version it made
+    const made = saves.map((r, i) => ({ version: r.json.version, etag: r.headers.get("etag"), text: r.json.definition.steps[0].instructions, sent: texts[i] }));
+    for (const m of made) expect(m).toMatchObject({ etag: `"${m.version}"`, text: `@output ${m.sent}` });
+    expect(made.map((m) => m.version).sort()).toEqual([2, 3, 4, 5, 6, 7]);
+    const versions = (await api("GET", `/plans/${id}/versions`)).json.items;
+    expect(versions).toHaveLength(7);
+    const audit = (await api("GET", `/audit?target=${id}&action=plan.update`)).json.items;
+    expect(audit).toHaveLength(6);
+  });
+
   it("refuses invalid plans with 422 naming the step, and saves nothing", async () => {
     const before = (await api("GET", "/plans")).json.items.length;
     const cases: [Record<string, unknown>, string][] = [

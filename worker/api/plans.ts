@@ -141,7 +141,7 @@ export const plansApi = newApp()
       const also = (version: number, at: number) => [
         auditStatement(d1, { org_id: p.org_id, actor: actorOf(p), action: "plan.update", target_type: "plan", target_id: current.id, details: { version } }, at, true),
       ];
-      const saved = await saveVersion(d1, p, current, plan, { pause: c.req.valid("query").triggers === "pause", also, newer: (v) => newer(v, current.version) });
+      const saved = await saveVersion(d1, p, current, plan, { pause: c.req.valid("query").triggers === "pause", also, newer: ifMatch === undefined ? undefined : (v) => newer(v, current.version) });
       await publishPlan(c.env, p.org_id, "plan.updated", planSummary(saved));
       return c.json(toView(saved), 200, { etag: versionTag(saved.version) });
     },

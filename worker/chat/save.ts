@@ -38,6 +38,6 @@ export async function saveDraft(d1: D1Database, p: Principal, planId: string | n
   const also = (version: number, at: number) => [
     auditStatement(d1, { org_id: p.org_id, actor, action: "plan.update", target_type: "plan", target_id: current.id, details: { version, via: "chat" } }, at, true),
   ];
-  const newer = (version: number) => newerVersion(current.id, version, current.version, "draft", `save with {"plan_version": ${version}}`);
+  const newer = o.replaces == null ? undefined : (version: number) => newerVersion(current.id, version, current.version, "draft", `save with {"plan_version": ${version}}`);
   return { record: await saveVersion(d1, p, current, plan, { pause: o.pause, also, newer }), created: false, changed: true };
 }
