@@ -1,6 +1,6 @@
 // What `npm start` checks before the slow part (bundling, migrations, the runtime), so a start that cannot work
 // says why in one line, in its first second, and exits non-zero rather than failing later with a stack trace.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 
@@ -8,9 +8,16 @@ import path from "node:path";
 export class StartError extends Error {}
 
 /** `dir` made if it is missing, and writable, else a StartError saying which and why. */
+/** `mkdir -p` a level at a time: Node's recursive mkdir never returns under /proc (ENOENT at every level, tried again). */
+function makeDirs(dir) {
+  const missing = [];
+  for (let d = path.resolve(dir); !existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) mkdirSync(d);
+}
+
 export function prepareDataDir(dir) {
   try {
-    mkdirSync(path.join(dir, "state"), { recursive: true });
+    makeDirs(path.join(dir, "state"));
     const probe = path.join(dir, `.write-test-${process.pid}`);
     writeFileSync(probe, "");
     rmSync(probe);

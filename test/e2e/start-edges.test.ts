@@ -75,6 +75,10 @@ describe("npm start refuses what it cannot do", () => {
     expect(dir.code).toBe(1);
     expect(dir.output).toMatch(/^Flightdeck cannot start: Cannot use the data dir .+a-file\/data \(FLIGHTDECK_DATA_DIR\): ENOTDIR/);
     noStack(dir.output);
+    // where Node's own recursive mkdir would spin for ever
+    const proc = await start({ PORT: String(await freePort()), FLIGHTDECK_DATA_DIR: "/proc/flightdeck-data" });
+    expect(proc.code).toBe(1);
+    expect(proc.output).toMatch(/^Flightdeck cannot start: Cannot use the data dir \/proc\/flightdeck-data \(FLIGHTDECK_DATA_DIR\): ENOENT/);
     const port = await start({ PORT: "http", FLIGHTDECK_DATA_DIR: path.join(scratch, "unused") });
     expect(port.code).toBe(1);
     expect(port.output).toContain('PORT must be a port number (1–65535), not "http"');
