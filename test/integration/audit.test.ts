@@ -1,5 +1,7 @@
+import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, expectError } from "../helpers";
+import worker from "../../worker/index";
+import { ADMIN, api, BASE, createTask, expectError, waitForStatus } from "../helpers";
 
 type Entry = { id: string; at: string; actor: { type: string; id: string; name: string }; action: string; target: { type: string; id: string }; details: Record<string, unknown> | null };
 
@@ -9,7 +11,7 @@ async function newOrg(name: string) {
   return res.json.token as { id: string; token: string };
 }
 
-/** Most task actions are written after the response (waitUntil), so wait for them. */
+/** Reads the log until the entry is there (entries a batch does not carry are written with the answer, not in it). */
 async function entry(token: string, action: string, targetId: string): Promise<Entry> {
   const deadline = Date.now() + 5000;
   for (;;) {
@@ -20,6 +22,51 @@ async function entry(token: string, action: string, targetId: string): Promise<E
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** The D1 binding, but for audit rows written on their own, which call `reached` and wait for `gate`. */
+function auditWaitsFor(db: D1Database, reached: () => void, gate: Promise<void>): D1Database {
+  const bound = <T extends object>(o: T, k: string | symbol) => {
+    const v = Reflect.get(o, k);
+    return typeof v === "function" ? v.bind(o) : v;
+  };
+  const gated = (stmt: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(stmt, { get: (s, k) => (k === "bind" ? (...args: unknown[]) => gated(s.bind(...args)) : k === "run" ? async () => (reached(), await gate, s.run()) : bound(s, k)) });
+  return new Proxy(db, { get: (d, k) => (k === "prepare" ? (sql: string) => (/INTO audit_log/.test(sql) ? gated(d.prepare(sql)) : d.prepare(sql)) : bound(d, k)) });
+}
+
+describe("audit entries a batch does not carry", () => {
+  for (const [what, request] of [
+    ["an agent's creation", async () => new Request(`${BASE}/api/v1/agents`, { method: "POST", body: JSON.stringify({ name: `aud-${crypto.randomUUID().slice(0, 8)}`, model: "sim" }) })],
+    ["a task's cancel", async () => {
+      const task = await createTask({ agent: "writer", title: "cancel me", description: "@delay 20000\n@output x" });
+      await waitForStatus(task.id, ["in_progress"]);
+      return new Request(`${BASE}/api/v1/tasks/${task.id}`, { method: "DELETE" });
+    }],
+  ] as const) {
+    it(`are written before the answer is sent: ${what}`, async () => {
+      const req = await request();
+      req.headers.set("authorization", `Bearer ${ADMIN}`);
+      req.headers.set("content-type", "application/json");
+      let open!: () => void;
+      let reached!: () => void;
+      const [gate, writing] = [new Promise<void>((r) => (open = r)), new Promise<void>((r) => (reached = r))];
+      const answered = Promise.resolve(worker.fetch(req, { ...env, DB: auditWaitsFor(env.DB, reached, gate) }, createExecutionContext()));
+      try {
+        // its entry is being written, and held: the answer waits for it
+        await writing;
+        const first = await Promise.race([answered.then(() => "answered"), new Promise((r) => setTimeout(() => r("waiting for its entry"), 100))]);
+        expect(first).toBe("waiting for its entry");
+      } finally {
+        open();
+      }
+      const res = await answered;
+      expect(res.status).toBeLessThan(300);
+      const id = ((await res.json()) as { id: string }).id;
+      const action = what.includes("cancel") ? "task.cancel" : "agent.create";
+      expect(await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = ?").bind(id, action).first("n")).toBe(1);
+    });
+  }
+});
 
 describe("audit log", () => {
   it("records token and trigger changes with who did them", async () => {

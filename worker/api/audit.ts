@@ -94,9 +94,9 @@ const RULES: Rule[] = [
 ];
 
 /**
- * Records successful mutations after the response is made. These routes write
- * through Durable Objects or their own code, so the row goes out in `waitUntil`,
- * off the request's path.
+ * Records successful mutations once the route has made its response, before it is sent. These routes write
+ * through Durable Objects or their own code, so no batch of theirs carries the row; written after the answer
+ * (in `waitUntil`), it was lost to a process killed in between, while the change it records stayed.
  */
 export const auditMutations = createMiddleware<AppEnv>(async (c, next) => {
   await next();
@@ -113,7 +113,8 @@ export const auditMutations = createMiddleware<AppEnv>(async (c, next) => {
     if (!t.id) return;
     const p = c.get("principal");
     const stmt = auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: t.action, target_type: t.type, target_id: t.id, details: t.details });
-    c.executionCtx.waitUntil(stmt.run().catch((e: unknown) => log("error", "audit write failed", { error: String(e), action: t.action })));
+    // the change is made: a failed write of its record is logged, not answered as a failure of the change
+    await stmt.run().catch((e: unknown) => log("error", "audit write failed", { error: String(e), action: t.action }));
     return;
   }
 });
