@@ -7,7 +7,7 @@ export const ANTHROPIC_KEY = "test-anthropic-key";
 /**
  * A Messages API server. The request's `model` picks the scenario: echo, tools, tools-blank, search, pause, pause-newline (paused after text ending in line breaks),
  * pause-search (a server-tool turn paused mid-way, continued only when sent back exactly as it came), cut-tool, cut-off, refusal, stream-overloaded, ignores-stream, rate-limit,
- * overloaded, server-error, malformed, hang, huge (a 2 MB answer), bad-request. Malformed conversations get a 400 like the real API.
+ * overloaded, server-error, malformed, hang, huge (a 2 MB answer), sized (an answer of the size the message asks, its usage last), bad-request. Malformed conversations get a 400 like the real API.
  */
 export function startAnthropic(): Promise<FakeServer> {
   return listen((req, raw, res) => {
@@ -45,6 +45,30 @@ export function startAnthropic(): Promise<FakeServer> {
         for (const piece of text.match(/.{1,65536}/gs) ?? []) send({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: piece } });
         send({ type: "content_block_stop", index: 0 });
         send({ type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 500_000 } });
+        send({ type: "message_stop" });
+        return void res.end();
+      }
+      case "sized": {
+        // the user's message says what to answer: `text` bytes of text and `args` bytes of one call's input, whole (`json`) or
+        // streamed in 64 KB pieces; 100 input and 800,000 output tokens, which a stream sends last
+        const ask = JSON.parse(String(lastBlock.text)) as { text?: number; args?: number; json?: boolean };
+        const tool = ((body.tools as Json[] | undefined) ?? []).find((t) => !t.type);
+        const input = ask.args && tool ? JSON.stringify({ data: "y".repeat(ask.args) }) : "";
+        const blocks: Json[] = [...(ask.text ? [{ type: "text", text: "x".repeat(ask.text) }] : []), ...(input ? [{ type: "tool_use", id: "toolu_big", name: tool?.name, input: JSON.parse(input) }] : [])];
+        const m = message(body, blocks, input ? "tool_use" : "end_turn", usage(100, 0, 0, 800_000));
+        if (!body.stream || ask.json) return sendJson(res, 200, m);
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        const send = (e: Json) => res.write(`event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`);
+        send({ type: "message_start", message: { ...m, content: [], stop_reason: null, usage: usage(100, 0, 0, 1) } });
+        for (const [index, block] of blocks.entries()) {
+          const text = block.type === "text" ? String(block.text) : input;
+          send({ type: "content_block_start", index, content_block: block.type === "text" ? { type: "text", text: "" } : { ...block, input: {} } });
+          for (const piece of text.match(/.{1,65536}/gs) ?? []) {
+            send({ type: "content_block_delta", index, delta: block.type === "text" ? { type: "text_delta", text: piece } : { type: "input_json_delta", partial_json: piece } });
+          }
+          send({ type: "content_block_stop", index });
+        }
+        send({ type: "message_delta", delta: { stop_reason: m.stop_reason, stop_sequence: null }, usage: { output_tokens: 800_000 } });
         send({ type: "message_stop" });
         return void res.end();
       }

@@ -6,7 +6,7 @@ export const OPENAI_KEY = "test-openai-key";
 /**
  * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit, rate-limit-ms (429 with OpenAI's
  * `retry-after-ms` beside `retry-after`), no-quota (429 insufficient_quota),
- * server-error, malformed, hang, huge (a 2 MB answer), long-error (a 400 whose message follows 600 characters of other fields), bad-request, quotes-key (a 401 that quotes the key sent),
+ * server-error, malformed, hang, huge (a 2 MB answer), sized (an answer of the size the message asks, its usage last), long-error (a 400 whose message follows 600 characters of other fields), bad-request, quotes-key (a 401 that quotes the key sent),
  * fan-out (several tool calls in one turn), no-index (streamed tool calls without `index`, as Gemini sends them), bad-arguments (a call's arguments cut off),
  * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length), content-filter (finish_reason content_filter),
  * stream-error / stream-overloaded (an error object in the middle of a stream, as OpenAI and vLLM send one:
@@ -52,6 +52,26 @@ export function startOpenAI(): Promise<FakeServer> {
         res.writeHead(200, { "content-type": "text/event-stream" });
         for (const piece of text.match(/.{1,65536}/gs) ?? []) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
         return void res.end(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: usage(10, 0, 500_000) })}\n\ndata: [DONE]\n\n`);
+      }
+      case "sized": {
+        // the user's message says what to answer: `text` bytes of text and `args` bytes of one call's arguments, whole (`json`) or
+        // streamed in 64 KB pieces; 100 prompt and 800,000 completion tokens in the usage, which a stream sends last
+        const ask = JSON.parse(String(last.content)) as { text?: number; args?: number; json?: boolean };
+        const text = "x".repeat(ask.text ?? 0);
+        const tool = ((body.tools as Json[] | undefined) ?? [])[0]?.function as Json | undefined;
+        const args = ask.args ? JSON.stringify({ data: "y".repeat(ask.args) }) : "";
+        const calls = args && tool ? [{ id: "call_big", type: "function", function: { name: tool.name, arguments: args } }] : undefined;
+        const u = usage(100, 0, 800_000);
+        if (!body.stream || ask.json) return answer(res, { ...body, stream: false }, { content: text || null, ...(calls && { tool_calls: calls }) }, u);
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        const send = (chunk: Json) => res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        for (const piece of text.match(/.{1,65536}/gs) ?? []) send({ choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
+        for (const [i, piece] of (args.match(/.{1,65536}/gs) ?? []).entries()) {
+          const call = i === 0 ? { index: 0, id: "call_big", type: "function", function: { name: tool?.name, arguments: piece } } : { index: 0, function: { arguments: piece } };
+          send({ choices: [{ index: 0, delta: { tool_calls: [call] }, finish_reason: null }] });
+        }
+        send({ choices: [{ index: 0, delta: {}, finish_reason: calls ? "tool_calls" : "stop" }] });
+        return void res.end(`data: ${JSON.stringify({ choices: [], usage: u })}\n\ndata: [DONE]\n\n`);
       }
       case "long-error":
         // the message comes after more than 500 characters of other fields

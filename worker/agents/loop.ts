@@ -4,6 +4,7 @@ import { parseModel } from "./providers";
 import { capResult } from "./tools/cap";
 import { type RenamedTool, type ToolHost, type ToolResult, isSuspension } from "./tools/host";
 import { type ToolResultRecord, type TurnRecord, conversationOf, isFinal } from "./turn";
+import { boundAnswer } from "./turn-size";
 import { type Message, type Provider, StepError, type ToolCall, type ToolSpec, zeroUsage } from "./types";
 
 export type { ToolResultRecord, TurnRecord } from "./turn";
@@ -75,6 +76,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
   let renamed: RenamedTool[] | undefined;
   for (;;) {
     const last = turns.at(-1);
+    if (last?.oversize !== undefined) throw oversizeError(last);
     if (last && isCutOff(last)) throw cutOffError(last);
     if (last && isRefused(last)) throw refusedError(last);
     const followUp = last && isFinal(last) && last.carried_from !== undefined ? o.followUp : undefined;
@@ -100,8 +102,11 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
     }
     o.signal.throwIfAborted();
     const started_at = now();
-    const res = await o.provider.call({ model, messages, tools: specs, runNo: o.runNo, signal: o.signal, onText: o.onText });
+    const answered = await o.provider.call({ model, messages, tools: specs, runNo: o.runNo, signal: o.signal, onText: o.onText });
     const finished_at = now();
+    // an answer too large to keep is kept cut, for its tokens and cost to count, and fails the run below
+    const bounded = boundAnswer(answered);
+    const res = bounded?.answer ?? answered;
     const turn: TurnRecord = {
       turn_no: turns.length + 1,
       started_at,
@@ -109,12 +114,13 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
       sent,
       content: res.content,
       tool_calls: res.tool_calls,
-      tool_results: toolResultsOf(res.tool_calls, o.maxToolCallsPerTurn ?? MAX_TOOL_CALLS_PER_TURN, finished_at),
+      tool_results: bounded ? notRun(res.tool_calls, bounded.oversize, finished_at) : toolResultsOf(res.tool_calls, o.maxToolCallsPerTurn ?? MAX_TOOL_CALLS_PER_TURN, finished_at),
       searches: res.searches,
       ...(res.paused ? { paused: true } : {}),
       ...(res.provider_content ? { provider_content: res.provider_content } : {}),
       ...(res.cut_off ? { cut_off: res.cut_off } : {}),
       ...(res.refused ? { refused: res.refused } : {}),
+      ...(bounded ? { oversize: bounded.oversize } : {}),
       ...(renamed?.length ? { renamed_tools: renamed } : {}),
       usage: res.usage,
       cost_nanos: costNanos(res.usage, o.price),
@@ -131,6 +137,12 @@ const isCutOff = (t: TurnRecord): boolean => t.cut_off !== undefined && t.tool_c
 const cutOffError = (t: TurnRecord) =>
   new StepError(
     `the model's answer was cut off at its output token limit (${t.cut_off}) after ${t.usage.output} output tokens, so it is not taken as the step's output; turn ${t.turn_no} of the trace holds what it wrote`,
+    false,
+  );
+
+const oversizeError = (t: TurnRecord) =>
+  new StepError(
+    `the model's answer is ${t.oversize}, so it is neither the step's output nor are its tool calls run; turn ${t.turn_no} of the trace holds it cut to fit`,
     false,
   );
 
@@ -178,6 +190,12 @@ function toolResultsOf(calls: ToolCall[], max: number, at: number): ToolResultRe
     const error = `not run: the turn asked for ${calls.length} tool calls and a turn may make at most ${max}, so only the first ${max} were run; ask again for the rest`;
     return { call_id: c.id, name: c.name, result: `error: ${error}`, error, finished_at: at };
   });
+}
+
+/** The calls of an answer too large to keep: none is run, and each says why. */
+function notRun(calls: ToolCall[], oversize: string, at: number): ToolResultRecord[] {
+  const error = `not run: the answer that asked for it is ${oversize}`;
+  return calls.map((c) => ({ call_id: c.id, name: c.name, result: `error: ${error}`, error, finished_at: at }));
 }
 
 const SHOWN_ARGUMENT_CHARS = 200;

@@ -37,6 +37,11 @@ export interface TurnRecord {
   cut_off?: string;
   /** the provider stopped the answer for its content (the provider's reason): not a final answer */
   refused?: string;
+  /**
+   * The answer was too large to keep (`2.6 MB, past the 1 MB a model turn may hold`): its text and tool-call arguments
+   * are cut to fit (./turn-size.ts), its calls are not run, and the run fails; its tokens and cost count.
+   */
+  oversize?: string;
   /** MCP tools this turn's model was first offered under another name, as another tool had taken theirs */
   renamed_tools?: RenamedTool[];
   usage: Usage;

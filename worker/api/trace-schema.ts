@@ -46,6 +46,10 @@ const Turn = z.object({
   carried_from: z.number().int().optional().openapi({ description: "made by this run of the step, which counts its tokens and cost (here they are zero)" }),
   cut_off: z.string().optional(),
   refused: z.string().optional(),
+  oversize: z
+    .string()
+    .optional()
+    .openapi({ description: "the answer was too large to keep (its size and the bound): its text and tool-call arguments are cut to fit, its calls were not run, and the run failed" }),
   renamed_tools: z.array(z.object({ name: z.string(), server: z.string(), offered_as: z.string(), taken_by: z.string() })).optional(),
   usage: Tokens.extend({ searches: z.number().int() }),
   cost_nanos: z.number().int(),

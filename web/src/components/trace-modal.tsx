@@ -238,6 +238,11 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
           <Show when={props.turn.refused}>
             <span class="chip" title="The provider stopped the answer for its content, so it did not become the step's output">refused: {props.turn.refused}</span>
           </Show>
+          <Show when={props.turn.oversize}>
+            <span class="chip" title="The answer was too large to keep: its text and tool-call arguments are cut to fit, its tool calls were not run, and the run failed">
+              too large: {props.turn.oversize}
+            </span>
+          </Show>
           <span class="muted small">{fmtDuration(durationBetween(props.turn.started_at, props.turn.finished_at))}</span>
         </span>
       </header>
