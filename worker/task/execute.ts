@@ -455,6 +455,7 @@ function capCalls(kv: SyncKvStorage): string[] {
   return v === undefined ? [] : typeof v === "string" ? [v] : v;
 }
 const TEXT_FLUSH_MS = 100;
+const TEXT_EVENT_CHARS = 256 * 1024;
 
 /**
  * Coalesces a model's streamed text into a few events a second (each event is a storage write), masked as the
@@ -483,7 +484,8 @@ class TextStream {
     this.timer = null;
     const delta = this.masked.push(this.buffer) + (last ? this.masked.end() : "");
     this.buffer = "";
-    if (delta) this.emit(delta);
+    // each event is a row of the task's SQLite, which refuses a value past 2 MB: a burst goes out in pieces
+    for (let i = 0; i < delta.length; i += TEXT_EVENT_CHARS) this.emit(delta.slice(i, i + TEXT_EVENT_CHARS));
   }
 
   /** What is not sent yet, masked, for a run stopped mid-turn; nothing more is sent. */
