@@ -107,3 +107,40 @@ describe("a run a restart stops", () => {
     expect(done.steps[0].runs).toHaveLength(1);
   });
 });
+
+describe("a run stopped while its model answers", () => {
+  /** Waits `ms` from the first time the task shows in progress. */
+  async function inProgressFor(id: string, ms: number): Promise<void> {
+    await waitForStatus(id, ["in_progress"]);
+    const began = Date.now();
+    while (Date.now() - began < ms) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  it("by a cancel keeps the time it worked up to the stop", async () => {
+    const task = await runStep("@delay 5000\n@output done", 60);
+    await inProgressFor(task.id, 1_200);
+    expect((await api("DELETE", `/tasks/${task.id}`)).status).toBe(200);
+    const trace = (await api("GET", `/tasks/${task.id}/steps/a/runs/1/trace`)).json;
+    expect(trace.status).toBe("cancelled");
+    expect(trace.worked_ms).toBeGreaterThanOrEqual(1_000);
+    expect(trace.worked_ms).toBeLessThan(5_000);
+    expect((await stored(task.id)).worked_ms).toBe(trace.worked_ms);
+  });
+
+  it("by a sibling step's failure keeps the time it worked up to the stop", async () => {
+    const steps = [
+      { id: "a", agent: "researcher", instructions: "@delay 5000\n@output done", retry: { max_attempts: 1 } },
+      // fails after a turn of 1.2 s: a search the agent has no tool for, then a permanent failure
+      { id: "b", agent: "researcher", instructions: "@delay 1200\n@search otters\n@fail permanent", retry: { max_attempts: 1 } },
+    ];
+    const plan = await api("POST", "/plans", { body: { name: "sibling fails", steps } });
+    expect(plan.status, JSON.stringify(plan.json)).toBe(201);
+    const task = (await api("POST", `/plans/${plan.json.id}/run`, { body: {} })).json;
+    const done = await waitForStatus(task.id, ["failed"], 10_000);
+    expect(done.steps.map((s: { id: string; status: string }) => [s.id, s.status])).toEqual([["a", "cancelled"], ["b", "failed"]]);
+    const trace = (await api("GET", `/tasks/${task.id}/steps/a/runs/1/trace`)).json;
+    expect(trace.status).toBe("cancelled");
+    expect(trace.worked_ms).toBeGreaterThanOrEqual(1_000);
+    expect(trace.worked_ms).toBeLessThan(5_000);
+  });
+});

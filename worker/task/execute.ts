@@ -164,8 +164,8 @@ export class RunExecutor {
     }
   }
 
-  /** Stores a run, with its working time up to now when it is in flight here. */
-  private saveRun(run: StoredRun): void {
+  /** Stores a run, with its working time up to now when it is in flight here (a run stopped from outside included). */
+  saveRun(run: StoredRun): void {
     const clock = this.clocks.get(run.node_key);
     if (clock?.run === run) clock.checkpoint(Date.now());
     saveRun(this.t.sql, run);
@@ -422,7 +422,8 @@ export class RunExecutor {
       feedback: run.feedback,
       // what its step's timeout bounds, so a run that timed out after waits or a restart can be read
       timeout_s: t.agentStep(node).timeout_s ?? DEFAULT_TIMEOUT_S,
-      worked_ms: this.clocks.get(key)?.run === run ? this.clocks.get(key)!.at(Date.now()) : run.worked_ms,
+      // a run stopped keeps its clock until its turn gives up: what was stored at the stop is its time
+      worked_ms: run.status === "running" && this.clocks.get(key)?.run === run ? this.clocks.get(key)!.at(Date.now()) : run.worked_ms,
       // cache_write too: Anthropic prices it apart, and without it the run's cost cannot be worked out from its tokens
       tokens: { input: run.usage.input, cache: run.usage.cache, cache_write: run.usage.cache_write, output: run.usage.output, web_search: run.usage.web_search },
       searches: run.usage.searches,

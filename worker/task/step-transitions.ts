@@ -58,7 +58,8 @@ export function stopUnfinished(t: StepStore & Pick<TaskRunner, "nodes" | "execut
       run.status = "cancelled";
       run.error = reason;
       run.finished_at = now;
-      saveRun(t.sql, run);
+      // with the time it worked since its last write: a run stopped mid-turn would otherwise lose that turn's
+      t.executor.saveRun(run);
     }
   }
 }
