@@ -486,7 +486,13 @@ class TextStream {
     const delta = this.masked.push(this.buffer) + (last ? this.masked.end() : "");
     this.buffer = "";
     // each event is a row of the task's SQLite, which refuses a value past 2 MB: a burst goes out in pieces
-    for (let i = 0; i < delta.length; i += TEXT_EVENT_CHARS) this.emit(delta.slice(i, i + TEXT_EVENT_CHARS));
+    for (let i = 0; i < delta.length; ) {
+      let end = Math.min(delta.length, i + TEXT_EVENT_CHARS);
+      // never between the two halves of a character
+      if (end < delta.length && /[\uD800-\uDBFF]/.test(delta[end - 1])) end--;
+      this.emit(delta.slice(i, end));
+      i = end;
+    }
   }
 
   /** What is not sent yet, masked, for a run stopped mid-turn; nothing more is sent. */
