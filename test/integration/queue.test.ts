@@ -175,6 +175,96 @@ describe("concurrency caps", () => {
     expect((await detail(o.token, r3)).waiting).toEqual({ reason: "org_cap", cap: 2, position: 1 });
   });
 
+  it("renaming an agent keeps its cap: its waiting tasks keep their places, and tasks under the new name count those already queued", async () => {
+    const o = await org("rename", 10);
+    const solo = { name: "solo", model: "sim", tools: ["ask_human"], max_concurrency: 1 };
+    await api("POST", "/agents", { token: o.token, body: solo });
+    const ids = [await create(o.token, "solo 1", "solo"), await create(o.token, "solo 2", "solo"), await create(o.token, "solo 3", "solo")];
+    await waitFor(o.token, ids[0], ["needs_input"]);
+    const put = await api("PUT", "/agents/solo", { token: o.token, body: { ...solo, name: "solo-new" } });
+    expect(put.status, JSON.stringify(put.json)).toBe(200);
+    // the rename has the queue read its caps before it answers: anything it started would be in the line's place
+    expect(await o.queue.snapshot()).toEqual({ running: [ids[0]], waiting: ids.slice(1) });
+    expect(await statuses(o.token, ids)).toEqual(["needs_input", "pending", "pending"]);
+    expect((await detail(o.token, ids[2])).waiting).toEqual({ reason: "agent_cap", agent: "solo-new", cap: 1, position: 2 });
+
+    ids.push(await create(o.token, "solo 4", "solo-new"));
+    expect((await detail(o.token, ids[3])).waiting).toEqual({ reason: "agent_cap", agent: "solo-new", cap: 1, position: 3 });
+    for (let i = 0; i < ids.length; i++) {
+      await answer(o.token, ids[i]);
+      await waitFor(o.token, ids[i], ["completed"]);
+      if (i + 1 < ids.length) await waitFor(o.token, ids[i + 1], ["needs_input"]);
+      const now = await statuses(o.token, ids);
+      expect(active(now)).toBeLessThanOrEqual(1);
+      expect(now.slice(i + 2)).toEqual(Array(Math.max(0, ids.length - i - 2)).fill("pending"));
+    }
+    const started = (await Promise.all(ids.map((id) => detail(o.token, id)))).map((d) => Date.parse(d.started_at));
+    expect([...started].sort((a, b) => a - b)).toEqual(started);
+  });
+
+  it("deleting an agent leaves its cap on its tasks already running or waiting until they finish", async () => {
+    const o = await org("gone", 10);
+    const created = await api("POST", "/agents", { token: o.token, body: { name: "solo", model: "sim", tools: ["ask_human"], max_concurrency: 1 } });
+    const ids = [await create(o.token, "solo 1", "solo"), await create(o.token, "solo 2", "solo"), await create(o.token, "solo 3", "solo")];
+    await waitFor(o.token, ids[0], ["needs_input"]);
+    expect((await api("DELETE", `/agents/${created.json.id}`, { token: o.token })).status).toBe(204);
+    expect(await o.queue.snapshot()).toEqual({ running: [ids[0]], waiting: ids.slice(1) });
+    expect((await detail(o.token, ids[2])).waiting).toEqual({ reason: "agent_cap", agent: "solo", cap: 1, position: 2 });
+
+    // a restart keeps the cap too: the queue has it in its storage, as D1 no longer does
+    await abortAllDurableObjects();
+    await o.queue.refresh();
+    expect(await o.queue.snapshot()).toEqual({ running: [ids[0]], waiting: ids.slice(1) });
+    for (let i = 0; i < ids.length; i++) {
+      await answer(o.token, ids[i]);
+      await waitFor(o.token, ids[i], ["completed"]);
+      if (i + 1 < ids.length) await waitFor(o.token, ids[i + 1], ["needs_input"]);
+      expect(active(await statuses(o.token, ids))).toBeLessThanOrEqual(1);
+    }
+    // once they are done, the next read of the caps keeps the deleted agent's no longer
+    for (let i = 0; (await o.queue.counts()).running > 0; i++) {
+      expect(i).toBeLessThan(100);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await o.queue.refresh();
+    await create(o.token, "other");
+    expect(await runInDurableObject(o.queue, (_q, state) => state.storage.kv.get("agent_caps"))).toEqual({});
+  });
+
+  it("entries stored when the queue counted agents by name are counted by the agent's id after an update", async () => {
+    const o = await org("upgrade", 10);
+    const solo = { name: "solo", model: "sim", tools: ["ask_human"], max_concurrency: 1 };
+    const agentId = (await api("POST", "/agents", { token: o.token, body: solo })).json.id as string;
+    const ids = [await create(o.token, "solo 1", "solo"), await create(o.token, "solo 2", "solo")];
+    await waitFor(o.token, ids[0], ["needs_input"]);
+    // the storage as the queue's first version left it: agents named by name, no caps remembered
+    await runInDurableObject(o.queue, (_q, state) => {
+      const sql = state.storage.sql;
+      sql.exec("UPDATE slots SET agents = '[\"solo\"]'");
+      sql.exec("UPDATE waiting SET agents = '[\"solo\"]'");
+      sql.exec("UPDATE waiting_agents SET agent = 'solo'");
+      state.storage.kv.put("schema", 1);
+      state.storage.kv.delete("agent_caps");
+    });
+    await abortAllDurableObjects();
+    ids.push(await create(o.token, "solo 3", "solo"));
+    expect(await o.queue.snapshot()).toEqual({ running: [ids[0]], waiting: ids.slice(1) });
+    const stored = await runInDurableObject(o.queue, (_q, state) => ({
+      schema: state.storage.kv.get("schema"),
+      agents: [
+        ...state.storage.sql.exec<{ agents: string }>("SELECT agents FROM slots UNION ALL SELECT agents FROM waiting").toArray().map((r) => r.agents),
+        ...state.storage.sql.exec<{ agent: string }>("SELECT agent FROM waiting_agents").toArray().map((r) => r.agent),
+      ],
+    }));
+    expect(stored).toEqual({ schema: 2, agents: [...Array(3).fill(JSON.stringify([agentId])), agentId, agentId] });
+
+    expect((await api("PUT", "/agents/solo", { token: o.token, body: { ...solo, name: "solo-new" } })).status).toBe(200);
+    expect(await o.queue.snapshot()).toEqual({ running: [ids[0]], waiting: ids.slice(1) });
+    await answer(o.token, ids[0]);
+    await waitFor(o.token, ids[1], ["needs_input"]);
+    expect((await detail(o.token, ids[2])).waiting).toEqual({ reason: "agent_cap", agent: "solo-new", cap: 1, position: 1 });
+  });
+
   it("a task cancelled while it waits leaves the line and never starts", async () => {
     const o = await org("cancel", 1);
     const first = await create(o.token, "first");

@@ -70,7 +70,7 @@ export class QueueSide {
 }
 
 export function queuedTask(meta: TaskMeta): QueuedTask {
-  return { org_id: meta.org_id, task_id: meta.id, created_at: meta.created_at, agents: Object.keys(meta.agents), bypass: meta.parent_id !== null };
+  return { org_id: meta.org_id, task_id: meta.id, created_at: meta.created_at, agents: Object.values(meta.agents).map((a) => a.id), bypass: meta.parent_id !== null };
 }
 
 /** Hands the task to its organization's queue. True when it may run now; on failure it stays held and is offered again later. */

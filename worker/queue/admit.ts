@@ -1,11 +1,12 @@
 export interface Caps {
   org: number;
-  /** per agent name; an agent missing here has no cap of its own */
+  /** per agent id; an agent missing here has no cap of its own */
   agents: Record<string, number>;
 }
 
 export interface Entry {
   task_id: string;
+  /** the ids of the agents the task uses */
   agents: string[];
 }
 
@@ -45,7 +46,7 @@ export function admissible(caps: Caps, running: Entry[], waiting: Entry[]): stri
 export type Holding = { reason: "agent_cap"; agent: string; cap: number } | { reason: "org_cap"; cap: number };
 
 /**
- * Which cap holds a waiting task back: one of its agents at its own cap (that line is the one it waits in),
+ * Which cap holds a waiting task back: one of its agents (by id) at its own cap (that line is the one it waits in),
  * else the organization's. With neither full it is about to start, or its caps changed a moment ago: the
  * organization's line is still the one it stands in.
  */

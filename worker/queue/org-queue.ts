@@ -8,7 +8,7 @@ import { placeholders } from "../db/sql";
 import { taskStub } from "../task/stub";
 import { TrustedReading } from "../lib/trusted-reading";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 const CAPS_TTL_MS = 30_000;
 /** An admitted task that has not confirmed its start is told again this soon. */
 const ACK_RETRY_MS = 5_000;
@@ -24,6 +24,7 @@ export interface QueuedTask {
   org_id: string;
   task_id: string;
   created_at: number;
+  /** the ids of the agents it uses: the cap goes with the agent, whatever it is named later */
   agents: string[];
   /** sub-tasks take a slot but never wait: their parent may be waiting on them, holding its own slot */
   bypass: boolean;
@@ -33,6 +34,19 @@ export interface QueuedTask {
 export type WaitReason = Holding & { position: number };
 
 export type AdmitReply = "started" | "finished" | "unknown";
+
+interface AgentCap {
+  name: string;
+  cap: number;
+}
+
+type AgentCapRow = { id: string; name: string; max_concurrency: number | null };
+
+/** The caps, with the names of the capped agents by id: a waiting task's answer names its agent as it is called now. */
+type NamedCaps = Caps & { names: Record<string, string> };
+
+/** Entries stored before caps went by id name their agents; an agent's name never starts with agt_ (api/agents.ts). */
+const isAgentId = (a: string) => a.startsWith("agt_");
 
 /**
  * One per organization: the concurrency caps. Its SQLite keeps the tasks that
@@ -44,7 +58,17 @@ export type AdmitReply = "started" | "finished" | "unknown";
  */
 export class OrgQueue extends DurableObject<Bindings> {
   private readonly sql: SqlStorage;
-  private readonly caps = new TrustedReading<Caps>(CAPS_TTL_MS);
+  private readonly caps = new TrustedReading<NamedCaps>(CAPS_TTL_MS);
+  /**
+   * The capped agents as last read, by id; stored, so that the tasks of an agent deleted since, running or
+   * waiting, keep the cap they were queued under until they finish (they run on their snapshot of it).
+   */
+  private agentCaps: Record<string, AgentCap> = {};
+  /** Reads of the caps started and applied: one that a later read overtook does not overwrite it. */
+  private capsReads = 0;
+  private capsApplied = 0;
+  /** The stored entries still name agents by name: the first read of the caps rewrites them to ids. */
+  private namedByName = false;
   private running = new Map<string, Entry>();
   /** What the tables hold, kept in memory too: every task's arrival and release asks, and most find no one waiting. */
   private unacked = new Set<string>();
@@ -81,6 +105,7 @@ export class OrgQueue extends DurableObject<Bindings> {
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
       this.orgId = ctx.storage.kv.get<string>("org_id");
+      this.agentCaps = ctx.storage.kv.get<Record<string, AgentCap>>("agent_caps") ?? {};
       for (const r of this.sql.exec<{ task_id: string; agents: string; acked: number }>("SELECT task_id, agents, acked FROM slots")) {
         this.running.set(r.task_id, { task_id: r.task_id, agents: JSON.parse(r.agents) as string[] });
         if (!r.acked) this.unacked.add(r.task_id);
@@ -91,26 +116,31 @@ export class OrgQueue extends DurableObject<Bindings> {
   }
 
   private migrate(): void {
-    if (this.ctx.storage.kv.get<number>("schema") === SCHEMA_VERSION) return;
+    const version = this.ctx.storage.kv.get<number>("schema");
+    if (version === SCHEMA_VERSION) return;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS waiting (task_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, agents TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS waiting_order ON waiting (created_at, task_id);
       CREATE TABLE IF NOT EXISTS waiting_agents (agent TEXT NOT NULL, task_id TEXT NOT NULL, PRIMARY KEY (agent, task_id));
       CREATE TABLE IF NOT EXISTS slots (task_id TEXT PRIMARY KEY, agents TEXT NOT NULL, admitted_at INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0);
     `);
-    this.ctx.storage.kv.put("schema", SCHEMA_VERSION);
+    // version 1 named agents by name: its entries need the agents' ids, which D1 holds (upgradeNames)
+    if (version === 1) this.namedByName = true;
+    else this.ctx.storage.kv.put("schema", SCHEMA_VERSION);
   }
 
   // ---- RPC surface ----
 
   /** Idempotent. True when the task may start now; otherwise it waits and is admitted later. */
-  async enqueue(t: QueuedTask): Promise<boolean> {
-    if (this.orgId !== t.org_id) {
-      this.ctx.storage.kv.put("org_id", t.org_id);
-      this.orgId = t.org_id;
+  async enqueue(arrival: QueuedTask): Promise<boolean> {
+    if (this.orgId !== arrival.org_id) {
+      this.ctx.storage.kv.put("org_id", arrival.org_id);
+      this.orgId = arrival.org_id;
     }
     // Nothing awaits between this check and the write below, so two arrivals cannot both take the last slot.
-    const caps = await this.loadCaps(t.org_id);
+    const caps = await this.loadCaps(arrival.org_id);
+    // an offer made by a task of the previous version names its agents
+    const t = arrival.agents.every(isAgentId) ? arrival : { ...arrival, agents: arrival.agents.map((a) => (isAgentId(a) ? a : idNamed(caps, a))) };
     if (this.finished.has(t.task_id)) return false;
     if (this.running.has(t.task_id)) {
       this.acknowledge(t.task_id);
@@ -180,7 +210,8 @@ export class OrgQueue extends DurableObject<Bindings> {
            AND NOT EXISTS (SELECT 1 FROM waiting_agents a WHERE a.task_id = w.task_id AND a.agent IN (${placeholders(full)}))`,
           row.created_at, row.created_at, taskId, ...full,
         ).one().n;
-    return { ...holding, position: ahead + 1 };
+    const position = ahead + 1;
+    return "agent" in holding ? { ...holding, agent: caps.names[holding.agent] ?? holding.agent, position } : { ...holding, position };
   }
 
   async counts(): Promise<{ running: number; waiting: number }> {
@@ -356,17 +387,76 @@ export class OrgQueue extends DurableObject<Bindings> {
     if (stale.size) await this.tell([...stale.keys()], stale);
   }
 
-  private loadCaps(orgId: string): Promise<Caps> {
+  private loadCaps(orgId: string): Promise<NamedCaps> {
     return this.caps.get(async () => {
+      const read = ++this.capsReads;
+      const named = this.namedByName ? this.namesInEntries() : [];
       const [settings, agents] = await Promise.all([
         readOrgSettings(this.env.DB, orgId),
-        this.env.DB.prepare("SELECT name, max_concurrency FROM agents WHERE org_id = ? AND max_concurrency IS NOT NULL").bind(orgId).all<{ name: string; max_concurrency: number }>(),
+        // the capped agents; those remembered, to tell one deleted from one whose cap was lifted; those old entries name
+        this.env.DB.prepare(
+          `SELECT id, name, max_concurrency FROM agents WHERE org_id = ?1
+             AND (max_concurrency IS NOT NULL OR id IN (SELECT value FROM json_each(?2)) OR name IN (SELECT value FROM json_each(?3)))
+           ORDER BY id`,
+        )
+          .bind(orgId, JSON.stringify(Object.keys(this.agentCaps)), JSON.stringify(named))
+          .all<AgentCapRow>(),
       ]);
+      if (this.namedByName) this.upgradeNames(agents.results);
+      if (read > this.capsApplied) {
+        this.capsApplied = read;
+        this.rememberCaps(agents.results);
+      }
+      const caps = Object.entries(this.agentCaps);
       return {
         org: settings.max_concurrent_tasks ?? DEFAULT_MAX_CONCURRENT_TASKS,
-        agents: Object.fromEntries(agents.results.map((a) => [a.name, a.max_concurrency])),
+        agents: Object.fromEntries(caps.map(([id, a]) => [id, a.cap])),
+        names: Object.fromEntries(caps.map(([id, a]) => [id, a.name])),
       };
     });
+  }
+
+  /** The capped agents as D1 has them now, and those deleted whose tasks still run or wait. */
+  private rememberCaps(rows: AgentCapRow[]): void {
+    const next: Record<string, AgentCap> = {};
+    for (const r of rows) if (r.max_concurrency !== null) next[r.id] = { name: r.name, cap: r.max_concurrency };
+    const present = new Set(rows.map((r) => r.id));
+    const running = agentCounts(this.running.values());
+    for (const [id, cap] of Object.entries(this.agentCaps)) {
+      if (present.has(id)) continue;
+      if (running.has(id) || this.sql.exec("SELECT 1 FROM waiting_agents WHERE agent = ? LIMIT 1", id).toArray().length > 0) next[id] = cap;
+    }
+    if (JSON.stringify(next) !== JSON.stringify(this.agentCaps)) this.ctx.storage.kv.put("agent_caps", next);
+    this.agentCaps = next;
+  }
+
+  /** The agent names that entries stored by version 1 hold. */
+  private namesInEntries(): string[] {
+    const agents = new Set<string>();
+    for (const e of this.running.values()) for (const a of e.agents) agents.add(a);
+    for (const r of this.sql.exec<{ agent: string }>("SELECT DISTINCT agent FROM waiting_agents")) agents.add(r.agent);
+    return [...agents].filter((a) => !isAgentId(a));
+  }
+
+  /**
+   * Rewrites the entries of version 1 to name agents by id, as D1 has the names now. A name no agent has any
+   * more (renamed or deleted before) stays: no cap is counted under it, as version 1 counted none.
+   */
+  private upgradeNames(rows: AgentCapRow[]): void {
+    const ids = new Map(rows.map((r) => [r.name, r.id]));
+    const toIds = (agents: string[]) => agents.map((a) => ids.get(a) ?? a);
+    this.ctx.storage.transactionSync(() => {
+      for (const table of ["slots", "waiting"]) {
+        for (const r of this.sql.exec<{ task_id: string; agents: string }>(`SELECT task_id, agents FROM ${table}`).toArray()) {
+          this.sql.exec(`UPDATE ${table} SET agents = ? WHERE task_id = ?`, JSON.stringify(toIds(JSON.parse(r.agents) as string[])), r.task_id);
+        }
+      }
+      for (const [name, id] of ids) this.sql.exec("UPDATE waiting_agents SET agent = ? WHERE agent = ?", id, name);
+      this.ctx.storage.kv.put("schema", SCHEMA_VERSION);
+    });
+    for (const e of this.running.values()) e.agents = toIds(e.agents);
+    for (const [id, agents] of this.unstored) this.unstored.set(id, toIds(agents));
+    this.namedByName = false;
   }
 
   private armAlarm(): void {
@@ -377,4 +467,9 @@ export class OrgQueue extends DurableObject<Bindings> {
     this.alarmAt = at;
     void this.ctx.storage.setAlarm(at);
   }
+}
+
+/** The id of the capped agent called `name`, else the name: an agent with no cap counts against none. */
+function idNamed(caps: NamedCaps, name: string): string {
+  return Object.entries(caps.names).find(([, n]) => n === name)?.[0] ?? name;
 }
