@@ -44,6 +44,21 @@ describe("an agent's version (ETag / If-Match)", () => {
     expect((await api("GET", `/agents/${a.id}`)).json).toMatchObject({ system_prompt: winner, version: 2 });
   });
 
+  it("answers each of concurrent saves with the version it wrote, not another save's", async () => {
+    const { json: a } = await api("POST", "/agents", { body: agent("etag-e") });
+    const prompts = ["p1", "p2", "p3", "p4"];
+    const saves = await Promise.all(prompts.map((p) => api("PUT", `/agents/${a.id}`, { body: { ...agent("etag-e"), system_prompt: p } })));
+    for (const [i, s] of saves.entries()) {
+      expect(s.status, s.text).toBe(200);
+      // its own edit, under the version that edit was saved as: the ETag a next If-Match sends stands for it
+      expect(s.json.system_prompt).toBe(prompts[i]);
+      expect(s.headers.get("etag")).toBe(`"${s.json.version}"`);
+    }
+    expect(saves.map((s) => s.json.version).sort()).toEqual([2, 3, 4, 5]);
+    const last = saves.find((s) => s.json.version === 5)!;
+    expect((await api("GET", `/agents/${a.id}`)).json).toMatchObject({ system_prompt: last.json.system_prompt, version: 5 });
+  });
+
   it("takes * and no If-Match as before, and refuses a malformed one naming the header", async () => {
     const { json: a } = await api("POST", "/agents", { body: agent("etag-d") });
     expect((await api("PUT", `/agents/${a.id}`, { body: { ...agent("etag-d"), max_turns: 7 } })).json.version).toBe(2);

@@ -217,6 +217,21 @@ describe("named MCP servers: credentials an admin stores once and agents use by 
     expect(audit).toEqual(["mcp_server.delete", "mcp_server.set", "mcp_server.set", "mcp_server.set"]);
   });
 
+  it("answers each of concurrent saves with the version it wrote, not another save's", async () => {
+    const name = `racing-${uid()}`;
+    expect((await putServer(name, { url: local(servers().mcp, "/mcp?v=0") })).json.version).toBe(1);
+    const urls = [1, 2, 3, 4, 5, 6].map((v) => local(servers().mcp, `/mcp?v=${v}`));
+    const saves = await Promise.all(urls.map((url) => putServer(name, { url })));
+    for (const [i, s] of saves.entries()) {
+      expect(s.status, s.text).toBe(200);
+      expect(s.json.url).toBe(urls[i]);
+      expect(s.headers.get("etag")).toBe(`"${s.json.version}"`);
+    }
+    expect(saves.map((s) => s.json.version).sort()).toEqual([2, 3, 4, 5, 6, 7]);
+    const last = saves.find((s) => s.json.version === 7)!;
+    expect((await api("GET", `/mcp-servers/${name}`)).json).toMatchObject({ url: last.json.url, version: 7 });
+  });
+
   it("belongs to its organization: another sees none of it and cannot use it by name", async () => {
     const name = `private-${uid()}`;
     await putServer(name, { url: local(servers().mcp, "/mcp"), headers: { Authorization: "Bearer private-value-1" } });

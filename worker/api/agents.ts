@@ -168,24 +168,31 @@ export const agentsApi = newApp()
       const renamed = a.name !== current.name;
       // with If-Match, a save that lands between the read and this write makes it change nothing: 409, not a lost update
       const version = ifMatch === undefined ? null : current.version;
-      let changed: number;
+      // the answer is the row this save wrote (RETURNING), never one read after it: a concurrent save's row and
+      // version would hand the client an ETag for an edit it did not make, which its next If-Match would save over
+      let saved: AgentRow | undefined;
       try {
-        const [uses, update] = await d1.batch<TriggerUse>([
+        const [uses, update] = await d1.batch<TriggerUse | AgentRow>([
           d1.prepare(renamed ? TRIGGERS_USING_AGENT : "SELECT NULL AS id WHERE 0").bind(...(renamed ? [p.org_id, current.name] : [])),
           d1.prepare(
             `UPDATE agents SET name = ?3, model = ?4, system_prompt = ?5, tools = ?6, max_turns = ?7, max_cost_nanos = ?8, max_concurrency = ?9, updated_at = ?10, max_tool_calls_per_turn = ?12, version = version + 1
-             WHERE id = ?11 AND org_id = ?1 AND (?3 = ?2 OR NOT EXISTS (${TRIGGERS_USING_AGENT})) AND (?13 IS NULL OR version = ?13)`,
+             WHERE id = ?11 AND org_id = ?1 AND (?3 = ?2 OR NOT EXISTS (${TRIGGERS_USING_AGENT})) AND (?13 IS NULL OR version = ?13)
+             RETURNING ${COLS}`,
           ).bind(p.org_id, current.name, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, Date.now(), current.id, a.max_tool_calls_per_turn, version),
         ]);
-        if (uses.results.length) throw usedByTriggers("rename", current.name, uses.results);
-        changed = update.meta.changes;
+        if (uses.results.length) throw usedByTriggers("rename", current.name, uses.results as TriggerUse[]);
+        saved = (update.results as AgentRow[])[0];
       } catch (e) {
         if (isUniqueViolation(e)) throw conflict(`an agent named ${a.name} already exists`);
         throw e;
       }
-      if (version !== null && changed !== 1) throw agentMoved(current.id, (await findAgent(d1, p.org_id, current.id)).version, version, "edit");
+      if (!saved) {
+        // nothing written: with If-Match, another save came first (409); without, the agent was deleted meanwhile (404)
+        const latest = await findAgent(d1, p.org_id, current.id);
+        if (version !== null) throw agentMoved(current.id, latest.version, version, "edit");
+        throw notFound("agent");
+      }
       if (a.max_concurrency !== current.max_concurrency || a.name !== current.name) await orgQueue(c.env, p.org_id).refresh();
-      const saved = await findAgent(c.env.DB, p.org_id, current.id);
       return c.json(toAgent(saved), 200, { etag: versionTag(saved.version) });
     },
   )

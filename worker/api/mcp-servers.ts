@@ -149,15 +149,15 @@ export const mcpServersApi = newApp()
         throw e;
       }
       const d1 = c.env.DB;
-      const current = () => d1.prepare("SELECT url, header_names, version FROM mcp_servers WHERE org_id = ? AND name = ?").bind(p.org_id, name).first<{ url: string; header_names: string; version: number }>();
+      const current = () => d1.prepare(`SELECT ${COLS} FROM mcp_servers WHERE org_id = ? AND name = ?`).bind(p.org_id, name).first<Omit<McpServerRow, "headers">>();
       const previous = await current();
       if (addOnly && previous) throw mcpServerExists(name, previous.version);
       if (ifMatch !== undefined && !previous) throw notFound("MCP server");
       if (ifMatch !== undefined && !ifMatches(ifMatch, previous!.version)) throw mcpServerMoved(name, previous!.version, baseVersion(ifMatch), "edit");
       // a save of what is saved changes nothing, nor raises the version another admin holds (fingerprints tell values apart)
+      // (answered with the row it compared, not one read again, which a concurrent save may have changed)
       if (previous && previous.url === url && previous.header_names === JSON.stringify(names)) {
-        const row = await d1.prepare(`SELECT ${COLS} FROM mcp_servers WHERE org_id = ? AND name = ?`).bind(p.org_id, name).first<McpServerRow>();
-        return c.json(view(row!), 200, { etag: versionTag(row!.version) });
+        return c.json(view(previous), 200, { etag: versionTag(previous.version) });
       }
       // with a precondition, a save that lands between the read and this write makes it change nothing: 409, not a lost update
       const version = ifMatch === undefined ? null : previous!.version;
@@ -169,13 +169,15 @@ export const mcpServersApi = newApp()
               `INSERT INTO mcp_servers (org_id, name, url, headers, header_names, created_at, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
                ON CONFLICT(org_id, name) DO UPDATE SET url = excluded.url, headers = excluded.headers, header_names = excluded.header_names,
                  updated_at = excluded.updated_at, updated_by = excluded.updated_by, version = mcp_servers.version + 1
-               WHERE NOT ?8`,
+               WHERE NOT ?8
+               RETURNING ${COLS}`,
             ).bind(p.org_id, name, url, sealed, JSON.stringify(names), now, JSON.stringify(actor), addOnly ? 1 : 0)
           : d1.prepare(
               `UPDATE mcp_servers SET url = ?3, headers = ?4, header_names = ?5, updated_at = ?6, updated_by = ?7, version = version + 1
-               WHERE org_id = ?1 AND name = ?2 AND version = ?8`,
+               WHERE org_id = ?1 AND name = ?2 AND version = ?8
+               RETURNING ${COLS}`,
             ).bind(p.org_id, name, url, sealed, JSON.stringify(names), now, JSON.stringify(actor), version);
-      const [written] = await d1.batch([
+      const [written] = await d1.batch<Omit<McpServerRow, "headers">>([
         write,
         // names and fingerprints only: the audit log is read by every admin and outlives a rotation
         auditStatement(d1, {
@@ -183,14 +185,16 @@ export const mcpServersApi = newApp()
           details: { url, headers: names, previous: previous ? { url: previous.url, headers: JSON.parse(previous.header_names) as HeaderViewT[] } : null },
         }, now, true),
       ]);
-      if (written.meta.changes !== 1) {
+      // the answer is the row this save wrote (RETURNING), never one read after it: a concurrent save's version
+      // would be an ETag for a change this admin never saw, and their next If-Match would save over it
+      const row = written.results[0];
+      if (!row) {
         const latest = await current();
         if (!latest) throw notFound("MCP server");
         throw addOnly ? mcpServerExists(name, latest.version) : mcpServerMoved(name, latest.version, version, "edit");
       }
-      const row = await d1.prepare(`SELECT ${COLS} FROM mcp_servers WHERE org_id = ? AND name = ?`).bind(p.org_id, name).first<McpServerRow>();
       await delay(MCP_SERVER_CACHE_MS);
-      return c.json(view(row!), 200, { etag: versionTag(row!.version) });
+      return c.json(view(row), 200, { etag: versionTag(row.version) });
     },
   )
   .openapi(
