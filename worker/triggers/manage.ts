@@ -60,11 +60,26 @@ export async function checkResumable(d1: D1Database, orgId: string, t: TriggerRo
 
 const ONLY: Record<TriggerRow["kind"], (keyof TriggerPatch)[]> = { cron: ["input_map", "rate_limit_per_min"], webhook: ["cron", "timezone"] };
 
+/** How many times a PATCH reads, checks and writes before a write that keeps losing a race is 409. */
+export const TRIGGER_UPDATE_ATTEMPTS = 5;
+
 /**
  * Changes what the patch names, checked as a create is. A new schedule or a resume re-arms the clock
- * from now (no catching up); the write is conditional on the trigger not having changed since it was read.
+ * from now (no catching up); the write is conditional on the trigger (and the plan it was checked against) not
+ * having changed since it was read. A PATCH takes no precondition, so one whose write lost that race to another
+ * change reads both again, checks again and writes again, laid over what the other wrote (two PATCHes of different
+ * fields both land): 409 only when it keeps losing, after TRIGGER_UPDATE_ATTEMPTS tries.
  */
 export async function updateTrigger(env: Bindings, p: Principal, id: string, patch: TriggerPatch): Promise<TriggerRow> {
+  for (let attempt = 1; ; attempt++) {
+    const saved = await tryUpdateTrigger(env, p, id, patch);
+    if (saved) return saved;
+    if (attempt >= TRIGGER_UPDATE_ATTEMPTS) throw conflict("the trigger or its plan kept changing while saving; reload and try again");
+  }
+}
+
+/** One read-check-write of a PATCH: the trigger as saved, or null when another change landed between the read and the write. */
+async function tryUpdateTrigger(env: Bindings, p: Principal, id: string, patch: TriggerPatch): Promise<TriggerRow | null> {
   const t = await loadTrigger(env.DB, id, p.org_id);
   if (!t) throw notFound("trigger");
   const foreign = ONLY[t.kind].filter((k) => patch[k] !== undefined);
@@ -81,7 +96,8 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
     if (patch.inputs !== undefined) checkInputs(params, patch.inputs, t.kind);
     if (patch.input_map) checkInputMap(params, patch.input_map);
   }
-  const now = Date.now();
+  // updated_at is what the write is conditional on: it must differ from the one read, even within a millisecond
+  const now = Math.max(Date.now(), t.updated_at + 1);
   const paused = patch.paused === undefined ? t.paused : patch.paused ? 1 : 0;
   const next: TriggerRow = {
     ...t, cron, timezone, paused, updated_at: now,
@@ -110,7 +126,7 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
     const saved = await loadTrigger(env.DB, id, p.org_id);
     if (!saved) throw notFound("trigger");
     await rearmAsSaved(env, saved);
-    throw conflict("the trigger or its plan changed while saving; reload and try again");
+    return null;
   }
   return next;
 }
