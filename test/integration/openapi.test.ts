@@ -565,18 +565,26 @@ describe("every route takes only what it declares", () => {
 
 describe("a method a path does not take", () => {
   it("is 405 with Allow naming the documented methods (OPTIONS gets them as a 204), and a stray trailing slash is named", async () => {
-    // every documented path a URL matches counts, as the router's does (`/tasks/export` is also a `/tasks/{id}`)
+    // the documented paths a URL matches most fixedly count: `/tasks/export` is a `GET /tasks/export`, never a
+    // `DELETE /tasks/{id}` of a task called "export" (a fixed segment beats a parameter where they first differ)
     const pattern = (path: string, op: Op) => new RegExp(`^${fullPath(path, op).replace(/\./g, "\\.").replace(/\{\w+\}/g, "[^/]+")}$`);
-    const all = ops().map((o) => ({ ...o, re: pattern(o.path, o.op) }));
+    const fixedness = (path: string) => path.split("/").map((seg) => (/^\{\w+\}$/.test(seg) ? "0" : "1")).join("");
+    const all = ops().map((o) => ({ ...o, re: pattern(o.path, o.op), fixed: fixedness(fullPath(o.path, o.op)) }));
     for (const url of new Set(all.map((o) => fill(fullPath(o.path, o.op))))) {
-      const methods = [...new Set(all.filter((o) => o.re.test(url)).map((o) => o.method))];
+      const matching = all.filter((o) => o.re.test(url));
+      const most = matching.map((o) => o.fixed).sort().at(-1)!;
+      const methods = [...new Set(matching.filter((o) => o.fixed === most).map((o) => o.method))];
       const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : [])].sort().join(", ");
-      const wrong = ["PATCH", "PUT", "DELETE", "POST", "GET"].find((m) => !methods.includes(m))!;
-      const res = await workerFetch(new Request(`${BASE}${url}`, { method: wrong, headers: { authorization: `Bearer ${ADMIN}` } }));
-      const body = (await res.json()) as { error: { code: string; message: string; request_id: string } };
-      expect([res.status, res.headers.get("allow"), body.error.code], `${wrong} ${url}`).toEqual([405, allow, "method_not_allowed"]);
-      expect(body.error.message).toBe(`${wrong} is not allowed on ${url}: it takes ${allow}`);
-      expect(body.error.request_id).toBeTruthy();
+      // one method no route takes, and every one that only a less fixed route takes
+      const shadowed = [...new Set(matching.filter((o) => o.fixed !== most).map((o) => o.method))].filter((m) => !methods.includes(m));
+      const wrongs = new Set([["PATCH", "PUT", "DELETE", "POST", "GET"].find((m) => !methods.includes(m))!, ...shadowed]);
+      for (const wrong of wrongs) {
+        const res = await workerFetch(new Request(`${BASE}${url}`, { method: wrong, headers: { authorization: `Bearer ${ADMIN}` } }));
+        const body = (await res.json()) as { error: { code: string; message: string; request_id: string } };
+        expect([res.status, res.headers.get("allow"), body.error.code], `${wrong} ${url}`).toEqual([405, allow, "method_not_allowed"]);
+        expect(body.error.message).toBe(`${wrong} is not allowed on ${url}: it takes ${allow}`);
+        expect(body.error.request_id).toBeTruthy();
+      }
       const options = await workerFetch(new Request(`${BASE}${url}`, { method: "OPTIONS", headers: { authorization: `Bearer ${ADMIN}` } }));
       expect([options.status, options.headers.get("allow")], `OPTIONS ${url}`).toEqual([204, `${allow}, OPTIONS`]);
     }
@@ -589,6 +597,33 @@ describe("a method a path does not take", () => {
     expect(slash.json.error.message).toBe("no route GET /api/v1/tasks/ (did you mean /api/v1/tasks, without the trailing slash?)");
     expect((await api("GET", "/nothing-here")).json.error.message).toBe("no route GET /api/v1/nothing-here");
   }, SWEEP_MS);
+});
+
+describe("a fixed path beside an {id}", () => {
+  it("takes only its own methods: DELETE /tasks/export is 405, not a cancel of a task called export", async () => {
+    const cases: [string, string, string][] = [
+      ["DELETE", "/tasks/export", "GET, HEAD"],
+      ["DELETE", "/tasks/summary", "GET, HEAD"],
+      ["PATCH", "/tasks/export", "GET, HEAD"],
+      ["DELETE", "/triggers/next-fires", "GET, HEAD"],
+      ["PATCH", "/triggers/next-fires", "GET, HEAD"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await api(method, path);
+      expectError(res, 405, "method_not_allowed");
+      expect(res.headers.get("allow"), `${method} ${path}`).toBe(allow);
+      expect(res.json.error.message).toBe(`${method} is not allowed on /api/v1${path}: it takes ${allow}`);
+      const options = await api("OPTIONS", path);
+      expect([options.status, options.headers.get("allow")], `OPTIONS ${path}`).toEqual([204, `${allow}, OPTIONS`]);
+    }
+    // what they take still answers, and an {id} beside them is still a task's or a trigger's
+    expect((await api("GET", "/tasks/summary")).status).toBe(200);
+    expect((await api("HEAD", "/tasks/export?format=csv")).status).toBe(200);
+    expectError(await api("DELETE", "/tasks/tsk_missing"), 404, "not_found");
+    expectError(await api("PATCH", "/triggers/trg_missing", { body: { title: "x" } }), 404, "not_found");
+    const options = await api("OPTIONS", "/tasks/tsk_missing");
+    expect([options.status, options.headers.get("allow")]).toEqual([204, "DELETE, GET, HEAD, OPTIONS"]);
+  });
 });
 
 describe("a route that takes no body", () => {

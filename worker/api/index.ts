@@ -15,6 +15,8 @@ import { healthApi } from "./health";
 import { honoPath, idempotency, IDEMPOTENT_ROUTES, type Replayed, refuseIdempotencyKey, UNREPLAYABLE_ROUTES } from "./idempotency";
 import { docsApi } from "./openapi";
 import { mcpServersApi } from "./mcp-servers";
+import { methodGuard } from "./no-route";
+import { API_BASE } from "./schemas";
 import { notificationsApi, replayedSubscription } from "./notifications";
 import { orgsApi } from "./orgs";
 import { plansApi } from "./plans";
@@ -46,6 +48,9 @@ const publicRoutes = withHealth.route("/auth/session", authSessionPublicApi).rou
 const authed = newApp();
 authed.use("*", authenticate);
 authed.use("*", rateLimit);
+// A fixed path beside an {id} (`/tasks/export`, `/triggers/next-fires`) takes only its own methods: a DELETE of it is
+// 405, not a cancel of a task called "export" (the 405s of a path no route takes are noRoute's, in worker/index.ts).
+authed.use("*", methodGuard(() => api.routes, API_BASE));
 authed.use("*", wellFormedBody);
 authed.use("*", auditMutations);
 const REPLAYED: Readonly<Record<string, Replayed>> = {
