@@ -63,16 +63,30 @@ function notAllowed(c: Context, allow: readonly string[]): Response {
   return c.json({ error: { code: "method_not_allowed", message, request_id: c.get("requestId") as string } }, 405, { allow: allow.join(", ") });
 }
 
+/** The paths routes name with fixed segments only that a route with a parameter also matches, with the methods each takes. */
+function shadowedPaths(routes: readonly Route[]): Map<string, string[]> {
+  const withParams = routes.filter((r) => r.method !== "ALL" && r.path.includes(":"));
+  const out = new Map<string, string[]>();
+  for (const r of routes) {
+    if (r.method === "ALL" || r.path.includes(":") || r.path.includes("*") || out.has(r.path)) continue;
+    if (withParams.some((o) => patternOf(o.path)?.re.test(r.path))) out.set(r.path, allowedMethods(routes, r.path));
+  }
+  return out;
+}
+
 /**
- * Ahead of the routes: a method the path does not take (by `allowedMethods`) is 405 here, before a less fixed
+ * Ahead of the routes: a method a fixed path does not take (by `allowedMethods`) is 405 here, before a less fixed
  * route of that method takes the path for one of its own (`DELETE /tasks/export` as a cancel of a task "export").
- * `routes` are the app's, whose paths are `base` shorter than the request's.
+ * `routes` are the app's, whose paths are `base` shorter than the request's. One lookup a request: the paths it
+ * guards are found once.
  */
 export function methodGuard(routes: () => readonly Route[], base = "") {
+  let guarded: Map<string, string[]> | null = null;
   return async (c: Context, next: () => Promise<void>) => {
+    guarded ??= shadowedPaths(routes());
     const path = c.req.path.startsWith(base) ? c.req.path.slice(base.length) || "/" : c.req.path;
-    const allow = allowedMethods(routes(), path);
-    if (allow.length && !allow.includes(c.req.method)) return notAllowed(c, allow);
+    const allow = guarded.get(path);
+    if (allow && !allow.includes(c.req.method)) return notAllowed(c, allow);
     await next();
   };
 }
