@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { startMcp } from "../fake-servers/mcp";
 import { apiCall, type App, type Browser, uid, useDashboard } from "./helpers";
 
@@ -82,6 +82,31 @@ describe("MCP servers in Settings", () => {
     } finally {
       await mcp.close();
     }
+  });
+
+  it("checks its own fields: a blank name and a URL that is not one get the form's or the API's error, never the browser's bubble", async () => {
+    const name = `checked-${uid()}`;
+    await page.goto(`${app.url}/settings?tab=mcp`);
+    await page.getByRole("button", { name: "Add MCP server" }).click();
+    const dialog = page.getByRole("dialog", { name: "New MCP server" });
+    const focused = (field: Locator) => field.evaluate((el) => el === document.activeElement);
+    await dialog.getByRole("button", { name: "Add server" }).press("Enter");
+    const nameField = dialog.getByLabel("Name", { exact: true });
+    await expect.poll(() => nameField.getAttribute("aria-invalid")).toBe("true");
+    await dialog.getByText("Name the server: agents use it as mcp:<name>.").waitFor();
+    await expect.poll(() => focused(nameField)).toBe(true);
+
+    await nameField.fill(name);
+    const url = dialog.getByLabel("URL");
+    await url.fill("mcp.example.com/mcp");
+    await dialog.getByLabel("Value").fill("Bearer some-value");
+    await dialog.getByRole("button", { name: "Add server" }).press("Enter");
+    // the API's refusal names the URL: that field is marked and takes the focus
+    await expect.poll(() => url.getAttribute("aria-invalid")).toBe("true");
+    await expect.poll(() => focused(url)).toBe(true);
+    expect(await nameField.getAttribute("aria-invalid")).toBeNull();
+    await page.keyboard.press("Escape");
+    expect((await apiCall<{ items: Server[] }>(app, "GET", "/mcp-servers")).items.map((s) => s.name)).not.toContain(name);
   });
 
   it("saves over no other admin's change, adds over no server of that name, and deletes none changed since the list was read", async () => {

@@ -52,7 +52,7 @@ export function McpServerForm(props: { server: McpServer | null; onClose: () => 
 
   return (
     <Modal open onClose={props.onClose} title={s ? `Edit ${s.name}` : "New MCP server"}>
-      <form class="stack" onSubmit={submit} autocomplete="off">
+      <form class="stack" onSubmit={submit} autocomplete="off" novalidate>
         <div class="grid-2">
           <label class="field">
             <span>Name</span>
