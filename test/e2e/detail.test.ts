@@ -589,8 +589,9 @@ describe("task detail", () => {
     // the failed step's own button opens the dialog with it chosen
     await page.goto(`${app.url}/tasks/${task.id}`);
     await badge("failed").waitFor({ timeout: 20_000 });
-    expect(await page.getByRole("button", { name: "Rerun from draft…" }).count()).toBe(0);
-    await page.getByRole("button", { name: "Rerun from polish…" }).click();
+    expect(await page.getByRole("button", { name: /^Rerun from here… \(draft\)/ }).count()).toBe(0);
+    // its name begins with the words it shows, then says which step, so a voice command by those words finds it
+    await page.getByRole("button", { name: "Rerun from here… (polish)", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: "Rerun task" });
     const version = dialog.getByLabel("Plan version");
     await version.waitFor();

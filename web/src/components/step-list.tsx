@@ -91,8 +91,8 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
         <p class="step-error">{s().error}</p>
       </Show>
       <Show when={props.onRerun && s().status === "failed"}>
-        <button class="btn btn-ghost btn-sm" type="button" onClick={() => props.onRerun?.(s().id)} aria-label={`Rerun from ${label()}…`}>
-          Rerun from here…
+        <button class="btn btn-ghost btn-sm" type="button" onClick={() => props.onRerun?.(s().id)}>
+          Rerun from here…<span class="sr-only"> ({label()})</span>
         </button>
       </Show>
       {/* a transient failure waits out its backoff: the step is not failed, its next run is on the way */}
