@@ -116,6 +116,35 @@ describe("form errors are tied to their fields", () => {
     await page.locator("tr", { hasText: title }).getByTestId("delivery-limit").filter({ hasText: /^At most 5 deliveries a minute$/ }).waitFor();
   });
 
+  it("the API's refusal naming its field by key: a URL no notification may go to, added or edited, and a schedule that never fires", async () => {
+    const url = `https://hooks.example.com/checked-${uid()}`;
+    const sub = await apiCall<{ id: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"] });
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    const add = page.getByRole("form", { name: "Add subscription" });
+    await add.getByLabel("Endpoint URL").fill("http://127.0.0.1:9/x");
+    await add.getByRole("button", { name: "Add subscription" }).click();
+    await expectInvalid(add, add.getByLabel("Endpoint URL"), /this URL cannot receive notifications/);
+
+    await page.locator(`tr[data-subscription-id="${sub.id}"]`).getByRole("button", { name: `Edit ${url}` }).click();
+    const edit = page.getByRole("dialog", { name: "Edit subscription" });
+    await edit.getByLabel("Endpoint URL").fill("http://localhost/x");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await expectInvalid(edit, edit.getByLabel("Endpoint URL"), /this URL cannot receive notifications/);
+    await page.keyboard.press("Escape");
+
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: `Scheduled ${uid()}`, steps: [{ id: "a", agent: "writer", instructions: "@output ok" }] });
+    const name = `Yearly ${uid()}`;
+    await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: {}, title: name });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    await page.getByRole("button", { name: `Edit ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Edit ${name}` });
+    await dialog.getByLabel("Cron expression").fill("0 0 30 2 *");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await expectInvalid(dialog, dialog.getByLabel("Cron expression"), /invalid cron/);
+    await page.keyboard.press("Escape");
+    expect(browser.problems).toEqual([]);
+  });
+
   it("a plan's Run form, a task's answer and a rejection with no comment, and a plan's JSON", async () => {
     const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
       name: `Asks ${uid()}`,

@@ -29,8 +29,8 @@ export function createFieldErrors() {
       if (bad) setError(NOT_A_NUMBER, bad);
       return bad !== undefined;
     },
-    /** Marks the field an API error names, if it is one of this form's. */
-    markFrom: (e: unknown) => mark(e instanceof ApiError ? invalidField(e.details, elements.keys()) : null),
+    /** Marks the field an API error names, if it is one of this form's: a refused value's (400, 422), never a conflict's details. */
+    markFrom: (e: unknown) => mark(e instanceof ApiError && (e.status === 400 || e.status === 422) ? invalidField(e.details, elements.keys()) : null),
     /** Spread on the field's input: `<input {...fields.of("title")} />`; `help`, the id of its own description, stays on it. */
     of: (name: string, help?: string) => ({
       ref: (el: { focus: () => void; validity?: ValidityState }) => void elements.set(name, el),
