@@ -179,6 +179,25 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("gives the focus back to Rerun… and Rerun from here… on Escape the first time each opens (its code loaded then), the page staying behind", async () => {
+    const title = `Rerun by keyboard ${uid()}`;
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@fail permanent" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("failed");
+    for (const name of ["Rerun…", `Rerun from here… (${title})`]) {
+      // a fresh load each time: the dialog's code is fetched as it first opens
+      await page.goto(`${app.url}/tasks/${task.id}`);
+      const opener = page.getByRole("button", { name, exact: true });
+      await opener.focus();
+      await page.keyboard.press("Enter");
+      const dialog = page.getByRole("dialog", { name: "Rerun task" });
+      await dialog.getByRole("button", { name: "Rerun", exact: true }).waitFor();
+      expect(await page.locator(".detail-head h1").isVisible(), `${name}: the page stays behind it`).toBe(true);
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "hidden" });
+      await expect.poll(() => opener.evaluate((el) => el === document.activeElement), { message: `${name}: focus back` }).toBe(true);
+    }
+  });
+
   it("keeps a dialog opened before the last one's close event arrived: that event closes nothing", async () => {
     const task = await runUntilWaiting(app, `Dialog after dialog ${uid()}`, [{ id: "draft", agent: "writer", instructions: "@output Draft", approval: true }], 1);
     await page.goto(`${app.url}/tasks/${task.id}`);

@@ -55,6 +55,32 @@ describe("agents", () => {
     const cleared = (await apiCall<{ items: Agent[] }>(app, "GET", "/agents")).items.find((a) => a.id === created.id);
     expect(cleared).toMatchObject({ max_cost: null, max_concurrency: null, max_tool_calls_per_turn: null });
   });
+  it("gives the focus back to New agent and Edit on Escape and after a save, the page staying behind the form", async () => {
+    const name = `keyed-${uid()}`;
+    await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim" });
+    await page.goto(`${app.url}/agents`);
+    const focused = (el: ReturnType<Page["getByRole"]>) => el.evaluate((e) => e === document.activeElement);
+    for (const [button, title] of [["New agent", "New agent"], [`Edit ${name}`, `Edit ${name}`]]) {
+      const opener = page.getByRole("button", { name: button, exact: true });
+      await opener.focus();
+      await page.keyboard.press("Enter");
+      const dialog = page.getByRole("dialog", { name: title });
+      await dialog.getByLabel("System prompt").waitFor();
+      expect(await page.getByRole("heading", { name: "Agents", exact: true }).isVisible(), `${title}: the page stays behind it`).toBe(true);
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "hidden" });
+      await expect.poll(() => focused(opener), { message: `${title}: focus back on ${button}` }).toBe(true);
+    }
+    const opener = page.getByRole("button", { name: `Edit ${name}`, exact: true });
+    await opener.focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: `Edit ${name}` });
+    await dialog.getByLabel("System prompt").fill("Be brief.");
+    await dialog.getByRole("button", { name: "Save" }).press("Enter");
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(() => focused(opener), { message: "focus back on Edit after saving" }).toBe(true);
+  });
+
   it("refuses a save or a delete from a page read before another admin's edit, says so, and keeps that edit", async () => {
     const name = `shared-${uid()}`;
     const created = await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim", system_prompt: "v1" });

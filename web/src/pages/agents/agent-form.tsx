@@ -1,9 +1,10 @@
-import { createResource, createSignal, For, Show } from "solid-js";
+import { createSignal, For, Show } from "solid-js";
 import { api } from "../../api";
 import type { Agent, AgentInput } from "../../api-types";
 import { Modal } from "../../components/modal";
 import { FormFooter } from "../../components/form-footer";
 import { toast } from "../../components/toast";
+import { createLoader } from "../../lib/loader";
 import { createSubmit } from "../../lib/submit";
 import { numberInput } from "../../lib/number-input";
 import { movedTo } from "../../lib/version-conflict";
@@ -30,8 +31,9 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
   const [maxConcurrency, setMaxConcurrency] = createSignal(a?.max_concurrency == null ? "" : String(a.max_concurrency));
   const [maxToolCalls, setMaxToolCalls] = createSignal(a?.max_tool_calls_per_turn == null ? "" : String(a.max_tool_calls_per_turn));
   const { busy, error: err, setError: setErr, run, unreadable, errorId, field } = createSubmit();
-  // the organization's named servers, offered by name: their credentials stay in Settings
-  const [servers] = createResource(() => api.mcpServers.list().then((p) => p.items).catch(() => []));
+  // the organization's named servers, offered by name: their credentials stay in Settings. A loader, not a resource:
+  // a resource would suspend the page behind the form, taking its opener (and the focus to give back) off the page.
+  const servers = createLoader(() => api.mcpServers.list().then((p) => p.items).catch(() => []));
   const toggleServer = (tool: string, on: boolean) => {
     const rest = toolList(tools()).filter((t) => t !== tool);
     setTools((on ? [...rest, tool] : rest).join(", "));
@@ -106,10 +108,10 @@ export function AgentForm(props: { agent: Agent | null; onClose: () => void; onS
             <input {...field("max_turns")} type="number" min="1" value={maxTurns()} onInput={numberInput(setMaxTurns)} />
           </label>
         </div>
-        <Show when={servers()?.length}>
+        <Show when={servers.data?.length}>
           <fieldset class="row gap-sm wrap">
             <legend>MCP servers</legend>
-            <For each={servers()}>
+            <For each={servers.data}>
               {(srv) => (
                 <label class="row gap-xs">
                   <input type="checkbox" checked={toolList(tools()).includes(`mcp:${srv.name}`)} onChange={(e) => toggleServer(`mcp:${srv.name}`, e.currentTarget.checked)} />

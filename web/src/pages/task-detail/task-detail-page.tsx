@@ -1,5 +1,5 @@
 import { A, useParams } from "@solidjs/router";
-import { createEffect, createSignal, lazy, on, onCleanup, Show } from "solid-js";
+import { createEffect, createSignal, lazy, on, onCleanup, Show, Suspense } from "solid-js";
 import { FINAL } from "../../../../worker/task/outcome";
 import { api, namesNothing, openStream, taskEventsPath, type StreamState } from "../../api";
 import type { TaskDetail } from "../../api-types";
@@ -163,7 +163,10 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
         </div>
       </header>
       <Show when={rerun() !== null}>
-        <RerunDialog task={t()} from={rerun() ?? ""} onClose={() => setRerun(null)} />
+        {/* its own boundary: loading its code must not suspend the page, which would take away the button to give the focus back to */}
+        <Suspense>
+          <RerunDialog task={t()} from={rerun() ?? ""} onClose={() => setRerun(null)} />
+        </Suspense>
       </Show>
 
       <Show when={t().pending?.length}>
