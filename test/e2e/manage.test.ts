@@ -773,6 +773,34 @@ describe("secrets shown once", () => {
   });
 });
 
+describe("the focus after a form's request", () => {
+  it("goes back to Create token once its secret is copied, and stays on Create trigger after a create", async () => {
+    const isFocused = (el: ReturnType<Page["getByRole"]>) => el.evaluate((e) => e === document.activeElement);
+    await page.goto(`${app.url}/settings?tab=tokens`);
+    await page.getByLabel("Token name").fill(`keyed-${uid()}`);
+    const create = page.getByRole("button", { name: "Create token" });
+    await create.focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Your new token" });
+    await dialog.getByRole("button", { name: "I have copied it" }).focus();
+    await page.keyboard.press("Enter");
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(() => isFocused(create), { message: "focus back on Create token" }).toBe(true);
+
+    const plan = await onePlan(`Focused ${uid()}`, []);
+    const name = `Kept focus ${uid()}`;
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const form = page.getByRole("form", { name: "Create trigger" });
+    await form.getByLabel("Plan").selectOption(plan.id);
+    await form.getByLabel("Name (optional)").fill(name);
+    const submit = form.getByRole("button", { name: "Create trigger" });
+    await submit.focus();
+    await page.keyboard.press("Enter");
+    await page.locator("tr", { hasText: name }).waitFor();
+    await expect.poll(() => isFocused(submit), { message: "focus kept on Create trigger" }).toBe(true);
+  });
+});
+
 describe("API tokens", () => {
   it("makes a token that expires, and lists when", async () => {
     const name = `contractor-${uid()}`;

@@ -56,6 +56,19 @@ describe("notifications in the dashboard", () => {
     await expect.poll(async () => (await apiCall<{ items: { url: string; enabled: boolean }[] }>(app, "GET", "/notifications/subscriptions")).items.find((s) => s.url === url)?.enabled).toBe(true);
   });
 
+  it("gives the focus back to Add subscription once its signing secret is copied", async () => {
+    await page.goto(`${app.url}/settings?tab=notifications`);
+    await page.getByLabel("Endpoint URL").fill(`https://hooks.example.com/keyed-${uid()}`);
+    const add = page.getByRole("button", { name: "Add subscription" });
+    await add.focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Signing secret" });
+    await dialog.getByRole("button", { name: "I have copied it" }).focus();
+    await page.keyboard.press("Enter");
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(() => add.evaluate((el) => el === document.activeElement), { message: "focus back on Add subscription" }).toBe(true);
+  });
+
   it("edits a subscription's URL, description and events, shows the API's refusal, and sends a test message", async () => {
     const url = `https://hooks.example.com/edit-${uid()}`;
     const created = await apiCall<{ id: string; secret: string }>(app, "POST", "/notifications/subscriptions", { url, events: ["task.failed"], description: "before" });

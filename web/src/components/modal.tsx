@@ -2,6 +2,11 @@ import { createEffect, onCleanup, Show, type JSX } from "solid-js";
 import { focusPlace, keepPlaceWhenRemoved, placeOf, type FocusPlace } from "../lib/focus-place";
 import { Icon } from "./icons";
 
+// The control last focused. One turned off while its request ran (a form's submit) drops the focus to the page's
+// start, where a dialog its answer opens (a secret shown once) would find no opener to give the focus back to.
+let lastFocused: Element | null = null;
+document.addEventListener("focusin", (e) => void (lastFocused = e.target instanceof Element ? e.target : null));
+
 /**
  * A native <dialog> opened with showModal(): focus is trapped, the page behind is inert,
  * Escape closes it, and focus returns to the opener (or, when the opener's row is deleted, to the same place in the next row). `dismissible={false}` leaves only the
@@ -19,6 +24,7 @@ export function Modal(props: { open: boolean; onClose: () => void; title: string
   createEffect(() => {
     if (props.open && !dialog.open) {
       opener = document.activeElement;
+      if ((!opener || opener === document.body) && lastFocused?.isConnected) opener = lastFocused;
       place = placeOf(opener);
       dialog.showModal();
     } else if (!props.open && dialog.open) dialog.close();

@@ -17,6 +17,8 @@ export function createSubmit() {
     fields.mark(text ? field : null);
   };
   const run = async (request: () => Promise<unknown>): Promise<boolean> => {
+    // the submit button, off while busy, loses the focus to the page's start: it takes it back once on again
+    const from = document.activeElement;
     setBusy(true);
     setError(null);
     try {
@@ -28,6 +30,8 @@ export function createSubmit() {
       return false;
     } finally {
       setBusy(false);
+      const now = document.activeElement;
+      if ((!now || now === document.body) && from instanceof HTMLElement && from.isConnected) from.focus();
     }
   };
   /** True, with the error shown on it, when a number field holds text that is not a number (lib/field-errors.ts). */
