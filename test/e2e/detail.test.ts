@@ -198,6 +198,32 @@ describe("task detail", () => {
     }
   });
 
+  it("gives the focus to the task's heading when a head dialog's action takes its button away: Send answer, Cancel task", async () => {
+    const steps = [{ id: "ask", agent: "writer", instructions: "@ask Which tone?\n@output ok" }];
+    const heading = page.locator(".detail-head h1");
+    const headFocused = () => heading.evaluate((el) => el === document.activeElement);
+    const answered = await runUntilWaiting(app, `Answered by keyboard ${uid()}`, steps, 1);
+    await page.goto(`${app.url}/tasks/${answered.id}`);
+    await page.locator(".detail-head").getByRole("button", { name: "Provide input", exact: true }).focus();
+    await page.keyboard.press("Enter");
+    const ask = page.getByRole("dialog", { name: "Provide input" });
+    await ask.getByLabel("Your answer").fill("dry");
+    await ask.getByRole("button", { name: "Send answer" }).press("Enter");
+    await ask.waitFor({ state: "detached" });
+    await page.locator(".detail-head").getByRole("button", { name: "Provide input", exact: true }).waitFor({ state: "detached" });
+    await expect.poll(headFocused, { message: "focus on the heading after Send answer" }).toBe(true);
+
+    const cancelled = await runUntilWaiting(app, `Cancelled by keyboard ${uid()}`, steps, 1);
+    await page.goto(`${app.url}/tasks/${cancelled.id}`);
+    await page.locator(".detail-head").getByRole("button", { name: "Cancel", exact: true }).focus();
+    await page.keyboard.press("Enter");
+    const cancel = page.getByRole("dialog", { name: "Cancel task?" });
+    await cancel.getByRole("button", { name: "Cancel task" }).press("Enter");
+    await cancel.waitFor({ state: "detached" });
+    await page.locator(".detail-head").getByRole("button", { name: "Cancel", exact: true }).waitFor({ state: "detached" });
+    await expect.poll(headFocused, { message: "focus on the heading after Cancel task" }).toBe(true);
+  });
+
   it("keeps a dialog opened before the last one's close event arrived: that event closes nothing", async () => {
     const task = await runUntilWaiting(app, `Dialog after dialog ${uid()}`, [{ id: "draft", agent: "writer", instructions: "@output Draft", approval: true }], 1);
     await page.goto(`${app.url}/tasks/${task.id}`);

@@ -8,6 +8,28 @@ let lastFocused: Element | null = null;
 document.addEventListener("focusin", (e) => void (lastFocused = e.target instanceof Element ? e.target : null));
 
 /**
+ * Once `el` (a page's own button, in no list: a task's Cancel, Provide input) goes because of what its dialog did,
+ * the focus goes to the page's heading (focusable by script) rather than to the page's start.
+ */
+function headingWhenRemoved(el: HTMLElement): void {
+  const stop = () => {
+    observer.disconnect();
+    clearTimeout(timer);
+    document.removeEventListener("focusin", onFocusIn);
+  };
+  const onFocusIn = (e: FocusEvent) => e.target !== el && stop();
+  const observer = new MutationObserver(() => {
+    if (el.isConnected) return;
+    stop();
+    const active = document.activeElement;
+    if (!active || active === document.body) document.querySelector<HTMLElement>('#main h1[tabindex="-1"]')?.focus();
+  });
+  observer.observe(document.body, { childList: true, subtree: true });
+  const timer = setTimeout(stop, 10_000);
+  document.addEventListener("focusin", onFocusIn);
+}
+
+/**
  * A native <dialog> opened with showModal(): focus is trapped, the page behind is inert,
  * Escape closes it, and focus returns to the opener (or, when the opener's row is deleted, to the same place in the next row). `dismissible={false}` leaves only the
  * dialog's own buttons to close it: no Escape, backdrop click or close button.
@@ -40,6 +62,7 @@ export function Modal(props: { open: boolean; onClose: () => void; title: string
     if (opener instanceof HTMLElement && opener.isConnected) {
       opener.focus();
       if (place) keepPlaceWhenRemoved(opener, place);
+      else headingWhenRemoved(opener);
     } else if (place) focusPlace(place);
     opener = null;
     place = null;
