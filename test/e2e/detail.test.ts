@@ -224,6 +224,21 @@ describe("task detail", () => {
     await expect.poll(headFocused, { message: "focus on the heading after Cancel task" }).toBe(true);
   });
 
+  it("keeps the focus in Needs your input after a rejection sent by keyboard, the step's next run waiting there again", async () => {
+    const task = await runUntilWaiting(app, `Rejected by keyboard ${uid()}`, [{ id: "draft", agent: "writer", instructions: "@output a draft", approval: true }], 1);
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const panel = page.getByRole("region", { name: "Needs your input" });
+    await panel.getByLabel("Comment (for a rejection)").fill("Shorter, please");
+    await panel.getByRole("button", { name: "Reject" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(async () => (await apiCall<{ steps: { id: string; runs?: unknown[] }[] }>(app, "GET", `/tasks/${task.id}`)).steps[0].runs?.length ?? 0, { timeout: 20_000 }).toBeGreaterThan(1);
+    await panel.getByRole("button", { name: "Reject" }).waitFor();
+    // a moment for the page to settle, then the focus is still where the person works, not the page's start
+    await page.waitForTimeout(500);
+    const where = () => page.evaluate(() => (document.activeElement?.closest(".pending-panel, .detail-head") ? "panel" : (document.activeElement?.tagName ?? "none")));
+    await expect.poll(where).toBe("panel");
+  });
+
   it("keeps a dialog opened before the last one's close event arrived: that event closes nothing", async () => {
     const task = await runUntilWaiting(app, `Dialog after dialog ${uid()}`, [{ id: "draft", agent: "writer", instructions: "@output Draft", approval: true }], 1);
     await page.goto(`${app.url}/tasks/${task.id}`);
