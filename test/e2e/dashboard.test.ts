@@ -308,6 +308,21 @@ describe("dashboard", () => {
     expect(await row.textContent()).toContain("step: draft · run: 1");
   });
 
+  it("keeps the focus on Approve in Review… once the next output waiting shows, an Approve sent by keyboard", async () => {
+    const steps = loopOfReviews(["Initech", "Hooli"], { listAgent: "researcher", draft: "Hello {{item}}" });
+    const task = await runUntilWaiting(app, `Keyed review ${uid()}`, steps, 2, { inputs: {}, title: `Keyed review ${uid()}` });
+    await page.goto(`${app.url}/tasks`);
+    await page.locator(`tr[data-task-id="${task.id}"]`).getByRole("button", { name: "Review…" }).press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Review step output" });
+    await dialog.getByText("Hello Initech", { exact: true }).waitFor();
+    const approve = dialog.getByRole("button", { name: "Approve" });
+    await approve.focus();
+    await page.keyboard.press("Enter");
+    await dialog.getByText("Hello Hooli", { exact: true }).waitFor();
+    await expect.poll(() => approve.evaluate((el) => el === document.activeElement), { message: "focus on Approve" }).toBe(true);
+    await page.keyboard.press("Escape");
+  });
+
   it("reviews a loop's iterations from a table row, each output shown before it is approved", async () => {
     const steps = loopOfReviews(["Acme", "Globex"], { listAgent: "researcher", draft: "Dear {{item}}" });
     const task = await runUntilWaiting(app, `Row review ${uid()}`, steps, 2, { inputs: {}, title: `Row review ${uid()}` });

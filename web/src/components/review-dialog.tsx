@@ -1,11 +1,12 @@
 import { A } from "@solidjs/router";
 import { createSignal, Show } from "solid-js";
 import { api } from "../api";
-import type { TaskListItem } from "../api-types";
+import type { PendingItem, TaskListItem } from "../api-types";
 import { createFieldErrors } from "../lib/field-errors";
 import { errorMessage } from "../lib/format";
 import { createLoader } from "../lib/loader";
 import { findStep } from "../lib/steps";
+import { refocusing } from "../lib/submit";
 import { Modal } from "./modal";
 import { NO_COMMENT, ReviewOutput } from "./review-output";
 import { Loading } from "./states";
@@ -32,6 +33,9 @@ export function ReviewDialog(props: { task: TaskListItem; onClose: () => void; o
     const it = item();
     if (!it) return;
     if (what === "reject" && !comment().trim()) return setErr(NO_COMMENT, "comment");
+    await refocusing(() => send(what, it));
+  };
+  const send = async (what: "approve" | "reject", it: PendingItem) => {
     setBusy(true);
     setErr(null);
     try {

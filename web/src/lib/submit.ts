@@ -16,25 +16,36 @@ export function createSubmit() {
     setErrorText(text);
     fields.mark(text ? field : null);
   };
-  const run = async (request: () => Promise<unknown>): Promise<boolean> => {
-    // the submit button, off while busy, loses the focus to the page's start: it takes it back once on again
-    const from = document.activeElement;
-    setBusy(true);
-    setError(null);
-    try {
-      await request();
-      return true;
-    } catch (e) {
-      setErrorText(errorMessage(e));
-      fields.markFrom(e);
-      return false;
-    } finally {
-      setBusy(false);
-      const now = document.activeElement;
-      if ((!now || now === document.body) && from instanceof HTMLElement && from.isConnected) from.focus();
-    }
-  };
+  const run = (request: () => Promise<unknown>): Promise<boolean> =>
+    refocusing(async () => {
+      setBusy(true);
+      setError(null);
+      try {
+        await request();
+        return true;
+      } catch (e) {
+        setErrorText(errorMessage(e));
+        fields.markFrom(e);
+        return false;
+      } finally {
+        setBusy(false);
+      }
+    });
   /** True, with the error shown on it, when a number field holds text that is not a number (lib/field-errors.ts). */
   const unreadable = () => fields.markUnreadable(setError);
   return { busy, error, setError, run, unreadable, errorId: fields.errorId, field: fields.of };
+}
+
+/**
+ * Runs `action`, then gives the focus back to the control that had it (a button turned off while busy, which drops
+ * the focus to the page's start) if the focus is still there and the control still on the page.
+ */
+export async function refocusing<T>(action: () => Promise<T>): Promise<T> {
+  const from = document.activeElement;
+  try {
+    return await action();
+  } finally {
+    const now = document.activeElement;
+    if ((!now || now === document.body) && from instanceof HTMLElement && from.isConnected) from.focus();
+  }
 }
