@@ -508,6 +508,26 @@ describe("dashboard", () => {
     await group.getByText("Page 1").waitFor();
   });
 
+  it("hands the focus from a pager's button turned off at the last or first page to the other one, never the page's start", async () => {
+    const tag = uid();
+    const made = await Promise.all(Array.from({ length: 6 }, (_, i) => apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Osprey ${tag} ${i}`, description: "@output ok" })));
+    await expect.poll(async () => (await Promise.all(made.map((t) => apiCall<Created>(app, "GET", `/tasks/${t.id}`)))).every((t) => t.status === "completed"), { timeout: 20_000 }).toBe(true);
+    await page.goto(`${app.url}/?q=${encodeURIComponent(`osprey ${tag}`)}`);
+    const group = page.locator('section[data-group="completed"]');
+    await expect.poll(() => group.locator("article.task-card").count(), { timeout: 10_000 }).toBe(5);
+    const next = group.getByRole("button", { name: "Next page, Finished" });
+    const prev = group.getByRole("button", { name: "Previous page, Finished" });
+    const isFocused = (b: typeof next) => b.evaluate((el) => el === document.activeElement);
+    await next.focus();
+    await page.keyboard.press("Enter");
+    await group.getByText("Page 2").waitFor();
+    await expect.poll(() => next.isDisabled()).toBe(true);
+    await expect.poll(() => isFocused(prev), { message: "focus on Previous at the last page" }).toBe(true);
+    await page.keyboard.press("Enter");
+    await group.getByText("Page 1").waitFor();
+    await expect.poll(() => isFocused(next), { message: "focus on Next at the first page" }).toBe(true);
+  });
+
   it("comes back to the task table's page 2 from a task opened there, and after a reload", async () => {
     const tag = uid();
     for (let i = 0; i < 21; i++) await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Kestrel ${tag} ${i}`, description: "@output ok" });

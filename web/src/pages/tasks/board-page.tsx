@@ -108,7 +108,8 @@ export function BoardPage() {
   const go = (s: TaskStatus, dir: 1 | -1) => {
     const g = groups[s];
     const cursors = dir === 1 ? [...g.cursors, g.next] : g.cursors.slice(0, -1);
-    setGroups(s, { cursors, loading: true });
+    // back, the page left began at the next cursor of the one shown: its pager stays, Next on, while it loads
+    setGroups(s, { cursors, loading: true, ...(dir === -1 && { next: g.cursors.at(-1) ?? null }) });
     const mine = seq;
     void loadGroupPage(s, cursors.at(-1) ?? null, mine).catch((e) => setError(e));
   };
