@@ -712,6 +712,22 @@ describe("triggers", () => {
     expect(left.items.map((t) => t.id)).not.toContain(trigger.id);
   });
 
+  it("gives the keyboard's focus to the next row's Delete when a trigger is deleted, though that row's controls differ", async () => {
+    const plan = await onePlan(`Neighbours ${uid()}`, []);
+    const [hook, cron] = [`Hook ${uid()}`, `Cron ${uid()}`];
+    // the webhook row below has a Rotate secret the cron row has not: the Delete of one is where the other has its Pause
+    await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", title: hook });
+    await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: {}, title: cron });
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    await page.getByRole("button", { name: `Delete ${cron}` }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog", { name: `Delete ${cron}?` }).getByRole("button", { name: "Delete trigger" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: `Delete ${cron}` }).waitFor({ state: "detached" });
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.textContent);
+    await expect.poll(focused).toBe(`Delete ${hook}`);
+  });
+
   it("says when the plans could not be loaded, instead of 'No plans'", async () => {
     const plan = await onePlan(`Hidden ${uid()}`, []);
     await apiCall(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", inputs: {} });

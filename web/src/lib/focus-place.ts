@@ -1,25 +1,44 @@
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
-/** Where a control sits: its item (a card, a row, a list entry), that item's place in its list, and the control's among the item's. */
+/** Where a control sits: its item (a card, a row, a list entry), that item's place in its list, and how to find the same control in another item. */
 export interface FocusPlace {
   list: Element;
   index: number;
-  slot: number;
+  same: (item: Element) => HTMLElement | undefined;
 }
 
-export function placeOf(el: Element | null): FocusPlace | null {
+const words = (el: Element) => (el.textContent ?? "").replace(/\s+/g, " ").trim();
+
+/**
+ * The same control is the one doing the same thing, never the one at the same position (rows hold different
+ * controls: a webhook's Rotate secret, a Last task link): a button by its text (Delete, Pause), a link, which only
+ * goes somewhere, by its place among the item's links, and a control matching `kind` (a card's head, whatever its title) by that.
+ */
+export function placeOf(el: Element | null, kind?: string): FocusPlace | null {
   const item = el?.closest("article, tr, li");
   const list = item?.parentElement;
   if (!el || !item || !list) return null;
-  return { list, index: [...list.children].indexOf(item), slot: [...item.querySelectorAll(FOCUSABLE)].indexOf(el) };
+  const controls = (i: Element) => [...i.querySelectorAll<HTMLElement>(FOCUSABLE)];
+  const tag = el.tagName;
+  const text = words(el);
+  const links = (i: Element) => controls(i).filter((c) => c.tagName === "A");
+  const slot = links(item).indexOf(el as HTMLElement);
+  const same = (i: Element) =>
+    controls(i).find((c) => c.tagName === tag && words(c) === text) ??
+    (tag === "A" ? (links(i)[slot] ?? links(i)[0]) : undefined) ??
+    (kind && el.matches(kind) ? (i.querySelector<HTMLElement>(kind) ?? undefined) : undefined);
+  return { list, index: [...list.children].indexOf(item), same };
 }
 
-/** Focuses the same control of the item now at that place (the next one, or the last when it was the last), else `fallback` or the page's main. */
+/**
+ * Focuses the same control of the item now at that place (the next one, or the last when it was the last), else its
+ * first link, else `fallback` or the page's main: never another button, which would do something else.
+ */
 export function focusPlace(place: FocusPlace, fallback?: HTMLElement): void {
   const items = place.list.isConnected ? [...place.list.children] : [];
   const item = items[Math.min(place.index, items.length - 1)];
-  const controls = item ? [...item.querySelectorAll<HTMLElement>(FOCUSABLE)] : [];
-  (controls[place.slot] ?? controls[0] ?? fallback ?? document.getElementById("main"))?.focus();
+  const target = item && (place.same(item) ?? item.querySelector<HTMLElement>("a[href]"));
+  (target ?? fallback ?? document.getElementById("main"))?.focus();
 }
 
 /**

@@ -21,7 +21,7 @@ export function followFocus(attr: string, focusable: string): void {
     const el = document.activeElement;
     // a dialog opened from an item sits above the page, which its own changes must not scroll
     held = item && el && el !== document.body && !el.closest("dialog") ? { el, top: el.getBoundingClientRect().top } : null;
-    if (held?.el.closest(`[${attr}]`)) place = placeOf(held.el);
+    if (held?.el.closest(`[${attr}]`)) place = placeOf(held.el, focusable);
   };
   const onFocusIn = (e: FocusEvent) => {
     item = e.target instanceof Element ? (e.target.closest(`[${attr}]`)?.getAttribute(attr) ?? null) : null;
