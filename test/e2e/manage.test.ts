@@ -598,6 +598,32 @@ describe("triggers", () => {
     await page.waitForURL(`**/tasks/${started[0].id}`);
   });
 
+  it("follows a trigger run, paused, made and deleted elsewhere without a reload", async () => {
+    const plan = await onePlan(`Elsewhere ${uid()}`, []);
+    const name = `Remote ${uid()}`;
+    const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: {}, title: name });
+    // the list read twice: first, then again once the live feed connects; the changes below come after both
+    let reads = 0;
+    const counted = (r: { url(): string }) => void (new URL(r.url()).pathname === "/api/v1/triggers" && reads++);
+    page.on("response", counted);
+    await page.goto(`${app.url}/settings?tab=triggers`);
+    const row = page.locator(`tr[data-trigger-id="${trigger.id}"]`);
+    await row.getByRole("button", { name: "Pause" }).waitFor();
+    await page.locator('.conn[data-state="open"]').first().waitFor();
+    await expect.poll(() => reads).toBeGreaterThanOrEqual(2);
+    page.off("response", counted);
+    const task = await apiCall<{ id: string }>(app, "POST", `/triggers/${trigger.id}/run`, {});
+    await row.getByRole("link", { name: `Last task of ${name}` }).and(page.locator(`[href="/tasks/${task.id}"]`)).waitFor({ timeout: 10_000 });
+    await apiCall(app, "POST", `/triggers/${trigger.id}/pause`);
+    await row.getByRole("button", { name: "Resume" }).waitFor({ timeout: 10_000 });
+    expect(await row.getByTestId("next-run").textContent()).toBe("paused");
+    const other = `Another ${uid()}`;
+    const made = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "webhook", title: other });
+    await page.getByRole("button", { name: `Delete ${other}` }).waitFor({ timeout: 10_000 });
+    await apiCall(app, "DELETE", `/triggers/${made.id}`);
+    await page.getByRole("button", { name: `Delete ${other}` }).waitFor({ state: "detached", timeout: 10_000 });
+  });
+
   it("moves a trigger's Next run on after it fires, without a reload", async () => {
     const plan = await onePlan(`Often ${uid()}`, []);
     const trigger = await apiCall<TriggerView>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "*/5 * * * * *", inputs: {} });

@@ -8,6 +8,7 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { canonicalTimeZone, type CronCheck, cronSyntax, nextFire, timeZoneCheck } from "../triggers/cron";
 import { INPUT_PATH } from "../triggers/input-map";
+import { publishTrigger } from "../live/trigger-events";
 import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
 import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, expirePreviousSecret, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, previousSecretExpiry, replayedSecret } from "../triggers/secret-rotation";
@@ -144,6 +145,12 @@ const NextFires = z
 export const replayedTrigger = replayingSecret(async (c, id, kept) =>
   replayedSecret(kept, await loadTrigger(c.env.DB, id, c.get("principal").org_id), Date.now()));
 
+/** The trigger a route changed, once the org feed has told open dashboards. */
+const changed = async <T extends { id: string }>(env: Bindings, p: Principal, t: T): Promise<T> => {
+  await publishTrigger(env, p.org_id, "trigger.updated", t.id);
+  return t;
+};
+
 const NEWEST: Keyset = { columns: ["created_at", "id"], types: ["number", "string"], order: "DESC" };
 
 export const triggersApi = newApp()
@@ -194,6 +201,7 @@ export const triggersApi = newApp()
         }
         throw unprocessable(`unknown plan "${input.plan_id}"`, { plan_id: input.plan_id });
       }
+      await publishTrigger(c.env, p.org_id, "trigger.updated", t.id);
       return created(c, { ...toView(t, new URL(c.req.url).origin, c.env), secret: t.secret }, "triggers", t.id);
     },
   )
@@ -238,7 +246,7 @@ export const triggersApi = newApp()
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      return c.json(toView(await updateTrigger(c.env, p, c.req.valid("param").id, c.req.valid("json")), new URL(c.req.url).origin, c.env), 200);
+      return c.json(toView(await changed(c.env, p, await updateTrigger(c.env, p, c.req.valid("param").id, c.req.valid("json"))), new URL(c.req.url).origin, c.env), 200);
     },
   )
   .openapi(
@@ -251,7 +259,7 @@ export const triggersApi = newApp()
       const p = c.get("principal");
       requireRole(p, "admin");
       // with no body sent the validator hands on nothing, its default not applied
-      const t = await rotateTriggerSecret(c.env, p, c.req.valid("param").id, c.req.valid("json")?.grace_seconds ?? DEFAULT_GRACE_SECONDS);
+      const t = await changed(c.env, p, await rotateTriggerSecret(c.env, p, c.req.valid("param").id, c.req.valid("json")?.grace_seconds ?? DEFAULT_GRACE_SECONDS));
       return c.json({ ...toView(t, new URL(c.req.url).origin, c.env), secret: t.secret }, 200);
     },
   )
@@ -263,7 +271,7 @@ export const triggersApi = newApp()
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      return c.json(toView(await expirePreviousSecret(c.env, p, c.req.valid("param").id), new URL(c.req.url).origin, c.env), 200);
+      return c.json(toView(await changed(c.env, p, await expirePreviousSecret(c.env, p, c.req.valid("param").id)), new URL(c.req.url).origin, c.env), 200);
     },
   )
   .openapi(
@@ -280,6 +288,7 @@ export const triggersApi = newApp()
       ]);
       if (del.meta.changes !== 1) throw notFound("trigger");
       await clock(c.env, id).stop();
+      await publishTrigger(c.env, p.org_id, "trigger.deleted", id);
       return c.body(null, 204);
     },
   )
@@ -288,7 +297,7 @@ export const triggersApi = newApp()
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      return c.json(toView(await setPaused(c.env, p, c.req.valid("param").id, true), new URL(c.req.url).origin, c.env), 200);
+      return c.json(toView(await changed(c.env, p, await setPaused(c.env, p, c.req.valid("param").id, true)), new URL(c.req.url).origin, c.env), 200);
     },
   )
   .openapi(
@@ -296,7 +305,7 @@ export const triggersApi = newApp()
     async (c) => {
       const p = c.get("principal");
       requireRole(p, "admin");
-      return c.json(toView(await setPaused(c.env, p, c.req.valid("param").id, false), new URL(c.req.url).origin, c.env), 200);
+      return c.json(toView(await changed(c.env, p, await setPaused(c.env, p, c.req.valid("param").id, false)), new URL(c.req.url).origin, c.env), 200);
     },
   )
   .openapi(

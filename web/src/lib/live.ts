@@ -3,8 +3,9 @@ import { openStream, orgEventsPath, type StreamState } from "../api";
 import type { PlanSummary, TaskListItem } from "../api-types";
 
 export type LiveEvent =
-  | { type: "task"; task: TaskListItem; created: boolean; deleted: boolean }
+  | { type: "task"; task: TaskListItem; deleted: boolean }
   | { type: "plan"; plan: PlanSummary; deleted: boolean }
+  | { type: "trigger"; id: string; deleted: boolean }
   | { type: "reset" };
 type Listener = (e: LiveEvent) => void;
 
@@ -14,7 +15,7 @@ export { orgFeedState };
 const listeners = new Set<Listener>();
 let stop: (() => void) | null = null;
 
-const TYPES = ["task.created", "task.updated", "task.deleted", "plan.updated", "plan.deleted", "reset"] as const;
+const TYPES = ["task.updated", "task.deleted", "plan.updated", "plan.deleted", "trigger.updated", "trigger.deleted", "reset"] as const;
 
 function asTask(data: unknown): TaskListItem | null {
   if (typeof data !== "object" || data === null) return null;
@@ -42,9 +43,12 @@ export function startOrgFeed(): void {
       else if (type.startsWith("plan.")) {
         const plan = asPlan(data);
         if (plan) ev = { type: "plan", plan, deleted: type === "plan.deleted" };
+      } else if (type.startsWith("trigger.")) {
+        const id = typeof data === "object" && data !== null && "id" in data ? data.id : null;
+        if (typeof id === "string") ev = { type: "trigger", id, deleted: type === "trigger.deleted" };
       } else {
         const task = asTask(data);
-        if (task) ev = { type: "task", task, created: type === "task.created", deleted: type === "task.deleted" };
+        if (task) ev = { type: "task", task, deleted: type === "task.deleted" };
       }
       if (ev) for (const l of listeners) l(ev);
     },

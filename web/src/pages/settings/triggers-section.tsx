@@ -41,11 +41,19 @@ export function TriggersSection() {
   const planName = (id: string) => plans.data?.items.find((p) => p.id === id)?.name;
 
   // "Next run" moves once a cron fires: read the list again when the earliest shown one passes,
-  // and at once when the org feed reports a task a trigger started.
+  // at once when the org feed first reports a task a trigger started (its Last task: a fire, a Run now here or elsewhere),
+  // and when a trigger is changed elsewhere (paused, edited, made, deleted: another tab, the API).
   // A plan saved or deleted elsewhere: its name, its params (the form's fields) and the triggers a save paused.
   const plansChanged = throttle(() => (void plans.refresh(), void triggers.refresh()), 300);
+  const triggersChanged = throttle(() => void triggers.refresh(), 300);
+  const seenTasks = new Set<string>();
   onLive((ev) => {
-    if (ev.type === "reset" || (ev.type === "task" && ev.created && ev.task.trigger_id)) void triggers.refresh();
+    if (ev.type === "reset") void triggers.refresh();
+    if (ev.type === "trigger") triggersChanged();
+    if (ev.type === "task" && ev.task.trigger_id && !seenTasks.has(ev.task.id)) {
+      seenTasks.add(ev.task.id);
+      triggersChanged();
+    }
     if (ev.type === "reset" || ev.type === "plan") plansChanged();
   });
   // and when a previous secret it shows stops being accepted
