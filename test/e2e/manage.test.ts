@@ -81,6 +81,25 @@ describe("agents", () => {
     await expect.poll(() => focused(opener), { message: "focus back on Edit after saving" }).toBe(true);
   });
 
+  it("follows agents made, edited and deleted elsewhere without a reload", async () => {
+    // the list read twice: first, then again once the live feed connects; the changes below come after both
+    let reads = 0;
+    const counted = (r: { url(): string }) => void (new URL(r.url()).pathname === "/api/v1/agents" && reads++);
+    page.on("response", counted);
+    await page.goto(`${app.url}/agents`);
+    await page.locator('.conn[data-state="open"]').first().waitFor();
+    await expect.poll(() => reads).toBeGreaterThanOrEqual(2);
+    page.off("response", counted);
+    const name = `elsewhere-${uid()}`;
+    const made = await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim" });
+    const card = page.getByRole("article", { name });
+    await card.getByRole("button", { name: `Edit ${name}` }).waitFor({ timeout: 10_000 });
+    await apiCall(app, "PUT", `/agents/${made.id}`, { name, model: "sim", max_concurrency: 7 });
+    await card.getByText("7 at once").waitFor({ timeout: 10_000 });
+    await apiCall(app, "DELETE", `/agents/${made.id}`);
+    await card.waitFor({ state: "detached", timeout: 10_000 });
+  });
+
   it("refuses a save or a delete from a page read before another admin's edit, says so, and keeps that edit", async () => {
     const name = `shared-${uid()}`;
     const created = await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim", system_prompt: "v1" });

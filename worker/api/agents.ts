@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AgentRow } from "../db/agent-row";
 import { actorOf, auditStatement } from "../lib/audit";
+import { publishChange } from "../live/change-events";
 import { toolCallCap } from "../agents/loop";
 import type { Bindings } from "../env";
 import { unknownMcpServers } from "../db/mcp-servers";
@@ -133,6 +134,7 @@ export const agentsApi = newApp()
       }
       if (a.max_concurrency != null) await orgQueue(c.env, p.org_id).refresh();
       const agent = await findAgent(c.env.DB, p.org_id, id);
+      await publishChange(c.env, p.org_id, "agent.updated", id);
       c.header("etag", versionTag(agent.version));
       return created(c, toAgent(agent), "agents", id);
     },
@@ -193,6 +195,7 @@ export const agentsApi = newApp()
         throw notFound("agent");
       }
       if (a.max_concurrency !== current.max_concurrency || a.name !== current.name) await orgQueue(c.env, p.org_id).refresh();
+      await publishChange(c.env, p.org_id, "agent.updated", saved.id);
       return c.json(toAgent(saved), 200, { etag: versionTag(saved.version) });
     },
   )
@@ -219,6 +222,7 @@ export const agentsApi = newApp()
       if (uses.results.length) throw usedByTriggers("delete", current.name, uses.results);
       if (version !== null && gone.meta.changes !== 1) throw agentMoved(current.id, (await findAgent(d1, p.org_id, current.id)).version, version, "delete");
       if (current.max_concurrency != null) await orgQueue(c.env, p.org_id).refresh();
+      if (gone.meta.changes === 1) await publishChange(c.env, p.org_id, "agent.deleted", current.id);
       return c.body(null, 204);
     },
   );

@@ -213,7 +213,7 @@ export type TaskEventT = TaskEvent;
 export type FeedEventT =
   | ({ type: "task.updated" | "task.deleted" } & TaskListItemT)
   | ({ type: "plan.updated" | "plan.deleted" } & PlanSummary)
-  | { type: "trigger.updated" | "trigger.deleted"; id: string }
+  | { type: "trigger.updated" | "trigger.deleted" | "agent.updated" | "agent.deleted"; id: string }
   | { type: "ready"; last_event_id: number }
   | { type: "reset"; reason: string };
 export type { AuditEntryT } from "./audit";

@@ -8,7 +8,7 @@ import { requireRole } from "../lib/roles";
 import { iso } from "../lib/time";
 import { canonicalTimeZone, type CronCheck, cronSyntax, nextFire, timeZoneCheck } from "../triggers/cron";
 import { INPUT_PATH } from "../triggers/input-map";
-import { publishTrigger } from "../live/trigger-events";
+import { publishChange } from "../live/change-events";
 import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
 import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, expirePreviousSecret, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, previousSecretExpiry, replayedSecret } from "../triggers/secret-rotation";
@@ -147,7 +147,7 @@ export const replayedTrigger = replayingSecret(async (c, id, kept) =>
 
 /** The trigger a route changed, once the org feed has told open dashboards. */
 const changed = async <T extends { id: string }>(env: Bindings, p: Principal, t: T): Promise<T> => {
-  await publishTrigger(env, p.org_id, "trigger.updated", t.id);
+  await publishChange(env, p.org_id, "trigger.updated", t.id);
   return t;
 };
 
@@ -201,7 +201,7 @@ export const triggersApi = newApp()
         }
         throw unprocessable(`unknown plan "${input.plan_id}"`, { plan_id: input.plan_id });
       }
-      await publishTrigger(c.env, p.org_id, "trigger.updated", t.id);
+      await publishChange(c.env, p.org_id, "trigger.updated", t.id);
       return created(c, { ...toView(t, new URL(c.req.url).origin, c.env), secret: t.secret }, "triggers", t.id);
     },
   )
@@ -288,7 +288,7 @@ export const triggersApi = newApp()
       ]);
       if (del.meta.changes !== 1) throw notFound("trigger");
       await clock(c.env, id).stop();
-      await publishTrigger(c.env, p.org_id, "trigger.deleted", id);
+      await publishChange(c.env, p.org_id, "trigger.deleted", id);
       return c.body(null, 204);
     },
   )

@@ -5,7 +5,7 @@ import type { PlanSummary, TaskListItem } from "../api-types";
 export type LiveEvent =
   | { type: "task"; task: TaskListItem; deleted: boolean }
   | { type: "plan"; plan: PlanSummary; deleted: boolean }
-  | { type: "trigger"; id: string; deleted: boolean }
+  | { type: "trigger" | "agent"; id: string; deleted: boolean }
   | { type: "reset" };
 type Listener = (e: LiveEvent) => void;
 
@@ -15,7 +15,7 @@ export { orgFeedState };
 const listeners = new Set<Listener>();
 let stop: (() => void) | null = null;
 
-const TYPES = ["task.updated", "task.deleted", "plan.updated", "plan.deleted", "trigger.updated", "trigger.deleted", "reset"] as const;
+const TYPES = ["task.updated", "task.deleted", "plan.updated", "plan.deleted", "trigger.updated", "trigger.deleted", "agent.updated", "agent.deleted", "reset"] as const;
 
 function asTask(data: unknown): TaskListItem | null {
   if (typeof data !== "object" || data === null) return null;
@@ -43,9 +43,9 @@ export function startOrgFeed(): void {
       else if (type.startsWith("plan.")) {
         const plan = asPlan(data);
         if (plan) ev = { type: "plan", plan, deleted: type === "plan.deleted" };
-      } else if (type.startsWith("trigger.")) {
+      } else if (type.startsWith("trigger.") || type.startsWith("agent.")) {
         const id = typeof data === "object" && data !== null && "id" in data ? data.id : null;
-        if (typeof id === "string") ev = { type: "trigger", id, deleted: type === "trigger.deleted" };
+        if (typeof id === "string") ev = { type: type.startsWith("agent.") ? "agent" : "trigger", id, deleted: type.endsWith(".deleted") };
       } else {
         const task = asTask(data);
         if (task) ev = { type: "task", task, deleted: type === "task.deleted" };

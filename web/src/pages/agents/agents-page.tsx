@@ -8,6 +8,7 @@ import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtCost } from "../../lib/format";
+import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
 import { isAdmin } from "../../lib/session";
 import { movedTo } from "../../lib/version-conflict";
@@ -23,6 +24,9 @@ export function AgentsPage() {
   // the models nothing prices: an agent on one counts no cost, so its card says so
   const prices = createLoader(() => api.pricing.list());
   const unpriced = (model: string) => !!prices.data?.items.some((p) => p.model === model && p.source === "none");
+  // an agent made, edited or deleted elsewhere (another tab, a teammate, the API): its card follows without a reload
+  const agentsChanged = throttle(() => void Promise.all([agents.refresh(), prices.refresh()]), 300);
+  onLive((ev) => (ev.type === "reset" || ev.type === "agent") && agentsChanged());
   const [editing, setEditing] = createSignal<Agent | "new" | null>(null);
   const [deleting, setDeleting] = createSignal<Agent | null>(null);
   const [deleteErr, setDeleteErr] = createSignal<{ message: string; triggers: boolean } | null>(null);
