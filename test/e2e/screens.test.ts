@@ -292,6 +292,27 @@ describe("screens", () => {
     expect(order.slice(0, 4)).toEqual(["Skip to content", "Flightdeck home", "bell", "Tasks"]);
   });
 
+  it("lets the keyboard scroll a settings table that has no rows on a phone, axe finding nothing", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const list = (url: URL) => url.pathname === "/api/v1/triggers";
+    await page.route(list, (route) => route.fulfill({ json: { items: [], next_cursor: null } }));
+    try {
+      await page.goto(`${app.url}/settings?tab=triggers`);
+      const wrap = page.locator("#settings-panel .table-wrap");
+      await wrap.locator(".state-empty").waitFor();
+      // its headers run past a phone's width, and no row holds a control to Tab into
+      expect(await wrap.evaluate((e) => e.scrollWidth > e.clientWidth)).toBe(true);
+      expect(await axeFindings()).toEqual([]);
+      await wrap.focus();
+      expect(await wrap.evaluate((e) => e === document.activeElement)).toBe(true);
+      await page.keyboard.press("End");
+      await page.keyboard.press("ArrowRight");
+      await expect.poll(() => wrap.evaluate((e) => e.scrollLeft)).toBeGreaterThan(0);
+    } finally {
+      await page.unroute(list);
+    }
+  });
+
   it("saw no CSP violations or page errors", () => {
     expect(browser.problems).toEqual([]);
   });

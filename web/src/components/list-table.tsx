@@ -3,18 +3,20 @@ import { EmptyState, type Loaded, LoadedView } from "./states";
 
 /**
  * A loaded list as a table: the given column headers plus an actions column, one row per item,
- * and an empty state when there are none.
+ * and an empty state when there are none. Its box scrolls sideways on a phone and takes a Tab stop, named `label`,
+ * so the keyboard can scroll it: with no rows there is no control inside to bring its columns into view.
  */
 export function ListTable<T>(props: {
   loader: Loaded<{ readonly items: readonly T[] }>;
   class?: string;
+  label: string;
   columns: readonly Column[];
   row: (item: T) => JSX.Element;
   empty: { title: string; text?: string };
 }) {
   return (
     <LoadedView loader={props.loader}>
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0" role="region" aria-label={props.label}>
         <table class={props.class ? `table ${props.class}` : "table"}>
           <TableHead columns={props.columns} actions />
           <tbody>

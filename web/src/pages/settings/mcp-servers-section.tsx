@@ -47,6 +47,7 @@ export function McpServersSection() {
         fingerprint that changes when a value is rotated.
       </p>
       <ListTable
+        label="MCP servers table"
         loader={servers}
         columns={["Name", "URL", "Headers", "Updated"]}
         row={(s) => (

@@ -111,6 +111,7 @@ export function PricingSection() {
         )}
       </Show>
       <ListTable
+        label="Model pricing table"
         loader={prices}
         class="pricing-table"
         columns={["Model", "Source", ...FIELDS.map((f) => ({ label: LABEL[f], num: true }))]}

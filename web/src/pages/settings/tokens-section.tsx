@@ -67,6 +67,7 @@ function TokensManager() {
       <h2>API tokens</h2>
       <p class="muted small">Tokens are stored hashed; a new token is shown once. A role change holds from the token's next request; revoking a token ends its dashboard sessions.</p>
       <ListTable
+        label="API tokens table"
         loader={tokens}
         columns={["Name", "Role", "Created", "Status"]}
         row={(t) => (

@@ -129,6 +129,7 @@ export function TriggersSection() {
         <ErrorState error={plans.error} retry={plans.refresh} title="Could not load the plans: triggers show plan ids" />
       </Show>
       <ListTable
+        label="Triggers table"
         loader={triggers}
         columns={["Name", "Kind", "Plan", "Schedule / endpoint", "Next run"]}
         row={(t) => (
