@@ -28,6 +28,9 @@ export function AgentsPage() {
   const agentsChanged = throttle(() => void Promise.all([agents.refresh(), prices.refresh()]), 300);
   onLive((ev) => (ev.type === "reset" || ev.type === "agent") && agentsChanged());
   const [editing, setEditing] = createSignal<Agent | "new" | null>(null);
+  // A dialog holds the agent as it was when opened: the list's item follows live updates, and a save or a delete
+  // sent with a version the admin never saw would pass over another admin's edit.
+  const asOpened = (a: Agent): Agent => ({ ...a });
   const [deleting, setDeleting] = createSignal<Agent | null>(null);
   const [deleteErr, setDeleteErr] = createSignal<{ message: string; triggers: boolean } | null>(null);
   const closeDelete = () => {
@@ -53,7 +56,7 @@ export function AgentsPage() {
       if (now !== null) {
         await agents.refresh();
         const now = agents.data?.items.find((x) => x.id === a.id);
-        if (now && deleting()?.id === a.id) setDeleting(now);
+        if (now && deleting()?.id === a.id) setDeleting(asOpened(now));
       }
     }
   };
@@ -93,10 +96,10 @@ export function AgentsPage() {
                   <span class="muted small">{limits(a)}</span>
                   <Show when={isAdmin()}>
                     <div class="row gap-xs">
-                      <button class="btn btn-sm" type="button" onClick={() => setEditing(a)} aria-label={`Edit ${a.name}`}>
+                      <button class="btn btn-sm" type="button" onClick={() => setEditing(asOpened(a))} aria-label={`Edit ${a.name}`}>
                         Edit
                       </button>
-                      <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setDeleting(a)} aria-label={`Delete ${a.name}`}>
+                      <button class="btn btn-sm btn-danger-ghost" type="button" onClick={() => setDeleting(asOpened(a))} aria-label={`Delete ${a.name}`}>
                         Delete
                       </button>
                     </div>
