@@ -25,6 +25,26 @@ const onePlan = (name: string, params: { name: string; required?: boolean; defau
     steps: [{ id: "write", kind: "agent", agent: "writer", instructions: `${params.map((p) => `{{params.${p.name}}}`).join(" ")}\n@output ok` }],
   });
 
+/** Opens `url` and waits until its live feed is open and its list (`list`, the API's path) read with nothing still under way: what changes after is known to the page only by the feed. */
+async function openSettled(url: string, list: string): Promise<void> {
+  let [reads, pending] = [0, 0];
+  const isList = (r: { url(): string }) => new URL(r.url()).pathname === list;
+  const start = (r: { url(): string }) => void (isList(r) && (reads++, pending++));
+  const end = (r: { url(): string }) => void (isList(r) && pending--);
+  page.on("request", start);
+  page.on("requestfinished", end);
+  page.on("requestfailed", end);
+  try {
+    await page.goto(url);
+    await page.locator('.conn[data-state="open"]').first().waitFor();
+    await expect.poll(() => reads > 0 && pending === 0).toBe(true);
+  } finally {
+    page.off("request", start);
+    page.off("requestfinished", end);
+    page.off("requestfailed", end);
+  }
+}
+
 describe("agents", () => {
   it("keeps an agent's cost, concurrency and tool-call limits through an edit, and clears them when emptied", async () => {
     const name = `limited-${uid()}`;
@@ -82,14 +102,7 @@ describe("agents", () => {
   });
 
   it("follows agents made, edited and deleted elsewhere without a reload", async () => {
-    // the list read twice: first, then again once the live feed connects; the changes below come after both
-    let reads = 0;
-    const counted = (r: { url(): string }) => void (new URL(r.url()).pathname === "/api/v1/agents" && reads++);
-    page.on("response", counted);
-    await page.goto(`${app.url}/agents`);
-    await page.locator('.conn[data-state="open"]').first().waitFor();
-    await expect.poll(() => reads).toBeGreaterThanOrEqual(2);
-    page.off("response", counted);
+    await openSettled(`${app.url}/agents`, "/api/v1/agents");
     const name = `elsewhere-${uid()}`;
     const made = await apiCall<Agent>(app, "POST", "/agents", { name, model: "sim" });
     const card = page.getByRole("article", { name });
@@ -621,16 +634,9 @@ describe("triggers", () => {
     const plan = await onePlan(`Elsewhere ${uid()}`, []);
     const name = `Remote ${uid()}`;
     const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: {}, title: name });
-    // the list read twice: first, then again once the live feed connects; the changes below come after both
-    let reads = 0;
-    const counted = (r: { url(): string }) => void (new URL(r.url()).pathname === "/api/v1/triggers" && reads++);
-    page.on("response", counted);
-    await page.goto(`${app.url}/settings?tab=triggers`);
+    await openSettled(`${app.url}/settings?tab=triggers`, "/api/v1/triggers");
     const row = page.locator(`tr[data-trigger-id="${trigger.id}"]`);
     await row.getByRole("button", { name: "Pause" }).waitFor();
-    await page.locator('.conn[data-state="open"]').first().waitFor();
-    await expect.poll(() => reads).toBeGreaterThanOrEqual(2);
-    page.off("response", counted);
     const task = await apiCall<{ id: string }>(app, "POST", `/triggers/${trigger.id}/run`, {});
     await row.getByRole("link", { name: `Last task of ${name}` }).and(page.locator(`[href="/tasks/${task.id}"]`)).waitFor({ timeout: 10_000 });
     await apiCall(app, "POST", `/triggers/${trigger.id}/pause`);
