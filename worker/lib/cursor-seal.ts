@@ -2,8 +2,9 @@
  * Task list cursors hold the index's row number, which counts the tasks of every organization on the instance:
  * handed out as they are, the gaps between an organization's own cursors would say how many tasks the others made.
  * Sealed (AES-256-GCM under a key derived from `SECRETS_KEY`, bound to the organization), a cursor says nothing, and
- * one from another organization does not open. An instance without `SECRETS_KEY` hands them out as they are. A
- * cursor given out before they were sealed is still taken: reading one tells a client nothing it did not hold.
+ * one from another organization does not open. An instance without `SECRETS_KEY` hands them out as they are. With
+ * one, only a sealed cursor is taken: a cursor written by hand (`s:114`) would let a client find its tasks' row
+ * numbers by trying, and so count the others' between them.
  */
 const SEALED = "x";
 /** Every cursor is padded to this length before it is sealed: a sealed cursor's length would tell the number's digits. */
@@ -33,7 +34,7 @@ function keysOf(secret: string): Promise<Keys> {
 
 export interface CursorSeal {
   seal(cursor: string): Promise<string>;
-  /** The cursor as the list made it, or null when it is sealed and does not open here (altered, another organization's). */
+  /** The cursor as the list made it, or null when it does not open here (unsealed, altered, another organization's). */
   open(cursor: string): Promise<string | null>;
 }
 
@@ -53,8 +54,8 @@ export function cursorSeal(secret: string | undefined, orgId: string): CursorSea
       return SEALED + toBase64Url(out);
     },
     async open(cursor) {
-      if (!cursor.startsWith(SEALED)) return cursor;
-      if (!secret) return null;
+      if (!secret) return cursor.startsWith(SEALED) ? null : cursor;
+      if (!cursor.startsWith(SEALED)) return null;
       try {
         const bytes = fromBase64Url(cursor.slice(SEALED.length));
         const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData }, (await keysOf(secret)).aes, bytes.subarray(12));
