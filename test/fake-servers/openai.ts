@@ -6,7 +6,7 @@ export const OPENAI_KEY = "test-openai-key";
 /**
  * A Chat Completions server. The request's `model` picks the scenario: echo, cached, tools, rate-limit, rate-limit-ms (429 with OpenAI's
  * `retry-after-ms` beside `retry-after`), no-quota (429 insufficient_quota),
- * server-error, malformed, hang, huge (a 2 MB answer), sized (an answer of the size the message asks, its usage last), long-error (a 400 whose message follows 600 characters of other fields), bad-request, quotes-key (a 401 that quotes the key sent),
+ * server-error, malformed, hang, huge (a 2 MB answer), sized (an answer of the size the message asks, its usage last; `wait_ms` before it, `pause_ms` after its text), long-error (a 400 whose message follows 600 characters of other fields), bad-request, quotes-key (a 401 that quotes the key sent),
  * fan-out (several tool calls in one turn), no-index (streamed tool calls without `index`, as Gemini sends them), bad-arguments (a call's arguments cut off),
  * ignores-stream (plain JSON to a streamed request), slow-stream, cut-off (finish_reason length), content-filter (finish_reason content_filter),
  * stream-error / stream-overloaded (an error object in the middle of a stream, as OpenAI and vLLM send one:
@@ -56,7 +56,9 @@ export function startOpenAI(): Promise<FakeServer> {
       case "sized": {
         // the user's message says what to answer: `text` bytes of text and `args` bytes of one call's arguments, whole (`json`) or
         // streamed in 64 KB pieces; 100 prompt and 800,000 completion tokens in the usage, which a stream sends last
-        const ask = JSON.parse(String(last.content)) as { text?: number; args?: number; json?: boolean };
+        const ask = JSON.parse(String(last.content)) as { text?: number; args?: number; json?: boolean; wait_ms?: number; pause_ms?: number };
+        // `wait_ms` before the answer, so a client can be listening when it comes; `pause_ms` after its text, so the text goes out live
+        if (ask.wait_ms) await new Promise((r) => setTimeout(r, ask.wait_ms));
         const text = "x".repeat(ask.text ?? 0);
         const tool = ((body.tools as Json[] | undefined) ?? [])[0]?.function as Json | undefined;
         const args = ask.args ? JSON.stringify({ data: "y".repeat(ask.args) }) : "";
@@ -66,6 +68,7 @@ export function startOpenAI(): Promise<FakeServer> {
         res.writeHead(200, { "content-type": "text/event-stream" });
         const send = (chunk: Json) => res.write(`data: ${JSON.stringify(chunk)}\n\n`);
         for (const piece of text.match(/.{1,65536}/gs) ?? []) send({ choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
+        if (ask.pause_ms) await new Promise((r) => setTimeout(r, ask.pause_ms));
         for (const [i, piece] of (args.match(/.{1,65536}/gs) ?? []).entries()) {
           const call = i === 0 ? { index: 0, id: "call_big", type: "function", function: { name: tool?.name, arguments: piece } } : { index: 0, function: { arguments: piece } };
           send({ choices: [{ index: 0, delta: { tool_calls: [call] }, finish_reason: null }] });

@@ -1,4 +1,4 @@
-import { SSE_HEARTBEAT } from "../task/events";
+import { MAX_CLIENT_BACKLOG, SSE_HEARTBEAT } from "../task/events";
 
 type Writer = WritableStreamDefaultWriter<Uint8Array>;
 
@@ -26,6 +26,9 @@ export class Subscribers {
   private keepalive: ReturnType<typeof setInterval> | null = null;
   private keepaliveMs = 0;
 
+  /** `maxBacklog`: the bytes a client may have waiting before it is dropped at once (a stalled one goes at a heartbeat). */
+  constructor(private readonly maxBacklog = MAX_CLIENT_BACKLOG) {}
+
   get size(): number {
     return this.writers.size;
   }
@@ -41,7 +44,8 @@ export class Subscribers {
 
   broadcast(frame: Uint8Array): void {
     for (const [w, flow] of this.writers) {
-      if ((w.desiredSize ?? 0) < 0) this.drop(w);
+      // desiredSize is the stream's high-water mark less what waits in it
+      if ((w.desiredSize ?? 0) < MAX_CLIENT_BACKLOG - this.maxBacklog) this.drop(w);
       else this.write(w, flow, frame);
     }
   }

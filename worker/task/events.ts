@@ -28,6 +28,8 @@ export const SSE_HEARTBEAT = encoder.encode(": heartbeat\n\n");
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 /** Bytes a client may fall behind before it is dropped; it resumes from the log with Last-Event-ID. */
 export const MAX_CLIENT_BACKLOG = 256 * 1024;
+/** A task stream's: a turn's text may come in a burst of its pieces at once. */
+export const TASK_STREAM_MAX_BACKLOG = 4 * 1024 * 1024;
 
 /** `SSE_HEARTBEAT_MS` in the environment overrides the interval (short-timeout proxies, tests). */
 export function heartbeatMs(env: object, override?: number): number {

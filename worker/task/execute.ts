@@ -456,7 +456,8 @@ function capCalls(kv: SyncKvStorage): string[] {
   return v === undefined ? [] : typeof v === "string" ? [v] : v;
 }
 const TEXT_FLUSH_MS = 100;
-const TEXT_EVENT_CHARS = 256 * 1024;
+// a task stream carries an event of ~225 KB but ends at ~262 KB; 32K characters are at most 192 KB even written as \uXXXX
+const TEXT_EVENT_CHARS = 32 * 1024;
 
 /**
  * Coalesces a model's streamed text into a few events a second (each event is a storage write), masked as the

@@ -2,7 +2,7 @@ import type { Bindings } from "../env";
 import { givesBackSlot } from "../lib/stream-slots";
 import { numberParam, STREAM_ENDED, streamResponse } from "../live/stream-fetch";
 import { Subscribers } from "../live/subscribers";
-import { heartbeatMs, sseFrame, sseFrameJson, sseStream } from "./events";
+import { heartbeatMs, sseFrame, sseFrameJson, sseStream, TASK_STREAM_MAX_BACKLOG } from "./events";
 import { FINAL } from "./outcome";
 import type { TaskRunner } from "./runner";
 import { eventsAfter } from "./store";
@@ -11,7 +11,9 @@ type StreamedTask = Pick<TaskRunner, "meta" | "status" | "lastEventId" | "sql">;
 
 /** The task's SSE stream: its stored events after the client's last one, then live ones as they commit. */
 export class TaskStream {
-  private readonly subscribers = new Subscribers();
+  // a model's text can come in a burst (a cached or local model's whole answer at once), its pieces sent together:
+  // a client is not behind for taking a burst of a few MB a moment to read
+  private readonly subscribers = new Subscribers(TASK_STREAM_MAX_BACKLOG);
 
   constructor(private readonly t: StreamedTask) {}
 

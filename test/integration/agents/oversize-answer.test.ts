@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ANTHROPIC_KEY } from "../../fake-servers/anthropic";
 import { OPENAI_KEY } from "../../fake-servers/openai";
-import { api, makeOrg, until } from "../../helpers";
+import { ADMIN, api, BASE, makeOrg, until, workerFetch } from "../../helpers";
 
 const local = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
 
@@ -57,5 +57,32 @@ describe("an answer past what a turn may keep", () => {
     const spend = (await api("GET", "/spend", { token })).json;
     expect(spend.items.at(-1)).toMatchObject({ tasks: 1, tokens: { input: 100, output: 800_000 } });
     expect(spend.total).toBeCloseTo(0.8001, 9);
+  });
+
+  it("streams a burst of 300,000 characters live to a task's stream, in events it can carry, and goes on to the task's end", async () => {
+    const { openai } = inject("fakeServers");
+    Object.assign(env, { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: local(openai, "/v1") });
+    await api("POST", "/agents", { body: { name: `burst-${crypto.randomUUID().slice(0, 6)}`, model: "openai:sized", tools: [] } }).then(async (r) => {
+      const task = (await api("POST", "/tasks", { body: { agent: r.json.name, title: "a burst", description: JSON.stringify({ text: 300_000, wait_ms: 1500, pause_ms: 1000 }) } })).json;
+      const res = await workerFetch(new Request(`${BASE}/api/v1/tasks/${task.id}/events`, { headers: { authorization: `Bearer ${ADMIN}` } }));
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = "";
+      let text = 0;
+      const deadline = Date.now() + 20_000;
+      try {
+        while (Date.now() < deadline && !/event: task\.updated\ndata: [^\n]*"status":"completed"/.test(seen.slice(-4000))) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          seen += value;
+        }
+      } finally {
+        await reader.cancel();
+      }
+      for (const m of seen.matchAll(/event: run\.text\ndata: (.*)\n/g)) text += (JSON.parse(m[1]) as { delta: string }).delta.length;
+      // the burst came live (the masker holds back a word's tail until the turn's end, which the turn's own event
+      // carries), and the stream went on to the task's end
+      expect(text).toBeGreaterThan(299_000);
+      expect(seen).toMatch(/event: task\.updated\ndata: .*"status":"completed"/);
+    });
   });
 });
