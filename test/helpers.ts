@@ -117,3 +117,32 @@ export async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) 
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * The D1 binding for `n` requests sent at once, whose batches (each one's write) wait until all `n` have reached
+ * theirs: every request has read what it read before any writes, the interleaving a race needs, made certain.
+ */
+export function batchesMeet(n: number): D1Database {
+  let arrived = 0;
+  let meet!: () => void;
+  const all = new Promise<void>((r) => (meet = r));
+  const db = env.DB;
+  return new Proxy(db, {
+    get: (d, k) => {
+      if (k === "batch") return async (stmts: D1PreparedStatement[]) => (++arrived >= n && meet(), await all, d.batch(stmts));
+      const v = Reflect.get(d, k);
+      return typeof v === "function" ? v.bind(d) : v;
+    },
+  });
+}
+
+/** `api`, with the Worker given `db` for D1. */
+export async function apiWithDb(db: D1Database, method: string, path: string, body: unknown, token = ADMIN) {
+  const res = await worker.fetch(
+    new Request(`${BASE}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }),
+    { ...env, DB: db },
+    createExecutionContext(),
+  );
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: text ? JSON.parse(text) : null };
+}

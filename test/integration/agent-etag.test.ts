@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, expectError } from "../helpers";
+import { api, apiWithDb, batchesMeet, expectError, until } from "../helpers";
 
 const agent = (name: string) => ({ name, model: "sim", system_prompt: "You analyse.", tools: [], max_turns: 5 });
 
@@ -57,6 +57,16 @@ describe("an agent's version (ETag / If-Match)", () => {
     expect(saves.map((s) => s.json.version).sort()).toEqual([2, 3, 4, 5]);
     const last = saves.find((s) => s.json.version === 5)!;
     expect((await api("GET", `/agents/${a.id}`)).json).toMatchObject({ system_prompt: last.json.system_prompt, version: 5 });
+  });
+
+  it("makes one version of several identical saves at once, and one audit entry: the others change nothing", async () => {
+    const { json: a } = await api("POST", "/agents", { body: agent("etag-same") });
+    const db = batchesMeet(6);
+    const saves = await Promise.all([1, 2, 3, 4, 5, 6].map(() => apiWithDb(db, "PUT", `/agents/${a.id}`, { ...agent("etag-same"), system_prompt: "the same" })));
+    for (const s of saves) expect([s.status, s.json.version, s.headers.get("etag")], s.text).toEqual([200, 2, '"2"']);
+    expect((await api("GET", `/agents/${a.id}`)).json.version).toBe(2);
+    const audit = await until("the audit entries", async () => (await api("GET", `/audit?target=${a.id}&action=agent.update`)).json.items, (items) => items.length >= 1);
+    expect(audit).toHaveLength(1);
   });
 
   it("takes * and no If-Match as before, and refuses a malformed one naming the header", async () => {

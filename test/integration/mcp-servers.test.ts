@@ -3,7 +3,7 @@ import worker from "../../worker/index";
 import { cachedMcpServerResolver, MCP_SERVER_CACHE_MS } from "../../worker/db/mcp-servers";
 
 import { describe, expect, it } from "vitest";
-import { ADMIN, api, BASE, createTask, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
+import { ADMIN, api, apiWithDb, BASE, batchesMeet, createTask, expectError, makeOrg, tokenWithRole, waitForStatus } from "../helpers";
 import { local, servers } from "./agents/helpers";
 
 const uid = () => crypto.randomUUID().slice(0, 8);
@@ -230,6 +230,17 @@ describe("named MCP servers: credentials an admin stores once and agents use by 
     expect(saves.map((s) => s.json.version).sort()).toEqual([2, 3, 4, 5, 6, 7]);
     const last = saves.find((s) => s.json.version === 7)!;
     expect((await api("GET", `/mcp-servers/${name}`)).json).toMatchObject({ url: last.json.url, version: 7 });
+  });
+
+  it("makes one version of several identical saves at once, and one audit entry: the others change nothing", async () => {
+    const name = `same-${uid()}`;
+    expect((await putServer(name, { url: local(servers().mcp, "/mcp?v=0") })).json.version).toBe(1);
+    const url = local(servers().mcp, "/mcp?v=same");
+    const db = batchesMeet(6);
+    const saves = await Promise.all([1, 2, 3, 4, 5, 6].map(() => apiWithDb(db, "PUT", `/mcp-servers/${name}`, { url })));
+    for (const s of saves) expect([s.status, s.json.version, s.headers.get("etag")], s.text).toEqual([200, 2, '"2"']);
+    const audit = (await api("GET", `/audit?target=${name}&action=mcp_server.set`)).json.items;
+    expect(audit).toHaveLength(2);
   });
 
   it("belongs to its organization: another sees none of it and cannot use it by name", async () => {

@@ -179,6 +179,9 @@ export const agentsApi = newApp()
           d1.prepare(
             `UPDATE agents SET name = ?3, model = ?4, system_prompt = ?5, tools = ?6, max_turns = ?7, max_cost_nanos = ?8, max_concurrency = ?9, updated_at = ?10, max_tool_calls_per_turn = ?12, version = version + 1
              WHERE id = ?11 AND org_id = ?1 AND (?3 = ?2 OR NOT EXISTS (${TRIGGERS_USING_AGENT})) AND (?13 IS NULL OR version = ?13)
+               -- a concurrent save of the same agent came first: this one changes nothing
+               AND NOT (name IS ?3 AND model IS ?4 AND system_prompt IS ?5 AND tools IS ?6 AND max_turns IS ?7 AND max_cost_nanos IS ?8
+                 AND max_concurrency IS ?9 AND max_tool_calls_per_turn IS ?12)
              RETURNING ${COLS}`,
           ).bind(p.org_id, current.name, a.name, a.model, a.system_prompt, JSON.stringify(a.tools), a.max_turns, a.max_cost == null ? null : Math.round(a.max_cost * 1e9), a.max_concurrency, Date.now(), current.id, a.max_tool_calls_per_turn, version),
         ]);
@@ -189,8 +192,13 @@ export const agentsApi = newApp()
         throw e;
       }
       if (!saved) {
-        // nothing written: with If-Match, another save came first (409); without, the agent was deleted meanwhile (404)
+        // nothing written: a concurrent save made it what this one asks (changed nothing); with If-Match, another save
+        // came first (409); else the agent was deleted meanwhile (404, from the read)
         const latest = await findAgent(d1, p.org_id, current.id);
+        if (sameAgent(latest, a) && (version === null || latest.version === version)) {
+          c.set("changedNothing", true);
+          return c.json(toAgent(latest), 200, { etag: versionTag(latest.version) });
+        }
         if (version !== null) throw agentMoved(current.id, latest.version, version, "edit");
         throw notFound("agent");
       }

@@ -169,12 +169,12 @@ export const mcpServersApi = newApp()
               `INSERT INTO mcp_servers (org_id, name, url, headers, header_names, created_at, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
                ON CONFLICT(org_id, name) DO UPDATE SET url = excluded.url, headers = excluded.headers, header_names = excluded.header_names,
                  updated_at = excluded.updated_at, updated_by = excluded.updated_by, version = mcp_servers.version + 1
-               WHERE NOT ?8
+               WHERE NOT ?8 AND NOT (mcp_servers.url IS excluded.url AND mcp_servers.header_names IS excluded.header_names)
                RETURNING ${COLS}`,
             ).bind(p.org_id, name, url, sealed, JSON.stringify(names), now, JSON.stringify(actor), addOnly ? 1 : 0)
           : d1.prepare(
               `UPDATE mcp_servers SET url = ?3, headers = ?4, header_names = ?5, updated_at = ?6, updated_by = ?7, version = version + 1
-               WHERE org_id = ?1 AND name = ?2 AND version = ?8
+               WHERE org_id = ?1 AND name = ?2 AND version = ?8 AND NOT (url IS ?3 AND header_names IS ?5)
                RETURNING ${COLS}`,
             ).bind(p.org_id, name, url, sealed, JSON.stringify(names), now, JSON.stringify(actor), version);
       const [written] = await d1.batch<Omit<McpServerRow, "headers">>([
@@ -191,6 +191,10 @@ export const mcpServersApi = newApp()
       if (!row) {
         const latest = await current();
         if (!latest) throw notFound("MCP server");
+        // a concurrent save made it what this one asks: it changed nothing (and its audit row, which needed a change, went unwritten)
+        if (!addOnly && latest.url === url && latest.header_names === JSON.stringify(names) && (version === null || latest.version === version)) {
+          return c.json(view(latest), 200, { etag: versionTag(latest.version) });
+        }
         throw addOnly ? mcpServerExists(name, latest.version) : mcpServerMoved(name, latest.version, version, "edit");
       }
       await delay(MCP_SERVER_CACHE_MS);
