@@ -37,7 +37,7 @@ async function openSettled(url: string, list: string): Promise<void> {
   try {
     await page.goto(url);
     await page.locator('.conn[data-state="open"]').first().waitFor();
-    await expect.poll(() => reads > 0 && pending === 0).toBe(true);
+    await expect.poll(() => reads > 0 && pending === 0, { timeout: 15_000 }).toBe(true);
   } finally {
     page.off("request", start);
     page.off("requestfinished", end);
