@@ -144,14 +144,19 @@ describe("everyday dashboard", () => {
 
   it("gives a page that failed on the server's fault the request id to report, and goes on after Try again", async () => {
     const list = (url: URL) => url.pathname === "/api/v1/agents";
-    await page.route(list, (route) =>
-      route.fulfill({ status: 500, contentType: "application/json", headers: { "x-request-id": "req-agents-500" }, body: JSON.stringify({ error: { code: "internal", message: "internal error", request_id: "req-agents-500" } }) }),
-    );
+    let lastServed = 0;
+    await page.route(list, (route) => {
+      lastServed = Date.now();
+      return route.fulfill({ status: 500, contentType: "application/json", headers: { "x-request-id": "req-agents-500" }, body: JSON.stringify({ error: { code: "internal", message: "internal error", request_id: "req-agents-500" } }) });
+    });
     try {
       await page.goto(`${app.url}/agents`);
       const alert = page.getByRole("alert").filter({ hasText: "internal error" });
       await alert.waitFor();
       expect(await alert.getByTestId("request-id").textContent()).toContain("req-agents-500");
+      // the live feed's first connection reads the list again: that read fails too before the server is let answer
+      await page.locator('.conn[data-state="open"]').first().waitFor();
+      await expect.poll(() => Date.now() - lastServed, { timeout: 10_000 }).toBeGreaterThan(1000);
     } finally {
       await page.unroute(list);
     }
