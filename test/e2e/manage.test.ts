@@ -139,9 +139,11 @@ describe("agents", () => {
     await dialog.waitFor({ state: "detached" });
     expect((await apiCall<Agent & { system_prompt: string }>(app, "GET", `/agents/${created.id}`)).system_prompt).toBe("mine, after theirs");
 
-    await apiCall(app, "PUT", `/agents/${created.id}`, { name, model: "sim", system_prompt: "theirs again" });
+    // the list follows live edits: the dialog open before theirs holds the version it was opened on
     await page.getByRole("button", { name: `Delete ${name}` }).click();
     const confirm = page.getByRole("dialog", { name: `Delete ${name}?` });
+    await confirm.waitFor();
+    await apiCall(app, "PUT", `/agents/${created.id}`, { name, model: "sim", system_prompt: "theirs again" });
     await confirm.getByRole("button", { name: "Delete agent" }).click();
     await confirm.getByText("Another admin changed this agent since the list was read (it is now at version 4)").waitFor();
     expect(await confirm.getByRole("link", { name: "Open Settings › Triggers" }).count()).toBe(0);
