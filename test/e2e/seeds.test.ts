@@ -148,7 +148,10 @@ describe("the Tasks page of the product document", () => {
     await retry.waitFor();
     // a 60 s backoff read within its first half second rounds to a whole minute
     expect(await retry.textContent()).toMatch(/^Run 2 starts in (\d+ s|1m 0s)$/);
-    await apiCall(app, "DELETE", `/tasks/${task.id}`);
+    // the backoff is drawn with full jitter: now and then run 2 has come and finished the task already (409)
+    await apiCall(app, "DELETE", `/tasks/${task.id}`).catch((e: unknown) => {
+      if (!/→ 409/.test(String(e))) throw e;
+    });
     await retry.waitFor({ state: "detached" });
   });
 
