@@ -1,33 +1,11 @@
 import { createEffect, onCleanup, Show, type JSX } from "solid-js";
-import { focusPlace, keepPlaceWhenRemoved, placeOf, type FocusPlace } from "../lib/focus-place";
+import { focusPlace, placeOf, whenRemoved, type FocusPlace } from "../lib/focus-place";
 import { Icon } from "./icons";
 
 // The control last focused. One turned off while its request ran (a form's submit) drops the focus to the page's
 // start, where a dialog its answer opens (a secret shown once) would find no opener to give the focus back to.
 let lastFocused: Element | null = null;
 document.addEventListener("focusin", (e) => void (lastFocused = e.target instanceof Element ? e.target : null));
-
-/**
- * Once `el` (a page's own button, in no list: a task's Cancel, Provide input) goes because of what its dialog did,
- * the focus goes to the page's heading (focusable by script) rather than to the page's start.
- */
-function headingWhenRemoved(el: HTMLElement): void {
-  const stop = () => {
-    observer.disconnect();
-    clearTimeout(timer);
-    document.removeEventListener("focusin", onFocusIn);
-  };
-  const onFocusIn = (e: FocusEvent) => e.target !== el && stop();
-  const observer = new MutationObserver(() => {
-    if (el.isConnected) return;
-    stop();
-    const active = document.activeElement;
-    if (!active || active === document.body) document.querySelector<HTMLElement>('#main h1[tabindex="-1"]')?.focus();
-  });
-  observer.observe(document.body, { childList: true, subtree: true });
-  const timer = setTimeout(stop, 10_000);
-  document.addEventListener("focusin", onFocusIn);
-}
 
 /**
  * A native <dialog> opened with showModal(): focus is trapped, the page behind is inert,
@@ -61,8 +39,10 @@ export function Modal(props: { open: boolean; onClose: () => void; title: string
   const restoreFocus = () => {
     if (opener instanceof HTMLElement && opener.isConnected) {
       opener.focus();
-      if (place) keepPlaceWhenRemoved(opener, place);
-      else headingWhenRemoved(opener);
+      // A row's button gives the focus to the same place in the next row; a page's own (a task's Cancel, Provide
+      // input) to the page's heading, focusable by script.
+      const at = place;
+      whenRemoved(opener, at ? () => focusPlace(at) : () => document.querySelector<HTMLElement>('#main h1[tabindex="-1"]')?.focus());
     } else if (place) focusPlace(place);
     opener = null;
     place = null;

@@ -42,11 +42,11 @@ export function focusPlace(place: FocusPlace, fallback?: HTMLElement): void {
 }
 
 /**
- * Once `el` (a row's button that opened a dialog, given the focus back) goes with its row (the row deleted,
- * the list read again), the focus goes to the same place in the row after it rather than to the page's start.
- * Watches until the focus moves on or a while has passed.
+ * Once `el` (a control that was given the focus back) goes because of what was done (its row deleted, the list read
+ * again, its task ended), `refocus` puts the focus somewhere near rather than at the page's start. Watches until the
+ * focus moves on or a while has passed.
  */
-export function keepPlaceWhenRemoved(el: HTMLElement, place: FocusPlace): void {
+export function whenRemoved(el: HTMLElement, refocus: () => void): void {
   const stop = () => {
     observer.disconnect();
     clearTimeout(timer);
@@ -57,7 +57,7 @@ export function keepPlaceWhenRemoved(el: HTMLElement, place: FocusPlace): void {
     if (el.isConnected) return;
     stop();
     const active = document.activeElement;
-    if (!active || active === document.body) focusPlace(place);
+    if (!active || active === document.body) refocus();
   });
   observer.observe(document.body, { childList: true, subtree: true });
   const timer = setTimeout(stop, 10_000);
