@@ -383,6 +383,29 @@ describe("cron triggers", () => {
     expect(await clock(t.id).nextAlarm()).toBe(Date.parse(saved.next_fire_at));
   });
 
+  it("never moves its alarm past the saved schedule's next fire when a lost save's re-arm lands after a newer save's", async () => {
+    // the order that race makes: a save of "every minute" armed and wrote; then a save that had lost to an older
+    // row re-arms for that row (yearly), its read older than the saved one
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    const saved = Date.now() + 5;
+    const minutely = await clock(t.id).arm(t.id, "* * * * *", "UTC", saved);
+    expect(await clock(t.id).nextAlarm()).toBe(minutely);
+    await clock(t.id).arm(t.id, "0 0 1 1 *", "UTC", Date.now(), Date.parse(t.updated_at));
+    expect(await clock(t.id).nextAlarm()).toBe(minutely);
+    // a re-arm for the row as saved, or a newer one, sets the alarm exactly, later or not
+    const yearly = await clock(t.id).arm(t.id, "0 0 1 1 *", "UTC", Date.now(), saved + 1);
+    expect(await clock(t.id).nextAlarm()).toBe(yearly);
+  });
+
+  it("leaves its alarm no later than the saved schedule's next fire after many schedule changes race", async () => {
+    const t = await makeCron({ cron: "0 0 1 1 *" });
+    const crons = ["0 0 1 3 *", "0 0 1 9 *", "0 0 1 6 *", "0 0 1 12 *", "0 0 1 4 *", "0 0 1 10 *"];
+    const answers = await Promise.all(crons.map((cron) => api("PATCH", `/triggers/${t.id}`, { body: { cron } })));
+    for (const a of answers) expect([200, 409], a.text).toContain(a.status);
+    const saved = (await api("GET", `/triggers/${t.id}`)).json;
+    expect(await clock(t.id).nextAlarm()).toBeLessThanOrEqual(Date.parse(saved.next_fire_at));
+  });
+
   it("lands concurrent patches of different fields, each over what the others wrote, with no 409 a client could not avoid", async () => {
     const t = await makeCron({ cron: "0 0 1 1 *", title: "Yearly" });
     const patches = [{ title: "renamed" }, { inputs: { topic: "y" } }, { timezone: "Europe/Paris" }];

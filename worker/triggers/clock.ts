@@ -5,6 +5,8 @@ import { CUT_OFF_AFTER_MS, claimFire, cutOffWake, finishCutOffFires, startFire }
 import { loadTrigger, type TriggerRow } from "./fire";
 
 const TRIGGER_KEY = "trigger_id";
+/** The trigger row's `updated_at` the alarm was last set exactly for. */
+const ARMED_FOR_KEY = "armed_for";
 
 /**
  * One per cron trigger: its alarm is the schedule, so it fires locally under
@@ -12,12 +14,28 @@ const TRIGGER_KEY = "trigger_id";
  * this object keeps only which trigger it serves.
  */
 export class TriggerClock extends DurableObject<Bindings> {
-  /** (Re)arms for the trigger's next fire after `after`, or sooner to finish a fire a restart cut off; returns that next fire. */
-  async arm(triggerId: string, cron: string, timezone: string, after: number): Promise<number> {
-    await this.ctx.storage.put(TRIGGER_KEY, triggerId);
+  /** Arms made since this instance started, so a wake can tell that one came while it read the trigger. */
+  private arms = 0;
+
+  /**
+   * (Re)arms for the trigger's next fire after `after`, or sooner to finish a fire a restart cut off; returns that next
+   * fire. `version` is the `updated_at` of the row this schedule is (or is about to be) saved as. Saves that race arm
+   * in any order, and a re-arm after a lost write may carry a row read before another save's: one older than the
+   * version armed for can only bring the alarm sooner. A sooner alarm costs a wake that reads the row and re-arms;
+   * a later one could miss a fire.
+   */
+  async arm(triggerId: string, cron: string, timezone: string, after: number, version = after): Promise<number> {
     const next = nextFire(cron, timezone, new Date(after)).getTime();
     const cutOff = await cutOffWake(this.env.DB, triggerId);
-    await this.ctx.storage.setAlarm(Math.max(Math.min(next, cutOff ?? Infinity), Date.now() + 1));
+    const at = Math.max(Math.min(next, cutOff ?? Infinity), Date.now() + 1);
+    // storage calls only from here: no other call to this object runs between the check and the alarm
+    this.arms++;
+    const armedFor = (await this.ctx.storage.get<number>(ARMED_FOR_KEY)) ?? -Infinity;
+    await this.ctx.storage.put(TRIGGER_KEY, triggerId);
+    if (version >= armedFor) {
+      await this.ctx.storage.put(ARMED_FOR_KEY, version);
+      await this.ctx.storage.setAlarm(at);
+    } else await this.ctx.storage.setAlarm(Math.min(at, (await this.ctx.storage.getAlarm()) ?? Infinity));
     return next;
   }
 
@@ -36,6 +54,7 @@ export class TriggerClock extends DurableObject<Bindings> {
    * First it finishes any fire a restart cut off between its claim and its task.
    */
   async alarm(): Promise<void> {
+    const armsBefore = this.arms;
     const id = await this.ctx.storage.get<string>(TRIGGER_KEY);
     if (!id) return;
     const t = await loadTrigger(this.env.DB, id);
@@ -48,7 +67,9 @@ export class TriggerClock extends DurableObject<Bindings> {
       const since = Math.max(t.last_fired_at ?? 0, t.schedule_from);
       if (missedFire(t.cron, t.timezone, new Date(since), new Date(now)) && !(await this.fire(t, now, next))) next = Math.min(next, now + CUT_OFF_AFTER_MS + 1000);
     }
-    const at = Math.min(next ?? Infinity, retry ?? Infinity);
+    // a save that armed while this wake read the trigger may have armed for a row newer than the one read
+    const armedMeanwhile = this.arms !== armsBefore ? await this.ctx.storage.getAlarm() : null;
+    const at = Math.min(next ?? Infinity, retry ?? Infinity, armedMeanwhile ?? Infinity);
     if (at !== Infinity) await this.ctx.storage.setAlarm(Math.max(at, Date.now() + 1));
   }
 

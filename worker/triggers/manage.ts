@@ -133,7 +133,7 @@ async function tryUpdateTrigger(env: Bindings, p: Principal, id: string, patch: 
 
 /** After a refused write that had armed the clock already: back on the schedule the row keeps (a paused one's alarm only finds it paused). */
 export async function rearmAsSaved(env: Bindings, t: TriggerRow): Promise<void> {
-  if (t.kind === "cron" && !t.paused) await clock(env, t.id).arm(t.id, t.cron!, t.timezone!, Date.now());
+  if (t.kind === "cron" && !t.paused) await clock(env, t.id).arm(t.id, t.cron!, t.timezone!, Date.now(), t.updated_at);
 }
 
 /**
