@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { taskStub } from "../../worker/task/stub";
 import { INTERRUPTED_AFTER_MS, undoInterruptedCreates } from "../../worker/task/interrupted";
+import { auditStatement } from "../../worker/lib/audit";
 import { api, makeOrg } from "../helpers";
 
 /** What a create leaves when the process stops between its D1 batch and its task's start: the row and its audit entry. */
@@ -12,9 +13,7 @@ async function interruptedCreate(org: string, ageMs: number) {
     env.DB.prepare(
       "INSERT INTO tasks (id, org_id, title, description, status, source, agent, created_by, session_id, created_at) VALUES (?, ?, 'cut off', '', 'pending', 'api', 'researcher', '{}', ?, ?)",
     ).bind(id, org, `ses_${id}`, at),
-    env.DB.prepare(
-      "INSERT INTO audit_log (org_id, at, actor_type, actor_id, actor_name, action, target_type, target_id) VALUES (?, ?, 'token', 'tok_x', 'x', 'task.create', 'task', ?)",
-    ).bind(org, at, id),
+    auditStatement(env.DB, { org_id: org, actor: { type: "token", id: "tok_x", name: "x" }, action: "task.create", target_type: "task", target_id: id }, at),
   ]);
   return id;
 }
@@ -37,6 +36,18 @@ describe("creates a restart interrupted", () => {
       .then(() => null, (e: unknown) => e);
     expect(String(late)).toMatch(/undone/);
     expect((await undoInterruptedCreates(env, org, Date.now() + INTERRUPTED_AFTER_MS)).undone).toEqual([young]);
+  });
+
+  it("never give an undone create's audit number to the next entry, which a client may have seen listed", async () => {
+    const org = `org_cut_${crypto.randomUUID().slice(0, 8)}`;
+    await makeOrg(org);
+    const old = await interruptedCreate(org, INTERRUPTED_AFTER_MS + 1_000);
+    const numberOf = (id: string) => env.DB.prepare("SELECT org_seq FROM audit_log WHERE org_id = ? AND target_id = ?").bind(org, id).first<number>("org_seq");
+    const undoneNumber = await numberOf(old);
+    expect(undoneNumber).toBeGreaterThan(0);
+    expect((await undoInterruptedCreates(env, org)).undone).toEqual([old]);
+    const next = await interruptedCreate(org, 0);
+    expect(await numberOf(next)).toBe(undoneNumber! + 1);
   });
 
   it("leave a task its object holds alone (one queued behind a cap), and have it write its row", async () => {

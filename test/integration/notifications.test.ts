@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from "vitest";
 import { RETRY_DELAYS_MS, retryDelay, MAX_ATTEMPTS } from "../../worker/notify/backoff";
 import { handOver, transitionOf } from "../../worker/notify/enqueue";
 import { refusedSubscriptionUrl } from "../../worker/notify/url";
-import { DELIVERY_LOG_KEPT_MS, type DeliveryOutcome, logAttempt } from "../../worker/notify/deliveries";
+import { DELIVERY_LOG_KEPT_MS, type DeliveryOutcome, logAttempt, pruneDeliveryLog } from "../../worker/notify/deliveries";
 import { TIDY_MS } from "../../worker/notify/notifier";
 import type { NotifyEvent } from "../../worker/notify/events";
 import type { IndexRow } from "../../worker/db/task-row";
@@ -757,6 +757,29 @@ describe("what the Notifier keeps", () => {
     await runInDurableObject(notifier(orgId), (_n, state) => void state.storage.sql.exec("DELETE FROM seen"));
     expect(await runAlarm(orgId)).toBe(true);
     expect(await runInDurableObject(notifier(orgId), (_n, state) => state.storage.getAlarm())).toBeNull();
+  });
+});
+
+describe("delivery log numbers", () => {
+  it("go on from the highest ever given once every attempt of the organization is pruned, so no id or cursor comes back", async () => {
+    const orgId = `org_ntf_${crypto.randomUUID().slice(0, 8)}`;
+    const now = Date.now();
+    const attempt = (message_id: string, created_at: number) =>
+      logAttempt(env.DB, {
+        org_id: orgId, subscription_id: "sub_x", message_id, event_type: "task.completed", task_id: "tsk_x", attempt: 1, outcome: "delivered",
+        response_status: 204, error: null, duration_ms: 1, next_attempt_at: null, created_at,
+      });
+    for (const m of ["msg_a", "msg_b", "msg_c"]) await attempt(m, now - DELIVERY_LOG_KEPT_MS - DAY);
+    const numbers = async () => (await env.DB.prepare("SELECT org_seq FROM notification_deliveries WHERE org_id = ? ORDER BY org_seq").bind(orgId).all<{ org_seq: number }>()).results.map((r) => r.org_seq);
+    expect(await numbers()).toEqual([1, 2, 3]);
+    expect(await pruneDeliveryLog(env.DB, orgId, now - DELIVERY_LOG_KEPT_MS, 500)).toEqual({ pruned: 3, more: false, left: false });
+    await attempt("msg_d", now);
+    expect(await numbers()).toEqual([4]);
+    // pruned again, part of the log: numbers still go on from the highest
+    await attempt("msg_e", now);
+    expect((await pruneDeliveryLog(env.DB, orgId, now + 1, 1)).pruned).toBe(1);
+    await attempt("msg_f", now);
+    expect(await numbers()).toEqual([5, 6]);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { CreatedBy } from "../task/meta";
+import { nextLogNumber } from "../db/log-numbers";
 import type { AuditAction } from "./audit-actions";
 import type { Principal } from "./context";
 
@@ -24,13 +25,14 @@ export const actorOf = (p: Principal): Actor => ({ type: "token", id: p.token_id
  * that may write several rows a journal of its own inside the batch's transaction, and the
  * tasks' search index (FTS5) flushes its pending terms into the next such statement — whose
  * journal then spills to a temporary file, made and deleted on every create.
- * `org_seq` numbers the organization's entries, so their ids say nothing of other organizations'.
+ * `org_seq` numbers the organization's entries, so their ids say nothing of other organizations', and never again one
+ * a deleted entry had (db/log-numbers.ts).
  */
 export function auditStatement(d1: D1Database, e: AuditEntry, now = Date.now(), ifChanged = false): D1PreparedStatement {
   return d1
     .prepare(
       `INSERT OR IGNORE INTO audit_log (org_id, org_seq, at, actor_type, actor_id, actor_name, action, target_type, target_id, details)
-       VALUES (?1, (SELECT coalesce(max(org_seq), 0) + 1 FROM audit_log WHERE org_id = ?1), ${ifChanged ? "iif(changes() > 0, ?2, NULL)" : "?2"}, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
+       VALUES (?1, ${nextLogNumber("audit")}, ${ifChanged ? "iif(changes() > 0, ?2, NULL)" : "?2"}, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
     )
     .bind(e.org_id, now, e.actor.type, e.actor.id, e.actor.name, e.action, e.target_type, e.target_id, e.details ? JSON.stringify(e.details) : null);
 }

@@ -1,3 +1,4 @@
+import { keepLogNumber, nextLogNumber } from "../db/log-numbers";
 import { iso } from "../lib/time";
 import type { NotifyEvent } from "./events";
 
@@ -35,14 +36,14 @@ type DeliveryRow = DeliveryAttempt & { org_seq: number };
 /**
  * Idempotent per (message, attempt): an alarm that runs twice logs an attempt once.
  * `org_seq` numbers the organization's attempts, in the same statement, so their ids say nothing of other organizations'
- * (the table-wide `seq` counts every organization's).
+ * (the table-wide `seq` counts every organization's), and never again one a pruned attempt had (db/log-numbers.ts).
  */
 export function logAttempt(d1: D1Database, a: DeliveryAttempt): Promise<D1Result> {
   return d1
     .prepare(
       `INSERT OR IGNORE INTO notification_deliveries (org_id, org_seq, subscription_id, message_id, event_type, task_id, attempt, outcome, response_status, error,
          duration_ms, next_attempt_at, created_at)
-       VALUES (?1, (SELECT coalesce(max(org_seq), 0) + 1 FROM notification_deliveries WHERE org_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`,
+       VALUES (?1, ${nextLogNumber("deliveries")}, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`,
     )
     .bind(a.org_id, a.subscription_id, a.message_id, a.event_type, a.task_id, a.attempt, a.outcome, a.response_status, a.error, a.duration_ms, a.next_attempt_at, a.created_at)
     .run();
@@ -59,7 +60,8 @@ export const deliveryLogCutoff = (now: number, retentionDays: number | null) => 
  * many rows (the oldest by `org_seq`). `more`: a full batch went, so more may be due; `left`: the organization still has some.
  */
 export async function pruneDeliveryLog(d1: D1Database, orgId: string, cutoff: number, batch: number): Promise<{ pruned: number; more: boolean; left: boolean }> {
-  const [deleted, left] = await d1.batch([
+  const [, deleted, left] = await d1.batch([
+    keepLogNumber(d1, "deliveries", orgId),
     d1
       .prepare(
         `DELETE FROM notification_deliveries WHERE seq IN

@@ -1,4 +1,5 @@
 import type { Bindings } from "../env";
+import { keepLogNumber } from "../db/log-numbers";
 import { log } from "../lib/log";
 import { taskStub } from "./stub";
 
@@ -56,14 +57,15 @@ export async function requestTask(env: Bindings, orgId: string, taskId: string, 
 }
 
 async function undo(env: Bindings, orgId: string, ids: string[]): Promise<void> {
-  await env.DB.batch(
-    ids.flatMap((id) => [
+  await env.DB.batch([
+    keepLogNumber(env.DB, "audit", orgId),
+    ...ids.flatMap((id) => [
       env.DB.prepare("DELETE FROM tasks WHERE id = ? AND org_id = ? AND index_version = 0").bind(id, orgId),
       env.DB.prepare("DELETE FROM audit_log WHERE org_id = ? AND target_type = 'task' AND target_id = ?").bind(orgId, id),
       // what tied a request to it goes too, so the request's retry starts it again
       env.DB.prepare("DELETE FROM webhook_deliveries WHERE task_id = ?").bind(id),
       env.DB.prepare("DELETE FROM idempotency_keys WHERE org_id = ? AND task_id = ?").bind(orgId, id),
     ]),
-  );
+  ]);
   log("warn", "undid creates a restart interrupted", { org_id: orgId, task_ids: ids });
 }
