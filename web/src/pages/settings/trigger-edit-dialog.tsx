@@ -75,7 +75,7 @@ export function TriggerEditDialog(props: { trigger: Trigger; onClose: () => void
           <div class="grid-2">
             <CronFields cron={cron()} setCron={setCron} timezone={timezone()} setTimezone={setTimezone} listId="timezone-names-edit" required field={field} />
           </div>
-          <SchedulePreview cron={cron()} timezone={timezone()} />
+          <SchedulePreview cron={cron()} timezone={timezone()} formError={err()} />
         </Show>
         <label class="field">
           <span>Inputs (JSON)</span>

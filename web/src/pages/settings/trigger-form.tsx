@@ -32,8 +32,11 @@ export function CronFields(props: { cron: string; setCron: (v: string) => void; 
   );
 }
 
-/** When a schedule would fire next, in its own timezone, as the API reads it; or why it would not be saved. */
-export function SchedulePreview(props: { cron: string; timezone: string }) {
+/**
+ * When a schedule would fire next, in its own timezone, as the API reads it; or why it would not be saved, unless the
+ * form's error (`formError`, after a submit) says the same already.
+ */
+export function SchedulePreview(props: { cron: string; timezone: string; formError?: string | null }) {
   const [said, setSaid] = createSignal<{ ok: true; text: string } | { ok: false; text: string } | null>(null);
   let asked = 0;
   createEffect(
@@ -52,7 +55,7 @@ export function SchedulePreview(props: { cron: string; timezone: string }) {
   );
   return (
     <p class={said()?.ok === false ? "form-error" : "small muted"} data-testid="schedule-preview" aria-live="polite">
-      {said()?.text ?? ""}
+      {said()?.ok === false && said()?.text === props.formError ? "" : (said()?.text ?? "")}
     </p>
   );
 }
@@ -151,7 +154,7 @@ export function TriggerForm(props: { plans: Loaded<{ items: readonly Plan[] }>; 
         </Show>
       </div>
       <Show when={kind() === "cron"}>
-        <SchedulePreview cron={cron()} timezone={timezone()} />
+        <SchedulePreview cron={cron()} timezone={timezone()} formError={err()} />
       </Show>
       <label class="field">
         <span>Name (optional)</span>
