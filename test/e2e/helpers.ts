@@ -98,9 +98,19 @@ export interface App {
  * beforehand), with `env` added to the shell's environment (e.g. a provider's base URL).
  */
 export async function startApp(timeoutMs = 110_000, opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<App> {
-  const port = await freePort();
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), "flightdeck-e2e-"));
-  let { child, url } = await spawnApp(port, dataDir, timeoutMs, opts.env);
+  let port = 0;
+  let started: { child: ChildProcess; url: string } | undefined;
+  // A port free when asked can be taken by another process (the other test lane's app, a browser) before the app binds
+  // it; the app then says so and exits, and another free port is tried.
+  for (let attempt = 1; !started; attempt++) {
+    port = await freePort();
+    started = await spawnApp(port, dataDir, timeoutMs, opts.env).catch((e: Error) => {
+      if (attempt < 3 && /Port \d+ was taken/.test(e.message)) return undefined;
+      throw e;
+    });
+  }
+  let { child, url } = started;
   return {
     url,
     token: ADMIN_TOKEN,
