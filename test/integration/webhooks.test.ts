@@ -186,6 +186,10 @@ describe("webhook triggers", () => {
     expect(ignored.status, ignored.text).toBe(202);
     expect((await api("GET", `/tasks/${ignored.json.task_id}`)).json.inputs).toEqual({ repo: "acme/deep", ref: "main" });
     expectError(await deliver(t.id, t.secret, '{"repository":{"full_name":"acme/\\ud83d"}}'), 400, "bad_request");
+    // nor does a `__proto__` key there
+    const proto = await deliver(t.id, t.secret, '{"repository":{"full_name":"acme/proto"},"commits":[],"sender":{"__proto__":{"admin":true}}}');
+    expect(proto.status, proto.text).toBe(202);
+    expect((await api("GET", `/tasks/${proto.json.task_id}`)).json.inputs).toEqual({ repo: "acme/proto", ref: "main" });
     // any JSON body may carry the fields, an array too
     const list = await makeWebhook({ input_map: { repo: "0.name" } });
     const fromList = await deliver(list.id, list.secret, [{ name: "acme/list" }]);
