@@ -127,6 +127,29 @@ describe("saving a plan its triggers start", () => {
     }
   });
 
+  it("resumes a paused trigger whose plan is saved meanwhile, checked against the version saved: never a 409 a client could not avoid", async () => {
+    for (let i = 0; i < 6; i++) {
+      const { plan, triggers } = await planWith([{ kind: "cron", cron: "0 0 1 1 *", inputs: { topic: "a" } }]);
+      const [t] = triggers;
+      expect((await api("POST", `/triggers/${t.id}/pause`)).status).toBe(200);
+      // a save its inputs still fit, then one they do not: the resume answers 200 or 422 by the version it lands on
+      const [resumed, saved] = await Promise.all([
+        api("POST", `/triggers/${t.id}/resume`),
+        api("PUT", `/plans/${plan.id}`, { body: { ...v1, params: [...v1.params, { name: `extra${i}` }] } }),
+      ]);
+      expect(saved.status, saved.text).toBe(200);
+      expect(resumed.status, `resume ${i}: ${resumed.text}`).toBe(200);
+      expect((await api("GET", `/triggers/${t.id}`)).json.paused).toBe(false);
+      expect((await api("POST", `/triggers/${t.id}/pause`)).status).toBe(200);
+      const [again] = await Promise.all([api("POST", `/triggers/${t.id}/resume`), api("PUT", `/plans/${plan.id}`, { body: needsRegion })]);
+      // resumed against a version its inputs fit (the save then refused), or 422 against the one saved
+      expect([200, 422], `resume ${i}: ${again.text}`).toContain(again.status);
+      const after = (await api("GET", `/triggers/${t.id}`)).json;
+      expect(after.paused, `resume ${i}: ${again.text}`).toBe(again.status === 422);
+      if (!after.paused) expect((await api("POST", `/triggers/${t.id}/run`)).status, `resume ${i}`).toBe(201);
+    }
+  });
+
   it("refuses a webhook whose input_map and inputs leave a required param out, on create and change alike, as a save that would", async () => {
     const { plan } = await planWith([]);
     const made = await api("POST", "/triggers", { body: { plan_id: plan.id, kind: "webhook", input_map: { nope: "x" }, inputs: {} } });

@@ -10,7 +10,7 @@ import { canonicalTimeZone, type CronCheck, cronSyntax, nextFire, timeZoneCheck 
 import { INPUT_PATH } from "../triggers/input-map";
 import { publishChange } from "../live/change-events";
 import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
-import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, expirePreviousSecret, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, updateTrigger } from "../triggers/manage";
+import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, expirePreviousSecret, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, TRIGGER_UPDATE_ATTEMPTS, updateTrigger } from "../triggers/manage";
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, previousSecretExpiry, replayedSecret } from "../triggers/secret-rotation";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
 import { newWebhookSecret } from "../triggers/webhook-signature";
@@ -109,13 +109,27 @@ async function requireTrigger(env: Bindings, p: Principal, id: string): Promise<
   return t;
 }
 
-/** Pauses or resumes; a resumed cron trigger skips what it missed while paused. */
+/**
+ * Pauses or resumes; a resumed cron trigger skips what it missed while paused. A resume is checked against the plan as
+ * it is, in SQL too: one whose write loses to a save of the plan reads both again and is checked against the version
+ * saved (200, or 422 when that version would refuse its fires), as a PATCH is; 409 only when it keeps losing.
+ */
 async function setPaused(env: Bindings, p: Principal, id: string, paused: boolean): Promise<TriggerRow> {
+  for (let attempt = 1; ; attempt++) {
+    const saved = await trySetPaused(env, p, id, paused);
+    if (saved) return saved;
+    if (attempt >= TRIGGER_UPDATE_ATTEMPTS) throw conflict("the trigger's plan kept changing while resuming it; try again");
+  }
+}
+
+/** One read-check-write of a pause or resume: the trigger as saved, or null when a save of its plan landed between them. */
+async function trySetPaused(env: Bindings, p: Principal, id: string, paused: boolean): Promise<TriggerRow | null> {
   const t = await requireTrigger(env, p, id);
   // as a repeated PUT: a pause of a paused trigger (or a resume of a running one) changes nothing, nor is audited
   if ((t.paused === 1) === paused) return t;
   const planVersion = t.paused && !paused ? await checkResumable(env.DB, p.org_id, t) : null;
-  const now = Date.now();
+  // the clock arms for this row's updated_at, which must be newer than the one read
+  const now = Math.max(Date.now(), t.updated_at + 1);
   const next = !paused && t.kind === "cron" ? await clock(env, t.id).arm(t.id, t.cron!, t.timezone!, now) : null;
   const [upd] = await env.DB.batch([
     // a resume counts the schedule from now: what came due while paused is skipped
@@ -128,7 +142,7 @@ async function setPaused(env: Bindings, p: Principal, id: string, paused: boolea
     // another request paused or resumed it first
     if ((saved.paused === 1) === paused) return saved;
     await rearmAsSaved(env, saved);
-    throw conflict("the trigger's plan was saved while resuming it; try again");
+    return null;
   }
   return { ...t, paused: paused ? 1 : 0, updated_at: now, schedule_from: t.paused && !paused ? now : t.schedule_from, next_fire_at: next };
 }
