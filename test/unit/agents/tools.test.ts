@@ -58,6 +58,18 @@ describe("http_fetch address check", () => {
     expect(refused(u)).toBeTruthy();
   });
 
+  it.each([
+    ["http://[::1]/", "::1 is a loopback address"],
+    ["http://[0:0:0:0:0:0:0:1]/", "::1 is a loopback address"],
+    ["http://[::]/", ":: is an unspecified address"],
+    ["http://0.0.0.0/", "0.0.0.0 is an unspecified address"],
+    ["http://[::127.0.0.1]/", "::7f00:1 is an IPv4-compatible address"],
+    ["http://10.1.2.3/", "10.1.2.3 is a private address"],
+    ["http://[fe80::1]/", "fe80::1 is a link-local address"],
+  ])("says what %s is", (u, reason) => {
+    expect(refused(u)).toBe(reason);
+  });
+
   it.each(["https://example.com/", "http://93.184.215.14/", "http://[2606:4700::1111]/", "https://sub.example.co.uk:8443/x"])("allows %s", (u) => {
     expect(refused(u)).toBeUndefined();
   });

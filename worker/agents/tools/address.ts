@@ -5,6 +5,14 @@ export const MAX_REDIRECTS = 5;
 
 const LOCAL_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa"];
 
+/** ipaddr.js's range names as a refusal says them, article included. */
+const RANGE_NAMES: Record<string, string> = {
+  unspecified: "an unspecified", loopback: "a loopback", private: "a private", linkLocal: "a link-local", uniqueLocal: "a unique local",
+  multicast: "a multicast", broadcast: "a broadcast", carrierGradeNat: "a carrier-grade NAT", reserved: "a reserved", benchmarking: "a benchmarking",
+  ipv4Mapped: "an IPv4-mapped", rfc6145: "an RFC 6145", rfc6052: "an RFC 6052", "6to4": "a 6to4", teredo: "a Teredo", discard: "a discard-only",
+  amt: "an AMT", as112: "an AS112", as112v6: "an AS112", deprecated: "a deprecated", orchid2: "an ORCHIDv2", droneRemoteIdProtocolEntityTags: "a DRIP",
+};
+
 /**
  * Why `http_fetch` refuses a URL, or undefined when it may be fetched. Only what the URL itself says is checked:
  * Workers cannot resolve DNS, so a public name that points at a private address is not caught here (deployed,
@@ -17,10 +25,11 @@ export function refusedUrlReason(url: URL): string | undefined {
   if (ipaddr.isValid(host)) {
     let ip = ipaddr.parse(host);
     if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
-    // ::a.b.c.d (deprecated, outside every range ipaddr.js names) can still reach a.b.c.d, loopback included
-    else if (ip.kind() === "ipv6" && ip.match(ipaddr.parse("::"), 96)) return `${host} is an IPv4-compatible address`;
     const range = ip.range();
-    return range === "unicast" ? undefined : `${host} is a ${range} address`;
+    if (range !== "unicast") return `${host} is ${RANGE_NAMES[range] ?? `a ${range}`} address`;
+    // ::a.b.c.d (deprecated, outside every range ipaddr.js names) can still reach a.b.c.d, loopback included
+    if (ip.kind() === "ipv6" && ip.match(ipaddr.parse("::"), 96)) return `${host} is an IPv4-compatible address`;
+    return undefined;
   }
   if (host === "localhost" || LOCAL_SUFFIXES.some((s) => host.endsWith(s))) return `${host} is a local name`;
   if (!host.includes(".")) return `${host} is not a public host name`;
