@@ -140,19 +140,20 @@ export class OrgFeed extends DurableObject<Bindings> {
     if (lastEventId == null || lastEventId === this.lastId) {
       // with its id: a client that sees nothing more before a drop reconnects from here, not live only
       void writer.write(sseFrame(this.lastId, "ready", { type: "ready", last_event_id: this.lastId })).catch(() => {});
-    } else if (!this.replay(writer, lastEventId)) {
-      void writer.write(sseFrame(this.lastId, "reset", { type: "reset", reason: "your last event is older than the replay window; refetch" })).catch(() => {});
+    } else {
+      const missed = this.replay(writer, lastEventId);
+      if (missed) void writer.write(sseFrame(this.lastId, "reset", { type: "reset", reason: `${missed}; refetch` })).catch(() => {});
     }
     this.clients.add(writer, heartbeatMs(this.env, heartbeat));
     return readable;
   }
 
-  /** Writes every event after `lastEventId`; false when that id is outside the window (or from another instance). */
-  private replay(writer: WritableStreamDefaultWriter<Uint8Array>, lastEventId: number): boolean {
-    if (lastEventId > this.lastId) return false;
+  /** Writes every event after `lastEventId`, or says why it cannot: an id this feed never gave, or one outside its window. */
+  private replay(writer: WritableStreamDefaultWriter<Uint8Array>, lastEventId: number): string | null {
+    if (lastEventId > this.lastId) return "your last event is ahead of this feed: it never gave that id";
     const oldest = this.lastId - Math.min(this.window.length, REPLAY_WINDOW) + 1;
-    if (lastEventId < oldest - 1) return false;
+    if (lastEventId < oldest - 1) return "your last event is older than the replay window, or than this feed's last restart";
     for (const e of this.window) if (e.id > lastEventId) void writer.write(sseFrameJson(e.id, e.type, e.json)).catch(() => {});
-    return true;
+    return null;
   }
 }
