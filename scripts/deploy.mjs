@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+import { recordRenamedSql } from "./migrate.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -129,6 +130,8 @@ async function deploy() {
   writeFileSync(config, toml.replace(/database_id\s*=\s*"[^"]*"/, `database_id = "${id}"`));
   try {
     step("Applying D1 migrations (remote)");
+    // a database an earlier version migrated may know a renumbered migration by its former name (scripts/migrate.mjs)
+    must(wrangler(["d1", "execute", "DB", "--remote", "-c", config, "--command", recordRenamedSql()], { capture: true }), "wrangler d1 execute (renamed migrations)");
     must(wrangler(["d1", "migrations", "apply", "DB", "--remote", "-c", config], { input: "y\n" }), "wrangler d1 migrations apply");
     const { values, generated } = secrets(config);
     writeFileSync(secretsFile, JSON.stringify(values), { mode: 0o600 });

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { ensureDeps } from "./ensure-deps.mjs";
 import { frontServer } from "./forward.mjs";
 import { localConfig, localWorker, persistRootOf } from "./local-worker.mjs";
-import { applyD1Migrations } from "./migrate.mjs";
+import { applyD1Migrations, RENAMED_MIGRATIONS } from "./migrate.mjs";
 import { checkPortFree, lockDataDir, prepareDataDir, StartError } from "./start-checks.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -159,7 +159,7 @@ const persistRoot = persistRootOf(stateDir);
 try {
   const db = config.d1_databases[0];
   await applyD1Migrations({
-    Miniflare, splitSqlQuery: wranglerApi.unstable_splitSqlQuery, persistRoot, d1Databases: workerOptions.d1Databases, binding: db.binding, dir: path.join(root, db.migrations_dir),
+    Miniflare, splitSqlQuery: wranglerApi.unstable_splitSqlQuery, persistRoot, d1Databases: workerOptions.d1Databases, binding: db.binding, dir: path.join(root, db.migrations_dir), renamed: RENAMED_MIGRATIONS,
   });
   mf = localWorker({
     Miniflare,

@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { unstable_splitSqlQuery } from "wrangler";
-import { applyD1Migrations } from "../../scripts/migrate.mjs";
+import { applyD1Migrations, RENAMED_MIGRATIONS } from "../../scripts/migrate.mjs";
 
 /** `npm start`'s migrations (scripts/migrate.mjs) and wrangler's own, taking turns on one data dir. */
 const { Miniflare } = createRequire(import.meta.resolve("wrangler"))("miniflare");
@@ -17,8 +17,8 @@ const ID = "11111111-1111-1111-1111-111111111111";
 const persistTo = path.join(dir, "state");
 const run = (...args: string[]) =>
   execFileSync(process.execPath, [wrangler, ...args, "--config", path.join(dir, "wrangler.toml")], { cwd: dir, env: { ...process.env, CI: "true" }, encoding: "utf8" });
-const ours = () =>
-  applyD1Migrations({ Miniflare, splitSqlQuery: unstable_splitSqlQuery, persistRoot: path.join(persistTo, "v3"), d1Databases: { DB: ID }, binding: "DB", dir: path.join(dir, "migrations") });
+const ours = (renamed: Record<string, string> = {}) =>
+  applyD1Migrations({ Miniflare, splitSqlQuery: unstable_splitSqlQuery, persistRoot: path.join(persistTo, "v3"), d1Databases: { DB: ID }, binding: "DB", dir: path.join(dir, "migrations"), renamed });
 
 describe("npm start's D1 migrations", () => {
   it("applies what wrangler has not, where wrangler keeps it, so wrangler then finds nothing to apply", async () => {
@@ -37,5 +37,26 @@ describe("npm start's D1 migrations", () => {
     expect(run("d1", "migrations", "list", "DB", "--local", "--persist-to", persistTo)).toMatch(/No migrations to apply/);
     const rows = JSON.parse(run("d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", "SELECT x FROM b ORDER BY x"));
     expect(rows[0].results).toEqual([{ x: "hi" }, { x: "hi!" }]);
+  });
+
+  it("takes a migration renumbered after a database ran it under its former name as applied, where it would fail again", async () => {
+    writeFileSync(path.join(dir, "migrations/0002_column.sql"), "ALTER TABLE a ADD y text;");
+    expect(await ours()).toEqual(["0002_column.sql"]);
+    // another branch took 0002: the same file is 0003 now
+    renameSync(path.join(dir, "migrations/0002_column.sql"), path.join(dir, "migrations/0003_column.sql"));
+    writeFileSync(path.join(dir, "migrations/0002_other.sql"), "CREATE TABLE c (x text);");
+    await expect(ours()).rejects.toThrow(/migration 0003_column\.sql failed, and nothing of it was applied: .*duplicate column name: y/);
+    expect(await ours({ "0002_column.sql": "0003_column.sql" })).toEqual([]);
+    expect(run("d1", "migrations", "list", "DB", "--local", "--persist-to", persistTo)).toMatch(/No migrations to apply/);
+    const tables = JSON.parse(run("d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", "SELECT name FROM sqlite_master WHERE name = 'c'"));
+    expect(tables[0].results).toEqual([{ name: "c" }]);
+  });
+
+  it("maps former names of this project's migrations to files it has, under names it no longer has", () => {
+    const files = new Set(readdirSync(path.resolve("migrations")));
+    for (const [former, current] of Object.entries(RENAMED_MIGRATIONS)) {
+      expect(files.has(current), current).toBe(true);
+      expect(files.has(former), former).toBe(false);
+    }
   });
 });
