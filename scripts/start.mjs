@@ -160,6 +160,9 @@ try {
   const db = config.d1_databases[0];
   await applyD1Migrations({
     Miniflare, splitSqlQuery: wranglerApi.unstable_splitSqlQuery, persistRoot, d1Databases: workerOptions.d1Databases, binding: db.binding, dir: path.join(root, db.migrations_dir), renamed: RENAMED_MIGRATIONS,
+  }).catch((e) => {
+    // not a passing fault: the same migration on the same database fails again
+    throw /^migration \S+ failed/.test(e.message) ? new StartError(`${e.message}. Starting again fails the same way: report it with this message.`) : e;
   });
   mf = localWorker({
     Miniflare,
