@@ -1,8 +1,9 @@
 -- Delivery log entries are numbered per organization (`org_seq`, their id and cursor), so an organization's ids say nothing
--- of another's deliveries, as the table-wide `seq` did. Existing entries keep their order. The list, its filters (subscription,
+-- of another's deliveries, as the table-wide `seq` did. Existing entries keep the numbers they had (their `seq`), so an id
+-- or cursor a client holds names the same attempt after the upgrade; an organization's new attempts go on from its highest. The list, its filters (subscription,
 -- outcome, event) and the pruning of old attempts read the organization's entries by `org_seq`, so their indexes move to it.
 ALTER TABLE `notification_deliveries` ADD `org_seq` integer;--> statement-breakpoint
-UPDATE `notification_deliveries` SET `org_seq` = r.n FROM (SELECT `seq` AS s, row_number() OVER (PARTITION BY `org_id` ORDER BY `seq`) AS n FROM `notification_deliveries`) AS r WHERE `notification_deliveries`.`seq` = r.s;--> statement-breakpoint
+UPDATE `notification_deliveries` SET `org_seq` = `seq`;--> statement-breakpoint
 DROP INDEX `notification_deliveries_org`;--> statement-breakpoint
 DROP INDEX `notification_deliveries_sub`;--> statement-breakpoint
 DROP INDEX `notification_deliveries_outcome`;--> statement-breakpoint

@@ -1,13 +1,24 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { unstable_splitSqlQuery } from "wrangler";
-import { applyD1Migrations, RENAMED_MIGRATIONS } from "../../scripts/migrate.mjs";
+import { applyD1Migrations, executeD1Sql, RENAMED_MIGRATIONS } from "../../scripts/migrate.mjs";
+import { nextLogNumber } from "../../worker/db/log-numbers";
 
 /** `npm start`'s migrations (scripts/migrate.mjs) and wrangler's own, taking turns on one data dir. */
+
+/** Rows `query` reads on the database `where` names, on a Miniflare of its own. */
+async function withRows(where: { persistRoot: string; d1Databases: Record<string, string>; binding: string }, query: string) {
+  const mf = new Miniflare({ modules: true, script: "export default {}", d1Databases: where.d1Databases, defaultPersistRoot: where.persistRoot });
+  try {
+    return await (await mf.getD1Database(where.binding)).prepare(query).all();
+  } finally {
+    await mf.dispose();
+  }
+}
 const { Miniflare } = createRequire(import.meta.resolve("wrangler"))("miniflare");
 const dir = mkdtempSync(path.join(tmpdir(), "flightdeck-migrate-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,5 +69,38 @@ describe("npm start's D1 migrations", () => {
       expect(files.has(current), current).toBe(true);
       expect(files.has(former), former).toBe(false);
     }
+  });
+
+  it("keeps the ids of audit entries and delivery attempts written before they were numbered per organization", async () => {
+    const real = path.resolve("migrations");
+    const upgraded = path.join(dir, "upgraded");
+    const migrations = path.join(upgraded, "migrations");
+    mkdirSync(migrations, { recursive: true });
+    const where = { Miniflare, splitSqlQuery: unstable_splitSqlQuery, persistRoot: path.join(upgraded, "state"), d1Databases: { DB: ID }, binding: "DB" };
+    /** The project's migrations up to (not including) `before`, as a version that had no more. */
+    const upTo = async (before: string) => {
+      for (const f of readdirSync(real).filter((f) => f.endsWith(".sql") && f < before)) copyFileSync(path.join(real, f), path.join(migrations, f));
+      await applyD1Migrations({ ...where, dir: migrations, renamed: RENAMED_MIGRATIONS });
+    };
+    const sql = (text: string) => executeD1Sql({ ...where, sql: text });
+    await upTo("0019");
+    // two organizations' entries interleaved, under one table-wide counter: ids a1 a2 a3 a4 (a1 and a3 org A's)
+    for (const org of ["org_a", "org_b", "org_a", "org_b"]) await sql(`INSERT INTO audit_log (org_id, at, actor_type, actor_id, actor_name, action, target_type, target_id) VALUES ('${org}', 1, 'token', 't', 'x', 'task.create', 'task', 'tsk')`);
+    await upTo("0039");
+    for (const org of ["org_b", "org_a", "org_b"]) await sql(`INSERT INTO notification_deliveries (org_id, subscription_id, message_id, event_type, task_id, attempt, outcome, duration_ms, created_at) VALUES ('${org}', 's', 'm${Math.random()}', 'task.completed', 't', 1, 'delivered', 1, 1)`);
+    await upTo("9999");
+    const { results } = await withRows(where, "SELECT 'audit' AS log, org_id, seq, org_seq FROM audit_log UNION ALL SELECT 'deliveries', org_id, seq, org_seq FROM notification_deliveries ORDER BY 1, 3");
+    expect(results).toEqual([
+      { log: "audit", org_id: "org_a", seq: 1, org_seq: 1 },
+      { log: "audit", org_id: "org_b", seq: 2, org_seq: 2 },
+      { log: "audit", org_id: "org_a", seq: 3, org_seq: 3 },
+      { log: "audit", org_id: "org_b", seq: 4, org_seq: 4 },
+      { log: "deliveries", org_id: "org_b", seq: 1, org_seq: 1 },
+      { log: "deliveries", org_id: "org_a", seq: 2, org_seq: 2 },
+      { log: "deliveries", org_id: "org_b", seq: 3, org_seq: 3 },
+    ]);
+    // and each organization's next entry goes on from its own highest
+    const next = await withRows(where, `SELECT ${nextLogNumber("audit").replaceAll("?1", "'org_a'")} AS audit, ${nextLogNumber("deliveries").replaceAll("?1", "'org_a'")} AS deliveries`);
+    expect(next.results).toEqual([{ audit: 4, deliveries: 3 }]);
   });
 });
