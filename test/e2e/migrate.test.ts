@@ -71,25 +71,31 @@ describe("npm start's D1 migrations", () => {
     }
   });
 
-  it("keeps the ids of audit entries and delivery attempts written before they were numbered per organization", async () => {
+  /** A database migrated as a version that had the project's migrations up to (not including) `before` left it, and on. */
+  function olderDatabase(name: string) {
     const real = path.resolve("migrations");
-    const upgraded = path.join(dir, "upgraded");
-    const migrations = path.join(upgraded, "migrations");
+    const migrations = path.join(dir, name, "migrations");
     mkdirSync(migrations, { recursive: true });
-    const where = { Miniflare, splitSqlQuery: unstable_splitSqlQuery, persistRoot: path.join(upgraded, "state"), d1Databases: { DB: ID }, binding: "DB" };
-    /** The project's migrations up to (not including) `before`, as a version that had no more. */
-    const upTo = async (before: string) => {
-      for (const f of readdirSync(real).filter((f) => f.endsWith(".sql") && f < before)) copyFileSync(path.join(real, f), path.join(migrations, f));
-      await applyD1Migrations({ ...where, dir: migrations, renamed: RENAMED_MIGRATIONS });
+    const where = { Miniflare, splitSqlQuery: unstable_splitSqlQuery, persistRoot: path.join(dir, name, "state"), d1Databases: { DB: ID }, binding: "DB" };
+    return {
+      upTo: async (before: string) => {
+        for (const f of readdirSync(real).filter((f) => f.endsWith(".sql") && f < before)) copyFileSync(path.join(real, f), path.join(migrations, f));
+        await applyD1Migrations({ ...where, dir: migrations, renamed: RENAMED_MIGRATIONS });
+      },
+      sql: (text: string) => executeD1Sql({ ...where, sql: text }),
+      rows: (query: string) => withRows(where, query),
     };
-    const sql = (text: string) => executeD1Sql({ ...where, sql: text });
+  }
+
+  it("keeps the ids of audit entries and delivery attempts written before they were numbered per organization", async () => {
+    const { upTo, sql, rows } = olderDatabase("numbered");
     await upTo("0019");
     // two organizations' entries interleaved, under one table-wide counter: ids a1 a2 a3 a4 (a1 and a3 org A's)
     for (const org of ["org_a", "org_b", "org_a", "org_b"]) await sql(`INSERT INTO audit_log (org_id, at, actor_type, actor_id, actor_name, action, target_type, target_id) VALUES ('${org}', 1, 'token', 't', 'x', 'task.create', 'task', 'tsk')`);
     await upTo("0039");
     for (const org of ["org_b", "org_a", "org_b"]) await sql(`INSERT INTO notification_deliveries (org_id, subscription_id, message_id, event_type, task_id, attempt, outcome, duration_ms, created_at) VALUES ('${org}', 's', 'm${Math.random()}', 'task.completed', 't', 1, 'delivered', 1, 1)`);
     await upTo("9999");
-    const { results } = await withRows(where, "SELECT 'audit' AS log, org_id, seq, org_seq FROM audit_log UNION ALL SELECT 'deliveries', org_id, seq, org_seq FROM notification_deliveries ORDER BY 1, 3");
+    const { results } = await rows("SELECT 'audit' AS log, org_id, seq, org_seq FROM audit_log UNION ALL SELECT 'deliveries', org_id, seq, org_seq FROM notification_deliveries ORDER BY 1, 3");
     expect(results).toEqual([
       { log: "audit", org_id: "org_a", seq: 1, org_seq: 1 },
       { log: "audit", org_id: "org_b", seq: 2, org_seq: 2 },
@@ -100,7 +106,19 @@ describe("npm start's D1 migrations", () => {
       { log: "deliveries", org_id: "org_b", seq: 3, org_seq: 3 },
     ]);
     // and each organization's next entry goes on from its own highest
-    const next = await withRows(where, `SELECT ${nextLogNumber("audit").replaceAll("?1", "'org_a'")} AS audit, ${nextLogNumber("deliveries").replaceAll("?1", "'org_a'")} AS deliveries`);
+    const next = await rows(`SELECT ${nextLogNumber("audit").replaceAll("?1", "'org_a'")} AS audit, ${nextLogNumber("deliveries").replaceAll("?1", "'org_a'")} AS deliveries`);
     expect(next.results).toEqual([{ audit: 4, deliveries: 3 }]);
+  });
+
+  it("answers a replayed task create stored before Location was kept with its Location", async () => {
+    const { upTo, sql, rows } = olderDatabase("located");
+    await upTo("0026");
+    await sql("INSERT INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, status, response, created_at, task_id) VALUES ('o', 't', 'k', 'f', 'w', 201, '{}', 1, 'tsk_1')");
+    await sql("INSERT INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, status, response, created_at) VALUES ('o', 't', 'k2', 'f', 'w', 201, '{}', 1)");
+    await upTo("9999");
+    expect((await rows("SELECT key, location FROM idempotency_keys ORDER BY key")).results).toEqual([
+      { key: "k", location: "/api/v1/tasks/tsk_1" },
+      { key: "k2", location: null },
+    ]);
   });
 });
