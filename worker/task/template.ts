@@ -16,7 +16,10 @@ export type TemplateRef =
   | { kind: "step"; id: string; start: number; end: number }
   | { kind: "item"; start: number; end: number }
   | { kind: "index"; start: number; end: number }
-  /** Starts like a reference (`{{params.`, `{{steps.`, `{{item`, `{{index`) but is not one. */
+  /**
+   * Starts like a reference, in any case, singular or plural (`{{params.`, `{{param.`, `{{Steps.`, `{{ITEM`, `{{indexes`),
+   * but is not one: a slip a save refuses, which would otherwise reach the model as written.
+   */
   | { kind: "invalid"; text: string; start: number; end: number };
 
 export interface TemplateVars {
@@ -28,7 +31,7 @@ export interface TemplateVars {
 
 const REF =
   /\{\{\s*(?:params\.([A-Za-z_][A-Za-z0-9_]*)|steps\.([A-Za-z_][A-Za-z0-9_-]*)\.output|(item)|(index))\s*\}\}/y;
-const CANDIDATE = /\{\{\s*(?:params|steps|item|index)\b[^{}]*\}\}/g;
+const CANDIDATE = /\{\{\s*(?:params?|steps?|items?|index(?:es)?)\b[^{}]*\}\}/gi;
 
 export function templateRefs(text: string): TemplateRef[] {
   const refs: TemplateRef[] = [];
