@@ -151,6 +151,8 @@ describe("GET /tasks created_from / created_to", () => {
       for (const path of ["/tasks", "/tasks/export"]) expectError(await api("GET", `${path}?created_from=${day}`, { token }), 400);
     }
     expect((await api("GET", "/tasks?created_to=2026-02-30", { token })).json.error.details).toEqual([{ path: "created_to", message: "no such day in the calendar" }]);
+    // nor is a time the day lacks, as a token's expiry refuses it
+    expectError(await api("GET", "/tasks?created_to=2026-12-07T24:00:00Z", { token }), 400, "bad_request");
     expect((await api("GET", "/tasks?created_from=2026-13-01", { token })).json.error.details).toHaveLength(1);
     expect((await api("GET", "/tasks?created_from=2028-02-29&created_to=2028-02-29", { token })).status).toBe(200);
   });

@@ -135,7 +135,7 @@ describe("/tokens", () => {
 
   it("refuses an expiry that is not a future instant (400 at expires_at), and makes nothing", async () => {
     const before = (await api("GET", "/tokens?limit=100")).json.items.length;
-    for (const expires_at of [new Date(Date.now() - 1000).toISOString(), "tomorrow", "2030-01-01", 1893456000]) {
+    for (const expires_at of [new Date(Date.now() - 1000).toISOString(), "tomorrow", "2030-01-01", 1893456000, "2030-01-01T24:00:00Z", "2030-02-30T00:00:00Z"]) {
       const res = await api("POST", "/tokens", { body: { name: "never", role: "viewer", expires_at } });
       expectError(res, 400, "bad_request");
       expect(res.json.error.details.map((d: { path: string }) => d.path)).toEqual(["expires_at"]);
@@ -143,6 +143,10 @@ describe("/tokens", () => {
     expect((await api("GET", "/tokens?limit=100")).json.items.length).toBe(before);
     const never = await api("POST", "/tokens", { body: { name: "forever", role: "viewer" } });
     expect(never.json.expires_at).toBeNull();
+    // read as the task list's date filters read it: seconds may be left out, an offset other than Z is taken
+    const minutes = await api("POST", "/tokens", { body: { name: "to the minute", role: "viewer", expires_at: "2030-01-01T09:30+02:00" } });
+    expect(minutes.status, minutes.text).toBe(201);
+    expect(minutes.json.expires_at).toBe("2030-01-01T07:30:00.000Z");
   });
 
   it("never counts an expired admin token as the one left to manage the organization", async () => {

@@ -4,7 +4,7 @@ import { allTasksSorted, type ListRange, moreThan, type SortedRow, TASK_SORTS } 
 import { toListItem } from "../db/task-row";
 import { badRequest } from "../lib/errors";
 import { log } from "../lib/log";
-import { iso } from "../lib/time";
+import { iso, isoShape, onCalendar } from "../lib/time";
 import { usdDecimal } from "../agents/cost";
 import { newApp } from "./app";
 import { filterValue } from "./list-query";
@@ -12,23 +12,11 @@ import { errors, LIMITS, TaskListItem } from "./schemas";
 
 export const EXPORT_CAP = 10_000;
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-// any number of fractional digits, as RFC 3339 allows (Python's isoformat writes 6, Go's RFC3339Nano 9)
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-const isoShaped = (s: string) => (DATE.test(s) || DATETIME.test(s)) && !Number.isNaN(Date.parse(s));
-
-/** Date.parse rolls a day the month lacks over into the next (2026-02-30 is March 2): such a date is refused. */
-function onCalendar(s: string): boolean {
-  const [y, m, d] = s.slice(0, 10).split("-").map(Number);
-  const day = new Date(Date.UTC(y, m - 1, d));
-  return day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
-}
-
 const IsoDate = z
   .string()
   .max(40)
-  .refine(isoShaped, { message: "an ISO date (2026-05-01) or date-time with offset (2026-05-01T09:00:00Z)" })
-  .refine((s) => !isoShaped(s) || onCalendar(s), { message: "no such day in the calendar" });
+  .refine((s) => isoShape(s) !== null, { message: "an ISO date (2026-05-01) or date-time with offset (2026-05-01T09:00:00Z)", abort: true })
+  .refine(onCalendar, { message: "no such day in the calendar" });
 
 const TriggerId = filterValue(100).optional().openapi({ description: "tasks this trigger started (kept after it is deleted)" });
 
@@ -53,8 +41,8 @@ const fromInstant = (s: string) => Date.parse(s) + (/\.\d{3}\d*[1-9]/.test(s) ? 
 
 /** Date-only bounds cover whole UTC days; the upper bound becomes exclusive. */
 export function rangeOf(q: { created_from?: string; created_to?: string }): ListRange {
-  const from = q.created_from == null ? undefined : DATE.test(q.created_from) ? Date.parse(`${q.created_from}T00:00:00Z`) : fromInstant(q.created_from);
-  const to = q.created_to == null ? undefined : DATE.test(q.created_to) ? Date.parse(`${q.created_to}T00:00:00Z`) + 86_400_000 : Date.parse(q.created_to) + 1;
+  const from = q.created_from == null ? undefined : isoShape(q.created_from) === "date" ? Date.parse(`${q.created_from}T00:00:00Z`) : fromInstant(q.created_from);
+  const to = q.created_to == null ? undefined : isoShape(q.created_to) === "date" ? Date.parse(`${q.created_to}T00:00:00Z`) + 86_400_000 : Date.parse(q.created_to) + 1;
   if (from != null && to != null && from >= to) {
     throw badRequest("invalid request: created_to: before created_from: the range holds no time", [{ path: "created_to", message: "before created_from: the range holds no time" }]);
   }

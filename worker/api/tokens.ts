@@ -6,7 +6,7 @@ import { newSecret, sha256Hex } from "../lib/crypto";
 import { conflict, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { requireRole } from "../lib/roles";
-import { iso } from "../lib/time";
+import { iso, isoShape, onCalendar } from "../lib/time";
 import { forgetToken } from "../lib/token-gate";
 import { newApp } from "./app";
 import { created, createdJson } from "./created";
@@ -25,11 +25,14 @@ const CreateToken = z
   .object({
     name: z.string().trim().min(1).max(100),
     role: z.enum(ROLES),
-    expires_at: z.iso
-      .datetime({ offset: true, abort: true, message: "an ISO-8601 date and time, e.g. 2026-07-01T00:00:00Z" })
+    expires_at: z
+      .string()
+      .max(40)
+      .refine((s) => isoShape(s) === "datetime", { message: "an ISO-8601 date and time with an offset, e.g. 2026-07-01T00:00:00Z", abort: true })
+      .refine(onCalendar, { message: "no such day in the calendar", abort: true })
       .refine((v) => Date.parse(v) > Date.now(), "must be in the future")
       .optional()
-      .openapi({ description: "when the token stops working, as a revoked one does; omitted: never" }),
+      .openapi({ format: "date-time", description: "when the token stops working, as a revoked one does; omitted: never" }),
   })
   .strict();
 const UpdateToken = z
