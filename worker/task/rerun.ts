@@ -1,6 +1,7 @@
 import { canonicalJson } from "../lib/canonical-json";
 import { upstreamOf } from "./dag";
 import type { Plan } from "./plan-schema";
+import { allSteps } from "./validate";
 
 export type RerunReuse = { ok: true; reused: Record<string, string> } | { ok: false; message: string; step: string };
 
@@ -21,9 +22,16 @@ export function rerunReuse(
   if (!top.has(fromStep)) {
     return { ok: false, step: fromStep, message: `from_step must be a top-level step of ${other ? `v${target.version} of the plan` : "this task's plan"}; ${fromStep} is not` };
   }
+  // a loop or branch waits for what the steps inside it wait for: a body step's dependency on a top-level step is its too
+  const waitsFor = new Map<string, Set<string>>();
+  for (const { step, ancestors } of allSteps(target.plan)) {
+    const at = ancestors[0] ?? step.id;
+    const deps = waitsFor.get(at) ?? waitsFor.set(at, new Set()).get(at)!;
+    for (const d of upstreamOf(step)) if (top.has(d) && d !== at) deps.add(d);
+  }
   const upstream = new Set<string>();
   const visit = (id: string) => {
-    for (const d of upstreamOf(top.get(id)!)) {
+    for (const d of waitsFor.get(id) ?? []) {
       if (upstream.has(d)) continue;
       upstream.add(d);
       visit(d);
