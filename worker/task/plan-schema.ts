@@ -26,7 +26,8 @@ export const retrySchema = z.strictObject({
 
 const common = {
   id: stepId,
-  name: z.string().max(200).optional(),
+  // a name of blanks would show as none at all (an empty one shows the id)
+  name: z.string().max(200).refine((n) => n === "" || n.trim() !== "", "a step's name is not only blanks: write one, or leave it out").optional(),
   depends_on: z.array(stepId).max(1000).default([]),
 };
 

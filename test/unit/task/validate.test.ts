@@ -20,6 +20,15 @@ describe("validatePlan: retry backoff", () => {
   });
 });
 
+describe("plan schema: a step's name", () => {
+  it("is refused when it is only blanks, which would show as no name at all; an empty one shows the id", () => {
+    const res = planSchema.safeParse({ name: "p", steps: [a("x", { name: "   " })] });
+    expect(res.success).toBe(false);
+    expect(res.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([["steps.0.name", "a step's name is not only blanks: write one, or leave it out"]]);
+    expect(planSchema.safeParse({ name: "p", steps: [a("x", { name: "" }), a("y", { name: " Research " })] }).success).toBe(true);
+  });
+});
+
 describe("validatePlan: a valid plan", () => {
   it("passes with loops, branches and templates", () => {
     const issues = check(
