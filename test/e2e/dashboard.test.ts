@@ -738,6 +738,10 @@ describe("dashboard", () => {
     await dialog.getByText("Turn 1", { exact: true }).waitFor();
     await dialog.locator(".search-q", { hasText: "edge computing trends" }).waitFor();
     await dialog.locator(".search-results li").first().waitFor();
+    // each turn says what it added to the conversation; `sent` holds only that, never the whole request
+    const sent = await dialog.locator("summary", { hasText: /^\s*Sent ·/ }).allTextContents();
+    expect(sent.length).toBeGreaterThan(0);
+    for (const s of sent) expect(s.trim()).toMatch(/^Sent · \d+ new messages?$/);
     await shot(page, "12-trace");
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached" });

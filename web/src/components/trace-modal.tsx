@@ -262,7 +262,7 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
       </Show>
       <details class="trace-block">
         <summary>
-          Sent · {fresh().length} new message{fresh().length === 1 ? "" : "s"} ({props.turn.sent.length} in request)
+          Sent · {fresh().length} new message{fresh().length === 1 ? "" : "s"}
         </summary>
         <For each={fresh()}>{(m) => <MessageView m={m} />}</For>
       </details>
