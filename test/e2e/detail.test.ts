@@ -179,6 +179,26 @@ describe("task detail", () => {
     await apiCall(app, "DELETE", `/tasks/${task.id}`);
   });
 
+  it("shows a rerun's reused steps as reused, a reused loop's body too, not as skipped", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Reused ${uid()}`,
+      steps: [
+        { id: "src", agent: "writer", instructions: '@output ["a","b"]' },
+        { id: "L", kind: "loop", over: "src", body: [{ id: "x", agent: "writer", instructions: "@output {{item}}" }] },
+        { id: "z", agent: "writer", depends_on: ["L"], instructions: "@fail permanent" },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("failed");
+    const rerun = await apiCall<Created>(app, "POST", `/tasks/${task.id}/rerun`, { from_step: "z" });
+    await page.goto(`${app.url}/tasks/${rerun.id}`);
+    await badge("failed").waitFor({ timeout: 20_000 });
+    for (const step of ["src", "L", "x"]) await page.locator(`.dag-node[data-step="${step}"] .dag-sub`).filter({ hasText: "Reused" }).waitFor();
+    expect(await page.locator('.dag-node[data-step="z"] .dag-sub').textContent()).toContain("Failed");
+    await page.locator('.step[data-step="L"] .step-sub').filter({ hasText: "reused from the task this one reruns" }).waitFor();
+    expect(await page.locator('.step[data-step="z"] .step-sub').textContent()).not.toContain("reused");
+  });
+
   it("gives the focus back to Rerun… and Rerun from here… on Escape the first time each opens (its code loaded then), the page staying behind", async () => {
     const title = `Rerun by keyboard ${uid()}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@fail permanent" });

@@ -731,8 +731,10 @@ describe("running plans", () => {
     expect(rerun.status).toBe(201);
     expect(rerun.json.rerun_of).toBe(first.id);
     const again = await waitForStatus(rerun.json.id, ["failed"]);
-    expect(again.steps[0]).toMatchObject({ id: "a", status: "completed", output: "A", runs: [] });
+    expect(again.steps[0]).toMatchObject({ id: "a", status: "completed", output: "A", runs: [], reused: true });
     expect(again.steps[1].runs).toHaveLength(1);
+    expect(again.steps.map((s: { reused: boolean }) => s.reused)).toEqual([true, false, false]);
+    expect(first.steps.some((s: { reused: boolean }) => s.reused)).toBe(false);
   });
 
   it("refuses a rerun whose new inputs change a param a reused step used, naming both, and starts nothing", async () => {

@@ -106,6 +106,7 @@ export const StepView: z.ZodType<StepViewShape> = z.lazy(() =>
     searches: z.number().int(),
     cost: z.number(),
     retry_at: z.string().nullable(),
+    reused: z.boolean().openapi({ description: "a top-level step whose output a rerun took from the task it reruns (`rerun_of`), not run in this task" }),
     runs: z.array(RunView),
     item: z.string().nullable().optional(),
     index: z.number().int().nullable().optional(),

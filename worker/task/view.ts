@@ -25,6 +25,8 @@ export interface StepView {
   searches: number;
   cost: number;
   retry_at: string | null;
+  /** a top-level step whose output a rerun took from the task it reruns (`rerun_of`): it did not run in this task */
+  reused: boolean;
   runs: { run_no: number; status: string; started_at: string; finished_at: string | null; error: string | null; feedback: string | null; tokens: ReturnType<typeof tokensView>; searches: number; cost: number }[];
   item?: string | null;
   index?: number | null;
@@ -76,6 +78,7 @@ export function taskDetail(t: TaskRunner) {
       searches: own.usage.searches,
       cost: own.cost_nanos / 1e9,
       retry_at: iso(n.retry_at),
+      reused: n.parent === null && Object.hasOwn(t.meta!.reused, n.key),
       runs,
     };
     if (n.kind === "iteration") Object.assign(v, { item: n.item, index: n.iteration, steps: kidViews });

@@ -127,12 +127,22 @@ export function DagView(props: { plan: PlanStep[]; steps?: Step[] }) {
    * A step the task never ran sits on a branch path not taken once that branch has decided, or in the body of a
    * loop that ran no iteration (an empty list), or one the task stopped before it began: not waiting for anything.
    */
+  const reused = createMemo(() => new Set((props.steps ?? []).filter((s) => s.reused).map((s) => s.id)));
+  /** The top-level step `id` sits in. */
+  const topOf = (id: string): string => {
+    const within = inPlan().get(id)?.within;
+    return within ? topOf(within.id) : id;
+  };
+  /** A step of a reused loop ran in the task rerun, not in this one: it reads Reused, not Skipped. */
+  const isReused = (id: string) => reused().has(topOf(id)) && inPlan().get(id)?.within?.kind !== "branch";
+  const label = (id: string) => (isReused(id) ? "Reused" : (STATUS_LABEL[st(id)] ?? st(id)));
   const st = (id: string): StepStatus => {
     const known = status().get(id);
     if (known) return known;
     const within = inPlan().get(id)?.within;
     const outer = within ? st(within.id) : "pending";
     if (!within || outer === "pending") return "pending";
+    if (isReused(id)) return "completed";
     if (within.kind === "branch") return "skipped";
     if (outer === "completed" || outer === "skipped") return "skipped";
     return outer === "cancelled" || outer === "failed" ? "cancelled" : "pending";
@@ -197,11 +207,11 @@ export function DagView(props: { plan: PlanStep[]; steps?: Step[] }) {
         <For each={nodes()}>
           {(n) => (
             <g class={ran() ? `dag-node status-${st(n.id)}` : "dag-node"} transform={`translate(${pos(n).x} ${pos(n).y})`} data-step={n.id} data-status={ran() ? st(n.id) : undefined}>
-              <title>{ran() ? `${n.label} (${n.kind}): ${STATUS_LABEL[st(n.id)] ?? st(n.id)}` : `${n.label} (${n.kind})`}</title>
+              <title>{ran() ? `${n.label} (${n.kind}): ${label(n.id)}` : `${n.label} (${n.kind})`}</title>
               <rect width={W} height={H} rx="10" />
               <circle cx="16" cy={H / 2} r="5" class="dag-dot" />
               <FitText x={30} y={19} width={TEXT_W} class="dag-label" text={n.label} />
-              <FitText x={30} y={35} width={TEXT_W} class="dag-sub" text={ran() ? subLabel(n.kind, STATUS_LABEL[st(n.id)] ?? st(n.id)) : n.kind} />
+              <FitText x={30} y={35} width={TEXT_W} class="dag-sub" text={ran() ? subLabel(n.kind, label(n.id)) : n.kind} />
             </g>
           )}
         </For>

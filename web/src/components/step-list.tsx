@@ -66,6 +66,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
               {itemText() === null ? s().kind : clip(itemText()!)}
               {s().agent ? ` · ${s().agent}` : ""}
               <Show when={(s().runs?.length ?? 0) > 1}> · {s().runs.length} runs</Show>
+              <Show when={s().reused}> · reused from the task this one reruns</Show>
             </span>
           </div>
         </div>
