@@ -3,7 +3,9 @@ import { cronFields } from "./cron-fields";
 
 /**
  * Cron triggers: 5 fields (minute hour day month weekday) or 6 with seconds first,
- * read in an IANA timezone. Day-of-month and day-of-week combine with OR, as in Vixie cron.
+ * read in an IANA timezone. Day-of-month and day-of-week combine as in Vixie cron: with OR when both are restricted
+ * (`0 0 1,15 * 1`: the 1st, the 15th and Mondays), with AND when either begins with `*` (a step from `*` every 2 days
+ * and Monday: Mondays on odd days).
  */
 
 export type CronCheck = { ok: true } | { ok: false; message: string };
@@ -125,7 +127,9 @@ function parse(expr: string, tz: string): Cron {
 }
 
 function schedule(pattern: string, tz: string): Cron {
-  return new Cron(pattern, { timezone: tz, mode: "5-or-6-parts" });
+  const fields = cronFields(pattern);
+  const [dom, dow] = fields.slice(-3).filter((_, i) => i !== 1);
+  return new Cron(pattern, { timezone: tz, mode: "5-or-6-parts", domAndDow: dom.startsWith("*") || dow.startsWith("*") });
 }
 
 /**

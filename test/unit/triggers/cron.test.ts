@@ -54,6 +54,23 @@ describe("validateCron", () => {
 });
 
 describe("nextFire", () => {
+  it("combines day of month and day of week as Vixie cron does: OR when both are restricted, AND when either begins with *", () => {
+    const fires = (expr: string, n: number) => {
+      const out: string[] = [];
+      let at = d("2026-12-01T00:00:01Z");
+      for (let i = 0; i < n; i++) out.push((at = nextFire(expr, "UTC", at)).toISOString().slice(0, 10));
+      return out;
+    };
+    // the 1st, the 15th and Mondays
+    expect(fires("0 0 1,15 * 1", 5)).toEqual(["2026-12-07", "2026-12-14", "2026-12-15", "2026-12-21", "2026-12-28"]);
+    // Mondays that are odd days of the month
+    expect(fires("0 0 */2 * 1", 3)).toEqual(["2026-12-07", "2026-12-21", "2027-01-11"]);
+    // every Monday, as before
+    expect(fires("0 0 * * 1", 2)).toEqual(["2026-12-07", "2026-12-14"]);
+    // odd days, any weekday
+    expect(fires("0 0 1-31/2 * *", 2)).toEqual(["2026-12-03", "2026-12-05"]);
+  });
+
   it("is strictly after the given time", () => {
     expect(nextFire("0 * * * *", "UTC", d("2024-01-01T10:00:00Z"))).toEqual(d("2024-01-01T11:00:00Z"));
     expect(nextFire("0 * * * *", "UTC", d("2024-01-01T09:59:59.999Z"))).toEqual(d("2024-01-01T10:00:00Z"));
