@@ -1,7 +1,7 @@
 import { A } from "@solidjs/router";
 import { createSignal, For, Show } from "solid-js";
 import type { InputNeeded, Step } from "../api-types";
-import { durationBetween, fmtCompact, fmtCost, fmtDateFull, fmtDateSeconds, fmtDuration, fmtInt, fmtUntil, totalTokens } from "../lib/format";
+import { clipEnd, durationBetween, fmtCompact, fmtCost, fmtDateFull, fmtDateSeconds, fmtDuration, fmtInt, fmtUntil, totalTokens } from "../lib/format";
 import { RunBadge, StatusBadge } from "./status-badge";
 import { TraceModal } from "./trace-modal";
 import { TableHead } from "./list-table";
@@ -12,7 +12,6 @@ function visible(steps: Step[] | undefined): Step[] {
 
 /** A loop's item may be a whole document: its row shows the start of it on one line. */
 const ITEM_CHARS = 300;
-const clip = (text: string) => (text.length > ITEM_CHARS ? `${text.slice(0, ITEM_CHARS - 1)}…` : text);
 
 function duration(s: Step): number | null {
   return s.duration_ms ?? durationBetween(s.started_at, s.finished_at);
@@ -63,7 +62,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
           <div class="step-title">
             <span class="step-name">{label()}</span>
             <span class="muted small step-sub" title={itemText() ?? undefined}>
-              {itemText() === null ? s().kind : clip(itemText()!)}
+              {itemText() === null ? s().kind : clipEnd(itemText()!, ITEM_CHARS)}
               {s().agent ? ` · ${s().agent}` : ""}
               <Show when={(s().runs?.length ?? 0) > 1}> · {s().runs.length} runs</Show>
               <Show when={s().reused}> · reused from the task this one reruns</Show>

@@ -34,6 +34,9 @@ export function fmtWaiting(w: Waiting): string {
 }
 const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
 
+/** `text` in at most `max` characters: cut at its end (never its start, which says what it is), with an ellipsis. */
+export const clipEnd = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text);
+
 export function fmtInt(n: number): string {
   return num.format(n);
 }

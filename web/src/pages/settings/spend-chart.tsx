@@ -1,5 +1,5 @@
 import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
-import { fmtCost } from "../../lib/format";
+import { clipEnd, fmtCost } from "../../lib/format";
 
 export interface Bar {
   key: string;
@@ -11,6 +11,8 @@ const W = 640;
 const H = 180;
 /** the room one label of the x axis needs, in pixels */
 const LABEL_W = 64;
+/** Characters a bar's label keeps: a day (`2026-12-07`) fits whole; a longer name is cut, whole in the bar's tooltip. */
+const LABEL_CHARS = 10;
 const PAD = { top: 12, right: 8, bottom: 22, left: 56 };
 
 /**
@@ -59,7 +61,7 @@ export function SpendChart(props: { bars: Bar[]; label: string; cap?: number | n
             </rect>
             <Show when={i() % every() === 0}>
               <text x={PAD.left + i() * slot() + slot() / 2} y={H - 6} text-anchor="middle" font-size="10" fill="currentColor" opacity="0.6">
-                {b.key.length > 10 ? b.key.slice(5) : b.key}
+                {clipEnd(b.key, LABEL_CHARS)}
               </text>
             </Show>
           </g>
