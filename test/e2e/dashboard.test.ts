@@ -255,6 +255,34 @@ describe("dashboard", () => {
     await expect.poll(async () => (await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
   });
 
+  it("keeps an open Provide input's question when it is answered elsewhere and the task then waits for an approval, and says so on Send", async () => {
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", {
+      name: `Ask then review ${uid()}`,
+      steps: [
+        { id: "ask", agent: "writer", instructions: "@ask Which region matters most?\n@output scoped" },
+        { id: "alert", agent: "writer", depends_on: ["ask"], approval: true, instructions: "@output the alert" },
+      ],
+    });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, {});
+    const pending = async () => (await apiCall<{ pending: { kind: string; call_id?: string }[] }>(app, "GET", `/tasks/${task.id}`)).pending;
+    await expect.poll(async () => (await pending())[0]?.kind, { timeout: 20_000 }).toBe("question");
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    await page.locator(".detail-head").getByRole("button", { name: "Provide input" }).click();
+    const dialog = page.getByRole("dialog", { name: "Provide input" });
+    await dialog.getByText("Which region matters most?").waitFor();
+    await dialog.getByLabel("Your answer").fill("typed here");
+    await apiCall(app, "POST", `/sessions/${task.session_id}/respond`, { call_id: (await pending())[0].call_id, answers: ["elsewhere"] });
+    await expect.poll(async () => (await pending())[0]?.kind, { timeout: 20_000 }).toBe("approval");
+    // the page has followed the task to its approval; the dialog still shows the question it was opened on
+    await page.locator(".detail-head").getByRole("button", { name: "Review…" }).waitFor({ timeout: 20_000 });
+    await dialog.getByText("Which region matters most?").waitFor();
+    expect(await dialog.getByText("(step ask)", { exact: false }).count()).toBe(1);
+    await dialog.getByRole("button", { name: "Send answer" }).click();
+    await dialog.getByRole("alert").getByText("already answered", { exact: false }).waitFor();
+    expect(await dialog.getByLabel("Your answer").inputValue()).toBe("typed here");
+    await dialog.getByRole("button", { name: "Not now" }).click();
+  });
+
   it("moves a row's Budget… to the budget question asked now when the one it showed was answered elsewhere, keeping the limit typed", async () => {
     const title = `Two budgets ${uid()}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@output done", max_cost: 0.0000001 });

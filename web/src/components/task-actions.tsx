@@ -1,5 +1,6 @@
 import { useLocation } from "@solidjs/router";
 import { createEffect, createRoot, createSignal, getOwner, type JSX, on, onCleanup, Show } from "solid-js";
+import { unwrap } from "solid-js/store";
 import { Portal } from "solid-js/web";
 import { api, ApiError } from "../api";
 import type { PendingItem, TaskListItem } from "../api-types";
@@ -25,6 +26,9 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
   const setErr = (text: string | null, field: string | null = null) => (setErrText(text), fields.mark(text ? field : null));
 
   const first = (kind: PendingItem["kind"]) => props.task.pending?.find((p) => p.kind === kind);
+  // A dialog keeps the question it was opened on: the list's items are updated in place, so the one a button read
+  // would become whatever the task waits on next (an approval, with no question to answer) under an open dialog.
+  const asked = (p: PendingItem): PendingItem => structuredClone(unwrap(p));
   const btn = () => `btn btn-${props.size ?? "sm"}`;
 
   // A dialog outlives the row or card it was opened from, which a live update may take away (pushed off
@@ -192,7 +196,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
       <Show when={canWrite()}>
         <Show when={first("question")}>
           {(q) => (
-            <button class={`${btn()} btn-primary`} type="button" onClick={() => open({ kind: "respond", item: q() })}>
+            <button class={`${btn()} btn-primary`} type="button" onClick={() => open({ kind: "respond", item: asked(q()) })}>
               Provide input
             </button>
           )}
@@ -204,7 +208,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
         </Show>
         <Show when={first("budget")}>
           {(b) => (
-            <button class={`${btn()} btn-primary`} type="button" onClick={() => open({ kind: "budget", item: b() })}>
+            <button class={`${btn()} btn-primary`} type="button" onClick={() => open({ kind: "budget", item: asked(b()) })}>
               Budget…
             </button>
           )}
