@@ -58,6 +58,33 @@ describe("chat panel", () => {
   });
 });
 
+describe("chat and plan editor by keyboard", () => {
+  it("keeps the keyboard's place after Send (the message box), Save as plan and a plan's Save new version (their buttons)", async () => {
+    await page.goto(`${app.url}/chat`);
+    const before = await page.locator('.chat-msg[data-role="assistant"]').count();
+    await page.getByLabel("Message to the planner").fill("Research the top competitors. Write a summary of their pricing.");
+    await page.getByRole("button", { name: "Send", exact: true }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator('.chat-msg[data-role="assistant"]').count(), { timeout: 15_000 }).toBe(before + 1);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.closest("label")?.textContent ?? document.activeElement?.tagName)).toContain("Message to the planner");
+
+    await page.getByRole("button", { name: "Save as plan" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Save new version" }).waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Save new version");
+
+    const plans = await apiCall<{ items: { id: string; name: string }[] }>(app, "GET", "/plans");
+    const plan = plans.items.find((p) => p.name === "Research the top competitors")!;
+    await page.goto(`${app.url}/plans/${plan.id}`);
+    const save = page.getByRole("button", { name: "Save new version" });
+    await save.focus();
+    await page.keyboard.press("Enter");
+    await page.getByText(/Nothing changed|Saved/).first().waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Save new version");
+    expect(browser.problems).toEqual([]);
+  });
+});
+
 describe("chat history", () => {
   it("shows the conversation again on Back after leaving it for a new chat", async () => {
     await page.goto(`${app.url}/chat`);

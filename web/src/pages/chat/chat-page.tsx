@@ -10,6 +10,7 @@ import { RoleNote } from "../../components/role-gate";
 import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtCost, fmtInt, totalTokens } from "../../lib/format";
+import { refocusing } from "../../lib/submit";
 import { canWrite, isAdmin } from "../../lib/session";
 import { isTriggerList } from "../../lib/trigger-breaks";
 import { isDeletedPlan, isNewerPlan } from "../../lib/newer-plan";
@@ -133,6 +134,7 @@ export function ChatPage() {
   /** Characters past the API's limit for a message: said under the box, and nothing is sent (nor a conversation started). */
   const tooLongBy = () => text().trim().length - LIMITS.description;
 
+  let box: HTMLTextAreaElement | undefined;
   const send = async (ev: Event) => {
     ev.preventDefault();
     const typed = text();
@@ -152,6 +154,9 @@ export function ChatPage() {
       unsent.write(typedIn, "");
       setText("");
       setStreaming("");
+      // Send turns off with the box emptied: the focus goes to the box, for the next message, not to the page's start
+      const active = document.activeElement;
+      if (active !== box && (!active || active === document.body || box?.form?.contains(active))) box?.focus();
       await chatApi.send(id, content, (e) => {
         if (e.type === "message.created") waiting = id;
         if (e.type === "reply.done") waiting = null;
@@ -207,7 +212,9 @@ export function ChatPage() {
     }
   };
 
-  const save = async (pauseTriggers = false, asNew = false) => {
+  // from the keyboard, the focus stays on the button pressed, which is off while the save runs
+  const save = (pauseTriggers = false, asNew = false) => refocusing(() => saveNow(pauseTriggers, asNew));
+  const saveNow = async (pauseTriggers: boolean, asNew: boolean) => {
     const view = conv.view;
     if (!view?.draft) return;
     setActing(true);
@@ -324,6 +331,7 @@ export function ChatPage() {
               <label class="field">
                 <span>Message to the planner</span>
                 <textarea
+                  ref={box}
                   rows={4}
                   value={text()}
                   onInput={(e) => type(e.currentTarget.value)}

@@ -18,6 +18,7 @@ import { savedBy, VersionList } from "./version-list";
 import { isTriggerList } from "../../lib/trigger-breaks";
 import { isNewerPlan } from "../../lib/newer-plan";
 import { onLive } from "../../lib/live";
+import { refocusing } from "../../lib/submit";
 
 export type PlanTab = "edit" | "graph" | "run" | "versions";
 
@@ -128,7 +129,9 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     if (ev.plan.version > base() && ev.plan.version !== newer()) showNewer(ev.plan.version);
   });
 
-  const save = async (pauseTriggers = false, asNew = false) => {
+  // a save from the keyboard keeps the focus on its button, which is off while the request runs
+  const save = (pauseTriggers = false, asNew = false) => refocusing(() => saveNow(pauseTriggers, asNew));
+  const saveNow = async (pauseTriggers: boolean, asNew: boolean) => {
     setErr(null);
     setIssues([]);
     setBreaks([]);
