@@ -236,8 +236,9 @@ export function ChatPage() {
       setBreaks(broken);
       setNewer(saved);
       setDeleted(gone);
-      // a deleted plan is said on the page, with what to do
-      if (gone === null) toast(errorMessage(e), "error");
+      // a deleted plan is said on the page, with what to do; a newer version in the dashboard's words (the API's name JSON)
+      if (saved !== null) toast(`Version ${saved} of this plan was saved after this conversation's. Look at it in the plan editor, or replace it with this draft: Replace version ${saved}.`, "error");
+      else if (gone === null) toast(errorMessage(e), "error");
     } finally {
       setActing(false);
     }
