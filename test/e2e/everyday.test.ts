@@ -252,6 +252,15 @@ describe("everyday dashboard", () => {
     await alert.getByRole("button", { name: "Back to page 1" }).click();
     await page.locator("tr[data-task-id]").first().waitFor();
     expect(new URL(page.url()).searchParams.has("pages")).toBe(false);
+
+    // a filter the list refuses: Clear filters, not a Try again that cannot work
+    await page.goto(`${app.url}/tasks?status=bogus`);
+    const refused = page.getByRole("alert").filter({ hasText: "This link's filters are not ones the list takes" });
+    await refused.waitFor();
+    expect(await refused.getByRole("button", { name: "Try again" }).count()).toBe(0);
+    await refused.getByRole("button", { name: "Clear filters" }).click();
+    await page.locator("tr[data-task-id]").first().waitFor();
+    expect(new URL(page.url()).searchParams.has("status")).toBe(false);
     expect(browser.problems).toEqual([]);
   });
 

@@ -66,6 +66,10 @@ export function TablePage() {
 
   const anyFilter = () => Object.values(filters()).some(Boolean);
   const badAddress = () => page.error instanceof ApiError && page.error.status === 400 && invalidField(page.error.details, ["cursor"]) === "cursor";
+  const FILTERS = ["status", "source", "agent", "trigger_id", "parent_id", "q", "sort", "created_from", "created_to"];
+  /** A filter in the address the list refuses (`?status=bogus`): asking again cannot help, clearing the filters can. */
+  const badFilter = () => page.error instanceof ApiError && page.error.status === 400 && invalidField(page.error.details, FILTERS) != null;
+  const clearFilters = () => setParams({ status: undefined, source: undefined, agent: undefined, trigger_id: undefined, parent_id: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined, pages: undefined });
 
   return (
     <section class="page" aria-labelledby="table-title">
@@ -120,7 +124,7 @@ export function TablePage() {
           <button
             class="btn btn-ghost btn-sm"
             type="button"
-            onClick={() => setParams({ status: undefined, source: undefined, agent: undefined, trigger_id: undefined, parent_id: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined, pages: undefined })}
+            onClick={clearFilters}
           >
             Clear filters
           </button>
@@ -129,7 +133,14 @@ export function TablePage() {
 
       <Show when={page.error}>
         {/* the address's cursor is refused (mistyped, cut short): asking again cannot help, page 1 and Clear filters can */}
-        <Show when={badAddress()} fallback={<ErrorState error={page.error} retry={page.refresh} title="Could not load tasks" />}>
+        <Show
+          when={badAddress()}
+          fallback={
+            <Show when={badFilter()} fallback={<ErrorState error={page.error} retry={page.refresh} title="Could not load tasks" />}>
+              <ErrorState error={page.error} title="This link's filters are not ones the list takes" retry={clearFilters} retryLabel="Clear filters" />
+            </Show>
+          }
+        >
           <ErrorState error={page.error} title="This link does not name a page of tasks" retry={cursors().length > 1 ? () => setCursors([null]) : undefined} retryLabel="Back to page 1" />
         </Show>
       </Show>
