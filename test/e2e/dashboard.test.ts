@@ -645,6 +645,25 @@ describe("dashboard", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
   });
 
+  it("keeps the keyboard's focus on a board card that moves to another group after its last approval from Review…", async () => {
+    const title = `Keyboard approval ${uid()}`;
+    const plan = await apiCall<{ id: string }>(app, "POST", "/plans", { name: `Approve once ${uid()}`, steps: [{ id: "draft", agent: "writer", approval: true, instructions: "@output the draft" }] });
+    const task = await apiCall<Created>(app, "POST", `/plans/${plan.id}/run`, { title });
+    await page.goto(`${app.url}/`);
+    const inGroup = (status: string) => page.locator(`section[data-group="${status}"] article[data-task-id="${task.id}"]`);
+    await inGroup("needs_input").waitFor({ timeout: 20_000 });
+    await card(title).getByRole("button", { name: title }).focus();
+    await page.keyboard.press("Enter");
+    await card(title).getByRole("button", { name: "Review…" }).focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: /Review/ });
+    await dialog.getByRole("button", { name: "Approve" }).focus();
+    await page.keyboard.press("Enter");
+    await inGroup("completed").waitFor({ timeout: 20_000 });
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest("article")?.getAttribute("data-task-id"))).toBe(task.id);
+  });
+
   it("leaves the keyboard's focus, and its card's place on screen, alone while live updates add cards above it", async () => {
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Held ${uid()}`, description: "@output done" });
     await page.goto(`${app.url}/`);

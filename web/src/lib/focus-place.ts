@@ -5,6 +5,14 @@ export interface FocusPlace {
   list: Element;
   index: number;
   same: (item: Element) => HTMLElement | undefined;
+  /** The item's own id attribute (`data-task-id="tsk_…"`), to find it where it went when its list is left empty. */
+  key: string | null;
+}
+
+/** A selector for the element's id attribute (`data-…-id`), if it has one. */
+function keyOf(item: Element): string | null {
+  const attr = [...item.attributes].find((a) => /^data-[a-z-]+-id$/.test(a.name));
+  return attr ? `[${attr.name}="${CSS.escape(attr.value)}"]` : null;
 }
 
 const words = (el: Element) => (el.textContent ?? "").replace(/\s+/g, " ").trim();
@@ -27,16 +35,18 @@ export function placeOf(el: Element | null, kind?: string): FocusPlace | null {
     controls(i).find((c) => c.tagName === tag && words(c) === text) ??
     (tag === "A" ? (links(i)[slot] ?? links(i)[0]) : undefined) ??
     (kind && el.matches(kind) ? (i.querySelector<HTMLElement>(kind) ?? undefined) : undefined);
-  return { list, index: [...list.children].indexOf(item), same };
+  return { list, index: [...list.children].indexOf(item), same, key: keyOf(item) };
 }
 
 /**
- * Focuses the same control of the item now at that place (the next one, or the last when it was the last), else its
- * first link, else `fallback` or the page's main: never another button, which would do something else.
+ * Focuses the same control of the item now at that place (the next one, or the last when it was the last; when none
+ * is left, the same item where it went), else its first link, else `fallback` or the page's main: never another
+ * button, which would do something else.
  */
 export function focusPlace(place: FocusPlace, fallback?: HTMLElement): void {
   const items = place.list.isConnected ? [...place.list.children] : [];
-  const item = items[Math.min(place.index, items.length - 1)];
+  // no item left in its place (the last card of a board's group moved to another): the same item where it went
+  const item = items[Math.min(place.index, items.length - 1)] ?? (place.key ? document.querySelector(`article${place.key}, tr${place.key}, li${place.key}`) : null) ?? undefined;
   const target = item && (place.same(item) ?? item.querySelector<HTMLElement>("a[href]"));
   (target ?? fallback ?? document.getElementById("main"))?.focus();
 }
