@@ -1,7 +1,7 @@
 // On a fresh clone `npm start` and `npm test` install the locked dependencies first,
 // so the quick start is two commands.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -24,6 +24,15 @@ function installed(root) {
 
 export function ensureDeps(root) {
   if (installed(root)) return;
+  // npm ci empties node_modules first, through a link too: the folder it points to (another checkout's) would be lost
+  const modules = path.join(root, "node_modules");
+  if (lstatSync(modules, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    console.error(
+      `node_modules is a link to ${realpathSync(modules)}, which does not hold what this checkout's package-lock.json locks. ` +
+        "Installing here would empty the folder it points to: run npm ci there if it is meant to match, or remove the link and start again to install here.",
+    );
+    process.exit(1);
+  }
   console.log("Installing dependencies (npm ci)…");
   execFileSync(process.platform === "win32" ? "npm.cmd" : "npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
 }

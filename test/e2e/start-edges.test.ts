@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -130,5 +130,25 @@ describe("the data dir's lock", () => {
     writeFileSync(path.join(dir, "flightdeck.lock"), JSON.stringify({ pid: process.ppid, port: 5 }));
     lockDataDir(dir, 6)();
     expect(existsSync(path.join(dir, "flightdeck.lock"))).toBe(false);
+  });
+});
+
+describe("installing dependencies", () => {
+  it("never runs npm ci through a node_modules that is a link: it would empty the folder it points to", () => {
+    const checkout = path.join(scratch, "linked-checkout");
+    const elsewhere = path.join(scratch, "other-checkouts-modules");
+    mkdirSync(checkout, { recursive: true });
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(path.join(checkout, "package.json"), JSON.stringify({ name: "linked", version: "1.0.0" }));
+    // the lock wants another version than the linked folder holds
+    writeFileSync(path.join(checkout, "package-lock.json"), JSON.stringify({ lockfileVersion: 3, packages: { "": {}, "node_modules/left-pad": { version: "1.3.0" } } }));
+    writeFileSync(path.join(elsewhere, ".package-lock.json"), JSON.stringify({ packages: { "node_modules/left-pad": { version: "1.1.0" } } }));
+    writeFileSync(path.join(elsewhere, "kept.txt"), "another checkout's install");
+    symlinkSync(elsewhere, path.join(checkout, "node_modules"));
+    const script = `import(${JSON.stringify(path.resolve("scripts/ensure-deps.mjs"))}).then((m) => m.ensureDeps(${JSON.stringify(checkout)}))`;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`node_modules is a link to ${elsewhere}`);
+    expect(readFileSync(path.join(elsewhere, "kept.txt"), "utf8")).toBe("another checkout's install");
   });
 });
