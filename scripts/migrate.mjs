@@ -10,11 +10,14 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLE} (id INTEGER PRIMARY KE
 
 /**
  * Migrations that were renumbered after commits that ran them had shipped (two branches took one number), each the same
- * file under its former name (`git log --diff-filter=R -- migrations`). A database that recorded a former name ran the
+ * file under its former name (`git log -m --diff-filter=R -- migrations`: `-m`, as some were renamed in merges). A database that recorded a former name ran the
  * file already: it is recorded under its current name too, before anything is applied, or it would run again (a column
  * or table added twice) and the instance would not start. Former name → current name.
  */
 export const RENAMED_MIGRATIONS = {
+  "0011_spawn_call.sql": "0012_spawn_call.sql",
+  "0012_tasks_cache_write.sql": "0013_tasks_cache_write.sql",
+  "0014_api_idempotency_content_type.sql": "0015_idempotency_content_type.sql",
   "0014_eng_spend_cache_write.sql": "0014_spend_cache_write.sql",
   "0016_trig2_tasks_trigger.sql": "0016_tasks_trigger.sql",
   "0017_access_token_expiry.sql": "0018_access_token_expiry.sql",
@@ -28,6 +31,7 @@ export const RENAMED_MIGRATIONS = {
   "0028_chat_spend_source.sql": "0030_chat_spend_source.sql",
   "0031_cost_spend_plan.sql": "0032_cost_spend_plan.sql",
   "0034_mcp_servers.sql": "0035_mcp_servers.sql",
+  "0034_status_input_needed_in.sql": "0036_status_input_needed_in.sql",
 };
 
 /** SQL that records each renamed migration under its current name where its former one is recorded (wrangler's table, made if missing). */

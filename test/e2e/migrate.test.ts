@@ -69,6 +69,15 @@ describe("npm start's D1 migrations", () => {
       expect(files.has(current), current).toBe(true);
       expect(files.has(former), former).toBe(false);
     }
+    // and names every rename the history holds (merges' too), so that no data dir an earlier version made fails to start
+    const log = execFileSync("git", ["log", "-m", "--diff-filter=R", "--name-status", "--format=", "--", "migrations"], { encoding: "utf8" });
+    const renames = [...log.matchAll(/^R\d*\tmigrations\/(\S+)\tmigrations\/(\S+)$/gm)].map(([, from, to]) => [from, to]);
+    for (const [from, to] of renames) {
+      // a file renamed twice maps its first name to its last
+      let last = to;
+      while (!files.has(last) && renames.some(([f]) => f === last)) last = renames.find(([f]) => f === last)![1];
+      expect(RENAMED_MIGRATIONS[from as keyof typeof RENAMED_MIGRATIONS], from).toBe(last);
+    }
   });
 
   /** A database migrated as a version that had the project's migrations up to (not including) `before` left it, and on. */
