@@ -65,6 +65,7 @@ describe("keyset pagination", () => {
     expectError(clear, 400, "bad_request");
     // as is one from before this instance sealed them, saying so
     expect(clear.json.error.message).toContain("start again from the first page");
+    expect(clear.json.error.details).toEqual([{ path: "cursor", message: "a cursor in the clear, not sealed: start again from the first page" }]);
     const end = await api("GET", `/tasks?cursor=${await cursorSeal(env.SECRETS_KEY, "org_default").seal(btoa("s:1").replace(/=+$/, ""))}`);
     expect(end.status).toBe(200);
     expect(end.json).toEqual({ items: [], next_cursor: null });

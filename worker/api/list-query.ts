@@ -21,4 +21,4 @@ export function cursorAfter(k: Keyset, cursor: string | undefined) {
 }
 
 /** Every list's answer to a cursor it did not give out: 400 with the cursor's path, as any invalid parameter's. */
-export const invalidCursor = (message = "invalid cursor") => badRequest(message, [{ path: "cursor", message: "not a cursor of this list's shape" }]);
+export const invalidCursor = (message = "invalid cursor", detail = "not a cursor of this list's shape") => badRequest(message, [{ path: "cursor", message: detail }]);

@@ -136,7 +136,10 @@ export const tasksApi = newApp()
       const opened = cursor === undefined ? null : await seal.open(cursor);
       // a cursor of this list's shape in the clear: handed out before this instance sealed them, or written by hand
       if (cursor !== undefined && opened == null && (decodeCursor(cursor) != null || decodeSortCursor(sort, cursor) != null)) {
-        throw invalidCursor("invalid cursor: this list's cursors are sealed, and one in the clear (from before an upgrade, or written by hand) is not taken; start again from the first page");
+        throw invalidCursor(
+          "invalid cursor: this list's cursors are sealed, and one in the clear (from before an upgrade, or written by hand) is not taken; start again from the first page",
+          "a cursor in the clear, not sealed: start again from the first page",
+        );
       }
       if (sort !== "newest" || created_from || created_to) {
         const at = opened == null ? null : decodeSortCursor(sort, opened);
