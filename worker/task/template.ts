@@ -31,7 +31,8 @@ export interface TemplateVars {
 
 const REF =
   /\{\{\s*(?:params\.([A-Za-z_][A-Za-z0-9_]*)|steps\.([A-Za-z_][A-Za-z0-9_-]*)\.output|(item)|(index))\s*\}\}/y;
-const CANDIDATE = /\{\{\s*(?:params?|steps?|items?|index(?:es)?)\b[^{}]*\}\}/gi;
+// a root word followed by anything but a letter or digit: `{{item_name}}` and `{{item-name}}` are slips alike, `{{stepsister}}` no reference
+const CANDIDATE = /\{\{\s*(?:params?|steps?|items?|index(?:es)?)(?![A-Za-z0-9])[^{}]*\}\}/gi;
 
 export function templateRefs(text: string): TemplateRef[] {
   const refs: TemplateRef[] = [];

@@ -227,13 +227,13 @@ describe("validatePlan: templates", () => {
     expect(check([a("x", { instructions: "{{steps.x.outptu}}" })])[0].message).toContain("not a valid reference");
   });
 
-  it.each(["{{param.topic}}", "{{Params.topic}}", "{{step.x.output}}", "{{STEPS.x.output}}", "{{ITEM}}", "{{ Items }}", "{{Index}}"])("rejects %s, a reference's slip that would reach the model as written", (ref) => {
+  it.each(["{{param.topic}}", "{{Params.topic}}", "{{step.x.output}}", "{{STEPS.x.output}}", "{{ITEM}}", "{{ Items }}", "{{Index}}", "{{item_name}}", "{{item-name}}"])("rejects %s, a reference's slip that would reach the model as written", (ref) => {
     const issues = check([a("x"), { id: "l", kind: "loop", over: "x", body: [a("b", { instructions: `about ${ref}` })] }]);
     expect(issues.map((i) => i.message)).toEqual([`${ref}: not a valid reference; use {{params.<name>}}, {{steps.<id>.output}}, {{item}} or {{index}}`]);
   });
 
   it("leaves braces that start like no reference alone", () => {
-    expect(check([a("x", { instructions: "{{ stepfunction }} {{itemized}} {{ name }} {{json}}" })])).toEqual([]);
+    expect(check([a("x", { instructions: "{{ stepfunction }} {{itemized}} {{ name }} {{json}} {{stepsister}} {{Paramedic}}" })])).toEqual([]);
   });
 });
 
