@@ -39,5 +39,11 @@ export function errorResponse(err: Error, c: Context<AppEnv>): Response {
     return c.json({ error: { code, message, request_id } }, status, status === 401 ? { "www-authenticate": challenge() } : undefined);
   }
   log("error", "unhandled error", { request_id, error: String(err), stack: err.stack });
+  // Locally every Durable Object shares one process's SQLite heap (512 MiB, about 2,000 live task objects): past it a
+  // request fails for a moment, not for good. Nothing it started is left half done (a create is undone, README).
+  if (/SQLITE_NOMEM/.test(String(err))) {
+    const message = "the runtime is out of memory for its databases (too many tasks live at once in one process); try again in a few seconds";
+    return c.json({ error: { code: "unavailable", message, request_id } }, 503, { "retry-after": "5" });
+  }
   return c.json({ error: { code: "internal", message: "internal error", request_id } }, 500);
 }

@@ -9,7 +9,8 @@ export type ErrorCode =
   | "payload_too_large"
   | "unprocessable"
   | "rate_limited"
-  | "internal";
+  | "internal"
+  | "unavailable";
 
 const statusOf: Record<ErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
@@ -21,6 +22,7 @@ const statusOf: Record<ErrorCode, ContentfulStatusCode> = {
   unprocessable: 422,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
 };
 
 /** The one error type the API turns into `{"error": {code, message, details?, request_id}}`. */
