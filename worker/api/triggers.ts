@@ -10,6 +10,7 @@ import { canonicalTimeZone, type CronCheck, cronSyntax, nextFire, timeZoneCheck 
 import { INPUT_PATH } from "../triggers/input-map";
 import { publishChange } from "../live/change-events";
 import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
+import { afterLostRace } from "../lib/write-race";
 import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, expirePreviousSecret, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, TRIGGER_UPDATE_ATTEMPTS, updateTrigger } from "../triggers/manage";
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, previousSecretExpiry, replayedSecret } from "../triggers/secret-rotation";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
@@ -119,6 +120,7 @@ async function setPaused(env: Bindings, p: Principal, id: string, paused: boolea
     const saved = await trySetPaused(env, p, id, paused);
     if (saved) return saved;
     if (attempt >= TRIGGER_UPDATE_ATTEMPTS) throw conflict("the trigger's plan kept changing while resuming it; try again");
+    await afterLostRace(attempt);
   }
 }
 

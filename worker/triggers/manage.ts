@@ -3,6 +3,7 @@ import type { Bindings } from "../env";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
 import { badRequest, conflict, notFound, unprocessable } from "../lib/errors";
+import { afterLostRace } from "../lib/write-race";
 import { declaredNames, resolveInputs } from "../task/params";
 import type { Param, Plan } from "../task/plan-schema";
 import { findNamedPlan } from "../api/plan-run";
@@ -75,6 +76,7 @@ export async function updateTrigger(env: Bindings, p: Principal, id: string, pat
     const saved = await tryUpdateTrigger(env, p, id, patch);
     if (saved) return saved;
     if (attempt >= TRIGGER_UPDATE_ATTEMPTS) throw conflict("the trigger or its plan kept changing while saving; reload and try again");
+    await afterLostRace(attempt);
   }
 }
 
@@ -113,8 +115,9 @@ async function tryUpdateTrigger(env: Bindings, p: Principal, id: string, patch: 
   if (params) checkGaps(params, next);
   if (t.paused && !paused) planVersion = await checkResumable(env.DB, p.org_id, next);
   // Armed first, as on create: a resumed row with no alarm would never fire, while an alarm ahead of its row reads the row.
+  const arms = !paused && t.kind === "cron" && (scheduled || t.paused === 1);
   if (paused) next.next_fire_at = null;
-  else if (t.kind === "cron" && (scheduled || t.paused)) next.next_fire_at = await clock(env, t.id).arm(t.id, cron!, timezone!, now);
+  else if (arms) next.next_fire_at = await clock(env, t.id).arm(t.id, cron!, timezone!, now);
   const [upd] = await env.DB.batch([
     env.DB.prepare(
       `UPDATE triggers SET title = ?1, cron = ?2, timezone = ?3, inputs = ?4, input_map = ?5, paused = ?6, next_fire_at = ?7, last_error = ?8, updated_at = ?9, schedule_from = ?14, rate_limit_per_min = ?15
@@ -125,7 +128,8 @@ async function tryUpdateTrigger(env: Bindings, p: Principal, id: string, patch: 
   if (upd.meta.changes !== 1) {
     const saved = await loadTrigger(env.DB, id, p.org_id);
     if (!saved) throw notFound("trigger");
-    await rearmAsSaved(env, saved);
+    // only a try that armed the clock has an alarm to put back
+    if (arms) await rearmAsSaved(env, saved);
     return null;
   }
   return next;

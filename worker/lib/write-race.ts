@@ -1,0 +1,8 @@
+import { backoffDelayMs } from "../task/retry";
+import { delay } from "./time";
+
+/** Between the tries of a conditional write that lost a race: long enough, and different enough, that its racers do not meet again. */
+const BETWEEN_TRIES = { max_attempts: 1, backoff: { initial_ms: 5, max_ms: 80 } };
+
+/** Waits a full-jitter backoff after losing try `attempt` (1, 2, …): racers that read together write apart next time. */
+export const afterLostRace = (attempt: number): Promise<void> => delay(backoffDelayMs(attempt, BETWEEN_TRIES, Math.random));
