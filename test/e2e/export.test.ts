@@ -113,7 +113,7 @@ describe("task table: sort, date range and export", () => {
       expect(json.map((t) => t.title)).toEqual([...titles].reverse());
       // a date that is no day of the calendar is refused, not read as another day
       await page.goto(`${app.url}/tasks?created_from=2026-13-45`);
-      await page.getByText("Could not load tasks").waitFor();
+      await page.getByText("This link's filters are not ones the list takes").waitFor();
     } finally {
       await cdp.send("Emulation.setTimezoneOverride", { timezoneId: "" });
       await cdp.detach();

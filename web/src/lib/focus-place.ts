@@ -7,6 +7,8 @@ export interface FocusPlace {
   same: (item: Element) => HTMLElement | undefined;
   /** The item's own id attribute (`data-task-id="tsk_…"`), to find it where it went when its list is left empty. */
   key: string | null;
+  /** The item's tag: a list left empty may hold something else (a "Nothing here" note), which is no item. */
+  tag: string;
 }
 
 /** A selector for the element's id attribute (`data-…-id`), if it has one. */
@@ -35,19 +37,20 @@ export function placeOf(el: Element | null, kind?: string): FocusPlace | null {
     controls(i).find((c) => c.tagName === tag && words(c) === text) ??
     (tag === "A" ? (links(i)[slot] ?? links(i)[0]) : undefined) ??
     (kind && el.matches(kind) ? (i.querySelector<HTMLElement>(kind) ?? undefined) : undefined);
-  return { list, index: [...list.children].indexOf(item), same, key: keyOf(item) };
+  return { list, index: [...list.children].filter((c) => c.tagName === item.tagName).indexOf(item), same, key: keyOf(item), tag: item.tagName };
 }
 
 /**
  * Focuses the same control of the item now at that place (the next one, or the last when it was the last; when none
- * is left, the same item where it went), else its first link, else `fallback` or the page's main: never another
- * button, which would do something else.
+ * is left, the same item where it went), else its first link or disclosure, else `fallback` or the page's main: never
+ * another button, which would do something else.
  */
 export function focusPlace(place: FocusPlace, fallback?: HTMLElement): void {
-  const items = place.list.isConnected ? [...place.list.children] : [];
+  const items = place.list.isConnected ? [...place.list.children].filter((c) => c.tagName === place.tag) : [];
   // no item left in its place (the last card of a board's group moved to another): the same item where it went
   const item = items[Math.min(place.index, items.length - 1)] ?? (place.key ? document.querySelector(`article${place.key}, tr${place.key}, li${place.key}`) : null) ?? undefined;
-  const target = item && (place.same(item) ?? item.querySelector<HTMLElement>("a[href]"));
+  // else its first link, or its disclosure (a card's head: it only shows or hides the card)
+  const target = item && (place.same(item) ?? item.querySelector<HTMLElement>("a[href], [aria-expanded]"));
   (target ?? fallback ?? document.getElementById("main"))?.focus();
 }
 
