@@ -10,7 +10,7 @@ import { canonicalTimeZone, type CronCheck, cronSyntax, nextFire, timeZoneCheck 
 import { INPUT_PATH } from "../triggers/input-map";
 import { publishChange } from "../live/change-events";
 import { fireTrigger, loadTrigger, TRIGGER_SELECT, type TriggerRow } from "../triggers/fire";
-import { afterLostRace } from "../lib/write-race";
+import { untilWritten } from "../lib/write-race";
 import { checkGaps, checkInputMap, checkInputs, checkResumable, checkSchedule, clock, expirePreviousSecret, normalCron, planParams, planStill, rearmAsSaved, rotateTriggerSecret, TRIGGER_UPDATE_ATTEMPTS, updateTrigger } from "../triggers/manage";
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, previousSecretExpiry, replayedSecret } from "../triggers/secret-rotation";
 import { PLAN_AGENTS_MISSING } from "../triggers/uses";
@@ -116,12 +116,7 @@ async function requireTrigger(env: Bindings, p: Principal, id: string): Promise<
  * saved (200, or 422 when that version would refuse its fires), as a PATCH is; 409 only when it keeps losing.
  */
 async function setPaused(env: Bindings, p: Principal, id: string, paused: boolean): Promise<TriggerRow> {
-  for (let attempt = 1; ; attempt++) {
-    const saved = await trySetPaused(env, p, id, paused);
-    if (saved) return saved;
-    if (attempt >= TRIGGER_UPDATE_ATTEMPTS) throw conflict("the trigger's plan kept changing while resuming it; try again");
-    await afterLostRace(attempt);
-  }
+  return untilWritten(TRIGGER_UPDATE_ATTEMPTS, () => trySetPaused(env, p, id, paused), () => conflict("the trigger's plan kept changing while resuming it; try again"));
 }
 
 /** One read-check-write of a pause or resume: the trigger as saved, or null when a save of its plan landed between them. */

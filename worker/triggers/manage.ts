@@ -3,7 +3,7 @@ import type { Bindings } from "../env";
 import { actorOf, auditStatement } from "../lib/audit";
 import type { Principal } from "../lib/context";
 import { badRequest, conflict, notFound, unprocessable } from "../lib/errors";
-import { afterLostRace } from "../lib/write-race";
+import { untilWritten } from "../lib/write-race";
 import { declaredNames, resolveInputs } from "../task/params";
 import type { Param, Plan } from "../task/plan-schema";
 import { findNamedPlan } from "../api/plan-run";
@@ -72,12 +72,7 @@ export const TRIGGER_UPDATE_ATTEMPTS = 5;
  * fields both land): 409 only when it keeps losing, after TRIGGER_UPDATE_ATTEMPTS tries.
  */
 export async function updateTrigger(env: Bindings, p: Principal, id: string, patch: TriggerPatch): Promise<TriggerRow> {
-  for (let attempt = 1; ; attempt++) {
-    const saved = await tryUpdateTrigger(env, p, id, patch);
-    if (saved) return saved;
-    if (attempt >= TRIGGER_UPDATE_ATTEMPTS) throw conflict("the trigger or its plan kept changing while saving; reload and try again");
-    await afterLostRace(attempt);
-  }
+  return untilWritten(TRIGGER_UPDATE_ATTEMPTS, () => tryUpdateTrigger(env, p, id, patch), () => conflict("the trigger or its plan kept changing while saving; reload and try again"));
 }
 
 /** One read-check-write of a PATCH: the trigger as saved, or null when another change landed between the read and the write. */
