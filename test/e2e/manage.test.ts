@@ -398,7 +398,8 @@ describe("plans", () => {
     await page.locator('.conn[data-state="open"]').first().waitFor();
     await apiCall(app, "DELETE", `/plans/${gone.id}`);
     // the list drops it by itself; a link held elsewhere (a task's page, a tab the feed missed) still leads there
-    await expect.poll(() => page.getByRole("link", { name: new RegExp(gone.name) }).count()).toBe(0);
+    // the feed's event crosses a loaded machine: more than the poll's default second
+    await expect.poll(() => page.getByRole("link", { name: new RegExp(gone.name) }).count(), { timeout: 15_000 }).toBe(0);
     await page.evaluate((id) => {
       document.querySelector("main")!.insertAdjacentHTML("beforeend", `<a href="/plans/${id}">stale link</a>`);
     }, gone.id);
