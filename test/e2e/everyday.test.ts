@@ -91,10 +91,19 @@ describe("everyday dashboard", () => {
       expect(await field.evaluate((el) => el === document.activeElement)).toBe(true);
     };
     await page.goto(`${app.url}/`);
+    // the agents are still on their way as Create is pressed (as on a slow link): the title's error still comes first
+    let releaseAgents!: () => void;
+    const agentsHeld = new Promise<void>((resolve) => (releaseAgents = resolve));
+    await page.route(/\/api\/v1\/agents(\?|$)/, async (route) => {
+      await agentsHeld;
+      await route.continue();
+    });
     await page.getByRole("button", { name: "Create task" }).click();
     const create = page.getByRole("dialog", { name: "Create task" });
     await create.getByRole("button", { name: "Create task" }).click();
     await expectOwnError(create.getByLabel("Title"), "Give the task a title.");
+    releaseAgents();
+    await page.unrouteAll({ behavior: "wait" });
     await page.keyboard.press("Escape");
 
     await page.goto(`${app.url}/agents`);

@@ -19,9 +19,10 @@ export function CreateTaskDialog(props: { onClose: () => void; onCreated: (t: Ta
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
+    // what the person can mend now comes first: the agents may still be loading as they press Create
+    if (!title().trim()) return setErr("Give the task a title.", "title");
     if (!agents.data) return setErr(agents.error ? "The agents could not be loaded: close this form and open it again." : "The agents are still loading: a moment, please.", "agent");
     if (!chosen()) return setErr("Choose an agent.", "agent");
-    if (!title().trim()) return setErr("Give the task a title.", "title");
     await run(async () => {
       const t = await api.tasks.create({ agent: chosen(), title: title().trim(), description: description() });
       toast(`Task “${t.title ?? title()}” created`);
