@@ -107,14 +107,15 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
     // an answer too large to keep is kept cut, for its tokens and cost to count, and fails the run below
     const bounded = boundAnswer(answered);
     const res = bounded?.answer ?? answered;
+    const calls = distinctCallIds(res.tool_calls, turns.length + 1);
     const turn: TurnRecord = {
       turn_no: turns.length + 1,
       started_at,
       finished_at,
       sent,
       content: res.content,
-      tool_calls: res.tool_calls,
-      tool_results: bounded ? notRun(res.tool_calls, bounded.oversize, finished_at) : toolResultsOf(res.tool_calls, o.maxToolCallsPerTurn ?? MAX_TOOL_CALLS_PER_TURN, finished_at),
+      tool_calls: calls,
+      tool_results: bounded ? notRun(calls, bounded.oversize, finished_at) : toolResultsOf(calls, o.maxToolCallsPerTurn ?? MAX_TOOL_CALLS_PER_TURN, finished_at),
       searches: res.searches,
       ...(res.paused ? { paused: true } : {}),
       ...(res.provider_content ? { provider_content: res.provider_content } : {}),
@@ -178,6 +179,21 @@ async function finishToolCalls(turns: TurnRecord[], o: LoopOptions, now: () => n
     await o.saveTurn(turns[i]);
   }
   return undefined;
+}
+
+/**
+ * The calls with an id each of its own: results are matched to calls by id, and some compatible servers send every
+ * call of a turn the same id, or none. An id given twice or blank gets a new one, which the conversation sent back
+ * then uses for both the call and its result.
+ */
+export function distinctCallIds(calls: ToolCall[], turnNo: number): ToolCall[] {
+  const taken = new Set<string>();
+  return calls.map((c, i) => {
+    let id = c.id.trim() ? c.id : `call_${turnNo}_${i + 1}`;
+    for (let n = 2; taken.has(id); n++) id = `${c.id.trim() || "call"}_${turnNo}_${i + 1}${n > 2 ? `_${n}` : ""}`;
+    taken.add(id);
+    return id === c.id ? c : { ...c, id };
+  });
 }
 
 /**

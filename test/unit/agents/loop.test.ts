@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { answerPending, runAgentLoop, toolCallLimit } from "../../../worker/agents/loop";
 import { simPrice, simProvider } from "../../../worker/agents/providers/sim";
 import { createToolHost } from "../../../worker/agents/tools";
-import { StepError, type ToolSpec } from "../../../worker/agents/types";
+import { type Message, type Provider, StepError, type ToolSpec, zeroUsage } from "../../../worker/agents/types";
 import { webSearchSpec } from "../../../worker/agents/tools/web-search";
 import { agent, clock, countingProvider, fakeHost, tok, turnStore } from "./loop-helpers";
 
@@ -219,6 +219,33 @@ describe("agent loop", () => {
     const pending = runAgentLoop({ ...base(), signal: ac.signal, agent: agent(), instructions: "@delay 5000", turns: [], provider: simProvider, tools: host, saveTurn: () => {} });
     ac.abort(new StepError("cancelled", false));
     await expect(pending).rejects.toThrow("cancelled");
+  });
+
+  it("runs each of a turn's calls that share an id, or have none, and sends each its own result back", async () => {
+    const { host, executed } = fakeHost([lookup], { lookup: (c) => ({ result: `r${String(c.arguments.n)}` }) });
+    const store = turnStore();
+    const seen: Message[][] = [];
+    // a compatible server that names every call of a turn call_0, or leaves the id out
+    const sameIds: Provider = {
+      call: async (req) => {
+        seen.push(req.messages);
+        const usage = { ...zeroUsage(), input: 1, output: 1 };
+        if (seen.length > 1) return { content: "done", tool_calls: [], usage, searches: [] };
+        const ids = ["call_0", "call_0", "", ""];
+        return { content: "", tool_calls: ids.map((id, n) => ({ id, name: "lookup", arguments: { n } })), usage, searches: [] };
+      },
+    };
+    const outcome = await runAgentLoop({ ...base(), agent: agent(), instructions: "go", turns: [], provider: sameIds, tools: host, saveTurn: store.save });
+    expect(outcome).toEqual({ kind: "completed", output: "done" });
+    expect(executed.map((c) => c.arguments.n)).toEqual([0, 1, 2, 3]);
+    const [t1] = store.load();
+    const ids = t1.tool_calls.map((c) => c.id);
+    expect(new Set(ids).size).toBe(4);
+    expect(ids[0]).toBe("call_0");
+    expect(t1.tool_results.map((r) => [r.call_id, r.result])).toEqual(ids.map((id, n) => [id, `r${n}`]));
+    // the conversation sent back pairs each call with its own result
+    const back = seen[1].filter((m) => m.role === "tool").map((m) => [m.tool_call_id, m.content]);
+    expect(back).toEqual(ids.map((id, n) => [id, `r${n}`]));
   });
 
   it("streams the final text to onText", async () => {
