@@ -71,7 +71,8 @@ export function isTransientStreamError(e: z.infer<typeof streamErrorSchema>["err
 
 export function toUsage(u: z.infer<typeof usageSchema> | null | undefined): Usage {
   if (!u) return zeroUsage();
-  const cached = u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens ?? 0;
+  // a server that counts more cached tokens than the prompt has must not make input (and the month's spend) negative
+  const cached = Math.min(u.prompt_tokens, u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens ?? 0);
   // Gemini's compatible endpoint bills thinking as output but counts it in total_tokens only
   const output = Math.max(u.completion_tokens, (u.total_tokens ?? 0) - u.prompt_tokens);
   return { ...zeroUsage(), input: u.prompt_tokens - cached, cache: cached, output };
