@@ -163,6 +163,7 @@ describe("named MCP servers: credentials an admin stores once and agents use by 
       [name, { ...good, headers: { Authorization: "a", authorization: "b" } }, "given twice"],
       [name, { ...good, headers: { Authorization: "Bearer a\r\nX-Evil: 1" } }, "line break"],
       [name, { ...good, headers: { Authorization: "" } }, "Authorization"],
+      [name, { ...good, headers: { "X-Team": "clé-SECRET-987654" } }, "ASCII"],
       // too short to be masked where a server echoes it: the key itself, or the token after its scheme
       [name, { ...good, headers: { "X-Api-Key": "k3y-7Qz" } }, "at least 8 characters"],
       [name, { ...good, headers: { Authorization: "Bearer Zq9xVv" } }, "at least 8 characters"],

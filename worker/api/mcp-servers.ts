@@ -28,6 +28,8 @@ const HeaderValue = z
   .max(8192)
   // a line break would start another header, or be refused by fetch mid-run
   .refine((v) => !/[\0\r\n]/.test(v), "a header value may not hold a line break or NUL")
+  // other characters go as UTF-8 bytes a server reads as other text: an echo of it would pass the run's masking
+  .refine((v) => /^[\x20-\x7e\t]*$/.test(v), "a header value is ASCII text (letters, digits, punctuation and spaces)")
   .refine((v) => v.trim() === v, "a header value may not start or end with spaces")
   // a run masks a value a server echoes; a shorter one is not masked, as it would match ordinary text
   .refine((v) => (v.split(/\s+/).at(-1) ?? "").length >= MIN_LITERAL, `a header value (the token after a scheme such as Bearer) is at least ${MIN_LITERAL} characters: a shorter one could not be masked where a server echoes it`);

@@ -4,10 +4,22 @@ import { retryAfterMs } from "../../../worker/agents/providers/http";
 import { simProvider } from "../../../worker/agents/providers/sim";
 import { refusedUrlReason } from "../../../worker/agents/tools/address";
 import { capResult } from "../../../worker/agents/tools/cap";
-import { createToolHost } from "../../../worker/agents/tools";
+import { createToolHost, secretParts } from "../../../worker/agents/tools";
 import { StepError } from "../../../worker/agents/types";
 
 const signal = () => new AbortController().signal;
+
+describe("secretParts", () => {
+  it("masks a header value, and the credential after its scheme", () => {
+    expect(secretParts("Bearer abcdefgh123")).toEqual(["Bearer abcdefgh123", "abcdefgh123"]);
+    expect(secretParts("plainsecret99")).toEqual(["plainsecret99"]);
+  });
+
+  it("masks a value saved with other than ASCII also as a server reads its UTF-8 bytes back", () => {
+    expect(secretParts("clé-SECRET-987654")).toEqual(["clé-SECRET-987654", "cl\u00c3\u00a9-SECRET-987654"]);
+    expect(secretParts("Bearer tökenSECRET12345")).toEqual(["Bearer tökenSECRET12345", "Bearer t\u00c3\u00b6kenSECRET12345", "tökenSECRET12345", "t\u00c3\u00b6kenSECRET12345"]);
+  });
+});
 
 describe("capResult", () => {
   it("keeps results up to the cap whole", () => {

@@ -145,10 +145,14 @@ async function buildCatalog(o: ToolHostOptions, signal: AbortSignal, onSecrets: 
   return { tools, renamed };
 }
 
-/** A header value, and its credential alone when a scheme leads it (`Bearer <token>`): a server may echo either. */
-const secretParts = (value: string): string[] => {
+/**
+ * A header value, and its credential alone when a scheme leads it (`Bearer <token>`): a server may echo either. A
+ * value saved before values had to be ASCII went out as UTF-8 bytes, which a server echoes read one byte a character.
+ */
+export const secretParts = (value: string): string[] => {
   const last = value.trim().split(/\s+/).at(-1) ?? "";
-  return last && last !== value ? [value, last] : [value];
+  const parts = last && last !== value ? [value, last] : [value];
+  return parts.flatMap((p) => (/^[\x00-\x7f]*$/.test(p) ? [p] : [p, String.fromCharCode(...new TextEncoder().encode(p))]));
 };
 
 /** `safe`, or when a tool has it the first of `safe_2`, `safe_3`, … that none has, kept to 64 characters. */
