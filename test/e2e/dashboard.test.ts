@@ -799,6 +799,8 @@ describe("dashboard", () => {
     await dialog.getByText("Turn 1", { exact: true }).waitFor();
     await dialog.locator(".search-q", { hasText: "edge computing trends" }).waitFor();
     await dialog.locator(".search-results li").first().waitFor();
+    // the search's price is in the cost: the run and the turn that ran it count it, so the cost adds up from what is shown
+    expect(await dialog.locator(".chip", { hasText: /^1 search$/ }).count()).toBe(2);
     // each turn says what it added to the conversation; `sent` holds only that, never the whole request
     const sent = await dialog.locator("summary", { hasText: /^\s*Sent ·/ }).allTextContents();
     expect(sent.length).toBeGreaterThan(0);

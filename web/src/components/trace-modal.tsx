@@ -78,7 +78,7 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
                   </span>
                 </div>
                 <div class="trace-run chips" data-run={t().run_no} aria-label={`Run ${t().run_no}'s tokens and cost`}>
-                  <UsageChips usage={t().tokens} cost={t().cost} />
+                  <UsageChips usage={t().tokens} searches={t().searches} cost={t().cost} />
                   <span class="muted small">
                     <Show when={t().finished_at} fallback="not finished">
                       {(f) => (
@@ -201,7 +201,8 @@ export function newMessages(turn: Turn, prev: Turn | null): Turn["sent"] {
 }
 
 /** Tokens (input, cache, output, web search) and cost: of a turn, or of a whole run. */
-function UsageChips(props: { usage: Trace["tokens"]; cost: number }) {
+/** The figures a cost is made of: tokens of each kind and searches, each priced (README: cost = … + searches × per_search). */
+function UsageChips(props: { usage: Trace["tokens"]; searches: number; cost: number }) {
   return (
     <>
       <span class="chip" title="Uncached input tokens">in {fmtInt(props.usage.input)}</span>
@@ -212,6 +213,11 @@ function UsageChips(props: { usage: Trace["tokens"]; cost: number }) {
       <span class="chip" title="Output tokens">out {fmtInt(props.usage.output)}</span>
       <Show when={props.usage.web_search > 0}>
         <span class="chip" title="Web search tokens">search {fmtInt(props.usage.web_search)}</span>
+      </Show>
+      <Show when={props.searches > 0}>
+        <span class="chip" title="Web searches run (each priced per search)">
+          {fmtInt(props.searches)} {props.searches === 1 ? "search" : "searches"}
+        </span>
       </Show>
       <span class="chip chip-cost">{fmtCost(props.cost)}</span>
     </>
@@ -231,7 +237,7 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
           </span>
         </Show>
         <span class="chips">
-          <UsageChips usage={u()} cost={props.turn.cost} />
+          <UsageChips usage={u()} searches={u().searches} cost={props.turn.cost} />
           <Show when={props.turn.cut_off}>
             <span class="chip" title="The answer stopped at the model's output token limit, so it did not become the step's output">cut off: {props.turn.cut_off}</span>
           </Show>
