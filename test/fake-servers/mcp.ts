@@ -14,6 +14,7 @@ const TOOLS = [
   { name: "slow", description: "Never answers", inputSchema: { type: "object", properties: {} } },
   { name: "huge", description: "Answers with `kb` KB of text", inputSchema: { type: "object", properties: { kb: { type: "number" } } } },
   { name: "whoami", description: "Echoes the credential the call came with, as a careless server might", inputSchema: { type: "object", properties: {} } },
+  { name: "odd_shape", description: "Answers with a result that is not an object", inputSchema: { type: "object", properties: {} } },
 ];
 
 /**
@@ -94,6 +95,8 @@ export function startMcp(): Promise<FakeServer> {
           return reply({ content: [{ type: "text", text: "0123456789abcdef".repeat(64 * Number(args.kb)) }] });
         case "whoami":
           return reply({ content: [{ type: "text", text: `you are ${String(authorization)} (key ${String(req.headers["x-api-key"])})` }] });
+        case "odd_shape":
+          return reply("just a string");
         case "forget_session":
           sessions.delete(session);
           return reply({ content: [{ type: "text", text: "forgotten" }] });

@@ -37,7 +37,7 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
 
   it("lists every tool of the server, across pages", async () => {
     const specs = await createToolHost({ env: {}, names: [url()] }).specs(signal());
-    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "notes_read_2", "web_search", "slow", "huge", "whoami"]);
+    expect(specs.map((s) => s.name)).toEqual(["add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "notes_read_2", "web_search", "slow", "huge", "whoami", "odd_shape"]);
     expect(specs[0]).toEqual({
       name: "add",
       description: "Add two numbers",
@@ -64,7 +64,7 @@ describe.each(["/mcp", "/mcp-sse"])("MCP tools over Streamable HTTP (%s)", (path
     const server = url().slice(4);
     const host = createToolHost({ env: {}, names: [url(), "web_search"] });
     const names = (await host.specs(signal())).map((s) => s.name);
-    expect(names).toEqual(["web_search", "add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "notes_read_2", "web_search_2", "slow", "huge", "whoami"]);
+    expect(names).toEqual(["web_search", "add", "echo", "fail", "fail_silently", "forget_session", "files", "notes_read", "notes_read_2", "web_search_2", "slow", "huge", "whoami", "odd_shape"]);
     expect(host.renamed!()).toEqual([
       { name: "notes_read", server, offered_as: "notes_read_2", taken_by: `notes.read of ${server}` },
       { name: "web.search", server, offered_as: "web_search_2", taken_by: "the built-in web_search" },
@@ -138,6 +138,13 @@ describe("MCP failures", () => {
     await host.specs(signal());
     // bypass the catalog: a name the server does not know is refused by the host itself
     expect(await host.execute(call("nope"), signal())).toMatchObject({ error: "the tool nope is not available to this agent" });
+  });
+
+  it("tells the model which server answered which call with a result not of the protocol's shape", async () => {
+    const url = local(servers().mcp, "/mcp");
+    const host = createToolHost({ env: {}, names: [`mcp:${url}`] });
+    const error = `MCP server ${url} answered tools/call with a result not of the protocol's shape (Invalid input: expected object, received string)`;
+    expect(await host.execute(call("odd_shape"), signal())).toEqual({ result: `error: ${error}`, error });
   });
 
   it("tells the model which server did not answer which call in time, and a cancel still stops the call at once", async () => {

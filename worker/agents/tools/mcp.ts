@@ -25,15 +25,30 @@ const resourceSchema = z.object({ uri: z.string(), mimeType: z.string().nullish(
 export class McpClient {
   private readonly session: McpSession;
 
-  constructor(url: string, timeoutMs = MCP_TIMEOUT_MS, maxBytes = MCP_MAX_BYTES, allowPrivate = false, credentials: Readonly<Record<string, string>> = {}) {
+  constructor(
+    private readonly url: string,
+    timeoutMs = MCP_TIMEOUT_MS,
+    maxBytes = MCP_MAX_BYTES,
+    allowPrivate = false,
+    credentials: Readonly<Record<string, string>> = {},
+  ) {
     this.session = new McpSession(url, timeoutMs, maxBytes, allowPrivate, credentials);
+  }
+
+  /** The result of `method`, read as `schema` says; one of another shape is a tool error naming the server and the method. */
+  private async request<T extends z.ZodType>(schema: T, method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<z.infer<T>> {
+    const parsed = schema.safeParse(await this.session.request(method, params, signal));
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    const at = issue.path.length ? ` at ${issue.path.join(".")}` : "";
+    throw new ToolError(`MCP server ${this.url} answered ${method} with a result not of the protocol's shape (${issue.message}${at})`);
   }
 
   async listTools(signal: AbortSignal): Promise<ToolSpec[]> {
     const specs: ToolSpec[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const parsed = listSchema.parse(await this.session.request("tools/list", cursor ? { cursor } : {}, signal));
+      const parsed = await this.request(listSchema, "tools/list", cursor ? { cursor } : {}, signal);
       for (const t of parsed.tools) {
         specs.push({ name: t.name, description: t.description ?? "", parameters: t.inputSchema ?? { type: "object", properties: {} } });
       }
@@ -48,7 +63,7 @@ export class McpClient {
    * would reach the model as text). An `isError` result is a tool error, so the trace marks it failed.
    */
   async callTool(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<string> {
-    const parsed = callSchema.parse(await this.session.request("tools/call", { name, arguments: args }, signal));
+    const parsed = await this.request(callSchema, "tools/call", { name, arguments: args }, signal);
     const parts = parsed.content.map(blockText);
     if (!parts.length && parsed.structuredContent !== undefined) parts.push(JSON.stringify(parsed.structuredContent));
     const text = parts.join("\n");
