@@ -47,6 +47,44 @@ describe("secrets in traces", () => {
     expect(JSON.stringify(stored)).not.toContain(secret);
   });
 
+  it("sends a run resumed after an answer or a retry its instructions as written, not as the trace keeps them: later steps get the value", async () => {
+    const token = await makeOrg(`org_mask_${crypto.randomUUID().slice(0, 8)}`);
+    await api("PUT", "/agents/researcher", { token, body: { name: "researcher", model: "sim", tools: ["ask_human"] } });
+    await api("PATCH", "/settings", { token, body: { mask_patterns: ["ACME-\\d{6}"] } });
+    const secret = "sk-abcdefghijklmnopqrstuvwxyz123456";
+    const plan = await api("POST", "/plans", {
+      token,
+      body: {
+        name: "resumed",
+        steps: [
+          { id: "asks", agent: "researcher", instructions: `@ask Which format?\n@output value ${secret} for ACME-123456` },
+          { id: "retries", agent: "researcher", instructions: `@tool ask_human {"question":"q"}\n@fail transient 1\n@output again ${secret}`, retry: { max_attempts: 2, backoff: { initial_ms: 10 } } },
+          { id: "uses", agent: "researcher", depends_on: ["asks", "retries"], instructions: "@output got {{steps.asks.output}} / {{steps.retries.output}}" },
+        ],
+      },
+    });
+    expect(plan.status, plan.text).toBe(201);
+    const run = await api("POST", `/plans/${plan.json.id}/run`, { token, body: {} });
+    for (let answered = 0; answered < 2; ) {
+      const d = await finished(token, run.json.id, ["needs_input", "completed", "failed"]);
+      if (d.status !== "needs_input") break;
+      for (const p of d.pending) {
+        const r = await api("POST", `/sessions/${d.session_id}/respond`, { token, body: { call_id: p.call_id, answers: ["plain"] } });
+        if (r.status === 200) answered++;
+      }
+      await until("answered", async () => (await api("GET", `/tasks/${run.json.id}`, { token })).json.pending.length < d.pending.length || null, Boolean);
+    }
+    const done = await finished(token, run.json.id, ["completed", "failed"]);
+    expect(done.status).toBe("completed");
+    expect(done.output).toBe(`got value ${secret} for ACME-123456 / again ${secret}`);
+    // the traces still hold none of it
+    for (const [step, runNo] of [["asks", 1], ["retries", 2], ["uses", 1]] as const) {
+      const trace = await api("GET", `/tasks/${done.id}/steps/${step}/runs/${runNo}/trace`, { token });
+      expect(trace.status).toBe(200);
+      expect(trace.text).not.toContain(secret);
+    }
+  });
+
   it("masks a secret in an agent's question before anyone is shown it: the task's pending question, its list row and the inbox", async () => {
     const token = await makeOrg(`org_mask_${crypto.randomUUID().slice(0, 8)}`);
     await api("PUT", "/agents/researcher", { token, body: { name: "researcher", model: "sim", tools: ["ask_human"] } });

@@ -94,7 +94,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
       renamed = o.tools.renamed?.();
     }
     const sent: Message[] = !turns.length ? firstMessages(o.agent, o.instructions) : followUp !== undefined ? [{ role: "user", content: followUp }] : [];
-    const messages = [...conversationOf(turns), ...sent];
+    const messages = [...conversationOf(turns, firstMessages(o.agent, o.instructions)), ...sent];
     let estimate: number | undefined;
     const estimateNow = () => (estimate ??= estimateTurnNanos(messages, specs!, last, o.price));
     if (!o.checkBudget(estimateNow)) {

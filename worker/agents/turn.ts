@@ -48,11 +48,16 @@ export interface TurnRecord {
   cost_nanos: number;
 }
 
-/** The conversation as the next turn sends it, rebuilt from stored turns. */
-export function conversationOf(turns: TurnRecord[]): Message[] {
+/**
+ * The conversation as the next turn sends it, rebuilt from stored turns. Turns are stored masked, so a run resumed
+ * from storage (after a person's answer, a retry) is sent `first` — the system prompt and instructions as written —
+ * in place of the first turn's masked copy: a key the instructions hand the model must reach it as it did at first.
+ */
+export function conversationOf(turns: TurnRecord[], first?: Message[]): Message[] {
   const messages: Message[] = [];
-  for (const t of turns) {
-    messages.push(...t.sent);
+  for (const [i, t] of turns.entries()) {
+    const asWritten = i === 0 && first && first.length === t.sent.length && first.every((m, j) => m.role === t.sent[j].role);
+    messages.push(...(asWritten ? first : t.sent));
     messages.push({
       role: "assistant",
       content: t.content,
