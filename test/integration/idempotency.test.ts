@@ -275,6 +275,31 @@ describe("Idempotency-Key beyond task creation", () => {
     expect((await post("/triggers", cron, cronKey)).text).toBe(made.text);
   });
 
+  it("asks a replay's token for the role its request was checked for: one demoted since is refused the answer (a webhook's secret)", async () => {
+    const made = await api("POST", "/tokens", { body: { name: `demoted-${crypto.randomUUID().slice(0, 6)}`, role: "admin" } });
+    expect(made.status, made.text).toBe(201);
+    const token = made.json.token as string;
+    const plan = await api("POST", "/plans", { body: { name: "idem demoted", steps: [{ id: "s", agent: "researcher", instructions: "@output x" }] } });
+    const trigger = { kind: "webhook", plan_id: plan.json.id };
+    const [triggerKey, taskKey] = [crypto.randomUUID(), crypto.randomUUID()];
+    const first = await post("/triggers", trigger, triggerKey, token);
+    expect(first.status, first.text).toBe(201);
+    const task = await post("/tasks", { agent: "researcher", title: "idem demoted task" }, taskKey, token);
+    expect(task.status, task.text).toBe(201);
+    expect((await api("PATCH", `/tokens/${made.json.id}`, { body: { role: "member" } })).status).toBe(200);
+    // a member's own action still replays; an admin's is 403, as the request itself is now
+    expect((await post("/tasks", { agent: "researcher", title: "idem demoted task" }, taskKey, token)).text).toBe(task.text);
+    const refused = await post("/triggers", trigger, triggerKey, token);
+    expectError(refused, 403, "forbidden");
+    expect(refused.text).not.toContain(first.json.secret);
+    expect((await api("PATCH", `/tokens/${made.json.id}`, { body: { role: "viewer" } })).status).toBe(200);
+    expectError(await post("/tasks", { agent: "researcher", title: "idem demoted task" }, taskKey, token), 403, "forbidden");
+    // promoted again, the kept answer is its own once more
+    expect((await api("PATCH", `/tokens/${made.json.id}`, { body: { role: "admin" } })).status).toBe(200);
+    expect((await post("/triggers", trigger, triggerKey, token)).text).toBe(first.text);
+    expect((await api("DELETE", `/triggers/${first.json.id}`)).status).toBe(204);
+  });
+
   it("replays a notification subscription's create or rotation with its secret only while notifications are signed with it", async () => {
     const body = { url: `https://hooks.example.invalid/${crypto.randomUUID()}`, events: ["task.failed"] };
     const key = crypto.randomUUID();

@@ -11,6 +11,8 @@ import { findTask } from "../db/task-queries";
 import { toListItem } from "../db/task-row";
 import { tieToTask } from "../task/create";
 import { resourcePath } from "./created";
+import type { Role } from "../db/schema";
+import { requireRole } from "../lib/roles";
 
 const TTL_MS = 24 * 3600 * 1000;
 /**
@@ -57,6 +59,7 @@ interface KeyRow {
   content_type: string | null;
   location: string | null;
   etag: string | null;
+  role: Role | null;
   created_at: number;
   task_id: string | null;
 }
@@ -102,7 +105,7 @@ export const idempotency = (replayed?: Replayed) => createMiddleware<AppEnv>(asy
   const same = (f: string) => f === fingerprint || f === raw;
   const owner = crypto.randomUUID();
   const pk = [p.org_id, p.token_id, key] as const;
-  const select = d1.prepare("SELECT fingerprint, owner, status, response, content_type, location, etag, created_at, task_id FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
+  const select = d1.prepare("SELECT fingerprint, owner, status, response, content_type, location, etag, role, created_at, task_id FROM idempotency_keys WHERE org_id = ? AND token_id = ? AND key = ?").bind(...pk);
 
   const deadline = Date.now() + WAIT_MAX_MS;
   for (let attempt = 0; ; attempt++) {
@@ -111,7 +114,7 @@ export const idempotency = (replayed?: Replayed) => createMiddleware<AppEnv>(asy
       d1.prepare(
         `INSERT INTO idempotency_keys (org_id, token_id, key, fingerprint, owner, created_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (org_id, token_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, owner = excluded.owner,
-           status = NULL, response = NULL, content_type = NULL, location = NULL, etag = NULL, created_at = excluded.created_at
+           status = NULL, response = NULL, content_type = NULL, location = NULL, etag = NULL, role = NULL, created_at = excluded.created_at
          WHERE idempotency_keys.created_at < ? OR (idempotency_keys.status IS NULL AND idempotency_keys.task_id IS NULL AND idempotency_keys.created_at < ?)`,
       ).bind(...pk, fingerprint, owner, now, now - TTL_MS, now - INTERRUPTED_AFTER_MS),
       select,
@@ -129,6 +132,8 @@ export const idempotency = (replayed?: Replayed) => createMiddleware<AppEnv>(asy
     if (!same(row.fingerprint)) {
       throw new ApiError("unprocessable", "this Idempotency-Key was already used with a different request", { idempotency_key: key });
     }
+    // what the request was checked for is asked again: the token may have been demoted since
+    if (row.role) requireRole(p, row.role);
     if (row.status == null && row.task_id && attempt < 2) {
       // unanswered, but its create wrote a task (in the same batch as this tie): answered with that task once its
       // object holds it; a create cut off before its start is undone, and this request makes the task
@@ -168,8 +173,8 @@ export const idempotency = (replayed?: Replayed) => createMiddleware<AppEnv>(asy
   const etag = c.res.headers.get("etag");
   const keep = (text: string) =>
     d1.batch([
-      d1.prepare("UPDATE idempotency_keys SET status = ?, response = ?, content_type = ?, location = ?, etag = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?")
-        .bind(status, text, type, location, etag, ...pk, owner),
+      d1.prepare("UPDATE idempotency_keys SET status = ?, response = ?, content_type = ?, location = ?, etag = ?, role = ? WHERE org_id = ? AND token_id = ? AND key = ? AND owner = ?")
+        .bind(status, text, type, location, etag, p.roleNeeded ?? null, ...pk, owner),
       d1.prepare("DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT 20)").bind(Date.now() - TTL_MS),
     ]);
   if (type.startsWith("text/event-stream") && c.res.body) {

@@ -249,6 +249,8 @@ export const idempotencyKeys = sqliteTable(
     location: text("location"),
     /** the answer's `ETag` (a plan's version), replayed with it (migration 0033) */
     etag: text("etag"),
+    /** the highest role its request was checked for, asked again of the token on a replay (migration 0041) */
+    role: text("role", { enum: ROLES }),
     created_at: integer("created_at").notNull(),
     /** the task the create made, written in its D1 batch (migration 0009) */
     task_id: text("task_id"),

@@ -11,6 +11,8 @@ export interface Principal {
   /** epoch ms; null: never */
   expires_at: number | null;
   via: "bearer" | "session";
+  /** the highest role this request's checks asked for so far (`requireRole`): kept with an Idempotency-Key's answer */
+  roleNeeded?: Role;
 }
 
 export interface AppEnv {
