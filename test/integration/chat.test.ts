@@ -210,6 +210,22 @@ describe("chat under the offline planner", () => {
     expect(saved.json.definition.steps.map((s: any) => [s.id, s.depends_on])).toEqual([["scan", []], ["write_digest_news", ["scan"]]]);
   });
 
+  it("runs a draft that names an MCP server by its URL only for an admin: a member's run is 403 and starts nothing", async () => {
+    const url = "mcp:http://127.0.0.1:9/mcp";
+    const plan = (await api("POST", "/plans", { body: { name: "Internal", steps: [{ id: "scan", agent: "researcher", instructions: "Scan", tools: [url] }] } })).json;
+    const member = await tokenWithRole("member");
+    const conv = await start({ plan_id: plan.id }, member);
+    const title = `by url ${crypto.randomUUID()}`;
+    const refused = await api("POST", `/chat/${conv.id}/run`, { token: member, body: { title } });
+    expectError(refused, 403, "forbidden");
+    expect(refused.json.error.message).toContain(`steps[0].tools[0]: ${url}`);
+    expect(refused.json.error.details).toEqual([{ path: "steps[0].tools[0]", message: `${url}: an MCP server by its URL` }]);
+    expect((await api("GET", `/tasks?q=${encodeURIComponent(title)}`)).json.items).toEqual([]);
+    const ran = await api("POST", `/chat/${conv.id}/run`, { body: { title } });
+    expect(ran.status, ran.text).toBe(201);
+    expect((await api("DELETE", `/tasks/${ran.json.id}`)).status).toBeLessThan(300);
+  });
+
   it("saves a conversation once at a time: two Saves at once make one plan, not two", async () => {
     const conv = await start({ message: "Scan the news about otters. Write a digest." });
     const [a, b] = await Promise.all([api("POST", `/chat/${conv.id}/save`), api("POST", `/chat/${conv.id}/save`)]);
