@@ -329,6 +329,30 @@ describe("task detail", () => {
     await page.keyboard.press("Escape");
   });
 
+  it("links a search result in the trace only to a web page, never to a javascript: or data: URL a provider sent", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Odd links ${uid()}`, description: "@search odd links\n@output ok" });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    // the provider's results, as an Anthropic search result may carry them
+    const odd = ["javascript:window.__xss=1", "data:text/html,<script>window.__xss=2</script>", "https://example.com/fine"];
+    await page.route(/\/runs\/\d+\/trace$/, async (route) => {
+      const trace = await (await route.fetch()).json();
+      for (const turn of trace.turns) for (const s of turn.searches) s.results = odd.map((url, i) => ({ title: `Result ${i}`, url, snippet: "" }));
+      await route.fulfill({ json: trace });
+    });
+    try {
+      await page.goto(`${app.url}/tasks/${task.id}`);
+      await page.getByRole("button", { name: /^Open trace of / }).first().click();
+      const results = page.getByRole("dialog").locator(".search-results").first();
+      await results.getByText("Result 2").waitFor({ timeout: 20_000 });
+      expect(await results.locator("a").evaluateAll((as) => as.map((a) => a.getAttribute("href")))).toEqual(["https://example.com/fine"]);
+      // the others are named, as text
+      for (const i of [0, 1]) expect(await results.getByText(`Result ${i}`, { exact: true }).count()).toBe(1);
+      await page.keyboard.press("Escape");
+    } finally {
+      await page.unrouteAll({ behavior: "wait" });
+    }
+  });
+
   it("wraps a long unbroken task title in the heads of its trace and its Cancel dialog, on a phone and a desktop", async () => {
     const title = `${"Unbroken".repeat(22)}${uid()}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@ask Which one?\n@output ok" });

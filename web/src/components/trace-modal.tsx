@@ -316,9 +316,12 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
               <For each={s.results}>
                 {(r) => (
                   <li>
-                    <a href={r.url} target="_blank" rel="noopener noreferrer">
-                      {r.title}
-                    </a>
+                    {/* a provider's result may name any scheme: only a web page is a link (javascript: or data: would run on click) */}
+                    <Show when={/^https?:\/\//i.test(r.url)} fallback={<span>{r.title}</span>}>
+                      <a href={r.url} target="_blank" rel="noopener noreferrer">
+                        {r.title}
+                      </a>
+                    </Show>
                     <span class="muted small url">{r.url}</span>
                     <p class="small">{r.snippet}</p>
                   </li>
