@@ -286,8 +286,19 @@ function checkTemplates(plan: Plan, nodes: Node[], byId: Map<string, number>, is
         }
       }
     }
+    // a declared param or a step named bare is a slip too: it would reach the model as written
+    for (const m of step.instructions.matchAll(BARE_NAME)) {
+      const [text, name, output] = m;
+      if (!output && (name === "item" || name === "index")) continue;
+      const report = (message: string) => issues.push({ step: step.id, path: at, message: `${text}: ${message}` });
+      if (!output && params.has(name)) report(`not a valid reference; a param is written {{params.${name}}}`);
+      else if (byId.has(name)) report(`not a valid reference; a step's output is written {{steps.${name}.output}}`);
+    }
   });
 }
+
+/** `{{topic}}`, `{{gather}}`, `{{gather.output}}`: a name alone in braces, which `templateRefs` leaves as text. */
+const BARE_NAME = /\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)(\.output)?\s*\}\}/g;
 
 function encloses(nodes: Node[], outer: number, of: number): boolean {
   for (let p = nodes[of].parent; p !== null; p = nodes[p].parent) if (p === outer) return true;

@@ -232,6 +232,17 @@ describe("validatePlan: templates", () => {
     expect(issues.map((i) => i.message)).toEqual([`${ref}: not a valid reference; use {{params.<name>}}, {{steps.<id>.output}}, {{item}} or {{index}}`]);
   });
 
+  it("rejects a declared param or a step named bare, which would reach the model as written", () => {
+    const issues = check([a("gather"), a("x", { depends_on: ["gather"], instructions: "About {{topic}}, from {{ gather }} and {{gather.output}}" })], { params: [{ name: "topic" }] });
+    expect(issues).toEqual([
+      { step: "x", path: "steps[1].instructions", message: "{{topic}}: not a valid reference; a param is written {{params.topic}}" },
+      { step: "x", path: "steps[1].instructions", message: "{{ gather }}: not a valid reference; a step's output is written {{steps.gather.output}}" },
+      { step: "x", path: "steps[1].instructions", message: "{{gather.output}}: not a valid reference; a step's output is written {{steps.gather.output}}" },
+    ]);
+    // a name that is neither may be text meant for the model (a template it is to fill in)
+    expect(check([a("x", { instructions: "Fill in {{name}} and {{topic}}" })])).toEqual([]);
+  });
+
   it("leaves braces that start like no reference alone", () => {
     expect(check([a("x", { instructions: "{{ stepfunction }} {{itemized}} {{ name }} {{json}} {{stepsister}} {{Paramedic}}" })])).toEqual([]);
   });
