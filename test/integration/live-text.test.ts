@@ -36,9 +36,8 @@ describe("live model output", () => {
     expect(texts.length).toBeGreaterThan(1);
     const turnAt = events.findIndex((e) => e.type === "run.turn");
     expect(events.findIndex((e) => e.type === "run.text")).toBeLessThan(turnAt);
-    const streamed = texts.map((e) => e.data.delta).join("");
-    expect("one two three four five six seven eight nine ten".startsWith(streamed)).toBe(true);
-    expect(streamed.length).toBeGreaterThan(0);
+    // the whole of it, by the turn's event: what was held back to be masked whole goes out as the turn ends
+    expect(texts.map((e) => e.data.delta).join("")).toBe("one two three four five six seven eight nine ten");
     await waitForStatus(task.id, ["completed"]);
   });
 
@@ -47,8 +46,7 @@ describe("live model output", () => {
     const task = await createTask({ agent: "writer", title: "stream a secret", description: "@delay 1600\n@output call with Authorization: Bearer abcdefgh12345678 and then stop there please" });
     const events = await readEvents(task.id, (type) => type === "run.turn");
     const streamed = events.filter((e) => e.type === "run.text").map((e) => e.data.delta).join("");
-    expect(streamed).toContain("Bearer [masked]");
-    expect(streamed).not.toContain("abcdefgh");
+    expect(streamed).toBe("call with Authorization: Bearer [masked] and then stop there please");
     const done = await waitForStatus(task.id, ["completed"]);
     expect(done.output).toContain("abcdefgh12345678");
   });

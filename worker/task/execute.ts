@@ -127,7 +127,8 @@ export class RunExecutor {
         onText: (delta) => text.push(delta),
         saveTurn: (turn) => {
           if (!this.current(key, ac)) throw new StepError("run was stopped", false);
-          // the stored turn holds the whole text: what has not been streamed yet need not be
+          // what was held back to be masked whole goes out before the turn's event, so a client following run.text has all of it
+          text.flush(true);
           text.close();
           this.live.delete(key);
           t.transact(() => {
