@@ -27,6 +27,12 @@ async function createFromForm(title: string, description: string, agent = "resea
 
 const card = (title: string) => page.locator(`article.task-card[aria-label="${title}"]`);
 const row = (title: string) => page.locator("tr[data-task-id]", { has: page.getByRole("link", { name: title, exact: true }) });
+/** The accessible name of the focused element's dialog (null when the focus is outside any), and the focused element's text or label. */
+const focusInDialog = () =>
+  page.evaluate(() => {
+    const el = document.activeElement;
+    return { dialog: el?.closest("dialog")?.getAttribute("aria-label") ?? null, on: el?.getAttribute("aria-label") ?? el?.textContent?.trim() ?? "" };
+  });
 
 describe("dashboard", () => {
   it("signs in with a cookie session, never storing the token, and signs out", async () => {
@@ -250,6 +256,8 @@ describe("dashboard", () => {
     await dialog.getByRole("alert").getByText("already answered", { exact: false }).waitFor();
     await dialog.getByText("Second question?").waitFor();
     expect(await dialog.getByLabel("Your answer").inputValue()).toBe("mine");
+    // the refusal leaves the focus on the button that sent it, not at the page's start behind the dialog
+    expect(await focusInDialog()).toEqual({ dialog: "Provide input", on: "Send answer" });
     await dialog.getByRole("button", { name: "Send answer" }).click();
     await dialog.waitFor({ state: "detached" });
     await expect.poll(async () => (await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
@@ -283,7 +291,7 @@ describe("dashboard", () => {
     await dialog.getByRole("button", { name: "Not now" }).click();
   });
 
-  it("moves a row's Budget… to the budget question asked now when the one it showed was answered elsewhere, keeping the limit typed", async () => {
+  it("moves a row's Budget… to the budget question asked now when the one it showed was answered elsewhere, keeping the limit typed and the focus, and marks a limit the API refuses", async () => {
     const title = `Two budgets ${uid()}`;
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title, description: "@output done", max_cost: 0.0000001 });
     const pending = async () => (await apiCall<{ pending: { kind: string; call_id: string }[] }>(app, "GET", `/tasks/${task.id}`)).pending;
@@ -300,6 +308,17 @@ describe("dashboard", () => {
     await dialog.getByRole("button", { name: "Raise and continue" }).click();
     await dialog.getByRole("alert").getByText("already answered", { exact: false }).waitFor();
     expect(await dialog.getByLabel("New limit (USD)").inputValue()).toBe("1");
+    expect(await focusInDialog()).toEqual({ dialog: "Budget reached", on: "Raise and continue" });
+
+    // a limit the API refuses (422: past the most a budget can be): the amount is marked, described by the error and focused
+    const limit = dialog.getByLabel("New limit (USD)");
+    await limit.fill("2000000");
+    await dialog.getByRole("button", { name: "Raise and continue" }).click();
+    await dialog.getByRole("alert").getByText("above what is spent", { exact: false }).waitFor();
+    expect(await limit.getAttribute("aria-invalid")).toBe("true");
+    expect(await limit.evaluate((el) => document.getElementById(el.getAttribute("aria-describedby") ?? "")?.textContent)).toContain("above what is spent");
+    await expect.poll(() => limit.evaluate((el) => el === document.activeElement)).toBe(true);
+    await limit.fill("1");
     await dialog.getByRole("button", { name: "Raise and continue" }).click();
     await dialog.waitFor({ state: "detached" });
     await expect.poll(async () => (await apiCall<{ status: string }>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");

@@ -7,6 +7,7 @@ import type { PendingItem, TaskListItem } from "../api-types";
 import { createFieldErrors } from "../lib/field-errors";
 import { CANCELLABLE, errorMessage } from "../lib/format";
 import { canWrite } from "../lib/session";
+import { refocusing } from "../lib/submit";
 import { Modal } from "./modal";
 import { ReviewDialog } from "./review-dialog";
 import { toast } from "./toast";
@@ -57,21 +58,28 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
     if (!dialog()) disposeDialog?.();
   });
 
-  const run = async (what: () => Promise<unknown>, ok: string) => {
-    setBusy(true);
-    setErr(null);
-    try {
-      await what();
-      toast(ok);
-      close();
-      props.onChanged?.();
-    } catch (e) {
-      if (dialog()) (setErr(errorMessage(e)), fields.markFrom(e));
-      else toast(errorMessage(e), "error");
-    } finally {
-      setBusy(false);
-    }
-  };
+  /**
+   * Sends the dialog's request; a refusal shows in the dialog, its button (off while busy) keeping the focus.
+   * `refusedField`: the field a refusal of the value (422) is about when the API names none (a raise's amount).
+   */
+  const run = (what: () => Promise<unknown>, ok: string, refusedField?: string) =>
+    refocusing(async () => {
+      setBusy(true);
+      setErr(null);
+      try {
+        await what();
+        toast(ok);
+        close();
+        props.onChanged?.();
+      } catch (e) {
+        if (!dialog()) return toast(errorMessage(e), "error");
+        setErr(errorMessage(e));
+        fields.markFrom(e);
+        if (refusedField && e instanceof ApiError && e.status === 422 && !fields.field()) fields.mark(refusedField);
+      } finally {
+        setBusy(false);
+      }
+    });
 
   // Answered elsewhere while this dialog was open: the question of its kind the task asks now takes its place,
   // with what was typed kept, for the person to check it still fits before sending it again.
@@ -178,7 +186,7 @@ export function TaskActions(props: { task: TaskListItem; onChanged?: () => void;
                   if (!(Number(raise()) > 0)) return setErr("Enter a limit above zero.", "answers");
                   if (it?.kind === "budget" && it.item.call_id) {
                     const id = it.item.call_id;
-                    void run(() => api.tasks.respond(props.task.session_id, id, ["raise", String(Number(raise()))]).catch(askedNow("budget")), "Limit raised");
+                    void run(() => api.tasks.respond(props.task.session_id, id, ["raise", String(Number(raise()))]).catch(askedNow("budget")), "Limit raised", "answers");
                   }
                 }}
               >
