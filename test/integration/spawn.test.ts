@@ -86,15 +86,25 @@ describe("spawn_task", () => {
     expect(JSON.parse(trace.turns[0].tool_results[0].result)).toMatchObject({ task_id: (await kids())[0].id, status: "completed", output: "child result" });
   });
 
-  it("refuses a sub-task whose description passes the API's limit, telling the model why", async () => {
-    const args = JSON.stringify({ title: "too long", description: "x".repeat(20_001), agent: "writer" });
-    const plan = await api("POST", "/plans", { body: { name: "Spawns big", steps: [{ id: "a", agent: "planner", instructions: `@tool spawn_task ${args}\n@output parent done` }] } });
+  it("refuses a sub-task whose title or description the API would refuse, telling the model why", async () => {
+    const calls = [
+      JSON.stringify({ title: "too long", description: "x".repeat(20_001), agent: "writer" }),
+      JSON.stringify({ title: "t".repeat(201), description: "@output y", agent: "writer" }),
+      // a model's JSON may hold an escape that is no text: the list would show another title than the task's page
+      '{"title": "report\\ud800x", "description": "@output y", "agent": "writer"}',
+    ];
+    const instructions = `${calls.map((c) => `@tool spawn_task ${c}`).join("\n")}\n@output parent done`;
+    const plan = await api("POST", "/plans", { body: { name: "Spawns big", steps: [{ id: "a", agent: "planner", instructions }] } });
     expect(plan.status, plan.text).toBe(201);
     const parent = (await api("POST", `/plans/${plan.json.id}/run`, { body: { inputs: {} } })).json;
     const done = await waitForStatus(parent.id, ["completed"]);
     expect(done.children.count).toBe(0);
     const trace = (await api("GET", `/tasks/${parent.id}/steps/a/runs/1/trace`)).json;
-    expect(trace.turns[0].tool_results[0].result).toBe("error: spawn_task's description is at most 20000 characters; this one has 20001");
+    expect(trace.turns.flatMap((t: { tool_results: { result: string }[] }) => t.tool_results.map((r) => r.result))).toEqual([
+      "error: spawn_task's description is at most 20000 characters; this one has 20001",
+      "error: spawn_task's title is at most 200 characters; this one has 201",
+      "error: spawn_task's title holds a lone UTF-16 surrogate, which is not text",
+    ]);
   });
 
   it(`sub-tasks nest at most ${SPAWN_LIMITS.depth} levels deep: the deepest one's spawn_task is an error the model reads`, async () => {

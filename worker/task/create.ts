@@ -220,12 +220,14 @@ export async function spawnChildTask(env: Bindings, parent: TaskMeta, args: Reco
   const made = await spawnedBy(env, parent, call);
   if (made) return { ok: true, value: made };
   const agent = typeof args.agent === "string" ? args.agent : "";
-  const title = typeof args.title === "string" ? args.title.slice(0, LIMITS.title) : "";
+  const title = typeof args.title === "string" ? args.title.trim() : "";
   const description = typeof args.description === "string" ? args.description : "";
   if (!agent || !title) return { ok: false, code: "unprocessable", message: "spawn_task needs agent and title" };
-  // the limit a task created through the API has; the model is told, so it can shorten it
-  if (description.length > LIMITS.description) {
-    return { ok: false, code: "unprocessable", message: `spawn_task's description is at most ${LIMITS.description} characters; this one has ${description.length}` };
+  // the limits a task created through the API has; the model is told, so it can mend the call
+  for (const [field, text, max] of [["title", title, LIMITS.title], ["description", description, LIMITS.description]] as const) {
+    if (text.length > max) return { ok: false, code: "unprocessable", message: `spawn_task's ${field} is at most ${max} characters; this one has ${text.length}` };
+    // JSON lets a model write "\ud800", which is no text: the index would keep another title than the task
+    if (/\p{Cs}/u.test(text)) return { ok: false, code: "unprocessable", message: `spawn_task's ${field} holds a lone UTF-16 surrogate, which is not text` };
   }
   const room = await spawnRoom(env, parent.id);
   if (room) return { ok: false, code: "unprocessable", message: room };
