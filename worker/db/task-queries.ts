@@ -33,7 +33,8 @@ export interface SearchWord {
  * or the prefix of a run of text as a description written before migration 0017 was indexed.
  */
 export function ftsQuery(q: string): SearchWord[] | null {
-  const words = q.normalize("NFKC").match(/[\p{L}\p{N}_]+/gu);
+  // `_` joins words (snake_case) but the index splits at it, so a word of `_` alone is no word: it would match nothing
+  const words = q.normalize("NFKC").match(/[\p{L}\p{N}_]+/gu)?.filter((w) => /[\p{L}\p{N}]/u.test(w));
   if (!words?.length) return null;
   return words.slice(0, 16).map((word) => {
     if (!hasUnspaced(word)) return { word, term: `"${word}"*`, prefixes: [word] };

@@ -14,6 +14,9 @@ describe("ftsQuery", () => {
     expect(terms('market "analysis" OR NEAR(x y) -z title:q*')).toBe('"market"* "analysis"* "OR"* "NEAR"* "x"* "y"* "z"* "title"* "q"*');
     expect(ftsQuery("  ")).toBeNull();
     expect(ftsQuery('"*:^()-+')).toBeNull();
+    // the index splits words at `_`: one of `_` alone holds no word, and would match nothing
+    expect(ftsQuery("_ __")).toBeNull();
+    expect(terms("a _ snake_case")).toBe('"a"* "snake_case"*');
     expect(terms("ﬁle Ⅻ")).toBe('"file"* "XII"*');
     expect(ftsQuery(Array.from({ length: 40 }, (_, i) => `w${i}`).join(" "))).toHaveLength(16);
   });
