@@ -598,7 +598,7 @@ describe("triggers", () => {
     expect(made).toHaveLength(1);
   });
 
-  it("starts one task however often Run now is clicked while its request runs", async () => {
+  it("starts one task however often Run now is clicked while its request runs, and keeps the focus on it", async () => {
     const plan = await onePlan(`Run once ${uid()}`, []);
     const name = `Manual ${uid()}`;
     const trigger = await apiCall<{ id: string }>(app, "POST", "/triggers", { plan_id: plan.id, kind: "cron", cron: "0 0 1 1 *", inputs: {}, title: name });
@@ -628,6 +628,12 @@ describe("triggers", () => {
     await expect.poll(() => last.getAttribute("href")).toBe(`/tasks/${started[0].id}`);
     await last.click();
     await page.waitForURL(`**/tasks/${started[0].id}`);
+
+    // off while its request runs, Run now takes the keyboard's focus back after it
+    await page.goBack();
+    await run.press("Enter");
+    await expect.poll(async () => (await apiCall<{ items: unknown[] }>(app, "GET", `/tasks?trigger_id=${trigger.id}`)).items.length).toBe(2);
+    await expect.poll(() => run.evaluate((el) => el === document.activeElement && !(el as HTMLButtonElement).disabled)).toBe(true);
   });
 
   it("follows a trigger run, paused, made and deleted elsewhere without a reload", async () => {

@@ -13,6 +13,7 @@ import { errorMessage, fmtDate, fmtDateFull, fmtDateSeconds } from "../../lib/fo
 import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
 import { canWrite, isAdmin } from "../../lib/session";
+import { refocusing } from "../../lib/submit";
 import { deliveryLimit, TriggerEditDialog, triggerName } from "./trigger-edit-dialog";
 import { TriggerForm } from "./trigger-form";
 
@@ -82,16 +83,17 @@ export function TriggersSection() {
 
   // a second click while one runs would start a second task
   const [starting, setStarting] = createSignal<ReadonlySet<string>>(new Set());
-  const runNow = async (t: Trigger) => {
-    if (starting().has(t.id)) return;
-    setStarting((s) => new Set(s).add(t.id));
-    await act(() => api.triggers.runNow(t.id), "Task started");
-    setStarting((s) => {
-      const left = new Set(s);
-      left.delete(t.id);
-      return left;
+  const runNow = (t: Trigger) =>
+    refocusing(async () => {
+      if (starting().has(t.id)) return;
+      setStarting((s) => new Set(s).add(t.id));
+      await act(() => api.triggers.runNow(t.id), "Task started");
+      setStarting((s) => {
+        const left = new Set(s);
+        left.delete(t.id);
+        return left;
+      });
     });
-  };
 
   const rotate = async (t: Trigger) => {
     try {
