@@ -99,8 +99,11 @@ describe("notifications in the dashboard", () => {
     expect(saved).toMatchObject({ url: moved, description: "after", events: ["task.completed", "task.needs_input"], enabled: true });
 
     // Send test: its host does not take deliveries from here, and the toast says so
-    await row.getByRole("button", { name: `Send a test message to ${moved}` }).click();
+    const sendTest = row.getByRole("button", { name: `Send a test message to ${moved}` });
+    await sendTest.click();
     await page.getByText(`Test message not delivered to ${moved}`).waitFor({ timeout: 15_000 });
+    // off while it sent, the button takes the focus back after
+    await expect.poll(() => sendTest.evaluate((el) => el === document.activeElement)).toBe(true);
     await apiCall(app, "DELETE", `/notifications/subscriptions/${created.id}`);
   });
 

@@ -9,7 +9,7 @@ import { ErrorLine } from "../../components/task-actions";
 import { toast } from "../../components/toast";
 import { errorMessage, fmtDate } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
-import { createSubmit } from "../../lib/submit";
+import { createSubmit, refocusing } from "../../lib/submit";
 import { DeliveryLog } from "./delivery-log";
 import { SubscriptionEditDialog } from "./subscription-edit-dialog";
 import { EVENTS, type EventName, SubscriptionFields, subscriptionProblem } from "./subscription-fields";
@@ -80,18 +80,19 @@ function Subscriptions() {
     }
   };
   const [testing, setTesting] = createSignal<string | null>(null);
-  const sendTest = async (id: string, url: string) => {
-    setTesting(id);
-    try {
-      const r = await unwrap(fd.notifications.subscriptions[":id"].test.$post({ param: { id } }));
-      if (r.delivered) toast(`Test message delivered to ${url}: HTTP ${r.response_status} in ${r.duration_ms} ms`);
-      else toast(`Test message not delivered to ${url}: ${r.error ?? `HTTP ${r.response_status}`}`, "error");
-    } catch (e) {
-      toast(errorMessage(e), "error");
-    } finally {
-      setTesting(null);
-    }
-  };
+  const sendTest = (id: string, url: string) =>
+    refocusing(async () => {
+      setTesting(id);
+      try {
+        const r = await unwrap(fd.notifications.subscriptions[":id"].test.$post({ param: { id } }));
+        if (r.delivered) toast(`Test message delivered to ${url}: HTTP ${r.response_status} in ${r.duration_ms} ms`);
+        else toast(`Test message not delivered to ${url}: ${r.error ?? `HTTP ${r.response_status}`}`, "error");
+      } catch (e) {
+        toast(errorMessage(e), "error");
+      } finally {
+        setTesting(null);
+      }
+    });
 
   return (
     <>
