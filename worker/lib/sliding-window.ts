@@ -6,53 +6,62 @@ export interface Verdict {
 }
 
 export interface WindowState {
-  start: number;
-  current: number;
-  previous: number;
   times: number[];
+  /** `[second (epoch ms ÷ 1000, floored), requests let through in it]`, oldest first: those of the last minute */
+  seconds?: [number, number][];
+  /** what a window kept before per-second counts held: this minute's count, the last one's, and when this one began */
+  start?: number;
+  current?: number;
+  previous?: number;
 }
 
 export const UNLIMITED: Verdict = { ok: true, remaining: Number.POSITIVE_INFINITY, reset: 0 };
 
 const WINDOW_MS = 60_000;
+const SECOND_MS = 1_000;
 /**
  * Limits up to this are counted exactly, from the times of the requests let through in the last minute (at most
- * this many are kept). Above it the two-counter estimate is used: its error, at most a minute ÷ the limit, is
- * then under a tenth of a second, where for 1 a minute it would be another whole minute.
+ * this many are kept). Above it they are counted by the second: at most sixty counts, whatever the rate.
  */
 export const EXACT_UP_TO = 600;
 
 /**
  * Requests in the last sixty seconds. A fixed window would let `2 × limit` through across its edge, and then
  * refuse everything until the next minute began; this one lets the allowance come back as the requests that
- * used it age out. Up to `EXACT_UP_TO` a minute it keeps their times and counts them exactly; above, in constant
- * space, this minute's count plus the last minute's, weighted by how much of it still lies within sixty seconds
- * of now (requests taken as spread evenly over it).
+ * used it age out. Up to `EXACT_UP_TO` a minute it keeps their times and counts them exactly; above, it keeps a
+ * count per second and counts a second while any of it lies within the minute, so no sixty seconds ever see more
+ * than the limit (an estimate from this minute's and the last minute's counts, taking the last minute's as spread
+ * evenly, let a burst at its end be counted as mostly gone: 9,700 in a minute for a limit of 6,000).
  */
 export class SlidingWindow {
-  /** start of the minute `current` counts (a multiple of WINDOW_MS) */
-  start = 0;
-  current = 0;
-  previous = 0;
   /** times of the last requests let through, oldest first: those of the last minute, at most EXACT_UP_TO */
   private readonly times: number[] = [];
+  private readonly seconds: [number, number][] = [];
 
-  constructor(saved?: WindowState) {
+  constructor(saved?: WindowState, now = Date.now()) {
     if (!saved) return;
-    ({ start: this.start, current: this.current, previous: this.previous } = saved);
     this.times.push(...saved.times);
+    if (saved.seconds) this.seconds.push(...saved.seconds.map(([s, n]): [number, number] => [s, n]));
+    else if (saved.start !== undefined) {
+      // kept before counts by the second: the last minute's as if made at its end, this one's as if made now
+      if (saved.previous) this.seconds.push([Math.floor(saved.start / SECOND_MS) - 1, saved.previous]);
+      if (saved.current) this.seconds.push([Math.floor(now / SECOND_MS), saved.current]);
+    }
+  }
+
+  /** Requests counted in the last minute. */
+  get used(): number {
+    return this.seconds.reduce((sum, [, n]) => sum + n, 0);
   }
 
   /** What a new window needs to go on counting where this one is (`new SlidingWindow(state)`). */
   state(now = Date.now()): WindowState {
-    this.roll(now);
     this.forget(now);
-    return { start: this.start, current: this.current, previous: this.previous, times: [...this.times] };
+    return { times: [...this.times], seconds: this.seconds.map(([s, n]) => [s, n]) };
   }
 
   hit(limit: number, now = Date.now()): Verdict {
     if (!(limit > 0)) return UNLIMITED;
-    this.roll(now);
     this.forget(now);
     if (limit <= EXACT_UP_TO) {
       const used = this.times.length;
@@ -61,56 +70,45 @@ export class SlidingWindow {
       this.count(now, 1);
       return { ok: true, remaining: limit - used - 1, reset: 0 };
     }
-    const used = this.estimate(now);
-    if (used + 1 > limit) return { ok: false, remaining: 0, reset: this.secondsUntilRoom(limit, now) };
+    const used = this.used;
+    if (used + 1 > limit) return { ok: false, remaining: 0, reset: this.secondsUntilRoom(used - limit + 1, now) };
     this.count(now, 1);
-    return { ok: true, remaining: Math.max(0, Math.floor(limit - used - 1)), reset: 0 };
+    return { ok: true, remaining: limit - used - 1, reset: 0 };
   }
 
-  /** Counts `count` requests at once in this minute (how a test spends an allowance without making them). */
+  /** Counts `count` requests at once (how a test spends an allowance without making them). */
   spend(count: number, now = Date.now()): void {
-    this.roll(now);
     this.forget(now);
     this.count(now, count);
   }
 
   private count(now: number, n: number): void {
-    this.current += n;
     for (let i = 0; i < Math.min(n, EXACT_UP_TO); i++) this.times.push(now);
     if (this.times.length > EXACT_UP_TO) this.times.splice(0, this.times.length - EXACT_UP_TO);
+    const second = Math.floor(now / SECOND_MS);
+    const last = this.seconds.at(-1);
+    if (last?.[0] === second) last[1] += n;
+    else this.seconds.push([second, n]);
   }
 
   private forget(now: number): void {
     let gone = 0;
     while (gone < this.times.length && this.times[gone] <= now - WINDOW_MS) gone++;
     if (gone) this.times.splice(0, gone);
+    // a second is counted until all of it is a minute old
+    let old = 0;
+    while (old < this.seconds.length && (this.seconds[old][0] + 1) * SECOND_MS <= now - WINDOW_MS + 1) old++;
+    if (old) this.seconds.splice(0, old);
   }
 
-  private roll(now: number): void {
-    const start = now - (now % WINDOW_MS);
-    if (start === this.start) return;
-    this.previous = start - this.start === WINDOW_MS ? this.current : 0;
-    this.current = 0;
-    this.start = start;
-  }
-
-  private estimate(now: number): number {
-    return this.previous * (1 - (now - this.start) / WINDOW_MS) + this.current;
-  }
-
-  /** When `estimate + 1 ≤ limit` again with nothing more counted: the last minute's weight decays, then this one's. */
-  private secondsUntilRoom(limit: number, now: number): number {
-    const room = limit - 1;
-    let at: number;
-    if (this.current <= room && this.previous > 0) {
-      // previous · (1 − (t − start)/W) + current ≤ room
-      at = this.start + WINDOW_MS * (1 - (room - this.current) / this.previous);
-    } else {
-      // not before the next minute, when this one's count decays the same way
-      const next = this.start + WINDOW_MS;
-      at = this.current > 0 ? next + WINDOW_MS * Math.max(0, 1 - room / this.current) : next;
+  /** When `over` of the counted requests are a minute old, the oldest seconds first. */
+  private secondsUntilRoom(over: number, now: number): number {
+    let aged = 0;
+    for (const [second, n] of this.seconds) {
+      aged += n;
+      if (aged >= over) return secondsUntil((second + 1) * SECOND_MS - 1 + WINDOW_MS, now);
     }
-    return secondsUntil(at, now);
+    return secondsUntil(now + WINDOW_MS, now);
   }
 }
 

@@ -51,18 +51,34 @@ describe("sliding one-minute window", () => {
     expect(through(w, 10, Array.from({ length: 12 }, (_, i) => 11 * MIN + i))).toBe(10);
   });
 
-  it(`above ${EXACT_UP_TO} a minute, counts in constant space, taking the last minute's requests as spread over it`, () => {
+  it(`above ${EXACT_UP_TO} a minute, counts by the second, in at most sixty counts, so no sixty seconds see more than the limit`, () => {
     const w = new SlidingWindow();
-    w.spend(1000, 10 * MIN);
     const at = (t: number, n: number) => Array.from({ length: n }, () => t);
-    // a second into the next minute, 59/60 of the thousand still count: 16 more fit
-    expect(through(w, 1000, at(11 * MIN + 1000, 100))).toBe(16);
-    // half the minute on, half of them: 1000 − 500 − 16
-    expect(through(w, 1000, at(11 * MIN + 30_000, 1000))).toBe(484);
-    // the last minute's weight decays by 1000/60 a second: one more fits 60 ms later
-    expect(w.hit(1000, 11 * MIN + 30_000)).toEqual({ ok: false, remaining: 0, reset: 1 });
-    expect(w.hit(1000, 11 * MIN + 30_059).ok).toBe(false);
-    expect(w.hit(1000, 11 * MIN + 30_060).ok).toBe(true);
+    // a burst at a minute's end is not taken as spread over it: nothing more fits until it is a minute old
+    expect(through(w, 6000, at(10 * MIN + 59_500, 6000))).toBe(6000);
+    expect(through(w, 6000, at(11 * MIN + 1000, 100))).toBe(0);
+    expect(w.hit(6000, 11 * MIN + 30_000)).toEqual({ ok: false, remaining: 0, reset: 30 });
+    expect(w.hit(6000, 11 * MIN + 59_998).ok).toBe(false);
+    // its second is counted until all of it is a minute old
+    expect(through(w, 6000, at(11 * MIN + 59_999, 6001))).toBe(6000);
+    expect(w.state(11 * MIN + 59_999).seconds).toEqual([[719, 6000]]);
+  });
+
+  it("gives back, above the exact range, the oldest seconds' allowance first, and says when", () => {
+    const w = new SlidingWindow();
+    for (let k = 0; k < 10; k++) w.spend(100, 10 * MIN + k * 6000);
+    expect(w.hit(1000, 10 * MIN + 59_000)).toEqual({ ok: false, remaining: 0, reset: 2 });
+    expect(w.hit(1000, 11 * MIN + 998).ok).toBe(false);
+    expect(through(w, 1000, Array.from({ length: 101 }, () => 11 * MIN + 999))).toBe(100);
+    expect(w.hit(1000, 11 * MIN + 1000)).toEqual({ ok: false, remaining: 0, reset: 6 });
+  });
+
+  it("goes on from a window kept before counts by the second, taking the last minute's as made at its end", () => {
+    const w = new SlidingWindow({ start: 11 * MIN, current: 200, previous: 5000, times: [] }, 11 * MIN + 10_000);
+    expect(w.used).toBe(5200);
+    expect(through(w, 6000, Array.from({ length: 900 }, () => 11 * MIN + 20_000))).toBe(800);
+    // the last minute's 5,000 are a minute old once its last second is
+    expect(through(w, 6000, Array.from({ length: 5000 }, () => 11 * MIN + 59_999))).toBe(5000);
   });
 
   it("counts exactly again when a limit comes down from above the exact range", () => {
@@ -83,6 +99,6 @@ describe("sliding one-minute window", () => {
     const w = new SlidingWindow();
     expect(w.hit(0, MIN)).toBe(UNLIMITED);
     expect(w.hit(Number.NaN, MIN)).toBe(UNLIMITED);
-    expect(w.current).toBe(0);
+    expect(w.used).toBe(0);
   });
 });
