@@ -477,9 +477,12 @@ describe("plans", () => {
     const saver = (await apiCall<{ saved_by: { name: string } }>(app, "GET", `/plans/${plan.id}`)).saved_by.name;
     await expect.poll(() => page.getByTestId("version-saved").allTextContents()).toEqual([expect.stringMatching(new RegExp(`^saved by ${saver} · \\S`)), expect.stringMatching(new RegExp(`^saved by ${saver} · \\S`))]);
     expect(await page.getByTestId("version-changes").allTextContents()).toEqual(["added write2 (write2) · removed write (write) · changed the plan's params", "first version"]);
-    await page.getByRole("button", { name: /^v2/ }).click();
+    await page.getByRole("button", { name: /^v2/ }).press("Enter");
     await page.waitForURL(`**/plans/${plan.id}`);
     await expect.poll(() => page.getByLabel("Plan JSON").inputValue()).toContain('"write2"');
+    // the picked version's button went with the Versions list: the focus is on the JSON tab now showing it
+    const json = page.getByRole("tab", { name: "JSON", selected: true });
+    expect(await json.evaluate((el) => el === document.activeElement)).toBe(true);
   });
 
   it("restores an older version by saving it, then shows and builds on the version that made", async () => {

@@ -191,10 +191,15 @@ export function PlanEditor(props: { id: string; tab: PlanTab; onTab: (t: PlanTab
     if (v.version > (plan.data?.version ?? 0)) {
       setNewer(v.version);
       revert();
-      return props.onTab("edit");
+      return toJsonTab();
     }
     setViewing(v.version === plan.data?.version ? null : v.version);
+    toJsonTab();
+  };
+  /** Shows the JSON tab with the focus on it: the Versions list goes, and the picked version's button with it. */
+  const toJsonTab = () => {
     props.onTab("edit");
+    document.getElementById("plan-tab-edit")?.focus();
   };
   const revert = () => {
     const stale = newer() !== null;
