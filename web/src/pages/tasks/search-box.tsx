@@ -5,7 +5,7 @@ import { Icon } from "../../components/icons";
  * Debounced search input; Enter searches at once, Escape clears. A lone letter waits for a second one (or Enter):
  * as a prefix it matches nearly every task, which is slow on a large index and useless to read.
  */
-export function SearchBox(props: { value: string; onSearch: (v: string) => void; label: string; placeholder?: string }) {
+export function SearchBox(props: { value: string; onSearch: (v: string) => void; label: string; placeholder?: string; inputRef?: (el: HTMLInputElement) => void }) {
   const [v, setV] = createSignal(props.value);
   let t: ReturnType<typeof setTimeout> | undefined;
   let sent = props.value;
@@ -42,6 +42,7 @@ export function SearchBox(props: { value: string; onSearch: (v: string) => void;
     >
       <Icon name="search" />
       <input
+        ref={(el) => props.inputRef?.(el)}
         type="search"
         aria-label={props.label}
         placeholder={props.placeholder ?? "Search by name…"}

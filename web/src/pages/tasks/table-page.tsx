@@ -69,7 +69,16 @@ export function TablePage() {
   const FILTERS = ["status", "source", "agent", "trigger_id", "parent_id", "q", "sort", "created_from", "created_to"];
   /** A filter in the address the list refuses (`?status=bogus`): asking again cannot help, clearing the filters can. */
   const badFilter = () => page.error instanceof ApiError && page.error.status === 400 && invalidField(page.error.details, FILTERS) != null;
-  const clearFilters = () => setParams({ status: undefined, source: undefined, agent: undefined, trigger_id: undefined, parent_id: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined, pages: undefined });
+  let searchInput: HTMLInputElement | undefined;
+  // Clear filters (and a filter's own ✕) goes once its filter is gone: the search box, first of the filters, takes the focus rather than the page's start.
+  const clearFilters = () => {
+    setParams({ status: undefined, source: undefined, agent: undefined, trigger_id: undefined, parent_id: undefined, q: undefined, sort: undefined, created_from: undefined, created_to: undefined, pages: undefined });
+    searchInput?.focus();
+  };
+  const dropFilter = (k: keyof Filters) => {
+    setFilter(k, "");
+    searchInput?.focus();
+  };
 
   return (
     <section class="page" aria-labelledby="table-title">
@@ -86,7 +95,7 @@ export function TablePage() {
       </header>
 
       <div class="filters" role="group" aria-label="Filters">
-        <SearchBox value={filters().q} onSearch={(v) => setFilter("q", v)} label="Search tasks by name" />
+        <SearchBox value={filters().q} onSearch={(v) => setFilter("q", v)} label="Search tasks by name" inputRef={(el) => (searchInput = el)} />
         <FilterSelect inline label="Status" value={filters().status} onChange={(v) => setFilter("status", v)} options={STATUS_OPTIONS} />
         <FilterSelect inline label="Source" value={filters().source} onChange={(v) => setFilter("source", v)} options={SOURCES} />
         <FilterSelect inline label="Agent" value={filters().agent} onChange={(v) => setFilter("agent", v)} options={(agents.data?.items ?? []).map((a) => a.name)}>
@@ -99,7 +108,7 @@ export function TablePage() {
             <span class="tag" data-testid="trigger-filter">
               Started by{" "}
               <code>{id()}</code>
-              <button class="btn btn-ghost btn-sm" type="button" aria-label="Show tasks of every trigger" onClick={() => setFilter("trigger_id", "")}>
+              <button class="btn btn-ghost btn-sm" type="button" aria-label="Show tasks of every trigger" onClick={() => dropFilter("trigger_id")}>
                 <Icon name="close" />
               </button>
             </span>
@@ -112,7 +121,7 @@ export function TablePage() {
               <A href={`/tasks/${id()}`}>
                 <code>{id()}</code>
               </A>
-              <button class="btn btn-ghost btn-sm" type="button" aria-label="Show every task, not only these sub-tasks" onClick={() => setFilter("parent_id", "")}>
+              <button class="btn btn-ghost btn-sm" type="button" aria-label="Show every task, not only these sub-tasks" onClick={() => dropFilter("parent_id")}>
                 <Icon name="close" />
               </button>
             </span>
