@@ -78,7 +78,7 @@ describe("task table: sort, date range and export", () => {
     expect(browser.problems).toEqual([]);
   });
 
-  it("works the Export menu by keyboard, and closes it with Escape or a click elsewhere", async () => {
+  it("works the Export menu by keyboard, and closes it with Escape, a download or a click elsewhere", async () => {
     await page.goto(`${app.url}/tasks`);
     const summary = page.getByText("Export", { exact: true });
     const menu = page.getByRole("menu", { name: "Export the filtered list" });
@@ -90,6 +90,12 @@ describe("task table: sort, date range and export", () => {
     await page.keyboard.press("ArrowDown");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Download JSON");
     await page.keyboard.press("Escape");
+    await menu.waitFor({ state: "hidden" });
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Export");
+    // a download closes the menu back to its button too
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("ArrowDown");
+    await Promise.all([page.waitForEvent("download"), page.keyboard.press("Enter")]);
     await menu.waitFor({ state: "hidden" });
     expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Export");
     await summary.click();

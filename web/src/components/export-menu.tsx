@@ -15,7 +15,8 @@ export function ExportMenu(props: { filters: Record<string, string | undefined> 
     return `/api/v1/tasks/export?${q}`;
   };
   let details!: HTMLDetailsElement;
-  // A menu: arrows move between its items, Escape closes it back to its button, and so does a press or focus elsewhere.
+  // A menu: arrows move between its items, Escape or a download closes it back to its button (a closed menu's items
+  // are hidden, which would drop the focus to the page's start), and a press or focus elsewhere closes it.
   const close = (refocus: boolean) => {
     details.open = false;
     if (refocus) details.querySelector("summary")?.focus();
@@ -43,7 +44,7 @@ export function ExportMenu(props: { filters: Record<string, string | undefined> 
       <div class="export-menu-list" role="menu" aria-label="Export the filtered list">
         <For each={FORMATS}>
           {(f) => (
-            <a role="menuitem" href={href(f.id)} download="" onClick={() => (details.open = false)}>
+            <a role="menuitem" href={href(f.id)} download="" onClick={() => close(true)}>
               {f.label}
             </a>
           )}
