@@ -712,9 +712,11 @@ describe("triggers", () => {
     await table.locator(`tr[data-task-id="${fired.id}"]`).waitFor();
     expect(await table.locator("tbody tr").count()).toBe(1);
     expect(await page.getByTestId("trigger-filter").textContent()).toContain(`Started by ${trigger.id}`);
-    await page.getByRole("button", { name: "Show tasks of every trigger" }).click();
+    await page.getByRole("button", { name: "Show tasks of every trigger" }).press("Enter");
     await table.locator(`tr[data-task-id="${other.id}"]`).waitFor();
     expect(page.url()).not.toContain("trigger_id");
+    // the ✕ went with its filter: the search box has the focus
+    expect(await page.getByLabel("Search tasks by name").evaluate((el) => el === document.activeElement)).toBe(true);
   });
 
   it("rotates a webhook's secret after confirming, showing the new one once and until when the old one still works, which it can expire", async () => {
