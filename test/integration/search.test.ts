@@ -69,6 +69,21 @@ describe("name search", () => {
     for (const q of ["ＡＢＣ", "abc", "ｲﾝﾎﾞｲｽ", "インボイス", "ﬁnance", "finance", "ABC株式"]) expect(await find(`${tag} ${q}`), q).toEqual([a.id]);
   });
 
+  it("folds accents off Greek and Cyrillic letters too, and ß, ø, ł as written plain, typed either way", async () => {
+    const tag = `zg${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+    const greek = await createTask({ agent: "researcher", title: `${tag} Αθήνα Ελλάδα`, description: "@output x" });
+    const russian = await createTask({ agent: "researcher", title: `${tag} Ёлка новогодняя`, description: "@output x" });
+    const latin = await createTask({ agent: "researcher", title: `${tag} Straße Øresund`, description: "@output x\nŁódź office" });
+    const find = async (q: string) => ((await api("GET", `/tasks?q=${encodeURIComponent(`${tag} ${q}`)}`)).json.items as { id: string }[]).map((t) => t.id);
+    for (const q of ["αθήνα", "αθηνα", "ΑΘΗΝΑ", "ελλαδα"]) expect(await find(q), q).toEqual([greek.id]);
+    for (const q of ["ёлка", "елка", "ЕЛКА"]) expect(await find(q), q).toEqual([russian.id]);
+    for (const q of ["Straße", "strasse", "oresund", "Øresund", "lodz", "łódź"]) expect(await find(q), q).toEqual([latin.id]);
+    // Japanese keeps its marks: が is not か
+    const ga = await createTask({ agent: "researcher", title: `${tag} がくせい`, description: "@output x" });
+    expect(await find("か")).toEqual([]);
+    expect(await find("が")).toEqual([ga.id]);
+  });
+
   it("stays inside the organization and its filters, and follows status changes", async () => {
     const tag = `zo${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
     const other = await makeOrg(`org_search_${tag}`);

@@ -15,7 +15,7 @@ interface Queued {
 }
 
 /**
- * Gives up to `batch` rows queued by migration 0025 the search copy a create gives a task now, and takes them off
+ * Gives up to `batch` rows queued by migrations 0025 and 0042 the search copy a create gives a task now, and takes them off
  * the queue; answers how many it looked at. A row whose copy is already right (written since 0017) is not written.
  */
 export async function reindexOldText(d1: D1Database, batch = BATCH): Promise<number> {
