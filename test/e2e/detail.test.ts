@@ -676,7 +676,7 @@ describe("task detail", () => {
     for (const id of [ids[0], ids[2]]) await apiCall(app, "DELETE", `/tasks/${id}`);
   });
 
-  it("reruns a failed task from its page: from its failed step or whole, with changed inputs, on the plan's fixed version", async () => {
+  it("reruns a failed task from its page: from its failed step or whole, with changed inputs (one the API refuses marked), on the plan's fixed version", async () => {
     const def = (second: string) => ({
       name: `Rerun ${uid()}`,
       params: [{ name: "tone", required: true, enum: ["warm", "dry"] }],
@@ -711,6 +711,10 @@ describe("task detail", () => {
     await dialog.getByRole("button", { name: "Rerun", exact: true }).click();
     await expect.poll(() => dialog.getByRole("alert").textContent()).toContain("rerun from draft");
     expect(await tone.inputValue()).toBe("dry");
+    // the param the refusal names is marked, described by it and focused
+    expect(await tone.getAttribute("aria-invalid")).toBe("true");
+    expect(await tone.evaluate((el) => document.getElementById(el.getAttribute("aria-describedby") ?? "")?.textContent)).toContain("rerun from draft");
+    await expect.poll(() => tone.evaluate((el) => el === document.activeElement)).toBe(true);
     expect(page.url()).toBe(`${app.url}/tasks/${task.id}`);
 
     await dialog.getByLabel("Rerun from").selectOption("");
