@@ -494,7 +494,14 @@ describe("every route takes only what it declares", () => {
     const twice = await api("GET", "/tasks?status=failed&status=cancelled&limit=1&limit=2");
     expectError(twice, 400, "bad_request");
     expect(twice.json.error.details).toEqual([{ path: "status", message: "given 2 times: it takes one value" }, { path: "limit", message: "given 2 times: it takes one value" }]);
-    // the declared ones still work, the streams' resume point included
+    // a percent-escape that is not UTF-8 is no text: refused, not searched as the letters written
+    for (const path of ["/tasks?q=%FF%FE", "/tasks/summary?q=report%E0%A4", "/tasks/export?format=csv&agent=%C3"]) {
+      const garbled = await api("GET", path);
+      expectError(garbled, 400, "bad_request");
+      expect(garbled.json.error.details, path).toEqual([{ path: path.includes("agent") ? "agent" : "q", message: "a percent-escape that is not UTF-8" }]);
+    }
+    // the declared ones still work, the streams' resume point included; a well-formed escape is its character
+    expect((await api("GET", "/tasks?q=%EF%BF%BD+caf%C3%A9")).status).toBe(200);
     expect((await api("GET", "/tasks?agent=writer&limit=1")).status).toBe(200);
     expect(await status("GET", v1("/events?last_event_id=0"))).toBe(200);
     for (const { key, method, path, op } of ops()) {

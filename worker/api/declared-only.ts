@@ -22,6 +22,13 @@ export function declaredOnly<R extends RouteConfig>(route: R): R {
 function knownQueryOnly(known: string[]) {
   const takes = known.length ? `it takes ${known.join(", ")}` : "this route takes none";
   return createMiddleware<AppEnv>(async (c, next) => {
+    const garbled = garbledParams(c.req.url);
+    if (garbled.length) {
+      throw badRequest(
+        `invalid request: ${garbled.map((k) => `"${k}"`).join(", ")}: not text (a percent-escape that is not UTF-8)`,
+        garbled.map((k) => ({ path: k, message: "a percent-escape that is not UTF-8" })),
+      );
+    }
     const given = Object.entries(c.req.queries());
     const unknown = given.map(([k]) => k).filter((k) => !known.includes(k));
     // `?=writer` has no name, and the parsed query leaves it out
@@ -41,6 +48,29 @@ function knownQueryOnly(known: string[]) {
     if (details.length) throw badRequest(`invalid request: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
     await next();
   });
+}
+
+/**
+ * The query's parameters whose name or value holds a percent-escape that is not UTF-8 (`q=%FF%FE`): the parsed
+ * query keeps such text as written, so `q` would search for the words "FF" and "FE" instead of refusing it.
+ */
+function garbledParams(url: string): string[] {
+  const query = url.includes("?") ? url.slice(url.indexOf("?") + 1).split("#")[0] : "";
+  const decodes = (s: string) => {
+    try {
+      decodeURIComponent(s.replaceAll("+", " "));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return query
+    .split("&")
+    .filter((pair) => pair && !pair.split("=").every(decodes))
+    .map((pair) => {
+      const name = pair.split("=")[0];
+      return decodes(name) ? decodeURIComponent(name.replaceAll("+", " ")) : name;
+    });
 }
 
 /** The keys of a JSON object body, or null for anything else (not JSON, or another JSON value). */
