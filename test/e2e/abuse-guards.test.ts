@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../worker/triggers/webhook-signature";
 import { type App, apiCall, type Browser, launchBrowser, startApp } from "./helpers";
@@ -62,7 +63,16 @@ describe("npm start's limits, as a client meets them", () => {
 
 describe("the unauthenticated edges, as npm start serves them on http://localhost", () => {
   it("keeps a browser signed in whose session cookie has the old name, and moves it to __Host-fd_session", async () => {
-    const sid = /__Host-fd_session=([^;]+)/.exec((await signIn(app.token)).headers.get("set-cookie") ?? "")?.[1];
+    // a session issued under the old name: as plain http on a host other than this machine still issues it
+    const cookies = await new Promise<string[]>((resolve, reject) => {
+      const req = request(`${app.url}/api/v1/auth/session`, { method: "POST", headers: { host: "flightdeck.lan", "content-type": "application/json" } }, (res) => {
+        res.resume();
+        resolve(res.headers["set-cookie"] ?? []);
+      });
+      req.on("error", reject);
+      req.end(JSON.stringify({ token: app.token }));
+    });
+    const sid = /^fd_session=([^;]+)/.exec(cookies.find((c) => c.startsWith("fd_session=")) ?? "")?.[1];
     expect(sid).toMatch(/^fds_/);
     await browser.context.addCookies([{ name: "fd_session", value: sid!, url: app.url, httpOnly: true, sameSite: "Strict" }]);
     const page = browser.page;

@@ -63,6 +63,15 @@ describe("the session cookie's name", () => {
     expect((await call("https://flightdeck.test", "GET", "/auth/session", { cookie: `fd_session=${old}` })).status).toBe(401);
   });
 
+  it("refuses under the old name a session issued as __Host-fd_session: a sibling host could set that name to sign a browser in as someone else", async () => {
+    const sid = valueOf((await signIn("https://flightdeck.test")).cookies, "__Host-fd_session")!;
+    const planted = await call("https://flightdeck.test", "GET", "/auth/session", { cookie: `fd_session=${sid}` });
+    expect(planted.status).toBe(401);
+    expect(planted.cookies.some((c) => c.startsWith("__Host-fd_session="))).toBe(false);
+    // under its own name it goes on as before
+    expect((await call("https://flightdeck.test", "GET", "/auth/session", { cookie: `__Host-fd_session=${sid}` })).status).toBe(200);
+  });
+
   it("ends the old-named session when the browser signs in again", async () => {
     const old = valueOf((await signIn("http://flightdeck.test")).cookies, "fd_session")!;
     const res = await call("https://flightdeck.test", "POST", "/auth/session", { cookie: `fd_session=${old}`, body: { token: ADMIN } });

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Bindings } from "../env";
-import { clearSession, readSession, writeSession } from "../lib/session-cookie";
+import { clearSession, hostCookieAllowed, readSession, writeSession } from "../lib/session-cookie";
 import { TRUST_MS, tokenGate } from "../lib/token-gate";
 import { principalForSessionHash, principalForToken } from "../lib/auth-lookup";
 import { newSecret, sha256Hex } from "../lib/crypto";
@@ -62,7 +62,8 @@ export const authSessionPublicApi = newApp().openapi(
     const priorHash = prior ? await sha256Hex(prior) : null;
     const priorSession = priorHash ? await principalForSessionHash(c.env.DB, priorHash) : null;
     await c.env.DB.batch([
-      c.env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)").bind(await sha256Hex(sid), p.token_id, p.org_id, now, now + ttlMs),
+      c.env.DB.prepare("INSERT INTO auth_sessions (id_hash, token_id, org_id, created_at, expires_at, legacy_cookie) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(await sha256Hex(sid), p.token_id, p.org_id, now, now + ttlMs, hostCookieAllowed(c.req.url) ? 0 : 1),
       c.env.DB.prepare("DELETE FROM auth_sessions WHERE id_hash = ?").bind(priorHash),
       sweepExpiredSessions(c.env.DB, p.org_id, now),
       auditStatement(c.env.DB, { org_id: p.org_id, actor: actorOf(p), action: "auth.sign_in", target_type: "token", target_id: p.token_id, details: { address } }, now),

@@ -42,6 +42,8 @@ export const authSessions = sqliteTable(
     org_id: text("org_id").notNull(),
     created_at: integer("created_at").notNull(),
     expires_at: integer("expires_at").notNull(),
+    /** 1: issued under the cookie's old name (`fd_session`), under which it may come back (migration 0043) */
+    legacy_cookie: integer("legacy_cookie").notNull().default(0),
   },
   (t) => [index("auth_sessions_token").on(t.token_id), index("auth_sessions_org_expiry").on(t.org_id, t.expires_at)],
 );

@@ -67,6 +67,9 @@ async function cookieSession(env: Bindings, sid: string): Promise<{ principal: P
   return { principal: session.principal, tokenHash: session.token_hash, expiresAt: session.session_expires_at, verdict };
 }
 
+const issuedUnderOldName = async (d1: D1Database, sid: string): Promise<boolean> =>
+  (await d1.prepare("SELECT legacy_cookie FROM auth_sessions WHERE id_hash = ?").bind(await sha256Hex(sid)).first<number>("legacy_cookie")) === 1;
+
 /**
  * Bearer tokens (through the token's gate, which also counts the request against
  * the rate limit), or the dashboard's session cookie. Cookie-authenticated
@@ -83,7 +86,9 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     c.set("rate", verdict);
   } else {
     const sent = readSession(c);
-    const session = sent ? await cookieSession(c.env, sent.id) : null;
+    // under the old name, only a session issued under it: one issued as __Host- is not taken from a cookie any sibling host can set
+    const fit = sent && (!sent.legacy || (await issuedUnderOldName(c.env.DB, sent.id)));
+    const session = fit ? await cookieSession(c.env, sent.id) : null;
     if (!session || !sent) throw unauthorized(undefined, sent ? "invalid_token" : undefined);
     if (!SAFE_METHODS.has(c.req.method)) {
       const origin = c.req.header("origin");
