@@ -332,6 +332,27 @@ describe("one reply at a time", () => {
     expect((await say(conv.id, "Research the market")).draft.version).toBe(1);
   });
 
+  it("answers a question whose reply a stopped process never stored, once the object is back, and takes no other till then", async () => {
+    const conv = await start({ message: "Research the market" });
+    const obj = env.CHAT.get(env.CHAT.idFromName(conv.id));
+    // as a process that stopped mid-reply left it: the question stored, no reply after it
+    await runInDurableObject(obj, (o: any) => void o.store.addMessage({ role: "user", content: "Then write a summary of it" }));
+    expect((await api("GET", `/chat/${conv.id}`)).json.busy).toBe(true);
+    expectError(await api("POST", `/chat/${conv.id}/messages`, { body: { content: "Something else" } }), 409, "conflict");
+    expect(await runDurableObjectAlarm(obj)).toBe(true);
+    const view = (await api("GET", `/chat/${conv.id}`)).json;
+    expect(view.busy).toBe(false);
+    expect(view.messages.filter((m: any) => m.role !== "event").map((m: any) => [m.role, m.content.slice(0, 26), m.failed])).toEqual([
+      ["user", "Research the market", false],
+      ["assistant", expect.any(String), false],
+      ["user", "Then write a summary of it", false],
+      ["assistant", expect.any(String), false],
+    ]);
+    // answered as a question after the first: the draft grew a step
+    expect(view.draft.version).toBe(2);
+    expect((await say(conv.id, "Send it to the team")).draft.version).toBe(3);
+  });
+
   it("answers a reply that fails unexpectedly (the database is down) with a failed message, streamed or not, and takes the next one", async () => {
     const conv = await start();
     const obj = env.CHAT.get(env.CHAT.idFromName(conv.id));

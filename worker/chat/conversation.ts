@@ -16,7 +16,7 @@ import { diffPlans } from "../task/plan-diff";
 import { planReply, streamText } from "./planner";
 import { loadOrgAgents } from "./org";
 import { type ConversationMeta, ConversationStore } from "./store";
-import type { ChatEvent, ConversationView, DraftView, ReplyResult, ReplySpend } from "./types";
+import type { ChatEvent, ChatMessage, ConversationView, DraftView, ReplyResult, ReplySpend } from "./types";
 
 export type ChatRpc<T> = { ok: true; value: T } | { ok: false; code: "not_found" | "conflict"; message: string };
 const ok = <T>(value: T): ChatRpc<T> => ({ ok: true, value });
@@ -49,14 +49,18 @@ export class ChatConversation extends DurableObject<Bindings> {
     this.store = new ConversationStore(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       this.store.open();
-      // one made before conversations expired has no alarm yet
-      if (this.store.meta() && (await ctx.storage.getAlarm()) == null) await ctx.storage.setAlarm(Date.now() + CHAT_RECHECK_MS);
+      if (!this.store.meta()) return;
+      // a question a restart cut off the reply to is answered at once; one made before conversations expired has no alarm yet
+      if (this.unanswered()) await ctx.storage.setAlarm(Date.now());
+      else if ((await ctx.storage.getAlarm()) == null) await ctx.storage.setAlarm(Date.now() + CHAT_RECHECK_MS);
     });
   }
 
   async alarm(): Promise<void> {
     const meta = this.store.meta();
     if (!meta) return;
+    const asked = this.busy ? null : this.unanswered();
+    if (asked) await this.reply(meta, asked.content, () => {}, asked);
     const ledgerBehind = this.store.ledgerPending() && !(await this.writeLedger(meta));
     const now = Date.now();
     let expires: number | null;
@@ -71,7 +75,8 @@ export class ChatConversation extends DurableObject<Bindings> {
       this.store.open();
       return;
     }
-    await this.ctx.storage.setAlarm(Math.min(Math.max(expires ?? Infinity, now + 60_000), now + (ledgerBehind ? LEDGER_RETRY_MS : CHAT_RECHECK_MS)));
+    const recheck = this.busy ? REPLY_WATCH_MS : ledgerBehind ? LEDGER_RETRY_MS : CHAT_RECHECK_MS;
+    await this.ctx.storage.setAlarm(Math.min(Math.max(expires ?? Infinity, now + 60_000), now + recheck));
   }
 
   /**
@@ -120,7 +125,7 @@ export class ChatConversation extends DurableObject<Bindings> {
   async send(orgId: string, content: string): Promise<ChatRpc<ReplyResult>> {
     const meta = this.owned(orgId);
     if (!meta) return missing;
-    if (this.busy) return busy;
+    if (this.busy || this.unanswered()) return busy;
     return ok(await this.reply(meta, content, () => {}));
   }
 
@@ -128,7 +133,7 @@ export class ChatConversation extends DurableObject<Bindings> {
   async sendStreaming(orgId: string, content: string): Promise<ChatRpc<ReadableStream<Uint8Array>>> {
     const meta = this.owned(orgId);
     if (!meta) return missing;
-    if (this.busy) return busy;
+    if (this.busy || this.unanswered()) return busy;
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
     let open = true;
@@ -174,18 +179,30 @@ export class ChatConversation extends DurableObject<Bindings> {
     return meta && meta.org_id === orgId ? meta : null;
   }
 
+  /**
+   * The question last asked when no reply follows it: the process answering it stopped (a restart, an eviction), as a
+   * reply is stored before the next question can be asked. The alarm answers it.
+   */
+  private unanswered(): ChatMessage | null {
+    const last = this.store.messages().findLast((m) => m.role !== "event");
+    return last?.role === "user" ? last : null;
+  }
+
   private view(meta: ConversationMeta): ConversationView {
     return {
-      id: meta.id, planner: meta.planner, plan_id: meta.plan_id, plan_version: meta.plan_version, busy: this.busy,
+      id: meta.id, planner: meta.planner, plan_id: meta.plan_id, plan_version: meta.plan_version, busy: this.busy || this.unanswered() !== null,
       messages: this.store.messages(), draft: this.store.latestDraft(), ...this.store.spent(), created_at: new Date(meta.created_at).toISOString(),
     };
   }
 
-  private async reply(meta: ConversationMeta, content: string, emit: (e: ChatEvent) => void): Promise<ReplyResult> {
+  private async reply(meta: ConversationMeta, content: string, emit: (e: ChatEvent) => void, asked?: ChatMessage): Promise<ReplyResult> {
     this.busy = true;
     let result: ReplyResult;
     try {
-      result = await this.answer(meta, content, emit);
+      // should the process stop before the reply is stored, the alarm answers the question when the object is back
+      const at = await this.ctx.storage.getAlarm();
+      if (at == null || at > Date.now() + REPLY_WATCH_MS) await this.ctx.storage.setAlarm(Date.now() + REPLY_WATCH_MS);
+      result = await this.answer(meta, content, emit, asked);
     } finally {
       this.busy = false;
     }
@@ -193,13 +210,13 @@ export class ChatConversation extends DurableObject<Bindings> {
     return result;
   }
 
-  private async answer(meta: ConversationMeta, content: string, emit: (e: ChatEvent) => void): Promise<ReplyResult> {
+  /** Answers `content`, stored as the question first unless `resumed` is that question, stored before a restart. */
+  private async answer(meta: ConversationMeta, content: string, emit: (e: ChatEvent) => void, resumed?: ChatMessage): Promise<ReplyResult> {
     // what the planner's model calls spent, stored with the reply whatever becomes of it
     let spend: ReplySpend | null = null;
     try {
-      const history = this.store.messages().flatMap((m) => (m.role === "event" ? [] : [{ role: m.role, content: m.content }]));
-      const asked = this.store.addMessage({ role: "user", content });
-      emit({ type: "message.created", message: asked });
+      const history = this.store.messages().flatMap((m) => (m.role === "event" || m.seq === resumed?.seq ? [] : [{ role: m.role, content: m.content }]));
+      if (!resumed) emit({ type: "message.created", message: this.store.addMessage({ role: "user", content }) });
       const agents = await loadOrgAgents(this.env.DB, meta.org_id);
       const plannerAgent = meta.planner.agent ? agents.find((a) => a.name === meta.planner.agent) : undefined;
       const planner = plannerAgent ? { agent: plannerAgent.name, model: plannerAgent.model } : meta.planner;
@@ -257,5 +274,8 @@ export class ChatConversation extends DurableObject<Bindings> {
     return this.store.addMessage(m);
   }
 }
+
+/** How soon the alarm looks for a question whose reply a stopped process never stored, while a reply is drafted. */
+const REPLY_WATCH_MS = 30_000;
 
 const busy: ChatRpc<never> = { ok: false, code: "conflict", message: "the planner is still answering the previous message" };
