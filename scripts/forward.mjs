@@ -46,4 +46,13 @@ export function forwardEachOnItsOwnConnection(upstream) {
 export const MAX_HEADER_BYTES = 128 * 1024;
 
 /** The front as a Node server, not yet listening. */
-export const frontServer = (upstream) => http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, forwardEachOnItsOwnConnection(upstream));
+export function frontServer(upstream) {
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, forwardEachOnItsOwnConnection(upstream));
+  // Node's own answer to headers past the bound is a bare 431: the API's errors are JSON, so this one is too
+  server.on("clientError", (err, socket) => {
+    if (err.code !== "HPE_HEADER_OVERFLOW" || !socket.writable) return socket.destroy();
+    const body = JSON.stringify({ error: { code: "headers_too_large", message: `the request's headers are larger than ${MAX_HEADER_BYTES} bytes, Cloudflare's limit` } });
+    socket.end(`HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+  return server;
+}
