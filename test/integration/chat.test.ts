@@ -336,7 +336,8 @@ describe("one reply at a time", () => {
     const conv = await start({ message: "Research the market" });
     const obj = env.CHAT.get(env.CHAT.idFromName(conv.id));
     // as a process that stopped mid-reply left it: the question stored, no reply after it
-    await runInDurableObject(obj, (o: any) => void o.store.addMessage({ role: "user", content: "Then write a summary of it" }));
+    const asked = (o: object) => void (o as unknown as { store: ConversationStore }).store.addMessage({ role: "user", content: "Then write a summary of it" });
+    await runInDurableObject(obj, asked);
     expect((await api("GET", `/chat/${conv.id}`)).json.busy).toBe(true);
     expectError(await api("POST", `/chat/${conv.id}/messages`, { body: { content: "Something else" } }), 409, "conflict");
     expect(await runDurableObjectAlarm(obj)).toBe(true);
