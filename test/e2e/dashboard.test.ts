@@ -74,10 +74,22 @@ describe("dashboard", () => {
     await page.goto(`${app.url}/audit-log`);
     await page.getByRole("heading", { name: "Page not found" }).waitFor();
     await page.getByText("There is no page at /audit-log").waitFor();
+    expect(await page.title()).toBe("Page not found · Flightdeck");
     expect(await page.getByRole("heading", { name: "Tasks", exact: true }).count()).toBe(0);
-    await page.getByRole("link", { name: "Go to Tasks" }).click();
-    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
+    await page.getByRole("link", { name: "Go to Tasks" }).press("Enter");
+    const board = page.getByRole("heading", { name: "Tasks", exact: true });
+    await board.waitFor();
     expect(new URL(page.url()).pathname).toBe("/");
+    // the app's own navigation names and announces the page; the link that led there went, so its heading has the focus
+    await expect.poll(() => page.title()).toBe("Tasks · Flightdeck");
+    expect(await page.getByTestId("page-announcer").textContent()).toBe("Tasks");
+    await expect.poll(() => board.evaluate((el) => el === document.activeElement)).toBe(true);
+    // a link still there (the sidebar's) keeps the focus
+    const settings = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" });
+    await settings.press("Enter");
+    await expect.poll(() => page.title()).toBe("Settings › Pricing · Flightdeck");
+    expect(await page.getByTestId("page-announcer").textContent()).toBe("Settings › Pricing");
+    expect(await settings.evaluate((el) => el === document.activeElement)).toBe(true);
   });
 
   /** Signs the page out, then in with a new member token, which it answers (to be revoked). */
@@ -235,6 +247,8 @@ describe("dashboard", () => {
     // The single-agent task reads as a conversation that includes the answer.
     await r.getByRole("link", { name: title }).click();
     await page.getByRole("heading", { name: "Conversation" }).waitFor();
+    await expect.poll(() => page.title()).toBe(`${title} · Flightdeck`);
+    expect(await page.getByRole("heading", { name: title, level: 1 }).evaluate((el) => el === document.activeElement)).toBe(true);
     await page.locator(".conversation").getByText("Focus on the enterprise segment").first().waitFor();
     await shot(page, "06-conversation");
   });

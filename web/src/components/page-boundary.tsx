@@ -1,5 +1,6 @@
 import { useLocation } from "@solidjs/router";
 import { createEffect, ErrorBoundary, on, type JSX } from "solid-js";
+import { usePageTitle } from "../lib/page-title";
 import { ErrorState } from "./states";
 
 /** A page's code that could not be fetched (the server down when it was first opened), as Chromium, Firefox and Safari word it. */
@@ -28,6 +29,7 @@ export function PageBoundary(props: { children: JSX.Element }) {
         if (!isChunkError(error)) throw error;
         createEffect(on(() => location.pathname, reset, { defer: true }));
         if (chunkFailures++ > 0) void reloadIfServerAnswers();
+        usePageTitle(() => "Could not load this page");
         return <ErrorState title="Could not load this page" error={new Error("The server could not be reached.")} retry={reload} />;
       }}
     >

@@ -14,12 +14,14 @@ import { isAdmin } from "../../lib/session";
 import { movedTo } from "../../lib/version-conflict";
 import { AgentForm } from "./agent-form";
 import { PlansNaming } from "./plans-naming";
+import { usePageTitle } from "../../lib/page-title";
 
 /** The agent's limits in a line: turns always, a cost, concurrency or tool-call cap when set. */
 const limits = (a: Agent) =>
   [`max ${a.max_turns} turns`, a.max_cost != null ? `${fmtCost(a.max_cost)} per task` : "", a.max_concurrency != null ? `${a.max_concurrency} at once` : "", a.max_tool_calls_per_turn != null ? `${a.max_tool_calls_per_turn} tool calls per turn` : ""].filter(Boolean).join(" · ");
 
 export function AgentsPage() {
+  usePageTitle(() => "Agents");
   const agents = createLoader(() => api.agents.list());
   // the models nothing prices: an agent on one counts no cost, so its card says so
   const prices = createLoader(() => api.pricing.list());

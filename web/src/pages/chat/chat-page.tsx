@@ -18,10 +18,12 @@ import { type ChatEvent, chatApi, type ConversationView } from "./chat-api";
 import { type RunForm, RunDraftDialog } from "./run-draft-dialog";
 import { unsent } from "./unsent";
 import "./chat.css";
+import { usePageTitle } from "../../lib/page-title";
 
 
 /** Describe the work, get a plan, refine it by replying, then run or save it. */
 export function ChatPage() {
+  usePageTitle(() => "Chat");
   const params = useParams<{ id?: string }>();
   const [search] = useSearchParams<{ plan?: string }>();
   const navigate = useNavigate();

@@ -1,7 +1,9 @@
 import { A, useLocation } from "@solidjs/router";
+import { usePageTitle } from "../../lib/page-title";
 
 /** A dashboard address that names no page: say so, rather than showing another page as if the link had worked. */
 export function NotFoundPage() {
+  usePageTitle(() => "Page not found");
   const location = useLocation();
   return (
     <section class="page" aria-labelledby="not-found-title">

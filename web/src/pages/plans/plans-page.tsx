@@ -6,6 +6,7 @@ import { EmptyState, ErrorState, Skeleton } from "../../components/states";
 import { fmtRelative } from "../../lib/format";
 import { createLoader } from "../../lib/loader";
 import { onLive, throttle } from "../../lib/live";
+import { usePageTitle } from "../../lib/page-title";
 import { isAdmin } from "../../lib/session";
 import { PlanEditor, type PlanTab } from "./plan-editor";
 
@@ -14,6 +15,15 @@ export function PlansPage() {
   const navigate = useNavigate();
   const plans = createLoader(() => api.plans.list());
   const selected = () => params.id;
+  usePageTitle(() => {
+    const id = selected();
+    if (!id) return "Plans";
+    if (id === "new") return "New plan · Plans";
+    // the plan's name once the list has it; an id it lacks (deleted, mistyped) keeps the page's own name
+    if (!plans.data) return undefined;
+    const name = plans.data.items.find((p) => p.id === id)?.name;
+    return name ? `${name} · Plans` : "Plans";
+  });
   // Kept across plans: someone running plans one after another stays on Run.
   const [tab, setTab] = createSignal<PlanTab>("edit");
   // Plans saved or deleted elsewhere (another tab, a teammate, the API, a chat's Save): a known one is patched at

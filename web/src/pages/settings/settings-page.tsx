@@ -1,5 +1,6 @@
 import { useSearchParams } from "@solidjs/router";
 import { For, Match, Switch } from "solid-js";
+import { usePageTitle } from "../../lib/page-title";
 import { onTabKeys } from "../../lib/tab-keys";
 import { AuditSection } from "./audit-section";
 import { LimitsSection } from "./limits-section";
@@ -23,6 +24,7 @@ type TabId = (typeof TABS)[number]["id"];
 export function SettingsPage() {
   const [params, setParams] = useSearchParams<{ tab?: string }>();
   const tab = (): TabId => (TABS.some((t) => t.id === params.tab) ? (params.tab as TabId) : "pricing");
+  usePageTitle(() => `Settings › ${TABS.find((t) => t.id === tab())?.label}`);
   return (
     <section class="page" aria-labelledby="settings-title">
       <header class="page-head">

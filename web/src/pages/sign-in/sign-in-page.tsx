@@ -3,8 +3,10 @@ import { createSignal, onMount, Show } from "solid-js";
 import { api } from "../../api";
 import { loadSession, sessionEnded, setSession, setSessionEnded } from "../../lib/session";
 import { signInError } from "./sign-in-error";
+import { usePageTitle } from "../../lib/page-title";
 
 export function SignInPage() {
+  usePageTitle(() => "Sign in");
   const navigate = useNavigate();
   const [params] = useSearchParams<{ next?: string }>();
   const [token, setToken] = createSignal("");

@@ -15,6 +15,7 @@ import { TaskActions } from "../../components/task-actions";
 import { durationBetween, fmtCost, fmtDateFull, fmtDuration, fmtInt, totalTokens } from "../../lib/format";
 import { onLive, throttle } from "../../lib/live";
 import { createLoader } from "../../lib/loader";
+import { usePageTitle } from "../../lib/page-title";
 import { canWrite, isAdmin } from "../../lib/session";
 import { Conversation } from "./conversation";
 import { PendingPanel } from "./pending-panel";
@@ -33,6 +34,12 @@ export function TaskDetailPage() {
   const [deleted, setDeleted] = createSignal(false);
   const refetch = throttle(() => void task.refresh(), 300);
   const notFound = () => namesNothing(task.error);
+  usePageTitle(() => {
+    if (deleted()) return "Task deleted";
+    if (task.data?.id === params.id) return task.data.title;
+    if (notFound()) return "Task not found";
+    return task.error ? "Could not load this task" : undefined;
+  });
 
   createEffect(() => {
     if (task.data?.id === params.id) setSeen(true);

@@ -13,6 +13,7 @@ import { onLive, throttle } from "../../lib/live";
 import { canWrite } from "../../lib/session";
 import { SearchBox } from "./search-box";
 import { TaskCard } from "./task-card";
+import { usePageTitle } from "../../lib/page-title";
 
 const PAGE = 5;
 
@@ -31,6 +32,7 @@ const blank = (): Group => ({ cursors: [null], items: [], next: null, count: 0, 
 
 /** Document 000: tasks grouped by status, 5 per page per group, searchable by name, live. */
 export function BoardPage() {
+  usePageTitle(() => "Tasks");
   const [params, setParams] = useFilterParams<{ q?: string }>();
   const [groups, setGroups] = createStore<Groups>(Object.fromEntries(BOARD_GROUPS.map((s) => [s, blank()])) as Groups);
   const [error, setError] = createSignal<unknown>(null);

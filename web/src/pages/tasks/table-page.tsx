@@ -23,6 +23,7 @@ import { canWrite } from "../../lib/session";
 import { SearchBox } from "./search-box";
 import { ExportMenu } from "../../components/export-menu";
 import { SortControls } from "../../components/sort-controls";
+import { usePageTitle } from "../../lib/page-title";
 
 const SOURCES: TaskSource[] = ["agent", "api", "dashboard", "cron", "webhook"];
 const LIMIT = 20;
@@ -31,6 +32,7 @@ type Filters = { status?: string; source?: string; agent?: string; trigger_id?: 
 
 /** Document 003: the admin task table with status, source and agent filters. */
 export function TablePage() {
+  usePageTitle(() => "Task table");
   const [params, setParams] = useFilterParams<Filters & { pages?: string }>();
   // The cursors of the pages walked past page 1, in the URL: Back from a task, a reload or a link
   // comes to the same page, and each page is a history entry of its own.
