@@ -107,8 +107,12 @@ export function startOpenAI(): Promise<FakeServer> {
           body.model === "stream-error"
             ? { object: "error", message: "This model's maximum context length is 8192 tokens", type: "BadRequestError", code: 400 }
             : { message: "The server had an error while processing your request", type: "server_error", code: "server_error" };
-        const chunk = body.model === "stream-finish-error" ? { choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }] } : { error };
-        return void res.end(`data: ${JSON.stringify(chunk)}\n\n`);
+        if (body.model === "stream-finish-error") {
+          // as OpenRouter ends one: the choice ended by an error, then the usage the request was billed, then [DONE]
+          const ended = { choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }] };
+          return void res.end(`data: ${JSON.stringify(ended)}\n\ndata: ${JSON.stringify({ choices: [], usage: usage(1000, 0, 40) })}\n\ndata: [DONE]\n\n`);
+        }
+        return void res.end(`data: ${JSON.stringify({ error })}\n\n`);
       }
       case "long-stream": {
         // "word0 word1 …" every 50 ms for 20 s; its state, by the user's message, at GET /v1/test/streams/<message>

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ANTHROPIC_KEY } from "../fake-servers/anthropic";
+import { OPENAI_KEY } from "../fake-servers/openai";
 import { api, createTask, expectError, makeOrg, tokenWithRole, until, waitForStatus } from "../helpers";
 
 const usd = (t: { input: number; cache: number; output: number; web_search: number }, searches: number, p: { input: number; cache: number; output: number; web_search: number; per_search: number }) =>
@@ -79,6 +80,33 @@ describe("pricing and cost", () => {
       }
       // nor is it listed as a model nothing prices
       expect((await api("GET", "/pricing?limit=100", { token })).json.items.some((p: { source: string }) => p.source === "none")).toBe(false);
+    });
+  });
+
+  describe("with a provider that fails an answer after saying what it used", () => {
+    const saved = { key: env.OPENAI_API_KEY, url: env.OPENAI_BASE_URL };
+    afterEach(() => Object.assign(env, { OPENAI_API_KEY: saved.key, OPENAI_BASE_URL: saved.url }));
+
+    it("counts each failed attempt's tokens and cost in its run, its trace and the task, and retries without it", async () => {
+      Object.assign(env, { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `http://127.0.0.1:${inject("fakeServers").openai}/v1` });
+      const price = { input: 2, cache: 0.5, output: 8 };
+      await api("PUT", "/pricing/openai:stream-finish-error", { body: price });
+      await api("POST", "/agents", { body: { name: "ends-in-error", model: "openai:stream-finish-error" } });
+      const plan = await api("POST", "/plans", { body: { name: "fails billed", steps: [{ id: "w", agent: "ends-in-error", instructions: "write", retry: { max_attempts: 2, backoff: { initial_ms: 10 } } }] } });
+      const task = await waitForStatus((await api("POST", `/plans/${plan.json.id}/run`, { body: {} })).json.id, ["failed"]);
+      // each attempt: 1000 in, 40 out, as the stream said after its error
+      const each = { input: 1000, cache: 0, cache_write: 0, output: 40, web_search: 0 };
+      const cost = (1000 * price.input + 40 * price.output) / 1e6;
+      expect(task.steps[0].runs.map((r: { tokens: unknown; cost: number }) => [r.tokens, r.cost])).toEqual([[each, cost], [each, cost]]);
+      expect(task.tokens).toEqual({ ...each, input: 2000, output: 80 });
+      expect(task.cost).toBeCloseTo(2 * cost, 12);
+      for (const runNo of [1, 2]) {
+        const trace = (await api("GET", `/tasks/${task.id}/steps/w/runs/${runNo}/trace`)).json;
+        // the retry does not carry the failed answer: each run's trace holds its own, and its tokens add up to the run's
+        expect(trace.turns.map((t: { turn_no: number; failed?: string; carried_from?: number }) => [t.turn_no, t.failed, t.carried_from])).toEqual([[1, "openai: the stream ended its answer with an error", undefined]]);
+        expect(trace.tokens).toEqual(each);
+      }
+      expect((await api("DELETE", "/pricing/openai:stream-finish-error")).status).toBe(204);
     });
   });
 

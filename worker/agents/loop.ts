@@ -76,6 +76,8 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
   let renamed: RenamedTool[] | undefined;
   for (;;) {
     const last = turns.at(-1);
+    // a run resumed after its failed answer was kept (a restart before the run was marked failed) fails as it did
+    if (last?.failed !== undefined) throw new StepError(last.failed, true);
     if (last?.oversize !== undefined) throw oversizeError(last);
     if (last && isCutOff(last)) throw cutOffError(last);
     if (last && isRefused(last)) throw refusedError(last);
@@ -102,7 +104,14 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopOutcome> {
     }
     o.signal.throwIfAborted();
     const started_at = now();
-    const answered = await o.provider.call({ model, messages, tools: specs, runNo: o.runNo, signal: o.signal, onText: o.onText });
+    const answered = await o.provider.call({ model, messages, tools: specs, runNo: o.runNo, signal: o.signal, onText: o.onText }).catch(async (e: unknown) => {
+      // an answer the provider failed after saying what it used is billed: its turn is kept for its tokens and cost
+      if (e instanceof StepError && e.spent && Object.values(e.spent).some(Boolean)) {
+        const at = now();
+        await o.saveTurn({ turn_no: turns.length + 1, started_at, finished_at: at, sent, content: "", tool_calls: [], tool_results: [], searches: [], failed: e.message, usage: e.spent, cost_nanos: costNanos(e.spent, o.price) });
+      }
+      throw e;
+    });
     const finished_at = now();
     // an answer too large to keep is kept cut, for its tokens and cost to count, and fails the run below
     const bounded = boundAnswer(answered);

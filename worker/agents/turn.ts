@@ -38,6 +38,11 @@ export interface TurnRecord {
   /** the provider stopped the answer for its content (the provider's reason): not a final answer */
   refused?: string;
   /**
+   * The provider failed the answer after saying what it used (its error): kept for its tokens and cost, which are
+   * billed. Never part of the conversation: the run failed with it, and a retry does not carry it.
+   */
+  failed?: string;
+  /**
    * The answer was too large to keep (`2.6 MB, past the 1 MB a model turn may hold`): its text and tool-call arguments
    * are cut to fit (./turn-size.ts), its calls are not run, and the run fails; its tokens and cost count.
    */
@@ -56,6 +61,7 @@ export interface TurnRecord {
 export function conversationOf(turns: TurnRecord[], first?: Message[]): Message[] {
   const messages: Message[] = [];
   for (const [i, t] of turns.entries()) {
+    if (t.failed !== undefined) continue;
     const asWritten = i === 0 && first && first.length === t.sent.length && first.every((m, j) => m.role === t.sent[j].role);
     messages.push(...(asWritten ? first : t.sent));
     messages.push({

@@ -90,6 +90,8 @@ export class StepError extends Error {
     message: string,
     readonly transient: boolean,
     readonly retryAfterMs?: number,
+    /** what the provider said the answer it then failed used: billed, so counted (a turn marked `failed` holds it) */
+    readonly spent?: Usage,
   ) {
     super(message);
   }

@@ -51,6 +51,10 @@ const Turn = z.object({
     .optional()
     .openapi({ description: "the answer was too large to keep (its size and the bound): its text and tool-call arguments are cut to fit, its calls were not run, and the run failed" }),
   renamed_tools: z.array(z.object({ name: z.string(), server: z.string(), offered_as: z.string(), taken_by: z.string() })).optional(),
+  failed: z
+    .string()
+    .optional()
+    .openapi({ description: "the provider failed the answer after saying what it used (why, in its words): no answer, but its tokens and cost count, and the run failed" }),
   usage: Tokens.extend({ searches: z.number().int() }),
   cost_nanos: z.number().int(),
   cost: z.number(),

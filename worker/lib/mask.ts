@@ -184,5 +184,7 @@ export function maskTurn(turn: TurnRecord, mask: Masker): TurnRecord {
     tool_results: turn.tool_results.map((r) => ({ ...r, result: r.result === null ? null : mask(r.result), ...(r.error === undefined ? {} : { error: mask(r.error) }) })),
     searches: turn.searches.map((s) => maskDeep(s, mask)),
     ...(turn.provider_content ? { provider_content: maskDeep(turn.provider_content, mask, OPAQUE) } : {}),
+    // a provider's error may quote the key it was sent, as a run's error is masked
+    ...(turn.failed === undefined ? {} : { failed: mask(turn.failed) }),
   };
 }

@@ -222,7 +222,8 @@ export function saveTurn(sql: SqlStorage, key: string, runNo: number, turn: Turn
  * Returns how many turns were carried.
  */
 export function carryTurns(sql: SqlStorage, key: string, fromRun: number, toRun: number): number {
-  const turns = loadTurns(sql, key, fromRun);
+  // a failed answer is the failed run's, and no part of the conversation the retry goes on with
+  const turns = loadTurns(sql, key, fromRun).filter((t) => t.failed === undefined);
   for (const t of turns) saveTurn(sql, key, toRun, { ...t, carried_from: t.carried_from ?? fromRun, usage: zeroUsage(), cost_nanos: 0 });
   return turns.length;
 }

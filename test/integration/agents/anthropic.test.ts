@@ -82,6 +82,8 @@ describe("Anthropic provider against a Messages server", () => {
   it("treats an overloaded error in the middle of a stream as transient", async () => {
     const e = await stepError(provider().call(request("stream-overloaded", { onText: () => {} })));
     expect([e.transient, e.message]).toEqual([true, "anthropic: Overloaded"]);
+    // message_start had counted its input: billed, so the error carries it
+    expect(e.spent).toEqual({ input: 5, cache: 0, cache_write: 0, output: 1, web_search: 0, searches: 0 });
   });
 
   it("does the tool_use / tool_result round trip with cache reads and writes priced exactly", async () => {

@@ -170,6 +170,22 @@ describe("OpenAI-compatible provider against a Chat Completions server", () => {
     // a choice ended by an error is never an answer, even a partial one
     const finished = await stepError(stream("stream-finish-error"));
     expect([finished.transient, finished.message]).toEqual([true, "openai: the stream ended its answer with an error"]);
+    // what the stream said the failed answer used, read after the error, as it is billed
+    expect(finished.spent).toEqual({ input: 1000, cache: 0, cache_write: 0, output: 40, web_search: 0, searches: 0 });
+  });
+
+  it("keeps a turn marked failed for an answer the provider failed after saying what it used, so its tokens and cost count", async () => {
+    const { outcome, turns } = runLoop("openai:stream-finish-error", "write it", fakeHost([], {}).host, { streaming: true });
+    await expect(outcome).rejects.toThrow("openai: the stream ended its answer with an error");
+    expect(turns).toHaveLength(1);
+    expect(turns[0]).toMatchObject({ turn_no: 1, content: "", tool_calls: [], failed: "openai: the stream ended its answer with an error" });
+    expect(turns[0].usage).toEqual({ input: 1000, cache: 0, cache_write: 0, output: 40, web_search: 0, searches: 0 });
+    // 1000 × 2.5 + 40 × 10 = 2900 micro-USD·M⁻¹
+    expect(turns[0].cost_nanos).toBe(2_900_000);
+    // a run that goes on from those turns (a restart before the run was marked failed) fails as it did, sending nothing
+    const again = runLoop("openai:stream-finish-error", "write it", fakeHost([], {}).host, { turns: [...turns] });
+    await expect(again.outcome).rejects.toThrow("openai: the stream ended its answer with an error");
+    expect(again.turns).toHaveLength(1);
   });
 
   it("reads an answer, streamed or not, only up to its byte limit, and fails the run for good past it", async () => {

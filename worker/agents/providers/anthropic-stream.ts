@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { StepError } from "../types";
 import { sseEvents } from "./sse";
+import { partialUsageOf } from "./anthropic-wire";
 
 /**
  * Anthropic's streamed Messages events, put back together into the message a plain request answers, so one
@@ -90,7 +91,8 @@ export async function readMessageStream(provider: string, body: ReadableStream<U
         stopped = true;
         break;
       case "error":
-        throw new StepError(`${provider}: ${e.error.message}`, TRANSIENT.has(e.error.type));
+        // the input it had read is billed: counted with the error
+        throw new StepError(`${provider}: ${e.error.message}`, TRANSIENT.has(e.error.type), undefined, partialUsageOf(usage));
     }
   }
   if (!stopped) throw new StepError(`${provider}: the stream ended before the answer did`, true);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Message, ProviderBlock, ToolSpec } from "../types";
+import type { Message, ProviderBlock, ToolSpec, Usage } from "../types";
 
 /** Anthropic Messages shapes: what we send, and the parts of the answers we read. */
 
@@ -74,6 +74,32 @@ export const toWireTools = (tools: ToolSpec[]) =>
 
 const searchResultSchema = z.object({ type: z.string(), title: z.string().nullish(), url: z.string().nullish() });
 
+const usageSchema = z.object({
+  input_tokens: z.number().int().nonnegative(),
+  output_tokens: z.number().int().nonnegative(),
+  cache_read_input_tokens: z.number().int().nonnegative().nullish(),
+  cache_creation_input_tokens: z.number().int().nonnegative().nullish(),
+  server_tool_use: z.object({ web_search_requests: z.number().int().nonnegative().nullish() }).nullish(),
+});
+
+/** A message's usage as counted here; Anthropic bills search results as ordinary input tokens, so `web_search` tokens stay 0. */
+export function usageOf(usage: z.infer<typeof usageSchema>): Usage {
+  return {
+    input: usage.input_tokens,
+    cache: usage.cache_read_input_tokens ?? 0,
+    cache_write: usage.cache_creation_input_tokens ?? 0,
+    output: usage.output_tokens,
+    web_search: 0,
+    searches: usage.server_tool_use?.web_search_requests ?? 0,
+  };
+}
+
+/** What a stream counted before it failed (`message_start`'s input, a `message_delta`'s output), or nothing when it counted none. */
+export function partialUsageOf(raw: Record<string, unknown>): Usage | undefined {
+  const parsed = usageSchema.partial({ output_tokens: true }).safeParse(raw);
+  return parsed.success ? usageOf({ ...parsed.data, output_tokens: parsed.data.output_tokens ?? 0 }) : undefined;
+}
+
 export const messageResponseSchema = z.object({
   content: z.array(
     z.discriminatedUnion("type", [
@@ -98,11 +124,5 @@ export const messageResponseSchema = z.object({
     ]),
   ),
   stop_reason: z.string().nullish(),
-  usage: z.object({
-    input_tokens: z.number().int().nonnegative(),
-    output_tokens: z.number().int().nonnegative(),
-    cache_read_input_tokens: z.number().int().nonnegative().nullish(),
-    cache_creation_input_tokens: z.number().int().nonnegative().nullish(),
-    server_tool_use: z.object({ web_search_requests: z.number().int().nonnegative().nullish() }).nullish(),
-  }),
+  usage: usageSchema,
 });

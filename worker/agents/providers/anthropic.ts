@@ -1,6 +1,6 @@
 import { type Message, type ModelResponse, type Provider, type ProviderBlock, StepError, type WebSearchRecord } from "../types";
 import { readMessageStream } from "./anthropic-stream";
-import { messageResponseSchema, toWireRequest, toWireTools } from "./anthropic-wire";
+import { messageResponseSchema, toWireRequest, toWireTools, usageOf } from "./anthropic-wire";
 import { answerBody, answerJson, DEFAULT_PROVIDER_TIMEOUT_MS, isEventStream, providerExchange, throwIfFailed } from "./http";
 
 export interface AnthropicOptions {
@@ -86,15 +86,7 @@ function readMessage(json: unknown, asked: Map<string, string>): ModelResponse {
   return {
     content: text,
     tool_calls,
-    // Anthropic bills search results as ordinary input tokens, so `web_search` tokens stay 0 here.
-    usage: {
-      input: usage.input_tokens,
-      cache: usage.cache_read_input_tokens ?? 0,
-      cache_write: usage.cache_creation_input_tokens ?? 0,
-      output: usage.output_tokens,
-      web_search: 0,
-      searches: usage.server_tool_use?.web_search_requests ?? 0,
-    },
+    usage: usageOf(usage),
     searches,
     ...providerContent((json as { content: ProviderBlock[] }).content),
     paused: stop_reason === "pause_turn" && tool_calls.length === 0,

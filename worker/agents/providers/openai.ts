@@ -63,6 +63,8 @@ async function readStream(res: Response, req: ModelRequest, alive: () => void, m
   if (!res.body) throw new StepError(`${NAME}: empty stream`, true);
   let content = "";
   let finished: string | null = null;
+  // a choice ended by an error is never an answer; the usage the stream still sends after it is read, as it is billed
+  let endedInError = false;
   let usage = toUsage(null);
   const calls = new Map<number, { id: string; name: string; args: string }>();
   let lastCall = -1;
@@ -79,8 +81,9 @@ async function readStream(res: Response, req: ModelRequest, alive: () => void, m
     if (!chunk.success) throw new StepError(`${NAME}: unexpected stream chunk`, true);
     if (chunk.data.usage) usage = toUsage(chunk.data.usage);
     for (const choice of chunk.data.choices) {
-      if (choice.finish_reason === "error") throw new StepError(`${NAME}: the stream ended its answer with an error`, true);
-      if (choice.finish_reason) finished = choice.finish_reason;
+      if (choice.finish_reason === "error") endedInError = true;
+      else if (choice.finish_reason) finished = choice.finish_reason;
+      if (endedInError) continue;
       const delta = choice.delta;
       if (delta?.content) {
         content += delta.content;
@@ -98,6 +101,7 @@ async function readStream(res: Response, req: ModelRequest, alive: () => void, m
       }
     }
   }
+  if (endedInError) throw new StepError(`${NAME}: the stream ended its answer with an error`, true, undefined, usage);
   if (!finished) throw new StepError(`${NAME}: the stream ended before the answer did`, true);
   const tool_calls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => toolCallOf(c.id, c.name, c.args));
   return { content, tool_calls, usage, searches: [], ...stopOf(finished) };
