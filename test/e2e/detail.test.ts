@@ -400,7 +400,8 @@ describe("task detail", () => {
     const colour = (text: string) => page.locator("table.runs .badge", { hasText: text }).first().evaluate((el) => getComputedStyle(el).color);
     expect(await colour("Rejected")).not.toBe(await colour("Finished"));
     await page.getByRole("button", { name: "Open trace of draft, emails #1", exact: true }).click();
-    const dialog = page.getByRole("dialog");
+    // named for the iteration, as its button is: every iteration's step is a draft
+    const dialog = page.getByRole("dialog", { name: "Trace · draft, emails #1", exact: true });
     const tab = dialog.getByRole("tab", { name: /^Run 1/ });
     await tab.locator(".badge", { hasText: "Rejected" }).waitFor();
     await dialog.getByRole("tab", { name: /^Run 2/ }).locator(".badge", { hasText: "Finished" }).waitFor();

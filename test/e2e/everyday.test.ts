@@ -172,6 +172,18 @@ describe("everyday dashboard", () => {
     await page.getByRole("alert").getByRole("button", { name: "Try again" }).click();
     await page.getByText("writer", { exact: true }).first().waitFor();
     expect(await page.getByTestId("request-id").count()).toBe(0);
+
+    // a task's page that could not load shows nothing else: its error is the page's heading
+    const task = await apiCall<{ id: string }>(app, "POST", "/tasks", { agent: "writer", title: `Down ${uid()}`, description: "@output ok" });
+    const detail = `**/api/v1/tasks/${task.id}`;
+    await page.route(detail, (route) => route.fulfill({ status: 500, contentType: "application/json", body: JSON.stringify({ error: { code: "internal", message: "internal error", request_id: "req-task-500" } }) }));
+    try {
+      await page.goto(`${app.url}/tasks/${task.id}`);
+      await page.getByRole("heading", { level: 1, name: "Could not load this task" }).waitFor();
+      expect(await page.getByTestId("request-id").textContent()).toContain("req-task-500");
+    } finally {
+      await page.unroute(detail);
+    }
     expect(browser.problems).toEqual([]);
   });
 
@@ -189,6 +201,8 @@ describe("everyday dashboard", () => {
     const agentsHeading = page.getByRole("heading", { name: "Agents", exact: true });
     await page.goto(`${app.url}/`);
     await agentsOnceDown();
+    // all the page shows, so its heading
+    await page.getByRole("heading", { level: 1, name: "Could not load this page" }).waitFor();
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Task table" }).click();
     await page.getByRole("heading", { name: "Task table" }).waitFor();
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents" }).click();

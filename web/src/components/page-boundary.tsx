@@ -30,7 +30,7 @@ export function PageBoundary(props: { children: JSX.Element }) {
         createEffect(on(() => location.pathname, reset, { defer: true }));
         if (chunkFailures++ > 0) void reloadIfServerAnswers();
         usePageTitle(() => "Could not load this page");
-        return <ErrorState title="Could not load this page" error={new Error("The server could not be reached.")} retry={reload} />;
+        return <ErrorState title="Could not load this page" error={new Error("The server could not be reached.")} retry={reload} heading />;
       }}
     >
       {props.children}

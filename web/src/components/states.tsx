@@ -22,11 +22,17 @@ export function Skeleton(props: { rows?: number }) {
   );
 }
 
-/** `retryLabel`: what the retry does when it is not the same request again (e.g. back to a list's first page). */
-export function ErrorState(props: { error: unknown; retry?: () => void; title?: string; retryLabel?: string }) {
+/**
+ * `retryLabel`: what the retry does when it is not the same request again (e.g. back to a list's first page).
+ * `heading`: the title is the page's own heading (a page that could not load shows nothing else).
+ */
+export function ErrorState(props: { error: unknown; retry?: () => void; title?: string; retryLabel?: string; heading?: boolean }) {
+  const title = () => props.title ?? "Something went wrong";
   return (
     <div class="state state-error" role="alert">
-      <strong>{props.title ?? "Something went wrong"}</strong>
+      <Show when={props.heading} fallback={<strong>{title()}</strong>}>
+        <h1 class="state-title">{title()}</h1>
+      </Show>
       <span>{errorMessage(props.error)}</span>
       {/* a fault of the server's is reported, and its logs are found by this id */}
       <Show when={props.error instanceof ApiError && props.error.status >= 500 && props.error.requestId}>

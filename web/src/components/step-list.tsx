@@ -22,19 +22,19 @@ function duration(s: Step): number | null {
  * `onRerun`: a failed top-level step offers a rerun from it. `inputNeeded`: the task's steps waiting on a sub-task that asks a person.
  */
 export function StepList(props: { taskId: string; steps: Step[]; detailed?: boolean; onRerun?: (step: string) => void; inputNeeded?: InputNeeded[] }) {
-  const [trace, setTrace] = createSignal<Step | null>(null);
+  const [trace, setTrace] = createSignal<{ step: Step; within?: string } | null>(null);
   return (
     <>
       <ol class="steps" aria-label="Steps">
-        <For each={visible(props.steps)}>{(s) => <StepRow step={s} depth={0} detailed={props.detailed} onTrace={setTrace} onRerun={props.onRerun} inputNeeded={props.inputNeeded} />}</For>
+        <For each={visible(props.steps)}>{(s) => <StepRow step={s} depth={0} detailed={props.detailed} onTrace={(step, within) => setTrace({ step, within })} onRerun={props.onRerun} inputNeeded={props.inputNeeded} />}</For>
       </ol>
-      <Show when={trace()}>{(s) => <TraceModal taskId={props.taskId} step={s()} onClose={() => setTrace(null)} />}</Show>
+      <Show when={trace()}>{(t) => <TraceModal taskId={props.taskId} step={t().step} within={t().within} onClose={() => setTrace(null)} />}</Show>
     </>
   );
 }
 
 /** `within` names the loop iteration a step runs in: its steps share their names with every other iteration's. */
-function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?: string; onTrace: (s: Step) => void; onRerun?: (step: string) => void; inputNeeded?: InputNeeded[] }) {
+function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?: string; onTrace: (s: Step, within?: string) => void; onRerun?: (step: string) => void; inputNeeded?: InputNeeded[] }) {
   const s = () => props.step;
   const children = () => visible([...(s().iterations ?? []), ...(s().steps ?? [])]);
   const [open, setOpen] = createSignal(true);
@@ -50,7 +50,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
         class={`step-row ${hasTrace() ? "has-trace" : ""}`}
         onClick={(e) => {
           if (!hasTrace() || (e.target as Element).closest("button, a") || !(window.getSelection()?.isCollapsed ?? true)) return;
-          props.onTrace(s());
+          props.onTrace(s(), props.within);
         }}
       >
         <div class="step-main">
@@ -81,7 +81,7 @@ function StepRow(props: { step: Step; depth: number; detailed?: boolean; within?
         </span>
         <span class="step-trace">
           <Show when={hasTrace()}>
-            <button class="btn btn-ghost btn-sm" type="button" onClick={() => props.onTrace(s())} aria-label={`Open trace of ${label()}${props.within ? `, ${props.within}` : ""}`}>
+            <button class="btn btn-ghost btn-sm" type="button" onClick={() => props.onTrace(s(), props.within)} aria-label={`Open trace of ${label()}${props.within ? `, ${props.within}` : ""}`}>
               Trace
             </button>
           </Show>

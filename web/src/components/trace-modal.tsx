@@ -10,7 +10,8 @@ import { ErrorState, Loading } from "./states";
 import { RunBadge } from "./status-badge";
 
 /** One step's execution trace, a tab per run so attempts can be compared. */
-export function TraceModal(props: { taskId: string; step: Step; onClose: () => void }) {
+/** `within`: the loop iteration the step is of ("emails #2"), named in the title as its Trace button names it. */
+export function TraceModal(props: { taskId: string; step: Step; within?: string; onClose: () => void }) {
   const runs = () => (props.step.runs?.length ? props.step.runs.map((r) => r.run_no) : [1]);
   const [run, setRun] = createSignal(runs()[runs().length - 1]);
   const trace = createLoader<Trace>(() => api.tasks.trace(props.taskId, props.step.id, run()), { immediate: false });
@@ -48,7 +49,7 @@ export function TraceModal(props: { taskId: string; step: Step; onClose: () => v
   const liveText = () => streamed() ?? trace.data?.live_text ?? "";
 
   return (
-    <Modal open onClose={props.onClose} title={`Trace · ${props.step.name || props.step.id}`} size="lg">
+    <Modal open onClose={props.onClose} title={`Trace · ${props.step.name || props.step.id}${props.within ? `, ${props.within}` : ""}`} size="lg">
       <div class="tabs" role="tablist" aria-label="Runs" onKeyDown={onTabKeys}>
         <For each={runs()}>
           {(n) => {

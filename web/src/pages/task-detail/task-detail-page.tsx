@@ -95,7 +95,7 @@ export function TaskDetailPage() {
         fallback={
           <Show when={!deleted()} fallback={<DeletedState />}>
             <Show when={task.error} fallback={<Loading label="Loading task…" />}>
-              <Show when={notFound()} fallback={<ErrorState error={task.error} retry={task.refresh} title="Could not load this task" />}>
+              <Show when={notFound()} fallback={<ErrorState error={task.error} retry={task.refresh} title="Could not load this task" heading />}>
                 <EmptyState title="Task not found" heading>It may belong to another organization, or the link is wrong.</EmptyState>
               </Show>
             </Show>
