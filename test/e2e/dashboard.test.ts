@@ -844,6 +844,29 @@ describe("dashboard", () => {
     await expect.poll(() => open.evaluate((el) => el === document.activeElement)).toBe(true);
   });
 
+  it("shows in the trace an answer the provider failed after saying what it used, with its error and its cost", async () => {
+    const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "researcher", title: `Failed answer ${uid()}`, description: "@output Summary written." });
+    await expect.poll(async () => (await apiCall<Created>(app, "GET", `/tasks/${task.id}`)).status, { timeout: 20_000 }).toBe("completed");
+    // the trace as a run whose provider failed its answer holds it (the sim never fails one so)
+    const why = "openai: the stream ended its answer with an error";
+    await page.route(/\/runs\/\d+\/trace$/, async (route) => {
+      const trace = await (await route.fetch()).json();
+      Object.assign(trace.turns[0], { content: "", tool_calls: [], tool_results: [], failed: why });
+      await route.fulfill({ json: trace });
+    });
+    try {
+      await page.goto(`${app.url}/tasks/${task.id}`);
+      await page.getByRole("button", { name: /^Open trace of / }).first().click();
+      const turn = page.getByRole("dialog").locator("li.turn").first();
+      await turn.locator(".chip", { hasText: /^failed$/ }).waitFor({ timeout: 20_000 });
+      expect(await turn.locator(".step-error").textContent()).toBe(why);
+      expect(await turn.locator(".chip-cost").count()).toBe(1);
+      await page.keyboard.press("Escape");
+    } finally {
+      await page.unrouteAll({ behavior: "wait" });
+    }
+  });
+
   it("marks plan validation errors on their line and runs a plan from its params form", async () => {
     const plan = await apiCall<{ id: string; name: string }>(app, "POST", "/plans", {
       name: `Params ${uid()}`,

@@ -250,9 +250,15 @@ function TurnView(props: { turn: Turn; prev: Turn | null }) {
               too large: {props.turn.oversize}
             </span>
           </Show>
+          <Show when={props.turn.failed !== undefined}>
+            <span class="chip" title="The provider failed this answer after saying what it used: its tokens and cost count, and the run failed">
+              failed
+            </span>
+          </Show>
           <span class="muted small">{fmtDuration(durationBetween(props.turn.started_at, props.turn.finished_at))}</span>
         </span>
       </header>
+      <Show when={props.turn.failed}>{(why) => <p class="step-error">{why()}</p>}</Show>
       <Show when={props.turn.renamed_tools?.length}>
         <div class="trace-renamed small" role="note" aria-label="Tools offered under another name">
           <span class="muted">Offered under another name, as another tool had its name:</span>
