@@ -763,6 +763,23 @@ describe("dashboard", () => {
     for (const m of [made[0], made[2]]) await apiCall(app, "DELETE", `/tasks/${m.id}`);
   });
 
+  it("gives the keyboard's focus to the same button of the row now in its place when a live update takes the focused row away", async () => {
+    const tag = uid();
+    await page.goto(`${app.url}/tasks?status=in_progress&q=${encodeURIComponent(`Taken ${tag}`)}`);
+    await page.locator('.conn[data-state="open"]').first().waitFor();
+    const made: Created[] = [];
+    for (const n of [0, 1, 2]) made.push(await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Taken ${tag} ${n}`, description: "@delay 60000\n@output done" }));
+    const order = () => page.locator("tr[data-task-id]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-task-id")));
+    await expect.poll(order, { timeout: 20_000 }).toEqual([...made].reverse().map((m) => m.id));
+    await page.locator(`tr[data-task-id="${made[1].id}"]`).getByRole("button", { name: "Cancel", exact: true }).focus();
+    // cancelled elsewhere: its Cancel goes, then its row
+    await apiCall(app, "DELETE", `/tasks/${made[1].id}`);
+    await page.locator(`tr[data-task-id="${made[1].id}"]`).waitFor({ state: "detached", timeout: 20_000 });
+    const focused = () => page.evaluate(() => [document.activeElement?.closest("tr")?.getAttribute("data-task-id"), document.activeElement?.textContent?.trim()]);
+    await expect.poll(focused).toEqual([made[0].id, "Cancel"]);
+    for (const m of [made[0], made[2]]) await apiCall(app, "DELETE", `/tasks/${m.id}`);
+  });
+
   it("keeps a card open that moves to another group while its steps are watched", async () => {
     await page.goto(`${app.url}/`);
     const task = await apiCall<Created>(app, "POST", "/tasks", { agent: "writer", title: `Watched ${uid()}`, description: "@delay 1500\n@output done" });

@@ -17,20 +17,34 @@ export function followFocus(attr: string, focusable: string): void {
   let item: string | null = null;
   let held: { el: Element; top: number } | null = null;
   let place: FocusPlace | null = null;
+  /**
+   * How to find the control the person had focused in another item: when it went from its item (Cancel, once the
+   * task is cancelled) and the focus was put on the item's `focusable`, the item's leaving still hands the focus to
+   * that control of the item now in its place, not to its link.
+   */
+  let chosen: FocusPlace["same"] | null = null;
+  let restored: Element | null = null;
   const hold = () => {
     const el = document.activeElement;
     // a dialog opened from an item sits above the page, which its own changes must not scroll
     held = item && el && el !== document.body && !el.closest("dialog") ? { el, top: el.getBoundingClientRect().top } : null;
-    if (held?.el.closest(`[${attr}]`)) place = placeOf(held.el, focusable);
+    const now = held?.el.closest(`[${attr}]`) ? placeOf(held.el, focusable) : null;
+    if (now) place = held?.el === restored && chosen ? { ...now, same: (i) => chosen?.(i) ?? now.same(i) } : now;
   };
   const onFocusIn = (e: FocusEvent) => {
     item = e.target instanceof Element ? (e.target.closest(`[${attr}]`)?.getAttribute(attr) ?? null) : null;
+    if (e.target !== restored) {
+      restored = null;
+      chosen = e.target instanceof Element ? (placeOf(e.target, focusable)?.same ?? null) : null;
+    }
     hold();
   };
   const onPointerDown = () => {
     item = null;
     held = null;
     place = null;
+    chosen = null;
+    restored = null;
   };
   const restore = () => {
     const active = document.activeElement;
@@ -39,9 +53,13 @@ export function followFocus(attr: string, focusable: string): void {
       if (Math.abs(moved) >= 1) window.scrollBy(0, moved);
     }
     if (item && (!active || active === document.body)) {
-      const same = document.querySelector<HTMLElement>(`[${attr}="${CSS.escape(item)}"] ${focusable}`);
-      if (same) same.focus();
-      else if (place) focusPlace(place);
+      const itemEl = document.querySelector(`[${attr}="${CSS.escape(item)}"]`);
+      // the control the person had, drawn again, else the item's own
+      const same = itemEl && (chosen?.(itemEl) ?? itemEl.querySelector<HTMLElement>(focusable));
+      if (same) {
+        restored = same;
+        same.focus();
+      } else if (place) focusPlace(place);
     }
     hold();
   };
