@@ -369,6 +369,24 @@ describe("dashboard", () => {
     expect(await row.textContent()).toContain("step: draft · run: 1");
   });
 
+  it("shows an audit entry's long details whole, a disclosure away, by keyboard as by pointer", async () => {
+    const name = `long-${uid()}`.toLowerCase();
+    const headers = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`X-Credential-Number-${i}`, `value-of-credential-${i}-${uid()}`]));
+    await apiCall(app, "PUT", `/mcp-servers/${name}`, { url: "https://mcp.example.invalid/mcp", headers });
+    await page.goto(`${app.url}/settings?tab=audit`);
+    const row = page.locator("#settings-panel tr").filter({ hasText: name }).first();
+    const disclosure = row.locator("details.audit-details summary");
+    await disclosure.waitFor({ timeout: 20_000 });
+    expect(await disclosure.textContent()).toMatch(/…$/);
+    await disclosure.focus();
+    await page.keyboard.press("Enter");
+    const whole = row.locator("details.audit-details p");
+    await whole.waitFor();
+    expect(await whole.textContent()).toContain("X-Credential-Number-5");
+    expect(await disclosure.textContent()).toBe("Show less");
+    await apiCall(app, "DELETE", `/mcp-servers/${name}`);
+  });
+
   it("keeps the focus on Approve in Review… once the next output waiting shows, an Approve sent by keyboard", async () => {
     const steps = loopOfReviews(["Initech", "Hooli"], { listAgent: "researcher", draft: "Hello {{item}}" });
     const task = await runUntilWaiting(app, `Keyed review ${uid()}`, steps, 2, { inputs: {}, title: `Keyed review ${uid()}` });

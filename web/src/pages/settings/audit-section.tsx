@@ -52,12 +52,18 @@ function detailsLine(d: Record<string, unknown> | null): string {
 
 const SHORT = 160;
 
-/** Long details (a trigger pause's issues) are cut, the whole line in the tooltip. */
+/** Long details (a trigger pause's issues) are cut, the whole line a disclosure away: by keyboard and touch too, as a tooltip is not. */
 function DetailsCell(props: { details: Record<string, unknown> | null }) {
-  const text = detailsLine(props.details);
+  const text = () => detailsLine(props.details);
+  const [open, setOpen] = createSignal(false);
   return (
-    <td class="small" title={text.length > SHORT ? text : undefined}>
-      {text.length > SHORT ? `${text.slice(0, SHORT)}…` : text}
+    <td class="small">
+      <Show when={text().length > SHORT} fallback={text()}>
+        <details class="audit-details" onToggle={(e) => setOpen(e.currentTarget.open)}>
+          <summary>{open() ? "Show less" : `${text().slice(0, SHORT)}…`}</summary>
+          <p>{text()}</p>
+        </details>
+      </Show>
     </td>
   );
 }
