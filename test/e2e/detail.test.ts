@@ -144,6 +144,23 @@ describe("task detail", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
   });
 
+  it("keeps an answer typed in Needs your input when its question is answered elsewhere, for the question asked next, and says so", async () => {
+    const task = await apiCall<Created & { session_id: string }>(app, "POST", "/tasks", { agent: "writer", title: `Two asks ${uid()}`, description: "@ask First question?\n@ask Second question?\n@output done" });
+    const pending = async () => (await apiCall<{ pending: { call_id: string; question: string }[] }>(app, "GET", `/tasks/${task.id}`)).pending;
+    await expect.poll(async () => (await pending())[0]?.question, { timeout: 20_000 }).toBe("First question?");
+    await page.goto(`${app.url}/tasks/${task.id}`);
+    const panel = page.getByRole("region", { name: "Needs your input" });
+    await panel.getByText("First question?").waitFor();
+    await panel.getByLabel("Your answer").fill("mine");
+    await apiCall(app, "POST", `/sessions/${task.session_id}/respond`, { call_id: (await pending())[0].call_id, answers: ["theirs"] });
+
+    await panel.getByText("Second question?").waitFor({ timeout: 20_000 });
+    await panel.getByRole("status").filter({ hasText: "“First question?” was answered elsewhere: the answer you typed for it is kept here" }).waitFor();
+    expect(await panel.getByLabel("Your answer").inputValue()).toBe("mine");
+    await panel.getByRole("button", { name: "Send answer" }).click();
+    await badge("completed").waitFor({ timeout: 20_000 });
+  });
+
   it("takes the focus into each dialog of a task's head, keeps it there, and gives it back to its button on Escape, the page staying behind", async () => {
     const task = await runUntilWaiting(app, `Dialogs by keyboard ${uid()}`, [
       { id: "draft", agent: "writer", instructions: "@output Draft", approval: true },

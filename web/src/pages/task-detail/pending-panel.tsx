@@ -1,4 +1,4 @@
-import { createMemo, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
+import { createEffect, createMemo, createSignal, For, Match, onCleanup, Show, Switch, untrack } from "solid-js";
 import { api } from "../../api";
 import type { PendingItem, TaskDetail } from "../../api-types";
 import { ErrorLine } from "../../components/task-actions";
@@ -10,28 +10,43 @@ import { NO_COMMENT, ReviewOutput } from "../../components/review-output";
 import { RoleNote } from "../../components/role-gate";
 import { numberInput } from "../../lib/number-input";
 
-/** What the task waits for from a person: answers, approvals, budget decisions. */
+/** An answer or limit typed, not sent, for a question answered elsewhere meanwhile: kept for the next question of its kind. */
+interface Kept {
+  kind: PendingItem["kind"];
+  text: string;
+  question: string | null;
+}
+
+/** What the task waits for from a person (answers, approvals, budget decisions); nothing while it waits for none. */
 export function PendingPanel(props: { task: TaskDetail; onChanged: () => void }) {
   // Rows are keyed by what they wait for, not by their place: when one is settled elsewhere, the
   // answer or comment typed into another must stay with its own step.
   const keys = createMemo(() => props.task.pending.map(pendingKey));
   const item = (k: string) => props.task.pending.find((p) => pendingKey(p) === k);
+  // outlives its rows, and the moment between two questions when none waits, to hand what was typed on
+  const [kept, setKept] = createSignal<Kept | null>(null);
   return (
-    <section class="card pending-panel" aria-labelledby="pending-title">
-      <h2 id="pending-title">Needs your input</h2>
-      <Show when={!canWrite()}>
-        <RoleNote>Viewers cannot answer, approve or decide budgets: that needs a member or admin token.</RoleNote>
-      </Show>
-      <For each={keys()}>{(k) => <Show when={item(k)}>{(p) => <PendingRow task={props.task} item={p()} onChanged={props.onChanged} />}</Show>}</For>
-    </section>
+    <Show when={props.task.pending.length}>
+      <section class="card pending-panel" aria-labelledby="pending-title">
+        <h2 id="pending-title">Needs your input</h2>
+        <Show when={!canWrite()}>
+          <RoleNote>Viewers cannot answer, approve or decide budgets: that needs a member or admin token.</RoleNote>
+        </Show>
+        <For each={keys()}>{(k) => <Show when={item(k)}>{(p) => <PendingRow task={props.task} item={p()} onChanged={props.onChanged} kept={kept()} onKept={setKept} />}</Show>}</For>
+      </section>
+    </Show>
   );
 }
 
 const pendingKey = (p: PendingItem) => `${p.kind} ${p.step} ${p.call_id ?? ""}`;
 
-function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () => void }) {
+/** `kept`: what was typed for a question of the panel's answered elsewhere, for this row to take if it asks one of that kind; `onKept` hands it on, or says it was taken (null). */
+function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () => void; kept: Kept | null; onKept: (k: Kept | null) => void }) {
   const [text, setText] = createSignal("");
+  /** The question answered elsewhere whose answer (or limit) this row was given, to say so. */
+  const [keptFrom, setKeptFrom] = createSignal<Kept | null>(null);
   const { busy, error: err, setError: setErr, run: submit, unreadable, errorId, field } = createSubmit();
+  keepTyped(props, text, busy, (k) => (setText(k.text), setKeptFrom(k)));
   const step = () => findStep(props.task.steps, props.item.step);
   let row!: HTMLDivElement;
   let focused = false;
@@ -74,6 +89,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
               <span class="muted small">Step {props.item.step} asks</span>
               <strong>{props.item.question}</strong>
             </p>
+            <KeptNote kept={keptFrom()} what="answer" />
             <label class="field" for={fieldId()}>
               <span>Your answer</span>
             </label>
@@ -106,6 +122,7 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
               <span class="muted small">Budget reached at step {props.item.step}</span>
               <strong>{props.item.question ?? "Stop the task, or raise its limit to continue."}</strong>
             </p>
+            <KeptNote kept={keptFrom()} what="limit" />
             <label class="field field-inline">
               <span>New limit (USD)</span>
               <input {...field("answers")} type="number" min="0" step="0.01" value={text()} disabled={!canWrite()} onInput={numberInput(setText)} />
@@ -128,6 +145,39 @@ function PendingRow(props: { task: TaskDetail; item: PendingItem; onChanged: () 
         </Match>
       </Switch>
     </div>
+  );
+}
+
+/**
+ * A question settled elsewhere takes its row away, and the answer or limit typed in it, unsent, with it: handed on
+ * to the next row asking one of its kind (the next question, the budget reached again), as the Provide input dialog
+ * keeps it, for the person to check it fits there and send it. A row gone while its own request runs was answered from here.
+ */
+function keepTyped(props: { item: PendingItem; kept: Kept | null; onKept: (k: Kept | null) => void }, text: () => string, busy: () => boolean, take: (k: Kept) => void): void {
+  // read now: once the row's item is gone, reading it is a stale read
+  const { kind, question = null } = props.item;
+  const onKept = props.onKept;
+  if (kind === "approval") return;
+  onCleanup(() => {
+    if (text().trim() && !busy()) onKept({ kind, text: text(), question });
+  });
+  createEffect(() => {
+    const k = props.kept;
+    if (!k || k.kind !== kind || untrack(text)) return;
+    onKept(null);
+    take(k);
+  });
+}
+
+function KeptNote(props: { kept: Kept | null; what: "answer" | "limit" }) {
+  return (
+    <Show when={props.kept}>
+      {(k) => (
+        <p class="form-notice" role="status">
+          {k().question ? `“${k().question}” was answered elsewhere` : "The question you were answering was answered elsewhere"}: the {props.what} you typed for it is kept here. Check it fits this question, then send it.
+        </p>
+      )}
+    </Show>
   );
 }
 

@@ -176,9 +176,7 @@ function Detail(props: { task: TaskDetail; stream: StreamState | null; onChanged
         </Suspense>
       </Show>
 
-      <Show when={t().pending?.length}>
-        <PendingPanel task={t()} onChanged={props.onChanged} />
-      </Show>
+      <PendingPanel task={t()} onChanged={props.onChanged} />
 
       <div class="stats">
         <Stat label="Progress">
